@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# install-deps.sh: install every Debian 12 package ringdns needs to build,
+# test and benchmark (build tools, libraries, and the peer DNS tools used by
+# tests and bench/). Non-interactive, no TTY needed, idempotent: when every
+# package is already installed it does nothing (set FORCE=1 to run apt anyway).
+set -euo pipefail
+
+PKGS=(
+  # build
+  build-essential meson ninja-build pkg-config
+  libdpdk-dev liburcu-dev libcriterion-dev libssl-dev libyaml-dev
+  # test and benchmark peers
+  knot-dnssecutils   # kzonecheck
+  knot-dnsutils      # kdig
+  nsd                # nsd, nsd-checkzone
+  bind9-utils        # named-checkzone, named-compilezone, dnssec-signzone
+  bind9-dnsutils     # dig
+  ldnsutils          # ldns-* tools
+  dnsperf
+  knot               # knotd, for differential tests
+  time procps iproute2 ca-certificates python3 git
+)
+
+missing=()
+for p in "${PKGS[@]}"; do
+  if [[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" != installed ]]; then
+    missing+=("$p")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 && "${FORCE:-0}" != 1 ]]; then
+  echo "install-deps: all ${#PKGS[@]} packages already installed"
+  exit 0
+fi
+echo "install-deps: installing: ${missing[*]:-${PKGS[*]}}"
+
+SUDO=()
+if [[ $(id -u) -ne 0 ]]; then
+  command -v sudo >/dev/null || { echo "install-deps: not root and no sudo" >&2; exit 1; }
+  SUDO=(sudo -n)   # -n: never prompt (no TTY); fails if a password is needed
+fi
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q
+"${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+  --no-install-recommends -o Dpkg::Options::=--force-confdef \
+  -o Dpkg::Options::=--force-confold "${PKGS[@]}"
+echo "install-deps: done"

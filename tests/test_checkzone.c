@@ -1,0 +1,286 @@
+/*
+ * test_checkzone.c - `ringctl check-zone` end to end: the real binary on
+ * good zones, broken zones and hostile input, checking exit status, the
+ * FILE:LINE messages, and that time and memory stay bounded.
+ */
+#include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "zt.h"
+
+static char tmpdir[64];
+
+static void mk_tmp(void)
+{
+	strcpy(tmpdir, "/tmp/ringdns-cz-XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir));
+	chmod(tmpdir, 0755);
+}
+
+static void rm_tmp(void)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+struct run {
+	int status;		/* exit status, or 128+signal */
+	char out[65536];	/* stdout and stderr together */
+	long maxrss_kb;
+	bool timed_out;
+};
+
+/* Runs ringctl with args (NULL-terminated) under a 30 s alarm; as an
+ * unprivileged user when drop_root (so permission checks apply to root). */
+static void run_ringctl(struct run *r, bool drop_root, const char *a1, const char *a2,
+			const char *a3, const char *a4)
+{
+	const char *bin = getenv("RINGCTL");
+	cr_assert_not_null(bin, "RINGCTL must name the ringctl binary");
+	char outpath[128], copy[128];
+	snprintf(outpath, sizeof outpath, "%s/.out", tmpdir);
+	if (drop_root && geteuid() == 0) {
+		/* the unprivileged user may not reach the build tree */
+		char cmd[4300];
+		snprintf(copy, sizeof copy, "%s/ringctl", tmpdir);
+		snprintf(cmd, sizeof cmd, "cp '%s' %s && chmod 755 %s", bin, copy, copy);
+		cr_assert_eq(system(cmd), 0);
+		bin = copy;
+	}
+	memset(r, 0, sizeof *r);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(outpath, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		if (drop_root && geteuid() == 0 && (setgid(65534) || setuid(65534)))
+			_exit(125);
+		alarm(30);
+		execl(bin, bin, a1, a2, a3, a4, (char *)NULL);
+		_exit(126);
+	}
+	int st;
+	struct rusage ru;
+	cr_assert_eq(wait4(pid, &st, 0, &ru), pid);
+	r->maxrss_kb = ru.ru_maxrss;
+	if (WIFEXITED(st)) {
+		r->status = WEXITSTATUS(st);
+	} else {
+		r->status = 128 + WTERMSIG(st);
+		r->timed_out = WTERMSIG(st) == SIGALRM;
+	}
+	FILE *f = fopen(outpath, "r");
+	cr_assert_not_null(f);
+	size_t n = fread(r->out, 1, sizeof r->out - 1, f);
+	r->out[n] = 0;
+	fclose(f);
+}
+
+#define has_out(r, s) cr_assert(strstr((r)->out, s), "expected '%s' in:\n%s", s, (r)->out)
+
+/* Every run: no crash, no hang, bounded memory. */
+static void bounded(const struct run *r)
+{
+	cr_assert(!r->timed_out, "ringctl hung");
+	cr_assert_lt(r->status, 128, "ringctl died by signal %d:\n%s", r->status - 128, r->out);
+	cr_assert_lt(r->maxrss_kb, 256 * 1024, "peak RSS %ld KiB", r->maxrss_kb);
+}
+
+#define HEAD "$TTL 300\n@ SOA ns1 hostmaster 2026112401 7200 3600 1209600 300\n@ NS ns1\nns1 A 198.51.100.1\n"
+
+TestSuite(checkzone, .init = mk_tmp, .fini = rm_tmp);
+
+Test(checkzone, valid_zone_summary)
+{
+	const char *p = zt_write(tmpdir, "ok.zone", HEAD "www A 198.51.100.2\nwww AAAA 2001:db8::2\n");
+	struct run r;
+	run_ringctl(&r, false, "check-zone", "example.com", p, NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	has_out(&r, "OK: zone example.com., 5 records, 3 names, 5 RRsets, serial 2026112401, unsigned");
+}
+
+Test(checkzone, signed_zone_summary)
+{
+	const char *p = zt_write(tmpdir, "s.zone", HEAD
+		"@ NSEC3PARAM 1 0 0 -\n"
+		"@ DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n");
+	struct run r;
+	run_ringctl(&r, false, "check-zone", "example.com.", p, NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	has_out(&r, "signed (NSEC3)");
+}
+
+Test(checkzone, several_errors_one_run)
+{
+	const char *p = zt_write(tmpdir, "bad.zone", HEAD
+		"a A 198.51.100.300\n"
+		"b MX ten mail\n"
+		"c CNAME x\nc TXT hi\n");
+	struct run r;
+	run_ringctl(&r, false, "check-zone", "example.com", p, NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 1);
+	char want[256];
+	snprintf(want, sizeof want, "%s:5: error: A record:", p);
+	has_out(&r, want);
+	snprintf(want, sizeof want, "%s:6: error: MX record:", p);
+	has_out(&r, want);
+	snprintf(want, sizeof want, "%s:7: error: CNAME at c.example.com. beside other data", p);
+	has_out(&r, want);
+	has_out(&r, "3 errors, 0 warnings, zone rejected");
+}
+
+Test(checkzone, warnings_marked)
+{
+	const char *p = zt_write(tmpdir, "w.zone", HEAD "x A 198.51.100.5\nx A 198.51.100.5\n");
+	struct run r;
+	run_ringctl(&r, false, "check-zone", "example.com", p, NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 0);
+	char want[256];
+	snprintf(want, sizeof want, "%s:6: warning: duplicate A record", p);
+	has_out(&r, want);
+	has_out(&r, "(1 duplicates dropped, 1 warnings)");
+}
+
+Test(checkzone, binary_garbage)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/garbage.zone", tmpdir);
+	FILE *f = fopen(path, "w");
+	srand(7);
+	for (int k = 0; k < 200000; k++)
+		fputc(1 + rand() % 255, f);	/* no NUL: exercises the lexer */
+	fclose(f);
+	struct run r;
+	run_ringctl(&r, false, "check-zone", "example.com", path, NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 1);
+	has_out(&r, "error:");
+	has_out(&r, "too many errors");
+}
+
+Test(checkzone, nul_byte)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/nul.zone", tmpdir);
+	FILE *f = fopen(path, "w");
+	fputs(HEAD "www A 198.51.100.2\nw", f);
+	fputc(0, f);
+	fputs("x A 198.51.100.3\n", f);
+	fclose(f);
+	struct run r;
+	run_ringctl(&r, false, "check-zone", "example.com", path, NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 1);
+	char want[256];
+	snprintf(want, sizeof want, "%s:6: error: NUL byte", path);
+	has_out(&r, want);
+}
+
+Test(checkzone, megabyte_line)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/long.zone", tmpdir);
+	FILE *f = fopen(path, "w");
+	fputs(HEAD "big TXT ", f);
+	for (int k = 0; k < (3 << 20) + 100; k++)
+		fputc('a' + k % 26, f);
+	fputs("\nafter A 198.51.100.7\nbroken A x\n", f);
+	fclose(f);
+	struct run r;
+	run_ringctl(&r, false, "check-zone", "example.com", path, NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 1);
+	char want[256];
+	snprintf(want, sizeof want, "%s:5: error: entry longer than 1048576 bytes", path);
+	has_out(&r, want);
+	snprintf(want, sizeof want, "%s:7: error: A record", path);
+	has_out(&r, want);
+}
+
+Test(checkzone, include_hostile)
+{
+	zt_write(tmpdir, "loop1", "$INCLUDE loop2\n");
+	zt_write(tmpdir, "loop2", "$INCLUDE loop1\n");
+	const char *p = zt_write(tmpdir, "inc.zone", HEAD
+		"$INCLUDE /dev/zero\n$INCLUDE loop1\n$INCLUDE .\n");
+	struct run r;
+	run_ringctl(&r, false, "check-zone", "example.com", p, NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 1);
+	has_out(&r, "$INCLUDE /dev/zero: not a regular file");
+	has_out(&r, "include loop");
+	has_out(&r, "is a directory");
+	has_out(&r, "3 errors");
+}
+
+Test(checkzone, unreadable_and_missing_and_directory)
+{
+	const char *p = zt_write(tmpdir, "secret.zone", HEAD);
+	chmod(p, 0);
+	struct run r;
+	run_ringctl(&r, true, "check-zone", "example.com", p, NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	has_out(&r, "cannot open: Permission denied");
+
+	run_ringctl(&r, false, "check-zone", "example.com", "/nonexistent/zone", NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 1);
+	has_out(&r, "/nonexistent/zone: error: cannot open: No such file or directory");
+
+	run_ringctl(&r, false, "check-zone", "example.com", tmpdir, NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 1);
+	has_out(&r, "is a directory");
+
+	run_ringctl(&r, false, "check-zone", "example.com", "/dev/zero", NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 1);
+	has_out(&r, "not a regular file");
+}
+
+Test(checkzone, usage_errors)
+{
+	struct run r;
+	run_ringctl(&r, false, "check-zone", "example.com", NULL, NULL);
+	cr_assert_eq(r.status, 2);
+	has_out(&r, "usage: ringctl check-zone");
+	run_ringctl(&r, false, "check-zone", "a..b", "x", NULL);
+	cr_assert_eq(r.status, 2);
+	has_out(&r, "bad origin");
+	run_ringctl(&r, false, "frobnicate", NULL, NULL, NULL);
+	cr_assert_eq(r.status, 2);
+}
+
+Test(checkzone, bundled_examples)
+{
+	const char *src = getenv("SRCDIR");
+	cr_assert_not_null(src);
+	const char *zones[][2] = {
+		{"example.com", "example.com.zone"},
+		{"example.net", "example.net.zone"},
+	};
+	for (size_t k = 0; k < 2; k++) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/zones/examples/%s", src, zones[k][1]);
+		struct run r;
+		run_ringctl(&r, false, "check-zone", zones[k][0], path, NULL);
+		bounded(&r);
+		cr_assert_eq(r.status, 0, "%s", r.out);
+		has_out(&r, ": OK: zone ");
+	}
+}

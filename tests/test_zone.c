@@ -1,0 +1,145 @@
+/*
+ * test_zone.c - the semantic checks of a zone (RFC 1034 §3.6.2, RFC 2181
+ * §5 and §8 and §10.1, RFC 6672 §2.4, glue), duplicates and statistics.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "rrtype.h"
+#include "zt.h"
+
+#define HEAD "$TTL 300\n@ SOA ns1 hostmaster 7 7200 3600 1209600 300\n@ NS ns1\nns1 A 198.51.100.1\n"
+#define has_msg(t, s) cr_assert(strstr((t)->msgs, s), "expected '%s' in:\n%s", s, (t)->msgs)
+
+Test(zone, valid_zone_stats)
+{
+	struct zt t;
+	zt_load(&t, "example.com", "z", HEAD
+		"www A 198.51.100.2\nwww A 198.51.100.3\nwww AAAA 2001:db8::2\n"
+		"sub NS ns.sub\nns.sub A 198.51.100.4\n");
+	cr_assert_eq(t.errors, 0, "%s", t.msgs);
+	cr_assert_eq(t.st.records, 8);
+	cr_assert_eq(t.st.names, 5);
+	cr_assert_eq(t.st.rrsets, 7);
+	cr_assert_eq(t.st.serial, 7);
+	cr_assert(!t.st.dnssec);
+	zt_free(&t);
+}
+
+Test(zone, soa_rules)
+{
+	struct zt t;
+	zt_load(&t, "example.com", "z", "$TTL 300\n@ NS ns1\nns1 A 198.51.100.1\n");
+	has_msg(&t, "no SOA record at the zone apex example.com.");
+	zt_free(&t);
+	zt_load(&t, "example.com", "z", HEAD "@ SOA ns1 other 8 1 1 1 1\n");
+	has_msg(&t, "z:5: error: more than one SOA record at the apex");
+	zt_free(&t);
+	zt_load(&t, "example.com", "z", HEAD "www SOA ns1 h 1 1 1 1 1\n");
+	has_msg(&t, "z:5: error: SOA record at www.example.com.: a zone has its SOA at the apex only");
+	zt_free(&t);
+}
+
+Test(zone, apex_ns_required)
+{
+	struct zt t;
+	zt_load(&t, "example.com", "z", "$TTL 300\n@ SOA ns1 h 1 1 1 1 1\n");
+	has_msg(&t, "no NS records at the zone apex example.com.");
+	cr_assert_eq(t.errors, 1);
+	zt_free(&t);
+}
+
+Test(zone, cname_rules)
+{
+	struct zt t;
+	zt_load(&t, "example.com", "z", HEAD "c CNAME www\nc A 198.51.100.9\n");
+	has_msg(&t, "z:5: error: CNAME at c.example.com. beside other data (A at line 6)");
+	zt_free(&t);
+	zt_load(&t, "example.com", "z", HEAD "c CNAME www\nc CNAME ftp\n");
+	has_msg(&t, "more than one CNAME record at c.example.com.");
+	zt_free(&t);
+	/* RFC 4035 §2.5: RRSIG and NSEC may sit beside a CNAME */
+	zt_load(&t, "example.com", "z", HEAD "c CNAME www\n"
+		"c RRSIG CNAME 8 3 300 20300101000000 20200101000000 12345 example.com. AAAA\n"
+		"c NSEC d.example.com. CNAME RRSIG NSEC\n");
+	cr_assert_eq(t.errors, 0, "%s", t.msgs);
+	cr_assert(t.st.dnssec);
+	zt_free(&t);
+}
+
+Test(zone, dname_with_descendants)
+{
+	struct zt t;
+	zt_load(&t, "example.com", "z", HEAD "d DNAME example.net.\nx.d A 198.51.100.7\n");
+	has_msg(&t, "z:6: error: x.d.example.com. is below the DNAME at d.example.com. (line 5)");
+	zt_free(&t);
+	zt_load(&t, "example.com", "z", HEAD "d DNAME example.net.\nd DNAME example.org.\n");
+	has_msg(&t, "more than one DNAME record at d.example.com.");
+	zt_free(&t);
+	zt_load(&t, "example.com", "z", HEAD "d DNAME example.net.\nd A 198.51.100.1\n");
+	cr_assert_eq(t.errors, 0, "DNAME beside other data is fine: %s", t.msgs);
+	zt_free(&t);
+}
+
+Test(zone, out_of_zone_owner)
+{
+	struct zt t;
+	zt_load(&t, "example.com", "z", HEAD "www.example.net. A 198.51.100.1\nexample.com.evil. A 198.51.100.2\n");
+	has_msg(&t, "z:5: error: owner www.example.net. is outside the zone example.com.");
+	has_msg(&t, "z:6: error: owner example.com.evil. is outside the zone");
+	cr_assert_eq(t.errors, 2);
+	zt_free(&t);
+}
+
+Test(zone, glue)
+{
+	struct zt t;
+	/* ns.sub is below the cut at sub: it needs glue */
+	zt_load(&t, "example.com", "z", HEAD "sub NS ns.sub\nsub NS ns.other.net.\n");
+	has_msg(&t, "z:5: error: NS ns.sub.example.com. of sub.example.com. is at or below the zone cut sub.example.com. but has no glue");
+	cr_assert_eq(t.errors, 1, "an out-of-zone target needs no glue: %s", t.msgs);
+	zt_free(&t);
+	/* target below another delegation needs glue too */
+	zt_load(&t, "example.com", "z", HEAD "a NS ns.b\nb NS ns.b\nns.b AAAA 2001:db8::53\n");
+	cr_assert_eq(t.errors, 0, "%s", t.msgs);
+	zt_free(&t);
+	/* in-zone, not delegated, no address: a warning */
+	zt_load(&t, "example.com", "z", HEAD "sub NS nowhere\n");
+	cr_assert_eq(t.errors, 0, "%s", t.msgs);
+	has_msg(&t, "warning: NS nowhere.example.com. of sub.example.com. is inside the zone but has no A/AAAA");
+	zt_free(&t);
+}
+
+Test(zone, ttl_limit_rfc2181)
+{
+	struct zt t;
+	zt_load(&t, "example.com", "z", HEAD "big 2147483648 A 198.51.100.1\nok 2147483647 A 198.51.100.1\n");
+	has_msg(&t, "z:5: error: TTL 2147483648 above the maximum 2147483647 (RFC 2181 §8)");
+	cr_assert_eq(t.errors, 1);
+	zt_free(&t);
+}
+
+Test(zone, duplicates_dropped)
+{
+	struct zt t;
+	zt_load(&t, "example.com", "z", HEAD
+		"www A 198.51.100.2\nwww A 198.51.100.2\n"
+		"mx MX 10 Mail.example.com.\nmx MX 10 mail.EXAMPLE.com.\n"
+		"t TXT \"A\"\nt TXT \"a\"\n");
+	cr_assert_eq(t.errors, 0, "%s", t.msgs);
+	cr_assert_eq(t.st.duplicates, 2, "names compare case-insensitively, TXT does not");
+	cr_assert_eq(zt_count(&t, "www.example.com.", RR_A, NULL, NULL), 1);
+	cr_assert_eq(zt_count(&t, "mx.example.com.", RR_MX, NULL, NULL), 1);
+	cr_assert_eq(zt_count(&t, "t.example.com.", RR_TXT, NULL, NULL), 2);
+	has_msg(&t, "z:6: warning: duplicate A record at www.example.com. dropped");
+	zt_free(&t);
+}
+
+Test(zone, rejected_as_a_whole)
+{
+	struct zt t;
+	zt_load(&t, "example.com", "z", HEAD "www A 198.51.100.2\nbad A nonsense\n");
+	cr_assert_eq(t.errors, 1);
+	/* the caller refuses the zone; the checker's verdict is the count */
+	zt_free(&t);
+}

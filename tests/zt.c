@@ -1,0 +1,113 @@
+/*
+ * zt.c - helpers shared by the zone-file tests (see zt.h).
+ */
+#include "zt.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dname.h"
+#include "rdata.h"
+#include "zonefile.h"
+
+static void collect(void *ud, enum diag_sev sev, const char *file, unsigned line,
+		    const char *msg)
+{
+	struct zt *t = ud;
+	size_t l = strlen(t->msgs);
+	snprintf(t->msgs + l, sizeof t->msgs - l, "%s:%u: %s: %s\n", file ? file : "-",
+		 line, sev == DIAG_ERROR ? "error" : "warning", msg);
+}
+
+static void zt_begin(struct zt *t, const char *origin, uint8_t o[DNAME_MAX])
+{
+	memset(t, 0, sizeof *t);
+	t->d.fn = collect;
+	t->d.ud = t;
+	if (dname_from_text(o, origin, strlen(origin), (const uint8_t *)"") < 0)
+		abort();
+	t->z = zone_new(o, &t->d);
+}
+
+static void zt_end(struct zt *t)
+{
+	t->errors = zone_finish(t->z);
+	zone_get_stats(t->z, &t->st);
+}
+
+void zt_load(struct zt *t, const char *origin, const char *name, const char *text)
+{
+	uint8_t o[DNAME_MAX];
+	zt_begin(t, origin, o);
+	struct zf_options opt = { .origin = o };
+	zf_parse_mem(name, text, strlen(text), &opt, zone_add_cb, t->z, &t->d);
+	zt_end(t);
+}
+
+void zt_load_file(struct zt *t, const char *origin, const char *path)
+{
+	uint8_t o[DNAME_MAX];
+	zt_begin(t, origin, o);
+	struct zf_options opt = { .origin = o };
+	zf_parse_file(path, &opt, zone_add_cb, t->z, &t->d);
+	zt_end(t);
+}
+
+void zt_free(struct zt *t)
+{
+	zone_free(t->z);
+	t->z = NULL;
+}
+
+struct count {
+	uint8_t owner[DNAME_MAX];
+	uint16_t type;
+	const char *rdata;
+	int n;
+	uint32_t ttl;
+};
+
+static int count_rr(void *ud, const uint8_t *owner, uint16_t type, uint32_t ttl,
+		    const uint8_t *rd, uint16_t rdlen)
+{
+	struct count *c = ud;
+	static char buf[5 * 65536];
+	if (type != c->type || !dname_eq(owner, c->owner))
+		return 0;
+	if (c->rdata) {
+		if (rdata_to_text(type, rd, rdlen, buf, sizeof buf) < 0 ||
+		    strcmp(buf, c->rdata) != 0)
+			return 0;
+	}
+	c->n++;
+	c->ttl = ttl;
+	return 0;
+}
+
+int zt_count(struct zt *t, const char *owner, uint16_t type, const char *rdata_text,
+	     uint32_t *ttl)
+{
+	struct count c = { .type = type, .rdata = rdata_text };
+	if (dname_from_text(c.owner, owner, strlen(owner), (const uint8_t *)"") < 0)
+		return -1;
+	if (zone_foreach(t->z, count_rr, &c) != 0)
+		return -1;
+	if (ttl)
+		*ttl = c.ttl;
+	return c.n;
+}
+
+const char *zt_write(const char *dir, const char *name, const char *text)
+{
+	static char paths[8][4096];
+	static int k;
+	char *p = paths[k++ & 7];
+	snprintf(p, 4096, "%s/%s", dir, name);
+	FILE *f = fopen(p, "w");
+	if (!f)
+		abort();
+	fputs(text, f);
+	fclose(f);
+	return p;
+}

@@ -1,0 +1,36 @@
+/*
+ * zt.h - helpers shared by the zone-file tests: parse text into a zone
+ * with collected diagnostics, and look records up in the result.
+ */
+#ifndef RINGDNS_TESTS_ZT_H
+#define RINGDNS_TESTS_ZT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "zone.h"
+
+struct zt {
+	struct diag d;
+	char msgs[16384];	/* every diagnostic, one per line */
+	struct zone *z;
+	struct zone_stats st;
+	unsigned errors;
+};
+
+/* Parses text as zone origin (presentation form) into t.  name is the
+ * file name used in messages and for relative $INCLUDE. */
+void zt_load(struct zt *t, const char *origin, const char *name, const char *text);
+/* Loads a file. */
+void zt_load_file(struct zt *t, const char *origin, const char *path);
+void zt_free(struct zt *t);
+/* Number of records of type at owner (text, absolute); with rdata_text
+ * non-NULL, only records whose rdata prints as that text; *ttl (when not
+ * NULL) gets the TTL of the last match. */
+int zt_count(struct zt *t, const char *owner, uint16_t type, const char *rdata_text,
+	     uint32_t *ttl);
+/* Writes a file under dir; returns its path in a static rotating buffer. */
+const char *zt_write(const char *dir, const char *name, const char *text);
+
+#endif

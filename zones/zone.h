@@ -1,0 +1,60 @@
+/*
+ * zone.h - a zone being loaded: collects the records of one zone from the
+ * parser, drops duplicates, applies the semantic checks an authoritative
+ * server needs, and hands the checked records on (to the checker's summary
+ * now, to the snapshot compiler later).  A zone with any error is rejected
+ * as a whole: callers use it only when zone_finish() returns 0.
+ */
+#ifndef RINGDNS_ZONE_H
+#define RINGDNS_ZONE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "diag.h"
+#include "zonefile.h"
+
+struct zone;
+
+struct zone_stats {
+	size_t records;		/* after duplicates were dropped */
+	size_t names;		/* distinct owner names */
+	size_t rrsets;
+	size_t duplicates;	/* records dropped as duplicates */
+	uint32_t serial;
+	bool has_soa;
+	bool dnssec;		/* has DNSKEY, RRSIG, NSEC or NSEC3 */
+	bool nsec3;		/* has NSEC3 or NSEC3PARAM */
+};
+
+/* origin: the zone apex (wire form).  Diagnostics go to d. */
+struct zone *zone_new(const uint8_t *origin, struct diag *d);
+void zone_free(struct zone *z);
+
+/* Adds one parsed record (copied).  Out-of-zone owners, TTLs above 2^31-1
+ * and the like are reported and the record is left out: returns -1. */
+int zone_add(struct zone *z, const struct zf_record *rr);
+
+/* Record callback for zf_parse_*: ud is the struct zone. */
+int zone_add_cb(void *ud, const struct zf_record *rr);
+
+/* Groups, deduplicates and checks the zone.  Returns the number of errors
+ * found so far in d (parse errors included); 0 means the zone is usable. */
+unsigned zone_finish(struct zone *z);
+
+void zone_get_stats(const struct zone *z, struct zone_stats *st);
+
+/* Calls fn for every record of a finished zone, grouped by owner, then by
+ * type, in canonical rdata order.  Stops when fn returns non-zero. */
+typedef int (*zone_rr_fn)(void *ud, const uint8_t *owner, uint16_t type,
+			  uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
+int zone_foreach(const struct zone *z, zone_rr_fn fn, void *ud);
+
+/* Parses path as the zone origin, adds every record, and finishes: the
+ * whole load in one call.  Returns the zone (check d->errors) or NULL when
+ * out of memory. */
+struct zone *zone_load_file(const uint8_t *origin, const char *path,
+			    struct diag *d);
+
+#endif
