@@ -20,16 +20,12 @@ static char tmpdir[64];
 
 static void mk_tmp(void)
 {
-	strcpy(tmpdir, "/tmp/ringdns-cz-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
-	chmod(tmpdir, 0755);
+	zt_mktmp(tmpdir, "cz");
 }
 
 static void rm_tmp(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	cr_assert_eq(system(cmd), 0);
+	zt_rmtmp(tmpdir);
 }
 
 struct run {

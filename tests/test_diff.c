@@ -15,19 +15,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "zt.h"
+
 static char tmpdir[64];
 
 static void mk_tmp(void)
 {
-	strcpy(tmpdir, "/tmp/ringdns-diff-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
+	zt_mktmp(tmpdir, "diff");
 }
 
 static void rm_tmp(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	cr_assert_eq(system(cmd), 0);
+	zt_rmtmp(tmpdir);
 }
 
 TestSuite(diff, .init = mk_tmp, .fini = rm_tmp, .timeout = 120);

@@ -20,15 +20,12 @@ static char tmpdir[64];
 
 static void mk_tmp(void)
 {
-	strcpy(tmpdir, "/tmp/ringdns-zf-XXXXXX");
-	cr_assert_not_null(mkdtemp(tmpdir));
+	zt_mktmp(tmpdir, "zf");
 }
 
 static void rm_tmp(void)
 {
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	cr_assert_eq(system(cmd), 0);
+	zt_rmtmp(tmpdir);
 }
 
 #define has_msg(t, s) cr_assert(strstr((t)->msgs, s), "expected '%s' in:\n%s", s, (t)->msgs)
@@ -301,6 +298,82 @@ Test(zonefile, too_many_errors_stops)
 	zt_load(&t, "example.com", "z", text);
 	has_msg(&t, "too many errors (100)");
 	cr_assert_lt(t.errors, 110);
+	zt_free(&t);
+	free(text);
+}
+
+/* Random mutations of a valid zone: the parser reports errors or accepts,
+ * and never reads out of bounds (run under ASan in CI) or hangs. */
+Test(zonefile, mutations_never_crash, .timeout = 120)
+{
+	static const char base[] =
+		"$ORIGIN example.com.\n$TTL 1h\n"
+		"@ SOA ns1 hostmaster ( 1 2h 1h 2w 5m )\n@ NS ns1\nns1 A 198.51.100.1\n"
+		"t TXT \"a b\" \"c\\\"d\" \\065x\nm MX 10 mail\n"
+		"h HTTPS 1 . alpn=\"h2,h3\" port=443\nl LOC 52 22 23 N 4 53 32 E -2m\n"
+		"$GENERATE 1-3 g$ A 198.51.100.${1,3,d}\n"
+		"d DS 60485 5 1 2BB183AF5F22588179A53B0A98631FAD1A292118\n"
+		"n NSEC3 1 1 12 aabbccdd 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A RRSIG\n";
+	static const char specials[] = "\"\\();$@. \t\n0123456789*\x80";
+	uint8_t o[] = "\7example\3com";
+	char buf[sizeof base + 64];
+	unsigned seed = 12345;
+	unsigned accepted = 0;
+
+	for (int iter = 0; iter < 2000; iter++) {
+		size_t len = sizeof base - 1;
+		memcpy(buf, base, len);
+		int nmut = 1 + (int)(rand_r(&seed) % 6);
+		for (int k = 0; k < nmut; k++) {
+			if (len == 0)
+				break;
+			size_t pos = rand_r(&seed) % len;
+			switch (rand_r(&seed) % 3) {
+			case 0:	/* replace with a special character */
+				buf[pos] = specials[rand_r(&seed) % (sizeof specials - 1)];
+				break;
+			case 1:	/* random byte, never NUL */
+				buf[pos] = (char)(1 + rand_r(&seed) % 255);
+				break;
+			default: /* cut the text short */
+				len = pos;
+				break;
+			}
+		}
+		struct diag d = { 0 };
+		struct zone *z = zone_new(o, &d);
+		struct zf_options opt = { .origin = o };
+		zf_parse_mem("fuzz", buf, len, &opt, zone_add_cb, z, &d);
+		zone_finish(z);
+		accepted += d.errors == 0;
+		zone_free(z);
+	}
+	/* the mutations are real: most texts are broken, some still valid */
+	cr_assert_gt(accepted, 0);
+	cr_assert_lt(accepted, 2000);
+}
+
+/* Records of many fields: the token array grows; past 65536 fields the
+ * record is refused with a message. */
+Test(zonefile, many_fields)
+{
+	size_t n = 70000;
+	char *text = malloc(64 + n * 4 + 2000);
+	strcpy(text, "$TTL 60\n" SOA_NS "t TXT");
+	for (size_t k = 0; k < 1000; k++)
+		strcat(text, " \"a\"");
+	strcat(text, "\nu TXT");
+	size_t l = strlen(text);
+	for (size_t k = 0; k < n; k++) {
+		memcpy(text + l, " b", 2);
+		l += 2;
+	}
+	strcpy(text + l, "\n");
+	struct zt t;
+	zt_load(&t, "example.com", "z", text);
+	cr_assert_eq(zt_count(&t, "t.example.com.", RR_TXT, NULL, NULL), 1, "%s", t.msgs);
+	has_msg(&t, "z:6: error: more than 65536 fields in one record");
+	cr_assert_eq(t.errors, 1);
 	zt_free(&t);
 	free(text);
 }

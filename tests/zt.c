@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dname.h"
 #include "rdata.h"
@@ -110,4 +111,19 @@ const char *zt_write(const char *dir, const char *name, const char *text)
 	fputs(text, f);
 	fclose(f);
 	return p;
+}
+
+void zt_mktmp(char dir[64], const char *tag)
+{
+	snprintf(dir, 64, "/tmp/ringdns-%.16s-XXXXXX", tag);
+	if (!mkdtemp(dir) || chmod(dir, 0755) != 0)
+		abort();
+}
+
+void zt_rmtmp(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		abort();
 }

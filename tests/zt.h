@@ -30,6 +30,11 @@ void zt_free(struct zt *t);
  * NULL) gets the TTL of the last match. */
 int zt_count(struct zt *t, const char *owner, uint16_t type, const char *rdata_text,
 	     uint32_t *ttl);
+/* Makes a fresh directory /tmp/ringdns-TAG-XXXXXX into dir (64 bytes),
+ * world-readable so an unprivileged child can use it. */
+void zt_mktmp(char dir[64], const char *tag);
+/* Removes dir and everything below it. */
+void zt_rmtmp(const char *dir);
 /* Writes a file under dir; returns its path in a static rotating buffer. */
 const char *zt_write(const char *dir, const char *name, const char *text);
 

@@ -24,6 +24,7 @@ struct arena {
 	uint8_t **chunks;
 	uint32_t nchunks, cap;
 	uint32_t used;			/* bytes used in the last chunk */
+	uint32_t last_cap;		/* bytes allocated for the last chunk */
 };
 
 /* Large, long-lived arrays ask for transparent huge pages: fewer page
@@ -36,10 +37,24 @@ static void big_hint(void *p, size_t n)
 		madvise((void *)a, e - a, MADV_HUGEPAGE);
 }
 
-/* Reference = chunk << ARENA_SHIFT | offset. */
+/*
+ * Reference = chunk << ARENA_SHIFT | offset.  The first chunk starts small
+ * and grows by realloc up to ARENA_CHUNK (references are offsets, so they
+ * survive the move); later chunks are allocated whole.  Pointers from
+ * arena_get are valid until the next arena_put.
+ */
 static int64_t arena_put(struct arena *a, const void *p, size_t n)
 {
-	if (a->nchunks == 0 || a->used + n > ARENA_CHUNK) {
+	if (a->nchunks == 1 && a->used + n > a->last_cap &&
+	    a->last_cap < ARENA_CHUNK) {
+		uint32_t nc = a->last_cap * 4 < ARENA_CHUNK ? a->last_cap * 4 : ARENA_CHUNK;
+		uint8_t *c = realloc(a->chunks[0], nc);
+		if (!c)
+			return -1;
+		a->chunks[0] = c;
+		a->last_cap = nc;
+	}
+	if (a->nchunks == 0 || a->used + n > a->last_cap) {
 		if (a->nchunks == (1u << (32 - ARENA_SHIFT)))
 			return -1;
 		if (a->nchunks == a->cap) {
@@ -50,12 +65,16 @@ static int64_t arena_put(struct arena *a, const void *p, size_t n)
 			a->chunks = c;
 			a->cap = nc;
 		}
-		a->chunks[a->nchunks] = aligned_alloc(2u << 20, ARENA_CHUNK);
+		uint32_t size = a->nchunks ? ARENA_CHUNK : 1u << 16;
+		a->chunks[a->nchunks] = a->nchunks ? aligned_alloc(2u << 20, size)
+						   : malloc(size);
 		if (!a->chunks[a->nchunks])
 			return -1;
-		big_hint(a->chunks[a->nchunks], ARENA_CHUNK);
+		if (a->nchunks)
+			big_hint(a->chunks[a->nchunks], size);
 		a->nchunks++;
 		a->used = 0;
+		a->last_cap = size;
 	}
 	uint32_t ref = (a->nchunks - 1) << ARENA_SHIFT | a->used;
 	memcpy(a->chunks[a->nchunks - 1] + a->used, p, n);

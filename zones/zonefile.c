@@ -25,6 +25,8 @@
 #define ZF_ENTRY_MAX (1u << 20)		/* longest entry (record) in bytes */
 #define ZF_BUF_SIZE (ZF_ENTRY_MAX * 2)	/* read buffer per open file */
 #define ZF_TOK_MAX 65536		/* tokens per entry */
+#define ZF_TOK_MIN 256			/* initial token array */
+#define ZF_GEN_TOKS 4096		/* tokens per $GENERATE record */
 #define ZF_STACK_MAX 64
 
 /* Byte classes for the lexer. */
@@ -60,9 +62,11 @@ struct zf {
 	zf_record_fn fn;
 	void *ud;
 	struct diag *d;
-	struct tok *toks;
+	struct tok *toks;	/* tokens of the current entry */
+	size_t tokcap;
 	uint8_t *rdata;
 	char *gen;		/* $GENERATE line buffer */
+	struct tok *gtoks;	/* tokens of a generated record */
 	uint16_t cls;
 	uint32_t dflt_ttl, last_ttl;
 	bool have_dflt_ttl, have_last_ttl;
@@ -73,7 +77,7 @@ struct zf {
 	struct { dev_t dev; ino_t ino; } stack[ZF_STACK_MAX];
 };
 
-enum lex_result { LEX_ENTRY, LEX_NEED, LEX_EOF, LEX_ERROR, LEX_BINARY };
+enum lex_result { LEX_ENTRY, LEX_NEED, LEX_EOF, LEX_ERROR, LEX_BINARY, LEX_MORE };
 
 struct lexed {
 	size_t ntok;
@@ -90,7 +94,7 @@ struct lexed {
  * ntok == 0.  LEX_NEED means the entry is incomplete and more input exists.
  */
 static enum lex_result lex_entry(const char *p, const char *end, bool eof,
-				 struct tok *toks, struct lexed *lx)
+				 struct tok *toks, size_t cap, struct lexed *lx)
 {
 	const char *start = p;
 	unsigned depth = 0, nl = 0;
@@ -176,7 +180,7 @@ static enum lex_result lex_entry(const char *p, const char *end, bool eof,
 					lx->err_at = s - 1;
 					goto error;
 				}
-				if (n == ZF_TOK_MAX)
+				if (n == cap)
 					goto too_many;
 				toks[n].s = s;
 				toks[n].len = (uint32_t)(p - s);
@@ -233,7 +237,7 @@ static enum lex_result lex_entry(const char *p, const char *end, bool eof,
 			lx->err_at = p;
 			goto error;
 		}
-		if (n == ZF_TOK_MAX)
+		if (n == cap)
 			goto too_many;
 		toks[n].s = s;
 		toks[n].len = (uint32_t)(p - s);
@@ -246,6 +250,8 @@ done:
 	lx->nlines = nl;
 	return LEX_ENTRY;
 too_many:
+	if (cap < ZF_TOK_MAX)
+		return LEX_MORE;	/* the caller grows toks and lexes again */
 	lx->err = "more than 65536 fields in one record";
 	lx->err_at = p;
 	goto error;
@@ -620,7 +626,14 @@ static void do_generate(struct zf *z, struct zf_src *src, unsigned line,
 		ERR(line, "$GENERATE: range %s makes more than %lu records", rng, max);
 		return;
 	}
-	struct tok *gt = z->toks + ZF_TOK_MAX / 2;
+	if (!z->gen && !(z->gen = malloc(ZF_ENTRY_MAX))) {
+		ERR(line, "$GENERATE: out of memory");
+		return;
+	}
+	if (!z->gtoks && !(z->gtoks = malloc(ZF_GEN_TOKS * sizeof *z->gtoks))) {
+		ERR(line, "$GENERATE: out of memory");
+		return;
+	}
 	for (long v = start; v <= stop && !z->stop; v += step) {
 		size_t w = 0;
 		const char *why = NULL;
@@ -641,18 +654,17 @@ static void do_generate(struct zf *z, struct zf_src *src, unsigned line,
 			}
 		}
 		struct lexed lx;
-		/* the text is one line: lex it with the upper half of the
-		 * token array, the lower half still holds the directive */
-		if (n > ZF_TOK_MAX / 2 ||
-		    lex_entry(z->gen, z->gen + w, true, gt, &lx) != LEX_ENTRY ||
-		    lx.ntok > ZF_TOK_MAX / 2) {
+		/* the text is one line, lexed into its own tokens: t still
+		 * holds the directive */
+		if (lex_entry(z->gen, z->gen + w, true, z->gtoks, ZF_GEN_TOKS, &lx) !=
+		    LEX_ENTRY) {
 			ERR(line, "$GENERATE: cannot read the generated record '%.*s'",
 			    (int)(w > 200 ? 200 : w), z->gen);
 			return;
 		}
 		if (lx.ntok == 0)
 			continue;
-		do_record(z, src, line, z->gen, gt, lx.ntok, false);
+		do_record(z, src, line, z->gen, z->gtoks, lx.ntok, false);
 		if (too_many_errors(z, src, line))
 			return;
 	}
@@ -764,9 +776,19 @@ static int run_src(struct zf *z, struct zf_src *src)
 			skipping = false;
 			continue;
 		}
-		enum lex_result r = lex_entry(p, end, src->eof, z->toks, &lx);
+		enum lex_result r = lex_entry(p, end, src->eof, z->toks, z->tokcap, &lx);
 		if (r == LEX_EOF)
 			break;
+		if (r == LEX_MORE) {
+			struct tok *nt = realloc(z->toks, 4 * z->tokcap * sizeof *nt);
+			if (!nt) {
+				ERR(src->line, "out of memory");
+				goto fail;
+			}
+			z->toks = nt;
+			z->tokcap *= 4;
+			continue;
+		}
 		if (r == LEX_NEED) {
 			if ((size_t)(end - p) >= ZF_ENTRY_MAX) {
 				ERR(src->line, "entry longer than %u bytes: skipped to the next line",
@@ -821,10 +843,10 @@ static int zf_run(const char *name, int fd, const struct stat *st,
 
 	init_cls();
 	z.cls = opt->cls ? opt->cls : RR_CLASS_IN;
-	z.toks = malloc(sizeof *z.toks * ZF_TOK_MAX);
+	z.tokcap = ZF_TOK_MIN;
+	z.toks = malloc(sizeof *z.toks * z.tokcap);
 	z.rdata = malloc(RDATA_MAX + 1);
-	z.gen = malloc(ZF_ENTRY_MAX);
-	if (!z.toks || !z.rdata || !z.gen) {
+	if (!z.toks || !z.rdata) {
 		diag_report(d, DIAG_ERROR, name, 0, "out of memory");
 		goto out;
 	}
@@ -844,6 +866,7 @@ out:
 	free(z.toks);
 	free(z.rdata);
 	free(z.gen);
+	free(z.gtoks);
 	return ret;
 }
 
