@@ -439,8 +439,23 @@ static void tw_hexlower(struct rdata_tw *w, unsigned v, int digits)
 	rdata_tw_mem(w, b, (size_t)digits);
 }
 
-static void tw_name(struct rdata_tw *w, const uint8_t *name)
+/* A name at the cursor, checked by dname_check and taken; NULL (and the
+ * cursor's error) when it is not a well-formed uncompressed name. */
+static const uint8_t *take_name(struct wire_cur *c)
 {
+	int r = dname_check(c->pos, wire_left(c));
+	if (r <= 0) {
+		wire_fail(c);
+		return NULL;
+	}
+	return wire_take(c, (size_t)r);
+}
+
+static void tw_name(struct rdata_tw *w, struct wire_cur *c)
+{
+	const uint8_t *name = take_name(c);
+	if (!name)
+		w->err = true;
 	if (w->err)
 		return;
 	int k = dname_to_text(w->p, (size_t)(w->end - w->p), name);
@@ -1183,31 +1198,35 @@ struct name_ranges {
 	uint16_t len[4];
 };
 
-static int check_bitmap(const uint8_t *p, size_t n)
+/* Type bitmap to the end (RFC 4034 §4.1.2): windows in increasing order,
+ * each of 1-32 octets with a non-zero last octet. */
+static int check_bitmap(struct wire_cur *c)
 {
 	int prev = -1;
-	size_t i = 0;
-	while (i < n) {
-		if (n - i < 2)
+	while (wire_left(c)) {
+		unsigned win = wire_u8(c), l = wire_u8(c);
+		const uint8_t *q = wire_take(c, l);
+		if (!q || (int)win <= prev || l < 1 || l > 32 || q[l - 1] == 0)
 			return -1;
-		unsigned w = p[i], l = p[i + 1];
-		if ((int)w <= prev || l < 1 || l > 32 || n - i - 2 < l ||
-		    p[i + 1 + l] == 0)
-			return -1;
-		prev = (int)w;
-		i += 2 + l;
+		prev = (int)win;
 	}
 	return 0;
 }
 
 static int check_digest(uint16_t type, const uint8_t *rd, size_t len)
 {
-	if (type == RR_ZONEMD)
-		return len >= 6 + 12 ? 0 : -1;
+	struct wire_cur c;
+	wire_init(&c, rd, len);
+	if (type == RR_ZONEMD) {
+		wire_skip(&c, 6);	/* serial, scheme, hash algorithm */
+		return wire_left(&c) >= 12 ? 0 : -1;
+	}
 	/* DS and CDS: digest lengths of RFC 4034 §5.1.4 (SHA-1), RFC 4509
 	 * (SHA-256) and RFC 6605 (SHA-384); others are not checked. */
-	size_t dl = len - 4;
-	switch (rd[3]) {
+	wire_skip(&c, 3);	/* key tag, algorithm */
+	unsigned dtype = wire_u8(&c);
+	size_t dl = wire_left(&c);
+	switch (dtype) {
 	case 1: return dl == 20 ? 0 : -1;
 	case 2: return dl == 32 ? 0 : -1;
 	case 4: return dl == 48 ? 0 : -1;
@@ -1215,168 +1234,142 @@ static int check_digest(uint16_t type, const uint8_t *rd, size_t len)
 	return 0;
 }
 
-static int check_apl(const uint8_t *p, size_t n)
+/* APL items to the end (RFC 3123 §4). */
+static int check_apl(struct wire_cur *c)
 {
-	size_t i = 0;
-	while (i < n) {
-		if (n - i < 4)
-			return -1;
-		unsigned afi = (unsigned)p[i] << 8 | p[i + 1],
-			 pfx = p[i + 2], al = p[i + 3] & 0x7f;
+	while (wire_left(c)) {
+		unsigned afi = wire_u16(c), pfx = wire_u8(c), al = wire_u8(c) & 0x7f;
+		const uint8_t *q = wire_take(c, al);
 		unsigned max = afi == 1 ? 4 : afi == 2 ? 16 : 0;
-		if (!max || al > max || pfx > max * 8 || n - i - 4 < al)
+		if (!q || !max || al > max || pfx > max * 8)
 			return -1;
 		/* RFC 3123 §4: trailing zero octets are left out; with them
 		 * the text form could not say how many there were. */
-		if (al && p[i + 3 + al] == 0)
+		if (al && q[al - 1] == 0)
 			return -1;
-		i += 4 + al;
 	}
 	return 0;
+}
+
+static bool is_alnum(uint8_t c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9');
 }
 
 /* Validates rd against the descriptor; records name positions. */
 static int walk(const struct rdesc *d, const uint8_t *rd, size_t len,
 		struct name_ranges *nr)
 {
-	size_t i = 0;
+	struct wire_cur c;
+	const uint8_t *q;
+	size_t n;
+	wire_init(&c, rd, len);
 	for (const struct rdesc_field *f = d->f;
 	     f < d->f + RDESC_FIELDS && f->kind != RDF_END; f++) {
-		size_t left = len - i;
-		const uint8_t *q = rd + i;
-		size_t need;
 		switch (f->kind) {
 		case RDF_U8:
 		case RDF_ALG:
-			need = 1;
+			wire_skip(&c, 1);
 			break;
 		case RDF_U16:
 		case RDF_TYPE:
 		case RDF_CERTTYPE:
-			need = 2;
+			wire_skip(&c, 2);
 			break;
 		case RDF_U32:
 		case RDF_TTL:
 		case RDF_TIME:
 		case RDF_A:
-			need = 4;
+			wire_skip(&c, 4);
 			break;
 		case RDF_AAAA:
-			need = 16;
+			wire_skip(&c, 16);
 			break;
 		case RDF_EUI48:
-			need = 6;
+			wire_skip(&c, 6);
 			break;
 		case RDF_EUI64:
 		case RDF_ILNP64:
-			need = 8;
+			wire_skip(&c, 8);
 			break;
-		case RDF_NAME: {
-			int r = dname_check(q, left);
-			if (r <= 0)
+		case RDF_NAME:
+			q = take_name(&c);
+			if (!q)
 				return -1;
 			if (nr && nr->n < 4) {
-				nr->off[nr->n] = (uint16_t)i;
-				nr->len[nr->n++] = (uint16_t)r;
+				nr->off[nr->n] = (uint16_t)(q - rd);
+				nr->len[nr->n++] = (uint16_t)(c.pos - q);
 			}
-			need = (size_t)r;
 			break;
-		}
 		case RDF_STR:
-			if (left < 1 || left - 1 < q[0])
-				return -1;
-			need = 1 + (size_t)q[0];
+			wire_skip(&c, wire_u8(&c));
 			break;
-		case RDF_STR_OPT:
-			if (left == 0)
-				need = 0;
-			else if (left - 1 != q[0])
-				return -1;
-			else
-				need = left;
+		case RDF_STR_OPT:	/* the last field: wire_done() below */
+			if (wire_left(&c))
+				wire_skip(&c, wire_u8(&c));
 			break;
 		case RDF_STRS:
-			if (left == 0)
+			if (!wire_left(&c))
 				return -1;
-			for (size_t k = 0; k < left; k += 1 + (size_t)q[k])
-				if (left - k - 1 < q[k])
-					return -1;
-			need = left;
+			while (wire_left(&c))
+				wire_skip(&c, wire_u8(&c));
 			break;
 		case RDF_B64:
 		case RDF_HEX:
 		case RDF_NSAP:
-			if (left == 0)
+			if (!wire_left(&c))
 				return -1;
-			need = left;
+			wire_skip(&c, wire_left(&c));
 			break;
 		case RDF_SALT:
 		case RDF_B32H:
 		case RDF_CAATAG:
-			if (left < 1 || left - 1 < q[0] ||
-			    (f->kind != RDF_SALT && q[0] == 0))
+			q = wire_str(&c, &n);
+			if (f->kind != RDF_SALT && n == 0)
 				return -1;
 			if (f->kind == RDF_CAATAG)
-				for (size_t k = 1; k <= q[0]; k++)
-					if (!((q[k] >= 'a' && q[k] <= 'z') ||
-					      (q[k] >= 'A' && q[k] <= 'Z') ||
-					      (q[k] >= '0' && q[k] <= '9')))
+				for (size_t k = 0; k < n; k++)
+					if (!is_alnum(q[k]))
 						return -1;
-			need = 1 + (size_t)q[0];
 			break;
 		case RDF_BITMAP:
-			if (check_bitmap(q, left) < 0)
+			if (check_bitmap(&c) < 0)
 				return -1;
-			need = left;
 			break;
 		case RDF_RAWSTR:
-			need = left;
+			wire_skip(&c, wire_left(&c));
 			break;
 		case RDF_SVCPARAMS:
-			if (rdata_svcb_check(q, left) < 0)
+			if (rdata_svcb_check(&c) < 0)
 				return -1;
-			need = left;
 			break;
 		case RDF_LOC:
-			if (rdata_loc_check(q, left) < 0)
+			if (rdata_loc_check(&c) < 0)
 				return -1;
-			need = left;
 			break;
 		case RDF_APL:
-			if (check_apl(q, left) < 0)
+			if (check_apl(&c) < 0)
 				return -1;
-			need = left;
 			break;
 		case RDF_IPSECKEY: {
-			if (left < 2)
+			/* Gateway type, algorithm, gateway, key to the end. */
+			unsigned gt = wire_u8(&c);
+			wire_skip(&c, 1);
+			if (gt > 3 || (gt == 3 && !take_name(&c)))
 				return -1;
-			static const uint8_t gwlen[3] = { 0, 4, 16 };
-			if (q[0] > 3)
-				return -1;
-			if (q[0] < 3) {
-				need = 2 + (size_t)gwlen[q[0]];
-				if (left < need)
-					return -1;
-			} else {
-				int r = dname_check(q + 2, left - 2);
-				if (r <= 0)
-					return -1;
-				need = 2 + (size_t)r;
-			}
-			need = left; /* the key runs to the end */
+			wire_skip(&c, gt == 1 ? 4 : gt == 2 ? 16 : 0);
+			wire_skip(&c, wire_left(&c));
 			break;
 		}
 		default:
 			return -1;
 		}
-		if (left < need)
-			return -1;
-		i += need;
 	}
-	if (i != len)
+	if (!wire_done(&c))
 		return -1;
 	if ((d->flags & (RDESC_DS | RDESC_ZONEMD)) &&
-	    check_digest(d == rdesc_get(RR_ZONEMD) ? RR_ZONEMD : RR_DS, rd,
+	    check_digest(d->flags & RDESC_ZONEMD ? RR_ZONEMD : RR_DS, rd,
 			 len) < 0)
 		return -1;
 	return 0;
@@ -1394,6 +1387,9 @@ int rdata_check(uint16_t type, const uint8_t *rd, size_t len)
 
 /* ------------------------------------------------------------- printing */
 
+/* The printers read rdata that walk() accepted: the cursor keeps them
+ * inside it all the same. */
+
 static void print_generic(struct rdata_tw *w, const uint8_t *rd, size_t len)
 {
 	rdata_tw_str(w, "\\# ");
@@ -1404,33 +1400,34 @@ static void print_generic(struct rdata_tw *w, const uint8_t *rd, size_t len)
 	}
 }
 
-static void print_bitmap(struct rdata_tw *w, const uint8_t *p, size_t n)
+static void print_bitmap(struct rdata_tw *w, struct wire_cur *c)
 {
-	size_t i = 0;
-	while (i < n) {
-		unsigned win = p[i], l = p[i + 1];
-		for (unsigned k = 0; k < l; k++) {
-			uint8_t b = p[i + 2 + k];
-			for (unsigned bit = 0; b && bit < 8; bit++)
-				if (b & (0x80 >> bit)) {
+	while (wire_left(c)) {
+		unsigned win = wire_u8(c);
+		struct wire_cur b;
+		wire_sub(&b, c, wire_u8(c));
+		for (unsigned k = 0; wire_left(&b); k++) {
+			uint8_t bits = wire_u8(&b);
+			for (unsigned bit = 0; bits && bit < 8; bit++)
+				if (bits & (0x80 >> bit)) {
 					rdata_tw_sep(w);
 					tw_type(w, (uint16_t)(win << 8 | k << 3 | bit));
 				}
 		}
-		i += 2 + l;
 	}
 }
 
-static void print_apl(struct rdata_tw *w, const uint8_t *p, size_t n)
+static void print_apl(struct rdata_tw *w, struct wire_cur *c)
 {
-	size_t i = 0;
-	while (i < n) {
-		unsigned afi = (unsigned)p[i] << 8 | p[i + 1],
-			 al = p[i + 3] & 0x7f;
+	while (wire_left(c)) {
+		unsigned afi = wire_u16(c), pfx = wire_u8(c), nal = wire_u8(c);
 		uint8_t a[16] = { 0 };
-		memcpy(a, p + i + 4, al);
+		struct wire_cur ac;	/* trailing zero octets left out */
+		wire_sub(&ac, c, nal & 0x7f);
+		size_t al = wire_left(&ac);
+		wire_copy(&ac, a, al < sizeof(a) ? al : sizeof(a));
 		rdata_tw_sep(w);
-		if (p[i + 3] & 0x80)
+		if (nal & 0x80)
 			rdata_tw_chr(w, '!');
 		rdata_tw_u32(w, afi);
 		rdata_tw_chr(w, ':');
@@ -1439,44 +1436,36 @@ static void print_apl(struct rdata_tw *w, const uint8_t *p, size_t n)
 		else
 			rdata_tw_ipv6(w, a);
 		rdata_tw_chr(w, '/');
-		rdata_tw_u32(w, p[i + 2]);
-		i += 4 + al;
+		rdata_tw_u32(w, pfx);
 	}
-}
-
-static uint32_t get32(const uint8_t *q)
-{
-	return (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
-	       (uint32_t)q[2] << 8 | q[3];
 }
 
 static void print_fields(struct rdata_tw *w, const struct rdesc *d,
 			 const uint8_t *rd, size_t len)
 {
-	size_t i = 0;
+	struct wire_cur c;
+	const uint8_t *q;
+	size_t n;
+	uint8_t a[16];
+	wire_init(&c, rd, len);
 	for (const struct rdesc_field *f = d->f;
 	     f < d->f + RDESC_FIELDS && f->kind != RDF_END; f++) {
-		const uint8_t *q = rd + i;
-		size_t left = len - i;
 		switch (f->kind) {
 		case RDF_U8:
 		case RDF_ALG:
 			rdata_tw_sep(w);
-			rdata_tw_u32(w, q[0]);
-			i += 1;
+			rdata_tw_u32(w, wire_u8(&c));
 			break;
 		case RDF_U16:
 			rdata_tw_sep(w);
-			rdata_tw_u32(w, (uint32_t)q[0] << 8 | q[1]);
-			i += 2;
+			rdata_tw_u32(w, wire_u16(&c));
 			break;
 		case RDF_TYPE:
 			rdata_tw_sep(w);
-			tw_type(w, (uint16_t)(q[0] << 8 | q[1]));
-			i += 2;
+			tw_type(w, wire_u16(&c));
 			break;
 		case RDF_CERTTYPE: {
-			uint16_t v = (uint16_t)(q[0] << 8 | q[1]);
+			uint16_t v = wire_u16(&c);
 			rdata_tw_sep(w);
 			size_t k, nk = sizeof(cert_names) / sizeof(cert_names[0]);
 			for (k = 0; k < nk && cert_names[k].v != v; k++)
@@ -1485,40 +1474,36 @@ static void print_fields(struct rdata_tw *w, const struct rdesc *d,
 				rdata_tw_str(w, cert_names[k].name);
 			else
 				rdata_tw_u32(w, v);
-			i += 2;
 			break;
 		}
 		case RDF_U32:
 		case RDF_TTL:
 			rdata_tw_sep(w);
-			rdata_tw_u32(w, get32(q));
-			i += 4;
+			rdata_tw_u32(w, wire_u32(&c));
 			break;
 		case RDF_TIME:
 			rdata_tw_sep(w);
-			print_time(w, get32(q));
-			i += 4;
+			print_time(w, wire_u32(&c));
 			break;
 		case RDF_A:
 			rdata_tw_sep(w);
-			rdata_tw_ipv4(w, q);
-			i += 4;
+			wire_copy(&c, a, 4);
+			rdata_tw_ipv4(w, a);
 			break;
 		case RDF_AAAA:
 			rdata_tw_sep(w);
-			rdata_tw_ipv6(w, q);
-			i += 16;
+			wire_copy(&c, a, 16);
+			rdata_tw_ipv6(w, a);
 			break;
 		case RDF_EUI48:
 		case RDF_EUI64: {
-			int n = f->kind == RDF_EUI48 ? 6 : 8;
+			int ne = f->kind == RDF_EUI48 ? 6 : 8;
 			rdata_tw_sep(w);
-			for (int k = 0; k < n; k++) {
+			for (int k = 0; k < ne; k++) {
 				if (k)
 					rdata_tw_chr(w, '-');
-				tw_hexlower(w, q[k], 2);
+				tw_hexlower(w, wire_u8(&c), 2);
 			}
-			i += (size_t)n;
 			break;
 		}
 		case RDF_ILNP64:
@@ -1526,113 +1511,105 @@ static void print_fields(struct rdata_tw *w, const struct rdesc *d,
 			for (int k = 0; k < 4; k++) {
 				if (k)
 					rdata_tw_chr(w, ':');
-				tw_hexlower(w, (unsigned)q[2 * k] << 8 | q[2 * k + 1],
-					    4);
+				tw_hexlower(w, wire_u16(&c), 4);
 			}
-			i += 8;
 			break;
 		case RDF_NAME:
 			rdata_tw_sep(w);
-			tw_name(w, q);
-			i += dname_len(q);
+			tw_name(w, &c);
 			break;
 		case RDF_STR:
 			rdata_tw_sep(w);
-			tw_quoted(w, q + 1, q[0]);
-			i += 1 + (size_t)q[0];
+			q = wire_str(&c, &n);
+			tw_quoted(w, q, n);
 			break;
 		case RDF_STR_OPT:
 		case RDF_STRS:
-			while (i < len) {
+			while (wire_left(&c)) {
 				rdata_tw_sep(w);
-				tw_quoted(w, rd + i + 1, rd[i]);
-				i += 1 + (size_t)rd[i];
+				q = wire_str(&c, &n);
+				tw_quoted(w, q, n);
 			}
 			break;
 		case RDF_B64:
 			rdata_tw_sep(w);
-			rdata_tw_b64(w, q, left);
-			i = len;
+			q = wire_rest(&c, &n);
+			rdata_tw_b64(w, q, n);
 			break;
 		case RDF_HEX:
 			rdata_tw_sep(w);
-			tw_hex(w, q, left);
-			i = len;
+			q = wire_rest(&c, &n);
+			tw_hex(w, q, n);
 			break;
 		case RDF_NSAP:
 			rdata_tw_sep(w);
 			rdata_tw_str(w, "0x");
-			tw_hex(w, q, left);
-			i = len;
+			q = wire_rest(&c, &n);
+			tw_hex(w, q, n);
 			break;
 		case RDF_SALT:
 			rdata_tw_sep(w);
-			if (q[0] == 0)
+			q = wire_str(&c, &n);
+			if (n == 0)
 				rdata_tw_chr(w, '-');
 			else
-				tw_hex(w, q + 1, q[0]);
-			i += 1 + (size_t)q[0];
+				tw_hex(w, q, n);
 			break;
 		case RDF_B32H: {
 			rdata_tw_sep(w);
-			size_t need = enc_b32hex_len(q[0]);
+			q = wire_str(&c, &n);
+			size_t need = enc_b32hex_len(n);
 			if (w->err || (size_t)(w->end - w->p) < need)
 				w->err = true;
 			else
-				w->p += enc_b32hex_encode(w->p, q + 1, q[0]);
-			i += 1 + (size_t)q[0];
+				w->p += enc_b32hex_encode(w->p, q, n);
 			break;
 		}
 		case RDF_BITMAP:
-			print_bitmap(w, q, left);
-			i = len;
+			print_bitmap(w, &c);
 			break;
 		case RDF_CAATAG:
 			rdata_tw_sep(w);
-			rdata_tw_mem(w, q + 1, q[0]);
-			i += 1 + (size_t)q[0];
+			q = wire_str(&c, &n);
+			rdata_tw_mem(w, q, n);
 			break;
 		case RDF_RAWSTR:
 			rdata_tw_sep(w);
-			tw_quoted(w, q, left);
-			i = len;
+			q = wire_rest(&c, &n);
+			tw_quoted(w, q, n);
 			break;
 		case RDF_SVCPARAMS:
-			rdata_svcb_print(w, q, left);
-			i = len;
+			rdata_svcb_print(w, &c);
 			break;
 		case RDF_LOC:
-			rdata_loc_print(w, q);
-			i = len;
+			rdata_loc_print(w, &c);
 			break;
 		case RDF_APL:
-			print_apl(w, q, left);
-			i = len;
+			print_apl(w, &c);
 			break;
 		case RDF_IPSECKEY: {
+			unsigned gt = wire_u8(&c);
 			rdata_tw_sep(w);
-			rdata_tw_u32(w, q[0]);
+			rdata_tw_u32(w, gt);
 			rdata_tw_chr(w, ' ');
-			rdata_tw_u32(w, q[1]);
+			rdata_tw_u32(w, wire_u8(&c));
 			rdata_tw_chr(w, ' ');
-			size_t k = 2;
-			if (q[0] == 0) {
+			if (gt == 0) {
 				rdata_tw_chr(w, '.');
-			} else if (q[0] == 1) {
-				rdata_tw_ipv4(w, q + 2);
-				k += 4;
-			} else if (q[0] == 2) {
-				rdata_tw_ipv6(w, q + 2);
-				k += 16;
+			} else if (gt == 1) {
+				wire_copy(&c, a, 4);
+				rdata_tw_ipv4(w, a);
+			} else if (gt == 2) {
+				wire_copy(&c, a, 16);
+				rdata_tw_ipv6(w, a);
 			} else {
-				tw_name(w, q + 2);
-				k += dname_len(q + 2);
+				tw_name(w, &c);
 			}
-			if (left > k) {
+			q = wire_rest(&c, &n);
+			if (n) {
 				rdata_tw_chr(w, ' ');
-				rdata_tw_b64(w, q + k, left - k);
+				rdata_tw_b64(w, q, n);
 			}
-			i = len;
 			break;
 		}
 		}

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "tok.h"
+#include "wire.h"
 
 /* State of one rdata_from_text call. */
 struct rdata_parse {
@@ -67,14 +68,15 @@ void rdata_tw_ipv4(struct rdata_tw *w, const uint8_t a[4]);
 void rdata_tw_ipv6(struct rdata_tw *w, const uint8_t a[16]);
 void rdata_tw_b64(struct rdata_tw *w, const uint8_t *s, size_t n);
 
-/* SVCB/HTTPS SvcParams (rdata_svcb.c). */
+/* SVCB/HTTPS SvcParams (rdata_svcb.c): they run to the end of the rdata.
+ * check and print read them from c; print only what check accepted. */
 int rdata_svcb_parse(struct rdata_parse *p);
-int rdata_svcb_check(const uint8_t *rd, size_t len);
-void rdata_svcb_print(struct rdata_tw *w, const uint8_t *rd, size_t len);
+int rdata_svcb_check(struct wire_cur *c);
+void rdata_svcb_print(struct rdata_tw *w, struct wire_cur *c);
 
-/* LOC (rdata_loc.c): the whole rdata. */
+/* LOC (rdata_loc.c): the whole rdata, read from c like SvcParams. */
 int rdata_loc_parse(struct rdata_parse *p);
-int rdata_loc_check(const uint8_t *rd, size_t len);
-void rdata_loc_print(struct rdata_tw *w, const uint8_t *rd);
+int rdata_loc_check(struct wire_cur *c);
+void rdata_loc_print(struct rdata_tw *w, struct wire_cur *c);
 
 #endif

@@ -173,25 +173,21 @@ int rdata_loc_parse(struct rdata_parse *p)
 	return 0;
 }
 
-static uint32_t get32(const uint8_t *q)
-{
-	return (uint32_t)q[0] << 24 | (uint32_t)q[1] << 16 |
-	       (uint32_t)q[2] << 8 | q[3];
-}
-
-int rdata_loc_check(const uint8_t *rd, size_t len)
+int rdata_loc_check(struct wire_cur *c)
 {
 	/* Only version 0 is defined (RFC 1876 §2); others print generic. */
-	if (len != 16 || rd[0] != 0)
+	if (wire_left(c) != 16 || wire_u8(c) != 0)
 		return -1;
 	/* Digits 0-9; a zero mantissa with a non-zero exponent has no text
 	 * form of its own (it would print as 0m and come back as 0x00), so
 	 * such rdata is left to the generic form. */
-	for (int k = 1; k <= 3; k++)
-		if ((rd[k] >> 4) > 9 || (rd[k] & 15) > 9 ||
-		    ((rd[k] >> 4) == 0 && (rd[k] & 15) != 0))
+	for (int k = 0; k < 3; k++) {
+		uint8_t v = wire_u8(c);
+		if ((v >> 4) > 9 || (v & 15) > 9 || ((v >> 4) == 0 && (v & 15)))
 			return -1;
-	uint32_t lat = get32(rd + 4), lon = get32(rd + 8);
+	}
+	uint32_t lat = wire_u32(c), lon = wire_u32(c);
+	wire_skip(c, 4);	/* altitude: any value */
 	uint32_t dlat = lat > LOC_EQUATOR ? lat - LOC_EQUATOR : LOC_EQUATOR - lat;
 	uint32_t dlon = lon > LOC_EQUATOR ? lon - LOC_EQUATOR : LOC_EQUATOR - lon;
 	if (dlat > 90u * 3600000 || dlon > 180u * 3600000)
@@ -232,14 +228,17 @@ static void print_coord(struct rdata_tw *w, uint32_t v, const char *hemi)
 	rdata_tw_chr(w, hemi[neg]);
 }
 
-void rdata_loc_print(struct rdata_tw *w, const uint8_t *rd)
+void rdata_loc_print(struct rdata_tw *w, struct wire_cur *c)
 {
+	uint8_t ps[3];	/* size, horizontal and vertical precision */
+	wire_skip(c, 1);	/* version */
+	wire_copy(c, ps, 3);
+	uint32_t lat = wire_u32(c), lon = wire_u32(c), alt = wire_u32(c);
 	rdata_tw_sep(w);
-	print_coord(w, get32(rd + 4), "NS");
+	print_coord(w, lat, "NS");
 	rdata_tw_chr(w, ' ');
-	print_coord(w, get32(rd + 8), "EW");
+	print_coord(w, lon, "EW");
 	rdata_tw_chr(w, ' ');
-	uint32_t alt = get32(rd + 12);
 	uint32_t cm = alt >= LOC_ALTBASE ? alt - LOC_ALTBASE : LOC_ALTBASE - alt;
 	if (alt < LOC_ALTBASE)
 		rdata_tw_chr(w, '-');
@@ -247,8 +246,8 @@ void rdata_loc_print(struct rdata_tw *w, const uint8_t *rd)
 	rdata_tw_chr(w, '.');
 	two(w, cm % 100);
 	rdata_tw_chr(w, 'm');
-	for (int k = 1; k <= 3; k++) {
+	for (int k = 0; k < 3; k++) {
 		rdata_tw_chr(w, ' ');
-		metres(w, precsize_cm(rd[k]));
+		metres(w, precsize_cm(ps[k]));
 	}
 }

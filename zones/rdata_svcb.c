@@ -406,50 +406,54 @@ int rdata_svcb_parse(struct rdata_parse *p)
 	return 0;
 }
 
-/* True when the params rd[0..len) (already walked) hold key. */
-static bool has_key(const uint8_t *rd, size_t len, unsigned key)
+/* True when the params at c (already checked) hold key. */
+static bool has_key(struct wire_cur c, unsigned key)
 {
-	for (size_t i = 0; i + 4 <= len;
-	     i += 4 + ((size_t)rd[i + 2] << 8 | rd[i + 3]))
-		if (((unsigned)rd[i] << 8 | rd[i + 1]) == key)
+	while (wire_left(&c)) {
+		if (wire_u16(&c) == key)
 			return true;
+		wire_skip(&c, wire_u16(&c));
+	}
 	return false;
 }
 
-int rdata_svcb_check(const uint8_t *rd, size_t len)
+int rdata_svcb_check(struct wire_cur *c)
 {
-	size_t i = 0;
+	const struct wire_cur all = *c;
+	struct wire_cur mand;
 	int prev = -1;
-	const uint8_t *mand = NULL;
-	size_t mandlen = 0;
-	while (i < len) {
-		if (len - i < 4)
-			return -1;
-		unsigned key = (unsigned)rd[i] << 8 | rd[i + 1];
-		size_t vl = (size_t)rd[i + 2] << 8 | rd[i + 3];
-		const uint8_t *v = rd + i + 4;
-		if ((int)key <= prev || key == SVC_INVALID || len - i - 4 < vl)
+	wire_sub(&mand, c, 0);	/* empty until a mandatory key is seen */
+	while (wire_left(c)) {
+		unsigned key = wire_u16(c);
+		struct wire_cur v;
+		wire_sub(&v, c, wire_u16(c));
+		size_t vl = wire_left(&v);
+		if (!wire_ok(&v) || (int)key <= prev || key == SVC_INVALID)
 			return -1;
 		prev = (int)key;
 		switch (key) {
-		case SVC_MANDATORY:
+		case SVC_MANDATORY: {
+			int last = -1;
 			if (vl < 2 || vl % 2)
 				return -1;
-			for (size_t j = 0; j < vl; j += 2) {
-				unsigned k = (unsigned)v[j] << 8 | v[j + 1];
-				if (k == SVC_MANDATORY ||
-				    (j && k <= ((unsigned)v[j - 2] << 8 | v[j - 1])))
-					return -1;
-			}
 			mand = v;
-			mandlen = vl;
+			while (wire_left(&v)) {
+				unsigned k = wire_u16(&v);
+				if (k == SVC_MANDATORY || (int)k <= last)
+					return -1;
+				last = (int)k;
+			}
 			break;
+		}
 		case SVC_ALPN:
 			if (vl == 0)
 				return -1;
-			for (size_t j = 0; j < vl; j += 1 + (size_t)v[j])
-				if (v[j] == 0 || vl - j - 1 < v[j])
+			while (wire_left(&v)) {
+				size_t n;
+				(void)wire_str(&v, &n);
+				if (n == 0)
 					return -1;
+			}
 			break;
 		case SVC_NODEFALPN:
 		case SVC_OHTTP:
@@ -469,49 +473,49 @@ int rdata_svcb_check(const uint8_t *rd, size_t len)
 				return -1;
 			break;
 		}
-		i += 4 + vl;
 	}
 	/* Self-consistency (RFC 9460 §2.4.3, §7.1.1, §8): keys listed in
 	 * mandatory are present; no-default-alpn comes with alpn. */
-	for (size_t j = 0; j < mandlen; j += 2)
-		if (!has_key(rd, len, (unsigned)mand[j] << 8 | mand[j + 1]))
+	while (wire_left(&mand))
+		if (!has_key(all, wire_u16(&mand)))
 			return -1;
-	if (has_key(rd, len, SVC_NODEFALPN) && !has_key(rd, len, SVC_ALPN))
+	if (has_key(all, SVC_NODEFALPN) && !has_key(all, SVC_ALPN))
 		return -1;
 	return 0;
 }
 
-void rdata_svcb_print(struct rdata_tw *w, const uint8_t *rd, size_t len)
+void rdata_svcb_print(struct rdata_tw *w, struct wire_cur *c)
 {
-	size_t i = 0;
-	while (i < len) {
-		unsigned key = (unsigned)rd[i] << 8 | rd[i + 1];
-		size_t vl = (size_t)rd[i + 2] << 8 | rd[i + 3];
-		const uint8_t *v = rd + i + 4;
+	while (wire_left(c)) {
+		unsigned key = wire_u16(c);
+		struct wire_cur v;
+		wire_sub(&v, c, wire_u16(c));
+		const uint8_t *s;
+		size_t n;
 		rdata_tw_sep(w);
 		key_print(w, key);
 		switch (key) {
 		case SVC_MANDATORY:
 			rdata_tw_chr(w, '=');
-			for (size_t j = 0; j < vl; j += 2) {
-				if (j)
+			while (wire_left(&v)) {
+				key_print(w, wire_u16(&v));
+				if (wire_left(&v))
 					rdata_tw_chr(w, ',');
-				key_print(w, (unsigned)v[j] << 8 | v[j + 1]);
 			}
 			break;
 		case SVC_ALPN:
 			rdata_tw_str(w, "=\"");
-			for (size_t j = 0; j < vl; j += 1 + (size_t)v[j]) {
-				if (j)
-					rdata_tw_chr(w, ',');
+			while (wire_left(&v)) {
+				s = wire_str(&v, &n);
 				/* Value-list escaping of ',' and '\' first,
 				 * then the character-string escaping. */
-				for (size_t k = 1; k <= v[j]; k++) {
-					uint8_t c = v[j + k];
-					if (c == ',' || c == '\\')
+				for (size_t k = 0; k < n; k++) {
+					if (s[k] == ',' || s[k] == '\\')
 						rdata_tw_str(w, "\\\\");
-					rdata_tw_escaped(w, &c, 1, NULL);
+					rdata_tw_escaped(w, s + k, 1, NULL);
 				}
+				if (wire_left(&v))
+					rdata_tw_chr(w, ',');
 			}
 			rdata_tw_chr(w, '"');
 			break;
@@ -520,37 +524,41 @@ void rdata_svcb_print(struct rdata_tw *w, const uint8_t *rd, size_t len)
 			break;
 		case SVC_PORT:
 			rdata_tw_chr(w, '=');
-			rdata_tw_u32(w, (uint32_t)v[0] << 8 | v[1]);
+			rdata_tw_u32(w, wire_u16(&v));
 			break;
 		case SVC_IPV4HINT:
 		case SVC_IPV6HINT: {
-			size_t al = key == SVC_IPV4HINT ? 4 : 16;
+			uint8_t a[16];
 			rdata_tw_chr(w, '=');
-			for (size_t j = 0; j < vl; j += al) {
-				if (j)
+			while (wire_left(&v)) {
+				if (key == SVC_IPV4HINT) {
+					wire_copy(&v, a, 4);
+					rdata_tw_ipv4(w, a);
+				} else {
+					wire_copy(&v, a, 16);
+					rdata_tw_ipv6(w, a);
+				}
+				if (wire_left(&v))
 					rdata_tw_chr(w, ',');
-				if (al == 4)
-					rdata_tw_ipv4(w, v + j);
-				else
-					rdata_tw_ipv6(w, v + j);
 			}
 			break;
 		}
 		case SVC_ECH:
-			if (!vl) {
+			s = wire_rest(&v, &n);
+			if (!n) {
 				rdata_tw_str(w, "=\"\"");
 				break;
 			}
 			rdata_tw_chr(w, '=');
-			rdata_tw_b64(w, v, vl);
+			rdata_tw_b64(w, s, n);
 			break;
 		default:
-			if (!vl)
+			s = wire_rest(&v, &n);
+			if (!n)
 				break;
 			rdata_tw_str(w, "=\"");
-			rdata_tw_escaped(w, v, vl, NULL);
+			rdata_tw_escaped(w, s, n, NULL);
 			rdata_tw_chr(w, '"');
 		}
-		i += 4 + vl;
 	}
 }

@@ -4,6 +4,7 @@
  */
 #include "rrtype.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "rdesc.h"
@@ -155,40 +156,6 @@ const struct rdesc *rdesc_get(uint16_t type)
 	return &rdesc_tab[type];
 }
 
-/* Mnemonics in strcmp order, for binary search of upper-cased text;
- * the names are zero-padded so that fixed-size memcmp orders them. */
-static const struct {
-	char name[11];
-	uint16_t type;
-} by_name[] = {
-	{ "A", RR_A }, { "A6", RR_A6 }, { "AAAA", RR_AAAA },
-	{ "AFSDB", RR_AFSDB }, { "ANY", RR_ANY }, { "APL", RR_APL },
-	{ "AXFR", RR_AXFR }, { "CAA", RR_CAA }, { "CDNSKEY", RR_CDNSKEY },
-	{ "CDS", RR_CDS }, { "CERT", RR_CERT }, { "CNAME", RR_CNAME },
-	{ "CSYNC", RR_CSYNC }, { "DHCID", RR_DHCID }, { "DNAME", RR_DNAME },
-	{ "DNSKEY", RR_DNSKEY }, { "DS", RR_DS }, { "EUI48", RR_EUI48 },
-	{ "EUI64", RR_EUI64 }, { "GPOS", RR_GPOS }, { "HINFO", RR_HINFO },
-	{ "HIP", RR_HIP }, { "HTTPS", RR_HTTPS }, { "IPSECKEY", RR_IPSECKEY },
-	{ "ISDN", RR_ISDN }, { "IXFR", RR_IXFR }, { "KEY", RR_KEY },
-	{ "KX", RR_KX }, { "L32", RR_L32 }, { "L64", RR_L64 },
-	{ "LOC", RR_LOC }, { "LP", RR_LP }, { "MAILA", RR_MAILA },
-	{ "MAILB", RR_MAILB }, { "MB", RR_MB }, { "MD", RR_MD },
-	{ "MF", RR_MF }, { "MG", RR_MG }, { "MINFO", RR_MINFO },
-	{ "MR", RR_MR }, { "MX", RR_MX }, { "NAPTR", RR_NAPTR },
-	{ "NID", RR_NID }, { "NS", RR_NS }, { "NSAP", RR_NSAP },
-	{ "NSAP-PTR", RR_NSAP_PTR }, { "NSEC", RR_NSEC },
-	{ "NSEC3", RR_NSEC3 }, { "NSEC3PARAM", RR_NSEC3PARAM },
-	{ "NULL", RR_NULL }, { "NXT", RR_NXT },
-	{ "OPENPGPKEY", RR_OPENPGPKEY }, { "OPT", RR_OPT }, { "PTR", RR_PTR },
-	{ "PX", RR_PX }, { "RP", RR_RP }, { "RRSIG", RR_RRSIG },
-	{ "RT", RR_RT }, { "SIG", RR_SIG }, { "SMIMEA", RR_SMIMEA },
-	{ "SOA", RR_SOA }, { "SPF", RR_SPF }, { "SRV", RR_SRV },
-	{ "SSHFP", RR_SSHFP }, { "SVCB", RR_SVCB }, { "TKEY", RR_TKEY },
-	{ "TLSA", RR_TLSA }, { "TSIG", RR_TSIG }, { "TXT", RR_TXT },
-	{ "URI", RR_URI }, { "WKS", RR_WKS }, { "X25", RR_X25 },
-	{ "ZONEMD", RR_ZONEMD },
-};
-
 static bool parse_code(const char *s, size_t len, uint16_t *out)
 {
 	if (len == 0 || len > 5)
@@ -216,27 +183,71 @@ static bool prefix_ci(const char *s, size_t len, const char *p, size_t plen)
 	return true;
 }
 
-int rrtype_from_text(const char *s, size_t len, uint16_t *out)
+/* Mnemonic -> type: open addressing on a case-insensitive hash of the
+ * text, built once from rdesc_tab.  Type 0 (no mnemonic) marks an empty
+ * slot. */
+#define BY_NAME_SIZE 256	/* a power of two, over three times the names */
+
+static struct {
+	uint16_t type;
+	uint8_t len;
+} by_name[BY_NAME_SIZE];
+static size_t by_name_maxlen;
+static pthread_once_t by_name_once = PTHREAD_ONCE_INIT;
+
+/* FNV-1a over the octets with bit 5 set, which folds A-Z onto a-z (and
+ * makes some other octets collide, which the comparison sorts out). */
+static unsigned name_hash(const char *s, size_t len)
 {
-	char up[11] = { 0 };	/* zero-padded like the table's names */
-	if (len == 0 || len > 10)
-		return -1;
+	uint32_t h = 2166136261u;
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ ((uint8_t)s[i] | 0x20)) * 16777619u;
+	return (h ^ h >> 16) & (BY_NAME_SIZE - 1);
+}
+
+static void by_name_build(void)
+{
+	for (unsigned t = 0; t < RDESC_TAB_SIZE; t++) {
+		const char *name = rdesc_tab[t].name;
+		if (!name)
+			continue;
+		size_t len = strlen(name);
+		unsigned h = name_hash(name, len);
+		while (by_name[h].type)
+			h = (h + 1) & (BY_NAME_SIZE - 1);
+		by_name[h].type = (uint16_t)t;
+		by_name[h].len = (uint8_t)len;
+		if (len > by_name_maxlen)
+			by_name_maxlen = len;
+	}
+}
+
+/* s[0..len) equals the upper-case name when a-z are upper-cased. */
+static bool eq_upper(const char *s, const char *name, size_t len)
+{
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
-		up[i] = (c >= 'a' && c <= 'z') ? (char)(c - 32) : c;
+		if (c >= 'a' && c <= 'z')
+			c = (char)(c - 32);
+		if (c != name[i])
+			return false;
 	}
-	size_t lo = 0, hi = sizeof(by_name) / sizeof(by_name[0]);
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = memcmp(up, by_name[mid].name, sizeof(up));
-		if (c == 0) {
-			*out = by_name[mid].type;
-			return 0;
+	return true;
+}
+
+int rrtype_from_text(const char *s, size_t len, uint16_t *out)
+{
+	pthread_once(&by_name_once, by_name_build);
+	if (len <= by_name_maxlen) {
+		for (unsigned h = name_hash(s, len); by_name[h].type;
+		     h = (h + 1) & (BY_NAME_SIZE - 1)) {
+			uint16_t t = by_name[h].type;
+			if (by_name[h].len == len &&
+			    eq_upper(s, rdesc_tab[t].name, len)) {
+				*out = t;
+				return 0;
+			}
 		}
-		if (c < 0)
-			hi = mid;
-		else
-			lo = mid + 1;
 	}
 	/* RFC 3597 §5: TYPEnnn for any type. */
 	if (prefix_ci(s, len, "TYPE", 4) && parse_code(s + 4, len - 4, out))
@@ -306,21 +317,22 @@ bool rrtype_is_dnssec(uint16_t type)
 
 static const struct {
 	char name[5];
+	uint8_t len;
 	uint16_t cls;
 } classes[] = {
-	{ "IN", RR_CLASS_IN }, { "CH", RR_CLASS_CH }, { "HS", RR_CLASS_HS },
-	{ "NONE", RR_CLASS_NONE }, { "ANY", RR_CLASS_ANY },
+	{ "IN", 2, RR_CLASS_IN }, { "CH", 2, RR_CLASS_CH },
+	{ "HS", 2, RR_CLASS_HS }, { "NONE", 4, RR_CLASS_NONE },
+	{ "ANY", 3, RR_CLASS_ANY },
 };
 
 int rrclass_from_text(const char *s, size_t len, uint16_t *out)
 {
-	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++) {
-		size_t n = strlen(classes[i].name);
-		if (n == len && prefix_ci(s, len, classes[i].name, n)) {
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (classes[i].len == len &&
+		    prefix_ci(s, len, classes[i].name, len)) {
 			*out = classes[i].cls;
 			return 0;
 		}
-	}
 	if (prefix_ci(s, len, "CLASS", 5) && parse_code(s + 5, len - 5, out))
 		return 0;
 	return -1;
@@ -330,7 +342,7 @@ int rrclass_to_text(uint16_t cls, char *out, size_t cap)
 {
 	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
 		if (classes[i].cls == cls) {
-			size_t n = strlen(classes[i].name);
+			size_t n = classes[i].len;
 			if (n + 1 > cap)
 				return -1;
 			memcpy(out, classes[i].name, n + 1);

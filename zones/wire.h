@@ -103,6 +103,42 @@ static inline void wire_skip(struct wire_cur *c, size_t n)
 	(void)wire_take(c, n);
 }
 
+/* Sets the sticky error, for input found bad by a check of the caller's. */
+static inline void wire_fail(struct wire_cur *c)
+{
+	c->err = true;
+}
+
+/* Takes everything that is left: a pointer to it, its length in *n (0
+ * after an error). */
+static inline const uint8_t *wire_rest(struct wire_cur *c, size_t *n)
+{
+	const uint8_t *p = c->pos;
+	*n = wire_left(c);
+	c->pos += *n;
+	return p;
+}
+
+/* Takes n bytes as a cursor of their own; when they are not there, both
+ * cursors have the error and *sub is empty. */
+static inline void wire_sub(struct wire_cur *sub, struct wire_cur *c, size_t n)
+{
+	const uint8_t *p = wire_take(c, n);
+	sub->pos = p ? p : c->pos;
+	sub->end = p ? p + n : c->pos;
+	sub->err = !p;
+}
+
+/* Takes a <character-string> (RFC 1035 §3.3: a length octet and that many
+ * octets): a pointer to its octets, their number in *n (0 after an
+ * error). */
+static inline const uint8_t *wire_str(struct wire_cur *c, size_t *n)
+{
+	struct wire_cur s;
+	wire_sub(&s, c, wire_u8(c));
+	return wire_rest(&s, n);
+}
+
 /* Writer into a fixed buffer; overflow sets a sticky error. */
 struct wire_out {
 	uint8_t *pos;
