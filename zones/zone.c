@@ -616,6 +616,11 @@ void zone_get_stats(const struct zone *z, struct zone_stats *st)
 	*st = z->st;
 }
 
+const uint8_t *zone_origin(const struct zone *z)
+{
+	return z->origin;
+}
+
 int zone_foreach(const struct zone *z, zone_rr_fn fn, void *ud)
 {
 	if (!z->finished || !z->perm)

@@ -44,6 +44,8 @@ int zone_add_cb(void *ud, const struct zf_record *rr);
 unsigned zone_finish(struct zone *z);
 
 void zone_get_stats(const struct zone *z, struct zone_stats *st);
+/* The apex name (wire). */
+const uint8_t *zone_origin(const struct zone *z);
 
 /* Calls fn for every record of a finished zone, grouped by owner, then by
  * type, in canonical rdata order.  Stops when fn returns non-zero. */

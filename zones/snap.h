@@ -1,0 +1,87 @@
+/*
+ * snap.h - opening (validating) and reading compiled zone snapshot images
+ * (layout: snap_format.h), and the zone index that maps a query name to the
+ * zone that serves it.
+ *
+ * An image is validated once by snap_open(); afterwards every offset and
+ * index in it is known to be in bounds, and the read functions below do no
+ * checks.  A struct snap does not own the image bytes: the caller keeps them
+ * mapped (read-only) for the life of the struct snap.
+ */
+#ifndef RINGDNS_SNAP_H
+#define RINGDNS_SNAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "snap_format.h"
+
+struct snap;
+
+/* Checksum of the image body (a fast 64-bit hash, not cryptographic). */
+uint64_t snap_checksum(const void *p, size_t n);
+
+/*
+ * Validates image[0..size) and returns a handle in *out.  On failure returns
+ * -1 with a message in err naming what is wrong (bad magic, version N not
+ * supported, checksum mismatch, node 17 name offset out of bounds, ...).
+ * Never reads outside image[0..size).
+ */
+int snap_open(const void *image, size_t size, struct snap **out,
+	      char *err, size_t errcap);
+void snap_close(struct snap *s);
+
+const struct snap_header *snap_hdr(const struct snap *s);
+const uint8_t *snap_base(const struct snap *s);
+/* The apex name (wire). */
+const uint8_t *snap_origin(const struct snap *s);
+
+static inline const struct snap_node *snap_nodes(const struct snap *s)
+{
+	return (const struct snap_node *)(snap_base(s) + snap_hdr(s)->nodes);
+}
+
+static inline const struct snap_rrset *snap_rrsets(const struct snap *s)
+{
+	return (const struct snap_rrset *)(snap_base(s) + snap_hdr(s)->rrsets);
+}
+
+static inline const uint8_t *snap_at(const struct snap *s, uint32_t off)
+{
+	return snap_base(s) + off;
+}
+
+/* The RRset of type at node n, or NULL. */
+const struct snap_rrset *snap_rrset_of(const struct snap *s,
+				       const struct snap_node *n, uint16_t type);
+
+/*
+ * Looks qname up in the zone (qname must be at or below the apex, any
+ * case).  Sets *node to the node of qname when it exists (returns true), or
+ * to its closest encloser, the deepest existing ancestor (returns false).
+ * Empty non-terminals exist (RFC 4592 §2.2.2).
+ */
+bool snap_find(const struct snap *s, const uint8_t *qname, uint32_t *node);
+
+/*
+ * NSEC3 (RFC 5155): the index into the nsec3 table of the record whose hash
+ * equals the hash of name (returns true) or, failing that, of the record
+ * that covers it (returns false).  hash receives the raw hash of name.
+ * Only for zones with SNAP_F_NSEC3.
+ */
+bool snap_nsec3_find(const struct snap *s, const uint8_t *name,
+		     uint32_t *index, uint8_t hash[20]);
+
+/*
+ * The zone index: the dataplane's root, mapping query names to zones by
+ * longest match.  Built from open snapshots; immutable once built.
+ */
+struct zidx;
+
+struct zidx *zidx_new(struct snap *const *zones, size_t n);
+void zidx_free(struct zidx *ix);
+/* The zone serving qname (longest matching apex), or NULL. */
+const struct snap *zidx_find(const struct zidx *ix, const uint8_t *qname);
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * snap_format.h - the layout of a compiled zone snapshot image, field by
+ * field.  This file is the contract between the compiler (zones/compile.c),
+ * the validator (zones/snap.c) and the answer engine (dataplane/).
+ *
+ * An image is one contiguous, immutable, position-independent byte block:
+ * no pointers, only 32-bit byte offsets from the image start (0 = none),
+ * integers little-endian (the structs below are read directly on
+ * little-endian hosts; the compiler refuses to build elsewhere), every
+ * table 8-byte aligned.  DNS data inside (names, rdata) is in wire form,
+ * i.e. big-endian, exactly as it goes into a response.
+ *
+ *  +--------------------+ 0
+ *  | struct snap_header |
+ *  +--------------------+ hdr.nodes
+ *  | struct snap_node[nnodes]   owner names in canonical order (RFC 4034
+ *  |                            §6.1): node i-1 / i+1 are the canonical
+ *  |                            neighbours of node i (NSEC denial)
+ *  +--------------------+ hdr.buckets
+ *  | uint64_t[hash_mask + 1]    open-addressing hash of owner names:
+ *  |                            (uint64_t)hash32 << 32 | (node + 1), 0 empty
+ *  +--------------------+ hdr.rrsets
+ *  | struct snap_rrset[nrrsets] RRsets of node n: rrsets[n.rrset ..
+ *  |                            n.rrset + n.nrrsets), sorted by type
+ *  +--------------------+ hdr.nsec3
+ *  | struct snap_nsec3[nnsec3]  NSEC3 owners sorted by raw hash bytes
+ *  +--------------------+ hdr.data
+ *  | names and rdata (byte area, no alignment)
+ *  +--------------------+ hdr.image_size
+ *
+ * The validator (snap_open) checks magic, version, sizes, checksum and the
+ * bounds and internal consistency of every offset and index below before
+ * the image is used; the engine then reads without further checks.
+ */
+#ifndef RINGDNS_SNAP_FORMAT_H
+#define RINGDNS_SNAP_FORMAT_H
+
+#include <stdint.h>
+
+#define SNAP_MAGIC 0x534e4452u	/* bytes "RDNS" */
+#define SNAP_VERSION 1
+#define SNAP_NONE 0xffffffffu	/* "no index" in index fields */
+
+/* snap_header.flags */
+enum {
+	SNAP_F_SIGNED = 1 << 0,	/* has DNSKEY/RRSIG: DNSSEC answers possible */
+	SNAP_F_NSEC = 1 << 1,	/* denial by NSEC */
+	SNAP_F_NSEC3 = 1 << 2,	/* denial by NSEC3 (nsec3param valid) */
+};
+
+struct snap_header {
+	uint32_t magic;		/* SNAP_MAGIC */
+	uint16_t version;	/* SNAP_VERSION */
+	uint16_t header_size;	/* sizeof(struct snap_header) */
+	uint64_t image_size;	/* total bytes, header included */
+	uint64_t checksum;	/* snap_checksum() of bytes [header_size, image_size) */
+	uint32_t flags;		/* SNAP_F_* */
+	uint32_t serial;	/* SOA serial */
+	uint32_t origin;	/* offset of the apex name (wire, as written in the zone) */
+	uint32_t origin_labels;	/* its label count */
+	uint32_t apex;		/* node index of the apex */
+	uint32_t soa;		/* rrset index of the apex SOA */
+	uint32_t neg_ttl;	/* min(SOA TTL, SOA MINIMUM), RFC 2308 §5 */
+	uint32_t nodes;		/* offset of struct snap_node[nnodes] */
+	uint32_t nnodes;
+	uint32_t buckets;	/* offset of uint64_t[hash_mask + 1] */
+	uint32_t hash_mask;	/* power of two minus one, >= 2 * nnodes - 1 */
+	uint32_t rrsets;	/* offset of struct snap_rrset[nrrsets] */
+	uint32_t nrrsets;
+	uint32_t nsec3;		/* offset of struct snap_nsec3[nnsec3] */
+	uint32_t nnsec3;
+	uint32_t data;		/* offset of the data area */
+	uint32_t data_size;
+	/* NSEC3PARAM in use (RFC 5155 §4): valid when SNAP_F_NSEC3 */
+	uint8_t nsec3_alg;	/* 1 = SHA-1 */
+	uint8_t nsec3_flags;
+	uint16_t nsec3_iter;
+	uint8_t nsec3_salt_len;
+	uint8_t nsec3_hash_len;	/* raw length of the hashes in snap_nsec3 (20) */
+	uint8_t pad0[2];
+	uint8_t nsec3_salt[255];
+	uint8_t pad1[1];
+	uint32_t reserved[8];
+};
+
+/* snap_node.flags */
+enum {
+	SNAP_N_APEX = 1 << 0,
+	SNAP_N_ENT = 1 << 1,	/* empty non-terminal: no RRsets, has descendants */
+	SNAP_N_CUT = 1 << 2,	/* zone cut: NS at a non-apex name (DS lives here too) */
+	SNAP_N_OCCLUDED = 1 << 3, /* strictly below a cut (glue or occluded data):
+				     not authoritative; cut = the cut above */
+	SNAP_N_DNAME = 1 << 4,	/* has a DNAME RRset */
+	SNAP_N_CNAME = 1 << 5,	/* has a CNAME RRset */
+	SNAP_N_WILD_CHILD = 1 << 6, /* "*.<this name>" exists as a node */
+	SNAP_N_WILDCARD = 1 << 7, /* this name's first label is "*" */
+	SNAP_N_NSEC3 = 1 << 8,	/* an NSEC3 owner (hashed name) */
+	SNAP_N_BELOW_DNAME = 1 << 9, /* unreachable: below a DNAME (never, the
+					checker refuses such zones) */
+};
+
+struct snap_node {
+	uint32_t name;		/* offset of the owner name (wire, case as in the zone) */
+	uint32_t parent;	/* node index of the parent name (every ancestor up to
+				   the apex is a node: ENTs are nodes); apex: SNAP_NONE */
+	uint32_t cut;		/* OCCLUDED or CUT: node index of the topmost cut at or
+				   above; else SNAP_NONE */
+	uint32_t rrset;		/* index of the first RRset in rrsets[] */
+	uint16_t nrrsets;
+	uint8_t labels;		/* label count of the name */
+	uint8_t name_len;	/* wire length of the name - 1 (names are <= 255) */
+	uint32_t flags;		/* SNAP_N_* */
+	uint32_t nsec3;		/* for NSEC3-signed zones: index into nsec3[] of the NSEC3
+				   record matching this name's hash, SNAP_NONE if none */
+};
+
+/*
+ * One RRset.  Its records are at rdata: `count` entries, each a 2-byte
+ * big-endian RDLENGTH followed by RDATA in uncompressed wire form, in
+ * canonical order (RFC 4034 §6.3).  RRSIG records are not RRsets of their
+ * own: the signatures covering an RRset hang off it (sigs, nsigs), laid out
+ * the same way; RRSIG queries are answered from those.
+ */
+struct snap_rrset {
+	uint16_t type;
+	uint16_t count;		/* records */
+	uint32_t ttl;
+	uint32_t rdata;		/* offset of the records */
+	uint32_t rdata_len;	/* bytes of the records (all entries) */
+	uint32_t sigs;		/* offset of the covering RRSIG records, 0 if none */
+	uint32_t sigs_len;	/* their bytes */
+	uint16_t nsigs;		/* their count */
+	uint16_t pad;
+	uint32_t sig_ttl;	/* TTL of the covering RRSIGs as in the zone */
+};
+
+/* An NSEC3 owner: raw hash (base32hex-decoded first label) and its node. */
+struct snap_nsec3 {
+	uint8_t hash[20];
+	uint32_t node;
+};
+
+#endif
