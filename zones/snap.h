@@ -73,9 +73,17 @@ bool snap_find(const struct snap *s, const uint8_t *qname, uint32_t *node);
 bool snap_nsec3_find(const struct snap *s, const uint8_t *name,
 		     uint32_t *index, uint8_t hash[20]);
 
+/* The RFC 5155 §5 SHA-1 hash of name (any case: hashed lowercased) with
+ * salt and iterations.  No allocation or locking. */
+void snap_nsec3_hash(const uint8_t *name, const uint8_t *salt, size_t salt_len,
+		     unsigned iterations, uint8_t out[20]);
+
 /*
  * The zone index: the dataplane's root, mapping query names to zones by
- * longest match.  Built from open snapshots; immutable once built.
+ * longest match.  Built from open snapshots; immutable once built.  It does
+ * not own the snapshots (zidx_free frees the index only), so one zone's
+ * snapshot can be replaced by building a new index.  When two snapshots
+ * have the same apex, the first one given serves it.
  */
 struct zidx;
 

@@ -18,19 +18,32 @@
  *  |                            neighbours of node i (NSEC denial)
  *  +--------------------+ hdr.buckets
  *  | uint64_t[hash_mask + 1]    open-addressing hash of owner names:
- *  |                            (uint64_t)hash32 << 32 | (node + 1), 0 empty
+ *  |                            (uint64_t)hash32 << 32 | (node + 1), 0 empty;
+ *  |                            hash32 = (uint32_t)dname_hash(name) (case-
+ *  |                            insensitive), probing linear from slot
+ *  |                            hash32 & hash_mask; every node is in it once
  *  +--------------------+ hdr.rrsets
  *  | struct snap_rrset[nrrsets] RRsets of node n: rrsets[n.rrset ..
  *  |                            n.rrset + n.nrrsets), sorted by type
  *  +--------------------+ hdr.nsec3
  *  | struct snap_nsec3[nnsec3]  NSEC3 owners sorted by raw hash bytes
+ *  |                            (only those made with the NSEC3PARAM in use)
  *  +--------------------+ hdr.data
- *  | names and rdata (byte area, no alignment)
+ *  | names and rdata (byte area, no alignment): per node in node order,
+ *  |                            its name, then per RRset its rdata, its sigs;
+ *  |                            zero padding to 8 bytes after it
  *  +--------------------+ hdr.image_size
  *
- * The validator (snap_open) checks magic, version, sizes, checksum and the
+ * The validator (snap_open) checks magic, version, sizes, checksums and the
  * bounds and internal consistency of every offset and index below before
- * the image is used; the engine then reads without further checks.
+ * the image is used; the engine then reads without further checks.  What a
+ * valid image guarantees beyond bounds: node 0 is the apex; parent < node
+ * for every other node, with labels = parent's labels + 1 (walks up the
+ * parent chain end at the apex); every name is at or below the apex; each
+ * node's RRsets have strictly ascending types; every record passes
+ * rdata_check() for its type (names in rdata are well-formed); every bucket
+ * entry is reachable by probing and every node has exactly one entry; the
+ * nsec3 table is strictly ascending.
  */
 #ifndef RINGDNS_SNAP_FORMAT_H
 #define RINGDNS_SNAP_FORMAT_H
@@ -45,7 +58,7 @@
 enum {
 	SNAP_F_SIGNED = 1 << 0,	/* has DNSKEY/RRSIG: DNSSEC answers possible */
 	SNAP_F_NSEC = 1 << 1,	/* denial by NSEC */
-	SNAP_F_NSEC3 = 1 << 2,	/* denial by NSEC3 (nsec3param valid) */
+	SNAP_F_NSEC3 = 1 << 2,	/* denial by NSEC3 (nsec3param valid, nnsec3 >= 1) */
 };
 
 struct snap_header {
@@ -71,7 +84,10 @@ struct snap_header {
 	uint32_t nnsec3;
 	uint32_t data;		/* offset of the data area */
 	uint32_t data_size;
-	/* NSEC3PARAM in use (RFC 5155 §4): valid when SNAP_F_NSEC3 */
+	/* NSEC3PARAM in use (RFC 5155 §4): valid when SNAP_F_NSEC3, all zero
+	 * otherwise.  The compiler takes the first apex NSEC3PARAM (canonical
+	 * order) with flags 0 and algorithm 1 that has NSEC3 records made with
+	 * it; only SHA-1 exists (RFC 5155 §11), so hashes are 20 bytes */
 	uint8_t nsec3_alg;	/* 1 = SHA-1 */
 	uint8_t nsec3_flags;
 	uint16_t nsec3_iter;
@@ -80,16 +96,23 @@ struct snap_header {
 	uint8_t pad0[2];
 	uint8_t nsec3_salt[255];
 	uint8_t pad1[1];
-	uint32_t reserved[8];
+	uint32_t pad2;		/* zero */
+	/* snap_checksum() of bytes [0, header_size) with this field taken as
+	 * zero: the body checksum above does not cover the header */
+	uint64_t header_checksum;
+	uint32_t reserved[6];	/* zero */
 };
 
 /* snap_node.flags */
 enum {
 	SNAP_N_APEX = 1 << 0,
 	SNAP_N_ENT = 1 << 1,	/* empty non-terminal: no RRsets, has descendants */
-	SNAP_N_CUT = 1 << 2,	/* zone cut: NS at a non-apex name (DS lives here too) */
+	SNAP_N_CUT = 1 << 2,	/* zone cut: NS at a non-apex name (DS lives here too)
+				   that is not itself below a cut */
 	SNAP_N_OCCLUDED = 1 << 3, /* strictly below a cut (glue or occluded data):
-				     not authoritative; cut = the cut above */
+				     not authoritative; cut = the topmost cut
+				     above.  An NS below a cut is occluded data:
+				     OCCLUDED, never CUT */
 	SNAP_N_DNAME = 1 << 4,	/* has a DNAME RRset */
 	SNAP_N_CNAME = 1 << 5,	/* has a CNAME RRset */
 	SNAP_N_WILD_CHILD = 1 << 6, /* "*.<this name>" exists as a node */
@@ -111,7 +134,9 @@ struct snap_node {
 	uint8_t name_len;	/* wire length of the name - 1 (names are <= 255) */
 	uint32_t flags;		/* SNAP_N_* */
 	uint32_t nsec3;		/* for NSEC3-signed zones: index into nsec3[] of the NSEC3
-				   record matching this name's hash, SNAP_NONE if none */
+				   record matching this name's hash, SNAP_NONE if none
+				   (opt-out, occluded names, NSEC3 owners themselves,
+				   zones without SNAP_F_NSEC3) */
 };
 
 /*
@@ -119,7 +144,12 @@ struct snap_node {
  * big-endian RDLENGTH followed by RDATA in uncompressed wire form, in
  * canonical order (RFC 4034 §6.3).  RRSIG records are not RRsets of their
  * own: the signatures covering an RRset hang off it (sigs, nsigs), laid out
- * the same way; RRSIG queries are answered from those.
+ * the same way, in canonical order; RRSIG queries are answered from those.
+ * RRSIGs whose covered type has no RRset at their owner (stray signatures)
+ * stay reachable through one synthetic RRset of type RRSIG (46) at that
+ * node: count = 0, rdata_len = 0, sigs/nsigs = the stray RRSIGs, ttl =
+ * sig_ttl.  It is the only kind of RRset with count 0.  sig_ttl is the
+ * smallest TTL of the covering RRSIG records (0 when nsigs = 0).
  */
 struct snap_rrset {
 	uint16_t type;

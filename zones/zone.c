@@ -372,6 +372,13 @@ static uint32_t type_flag(uint16_t type)
 	}
 }
 
+/* The type an RRSIG covers (0 when its rdata is too short to say). */
+static uint16_t rrsig_covered(const struct zone *z, const struct zrr *r)
+{
+	const uint8_t *rd = arena_get(&z->rdata_a, r->rd);
+	return r->rdlen >= 2 ? (uint16_t)(rd[0] << 8 | rd[1]) : 0;
+}
+
 /* Drops duplicates and evens out TTLs inside each RRset of one name. */
 static void finish_name(struct zone *z, uint32_t id)
 {
@@ -383,8 +390,6 @@ static void finish_name(struct zone *z, uint32_t id)
 	for (uint32_t i = 0; i < nm->count;) {
 		uint32_t j = i + 1;
 		struct zrr *first = &z->rrs[v[i]];
-		uint32_t minttl = first->ttl;
-		bool ttl_differs = false;
 		for (; j < nm->count && z->rrs[v[j]].type == first->type; j++) {
 			struct zrr *r = &z->rrs[v[j]];
 			if (rr_cmp(z, v[j - 1], v[j]) == 0) {
@@ -394,20 +399,39 @@ static void finish_name(struct zone *z, uint32_t id)
 				dname_to_text(owner, sizeof owner, zname_wire(z, id));
 				ZWARN(r, "duplicate %s record at %s dropped", type_str(r->type, tb),
 				      owner);
-				continue;
 			}
-			if (r->ttl != minttl)
-				ttl_differs = true;
-			if (r->ttl < minttl)
-				minttl = r->ttl;
 		}
-		if (ttl_differs) {
-			/* RFC 2181 §5.2: one TTL per RRset; use the lowest */
-			dname_to_text(owner, sizeof owner, zname_wire(z, id));
-			ZWARN(first, "%s %s RRset has records with different TTLs: using the lowest, %u (RFC 2181 §5.2)",
-			      owner, type_str(first->type, tb), minttl);
-			for (uint32_t k = i; k < j; k++)
-				z->rrs[v[k]].ttl = minttl;
+		/* RFC 2181 §5.2: one TTL per RRset; use the lowest.  RRSIGs
+		 * take the TTL of the RRset they cover (RFC 4034 §3), so they
+		 * are evened out per covered type (canonical order groups
+		 * them by it: it is the first rdata field). */
+		for (uint32_t g = i; g < j;) {
+			uint32_t e = g + 1;
+			if (first->type == RR_RRSIG)
+				while (e < j && rrsig_covered(z, &z->rrs[v[e]]) ==
+						rrsig_covered(z, &z->rrs[v[g]]))
+					e++;
+			else
+				e = j;
+			uint32_t minttl = UINT32_MAX;
+			bool ttl_differs = false;
+			for (uint32_t k = g; k < e; k++) {
+				const struct zrr *r = &z->rrs[v[k]];
+				if (r->dropped)
+					continue;
+				if (minttl != UINT32_MAX && r->ttl != minttl)
+					ttl_differs = true;
+				if (r->ttl < minttl)
+					minttl = r->ttl;
+			}
+			if (ttl_differs) {
+				dname_to_text(owner, sizeof owner, zname_wire(z, id));
+				ZWARN(&z->rrs[v[g]], "%s %s RRset has records with different TTLs: using the lowest, %u (RFC 2181 §5.2)",
+				      owner, type_str(first->type, tb), minttl);
+				for (uint32_t k = g; k < e; k++)
+					z->rrs[v[k]].ttl = minttl;
+			}
+			g = e;
 		}
 		nm->flags |= type_flag(first->type);
 		z->st.rrsets++;

@@ -1,0 +1,602 @@
+/*
+ * answer_bench.c - the answer engine on one core: compiles a big zone (plus
+ * a few wildcards) and the signed test zones, builds query sets per class
+ * (hits, NXDOMAIN random subdomains, wildcard, referrals, DO-bit queries on
+ * NSEC and NSEC3 zones, and a shuffled mix), answers each set in a tight
+ * loop pinned to one CPU and prints a markdown table of answers/s, mean
+ * ns/query and p50/p99 latency per class.  Also reports compile time and
+ * snapshot size.
+ *
+ *   answer_bench [--zone FILE] [--origin NAME] [--queries N] [--cpu N]
+ *                [--signed DIR] [--burst N] [--compile-only] [--seed N]
+ *
+ * Defaults: bench/out/zone-1000000.zone (make it with
+ * `build/bench/genzone example.com. 1000000 1 > bench/out/zone-1000000.zone`),
+ * origin example.com., 1M queries per class, CPU 1, signed zones from
+ * tests/data/answer.  Latency: every 8th query is timed on its own with the
+ * CPU's time-stamp counter (calibrated against CLOCK_MONOTONIC, the timer's
+ * own overhead subtracted); mean ns/query comes from the wall time of the
+ * whole loop.  Every response is checked for the outcome its class expects
+ * (RCODE, AA, answer/authority counts), and the table says how many matched.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#define HAVE_TSC 1
+#else
+#define HAVE_TSC 0
+#endif
+
+#include "answer.h"
+#include "compile.h"
+#include "diag.h"
+#include "dname.h"
+#include "rrtype.h"
+#include "snap.h"
+#include "zone.h"
+#include "zonefile.h"
+
+#define QMAX 300		/* one query's bytes, with OPT */
+#define WILDCARDS 64		/* *.wcN.ORIGIN added to the big zone */
+
+static uint64_t rng = 0x2545f4914f6cdd1dULL;
+
+static uint64_t rnd(void)
+{
+	uint64_t z = (rng += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static inline uint64_t ticks(void)
+{
+#if HAVE_TSC
+	_mm_lfence();
+	uint64_t t = __rdtsc();
+	_mm_lfence();
+	return t;
+#else
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+#endif
+}
+
+/* ns per tick, measured over 200 ms */
+static double tick_ns(void)
+{
+	if (!HAVE_TSC)
+		return 1.0;
+	double t0 = now_s();
+	uint64_t c0 = ticks();
+	while (now_s() - t0 < 0.2)
+		;
+	return (now_s() - t0) * 1e9 / (double)(ticks() - c0);
+}
+
+/* ---- query sets ---- */
+
+enum expect { EX_HIT, EX_NXDOMAIN, EX_REFERRAL, EX_ANY_AUTH };
+
+struct qset {
+	const char *name;
+	enum expect ex_default;
+	size_t n;
+	uint8_t *buf;		/* n * QMAX */
+	uint16_t *len;
+	uint8_t *ex;		/* per query: enum expect */
+};
+
+static void qset_init(struct qset *s, const char *name, enum expect ex, size_t n)
+{
+	s->name = name;
+	s->ex_default = ex;
+	s->n = 0;
+	s->buf = malloc(n * QMAX);
+	s->len = malloc(n * sizeof *s->len);
+	s->ex = malloc(n);
+	if (!s->buf || !s->len || !s->ex) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* Appends a query for name/type (EDNS 1232 when edns, DO when dnssec). */
+static void qset_add(struct qset *s, const uint8_t *name, uint16_t type, bool edns,
+		     bool dnssec)
+{
+	uint8_t *q = s->buf + s->n * QMAX;
+	size_t nl = dname_len(name), l = 12;
+	memset(q, 0, 12);
+	put16(q, (unsigned)(s->n & 0xffff));
+	put16(q + 4, 1);
+	put16(q + 10, edns ? 1 : 0);
+	memcpy(q + l, name, nl);
+	l += nl;
+	put16(q + l, type);
+	put16(q + l + 2, RR_CLASS_IN);
+	l += 4;
+	if (edns) {
+		static const uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0, 0, 0, 0 };
+		memcpy(q + l, opt, sizeof opt);
+		if (dnssec)
+			q[l + 7] = 0x80;
+		l += sizeof opt;
+	}
+	s->ex[s->n] = (uint8_t)s->ex_default;
+	s->len[s->n++] = (uint16_t)l;
+}
+
+/* Prepends label (text) to name (wire) into out. */
+static void prepend(uint8_t *out, const char *label, const uint8_t *name)
+{
+	size_t l = strlen(label), nl = dname_len(name);
+	out[0] = (uint8_t)l;
+	memcpy(out + 1, label, l);
+	memcpy(out + 1 + l, name, nl);
+}
+
+/* ---- the big zone's names, classified ---- */
+
+struct name_set {		/* open addressing over lowercased wire names */
+	uint8_t **slot;
+	size_t mask;
+};
+
+static void ns_init(struct name_set *h, size_t n)
+{
+	size_t cap = 16;
+	while (cap < 2 * n)
+		cap <<= 1;
+	h->slot = calloc(cap, sizeof *h->slot);
+	h->mask = cap - 1;
+}
+
+static bool ns_has(const struct name_set *h, const uint8_t *name)
+{
+	for (size_t i = dname_hash(name) & h->mask; h->slot[i]; i = (i + 1) & h->mask)
+		if (dname_eq(h->slot[i], name))
+			return true;
+	return false;
+}
+
+static void ns_add(struct name_set *h, const uint8_t *name)
+{
+	size_t i = dname_hash(name) & h->mask;
+	for (; h->slot[i]; i = (i + 1) & h->mask)
+		if (dname_eq(h->slot[i], name))
+			return;
+	size_t l = dname_len(name);
+	h->slot[i] = malloc(l);
+	memcpy(h->slot[i], name, l);
+}
+
+struct rrref {
+	uint8_t *name;
+	uint16_t type;
+};
+
+struct walk {
+	const uint8_t *origin;
+	struct name_set cuts;
+	struct rrref *hits;
+	size_t nhits, caphits;
+	uint8_t **cutv;
+	size_t ncuts;
+	int pass;
+};
+
+static bool below_cut(const struct walk *w, const uint8_t *name)
+{
+	for (const uint8_t *p = name; p && !dname_eq(p, w->origin); p = dname_parent(p))
+		if (ns_has(&w->cuts, p))
+			return true;
+	return false;
+}
+
+static int walk_rr(void *ud, const uint8_t *owner, uint16_t type, uint32_t ttl,
+		   const uint8_t *rd, uint16_t rdlen)
+{
+	struct walk *w = ud;
+	(void)ttl, (void)rd, (void)rdlen;
+	if (w->pass == 0) {
+		if (type == RR_NS && !dname_eq(owner, w->origin) && !ns_has(&w->cuts, owner)) {
+			ns_add(&w->cuts, owner);
+			size_t l = dname_len(owner);
+			w->cutv = realloc(w->cutv, (w->ncuts + 1) * sizeof *w->cutv);
+			w->cutv[w->ncuts] = malloc(l);
+			memcpy(w->cutv[w->ncuts++], owner, l);
+		}
+		return 0;
+	}
+	if (rrtype_is_dnssec(type) || type == RR_SOA || type == RR_NS || below_cut(w, owner))
+		return 0;
+	if (w->nhits == w->caphits) {
+		w->caphits = w->caphits ? 2 * w->caphits : 1 << 16;
+		w->hits = realloc(w->hits, w->caphits * sizeof *w->hits);
+	}
+	/* one entry per RRset: zone_foreach gives records in RRset order */
+	if (w->nhits && w->hits[w->nhits - 1].type == type &&
+	    dname_eq(w->hits[w->nhits - 1].name, owner))
+		return 0;
+	size_t l = dname_len(owner);
+	w->hits[w->nhits].name = malloc(l);
+	memcpy(w->hits[w->nhits].name, owner, l);
+	w->hits[w->nhits++].type = type;
+	return 0;
+}
+
+/* ---- loading ---- */
+
+static void diag_print(void *ud, enum diag_sev sev, const char *file, unsigned line,
+		       const char *msg)
+{
+	unsigned *shown = ud;
+	if (sev == DIAG_ERROR && (*shown)++ < 10)
+		fprintf(stderr, "%s:%u: error: %s\n", file ? file : "-", line, msg);
+}
+
+static struct zone *load(const char *origin_text, const char *path, const char *extra,
+			 size_t *records)
+{
+	uint8_t origin[DNAME_MAX];
+	if (dname_from_text(origin, origin_text, strlen(origin_text), NULL) < 0) {
+		fprintf(stderr, "bad origin %s\n", origin_text);
+		exit(1);
+	}
+	unsigned shown = 0;
+	struct diag d = { .fn = diag_print, .ud = &shown };
+	struct zone *z = zone_new(origin, &d);
+	struct zf_options opt = { .origin = origin };
+	if (zf_parse_file(path, &opt, zone_add_cb, z, &d) < 0 && !d.errors) {
+		fprintf(stderr, "%s: cannot read (%s)\n", path, strerror(errno));
+		exit(1);
+	}
+	if (extra)
+		zf_parse_mem("(wildcards)", extra, strlen(extra), &opt, zone_add_cb, z, &d);
+	if (zone_finish(z)) {
+		fprintf(stderr, "%s: %u errors\n", path, d.errors);
+		exit(1);
+	}
+	struct zone_stats st;
+	zone_get_stats(z, &st);
+	*records = st.records;
+	return z;
+}
+
+struct compiled {
+	void *image;
+	size_t size;
+	struct snap *snap;
+	double compile_s;
+};
+
+static void compile(const struct zone *z, const char *what, struct compiled *c)
+{
+	char err[256];
+	double t0 = now_s();
+	if (zc_compile(z, &c->image, &c->size, err, sizeof err) != 0) {
+		fprintf(stderr, "%s: zc_compile: %s\n", what, err);
+		exit(1);
+	}
+	c->compile_s = now_s() - t0;
+	if (snap_open(c->image, c->size, &c->snap, err, sizeof err) != 0) {
+		fprintf(stderr, "%s: snap_open: %s\n", what, err);
+		exit(1);
+	}
+}
+
+/* ---- running ---- */
+
+struct result {
+	double secs;
+	double p50, p99, max;
+	size_t ok;
+};
+
+static bool outcome_ok(enum expect ex, const uint8_t *r, size_t len)
+{
+	if (len < 12)
+		return false;
+	unsigned rcode = r[3] & 15, an = (unsigned)(r[6] << 8 | r[7]);
+	unsigned ns = (unsigned)(r[8] << 8 | r[9]);
+	bool aa = r[2] & 4;
+	switch (ex) {
+	case EX_HIT:
+		return rcode == 0 && aa && an > 0;
+	case EX_NXDOMAIN:
+		return rcode == 3 && aa && ns > 0;
+	case EX_REFERRAL:
+		return rcode == 0 && !aa && an == 0 && ns > 0;
+	case EX_ANY_AUTH:
+		return (rcode == 0 || rcode == 3) && aa;
+	}
+	return false;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void run(const struct zidx *root, const struct ans_cfg *cfg, const struct qset *s,
+		double tns, uint64_t overhead, struct result *res)
+{
+	static uint8_t out[65536];
+	struct ans_req req = { .tcp = false };
+	size_t nsample = s->n / 8 + 1;
+	uint64_t *sample = malloc(nsample * sizeof *sample);
+	size_t k = 0;
+	/* warm-up pass, also checks the outcomes */
+	res->ok = 0;
+	for (size_t i = 0; i < s->n; i++) {
+		req.q = s->buf + i * QMAX;
+		req.qlen = s->len[i];
+		size_t l = ans_respond(root, cfg, &req, out, sizeof out);
+		res->ok += outcome_ok((enum expect)s->ex[i], out, l);
+	}
+	double t0 = now_s();
+	for (size_t i = 0; i < s->n; i++) {
+		req.q = s->buf + i * QMAX;
+		req.qlen = s->len[i];
+		if ((i & 7) == 0) {
+			uint64_t c0 = ticks();
+			ans_respond(root, cfg, &req, out, sizeof out);
+			uint64_t c = ticks() - c0;
+			sample[k++] = c > overhead ? c - overhead : 0;
+		} else {
+			ans_respond(root, cfg, &req, out, sizeof out);
+		}
+	}
+	res->secs = now_s() - t0;
+	qsort(sample, k, sizeof *sample, cmp_u64);
+	res->p50 = (double)sample[k / 2] * tns;
+	res->p99 = (double)sample[k * 99 / 100] * tns;
+	res->max = (double)sample[k - 1] * tns;
+	free(sample);
+}
+
+static uint64_t timer_overhead(void)
+{
+	uint64_t best = UINT64_MAX;
+	for (int i = 0; i < 100000; i++) {
+		uint64_t c0 = ticks();
+		uint64_t c = ticks() - c0;
+		if (c < best)
+			best = c;
+	}
+	return best;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: answer_bench [--zone FILE] [--origin NAME] [--queries N]\n"
+			"         [--cpu N] [--signed DIR] [--burst N] [--compile-only] [--seed N]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const char *zpath = "bench/out/zone-1000000.zone", *origin = "example.com.";
+	const char *sdir = "tests/data/answer";
+	size_t nq = 1000000;
+	int cpu = 1;
+	unsigned burst = 1;
+	bool compile_only = false;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (!strcmp(a, "--compile-only")) {
+			compile_only = true;
+			continue;
+		}
+		if (!v)
+			usage();
+		i++;
+		if (!strcmp(a, "--zone"))
+			zpath = v;
+		else if (!strcmp(a, "--origin"))
+			origin = v;
+		else if (!strcmp(a, "--queries"))
+			nq = strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--cpu"))
+			cpu = atoi(v);
+		else if (!strcmp(a, "--signed"))
+			sdir = v;
+		else if (!strcmp(a, "--burst"))
+			burst = (unsigned)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--seed"))
+			rng = strtoull(v, NULL, 10);
+		else
+			usage();
+	}
+	if (nq < 1000)
+		nq = 1000;
+
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof set, &set) != 0)
+		fprintf(stderr, "answer_bench: cannot pin to CPU %d: %s (running unpinned)\n",
+			cpu, strerror(errno));
+
+	/* the big zone, with WILDCARDS wildcards *.wcN added */
+	char *extra = malloc(WILDCARDS * 80);
+	extra[0] = 0;
+	for (int i = 0; i < WILDCARDS; i++)
+		sprintf(extra + strlen(extra), "*.wc%d 3600 IN A 192.0.2.%d\n", i, i + 1);
+	size_t records;
+	double t0 = now_s();
+	struct zone *z = load(origin, zpath, extra, &records);
+	double load_s = now_s() - t0;
+	struct compiled big;
+	compile(z, zpath, &big);
+	printf("## answer_bench\n\n");
+	printf("zone %s (%s): %zu records, loaded in %.2f s; compiled in %.2f s; "
+	       "snapshot %.1f MB (%.1f MB per million records)\n\n",
+	       zpath, origin, records, load_s, big.compile_s, big.size / 1e6,
+	       big.size / 1e6 / ((double)records / 1e6));
+	if (compile_only)
+		return 0;
+
+	/* the signed test zones */
+	static const char *const sz[][2] = { { "nsec.zone", "example.org." },
+					     { "nsec3.zone", "example.net." } };
+	struct compiled sc[2];
+	struct zone *szone[2];
+	for (int i = 0; i < 2; i++) {
+		char p[1024];
+		size_t r;
+		snprintf(p, sizeof p, "%s/%s", sdir, sz[i][0]);
+		szone[i] = load(sz[i][1], p, NULL, &r);
+		compile(szone[i], p, &sc[i]);
+	}
+	struct snap *snaps[3] = { big.snap, sc[0].snap, sc[1].snap };
+	struct zidx *root = zidx_new(snaps, 3);
+	if (!root) {
+		fprintf(stderr, "zidx_new failed\n");
+		return 1;
+	}
+
+	/* names of the big zone */
+	struct walk w = { 0 };
+	uint8_t o[DNAME_MAX];
+	dname_from_text(o, origin, strlen(origin), NULL);
+	w.origin = o;
+	ns_init(&w.cuts, records / 8 + 16);
+	zone_foreach(z, walk_rr, &w);
+	w.pass = 1;
+	zone_foreach(z, walk_rr, &w);
+	if (!w.nhits || !w.ncuts) {
+		fprintf(stderr, "zone has no hosts or no delegations\n");
+		return 1;
+	}
+
+	enum { C_HIT, C_NX, C_WILD, C_REF, C_NSEC, C_NSEC3, C_MIX, NCLASS };
+	struct qset qs[NCLASS];
+	qset_init(&qs[C_HIT], "hit", EX_HIT, nq);
+	qset_init(&qs[C_NX], "nxdomain (random subdomain)", EX_NXDOMAIN, nq);
+	qset_init(&qs[C_WILD], "wildcard", EX_HIT, nq);
+	qset_init(&qs[C_REF], "referral", EX_REFERRAL, nq);
+	qset_init(&qs[C_NSEC], "DO, NSEC zone (hit/nx/wild/nodata)", EX_ANY_AUTH, nq);
+	qset_init(&qs[C_NSEC3], "DO, NSEC3 zone (hit/nx/wild/nodata)", EX_ANY_AUTH, nq);
+	uint8_t name[DNAME_MAX], tmp[DNAME_MAX];
+	char label[64];
+	for (size_t i = 0; i < nq; i++) {
+		const struct rrref *h = &w.hits[rnd() % w.nhits];
+		qset_add(&qs[C_HIT], h->name, h->type, i & 1, false);
+
+		snprintf(label, sizeof label, "nx%012llx", (unsigned long long)(rnd() >> 16));
+		prepend(name, label, o);
+		qset_add(&qs[C_NX], name, RR_A, i & 1, false);
+
+		snprintf(label, sizeof label, "wc%u", (unsigned)(rnd() % WILDCARDS));
+		prepend(tmp, label, o);
+		snprintf(label, sizeof label, "w%010llx", (unsigned long long)(rnd() >> 24));
+		prepend(name, label, tmp);
+		qset_add(&qs[C_WILD], name, RR_A, i & 1, false);
+
+		snprintf(label, sizeof label, "h%08x", (unsigned)rnd());
+		prepend(name, label, w.cutv[rnd() % w.ncuts]);
+		qset_add(&qs[C_REF], name, RR_A, i & 1, false);
+	}
+	/* DO-bit queries on the signed zones: a quarter each of hits, NXDOMAIN,
+	 * wildcard answers and NODATA */
+	for (int zi = 0; zi < 2; zi++) {
+		const char *so = sz[zi][1];
+		uint8_t sorig[DNAME_MAX];
+		dname_from_text(sorig, so, strlen(so), NULL);
+		for (size_t i = 0; i < nq; i++) {
+			static const char *const hosts[] = { "www", "mail", "ns1", "sip", "alias" };
+			uint16_t type = RR_A;
+			switch (rnd() % 4) {
+			case 0:
+				prepend(name, hosts[rnd() % 5], sorig);
+				break;
+			case 1:
+				snprintf(label, sizeof label, "nx%012llx",
+					 (unsigned long long)(rnd() >> 16));
+				prepend(name, label, sorig);
+				break;
+			case 2:
+				prepend(tmp, "wild", sorig);
+				snprintf(label, sizeof label, "w%08x", (unsigned)rnd());
+				prepend(name, label, tmp);
+				break;
+			default:
+				prepend(name, "www", sorig);
+				type = RR_MX;
+			}
+			qset_add(&qs[zi ? C_NSEC3 : C_NSEC], name, type, true, true);
+		}
+	}
+	/* the mix: equal parts of every class, shuffled */
+	qset_init(&qs[C_MIX], "mix (all of the above, shuffled)", EX_ANY_AUTH, nq);
+	for (size_t i = 0; i < nq; i++) {
+		const struct qset *from = &qs[rnd() % C_MIX];
+		size_t j = rnd() % from->n;
+		memcpy(qs[C_MIX].buf + i * QMAX, from->buf + j * QMAX, QMAX);
+		qs[C_MIX].ex[qs[C_MIX].n] = from->ex[j];
+		qs[C_MIX].len[qs[C_MIX].n++] = from->len[j];
+	}
+
+	const struct ans_cfg cfg = { .max_udp = 1232 };
+	double tns = tick_ns();
+	uint64_t ovh = timer_overhead();
+	if (burst > 1)
+		printf("(--burst %u: answer.h has no batch API yet; queries are answered one "
+		       "call at a time)\n\n", burst);
+	printf("CPU %d, %zu queries per class, %s latency sample: every 8th query "
+	       "(timer overhead %.0f ns subtracted)\n\n", cpu, nq,
+	       HAVE_TSC ? "TSC" : "clock_gettime", (double)ovh * tns);
+	printf("| class | answers/s | ns/query (mean) | p50 ns | p99 ns | max ns | expected outcome |\n");
+	printf("|---|---:|---:|---:|---:|---:|---:|\n");
+	double tot_s = 0;
+	size_t tot_n = 0;
+	for (int c = 0; c < NCLASS; c++) {
+		struct result r;
+		run(root, &cfg, &qs[c], tns, ovh, &r);
+		printf("| %s | %.2f M | %.1f | %.0f | %.0f | %.0f | %.1f%% |\n", qs[c].name,
+		       qs[c].n / r.secs / 1e6, r.secs * 1e9 / qs[c].n, r.p50, r.p99, r.max,
+		       100.0 * r.ok / qs[c].n);
+		if (c != C_MIX) {
+			tot_s += r.secs;
+			tot_n += qs[c].n;
+		}
+		fflush(stdout);
+	}
+	printf("| **total** (classes above the mix) | %.2f M | %.1f | | | | |\n",
+	       tot_n / tot_s / 1e6, tot_s * 1e9 / tot_n);
+
+	zidx_free(root);
+	snap_close(big.snap);
+	free(big.image);
+	for (int i = 0; i < 2; i++) {
+		snap_close(sc[i].snap);
+		free(sc[i].image);
+		zone_free(szone[i]);
+	}
+	zone_free(z);
+	return 0;
+}

@@ -1,0 +1,107 @@
+/*
+ * query.c - the query parser of the answer engine: header, the one question,
+ * the records after it (skipped, except OPT, RFC 6891 §6.1), all through a
+ * bounds-checked cursor.  Short on purpose: it runs for every packet.
+ */
+#include "query.h"
+
+#include <string.h>
+
+#include "rrtype.h"
+#include "wire.h"
+
+#define FLAG_QR 0x80
+#define FLAG_RD 0x01
+#define FLAG_CD 0x10
+
+/* Reads the OPT RDATA: a list of {code, length, data} options (RFC 6891
+ * §6.1.2).  Only NSID matters here; unknown options are ignored.  False when
+ * an option runs past the RDATA. */
+static bool parse_opt_options(struct wire_cur *rd, struct qry *out)
+{
+	while (wire_left(rd) > 0) {
+		uint16_t code = wire_u16(rd);
+		uint16_t len = wire_u16(rd);
+		wire_skip(rd, len);
+		if (!wire_ok(rd))
+			return false;
+		if (code == EDNS_OPT_NSID)
+			out->nsid = true;
+	}
+	return wire_ok(rd);
+}
+
+/* Skips (or for OPT, reads) one resource record.  Returns false when it is
+ * malformed. */
+static bool parse_rr(struct wire_cur *c, const uint8_t *q, size_t len, bool additional,
+		     struct qry *out, unsigned *nopt)
+{
+	uint8_t name[DNAME_MAX];
+	if (dname_unpack(c, q, len, name) < 0)
+		return false;
+	uint16_t type = wire_u16(c);
+	uint16_t cls = wire_u16(c);
+	uint32_t ttl = wire_u32(c);
+	uint16_t rdlen = wire_u16(c);
+	struct wire_cur rd;
+	wire_sub(&rd, c, rdlen);
+	if (!wire_ok(c))
+		return false;
+	if (type != RR_OPT)
+		return true;
+	/* RFC 6891 §6.1.1: OPT only in the additional section, owner the
+	 * root, at most one per message. */
+	if (!additional || name[0] != 0 || ++*nopt > 1)
+		return false;
+	out->edns = true;
+	out->payload = cls;
+	out->edns_ver = (uint8_t)(ttl >> 16);
+	out->do_bit = (ttl & 0x8000) != 0;
+	return parse_opt_options(&rd, out);
+}
+
+enum qry_status qry_parse(const uint8_t *q, size_t len, struct qry *out)
+{
+	out->has_q = false;
+	out->edns = false;
+	out->nsid = false;
+	out->do_bit = false;
+	if (len < 12 || (q[2] & FLAG_QR))
+		return QRY_DROP;
+
+	struct wire_cur c;
+	wire_init(&c, q, len);
+	out->id = wire_u16(&c);
+	uint8_t f1 = wire_u8(&c);
+	uint8_t f2 = wire_u8(&c);
+	out->opcode = (f1 >> 3) & 0x0f;
+	out->rd = (f1 & FLAG_RD) != 0;
+	out->cd = (f2 & FLAG_CD) != 0;
+	uint16_t qd = wire_u16(&c);
+	uint16_t an = wire_u16(&c);
+	uint16_t ns = wire_u16(&c);
+	uint16_t ar = wire_u16(&c);
+
+	/* RFC 1035 §4.1.2: a QUERY carries exactly one question (every
+	 * implementation treats other counts as malformed). */
+	if (qd != 1)
+		return out->opcode != QRY_OPCODE_QUERY ? QRY_NOTIMP : QRY_FORMERR;
+	int n = dname_unpack(&c, q, len, out->qname);
+	out->qtype = wire_u16(&c);
+	out->qclass = wire_u16(&c);
+	if (n < 0 || !wire_ok(&c))
+		return QRY_FORMERR;
+	out->qname_len = (uint8_t)n;
+	out->has_q = true;
+
+	unsigned nopt = 0;
+	unsigned total = (unsigned)an + ns + ar;
+	for (unsigned i = 0; i < total; i++)
+		if (!parse_rr(&c, q, len, i >= (unsigned)an + ns, out, &nopt))
+			return QRY_FORMERR;
+	if (out->opcode != QRY_OPCODE_QUERY)
+		return QRY_NOTIMP;
+	if (out->edns && out->edns_ver > 0)
+		return QRY_BADVERS;
+	return QRY_OK;
+}

@@ -1,0 +1,49 @@
+/*
+ * query.h - parsing one DNS query message (RFC 1035 §4.1) with its EDNS OPT
+ * record (RFC 6891) into what the answer engine needs.  Every byte goes
+ * through the bounds-checked cursor of wire.h; compression pointers are
+ * bounded by dname_unpack.
+ */
+#ifndef RINGDNS_QUERY_H
+#define RINGDNS_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dname.h"
+
+/* Outcome of qry_parse: what kind of response the query gets. */
+enum qry_status {
+	QRY_OK = 0,	/* answer it */
+	QRY_DROP,	/* no response: shorter than a header, or QR set */
+	QRY_FORMERR,	/* malformed (RFC 1035 §4.1.1, RFC 6891 §6.1.1) */
+	QRY_NOTIMP,	/* opcode other than QUERY */
+	QRY_BADVERS,	/* EDNS version > 0 (RFC 6891 §6.1.3) */
+};
+
+#define QRY_OPCODE_QUERY 0
+#define EDNS_OPT_NSID 3		/* RFC 5001 */
+#define EDNS_OPT_EDE 15		/* RFC 8914 */
+
+struct qry {
+	uint16_t id;
+	uint8_t opcode;
+	bool rd, cd;
+	bool has_q;		/* the question was read: echo it */
+	uint8_t qname_len;	/* wire length of qname */
+	uint16_t qtype, qclass;
+	uint8_t qname[DNAME_MAX]; /* uncompressed, the case exactly as sent */
+	/* EDNS (valid when edns) */
+	bool edns;
+	bool do_bit;		/* RFC 3225 */
+	bool nsid;		/* an NSID option was present (RFC 5001 §2.1) */
+	uint8_t edns_ver;
+	uint16_t payload;	/* requestor's UDP payload size, as sent */
+};
+
+/* Parses q[0..len) into *out; returns an enum qry_status.  Fields of *out
+ * that were read before an error stay valid (has_q, edns say which). */
+enum qry_status qry_parse(const uint8_t *q, size_t len, struct qry *out);
+
+#endif

@@ -1,0 +1,737 @@
+/*
+ * test_answer.c - the answer engine (dataplane/answer.c, dnssec.c,
+ * chaos.c) through ans_respond: zones built from text, compiled and
+ * indexed; queries crafted as bytes; responses parsed with the bounds-
+ * checked cursor.  Each test cites the rule it checks.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer.h"
+#include "compile.h"
+#include "dname.h"
+#include "rrtype.h"
+#include "snap.h"
+#include "wire.h"
+#include "zt.h"
+
+static const char zone_text[] =
+	"$TTL 3600\n"
+	"@	SOA	ns1 hostmaster 1 7200 3600 1209600 300\n"
+	"@	NS	ns1\n"
+	"@	MX	10 mail\n"
+	"ns1	A	192.0.2.53\n"
+	"mail	A	192.0.2.25\n"
+	"mail	AAAA	2001:db8::25\n"
+	"www	600	A	192.0.2.80\n"
+	"www	600	A	192.0.2.81\n"
+	"www	TXT	\"hello\"\n"
+	"alias	CNAME	alias2\n"
+	"alias2	CNAME	www\n"
+	"ext	CNAME	host.example.test.\n"
+	"loop1	CNAME	loop2\n"
+	"loop2	CNAME	loop1\n"
+	"*.wild	A	192.0.2.100\n"
+	"*.b	A	192.0.2.200\n"
+	"x.a.b	A	192.0.2.201\n"
+	"sub	NS	ns1.sub\n"
+	"sub	NS	ns.example.test.\n"
+	"ns1.sub	A	192.0.2.10\n"
+	"secure	NS	ns.example.test.\n"
+	"secure	DS	12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+	"dn	DNAME	example.test.\n"
+	"ldn	DNAME	aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb.example.test.\n"
+	"_sip._udp SRV	10 60 5060 sip\n"
+	"sip	A	192.0.2.60\n"
+	"big	TXT	\"" "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789-1\"\n"
+	"big	TXT	\"" "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789-2\"\n"
+	"big	TXT	\"" "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789-3\"\n";
+
+/* ---- the engine on test zones ---- */
+
+#define MAXZ 3
+static struct zt zt[MAXZ];
+static void *image[MAXZ];
+static struct snap *snaps[MAXZ];
+static size_t nz;
+static struct zidx *root;
+
+static void add_zone(const char *origin, const char *text, const char *file)
+{
+	char err[256];
+	size_t size;
+	struct zt *t = &zt[nz];
+	if (file)
+		zt_load_file(t, origin, file);
+	else
+		zt_load(t, origin, "test.zone", text);
+	cr_assert_eq(t->errors, 0, "%s", t->msgs);
+	cr_assert_eq(zc_compile(t->z, &image[nz], &size, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(snap_open(image[nz], size, &snaps[nz], err, sizeof err), 0, "%s", err);
+	nz++;
+}
+
+static void setup(void)
+{
+	nz = 0;
+	add_zone("example.com.", zone_text, NULL);
+	char path[600];
+	const char *src = getenv("SRCDIR");
+	snprintf(path, sizeof path, "%s/tests/data/answer/nsec.zone", src ? src : ".");
+	add_zone("example.org.", NULL, path);
+	snprintf(path, sizeof path, "%s/tests/data/answer/nsec3.zone", src ? src : ".");
+	add_zone("example.net.", NULL, path);
+	root = zidx_new(snaps, nz);
+	cr_assert_not_null(root);
+}
+
+static void teardown(void)
+{
+	zidx_free(root);
+	for (size_t i = 0; i < nz; i++) {
+		snap_close(snaps[i]);
+		free(image[i]);
+		zt_free(&zt[i]);
+	}
+}
+
+TestSuite(answer, .init = setup, .fini = teardown);
+
+static struct ans_cfg cfg = {
+	.max_udp = 1232,
+	.nsid = "ns-test",
+	.nsid_len = 7,
+	.identity = "id-test",
+	.version = "v-test",
+};
+
+/* ---- queries ---- */
+
+struct qopt {
+	uint16_t cls;		/* 0 = IN */
+	uint8_t f1, f2;		/* header flag bytes */
+	bool edns, do_bit, nsid;
+	uint16_t payload;
+	uint8_t ver;
+	bool tcp;
+};
+
+static size_t mkq(uint8_t *b, const char *name, uint16_t type, const struct qopt *o)
+{
+	uint8_t n[DNAME_MAX];
+	int l = dname_from_text(n, name, strlen(name), NULL);
+	cr_assert_gt(l, 0);
+	size_t p = 0;
+	b[p++] = 0xbe; b[p++] = 0xef; b[p++] = o->f1; b[p++] = o->f2;
+	b[p++] = 0; b[p++] = 1; b[p++] = 0; b[p++] = 0; b[p++] = 0; b[p++] = 0;
+	b[p++] = 0; b[p++] = o->edns ? 1 : 0;
+	memcpy(b + p, n, (size_t)l);
+	p += (size_t)l;
+	uint16_t cls = o->cls ? o->cls : RR_CLASS_IN;
+	b[p++] = (uint8_t)(type >> 8); b[p++] = (uint8_t)type;
+	b[p++] = (uint8_t)(cls >> 8); b[p++] = (uint8_t)cls;
+	if (o->edns) {
+		uint16_t pl = o->payload ? o->payload : 1232;
+		b[p++] = 0; b[p++] = 0; b[p++] = RR_OPT;
+		b[p++] = (uint8_t)(pl >> 8); b[p++] = (uint8_t)pl;
+		b[p++] = 0; b[p++] = o->ver; b[p++] = o->do_bit ? 0x80 : 0; b[p++] = 0;
+		b[p++] = 0; b[p++] = o->nsid ? 4 : 0;
+		if (o->nsid) {
+			b[p++] = 0; b[p++] = 3; b[p++] = 0; b[p++] = 0;
+		}
+	}
+	return p;
+}
+
+/* ---- responses ---- */
+
+struct rr {
+	char owner[DNAME_TEXT_MAX];	/* as written (case kept) */
+	uint16_t type, cls;
+	uint32_t ttl;
+	const uint8_t *rd;
+	uint16_t rdlen;
+	size_t owner_off;		/* where the owner starts in the message */
+};
+
+struct resp {
+	size_t len;
+	uint16_t id;
+	uint8_t f1, f2;
+	unsigned rcode;			/* with OPT's extended bits */
+	uint16_t qd, cnt[3];
+	char qname[DNAME_TEXT_MAX];
+	struct rr rr[3][64];
+	bool opt, opt_do;
+	uint16_t opt_size;
+	uint8_t opt_ver;
+	bool opt_nsid;
+	int ede;
+};
+
+static uint8_t out[65536];
+static struct resp r;
+
+static void parse_name(struct wire_cur *c, char *txt)
+{
+	uint8_t n[DNAME_MAX];
+	cr_assert_gt(dname_unpack(c, out, r.len, n), 0, "bad name in response");
+	dname_to_text(txt, DNAME_TEXT_MAX, n);
+}
+
+/* Sends the query through ans_respond and parses the reply into r;
+ * returns the response length (0: dropped). */
+static size_t ask(const char *name, uint16_t type, const struct qopt *o)
+{
+	uint8_t q[600];
+	size_t ql = mkq(q, name, type, o);
+	struct ans_req req = { .q = q, .qlen = ql, .tcp = o->tcp };
+	memset(&r, 0, sizeof r);
+	memset(out, 0xee, sizeof out);
+	r.len = ans_respond(root, &cfg, &req, out, o->tcp ? 65535 : 65535);
+	r.ede = -1;
+	if (!r.len)
+		return 0;
+	struct wire_cur c;
+	wire_init(&c, out, r.len);
+	r.id = wire_u16(&c);
+	r.f1 = wire_u8(&c);
+	r.f2 = wire_u8(&c);
+	r.rcode = r.f2 & 0xf;
+	r.qd = wire_u16(&c);
+	for (int s = 0; s < 3; s++)
+		r.cnt[s] = wire_u16(&c);
+	if (r.qd) {
+		parse_name(&c, r.qname);
+		wire_skip(&c, 4);
+	}
+	for (int s = 0; s < 3; s++) {
+		unsigned k = 0;
+		for (unsigned i = 0; i < r.cnt[s]; i++) {
+			struct rr *x = &r.rr[s][k];
+			x->owner_off = (size_t)(c.pos - out);
+			parse_name(&c, x->owner);
+			x->type = wire_u16(&c);
+			x->cls = wire_u16(&c);
+			x->ttl = wire_u32(&c);
+			x->rdlen = wire_u16(&c);
+			x->rd = wire_take(&c, x->rdlen);
+			cr_assert(wire_ok(&c), "record %u of section %d cut short", i, s);
+			if (s == 2 && x->type == RR_OPT) {
+				cr_assert_not(r.opt, "two OPT RRs in a response");
+				r.opt = true;
+				r.opt_size = x->cls;
+				r.rcode |= (x->ttl >> 24) << 4;
+				r.opt_ver = (uint8_t)(x->ttl >> 16);
+				r.opt_do = (x->ttl & 0x8000) != 0;
+				struct wire_cur oc;
+				wire_init(&oc, x->rd, x->rdlen);
+				while (wire_left(&oc)) {
+					uint16_t code = wire_u16(&oc), len = wire_u16(&oc);
+					const uint8_t *d = wire_take(&oc, len);
+					cr_assert(wire_ok(&oc));
+					if (code == 3)
+						r.opt_nsid = len == cfg.nsid_len &&
+							     !memcmp(d, cfg.nsid, len);
+					if (code == 15 && len >= 2)
+						r.ede = d[0] << 8 | d[1];
+				}
+				continue;
+			}
+			k++;
+		}
+		r.cnt[s] = (uint16_t)k;
+	}
+	cr_assert(wire_done(&c), "trailing bytes in the response");
+	return r.len;
+}
+
+#define AA(r) (((r).f1 & 0x04) != 0)
+#define TC(r) (((r).f1 & 0x02) != 0)
+
+/* Records of type in section s (owner NULL: any). */
+static unsigned count(int s, uint16_t type, const char *owner)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < r.cnt[s]; i++)
+		if (r.rr[s][i].type == type &&
+		    (!owner || strcasecmp(r.rr[s][i].owner, owner) == 0))
+			n++;
+	return n;
+}
+
+static const struct rr *first(int s, uint16_t type)
+{
+	for (unsigned i = 0; i < r.cnt[s]; i++)
+		if (r.rr[s][i].type == type)
+			return &r.rr[s][i];
+	return NULL;
+}
+
+static const struct qopt plain = { 0 };
+static const struct qopt edns = { .edns = true };
+static const struct qopt dnssec = { .edns = true, .do_bit = true };
+
+/* ---- header ---- */
+
+Test(answer, header)
+{
+	/* RFC 1035 §4.1.1: ID copied, QR, opcode, RD copied, RA 0, AA on
+	 * authoritative data; RFC 4035 §3.1.6 (and §3): CD copied */
+	struct qopt o = { .f1 = 0x01, .f2 = 0x10 };
+	cr_assert_gt(ask("www.example.com.", RR_A, &o), 0);
+	cr_assert_eq(r.id, 0xbeef);
+	cr_assert_eq(r.f1 & 0x80, 0x80);
+	cr_assert_eq(r.f1 & 0x78, 0);
+	cr_assert(AA(r));
+	cr_assert_eq(r.f1 & 0x01, 0x01);
+	cr_assert_eq(r.f2 & 0x80, 0, "RA must stay 0");
+	cr_assert_eq(r.f2 & 0x10, 0x10);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert_eq(r.qd, 1);
+	cr_assert_not(r.opt, "no OPT without one in the query (RFC 6891 §7)");
+}
+
+Test(answer, dropped_and_formerr)
+{
+	/* RFC 1035 §4.1.1: a response (QR=1) or a runt is never answered */
+	struct qopt o = { .f1 = 0x80 };
+	cr_assert_eq(ask("www.example.com.", RR_A, &o), 0);
+	uint8_t q[11] = { 0 };
+	struct ans_req req = { .q = q, .qlen = sizeof q };
+	cr_assert_eq(ans_respond(root, &cfg, &req, out, sizeof out), 0);
+	/* QDCOUNT 0: FORMERR, no question */
+	uint8_t h[12] = { 1, 2, 0, 0 };
+	req.q = h;
+	req.qlen = sizeof h;
+	size_t n = ans_respond(root, &cfg, &req, out, sizeof out);
+	cr_assert_eq(n, 12);
+	cr_assert_eq(out[3] & 0xf, 1);
+	cr_assert_eq(out[0], 1);
+	cr_assert_eq(out[5], 0);
+}
+
+Test(answer, notimp_opcode)
+{
+	/* RFC 1035 §4.1.1: opcode STATUS not implemented, opcode echoed */
+	struct qopt o = { .f1 = 2 << 3 };
+	ask("www.example.com.", RR_A, &o);
+	cr_assert_eq(r.rcode, 4);
+	cr_assert_eq((r.f1 >> 3) & 0xf, 2);
+	cr_assert_eq(r.cnt[0], 0);
+}
+
+/* ---- RFC 1034 §4.3.2 ---- */
+
+Test(answer, exact_match_and_0x20)
+{
+	/* step 3a; RFC 4343 §4.1: the question as sent, owners point to it */
+	ask("wWw.ExAmPlE.cOm.", RR_A, &plain);
+	cr_assert_str_eq(r.qname, "wWw.ExAmPlE.cOm.");
+	cr_assert_eq(count(0, RR_A, "www.example.com."), 2);
+	cr_assert_str_eq(r.rr[0][0].owner, "wWw.ExAmPlE.cOm.");
+	cr_assert_eq(r.rr[0][0].ttl, 600);
+	cr_assert_eq(r.cnt[1] + r.cnt[2], 0, "minimal responses: nothing else");
+	/* the owner is a pointer to the question name (offset 12) */
+	cr_assert_eq(out[r.rr[0][0].owner_off], 0xc0);
+	cr_assert_eq(out[r.rr[0][0].owner_off + 1], 12);
+}
+
+Test(answer, nodata)
+{
+	/* RFC 2308 §2.2, §3: SOA in authority with TTL min(SOA TTL, MINIMUM) */
+	ask("www.example.com.", RR_MX, &plain);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert(AA(r));
+	cr_assert_eq(r.cnt[0], 0);
+	cr_assert_eq(count(1, RR_SOA, "example.com."), 1);
+	cr_assert_eq(first(1, RR_SOA)->ttl, 300);
+}
+
+Test(answer, nxdomain)
+{
+	/* RFC 1034 §4.3.2 step 3c, RFC 2308 §2.1 */
+	ask("nope.example.com.", RR_A, &plain);
+	cr_assert_eq(r.rcode, 3);
+	cr_assert(AA(r));
+	cr_assert_eq(count(1, RR_SOA, NULL), 1);
+	cr_assert_eq(first(1, RR_SOA)->ttl, 300);
+	ask("deep.nope.example.com.", RR_A, &plain);
+	cr_assert_eq(r.rcode, 3);
+}
+
+Test(answer, cname_chain)
+{
+	/* step 3a: CNAMEs followed inside the zone; RFC 1034 §3.6.2 */
+	ask("alias.example.com.", RR_A, &plain);
+	cr_assert_eq(count(0, RR_CNAME, "alias.example.com."), 1);
+	cr_assert_eq(count(0, RR_CNAME, "alias2.example.com."), 1);
+	cr_assert_eq(count(0, RR_A, "www.example.com."), 2);
+	/* asking for the CNAME itself does not follow it */
+	ask("alias.example.com.", RR_CNAME, &plain);
+	cr_assert_eq(r.cnt[0], 1);
+	/* chain ending in NODATA: chain and SOA */
+	ask("alias.example.com.", RR_MX, &plain);
+	cr_assert_eq(count(0, RR_CNAME, NULL), 2);
+	cr_assert_eq(count(1, RR_SOA, NULL), 1);
+	/* out of every zone: the CNAME only */
+	ask("ext.example.com.", RR_A, &plain);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert_eq(r.cnt[0], 1);
+	cr_assert_eq(r.cnt[1], 0);
+}
+
+Test(answer, cname_loop)
+{
+	/* a loop ends where it closes, each CNAME once */
+	ask("loop1.example.com.", RR_A, &plain);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert_eq(count(0, RR_CNAME, "loop1.example.com."), 1);
+	cr_assert_eq(count(0, RR_CNAME, "loop2.example.com."), 1);
+	cr_assert_eq(r.cnt[0], 2);
+}
+
+Test(answer, dname)
+{
+	/* RFC 6672 §2.2, §3.1: DNAME and a CNAME with the DNAME's TTL */
+	ask("foo.dn.example.com.", RR_A, &plain);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert_eq(count(0, RR_DNAME, "dn.example.com."), 1);
+	const struct rr *cn = first(0, RR_CNAME);
+	cr_assert_not_null(cn);
+	cr_assert_str_eq(cn->owner, "foo.dn.example.com.");
+	cr_assert_eq(cn->ttl, 3600);
+	/* the owner of a DNAME is not redirected (§2.3) */
+	ask("dn.example.com.", RR_A, &plain);
+	cr_assert_eq(r.cnt[0], 0);
+	cr_assert_eq(count(1, RR_SOA, NULL), 1);
+}
+
+Test(answer, dname_yxdomain)
+{
+	/* RFC 6672 §2.2: substitution longer than 255 octets: YXDOMAIN */
+	char name[300];
+	snprintf(name, sizeof name, "%.63s.%.63s.ldn.example.com.",
+		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
+		 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
+	ask(name, RR_A, &plain);
+	cr_assert_eq(r.rcode, 6);
+	cr_assert_eq(count(0, RR_DNAME, NULL), 1);
+	cr_assert_eq(count(0, RR_CNAME, NULL), 0);
+}
+
+Test(answer, referral)
+{
+	/* step 3b: NS in authority, glue in additional, AA=0 */
+	const char *names[] = { "sub.example.com.", "host.sub.example.com.",
+				"ns1.sub.example.com." };
+	for (int i = 0; i < 3; i++) {
+		ask(names[i], RR_A, &plain);
+		cr_assert_eq(r.rcode, 0, "%s", names[i]);
+		cr_assert_not(AA(r), "%s", names[i]);
+		cr_assert_eq(r.cnt[0], 0);
+		cr_assert_eq(count(1, RR_NS, "sub.example.com."), 2);
+		cr_assert_eq(count(2, RR_A, "ns1.sub.example.com."), 1);
+	}
+}
+
+Test(answer, ds_at_cut)
+{
+	/* RFC 4035 §3.1.4.1: DS is answered by the parent, authoritatively */
+	ask("secure.example.com.", RR_DS, &plain);
+	cr_assert(AA(r));
+	cr_assert_eq(count(0, RR_DS, "secure.example.com."), 1);
+	ask("sub.example.com.", RR_DS, &plain);
+	cr_assert(AA(r));
+	cr_assert_eq(r.cnt[0], 0);
+	cr_assert_eq(count(1, RR_SOA, NULL), 1);
+	/* without DO a referral carries no DS (RFC 4035 §3.1.4) */
+	ask("secure.example.com.", RR_A, &edns);
+	cr_assert_eq(count(1, RR_DS, NULL), 0);
+}
+
+Test(answer, wildcard)
+{
+	/* RFC 4592 §3.3.1: synthesized with the query name as owner */
+	ask("Foo.wild.example.com.", RR_A, &plain);
+	cr_assert(AA(r));
+	cr_assert_eq(r.cnt[0], 1);
+	cr_assert_str_eq(r.rr[0][0].owner, "Foo.wild.example.com.");
+	ask("a.b.foo.wild.example.com.", RR_A, &plain);
+	cr_assert_eq(r.cnt[0], 1);
+	/* wildcard NODATA */
+	ask("foo.wild.example.com.", RR_MX, &plain);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert_eq(count(1, RR_SOA, NULL), 1);
+	/* the parent of the wildcard is an empty non-terminal: NODATA */
+	ask("wild.example.com.", RR_A, &plain);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert_eq(r.cnt[0], 0);
+}
+
+Test(answer, wildcard_blocked_by_ent)
+{
+	/* RFC 4592 §2.2.2: a.b exists (ENT), so *.b does not apply to it or
+	 * below it; q.b matches *.b */
+	ask("q.b.example.com.", RR_A, &plain);
+	cr_assert_eq(r.cnt[0], 1);
+	ask("a.b.example.com.", RR_A, &plain);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert_eq(r.cnt[0], 0);
+	ask("z.a.b.example.com.", RR_A, &plain);
+	cr_assert_eq(r.rcode, 3);
+}
+
+Test(answer, additional_section)
+{
+	/* RFC 1035 §3.3.9 (MX), RFC 2782 (SRV), RFC 1034 §4.3.2 step 6 (NS) */
+	ask("example.com.", RR_MX, &plain);
+	cr_assert_eq(count(2, RR_A, "mail.example.com."), 1);
+	cr_assert_eq(count(2, RR_AAAA, "mail.example.com."), 1);
+	ask("_sip._udp.example.com.", RR_SRV, &plain);
+	cr_assert_eq(count(2, RR_A, "sip.example.com."), 1);
+	ask("example.com.", RR_NS, &plain);
+	cr_assert_eq(count(2, RR_A, "ns1.example.com."), 1);
+	cr_assert_eq(r.cnt[1], 0);
+}
+
+Test(answer, refused_not_ours)
+{
+	/* RFC 1035 §4.1.1 REFUSED; RFC 8914 §4.21 EDE 20 with EDNS */
+	ask("example.invalid.", RR_A, &plain);
+	cr_assert_eq(r.rcode, 5);
+	cr_assert_not(AA(r));
+	cr_assert_not(r.opt);
+	ask("www.example.test.", RR_A, &edns);
+	cr_assert_eq(r.rcode, 5);
+	cr_assert(r.opt);
+	cr_assert_eq(r.ede, 20);
+}
+
+Test(answer, classes)
+{
+	/* class ANY answered from IN data (as Knot); other classes REFUSED */
+	struct qopt o = { .cls = RR_CLASS_ANY };
+	ask("www.example.com.", RR_A, &o);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert_eq(r.cnt[0], 2);
+	cr_assert_eq(r.rr[0][0].cls, RR_CLASS_IN);
+	o.cls = RR_CLASS_HS;
+	ask("www.example.com.", RR_A, &o);
+	cr_assert_eq(r.rcode, 5);
+}
+
+Test(answer, any_query)
+{
+	/* RFC 8482 §4.2: one RRset of the name */
+	ask("www.example.com.", RR_ANY, &plain);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert_gt(r.cnt[0], 0);
+	uint16_t t = r.rr[0][0].type;
+	for (unsigned i = 0; i < r.cnt[0]; i++)
+		cr_assert_eq(r.rr[0][i].type, t);
+}
+
+Test(answer, transfers_and_meta)
+{
+	/* RFC 5936 §4.2: AXFR not over UDP; transfers are not this engine's */
+	ask("example.com.", RR_AXFR, &plain);
+	cr_assert_eq(r.rcode, 4);
+	struct qopt tcp = { .tcp = true };
+	ask("example.com.", RR_AXFR, &tcp);
+	cr_assert_eq(r.rcode, 9);
+	ask("example.com.", RR_IXFR, &plain);
+	cr_assert_eq(r.rcode, 9);
+	/* other meta types: NODATA (as Knot) */
+	ask("www.example.com.", RR_MAILB, &plain);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert_eq(count(1, RR_SOA, NULL), 1);
+}
+
+/* ---- EDNS ---- */
+
+Test(answer, edns_opt)
+{
+	/* RFC 6891 §6.1.1, §6.2.3: OPT iff in the query; our payload size */
+	struct qopt o = { .edns = true, .payload = 4096 };
+	ask("www.example.com.", RR_A, &o);
+	cr_assert(r.opt);
+	cr_assert_eq(r.opt_size, 1232);
+	cr_assert_eq(r.opt_ver, 0);
+	cr_assert_not(r.opt_do);
+	cr_assert_not(r.opt_nsid, "NSID only when asked (RFC 5001 §2.1)");
+	ask("www.example.com.", RR_A, &dnssec);
+	cr_assert(r.opt_do, "DO echoed (RFC 3225 §3)");
+}
+
+Test(answer, edns_badvers)
+{
+	/* RFC 6891 §6.1.3: BADVERS (16) with version 0 in our OPT */
+	struct qopt o = { .edns = true, .ver = 1 };
+	ask("www.example.com.", RR_A, &o);
+	cr_assert_eq(r.rcode, 16);
+	cr_assert(r.opt);
+	cr_assert_eq(r.opt_ver, 0);
+	cr_assert_eq(r.cnt[0], 0);
+}
+
+Test(answer, nsid)
+{
+	/* RFC 5001 §2.3: the configured NSID when asked */
+	struct qopt o = { .edns = true, .nsid = true };
+	ask("www.example.com.", RR_A, &o);
+	cr_assert(r.opt_nsid);
+	cr_assert_eq(r.cnt[0], 2);
+}
+
+Test(answer, truncation)
+{
+	/* RFC 1035 §4.2.1: 512 without EDNS; TC=1 and, as Knot, no records */
+	ask("big.example.com.", RR_TXT, &plain);
+	cr_assert(TC(r));
+	cr_assert_lt(r.len, 513);
+	cr_assert_eq(r.cnt[0] + r.cnt[1] + r.cnt[2], 0);
+	/* RFC 6891 §6.2.5: payload below 512 counts as 512 */
+	struct qopt small = { .edns = true, .payload = 100 };
+	ask("big.example.com.", RR_TXT, &small);
+	cr_assert(TC(r));
+	cr_assert(r.opt);
+	/* EDNS 1232 lets it through */
+	ask("big.example.com.", RR_TXT, &edns);
+	cr_assert_not(TC(r));
+	cr_assert_eq(r.cnt[0], 3);
+	/* RFC 7766 §8: TCP has no 512 limit */
+	struct qopt tcp = { .tcp = true };
+	ask("big.example.com.", RR_TXT, &tcp);
+	cr_assert_not(TC(r));
+	cr_assert_eq(r.cnt[0], 3);
+}
+
+/* ---- CHAOS ---- */
+
+Test(answer, chaos)
+{
+	/* RFC 4892 §2: server identity in class CH; not authoritative data */
+	struct qopt ch = { .cls = RR_CLASS_CH };
+	ask("version.bind.", RR_TXT, &ch);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert_not(AA(r));
+	cr_assert_eq(r.cnt[0], 1);
+	cr_assert_eq(r.rr[0][0].cls, RR_CLASS_CH);
+	cr_assert_eq(r.rr[0][0].rdlen, 7);
+	cr_assert_eq(memcmp(r.rr[0][0].rd, "\6v-test", 7), 0);
+	ask("ID.SERVER.", RR_TXT, &ch);
+	cr_assert_eq(memcmp(r.rr[0][0].rd, "\7id-test", 8), 0);
+	ask("hostname.bind.", RR_TXT, &ch);
+	cr_assert_eq(r.cnt[0], 1);
+	ask("authors.bind.", RR_TXT, &ch);
+	cr_assert_eq(r.rcode, 5);
+	ask("version.bind.", RR_A, &ch);
+	cr_assert_eq(r.rcode, 5);
+	/* hidden: REFUSED */
+	const char *v = cfg.version;
+	cfg.version = NULL;
+	ask("version.server.", RR_TXT, &ch);
+	cfg.version = v;
+	cr_assert_eq(r.rcode, 5);
+}
+
+/* ---- DNSSEC ---- */
+
+Test(answer, dnssec_only_with_do)
+{
+	/* RFC 4035 §3.1: no DNSSEC records without DO; §3.1.1 RRSIGs with DO */
+	ask("www.example.org.", RR_A, &edns);
+	cr_assert_eq(count(0, RR_RRSIG, NULL), 0);
+	ask("www.example.org.", RR_A, &dnssec);
+	cr_assert_eq(count(0, RR_A, NULL), 2);
+	cr_assert_eq(count(0, RR_RRSIG, NULL), 1);
+	ask("nope.example.org.", RR_A, &edns);
+	cr_assert_eq(count(1, RR_NSEC, NULL), 0);
+}
+
+Test(answer, nsec_nxdomain)
+{
+	/* RFC 4035 §3.1.3.2: NSEC covering the name and the wildcard */
+	ask("nope.example.org.", RR_A, &dnssec);
+	cr_assert_eq(r.rcode, 3);
+	cr_assert_eq(count(1, RR_SOA, NULL), 1);
+	cr_assert_geq(count(1, RR_NSEC, NULL), 1);
+	cr_assert_leq(count(1, RR_NSEC, NULL), 2);
+	cr_assert_eq(count(1, RR_RRSIG, NULL), 1 + count(1, RR_NSEC, NULL));
+}
+
+Test(answer, nsec_nodata)
+{
+	/* RFC 4035 §3.1.3.1: the NSEC of the name */
+	ask("www.example.org.", RR_MX, &dnssec);
+	cr_assert_eq(count(1, RR_NSEC, "www.example.org."), 1);
+}
+
+Test(answer, nsec_wildcard)
+{
+	/* RFC 4035 §3.1.3.3: wildcard answer with an NSEC for no closer match */
+	ask("foo.wild.example.org.", RR_A, &dnssec);
+	cr_assert_eq(count(0, RR_A, "foo.wild.example.org."), 1);
+	cr_assert_eq(count(0, RR_RRSIG, "foo.wild.example.org."), 1);
+	cr_assert_eq(count(1, RR_NSEC, NULL), 1);
+}
+
+Test(answer, nsec_insecure_referral)
+{
+	/* RFC 4035 §3.1.4: NSEC of the cut proves no DS */
+	ask("sub.example.org.", RR_A, &dnssec);
+	cr_assert_not(AA(r));
+	cr_assert_eq(count(1, RR_NSEC, "sub.example.org."), 1);
+	ask("secure.example.org.", RR_A, &dnssec);
+	cr_assert_eq(count(1, RR_DS, "secure.example.org."), 1);
+	cr_assert_eq(count(1, RR_RRSIG, "secure.example.org."), 1);
+}
+
+Test(answer, nsec3_nxdomain)
+{
+	/* RFC 5155 §7.2.2: closest encloser, next closer, wildcard */
+	ask("nope.example.net.", RR_A, &dnssec);
+	cr_assert_eq(r.rcode, 3);
+	cr_assert_geq(count(1, RR_NSEC3, NULL), 2);
+	cr_assert_leq(count(1, RR_NSEC3, NULL), 3);
+	/* NODATA: the matching NSEC3 (§7.2.3) */
+	ask("www.example.net.", RR_MX, &dnssec);
+	cr_assert_eq(count(1, RR_NSEC3, NULL), 1);
+	/* the NSEC3PARAM answer (RFC 5155 §4) */
+	ask("example.net.", RR_NSEC3PARAM, &dnssec);
+	cr_assert_eq(count(0, RR_NSEC3PARAM, NULL), 1);
+}
+
+/* ---- robustness ---- */
+
+Test(answer, mutated_queries)
+{
+	/* never a read past the buffer, never a response over the limit:
+	 * byte flips and truncations of valid queries (run under ASan) */
+	static const char *names[] = { "www.example.com.", "foo.wild.example.org.",
+				       "nope.example.net.", "sub.example.com." };
+	uint8_t q[600], m[600];
+	unsigned seed = 12345;
+	for (int i = 0; i < 20000; i++) {
+		struct qopt o = { .edns = i & 1, .do_bit = i & 2, .nsid = i & 4 };
+		size_t ql = mkq(q, names[i % 4], (uint16_t)(i % 7 ? RR_A : RR_ANY), &o);
+		memcpy(m, q, ql);
+		for (int k = 0; k < 1 + i % 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			m[(seed >> 8) % ql] ^= (uint8_t)(1u << ((seed >> 20) % 8));
+		}
+		seed = seed * 1103515245u + 12345u;
+		size_t len = (i % 5 == 0) ? (seed >> 8) % (ql + 1) : ql;
+		uint8_t *copy = malloc(len ? len : 1);	/* exact size for ASan */
+		memcpy(copy, m, len);
+		struct ans_req req = { .q = copy, .qlen = len };
+		size_t n = ans_respond(root, &cfg, &req, out, 1232);
+		free(copy);
+		cr_assert_leq(n, 1232);
+		if (n)
+			cr_assert_geq(n, 12);
+	}
+}

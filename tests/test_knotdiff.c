@@ -1,0 +1,244 @@
+/*
+ * test_knotdiff.c - the differential test of the answer engine against Knot
+ * DNS (issue 3, point 4): a private knotd serves the test zones of
+ * tests/data/answer/ on 127.0.0.1; every query of queries.txt goes to it
+ * over UDP (or TCP) and, as the same bytes, through ans_respond on the same
+ * zones compiled in-process.  Per query the two responses are compared on
+ * RCODE (with the extended bits), opcode, ID, header flags, question, OPT
+ * (presence, payload size, version, DO, options) and each section as a set
+ * of records (owners lowercased, rdata in presentation form).
+ *
+ * Differences are tolerated ONLY through the allowances below, each citing
+ * the RFC clause that leaves the choice to the server.  Skipped (not
+ * failed) when knotd is not installed.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer.h"
+#include "compile.h"
+#include "dnsmsg.h"
+#include "knotd.h"
+#include "snap.h"
+#include "zt.h"
+
+/* The zones: file under tests/data/answer/, origin. */
+static const struct {
+	const char *file, *origin;
+} zones[] = {
+	{ "plain.zone", "example.com." },
+	{ "nsec.zone", "example.org." },
+	{ "nsec3.zone", "example.net." },
+	{ "nsec3-optout.zone", "example.info." },
+};
+#define NZONES (sizeof zones / sizeof zones[0])
+
+/* The same server identity on both sides (CHAOS, NSID). */
+#define IDENTITY "ringdns-test"
+#define VERSION "ringdns-test-1"
+#define NSID "ringdns-test"
+
+/*
+ * Allowances.  Each gets the query and both parsed responses; when the
+ * difference it permits is present it makes the two equal in that respect
+ * (by removing what may differ) and returns true.  The test counts how often
+ * each one was used and prints that, so an allowance that stops being
+ * needed shows up.
+ */
+struct allowance {
+	const char *id;
+	const char *rfc;
+	const char *why;
+	bool (*apply)(const struct dm_q *q, struct dm_resp *knot, struct dm_resp *ours);
+	unsigned used;
+};
+
+/* RFC 4035 §3: "a security-aware name server MUST copy the CD bit from a
+ * query into the corresponding response"; Knot 3.2 leaves CD clear in its
+ * authoritative answers.  Only that one bit, only when the query had it. */
+static bool allow_cd(const struct dm_q *q, struct dm_resp *k, struct dm_resp *o)
+{
+	if (!q->cd || k->cd || !o->cd)
+		return false;
+	k->cd = true;
+	return true;
+}
+
+static struct allowance allowances[] = {
+	{ "cd-copied", "RFC 4035 §3", "CD copied to the response (Knot does not)",
+	  allow_cd, 0 },
+};
+#define NALLOW (sizeof allowances / sizeof allowances[0])
+
+static struct kd kd;
+static char tmpdir[64];
+static char srcdir[512];
+
+static void setup(void)
+{
+	const char *s = getenv("SRCDIR");
+	snprintf(srcdir, sizeof srcdir, "%s/tests/data/answer", s ? s : ".");
+	memset(&kd, 0, sizeof kd);
+	tmpdir[0] = 0;
+}
+
+static void teardown(void)
+{
+	kd_stop(&kd);
+	if (tmpdir[0])
+		zt_rmtmp(tmpdir);
+}
+
+/* The engine side: every zone compiled, validated and indexed. */
+struct engine {
+	struct zt zt[NZONES];
+	void *image[NZONES];
+	struct snap *snap[NZONES];
+	struct zidx *root;
+};
+
+static void engine_load(struct engine *e)
+{
+	memset(e, 0, sizeof *e);
+	for (size_t i = 0; i < NZONES; i++) {
+		char path[600], err[256];
+		size_t size = 0;
+		snprintf(path, sizeof path, "%s/%s", srcdir, zones[i].file);
+		zt_load_file(&e->zt[i], zones[i].origin, path);
+		cr_assert_eq(e->zt[i].errors, 0, "%s: %s", path, e->zt[i].msgs);
+		cr_assert_eq(zc_compile(e->zt[i].z, &e->image[i], &size, err, sizeof err), 0,
+			     "zc_compile %s: %s", path, err);
+		cr_assert_eq(snap_open(e->image[i], size, &e->snap[i], err, sizeof err), 0,
+			     "snap_open %s: %s", path, err);
+	}
+	e->root = zidx_new(e->snap, NZONES);
+	cr_assert_not_null(e->root, "zidx_new");
+}
+
+static void engine_free(struct engine *e)
+{
+	zidx_free(e->root);
+	for (size_t i = 0; i < NZONES; i++) {
+		snap_close(e->snap[i]);
+		free(e->image[i]);
+		zt_free(&e->zt[i]);
+	}
+}
+
+/* The most a UDP response may carry: RFC 1035 §4.2.1, RFC 6891 §6.2.5. */
+static size_t udp_limit(const struct dm_q *q, uint16_t max_udp)
+{
+	if (!q->edns || q->bufsize < 512)
+		return 512;
+	return q->bufsize < max_udp ? q->bufsize : max_udp;
+}
+
+static void print_pair(const char *spec, const struct dm_resp *k, const struct dm_resp *o,
+		       const char *diff)
+{
+	static char a[1 << 17], b[1 << 17];
+	dm_resp_print(k, a, sizeof a);
+	dm_resp_print(o, b, sizeof b);
+	fprintf(stderr, "--- MISMATCH: %s\n%s  knotd:\n%s  ringdns:\n%s", spec, diff, a, b);
+}
+
+Test(knotdiff, queries, .init = setup, .fini = teardown, .timeout = 300)
+{
+	if (!kd_available())
+		cr_skip_test("knotd not installed (package knot)");
+	char err[512];
+	zt_mktmp(tmpdir, "knotdiff");
+	struct kd_zone kz[NZONES];
+	char paths[NZONES][600];
+	for (size_t i = 0; i < NZONES; i++) {
+		snprintf(paths[i], sizeof paths[i], "%s/%s", srcdir, zones[i].file);
+		kz[i].origin = zones[i].origin;
+		kz[i].file = paths[i];
+	}
+	cr_assert_eq(kd_start(&kd, tmpdir, kz, NZONES, IDENTITY, VERSION, NSID, err,
+			      sizeof err), 0, "%s", err);
+
+	static struct engine e;
+	engine_load(&e);
+	const struct ans_cfg cfg = {
+		.max_udp = 1232,
+		.nsid = NSID,
+		.nsid_len = (uint16_t)strlen(NSID),
+		.identity = IDENTITY,
+		.version = VERSION,
+	};
+
+	char qpath[600];
+	snprintf(qpath, sizeof qpath, "%s/queries.txt", srcdir);
+	FILE *in = fopen(qpath, "r");
+	cr_assert_not_null(in, "%s", qpath);
+	char line[600];
+	unsigned nq = 0, nbad = 0, nallowed = 0, lineno = 0;
+	static uint8_t qb[1024], kb[65536], ob[65536];
+	static char diff[1 << 16];
+	while (fgets(line, sizeof line, in)) {
+		lineno++;
+		line[strcspn(line, "\r\n")] = 0;
+		if (!line[0] || line[0] == '#')
+			continue;
+		struct dm_q q;
+		cr_assert_eq(dm_q_parse(line, &q, err, sizeof err), 0, "%s:%u: %s", qpath,
+			     lineno, err);
+		size_t ql = dm_q_build(&q, qb, sizeof qb);
+		cr_assert_gt(ql, 0);
+		nq++;
+
+		long kl = kd_query(&kd, q.tcp, qb, ql, kb, sizeof kb);
+		struct ans_req req = { .q = qb, .qlen = ql, .tcp = q.tcp };
+		size_t ol = ans_respond(e.root, &cfg, &req, ob, sizeof ob);
+		if (kl < 0 || ol == 0) {
+			/* no answer (dropped) must be mutual */
+			if ((kl < 0) != (ol == 0)) {
+				nbad++;
+				fprintf(stderr, "--- MISMATCH: %s\n  knotd %s, ringdns %s\n", line,
+					kl < 0 ? "no answer" : "answered",
+					ol == 0 ? "no answer" : "answered");
+			}
+			continue;
+		}
+		if (!q.tcp && ol > udp_limit(&q, cfg.max_udp)) {
+			nbad++;
+			fprintf(stderr, "--- MISMATCH: %s\n  ringdns: %zu octets exceed the UDP limit\n",
+				line, ol);
+		}
+		struct dm_resp kr, orr;
+		dm_parse(kb, (size_t)kl, &kr);
+		dm_parse(ob, ol, &orr);
+		diff[0] = 0;
+		int n = dm_diff(&kr, "knotd", &orr, "ringdns", diff, sizeof diff);
+		if (n) {
+			for (size_t i = 0; i < NALLOW; i++)
+				if (allowances[i].apply(&q, &kr, &orr))
+					allowances[i].used++;
+			char rest[1 << 12];
+			rest[0] = 0;
+			if (dm_diff(&kr, "knotd", &orr, "ringdns", rest, sizeof rest) == 0) {
+				nallowed++;
+			} else {
+				nbad++;
+				dm_resp_free(&kr);	/* print them whole */
+				dm_resp_free(&orr);
+				dm_parse(kb, (size_t)kl, &kr);
+				dm_parse(ob, ol, &orr);
+				print_pair(line, &kr, &orr, diff);
+			}
+		}
+		dm_resp_free(&kr);
+		dm_resp_free(&orr);
+	}
+	fclose(in);
+	fprintf(stderr, "knotdiff: %u queries, %u identical, %u different within allowances, %u mismatches\n",
+		nq, nq - nbad - nallowed, nallowed, nbad);
+	for (size_t i = 0; i < NALLOW; i++)
+		fprintf(stderr, "  allowance %-11s (%s: %s): used %u times\n", allowances[i].id,
+			allowances[i].rfc, allowances[i].why, allowances[i].used);
+	engine_free(&e);
+	cr_expect_eq(nbad, 0, "%u of %u queries differ from knotd (see above)", nbad, nq);
+}

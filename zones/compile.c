@@ -1,0 +1,980 @@
+/*
+ * compile.c - the zone compiler: turns a checked zone into a snapshot image
+ * (snap_format.h).  It adds the empty non-terminals, sorts every name into
+ * canonical order with a radix sort over order-preserving byte keys,
+ * precomputes the per-name facts the answer engine needs (cuts, occlusion,
+ * wildcards, CNAME/DNAME), groups RRSIGs under the RRsets they cover, and
+ * builds the owner hash table and the NSEC3 hash table.
+ */
+#include "compile.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "dname.h"
+#include "enc.h"
+#include "rrtype.h"
+#include "snap.h"
+#include "snap_format.h"
+
+#if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
+#error "snapshot images are little-endian: this compiler needs a little-endian host"
+#endif
+
+/* One record as zone_foreach gave it (rdata stays in the zone). */
+struct zc_rec {
+	const uint8_t *rd;
+	uint32_t ttl;
+	uint16_t type;
+	uint16_t rdlen;
+};
+
+/* One name: an owner or an empty non-terminal (nrec = 0). */
+struct zc_name {
+	const uint8_t *name;	/* in the zone, or a suffix of an owner */
+	uint32_t rec;		/* first record */
+	uint32_t nrec;
+	uint32_t hash;		/* (uint32_t)dname_hash */
+	uint32_t parent;	/* name index, SNAP_NONE for the apex */
+	uint32_t key;		/* sort key in keys */
+	uint16_t keylen;
+	uint8_t len;		/* wire length - 1 */
+	uint8_t labels;
+};
+
+struct zc_item {
+	uint64_t pfx;		/* 8 key bytes from the current depth, big-endian */
+	uint32_t idx;
+	uint32_t pad;
+};
+
+struct zc {
+	const uint8_t *origin;
+	unsigned olabels;
+	struct zc_name *names;
+	size_t nnames, names_cap;
+	struct zc_rec *recs;
+	size_t nrecs, recs_cap;
+	const uint8_t *last_owner;
+	uint64_t *tab;		/* hash32 << 32 | (name + 1) */
+	uint32_t tab_mask;
+	uint8_t *keys;
+	size_t keys_len, keys_cap;
+	bool oom;
+	char *err;
+	size_t errcap;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int zc_fail(struct zc *c, const char *fmt, ...)
+{
+	if (c->errcap) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(c->err, c->errcap, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* Big arrays ask for transparent huge pages: a compile of millions of
+ * names otherwise spends much of its time in page faults. */
+static void big_hint(void *p, size_t n)
+{
+	uintptr_t a = ((uintptr_t)p + 4095) & ~(uintptr_t)4095;
+	uintptr_t e = ((uintptr_t)p + n) & ~(uintptr_t)4095;
+	if (n >= (4u << 20) && e > a)
+		madvise((void *)a, e - a, MADV_HUGEPAGE);
+}
+
+static void *big_malloc(size_t n)
+{
+	void *p = malloc(n);
+	if (p)
+		big_hint(p, n);
+	return p;
+}
+
+/* 2 MiB aligned when big, so huge pages cover all of it; free()able. */
+static void *big_aligned(size_t n)
+{
+	if (n < (4u << 20))
+		return malloc(n);
+	void *p;
+	if (posix_memalign(&p, 2u << 20, n) != 0)
+		return NULL;
+	big_hint(p, n);
+	return p;
+}
+
+static void *big_calloc(size_t n)
+{
+	void *p = big_aligned(n);
+	if (p)
+		memset(p, 0, n);
+	return p;
+}
+
+static bool grow(void **p, size_t *cap, size_t need, size_t elsize)
+{
+	if (need <= *cap)
+		return true;
+	size_t n = *cap ? *cap : 1024;
+	while (n < need)
+		n *= 2;
+	void *q = realloc(*p, n * elsize);
+	if (!q)
+		return false;
+	big_hint(q, n * elsize);
+	*p = q;
+	*cap = n;
+	return true;
+}
+
+static uint32_t add_name(struct zc *c, const uint8_t *name)
+{
+	if (!grow((void **)&c->names, &c->names_cap, c->nnames + 1,
+		  sizeof *c->names)) {
+		c->oom = true;
+		return SNAP_NONE;
+	}
+	struct zc_name *n = &c->names[c->nnames];
+	memset(n, 0, sizeof *n);
+	n->name = name;
+	n->hash = (uint32_t)dname_hash(name);
+	n->parent = SNAP_NONE;
+	return (uint32_t)c->nnames++;
+}
+
+static int collect_cb(void *ud, const uint8_t *owner, uint16_t type,
+		      uint32_t ttl, const uint8_t *rd, uint16_t rdlen)
+{
+	struct zc *c = ud;
+	if (owner != c->last_owner) {
+		if (add_name(c, owner) == SNAP_NONE)
+			return -1;
+		c->names[c->nnames - 1].rec = (uint32_t)c->nrecs;
+		c->last_owner = owner;
+	}
+	if (!grow((void **)&c->recs, &c->recs_cap, c->nrecs + 1,
+		  sizeof *c->recs)) {
+		c->oom = true;
+		return -1;
+	}
+	c->recs[c->nrecs++] = (struct zc_rec){ rd, ttl, type, rdlen };
+	c->names[c->nnames - 1].nrec++;
+	return 0;
+}
+
+/* ------------------------------------------------------- name hash table */
+
+static void tab_put(uint64_t *tab, uint32_t mask, uint32_t hash, uint32_t idx)
+{
+	uint32_t i = hash & mask;
+	while (tab[i])
+		i = (i + 1) & mask;
+	tab[i] = (uint64_t)hash << 32 | (idx + 1);
+}
+
+static uint32_t tab_get(const struct zc *c, const uint8_t *name, uint32_t hash)
+{
+	for (uint32_t i = hash & c->tab_mask;; i = (i + 1) & c->tab_mask) {
+		uint64_t e = c->tab[i];
+		if (!e)
+			return SNAP_NONE;
+		uint32_t idx = (uint32_t)e - 1;
+		if ((uint32_t)(e >> 32) == hash &&
+		    dname_eq(c->names[idx].name, name))
+			return idx;
+	}
+}
+
+/* Smallest power of two minus one >= 2n - 1 (n >= 1). */
+static uint32_t mask_for(size_t n)
+{
+	uint64_t m = 1;
+	while (m < 2 * (uint64_t)n)
+		m <<= 1;
+	return (uint32_t)(m - 1);
+}
+
+static bool tab_resize(struct zc *c, size_t n)
+{
+	uint32_t mask = mask_for(n);
+	uint64_t *t = big_calloc(((size_t)mask + 1) * sizeof *t);
+	if (!t)
+		return false;
+	for (size_t i = 0; i < c->nnames; i++)
+		tab_put(t, mask, c->names[i].hash, (uint32_t)i);
+	free(c->tab);
+	c->tab = t;
+	c->tab_mask = mask;
+	return true;
+}
+
+/* RFC 4592 §2.2.2: every name between an owner and the apex exists; the
+ * missing ones become empty non-terminals.  Also links every name to its
+ * parent. */
+static int add_ents(struct zc *c, uint32_t apex)
+{
+	size_t owners = c->nnames;
+	for (size_t i = 0; i < owners; i++) {
+		uint32_t cur = (uint32_t)i;
+		while (cur != apex && c->names[cur].parent == SNAP_NONE) {
+			const uint8_t *pn = dname_parent(c->names[cur].name);
+			uint32_t ph = (uint32_t)dname_hash(pn);
+			uint32_t p = tab_get(c, pn, ph);
+			bool fresh = p == SNAP_NONE;
+			if (fresh) {
+				if (2 * (c->nnames + 1) > (size_t)c->tab_mask + 1 &&
+				    !tab_resize(c, 2 * (c->nnames + 1)))
+					return -1;
+				p = add_name(c, pn);
+				if (p == SNAP_NONE)
+					return -1;
+				tab_put(c->tab, c->tab_mask, ph, p);
+			}
+			c->names[cur].parent = p;
+			if (!fresh)
+				break;
+			cur = p;
+		}
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------- sort keys */
+
+/*
+ * The key of a name: its labels below the apex from the apex down, each
+ * lowercased and ended by 0x00, with octets 0x00 and 0x01 escaped as 0x01
+ * 0x01 and 0x01 0x02.  memcmp order of keys (a shorter key that is a prefix
+ * first) is then the canonical order of RFC 4034 §6.1, and no key holds two
+ * 0x00 in a row, so zero padding never makes two keys equal.
+ */
+static int make_key(struct zc *c, uint32_t idx)
+{
+	const uint8_t *name = c->names[idx].name;
+	const uint8_t *lab[DNAME_LABELS_MAX];
+	unsigned n = 0;
+	for (const uint8_t *p = name; *p; p += *p + 1)
+		lab[n++] = p;
+	unsigned own = n - c->olabels;
+	if (!grow((void **)&c->keys, &c->keys_cap, c->keys_len + 2 * DNAME_MAX,
+		  1))
+		return -1;
+	uint8_t *k0 = c->keys + c->keys_len, *k = k0;
+	while (own > 0) {
+		const uint8_t *l = lab[--own];
+		for (unsigned j = 1; j <= l[0]; j++) {
+			uint8_t b = dname_lc(l[j]);
+			if (b <= 1) {
+				*k++ = 1;
+				b++;
+			}
+			*k++ = b;
+		}
+		*k++ = 0;
+	}
+	c->names[idx].key = (uint32_t)c->keys_len;
+	c->names[idx].keylen = (uint16_t)(k - k0);
+	c->names[idx].len = (uint8_t)(dname_len(name) - 1);
+	c->names[idx].labels = (uint8_t)n;
+	c->keys_len += (size_t)(k - k0);
+	return 0;
+}
+
+static uint64_t key_pfx(const struct zc *c, uint32_t idx, size_t depth)
+{
+	const struct zc_name *n = &c->names[idx];
+	size_t from = depth * 8;
+	if (from >= n->keylen)
+		return 0;
+	size_t m = n->keylen - from;
+	if (m > 8)
+		m = 8;
+	const uint8_t *k = c->keys + n->key + from;
+	uint64_t v = 0;
+	for (size_t j = 0; j < 8; j++)
+		v = v << 8 | (j < m ? k[j] : 0);
+	return v;
+}
+
+static int key_cmp(const struct zc *c, uint32_t a, uint32_t b, size_t from)
+{
+	const struct zc_name *x = &c->names[a], *y = &c->names[b];
+	size_t la = x->keylen > from ? x->keylen - from : 0;
+	size_t lb = y->keylen > from ? y->keylen - from : 0;
+	size_t m = la < lb ? la : lb;
+	int r = m ? memcmp(c->keys + x->key + from, c->keys + y->key + from, m) : 0;
+	if (r)
+		return r;
+	return la < lb ? -1 : la > lb;
+}
+
+static void radix64(struct zc_item *a, struct zc_item *tmp, size_t n)
+{
+	static const size_t zero[256];
+	size_t cnt[8][256];
+	for (int b = 0; b < 8; b++)
+		memcpy(cnt[b], zero, sizeof zero);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t v = a[i].pfx;
+		for (int b = 0; b < 8; b++)
+			cnt[b][(v >> (8 * b)) & 255]++;
+	}
+	struct zc_item *src = a, *dst = tmp;
+	for (int b = 0; b < 8; b++) {
+		if (cnt[b][(src[0].pfx >> (8 * b)) & 255] == n)
+			continue;	/* all the same byte: nothing to do */
+		size_t sum = 0;
+		for (int d = 0; d < 256; d++) {
+			size_t t = cnt[b][d];
+			cnt[b][d] = sum;
+			sum += t;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[cnt[b][(src[i].pfx >> (8 * b)) & 255]++] = src[i];
+		struct zc_item *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != a)
+		memcpy(a, src, n * sizeof *a);
+}
+
+/* MSD by 8-byte chunks: radix-sort on the chunk at depth, then sort each
+ * run of equal chunks on the next one; small runs by insertion. */
+static void sort_names(const struct zc *c, struct zc_item *a,
+		       struct zc_item *tmp, size_t n, size_t depth)
+{
+	if (n < 2)
+		return;
+	/* Keys are at most 2 * 255 bytes: past that only equal keys remain,
+	 * which unique names never give; insertion keeps it finite anyway. */
+	if (n <= 16 || depth * 8 > 2 * DNAME_MAX) {
+		for (size_t i = 1; i < n; i++) {
+			struct zc_item x = a[i];
+			size_t j = i;
+			while (j > 0 && key_cmp(c, a[j - 1].idx, x.idx,
+						depth * 8) > 0) {
+				a[j] = a[j - 1];
+				j--;
+			}
+			a[j] = x;
+		}
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		a[i].pfx = key_pfx(c, a[i].idx, depth);
+	radix64(a, tmp, n);
+	for (size_t i = 0; i < n;) {
+		size_t j = i + 1;
+		while (j < n && a[j].pfx == a[i].pfx)
+			j++;
+		/* Equal chunks that end the key (low byte 0 cannot be
+		 * followed by more key) mean equal keys: only one. */
+		if (j - i > 1)
+			sort_names(c, a + i, tmp + i, j - i, depth + 1);
+		i = j;
+	}
+}
+
+/* ------------------------------------------------------------- RRsets */
+
+static inline uint16_t covered_of(const struct zc_rec *r)
+{
+	return r->rdlen >= 2 ? (uint16_t)(r->rd[0] << 8 | r->rd[1]) : 0;
+}
+
+/* The records of type t at n: [*lo, return value).  zone_foreach gives
+ * them sorted by type, so this is a binary search (names with thousands
+ * of types or signatures stay O(n log n)). */
+static uint32_t type_range(const struct zc *c, const struct zc_name *n,
+			   uint16_t t, uint32_t *lo)
+{
+	const struct zc_rec *r = c->recs + n->rec;
+	uint32_t a = 0, b = n->nrec;
+	while (a < b) {
+		uint32_t m = a + (b - a) / 2;
+		if (r[m].type < t)
+			a = m + 1;
+		else
+			b = m;
+	}
+	*lo = a;
+	while (b < n->nrec && r[b].type == t)
+		b++;
+	return b;
+}
+
+/* Does the name have a (non-RRSIG) RRset of type t? */
+static bool has_type(const struct zc *c, const struct zc_name *n, uint16_t t)
+{
+	uint32_t lo;
+	return t != RR_RRSIG && type_range(c, n, t, &lo) > lo;
+}
+
+/* RRsets the name will have: its types other than RRSIG, plus one
+ * synthetic RRSIG RRset when some signature covers no type present. */
+static uint32_t count_rrsets(const struct zc *c, const struct zc_name *n)
+{
+	const struct zc_rec *r = c->recs + n->rec;
+	uint32_t count = 0;
+	bool stray = false;
+	for (uint32_t k = 0; k < n->nrec; k++) {
+		if (r[k].type == RR_RRSIG) {
+			if (!stray && !has_type(c, n, covered_of(&r[k])))
+				stray = true;
+		} else if (k == 0 || r[k - 1].type != r[k].type) {
+			count++;
+		}
+	}
+	return count + (stray ? 1 : 0);
+}
+
+struct zc_out {
+	uint8_t *img;
+	uint32_t data;		/* next free byte in the data area */
+};
+
+static uint32_t put_bytes(struct zc_out *o, const void *p, size_t n)
+{
+	uint32_t at = o->data;
+	memcpy(o->img + at, p, n);
+	o->data += (uint32_t)n;
+	return at;
+}
+
+static void put_rec(struct zc_out *o, const struct zc_rec *r)
+{
+	o->img[o->data] = (uint8_t)(r->rdlen >> 8);
+	o->img[o->data + 1] = (uint8_t)r->rdlen;
+	memcpy(o->img + o->data + 2, r->rd, r->rdlen);
+	o->data += 2u + r->rdlen;
+}
+
+/* The RRSIG records at a name: [lo, hi), and whether they are sorted by
+ * the type they cover (canonical rdata order puts it first, so they are). */
+struct zc_sigs {
+	uint32_t lo, hi;
+	bool sorted;
+};
+
+/* Writes the signatures at n covering type (all strays when stray). */
+static void put_sigs(const struct zc *c, const struct zc_name *n,
+		     const struct zc_sigs *sg, struct zc_out *o,
+		     struct snap_rrset *rs, uint16_t type, bool stray)
+{
+	const struct zc_rec *r = c->recs + n->rec;
+	uint32_t start = o->data, from = sg->lo;
+	if (!stray && sg->sorted) {
+		uint32_t b = sg->hi;
+		while (from < b) {
+			uint32_t m = from + (b - from) / 2;
+			if (covered_of(&r[m]) < type)
+				from = m + 1;
+			else
+				b = m;
+		}
+	}
+	for (uint32_t k = from; k < sg->hi; k++) {
+		uint16_t cov = covered_of(&r[k]);
+		if (!stray && sg->sorted && cov != type)
+			break;
+		if (stray ? has_type(c, n, cov) : cov != type)
+			continue;
+		put_rec(o, &r[k]);
+		if (rs->nsigs == 0 || r[k].ttl < rs->sig_ttl)
+			rs->sig_ttl = r[k].ttl;
+		rs->nsigs++;
+	}
+	if (rs->nsigs) {
+		rs->sigs = start;
+		rs->sigs_len = o->data - start;
+	}
+}
+
+/* Writes the RRsets of n at rs[0..]; returns how many and sets *flags. */
+static uint32_t put_rrsets(const struct zc *c, const struct zc_name *n,
+			   struct zc_out *o, struct snap_rrset *rs,
+			   uint32_t *flags)
+{
+	const struct zc_rec *r = c->recs + n->rec;
+	uint32_t cnt = 0;
+	bool stray = false;
+	struct zc_sigs sg;
+	sg.hi = type_range(c, n, RR_RRSIG, &sg.lo);
+	sg.sorted = true;
+	for (uint32_t k = sg.lo; k < sg.hi; k++) {
+		if (!has_type(c, n, covered_of(&r[k])))
+			stray = true;
+		if (k > sg.lo && covered_of(&r[k]) < covered_of(&r[k - 1]))
+			sg.sorted = false;
+	}
+	for (uint32_t k = 0; k < n->nrec;) {
+		uint16_t type = r[k].type;
+		uint32_t j = k;
+		while (j < n->nrec && r[j].type == type)
+			j++;
+		if (type == RR_RRSIG) {
+			if (stray) {
+				struct snap_rrset *s = &rs[cnt++];
+				memset(s, 0, sizeof *s);
+				s->type = RR_RRSIG;
+				put_sigs(c, n, &sg, o, s, 0, true);
+				s->ttl = s->sig_ttl;
+			}
+			k = j;
+			continue;
+		}
+		struct snap_rrset *s = &rs[cnt++];
+		memset(s, 0, sizeof *s);
+		s->type = type;
+		s->ttl = r[k].ttl;
+		s->count = (uint16_t)(j - k);
+		s->rdata = o->data;
+		for (uint32_t m = k; m < j; m++)
+			put_rec(o, &r[m]);
+		s->rdata_len = o->data - s->rdata;
+		put_sigs(c, n, &sg, o, s, type, false);
+		if (type == RR_CNAME)
+			*flags |= SNAP_N_CNAME;
+		else if (type == RR_DNAME)
+			*flags |= SNAP_N_DNAME;
+		else if (type == RR_NS)
+			*flags |= SNAP_N_CUT;	/* cleared later at the apex */
+		else if (type == RR_NSEC3)
+			*flags |= SNAP_N_NSEC3;
+		k = j;
+	}
+	return cnt;
+}
+
+/* --------------------------------------------------------------- NSEC3 */
+
+/* The next NSEC3PARAM record after *at (NULL: the first) at the apex
+ * with flags 0 (RFC 5155 §4) and SHA-1, or NULL. */
+static const uint8_t *next_nsec3param(const struct snap_rrset *r,
+				      const uint8_t *img, const uint8_t *at)
+{
+	const uint8_t *p = img + r->rdata;
+	for (unsigned i = 0; i < r->count; i++) {
+		size_t len = (size_t)p[0] << 8 | p[1];
+		const uint8_t *rd = p + 2;
+		p += 2 + len;
+		if (at) {
+			if (rd == at)
+				at = NULL;
+			continue;
+		}
+		if (len >= 5 && rd[0] == 1 && rd[1] == 0 &&
+		    (size_t)5 + rd[4] <= len)
+			return rd;
+	}
+	return NULL;
+}
+
+/* Does some NSEC3 record of the RRset use hash alg 1 with these
+ * iterations and salt? */
+static bool nsec3_matches(const struct snap_rrset *r, const uint8_t *img,
+			  const uint8_t *param)
+{
+	const uint8_t *p = img + r->rdata;
+	for (unsigned i = 0; i < r->count; i++) {
+		size_t len = (size_t)p[0] << 8 | p[1];
+		const uint8_t *rd = p + 2;
+		if (len >= 5 && rd[0] == param[0] && rd[2] == param[2] &&
+		    rd[3] == param[3] && rd[4] == param[4] &&
+		    (size_t)5 + rd[4] <= len &&
+		    memcmp(rd + 5, param + 5, rd[4]) == 0)
+			return true;
+		p += 2 + len;
+	}
+	return false;
+}
+
+static int nsec3_cmp(const void *a, const void *b)
+{
+	return memcmp(a, b, 20);
+}
+
+/* Fills the nsec3 table with the NSEC3 records made with param; returns
+ * the number of entries. */
+static uint32_t nsec3_table(uint8_t *img, const struct snap_header *h,
+			    const uint8_t *param, struct snap_nsec3 *tab)
+{
+	const struct snap_node *nodes = (const struct snap_node *)(img + h->nodes);
+	const struct snap_rrset *rrsets =
+		(const struct snap_rrset *)(img + h->rrsets);
+	uint32_t nn = 0;
+	bool sorted = true;
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		const struct snap_node *n = &nodes[i];
+		if (!(n->flags & SNAP_N_NSEC3) || n->labels != h->origin_labels + 1)
+			continue;
+		const struct snap_rrset *r = NULL;
+		for (unsigned k = 0; k < n->nrrsets; k++)
+			if (rrsets[n->rrset + k].type == RR_NSEC3)
+				r = &rrsets[n->rrset + k];
+		if (!r || !nsec3_matches(r, img, param))
+			continue;
+		const uint8_t *name = img + n->name;
+		uint8_t raw[32];
+		struct enc_dec d;
+		enc_dec_init(&d, raw, raw + sizeof raw);
+		if (enc_b32hex_feed(&d, (const char *)name + 1, name[0]) < 0 ||
+		    enc_b32hex_finish(&d) < 0 || d.o - raw != 20)
+			continue;
+		memcpy(tab[nn].hash, raw, 20);
+		tab[nn].node = i;
+		if (nn && memcmp(tab[nn - 1].hash, raw, 20) >= 0)
+			sorted = false;
+		nn++;
+	}
+	/* Canonical name order is hash order (base32hex keeps the order,
+	 * labels compare lowercased): sorting is only a fallback. */
+	if (!sorted)
+		qsort(tab, nn, sizeof *tab, nsec3_cmp);
+	return nn;
+}
+
+/* Sets every node's nsec3 index: the entry whose hash is its own. */
+static void nsec3_nodes(uint8_t *img, const struct snap_header *h,
+			const uint8_t *param, const struct snap_nsec3 *tab,
+			uint32_t nn)
+{
+	struct snap_node *nodes = (struct snap_node *)(img + h->nodes);
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		struct snap_node *n = &nodes[i];
+		n->nsec3 = SNAP_NONE;
+		if (nn == 0 || (n->flags & (SNAP_N_NSEC3 | SNAP_N_OCCLUDED)))
+			continue;
+		uint8_t hash[20];
+		snap_nsec3_hash(img + n->name, param + 5, param[4],
+				(unsigned)(param[2] << 8 | param[3]), hash);
+		uint32_t lo = 0, hi = nn;
+		while (lo < hi) {
+			uint32_t mid = lo + (hi - lo) / 2;
+			int r = memcmp(tab[mid].hash, hash, 20);
+			if (r == 0) {
+				n->nsec3 = mid;
+				break;
+			}
+			if (r < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+	}
+}
+
+/* ------------------------------------------------------------- compile */
+
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+static int zc_build(struct zc *c, void **image, size_t *size)
+{
+	uint8_t *img = NULL;
+	struct zc_item *items = NULL, *tmp = NULL;
+	uint32_t *order = NULL, *pos = NULL;
+	int ret = -1;
+
+	uint32_t apex = SNAP_NONE;
+	for (size_t i = 0; i < c->nnames; i++)
+		if (dname_eq(c->names[i].name, c->origin))
+			apex = (uint32_t)i;
+	if (apex == SNAP_NONE)
+		return zc_fail(c, "no records at the zone apex");
+	if (!tab_resize(c, c->nnames + c->nnames / 4 + 16))
+		goto oom;
+	for (size_t i = 0; i < c->nnames; i++)
+		if (!dname_in(c->names[i].name, c->origin))
+			return zc_fail(c, "owner outside the zone");
+	if (add_ents(c, apex) < 0)
+		goto oom;
+	size_t nn = c->nnames;
+	if (nn >= SNAP_NONE / 2)
+		return zc_fail(c, "too many names");
+
+	/* Canonical order. */
+	for (size_t i = 0; i < nn; i++)
+		if (make_key(c, (uint32_t)i) < 0)
+			goto oom;
+	items = big_malloc(nn * sizeof *items);
+	tmp = big_malloc(nn * sizeof *tmp);
+	order = malloc(nn * sizeof *order);
+	pos = malloc(nn * sizeof *pos);
+	if (!items || !tmp || !order || !pos)
+		goto oom;
+	for (size_t i = 0; i < nn; i++)
+		items[i] = (struct zc_item){ 0, (uint32_t)i, 0 };
+	sort_names(c, items, tmp, nn, 0);
+	for (size_t i = 0; i < nn; i++) {
+		order[i] = items[i].idx;
+		pos[items[i].idx] = (uint32_t)i;
+	}
+	free(items);
+	free(tmp);
+	items = tmp = NULL;
+
+	/* Sizes. */
+	uint64_t nrrsets = 0, data = 0;
+	for (size_t i = 0; i < nn; i++) {
+		const struct zc_name *zn = &c->names[i];
+		uint32_t cnt = count_rrsets(c, zn), run = 0;
+		/* snap_node.nrrsets, snap_rrset.count and .nsigs are 16-bit;
+		 * signatures of one type are fewer than the name's records. */
+		if (cnt > UINT16_MAX || zn->nrec > UINT16_MAX) {
+			for (uint32_t k = 0; k < zn->nrec; k++) {
+				run = k && c->recs[zn->rec + k].type ==
+					   c->recs[zn->rec + k - 1].type ? run + 1 : 1;
+				if (cnt > UINT16_MAX || run > UINT16_MAX) {
+					char t[DNAME_TEXT_MAX];
+					dname_to_text(t, sizeof t, zn->name);
+					zc_fail(c, "%s: more than 65535 RRsets or "
+						"records in one RRset", t);
+					goto out;
+				}
+			}
+		}
+		nrrsets += cnt;
+		data += zn->len + 1u;
+	}
+	for (size_t i = 0; i < c->nrecs; i++)
+		data += 2u + c->recs[i].rdlen;
+	uint32_t mask = mask_for(nn);
+	uint64_t nsec3_max = 0;
+	for (size_t i = 0; i < c->nrecs; i++)
+		if (c->recs[i].type == RR_NSEC3)
+			nsec3_max++;
+	struct snap_header hdr = { 0 };
+	uint64_t off = sizeof hdr;
+	hdr.nodes = (uint32_t)off;
+	off = align8(off + nn * sizeof(struct snap_node));
+	hdr.buckets = (uint32_t)off;
+	off += ((uint64_t)mask + 1) * 8;
+	hdr.rrsets = (uint32_t)off;
+	off = align8(off + nrrsets * sizeof(struct snap_rrset));
+	hdr.nsec3 = (uint32_t)off;
+	uint64_t nsec3_off = off;
+	off = align8(off + nsec3_max * sizeof(struct snap_nsec3));
+	hdr.data = (uint32_t)off;
+	uint64_t total = align8(off + data);
+	if (total > UINT32_MAX)
+		return zc_fail(c, "image of %llu bytes exceeds the 4 GiB limit "
+			       "of 32-bit offsets", (unsigned long long)total);
+	hdr.data_size = (uint32_t)data;
+	/* Every byte is written below except the hash table's empty slots
+	 * and the alignment gaps: zero those only (a full memset of hundreds
+	 * of MB would double the page clearing the kernel does anyway). */
+	img = big_aligned(total);
+	if (!img)
+		goto oom;
+	memset(img, 0, hdr.nodes);
+	memset(img + hdr.nodes + nn * sizeof(struct snap_node), 0,
+	       hdr.buckets - hdr.nodes - nn * sizeof(struct snap_node));
+	memset(img + hdr.buckets, 0, ((size_t)mask + 1) * 8);
+	memset(img + hdr.rrsets + nrrsets * sizeof(struct snap_rrset), 0,
+	       hdr.nsec3 - hdr.rrsets - nrrsets * sizeof(struct snap_rrset));
+	memset(img + hdr.nsec3, 0, hdr.data - hdr.nsec3);
+	memset(img + hdr.data + data, 0, total - hdr.data - data);
+
+	/* Nodes, RRsets, data in canonical order. */
+	struct snap_node *nodes = (struct snap_node *)(img + hdr.nodes);
+	struct snap_rrset *rrsets = (struct snap_rrset *)(img + hdr.rrsets);
+	struct zc_out o = { img, hdr.data };
+	uint32_t nr = 0;
+	bool any_sig = false;
+	for (size_t k = 0; k < nn; k++) {
+		/* Canonical order visits the zone's arrays at random: fetch
+		 * ahead, the name entry first, then what it points to. */
+		if (k + 16 < nn)
+			__builtin_prefetch(&c->names[order[k + 16]]);
+		if (k + 8 < nn) {
+			const struct zc_name *ahead = &c->names[order[k + 8]];
+			__builtin_prefetch(ahead->name);
+			if (ahead->nrec) {
+				const struct zc_rec *ar = &c->recs[ahead->rec];
+				__builtin_prefetch(ar);
+				if (k + 4 < nn)
+					__builtin_prefetch(c->recs[c->names[order[k + 4]].rec].rd);
+			}
+		}
+		const struct zc_name *zn = &c->names[order[k]];
+		struct snap_node *n = &nodes[k];
+		n->name = put_bytes(&o, zn->name, zn->len + 1u);
+		n->name_len = zn->len;
+		n->labels = zn->labels;
+		n->parent = zn->parent == SNAP_NONE ? SNAP_NONE : pos[zn->parent];
+		n->cut = SNAP_NONE;
+		n->nsec3 = SNAP_NONE;
+		n->rrset = nr;
+		uint32_t f = 0;
+		uint32_t cnt = put_rrsets(c, zn, &o, rrsets + nr, &f);
+		for (uint32_t j = 0; j < cnt; j++)
+			if (rrsets[nr + j].nsigs)
+				any_sig = true;
+		n->nrrsets = (uint16_t)cnt;
+		nr += cnt;
+		if (cnt == 0)
+			f |= SNAP_N_ENT;
+		if (dname_is_wildcard(zn->name))
+			f |= SNAP_N_WILDCARD;
+		if (order[k] == apex) {
+			f |= SNAP_N_APEX;
+			f &= ~(uint32_t)SNAP_N_CUT;
+		} else {
+			/* Parents sort first, so theirs is final. */
+			const struct snap_node *p = &nodes[n->parent];
+			if (p->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) {
+				f |= SNAP_N_OCCLUDED;
+				f &= ~(uint32_t)SNAP_N_CUT;
+				n->cut = p->cut;
+			} else if (f & SNAP_N_CUT) {
+				n->cut = (uint32_t)k;
+			}
+		}
+		n->flags = f;
+	}
+	assert(o.data == hdr.data + data && nr == nrrsets);
+	for (size_t k = 1; k < nn; k++)
+		if (nodes[k].flags & SNAP_N_WILDCARD)
+			nodes[nodes[k].parent].flags |= SNAP_N_WILD_CHILD;
+
+	/* Owner hash table. */
+	uint64_t *b = (uint64_t *)(img + hdr.buckets);
+	for (size_t k = 0; k < nn; k++)
+		tab_put(b, mask, c->names[order[k]].hash, (uint32_t)k);
+
+	/* Header facts from the apex (node 0). */
+	const struct snap_node *an = &nodes[0];
+	hdr.soa = SNAP_NONE;
+	for (unsigned j = 0; j < an->nrrsets; j++) {
+		const struct snap_rrset *r = &rrsets[an->rrset + j];
+		if (r->type == RR_SOA)
+			hdr.soa = an->rrset + j;
+		else if (r->type == RR_DNSKEY)
+			hdr.flags |= SNAP_F_SIGNED;
+		else if (r->type == RR_NSEC)
+			hdr.flags |= SNAP_F_NSEC;
+	}
+	if (hdr.soa == SNAP_NONE) {
+		zc_fail(c, "no SOA at the apex");
+		goto out;
+	}
+	const struct snap_rrset *soa = &rrsets[hdr.soa];
+	const uint8_t *srd = img + soa->rdata + 2;
+	size_t slen = (size_t)img[soa->rdata] << 8 | img[soa->rdata + 1];
+	if (slen < 22) {
+		zc_fail(c, "SOA rdata too short");
+		goto out;
+	}
+	hdr.serial = (uint32_t)srd[slen - 20] << 24 | (uint32_t)srd[slen - 19] << 16 |
+		     (uint32_t)srd[slen - 18] << 8 | srd[slen - 17];
+	uint32_t minimum = (uint32_t)srd[slen - 4] << 24 | (uint32_t)srd[slen - 3] << 16 |
+			   (uint32_t)srd[slen - 2] << 8 | srd[slen - 1];
+	hdr.neg_ttl = soa->ttl < minimum ? soa->ttl : minimum;
+	if (any_sig)
+		hdr.flags |= SNAP_F_SIGNED;
+
+	hdr.magic = SNAP_MAGIC;
+	hdr.version = SNAP_VERSION;
+	hdr.header_size = sizeof hdr;
+	hdr.image_size = total;
+	hdr.origin = nodes[0].name;
+	hdr.origin_labels = nodes[0].labels;
+	hdr.apex = 0;
+	hdr.nnodes = (uint32_t)nn;
+	hdr.hash_mask = mask;
+	hdr.nrrsets = nr;
+
+	/* NSEC3: the first NSEC3PARAM (flags 0, SHA-1, canonical order)
+	 * that has a chain of NSEC3 records made with it. */
+	const struct snap_rrset *n3p = NULL;
+	for (unsigned j = 0; j < an->nrrsets; j++)
+		if (rrsets[an->rrset + j].type == RR_NSEC3PARAM)
+			n3p = &rrsets[an->rrset + j];
+	const uint8_t *param = NULL;
+	struct snap_nsec3 *n3t = (struct snap_nsec3 *)(img + nsec3_off);
+	while (n3p && (param = next_nsec3param(n3p, img, param)) != NULL) {
+		hdr.nnsec3 = nsec3_table(img, &hdr, param, n3t);
+		if (hdr.nnsec3)
+			break;
+	}
+	if (param && hdr.nnsec3) {
+		hdr.flags |= SNAP_F_NSEC3;
+		hdr.nsec3_alg = param[0];
+		hdr.nsec3_flags = param[1];
+		hdr.nsec3_iter = (uint16_t)(param[2] << 8 | param[3]);
+		hdr.nsec3_salt_len = param[4];
+		memcpy(hdr.nsec3_salt, param + 5, param[4]);
+		hdr.nsec3_hash_len = 20;
+		nsec3_nodes(img, &hdr, param, n3t, hdr.nnsec3);
+	} else {
+		hdr.nnsec3 = 0;
+		memset(n3t, 0, nsec3_max * sizeof *n3t);
+	}
+
+	hdr.checksum = snap_checksum(img + sizeof hdr, total - sizeof hdr);
+	memcpy(img, &hdr, sizeof hdr);
+	hdr.header_checksum = snap_checksum(img, sizeof hdr);
+	memcpy(img, &hdr, sizeof hdr);
+	*image = img;
+	*size = total;
+	img = NULL;
+	ret = 0;
+	goto out;
+oom:
+	zc_fail(c, "out of memory");
+out:
+	free(img);
+	free(items);
+	free(tmp);
+	free(order);
+	free(pos);
+	return ret;
+}
+
+int zc_compile(const struct zone *z, void **image, size_t *size, char *err,
+	       size_t errcap)
+{
+	struct zc c = { .err = err, .errcap = errcap };
+	*image = NULL;
+	*size = 0;
+	if (errcap)
+		err[0] = 0;
+	c.origin = zone_origin(z);
+	c.olabels = dname_labels(c.origin);
+	struct zone_stats st;
+	zone_get_stats(z, &st);
+	if (!grow((void **)&c.names, &c.names_cap, st.names + st.names / 8 + 16,
+		  sizeof *c.names) ||
+	    !grow((void **)&c.recs, &c.recs_cap, st.records + 1, sizeof *c.recs) ||
+	    !grow((void **)&c.keys, &c.keys_cap,
+		  (st.names + 16) * 24 + 2 * DNAME_MAX, 1)) {
+		free(c.names);
+		free(c.recs);
+		free(c.keys);
+		return zc_fail(&c, "out of memory");
+	}
+	int ret;
+	if (zone_foreach(z, collect_cb, &c) != 0)
+		ret = c.oom ? zc_fail(&c, "out of memory")
+			    : zc_fail(&c, "zone not finished");
+	else
+		ret = zc_build(&c, image, size);
+	free(c.names);
+	free(c.recs);
+	free(c.tab);
+	free(c.keys);
+	return ret;
+}

@@ -1,0 +1,515 @@
+/*
+ * snap.c - opening compiled zone snapshots: the validator that stands
+ * between an image (possibly truncated, corrupt or hostile) and the answer
+ * engine, and the read-side lookups (owner name hash probe with closest
+ * encloser, RRset by type, NSEC3 hash and cover search).  Layout:
+ * snap_format.h.
+ */
+#include "snap.h"
+
+/* The low-level SHA-1 calls run on the caller's stack with no algorithm
+ * fetch, allocation or lock (the one-shot SHA1() of OpenSSL 3 fetches on
+ * every call): what a lookup on the answer path needs. */
+#define OPENSSL_SUPPRESS_DEPRECATED
+#include <openssl/sha.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dname.h"
+#include "rdata.h"
+#include "rrtype.h"
+
+_Static_assert(sizeof(struct snap_header) == 392, "snap_header layout");
+_Static_assert(sizeof(struct snap_node) == 28, "snap_node layout");
+_Static_assert(sizeof(struct snap_rrset) == 32, "snap_rrset layout");
+_Static_assert(sizeof(struct snap_nsec3) == 24, "snap_nsec3 layout");
+
+struct snap {
+	const uint8_t *base;
+	size_t size;
+};
+
+/* ------------------------------------------------------------- checksum */
+
+#define CK_K1 0x9e3779b97f4a7c15ull
+#define CK_K2 0xbf58476d1ce4e5b9ull
+#define CK_K3 0x94d049bb133111ebull
+
+static inline uint64_t ck_load(const uint8_t *p)
+{
+	uint64_t v;
+	memcpy(&v, p, 8);
+	return v;
+}
+
+/* One lane step: a bijection of h for every w, and of w for every h, so a
+ * change confined to one word always changes the lane and then the sum. */
+static inline uint64_t ck_step(uint64_t h, uint64_t w)
+{
+	h = (h ^ w) * CK_K1;
+	return h ^ (h >> 31);
+}
+
+uint64_t snap_checksum(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	/* Four independent lanes keep four multiplies in flight. */
+	uint64_t h0 = 0x243f6a8885a308d3ull ^ n, h1 = 0x13198a2e03707344ull,
+		 h2 = 0xa4093822299f31d0ull, h3 = 0x082efa98ec4e6c89ull;
+	size_t k = 0;
+	for (; k + 32 <= n; k += 32) {
+		h0 = ck_step(h0, ck_load(b + k));
+		h1 = ck_step(h1, ck_load(b + k + 8));
+		h2 = ck_step(h2, ck_load(b + k + 16));
+		h3 = ck_step(h3, ck_load(b + k + 24));
+	}
+	for (; k + 8 <= n; k += 8)
+		h0 = ck_step(h0, ck_load(b + k));
+	if (k < n) {
+		uint8_t t[8] = { 0 };
+		memcpy(t, b + k, n - k);
+		h1 = ck_step(h1, ck_load(t));
+	}
+	uint64_t h = h0;
+	h = (h ^ h1) * CK_K2;
+	h = (h ^ (h >> 29) ^ h2) * CK_K3;
+	h = (h ^ (h >> 32) ^ h3) * CK_K2;
+	return h ^ (h >> 31);
+}
+
+/* ---------------------------------------------------------------- NSEC3 */
+
+void snap_nsec3_hash(const uint8_t *name, const uint8_t *salt, size_t salt_len,
+		     unsigned iterations, uint8_t out[20])
+{
+	uint8_t lc[DNAME_MAX];
+	size_t len = dname_len(name);
+	for (size_t k = 0; k < len; k++)
+		lc[k] = dname_lc(name[k]);
+	/* RFC 5155 §5: IH(0) = H(name | salt), IH(k) = H(IH(k-1) | salt). */
+	SHA_CTX c;
+	SHA1_Init(&c);
+	SHA1_Update(&c, lc, len);
+	SHA1_Update(&c, salt, salt_len);
+	SHA1_Final(out, &c);
+	for (unsigned i = 0; i < iterations; i++) {
+		SHA1_Init(&c);
+		SHA1_Update(&c, out, 20);
+		SHA1_Update(&c, salt, salt_len);
+		SHA1_Final(out, &c);
+	}
+}
+
+bool snap_nsec3_find(const struct snap *s, const uint8_t *name,
+		     uint32_t *index, uint8_t hash[20])
+{
+	const struct snap_header *h = snap_hdr(s);
+	snap_nsec3_hash(name, h->nsec3_salt, h->nsec3_salt_len, h->nsec3_iter,
+			hash);
+	if (h->nnsec3 == 0) {
+		*index = SNAP_NONE;
+		return false;
+	}
+	const struct snap_nsec3 *t =
+		(const struct snap_nsec3 *)(s->base + h->nsec3);
+	/* The greatest entry <= hash; below the first, the last one covers
+	 * (the chain wraps around, RFC 5155 §7.2.1). */
+	uint32_t lo = 0, hi = h->nnsec3;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (memcmp(t[mid].hash, hash, 20) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0) {
+		*index = h->nnsec3 - 1;
+		return false;
+	}
+	*index = lo - 1;
+	return memcmp(t[lo - 1].hash, hash, 20) == 0;
+}
+
+/* -------------------------------------------------------------- lookups */
+
+const struct snap_header *snap_hdr(const struct snap *s)
+{
+	return (const struct snap_header *)s->base;
+}
+
+const uint8_t *snap_base(const struct snap *s)
+{
+	return s->base;
+}
+
+const uint8_t *snap_origin(const struct snap *s)
+{
+	return s->base + snap_hdr(s)->origin;
+}
+
+const struct snap_rrset *snap_rrset_of(const struct snap *s,
+				       const struct snap_node *n, uint16_t type)
+{
+	const struct snap_rrset *r = snap_rrsets(s) + n->rrset;
+	for (unsigned k = 0; k < n->nrrsets; k++) {
+		if (r[k].type == type)
+			return &r[k];
+		if (r[k].type > type)
+			break;
+	}
+	return NULL;
+}
+
+static uint32_t probe(const struct snap *s, const uint8_t *name)
+{
+	const struct snap_header *h = snap_hdr(s);
+	const uint64_t *b = (const uint64_t *)(s->base + h->buckets);
+	const struct snap_node *nodes = snap_nodes(s);
+	uint32_t hv = (uint32_t)dname_hash(name);
+	for (uint32_t i = hv & h->hash_mask;; i = (i + 1) & h->hash_mask) {
+		uint64_t e = b[i];
+		if (e == 0)
+			return SNAP_NONE;
+		if ((uint32_t)(e >> 32) == hv) {
+			uint32_t n = (uint32_t)e - 1;
+			if (dname_eq(s->base + nodes[n].name, name))
+				return n;
+		}
+	}
+}
+
+bool snap_find(const struct snap *s, const uint8_t *qname, uint32_t *node)
+{
+	const struct snap_header *h = snap_hdr(s);
+	unsigned labels = dname_labels(qname);
+	const uint8_t *n = qname;
+	/* Every ancestor of a node up to the apex is a node (ENTs
+	 * included), so the first suffix found is the closest encloser. */
+	while (labels >= h->origin_labels) {
+		uint32_t i = probe(s, n);
+		if (i != SNAP_NONE) {
+			*node = i;
+			return n == qname;
+		}
+		if (labels == h->origin_labels)
+			break;
+		n += *n + 1;
+		labels--;
+	}
+	*node = h->apex;
+	return false;
+}
+
+/* ------------------------------------------------------------ validator */
+
+struct vctx {
+	const uint8_t *base;
+	size_t size;
+	char *err;
+	size_t errcap;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int fail(struct vctx *v, const char *fmt, ...)
+{
+	if (v->errcap) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(v->err, v->errcap, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+/* A table of count entries of elsize bytes at off, inside the image after
+ * the header, 8-aligned. */
+static int check_table(struct vctx *v, const char *what, uint32_t off,
+		       uint64_t count, size_t elsize, size_t hsize)
+{
+	if (count == 0)
+		return 0;
+	if (off % 8 != 0)
+		return fail(v, "%s table offset %u not 8-aligned", what, off);
+	if (off < hsize || (uint64_t)off + count * elsize > v->size)
+		return fail(v, "%s table (offset %u, %llu entries) out of bounds",
+			    what, off, (unsigned long long)count);
+	return 0;
+}
+
+/* count records of 2-byte RDLENGTH + RDATA exactly filling [off, off+len)
+ * inside the data area, each well-formed for type (covered: for RRSIGs,
+ * the type they must cover, or -1 for any). */
+static int check_records(struct vctx *v, const struct snap_header *h,
+			 uint32_t ri, const char *what, uint32_t off,
+			 uint32_t len, uint32_t count, uint16_t type,
+			 int covered)
+{
+	if (count == 0 && len == 0)
+		return 0;
+	uint64_t dend = (uint64_t)h->data + h->data_size;
+	if (off < h->data || (uint64_t)off + len > dend)
+		return fail(v, "rrset %u %s out of bounds", ri, what);
+	const uint8_t *p = v->base + off, *end = p + len;
+	for (uint32_t k = 0; k < count; k++) {
+		if (end - p < 2)
+			return fail(v, "rrset %u %s: record %u past the end",
+				    ri, what, k);
+		size_t rl = (size_t)p[0] << 8 | p[1];
+		p += 2;
+		if ((size_t)(end - p) < rl)
+			return fail(v, "rrset %u %s: record %u past the end",
+				    ri, what, k);
+		if (rdata_check(type, p, rl) < 0)
+			return fail(v, "rrset %u %s: record %u malformed",
+				    ri, what, k);
+		if (covered >= 0 && (rl < 2 || (p[0] << 8 | p[1]) != covered))
+			return fail(v, "rrset %u %s: record %u covers another "
+				    "type", ri, what, k);
+		p += rl;
+	}
+	if (p != end)
+		return fail(v, "rrset %u %s: %u records do not fill %u bytes",
+			    ri, what, count, len);
+	return 0;
+}
+
+static int check_header(struct vctx *v, const struct snap_header *h)
+{
+	if (h->magic != SNAP_MAGIC)
+		return fail(v, "bad magic");
+	if (h->version != SNAP_VERSION)
+		return fail(v, "version %u not supported", h->version);
+	if (h->header_size != sizeof *h)
+		return fail(v, "header size %u, expected %zu", h->header_size,
+			    sizeof *h);
+	if (h->image_size != v->size)
+		return fail(v, "image size %llu but %zu bytes given",
+			    (unsigned long long)h->image_size, v->size);
+	struct snap_header copy;
+	memcpy(&copy, h, sizeof copy);
+	copy.header_checksum = 0;
+	if (snap_checksum(&copy, sizeof copy) != h->header_checksum)
+		return fail(v, "header checksum mismatch");
+	if (snap_checksum(v->base + sizeof *h, v->size - sizeof *h) !=
+	    h->checksum)
+		return fail(v, "checksum mismatch");
+	if (v->size > UINT32_MAX)
+		return fail(v, "image larger than 4 GiB");
+	if (h->nnodes == 0)
+		return fail(v, "no nodes");
+	if (check_table(v, "node", h->nodes, h->nnodes,
+			sizeof(struct snap_node), sizeof *h) ||
+	    check_table(v, "rrset", h->rrsets, h->nrrsets,
+			sizeof(struct snap_rrset), sizeof *h) ||
+	    check_table(v, "nsec3", h->nsec3, h->nnsec3,
+			sizeof(struct snap_nsec3), sizeof *h))
+		return -1;
+	if ((h->hash_mask & ((uint64_t)h->hash_mask + 1)) != 0 ||
+	    (uint64_t)h->hash_mask + 1 < 2 * (uint64_t)h->nnodes)
+		return fail(v, "bad hash mask %#x for %u nodes", h->hash_mask,
+			    h->nnodes);
+	if (check_table(v, "bucket", h->buckets, (uint64_t)h->hash_mask + 1,
+			sizeof(uint64_t), sizeof *h))
+		return -1;
+	/* The data area comes last, padded to 8 bytes. */
+	uint64_t dend = (uint64_t)h->data + h->data_size;
+	if (h->data < sizeof *h || ((dend + 7) & ~(uint64_t)7) != v->size)
+		return fail(v, "data area out of bounds");
+	if (h->apex != 0)
+		return fail(v, "apex is node %u, not 0", h->apex);
+	if (h->flags & SNAP_F_NSEC3) {
+		if (h->nsec3_alg != 1 || h->nsec3_hash_len != 20 ||
+		    h->nnsec3 == 0)
+			return fail(v, "bad NSEC3 parameters");
+	} else if (h->nnsec3 != 0) {
+		return fail(v, "nsec3 table in a zone without NSEC3");
+	}
+	return 0;
+}
+
+/* A name at off inside the data area; returns its length or -1. */
+static int check_name(struct vctx *v, const struct snap_header *h, uint32_t off)
+{
+	uint64_t dend = (uint64_t)h->data + h->data_size;
+	if (off < h->data || off >= dend)
+		return -1;
+	int len = dname_check(v->base + off, (size_t)(dend - off));
+	return len < 0 ? -1 : len;
+}
+
+static int check_nodes(struct vctx *v, const struct snap_header *h)
+{
+	const struct snap_node *nodes =
+		(const struct snap_node *)(v->base + h->nodes);
+	const uint8_t *origin = v->base + h->origin;
+	if (check_name(v, h, h->origin) < 0 ||
+	    dname_labels(origin) != h->origin_labels)
+		return fail(v, "bad origin name");
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		const struct snap_node *n = &nodes[i];
+		int len = check_name(v, h, n->name);
+		if (len < 0)
+			return fail(v, "node %u name offset out of bounds or "
+				    "malformed", i);
+		const uint8_t *name = v->base + n->name;
+		if (n->name_len != len - 1 || n->labels != dname_labels(name))
+			return fail(v, "node %u name length or labels wrong", i);
+		if (i == 0) {
+			if (n->parent != SNAP_NONE || !dname_eq(name, origin) ||
+			    !(n->flags & SNAP_N_APEX))
+				return fail(v, "node 0 is not the apex");
+		} else {
+			if (n->parent >= i)
+				return fail(v, "node %u parent %u not before it",
+					    i, n->parent);
+			if (n->labels != nodes[n->parent].labels + 1 ||
+			    (n->flags & SNAP_N_APEX))
+				return fail(v, "node %u parent %u inconsistent",
+					    i, n->parent);
+			if (!dname_in(name, origin))
+				return fail(v, "node %u outside the zone", i);
+		}
+		if (n->cut != SNAP_NONE && n->cut >= h->nnodes)
+			return fail(v, "node %u cut %u out of range", i, n->cut);
+		if ((n->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) &&
+		    n->cut == SNAP_NONE)
+			return fail(v, "node %u cut missing", i);
+		if ((uint64_t)n->rrset + n->nrrsets > h->nrrsets)
+			return fail(v, "node %u rrsets out of range", i);
+		if (n->nsec3 != SNAP_NONE && n->nsec3 >= h->nnsec3)
+			return fail(v, "node %u nsec3 index out of range", i);
+		const struct snap_rrset *r =
+			(const struct snap_rrset *)(v->base + h->rrsets) + n->rrset;
+		for (unsigned k = 1; k < n->nrrsets; k++)
+			if (r[k].type <= r[k - 1].type)
+				return fail(v, "node %u rrsets not sorted", i);
+	}
+	return 0;
+}
+
+static int check_rrsets(struct vctx *v, const struct snap_header *h)
+{
+	const struct snap_rrset *rr =
+		(const struct snap_rrset *)(v->base + h->rrsets);
+	for (uint32_t i = 0; i < h->nrrsets; i++) {
+		const struct snap_rrset *r = &rr[i];
+		if (r->count == 0 && (r->type != RR_RRSIG || r->nsigs == 0))
+			return fail(v, "rrset %u is empty", i);
+		if (check_records(v, h, i, "rdata", r->rdata, r->rdata_len,
+				  r->count, r->type, -1) ||
+		    check_records(v, h, i, "sigs", r->sigs, r->sigs_len,
+				  r->nsigs, RR_RRSIG,
+				  r->count == 0 ? -1 : r->type))
+			return -1;
+	}
+	const struct snap_node *apex =
+		(const struct snap_node *)(v->base + h->nodes);
+	if (h->soa < apex->rrset || h->soa >= apex->rrset + apex->nrrsets ||
+	    rr[h->soa].type != RR_SOA)
+		return fail(v, "soa rrset %u is not the apex SOA", h->soa);
+	return 0;
+}
+
+static int check_nsec3(struct vctx *v, const struct snap_header *h)
+{
+	const struct snap_nsec3 *t =
+		(const struct snap_nsec3 *)(v->base + h->nsec3);
+	for (uint32_t i = 0; i < h->nnsec3; i++) {
+		if (t[i].node >= h->nnodes)
+			return fail(v, "nsec3 entry %u node out of range", i);
+		if (i && memcmp(t[i - 1].hash, t[i].hash, 20) >= 0)
+			return fail(v, "nsec3 table not sorted at %u", i);
+	}
+	return 0;
+}
+
+static int check_buckets(struct vctx *v, const struct snap_header *h)
+{
+	const uint64_t *b = (const uint64_t *)(v->base + h->buckets);
+	const struct snap_node *nodes =
+		(const struct snap_node *)(v->base + h->nodes);
+	uint32_t mask = h->hash_mask, empty = SNAP_NONE;
+	for (uint64_t i = 0; i <= mask; i++) {
+		if (b[i] == 0) {
+			empty = (uint32_t)i;
+			break;
+		}
+	}
+	if (empty == SNAP_NONE)
+		return fail(v, "hash table full");
+	/* Node hashes in node order (names in the data area in that order):
+	 * the bucket walk below then reads no names. */
+	uint32_t *hashes = malloc((size_t)h->nnodes * sizeof *hashes);
+	uint8_t *seen = calloc(h->nnodes, 1);
+	if (!seen || !hashes) {
+		free(hashes);
+		free(seen);
+		return fail(v, "out of memory");
+	}
+	for (uint32_t i = 0; i < h->nnodes; i++)
+		hashes[i] = (uint32_t)dname_hash(v->base + nodes[i].name);
+	/* Walk the table once starting after an empty slot: an entry is
+	 * reachable when its home slot lies in the run of occupied slots
+	 * that ends at it. */
+	uint32_t run = 0, count = 0;
+	int ret = 0;
+	for (uint64_t k = 1; k <= (uint64_t)mask + 1; k++) {
+		uint32_t s = (uint32_t)((empty + k) & mask);
+		uint64_t e = b[s];
+		if (e == 0) {
+			run = 0;
+			continue;
+		}
+		uint32_t n = (uint32_t)e - 1, hv = (uint32_t)(e >> 32);
+		if ((uint32_t)e == 0 || n >= h->nnodes || seen[n]) {
+			ret = fail(v, "bucket %u: bad or duplicate node", s);
+			break;
+		}
+		seen[n] = 1;
+		count++;
+		if (hv != hashes[n] ||
+		    ((s - (hv & mask)) & mask) > run) {
+			ret = fail(v, "bucket %u: node %u not reachable", s, n);
+			break;
+		}
+		run++;
+	}
+	if (ret == 0 && count != h->nnodes)
+		ret = fail(v, "%u nodes missing from the hash table",
+			   h->nnodes - count);
+	free(seen);
+	free(hashes);
+	return ret;
+}
+
+int snap_open(const void *image, size_t size, struct snap **out, char *err,
+	      size_t errcap)
+{
+	struct vctx v = { image, size, err, errcap };
+	*out = NULL;
+	if (errcap)
+		err[0] = 0;
+	if ((uintptr_t)image % 8 != 0)
+		return fail(&v, "image not 8-byte aligned");
+	if (size < sizeof(struct snap_header))
+		return fail(&v, "image truncated (%zu bytes)", size);
+	const struct snap_header *h = image;
+	if (check_header(&v, h) || check_nodes(&v, h) || check_rrsets(&v, h) ||
+	    check_nsec3(&v, h) || check_buckets(&v, h))
+		return -1;
+	struct snap *s = malloc(sizeof *s);
+	if (!s)
+		return fail(&v, "out of memory");
+	s->base = image;
+	s->size = size;
+	*out = s;
+	return 0;
+}
+
+void snap_close(struct snap *s)
+{
+	free(s);
+}

@@ -1,0 +1,93 @@
+/*
+ * zidx.c - the zone index, the dataplane's root: a small open-addressing
+ * hash of zone apex names mapping a query name to the snapshot that serves
+ * it by longest match.  Immutable once built; it does not own the
+ * snapshots, so replacing one zone means building a new index around the
+ * other zones' unchanged snapshots.
+ */
+#include <stdlib.h>
+
+#include "dname.h"
+#include "snap.h"
+
+struct zidx_ent {
+	uint64_t hash;
+	const struct snap *s;	/* NULL = empty slot */
+};
+
+struct zidx {
+	uint32_t mask;
+	unsigned min_labels, max_labels;	/* of the apexes held */
+	struct zidx_ent *tab;
+};
+
+static const struct snap *zidx_get(const struct zidx *ix, const uint8_t *name,
+				   uint64_t h)
+{
+	for (uint32_t i = (uint32_t)h & ix->mask;; i = (i + 1) & ix->mask) {
+		const struct zidx_ent *e = &ix->tab[i];
+		if (!e->s)
+			return NULL;
+		if (e->hash == h && dname_eq(snap_origin(e->s), name))
+			return e->s;
+	}
+}
+
+struct zidx *zidx_new(struct snap *const *zones, size_t n)
+{
+	struct zidx *ix = calloc(1, sizeof *ix);
+	if (!ix)
+		return NULL;
+	size_t cap = 4;
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	ix->tab = calloc(cap, sizeof *ix->tab);
+	if (!ix->tab) {
+		free(ix);
+		return NULL;
+	}
+	ix->mask = (uint32_t)(cap - 1);
+	ix->min_labels = DNAME_LABELS_MAX;
+	for (size_t k = 0; k < n; k++) {
+		const uint8_t *o = snap_origin(zones[k]);
+		uint64_t h = dname_hash(o);
+		if (zidx_get(ix, o, h))
+			continue;	/* same apex twice: the first serves */
+		uint32_t i = (uint32_t)h & ix->mask;
+		while (ix->tab[i].s)
+			i = (i + 1) & ix->mask;
+		ix->tab[i] = (struct zidx_ent){ h, zones[k] };
+		unsigned l = snap_hdr(zones[k])->origin_labels;
+		if (l < ix->min_labels)
+			ix->min_labels = l;
+		if (l > ix->max_labels)
+			ix->max_labels = l;
+	}
+	return ix;
+}
+
+void zidx_free(struct zidx *ix)
+{
+	if (!ix)
+		return;
+	free(ix->tab);
+	free(ix);
+}
+
+const struct snap *zidx_find(const struct zidx *ix, const uint8_t *qname)
+{
+	unsigned labels = dname_labels(qname);
+	const uint8_t *n = qname;
+	/* Suffixes longer than the deepest apex cannot match. */
+	for (; labels > ix->max_labels; labels--)
+		n += *n + 1;
+	for (; labels >= ix->min_labels; labels--) {
+		const struct snap *s = zidx_get(ix, n, dname_hash(n));
+		if (s)
+			return s;
+		if (labels == 0)
+			break;
+		n += *n + 1;
+	}
+	return NULL;
+}
