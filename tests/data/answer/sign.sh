@@ -39,7 +39,7 @@ for z in nsec nsec3 nsec3-optout; do
 	o=${ORIGIN[$z]}
 	{ echo "\$ORIGIN $o"; cat zone.in; cat keys/K"$o"+013+*.key; } > "$tmp/$z.in"
 	# shellcheck disable=SC2086 # NSECARGS splits on purpose
-	dnssec-signzone -q -o "$o" -s "$INCEPTION" -e "$EXPIRY" -N keep -x -O full \
+	dnssec-signzone -q -d "$tmp" -o "$o" -s "$INCEPTION" -e "$EXPIRY" -N keep -x -O full \
 		${NSECARGS[$z]} -f "$tmp/$z.signed" "$tmp/$z.in" keys/K"$o"+013+*.private >/dev/null
 	{ echo "; $z.zone - $o signed by sign.sh from zone.in: do not edit"
 	  cat "$tmp/$z.signed"; } > "$z.zone"
