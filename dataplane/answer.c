@@ -215,7 +215,11 @@ static void chain(struct eng *e)
 
 	for (unsigned hop = 0; hop < ENG_CHAIN_MAX; hop++) {
 		uint32_t ni;
-		bool found = snap_find(e->z, name, &ni);
+		/* the query name: hash and labels from the parser, perhaps
+		 * probed already by the burst pipeline */
+		bool found = hop == 0 ? snap_find_q(e->z, name, e->q->qlabels, (uint32_t)e->q->qhash,
+						    e->skip, e->first, &ni)
+				      : snap_find(e->z, name, &ni);
 		if (hashed_owner(e, ni)) {
 			found = false;
 			ni = e->nodes[ni].parent;
@@ -309,8 +313,23 @@ static void additional(struct eng *e)
 	unsigned ndone = 0;
 	for (unsigned i = 0; i < e->naddl; i++) {
 		const uint8_t *t = e->addl[i];
-		uint32_t ni;
-		if (!dname_in(t, origin(e)) || !snap_find(e->z, t, &ni) || hashed_owner(e, ni))
+		uint32_t ni = SNAP_UNPROBED;
+		/* the burst pipeline's lookup of this very name (same rdata
+		 * bytes): in the zone, and absent or a candidate to confirm */
+		for (unsigned k = 0; k < e->nknown; k++)
+			if (e->kname[k] == t) {
+				ni = e->knode[k];
+				if (ni != SNAP_NONE &&
+				    !snap_name_eq(&e->nodes[ni], e->base, t, dname_len(t)))
+					ni = SNAP_UNPROBED;	/* hash collision */
+				break;
+			}
+		if (ni == SNAP_NONE)
+			continue;
+		if (ni == SNAP_UNPROBED &&
+		    (!dname_in(t, origin(e)) || !snap_find(e->z, t, &ni)))
+			continue;
+		if (hashed_owner(e, ni))
 			continue;
 		bool dup = false;
 		for (unsigned j = 0; j < ndone; j++)
@@ -328,7 +347,22 @@ static void additional(struct eng *e)
 	}
 }
 
-static void dispatch(struct eng *e, const struct zidx *root, bool tcp)
+/* What dispatch() looks up in the zone index; the burst pipeline does it
+ * ahead of time for exactly these queries. */
+static bool wants_zone(const struct qry *q)
+{
+	return (q->qclass == RR_CLASS_IN || q->qclass == RR_CLASS_ANY) &&
+	       q->qtype != RR_AXFR && q->qtype != RR_IXFR;
+}
+
+static const struct snap *find_zone(const struct zidx *root, const struct qry *q)
+{
+	return zidx_find_q(root, q->qname, q->qname_len, q->qlo, q->qlabels, q->qhash);
+}
+
+/* zknown: z is the zone index's answer for the query name already. */
+static void dispatch(struct eng *e, const struct zidx *root, bool tcp, bool zknown,
+		     const struct snap *z)
 {
 	const struct qry *q = e->q;
 	if (q->qclass == RR_CLASS_CH) {
@@ -347,7 +381,8 @@ static void dispatch(struct eng *e, const struct zidx *root, bool tcp)
 		e->rcode = (q->qtype == RR_AXFR && !tcp) ? RCODE_NOTIMP : RCODE_NOTAUTH;
 		return;
 	}
-	const struct snap *z = zidx_find(root, q->qname);
+	if (!zknown)
+		z = find_zone(root, q);
 	if (!z) {
 		e->rcode = RCODE_REFUSED;
 		e->ede = EDE_NOT_AUTHORITATIVE;
@@ -396,11 +431,33 @@ static size_t put_opt(const struct eng *e, uint8_t *p, size_t room, bool nsid)
 	return n;
 }
 
-size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
-		   const struct ans_req *req, uint8_t *out, size_t outcap)
-{
+/* Names of an answer or referral whose addresses the burst prefetches. */
+#define BQ_TARGETS 4
+
+/* One query of a burst: parsed (stage 1), its zone and owner node perhaps
+ * looked up (stages 2-4). */
+struct bq {
 	struct qry q;
-	enum qry_status st = qry_parse(req->q, req->qlen, &q);
+	enum qry_status st;
+	bool zknown;		/* z is the zone index's answer */
+	const struct snap *z;
+	uint8_t skip;		/* suffixes known absent */
+	uint32_t hv;		/* hash of the suffix being probed */
+	uint32_t first;		/* that suffix's node (a candidate until stage 5
+				   checks the name), SNAP_NONE, SNAP_UNPROBED */
+	uint8_t nt;
+	const uint8_t *tname[BQ_TARGETS];	/* additional-section targets, */
+	uint32_t th[BQ_TARGETS];	/* their hashes, */
+	uint32_t tn[BQ_TARGETS];	/* then candidate nodes or SNAP_NONE */
+};
+
+/* Stage 5: the response, as ans_respond always built it. */
+static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
+		      const struct ans_req *req, const struct bq *b, uint8_t *out,
+		      size_t outcap)
+{
+	const struct qry *qp = &b->q;
+	enum qry_status st = b->st;
 	if (st == QRY_DROP || outcap < 512)
 		return 0;
 
@@ -408,9 +465,9 @@ size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
 	size_t limit;
 	if (req->tcp) {
 		limit = 65535;
-	} else if (q.edns) {
+	} else if (qp->edns) {
 		uint16_t max_udp = cfg->max_udp ? cfg->max_udp : DEFAULT_MAX_UDP;
-		limit = q.payload < max_udp ? q.payload : max_udp;
+		limit = qp->payload < max_udp ? qp->payload : max_udp;
 		if (limit < 512)
 			limit = 512;
 	} else {
@@ -420,8 +477,8 @@ size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
 		limit = outcap;
 	/* A malformed query gets no OPT: what it carried cannot be trusted
 	 * (Knot does the same; RFC 6891 §7 asks only for FORMERR). */
-	bool opt = q.edns && st != QRY_FORMERR;
-	bool nsid = opt && q.nsid && cfg->nsid && st == QRY_OK;
+	bool opt = qp->edns && st != QRY_FORMERR;
+	bool nsid = opt && qp->nsid && cfg->nsid && st == QRY_OK;
 	size_t optlen = opt ? OPT_FIXED + (nsid ? 4u + cfg->nsid_len : 0) : 0;
 	if (optlen > limit - RW_HDR - DNAME_MAX - 4) {
 		nsid = false;	/* an NSID too long to ever fit */
@@ -434,15 +491,21 @@ size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
 	 * no clearing, and this runs for every packet. */
 	struct eng e;
 	e.cfg = cfg;
-	e.q = &q;
+	e.q = qp;
 	e.w = &w;
 	e.z = NULL;
 	e.dnssec = e.aa = e.tc = false;
+	e.first = b->first;
+	e.skip = b->skip;
+	e.kname = b->tname;
+	e.knode = b->tn;
+	e.nknown = b->nt;
 	e.rcode = 0;
 	e.ede = -1;
 	e.naddl = e.nwild = e.nproof = 0;
-	if (q.has_q)
-		rw_question(&w, q.qname, q.qname_len, q.qtype, q.qclass);
+	if (qp->has_q)
+		rw_question_q(&w, qp->qname, qp->qname_len, qp->qlo, qp->qlabels, qp->qtype,
+			      qp->qclass);
 	struct rw_mark after_q;
 	rw_mark(&w, &after_q);
 
@@ -450,20 +513,235 @@ size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
 	case QRY_FORMERR: e.rcode = RCODE_FORMERR; break;
 	case QRY_NOTIMP: e.rcode = RCODE_NOTIMP; break;
 	case QRY_BADVERS: e.rcode = RCODE_BADVERS; break;
-	default: dispatch(&e, root, req->tcp); break;
+	default: dispatch(&e, root, req->tcp, b->zknown, b->z); break;
 	}
 	if (e.tc)
 		rw_rollback(&w, &after_q);	/* as Knot: no records with TC=1 */
 
-	size_t len = rw_finish(&w, q.has_q ? 1 : 0);
-	put16(out, q.id);
-	out[2] = (uint8_t)(0x80 | (q.opcode & 0x0f) << 3 | (e.aa ? 0x04 : 0) |
-			   (e.tc ? 0x02 : 0) | (q.rd ? 0x01 : 0));
+	size_t len = rw_finish(&w, qp->has_q ? 1 : 0);
+	put16(out, qp->id);
+	out[2] = (uint8_t)(0x80 | (qp->opcode & 0x0f) << 3 | (e.aa ? 0x04 : 0) |
+			   (e.tc ? 0x02 : 0) | (qp->rd ? 0x01 : 0));
 	/* RFC 4035 §3.1.6 / §3: CD copied; RA and AD stay 0. */
-	out[3] = (uint8_t)((q.cd ? 0x10 : 0) | (e.rcode & 0x0f));
+	out[3] = (uint8_t)((qp->cd ? 0x10 : 0) | (e.rcode & 0x0f));
 	if (opt) {
 		len += put_opt(&e, out + len, limit - len, nsid);
 		put16(out + 10, (uint16_t)(w.cnt[RW_AR] + 1));
 	}
 	return len;
+}
+
+static inline void prefetch2(const void *p, size_t len)
+{
+	/* both lines when the object straddles one boundary */
+	__builtin_prefetch(p);
+	__builtin_prefetch((const uint8_t *)p + len - 1);
+}
+
+static inline const uint64_t *buckets(const struct snap *z)
+{
+	return (const uint64_t *)(snap_base(z) + snap_hdr(z)->buckets);
+}
+
+/* The candidate for hash hv in the bucket run starting at its home slot
+ * (an empty slot first: absent), its node prefetched. */
+static uint32_t scan(const struct snap *z, uint32_t hv)
+{
+	const uint64_t *bk = buckets(z);
+	uint32_t mask = snap_hdr(z)->hash_mask;
+	for (uint32_t k = hv & mask;; k = (k + 1) & mask) {
+		uint64_t ent = bk[k];
+		if (ent == 0)
+			return SNAP_NONE;
+		if ((uint32_t)(ent >> 32) == hv) {
+			uint32_t n = (uint32_t)ent - 1;
+			prefetch2(snap_nodes(z) + n, sizeof(struct snap_node));
+			return n;
+		}
+	}
+}
+
+/* A node's name, the rdata after it in the data area, its RRset entries. */
+static void prefetch_node(const struct snap *z, uint32_t n)
+{
+	const struct snap_node *nd = snap_nodes(z) + n;
+	const uint8_t *name = snap_base(z) + nd->name;
+	__builtin_prefetch(name);
+	__builtin_prefetch(name + 64);
+	const struct snap_rrset *rs = snap_rrsets(z) + nd->rrset;
+	prefetch2(rs, sizeof *rs * (nd->nrrsets ? nd->nrrsets : 1));
+}
+
+static inline bool is_node(uint32_t f)
+{
+	return f != SNAP_NONE && f != SNAP_UNPROBED;
+}
+
+/* The offset in the query name of the suffix being probed (qlo[] is only
+ * set for existing labels: none for the root name). */
+static inline size_t probed_at(const struct bq *b)
+{
+	return b->skip ? b->q.qlo[b->skip] : 0;
+}
+
+static inline const uint8_t *probed(const struct bq *b)
+{
+	return b->q.qname + probed_at(b);
+}
+
+/*
+ * The burst pipeline.  Answering one query is a chain of dependent reads
+ * into a snapshot far larger than the caches: bucket -> node -> name and
+ * RRsets -> rdata, then the same again for each name whose addresses go in
+ * the additional section; each is a likely cache (and TLB) miss.  Done one
+ * query at a time, the misses are paid in series.  Here each stage runs
+ * over the whole burst, issuing the next level's prefetch for every query
+ * before any query reads it, so the misses of up to ANS_BURST_MAX queries
+ * overlap.  Stage 5 then answers each query with the same code as
+ * ans_respond, the owner lookup's result handed over.  The pipeline only
+ * warms the cache and skips repeated probes, it never decides: every path
+ * (misses, CNAME, DNAME, referrals, DNSSEC) stays the single-query code.
+ */
+static void burst(const struct zidx *root, const struct ans_cfg *cfg,
+		  const struct ans_req *reqs, size_t n, uint8_t *const *outs,
+		  const size_t *outcaps, size_t *lens)
+{
+	struct bq b[ANS_BURST_MAX];
+
+	/* 0: the packets (fresh from the NIC, not in this core's cache) and
+	 * the response buffers' first line */
+	for (size_t i = 0; i < n; i++) {
+		__builtin_prefetch(reqs[i].q);
+		if (reqs[i].qlen > 64)
+			__builtin_prefetch(reqs[i].q + 64);
+		__builtin_prefetch(outs[i], 1);
+	}
+	/* 1: parse, hashing the query name as it is unpacked */
+	for (size_t i = 0; i < n; i++) {
+		b[i].st = qry_parse(reqs[i].q, reqs[i].qlen, &b[i].q);
+		b[i].zknown = false;
+		b[i].z = NULL;
+		b[i].skip = 0;
+		b[i].first = SNAP_UNPROBED;
+		b[i].nt = 0;
+	}
+	/* 2: the zone, and the owner's home bucket */
+	for (size_t i = 0; i < n; i++) {
+		if (b[i].st != QRY_OK || outcaps[i] < 512 || !wants_zone(&b[i].q))
+			continue;
+		const struct snap *z = find_zone(root, &b[i].q);
+		b[i].zknown = true;
+		b[i].z = z;
+		if (z) {
+			b[i].hv = (uint32_t)b[i].q.qhash;
+			__builtin_prefetch(&buckets(z)[b[i].hv & snap_hdr(z)->hash_mask]);
+		}
+	}
+	/* 3: the bucket run gives the candidate node.  When the name is
+	 * absent and its parent is not the apex (a name below a delegation,
+	 * a random subdomain of a subdomain), the parent's bucket next. */
+	for (size_t i = 0; i < n; i++) {
+		const struct snap *z = b[i].z;
+		if (!z)
+			continue;
+		b[i].first = scan(z, b[i].hv);
+		if (b[i].first == SNAP_NONE &&
+		    b[i].q.qlabels > snap_hdr(z)->origin_labels + 1u) {
+			b[i].skip = 1;
+			b[i].hv = (uint32_t)dname_hash(probed(&b[i]));
+			b[i].first = SNAP_UNPROBED;
+			__builtin_prefetch(&buckets(z)[b[i].hv & snap_hdr(z)->hash_mask]);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (b[i].skip)
+			b[i].first = scan(b[i].z, b[i].hv);
+	/* 4: the node's name, rdata and RRsets */
+	for (size_t i = 0; i < n; i++)
+		if (is_node(b[i].first))
+			prefetch_node(b[i].z, b[i].first);
+	/* 4b: the names whose addresses go in the additional section: NS at
+	 * a cut (referral), or the NS/MX/SRV RRset asked for.  Their hashes,
+	 * their home buckets prefetched. */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t f = b[i].first;
+		if (!is_node(f))
+			continue;
+		const struct snap *z = b[i].z;
+		const struct snap_node *nd = snap_nodes(z) + f;
+		uint16_t t = (nd->flags & SNAP_N_CUT) ? RR_NS : b[i].q.qtype;
+		size_t skip;
+		switch (t) {
+		case RR_NS: skip = 0; break;
+		case RR_MX: skip = 2; break;
+		case RR_SRV: skip = 6; break;
+		default: continue;
+		}
+		const struct snap_rrset *rs = snap_rrset_of(z, nd, t);
+		if (!rs)
+			continue;
+		const uint8_t *rd = snap_base(z) + rs->rdata;
+		const uint8_t *origin = snap_origin(z);
+		for (uint16_t k = 0; k < rs->count && b[i].nt < BQ_TARGETS; k++) {
+			uint16_t len = (uint16_t)(rd[0] << 8 | rd[1]);
+			const uint8_t *tn = rd + 2 + skip;
+			rd += 2 + len;
+			if (!dname_in(tn, origin))
+				continue;
+			uint32_t hv = (uint32_t)dname_hash(tn);
+			b[i].tname[b[i].nt] = tn;
+			b[i].th[b[i].nt++] = hv;
+			__builtin_prefetch(&buckets(z)[hv & snap_hdr(z)->hash_mask]);
+		}
+	}
+	/* 4c, 4d: their nodes, then their names, rdata and RRsets */
+	for (size_t i = 0; i < n; i++)
+		for (unsigned k = 0; k < b[i].nt; k++)
+			b[i].tn[k] = scan(b[i].z, b[i].th[k]);
+	for (size_t i = 0; i < n; i++)
+		for (unsigned k = 0; k < b[i].nt; k++)
+			if (b[i].tn[k] != SNAP_NONE)
+				prefetch_node(b[i].z, b[i].tn[k]);
+	/* 5: answer; a candidate whose name differs (a 32-bit hash collision)
+	 * is handed over as not probed, for a full probe */
+	for (size_t i = 0; i < n; i++) {
+		uint32_t f = b[i].first;
+		if (is_node(f)) {
+			const struct snap *z = b[i].z;
+			const uint8_t *nm = probed(&b[i]);
+			size_t len = b[i].q.qname_len - probed_at(&b[i]);
+			if (!snap_name_eq(snap_nodes(z) + f, snap_base(z), nm, len))
+				b[i].first = SNAP_UNPROBED;
+		}
+		lens[i] = respond(root, cfg, &reqs[i], &b[i], outs[i], outcaps[i]);
+	}
+}
+
+void ans_respond_burst(const struct zidx *root, const struct ans_cfg *cfg,
+		       const struct ans_req *reqs, size_t n, uint8_t *const *outs,
+		       const size_t *outcaps, size_t *lens)
+{
+	while (n > 0) {
+		size_t k = n < ANS_BURST_MAX ? n : ANS_BURST_MAX;
+		burst(root, cfg, reqs, k, outs, outcaps, lens);
+		reqs += k;
+		outs += k;
+		outcaps += k;
+		lens += k;
+		n -= k;
+	}
+}
+
+size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
+		   const struct ans_req *req, uint8_t *out, size_t outcap)
+{
+	/* No prefetch stages for one query: nothing to overlap with. */
+	struct bq b;
+	b.st = qry_parse(req->q, req->qlen, &b.q);
+	b.zknown = false;
+	b.z = NULL;
+	b.skip = 0;
+	b.first = SNAP_UNPROBED;
+	b.nt = 0;
+	return respond(root, cfg, req, &b, out, outcap);
 }

@@ -37,4 +37,17 @@ struct ans_req {
 size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
 		   const struct ans_req *req, uint8_t *out, size_t outcap);
 
+/* Queries ans_respond_burst pipelines together (longer bursts are cut). */
+#define ANS_BURST_MAX 64
+
+/*
+ * Answers reqs[0..n) into outs[i][0..outcaps[i]), lengths in lens[i] (0 =
+ * drop), byte for byte what ans_respond gives for each.  The lookups of the
+ * whole burst are pipelined with prefetches, so their cache misses overlap
+ * (answer.c, burst()); 16 to 64 queries is the useful range.
+ */
+void ans_respond_burst(const struct zidx *root, const struct ans_cfg *cfg,
+		       const struct ans_req *reqs, size_t n, uint8_t *const *outs,
+		       const size_t *outcaps, size_t *lens);
+
 #endif

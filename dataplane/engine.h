@@ -39,6 +39,16 @@ struct eng {
 	const struct snap_rrset *rrsets;
 	const uint8_t *base;
 	bool dnssec;		/* DO set and the zone signed */
+	/* what the burst pipeline found already: the first `skip` suffixes
+	 * of the query name are absent, and the next one's node is first
+	 * (SNAP_NONE: absent; SNAP_UNPROBED: not looked up) */
+	uint32_t first;
+	uint8_t skip;
+	/* additional-section names the burst pipeline looked up (pointers
+	 * into the snapshot's rdata): candidate node or SNAP_NONE (absent) */
+	const uint8_t *const *kname;
+	const uint32_t *knode;
+	unsigned nknown;
 	/* outcome */
 	bool aa;
 	bool tc;		/* an answer/authority RRset did not fit */

@@ -60,6 +60,61 @@ static bool parse_rr(struct wire_cur *c, const uint8_t *q, size_t len, bool addi
 	return parse_opt_options(&rd, out);
 }
 
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME 0x100000001b3ull
+
+/* The question name, unpacked in one pass that also computes what later
+ * stages would otherwise recompute: its case-insensitive hash (FNV-1a over
+ * the lowercased wire form, the same value as dname_hash), its label count
+ * and label offsets.  A compression pointer in the question (legal, rare)
+ * takes dname_unpack and a second pass.  Returns the wire length or < 0. */
+static int unpack_qname(struct wire_cur *c, const uint8_t *q, size_t len, struct qry *out)
+{
+	const uint8_t *p = c->pos, *end = c->end;
+	uint64_t h = FNV_OFFSET;
+	size_t w = 0;
+	unsigned nl = 0;
+	if (c->err)
+		return -1;
+	for (;;) {
+		if (p >= end || (*p & 0xc0))
+			goto slow;	/* truncated, pointer or bad label type */
+		uint8_t ll = *p;
+		if ((size_t)(end - p) < (size_t)ll + 1 || w + ll + 1 > DNAME_MAX)
+			goto slow;	/* let dname_unpack report it */
+		/* label lengths are <= 63: lowercasing leaves them alone */
+		h = (h ^ ll) * FNV_PRIME;
+		out->qname[w] = ll;
+		if (ll == 0) {
+			w++;
+			p++;
+			break;
+		}
+		out->qlo[nl++] = (uint8_t)w;
+		for (unsigned k = 1; k <= ll; k++) {
+			uint8_t b = p[k];
+			out->qname[w + k] = b;
+			h = (h ^ dname_lc(b)) * FNV_PRIME;
+		}
+		w += (size_t)ll + 1;
+		p += (size_t)ll + 1;
+	}
+	c->pos = p;
+	out->qhash = h;
+	out->qlabels = (uint8_t)nl;
+	return (int)w;
+slow:;
+	int n = dname_unpack(c, q, len, out->qname);
+	if (n < 0)
+		return n;
+	nl = 0;
+	for (size_t o = 0; out->qname[o]; o += out->qname[o] + 1u)
+		out->qlo[nl++] = (uint8_t)o;
+	out->qlabels = (uint8_t)nl;
+	out->qhash = dname_hash(out->qname);
+	return n;
+}
+
 enum qry_status qry_parse(const uint8_t *q, size_t len, struct qry *out)
 {
 	out->has_q = false;
@@ -86,7 +141,7 @@ enum qry_status qry_parse(const uint8_t *q, size_t len, struct qry *out)
 	 * implementation treats other counts as malformed). */
 	if (qd != 1)
 		return out->opcode != QRY_OPCODE_QUERY ? QRY_NOTIMP : QRY_FORMERR;
-	int n = dname_unpack(&c, q, len, out->qname);
+	int n = unpack_qname(&c, q, len, out);
 	out->qtype = wire_u16(&c);
 	out->qclass = wire_u16(&c);
 	if (n < 0 || !wire_ok(&c))

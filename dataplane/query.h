@@ -34,6 +34,13 @@ struct qry {
 	uint8_t qname_len;	/* wire length of qname */
 	uint16_t qtype, qclass;
 	uint8_t qname[DNAME_MAX]; /* uncompressed, the case exactly as sent */
+	/* Computed while the question is unpacked (valid when has_q), so the
+	 * zone index, the owner lookup and the writer never walk qname again:
+	 * qhash = dname_hash(qname) (the value the snapshot buckets hold),
+	 * qlabels its label count, qlo[i] the offset of label i's length. */
+	uint64_t qhash;
+	uint8_t qlabels;
+	uint8_t qlo[DNAME_LABELS_MAX];
 	/* EDNS (valid when edns) */
 	bool edns;
 	bool do_bit;		/* RFC 3225 */

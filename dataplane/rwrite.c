@@ -49,9 +49,15 @@ static bool eq_at(const uint8_t *buf, size_t off, const uint8_t *a)
 			return false;
 		if (l == 0)
 			return true;
-		for (uint8_t i = 1; i <= l; i++)
-			if (dname_lc(a[i]) != dname_lc(b[i]))
-				return false;
+		/* most labels differ in their first octet, or are spelled
+		 * alike (the zone's own case): both decided without the
+		 * lowercasing loop */
+		if (dname_lc(a[1]) != dname_lc(b[1]))
+			return false;
+		if (memcmp(a + 1, b + 1, l) != 0)
+			for (uint8_t i = 2; i <= l; i++)
+				if (dname_lc(a[i]) != dname_lc(b[i]))
+					return false;
 		a += l + 1;
 		b += l + 1;
 	}
@@ -102,6 +108,21 @@ bool rw_question(struct rw *w, const uint8_t *qname, size_t qlen, uint16_t qtype
 	unsigned nl = dname_labels(qname);
 	for (size_t o = 0; qname[o]; o += qname[o] + 1u)
 		ct_add(w, w->pos + o, nl--);
+	put16(p + qlen, qtype);
+	put16(p + qlen + 2, qclass);
+	w->pos += qlen + 4;
+	return true;
+}
+
+bool rw_question_q(struct rw *w, const uint8_t *qname, size_t qlen, const uint8_t *lo,
+		   unsigned labels, uint16_t qtype, uint16_t qclass)
+{
+	if (w->limit - w->pos < qlen + 4)
+		return false;
+	uint8_t *p = w->buf + w->pos;
+	memcpy(p, qname, qlen);
+	for (unsigned i = 0; i < labels; i++)
+		ct_add(w, w->pos + lo[i], labels - i);
 	put16(p + qlen, qtype);
 	put16(p + qlen + 2, qclass);
 	w->pos += qlen + 4;

@@ -70,6 +70,11 @@ static inline void rw_rollback(struct rw *w, const struct rw_mark *m)
 bool rw_question(struct rw *w, const uint8_t *qname, size_t qlen, uint16_t qtype,
 		 uint16_t qclass);
 
+/* rw_question for a name whose label offsets (lo[i]: label i's length
+ * byte) and label count the parser found: no walk over the name. */
+bool rw_question_q(struct rw *w, const uint8_t *qname, size_t qlen, const uint8_t *lo,
+		   unsigned labels, uint16_t qtype, uint16_t qclass);
+
 /*
  * Writes count records of one RRset into section sect: owner (NULL = the
  * query name, as a pointer to the question), type, class, ttl and the

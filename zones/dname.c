@@ -326,16 +326,29 @@ void dname_lower(uint8_t *name)
 	}
 }
 
+uint64_t dname_hash_len(const uint8_t *name, size_t *len)
+{
+	/* FNV-1a over the lowercased wire form, in one pass that finds the
+	 * length too (label length octets are <= 63: lowercasing keeps them) */
+	uint64_t h = 0xcbf29ce484222325ull;
+	const uint8_t *p = name;
+	for (;;) {
+		uint8_t ll = *p;
+		h = (h ^ ll) * 0x100000001b3ull;
+		if (ll == 0)
+			break;
+		for (uint8_t k = 1; k <= ll; k++)
+			h = (h ^ dname_lc(p[k])) * 0x100000001b3ull;
+		p += ll + 1;
+	}
+	*len = (size_t)(p - name) + 1;
+	return h;
+}
+
 uint64_t dname_hash(const uint8_t *name)
 {
-	/* FNV-1a over the lowercased wire form. */
-	uint64_t h = 0xcbf29ce484222325ull;
-	size_t len = dname_len(name);
-	for (size_t k = 0; k < len; k++) {
-		h ^= dname_lc(name[k]);
-		h *= 0x100000001b3ull;
-	}
-	return h;
+	size_t len;
+	return dname_hash_len(name, &len);
 }
 
 bool dname_is_wildcard(const uint8_t *name)

@@ -163,44 +163,75 @@ const struct snap_rrset *snap_rrset_of(const struct snap *s,
 	return NULL;
 }
 
-static uint32_t probe(const struct snap *s, const uint8_t *name)
+bool snap_name_eq(const struct snap_node *n, const uint8_t *nbase, const uint8_t *name,
+		  size_t len)
+{
+	if ((size_t)n->name_len + 1 != len)
+		return false;
+	const uint8_t *a = nbase + n->name;
+	if (memcmp(a, name, len) == 0)
+		return true;
+	return dname_eq(a, name);
+}
+
+/* One hash probe: the node named name (wire length len, hash hv), or
+ * SNAP_NONE.  The bucket holds the hash, so names are read only for
+ * entries whose 32-bit hash matches. */
+static uint32_t probe(const struct snap *s, const uint8_t *name, size_t len, uint32_t hv)
 {
 	const struct snap_header *h = snap_hdr(s);
 	const uint64_t *b = (const uint64_t *)(s->base + h->buckets);
 	const struct snap_node *nodes = snap_nodes(s);
-	uint32_t hv = (uint32_t)dname_hash(name);
 	for (uint32_t i = hv & h->hash_mask;; i = (i + 1) & h->hash_mask) {
 		uint64_t e = b[i];
 		if (e == 0)
 			return SNAP_NONE;
 		if ((uint32_t)(e >> 32) == hv) {
 			uint32_t n = (uint32_t)e - 1;
-			if (dname_eq(s->base + nodes[n].name, name))
+			if (snap_name_eq(&nodes[n], s->base, name, len))
 				return n;
 		}
 	}
 }
 
-bool snap_find(const struct snap *s, const uint8_t *qname, uint32_t *node)
+bool snap_find_q(const struct snap *s, const uint8_t *qname, unsigned labels,
+		 uint32_t hash, unsigned skip, uint32_t first, uint32_t *node)
 {
 	const struct snap_header *h = snap_hdr(s);
-	unsigned labels = dname_labels(qname);
 	const uint8_t *n = qname;
+	for (; skip > 0 && labels > h->origin_labels; skip--, labels--)
+		n += *n + 1;
+	const uint8_t *start = n;
 	/* Every ancestor of a node up to the apex is a node (ENTs
-	 * included), so the first suffix found is the closest encloser. */
-	while (labels >= h->origin_labels) {
-		uint32_t i = probe(s, n);
+	 * included), so the first suffix found is the closest encloser; the
+	 * apex itself needs no probe (qname is at or below it). */
+	while (labels > h->origin_labels) {
+		uint32_t i;
+		if (n == start && first != SNAP_UNPROBED)
+			i = first;
+		else {
+			/* FNV-1a runs left to right: a suffix's hash is not
+			 * derived from the name's; hash it here */
+			size_t len;
+			uint32_t hv = n == qname ? (len = dname_len(n), hash)
+						 : (uint32_t)dname_hash_len(n, &len);
+			i = probe(s, n, len, hv);
+		}
 		if (i != SNAP_NONE) {
 			*node = i;
 			return n == qname;
 		}
-		if (labels == h->origin_labels)
-			break;
 		n += *n + 1;
 		labels--;
 	}
 	*node = h->apex;
-	return false;
+	return n == qname && labels == h->origin_labels;
+}
+
+bool snap_find(const struct snap *s, const uint8_t *qname, uint32_t *node)
+{
+	return snap_find_q(s, qname, dname_labels(qname), (uint32_t)dname_hash(qname), 0,
+			   SNAP_UNPROBED, node);
 }
 
 /* ------------------------------------------------------------ validator */

@@ -64,6 +64,25 @@ const struct snap_rrset *snap_rrset_of(const struct snap *s,
  */
 bool snap_find(const struct snap *s, const uint8_t *qname, uint32_t *node);
 
+/* Marks "not probed yet" for snap_find_q's first argument. */
+#define SNAP_UNPROBED 0xfffffffeu
+
+/*
+ * snap_find for a name whose label count and (uint32_t)dname_hash are
+ * known, when the caller probed some suffixes already: the first skip
+ * suffixes (qname, its parent, ...) are absent, and first is the result of
+ * probing the next one (its node, or SNAP_NONE when absent), or
+ * SNAP_UNPROBED.  hash is only used when skip is 0.
+ */
+bool snap_find_q(const struct snap *s, const uint8_t *qname, unsigned labels,
+		 uint32_t hash, unsigned skip, uint32_t first, uint32_t *node);
+
+/* Name equality for lookups: a name of len wire bytes against a node's
+ * name; lengths first, then bytes exactly (the usual case), then ignoring
+ * case. */
+bool snap_name_eq(const struct snap_node *n, const uint8_t *nbase, const uint8_t *name,
+		  size_t len);
+
 /*
  * NSEC3 (RFC 5155): the index into the nsec3 table of the record whose hash
  * equals the hash of name (returns true) or, failing that, of the record
@@ -91,5 +110,10 @@ struct zidx *zidx_new(struct snap *const *zones, size_t n);
 void zidx_free(struct zidx *ix);
 /* The zone serving qname (longest matching apex), or NULL. */
 const struct snap *zidx_find(const struct zidx *ix, const uint8_t *qname);
+/* The same for a name whose wire length (qlen), label offsets (lo[i]: the
+ * length byte of label i), label count and dname_hash are known already
+ * (the query parser computes them): no pass over the name. */
+const struct snap *zidx_find_q(const struct zidx *ix, const uint8_t *qname, size_t qlen,
+			       const uint8_t *lo, unsigned labels, uint64_t hash);
 
 #endif

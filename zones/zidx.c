@@ -6,6 +6,7 @@
  * other zones' unchanged snapshots.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "dname.h"
 #include "snap.h"
@@ -15,10 +16,25 @@ struct zidx_ent {
 	const struct snap *s;	/* NULL = empty slot */
 };
 
+/* With a handful of zones (the common case for one server), comparing the
+ * query name's tail with each apex is cheaper than hashing every suffix:
+ * the apexes, longest (most labels) first, so the first match is the
+ * longest one. */
+#define ZIDX_LINEAR 8
+
+struct zidx_apex {
+	const struct snap *s;
+	const uint8_t *name;
+	uint8_t len;		/* wire length */
+	uint8_t labels;
+};
+
 struct zidx {
 	uint32_t mask;
 	unsigned min_labels, max_labels;	/* of the apexes held */
 	struct zidx_ent *tab;
+	unsigned napex;		/* > ZIDX_LINEAR: hash lookups only */
+	struct zidx_apex apex[ZIDX_LINEAR];
 };
 
 static const struct snap *zidx_get(const struct zidx *ix, const uint8_t *name,
@@ -62,6 +78,16 @@ struct zidx *zidx_new(struct snap *const *zones, size_t n)
 			ix->min_labels = l;
 		if (l > ix->max_labels)
 			ix->max_labels = l;
+		if (ix->napex < ZIDX_LINEAR) {
+			/* insertion by label count, descending; equal counts
+			 * cannot both match one name (different apexes) */
+			unsigned j = ix->napex;
+			for (; j > 0 && ix->apex[j - 1].labels < l; j--)
+				ix->apex[j] = ix->apex[j - 1];
+			ix->apex[j] = (struct zidx_apex){ zones[k], o, (uint8_t)dname_len(o),
+							  (uint8_t)l };
+		}
+		ix->napex++;
 	}
 	return ix;
 }
@@ -88,6 +114,45 @@ const struct snap *zidx_find(const struct zidx *ix, const uint8_t *qname)
 		if (labels == 0)
 			break;
 		n += *n + 1;
+	}
+	return NULL;
+}
+
+/* Case-insensitive equality of n bytes that start at a label boundary in
+ * both names: length bytes (< 64) are unchanged by lowercasing, so equal
+ * bytes mean equal label structure, as dname_eq would find. */
+static bool tail_eq(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	if (memcmp(a, b, n) == 0)
+		return true;	/* the usual case: the zone's own spelling */
+	for (size_t k = 0; k < n; k++)
+		if (dname_lc(a[k]) != dname_lc(b[k]))
+			return false;
+	return true;
+}
+
+const struct snap *zidx_find_q(const struct zidx *ix, const uint8_t *qname, size_t qlen,
+			       const uint8_t *lo, unsigned labels, uint64_t hash)
+{
+	if (ix->napex <= ZIDX_LINEAR) {
+		for (unsigned k = 0; k < ix->napex; k++) {
+			const struct zidx_apex *a = &ix->apex[k];
+			if (a->labels > labels)
+				continue;
+			size_t at = a->labels ? lo[labels - a->labels] : qlen - 1;
+			if (qlen - at == a->len && tail_eq(qname + at, a->name, a->len))
+				return a->s;
+		}
+		return NULL;
+	}
+	unsigned l = labels < ix->max_labels ? labels : ix->max_labels;
+	for (; l >= ix->min_labels; l--) {
+		const uint8_t *n = l ? qname + lo[labels - l] : qname + qlen - 1;
+		const struct snap *s = zidx_get(ix, n, l == labels ? hash : dname_hash(n));
+		if (s)
+			return s;
+		if (l == 0)
+			break;
 	}
 	return NULL;
 }

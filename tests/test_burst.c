@@ -1,0 +1,355 @@
+/*
+ * test_burst.c - ans_respond_burst (dataplane/answer.c) must give byte for
+ * byte what ans_respond gives for each query: the pipeline only prefetches
+ * and hands over the first probe.  Hundreds of varied queries (hits,
+ * misses, CNAME, DNAME, referrals, wildcards, DO on NSEC/NSEC3 zones, EDNS
+ * options, CHAOS, other classes, 0x20 case, a compression pointer in the
+ * question, malformed and truncated ones) in bursts of several sizes.  Also
+ * zidx_find_q (query-parser facts) against zidx_find with few and with many
+ * zones (the linear and the hashed paths).
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "answer.h"
+#include "compile.h"
+#include "dname.h"
+#include "rrtype.h"
+#include "snap.h"
+#include "zt.h"
+
+static const char zone_text[] =
+	"$TTL 3600\n"
+	"@	SOA	ns1 hostmaster 1 7200 3600 1209600 300\n"
+	"@	NS	ns1\n"
+	"@	MX	10 mail\n"
+	"ns1	A	192.0.2.53\n"
+	"mail	A	192.0.2.25\n"
+	"mail	AAAA	2001:db8::25\n"
+	"www	600	A	192.0.2.80\n"
+	"www	600	A	192.0.2.81\n"
+	"www	TXT	\"hello\"\n"
+	"alias	CNAME	alias2\n"
+	"alias2	CNAME	www\n"
+	"ext	CNAME	host.example.test.\n"
+	"loop1	CNAME	loop2\n"
+	"loop2	CNAME	loop1\n"
+	"*.wild	A	192.0.2.100\n"
+	"*.b	A	192.0.2.200\n"
+	"x.a.b	A	192.0.2.201\n"
+	"sub	NS	ns1.sub\n"
+	"sub	NS	ns.example.test.\n"
+	"ns1.sub	A	192.0.2.10\n"
+	"secure	NS	ns.example.test.\n"
+	"secure	DS	12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
+	"dn	DNAME	example.test.\n"
+	"_sip._udp SRV	10 60 5060 sip\n"
+	"sip	A	192.0.2.60\n"
+	"big	TXT	\"" "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789-1\"\n"
+	"big	TXT	\"" "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789-2\"\n"
+	"big	TXT	\"" "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789-3\"\n";
+
+static const char small_zone[] =
+	"$TTL 300\n"
+	"@	SOA	ns hostmaster 1 7200 3600 1209600 60\n"
+	"@	NS	ns\n"
+	"ns	A	192.0.2.1\n"
+	"www	A	192.0.2.2\n";
+
+#define MAXZ 16
+static struct zt zt[MAXZ];
+static void *image[MAXZ];
+static struct snap *snaps[MAXZ];
+static size_t nz;
+static struct zidx *root;
+
+static void add_zone(const char *origin, const char *text, const char *file)
+{
+	char err[256];
+	size_t size;
+	struct zt *t = &zt[nz];
+	if (file)
+		zt_load_file(t, origin, file);
+	else
+		zt_load(t, origin, "test.zone", text);
+	cr_assert_eq(t->errors, 0, "%s", t->msgs);
+	cr_assert_eq(zc_compile(t->z, &image[nz], &size, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(snap_open(image[nz], size, &snaps[nz], err, sizeof err), 0, "%s", err);
+	nz++;
+}
+
+static void setup(void)
+{
+	nz = 0;
+	add_zone("example.com.", zone_text, NULL);
+	char path[600];
+	const char *src = getenv("SRCDIR");
+	snprintf(path, sizeof path, "%s/tests/data/answer/nsec.zone", src ? src : ".");
+	add_zone("example.org.", NULL, path);
+	snprintf(path, sizeof path, "%s/tests/data/answer/nsec3.zone", src ? src : ".");
+	add_zone("example.net.", NULL, path);
+	/* a child zone of example.com (longest match) */
+	add_zone("deep.sub.example.com.", small_zone, NULL);
+	root = zidx_new(snaps, nz);
+	cr_assert_not_null(root);
+}
+
+static void teardown(void)
+{
+	zidx_free(root);
+	for (size_t i = 0; i < nz; i++) {
+		snap_close(snaps[i]);
+		free(image[i]);
+		zt_free(&zt[i]);
+	}
+}
+
+TestSuite(burst, .init = setup, .fini = teardown);
+
+static const struct ans_cfg cfg = {
+	.max_udp = 1232,
+	.nsid = "ns-test",
+	.nsid_len = 7,
+	.identity = "id-test",
+	.version = "v-test",
+};
+
+/* ---- query set ---- */
+
+#define QMAX 600
+#define NQ 1200
+
+struct qs {
+	uint8_t q[NQ][QMAX];
+	size_t len[NQ];
+	bool tcp[NQ];
+	size_t n;
+};
+
+static struct qs qs;
+
+struct qopt {
+	uint16_t cls;		/* 0 = IN */
+	uint8_t f1, f2;
+	bool edns, do_bit, nsid;
+	uint16_t payload;
+	uint8_t ver;
+};
+
+static size_t mkq(uint8_t *b, const char *name, uint16_t type, const struct qopt *o)
+{
+	uint8_t n[DNAME_MAX];
+	int l = dname_from_text(n, name, strlen(name), NULL);
+	cr_assert_gt(l, 0, "%s", name);
+	size_t p = 0;
+	b[p++] = 0x12; b[p++] = 0x34; b[p++] = o->f1; b[p++] = o->f2;
+	b[p++] = 0; b[p++] = 1; b[p++] = 0; b[p++] = 0; b[p++] = 0; b[p++] = 0;
+	b[p++] = 0; b[p++] = o->edns ? 1 : 0;
+	memcpy(b + p, n, (size_t)l);
+	p += (size_t)l;
+	uint16_t cls = o->cls ? o->cls : RR_CLASS_IN;
+	b[p++] = (uint8_t)(type >> 8); b[p++] = (uint8_t)type;
+	b[p++] = (uint8_t)(cls >> 8); b[p++] = (uint8_t)cls;
+	if (o->edns) {
+		uint16_t pl = o->payload ? o->payload : 1232;
+		b[p++] = 0; b[p++] = 0; b[p++] = RR_OPT;
+		b[p++] = (uint8_t)(pl >> 8); b[p++] = (uint8_t)pl;
+		b[p++] = 0; b[p++] = o->ver; b[p++] = o->do_bit ? 0x80 : 0; b[p++] = 0;
+		b[p++] = 0; b[p++] = o->nsid ? 4 : 0;
+		if (o->nsid) {
+			b[p++] = 0; b[p++] = 3; b[p++] = 0; b[p++] = 0;
+		}
+	}
+	return p;
+}
+
+static void add(const uint8_t *q, size_t len, bool tcp)
+{
+	cr_assert_lt(qs.n, NQ);
+	memcpy(qs.q[qs.n], q, len);
+	qs.len[qs.n] = len;
+	qs.tcp[qs.n++] = tcp;
+}
+
+static const char *const names[] = {
+	"www.example.com.", "WwW.ExAmPlE.cOm.", "example.com.", "EXAMPLE.COM.",
+	"mail.example.com.", "nope.example.com.", "a.b.c.nope.example.com.",
+	"alias.example.com.", "ext.example.com.", "loop1.example.com.",
+	"foo.wild.example.com.", "x.y.wild.example.com.", "a.b.example.com.",
+	"x.a.b.example.com.", "sub.example.com.", "host.sub.example.com.",
+	"ns1.sub.example.com.", "secure.example.com.", "a.secure.example.com.",
+	"x.dn.example.com.", "dn.example.com.", "_sip._udp.example.com.",
+	"big.example.com.", "deep.sub.example.com.", "www.deep.sub.example.com.",
+	"nx.deep.sub.example.com.", "example.org.", "www.example.org.",
+	"nx.example.org.", "foo.wild.example.org.", "example.net.",
+	"www.example.net.", "nope.example.net.", "foo.wild.example.net.",
+	"example.test.", ".", "com.", "version.bind.", "id.server.",
+};
+
+static const uint16_t types[] = { RR_A, RR_AAAA, RR_MX, RR_NS, RR_TXT, RR_ANY, RR_SOA,
+				  RR_DS, RR_RRSIG, RR_CNAME, RR_AXFR, RR_NSEC3PARAM };
+
+static void build(void)
+{
+	qs.n = 0;
+	uint8_t q[QMAX];
+	unsigned seed = 4242;
+	size_t nn = sizeof names / sizeof names[0], nt = sizeof types / sizeof types[0];
+	for (size_t i = 0; i < nn * nt; i++) {
+		const char *name = names[i % nn];
+		uint16_t type = types[(i / nn + i) % nt];
+		struct qopt o = { .edns = (i % 3) != 0, .do_bit = (i % 3) == 2,
+				  .nsid = (i % 7) == 0, .f1 = (i & 8) ? 0x01 : 0,
+				  .f2 = (i & 16) ? 0x10 : 0 };
+		if (i % 11 == 0)
+			o.payload = 512;
+		if (i % 13 == 0)
+			o.cls = RR_CLASS_ANY;
+		if (!strcmp(name, "version.bind.") || !strcmp(name, "id.server.")) {
+			o.cls = RR_CLASS_CH;
+			type = RR_TXT;
+		}
+		size_t l = mkq(q, name, type, &o);
+		add(q, l, (i % 17) == 0);
+	}
+	/* other classes, opcodes, EDNS versions */
+	struct qopt o1 = { .cls = 3 }, o2 = { .f1 = 2 << 3 }, o3 = { .edns = true, .ver = 1 };
+	add(q, mkq(q, "www.example.com.", RR_A, &o1), false);
+	add(q, mkq(q, "www.example.com.", RR_A, &o2), false);
+	add(q, mkq(q, "www.example.com.", RR_A, &o3), false);
+	/* malformed and truncated: byte flips and cuts of valid queries */
+	size_t base = qs.n;
+	for (size_t i = 0; i < 400 && qs.n < NQ; i++) {
+		uint8_t m[QMAX];
+		size_t k = (i * 7) % base, ql = qs.len[k];
+		memcpy(m, qs.q[k], ql);
+		for (int f = 0; f < 1 + (int)(i % 3); f++) {
+			seed = seed * 1103515245u + 12345u;
+			m[(seed >> 8) % ql] ^= (uint8_t)(1u << ((seed >> 20) % 8));
+		}
+		seed = seed * 1103515245u + 12345u;
+		if (i % 4 == 0)
+			ql = (seed >> 8) % (ql + 1);
+		add(m, ql, false);
+	}
+	cr_assert_gt(qs.n, 500);
+}
+
+static uint8_t ref[NQ][2048], got[NQ][2048];
+static size_t reflen[NQ], gotlen[NQ];
+
+static void compare(size_t bsz, size_t cap)
+{
+	for (size_t i = 0; i < qs.n; i++) {
+		struct ans_req req = { qs.q[i], qs.len[i], qs.tcp[i] };
+		reflen[i] = ans_respond(root, &cfg, &req, ref[i], cap);
+	}
+	memset(got, 0xee, sizeof got);
+	for (size_t i = 0; i < qs.n; i += bsz) {
+		size_t m = qs.n - i < bsz ? qs.n - i : bsz;
+		struct ans_req reqs[200];
+		uint8_t *outs[200];
+		size_t caps[200];
+		for (size_t j = 0; j < m; j++) {
+			reqs[j] = (struct ans_req){ qs.q[i + j], qs.len[i + j], qs.tcp[i + j] };
+			outs[j] = got[i + j];
+			/* a buffer too small to answer into, now and then */
+			caps[j] = (i + j) % 97 == 5 ? 100 : cap;
+		}
+		ans_respond_burst(root, &cfg, reqs, m, outs, caps, gotlen + i);
+	}
+	size_t nonzero = 0;
+	for (size_t i = 0; i < qs.n; i++) {
+		size_t want = i % 97 == 5 ? 0 : reflen[i];
+		cr_assert_eq(gotlen[i], want, "query %zu (burst %zu): length %zu, single %zu", i,
+			     bsz, gotlen[i], want);
+		cr_assert(memcmp(got[i], ref[i], want) == 0, "query %zu (burst %zu): bytes differ",
+			  i, bsz);
+		nonzero += want != 0;
+	}
+	cr_assert_gt(nonzero, qs.n / 2);
+}
+
+Test(burst, identical_to_single)
+{
+	build();
+	static const size_t sizes[] = { 1, 2, 7, 16, 32, 63, 64, 65, 150 };
+	for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+		compare(sizes[k], 2048);
+	compare(32, 512);
+}
+
+Test(burst, question_pointer)
+{
+	/* RFC 1035 §4.1.4: a pointer in the question name takes the parser's
+	 * slow path (dname_unpack, then hash and labels in a second pass).
+	 * "www" then a pointer to offset 11 (the low byte of ARCOUNT, 0: the
+	 * root label) is the name "www."; a pointer back to the name itself
+	 * loops until too long (FORMERR). */
+	uint8_t q1[] = { 0xab, 0xcd, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+			 3, 'w', 'w', 'w', 0xc0, 11, 0, 1, 0, 1 };
+	uint8_t q2[] = { 0xab, 0xcd, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
+			 3, 'w', 'w', 'w', 0xc0, 12, 0, 1, 0, 1 };
+	struct ans_req reqs[2] = { { q1, sizeof q1, false }, { q2, sizeof q2, false } };
+	uint8_t o1[600], o2[600], *outs[2] = { o1, o2 };
+	size_t caps[2] = { 600, 600 }, lens[2];
+	ans_respond_burst(root, &cfg, reqs, 2, outs, caps, lens);
+	for (int i = 0; i < 2; i++) {
+		uint8_t r[600];
+		size_t rl = ans_respond(root, &cfg, &reqs[i], r, 600);
+		cr_assert_geq(rl, 12);
+		cr_assert_eq(lens[i], rl);
+		cr_assert(memcmp(outs[i], r, rl) == 0);
+		cr_assert_eq(r[3] & 15, i == 0 ? 5 : 1, "rcode %d", r[3] & 15);
+	}
+}
+
+/* zidx_find_q with the parser's facts equals zidx_find, for few zones
+ * (the apex scan) and for many (the hash). */
+static void zidx_check(const struct zidx *ix)
+{
+	static const char *const probe[] = {
+		"www.example.com.", "WWW.EXAMPLE.COM.", "example.com.", "com.", ".",
+		"deep.sub.example.com.", "x.DEEP.sub.example.com.", "sub.example.com.",
+		"a.b.c.d.e.f.example.org.", "example.net.", "xexample.com.",
+		"a.example.test.", "z9.", "a.z9.", "b.a.z9.", "q.b.a.z9.",
+	};
+	for (size_t i = 0; i < sizeof probe / sizeof probe[0]; i++) {
+		uint8_t n[DNAME_MAX], lo[DNAME_LABELS_MAX];
+		int l = dname_from_text(n, probe[i], strlen(probe[i]), NULL);
+		cr_assert_gt(l, 0);
+		unsigned nl = 0;
+		for (size_t o = 0; n[o]; o += n[o] + 1u)
+			lo[nl++] = (uint8_t)o;
+		cr_assert_eq(zidx_find_q(ix, n, (size_t)l, lo, nl, dname_hash(n)),
+			     zidx_find(ix, n), "%s", probe[i]);
+	}
+	/* a label holding bytes that look like the apex must not match */
+	uint8_t odd[] = { 13, 'a', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 3, 'c', 'o', 'm',
+			  3, 'n', 'e', 't', 0 };
+	uint8_t lo[2] = { 0, 14 };
+	cr_assert_eq(zidx_find_q(ix, odd, sizeof odd, lo, 2, dname_hash(odd)),
+		     zidx_find(ix, odd));
+}
+
+Test(burst, zidx_paths)
+{
+	zidx_check(root);
+	/* more zones than the linear scan takes */
+	static const char *const more[] = { "z1.", "z2.", "z3.", "z4.", "z5.", "z6.",
+					     "a.z9.", "z9.", "b.a.z9.", "." };
+	for (size_t i = 0; i < sizeof more / sizeof more[0]; i++)
+		add_zone(more[i], small_zone, NULL);
+	struct zidx *big = zidx_new(snaps, nz);
+	cr_assert_not_null(big);
+	zidx_check(big);
+	/* and answers through it, burst against single */
+	struct zidx *saved = root;
+	root = big;
+	build();
+	compare(32, 2048);
+	root = saved;
+	zidx_free(big);
+}
