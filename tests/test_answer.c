@@ -51,31 +51,18 @@ static const char zone_text[] =
 
 /* ---- the engine on test zones ---- */
 
-#define MAXZ 3
-static struct zt zt[MAXZ];
-static void *image[MAXZ];
-static struct snap *snaps[MAXZ];
-static size_t nz;
+static struct zt_serve sv;
 static struct zidx *root;
 
 static void add_zone(const char *origin, const char *text, const char *file)
 {
-	char err[256];
-	size_t size;
-	struct zt *t = &zt[nz];
-	if (file)
-		zt_load_file(t, origin, file);
-	else
-		zt_load(t, origin, "test.zone", text);
-	cr_assert_eq(t->errors, 0, "%s", t->msgs);
-	cr_assert_eq(zc_compile(t->z, &image[nz], &size, err, sizeof err), 0, "%s", err);
-	cr_assert_eq(snap_open(image[nz], size, &snaps[nz], err, sizeof err), 0, "%s", err);
-	nz++;
+	char err[16384];
+	cr_assert_eq(zt_serve_add(&sv, origin, text, file, err, sizeof err), 0, "%s", err);
 }
 
 static void setup(void)
 {
-	nz = 0;
+	sv.n = 0;
 	add_zone("example.com.", zone_text, NULL);
 	char path[600];
 	const char *src = getenv("SRCDIR");
@@ -83,18 +70,14 @@ static void setup(void)
 	add_zone("example.org.", NULL, path);
 	snprintf(path, sizeof path, "%s/tests/data/answer/nsec3.zone", src ? src : ".");
 	add_zone("example.net.", NULL, path);
-	root = zidx_new(snaps, nz);
+	root = zidx_new(sv.snaps, sv.n);
 	cr_assert_not_null(root);
 }
 
 static void teardown(void)
 {
 	zidx_free(root);
-	for (size_t i = 0; i < nz; i++) {
-		snap_close(snaps[i]);
-		free(image[i]);
-		zt_free(&zt[i]);
-	}
+	zt_serve_free(&sv);
 }
 
 TestSuite(answer, .init = setup, .fini = teardown);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "compile.h"
 #include "dname.h"
 #include "rdata.h"
 #include "zonefile.h"
@@ -126,4 +127,45 @@ void zt_rmtmp(const char *dir)
 	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		abort();
+}
+
+int zt_serve_add(struct zt_serve *s, const char *origin, const char *text,
+		 const char *file, char *err, size_t errcap)
+{
+	size_t size;
+	if (s->n == ZT_SERVE_MAX) {
+		snprintf(err, errcap, "more than %d zones", ZT_SERVE_MAX);
+		return -1;
+	}
+	struct zt *t = &s->zt[s->n];
+	if (file)
+		zt_load_file(t, origin, file);
+	else
+		zt_load(t, origin, "test.zone", text);
+	if (t->errors) {
+		snprintf(err, errcap, "%s", t->msgs);
+		zt_free(t);
+		return -1;
+	}
+	if (zc_compile(t->z, &s->image[s->n], &size, err, errcap) < 0) {
+		zt_free(t);
+		return -1;
+	}
+	if (snap_open(s->image[s->n], size, &s->snaps[s->n], err, errcap) < 0) {
+		free(s->image[s->n]);
+		zt_free(t);
+		return -1;
+	}
+	s->n++;
+	return 0;
+}
+
+void zt_serve_free(struct zt_serve *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		snap_close(s->snaps[i]);
+		free(s->image[i]);
+		zt_free(&s->zt[i]);
+	}
+	s->n = 0;
 }

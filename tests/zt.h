@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "snap.h"
 #include "zone.h"
 
 struct zt {
@@ -37,5 +38,20 @@ void zt_mktmp(char dir[64], const char *tag);
 void zt_rmtmp(const char *dir);
 /* Writes a file under dir; returns its path in a static rotating buffer. */
 const char *zt_write(const char *dir, const char *name, const char *text);
+
+/* Zones compiled and opened for the answer-engine tests. */
+#define ZT_SERVE_MAX 16
+struct zt_serve {
+	struct zt zt[ZT_SERVE_MAX];
+	void *image[ZT_SERVE_MAX];
+	struct snap *snaps[ZT_SERVE_MAX];
+	size_t n;
+};
+
+/* Loads (from text, or from file when file is not NULL), compiles and
+ * opens one more zone.  0, or -1 with the reason in err. */
+int zt_serve_add(struct zt_serve *s, const char *origin, const char *text,
+		 const char *file, char *err, size_t errcap);
+void zt_serve_free(struct zt_serve *s);
 
 #endif
