@@ -20,37 +20,6 @@
 #include "snap.h"
 #include "zt.h"
 
-static const char zone_text[] =
-	"$TTL 3600\n"
-	"@	SOA	ns1 hostmaster 1 7200 3600 1209600 300\n"
-	"@	NS	ns1\n"
-	"@	MX	10 mail\n"
-	"ns1	A	192.0.2.53\n"
-	"mail	A	192.0.2.25\n"
-	"mail	AAAA	2001:db8::25\n"
-	"www	600	A	192.0.2.80\n"
-	"www	600	A	192.0.2.81\n"
-	"www	TXT	\"hello\"\n"
-	"alias	CNAME	alias2\n"
-	"alias2	CNAME	www\n"
-	"ext	CNAME	host.example.test.\n"
-	"loop1	CNAME	loop2\n"
-	"loop2	CNAME	loop1\n"
-	"*.wild	A	192.0.2.100\n"
-	"*.b	A	192.0.2.200\n"
-	"x.a.b	A	192.0.2.201\n"
-	"sub	NS	ns1.sub\n"
-	"sub	NS	ns.example.test.\n"
-	"ns1.sub	A	192.0.2.10\n"
-	"secure	NS	ns.example.test.\n"
-	"secure	DS	12345 13 2 0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\n"
-	"dn	DNAME	example.test.\n"
-	"_sip._udp SRV	10 60 5060 sip\n"
-	"sip	A	192.0.2.60\n"
-	"big	TXT	\"" "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789-1\"\n"
-	"big	TXT	\"" "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789-2\"\n"
-	"big	TXT	\"" "0123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789012345678901234567890123456789-3\"\n";
-
 static const char small_zone[] =
 	"$TTL 300\n"
 	"@	SOA	ns hostmaster 1 7200 3600 1209600 60\n"
@@ -70,9 +39,10 @@ static void add_zone(const char *origin, const char *text, const char *file)
 static void setup(void)
 {
 	sv.n = 0;
-	add_zone("example.com.", zone_text, NULL);
 	char path[600];
 	const char *src = getenv("SRCDIR");
+	snprintf(path, sizeof path, "%s/tests/data/answer/unit.zone", src ? src : ".");
+	add_zone("example.com.", NULL, path);
 	snprintf(path, sizeof path, "%s/tests/data/answer/nsec.zone", src ? src : ".");
 	add_zone("example.org.", NULL, path);
 	snprintf(path, sizeof path, "%s/tests/data/answer/nsec3.zone", src ? src : ".");
