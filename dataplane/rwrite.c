@@ -44,20 +44,11 @@ static bool eq_at(const uint8_t *buf, size_t off, const uint8_t *a)
 	for (;;) {
 		while ((b[0] & 0xc0) == 0xc0)
 			b = buf + (((size_t)(b[0] & 0x3f) << 8) | b[1]);
-		uint8_t l = a[0];
-		if (l != b[0])
+		if (!dname_label_eq(a, b))
 			return false;
-		if (l == 0)
+		if (*a == 0)
 			return true;
-		/* most labels differ in their first octet, or are spelled
-		 * alike (the zone's own case): both decided without the
-		 * lowercasing loop */
-		if (dname_lc(a[1]) != dname_lc(b[1]))
-			return false;
-		if (memcmp(a + 1, b + 1, l) != 0)
-			for (uint8_t i = 2; i <= l; i++)
-				if (dname_lc(a[i]) != dname_lc(b[i]))
-					return false;
+		uint8_t l = a[0];
 		a += l + 1;
 		b += l + 1;
 	}
@@ -207,38 +198,39 @@ static bool one_rr(struct rw *w, const uint8_t *owner, uint8_t own[2], bool *own
 	return true;
 }
 
-bool rw_rrset(struct rw *w, int sect, const uint8_t *owner, uint16_t type, uint16_t cls,
-	      uint32_t ttl, const uint8_t *rd, uint16_t count)
+/* Writes count records of one RRset, all or none.  rdlen < 0: the rdata
+ * are snapshot entries (2-byte RDLENGTH + RDATA each); else one record of
+ * rdlen bytes. */
+static bool put_rrs(struct rw *w, int sect, const uint8_t *owner, uint16_t type,
+		    uint16_t cls, uint32_t ttl, const uint8_t *rd, uint16_t count, int rdlen)
 {
 	struct rw_mark m;
 	rw_mark(w, &m);
 	uint8_t own[2];
 	bool own_ok = false;
 	for (uint16_t i = 0; i < count; i++) {
-		uint16_t len = (uint16_t)(rd[0] << 8 | rd[1]);
-		if (!one_rr(w, owner, own, &own_ok, type, cls, ttl, rd + 2, len)) {
+		uint16_t len = rdlen >= 0 ? (uint16_t)rdlen : (uint16_t)(rd[0] << 8 | rd[1]);
+		const uint8_t *p = rdlen >= 0 ? rd : rd + 2;
+		if (!one_rr(w, owner, own, &own_ok, type, cls, ttl, p, len)) {
 			rw_rollback(w, &m);
 			return false;
 		}
-		rd += 2 + len;
+		rd = p + len;
 	}
 	w->cnt[sect] += count;
 	return true;
 }
 
+bool rw_rrset(struct rw *w, int sect, const uint8_t *owner, uint16_t type, uint16_t cls,
+	      uint32_t ttl, const uint8_t *rd, uint16_t count)
+{
+	return put_rrs(w, sect, owner, type, cls, ttl, rd, count, -1);
+}
+
 bool rw_rr(struct rw *w, int sect, const uint8_t *owner, uint16_t type, uint16_t cls,
 	   uint32_t ttl, const uint8_t *rdata_, uint16_t rdlen)
 {
-	struct rw_mark m;
-	rw_mark(w, &m);
-	uint8_t own[2];
-	bool own_ok = false;
-	if (!one_rr(w, owner, own, &own_ok, type, cls, ttl, rdata_, rdlen)) {
-		rw_rollback(w, &m);
-		return false;
-	}
-	w->cnt[sect]++;
-	return true;
+	return put_rrs(w, sect, owner, type, cls, ttl, rdata_, 1, rdlen);
 }
 
 size_t rw_finish(struct rw *w, uint16_t qd)

@@ -22,23 +22,11 @@
 static struct zt_serve sv;
 static struct zidx *root;
 
-static void add_zone(const char *origin, const char *text, const char *file)
-{
-	char err[16384];
-	cr_assert_eq(zt_serve_add(&sv, origin, text, file, err, sizeof err), 0, "%s", err);
-}
-
 static void setup(void)
 {
+	char err[16384];
 	sv.n = 0;
-	char path[600];
-	const char *src = getenv("SRCDIR");
-	snprintf(path, sizeof path, "%s/tests/data/answer/unit.zone", src ? src : ".");
-	add_zone("example.com.", NULL, path);
-	snprintf(path, sizeof path, "%s/tests/data/answer/nsec.zone", src ? src : ".");
-	add_zone("example.org.", NULL, path);
-	snprintf(path, sizeof path, "%s/tests/data/answer/nsec3.zone", src ? src : ".");
-	add_zone("example.net.", NULL, path);
+	cr_assert_eq(zt_serve_answer_zones(&sv, getenv("SRCDIR"), err, sizeof err), 0, "%s", err);
 	root = zidx_new(sv.snaps, sv.n);
 	cr_assert_not_null(root);
 }

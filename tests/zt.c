@@ -169,3 +169,20 @@ void zt_serve_free(struct zt_serve *s)
 	}
 	s->n = 0;
 }
+
+int zt_serve_answer_zones(struct zt_serve *s, const char *srcdir, char *err, size_t errcap)
+{
+	static const char *const zones[][2] = {
+		{ "example.com.", "unit.zone" },
+		{ "example.org.", "nsec.zone" },
+		{ "example.net.", "nsec3.zone" },
+	};
+	char path[4096];
+	for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++) {
+		snprintf(path, sizeof path, "%s/tests/data/answer/%s", srcdir ? srcdir : ".",
+			 zones[i][1]);
+		if (zt_serve_add(s, zones[i][0], NULL, path, err, errcap) < 0)
+			return -1;
+	}
+	return 0;
+}

@@ -53,5 +53,9 @@ struct zt_serve {
 int zt_serve_add(struct zt_serve *s, const char *origin, const char *text,
 		 const char *file, char *err, size_t errcap);
 void zt_serve_free(struct zt_serve *s);
+/* Serves the answer-engine test zones of tests/data/answer: unit.zone as
+ * example.com., nsec.zone as example.org., nsec3.zone as example.net.
+ * srcdir is the source tree (NULL: "."). */
+int zt_serve_answer_zones(struct zt_serve *s, const char *srcdir, char *err, size_t errcap);
 
 #endif

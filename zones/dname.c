@@ -260,16 +260,12 @@ bool dname_is_root(const uint8_t *name)
 bool dname_eq(const uint8_t *a, const uint8_t *b)
 {
 	for (;;) {
-		if (*a != *b)
+		if (!dname_label_eq(a, b))
 			return false;
-		uint8_t ll = *a;
-		if (ll == 0)
+		if (*a == 0)
 			return true;
-		for (uint8_t k = 1; k <= ll; k++)
-			if (dname_lc(a[k]) != dname_lc(b[k]))
-				return false;
-		a += ll + 1;
-		b += ll + 1;
+		a += *a + 1;
+		b += *b + 1;
 	}
 }
 

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "wire.h"
 
@@ -94,6 +95,25 @@ bool dname_is_wildcard(const uint8_t *name);
 static inline uint8_t dname_lc(uint8_t c)
 {
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
+}
+
+/* Case-insensitive equality of the labels at a and b (length bytes
+ * included).  Most labels differ in their first octet or are spelled
+ * alike, which is decided without the lowercasing loop. */
+static inline bool dname_label_eq(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t l = a[0];
+	if (l != b[0])
+		return false;
+	if (l == 0)
+		return true;
+	if (dname_lc(a[1]) != dname_lc(b[1]))
+		return false;
+	if (memcmp(a + 1, b + 1, l) != 0)
+		for (uint8_t i = 2; i <= l; i++)
+			if (dname_lc(a[i]) != dname_lc(b[i]))
+				return false;
+	return true;
 }
 
 #endif
