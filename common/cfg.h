@@ -1,0 +1,81 @@
+/*
+ * cfg.h - the ringdns configuration: one YAML file (read with libyaml) and
+ * command-line flags for quick starts and tests.  Read by ringdns (server
+ * settings) and by ringdns-control (zones).  Errors name FILE:LINE.
+ * The file format is documented in doc/config.md.
+ */
+#ifndef RINGDNS_CFG_H
+#define RINGDNS_CFG_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CFG_LISTEN_MAX 16
+#define CFG_NAME_MAX 256	/* text domain name incl. NUL */
+
+struct cfg_listen {
+	struct sockaddr_storage addr;	/* AF_INET or AF_INET6, port set */
+	socklen_t addrlen;
+	char text[64];			/* as written, for logs */
+};
+
+struct cfg_zone {
+	char name[CFG_NAME_MAX];	/* text, absolute with trailing dot */
+	char *file;			/* path as given (malloc) */
+};
+
+struct cfg {
+	char *source;			/* config file path, or NULL (flags only) */
+	/* server */
+	struct cfg_listen listen[CFG_LISTEN_MAX];
+	unsigned nlisten;		/* 0 = default 127.0.0.1:5300 and [::1]:5300 */
+	unsigned workers;		/* 0 = one per available CPU */
+	unsigned tcp_workers;		/* default 1 */
+	unsigned max_udp_payload;	/* 512..65535, default 1232 */
+	unsigned tcp_idle_timeout;	/* seconds, default 10 */
+	unsigned tcp_max_clients;	/* total connections, default 1024 */
+	unsigned tcp_max_per_client;	/* per client address, default 64 */
+	char *nsid;			/* NULL = off */
+	char *identity;			/* NULL = hidden */
+	char *version;			/* NULL = hidden; default "ringdns VERSION" */
+	char *control_socket;		/* default /run/ringdns/ringdns.sock */
+	char *control_binary;		/* NULL = ringdns-control beside ringdns */
+	bool log_syslog;		/* default false (stderr) */
+	int log_level;			/* enum log_level, default info */
+	/* zones, in the order given */
+	struct cfg_zone *zones;
+	size_t nzones;
+};
+
+/* Fills c with the defaults. */
+void cfg_init(struct cfg *c);
+void cfg_free(struct cfg *c);
+
+/*
+ * Reads the YAML file at path into c (on top of what is there: call
+ * cfg_init first).  On error returns -1 with "FILE:LINE: message" in err.
+ */
+int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap);
+
+/*
+ * Parses command-line flags (argv[1..argc)), applying --config FILE first
+ * wherever it appears, then the other flags on top, so flags override the
+ * file.  Flags:
+ *   --config FILE  --listen ADDR:PORT (repeatable; [v6]:port)
+ *   --zone NAME=FILE (repeatable)  --control-socket PATH  --workers N
+ *   --tcp-workers N  --nsid STR  --identity STR  --version STR|--hide-version
+ *   --log-level LVL  --syslog  --control-binary PATH
+ * Unknown flags are errors.  Flags in passthru (NULL-terminated, e.g.
+ * "--dp-fd") take one value and are skipped here.  Returns 0, or -1 with a
+ * message in err.
+ */
+int cfg_from_args(struct cfg *c, int argc, char **argv, const char *const *passthru,
+		  char *err, size_t errcap);
+
+/* Parses "1.2.3.4:53", "[2001:db8::1]:53" into l; -1 on error. */
+int cfg_parse_listen(struct cfg_listen *l, const char *text);
+
+#endif

@@ -1,0 +1,44 @@
+/*
+ * tcp.h - DNS over TCP (RFC 7766) for the socket backend: its own threads
+ * (so TCP never blocks UDP), each an epoll loop over SO_REUSEPORT listening
+ * sockets and its connections.  2-byte length framing, several queries per
+ * connection (pipelined; each answered as soon as it is read), idle
+ * timeout, total and per-client connection limits.  Each thread is a
+ * liburcu QSBR reader: offline while in epoll_wait, one rcu_dereference of
+ * *root per batch of ready events, one quiescent state per loop iteration.
+ */
+#ifndef RINGDNS_TCP_H
+#define RINGDNS_TCP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "answer.h"
+#include "cfg.h"
+#include "stats.h"
+
+struct tcp_opts {
+	unsigned threads;		/* >= 1 */
+	unsigned idle_timeout_ms;	/* close a connection idle this long */
+	unsigned max_clients;		/* open connections in all, over all threads */
+	unsigned max_per_client;	/* open connections per client address */
+	unsigned max_conn_queries;	/* 0 = no limit */
+};
+
+struct tcp_srv;
+
+/*
+ * Binds a listening socket per address and thread (SO_REUSEPORT,
+ * IPV6_V6ONLY for v6), then starts the threads.  *root is read with
+ * rcu_dereference; acfg must outlive the server.  stats[i] belongs to
+ * thread i (opts->threads entries).  Returns 0, or -1 with a message.
+ */
+int tcp_start(struct tcp_srv **out, const struct cfg_listen *addrs, size_t naddrs,
+	      struct zidx *const *root, const struct ans_cfg *acfg,
+	      const struct tcp_opts *opts, struct wstats *stats, char *err, size_t errcap);
+
+/* Stops the threads (they notice within 100 ms), closes every socket and
+ * frees the server.  The threads unregister from RCU before exiting. */
+void tcp_stop(struct tcp_srv *s);
+
+#endif
