@@ -15,6 +15,7 @@
 
 #define CFG_LISTEN_MAX 16
 #define CFG_NAME_MAX 256	/* text domain name incl. NUL */
+#define CFG_DEFAULT_VERSION "ringdns 0.1.0"
 
 struct cfg_listen {
 	struct sockaddr_storage addr;	/* AF_INET or AF_INET6, port set */
@@ -24,7 +25,9 @@ struct cfg_listen {
 
 struct cfg_zone {
 	char name[CFG_NAME_MAX];	/* text, absolute with trailing dot */
-	char *file;			/* path as given (malloc) */
+	char *file;			/* path (malloc): as given to --zone; from the
+					 * file, a relative path is prefixed with the
+					 * config file's directory */
 };
 
 struct cfg {
@@ -77,5 +80,7 @@ int cfg_from_args(struct cfg *c, int argc, char **argv, const char *const *passt
 
 /* Parses "1.2.3.4:53", "[2001:db8::1]:53" into l; -1 on error. */
 int cfg_parse_listen(struct cfg_listen *l, const char *text);
+/* The same, with the reason for an error in why (no prefix). */
+int cfg_parse_listen_msg(struct cfg_listen *l, const char *text, char *why, size_t cap);
 
 #endif

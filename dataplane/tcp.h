@@ -19,9 +19,9 @@
 
 struct tcp_opts {
 	unsigned threads;		/* >= 1 */
-	unsigned idle_timeout_ms;	/* close a connection idle this long */
-	unsigned max_clients;		/* open connections in all, over all threads */
-	unsigned max_per_client;	/* open connections per client address */
+	unsigned idle_timeout_ms;	/* >= 1: close a connection idle this long */
+	unsigned max_clients;		/* >= 1: open connections in all, over all threads */
+	unsigned max_per_client;	/* >= 1: open connections per client address */
 	unsigned max_conn_queries;	/* 0 = no limit */
 };
 
@@ -30,12 +30,24 @@ struct tcp_srv;
 /*
  * Binds a listening socket per address and thread (SO_REUSEPORT,
  * IPV6_V6ONLY for v6), then starts the threads.  *root is read with
- * rcu_dereference; acfg must outlive the server.  stats[i] belongs to
- * thread i (opts->threads entries).  Returns 0, or -1 with a message.
+ * rcu_dereference and is never NULL (an empty index when there are no
+ * zones); acfg must outlive the server.  stats[i] belongs to thread i
+ * (opts->threads entries).  An address with port 0 gets a free port, the
+ * same for every thread (tcp_port tells which).  Returns 0, or -1 with a
+ * message ("listen 127.0.0.1:5300 (TCP): Address already in use"), nothing
+ * left open.  The threads block all signals.
+ *
+ * A connection is idle when for idle_timeout_ms it delivered no complete
+ * query and took no response bytes (a client that stops reading is idle
+ * too).  Memory: about 196 KiB per open connection, allocated at accept;
+ * nothing per query.
  */
 int tcp_start(struct tcp_srv **out, const struct cfg_listen *addrs, size_t naddrs,
 	      struct zidx *const *root, const struct ans_cfg *acfg,
 	      const struct tcp_opts *opts, struct wstats *stats, char *err, size_t errcap);
+
+/* The port addrs[i] is bound to (host order); 0 when i is out of range. */
+unsigned tcp_port(const struct tcp_srv *s, size_t i);
 
 /* Stops the threads (they notice within 100 ms), closes every socket and
  * frees the server.  The threads unregister from RCU before exiting. */

@@ -18,6 +18,7 @@ PKGS=(
   ldnsutils          # ldns-* tools
   dnsperf
   knot               # knotd, for differential tests
+  python3-dnspython  # DNS messages in the end-to-end tests
   time procps iproute2 ca-certificates python3 git
 )
 

@@ -1,8 +1,9 @@
 /*
- * stats.h - per-worker query counters.  Each struct is written by one
- * thread only (relaxed atomic stores, plain adds in the generated code) and
- * read by the publisher when ringctl asks; no lock, no shared cache line
- * between workers.
+ * stats.h - per-worker query counters.  The dataplane's workers write
+ * them and the control process reports them, so both share this layout.
+ * Each struct is written by one thread only (relaxed atomic stores: plain
+ * adds in the generated code) and read by the publisher when ringctl asks;
+ * no lock, no cache line shared between workers.
  */
 #ifndef RINGDNS_STATS_H
 #define RINGDNS_STATS_H
@@ -91,6 +92,13 @@ static inline void st_sum(struct wstats *a, const struct wstats *b)
 		dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
 }
 
-extern const char *const st_qtype_name[STQ_COUNT];
+/* The counter's name in reports. */
+static inline const char *st_qtype_str(enum st_qtype t)
+{
+	static const char *const name[STQ_COUNT] = {
+		"A", "NS", "CNAME", "SOA", "PTR", "MX", "TXT", "AAAA", "SRV", "DS", "DNSKEY",
+		"HTTPS", "ANY", "other" };
+	return t < STQ_COUNT ? name[t] : "?";
+}
 
 #endif

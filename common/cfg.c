@@ -1,0 +1,1155 @@
+/*
+ * cfg.c - reads the ringdns configuration: one YAML file (libyaml's event
+ * API, read in one pass; anchors, aliases and tags are refused) and the
+ * command-line flags.  The file and the flags share the value checks below,
+ * so a value means the same in either place; only the prefix of a message
+ * differs ("FILE:LINE: server.workers: ..." or "--workers: ...").
+ *
+ * A file is parsed into a scratch struct cfg and merged into the caller's
+ * only when the whole file is good, so a failed load changes nothing.
+ */
+#include "cfg.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/un.h>
+#include <yaml.h>
+
+#include "dname.h"
+#include "log.h"
+
+#define CFG_DEFAULT_CONTROL_SOCKET "/run/ringdns/ringdns.sock"
+#define CFG_NSID_MAX 128	/* bytes (RFC 5001 leaves it open; keep it short) */
+#define CFG_TXT_MAX 255		/* identity, version: one TXT character-string */
+#define CFG_PATH_MAX 4095
+#define CFG_SUN_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+#define CFG_FILE_MAX (16u << 20) /* bytes; a config file is small */
+
+/* ---- keys ---------------------------------------------------------------- */
+
+enum kind { K_SECTION, K_LISTEN, K_UINT, K_STR, K_BOOL, K_ENUM, K_ZONES };
+
+struct key {
+	const char *name;
+	enum kind kind;
+	size_t off;		/* K_UINT, K_STR: field in struct cfg */
+	unsigned lo, hi;	/* K_UINT: range; K_STR: length in bytes */
+};
+
+/* The server keys, in the order of doc/config.md; flags point here too. */
+enum {
+	SK_LISTEN, SK_WORKERS, SK_TCP_WORKERS, SK_MAX_UDP_PAYLOAD, SK_TCP_IDLE_TIMEOUT,
+	SK_TCP_MAX_CLIENTS, SK_TCP_MAX_PER_CLIENT, SK_NSID, SK_IDENTITY, SK_VERSION,
+	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_COUNT
+};
+
+#define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
+#define STR_KEY(n, f, l, h) { n, K_STR, offsetof(struct cfg, f), l, h }
+
+static const struct key server_keys[SK_COUNT] = {
+	[SK_LISTEN] = { "listen", K_LISTEN, 0, 0, 0 },
+	[SK_WORKERS] = UINT_KEY("workers", workers, 0, 1024),
+	[SK_TCP_WORKERS] = UINT_KEY("tcp-workers", tcp_workers, 1, 1024),
+	[SK_MAX_UDP_PAYLOAD] = UINT_KEY("max-udp-payload", max_udp_payload, 512, 65535),
+	[SK_TCP_IDLE_TIMEOUT] = UINT_KEY("tcp-idle-timeout", tcp_idle_timeout, 1, 3600),
+	[SK_TCP_MAX_CLIENTS] = UINT_KEY("tcp-max-clients", tcp_max_clients, 1, 1000000),
+	[SK_TCP_MAX_PER_CLIENT] = UINT_KEY("tcp-max-per-client", tcp_max_per_client, 1, 1000000),
+	[SK_NSID] = STR_KEY("nsid", nsid, 1, CFG_NSID_MAX),
+	[SK_IDENTITY] = STR_KEY("identity", identity, 1, CFG_TXT_MAX),
+	[SK_VERSION] = STR_KEY("version", version, 1, CFG_TXT_MAX),
+	[SK_HIDE_VERSION] = { "hide-version", K_BOOL, 0, 0, 0 },
+	[SK_CONTROL_SOCKET] = STR_KEY("control-socket", control_socket, 1, CFG_SUN_MAX),
+	[SK_CONTROL_BINARY] = STR_KEY("control-binary", control_binary, 1, CFG_PATH_MAX),
+};
+
+enum { TK_SERVER, TK_LOG, TK_ZONES, TK_COUNT };
+static const struct key top_keys[TK_COUNT] = {
+	[TK_SERVER] = { "server", K_SECTION, 0, 0, 0 },
+	[TK_LOG] = { "log", K_SECTION, 0, 0, 0 },
+	[TK_ZONES] = { "zones", K_ZONES, 0, 0, 0 },
+};
+
+enum { LK_TARGET, LK_LEVEL, LK_COUNT };
+static const struct key log_keys[LK_COUNT] = {
+	[LK_TARGET] = { "target", K_ENUM, 0, 0, 0 },
+	[LK_LEVEL] = { "level", K_ENUM, 0, 0, 0 },
+};
+
+enum { ZK_NAME, ZK_FILE, ZK_COUNT };
+static const struct key zone_keys[ZK_COUNT] = {
+	[ZK_NAME] = { "name", K_STR, 0, 0, 0 },
+	[ZK_FILE] = { "file", K_STR, 0, 0, 0 },
+};
+
+/* ---- shared value checks: each writes its reason to why and returns -1 --- */
+
+static int why_set(char *why, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int why_set(char *why, size_t cap, const char *fmt, ...)
+{
+	if (cap) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(why, cap, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static int val_uint(const char *s, size_t len, unsigned lo, unsigned hi, unsigned *out,
+		    char *why, size_t cap)
+{
+	unsigned long long v = 0;
+	if (len == 0)
+		return why_set(why, cap, "missing value (a number %u..%u)", lo, hi);
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return why_set(why, cap, "'%.*s' is not a number", (int)len, s);
+		if (v <= 0xffffffffull)
+			v = v * 10 + (unsigned)(s[i] - '0');
+	}
+	if (v < lo || v > hi)
+		return why_set(why, cap, "%.*s is out of range (%u..%u)", (int)len, s, lo, hi);
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int val_str(const char *s, size_t len, unsigned lo, unsigned hi, char **out,
+		   char *why, size_t cap)
+{
+	if (memchr(s, 0, len))
+		return why_set(why, cap, "contains a NUL byte");
+	if (len < lo)
+		return why_set(why, cap, "must not be empty");
+	if (len > hi)
+		return why_set(why, cap, "is %zu bytes long; at most %u allowed", len, hi);
+	char *d = malloc(len + 1);
+	if (!d)
+		return why_set(why, cap, "out of memory");
+	memcpy(d, s, len);
+	d[len] = 0;
+	*out = d;
+	return 0;
+}
+
+static bool ieq(const char *s, size_t len, const char *lit)
+{
+	return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
+}
+
+static int val_bool(const char *s, size_t len, bool *out, char *why, size_t cap)
+{
+	if (ieq(s, len, "true") || ieq(s, len, "yes") || ieq(s, len, "on"))
+		*out = true;
+	else if (ieq(s, len, "false") || ieq(s, len, "no") || ieq(s, len, "off"))
+		*out = false;
+	else
+		return why_set(why, cap, "'%.*s' is not true or false", (int)len, s);
+	return 0;
+}
+
+static int val_level(const char *s, size_t len, int *out, char *why, size_t cap)
+{
+	char lc[16];
+	if (len < sizeof lc && !memchr(s, 0, len)) {
+		for (size_t i = 0; i < len; i++)
+			lc[i] = (char)tolower((unsigned char)s[i]);
+		lc[len] = 0;
+		int l = log_level_parse(lc);
+		if (l >= 0) {
+			*out = l;
+			return 0;
+		}
+	}
+	return why_set(why, cap, "'%.*s' is not one of: error, warning, notice, info, debug",
+		       (int)len, s);
+}
+
+static int val_target(const char *s, size_t len, bool *syslog_out, char *why, size_t cap)
+{
+	if (ieq(s, len, "stderr"))
+		*syslog_out = false;
+	else if (ieq(s, len, "syslog"))
+		*syslog_out = true;
+	else
+		return why_set(why, cap, "'%.*s' is not one of: stderr, syslog", (int)len, s);
+	return 0;
+}
+
+/* Zone name -> lowercase text with a trailing dot. */
+static int val_zone_name(const char *s, size_t len, char out[CFG_NAME_MAX], char *why,
+			 size_t cap)
+{
+	static const uint8_t root[1] = { 0 };
+	uint8_t wire[DNAME_MAX];
+	if (len == 0)
+		return why_set(why, cap, "empty zone name");
+	if (memchr(s, 0, len))
+		return why_set(why, cap, "zone name contains a NUL byte");
+	if (len == 1 && s[0] == '@')
+		return why_set(why, cap, "'@' is not a zone name here; write the name out");
+	int n = dname_from_text(wire, s, len, root);
+	if (n < 0)
+		return why_set(why, cap, "'%.*s' is not a valid domain name: %s", (int)len, s,
+			       dname_strerror(n));
+	dname_lower(wire);
+	if (dname_to_text(out, CFG_NAME_MAX, wire) < 0)
+		return why_set(why, cap, "'%.*s' is too long in text form (at most %d bytes)",
+			       (int)len, s, CFG_NAME_MAX - 1);
+	return 0;
+}
+
+static int port_parse(const char *s, in_port_t *port, char *why, size_t cap)
+{
+	unsigned v;
+	if (*s == 0)
+		return why_set(why, cap, "missing port after ':'");
+	if (val_uint(s, strlen(s), 1, 65535, &v, NULL, 0) != 0)
+		return why_set(why, cap, "port '%s' is not a number 1..65535", s);
+	*port = htons((uint16_t)v);
+	return 0;
+}
+
+static int listen_parse(struct cfg_listen *l, const char *text, char *why, size_t cap)
+{
+	size_t len = strlen(text);
+	char host[INET6_ADDRSTRLEN + 1];
+	const char *port;
+
+	memset(l, 0, sizeof *l);
+	if (len == 0)
+		return why_set(why, cap, "empty address (expected ADDR:PORT)");
+	if (len >= sizeof l->text)
+		return why_set(why, cap, "too long for an ADDR:PORT");
+	if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+		if (!end)
+			return why_set(why, cap, "missing ']' after the IPv6 address");
+		size_t hl = (size_t)(end - text - 1);
+		if (hl == 0 || hl >= sizeof host)
+			return why_set(why, cap, "not an IPv6 address inside [ ]");
+		memcpy(host, text + 1, hl);
+		host[hl] = 0;
+		if (end[1] != ':')
+			return why_set(why, cap, "missing ':PORT' after ']' (e.g. [::1]:53)");
+		port = end + 2;
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)&l->addr;
+		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+			return why_set(why, cap, "'%s' is not an IPv6 address", host);
+		if (port_parse(port, &a->sin6_port, why, cap) != 0)
+			return -1;
+		a->sin6_family = AF_INET6;
+		l->addrlen = sizeof *a;
+	} else {
+		const char *colon = strchr(text, ':');
+		if (!colon)
+			return why_set(why, cap, "missing ':PORT' (e.g. 127.0.0.1:53)");
+		if (strchr(colon + 1, ':'))
+			return why_set(why, cap,
+				       "IPv6 addresses need brackets: [ADDR]:PORT (e.g. [::1]:53)");
+		size_t hl = (size_t)(colon - text);
+		if (hl == 0 || hl >= sizeof host)
+			return why_set(why, cap, "missing or bad IPv4 address before ':'");
+		memcpy(host, text, hl);
+		host[hl] = 0;
+		port = colon + 1;
+		struct sockaddr_in *a = (struct sockaddr_in *)&l->addr;
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			return why_set(why, cap, "'%s' is not an IPv4 address (names are not resolved)",
+				       host);
+		if (port_parse(port, &a->sin_port, why, cap) != 0)
+			return -1;
+		a->sin_family = AF_INET;
+		l->addrlen = sizeof *a;
+	}
+	memcpy(l->text, text, len + 1);
+	return 0;
+}
+
+int cfg_parse_listen(struct cfg_listen *l, const char *text)
+{
+	return listen_parse(l, text, NULL, 0);
+}
+
+int cfg_parse_listen_msg(struct cfg_listen *l, const char *text, char *why, size_t cap)
+{
+	return listen_parse(l, text, why, cap);
+}
+
+static bool listen_same(const struct cfg_listen *a, const struct cfg_listen *b)
+{
+	return a->addrlen == b->addrlen && memcmp(&a->addr, &b->addr, a->addrlen) == 0;
+}
+
+/* Sets a K_UINT or K_STR server key in c from text. */
+static int key_set(struct cfg *c, const struct key *k, const char *s, size_t len, char *why,
+		   size_t cap)
+{
+	char *field = (char *)c + k->off;
+	if (k->kind == K_UINT)
+		return val_uint(s, len, k->lo, k->hi, (unsigned *)(void *)field, why, cap);
+	char *str = NULL;
+	if (val_str(s, len, k->lo, k->hi, &str, why, cap) != 0)
+		return -1;
+	char **dst = (char **)(void *)field;
+	free(*dst);
+	*dst = str;
+	return 0;
+}
+
+/* Replaces the file of zone name in c, or appends the zone; takes file. */
+static int zone_put(struct cfg *c, const char *name, char *file)
+{
+	for (size_t i = 0; i < c->nzones; i++)
+		if (strcmp(c->zones[i].name, name) == 0) {
+			free(c->zones[i].file);
+			c->zones[i].file = file;
+			return 0;
+		}
+	struct cfg_zone *z = realloc(c->zones, (c->nzones + 1) * sizeof *z);
+	if (!z)
+		return -1;
+	c->zones = z;
+	z += c->nzones++;
+	memset(z, 0, sizeof *z);
+	snprintf(z->name, sizeof z->name, "%s", name);
+	z->file = file;
+	return 0;
+}
+
+/* ---- init / free --------------------------------------------------------- */
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (!d)
+		abort();
+	return d;
+}
+
+void cfg_init(struct cfg *c)
+{
+	memset(c, 0, sizeof *c);
+	c->tcp_workers = 1;
+	c->max_udp_payload = 1232;
+	c->tcp_idle_timeout = 10;
+	c->tcp_max_clients = 1024;
+	c->tcp_max_per_client = 64;
+	c->version = xstrdup(CFG_DEFAULT_VERSION);
+	c->control_socket = xstrdup(CFG_DEFAULT_CONTROL_SOCKET);
+	c->log_syslog = false;
+	c->log_level = LOG_LVL_INFO;
+}
+
+void cfg_free(struct cfg *c)
+{
+	free(c->source);
+	free(c->nsid);
+	free(c->identity);
+	free(c->version);
+	free(c->control_socket);
+	free(c->control_binary);
+	for (size_t i = 0; i < c->nzones; i++)
+		free(c->zones[i].file);
+	free(c->zones);
+	memset(c, 0, sizeof *c);
+}
+
+/* ---- the file ------------------------------------------------------------ */
+
+struct ld {
+	const char *path;	/* as given, for messages */
+	size_t dirlen;		/* path[0..dirlen) is the directory, with its '/' */
+	const char *buf;
+	size_t buflen;
+	yaml_parser_t p;
+	yaml_event_t ev;
+	bool live;		/* ev holds an event to delete */
+	char *err;
+	size_t errcap;
+	struct cfg t;		/* what the file sets (zeroed, not defaults) */
+	uint32_t seen_server, seen_log;
+	bool hide_version;
+	size_t version_line, hide_line;	/* to catch both set */
+	size_t *zline;		/* line of each zone in t, for duplicates */
+};
+
+static int ld_fail(struct ld *l, size_t line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static int ld_fail(struct ld *l, size_t line, const char *fmt, ...)
+{
+	if (!l->errcap)
+		return -1;
+	int n = line ? snprintf(l->err, l->errcap, "%s:%zu: ", l->path, line)
+		     : snprintf(l->err, l->errcap, "%s: ", l->path);
+	if (n >= 0 && (size_t)n < l->errcap) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(l->err + n, l->errcap - (size_t)n, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static size_t ld_line(const struct ld *l)
+{
+	return l->ev.start_mark.line + 1;
+}
+
+static size_t line_at(const struct ld *l, size_t off)
+{
+	size_t line = 1;
+	for (size_t i = 0; i < off && i < l->buflen; i++)
+		line += l->buf[i] == '\n';
+	return line;
+}
+
+static int ld_syntax(struct ld *l)
+{
+	const yaml_parser_t *p = &l->p;
+	const char *prob = p->problem ? p->problem : "unknown error";
+	size_t line;
+	switch (p->error) {
+	case YAML_MEMORY_ERROR:
+		return ld_fail(l, 0, "out of memory while reading YAML");
+	case YAML_READER_ERROR:
+		line = line_at(l, p->problem_offset);
+		return ld_fail(l, line, "YAML syntax error: %s", prob);
+	default:
+		line = p->problem_mark.line + 1;
+		if (p->context)
+			return ld_fail(l, line, "YAML syntax error: %s (%s at line %zu)", prob,
+				       p->context, p->context_mark.line + 1);
+		return ld_fail(l, line, "YAML syntax error: %s", prob);
+	}
+}
+
+/* Reads the next event into l->ev; refuses anchors, aliases and tags. */
+static int ld_next(struct ld *l)
+{
+	if (l->live) {
+		yaml_event_delete(&l->ev);
+		l->live = false;
+	}
+	if (!yaml_parser_parse(&l->p, &l->ev))
+		return ld_syntax(l);
+	l->live = true;
+	const yaml_char_t *anchor = NULL, *tag = NULL;
+	switch (l->ev.type) {
+	case YAML_ALIAS_EVENT:
+		return ld_fail(l, ld_line(l),
+			       "YAML aliases (*%s) are not supported; write the value out",
+			       (const char *)l->ev.data.alias.anchor);
+	case YAML_SCALAR_EVENT:
+		anchor = l->ev.data.scalar.anchor;
+		tag = l->ev.data.scalar.tag;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = l->ev.data.sequence_start.anchor;
+		tag = l->ev.data.sequence_start.tag;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = l->ev.data.mapping_start.anchor;
+		tag = l->ev.data.mapping_start.tag;
+		break;
+	default:
+		break;
+	}
+	if (anchor)
+		return ld_fail(l, ld_line(l),
+			       "YAML anchors (&%s) are not supported; write the value out",
+			       (const char *)anchor);
+	if (tag)
+		return ld_fail(l, ld_line(l), "YAML tags (%s) are not supported",
+			       (const char *)tag);
+	return 0;
+}
+
+static const char *ev_what(const yaml_event_t *e)
+{
+	switch (e->type) {
+	case YAML_SEQUENCE_START_EVENT: return "a list";
+	case YAML_MAPPING_START_EVENT: return "a mapping";
+	case YAML_SCALAR_EVENT: return "a single value";
+	default: return "nothing";
+	}
+}
+
+static const char *sv(const struct ld *l)
+{
+	return (const char *)l->ev.data.scalar.value;
+}
+
+static size_t slen(const struct ld *l)
+{
+	return l->ev.data.scalar.length;
+}
+
+/* An empty, "~" or "null" plain scalar. */
+static bool ev_null(const struct ld *l)
+{
+	if (l->ev.type != YAML_SCALAR_EVENT || l->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE)
+		return false;
+	size_t n = slen(l);
+	const char *s = sv(l);
+	return n == 0 || (n == 1 && s[0] == '~') || ieq(s, n, "null");
+}
+
+/* Edit distance, for "did you mean" (short keys only). */
+static unsigned edits(const char *a, size_t al, const char *b)
+{
+	size_t bl = strlen(b);
+	unsigned row[32];
+	if (al >= 31 || bl >= 31)
+		return 99;
+	for (size_t j = 0; j <= bl; j++)
+		row[j] = (unsigned)j;
+	for (size_t i = 1; i <= al; i++) {
+		unsigned diag = row[0];
+		row[0] = (unsigned)i;
+		for (size_t j = 1; j <= bl; j++) {
+			unsigned up = row[j];
+			unsigned sub = diag + (tolower((unsigned char)a[i - 1]) != b[j - 1]);
+			unsigned best = up + 1 < row[j - 1] + 1 ? up + 1 : row[j - 1] + 1;
+			row[j] = sub < best ? sub : best;
+			diag = up;
+		}
+	}
+	return row[bl];
+}
+
+typedef int (*on_key_fn)(struct ld *l, unsigned idx, void *ctx);
+
+/*
+ * Walks a mapping whose MAPPING_START is the current event, calling fn for
+ * each known key (fn reads the value).  where names the mapping in
+ * messages ("in 'server'").  *seen gets a bit per key present.
+ */
+static int ld_mapping(struct ld *l, const char *where, const struct key *tab, unsigned n,
+		      on_key_fn fn, void *ctx, uint32_t *seen)
+{
+	size_t first[32];
+	*seen = 0;
+	for (;;) {
+		if (ld_next(l) != 0)
+			return -1;
+		if (l->ev.type == YAML_MAPPING_END_EVENT)
+			return 0;
+		size_t line = ld_line(l);
+		if (l->ev.type != YAML_SCALAR_EVENT)
+			return ld_fail(l, line, "a key %s is %s; keys must be plain names", where,
+				       ev_what(&l->ev));
+		unsigned i;
+		for (i = 0; i < n; i++)
+			if (strlen(tab[i].name) == slen(l) && memcmp(tab[i].name, sv(l), slen(l)) == 0)
+				break;
+		if (i == n) {
+			char list[256] = "", hint[64] = "";
+			size_t o = 0;
+			unsigned best = 3;
+			for (unsigned j = 0; j < n; j++) {
+				int w = snprintf(list + o, sizeof list - o, "%s%s", j ? ", " : "",
+						 tab[j].name);
+				if (w > 0 && (size_t)w < sizeof list - o)
+					o += (size_t)w;
+				unsigned d = edits(sv(l), slen(l), tab[j].name);
+				if (d < best) {
+					best = d;
+					snprintf(hint, sizeof hint, "did you mean '%s'? ", tab[j].name);
+				}
+			}
+			return ld_fail(l, line, "unknown key '%.*s' %s (%sexpected one of: %s)",
+				       (int)slen(l), sv(l), where, hint, list);
+		}
+		if (*seen & (1u << i))
+			return ld_fail(l, line, "duplicate key '%s' %s (first at line %zu)",
+				       tab[i].name, where, first[i]);
+		*seen |= 1u << i;
+		first[i] = line;
+		if (fn(l, i, ctx) != 0)
+			return -1;
+	}
+}
+
+static int ld_listen(struct ld *l)
+{
+	char why[256];
+	if (ld_next(l) != 0)
+		return -1;
+	size_t line = ld_line(l);
+	if (l->ev.type == YAML_MAPPING_START_EVENT)
+		return ld_fail(l, line,
+			       "server.listen: expected ADDR:PORT or a list of them, got a mapping");
+	bool list = l->ev.type == YAML_SEQUENCE_START_EVENT;
+	struct cfg *t = &l->t;
+	t->nlisten = 0;
+	for (;;) {
+		if (list) {
+			if (ld_next(l) != 0)
+				return -1;
+			if (l->ev.type == YAML_SEQUENCE_END_EVENT)
+				break;
+		}
+		size_t il = ld_line(l);
+		if (l->ev.type != YAML_SCALAR_EVENT)
+			return ld_fail(l, il, "server.listen: each entry must be ADDR:PORT, not %s",
+				       ev_what(&l->ev));
+		if (t->nlisten == CFG_LISTEN_MAX)
+			return ld_fail(l, il, "server.listen: more than %d addresses",
+				       CFG_LISTEN_MAX);
+		struct cfg_listen *a = &t->listen[t->nlisten];
+		if (memchr(sv(l), 0, slen(l)))
+			return ld_fail(l, il, "server.listen: contains a NUL byte");
+		if (listen_parse(a, sv(l), why, sizeof why) != 0)
+			return ld_fail(l, il, "server.listen: '%s': %s", sv(l), why);
+		for (unsigned j = 0; j < t->nlisten; j++)
+			if (listen_same(&t->listen[j], a))
+				return ld_fail(l, il, "server.listen: '%s' is listed twice", sv(l));
+		t->nlisten++;
+		if (!list)
+			break;
+	}
+	if (t->nlisten == 0)
+		return ld_fail(l, line,
+			       "server.listen: empty list (leave 'listen' out for the defaults "
+			       "127.0.0.1:5300 and [::1]:5300)");
+	return 0;
+}
+
+/* Reads a scalar value for key name in section sec; 0 with the value in
+ * l->ev, or -1. */
+static int ld_scalar(struct ld *l, const char *sec, const char *name, const char *expect)
+{
+	if (ld_next(l) != 0)
+		return -1;
+	if (l->ev.type != YAML_SCALAR_EVENT)
+		return ld_fail(l, ld_line(l), "%s.%s: expected %s, got %s", sec, name, expect,
+			       ev_what(&l->ev));
+	return 0;
+}
+
+static int on_server(struct ld *l, unsigned idx, void *ctx)
+{
+	(void)ctx;
+	const struct key *k = &server_keys[idx];
+	char why[256];
+	if (k->kind == K_LISTEN)
+		return ld_listen(l);
+	const char *expect = k->kind == K_UINT ? "a number" : k->kind == K_BOOL ? "true or false"
+										  : "a string";
+	if (ld_scalar(l, "server", k->name, expect) != 0)
+		return -1;
+	size_t line = ld_line(l);
+	int r = k->kind == K_BOOL ? val_bool(sv(l), slen(l), &l->hide_version, why, sizeof why)
+				  : key_set(&l->t, k, sv(l), slen(l), why, sizeof why);
+	if (r != 0)
+		return ld_fail(l, line, "server.%s: %s", k->name, why);
+	if (idx == SK_VERSION)
+		l->version_line = line;
+	if (idx == SK_HIDE_VERSION && l->hide_version)
+		l->hide_line = line;
+	if (l->version_line && l->hide_line)
+		return ld_fail(l, line, "server: 'version' (line %zu) and 'hide-version: true' "
+				       "(line %zu) contradict each other; keep one",
+			       l->version_line, l->hide_line);
+	return 0;
+}
+
+static int on_log(struct ld *l, unsigned idx, void *ctx)
+{
+	(void)ctx;
+	char why[256];
+	if (ld_scalar(l, "log", log_keys[idx].name, "a string") != 0)
+		return -1;
+	int r = idx == LK_TARGET ? val_target(sv(l), slen(l), &l->t.log_syslog, why, sizeof why)
+				 : val_level(sv(l), slen(l), &l->t.log_level, why, sizeof why);
+	if (r != 0)
+		return ld_fail(l, ld_line(l), "log.%s: %s", log_keys[idx].name, why);
+	return 0;
+}
+
+struct zent {
+	char name[CFG_NAME_MAX];
+	size_t nameline;
+	char *file;
+};
+
+static int on_zone(struct ld *l, unsigned idx, void *ctx)
+{
+	struct zent *z = ctx;
+	char why[256];
+	if (ld_scalar(l, "zones", zone_keys[idx].name, "a string") != 0)
+		return -1;
+	size_t line = ld_line(l);
+	if (idx == ZK_NAME) {
+		if (val_zone_name(sv(l), slen(l), z->name, why, sizeof why) != 0)
+			return ld_fail(l, line, "zones: name: %s", why);
+		z->nameline = line;
+		return 0;
+	}
+	if (val_str(sv(l), slen(l), 1, CFG_PATH_MAX, &z->file, why, sizeof why) != 0)
+		return ld_fail(l, line, "zones: file: %s", why);
+	if (z->file[0] != '/' && l->dirlen) {
+		size_t fl = strlen(z->file);
+		char *j = malloc(l->dirlen + fl + 1);
+		if (!j)
+			return ld_fail(l, line, "out of memory");
+		memcpy(j, l->path, l->dirlen);
+		memcpy(j + l->dirlen, z->file, fl + 1);
+		free(z->file);
+		z->file = j;
+	}
+	return 0;
+}
+
+static int ld_zone(struct ld *l)
+{
+	size_t line = ld_line(l);
+	if (l->ev.type != YAML_MAPPING_START_EVENT)
+		return ld_fail(l, line, "zones: each entry must be a mapping with 'name' and 'file', "
+				     "not %s", ev_what(&l->ev));
+	struct zent z;
+	memset(&z, 0, sizeof z);
+	uint32_t seen;
+	int r = ld_mapping(l, "in a 'zones' entry", zone_keys, ZK_COUNT, on_zone, &z, &seen);
+	if (r == 0 && !(seen & (1u << ZK_NAME)))
+		r = ld_fail(l, line, "zones: entry has no 'name'");
+	else if (r == 0 && !(seen & (1u << ZK_FILE)))
+		r = ld_fail(l, line, "zones: zone '%s' has no 'file'", z.name);
+	struct cfg *t = &l->t;
+	for (size_t i = 0; r == 0 && i < t->nzones; i++)
+		if (strcmp(t->zones[i].name, z.name) == 0)
+			r = ld_fail(l, z.nameline, "zones: duplicate zone '%s' (first at line %zu)",
+				    z.name, l->zline[i]);
+	if (r == 0) {
+		size_t *zl = realloc(l->zline, (t->nzones + 1) * sizeof *zl);
+		if (zl)
+			l->zline = zl;
+		if (!zl || zone_put(t, z.name, z.file) != 0)
+			r = ld_fail(l, line, "out of memory");
+		else
+			l->zline[t->nzones - 1] = z.nameline;
+	}
+	if (r != 0)
+		free(z.file);
+	return r;
+}
+
+static int ld_zones(struct ld *l)
+{
+	if (ld_next(l) != 0)
+		return -1;
+	if (ev_null(l))
+		return 0;
+	if (l->ev.type != YAML_SEQUENCE_START_EVENT)
+		return ld_fail(l, ld_line(l),
+			       "zones: expected a list of entries (- name: ZONE, file: PATH), got %s",
+			       ev_what(&l->ev));
+	for (;;) {
+		if (ld_next(l) != 0)
+			return -1;
+		if (l->ev.type == YAML_SEQUENCE_END_EVENT)
+			return 0;
+		if (ld_zone(l) != 0)
+			return -1;
+	}
+}
+
+static int on_top(struct ld *l, unsigned idx, void *ctx)
+{
+	(void)ctx;
+	if (idx == TK_ZONES)
+		return ld_zones(l);
+	if (ld_next(l) != 0)
+		return -1;
+	if (ev_null(l))
+		return 0;
+	if (l->ev.type != YAML_MAPPING_START_EVENT)
+		return ld_fail(l, ld_line(l), "'%s' must be a mapping of settings, got %s",
+			       top_keys[idx].name, ev_what(&l->ev));
+	if (idx == TK_SERVER) {
+		return ld_mapping(l, "in 'server'", server_keys, SK_COUNT, on_server, NULL,
+				  &l->seen_server);
+	}
+	return ld_mapping(l, "in 'log'", log_keys, LK_COUNT, on_log, NULL, &l->seen_log);
+}
+
+static int ld_document(struct ld *l)
+{
+	if (ld_next(l) != 0)	/* STREAM_START */
+		return -1;
+	if (ld_next(l) != 0)
+		return -1;
+	if (l->ev.type == YAML_STREAM_END_EVENT)
+		return ld_fail(l, 1, "the file is empty; expected a mapping with 'server', "
+				     "'log' and 'zones'");
+	size_t docline = ld_line(l);
+	if (ld_next(l) != 0)	/* past DOCUMENT_START */
+		return -1;
+	if (ev_null(l))
+		return ld_fail(l, docline, "the document is empty; expected a mapping with "
+					      "'server', 'log' and 'zones'");
+	if (l->ev.type != YAML_MAPPING_START_EVENT)
+		return ld_fail(l, ld_line(l), "expected a mapping at the top (server:, log:, "
+					      "zones:), got %s", ev_what(&l->ev));
+	uint32_t seen;
+	if (ld_mapping(l, "at the top level", top_keys, TK_COUNT, on_top, NULL, &seen) != 0)
+		return -1;
+	if (ld_next(l) != 0)	/* DOCUMENT_END */
+		return -1;
+	if (ld_next(l) != 0)
+		return -1;
+	if (l->ev.type != YAML_STREAM_END_EVENT)
+		return ld_fail(l, ld_line(l), "a second YAML document; the configuration is one "
+					      "document");
+	return 0;
+}
+
+/* Reads every event, for syntax errors and refused YAML features. */
+static int ld_scan(struct ld *l)
+{
+	do {
+		if (ld_next(l) != 0)
+			return -1;
+	} while (l->ev.type != YAML_STREAM_END_EVENT);
+	return 0;
+}
+
+/* Moves what the file set into c; nothing here can fail. */
+static void ld_merge(struct ld *l, struct cfg *c, char *source)
+{
+	struct cfg *t = &l->t;
+	for (unsigned i = 0; i < SK_COUNT; i++) {
+		const struct key *k = &server_keys[i];
+		if (!(l->seen_server & (1u << i)))
+			continue;
+		if (k->kind == K_UINT) {
+			*(unsigned *)(void *)((char *)c + k->off) =
+				*(unsigned *)(void *)((char *)t + k->off);
+		} else if (k->kind == K_STR) {
+			char **d = (char **)(void *)((char *)c + k->off);
+			char **s = (char **)(void *)((char *)t + k->off);
+			free(*d);
+			*d = *s;
+			*s = NULL;
+		} else if (k->kind == K_LISTEN) {
+			memcpy(c->listen, t->listen, sizeof c->listen);
+			c->nlisten = t->nlisten;
+		}
+	}
+	if (l->hide_version) {
+		free(c->version);
+		c->version = NULL;
+	}
+	if (l->seen_log & (1u << LK_TARGET))
+		c->log_syslog = t->log_syslog;
+	if (l->seen_log & (1u << LK_LEVEL))
+		c->log_level = t->log_level;
+	/* c->zones has room for all of t's (see cfg_load_file). */
+	for (size_t i = 0; i < t->nzones; i++) {
+		size_t j;
+		for (j = 0; j < c->nzones; j++)
+			if (strcmp(c->zones[j].name, t->zones[i].name) == 0)
+				break;
+		if (j == c->nzones)
+			c->zones[c->nzones++] = t->zones[i];
+		else {
+			free(c->zones[j].file);
+			c->zones[j].file = t->zones[i].file;
+		}
+		t->zones[i].file = NULL;
+	}
+	free(c->source);
+	c->source = source;
+}
+
+static char *read_all(const char *path, size_t *len, char *err, size_t errcap)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		why_set(err, errcap, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	size_t cap = 4096, n = 0;
+	char *buf = malloc(cap);
+	for (;;) {
+		if (!buf) {
+			why_set(err, errcap, "%s: out of memory", path);
+			break;
+		}
+		n += fread(buf + n, 1, cap - n, f);
+		if (ferror(f)) {
+			why_set(err, errcap, "%s: cannot read: %s", path, strerror(errno));
+			break;
+		}
+		if (n < cap) {
+			fclose(f);
+			*len = n;
+			return buf;
+		}
+		if (cap >= CFG_FILE_MAX) {
+			why_set(err, errcap, "%s: larger than %u bytes; not a configuration file?",
+				path, CFG_FILE_MAX);
+			break;
+		}
+		cap *= 2;
+		char *nb = realloc(buf, cap);
+		if (!nb)
+			free(buf);
+		buf = nb;
+	}
+	free(buf);
+	fclose(f);
+	return NULL;
+}
+
+int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap)
+{
+	struct ld l;
+	memset(&l, 0, sizeof l);
+	l.path = path;
+	l.err = err;
+	l.errcap = errcap;
+	const char *slash = strrchr(path, '/');
+	l.dirlen = slash ? (size_t)(slash - path) + 1 : 0;
+	char *buf = read_all(path, &l.buflen, err, errcap);
+	if (!buf)
+		return -1;
+	l.buf = buf;
+	/* Pass 1 reads the YAML through, so a syntax error is reported as
+	 * such rather than as a strange value before it; pass 2 reads the
+	 * settings. */
+	int r = 0;
+	for (int pass = 1; r == 0 && pass <= 2; pass++) {
+		if (!yaml_parser_initialize(&l.p)) {
+			r = ld_fail(&l, 0, "out of memory");
+			break;
+		}
+		yaml_parser_set_input_string(&l.p, (const unsigned char *)buf, l.buflen);
+		if (pass == 1)
+			r = ld_scan(&l);
+		else
+			r = ld_document(&l);
+		if (l.live)
+			yaml_event_delete(&l.ev);
+		l.live = false;
+		yaml_parser_delete(&l.p);
+	}
+	char *source = NULL;
+	if (r == 0) {
+		source = strdup(path);
+		struct cfg_zone *z = NULL;
+		if (source)
+			z = realloc(c->zones, (c->nzones + l.t.nzones + 1) * sizeof *z);
+		if (!z) {
+			free(source);
+			r = ld_fail(&l, 0, "out of memory");
+		} else {
+			c->zones = z;
+		}
+	}
+	if (r == 0)
+		ld_merge(&l, c, source);
+	cfg_free(&l.t);
+	free(l.zline);
+	free(buf);
+	return r;
+}
+
+/* ---- flags --------------------------------------------------------------- */
+
+enum { F_CONFIG = SK_COUNT, F_LISTEN, F_ZONE, F_HIDE_VERSION, F_LOG_LEVEL, F_SYSLOG,
+	F_PASSTHRU };
+
+struct flag {
+	const char *name;
+	int id;			/* SK_* for plain server keys, else F_* */
+	bool arg;
+};
+
+static const struct flag flag_tab[] = {
+	{ "--config", F_CONFIG, true },
+	{ "--listen", F_LISTEN, true },
+	{ "--zone", F_ZONE, true },
+	{ "--control-socket", SK_CONTROL_SOCKET, true },
+	{ "--workers", SK_WORKERS, true },
+	{ "--tcp-workers", SK_TCP_WORKERS, true },
+	{ "--nsid", SK_NSID, true },
+	{ "--identity", SK_IDENTITY, true },
+	{ "--version", SK_VERSION, true },
+	{ "--hide-version", F_HIDE_VERSION, false },
+	{ "--log-level", F_LOG_LEVEL, true },
+	{ "--syslog", F_SYSLOG, false },
+	{ "--control-binary", SK_CONTROL_BINARY, true },
+};
+
+struct tok {
+	const char *name;	/* the flag as typed, up to namelen */
+	int namelen;
+	int id;
+	const char *val;	/* NULL for flags without a value */
+};
+
+/* Reads the flag at argv[*i] (and its value) and moves *i past them. */
+static int arg_next(int argc, char **argv, int *i, const char *const *passthru,
+		    struct tok *t, char *err, size_t errcap)
+{
+	const char *a = argv[*i];
+	if (strncmp(a, "--", 2) != 0 || a[2] == 0)
+		return why_set(err, errcap, "unexpected argument '%s' (flags start with --)", a);
+	const char *eq = strchr(a, '=');
+	size_t nl = eq ? (size_t)(eq - a) : strlen(a);
+	bool arg = true;
+	t->name = a;
+	t->namelen = (int)nl;
+	t->id = -1;
+	for (size_t k = 0; k < sizeof flag_tab / sizeof *flag_tab; k++)
+		if (strlen(flag_tab[k].name) == nl && memcmp(flag_tab[k].name, a, nl) == 0) {
+			t->id = flag_tab[k].id;
+			arg = flag_tab[k].arg;
+		}
+	for (size_t k = 0; t->id < 0 && passthru && passthru[k]; k++)
+		if (strlen(passthru[k]) == nl && memcmp(passthru[k], a, nl) == 0)
+			t->id = F_PASSTHRU;
+	if (t->id < 0)
+		return why_set(err, errcap, "unknown flag '%.*s'", (int)nl, a);
+	t->val = NULL;
+	if (!arg) {
+		if (eq)
+			return why_set(err, errcap, "%.*s: takes no value", (int)nl, a);
+	} else if (eq) {
+		t->val = eq + 1;
+	} else if (*i + 1 < argc && strncmp(argv[*i + 1], "--", 2) != 0) {
+		t->val = argv[++*i];
+	} else {
+		return why_set(err, errcap, "%.*s: needs a value", (int)nl, a);
+	}
+	++*i;
+	return 0;
+}
+
+struct fzone {
+	char name[CFG_NAME_MAX];
+	const char *file;
+};
+
+/* Applies one flag (not --config) to c; listens and zones are collected in
+ * fl/fz and applied at the end. */
+static int arg_apply(struct cfg *c, const struct tok *t, struct cfg_listen *fl, unsigned *nfl,
+		     struct fzone *fz, size_t *nfz, char *err, size_t errcap)
+{
+	char why[256];
+	const char *v = t->val;
+	int r = 0;
+	switch (t->id) {
+	case F_CONFIG:
+	case F_PASSTHRU:
+		return 0;
+	case F_HIDE_VERSION:
+		free(c->version);
+		c->version = NULL;
+		return 0;
+	case F_SYSLOG:
+		c->log_syslog = true;
+		return 0;
+	case F_LOG_LEVEL:
+		r = val_level(v, strlen(v), &c->log_level, why, sizeof why);
+		break;
+	case F_LISTEN:
+		if (*nfl == CFG_LISTEN_MAX) {
+			snprintf(why, sizeof why, "more than %d addresses", CFG_LISTEN_MAX);
+			r = -1;
+			break;
+		}
+		if (listen_parse(&fl[*nfl], v, why, sizeof why) != 0)
+			return why_set(err, errcap, "--listen: '%s': %s", v, why);
+		for (unsigned j = 0; j < *nfl; j++)
+			if (listen_same(&fl[j], &fl[*nfl]))
+				return why_set(err, errcap, "--listen: '%s' is given twice", v);
+		++*nfl;
+		return 0;
+	case F_ZONE: {
+		const char *eq = strchr(v, '=');
+		if (!eq || eq == v || !eq[1])
+			return why_set(err, errcap, "--zone: '%s' is not NAME=FILE", v);
+		struct fzone *z = &fz[*nfz];
+		if (val_zone_name(v, (size_t)(eq - v), z->name, why, sizeof why) != 0)
+			return why_set(err, errcap, "--zone: %s", why);
+		for (size_t j = 0; j < *nfz; j++)
+			if (strcmp(fz[j].name, z->name) == 0)
+				return why_set(err, errcap, "--zone: zone '%s' is given twice",
+					       z->name);
+		if (strlen(eq + 1) > CFG_PATH_MAX)
+			return why_set(err, errcap, "--zone: file name too long");
+		z->file = eq + 1;
+		++*nfz;
+		return 0;
+	}
+	default:
+		r = key_set(c, &server_keys[t->id], v, strlen(v), why, sizeof why);
+		break;
+	}
+	if (r != 0)
+		return why_set(err, errcap, "%.*s: %s", t->namelen, t->name, why);
+	return 0;
+}
+
+int cfg_from_args(struct cfg *c, int argc, char **argv, const char *const *passthru,
+		  char *err, size_t errcap)
+{
+	struct tok t;
+	const char *config = NULL;
+	bool version = false, hide = false;
+
+	/* Pass 1: the shape of the command line, and --config. */
+	for (int i = 1; i < argc;) {
+		if (arg_next(argc, argv, &i, passthru, &t, err, errcap) != 0)
+			return -1;
+		if (t.id == F_CONFIG) {
+			if (config)
+				return why_set(err, errcap, "--config: given more than once");
+			if (!*t.val)
+				return why_set(err, errcap, "--config: empty file name");
+			config = t.val;
+		}
+		version |= t.id == SK_VERSION;
+		hide |= t.id == F_HIDE_VERSION;
+	}
+	if (version && hide)
+		return why_set(err, errcap, "--hide-version: contradicts --version; keep one");
+	if (config && cfg_load_file(c, config, err, errcap) != 0)
+		return -1;
+
+	/* Pass 2: every other flag, on top of the file. */
+	struct cfg_listen fl[CFG_LISTEN_MAX];
+	unsigned nfl = 0;
+	size_t nfz = 0;
+	struct fzone *fz = calloc((size_t)argc, sizeof *fz);
+	if (!fz)
+		return why_set(err, errcap, "out of memory");
+	int r = 0;
+	for (int i = 1; r == 0 && i < argc;) {
+		arg_next(argc, argv, &i, passthru, &t, NULL, 0);
+		r = arg_apply(c, &t, fl, &nfl, fz, &nfz, err, errcap);
+	}
+	if (r == 0 && nfl) {
+		memcpy(c->listen, fl, nfl * sizeof *fl);
+		c->nlisten = nfl;
+	}
+	for (size_t k = 0; r == 0 && k < nfz; k++) {
+		char *file = strdup(fz[k].file);
+		if (!file || zone_put(c, fz[k].name, file) != 0) {
+			free(file);
+			r = why_set(err, errcap, "out of memory");
+		}
+	}
+	free(fz);
+	return r;
+}

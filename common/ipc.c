@@ -1,0 +1,144 @@
+/*
+ * ipc.c - framing of the dataplane <-> control messages on a SEQPACKET
+ * socket, with an optional fd, and sealed memfds for zone images.
+ */
+#include "ipc.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+int ipc_send(int sock, uint32_t type, const void *payload, size_t len, int fd)
+{
+	if (len > IPC_MSG_MAX) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	struct ipc_hdr h = { .type = type, .len = (uint32_t)len };
+	struct iovec iov[2] = { { &h, sizeof h }, { (void *)payload, len } };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	if (fd >= 0) {
+		memset(&cm, 0, sizeof cm);
+		m.msg_control = cm.buf;
+		m.msg_controllen = sizeof cm.buf;
+		struct cmsghdr *c = CMSG_FIRSTHDR(&m);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof fd);
+	}
+	ssize_t n;
+	do
+		n = sendmsg(sock, &m, MSG_NOSIGNAL);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	if ((size_t)n != sizeof h + len) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+ssize_t ipc_recv(int sock, uint32_t *type, void *buf, size_t cap, int *fd)
+{
+	struct ipc_hdr h;
+	struct iovec iov[2] = { { &h, sizeof h }, { buf, cap } };
+	union {
+		char buf[CMSG_SPACE(sizeof(int))];
+		struct cmsghdr align;
+	} cm;
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = 2, .msg_control = cm.buf,
+			    .msg_controllen = sizeof cm.buf };
+	*fd = -1;
+	*type = 0;
+	ssize_t n;
+	do
+		n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC);
+	while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -1;
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(fd, CMSG_DATA(c), sizeof *fd);
+	if (n == 0)
+		return 0;
+	if (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) {
+		errno = EMSGSIZE;
+		goto bad;
+	}
+	if ((size_t)n < sizeof h || h.len != (size_t)n - sizeof h || h.type == 0) {
+		errno = EPROTO;
+		goto bad;
+	}
+	*type = h.type;
+	return (ssize_t)h.len;
+bad:
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+	return -1;
+}
+
+int ipc_memfd_from(const void *image, size_t size, const char *name, char *err, size_t errcap)
+{
+	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0) {
+		snprintf(err, errcap, "memfd_create: %s", strerror(errno));
+		return -1;
+	}
+	const char *p = image;
+	size_t left = size;
+	while (left) {
+		ssize_t n = write(fd, p, left);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			snprintf(err, errcap, "writing the image to a memfd: %s",
+				 n < 0 ? strerror(errno) : "short write");
+			close(fd);
+			return -1;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+		snprintf(err, errcap, "sealing the image memfd: %s", strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+const void *ipc_memfd_map(int fd, size_t size, char *err, size_t errcap)
+{
+	int seals = fcntl(fd, F_GET_SEALS);
+	const int need = F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE;
+	if (seals < 0 || (seals & need) != need) {
+		snprintf(err, errcap, "image fd is not a sealed memfd");
+		return NULL;
+	}
+	struct stat st;
+	if (fstat(fd, &st) < 0 || (uint64_t)st.st_size != size || size == 0) {
+		snprintf(err, errcap, "image fd holds %lld bytes, announced %zu",
+			 (long long)st.st_size, size);
+		return NULL;
+	}
+	void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (p == MAP_FAILED) {
+		snprintf(err, errcap, "mapping the image: %s", strerror(errno));
+		return NULL;
+	}
+	return p;
+}

@@ -1,0 +1,109 @@
+/*
+ * ipc.h - the messages between ringdns (the dataplane) and its control
+ * process, over one SOCK_SEQPACKET socketpair made by ringdns (the child
+ * gets its end as --dp-fd N).  Each message is one packet: a fixed header
+ * and a payload; a zone image travels as a sealed memfd attached with
+ * SCM_RIGHTS, so the dataplane maps the bytes the compiler wrote without a
+ * copy and without parsing text.  Both processes come from one build, so
+ * payloads are plain structs; IPC_HELLO carries IPC_VERSION to catch a
+ * mismatched pair of binaries.
+ */
+#ifndef RINGDNS_IPC_H
+#define RINGDNS_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define IPC_VERSION 1
+#define IPC_MSG_MAX (256 * 1024)	/* payload bytes in one message */
+
+enum ipc_type {
+	/* control -> dataplane */
+	IPC_HELLO = 1,		/* struct ipc_hello */
+	IPC_IMAGE,		/* struct ipc_image + memfd */
+	IPC_REMOVE,		/* struct ipc_zone: stop serving this zone */
+	IPC_READY,		/* every zone of the configuration was offered once */
+	IPC_STATUS_REQ,		/* -> IPC_STATUS */
+	IPC_STATS_REQ,		/* -> IPC_STATS */
+	IPC_STOP,		/* ringctl stop: the dataplane shuts down */
+	/* dataplane -> control */
+	IPC_IMAGE_ACK,		/* struct ipc_ack */
+	IPC_STATUS,		/* struct ipc_status */
+	IPC_STATS,		/* struct ipc_stats_hdr + struct wstats[nworkers] */
+	IPC_RELOAD,		/* SIGHUP: reload the configuration and every zone */
+};
+
+struct ipc_hdr {
+	uint32_t type;
+	uint32_t len;		/* payload bytes after this header */
+};
+
+struct ipc_hello {
+	uint32_t version;	/* IPC_VERSION */
+	uint32_t pid;
+};
+
+struct ipc_zone {
+	char name[256];		/* text, absolute, lowercase */
+};
+
+struct ipc_image {
+	char name[256];		/* the zone the image is for */
+	uint64_t size;		/* image bytes in the memfd */
+	uint64_t records;
+	uint32_t serial;
+	uint32_t seq;		/* echoed in the ack */
+};
+
+struct ipc_ack {
+	char name[256];
+	uint32_t seq;
+	int32_t ok;		/* 1: serving it now; 0: refused (msg says why) */
+	uint64_t generation;	/* root generation after the swap */
+	double swap_s;		/* map + validate + swap + grace period */
+	char msg[256];
+};
+
+struct ipc_status {
+	double uptime_s;
+	uint32_t udp_workers, tcp_workers;
+	uint64_t generation;	/* root swaps since start */
+	int64_t last_swap;	/* unix time of the last swap, 0 = none */
+	uint32_t zones;		/* zones being served */
+	uint32_t control_restarts;
+	uint64_t mapped_bytes;	/* snapshot images mapped */
+};
+
+struct ipc_stats_hdr {
+	uint32_t nworkers;	/* struct wstats that follow: UDP workers, then TCP */
+	uint32_t udp_workers;
+	uint32_t wstats_size;	/* sizeof(struct wstats), as a check */
+	uint32_t pad;
+};
+
+/* Sends one message (with fd attached when fd >= 0).  0, or -1 (errno). */
+int ipc_send(int sock, uint32_t type, const void *payload, size_t len, int fd);
+
+/*
+ * Receives one message: payload into buf (cap bytes), attached fd into
+ * *fd (-1 when none; the caller closes it).  Returns the payload length
+ * with *type set, 0 with *type 0 at end of stream, -1 on error (errno;
+ * EMSGSIZE for a truncated message, EPROTO for a malformed one).
+ */
+ssize_t ipc_recv(int sock, uint32_t *type, void *buf, size_t cap, int *fd);
+
+/*
+ * Copies image[0..size) into a new sealed memfd (no more writes, growing
+ * or shrinking) and returns its fd, or -1 with a message in err.
+ */
+int ipc_memfd_from(const void *image, size_t size, const char *name, char *err, size_t errcap);
+
+/*
+ * Maps a memfd received from the control process read-only, after
+ * checking it is sealed against writes and resizing and is exactly size
+ * bytes.  Returns the mapping or NULL with a message in err.
+ */
+const void *ipc_memfd_map(int fd, size_t size, char *err, size_t errcap);
+
+#endif

@@ -1,0 +1,212 @@
+/*
+ * publisher.c - zone table, index rebuild and RCU publication (see
+ * publisher.h and DESIGN.md "RCU").
+ */
+#include "publisher.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <urcu-qsbr.h>
+
+#include "dname.h"
+#include "ipc.h"
+
+struct pub_zone {
+	char name[256];
+	struct snap *snap;
+	const void *map;
+	size_t size;
+	uint64_t records;
+	time_t loaded_at;
+};
+
+struct pub {
+	struct zidx **root;
+	struct pub_zone *z;
+	size_t n, cap;
+	uint64_t gen;
+	time_t last_swap;
+};
+
+/* Builds an index over the zones (in table order) and publishes it; waits
+ * for every reader of the old one to pass a quiescent state, then frees it. */
+static int pub_publish(struct pub *p)
+{
+	struct snap **v = malloc((p->n ? p->n : 1) * sizeof *v);
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < p->n; i++)
+		v[i] = p->z[i].snap;
+	struct zidx *ix = zidx_new(v, p->n);
+	free(v);
+	if (!ix)
+		return -1;
+	struct zidx *old = rcu_xchg_pointer(p->root, ix);
+	synchronize_rcu();
+	zidx_free(old);
+	p->gen++;
+	p->last_swap = time(NULL);
+	return 0;
+}
+
+struct pub *pub_new(struct zidx **root)
+{
+	struct pub *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->root = root;
+	*root = zidx_new(NULL, 0);
+	if (!*root) {
+		free(p);
+		return NULL;
+	}
+	return p;
+}
+
+static void pub_zone_drop(struct pub_zone *z)
+{
+	snap_close(z->snap);
+	munmap((void *)z->map, z->size);
+}
+
+void pub_free(struct pub *p)
+{
+	if (!p)
+		return;
+	struct zidx *old = rcu_xchg_pointer(p->root, NULL);
+	synchronize_rcu();
+	zidx_free(old);
+	for (size_t i = 0; i < p->n; i++)
+		pub_zone_drop(&p->z[i]);
+	free(p->z);
+	free(p);
+}
+
+static ssize_t pub_find(const struct pub *p, const char *name)
+{
+	for (size_t i = 0; i < p->n; i++)
+		if (strcasecmp(p->z[i].name, name) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t records,
+	      char *err, size_t errcap)
+{
+	char why[200];
+	uint8_t want[DNAME_MAX];
+	if (dname_from_text(want, name, strlen(name), NULL) < 0) {
+		snprintf(err, errcap, "zone name '%.64s' is not a domain name", name);
+		close(fd);
+		return -1;
+	}
+	const void *map = ipc_memfd_map(fd, size, why, sizeof why);
+	close(fd);
+	if (!map) {
+		snprintf(err, errcap, "%s: %s", name, why);
+		return -1;
+	}
+	struct snap *s;
+	if (snap_open(map, size, &s, why, sizeof why) != 0) {
+		snprintf(err, errcap, "%s: image refused: %s", name, why);
+		munmap((void *)map, size);
+		return -1;
+	}
+	if (!dname_eq(snap_origin(s), want)) {
+		snprintf(err, errcap, "%s: image refused: it is for another zone", name);
+		snap_close(s);
+		munmap((void *)map, size);
+		return -1;
+	}
+	ssize_t i = pub_find(p, name);
+	struct pub_zone old = { 0 };
+	if (i < 0) {
+		if (p->n == p->cap) {
+			size_t cap = p->cap ? 2 * p->cap : 8;
+			struct pub_zone *z = realloc(p->z, cap * sizeof *z);
+			if (!z)
+				goto nomem;
+			p->z = z;
+			p->cap = cap;
+		}
+		i = (ssize_t)p->n++;
+		memset(&p->z[i], 0, sizeof p->z[i]);
+		snprintf(p->z[i].name, sizeof p->z[i].name, "%s", name);
+	} else {
+		old = p->z[i];
+	}
+	struct pub_zone *z = &p->z[i];
+	z->snap = s;
+	z->map = map;
+	z->size = size;
+	z->records = records;
+	z->loaded_at = time(NULL);
+	if (pub_publish(p) != 0) {
+		/* put the old one back: nothing changed for the readers */
+		if (old.snap)
+			*z = old;
+		else
+			p->n--;
+		goto nomem;
+	}
+	/* no reader holds the old image now: the grace period has passed */
+	if (old.snap)
+		pub_zone_drop(&old);
+	return 0;
+nomem:
+	snap_close(s);
+	munmap((void *)map, size);
+	snprintf(err, errcap, "%s: out of memory publishing the image", name);
+	return -1;
+}
+
+int pub_remove(struct pub *p, const char *name)
+{
+	ssize_t i = pub_find(p, name);
+	if (i < 0)
+		return -1;
+	struct pub_zone old = p->z[i];
+	p->z[i] = p->z[--p->n];
+	if (pub_publish(p) != 0) {
+		/* keep serving it rather than free what readers may hold */
+		p->z[p->n++] = p->z[i];
+		p->z[i] = old;
+		return -1;
+	}
+	pub_zone_drop(&old);
+	return 0;
+}
+
+uint64_t pub_generation(const struct pub *p)
+{
+	return p->gen;
+}
+
+time_t pub_last_swap(const struct pub *p)
+{
+	return p->last_swap;
+}
+
+size_t pub_zones(const struct pub *p)
+{
+	return p->n;
+}
+
+uint64_t pub_mapped(const struct pub *p)
+{
+	uint64_t t = 0;
+	for (size_t i = 0; i < p->n; i++)
+		t += p->z[i].size;
+	return t;
+}
+
+void pub_zone(const struct pub *p, size_t i, struct pub_zone_info *out)
+{
+	const struct pub_zone *z = &p->z[i];
+	*out = (struct pub_zone_info){ z->name, snap_hdr(z->snap)->serial, z->records,
+				       z->size, z->loaded_at };
+}

@@ -1,0 +1,51 @@
+/*
+ * publisher.h - the dataplane's zone table and root publisher.  Receives
+ * snapshot images (sealed memfds from the control process), maps them
+ * read-only, validates them with snap_open, builds a new zone index with
+ * the one zone replaced, publishes it with rcu_xchg_pointer, waits for a
+ * grace period and only then frees the old index and unmaps the old image:
+ * memory peaks at old + new image of the zone being replaced.  Runs on one
+ * thread (ringdns's main thread), never on a worker.
+ */
+#ifndef RINGDNS_PUBLISHER_H
+#define RINGDNS_PUBLISHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "snap.h"
+
+struct pub;
+
+struct pub_zone_info {
+	const char *name;	/* text */
+	uint32_t serial;
+	uint64_t records;
+	size_t size;
+	time_t loaded_at;
+};
+
+/* root: the pointer workers read (set here to an empty index). */
+struct pub *pub_new(struct zidx **root);
+/* Unpublishes everything (after the workers stopped) and frees it all. */
+void pub_free(struct pub *p);
+
+/*
+ * Serves the image in memfd fd (size bytes) as zone name (text), replacing
+ * the zone's previous image.  Takes ownership of fd (closed in any case).
+ * Returns 0, or -1 with the reason in err: the old image keeps serving.
+ */
+int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t records,
+	      char *err, size_t errcap);
+/* Stops serving zone name; -1 if not served. */
+int pub_remove(struct pub *p, const char *name);
+
+uint64_t pub_generation(const struct pub *p);
+time_t pub_last_swap(const struct pub *p);
+size_t pub_zones(const struct pub *p);
+uint64_t pub_mapped(const struct pub *p);
+/* Zone i (0..pub_zones) for reports. */
+void pub_zone(const struct pub *p, size_t i, struct pub_zone_info *out);
+
+#endif

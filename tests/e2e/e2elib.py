@@ -1,0 +1,220 @@
+"""e2elib: helpers for the end-to-end tests of the real ringdns processes.
+
+Starts ringdns (which spawns ringdns-control) on 127.0.0.1 and ::1 at a free
+high port with zones and a control socket in a fresh temporary directory,
+and stops it by PID, also when a test fails.  Clients are the real tools
+(dig, kdig, dnsperf, ringctl) plus dnspython for wire-level checks.
+
+Environment (set by tests/meson.build): RINGDNS, RINGCTL, SRCDIR.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+
+RINGDNS = os.environ.get("RINGDNS", "build/dataplane/ringdns")
+RINGCTL = os.environ.get("RINGCTL", "build/control/ringctl")
+SRCDIR = os.environ.get("SRCDIR", ".")
+
+
+def free_port():
+    """A port free for both UDP and TCP on 127.0.0.1 and ::1."""
+    for _ in range(50):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()
+        ok = True
+        for fam, host, typ in ((socket.AF_INET, "127.0.0.1", socket.SOCK_DGRAM),
+                               (socket.AF_INET6, "::1", socket.SOCK_DGRAM),
+                               (socket.AF_INET6, "::1", socket.SOCK_STREAM)):
+            t = socket.socket(fam, typ)
+            try:
+                t.bind((host, port))
+            except OSError:
+                ok = False
+            finally:
+                t.close()
+        if ok and port > 1024:
+            return port
+    raise RuntimeError("no free port")
+
+
+def pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+def children(pid):
+    """PIDs whose parent is pid."""
+    out = []
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                with open(f"/proc/{d}/stat") as f:
+                    if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        out.append(int(d))
+            except (OSError, IndexError, ValueError):
+                pass
+    return out
+
+
+class Server:
+    """One ringdns with its control process.  Use as a context manager."""
+
+    def __init__(self, zones, workers=2, extra=(), config=None, tmp=None):
+        # zones: {name: text or path}; text is written to the temp dir
+        self.tmp = tmp or tempfile.mkdtemp(prefix="ringdns-e2e-")
+        self.own_tmp = tmp is None
+        self.port = free_port()
+        self.sock = os.path.join(self.tmp, "ctl.sock")
+        self.log = os.path.join(self.tmp, "ringdns.log")
+        self.zonefiles = {}
+        args = [RINGDNS, "--listen", f"127.0.0.1:{self.port}",
+                "--listen", f"[::1]:{self.port}", "--control-socket", self.sock,
+                "--workers", str(workers), "--log-level", "debug"]
+        if config:
+            args += ["--config", config]
+        for name, text in zones.items():
+            path = text if "\n" not in text else self.write(f"{name}zone", text)
+            self.zonefiles[name] = path
+            args += ["--zone", f"{name}={path}"]
+        self.args = args + list(extra)
+        self.proc = None
+        self.logf = None
+
+    def write(self, fname, text):
+        path = os.path.join(self.tmp, fname)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def start(self, wait_zone=None, timeout=30):
+        self.logf = open(self.log, "ab")
+        self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
+                                     stdout=self.logf, stderr=self.logf,
+                                     start_new_session=True)
+        if wait_zone is None and self.zonefiles:
+            wait_zone = next(iter(self.zonefiles))
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.proc.poll() is not None:
+                raise AssertionError(f"ringdns exited with {self.proc.returncode}:\n"
+                                     + self.logtext())
+            if wait_zone is None:
+                if os.path.exists(self.sock):
+                    return self
+            else:
+                try:
+                    r = self.query(wait_zone, "SOA", timeout=0.5)
+                    if r.rcode() == dns.rcode.NOERROR and r.answer:
+                        return self
+                except Exception:
+                    pass
+            time.sleep(0.05)
+        raise AssertionError("ringdns did not answer in time:\n" + self.logtext())
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+        if self.own_tmp:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def control_pid(self):
+        if not self.proc:
+            return None
+        kids = children(self.proc.pid)
+        return kids[0] if kids else None
+
+    def stop(self, expect_clean=True):
+        """SIGTERM, then SIGKILL after 10 s; also kills a left-over control
+        process by PID.  Returns ringdns's exit status."""
+        if not self.proc:
+            return None
+        ctl = self.control_pid()
+        rc = self.proc.poll()
+        if rc is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                rc = self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                rc = self.proc.wait()
+        if ctl and pid_alive(ctl):
+            time.sleep(0.5)
+            if pid_alive(ctl):
+                os.kill(ctl, signal.SIGKILL)
+        self.proc = None
+        if self.logf:
+            self.logf.close()
+            self.logf = None
+        if expect_clean:
+            log = self.logtext()
+            if "AddressSanitizer" in log or "runtime error:" in log:
+                raise AssertionError("sanitizer report in the server log:\n" + log)
+        return rc
+
+    def logtext(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    # clients
+    def query(self, name, rtype="A", tcp=False, timeout=2.0, v6=False, **kw):
+        q = dns.message.make_query(name, rtype, **kw)
+        host = "::1" if v6 else "127.0.0.1"
+        if tcp:
+            return dns.query.tcp(q, host, port=self.port, timeout=timeout)
+        return dns.query.udp(q, host, port=self.port, timeout=timeout,
+                             ignore_trailing=False)
+
+    def dig(self, *args, tcp=False):
+        cmd = ["dig", "@127.0.0.1", "-p", str(self.port), "+tries=1", "+time=3"]
+        if tcp:
+            cmd.append("+tcp")
+        r = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=30)
+        return r.stdout
+
+    def ctl(self, *args, timeout=120):
+        r = subprocess.run([RINGCTL, "-s", self.sock] + list(args), capture_output=True,
+                           text=True, timeout=timeout)
+        return r.returncode, r.stdout, r.stderr
+
+
+def run(tests):
+    """Runs test functions (names from argv, or all); prints a summary line
+    and exits 1 on any failure."""
+    want = sys.argv[1:]
+    failed = 0
+    ran = 0
+    for t in tests:
+        if want and t.__name__ not in want:
+            continue
+        ran += 1
+        t0 = time.time()
+        try:
+            t()
+            print(f"ok   {t.__name__} ({time.time() - t0:.1f} s)", flush=True)
+        except Exception:
+            failed += 1
+            print(f"FAIL {t.__name__} ({time.time() - t0:.1f} s)", flush=True)
+            traceback.print_exc()
+    print(f"Synthesis: Tested: {ran} | Passing: {ran - failed} | Failing: {failed}")
+    sys.exit(1 if failed or not ran else 0)

@@ -1,0 +1,269 @@
+#!/usr/bin/python3
+"""End-to-end tests of ringdns and ringdns-control (issue 4, point 7):
+answers over UDP and TCP (IPv4 and IPv6), TCP pipelining, truncation then
+TCP retry, the control socket commands through ringctl, a broken zone on
+reload, a killed control process, SIGHUP, and clean shutdown."""
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import time
+
+import dns.flags
+import dns.message
+import dns.rcode
+import dns.rdatatype
+
+from e2elib import SRCDIR, Server, pid_alive, run
+
+EX = os.path.join(SRCDIR, "zones/examples")
+EXAMPLES = {"example.com.": os.path.join(EX, "example.com.zone"),
+            "example.net.": os.path.join(EX, "example.net.zone")}
+
+BIG = """$ORIGIN big.test.
+$TTL 300
+@ SOA ns hostmaster 1 3600 900 604800 300
+@ NS ns
+ns A 198.18.0.1
+""" + "".join(f'txt TXT "{"x" * 200} {i}"\n' for i in range(30))
+
+
+def zone_v(serial, addr):
+    return f"""$ORIGIN rl.test.
+$TTL 300
+@ SOA ns hostmaster {serial} 3600 900 604800 300
+@ NS ns
+ns A 198.18.0.1
+www A {addr}
+"""
+
+
+def rrset_text(msg, section):
+    return sorted(str(r) for r in getattr(msg, section))
+
+
+def test_udp_tcp_answers():
+    with Server(EXAMPLES) as s:
+        s.start()
+        for tcp in (False, True):
+            for v6 in (False, True):
+                r = s.query("www.example.com.", "A", tcp=tcp, v6=v6)
+                assert r.rcode() == dns.rcode.NOERROR
+                assert r.flags & dns.flags.AA
+                assert [str(x) for x in r.answer[0]] == ["192.0.2.10"], r
+        # dig over UDP and TCP: the zone's own NS set
+        for tcp in (False, True):
+            out = s.dig("NS", "example.com", "+short", tcp=tcp)
+            assert sorted(out.split()) == ["ns1.example.com.", "ns2.example.com."], out
+        # a referral: NS in authority, glue in additional, AA=0
+        r = s.query("host.sub.example.com.", "A")
+        assert r.rcode() == dns.rcode.NOERROR and not r.answer
+        assert not (r.flags & dns.flags.AA)
+        assert r.authority[0].rdtype == dns.rdatatype.NS
+        assert r.additional, r
+        # names outside the zones: REFUSED
+        assert s.query("example.org.", "A").rcode() == dns.rcode.REFUSED
+        assert s.stop() == 0
+
+
+def test_kdig_tcp_and_udp():
+    with Server(EXAMPLES) as s:
+        s.start()
+        for flag in ("+notcp", "+tcp"):
+            out = subprocess.run(["kdig", "@127.0.0.1", "-p", str(s.port), flag, "+short",
+                                  "mail.example.com", "AAAA"], capture_output=True,
+                                 text=True, timeout=30).stdout
+            assert out.split() == ["2001:db8::25"], out
+
+
+def test_tcp_pipelining():
+    """RFC 7766 §6.2.1.1: several queries sent at once on one connection,
+    every one answered (matched by ID)."""
+    with Server(EXAMPLES) as s:
+        s.start()
+        names = ["www.example.com.", "mail.example.com.", "ns1.example.com.",
+                 "nx.example.com.", "www.example.net."] * 4
+        wire = b""
+        ids = {}
+        for i, n in enumerate(names):
+            q = dns.message.make_query(n, "A")
+            q.id = 1000 + i
+            ids[q.id] = n
+            w = q.to_wire()
+            wire += struct.pack("!H", len(w)) + w
+        c = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        c.sendall(wire)
+        buf = b""
+        got = {}
+        deadline = time.time() + 10
+        while len(got) < len(names) and time.time() < deadline:
+            data = c.recv(65536)
+            if not data:
+                break
+            buf += data
+            while len(buf) >= 2 and len(buf) >= 2 + struct.unpack("!H", buf[:2])[0]:
+                ln = struct.unpack("!H", buf[:2])[0]
+                m = dns.message.from_wire(buf[2:2 + ln])
+                got[m.id] = m
+                buf = buf[2 + ln:]
+        c.close()
+        assert sorted(got) == sorted(ids), (sorted(got), sorted(ids))
+        for i, m in got.items():
+            assert str(m.question[0].name) == ids[i]
+        assert got[1003].rcode() == dns.rcode.NXDOMAIN
+
+
+def test_truncation_then_tcp():
+    with Server({"big.test.": BIG}) as s:
+        s.start()
+        # without EDNS the 512-byte limit applies: TC=1
+        r = s.query("txt.big.test.", "TXT")
+        assert r.flags & dns.flags.TC, r
+        out = s.dig("+ignore", "+noedns", "TXT", "txt.big.test")
+        assert " tc" in out.split("flags:")[1].split(";")[0], out
+        # dig retries over TCP by itself and gets all 30 strings
+        out = s.dig("+noedns", "+short", "TXT", "txt.big.test")
+        assert len(out.strip().splitlines()) == 30, out
+        r = s.query("txt.big.test.", "TXT", tcp=True)
+        assert not (r.flags & dns.flags.TC) and len(r.answer[0]) == 30
+
+
+def test_control_commands():
+    with Server(EXAMPLES) as s:
+        s.start()
+        rc, out, err = s.ctl("status")
+        assert rc == 0, err
+        assert "workers: 2 UDP, 1 TCP" in out, out
+        assert "zones: 2 served" in out, out
+        rc, out, err = s.ctl("zones")
+        assert rc == 0, err
+        lines = {l.split()[0]: l.split() for l in out.splitlines()[1:]}
+        assert lines["example.com."][1] == "2026112401", out
+        assert lines["example.com."][-1] == "-", out
+        for _ in range(5):
+            s.query("www.example.com.", "A")
+            s.query("www.example.com.", "MX", tcp=True)
+            s.query("nope.example.com.", "AAAA")
+        rc, out, err = s.ctl("stats", "--json")
+        assert rc == 0, err
+        st = json.loads(out)
+        tot = st["total"]
+        assert tot["queries"]["udp"] >= 11 and tot["queries"]["tcp"] >= 5, tot
+        assert tot["rcode"]["NXDOMAIN"] >= 5 and tot["qtype"]["MX"] >= 5, tot
+        assert len(st["workers"]) == 3
+        rc, out, err = s.ctl("stats")
+        assert rc == 0 and "queries: udp" in out, out
+        rc, out, err = s.ctl("reload", "example.net.")
+        assert rc == 0 and "example.net.: serial" in out, (out, err)
+        rc, out, err = s.ctl("reload", "nosuch.zone.")
+        assert rc == 1 and "not configured" in err, err
+        rc, out, err = s.ctl("bogus")
+        assert rc == 2 and "unknown command" in err, err
+        # a malformed request straight on the socket: an error answer,
+        # and both processes go on
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.settimeout(5)
+        c.connect(s.sock)
+        c.sendall(b"\x00\xff garbage\n")
+        resp = c.recv(4096)
+        c.close()
+        assert resp.startswith(b"RINGCTL/1 ERR"), resp
+        # a well-formed request the control process does not know
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.settimeout(5)
+        c.connect(s.sock)
+        c.sendall(b"RINGCTL/1 bogus x\n")
+        resp = c.recv(4096)
+        c.close()
+        assert resp.startswith(b"RINGCTL/1 ERR unknown command"), resp
+        assert s.ctl("status")[0] == 0
+        rc, out, err = s.ctl("stop")
+        assert rc == 0, err
+        assert s.proc.wait(10) == 0
+        assert not os.path.exists(s.sock)
+
+
+def test_broken_reload_keeps_old():
+    with Server({"rl.test.": zone_v(1, "198.18.0.10")}) as s:
+        s.start()
+        path = s.zonefiles["rl.test."]
+        with open(path, "w") as f:
+            f.write(zone_v(2, "198.18.0.20") + "bad A 300.1.2.3\n")
+        rc, out, err = s.ctl("reload")
+        assert rc == 1 and "failed to load" in err, (out, err)
+        assert f"{path}:7:" in err, err
+        r = s.query("www.rl.test.", "A")
+        assert [str(x) for x in r.answer[0]] == ["198.18.0.10"]
+        rc, out, err = s.ctl("zones")
+        assert f"{path}:7:" in out and " 1 " in out, out
+        assert f"{path}:7:" in s.logtext()
+        # fixed: the new serial is served and the error is gone
+        with open(path, "w") as f:
+            f.write(zone_v(3, "198.18.0.30"))
+        rc, out, err = s.ctl("reload", "rl.test")
+        assert rc == 0, err
+        r = s.query("www.rl.test.", "A")
+        assert [str(x) for x in r.answer[0]] == ["198.18.0.30"]
+        rc, out, err = s.ctl("zones")
+        assert out.splitlines()[1].split()[1] == "3" and out.rstrip().endswith("-"), out
+
+
+def test_sighup_reloads():
+    with Server({"rl.test.": zone_v(1, "198.18.0.10")}) as s:
+        s.start()
+        with open(s.zonefiles["rl.test."], "w") as f:
+            f.write(zone_v(2, "198.18.0.20"))
+        s.proc.send_signal(signal.SIGHUP)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            r = s.query("www.rl.test.", "A")
+            if [str(x) for x in r.answer[0]] == ["198.18.0.20"]:
+                break
+            time.sleep(0.05)
+        else:
+            raise AssertionError("SIGHUP did not reload:\n" + s.logtext())
+
+
+def test_control_killed_answers_continue():
+    with Server(EXAMPLES) as s:
+        s.start()
+        ctl = s.control_pid()
+        assert ctl and pid_alive(ctl)
+        os.kill(ctl, signal.SIGKILL)
+        # answers go on from the last snapshot while it is down
+        for _ in range(20):
+            r = s.query("www.example.com.", "A")
+            assert r.rcode() == dns.rcode.NOERROR and r.answer
+            time.sleep(0.01)
+        deadline = time.time() + 15
+        while time.time() < deadline:
+            new = s.control_pid()
+            if new and new != ctl and s.ctl("status")[0] == 0:
+                break
+            time.sleep(0.1)
+        else:
+            raise AssertionError("control process did not come back:\n" + s.logtext())
+        rc, out, err = s.ctl("status")
+        assert "restarts 1" in out, out
+        assert "ringdns-control was killed by signal 9" in s.logtext()
+        assert s.query("www.example.net.", "A").answer
+
+
+def test_bad_flags_and_config():
+    r = subprocess.run([os.environ.get("RINGDNS", "ringdns"), "--workers", "abc"],
+                       capture_output=True, text=True, timeout=10)
+    assert r.returncode == 2 and "--workers" in r.stderr, r.stderr
+    with Server({}) as s:
+        cfg = s.write("bad.yaml", "server:\n  listen: 127.0.0.1:1\n  wrokers: 2\n")
+        r = subprocess.run([os.environ.get("RINGDNS", "ringdns"), "--config", cfg],
+                           capture_output=True, text=True, timeout=10)
+        assert r.returncode == 2 and f"{cfg}:3:" in r.stderr, r.stderr
+
+
+if __name__ == "__main__":
+    run([test_udp_tcp_answers, test_kdig_tcp_and_udp, test_tcp_pipelining,
+         test_truncation_then_tcp, test_control_commands, test_broken_reload_keeps_old,
+         test_sighup_reloads, test_control_killed_answers_continue,
+         test_bad_flags_and_config])

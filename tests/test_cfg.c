@@ -1,0 +1,757 @@
+/*
+ * test_cfg.c - the configuration reader (common/cfg.c): the YAML file
+ * (every key, defaults, relative zone paths, every error class with its
+ * FILE:LINE prefix) and the command-line flags on top of it.
+ */
+#include <arpa/inet.h>
+#include <criterion/criterion.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cfg.h"
+#include "log.h"
+#include "zt.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+	zt_mktmp(dir, "cfg");
+}
+
+static void teardown(void)
+{
+	zt_rmtmp(dir);
+}
+
+TestSuite(cfg, .init = setup, .fini = teardown);
+
+/* Writes text as DIR/ringdns.yaml and loads it into a fresh c. */
+static int load(struct cfg *c, const char *text, char *err, size_t cap)
+{
+	const char *path = zt_write(dir, "ringdns.yaml", text);
+	cfg_init(c);
+	err[0] = 0;
+	return cfg_load_file(c, path, err, cap);
+}
+
+/* Loading text fails with "DIR/ringdns.yaml:LINE: " and a message that
+ * contains needle. */
+static void fails(const char *text, unsigned line, const char *needle)
+{
+	struct cfg c;
+	char err[512], prefix[128];
+	int r = load(&c, text, err, sizeof err);
+	cfg_free(&c);
+	cr_assert_eq(r, -1, "loaded without error:\n%s", text);
+	snprintf(prefix, sizeof prefix, "%s/ringdns.yaml:%u: ", dir, line);
+	cr_assert(strncmp(err, prefix, strlen(prefix)) == 0, "want prefix '%s', got '%s'\n%s",
+		  prefix, err, text);
+	cr_assert(strstr(err, needle), "want '%s' in '%s'", needle, err);
+}
+
+/* Runs cfg_from_args on c with the flags given (NULL-terminated). */
+static int args(struct cfg *c, char *err, size_t cap, const char *const *passthru, ...)
+{
+	char *argv[64];
+	int argc = 0;
+	va_list ap;
+	argv[argc++] = "ringdns";
+	va_start(ap, passthru);
+	for (char *a; (a = va_arg(ap, char *)) != NULL;)
+		argv[argc++] = a;
+	va_end(ap);
+	argv[argc] = NULL;
+	err[0] = 0;
+	return cfg_from_args(c, argc, argv, passthru, err, cap);
+}
+
+static void flag_fails(const char *want, ...)
+{
+	char *argv[16];
+	int argc = 0;
+	va_list ap;
+	argv[argc++] = "ringdns";
+	va_start(ap, want);
+	for (char *a; (a = va_arg(ap, char *)) != NULL;)
+		argv[argc++] = a;
+	va_end(ap);
+	struct cfg c;
+	char err[512] = "";
+	cfg_init(&c);
+	int r = cfg_from_args(&c, argc, argv, NULL, err, sizeof err);
+	cfg_free(&c);
+	cr_assert_eq(r, -1, "accepted, wanted '%s'", want);
+	cr_assert_str_eq(err, want);
+}
+
+static void check_v4(const struct cfg_listen *l, const char *addr, unsigned port)
+{
+	const struct sockaddr_in *a = (const struct sockaddr_in *)&l->addr;
+	char buf[64];
+	cr_assert_eq(a->sin_family, AF_INET);
+	cr_assert_eq(l->addrlen, sizeof *a);
+	cr_assert_eq(ntohs(a->sin_port), port);
+	inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
+	cr_assert_str_eq(buf, addr);
+}
+
+static void check_v6(const struct cfg_listen *l, const char *addr, unsigned port)
+{
+	const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&l->addr;
+	char buf[64];
+	cr_assert_eq(a->sin6_family, AF_INET6);
+	cr_assert_eq(l->addrlen, sizeof *a);
+	cr_assert_eq(ntohs(a->sin6_port), port);
+	inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
+	cr_assert_str_eq(buf, addr);
+}
+
+static void check_defaults(const struct cfg *c)
+{
+	cr_assert_null(c->source);
+	cr_assert_eq(c->nlisten, 0);
+	cr_assert_eq(c->workers, 0);
+	cr_assert_eq(c->tcp_workers, 1);
+	cr_assert_eq(c->max_udp_payload, 1232);
+	cr_assert_eq(c->tcp_idle_timeout, 10);
+	cr_assert_eq(c->tcp_max_clients, 1024);
+	cr_assert_eq(c->tcp_max_per_client, 64);
+	cr_assert_null(c->nsid);
+	cr_assert_null(c->identity);
+	cr_assert_str_eq(c->version, "ringdns 0.1.0");
+	cr_assert_str_eq(c->version, CFG_DEFAULT_VERSION);
+	cr_assert_str_eq(c->control_socket, "/run/ringdns/ringdns.sock");
+	cr_assert_null(c->control_binary);
+	cr_assert_eq(c->log_syslog, false);
+	cr_assert_eq(c->log_level, LOG_LVL_INFO);
+	cr_assert_eq(c->nzones, 0);
+}
+
+static const char full[] =
+	"# a full configuration\n"
+	"server:\n"
+	"  listen: [\"192.0.2.1:53\", \"[2001:db8::1]:5353\", 127.0.0.1:5300]\n"
+	"  workers: 4\n"
+	"  tcp-workers: 2\n"
+	"  max-udp-payload: 1400\n"
+	"  tcp-idle-timeout: 30\n"
+	"  tcp-max-clients: 2048\n"
+	"  tcp-max-per-client: 16\n"
+	"  nsid: \"ns1\"\n"
+	"  identity: ns1.example.net\n"
+	"  version: \"ringdns test\"\n"
+	"  control-socket: /tmp/x.sock\n"
+	"  control-binary: /usr/lib/ringdns/ringdns-control\n"
+	"log:\n"
+	"  target: syslog\n"
+	"  level: debug\n"
+	"zones:\n"
+	"  - name: Example.COM\n"
+	"    file: example.com.zone\n"
+	"  - {name: example.net., file: /srv/zones/example.net.zone}\n"
+	"  - name: .\n"
+	"    file: root.zone\n";
+
+Test(cfg, full_file)
+{
+	struct cfg c;
+	char err[512], want[256];
+	cr_assert_eq(load(&c, full, err, sizeof err), 0, "%s", err);
+	snprintf(want, sizeof want, "%s/ringdns.yaml", dir);
+	cr_assert_str_eq(c.source, want);
+	cr_assert_eq(c.nlisten, 3);
+	check_v4(&c.listen[0], "192.0.2.1", 53);
+	cr_assert_str_eq(c.listen[0].text, "192.0.2.1:53");
+	check_v6(&c.listen[1], "2001:db8::1", 5353);
+	cr_assert_str_eq(c.listen[1].text, "[2001:db8::1]:5353");
+	check_v4(&c.listen[2], "127.0.0.1", 5300);
+	cr_assert_eq(c.workers, 4);
+	cr_assert_eq(c.tcp_workers, 2);
+	cr_assert_eq(c.max_udp_payload, 1400);
+	cr_assert_eq(c.tcp_idle_timeout, 30);
+	cr_assert_eq(c.tcp_max_clients, 2048);
+	cr_assert_eq(c.tcp_max_per_client, 16);
+	cr_assert_str_eq(c.nsid, "ns1");
+	cr_assert_str_eq(c.identity, "ns1.example.net");
+	cr_assert_str_eq(c.version, "ringdns test");
+	cr_assert_str_eq(c.control_socket, "/tmp/x.sock");
+	cr_assert_str_eq(c.control_binary, "/usr/lib/ringdns/ringdns-control");
+	cr_assert_eq(c.log_syslog, true);
+	cr_assert_eq(c.log_level, LOG_LVL_DEBUG);
+	cr_assert_eq(c.nzones, 3);
+	cr_assert_str_eq(c.zones[0].name, "example.com.");
+	snprintf(want, sizeof want, "%s/example.com.zone", dir);
+	cr_assert_str_eq(c.zones[0].file, want);
+	cr_assert_str_eq(c.zones[1].name, "example.net.");
+	cr_assert_str_eq(c.zones[1].file, "/srv/zones/example.net.zone");
+	cr_assert_str_eq(c.zones[2].name, ".");
+	cfg_free(&c);
+}
+
+Test(cfg, defaults_and_reinit)
+{
+	struct cfg c;
+	cfg_init(&c);
+	check_defaults(&c);
+	cfg_free(&c);
+	cfg_free(&c);	/* twice is harmless */
+	cfg_init(&c);
+	check_defaults(&c);
+	cfg_free(&c);
+
+	/* An almost empty file leaves every default in place. */
+	char err[512];
+	cr_assert_eq(load(&c, "server:\nlog:\nzones:\n", err, sizeof err), 0, "%s", err);
+	cr_assert_not_null(c.source);
+	free(c.source);
+	c.source = NULL;
+	check_defaults(&c);
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "zones: []\nserver: {}\n", err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nzones, 0);
+	cr_assert_eq(c.max_udp_payload, 1232);
+	cfg_free(&c);
+}
+
+Test(cfg, hide_version_and_booleans)
+{
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c, "server:\n  hide-version: true\n", err, sizeof err), 0, "%s", err);
+	cr_assert_null(c.version);
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "server:\n  hide-version: no\n", err, sizeof err), 0, "%s", err);
+	cr_assert_str_eq(c.version, "ringdns 0.1.0");
+	cfg_free(&c);
+	fails("server:\n  hide-version: maybe\n", 2, "server.hide-version: 'maybe' is not true or false");
+	fails("server:\n  version: x\n  hide-version: yes\n", 3,
+	      "'version' (line 2) and 'hide-version: true' (line 3) contradict");
+}
+
+Test(cfg, listen_string_or_list)
+{
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c, "server:\n  listen: 10.0.0.1:53\n", err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nlisten, 1);
+	check_v4(&c.listen[0], "10.0.0.1", 53);
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "server:\n  listen: \"[::1]:5300\"\n", err, sizeof err), 0, "%s",
+		     err);
+	cr_assert_eq(c.nlisten, 1);
+	check_v6(&c.listen[0], "::1", 5300);
+	cfg_free(&c);
+	cr_assert_eq(load(&c,
+			  "server:\n  listen:\n    - 10.0.0.1:53\n    - '[::]:53'\n", err,
+			  sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nlisten, 2);
+	check_v4(&c.listen[0], "10.0.0.1", 53);
+	check_v6(&c.listen[1], "::", 53);
+	cfg_free(&c);
+
+	/* CFG_LISTEN_MAX is fine, one more is not (on the line of the 17th). */
+	char text[2048];
+	size_t o = (size_t)snprintf(text, sizeof text, "server:\n  listen:\n");
+	for (int i = 0; i < CFG_LISTEN_MAX + 1; i++)
+		o += (size_t)snprintf(text + o, sizeof text - o, "  - 10.0.0.%d:53\n", i + 1);
+	fails(text, 3 + CFG_LISTEN_MAX, "server.listen: more than 16 addresses");
+	text[strlen(text) - strlen("  - 10.0.0.17:53\n")] = 0;
+	cr_assert_eq(load(&c, text, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nlisten, CFG_LISTEN_MAX);
+	check_v4(&c.listen[15], "10.0.0.16", 53);
+	cfg_free(&c);
+}
+
+Test(cfg, parse_listen)
+{
+	struct cfg_listen l;
+	char why[256];
+	cr_assert_eq(cfg_parse_listen(&l, "1.2.3.4:53"), 0);
+	check_v4(&l, "1.2.3.4", 53);
+	cr_assert_str_eq(l.text, "1.2.3.4:53");
+	cr_assert_eq(cfg_parse_listen(&l, "0.0.0.0:65535"), 0);
+	check_v4(&l, "0.0.0.0", 65535);
+	cr_assert_eq(cfg_parse_listen(&l, "[2001:db8::1]:53"), 0);
+	check_v6(&l, "2001:db8::1", 53);
+	cr_assert_eq(cfg_parse_listen(&l, "[::ffff:192.0.2.1]:1"), 0);
+	check_v6(&l, "::ffff:192.0.2.1", 1);
+
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "", "empty address" },
+		{ "1.2.3.4", "missing ':PORT'" },
+		{ "1.2.3.4:", "missing port" },
+		{ "1.2.3.4:0", "port '0' is not a number 1..65535" },
+		{ "1.2.3.4:65536", "port '65536' is not a number 1..65535" },
+		{ "1.2.3.4:5x", "port '5x'" },
+		{ "1.2.3.4:-1", "port '-1'" },
+		{ "1.2.3:53", "'1.2.3' is not an IPv4 address" },
+		{ "ns1.example.com:53", "is not an IPv4 address" },
+		{ ":53", "missing or bad IPv4 address" },
+		{ "2001:db8::1", "IPv6 addresses need brackets" },
+		{ "2001:db8::1:53", "IPv6 addresses need brackets" },
+		{ "[2001:db8::1]", "missing ':PORT' after ']'" },
+		{ "[2001:db8::1]53", "missing ':PORT' after ']'" },
+		{ "[2001:db8::1:53", "missing ']'" },
+		{ "[]:53", "not an IPv6 address" },
+		{ "[1.2.3.4]:53", "'1.2.3.4' is not an IPv6 address" },
+		{ "[::1]:99999", "port '99999'" },
+		{ "[0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000]:53", "too long" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		cr_assert_eq(cfg_parse_listen(&l, bad[i].text), -1, "%s", bad[i].text);
+		cr_assert_eq(cfg_parse_listen_msg(&l, bad[i].text, why, sizeof why), -1);
+		cr_assert(strstr(why, bad[i].why), "'%s': want '%s', got '%s'", bad[i].text,
+			  bad[i].why, why);
+	}
+}
+
+Test(cfg, relative_zone_paths)
+{
+	char sub[128], err[512], want[256];
+	snprintf(sub, sizeof sub, "%s/etc", dir);
+	cr_assert_eq(mkdir(sub, 0755), 0);
+	const char *path = zt_write(sub, "r.yaml",
+				    "zones:\n"
+				    "  - name: a.example\n    file: a.zone\n"
+				    "  - name: b.example\n    file: zones/b.zone\n"
+				    "  - name: c.example\n    file: ../c.zone\n"
+				    "  - name: d.example\n    file: /abs/d.zone\n");
+	struct cfg c;
+	cfg_init(&c);
+	cr_assert_eq(cfg_load_file(&c, path, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nzones, 4);
+	snprintf(want, sizeof want, "%s/a.zone", sub);
+	cr_assert_str_eq(c.zones[0].file, want);
+	snprintf(want, sizeof want, "%s/zones/b.zone", sub);
+	cr_assert_str_eq(c.zones[1].file, want);
+	snprintf(want, sizeof want, "%s/../c.zone", sub);
+	cr_assert_str_eq(c.zones[2].file, want);
+	cr_assert_str_eq(c.zones[3].file, "/abs/d.zone");
+	cfg_free(&c);
+
+	/* A config path without a directory keeps the file name as is
+	 * (relative to the current directory, which is the file's). */
+	char cwd[4096];
+	cr_assert_not_null(getcwd(cwd, sizeof cwd));
+	cr_assert_eq(chdir(sub), 0);
+	cfg_init(&c);
+	int r = cfg_load_file(&c, "r.yaml", err, sizeof err);
+	cr_assert_eq(chdir(cwd), 0);
+	cr_assert_eq(r, 0, "%s", err);
+	cr_assert_str_eq(c.zones[0].file, "a.zone");
+	cr_assert_str_eq(c.source, "r.yaml");
+	cfg_free(&c);
+}
+
+Test(cfg, zone_names)
+{
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c,
+			  "zones:\n"
+			  "  - name: WWW.Example.Org\n    file: x\n"
+			  "  - name: \"with\\\\.dot.example.\"\n    file: y\n", err, sizeof err),
+		     0, "%s", err);
+	cr_assert_eq(c.nzones, 2);
+	cr_assert_str_eq(c.zones[0].name, "www.example.org.");
+	cr_assert_str_eq(c.zones[1].name, "with\\.dot.example.");
+	cfg_free(&c);
+	fails("zones:\n  - name: a..b\n    file: x\n", 2,
+	      "zones: name: 'a..b' is not a valid domain name: empty label");
+	fails("zones:\n  - name: ''\n    file: x\n", 2, "zones: name: empty zone name");
+	fails("zones:\n  - name: '@'\n    file: x\n", 2, "'@' is not a zone name");
+	fails("zones:\n  - name: x\n    file: ''\n", 3, "zones: file: must not be empty");
+	/* duplicates: the same name spelled differently, at the second name */
+	fails("zones:\n  - name: example.com\n    file: a\n"
+	      "  - file: b\n    name: EXAMPLE.com.\n", 5,
+	      "zones: duplicate zone 'example.com.' (first at line 2)");
+	fails("zones:\n  - file: a.zone\n", 2, "zones: entry has no 'name'");
+	fails("zones:\n  - name: a.example\n", 2, "zones: zone 'a.example.' has no 'file'");
+	fails("zones:\n  - name: a\n    file: a\n    type: master\n", 4,
+	      "unknown key 'type' in a 'zones' entry (expected one of: name, file)");
+	fails("zones:\n  - example.com\n", 2,
+	      "zones: each entry must be a mapping with 'name' and 'file', not a single value");
+	fails("zones:\n  name: example.com\n", 2,
+	      "zones: expected a list of entries (- name: ZONE, file: PATH), got a mapping");
+	fails("zones:\n  - name: [a]\n    file: a\n", 2, "zones.name: expected a string, got a list");
+}
+
+Test(cfg, unknown_and_duplicate_keys)
+{
+	fails("server:\n  listen: 127.0.0.1:53\n  worker: 2\n", 3,
+	      "unknown key 'worker' in 'server' (did you mean 'workers'? expected one of: "
+	      "listen, workers, tcp-workers, max-udp-payload, tcp-idle-timeout, "
+	      "tcp-max-clients, tcp-max-per-client, nsid, identity, version, hide-version, "
+	      "control-socket, control-binary)");
+	fails("server:\n  tcp_workers: 2\n", 2, "did you mean 'tcp-workers'?");
+	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
+	fails("# top\nzone:\n  - name: x\n", 2,
+	      "unknown key 'zone' at the top level (did you mean 'zones'? expected one of: "
+	      "server, log, zones)");
+	fails("log:\n  lvl: info\n", 2, "unknown key 'lvl' in 'log'");
+	fails("server:\n  workers: 1\n  workers: 2\n", 3,
+	      "duplicate key 'workers' in 'server' (first at line 2)");
+	fails("server:\n  workers: 1\nlog: {}\nserver:\n  nsid: x\n", 4,
+	      "duplicate key 'server' at the top level (first at line 1)");
+	fails("server:\n  ? [a, b]\n  : 1\n", 2, "keys must be plain names");
+}
+
+Test(cfg, wrong_types)
+{
+	fails("server:\n  workers: [1, 2]\n", 2, "server.workers: expected a number, got a list");
+	fails("server:\n  nsid:\n    a: b\n", 3, "server.nsid: expected a string, got a mapping");
+	fails("server: [a, b]\n", 1, "'server' must be a mapping of settings, got a list");
+	fails("log: syslog\n", 1, "'log' must be a mapping of settings, got a single value");
+	fails("log:\n  level: [info]\n", 2, "log.level: expected a string, got a list");
+	fails("server:\n  listen: {a: 1}\n", 2,
+	      "server.listen: expected ADDR:PORT or a list of them, got a mapping");
+	fails("server:\n  listen:\n    - [127.0.0.1:53]\n", 3,
+	      "server.listen: each entry must be ADDR:PORT, not a list");
+	fails("server:\n  listen: []\n", 2, "server.listen: empty list");
+}
+
+Test(cfg, numbers)
+{
+	fails("server:\n  workers: abc\n", 2, "server.workers: 'abc' is not a number");
+	fails("server:\n  workers: -1\n", 2, "server.workers: '-1' is not a number");
+	fails("server:\n  workers: 1.5\n", 2, "'1.5' is not a number");
+	fails("server:\n  workers:\n", 2, "server.workers: missing value (a number 0..1024)");
+	fails("server:\n  workers: 99999999999999999999\n", 2,
+	      "server.workers: 99999999999999999999 is out of range (0..1024)");
+	fails("server:\n\n  max-udp-payload: 511\n", 3,
+	      "server.max-udp-payload: 511 is out of range (512..65535)");
+	fails("server:\n  max-udp-payload: 65536\n", 2, "out of range (512..65535)");
+	fails("server:\n  tcp-idle-timeout: 0\n", 2,
+	      "server.tcp-idle-timeout: 0 is out of range (1..3600)");
+	fails("server:\n  tcp-idle-timeout: 3601\n", 2, "(1..3600)");
+	fails("server:\n  tcp-workers: 0\n", 2, "server.tcp-workers: 0 is out of range");
+	fails("server:\n  tcp-max-clients: 0\n", 2, "server.tcp-max-clients: 0 is out of range");
+	fails("server:\n  tcp-max-per-client: x\n", 2,
+	      "server.tcp-max-per-client: 'x' is not a number");
+
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c,
+			  "server:\n  max-udp-payload: 512\n  tcp-idle-timeout: \"3600\"\n"
+			  "  workers: 0\n", err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.max_udp_payload, 512);
+	cr_assert_eq(c.tcp_idle_timeout, 3600);
+	cr_assert_eq(c.workers, 0);
+	cfg_free(&c);
+}
+
+Test(cfg, strings_and_log)
+{
+	char text[512], big[200];
+	memset(big, 'n', 129);
+	big[129] = 0;
+	snprintf(text, sizeof text, "server:\n  nsid: %s\n", big);
+	fails(text, 2, "server.nsid: is 129 bytes long; at most 128 allowed");
+	fails("server:\n  identity: ''\n", 2, "server.identity: must not be empty");
+	fails("server:\n  nsid: \"a\\0b\"\n", 2, "server.nsid: contains a NUL byte");
+	fails("server:\n  control-socket: /tmp/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa.sock\n", 2,
+	      "server.control-socket: is 122 bytes long; at most 107 allowed");
+	fails("log:\n  level: loud\n", 2,
+	      "log.level: 'loud' is not one of: error, warning, notice, info, debug");
+	fails("log:\n  target: file\n", 2, "log.target: 'file' is not one of: stderr, syslog");
+
+	memset(big, 'n', 128);
+	big[128] = 0;
+	snprintf(text, sizeof text, "server:\n  nsid: %s\nlog:\n  level: WARNING\n  target: stderr\n",
+		 big);
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c, text, err, sizeof err), 0, "%s", err);
+	cr_assert_str_eq(c.nsid, big);
+	cr_assert_eq(c.log_level, LOG_LVL_WARNING);
+	cr_assert_eq(c.log_syslog, false);
+	cfg_free(&c);
+}
+
+Test(cfg, bad_listen_in_file)
+{
+	fails("server:\n  listen: 2001:db8::1:53\n", 2,
+	      "server.listen: '2001:db8::1:53': IPv6 addresses need brackets");
+	fails("server:\n  listen:\n    - 127.0.0.1:53\n    - 127.0.0.1\n", 4,
+	      "server.listen: '127.0.0.1': missing ':PORT'");
+	fails("server:\n  listen: [\"127.0.0.1:0\"]\n", 2, "port '0' is not a number 1..65535");
+	fails("server:\n  listen: ['[::1]:53', '[0::1]:53']\n", 2,
+	      "server.listen: '[0::1]:53' is listed twice");
+}
+
+Test(cfg, file_shape)
+{
+	fails("", 1, "the file is empty");
+	fails("# only a comment\n\n", 1, "the file is empty");
+	fails("# c\n---\n", 2, "the document is empty");
+	fails("\n\nhello\n", 3, "expected a mapping at the top (server:, log:, zones:), got a single value");
+	fails("- server\n", 1, "got a list");
+	fails("server: {}\n---\nlog: {}\n", 2, "a second YAML document");
+}
+
+Test(cfg, yaml_features_refused)
+{
+	fails("server:\n  nsid: &n ns1\n  identity: *n\n", 2, "YAML anchors (&n) are not supported");
+	fails("server: &b\n  workers: 1\n", 1, "YAML anchors (&b) are not supported");
+	fails("server:\n  nsid: *x\n", 2, "YAML aliases (*x) are not supported");
+	fails("server:\n  workers: !!int 2\n", 2, "YAML tags (tag:yaml.org,2002:int) are not supported");
+}
+
+Test(cfg, syntax_errors)
+{
+	fails("server:\n  workers: 1\n  nsid: \"unclosed\n", 4, "YAML syntax error:");
+	fails("server:\n  workers: 1\n nsid: x\n", 3, "YAML syntax error: did not find expected key "
+	      "(while parsing a block mapping at line 1)");
+	/* the syntax error wins over the odd value libyaml reads before it */
+	fails("server:\n  listen: [1.2.3.4:53\nlog: {}\n", 3,
+	      "YAML syntax error: did not find expected ',' or ']' (while parsing a flow sequence "
+	      "at line 2)");
+	fails("server:\n  workers: 1\n  nsid: x: y\n", 3,
+	      "YAML syntax error: mapping values are not allowed in this context");
+	fails("server:\n\tworkers: 1\n", 2, "YAML syntax error:");
+	fails("a: 1\nb: \xff\n", 2, "YAML syntax error: invalid leading UTF-8 octet");
+}
+
+Test(cfg, missing_file)
+{
+	struct cfg c;
+	char err[512], path[128];
+	snprintf(path, sizeof path, "%s/nope.yaml", dir);
+	cfg_init(&c);
+	cr_assert_eq(cfg_load_file(&c, path, err, sizeof err), -1);
+	char want[256];
+	snprintf(want, sizeof want, "%s: cannot open: No such file or directory", path);
+	cr_assert_str_eq(err, want);
+	cr_assert_null(c.source);
+	cfg_free(&c);
+}
+
+/* A failed load leaves c as it was; a good one changes only what it sets. */
+Test(cfg, load_is_all_or_nothing)
+{
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c, full, err, sizeof err), 0, "%s", err);
+	const char *bad = zt_write(dir, "bad.yaml",
+				   "server:\n  workers: 9\n  nsid: other\n  listen: 10.1.1.1:53\n"
+				   "zones:\n  - name: new.example\n    file: n\n"
+				   "  - name: example.com\n    file: x\n"
+				   "log:\n  level: nope\n");
+	cr_assert_eq(cfg_load_file(&c, bad, err, sizeof err), -1);
+	cr_assert(strstr(err, "bad.yaml:11: log.level"), "%s", err);
+	cr_assert_eq(c.workers, 4);
+	cr_assert_str_eq(c.nsid, "ns1");
+	cr_assert_eq(c.nlisten, 3);
+	cr_assert_eq(c.nzones, 3);
+	cr_assert(strstr(c.source, "ringdns.yaml"));
+
+	const char *more = zt_write(dir, "more.yaml",
+				    "server:\n  workers: 9\n  listen: 10.1.1.1:53\n"
+				    "  hide-version: true\n"
+				    "zones:\n  - name: new.example\n    file: /n\n"
+				    "  - name: example.com\n    file: /x\n");
+	cr_assert_eq(cfg_load_file(&c, more, err, sizeof err), 0, "%s", err);
+	cr_assert_str_eq(c.source, more);
+	cr_assert_eq(c.workers, 9);
+	cr_assert_eq(c.tcp_workers, 2);
+	cr_assert_str_eq(c.nsid, "ns1");
+	cr_assert_null(c.version);
+	cr_assert_eq(c.nlisten, 1);
+	check_v4(&c.listen[0], "10.1.1.1", 53);
+	cr_assert_eq(c.nzones, 4);
+	cr_assert_str_eq(c.zones[0].name, "example.com.");
+	cr_assert_str_eq(c.zones[0].file, "/x");
+	cr_assert_str_eq(c.zones[3].name, "new.example.");
+	cr_assert_str_eq(c.zones[3].file, "/n");
+	cfg_free(&c);
+}
+
+Test(cfg, flags_only)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--listen", "127.0.0.2:5300", "--listen",
+			  "[::1]:53", "--zone", "Example.com=zones/a.zone", "--zone",
+			  "example.net.=/b.zone", "--control-socket", "/tmp/c.sock", "--workers",
+			  "3", "--tcp-workers", "2", "--nsid", "n1", "--identity", "id1",
+			  "--version", "v1", "--log-level", "debug", "--syslog",
+			  "--control-binary", "/bin/ctl", NULL), 0, "%s", err);
+	cr_assert_null(c.source);
+	cr_assert_eq(c.nlisten, 2);
+	check_v4(&c.listen[0], "127.0.0.2", 5300);
+	check_v6(&c.listen[1], "::1", 53);
+	cr_assert_eq(c.nzones, 2);
+	cr_assert_str_eq(c.zones[0].name, "example.com.");
+	cr_assert_str_eq(c.zones[0].file, "zones/a.zone");
+	cr_assert_str_eq(c.zones[1].name, "example.net.");
+	cr_assert_str_eq(c.zones[1].file, "/b.zone");
+	cr_assert_str_eq(c.control_socket, "/tmp/c.sock");
+	cr_assert_eq(c.workers, 3);
+	cr_assert_eq(c.tcp_workers, 2);
+	cr_assert_str_eq(c.nsid, "n1");
+	cr_assert_str_eq(c.identity, "id1");
+	cr_assert_str_eq(c.version, "v1");
+	cr_assert_eq(c.log_level, LOG_LVL_DEBUG);
+	cr_assert_eq(c.log_syslog, true);
+	cr_assert_str_eq(c.control_binary, "/bin/ctl");
+	cr_assert_eq(c.max_udp_payload, 1232);
+	cfg_free(&c);
+
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, NULL), 0, "%s", err);
+	check_defaults(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--hide-version", NULL), 0, "%s", err);
+	cr_assert_null(c.version);
+	cfg_free(&c);
+}
+
+Test(cfg, flags_override_file_and_config_anywhere)
+{
+	const char *path = zt_write(dir, "ringdns.yaml", full);
+	struct cfg c;
+	char err[512], want[256];
+	cfg_init(&c);
+	/* --config last: still read first, so the flags before it win */
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--workers", "7", "--listen", "[::]:53",
+			  "--zone", "example.com=./mine.zone", "--zone", "extra.example=e.zone",
+			  "--log-level", "error", "--nsid=flagnsid", "--config", path, NULL),
+		     0, "%s", err);
+	cr_assert_str_eq(c.source, path);
+	cr_assert_eq(c.workers, 7);
+	cr_assert_eq(c.tcp_workers, 2);	/* from the file */
+	cr_assert_eq(c.nlisten, 1);	/* --listen replaces the file's list */
+	check_v6(&c.listen[0], "::", 53);
+	cr_assert_str_eq(c.nsid, "flagnsid");
+	cr_assert_str_eq(c.identity, "ns1.example.net");
+	cr_assert_eq(c.log_level, LOG_LVL_ERROR);
+	cr_assert_eq(c.log_syslog, true);
+	cr_assert_eq(c.nzones, 4);
+	cr_assert_str_eq(c.zones[0].name, "example.com.");
+	cr_assert_str_eq(c.zones[0].file, "./mine.zone");
+	cr_assert_str_eq(c.zones[1].name, "example.net.");
+	cr_assert_str_eq(c.zones[3].name, "extra.example.");
+	cr_assert_str_eq(c.zones[3].file, "e.zone");
+	cfg_free(&c);
+
+	/* --config=FILE in the middle; no --listen keeps the file's list */
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--syslog", "--config=" , NULL), -1);
+	cr_assert_str_eq(err, "--config: empty file name");
+	snprintf(want, sizeof want, "--config=%s", path);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--tcp-workers=5", want, "--hide-version",
+			  NULL), 0, "%s", err);
+	cr_assert_eq(c.tcp_workers, 5);
+	cr_assert_eq(c.workers, 4);
+	cr_assert_eq(c.nlisten, 3);
+	cr_assert_null(c.version);
+	cfg_free(&c);
+
+	/* an error in the file comes back as the file's FILE:LINE */
+	const char *bad = zt_write(dir, "bad.yaml", "server:\n  workers: x\n");
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--workers", "1", "--config", bad, NULL), -1);
+	snprintf(want, sizeof want, "%s:2: server.workers: 'x' is not a number", bad);
+	cr_assert_str_eq(err, want);
+	cfg_free(&c);
+}
+
+Test(cfg, passthru)
+{
+	static const char *const pt[] = { "--dp-fd", "--ctl-fd", NULL };
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, pt, "--dp-fd", "5", "--workers", "2",
+			  "--ctl-fd=7", "--dp-fd", "9", NULL), 0, "%s", err);
+	cr_assert_eq(c.workers, 2);
+	cr_assert_eq(args(&c, err, sizeof err, pt, "--workers", "3", "--ctl-fd", NULL), -1);
+	cr_assert_str_eq(err, "--ctl-fd: needs a value");
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--dp-fd", "5", NULL), -1);
+	cr_assert_str_eq(err, "unknown flag '--dp-fd'");
+	cfg_free(&c);
+}
+
+Test(cfg, bad_flags)
+{
+	flag_fails("--workers: 'abc' is not a number", "--workers", "abc", NULL);
+	flag_fails("--workers: 'abc' is not a number", "--workers=abc", NULL);
+	flag_fails("--workers: 5000 is out of range (0..1024)", "--workers", "5000", NULL);
+	flag_fails("--tcp-workers: 0 is out of range (1..1024)", "--tcp-workers=0", NULL);
+	flag_fails("--workers: needs a value", "--workers", NULL);
+	flag_fails("--workers: needs a value", "--workers", "--syslog", NULL);
+	flag_fails("unknown flag '--frob'", "--frob", NULL);
+	flag_fails("unknown flag '--frob'", "--frob=1", NULL);
+	flag_fails("unexpected argument 'extra' (flags start with --)", "--syslog", "extra", NULL);
+	flag_fails("unexpected argument '-w' (flags start with --)", "-w", "2", NULL);
+	flag_fails("--syslog: takes no value", "--syslog=yes", NULL);
+	flag_fails("--hide-version: contradicts --version; keep one", "--version", "x",
+		   "--hide-version", NULL);
+	flag_fails("--log-level: 'loud' is not one of: error, warning, notice, info, debug",
+		   "--log-level", "loud", NULL);
+	flag_fails("--listen: '::1:53': IPv6 addresses need brackets: [ADDR]:PORT (e.g. [::1]:53)",
+		   "--listen", "::1:53", NULL);
+	flag_fails("--listen: '1.2.3.4:53' is given twice", "--listen", "1.2.3.4:53",
+		   "--listen=1.2.3.4:53", NULL);
+	flag_fails("--zone: 'example.com' is not NAME=FILE", "--zone", "example.com", NULL);
+	flag_fails("--zone: 'example.com=' is not NAME=FILE", "--zone", "example.com=", NULL);
+	flag_fails("--zone: 'a..b' is not a valid domain name: empty label (two dots in a row, "
+		   "or a leading dot)", "--zone", "a..b=f", NULL);
+	flag_fails("--zone: zone 'a.example.' is given twice", "--zone", "a.example=1", "--zone",
+		   "A.example.=2", NULL);
+	flag_fails("--nsid: must not be empty", "--nsid=", NULL);
+	flag_fails("--config: given more than once", "--config", "a", "--config", "b", NULL);
+	flag_fails("--config: needs a value", "--syslog", "--config", NULL);
+
+	char *many[CFG_LISTEN_MAX * 2 + 3];
+	char addr[CFG_LISTEN_MAX + 1][32];
+	int n = 0;
+	many[n++] = "ringdns";
+	for (int i = 0; i <= CFG_LISTEN_MAX; i++) {
+		snprintf(addr[i], sizeof addr[i], "10.0.0.%d:53", i + 1);
+		many[n++] = "--listen";
+		many[n++] = addr[i];
+	}
+	struct cfg c;
+	char err[256];
+	cfg_init(&c);
+	cr_assert_eq(cfg_from_args(&c, n, many, NULL, err, sizeof err), -1);
+	cr_assert_str_eq(err, "--listen: more than 16 addresses");
+	cr_assert_eq(cfg_from_args(&c, n - 2, many, NULL, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nlisten, CFG_LISTEN_MAX);
+	cfg_free(&c);
+}
+
+Test(cfg, bundled_example)
+{
+	const char *src = getenv("SRCDIR");
+	cr_assert_not_null(src);
+	char path[4096], want[4096], err[512];
+	snprintf(path, sizeof path, "%s/zones/examples/ringdns.yaml", src);
+	struct cfg c;
+	cfg_init(&c);
+	cr_assert_eq(cfg_load_file(&c, path, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nlisten, 2);
+	check_v4(&c.listen[0], "127.0.0.1", 5300);
+	check_v6(&c.listen[1], "::1", 5300);
+	cr_assert_str_eq(c.control_socket, "/tmp/ringdns.sock");
+	cr_assert_eq(c.nzones, 2);
+	cr_assert_str_eq(c.zones[0].name, "example.com.");
+	snprintf(want, sizeof want, "%s/zones/examples/example.com.zone", src);
+	cr_assert_str_eq(c.zones[0].file, want);
+	cr_assert_str_eq(c.zones[1].name, "example.net.");
+	snprintf(want, sizeof want, "%s/zones/examples/example.net.zone", src);
+	cr_assert_str_eq(c.zones[1].file, want);
+	struct stat st;
+	for (size_t i = 0; i < c.nzones; i++)
+		cr_assert_eq(stat(c.zones[i].file, &st), 0, "%s", c.zones[i].file);
+	cfg_free(&c);
+}
