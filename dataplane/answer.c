@@ -89,7 +89,7 @@ static void nodata(struct eng *e, const uint8_t *name, uint32_t node, uint32_t w
 	if (wild == SNAP_NONE)
 		dsec_nodata(e, name, node);
 	else
-		dsec_wildcard_nodata(e, name, wild);
+		dsec_wildcard_nodata(e, name, e->nodes[wild].parent, wild);
 }
 
 static void nxdomain(struct eng *e, const uint8_t *name, uint32_t ce)
@@ -101,8 +101,10 @@ static void nxdomain(struct eng *e, const uint8_t *name, uint32_t ce)
 		dsec_nxdomain(e, name, ce);
 }
 
-/* RFC 1034 §4.3.2 step 3b: a referral to the cut. */
-static void referral(struct eng *e, uint32_t cut, bool first)
+/* RFC 1034 §4.3.2 step 3b: a referral to the cut, for name, whose
+ * closest encloser (the deepest existing node at or above it) is ce. */
+static void referral(struct eng *e, const uint8_t *name, uint32_t ce, uint32_t cut,
+		     bool first)
 {
 	const struct snap_node *n = &e->nodes[cut];
 	if (first)
@@ -112,10 +114,15 @@ static void referral(struct eng *e, uint32_t cut, bool first)
 		eng_put(e, RW_NS, eng_name(e, cut), ns, UINT32_MAX);
 	if (!e->dnssec)
 		return;
-	/* RFC 4035 §3.1.4: the DS RRset and its RRSIG, or a proof of none. */
+	/* RFC 4035 §3.1.4: the DS RRset and its RRSIG, or a proof of none.
+	 * For a wildcard cut (RFC 4592 §4.2) that proof is, as Knot gives
+	 * it, the wildcard's NODATA proof for DS (RFC 4035 §3.1.3.4, RFC
+	 * 5155 §7.2.5) from the closest encloser of the name. */
 	const struct snap_rrset *ds = snap_rrset_of(e->z, n, RR_DS);
 	if (ds)
 		eng_put(e, RW_NS, eng_name(e, cut), ds, UINT32_MAX);
+	else if (n->flags & SNAP_N_WILDCARD)
+		dsec_wildcard_nodata(e, name, ce, cut);
 	else
 		dsec_nods(e, cut);
 }
@@ -136,6 +143,26 @@ static void wild_later(struct eng *e, const uint8_t *name, uint32_t wild)
 		e->wname[e->nwild] = name;
 		e->wnode[e->nwild++] = wild;
 	}
+}
+
+/* RFC 4592 §3.3.1: the source of synthesis "*.<ce>" for a name whose
+ * closest encloser is ce, or SNAP_NONE.  "*" sorts before almost every
+ * other label (RFC 4034 §6.1), so it is nearly always the node right after
+ * ce: no hash probe then. */
+static uint32_t wild_child(const struct eng *e, uint32_t ce)
+{
+	if (!(e->nodes[ce].flags & SNAP_N_WILD_CHILD))
+		return SNAP_NONE;
+	uint32_t k = ce + 1;
+	if (k < e->h->nnodes && e->nodes[k].parent == ce &&
+	    (e->nodes[k].flags & SNAP_N_WILDCARD))
+		return k;
+	uint8_t star[DNAME_MAX + 2];
+	const uint8_t *n = eng_name(e, ce);
+	star[0] = 1;
+	star[1] = '*';
+	memcpy(star + 2, n, dname_len(n));
+	return snap_find(e->z, star, &k) ? k : SNAP_NONE;
 }
 
 /*
@@ -231,7 +258,7 @@ static void chain(struct eng *e)
 			bool ds_here = found && !(n->flags & SNAP_N_OCCLUDED) &&
 				       e->q->qtype == RR_DS;
 			if (!ds_here) {
-				referral(e, n->cut != SNAP_NONE ? n->cut : ni, hop == 0);
+				referral(e, name, ni, n->cut != SNAP_NONE ? n->cut : ni, hop == 0);
 				return;
 			}
 		}
@@ -268,16 +295,22 @@ static void chain(struct eng *e)
 				name = owner = next;
 				continue;
 			}
-			if (!(n->flags & SNAP_N_WILD_CHILD)) {
+			src = wild_child(e, ni);
+			if (src == SNAP_NONE) {
 				nxdomain(e, name, ni);
 				return;
 			}
-			/* RFC 4592 §3.3.1: the source of synthesis "*.<ce>". */
-			uint8_t star[DNAME_MAX + 2] = { 1, '*' };
-			const uint8_t *ce = eng_name(e, ni);
-			memcpy(star + 2, ce, dname_len(ce));
-			if (!snap_find(e->z, star, &src)) {
-				nxdomain(e, name, ni);
+			/* RFC 4592 §4.2 leaves a wildcard that owns an NS RRset
+			 * undefined.  As Knot: a referral to the wildcard as it
+			 * is (owner "*.<ce>", not synthesized; AA=0 as for any
+			 * cut), except for DS, which is the parent side's data
+			 * (RFC 4035 §3.1.4.1), synthesized like any other type.
+			 * With DO, the proof that no closer match exists (RFC
+			 * 4035 §3.1.3.3, RFC 5155 §7.2.6) follows, as Knot. */
+			if ((e->nodes[src].flags & SNAP_N_CUT) && e->q->qtype != RR_DS) {
+				if (e->dnssec)
+					wild_later(e, name, src);
+				referral(e, name, ni, src, hop == 0);
 				return;
 			}
 			wild = true;
@@ -305,11 +338,33 @@ static void resolve(struct eng *e)
 		dsec_wildcard(e, e->wname[i], e->wnode[i]);
 }
 
+/* The wildcard whose addresses answer for an additional-section target
+ * that does not exist, its closest encloser being ce (RFC 4592 §3.3.1), or
+ * SNAP_NONE: only where chain() would synthesize them.  Not at or below a
+ * cut (RFC 1034 §4.3.3: "delegation cancels the wildcard defaults"; Knot
+ * synthesizes from such an occluded wildcard too), not from a wildcard
+ * that is a cut itself (a referral, RFC 4592 §4.2), and not below a DNAME
+ * (a redirection, RFC 6672 §2.3; the compiler refuses names there). */
+static uint32_t addl_wild(const struct eng *e, uint32_t ce)
+{
+	if (e->nodes[ce].flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_DNAME))
+		return SNAP_NONE;
+	uint32_t w = wild_child(e, ce);
+	if (w != SNAP_NONE && (e->nodes[w].flags & SNAP_N_CUT))
+		return SNAP_NONE;
+	return w;
+}
+
 /* RFC 1034 §4.3.2 step 6: addresses of NS/MX/SRV targets inside the zone
- * (glue included), each name once. */
+ * (glue included), each name once (RFC 2181 §5.5).  A target that exists
+ * only through a wildcard gets the wildcard's addresses (and their RRSIGs)
+ * with the target as owner, as Knot does: RFC 4592 §3.3.1 synthesis,
+ * without the denial proofs of the answer path (additional data is
+ * optional, RFC 2181 §9; Knot adds none either). */
 static void additional(struct eng *e)
 {
 	uint32_t done[ENG_ADDL_MAX];
+	const uint8_t *as[ENG_ADDL_MAX];	/* synthesized owner, or NULL */
 	unsigned ndone = 0;
 	for (unsigned i = 0; i < e->naddl; i++) {
 		const uint8_t *t = e->addl[i];
@@ -324,25 +379,44 @@ static void additional(struct eng *e)
 					ni = SNAP_UNPROBED;	/* hash collision */
 				break;
 			}
-		if (ni == SNAP_NONE)
-			continue;
-		if (ni == SNAP_UNPROBED &&
-		    (!dname_in(t, origin(e)) || !snap_find(e->z, t, &ni)))
-			continue;
-		if (hashed_owner(e, ni))
-			continue;
+		bool found;
+		if (ni == SNAP_NONE) {
+			/* absent: its closest encloser, the name not probed again */
+			found = snap_find_q(e->z, t, dname_labels(t), 0, 1, SNAP_UNPROBED, &ni);
+		} else if (ni == SNAP_UNPROBED) {
+			if (!dname_in(t, origin(e)))
+				continue;
+			found = snap_find(e->z, t, &ni);
+		} else {
+			found = true;
+		}
+		if (found && hashed_owner(e, ni)) {
+			found = false;
+			ni = e->nodes[ni].parent;
+		}
+		const uint8_t *owner = NULL;
+		if (!found) {
+			ni = addl_wild(e, ni);
+			if (ni == SNAP_NONE)
+				continue;
+			owner = t;
+		}
 		bool dup = false;
-		for (unsigned j = 0; j < ndone; j++)
-			dup = dup || done[j] == ni;
+		for (unsigned j = 0; j < ndone && !dup; j++)
+			dup = done[j] == ni &&
+			      (owner ? as[j] && dname_eq(as[j], owner) : !as[j]);
 		if (dup)
 			continue;
-		done[ndone++] = ni;
+		done[ndone] = ni;
+		as[ndone++] = owner;
+		if (!owner)
+			owner = eng_name(e, ni);
 		const struct snap_node *n = &e->nodes[ni];
 		const struct snap_rrset *a = snap_rrset_of(e->z, n, RR_A);
 		const struct snap_rrset *aaaa = snap_rrset_of(e->z, n, RR_AAAA);
-		if (a && !eng_put(e, RW_AR, eng_name(e, ni), a, UINT32_MAX))
+		if (a && !eng_put(e, RW_AR, owner, a, UINT32_MAX))
 			return;
-		if (aaaa && !eng_put(e, RW_AR, eng_name(e, ni), aaaa, UINT32_MAX))
+		if (aaaa && !eng_put(e, RW_AR, owner, aaaa, UINT32_MAX))
 			return;
 	}
 }

@@ -172,11 +172,10 @@ void dsec_wildcard(struct eng *e, const uint8_t *name, uint32_t wild)
 	}
 }
 
-void dsec_wildcard_nodata(struct eng *e, const uint8_t *name, uint32_t wild)
+void dsec_wildcard_nodata(struct eng *e, const uint8_t *name, uint32_t ce, uint32_t wild)
 {
 	if (e->h->flags & SNAP_F_NSEC3) {
 		/* RFC 5155 §7.2.5 */
-		uint32_t ce = e->nodes[wild].parent;
 		nsec3_match(e, ce);
 		nsec3_for(e, next_closer(name, e->nodes[ce].labels));
 		nsec3_match(e, wild);

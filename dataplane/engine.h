@@ -93,8 +93,10 @@ void dsec_nxdomain(struct eng *e, const uint8_t *name, uint32_t ce);
 void dsec_nodata(struct eng *e, const uint8_t *name, uint32_t n);
 /* A wildcard answer from wild (a node "*.ce"): no closer match exists. */
 void dsec_wildcard(struct eng *e, const uint8_t *name, uint32_t wild);
-/* Wildcard NODATA: the above plus the wildcard's own type bitmap. */
-void dsec_wildcard_nodata(struct eng *e, const uint8_t *name, uint32_t wild);
+/* Wildcard NODATA: the above plus the wildcard's own type bitmap; ce is
+ * the closest encloser of name (the wildcard's parent, or for a referral
+ * to a wildcard cut the deepest node at or above name). */
+void dsec_wildcard_nodata(struct eng *e, const uint8_t *name, uint32_t ce, uint32_t wild);
 /* A referral to the cut without DS: prove DS absent (RFC 4035 §3.1.4). */
 void dsec_nods(struct eng *e, uint32_t cut);
 

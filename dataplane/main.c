@@ -105,9 +105,29 @@ static void ctl_spawn(struct dp *d)
 		log_err("cannot make the control channel: %s", strerror(errno));
 		return;
 	}
+	/* everything the child needs is made before fork(): other threads
+	 * run, so between fork and exec the child may only make
+	 * async-signal-safe calls (a malloc there can deadlock on a lock a
+	 * worker held at the fork) */
+	char **av = calloc((size_t)d->argc + 4, sizeof *av);
+	if (!av) {
+		log_err("cannot start ringdns-control: out of memory");
+		close(sp[0]);
+		close(sp[1]);
+		return;
+	}
+	int k = 0;
+	av[k++] = d->ctl_path;
+	av[k++] = "--dp-fd";
+	av[k++] = "3";
+	for (int i = 1; i < d->argc; i++)
+		av[k++] = d->argv[i];
+	sigset_t none;
+	sigemptyset(&none);
 	pid_t pid = fork();
 	if (pid < 0) {
 		log_err("cannot start ringdns-control: fork: %s", strerror(errno));
+		free(av);
 		close(sp[0]);
 		close(sp[1]);
 		return;
@@ -116,25 +136,17 @@ static void ctl_spawn(struct dp *d)
 		/* the child: its end on CTL_FD, default signals, dies with us */
 		if (dup2(sp[1], CTL_FD) < 0)
 			_exit(127);
-		sigset_t none;
-		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		prctl(PR_SET_PDEATHSIG, SIGTERM);
 		if (getppid() == 1)
 			_exit(0);
-		char **av = calloc((size_t)d->argc + 4, sizeof *av);
-		if (!av)
-			_exit(127);
-		int k = 0;
-		av[k++] = d->ctl_path;
-		av[k++] = "--dp-fd";
-		av[k++] = "3";
-		for (int i = 1; i < d->argc; i++)
-			av[k++] = d->argv[i];
 		execv(d->ctl_path, av);
-		fprintf(stderr, "ringdns: cannot run %s: %s\n", d->ctl_path, strerror(errno));
+		static const char msg[] = "ringdns: cannot run ringdns-control\n";
+		ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+		(void)w;
 		_exit(127);
 	}
+	free(av);
 	close(sp[1]);
 	d->ctl_pid = pid;
 	d->ctl_fd = sp[0];
@@ -301,6 +313,7 @@ int main(int argc, char **argv)
 	if (cfg_from_args(&d.cfg, argc, argv, NULL, err, sizeof err) != 0) {
 		fprintf(stderr, "ringdns: %s\n", err);
 		usage(stderr);
+		cfg_free(&d.cfg);
 		return 2;
 	}
 	log_init("ringdns", d.cfg.log_syslog, (enum log_level)d.cfg.log_level);

@@ -437,6 +437,136 @@ Test(answer, additional_section)
 	cr_assert_eq(r.cnt[1], 0);
 }
 
+Test(answer, additional_through_wildcard)
+{
+	/* RFC 1034 §4.3.2 step 6 with RFC 4592 §3.3.1: an MX/SRV/NS target
+	 * that exists only through a wildcard gets the wildcard's addresses,
+	 * owned by the target name itself */
+	ask("addl.example.com.", RR_MX, &plain);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert_eq(r.cnt[0], 5);
+	/* RFC 2181 §5.5: once, though two MX records name it */
+	cr_assert_eq(count(2, RR_A, "host.wild.example.com."), 1);
+	/* RFC 4592 §2.2.2: the empty non-terminal a.b blocks *.b for z.a.b;
+	 * RFC 1034 §4.3.3: "delegation cancels the wildcard defaults", so the
+	 * occluded *.sub gives foo.sub nothing; a miss gives nothing */
+	cr_assert_eq(r.cnt[2], 1, "only host.wild: %u", r.cnt[2]);
+	/* additional data needs no denial proof, and none goes in */
+	cr_assert_eq(r.cnt[1], 0);
+	ask("addl.example.com.", RR_SRV, &plain);
+	cr_assert_eq(count(2, RR_A, "srv.wild.example.com."), 1);
+	cr_assert_eq(r.cnt[2], 1);
+	/* a referral whose name server exists only through a wildcard */
+	ask("wsub.example.com.", RR_A, &plain);
+	cr_assert_not(AA(r));
+	cr_assert_eq(count(1, RR_NS, "wsub.example.com."), 1);
+	cr_assert_eq(count(2, RR_A, "ns.wild.example.com."), 1);
+}
+
+Test(answer, additional_through_wildcard_dnssec)
+{
+	/* RFC 4035 §3.1.1: with DO the synthesized addresses come with the
+	 * wildcard's RRSIG (labels field 3, RFC 4035 §5.3.2), owned by the
+	 * target; no NSEC/NSEC3 for additional data */
+	const char *zones[] = { "addl.example.org.", "addl.example.net." };
+	for (int i = 0; i < 2; i++) {
+		ask(zones[i], RR_MX, &dnssec);
+		char host[64];
+		snprintf(host, sizeof host, "host.wild.%s", zones[i] + 5);
+		cr_assert_eq(count(2, RR_A, host), 1, "%s", host);
+		cr_assert_eq(count(2, RR_RRSIG, host), 1, "%s", host);
+		const struct rr *sig = NULL;
+		for (unsigned k = 0; k < r.cnt[2]; k++)
+			if (r.rr[2][k].type == RR_RRSIG && !strcasecmp(r.rr[2][k].owner, host))
+				sig = &r.rr[2][k];
+		cr_assert_not_null(sig);
+		cr_assert_eq(sig->rd[3], 3, "RRSIG labels of *.wild");
+		cr_assert_eq(count(1, RR_NSEC, NULL) + count(1, RR_NSEC3, NULL), 0);
+	}
+}
+
+Test(answer, wildcard_cut)
+{
+	/* RFC 4592 §4.2 leaves a wildcard owning an NS RRset undefined; as
+	 * Knot: a referral to the wildcard itself (the NS owner is "*.wd",
+	 * not synthesized), AA=0 (RFC 1034 §4.3.2 step 3b), for every type
+	 * but DS */
+	static const char *const names[] = { "foo.wd.example.com.", "a.b.foo.wd.example.com.",
+					      "*.wd.example.com.", "x.*.wd.example.com." };
+	static const uint16_t qt[] = { RR_A, RR_NS, RR_ANY, RR_TXT };
+	for (int i = 0; i < 4; i++) {
+		ask(names[i], qt[i], &plain);
+		cr_assert_eq(r.rcode, 0, "%s", names[i]);
+		cr_assert_not(AA(r), "%s", names[i]);
+		cr_assert_eq(r.cnt[0], 0, "%s", names[i]);
+		cr_assert_eq(r.cnt[1], 1, "%s", names[i]);
+		cr_assert_eq(count(1, RR_NS, "*.wd.example.com."), 1, "%s", names[i]);
+	}
+	/* DS is the parent side's data (RFC 4035 §3.1.4.1): synthesized like
+	 * any other type, authoritative: NODATA here, the DS at *.wds */
+	ask("foo.wd.example.com.", RR_DS, &plain);
+	cr_assert(AA(r));
+	cr_assert_eq(r.cnt[0], 0);
+	cr_assert_eq(count(1, RR_SOA, NULL), 1);
+	ask("foo.wds.example.com.", RR_DS, &plain);
+	cr_assert(AA(r));
+	cr_assert_eq(count(0, RR_DS, "foo.wds.example.com."), 1);
+	/* name servers of a wildcard cut: in-zone addresses in additional,
+	 * one of them itself through a wildcard */
+	ask("foo.wd2.example.com.", RR_A, &plain);
+	cr_assert_not(AA(r));
+	cr_assert_eq(count(1, RR_NS, "*.wd2.example.com."), 2);
+	cr_assert_eq(count(2, RR_A, "ns1.example.com."), 1);
+	cr_assert_eq(count(2, RR_A, "ns.wild.example.com."), 1);
+	/* a CNAME into it: AA stays for the CNAME (RFC 1034 §4.3.2, as for
+	 * any referral after a CNAME), the referral in authority */
+	ask("wdalias.example.com.", RR_A, &plain);
+	cr_assert(AA(r));
+	cr_assert_eq(count(0, RR_CNAME, "wdalias.example.com."), 1);
+	cr_assert_eq(count(1, RR_NS, "*.wd.example.com."), 1);
+	/* the wildcard's parent is an empty non-terminal, not a cut */
+	ask("wd.example.com.", RR_A, &plain);
+	cr_assert(AA(r));
+	cr_assert_eq(count(1, RR_SOA, NULL), 1);
+}
+
+Test(answer, wildcard_cut_dnssec)
+{
+	/* RFC 4035 §3.1.4: no DS at the wildcard cut, proven as Knot does by
+	 * the wildcard's NODATA proof (RFC 4035 §3.1.3.4): the NSEC of *.wd,
+	 * which also covers foo.wd */
+	ask("foo.wd.wildcut-nsec.example.", RR_A, &dnssec);
+	cr_assert_not(AA(r));
+	cr_assert_eq(count(1, RR_NS, "*.wd.wildcut-nsec.example."), 1);
+	cr_assert_eq(count(1, RR_NSEC, "*.wd.wildcut-nsec.example."), 1);
+	cr_assert_eq(count(1, RR_NSEC, NULL), 1);
+	cr_assert_eq(count(1, RR_RRSIG, NULL), 1, "the NSEC's; the NS of a cut is unsigned");
+	cr_assert_eq(count(1, RR_DS, NULL), 0);
+	/* NSEC3 (RFC 5155 §7.2.5): closest encloser wd, next closer foo.wd,
+	 * the NSEC3 of *.wd (no DS bit) */
+	ask("foo.wd.wildcut-nsec3.example.", RR_A, &dnssec);
+	cr_assert_not(AA(r));
+	cr_assert_eq(count(1, RR_NS, "*.wd.wildcut-nsec3.example."), 1);
+	cr_assert_geq(count(1, RR_NSEC3, NULL), 2);
+	cr_assert_leq(count(1, RR_NSEC3, NULL), 3);
+	cr_assert_eq(count(1, RR_RRSIG, NULL), count(1, RR_NSEC3, NULL));
+	/* a secure wildcard cut: the DS and its RRSIG (RFC 4035 §3.1.4), and
+	 * the proof that no closer match exists (RFC 5155 §7.2.6) */
+	ask("foo.wds.wildcut-nsec3.example.", RR_A, &dnssec);
+	cr_assert_not(AA(r));
+	cr_assert_eq(count(1, RR_DS, "*.wds.wildcut-nsec3.example."), 1);
+	cr_assert_eq(count(1, RR_RRSIG, "*.wds.wildcut-nsec3.example."), 1);
+	cr_assert_eq(count(1, RR_NSEC3, NULL), 1);
+	ask("foo.wds.wildcut-nsec.example.", RR_A, &dnssec);
+	cr_assert_eq(count(1, RR_DS, "*.wds.wildcut-nsec.example."), 1);
+	cr_assert_eq(count(1, RR_NSEC, NULL), 1);
+	/* DS asked for: a wildcard answer, synthesized owner, RRSIG */
+	ask("foo.wds.wildcut-nsec.example.", RR_DS, &dnssec);
+	cr_assert(AA(r));
+	cr_assert_eq(count(0, RR_DS, "foo.wds.wildcut-nsec.example."), 1);
+	cr_assert_eq(count(0, RR_RRSIG, "foo.wds.wildcut-nsec.example."), 1);
+}
+
 Test(answer, refused_not_ours)
 {
 	/* RFC 1035 §4.1.1 REFUSED; RFC 8914 §4.21 EDE 20 with EDNS */

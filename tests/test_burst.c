@@ -133,6 +133,31 @@ static const char *const names[] = {
 	"nx.example.org.", "foo.wild.example.org.", "example.net.",
 	"www.example.net.", "nope.example.net.", "foo.wild.example.net.",
 	"example.test.", ".", "com.", "version.bind.", "id.server.",
+	/* targets through wildcards; wildcard cuts (RFC 4592 §4.2) */
+	"addl.example.com.", "wsub.example.com.", "foo.wd.example.com.",
+	"a.foo.wd.example.com.", "foo.wd2.example.com.", "foo.wds.example.com.",
+	"wdalias.example.com.", "*.wd.example.com.", "addl.example.org.", "addl.example.net.",
+	"foo.wd.wildcut-nsec.example.", "foo.wds.wildcut-nsec3.example.",
+};
+
+/* Pairs the loop above may not make: every additional-section and
+ * wildcard-cut shape, with and without DO. */
+static const struct {
+	const char *name;
+	uint16_t type;
+} pairs[] = {
+	{ "addl.example.com.", RR_MX }, { "addl.example.com.", RR_SRV },
+	{ "wsub.example.com.", RR_A }, { "foo.wd.example.com.", RR_A },
+	{ "foo.wd.example.com.", RR_DS }, { "foo.wd2.example.com.", RR_A },
+	{ "foo.wds.example.com.", RR_DS }, { "wdalias.example.com.", RR_A },
+	{ "x.*.wd.example.com.", RR_A }, { "addl.example.org.", RR_MX },
+	{ "addl.example.org.", RR_SRV }, { "dsub.example.org.", RR_A },
+	{ "addl.example.net.", RR_MX }, { "dsub.example.net.", RR_A },
+	{ "foo.wd.wildcut-nsec.example.", RR_A }, { "foo.wd.wildcut-nsec3.example.", RR_A },
+	{ "foo.wds.wildcut-nsec.example.", RR_A }, { "foo.wds.wildcut-nsec3.example.", RR_DS },
+	{ "a.b.foo.wd.wildcut-nsec3.example.", RR_A }, { "mx.wildcut-nsec.example.", RR_MX },
+	{ "mx.wildcut-nsec3.example.", RR_MX }, { "foo.wd2.wildcut-nsec3.example.", RR_A },
+	{ "alias.wildcut-nsec.example.", RR_A },
 };
 
 static const uint16_t types[] = { RR_A, RR_AAAA, RR_MX, RR_NS, RR_TXT, RR_ANY, RR_SOA,
@@ -161,6 +186,11 @@ static void build(void)
 		size_t l = mkq(q, name, type, &o);
 		add(q, l, (i % 17) == 0);
 	}
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
+		for (int d = 0; d < 3; d++) {
+			struct qopt o = { .edns = d > 0, .do_bit = d == 2 };
+			add(q, mkq(q, pairs[i].name, pairs[i].type, &o), false);
+		}
 	/* other classes, opcodes, EDNS versions */
 	struct qopt o1 = { .cls = 3 }, o2 = { .f1 = 2 << 3 }, o3 = { .edns = true, .ver = 1 };
 	add(q, mkq(q, "www.example.com.", RR_A, &o1), false);

@@ -19,6 +19,7 @@
 
 #include "answer.h"
 #include "compile.h"
+#include "dname.h"
 #include "dnsmsg.h"
 #include "knotd.h"
 #include "snap.h"
@@ -32,6 +33,9 @@ static const struct {
 	{ "nsec.zone", "example.org." },
 	{ "nsec3.zone", "example.net." },
 	{ "nsec3-optout.zone", "example.info." },
+	{ "wildcut.zone", "wildcut.example." },
+	{ "wildcut-nsec.zone", "wildcut-nsec.example." },
+	{ "wildcut-nsec3.zone", "wildcut-nsec3.example." },
 };
 #define NZONES (sizeof zones / sizeof zones[0])
 
@@ -66,9 +70,84 @@ static bool allow_cd(const struct dm_q *q, struct dm_resp *k, struct dm_resp *o)
 	return true;
 }
 
+/* How often the record text rec is in section s. */
+static size_t count_rr(const struct dm_resp *r, int s, const char *rec)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < r->nrr[s]; i++)
+		n += strcmp(r->rr[s][i], rec) == 0;
+	return n;
+}
+
+/* RFC 2181 §5.5: "A Resource Record Set should only be included once in
+ * any DNS reply ... it should not be repeated in the same, or any other,
+ * section".  Knot repeats the addresses synthesized from a wildcard for an
+ * additional-section target once per record naming it (MX 10 and MX 90
+ * to the same host); we put them once.  Only repeats in Knot's additional
+ * section of records we have exactly once. */
+static bool allow_once(const struct dm_q *q, struct dm_resp *k, struct dm_resp *o)
+{
+	(void)q;
+	bool used = false;
+	for (size_t i = 1; i < k->nrr[DM_AR];) {
+		if (strcmp(k->rr[DM_AR][i], k->rr[DM_AR][i - 1]) == 0 &&
+		    count_rr(o, DM_AR, k->rr[DM_AR][i]) == 1) {
+			dm_resp_drop(k, DM_AR, i);
+			used = true;
+		} else {
+			i++;
+		}
+	}
+	return used;
+}
+
+/* The engine's zones, for allowances that look at the zone data. */
+static const struct zidx *allow_root;
+
+/* RFC 1034 §4.3.3: wildcard RRs do not apply "when the query is in another
+ * zone.  That is, delegation cancels the wildcard defaults."  Knot fills in
+ * additional-section addresses for a target below a zone cut from a
+ * wildcard below that cut (occluded data); we synthesize additional data
+ * only where an answer would be synthesized (RFC 2181 §9: additional data
+ * is optional).  Only A/AAAA records of Knot's additional section that we
+ * lack, whose owner does not exist and whose closest encloser is at or
+ * below a cut and has a wildcard child. */
+static bool allow_occluded_wild(const struct dm_q *q, struct dm_resp *k, struct dm_resp *o)
+{
+	(void)q;
+	bool used = false;
+	for (size_t i = 0; i < k->nrr[DM_AR];) {
+		const char *rec = k->rr[DM_AR][i];
+		char owner[1024], type[16];
+		uint8_t name[DNAME_MAX];
+		uint32_t ni;
+		const struct snap *z;
+		bool drop = sscanf(rec, "%1023s %*s %*s %15s", owner, type) == 2 &&
+			    (!strcmp(type, "A") || !strcmp(type, "AAAA")) &&
+			    count_rr(o, DM_AR, rec) == 0 &&
+			    dname_from_text(name, owner, strlen(owner), NULL) > 0 &&
+			    (z = zidx_find(allow_root, name)) != NULL &&
+			    !snap_find(z, name, &ni) &&
+			    (snap_nodes(z)[ni].flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) &&
+			    (snap_nodes(z)[ni].flags & SNAP_N_WILD_CHILD);
+		if (drop) {
+			dm_resp_drop(k, DM_AR, i);
+			used = true;
+		} else {
+			i++;
+		}
+	}
+	return used;
+}
+
 static struct allowance allowances[] = {
 	{ "cd-copied", "RFC 4035 §3", "CD copied to the response (Knot does not)",
 	  allow_cd, 0 },
+	{ "rrset-once", "RFC 2181 §5.5",
+	  "a synthesized additional RRset once (Knot repeats it per reference)", allow_once, 0 },
+	{ "occluded-wild", "RFC 1034 §4.3.3",
+	  "no additional addresses from a wildcard below a cut (Knot adds them)",
+	  allow_occluded_wild, 0 },
 };
 #define NALLOW (sizeof allowances / sizeof allowances[0])
 
@@ -162,6 +241,7 @@ Test(knotdiff, queries, .init = setup, .fini = teardown, .timeout = 300)
 
 	static struct engine e;
 	engine_load(&e);
+	allow_root = e.root;
 	const struct ans_cfg cfg = {
 		.max_udp = 1232,
 		.nsid = NSID,
@@ -237,7 +317,7 @@ Test(knotdiff, queries, .init = setup, .fini = teardown, .timeout = 300)
 	fprintf(stderr, "knotdiff: %u queries, %u identical, %u different within allowances, %u mismatches\n",
 		nq, nq - nbad - nallowed, nallowed, nbad);
 	for (size_t i = 0; i < NALLOW; i++)
-		fprintf(stderr, "  allowance %-11s (%s: %s): used %u times\n", allowances[i].id,
+		fprintf(stderr, "  allowance %-13s (%s: %s): used %u times\n", allowances[i].id,
 			allowances[i].rfc, allowances[i].why, allowances[i].used);
 	engine_free(&e);
 	cr_expect_eq(nbad, 0, "%u of %u queries differ from knotd (see above)", nbad, nq);

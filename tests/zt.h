@@ -40,7 +40,7 @@ void zt_rmtmp(const char *dir);
 const char *zt_write(const char *dir, const char *name, const char *text);
 
 /* Zones compiled and opened for the answer-engine tests. */
-#define ZT_SERVE_MAX 16
+#define ZT_SERVE_MAX 24
 struct zt_serve {
 	struct zt zt[ZT_SERVE_MAX];
 	void *image[ZT_SERVE_MAX];
@@ -54,7 +54,9 @@ int zt_serve_add(struct zt_serve *s, const char *origin, const char *text,
 		 const char *file, char *err, size_t errcap);
 void zt_serve_free(struct zt_serve *s);
 /* Serves the answer-engine test zones of tests/data/answer: unit.zone as
- * example.com., nsec.zone as example.org., nsec3.zone as example.net.
+ * example.com., nsec.zone as example.org., nsec3.zone as example.net.,
+ * wildcut-nsec.zone and wildcut-nsec3.zone (wildcard cuts, signed) as
+ * wildcut-nsec.example. and wildcut-nsec3.example.
  * srcdir is the source tree (NULL: "."). */
 int zt_serve_answer_zones(struct zt_serve *s, const char *srcdir, char *err, size_t errcap);
 

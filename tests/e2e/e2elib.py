@@ -125,7 +125,22 @@ class Server:
                 except Exception:
                     pass
             time.sleep(0.05)
-        raise AssertionError("ringdns did not answer in time:\n" + self.logtext())
+        raise AssertionError("ringdns did not answer in time; processes: "
+                             + self.proc_states() + "\n" + self.logtext())
+
+    def proc_states(self):
+        """State and wait channel of ringdns and its children (for a hang)."""
+        out = []
+        for pid in [self.proc.pid] + children(self.proc.pid):
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    st = f.read().rsplit(")", 1)[1].split()[0]
+                with open(f"/proc/{pid}/wchan") as f:
+                    wchan = f.read()
+                out.append(f"{pid} {st} {wchan}")
+            except OSError:
+                out.append(f"{pid} gone")
+        return ", ".join(out)
 
     def __enter__(self):
         return self
