@@ -91,34 +91,50 @@ bad:
 	return -1;
 }
 
-int ipc_memfd_from(const void *image, size_t size, const char *name, char *err, size_t errcap)
+void *ipc_memfd_alloc(void *ud, size_t size)
 {
-	int fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0) {
-		snprintf(err, errcap, "memfd_create: %s", strerror(errno));
-		return -1;
+	struct ipc_memfd *m = ud;
+	m->fd = memfd_create(m->name ? m->name : "ringdns-image", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (m->fd < 0) {
+		snprintf(m->err, sizeof m->err, "memfd_create: %s", strerror(errno));
+		return NULL;
 	}
-	const char *p = image;
-	size_t left = size;
-	while (left) {
-		ssize_t n = write(fd, p, left);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			snprintf(err, errcap, "writing the image to a memfd: %s",
-				 n < 0 ? strerror(errno) : "short write");
-			close(fd);
-			return -1;
-		}
-		p += n;
-		left -= (size_t)n;
+	if (ftruncate(m->fd, (off_t)size) < 0) {
+		snprintf(m->err, sizeof m->err, "sizing the image memfd: %s", strerror(errno));
+		return NULL;
 	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, m->fd, 0);
+	if (p == MAP_FAILED) {
+		snprintf(m->err, sizeof m->err, "mapping the image memfd: %s", strerror(errno));
+		return NULL;
+	}
+	m->map = p;
+	m->size = size;
+	return p;
+}
+
+int ipc_memfd_seal(struct ipc_memfd *m, char *err, size_t errcap)
+{
+	if (m->map) {
+		munmap(m->map, m->size);
+		m->map = NULL;
+	}
+	/* F_SEAL_WRITE needs no writable mapping left: unmapped above */
+	if (fcntl(m->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
 		snprintf(err, errcap, "sealing the image memfd: %s", strerror(errno));
-		close(fd);
 		return -1;
 	}
-	return fd;
+	return 0;
+}
+
+void ipc_memfd_discard(struct ipc_memfd *m)
+{
+	if (m->map)
+		munmap(m->map, m->size);
+	if (m->fd >= 0)
+		close(m->fd);
+	m->map = NULL;
+	m->fd = -1;
 }
 
 const void *ipc_memfd_map(int fd, size_t size, char *err, size_t errcap)
@@ -135,7 +151,10 @@ const void *ipc_memfd_map(int fd, size_t size, char *err, size_t errcap)
 			 (long long)st.st_size, size);
 		return NULL;
 	}
-	void *p = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	/* MAP_POPULATE: the pages exist already (the compiler wrote them);
+	 * mapping them all at once is cheaper than a fault per page while
+	 * snap_open reads the image */
+	void *p = mmap(NULL, size, PROT_READ, MAP_SHARED | MAP_POPULATE, fd, 0);
 	if (p == MAP_FAILED) {
 		snprintf(err, errcap, "mapping the image: %s", strerror(errno));
 		return NULL;

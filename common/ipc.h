@@ -94,10 +94,22 @@ int ipc_send(int sock, uint32_t type, const void *payload, size_t len, int fd);
 ssize_t ipc_recv(int sock, uint32_t *type, void *buf, size_t cap, int *fd);
 
 /*
- * Copies image[0..size) into a new sealed memfd (no more writes, growing
- * or shrinking) and returns its fd, or -1 with a message in err.
+ * A memfd that a compiler writes an image into directly (no copy):
+ * ipc_memfd_alloc fits zc_alloc_fn (zones/compile.h); then ipc_memfd_seal
+ * unmaps and seals it, and its fd goes to ipc_send.
  */
-int ipc_memfd_from(const void *image, size_t size, const char *name, char *err, size_t errcap);
+struct ipc_memfd {
+	int fd;			/* -1 until allocated */
+	void *map;
+	size_t size;
+	const char *name;	/* memfd name, for /proc */
+	char err[128];
+};
+void *ipc_memfd_alloc(void *m, size_t size);
+/* 0 and m->fd sealed read-only, or -1 with a message in err. */
+int ipc_memfd_seal(struct ipc_memfd *m, char *err, size_t errcap);
+/* Unmaps and closes whatever m holds. */
+void ipc_memfd_discard(struct ipc_memfd *m);
 
 /*
  * Maps a memfd received from the control process read-only, after

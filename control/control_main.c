@@ -134,7 +134,7 @@ static int zone_build(struct ctl *c, struct zst *z)
 	char err[1024] = "";
 	uint8_t origin[DNAME_MAX];
 	struct zone *zn = NULL;
-	void *image = NULL;
+	void *image;		/* inside mf's mapping */
 	size_t size = 0;
 	int fd = -1;
 	if (dname_from_text(origin, z->name, strlen(z->name), NULL) < 0) {
@@ -156,16 +156,22 @@ static int zone_build(struct ctl *c, struct zst *z)
 	struct zone_stats st;
 	zone_get_stats(zn, &st);
 	double t1 = mono_s();
-	if (zc_compile(zn, &image, &size, err, sizeof err) != 0)
+	/* compiled straight into the memfd that goes to the dataplane */
+	struct ipc_memfd mf = { .fd = -1, .name = z->name };
+	if (zc_compile_to(zn, ipc_memfd_alloc, &mf, &image, &size, err, sizeof err) != 0) {
+		if (mf.err[0])
+			snprintf(err, sizeof err, "%s", mf.err);
+		ipc_memfd_discard(&mf);
 		goto fail;
+	}
 	zone_free(zn);
 	zn = NULL;
 	double t2 = mono_s();
-	fd = ipc_memfd_from(image, size, z->name, err, sizeof err);
-	free(image);
-	image = NULL;
-	if (fd < 0)
+	if (ipc_memfd_seal(&mf, err, sizeof err) != 0) {
+		ipc_memfd_discard(&mf);
 		goto fail;
+	}
+	fd = mf.fd;
 	struct ipc_image im = { .size = size, .records = st.records, .serial = st.serial,
 				.seq = ++c->seq };
 	snprintf(im.name, sizeof im.name, "%s", z->name);
@@ -202,7 +208,6 @@ static int zone_build(struct ctl *c, struct zst *z)
 	return 0;
 fail:
 	zone_free(zn);
-	free(image);
 	snprintf(z->error, sizeof z->error, "%s", err);
 	if (z->served)
 		log_err("zone %s: not reloaded, serial %u keeps serving: %s", z->name, z->serial,

@@ -68,6 +68,8 @@ struct zc {
 	bool oom;
 	char *err;
 	size_t errcap;
+	zc_alloc_fn alloc;	/* where the image goes; NULL: malloc */
+	void *alloc_ud;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -776,7 +778,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	/* Every byte is written below except the hash table's empty slots
 	 * and the alignment gaps: zero those only (a full memset of hundreds
 	 * of MB would double the page clearing the kernel does anyway). */
-	img = big_aligned(total);
+	img = c->alloc ? c->alloc(c->alloc_ud, total) : big_aligned(total);
 	if (!img)
 		goto oom;
 	memset(img, 0, hdr.nodes);
@@ -936,7 +938,8 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 oom:
 	zc_fail(c, "out of memory");
 out:
-	free(img);
+	if (!c->alloc)
+		free(img);	/* the caller's allocator owns its memory */
 	free(items);
 	free(tmp);
 	free(order);
@@ -947,7 +950,13 @@ out:
 int zc_compile(const struct zone *z, void **image, size_t *size, char *err,
 	       size_t errcap)
 {
-	struct zc c = { .err = err, .errcap = errcap };
+	return zc_compile_to(z, NULL, NULL, image, size, err, errcap);
+}
+
+int zc_compile_to(const struct zone *z, zc_alloc_fn alloc, void *ud, void **image,
+		  size_t *size, char *err, size_t errcap)
+{
+	struct zc c = { .err = err, .errcap = errcap, .alloc = alloc, .alloc_ud = ud };
 	*image = NULL;
 	*size = 0;
 	if (errcap)

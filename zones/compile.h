@@ -17,4 +17,15 @@
 int zc_compile(const struct zone *z, void **image, size_t *size,
 	       char *err, size_t errcap);
 
+/*
+ * The same, with the image written into memory from alloc(ud, size): 8-byte
+ * aligned, writable, size bytes (contents need not be zero), owned by the
+ * caller whatever the outcome; NULL fails the compile with "out of
+ * memory".  The control process compiles straight into a memfd mapping so
+ * that the image is never copied.
+ */
+typedef void *(*zc_alloc_fn)(void *ud, size_t size);
+int zc_compile_to(const struct zone *z, zc_alloc_fn alloc, void *ud, void **image,
+		  size_t *size, char *err, size_t errcap);
+
 #endif
