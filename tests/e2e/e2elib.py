@@ -75,7 +75,8 @@ def children(pid):
 class Server:
     """One ringdns with its control process.  Use as a context manager."""
 
-    def __init__(self, zones, workers=2, extra=(), config=None, tmp=None):
+    def __init__(self, zones, workers=2, extra=(), config=None, tmp=None, user=None,
+                 binary=None):
         # zones: {name: text or path}; text is written to the temp dir
         self.tmp = tmp or tempfile.mkdtemp(prefix="ringdns-e2e-")
         self.own_tmp = tmp is None
@@ -83,7 +84,7 @@ class Server:
         self.sock = os.path.join(self.tmp, "ctl.sock")
         self.log = os.path.join(self.tmp, "ringdns.log")
         self.zonefiles = {}
-        args = [RINGDNS, "--listen", f"127.0.0.1:{self.port}",
+        args = [binary or RINGDNS, "--listen", f"127.0.0.1:{self.port}",
                 "--listen", f"[::1]:{self.port}", "--control-socket", self.sock,
                 "--workers", str(workers), "--log-level", "debug"]
         if config:
@@ -93,6 +94,11 @@ class Server:
             self.zonefiles[name] = path
             args += ["--zone", f"{name}={path}"]
         self.args = args + list(extra)
+        if user is not None:
+            # run as another user (uid:gid) through util-linux's setpriv
+            os.chmod(self.tmp, 0o777)
+            self.args = ["setpriv", f"--reuid={user[0]}", f"--regid={user[1]}",
+                         "--clear-groups", "--"] + self.args
         self.proc = None
         self.logf = None
 

@@ -5,6 +5,8 @@ TCP retry, the control socket commands through ringctl, a broken zone on
 reload, a killed control process, SIGHUP, and clean shutdown."""
 import json
 import os
+import shutil
+import tempfile
 import signal
 import socket
 import struct
@@ -16,7 +18,7 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
-from e2elib import SRCDIR, Server, pid_alive, run
+from e2elib import RINGDNS, SRCDIR, Server, pid_alive, run
 
 EX = os.path.join(SRCDIR, "zones/examples")
 EXAMPLES = {"example.com.": os.path.join(EX, "example.com.zone"),
@@ -251,6 +253,47 @@ def test_control_killed_answers_continue():
         assert s.query("www.example.net.", "A").answer
 
 
+def test_runs_as_non_root():
+    """Point 1: an unprivileged user on a port above 1024."""
+    if os.geteuid() != 0:
+        uid = os.geteuid()
+        user = None
+    else:
+        uid = 65534
+        user = (65534, 65534)
+    # the user may not reach the source or build tree (e.g. under /root):
+    # the binaries and zones go to a directory it can read
+    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-")
+    os.chmod(tmp, 0o755)
+    try:
+        for b in (RINGDNS, os.path.join(os.path.dirname(RINGDNS), "../control/ringdns-control")):
+            shutil.copy(b, tmp)
+        shutil.copytree(EX, os.path.join(tmp, "zones"))
+        zones = {z: os.path.join(tmp, "zones", os.path.basename(f))
+                 for z, f in EXAMPLES.items()}
+        with Server(zones, user=user, binary=os.path.join(tmp, "ringdns")) as s:
+            nonroot_checks(s, uid)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def nonroot_checks(s, uid):
+    s.start()
+    assert s.query("www.example.com.", "A").answer
+    assert s.query("www.example.com.", "A", tcp=True, v6=True).answer
+    with open(f"/proc/{s.proc.pid}/status") as f:
+        uids = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
+    assert all(int(u) == uid for u in uids), uids
+    ctl = s.control_pid()
+    with open(f"/proc/{ctl}/status") as f:
+        uids = [l.split()[1:] for l in f if l.startswith("Uid:")][0]
+    assert all(int(u) == uid for u in uids), uids
+    assert os.stat(s.sock).st_uid == uid
+    assert os.stat(s.sock).st_mode & 0o777 == 0o600
+    # root may use the socket (peer credentials: owner or root)
+    assert s.ctl("status")[0] == 0
+
+
 def test_bad_flags_and_config():
     r = subprocess.run([os.environ.get("RINGDNS", "ringdns"), "--workers", "abc"],
                        capture_output=True, text=True, timeout=10)
@@ -266,4 +309,4 @@ if __name__ == "__main__":
     run([test_udp_tcp_answers, test_kdig_tcp_and_udp, test_tcp_pipelining,
          test_truncation_then_tcp, test_control_commands, test_broken_reload_keeps_old,
          test_sighup_reloads, test_control_killed_answers_continue,
-         test_bad_flags_and_config])
+         test_runs_as_non_root, test_bad_flags_and_config])
