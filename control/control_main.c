@@ -8,6 +8,8 @@
  * logged.  Exits when the dataplane goes away.
  */
 #include <errno.h>
+#include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -30,6 +32,7 @@
 
 #define EX_CONFIG 78
 #define DP_REPLY_MS 5000	/* how long a reply from the dataplane may take */
+#define TRIM_IDLE_MS 30000	/* memory goes back to the system after this idle time */
 
 struct zst {
 	char name[256];
@@ -54,6 +57,7 @@ struct ctl {
 	size_t nz;
 	uint32_t seq;
 	bool reload_pending;
+	bool trim_due;		/* memory to give back once idle */
 	bool stop;
 	time_t last_reload;
 };
@@ -195,6 +199,7 @@ static int zone_build(struct ctl *c, struct zst *z)
 		snprintf(err, sizeof err, "ringdns refused the image: %s", ack.msg);
 		goto fail;
 	}
+	c->trim_due = true;
 	z->served = true;
 	z->serial = st.serial;
 	z->records = st.records;
@@ -207,6 +212,7 @@ static int zone_build(struct ctl *c, struct zst *z)
 		 z->file, st.records, size / 1e6, z->load_s, t1 - t0, t2 - t1, mono_s() - t2);
 	return 0;
 fail:
+	c->trim_due = true;
 	zone_free(zn);
 	snprintf(z->error, sizeof z->error, "%s", err);
 	if (z->served)
@@ -492,6 +498,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringdns-control is started by ringdns, not by hand\n");
 		return 2;
 	}
+	/*
+	 * Zone loads reuse one heap: no mmap'd chunks (they would be unmapped
+	 * on free and faulted in again, page by page, by the next load) and
+	 * no trimming while reloads come; the memory goes back to the system
+	 * once the process has been idle for TRIM_IDLE_MS (malloc_trim).
+	 */
+	mallopt(M_MMAP_MAX, 0);
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
 	char err[512];
 	cfg_init(&c.cfg);
 	if (cfg_from_args(&c.cfg, argc, argv, passthru, err, sizeof err) != 0) {
@@ -538,10 +552,16 @@ int main(int argc, char **argv)
 		struct pollfd p[3] = { { .fd = c.dp, .events = POLLIN },
 				       { .fd = ctlsock_fd(c.cs), .events = POLLIN },
 				       { .fd = sfd, .events = POLLIN } };
-		if (poll(p, 3, -1) < 0) {
+		int n = poll(p, 3, c.trim_due ? TRIM_IDLE_MS : -1);
+		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
+		}
+		if (n == 0) {
+			malloc_trim(0);
+			c.trim_due = false;
+			continue;
 		}
 		if (p[2].revents & POLLIN) {
 			struct signalfd_siginfo si;
