@@ -45,7 +45,7 @@ struct key {
 enum {
 	SK_LISTEN, SK_WORKERS, SK_TCP_WORKERS, SK_MAX_UDP_PAYLOAD, SK_TCP_IDLE_TIMEOUT,
 	SK_TCP_MAX_CLIENTS, SK_TCP_MAX_PER_CLIENT, SK_NSID, SK_IDENTITY, SK_VERSION,
-	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_COUNT
+	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_CACHE_DIR, SK_COUNT
 };
 
 #define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
@@ -65,6 +65,7 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_HIDE_VERSION] = { "hide-version", K_BOOL, 0, 0, 0 },
 	[SK_CONTROL_SOCKET] = STR_KEY("control-socket", control_socket, 1, CFG_SUN_MAX),
 	[SK_CONTROL_BINARY] = STR_KEY("control-binary", control_binary, 1, CFG_PATH_MAX),
+	[SK_CACHE_DIR] = STR_KEY("cache-dir", cache_dir, 1, CFG_PATH_MAX),
 };
 
 enum { TK_SERVER, TK_LOG, TK_ZONES, TK_COUNT };
@@ -355,6 +356,7 @@ void cfg_free(struct cfg *c)
 	free(c->version);
 	free(c->control_socket);
 	free(c->control_binary);
+	free(c->cache_dir);
 	for (size_t i = 0; i < c->nzones; i++)
 		free(c->zones[i].file);
 	free(c->zones);
@@ -988,6 +990,7 @@ static const struct flag flag_tab[] = {
 	{ "--log-level", F_LOG_LEVEL, true },
 	{ "--syslog", F_SYSLOG, false },
 	{ "--control-binary", SK_CONTROL_BINARY, true },
+	{ "--cache-dir", SK_CACHE_DIR, true },
 };
 
 struct tok {

@@ -28,11 +28,14 @@
 #include "ipc.h"
 #include "log.h"
 #include "stats.h"
+#include "zcache.h"
 #include "zone.h"
+#include "zonefile.h"
 
 #define EX_CONFIG 78
 #define DP_REPLY_MS 5000	/* how long a reply from the dataplane may take */
 #define TRIM_IDLE_MS 30000	/* memory goes back to the system after this idle time */
+#define CACHE_IDLE_MS 1000	/* new images are written to the cache after this idle time */
 
 struct zst {
 	char name[256];
@@ -47,6 +50,16 @@ struct zst {
 	char error[1024];	/* last load's error, "" = none */
 };
 
+struct pending {
+	char zone[256];
+	int fd;			/* sealed image memfd */
+	size_t size;
+	uint32_t serial;
+	uint64_t records;
+	struct zcache_files files;
+	time_t started;
+};
+
 struct ctl {
 	int argc;
 	char **argv;
@@ -58,6 +71,8 @@ struct ctl {
 	uint32_t seq;
 	bool reload_pending;
 	bool trim_due;		/* memory to give back once idle */
+	struct pending *pending;	/* images to write to the cache once idle */
+	size_t npending;
 	bool stop;
 	time_t last_reload;
 };
@@ -130,28 +145,158 @@ static void collect(void *ud, enum diag_sev sev, const char *file, unsigned line
 	}
 }
 
-/* Loads, checks, compiles and hands over one zone.  0, or -1 with
- * z->error set (the previous version, if any, keeps serving). */
+/* Sends the sealed image memfd fd to the dataplane and waits for its
+ * answer.  0 when it serves the image, -1 with err. */
+static int hand_over(struct ctl *c, const char *zone, int fd, size_t size, uint32_t serial,
+		     uint64_t records, char *err, size_t errcap)
+{
+	struct ipc_image im = { .size = size, .records = records, .serial = serial,
+				.seq = ++c->seq };
+	snprintf(im.name, sizeof im.name, "%s", zone);
+	if (ipc_send(c->dp, IPC_IMAGE, &im, sizeof im, fd) != 0) {
+		snprintf(err, errcap, "handing the image to ringdns: %s", strerror(errno));
+		return -1;
+	}
+	struct ipc_ack ack;
+	do {
+		if (dp_wait(c, IPC_IMAGE_ACK, &ack, sizeof ack) != (ssize_t)sizeof ack) {
+			snprintf(err, errcap, "ringdns did not confirm the new image");
+			return -1;
+		}
+	} while (ack.seq != im.seq);
+	if (!ack.ok) {
+		ack.msg[sizeof ack.msg - 1] = 0;
+		snprintf(err, errcap, "ringdns refused the image: %s", ack.msg);
+		return -1;
+	}
+	return 0;
+}
+
+static void zone_served(struct ctl *c, struct zst *z, uint32_t serial, uint64_t records,
+			size_t size, double t0)
+{
+	c->trim_due = true;
+	z->served = true;
+	z->serial = serial;
+	z->records = records;
+	z->image_size = size;
+	z->loaded_at = time(NULL);
+	z->load_s = mono_s() - t0;
+	z->error[0] = 0;
+}
+
+/* An image to write to the cache once the process is idle. */
+static void cache_later(struct ctl *c, struct zst *z, int fd, size_t size, uint32_t serial,
+			uint64_t records, struct zcache_files *files, time_t started)
+{
+	struct pending *p = NULL;
+	for (size_t i = 0; i < c->npending; i++)
+		if (strcmp(c->pending[i].zone, z->name) == 0)
+			p = &c->pending[i];	/* superseded: the newer image wins */
+	if (p) {
+		close(p->fd);
+		zcache_files_free(&p->files);
+	} else {
+		struct pending *v = realloc(c->pending, (c->npending + 1) * sizeof *v);
+		if (!v) {
+			close(fd);
+			zcache_files_free(files);
+			return;
+		}
+		c->pending = v;
+		p = &c->pending[c->npending++];
+	}
+	snprintf(p->zone, sizeof p->zone, "%s", z->name);
+	p->fd = fd;
+	p->size = size;
+	p->serial = serial;
+	p->records = records;
+	p->files = *files;
+	p->started = started;
+	memset(files, 0, sizeof *files);
+}
+
+/* Writes the images waiting for the cache (called when idle). */
+static void cache_flush(struct ctl *c)
+{
+	for (size_t i = 0; i < c->npending; i++) {
+		struct pending *p = &c->pending[i];
+		char err[512];
+		double t = mono_s();
+		int rc = zcache_store(c->cfg.cache_dir, p->zone, p->fd, p->size, p->serial,
+				      p->records, &p->files, p->started, err, sizeof err);
+		if (rc < 0)
+			log_warn("zone %s: image not cached: %s", p->zone, err);
+		else if (rc == 0)
+			log_debug("zone %s: image cached in %.2f s", p->zone, mono_s() - t);
+		close(p->fd);
+		zcache_files_free(&p->files);
+	}
+	c->npending = 0;
+}
+
+/* Serves zone z from its cached image when its files are unchanged.
+ * 1 when served, 0 otherwise (go and compile it). */
+static int zone_from_cache(struct ctl *c, struct zst *z, double t0)
+{
+	struct zcache_hit h;
+	char why[512], err[512];
+	/* an image still waiting to be written is older than any cache file
+	 * of it: write it first so that the check below sees the newest */
+	cache_flush(c);
+	int rc = zcache_load(c->cfg.cache_dir, z->name, &h, why, sizeof why);
+	if (rc <= 0) {
+		if (rc < 0)
+			log_warn("zone %s: cache: %s", z->name, why);
+		else
+			log_debug("zone %s: not from the cache: %s", z->name, why);
+		return 0;
+	}
+	rc = hand_over(c, z->name, h.fd, h.size, h.serial, h.records, err, sizeof err);
+	close(h.fd);
+	if (rc != 0) {
+		log_warn("zone %s: cached image not used (%s); compiling the zone file", z->name,
+			 err);
+		zcache_drop(c->cfg.cache_dir, z->name);
+		return 0;
+	}
+	zone_served(c, z, h.serial, h.records, h.size, t0);
+	log_info("zone %s: serial %u loaded from the cached image of %s: %llu records, "
+		 "%.1f MB image, %.2f s", z->name, h.serial, z->file,
+		 (unsigned long long)h.records, h.size / 1e6, z->load_s);
+	return 1;
+}
+
+/* Loads, checks, compiles and hands over one zone (or its cached image).
+ * 0, or -1 with z->error set (the previous version, if any, keeps
+ * serving). */
 static int zone_build(struct ctl *c, struct zst *z)
 {
 	double t0 = mono_s();
+	time_t started = time(NULL);
 	char err[1024] = "";
 	uint8_t origin[DNAME_MAX];
 	struct zone *zn = NULL;
+	struct zcache_files files = { 0 };
 	void *image;		/* inside mf's mapping */
 	size_t size = 0;
-	int fd = -1;
 	if (dname_from_text(origin, z->name, strlen(z->name), NULL) < 0) {
 		snprintf(err, sizeof err, "'%s' is not a domain name", z->name);
 		goto fail;
 	}
+	if (c->cfg.cache_dir && zone_from_cache(c, z, t0))
+		return 0;
 	struct errbuf eb = { err, sizeof err, 0, 0, z->name };
 	struct diag d = { .fn = collect, .ud = &eb };
-	zn = zone_load_file(origin, z->file, &d);
+	zn = zone_new(origin, &d);
 	if (!zn) {
 		snprintf(err, sizeof err, "out of memory loading %s", z->file);
 		goto fail;
 	}
+	struct zf_options opt = { .origin = origin, .on_file = zcache_on_file,
+				  .on_file_ud = &files };
+	zf_parse_file(z->file, &opt, zone_add_cb, zn, &d);
+	zone_finish(zn);
 	if (d.errors) {
 		if (d.errors > eb.shown)
 			snprintf(err + eb.len, sizeof err - eb.len, " (%u errors in all)", d.errors);
@@ -175,45 +320,24 @@ static int zone_build(struct ctl *c, struct zst *z)
 		ipc_memfd_discard(&mf);
 		goto fail;
 	}
-	fd = mf.fd;
-	struct ipc_image im = { .size = size, .records = st.records, .serial = st.serial,
-				.seq = ++c->seq };
-	snprintf(im.name, sizeof im.name, "%s", z->name);
-	int rc = ipc_send(c->dp, IPC_IMAGE, &im, sizeof im, fd);
-	close(fd);
-	if (rc != 0) {
-		snprintf(err, sizeof err, "handing the image to ringdns: %s", strerror(errno));
+	if (hand_over(c, z->name, mf.fd, size, st.serial, st.records, err, sizeof err) != 0) {
+		close(mf.fd);
 		goto fail;
 	}
-	struct ipc_ack ack;
-	for (;;) {
-		if (dp_wait(c, IPC_IMAGE_ACK, &ack, sizeof ack) != (ssize_t)sizeof ack) {
-			snprintf(err, sizeof err, "ringdns did not confirm the new image");
-			goto fail;
-		}
-		if (ack.seq == im.seq)
-			break;
-	}
-	if (!ack.ok) {
-		ack.msg[sizeof ack.msg - 1] = 0;
-		snprintf(err, sizeof err, "ringdns refused the image: %s", ack.msg);
-		goto fail;
-	}
-	c->trim_due = true;
-	z->served = true;
-	z->serial = st.serial;
-	z->records = st.records;
-	z->image_size = size;
-	z->loaded_at = time(NULL);
-	z->load_s = mono_s() - t0;
-	z->error[0] = 0;
+	zone_served(c, z, st.serial, st.records, size, t0);
 	log_info("zone %s: serial %u loaded from %s: %zu records, %.1f MB image, %.2f s "
 		 "(parse and check %.2f, compile %.2f, hand-over %.2f)", z->name, st.serial,
 		 z->file, st.records, size / 1e6, z->load_s, t1 - t0, t2 - t1, mono_s() - t2);
+	if (c->cfg.cache_dir)
+		cache_later(c, z, mf.fd, size, st.serial, st.records, &files, started);
+	else
+		close(mf.fd);
+	zcache_files_free(&files);
 	return 0;
 fail:
 	c->trim_due = true;
 	zone_free(zn);
+	zcache_files_free(&files);
 	snprintf(z->error, sizeof z->error, "%s", err);
 	if (z->served)
 		log_err("zone %s: not reloaded, serial %u keeps serving: %s", z->name, z->serial,
@@ -552,15 +676,19 @@ int main(int argc, char **argv)
 		struct pollfd p[3] = { { .fd = c.dp, .events = POLLIN },
 				       { .fd = ctlsock_fd(c.cs), .events = POLLIN },
 				       { .fd = sfd, .events = POLLIN } };
-		int n = poll(p, 3, c.trim_due ? TRIM_IDLE_MS : -1);
+		int n = poll(p, 3, c.npending ? CACHE_IDLE_MS : c.trim_due ? TRIM_IDLE_MS : -1);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (n == 0) {
-			malloc_trim(0);
-			c.trim_due = false;
+			if (c.npending) {
+				cache_flush(&c);
+			} else {
+				malloc_trim(0);
+				c.trim_due = false;
+			}
 			continue;
 		}
 		if (p[2].revents & POLLIN) {
@@ -588,6 +716,11 @@ int main(int argc, char **argv)
 			ctlsock_serve(c.cs, handle, &c);
 	}
 	ctlsock_close(c.cs);
+	for (size_t i = 0; i < c.npending; i++) {
+		close(c.pending[i].fd);
+		zcache_files_free(&c.pending[i].files);
+	}
+	free(c.pending);
 	for (size_t i = 0; i < c.nz; i++)
 		free(c.z[i].file);
 	free(c.z);

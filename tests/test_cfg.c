@@ -127,6 +127,7 @@ static void check_defaults(const struct cfg *c)
 	cr_assert_str_eq(c->version, CFG_DEFAULT_VERSION);
 	cr_assert_str_eq(c->control_socket, "/run/ringdns/ringdns.sock");
 	cr_assert_null(c->control_binary);
+	cr_assert_null(c->cache_dir);
 	cr_assert_eq(c->log_syslog, false);
 	cr_assert_eq(c->log_level, LOG_LVL_INFO);
 	cr_assert_eq(c->nzones, 0);
@@ -147,6 +148,7 @@ static const char full[] =
 	"  version: \"ringdns test\"\n"
 	"  control-socket: /tmp/x.sock\n"
 	"  control-binary: /usr/lib/ringdns/ringdns-control\n"
+	"  cache-dir: /var/cache/ringdns\n"
 	"log:\n"
 	"  target: syslog\n"
 	"  level: debug\n"
@@ -181,6 +183,7 @@ Test(cfg, full_file)
 	cr_assert_str_eq(c.version, "ringdns test");
 	cr_assert_str_eq(c.control_socket, "/tmp/x.sock");
 	cr_assert_str_eq(c.control_binary, "/usr/lib/ringdns/ringdns-control");
+	cr_assert_str_eq(c.cache_dir, "/var/cache/ringdns");
 	cr_assert_eq(c.log_syslog, true);
 	cr_assert_eq(c.log_level, LOG_LVL_DEBUG);
 	cr_assert_eq(c.nzones, 3);
@@ -389,7 +392,7 @@ Test(cfg, unknown_and_duplicate_keys)
 	      "unknown key 'worker' in 'server' (did you mean 'workers'? expected one of: "
 	      "listen, workers, tcp-workers, max-udp-payload, tcp-idle-timeout, "
 	      "tcp-max-clients, tcp-max-per-client, nsid, identity, version, hide-version, "
-	      "control-socket, control-binary)");
+	      "control-socket, control-binary, cache-dir)");
 	fails("server:\n  tcp_workers: 2\n", 2, "did you mean 'tcp-workers'?");
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
@@ -584,7 +587,8 @@ Test(cfg, flags_only)
 			  "example.net.=/b.zone", "--control-socket", "/tmp/c.sock", "--workers",
 			  "3", "--tcp-workers", "2", "--nsid", "n1", "--identity", "id1",
 			  "--version", "v1", "--log-level", "debug", "--syslog",
-			  "--control-binary", "/bin/ctl", NULL), 0, "%s", err);
+			  "--control-binary", "/bin/ctl", "--cache-dir", "/tmp/cache", NULL), 0,
+		       "%s", err);
 	cr_assert_null(c.source);
 	cr_assert_eq(c.nlisten, 2);
 	check_v4(&c.listen[0], "127.0.0.2", 5300);
@@ -603,6 +607,7 @@ Test(cfg, flags_only)
 	cr_assert_eq(c.log_level, LOG_LVL_DEBUG);
 	cr_assert_eq(c.log_syslog, true);
 	cr_assert_str_eq(c.control_binary, "/bin/ctl");
+	cr_assert_str_eq(c.cache_dir, "/tmp/cache");
 	cr_assert_eq(c.max_udp_payload, 1232);
 	cfg_free(&c);
 

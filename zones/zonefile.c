@@ -369,6 +369,8 @@ static void do_include(struct zf *z, struct zf_src *src, unsigned line,
 		close(inc.fd);
 		return;
 	}
+	if (z->opt->on_file)
+		z->opt->on_file(z->opt->on_file_ud, path, &st);
 	for (unsigned k = 0; k < z->nopen; k++) {
 		if (z->stack[k].dev == st.st_dev && z->stack[k].ino == st.st_ino) {
 			ERR(line, "$INCLUDE %s: include loop, the file is already being read",
@@ -893,6 +895,8 @@ int zf_parse_file(const char *path, const struct zf_options *opt,
 		close(fd);
 		return -1;
 	}
+	if (opt->on_file)
+		opt->on_file(opt->on_file_ud, path, &st);
 	int r = zf_run(path, fd, &st, NULL, 0, opt, fn, ud, d);
 	close(fd);
 	return r;

@@ -12,6 +12,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include "diag.h"
 
@@ -36,6 +37,11 @@ struct zf_options {
 	unsigned max_include_depth;	/* 0 = 10 */
 	unsigned max_errors;		/* stop after this many, 0 = 100 */
 	unsigned long max_generate;	/* records per $GENERATE, 0 = 1<<20 */
+	/* called with every file opened for reading (the file itself and
+	 * each $INCLUDE), with its fstat: what a cache of the compiled zone
+	 * must check is unchanged */
+	void (*on_file)(void *ud, const char *path, const struct stat *st);
+	void *on_file_ud;
 };
 
 /*

@@ -253,6 +253,91 @@ def test_control_killed_answers_continue():
         assert s.query("www.example.net.", "A").answer
 
 
+def wait_for(pred, timeout=10.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_image_cache():
+    """server.cache-dir: a zone whose files are unchanged is served from its
+    cached image at the next start; a changed zone file or $INCLUDE, a
+    corrupt image or one of another snapshot format is not used."""
+    with Server({}) as s0:
+        tmp = s0.tmp
+        cache = os.path.join(tmp, "cache")
+        os.mkdir(cache)
+        inc = s0.write("hosts.inc", "mail A 198.18.0.25\n")
+        zpath = s0.write("rl.test.zone", zone_v(7, "198.18.0.70") + "$INCLUDE hosts.inc\n")
+        old = time.time() - 60
+        for f in (zpath, inc):
+            os.utime(f, (old, old))
+        img = os.path.join(cache, "rl.test.img")
+
+        def start():
+            s = Server({"rl.test.": zpath}, tmp=tmp, extra=["--cache-dir", cache])
+            s.log = os.path.join(tmp, f"ringdns-{time.time()}.log")
+            return s.start()
+
+        def check(s, addr, mail="198.18.0.25"):
+            assert [str(x) for x in s.query("www.rl.test.", "A").answer[0]] == [addr]
+            assert [str(x) for x in s.query("mail.rl.test.", "A").answer[0]] == [mail]
+
+        s = start()
+        check(s, "198.18.0.70")
+        assert "not from the cache: no cached image" in s.logtext()
+        assert wait_for(lambda: os.path.exists(img)), s.logtext()
+        s.stop()
+        # unchanged: served from the image
+        s = start()
+        check(s, "198.18.0.70")
+        assert "loaded from the cached image" in s.logtext(), s.logtext()
+        s.stop()
+        # an $INCLUDEd file changed: compiled again
+        with open(inc, "w") as f:
+            f.write("mail A 198.18.0.26\n")
+        os.utime(inc, (old + 1, old + 1))
+        s = start()
+        check(s, "198.18.0.70", "198.18.0.26")
+        assert "hosts.inc changed since the image was cached" in s.logtext(), s.logtext()
+        assert wait_for(lambda: "image cached" in s.logtext())
+        s.stop()
+        # the zone file changed: compiled again, new serial
+        with open(zpath, "w") as f:
+            f.write(zone_v(8, "198.18.0.80") + "$INCLUDE hosts.inc\n")
+        os.utime(zpath, (old + 2, old + 2))
+        s = start()
+        check(s, "198.18.0.80", "198.18.0.26")
+        assert "rl.test.zone changed since the image was cached" in s.logtext()
+        assert wait_for(lambda: "image cached" in s.logtext())
+        s.stop()
+        # a corrupt image (valid cache header): ringdns refuses it, the
+        # zone is compiled from its file, the bad cache file is replaced
+        with open(img, "r+b") as f:
+            f.seek(os.path.getsize(img) - 100)
+            f.write(b"\xff" * 50)
+        s = start()
+        check(s, "198.18.0.80", "198.18.0.26")
+        log = s.logtext()
+        assert "cached image not used" in log and "image refused" in log, log
+        assert wait_for(lambda: "image cached" in s.logtext())
+        s.stop()
+        s = start()
+        assert "loaded from the cached image" in s.logtext()
+        s.stop()
+        # another snapshot format version in the cache header
+        with open(img, "r+b") as f:
+            f.seek(12)
+            f.write(struct.pack("<I", 999))
+        s = start()
+        check(s, "198.18.0.80", "198.18.0.26")
+        assert "snapshot format 999" in s.logtext(), s.logtext()
+        s.stop()
+
+
 def test_runs_as_non_root():
     """Point 1: an unprivileged user on a port above 1024."""
     if os.geteuid() != 0:
@@ -309,4 +394,4 @@ if __name__ == "__main__":
     run([test_udp_tcp_answers, test_kdig_tcp_and_udp, test_tcp_pipelining,
          test_truncation_then_tcp, test_control_commands, test_broken_reload_keeps_old,
          test_sighup_reloads, test_control_killed_answers_continue,
-         test_runs_as_non_root, test_bad_flags_and_config])
+         test_image_cache, test_runs_as_non_root, test_bad_flags_and_config])
