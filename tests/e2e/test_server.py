@@ -277,65 +277,76 @@ def test_image_cache():
             os.utime(f, (old, old))
         img = os.path.join(cache, "rl.test.img")
 
+        started = []
+
         def start():
             s = Server({"rl.test.": zpath}, tmp=tmp, extra=["--cache-dir", cache])
             s.log = os.path.join(tmp, f"ringdns-{time.time()}.log")
+            started.append(s)   # stopped below, also when a check fails
             return s.start()
 
-        def check(s, addr, mail="198.18.0.25"):
-            assert [str(x) for x in s.query("www.rl.test.", "A").answer[0]] == [addr]
-            assert [str(x) for x in s.query("mail.rl.test.", "A").answer[0]] == [mail]
+        try:
+            cache_steps(start, zpath, inc, img, old)
+        finally:
+            for s in started:
+                s.stop(expect_clean=False)
 
-        s = start()
-        check(s, "198.18.0.70")
-        assert "not from the cache: no cached image" in s.logtext()
-        assert wait_for(lambda: os.path.exists(img)), s.logtext()
-        s.stop()
-        # unchanged: served from the image
-        s = start()
-        check(s, "198.18.0.70")
-        assert "loaded from the cached image" in s.logtext(), s.logtext()
-        s.stop()
-        # an $INCLUDEd file changed: compiled again
-        with open(inc, "w") as f:
-            f.write("mail A 198.18.0.26\n")
-        os.utime(inc, (old + 1, old + 1))
-        s = start()
-        check(s, "198.18.0.70", "198.18.0.26")
-        assert "hosts.inc changed since the image was cached" in s.logtext(), s.logtext()
-        assert wait_for(lambda: "image cached" in s.logtext())
-        s.stop()
-        # the zone file changed: compiled again, new serial
-        with open(zpath, "w") as f:
-            f.write(zone_v(8, "198.18.0.80") + "$INCLUDE hosts.inc\n")
-        os.utime(zpath, (old + 2, old + 2))
-        s = start()
-        check(s, "198.18.0.80", "198.18.0.26")
-        assert "rl.test.zone changed since the image was cached" in s.logtext()
-        assert wait_for(lambda: "image cached" in s.logtext())
-        s.stop()
-        # a corrupt image (valid cache header): ringdns refuses it, the
-        # zone is compiled from its file, the bad cache file is replaced
-        with open(img, "r+b") as f:
-            f.seek(os.path.getsize(img) - 100)
-            f.write(b"\xff" * 50)
-        s = start()
-        check(s, "198.18.0.80", "198.18.0.26")
-        log = s.logtext()
-        assert "cached image not used" in log and "image refused" in log, log
-        assert wait_for(lambda: "image cached" in s.logtext())
-        s.stop()
-        s = start()
-        assert "loaded from the cached image" in s.logtext()
-        s.stop()
-        # another snapshot format version in the cache header
-        with open(img, "r+b") as f:
-            f.seek(12)
-            f.write(struct.pack("<I", 999))
-        s = start()
-        check(s, "198.18.0.80", "198.18.0.26")
-        assert "snapshot format 999" in s.logtext(), s.logtext()
-        s.stop()
+
+def cache_steps(start, zpath, inc, img, old):
+    def check(s, addr, mail="198.18.0.25"):
+        assert [str(x) for x in s.query("www.rl.test.", "A").answer[0]] == [addr]
+        assert [str(x) for x in s.query("mail.rl.test.", "A").answer[0]] == [mail]
+
+    s = start()
+    check(s, "198.18.0.70")
+    assert "not from the cache: no cached image" in s.logtext()
+    assert wait_for(lambda: os.path.exists(img)), s.logtext()
+    s.stop()
+    # unchanged: served from the image
+    s = start()
+    check(s, "198.18.0.70")
+    assert "loaded from the cached image" in s.logtext(), s.logtext()
+    s.stop()
+    # an $INCLUDEd file changed: compiled again
+    with open(inc, "w") as f:
+        f.write("mail A 198.18.0.26\n")
+    os.utime(inc, (old + 1, old + 1))
+    s = start()
+    check(s, "198.18.0.70", "198.18.0.26")
+    assert "hosts.inc changed since the image was cached" in s.logtext(), s.logtext()
+    assert wait_for(lambda: "image cached" in s.logtext())
+    s.stop()
+    # the zone file changed: compiled again, new serial
+    with open(zpath, "w") as f:
+        f.write(zone_v(8, "198.18.0.80") + "$INCLUDE hosts.inc\n")
+    os.utime(zpath, (old + 2, old + 2))
+    s = start()
+    check(s, "198.18.0.80", "198.18.0.26")
+    assert "rl.test.zone changed since the image was cached" in s.logtext()
+    assert wait_for(lambda: "image cached" in s.logtext())
+    s.stop()
+    # a corrupt image (valid cache header): ringdns refuses it, the
+    # zone is compiled from its file, the bad cache file is replaced
+    with open(img, "r+b") as f:
+        f.seek(os.path.getsize(img) - 100)
+        f.write(b"\xff" * 50)
+    s = start()
+    check(s, "198.18.0.80", "198.18.0.26")
+    log = s.logtext()
+    assert "cached image not used" in log and "image refused" in log, log
+    assert wait_for(lambda: "image cached" in s.logtext())
+    s.stop()
+    s = start()
+    assert "loaded from the cached image" in s.logtext()
+    s.stop()
+    # another snapshot format version in the cache header
+    with open(img, "r+b") as f:
+        f.seek(12)
+        f.write(struct.pack("<I", 999))
+    s = start()
+    check(s, "198.18.0.80", "198.18.0.26")
+    assert "snapshot format 999" in s.logtext(), s.logtext()
+    s.stop()
 
 
 def test_runs_as_non_root():
