@@ -5,6 +5,7 @@ TCP retry, the control socket commands through ringctl, a broken zone on
 reload, a killed control process, SIGHUP, and clean shutdown."""
 import json
 import os
+import re
 import shutil
 import tempfile
 import signal
@@ -159,6 +160,13 @@ def test_control_commands():
         assert rc == 0 and "queries: udp" in out, out
         rc, out, err = s.ctl("reload", "example.net.")
         assert rc == 0 and "example.net.: serial" in out, (out, err)
+        # idle workers are RCU-offline (DESIGN.md "RCU"): the grace period
+        # of the swap does not wait for their 100 ms poll() to end
+        time.sleep(0.5)
+        rc, out, err = s.ctl("reload", "example.net.")
+        swaps = [float(x) for x in re.findall(r"example\.net\. serial \d+: serving .*"
+                                               r"swapped in ([0-9.]+) s", s.logtext())]
+        assert len(swaps) >= 2 and swaps[-1] < 0.05, swaps
         rc, out, err = s.ctl("reload", "nosuch.zone.")
         assert rc == 1 and "not configured" in err, err
         rc, out, err = s.ctl("bogus")
