@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <unistd.h>
 #include <urcu-qsbr.h>
 
@@ -25,7 +26,6 @@
 
 #define UDP_BATCH 32		/* datagrams per recvmmsg, one engine burst */
 #define UDP_RXBUF 4096		/* a longer query is dropped (no real query is this long) */
-#define UDP_SPIN 8		/* empty polls before the worker sleeps */
 #define UDP_NAPMS 100		/* sleep bound: stop is noticed this fast */
 #define UDP_CMSG 64		/* room for one IP(V6)_PKTINFO */
 
@@ -69,8 +69,14 @@ struct udp_srv {
 static int udp_socket(const struct cfg_listen *a, char *err, size_t errcap)
 {
 	int fam = a->addr.ss_family, one = 1;
-	int fd = socket(fam, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	/* blocking, with a receive timeout: the worker's wait is a blocking
+	 * recvmmsg that must end within UDP_NAPMS; every other call passes
+	 * MSG_DONTWAIT */
+	int fd = socket(fam, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
+		goto fail;
+	struct timeval tv = { 0, UDP_NAPMS * 1000 };
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv) < 0)
 		goto fail;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
 		goto fail;
@@ -131,8 +137,9 @@ static void udp_reply_cmsg(const struct msghdr *rxm, struct msghdr *txm, void *b
 	}
 }
 
-/* Reads, answers and sends one batch from fd; returns datagrams read. */
-static int udp_batch(struct udp_worker *w, int fd, const struct zidx *root)
+/* Reads up to UDP_BATCH datagrams from fd (flags: MSG_DONTWAIT, or
+ * MSG_WAITFORONE to block for the first); returns how many, 0 if none. */
+static int udp_recv(struct udp_worker *w, int fd, int flags)
 {
 	for (int i = 0; i < UDP_BATCH; i++) {
 		struct udp_slot *s = &w->slot[i];
@@ -142,9 +149,13 @@ static int udp_batch(struct udp_worker *w, int fd, const struct zidx *root)
 				      .msg_iov = &s->rxv, .msg_iovlen = 1,
 				      .msg_control = s->rxc.buf, .msg_controllen = UDP_CMSG };
 	}
-	int n = recvmmsg(fd, w->rx, UDP_BATCH, MSG_DONTWAIT, NULL);
-	if (n <= 0)
-		return 0;
+	int n = recvmmsg(fd, w->rx, UDP_BATCH, flags, NULL);
+	return n > 0 ? n : 0;
+}
+
+/* Answers the n datagrams just read from fd and sends the answers. */
+static void udp_answer(struct udp_worker *w, int fd, int n, const struct zidx *root)
+{
 	for (int i = 0; i < n; i++) {
 		w->req[i] = (struct ans_req){ .q = w->slot[i].q, .qlen = w->rx[i].msg_len,
 					      .tcp = false };
@@ -179,9 +190,17 @@ static int udp_batch(struct udp_worker *w, int fd, const struct zidx *root)
 		}
 		off += k;
 	}
-	return n;
 }
 
+/*
+ * The worker loop.  While datagrams keep coming (a full batch), it reads
+ * on without blocking.  Otherwise it waits, RCU-offline (DESIGN.md "RCU":
+ * no grace period waits on an idle worker): with one socket in a blocking
+ * recvmmsg(MSG_WAITFORONE), which returns as soon as one datagram is there
+ * with whatever else is queued (one syscall per batch, none spent on empty
+ * polls); with several, in poll().  Either wait ends within UDP_NAPMS so
+ * that a stop is noticed.
+ */
 static void *udp_main(void *arg)
 {
 	struct udp_worker *w = arg;
@@ -196,26 +215,38 @@ static void *udp_main(void *arg)
 		pthread_setaffinity_np(pthread_self(), sizeof set, &set);
 	}
 	rcu_register_thread();
-	unsigned idle = 0;
+	bool busy = false;	/* the last batch was full: more is queued */
+	size_t last = 0;	/* the socket read last (round robin) */
 	while (!atomic_load_explicit(&srv->stop, memory_order_relaxed)) {
-		/* DESIGN.md "RCU": one dereference per batch, passed down as
-		 * const and never kept past the quiescent state below */
-		const struct zidx *root = rcu_dereference(*srv->root);
-		int got = 0;
-		for (size_t i = 0; i < srv->naddrs; i++)
-			got += udp_batch(w, w->fds[i], root);
-		rcu_quiescent_state();
-		if (got) {
-			idle = 0;
-			continue;
+		int n = 0;
+		size_t fi = 0;
+		if (busy) {
+			for (size_t k = 1; k <= srv->naddrs && !n; k++) {
+				fi = (last + k) % srv->naddrs;
+				n = udp_recv(w, w->fds[fi], MSG_DONTWAIT);
+			}
+		} else {
+			rcu_thread_offline();
+			if (srv->naddrs == 1) {
+				n = udp_recv(w, w->fds[0], MSG_WAITFORONE);
+			} else if (poll(pfd, srv->naddrs, UDP_NAPMS) > 0) {
+				for (size_t k = 1; k <= srv->naddrs && !n; k++) {
+					fi = (last + k) % srv->naddrs;
+					if (pfd[fi].revents & POLLIN)
+						n = udp_recv(w, w->fds[fi], MSG_DONTWAIT);
+				}
+			}
+			rcu_thread_online();
 		}
-		if (++idle < UDP_SPIN)
-			continue;
-		/* idle: offline, so no grace period waits on this worker */
-		rcu_thread_offline();
-		(void)poll(pfd, srv->naddrs, UDP_NAPMS);
-		rcu_thread_online();
-		idle = 0;
+		busy = n == UDP_BATCH;
+		if (n) {
+			last = fi;
+			/* one dereference per batch, passed down as const and
+			 * never kept past the quiescent state below */
+			const struct zidx *root = rcu_dereference(*srv->root);
+			udp_answer(w, w->fds[fi], n, root);
+		}
+		rcu_quiescent_state();
 	}
 	rcu_unregister_thread();
 	return NULL;
