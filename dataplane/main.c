@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -32,6 +33,7 @@
 
 #define CTL_FD 3		/* where the control process finds its end */
 #define EX_CONFIG 78		/* sysexits.h: the control process found the configuration bad */
+#define PUBLISHER_NICE 10	/* see main() */
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
 
@@ -432,6 +434,11 @@ int main(int argc, char **argv)
 		udp_stop(d.udp);
 		return 1;
 	}
+	/* this thread validates and swaps images: background work that must
+	 * not take the CPU from a worker sharing it (the workers and TCP
+	 * threads, started above, keep nice 0) */
+	if (setpriority(PRIO_PROCESS, (id_t)gettid(), PUBLISHER_NICE) != 0)
+		log_warn("setpriority: %s", strerror(errno));
 	for (size_t i = 0; i < nlisten; i++)
 		log_info("listening on %s (UDP and TCP)", listen[i].text);
 	log_info("%u UDP workers, %u TCP threads", d.nudp, d.ntcp);

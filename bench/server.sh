@@ -1,0 +1,545 @@
+#!/usr/bin/env bash
+# bench/server.sh: ringdns vs knotd vs nsd, side by side, one worker each on
+# the same vCPU, the load generator (kxdpgun) on the other vCPU, over a veth
+# pair between two network namespaces this script creates (198.18.0.0/15).
+# Measures (bench/README.md, "server: ringdns vs knotd vs nsd"):
+#   throughput  highest fixed-rate step answered >= 99 %, and CPU seconds
+#               per million answers at FIXED_QPS (server processes + the
+#               server-side NAPI thread)
+#   startup     exec to first SOA answer, peak RSS (VmHWM), for SIZES
+#   reload      reload command to the new serial answered, under RELOAD_QPS
+#               load; unanswered % in that window; peak RSS in that window
+# Every measurement RUNS times, servers interleaved; medians go to
+# bench/out/server-RESULTS.md. Needs root, 2+ vCPUs, ip, ethtool, kxdpgun
+# (Debian package knot-dnsutils), knotd/knotc (knot), nsd/nsd-control (nsd),
+# /usr/bin/python3, and built ringdns binaries in $RINGDNS_BUILD.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+QUICK=${QUICK:-0}
+if [[ $QUICK == 1 ]]; then
+  : "${SIZES:=100000}" "${RUNS:=1}" "${TP_SIZE:=100000}" "${RELOAD_SIZE:=100000}"
+  : "${STEP_S:=2}" "${FIXED_S:=3}" "${STEPS:=50000 100000 150000 200000 300000}" "${START_TIMEOUT:=120}"
+fi
+SIZES=${SIZES:-"1000000 10000000"}    # zone sizes (names) for startup / RSS
+RUNS=${RUNS:-3}                       # repeats of every measurement
+RINGDNS_BUILD=${RINGDNS_BUILD:-build} # meson build dir with ringdns, ringctl
+TP_SIZE=${TP_SIZE:-100000}            # zone size for throughput
+RELOAD_SIZE=${RELOAD_SIZE:-1000000}   # zone size for reload
+STEPS=${STEPS:-"25000 50000 75000 100000 125000 150000 175000 200000 225000 250000 300000 350000 400000 500000"}
+STEP_S=${STEP_S:-5}                   # seconds per step
+STEP_RETRIES=${STEP_RETRIES:-1}       # a failed step is tried again this often
+FIXED_QPS=${FIXED_QPS:-50000}         # rate for CPU per million answers
+FIXED_S=${FIXED_S:-10}
+RELOAD_QPS=${RELOAD_QPS:-30000}       # background load during a reload
+QUERIES=${QUERIES:-200000}            # lines in a query file
+SEED=${SEED:-1}
+PARTS=${PARTS:-"throughput startup reload"}
+SERVERS=${SERVERS:-"ringdns knotd nsd"}
+WARM=${WARM-1}                        # startup: also ringdns-warm (image cache primed); WARM= to skip
+START_TIMEOUT=${START_TIMEOUT:-900}   # s, per server start (10M zones are slow)
+SRV_CPU=${SRV_CPU:-1}                 # vCPU of the servers (and their NAPI thread)
+GEN_CPU=${GEN_CPU:-0}                 # vCPU of kxdpgun, probes, reload commands
+RMEM_DEFAULT=${RMEM_DEFAULT:-}        # if set: net.core.rmem_default for the run (restored)
+OUT=bench/out
+RESULTS=$OUT/server-RESULTS.md
+PY=/usr/bin/python3
+PROBE=$ROOT/bench/server_probe.py
+
+die() { echo "server.sh: $*" >&2; exit 1; }
+log() { echo "server.sh: $*" >&2; }
+
+[[ $(id -u) == 0 ]] || die "needs root (namespaces, veth, XDP)"
+[[ $(nproc) -ge 2 ]] || die "needs 2 vCPUs"
+for t in ip ethtool ss taskset pgrep top sysctl $PY; do
+  command -v "$t" >/dev/null || die "$t not found"
+done
+command -v kxdpgun >/dev/null || die "kxdpgun not found (apt-get install knot-dnsutils)"
+RINGDNS=$ROOT/$RINGDNS_BUILD/dataplane/ringdns
+RINGCTL=$ROOT/$RINGDNS_BUILD/control/ringctl
+servers=()
+for s in $SERVERS; do
+  case $s in
+    ringdns|ringdns-warm) [[ -x $RINGDNS && -x $ROOT/$RINGDNS_BUILD/control/ringdns-control && -x $RINGCTL ]] ||
+               { log "skipping ringdns: no $RINGDNS_BUILD/dataplane/ringdns or control/ringdns-control, ringctl (ninja -C $RINGDNS_BUILD)"; continue; } ;;
+    knotd) if ! command -v knotd >/dev/null || ! command -v knotc >/dev/null; then
+             log "skipping knotd: knotd/knotc not found (apt-get install knot)"; continue
+           fi ;;
+    nsd) if ! command -v nsd >/dev/null || ! command -v nsd-control >/dev/null; then
+           log "skipping nsd: nsd/nsd-control not found (apt-get install nsd)"; continue
+         fi ;;
+    *) die "unknown server $s" ;;
+  esac
+  servers+=("$s")
+done
+[[ ${#servers[@]} -gt 0 ]] || die "no server to run"
+mkdir -p "$OUT"
+
+TAG=$(( $$ % 10000 ))
+NS_S=rdb-srv-$TAG NS_C=rdb-cli-$TAG   # server / client namespaces
+IF_S=rs$TAG IF_C=rc$TAG               # veth ends (napi thread: napi/rsTAG-N)
+SADDR=198.18.0.1 CADDR=198.18.0.2 PORT=53
+TMP=$(mktemp -d /tmp/ringdns-server-bench.XXXXXX)
+RAW=$TMP/raw.tsv                      # part size server run key value
+: > "$RAW"
+RMEM_SAVED=""  # net.core.rmem_default to restore
+KXPID=""      # kxdpgun running in the background
+HELPER_PID="" # server_probe.py running in the background
+NET_UP=0
+
+# ---- cleanup: every process by PID, the namespaces, the temp dir -------------
+stop_group() { # pgid: TERM the group's processes, wait (bounded), KILL the rest
+  local g=$1 i
+  [[ -n $g ]] || return 0
+  kill -TERM -- "-$g" 2>/dev/null || return 0
+  for ((i = 0; i < 200; i++)); do
+    pgrep -g "$g" >/dev/null 2>&1 || return 0
+    sleep 0.1
+  done
+  log "process group $g did not stop on TERM in 20 s: KILL"
+  kill -KILL -- "-$g" 2>/dev/null || true
+  sleep 0.2
+}
+cleanup() {
+  local rc=$? f
+  set +e
+  trap - EXIT INT TERM
+  [[ -n $HELPER_PID ]] && kill -TERM "$HELPER_PID" 2>/dev/null && sleep 0.5
+  [[ -n $KXPID ]] && kx_stop
+  for f in "$TMP"/*/pid; do
+    [[ -e $f ]] && stop_group "$(cat "$f")"
+  done
+  [[ -n $RMEM_SAVED ]] && sysctl -q -w net.core.rmem_default="$RMEM_SAVED"
+  if [[ $NET_UP == 1 ]]; then
+    ip netns del "$NS_S" 2>/dev/null
+    ip netns del "$NS_C" 2>/dev/null
+  fi
+  rm -rf "$TMP"
+  exit $rc
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT TERM
+
+# run_bg OUTFILE CMD...: CMD in the background, waited for, so that a signal
+# to this script is handled at once (bash runs traps only between commands)
+run_bg() {
+  local o=$1 rc=0; shift
+  "$@" > "$o" &
+  HELPER_PID=$!
+  wait "$HELPER_PID" || rc=$?
+  HELPER_PID=""
+  return $rc
+}
+
+# ---- zones and queries -------------------------------------------------------
+zone_file() { # size -> path; generated once, reused when complete and current
+  local n=$1 z=$ROOT/$OUT/server-zone-$1.zone
+  if [[ ! -s $z || bench/server_gen.py -nt $z ]] || ! tail -n 1 "$z" | grep -q "^; server_gen: $n names"; then
+    log "generating $z"
+    $PY bench/server_gen.py zone "$n" 1 > "$z.tmp" && mv "$z.tmp" "$z"
+  fi
+  echo "$z"
+}
+query_file() { # size -> path
+  local q=$ROOT/$OUT/server-queries-$1-$QUERIES-$SEED.txt
+  if [[ ! -s $q || bench/server_gen.py -nt $q ]]; then
+    $PY bench/server_gen.py queries "$1" "$QUERIES" "$SEED" > "$q.tmp" && mv "$q.tmp" "$q"
+  fi
+  echo "$q"
+}
+
+# ---- network -----------------------------------------------------------------
+napi_pids() { # ifname -> PIDs of its NAPI kernel threads
+  local p c
+  for p in /proc/[0-9]*; do
+    c=$(cat "$p/comm" 2>/dev/null) || continue
+    [[ $c == "napi/$1-"* ]] && echo "${p#/proc/}"
+  done
+  return 0
+}
+setup_net() {
+  ip netns add "$NS_S"; NET_UP=1
+  ip netns add "$NS_C"
+  ip link add "$IF_S" netns "$NS_S" type veth peer name "$IF_C" netns "$NS_C"
+  ip -n "$NS_S" addr add $SADDR/30 dev "$IF_S"
+  ip -n "$NS_C" addr add $CADDR/30 dev "$IF_C"
+  ip -n "$NS_S" link set lo up; ip -n "$NS_C" link set lo up
+  ip -n "$NS_S" link set "$IF_S" up; ip -n "$NS_C" link set "$IF_C" up
+  # GRO gives veth a NAPI instance; threaded NAPI puts each side's receive
+  # work in its own kernel thread, pinned with its side (DPDK-TESTING.md)
+  ip netns exec "$NS_S" ethtool -K "$IF_S" gro on >/dev/null
+  ip netns exec "$NS_C" ethtool -K "$IF_C" gro on >/dev/null
+  ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null   # full UDP checksums from the client
+  ip netns exec "$NS_S" sh -c "echo 1 > /sys/class/net/$IF_S/threaded"
+  ip netns exec "$NS_C" sh -c "echo 1 > /sys/class/net/$IF_C/threaded"
+  NAPI_S=$(napi_pids "$IF_S" | tr '\n' ' ') NAPI_C=$(napi_pids "$IF_C" | tr '\n' ' ')
+  [[ -n $NAPI_S && -n $NAPI_C ]] || die "no threaded NAPI thread for $IF_S/$IF_C"
+  local p
+  for p in $NAPI_S; do taskset -p -c "$SRV_CPU" "$p" >/dev/null; done
+  for p in $NAPI_C; do taskset -p -c "$GEN_CPU" "$p" >/dev/null; done
+  log "veth $NS_C/$IF_C $CADDR -> $NS_S/$IF_S $SADDR; NAPI threads: server $NAPI_S(CPU $SRV_CPU), client $NAPI_C(CPU $GEN_CPU)"
+}
+# helpers run in the server namespace on the generator's vCPU (an array, not a
+# function, so that run_bg's PID is the helper's own)
+IN_S=(ip netns exec "$NS_S" taskset -c "$GEN_CPU")
+
+# udp_sock: "RCVBUF DROPS" of the servers' UDP socket on $SADDR:$PORT (ss -m:
+# rb is what the kernel grants, twice what was asked; d counts the packets
+# dropped because the receive queue was full)
+udp_sock() {
+  ip netns exec "$NS_S" ss -uanm "sport = :$PORT" 2>/dev/null |
+    awk 'match($0, /rb[0-9]+/) {rb = substr($0, RSTART + 2, RLENGTH - 2)}
+         match($0, /,d[0-9]+\)/) {d = substr($0, RSTART + 2, RLENGTH - 3)}
+         END {print (rb == "" ? 0 : rb), (d == "" ? 0 : d)}'
+}
+
+# ---- foreign load ------------------------------------------------------------
+WARNINGS=$TMP/warnings
+: > "$WARNINGS"
+check_load() { # label [our pgid]: warn when the machine is not idle
+  local label=$1 g=${2:-} ours
+  ours=" "
+  [[ -z $g ]] || ours+="$(pgrep -g "$g" | tr '\n' ' ') "
+  local frame
+  frame=$(top -bn2 -d 0.5 -w 200 | awk '/^top -/{f++} f==2')
+  local idle busy
+  idle=$(awk '/^%Cpu/ {for (i = 1; i < NF; i++) if ($(i+1) ~ /^id/) print $i}' <<<"$frame" | tr -d ',')
+  busy=$(awk -v ours="$ours" 'p && $9+0 >= 10 && index(ours, " " $1 " ") == 0 {printf "%s %s%%, ", $12, $9}
+                               /^ *PID/ {p = 1}' <<<"$frame")
+  if [[ -z $idle ]] || awk -v i="$idle" 'BEGIN {exit !(i < 90)}' || [[ -n $busy ]]; then
+    local msg="foreign load before $label: idle ${idle:-?}%, ${busy:-no single process >= 10%}"
+    log "WARNING: $msg"
+    echo "- $(date -u +%H:%M:%S) $msg" >> "$WARNINGS"
+  fi
+}
+
+# ---- servers -----------------------------------------------------------------
+# start_server NAME ZONEFILE SERIAL: starts NAME in $NS_S on $SRV_CPU, waits
+# for its first answer; sets SPID (its PID = process group) and STARTUP_S.
+write_config() { # name zonefile dir
+  local d=$3
+  case $1 in
+    knotd) cat > "$d/knot.conf" <<EOF
+server:
+    rundir: $d
+    listen: $SADDR@$PORT
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+control:
+    listen: $d/knot.sock
+database:
+    storage: $d
+log:
+  - target: stderr
+    any: info
+template:
+  - id: default
+    storage: $d
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: none
+zone:
+  - domain: bench.test.
+    file: $2
+EOF
+    ;;
+    nsd) cat > "$d/nsd.conf" <<EOF
+server:
+    server-count: 1
+    ip-address: $SADDR@$PORT
+    username: ""
+    chroot: ""
+    zonesdir: ""
+    database: ""
+    pidfile: "$d/nsd.pid"
+    xfrdfile: "$d/xfrd.state"
+    zonelistfile: "$d/zone.list"
+    xfrdir: "$d"
+    logfile: "$d/nsd.log"
+    rrl-ratelimit: 0
+    minimal-responses: yes
+    verbosity: 1
+remote-control:
+    control-enable: yes
+    control-interface: $d/nsd.ctl
+zone:
+    name: bench.test
+    zonefile: $2
+EOF
+    ;;
+  esac
+}
+server_cmd() { # name zonefile dir
+  case $1 in
+    ringdns) echo "$RINGDNS --listen $SADDR:$PORT --zone bench.test.=$2 --control-socket $3/ctl.sock --workers 1 --tcp-workers 1" ;;
+    # the same with an image cache (server.cache-dir) primed by an earlier start
+    ringdns-warm) echo "$RINGDNS --listen $SADDR:$PORT --zone bench.test.=$2 --control-socket $3/ctl.sock --workers 1 --tcp-workers 1 --cache-dir $TMP/cache" ;;
+    knotd) echo "knotd -c $3/knot.conf" ;;
+    nsd) echo "nsd -d -c $3/nsd.conf" ;;
+  esac
+}
+reload_cmd() { # name dir
+  case $1 in
+    ringdns) echo "$RINGCTL -s $2/ctl.sock reload bench.test." ;;
+    knotd) echo "knotc -s $2/knot.sock zone-reload bench.test." ;;
+    nsd) echo "nsd-control -c $2/nsd.conf reload bench.test" ;;
+  esac
+}
+SPID="" STARTUP_S=""
+start_server() { # name zonefile serial
+  local d=$TMP/$1 out
+  rm -rf "$d"; mkdir -p "$d"
+  write_config "$1" "$2" "$d"
+  # shellcheck disable=SC2046 # the command is meant to split
+  if ! run_bg "$TMP/probe.out" "${IN_S[@]}" $PY "$PROBE" start --addr $SADDR --port $PORT --zone bench.test. \
+               --serial "$3" --timeout "$START_TIMEOUT" --pidfile "$d/pid" --log "$d/log" -- \
+               taskset -c "$SRV_CPU" $(server_cmd "$1" "$2" "$d"); then
+    tail -n 20 "$d/log" "$d/nsd.log" >&2 2>/dev/null || true
+    die "$1 did not start"
+  fi
+  SPID=$(cat "$d/pid")
+  out=$(cat "$TMP/probe.out")
+  STARTUP_S=$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["startup_s"])' "$out")
+  # knotd pins its UDP workers itself: re-pin every thread of every process
+  local p
+  for p in $(pgrep -g "$SPID"); do taskset -a -p -c "$SRV_CPU" "$p" >/dev/null 2>&1 || true; done
+}
+stop_server() { # name
+  stop_group "$SPID"
+  rm -f "$TMP/$1/pid"
+  SPID=""
+}
+# record part size server run key value
+rec() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$RAW"; }
+# memory of the server tree now: rec with keys PREFIX_main, PREFIX_ctl, PREFIX_sum, pss_sum
+rec_mem_json() { # part size server run prefix json
+  $PY - "$@" >> "$RAW" <<'EOF'
+import json, sys
+part, size, server, run, prefix, js = sys.argv[1:7]
+procs = json.loads(js)["procs"]
+def out(k, v): print(f"{part}\t{size}\t{server}\t{run}\t{k}\t{v}")
+if server.startswith("ringdns"):
+    main = max((p[2] for p in procs if p[1] == "ringdns"), default=0)
+    ctl = max((p[2] for p in procs if p[1] == "ringdns-control"), default=0)
+    out(prefix + "_main", main); out(prefix + "_ctl", ctl); out(prefix + "_sum", main + ctl)
+else:  # knotd: one process; nsd: the largest of its processes (children share pages copy-on-write)
+    m = max((p[2] for p in procs), default=0)
+    out(prefix + "_main", m); out(prefix + "_sum", m)
+if procs and len(procs[0]) > 3:
+    out("pss_sum", sum(p[3] or 0 for p in procs))
+EOF
+}
+
+# ---- kxdpgun -----------------------------------------------------------------
+# kx_run RATE SECS OUTFILE: one fixed-rate run; sets KX_RES="SENT REPLIED"
+# (not run in $( ): KXPID must be known to cleanup)
+kx_run() {
+  kx_start "$1" "$2" "$3"
+  local i
+  for ((i = 0; i < ($2 + 30) * 5; i++)); do   # kxdpgun stops itself after -t; bound it anyway
+    kill -0 "$KXPID" 2>/dev/null || break
+    sleep 0.2
+  done
+  kx_stop
+  KX_RES=$(kx_totals < "$3" | tail -n 1)
+  KX_RES=${KX_RES:-0 0}
+}
+kx_start() { # rate secs outfile: kxdpgun in the background, PID in KXPID
+  ip netns exec "$NS_C" taskset -c "$GEN_CPU" kxdpgun -t "$2" -Q "$1" -F "$GEN_CPU" \
+    -I "$IF_C" -i "$QFILE" $SADDR > "$3" 2>&1 &
+  KXPID=$!
+}
+kx_stop() { # SIGINT (kxdpgun prints its totals), bounded wait, then KILL
+  local i
+  kill -INT "$KXPID" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do kill -0 "$KXPID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$KXPID" 2>/dev/null || true
+  wait "$KXPID" 2>/dev/null || true
+  KXPID=""
+}
+kx_totals() { # kxdpgun output -> "SENT REPLIED" per statistics block
+  awk '/^total queries:/ {q = $3} /^total replies:/ {print q, $3}'
+}
+
+# ---- parts -------------------------------------------------------------------
+part_throughput() {
+  local z; z=$(zone_file "$TP_SIZE"); QFILE=$(query_file "$TP_SIZE")
+  cat "$z" > /dev/null
+  local r s
+  for ((r = 1; r <= RUNS; r++)); do
+    for s in "${servers[@]}"; do
+      start_server "$s" "$z" 1
+      # CPU per million answers at a fixed rate
+      check_load "throughput $s run $r" "$SPID"
+      local c0 c1 res
+      # shellcheck disable=SC2086 # NAPI_S is a list of PIDs
+      c0=$($PY "$PROBE" cpu "$SPID" $NAPI_S)
+      read -r rb d0 <<<"$(udp_sock)"
+      kx_run "$FIXED_QPS" "$FIXED_S" "$TMP/kx.out"; res=$KX_RES
+      # shellcheck disable=SC2086
+      c1=$($PY "$PROBE" cpu "$SPID" $NAPI_S)
+      read -r _ d1 <<<"$(udp_sock)"
+      rec throughput "$TP_SIZE" "$s" "$r" rcvbuf "$rb"
+      rec throughput "$TP_SIZE" "$s" "$r" fixed_sockdrops $(( d1 - d0 ))
+      read -r sent got <<<"${res:-0 0}"
+      read -r p0 n0 <<<"$c0"; read -r p1 n1 <<<"$c1"
+      rec throughput "$TP_SIZE" "$s" "$r" fixed_sent "$sent"
+      rec throughput "$TP_SIZE" "$s" "$r" fixed_answered "$got"
+      rec throughput "$TP_SIZE" "$s" "$r" cpu_proc "$(awk -v a="$p0" -v b="$p1" 'BEGIN {print b - a}')"
+      rec throughput "$TP_SIZE" "$s" "$r" cpu_napi "$(awk -v a="$n0" -v b="$n1" 'BEGIN {print b - a}')"
+      log "$s run $r: UDP rcvbuf $rb; $FIXED_QPS q/s for ${FIXED_S}s: $got/$sent answered, $(( d1 - d0 )) dropped at the socket, CPU process $(awk -v a="$p0" -v b="$p1" 'BEGIN {print b - a}') s + NAPI $(awk -v a="$n0" -v b="$n1" 'BEGIN {print b - a}') s"
+      # the ladder: highest step with >= 99 % answered and >= 98 % of the rate sent
+      local best=0 q try ok trail=""
+      for q in $STEPS; do
+        ok=0
+        for ((try = 0; try <= STEP_RETRIES; try++)); do
+          check_load "throughput $s run $r step $q" "$SPID"
+          kx_run "$q" "$STEP_S" "$TMP/kx.out"; res=$KX_RES
+          read -r sent got <<<"${res:-0 0}"
+          if awk -v s="$sent" -v g="$got" -v q="$q" -v t="$STEP_S" \
+               'BEGIN {exit !(s > 0 && g >= 0.99 * s && s >= 0.98 * q * t)}'; then
+            ok=1; break
+          fi
+          trail+="$q:fail($got/$sent) "
+        done
+        [[ $ok == 1 ]] || break
+        best=$q; trail+="$q:ok "
+      done
+      log "$s run $r: steps $trail-> $best q/s"
+      rec throughput "$TP_SIZE" "$s" "$r" max_qps "$best"
+      rec throughput "$TP_SIZE" "$s" "$r" steps "$trail"
+      stop_server "$s"
+    done
+  done
+}
+
+part_startup() {
+  local n z r s js
+  for n in $SIZES; do
+    z=$(zone_file "$n")
+    cat "$z" > /dev/null   # the page cache holds the file for every server
+    for ((r = 1; r <= RUNS; r++)); do
+      for s in "${servers[@]}" ${WARM:+ringdns-warm}; do
+        if [[ $s == ringdns-warm ]]; then
+          # prime the cache: one start that compiles the zone and writes
+          # its image (about a second after the load), then stop
+          rm -rf "$TMP/cache"; mkdir -p "$TMP/cache"
+          start_server "$s" "$z" 1
+          # (written to a temporary name and renamed: there means complete)
+          for ((i = 0; i < 1200; i++)); do
+            [[ -f $TMP/cache/bench.test.img ]] && break
+            sleep 0.1
+          done
+          [[ -f $TMP/cache/bench.test.img ]] || die "ringdns-warm: no cached image"
+          stop_server "$s"
+        fi
+        check_load "startup $s $n run $r"
+        start_server "$s" "$z" 1
+        sleep 1   # let the process settle; VmHWM keeps the peak anyway
+        js=$($PY "$PROBE" mem "$SPID")
+        rec startup "$n" "$s" "$r" startup_s "$STARTUP_S"
+        rec_mem_json startup "$n" "$s" "$r" hwm "$js"
+        log "$s $n names run $r: first answer after $STARTUP_S s; $js"
+        stop_server "$s"
+      done
+    done
+  done
+}
+
+part_reload() {
+  local z z2 r s d js
+  z=$(zone_file "$RELOAD_SIZE"); QFILE=$(query_file "$RELOAD_SIZE")
+  z2=$TMP/zone-serial2
+  sed '3s/^@\tIN\tSOA\tns1 hostmaster 1 /@\tIN\tSOA\tns1 hostmaster 2 /' "$z" > "$z2"
+  grep -q $'^@\tIN\tSOA\tns1 hostmaster 2 ' "$z2" || die "cannot make the serial-2 zone"
+  local secs=$(( START_TIMEOUT + 10 ))
+  for ((r = 1; r <= RUNS; r++)); do
+    for s in "${servers[@]}"; do
+      d=$TMP/$s
+      cp "$z" "$TMP/zone-$s"          # served file: serial 1, then replaced by serial 2
+      start_server "$s" "$TMP/zone-$s" 1
+      check_load "reload $s run $r" "$SPID"
+      kx_start "$RELOAD_QPS" "$secs" "$TMP/kx-reload.out"
+      sleep 3                          # kxdpgun starts up, load is steady
+      cp "$z2" "$TMP/zone-$s.new" && mv "$TMP/zone-$s.new" "$TMP/zone-$s"
+      # shellcheck disable=SC2046 # the command is meant to split
+      if ! run_bg "$TMP/probe.out" "${IN_S[@]}" $PY "$PROBE" reload --addr $SADDR --port $PORT --zone bench.test. \
+             --serial 2 --timeout "$START_TIMEOUT" --pid "$SPID" --kx "$KXPID" -- $(reload_cmd "$s" "$d"); then
+        tail -n 20 "$d/log" "$d/nsd.log" >&2 2>/dev/null || true
+        die "$s: reload failed"
+      fi
+      js=$(cat "$TMP/probe.out")
+      kx_stop
+      # the first two statistics blocks are kxdpgun's answers to the two SIGUSR1
+      local blocks b1 b2
+      mapfile -t blocks < <(kx_totals < "$TMP/kx-reload.out")
+      [[ ${#blocks[@]} -ge 2 ]] || die "$s: kxdpgun gave no statistics for the reload window: $(head -c 400 "$TMP/kx-reload.out")"
+      b1=${blocks[0]} b2=${blocks[1]}
+      $PY - "$s" "$r" "$RELOAD_SIZE" "$js" "$b1" "$b2" >> "$RAW" <<'EOF'
+import json, re, sys
+s, r, size, js, b1, b2 = sys.argv[1:7]
+d = json.loads(js)
+q1, a1 = map(int, b1.split()); q2, a2 = map(int, b2.split())
+sent, got = q2 - q1, a2 - a1
+def out(k, v): print(f"reload\t{size}\t{s}\t{r}\t{k}\t{v}")
+out("reload_s", d["reload_s"])
+out("rc", d["rc"])
+out("pss_peak_sum", d.get("pss_peak", ""))
+out("window_sent", sent)
+out("window_lost", sent - got)
+out("unanswered_pct", round(100.0 * (sent - got) / sent, 3) if sent > 0 else "")
+m = re.search(r"loaded in ([0-9.]+) s", d["out"])
+if m:
+    out("own_loaded_s", m.group(1))
+EOF
+      rec_mem_json reload "$RELOAD_SIZE" "$s" "$r" hwm "$js"
+      log "$s reload run $r: $js; window $b1 -> $b2 (sent answered)"
+      stop_server "$s"
+      rm -f "$TMP/zone-$s"
+    done
+  done
+}
+
+# ---- run ---------------------------------------------------------------------
+# this script and everything it starts run on the generator's vCPU; only the
+# servers (and the server-side NAPI thread) are moved to $SRV_CPU
+taskset -p -c "$GEN_CPU" $$ >/dev/null
+if [[ -n $RMEM_DEFAULT ]]; then
+  RMEM_SAVED=$(sysctl -n net.core.rmem_default)
+  sysctl -q -w net.core.rmem_default="$RMEM_DEFAULT"
+  log "net.core.rmem_default $RMEM_SAVED -> $RMEM_DEFAULT (restored at exit)"
+fi
+setup_net
+T_START=$(date +%s)
+for part in $PARTS; do
+  case $part in
+    throughput|startup|reload) log "== $part"; "part_$part" ;;
+    *) die "unknown part $part" ;;
+  esac
+done
+
+# ---- report ------------------------------------------------------------------
+{
+  echo "# server benchmark: ringdns vs knotd vs nsd"
+  echo
+  echo "- date: $(date -u +%Y-%m-%dT%H:%MZ), took $(( $(date +%s) - T_START )) s"
+  echo "- host: $(nproc --all) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r)"
+  echo "- ringdns: git $(git describe --always --dirty 2>/dev/null || echo unknown), binaries from $RINGDNS_BUILD/"
+  echo "- knotd: $(knotd -V 2>&1 | head -1 || true); nsd: $(nsd -v 2>&1 | head -1 || true); kxdpgun: $(kxdpgun -V 2>&1 | head -1 || true)"
+  echo "- network: veth $NS_C -> $NS_S ($CADDR -> $SADDR), GRO + threaded NAPI; servers and the server-side NAPI thread on vCPU $SRV_CPU, kxdpgun/probes/client NAPI on vCPU $GEN_CPU"
+  echo "- one worker each: ringdns --workers 1 --tcp-workers 1; knotd udp/tcp/background-workers 1; nsd server-count 1, rrl-ratelimit 0, minimal-responses yes, database \"\""
+  echo "- zones: bench.test., N names with one A each (+MX, TXT on every 50th); queries: $QUERIES, seed $SEED, 88 % A hits, 2 % MX/TXT, 10 % NXDOMAIN"
+  echo "- net.core.rmem_default $(sysctl -n net.core.rmem_default)${RMEM_SAVED:+ (set by RMEM_DEFAULT, was $RMEM_SAVED)}, rmem_max $(sysctl -n net.core.rmem_max)"
+  echo "- RUNS=$RUNS (servers interleaved, median shown, all runs in brackets), QUICK=$QUICK"
+  echo
+} > "$TMP/head.md"
+$PY bench/server_report.py "$RAW" "$TMP/head.md" "$WARNINGS" \
+  "STEP_S=$STEP_S STEP_RETRIES=$STEP_RETRIES FIXED_QPS=$FIXED_QPS FIXED_S=$FIXED_S RELOAD_QPS=$RELOAD_QPS STEPS=$STEPS" \
+  > "$TMP/results.md"
+cp "$TMP/results.md" "$RESULTS"
+cp "$RAW" "$OUT/server-raw.tsv"
+cat "$RESULTS"
+echo
+echo "saved: $RESULTS (per-run values: $OUT/server-raw.tsv)"

@@ -1,0 +1,323 @@
+#!/usr/bin/python3
+"""server_probe.py: timing and process helpers for bench/server.sh.
+
+  start  --addr A --port P --zone Z --serial N --timeout S --pidfile F --log L -- CMD...
+      Starts CMD in a new session (stdout/stderr to L), writes its PID to F,
+      then asks A:P for Z/SOA over UDP every 10 ms until an answer (NOERROR,
+      SOA in the answer section) carries serial >= N.  Prints one JSON line:
+      {"startup_s": seconds from just before the exec to that answer,
+       "pid": PID, "serial": N}.  Exits 1 if CMD exits or S seconds pass.
+  reload --addr A --port P --zone Z --serial N --timeout S --pid ROOT
+         [--kx PID] -- CMD...
+      Sends SIGUSR1 to PID --kx (kxdpgun: it prints its running totals),
+      starts CMD (the reload command), polls Z/SOA every 10 ms until serial
+      >= N is answered, 0.2 s later sends SIGUSR1 to --kx again, waits for CMD (bounded
+      by S), and prints one JSON line: {"reload_s": seconds from just before
+      CMD to that answer, "rc": CMD's exit status, "out": its output,
+      "procs": [[pid, comm, max VmHWM KiB seen], ...], "pss_peak": KiB} where
+      procs are ROOT and its descendants, sampled every 50 ms during the
+      window (processes that appear or exit in the window are included), and
+      pss_peak the largest sum of their Pss, sampled every 100 ms.
+  mem PID
+      One JSON line: {"procs": [[pid, comm, VmHWM KiB, Pss KiB], ...]} for
+      PID and its descendants.
+  cpu PID [NAPI_PID...]
+      Prints "PROC_S EXTRA_S": utime+stime in seconds of PID and its
+      descendants (/proc/P/stat, which covers all threads of a process), and
+      of the other PIDs given (kernel threads).
+"""
+import json
+import os
+import random
+import select
+import signal
+import socket
+import struct
+import subprocess
+import sys
+import time
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+# ---- /proc -------------------------------------------------------------------
+
+def read_stat(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        s = f.read()
+    comm = s[s.index("(") + 1:s.rindex(")")]
+    rest = s[s.rindex(")") + 2:].split()
+    # rest[0] = state (field 3); ppid field 4; utime 14; stime 15
+    return comm, int(rest[1]), int(rest[11]), int(rest[12])
+
+
+def tree(root):
+    """root and its descendants (one /proc scan)."""
+    kids = {}
+    for d in os.listdir("/proc"):
+        if d.isdigit():
+            try:
+                _, ppid, _, _ = read_stat(d)
+            except (OSError, ValueError, IndexError):
+                continue
+            kids.setdefault(ppid, []).append(int(d))
+    out, todo = [], [root]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        todo.extend(kids.get(p, []))
+    return out
+
+
+def status_kb(pid, key):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith(key + ":"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def pss_kb(pid):
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def comm_of(pid):
+    try:
+        with open(f"/proc/{pid}/comm") as f:
+            return f.read().strip()
+    except OSError:
+        return "?"
+
+
+# ---- DNS ---------------------------------------------------------------------
+
+def wire_name(name):
+    out = b""
+    for label in name.rstrip(".").split("."):
+        if label:
+            out += bytes([len(label)]) + label.encode()
+    return out + b"\0"
+
+
+def skip_name(msg, off):
+    while True:
+        n = msg[off]
+        if n == 0:
+            return off + 1
+        if n & 0xC0 == 0xC0:
+            return off + 2
+        off += 1 + n
+
+
+def soa_serial(msg):
+    """serial of the SOA in the answer section of a NOERROR response, else None"""
+    if len(msg) < 12:
+        return None
+    _, flags, qd, an = struct.unpack("!HHHH", msg[:8])
+    if not flags & 0x8000 or flags & 0xF or an == 0:
+        return None
+    off = 12
+    for _ in range(qd):
+        off = skip_name(msg, off) + 4
+    for _ in range(an):
+        off = skip_name(msg, off)
+        rtype, _, _, rdlen = struct.unpack("!HHIH", msg[off:off + 10])
+        off += 10
+        if rtype == 6:
+            o = skip_name(msg, off)
+            o = skip_name(msg, o)
+            return struct.unpack("!I", msg[o:o + 4])[0]
+        off += rdlen
+    return None
+
+
+class Poller:
+    """Asks ZONE/SOA every interval; first() returns once serial >= want."""
+
+    def __init__(self, addr, port, zone, interval=0.01):
+        self.dst = (addr, port)
+        self.qname = wire_name(zone)
+        self.interval = interval
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.setblocking(False)
+        self.ids = set()
+        self.next_id = random.Random(os.getpid()).randrange(65536)
+
+    def send(self):
+        qid = self.next_id
+        self.next_id = (self.next_id + 1) & 0xFFFF
+        self.ids.add(qid)
+        if len(self.ids) > 4096:
+            self.ids = {qid}
+        pkt = struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + self.qname + b"\0\x06\0\x01"
+        try:
+            self.sock.sendto(pkt, self.dst)
+        except OSError:
+            pass
+
+    def poll(self, want, deadline, tick=None, alive=None):
+        """Returns (time, serial) of the first answer with serial >= want, or None."""
+        nxt = time.time()
+        while True:
+            now = time.time()
+            if now >= deadline:
+                return None
+            if now >= nxt:
+                if alive is not None and not alive():
+                    return None
+                if tick is not None:
+                    tick()
+                self.send()
+                nxt = now + self.interval
+            r, _, _ = select.select([self.sock], [], [], max(0.0, min(nxt, deadline) - time.time()))
+            if not r:
+                continue
+            while True:
+                try:
+                    msg = self.sock.recv(65535)
+                except (BlockingIOError, ConnectionRefusedError):
+                    break
+                except OSError:
+                    break
+                t = time.time()
+                if len(msg) < 2 or struct.unpack("!H", msg[:2])[0] not in self.ids:
+                    continue
+                serial = soa_serial(msg)
+                if serial is not None and serial >= want:
+                    return t, serial
+
+
+# ---- commands ----------------------------------------------------------------
+
+def parse(argv):
+    opts, cmd = {}, []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, cmd = argv[:i], argv[i + 1:]
+    it = iter(argv)
+    for a in it:
+        if a.startswith("--"):
+            opts[a[2:]] = next(it)
+    return opts, cmd
+
+
+def cmd_start(argv):
+    o, cmd = parse(argv)
+    poller = Poller(o["addr"], int(o["port"]), o["zone"])
+    log = open(o["log"], "ab")
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+                            start_new_session=True)
+    with open(o["pidfile"], "w") as f:
+        f.write(f"{proc.pid}\n")
+    res = poller.poll(int(o["serial"]), t0 + float(o["timeout"]),
+                      alive=lambda: proc.poll() is None)
+    if res is None:
+        why = f"exited with {proc.returncode}" if proc.poll() is not None else "timed out"
+        sys.stderr.write(f"server_probe: {cmd[0]}: no answer with serial >= {o['serial']} ({why})\n")
+        return 1
+    print(json.dumps({"startup_s": round(res[0] - t0, 4), "pid": proc.pid, "serial": res[1]}))
+    return 0
+
+
+def cmd_reload(argv):
+    o, cmd = parse(argv)
+    poller = Poller(o["addr"], int(o["port"]), o["zone"])
+    root = int(o["pid"])
+    kx = int(o["kx"]) if "kx" in o else None
+    hwm = {}
+    last_scan = [0.0, [], 0.0]  # time of the last scan, the tree then, of the last Pss sum
+    pss_peak = [0]
+
+    def sample():
+        now = time.time()
+        if now - last_scan[0] >= 0.05:
+            last_scan[0] = now
+            last_scan[1] = tree(root)
+            for p in last_scan[1]:
+                v = status_kb(p, "VmHWM")
+                if v is not None:
+                    old = hwm.get(p)
+                    hwm[p] = [p, comm_of(p) if old is None else old[1], max(v, old[2] if old else 0)]
+        if now - last_scan[2] >= 0.1:  # smaps_rollup walks the page tables: less often
+            last_scan[2] = now
+            pss_peak[0] = max(pss_peak[0], sum(pss_kb(p) or 0 for p in last_scan[1]))
+
+    sample()
+    if kx:
+        os.kill(kx, signal.SIGUSR1)
+        time.sleep(0.05)  # let it print before the window opens
+    t0 = time.time()
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT)
+    deadline = t0 + float(o["timeout"])
+    res = poller.poll(int(o["serial"]), deadline, tick=sample)
+    if kx:
+        time.sleep(0.2)  # replies to queries sent just before are counted too
+        os.kill(kx, signal.SIGUSR1)
+    try:
+        out, _ = proc.communicate(timeout=max(1.0, deadline - time.time()))
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, _ = proc.communicate()
+    last_scan[0] = last_scan[2] = 0.0
+    sample()
+    if res is None:
+        sys.stderr.write(f"server_probe: reload: serial {o['serial']} not answered in {o['timeout']} s; "
+                         f"{cmd[0]} said: {out.decode(errors='replace').strip()}\n")
+        return 1
+    print(json.dumps({"reload_s": round(res[0] - t0, 4), "rc": proc.returncode,
+                      "out": out.decode(errors="replace").strip(),
+                      "procs": sorted(hwm.values()), "pss_peak": pss_peak[0]}))
+    return 0
+
+
+def cmd_mem(argv):
+    procs = []
+    for p in tree(int(argv[0])):
+        h = status_kb(p, "VmHWM")
+        if h is not None:
+            procs.append([p, comm_of(p), h, pss_kb(p)])
+    print(json.dumps({"procs": procs}))
+    return 0
+
+
+def cmd_cpu(argv):
+    proc = 0
+    for p in tree(int(argv[0])):
+        try:
+            _, _, u, s = read_stat(p)
+            proc += u + s
+        except (OSError, ValueError, IndexError):
+            pass
+    extra = 0
+    for a in argv[1:]:
+        try:
+            _, _, u, s = read_stat(a)
+            extra += u + s
+        except (OSError, ValueError, IndexError):
+            pass
+    print(f"{proc / TICK:.2f} {extra / TICK:.2f}")
+    return 0
+
+
+def main(argv):
+    cmds = {"start": cmd_start, "reload": cmd_reload, "mem": cmd_mem, "cpu": cmd_cpu}
+    if len(argv) < 2 or argv[1] not in cmds:
+        sys.stderr.write(__doc__)
+        return 2
+    return cmds[argv[1]](argv[2:])
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -1,0 +1,202 @@
+#!/usr/bin/python3
+"""server_report.py RAW.tsv HEAD.md WARNINGS PARAMS: bench/server.sh's
+markdown report from its per-run values (part, size, server, run, key, value
+per line).  Medians over runs, every run's value in brackets, and the ratios
+ringdns/knotd and ringdns/nsd for every metric."""
+import statistics
+import sys
+from collections import defaultdict
+
+SERVERS = ["ringdns", "ringdns-warm", "knotd", "nsd"]
+
+
+def load(path):
+    d = defaultdict(list)  # (part, size, server, key) -> [values by run]
+    for line in open(path):
+        f = line.rstrip("\n").split("\t")
+        if len(f) == 6:
+            d[(f[0], f[1], f[2], f[4])].append(f[5])
+    return d
+
+
+def nums(vals):
+    out = []
+    for v in vals:
+        try:
+            out.append(float(v))
+        except ValueError:
+            pass
+    return out
+
+
+def med(d, part, size, server, key):
+    v = nums(d.get((part, size, server, key), []))
+    return statistics.median(v) if v else None
+
+
+def fmt(x, nd=2):
+    if x is None:
+        return "-"
+    if abs(x) >= 1000 and nd <= 1:
+        return f"{x:,.0f}"
+    return f"{x:.{nd}f}"
+
+
+def cell(d, part, size, server, key, nd=2, scale=1.0):
+    v = nums(d.get((part, size, server, key), []))
+    if not v:
+        return "-"
+    m = statistics.median(v) * scale
+    s = fmt(m, nd)
+    if len(v) > 1:
+        s += " [" + ", ".join(fmt(x * scale, nd) for x in v) + "]"
+    return s
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return "-"
+    return f"{a / b:.2f}"
+
+
+def sizes_of(d, part):
+    return sorted({k[1] for k in d if k[0] == part}, key=int)
+
+
+def servers_of(d, part, size):
+    have = {k[2] for k in d if k[0] == part and k[1] == size}
+    return [s for s in SERVERS if s in have]
+
+
+def mib(kb):
+    return None if kb is None else kb / 1024
+
+
+def main(raw, head, warnings, params):
+    d = load(raw)
+    out = [open(head).read().rstrip("\n"), f"- settings: {params}", ""]
+    out.append("Ratios are ringdns / other: above 1 means ringdns is higher (better for q/s, "
+               "worse for seconds, CPU and memory).")
+    out.append("")
+
+    for size in sizes_of(d, "throughput"):
+        out.append(f"## Throughput ({int(size):,} names)")
+        out.append("")
+        out.append("| server | max q/s, >= 99 % answered | CPU-s per 1M answers (process + NAPI) "
+                   "| of which process | of which NAPI | answered at the fixed rate | socket drops at the fixed rate "
+                   "| UDP rcvbuf KiB (ss rb) |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        tot = {}
+        for s in servers_of(d, "throughput", size):
+            runs = zip(nums(d[("throughput", size, s, "cpu_proc")]), nums(d[("throughput", size, s, "cpu_napi")]),
+                       nums(d[("throughput", size, s, "fixed_answered")]), nums(d[("throughput", size, s, "fixed_sent")]))
+            per, pp, pn, ans = [], [], [], []
+            for p, n, a, sent in runs:
+                if a > 0:
+                    per.append((p + n) / a * 1e6); pp.append(p / a * 1e6); pn.append(n / a * 1e6)
+                    ans.append(100.0 * a / sent if sent else 0.0)
+            def c(v, nd=2):
+                if not v:
+                    return "-"
+                s_ = fmt(statistics.median(v), nd)
+                return s_ + (" [" + ", ".join(fmt(x, nd) for x in v) + "]" if len(v) > 1 else "")
+            tot[s] = (med(d, "throughput", size, s, "max_qps"),
+                      statistics.median(per) if per else None,
+                      statistics.median(pp) if pp else None,
+                      statistics.median(pn) if pn else None)
+            out.append(f"| {s} | {cell(d, 'throughput', size, s, 'max_qps', 0)} | {c(per)} | {c(pp)} | {c(pn)} | {c(ans, 2)} % "
+                       f"| {cell(d, 'throughput', size, s, 'fixed_sockdrops', 0)} "
+                       f"| {cell(d, 'throughput', size, s, 'rcvbuf', 0, 1 / 1024)} |")
+        for o in ("knotd", "nsd"):
+            if "ringdns" in tot and o in tot:
+                r, x = tot["ringdns"], tot[o]
+                out.append(f"| ringdns/{o} | {ratio(r[0], x[0])} | {ratio(r[1], x[1])} | {ratio(r[2], x[2])} "
+                           f"| {ratio(r[3], x[3])} | | | |")
+        out.append("")
+        out.append("Steps per run (rate:ok, or rate:fail(answered/sent)):")
+        out.append("")
+        for s in servers_of(d, "throughput", size):
+            for i, t in enumerate(d.get(("throughput", size, s, "steps"), [])):
+                out.append(f"- {s} run {i + 1}: {t.strip()}")
+        out.append("")
+
+    sizes = sizes_of(d, "startup")
+    if sizes:
+        out.append("## Startup to first answer and peak RSS")
+        out.append("")
+        out.append("| names | server | first answer s | peak RSS MiB (VmHWM) | ringdns: ringdns + ringdns-control MiB "
+                   "| PSS MiB, all processes, after start |")
+        out.append("|---:|---|---:|---:|---|---:|")
+        for size in sizes:
+            tot = {}
+            for s in servers_of(d, "startup", size):
+                split = "-"
+                if s.startswith("ringdns"):
+                    split = (f"{cell(d, 'startup', size, s, 'hwm_main', 1, 1 / 1024)} + "
+                             f"{cell(d, 'startup', size, s, 'hwm_ctl', 1, 1 / 1024)}")
+                tot[s] = (med(d, "startup", size, s, "startup_s"), med(d, "startup", size, s, "hwm_sum"),
+                          med(d, "startup", size, s, "pss_sum"))
+                out.append(f"| {int(size):,} | {s} | {cell(d, 'startup', size, s, 'startup_s', 3)} "
+                           f"| {cell(d, 'startup', size, s, 'hwm_sum', 1, 1 / 1024)} | {split} "
+                           f"| {cell(d, 'startup', size, s, 'pss_sum', 1, 1 / 1024)} |")
+            for me in ("ringdns", "ringdns-warm"):
+                for o in ("knotd", "nsd"):
+                    if me in tot and o in tot:
+                        r, x = tot[me], tot[o]
+                        out.append(f"| {int(size):,} | {me}/{o} | {ratio(r[0], x[0])} | {ratio(r[1], x[1])} | "
+                                   f"| {ratio(r[2], x[2])} |")
+        out.append("")
+        out.append("Peak RSS: knotd its process; nsd the largest of its processes (xfrd, main, server: "
+                   "they share pages copy-on-write, so a sum would count the zone several times); "
+                   "ringdns the sum of ringdns and ringdns-control (they may share image pages too: "
+                   "the PSS column splits shared pages between processes).")
+        out.append("")
+
+    for size in sizes_of(d, "reload"):
+        out.append(f"## Reload under load ({int(size):,} names)")
+        out.append("")
+        out.append("| server | reload command to new serial answered, s | unanswered % in the window "
+                   "| lost / sent in the window | peak RSS MiB in the window | ringdns: ringdns + ringdns-control MiB "
+                   "| peak PSS MiB in the window, all processes | ringctl's own \"loaded in\" s |")
+        out.append("|---|---:|---:|---:|---:|---|---:|---:|")
+        tot = {}
+        for s in servers_of(d, "reload", size):
+            lost = d.get(("reload", size, s, "window_lost"), [])
+            sent = d.get(("reload", size, s, "window_sent"), [])
+            ls = ", ".join(f"{a}/{b}" for a, b in zip(lost, sent))
+            split = "-"
+            if s == "ringdns":
+                split = (f"{cell(d, 'reload', size, s, 'hwm_main', 1, 1 / 1024)} + "
+                         f"{cell(d, 'reload', size, s, 'hwm_ctl', 1, 1 / 1024)}")
+            tot[s] = (med(d, "reload", size, s, "reload_s"), med(d, "reload", size, s, "unanswered_pct"),
+                      med(d, "reload", size, s, "hwm_sum"), med(d, "reload", size, s, "pss_peak_sum"))
+            out.append(f"| {s} | {cell(d, 'reload', size, s, 'reload_s', 3)} "
+                       f"| {cell(d, 'reload', size, s, 'unanswered_pct', 3)} | {ls} "
+                       f"| {cell(d, 'reload', size, s, 'hwm_sum', 1, 1 / 1024)} | {split} "
+                       f"| {cell(d, 'reload', size, s, 'pss_peak_sum', 1, 1 / 1024)} "
+                       f"| {cell(d, 'reload', size, s, 'own_loaded_s', 2) if s == 'ringdns' else '-'} |")
+        for o in ("knotd", "nsd"):
+            if "ringdns" in tot and o in tot:
+                r, x = tot["ringdns"], tot[o]
+                out.append(f"| ringdns/{o} | {ratio(r[0], x[0])} | {ratio(r[1], x[1])} | | {ratio(r[2], x[2])} | "
+                           f"| {ratio(r[3], x[3])} | |")
+        out.append("")
+        out.append("Window: from 50 ms before the reload command to 200 ms after the first answer with the "
+                   "new serial (kxdpgun's running totals at both ends, via SIGUSR1); its resolution is "
+                   "a few dozen queries in flight at each end. Peak RSS: the highest VmHWM of each process "
+                   "in the window, counted as for startup (nsd: its largest process, though its reload "
+                   "forks a new main process beside the old one); peak PSS: the largest sum over all the "
+                   "server's processes, sampled every 100 ms.")
+        out.append("")
+
+    w = open(warnings).read().strip()
+    out.append("## Foreign load")
+    out.append("")
+    out.append(w if w else "No foreign load seen before any measurement (top -bn2: idle >= 90 %, "
+               "no other process >= 10 %).")
+    out.append("")
+    sys.stdout.write("\n".join(out))
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:5])
