@@ -8,7 +8,6 @@
  * logged.  Exits when the dataplane goes away.
  */
 #include <errno.h>
-#include <limits.h>
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
@@ -35,7 +34,10 @@
 
 #define EX_CONFIG 78
 #define DP_REPLY_MS 5000	/* how long a reply from the dataplane may take */
-#define TRIM_IDLE_MS 200	/* memory goes back to the system after this idle time */
+/* The heap left after a load (small blocks; big arrays are mmap'd and
+ * unmapped when freed, which keeps the peak low) goes back to the system
+ * (malloc_trim) after this idle time. */
+#define TRIM_IDLE_MS 200
 #define CONTROL_NICE 10		/* zone jobs yield the CPU to the dataplane's workers */
 #define CACHE_IDLE_MS 1000	/* new images are written to the cache after this idle time */
 
@@ -625,21 +627,12 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	/*
-	 * Zone loads reuse one heap: no mmap'd chunks (they would be unmapped
-	 * on free and faulted in again, page by page, by the next load) and
-	 * no trimming while a series of reloads runs; the memory goes back to
-	 * the system once the process has been idle for TRIM_IDLE_MS
-	 * (malloc_trim).
-	 */
-	mallopt(M_MMAP_MAX, 0);
-	/*
 	 * Parsing and compiling is background work: where it shares a CPU with
 	 * a worker (one core, or more zones than cores), the worker must win,
 	 * or queries queue up and are lost during a reload.
 	 */
 	if (setpriority(PRIO_PROCESS, 0, CONTROL_NICE) != 0)
 		fprintf(stderr, "ringdns-control: setpriority: %s\n", strerror(errno));
-	mallopt(M_TRIM_THRESHOLD, INT_MAX);
 	char err[512];
 	cfg_init(&c.cfg);
 	if (cfg_from_args(&c.cfg, argc, argv, passthru, err, sizeof err) != 0) {

@@ -727,6 +727,14 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	free(items);
 	free(tmp);
 	items = tmp = NULL;
+	/* the sort keys and the name hash table are done with: give their
+	 * memory back before the image is made (a lower peak) */
+	free(c->keys);
+	c->keys = NULL;
+	c->keys_len = c->keys_cap = 0;
+	free(c->tab);
+	c->tab = NULL;
+	c->tab_mask = 0;
 
 	/* Sizes. */
 	uint64_t nrrsets = 0, data = 0;
