@@ -60,47 +60,34 @@ static bool parse_rr(struct wire_cur *c, const uint8_t *q, size_t len, bool addi
 	return parse_opt_options(&rd, out);
 }
 
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME 0x100000001b3ull
-
-/* The question name, unpacked in one pass that also computes what later
- * stages would otherwise recompute: its case-insensitive hash (FNV-1a over
- * the lowercased wire form, the same value as dname_hash), its label count
- * and label offsets.  A compression pointer in the question (legal, rare)
- * takes dname_unpack and a second pass.  Returns the wire length or < 0. */
+/* The question name, unpacked with what later stages would otherwise
+ * recompute: its case-insensitive hash (dname_hash), label count and label
+ * offsets.  The labels are walked by their length octets, the name copied
+ * and hashed in one block each.  A compression pointer in the question
+ * (legal, rare) takes dname_unpack.  Returns the wire length or < 0. */
 static int unpack_qname(struct wire_cur *c, const uint8_t *q, size_t len, struct qry *out)
 {
 	const uint8_t *p = c->pos, *end = c->end;
-	uint64_t h = FNV_OFFSET;
 	size_t w = 0;
 	unsigned nl = 0;
 	if (c->err)
 		return -1;
 	for (;;) {
-		if (p >= end || (*p & 0xc0))
+		if (p + w >= end || (p[w] & 0xc0))
 			goto slow;	/* truncated, pointer or bad label type */
-		uint8_t ll = *p;
-		if ((size_t)(end - p) < (size_t)ll + 1 || w + ll + 1 > DNAME_MAX)
+		uint8_t ll = p[w];
+		if ((size_t)(end - p) - w < (size_t)ll + 1 || w + ll + 1 > DNAME_MAX)
 			goto slow;	/* let dname_unpack report it */
-		/* label lengths are <= 63: lowercasing leaves them alone */
-		h = (h ^ ll) * FNV_PRIME;
-		out->qname[w] = ll;
 		if (ll == 0) {
 			w++;
-			p++;
 			break;
 		}
 		out->qlo[nl++] = (uint8_t)w;
-		for (unsigned k = 1; k <= ll; k++) {
-			uint8_t b = p[k];
-			out->qname[w + k] = b;
-			h = (h ^ dname_lc(b)) * FNV_PRIME;
-		}
 		w += (size_t)ll + 1;
-		p += (size_t)ll + 1;
 	}
-	c->pos = p;
-	out->qhash = h;
+	memcpy(out->qname, p, w);
+	c->pos = p + w;
+	out->qhash = dname_hash_bytes(out->qname, w);
 	out->qlabels = (uint8_t)nl;
 	return (int)w;
 slow:;
@@ -149,11 +136,30 @@ enum qry_status qry_parse(const uint8_t *q, size_t len, struct qry *out)
 	out->qname_len = (uint8_t)n;
 	out->has_q = true;
 
+	/* The usual tail, one OPT record and nothing else, read directly:
+	 * root owner, TYPE 41, then CLASS, TTL, RDLENGTH and options exactly
+	 * filling the message (RFC 6891 §6.1.2). */
+	const uint8_t *t = c.pos;
+	if (an == 0 && ns == 0 && ar == 1 && !c.err && (size_t)(c.end - t) >= 11 && t[0] == 0 &&
+	    t[1] == 0 && t[2] == RR_OPT && (size_t)(c.end - t) == 11u + (t[9] << 8 | t[10])) {
+		out->edns = true;
+		out->payload = (uint16_t)(t[3] << 8 | t[4]);
+		out->edns_ver = t[6];
+		out->do_bit = (t[7] & 0x80) != 0;
+		if (t[9] || t[10]) {
+			struct wire_cur rd;
+			wire_init(&rd, t + 11, (size_t)(c.end - t) - 11);
+			if (!parse_opt_options(&rd, out))
+				return QRY_FORMERR;
+		}
+		goto done;
+	}
 	unsigned nopt = 0;
 	unsigned total = (unsigned)an + ns + ar;
 	for (unsigned i = 0; i < total; i++)
 		if (!parse_rr(&c, q, len, i >= (unsigned)an + ns, out, &nopt))
 			return QRY_FORMERR;
+done:
 	if (out->opcode != QRY_OPCODE_QUERY)
 		return QRY_NOTIMP;
 	if (out->edns && out->edns_ver > 0)

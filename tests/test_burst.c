@@ -1,7 +1,8 @@
 /*
  * test_burst.c - ans_respond_burst (dataplane/answer.c) must give byte for
  * byte what ans_respond gives for each query: the pipeline only prefetches
- * and hands over the first probe.  Hundreds of varied queries (hits,
+ * and hands over the first probe, and its fast path for plain exact
+ * matches (fast_hit) writes what the general path writes.  Hundreds of varied queries (hits,
  * misses, CNAME, DNAME, referrals, wildcards, DO on NSEC/NSEC3 zones, EDNS
  * options, CHAOS, other classes, 0x20 case, a compression pointer in the
  * question, malformed and truncated ones) in bursts of several sizes.  Also

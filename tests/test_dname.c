@@ -106,6 +106,53 @@ Test(dname, compare_case_insensitive)
 }
 
 /* RFC 4034 §6.1 gives this list in canonical order. */
+/* The word-wise hash (dname_hash_bytes, the snapshot's bucket hash):
+ * names that differ only in ASCII letter case hash alike at every length
+ * and alignment (tail loads included); the neighbours of the letter ranges
+ * ('@' '[' '`' '{') and bytes >= 0x80 are not folded (RFC 4343 §3). */
+Test(dname, hash_word_wise)
+{
+	uint8_t a[DNAME_MAX], b[DNAME_MAX];
+	unsigned seed = 7;
+	for (size_t total = 2; total <= 255; total++) {
+		/* labels of up to 63 bytes filling total - 1 bytes, then root */
+		size_t o = 0;
+		while (o < total - 1) {
+			size_t l = total - 1 - o - 1;
+			if (l > 63)
+				l = 63;
+			if (l == 0) {
+				/* one byte left: cannot hold a label; pad the last */
+				break;
+			}
+			a[o] = b[o] = (uint8_t)l;
+			for (size_t k = 1; k <= l; k++) {
+				seed = seed * 1103515245u + 12345u;
+				uint8_t c = (uint8_t)('a' + (seed >> 16) % 26);
+				a[o + k] = c;
+				b[o + k] = (seed >> 8) & 1 ? (uint8_t)(c - 32) : c;
+			}
+			o += l + 1;
+		}
+		a[o] = b[o] = 0;
+		cr_assert(dname_eq(a, b));
+		cr_assert_eq(dname_hash(a), dname_hash(b), "length %zu", o + 1);
+		cr_assert_eq(dname_hash_bytes(a, o + 1), dname_hash(a));
+		size_t len;
+		cr_assert_eq(dname_hash_len(b, &len), dname_hash(a));
+		cr_assert_eq(len, o + 1);
+	}
+	static const char pairs[][2] = { { '@', '`' }, { '[', '{' }, { 'Z', '[' }, { 'A', '@' } };
+	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++) {
+		uint8_t x[12] = { 9, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', (uint8_t)pairs[i][0], 0 };
+		uint8_t y[12] = { 9, 'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', (uint8_t)pairs[i][1], 0 };
+		cr_assert_neq(dname_hash(x), dname_hash(y), "%c folded onto %c", pairs[i][0],
+			      pairs[i][1]);
+	}
+	uint8_t hi[4] = { 2, 0xc1, 'x', 0 }, lo[4] = { 2, 0xe1, 'x', 0 };
+	cr_assert_neq(dname_hash(hi), dname_hash(lo), "bytes >= 0x80 are not letters");
+}
+
 Test(dname, canonical_order_rfc4034)
 {
 	const char *order[] = {

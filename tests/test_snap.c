@@ -682,7 +682,7 @@ Test(snap, hostile_images_refused)
 	} while (0)
 
 	PATCH("magic", "magic", p.h->magic ^= 1);
-	PATCH("version", "version", p.h->version = 2);
+	PATCH("version", "version", p.h->version = SNAP_VERSION + 1);
 	PATCH("header size", "header size", p.h->header_size = 8);
 	PATCH("image size", "image size", p.h->image_size += 8);
 	PATCH("nodes offset unaligned", "aligned", p.h->nodes += 4);

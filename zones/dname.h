@@ -87,8 +87,11 @@ int dname_canon_cmp(const uint8_t *a, const uint8_t *b);
 void dname_lower(uint8_t *name);
 /* Case-insensitive hash (same value for names that dname_eq). */
 uint64_t dname_hash(const uint8_t *name);
-/* The same value, with the name's wire length in *len (one pass). */
+/* The same value, with the name's wire length in *len. */
 uint64_t dname_hash_len(const uint8_t *name, size_t *len);
+/* The same value for a name whose wire length n is known.  Part of the
+ * snapshot format (snap_format.h): changing it changes SNAP_VERSION. */
+uint64_t dname_hash_bytes(const uint8_t *name, size_t n);
 /* True when the first label is "*" (RFC 4592 §2.1.1). */
 bool dname_is_wildcard(const uint8_t *name);
 

@@ -27,10 +27,6 @@ _Static_assert(sizeof(struct snap_node) == 28, "snap_node layout");
 _Static_assert(sizeof(struct snap_rrset) == 32, "snap_rrset layout");
 _Static_assert(sizeof(struct snap_nsec3) == 24, "snap_nsec3 layout");
 
-struct snap {
-	const uint8_t *base;
-	size_t size;
-};
 
 /* ------------------------------------------------------------- checksum */
 
@@ -135,21 +131,6 @@ bool snap_nsec3_find(const struct snap *s, const uint8_t *name,
 
 /* -------------------------------------------------------------- lookups */
 
-const struct snap_header *snap_hdr(const struct snap *s)
-{
-	return (const struct snap_header *)s->base;
-}
-
-const uint8_t *snap_base(const struct snap *s)
-{
-	return s->base;
-}
-
-const uint8_t *snap_origin(const struct snap *s)
-{
-	return s->base + snap_hdr(s)->origin;
-}
-
 const struct snap_rrset *snap_rrset_of(const struct snap *s,
 				       const struct snap_node *n, uint16_t type)
 {
@@ -210,8 +191,8 @@ bool snap_find_q(const struct snap *s, const uint8_t *qname, unsigned labels,
 		if (n == start && first != SNAP_UNPROBED)
 			i = first;
 		else {
-			/* FNV-1a runs left to right: a suffix's hash is not
-			 * derived from the name's; hash it here */
+			/* a suffix's hash is not derived from the name's:
+			 * hash it here */
 			size_t len;
 			uint32_t hv = n == qname ? (len = dname_len(n), hash)
 						 : (uint32_t)dname_hash_len(n, &len);

@@ -20,7 +20,9 @@
  *  | uint64_t[hash_mask + 1]    open-addressing hash of owner names:
  *  |                            (uint64_t)hash32 << 32 | (node + 1), 0 empty;
  *  |                            hash32 = (uint32_t)dname_hash(name) (case-
- *  |                            insensitive), probing linear from slot
+ *  |                            insensitive; version 2: 8-byte words of the
+ *  |                            lowercased wire name, multiply-xorshift
+ *  |                            mixed, zones/dname.c), probing linear from slot
  *  |                            hash32 & hash_mask; every node is in it once
  *  +--------------------+ hdr.rrsets
  *  | struct snap_rrset[nrrsets] RRsets of node n: rrsets[n.rrset ..
@@ -51,7 +53,7 @@
 #include <stdint.h>
 
 #define SNAP_MAGIC 0x534e4452u	/* bytes "RDNS" */
-#define SNAP_VERSION 1
+#define SNAP_VERSION 2	/* 2: dname_hash became word-wise */
 #define SNAP_NONE 0xffffffffu	/* "no index" in index fields */
 
 /* snap_header.flags */
