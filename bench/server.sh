@@ -110,6 +110,7 @@ cleanup() {
   for f in "$TMP"/*/pid; do
     [[ -e $f ]] && stop_group "$(cat "$f")"
   done
+  cg_del
   [[ -n $RMEM_SAVED ]] && sysctl -q -w net.core.rmem_default="$RMEM_SAVED"
   if [[ $NET_UP == 1 ]]; then
     ip netns del "$NS_S" 2>/dev/null
@@ -288,13 +289,66 @@ reload_cmd() { # name dir
   esac
 }
 SPID="" STARTUP_S=""
+# ---- memory cgroups -----------------------------------------------------------
+# Each server start gets a fresh memory cgroup (v1 or v2, below this
+# script's own) that its whole process tree joins before it runs: the
+# cgroup's peak counts every page once (a memfd shared by two processes,
+# nsd's copy-on-write children), which a sum of VmHWM does not.  Without a
+# writable memory cgroup the cgroup columns stay empty.
+CG_BASE=""
+cg_init() {
+  local rel
+  if rel=$(awk -F: '$2 == "memory" {print $3}' /proc/self/cgroup) && [[ -n $rel && -d /sys/fs/cgroup/memory$rel ]]; then
+    CG_BASE=/sys/fs/cgroup/memory$rel        # v1
+  elif rel=$(awk -F: '$1 == "0" {print $3}' /proc/self/cgroup) && [[ -f /sys/fs/cgroup$rel/memory.peak ]]; then
+    CG_BASE=/sys/fs/cgroup$rel               # v2
+  fi
+  [[ -n $CG_BASE ]] && mkdir "$CG_BASE/rdb-probe-$$" 2>/dev/null && rmdir "$CG_BASE/rdb-probe-$$" || CG_BASE=""
+  [[ -n $CG_BASE ]] || log "no writable memory cgroup: cgroup peak not measured"
+}
+CG=""; CGFD=""
+cg_new() { # name: fresh cgroup in CG, cgroup.procs open on CGFD
+  cg_del
+  [[ -n $CG_BASE ]] || return 0
+  CG=$CG_BASE/rdb-$$-$1
+  mkdir "$CG"
+  exec {CGFD}>>"$CG/cgroup.procs"
+}
+cg_del() { # after the server stopped
+  [[ -n $CGFD ]] && exec {CGFD}>&-
+  CGFD=""
+  if [[ -n $CG && -d $CG ]]; then
+    local i
+    for ((i = 0; i < 50; i++)); do rmdir "$CG" 2>/dev/null && break; sleep 0.1; done
+  fi
+  CG=""
+}
+cg_peak_kb() { # the cgroup's peak since creation or the last cg_reset_peak
+  [[ -n $CG ]] || return 0
+  if [[ -f $CG/memory.max_usage_in_bytes ]]; then
+    echo $(( $(cat "$CG/memory.max_usage_in_bytes") / 1024 ))
+  elif [[ -f $CG/memory.peak ]]; then
+    echo $(( $(cat "$CG/memory.peak") / 1024 ))
+  fi
+}
+cg_reset_peak() {
+  [[ -n $CG ]] || return 0
+  if [[ -f $CG/memory.max_usage_in_bytes ]]; then
+    echo 0 > "$CG/memory.max_usage_in_bytes"
+  elif [[ -f $CG/memory.peak ]]; then
+    echo 0 > "$CG/memory.peak" 2>/dev/null || true   # resettable from Linux 6.12
+  fi
+}
+
 start_server() { # name zonefile serial
   local d=$TMP/$1 out
   rm -rf "$d"; mkdir -p "$d"
   write_config "$1" "$2" "$d"
+  cg_new "$1"
   # shellcheck disable=SC2046 # the command is meant to split
   if ! run_bg "$TMP/probe.out" "${IN_S[@]}" $PY "$PROBE" start --addr $SADDR --port $PORT --zone bench.test. \
-               --serial "$3" --timeout "$START_TIMEOUT" --pidfile "$d/pid" --log "$d/log" -- \
+               --serial "$3" --timeout "$START_TIMEOUT" --pidfile "$d/pid" --log "$d/log" \
+               ${CGFD:+--cgroup-fd "$CGFD"} -- \
                taskset -c "$SRV_CPU" $(server_cmd "$1" "$2" "$d"); then
     tail -n 20 "$d/log" "$d/nsd.log" >&2 2>/dev/null || true
     die "$1 did not start"
@@ -310,6 +364,7 @@ stop_server() { # name
   stop_group "$SPID"
   rm -f "$TMP/$1/pid"
   SPID=""
+  cg_del
 }
 # record part size server run key value
 rec() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$RAW"; }
@@ -441,6 +496,7 @@ part_startup() {
         js=$($PY "$PROBE" mem "$SPID")
         rec startup "$n" "$s" "$r" startup_s "$STARTUP_S"
         rec_mem_json startup "$n" "$s" "$r" hwm "$js"
+        rec startup "$n" "$s" "$r" cgroup_peak "$(cg_peak_kb)"
         log "$s $n names run $r: first answer after $STARTUP_S s; $js"
         stop_server "$s"
       done
@@ -463,6 +519,7 @@ part_reload() {
       check_load "reload $s run $r" "$SPID"
       kx_start "$RELOAD_QPS" "$secs" "$TMP/kx-reload.out"
       sleep 3                          # kxdpgun starts up, load is steady
+      cg_reset_peak                    # the reload window's peak from here
       cp "$z2" "$TMP/zone-$s.new" && mv "$TMP/zone-$s.new" "$TMP/zone-$s"
       # shellcheck disable=SC2046 # the command is meant to split
       if ! run_bg "$TMP/probe.out" "${IN_S[@]}" $PY "$PROBE" reload --addr $SADDR --port $PORT --zone bench.test. \
@@ -495,6 +552,7 @@ if m:
     out("own_loaded_s", m.group(1))
 EOF
       rec_mem_json reload "$RELOAD_SIZE" "$s" "$r" hwm "$js"
+      rec reload "$RELOAD_SIZE" "$s" "$r" cgroup_peak "$(cg_peak_kb)"
       log "$s reload run $r: $js; window $b1 -> $b2 (sent answered)"
       stop_server "$s"
       rm -f "$TMP/zone-$s"
@@ -512,6 +570,7 @@ if [[ -n $RMEM_DEFAULT ]]; then
   log "net.core.rmem_default $RMEM_SAVED -> $RMEM_DEFAULT (restored at exit)"
 fi
 setup_net
+cg_init
 T_START=$(date +%s)
 for part in $PARTS; do
   case $part in

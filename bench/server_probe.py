@@ -1,8 +1,12 @@
 #!/usr/bin/python3
 """server_probe.py: timing and process helpers for bench/server.sh.
 
-  start  --addr A --port P --zone Z --serial N --timeout S --pidfile F --log L -- CMD...
+  start  --addr A --port P --zone Z --serial N --timeout S --pidfile F --log L
+         [--cgroup-fd FD] -- CMD...
       Starts CMD in a new session (stdout/stderr to L), writes its PID to F,
+      (with --cgroup-fd: FD is open on a memory cgroup's cgroup.procs, and
+      CMD joins that cgroup before it runs, so everything it starts is
+      charged there: the caller reads the cgroup's peak),
       then asks A:P for Z/SOA over UDP every 10 ms until an answer (NOERROR,
       SOA in the answer section) carries serial >= N.  Prints one JSON line:
       {"startup_s": seconds from just before the exec to that answer,
@@ -216,8 +220,15 @@ def cmd_start(argv):
     poller = Poller(o["addr"], int(o["port"]), o["zone"])
     log = open(o["log"], "ab")
     t0 = time.time()
+    cgfd = int(o["cgroup-fd"]) if "cgroup-fd" in o else None
+
+    def join_cgroup():
+        if cgfd is not None:
+            os.write(cgfd, f"{os.getpid()}\n".encode())
+
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                            start_new_session=True)
+                            start_new_session=True, preexec_fn=join_cgroup,
+                            pass_fds=(cgfd,) if cgfd is not None else ())
     with open(o["pidfile"], "w") as f:
         f.write(f"{proc.pid}\n")
     res = poller.poll(int(o["serial"]), t0 + float(o["timeout"]),

@@ -124,9 +124,9 @@ def main(raw, head, warnings, params):
     if sizes:
         out.append("## Startup to first answer and peak RSS")
         out.append("")
-        out.append("| names | server | first answer s | peak RSS MiB (VmHWM) | ringdns: ringdns + ringdns-control MiB "
-                   "| PSS MiB, all processes, after start |")
-        out.append("|---:|---|---:|---:|---|---:|")
+        out.append("| names | server | first answer s | peak memory MiB (cgroup) | peak RSS MiB (VmHWM) "
+                   "| ringdns: ringdns + ringdns-control MiB | PSS MiB, all processes, after start |")
+        out.append("|---:|---|---:|---:|---:|---|---:|")
         for size in sizes:
             tot = {}
             for s in servers_of(d, "startup", size):
@@ -135,18 +135,23 @@ def main(raw, head, warnings, params):
                     split = (f"{cell(d, 'startup', size, s, 'hwm_main', 1, 1 / 1024)} + "
                              f"{cell(d, 'startup', size, s, 'hwm_ctl', 1, 1 / 1024)}")
                 tot[s] = (med(d, "startup", size, s, "startup_s"), med(d, "startup", size, s, "hwm_sum"),
-                          med(d, "startup", size, s, "pss_sum"))
+                          med(d, "startup", size, s, "pss_sum"), med(d, "startup", size, s, "cgroup_peak"))
                 out.append(f"| {int(size):,} | {s} | {cell(d, 'startup', size, s, 'startup_s', 3)} "
+                           f"| {cell(d, 'startup', size, s, 'cgroup_peak', 1, 1 / 1024)} "
                            f"| {cell(d, 'startup', size, s, 'hwm_sum', 1, 1 / 1024)} | {split} "
                            f"| {cell(d, 'startup', size, s, 'pss_sum', 1, 1 / 1024)} |")
             for me in ("ringdns", "ringdns-warm"):
                 for o in ("knotd", "nsd"):
                     if me in tot and o in tot:
                         r, x = tot[me], tot[o]
-                        out.append(f"| {int(size):,} | {me}/{o} | {ratio(r[0], x[0])} | {ratio(r[1], x[1])} | "
-                                   f"| {ratio(r[2], x[2])} |")
+                        out.append(f"| {int(size):,} | {me}/{o} | {ratio(r[0], x[0])} | {ratio(r[3], x[3])} "
+                                   f"| {ratio(r[1], x[1])} | | {ratio(r[2], x[2])} |")
         out.append("")
-        out.append("Peak RSS: knotd its process; nsd the largest of its processes (xfrd, main, server: "
+        out.append("Peak memory (cgroup): each start runs in a fresh memory cgroup that the server's "
+                   "whole process tree joins before it runs; its peak (memory.max_usage_in_bytes, or "
+                   "memory.peak on cgroup v2) counts every page once, shared or not, page cache the "
+                   "server caused included (the zone file was read into the cache beforehand, by the "
+                   "script). Peak RSS: knotd its process; nsd the largest of its processes (xfrd, main, server: "
                    "they share pages copy-on-write, so a sum would count the zone several times); "
                    "ringdns the sum of ringdns and ringdns-control (they may share image pages too: "
                    "the PSS column splits shared pages between processes).")
@@ -156,9 +161,10 @@ def main(raw, head, warnings, params):
         out.append(f"## Reload under load ({int(size):,} names)")
         out.append("")
         out.append("| server | reload command to new serial answered, s | unanswered % in the window "
-                   "| lost / sent in the window | peak RSS MiB in the window | ringdns: ringdns + ringdns-control MiB "
+                   "| lost / sent in the window | peak memory MiB in the window (cgroup) "
+                   "| peak RSS MiB in the window | ringdns: ringdns + ringdns-control MiB "
                    "| peak PSS MiB in the window, all processes | ringctl's own \"loaded in\" s |")
-        out.append("|---|---:|---:|---:|---:|---|---:|---:|")
+        out.append("|---|---:|---:|---:|---:|---:|---|---:|---:|")
         tot = {}
         for s in servers_of(d, "reload", size):
             lost = d.get(("reload", size, s, "window_lost"), [])
@@ -169,21 +175,24 @@ def main(raw, head, warnings, params):
                 split = (f"{cell(d, 'reload', size, s, 'hwm_main', 1, 1 / 1024)} + "
                          f"{cell(d, 'reload', size, s, 'hwm_ctl', 1, 1 / 1024)}")
             tot[s] = (med(d, "reload", size, s, "reload_s"), med(d, "reload", size, s, "unanswered_pct"),
-                      med(d, "reload", size, s, "hwm_sum"), med(d, "reload", size, s, "pss_peak_sum"))
+                      med(d, "reload", size, s, "hwm_sum"), med(d, "reload", size, s, "pss_peak_sum"),
+                      med(d, "reload", size, s, "cgroup_peak"))
             out.append(f"| {s} | {cell(d, 'reload', size, s, 'reload_s', 3)} "
                        f"| {cell(d, 'reload', size, s, 'unanswered_pct', 3)} | {ls} "
+                       f"| {cell(d, 'reload', size, s, 'cgroup_peak', 1, 1 / 1024)} "
                        f"| {cell(d, 'reload', size, s, 'hwm_sum', 1, 1 / 1024)} | {split} "
                        f"| {cell(d, 'reload', size, s, 'pss_peak_sum', 1, 1 / 1024)} "
                        f"| {cell(d, 'reload', size, s, 'own_loaded_s', 2) if s == 'ringdns' else '-'} |")
         for o in ("knotd", "nsd"):
             if "ringdns" in tot and o in tot:
                 r, x = tot["ringdns"], tot[o]
-                out.append(f"| ringdns/{o} | {ratio(r[0], x[0])} | {ratio(r[1], x[1])} | | {ratio(r[2], x[2])} | "
-                           f"| {ratio(r[3], x[3])} | |")
+                out.append(f"| ringdns/{o} | {ratio(r[0], x[0])} | {ratio(r[1], x[1])} | | {ratio(r[4], x[4])} "
+                           f"| {ratio(r[2], x[2])} | | {ratio(r[3], x[3])} | |")
         out.append("")
         out.append("Window: from 50 ms before the reload command to 200 ms after the first answer with the "
                    "new serial (kxdpgun's running totals at both ends, via SIGUSR1); its resolution is "
-                   "a few dozen queries in flight at each end. Peak RSS: the highest VmHWM of each process "
+                   "a few dozen queries in flight at each end. Peak memory (cgroup): the server's "
+                   "cgroup peak, reset 3 s before the reload command (load already running). Peak RSS: the highest VmHWM of each process "
                    "in the window, counted as for startup (nsd: its largest process, though its reload "
                    "forks a new main process beside the old one); peak PSS: the largest sum over all the "
                    "server's processes, sampled every 100 ms.")
