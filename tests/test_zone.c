@@ -135,6 +135,33 @@ Test(zone, duplicates_dropped)
 	zt_free(&t);
 }
 
+/* Owners whose records are not together (the model appends a name entry
+ * per change of owner and merges repeats once the zone is in): the names
+ * are counted once, their records form one set, a duplicate across the
+ * split is still found, and checks that look names up (CNAME beside other
+ * data, glue) see the merged name, also with the owner in other case. */
+Test(zone, owners_not_together)
+{
+	struct zt t;
+	zt_load(&t, "example.com", "z", HEAD
+		"www A 198.51.100.2\nmail A 198.51.100.3\nWWW A 198.51.100.4\n"
+		"mail AAAA 2001:db8::3\nwww A 198.51.100.2\nsub NS ns.sub\n"
+		"x TXT \"x\"\nns.sub A 198.51.100.5\nsub DS 1 8 2 "
+		"0000000000000000000000000000000000000000000000000000000000000000\n"
+		"c A 198.51.100.6\nmail TXT \"m\"\nc CNAME www\n");
+	cr_assert_eq(t.st.names, 8, "%s", t.msgs);
+	cr_assert_eq(t.st.duplicates, 1);
+	has_msg(&t, "z:9: warning: duplicate A record at www.example.com. dropped");
+	has_msg(&t, "error: CNAME at c.example.com. beside other data (A at line 14)");
+	cr_assert_eq(t.errors, 1, "%s", t.msgs);
+	cr_assert_eq(zt_count(&t, "www.example.com.", RR_A, NULL, NULL), 2);
+	cr_assert_eq(zt_count(&t, "mail.example.com.", RR_A, NULL, NULL), 1);
+	cr_assert_eq(zt_count(&t, "mail.example.com.", RR_AAAA, NULL, NULL), 1);
+	cr_assert_eq(zt_count(&t, "mail.example.com.", RR_TXT, NULL, NULL), 1);
+	cr_assert_eq(zt_count(&t, "sub.example.com.", RR_DS, NULL, NULL), 1);
+	zt_free(&t);
+}
+
 Test(zone, rejected_as_a_whole)
 {
 	struct zt t;

@@ -183,6 +183,26 @@ static void tab_put(uint64_t *tab, uint32_t mask, uint32_t hash, uint32_t idx)
 	tab[i] = (uint64_t)hash << 32 | (idx + 1);
 }
 
+/* tab_put for n names: names[order[k]] at index k, or names[k] at k when
+ * order is NULL.  The slots are random in a table far larger than the
+ * caches: each is prefetched AHEAD names early (the name entry, when the
+ * order is random too, twice as early), so the misses overlap. */
+static void tab_fill(uint64_t *tab, uint32_t mask, const struct zc_name *names,
+		     const uint32_t *order, size_t n)
+{
+	enum { AHEAD = 16 };
+	for (size_t k = 0; k < n; k++) {
+		if (order && k + 2 * AHEAD < n)
+			__builtin_prefetch(&names[order[k + 2 * AHEAD]]);
+		if (k + AHEAD < n) {
+			uint32_t a = order ? order[k + AHEAD] : (uint32_t)(k + AHEAD);
+			__builtin_prefetch(&tab[names[a].hash & mask], 1);
+		}
+		uint32_t i = order ? order[k] : (uint32_t)k;
+		tab_put(tab, mask, names[i].hash, (uint32_t)k);
+	}
+}
+
 static uint32_t tab_get(const struct zc *c, const uint8_t *name, uint32_t hash)
 {
 	for (uint32_t i = hash & c->tab_mask;; i = (i + 1) & c->tab_mask) {
@@ -211,8 +231,7 @@ static bool tab_resize(struct zc *c, size_t n)
 	uint64_t *t = big_calloc(((size_t)mask + 1) * sizeof *t);
 	if (!t)
 		return false;
-	for (size_t i = 0; i < c->nnames; i++)
-		tab_put(t, mask, c->names[i].hash, (uint32_t)i);
+	tab_fill(t, mask, c->names, NULL, c->nnames);
 	free(c->tab);
 	c->tab = t;
 	c->tab_mask = mask;
@@ -862,8 +881,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 
 	/* Owner hash table. */
 	uint64_t *b = (uint64_t *)(img + hdr.buckets);
-	for (size_t k = 0; k < nn; k++)
-		tab_put(b, mask, c->names[order[k]].hash, (uint32_t)k);
+	tab_fill(b, mask, c->names, order, nn);
 
 	/* Header facts from the apex (node 0). */
 	const struct snap_node *an = &nodes[0];

@@ -149,12 +149,6 @@ struct zone *zone_new(const uint8_t *origin, struct diag *d)
 	z->d = d;
 	z->last_file = -1;
 	z->last_name = -1;
-	z->table_mask = (1u << 12) - 1;
-	z->table = calloc((size_t)z->table_mask + 1, sizeof *z->table);
-	if (!z->table) {
-		free(z);
-		return NULL;
-	}
 	return z;
 }
 
@@ -179,29 +173,7 @@ static const uint8_t *zname_wire(const struct zone *z, uint32_t id)
 	return arena_get(&z->names_a, z->names[id].ref);
 }
 
-static int table_grow(struct zone *z)
-{
-	uint32_t nmask = z->table_mask * 2 + 1;
-	uint64_t *nt = calloc((size_t)nmask + 1, sizeof *nt);
-	if (!nt)
-		return -1;
-	big_hint(nt, ((size_t)nmask + 1) * sizeof *nt);
-	for (uint32_t k = 0; k <= z->table_mask; k++) {
-		uint64_t e = z->table[k];
-		if (!e)
-			continue;
-		uint32_t h = (uint32_t)(e >> 32) & nmask;
-		while (nt[h])
-			h = (h + 1) & nmask;
-		nt[h] = e;
-	}
-	free(z->table);
-	z->table = nt;
-	z->table_mask = nmask;
-	return 0;
-}
-
-/* Index of name, or -1 when absent. */
+/* Index of name, or -1 when absent (after dedupe_names). */
 static int64_t name_find(const struct zone *z, const uint8_t *name, uint32_t hash)
 {
 	uint32_t h = hash & z->table_mask;
@@ -215,12 +187,17 @@ static int64_t name_find(const struct zone *z, const uint8_t *name, uint32_t has
 	return -1;
 }
 
-static int64_t name_intern(struct zone *z, const uint8_t *name)
+/* A new name entry for an owner, without looking it up: zone files group
+ * records by owner, so nearly every owner that differs from the previous
+ * record's is new.  The rare repeats are merged by dedupe_names once the
+ * whole zone is in; a lookup per owner here would be a cache miss into a
+ * table of millions of names for every one of them. */
+static int64_t name_append(struct zone *z, const uint8_t *name)
 {
-	uint32_t hash = (uint32_t)dname_hash(name);
-	int64_t id = name_find(z, name, hash);
-	if (id >= 0)
-		return id;
+	size_t len;
+	uint32_t hash = (uint32_t)dname_hash_len(name, &len);
+	if (z->nnames == UINT32_MAX - 1)
+		return -1;
 	if (z->nnames == z->names_cap) {
 		uint32_t nc = z->names_cap ? z->names_cap * 2 : 1024;
 		struct zname *nn = realloc(z->names, (size_t)nc * sizeof *nn);
@@ -228,19 +205,78 @@ static int64_t name_intern(struct zone *z, const uint8_t *name)
 			return -1;
 		z->names = nn;
 		z->names_cap = nc;
+		big_hint(z->names, (size_t)nc * sizeof *nn);
 	}
-	int64_t ref = arena_put(&z->names_a, name, dname_len(name));
+	int64_t ref = arena_put(&z->names_a, name, len);
 	if (ref < 0)
 		return -1;
 	z->names[z->nnames] = (struct zname){ .ref = (uint32_t)ref, .hash = hash };
-	uint32_t h = hash & z->table_mask;
-	while (z->table[h])
-		h = (h + 1) & z->table_mask;
-	z->table[h] = (uint64_t)hash << 32 | (z->nnames + 1);
-	z->nnames++;
-	if ((uint64_t)z->nnames * 2 > z->table_mask && table_grow(z) < 0)
+	return z->nnames++;
+}
+
+#define DEDUPE_BATCH 16
+
+/* Merges the name entries that repeat an earlier one (an owner whose
+ * records were not all together), keeping first-appearance order, points
+ * every record at the surviving entry, and builds the lookup table.  The
+ * table is filled DEDUPE_BATCH names at a time, their home slots
+ * prefetched first, so the cache misses overlap.  Returns -1 when out of
+ * memory. */
+static int dedupe_names(struct zone *z)
+{
+	uint32_t n = z->nnames;
+	uint64_t slots = 4096;
+	while (slots < (uint64_t)n * 2 + 2)
+		slots *= 2;
+	uint64_t *t = calloc(slots, sizeof *t);
+	uint32_t *remap = malloc((n ? n : 1) * sizeof *remap);
+	if (!t || !remap) {
+		free(t);
+		free(remap);
 		return -1;
-	return z->nnames - 1;
+	}
+	big_hint(t, slots * sizeof *t);
+	free(z->table);
+	z->table = t;
+	z->table_mask = (uint32_t)(slots - 1);
+	uint32_t kept = 0;
+	bool merged = false;
+	for (uint32_t base = 0; base < n; base += DEDUPE_BATCH) {
+		uint32_t end = n - base < DEDUPE_BATCH ? n : base + DEDUPE_BATCH;
+		for (uint32_t i = base; i < end; i++)
+			__builtin_prefetch(&t[z->names[i].hash & z->table_mask], 1);
+		for (uint32_t i = base; i < end; i++) {
+			struct zname nm = z->names[i];
+			const uint8_t *w = arena_get(&z->names_a, nm.ref);
+			uint32_t h = nm.hash & z->table_mask;
+			uint64_t e;
+			int64_t dup = -1;
+			while ((e = t[h])) {
+				uint32_t id = (uint32_t)e - 1;
+				if ((uint32_t)(e >> 32) == nm.hash && dname_eq(zname_wire(z, id), w)) {
+					dup = id;
+					break;
+				}
+				h = (h + 1) & z->table_mask;
+			}
+			if (dup >= 0) {
+				remap[i] = (uint32_t)dup;
+				z->names[dup].count += nm.count;
+				merged = true;
+				continue;
+			}
+			/* kept <= i: entries not yet read are never overwritten */
+			z->names[kept] = nm;
+			t[h] = (uint64_t)nm.hash << 32 | (kept + 1);
+			remap[i] = kept++;
+		}
+	}
+	z->nnames = kept;
+	if (merged)
+		for (size_t k = 0; k < z->nrrs; k++)
+			z->rrs[k].name = remap[z->rrs[k].name];
+	free(remap);
+	return 0;
 }
 
 static int file_id(struct zone *z, const char *file)
@@ -286,7 +322,7 @@ int zone_add(struct zone *z, const struct zf_record *rr)
 	}
 	int64_t id = z->last_name;
 	if (id < 0 || !dname_eq(zname_wire(z, (uint32_t)id), rr->owner))
-		id = z->last_name = name_intern(z, rr->owner);
+		id = z->last_name = name_append(z, rr->owner);
 	int64_t rd = arena_put(&z->rdata_a, rr->rdata, rr->rdlen);
 	if (f < 0 || id < 0 || rd < 0 || z->nrrs >= UINT32_MAX) {
 		diag_report(z->d, DIAG_ERROR, rr->file, rr->line,
@@ -572,7 +608,7 @@ unsigned zone_finish(struct zone *z)
 
 	/* counting sort of record indices by owner */
 	z->perm = malloc((z->nrrs ? z->nrrs : 1) * sizeof *z->perm);
-	if (!z->perm) {
+	if (!z->perm || dedupe_names(z) < 0) {
 		diag_report(z->d, DIAG_ERROR, NULL, 0, "out of memory checking zone %s", on);
 		return z->d->errors;
 	}
