@@ -188,11 +188,11 @@ IN_S=(ip netns exec "$NS_S" taskset -c "$GEN_CPU")
 # udp_sock: "RCVBUF DROPS" of the servers' UDP socket on $SADDR:$PORT (ss -m:
 # rb is what the kernel grants, twice what was asked; d counts the packets
 # dropped because the receive queue was full)
-udp_sock() {
+udp_sock() { # -> "RCVBUF DROPS": the last socket's buffer, drops summed over the sockets
   ip netns exec "$NS_S" ss -uanm "sport = :$PORT" 2>/dev/null |
     awk 'match($0, /rb[0-9]+/) {rb = substr($0, RSTART + 2, RLENGTH - 2)}
-         match($0, /,d[0-9]+\)/) {d = substr($0, RSTART + 2, RLENGTH - 3)}
-         END {print (rb == "" ? 0 : rb), (d == "" ? 0 : d)}'
+         match($0, /,d[0-9]+\)/) {d += substr($0, RSTART + 2, RLENGTH - 3)}
+         END {print (rb == "" ? 0 : rb), d + 0}'
 }
 
 # ---- foreign load ------------------------------------------------------------
@@ -520,6 +520,8 @@ part_reload() {
       kx_start "$RELOAD_QPS" "$secs" "$TMP/kx-reload.out"
       sleep 3                          # kxdpgun starts up, load is steady
       cg_reset_peak                    # the reload window's peak from here
+      local rd0 rd1
+      read -r _ rd0 <<<"$(udp_sock)"
       cp "$z2" "$TMP/zone-$s.new" && mv "$TMP/zone-$s.new" "$TMP/zone-$s"
       # shellcheck disable=SC2046 # the command is meant to split
       if ! run_bg "$TMP/probe.out" "${IN_S[@]}" $PY "$PROBE" reload --addr $SADDR --port $PORT --zone bench.test. \
@@ -528,6 +530,8 @@ part_reload() {
         die "$s: reload failed"
       fi
       js=$(cat "$TMP/probe.out")
+      read -r _ rd1 <<<"$(udp_sock)"
+      rec reload "$RELOAD_SIZE" "$s" "$r" sockdrops $(( rd1 - rd0 ))
       kx_stop
       # the first two statistics blocks are kxdpgun's answers to the two SIGUSR1
       local blocks b1 b2

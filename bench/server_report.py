@@ -161,10 +161,11 @@ def main(raw, head, warnings, params):
         out.append(f"## Reload under load ({int(size):,} names)")
         out.append("")
         out.append("| server | reload command to new serial answered, s | unanswered % in the window "
-                   "| lost / sent in the window | peak memory MiB in the window (cgroup) "
+                   "| lost / sent in the window | dropped at the server's UDP sockets during the reload "
+                   "| peak memory MiB in the window (cgroup) "
                    "| peak RSS MiB in the window | ringdns: ringdns + ringdns-control MiB "
                    "| peak PSS MiB in the window, all processes | ringctl's own \"loaded in\" s |")
-        out.append("|---|---:|---:|---:|---:|---:|---|---:|---:|")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---|---:|---:|")
         tot = {}
         for s in servers_of(d, "reload", size):
             lost = d.get(("reload", size, s, "window_lost"), [])
@@ -179,6 +180,7 @@ def main(raw, head, warnings, params):
                       med(d, "reload", size, s, "cgroup_peak"))
             out.append(f"| {s} | {cell(d, 'reload', size, s, 'reload_s', 3)} "
                        f"| {cell(d, 'reload', size, s, 'unanswered_pct', 3)} | {ls} "
+                       f"| {cell(d, 'reload', size, s, 'sockdrops', 0)} "
                        f"| {cell(d, 'reload', size, s, 'cgroup_peak', 1, 1 / 1024)} "
                        f"| {cell(d, 'reload', size, s, 'hwm_sum', 1, 1 / 1024)} | {split} "
                        f"| {cell(d, 'reload', size, s, 'pss_peak_sum', 1, 1 / 1024)} "
@@ -186,12 +188,15 @@ def main(raw, head, warnings, params):
         for o in ("knotd", "nsd"):
             if "ringdns" in tot and o in tot:
                 r, x = tot["ringdns"], tot[o]
-                out.append(f"| ringdns/{o} | {ratio(r[0], x[0])} | {ratio(r[1], x[1])} | | {ratio(r[4], x[4])} "
+                out.append(f"| ringdns/{o} | {ratio(r[0], x[0])} | {ratio(r[1], x[1])} | | | {ratio(r[4], x[4])} "
                            f"| {ratio(r[2], x[2])} | | {ratio(r[3], x[3])} | |")
         out.append("")
         out.append("Window: from 50 ms before the reload command to 200 ms after the first answer with the "
                    "new serial (kxdpgun's running totals at both ends, via SIGUSR1); its resolution is "
-                   "a few dozen queries in flight at each end. Peak memory (cgroup): the server's "
+                   "a few dozen queries in flight at each end. Dropped at the server's UDP sockets: "
+                   "the receive-buffer drops (ss -m, summed over the server's sockets) from just before "
+                   "the reload command to just after the new serial was seen: queries the server "
+                   "never read. Peak memory (cgroup): the server's "
                    "cgroup peak, reset 3 s before the reload command (load already running). Peak RSS: the highest VmHWM of each process "
                    "in the window, counted as for startup (nsd: its largest process, though its reload "
                    "forks a new main process beside the old one); peak PSS: the largest sum over all the "
