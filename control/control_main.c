@@ -311,7 +311,7 @@ static int zone_build(struct ctl *c, struct zst *z)
 	double t1 = mono_s();
 	/* compiled straight into the memfd that goes to the dataplane */
 	struct ipc_memfd mf = { .fd = -1, .name = z->name };
-	if (zc_compile_to(zn, ipc_memfd_alloc, &mf, &image, &size, err, sizeof err) != 0) {
+	if (zc_compile_shed(zn, ipc_memfd_alloc, &mf, &image, &size, err, sizeof err) != 0) {
 		if (mf.err[0])
 			snprintf(err, sizeof err, "%s", mf.err);
 		ipc_memfd_discard(&mf);

@@ -979,8 +979,9 @@ int zc_compile(const struct zone *z, void **image, size_t *size, char *err,
 	return zc_compile_to(z, NULL, NULL, image, size, err, errcap);
 }
 
-int zc_compile_to(const struct zone *z, zc_alloc_fn alloc, void *ud, void **image,
-		  size_t *size, char *err, size_t errcap)
+/* shed: z itself, when its index goes once the records are collected */
+static int compile(const struct zone *z, struct zone *shed, zc_alloc_fn alloc, void *ud,
+		   void **image, size_t *size, char *err, size_t errcap)
 {
 	struct zc c = { .err = err, .errcap = errcap, .alloc = alloc, .alloc_ud = ud };
 	*image = NULL;
@@ -1005,11 +1006,26 @@ int zc_compile_to(const struct zone *z, zc_alloc_fn alloc, void *ud, void **imag
 	if (zone_foreach(z, collect_cb, &c) != 0)
 		ret = c.oom ? zc_fail(&c, "out of memory")
 			    : zc_fail(&c, "zone not finished");
-	else
+	else {
+		if (shed)
+			zone_shed_index(shed);
 		ret = zc_build(&c, image, size);
+	}
 	free(c.names);
 	free(c.recs);
 	free(c.tab);
 	free(c.keys);
 	return ret;
+}
+
+int zc_compile_to(const struct zone *z, zc_alloc_fn alloc, void *ud, void **image,
+		  size_t *size, char *err, size_t errcap)
+{
+	return compile(z, NULL, alloc, ud, image, size, err, errcap);
+}
+
+int zc_compile_shed(struct zone *z, zc_alloc_fn alloc, void *ud, void **image,
+		    size_t *size, char *err, size_t errcap)
+{
+	return compile(z, z, alloc, ud, image, size, err, errcap);
 }

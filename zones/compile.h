@@ -28,4 +28,10 @@ typedef void *(*zc_alloc_fn)(void *ud, size_t size);
 int zc_compile_to(const struct zone *z, zc_alloc_fn alloc, void *ud, void **image,
 		  size_t *size, char *err, size_t errcap);
 
+/* zc_compile_to that also sheds z's index (zone_shed_index) once its
+ * records are collected, before the compiler's own arrays and the image
+ * are made: z can then only be freed (or asked for its stats). */
+int zc_compile_shed(struct zone *z, zc_alloc_fn alloc, void *ud, void **image,
+		    size_t *size, char *err, size_t errcap);
+
 #endif

@@ -9,6 +9,7 @@
  */
 #include "zone.h"
 
+#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -176,6 +177,7 @@ static const uint8_t *zname_wire(const struct zone *z, uint32_t id)
 /* Index of name, or -1 when absent (after dedupe_names). */
 static int64_t name_find(const struct zone *z, const uint8_t *name, uint32_t hash)
 {
+	assert(z->table);	/* only between dedupe_names and the end of zone_finish */
 	uint32_t h = hash & z->table_mask;
 	uint64_t e;
 	while ((e = z->table[h])) {
@@ -668,6 +670,12 @@ unsigned zone_finish(struct zone *z)
 			z->st.nsec3 = true;
 	}
 	z->st.names = z->nnames;
+	/* Lookups by name are over (zone_foreach walks the names in order):
+	 * the table goes before the compiler makes its own arrays and the
+	 * image (for 10M names it is 256 MiB). */
+	free(z->table);
+	z->table = NULL;
+	z->table_mask = 0;
 	return z->d->errors;
 }
 
@@ -698,6 +706,18 @@ int zone_foreach(const struct zone *z, zone_rr_fn fn, void *ud)
 		}
 	}
 	return 0;
+}
+
+void zone_shed_index(struct zone *z)
+{
+	free(z->names);
+	free(z->rrs);
+	free(z->perm);
+	z->names = NULL;
+	z->rrs = NULL;
+	z->perm = NULL;
+	z->nnames = z->names_cap = 0;
+	z->nrrs = z->rrs_cap = 0;
 }
 
 struct zone *zone_load_file(const uint8_t *origin, const char *path,

@@ -53,6 +53,13 @@ typedef int (*zone_rr_fn)(void *ud, const uint8_t *owner, uint16_t type,
 			  uint32_t ttl, const uint8_t *rdata, uint16_t rdlen);
 int zone_foreach(const struct zone *z, zone_rr_fn fn, void *ud);
 
+/* Frees the per-name and per-record arrays (what zone_foreach and the
+ * checks walk) of a finished zone, keeping the names and rdata its records
+ * point into.  Afterwards only zone_get_stats, zone_origin and zone_free
+ * may be used (zone_foreach returns -1).  The compiler calls it once it has
+ * collected the records (zc_compile_shed), for a lower peak. */
+void zone_shed_index(struct zone *z);
+
 /* Parses path as the zone origin, adds every record, and finishes: the
  * whole load in one call.  Returns the zone (check d->errors) or NULL when
  * out of memory. */
