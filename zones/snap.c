@@ -27,6 +27,10 @@ _Static_assert(sizeof(struct snap_node) == 28, "snap_node layout");
 _Static_assert(sizeof(struct snap_rrset) == 32, "snap_rrset layout");
 _Static_assert(sizeof(struct snap_nsec3) == 24, "snap_nsec3 layout");
 
+struct snap {
+	const uint8_t *base;
+	size_t size;
+};
 
 /* ------------------------------------------------------------- checksum */
 
@@ -130,6 +134,21 @@ bool snap_nsec3_find(const struct snap *s, const uint8_t *name,
 }
 
 /* -------------------------------------------------------------- lookups */
+
+const struct snap_header *snap_hdr(const struct snap *s)
+{
+	return (const struct snap_header *)s->base;
+}
+
+const uint8_t *snap_base(const struct snap *s)
+{
+	return s->base;
+}
+
+const uint8_t *snap_origin(const struct snap *s)
+{
+	return s->base + snap_hdr(s)->origin;
+}
 
 const struct snap_rrset *snap_rrset_of(const struct snap *s,
 				       const struct snap_node *n, uint16_t type)
