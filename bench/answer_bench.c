@@ -9,6 +9,7 @@
  *
  *   answer_bench [--zone FILE] [--origin NAME] [--queries N] [--cpu N]
  *                [--signed DIR] [--burst N] [--compile-only] [--seed N]
+ *                [--repeat N] [--cold-packets] [--hit-type TYPE] [--only CLASS]
  *
  * Defaults: bench/out/zone-1000000.zone (make it with
  * `build/bench/genzone example.com. 1000000 1 > bench/out/zone-1000000.zone`),
@@ -450,7 +451,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: answer_bench [--zone FILE] [--origin NAME] [--queries N]\n"
 			"         [--cpu N] [--signed DIR] [--burst N] [--compile-only] [--seed N]\n"
-			"         [--repeat N] [--cold-packets] [--only CLASS] (a class name's first word: hit, nxdomain, wildcard,\n"
+			"         [--repeat N] [--cold-packets] [--hit-type TYPE] [--only CLASS] (a class name's first word: hit, nxdomain, wildcard,\n"
 			"         referral, DO, mix; repeatable)\n");
 	exit(2);
 }
@@ -463,6 +464,7 @@ int main(int argc, char **argv)
 	int cpu = 1;
 	unsigned burst = 1;
 	bool compile_only = false;
+	uint16_t hit_type = 0;	/* --hit-type: hits of this type only */
 	const char *only[8];
 	int nonly = 0;
 	for (int i = 1; i < argc; i++) {
@@ -492,6 +494,12 @@ int main(int argc, char **argv)
 			burst = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--seed"))
 			rng = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--hit-type")) {
+			if (rrtype_from_text(v, strlen(v), &hit_type) != 0) {
+				fprintf(stderr, "--hit-type: unknown type %s\n", v);
+				return 2;
+			}
+		}
 		else if (!strcmp(a, "--repeat"))
 			repeat = (unsigned)strtoul(v, NULL, 10) ? (unsigned)strtoul(v, NULL, 10) : 1;
 		else if (!strcmp(a, "--only") && nonly < 8)
@@ -556,6 +564,13 @@ int main(int argc, char **argv)
 	zone_foreach(z, walk_rr, &w);
 	w.pass = 1;
 	zone_foreach(z, walk_rr, &w);
+	size_t typed = 0;
+	for (size_t j = 0; hit_type && j < w.nhits; j++)
+		typed += w.hits[j].type == hit_type;
+	if (hit_type && !typed) {
+		fprintf(stderr, "--hit-type: the zone has no RRset of that type outside delegations\n");
+		return 1;
+	}
 	if (!w.nhits || !w.ncuts) {
 		fprintf(stderr, "zone has no hosts or no delegations\n");
 		return 1;
@@ -573,6 +588,8 @@ int main(int argc, char **argv)
 	char label[64];
 	for (size_t i = 0; i < nq; i++) {
 		const struct rrref *h = &w.hits[rnd() % w.nhits];
+		while (hit_type && h->type != hit_type)
+			h = &w.hits[rnd() % w.nhits];
 		qset_add(&qs[C_HIT], h->name, h->type, i & 1, false);
 
 		snprintf(label, sizeof label, "nx%012llx", (unsigned long long)(rnd() >> 16));
