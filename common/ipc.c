@@ -6,12 +6,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 int ipc_send(int sock, uint32_t type, const void *payload, size_t len, int fd)
@@ -161,4 +163,26 @@ const void *ipc_memfd_map(int fd, size_t size, char *err, size_t errcap)
 		return NULL;
 	}
 	return p;
+}
+
+int64_t ipc_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int ipc_wait_fd(int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		int64_t left = deadline - ipc_now_ms();
+		if (left <= 0)
+			return 0;
+		struct pollfd p = { .fd = fd, .events = events };
+		int rc = poll(&p, 1, (int)left);
+		if (rc >= 0)
+			return rc > 0;
+		if (errno != EINTR)
+			return -1;
+	}
 }

@@ -118,4 +118,11 @@ void ipc_memfd_discard(struct ipc_memfd *m);
  */
 const void *ipc_memfd_map(int fd, size_t size, char *err, size_t errcap);
 
+/* CLOCK_MONOTONIC in milliseconds, for deadlines of socket waits. */
+int64_t ipc_now_ms(void);
+
+/* Waits until fd is ready for events (poll(2) bits) or the deadline
+ * (ipc_now_ms) passes, EINTR retried: 1 ready, 0 timed out, -1 error. */
+int ipc_wait_fd(int fd, short events, int64_t deadline);
+
 #endif

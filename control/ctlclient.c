@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "ctlsock.h"
+#include "ipc.h"
 
 struct ctlc_cmd {
 	const char *name;
@@ -54,29 +55,6 @@ void ctlc_usage(FILE *f)
 		char left[40];
 		snprintf(left, sizeof left, "%s%s", commands[i].name, commands[i].args);
 		fprintf(f, "  %-32s %s\n", left, commands[i].help);
-	}
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits for events on fd until the deadline: 1 ready, 0 timeout, -1 error. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
-			return 0;
-		struct pollfd p = { .fd = fd, .events = events };
-		int rc = poll(&p, 1, (int)left);
-		if (rc >= 0)
-			return rc > 0;
-		if (errno != EINTR)
-			return -1;
 	}
 }
 
@@ -170,7 +148,7 @@ int ctlc_request(const char *path, int argc, char *const *argv, int timeout_ms,
 		return CTLC_EXIT_USAGE;
 	}
 	strcpy(sa.sun_path, path);
-	int64_t deadline = now_ms() + timeout_ms;
+	int64_t deadline = ipc_now_ms() + timeout_ms;
 
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
@@ -202,7 +180,7 @@ int ctlc_request(const char *path, int argc, char *const *argv, int timeout_ms,
 			left -= (size_t)n;
 		} else if (n < 0 && errno == EINTR) {
 			continue;
-		} else if (n < 0 && errno == EAGAIN && wait_fd(fd, POLLOUT, deadline) == 1) {
+		} else if (n < 0 && errno == EAGAIN && ipc_wait_fd(fd, POLLOUT, deadline) == 1) {
 			continue;
 		} else {
 			break;
@@ -245,7 +223,7 @@ int ctlc_request(const char *path, int argc, char *const *argv, int timeout_ms,
 		if (errno == EINTR)
 			continue;
 		if (errno == EAGAIN) {
-			int w = wait_fd(fd, POLLIN, deadline);
+			int w = ipc_wait_fd(fd, POLLIN, deadline);
 			if (w == 1)
 				continue;
 			if (w == 0)

@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ipc.h"
 #include "log.h"
 
 #define CTL_ERRMSG_MAX	1000	/* bytes of an ERR message kept */
@@ -335,32 +336,6 @@ void ctlsock_close(struct ctlsock *s)
 
 /* ---- serving one client ---- */
 
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* Waits until fd is ready for events or the deadline passes: 1 ready,
- * 0 timed out, -1 error. */
-static int wait_fd(int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		int64_t left = deadline - now_ms();
-		if (left <= 0)
-			return 0;
-		struct pollfd p = { .fd = fd, .events = events };
-		int rc = poll(&p, 1, (int)left);
-		if (rc > 0)
-			return 1;
-		if (rc == 0)
-			return 0;
-		if (errno != EINTR)
-			return -1;
-	}
-}
-
 /* Sends all of data before the deadline; -1 when the client is gone or
  * too slow. */
 static int send_all(int fd, const char *data, size_t len, int64_t deadline)
@@ -375,7 +350,7 @@ static int send_all(int fd, const char *data, size_t len, int64_t deadline)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (wait_fd(fd, POLLOUT, deadline) == 1)
+			if (ipc_wait_fd(fd, POLLOUT, deadline) == 1)
 				continue;
 			return -1;
 		}
@@ -420,7 +395,7 @@ static enum req_status read_request(int fd, char *buf, size_t *len, int64_t dead
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return REQ_GONE;
-		int w = wait_fd(fd, POLLIN, deadline);
+		int w = ipc_wait_fd(fd, POLLIN, deadline);
 		if (w == 0) {
 			*why = "timed out waiting for the request line (2 s)";
 			return REQ_BAD;
@@ -556,7 +531,7 @@ int ctlsock_serve(struct ctlsock *s, ctl_handler h, void *ud)
 			log_warn("control socket %s: accept: %s", s->path, strerror(errno));
 		return 0;
 	}
-	int64_t start = now_ms();
+	int64_t start = ipc_now_ms();
 	int64_t write_deadline = start + CTL_READ_TIMEOUT_MS + CTL_WRITE_TIMEOUT_MS;
 
 	struct ucred cred;
@@ -595,7 +570,7 @@ int ctlsock_serve(struct ctlsock *s, ctl_handler h, void *ud)
 			 (int)cred.pid, why);
 		send_err(fd, why, write_deadline);
 	} else {
-		answer(fd, h, ud, argc, argv, now_ms() + CTL_WRITE_TIMEOUT_MS);
+		answer(fd, h, ud, argc, argv, ipc_now_ms() + CTL_WRITE_TIMEOUT_MS);
 	}
 	finish(fd);
 	return 1;
