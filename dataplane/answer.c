@@ -133,19 +133,9 @@ static void put_soa(struct eng *e)
 		e->tc = true;
 		return;
 	}
-	uint8_t *p = w->buf + w->pos, *start = p;
+	uint8_t *start = w->buf + w->pos;
 	uint32_t ttl = soa->ttl < e->h->neg_ttl ? soa->ttl : e->h->neg_ttl;
-	p[0] = (uint8_t)(0xc0 | opos >> 8);
-	p[1] = (uint8_t)opos;
-	p[2] = 0;
-	p[3] = RR_SOA;
-	p[4] = 0;
-	p[5] = RR_CLASS_IN;
-	p[6] = (uint8_t)(ttl >> 24);
-	p[7] = (uint8_t)(ttl >> 16);
-	p[8] = (uint8_t)(ttl >> 8);
-	p[9] = (uint8_t)ttl;
-	p += 12;
+	uint8_t *p = rw_rr_head(start, opos, RR_SOA, ttl) + 2;
 	unsigned ml = dname_labels(mname);
 	size_t mlen = dname_len(mname);
 	const uint8_t *rname = mname + mlen;
@@ -611,18 +601,12 @@ static inline bool is_node(uint32_t f)
 	return f != SNAP_NONE && f != SNAP_UNPROBED;
 }
 
-/* Types whose RDATA the writer copies as it is: no name in it that RFC
- * 3597 §4 lets us compress, and no additional-section processing. */
+/* Types whose RDATA the writer copies as it is and that need no
+ * additional-section processing (SRV, RFC 2782) nor a rule of their own
+ * (RRSIG, ANY: at_node). */
 static bool plain_rdata(uint16_t t)
 {
-	switch (t) {
-	case RR_NS: case RR_MD: case RR_MF: case RR_CNAME: case RR_MB: case RR_MG:
-	case RR_MR: case RR_PTR: case RR_MX: case RR_MINFO: case RR_SOA: case RR_SRV:
-	case RR_RRSIG: case RR_ANY:
-		return false;
-	default:
-		return true;
-	}
+	return !rw_compressed_type(t) && t != RR_SRV && t != RR_RRSIG && t != RR_ANY;
 }
 
 /* Writes count records of one RRset (snapshot entries at rd) owned by the
@@ -632,16 +616,9 @@ static uint8_t *put_plain(uint8_t *p, uint16_t type, uint32_t ttl, const uint8_t
 {
 	for (uint16_t i = 0; i < count; i++) {
 		size_t len = 2u + (size_t)(rd[0] << 8 | rd[1]);
-		p[0] = 0xc0;
-		p[1] = RW_HDR;
-		put16(p + 2, type);
-		put16(p + 4, RR_CLASS_IN);
-		p[6] = (uint8_t)(ttl >> 24);
-		p[7] = (uint8_t)(ttl >> 16);
-		p[8] = (uint8_t)(ttl >> 8);
-		p[9] = (uint8_t)ttl;
-		memcpy(p + 10, rd, len);
-		p += 10 + len;
+		p = rw_rr_head(p, RW_HDR, type, ttl);
+		memcpy(p, rd, len);
+		p += len;
 		rd += len;
 	}
 	return p;

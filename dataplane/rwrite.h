@@ -94,6 +94,27 @@ bool rw_rr(struct rw *w, int sect, const uint8_t *owner, uint16_t type, uint16_t
  * as a compression target.  False when it does not fit. */
 bool rw_name(struct rw *w, const uint8_t *name);
 
+/* True for the types whose RDATA names the writer compresses (the
+ * well-known types of RFC 1035, RFC 3597 §4); others are copied as is. */
+bool rw_compressed_type(uint16_t type);
+
+/* The fixed part of a record whose owner is a pointer to offset owner:
+ * pointer, TYPE, CLASS IN, TTL.  Returns where RDLENGTH goes. */
+static inline uint8_t *rw_rr_head(uint8_t *p, uint16_t owner, uint16_t type, uint32_t ttl)
+{
+	p[0] = (uint8_t)(0xc0 | owner >> 8);
+	p[1] = (uint8_t)owner;
+	p[2] = (uint8_t)(type >> 8);
+	p[3] = (uint8_t)type;
+	p[4] = 0;
+	p[5] = 1;	/* IN */
+	p[6] = (uint8_t)(ttl >> 24);
+	p[7] = (uint8_t)(ttl >> 16);
+	p[8] = (uint8_t)(ttl >> 8);
+	p[9] = (uint8_t)ttl;
+	return p + 10;
+}
+
 /* Fills the counts (QDCOUNT = qd) into the header; returns the length. */
 size_t rw_finish(struct rw *w, uint16_t qd);
 
