@@ -174,10 +174,11 @@ static const uint8_t *zname_wire(const struct zone *z, uint32_t id)
 	return arena_get(&z->names_a, z->names[id].ref);
 }
 
-/* Index of name, or -1 when absent (after dedupe_names). */
-static int64_t name_find(const struct zone *z, const uint8_t *name, uint32_t hash)
+/* Index of name in the table, or -1 when absent with *slot the empty slot
+ * where it would go. */
+static int64_t table_probe(const struct zone *z, const uint8_t *name, uint32_t hash,
+			   uint32_t *slot)
 {
-	assert(z->table);	/* only between dedupe_names and the end of zone_finish */
 	uint32_t h = hash & z->table_mask;
 	uint64_t e;
 	while ((e = z->table[h])) {
@@ -186,7 +187,16 @@ static int64_t name_find(const struct zone *z, const uint8_t *name, uint32_t has
 			return id;
 		h = (h + 1) & z->table_mask;
 	}
+	*slot = h;
 	return -1;
+}
+
+/* Index of name, or -1 when absent (after dedupe_names). */
+static int64_t name_find(const struct zone *z, const uint8_t *name, uint32_t hash)
+{
+	assert(z->table);	/* only between dedupe_names and the end of zone_finish */
+	uint32_t slot;
+	return table_probe(z, name, hash, &slot);
 }
 
 /* A new name entry for an owner, without looking it up: zone files group
@@ -249,18 +259,8 @@ static int dedupe_names(struct zone *z)
 			__builtin_prefetch(&t[z->names[i].hash & z->table_mask], 1);
 		for (uint32_t i = base; i < end; i++) {
 			struct zname nm = z->names[i];
-			const uint8_t *w = arena_get(&z->names_a, nm.ref);
-			uint32_t h = nm.hash & z->table_mask;
-			uint64_t e;
-			int64_t dup = -1;
-			while ((e = t[h])) {
-				uint32_t id = (uint32_t)e - 1;
-				if ((uint32_t)(e >> 32) == nm.hash && dname_eq(zname_wire(z, id), w)) {
-					dup = id;
-					break;
-				}
-				h = (h + 1) & z->table_mask;
-			}
+			uint32_t h;
+			int64_t dup = table_probe(z, arena_get(&z->names_a, nm.ref), nm.hash, &h);
 			if (dup >= 0) {
 				remap[i] = (uint32_t)dup;
 				z->names[dup].count += nm.count;
