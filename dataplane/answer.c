@@ -625,12 +625,14 @@ static uint8_t *put_plain(uint8_t *p, uint16_t type, uint32_t ttl, const uint8_t
 }
 
 /*
- * The fast path of stage 5: an exact match (RFC 1034 §4.3.2 step 3a) of an
- * RRset with plain RDATA, the commonest answer there is.  The burst
- * pipeline found and checked the node; what remains is to see that
- * nothing else applies (a cut above or at the name, an NSEC3 owner, a
- * type with names or additional data) and that it fits, then to copy the
- * question and the pre-encoded records.  Byte for byte what the general
+ * The fast path of stage 5: an exact match (RFC 1034 §4.3.2 step 3a), the
+ * commonest answer there is.  The burst pipeline found and checked the
+ * node; what remains is to see that nothing else applies (a cut above or
+ * at the name, an NSEC3 owner) and that it fits, then to copy the question
+ * and either the pre-encoded records (plain RDATA: no names to compress,
+ * no additional data; RRSIGs added with DNSSEC) or the compiler's
+ * pre-encoded answer (snap_rrset.resp: NS, MX, SRV, CNAME... with their
+ * additional section, without DNSSEC).  Byte for byte what the general
  * path (dispatch) writes; 0 when it does not apply.
  */
 static size_t fast_hit(const struct ans_cfg *cfg, const struct bq *b, uint8_t *out,
@@ -639,30 +641,48 @@ static size_t fast_hit(const struct ans_cfg *cfg, const struct bq *b, uint8_t *o
 	const struct qry *q = &b->q;
 	const struct snap *z = b->z;
 	const struct snap_node *n = snap_nodes(z) + b->first;
-	if (q->qclass != RR_CLASS_IN || !plain_rdata(q->qtype) ||
-	    (n->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3)))
+	if (q->qclass != RR_CLASS_IN || (n->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3)))
 		return 0;
 	const struct snap_rrset *rs = snap_rrset_of(z, n, q->qtype);
 	if (!rs || !rs->count)
 		return 0;
-	bool sigs = q->do_bit && (snap_hdr(z)->flags & SNAP_F_SIGNED) && rs->nsigs;
-	size_t need = RW_HDR + q->qname_len + 4u + 10u * rs->count + rs->rdata_len;
-	if (sigs)
-		need += 10u * rs->nsigs + rs->sigs_len;
-	size_t optlen = opt ? OPT_FIXED + (nsid ? 4u + cfg->nsid_len : 0) : 0;
-	if (need + optlen > limit)
-		return 0;
+	bool dnssec = q->do_bit && (snap_hdr(z)->flags & SNAP_F_SIGNED);
 	const uint8_t *base = snap_base(z);
+	size_t optlen = opt ? OPT_FIXED + (nsid ? 4u + cfg->nsid_len : 0) : 0;
+	size_t need = RW_HDR + q->qname_len + 4u + optlen;
 	uint8_t *p = out + RW_HDR;
-	memcpy(p, q->qname, q->qname_len);
-	p += q->qname_len;
-	put16(p, q->qtype);
-	put16(p + 2, q->qclass);
-	p = put_plain(p + 4, rs->type, rs->ttl, base + rs->rdata, rs->count);
-	unsigned an = rs->count;
-	if (sigs) {
-		p = put_plain(p, RR_RRSIG, rs->sig_ttl, base + rs->sigs, rs->nsigs);
-		an += rs->nsigs;
+	unsigned an = rs->count, ar = 0;
+	if (plain_rdata(q->qtype)) {
+		bool sigs = dnssec && rs->nsigs;
+		need += 10u * rs->count + rs->rdata_len;
+		if (sigs)
+			need += 10u * rs->nsigs + rs->sigs_len;
+		if (need > limit)
+			return 0;
+		memcpy(p, q->qname, q->qname_len);
+		p += q->qname_len;
+		put16(p, q->qtype);
+		put16(p + 2, q->qclass);
+		p = put_plain(p + 4, rs->type, rs->ttl, base + rs->rdata, rs->count);
+		if (sigs) {
+			p = put_plain(p, RR_RRSIG, rs->sig_ttl, base + rs->sigs, rs->nsigs);
+			an += rs->nsigs;
+		}
+	} else {
+		if (!rs->resp || dnssec)
+			return 0;
+		const uint8_t *pre = base + rs->rdata + rs->rdata_len;
+		size_t body = rs->resp - 2u;
+		need += body;
+		if (need > limit)
+			return 0;
+		ar = (unsigned)pre[0] | (unsigned)pre[1] << 8;
+		memcpy(p, q->qname, q->qname_len);
+		p += q->qname_len;
+		put16(p, q->qtype);
+		put16(p + 2, q->qclass);
+		memcpy(p + 4, pre + 2, body);
+		p += 4 + body;
 	}
 	put16(out, q->id);
 	out[2] = (uint8_t)(0x80 | (q->opcode & 0x0f) << 3 | 0x04 | (q->rd ? 0x01 : 0));
@@ -670,7 +690,7 @@ static size_t fast_hit(const struct ans_cfg *cfg, const struct bq *b, uint8_t *o
 	put16(out + 4, 1);
 	put16(out + 6, (uint16_t)an);
 	put16(out + 8, 0);
-	put16(out + 10, opt ? 1 : 0);
+	put16(out + 10, (uint16_t)(ar + (opt ? 1 : 0)));
 	size_t len = (size_t)(p - out);
 	if (opt)
 		len += put_opt(cfg, q, 0, -1, p, limit - len, nsid);
@@ -899,11 +919,15 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 		const struct snap_node *nd = snap_nodes(z) + f;
 		uint16_t t = (nd->flags & SNAP_N_CUT) ? RR_NS : b[i].q.qtype;
 		size_t skip;
-		if (t != RR_NS && t != RR_MX && t != RR_SRV) {
-			/* the records asked for, when beyond the name's lines */
-			const struct snap_rrset *rs = snap_rrset_of(z, nd, t);
-			if (rs)
-				prefetch2(snap_base(z) + rs->rdata, rs->rdata_len);
+		const struct snap_rrset *rs = snap_rrset_of(z, nd, t);
+		if (!rs)
+			continue;
+		if ((t != RR_NS && t != RR_MX && t != RR_SRV) ||
+		    (rs->resp && !(nd->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) &&
+		     !(b[i].q.do_bit && (snap_hdr(z)->flags & SNAP_F_SIGNED)))) {
+			/* the records asked for, when beyond the name's lines,
+			 * or the pre-encoded answer the fast path copies */
+			prefetch2(snap_base(z) + rs->rdata, rs->rdata_len + rs->resp);
 			continue;
 		}
 		switch (t) {
@@ -912,9 +936,6 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 		case RR_SRV: skip = 6; break;
 		default: continue;
 		}
-		const struct snap_rrset *rs = snap_rrset_of(z, nd, t);
-		if (!rs)
-			continue;
 		const uint8_t *rd = snap_base(z) + rs->rdata;
 		const uint8_t *origin = snap_origin(z);
 		for (uint16_t k = 0; k < rs->count && b[i].nt < BQ_TARGETS; k++) {

@@ -15,7 +15,7 @@
 #include "rwrite.h"
 #include "snap.h"
 
-#define ENG_ADDL_MAX 16		/* names whose addresses go in additional */
+#define ENG_ADDL_MAX SNAP_ADDL_MAX	/* names whose addresses go in additional */
 #define ENG_PROOF_MAX 8		/* NSEC/NSEC3 records in one answer */
 #define ENG_CHAIN_MAX 8		/* CNAME/DNAME hops followed inside a zone */
 

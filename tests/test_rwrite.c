@@ -1,5 +1,5 @@
 /*
- * test_rwrite.c - the response writer (dataplane/rwrite.c): name
+ * test_rwrite.c - the response writer (zones/rwrite.c): name
  * compression (RFC 1035 §4.1.4, RFC 3597 §4), RRset encoding, rollback
  * when an RRset does not fit (RFC 2181 §9).
  */

@@ -2,14 +2,16 @@
  * test_snap.c - the snapshot compiler, validator and lookups: nodes and
  * empty non-terminals (RFC 4592 §2.2.2), canonical order (RFC 4034 §6.1),
  * per-name flags, RRsets with their signatures, closest encloser lookup,
- * NSEC3 hashing (RFC 5155 §5, Appendix A), refusal of corrupt, truncated
- * and hostile images, and the zone index.
+ * NSEC3 hashing (RFC 5155 §5, Appendix A), pre-encoded answers (equal to
+ * what the engine writes), refusal of corrupt, truncated and hostile
+ * images, and the zone index.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "answer.h"
 #include "compile.h"
 #include "dname.h"
 #include "enc.h"
@@ -227,6 +229,80 @@ Test(snap, rrsets_and_rdata)
 	cr_assert_arr_eq(snap_at(c.s, r[1].rdata), mx, sizeof mx);
 	cr_assert_eq(r[0].nsigs, 0);
 	cr_assert_eq(r[0].sigs, 0);
+	cz_free(&c);
+}
+
+/* The pre-encoded answer of name/type: present exactly where the compiler
+ * may make one, and then the sections ans_respond writes after the
+ * question for that query (no EDNS), with its ARCOUNT. */
+static void check_resp(const struct cz *c, struct zidx *root, const char *name, uint16_t type,
+		       bool want)
+{
+	const struct snap_rrset *rs = snap_rrset_of(c->s, node(c, name), type);
+	cr_assert_not_null(rs, "%s/%u", name, type);
+	cr_assert_eq(rs->resp != 0, want, "%s/%u: pre-encoded answer %s", name, type,
+		     want ? "missing" : "not expected");
+	if (!want)
+		return;
+	uint8_t q[300], out[4096];
+	const uint8_t *w = wire(name);
+	size_t wl = dname_len(w), ql = 0;
+	static const uint8_t hdr[12] = { 0xab, 0xcd, 0, 0, 0, 1 };
+	memcpy(q, hdr, 12);
+	ql = 12;
+	/* the query name in other case: the answer may not depend on it */
+	for (size_t i = 0; i < wl; i++)
+		q[ql + i] = (uint8_t)(w[i] >= 'a' && w[i] <= 'z' ? w[i] - 32 : w[i]);
+	ql += wl;
+	q[ql++] = (uint8_t)(type >> 8);
+	q[ql++] = (uint8_t)type;
+	q[ql++] = 0;
+	q[ql++] = 1;
+	static const struct ans_cfg cfg = { .max_udp = 1232 };
+	struct ans_req req = { q, ql, true };
+	size_t n = ans_respond(root, &cfg, &req, out, sizeof out);
+	cr_assert_gt(n, ql);
+	const uint8_t *pre = snap_at(c->s, rs->rdata + rs->rdata_len);
+	cr_assert_eq(rs->resp - 2u, n - ql, "%s/%u: %u bytes pre-encoded, %zu answered", name,
+		     type, rs->resp - 2u, n - ql);
+	cr_assert_arr_eq(pre + 2, out + ql, n - ql, "%s/%u: bytes differ", name, type);
+	cr_assert_eq(pre[0] | pre[1] << 8, out[10] << 8 | out[11]);
+	cr_assert_eq(out[6] << 8 | out[7], rs->count);
+}
+
+Test(snap, preencoded_answers)
+{
+	struct cz c;
+	cz_load(&c, "example.com", HEAD
+		"@ MX 10 mail\n@ MX 20 mx.example.net.\n@ MX 30 mail\n"
+		"mail A 198.51.100.3\nmail AAAA 2001:db8::3\nmail A 198.51.100.4\n"
+		"www CNAME mail\nptr PTR www.example.net.\n"
+		"srv SRV 1 2 53 ns1\nsrv SRV 1 2 53 mail\nsrv SRV 1 2 53 .\n"
+		"ent.x MX 10 x\nnx MX 10 nothere\nwc MX 10 foo.w\n*.w A 192.0.2.1\n"
+		"sub NS ns.sub\nns.sub A 198.51.100.4\nns.sub MX 10 mail\n"
+		"nocomp HINFO a b\n");
+	struct snap *one[1] = { c.s };
+	struct zidx *root = zidx_new(one, 1);
+	cr_assert_not_null(root);
+	/* names and additional addresses, deduplicated, glue included */
+	check_resp(&c, root, "example.com.", RR_MX, true);
+	check_resp(&c, root, "example.com.", RR_NS, true);
+	check_resp(&c, root, "example.com.", RR_SOA, true);
+	check_resp(&c, root, "www.example.com.", RR_CNAME, true);
+	check_resp(&c, root, "ptr.example.com.", RR_PTR, true);
+	check_resp(&c, root, "srv.example.com.", RR_SRV, true);
+	/* a target that is an empty non-terminal: no addresses, still made */
+	check_resp(&c, root, "ent.x.example.com.", RR_MX, true);
+	/* a target that does not exist, or exists through a wildcard: the
+	 * engine's general path decides */
+	check_resp(&c, root, "nx.example.com.", RR_MX, false);
+	check_resp(&c, root, "wc.example.com.", RR_MX, false);
+	/* plain RDATA, a cut, data below a cut */
+	check_resp(&c, root, "mail.example.com.", RR_A, false);
+	check_resp(&c, root, "nocomp.example.com.", RR_HINFO, false);
+	check_resp(&c, root, "sub.example.com.", RR_NS, false);
+	check_resp(&c, root, "ns.sub.example.com.", RR_MX, false);
+	zidx_free(root);
 	cz_free(&c);
 }
 
@@ -785,6 +861,12 @@ Test(snap, hostile_images_refused)
 	PATCH("MX name malformed", "malformed",
 	      p.img[p.rrsets[find_rr(&p, "www.example.com.", RR_MX)].rdata + 4] = 60);
 	PATCH("sigs offset", "out of bounds", p.rrsets[www].sigs = (uint32_t)size);
+	PATCH("pre-encoded answer past the end", "pre-encoded",
+	      p.rrsets[find_rr(&p, "www.example.com.", RR_MX)].resp = 0xffff);
+	PATCH("pre-encoded answer too short", "pre-encoded",
+	      p.rrsets[find_rr(&p, "www.example.com.", RR_MX)].resp = 1);
+	PATCH("pre-encoded answer on the last RRset", "pre-encoded",
+	      p.rrsets[p.h->nrrsets - 1].resp = 0x8000);
 	PATCH("nsigs", NULL, p.rrsets[www].nsigs++);
 	PATCH("sigs_len", NULL, p.rrsets[www].sigs_len--);
 	PATCH("sig covers another type", "covers",

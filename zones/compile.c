@@ -3,8 +3,10 @@
  * (snap_format.h).  It adds the empty non-terminals, sorts every name into
  * canonical order with a radix sort over order-preserving byte keys,
  * precomputes the per-name facts the answer engine needs (cuts, occlusion,
- * wildcards, CNAME/DNAME), groups RRSIGs under the RRsets they cover, and
- * builds the owner hash table and the NSEC3 hash table.
+ * wildcards, CNAME/DNAME), groups RRSIGs under the RRsets they cover,
+ * pre-encodes the answers with names or additional data (NS, MX, SRV,
+ * CNAME...) with the engine's own writer (zones/rwrite.c), and builds the
+ * owner hash table and the NSEC3 hash table.
  */
 #include "compile.h"
 
@@ -19,6 +21,7 @@
 #include "dname.h"
 #include "enc.h"
 #include "rrtype.h"
+#include "rwrite.h"
 #include "snap.h"
 #include "snap_format.h"
 
@@ -45,6 +48,8 @@ struct zc_name {
 	uint16_t keylen;
 	uint8_t len;		/* wire length - 1 */
 	uint8_t labels;
+	uint32_t resp;		/* 1 + offset in zc.resp of its first pre-encoded
+				   answer, 0 if none */
 };
 
 struct zc_item {
@@ -70,6 +75,13 @@ struct zc {
 	size_t errcap;
 	zc_alloc_fn alloc;	/* where the image goes; NULL: malloc */
 	void *alloc_ud;
+	/* pre-encoded answers, per name in type order (RESP_HEAD, then the
+	 * bytes snap_rrset.resp describes) */
+	uint8_t *resp;
+	size_t resp_len, resp_cap;
+	uint64_t resp_bytes;	/* what they take in the image */
+	uint32_t *cand;		/* names with a type that may get one */
+	size_t ncand, cand_cap;
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -170,6 +182,15 @@ static int collect_cb(void *ud, const uint8_t *owner, uint16_t type,
 	}
 	c->recs[c->nrecs++] = (struct zc_rec){ rd, ttl, type, rdlen };
 	c->names[c->nnames - 1].nrec++;
+	uint32_t at = (uint32_t)c->nnames - 1;
+	if ((type == RR_SRV || rw_compressed_type(type)) &&
+	    (c->ncand == 0 || c->cand[c->ncand - 1] != at)) {
+		if (!grow((void **)&c->cand, &c->cand_cap, c->ncand + 1, sizeof *c->cand)) {
+			c->oom = true;
+			return -1;
+		}
+		c->cand[c->ncand++] = at;
+	}
 	return 0;
 }
 
@@ -459,6 +480,268 @@ static uint32_t count_rrsets(const struct zc *c, const struct zc_name *n)
 	return count + (stray ? 1 : 0);
 }
 
+/* ------------------------------------------------- pre-encoded answers */
+
+/* Scratch for one pre-encoded answer: the message being written, and the
+ * records of one RRset in snapshot form (2-byte RDLENGTH + RDATA each).
+ * An answer that does not fit is not pre-encoded (the engine's general
+ * path writes it, or truncates). */
+#define RESP_MSG 16384
+/* In zc.resp each answer is preceded by its name index (4 bytes), type
+ * and length (2 bytes each), host order. */
+#define RESP_HEAD 8
+/* A target name outside the zone (no additional data for it). */
+#define TGT_OUT 0xfffffffdu
+struct zc_scratch {
+	uint8_t msg[RESP_MSG];
+	uint8_t rd[RESP_MSG];
+};
+
+/* Records [lo, hi) of one RRset in snapshot form, in s->rd. */
+static bool resp_entries(const struct zc_rec *r, uint32_t lo, uint32_t hi,
+			 struct zc_scratch *s)
+{
+	size_t n = 0;
+	for (uint32_t k = lo; k < hi; k++) {
+		if (sizeof s->rd - n < 2u + r[k].rdlen)
+			return false;
+		s->rd[n] = (uint8_t)(r[k].rdlen >> 8);
+		s->rd[n + 1] = (uint8_t)r[k].rdlen;
+		memcpy(s->rd + n + 2, r[k].rd, r[k].rdlen);
+		n += 2u + r[k].rdlen;
+	}
+	return true;
+}
+
+/* Where an NS/MX/SRV record's target name is (RDATA offset), or -1 for
+ * the types without one. */
+static int target_at(uint16_t type)
+{
+	switch (type) {
+	case RR_NS: return 0;
+	case RR_MX: return 2;
+	case RR_SRV: return 6;
+	default: return -1;
+	}
+}
+
+/* One RRset to pre-encode: records [k, j) of name, and the targets of its
+ * first SNAP_ADDL_MAX records at tgt[t0..]. */
+struct zc_job {
+	uint32_t name, k, j, t0;
+};
+
+/* A target name: where it is, its hash, then its name index (SNAP_NONE:
+ * no such name, TGT_OUT: outside the zone). */
+struct zc_tgt {
+	const uint8_t *name;
+	uint32_t hash;
+	uint32_t idx;
+};
+
+/* Is the name at or below a zone cut (an NS RRset at it or an ancestor
+ * other than the apex)?  The engine answers there with a referral. */
+static bool below_cut(const struct zc *c, uint32_t i, uint32_t apex)
+{
+	for (; i != apex && i != SNAP_NONE; i = c->names[i].parent)
+		if (has_type(c, &c->names[i], RR_NS))
+			return true;
+	return false;
+}
+
+/*
+ * The pre-encoded answer (snap_format.h, snap_rrset.resp) for the records
+ * [k, j) of name zn, all of one type, appended to c->resp (tgt: the name
+ * index of each record's target, make_resps says how); false when none
+ * is made (not needed, does not fit, or a target the engine would have to
+ * look for a wildcard for).  It mirrors what dataplane/answer.c writes for
+ * an exact match without DNSSEC: eng_put of the RRset, then additional():
+ * for each of the first SNAP_ADDL_MAX targets inside the zone, once per
+ * name, its A then its AAAA RRset, owned by the target's name.
+ */
+static bool resp_one(struct zc *c, struct zc_scratch *s, const struct zc_name *zn,
+		     uint32_t k, uint32_t j, const struct zc_tgt *tgt)
+{
+	const struct zc_rec *r = c->recs + zn->rec;
+	uint16_t type = r[k].type;
+	bool addl = target_at(type) >= 0;
+	struct rw w;
+	size_t qlen = dname_len(zn->name);	/* zn->len is not set yet */
+	rw_init(&w, s->msg, sizeof s->msg);
+	if (!rw_question(&w, zn->name, qlen, type, RR_CLASS_IN) ||
+	    !resp_entries(r, k, j, s) ||
+	    !rw_rrset(&w, RW_AN, NULL, type, RR_CLASS_IN, r[k].ttl, s->rd, (uint16_t)(j - k)))
+		return false;
+	size_t qend = RW_HDR + qlen + 4u;
+	uint32_t done[SNAP_ADDL_MAX];
+	unsigned ndone = 0;
+	for (uint32_t m = k; addl && m < j && m - k < SNAP_ADDL_MAX; m++) {
+		uint32_t ti = tgt[m - k].idx;
+		if (ti == TGT_OUT)
+			continue;
+		if (ti == SNAP_NONE || has_type(c, &c->names[ti], RR_NSEC3))
+			return false;	/* a wildcard's or nobody's: the engine decides */
+		bool dup = false;
+		for (unsigned d = 0; d < ndone && !dup; d++)
+			dup = done[d] == ti;
+		if (dup)
+			continue;
+		done[ndone++] = ti;
+		const struct zc_name *tn = &c->names[ti];
+		static const uint16_t addr[2] = { RR_A, RR_AAAA };
+		for (int a = 0; a < 2; a++) {
+			uint32_t lo, hi = type_range(c, tn, addr[a], &lo);
+			const struct zc_rec *tr = c->recs + tn->rec;
+			if (hi > lo && (!resp_entries(tr, lo, hi, s) ||
+					!rw_rrset(&w, RW_AR, tn->name, addr[a], RR_CLASS_IN,
+						  tr[lo].ttl, s->rd, (uint16_t)(hi - lo))))
+				return false;
+		}
+	}
+	size_t body = w.pos - qend;
+	if (2 + body > UINT16_MAX)
+		return false;
+	if (!grow((void **)&c->resp, &c->resp_cap, c->resp_len + RESP_HEAD + 2 + body, 1)) {
+		c->oom = true;
+		return false;
+	}
+	uint8_t *p = c->resp + c->resp_len;
+	uint32_t name = (uint32_t)(zn - c->names);
+	uint16_t len = (uint16_t)(2 + body);
+	memcpy(p, &name, 4);
+	memcpy(p + 4, &type, 2);
+	memcpy(p + 6, &len, 2);
+	memcpy(p + RESP_HEAD, &w.cnt[RW_AR], 2);
+	memcpy(p + RESP_HEAD + 2, s->msg + qend, body);
+	c->resp_len += RESP_HEAD + 2 + body;
+	c->resp_bytes += len;
+	return true;
+}
+
+/*
+ * Pre-encoded answers for every name that can have them.  Looking up the
+ * targets is a chain of cache misses per name (hash slot, name entry,
+ * name bytes, then its records): done one RRset at a time it cost about
+ * 0.1 s per million records, so the RRsets are listed first, then their
+ * targets resolved with the slots and name entries prefetched ahead.
+ */
+static int make_resps(struct zc *c, uint32_t apex)
+{
+	enum { AHEAD = 16 };
+	struct zc_job *jobs = NULL;
+	size_t njobs = 0, cjobs = 0, ntg = 0, ctg = 0;
+	struct zc_tgt *tg = NULL;
+	struct zc_scratch *s = malloc(sizeof *s);
+	int ret = -1;
+	if (!s)
+		goto out;
+	/* 1: the RRsets (of the names collect_cb listed), and their targets'
+	 * names and hashes */
+	for (size_t ci = 0; ci < c->ncand; ci++) {
+		/* the zone's records and RDATA are not in name order: fetch
+		 * ahead, the name entry, then its records, then their RDATA */
+		if (ci + 2 * AHEAD < c->ncand)
+			__builtin_prefetch(&c->names[c->cand[ci + 2 * AHEAD]]);
+		if (ci + AHEAD < c->ncand)
+			__builtin_prefetch(&c->recs[c->names[c->cand[ci + AHEAD]].rec]);
+		if (ci + AHEAD / 2 < c->ncand) {
+			const struct zc_name *a = &c->names[c->cand[ci + AHEAD / 2]];
+			for (uint32_t k = 0; k < a->nrec && k < 4; k++)
+				__builtin_prefetch(c->recs[a->rec + k].rd);
+		}
+		uint32_t i = c->cand[ci];
+		struct zc_name *zn = &c->names[i];
+		const struct zc_rec *r = c->recs + zn->rec;
+		int checked = 0;
+		for (uint32_t k = 0; k < zn->nrec;) {
+			uint32_t j = k + 1;
+			while (j < zn->nrec && r[j].type == r[k].type)
+				j++;
+			uint16_t t = r[k].type;
+			if (t == RR_SRV || rw_compressed_type(t)) {
+				if (!checked)
+					checked = has_type(c, zn, RR_NSEC3) ||
+						  below_cut(c, i, apex) ? -1 : 1;
+				if (checked < 0)
+					break;
+				if (!grow((void **)&jobs, &cjobs, njobs + 1, sizeof *jobs) ||
+				    !grow((void **)&tg, &ctg, ntg + SNAP_ADDL_MAX, sizeof *tg))
+					goto out;
+				jobs[njobs++] = (struct zc_job){ i, k, j, (uint32_t)ntg };
+				int at = target_at(t);
+				for (uint32_t m = k; at >= 0 && m < j && m - k < SNAP_ADDL_MAX; m++) {
+					const uint8_t *name = r[m].rd + at;
+					bool in = dname_in(name, c->origin);
+					tg[ntg++] = (struct zc_tgt){ name,
+						in ? (uint32_t)dname_hash(name) : 0,
+						in ? SNAP_NONE : TGT_OUT };
+				}
+			}
+			k = j;
+		}
+	}
+	/* 2: the targets' name indices; the hash slot of target x + 2 AHEAD
+	 * and the name entry of x + AHEAD in flight while x is looked up */
+	for (size_t x = 0; x < ntg; x++) {
+		if (x + 2 * AHEAD < ntg && tg[x + 2 * AHEAD].idx != TGT_OUT)
+			__builtin_prefetch(&c->tab[tg[x + 2 * AHEAD].hash & c->tab_mask]);
+		if (x + AHEAD < ntg && tg[x + AHEAD].idx != TGT_OUT) {
+			uint64_t e = c->tab[tg[x + AHEAD].hash & c->tab_mask];
+			if (e)
+				__builtin_prefetch(&c->names[(uint32_t)e - 1]);
+		}
+		if (tg[x].idx != TGT_OUT)
+			tg[x].idx = tab_get(c, tg[x].name, tg[x].hash);
+	}
+	/* 3: the answers; for job x + 2 AHEAD the targets' name entries, for
+	 * x + AHEAD their records and names, for x + AHEAD / 2 the first
+	 * record's RDATA */
+	for (size_t x = 0; x < njobs; x++) {
+		if (x + AHEAD < njobs) {
+			const struct zc_job *a = &jobs[x + AHEAD];
+			const struct zc_name *an = &c->names[a->name];
+			__builtin_prefetch(an->name);
+			for (uint32_t k = a->k; k < a->j && k < a->k + 4; k++)
+				__builtin_prefetch(c->recs[an->rec + k].rd);
+		}
+		for (int d = 0; d < 3; d++) {
+			size_t y = x + (d == 0 ? 2 * AHEAD : d == 1 ? AHEAD : AHEAD / 2);
+			if (y >= njobs)
+				continue;
+			size_t end = y + 1 < njobs ? jobs[y + 1].t0 : ntg;
+			for (size_t t = jobs[y].t0; t < end; t++) {
+				uint32_t ti = tg[t].idx;
+				if (ti == TGT_OUT || ti == SNAP_NONE)
+					continue;
+				const struct zc_name *n = &c->names[ti];
+				if (d == 0) {
+					__builtin_prefetch(n);
+				} else if (d == 1) {
+					__builtin_prefetch(&c->recs[n->rec]);
+					__builtin_prefetch(n->name);
+				} else if (n->nrec) {
+					__builtin_prefetch(c->recs[n->rec].rd);
+				}
+			}
+		}
+		struct zc_name *zn = &c->names[jobs[x].name];
+		size_t at = c->resp_len;
+		if (resp_one(c, s, zn, jobs[x].k, jobs[x].j, tg + jobs[x].t0) && !zn->resp)
+			zn->resp = (uint32_t)at + 1;
+		if (c->oom)
+			goto out;
+	}
+	ret = c->resp_len > UINT32_MAX - 1 ? -1 : 0;
+out:
+	free(c->cand);
+	c->cand = NULL;
+	c->ncand = c->cand_cap = 0;
+	free(s);
+	free(jobs);
+	free(tg);
+	return ret;
+}
+
 struct zc_out {
 	uint8_t *img;
 	uint32_t data;		/* next free byte in the data area */
@@ -521,6 +804,26 @@ static void put_sigs(const struct zc *c, const struct zc_name *n,
 	}
 }
 
+/* The pre-encoded answer of RRset rs at n, if *cur (n's next one in
+ * c->resp) is for its type: copied after its records. */
+static void put_resp(const struct zc *c, const struct zc_name *n, const uint8_t **cur,
+		     struct zc_out *o, struct snap_rrset *rs)
+{
+	const uint8_t *p = *cur;
+	uint32_t name;
+	uint16_t type, len;
+	if (!p || p >= c->resp + c->resp_len)
+		return;
+	memcpy(&name, p, 4);
+	memcpy(&type, p + 4, 2);
+	memcpy(&len, p + 6, 2);
+	if (name != (uint32_t)(n - c->names) || type != rs->type)
+		return;
+	put_bytes(o, p + RESP_HEAD, len);
+	rs->resp = len;
+	*cur = p + RESP_HEAD + len;
+}
+
 /* Writes the RRsets of n at rs[0..]; returns how many and sets *flags. */
 static uint32_t put_rrsets(const struct zc *c, const struct zc_name *n,
 			   struct zc_out *o, struct snap_rrset *rs,
@@ -529,6 +832,7 @@ static uint32_t put_rrsets(const struct zc *c, const struct zc_name *n,
 	const struct zc_rec *r = c->recs + n->rec;
 	uint32_t cnt = 0;
 	bool stray = false;
+	const uint8_t *resp = n->resp ? c->resp + n->resp - 1 : NULL;
 	struct zc_sigs sg;
 	sg.hi = type_range(c, n, RR_RRSIG, &sg.lo);
 	sg.sorted = true;
@@ -563,6 +867,7 @@ static uint32_t put_rrsets(const struct zc *c, const struct zc_name *n,
 		for (uint32_t m = k; m < j; m++)
 			put_rec(o, &r[m]);
 		s->rdata_len = o->data - s->rdata;
+		put_resp(c, n, &resp, o, s);
 		put_sigs(c, n, &sg, o, s, type, false);
 		if (type == RR_CNAME)
 			*flags |= SNAP_N_CNAME;
@@ -720,7 +1025,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	for (size_t i = 0; i < c->nnames; i++)
 		if (!dname_in(c->names[i].name, c->origin))
 			return zc_fail(c, "owner outside the zone");
-	if (add_ents(c, apex) < 0)
+	if (add_ents(c, apex) < 0 || make_resps(c, apex) < 0)
 		goto oom;
 	size_t nn = c->nnames;
 	if (nn >= SNAP_NONE / 2)
@@ -780,6 +1085,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	}
 	for (size_t i = 0; i < c->nrecs; i++)
 		data += 2u + c->recs[i].rdlen;
+	data += c->resp_bytes;
 	uint32_t mask = mask_for(nn);
 	uint64_t nsec3_max = 0;
 	for (size_t i = 0; i < c->nrecs; i++)
@@ -875,6 +1181,9 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		n->flags = f;
 	}
 	assert(o.data == hdr.data + data && nr == nrrsets);
+	free(c->resp);
+	c->resp = NULL;
+	c->resp_len = c->resp_cap = 0;
 	for (size_t k = 1; k < nn; k++)
 		if (nodes[k].flags & SNAP_N_WILDCARD)
 			nodes[nodes[k].parent].flags |= SNAP_N_WILD_CHILD;
@@ -1015,6 +1324,8 @@ static int compile(const struct zone *z, struct zone *shed, zc_alloc_fn alloc, v
 	free(c.recs);
 	free(c.tab);
 	free(c.keys);
+	free(c.resp);
+	free(c.cand);
 	return ret;
 }
 

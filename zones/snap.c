@@ -435,6 +435,12 @@ static int check_rrsets(struct vctx *v, const struct snap_header *h)
 				  r->nsigs, RR_RRSIG,
 				  r->count == 0 ? -1 : r->type))
 			return -1;
+		/* the pre-encoded answer: after the records, inside the data
+		 * area; the engine copies it as it is */
+		if (r->resp && (r->count == 0 || r->resp < 2 ||
+				(uint64_t)r->rdata + r->rdata_len + r->resp >
+					(uint64_t)h->data + h->data_size))
+			return fail(v, "rrset %u pre-encoded answer out of bounds", i);
 	}
 	const struct snap_node *apex =
 		(const struct snap_node *)(v->base + h->nodes);

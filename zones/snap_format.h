@@ -32,7 +32,8 @@
  *  |                            (only those made with the NSEC3PARAM in use)
  *  +--------------------+ hdr.data
  *  | names and rdata (byte area, no alignment): per node in node order,
- *  |                            its name, then per RRset its rdata, its sigs;
+ *  |                            its name, then per RRset its rdata, its
+ *  |                            pre-encoded answer if any, its sigs;
  *  |                            zero padding to 8 bytes after it
  *  +--------------------+ hdr.image_size
  *
@@ -53,8 +54,13 @@
 #include <stdint.h>
 
 #define SNAP_MAGIC 0x534e4452u	/* bytes "RDNS" */
-#define SNAP_VERSION 2	/* 2: dname_hash became word-wise */
+#define SNAP_VERSION 3	/* 2: dname_hash became word-wise; 3: pre-encoded
+			   answers (snap_rrset.resp) */
 #define SNAP_NONE 0xffffffffu	/* "no index" in index fields */
+/* Names of an answer whose addresses go in the additional section (NS, MX
+ * and SRV targets, RFC 1034 §4.3.2 step 6): the engine takes the first
+ * SNAP_ADDL_MAX, and pre-encoded answers hold the same. */
+#define SNAP_ADDL_MAX 16
 
 /* snap_header.flags */
 enum {
@@ -152,6 +158,22 @@ struct snap_node {
  * node: count = 0, rdata_len = 0, sigs/nsigs = the stray RRSIGs, ttl =
  * sig_ttl.  It is the only kind of RRset with count 0.  sig_ttl is the
  * smallest TTL of the covering RRSIG records (0 when nsigs = 0).
+ *
+ * Pre-encoded answer (resp != 0): right after the records, at rdata +
+ * rdata_len, resp bytes: a 2-byte little-endian ARCOUNT, then the sections
+ * that follow the question in the response to a query for exactly this
+ * owner and type, class IN, without DNSSEC records (no DO, or an unsigned
+ * zone), when all of it fits: the answer records (owner a pointer to the
+ * question name at offset 12, names in RDATA compressed) and the
+ * additional section (addresses of the NS/MX/SRV targets, at most
+ * SNAP_ADDL_MAX target names), every compression pointer an offset in a
+ * message whose question name is 12 bytes in and as long as the owner
+ * name.  Byte for byte what the engine's general path writes (zones/
+ * rwrite.c compresses case-insensitively, so the query name's case does
+ * not change it).  The compiler makes one for the types whose RDATA holds
+ * names or that bring additional data (rw_compressed_type, SRV) at names
+ * that are neither a cut, occluded, nor NSEC3 owners, and only when every
+ * in-zone target name exists (no wildcard synthesis).
  */
 struct snap_rrset {
 	uint16_t type;
@@ -162,7 +184,7 @@ struct snap_rrset {
 	uint32_t sigs;		/* offset of the covering RRSIG records, 0 if none */
 	uint32_t sigs_len;	/* their bytes */
 	uint16_t nsigs;		/* their count */
-	uint16_t pad;
+	uint16_t resp;		/* bytes of the pre-encoded answer, 0 = none */
 	uint32_t sig_ttl;	/* TTL of the covering RRSIGs as in the zone */
 };
 
