@@ -590,6 +590,12 @@ struct bq {
 	uint32_t hv;		/* hash of the suffix being probed */
 	uint32_t first;		/* that suffix's node (a candidate until stage 5
 				   checks the name), SNAP_NONE, SNAP_UNPROBED */
+	/* the zone's image and header (the snap accessors are calls: made
+	 * once per zone in a burst), and the RRset of the query type at the
+	 * candidate node (not at a cut), once stage 4b looked */
+	const uint8_t *base;
+	const struct snap_header *h;
+	const struct snap_rrset *rs;
 	uint8_t nt;
 	const uint8_t *tname[BQ_TARGETS];	/* additional-section targets, */
 	uint32_t th[BQ_TARGETS];	/* their hashes, */
@@ -639,15 +645,14 @@ static size_t fast_hit(const struct ans_cfg *cfg, const struct bq *b, uint8_t *o
 		       size_t limit, bool opt, bool nsid)
 {
 	const struct qry *q = &b->q;
-	const struct snap *z = b->z;
-	const struct snap_node *n = snap_nodes(z) + b->first;
+	const uint8_t *base = b->base;
+	const struct snap_node *n = (const struct snap_node *)(base + b->h->nodes) + b->first;
 	if (q->qclass != RR_CLASS_IN || (n->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3)))
 		return 0;
-	const struct snap_rrset *rs = snap_rrset_of(z, n, q->qtype);
+	const struct snap_rrset *rs = b->rs;	/* stage 4b's, for this node */
 	if (!rs || !rs->count)
 		return 0;
-	bool dnssec = q->do_bit && (snap_hdr(z)->flags & SNAP_F_SIGNED);
-	const uint8_t *base = snap_base(z);
+	bool dnssec = q->do_bit && (b->h->flags & SNAP_F_SIGNED);
 	size_t optlen = opt ? OPT_FIXED + (nsid ? 4u + cfg->nsid_len : 0) : 0;
 	size_t need = RW_HDR + q->qname_len + 4u + optlen;
 	uint8_t *p = out + RW_HDR;
@@ -790,38 +795,88 @@ static inline void prefetch2(const void *p, size_t len)
 	__builtin_prefetch((const uint8_t *)p + len - 1);
 }
 
-static inline const uint64_t *buckets(const struct snap *z)
+static inline const uint64_t *buckets(const struct bq *b)
 {
-	return (const uint64_t *)(snap_base(z) + snap_hdr(z)->buckets);
+	return (const uint64_t *)(b->base + b->h->buckets);
+}
+
+static inline const struct snap_node *nodes_of(const struct bq *b)
+{
+	return (const struct snap_node *)(b->base + b->h->nodes);
+}
+
+/* The RRset of type at node n, or NULL (snap_rrset_of without the calls). */
+static inline const struct snap_rrset *rrset_at(const struct bq *b, const struct snap_node *n,
+						uint16_t type)
+{
+	const struct snap_rrset *r = (const struct snap_rrset *)(b->base + b->h->rrsets) + n->rrset;
+	for (unsigned k = 0; k < n->nrrsets; k++) {
+		if (r[k].type == type)
+			return &r[k];
+		if (r[k].type > type)
+			break;
+	}
+	return NULL;
+}
+
+/* Prefetches the home bucket of hash hv. */
+static inline void prefetch_bucket(const struct bq *b, uint32_t hv)
+{
+	__builtin_prefetch(&buckets(b)[hv & b->h->hash_mask]);
 }
 
 /* The candidate for hash hv in the bucket run starting at its home slot
  * (an empty slot first: absent), its node prefetched. */
-static uint32_t scan(const struct snap *z, uint32_t hv)
+static uint32_t scan(const struct bq *b, uint32_t hv)
 {
-	const uint64_t *bk = buckets(z);
-	uint32_t mask = snap_hdr(z)->hash_mask;
+	const uint64_t *bk = buckets(b);
+	uint32_t mask = b->h->hash_mask;
 	for (uint32_t k = hv & mask;; k = (k + 1) & mask) {
 		uint64_t ent = bk[k];
 		if (ent == 0)
 			return SNAP_NONE;
 		if ((uint32_t)(ent >> 32) == hv) {
 			uint32_t n = (uint32_t)ent - 1;
-			prefetch2(snap_nodes(z) + n, sizeof(struct snap_node));
+			prefetch2(nodes_of(b) + n, sizeof(struct snap_node));
 			return n;
 		}
 	}
 }
 
 /* A node's name, the rdata after it in the data area, its RRset entries. */
-static void prefetch_node(const struct snap *z, uint32_t n)
+static void prefetch_node(const struct bq *b, uint32_t n)
 {
-	const struct snap_node *nd = snap_nodes(z) + n;
-	const uint8_t *name = snap_base(z) + nd->name;
+	const struct snap_node *nd = nodes_of(b) + n;
+	const uint8_t *name = b->base + nd->name;
 	__builtin_prefetch(name);
 	__builtin_prefetch(name + 64);
-	const struct snap_rrset *rs = snap_rrsets(z) + nd->rrset;
+	const struct snap_rrset *rs = (const struct snap_rrset *)(b->base + b->h->rrsets) + nd->rrset;
 	prefetch2(rs, sizeof *rs * (nd->nrrsets ? nd->nrrsets : 1));
+}
+
+/* Is the node's name the len bytes at name?  Exactly as stored (the usual
+ * case, compared a word at a time), else snap_name_eq (case-insensitive). */
+static inline bool node_named(const struct bq *b, const struct snap_node *n, const uint8_t *name,
+			      size_t len)
+{
+	if ((size_t)n->name_len + 1 != len)
+		return false;
+	const uint8_t *a = b->base + n->name;
+	if (len >= 8) {
+		uint64_t x, y, diff = 0;
+		size_t i = 0;
+		for (; i + 8 <= len; i += 8) {
+			memcpy(&x, a + i, 8);
+			memcpy(&y, name + i, 8);
+			diff |= x ^ y;
+		}
+		memcpy(&x, a + len - 8, 8);
+		memcpy(&y, name + len - 8, 8);
+		diff |= x ^ y;
+		if (diff == 0)
+			return true;
+	}
+	return snap_name_eq(n, b->base, name, len);
 }
 
 /* The offset in the query name of the suffix being probed (qlo[] is only
@@ -871,8 +926,12 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 		b[i].skip = 0;
 		b[i].first = SNAP_UNPROBED;
 		b[i].nt = 0;
+		b[i].rs = NULL;
 	}
 	/* 2: the zone, and the owner's home bucket */
+	const struct snap *lz = NULL;
+	const uint8_t *lbase = NULL;
+	const struct snap_header *lh = NULL;
 	for (size_t i = 0; i < n; i++) {
 		if (b[i].st != QRY_OK || outcaps[i] < 512 || !wants_zone(&b[i].q))
 			continue;
@@ -880,8 +939,15 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 		b[i].zknown = true;
 		b[i].z = z;
 		if (z) {
+			if (z != lz) {
+				lz = z;
+				lbase = snap_base(z);
+				lh = snap_hdr(z);
+			}
+			b[i].base = lbase;
+			b[i].h = lh;
 			b[i].hv = (uint32_t)b[i].q.qhash;
-			__builtin_prefetch(&buckets(z)[b[i].hv & snap_hdr(z)->hash_mask]);
+			prefetch_bucket(&b[i], b[i].hv);
 		}
 	}
 	/* 3: the bucket run gives the candidate node.  When the name is
@@ -891,23 +957,22 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 		const struct snap *z = b[i].z;
 		if (!z)
 			continue;
-		b[i].first = scan(z, b[i].hv);
-		if (b[i].first == SNAP_NONE &&
-		    b[i].q.qlabels > snap_hdr(z)->origin_labels + 1u) {
+		b[i].first = scan(&b[i], b[i].hv);
+		if (b[i].first == SNAP_NONE && b[i].q.qlabels > b[i].h->origin_labels + 1u) {
 			b[i].skip = 1;
 			b[i].hv = (uint32_t)dname_hash_bytes(probed(&b[i]),
 							     b[i].q.qname_len - probed_at(&b[i]));
 			b[i].first = SNAP_UNPROBED;
-			__builtin_prefetch(&buckets(z)[b[i].hv & snap_hdr(z)->hash_mask]);
+			prefetch_bucket(&b[i], b[i].hv);
 		}
 	}
 	for (size_t i = 0; i < n; i++)
 		if (b[i].skip)
-			b[i].first = scan(b[i].z, b[i].hv);
+			b[i].first = scan(&b[i], b[i].hv);
 	/* 4: the node's name, rdata and RRsets */
 	for (size_t i = 0; i < n; i++)
 		if (is_node(b[i].first))
-			prefetch_node(b[i].z, b[i].first);
+			prefetch_node(&b[i], b[i].first);
 	/* 4b: the names whose addresses go in the additional section: NS at
 	 * a cut (referral), or the NS/MX/SRV RRset asked for.  Their hashes,
 	 * their home buckets prefetched. */
@@ -915,19 +980,21 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 		uint32_t f = b[i].first;
 		if (!is_node(f))
 			continue;
-		const struct snap *z = b[i].z;
-		const struct snap_node *nd = snap_nodes(z) + f;
-		uint16_t t = (nd->flags & SNAP_N_CUT) ? RR_NS : b[i].q.qtype;
+		const struct snap_node *nd = nodes_of(&b[i]) + f;
+		bool cut = (nd->flags & SNAP_N_CUT) != 0;
+		uint16_t t = cut ? RR_NS : b[i].q.qtype;
 		size_t skip;
-		const struct snap_rrset *rs = snap_rrset_of(z, nd, t);
+		const struct snap_rrset *rs = rrset_at(&b[i], nd, t);
+		if (!cut)
+			b[i].rs = rs;
 		if (!rs)
 			continue;
 		if ((t != RR_NS && t != RR_MX && t != RR_SRV) ||
 		    (rs->resp && !(nd->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) &&
-		     !(b[i].q.do_bit && (snap_hdr(z)->flags & SNAP_F_SIGNED)))) {
+		     !(b[i].q.do_bit && (b[i].h->flags & SNAP_F_SIGNED)))) {
 			/* the records asked for, when beyond the name's lines,
 			 * or the pre-encoded answer the fast path copies */
-			prefetch2(snap_base(z) + rs->rdata, rs->rdata_len + rs->resp);
+			prefetch2(b[i].base + rs->rdata, rs->rdata_len + rs->resp);
 			continue;
 		}
 		switch (t) {
@@ -936,8 +1003,8 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 		case RR_SRV: skip = 6; break;
 		default: continue;
 		}
-		const uint8_t *rd = snap_base(z) + rs->rdata;
-		const uint8_t *origin = snap_origin(z);
+		const uint8_t *rd = b[i].base + rs->rdata;
+		const uint8_t *origin = b[i].base + b[i].h->origin;
 		for (uint16_t k = 0; k < rs->count && b[i].nt < BQ_TARGETS; k++) {
 			uint16_t len = (uint16_t)(rd[0] << 8 | rd[1]);
 			const uint8_t *tn = rd + 2 + skip;
@@ -947,26 +1014,25 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 			uint32_t hv = (uint32_t)dname_hash(tn);
 			b[i].tname[b[i].nt] = tn;
 			b[i].th[b[i].nt++] = hv;
-			__builtin_prefetch(&buckets(z)[hv & snap_hdr(z)->hash_mask]);
+			prefetch_bucket(&b[i], hv);
 		}
 	}
 	/* 4c, 4d: their nodes, then their names, rdata and RRsets */
 	for (size_t i = 0; i < n; i++)
 		for (unsigned k = 0; k < b[i].nt; k++)
-			b[i].tn[k] = scan(b[i].z, b[i].th[k]);
+			b[i].tn[k] = scan(&b[i], b[i].th[k]);
 	for (size_t i = 0; i < n; i++)
 		for (unsigned k = 0; k < b[i].nt; k++)
 			if (b[i].tn[k] != SNAP_NONE)
-				prefetch_node(b[i].z, b[i].tn[k]);
+				prefetch_node(&b[i], b[i].tn[k]);
 	/* 5: answer; a candidate whose name differs (a 32-bit hash collision)
 	 * is handed over as not probed, for a full probe */
 	for (size_t i = 0; i < n; i++) {
 		uint32_t f = b[i].first;
 		if (is_node(f)) {
-			const struct snap *z = b[i].z;
 			const uint8_t *nm = probed(&b[i]);
 			size_t len = b[i].q.qname_len - probed_at(&b[i]);
-			if (!snap_name_eq(snap_nodes(z) + f, snap_base(z), nm, len))
+			if (!node_named(&b[i], nodes_of(&b[i]) + f, nm, len))
 				b[i].first = SNAP_UNPROBED;
 		}
 		lens[i] = respond(root, cfg, &reqs[i], &b[i], outs[i], outcaps[i]);

@@ -62,9 +62,10 @@ static bool parse_rr(struct wire_cur *c, const uint8_t *q, size_t len, bool addi
 
 /* The question name, unpacked with what later stages would otherwise
  * recompute: its case-insensitive hash (dname_hash), label count and label
- * offsets.  The labels are walked by their length octets, the name copied
- * and hashed in one block each.  A compression pointer in the question
- * (legal, rare) takes dname_unpack.  Returns the wire length or < 0. */
+ * offsets.  The labels are walked by their length octets, the name hashed
+ * in one block where it lies in the packet (not copied).  A compression
+ * pointer in the question (legal, rare) takes dname_unpack into qbuf.
+ * Returns the wire length or < 0. */
 static int unpack_qname(struct wire_cur *c, const uint8_t *q, size_t len, struct qry *out)
 {
 	const uint8_t *p = c->pos, *end = c->end;
@@ -85,15 +86,16 @@ static int unpack_qname(struct wire_cur *c, const uint8_t *q, size_t len, struct
 		out->qlo[nl++] = (uint8_t)w;
 		w += (size_t)ll + 1;
 	}
-	memcpy(out->qname, p, w);
+	out->qname = p;
 	c->pos = p + w;
-	out->qhash = dname_hash_bytes(out->qname, w);
+	out->qhash = dname_hash_bytes(p, w);
 	out->qlabels = (uint8_t)nl;
 	return (int)w;
 slow:;
-	int n = dname_unpack(c, q, len, out->qname);
+	int n = dname_unpack(c, q, len, out->qbuf);
 	if (n < 0)
 		return n;
+	out->qname = out->qbuf;
 	nl = 0;
 	for (size_t o = 0; out->qname[o]; o += out->qname[o] + 1u)
 		out->qlo[nl++] = (uint8_t)o;
@@ -105,6 +107,8 @@ slow:;
 enum qry_status qry_parse(const uint8_t *q, size_t len, struct qry *out)
 {
 	out->has_q = false;
+	out->qname = out->qbuf;	/* a root name until a question is read */
+	out->qbuf[0] = 0;
 	out->edns = false;
 	out->nsid = false;
 	out->do_bit = false;

@@ -26,27 +26,34 @@ enum qry_status {
 #define EDNS_OPT_NSID 3		/* RFC 5001 */
 #define EDNS_OPT_EDE 15		/* RFC 8914 */
 
+/* The fields every query's answer reads come first, together (the burst
+ * pipeline keeps dozens of these in L1); the label offsets and the buffer
+ * of a compressed question name last. */
 struct qry {
-	uint16_t id;
-	uint8_t opcode;
-	bool rd, cd;
-	bool has_q;		/* the question was read: echo it */
-	uint8_t qname_len;	/* wire length of qname */
-	uint16_t qtype, qclass;
-	uint8_t qname[DNAME_MAX]; /* uncompressed, the case exactly as sent */
+	/* the question name: uncompressed, the case exactly as sent; in the
+	 * packet itself (which must outlive this struct), or in qbuf when
+	 * the question used a compression pointer */
+	const uint8_t *qname;
 	/* Computed while the question is unpacked (valid when has_q), so the
 	 * zone index, the owner lookup and the writer never walk qname again:
 	 * qhash = dname_hash(qname) (the value the snapshot buckets hold),
 	 * qlabels its label count, qlo[i] the offset of label i's length. */
 	uint64_t qhash;
+	uint16_t id;
+	uint16_t qtype, qclass;
+	uint16_t payload;	/* requestor's UDP payload size, as sent (edns) */
+	uint8_t opcode;
+	bool rd, cd;
+	bool has_q;		/* the question was read: echo it */
+	uint8_t qname_len;	/* wire length of qname */
 	uint8_t qlabels;
-	uint8_t qlo[DNAME_LABELS_MAX];
 	/* EDNS (valid when edns) */
 	bool edns;
 	bool do_bit;		/* RFC 3225 */
 	bool nsid;		/* an NSID option was present (RFC 5001 §2.1) */
 	uint8_t edns_ver;
-	uint16_t payload;	/* requestor's UDP payload size, as sent */
+	uint8_t qlo[DNAME_LABELS_MAX];
+	uint8_t qbuf[DNAME_MAX];
 };
 
 /* Parses q[0..len) into *out; returns an enum qry_status.  Fields of *out
