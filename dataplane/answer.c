@@ -809,14 +809,8 @@ static inline const struct snap_node *nodes_of(const struct bq *b)
 static inline const struct snap_rrset *rrset_at(const struct bq *b, const struct snap_node *n,
 						uint16_t type)
 {
-	const struct snap_rrset *r = (const struct snap_rrset *)(b->base + b->h->rrsets) + n->rrset;
-	for (unsigned k = 0; k < n->nrrsets; k++) {
-		if (r[k].type == type)
-			return &r[k];
-		if (r[k].type > type)
-			break;
-	}
-	return NULL;
+	return snap_rrset_in((const struct snap_rrset *)(b->base + b->h->rrsets) + n->rrset,
+			     n->nrrsets, type);
 }
 
 /* Prefetches the home bucket of hash hv. */

@@ -153,14 +153,7 @@ const uint8_t *snap_origin(const struct snap *s)
 const struct snap_rrset *snap_rrset_of(const struct snap *s,
 				       const struct snap_node *n, uint16_t type)
 {
-	const struct snap_rrset *r = snap_rrsets(s) + n->rrset;
-	for (unsigned k = 0; k < n->nrrsets; k++) {
-		if (r[k].type == type)
-			return &r[k];
-		if (r[k].type > type)
-			break;
-	}
-	return NULL;
+	return snap_rrset_in(snap_rrsets(s) + n->rrset, n->nrrsets, type);
 }
 
 bool snap_name_eq(const struct snap_node *n, const uint8_t *nbase, const uint8_t *name,

@@ -56,6 +56,20 @@ static inline const uint8_t *snap_at(const struct snap *s, uint32_t off)
 	return snap_base(s) + off;
 }
 
+/* The RRset of type among a node's n RRsets at r (sorted by type), or
+ * NULL: for callers that hold the rrset table already. */
+static inline const struct snap_rrset *snap_rrset_in(const struct snap_rrset *r, unsigned n,
+						     uint16_t type)
+{
+	for (unsigned k = 0; k < n; k++) {
+		if (r[k].type == type)
+			return &r[k];
+		if (r[k].type > type)
+			break;
+	}
+	return NULL;
+}
+
 /* The RRset of type at node n, or NULL. */
 const struct snap_rrset *snap_rrset_of(const struct snap *s,
 				       const struct snap_node *n, uint16_t type);
