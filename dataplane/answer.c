@@ -65,7 +65,6 @@ static void use_zone(struct eng *e, const struct snap *z)
 	e->h = snap_hdr(z);
 	e->base = snap_base(z);
 	e->nodes = snap_nodes(z);
-	e->rrsets = snap_rrsets(z);
 	e->dnssec = e->q->do_bit && (e->h->flags & SNAP_F_SIGNED);
 }
 
@@ -115,7 +114,7 @@ static uint8_t *soa_name(const struct eng *e, uint8_t *p, const uint8_t *name, s
  * pointer to it there; MNAME and RNAME as soa_name() says. */
 static void put_soa(struct eng *e)
 {
-	const struct snap_rrset *soa = &e->rrsets[e->h->soa];
+	const struct snap_rrset *soa = (const struct snap_rrset *)(e->base + e->h->soa);
 	const struct qry *q = e->q;
 	unsigned ol = e->h->origin_labels;
 	if (e->dnssec || e->tc || ol == 0 || q->qlabels < ol || soa->count != 1) {
@@ -245,7 +244,7 @@ static const uint8_t *at_node(struct eng *e, const uint8_t *name, const uint8_t 
 			      uint32_t node, bool wild)
 {
 	const struct snap_node *n = &e->nodes[node];
-	const struct snap_rrset *rs = e->rrsets + n->rrset;
+	const struct snap_rrset *rs = (const struct snap_rrset *)(e->base + n->rrset);
 	const struct snap_rrset *end = rs + n->nrrsets;
 	uint16_t qt = e->q->qtype;
 
@@ -588,18 +587,21 @@ struct bq {
 	const struct snap *z;
 	uint8_t skip;		/* suffixes known absent */
 	uint32_t hv;		/* hash of the suffix being probed */
-	uint32_t first;		/* that suffix's node (a candidate until stage 5
-				   checks the name), SNAP_NONE, SNAP_UNPROBED */
+	uint32_t blk;		/* that suffix's candidate block, SNAP_NONE */
+	uint32_t first;		/* its node (a candidate until stage 5 checks the
+				   name), SNAP_NONE, SNAP_UNPROBED */
+	uint32_t flags;		/* the candidate's flags (block copy) */
 	/* the zone's image and header (the snap accessors are calls: made
 	 * once per zone in a burst), and the RRset of the query type at the
-	 * candidate node (not at a cut), once stage 4b looked */
+	 * candidate node (not at a cut), once stage 4 looked */
 	const uint8_t *base;
 	const struct snap_header *h;
 	const struct snap_rrset *rs;
 	uint8_t nt;
 	const uint8_t *tname[BQ_TARGETS];	/* additional-section targets, */
 	uint32_t th[BQ_TARGETS];	/* their hashes, */
-	uint32_t tn[BQ_TARGETS];	/* then candidate nodes or SNAP_NONE */
+	uint32_t tn[BQ_TARGETS];	/* then candidate blocks, in stage 5 nodes,
+					   or SNAP_NONE */
 };
 
 static inline bool is_node(uint32_t f)
@@ -646,10 +648,9 @@ static size_t fast_hit(const struct ans_cfg *cfg, const struct bq *b, uint8_t *o
 {
 	const struct qry *q = &b->q;
 	const uint8_t *base = b->base;
-	const struct snap_node *n = (const struct snap_node *)(base + b->h->nodes) + b->first;
-	if (q->qclass != RR_CLASS_IN || (n->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3)))
+	if (q->qclass != RR_CLASS_IN || (b->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3)))
 		return 0;
-	const struct snap_rrset *rs = b->rs;	/* stage 4b's, for this node */
+	const struct snap_rrset *rs = b->rs;	/* stage 4's, for this node */
 	if (!rs || !rs->count)
 		return 0;
 	bool dnssec = q->do_bit && (b->h->flags & SNAP_F_SIGNED);
@@ -805,12 +806,21 @@ static inline const struct snap_node *nodes_of(const struct bq *b)
 	return (const struct snap_node *)(b->base + b->h->nodes);
 }
 
-/* The RRset of type at node n, or NULL (snap_rrset_of without the calls). */
-static inline const struct snap_rrset *rrset_at(const struct bq *b, const struct snap_node *n,
-						uint16_t type)
+static inline const struct snap_block *block(const struct bq *b, uint32_t off)
 {
-	return snap_rrset_in((const struct snap_rrset *)(b->base + b->h->rrsets) + n->rrset,
-			     n->nrrsets, type);
+	return snap_block_at(b->base, off);
+}
+
+/* A block's name and its RRset entries (4-aligned after the name). */
+static inline const uint8_t *block_name(const struct bq *b, uint32_t off)
+{
+	return b->base + off + sizeof(struct snap_block);
+}
+
+static inline const struct snap_rrset *block_rrsets(const struct bq *b, uint32_t off)
+{
+	uint32_t at = off + (uint32_t)sizeof(struct snap_block) + block(b, off)->name_len + 1u;
+	return (const struct snap_rrset *)(b->base + ((at + 3) & ~3u));
 }
 
 /* Prefetches the home bucket of hash hv. */
@@ -819,8 +829,9 @@ static inline void prefetch_bucket(const struct bq *b, uint32_t hv)
 	__builtin_prefetch(&buckets(b)[hv & b->h->hash_mask]);
 }
 
-/* The candidate for hash hv in the bucket run starting at its home slot
- * (an empty slot first: absent), its node prefetched. */
+/* The candidate block for hash hv in the bucket run starting at its home
+ * slot (an empty slot first: absent, SNAP_NONE), prefetched: its head,
+ * name and RRset entries, and usually the records after them. */
 static uint32_t scan(const struct bq *b, uint32_t hv)
 {
 	const uint64_t *bk = buckets(b);
@@ -830,32 +841,21 @@ static uint32_t scan(const struct bq *b, uint32_t hv)
 		if (ent == 0)
 			return SNAP_NONE;
 		if ((uint32_t)(ent >> 32) == hv) {
-			uint32_t n = (uint32_t)ent - 1;
-			prefetch2(nodes_of(b) + n, sizeof(struct snap_node));
-			return n;
+			const uint8_t *p = b->base + (uint32_t)ent;
+			__builtin_prefetch(p);
+			__builtin_prefetch(p + 64);
+			return (uint32_t)ent;
 		}
 	}
 }
 
-/* A node's name, the rdata after it in the data area, its RRset entries. */
-static void prefetch_node(const struct bq *b, uint32_t n)
+/* Is the block's name the len bytes at name?  Exactly as stored (the
+ * usual case, compared a word at a time), else ignoring case. */
+static inline bool block_named(const struct bq *b, uint32_t off, const uint8_t *name, size_t len)
 {
-	const struct snap_node *nd = nodes_of(b) + n;
-	const uint8_t *name = b->base + nd->name;
-	__builtin_prefetch(name);
-	__builtin_prefetch(name + 64);
-	const struct snap_rrset *rs = (const struct snap_rrset *)(b->base + b->h->rrsets) + nd->rrset;
-	prefetch2(rs, sizeof *rs * (nd->nrrsets ? nd->nrrsets : 1));
-}
-
-/* Is the node's name the len bytes at name?  Exactly as stored (the usual
- * case, compared a word at a time), else snap_name_eq (case-insensitive). */
-static inline bool node_named(const struct bq *b, const struct snap_node *n, const uint8_t *name,
-			      size_t len)
-{
-	if ((size_t)n->name_len + 1 != len)
+	if ((size_t)block(b, off)->name_len + 1 != len)
 		return false;
-	const uint8_t *a = b->base + n->name;
+	const uint8_t *a = block_name(b, off);
 	if (len >= 8) {
 		uint64_t x, y, diff = 0;
 		size_t i = 0;
@@ -870,7 +870,7 @@ static inline bool node_named(const struct bq *b, const struct snap_node *n, con
 		if (diff == 0)
 			return true;
 	}
-	return snap_name_eq(n, b->base, name, len);
+	return dname_eq(a, name);
 }
 
 /* The offset in the query name of the suffix being probed (qlo[] is only
@@ -887,9 +887,10 @@ static inline const uint8_t *probed(const struct bq *b)
 
 /*
  * The burst pipeline.  Answering one query is a chain of dependent reads
- * into a snapshot far larger than the caches: bucket -> node -> name and
- * RRsets -> rdata, then the same again for each name whose addresses go in
- * the additional section; each is a likely cache (and TLB) miss.  Done one
+ * into a snapshot far larger than the caches: bucket -> block (the node's
+ * name, RRset entries and records together) -> records beyond its first
+ * lines, then the same again for each name whose addresses go in the
+ * additional section; each is a likely cache (and TLB) miss.  Done one
  * query at a time, the misses are paid in series.  Here each stage runs
  * over the whole burst, issuing the next level's prefetch for every query
  * before any query reads it, so the misses of up to ANS_BURST_MAX queries
@@ -918,6 +919,7 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 		b[i].zknown = false;
 		b[i].z = NULL;
 		b[i].skip = 0;
+		b[i].blk = SNAP_NONE;
 		b[i].first = SNAP_UNPROBED;
 		b[i].nt = 0;
 		b[i].rs = NULL;
@@ -944,58 +946,65 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 			prefetch_bucket(&b[i], b[i].hv);
 		}
 	}
-	/* 3: the bucket run gives the candidate node.  When the name is
+	/* 3: the bucket run gives the candidate block.  When the name is
 	 * absent and its parent is not the apex (a name below a delegation,
 	 * a random subdomain of a subdomain), the parent's bucket next. */
 	for (size_t i = 0; i < n; i++) {
-		const struct snap *z = b[i].z;
-		if (!z)
+		if (!b[i].z)
 			continue;
-		b[i].first = scan(&b[i], b[i].hv);
-		if (b[i].first == SNAP_NONE && b[i].q.qlabels > b[i].h->origin_labels + 1u) {
+		b[i].blk = scan(&b[i], b[i].hv);
+		if (b[i].blk != SNAP_NONE) {
+			b[i].first = SNAP_UNPROBED;	/* set from the block in stage 4 */
+		} else if (b[i].q.qlabels > b[i].h->origin_labels + 1u) {
 			b[i].skip = 1;
 			b[i].hv = (uint32_t)dname_hash_bytes(probed(&b[i]),
 							     b[i].q.qname_len - probed_at(&b[i]));
-			b[i].first = SNAP_UNPROBED;
 			prefetch_bucket(&b[i], b[i].hv);
+		} else {
+			b[i].first = SNAP_NONE;
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		if (b[i].skip)
-			b[i].first = scan(&b[i], b[i].hv);
-	/* 4: the node's name, rdata and RRsets */
-	for (size_t i = 0; i < n; i++)
-		if (is_node(b[i].first))
-			prefetch_node(&b[i], b[i].first);
-	/* 4b: the names whose addresses go in the additional section: NS at
-	 * a cut (referral), or the NS/MX/SRV RRset asked for.  Their hashes,
-	 * their home buckets prefetched. */
+		if (b[i].skip) {
+			b[i].blk = scan(&b[i], b[i].hv);
+			if (b[i].blk == SNAP_NONE)
+				b[i].first = SNAP_NONE;
+		}
+	/* 4: the block: its node, flags and RRsets.  The records asked for
+	 * when beyond the block's first lines, or the pre-encoded answer;
+	 * for NS at a cut (referral) or an NS/MX/SRV RRset without one, the
+	 * names whose addresses go in the additional section: their hashes,
+	 * their home buckets prefetched.  Where the general path will answer,
+	 * its node entry too. */
 	for (size_t i = 0; i < n; i++) {
-		uint32_t f = b[i].first;
-		if (!is_node(f))
+		uint32_t blk = b[i].blk;
+		if (blk == SNAP_NONE)
 			continue;
-		const struct snap_node *nd = nodes_of(&b[i]) + f;
-		bool cut = (nd->flags & SNAP_N_CUT) != 0;
+		const struct snap_block *bh = block(&b[i], blk);
+		b[i].first = bh->node;
+		b[i].flags = bh->flags;
+		bool cut = (bh->flags & SNAP_N_CUT) != 0;
 		uint16_t t = cut ? RR_NS : b[i].q.qtype;
-		size_t skip;
-		const struct snap_rrset *rs = rrset_at(&b[i], nd, t);
+		const struct snap_rrset *rs = snap_rrset_in(block_rrsets(&b[i], blk), bh->nrrsets, t);
 		if (!cut)
 			b[i].rs = rs;
+		bool dnssec = b[i].q.do_bit && (b[i].h->flags & SNAP_F_SIGNED);
+		bool fast = rs && !b[i].skip && b[i].q.qclass == RR_CLASS_IN &&
+			    !(bh->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3)) &&
+			    (plain_rdata(t) || (rs->resp && !dnssec));
+		if (!fast)
+			__builtin_prefetch(nodes_of(&b[i]) + bh->node);
 		if (!rs)
 			continue;
-		if ((t != RR_NS && t != RR_MX && t != RR_SRV) ||
-		    (rs->resp && !(nd->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) &&
-		     !(b[i].q.do_bit && (b[i].h->flags & SNAP_F_SIGNED)))) {
-			/* the records asked for, when beyond the name's lines,
-			 * or the pre-encoded answer the fast path copies */
+		size_t skip;
+		if (fast || (t != RR_NS && t != RR_MX && t != RR_SRV)) {
 			prefetch2(b[i].base + rs->rdata, rs->rdata_len + rs->resp);
 			continue;
 		}
 		switch (t) {
 		case RR_NS: skip = 0; break;
 		case RR_MX: skip = 2; break;
-		case RR_SRV: skip = 6; break;
-		default: continue;
+		default: skip = 6; break;	/* SRV */
 		}
 		const uint8_t *rd = b[i].base + rs->rdata;
 		const uint8_t *origin = b[i].base + b[i].h->origin;
@@ -1011,24 +1020,23 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 			prefetch_bucket(&b[i], hv);
 		}
 	}
-	/* 4c, 4d: their nodes, then their names, rdata and RRsets */
+	/* 4c: the targets' blocks */
 	for (size_t i = 0; i < n; i++)
 		for (unsigned k = 0; k < b[i].nt; k++)
 			b[i].tn[k] = scan(&b[i], b[i].th[k]);
-	for (size_t i = 0; i < n; i++)
-		for (unsigned k = 0; k < b[i].nt; k++)
-			if (b[i].tn[k] != SNAP_NONE)
-				prefetch_node(&b[i], b[i].tn[k]);
 	/* 5: answer; a candidate whose name differs (a 32-bit hash collision)
-	 * is handed over as not probed, for a full probe */
+	 * is handed over as not probed, for a full probe; the targets'
+	 * candidates become node indices */
 	for (size_t i = 0; i < n; i++) {
-		uint32_t f = b[i].first;
-		if (is_node(f)) {
+		if (b[i].blk != SNAP_NONE) {
 			const uint8_t *nm = probed(&b[i]);
 			size_t len = b[i].q.qname_len - probed_at(&b[i]);
-			if (!node_named(&b[i], nodes_of(&b[i]) + f, nm, len))
+			if (!block_named(&b[i], b[i].blk, nm, len))
 				b[i].first = SNAP_UNPROBED;
 		}
+		for (unsigned k = 0; k < b[i].nt; k++)
+			if (b[i].tn[k] != SNAP_NONE)
+				b[i].tn[k] = block(&b[i], b[i].tn[k])->node;
 		lens[i] = respond(root, cfg, &reqs[i], &b[i], outs[i], outcaps[i]);
 	}
 }

@@ -36,7 +36,6 @@ struct eng {
 	const struct snap *z;
 	const struct snap_header *h;
 	const struct snap_node *nodes;
-	const struct snap_rrset *rrsets;
 	const uint8_t *base;
 	bool dnssec;		/* DO set and the zone signed */
 	/* what the burst pipeline found already: the first `skip` suffixes

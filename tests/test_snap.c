@@ -196,7 +196,7 @@ Test(snap, nodes_ents_flags)
 	/* Header facts: RFC 2308 §5 negative TTL = min(SOA TTL, MINIMUM). */
 	cr_assert_eq(h->serial, 7);
 	cr_assert_eq(h->neg_ttl, 60);
-	cr_assert_eq(snap_rrsets(c.s)[h->soa].type, RR_SOA);
+	cr_assert_eq(((const struct snap_rrset *)snap_at(c.s, h->soa))->type, RR_SOA);
 	cr_assert_eq(h->flags, 0);
 	cz_free(&c);
 }
@@ -209,7 +209,7 @@ Test(snap, rrsets_and_rdata)
 		"www AAAA 2001:db8::1\nwww MX 10 mail\nwww TXT \"a\" \"b\"\n");
 	const struct snap_node *n = node(&c, "www.example.com.");
 	cr_assert_eq(n->nrrsets, 4);
-	const struct snap_rrset *r = snap_rrsets(c.s) + n->rrset;
+	const struct snap_rrset *r = snap_node_rrsets(c.s, n);
 	cr_assert_eq(r[0].type, RR_A);
 	cr_assert_eq(r[1].type, RR_MX);
 	cr_assert_eq(r[2].type, RR_TXT);
@@ -717,7 +717,7 @@ struct patch {
 	size_t size;
 	struct snap_header *h;
 	struct snap_node *nodes;
-	struct snap_rrset *rrsets;
+	struct snap_rrset **rrsets;	/* every RRset entry, in node order */
 	uint64_t *buckets;
 	struct snap_nsec3 *nsec3;
 };
@@ -729,7 +729,10 @@ static void patch_begin(struct patch *p, const uint8_t *img, size_t size)
 	p->size = size;
 	p->h = (struct snap_header *)p->img;
 	p->nodes = (struct snap_node *)(p->img + p->h->nodes);
-	p->rrsets = (struct snap_rrset *)(p->img + p->h->rrsets);
+	p->rrsets = malloc((p->h->nrrsets + 1) * sizeof *p->rrsets);
+	for (uint32_t i = 0, k = 0; i < p->h->nnodes; i++)
+		for (unsigned j = 0; j < p->nodes[i].nrrsets; j++)
+			p->rrsets[k++] = (struct snap_rrset *)(p->img + p->nodes[i].rrset) + j;
 	p->buckets = (uint64_t *)(p->img + p->h->buckets);
 	p->nsec3 = (struct snap_nsec3 *)(p->img + p->h->nsec3);
 }
@@ -743,6 +746,7 @@ static void patch_refused(struct patch *p, const char *what, const char *msg)
 	if (msg)
 		cr_assert(strstr(err, msg), "%s: '%s' lacks '%s'", what, err, msg);
 	free(p->img);
+	free(p->rrsets);
 }
 
 static uint32_t find_node(const struct patch *p, const char *name)
@@ -758,9 +762,11 @@ static uint32_t find_node(const struct patch *p, const char *name)
 /* The RRset of type at name. */
 static uint32_t find_rr(const struct patch *p, const char *name, uint16_t type)
 {
-	const struct snap_node *n = &p->nodes[find_node(p, name)];
-	for (uint32_t k = n->rrset; k < n->rrset + n->nrrsets; k++)
-		if (p->rrsets[k].type == type)
+	uint32_t ni = find_node(p, name), first = 0;
+	for (uint32_t i = 0; i < ni; i++)
+		first += p->nodes[i].nrrsets;
+	for (uint32_t k = first; k < first + p->nodes[ni].nrrsets; k++)
+		if (p->rrsets[k]->type == type)
 			return k;
 	cr_assert_fail("no rrset of type %u at %s", type, name);
 	return 0;
@@ -769,7 +775,7 @@ static uint32_t find_rr(const struct patch *p, const char *name, uint16_t type)
 static uint32_t find_type(const struct patch *p, uint16_t type)
 {
 	for (uint32_t i = 0; i < p->h->nrrsets; i++)
-		if (p->rrsets[i].type == type)
+		if (p->rrsets[i]->type == type)
 			return i;
 	cr_assert_fail("no rrset of type %u", type);
 	return 0;
@@ -792,6 +798,7 @@ Test(snap, hostile_images_refused)
 	cr_assert(p.h->flags & SNAP_F_NSEC3);
 	cr_assert_eq(p.h->nnsec3, 2);
 	free(p.img);
+	free(p.rrsets);
 
 #define PATCH(what, msg, stmt)                        \
 	do {                                          \
@@ -811,7 +818,7 @@ Test(snap, hostile_images_refused)
 	PATCH("nodes in the header", "out of bounds", p.h->nodes = 0);
 	PATCH("node count huge", "out of bounds", p.h->nnodes = 0x7fffffff);
 	PATCH("no nodes", NULL, p.h->nnodes = 0);
-	PATCH("rrsets past the end", "out of bounds", p.h->nrrsets += 1000);
+	PATCH("rrset count", "rrsets in the blocks", p.h->nrrsets += 1000);
 	PATCH("rrsets offset wraps", NULL, p.h->rrsets = 0xfffffff8u);
 	PATCH("hash mask not 2^n-1", "hash mask", p.h->hash_mask -= 1);
 	PATCH("hash mask too small", "hash mask", p.h->hash_mask = 1);
@@ -822,7 +829,9 @@ Test(snap, hostile_images_refused)
 	PATCH("origin offset", NULL, p.h->origin = (uint32_t)size + 1);
 	PATCH("origin labels", "origin", p.h->origin_labels = 3);
 	PATCH("soa index", "soa", p.h->soa = p.h->nrrsets);
-	PATCH("soa not soa", "soa", p.h->soa = find_type(&p, RR_A));
+	PATCH("soa not soa", "soa",
+	      p.h->soa = (uint32_t)((uint8_t *)p.rrsets[find_type(&p, RR_A)] - p.img));
+	PATCH("soa between entries", "soa", p.h->soa += 4);
 	PATCH("nsec3 count", NULL, p.h->nnsec3 += 100000);
 	PATCH("nsec3 hash len", "NSEC3", p.h->nsec3_hash_len = 32);
 	PATCH("nsec3 alg", "NSEC3", p.h->nsec3_alg = 2);
@@ -847,30 +856,45 @@ Test(snap, hostile_images_refused)
 	PATCH("cut missing", "cut", p.nodes[1].flags |= SNAP_N_CUT);
 	PATCH("node rrsets range", "rrsets", p.nodes[last].rrset = p.h->nrrsets);
 	PATCH("node nrrsets", "rrsets", p.nodes[last].nrrsets = 0xffff);
+	PATCH("block head nrrsets", "block head",
+	      ((struct snap_block *)(p.img + p.nodes[last].name - sizeof(struct snap_block)))
+		      ->nrrsets = 0);
+	PATCH("block head node", "block head",
+	      ((struct snap_block *)(p.img + p.nodes[1].name - sizeof(struct snap_block)))->node = 2);
+	PATCH("block head flags", "block head",
+	      ((struct snap_block *)(p.img + p.nodes[1].name - sizeof(struct snap_block)))->flags ^= 1);
+	PATCH("node rrsets misaligned", "rrsets", p.nodes[1].rrset += 2);
+	PATCH("bucket to the middle of a block", "bucket", {
+		for (uint32_t i = 0;; i++)
+			if (p.buckets[i]) {
+				p.buckets[i] += 4;
+				break;
+			}
+	});
 	PATCH("node nsec3 index", "nsec3", p.nodes[1].nsec3 = p.h->nnsec3);
-	PATCH("rrsets unsorted", "sorted", p.rrsets[www].type = 20);
-	PATCH("rdata offset", "out of bounds", p.rrsets[0].rdata = (uint32_t)size - 2);
-	PATCH("rdata in the tables", "out of bounds", p.rrsets[0].rdata = p.h->nodes);
-	PATCH("rdata_len long", NULL, p.rrsets[0].rdata_len += 1);
-	PATCH("rdata_len short", NULL, p.rrsets[0].rdata_len -= 1);
-	PATCH("rdata_len huge", "out of bounds", p.rrsets[0].rdata_len = 0xffffffff);
-	PATCH("count up", "past the end", p.rrsets[www].count++);
-	PATCH("count down", "fill", p.rrsets[www].count--);
-	PATCH("count zero", "empty", p.rrsets[0].count = 0);
-	PATCH("rdlength", NULL, p.img[p.rrsets[www].rdata + 1] = 5);
+	PATCH("rrsets unsorted", "sorted", p.rrsets[www]->type = 20);
+	PATCH("rdata offset", "out of bounds", p.rrsets[0]->rdata = (uint32_t)size - 2);
+	PATCH("rdata in the tables", "out of bounds", p.rrsets[0]->rdata = p.h->nodes);
+	PATCH("rdata_len long", NULL, p.rrsets[0]->rdata_len += 1);
+	PATCH("rdata_len short", NULL, p.rrsets[0]->rdata_len -= 1);
+	PATCH("rdata_len huge", "out of bounds", p.rrsets[0]->rdata_len = 0xffffffff);
+	PATCH("count up", "past the end", p.rrsets[www]->count++);
+	PATCH("count down", "fill", p.rrsets[www]->count--);
+	PATCH("count zero", "empty", p.rrsets[0]->count = 0);
+	PATCH("rdlength", NULL, p.img[p.rrsets[www]->rdata + 1] = 5);
 	PATCH("MX name malformed", "malformed",
-	      p.img[p.rrsets[find_rr(&p, "www.example.com.", RR_MX)].rdata + 4] = 60);
-	PATCH("sigs offset", "out of bounds", p.rrsets[www].sigs = (uint32_t)size);
+	      p.img[p.rrsets[find_rr(&p, "www.example.com.", RR_MX)]->rdata + 4] = 60);
+	PATCH("sigs offset", "out of bounds", p.rrsets[www]->sigs = (uint32_t)size);
 	PATCH("pre-encoded answer past the end", "pre-encoded",
-	      p.rrsets[find_rr(&p, "www.example.com.", RR_MX)].resp = 0xffff);
+	      p.rrsets[find_rr(&p, "www.example.com.", RR_MX)]->resp = 0xffff);
 	PATCH("pre-encoded answer too short", "pre-encoded",
-	      p.rrsets[find_rr(&p, "www.example.com.", RR_MX)].resp = 1);
+	      p.rrsets[find_rr(&p, "www.example.com.", RR_MX)]->resp = 1);
 	PATCH("pre-encoded answer on the last RRset", "pre-encoded",
-	      p.rrsets[p.h->nrrsets - 1].resp = 0x8000);
-	PATCH("nsigs", NULL, p.rrsets[www].nsigs++);
-	PATCH("sigs_len", NULL, p.rrsets[www].sigs_len--);
+	      p.rrsets[p.h->nrrsets - 1]->resp = 0x8000);
+	PATCH("nsigs", NULL, p.rrsets[www]->nsigs++);
+	PATCH("sigs_len", NULL, p.rrsets[www]->sigs_len--);
 	PATCH("sig covers another type", "covers",
-	      p.img[p.rrsets[www].sigs + 3] = RR_MX);
+	      p.img[p.rrsets[www]->sigs + 3] = RR_MX);
 	PATCH("bucket node out of range", "bucket", {
 		for (uint32_t i = 0;; i++)
 			if (p.buckets[i]) {

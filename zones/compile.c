@@ -79,7 +79,6 @@ struct zc {
 	 * bytes snap_rrset.resp describes) */
 	uint8_t *resp;
 	size_t resp_len, resp_cap;
-	uint64_t resp_bytes;	/* what they take in the image */
 	uint32_t *cand;		/* names with a type that may get one */
 	size_t ncand, cand_cap;
 };
@@ -204,12 +203,18 @@ static void tab_put(uint64_t *tab, uint32_t mask, uint32_t hash, uint32_t idx)
 	tab[i] = (uint64_t)hash << 32 | (idx + 1);
 }
 
+/* The image's value for node k: its block's offset (snap_format.h). */
+static inline uint32_t block_of(const struct snap_node *nodes, size_t k)
+{
+	return nodes[k].name - (uint32_t)sizeof(struct snap_block);
+}
+
 /* tab_put for n names: names[order[k]] at index k, or names[k] at k when
  * order is NULL.  The slots are random in a table far larger than the
  * caches: each is prefetched AHEAD names early (the name entry, when the
  * order is random too, twice as early), so the misses overlap. */
 static void tab_fill(uint64_t *tab, uint32_t mask, const struct zc_name *names,
-		     const uint32_t *order, size_t n)
+		     const uint32_t *order, const struct snap_node *nodes, size_t n)
 {
 	enum { AHEAD = 16 };
 	for (size_t k = 0; k < n; k++) {
@@ -220,7 +225,9 @@ static void tab_fill(uint64_t *tab, uint32_t mask, const struct zc_name *names,
 			__builtin_prefetch(&tab[names[a].hash & mask], 1);
 		}
 		uint32_t i = order ? order[k] : (uint32_t)k;
-		tab_put(tab, mask, names[i].hash, (uint32_t)k);
+		/* the image's table holds block offsets, the compiler's
+		 * own name indices + 1 */
+		tab_put(tab, mask, names[i].hash, nodes ? block_of(nodes, k) - 1 : (uint32_t)k);
 	}
 }
 
@@ -252,7 +259,7 @@ static bool tab_resize(struct zc *c, size_t n)
 	uint64_t *t = big_calloc(((size_t)mask + 1) * sizeof *t);
 	if (!t)
 		return false;
-	tab_fill(t, mask, c->names, NULL, c->nnames);
+	tab_fill(t, mask, c->names, NULL, NULL, c->nnames);
 	free(c->tab);
 	c->tab = t;
 	c->tab_mask = mask;
@@ -614,7 +621,6 @@ static bool resp_one(struct zc *c, struct zc_scratch *s, const struct zc_name *z
 	memcpy(p + RESP_HEAD, &w.cnt[RW_AR], 2);
 	memcpy(p + RESP_HEAD + 2, s->msg + qend, body);
 	c->resp_len += RESP_HEAD + 2 + body;
-	c->resp_bytes += len;
 	return true;
 }
 
@@ -936,18 +942,14 @@ static uint32_t nsec3_table(uint8_t *img, const struct snap_header *h,
 			    const uint8_t *param, struct snap_nsec3 *tab)
 {
 	const struct snap_node *nodes = (const struct snap_node *)(img + h->nodes);
-	const struct snap_rrset *rrsets =
-		(const struct snap_rrset *)(img + h->rrsets);
 	uint32_t nn = 0;
 	bool sorted = true;
 	for (uint32_t i = 0; i < h->nnodes; i++) {
 		const struct snap_node *n = &nodes[i];
 		if (!(n->flags & SNAP_N_NSEC3) || n->labels != h->origin_labels + 1)
 			continue;
-		const struct snap_rrset *r = NULL;
-		for (unsigned k = 0; k < n->nrrsets; k++)
-			if (rrsets[n->rrset + k].type == RR_NSEC3)
-				r = &rrsets[n->rrset + k];
+		const struct snap_rrset *r = snap_rrset_in(
+			(const struct snap_rrset *)(img + n->rrset), n->nrrsets, RR_NSEC3);
 		if (!r || !nsec3_matches(r, img, param))
 			continue;
 		const uint8_t *name = img + n->name;
@@ -1005,6 +1007,42 @@ static void nsec3_nodes(uint8_t *img, const struct snap_header *h,
 static size_t align8(size_t n)
 {
 	return (n + 7) & ~(size_t)7;
+}
+
+/* Zero bytes up to the next multiple of 4. */
+static void pad4(struct zc_out *o)
+{
+	while (o->data & 3)
+		o->img[o->data++] = 0;
+}
+
+static uint64_t align4(uint64_t n)
+{
+	return (n + 3) & ~(uint64_t)3;
+}
+
+/* Bytes of the block of name zn with cnt RRsets (snap_format.h): head,
+ * name, padding, RRset entries, every record, pre-encoded answers,
+ * padding. */
+static uint64_t block_size(const struct zc *c, const struct zc_name *zn, uint32_t cnt)
+{
+	uint64_t n = align4(sizeof(struct snap_block) + zn->len + 1u) +
+		     (uint64_t)cnt * sizeof(struct snap_rrset);
+	for (uint32_t k = 0; k < zn->nrec; k++)
+		n += 2u + c->recs[zn->rec + k].rdlen;
+	if (zn->resp) {
+		uint32_t self = (uint32_t)(zn - c->names), name;
+		uint16_t len;
+		for (const uint8_t *p = c->resp + zn->resp - 1; p < c->resp + c->resp_len;
+		     p += RESP_HEAD + len) {
+			memcpy(&name, p, 4);
+			memcpy(&len, p + 6, 2);
+			if (name != self)
+				break;
+			n += len;
+		}
+	}
+	return align4(n);
 }
 
 static int zc_build(struct zc *c, void **image, size_t *size)
@@ -1081,11 +1119,8 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 			}
 		}
 		nrrsets += cnt;
-		data += zn->len + 1u;
+		data += block_size(c, zn, cnt);
 	}
-	for (size_t i = 0; i < c->nrecs; i++)
-		data += 2u + c->recs[i].rdlen;
-	data += c->resp_bytes;
 	uint32_t mask = mask_for(nn);
 	uint64_t nsec3_max = 0;
 	for (size_t i = 0; i < c->nrecs; i++)
@@ -1097,8 +1132,6 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	off = align8(off + nn * sizeof(struct snap_node));
 	hdr.buckets = (uint32_t)off;
 	off += ((uint64_t)mask + 1) * 8;
-	hdr.rrsets = (uint32_t)off;
-	off = align8(off + nrrsets * sizeof(struct snap_rrset));
 	hdr.nsec3 = (uint32_t)off;
 	uint64_t nsec3_off = off;
 	off = align8(off + nsec3_max * sizeof(struct snap_nsec3));
@@ -1118,14 +1151,11 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	memset(img + hdr.nodes + nn * sizeof(struct snap_node), 0,
 	       hdr.buckets - hdr.nodes - nn * sizeof(struct snap_node));
 	memset(img + hdr.buckets, 0, ((size_t)mask + 1) * 8);
-	memset(img + hdr.rrsets + nrrsets * sizeof(struct snap_rrset), 0,
-	       hdr.nsec3 - hdr.rrsets - nrrsets * sizeof(struct snap_rrset));
 	memset(img + hdr.nsec3, 0, hdr.data - hdr.nsec3);
 	memset(img + hdr.data + data, 0, total - hdr.data - data);
 
-	/* Nodes, RRsets, data in canonical order. */
+	/* Nodes, and their blocks (name, RRsets, data) in canonical order. */
 	struct snap_node *nodes = (struct snap_node *)(img + hdr.nodes);
-	struct snap_rrset *rrsets = (struct snap_rrset *)(img + hdr.rrsets);
 	struct zc_out o = { img, hdr.data };
 	uint32_t nr = 0;
 	bool any_sig = false;
@@ -1146,17 +1176,24 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		}
 		const struct zc_name *zn = &c->names[order[k]];
 		struct snap_node *n = &nodes[k];
+		uint32_t blk = o.data;	/* its head is written once the flags are final */
+		o.data += sizeof(struct snap_block);
 		n->name = put_bytes(&o, zn->name, zn->len + 1u);
+		pad4(&o);
 		n->name_len = zn->len;
 		n->labels = zn->labels;
 		n->parent = zn->parent == SNAP_NONE ? SNAP_NONE : pos[zn->parent];
 		n->cut = SNAP_NONE;
 		n->nsec3 = SNAP_NONE;
-		n->rrset = nr;
+		n->rrset = o.data;
+		struct snap_rrset *rrsets = (struct snap_rrset *)(img + o.data);
+		o.data += count_rrsets(c, zn) * (uint32_t)sizeof(struct snap_rrset);
 		uint32_t f = 0;
-		uint32_t cnt = put_rrsets(c, zn, &o, rrsets + nr, &f);
+		uint32_t cnt = put_rrsets(c, zn, &o, rrsets, &f);
+		pad4(&o);
+		assert(o.data - blk == block_size(c, zn, cnt));
 		for (uint32_t j = 0; j < cnt; j++)
-			if (rrsets[nr + j].nsigs)
+			if (rrsets[j].nsigs)
 				any_sig = true;
 		n->nrrsets = (uint16_t)cnt;
 		nr += cnt;
@@ -1187,18 +1224,24 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	for (size_t k = 1; k < nn; k++)
 		if (nodes[k].flags & SNAP_N_WILDCARD)
 			nodes[nodes[k].parent].flags |= SNAP_N_WILD_CHILD;
+	for (size_t k = 0; k < nn; k++) {
+		struct snap_block bh = { (uint32_t)k, nodes[k].flags, nodes[k].nrrsets,
+					 nodes[k].name_len, 0 };
+		memcpy(img + block_of(nodes, k), &bh, sizeof bh);
+	}
 
 	/* Owner hash table. */
 	uint64_t *b = (uint64_t *)(img + hdr.buckets);
-	tab_fill(b, mask, c->names, order, nn);
+	tab_fill(b, mask, c->names, order, nodes, nn);
 
 	/* Header facts from the apex (node 0). */
 	const struct snap_node *an = &nodes[0];
+	const struct snap_rrset *arr = (const struct snap_rrset *)(img + an->rrset);
 	hdr.soa = SNAP_NONE;
 	for (unsigned j = 0; j < an->nrrsets; j++) {
-		const struct snap_rrset *r = &rrsets[an->rrset + j];
+		const struct snap_rrset *r = &arr[j];
 		if (r->type == RR_SOA)
-			hdr.soa = an->rrset + j;
+			hdr.soa = an->rrset + j * (uint32_t)sizeof *r;
 		else if (r->type == RR_DNSKEY)
 			hdr.flags |= SNAP_F_SIGNED;
 		else if (r->type == RR_NSEC)
@@ -1208,7 +1251,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		zc_fail(c, "no SOA at the apex");
 		goto out;
 	}
-	const struct snap_rrset *soa = &rrsets[hdr.soa];
+	const struct snap_rrset *soa = (const struct snap_rrset *)(img + hdr.soa);
 	const uint8_t *srd = img + soa->rdata + 2;
 	size_t slen = (size_t)img[soa->rdata] << 8 | img[soa->rdata + 1];
 	if (slen < 22) {
@@ -1238,8 +1281,8 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	 * that has a chain of NSEC3 records made with it. */
 	const struct snap_rrset *n3p = NULL;
 	for (unsigned j = 0; j < an->nrrsets; j++)
-		if (rrsets[an->rrset + j].type == RR_NSEC3PARAM)
-			n3p = &rrsets[an->rrset + j];
+		if (arr[j].type == RR_NSEC3PARAM)
+			n3p = &arr[j];
 	const uint8_t *param = NULL;
 	struct snap_nsec3 *n3t = (struct snap_nsec3 *)(img + nsec3_off);
 	while (n3p && (param = next_nsec3param(n3p, img, param)) != NULL) {

@@ -153,7 +153,7 @@ const uint8_t *snap_origin(const struct snap *s)
 const struct snap_rrset *snap_rrset_of(const struct snap *s,
 				       const struct snap_node *n, uint16_t type)
 {
-	return snap_rrset_in(snap_rrsets(s) + n->rrset, n->nrrsets, type);
+	return snap_rrset_in(snap_node_rrsets(s, n), n->nrrsets, type);
 }
 
 bool snap_name_eq(const struct snap_node *n, const uint8_t *nbase, const uint8_t *name,
@@ -180,7 +180,7 @@ static uint32_t probe(const struct snap *s, const uint8_t *name, size_t len, uin
 		if (e == 0)
 			return SNAP_NONE;
 		if ((uint32_t)(e >> 32) == hv) {
-			uint32_t n = (uint32_t)e - 1;
+			uint32_t n = snap_block_at(s->base, (uint32_t)e)->node;
 			if (snap_name_eq(&nodes[n], s->base, name, len))
 				return n;
 		}
@@ -326,8 +326,6 @@ static int check_header(struct vctx *v, const struct snap_header *h)
 		return fail(v, "no nodes");
 	if (check_table(v, "node", h->nodes, h->nnodes,
 			sizeof(struct snap_node), sizeof *h) ||
-	    check_table(v, "rrset", h->rrsets, h->nrrsets,
-			sizeof(struct snap_rrset), sizeof *h) ||
 	    check_table(v, "nsec3", h->nsec3, h->nnsec3,
 			sizeof(struct snap_nsec3), sizeof *h))
 		return -1;
@@ -344,6 +342,8 @@ static int check_header(struct vctx *v, const struct snap_header *h)
 		return fail(v, "data area out of bounds");
 	if (h->apex != 0)
 		return fail(v, "apex is node %u, not 0", h->apex);
+	if (h->rrsets != 0)
+		return fail(v, "rrset table offset %u (version 4 has none)", h->rrsets);
 	if (h->flags & SNAP_F_NSEC3) {
 		if (h->nsec3_alg != 1 || h->nsec3_hash_len != 20 ||
 		    h->nnsec3 == 0)
@@ -401,45 +401,68 @@ static int check_nodes(struct vctx *v, const struct snap_header *h)
 		if ((n->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) &&
 		    n->cut == SNAP_NONE)
 			return fail(v, "node %u cut missing", i);
-		if ((uint64_t)n->rrset + n->nrrsets > h->nrrsets)
+		/* its RRset entries: 4-aligned inside the data area */
+		uint64_t dend = (uint64_t)h->data + h->data_size;
+		if (n->rrset % 4 != 0 || n->rrset < h->data ||
+		    (uint64_t)n->rrset + (uint64_t)n->nrrsets * sizeof(struct snap_rrset) > dend)
 			return fail(v, "node %u rrsets out of range", i);
 		if (n->nsec3 != SNAP_NONE && n->nsec3 >= h->nnsec3)
 			return fail(v, "node %u nsec3 index out of range", i);
-		const struct snap_rrset *r =
-			(const struct snap_rrset *)(v->base + h->rrsets) + n->rrset;
+		const struct snap_rrset *r = (const struct snap_rrset *)(v->base + n->rrset);
 		for (unsigned k = 1; k < n->nrrsets; k++)
 			if (r[k].type <= r[k - 1].type)
 				return fail(v, "node %u rrsets not sorted", i);
+		/* its block: the head right before the name, equal to the node */
+		if (n->name < h->data + sizeof(struct snap_block) ||
+		    (n->name - sizeof(struct snap_block)) % 4 != 0)
+			return fail(v, "node %u block out of bounds or misaligned", i);
+		const struct snap_block *bh = snap_block_at(v->base,
+			n->name - (uint32_t)sizeof(struct snap_block));
+		if (bh->node != i || bh->flags != n->flags || bh->nrrsets != n->nrrsets ||
+		    bh->name_len != n->name_len || bh->pad != 0)
+			return fail(v, "node %u block head differs from the node", i);
 	}
+	return 0;
+}
+
+/* One RRset entry (ri: its number, for messages). */
+static int check_rrset(struct vctx *v, const struct snap_header *h, uint32_t ri,
+		       const struct snap_rrset *r)
+{
+	if (r->count == 0 && (r->type != RR_RRSIG || r->nsigs == 0))
+		return fail(v, "rrset %u is empty", ri);
+	if (check_records(v, h, ri, "rdata", r->rdata, r->rdata_len, r->count, r->type, -1) ||
+	    check_records(v, h, ri, "sigs", r->sigs, r->sigs_len, r->nsigs, RR_RRSIG,
+			  r->count == 0 ? -1 : r->type))
+		return -1;
+	/* the pre-encoded answer: after the records, inside the data area;
+	 * the engine copies it as it is */
+	if (r->resp && (r->count == 0 || r->resp < 2 ||
+			(uint64_t)r->rdata + r->rdata_len + r->resp >
+				(uint64_t)h->data + h->data_size))
+		return fail(v, "rrset %u pre-encoded answer out of bounds", ri);
 	return 0;
 }
 
 static int check_rrsets(struct vctx *v, const struct snap_header *h)
 {
-	const struct snap_rrset *rr =
-		(const struct snap_rrset *)(v->base + h->rrsets);
-	for (uint32_t i = 0; i < h->nrrsets; i++) {
-		const struct snap_rrset *r = &rr[i];
-		if (r->count == 0 && (r->type != RR_RRSIG || r->nsigs == 0))
-			return fail(v, "rrset %u is empty", i);
-		if (check_records(v, h, i, "rdata", r->rdata, r->rdata_len,
-				  r->count, r->type, -1) ||
-		    check_records(v, h, i, "sigs", r->sigs, r->sigs_len,
-				  r->nsigs, RR_RRSIG,
-				  r->count == 0 ? -1 : r->type))
-			return -1;
-		/* the pre-encoded answer: after the records, inside the data
-		 * area; the engine copies it as it is */
-		if (r->resp && (r->count == 0 || r->resp < 2 ||
-				(uint64_t)r->rdata + r->rdata_len + r->resp >
-					(uint64_t)h->data + h->data_size))
-			return fail(v, "rrset %u pre-encoded answer out of bounds", i);
+	const struct snap_node *nodes = (const struct snap_node *)(v->base + h->nodes);
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		const struct snap_rrset *r = (const struct snap_rrset *)(v->base + nodes[i].rrset);
+		for (unsigned k = 0; k < nodes[i].nrrsets; k++, total++)
+			if (check_rrset(v, h, (uint32_t)total, &r[k]))
+				return -1;
 	}
-	const struct snap_node *apex =
-		(const struct snap_node *)(v->base + h->nodes);
-	if (h->soa < apex->rrset || h->soa >= apex->rrset + apex->nrrsets ||
-	    rr[h->soa].type != RR_SOA)
-		return fail(v, "soa rrset %u is not the apex SOA", h->soa);
+	if (total != h->nrrsets)
+		return fail(v, "%llu rrsets in the blocks, header says %u",
+			    (unsigned long long)total, h->nrrsets);
+	const struct snap_node *apex = &nodes[0];
+	uint64_t at = (uint64_t)h->soa - apex->rrset;
+	if (h->soa < apex->rrset || at % sizeof(struct snap_rrset) != 0 ||
+	    at / sizeof(struct snap_rrset) >= apex->nrrsets ||
+	    ((const struct snap_rrset *)(v->base + h->soa))->type != RR_SOA)
+		return fail(v, "soa rrset at %u is not the apex SOA", h->soa);
 	return 0;
 }
 
@@ -493,8 +516,13 @@ static int check_buckets(struct vctx *v, const struct snap_header *h)
 			run = 0;
 			continue;
 		}
-		uint32_t n = (uint32_t)e - 1, hv = (uint32_t)(e >> 32);
-		if ((uint32_t)e == 0 || n >= h->nnodes || seen[n]) {
+		/* a block offset: in the data area, 4-aligned, the block of
+		 * the node it names */
+		uint32_t blk = (uint32_t)e, hv = (uint32_t)(e >> 32), n = SNAP_NONE;
+		if (blk >= h->data && blk % 4 == 0 &&
+		    (uint64_t)blk + sizeof(struct snap_block) <= (uint64_t)h->data + h->data_size)
+			n = snap_block_at(v->base, blk)->node;
+		if (n >= h->nnodes || nodes[n].name != blk + sizeof(struct snap_block) || seen[n]) {
 			ret = fail(v, "bucket %u: bad or duplicate node", s);
 			break;
 		}

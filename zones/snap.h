@@ -46,9 +46,18 @@ static inline const struct snap_node *snap_nodes(const struct snap *s)
 	return (const struct snap_node *)(snap_base(s) + snap_hdr(s)->nodes);
 }
 
-static inline const struct snap_rrset *snap_rrsets(const struct snap *s)
+/* The RRset entries of node n (n->nrrsets of them, sorted by type). */
+static inline const struct snap_rrset *snap_node_rrsets(const struct snap *s,
+							const struct snap_node *n)
 {
-	return (const struct snap_rrset *)(snap_base(s) + snap_hdr(s)->rrsets);
+	return (const struct snap_rrset *)(snap_base(s) + n->rrset);
+}
+
+/* The block head at offset off of an image based at base (a bucket's
+ * value, or a node's name offset minus the head's size). */
+static inline const struct snap_block *snap_block_at(const uint8_t *base, uint32_t off)
+{
+	return (const struct snap_block *)(base + off);
 }
 
 static inline const uint8_t *snap_at(const struct snap *s, uint32_t off)

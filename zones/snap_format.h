@@ -18,24 +18,28 @@
  *  |                            neighbours of node i (NSEC denial)
  *  +--------------------+ hdr.buckets
  *  | uint64_t[hash_mask + 1]    open-addressing hash of owner names:
- *  |                            (uint64_t)hash32 << 32 | (node + 1), 0 empty;
+ *  |                            (uint64_t)hash32 << 32 | block, 0 empty,
+ *  |                            where block is the offset of the node's
+ *  |                            struct snap_block in the data area;
  *  |                            hash32 = (uint32_t)dname_hash(name) (case-
  *  |                            insensitive; version 2: 8-byte words of the
  *  |                            lowercased wire name, multiply-xorshift
  *  |                            mixed, zones/dname.c), probing linear from slot
  *  |                            hash32 & hash_mask; every node is in it once
- *  +--------------------+ hdr.rrsets
- *  | struct snap_rrset[nrrsets] RRsets of node n: rrsets[n.rrset ..
- *  |                            n.rrset + n.nrrsets), sorted by type
  *  +--------------------+ hdr.nsec3
  *  | struct snap_nsec3[nnsec3]  NSEC3 owners sorted by raw hash bytes
  *  |                            (only those made with the NSEC3PARAM in use)
  *  +--------------------+ hdr.data
- *  | names and rdata (byte area, no alignment): per node in node order,
- *  |                            its name, then per RRset its rdata, its
- *  |                            pre-encoded answer if any, its sigs;
- *  |                            zero padding to 8 bytes after it
- *  +--------------------+ hdr.image_size
+ *  | one block per node, in node order, each 4-byte aligned:
+ *  |   struct snap_block        node index and copies of its flags
+ *  |   the owner name           (snap_node.name points here)
+ *  |   zero padding to 4 bytes
+ *  |   struct snap_rrset[n]     the node's RRsets, sorted by type
+ *  |                            (snap_node.rrset points here)
+ *  |   per RRset: its rdata, its pre-encoded answer if any, its sigs
+ *  |   zero padding to 4 bytes
+ *  | then zero padding to 8 bytes
+  *  +--------------------+ hdr.image_size
  *
  * The validator (snap_open) checks magic, version, sizes, checksums and the
  * bounds and internal consistency of every offset and index below before
@@ -54,8 +58,10 @@
 #include <stdint.h>
 
 #define SNAP_MAGIC 0x534e4452u	/* bytes "RDNS" */
-#define SNAP_VERSION 3	/* 2: dname_hash became word-wise; 3: pre-encoded
-			   answers (snap_rrset.resp) */
+#define SNAP_VERSION 4	/* 2: dname_hash became word-wise; 3: pre-encoded
+			   answers (snap_rrset.resp); 4: per-node blocks
+			   (name, RRsets, data together; buckets point at
+			   them), so an answer reads bucket -> block */
 #define SNAP_NONE 0xffffffffu	/* "no index" in index fields */
 /* Names of an answer whose addresses go in the additional section (NS, MX
  * and SRV targets, RFC 1034 §4.3.2 step 6): the engine takes the first
@@ -80,14 +86,14 @@ struct snap_header {
 	uint32_t origin;	/* offset of the apex name (wire, as written in the zone) */
 	uint32_t origin_labels;	/* its label count */
 	uint32_t apex;		/* node index of the apex */
-	uint32_t soa;		/* rrset index of the apex SOA */
+	uint32_t soa;		/* offset of the apex SOA's struct snap_rrset */
 	uint32_t neg_ttl;	/* min(SOA TTL, SOA MINIMUM), RFC 2308 §5 */
 	uint32_t nodes;		/* offset of struct snap_node[nnodes] */
 	uint32_t nnodes;
 	uint32_t buckets;	/* offset of uint64_t[hash_mask + 1] */
 	uint32_t hash_mask;	/* power of two minus one, >= 2 * nnodes - 1 */
-	uint32_t rrsets;	/* offset of struct snap_rrset[nrrsets] */
-	uint32_t nrrsets;
+	uint32_t rrsets;	/* zero (version 4: RRsets live in the blocks) */
+	uint32_t nrrsets;	/* RRsets in all blocks */
 	uint32_t nsec3;		/* offset of struct snap_nsec3[nnsec3] */
 	uint32_t nnsec3;
 	uint32_t data;		/* offset of the data area */
@@ -136,7 +142,8 @@ struct snap_node {
 				   the apex is a node: ENTs are nodes); apex: SNAP_NONE */
 	uint32_t cut;		/* OCCLUDED or CUT: node index of the topmost cut at or
 				   above; else SNAP_NONE */
-	uint32_t rrset;		/* index of the first RRset in rrsets[] */
+	uint32_t rrset;		/* offset of its struct snap_rrset[nrrsets], in its
+				   block (4-aligned, right after the name) */
 	uint16_t nrrsets;
 	uint8_t labels;		/* label count of the name */
 	uint8_t name_len;	/* wire length of the name - 1 (names are <= 255) */
@@ -145,6 +152,20 @@ struct snap_node {
 				   record matching this name's hash, SNAP_NONE if none
 				   (opt-out, occluded names, NSEC3 owners themselves,
 				   zones without SNAP_F_NSEC3) */
+};
+
+/*
+ * The head of a node's block in the data area (4-aligned): what the answer
+ * engine's exact-match path needs of the node, next to the name and the
+ * RRsets, so that a lookup reads the bucket, then this block.  The owner
+ * name follows at offset 12; the copies equal the node's fields.
+ */
+struct snap_block {
+	uint32_t node;		/* index of the node */
+	uint32_t flags;		/* = snap_node.flags */
+	uint16_t nrrsets;	/* = snap_node.nrrsets */
+	uint8_t name_len;	/* = snap_node.name_len */
+	uint8_t pad;		/* zero */
 };
 
 /*
