@@ -6,6 +6,7 @@
  */
 #include "answer.h"
 
+#include <stdint.h>
 #include <string.h>
 
 #include "dname.h"
@@ -76,14 +77,15 @@ static const uint8_t *origin(const struct eng *e)
 /* One name of the SOA RDATA at p, compressed against the question: a
  * pointer to the suffix of the query name it equals, else its labels
  * above the apex then a pointer to the apex in the query name, or, for a
- * name outside the zone, written whole.  len/labels: the name's. */
-static uint8_t *soa_name(const struct eng *e, uint8_t *p, const uint8_t *name, size_t len,
-			 unsigned labels, size_t olen, uint16_t opos)
+ * name outside the zone, written whole.  len/labels: the name's; o/ol the
+ * apex name and its label count, olen its length, opos the offset of the
+ * apex in the question. */
+static uint8_t *soa_name(const struct qry *q, const uint8_t *o, unsigned ol, uint8_t *p,
+			 const uint8_t *name, size_t len, unsigned labels, size_t olen,
+			 uint16_t opos)
 {
-	const struct qry *q = e->q;
-	const uint8_t *o = origin(e);
-	if (labels < e->h->origin_labels || len < olen ||
-	    (memcmp(name + (len - olen), o, olen) != 0 && !dname_eq(name + (len - olen), o))) {
+	if (labels < ol || len < olen ||
+	    (!dname_bytes_same(name + (len - olen), o, olen) && !dname_eq(name + (len - olen), o))) {
 		memcpy(p, name, len);
 		return p + len;
 	}
@@ -107,48 +109,65 @@ static uint8_t *soa_name(const struct eng *e, uint8_t *p, const uint8_t *name, s
 	return p + pre + 2;
 }
 
-/* RFC 2308 §3: the SOA in the authority section of a negative answer, its
- * TTL (and its RRSIG's) lowered to the negative TTL.  Without DNSSEC it is
- * encoded here, with no search of the compression table: the owner is the
- * apex, which ends the query name (the question is of this zone), so a
- * pointer to it there; MNAME and RNAME as soa_name() says. */
-static void put_soa(struct eng *e)
+/* RFC 2308 §3: the SOA of a negative answer, without DNSSEC, encoded at p
+ * with no search of a compression table: the owner is the apex, which
+ * ends the query name (the question is of this zone), so a pointer to it
+ * there; MNAME and RNAME as soa_name() says.  Its TTL is the negative TTL
+ * (RFC 2308 §5).  Returns the bytes written, 0 when this encoding does not
+ * apply (several SOA records, a root zone), SOA_NO_ROOM when room may not
+ * hold it. */
+#define SOA_NO_ROOM SIZE_MAX
+static size_t soa_direct(const struct qry *q, const struct snap_header *h, const uint8_t *base,
+			 uint8_t *start, size_t room)
 {
-	const struct snap_rrset *soa = (const struct snap_rrset *)(e->base + e->h->soa);
-	const struct qry *q = e->q;
-	unsigned ol = e->h->origin_labels;
-	if (e->dnssec || e->tc || ol == 0 || q->qlabels < ol || soa->count != 1) {
-		eng_put(e, RW_NS, origin(e), soa, e->h->neg_ttl);
-		return;
-	}
-	struct rw *w = e->w;
-	const uint8_t *rd = e->base + soa->rdata;
+	const struct snap_rrset *soa = (const struct snap_rrset *)(base + h->soa);
+	unsigned ol = h->origin_labels;
+	if (ol == 0 || q->qlabels < ol || soa->count != 1)
+		return 0;
+	const uint8_t *rd = base + soa->rdata;
 	uint16_t rdlen = (uint16_t)(rd[0] << 8 | rd[1]);
-	const uint8_t *mname = rd + 2;
+	/* the most it can take: the names uncompressed */
+	if (room < 12u + rdlen)
+		return SOA_NO_ROOM;
+	const uint8_t *mname = rd + 2, *o = base + h->origin;
 	size_t olen = (size_t)q->qname_len - q->qlo[q->qlabels - ol];
 	uint16_t opos = (uint16_t)(RW_HDR + q->qlo[q->qlabels - ol]);
-	/* the most it can take: the names uncompressed */
-	if (w->limit - w->pos < 12u + rdlen) {
-		e->tc = true;
-		return;
-	}
-	uint8_t *start = w->buf + w->pos;
-	uint32_t ttl = soa->ttl < e->h->neg_ttl ? soa->ttl : e->h->neg_ttl;
+	uint32_t ttl = soa->ttl < h->neg_ttl ? soa->ttl : h->neg_ttl;
 	uint8_t *p = rw_rr_head(start, opos, RR_SOA, ttl) + 2;
 	unsigned ml = dname_labels(mname);
 	size_t mlen = dname_len(mname);
 	const uint8_t *rname = mname + mlen;
 	unsigned rl = dname_labels(rname);
 	size_t rlen = dname_len(rname);
-	p = soa_name(e, p, mname, mlen, ml, olen, opos);
-	p = soa_name(e, p, rname, rlen, rl, olen, opos);
+	p = soa_name(q, o, ol, p, mname, mlen, ml, olen, opos);
+	p = soa_name(q, o, ol, p, rname, rlen, rl, olen, opos);
 	memcpy(p, rname + rlen, 20);
 	p += 20;
 	size_t n = (size_t)(p - start);
 	start[10] = (uint8_t)((n - 12) >> 8);
 	start[11] = (uint8_t)(n - 12);
-	w->pos += n;
-	w->cnt[RW_NS]++;
+	return n;
+}
+
+/* RFC 2308 §3: the SOA in the authority section of a negative answer, its
+ * TTL (and its RRSIG's) lowered to the negative TTL; soa_direct without
+ * DNSSEC. */
+static void put_soa(struct eng *e)
+{
+	const struct snap_rrset *soa = (const struct snap_rrset *)(e->base + e->h->soa);
+	if (e->tc)
+		return;
+	struct rw *w = e->w;
+	size_t n = e->dnssec ? 0 : soa_direct(e->q, e->h, e->base, w->buf + w->pos,
+					      w->limit - w->pos);
+	if (n == SOA_NO_ROOM) {
+		e->tc = true;
+	} else if (n) {
+		w->pos += n;
+		w->cnt[RW_NS]++;
+	} else {
+		eng_put(e, RW_NS, origin(e), soa, e->h->neg_ttl);
+	}
 }
 
 static void nodata(struct eng *e, const uint8_t *name, uint32_t node, uint32_t wild)
@@ -591,6 +610,7 @@ struct bq {
 	uint32_t first;		/* its node (a candidate until stage 5 checks the
 				   name), SNAP_NONE, SNAP_UNPROBED */
 	uint32_t flags;		/* the candidate's flags (block copy) */
+	uint8_t fast;		/* stage 4: fast_hit applies, FAST_* */
 	/* the zone's image and header (the snap accessors are calls: made
 	 * once per zone in a burst), and the RRset of the query type at the
 	 * candidate node (not at a cut), once stage 4 looked */
@@ -604,9 +624,39 @@ struct bq {
 					   or SNAP_NONE */
 };
 
+/* What fast_hit copies, as stage 4 found it. */
+enum { FAST_NO = 0, FAST_PLAIN = 1, FAST_RESP = 2 };
+
 static inline bool is_node(uint32_t f)
 {
 	return f != SNAP_NONE && f != SNAP_UNPROBED;
+}
+
+static inline const uint64_t *buckets(const struct bq *b)
+{
+	return (const uint64_t *)(b->base + b->h->buckets);
+}
+
+static inline const struct snap_node *nodes_of(const struct bq *b)
+{
+	return (const struct snap_node *)(b->base + b->h->nodes);
+}
+
+static inline const struct snap_block *block(const struct bq *b, uint32_t off)
+{
+	return snap_block_at(b->base, off);
+}
+
+/* A block's name and its RRset entries (4-aligned after the name). */
+static inline const uint8_t *block_name(const struct bq *b, uint32_t off)
+{
+	return b->base + off + sizeof(struct snap_block);
+}
+
+static inline const struct snap_rrset *block_rrsets(const struct bq *b, uint32_t off)
+{
+	uint32_t at = off + (uint32_t)sizeof(struct snap_block) + block(b, off)->name_len + 1u;
+	return (const struct snap_rrset *)(b->base + ((at + 3) & ~3u));
 }
 
 /* Types whose RDATA the writer copies as it is and that need no
@@ -648,17 +698,17 @@ static size_t fast_hit(const struct ans_cfg *cfg, const struct bq *b, uint8_t *o
 {
 	const struct qry *q = &b->q;
 	const uint8_t *base = b->base;
-	if (q->qclass != RR_CLASS_IN || (b->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3)))
+	/* stage 4 checked the class, the node's flags (no cut, not
+	 * occluded, not an NSEC3 owner) and the RRset's kind */
+	if (b->fast == FAST_NO)
 		return 0;
-	const struct snap_rrset *rs = b->rs;	/* stage 4's, for this node */
-	if (!rs || !rs->count)
-		return 0;
+	const struct snap_rrset *rs = b->rs;
 	bool dnssec = q->do_bit && (b->h->flags & SNAP_F_SIGNED);
 	size_t optlen = opt ? OPT_FIXED + (nsid ? 4u + cfg->nsid_len : 0) : 0;
 	size_t need = RW_HDR + q->qname_len + 4u + optlen;
 	uint8_t *p = out + RW_HDR;
 	unsigned an = rs->count, ar = 0;
-	if (plain_rdata(q->qtype)) {
+	if (b->fast == FAST_PLAIN) {
 		bool sigs = dnssec && rs->nsigs;
 		need += 10u * rs->count + rs->rdata_len;
 		if (sigs)
@@ -675,8 +725,6 @@ static size_t fast_hit(const struct ans_cfg *cfg, const struct bq *b, uint8_t *o
 			an += rs->nsigs;
 		}
 	} else {
-		if (!rs->resp || dnssec)
-			return 0;
 		const uint8_t *pre = base + rs->rdata + rs->rdata_len;
 		size_t body = rs->resp - 2u;
 		need += body;
@@ -700,6 +748,57 @@ static size_t fast_hit(const struct ans_cfg *cfg, const struct bq *b, uint8_t *o
 	size_t len = (size_t)(p - out);
 	if (opt)
 		len += put_opt(cfg, q, 0, -1, p, limit - len, nsid);
+	return len;
+}
+
+/*
+ * The other fast path of stage 5: NXDOMAIN (RFC 1034 §4.3.2 step 3c, RFC
+ * 2308 §2.1) without DNSSEC, for a name whose closest encloser the pipeline
+ * knows: the apex (the name is one label below it, or two with its parent
+ * absent) or the parent it found.  Nothing else may apply there: a cut, a
+ * DNAME (RFC 6672 §2.3), a wildcard child (RFC 4592 §3.3.1), an NSEC3
+ * owner.  Writes the header, the question and the SOA as the general path
+ * does (soa_direct); 0 when it does not apply or fit.
+ */
+static size_t fast_nx(const struct ans_cfg *cfg, const struct bq *b, uint8_t *out,
+		      size_t limit, bool opt, bool nsid)
+{
+	const struct qry *q = &b->q;
+	if (q->qclass != RR_CLASS_IN || (q->do_bit && (b->h->flags & SNAP_F_SIGNED)))
+		return 0;
+	unsigned ol = b->h->origin_labels;
+	uint32_t flags;
+	if (b->first == SNAP_NONE && q->qlabels == ol + 1u + b->skip)
+		flags = nodes_of(b)[0].flags;	/* the apex */
+	else if (b->skip == 1 && is_node(b->first))
+		flags = b->flags;	/* the parent, its name checked in stage 5 */
+	else
+		return 0;
+	if (flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_DNAME | SNAP_N_WILD_CHILD | SNAP_N_NSEC3))
+		return 0;
+	size_t optlen = opt ? OPT_FIXED + (nsid ? 4u + cfg->nsid_len : 0) : 0;
+	size_t used = RW_HDR + q->qname_len + 4u;
+	if (used + optlen > limit)
+		return 0;
+	size_t n = soa_direct(q, b->h, b->base, out + used, limit - optlen - used);
+	if (n == 0 || n == SOA_NO_ROOM)
+		return 0;
+	uint8_t *p = out + RW_HDR;
+	memcpy(p, q->qname, q->qname_len);
+	p += q->qname_len;
+	put16(p, q->qtype);
+	put16(p + 2, q->qclass);
+	p += 4 + n;
+	put16(out, q->id);
+	out[2] = (uint8_t)(0x80 | (q->opcode & 0x0f) << 3 | 0x04 | (q->rd ? 0x01 : 0));
+	out[3] = (uint8_t)((q->cd ? 0x10 : 0) | RCODE_NXDOMAIN);
+	put16(out + 4, 1);
+	put16(out + 6, 0);
+	put16(out + 8, 1);
+	put16(out + 10, opt ? 1 : 0);
+	size_t len = (size_t)(p - out);
+	if (opt)
+		len += put_opt(cfg, q, RCODE_NXDOMAIN, -1, p, limit - len, nsid);
 	return len;
 }
 
@@ -737,8 +836,9 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 		optlen = OPT_FIXED;
 	}
 
-	if (st == QRY_OK && b->zknown && b->z && b->skip == 0 && is_node(b->first)) {
-		size_t n = fast_hit(cfg, b, out, limit, opt, nsid);
+	if (st == QRY_OK && b->zknown && b->z) {
+		size_t n = b->skip == 0 && is_node(b->first) ? fast_hit(cfg, b, out, limit, opt, nsid)
+							     : fast_nx(cfg, b, out, limit, opt, nsid);
 		if (n)
 			return n;
 	}
@@ -796,33 +896,6 @@ static inline void prefetch2(const void *p, size_t len)
 	__builtin_prefetch((const uint8_t *)p + len - 1);
 }
 
-static inline const uint64_t *buckets(const struct bq *b)
-{
-	return (const uint64_t *)(b->base + b->h->buckets);
-}
-
-static inline const struct snap_node *nodes_of(const struct bq *b)
-{
-	return (const struct snap_node *)(b->base + b->h->nodes);
-}
-
-static inline const struct snap_block *block(const struct bq *b, uint32_t off)
-{
-	return snap_block_at(b->base, off);
-}
-
-/* A block's name and its RRset entries (4-aligned after the name). */
-static inline const uint8_t *block_name(const struct bq *b, uint32_t off)
-{
-	return b->base + off + sizeof(struct snap_block);
-}
-
-static inline const struct snap_rrset *block_rrsets(const struct bq *b, uint32_t off)
-{
-	uint32_t at = off + (uint32_t)sizeof(struct snap_block) + block(b, off)->name_len + 1u;
-	return (const struct snap_rrset *)(b->base + ((at + 3) & ~3u));
-}
-
 /* Prefetches the home bucket of hash hv. */
 static inline void prefetch_bucket(const struct bq *b, uint32_t hv)
 {
@@ -856,21 +929,7 @@ static inline bool block_named(const struct bq *b, uint32_t off, const uint8_t *
 	if ((size_t)block(b, off)->name_len + 1 != len)
 		return false;
 	const uint8_t *a = block_name(b, off);
-	if (len >= 8) {
-		uint64_t x, y, diff = 0;
-		size_t i = 0;
-		for (; i + 8 <= len; i += 8) {
-			memcpy(&x, a + i, 8);
-			memcpy(&y, name + i, 8);
-			diff |= x ^ y;
-		}
-		memcpy(&x, a + len - 8, 8);
-		memcpy(&y, name + len - 8, 8);
-		diff |= x ^ y;
-		if (diff == 0)
-			return true;
-	}
-	return dname_eq(a, name);
+	return dname_bytes_same(a, name, len) || dname_eq(a, name);
 }
 
 /* The offset in the query name of the suffix being probed (qlo[] is only
@@ -923,6 +982,7 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 		b[i].first = SNAP_UNPROBED;
 		b[i].nt = 0;
 		b[i].rs = NULL;
+		b[i].fast = FAST_NO;
 	}
 	/* 2: the zone, and the owner's home bucket */
 	const struct snap *lz = NULL;
@@ -989,9 +1049,12 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 		if (!cut)
 			b[i].rs = rs;
 		bool dnssec = b[i].q.do_bit && (b[i].h->flags & SNAP_F_SIGNED);
-		bool fast = rs && !b[i].skip && b[i].q.qclass == RR_CLASS_IN &&
-			    !(bh->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3)) &&
-			    (plain_rdata(t) || (rs->resp && !dnssec));
+		bool fast = rs && rs->count && !b[i].skip && b[i].q.qclass == RR_CLASS_IN &&
+			    !(bh->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3));
+		if (fast)
+			b[i].fast = plain_rdata(t) ? FAST_PLAIN
+				    : rs->resp && !dnssec ? FAST_RESP : FAST_NO;
+		fast = b[i].fast != FAST_NO;
 		if (!fast)
 			__builtin_prefetch(nodes_of(&b[i]) + bh->node);
 		if (!rs)
@@ -1065,7 +1128,10 @@ size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
 	b.zknown = false;
 	b.z = NULL;
 	b.skip = 0;
+	b.blk = SNAP_NONE;
 	b.first = SNAP_UNPROBED;
 	b.nt = 0;
+	b.rs = NULL;
+	b.fast = FAST_NO;
 	return respond(root, cfg, req, &b, out, outcap);
 }

@@ -115,28 +115,30 @@ enum qry_status qry_parse(const uint8_t *q, size_t len, struct qry *out)
 	if (len < 12 || (q[2] & FLAG_QR))
 		return QRY_DROP;
 
-	struct wire_cur c;
-	wire_init(&c, q, len);
-	out->id = wire_u16(&c);
-	uint8_t f1 = wire_u8(&c);
-	uint8_t f2 = wire_u8(&c);
+	/* the header: 12 bytes, there (len >= 12) */
+	out->id = (uint16_t)(q[0] << 8 | q[1]);
+	uint8_t f1 = q[2], f2 = q[3];
 	out->opcode = (f1 >> 3) & 0x0f;
 	out->rd = (f1 & FLAG_RD) != 0;
 	out->cd = (f2 & FLAG_CD) != 0;
-	uint16_t qd = wire_u16(&c);
-	uint16_t an = wire_u16(&c);
-	uint16_t ns = wire_u16(&c);
-	uint16_t ar = wire_u16(&c);
+	uint16_t qd = (uint16_t)(q[4] << 8 | q[5]);
+	uint16_t an = (uint16_t)(q[6] << 8 | q[7]);
+	uint16_t ns = (uint16_t)(q[8] << 8 | q[9]);
+	uint16_t ar = (uint16_t)(q[10] << 8 | q[11]);
+	struct wire_cur c;
+	wire_init(&c, q, len);
+	c.pos = q + 12;
 
 	/* RFC 1035 §4.1.2: a QUERY carries exactly one question (every
 	 * implementation treats other counts as malformed). */
 	if (qd != 1)
 		return out->opcode != QRY_OPCODE_QUERY ? QRY_NOTIMP : QRY_FORMERR;
 	int n = unpack_qname(&c, q, len, out);
-	out->qtype = wire_u16(&c);
-	out->qclass = wire_u16(&c);
-	if (n < 0 || !wire_ok(&c))
+	if (n < 0 || c.err || c.end - c.pos < 4)
 		return QRY_FORMERR;
+	out->qtype = (uint16_t)(c.pos[0] << 8 | c.pos[1]);
+	out->qclass = (uint16_t)(c.pos[2] << 8 | c.pos[3]);
+	c.pos += 4;
 	out->qname_len = (uint8_t)n;
 	out->has_q = true;
 

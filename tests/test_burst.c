@@ -1,8 +1,9 @@
 /*
  * test_burst.c - ans_respond_burst (dataplane/answer.c) must give byte for
  * byte what ans_respond gives for each query: the pipeline only prefetches
- * and hands over the first probe, and its fast path for plain exact
- * matches (fast_hit) writes what the general path writes.  Hundreds of varied queries (hits,
+ * and hands over the first probe, and its fast paths for exact matches
+ * (fast_hit: plain RDATA, pre-encoded answers) and NXDOMAIN (fast_nx)
+ * write what the general path writes.  Hundreds of varied queries (hits,
  * misses, CNAME, DNAME, referrals, wildcards, DO on NSEC/NSEC3 zones, EDNS
  * options, CHAOS, other classes, 0x20 case, a compression pointer in the
  * question, malformed and truncated ones) in bursts of several sizes.  Also
@@ -139,6 +140,10 @@ static const char *const names[] = {
 	"a.foo.wd.example.com.", "foo.wd2.example.com.", "foo.wds.example.com.",
 	"wdalias.example.com.", "*.wd.example.com.", "addl.example.org.", "addl.example.net.",
 	"foo.wd.wildcut-nsec.example.", "foo.wds.wildcut-nsec3.example.",
+	/* NXDOMAIN below an existing name (a CNAME owner too), two labels
+	 * below the apex with the parent absent (fast_nx) */
+	"nx.www.example.com.", "nx.alias.example.com.", "nx.nope.example.com.",
+	"nx.www.example.org.", "nx.nope.example.net.",
 };
 
 /* Pairs the loop above may not make: every additional-section and

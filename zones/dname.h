@@ -100,6 +100,27 @@ static inline uint8_t dname_lc(uint8_t c)
 	return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c;
 }
 
+/* Byte equality of n bytes, a word at a time (names are short: no call
+ * to memcmp); for names spelled alike, the usual case of lookups. */
+static inline bool dname_bytes_same(const uint8_t *a, const uint8_t *b, size_t n)
+{
+	uint64_t x, y, diff = 0;
+	if (n < 8) {
+		for (size_t i = 0; i < n; i++)
+			diff |= (uint64_t)(a[i] ^ b[i]);
+		return diff == 0;
+	}
+	for (size_t i = 0; i + 8 <= n; i += 8) {
+		memcpy(&x, a + i, 8);
+		memcpy(&y, b + i, 8);
+		diff |= x ^ y;
+	}
+	memcpy(&x, a + n - 8, 8);
+	memcpy(&y, b + n - 8, 8);
+	diff |= x ^ y;
+	return diff == 0;
+}
+
 /* Case-insensitive equality of the labels at a and b (length bytes
  * included).  Most labels differ in their first octet or are spelled
  * alike, which is decided without the lowercasing loop. */

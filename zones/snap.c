@@ -162,7 +162,7 @@ bool snap_name_eq(const struct snap_node *n, const uint8_t *nbase, const uint8_t
 	if ((size_t)n->name_len + 1 != len)
 		return false;
 	const uint8_t *a = nbase + n->name;
-	if (memcmp(a, name, len) == 0)
+	if (dname_bytes_same(a, name, len))
 		return true;
 	return dname_eq(a, name);
 }

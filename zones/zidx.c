@@ -123,7 +123,7 @@ const struct snap *zidx_find(const struct zidx *ix, const uint8_t *qname)
  * bytes mean equal label structure, as dname_eq would find. */
 static bool tail_eq(const uint8_t *a, const uint8_t *b, size_t n)
 {
-	if (memcmp(a, b, n) == 0)
+	if (dname_bytes_same(a, b, n))
 		return true;	/* the usual case: the zone's own spelling */
 	for (size_t k = 0; k < n; k++)
 		if (dname_lc(a[k]) != dname_lc(b[k]))
