@@ -904,7 +904,7 @@ static inline void prefetch_bucket(const struct bq *b, uint32_t hv)
 
 /* The candidate block for hash hv in the bucket run starting at its home
  * slot (an empty slot first: absent, SNAP_NONE), prefetched: its head,
- * name and RRset entries, and usually the records after them. */
+ * name and RRset entries, and the records after them up to 256 bytes. */
 static uint32_t scan(const struct bq *b, uint32_t hv)
 {
 	const uint64_t *bk = buckets(b);
@@ -914,10 +914,16 @@ static uint32_t scan(const struct bq *b, uint32_t hv)
 		if (ent == 0)
 			return SNAP_NONE;
 		if ((uint32_t)(ent >> 32) == hv) {
-			const uint8_t *p = b->base + (uint32_t)ent;
+			uint32_t off = (uint32_t)ent & ~3u;
+			const uint8_t *p = b->base + off;
+			/* the lines the bucket says the block's start touches */
 			__builtin_prefetch(p);
-			__builtin_prefetch(p + 64);
-			return (uint32_t)ent;
+			if (ent & 3) {
+				p = (const uint8_t *)((uintptr_t)p & ~(uintptr_t)63);
+				for (unsigned l = 1; l <= (ent & 3); l++)
+					__builtin_prefetch(p + 64 * l);
+			}
+			return off;
 		}
 	}
 }

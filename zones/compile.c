@@ -203,10 +203,23 @@ static void tab_put(uint64_t *tab, uint32_t mask, uint32_t hash, uint32_t idx)
 	tab[i] = (uint64_t)hash << 32 | (idx + 1);
 }
 
-/* The image's value for node k: its block's offset (snap_format.h). */
+/* Node k's block offset. */
 static inline uint32_t block_of(const struct snap_node *nodes, size_t k)
 {
 	return nodes[k].name - (uint32_t)sizeof(struct snap_block);
+}
+
+/* The image's bucket value for node k of n (snap_format.h): its block's
+ * offset, and in the low 2 bits the lines its first 256 bytes touch, minus
+ * one.  Blocks follow each other up to dend, the data area's end. */
+static inline uint32_t bucket_val(const struct snap_node *nodes, size_t k, size_t n, uint32_t dend)
+{
+	uint32_t off = block_of(nodes, k);
+	uint32_t end = k + 1 < n ? block_of(nodes, k + 1) : dend;
+	if (end - off > 256)
+		end = off + 256;
+	uint32_t lines = (end - 1) / 64 - off / 64;
+	return off | (lines < 3 ? lines : 3);
 }
 
 /* tab_put for n names: names[order[k]] at index k, or names[k] at k when
@@ -214,7 +227,8 @@ static inline uint32_t block_of(const struct snap_node *nodes, size_t k)
  * caches: each is prefetched AHEAD names early (the name entry, when the
  * order is random too, twice as early), so the misses overlap. */
 static void tab_fill(uint64_t *tab, uint32_t mask, const struct zc_name *names,
-		     const uint32_t *order, const struct snap_node *nodes, size_t n)
+		     const uint32_t *order, const struct snap_node *nodes, uint32_t dend,
+		     size_t n)
 {
 	enum { AHEAD = 16 };
 	for (size_t k = 0; k < n; k++) {
@@ -227,7 +241,7 @@ static void tab_fill(uint64_t *tab, uint32_t mask, const struct zc_name *names,
 		uint32_t i = order ? order[k] : (uint32_t)k;
 		/* the image's table holds block offsets, the compiler's
 		 * own name indices + 1 */
-		tab_put(tab, mask, names[i].hash, nodes ? block_of(nodes, k) - 1 : (uint32_t)k);
+		tab_put(tab, mask, names[i].hash, nodes ? bucket_val(nodes, k, n, dend) - 1 : (uint32_t)k);
 	}
 }
 
@@ -259,7 +273,7 @@ static bool tab_resize(struct zc *c, size_t n)
 	uint64_t *t = big_calloc(((size_t)mask + 1) * sizeof *t);
 	if (!t)
 		return false;
-	tab_fill(t, mask, c->names, NULL, NULL, c->nnames);
+	tab_fill(t, mask, c->names, NULL, NULL, 0, c->nnames);
 	free(c->tab);
 	c->tab = t;
 	c->tab_mask = mask;
@@ -1232,7 +1246,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 
 	/* Owner hash table. */
 	uint64_t *b = (uint64_t *)(img + hdr.buckets);
-	tab_fill(b, mask, c->names, order, nodes, nn);
+	tab_fill(b, mask, c->names, order, nodes, (uint32_t)(hdr.data + data), nn);
 
 	/* Header facts from the apex (node 0). */
 	const struct snap_node *an = &nodes[0];

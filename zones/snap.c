@@ -180,7 +180,7 @@ static uint32_t probe(const struct snap *s, const uint8_t *name, size_t len, uin
 		if (e == 0)
 			return SNAP_NONE;
 		if ((uint32_t)(e >> 32) == hv) {
-			uint32_t n = snap_block_at(s->base, (uint32_t)e)->node;
+			uint32_t n = snap_block_at(s->base, (uint32_t)e & ~3u)->node;
 			if (snap_name_eq(&nodes[n], s->base, name, len))
 				return n;
 		}
@@ -516,10 +516,10 @@ static int check_buckets(struct vctx *v, const struct snap_header *h)
 			run = 0;
 			continue;
 		}
-		/* a block offset: in the data area, 4-aligned, the block of
-		 * the node it names */
-		uint32_t blk = (uint32_t)e, hv = (uint32_t)(e >> 32), n = SNAP_NONE;
-		if (blk >= h->data && blk % 4 == 0 &&
+		/* a block offset (the low 2 bits a prefetch hint): in the
+		 * data area, the block of the node it names */
+		uint32_t blk = (uint32_t)e & ~3u, hv = (uint32_t)(e >> 32), n = SNAP_NONE;
+		if (blk >= h->data &&
 		    (uint64_t)blk + sizeof(struct snap_block) <= (uint64_t)h->data + h->data_size)
 			n = snap_block_at(v->base, blk)->node;
 		if (n >= h->nnodes || nodes[n].name != blk + sizeof(struct snap_block) || seen[n]) {

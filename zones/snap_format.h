@@ -18,9 +18,12 @@
  *  |                            neighbours of node i (NSEC denial)
  *  +--------------------+ hdr.buckets
  *  | uint64_t[hash_mask + 1]    open-addressing hash of owner names:
- *  |                            (uint64_t)hash32 << 32 | block, 0 empty,
- *  |                            where block is the offset of the node's
- *  |                            struct snap_block in the data area;
+ *  |                            (uint64_t)hash32 << 32 | block | lines,
+ *  |                            0 empty, where block is the offset of the
+ *  |                            node's struct snap_block in the data area
+ *  |                            (4-aligned) and lines (the low 2 bits) a
+ *  |                            prefetch hint: the 64-byte lines its first
+ *  |                            256 bytes touch, minus one;
  *  |                            hash32 = (uint32_t)dname_hash(name) (case-
  *  |                            insensitive; version 2: 8-byte words of the
  *  |                            lowercased wire name, multiply-xorshift
