@@ -864,7 +864,7 @@ Test(snap, hostile_images_refused)
 	PATCH("block head flags", "block head",
 	      ((struct snap_block *)(p.img + p.nodes[1].name - sizeof(struct snap_block)))->flags ^= 1);
 	PATCH("node rrsets misaligned", "rrsets", p.nodes[1].rrset += 2);
-	PATCH("bucket to the middle of a block", "bucket", {
+	PATCH("bucket to the middle of a block", "reachable", {
 		for (uint32_t i = 0;; i++)
 			if (p.buckets[i]) {
 				p.buckets[i] += 4;
@@ -895,7 +895,7 @@ Test(snap, hostile_images_refused)
 	PATCH("sigs_len", NULL, p.rrsets[www]->sigs_len--);
 	PATCH("sig covers another type", "covers",
 	      p.img[p.rrsets[www]->sigs + 3] = RR_MX);
-	PATCH("bucket node out of range", "bucket", {
+	PATCH("bucket node out of range", "reachable", {
 		for (uint32_t i = 0;; i++)
 			if (p.buckets[i]) {
 				p.buckets[i] = (p.buckets[i] & ~0xffffffffull) |

@@ -479,68 +479,52 @@ static int check_nsec3(struct vctx *v, const struct snap_header *h)
 	return 0;
 }
 
+/*
+ * The owner hash table: exactly one entry per node, each found by probing
+ * from its home slot with the node's hash and block.  Checked from the
+ * nodes' side (their names and blocks are read in image order; only the
+ * slots are random, and independent, so their misses overlap) rather than
+ * by walking the slots, which would read a random block and node entry per
+ * slot.  As every node finds its own entry and the entries number the
+ * nodes, no entry is left that points anywhere else.
+ */
 static int check_buckets(struct vctx *v, const struct snap_header *h)
 {
+	enum { AHEAD = 16 };
 	const uint64_t *b = (const uint64_t *)(v->base + h->buckets);
 	const struct snap_node *nodes =
 		(const struct snap_node *)(v->base + h->nodes);
-	uint32_t mask = h->hash_mask, empty = SNAP_NONE;
-	for (uint64_t i = 0; i <= mask; i++) {
-		if (b[i] == 0) {
-			empty = (uint32_t)i;
-			break;
-		}
-	}
-	if (empty == SNAP_NONE)
+	uint32_t mask = h->hash_mask;
+	uint64_t count = 0;
+	for (uint64_t i = 0; i <= mask; i++)
+		count += b[i] != 0;
+	if (count > mask)
 		return fail(v, "hash table full");
-	/* Node hashes in node order (names in the data area in that order):
-	 * the bucket walk below then reads no names. */
-	uint32_t *hashes = malloc((size_t)h->nnodes * sizeof *hashes);
-	uint8_t *seen = calloc(h->nnodes, 1);
-	if (!seen || !hashes) {
-		free(hashes);
-		free(seen);
-		return fail(v, "out of memory");
+	if (count != h->nnodes)
+		return fail(v, "hash table holds %llu entries for %u nodes",
+			    (unsigned long long)count, h->nnodes);
+	uint32_t hv[AHEAD];
+	for (uint32_t i = 0; i < h->nnodes && i < AHEAD; i++) {
+		hv[i] = (uint32_t)dname_hash(v->base + nodes[i].name);
+		__builtin_prefetch(&b[hv[i] & mask]);
 	}
-	for (uint32_t i = 0; i < h->nnodes; i++)
-		hashes[i] = (uint32_t)dname_hash(v->base + nodes[i].name);
-	/* Walk the table once starting after an empty slot: an entry is
-	 * reachable when its home slot lies in the run of occupied slots
-	 * that ends at it. */
-	uint32_t run = 0, count = 0;
-	int ret = 0;
-	for (uint64_t k = 1; k <= (uint64_t)mask + 1; k++) {
-		uint32_t s = (uint32_t)((empty + k) & mask);
-		uint64_t e = b[s];
-		if (e == 0) {
-			run = 0;
-			continue;
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		uint32_t hash = hv[i % AHEAD];
+		if (i + AHEAD < h->nnodes) {
+			uint32_t a = (uint32_t)dname_hash(v->base + nodes[i + AHEAD].name);
+			hv[(i + AHEAD) % AHEAD] = a;
+			__builtin_prefetch(&b[a & mask]);
 		}
-		/* a block offset (the low 2 bits a prefetch hint): in the
-		 * data area, the block of the node it names */
-		uint32_t blk = (uint32_t)e & ~3u, hv = (uint32_t)(e >> 32), n = SNAP_NONE;
-		if (blk >= h->data &&
-		    (uint64_t)blk + sizeof(struct snap_block) <= (uint64_t)h->data + h->data_size)
-			n = snap_block_at(v->base, blk)->node;
-		if (n >= h->nnodes || nodes[n].name != blk + sizeof(struct snap_block) || seen[n]) {
-			ret = fail(v, "bucket %u: bad or duplicate node", s);
-			break;
+		uint32_t blk = nodes[i].name - (uint32_t)sizeof(struct snap_block);
+		for (uint32_t k = hash & mask;; k = (k + 1) & mask) {
+			uint64_t e = b[k];
+			if (e == 0)
+				return fail(v, "node %u not reachable in the hash table", i);
+			if ((uint32_t)(e >> 32) == hash && ((uint32_t)e & ~3u) == blk)
+				break;
 		}
-		seen[n] = 1;
-		count++;
-		if (hv != hashes[n] ||
-		    ((s - (hv & mask)) & mask) > run) {
-			ret = fail(v, "bucket %u: node %u not reachable", s, n);
-			break;
-		}
-		run++;
 	}
-	if (ret == 0 && count != h->nnodes)
-		ret = fail(v, "%u nodes missing from the hash table",
-			   h->nnodes - count);
-	free(seen);
-	free(hashes);
-	return ret;
+	return 0;
 }
 
 int snap_open(const void *image, size_t size, struct snap **out, char *err,
