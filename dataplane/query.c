@@ -68,21 +68,26 @@ static bool parse_rr(struct wire_cur *c, const uint8_t *q, size_t len, bool addi
  * Returns the wire length or < 0. */
 static int unpack_qname(struct wire_cur *c, const uint8_t *q, size_t len, struct qry *out)
 {
-	const uint8_t *p = c->pos, *end = c->end;
-	size_t w = 0;
+	const uint8_t *p = c->pos;
+	size_t w = 0, avail;
 	unsigned nl = 0;
 	if (c->err)
 		return -1;
+	/* Only length octets are read here, each before avail: a name whose
+	 * root octet lies within avail (at most DNAME_MAX bytes) is whole. */
+	avail = (size_t)(c->end - p);
+	if (avail > DNAME_MAX)
+		avail = DNAME_MAX;
 	for (;;) {
-		if (p + w >= end || (p[w] & 0xc0))
-			goto slow;	/* truncated, pointer or bad label type */
+		if (w >= avail)
+			goto slow;	/* truncated or too long: dname_unpack reports it */
 		uint8_t ll = p[w];
-		if ((size_t)(end - p) - w < (size_t)ll + 1 || w + ll + 1 > DNAME_MAX)
-			goto slow;	/* let dname_unpack report it */
 		if (ll == 0) {
 			w++;
 			break;
 		}
+		if (ll & 0xc0)
+			goto slow;	/* a pointer or a bad label type */
 		out->qlo[nl++] = (uint8_t)w;
 		w += (size_t)ll + 1;
 	}

@@ -181,3 +181,17 @@ Test(rwrite, many_names_stay_decodable)
 		cr_assert_str_eq(back, txt);
 	}
 }
+
+/* rw_compressed_type is a bit mask: exactly the RFC 1035 types whose RDATA
+ * holds names (RFC 3597 §4), no other of the 65536. */
+Test(rwrite, compressed_types_exactly)
+{
+	static const uint16_t named[] = { RR_NS, RR_MD, RR_MF, RR_CNAME, RR_SOA, RR_MB,
+					  RR_MG, RR_MR, RR_PTR, RR_MINFO, RR_MX };
+	for (uint32_t t = 0; t <= UINT16_MAX; t++) {
+		bool want = false;
+		for (size_t k = 0; k < sizeof named / sizeof named[0]; k++)
+			want = want || named[k] == t;
+		cr_assert_eq(rw_compressed_type((uint16_t)t), want, "type %u", t);
+	}
+}

@@ -139,17 +139,6 @@ static bool raw(struct rw *w, const uint8_t *p, size_t n)
 	return true;
 }
 
-bool rw_compressed_type(uint16_t type)
-{
-	switch (type) {
-	case RR_NS: case RR_MD: case RR_MF: case RR_CNAME: case RR_MB:
-	case RR_MG: case RR_MR: case RR_PTR: case RR_MX: case RR_MINFO: case RR_SOA:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* The RDATA of one record; names compressed only for the types RFC 3597
  * §4 allows (the well-known types of RFC 1035: rw_compressed_type). */
 static bool rdata(struct rw *w, uint16_t type, const uint8_t *rd, uint16_t len)
