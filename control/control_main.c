@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -299,6 +300,9 @@ static int zone_build(struct ctl *c, struct zst *z)
 	}
 	struct zf_options opt = { .origin = origin, .on_file = zcache_on_file,
 				  .on_file_ud = &files };
+	struct stat fst;
+	if (stat(z->file, &fst) == 0)
+		zone_expect(zn, (uint64_t)fst.st_size);
 	zf_parse_file(z->file, &opt, zone_add_cb, zn, &d);
 	zone_finish(zn);
 	if (d.errors) {

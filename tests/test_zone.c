@@ -3,6 +3,8 @@
  * §5 and §8 and §10.1, RFC 6672 §2.4, glue), duplicates and statistics.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "rrtype.h"
@@ -169,4 +171,42 @@ Test(zone, rejected_as_a_whole)
 	cr_assert_eq(t.errors, 1);
 	/* the caller refuses the zone; the checker's verdict is the count */
 	zt_free(&t);
+}
+
+static int count_cb(void *ud, const uint8_t *o, uint16_t t, uint32_t ttl, const uint8_t *rd,
+		    uint16_t rdlen)
+{
+	(void)o; (void)t; (void)ttl; (void)rd; (void)rdlen;
+	++*(size_t *)ud;
+	return 0;
+}
+
+/* zone_expect only sets room aside: with no hint, a hint far too small
+ * (the arrays grow past it) or the text's size, the same zone. */
+Test(zone, expect_is_only_a_hint)
+{
+	size_t cap = 9000 * 40 + 256, len = 0;
+	char *text = malloc(cap);
+	len += (size_t)snprintf(text + len, cap - len, "%s", HEAD);
+	for (int i = 0; i < 9000; i++)
+		len += (size_t)snprintf(text + len, cap - len, "h%d A 198.51.100.%d\n", i, i % 250);
+	const uint64_t hints[] = { 0, 12, len, 100 * len };
+	size_t want = 0;
+	for (size_t k = 0; k < sizeof hints / sizeof hints[0]; k++) {
+		struct zt t;
+		if (k == 0)
+			zt_load(&t, "example.com", "z", text);
+		else
+			zt_load_expect(&t, "example.com", "z", text, hints[k]);
+		cr_assert_eq(t.errors, 0, "%s", t.msgs);
+		cr_assert_eq(t.st.records, 9003, "hint %llu", (unsigned long long)hints[k]);
+		cr_assert_eq(t.st.names, 9002);
+		size_t n = 0;
+		cr_assert_eq(zone_foreach(t.z, count_cb, &n), 0);
+		if (k == 0)
+			want = n;
+		cr_assert_eq(n, want);
+		zt_free(&t);
+	}
+	free(text);
 }

@@ -47,6 +47,17 @@ void zt_load(struct zt *t, const char *origin, const char *name, const char *tex
 	zt_end(t);
 }
 
+void zt_load_expect(struct zt *t, const char *origin, const char *name, const char *text,
+		    uint64_t bytes)
+{
+	uint8_t o[DNAME_MAX];
+	zt_begin(t, origin, o);
+	zone_expect(t->z, bytes);
+	struct zf_options opt = { .origin = o };
+	zf_parse_mem(name, text, strlen(text), &opt, zone_add_cb, t->z, &t->d);
+	zt_end(t);
+}
+
 void zt_load_file(struct zt *t, const char *origin, const char *path)
 {
 	uint8_t o[DNAME_MAX];

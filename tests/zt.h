@@ -23,6 +23,9 @@ struct zt {
 /* Parses text as zone origin (presentation form) into t.  name is the
  * file name used in messages and for relative $INCLUDE. */
 void zt_load(struct zt *t, const char *origin, const char *name, const char *text);
+/* zt_load with zone_expect(bytes) first. */
+void zt_load_expect(struct zt *t, const char *origin, const char *name, const char *text,
+		    uint64_t bytes);
 /* Loads a file. */
 void zt_load_file(struct zt *t, const char *origin, const char *path);
 void zt_free(struct zt *t);

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 
 #include "dname.h"
 #include "rdata.h"
@@ -197,6 +198,29 @@ static int64_t name_find(const struct zone *z, const uint8_t *name, uint32_t has
 	assert(z->table);	/* only between dedupe_names and the end of zone_finish */
 	uint32_t slot;
 	return table_probe(z, name, hash, &slot);
+}
+
+void zone_expect(struct zone *z, uint64_t bytes)
+{
+	/* a record line takes at least about 12 bytes ("a A 192.0.2.1") */
+	uint64_t n = bytes / 12 + 4096;
+	if (n > UINT32_MAX / 2 || z->nrrs || z->nnames)
+		return;
+	struct zrr *r = malloc(n * sizeof *r);
+	struct zname *nm = malloc(n * sizeof *nm);
+	if (!r || !nm) {
+		free(r);
+		free(nm);
+		return;	/* growing as records come still works */
+	}
+	free(z->rrs);
+	free(z->names);
+	z->rrs = r;
+	z->rrs_cap = n;
+	z->names = nm;
+	z->names_cap = (uint32_t)n;
+	big_hint(z->rrs, n * sizeof *r);
+	big_hint(z->names, n * sizeof *nm);
 }
 
 /* A new name entry for an owner, without looking it up: zone files group
@@ -729,6 +753,9 @@ struct zone *zone_load_file(const uint8_t *origin, const char *path,
 		return NULL;
 	}
 	struct zf_options opt = { .origin = origin };
+	struct stat st;
+	if (stat(path, &st) == 0)
+		zone_expect(z, (uint64_t)st.st_size);
 	zf_parse_file(path, &opt, zone_add_cb, z, d);
 	zone_finish(z);
 	return z;

@@ -32,6 +32,11 @@ struct zone_stats {
 struct zone *zone_new(const uint8_t *origin, struct diag *d);
 void zone_free(struct zone *z);
 
+/* The master-file text about to be added is about bytes long: room for
+ * the records it may hold is set aside up front (address space only until
+ * used), so the arrays are not copied as they grow.  Optional. */
+void zone_expect(struct zone *z, uint64_t bytes);
+
 /* Adds one parsed record (copied).  Out-of-zone owners, TTLs above 2^31-1
  * and the like are reported and the record is left out: returns -1. */
 int zone_add(struct zone *z, const struct zf_record *rr);
