@@ -682,6 +682,27 @@ static uint8_t *put_plain(uint8_t *p, uint16_t type, uint32_t ttl, const uint8_t
 	return p;
 }
 
+/* The end of a fast path's response, the sections written up to p: the
+ * header of an authoritative answer with rcode and the section counts
+ * (QDCOUNT 1; ARCOUNT ar plus the OPT), then the OPT.  Returns the
+ * length. */
+static size_t fast_finish(const struct ans_cfg *cfg, const struct qry *q, uint8_t *out,
+			  uint8_t *p, size_t limit, unsigned rcode, unsigned an, unsigned ns,
+			  unsigned ar, bool opt, bool nsid)
+{
+	put16(out, q->id);
+	out[2] = (uint8_t)(0x80 | (q->opcode & 0x0f) << 3 | 0x04 | (q->rd ? 0x01 : 0));
+	out[3] = (uint8_t)((q->cd ? 0x10 : 0) | rcode);
+	put16(out + 4, 1);
+	put16(out + 6, (uint16_t)an);
+	put16(out + 8, (uint16_t)ns);
+	put16(out + 10, (uint16_t)(ar + (opt ? 1 : 0)));
+	size_t len = (size_t)(p - out);
+	if (opt)
+		len += put_opt(cfg, q, rcode, -1, p, limit - len, nsid);
+	return len;
+}
+
 /*
  * The fast path of stage 5: an exact match (RFC 1034 §4.3.2 step 3a), the
  * commonest answer there is.  The burst pipeline found and checked the
@@ -738,17 +759,7 @@ static size_t fast_hit(const struct ans_cfg *cfg, const struct bq *b, uint8_t *o
 		memcpy(p + 4, pre + 2, body);
 		p += 4 + body;
 	}
-	put16(out, q->id);
-	out[2] = (uint8_t)(0x80 | (q->opcode & 0x0f) << 3 | 0x04 | (q->rd ? 0x01 : 0));
-	out[3] = (uint8_t)(q->cd ? 0x10 : 0);
-	put16(out + 4, 1);
-	put16(out + 6, (uint16_t)an);
-	put16(out + 8, 0);
-	put16(out + 10, (uint16_t)(ar + (opt ? 1 : 0)));
-	size_t len = (size_t)(p - out);
-	if (opt)
-		len += put_opt(cfg, q, 0, -1, p, limit - len, nsid);
-	return len;
+	return fast_finish(cfg, q, out, p, limit, 0, an, 0, ar, opt, nsid);
 }
 
 /*
@@ -789,17 +800,7 @@ static size_t fast_nx(const struct ans_cfg *cfg, const struct bq *b, uint8_t *ou
 	put16(p, q->qtype);
 	put16(p + 2, q->qclass);
 	p += 4 + n;
-	put16(out, q->id);
-	out[2] = (uint8_t)(0x80 | (q->opcode & 0x0f) << 3 | 0x04 | (q->rd ? 0x01 : 0));
-	out[3] = (uint8_t)((q->cd ? 0x10 : 0) | RCODE_NXDOMAIN);
-	put16(out + 4, 1);
-	put16(out + 6, 0);
-	put16(out + 8, 1);
-	put16(out + 10, opt ? 1 : 0);
-	size_t len = (size_t)(p - out);
-	if (opt)
-		len += put_opt(cfg, q, RCODE_NXDOMAIN, -1, p, limit - len, nsid);
-	return len;
+	return fast_finish(cfg, q, out, p, limit, RCODE_NXDOMAIN, 0, 1, 0, opt, nsid);
 }
 
 /* Stage 5: the response, as ans_respond always built it. */
