@@ -42,15 +42,10 @@ bool eng_put(struct eng *e, int sect, const uint8_t *owner, const struct snap_rr
 	}
 	if (sect == RW_AR)
 		return true;
-	/* Names whose addresses go in the additional section (RFC 1035 §3.3.9,
-	 * §3.3.11, RFC 2782). */
-	size_t skip;
-	switch (rs->type) {
-	case RR_NS: skip = 0; break;
-	case RR_MX: skip = 2; break;
-	case RR_SRV: skip = 6; break;
-	default: return true;
-	}
+	/* Names whose addresses go in the additional section. */
+	int skip = rrtype_addl_at(rs->type);
+	if (skip < 0)
+		return true;
 	const uint8_t *rd = e->base + rs->rdata;
 	for (uint16_t i = 0; i < rs->count && e->naddl < ENG_ADDL_MAX; i++) {
 		uint16_t len = (uint16_t)(rd[0] << 8 | rd[1]);
@@ -929,16 +924,6 @@ static uint32_t scan(const struct bq *b, uint32_t hv)
 	}
 }
 
-/* Is the block's name the len bytes at name?  Exactly as stored (the
- * usual case, compared a word at a time), else ignoring case. */
-static inline bool block_named(const struct bq *b, uint32_t off, const uint8_t *name, size_t len)
-{
-	if ((size_t)block(b, off)->name_len + 1 != len)
-		return false;
-	const uint8_t *a = block_name(b, off);
-	return dname_bytes_same(a, name, len) || dname_eq(a, name);
-}
-
 /* The offset in the query name of the suffix being probed (qlo[] is only
  * set for existing labels: none for the root name). */
 static inline size_t probed_at(const struct bq *b)
@@ -1066,15 +1051,10 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 			__builtin_prefetch(nodes_of(&b[i]) + bh->node);
 		if (!rs)
 			continue;
-		size_t skip;
-		if (fast || (t != RR_NS && t != RR_MX && t != RR_SRV)) {
+		int skip = rrtype_addl_at(t);
+		if (fast || skip < 0) {
 			prefetch2(b[i].base + rs->rdata, rs->rdata_len + rs->resp);
 			continue;
-		}
-		switch (t) {
-		case RR_NS: skip = 0; break;
-		case RR_MX: skip = 2; break;
-		default: skip = 6; break;	/* SRV */
 		}
 		const uint8_t *rd = b[i].base + rs->rdata;
 		const uint8_t *origin = b[i].base + b[i].h->origin;
@@ -1101,7 +1081,8 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 		if (b[i].blk != SNAP_NONE) {
 			const uint8_t *nm = probed(&b[i]);
 			size_t len = b[i].q.qname_len - probed_at(&b[i]);
-			if (!block_named(&b[i], b[i].blk, nm, len))
+			if (!snap_name_is(block_name(&b[i], b[i].blk),
+					  block(&b[i], b[i].blk)->name_len, nm, len))
 				b[i].first = SNAP_UNPROBED;
 		}
 		for (unsigned k = 0; k < b[i].nt; k++)

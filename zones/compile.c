@@ -534,18 +534,6 @@ static bool resp_entries(const struct zc_rec *r, uint32_t lo, uint32_t hi,
 	return true;
 }
 
-/* Where an NS/MX/SRV record's target name is (RDATA offset), or -1 for
- * the types without one. */
-static int target_at(uint16_t type)
-{
-	switch (type) {
-	case RR_NS: return 0;
-	case RR_MX: return 2;
-	case RR_SRV: return 6;
-	default: return -1;
-	}
-}
-
 /* One RRset to pre-encode: records [k, j) of name, and the targets of its
  * first SNAP_ADDL_MAX records at tgt[t0..]. */
 struct zc_job {
@@ -585,7 +573,7 @@ static bool resp_one(struct zc *c, struct zc_scratch *s, const struct zc_name *z
 {
 	const struct zc_rec *r = c->recs + zn->rec;
 	uint16_t type = r[k].type;
-	bool addl = target_at(type) >= 0;
+	bool addl = rrtype_addl_at(type) >= 0;
 	struct rw w;
 	size_t qlen = dname_len(zn->name);	/* zn->len is not set yet */
 	rw_init(&w, s->msg, sizeof s->msg);
@@ -688,7 +676,7 @@ static int make_resps(struct zc *c, uint32_t apex)
 				    !grow((void **)&tg, &ctg, ntg + SNAP_ADDL_MAX, sizeof *tg))
 					goto out;
 				jobs[njobs++] = (struct zc_job){ i, k, j, (uint32_t)ntg };
-				int at = target_at(t);
+				int at = rrtype_addl_at(t);
 				for (uint32_t m = k; at >= 0 && m < j && m - k < SNAP_ADDL_MAX; m++) {
 					const uint8_t *name = r[m].rd + at;
 					bool in = dname_in(name, c->origin);

@@ -51,6 +51,14 @@ bool rrtype_cname_ok(uint16_t type);
  * NSEC3PARAM, DNSKEY). */
 bool rrtype_is_dnssec(uint16_t type);
 
+/* Where in the RDATA of an NS, MX or SRV record the name whose addresses
+ * go in the additional section starts (RFC 1035 §3.3.9, §3.3.11, RFC
+ * 2782), or -1 for the other types. */
+static inline int rrtype_addl_at(uint16_t type)
+{
+	return type == RR_NS ? 0 : type == RR_MX ? 2 : type == RR_SRV ? 6 : -1;
+}
+
 /* IN, CH, HS, NONE, ANY (case-insensitive) or CLASSnnn.  0 or -1. */
 int rrclass_from_text(const char *s, size_t len, uint16_t *out);
 int rrclass_to_text(uint16_t cls, char *out, size_t cap);

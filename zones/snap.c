@@ -159,12 +159,7 @@ const struct snap_rrset *snap_rrset_of(const struct snap *s,
 bool snap_name_eq(const struct snap_node *n, const uint8_t *nbase, const uint8_t *name,
 		  size_t len)
 {
-	if ((size_t)n->name_len + 1 != len)
-		return false;
-	const uint8_t *a = nbase + n->name;
-	if (dname_bytes_same(a, name, len))
-		return true;
-	return dname_eq(a, name);
+	return snap_name_is(nbase + n->name, n->name_len, name, len);
 }
 
 /* One hash probe: the node named name (wire length len, hash hv), or

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dname.h"
 #include "snap_format.h"
 
 struct snap;
@@ -104,9 +105,17 @@ bool snap_find(const struct snap *s, const uint8_t *qname, uint32_t *node);
 bool snap_find_q(const struct snap *s, const uint8_t *qname, unsigned labels,
 		 uint32_t hash, unsigned skip, uint32_t first, uint32_t *node);
 
-/* Name equality for lookups: a name of len wire bytes against a node's
- * name; lengths first, then bytes exactly (the usual case), then ignoring
+/* Name equality for lookups: the stored name at a (wire length
+ * name_len + 1, as in snap_node and snap_block) against a name of len wire
+ * bytes; lengths first, then bytes exactly (the usual case), then ignoring
  * case. */
+static inline bool snap_name_is(const uint8_t *a, unsigned name_len, const uint8_t *name,
+				size_t len)
+{
+	return (size_t)name_len + 1 == len && (dname_bytes_same(a, name, len) || dname_eq(a, name));
+}
+
+/* snap_name_is for a node's name. */
 bool snap_name_eq(const struct snap_node *n, const uint8_t *nbase, const uint8_t *name,
 		  size_t len);
 
