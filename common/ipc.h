@@ -94,21 +94,22 @@ int ipc_send(int sock, uint32_t type, const void *payload, size_t len, int fd);
 ssize_t ipc_recv(int sock, uint32_t *type, void *buf, size_t cap, int *fd);
 
 /*
- * A memfd that a compiler writes an image into directly (no copy):
- * ipc_memfd_alloc fits zc_alloc_fn (zones/compile.h); then ipc_memfd_seal
- * unmaps and seals it, and its fd goes to ipc_send.
+ * A memfd holding a compiled image: ipc_memfd_from copies the image in,
+ * ipc_memfd_seal seals it, and its fd goes to ipc_send.
  */
 struct ipc_memfd {
-	int fd;			/* -1 until allocated */
-	void *map;
+	int fd;			/* -1 until made */
 	size_t size;
 	const char *name;	/* memfd name, for /proc */
 	char err[128];
 };
-void *ipc_memfd_alloc(void *m, size_t size);
+/* Writes image (size bytes) into a new memfd in m, giving the image's
+ * pages back to the kernel as they are copied (its contents are gone
+ * after; the caller still frees it).  0, or -1 with a message in m->err. */
+int ipc_memfd_from(struct ipc_memfd *m, void *image, size_t size);
 /* 0 and m->fd sealed read-only, or -1 with a message in err. */
 int ipc_memfd_seal(struct ipc_memfd *m, char *err, size_t errcap);
-/* Unmaps and closes whatever m holds. */
+/* Closes what m holds. */
 void ipc_memfd_discard(struct ipc_memfd *m);
 
 /*

@@ -283,7 +283,7 @@ static int zone_build(struct ctl *c, struct zst *z)
 	uint8_t origin[DNAME_MAX];
 	struct zone *zn = NULL;
 	struct zcache_files files = { 0 };
-	void *image;		/* inside mf's mapping */
+	void *image = NULL;
 	size_t size = 0;
 	if (dname_from_text(origin, z->name, strlen(z->name), NULL) < 0) {
 		snprintf(err, sizeof err, "'%s' is not a domain name", z->name);
@@ -313,14 +313,9 @@ static int zone_build(struct ctl *c, struct zst *z)
 	struct zone_stats st;
 	zone_get_stats(zn, &st);
 	double t1 = mono_s();
-	/* compiled straight into the memfd that goes to the dataplane */
 	struct ipc_memfd mf = { .fd = -1, .name = z->name };
-	if (zc_compile_shed(zn, ipc_memfd_alloc, &mf, &image, &size, err, sizeof err) != 0) {
-		if (mf.err[0])
-			snprintf(err, sizeof err, "%s", mf.err);
-		ipc_memfd_discard(&mf);
+	if (zc_compile_shed(zn, &image, &size, err, sizeof err) != 0)
 		goto fail;
-	}
 	/* freed before the hand-over: with the unmapping of hundreds of MB
 	 * right after the swap instead, one bench run counted 68 of 40k
 	 * queries unanswered in its reload window (0 in every run with it
@@ -328,6 +323,13 @@ static int zone_build(struct ctl *c, struct zst *z)
 	zone_free(zn);
 	zn = NULL;
 	double t2 = mono_s();
+	int wr = ipc_memfd_from(&mf, image, size);
+	free(image);
+	if (wr != 0) {
+		snprintf(err, sizeof err, "%s", mf.err);
+		ipc_memfd_discard(&mf);
+		goto fail;
+	}
 	if (ipc_memfd_seal(&mf, err, sizeof err) != 0) {
 		ipc_memfd_discard(&mf);
 		goto fail;

@@ -73,8 +73,6 @@ struct zc {
 	bool oom;
 	char *err;
 	size_t errcap;
-	zc_alloc_fn alloc;	/* where the image goes; NULL: malloc */
-	void *alloc_ud;
 	/* pre-encoded answers, per name in type order (RESP_HEAD, then the
 	 * bytes snap_rrset.resp describes) */
 	uint8_t *resp;
@@ -1146,7 +1144,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	/* Every byte is written below except the hash table's empty slots
 	 * and the alignment gaps: zero those only (a full memset of hundreds
 	 * of MB would double the page clearing the kernel does anyway). */
-	img = c->alloc ? c->alloc(c->alloc_ud, total) : big_aligned(total);
+	img = big_aligned(total);
 	if (!img)
 		goto oom;
 	memset(img, 0, hdr.nodes);
@@ -1318,8 +1316,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 oom:
 	zc_fail(c, "out of memory");
 out:
-	if (!c->alloc)
-		free(img);	/* the caller's allocator owns its memory */
+	free(img);
 	free(items);
 	free(tmp);
 	free(order);
@@ -1327,17 +1324,11 @@ out:
 	return ret;
 }
 
-int zc_compile(const struct zone *z, void **image, size_t *size, char *err,
-	       size_t errcap)
-{
-	return zc_compile_to(z, NULL, NULL, image, size, err, errcap);
-}
-
 /* shed: z itself, when its index goes once the records are collected */
-static int compile(const struct zone *z, struct zone *shed, zc_alloc_fn alloc, void *ud,
-		   void **image, size_t *size, char *err, size_t errcap)
+static int compile(const struct zone *z, struct zone *shed, void **image, size_t *size,
+		   char *err, size_t errcap)
 {
-	struct zc c = { .err = err, .errcap = errcap, .alloc = alloc, .alloc_ud = ud };
+	struct zc c = { .err = err, .errcap = errcap };
 	*image = NULL;
 	*size = 0;
 	if (errcap)
@@ -1374,14 +1365,13 @@ static int compile(const struct zone *z, struct zone *shed, zc_alloc_fn alloc, v
 	return ret;
 }
 
-int zc_compile_to(const struct zone *z, zc_alloc_fn alloc, void *ud, void **image,
-		  size_t *size, char *err, size_t errcap)
+int zc_compile(const struct zone *z, void **image, size_t *size, char *err,
+	       size_t errcap)
 {
-	return compile(z, NULL, alloc, ud, image, size, err, errcap);
+	return compile(z, NULL, image, size, err, errcap);
 }
 
-int zc_compile_shed(struct zone *z, zc_alloc_fn alloc, void *ud, void **image,
-		    size_t *size, char *err, size_t errcap)
+int zc_compile_shed(struct zone *z, void **image, size_t *size, char *err, size_t errcap)
 {
-	return compile(z, z, alloc, ud, image, size, err, errcap);
+	return compile(z, z, image, size, err, errcap);
 }

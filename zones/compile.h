@@ -11,27 +11,17 @@
 
 /*
  * Compiles z, which must have finished with no errors.  On success returns 0
- * with *image (malloc'd, 8-byte aligned, free with free()) and *size.  On
+ * with *image (malloc'd, 8-byte aligned, 2 MiB aligned when large, with a
+ * transparent huge page hint; free with free()) and *size.  On
  * failure returns -1 with a message in err.
  */
 int zc_compile(const struct zone *z, void **image, size_t *size,
 	       char *err, size_t errcap);
 
-/*
- * The same, with the image written into memory from alloc(ud, size): 8-byte
- * aligned, writable, size bytes (contents need not be zero), owned by the
- * caller whatever the outcome; NULL fails the compile with "out of
- * memory".  The control process compiles straight into a memfd mapping so
- * that the image is never copied.
- */
-typedef void *(*zc_alloc_fn)(void *ud, size_t size);
-int zc_compile_to(const struct zone *z, zc_alloc_fn alloc, void *ud, void **image,
-		  size_t *size, char *err, size_t errcap);
-
-/* zc_compile_to that also sheds z's index (zone_shed_index) once its
- * records are collected, before the compiler's own arrays and the image
- * are made: z can then only be freed (or asked for its stats). */
-int zc_compile_shed(struct zone *z, zc_alloc_fn alloc, void *ud, void **image,
-		    size_t *size, char *err, size_t errcap);
+/* zc_compile that also sheds z's index (zone_shed_index) once its records
+ * are collected, before the compiler's own arrays and the image are made:
+ * z can then only be freed (or asked for its stats). */
+int zc_compile_shed(struct zone *z, void **image, size_t *size, char *err,
+		    size_t errcap);
 
 #endif
