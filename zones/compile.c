@@ -50,6 +50,8 @@ struct zc_name {
 	uint8_t labels;
 	uint32_t resp;		/* 1 + offset in zc.resp of its first pre-encoded
 				   answer, 0 if none */
+	uint16_t tflags;	/* SNAP_N_* its types give: CNAME, DNAME, CUT
+				   (any NS), NSEC3 */
 };
 
 struct zc_item {
@@ -162,6 +164,19 @@ static uint32_t add_name(struct zc *c, const uint8_t *name)
 	return (uint32_t)c->nnames++;
 }
 
+/* The node flag a record of this type gives its owner (put_rrsets sets
+ * the same ones). */
+static uint16_t type_flag(uint16_t type)
+{
+	switch (type) {
+	case RR_CNAME: return SNAP_N_CNAME;
+	case RR_DNAME: return SNAP_N_DNAME;
+	case RR_NS: return SNAP_N_CUT;	/* cleared later at the apex */
+	case RR_NSEC3: return SNAP_N_NSEC3;
+	default: return 0;
+	}
+}
+
 static int collect_cb(void *ud, const uint8_t *owner, uint16_t type,
 		      uint32_t ttl, const uint8_t *rd, uint16_t rdlen)
 {
@@ -179,6 +194,7 @@ static int collect_cb(void *ud, const uint8_t *owner, uint16_t type,
 	}
 	c->recs[c->nrecs++] = (struct zc_rec){ rd, ttl, type, rdlen };
 	c->names[c->nnames - 1].nrec++;
+	c->names[c->nnames - 1].tflags |= type_flag(type);
 	uint32_t at = (uint32_t)c->nnames - 1;
 	if ((type == RR_SRV || rw_compressed_type(type)) &&
 	    (c->ncand == 0 || c->cand[c->ncand - 1] != at)) {
@@ -201,45 +217,50 @@ static void tab_put(uint64_t *tab, uint32_t mask, uint32_t hash, uint32_t idx)
 	tab[i] = (uint64_t)hash << 32 | (idx + 1);
 }
 
-/* Node k's block offset. */
-static inline uint32_t block_of(const struct snap_node *nodes, size_t k)
-{
-	return nodes[k].name - (uint32_t)sizeof(struct snap_block);
-}
-
-/* The image's bucket value for node k of n (snap_format.h): its block's
+/* The image's bucket value for the block [off, end) (snap_format.h): its
  * offset, and in the low 2 bits the lines its first 256 bytes touch, minus
- * one.  Blocks follow each other up to dend, the data area's end. */
-static inline uint32_t bucket_val(const struct snap_node *nodes, size_t k, size_t n, uint32_t dend)
+ * one. */
+static inline uint32_t bucket_val(uint32_t off, uint32_t end)
 {
-	uint32_t off = block_of(nodes, k);
-	uint32_t end = k + 1 < n ? block_of(nodes, k + 1) : dend;
 	if (end - off > 256)
 		end = off + 256;
 	uint32_t lines = (end - 1) / 64 - off / 64;
 	return off | (lines < 3 ? lines : 3);
 }
 
-/* tab_put for n names: names[order[k]] at index k, or names[k] at k when
- * order is NULL.  The slots are random in a table far larger than the
- * caches: each is prefetched AHEAD names early (the name entry, when the
- * order is random too, twice as early), so the misses overlap. */
-static void tab_fill(uint64_t *tab, uint32_t mask, const struct zc_name *names,
-		     const uint32_t *order, const struct snap_node *nodes, uint32_t dend,
-		     size_t n)
+/* Gives back, as a big array is read front to back, the whole pages read
+ * so far (they must not be read again; the array is free()d as usual). */
+struct zc_release {
+	uintptr_t next;		/* first page not given back */
+	uintptr_t end;
+};
+
+static void zc_release_init(struct zc_release *r, const void *base, size_t size)
+{
+	r->next = ((uintptr_t)base + 4095) & ~(uintptr_t)4095;
+	r->end = (uintptr_t)base + size;
+}
+
+static void zc_release(struct zc_release *r, const void *upto)
+{
+	const uintptr_t step = 2u << 20;	/* one call per huge page */
+	uintptr_t to = (uintptr_t)upto & ~(uintptr_t)4095;
+	if (to > r->end || to < r->next + step)
+		return;
+	madvise((void *)r->next, to - r->next, MADV_DONTNEED);
+	r->next = to;
+}
+
+/* tab_put for the n names: the slots are random in a table far larger
+ * than the caches, so each is prefetched AHEAD names early and the misses
+ * overlap. */
+static void tab_fill(uint64_t *tab, uint32_t mask, const struct zc_name *names, size_t n)
 {
 	enum { AHEAD = 16 };
 	for (size_t k = 0; k < n; k++) {
-		if (order && k + 2 * AHEAD < n)
-			__builtin_prefetch(&names[order[k + 2 * AHEAD]]);
-		if (k + AHEAD < n) {
-			uint32_t a = order ? order[k + AHEAD] : (uint32_t)(k + AHEAD);
-			__builtin_prefetch(&tab[names[a].hash & mask], 1);
-		}
-		uint32_t i = order ? order[k] : (uint32_t)k;
-		/* the image's table holds block offsets, the compiler's
-		 * own name indices + 1 */
-		tab_put(tab, mask, names[i].hash, nodes ? bucket_val(nodes, k, n, dend) - 1 : (uint32_t)k);
+		if (k + AHEAD < n)
+			__builtin_prefetch(&tab[names[k + AHEAD].hash & mask], 1);
+		tab_put(tab, mask, names[k].hash, (uint32_t)k);
 	}
 }
 
@@ -271,7 +292,7 @@ static bool tab_resize(struct zc *c, size_t n)
 	uint64_t *t = big_calloc(((size_t)mask + 1) * sizeof *t);
 	if (!t)
 		return false;
-	tab_fill(t, mask, c->names, NULL, NULL, 0, c->nnames);
+	tab_fill(t, mask, c->names, c->nnames);
 	free(c->tab);
 	c->tab = t;
 	c->tab_mask = mask;
@@ -1154,59 +1175,34 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	memset(img + hdr.nsec3, 0, hdr.data - hdr.nsec3);
 	memset(img + hdr.data + data, 0, total - hdr.data - data);
 
-	/* Nodes, and their blocks (name, RRsets, data) in canonical order. */
+	/* The nodes in canonical order, with every fact that needs the
+	 * parent's (parents sort first, so theirs are final) but not the
+	 * blocks: one pass over the small name entries. */
 	struct snap_node *nodes = (struct snap_node *)(img + hdr.nodes);
-	struct zc_out o = { img, hdr.data };
-	uint32_t nr = 0;
-	bool any_sig = false;
+	if (pos[apex] != 0) {
+		zc_fail(c, "the apex does not sort first");
+		goto out;
+	}
 	for (size_t k = 0; k < nn; k++) {
-		/* Canonical order visits the zone's arrays at random: fetch
-		 * ahead, the name entry first, then what it points to. */
 		if (k + 16 < nn)
 			__builtin_prefetch(&c->names[order[k + 16]]);
-		if (k + 8 < nn) {
-			const struct zc_name *ahead = &c->names[order[k + 8]];
-			__builtin_prefetch(ahead->name);
-			if (ahead->nrec) {
-				const struct zc_rec *ar = &c->recs[ahead->rec];
-				__builtin_prefetch(ar);
-				if (k + 4 < nn)
-					__builtin_prefetch(c->recs[c->names[order[k + 4]].rec].rd);
-			}
-		}
 		const struct zc_name *zn = &c->names[order[k]];
 		struct snap_node *n = &nodes[k];
-		uint32_t blk = o.data;	/* its head is written once the flags are final */
-		o.data += sizeof(struct snap_block);
-		n->name = put_bytes(&o, zn->name, zn->len + 1u);
-		pad4(&o);
-		n->name_len = zn->len;
-		n->labels = zn->labels;
-		n->parent = zn->parent == SNAP_NONE ? SNAP_NONE : pos[zn->parent];
-		n->cut = SNAP_NONE;
-		n->nsec3 = SNAP_NONE;
-		n->rrset = o.data;
-		struct snap_rrset *rrsets = (struct snap_rrset *)(img + o.data);
-		o.data += count_rrsets(c, zn) * (uint32_t)sizeof(struct snap_rrset);
-		uint32_t f = 0;
-		uint32_t cnt = put_rrsets(c, zn, &o, rrsets, &f);
-		pad4(&o);
-		assert(o.data - blk == block_size(c, zn, cnt));
-		for (uint32_t j = 0; j < cnt; j++)
-			if (rrsets[j].nsigs)
-				any_sig = true;
-		n->nrrsets = (uint16_t)cnt;
-		nr += cnt;
-		if (cnt == 0)
+		uint32_t f = zn->tflags;
+		if (zn->nrec == 0)
 			f |= SNAP_N_ENT;
 		if (dname_is_wildcard(zn->name))
 			f |= SNAP_N_WILDCARD;
-		if (order[k] == apex) {
+		n->parent = zn->parent == SNAP_NONE ? SNAP_NONE : pos[zn->parent];
+		n->cut = SNAP_NONE;
+		n->nsec3 = SNAP_NONE;
+		n->name_len = zn->len;
+		n->labels = zn->labels;
+		if (k == 0) {
 			f |= SNAP_N_APEX;
 			f &= ~(uint32_t)SNAP_N_CUT;
 		} else {
-			/* Parents sort first, so theirs is final. */
-			const struct snap_node *p = &nodes[n->parent];
+			struct snap_node *p = &nodes[n->parent];
 			if (p->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) {
 				f |= SNAP_N_OCCLUDED;
 				f &= ~(uint32_t)SNAP_N_CUT;
@@ -1214,25 +1210,64 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 			} else if (f & SNAP_N_CUT) {
 				n->cut = (uint32_t)k;
 			}
+			if (f & SNAP_N_WILDCARD)
+				p->flags |= SNAP_N_WILD_CHILD;
 		}
-		n->flags = f;
+		n->flags = f;	/* children sort later: their WILD_CHILD comes after */
 	}
-	assert(o.data == hdr.data + data && nr == nrrsets);
+	free(order);
+	order = NULL;
+
+	/* The blocks, in the order of the names (the zone's, then the empty
+	 * non-terminals): the zone's arrays are read front to back, the image
+	 * written front to back, and what is read is given back as it goes,
+	 * so that the source and the image are not both whole in memory at
+	 * once.  Only the node entries and the hash slots are random. */
+	enum { AHEAD = 16 };
+	uint64_t *b = (uint64_t *)(img + hdr.buckets);
+	struct zc_out o = { img, hdr.data };
+	struct zc_release rel_names, rel_recs;
+	zc_release_init(&rel_names, c->names, nn * sizeof *c->names);
+	zc_release_init(&rel_recs, c->recs, c->nrecs * sizeof *c->recs);
+	uint32_t nr = 0, dend = (uint32_t)(hdr.data + data);
+	bool any_sig = false;
+	for (size_t i = 0; i < nn; i++) {
+		if (i + AHEAD < nn) {
+			const struct zc_name *ahead = &c->names[i + AHEAD];
+			__builtin_prefetch(&b[ahead->hash & mask], 1);
+			__builtin_prefetch(&nodes[pos[i + AHEAD]], 1);
+		}
+		const struct zc_name *zn = &c->names[i];
+		uint32_t k = pos[i];
+		struct snap_node *n = &nodes[k];
+		uint32_t blk = o.data;	/* the head goes in once the RRsets are counted */
+		o.data += sizeof(struct snap_block);
+		n->name = put_bytes(&o, zn->name, zn->len + 1u);
+		pad4(&o);
+		n->rrset = o.data;
+		struct snap_rrset *rrsets = (struct snap_rrset *)(img + o.data);
+		o.data += count_rrsets(c, zn) * (uint32_t)sizeof(struct snap_rrset);
+		uint32_t f = 0;
+		uint32_t cnt = put_rrsets(c, zn, &o, rrsets, &f);
+		pad4(&o);
+		assert(o.data - blk == block_size(c, zn, cnt));
+		assert(f == zn->tflags);
+		for (uint32_t j = 0; j < cnt; j++)
+			if (rrsets[j].nsigs)
+				any_sig = true;
+		n->nrrsets = (uint16_t)cnt;
+		nr += cnt;
+		struct snap_block bh = { k, n->flags, (uint16_t)cnt, zn->len, 0 };
+		memcpy(img + blk, &bh, sizeof bh);
+		tab_put(b, mask, zn->hash, bucket_val(blk, o.data) - 1);
+		zc_release(&rel_names, zn + 1);
+		if (zn->nrec)
+			zc_release(&rel_recs, c->recs + zn->rec + zn->nrec);
+	}
+	assert(o.data == dend && nr == nrrsets);
 	free(c->resp);
 	c->resp = NULL;
 	c->resp_len = c->resp_cap = 0;
-	for (size_t k = 1; k < nn; k++)
-		if (nodes[k].flags & SNAP_N_WILDCARD)
-			nodes[nodes[k].parent].flags |= SNAP_N_WILD_CHILD;
-	for (size_t k = 0; k < nn; k++) {
-		struct snap_block bh = { (uint32_t)k, nodes[k].flags, nodes[k].nrrsets,
-					 nodes[k].name_len, 0 };
-		memcpy(img + block_of(nodes, k), &bh, sizeof bh);
-	}
-
-	/* Owner hash table. */
-	uint64_t *b = (uint64_t *)(img + hdr.buckets);
-	tab_fill(b, mask, c->names, order, nodes, (uint32_t)(hdr.data + data), nn);
 
 	/* Header facts from the apex (node 0). */
 	const struct snap_node *an = &nodes[0];

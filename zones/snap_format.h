@@ -33,7 +33,8 @@
  *  | struct snap_nsec3[nnsec3]  NSEC3 owners sorted by raw hash bytes
  *  |                            (only those made with the NSEC3PARAM in use)
  *  +--------------------+ hdr.data
- *  | one block per node, in node order, each 4-byte aligned:
+ *  | one block per node, each 4-byte aligned, in any order (the
+ *  | compiler writes them in zone file order, empty non-terminals last):
  *  |   struct snap_block        node index and copies of its flags
  *  |   the owner name           (snap_node.name points here)
  *  |   zero padding to 4 bytes
