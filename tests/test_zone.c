@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dname.h"
 #include "rrtype.h"
 #include "zt.h"
 
@@ -209,4 +210,63 @@ Test(zone, expect_is_only_a_hint)
 		zt_free(&t);
 	}
 	free(text);
+}
+
+/* The owners zone_foreach gives, in order (each once: its records are
+ * together). */
+struct owners {
+	const uint8_t *name[16];
+	size_t n;
+};
+
+static int owner_cb(void *ud, const uint8_t *o, uint16_t t, uint32_t ttl, const uint8_t *rd,
+		    uint16_t rdlen)
+{
+	(void)t; (void)ttl; (void)rd; (void)rdlen;
+	struct owners *w = ud;
+	if (w->n == 0 || w->name[w->n - 1] != o) {
+		cr_assert_lt(w->n, 16);
+		w->name[w->n++] = o;
+	}
+	return 0;
+}
+
+/* zone_take_table hands over a table that finds the i-th owner of
+ * zone_foreach at i + 1 under its hash, for every owner, merged repeats
+ * included; once only, and not after the index is shed. */
+Test(zone, take_table)
+{
+	struct zt t;
+	zt_load(&t, "example.com", "z", HEAD
+		"www A 198.51.100.2\nmail A 198.51.100.3\nWWW AAAA 2001:db8::2\n"
+		"a.b.c TXT \"x\"\n*.w A 198.51.100.4\n");
+	cr_assert_eq(t.errors, 0, "%s", t.msgs);
+	struct owners w = { .n = 0 };
+	cr_assert_eq(zone_foreach(t.z, owner_cb, &w), 0);
+	cr_assert_eq(w.n, 6);
+	uint32_t mask;
+	size_t count;
+	uint64_t *tab = zone_take_table(t.z, &mask, &count);
+	cr_assert_not_null(tab);
+	cr_assert_eq(count, w.n);
+	cr_assert_eq(mask & (mask + 1), 0, "slots are a power of two");
+	cr_assert_geq((size_t)mask + 1, 2 * count);
+	size_t used = 0;
+	for (size_t s = 0; s <= mask; s++)
+		used += tab[s] != 0;
+	cr_assert_eq(used, count);
+	for (size_t i = 0; i < w.n; i++) {
+		uint32_t h = (uint32_t)dname_hash(w.name[i]);
+		uint32_t s = h & mask;
+		while (tab[s] && tab[s] != ((uint64_t)h << 32 | (i + 1)))
+			s = (s + 1) & mask;
+		cr_assert_neq(tab[s], 0, "owner %zu not found", i);
+	}
+	free(tab);
+	cr_assert_null(zone_take_table(t.z, &mask, &count), "handed over once");
+	zt_free(&t);
+	zt_load(&t, "example.com", "z", HEAD);
+	zone_shed_index(t.z);
+	cr_assert_null(zone_take_table(t.z, &mask, &count));
+	zt_free(&t);
 }

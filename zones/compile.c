@@ -1079,7 +1079,8 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 			apex = (uint32_t)i;
 	if (apex == SNAP_NONE)
 		return zc_fail(c, "no records at the zone apex");
-	if (!tab_resize(c, c->nnames + c->nnames / 4 + 16))
+	if ((!c->tab || 2 * (c->nnames + 1) > (size_t)c->tab_mask + 1) &&
+	    !tab_resize(c, c->nnames + c->nnames / 4 + 16))
 		goto oom;
 	for (size_t i = 0; i < c->nnames; i++)
 		if (!dname_in(c->names[i].name, c->origin))
@@ -1387,8 +1388,21 @@ static int compile(const struct zone *z, struct zone *shed, void **image, size_t
 		ret = c.oom ? zc_fail(&c, "out of memory")
 			    : zc_fail(&c, "zone not finished");
 	else {
-		if (shed)
+		if (shed) {
+			/* the zone's name table, if it indexes exactly the
+			 * names collected (in the same order): no second one
+			 * to build */
+			uint32_t mask;
+			size_t count;
+			uint64_t *t = zone_take_table(shed, &mask, &count);
+			if (t && count == c.nnames) {
+				c.tab = t;
+				c.tab_mask = mask;
+			} else {
+				free(t);
+			}
 			zone_shed_index(shed);
+		}
 		ret = zc_build(&c, image, size);
 	}
 	free(c.names);

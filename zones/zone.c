@@ -694,12 +694,8 @@ unsigned zone_finish(struct zone *z)
 			z->st.nsec3 = true;
 	}
 	z->st.names = z->nnames;
-	/* Lookups by name are over (zone_foreach walks the names in order):
-	 * the table goes before the compiler makes its own arrays and the
-	 * image (for 10M names it is 256 MiB). */
-	free(z->table);
-	z->table = NULL;
-	z->table_mask = 0;
+	/* The table stays for zone_take_table: the compiler needs one of the
+	 * same names (zone_shed_index frees it otherwise). */
 	return z->d->errors;
 }
 
@@ -732,8 +728,23 @@ int zone_foreach(const struct zone *z, zone_rr_fn fn, void *ud)
 	return 0;
 }
 
+uint64_t *zone_take_table(struct zone *z, uint32_t *mask, size_t *count)
+{
+	if (!z->finished || !z->perm || !z->table)
+		return NULL;
+	uint64_t *t = z->table;
+	*mask = z->table_mask;
+	*count = z->nnames;
+	z->table = NULL;
+	z->table_mask = 0;
+	return t;
+}
+
 void zone_shed_index(struct zone *z)
 {
+	free(z->table);
+	z->table = NULL;
+	z->table_mask = 0;
 	free(z->names);
 	free(z->rrs);
 	free(z->perm);

@@ -65,6 +65,13 @@ int zone_foreach(const struct zone *z, zone_rr_fn fn, void *ud);
  * collected the records (zc_compile_shed), for a lower peak. */
 void zone_shed_index(struct zone *z);
 
+/* Hands over the name table of a finished zone (the caller free()s it):
+ * open addressing with linear probing, *mask + 1 slots, each entry
+ * (uint64_t)(uint32_t)dname_hash(name) << 32 | (i + 1) for the i-th name
+ * zone_foreach gives, 0 for an empty slot; *count names.  NULL when taken
+ * already, shed, or the zone is not finished. */
+uint64_t *zone_take_table(struct zone *z, uint32_t *mask, size_t *count);
+
 /* Parses path as the zone origin, adds every record, and finishes: the
  * whole load in one call.  Returns the zone (check d->errors) or NULL when
  * out of memory. */
