@@ -97,6 +97,46 @@ static void check_order(const struct cz *c)
 	}
 }
 
+/* The same for a zone large enough that the compiler gives its arrays and
+ * the zone's names back while it writes the blocks (several 4 MiB name
+ * chunks, arrays over 4 MiB): empty non-terminals (a suffix of an owner's
+ * name), an owner whose records are not together, MX targets, a wildcard
+ * and a delegation, at both ends of the zone. */
+Test(snap, compile_shed_same_image_big, .timeout = 120)
+{
+	enum { N = 260000 };
+	size_t cap = (size_t)N * 64 + 4096, len = 0;
+	char *text = malloc(cap);
+	cr_assert_not_null(text);
+	len += (size_t)snprintf(text + len, cap - len, "$TTL 300\n@ SOA ns1 h 1 1 1 1 1\n"
+				"@ NS ns1\nns1 A 198.51.100.1\nfirst MX 10 h1.e1\n*.w A 198.51.100.3\n");
+	for (int i = 0; i < N; i++)
+		len += (size_t)snprintf(text + len, cap - len, "h%d.e%d A 198.51.100.%d\n", i,
+					i % 1000, i % 250);
+	len += (size_t)snprintf(text + len, cap - len, "first TXT \"split\"\nsub NS ns.sub\n"
+				"ns.sub A 198.51.100.4\nlast MX 10 h%d.e%d\n", N - 1, (N - 1) % 1000);
+	struct zt a, b;
+	zt_load(&a, "example.com", "z", text);
+	zt_load(&b, "example.com", "z", text);
+	free(text);
+	cr_assert_eq(a.errors + b.errors, 0, "%s", a.msgs);
+	void *ia, *ib;
+	size_t sa, sb;
+	char err[256];
+	cr_assert_eq(zc_compile(a.z, &ia, &sa, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(zc_compile_shed(b.z, &ib, &sb, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(sa, sb);
+	cr_assert(memcmp(ia, ib, sa) == 0, "images differ");
+	struct snap *s;
+	cr_assert_eq(snap_open(ib, sb, &s, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(snap_hdr(s)->nnodes, N + 1000 + 8);
+	snap_close(s);
+	free(ia);
+	free(ib);
+	zt_free(&a);
+	zt_free(&b);
+}
+
 /* zc_compile_shed gives the image zc_compile gives, and leaves the zone
  * with its stats but no index (zone_foreach refuses). */
 static int count_rr(void *ud, const uint8_t *o, uint16_t t, uint32_t ttl, const uint8_t *rd,

@@ -81,6 +81,8 @@ struct zc {
 	size_t resp_len, resp_cap;
 	uint32_t *cand;		/* names with a type that may get one */
 	size_t ncand, cand_cap;
+	size_t nowners;		/* names [0, nowners) are owners, the rest ENTs */
+	struct zone *shed;	/* the zone, when its names may be given back */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -305,6 +307,7 @@ static bool tab_resize(struct zc *c, size_t n)
 static int add_ents(struct zc *c, uint32_t apex)
 {
 	size_t owners = c->nnames;
+	c->nowners = owners;
 	for (size_t i = 0; i < owners; i++) {
 		uint32_t cur = (uint32_t)i;
 		while (cur != apex && c->names[cur].parent == SNAP_NONE) {
@@ -1232,11 +1235,16 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	zc_release_init(&rel_recs, c->recs, c->nrecs * sizeof *c->recs);
 	uint32_t nr = 0, dend = (uint32_t)(hdr.data + data);
 	bool any_sig = false;
-	for (size_t i = 0; i < nn; i++) {
-		if (i + AHEAD < nn) {
-			const struct zc_name *ahead = &c->names[i + AHEAD];
+	size_t no = c->nowners;
+	for (size_t x = 0; x < nn; x++) {
+		/* the empty non-terminals first: their names are suffixes of
+		 * owners' names, which are given back as the owners are done */
+		size_t i = x < nn - no ? no + x : x - (nn - no);
+		size_t ia = x + AHEAD < nn - no ? no + x + AHEAD : x + AHEAD - (nn - no);
+		if (x + AHEAD < nn) {
+			const struct zc_name *ahead = &c->names[ia];
 			__builtin_prefetch(&b[ahead->hash & mask], 1);
-			__builtin_prefetch(&nodes[pos[i + AHEAD]], 1);
+			__builtin_prefetch(&nodes[pos[ia]], 1);
 		}
 		const struct zc_name *zn = &c->names[i];
 		uint32_t k = pos[i];
@@ -1261,9 +1269,12 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		struct snap_block bh = { k, n->flags, (uint16_t)cnt, zn->len, 0 };
 		memcpy(img + blk, &bh, sizeof bh);
 		tab_put(b, mask, zn->hash, bucket_val(blk, o.data) - 1);
-		zc_release(&rel_names, zn + 1);
-		if (zn->nrec)
+		if (i < no) {	/* done with zn: last */
+			if (c->shed)
+				zone_release_names(c->shed, zn->name);
 			zc_release(&rel_recs, c->recs + zn->rec + zn->nrec);
+			zc_release(&rel_names, zn + 1);
+		}
 	}
 	assert(o.data == dend && nr == nrrsets);
 	free(c->resp);
@@ -1402,6 +1413,7 @@ static int compile(const struct zone *z, struct zone *shed, void **image, size_t
 				free(t);
 			}
 			zone_shed_index(shed);
+			c.shed = shed;
 		}
 		ret = zc_build(&c, image, size);
 	}

@@ -139,6 +139,7 @@ struct zone {
 	int last_file;
 	int64_t last_name;	/* owner of the last record: files group by owner */
 	bool finished;
+	uint32_t names_given_back;	/* zone_release_names: arena chunks freed */
 	struct zone_stats st;
 };
 
@@ -738,6 +739,21 @@ uint64_t *zone_take_table(struct zone *z, uint32_t *mask, size_t *count)
 	z->table = NULL;
 	z->table_mask = 0;
 	return t;
+}
+
+void zone_release_names(struct zone *z, const uint8_t *owner)
+{
+	struct arena *a = &z->names_a;
+	uintptr_t o = (uintptr_t)owner;
+	/* every chunk but the last holds ARENA_CHUNK bytes (the first grows
+	 * to that before a second is made) */
+	while (z->names_given_back + 1 < a->nchunks) {
+		uintptr_t c = (uintptr_t)a->chunks[z->names_given_back];
+		if (o >= c && o < c + ARENA_CHUNK)
+			return;
+		free(a->chunks[z->names_given_back]);
+		a->chunks[z->names_given_back++] = NULL;
+	}
 }
 
 void zone_shed_index(struct zone *z)

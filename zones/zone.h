@@ -65,6 +65,12 @@ int zone_foreach(const struct zone *z, zone_rr_fn fn, void *ud);
  * collected the records (zc_compile_shed), for a lower peak. */
 void zone_shed_index(struct zone *z);
 
+/* For a reader going once through the owner names zone_foreach gave, in
+ * that order, after zone_shed_index (the compiler): gives back the memory
+ * of the names before owner, which must not be read again, nor any suffix
+ * of them. */
+void zone_release_names(struct zone *z, const uint8_t *owner);
+
 /* Hands over the name table of a finished zone (the caller free()s it):
  * open addressing with linear probing, *mask + 1 slots, each entry
  * (uint64_t)(uint32_t)dname_hash(name) << 32 | (i + 1) for the i-th name
