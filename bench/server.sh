@@ -498,6 +498,9 @@ part_startup() {
         rec_mem_json startup "$n" "$s" "$r" hwm "$js"
         rec startup "$n" "$s" "$r" cgroup_peak "$(cg_peak_kb)"
         log "$s $n names run $r: first answer after $STARTUP_S s; $js"
+        # where a ringdns start went: ringdns-control's phases (parse and
+        # check, compile, hand-over), from its log
+        [[ $s == ringdns* ]] && grep -h "loaded from" "$TMP/$s/log" 2>/dev/null | sed 's/^.*: zone /server.sh:   zone /' >&2
         stop_server "$s"
       done
     done
