@@ -288,6 +288,12 @@ static uint32_t mask_for(size_t n)
 	return (uint32_t)(m - 1);
 }
 
+/* Would n names load the table past 3/4 (linear probing stays short)? */
+static bool tab_full(const struct zc *c, size_t n)
+{
+	return 4 * n > 3 * ((size_t)c->tab_mask + 1);
+}
+
 static bool tab_resize(struct zc *c, size_t n)
 {
 	uint32_t mask = mask_for(n);
@@ -316,7 +322,7 @@ static int add_ents(struct zc *c, uint32_t apex)
 			uint32_t p = tab_get(c, pn, ph);
 			bool fresh = p == SNAP_NONE;
 			if (fresh) {
-				if (2 * (c->nnames + 1) > (size_t)c->tab_mask + 1 &&
+				if (tab_full(c, c->nnames + 1) &&
 				    !tab_resize(c, 2 * (c->nnames + 1)))
 					return -1;
 				p = add_name(c, pn);
@@ -1082,7 +1088,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 			apex = (uint32_t)i;
 	if (apex == SNAP_NONE)
 		return zc_fail(c, "no records at the zone apex");
-	if ((!c->tab || 2 * (c->nnames + 1) > (size_t)c->tab_mask + 1) &&
+	if ((!c->tab || tab_full(c, c->nnames + 1)) &&
 	    !tab_resize(c, c->nnames + c->nnames / 4 + 16))
 		goto oom;
 	for (size_t i = 0; i < c->nnames; i++)

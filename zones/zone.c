@@ -263,7 +263,7 @@ static int dedupe_names(struct zone *z)
 {
 	uint32_t n = z->nnames;
 	uint64_t slots = 4096;
-	while (slots < (uint64_t)n * 2 + 2)
+	while (slots < (uint64_t)n + n / 2 + 2)	/* load <= 2/3 */
 		slots *= 2;
 	uint64_t *t = calloc(slots, sizeof *t);
 	uint32_t *remap = malloc((n ? n : 1) * sizeof *remap);
