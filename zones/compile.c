@@ -294,6 +294,16 @@ static bool tab_full(const struct zc *c, size_t n)
 	return 4 * n > 3 * ((size_t)c->tab_mask + 1);
 }
 
+/* The image's table (snap_format.h): the smallest power of two minus one
+ * with more than 3/2 slots per node, a load of at most 2/3. */
+static uint32_t image_mask_for(size_t n)
+{
+	uint64_t m = 1;
+	while (m < (uint64_t)n + n / 2 + 1)
+		m <<= 1;
+	return (uint32_t)(m - 1);
+}
+
 static bool tab_resize(struct zc *c, size_t n)
 {
 	uint32_t mask = mask_for(n);
@@ -1152,7 +1162,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		nrrsets += cnt;
 		data += block_size(c, zn, cnt);
 	}
-	uint32_t mask = mask_for(nn);
+	uint32_t mask = image_mask_for(nn);
 	uint64_t nsec3_max = 0;
 	for (size_t i = 0; i < c->nrecs; i++)
 		if (c->recs[i].type == RR_NSEC3)

@@ -325,7 +325,7 @@ static int check_header(struct vctx *v, const struct snap_header *h)
 			sizeof(struct snap_nsec3), sizeof *h))
 		return -1;
 	if ((h->hash_mask & ((uint64_t)h->hash_mask + 1)) != 0 ||
-	    (uint64_t)h->hash_mask + 1 < 2 * (uint64_t)h->nnodes)
+	    (uint64_t)h->hash_mask + 1 < (uint64_t)h->nnodes + h->nnodes / 2 + 1)
 		return fail(v, "bad hash mask %#x for %u nodes", h->hash_mask,
 			    h->nnodes);
 	if (check_table(v, "bucket", h->buckets, (uint64_t)h->hash_mask + 1,
