@@ -20,7 +20,6 @@
 
 #include "dname.h"
 #include "enc.h"
-#include "memrel.h"
 #include "rrtype.h"
 #include "rwrite.h"
 #include "snap.h"
@@ -229,6 +228,29 @@ static inline uint32_t bucket_val(uint32_t off, uint32_t end)
 		end = off + 256;
 	uint32_t lines = (end - 1) / 64 - off / 64;
 	return off | (lines < 3 ? lines : 3);
+}
+
+/* Gives back, as a big array is read front to back, the whole pages read
+ * so far (they must not be read again; the array is free()d as usual). */
+struct zc_release {
+	uintptr_t next;		/* first page not given back */
+	uintptr_t end;
+};
+
+static void zc_release_init(struct zc_release *r, const void *base, size_t size)
+{
+	r->next = ((uintptr_t)base + 4095) & ~(uintptr_t)4095;
+	r->end = (uintptr_t)base + size;
+}
+
+static void zc_release(struct zc_release *r, const void *upto)
+{
+	const uintptr_t step = 2u << 20;	/* one call per huge page */
+	uintptr_t to = (uintptr_t)upto & ~(uintptr_t)4095;
+	if (to > r->end || to < r->next + step)
+		return;
+	madvise((void *)r->next, to - r->next, MADV_DONTNEED);
+	r->next = to;
 }
 
 /* tab_put for the n names: the slots are random in a table far larger
@@ -1088,40 +1110,34 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	if (nn >= SNAP_NONE / 2)
 		return zc_fail(c, "too many names");
 
-	/* The name table is done with (parents and answer targets found):
-	 * its memory goes back before the sort's arrays are made. */
-	free(c->tab);
-	c->tab = NULL;
-	c->tab_mask = 0;
-
 	/* Canonical order. */
 	for (size_t i = 0; i < nn; i++)
 		if (make_key(c, (uint32_t)i) < 0)
 			goto oom;
 	items = big_malloc(nn * sizeof *items);
 	tmp = big_malloc(nn * sizeof *tmp);
-	if (!items || !tmp)
+	order = malloc(nn * sizeof *order);
+	pos = malloc(nn * sizeof *pos);
+	if (!items || !tmp || !order || !pos)
 		goto oom;
 	for (size_t i = 0; i < nn; i++)
 		items[i] = (struct zc_item){ 0, (uint32_t)i, 0 };
 	sort_names(c, items, tmp, nn, 0);
-	free(tmp);	/* the sort's scratch, before more is made */
-	tmp = NULL;
-	order = malloc(nn * sizeof *order);
-	pos = malloc(nn * sizeof *pos);
-	if (!order || !pos)
-		goto oom;
 	for (size_t i = 0; i < nn; i++) {
 		order[i] = items[i].idx;
 		pos[items[i].idx] = (uint32_t)i;
 	}
 	free(items);
-	items = NULL;
-	/* the sort keys are done with: their memory goes back before the
-	 * image is made */
+	free(tmp);
+	items = tmp = NULL;
+	/* the sort keys and the name hash table are done with: give their
+	 * memory back before the image is made (a lower peak) */
 	free(c->keys);
 	c->keys = NULL;
 	c->keys_len = c->keys_cap = 0;
+	free(c->tab);
+	c->tab = NULL;
+	c->tab_mask = 0;
 
 	/* Sizes. */
 	uint64_t nrrsets = 0, data = 0;
@@ -1230,9 +1246,9 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	enum { AHEAD = 16 };
 	uint64_t *b = (uint64_t *)(img + hdr.buckets);
 	struct zc_out o = { img, hdr.data };
-	struct memrel rel_names, rel_recs;
-	memrel_init(&rel_names, c->names, nn * sizeof *c->names);
-	memrel_init(&rel_recs, c->recs, c->nrecs * sizeof *c->recs);
+	struct zc_release rel_names, rel_recs;
+	zc_release_init(&rel_names, c->names, nn * sizeof *c->names);
+	zc_release_init(&rel_recs, c->recs, c->nrecs * sizeof *c->recs);
 	uint32_t nr = 0, dend = (uint32_t)(hdr.data + data);
 	bool any_sig = false;
 	size_t no = c->nowners;
@@ -1272,8 +1288,8 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		if (i < no) {	/* done with zn: last */
 			if (c->shed)
 				zone_release_names(c->shed, zn->name);
-			memrel_upto(&rel_recs, c->recs + zn->rec + zn->nrec);
-			memrel_upto(&rel_names, zn + 1);
+			zc_release(&rel_recs, c->recs + zn->rec + zn->nrec);
+			zc_release(&rel_names, zn + 1);
 		}
 	}
 	assert(o.data == dend && nr == nrrsets);
@@ -1395,25 +1411,26 @@ static int compile(const struct zone *z, struct zone *shed, void **image, size_t
 		return zc_fail(&c, "out of memory");
 	}
 	int ret;
-	/* shedding: the zone's name table, kept if it indexes exactly the
-	 * names collected (in the same order), spares building a second one;
-	 * the zone's arrays go as they are read */
-	uint32_t tmask = 0;
-	size_t tcount = 0;
-	uint64_t *t = shed ? zone_take_table(shed, &tmask, &tcount) : NULL;
-	if ((shed ? zone_foreach_shed(shed, collect_cb, &c)
-		  : zone_foreach(z, collect_cb, &c)) != 0) {
-		free(t);
+	if (zone_foreach(z, collect_cb, &c) != 0)
 		ret = c.oom ? zc_fail(&c, "out of memory")
 			    : zc_fail(&c, "zone not finished");
-	} else {
-		if (t && tcount == c.nnames) {
-			c.tab = t;
-			c.tab_mask = tmask;
-		} else {
-			free(t);
+	else {
+		if (shed) {
+			/* the zone's name table, if it indexes exactly the
+			 * names collected (in the same order): no second one
+			 * to build */
+			uint32_t mask;
+			size_t count;
+			uint64_t *t = zone_take_table(shed, &mask, &count);
+			if (t && count == c.nnames) {
+				c.tab = t;
+				c.tab_mask = mask;
+			} else {
+				free(t);
+			}
+			zone_shed_index(shed);
+			c.shed = shed;
 		}
-		c.shed = shed;
 		ret = zc_build(&c, image, size);
 	}
 	free(c.names);

@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 
 #include "dname.h"
-#include "memrel.h"
 #include "rdata.h"
 #include "rrtype.h"
 
@@ -728,44 +727,6 @@ int zone_foreach(const struct zone *z, zone_rr_fn fn, void *ud)
 		}
 	}
 	return 0;
-}
-
-int zone_foreach_shed(struct zone *z, zone_rr_fn fn, void *ud)
-{
-	if (!z->finished || !z->perm) {
-		zone_shed_index(z);
-		return -1;
-	}
-	/* Names are numbered in the order of their first record in the
-	 * files, and a name's records are in file order: every record of a
-	 * name not yet given comes at or after the next name's first, so the
-	 * records before that, like the name and perm entries before the next
-	 * name's, are done with. */
-	struct memrel rn, rp, rr;
-	memrel_init(&rn, z->names, (size_t)z->nnames * sizeof *z->names);
-	memrel_init(&rp, z->perm, z->nrrs * sizeof *z->perm);
-	memrel_init(&rr, z->rrs, z->nrrs * sizeof *z->rrs);
-	int ret = 0;
-	for (uint32_t id = 0; id < z->nnames && ret == 0; id++) {
-		const struct zname *nm = &z->names[id];
-		for (uint32_t k = 0; k < nm->count; k++) {
-			const struct zrr *r = &z->rrs[z->perm[nm->first + k]];
-			if (r->dropped)
-				continue;
-			ret = fn(ud, zname_wire(z, id), r->type, r->ttl,
-				 arena_get(&z->rdata_a, r->rd), r->rdlen);
-			if (ret)
-				break;
-		}
-		if (ret == 0 && id + 1 < z->nnames) {
-			const struct zname *next = &z->names[id + 1];
-			memrel_upto(&rr, &z->rrs[z->perm[next->first]]);
-			memrel_upto(&rp, &z->perm[next->first]);
-			memrel_upto(&rn, next);
-		}
-	}
-	zone_shed_index(z);
-	return ret;
 }
 
 uint64_t *zone_take_table(struct zone *z, uint32_t *mask, size_t *count)

@@ -65,12 +65,6 @@ int zone_foreach(const struct zone *z, zone_rr_fn fn, void *ud);
  * collected the records (zc_compile_shed), for a lower peak. */
 void zone_shed_index(struct zone *z);
 
-/* zone_foreach for the last time (the compiler): gives the memory of the
- * names and records back as it goes, then sheds the index as
- * zone_shed_index does, whatever fn returned (take the name table first,
- * if wanted).  Returns what zone_foreach would. */
-int zone_foreach_shed(struct zone *z, zone_rr_fn fn, void *ud);
-
 /* For a reader going once through the owner names zone_foreach gave, in
  * that order, after zone_shed_index (the compiler): gives back the memory
  * of the names before owner, which must not be read again, nor any suffix
