@@ -1249,7 +1249,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	struct zc_release rel_names, rel_recs;
 	zc_release_init(&rel_names, c->names, nn * sizeof *c->names);
 	zc_release_init(&rel_recs, c->recs, c->nrecs * sizeof *c->recs);
-	uint32_t nr = 0, dend = (uint32_t)(hdr.data + data);
+	uint32_t nr = 0;
 	bool any_sig = false;
 	size_t no = c->nowners;
 	for (size_t x = 0; x < nn; x++) {
@@ -1292,7 +1292,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 			zc_release(&rel_names, zn + 1);
 		}
 	}
-	assert(o.data == dend && nr == nrrsets);
+	assert(o.data == hdr.data + data && nr == nrrsets);
 	free(c->resp);
 	c->resp = NULL;
 	c->resp_len = c->resp_cap = 0;
