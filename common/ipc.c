@@ -122,7 +122,6 @@ int ipc_memfd_from(struct ipc_memfd *m, void *image, size_t size)
 			madvise(p + off, (size_t)w & ~(size_t)4095, MADV_DONTNEED);
 		off += (size_t)w;
 	}
-	m->size = size;
 	return 0;
 }
 

@@ -99,7 +99,6 @@ ssize_t ipc_recv(int sock, uint32_t *type, void *buf, size_t cap, int *fd);
  */
 struct ipc_memfd {
 	int fd;			/* -1 until made */
-	size_t size;
 	const char *name;	/* memfd name, for /proc */
 	char err[128];
 };

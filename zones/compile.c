@@ -166,8 +166,7 @@ static uint32_t add_name(struct zc *c, const uint8_t *name)
 	return (uint32_t)c->nnames++;
 }
 
-/* The node flag a record of this type gives its owner (put_rrsets sets
- * the same ones). */
+/* The node flag a record of this type gives its owner. */
 static uint16_t type_flag(uint16_t type)
 {
 	switch (type) {
@@ -870,10 +869,10 @@ static void put_resp(const struct zc *c, const struct zc_name *n, const uint8_t 
 	*cur = p + RESP_HEAD + len;
 }
 
-/* Writes the RRsets of n at rs[0..]; returns how many and sets *flags. */
+/* Writes the RRsets of n at rs[0..]; returns how many.  (The node flags
+ * its types give are n->tflags, from collect_cb.) */
 static uint32_t put_rrsets(const struct zc *c, const struct zc_name *n,
-			   struct zc_out *o, struct snap_rrset *rs,
-			   uint32_t *flags)
+			   struct zc_out *o, struct snap_rrset *rs)
 {
 	const struct zc_rec *r = c->recs + n->rec;
 	uint32_t cnt = 0;
@@ -915,14 +914,6 @@ static uint32_t put_rrsets(const struct zc *c, const struct zc_name *n,
 		s->rdata_len = o->data - s->rdata;
 		put_resp(c, n, &resp, o, s);
 		put_sigs(c, n, &sg, o, s, type, false);
-		if (type == RR_CNAME)
-			*flags |= SNAP_N_CNAME;
-		else if (type == RR_DNAME)
-			*flags |= SNAP_N_DNAME;
-		else if (type == RR_NS)
-			*flags |= SNAP_N_CUT;	/* cleared later at the apex */
-		else if (type == RR_NSEC3)
-			*flags |= SNAP_N_NSEC3;
 		k = j;
 	}
 	return cnt;
@@ -1272,11 +1263,9 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		n->rrset = o.data;
 		struct snap_rrset *rrsets = (struct snap_rrset *)(img + o.data);
 		o.data += count_rrsets(c, zn) * (uint32_t)sizeof(struct snap_rrset);
-		uint32_t f = 0;
-		uint32_t cnt = put_rrsets(c, zn, &o, rrsets, &f);
+		uint32_t cnt = put_rrsets(c, zn, &o, rrsets);
 		pad4(&o);
 		assert(o.data - blk == block_size(c, zn, cnt));
-		assert(f == zn->tflags);
 		for (uint32_t j = 0; j < cnt; j++)
 			if (rrsets[j].nsigs)
 				any_sig = true;
