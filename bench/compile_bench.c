@@ -9,7 +9,6 @@
  * (validate) seconds (wall, and CPU time of the thread, steadier on a busy
  * machine), the checksum's speed, and peak RSS.
  */
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,7 +53,6 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: compile_bench FILE ORIGIN\n");
 		return 2;
 	}
-	mallopt(M_MMAP_THRESHOLD, 1 << 20);	/* as ringdns-control does */
 	uint8_t origin[DNAME_MAX];
 	if (dname_from_text(origin, argv[2], strlen(argv[2]),
 			    (const uint8_t *)"") < 0) {

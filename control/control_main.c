@@ -39,7 +39,6 @@
  * unmapped when freed, which keeps the peak low) goes back to the system
  * (malloc_trim) after this idle time. */
 #define TRIM_IDLE_MS 200
-#define LOAD_MMAP_MIN (1 << 20)	/* M_MMAP_THRESHOLD, fixed (see main) */
 #define CONTROL_NICE 10		/* zone jobs yield the CPU to the dataplane's workers */
 #define CACHE_IDLE_MS 1000	/* new images are written to the cache after this idle time */
 
@@ -644,14 +643,6 @@ int main(int argc, char **argv)
 	 */
 	if (setpriority(PRIO_PROCESS, 0, CONTROL_NICE) != 0)
 		fprintf(stderr, "ringdns-control: setpriority: %s\n", strerror(errno));
-	/*
-	 * Arrays of a MiB or more are mapped on their own, and unmapped when
-	 * freed: glibc would otherwise raise that threshold to the largest
-	 * block freed (up to 32 MiB) and keep later arrays on the heap, which
-	 * is not given back while a load goes on, so that a compile's phases
-	 * could not reuse each other's memory (a higher peak).
-	 */
-	mallopt(M_MMAP_THRESHOLD, LOAD_MMAP_MIN);
 	char err[512];
 	cfg_init(&c.cfg);
 	if (cfg_from_args(&c.cfg, argc, argv, passthru, err, sizeof err) != 0) {

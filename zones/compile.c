@@ -20,7 +20,6 @@
 
 #include "dname.h"
 #include "enc.h"
-#include "memrel.h"
 #include "rrtype.h"
 #include "rwrite.h"
 #include "snap.h"
@@ -45,15 +44,15 @@ struct zc_name {
 	uint32_t nrec;
 	uint32_t hash;		/* (uint32_t)dname_hash */
 	uint32_t parent;	/* name index, SNAP_NONE for the apex */
+	uint32_t key;		/* sort key in keys */
+	uint16_t keylen;
 	uint8_t len;		/* wire length - 1 */
 	uint8_t labels;
-	uint16_t tflags;	/* SNAP_N_* its types give: CNAME, DNAME, CUT
-				   (any NS), NSEC3 */
 	uint32_t resp;		/* 1 + offset in zc.resp of its first pre-encoded
 				   answer, 0 if none */
+	uint16_t tflags;	/* SNAP_N_* its types give: CNAME, DNAME, CUT
+				   (any NS), NSEC3 */
 };
-/* 32 bytes: ten million names cost 320 MB while an image is made */
-_Static_assert(sizeof(struct zc_name) == 32, "zc_name grew");
 
 struct zc_item {
 	uint64_t pfx;		/* 8 key bytes from the current depth, big-endian */
@@ -73,7 +72,6 @@ struct zc {
 	uint32_t tab_mask;
 	uint8_t *keys;
 	size_t keys_len, keys_cap;
-	uint32_t *koff;		/* name i's sort key: keys[koff[i], koff[i + 1]) */
 	bool oom;
 	char *err;
 	size_t errcap;
@@ -231,6 +229,29 @@ static inline uint32_t bucket_val(uint32_t off, uint32_t end)
 	return off | (lines < 3 ? lines : 3);
 }
 
+/* Gives back, as a big array is read front to back, the whole pages read
+ * so far (they must not be read again; the array is free()d as usual). */
+struct zc_release {
+	uintptr_t next;		/* first page not given back */
+	uintptr_t end;
+};
+
+static void zc_release_init(struct zc_release *r, const void *base, size_t size)
+{
+	r->next = ((uintptr_t)base + 4095) & ~(uintptr_t)4095;
+	r->end = (uintptr_t)base + size;
+}
+
+static void zc_release(struct zc_release *r, const void *upto)
+{
+	const uintptr_t step = 2u << 20;	/* one call per huge page */
+	uintptr_t to = (uintptr_t)upto & ~(uintptr_t)4095;
+	if (to > r->end || to < r->next + step)
+		return;
+	madvise((void *)r->next, to - r->next, MADV_DONTNEED);
+	r->next = to;
+}
+
 /* tab_put for the n names: the slots are random in a table far larger
  * than the caches, so each is prefetched AHEAD names early and the misses
  * overlap. */
@@ -360,7 +381,8 @@ static int make_key(struct zc *c, uint32_t idx)
 		}
 		*k++ = 0;
 	}
-	c->koff[idx] = (uint32_t)c->keys_len;
+	c->names[idx].key = (uint32_t)c->keys_len;
+	c->names[idx].keylen = (uint16_t)(k - k0);
 	c->names[idx].len = (uint8_t)(dname_len(name) - 1);
 	c->names[idx].labels = (uint8_t)n;
 	c->keys_len += (size_t)(k - k0);
@@ -369,13 +391,14 @@ static int make_key(struct zc *c, uint32_t idx)
 
 static uint64_t key_pfx(const struct zc *c, uint32_t idx, size_t depth)
 {
-	size_t from = depth * 8, len = c->koff[idx + 1] - c->koff[idx];
-	if (from >= len)
+	const struct zc_name *n = &c->names[idx];
+	size_t from = depth * 8;
+	if (from >= n->keylen)
 		return 0;
-	size_t m = len - from;
+	size_t m = n->keylen - from;
 	if (m > 8)
 		m = 8;
-	const uint8_t *k = c->keys + c->koff[idx] + from;
+	const uint8_t *k = c->keys + n->key + from;
 	uint64_t v = 0;
 	for (size_t j = 0; j < 8; j++)
 		v = v << 8 | (j < m ? k[j] : 0);
@@ -384,11 +407,11 @@ static uint64_t key_pfx(const struct zc *c, uint32_t idx, size_t depth)
 
 static int key_cmp(const struct zc *c, uint32_t a, uint32_t b, size_t from)
 {
-	size_t xl = c->koff[a + 1] - c->koff[a], yl = c->koff[b + 1] - c->koff[b];
-	size_t la = xl > from ? xl - from : 0;
-	size_t lb = yl > from ? yl - from : 0;
+	const struct zc_name *x = &c->names[a], *y = &c->names[b];
+	size_t la = x->keylen > from ? x->keylen - from : 0;
+	size_t lb = y->keylen > from ? y->keylen - from : 0;
 	size_t m = la < lb ? la : lb;
-	int r = m ? memcmp(c->keys + c->koff[a] + from, c->keys + c->koff[b] + from, m) : 0;
+	int r = m ? memcmp(c->keys + x->key + from, c->keys + y->key + from, m) : 0;
 	if (r)
 		return r;
 	return la < lb ? -1 : la > lb;
@@ -1078,50 +1101,34 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	if (nn >= SNAP_NONE / 2)
 		return zc_fail(c, "too many names");
 
-	/* The name table is done with (parents and answer targets found):
-	 * its memory goes back before the sort's arrays are made. */
-	free(c->tab);
-	c->tab = NULL;
-	c->tab_mask = 0;
-
 	/* Canonical order. */
-	c->koff = malloc((nn + 1) * sizeof *c->koff);
-	if (!c->koff)
-		goto oom;
-	for (size_t i = 0; i < nn; i++) {
-		/* offsets are 32-bit: an image this big would not fit anyway */
-		if (c->keys_len > UINT32_MAX - 2 * DNAME_MAX)
-			return zc_fail(c, "too many names");
+	for (size_t i = 0; i < nn; i++)
 		if (make_key(c, (uint32_t)i) < 0)
 			goto oom;
-	}
-	c->koff[nn] = (uint32_t)c->keys_len;
 	items = big_malloc(nn * sizeof *items);
 	tmp = big_malloc(nn * sizeof *tmp);
-	if (!items || !tmp)
+	order = malloc(nn * sizeof *order);
+	pos = malloc(nn * sizeof *pos);
+	if (!items || !tmp || !order || !pos)
 		goto oom;
 	for (size_t i = 0; i < nn; i++)
 		items[i] = (struct zc_item){ 0, (uint32_t)i, 0 };
 	sort_names(c, items, tmp, nn, 0);
-	free(tmp);	/* the sort's scratch, before more is made */
-	tmp = NULL;
-	order = malloc(nn * sizeof *order);
-	pos = malloc(nn * sizeof *pos);
-	if (!order || !pos)
-		goto oom;
 	for (size_t i = 0; i < nn; i++) {
 		order[i] = items[i].idx;
 		pos[items[i].idx] = (uint32_t)i;
 	}
 	free(items);
-	items = NULL;
-	/* the sort keys are done with: their memory goes back before the
-	 * image is made */
+	free(tmp);
+	items = tmp = NULL;
+	/* the sort keys and the name hash table are done with: give their
+	 * memory back before the image is made (a lower peak) */
 	free(c->keys);
 	c->keys = NULL;
 	c->keys_len = c->keys_cap = 0;
-	free(c->koff);
-	c->koff = NULL;
+	free(c->tab);
+	c->tab = NULL;
+	c->tab_mask = 0;
 
 	/* Sizes. */
 	uint64_t nrrsets = 0, data = 0;
@@ -1187,12 +1194,9 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		zc_fail(c, "the apex does not sort first");
 		goto out;
 	}
-	struct memrel rel_order;
-	memrel_init(&rel_order, order, nn * sizeof *order);
 	for (size_t k = 0; k < nn; k++) {
 		if (k + 16 < nn)
 			__builtin_prefetch(&c->names[order[k + 16]]);
-		memrel_upto(&rel_order, &order[k]);
 		const struct zc_name *zn = &c->names[order[k]];
 		struct snap_node *n = &nodes[k];
 		uint32_t f = zn->tflags;
@@ -1233,14 +1237,12 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	enum { AHEAD = 16 };
 	uint64_t *b = (uint64_t *)(img + hdr.buckets);
 	struct zc_out o = { img, hdr.data };
-	struct memrel rel_names, rel_recs;
-	memrel_init(&rel_names, c->names, nn * sizeof *c->names);
-	memrel_init(&rel_recs, c->recs, c->nrecs * sizeof *c->recs);
+	struct zc_release rel_names, rel_recs;
+	zc_release_init(&rel_names, c->names, nn * sizeof *c->names);
+	zc_release_init(&rel_recs, c->recs, c->nrecs * sizeof *c->recs);
 	uint32_t nr = 0;
 	bool any_sig = false;
 	size_t no = c->nowners;
-	struct memrel rel_pos;	/* the owners' part, read front to back */
-	memrel_init(&rel_pos, pos, no * sizeof *pos);
 	for (size_t x = 0; x < nn; x++) {
 		/* the empty non-terminals first: their names are suffixes of
 		 * owners' names, which are given back as the owners are done */
@@ -1273,19 +1275,10 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		memcpy(img + blk, &bh, sizeof bh);
 		tab_put(b, mask, zn->hash, bucket_val(blk, o.data) - 1);
 		if (i < no) {	/* done with zn: last */
-			if (c->shed) {
+			if (c->shed)
 				zone_release_names(c->shed, zn->name);
-				int low = -1;
-				for (uint32_t r = 0; r < zn->nrec; r++) {
-					int ch = zone_rdata_chunk(c->shed, c->recs[zn->rec + r].rd);
-					if (ch >= 0 && (low < 0 || ch < low))
-						low = ch;
-				}
-				zone_release_rdata(c->shed, low);
-			}
-			memrel_upto(&rel_recs, c->recs + zn->rec + zn->nrec);
-			memrel_upto(&rel_names, zn + 1);
-			memrel_upto(&rel_pos, pos + i + 1);
+			zc_release(&rel_recs, c->recs + zn->rec + zn->nrec);
+			zc_release(&rel_names, zn + 1);
 		}
 	}
 	assert(o.data == hdr.data + data && nr == nrrsets);
@@ -1407,32 +1400,32 @@ static int compile(const struct zone *z, struct zone *shed, void **image, size_t
 		return zc_fail(&c, "out of memory");
 	}
 	int ret;
-	/* shedding: the zone's name table, kept if it indexes exactly the
-	 * names collected (in the same order), spares building a second one;
-	 * the zone's arrays go as they are read */
-	uint32_t tmask = 0;
-	size_t tcount = 0;
-	uint64_t *t = shed ? zone_take_table(shed, &tmask, &tcount) : NULL;
-	if ((shed ? zone_foreach_shed(shed, collect_cb, &c)
-		  : zone_foreach(z, collect_cb, &c)) != 0) {
-		free(t);
+	if (zone_foreach(z, collect_cb, &c) != 0)
 		ret = c.oom ? zc_fail(&c, "out of memory")
 			    : zc_fail(&c, "zone not finished");
-	} else {
-		if (t && tcount == c.nnames) {
-			c.tab = t;
-			c.tab_mask = tmask;
-		} else {
-			free(t);
+	else {
+		if (shed) {
+			/* the zone's name table, if it indexes exactly the
+			 * names collected (in the same order): no second one
+			 * to build */
+			uint32_t mask;
+			size_t count;
+			uint64_t *t = zone_take_table(shed, &mask, &count);
+			if (t && count == c.nnames) {
+				c.tab = t;
+				c.tab_mask = mask;
+			} else {
+				free(t);
+			}
+			zone_shed_index(shed);
+			c.shed = shed;
 		}
-		c.shed = shed;
 		ret = zc_build(&c, image, size);
 	}
 	free(c.names);
 	free(c.recs);
 	free(c.tab);
 	free(c.keys);
-	free(c.koff);
 	free(c.resp);
 	free(c.cand);
 	return ret;

@@ -16,7 +16,6 @@
 #include <sys/stat.h>
 
 #include "dname.h"
-#include "memrel.h"
 #include "rdata.h"
 #include "rrtype.h"
 
@@ -141,7 +140,6 @@ struct zone {
 	int64_t last_name;	/* owner of the last record: files group by owner */
 	bool finished;
 	uint32_t names_given_back;	/* zone_release_names: arena chunks freed */
-	uint32_t rdata_given_back;	/* zone_release_rdata: arena chunks freed */
 	struct zone_stats st;
 };
 
@@ -731,44 +729,6 @@ int zone_foreach(const struct zone *z, zone_rr_fn fn, void *ud)
 	return 0;
 }
 
-int zone_foreach_shed(struct zone *z, zone_rr_fn fn, void *ud)
-{
-	if (!z->finished || !z->perm) {
-		zone_shed_index(z);
-		return -1;
-	}
-	/* Names are numbered in the order of their first record in the
-	 * files, and a name's records are in file order: every record of a
-	 * name not yet given comes at or after the next name's first, so the
-	 * records before that, like the name and perm entries before the next
-	 * name's, are done with. */
-	struct memrel rn, rp, rr;
-	memrel_init(&rn, z->names, (size_t)z->nnames * sizeof *z->names);
-	memrel_init(&rp, z->perm, z->nrrs * sizeof *z->perm);
-	memrel_init(&rr, z->rrs, z->nrrs * sizeof *z->rrs);
-	int ret = 0;
-	for (uint32_t id = 0; id < z->nnames && ret == 0; id++) {
-		const struct zname *nm = &z->names[id];
-		for (uint32_t k = 0; k < nm->count; k++) {
-			const struct zrr *r = &z->rrs[z->perm[nm->first + k]];
-			if (r->dropped)
-				continue;
-			ret = fn(ud, zname_wire(z, id), r->type, r->ttl,
-				 arena_get(&z->rdata_a, r->rd), r->rdlen);
-			if (ret)
-				break;
-		}
-		if (ret == 0 && id + 1 < z->nnames) {
-			const struct zname *next = &z->names[id + 1];
-			memrel_upto(&rr, &z->rrs[z->perm[next->first]]);
-			memrel_upto(&rp, &z->perm[next->first]);
-			memrel_upto(&rn, next);
-		}
-	}
-	zone_shed_index(z);
-	return ret;
-}
-
 uint64_t *zone_take_table(struct zone *z, uint32_t *mask, size_t *count)
 {
 	if (!z->finished || !z->perm || !z->table)
@@ -781,45 +741,18 @@ uint64_t *zone_take_table(struct zone *z, uint32_t *mask, size_t *count)
 	return t;
 }
 
-/* Frees the chunks of a before the one holding p (every chunk but the
- * last holds ARENA_CHUNK bytes: the first grows to that before a second is
- * made); *done counts the chunks freed so far. */
-static void arena_release_before(struct arena *a, uint32_t *done, const uint8_t *p)
-{
-	uintptr_t o = (uintptr_t)p;
-	while (*done + 1 < a->nchunks) {
-		uintptr_t c = (uintptr_t)a->chunks[*done];
-		if (o >= c && o < c + ARENA_CHUNK)
-			return;
-		free(a->chunks[*done]);
-		a->chunks[(*done)++] = NULL;
-	}
-}
-
 void zone_release_names(struct zone *z, const uint8_t *owner)
 {
-	arena_release_before(&z->names_a, &z->names_given_back, owner);
-}
-
-int zone_rdata_chunk(const struct zone *z, const uint8_t *rd)
-{
-	const struct arena *a = &z->rdata_a;
-	uintptr_t o = (uintptr_t)rd;
-	for (uint32_t k = z->rdata_given_back; k < a->nchunks; k++) {
-		uintptr_t c = (uintptr_t)a->chunks[k];
+	struct arena *a = &z->names_a;
+	uintptr_t o = (uintptr_t)owner;
+	/* every chunk but the last holds ARENA_CHUNK bytes (the first grows
+	 * to that before a second is made) */
+	while (z->names_given_back + 1 < a->nchunks) {
+		uintptr_t c = (uintptr_t)a->chunks[z->names_given_back];
 		if (o >= c && o < c + ARENA_CHUNK)
-			return (int)k;
-	}
-	return -1;
-}
-
-void zone_release_rdata(struct zone *z, int chunk)
-{
-	struct arena *a = &z->rdata_a;
-	while (chunk > 0 && z->rdata_given_back < (uint32_t)chunk &&
-	       z->rdata_given_back + 1 < a->nchunks) {
-		free(a->chunks[z->rdata_given_back]);
-		a->chunks[z->rdata_given_back++] = NULL;
+			return;
+		free(a->chunks[z->names_given_back]);
+		a->chunks[z->names_given_back++] = NULL;
 	}
 }
 

@@ -65,26 +65,11 @@ int zone_foreach(const struct zone *z, zone_rr_fn fn, void *ud);
  * collected the records (zc_compile_shed), for a lower peak. */
 void zone_shed_index(struct zone *z);
 
-/* zone_foreach for the last time (the compiler): gives the memory of the
- * names and records back as it goes, then sheds the index as
- * zone_shed_index does, whatever fn returned (take the name table first,
- * if wanted).  Returns what zone_foreach would. */
-int zone_foreach_shed(struct zone *z, zone_rr_fn fn, void *ud);
-
 /* For a reader going once through the owner names zone_foreach gave, in
  * that order, after zone_shed_index (the compiler): gives back the memory
  * of the names before owner, which must not be read again, nor any suffix
  * of them. */
 void zone_release_names(struct zone *z, const uint8_t *owner);
-
-/* The same for rdata, which is stored in the files' order in chunks:
- * zone_rdata_chunk numbers the chunk that holds a record's rdata (-1 if
- * none does); zone_release_rdata(z, k) gives back the chunks before k.
- * A reader going through the owners as above passes the lowest chunk of
- * the current owner's records: every record of a later owner comes after
- * that owner's first, which comes after this owner's first. */
-int zone_rdata_chunk(const struct zone *z, const uint8_t *rd);
-void zone_release_rdata(struct zone *z, int chunk);
 
 /* Hands over the name table of a finished zone (the caller free()s it):
  * open addressing with linear probing, *mask + 1 slots, each entry
