@@ -205,7 +205,7 @@ static void referral(struct eng *e, const uint8_t *name, uint32_t ce, uint32_t c
 	const struct snap_rrset *ds = snap_rrset_of(e->z, n, RR_DS);
 	if (ds)
 		eng_put(e, RW_NS, eng_name(e, cut), ds, UINT32_MAX);
-	else if (n->flags & SNAP_N_WILDCARD)
+	else if (snap_node_flags(e->base, n) & SNAP_N_WILDCARD)
 		dsec_wildcard_nodata(e, name, ce, cut);
 	else
 		dsec_nods(e, cut);
@@ -215,7 +215,7 @@ static void referral(struct eng *e, const uint8_t *name, uint32_t ce, uint32_t c
  * §7.2.8 treats queries for it like any other non-existent name). */
 static bool hashed_owner(const struct eng *e, uint32_t node)
 {
-	return (e->nodes[node].flags & SNAP_N_NSEC3) != 0;
+	return (snap_node_flags(e->base, &e->nodes[node]) & SNAP_N_NSEC3) != 0;
 }
 
 /* RFC 4035 §3.1.3.3, RFC 5155 §7.2.6: a wildcard expansion needs the
@@ -235,11 +235,11 @@ static void wild_later(struct eng *e, const uint8_t *name, uint32_t wild)
  * ce: no hash probe then. */
 static uint32_t wild_child(const struct eng *e, uint32_t ce)
 {
-	if (!(e->nodes[ce].flags & SNAP_N_WILD_CHILD))
+	if (!(snap_node_flags(e->base, &e->nodes[ce]) & SNAP_N_WILD_CHILD))
 		return SNAP_NONE;
 	uint32_t k = ce + 1;
 	if (k < e->h->nnodes && e->nodes[k].parent == ce &&
-	    (e->nodes[k].flags & SNAP_N_WILDCARD))
+	    (snap_node_flags(e->base, &e->nodes[k]) & SNAP_N_WILDCARD))
 		return k;
 	uint8_t star[DNAME_MAX + 2];
 	const uint8_t *n = eng_name(e, ce);
@@ -258,8 +258,8 @@ static const uint8_t *at_node(struct eng *e, const uint8_t *name, const uint8_t 
 			      uint32_t node, bool wild)
 {
 	const struct snap_node *n = &e->nodes[node];
-	const struct snap_rrset *rs = (const struct snap_rrset *)(e->base + n->rrset);
-	const struct snap_rrset *end = rs + n->nrrsets;
+	const struct snap_rrset *rs = snap_node_rrsets(e->z, n);
+	const struct snap_rrset *end = rs + snap_node_nrrsets(e->base, n);
 	uint16_t qt = e->q->qtype;
 
 	if (qt == RR_ANY) {
@@ -291,7 +291,7 @@ static const uint8_t *at_node(struct eng *e, const uint8_t *name, const uint8_t 
 				wild_later(e, name, node);
 			return NULL;
 		}
-		if (n->flags & SNAP_N_CNAME) {
+		if (snap_node_flags(e->base, n) & SNAP_N_CNAME) {
 			/* RFC 1034 §4.3.2 step 3a: the CNAME, then its target. */
 			const struct snap_rrset *cn = snap_rrset_of(e->z, n, RR_CNAME);
 			if (cn && cn->count) {
@@ -337,9 +337,9 @@ static void chain(struct eng *e)
 		}
 		const struct snap_node *n = &e->nodes[ni];
 
-		if (n->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) {
+		if (snap_node_flags(e->base, n) & (SNAP_N_CUT | SNAP_N_OCCLUDED)) {
 			/* RFC 4035 §3.1.4.1: DS at a cut is the parent's data. */
-			bool ds_here = found && !(n->flags & SNAP_N_OCCLUDED) &&
+			bool ds_here = found && !(snap_node_flags(e->base, n) & SNAP_N_OCCLUDED) &&
 				       e->q->qtype == RR_DS;
 			if (!ds_here) {
 				referral(e, name, ni, n->cut != SNAP_NONE ? n->cut : ni, hop == 0);
@@ -350,7 +350,7 @@ static void chain(struct eng *e)
 		uint32_t src = ni;	/* node whose data answers */
 		bool wild = false;
 		if (!found) {
-			if (n->flags & SNAP_N_DNAME) {
+			if (snap_node_flags(e->base, n) & SNAP_N_DNAME) {
 				/* RFC 6672 §2.2, §3.1: DNAME, then a CNAME synthesized
 				 * with the DNAME's TTL. */
 				const struct snap_rrset *dn = snap_rrset_of(e->z, n, RR_DNAME);
@@ -360,7 +360,7 @@ static void chain(struct eng *e)
 				}
 				eng_put(e, RW_AN, eng_name(e, ni), dn, UINT32_MAX);
 				const uint8_t *target = e->base + dn->rdata + 2;
-				size_t plen = prefix_len(name, dname_labels(name) - n->labels);
+				size_t plen = prefix_len(name, dname_labels(name) - snap_node_labels(e->base, n));
 				size_t tlen = dname_len(target);
 				if (plen + tlen > DNAME_MAX) {
 					e->rcode = RCODE_YXDOMAIN;
@@ -391,14 +391,14 @@ static void chain(struct eng *e)
 			 * (RFC 4035 §3.1.4.1), synthesized like any other type.
 			 * With DO, the proof that no closer match exists (RFC
 			 * 4035 §3.1.3.3, RFC 5155 §7.2.6) follows, as Knot. */
-			if ((e->nodes[src].flags & SNAP_N_CUT) && e->q->qtype != RR_DS) {
+			if ((snap_node_flags(e->base, &e->nodes[src]) & SNAP_N_CUT) && e->q->qtype != RR_DS) {
 				if (e->dnssec)
 					wild_later(e, name, src);
 				referral(e, name, ni, src, hop == 0);
 				return;
 			}
 			wild = true;
-		} else if (!n->nrrsets) {
+		} else if (!snap_node_nrrsets(e->base, n)) {
 			nodata(e, name, ni, SNAP_NONE);	/* empty non-terminal */
 			return;
 		}
@@ -431,10 +431,10 @@ static void resolve(struct eng *e)
  * (a redirection, RFC 6672 §2.3; the compiler refuses names there). */
 static uint32_t addl_wild(const struct eng *e, uint32_t ce)
 {
-	if (e->nodes[ce].flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_DNAME))
+	if (snap_node_flags(e->base, &e->nodes[ce]) & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_DNAME))
 		return SNAP_NONE;
 	uint32_t w = wild_child(e, ce);
-	if (w != SNAP_NONE && (e->nodes[w].flags & SNAP_N_CUT))
+	if (w != SNAP_NONE && (snap_node_flags(e->base, &e->nodes[w]) & SNAP_N_CUT))
 		return SNAP_NONE;
 	return w;
 }
@@ -775,7 +775,7 @@ static size_t fast_nx(const struct ans_cfg *cfg, const struct bq *b, uint8_t *ou
 	unsigned ol = b->h->origin_labels;
 	uint32_t flags;
 	if (b->first == SNAP_NONE && q->qlabels == ol + 1u + b->skip)
-		flags = nodes_of(b)[0].flags;	/* the apex */
+		flags = snap_node_flags(b->base, &nodes_of(b)[0]);	/* the apex */
 	else if (b->skip == 1 && is_node(b->first))
 		flags = b->flags;	/* the parent, its name checked in stage 5 */
 	else

@@ -118,8 +118,8 @@ static uint32_t encloser_proof(struct eng *e, const uint8_t *name, uint32_t from
 	while (e->nodes[ce].nsec3 == SNAP_NONE && e->nodes[ce].parent != SNAP_NONE)
 		ce = e->nodes[ce].parent;
 	nsec3_match(e, ce);
-	if (dname_labels(name) > e->nodes[ce].labels)
-		nsec3_for(e, next_closer(name, e->nodes[ce].labels));
+	if (dname_labels(name) > snap_node_labels(e->base, &e->nodes[ce]))
+		nsec3_for(e, next_closer(name, snap_node_labels(e->base, &e->nodes[ce])));
 	return ce;
 }
 
@@ -165,7 +165,7 @@ void dsec_wildcard(struct eng *e, const uint8_t *name, uint32_t wild)
 	if (e->h->flags & SNAP_F_NSEC3) {
 		/* RFC 5155 §7.2.6: the next closer name does not exist. */
 		uint32_t ce = e->nodes[wild].parent;
-		nsec3_for(e, next_closer(name, e->nodes[ce].labels));
+		nsec3_for(e, next_closer(name, snap_node_labels(e->base, &e->nodes[ce])));
 	} else if (e->h->flags & SNAP_F_NSEC) {
 		/* RFC 4035 §3.1.3.3 */
 		nsec_cover(e, name);
@@ -177,7 +177,7 @@ void dsec_wildcard_nodata(struct eng *e, const uint8_t *name, uint32_t ce, uint3
 	if (e->h->flags & SNAP_F_NSEC3) {
 		/* RFC 5155 §7.2.5 */
 		nsec3_match(e, ce);
-		nsec3_for(e, next_closer(name, e->nodes[ce].labels));
+		nsec3_for(e, next_closer(name, snap_node_labels(e->base, &e->nodes[ce])));
 		nsec3_match(e, wild);
 	} else if (e->h->flags & SNAP_F_NSEC) {
 		/* RFC 4035 §3.1.3.4 */

@@ -128,8 +128,8 @@ static bool allow_occluded_wild(const struct dm_q *q, struct dm_resp *k, struct 
 			    dname_from_text(name, owner, strlen(owner), NULL) > 0 &&
 			    (z = zidx_find(allow_root, name)) != NULL &&
 			    !snap_find(z, name, &ni) &&
-			    (snap_nodes(z)[ni].flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) &&
-			    (snap_nodes(z)[ni].flags & SNAP_N_WILD_CHILD);
+			    (snap_node_flags(snap_base(z), &snap_nodes(z)[ni]) & (SNAP_N_CUT | SNAP_N_OCCLUDED)) &&
+			    (snap_node_flags(snap_base(z), &snap_nodes(z)[ni]) & SNAP_N_WILD_CHILD);
 		if (drop) {
 			dm_resp_drop(k, DM_AR, i);
 			used = true;

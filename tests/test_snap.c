@@ -74,6 +74,17 @@ static const struct snap_node *node(const struct cz *c, const char *name)
 	return &snap_nodes(c->s)[i];
 }
 
+/* What a node's block head holds of it. */
+static uint32_t flags_of(const struct cz *c, const struct snap_node *n)
+{
+	return snap_node_flags(snap_base(c->s), n);
+}
+
+static unsigned nrr_of(const struct cz *c, const struct snap_node *n)
+{
+	return snap_node_nrrsets(snap_base(c->s), n);
+}
+
 static uint32_t node_idx(const struct cz *c, const char *name)
 {
 	return (uint32_t)(node(c, name) - snap_nodes(c->s));
@@ -194,34 +205,34 @@ Test(snap, nodes_ents_flags)
 	cr_assert_eq(h->nnodes, 16);
 	check_order(&c);
 	cr_assert_eq(h->apex, 0);
-	cr_assert(snap_nodes(c.s)[0].flags & SNAP_N_APEX);
+	cr_assert(flags_of(&c, &snap_nodes(c.s)[0]) & SNAP_N_APEX);
 	cr_assert_eq(snap_nodes(c.s)[0].parent, SNAP_NONE);
-	cr_assert(!(snap_nodes(c.s)[0].flags & SNAP_N_CUT));
+	cr_assert(!(flags_of(&c, &snap_nodes(c.s)[0]) & SNAP_N_CUT));
 	cr_assert_str_eq(text(snap_origin(c.s)), "example.com.");
 	cr_assert_eq(h->origin_labels, 2);
 
-	cr_assert_eq(node(&c, "c.example.com.")->flags, SNAP_N_ENT);
-	cr_assert_eq(node(&c, "b.c.example.com.")->flags, SNAP_N_ENT);
-	cr_assert_eq(node(&c, "b.c.example.com.")->nrrsets, 0);
-	cr_assert_eq(node(&c, "a.b.c.example.com.")->flags, 0);
+	cr_assert_eq(flags_of(&c, node(&c, "c.example.com.")), SNAP_N_ENT);
+	cr_assert_eq(flags_of(&c, node(&c, "b.c.example.com.")), SNAP_N_ENT);
+	cr_assert_eq(nrr_of(&c, node(&c, "b.c.example.com.")), 0);
+	cr_assert_eq(flags_of(&c, node(&c, "a.b.c.example.com.")), 0);
 	cr_assert_eq(node(&c, "a.b.c.example.com.")->parent,
 		     node_idx(&c, "b.c.example.com."));
-	cr_assert_eq(node(&c, "w.example.com.")->flags,
+	cr_assert_eq(flags_of(&c, node(&c, "w.example.com.")),
 		     SNAP_N_ENT | SNAP_N_WILD_CHILD);
-	cr_assert_eq(node(&c, "*.w.example.com.")->flags, SNAP_N_WILDCARD);
-	cr_assert_eq(node(&c, "cn.example.com.")->flags, SNAP_N_CNAME);
-	cr_assert_eq(node(&c, "dn.example.com.")->flags, SNAP_N_DNAME);
+	cr_assert_eq(flags_of(&c, node(&c, "*.w.example.com.")), SNAP_N_WILDCARD);
+	cr_assert_eq(flags_of(&c, node(&c, "cn.example.com.")), SNAP_N_CNAME);
+	cr_assert_eq(flags_of(&c, node(&c, "dn.example.com.")), SNAP_N_DNAME);
 
 	uint32_t sub = node_idx(&c, "sub.example.com.");
-	cr_assert_eq(node(&c, "sub.example.com.")->flags, SNAP_N_CUT);
+	cr_assert_eq(flags_of(&c, node(&c, "sub.example.com.")), SNAP_N_CUT);
 	cr_assert_eq(node(&c, "sub.example.com.")->cut, sub);
-	cr_assert_eq(node(&c, "ns.sub.example.com.")->flags, SNAP_N_OCCLUDED);
+	cr_assert_eq(flags_of(&c, node(&c, "ns.sub.example.com.")), SNAP_N_OCCLUDED);
 	cr_assert_eq(node(&c, "ns.sub.example.com.")->cut, sub);
-	cr_assert_eq(node(&c, "x.sub.example.com.")->flags,
+	cr_assert_eq(flags_of(&c, node(&c, "x.sub.example.com.")),
 		     SNAP_N_OCCLUDED | SNAP_N_ENT);
 	cr_assert_eq(node(&c, "deep.x.sub.example.com.")->cut, sub);
 	/* An NS below a cut is occluded data, not a cut. */
-	cr_assert_eq(node(&c, "deeper.sub.example.com.")->flags, SNAP_N_OCCLUDED);
+	cr_assert_eq(flags_of(&c, node(&c, "deeper.sub.example.com.")), SNAP_N_OCCLUDED);
 	cr_assert_eq(node(&c, "deeper.sub.example.com.")->cut, sub);
 	cr_assert_eq(node(&c, "www.example.com.")->cut, SNAP_NONE);
 	cr_assert_eq(node(&c, "www.example.com.")->nsec3, SNAP_NONE);
@@ -241,7 +252,7 @@ Test(snap, rrsets_and_rdata)
 		"www 100 A 198.51.100.9\nwww 100 A 198.51.100.2\n"
 		"www AAAA 2001:db8::1\nwww MX 10 mail\nwww TXT \"a\" \"b\"\n");
 	const struct snap_node *n = node(&c, "www.example.com.");
-	cr_assert_eq(n->nrrsets, 4);
+	cr_assert_eq(nrr_of(&c, n), 4);
 	const struct snap_rrset *r = snap_node_rrsets(c.s, n);
 	cr_assert_eq(r[0].type, RR_A);
 	cr_assert_eq(r[1].type, RR_MX);
@@ -351,7 +362,7 @@ Test(snap, signatures_attached)
 	const struct snap_header *h = snap_hdr(c.s);
 	cr_assert(h->flags & SNAP_F_SIGNED);
 	const struct snap_node *n = node(&c, "www.example.com.");
-	cr_assert_eq(n->nrrsets, 3);
+	cr_assert_eq(nrr_of(&c, n), 3);
 	const struct snap_rrset *a = snap_rrset_of(c.s, n, RR_A);
 	cr_assert_eq(a->nsigs, 2);
 	cr_assert_eq(a->sig_ttl, 200);
@@ -393,7 +404,7 @@ Test(snap, many_types_signed)
 	struct cz c;
 	cz_load(&c, "example.com", buf);
 	const struct snap_node *n = node(&c, "many.example.com.");
-	cr_assert_eq(n->nrrsets, 301);
+	cr_assert_eq(nrr_of(&c, n), 301);
 	for (uint16_t t = 1000; t < 1300; t++) {
 		const struct snap_rrset *r = snap_rrset_of(c.s, n, t);
 		cr_assert_not_null(r);
@@ -451,7 +462,7 @@ Test(snap, find_closest_encloser)
 	cr_assert_eq(i, 0);
 	cr_assert_not(snap_find(c.s, wire("z.w.example.com."), &i));
 	cr_assert_str_eq(node_name(&c, i), "w.Example.COM.");
-	cr_assert(snap_nodes(c.s)[i].flags & SNAP_N_WILD_CHILD);
+	cr_assert(flags_of(&c, &snap_nodes(c.s)[i]) & SNAP_N_WILD_CHILD);
 	cr_assert(snap_find(c.s, wire("*.w.example.com."), &i));
 	cr_assert_not(snap_find(c.s, wire("a.b.ns.sub.example.com."), &i));
 	cr_assert_str_eq(node_name(&c, i), "ns.sub.Example.COM.");
@@ -596,7 +607,7 @@ Test(snap, nsec3_table_and_nodes)
 		char b[33];
 		b32(t[i].hash, b);
 		const struct snap_node *n = &snap_nodes(c.s)[t[i].node];
-		cr_assert(n->flags & SNAP_N_NSEC3);
+		cr_assert(flags_of(&c, n) & SNAP_N_NSEC3);
 		cr_assert_eq(n->nsec3, SNAP_NONE);
 		const uint8_t *nm = snap_at(c.s, n->name);
 		cr_assert_eq(strncasecmp((const char *)nm + 1, b, 32), 0);
@@ -618,7 +629,7 @@ Test(snap, nsec3_table_and_nodes)
 		cr_assert_arr_eq(t[idx].hash, hash, 20);
 	}
 	cr_assert_eq(node(&c, "ns1.a.example.")->nsec3, SNAP_NONE);
-	cr_assert(node(&c, "ns1.a.example.")->flags & SNAP_N_OCCLUDED);
+	cr_assert(flags_of(&c, node(&c, "ns1.a.example.")) & SNAP_N_OCCLUDED);
 
 	/* Covering: the greatest hash below, wrapping to the last. */
 	static const char *const absent[] = {
@@ -763,9 +774,12 @@ static void patch_begin(struct patch *p, const uint8_t *img, size_t size)
 	p->h = (struct snap_header *)p->img;
 	p->nodes = (struct snap_node *)(p->img + p->h->nodes);
 	p->rrsets = malloc((p->h->nrrsets + 1) * sizeof *p->rrsets);
-	for (uint32_t i = 0, k = 0; i < p->h->nnodes; i++)
-		for (unsigned j = 0; j < p->nodes[i].nrrsets; j++)
-			p->rrsets[k++] = (struct snap_rrset *)(p->img + p->nodes[i].rrset) + j;
+	for (uint32_t i = 0, k = 0; i < p->h->nnodes; i++) {
+		uint32_t blk = p->nodes[i].name - (uint32_t)sizeof(struct snap_block);
+		for (unsigned j = 0; j < snap_block_at(p->img, blk)->nrrsets; j++)
+			p->rrsets[k++] = (struct snap_rrset *)(p->img +
+				snap_block_rrsets(p->img, blk)) + j;
+	}
 	p->buckets = (uint64_t *)(p->img + p->h->buckets);
 	p->nsec3 = (struct snap_nsec3 *)(p->img + p->h->nsec3);
 }
@@ -780,6 +794,12 @@ static void patch_refused(struct patch *p, const char *what, const char *msg)
 		cr_assert(strstr(err, msg), "%s: '%s' lacks '%s'", what, err, msg);
 	free(p->img);
 	free(p->rrsets);
+}
+
+/* Node i's block head, to patch. */
+static struct snap_block *head(const struct patch *p, uint32_t i)
+{
+	return (struct snap_block *)(p->img + p->nodes[i].name - sizeof(struct snap_block));
 }
 
 static uint32_t find_node(const struct patch *p, const char *name)
@@ -797,8 +817,8 @@ static uint32_t find_rr(const struct patch *p, const char *name, uint16_t type)
 {
 	uint32_t ni = find_node(p, name), first = 0;
 	for (uint32_t i = 0; i < ni; i++)
-		first += p->nodes[i].nrrsets;
-	for (uint32_t k = first; k < first + p->nodes[ni].nrrsets; k++)
+		first += head(p, i)->nrrsets;
+	for (uint32_t k = first; k < first + head(p, ni)->nrrsets; k++)
 		if (p->rrsets[k]->type == type)
 			return k;
 	cr_assert_fail("no rrset of type %u at %s", type, name);
@@ -876,27 +896,23 @@ Test(snap, hostile_images_refused)
 	PATCH("node name to the last byte", "name", p.nodes[last].name = p.h->data + p.h->data_size - 1);
 	PATCH("node name malformed", "name",
 	      p.img[p.nodes[1].name] = 0x40);
-	PATCH("node name_len", "length", p.nodes[1].name_len++);
-	PATCH("node labels", "labels", p.nodes[1].labels++);
+	PATCH("node name_len", "length", head(&p, 1)->name_len++);
+	PATCH("node labels", "labels", head(&p, 1)->labels++);
 	PATCH("parent loop", "parent", p.nodes[1].parent = 1);
 	PATCH("parent forward", "parent", p.nodes[1].parent = last);
 	PATCH("parent none", "parent", p.nodes[1].parent = SNAP_NONE);
 	PATCH("parent wrong depth", "parent",
 	      p.nodes[find_node(&p, "a.b.c.example.com.")].parent = 0);
 	PATCH("apex parent", "apex", p.nodes[0].parent = 0);
-	PATCH("apex flag", "apex", p.nodes[0].flags = 0);
+	PATCH("apex flag", "apex", head(&p, 0)->flags = 0);
 	PATCH("cut index", "cut", p.nodes[1].cut = p.h->nnodes);
-	PATCH("cut missing", "cut", p.nodes[1].flags |= SNAP_N_CUT);
-	PATCH("node rrsets range", "rrsets", p.nodes[last].rrset = p.h->nrrsets);
-	PATCH("node nrrsets", "rrsets", p.nodes[last].nrrsets = 0xffff);
-	PATCH("block head nrrsets", "block head",
-	      ((struct snap_block *)(p.img + p.nodes[last].name - sizeof(struct snap_block)))
-		      ->nrrsets = 0);
-	PATCH("block head node", "block head",
-	      ((struct snap_block *)(p.img + p.nodes[1].name - sizeof(struct snap_block)))->node = 2);
-	PATCH("block head flags", "block head",
-	      ((struct snap_block *)(p.img + p.nodes[1].name - sizeof(struct snap_block)))->flags ^= 1);
-	PATCH("node rrsets misaligned", "rrsets", p.nodes[1].rrset += 2);
+	PATCH("cut missing", "cut", head(&p, 1)->flags |= SNAP_N_CUT);
+	PATCH("node nrrsets", "rrsets", head(&p, last)->nrrsets = 0xffff);
+	PATCH("block head nrrsets", "rrsets in the blocks", head(&p, last)->nrrsets = 0);
+	PATCH("block head node", "block head", head(&p, 1)->node = 2);
+	PATCH("apex flag on another node", "inconsistent", head(&p, 1)->flags ^= SNAP_N_APEX);
+	PATCH("block misaligned", "misaligned", p.nodes[1].name += 2);
+	PATCH("block head before the data area", "block", p.nodes[0].name = p.h->data + 4);
 	PATCH("bucket to the middle of a block", "reachable", {
 		for (uint32_t i = 0;; i++)
 			if (p.buckets[i]) {
@@ -1075,7 +1091,7 @@ Test(snap, root_zone_index)
 	uint32_t i;
 	cr_assert_not(snap_find(root.s, wire("www.example.com."), &i));
 	cr_assert_str_eq(text(snap_at(root.s, snap_nodes(root.s)[i].name)), "com.");
-	cr_assert(snap_nodes(root.s)[i].flags & SNAP_N_CUT);
+	cr_assert(flags_of(&root, &snap_nodes(root.s)[i]) & SNAP_N_CUT);
 	check_order(&root);
 	zidx_free(ix);
 	cz_free(&root);

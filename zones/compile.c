@@ -51,7 +51,8 @@ struct zc_name {
 	uint32_t resp;		/* 1 + offset in zc.resp of its first pre-encoded
 				   answer, 0 if none */
 	uint16_t tflags;	/* SNAP_N_* its types give: CNAME, DNAME, CUT
-				   (any NS), NSEC3 */
+				   (any NS), NSEC3; once the nodes are made,
+				   all of its node's flags */
 };
 
 struct zc_item {
@@ -870,7 +871,7 @@ static void put_resp(const struct zc *c, const struct zc_name *n, const uint8_t 
 }
 
 /* Writes the RRsets of n at rs[0..]; returns how many.  (The node flags
- * its types give are n->tflags, from collect_cb.) */
+ * its types give are in n->tflags, from collect_cb.) */
 static uint32_t put_rrsets(const struct zc *c, const struct zc_name *n,
 			   struct zc_out *o, struct snap_rrset *rs)
 {
@@ -977,10 +978,12 @@ static uint32_t nsec3_table(uint8_t *img, const struct snap_header *h,
 	bool sorted = true;
 	for (uint32_t i = 0; i < h->nnodes; i++) {
 		const struct snap_node *n = &nodes[i];
-		if (!(n->flags & SNAP_N_NSEC3) || n->labels != h->origin_labels + 1)
+		const struct snap_block *bh = snap_node_head(img, n);
+		if (!(bh->flags & SNAP_N_NSEC3) || bh->labels != h->origin_labels + 1)
 			continue;
 		const struct snap_rrset *r = snap_rrset_in(
-			(const struct snap_rrset *)(img + n->rrset), n->nrrsets, RR_NSEC3);
+			(const struct snap_rrset *)(img + snap_block_rrsets(img,
+				n->name - (uint32_t)sizeof *bh)), bh->nrrsets, RR_NSEC3);
 		if (!r || !nsec3_matches(r, img, param))
 			continue;
 		const uint8_t *name = img + n->name;
@@ -1012,7 +1015,7 @@ static void nsec3_nodes(uint8_t *img, const struct snap_header *h,
 	for (uint32_t i = 0; i < h->nnodes; i++) {
 		struct snap_node *n = &nodes[i];
 		n->nsec3 = SNAP_NONE;
-		if (nn == 0 || (n->flags & (SNAP_N_NSEC3 | SNAP_N_OCCLUDED)))
+		if (nn == 0 || (snap_node_flags(img, n) & (SNAP_N_NSEC3 | SNAP_N_OCCLUDED)))
 			continue;
 		uint8_t hash[20];
 		snap_nsec3_hash(img + n->name, param + 5, param[4],
@@ -1135,7 +1138,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	for (size_t i = 0; i < nn; i++) {
 		const struct zc_name *zn = &c->names[i];
 		uint32_t cnt = count_rrsets(c, zn), run = 0;
-		/* snap_node.nrrsets, snap_rrset.count and .nsigs are 16-bit;
+		/* snap_block.nrrsets, snap_rrset.count and .nsigs are 16-bit;
 		 * signatures of one type are fewer than the name's records. */
 		if (cnt > UINT16_MAX || zn->nrec > UINT16_MAX) {
 			for (uint32_t k = 0; k < zn->nrec; k++) {
@@ -1197,7 +1200,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	for (size_t k = 0; k < nn; k++) {
 		if (k + 16 < nn)
 			__builtin_prefetch(&c->names[order[k + 16]]);
-		const struct zc_name *zn = &c->names[order[k]];
+		struct zc_name *zn = &c->names[order[k]];
 		struct snap_node *n = &nodes[k];
 		uint32_t f = zn->tflags;
 		if (zn->nrec == 0)
@@ -1207,24 +1210,25 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		n->parent = zn->parent == SNAP_NONE ? SNAP_NONE : pos[zn->parent];
 		n->cut = SNAP_NONE;
 		n->nsec3 = SNAP_NONE;
-		n->name_len = zn->len;
-		n->labels = zn->labels;
 		if (k == 0) {
 			f |= SNAP_N_APEX;
 			f &= ~(uint32_t)SNAP_N_CUT;
 		} else {
-			struct snap_node *p = &nodes[n->parent];
-			if (p->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) {
+			/* the parent's flags are final: it sorts first */
+			struct zc_name *p = &c->names[zn->parent];
+			if (p->tflags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) {
 				f |= SNAP_N_OCCLUDED;
 				f &= ~(uint32_t)SNAP_N_CUT;
-				n->cut = p->cut;
+				n->cut = nodes[n->parent].cut;
 			} else if (f & SNAP_N_CUT) {
 				n->cut = (uint32_t)k;
 			}
 			if (f & SNAP_N_WILDCARD)
-				p->flags |= SNAP_N_WILD_CHILD;
+				p->tflags |= SNAP_N_WILD_CHILD;
 		}
-		n->flags = f;	/* children sort later: their WILD_CHILD comes after */
+		/* the node's flags, for its block head (children sort later:
+		 * their WILD_CHILD comes after) */
+		zn->tflags = (uint16_t)f;
 	}
 	free(order);
 	order = NULL;
@@ -1260,7 +1264,6 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		o.data += sizeof(struct snap_block);
 		n->name = put_bytes(&o, zn->name, zn->len + 1u);
 		pad4(&o);
-		n->rrset = o.data;
 		struct snap_rrset *rrsets = (struct snap_rrset *)(img + o.data);
 		o.data += count_rrsets(c, zn) * (uint32_t)sizeof(struct snap_rrset);
 		uint32_t cnt = put_rrsets(c, zn, &o, rrsets);
@@ -1269,9 +1272,8 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		for (uint32_t j = 0; j < cnt; j++)
 			if (rrsets[j].nsigs)
 				any_sig = true;
-		n->nrrsets = (uint16_t)cnt;
 		nr += cnt;
-		struct snap_block bh = { k, n->flags, (uint16_t)cnt, zn->len, 0 };
+		struct snap_block bh = { k, zn->tflags, (uint16_t)cnt, zn->len, zn->labels };
 		memcpy(img + blk, &bh, sizeof bh);
 		tab_put(b, mask, zn->hash, bucket_val(blk, o.data) - 1);
 		if (i < no) {	/* done with zn: last */
@@ -1288,12 +1290,14 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 
 	/* Header facts from the apex (node 0). */
 	const struct snap_node *an = &nodes[0];
-	const struct snap_rrset *arr = (const struct snap_rrset *)(img + an->rrset);
+	const struct snap_block *ah = snap_node_head(img, an);
+	uint32_t aroff = snap_block_rrsets(img, an->name - (uint32_t)sizeof *ah);
+	const struct snap_rrset *arr = (const struct snap_rrset *)(img + aroff);
 	hdr.soa = SNAP_NONE;
-	for (unsigned j = 0; j < an->nrrsets; j++) {
+	for (unsigned j = 0; j < ah->nrrsets; j++) {
 		const struct snap_rrset *r = &arr[j];
 		if (r->type == RR_SOA)
-			hdr.soa = an->rrset + j * (uint32_t)sizeof *r;
+			hdr.soa = aroff + j * (uint32_t)sizeof *r;
 		else if (r->type == RR_DNSKEY)
 			hdr.flags |= SNAP_F_SIGNED;
 		else if (r->type == RR_NSEC)
@@ -1323,7 +1327,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	hdr.header_size = sizeof hdr;
 	hdr.image_size = total;
 	hdr.origin = nodes[0].name;
-	hdr.origin_labels = nodes[0].labels;
+	hdr.origin_labels = ah->labels;
 	hdr.apex = 0;
 	hdr.nnodes = (uint32_t)nn;
 	hdr.hash_mask = mask;
@@ -1332,7 +1336,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	/* NSEC3: the first NSEC3PARAM (flags 0, SHA-1, canonical order)
 	 * that has a chain of NSEC3 records made with it. */
 	const struct snap_rrset *n3p = NULL;
-	for (unsigned j = 0; j < an->nrrsets; j++)
+	for (unsigned j = 0; j < ah->nrrsets; j++)
 		if (arr[j].type == RR_NSEC3PARAM)
 			n3p = &arr[j];
 	const uint8_t *param = NULL;

@@ -23,7 +23,8 @@
 #include "rrtype.h"
 
 _Static_assert(sizeof(struct snap_header) == 392, "snap_header layout");
-_Static_assert(sizeof(struct snap_node) == 28, "snap_node layout");
+_Static_assert(sizeof(struct snap_node) == 16, "snap_node layout");
+_Static_assert(sizeof(struct snap_block) == 12, "snap_block layout");
 _Static_assert(sizeof(struct snap_rrset) == 32, "snap_rrset layout");
 _Static_assert(sizeof(struct snap_nsec3) == 24, "snap_nsec3 layout");
 
@@ -153,13 +154,13 @@ const uint8_t *snap_origin(const struct snap *s)
 const struct snap_rrset *snap_rrset_of(const struct snap *s,
 				       const struct snap_node *n, uint16_t type)
 {
-	return snap_rrset_in(snap_node_rrsets(s, n), n->nrrsets, type);
+	return snap_rrset_in(snap_node_rrsets(s, n), snap_node_nrrsets(s->base, n), type);
 }
 
 bool snap_name_eq(const struct snap_node *n, const uint8_t *nbase, const uint8_t *name,
 		  size_t len)
 {
-	return snap_name_is(nbase + n->name, n->name_len, name, len);
+	return snap_name_is(nbase + n->name, snap_node_head(nbase, n)->name_len, name, len);
 }
 
 /* One hash probe: the node named name (wire length len, hash hv), or
@@ -169,15 +170,15 @@ static uint32_t probe(const struct snap *s, const uint8_t *name, size_t len, uin
 {
 	const struct snap_header *h = snap_hdr(s);
 	const uint64_t *b = (const uint64_t *)(s->base + h->buckets);
-	const struct snap_node *nodes = snap_nodes(s);
 	for (uint32_t i = hv & h->hash_mask;; i = (i + 1) & h->hash_mask) {
 		uint64_t e = b[i];
 		if (e == 0)
 			return SNAP_NONE;
 		if ((uint32_t)(e >> 32) == hv) {
-			uint32_t n = snap_block_at(s->base, (uint32_t)e & ~3u)->node;
-			if (snap_name_eq(&nodes[n], s->base, name, len))
-				return n;
+			uint32_t off = (uint32_t)e & ~3u;
+			const struct snap_block *bh = snap_block_at(s->base, off);
+			if (snap_name_is(s->base + off + sizeof *bh, bh->name_len, name, len))
+				return bh->node;
 		}
 	}
 }
@@ -364,28 +365,39 @@ static int check_nodes(struct vctx *v, const struct snap_header *h)
 	const struct snap_node *nodes =
 		(const struct snap_node *)(v->base + h->nodes);
 	const uint8_t *origin = v->base + h->origin;
+	uint64_t dend = (uint64_t)h->data + h->data_size;
 	if (check_name(v, h, h->origin) < 0 ||
 	    dname_labels(origin) != h->origin_labels)
 		return fail(v, "bad origin name");
 	for (uint32_t i = 0; i < h->nnodes; i++) {
 		const struct snap_node *n = &nodes[i];
+		/* its block: the head right before the name, naming it */
+		if (n->name < h->data + sizeof(struct snap_block) || n->name >= dend ||
+		    (n->name - sizeof(struct snap_block)) % 4 != 0)
+			return fail(v, "node %u name offset %u out of bounds or its block "
+				    "misaligned", i, n->name);
 		int len = check_name(v, h, n->name);
 		if (len < 0)
 			return fail(v, "node %u name offset out of bounds or "
 				    "malformed", i);
+		const struct snap_block *bh = snap_node_head(v->base, n);
+		if (bh->node != i)
+			return fail(v, "node %u block head names node %u", i, bh->node);
 		const uint8_t *name = v->base + n->name;
-		if (n->name_len != len - 1 || n->labels != dname_labels(name))
+		if (bh->name_len != len - 1 || bh->labels != dname_labels(name))
 			return fail(v, "node %u name length or labels wrong", i);
+		uint32_t flags = bh->flags;
 		if (i == 0) {
 			if (n->parent != SNAP_NONE || !dname_eq(name, origin) ||
-			    !(n->flags & SNAP_N_APEX))
+			    !(flags & SNAP_N_APEX))
 				return fail(v, "node 0 is not the apex");
 		} else {
+			/* the parent's head was checked already */
 			if (n->parent >= i)
 				return fail(v, "node %u parent %u not before it",
 					    i, n->parent);
-			if (n->labels != nodes[n->parent].labels + 1 ||
-			    (n->flags & SNAP_N_APEX))
+			if (bh->labels != snap_node_labels(v->base, &nodes[n->parent]) + 1 ||
+			    (flags & SNAP_N_APEX))
 				return fail(v, "node %u parent %u inconsistent",
 					    i, n->parent);
 			if (!dname_in(name, origin))
@@ -393,29 +405,19 @@ static int check_nodes(struct vctx *v, const struct snap_header *h)
 		}
 		if (n->cut != SNAP_NONE && n->cut >= h->nnodes)
 			return fail(v, "node %u cut %u out of range", i, n->cut);
-		if ((n->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) &&
-		    n->cut == SNAP_NONE)
+		if ((flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) && n->cut == SNAP_NONE)
 			return fail(v, "node %u cut missing", i);
-		/* its RRset entries: 4-aligned inside the data area */
-		uint64_t dend = (uint64_t)h->data + h->data_size;
-		if (n->rrset % 4 != 0 || n->rrset < h->data ||
-		    (uint64_t)n->rrset + (uint64_t)n->nrrsets * sizeof(struct snap_rrset) > dend)
+		/* its RRset entries: 4-aligned after the name, inside the data
+		 * area */
+		uint64_t rr = ((uint64_t)n->name + (uint64_t)len + 3) & ~(uint64_t)3;
+		if (rr + (uint64_t)bh->nrrsets * sizeof(struct snap_rrset) > dend)
 			return fail(v, "node %u rrsets out of range", i);
 		if (n->nsec3 != SNAP_NONE && n->nsec3 >= h->nnsec3)
 			return fail(v, "node %u nsec3 index out of range", i);
-		const struct snap_rrset *r = (const struct snap_rrset *)(v->base + n->rrset);
-		for (unsigned k = 1; k < n->nrrsets; k++)
+		const struct snap_rrset *r = (const struct snap_rrset *)(v->base + rr);
+		for (unsigned k = 1; k < bh->nrrsets; k++)
 			if (r[k].type <= r[k - 1].type)
 				return fail(v, "node %u rrsets not sorted", i);
-		/* its block: the head right before the name, equal to the node */
-		if (n->name < h->data + sizeof(struct snap_block) ||
-		    (n->name - sizeof(struct snap_block)) % 4 != 0)
-			return fail(v, "node %u block out of bounds or misaligned", i);
-		const struct snap_block *bh = snap_block_at(v->base,
-			n->name - (uint32_t)sizeof(struct snap_block));
-		if (bh->node != i || bh->flags != n->flags || bh->nrrsets != n->nrrsets ||
-		    bh->name_len != n->name_len || bh->pad != 0)
-			return fail(v, "node %u block head differs from the node", i);
 	}
 	return 0;
 }
@@ -444,18 +446,21 @@ static int check_rrsets(struct vctx *v, const struct snap_header *h)
 	const struct snap_node *nodes = (const struct snap_node *)(v->base + h->nodes);
 	uint64_t total = 0;
 	for (uint32_t i = 0; i < h->nnodes; i++) {
-		const struct snap_rrset *r = (const struct snap_rrset *)(v->base + nodes[i].rrset);
-		for (unsigned k = 0; k < nodes[i].nrrsets; k++, total++)
+		const struct snap_block *bh = snap_node_head(v->base, &nodes[i]);
+		uint32_t roff = snap_block_rrsets(v->base, nodes[i].name - (uint32_t)sizeof *bh);
+		const struct snap_rrset *r = (const struct snap_rrset *)(v->base + roff);
+		for (unsigned k = 0; k < bh->nrrsets; k++, total++)
 			if (check_rrset(v, h, (uint32_t)total, &r[k]))
 				return -1;
 	}
 	if (total != h->nrrsets)
 		return fail(v, "%llu rrsets in the blocks, header says %u",
 			    (unsigned long long)total, h->nrrsets);
-	const struct snap_node *apex = &nodes[0];
-	uint64_t at = (uint64_t)h->soa - apex->rrset;
-	if (h->soa < apex->rrset || at % sizeof(struct snap_rrset) != 0 ||
-	    at / sizeof(struct snap_rrset) >= apex->nrrsets ||
+	uint32_t aroff = snap_block_rrsets(v->base, nodes[0].name -
+					   (uint32_t)sizeof(struct snap_block));
+	uint64_t at = (uint64_t)h->soa - aroff;
+	if (h->soa < aroff || at % sizeof(struct snap_rrset) != 0 ||
+	    at / sizeof(struct snap_rrset) >= snap_node_nrrsets(v->base, &nodes[0]) ||
 	    ((const struct snap_rrset *)(v->base + h->soa))->type != RR_SOA)
 		return fail(v, "soa rrset at %u is not the apex SOA", h->soa);
 	return 0;

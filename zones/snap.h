@@ -47,18 +47,53 @@ static inline const struct snap_node *snap_nodes(const struct snap *s)
 	return (const struct snap_node *)(snap_base(s) + snap_hdr(s)->nodes);
 }
 
-/* The RRset entries of node n (n->nrrsets of them, sorted by type). */
-static inline const struct snap_rrset *snap_node_rrsets(const struct snap *s,
-							const struct snap_node *n)
-{
-	return (const struct snap_rrset *)(snap_base(s) + n->rrset);
-}
-
 /* The block head at offset off of an image based at base (a bucket's
  * value, or a node's name offset minus the head's size). */
 static inline const struct snap_block *snap_block_at(const uint8_t *base, uint32_t off)
 {
 	return (const struct snap_block *)(base + off);
+}
+
+/* Offset of the RRset entries of the block at off (4-aligned after the
+ * name). */
+static inline uint32_t snap_block_rrsets(const uint8_t *base, uint32_t off)
+{
+	uint32_t at = off + (uint32_t)sizeof(struct snap_block) +
+		      snap_block_at(base, off)->name_len + 1u;
+	return (at + 3) & ~3u;
+}
+
+/* The block head of node n: its flags (SNAP_N_*), labels, nrrsets,
+ * name_len. */
+static inline const struct snap_block *snap_node_head(const uint8_t *base,
+						      const struct snap_node *n)
+{
+	return snap_block_at(base, n->name - (uint32_t)sizeof(struct snap_block));
+}
+
+static inline uint32_t snap_node_flags(const uint8_t *base, const struct snap_node *n)
+{
+	return snap_node_head(base, n)->flags;
+}
+
+static inline unsigned snap_node_labels(const uint8_t *base, const struct snap_node *n)
+{
+	return snap_node_head(base, n)->labels;
+}
+
+static inline unsigned snap_node_nrrsets(const uint8_t *base, const struct snap_node *n)
+{
+	return snap_node_head(base, n)->nrrsets;
+}
+
+/* The RRset entries of node n (snap_node_nrrsets of them, sorted by
+ * type). */
+static inline const struct snap_rrset *snap_node_rrsets(const struct snap *s,
+							const struct snap_node *n)
+{
+	const uint8_t *base = snap_base(s);
+	return (const struct snap_rrset *)(base + snap_block_rrsets(base,
+		n->name - (uint32_t)sizeof(struct snap_block)));
 }
 
 static inline const uint8_t *snap_at(const struct snap *s, uint32_t off)
@@ -106,7 +141,7 @@ bool snap_find_q(const struct snap *s, const uint8_t *qname, unsigned labels,
 		 uint32_t hash, unsigned skip, uint32_t first, uint32_t *node);
 
 /* Name equality for lookups: the stored name at a (wire length
- * name_len + 1, as in snap_node and snap_block) against a name of len wire
+ * name_len + 1, as in snap_block) against a name of len wire
  * bytes; lengths first, then bytes exactly (the usual case), then ignoring
  * case. */
 static inline bool snap_name_is(const uint8_t *a, unsigned name_len, const uint8_t *name,

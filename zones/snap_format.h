@@ -34,12 +34,12 @@
  *  |                            (only those made with the NSEC3PARAM in use)
  *  +--------------------+ hdr.data
  *  | one block per node, each 4-byte aligned, in any order (the
- *  | compiler writes them in zone file order, empty non-terminals last):
- *  |   struct snap_block        node index and copies of its flags
+ *  | compiler writes the empty non-terminals', then the others' in zone
+ *  | file order):
+ *  |   struct snap_block        node index, flags, counts
  *  |   the owner name           (snap_node.name points here)
  *  |   zero padding to 4 bytes
  *  |   struct snap_rrset[n]     the node's RRsets, sorted by type
- *  |                            (snap_node.rrset points here)
  *  |   per RRset: its rdata, its pre-encoded answer if any, its sigs
  *  |   zero padding to 4 bytes
  *  | then zero padding to 8 bytes
@@ -62,10 +62,12 @@
 #include <stdint.h>
 
 #define SNAP_MAGIC 0x534e4452u	/* bytes "RDNS" */
-#define SNAP_VERSION 4	/* 2: dname_hash became word-wise; 3: pre-encoded
+#define SNAP_VERSION 5	/* 2: dname_hash became word-wise; 3: pre-encoded
 			   answers (snap_rrset.resp); 4: per-node blocks
 			   (name, RRsets, data together; buckets point at
-			   them), so an answer reads bucket -> block */
+			   them), so an answer reads bucket -> block; 5: a
+			   node's flags, labels and RRset count live in its
+			   block head only (snap_node 28 -> 16 bytes) */
 #define SNAP_NONE 0xffffffffu	/* "no index" in index fields */
 /* Names of an answer whose addresses go in the additional section (NS, MX
  * and SRV targets, RFC 1034 §4.3.2 step 6): the engine takes the first
@@ -123,7 +125,7 @@ struct snap_header {
 	uint32_t reserved[6];	/* zero */
 };
 
-/* snap_node.flags */
+/* snap_block.flags: a node's flags */
 enum {
 	SNAP_N_APEX = 1 << 0,
 	SNAP_N_ENT = 1 << 1,	/* empty non-terminal: no RRsets, has descendants */
@@ -142,18 +144,19 @@ enum {
 					checker refuses such zones) */
 };
 
+/*
+ * A node: the links between names (parent, cut, NSEC3 record) and where
+ * its block is.  What else there is to know of the name is in its block
+ * head (struct snap_block, right before the name): flags, label count,
+ * RRset count, name length.
+ */
 struct snap_node {
-	uint32_t name;		/* offset of the owner name (wire, case as in the zone) */
+	uint32_t name;		/* offset of the owner name (wire, case as in the
+				   zone), in its block, right after the block head */
 	uint32_t parent;	/* node index of the parent name (every ancestor up to
 				   the apex is a node: ENTs are nodes); apex: SNAP_NONE */
 	uint32_t cut;		/* OCCLUDED or CUT: node index of the topmost cut at or
 				   above; else SNAP_NONE */
-	uint32_t rrset;		/* offset of its struct snap_rrset[nrrsets], in its
-				   block (4-aligned, right after the name) */
-	uint16_t nrrsets;
-	uint8_t labels;		/* label count of the name */
-	uint8_t name_len;	/* wire length of the name - 1 (names are <= 255) */
-	uint32_t flags;		/* SNAP_N_* */
 	uint32_t nsec3;		/* for NSEC3-signed zones: index into nsec3[] of the NSEC3
 				   record matching this name's hash, SNAP_NONE if none
 				   (opt-out, occluded names, NSEC3 owners themselves,
@@ -161,17 +164,17 @@ struct snap_node {
 };
 
 /*
- * The head of a node's block in the data area (4-aligned): what the answer
- * engine's exact-match path needs of the node, next to the name and the
- * RRsets, so that a lookup reads the bucket, then this block.  The owner
- * name follows at offset 12; the copies equal the node's fields.
+ * The head of a node's block in the data area (4-aligned): the node's
+ * facts, next to its name and RRsets, so that an exact-match lookup reads
+ * the bucket, then this block.  The owner name follows at offset 12, the
+ * RRset entries at the next multiple of 4 after the name.
  */
 struct snap_block {
 	uint32_t node;		/* index of the node */
-	uint32_t flags;		/* = snap_node.flags */
-	uint16_t nrrsets;	/* = snap_node.nrrsets */
-	uint8_t name_len;	/* = snap_node.name_len */
-	uint8_t pad;		/* zero */
+	uint32_t flags;		/* SNAP_N_* */
+	uint16_t nrrsets;	/* RRset entries after the name */
+	uint8_t name_len;	/* wire length of the name - 1 (names are <= 255) */
+	uint8_t labels;		/* label count of the name */
 };
 
 /*
