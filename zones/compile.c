@@ -1083,7 +1083,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 {
 	uint8_t *img = NULL;
 	struct zc_item *items = NULL, *tmp = NULL;
-	uint32_t *order = NULL, *pos = NULL;
+	uint32_t *order = NULL, *pos = NULL, *bval = NULL;
 	int ret = -1;
 
 	uint32_t apex = SNAP_NONE;
@@ -1143,9 +1143,38 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	c->tab = NULL;
 	c->tab_mask = 0;
 
-	/* Sizes. */
+	/* The layout up to the data area. */
+	uint32_t mask = image_mask_for(nn);
+	uint64_t nsec3_max = 0;
+	for (size_t i = 0; i < c->nrecs; i++)
+		if (c->recs[i].type == RR_NSEC3)
+			nsec3_max++;
+	struct snap_header hdr = { 0 };
+	uint64_t off = sizeof hdr;
+	hdr.nodes = (uint32_t)off;
+	off = align8(off + nn * sizeof(struct snap_node));
+	hdr.buckets = (uint32_t)off;
+	off += ((uint64_t)mask + 1) * 8;
+	hdr.nsec3 = (uint32_t)off;
+	uint64_t nsec3_off = off;
+	off = align8(off + nsec3_max * sizeof(struct snap_nsec3));
+	if (off > UINT32_MAX) {
+		zc_fail(c, "image exceeds the 4 GiB limit of 32-bit offsets");
+		goto out;
+	}
+	hdr.data = (uint32_t)off;
+
+	/* Sizes, in the order the blocks are written (empty non-terminals
+	 * first, see below), and so every block's offset: its bucket value
+	 * goes in bval, so that the nodes and the hash table can be made
+	 * before the blocks, leaving the block pass without random writes. */
+	size_t no = c->nowners;
+	bval = big_malloc(nn * sizeof *bval);
+	if (!bval)
+		goto oom;
 	uint64_t nrrsets = 0, data = 0;
-	for (size_t i = 0; i < nn; i++) {
+	for (size_t x = 0; x < nn; x++) {
+		size_t i = x < nn - no ? no + x : x - (nn - no);
 		const struct zc_name *zn = &c->names[i];
 		uint32_t cnt = count_rrsets(c, zn), run = 0;
 		/* snap_block.nrrsets, snap_rrset.count and .nsigs are 16-bit;
@@ -1164,27 +1193,20 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 			}
 		}
 		nrrsets += cnt;
-		data += block_size(c, zn, cnt);
+		uint64_t at = off + data, size = block_size(c, zn, cnt);
+		if (at + size > UINT32_MAX) {
+			zc_fail(c, "image exceeds the 4 GiB limit of 32-bit offsets");
+			goto out;
+		}
+		bval[i] = bucket_val((uint32_t)at, (uint32_t)(at + size));
+		data += size;
 	}
-	uint32_t mask = image_mask_for(nn);
-	uint64_t nsec3_max = 0;
-	for (size_t i = 0; i < c->nrecs; i++)
-		if (c->recs[i].type == RR_NSEC3)
-			nsec3_max++;
-	struct snap_header hdr = { 0 };
-	uint64_t off = sizeof hdr;
-	hdr.nodes = (uint32_t)off;
-	off = align8(off + nn * sizeof(struct snap_node));
-	hdr.buckets = (uint32_t)off;
-	off += ((uint64_t)mask + 1) * 8;
-	hdr.nsec3 = (uint32_t)off;
-	uint64_t nsec3_off = off;
-	off = align8(off + nsec3_max * sizeof(struct snap_nsec3));
-	hdr.data = (uint32_t)off;
 	uint64_t total = align8(off + data);
-	if (total > UINT32_MAX)
-		return zc_fail(c, "image of %llu bytes exceeds the 4 GiB limit "
-			       "of 32-bit offsets", (unsigned long long)total);
+	if (total > UINT32_MAX) {
+		zc_fail(c, "image of %llu bytes exceeds the 4 GiB limit of 32-bit "
+			"offsets", (unsigned long long)total);
+		goto out;
+	}
 	hdr.data_size = (uint32_t)data;
 	/* Every byte is written below except the hash table's empty slots
 	 * and the alignment gaps: zero those only (a full memset of hundreds
@@ -1207,11 +1229,22 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		zc_fail(c, "the apex does not sort first");
 		goto out;
 	}
+	enum { AHEAD = 16 };
+	uint64_t *b = (uint64_t *)(img + hdr.buckets);
 	for (size_t k = 0; k < nn; k++) {
-		if (k + 16 < nn)
-			__builtin_prefetch(&c->names[order[k + 16]]);
-		struct zc_name *zn = &c->names[order[k]];
+		/* the name entries and hash slots are random: fetched ahead
+		 * (the entry twice as far, as the slot needs its hash) */
+		if (k + 2 * AHEAD < nn) {
+			__builtin_prefetch(&c->names[order[k + 2 * AHEAD]]);
+			__builtin_prefetch(&bval[order[k + 2 * AHEAD]]);
+		}
+		if (k + AHEAD < nn)
+			__builtin_prefetch(&b[c->names[order[k + AHEAD]].hash & mask], 1);
+		uint32_t i = order[k];
+		struct zc_name *zn = &c->names[i];
 		struct snap_node *n = &nodes[k];
+		n->name = (bval[i] & ~3u) + (uint32_t)sizeof(struct snap_block);
+		tab_put(b, mask, zn->hash, bval[i] - 1);
 		uint32_t f = zn->tflags;
 		if (zn->nrec == 0)
 			f |= SNAP_N_ENT;
@@ -1242,37 +1275,30 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	}
 	free(order);
 	order = NULL;
+	free(bval);
+	bval = NULL;
 
-	/* The blocks, in the order of the names (the zone's, then the empty
-	 * non-terminals): the zone's arrays are read front to back, the image
-	 * written front to back, and what is read is given back as it goes,
-	 * so that the source and the image are not both whole in memory at
-	 * once.  Only the node entries and the hash slots are random. */
-	enum { AHEAD = 16 };
-	uint64_t *b = (uint64_t *)(img + hdr.buckets);
+	/* The blocks, in the order of the names (the empty non-terminals,
+	 * then the zone's): the zone's arrays are read front to back, the
+	 * image written front to back, and what is read is given back as it
+	 * goes, so that the source and the image are not both whole in
+	 * memory at once. */
 	struct zc_out o = { img, hdr.data };
 	struct zc_release rel_names, rel_recs;
 	zc_release_init(&rel_names, c->names, nn * sizeof *c->names);
 	zc_release_init(&rel_recs, c->recs, c->nrecs * sizeof *c->recs);
 	uint32_t nr = 0;
 	bool any_sig = false;
-	size_t no = c->nowners;
 	for (size_t x = 0; x < nn; x++) {
 		/* the empty non-terminals first: their names are suffixes of
 		 * owners' names, which are given back as the owners are done */
 		size_t i = x < nn - no ? no + x : x - (nn - no);
-		size_t ia = x + AHEAD < nn - no ? no + x + AHEAD : x + AHEAD - (nn - no);
-		if (x + AHEAD < nn) {
-			const struct zc_name *ahead = &c->names[ia];
-			__builtin_prefetch(&b[ahead->hash & mask], 1);
-			__builtin_prefetch(&nodes[pos[ia]], 1);
-		}
 		const struct zc_name *zn = &c->names[i];
 		uint32_t k = pos[i];
-		struct snap_node *n = &nodes[k];
 		uint32_t blk = o.data;	/* the head goes in once the RRsets are counted */
 		o.data += sizeof(struct snap_block);
-		n->name = put_bytes(&o, zn->name, zn->len + 1u);
+		put_bytes(&o, zn->name, zn->len + 1u);
+		assert(nodes[k].name == blk + sizeof(struct snap_block));
 		pad4(&o);
 		struct snap_rrset *rrsets = (struct snap_rrset *)(img + o.data);
 		o.data += count_rrsets(c, zn) * (uint32_t)sizeof(struct snap_rrset);
@@ -1285,7 +1311,6 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		nr += cnt;
 		struct snap_block bh = { k, zn->tflags, (uint16_t)cnt, zn->len, zn->labels };
 		memcpy(img + blk, &bh, sizeof bh);
-		tab_put(b, mask, zn->hash, bucket_val(blk, o.data) - 1);
 		if (i < no) {	/* done with zn: last */
 			if (c->shed)
 				zone_release_names(c->shed, zn->name);
@@ -1387,6 +1412,7 @@ out:
 	free(tmp);
 	free(order);
 	free(pos);
+	free(bval);
 	return ret;
 }
 
