@@ -1298,7 +1298,6 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		uint32_t blk = o.data;	/* the head goes in once the RRsets are counted */
 		o.data += sizeof(struct snap_block);
 		put_bytes(&o, zn->name, zn->len + 1u);
-		assert(nodes[k].name == blk + sizeof(struct snap_block));
 		pad4(&o);
 		struct snap_rrset *rrsets = (struct snap_rrset *)(img + o.data);
 		o.data += count_rrsets(c, zn) * (uint32_t)sizeof(struct snap_rrset);
