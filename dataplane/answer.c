@@ -28,7 +28,7 @@ bool eng_put(struct eng *e, int sect, const uint8_t *owner, const struct snap_rr
 			   rs->count);
 	if (ok && e->dnssec && rs->nsigs) {
 		uint32_t sttl = rs->sig_ttl < ttl_cap ? rs->sig_ttl : ttl_cap;
-		ok = rw_rrset(e->w, sect, owner, RR_RRSIG, RR_CLASS_IN, sttl, e->base + rs->sigs,
+		ok = rw_rrset(e->w, sect, owner, RR_RRSIG, RR_CLASS_IN, sttl, e->base + snap_rrset_sigs(rs),
 			      rs->nsigs);
 		if (!ok)
 			rw_rollback(e->w, &m);
@@ -279,7 +279,7 @@ static const uint8_t *at_node(struct eng *e, const uint8_t *name, const uint8_t 
 		for (; rs < end; rs++)
 			if (rs->nsigs) {
 				if (!rw_rrset(e->w, RW_AN, owner, RR_RRSIG, RR_CLASS_IN, rs->sig_ttl,
-					      e->base + rs->sigs, rs->nsigs))
+					      e->base + snap_rrset_sigs(rs), rs->nsigs))
 					e->tc = true;
 				return NULL;
 			}
@@ -737,7 +737,7 @@ static size_t fast_hit(const struct ans_cfg *cfg, const struct bq *b, uint8_t *o
 		put16(p + 2, q->qclass);
 		p = put_plain(p + 4, rs->type, rs->ttl, base + rs->rdata, rs->count);
 		if (sigs) {
-			p = put_plain(p, RR_RRSIG, rs->sig_ttl, base + rs->sigs, rs->nsigs);
+			p = put_plain(p, RR_RRSIG, rs->sig_ttl, base + snap_rrset_sigs(rs), rs->nsigs);
 			an += rs->nsigs;
 		}
 	} else {

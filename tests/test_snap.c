@@ -272,7 +272,8 @@ Test(snap, rrsets_and_rdata)
 	cr_assert_eq(r[1].rdata_len, sizeof mx);
 	cr_assert_arr_eq(snap_at(c.s, r[1].rdata), mx, sizeof mx);
 	cr_assert_eq(r[0].nsigs, 0);
-	cr_assert_eq(r[0].sigs, 0);
+	cr_assert_eq(r[0].nsigs, 0);
+	cr_assert_eq(r[0].sigs_len, 0);
 	cz_free(&c);
 }
 
@@ -366,7 +367,7 @@ Test(snap, signatures_attached)
 	const struct snap_rrset *a = snap_rrset_of(c.s, n, RR_A);
 	cr_assert_eq(a->nsigs, 2);
 	cr_assert_eq(a->sig_ttl, 200);
-	const uint8_t *s = snap_at(c.s, a->sigs);
+	const uint8_t *s = snap_at(c.s, snap_rrset_sigs(a));
 	size_t l0 = (size_t)s[0] << 8 | s[1];
 	cr_assert_eq(s[2] << 8 | s[3], RR_A);
 	cr_assert_eq(s[4 + l0] << 8 | s[5 + l0], RR_A);
@@ -384,7 +385,7 @@ Test(snap, signatures_attached)
 	cr_assert_eq(st->nsigs, 2);
 	cr_assert_eq(st->sig_ttl, 250);
 	cr_assert_eq(st->ttl, 250);
-	s = snap_at(c.s, st->sigs);
+	s = snap_at(c.s, snap_rrset_sigs(st));
 	cr_assert_eq(s[2] << 8 | s[3], RR_TXT);
 	cz_free(&c);
 }
@@ -410,7 +411,7 @@ Test(snap, many_types_signed)
 		cr_assert_not_null(r);
 		cr_assert_eq(r->count, 1);
 		cr_assert_eq(r->nsigs, 1);
-		const uint8_t *sg = snap_at(c.s, r->sigs);
+		const uint8_t *sg = snap_at(c.s, snap_rrset_sigs(r));
 		cr_assert_eq(sg[2] << 8 | sg[3], t);
 	}
 	const struct snap_rrset *st = snap_rrset_of(c.s, n, RR_RRSIG);
@@ -933,7 +934,8 @@ Test(snap, hostile_images_refused)
 	PATCH("rdlength", NULL, p.img[p.rrsets[www]->rdata + 1] = 5);
 	PATCH("MX name malformed", "malformed",
 	      p.img[p.rrsets[find_rr(&p, "www.example.com.", RR_MX)]->rdata + 4] = 60);
-	PATCH("sigs offset", "out of bounds", p.rrsets[www]->sigs = (uint32_t)size);
+	PATCH("sigs past the end", "out of bounds", p.rrsets[www]->sigs_len = (uint32_t)size);
+	PATCH("sigs after a huge answer", "out of bounds", p.rrsets[www]->resp = 0xffff);
 	PATCH("pre-encoded answer past the end", "pre-encoded",
 	      p.rrsets[find_rr(&p, "www.example.com.", RR_MX)]->resp = 0xffff);
 	PATCH("pre-encoded answer too short", "pre-encoded",
@@ -943,7 +945,7 @@ Test(snap, hostile_images_refused)
 	PATCH("nsigs", NULL, p.rrsets[www]->nsigs++);
 	PATCH("sigs_len", NULL, p.rrsets[www]->sigs_len--);
 	PATCH("sig covers another type", "covers",
-	      p.img[p.rrsets[www]->sigs + 3] = RR_MX);
+	      p.img[snap_rrset_sigs(p.rrsets[www]) + 3] = RR_MX);
 	PATCH("bucket node out of range", "reachable", {
 		for (uint32_t i = 0;; i++)
 			if (p.buckets[i]) {

@@ -844,10 +844,11 @@ static void put_sigs(const struct zc *c, const struct zc_name *n,
 			rs->sig_ttl = r[k].ttl;
 		rs->nsigs++;
 	}
-	if (rs->nsigs) {
-		rs->sigs = start;
+	/* where the engine finds them: right after the records and the
+	 * pre-encoded answer */
+	assert(start == snap_rrset_sigs(rs));
+	if (rs->nsigs)
 		rs->sigs_len = o->data - start;
-	}
 }
 
 /* The pre-encoded answer of RRset rs at n, if *cur (n's next one in
@@ -898,6 +899,7 @@ static uint32_t put_rrsets(const struct zc *c, const struct zc_name *n,
 				struct snap_rrset *s = &rs[cnt++];
 				memset(s, 0, sizeof *s);
 				s->type = RR_RRSIG;
+				s->rdata = o->data;	/* no records: the sigs are here */
 				put_sigs(c, n, &sg, o, s, 0, true);
 				s->ttl = s->sig_ttl;
 			}

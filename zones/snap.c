@@ -25,7 +25,7 @@
 _Static_assert(sizeof(struct snap_header) == 392, "snap_header layout");
 _Static_assert(sizeof(struct snap_node) == 16, "snap_node layout");
 _Static_assert(sizeof(struct snap_block) == 12, "snap_block layout");
-_Static_assert(sizeof(struct snap_rrset) == 32, "snap_rrset layout");
+_Static_assert(sizeof(struct snap_rrset) == 28, "snap_rrset layout");
 _Static_assert(sizeof(struct snap_nsec3) == 24, "snap_nsec3 layout");
 
 struct snap {
@@ -428,17 +428,20 @@ static int check_rrset(struct vctx *v, const struct snap_header *h, uint32_t ri,
 {
 	if (r->count == 0 && (r->type != RR_RRSIG || r->nsigs == 0))
 		return fail(v, "rrset %u is empty", ri);
-	if (check_records(v, h, ri, "rdata", r->rdata, r->rdata_len, r->count, r->type, -1) ||
-	    check_records(v, h, ri, "sigs", r->sigs, r->sigs_len, r->nsigs, RR_RRSIG,
-			  r->count == 0 ? -1 : r->type))
+	if (check_records(v, h, ri, "rdata", r->rdata, r->rdata_len, r->count, r->type, -1))
 		return -1;
 	/* the pre-encoded answer: after the records, inside the data area;
 	 * the engine copies it as it is */
-	if (r->resp && (r->count == 0 || r->resp < 2 ||
-			(uint64_t)r->rdata + r->rdata_len + r->resp >
-				(uint64_t)h->data + h->data_size))
+	uint64_t dend = (uint64_t)h->data + h->data_size;
+	uint64_t after = (uint64_t)r->rdata + r->rdata_len + r->resp;
+	if (r->resp && (r->count == 0 || r->resp < 2 || after > dend))
 		return fail(v, "rrset %u pre-encoded answer out of bounds", ri);
-	return 0;
+	/* the signatures: after that (a 32-bit offset, as the engine
+	 * computes it) */
+	if (r->nsigs && after > dend)
+		return fail(v, "rrset %u sigs out of bounds", ri);
+	return check_records(v, h, ri, "sigs", (uint32_t)after, r->sigs_len, r->nsigs,
+			     RR_RRSIG, r->count == 0 ? -1 : r->type);
 }
 
 static int check_rrsets(struct vctx *v, const struct snap_header *h)

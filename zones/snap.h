@@ -47,6 +47,13 @@ static inline const struct snap_node *snap_nodes(const struct snap *s)
 	return (const struct snap_node *)(snap_base(s) + snap_hdr(s)->nodes);
 }
 
+/* Offset of the RRSIG records covering RRset r (r->nsigs of them, in
+ * r->sigs_len bytes): after its records and its pre-encoded answer. */
+static inline uint32_t snap_rrset_sigs(const struct snap_rrset *r)
+{
+	return r->rdata + r->rdata_len + r->resp;
+}
+
 /* The block head at offset off of an image based at base (a bucket's
  * value, or a node's name offset minus the head's size). */
 static inline const struct snap_block *snap_block_at(const uint8_t *base, uint32_t off)

@@ -62,12 +62,15 @@
 #include <stdint.h>
 
 #define SNAP_MAGIC 0x534e4452u	/* bytes "RDNS" */
-#define SNAP_VERSION 5	/* 2: dname_hash became word-wise; 3: pre-encoded
+#define SNAP_VERSION 6	/* 2: dname_hash became word-wise; 3: pre-encoded
 			   answers (snap_rrset.resp); 4: per-node blocks
 			   (name, RRsets, data together; buckets point at
 			   them), so an answer reads bucket -> block; 5: a
 			   node's flags, labels and RRset count live in its
-			   block head only (snap_node 28 -> 16 bytes) */
+			   block head only (snap_node 28 -> 16 bytes); 6: an
+			   RRset's signatures follow its pre-encoded answer,
+			   without an offset of their own (snap_rrset 32 ->
+			   28 bytes) */
 #define SNAP_NONE 0xffffffffu	/* "no index" in index fields */
 /* Names of an answer whose addresses go in the additional section (NS, MX
  * and SRV targets, RFC 1034 §4.3.2 step 6): the engine takes the first
@@ -181,11 +184,13 @@ struct snap_block {
  * One RRset.  Its records are at rdata: `count` entries, each a 2-byte
  * big-endian RDLENGTH followed by RDATA in uncompressed wire form, in
  * canonical order (RFC 4034 §6.3).  RRSIG records are not RRsets of their
- * own: the signatures covering an RRset hang off it (sigs, nsigs), laid out
- * the same way, in canonical order; RRSIG queries are answered from those.
+ * own: the signatures covering an RRset hang off it (nsigs of them, in
+ * sigs_len bytes at rdata + rdata_len + resp: after the records and the
+ * pre-encoded answer, snap_rrset_sigs()), laid out the same way, in
+ * canonical order; RRSIG queries are answered from those.
  * RRSIGs whose covered type has no RRset at their owner (stray signatures)
  * stay reachable through one synthetic RRset of type RRSIG (46) at that
- * node: count = 0, rdata_len = 0, sigs/nsigs = the stray RRSIGs, ttl =
+ * node: count = 0, rdata_len = 0, resp = 0, the stray RRSIGs at rdata, ttl =
  * sig_ttl.  It is the only kind of RRset with count 0.  sig_ttl is the
  * smallest TTL of the covering RRSIG records (0 when nsigs = 0).
  *
@@ -211,8 +216,8 @@ struct snap_rrset {
 	uint32_t ttl;
 	uint32_t rdata;		/* offset of the records */
 	uint32_t rdata_len;	/* bytes of the records (all entries) */
-	uint32_t sigs;		/* offset of the covering RRSIG records, 0 if none */
-	uint32_t sigs_len;	/* their bytes */
+	uint32_t sigs_len;	/* bytes of the covering RRSIG records (after
+				   the records and the pre-encoded answer) */
 	uint16_t nsigs;		/* their count */
 	uint16_t resp;		/* bytes of the pre-encoded answer, 0 = none */
 	uint32_t sig_ttl;	/* TTL of the covering RRSIGs as in the zone */
