@@ -984,8 +984,8 @@ static uint32_t nsec3_table(uint8_t *img, const struct snap_header *h,
 		if (!(bh->flags & SNAP_N_NSEC3) || bh->labels != h->origin_labels + 1)
 			continue;
 		const struct snap_rrset *r = snap_rrset_in(
-			(const struct snap_rrset *)(img + snap_block_rrsets(img,
-				n->name - (uint32_t)sizeof *bh)), bh->nrrsets, RR_NSEC3);
+			(const struct snap_rrset *)(img + snap_node_rrset_off(img, n)),
+			bh->nrrsets, RR_NSEC3);
 		if (!r || !nsec3_matches(r, img, param))
 			continue;
 		const uint8_t *name = img + n->name;
@@ -1327,7 +1327,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	/* Header facts from the apex (node 0). */
 	const struct snap_node *an = &nodes[0];
 	const struct snap_block *ah = snap_node_head(img, an);
-	uint32_t aroff = snap_block_rrsets(img, an->name - (uint32_t)sizeof *ah);
+	uint32_t aroff = snap_node_rrset_off(img, an);
 	const struct snap_rrset *arr = (const struct snap_rrset *)(img + aroff);
 	hdr.soa = SNAP_NONE;
 	for (unsigned j = 0; j < ah->nrrsets; j++) {

@@ -450,8 +450,8 @@ static int check_rrsets(struct vctx *v, const struct snap_header *h)
 	uint64_t total = 0;
 	for (uint32_t i = 0; i < h->nnodes; i++) {
 		const struct snap_block *bh = snap_node_head(v->base, &nodes[i]);
-		uint32_t roff = snap_block_rrsets(v->base, nodes[i].name - (uint32_t)sizeof *bh);
-		const struct snap_rrset *r = (const struct snap_rrset *)(v->base + roff);
+		const struct snap_rrset *r = (const struct snap_rrset *)
+			(v->base + snap_node_rrset_off(v->base, &nodes[i]));
 		for (unsigned k = 0; k < bh->nrrsets; k++, total++)
 			if (check_rrset(v, h, (uint32_t)total, &r[k]))
 				return -1;
@@ -459,8 +459,7 @@ static int check_rrsets(struct vctx *v, const struct snap_header *h)
 	if (total != h->nrrsets)
 		return fail(v, "%llu rrsets in the blocks, header says %u",
 			    (unsigned long long)total, h->nrrsets);
-	uint32_t aroff = snap_block_rrsets(v->base, nodes[0].name -
-					   (uint32_t)sizeof(struct snap_block));
+	uint32_t aroff = snap_node_rrset_off(v->base, &nodes[0]);
 	uint64_t at = (uint64_t)h->soa - aroff;
 	if (h->soa < aroff || at % sizeof(struct snap_rrset) != 0 ||
 	    at / sizeof(struct snap_rrset) >= snap_node_nrrsets(v->base, &nodes[0]) ||

@@ -93,14 +93,17 @@ static inline unsigned snap_node_nrrsets(const uint8_t *base, const struct snap_
 	return snap_node_head(base, n)->nrrsets;
 }
 
-/* The RRset entries of node n (snap_node_nrrsets of them, sorted by
- * type). */
+/* Offset of node n's RRset entries (snap_node_nrrsets of them, sorted by
+ * type), and the entries themselves. */
+static inline uint32_t snap_node_rrset_off(const uint8_t *base, const struct snap_node *n)
+{
+	return snap_block_rrsets(base, n->name - (uint32_t)sizeof(struct snap_block));
+}
+
 static inline const struct snap_rrset *snap_node_rrsets(const struct snap *s,
 							const struct snap_node *n)
 {
-	const uint8_t *base = snap_base(s);
-	return (const struct snap_rrset *)(base + snap_block_rrsets(base,
-		n->name - (uint32_t)sizeof(struct snap_block)));
+	return (const struct snap_rrset *)(snap_base(s) + snap_node_rrset_off(snap_base(s), n));
 }
 
 static inline const uint8_t *snap_at(const struct snap *s, uint32_t off)
