@@ -336,10 +336,11 @@ static void chain(struct eng *e)
 			ni = e->nodes[ni].parent;
 		}
 		const struct snap_node *n = &e->nodes[ni];
+		uint32_t nf = snap_node_flags(e->base, n);
 
-		if (snap_node_flags(e->base, n) & (SNAP_N_CUT | SNAP_N_OCCLUDED)) {
+		if (nf & (SNAP_N_CUT | SNAP_N_OCCLUDED)) {
 			/* RFC 4035 §3.1.4.1: DS at a cut is the parent's data. */
-			bool ds_here = found && !(snap_node_flags(e->base, n) & SNAP_N_OCCLUDED) &&
+			bool ds_here = found && !(nf & SNAP_N_OCCLUDED) &&
 				       e->q->qtype == RR_DS;
 			if (!ds_here) {
 				referral(e, name, ni, n->cut != SNAP_NONE ? n->cut : ni, hop == 0);
@@ -350,7 +351,7 @@ static void chain(struct eng *e)
 		uint32_t src = ni;	/* node whose data answers */
 		bool wild = false;
 		if (!found) {
-			if (snap_node_flags(e->base, n) & SNAP_N_DNAME) {
+			if (nf & SNAP_N_DNAME) {
 				/* RFC 6672 §2.2, §3.1: DNAME, then a CNAME synthesized
 				 * with the DNAME's TTL. */
 				const struct snap_rrset *dn = snap_rrset_of(e->z, n, RR_DNAME);
@@ -650,8 +651,7 @@ static inline const uint8_t *block_name(const struct bq *b, uint32_t off)
 
 static inline const struct snap_rrset *block_rrsets(const struct bq *b, uint32_t off)
 {
-	uint32_t at = off + (uint32_t)sizeof(struct snap_block) + block(b, off)->name_len + 1u;
-	return (const struct snap_rrset *)(b->base + ((at + 3) & ~3u));
+	return (const struct snap_rrset *)(b->base + snap_block_rrsets(b->base, off));
 }
 
 /* Types whose RDATA the writer copies as it is and that need no
