@@ -35,14 +35,14 @@
 #define HAVE_TSC 0
 #endif
 
-#include "answer.h"
-#include "compile.h"
-#include "diag.h"
-#include "dname.h"
-#include "rrtype.h"
-#include "snap.h"
-#include "zone.h"
-#include "zonefile.h"
+#include "dataplane/answer.h"
+#include "zones/compile.h"
+#include "zones/diag.h"
+#include "zones/dname.h"
+#include "zones/rrtype.h"
+#include "zones/snap.h"
+#include "zones/zone.h"
+#include "zones/zonefile.h"
 
 #define QMAX 300		/* one query's bytes, with OPT */
 #define WILDCARDS 64		/* *.wcN.ORIGIN added to the big zone */

@@ -15,10 +15,10 @@
 #include <sys/resource.h>
 #include <time.h>
 
-#include "compile.h"
-#include "dname.h"
-#include "snap.h"
-#include "zone.h"
+#include "zones/compile.h"
+#include "zones/dname.h"
+#include "zones/snap.h"
+#include "zones/zone.h"
 
 static double clk(clockid_t id)
 {

@@ -8,7 +8,7 @@
  * A file is parsed into a scratch struct cfg and merged into the caller's
  * only when the whole file is good, so a failed load changes nothing.
  */
-#include "cfg.h"
+#include "common/cfg.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -20,8 +20,8 @@
 #include <sys/un.h>
 #include <yaml.h>
 
-#include "dname.h"
-#include "log.h"
+#include "zones/dname.h"
+#include "common/log.h"
 
 #define CFG_DEFAULT_CONTROL_SOCKET "/run/ringdns/ringdns.sock"
 #define CFG_NSID_MAX 128	/* bytes (RFC 5001 leaves it open; keep it short) */

@@ -2,7 +2,7 @@
  * ipc.c - framing of the dataplane <-> control messages on a SEQPACKET
  * socket, with an optional fd, and sealed memfds for zone images.
  */
-#include "ipc.h"
+#include "common/ipc.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,7 @@
 /*
  * log.c - leveled log lines to stderr (with a UTC timestamp) or syslog.
  */
-#include "log.h"
+#include "common/log.h"
 
 #include <stdarg.h>
 #include <stdio.h>

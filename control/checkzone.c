@@ -6,17 +6,17 @@
  * bad usage.  --dump prints every record of a valid zone in presentation
  * form, one per line (owner TTL class type rdata), for comparisons.
  */
-#include "checkzone.h"
+#include "control/checkzone.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "diag.h"
-#include "dname.h"
-#include "rdata.h"
-#include "rrtype.h"
-#include "zone.h"
+#include "zones/diag.h"
+#include "zones/dname.h"
+#include "zones/rdata.h"
+#include "zones/rrtype.h"
+#include "zones/zone.h"
 
 static void print_diag(void *ud, enum diag_sev sev, const char *file,
 		       unsigned line, const char *msg)

@@ -21,17 +21,17 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "compile.h"
-#include "ctlsock.h"
-#include "diag.h"
-#include "dname.h"
-#include "ipc.h"
-#include "log.h"
-#include "stats.h"
-#include "zcache.h"
-#include "zone.h"
-#include "zonefile.h"
+#include "common/cfg.h"
+#include "zones/compile.h"
+#include "control/ctlsock.h"
+#include "zones/diag.h"
+#include "zones/dname.h"
+#include "common/ipc.h"
+#include "common/log.h"
+#include "common/stats.h"
+#include "control/zcache.h"
+#include "zones/zone.h"
+#include "zones/zonefile.h"
 
 #define EX_CONFIG 78
 #define DP_REPLY_MS 5000	/* how long a reply from the dataplane may take */

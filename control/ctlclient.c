@@ -4,7 +4,7 @@
  * answer under a deadline and a size bound, and prints it (body to
  * stdout; an ERR message to stderr).  Protocol: doc/control-protocol.md.
  */
-#include "ctlclient.h"
+#include "control/ctlclient.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctlsock.h"
-#include "ipc.h"
+#include "control/ctlsock.h"
+#include "common/ipc.h"
 
 struct ctlc_cmd {
 	const char *name;

@@ -6,7 +6,7 @@
  * and sending the handler's answer.  See ctlsock.h and
  * doc/control-protocol.md.
  */
-#include "ctlsock.h"
+#include "control/ctlsock.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ipc.h"
-#include "log.h"
+#include "common/ipc.h"
+#include "common/log.h"
 
 #define CTL_ERRMSG_MAX	1000	/* bytes of an ERR message kept */
 #define CTL_BACKLOG	16

@@ -6,9 +6,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "checkzone.h"
-#include "ctlclient.h"
-#include "ctlsock.h"
+#include "control/checkzone.h"
+#include "control/ctlclient.h"
+#include "control/ctlsock.h"
 
 static void usage(FILE *f)
 {

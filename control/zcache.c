@@ -3,7 +3,7 @@
  * struct zc_head, nsrc struct zc_srcrec, zero padding to a 4096-byte
  * boundary, then the snapshot image byte for byte.
  */
-#include "zcache.h"
+#include "control/zcache.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -14,7 +14,7 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 
-#include "snap_format.h"
+#include "zones/snap_format.h"
 
 #define ZC_MAGIC "RDNSIMG1"
 #define ZC_ALIGN 4096

@@ -4,14 +4,14 @@
  * wildcards, NXDOMAIN/NODATA) and write them with the header and OPT.
  * DNSSEC denial lives in dnssec.c, CHAOS in chaos.c.
  */
-#include "answer.h"
+#include "dataplane/answer.h"
 
 #include <stdint.h>
 #include <string.h>
 
-#include "dname.h"
-#include "engine.h"
-#include "rrtype.h"
+#include "zones/dname.h"
+#include "dataplane/engine.h"
+#include "zones/rrtype.h"
 
 #define DEFAULT_MAX_UDP 1232	/* RFC 6891 §6.2.5, the DNS flag day 2020 value */
 #define OPT_FIXED 11		/* root name, type, class, ttl, rdlength */

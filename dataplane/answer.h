@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "snap.h"
+#include "zones/snap.h"
 
 /* Server-wide answer settings (read-only while serving). */
 struct ans_cfg {

@@ -6,9 +6,9 @@
  */
 #include <string.h>
 
-#include "dname.h"
-#include "engine.h"
-#include "rrtype.h"
+#include "zones/dname.h"
+#include "dataplane/engine.h"
+#include "zones/rrtype.h"
 
 static const uint8_t n_version_bind[] = "\7version\4bind";
 static const uint8_t n_version_server[] = "\7version\6server";

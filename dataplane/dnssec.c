@@ -6,9 +6,9 @@
  */
 #include <string.h>
 
-#include "dname.h"
-#include "engine.h"
-#include "rrtype.h"
+#include "zones/dname.h"
+#include "dataplane/engine.h"
+#include "zones/rrtype.h"
 
 /* Each denial record goes in once, even when it proves two things. */
 static bool proof_once(struct eng *e, uint32_t node)

@@ -9,11 +9,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "answer.h"
-#include "dname.h"
-#include "query.h"
-#include "rwrite.h"
-#include "snap.h"
+#include "dataplane/answer.h"
+#include "zones/dname.h"
+#include "dataplane/query.h"
+#include "zones/rwrite.h"
+#include "zones/snap.h"
 
 #define ENG_ADDL_MAX SNAP_ADDL_MAX	/* names whose addresses go in additional */
 #define ENG_PROOF_MAX 8		/* NSEC/NSEC3 records in one answer */

@@ -22,14 +22,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "answer.h"
-#include "cfg.h"
-#include "ipc.h"
-#include "log.h"
-#include "publisher.h"
-#include "stats.h"
-#include "tcp.h"
-#include "udp.h"
+#include "dataplane/answer.h"
+#include "common/cfg.h"
+#include "common/ipc.h"
+#include "common/log.h"
+#include "dataplane/publisher.h"
+#include "common/stats.h"
+#include "dataplane/tcp.h"
+#include "dataplane/udp.h"
 
 #define CTL_FD 3		/* where the control process finds its end */
 #define EX_CONFIG 78		/* sysexits.h: the control process found the configuration bad */

@@ -2,7 +2,7 @@
  * publisher.c - zone table, index rebuild and RCU publication (see
  * publisher.h and DESIGN.md "RCU").
  */
-#include "publisher.h"
+#include "dataplane/publisher.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -12,8 +12,8 @@
 #include <unistd.h>
 #include <urcu-qsbr.h>
 
-#include "dname.h"
-#include "ipc.h"
+#include "zones/dname.h"
+#include "common/ipc.h"
 
 struct pub_zone {
 	char name[256];

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "snap.h"
+#include "zones/snap.h"
 
 struct pub;
 

@@ -3,12 +3,12 @@
  * the records after it (skipped, except OPT, RFC 6891 §6.1), all through a
  * bounds-checked cursor.  Short on purpose: it runs for every packet.
  */
-#include "query.h"
+#include "dataplane/query.h"
 
 #include <string.h>
 
-#include "rrtype.h"
-#include "wire.h"
+#include "zones/rrtype.h"
+#include "zones/wire.h"
 
 #define FLAG_QR 0x80
 #define FLAG_RD 0x01

@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dname.h"
+#include "zones/dname.h"
 
 /* Outcome of qry_parse: what kind of response the query gets. */
 enum qry_status {

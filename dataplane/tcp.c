@@ -41,7 +41,7 @@
 #include <unistd.h>
 #include <urcu-qsbr.h>
 
-#include "tcp.h"
+#include "dataplane/tcp.h"
 
 #define TCP_BACKLOG 1024
 #define TCP_WAIT_MS 100		/* epoll_wait timeout: stop flag, idle expiry */

@@ -13,9 +13,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "answer.h"
-#include "cfg.h"
-#include "stats.h"
+#include "dataplane/answer.h"
+#include "common/cfg.h"
+#include "common/stats.h"
 
 struct tcp_opts {
 	unsigned threads;		/* >= 1 */

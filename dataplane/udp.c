@@ -6,7 +6,7 @@
  * query came to (IP_PKTINFO / IPV6_PKTINFO), as a wildcard-bound
  * anycast server needs.  Nothing is allocated, locked or logged per packet.
  */
-#include "udp.h"
+#include "dataplane/udp.h"
 
 #include <errno.h>
 #include <netinet/in.h>
@@ -22,7 +22,7 @@
 #include <unistd.h>
 #include <urcu-qsbr.h>
 
-#include "log.h"
+#include "common/log.h"
 
 #define UDP_BATCH 32		/* datagrams per recvmmsg, one engine burst */
 #define UDP_RXBUF 4096		/* a longer query is dropped (no real query is this long) */

@@ -11,9 +11,9 @@
 
 #include <stddef.h>
 
-#include "answer.h"
-#include "cfg.h"
-#include "stats.h"
+#include "dataplane/answer.h"
+#include "common/cfg.h"
+#include "common/stats.h"
 
 struct udp_srv;
 

@@ -2,7 +2,7 @@
  * dnsmsg.c - DNS messages for the answer-engine tests (see dnsmsg.h).
  * Written for clarity, not speed: responses are small and few.
  */
-#include "dnsmsg.h"
+#include "tests/dnsmsg.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -10,10 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dname.h"
-#include "rdata.h"
-#include "rrtype.h"
-#include "wire.h"
+#include "zones/dname.h"
+#include "zones/rdata.h"
+#include "zones/rrtype.h"
+#include "zones/wire.h"
 
 const char *const dm_sect_name[DM_NSECT] = { "answer", "authority", "additional" };
 

@@ -1,7 +1,7 @@
 /*
  * knotd.c - a private knotd for the differential test (see knotd.h).
  */
-#include "knotd.h"
+#include "tests/knotd.h"
 
 #include <arpa/inet.h>
 #include <errno.h>

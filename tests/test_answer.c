@@ -9,13 +9,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "answer.h"
-#include "compile.h"
-#include "dname.h"
-#include "rrtype.h"
-#include "snap.h"
-#include "wire.h"
-#include "zt.h"
+#include "dataplane/answer.h"
+#include "zones/compile.h"
+#include "zones/dname.h"
+#include "zones/rrtype.h"
+#include "zones/snap.h"
+#include "zones/wire.h"
+#include "tests/zt.h"
 
 /* ---- the engine on test zones ---- */
 

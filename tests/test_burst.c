@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "answer.h"
-#include "compile.h"
-#include "dname.h"
-#include "rrtype.h"
-#include "snap.h"
-#include "zt.h"
+#include "dataplane/answer.h"
+#include "zones/compile.h"
+#include "zones/dname.h"
+#include "zones/rrtype.h"
+#include "zones/snap.h"
+#include "tests/zt.h"
 
 static const char small_zone[] =
 	"$TTL 300\n"

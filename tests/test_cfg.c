@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "log.h"
-#include "zt.h"
+#include "common/cfg.h"
+#include "common/log.h"
+#include "tests/zt.h"
 
 static char dir[64];
 

@@ -14,7 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "zt.h"
+#include "tests/zt.h"
 
 static char tmpdir[64];
 

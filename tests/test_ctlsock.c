@@ -23,8 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctlsock.h"
-#include "zt.h"
+#include "control/ctlsock.h"
+#include "tests/zt.h"
 
 extern char **environ;
 

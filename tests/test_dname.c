@@ -5,9 +5,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "dname.h"
-#include "ttl.h"
-#include "wire.h"
+#include "zones/dname.h"
+#include "zones/ttl.h"
+#include "zones/wire.h"
 
 static const uint8_t ORIGIN[] = "\7example\3com";	/* + implicit 0 */
 

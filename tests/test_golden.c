@@ -1,7 +1,7 @@
 /*
- * test_golden.c - golden scenarios for the answer engine (issue 3, point
- * 4): every .txt file in tests/golden/ names its zones and lists queries with the
- * response expected by the RFCs, written by hand (see tests/golden/README
+ * test_golden.c - golden scenarios for the answer engine: every .txt file
+ * in tests/golden/ names its zones and lists queries with the response
+ * expected by the RFCs, written by hand (see tests/golden/README
  * for the format).  Each query goes through ans_respond and the response is
  * compared with the expectation: RCODE, flags, question echo (case-exact),
  * OPT, and each section as a set of records.
@@ -12,12 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "answer.h"
-#include "compile.h"
-#include "dname.h"
-#include "dnsmsg.h"
-#include "snap.h"
-#include "zt.h"
+#include "dataplane/answer.h"
+#include "zones/compile.h"
+#include "zones/dname.h"
+#include "tests/dnsmsg.h"
+#include "zones/snap.h"
+#include "tests/zt.h"
 
 #define MAXZONES 8
 #define MAXREC 64

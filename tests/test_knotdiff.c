@@ -1,6 +1,6 @@
 /*
  * test_knotdiff.c - the differential test of the answer engine against Knot
- * DNS (issue 3, point 4): a private knotd serves the test zones of
+ * DNS: a private knotd serves the test zones of
  * tests/data/answer/ on 127.0.0.1; every query of queries.txt goes to it
  * over UDP (or TCP) and, as the same bytes, through ans_respond on the same
  * zones compiled in-process.  Per query the two responses are compared on
@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "answer.h"
-#include "compile.h"
-#include "dname.h"
-#include "dnsmsg.h"
-#include "knotd.h"
-#include "snap.h"
-#include "zt.h"
+#include "dataplane/answer.h"
+#include "zones/compile.h"
+#include "zones/dname.h"
+#include "tests/dnsmsg.h"
+#include "tests/knotd.h"
+#include "zones/snap.h"
+#include "tests/zt.h"
 
 /* The zones: file under tests/data/answer/, origin. */
 static const struct {

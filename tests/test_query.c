@@ -5,8 +5,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "query.h"
-#include "rrtype.h"
+#include "dataplane/query.h"
+#include "zones/rrtype.h"
 
 /* A query for www.Example.com. A with the given flag bytes and counts. */
 static size_t base_query(uint8_t *b, uint8_t f1, uint8_t f2, uint16_t qd, uint16_t ar)

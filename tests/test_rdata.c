@@ -8,8 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "rdata.h"
-#include "rrtype.h"
+#include "zones/rdata.h"
+#include "zones/rrtype.h"
 
 static const uint8_t ORIGIN[] = "\7example";	/* + implicit root */
 

@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "dname.h"
-#include "rrtype.h"
-#include "rwrite.h"
-#include "wire.h"
+#include "zones/dname.h"
+#include "zones/rrtype.h"
+#include "zones/rwrite.h"
+#include "zones/wire.h"
 
 static uint8_t buf[4096];
 

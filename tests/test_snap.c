@@ -11,13 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "answer.h"
-#include "compile.h"
-#include "dname.h"
-#include "enc.h"
-#include "rrtype.h"
-#include "snap.h"
-#include "zt.h"
+#include "dataplane/answer.h"
+#include "zones/compile.h"
+#include "zones/dname.h"
+#include "zones/enc.h"
+#include "zones/rrtype.h"
+#include "zones/snap.h"
+#include "tests/zt.h"
 
 #define HEAD "$TTL 300\n@ SOA ns1 hostmaster 7 7200 3600 1209600 60\n@ NS ns1\nns1 A 198.51.100.1\n"
 

@@ -26,11 +26,11 @@
 #include <sanitizer/lsan_interface.h>
 #endif
 
-#include "dnsmsg.h"
-#include "snap.h"
-#include "stats.h"
-#include "tcp.h"
-#include "zt.h"
+#include "tests/dnsmsg.h"
+#include "zones/snap.h"
+#include "common/stats.h"
+#include "dataplane/tcp.h"
+#include "tests/zt.h"
 
 #define NTHREADS 2
 #define WAIT_MS 3000		/* the longest any single wait may take */

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dname.h"
-#include "rrtype.h"
-#include "zt.h"
+#include "zones/dname.h"
+#include "zones/rrtype.h"
+#include "tests/zt.h"
 
 #define HEAD "$TTL 300\n@ SOA ns1 hostmaster 7 7200 3600 1209600 300\n@ NS ns1\nns1 A 198.51.100.1\n"
 #define has_msg(t, s) cr_assert(strstr((t)->msgs, s), "expected '%s' in:\n%s", s, (t)->msgs)

@@ -10,8 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "rrtype.h"
-#include "zt.h"
+#include "zones/rrtype.h"
+#include "tests/zt.h"
 
 #define SOA_NS "@ 3600 IN SOA ns1 hostmaster 1 7200 3600 1209600 300\n" \
 	       "@ NS ns1\nns1 A 198.51.100.1\n"

@@ -1,17 +1,17 @@
 /*
  * zt.c - helpers shared by the zone-file tests (see zt.h).
  */
-#include "zt.h"
+#include "tests/zt.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "compile.h"
-#include "dname.h"
-#include "rdata.h"
-#include "zonefile.h"
+#include "zones/compile.h"
+#include "zones/dname.h"
+#include "zones/rdata.h"
+#include "zones/zonefile.h"
 
 static void collect(void *ud, enum diag_sev sev, const char *file, unsigned line,
 		    const char *msg)

@@ -8,9 +8,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "diag.h"
-#include "snap.h"
-#include "zone.h"
+#include "zones/diag.h"
+#include "zones/snap.h"
+#include "zones/zone.h"
 
 struct zt {
 	struct diag d;

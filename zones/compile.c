@@ -8,7 +8,7 @@
  * CNAME...) with the engine's own writer (zones/rwrite.c), and builds the
  * owner hash table and the NSEC3 hash table.
  */
-#include "compile.h"
+#include "zones/compile.h"
 
 #include <assert.h>
 #include <stdarg.h>
@@ -18,12 +18,12 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#include "dname.h"
-#include "enc.h"
-#include "rrtype.h"
-#include "rwrite.h"
-#include "snap.h"
-#include "snap_format.h"
+#include "zones/dname.h"
+#include "zones/enc.h"
+#include "zones/rrtype.h"
+#include "zones/rwrite.h"
+#include "zones/snap.h"
+#include "zones/snap_format.h"
 
 #if !defined(__BYTE_ORDER__) || __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "snapshot images are little-endian: this compiler needs a little-endian host"

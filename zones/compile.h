@@ -7,7 +7,7 @@
 
 #include <stddef.h>
 
-#include "zone.h"
+#include "zones/zone.h"
 
 /*
  * Compiles z, which must have finished with no errors.  On success returns 0

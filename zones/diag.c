@@ -1,7 +1,7 @@
 /*
  * diag.c - formats diagnostics and counts them.
  */
-#include "diag.h"
+#include "zones/diag.h"
 
 #include <stdarg.h>
 #include <stdio.h>

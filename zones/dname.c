@@ -2,7 +2,7 @@
  * dname.c - domain names: presentation <-> wire form, validation of untrusted
  * wire names (with bounded compression pointers), comparison and ordering.
  */
-#include "dname.h"
+#include "zones/dname.h"
 
 #include <string.h>
 

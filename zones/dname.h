@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "wire.h"
+#include "zones/wire.h"
 
 #define DNAME_MAX 255
 #define DNAME_LABEL_MAX 63

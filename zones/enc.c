@@ -2,7 +2,7 @@
  * enc.c - base64, base32hex and hex codecs for rdata fields (see enc.h).
  * Table-driven; no allocation.
  */
-#include "enc.h"
+#include "zones/enc.h"
 
 #define BAD 0xff
 

@@ -7,20 +7,20 @@
  * The parser is on the hot path of zone loading: no allocation, no stdio
  * or locale-dependent calls unless an error is being reported.
  */
-#include "rdata.h"
+#include "zones/rdata.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "dname.h"
-#include "enc.h"
-#include "rdata_int.h"
-#include "rdesc.h"
-#include "rrtype.h"
-#include "ttl.h"
-#include "wire.h"
+#include "zones/dname.h"
+#include "zones/enc.h"
+#include "zones/rdata_int.h"
+#include "zones/rdesc.h"
+#include "zones/rrtype.h"
+#include "zones/ttl.h"
+#include "zones/wire.h"
 
 /* ---------------------------------------------------------------- errors */
 

@@ -9,7 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tok.h"
+#include "zones/tok.h"
 
 #define RDATA_MAX 65535
 

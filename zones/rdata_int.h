@@ -10,8 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "tok.h"
-#include "wire.h"
+#include "zones/tok.h"
+#include "zones/wire.h"
 
 /* State of one rdata_from_text call. */
 struct rdata_parse {

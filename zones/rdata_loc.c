@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "rdata_int.h"
+#include "zones/rdata_int.h"
 
 #define LOC_EQUATOR 0x80000000u	/* 2^31: latitude/longitude zero */
 #define LOC_ALTBASE 10000000u	/* altitude origin: 100000 m below */

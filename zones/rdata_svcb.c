@@ -5,8 +5,8 @@
  */
 #include <string.h>
 
-#include "enc.h"
-#include "rdata_int.h"
+#include "zones/enc.h"
+#include "zones/rdata_int.h"
 
 enum {
 	SVC_MANDATORY = 0, SVC_ALPN = 1, SVC_NODEFALPN = 2, SVC_PORT = 3,

@@ -2,12 +2,12 @@
  * rrtype.c - the RR type and class registry (rrtype.h) and the per-type rdata
  * layout table (rdesc.h) that the rdata codec walks.
  */
-#include "rrtype.h"
+#include "zones/rrtype.h"
 
 #include <pthread.h>
 #include <string.h>
 
-#include "rdesc.h"
+#include "zones/rdesc.h"
 
 #define F(k, l) { RDF_##k, l }
 #define FMT RDESC_FMT

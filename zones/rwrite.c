@@ -3,12 +3,12 @@
  * earlier name suffixes, RR encoding, all-or-nothing RRsets.  No
  * allocation; the table is a few cache lines on the caller's stack.
  */
-#include "rwrite.h"
+#include "zones/rwrite.h"
 
 #include <string.h>
 
-#include "dname.h"
-#include "rrtype.h"
+#include "zones/dname.h"
+#include "zones/rrtype.h"
 
 #define PTR_MAX 0x3fff
 

@@ -5,7 +5,7 @@
  * encloser, RRset by type, NSEC3 hash and cover search).  Layout:
  * snap_format.h.
  */
-#include "snap.h"
+#include "zones/snap.h"
 
 /* The low-level SHA-1 calls run on the caller's stack with no algorithm
  * fetch, allocation or lock (the one-shot SHA1() of OpenSSL 3 fetches on
@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dname.h"
-#include "rdata.h"
-#include "rrtype.h"
+#include "zones/dname.h"
+#include "zones/rdata.h"
+#include "zones/rrtype.h"
 
 _Static_assert(sizeof(struct snap_header) == 392, "snap_header layout");
 _Static_assert(sizeof(struct snap_node) == 16, "snap_node layout");

@@ -15,8 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dname.h"
-#include "snap_format.h"
+#include "zones/dname.h"
+#include "zones/snap_format.h"
 
 struct snap;
 

@@ -1,7 +1,7 @@
 /*
  * ttl.c - TTLs in master-file form: seconds, or BIND's units (1w2d3h4m5s).
  */
-#include "ttl.h"
+#include "zones/ttl.h"
 
 #include <stdbool.h>
 

@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dname.h"
-#include "snap.h"
+#include "zones/dname.h"
+#include "zones/snap.h"
 
 struct zidx_ent {
 	uint64_t hash;

@@ -7,7 +7,7 @@
  * is a counting sort on the interned name ids (linear); only the handful of
  * records at each name are sorted by type and rdata.
  */
-#include "zone.h"
+#include "zones/zone.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -15,9 +15,9 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
-#include "dname.h"
-#include "rdata.h"
-#include "rrtype.h"
+#include "zones/dname.h"
+#include "zones/rdata.h"
+#include "zones/rrtype.h"
 
 #define ARENA_SHIFT 22			/* 4 MiB chunks */
 #define ARENA_CHUNK (1u << ARENA_SHIFT)

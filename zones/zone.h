@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "diag.h"
-#include "zonefile.h"
+#include "zones/diag.h"
+#include "zones/zonefile.h"
 
 struct zone;
 

@@ -5,7 +5,7 @@
  * $GENERATE, owner/TTL/class/type fields) that hands rdata tokens to the
  * rdata codec and records to the caller.
  */
-#include "zonefile.h"
+#include "zones/zonefile.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -16,11 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "dname.h"
-#include "rdata.h"
-#include "rrtype.h"
-#include "tok.h"
-#include "ttl.h"
+#include "zones/dname.h"
+#include "zones/rdata.h"
+#include "zones/rrtype.h"
+#include "zones/tok.h"
+#include "zones/ttl.h"
 
 #define ZF_ENTRY_MAX (1u << 20)		/* longest entry (record) in bytes */
 #define ZF_BUF_SIZE (ZF_ENTRY_MAX * 2)	/* read buffer per open file */

@@ -14,7 +14,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
-#include "diag.h"
+#include "zones/diag.h"
 
 struct zf_record {
 	const uint8_t *owner;	/* wire form, case as written */

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Hot reload under load (issue 4, point 7): while dnsperf sends at least
+"""Hot reload under load: while dnsperf sends at least
 20k queries/s for at least 20 s, a 1M-name zone is reloaded 10 times,
 alternating two versions with different serials.  The load starts before
 the first reload and stops (SIGINT: dnsperf then prints its statistics)

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""End-to-end tests of ringdns and ringdns-control (issue 4, point 7):
+"""End-to-end tests of ringdns and ringdns-control:
 answers over UDP and TCP (IPv4 and IPv6), TCP pipelining, truncation then
 TCP retry, the control socket commands through ringctl, a broken zone on
 reload, a killed control process, SIGHUP, and clean shutdown."""
