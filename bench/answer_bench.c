@@ -361,6 +361,7 @@ static void run(const struct zidx *root, const struct ans_cfg *cfg, const struct
 	struct ans_req req[ANS_BURST_MAX];
 	uint8_t *outs[ANS_BURST_MAX];
 	size_t caps[ANS_BURST_MAX], lens[ANS_BURST_MAX];
+	struct ans_outcome ocs[ANS_BURST_MAX];
 	for (unsigned j = 0; j < ANS_BURST_MAX; j++) {
 		req[j].tcp = false;
 		outs[j] = out[j];
@@ -378,9 +379,9 @@ static void run(const struct zidx *root, const struct ans_cfg *cfg, const struct
 			req[j].qlen = s->len[i + j];
 		}
 		if (burst == 1)
-			lens[0] = ans_respond(root, cfg, &req[0], out[0], sizeof out[0]);
+			lens[0] = ans_respond(root, cfg, &req[0], out[0], sizeof out[0], &ocs[0]);
 		else
-			ans_respond_burst(root, cfg, req, m, outs, caps, lens);
+			ans_respond_burst(root, cfg, req, m, outs, caps, lens, ocs);
 		for (size_t j = 0; j < m; j++)
 			res->ok += outcome_ok((enum expect)s->ex[i + j], out[j], lens[j]);
 	}
@@ -417,9 +418,9 @@ static void run(const struct zidx *root, const struct ans_cfg *cfg, const struct
 				__builtin_prefetch(s->buf + j * QMAX);
 		uint64_t c0 = ticks();
 		if (burst == 1)
-			ans_respond(root, cfg, &req[0], out[0], sizeof out[0]);
+			ans_respond(root, cfg, &req[0], out[0], sizeof out[0], &ocs[0]);
 		else
-			ans_respond_burst(root, cfg, req, m, outs, caps, lens);
+			ans_respond_burst(root, cfg, req, m, outs, caps, lens, ocs);
 		uint64_t c = ticks() - c0;
 		c = c > overhead ? c - overhead : 0;
 		engine += c;

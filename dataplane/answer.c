@@ -801,12 +801,15 @@ static size_t fast_nx(const struct ans_cfg *cfg, const struct bq *b, uint8_t *ou
 /* Stage 5: the response, as ans_respond always built it. */
 static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 		      const struct ans_req *req, const struct bq *b, uint8_t *out,
-		      size_t outcap)
+		      size_t outcap, struct ans_outcome *oc)
 {
 	const struct qry *qp = &b->q;
 	enum qry_status st = b->st;
-	if (st == QRY_DROP || outcap < 512)
+	*oc = (struct ans_outcome){ .qtype = qp->has_q ? qp->qtype : 0 };
+	if (st == QRY_DROP || outcap < 512) {
+		oc->dropped = true;
 		return 0;
+	}
 
 	/* RFC 1035 §4.2.1, RFC 6891 §6.2.3-6.2.5: the response size limit. */
 	size_t limit;
@@ -833,10 +836,14 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 	}
 
 	if (st == QRY_OK && b->zknown && b->z) {
-		size_t n = b->skip == 0 && is_node(b->first) ? fast_hit(cfg, b, out, limit, opt, nsid)
-							     : fast_nx(cfg, b, out, limit, opt, nsid);
-		if (n)
+		bool hit = b->skip == 0 && is_node(b->first);
+		size_t n = hit ? fast_hit(cfg, b, out, limit, opt, nsid)
+			       : fast_nx(cfg, b, out, limit, opt, nsid);
+		if (n) {
+			oc->path = hit ? ANS_PATH_HIT : ANS_PATH_NX;
+			oc->rcode = hit ? RCODE_NOERROR : RCODE_NXDOMAIN;
 			return n;
+		}
 	}
 
 	struct rw w;
@@ -882,6 +889,9 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 		len += put_opt(cfg, qp, e.rcode, e.ede, out + len, limit - len, nsid);
 		put16(out + 10, (uint16_t)(w.cnt[RW_AR] + 1));
 	}
+	oc->path = ANS_PATH_FULL;
+	oc->rcode = (uint16_t)e.rcode;
+	oc->tc = e.tc;
 	return len;
 }
 
@@ -952,7 +962,7 @@ static inline const uint8_t *probed(const struct bq *b)
  */
 static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 		  const struct ans_req *reqs, size_t n, uint8_t *const *outs,
-		  const size_t *outcaps, size_t *lens)
+		  const size_t *outcaps, size_t *lens, struct ans_outcome *ocs)
 {
 	struct bq b[ANS_BURST_MAX];
 
@@ -1088,28 +1098,31 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 		for (unsigned k = 0; k < b[i].nt; k++)
 			if (b[i].tn[k] != SNAP_NONE)
 				b[i].tn[k] = block(&b[i], b[i].tn[k])->node;
-		lens[i] = respond(root, cfg, &reqs[i], &b[i], outs[i], outcaps[i]);
+		lens[i] = respond(root, cfg, &reqs[i], &b[i], outs[i], outcaps[i], &ocs[i]);
 	}
 }
 
 void ans_respond_burst(const struct zidx *root, const struct ans_cfg *cfg,
 		       const struct ans_req *reqs, size_t n, uint8_t *const *outs,
-		       const size_t *outcaps, size_t *lens)
+		       const size_t *outcaps, size_t *lens, struct ans_outcome *ocs)
 {
 	while (n > 0) {
 		size_t k = n < ANS_BURST_MAX ? n : ANS_BURST_MAX;
-		burst(root, cfg, reqs, k, outs, outcaps, lens);
+		burst(root, cfg, reqs, k, outs, outcaps, lens, ocs);
 		reqs += k;
 		outs += k;
 		outcaps += k;
 		lens += k;
+		ocs += k;
 		n -= k;
 	}
 }
 
 size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
-		   const struct ans_req *req, uint8_t *out, size_t outcap)
+		   const struct ans_req *req, uint8_t *out, size_t outcap,
+		   struct ans_outcome *oc)
 {
+	struct ans_outcome unused;
 	/* No prefetch stages for one query: nothing to overlap with. */
 	struct bq b;
 	b.st = qry_parse(req->q, req->qlen, &b.q);
@@ -1121,5 +1134,5 @@ size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
 	b.nt = 0;
 	b.rs = NULL;
 	b.fast = FAST_NO;
-	return respond(root, cfg, req, &b, out, outcap);
+	return respond(root, cfg, req, &b, out, outcap, oc ? oc : &unused);
 }

@@ -29,25 +29,48 @@ struct ans_req {
 	bool tcp;		/* TCP: no truncation, 65535 limit */
 };
 
+/* Which code wrote a response. */
+enum ans_path {
+	ANS_PATH_NONE = 0,	/* dropped: no response */
+	ANS_PATH_HIT,		/* fast path: exact match, pre-encoded records */
+	ANS_PATH_NX,		/* fast path: NXDOMAIN without DNSSEC */
+	ANS_PATH_FULL,		/* the general path (record selection per the RFCs) */
+	ANS_PATH_COUNT
+};
+
+/* What became of one query, so that counting never reads the packet again. */
+struct ans_outcome {
+	uint16_t qtype;		/* the question's type; 0 when none was read */
+	uint16_t rcode;		/* the full (extended) RCODE; header bits are & 15 */
+	uint8_t path;		/* enum ans_path */
+	bool tc;		/* TC=1: the answer did not fit */
+	bool dropped;		/* no response (path ANS_PATH_NONE) */
+};
+
 /*
  * Answers one query.  Writes the response into out[0..outcap) (outcap >=
  * 512; 65535 for TCP) and returns its length, or 0 when the query must be
- * dropped (too short to reply to, QR set).
+ * dropped (too short to reply to, QR set).  out may be req->q itself: the
+ * response is then written over its own query (the DPDK path answers in
+ * the receive buffer); any other overlap is not allowed.  *oc (when oc is
+ * not NULL) receives the outcome.
  */
 size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
-		   const struct ans_req *req, uint8_t *out, size_t outcap);
+		   const struct ans_req *req, uint8_t *out, size_t outcap,
+		   struct ans_outcome *oc);
 
 /* Queries ans_respond_burst pipelines together (longer bursts are cut). */
 #define ANS_BURST_MAX 64
 
 /*
  * Answers reqs[0..n) into outs[i][0..outcaps[i]), lengths in lens[i] (0 =
- * drop), byte for byte what ans_respond gives for each.  The lookups of the
- * whole burst are pipelined with prefetches, so their cache misses overlap
- * (answer.c, burst()); 16 to 64 queries is the useful range.
+ * drop) and outcomes in ocs[i], byte for byte what ans_respond gives for
+ * each.  outs[i] may be reqs[i].q (answered in place, as ans_respond
+ * allows).  The lookups of the whole burst are pipelined with prefetches,
+ * so their cache misses overlap; 16 to 64 queries is the useful range.
  */
 void ans_respond_burst(const struct zidx *root, const struct ans_cfg *cfg,
 		       const struct ans_req *reqs, size_t n, uint8_t *const *outs,
-		       const size_t *outcaps, size_t *lens);
+		       const size_t *outcaps, size_t *lens, struct ans_outcome *ocs);
 
 #endif

@@ -307,7 +307,7 @@ static void tcp_serve(struct tcp_thr *t, struct tcp_conn *c, const struct zidx *
 		uint8_t *r = c->out + c->outlen;
 		size_t rlen = ans_respond(root, s->acfg,
 					  &(struct ans_req){ .q = q, .qlen = mlen, .tcp = true },
-					  r + 2, TCP_MSG_MAX);
+					  r + 2, TCP_MSG_MAX, NULL);
 		st_count(t->st, ST_TCP, q, mlen, r + 2, rlen);
 		if (rlen) {
 			r[0] = (uint8_t)(rlen >> 8);

@@ -53,6 +53,7 @@ struct udp_worker {
 	struct ans_req req[UDP_BATCH];
 	uint8_t *outs[UDP_BATCH];
 	size_t caps[UDP_BATCH], lens[UDP_BATCH];
+	struct ans_outcome ocs[UDP_BATCH];
 	struct udp_slot *slot;		/* [UDP_BATCH] */
 };
 
@@ -162,7 +163,8 @@ static void udp_answer(struct udp_worker *w, int fd, int n, const struct zidx *r
 		if (w->rx[i].msg_hdr.msg_flags & MSG_TRUNC)
 			w->req[i].qlen = 0;	/* cut: dropped below */
 	}
-	ans_respond_burst(root, w->srv->acfg, w->req, (size_t)n, w->outs, w->caps, w->lens);
+	ans_respond_burst(root, w->srv->acfg, w->req, (size_t)n, w->outs, w->caps, w->lens,
+			  w->ocs);
 	int nt = 0;
 	for (int i = 0; i < n; i++) {
 		st_count(w->st, ST_UDP, w->req[i].q, w->req[i].qlen, w->outs[i], w->lens[i]);

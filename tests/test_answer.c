@@ -130,7 +130,7 @@ static size_t ask(const char *name, uint16_t type, const struct qopt *o)
 	struct ans_req req = { .q = q, .qlen = ql, .tcp = o->tcp };
 	memset(&r, 0, sizeof r);
 	memset(out, 0xee, sizeof out);
-	r.len = ans_respond(root, &cfg, &req, out, o->tcp ? 65535 : 65535);
+	r.len = ans_respond(root, &cfg, &req, out, 65535, NULL);
 	r.ede = -1;
 	if (!r.len)
 		return 0;
@@ -241,12 +241,12 @@ Test(answer, dropped_and_formerr)
 	cr_assert_eq(ask("www.example.com.", RR_A, &o), 0);
 	uint8_t q[11] = { 0 };
 	struct ans_req req = { .q = q, .qlen = sizeof q };
-	cr_assert_eq(ans_respond(root, &cfg, &req, out, sizeof out), 0);
+	cr_assert_eq(ans_respond(root, &cfg, &req, out, sizeof out, NULL), 0);
 	/* QDCOUNT 0: FORMERR, no question */
 	uint8_t h[12] = { 1, 2, 0, 0 };
 	req.q = h;
 	req.qlen = sizeof h;
-	size_t n = ans_respond(root, &cfg, &req, out, sizeof out);
+	size_t n = ans_respond(root, &cfg, &req, out, sizeof out, NULL);
 	cr_assert_eq(n, 12);
 	cr_assert_eq(out[3] & 0xf, 1);
 	cr_assert_eq(out[0], 1);
@@ -798,7 +798,7 @@ Test(answer, mutated_queries)
 		uint8_t *copy = malloc(len ? len : 1);	/* exact size for ASan */
 		memcpy(copy, m, len);
 		struct ans_req req = { .q = copy, .qlen = len };
-		size_t n = ans_respond(root, &cfg, &req, out, 1232);
+		size_t n = ans_respond(root, &cfg, &req, out, 1232, NULL);
 		free(copy);
 		cr_assert_leq(n, 1232);
 		if (n)

@@ -148,7 +148,7 @@ static bool run_case(const struct gfile *g, const struct expect *e)
 	static char diff[1 << 15], dump[1 << 17];
 	size_t ql = dm_q_build(&e->q, qb, sizeof qb);
 	struct ans_req req = { .q = qb, .qlen = ql, .tcp = e->q.tcp };
-	size_t ol = ans_respond(g->root, &cfg, &req, ob, sizeof ob);
+	size_t ol = ans_respond(g->root, &cfg, &req, ob, sizeof ob, NULL);
 	diff[0] = 0;
 	if (e->dropped || ol == 0) {
 		if (e->dropped && ol == 0)

@@ -272,7 +272,7 @@ Test(knotdiff, queries, .init = setup, .fini = teardown, .timeout = 300)
 
 		long kl = kd_query(&kd, q.tcp, qb, ql, kb, sizeof kb);
 		struct ans_req req = { .q = qb, .qlen = ql, .tcp = q.tcp };
-		size_t ol = ans_respond(e.root, &cfg, &req, ob, sizeof ob);
+		size_t ol = ans_respond(e.root, &cfg, &req, ob, sizeof ob, NULL);
 		if (kl < 0 || ol == 0) {
 			/* no answer (dropped) must be mutual */
 			if ((kl < 0) != (ol == 0)) {

@@ -305,7 +305,7 @@ static void check_resp(const struct cz *c, struct zidx *root, const char *name, 
 	q[ql++] = 1;
 	static const struct ans_cfg cfg = { .max_udp = 1232 };
 	struct ans_req req = { q, ql, true };
-	size_t n = ans_respond(root, &cfg, &req, out, sizeof out);
+	size_t n = ans_respond(root, &cfg, &req, out, sizeof out, NULL);
 	cr_assert_gt(n, ql);
 	const uint8_t *pre = snap_at(c->s, rs->rdata + rs->rdata_len);
 	cr_assert_eq(rs->resp - 2u, n - ql, "%s/%u: %u bytes pre-encoded, %zu answered", name,
