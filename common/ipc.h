@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define IPC_VERSION 1
+#define IPC_VERSION 2
 #define IPC_MSG_MAX (256 * 1024)	/* payload bytes in one message */
 
 enum ipc_type {
@@ -32,6 +32,8 @@ enum ipc_type {
 	IPC_STATUS,		/* struct ipc_status */
 	IPC_STATS,		/* struct ipc_stats_hdr + struct wstats[nworkers] */
 	IPC_RELOAD,		/* SIGHUP: reload the configuration and every zone */
+	IPC_SERVED,		/* the reply to IPC_HELLO: what is served already,
+				   struct ipc_served_hdr + struct ipc_served[nzones] */
 };
 
 struct ipc_hdr {
@@ -73,6 +75,21 @@ struct ipc_status {
 	uint32_t zones;		/* zones being served */
 	uint32_t control_restarts;
 	uint64_t mapped_bytes;	/* snapshot images mapped */
+};
+
+/* A zone the dataplane serves, as a (re)started control process learns it. */
+struct ipc_served {
+	char name[256];		/* text, absolute, lowercase */
+	uint32_t serial;
+	uint32_t pad;
+	uint64_t records;
+	uint64_t size;		/* image bytes */
+	int64_t loaded_at;	/* unix time the image was swapped in */
+};
+
+struct ipc_served_hdr {
+	uint32_t nzones;	/* struct ipc_served that follow */
+	uint32_t pad;
 };
 
 struct ipc_stats_hdr {
