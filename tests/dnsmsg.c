@@ -98,6 +98,14 @@ int dm_q_parse(const char *spec, struct dm_q *q, char *err, size_t errcap)
 			q->cd = true;
 		else if (strcmp(f, "+ad") == 0)
 			q->ad = true;
+		else if (strcmp(f, "+aa") == 0)
+			q->hdr |= 0x0400;
+		else if (strcmp(f, "+tc") == 0)
+			q->hdr |= 0x0200;
+		else if (strcmp(f, "+ra") == 0)
+			q->hdr |= 0x0080;
+		else if (strcmp(f, "+z") == 0)
+			q->hdr |= 0x0040;
 		else if (strcmp(f, "+nsid") == 0)
 			q->edns = q->nsid = true;
 		else if (strcmp(f, "+twoopt") == 0)
@@ -166,7 +174,7 @@ size_t dm_q_build(const struct dm_q *q, uint8_t *buf, size_t cap)
 	size_t n = 0;
 	unsigned flags = (q->qr ? 0x8000u : 0) | (unsigned)(q->opcode & 15) << 11 |
 			 (q->rd ? 0x0100u : 0) | (q->ad ? 0x0020u : 0) |
-			 (q->cd ? 0x0010u : 0);
+			 (q->cd ? 0x0010u : 0) | q->hdr;
 	unsigned ar = q->edns ? (q->twoopt ? 2 : 1) : 0;
 	bool ok = put16(buf, cap, &n, q->id) && put16(buf, cap, &n, flags) &&
 		  put16(buf, cap, &n, q->noqd ? 0 : 1) && put16(buf, cap, &n, 0) &&
@@ -179,6 +187,56 @@ size_t dm_q_build(const struct dm_q *q, uint8_t *buf, size_t cap)
 	if (ok && q->twoopt)
 		ok = put_opt(q, buf, cap, &n);
 	return ok ? n : 0;
+}
+
+size_t dm_query(uint8_t *buf, size_t cap, const char *name, uint16_t type,
+		const struct dm_qopt *o)
+{
+	struct dm_q q;
+	memset(&q, 0, sizeof q);
+	snprintf(q.spec, sizeof q.spec, "%s TYPE%u", name, type);
+	if (dname_from_text(q.name, name, strlen(name), NULL) < 0) {
+		fprintf(stderr, "dm_query: bad name '%s'\n", name);
+		abort();
+	}
+	q.type = type;
+	q.cls = o->cls ? o->cls : RR_CLASS_IN;
+	q.id = o->id ? o->id : 0x5a5a;
+	q.hdr = (uint16_t)(o->f1 << 8 | o->f2);
+	q.edns = o->edns;
+	q.do_bit = o->do_bit;
+	q.nsid = o->nsid;
+	q.bufsize = o->payload ? o->payload : 1232;
+	q.ednsver = o->ver;
+	q.tcp = o->tcp;
+	q.opt_code = -1;
+	size_t n = dm_q_build(&q, buf, cap);
+	if (n == 0) {
+		fprintf(stderr, "dm_query: %zu octets too small for '%s'\n", cap, q.spec);
+		abort();
+	}
+	return n;
+}
+
+size_t dm_query_text(uint8_t *buf, size_t cap, const char *spec, bool framed)
+{
+	struct dm_q q;
+	char err[600];
+	size_t at = framed ? 2 : 0;
+	if (dm_q_parse(spec, &q, err, sizeof err) < 0) {
+		fprintf(stderr, "dm_query_text: %s\n", err);
+		abort();
+	}
+	size_t n = cap > at ? dm_q_build(&q, buf + at, cap - at) : 0;
+	if (n == 0) {
+		fprintf(stderr, "dm_query_text: %zu octets too small for '%s'\n", cap, spec);
+		abort();
+	}
+	if (framed) {
+		buf[0] = (uint8_t)(n >> 8);
+		buf[1] = (uint8_t)n;
+	}
+	return n + at;
 }
 
 /*

@@ -1,6 +1,6 @@
 /*
- * dnsmsg.h - DNS messages for the answer-engine tests (test_golden,
- * test_knotdiff): a query from a one-line spec, and a response parsed into
+ * dnsmsg.h - DNS messages for the engine and server tests: the one query
+ * builder (from a one-line spec, or from values), and a response parsed into
  * a normalized, order-free form (each section a sorted list of records in
  * presentation form, owners lowercased) that two responses can be compared
  * in, with a readable difference.
@@ -12,6 +12,7 @@
  *     +do           set DO (implies +edns)
  *     +tcp          send over TCP (the engine gets tcp = true)
  *     +rd +cd +ad   header bits
+ *     +aa +tc +ra +z  header bits a query should not carry (hostile clients)
  *     +class=C      QCLASS (IN, CH, ANY, CLASSnnn)
  *     +ednsver=N    EDNS version N
  *     +nsid         request NSID (RFC 5001)
@@ -37,12 +38,36 @@ struct dm_q {
 	uint16_t bufsize;
 	uint8_t ednsver, opcode;
 	int opt_code;		/* -1: none */
+	uint16_t hdr;		/* more header flag bits, set as they are */
 };
 
 /* Parses a spec; 0, or -1 with a message in err. */
 int dm_q_parse(const char *spec, struct dm_q *q, char *err, size_t errcap);
 /* Builds the query message; returns its length (0 when cap is too small). */
 size_t dm_q_build(const struct dm_q *q, uint8_t *buf, size_t cap);
+
+/* A query from values, for tests that loop over names and types. */
+struct dm_qopt {
+	uint16_t cls;		/* 0: IN */
+	uint16_t id;		/* 0: 0x5a5a */
+	uint8_t f1, f2;		/* header flag octets as sent (opcode, RD, CD...) */
+	bool edns, do_bit, nsid;
+	uint16_t payload;	/* 0: 1232 */
+	uint8_t ver;		/* EDNS version */
+	bool tcp;		/* for the caller's transport; not in the bytes */
+};
+
+/*
+ * The query for name (text, absolute) and type with o's settings, built by
+ * dm_q_build.  Returns its length; aborts on a bad name or a small buffer
+ * (test inputs are the test's own, not data).
+ */
+size_t dm_query(uint8_t *buf, size_t cap, const char *name, uint16_t type,
+		const struct dm_qopt *o);
+
+/* The query of a spec; framed: preceded by its two-octet length, as on TCP
+ * (RFC 1035 §4.2.2).  Returns the bytes written; aborts on a bad spec. */
+size_t dm_query_text(uint8_t *buf, size_t cap, const char *spec, bool framed);
 
 enum { DM_AN, DM_NS, DM_AR, DM_NSECT };
 

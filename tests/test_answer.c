@@ -15,6 +15,7 @@
 #include "zones/rrtype.h"
 #include "zones/snap.h"
 #include "zones/wire.h"
+#include "tests/dnsmsg.h"
 #include "tests/zt.h"
 
 /* ---- the engine on test zones ---- */
@@ -49,41 +50,6 @@ static struct ans_cfg cfg = {
 
 /* ---- queries ---- */
 
-struct qopt {
-	uint16_t cls;		/* 0 = IN */
-	uint8_t f1, f2;		/* header flag bytes */
-	bool edns, do_bit, nsid;
-	uint16_t payload;
-	uint8_t ver;
-	bool tcp;
-};
-
-static size_t mkq(uint8_t *b, const char *name, uint16_t type, const struct qopt *o)
-{
-	uint8_t n[DNAME_MAX];
-	int l = dname_from_text(n, name, strlen(name), NULL);
-	cr_assert_gt(l, 0);
-	size_t p = 0;
-	b[p++] = 0xbe; b[p++] = 0xef; b[p++] = o->f1; b[p++] = o->f2;
-	b[p++] = 0; b[p++] = 1; b[p++] = 0; b[p++] = 0; b[p++] = 0; b[p++] = 0;
-	b[p++] = 0; b[p++] = o->edns ? 1 : 0;
-	memcpy(b + p, n, (size_t)l);
-	p += (size_t)l;
-	uint16_t cls = o->cls ? o->cls : RR_CLASS_IN;
-	b[p++] = (uint8_t)(type >> 8); b[p++] = (uint8_t)type;
-	b[p++] = (uint8_t)(cls >> 8); b[p++] = (uint8_t)cls;
-	if (o->edns) {
-		uint16_t pl = o->payload ? o->payload : 1232;
-		b[p++] = 0; b[p++] = 0; b[p++] = RR_OPT;
-		b[p++] = (uint8_t)(pl >> 8); b[p++] = (uint8_t)pl;
-		b[p++] = 0; b[p++] = o->ver; b[p++] = o->do_bit ? 0x80 : 0; b[p++] = 0;
-		b[p++] = 0; b[p++] = o->nsid ? 4 : 0;
-		if (o->nsid) {
-			b[p++] = 0; b[p++] = 3; b[p++] = 0; b[p++] = 0;
-		}
-	}
-	return p;
-}
 
 /* ---- responses ---- */
 
@@ -123,10 +89,10 @@ static void parse_name(struct wire_cur *c, char *txt)
 
 /* Sends the query through ans_respond and parses the reply into r;
  * returns the response length (0: dropped). */
-static size_t ask(const char *name, uint16_t type, const struct qopt *o)
+static size_t ask(const char *name, uint16_t type, const struct dm_qopt *o)
 {
 	uint8_t q[600];
-	size_t ql = mkq(q, name, type, o);
+	size_t ql = dm_query(q, sizeof q, name, type, o);
 	struct ans_req req = { .q = q, .qlen = ql, .tcp = o->tcp };
 	memset(&r, 0, sizeof r);
 	memset(out, 0xee, sizeof out);
@@ -210,9 +176,9 @@ static const struct rr *first(int s, uint16_t type)
 	return NULL;
 }
 
-static const struct qopt plain = { 0 };
-static const struct qopt edns = { .edns = true };
-static const struct qopt dnssec = { .edns = true, .do_bit = true };
+static const struct dm_qopt plain = { 0 };
+static const struct dm_qopt edns = { .edns = true };
+static const struct dm_qopt dnssec = { .edns = true, .do_bit = true };
 
 /* ---- header ---- */
 
@@ -220,9 +186,9 @@ Test(answer, header)
 {
 	/* RFC 1035 §4.1.1: ID copied, QR, opcode, RD copied, RA 0, AA on
 	 * authoritative data; RFC 4035 §3.1.6 (and §3): CD copied */
-	struct qopt o = { .f1 = 0x01, .f2 = 0x10 };
+	struct dm_qopt o = { .f1 = 0x01, .f2 = 0x10 };
 	cr_assert_gt(ask("www.example.com.", RR_A, &o), 0);
-	cr_assert_eq(r.id, 0xbeef);
+	cr_assert_eq(r.id, 0x5a5a);	/* dm_query's default */
 	cr_assert_eq(r.f1 & 0x80, 0x80);
 	cr_assert_eq(r.f1 & 0x78, 0);
 	cr_assert(AA(r));
@@ -237,7 +203,7 @@ Test(answer, header)
 Test(answer, dropped_and_formerr)
 {
 	/* RFC 1035 §4.1.1: a response (QR=1) or a runt is never answered */
-	struct qopt o = { .f1 = 0x80 };
+	struct dm_qopt o = { .f1 = 0x80 };
 	cr_assert_eq(ask("www.example.com.", RR_A, &o), 0);
 	uint8_t q[11] = { 0 };
 	struct ans_req req = { .q = q, .qlen = sizeof q };
@@ -256,7 +222,7 @@ Test(answer, dropped_and_formerr)
 Test(answer, notimp_opcode)
 {
 	/* RFC 1035 §4.1.1: opcode STATUS not implemented, opcode echoed */
-	struct qopt o = { .f1 = 2 << 3 };
+	struct dm_qopt o = { .f1 = 2 << 3 };
 	ask("www.example.com.", RR_A, &o);
 	cr_assert_eq(r.rcode, 4);
 	cr_assert_eq((r.f1 >> 3) & 0xf, 2);
@@ -583,7 +549,7 @@ Test(answer, refused_not_ours)
 Test(answer, classes)
 {
 	/* class ANY answered from IN data (as Knot); other classes REFUSED */
-	struct qopt o = { .cls = RR_CLASS_ANY };
+	struct dm_qopt o = { .cls = RR_CLASS_ANY };
 	ask("www.example.com.", RR_A, &o);
 	cr_assert_eq(r.rcode, 0);
 	cr_assert_eq(r.cnt[0], 2);
@@ -609,7 +575,7 @@ Test(answer, transfers_and_meta)
 	/* RFC 5936 §4.2: AXFR not over UDP; transfers are not this engine's */
 	ask("example.com.", RR_AXFR, &plain);
 	cr_assert_eq(r.rcode, 4);
-	struct qopt tcp = { .tcp = true };
+	struct dm_qopt tcp = { .tcp = true };
 	ask("example.com.", RR_AXFR, &tcp);
 	cr_assert_eq(r.rcode, 9);
 	ask("example.com.", RR_IXFR, &plain);
@@ -625,7 +591,7 @@ Test(answer, transfers_and_meta)
 Test(answer, edns_opt)
 {
 	/* RFC 6891 §6.1.1, §6.2.3: OPT iff in the query; our payload size */
-	struct qopt o = { .edns = true, .payload = 4096 };
+	struct dm_qopt o = { .edns = true, .payload = 4096 };
 	ask("www.example.com.", RR_A, &o);
 	cr_assert(r.opt);
 	cr_assert_eq(r.opt_size, 1232);
@@ -639,7 +605,7 @@ Test(answer, edns_opt)
 Test(answer, edns_badvers)
 {
 	/* RFC 6891 §6.1.3: BADVERS (16) with version 0 in our OPT */
-	struct qopt o = { .edns = true, .ver = 1 };
+	struct dm_qopt o = { .edns = true, .ver = 1 };
 	ask("www.example.com.", RR_A, &o);
 	cr_assert_eq(r.rcode, 16);
 	cr_assert(r.opt);
@@ -650,7 +616,7 @@ Test(answer, edns_badvers)
 Test(answer, nsid)
 {
 	/* RFC 5001 §2.3: the configured NSID when asked */
-	struct qopt o = { .edns = true, .nsid = true };
+	struct dm_qopt o = { .edns = true, .nsid = true };
 	ask("www.example.com.", RR_A, &o);
 	cr_assert(r.opt_nsid);
 	cr_assert_eq(r.cnt[0], 2);
@@ -664,7 +630,7 @@ Test(answer, truncation)
 	cr_assert_lt(r.len, 513);
 	cr_assert_eq(r.cnt[0] + r.cnt[1] + r.cnt[2], 0);
 	/* RFC 6891 §6.2.5: payload below 512 counts as 512 */
-	struct qopt small = { .edns = true, .payload = 100 };
+	struct dm_qopt small = { .edns = true, .payload = 100 };
 	ask("big.example.com.", RR_TXT, &small);
 	cr_assert(TC(r));
 	cr_assert(r.opt);
@@ -673,7 +639,7 @@ Test(answer, truncation)
 	cr_assert_not(TC(r));
 	cr_assert_eq(r.cnt[0], 3);
 	/* RFC 7766 §8: TCP has no 512 limit */
-	struct qopt tcp = { .tcp = true };
+	struct dm_qopt tcp = { .tcp = true };
 	ask("big.example.com.", RR_TXT, &tcp);
 	cr_assert_not(TC(r));
 	cr_assert_eq(r.cnt[0], 3);
@@ -684,7 +650,7 @@ Test(answer, truncation)
 Test(answer, chaos)
 {
 	/* RFC 4892 §2: server identity in class CH; not authoritative data */
-	struct qopt ch = { .cls = RR_CLASS_CH };
+	struct dm_qopt ch = { .cls = RR_CLASS_CH };
 	ask("version.bind.", RR_TXT, &ch);
 	cr_assert_eq(r.rcode, 0);
 	cr_assert_not(AA(r));
@@ -786,8 +752,8 @@ Test(answer, mutated_queries)
 	uint8_t q[600], m[600];
 	unsigned seed = 12345;
 	for (int i = 0; i < 20000; i++) {
-		struct qopt o = { .edns = i & 1, .do_bit = i & 2, .nsid = i & 4 };
-		size_t ql = mkq(q, names[i % 4], (uint16_t)(i % 7 ? RR_A : RR_ANY), &o);
+		struct dm_qopt o = { .edns = i & 1, .do_bit = i & 2, .nsid = i & 4 };
+		size_t ql = dm_query(q, sizeof q, names[i % 4], (uint16_t)(i % 7 ? RR_A : RR_ANY), &o);
 		memcpy(m, q, ql);
 		for (int k = 0; k < 1 + i % 4; k++) {
 			seed = seed * 1103515245u + 12345u;

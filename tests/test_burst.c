@@ -20,6 +20,7 @@
 #include "zones/dname.h"
 #include "zones/rrtype.h"
 #include "zones/snap.h"
+#include "tests/dnsmsg.h"
 #include "tests/zt.h"
 
 static const char small_zone[] =
@@ -79,40 +80,6 @@ struct qs {
 
 static struct qs qs;
 
-struct qopt {
-	uint16_t cls;		/* 0 = IN */
-	uint8_t f1, f2;
-	bool edns, do_bit, nsid;
-	uint16_t payload;
-	uint8_t ver;
-};
-
-static size_t mkq(uint8_t *b, const char *name, uint16_t type, const struct qopt *o)
-{
-	uint8_t n[DNAME_MAX];
-	int l = dname_from_text(n, name, strlen(name), NULL);
-	cr_assert_gt(l, 0, "%s", name);
-	size_t p = 0;
-	b[p++] = 0x12; b[p++] = 0x34; b[p++] = o->f1; b[p++] = o->f2;
-	b[p++] = 0; b[p++] = 1; b[p++] = 0; b[p++] = 0; b[p++] = 0; b[p++] = 0;
-	b[p++] = 0; b[p++] = o->edns ? 1 : 0;
-	memcpy(b + p, n, (size_t)l);
-	p += (size_t)l;
-	uint16_t cls = o->cls ? o->cls : RR_CLASS_IN;
-	b[p++] = (uint8_t)(type >> 8); b[p++] = (uint8_t)type;
-	b[p++] = (uint8_t)(cls >> 8); b[p++] = (uint8_t)cls;
-	if (o->edns) {
-		uint16_t pl = o->payload ? o->payload : 1232;
-		b[p++] = 0; b[p++] = 0; b[p++] = RR_OPT;
-		b[p++] = (uint8_t)(pl >> 8); b[p++] = (uint8_t)pl;
-		b[p++] = 0; b[p++] = o->ver; b[p++] = o->do_bit ? 0x80 : 0; b[p++] = 0;
-		b[p++] = 0; b[p++] = o->nsid ? 4 : 0;
-		if (o->nsid) {
-			b[p++] = 0; b[p++] = 3; b[p++] = 0; b[p++] = 0;
-		}
-	}
-	return p;
-}
 
 static void add(const uint8_t *q, size_t len, bool tcp)
 {
@@ -178,7 +145,7 @@ static void build(void)
 	for (size_t i = 0; i < nn * nt; i++) {
 		const char *name = names[i % nn];
 		uint16_t type = types[(i / nn + i) % nt];
-		struct qopt o = { .edns = (i % 3) != 0, .do_bit = (i % 3) == 2,
+		struct dm_qopt o = { .edns = (i % 3) != 0, .do_bit = (i % 3) == 2,
 				  .nsid = (i % 7) == 0, .f1 = (i & 8) ? 0x01 : 0,
 				  .f2 = (i & 16) ? 0x10 : 0 };
 		if (i % 11 == 0)
@@ -189,19 +156,19 @@ static void build(void)
 			o.cls = RR_CLASS_CH;
 			type = RR_TXT;
 		}
-		size_t l = mkq(q, name, type, &o);
+		size_t l = dm_query(q, sizeof q, name, type, &o);
 		add(q, l, (i % 17) == 0);
 	}
 	for (size_t i = 0; i < sizeof pairs / sizeof pairs[0]; i++)
 		for (int d = 0; d < 3; d++) {
-			struct qopt o = { .edns = d > 0, .do_bit = d == 2 };
-			add(q, mkq(q, pairs[i].name, pairs[i].type, &o), false);
+			struct dm_qopt o = { .edns = d > 0, .do_bit = d == 2 };
+			add(q, dm_query(q, sizeof q, pairs[i].name, pairs[i].type, &o), false);
 		}
 	/* other classes, opcodes, EDNS versions */
-	struct qopt o1 = { .cls = 3 }, o2 = { .f1 = 2 << 3 }, o3 = { .edns = true, .ver = 1 };
-	add(q, mkq(q, "www.example.com.", RR_A, &o1), false);
-	add(q, mkq(q, "www.example.com.", RR_A, &o2), false);
-	add(q, mkq(q, "www.example.com.", RR_A, &o3), false);
+	struct dm_qopt o1 = { .cls = 3 }, o2 = { .f1 = 2 << 3 }, o3 = { .edns = true, .ver = 1 };
+	add(q, dm_query(q, sizeof q, "www.example.com.", RR_A, &o1), false);
+	add(q, dm_query(q, sizeof q, "www.example.com.", RR_A, &o2), false);
+	add(q, dm_query(q, sizeof q, "www.example.com.", RR_A, &o3), false);
 	/* malformed and truncated: byte flips and cuts of valid queries */
 	size_t base = qs.n;
 	for (size_t i = 0; i < 400 && qs.n < NQ; i++) {

@@ -253,19 +253,6 @@ static bool closed_within(int fd, int ms)
 	}
 }
 
-/* Builds a framed query from a dnsmsg spec into buf; returns its size. */
-static size_t mkq(uint8_t *buf, size_t cap, const char *spec)
-{
-	struct dm_q q;
-	char err[256];
-	cr_assert_eq(dm_q_parse(spec, &q, err, sizeof err), 0, "%s: %s", spec, err);
-	size_t n = dm_q_build(&q, buf + 2, cap - 2);
-	cr_assert(n > 0, "%s", spec);
-	buf[0] = (uint8_t)(n >> 8);
-	buf[1] = (uint8_t)n;
-	return n + 2;
-}
-
 static uint8_t rbuf[65536];
 
 /* Reads one response and parses it (free with dm_resp_free). */
@@ -292,7 +279,7 @@ static void ask_www(int fd, uint16_t id)
 	uint8_t q[512];
 	char spec[64];
 	snprintf(spec, sizeof spec, "www.example.com. A +id=%u", id);
-	send_all(fd, q, mkq(q, sizeof q, spec));
+	send_all(fd, q, dm_query_text(q, sizeof q, spec, true));
 	struct dm_resp r;
 	read_resp(fd, &r);
 	cr_assert_eq(r.id, id);
@@ -325,7 +312,7 @@ Test(tcp, ipv6)
 	int fd = conn_to(AF_INET6, port6);
 	ask_www(fd, 6);
 	uint8_t q[512];
-	send_all(fd, q, mkq(q, sizeof q, "mail.example.com. AAAA +id=7"));
+	send_all(fd, q, dm_query_text(q, sizeof q, "mail.example.com. AAAA +id=7", true));
 	struct dm_resp r;
 	read_resp(fd, &r);
 	cr_assert_eq(r.id, 7);
@@ -363,7 +350,7 @@ Test(tcp, pipelined_20_in_one_write)
 		char spec[128];
 		snprintf(spec, sizeof spec, "%s %s +id=%u", pipe_q[i % npq].name,
 			 pipe_q[i % npq].type, 1000 + i);
-		n += mkq(q + n, sizeof q - n, spec);
+		n += dm_query_text(q + n, sizeof q - n, spec, true);
 	}
 	send_all(fd, q, n);
 	bool seen[20] = { false };
@@ -394,8 +381,8 @@ Test(tcp, split_byte_by_byte)
 	int fd = conn4();
 	uint8_t q[1024];
 	/* two queries, every byte in its own segment */
-	size_t n = mkq(q, sizeof q, "www.example.com. A +id=501 +edns");
-	n += mkq(q + n, sizeof q - n, "mail.example.com. A +id=502");
+	size_t n = dm_query_text(q, sizeof q, "www.example.com. A +id=501 +edns", true);
+	n += dm_query_text(q + n, sizeof q - n, "mail.example.com. A +id=502", true);
 	for (size_t i = 0; i < n; i++) {
 		send_all(fd, q + i, 1);
 		usleep(2000);
@@ -432,7 +419,7 @@ Test(tcp, big_response)
 	start(&defopts);
 	int fd = conn4();
 	uint8_t q[512];
-	send_all(fd, q, mkq(q, sizeof q, "big.test. TXT +id=77"));
+	send_all(fd, q, dm_query_text(q, sizeof q, "big.test. TXT +id=77", true));
 	long n = read_msg(fd, rbuf);
 	check_big(rbuf, n, 77);
 	/* the same over UDP limits would be truncated: TCP is what it needs */
@@ -454,7 +441,7 @@ Test(tcp, backpressure)
 	for (unsigned i = 0; i < NBIG; i++) {
 		char spec[64];
 		snprintf(spec, sizeof spec, "big.test. TXT +id=%u", i);
-		n += mkq(q + n, sizeof q - n, spec);
+		n += dm_query_text(q + n, sizeof q - n, spec, true);
 	}
 	send_all(fd, q, n);
 	usleep(300 * 1000);	/* the server fills the socket and waits */
@@ -511,7 +498,7 @@ static int open_eventually(void)
 {
 	int64_t deadline = now_ms() + WAIT_MS;
 	uint8_t q[512];
-	size_t n = mkq(q, sizeof q, "www.example.com. A +id=31");
+	size_t n = dm_query_text(q, sizeof q, "www.example.com. A +id=31", true);
 	while (now_ms() < deadline) {
 		int fd = conn4();
 		send_all(fd, q, n);
@@ -565,7 +552,7 @@ static int try_from(unsigned k, uint16_t id)
 	uint8_t q[512];
 	char spec[64];
 	snprintf(spec, sizeof spec, "www.example.com. A +id=%u", id);
-	send_all(fd, q, mkq(q, sizeof q, spec));
+	send_all(fd, q, dm_query_text(q, sizeof q, spec, true));
 	long n = read_msg(fd, rbuf);
 	cr_assert(n != -1, "no answer and no close from 127.0.0.%u", k);
 	if (n > 0)
@@ -636,7 +623,7 @@ Test(tcp, max_conn_queries)
 	for (unsigned i = 0; i < 5; i++) {
 		char spec[64];
 		snprintf(spec, sizeof spec, "www.example.com. A +id=%u", 200 + i);
-		n += mkq(q + n, sizeof q - n, spec);
+		n += dm_query_text(q + n, sizeof q - n, spec, true);
 	}
 	send_all(fd, q, n);
 	for (unsigned i = 0; i < 3; i++) {
@@ -656,7 +643,7 @@ Test(tcp, bad_frames)
 	/* a zero-length frame after a good query: the answer, then the close */
 	int a = conn4();
 	uint8_t q[512];
-	size_t n = mkq(q, sizeof q, "www.example.com. A +id=1");
+	size_t n = dm_query_text(q, sizeof q, "www.example.com. A +id=1", true);
 	q[n++] = 0;
 	q[n++] = 0;
 	send_all(a, q, n);
@@ -673,7 +660,7 @@ Test(tcp, bad_frames)
 	close(b);
 	/* a query with QR set is dropped, the connection lives on */
 	int c = conn4();
-	send_all(c, q, mkq(q, sizeof q, "www.example.com. A +qr +id=2"));
+	send_all(c, q, dm_query_text(q, sizeof q, "www.example.com. A +qr +id=2", true));
 	ask_www(c, 3);
 	/* header-sized garbage gets FORMERR or nothing, never a crash */
 	uint8_t g[40];
@@ -685,7 +672,7 @@ Test(tcp, bad_frames)
 	g[2] = 0x77;
 	g[3] = 0x77;		/* ID 0x7777 */
 	send_all(c, g, sizeof g);
-	size_t qn = mkq(q, sizeof q, "www.example.com. A +id=4");
+	size_t qn = dm_query_text(q, sizeof q, "www.example.com. A +id=4", true);
 	send_all(c, q, qn);
 	long rn = read_msg(c, rbuf);
 	cr_assert(rn >= 12);
@@ -720,7 +707,7 @@ Test(tcp, stats)
 	};
 	for (unsigned i = 0; i < 8; i++) {
 		uint8_t q[512];
-		send_all(fd, q, mkq(q, sizeof q, specs[i]));
+		send_all(fd, q, dm_query_text(q, sizeof q, specs[i], true));
 		long n = read_msg(fd, rbuf);
 		cr_assert(n > 0, "%s", specs[i]);
 	}
@@ -771,7 +758,7 @@ Test(tcp, stop_with_open_connections)
 	uint8_t q[40 * 64];
 	size_t n = 0;
 	for (unsigned i = 0; i < 40; i++)
-		n += mkq(q + n, sizeof q - n, "big.test. TXT");
+		n += dm_query_text(q + n, sizeof q - n, "big.test. TXT", true);
 	send_all(c[2], q, n);
 	c[3] = conn_to(AF_INET6, port6);			/* v6 */
 	ask_www(c[3], 3);
@@ -831,7 +818,7 @@ Test(tcp, many_connections)
 		fds[i] = conn_to(i % 2 ? AF_INET6 : AF_INET, i % 2 ? port6 : port4);
 		char spec[64];
 		snprintf(spec, sizeof spec, "www.example.com. A +id=%d", 300 + i);
-		send_all(fds[i], q, mkq(q, sizeof q, spec));
+		send_all(fds[i], q, dm_query_text(q, sizeof q, spec, true));
 	}
 	for (int i = 0; i < 24; i++) {
 		struct dm_resp r;
