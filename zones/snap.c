@@ -169,17 +169,15 @@ bool snap_name_eq(const struct snap_node *n, const uint8_t *nbase, const uint8_t
 static uint32_t probe(const struct snap *s, const uint8_t *name, size_t len, uint32_t hv)
 {
 	const struct snap_header *h = snap_hdr(s);
-	const uint64_t *b = (const uint64_t *)(s->base + h->buckets);
-	for (uint32_t i = hv & h->hash_mask;; i = (i + 1) & h->hash_mask) {
-		uint64_t e = b[i];
-		if (e == 0)
+	uint32_t slot = hv;
+	unsigned lines;
+	for (;;) {
+		uint32_t off = snap_bucket_next(s->base, h, hv, &slot, &lines);
+		if (off == SNAP_NONE)
 			return SNAP_NONE;
-		if ((uint32_t)(e >> 32) == hv) {
-			uint32_t off = (uint32_t)e & ~3u;
-			const struct snap_block *bh = snap_block_at(s->base, off);
-			if (snap_name_is(s->base + off + sizeof *bh, bh->name_len, name, len))
-				return bh->node;
-		}
+		const struct snap_block *bh = snap_block_at(s->base, off);
+		if (snap_name_is(snap_block_name(s->base, off), bh->name_len, name, len))
+			return bh->node;
 	}
 }
 
@@ -518,13 +516,13 @@ static int check_buckets(struct vctx *v, const struct snap_header *h)
 			__builtin_prefetch(&b[a & mask]);
 		}
 		uint32_t blk = nodes[i].name - (uint32_t)sizeof(struct snap_block);
-		for (uint32_t k = hash & mask;; k = (k + 1) & mask) {
-			uint64_t e = b[k];
-			if (e == 0)
-				return fail(v, "node %u not reachable in the hash table", i);
-			if ((uint32_t)(e >> 32) == hash && ((uint32_t)e & ~3u) == blk)
-				break;
-		}
+		uint32_t slot = hash, off;
+		unsigned lines;
+		do
+			off = snap_bucket_next(v->base, h, hash, &slot, &lines);
+		while (off != SNAP_NONE && off != blk);
+		if (off == SNAP_NONE)
+			return fail(v, "node %u not reachable in the hash table", i);
 	}
 	return 0;
 }

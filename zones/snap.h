@@ -125,6 +125,85 @@ static inline const struct snap_rrset *snap_rrset_in(const struct snap_rrset *r,
 	return NULL;
 }
 
+/*
+ * The staged probe of an owner name, for a pipeline that overlaps the
+ * cache misses of many lookups (dataplane's burst): (1) snap_probe_home
+ * prefetches the home bucket of a name's hash; (2) snap_probe_block scans
+ * the bucket run for the first entry with that hash and returns its block
+ * (prefetched: head, name, RRset entries and the lines after them the
+ * entry names), or SNAP_NONE when the name is absent; (3) the block
+ * accessors (snap_block_at, snap_block_name, snap_block_rrset_tab) read
+ * it.  A candidate block may be another name with the same 32-bit hash:
+ * the caller compares names (snap_name_is).  base and h are the zone's
+ * (snap_base, snap_hdr: fetched once per zone, they are calls).
+ */
+
+/* The next entry of hash's bucket run at or after slot *slot with that
+ * hash: its block offset (and in *lines the number of 64-byte lines after
+ * the block's first that its head, name and RRset entries touch); *slot
+ * moves past it.  SNAP_NONE at the end of the run (an empty slot).  The
+ * one reader of the bucket format (snap_format.h: hash << 32 | offset |
+ * lines). */
+static inline uint32_t snap_bucket_next(const uint8_t *base, const struct snap_header *h,
+					uint32_t hash, uint32_t *slot, unsigned *lines)
+{
+	const uint64_t *b = (const uint64_t *)(base + h->buckets);
+	uint32_t mask = h->hash_mask;
+	for (uint32_t k = *slot & mask;; k = (k + 1) & mask) {
+		uint64_t e = b[k];
+		if (e == 0)
+			return SNAP_NONE;
+		if ((uint32_t)(e >> 32) == hash) {
+			*slot = k + 1;
+			*lines = (unsigned)(e & 3);
+			return (uint32_t)e & ~3u;
+		}
+	}
+}
+
+static inline void snap_probe_home(const uint8_t *base, const struct snap_header *h,
+				   uint32_t hash)
+{
+	__builtin_prefetch((const uint64_t *)(base + h->buckets) + (hash & h->hash_mask));
+}
+
+static inline uint32_t snap_probe_block(const uint8_t *base, const struct snap_header *h,
+					uint32_t hash)
+{
+	uint32_t slot = hash;
+	unsigned lines;
+	uint32_t off = snap_bucket_next(base, h, hash, &slot, &lines);
+	if (off == SNAP_NONE)
+		return SNAP_NONE;
+	const uint8_t *p = base + off;
+	__builtin_prefetch(p);
+	if (lines) {
+		p = (const uint8_t *)((uintptr_t)p & ~(uintptr_t)63);
+		for (unsigned l = 1; l <= lines; l++)
+			__builtin_prefetch(p + 64 * l);
+	}
+	return off;
+}
+
+/* The name of the block at off (wire, name_len + 1 bytes) and its RRset
+ * entries (nrrsets of them, sorted by type). */
+static inline const uint8_t *snap_block_name(const uint8_t *base, uint32_t off)
+{
+	return base + off + sizeof(struct snap_block);
+}
+
+static inline const struct snap_rrset *snap_block_rrset_tab(const uint8_t *base, uint32_t off)
+{
+	return (const struct snap_rrset *)(base + snap_block_rrsets(base, off));
+}
+
+/* The node table of the image at base. */
+static inline const struct snap_node *snap_node_tab(const uint8_t *base,
+						    const struct snap_header *h)
+{
+	return (const struct snap_node *)(base + h->nodes);
+}
+
 /* The RRset of type at node n, or NULL. */
 const struct snap_rrset *snap_rrset_of(const struct snap *s,
 				       const struct snap_node *n, uint16_t type);
