@@ -1,8 +1,10 @@
 /*
- * answer.c - ans_respond: parse the query, pick the zone, select the
- * records (RFC 1034 §4.3.2: exact match, CNAME chains, DNAME, referrals,
- * wildcards, NXDOMAIN/NODATA) and write them with the header and OPT.
- * DNSSEC denial lives in dnssec.c, CHAOS in chaos.c.
+ * answer.c - the general path of the answer engine: record selection per
+ * the RFCs (RFC 1034 §4.3.2: exact match, CNAME chains, DNAME, referrals,
+ * wildcards, NXDOMAIN/NODATA, additional data) for every query the fast
+ * paths (fast.c) do not answer, written after the question, then the
+ * header and OPT (reply.c).  DNSSEC denial lives in dnssec.c, CHAOS in
+ * chaos.c; the burst pipeline that calls this is burst.c.
  */
 #include "dataplane/answer.h"
 
@@ -12,9 +14,6 @@
 #include "zones/dname.h"
 #include "dataplane/engine.h"
 #include "zones/rrtype.h"
-
-#define DEFAULT_MAX_UDP 1232	/* RFC 6891 §6.2.5, the DNS flag day 2020 value */
-#define OPT_FIXED 11		/* root name, type, class, ttl, rdlength */
 
 bool eng_put(struct eng *e, int sect, const uint8_t *owner, const struct snap_rrset *rs,
 	     uint32_t ttl_cap)
@@ -69,80 +68,7 @@ static const uint8_t *origin(const struct eng *e)
 	return e->base + e->h->origin;
 }
 
-/* One name of the SOA RDATA at p, compressed against the question: a
- * pointer to the suffix of the query name it equals, else its labels
- * above the apex then a pointer to the apex in the query name, or, for a
- * name outside the zone, written whole.  len/labels: the name's; o/ol the
- * apex name and its label count, olen its length, opos the offset of the
- * apex in the question. */
-static uint8_t *soa_name(const struct qry *q, const uint8_t *o, unsigned ol, uint8_t *p,
-			 const uint8_t *name, size_t len, unsigned labels, size_t olen,
-			 uint16_t opos)
-{
-	if (labels < ol || len < olen ||
-	    (!dname_bytes_same(name + (len - olen), o, olen) && !dname_eq(name + (len - olen), o))) {
-		memcpy(p, name, len);
-		return p + len;
-	}
-	size_t pre = len - olen;
-	if (labels <= q->qlabels) {
-		size_t at = q->qlo[q->qlabels - labels];
-		if (q->qname_len - at == len) {
-			bool eq = true;
-			for (size_t i = 0; i < pre && eq; i++)
-				eq = dname_lc(q->qname[at + i]) == dname_lc(name[i]);
-			if (eq) {
-				p[0] = (uint8_t)(0xc0 | (RW_HDR + at) >> 8);
-				p[1] = (uint8_t)(RW_HDR + at);
-				return p + 2;
-			}
-		}
-	}
-	memcpy(p, name, pre);
-	p[pre] = (uint8_t)(0xc0 | opos >> 8);
-	p[pre + 1] = (uint8_t)opos;
-	return p + pre + 2;
-}
 
-/* RFC 2308 §3: the SOA of a negative answer, without DNSSEC, encoded at p
- * with no search of a compression table: the owner is the apex, which
- * ends the query name (the question is of this zone), so a pointer to it
- * there; MNAME and RNAME as soa_name() says.  Its TTL is the negative TTL
- * (RFC 2308 §5).  Returns the bytes written, 0 when this encoding does not
- * apply (several SOA records, a root zone), SOA_NO_ROOM when room may not
- * hold it. */
-#define SOA_NO_ROOM SIZE_MAX
-static size_t soa_direct(const struct qry *q, const struct snap_header *h, const uint8_t *base,
-			 uint8_t *start, size_t room)
-{
-	const struct snap_rrset *soa = (const struct snap_rrset *)(base + h->soa);
-	unsigned ol = h->origin_labels;
-	if (ol == 0 || q->qlabels < ol || soa->count != 1)
-		return 0;
-	const uint8_t *rd = base + soa->rdata;
-	uint16_t rdlen = (uint16_t)(rd[0] << 8 | rd[1]);
-	/* the most it can take: the names uncompressed */
-	if (room < 12u + rdlen)
-		return SOA_NO_ROOM;
-	const uint8_t *mname = rd + 2, *o = base + h->origin;
-	size_t olen = (size_t)q->qname_len - q->qlo[q->qlabels - ol];
-	uint16_t opos = (uint16_t)(RW_HDR + q->qlo[q->qlabels - ol]);
-	uint32_t ttl = soa->ttl < h->neg_ttl ? soa->ttl : h->neg_ttl;
-	uint8_t *p = rw_rr_head(start, opos, RR_SOA, ttl) + 2;
-	unsigned ml = dname_labels(mname);
-	size_t mlen = dname_len(mname);
-	const uint8_t *rname = mname + mlen;
-	unsigned rl = dname_labels(rname);
-	size_t rlen = dname_len(rname);
-	p = soa_name(q, o, ol, p, mname, mlen, ml, olen, opos);
-	p = soa_name(q, o, ol, p, rname, rlen, rl, olen, opos);
-	memcpy(p, rname + rlen, 20);
-	p += 20;
-	size_t n = (size_t)(p - start);
-	start[10] = (uint8_t)((n - 12) >> 8);
-	start[11] = (uint8_t)(n - 12);
-	return n;
-}
 
 /* RFC 2308 §3: the SOA in the authority section of a negative answer, its
  * TTL (and its RRSIG's) lowered to the negative TTL; soa_direct without
@@ -153,9 +79,9 @@ static void put_soa(struct eng *e)
 	if (e->tc)
 		return;
 	struct rw *w = e->w;
-	size_t n = e->dnssec ? 0 : soa_direct(e->q, e->h, e->base, w->buf + w->pos,
-					      w->limit - w->pos);
-	if (n == SOA_NO_ROOM) {
+	size_t n = e->dnssec ? 0 : eng_soa_direct(e->q, e->h, e->base, w->buf + w->pos,
+						  w->limit - w->pos);
+	if (n == ENG_SOA_NO_ROOM) {
 		e->tc = true;
 	} else if (n) {
 		w->pos += n;
@@ -506,19 +432,6 @@ static void additional(struct eng *e)
 	}
 }
 
-/* What dispatch() looks up in the zone index; the burst pipeline does it
- * ahead of time for exactly these queries. */
-static bool wants_zone(const struct qry *q)
-{
-	return (q->qclass == RR_CLASS_IN || q->qclass == RR_CLASS_ANY) &&
-	       q->qtype != RR_AXFR && q->qtype != RR_IXFR;
-}
-
-static const struct snap *find_zone(const struct zidx *root, const struct qry *q)
-{
-	return zidx_find_q(root, q->qname, q->qname_len, q->qlo, q->qlabels, q->qhash);
-}
-
 /* zknown: z is the zone index's answer for the query name already. */
 static void dispatch(struct eng *e, const struct zidx *root, bool tcp, bool zknown,
 		     const struct snap *z)
@@ -541,7 +454,7 @@ static void dispatch(struct eng *e, const struct zidx *root, bool tcp, bool zkno
 		return;
 	}
 	if (!zknown)
-		z = find_zone(root, q);
+		z = eng_find_zone(root, q);
 	if (!z) {
 		e->rcode = RCODE_REFUSED;
 		e->ede = EDE_NOT_AUTHORITATIVE;
@@ -554,319 +467,40 @@ static void dispatch(struct eng *e, const struct zidx *root, bool tcp, bool zkno
 		additional(e);
 }
 
-static inline void put16(uint8_t *p, uint16_t v)
+size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg, bool tcp,
+		   const struct qry *q, enum qry_status st, const struct eng_probe *p,
+		   const struct eng_env *env, uint8_t *out, struct ans_outcome *oc)
 {
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* The OPT RR of the response (RFC 6891 §6.1.2, §6.1.3); room for it was
- * kept.  EDE goes in only when there is room to spare. */
-static size_t put_opt(const struct ans_cfg *cfg, const struct qry *q, unsigned rcode, int ede,
-		      uint8_t *p, size_t room, bool nsid)
-{
-	uint16_t max_udp = cfg->max_udp ? cfg->max_udp : DEFAULT_MAX_UDP;
-	size_t n = OPT_FIXED;
-	p[0] = 0;
-	put16(p + 1, RR_OPT);
-	put16(p + 3, max_udp < 512 ? 512 : max_udp);
-	p[5] = (uint8_t)(rcode >> 4);
-	p[6] = 0;
-	p[7] = q->do_bit ? 0x80 : 0;
-	p[8] = 0;
-	if (nsid) {
-		put16(p + n, EDNS_OPT_NSID);
-		put16(p + n + 2, cfg->nsid_len);
-		memcpy(p + n + 4, cfg->nsid, cfg->nsid_len);
-		n += 4u + cfg->nsid_len;
-	}
-	if (ede >= 0 && room >= n + 6) {
-		put16(p + n, EDNS_OPT_EDE);
-		put16(p + n + 2, 2);
-		put16(p + n + 4, (uint16_t)ede);
-		n += 6;
-	}
-	put16(p + 9, (uint16_t)(n - OPT_FIXED));
-	return n;
-}
-
-/* Names of an answer or referral whose addresses the burst prefetches. */
-#define BQ_TARGETS 4
-
-/* One query of a burst: parsed (stage 1), its zone and owner node perhaps
- * looked up (stages 2-4). */
-struct bq {
-	struct qry q;
-	enum qry_status st;
-	bool zknown;		/* z is the zone index's answer */
-	const struct snap *z;
-	uint8_t skip;		/* suffixes known absent */
-	uint32_t hv;		/* hash of the suffix being probed */
-	uint32_t blk;		/* that suffix's candidate block, SNAP_NONE */
-	uint32_t first;		/* its node (a candidate until stage 5 checks the
-				   name), SNAP_NONE, SNAP_UNPROBED */
-	uint32_t flags;		/* the candidate's flags (block copy) */
-	uint8_t fast;		/* stage 4: fast_hit applies, FAST_* */
-	/* the zone's image and header (the snap accessors are calls: made
-	 * once per zone in a burst), and the RRset of the query type at the
-	 * candidate node (not at a cut), once stage 4 looked */
-	const uint8_t *base;
-	const struct snap_header *h;
-	const struct snap_rrset *rs;
-	uint8_t nt;
-	const uint8_t *tname[BQ_TARGETS];	/* additional-section targets, */
-	uint32_t th[BQ_TARGETS];	/* their hashes, */
-	uint32_t tn[BQ_TARGETS];	/* then candidate blocks, in stage 5 nodes,
-					   or SNAP_NONE */
-};
-
-/* What fast_hit copies, as stage 4 found it. */
-enum { FAST_NO = 0, FAST_PLAIN = 1, FAST_RESP = 2 };
-
-static inline bool is_node(uint32_t f)
-{
-	return f != SNAP_NONE && f != SNAP_UNPROBED;
-}
-
-static inline const uint64_t *buckets(const struct bq *b)
-{
-	return (const uint64_t *)(b->base + b->h->buckets);
-}
-
-static inline const struct snap_node *nodes_of(const struct bq *b)
-{
-	return (const struct snap_node *)(b->base + b->h->nodes);
-}
-
-static inline const struct snap_block *block(const struct bq *b, uint32_t off)
-{
-	return snap_block_at(b->base, off);
-}
-
-/* A block's name and its RRset entries (4-aligned after the name). */
-static inline const uint8_t *block_name(const struct bq *b, uint32_t off)
-{
-	return b->base + off + sizeof(struct snap_block);
-}
-
-static inline const struct snap_rrset *block_rrsets(const struct bq *b, uint32_t off)
-{
-	return (const struct snap_rrset *)(b->base + snap_block_rrsets(b->base, off));
-}
-
-/* Types whose RDATA the writer copies as it is and that need no
- * additional-section processing (SRV, RFC 2782) nor a rule of their own
- * (RRSIG, ANY: at_node). */
-static bool plain_rdata(uint16_t t)
-{
-	return !rw_compressed_type(t) && t != RR_SRV && t != RR_RRSIG && t != RR_ANY;
-}
-
-/* Writes count records of one RRset (snapshot entries at rd) owned by the
- * question name, as rw_rrset does with owner NULL. */
-static uint8_t *put_plain(uint8_t *p, uint16_t type, uint32_t ttl, const uint8_t *rd,
-			  uint16_t count)
-{
-	for (uint16_t i = 0; i < count; i++) {
-		size_t len = 2u + (size_t)(rd[0] << 8 | rd[1]);
-		p = rw_rr_head(p, RW_HDR, type, ttl);
-		memcpy(p, rd, len);
-		p += len;
-		rd += len;
-	}
-	return p;
-}
-
-/* The end of a fast path's response, the sections written up to p: the
- * header of an authoritative answer with rcode and the section counts
- * (QDCOUNT 1; ARCOUNT ar plus the OPT), then the OPT.  Returns the
- * length. */
-static size_t fast_finish(const struct ans_cfg *cfg, const struct qry *q, uint8_t *out,
-			  uint8_t *p, size_t limit, unsigned rcode, unsigned an, unsigned ns,
-			  unsigned ar, bool opt, bool nsid)
-{
-	put16(out, q->id);
-	out[2] = (uint8_t)(0x80 | (q->opcode & 0x0f) << 3 | 0x04 | (q->rd ? 0x01 : 0));
-	out[3] = (uint8_t)((q->cd ? 0x10 : 0) | rcode);
-	put16(out + 4, 1);
-	put16(out + 6, (uint16_t)an);
-	put16(out + 8, (uint16_t)ns);
-	put16(out + 10, (uint16_t)(ar + (opt ? 1 : 0)));
-	size_t len = (size_t)(p - out);
-	if (opt)
-		len += put_opt(cfg, q, rcode, -1, p, limit - len, nsid);
-	return len;
-}
-
-/*
- * The fast path of stage 5: an exact match (RFC 1034 §4.3.2 step 3a), the
- * commonest answer there is.  The burst pipeline found and checked the
- * node; what remains is to see that nothing else applies (a cut above or
- * at the name, an NSEC3 owner) and that it fits, then to copy the question
- * and either the pre-encoded records (plain RDATA: no names to compress,
- * no additional data; RRSIGs added with DNSSEC) or the compiler's
- * pre-encoded answer (snap_rrset.resp: NS, MX, SRV, CNAME... with their
- * additional section, without DNSSEC).  Byte for byte what the general
- * path (dispatch) writes; 0 when it does not apply.
- */
-static size_t fast_hit(const struct ans_cfg *cfg, const struct bq *b, uint8_t *out,
-		       size_t limit, bool opt, bool nsid)
-{
-	const struct qry *q = &b->q;
-	const uint8_t *base = b->base;
-	/* stage 4 checked the class, the node's flags (no cut, not
-	 * occluded, not an NSEC3 owner) and the RRset's kind */
-	if (b->fast == FAST_NO)
-		return 0;
-	const struct snap_rrset *rs = b->rs;
-	bool dnssec = q->do_bit && (b->h->flags & SNAP_F_SIGNED);
-	size_t optlen = opt ? OPT_FIXED + (nsid ? 4u + cfg->nsid_len : 0) : 0;
-	size_t need = RW_HDR + q->qname_len + 4u + optlen;
-	uint8_t *p = out + RW_HDR;
-	unsigned an = rs->count, ar = 0;
-	if (b->fast == FAST_PLAIN) {
-		bool sigs = dnssec && rs->nsigs;
-		need += 10u * rs->count + rs->rdata_len;
-		if (sigs)
-			need += 10u * rs->nsigs + rs->sigs_len;
-		if (need > limit)
-			return 0;
-		memcpy(p, q->qname, q->qname_len);
-		p += q->qname_len;
-		put16(p, q->qtype);
-		put16(p + 2, q->qclass);
-		p = put_plain(p + 4, rs->type, rs->ttl, base + rs->rdata, rs->count);
-		if (sigs) {
-			p = put_plain(p, RR_RRSIG, rs->sig_ttl, base + snap_rrset_sigs(rs), rs->nsigs);
-			an += rs->nsigs;
-		}
-	} else {
-		const uint8_t *pre = base + rs->rdata + rs->rdata_len;
-		size_t body = rs->resp - 2u;
-		need += body;
-		if (need > limit)
-			return 0;
-		ar = (unsigned)pre[0] | (unsigned)pre[1] << 8;
-		memcpy(p, q->qname, q->qname_len);
-		p += q->qname_len;
-		put16(p, q->qtype);
-		put16(p + 2, q->qclass);
-		memcpy(p + 4, pre + 2, body);
-		p += 4 + body;
-	}
-	return fast_finish(cfg, q, out, p, limit, 0, an, 0, ar, opt, nsid);
-}
-
-/*
- * The other fast path of stage 5: NXDOMAIN (RFC 1034 §4.3.2 step 3c, RFC
- * 2308 §2.1) without DNSSEC, for a name whose closest encloser the pipeline
- * knows: the apex (the name is one label below it, or two with its parent
- * absent) or the parent it found.  Nothing else may apply there: a cut, a
- * DNAME (RFC 6672 §2.3), a wildcard child (RFC 4592 §3.3.1), an NSEC3
- * owner.  Writes the header, the question and the SOA as the general path
- * does (soa_direct); 0 when it does not apply or fit.
- */
-static size_t fast_nx(const struct ans_cfg *cfg, const struct bq *b, uint8_t *out,
-		      size_t limit, bool opt, bool nsid)
-{
-	const struct qry *q = &b->q;
-	if (q->qclass != RR_CLASS_IN || (q->do_bit && (b->h->flags & SNAP_F_SIGNED)))
-		return 0;
-	unsigned ol = b->h->origin_labels;
-	uint32_t flags;
-	if (b->first == SNAP_NONE && q->qlabels == ol + 1u + b->skip)
-		flags = snap_node_flags(b->base, &nodes_of(b)[0]);	/* the apex */
-	else if (b->skip == 1 && is_node(b->first))
-		flags = b->flags;	/* the parent, its name checked in stage 5 */
-	else
-		return 0;
-	if (flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_DNAME | SNAP_N_WILD_CHILD | SNAP_N_NSEC3))
-		return 0;
-	size_t optlen = opt ? OPT_FIXED + (nsid ? 4u + cfg->nsid_len : 0) : 0;
-	size_t used = RW_HDR + q->qname_len + 4u;
-	if (used + optlen > limit)
-		return 0;
-	size_t n = soa_direct(q, b->h, b->base, out + used, limit - optlen - used);
-	if (n == 0 || n == SOA_NO_ROOM)
-		return 0;
-	uint8_t *p = out + RW_HDR;
-	memcpy(p, q->qname, q->qname_len);
-	p += q->qname_len;
-	put16(p, q->qtype);
-	put16(p + 2, q->qclass);
-	p += 4 + n;
-	return fast_finish(cfg, q, out, p, limit, RCODE_NXDOMAIN, 0, 1, 0, opt, nsid);
-}
-
-/* Stage 5: the response, as ans_respond always built it. */
-static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
-		      const struct ans_req *req, const struct bq *b, uint8_t *out,
-		      size_t outcap, struct ans_outcome *oc)
-{
-	const struct qry *qp = &b->q;
-	enum qry_status st = b->st;
-	*oc = (struct ans_outcome){ .qtype = qp->has_q ? qp->qtype : 0 };
-	if (st == QRY_DROP || outcap < 512) {
-		oc->dropped = true;
-		return 0;
-	}
-
-	/* RFC 1035 §4.2.1, RFC 6891 §6.2.3-6.2.5: the response size limit. */
-	size_t limit;
-	if (req->tcp) {
-		limit = 65535;
-	} else if (qp->edns) {
-		uint16_t max_udp = cfg->max_udp ? cfg->max_udp : DEFAULT_MAX_UDP;
-		limit = qp->payload < max_udp ? qp->payload : max_udp;
-		if (limit < 512)
-			limit = 512;
-	} else {
-		limit = 512;
-	}
-	if (limit > outcap)
-		limit = outcap;
-	/* A malformed query gets no OPT: what it carried cannot be trusted
-	 * (Knot does the same; RFC 6891 §7 asks only for FORMERR). */
-	bool opt = qp->edns && st != QRY_FORMERR;
-	bool nsid = opt && qp->nsid && cfg->nsid && st == QRY_OK;
-	size_t optlen = opt ? OPT_FIXED + (nsid ? 4u + cfg->nsid_len : 0) : 0;
-	if (optlen > limit - RW_HDR - DNAME_MAX - 4) {
-		nsid = false;	/* an NSID too long to ever fit */
-		optlen = OPT_FIXED;
-	}
-
-	if (st == QRY_OK && b->zknown && b->z) {
-		bool hit = b->skip == 0 && is_node(b->first);
-		size_t n = hit ? fast_hit(cfg, b, out, limit, opt, nsid)
-			       : fast_nx(cfg, b, out, limit, opt, nsid);
-		if (n) {
-			oc->path = hit ? ANS_PATH_HIT : ANS_PATH_NX;
-			oc->rcode = hit ? RCODE_NOERROR : RCODE_NXDOMAIN;
-			return n;
-		}
-	}
-
 	struct rw w;
-	rw_init(&w, out, limit - optlen);
+	rw_init(&w, out, env->limit - env->optlen);
 	/* Field by field: the DNAME buffers and proof lists (~800 bytes) need
 	 * no clearing, and this runs for every packet. */
 	struct eng e;
 	e.cfg = cfg;
-	e.q = qp;
+	e.q = q;
 	e.w = &w;
 	e.z = NULL;
 	e.dnssec = e.aa = e.tc = false;
-	e.first = b->first;
-	e.skip = b->skip;
-	e.kname = b->tname;
-	e.knode = b->tn;
-	e.nknown = b->nt;
+	e.first = p->first;
+	e.skip = p->skip;
+	e.kname = p->tname;
+	e.knode = p->tn;
+	e.nknown = p->nt;
 	e.rcode = 0;
 	e.ede = -1;
 	e.naddl = e.nwild = e.nproof = 0;
-	if (qp->has_q)
-		rw_question_q(&w, qp->qname, qp->qname_len, qp->qlo, qp->qlabels, qp->qtype,
-			      qp->qclass);
+	if (q->has_q) {
+		/* Answering in place, the question is where it was sent: the
+		 * writer gets a copy (copying an object onto itself is
+		 * undefined), the rest of the engine reads it there. */
+		const uint8_t *qn = q->qname;
+		uint8_t copy[DNAME_MAX];
+		if (qn == out + RW_HDR) {
+			memcpy(copy, qn, q->qname_len);
+			qn = copy;
+		}
+		rw_question_q(&w, qn, q->qname_len, q->qlo, q->qlabels, q->qtype, q->qclass);
+	}
 	struct rw_mark after_q;
 	rw_mark(&w, &after_q);
 
@@ -874,265 +508,17 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 	case QRY_FORMERR: e.rcode = RCODE_FORMERR; break;
 	case QRY_NOTIMP: e.rcode = RCODE_NOTIMP; break;
 	case QRY_BADVERS: e.rcode = RCODE_BADVERS; break;
-	default: dispatch(&e, root, req->tcp, b->zknown, b->z); break;
+	default: dispatch(&e, root, tcp, p->zknown, p->z); break;
 	}
 	if (e.tc)
 		rw_rollback(&w, &after_q);	/* as Knot: no records with TC=1 */
 
-	size_t len = rw_finish(&w, qp->has_q ? 1 : 0);
-	put16(out, qp->id);
-	out[2] = (uint8_t)(0x80 | (qp->opcode & 0x0f) << 3 | (e.aa ? 0x04 : 0) |
-			   (e.tc ? 0x02 : 0) | (qp->rd ? 0x01 : 0));
-	/* RFC 4035 §3.1.6 / §3: CD copied; RA and AD stay 0. */
-	out[3] = (uint8_t)((qp->cd ? 0x10 : 0) | (e.rcode & 0x0f));
-	if (opt) {
-		len += put_opt(cfg, qp, e.rcode, e.ede, out + len, limit - len, nsid);
-		put16(out + 10, (uint16_t)(w.cnt[RW_AR] + 1));
-	}
+	struct eng_head hd = {
+		.rcode = e.rcode, .ede = e.ede, .aa = e.aa, .tc = e.tc,
+		.qd = q->has_q ? 1 : 0, .an = w.cnt[RW_AN], .ns = w.cnt[RW_NS], .ar = w.cnt[RW_AR],
+	};
 	oc->path = ANS_PATH_FULL;
 	oc->rcode = (uint16_t)e.rcode;
 	oc->tc = e.tc;
-	return len;
-}
-
-static inline void prefetch2(const void *p, size_t len)
-{
-	/* both lines when the object straddles one boundary */
-	__builtin_prefetch(p);
-	__builtin_prefetch((const uint8_t *)p + len - 1);
-}
-
-/* Prefetches the home bucket of hash hv. */
-static inline void prefetch_bucket(const struct bq *b, uint32_t hv)
-{
-	__builtin_prefetch(&buckets(b)[hv & b->h->hash_mask]);
-}
-
-/* The candidate block for hash hv in the bucket run starting at its home
- * slot (an empty slot first: absent, SNAP_NONE), prefetched: its head,
- * name and RRset entries, and the records after them up to 256 bytes. */
-static uint32_t scan(const struct bq *b, uint32_t hv)
-{
-	const uint64_t *bk = buckets(b);
-	uint32_t mask = b->h->hash_mask;
-	for (uint32_t k = hv & mask;; k = (k + 1) & mask) {
-		uint64_t ent = bk[k];
-		if (ent == 0)
-			return SNAP_NONE;
-		if ((uint32_t)(ent >> 32) == hv) {
-			uint32_t off = (uint32_t)ent & ~3u;
-			const uint8_t *p = b->base + off;
-			/* the lines the bucket says the block's start touches */
-			__builtin_prefetch(p);
-			if (ent & 3) {
-				p = (const uint8_t *)((uintptr_t)p & ~(uintptr_t)63);
-				for (unsigned l = 1; l <= (ent & 3); l++)
-					__builtin_prefetch(p + 64 * l);
-			}
-			return off;
-		}
-	}
-}
-
-/* The offset in the query name of the suffix being probed (qlo[] is only
- * set for existing labels: none for the root name). */
-static inline size_t probed_at(const struct bq *b)
-{
-	return b->skip ? b->q.qlo[b->skip] : 0;
-}
-
-static inline const uint8_t *probed(const struct bq *b)
-{
-	return b->q.qname + probed_at(b);
-}
-
-/*
- * The burst pipeline.  Answering one query is a chain of dependent reads
- * into a snapshot far larger than the caches: bucket -> block (the node's
- * name, RRset entries and records together) -> records beyond its first
- * lines, then the same again for each name whose addresses go in the
- * additional section; each is a likely cache (and TLB) miss.  Done one
- * query at a time, the misses are paid in series.  Here each stage runs
- * over the whole burst, issuing the next level's prefetch for every query
- * before any query reads it, so the misses of up to ANS_BURST_MAX queries
- * overlap.  Stage 5 then answers each query with the same code as
- * ans_respond, the owner lookup's result handed over.  The pipeline only
- * warms the cache and skips repeated probes, it never decides: every path
- * (misses, CNAME, DNAME, referrals, DNSSEC) stays the single-query code.
- */
-static void burst(const struct zidx *root, const struct ans_cfg *cfg,
-		  const struct ans_req *reqs, size_t n, uint8_t *const *outs,
-		  const size_t *outcaps, size_t *lens, struct ans_outcome *ocs)
-{
-	struct bq b[ANS_BURST_MAX];
-
-	/* 0: the packets (fresh from the NIC, not in this core's cache) and
-	 * the response buffers' first line */
-	for (size_t i = 0; i < n; i++) {
-		__builtin_prefetch(reqs[i].q);
-		if (reqs[i].qlen > 64)
-			__builtin_prefetch(reqs[i].q + 64);
-		__builtin_prefetch(outs[i], 1);
-	}
-	/* 1: parse, hashing the query name as it is unpacked */
-	for (size_t i = 0; i < n; i++) {
-		b[i].st = qry_parse(reqs[i].q, reqs[i].qlen, &b[i].q);
-		b[i].zknown = false;
-		b[i].z = NULL;
-		b[i].skip = 0;
-		b[i].blk = SNAP_NONE;
-		b[i].first = SNAP_UNPROBED;
-		b[i].nt = 0;
-		b[i].rs = NULL;
-		b[i].fast = FAST_NO;
-	}
-	/* 2: the zone, and the owner's home bucket */
-	const struct snap *lz = NULL;
-	const uint8_t *lbase = NULL;
-	const struct snap_header *lh = NULL;
-	for (size_t i = 0; i < n; i++) {
-		if (b[i].st != QRY_OK || outcaps[i] < 512 || !wants_zone(&b[i].q))
-			continue;
-		const struct snap *z = find_zone(root, &b[i].q);
-		b[i].zknown = true;
-		b[i].z = z;
-		if (z) {
-			if (z != lz) {
-				lz = z;
-				lbase = snap_base(z);
-				lh = snap_hdr(z);
-			}
-			b[i].base = lbase;
-			b[i].h = lh;
-			b[i].hv = (uint32_t)b[i].q.qhash;
-			prefetch_bucket(&b[i], b[i].hv);
-		}
-	}
-	/* 3: the bucket run gives the candidate block.  When the name is
-	 * absent and its parent is not the apex (a name below a delegation,
-	 * a random subdomain of a subdomain), the parent's bucket next. */
-	for (size_t i = 0; i < n; i++) {
-		if (!b[i].z)
-			continue;
-		b[i].blk = scan(&b[i], b[i].hv);
-		if (b[i].blk != SNAP_NONE) {
-			b[i].first = SNAP_UNPROBED;	/* set from the block in stage 4 */
-		} else if (b[i].q.qlabels > b[i].h->origin_labels + 1u) {
-			b[i].skip = 1;
-			b[i].hv = (uint32_t)dname_hash_bytes(probed(&b[i]),
-							     b[i].q.qname_len - probed_at(&b[i]));
-			prefetch_bucket(&b[i], b[i].hv);
-		} else {
-			b[i].first = SNAP_NONE;
-		}
-	}
-	for (size_t i = 0; i < n; i++)
-		if (b[i].skip) {
-			b[i].blk = scan(&b[i], b[i].hv);
-			if (b[i].blk == SNAP_NONE)
-				b[i].first = SNAP_NONE;
-		}
-	/* 4: the block: its node, flags and RRsets.  The records asked for
-	 * when beyond the block's first lines, or the pre-encoded answer;
-	 * for NS at a cut (referral) or an NS/MX/SRV RRset without one, the
-	 * names whose addresses go in the additional section: their hashes,
-	 * their home buckets prefetched.  Where the general path will answer,
-	 * its node entry too. */
-	for (size_t i = 0; i < n; i++) {
-		uint32_t blk = b[i].blk;
-		if (blk == SNAP_NONE)
-			continue;
-		const struct snap_block *bh = block(&b[i], blk);
-		b[i].first = bh->node;
-		b[i].flags = bh->flags;
-		bool cut = (bh->flags & SNAP_N_CUT) != 0;
-		uint16_t t = cut ? RR_NS : b[i].q.qtype;
-		const struct snap_rrset *rs = snap_rrset_in(block_rrsets(&b[i], blk), bh->nrrsets, t);
-		if (!cut)
-			b[i].rs = rs;
-		bool dnssec = b[i].q.do_bit && (b[i].h->flags & SNAP_F_SIGNED);
-		bool fast = rs && rs->count && !b[i].skip && b[i].q.qclass == RR_CLASS_IN &&
-			    !(bh->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3));
-		if (fast)
-			b[i].fast = plain_rdata(t) ? FAST_PLAIN
-				    : rs->resp && !dnssec ? FAST_RESP : FAST_NO;
-		fast = b[i].fast != FAST_NO;
-		if (!fast)
-			__builtin_prefetch(nodes_of(&b[i]) + bh->node);
-		if (!rs)
-			continue;
-		int skip = rrtype_addl_at(t);
-		if (fast || skip < 0) {
-			prefetch2(b[i].base + rs->rdata, rs->rdata_len + rs->resp);
-			continue;
-		}
-		const uint8_t *rd = b[i].base + rs->rdata;
-		const uint8_t *origin = b[i].base + b[i].h->origin;
-		for (uint16_t k = 0; k < rs->count && b[i].nt < BQ_TARGETS; k++) {
-			uint16_t len = (uint16_t)(rd[0] << 8 | rd[1]);
-			const uint8_t *tn = rd + 2 + skip;
-			rd += 2 + len;
-			if (!dname_in(tn, origin))
-				continue;
-			uint32_t hv = (uint32_t)dname_hash(tn);
-			b[i].tname[b[i].nt] = tn;
-			b[i].th[b[i].nt++] = hv;
-			prefetch_bucket(&b[i], hv);
-		}
-	}
-	/* 4c: the targets' blocks */
-	for (size_t i = 0; i < n; i++)
-		for (unsigned k = 0; k < b[i].nt; k++)
-			b[i].tn[k] = scan(&b[i], b[i].th[k]);
-	/* 5: answer; a candidate whose name differs (a 32-bit hash collision)
-	 * is handed over as not probed, for a full probe; the targets'
-	 * candidates become node indices */
-	for (size_t i = 0; i < n; i++) {
-		if (b[i].blk != SNAP_NONE) {
-			const uint8_t *nm = probed(&b[i]);
-			size_t len = b[i].q.qname_len - probed_at(&b[i]);
-			if (!snap_name_is(block_name(&b[i], b[i].blk),
-					  block(&b[i], b[i].blk)->name_len, nm, len))
-				b[i].first = SNAP_UNPROBED;
-		}
-		for (unsigned k = 0; k < b[i].nt; k++)
-			if (b[i].tn[k] != SNAP_NONE)
-				b[i].tn[k] = block(&b[i], b[i].tn[k])->node;
-		lens[i] = respond(root, cfg, &reqs[i], &b[i], outs[i], outcaps[i], &ocs[i]);
-	}
-}
-
-void ans_respond_burst(const struct zidx *root, const struct ans_cfg *cfg,
-		       const struct ans_req *reqs, size_t n, uint8_t *const *outs,
-		       const size_t *outcaps, size_t *lens, struct ans_outcome *ocs)
-{
-	while (n > 0) {
-		size_t k = n < ANS_BURST_MAX ? n : ANS_BURST_MAX;
-		burst(root, cfg, reqs, k, outs, outcaps, lens, ocs);
-		reqs += k;
-		outs += k;
-		outcaps += k;
-		lens += k;
-		ocs += k;
-		n -= k;
-	}
-}
-
-size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
-		   const struct ans_req *req, uint8_t *out, size_t outcap,
-		   struct ans_outcome *oc)
-{
-	struct ans_outcome unused;
-	/* No prefetch stages for one query: nothing to overlap with. */
-	struct bq b;
-	b.st = qry_parse(req->q, req->qlen, &b.q);
-	b.zknown = false;
-	b.z = NULL;
-	b.skip = 0;
-	b.blk = SNAP_NONE;
-	b.first = SNAP_UNPROBED;
-	b.nt = 0;
-	b.rs = NULL;
-	b.fast = FAST_NO;
-	return respond(root, cfg, req, &b, out, outcap, oc ? oc : &unused);
+	return eng_finish(cfg, q, env, &hd, out, w.pos);
 }

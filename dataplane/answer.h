@@ -20,6 +20,9 @@ struct ans_cfg {
 	uint16_t nsid_len;
 	const char *identity;	/* CHAOS id.server / hostname.bind, NULL = hidden */
 	const char *version;	/* CHAOS version.bind / version.server, NULL = hidden */
+	bool general_only;	/* answer every query on the general path, never
+				   the fast paths (the same bytes, slower: for
+				   tests that check the fast paths against it) */
 };
 
 /* What the transport knows about one query. */
@@ -48,8 +51,9 @@ struct ans_outcome {
 };
 
 /*
- * Answers one query.  Writes the response into out[0..outcap) (outcap >=
- * 512; 65535 for TCP) and returns its length, or 0 when the query must be
+ * Answers one query (ans_respond_burst with one query: the same paths and
+ * outcomes).  Writes the response into out[0..outcap) (outcap >= 512;
+ * 65535 for TCP) and returns its length, or 0 when the query must be
  * dropped (too short to reply to, QR set).  out may be req->q itself: the
  * response is then written over its own query (the DPDK path answers in
  * the receive buffer); any other overlap is not allowed.  *oc (when oc is

@@ -1,7 +1,10 @@
 /*
- * engine.h - state shared by the modules of the answer engine (answer.c,
- * dnssec.c, chaos.c) while one response is built: the zone being read,
- * the writer, and the outcome so far.  Internal to dataplane/.
+ * engine.h - what the modules of the answer engine share, internal to
+ * dataplane/: the burst pipeline (burst.c) probes the zone and hands its
+ * findings (struct eng_probe) to the fast paths (fast.c) or to the general
+ * path (answer.c: record selection, with dnssec.c and chaos.c), whose
+ * state while one response is built is struct eng; both end with the one
+ * header and OPT writer (reply.c).
  */
 #ifndef RINGDNS_ENGINE_H
 #define RINGDNS_ENGINE_H
@@ -12,6 +15,7 @@
 #include "dataplane/answer.h"
 #include "zones/dname.h"
 #include "dataplane/query.h"
+#include "zones/rrtype.h"
 #include "zones/rwrite.h"
 #include "zones/snap.h"
 
@@ -27,6 +31,131 @@ enum {
 
 /* RFC 8914 §4 */
 #define EDE_NOT_AUTHORITATIVE 20
+
+#define DEFAULT_MAX_UDP 1232	/* RFC 6891 §6.2.5, the DNS flag day 2020 value */
+#define OPT_FIXED 11		/* root name, type, class, ttl, rdlength */
+
+static inline void eng_put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+/* ---- the envelope of a response: size limit, header, OPT (reply.c) ---- */
+
+struct eng_env {
+	size_t limit;		/* the response's size limit (OPT included) */
+	uint16_t optlen;	/* room kept for the OPT RR (0: none) */
+	bool opt;		/* the response carries an OPT RR */
+	bool nsid;		/* with the NSID option */
+};
+
+/* What the header says besides what it echoes of the query. */
+struct eng_head {
+	unsigned rcode;		/* 0..4095 (extended bits go in OPT) */
+	int ede;		/* Extended DNS Error code, -1 none */
+	bool aa, tc;
+	uint16_t qd, an, ns, ar;	/* section counts, ar without the OPT */
+};
+
+/* The size limit and OPT of the response to q (parsed with status st),
+ * over tcp or not, into a buffer of outcap >= 512 bytes. */
+void eng_env_init(struct eng_env *env, const struct ans_cfg *cfg, const struct qry *q,
+		  enum qry_status st, bool tcp, size_t outcap);
+
+/* Writes the header (out[0..12)) and, when env->opt, the OPT RR at
+ * out + len (room for it was kept); returns the response's length.  The
+ * one writer of both for every path. */
+size_t eng_finish(const struct ans_cfg *cfg, const struct qry *q, const struct eng_env *env,
+		  const struct eng_head *hd, uint8_t *out, size_t len);
+
+/* ---- what the burst pipeline found (burst.c) ---- */
+
+/* Names of an answer or referral whose addresses the burst prefetches. */
+#define ENG_TARGETS 4
+
+/* What fast_hit copies, as the pipeline found it. */
+enum { FAST_NO = 0, FAST_PLAIN = 1, FAST_RESP = 2 };
+
+/* One query's lookups done ahead of answering: its zone, the first probe
+ * of its owner name, the RRset of the query type there, and the
+ * additional-section targets probed.  The pipeline only warms the cache
+ * and saves probes; the answering code decides. */
+struct eng_probe {
+	bool zknown;		/* z is the zone index's answer */
+	uint8_t skip;		/* suffixes known absent */
+	uint8_t fast;		/* FAST_*: what fast_hit may copy */
+	uint8_t nt;		/* targets */
+	uint32_t first;		/* the node of the next suffix (a candidate until
+				   checked), SNAP_NONE, SNAP_UNPROBED */
+	uint32_t flags;		/* the candidate's flags (block copy) */
+	const struct snap *z;
+	/* the zone's image and header (snap_base, snap_hdr are calls: made
+	 * once per zone in a burst), and the RRset of the query type at the
+	 * candidate node (not at a cut) */
+	const uint8_t *base;
+	const struct snap_header *h;
+	const struct snap_rrset *rs;
+	const uint8_t *tname[ENG_TARGETS];	/* additional-section targets */
+	uint32_t tn[ENG_TARGETS];	/* their nodes (candidates), or SNAP_NONE */
+};
+
+static inline bool eng_is_node(uint32_t f)
+{
+	return f != SNAP_NONE && f != SNAP_UNPROBED;
+}
+
+/* What dispatch() looks up in the zone index; the burst pipeline does it
+ * ahead of time for exactly these queries. */
+static inline bool eng_wants_zone(const struct qry *q)
+{
+	return (q->qclass == RR_CLASS_IN || q->qclass == RR_CLASS_ANY) &&
+	       q->qtype != RR_AXFR && q->qtype != RR_IXFR;
+}
+
+static inline const struct snap *eng_find_zone(const struct zidx *root, const struct qry *q)
+{
+	return zidx_find_q(root, q->qname, q->qname_len, q->qlo, q->qlabels, q->qhash);
+}
+
+/* Types whose RDATA the writer copies as it is and that need no
+ * additional-section processing (SRV, RFC 2782) nor a rule of their own
+ * (RRSIG, ANY: at_node). */
+static inline bool eng_plain_rdata(uint16_t t)
+{
+	return !rw_compressed_type(t) && t != RR_SRV && t != RR_RRSIG && t != RR_ANY;
+}
+
+/* ---- the fast paths (fast.c) ---- */
+
+/* An exact match from pre-encoded records, or an NXDOMAIN without DNSSEC,
+ * byte for byte what the general path writes; 0 when it does not apply
+ * or fit.  out may hold the query itself (answered in place). */
+size_t fast_hit(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *p,
+		const struct eng_env *env, uint8_t *out);
+size_t fast_nx(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *p,
+	       const struct eng_env *env, uint8_t *out);
+
+/* RFC 2308 §3: the SOA of a negative answer without DNSSEC, encoded at
+ * start with no search of a compression table.  Returns the bytes
+ * written, 0 when this encoding does not apply, ENG_SOA_NO_ROOM when room
+ * may not hold it. */
+#define ENG_SOA_NO_ROOM SIZE_MAX
+size_t eng_soa_direct(const struct qry *q, const struct snap_header *h, const uint8_t *base,
+		      uint8_t *start, size_t room);
+
+/* ---- the general path (answer.c) ---- */
+
+/*
+ * Answers q (parsed with status st) into out by record selection per the
+ * RFCs, using what the pipeline found (p), within env; fills *oc.
+ * Returns the response's length.  out may hold the query itself.
+ */
+size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg, bool tcp,
+		   const struct qry *q, enum qry_status st, const struct eng_probe *p,
+		   const struct eng_env *env, uint8_t *out, struct ans_outcome *oc);
+
+/* ---- the state of the general path while one response is built ---- */
 
 struct eng {
 	const struct ans_cfg *cfg;

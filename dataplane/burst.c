@@ -1,0 +1,296 @@
+/*
+ * burst.c - the burst pipeline of the answer engine: ans_respond_burst and
+ * ans_respond.  Answering one query is a chain of dependent reads into a
+ * snapshot far larger than the caches: bucket -> block (the node's name,
+ * RRset entries and records together) -> records beyond its first lines,
+ * then the same again for each name whose addresses go in the additional
+ * section; each is a likely cache (and TLB) miss.  Done one query at a
+ * time, the misses are paid in series.  Here each stage runs over the
+ * whole burst, issuing the next level's prefetch for every query before
+ * any query reads it, so the misses of up to ANS_BURST_MAX queries
+ * overlap.  The last stage answers each query: a fast path (fast.c) where
+ * one applies, else the general path (answer.c), the owner lookup's result
+ * handed over.  The pipeline only warms the cache and skips repeated
+ * probes, it never decides: every path (misses, CNAME, DNAME, referrals,
+ * DNSSEC) stays the general path's code.  The zone is read through the
+ * staged probe of zones/snap.h, never its layout.
+ */
+#include "dataplane/answer.h"
+
+#include "dataplane/engine.h"
+
+/* One query of a burst: parsed, its zone and owner node perhaps looked up. */
+struct bq {
+	struct qry q;
+	enum qry_status st;
+	struct eng_probe p;
+	uint32_t hv;		/* hash of the suffix being probed */
+	uint32_t blk;		/* that suffix's candidate block, SNAP_NONE */
+	uint32_t th[ENG_TARGETS];	/* the targets' hashes */
+};
+
+static inline void prefetch2(const void *p, size_t len)
+{
+	/* both lines when the object straddles one boundary */
+	__builtin_prefetch(p);
+	__builtin_prefetch((const uint8_t *)p + len - 1);
+}
+
+/* The offset in the query name of the suffix being probed (qlo[] is only
+ * set for existing labels: none for the root name). */
+static inline size_t probed_at(const struct bq *b)
+{
+	return b->p.skip ? b->q.qlo[b->p.skip] : 0;
+}
+
+static inline const uint8_t *probed(const struct bq *b)
+{
+	return b->q.qname + probed_at(b);
+}
+
+/* 0: the packets (fresh from the NIC, not in this core's cache) and the
+ * response buffers' first line. */
+static void stage_packets(const struct ans_req *reqs, size_t n, uint8_t *const *outs)
+{
+	for (size_t i = 0; i < n; i++) {
+		__builtin_prefetch(reqs[i].q);
+		if (reqs[i].qlen > 64)
+			__builtin_prefetch(reqs[i].q + 64);
+		__builtin_prefetch(outs[i], 1);
+	}
+}
+
+/* 1: parse, hashing the query name as it is unpacked. */
+static void stage_parse(struct bq *b, const struct ans_req *reqs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		b[i].st = qry_parse(reqs[i].q, reqs[i].qlen, &b[i].q);
+		b[i].p.zknown = false;
+		b[i].p.z = NULL;
+		b[i].p.skip = 0;
+		b[i].blk = SNAP_NONE;
+		b[i].p.first = SNAP_UNPROBED;
+		b[i].p.nt = 0;
+		b[i].p.rs = NULL;
+		b[i].p.fast = FAST_NO;
+	}
+}
+
+/* 2: the zone, and the owner's home bucket. */
+static void stage_zone(struct bq *b, size_t n, const struct zidx *root, const size_t *outcaps)
+{
+	const struct snap *lz = NULL;
+	const uint8_t *lbase = NULL;
+	const struct snap_header *lh = NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (b[i].st != QRY_OK || outcaps[i] < 512 || !eng_wants_zone(&b[i].q))
+			continue;
+		const struct snap *z = eng_find_zone(root, &b[i].q);
+		b[i].p.zknown = true;
+		b[i].p.z = z;
+		if (!z)
+			continue;
+		if (z != lz) {
+			lz = z;
+			lbase = snap_base(z);
+			lh = snap_hdr(z);
+		}
+		b[i].p.base = lbase;
+		b[i].p.h = lh;
+		b[i].hv = (uint32_t)b[i].q.qhash;
+		snap_probe_home(lbase, lh, b[i].hv);
+	}
+}
+
+/* 3: the bucket run gives the candidate block.  When the name is absent
+ * and its parent is not the apex (a name below a delegation, a random
+ * subdomain of a subdomain), the parent's bucket next. */
+static void stage_bucket(struct bq *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct eng_probe *p = &b[i].p;
+		if (!p->z)
+			continue;
+		b[i].blk = snap_probe_block(p->base, p->h, b[i].hv);
+		if (b[i].blk != SNAP_NONE) {
+			p->first = SNAP_UNPROBED;	/* set from the block in stage 4 */
+		} else if (b[i].q.qlabels > p->h->origin_labels + 1u) {
+			p->skip = 1;
+			b[i].hv = (uint32_t)dname_hash_bytes(probed(&b[i]),
+							     b[i].q.qname_len - probed_at(&b[i]));
+			snap_probe_home(p->base, p->h, b[i].hv);
+		} else {
+			p->first = SNAP_NONE;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		if (b[i].p.skip) {
+			b[i].blk = snap_probe_block(b[i].p.base, b[i].p.h, b[i].hv);
+			if (b[i].blk == SNAP_NONE)
+				b[i].p.first = SNAP_NONE;
+		}
+}
+
+/* The names whose addresses go in the additional section, from the
+ * records of rs (type t, names at skip in the RDATA) inside the zone:
+ * their hashes, their home buckets prefetched. */
+static void find_targets(struct bq *b, const struct snap_rrset *rs, int skip)
+{
+	struct eng_probe *p = &b->p;
+	const uint8_t *rd = p->base + rs->rdata;
+	const uint8_t *origin = p->base + p->h->origin;
+	for (uint16_t k = 0; k < rs->count && p->nt < ENG_TARGETS; k++) {
+		uint16_t len = (uint16_t)(rd[0] << 8 | rd[1]);
+		const uint8_t *tn = rd + 2 + skip;
+		rd += 2 + len;
+		if (!dname_in(tn, origin))
+			continue;
+		uint32_t hv = (uint32_t)dname_hash(tn);
+		p->tname[p->nt] = tn;
+		b->th[p->nt++] = hv;
+		snap_probe_home(p->base, p->h, hv);
+	}
+}
+
+/* 4: the block: its node, flags and RRsets.  The records asked for when
+ * beyond the block's first lines, or the pre-encoded answer; for NS at a
+ * cut (referral) or an NS/MX/SRV RRset without one, the additional
+ * section's targets.  Where the general path will answer, its node entry
+ * too. */
+static void stage_block(struct bq *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t blk = b[i].blk;
+		if (blk == SNAP_NONE)
+			continue;
+		struct eng_probe *p = &b[i].p;
+		const struct snap_block *bh = snap_block_at(p->base, blk);
+		p->first = bh->node;
+		p->flags = bh->flags;
+		bool cut = (bh->flags & SNAP_N_CUT) != 0;
+		uint16_t t = cut ? RR_NS : b[i].q.qtype;
+		const struct snap_rrset *rs =
+			snap_rrset_in(snap_block_rrset_tab(p->base, blk), bh->nrrsets, t);
+		if (!cut)
+			p->rs = rs;
+		bool dnssec = b[i].q.do_bit && (p->h->flags & SNAP_F_SIGNED);
+		bool fast = rs && rs->count && !p->skip && b[i].q.qclass == RR_CLASS_IN &&
+			    !(bh->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3));
+		if (fast)
+			p->fast = eng_plain_rdata(t) ? FAST_PLAIN
+				  : rs->resp && !dnssec ? FAST_RESP : FAST_NO;
+		fast = p->fast != FAST_NO;
+		if (!fast)
+			__builtin_prefetch(snap_node_tab(p->base, p->h) + bh->node);
+		if (!rs)
+			continue;
+		int skip = rrtype_addl_at(t);
+		if (fast || skip < 0)
+			prefetch2(p->base + rs->rdata, rs->rdata_len + rs->resp);
+		else
+			find_targets(&b[i], rs, skip);
+	}
+}
+
+/* 4c: the targets' blocks. */
+static void stage_targets(struct bq *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		for (unsigned k = 0; k < b[i].p.nt; k++)
+			b[i].p.tn[k] = snap_probe_block(b[i].p.base, b[i].p.h, b[i].th[k]);
+}
+
+/* The response to one query, the pipeline's findings in b: a fast path
+ * where one applies, else the general path. */
+static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
+		      const struct ans_req *req, const struct bq *b, uint8_t *out,
+		      size_t outcap, struct ans_outcome *oc)
+{
+	const struct qry *q = &b->q;
+	const struct eng_probe *p = &b->p;
+	*oc = (struct ans_outcome){ .qtype = q->has_q ? q->qtype : 0 };
+	if (b->st == QRY_DROP || outcap < 512) {
+		oc->dropped = true;
+		return 0;
+	}
+	struct eng_env env;
+	eng_env_init(&env, cfg, q, b->st, req->tcp, outcap);
+	if (b->st == QRY_OK && p->zknown && p->z && !cfg->general_only) {
+		bool hit = p->skip == 0 && eng_is_node(p->first);
+		size_t n = hit ? fast_hit(cfg, q, p, &env, out) : fast_nx(cfg, q, p, &env, out);
+		if (n) {
+			oc->path = hit ? ANS_PATH_HIT : ANS_PATH_NX;
+			oc->rcode = hit ? RCODE_NOERROR : RCODE_NXDOMAIN;
+			return n;
+		}
+	}
+	return eng_general(root, cfg, req->tcp, q, b->st, p, &env, out, oc);
+}
+
+/* 5: answer.  A candidate whose name differs (a 32-bit hash collision) is
+ * handed over as not probed, for a full probe; the targets' candidates
+ * become node indices. */
+static void stage_answer(struct bq *b, size_t n, const struct zidx *root,
+			 const struct ans_cfg *cfg, const struct ans_req *reqs,
+			 uint8_t *const *outs, const size_t *outcaps, size_t *lens,
+			 struct ans_outcome *ocs)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct eng_probe *p = &b[i].p;
+		if (b[i].blk != SNAP_NONE) {
+			const uint8_t *nm = probed(&b[i]);
+			size_t len = b[i].q.qname_len - probed_at(&b[i]);
+			if (!snap_name_is(snap_block_name(p->base, b[i].blk),
+					  snap_block_at(p->base, b[i].blk)->name_len, nm, len))
+				p->first = SNAP_UNPROBED;
+		}
+		for (unsigned k = 0; k < p->nt; k++)
+			if (p->tn[k] != SNAP_NONE)
+				p->tn[k] = snap_block_at(p->base, p->tn[k])->node;
+		lens[i] = respond(root, cfg, &reqs[i], &b[i], outs[i], outcaps[i], &ocs[i]);
+	}
+}
+
+/* Every query's response is written after all of the burst's queries are
+ * parsed (stage 1): a response written over its own query (in place)
+ * cannot spoil another query's parse, and each query's own parse copied
+ * what its response needs. */
+static void burst(const struct zidx *root, const struct ans_cfg *cfg,
+		  const struct ans_req *reqs, size_t n, uint8_t *const *outs,
+		  const size_t *outcaps, size_t *lens, struct ans_outcome *ocs)
+{
+	struct bq b[ANS_BURST_MAX];
+	stage_packets(reqs, n, outs);
+	stage_parse(b, reqs, n);
+	stage_zone(b, n, root, outcaps);
+	stage_bucket(b, n);
+	stage_block(b, n);
+	stage_targets(b, n);
+	stage_answer(b, n, root, cfg, reqs, outs, outcaps, lens, ocs);
+}
+
+void ans_respond_burst(const struct zidx *root, const struct ans_cfg *cfg,
+		       const struct ans_req *reqs, size_t n, uint8_t *const *outs,
+		       const size_t *outcaps, size_t *lens, struct ans_outcome *ocs)
+{
+	while (n > 0) {
+		size_t k = n < ANS_BURST_MAX ? n : ANS_BURST_MAX;
+		burst(root, cfg, reqs, k, outs, outcaps, lens, ocs);
+		reqs += k;
+		outs += k;
+		outcaps += k;
+		lens += k;
+		ocs += k;
+		n -= k;
+	}
+}
+
+size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
+		   const struct ans_req *req, uint8_t *out, size_t outcap,
+		   struct ans_outcome *oc)
+{
+	struct ans_outcome unused;
+	size_t len;
+	burst(root, cfg, req, 1, &out, &outcap, &len, oc ? oc : &unused);
+	return len;
+}
