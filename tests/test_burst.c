@@ -10,6 +10,12 @@
  * question, malformed and truncated ones) in bursts of several sizes.  Also
  * zidx_find_q (query-parser facts) against zidx_find with few and with many
  * zones (the linear and the hashed paths).
+ *
+ * With the queries of the golden scenarios and of the knotd differential
+ * test added to the set: every response written over its own query (in
+ * place, as the DPDK path answers) is the response written into another
+ * buffer, single and burst, under the UDP and the TCP limits; and every
+ * query's outcome (struct ans_outcome) agrees with its response bytes.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -188,6 +194,46 @@ static void build(void)
 	cr_assert_gt(qs.n, 500);
 }
 
+/* Adds the query of every spec in file (lines "query SPEC" when prefix is
+ * "query ", else every line not a comment). */
+static void add_specs(const char *file, const char *prefix)
+{
+	char path[4096], line[600];
+	snprintf(path, sizeof path, "%s/%s", getenv("SRCDIR"), file);
+	FILE *in = fopen(path, "r");
+	cr_assert_not_null(in, "%s", path);
+	size_t pl = strlen(prefix);
+	while (fgets(line, sizeof line, in)) {
+		line[strcspn(line, "\r\n")] = 0;
+		const char *spec = line + strspn(line, " \t");
+		if (!*spec || *spec == '#' || strncmp(spec, prefix, pl) != 0)
+			continue;
+		spec += pl;
+		struct dm_q d;
+		char err[600];
+		cr_assert_eq(dm_q_parse(spec, &d, err, sizeof err), 0, "%s: %s", path, err);
+		uint8_t q[QMAX];
+		size_t l = dm_q_build(&d, q, sizeof q);
+		cr_assert_gt(l, 0, "%s", spec);
+		add(q, l, d.tcp);
+	}
+	fclose(in);
+}
+
+/* The burst test's set, then the golden scenarios' and the knotd
+ * differential test's queries. */
+static void build_all(void)
+{
+	build();
+	static const char *const golden[] = { "plain", "nsec", "wildcut" };
+	char file[64];
+	for (size_t i = 0; i < sizeof golden / sizeof golden[0]; i++) {
+		snprintf(file, sizeof file, "tests/golden/%s.txt", golden[i]);
+		add_specs(file, "query ");
+	}
+	add_specs("tests/data/answer/queries.txt", "");
+}
+
 static uint8_t ref[NQ][2048], got[NQ][2048];
 static size_t reflen[NQ], gotlen[NQ];
 
@@ -309,4 +355,174 @@ Test(burst, zidx_paths)
 	compare(32, 2048);
 	root = saved;
 	zidx_free(big);
+}
+
+/* ---- in place, and outcomes ---- */
+
+static uint8_t big[ANS_BURST_MAX][65536];
+static struct ans_outcome refoc[NQ];
+
+/* Each query answered into its own buffer (single), then over itself,
+ * single and in bursts of bsz: the same bytes and outcomes.  cap 65535
+ * gives TCP queries their full limit. */
+static void in_place(size_t bsz, size_t cap)
+{
+	for (size_t i = 0; i < qs.n; i++) {
+		struct ans_req req = { qs.q[i], qs.len[i], qs.tcp[i] };
+		reflen[i] = ans_respond(root, &cfg, &req, big[0], cap, &refoc[i]);
+		memcpy(ref[i], big[0], reflen[i] < sizeof ref[i] ? reflen[i] : sizeof ref[i]);
+		cr_assert_leq(reflen[i], sizeof ref[i], "query %zu: %zu octets", i, reflen[i]);
+		/* single, in place */
+		memset(big[1], 0xee, cap);
+		memcpy(big[1], qs.q[i], qs.len[i]);
+		struct ans_req ip = { big[1], qs.len[i], qs.tcp[i] };
+		struct ans_outcome oc;
+		size_t n = ans_respond(root, &cfg, &ip, big[1], cap, &oc);
+		cr_assert_eq(n, reflen[i], "query %zu in place: length %zu, not %zu", i, n,
+			     reflen[i]);
+		cr_assert(memcmp(big[1], ref[i], n) == 0, "query %zu in place: bytes differ", i);
+		cr_assert(memcmp(&oc, &refoc[i], sizeof oc) == 0, "query %zu in place: outcome", i);
+	}
+	for (size_t i = 0; i < qs.n; i += bsz) {
+		size_t m = qs.n - i < bsz ? qs.n - i : bsz;
+		struct ans_req reqs[ANS_BURST_MAX];
+		uint8_t *outs[ANS_BURST_MAX];
+		size_t caps[ANS_BURST_MAX], lens[ANS_BURST_MAX];
+		struct ans_outcome ocs[ANS_BURST_MAX];
+		for (size_t j = 0; j < m; j++) {
+			memset(big[j], 0xee, cap);
+			memcpy(big[j], qs.q[i + j], qs.len[i + j]);
+			reqs[j] = (struct ans_req){ big[j], qs.len[i + j], qs.tcp[i + j] };
+			outs[j] = big[j];
+			caps[j] = cap;
+		}
+		ans_respond_burst(root, &cfg, reqs, m, outs, caps, lens, ocs);
+		for (size_t j = 0; j < m; j++) {
+			size_t k = i + j;
+			cr_assert_eq(lens[j], reflen[k], "query %zu in place (burst %zu): length %zu, not %zu",
+				     k, bsz, lens[j], reflen[k]);
+			cr_assert(memcmp(big[j], ref[k], lens[j]) == 0,
+				  "query %zu in place (burst %zu): bytes differ", k, bsz);
+			cr_assert(memcmp(&ocs[j], &refoc[k], sizeof ocs[j]) == 0,
+				  "query %zu in place (burst %zu): outcome differs", k, bsz);
+		}
+	}
+}
+
+Test(burst, in_place_identical)
+{
+	build_all();
+	in_place(1, 512);
+	in_place(32, 512);
+	in_place(ANS_BURST_MAX, 1232);
+	in_place(32, 65535);
+}
+
+/* The outcome says what the response says: dropped exactly when there is
+ * none; else the RCODE of the header and OPT (RFC 6891 §6.1.3), the TC
+ * bit, and the question's type (0 when the response has no question). */
+static void outcome_agrees(size_t i, const struct ans_outcome *oc, const uint8_t *msg,
+			   size_t len)
+{
+	cr_assert_eq(oc->dropped, len == 0, "query %zu: dropped %d, length %zu", i, oc->dropped,
+		     len);
+	if (len == 0) {
+		cr_assert_eq(oc->path, ANS_PATH_NONE, "query %zu", i);
+		return;
+	}
+	struct dm_resp r;
+	dm_parse(msg, len, &r);
+	cr_assert(r.ok, "query %zu: %s", i, r.err);
+	cr_assert_eq(oc->rcode, r.rcode, "query %zu: outcome rcode %u, response %u", i, oc->rcode,
+		     r.rcode);
+	cr_assert_eq(oc->tc, r.tc, "query %zu: outcome tc %d", i, oc->tc);
+	cr_assert_eq(oc->qtype, r.qdcount ? r.qtype : 0, "query %zu: outcome qtype %u", i,
+		     oc->qtype);
+	cr_assert(oc->path > ANS_PATH_NONE && oc->path < ANS_PATH_COUNT, "query %zu", i);
+	if (oc->path == ANS_PATH_HIT)
+		cr_assert(r.aa && r.rcode == 0, "query %zu: a fast hit must be an answer", i);
+	if (oc->path == ANS_PATH_NX)
+		cr_assert(r.aa && r.rcode == 3, "query %zu: fast NX must be NXDOMAIN", i);
+	dm_resp_free(&r);
+}
+
+Test(burst, outcomes)
+{
+	build_all();
+	for (size_t i = 0; i < qs.n; i++) {
+		struct ans_req req = { qs.q[i], qs.len[i], qs.tcp[i] };
+		reflen[i] = ans_respond(root, &cfg, &req, ref[i], sizeof ref[i], &refoc[i]);
+		outcome_agrees(i, &refoc[i], ref[i], reflen[i]);
+	}
+	/* burst gives the same outcomes */
+	for (size_t i = 0; i < qs.n; i += 32) {
+		size_t m = qs.n - i < 32 ? qs.n - i : 32;
+		struct ans_req reqs[32];
+		uint8_t *outs[32];
+		size_t caps[32], lens[32];
+		struct ans_outcome ocs[32];
+		for (size_t j = 0; j < m; j++) {
+			reqs[j] = (struct ans_req){ qs.q[i + j], qs.len[i + j], qs.tcp[i + j] };
+			outs[j] = got[i + j];
+			caps[j] = sizeof got[0];
+		}
+		ans_respond_burst(root, &cfg, reqs, m, outs, caps, lens, ocs);
+		for (size_t j = 0; j < m; j++)
+			cr_assert(memcmp(&ocs[j], &refoc[i + j], sizeof ocs[j]) == 0,
+				  "query %zu: burst outcome differs from single", i + j);
+	}
+}
+
+/* The path each kind of query takes. */
+static void path_is(const char *spec, enum ans_path want, bool burst)
+{
+	uint8_t q[QMAX], o[2048];
+	size_t ql = dm_query_text(q, sizeof q, spec, false);
+	struct ans_req req = { q, ql, false };
+	struct ans_outcome oc;
+	size_t n;
+	if (burst) {
+		uint8_t *outs[1] = { o };
+		size_t caps[1] = { sizeof o };
+		ans_respond_burst(root, &cfg, &req, 1, outs, caps, &n, &oc);
+	} else {
+		n = ans_respond(root, &cfg, &req, o, sizeof o, &oc);
+	}
+	cr_assert_eq(oc.path, want, "%s (%s): path %u, not %u", spec, burst ? "burst" : "single",
+		     oc.path, want);
+	outcome_agrees(0, &oc, o, n);
+}
+
+Test(burst, outcome_paths)
+{
+	static const struct {
+		const char *spec;
+		enum ans_path path;
+	} cases[] = {
+		{ "www.example.com. A", ANS_PATH_HIT },
+		{ "www.example.com. A +edns +cd +rd", ANS_PATH_HIT },
+		{ "mail.example.com. AAAA +edns", ANS_PATH_HIT },
+		{ "example.com. MX", ANS_PATH_HIT },	/* a pre-encoded answer */
+		{ "nope.example.com. A", ANS_PATH_NX },
+		{ "nope.example.com. AAAA +edns", ANS_PATH_NX },
+		/* plain RDATA with its RRSIGs is still copied */
+		{ "www.example.org. A +do", ANS_PATH_HIT },
+		/* DNSSEC denial, and names in RDATA with DNSSEC */
+		{ "nope.example.org. A +do", ANS_PATH_FULL },
+		{ "example.org. MX +do", ANS_PATH_FULL },
+		{ "nope.example.org. A", ANS_PATH_NX },
+		{ "alias.example.com. A", ANS_PATH_FULL },	/* CNAME */
+		{ "www.example.com. MX", ANS_PATH_FULL },	/* NODATA */
+		{ "host.sub.example.com. A", ANS_PATH_FULL },	/* referral */
+		{ "www.example.com. A +opcode=2", ANS_PATH_FULL },	/* NOTIMP */
+		{ "www.example.com. A +ednsver=1", ANS_PATH_FULL },	/* BADVERS */
+		{ "www.example.com. A +twoopt", ANS_PATH_FULL },	/* FORMERR */
+		{ "version.bind. TXT +class=CH", ANS_PATH_FULL },
+		{ "www.example.test. A", ANS_PATH_FULL },	/* REFUSED */
+		{ "www.example.com. A +qr", ANS_PATH_NONE },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		path_is(cases[i].spec, cases[i].path, false);
+		path_is(cases[i].spec, cases[i].path, true);
+	}
 }
