@@ -47,7 +47,9 @@ struct qry {
 	bool has_q;		/* the question was read: echo it */
 	uint8_t qname_len;	/* wire length of qname */
 	uint8_t qlabels;
-	/* EDNS (valid when edns) */
+	/* EDNS (valid when edns): an OPT RR was read, and nothing else in
+	 * the message was malformed (a FORMERR for a missing question keeps
+	 * it: the response then carries an OPT, RFC 6891 §7) */
 	bool edns;
 	bool do_bit;		/* RFC 3225 */
 	bool nsid;		/* an NSID option was present (RFC 5001 §2.1) */

@@ -24,9 +24,10 @@ void eng_env_init(struct eng_env *env, const struct ans_cfg *cfg, const struct q
 	}
 	if (limit > outcap)
 		limit = outcap;
-	/* A malformed query gets no OPT: what it carried cannot be trusted
-	 * (Knot does the same; RFC 6891 §7 asks only for FORMERR). */
-	bool opt = q->edns && st != QRY_FORMERR;
+	/* A malformed query gets no OPT: the parser clears edns then (what
+	 * it carried cannot be trusted; Knot does the same).  A query
+	 * without a question and a well-formed OPT keeps it. */
+	bool opt = q->edns;
 	bool nsid = opt && q->nsid && cfg->nsid && st == QRY_OK;
 	size_t optlen = opt ? OPT_FIXED + (nsid ? 4u + cfg->nsid_len : 0) : 0;
 	if (optlen > limit - RW_HDR - DNAME_MAX - 4) {

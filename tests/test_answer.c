@@ -771,3 +771,83 @@ Test(answer, mutated_queries)
 			cr_assert_geq(n, 12);
 	}
 }
+
+/* ---- the header against a hostile client ---- */
+
+/* RFC 1035 §4.1.1 and RFC 4035 §3.1.6: whatever bits a query sets (CD, AD,
+ * Z, RA, TC, AA, RD), with DO or without, on every outcome, the response
+ * has QR set, OPCODE and RD copied, CD copied, AA only when the answer is
+ * authoritative, TC clear (all of these fit), and RA, Z and AD clear (an
+ * authoritative server that does not validate sets AD only per §3.2.3);
+ * and the fast paths write what the general path writes. */
+Test(answer, header_flags_hostile)
+{
+	static const struct {
+		const char *spec;
+		unsigned rcode;
+		bool aa;
+	} cases[] = {
+		{ "www.example.com. A", 0, true },		/* hit */
+		{ "nope.example.com. A", 3, true },		/* NXDOMAIN, fast path */
+		{ "www.example.com. MX", 0, true },		/* NODATA */
+		{ "host.sub.example.com. A", 0, false },	/* referral */
+		{ "www.example.org. A", 0, true },		/* signed hit */
+		{ "nope.example.net. A", 3, true },		/* signed NXDOMAIN */
+		{ "www.example.com. A +twoopt", 1, false },	/* FORMERR */
+		{ "www.example.com. A +noqd", 1, false },
+		{ "www.example.com. A +opcode=2", 4, false },	/* NOTIMP */
+		{ "www.example.test. A", 5, false },		/* REFUSED */
+		{ "version.bind. TXT +class=CH", 0, false },	/* CHAOS */
+		{ "www.example.com. A +ednsver=1", 16, false },	/* BADVERS */
+	};
+	static const char *const bits[] = { "", "+cd", "+ad", "+z", "+ra", "+tc", "+aa", "+rd",
+					    "+rd +cd +ad +z +ra +tc +aa" };
+	struct ans_cfg gen = cfg;
+	gen.general_only = true;
+	static uint8_t o2[65536];
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+		for (size_t b = 0; b < sizeof bits / sizeof bits[0]; b++)
+			for (int d = 0; d < 2; d++) {
+				char spec[256];
+				snprintf(spec, sizeof spec, "%s %s%s", cases[i].spec, bits[b],
+					 d ? " +do" : "");
+				uint8_t q[600];
+				size_t ql = dm_query_text(q, sizeof q, spec, false);
+				struct ans_req req = { q, ql, false };
+				size_t n = ans_respond(root, &cfg, &req, out, 1232, NULL);
+				size_t n2 = ans_respond(root, &gen, &req, o2, 1232, NULL);
+				cr_assert_geq(n, 12, "%s", spec);
+				cr_assert(n == n2 && memcmp(out, o2, n) == 0,
+					  "%s: the fast path differs from the general path", spec);
+				bool rd = strstr(spec, "+rd") != NULL;
+				bool cd = strstr(spec, "+cd") != NULL;
+				unsigned opcode = strstr(spec, "+opcode=2") ? 2 : 0;
+				uint8_t f1 = (uint8_t)(0x80 | opcode << 3 | (cases[i].aa ? 0x04 : 0) |
+						       (rd ? 0x01 : 0));
+				uint8_t f2 = (uint8_t)((cd ? 0x10 : 0) | (cases[i].rcode & 15));
+				cr_assert_eq(out[2], f1, "%s: flags %02x %02x, want %02x %02x", spec,
+					     out[2], out[3], f1, f2);
+				cr_assert_eq(out[3], f2, "%s: flags %02x %02x, want %02x %02x", spec,
+					     out[2], out[3], f1, f2);
+			}
+}
+
+/* RFC 6891 §7: a query without a question but with a well-formed OPT
+ * gets FORMERR with an OPT (DO echoed), as Knot answers; a malformed OPT
+ * (two of them) gets none. */
+Test(answer, formerr_opt)
+{
+	uint8_t q[600];
+	size_t ql = dm_query_text(q, sizeof q, "www.example.com. A +noqd +do", false);
+	struct ans_req req = { q, ql, false };
+	size_t n = ans_respond(root, &cfg, &req, out, 1232, NULL);
+	cr_assert_eq(n, 12u + 11u);
+	cr_assert_eq(out[3] & 15, 1);
+	cr_assert_eq(out[11], 1, "ARCOUNT: the OPT");
+	cr_assert_eq(out[12 + 7], 0x80, "DO echoed");
+	ql = dm_query_text(q, sizeof q, "www.example.com. A +twoopt", false);
+	req.qlen = ql;
+	n = ans_respond(root, &cfg, &req, out, 1232, NULL);
+	cr_assert_eq(out[3] & 15, 1);
+	cr_assert_eq(out[11], 0, "no OPT for a malformed one");
+}
