@@ -3,7 +3,7 @@
  * the RFCs (RFC 1034 §4.3.2: exact match, CNAME chains, DNAME, referrals,
  * wildcards, NXDOMAIN/NODATA, additional data) for every query the fast
  * paths (fast.c) do not answer, written after the question, then the
- * header and OPT (reply.c).  DNSSEC denial lives in dnssec.c, CHAOS in
+ * header and OPT (reply.h).  DNSSEC denial lives in dnssec.c, CHAOS in
  * chaos.c; the burst pipeline that calls this is burst.c.
  */
 #include "dataplane/answer.h"

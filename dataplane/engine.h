@@ -4,7 +4,7 @@
  * findings (struct eng_probe) to the fast paths (fast.c) or to the general
  * path (answer.c: record selection, with dnssec.c and chaos.c), whose
  * state while one response is built is struct eng; both end with the one
- * header and OPT writer (reply.c).
+ * header and OPT writer (reply.h).
  */
 #ifndef RINGDNS_ENGINE_H
 #define RINGDNS_ENGINE_H
@@ -32,42 +32,7 @@ enum {
 /* RFC 8914 §4 */
 #define EDE_NOT_AUTHORITATIVE 20
 
-#define DEFAULT_MAX_UDP 1232	/* RFC 6891 §6.2.5, the DNS flag day 2020 value */
-#define OPT_FIXED 11		/* root name, type, class, ttl, rdlength */
-
-static inline void eng_put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-/* ---- the envelope of a response: size limit, header, OPT (reply.c) ---- */
-
-struct eng_env {
-	size_t limit;		/* the response's size limit (OPT included) */
-	uint16_t optlen;	/* room kept for the OPT RR (0: none) */
-	bool opt;		/* the response carries an OPT RR */
-	bool nsid;		/* with the NSID option */
-};
-
-/* What the header says besides what it echoes of the query. */
-struct eng_head {
-	unsigned rcode;		/* 0..4095 (extended bits go in OPT) */
-	int ede;		/* Extended DNS Error code, -1 none */
-	bool aa, tc;
-	uint16_t qd, an, ns, ar;	/* section counts, ar without the OPT */
-};
-
-/* The size limit and OPT of the response to q (parsed with status st),
- * over tcp or not, into a buffer of outcap >= 512 bytes. */
-void eng_env_init(struct eng_env *env, const struct ans_cfg *cfg, const struct qry *q,
-		  enum qry_status st, bool tcp, size_t outcap);
-
-/* Writes the header (out[0..12)) and, when env->opt, the OPT RR at
- * out + len (room for it was kept); returns the response's length.  The
- * one writer of both for every path. */
-size_t eng_finish(const struct ans_cfg *cfg, const struct qry *q, const struct eng_env *env,
-		  const struct eng_head *hd, uint8_t *out, size_t len);
+#include "dataplane/reply.h"
 
 /* ---- what the burst pipeline found (burst.c) ---- */
 
