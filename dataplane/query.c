@@ -60,20 +60,22 @@ static bool parse_rr(struct wire_cur *c, const uint8_t *q, size_t len, bool addi
 	return parse_opt_options(&rd, out);
 }
 
-/* The an + ns + ar records after the question: false when one is
- * malformed, edns then cleared (what the OPT said cannot be trusted in a
- * malformed message; RFC 6891 §7 asks only for FORMERR). */
-static bool parse_records(struct wire_cur *c, const uint8_t *q, size_t len, uint16_t an,
-			  uint16_t ns, uint16_t ar, struct qry *out)
+/* A QUERY without a question: FORMERR, but a well-formed OPT in it still
+ * gets one in the response (RFC 6891 §7), as Knot answers; edns is left
+ * set only when every record (an + ns + ar of them) is well-formed.  Rare:
+ * out of the way of qry_parse's own loop. */
+static __attribute__((noinline, cold)) enum qry_status
+parse_no_question(struct wire_cur *c, const uint8_t *q, size_t len, uint16_t an, uint16_t ns,
+		  uint16_t ar, struct qry *out)
 {
 	unsigned nopt = 0;
 	unsigned total = (unsigned)an + ns + ar;
 	for (unsigned i = 0; i < total; i++)
 		if (!parse_rr(c, q, len, i >= (unsigned)an + ns, out, &nopt)) {
 			out->edns = false;
-			return false;
+			break;
 		}
-	return true;
+	return QRY_FORMERR;
 }
 
 /* The question name, unpacked with what later stages would otherwise
@@ -151,16 +153,11 @@ enum qry_status qry_parse(const uint8_t *q, size_t len, struct qry *out)
 	c.pos = q + 12;
 
 	/* RFC 1035 §4.1.2: a QUERY carries exactly one question (every
-	 * implementation treats other counts as malformed).  Without one, a
-	 * well-formed OPT still gets one in the FORMERR (RFC 6891 §7), as
-	 * Knot answers. */
-	if (qd != 1) {
-		if (out->opcode != QRY_OPCODE_QUERY)
-			return QRY_NOTIMP;
-		if (qd == 0)
-			parse_records(&c, q, len, an, ns, ar, out);
-		return QRY_FORMERR;
-	}
+	 * implementation treats other counts as malformed). */
+	if (qd != 1)
+		return out->opcode != QRY_OPCODE_QUERY ? QRY_NOTIMP
+		       : qd == 0 ? parse_no_question(&c, q, len, an, ns, ar, out)
+				 : QRY_FORMERR;
 	int n = unpack_qname(&c, q, len, out);
 	if (n < 0 || c.err || c.end - c.pos < 4)
 		return QRY_FORMERR;
@@ -183,14 +180,17 @@ enum qry_status qry_parse(const uint8_t *q, size_t len, struct qry *out)
 		if (t[9] || t[10]) {
 			struct wire_cur rd;
 			wire_init(&rd, t + 11, (size_t)(c.end - t) - 11);
-			if (!parse_opt_options(&rd, out)) {
-				out->edns = false;
+			if (!parse_opt_options(&rd, out))
 				return QRY_FORMERR;
-			}
 		}
-	} else if (!parse_records(&c, q, len, an, ns, ar, out)) {
-		return QRY_FORMERR;
+		goto done;
 	}
+	unsigned nopt = 0;
+	unsigned total = (unsigned)an + ns + ar;
+	for (unsigned i = 0; i < total; i++)
+		if (!parse_rr(&c, q, len, i >= (unsigned)an + ns, out, &nopt))
+			return QRY_FORMERR;
+done:
 	if (out->opcode != QRY_OPCODE_QUERY)
 		return QRY_NOTIMP;
 	if (out->edns && out->edns_ver > 0)

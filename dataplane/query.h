@@ -47,9 +47,10 @@ struct qry {
 	bool has_q;		/* the question was read: echo it */
 	uint8_t qname_len;	/* wire length of qname */
 	uint8_t qlabels;
-	/* EDNS (valid when edns): an OPT RR was read, and nothing else in
-	 * the message was malformed (a FORMERR for a missing question keeps
-	 * it: the response then carries an OPT, RFC 6891 §7) */
+	/* EDNS (valid when edns): an OPT RR was read; in a FORMERR it is
+	 * to be trusted only when the message has no question (qry_parse
+	 * then reads every record, and keeps edns only when all are
+	 * well-formed: the response carries an OPT, RFC 6891 §7) */
 	bool edns;
 	bool do_bit;		/* RFC 3225 */
 	bool nsid;		/* an NSID option was present (RFC 5001 §2.1) */
