@@ -457,17 +457,24 @@ static void usage(void)
 	exit(2);
 }
 
-int main(int argc, char **argv)
-{
-	const char *zpath = "bench/out/zone-1000000.zone", *origin = "example.com.";
-	const char *sdir = "tests/data/answer";
-	size_t nq = 1000000;
-	int cpu = 1;
-	unsigned burst = 1;
-	bool compile_only = false;
-	uint16_t hit_type = 0;	/* --hit-type: hits of this type only */
+/* The command line (see the head of this file). */
+struct opts {
+	const char *zpath, *origin, *sdir;
+	size_t nq;
+	int cpu;
+	unsigned burst;
+	bool compile_only;
+	uint16_t hit_type;	/* --hit-type: hits of this type only */
 	const char *only[8];
-	int nonly = 0;
+	int nonly;
+};
+
+/* Reads the options into o (rng, repeat and cold_packets are globals);
+ * returns 0, or an exit status. */
+static int parse_args(int argc, char **argv, struct opts *o)
+{
+	*o = (struct opts){ .zpath = "bench/out/zone-1000000.zone", .origin = "example.com.",
+			    .sdir = "tests/data/answer", .nq = 1000000, .cpu = 1, .burst = 1 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--cold-packets")) {
@@ -475,142 +482,165 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (!strcmp(a, "--compile-only")) {
-			compile_only = true;
+			o->compile_only = true;
 			continue;
 		}
 		if (!v)
 			usage();
 		i++;
 		if (!strcmp(a, "--zone"))
-			zpath = v;
+			o->zpath = v;
 		else if (!strcmp(a, "--origin"))
-			origin = v;
+			o->origin = v;
 		else if (!strcmp(a, "--queries"))
-			nq = strtoul(v, NULL, 10);
+			o->nq = strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--cpu"))
-			cpu = atoi(v);
+			o->cpu = atoi(v);
 		else if (!strcmp(a, "--signed"))
-			sdir = v;
+			o->sdir = v;
 		else if (!strcmp(a, "--burst"))
-			burst = (unsigned)strtoul(v, NULL, 10);
+			o->burst = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--seed"))
 			rng = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--hit-type")) {
-			if (rrtype_from_text(v, strlen(v), &hit_type) != 0) {
+			if (rrtype_from_text(v, strlen(v), &o->hit_type) != 0) {
 				fprintf(stderr, "--hit-type: unknown type %s\n", v);
 				return 2;
 			}
 		}
 		else if (!strcmp(a, "--repeat"))
 			repeat = (unsigned)strtoul(v, NULL, 10) ? (unsigned)strtoul(v, NULL, 10) : 1;
-		else if (!strcmp(a, "--only") && nonly < 8)
-			only[nonly++] = v;
+		else if (!strcmp(a, "--only") && o->nonly < 8)
+			o->only[o->nonly++] = v;
 		else
 			usage();
 	}
-	if (nq < 1000)
-		nq = 1000;
+	if (o->nq < 1000)
+		o->nq = 1000;
+	if (o->burst < 1 || o->burst > ANS_BURST_MAX) {
+		fprintf(stderr, "--burst: 1 to %d\n", ANS_BURST_MAX);
+		return 2;
+	}
+	return 0;
+}
 
+static void pin(int cpu)
+{
 	cpu_set_t set;
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof set, &set) != 0)
 		fprintf(stderr, "answer_bench: cannot pin to CPU %d: %s (running unpinned)\n",
 			cpu, strerror(errno));
+}
 
-	/* the big zone, with WILDCARDS wildcards *.wcN added */
+/* The big zone, with WILDCARDS wildcards *.wcN added, loaded and compiled
+ * (the figures printed); its record count in *records. */
+static struct zone *load_big(const struct opts *o, struct compiled *big, size_t *records)
+{
 	char *extra = malloc(WILDCARDS * 80);
 	extra[0] = 0;
 	for (int i = 0; i < WILDCARDS; i++)
 		sprintf(extra + strlen(extra), "*.wc%d 3600 IN A 192.0.2.%d\n", i, i + 1);
-	size_t records;
 	double t0 = now_s();
-	struct zone *z = load(origin, zpath, extra, &records);
+	struct zone *z = load(o->origin, o->zpath, extra, records);
 	double load_s = now_s() - t0;
-	struct compiled big;
-	compile(z, zpath, &big);
+	free(extra);
+	compile(z, o->zpath, big);
 	printf("## answer_bench\n\n");
 	printf("zone %s (%s): %zu records, loaded in %.2f s; compiled in %.2f s; "
 	       "snapshot %.1f MB (%.1f MB per million records)\n\n",
-	       zpath, origin, records, load_s, big.compile_s, big.size / 1e6,
-	       big.size / 1e6 / ((double)records / 1e6));
-	if (compile_only)
-		return 0;
+	       o->zpath, o->origin, *records, load_s, big->compile_s, big->size / 1e6,
+	       big->size / 1e6 / ((double)*records / 1e6));
+	return z;
+}
 
-	/* the signed test zones */
-	static const char *const sz[][2] = { { "nsec.zone", "example.org." },
-					     { "nsec3.zone", "example.net." } };
-	struct compiled sc[2];
-	struct zone *szone[2];
+/* The signed test zones. */
+static const char *const signed_zones[2][2] = { { "nsec.zone", "example.org." },
+						{ "nsec3.zone", "example.net." } };
+
+static void load_signed(const char *sdir, struct compiled sc[2], struct zone *szone[2])
+{
 	for (int i = 0; i < 2; i++) {
 		char p[1024];
 		size_t r;
-		snprintf(p, sizeof p, "%s/%s", sdir, sz[i][0]);
-		szone[i] = load(sz[i][1], p, NULL, &r);
+		snprintf(p, sizeof p, "%s/%s", sdir, signed_zones[i][0]);
+		szone[i] = load(signed_zones[i][1], p, NULL, &r);
 		compile(szone[i], p, &sc[i]);
 	}
-	struct snap *snaps[3] = { big.snap, sc[0].snap, sc[1].snap };
-	struct zidx *root = zidx_new(snaps, 3);
-	if (!root) {
-		fprintf(stderr, "zidx_new failed\n");
-		return 1;
-	}
+}
 
-	/* names of the big zone */
-	struct walk w = { 0 };
-	uint8_t o[DNAME_MAX];
-	dname_from_text(o, origin, strlen(origin), NULL);
-	w.origin = o;
-	ns_init(&w.cuts, records / 8 + 16);
-	zone_foreach(z, walk_rr, &w);
-	w.pass = 1;
-	zone_foreach(z, walk_rr, &w);
+/* The names of the big zone (hosts, delegations) in *w; returns 0, or an
+ * exit status when the zone lacks what the classes need. */
+static int walk_zone(const struct opts *o, struct zone *z, size_t records, uint8_t *origin,
+		     struct walk *w)
+{
+	dname_from_text(origin, o->origin, strlen(o->origin), NULL);
+	*w = (struct walk){ 0 };
+	w->origin = origin;
+	ns_init(&w->cuts, records / 8 + 16);
+	zone_foreach(z, walk_rr, w);
+	w->pass = 1;
+	zone_foreach(z, walk_rr, w);
 	size_t typed = 0;
-	for (size_t j = 0; hit_type && j < w.nhits; j++)
-		typed += w.hits[j].type == hit_type;
-	if (hit_type && !typed) {
+	for (size_t j = 0; o->hit_type && j < w->nhits; j++)
+		typed += w->hits[j].type == o->hit_type;
+	if (o->hit_type && !typed) {
 		fprintf(stderr, "--hit-type: the zone has no RRset of that type outside delegations\n");
 		return 1;
 	}
-	if (!w.nhits || !w.ncuts) {
+	if (!w->nhits || !w->ncuts) {
 		fprintf(stderr, "zone has no hosts or no delegations\n");
 		return 1;
 	}
+	return 0;
+}
 
-	enum { C_HIT, C_NX, C_WILD, C_REF, C_NSEC, C_NSEC3, C_MIX, NCLASS };
-	struct qset qs[NCLASS];
-	qset_init(&qs[C_HIT], "hit", EX_HIT, nq);
-	qset_init(&qs[C_NX], "nxdomain (random subdomain)", EX_NXDOMAIN, nq);
-	qset_init(&qs[C_WILD], "wildcard", EX_HIT, nq);
-	qset_init(&qs[C_REF], "referral", EX_REFERRAL, nq);
-	qset_init(&qs[C_NSEC], "DO, NSEC zone (hit/nx/wild/nodata)", EX_ANY_AUTH, nq);
-	qset_init(&qs[C_NSEC3], "DO, NSEC3 zone (hit/nx/wild/nodata)", EX_ANY_AUTH, nq);
+enum { C_HIT, C_NX, C_WILD, C_REF, C_NSEC, C_NSEC3, C_MIX, NCLASS };
+
+/* The classes on the big zone: hits, NXDOMAIN random subdomains, wildcard
+ * answers, referrals; half of each with EDNS. */
+static void build_big_sets(const struct opts *o, const struct walk *w, const uint8_t *origin,
+			   struct qset *qs)
+{
+	qset_init(&qs[C_HIT], "hit", EX_HIT, o->nq);
+	qset_init(&qs[C_NX], "nxdomain (random subdomain)", EX_NXDOMAIN, o->nq);
+	qset_init(&qs[C_WILD], "wildcard", EX_HIT, o->nq);
+	qset_init(&qs[C_REF], "referral", EX_REFERRAL, o->nq);
 	uint8_t name[DNAME_MAX], tmp[DNAME_MAX];
 	char label[64];
-	for (size_t i = 0; i < nq; i++) {
-		const struct rrref *h = &w.hits[rnd() % w.nhits];
-		while (hit_type && h->type != hit_type)
-			h = &w.hits[rnd() % w.nhits];
+	for (size_t i = 0; i < o->nq; i++) {
+		const struct rrref *h = &w->hits[rnd() % w->nhits];
+		while (o->hit_type && h->type != o->hit_type)
+			h = &w->hits[rnd() % w->nhits];
 		qset_add(&qs[C_HIT], h->name, h->type, i & 1, false);
 
 		snprintf(label, sizeof label, "nx%012llx", (unsigned long long)(rnd() >> 16));
-		prepend(name, label, o);
+		prepend(name, label, origin);
 		qset_add(&qs[C_NX], name, RR_A, i & 1, false);
 
 		snprintf(label, sizeof label, "wc%u", (unsigned)(rnd() % WILDCARDS));
-		prepend(tmp, label, o);
+		prepend(tmp, label, origin);
 		snprintf(label, sizeof label, "w%010llx", (unsigned long long)(rnd() >> 24));
 		prepend(name, label, tmp);
 		qset_add(&qs[C_WILD], name, RR_A, i & 1, false);
 
 		snprintf(label, sizeof label, "h%08x", (unsigned)rnd());
-		prepend(name, label, w.cutv[rnd() % w.ncuts]);
+		prepend(name, label, w->cutv[rnd() % w->ncuts]);
 		qset_add(&qs[C_REF], name, RR_A, i & 1, false);
 	}
-	/* DO-bit queries on the signed zones: a quarter each of hits, NXDOMAIN,
-	 * wildcard answers and NODATA */
+}
+
+/* DO-bit queries on the signed zones: a quarter each of hits, NXDOMAIN,
+ * wildcard answers and NODATA. */
+static void build_signed_sets(size_t nq, struct qset *qs)
+{
+	qset_init(&qs[C_NSEC], "DO, NSEC zone (hit/nx/wild/nodata)", EX_ANY_AUTH, nq);
+	qset_init(&qs[C_NSEC3], "DO, NSEC3 zone (hit/nx/wild/nodata)", EX_ANY_AUTH, nq);
+	uint8_t name[DNAME_MAX], tmp[DNAME_MAX];
+	char label[64];
 	for (int zi = 0; zi < 2; zi++) {
-		const char *so = sz[zi][1];
+		const char *so = signed_zones[zi][1];
 		uint8_t sorig[DNAME_MAX];
 		dname_from_text(sorig, so, strlen(so), NULL);
 		for (size_t i = 0; i < nq; i++) {
@@ -637,7 +667,11 @@ int main(int argc, char **argv)
 			qset_add(&qs[zi ? C_NSEC3 : C_NSEC], name, type, true, true);
 		}
 	}
-	/* the mix: equal parts of every class, shuffled */
+}
+
+/* The mix: equal parts of every class, shuffled. */
+static void build_mix(size_t nq, struct qset *qs)
+{
 	qset_init(&qs[C_MIX], "mix (all of the above, shuffled)", EX_ANY_AUTH, nq);
 	for (size_t i = 0; i < nq; i++) {
 		const struct qset *from = &qs[rnd() % C_MIX];
@@ -646,23 +680,23 @@ int main(int argc, char **argv)
 		qs[C_MIX].ex[qs[C_MIX].n] = from->ex[j];
 		qs[C_MIX].len[qs[C_MIX].n++] = from->len[j];
 	}
+}
 
+/* Runs the classes --only selects and prints the table. */
+static void run_all(const struct opts *o, const struct zidx *root, const struct qset *qs)
+{
 	const struct ans_cfg cfg = { .max_udp = 1232 };
 	double tns = tick_ns();
 	uint64_t ovh = timer_overhead();
-	if (burst < 1 || burst > ANS_BURST_MAX) {
-		fprintf(stderr, "--burst: 1 to %d\n", ANS_BURST_MAX);
-		return 2;
-	}
-	if (burst > 1)
+	if (o->burst > 1)
 		printf("--burst %u: ans_respond_burst, %u queries a call; latency figures are "
-		       "per burst call\n\n", burst, burst);
+		       "per burst call\n\n", o->burst, o->burst);
 	printf("CPU %d, %zu queries per class x %u pass(es), packets %s; every call timed "
 	       "with the %s (timer overhead %.0f ns subtracted).\n"
 	       "answers/s: queries / the calls' summed time; at p50: queries per call / "
 	       "the median call's time; loop: queries / the timed loop's wall time "
 	       "(packet copies, timer reads and interruptions included)\n\n",
-	       cpu, nq, repeat, cold_packets ? "read cold from the query set" :
+	       o->cpu, o->nq, repeat, cold_packets ? "read cold from the query set" :
 	       "copied into a 1024-slot receive ring before each call",
 	       HAVE_TSC ? "TSC" : "clock_gettime", (double)ovh * tns);
 	printf("| class | answers/s | ns/query (mean) | answers/s at p50 | p50 ns | p99 ns | "
@@ -671,16 +705,16 @@ int main(int argc, char **argv)
 	double tot_s = 0;
 	size_t tot_n = 0;
 	for (int c = 0; c < NCLASS; c++) {
-		bool want = nonly == 0;
-		for (int k = 0; k < nonly; k++)
-			want |= !strncmp(qs[c].name, only[k], strlen(only[k]));
+		bool want = o->nonly == 0;
+		for (int k = 0; k < o->nonly; k++)
+			want |= !strncmp(qs[c].name, o->only[k], strlen(o->only[k]));
 		if (!want)
 			continue;
 		struct result r;
-		run(root, &cfg, &qs[c], burst, tns, ovh, &r);
+		run(root, &cfg, &qs[c], o->burst, tns, ovh, &r);
 		printf("| %s | %.2f M | %.1f | %.2f M | %.0f | %.0f | %.0f | %.2f M | %.1f%% |\n",
 		       qs[c].name, qs[c].n / r.secs / 1e6, r.secs * 1e9 / qs[c].n,
-		       burst * 1e3 / r.p50, r.p50, r.p99, r.max, qs[c].n / r.wall / 1e6,
+		       o->burst * 1e3 / r.p50, r.p50, r.p99, r.max, qs[c].n / r.wall / 1e6,
 		       100.0 * r.ok / qs[c].n);
 		if (c != C_MIX) {
 			tot_s += r.secs;
@@ -690,6 +724,40 @@ int main(int argc, char **argv)
 	}
 	printf("| **total** (classes above the mix) | %.2f M | %.1f | | | | | | |\n",
 	       tot_n / tot_s / 1e6, tot_s * 1e9 / tot_n);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o;
+	int rc = parse_args(argc, argv, &o);
+	if (rc)
+		return rc;
+	pin(o.cpu);
+	size_t records;
+	struct compiled big;
+	struct zone *z = load_big(&o, &big, &records);
+	if (o.compile_only)
+		return 0;
+	struct compiled sc[2];
+	struct zone *szone[2];
+	load_signed(o.sdir, sc, szone);
+	struct snap *snaps[3] = { big.snap, sc[0].snap, sc[1].snap };
+	struct zidx *root = zidx_new(snaps, 3);
+	if (!root) {
+		fprintf(stderr, "zidx_new failed\n");
+		return 1;
+	}
+	struct walk w;
+	uint8_t origin[DNAME_MAX];
+	rc = walk_zone(&o, z, records, origin, &w);
+	if (rc)
+		return rc;
+
+	static struct qset qs[NCLASS];
+	build_big_sets(&o, &w, origin, qs);
+	build_signed_sets(o.nq, qs);
+	build_mix(o.nq, qs);
+	run_all(&o, root, qs);
 
 	zidx_free(root);
 	snap_close(big.snap);
