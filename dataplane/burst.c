@@ -133,8 +133,9 @@ static void stage_bucket(struct bq *b, size_t n)
 
 /* The names whose addresses go in the additional section, from the
  * records of rs (type t, names at skip in the RDATA) inside the zone:
- * their hashes, their home buckets prefetched. */
-static void find_targets(struct bq *b, const struct snap_rrset *rs, int skip)
+ * their hashes, their home buckets prefetched.  Inline into stage 4: out
+ * of line it cost a referral 20 instructions (callgrind). */
+static inline __attribute__((always_inline)) void find_targets(struct bq *b, const struct snap_rrset *rs, int skip)
 {
 	struct eng_probe *p = &b->p;
 	const uint8_t *rd = p->base + rs->rdata;
