@@ -467,10 +467,12 @@ static void dispatch(struct eng *e, const struct zidx *root, bool tcp, bool zkno
 		additional(e);
 }
 
-size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg, bool tcp,
-		   const struct qry *q, enum qry_status st, const struct eng_probe *p,
-		   const struct eng_env *env, uint8_t *out, struct ans_outcome *oc)
+size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg,
+		   const struct eng_query *x, const struct eng_env *env, uint8_t *out,
+		   struct ans_outcome *oc)
 {
+	const struct qry *q = &x->q;
+	const struct eng_probe *p = &x->p;
 	struct rw w;
 	rw_init(&w, out, env->limit - env->optlen);
 	/* Field by field: the DNAME buffers and proof lists (~800 bytes) need
@@ -504,11 +506,11 @@ size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg, bool tcp,
 	struct rw_mark after_q;
 	rw_mark(&w, &after_q);
 
-	switch (st) {
+	switch (x->st) {
 	case QRY_FORMERR: e.rcode = RCODE_FORMERR; break;
 	case QRY_NOTIMP: e.rcode = RCODE_NOTIMP; break;
 	case QRY_BADVERS: e.rcode = RCODE_BADVERS; break;
-	default: dispatch(&e, root, tcp, p->zknown, p->z); break;
+	default: dispatch(&e, root, env->tcp, p->zknown, p->z); break;
 	}
 	if (e.tc)
 		rw_rollback(&w, &after_q);	/* as Knot: no records with TC=1 */

@@ -21,9 +21,7 @@
 
 /* One query of a burst: parsed, its zone and owner node perhaps looked up. */
 struct bq {
-	struct qry q;
-	enum qry_status st;
-	struct eng_probe p;
+	struct eng_query x;	/* the query and what its lookups found */
 	uint32_t hv;		/* hash of the suffix being probed */
 	uint32_t blk;		/* that suffix's candidate block, SNAP_NONE */
 	uint32_t th[ENG_TARGETS];	/* the targets' hashes */
@@ -40,12 +38,12 @@ static inline void prefetch2(const void *p, size_t len)
  * set for existing labels: none for the root name). */
 static inline size_t probed_at(const struct bq *b)
 {
-	return b->p.skip ? b->q.qlo[b->p.skip] : 0;
+	return b->x.p.skip ? b->x.q.qlo[b->x.p.skip] : 0;
 }
 
 static inline const uint8_t *probed(const struct bq *b)
 {
-	return b->q.qname + probed_at(b);
+	return b->x.q.qname + probed_at(b);
 }
 
 /* 0: the packets (fresh from the NIC, not in this core's cache) and the
@@ -64,15 +62,15 @@ static void stage_packets(const struct ans_req *reqs, size_t n, uint8_t *const *
 static void stage_parse(struct bq *b, const struct ans_req *reqs, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		b[i].st = qry_parse(reqs[i].q, reqs[i].qlen, &b[i].q);
-		b[i].p.zknown = false;
-		b[i].p.z = NULL;
-		b[i].p.skip = 0;
+		b[i].x.st = qry_parse(reqs[i].q, reqs[i].qlen, &b[i].x.q);
+		b[i].x.p.zknown = false;
+		b[i].x.p.z = NULL;
+		b[i].x.p.skip = 0;
 		b[i].blk = SNAP_NONE;
-		b[i].p.first = SNAP_UNPROBED;
-		b[i].p.nt = 0;
-		b[i].p.rs = NULL;
-		b[i].p.fast = FAST_NO;
+		b[i].x.p.first = SNAP_UNPROBED;
+		b[i].x.p.nt = 0;
+		b[i].x.p.rs = NULL;
+		b[i].x.p.fast = FAST_NO;
 	}
 }
 
@@ -83,11 +81,11 @@ static void stage_zone(struct bq *b, size_t n, const struct zidx *root, const si
 	const uint8_t *lbase = NULL;
 	const struct snap_header *lh = NULL;
 	for (size_t i = 0; i < n; i++) {
-		if (b[i].st != QRY_OK || outcaps[i] < 512 || !eng_wants_zone(&b[i].q))
+		if (b[i].x.st != QRY_OK || outcaps[i] < 512 || !eng_wants_zone(&b[i].x.q))
 			continue;
-		const struct snap *z = eng_find_zone(root, &b[i].q);
-		b[i].p.zknown = true;
-		b[i].p.z = z;
+		const struct snap *z = eng_find_zone(root, &b[i].x.q);
+		b[i].x.p.zknown = true;
+		b[i].x.p.z = z;
 		if (!z)
 			continue;
 		if (z != lz) {
@@ -95,9 +93,9 @@ static void stage_zone(struct bq *b, size_t n, const struct zidx *root, const si
 			lbase = snap_base(z);
 			lh = snap_hdr(z);
 		}
-		b[i].p.base = lbase;
-		b[i].p.h = lh;
-		b[i].hv = (uint32_t)b[i].q.qhash;
+		b[i].x.p.base = lbase;
+		b[i].x.p.h = lh;
+		b[i].hv = (uint32_t)b[i].x.q.qhash;
 		snap_probe_home(lbase, lh, b[i].hv);
 	}
 }
@@ -108,26 +106,26 @@ static void stage_zone(struct bq *b, size_t n, const struct zidx *root, const si
 static void stage_bucket(struct bq *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct eng_probe *p = &b[i].p;
+		struct eng_probe *p = &b[i].x.p;
 		if (!p->z)
 			continue;
 		b[i].blk = snap_probe_block(p->base, p->h, b[i].hv);
 		if (b[i].blk != SNAP_NONE) {
 			p->first = SNAP_UNPROBED;	/* set from the block in stage 4 */
-		} else if (b[i].q.qlabels > p->h->origin_labels + 1u) {
+		} else if (b[i].x.q.qlabels > p->h->origin_labels + 1u) {
 			p->skip = 1;
 			b[i].hv = (uint32_t)dname_hash_bytes(probed(&b[i]),
-							     b[i].q.qname_len - probed_at(&b[i]));
+							     b[i].x.q.qname_len - probed_at(&b[i]));
 			snap_probe_home(p->base, p->h, b[i].hv);
 		} else {
 			p->first = SNAP_NONE;
 		}
 	}
 	for (size_t i = 0; i < n; i++)
-		if (b[i].p.skip) {
-			b[i].blk = snap_probe_block(b[i].p.base, b[i].p.h, b[i].hv);
+		if (b[i].x.p.skip) {
+			b[i].blk = snap_probe_block(b[i].x.p.base, b[i].x.p.h, b[i].hv);
 			if (b[i].blk == SNAP_NONE)
-				b[i].p.first = SNAP_NONE;
+				b[i].x.p.first = SNAP_NONE;
 		}
 }
 
@@ -137,7 +135,7 @@ static void stage_bucket(struct bq *b, size_t n)
  * of line it cost a referral 20 instructions (callgrind). */
 static inline __attribute__((always_inline)) void find_targets(struct bq *b, const struct snap_rrset *rs, int skip)
 {
-	struct eng_probe *p = &b->p;
+	struct eng_probe *p = &b->x.p;
 	const uint8_t *rd = p->base + rs->rdata;
 	const uint8_t *origin = p->base + p->h->origin;
 	for (uint16_t k = 0; k < rs->count && p->nt < ENG_TARGETS; k++) {
@@ -164,18 +162,18 @@ static void stage_block(struct bq *b, size_t n)
 		uint32_t blk = b[i].blk;
 		if (blk == SNAP_NONE)
 			continue;
-		struct eng_probe *p = &b[i].p;
+		struct eng_probe *p = &b[i].x.p;
 		const struct snap_block *bh = snap_block_at(p->base, blk);
 		p->first = bh->node;
 		p->flags = bh->flags;
 		bool cut = (bh->flags & SNAP_N_CUT) != 0;
-		uint16_t t = cut ? RR_NS : b[i].q.qtype;
+		uint16_t t = cut ? RR_NS : b[i].x.q.qtype;
 		const struct snap_rrset *rs =
 			snap_rrset_in(snap_block_rrset_tab(p->base, blk), bh->nrrsets, t);
 		if (!cut)
 			p->rs = rs;
-		bool dnssec = b[i].q.do_bit && (p->h->flags & SNAP_F_SIGNED);
-		bool fast = rs && rs->count && !p->skip && b[i].q.qclass == RR_CLASS_IN &&
+		bool dnssec = b[i].x.q.do_bit && (p->h->flags & SNAP_F_SIGNED);
+		bool fast = rs && rs->count && !p->skip && b[i].x.q.qclass == RR_CLASS_IN &&
 			    !(bh->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3));
 		if (fast)
 			p->fast = eng_plain_rdata(t) ? FAST_PLAIN
@@ -197,8 +195,8 @@ static void stage_block(struct bq *b, size_t n)
 static void stage_targets(struct bq *b, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		for (unsigned k = 0; k < b[i].p.nt; k++)
-			b[i].p.tn[k] = snap_probe_block(b[i].p.base, b[i].p.h, b[i].th[k]);
+		for (unsigned k = 0; k < b[i].x.p.nt; k++)
+			b[i].x.p.tn[k] = snap_probe_block(b[i].x.p.base, b[i].x.p.h, b[i].th[k]);
 }
 
 /* The response to one query, the pipeline's findings in b: a fast path
@@ -207,16 +205,16 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 		      const struct ans_req *req, const struct bq *b, uint8_t *out,
 		      size_t outcap, struct ans_outcome *oc)
 {
-	const struct qry *q = &b->q;
-	const struct eng_probe *p = &b->p;
+	const struct qry *q = &b->x.q;
+	const struct eng_probe *p = &b->x.p;
 	*oc = (struct ans_outcome){ .qtype = q->has_q ? q->qtype : 0 };
-	if (b->st == QRY_DROP || outcap < 512) {
+	if (b->x.st == QRY_DROP || outcap < 512) {
 		oc->dropped = true;
 		return 0;
 	}
 	struct eng_env env;
-	eng_env_init(&env, cfg, q, b->st, req->tcp, outcap);
-	if (b->st == QRY_OK && p->zknown && p->z && !cfg->general_only) {
+	eng_env_init(&env, cfg, q, b->x.st, req->tcp, outcap);
+	if (b->x.st == QRY_OK && p->zknown && p->z && !cfg->general_only) {
 		bool hit = p->skip == 0 && eng_is_node(p->first);
 		size_t n = hit ? fast_hit(cfg, q, p, &env, out) : fast_nx(cfg, q, p, &env, out);
 		if (n) {
@@ -225,7 +223,7 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 			return n;
 		}
 	}
-	return eng_general(root, cfg, req->tcp, q, b->st, p, &env, out, oc);
+	return eng_general(root, cfg, &b->x, &env, out, oc);
 }
 
 /* 5: answer.  A candidate whose name differs (a 32-bit hash collision) is
@@ -237,10 +235,10 @@ static void stage_answer(struct bq *b, size_t n, const struct zidx *root,
 			 struct ans_outcome *ocs)
 {
 	for (size_t i = 0; i < n; i++) {
-		struct eng_probe *p = &b[i].p;
+		struct eng_probe *p = &b[i].x.p;
 		if (b[i].blk != SNAP_NONE) {
 			const uint8_t *nm = probed(&b[i]);
-			size_t len = b[i].q.qname_len - probed_at(&b[i]);
+			size_t len = b[i].x.q.qname_len - probed_at(&b[i]);
 			if (!snap_name_is(snap_block_name(p->base, b[i].blk),
 					  snap_block_at(p->base, b[i].blk)->name_len, nm, len))
 				p->first = SNAP_UNPROBED;

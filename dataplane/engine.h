@@ -65,6 +65,14 @@ struct eng_probe {
 	uint32_t tn[ENG_TARGETS];	/* their nodes (candidates), or SNAP_NONE */
 };
 
+/* One query as the pipeline holds it: parsed, and what its lookups
+ * found. */
+struct eng_query {
+	struct qry q;
+	enum qry_status st;
+	struct eng_probe p;
+};
+
 static inline bool eng_is_node(uint32_t f)
 {
 	return f != SNAP_NONE && f != SNAP_UNPROBED;
@@ -112,13 +120,13 @@ size_t eng_soa_direct(const struct qry *q, const struct snap_header *h, const ui
 /* ---- the general path (answer.c) ---- */
 
 /*
- * Answers q (parsed with status st) into out by record selection per the
- * RFCs, using what the pipeline found (p), within env; fills *oc.
- * Returns the response's length.  out may hold the query itself.
+ * Answers x (the query, its parse status and what the pipeline found) into
+ * out by record selection per the RFCs, within env; fills *oc.  Returns
+ * the response's length.  out may hold the query itself.
  */
-size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg, bool tcp,
-		   const struct qry *q, enum qry_status st, const struct eng_probe *p,
-		   const struct eng_env *env, uint8_t *out, struct ans_outcome *oc);
+size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg,
+		   const struct eng_query *x, const struct eng_env *env, uint8_t *out,
+		   struct ans_outcome *oc);
 
 /* ---- the state of the general path while one response is built ---- */
 

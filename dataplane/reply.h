@@ -34,6 +34,7 @@ struct eng_env {
 	uint16_t optlen;	/* room kept for the OPT RR (0: none) */
 	bool opt;		/* the response carries an OPT RR */
 	bool nsid;		/* with the NSID option */
+	bool tcp;		/* over TCP (RFC 7766) */
 };
 
 /* What the header says besides what it echoes of the query. */
@@ -78,6 +79,7 @@ static inline void eng_env_init(struct eng_env *env, const struct ans_cfg *cfg,
 	env->optlen = (uint16_t)optlen;
 	env->opt = opt;
 	env->nsid = nsid;
+	env->tcp = tcp;
 }
 
 /* The OPT RR of the response at p (room for it was kept); returns its
