@@ -32,7 +32,10 @@ enum qry_status {
 struct qry {
 	/* the question name: uncompressed, the case exactly as sent; in the
 	 * packet itself (which must outlive this struct), or in qbuf when
-	 * the question used a compression pointer */
+	 * the question used a compression pointer.  A response written over
+	 * its own query (in place) echoes the question at the same offset,
+	 * so these bytes stay as they are; everything after the question
+	 * (OPT included) is read into this struct before any is written. */
 	const uint8_t *qname;
 	/* Computed while the question is unpacked (valid when has_q), so the
 	 * zone index, the owner lookup and the writer never walk qname again:
