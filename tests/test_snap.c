@@ -835,34 +835,60 @@ static uint32_t find_type(const struct patch *p, uint16_t type)
 	return 0;
 }
 
-Test(snap, hostile_images_refused)
-{
+/* Hostile images: one field of a valid image patched (then resealed, so
+ * that the checksum passes), each refused with a message naming what is
+ * wrong.  The image, compiled once per test. */
+static struct hostile {
 	struct zt t;
 	uint8_t *img;
 	size_t size;
-	char err[256];
-	compile_text(hostile_zone, &img, &size, &t);
-	struct patch p;
-	uint32_t last = 0, www = 0;
+} hz;
 
+static void hostile_begin(void)
+{
+	compile_text(hostile_zone, &hz.img, &hz.size, &hz.t);
+}
+
+static void hostile_end(void)
+{
+	free(hz.img);
+	zt_free(&hz.t);
+}
+
+/* Patches a fresh copy of the image with stmt (p: the copy; last: its last
+ * node; www: the RRset www.example.com. A) and checks it is refused with
+ * msg in the error (NULL: any). */
+#define PATCH(what, msg, stmt)                                       \
+	do {                                                         \
+		struct patch p;                                      \
+		patch_begin(&p, hz.img, hz.size);                    \
+		uint32_t last = p.h->nnodes - 1;                     \
+		uint32_t www = find_rr(&p, "www.example.com.", RR_A); \
+		(void)last;                                          \
+		(void)www;                                           \
+		stmt;                                                \
+		patch_refused(&p, what, msg);                        \
+	} while (0)
+
+Test(snap, hostile_unpatched_opens, .init = hostile_begin, .fini = hostile_end)
+{
 	/* The unpatched image resealed opens: the patches are what fails. */
-	patch_begin(&p, img, size);
+	struct patch p;
+	char err[256];
+	patch_begin(&p, hz.img, hz.size);
 	reseal(p.img, p.size);
 	cr_assert_eq(try_open(p.img, p.size, err, sizeof err), 0, "%s", err);
 	cr_assert(p.h->flags & SNAP_F_NSEC3);
 	cr_assert_eq(p.h->nnsec3, 2);
 	free(p.img);
 	free(p.rrsets);
+}
 
-#define PATCH(what, msg, stmt)                        \
-	do {                                          \
-		patch_begin(&p, img, size);           \
-		last = p.h->nnodes - 1;               \
-		www = find_rr(&p, "www.example.com.", RR_A); \
-		stmt;                                 \
-		patch_refused(&p, what, msg);         \
-	} while (0)
-
+/* The header: magic, version, sizes, table offsets and counts, the apex,
+ * origin, SOA, NSEC3 parameters and table. */
+Test(snap, hostile_header_refused, .init = hostile_begin, .fini = hostile_end)
+{
+	size_t size = hz.size;
 	PATCH("magic", "magic", p.h->magic ^= 1);
 	PATCH("version", "version", p.h->version = SNAP_VERSION + 1);
 	PATCH("header size", "header size", p.h->header_size = 8);
@@ -892,6 +918,12 @@ Test(snap, hostile_images_refused)
 	PATCH("nsec3 node", "nsec3", p.nsec3[0].node = p.h->nnodes);
 	PATCH("nsec3 unsorted", "sorted",
 	      memset(p.nsec3[0].hash, 0xff, 20));
+}
+
+/* The nodes and their blocks: names, labels, parents, cuts, flags. */
+Test(snap, hostile_nodes_refused, .init = hostile_begin, .fini = hostile_end)
+{
+	size_t size = hz.size;
 	PATCH("node name offset", "name", p.nodes[1].name = (uint32_t)size);
 	PATCH("node name offset in header", "name", p.nodes[1].name = 8);
 	PATCH("node name to the last byte", "name", p.nodes[last].name = p.h->data + p.h->data_size - 1);
@@ -921,6 +953,12 @@ Test(snap, hostile_images_refused)
 				break;
 			}
 	});
+}
+
+/* The RRsets: order, records, counts, pre-encoded answers, signatures. */
+Test(snap, hostile_rrsets_refused, .init = hostile_begin, .fini = hostile_end)
+{
+	size_t size = hz.size;
 	PATCH("node nsec3 index", "nsec3", p.nodes[1].nsec3 = p.h->nnsec3);
 	PATCH("rrsets unsorted", "sorted", p.rrsets[www]->type = 20);
 	PATCH("rdata offset", "out of bounds", p.rrsets[0]->rdata = (uint32_t)size - 2);
@@ -946,6 +984,11 @@ Test(snap, hostile_images_refused)
 	PATCH("sigs_len", NULL, p.rrsets[www]->sigs_len--);
 	PATCH("sig covers another type", "covers",
 	      p.img[snap_rrset_sigs(p.rrsets[www]) + 3] = RR_MX);
+}
+
+/* The hash table. */
+Test(snap, hostile_buckets_refused, .init = hostile_begin, .fini = hostile_end)
+{
 	PATCH("bucket node out of range", "reachable", {
 		for (uint32_t i = 0;; i++)
 			if (p.buckets[i]) {
@@ -985,8 +1028,6 @@ Test(snap, hostile_images_refused)
 					       ? p.buckets[(i + 1) & p.h->hash_mask]
 					       : 1;
 	});
-	free(img);
-	zt_free(&t);
 }
 
 /* Random patches of a resealed image: refused or served without a read
