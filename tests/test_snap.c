@@ -470,6 +470,43 @@ Test(snap, find_closest_encloser)
 	cz_free(&c);
 }
 
+/* The staged probe (snap_probe_home, snap_probe_block and the block
+ * accessors) finds every node's block from the hash of its name in any
+ * case, with the node's name, index and RRset entries; absent names give
+ * SNAP_NONE. */
+Test(snap, staged_probe)
+{
+	struct cz c;
+	cz_load(&c, "example.com", HEAD
+		"www A 198.51.100.2\nwww AAAA 2001:db8::2\na.b.c A 198.51.100.3\n"
+		"*.w A 198.51.100.6\nsub NS ns.sub\nns.sub A 198.51.100.4\n");
+	const uint8_t *base = snap_base(c.s);
+	const struct snap_header *h = snap_hdr(c.s);
+	const struct snap_node *nodes = snap_node_tab(base, h);
+	cr_assert_eq(nodes, snap_nodes(c.s));
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		const uint8_t *name = base + nodes[i].name;
+		uint8_t upper[DNAME_MAX];
+		size_t len = dname_len(name);
+		for (size_t k = 0; k < len; k++)
+			upper[k] = (uint8_t)(name[k] >= 'a' && name[k] <= 'z' ? name[k] - 32 : name[k]);
+		uint32_t hv = (uint32_t)dname_hash(upper);
+		snap_probe_home(base, h, hv);
+		uint32_t off = snap_probe_block(base, h, hv);
+		cr_assert_neq(off, SNAP_NONE, "node %u", i);
+		const struct snap_block *bh = snap_block_at(base, off);
+		cr_assert_eq(bh->node, i);
+		cr_assert(snap_name_is(snap_block_name(base, off), bh->name_len, upper, len));
+		cr_assert_eq(snap_block_rrset_tab(base, off), snap_node_rrsets(c.s, &nodes[i]));
+	}
+	static const char *const absent[] = { "nope.example.com.", "x.www.example.com.",
+					      "w.example.org." };
+	for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
+		cr_assert_eq(snap_probe_block(base, h, (uint32_t)dname_hash(wire(absent[i]))),
+			     SNAP_NONE, "%s", absent[i]);
+	cz_free(&c);
+}
+
 /* RFC 4034 §6.1 order including escaped octets that collide with the sort
  * keys' separator and escape, case, and long labels; every name is found. */
 Test(snap, canonical_order_tricky)
