@@ -60,14 +60,18 @@ static bool parse_rr(struct wire_cur *c, const uint8_t *q, size_t len, bool addi
 	return parse_opt_options(&rd, out);
 }
 
-/* A QUERY without a question: FORMERR, but a well-formed OPT in it still
- * gets one in the response (RFC 6891 §7), as Knot answers; edns is left
- * set only when every record (an + ns + ar of them) is well-formed.  Rare:
- * out of the way of qry_parse's own loop. */
+/* A message whose QDCOUNT is not 1: NOTIMP for another opcode, else
+ * FORMERR; but a QUERY without a question whose records are well-formed
+ * keeps edns, so that its FORMERR carries an OPT (RFC 6891 §7), as Knot
+ * answers.  Rare: out of the way of qry_parse's own loop. */
 static __attribute__((noinline, cold)) enum qry_status
-parse_no_question(struct wire_cur *c, const uint8_t *q, size_t len, uint16_t an, uint16_t ns,
-		  uint16_t ar, struct qry *out)
+parse_not_one(struct wire_cur *c, const uint8_t *q, size_t len, uint16_t qd, uint16_t an,
+	      uint16_t ns, uint16_t ar, struct qry *out)
 {
+	if (out->opcode != QRY_OPCODE_QUERY)
+		return QRY_NOTIMP;
+	if (qd != 0)
+		return QRY_FORMERR;
 	unsigned nopt = 0;
 	unsigned total = (unsigned)an + ns + ar;
 	for (unsigned i = 0; i < total; i++)
@@ -155,9 +159,7 @@ enum qry_status qry_parse(const uint8_t *q, size_t len, struct qry *out)
 	/* RFC 1035 §4.1.2: a QUERY carries exactly one question (every
 	 * implementation treats other counts as malformed). */
 	if (qd != 1)
-		return out->opcode != QRY_OPCODE_QUERY ? QRY_NOTIMP
-		       : qd == 0 ? parse_no_question(&c, q, len, an, ns, ar, out)
-				 : QRY_FORMERR;
+		return parse_not_one(&c, q, len, qd, an, ns, ar, out);
 	int n = unpack_qname(&c, q, len, out);
 	if (n < 0 || c.err || c.end - c.pos < 4)
 		return QRY_FORMERR;
