@@ -1,0 +1,66 @@
+/*
+ * dpchan.c - ringdns-control's side of the channel to the dataplane
+ * (common/ipc.h): waiting for a reply while other messages come in, and
+ * handing a zone image over until the dataplane says it serves it.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/ipc.h"
+#include "control/ctl.h"
+
+#define DP_REPLY_MS 5000	/* how long a reply from the dataplane may take */
+
+ssize_t dpc_wait(struct ctl *c, uint32_t want, void *buf, size_t cap)
+{
+	int64_t until = ipc_now_ms() + DP_REPLY_MS;
+	for (;;) {
+		int64_t left = until - ipc_now_ms();
+		if (left <= 0)
+			return -1;
+		struct pollfd p = { .fd = c->dp, .events = POLLIN };
+		if (poll(&p, 1, (int)left) <= 0)
+			continue;
+		uint32_t type;
+		int fd;
+		ssize_t n = ipc_recv(c->dp, &type, buf, cap, &fd);
+		if (fd >= 0)
+			close(fd);
+		if (n < 0 || (n == 0 && type == 0)) {
+			c->stop = true;
+			return -1;
+		}
+		if (type == want)
+			return n;
+		if (type == IPC_RELOAD)
+			c->reload_pending = true;
+	}
+}
+
+int dpc_hand_over(struct ctl *c, const char *zone, int fd, size_t size, uint32_t serial,
+		  uint64_t records, char *err, size_t errcap)
+{
+	struct ipc_image im = { .size = size, .records = records, .serial = serial,
+				.seq = ++c->seq };
+	snprintf(im.name, sizeof im.name, "%s", zone);
+	if (ipc_send(c->dp, IPC_IMAGE, &im, sizeof im, fd) != 0) {
+		snprintf(err, errcap, "handing the image to ringdns: %s", strerror(errno));
+		return -1;
+	}
+	struct ipc_ack ack;
+	do {
+		if (dpc_wait(c, IPC_IMAGE_ACK, &ack, sizeof ack) != (ssize_t)sizeof ack) {
+			snprintf(err, errcap, "ringdns did not confirm the new image");
+			return -1;
+		}
+	} while (ack.seq != im.seq);
+	if (!ack.ok) {
+		ack.msg[sizeof ack.msg - 1] = 0;
+		snprintf(err, errcap, "ringdns refused the image: %s", ack.msg);
+		return -1;
+	}
+	return 0;
+}
