@@ -3,18 +3,16 @@
  * ringdns.  It reads the configuration, loads every zone (zonejobs.c) and
  * hands each image to the dataplane (dpchan.c), then serves the
  * operator's control socket (commands.c) until the dataplane goes away or
- * a signal stops it.  This file holds the start-up, the poll loop and the
- * shut-down.
+ * a signal stops it (signals.c; a stop interrupts a zone load).  This file
+ * holds the start-up, the poll loop and the shut-down.
  */
 #include <errno.h>
 #include <malloc.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <unistd.h>
 
 #include "common/cfg.h"
@@ -41,33 +39,8 @@ static int dp_fd_arg(int argc, char **argv)
 	return fd;
 }
 
-/* SIGTERM and SIGINT stop, SIGHUP reloads: read from a signalfd in the
- * poll loop.  Returns the signalfd. */
-static int signals_init(void)
-{
-	sigset_t set;
-	sigemptyset(&set);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGHUP);
-	sigprocmask(SIG_BLOCK, &set, NULL);
-	signal(SIGPIPE, SIG_IGN);
-	return signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-}
-
-static void signals_read(struct ctl *c, int sfd)
-{
-	struct signalfd_siginfo si;
-	while (read(sfd, &si, sizeof si) == sizeof si) {
-		if (si.ssi_signo == SIGHUP)
-			c->reload_pending = true;
-		else
-			c->stop = true;
-	}
-}
-
-/* Configuration, logging, the hello to the dataplane and the control
- * socket.  0, or the exit status to leave with. */
+/* Signals, configuration, logging, the hello to the dataplane and the
+ * control socket.  0, or the exit status to leave with. */
 static int ctl_init(struct ctl *c)
 {
 	/*
@@ -79,6 +52,11 @@ static int ctl_init(struct ctl *c)
 		fprintf(stderr, "ringdns-control: setpriority: %s\n", strerror(errno));
 	char err[512];
 	cfg_init(&c->cfg);
+	if (csig_init(c, err, sizeof err) != 0) {
+		log_init("ringdns-control", false, LOG_LVL_INFO);
+		log_err("%s", err);
+		return 1;
+	}
 	if (zj_config_sync(c, err, sizeof err) != 0) {
 		log_init("ringdns-control", false, LOG_LVL_INFO);
 		log_err("%s", err);
@@ -124,10 +102,10 @@ static void idle_work(struct ctl *c)
 	}
 }
 
-static void ctl_loop(struct ctl *c, int sfd)
+static void ctl_loop(struct ctl *c)
 {
 	char err[512];
-	while (!c->stop) {
+	while (!ctl_stopping(c)) {
 		if (c->reload_pending) {
 			c->reload_pending = false;
 			if (zj_config_sync(c, err, sizeof err) != 0)
@@ -138,7 +116,7 @@ static void ctl_loop(struct ctl *c, int sfd)
 		}
 		struct pollfd p[3] = { { .fd = c->dp, .events = POLLIN },
 				       { .fd = ctlsock_fd(c->cs), .events = POLLIN },
-				       { .fd = sfd, .events = POLLIN } };
+				       { .fd = c->wake_fd, .events = POLLIN } };
 		int n = poll(p, 3, c->npending ? CACHE_IDLE_MS : c->trim_due ? TRIM_IDLE_MS : -1);
 		if (n < 0) {
 			if (errno == EINTR)
@@ -150,7 +128,7 @@ static void ctl_loop(struct ctl *c, int sfd)
 			continue;
 		}
 		if (p[2].revents & POLLIN)
-			signals_read(c, sfd);
+			csig_read(c);
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
 			dp_read(c);
 		if (p[1].revents & POLLIN)
@@ -160,22 +138,22 @@ static void ctl_loop(struct ctl *c, int sfd)
 
 int main(int argc, char **argv)
 {
-	struct ctl c = { .argc = argc, .argv = argv, .dp = dp_fd_arg(argc, argv) };
+	struct ctl c = { .argc = argc, .argv = argv, .dp = dp_fd_arg(argc, argv),
+			 .wake_fd = -1 };
 	if (c.dp < 0) {
 		fprintf(stderr, "ringdns-control is started by ringdns, not by hand\n");
 		return 2;
 	}
-	int sfd = signals_init();
 	int rc = ctl_init(&c);
 	if (rc == 0) {
 		unsigned bad = zj_reload_all(&c);
 		ipc_send(c.dp, IPC_READY, NULL, 0, -1);
 		log_info("%zu zones configured, %u failed to load", c.nz, bad);
-		ctl_loop(&c, sfd);
+		ctl_loop(&c);
 	}
 	ctlsock_close(c.cs);
 	zj_fini(&c);
 	cfg_free(&c.cfg);
-	close(sfd);
+	csig_fini(&c);
 	return rc;
 }

@@ -6,12 +6,14 @@
  * control_main.c starts the process and runs its poll loop; zonejobs.c
  * loads, compiles and hands over zones (and keeps the cache);
  * dpchan.c speaks to the dataplane; commands.c executes ringctl's
- * commands.  Everything runs on the one thread of the process.
+ * commands; signals.c turns signals into flags.  Everything runs on the
+ * one thread of the process.
  */
 #ifndef RINGDNS_CTL_H
 #define RINGDNS_CTL_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -59,14 +61,32 @@ struct ctl {
 	bool trim_due;		/* memory to give back once idle */
 	struct pending *pending;	/* images to write to the cache once idle */
 	size_t npending;
-	bool stop;
+	bool stop;		/* leave the loop: a signal, or ringdns is gone */
 	time_t last_reload;
+	int wake_fd;		/* readable after a signal (csig_read) */
+	const volatile sig_atomic_t *stop_flag;	/* set by SIGTERM/SIGINT */
 };
+
+/* Whether the process is to stop (a wait or a zone job ends early). */
+static inline bool ctl_stopping(const struct ctl *c)
+{
+	return c->stop || (c->stop_flag && *c->stop_flag);
+}
+
+/* signals.c: SIGTERM, SIGINT and SIGHUP. */
+
+/* Installs the handlers and sets c->wake_fd and c->stop_flag.  0, or -1
+ * with err. */
+int csig_init(struct ctl *c, char *err, size_t errcap);
+/* After c->wake_fd polled readable: c->stop for SIGTERM or SIGINT,
+ * c->reload_pending for SIGHUP. */
+void csig_read(struct ctl *c);
+void csig_fini(struct ctl *c);
 
 /* dpchan.c: the control side of the channel to the dataplane. */
 
 /* Waits for a message of type want from the dataplane, handling any other
- * that arrives first.  Returns its length, or -1 (timeout, or the
+ * that arrives first.  Returns its length, or -1 (timeout, a stop, or the
  * dataplane is gone: then c->stop is set). */
 ssize_t dpc_wait(struct ctl *c, uint32_t want, void *buf, size_t cap);
 /* Sends the sealed image memfd fd to the dataplane and waits for its

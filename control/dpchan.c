@@ -21,8 +21,14 @@ ssize_t dpc_wait(struct ctl *c, uint32_t want, void *buf, size_t cap)
 		int64_t left = until - ipc_now_ms();
 		if (left <= 0)
 			return -1;
-		struct pollfd p = { .fd = c->dp, .events = POLLIN };
-		if (poll(&p, 1, (int)left) <= 0)
+		struct pollfd p[2] = { { .fd = c->dp, .events = POLLIN },
+				       { .fd = c->wake_fd, .events = POLLIN } };
+		int ready = poll(p, 2, (int)left);
+		if (ready > 0 && (p[1].revents & POLLIN))
+			csig_read(c);
+		if (ctl_stopping(c))
+			return -1;
+		if (ready <= 0 || !(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
 		uint32_t type;
 		int fd;
@@ -53,7 +59,9 @@ int dpc_hand_over(struct ctl *c, const char *zone, int fd, size_t size, uint32_t
 	struct ipc_ack ack;
 	do {
 		if (dpc_wait(c, IPC_IMAGE_ACK, &ack, sizeof ack) != (ssize_t)sizeof ack) {
-			snprintf(err, errcap, "ringdns did not confirm the new image");
+			snprintf(err, errcap, "%s", ctl_stopping(c)
+				 ? "stopped before ringdns confirmed the new image"
+				 : "ringdns did not confirm the new image");
 			return -1;
 		}
 	} while (ack.seq != im.seq);

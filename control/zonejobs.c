@@ -29,6 +29,7 @@ struct zjob {
 	double t0;		/* monotonic seconds */
 	time_t started;		/* wall clock: the cache compares mtimes with it */
 	struct zcache_files files;	/* the files the load read */
+	const volatile sig_atomic_t *cancel;	/* stops the load when set */
 	char err[1024];
 };
 
@@ -178,6 +179,7 @@ static struct zone *zone_from_file(struct zst *z, const uint8_t *origin, struct 
 		snprintf(j->err, sizeof j->err, "out of memory loading %s", z->file);
 		return NULL;
 	}
+	zone_set_cancel(zn, j->cancel);
 	struct zf_options opt = { .origin = origin, .on_file = zcache_on_file,
 				  .on_file_ud = &j->files };
 	struct stat fst;
@@ -244,7 +246,7 @@ static int zone_publish(struct ctl *c, struct zst *z, struct zone *zn, struct zj
 
 int zj_build(struct ctl *c, struct zst *z)
 {
-	struct zjob j = { .t0 = mono_s(), .started = time(NULL) };
+	struct zjob j = { .t0 = mono_s(), .started = time(NULL), .cancel = c->stop_flag };
 	uint8_t origin[DNAME_MAX];
 	int rc = -1;
 	if (dname_from_text(origin, z->name, strlen(z->name), NULL) < 0) {
@@ -260,7 +262,9 @@ int zj_build(struct ctl *c, struct zst *z)
 		return 0;
 	c->trim_due = true;
 	snprintf(z->error, sizeof z->error, "%s", j.err);
-	if (z->served)
+	if (ctl_stopping(c))
+		log_notice("zone %s: load interrupted: stopping", z->name);
+	else if (z->served)
 		log_err("zone %s: not reloaded, serial %u keeps serving: %s", z->name, z->serial,
 			j.err);
 	else
@@ -271,7 +275,7 @@ int zj_build(struct ctl *c, struct zst *z)
 unsigned zj_reload_all(struct ctl *c)
 {
 	unsigned bad = 0;
-	for (size_t i = 0; i < c->nz && !c->stop; i++)
+	for (size_t i = 0; i < c->nz && !ctl_stopping(c); i++)
 		bad += zj_build(c, &c->z[i]) != 0;
 	c->last_reload = time(NULL);
 	return bad;

@@ -63,6 +63,7 @@ struct zc_item {
 };
 
 struct zc {
+	const struct zone *zone;	/* the zone compiled (zone_cancelled) */
 	const uint8_t *origin;
 	unsigned olabels;
 	struct zc_name *names;
@@ -98,6 +99,16 @@ static int zc_fail(struct zc *c, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -1;
+}
+
+/* A stop asked for (zone_set_cancel), looked at every 65536 items i of a
+ * pass: true, with the error set, when the compile is to stop. */
+static bool zc_stop(struct zc *c, size_t i)
+{
+	if ((i & 0xffff) != 0 || !zone_cancelled(c->zone))
+		return false;
+	zc_fail(c, ZONE_ERR_CANCELLED);
+	return true;
 }
 
 /* Big arrays ask for transparent huge pages: a compile of millions of
@@ -185,6 +196,8 @@ static int collect_cb(void *ud, const uint8_t *owner, uint16_t type,
 		      uint32_t ttl, const uint8_t *rd, uint16_t rdlen)
 {
 	struct zc *c = ud;
+	if (zc_stop(c, c->nrecs))
+		return -1;
 	if (owner != c->last_owner) {
 		if (add_name(c, owner) == SNAP_NONE)
 			return -1;
@@ -684,6 +697,8 @@ static int make_resps(struct zc *c, uint32_t apex)
 	/* 1: the RRsets (of the names collect_cb listed), and their targets'
 	 * names and hashes */
 	for (size_t ci = 0; ci < c->ncand; ci++) {
+		if (zc_stop(c, ci))
+			goto out;
 		/* the zone's records and RDATA are not in name order: fetch
 		 * ahead, the name entry, then its records, then their RDATA */
 		if (ci + 2 * AHEAD < c->ncand)
@@ -743,6 +758,8 @@ static int make_resps(struct zc *c, uint32_t apex)
 	 * x + AHEAD their records and names, for x + AHEAD / 2 the first
 	 * record's RDATA */
 	for (size_t x = 0; x < njobs; x++) {
+		if (zc_stop(c, x))
+			goto out;
 		if (x + AHEAD < njobs) {
 			const struct zc_job *a = &jobs[x + AHEAD];
 			const struct zc_name *an = &c->names[a->name];
@@ -1129,7 +1146,9 @@ static int pass_ents(struct zc *c, struct zc_img *m)
 
 static int pass_resps(struct zc *c, struct zc_img *m)
 {
-	return make_resps(c, m->apex) < 0 ? zc_oom(c) : 0;
+	if (make_resps(c, m->apex) == 0)
+		return 0;
+	return zone_cancelled(c->zone) ? zc_fail(c, ZONE_ERR_CANCELLED) : zc_oom(c);
 }
 
 /* Canonical order (RFC 4034 §6.1): m->order and m->pos.  The sort keys
@@ -1144,6 +1163,8 @@ static int canonical_order(struct zc *c, struct zc_img *m)
 	if (!c->koff)
 		return zc_oom(c);
 	for (size_t i = 0; i < nn; i++) {
+		if (zc_stop(c, i))
+			return -1;
 		/* offsets are 32-bit: an image this big would not fit anyway */
 		if (c->keys_len > UINT32_MAX - 2 * DNAME_MAX)
 			return zc_fail(c, "too many names");
@@ -1216,6 +1237,8 @@ static int block_offsets(struct zc *c, struct zc_img *m)
 	if (!m->bval)
 		return zc_oom(c);
 	for (size_t x = 0; x < nn; x++) {
+		if (zc_stop(c, x))
+			return -1;
 		size_t i = x < nn - no ? no + x : x - (nn - no);
 		const struct zc_name *zn = &c->names[i];
 		uint32_t cnt = count_rrsets(c, zn), run = 0;
@@ -1280,6 +1303,8 @@ static int make_nodes(struct zc *c, struct zc_img *m)
 	enum { AHEAD = 16 };
 	uint64_t *b = (uint64_t *)(m->img + m->hdr.buckets);
 	for (size_t k = 0; k < nn; k++) {
+		if (zc_stop(c, k))
+			return -1;
 		/* the name entries and hash slots are random: fetched ahead
 		 * (the entry twice as far, as the slot needs its hash) */
 		if (k + 2 * AHEAD < nn) {
@@ -1342,6 +1367,8 @@ static int write_blocks(struct zc *c, struct zc_img *m)
 	zc_release_init(&rel_recs, c->recs, c->nrecs * sizeof *c->recs);
 	uint32_t nr = 0;
 	for (size_t x = 0; x < nn; x++) {
+		if (zc_stop(c, x))
+			return -1;
 		/* the empty non-terminals first: their names are suffixes of
 		 * owners' names, which are given back as the owners are done */
 		size_t i = x < nn - no ? no + x : x - (nn - no);
@@ -1485,7 +1512,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	struct zc_img m = { .apex = SNAP_NONE };
 	int ret = 0;
 	for (size_t p = 0; ret == 0 && p < sizeof zc_passes / sizeof *zc_passes; p++)
-		ret = zc_passes[p](c, &m);
+		ret = zc_stop(c, 0) ? -1 : zc_passes[p](c, &m);
 	if (ret == 0) {
 		*image = m.img;
 		*size = m.total;
@@ -1502,7 +1529,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 static int compile(const struct zone *z, struct zone *shed, void **image, size_t *size,
 		   char *err, size_t errcap)
 {
-	struct zc c = { .err = err, .errcap = errcap };
+	struct zc c = { .zone = z, .err = err, .errcap = errcap };
 	*image = NULL;
 	*size = 0;
 	if (errcap)
@@ -1523,8 +1550,9 @@ static int compile(const struct zone *z, struct zone *shed, void **image, size_t
 	}
 	int ret;
 	if (zone_foreach(z, collect_cb, &c) != 0)
-		ret = c.oom ? zc_fail(&c, "out of memory")
-			    : zc_fail(&c, "zone not finished");
+		ret = zc_fail(&c, "%s", c.oom ? "out of memory"
+					: zone_cancelled(z) ? ZONE_ERR_CANCELLED
+					: "zone not finished");
 	else {
 		if (shed) {
 			/* the zone's name table, if it indexes exactly the

@@ -8,6 +8,7 @@
 #ifndef RINGDNS_ZONE_H
 #define RINGDNS_ZONE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,11 +38,25 @@ void zone_free(struct zone *z);
  * used), so the arrays are not copied as they grow.  Optional. */
 void zone_expect(struct zone *z, uint64_t bytes);
 
+/*
+ * Lets a caller stop a load early: once *flag is non-zero (a signal
+ * handler may set it), zone_add_cb stops the parser, zone_finish stops
+ * and fails, and the compiler (compile.h) stops between and within its
+ * passes and fails, each with the error ZONE_ERR_CANCELLED.  The flag is
+ * only read, every record or every few thousand names (no system call).
+ * NULL (the default) never stops.
+ */
+void zone_set_cancel(struct zone *z, const volatile sig_atomic_t *flag);
+/* Whether the flag given to zone_set_cancel is set. */
+bool zone_cancelled(const struct zone *z);
+#define ZONE_ERR_CANCELLED "load interrupted"
+
 /* Adds one parsed record (copied).  Out-of-zone owners, TTLs above 2^31-1
  * and the like are reported and the record is left out: returns -1. */
 int zone_add(struct zone *z, const struct zf_record *rr);
 
-/* Record callback for zf_parse_*: ud is the struct zone. */
+/* Record callback for zf_parse_*: ud is the struct zone.  Returns
+ * non-zero (stop parsing) once the load is cancelled. */
 int zone_add_cb(void *ud, const struct zf_record *rr);
 
 /* Groups, deduplicates and checks the zone.  Returns the number of errors

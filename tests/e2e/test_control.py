@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""End-to-end tests of ringdns-control's lifecycle: a stop (SIGTERM to
+ringdns, or SIGTERM/SIGINT to ringdns-control itself) interrupts a long
+zone load and ends cleanly, and a restarted control process reports what
+the dataplane still serves."""
+import os
+import signal
+import subprocess
+import time
+
+from e2elib import RINGCTL, Server, big_zone, pid_alive, run, seconds_until
+
+SMALL = """$ORIGIN big.test.
+$TTL 300
+@ SOA ns hostmaster 1 3600 900 604800 300
+@ NS ns
+ns A 198.18.0.1
+"""
+# records of the zone that takes seconds to load (parse, check, compile)
+BIG_RECORDS = 3000000
+
+
+def start_big_reload(s):
+    """Serves the small zone, swaps in the big one and starts `ringctl
+    reload` (left running); returns the ringctl process."""
+    s.start()
+    big_zone(s.zonefiles["big.test."], "big.test.", BIG_RECORDS)
+    reload = subprocess.Popen([RINGCTL, "-s", s.sock, "reload"], stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+    time.sleep(0.5)	# into the load
+    return reload
+
+
+def finish(proc):
+    """Waits a little for a client left running, then kills it (by PID)."""
+    try:
+        return proc.communicate(timeout=5)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        return proc.communicate()
+
+
+def test_sigterm_during_reload():
+    with Server({"big.test.": SMALL}) as s:
+        reload = start_big_reload(s)
+        try:
+            assert s.proc.poll() is None
+            t0 = time.time()
+            s.proc.send_signal(signal.SIGTERM)
+            rc = s.proc.wait(timeout=5)
+            took = time.time() - t0
+        finally:
+            out, err = finish(reload)
+        log = s.logtext()
+        assert rc == 0, log
+        assert took < 1.0, f"ringdns took {took:.2f} s to stop:\n{log}"
+        assert "load interrupted" in log, "the stop did not land in the load:\n" + log
+        assert "SIGKILL" not in log and "killed" not in log, log
+        assert not os.path.exists(s.sock), "control socket file left behind"
+        assert reload.returncode != 0 and "big.test." in out + err, (out, err)
+
+
+def stop_control(s, sig):
+    """Sends sig to the control process during a load; returns how long it
+    took to go."""
+    ctl = s.control_pid()
+    assert ctl and pid_alive(ctl)
+    os.kill(ctl, sig)
+    return seconds_until(lambda: not pid_alive(ctl), 5.0), ctl
+
+
+def test_signals_to_control():
+    with Server({"big.test.": SMALL}) as s:
+        reload = start_big_reload(s)
+        try:
+            took, old = stop_control(s, signal.SIGTERM)
+        finally:
+            finish(reload)
+        log = s.logtext()
+        assert took < 1.0, f"SIGTERM: ringdns-control took {took:.2f} s:\n{log}"
+        assert "load interrupted" in log, log
+        assert "ringdns-control exited with status 0" in log, log
+        # restarted by ringdns: it loads the big zone; SIGINT stops that too
+        assert seconds_until(lambda: s.control_pid() not in (None, old), 10.0) < 10.0, log
+        time.sleep(0.5)
+        took, _ = stop_control(s, signal.SIGINT)
+        log = s.logtext()
+        assert took < 1.0, f"SIGINT: ringdns-control took {took:.2f} s:\n{log}"
+        assert log.count("ringdns-control exited with status 0") == 2, log
+        assert "killed" not in log, log
+        assert s.stop() == 0
+
+
+if __name__ == "__main__":
+    run([test_sigterm_during_reload, test_signals_to_control])
