@@ -39,8 +39,9 @@ static int dp_fd_arg(int argc, char **argv)
 	return fd;
 }
 
-/* Signals, configuration, logging, the hello to the dataplane and the
- * control socket.  0, or the exit status to leave with. */
+/* Signals, configuration, logging, the hello to the dataplane (which
+ * answers with the zones it serves) and the control socket.  0, or the
+ * exit status to leave with. */
 static int ctl_init(struct ctl *c)
 {
 	/*
@@ -68,6 +69,10 @@ static int ctl_init(struct ctl *c)
 		log_err("cannot reach ringdns: %s", strerror(errno));
 		return 1;
 	}
+	/* after a restart: the serials served go on showing beside errors */
+	if (dpc_served(c) != 0 && !ctl_stopping(c))
+		log_warn("ringdns did not say which zones it serves already");
+	zj_drop_unconfigured(c);
 	if (ctlsock_open(&c->cs, c->cfg.control_socket, err, sizeof err) != 0) {
 		log_err("%s", err);
 		return EX_CONFIG;

@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "common/cfg.h"
+#include "common/ipc.h"
 #include "control/ctlsock.h"
 #include "control/zcache.h"
 
@@ -95,6 +96,10 @@ ssize_t dpc_wait(struct ctl *c, uint32_t want, void *buf, size_t cap);
 int dpc_hand_over(struct ctl *c, const char *zone, int fd, size_t size, uint32_t serial,
 		  uint64_t records, char *err, size_t errcap);
 
+/* Waits for the dataplane's reply to IPC_HELLO and records each zone it
+ * serves (zj_served).  0, or -1 when no well-formed reply came. */
+int dpc_served(struct ctl *c);
+
 /* zonejobs.c: zone loads, the zone table and the image cache. */
 
 /* The zone named name (with or without its final dot), or NULL. */
@@ -103,6 +108,12 @@ struct zst *zj_find(struct ctl *c, const char *name);
  * new zones added, removed ones dropped from the dataplane, files updated.
  * -1 with err when the configuration is unusable (nothing changes then). */
 int zj_config_sync(struct ctl *c, char *err, size_t errcap);
+/* Records a zone the dataplane serves already (its reply to the hello):
+ * a restarted control process shows its serial beside any load error. */
+void zj_served(struct ctl *c, const struct ipc_served *sv);
+/* Stops serving (IPC_REMOVE) and forgets the zones that are not in the
+ * configuration. */
+void zj_drop_unconfigured(struct ctl *c);
 /* Loads, checks, compiles and hands over one zone (or its cached image).
  * 0, or -1 with z->error set (the previous version, if any, keeps
  * serving). */

@@ -1,7 +1,8 @@
 /*
  * dpchan.c - ringdns-control's side of the channel to the dataplane
- * (common/ipc.h): waiting for a reply while other messages come in, and
- * handing a zone image over until the dataplane says it serves it.
+ * (common/ipc.h): waiting for a reply while other messages come in,
+ * learning what the dataplane serves already, and handing a zone image
+ * over until the dataplane says it serves it.
  */
 #include <errno.h>
 #include <poll.h>
@@ -70,5 +71,26 @@ int dpc_hand_over(struct ctl *c, const char *zone, int fd, size_t size, uint32_t
 		snprintf(err, errcap, "ringdns refused the image: %s", ack.msg);
 		return -1;
 	}
+	return 0;
+}
+
+int dpc_served(struct ctl *c)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	struct ipc_served_hdr h;
+	do {
+		ssize_t n = dpc_wait(c, IPC_SERVED, buf, sizeof buf);
+		if (n < (ssize_t)sizeof h)
+			return -1;
+		memcpy(&h, buf, sizeof h);
+		if ((size_t)n != sizeof h + (size_t)h.nzones * sizeof(struct ipc_served))
+			return -1;
+		for (uint32_t i = 0; i < h.nzones; i++) {
+			struct ipc_served sv;
+			memcpy(&sv, buf + sizeof h + i * sizeof sv, sizeof sv);
+			sv.name[sizeof sv.name - 1] = 0;
+			zj_served(c, &sv);
+		}
+	} while (h.more);
 	return 0;
 }

@@ -296,6 +296,20 @@ struct zst *zj_find(struct ctl *c, const char *name)
 	return NULL;
 }
 
+/* A new entry for zone name, not in the configuration (yet); NULL when
+ * out of memory. */
+static struct zst *zst_add(struct ctl *c, const char *name)
+{
+	struct zst *v = realloc(c->z, (c->nz + 1) * sizeof *v);
+	if (!v)
+		return NULL;
+	c->z = v;
+	struct zst *z = &c->z[c->nz++];
+	memset(z, 0, sizeof *z);
+	snprintf(z->name, sizeof z->name, "%s", name);
+	return z;
+}
+
 int zj_config_sync(struct ctl *c, char *err, size_t errcap)
 {
 	struct cfg n;
@@ -308,22 +322,23 @@ int zj_config_sync(struct ctl *c, char *err, size_t errcap)
 		c->z[i].in_cfg = false;
 	for (size_t k = 0; k < n.nzones; k++) {
 		struct zst *z = zj_find(c, n.zones[k].name);
-		if (!z) {
-			struct zst *v = realloc(c->z, (c->nz + 1) * sizeof *v);
-			if (!v) {
-				snprintf(err, errcap, "out of memory");
-				cfg_free(&n);
-				return -1;
-			}
-			c->z = v;
-			z = &c->z[c->nz++];
-			memset(z, 0, sizeof *z);
-			snprintf(z->name, sizeof z->name, "%s", n.zones[k].name);
+		if (!z && !(z = zst_add(c, n.zones[k].name))) {
+			snprintf(err, errcap, "out of memory");
+			cfg_free(&n);
+			return -1;
 		}
 		free(z->file);
 		z->file = strdup(n.zones[k].file);
 		z->in_cfg = true;
 	}
+	zj_drop_unconfigured(c);
+	cfg_free(&c->cfg);
+	c->cfg = n;
+	return 0;
+}
+
+void zj_drop_unconfigured(struct ctl *c)
+{
 	for (size_t i = 0; i < c->nz;) {
 		struct zst *z = &c->z[i];
 		if (z->in_cfg) {
@@ -339,9 +354,19 @@ int zj_config_sync(struct ctl *c, char *err, size_t errcap)
 		free(z->file);
 		c->z[i] = c->z[--c->nz];
 	}
-	cfg_free(&c->cfg);
-	c->cfg = n;
-	return 0;
+}
+
+void zj_served(struct ctl *c, const struct ipc_served *sv)
+{
+	struct zst *z = zj_find(c, sv->name);
+	if (!z && !(z = zst_add(c, sv->name)))
+		return;
+	z->served = true;
+	z->serial = sv->serial;
+	z->records = sv->records;
+	z->image_size = sv->size;
+	z->loaded_at = (time_t)sv->loaded_at;
+	log_info("zone %s: serial %u served by ringdns already", z->name, z->serial);
 }
 
 void zj_fini(struct ctl *c)

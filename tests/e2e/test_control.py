@@ -96,5 +96,32 @@ def test_signals_to_control():
         assert s.stop() == 0
 
 
+def test_restart_shows_served_serial():
+    """ringdns-control killed while the zone file is broken: once restarted
+    it shows the serial ringdns still serves, with the file's error."""
+    with Server({"big.test.": SMALL}) as s:
+        s.start()
+        path = s.zonefiles["big.test."]
+        with open(path, "w") as f:
+            f.write(SMALL.replace(" 1 3600", " 2 3600") + "bad A 300.1.2.3\n")
+        old = s.control_pid()
+        os.kill(old, signal.SIGKILL)
+
+        def restarted():
+            if s.control_pid() in (None, old):
+                return False
+            rc, out, _ = s.ctl("zones")
+            return rc == 0 and f"{path}:6:" in out
+        assert seconds_until(restarted, 15.0) < 15.0, s.logtext()
+        rc, out, err = s.ctl("zones")
+        row = out.splitlines()[1].split()
+        assert row[:3] == ["big.test.", "1", "3"], out
+        assert row[3] != "never" and f"{path}:6:" in row[4], out
+        r = s.query("big.test.", "SOA")
+        assert r.answer[0][0].serial == 1, r
+        assert "serial 1 served by ringdns already" in s.logtext()
+
+
 if __name__ == "__main__":
-    run([test_sigterm_during_reload, test_signals_to_control])
+    run([test_sigterm_during_reload, test_signals_to_control,
+         test_restart_shows_served_serial])
