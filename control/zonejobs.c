@@ -186,7 +186,8 @@ static struct zone *zone_from_file(struct zst *z, const uint8_t *origin, struct 
 	if (stat(z->file, &fst) == 0)
 		zone_expect(zn, (uint64_t)fst.st_size);
 	zf_parse_file(z->file, &opt, zone_add_cb, zn, &d);
-	zone_finish(zn);
+	if (zone_finish(zn) == 0)
+		zone_check_limits(zn);
 	if (d.errors) {
 		if (d.errors > eb.shown)
 			snprintf(j->err + eb.len, sizeof j->err - eb.len, " (%u errors in all)",

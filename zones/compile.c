@@ -20,6 +20,7 @@
 
 #include "zones/dname.h"
 #include "zones/enc.h"
+#include "zones/limits.h"
 #include "zones/rrtype.h"
 #include "zones/rwrite.h"
 #include "zones/snap.h"
@@ -1225,6 +1226,31 @@ static int layout(struct zc *c, struct zc_img *m)
 	return 0;
 }
 
+/* The guards for the 16-bit counts of the format at name zn, with cnt
+ * RRsets (snap_block.nrrsets; see limits.h), and for ZONE_RRSET_MAX,
+ * which zone_finish checks with FILE:LINE: records of one type (RRSIGs
+ * together, as their count per covered type is no larger).  0, or -1
+ * with the error set. */
+static int check_rrsets(struct zc *c, const struct zc_name *zn, uint32_t cnt)
+{
+	const struct zc_rec *r = c->recs + zn->rec;
+	if (cnt > UINT16_MAX) {
+		char t[DNAME_TEXT_MAX];
+		dname_to_text(t, sizeof t, zn->name);
+		return zc_fail(c, "%s: more than 65535 RRsets", t);
+	}
+	for (uint32_t k = 0, e; k < zn->nrec; k = e) {
+		for (e = k + 1; e < zn->nrec && r[e].type == r[k].type; e++)
+			;
+		if (e - k > ZONE_RRSET_MAX) {
+			char msg[512];
+			zone_limit_rrset_msg(msg, sizeof msg, zn->name, r[k].type, e - k);
+			return zc_fail(c, "%s", msg);
+		}
+	}
+	return 0;
+}
+
 /* Sizes, in the order the blocks are written (empty non-terminals first,
  * see write_blocks), and so every block's offset: its bucket value goes in
  * m->bval, so that the nodes and the hash table can be made before the
@@ -1241,21 +1267,9 @@ static int block_offsets(struct zc *c, struct zc_img *m)
 			return -1;
 		size_t i = x < nn - no ? no + x : x - (nn - no);
 		const struct zc_name *zn = &c->names[i];
-		uint32_t cnt = count_rrsets(c, zn), run = 0;
-		/* snap_block.nrrsets, snap_rrset.count and .nsigs are 16-bit;
-		 * signatures of one type are fewer than the name's records. */
-		if (cnt > UINT16_MAX || zn->nrec > UINT16_MAX) {
-			for (uint32_t k = 0; k < zn->nrec; k++) {
-				run = k && c->recs[zn->rec + k].type ==
-					   c->recs[zn->rec + k - 1].type ? run + 1 : 1;
-				if (cnt > UINT16_MAX || run > UINT16_MAX) {
-					char t[DNAME_TEXT_MAX];
-					dname_to_text(t, sizeof t, zn->name);
-					return zc_fail(c, "%s: more than 65535 RRsets or "
-						       "records in one RRset", t);
-				}
-			}
-		}
+		uint32_t cnt = count_rrsets(c, zn);
+		if (zn->nrec > ZONE_RRSET_MAX && check_rrsets(c, zn, cnt) < 0)
+			return -1;
 		m->nrrsets += cnt;
 		uint64_t at = off + m->data, size = block_size(c, zn, cnt);
 		if (at + size > UINT32_MAX)

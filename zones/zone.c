@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "zones/dname.h"
+#include "zones/limits.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 
@@ -737,6 +738,47 @@ unsigned zone_finish(struct zone *z)
 	return z->d->errors;
 }
 
+/* An RRset past ZONE_RRSET_MAX (limits.h), duplicates left out, is an
+ * error at its first record in the files. */
+static void check_rrset_size(struct zone *z, uint32_t id, const uint32_t *v, uint32_t n)
+{
+	uint32_t kept = 0;
+	const struct zrr *first = NULL;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct zrr *r = &z->rrs[v[k]];
+		if (r->dropped)
+			continue;
+		kept++;
+		if (!first || r->file < first->file ||
+		    (r->file == first->file && r->line < first->line))
+			first = r;
+	}
+	if (kept <= ZONE_RRSET_MAX)
+		return;
+	char msg[512];
+	zone_limit_rrset_msg(msg, sizeof msg, zname_wire(z, id), first->type, kept);
+	ZERR(first, "%s", msg);
+}
+
+unsigned zone_check_limits(struct zone *z)
+{
+	if (!z->finished || !z->perm)
+		return z->d->errors;
+	for (uint32_t id = 0; id < z->nnames; id++) {
+		const struct zname *nm = &z->names[id];
+		if (nm->count <= ZONE_RRSET_MAX)
+			continue;
+		const uint32_t *v = z->perm + nm->first;
+		for (uint32_t i = 0, j; i < nm->count; i = j) {
+			for (j = i + 1; j < nm->count && z->rrs[v[j]].type == z->rrs[v[i]].type; j++)
+				;
+			if (j - i > ZONE_RRSET_MAX)
+				check_rrset_size(z, id, v + i, j - i);
+		}
+	}
+	return z->d->errors;
+}
+
 void zone_get_stats(const struct zone *z, struct zone_stats *st)
 {
 	*st = z->st;
@@ -821,6 +863,7 @@ struct zone *zone_load_file(const uint8_t *origin, const char *path,
 	if (stat(path, &st) == 0)
 		zone_expect(z, (uint64_t)st.st_size);
 	zf_parse_file(path, &opt, zone_add_cb, z, d);
-	zone_finish(z);
+	if (zone_finish(z) == 0)
+		zone_check_limits(z);
 	return z;
 }

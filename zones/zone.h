@@ -63,6 +63,11 @@ int zone_add_cb(void *ud, const struct zf_record *rr);
  * found so far in d (parse errors included); 0 means the zone is usable. */
 unsigned zone_finish(struct zone *z);
 
+/* Checks a finished zone against the limits of the snapshot format
+ * (limits.h), reporting each excess at its FILE:LINE: a zone that passes
+ * zone_finish and this compiles.  Returns the errors in d so far. */
+unsigned zone_check_limits(struct zone *z);
+
 void zone_get_stats(const struct zone *z, struct zone_stats *st);
 /* The apex name (wire). */
 const uint8_t *zone_origin(const struct zone *z);
@@ -93,8 +98,8 @@ void zone_release_names(struct zone *z, const uint8_t *owner);
  * already, shed, or the zone is not finished. */
 uint64_t *zone_take_table(struct zone *z, uint32_t *mask, size_t *count);
 
-/* Parses path as the zone origin, adds every record, and finishes: the
- * whole load in one call.  Returns the zone (check d->errors) or NULL when
+/* Parses path as the zone origin, adds every record, finishes and checks
+ * the limits (zone_check_limits): the whole load in one call.  Returns the zone (check d->errors) or NULL when
  * out of memory. */
 struct zone *zone_load_file(const uint8_t *origin, const char *path,
 			    struct diag *d);

@@ -122,6 +122,25 @@ def test_restart_shows_served_serial():
         assert "serial 1 served by ringdns already" in s.logtext()
 
 
+def test_limits_as_check_zone():
+    """An RRset past the snapshot format's limit: ringdns-control refuses
+    the zone with the words and FILE:LINE of ringctl check-zone."""
+    with Server({"big.test.": SMALL}) as s:
+        s.start()
+        path = s.zonefiles["big.test."]
+        with open(path, "a") as f:
+            f.writelines(f't TXT "{i}"\n' for i in range(65536))
+        rc, out, err = s.ctl("reload", "big.test.")
+        chk = subprocess.run([RINGCTL, "check-zone", "big.test.", path],
+                             capture_output=True, text=True, timeout=60)
+        assert chk.returncode == 1, chk.stdout + chk.stderr
+        line = [x for x in chk.stderr.splitlines() if "one RRset" in x]
+        assert len(line) == 1 and line[0].startswith(f"{path}:6: error: "), chk.stderr
+        where, _, msg = line[0].partition(": error: ")
+        assert rc == 1 and f"{where}: {msg}" in err, (err, line)
+        assert s.query("big.test.", "SOA").answer[0][0].serial == 1
+
+
 if __name__ == "__main__":
     run([test_sigterm_during_reload, test_signals_to_control,
-         test_restart_shows_served_serial])
+         test_restart_shows_served_serial, test_limits_as_check_zone])
