@@ -3,9 +3,12 @@
 ringdns, or SIGTERM/SIGINT to ringdns-control itself) interrupts a long
 zone load and ends cleanly, and a restarted control process reports what
 the dataplane still serves."""
+import contextlib
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 
 from e2elib import RINGCTL, Server, big_zone, pid_alive, run, seconds_until
@@ -23,6 +26,19 @@ BIG_RECORDS = 3000000
 # written whole inside malloc() and free(), where no stop can be seen.
 # The stop tests time ringdns as it runs in service, without it.
 os.environ.pop("MALLOC_PERTURB_", None)
+
+
+@contextlib.contextmanager
+def server(zones):
+    """A Server in a temporary directory of its own, named apart from the
+    ringdns-e2e-* ones of the other end-to-end tests (a clean-up of those
+    by a parallel run must not pull the zone files away mid-test)."""
+    tmp = tempfile.mkdtemp(prefix="ringctl-e2e-")
+    try:
+        with Server(zones, tmp=tmp) as s:
+            yield s
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def start_big_reload(s):
@@ -46,7 +62,7 @@ def finish(proc):
 
 
 def test_sigterm_during_reload():
-    with Server({"big.test.": SMALL}) as s:
+    with server({"big.test.": SMALL}) as s:
         reload = start_big_reload(s)
         try:
             assert s.proc.poll() is None
@@ -75,7 +91,7 @@ def stop_control(s, sig):
 
 
 def test_signals_to_control():
-    with Server({"big.test.": SMALL}) as s:
+    with server({"big.test.": SMALL}) as s:
         reload = start_big_reload(s)
         try:
             took, old = stop_control(s, signal.SIGTERM)
@@ -99,7 +115,7 @@ def test_signals_to_control():
 def test_restart_shows_served_serial():
     """ringdns-control killed while the zone file is broken: once restarted
     it shows the serial ringdns still serves, with the file's error."""
-    with Server({"big.test.": SMALL}) as s:
+    with server({"big.test.": SMALL}) as s:
         s.start()
         path = s.zonefiles["big.test."]
         with open(path, "w") as f:
@@ -125,7 +141,7 @@ def test_restart_shows_served_serial():
 def test_limits_as_check_zone():
     """An RRset past the snapshot format's limit: ringdns-control refuses
     the zone with the words and FILE:LINE of ringctl check-zone."""
-    with Server({"big.test.": SMALL}) as s:
+    with server({"big.test.": SMALL}) as s:
         s.start()
         path = s.zonefiles["big.test."]
         with open(path, "a") as f:
