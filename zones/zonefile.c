@@ -93,6 +93,127 @@ struct lexed {
  * parentheses (RFC 1035 §5.1).  Comment-only and blank lines yield
  * ntok == 0.  LEX_NEED means the entry is incomplete and more input exists.
  */
+/* What scanning one piece of an entry found: SCAN_ERROR leaves its
+ * message and place in the struct lexed. */
+enum scan { SCAN_OK, SCAN_NEED, SCAN_BINARY, SCAN_ERROR };
+
+/* A comment (at its ';'): *pp moves to the newline that ends it, or the
+ * end of the input; to a NUL byte for SCAN_BINARY. */
+static enum scan scan_comment(const char **pp, const char *end)
+{
+	const char *p = *pp;
+	while (p < end && *p != '\n' && *p != 0)
+		p++;
+	*pp = p;
+	return p < end && *p == 0 ? SCAN_BINARY : SCAN_OK;
+}
+
+/* A quoted token (at its '"'): its text without the quotes into *t, and
+ * *pp past the closing quote; for an error, *pp where scanning stopped. */
+static enum scan scan_quoted(const char **pp, const char *end, bool eof, struct tok *t,
+			     struct lexed *lx)
+{
+	const char *s = *pp + 1, *p = s;
+	while (p < end && *p != '"') {
+		if (*p == '\\' && p + 1 < end)
+			p++;
+		else if (*p == '\n' || *p == 0)
+			break;
+		p++;
+	}
+	*pp = p;
+	if (p == end && !eof)
+		return SCAN_NEED;
+	if (p == end || *p != '"') {
+		if (p < end && *p == 0)
+			return SCAN_BINARY;
+		lx->err = "quoted string without its closing '\"' on the same line";
+		lx->err_at = s - 1;
+		return SCAN_ERROR;
+	}
+	*t = (struct tok){ .s = s, .len = (uint32_t)(p - s), .quoted = true };
+	*pp = p + 1;
+	return SCAN_OK;
+}
+
+/* An unquoted token: escapes and mid-token quotes stay in it.  Its text
+ * into *t and *pp past it; for an error, *pp where scanning stopped. */
+static enum scan scan_plain(const char **pp, const char *end, bool eof, struct tok *t,
+			    struct lexed *lx)
+{
+	const char *s = *pp, *p = s;
+	enum scan r = SCAN_OK;
+	while (p < end) {
+		uint8_t c = (uint8_t)*p;
+		if (cls_tab[c] == C_TEXT) {
+			p++;
+			continue;
+		}
+		if (c == '\\') {
+			if (p + 1 >= end || p[1] == '\n')
+				break;
+			if (p[1] == 0) {
+				r = SCAN_BINARY;
+				break;
+			}
+			p += 2;
+			continue;
+		}
+		if (c == '"') {
+			p++;
+			while (p < end && *p != '"' && *p != '\n' && *p != 0) {
+				if (*p == '\\' && p + 1 < end)
+					p++;
+				p++;
+			}
+			if (p < end && *p == '"') {
+				p++;
+				continue;
+			}
+			if (p == end && !eof)
+				return SCAN_NEED;
+			if (p < end && *p == 0) {
+				r = SCAN_BINARY;
+				break;
+			}
+			lx->err = "quoted string without its closing '\"' on the same line";
+			lx->err_at = s;
+			r = SCAN_ERROR;
+		}
+		break;
+	}
+	*pp = p;
+	if (r != SCAN_OK)
+		return r;
+	if (p == end && !eof)
+		return SCAN_NEED;
+	if (p < end && *p == '\\') {
+		lx->err = "backslash at the end of a line";
+		lx->err_at = p;
+		return SCAN_ERROR;
+	}
+	*t = (struct tok){ .s = s, .len = (uint32_t)(p - s), .quoted = false };
+	return SCAN_OK;
+}
+
+/* After an error at p: the entry ends at the next newline. */
+static enum lex_result lex_recover(const char *start, const char *p, const char *end,
+				   bool eof, struct lexed *lx)
+{
+	while (p < end && *p != '\n')
+		p++;
+	if (p == end && !eof)
+		return LEX_NEED;
+	if (p < end)
+		p++;
+	unsigned nl = 0;
+	for (const char *q = start; q < p; q++)
+		nl += *q == '\n';
+	lx->next = p;
+	lx->nlines = nl;
+	return LEX_ERROR;
+}
+
 static enum lex_result lex_entry(const char *p, const char *end, bool eof,
 				 struct tok *toks, size_t cap, struct lexed *lx)
 {
@@ -119,6 +240,8 @@ static enum lex_result lex_entry(const char *p, const char *end, bool eof,
 			break;
 		}
 		uint8_t c = (uint8_t)*p;
+		enum scan r;
+		struct tok t;
 		switch (cls_tab[c]) {
 		case C_SPACE:
 			p++;
@@ -130,148 +253,57 @@ static enum lex_result lex_entry(const char *p, const char *end, bool eof,
 				goto done;
 			continue;
 		case C_TEXT:
+			r = scan_plain(&p, end, eof, &t, lx);
 			break;
 		default:
 			if (c == ';') {
-				while (p < end && *p != '\n') {
-					if (*p == 0)
-						goto binary;
-					p++;
-				}
+				if (scan_comment(&p, end) == SCAN_BINARY)
+					goto binary;
 				continue;
 			}
-			if (c == '(') {
-				if (depth) {
-					lx->err = "nested '(': parentheses do not nest in zone files";
+			if (c == '(' || c == ')') {
+				/* parentheses join lines; they do not nest */
+				if ((c == '(') == (depth != 0)) {
+					lx->err = c == '(' ?
+						"nested '(': parentheses do not nest in zone files" :
+						"')' without an opening '('";
 					lx->err_at = p;
-					goto error;
+					return lex_recover(start, p, end, eof, lx);
 				}
-				depth = 1;
-				p++;
-				continue;
-			}
-			if (c == ')') {
-				if (!depth) {
-					lx->err = "')' without an opening '('";
-					lx->err_at = p;
-					goto error;
-				}
-				depth = 0;
+				depth = c == '(';
 				p++;
 				continue;
 			}
 			if (c == 0)
 				goto binary;
-			if (c == '"') {
-				const char *s = ++p;
-				while (p < end && *p != '"') {
-					if (*p == '\\' && p + 1 < end)
-						p++;
-					else if (*p == '\n' || *p == 0)
-						break;
-					p++;
-				}
-				if (p == end && !eof)
-					return LEX_NEED;
-				if (p == end || *p != '"') {
-					if (p < end && *p == 0)
-						goto binary;
-					lx->err = "quoted string without its closing '\"' on the same line";
-					lx->err_at = s - 1;
-					goto error;
-				}
-				if (n == cap)
-					goto too_many;
-				toks[n].s = s;
-				toks[n].len = (uint32_t)(p - s);
-				toks[n].quoted = true;
-				n++;
-				p++;
-				continue;
-			}
-			break;	/* a backslash starts a token */
-		}
-		/* an unquoted token; escapes and mid-token quotes stay in it */
-		const char *s = p;
-		while (p < end) {
-			uint8_t t = (uint8_t)*p;
-			if (cls_tab[t] == C_TEXT) {
-				p++;
-				continue;
-			}
-			if (t == '\\') {
-				if (p + 1 >= end)
-					break;
-				if (p[1] == 0)
-					goto binary;
-				if (p[1] == '\n')
-					break;
-				p += 2;
-				continue;
-			}
-			if (t == '"') {
-				p++;
-				while (p < end && *p != '"' && *p != '\n' && *p != 0) {
-					if (*p == '\\' && p + 1 < end)
-						p++;
-					p++;
-				}
-				if (p < end && *p == '"') {
-					p++;
-					continue;
-				}
-				if (p == end && !eof)
-					return LEX_NEED;
-				if (p < end && *p == 0)
-					goto binary;
-				lx->err = "quoted string without its closing '\"' on the same line";
-				lx->err_at = s;
-				goto error;
-			}
+			/* a quoted token, or a backslash that starts one */
+			r = c == '"' ? scan_quoted(&p, end, eof, &t, lx)
+				     : scan_plain(&p, end, eof, &t, lx);
 			break;
 		}
-		if (p == end && !eof)
+		if (r == SCAN_NEED)
 			return LEX_NEED;
-		if (p < end && *p == '\\') {
-			lx->err = "backslash at the end of a line";
+		if (r == SCAN_BINARY)
+			goto binary;
+		if (r == SCAN_ERROR)
+			return lex_recover(start, p, end, eof, lx);
+		if (n == cap) {
+			if (cap < ZF_TOK_MAX)
+				return LEX_MORE;	/* the caller grows toks and lexes again */
+			lx->err = "more than 65536 fields in one record";
 			lx->err_at = p;
-			goto error;
+			return lex_recover(start, p, end, eof, lx);
 		}
-		if (n == cap)
-			goto too_many;
-		toks[n].s = s;
-		toks[n].len = (uint32_t)(p - s);
-		toks[n].quoted = false;
-		n++;
+		toks[n++] = t;
 	}
 done:
 	lx->ntok = n;
 	lx->next = p;
 	lx->nlines = nl;
 	return LEX_ENTRY;
-too_many:
-	if (cap < ZF_TOK_MAX)
-		return LEX_MORE;	/* the caller grows toks and lexes again */
-	lx->err = "more than 65536 fields in one record";
-	lx->err_at = p;
-	goto error;
 binary:
 	lx->err_at = p;
 	return LEX_BINARY;
-error:
-	/* recover at the next newline after the error */
-	while (p < end && *p != '\n')
-		p++;
-	if (p == end && !eof)
-		return LEX_NEED;
-	if (p < end)
-		p++;
-	nl = 0;
-	for (const char *q = start; q < p; q++)
-		nl += *q == '\n';
-	lx->next = p;
-	lx->nlines = nl;
-	return LEX_ERROR;
 }
 
 /* Line number of position at inside the entry that starts at start. */
