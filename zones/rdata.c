@@ -1475,6 +1475,66 @@ static void print_apl(struct rdata_tw *w, struct wire_cur *c)
 	}
 }
 
+static void print_certtype(struct rdata_tw *w, uint16_t v)
+{
+	size_t k, nk = sizeof(cert_names) / sizeof(cert_names[0]);
+	for (k = 0; k < nk && cert_names[k].v != v; k++)
+		;
+	if (k < nk)
+		rdata_tw_str(w, cert_names[k].name);
+	else
+		rdata_tw_u32(w, v);
+}
+
+/* n groups of size (1 or 2) octets in lowercase hex, joined by sep: an
+ * EUI-48/64 (RFC 7043 §3.2, §4.2) or an ILNP NID or L64 (RFC 6742 §2). */
+static void print_groups(struct rdata_tw *w, struct wire_cur *c, int n, int size, char sep)
+{
+	for (int k = 0; k < n; k++) {
+		if (k)
+			rdata_tw_chr(w, sep);
+		tw_hexlower(w, size == 1 ? wire_u8(c) : wire_u16(c), 2 * size);
+	}
+}
+
+static void print_b32hex(struct rdata_tw *w, const uint8_t *q, size_t n)
+{
+	size_t need = enc_b32hex_len(n);
+	if (w->err || (size_t)(w->end - w->p) < need)
+		w->err = true;
+	else
+		w->p += enc_b32hex_encode(w->p, q, n);
+}
+
+/* IPSECKEY (RFC 4025 §3): precedence, gateway type, algorithm, the
+ * gateway (none, IPv4, IPv6 or a name) and the key. */
+static void print_ipseckey(struct rdata_tw *w, struct wire_cur *c)
+{
+	uint8_t a[16];
+	size_t n;
+	unsigned gt = wire_u8(c);
+	rdata_tw_u32(w, gt);
+	rdata_tw_chr(w, ' ');
+	rdata_tw_u32(w, wire_u8(c));
+	rdata_tw_chr(w, ' ');
+	if (gt == 0) {
+		rdata_tw_chr(w, '.');
+	} else if (gt == 1) {
+		wire_copy(c, a, 4);
+		rdata_tw_ipv4(w, a);
+	} else if (gt == 2) {
+		wire_copy(c, a, 16);
+		rdata_tw_ipv6(w, a);
+	} else {
+		tw_name(w, c);
+	}
+	const uint8_t *q = wire_rest(c, &n);
+	if (n) {
+		rdata_tw_chr(w, ' ');
+		rdata_tw_b64(w, q, n);
+	}
+}
+
 static void print_fields(struct rdata_tw *w, const struct rdesc *d,
 			 const uint8_t *rd, size_t len)
 {
@@ -1499,18 +1559,10 @@ static void print_fields(struct rdata_tw *w, const struct rdesc *d,
 			rdata_tw_sep(w);
 			tw_type(w, wire_u16(&c));
 			break;
-		case RDF_CERTTYPE: {
-			uint16_t v = wire_u16(&c);
+		case RDF_CERTTYPE:
 			rdata_tw_sep(w);
-			size_t k, nk = sizeof(cert_names) / sizeof(cert_names[0]);
-			for (k = 0; k < nk && cert_names[k].v != v; k++)
-				;
-			if (k < nk)
-				rdata_tw_str(w, cert_names[k].name);
-			else
-				rdata_tw_u32(w, v);
+			print_certtype(w, wire_u16(&c));
 			break;
-		}
 		case RDF_U32:
 		case RDF_TTL:
 			rdata_tw_sep(w);
@@ -1531,23 +1583,13 @@ static void print_fields(struct rdata_tw *w, const struct rdesc *d,
 			rdata_tw_ipv6(w, a);
 			break;
 		case RDF_EUI48:
-		case RDF_EUI64: {
-			int ne = f->kind == RDF_EUI48 ? 6 : 8;
+		case RDF_EUI64:
 			rdata_tw_sep(w);
-			for (int k = 0; k < ne; k++) {
-				if (k)
-					rdata_tw_chr(w, '-');
-				tw_hexlower(w, wire_u8(&c), 2);
-			}
+			print_groups(w, &c, f->kind == RDF_EUI48 ? 6 : 8, 1, '-');
 			break;
-		}
 		case RDF_ILNP64:
 			rdata_tw_sep(w);
-			for (int k = 0; k < 4; k++) {
-				if (k)
-					rdata_tw_chr(w, ':');
-				tw_hexlower(w, wire_u16(&c), 4);
-			}
+			print_groups(w, &c, 4, 2, ':');
 			break;
 		case RDF_NAME:
 			rdata_tw_sep(w);
@@ -1590,16 +1632,11 @@ static void print_fields(struct rdata_tw *w, const struct rdesc *d,
 			else
 				tw_hex(w, q, n);
 			break;
-		case RDF_B32H: {
+		case RDF_B32H:
 			rdata_tw_sep(w);
 			q = wire_str(&c, &n);
-			size_t need = enc_b32hex_len(n);
-			if (w->err || (size_t)(w->end - w->p) < need)
-				w->err = true;
-			else
-				w->p += enc_b32hex_encode(w->p, q, n);
+			print_b32hex(w, q, n);
 			break;
-		}
 		case RDF_BITMAP:
 			print_bitmap(w, &c);
 			break;
@@ -1622,31 +1659,10 @@ static void print_fields(struct rdata_tw *w, const struct rdesc *d,
 		case RDF_APL:
 			print_apl(w, &c);
 			break;
-		case RDF_IPSECKEY: {
-			unsigned gt = wire_u8(&c);
+		case RDF_IPSECKEY:
 			rdata_tw_sep(w);
-			rdata_tw_u32(w, gt);
-			rdata_tw_chr(w, ' ');
-			rdata_tw_u32(w, wire_u8(&c));
-			rdata_tw_chr(w, ' ');
-			if (gt == 0) {
-				rdata_tw_chr(w, '.');
-			} else if (gt == 1) {
-				wire_copy(&c, a, 4);
-				rdata_tw_ipv4(w, a);
-			} else if (gt == 2) {
-				wire_copy(&c, a, 16);
-				rdata_tw_ipv6(w, a);
-			} else {
-				tw_name(w, &c);
-			}
-			q = wire_rest(&c, &n);
-			if (n) {
-				rdata_tw_chr(w, ' ');
-				rdata_tw_b64(w, q, n);
-			}
+			print_ipseckey(w, &c);
 			break;
-		}
 		}
 	}
 }
