@@ -678,28 +678,25 @@ static bool resp_one(struct zc *c, struct zc_scratch *s, const struct zc_name *z
 	return true;
 }
 
-/*
- * Pre-encoded answers for every name that can have them.  Looking up the
- * targets is a chain of cache misses per name (hash slot, name entry,
- * name bytes, then its records): done one RRset at a time it cost about
- * 0.1 s per million records, so the RRsets are listed first, then their
- * targets resolved with the slots and name entries prefetched ahead.
- */
-static int make_resps(struct zc *c, uint32_t apex)
+/* The RRsets to pre-encode and their targets (make_resps). */
+struct zc_jobs {
+	struct zc_job *v;
+	size_t n, cap;
+	struct zc_tgt *tg;
+	size_t ntg, tg_cap;
+};
+
+enum { RESP_AHEAD = 16 };	/* how far ahead make_resps's steps prefetch */
+
+/* Step 1: the RRsets (of the names collect_cb listed) that may get a
+ * pre-encoded answer, and their targets' names and hashes.  0, or -1
+ * (out of memory, or a stop). */
+static int list_jobs(struct zc *c, uint32_t apex, struct zc_jobs *jb)
 {
-	enum { AHEAD = 16 };
-	struct zc_job *jobs = NULL;
-	size_t njobs = 0, cjobs = 0, ntg = 0, ctg = 0;
-	struct zc_tgt *tg = NULL;
-	struct zc_scratch *s = malloc(sizeof *s);
-	int ret = -1;
-	if (!s)
-		goto out;
-	/* 1: the RRsets (of the names collect_cb listed), and their targets'
-	 * names and hashes */
+	enum { AHEAD = RESP_AHEAD };
 	for (size_t ci = 0; ci < c->ncand; ci++) {
 		if (zc_stop(c, ci))
-			goto out;
+			return -1;
 		/* the zone's records and RDATA are not in name order: fetch
 		 * ahead, the name entry, then its records, then their RDATA */
 		if (ci + 2 * AHEAD < c->ncand)
@@ -726,15 +723,16 @@ static int make_resps(struct zc *c, uint32_t apex)
 						  below_cut(c, i, apex) ? -1 : 1;
 				if (checked < 0)
 					break;
-				if (!grow((void **)&jobs, &cjobs, njobs + 1, sizeof *jobs) ||
-				    !grow((void **)&tg, &ctg, ntg + SNAP_ADDL_MAX, sizeof *tg))
-					goto out;
-				jobs[njobs++] = (struct zc_job){ i, k, j, (uint32_t)ntg };
+				if (!grow((void **)&jb->v, &jb->cap, jb->n + 1, sizeof *jb->v) ||
+				    !grow((void **)&jb->tg, &jb->tg_cap, jb->ntg + SNAP_ADDL_MAX,
+					  sizeof *jb->tg))
+					return -1;
+				jb->v[jb->n++] = (struct zc_job){ i, k, j, (uint32_t)jb->ntg };
 				int at = rrtype_addl_at(t);
 				for (uint32_t m = k; at >= 0 && m < j && m - k < SNAP_ADDL_MAX; m++) {
 					const uint8_t *name = r[m].rd + at;
 					bool in = dname_in(name, c->origin);
-					tg[ntg++] = (struct zc_tgt){ name,
+					jb->tg[jb->ntg++] = (struct zc_tgt){ name,
 						in ? (uint32_t)dname_hash(name) : 0,
 						in ? SNAP_NONE : TGT_OUT };
 				}
@@ -742,8 +740,16 @@ static int make_resps(struct zc *c, uint32_t apex)
 			k = j;
 		}
 	}
-	/* 2: the targets' name indices; the hash slot of target x + 2 AHEAD
-	 * and the name entry of x + AHEAD in flight while x is looked up */
+	return 0;
+}
+
+/* Step 2: the targets' name indices; the hash slot of target x + 2 AHEAD
+ * and the name entry of x + AHEAD in flight while x is looked up. */
+static void resolve_targets(const struct zc *c, struct zc_jobs *jb)
+{
+	enum { AHEAD = RESP_AHEAD };
+	struct zc_tgt *tg = jb->tg;
+	size_t ntg = jb->ntg;
 	for (size_t x = 0; x < ntg; x++) {
 		if (x + 2 * AHEAD < ntg && tg[x + 2 * AHEAD].idx != TGT_OUT)
 			__builtin_prefetch(&c->tab[tg[x + 2 * AHEAD].hash & c->tab_mask]);
@@ -755,12 +761,20 @@ static int make_resps(struct zc *c, uint32_t apex)
 		if (tg[x].idx != TGT_OUT)
 			tg[x].idx = tab_get(c, tg[x].name, tg[x].hash);
 	}
-	/* 3: the answers; for job x + 2 AHEAD the targets' name entries, for
-	 * x + AHEAD their records and names, for x + AHEAD / 2 the first
-	 * record's RDATA */
+}
+
+/* Step 3: the answers; for job x + 2 AHEAD the targets' name entries, for
+ * x + AHEAD their records and names, for x + AHEAD / 2 the first
+ * record's RDATA.  0, or -1 (out of memory, or a stop). */
+static int encode_jobs(struct zc *c, const struct zc_jobs *jb, struct zc_scratch *s)
+{
+	enum { AHEAD = RESP_AHEAD };
+	const struct zc_job *jobs = jb->v;
+	const struct zc_tgt *tg = jb->tg;
+	size_t njobs = jb->n, ntg = jb->ntg;
 	for (size_t x = 0; x < njobs; x++) {
 		if (zc_stop(c, x))
-			goto out;
+			return -1;
 		if (x + AHEAD < njobs) {
 			const struct zc_job *a = &jobs[x + AHEAD];
 			const struct zc_name *an = &c->names[a->name];
@@ -793,16 +807,34 @@ static int make_resps(struct zc *c, uint32_t apex)
 		if (resp_one(c, s, zn, jobs[x].k, jobs[x].j, tg + jobs[x].t0) && !zn->resp)
 			zn->resp = (uint32_t)at + 1;
 		if (c->oom)
-			goto out;
+			return -1;
 	}
-	ret = c->resp_len > UINT32_MAX - 1 ? -1 : 0;
-out:
+	return 0;
+}
+
+/*
+ * Pre-encoded answers for every name that can have them.  Looking up the
+ * targets is a chain of cache misses per name (hash slot, name entry,
+ * name bytes, then its records): done one RRset at a time it cost about
+ * 0.1 s per million records, so the RRsets are listed first, then their
+ * targets resolved with the slots and name entries prefetched ahead.
+ */
+static int make_resps(struct zc *c, uint32_t apex)
+{
+	struct zc_jobs jb = { 0 };
+	struct zc_scratch *s = malloc(sizeof *s);
+	int ret = -1;
+	if (s && list_jobs(c, apex, &jb) == 0) {
+		resolve_targets(c, &jb);
+		if (encode_jobs(c, &jb, s) == 0)
+			ret = c->resp_len > UINT32_MAX - 1 ? -1 : 0;
+	}
 	free(c->cand);
 	c->cand = NULL;
 	c->ncand = c->cand_cap = 0;
 	free(s);
-	free(jobs);
-	free(tg);
+	free(jb.v);
+	free(jb.tg);
 	return ret;
 }
 
