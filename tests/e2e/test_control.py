@@ -29,13 +29,18 @@ os.environ.pop("MALLOC_PERTURB_", None)
 
 
 @contextlib.contextmanager
-def server(zones):
+def server(zones, cache=None):
     """A Server in a temporary directory of its own, named apart from the
     ringdns-e2e-* ones of the other end-to-end tests (a clean-up of those
-    by a parallel run must not pull the zone files away mid-test)."""
+    by a parallel run must not pull the zone files away mid-test); with
+    cache (a directory name) it keeps compiled images there."""
     tmp = tempfile.mkdtemp(prefix="ringctl-e2e-")
+    extra = []
+    if cache:
+        os.mkdir(os.path.join(tmp, cache))
+        extra = ["--cache-dir", os.path.join(tmp, cache)]
     try:
-        with Server(zones, tmp=tmp) as s:
+        with Server(zones, tmp=tmp, extra=extra) as s:
             yield s
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -62,7 +67,7 @@ def finish(proc):
 
 
 def test_sigterm_during_reload():
-    with server({"big.test.": SMALL}) as s:
+    with server({"big.test.": SMALL}, cache="cache") as s:
         reload = start_big_reload(s)
         try:
             assert s.proc.poll() is None
@@ -78,6 +83,10 @@ def test_sigterm_during_reload():
         assert "load interrupted" in log, "the stop did not land in the load:\n" + log
         assert "SIGKILL" not in log and "killed" not in log, log
         assert not os.path.exists(s.sock), "control socket file left behind"
+        # the cache holds at most the image of the small zone, never a
+        # half-written file
+        left = os.listdir(os.path.join(s.tmp, "cache"))
+        assert all(f.endswith(".img") for f in left) and len(left) <= 1, left
         assert reload.returncode != 0 and "big.test." in out + err, (out, err)
 
 
