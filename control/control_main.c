@@ -77,6 +77,7 @@ static int ctl_init(struct ctl *c)
 		log_err("%s", err);
 		return EX_CONFIG;
 	}
+	ctlsock_set_cancel(c->cs, c->stop_flag);
 	log_info("control socket %s", c->cfg.control_socket);
 	return 0;
 }

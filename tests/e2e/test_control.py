@@ -7,6 +7,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -166,6 +167,26 @@ def test_limits_as_check_zone():
         assert s.query("big.test.", "SOA").answer[0][0].serial == 1
 
 
+def test_silent_client_does_not_hold_stop():
+    """A client that connects to the control socket and sends nothing (its
+    request line may take 2 s) does not hold a stop back."""
+    with server({"big.test.": SMALL}) as s:
+        s.start()
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            c.connect(s.sock)
+            time.sleep(0.3)	# being served: its request line awaited
+            t0 = time.time()
+            s.proc.send_signal(signal.SIGTERM)
+            rc = s.proc.wait(timeout=5)
+            took = time.time() - t0
+        finally:
+            c.close()
+        assert rc == 0 and took < 1.0, f"ringdns took {took:.2f} s:\n{s.logtext()}"
+        assert not os.path.exists(s.sock)
+
+
 if __name__ == "__main__":
     run([test_sigterm_during_reload, test_signals_to_control,
+         test_silent_client_does_not_hold_stop,
          test_restart_shows_served_serial, test_limits_as_check_zone])
