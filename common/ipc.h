@@ -87,9 +87,11 @@ struct ipc_served {
 	int64_t loaded_at;	/* unix time the image was swapped in */
 };
 
+/* The zones may take several IPC_SERVED messages: all but the last say
+ * more = 1. */
 struct ipc_served_hdr {
 	uint32_t nzones;	/* struct ipc_served that follow */
-	uint32_t pad;
+	uint32_t more;		/* 1: another IPC_SERVED follows */
 };
 
 struct ipc_stats_hdr {

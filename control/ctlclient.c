@@ -131,29 +131,24 @@ void ctlc_reply_free(struct ctlc_reply *r)
 	memset(r, 0, sizeof *r);
 }
 
-int ctlc_request(const char *path, int argc, char *const *argv, int timeout_ms,
-		 struct ctlc_reply *r, char *err, size_t errcap)
+/* Connects to the control socket at path (its length checked), waiting
+ * up to timeout_ms for room in a full backlog.  The descriptor, made
+ * non-blocking; or a negative CTLC_EXIT_* with err. */
+static int ctl_connect(const char *path, int timeout_ms, char *err, size_t errcap)
 {
-	memset(r, 0, sizeof *r);
-	char line[CTL_REQ_MAX + 1];
-	int llen = build_request(line, sizeof line, argc, argv, err, errcap);
-	if (llen < 0)
-		return CTLC_EXIT_USAGE;
 	struct sockaddr_un sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sun_family = AF_UNIX;
 	if (!*path || strlen(path) >= sizeof sa.sun_path) {
 		snprintf(err, errcap, "socket path '%s' is %s (a Unix socket path holds at most "
 			 "%zu bytes)", path, *path ? "too long" : "empty", sizeof sa.sun_path - 1);
-		return CTLC_EXIT_USAGE;
+		return -CTLC_EXIT_USAGE;
 	}
 	strcpy(sa.sun_path, path);
-	int64_t deadline = ipc_now_ms() + timeout_ms;
-
 	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errcap, "cannot create a socket: %s", strerror(errno));
-		return CTLC_EXIT_NOCONN;
+		return -CTLC_EXIT_NOCONN;
 	}
 	/* a blocking connect waits for room in a full backlog, up to this */
 	struct timeval tv = { .tv_sec = timeout_ms / 1000, .tv_usec = timeout_ms % 1000 * 1000 };
@@ -165,14 +160,17 @@ int ctlc_request(const char *path, int argc, char *const *argv, int timeout_ms,
 				 ? "run ringctl as the user ringdns runs as, or as root"
 				 : "is ringdns running?");
 		close(fd);
-		return CTLC_EXIT_NOCONN;
+		return -CTLC_EXIT_NOCONN;
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	return fd;
+}
 
-	/* Send; if the server hung up early (it refused us), its answer may
-	 * still be waiting to be read. */
-	const char *p = line;
-	size_t left = (size_t)llen;
+/* Sends the request line and closes the sending side.  If the server hung
+ * up early (it refused us), its answer may still be waiting to be read:
+ * a failure here is left for the read to report. */
+static void send_request(int fd, const char *p, size_t left, int64_t deadline)
+{
 	while (left > 0) {
 		ssize_t n = send(fd, p, left, MSG_NOSIGNAL);
 		if (n > 0) {
@@ -187,38 +185,43 @@ int ctlc_request(const char *path, int argc, char *const *argv, int timeout_ms,
 		}
 	}
 	shutdown(fd, SHUT_WR);
+}
 
-	size_t cap = 65536, len = 0;
-	char *raw = malloc(cap);
-	int rc = CTLC_EXIT_NOCONN;
-	if (!raw) {
+/* Reads the whole answer until the server closes: *raw (malloc'd,
+ * NUL-terminated, the caller frees it) and *len.  0, or -1 with err. */
+static int read_answer(int fd, const char *path, int64_t deadline, int timeout_ms,
+		       char **raw, size_t *len, char *err, size_t errcap)
+{
+	size_t cap = 65536;
+	*len = 0;
+	if (!(*raw = malloc(cap))) {
 		snprintf(err, errcap, "out of memory");
-		goto out;
+		return -1;
 	}
 	for (;;) {
-		if (len + 1 == cap) {
+		if (*len + 1 == cap) {
 			/* the body plus a status line */
 			size_t max = (size_t)CTLC_REPLY_MAX + CTL_REQ_MAX;
-			if (len >= max) {
+			if (*len >= max) {
 				snprintf(err, errcap, "answer from %s is larger than %u MiB", path,
 					 CTLC_REPLY_MAX >> 20);
-				goto out;
+				return -1;
 			}
 			size_t ncap = cap * 2 > max + 1 ? max + 1 : cap * 2;
-			char *b = realloc(raw, ncap);
+			char *b = realloc(*raw, ncap);
 			if (!b) {
 				snprintf(err, errcap, "out of memory reading the answer");
-				goto out;
+				return -1;
 			}
-			raw = b;
+			*raw = b;
 			cap = ncap;
 		}
-		ssize_t n = recv(fd, raw + len, cap - 1 - len, 0);
+		ssize_t n = recv(fd, *raw + *len, cap - 1 - *len, 0);
 		if (n > 0) {
-			len += (size_t)n;
+			*len += (size_t)n;
 			continue;
 		}
-		if (n == 0 || (errno == ECONNRESET && len > 0))
+		if (n == 0 || (errno == ECONNRESET && *len > 0))
 			break;
 		if (errno == EINTR)
 			continue;
@@ -231,18 +234,37 @@ int ctlc_request(const char *path, int argc, char *const *argv, int timeout_ms,
 					 timeout_ms / 1000);
 			else
 				snprintf(err, errcap, "waiting for %s: %s", path, strerror(errno));
-			goto out;
+			return -1;
 		}
 		snprintf(err, errcap, "reading from %s: %s", path, strerror(errno));
-		goto out;
+		return -1;
 	}
-	raw[len] = '\0';
-	if (parse_reply(raw, len, r, path, err, errcap) != 0)
-		goto out;
-	r->raw = raw;
-	raw = NULL;
-	rc = 0;
-out:
+	(*raw)[*len] = '\0';
+	return 0;
+}
+
+int ctlc_request(const char *path, int argc, char *const *argv, int timeout_ms,
+		 struct ctlc_reply *r, char *err, size_t errcap)
+{
+	memset(r, 0, sizeof *r);
+	char line[CTL_REQ_MAX + 1];
+	int llen = build_request(line, sizeof line, argc, argv, err, errcap);
+	if (llen < 0)
+		return CTLC_EXIT_USAGE;
+	int64_t deadline = ipc_now_ms() + timeout_ms;
+	int fd = ctl_connect(path, timeout_ms, err, errcap);
+	if (fd < 0)
+		return -fd;
+	send_request(fd, line, (size_t)llen, deadline);
+	char *raw = NULL;
+	size_t len;
+	int rc = CTLC_EXIT_NOCONN;
+	if (read_answer(fd, path, deadline, timeout_ms, &raw, &len, err, errcap) == 0 &&
+	    parse_reply(raw, len, r, path, err, errcap) == 0) {
+		r->raw = raw;
+		raw = NULL;
+		rc = 0;
+	}
 	free(raw);
 	close(fd);
 	return rc;

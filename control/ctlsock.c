@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -40,6 +41,7 @@ struct ctl_out {
 
 struct ctlsock {
 	int fd;
+	const volatile sig_atomic_t *cancel;	/* ctlsock_set_cancel */
 	dev_t dev;		/* identity of the socket file we bound, so */
 	ino_t ino;		/* close only removes our own */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -336,9 +338,32 @@ void ctlsock_close(struct ctlsock *s)
 
 /* ---- serving one client ---- */
 
+/* How often a wait for a client looks at the stop flag. */
+#define CTL_CANCEL_POLL_MS 50
+
+static bool cancelled(const struct ctlsock *s)
+{
+	return s->cancel && *s->cancel;
+}
+
+/* ipc_wait_fd in slices, giving up as at the deadline once the stop flag
+ * (ctlsock_set_cancel) is set: a slow client does not hold a stop back. */
+static int wait_io(const struct ctlsock *s, int fd, short events, int64_t deadline)
+{
+	for (;;) {
+		if (cancelled(s))
+			return 0;
+		int64_t slice = ipc_now_ms() + CTL_CANCEL_POLL_MS;
+		int w = ipc_wait_fd(fd, events, slice < deadline ? slice : deadline);
+		if (w != 0 || ipc_now_ms() >= deadline)
+			return w;
+	}
+}
+
 /* Sends all of data before the deadline; -1 when the client is gone or
  * too slow. */
-static int send_all(int fd, const char *data, size_t len, int64_t deadline)
+static int send_all(const struct ctlsock *s, int fd, const char *data, size_t len,
+		    int64_t deadline)
 {
 	while (len > 0) {
 		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
@@ -350,7 +375,7 @@ static int send_all(int fd, const char *data, size_t len, int64_t deadline)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (ipc_wait_fd(fd, POLLOUT, deadline) == 1)
+			if (wait_io(s, fd, POLLOUT, deadline) == 1)
 				continue;
 			return -1;
 		}
@@ -367,8 +392,8 @@ static const char empty_msg[] = "empty request (connection closed before a reque
  * deadline.  REQ_LINE: buf holds the line without its '\n', NUL-ended,
  * *len its length.  REQ_BAD: *why says what went wrong (answer it).
  * REQ_GONE: the connection failed (do not answer). */
-static enum req_status read_request(int fd, char *buf, size_t *len, int64_t deadline,
-				    const char **why)
+static enum req_status read_request(const struct ctlsock *s, int fd, char *buf, size_t *len,
+				    int64_t deadline, const char **why)
 {
 	size_t have = 0;
 	for (;;) {
@@ -395,9 +420,10 @@ static enum req_status read_request(int fd, char *buf, size_t *len, int64_t dead
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return REQ_GONE;
-		int w = ipc_wait_fd(fd, POLLIN, deadline);
+		int w = wait_io(s, fd, POLLIN, deadline);
 		if (w == 0) {
-			*why = "timed out waiting for the request line (2 s)";
+			*why = cancelled(s) ? "the server is stopping"
+					    : "timed out waiting for the request line (2 s)";
 			return REQ_BAD;
 		}
 		if (w < 0)
@@ -467,17 +493,18 @@ static int parse_request(char *line, size_t len, char **argv, char *msg, size_t 
 }
 
 /* Sends "RINGCTL/1 ERR msg\n". */
-static void send_err(int fd, const char *msg, int64_t deadline)
+static void send_err(const struct ctlsock *s, int fd, const char *msg, int64_t deadline)
 {
 	char line[CTL_ERRMSG_MAX + 64];
 	int n = snprintf(line, sizeof line, CTL_PROTO " ERR %s\n", msg);
 	if (n >= (int)sizeof line)
 		n = (int)sizeof line - 1, line[n - 1] = '\n';
-	send_all(fd, line, (size_t)n, deadline);
+	send_all(s, fd, line, (size_t)n, deadline);
 }
 
 /* Runs the handler and sends its answer. */
-static void answer(int fd, ctl_handler h, void *ud, int argc, char **argv, int64_t deadline)
+static void answer(const struct ctlsock *s, int fd, ctl_handler h, void *ud, int argc,
+		   char **argv, int64_t deadline)
 {
 	struct ctl_out o;
 	memset(&o, 0, sizeof o);
@@ -486,7 +513,7 @@ static void answer(int fd, ctl_handler h, void *ud, int argc, char **argv, int64
 		char msg[128];
 		snprintf(msg, sizeof msg, o.oom ? "out of memory building the response to %.32s"
 						: "response to %.32s exceeds the 1 MiB limit", argv[0]);
-		send_err(fd, msg, deadline);
+		send_err(s, fd, msg, deadline);
 	} else {
 		if (rc != 0 || o.has_err) {
 			char msg[128];
@@ -495,13 +522,13 @@ static void answer(int fd, ctl_handler h, void *ud, int argc, char **argv, int64
 				snprintf(msg, sizeof msg, "%.64s failed", argv[0]);
 				m = msg;
 			}
-			send_err(fd, m, deadline);
+			send_err(s, fd, m, deadline);
 		} else {
-			send_all(fd, CTL_PROTO " OK\n", sizeof CTL_PROTO " OK\n" - 1, deadline);
+			send_all(s, fd, CTL_PROTO " OK\n", sizeof CTL_PROTO " OK\n" - 1, deadline);
 		}
-		if (o.len > 0 && send_all(fd, o.buf, o.len, deadline) == 0 &&
+		if (o.len > 0 && send_all(s, fd, o.buf, o.len, deadline) == 0 &&
 		    o.buf[o.len - 1] != '\n')
-			send_all(fd, "\n", 1, deadline);
+			send_all(s, fd, "\n", 1, deadline);
 	}
 	free(o.buf);
 }
@@ -547,7 +574,7 @@ int ctlsock_serve(struct ctlsock *s, ctl_handler h, void *ud)
 		snprintf(msg, sizeof msg, "permission denied (uid %u)", (unsigned)cred.uid);
 		log_warn("control socket %s: refused pid %d uid %u", s->path, (int)cred.pid,
 			 (unsigned)cred.uid);
-		send_err(fd, msg, start + CTL_WRITE_TIMEOUT_MS);
+		send_err(s, fd, msg, start + CTL_WRITE_TIMEOUT_MS);
 		finish(fd);
 		return 1;
 	}
@@ -556,7 +583,7 @@ int ctlsock_serve(struct ctlsock *s, ctl_handler h, void *ud)
 	char *argv[CTL_ARGS_MAX + 2];
 	const char *why = NULL;
 	size_t len = 0;
-	enum req_status st = read_request(fd, buf, &len, start + CTL_READ_TIMEOUT_MS, &why);
+	enum req_status st = read_request(s, fd, buf, &len, start + CTL_READ_TIMEOUT_MS, &why);
 	if (st == REQ_GONE) {
 		close(fd);
 		return 1;
@@ -564,14 +591,19 @@ int ctlsock_serve(struct ctlsock *s, ctl_handler h, void *ud)
 	int argc = st == REQ_LINE ? parse_request(buf, len, argv, msg, sizeof msg, &why) : 0;
 	if (argc == 0 && why == empty_msg) {
 		/* a probe (such as ctlsock_open's): not worth a log line */
-		send_err(fd, why, write_deadline);
+		send_err(s, fd, why, write_deadline);
 	} else if (argc == 0) {
 		log_info("control socket %s: bad request from pid %d: %s", s->path,
 			 (int)cred.pid, why);
-		send_err(fd, why, write_deadline);
+		send_err(s, fd, why, write_deadline);
 	} else {
-		answer(fd, h, ud, argc, argv, ipc_now_ms() + CTL_WRITE_TIMEOUT_MS);
+		answer(s, fd, h, ud, argc, argv, ipc_now_ms() + CTL_WRITE_TIMEOUT_MS);
 	}
 	finish(fd);
 	return 1;
+}
+
+void ctlsock_set_cancel(struct ctlsock *s, const volatile sig_atomic_t *flag)
+{
+	s->cancel = flag;
 }

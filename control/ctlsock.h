@@ -12,6 +12,7 @@
 #ifndef RINGDNS_CTLSOCK_H
 #define RINGDNS_CTLSOCK_H
 
+#include <signal.h>
 #include <stddef.h>
 
 #define CTL_PROTO		"RINGCTL/1"
@@ -74,6 +75,11 @@ int ctlsock_fd(const struct ctlsock *s);
  * when a client was handled, 0 when none was pending (or accept failed
  * transiently; failures are logged). */
 int ctlsock_serve(struct ctlsock *s, ctl_handler h, void *ud);
+/* Makes the waits for a client being served (its request line, taking
+ * the answer) give up once *flag is non-zero (a signal handler may set
+ * it), so that a slow or silent client does not hold a stop back.  NULL,
+ * the default: only the timeouts end them. */
+void ctlsock_set_cancel(struct ctlsock *s, const volatile sig_atomic_t *flag);
 /* Closes the socket and removes its path (only if it is still the socket
  * this object created).  NULL is fine. */
 void ctlsock_close(struct ctlsock *s);

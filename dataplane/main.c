@@ -265,6 +265,32 @@ static void send_stats(struct dp *d)
 	ipc_send(d->ctl_fd, IPC_STATS, buf, len, -1);
 }
 
+/* The reply to IPC_HELLO: the zones served now (pub_zone), so that a
+ * restarted control process reports their serials; as many IPC_SERVED
+ * messages as they take. */
+static void send_served(struct dp *d)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	const size_t per = (sizeof buf - sizeof(struct ipc_served_hdr)) /
+			   sizeof(struct ipc_served);
+	size_t n = pub_zones(d->pub), i = 0;
+	do {
+		size_t k = n - i < per ? n - i : per;
+		struct ipc_served_hdr h = { (uint32_t)k, i + k < n };
+		memcpy(buf, &h, sizeof h);
+		for (size_t j = 0; j < k; j++) {
+			struct pub_zone_info zi;
+			pub_zone(d->pub, i + j, &zi);
+			struct ipc_served sv = { .serial = zi.serial, .records = zi.records,
+						 .size = zi.size, .loaded_at = zi.loaded_at };
+			snprintf(sv.name, sizeof sv.name, "%s", zi.name);
+			memcpy(buf + sizeof h + j * sizeof sv, &sv, sizeof sv);
+		}
+		ipc_send(d->ctl_fd, IPC_SERVED, buf, sizeof h + k * sizeof(struct ipc_served), -1);
+		i += k;
+	} while (i < n);
+}
+
 static void handle_ctl(struct dp *d)
 {
 	static uint8_t buf[IPC_MSG_MAX];
@@ -290,6 +316,8 @@ static void handle_ctl(struct dp *d)
 			log_err("ringdns-control speaks protocol %u, ringdns %u: "
 				"mismatched binaries", h.version, IPC_VERSION);
 			kill(d->ctl_pid, SIGTERM);
+		} else {
+			send_served(d);
 		}
 		break;
 	}

@@ -15,6 +15,10 @@
 #include <unistd.h>
 
 #include "tests/zt.h"
+#include "zones/compile.h"
+#include "zones/dname.h"
+#include "zones/limits.h"
+#include "zones/rrtype.h"
 
 static char tmpdir[64];
 
@@ -279,4 +283,40 @@ Test(checkzone, bundled_examples)
 		cr_assert_eq(r.status, 0, "%s", r.out);
 		has_out(&r, ": OK: zone ");
 	}
+}
+
+/* More records in one RRset than the snapshot format holds (limits.h):
+ * check-zone refuses the zone at the RRset's first line, and the
+ * compiler, given the zone anyway, fails with the same words. */
+Test(checkzone, rrset_over_format_limit)
+{
+	size_t cap = (ZONE_RRSET_MAX + 1) * 16 + sizeof HEAD, len;
+	char *text = malloc(cap);
+	cr_assert_not_null(text);
+	len = (size_t)snprintf(text, cap, "%s", HEAD);
+	for (unsigned i = 0; i <= ZONE_RRSET_MAX; i++)
+		len += (size_t)snprintf(text + len, cap - len, "t TXT \"%u\"\n", i);
+	const char *p = zt_write(tmpdir, "big.zone", text);
+	free(text);
+	struct run r;
+	run_ringctl(&r, false, "check-zone", "example.com", p, NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	uint8_t owner[DNAME_MAX];
+	cr_assert_geq(dname_from_text(owner, "t.example.com.", 14, NULL), 0);
+	char msg[256], want[512];
+	zone_limit_rrset_msg(msg, sizeof msg, owner, RR_TXT, ZONE_RRSET_MAX + 1);
+	snprintf(want, sizeof want, "%s:5: error: %s", p, msg);
+	has_out(&r, want);
+
+	struct zt t;
+	zt_load_file(&t, "example.com", p);
+	cr_assert_eq(t.errors, 0, "%s", t.msgs);
+	cr_assert_eq(zone_check_limits(t.z), 1);
+	void *image = NULL;
+	size_t size;
+	char err[512];
+	cr_assert_eq(zc_compile(t.z, &image, &size, err, sizeof err), -1);
+	cr_assert_str_eq(err, msg);
+	zt_free(&t);
 }

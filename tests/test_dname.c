@@ -215,15 +215,6 @@ Test(wire, cursor_sticky_error)
 	cr_assert(!wire_ok(&c));
 	cr_assert_eq(wire_u8(&c), 0, "error is sticky");
 	cr_assert_eq(wire_left(&c), 0);
-
-	uint8_t o[3];
-	struct wire_out w;
-	wout_init(&w, o, sizeof o);
-	wout_u16(&w, 0xabcd);
-	cr_assert(!w.err);
-	wout_u16(&w, 1);
-	cr_assert(w.err);
-	cr_assert_eq(wout_len(&w), 2);
 }
 
 Test(ttl, units)

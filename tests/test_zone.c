@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "zones/compile.h"
 #include "zones/dname.h"
 #include "zones/rrtype.h"
 #include "tests/zt.h"
@@ -269,4 +270,47 @@ Test(zone, take_table)
 	zone_shed_index(t.z);
 	cr_assert_null(zone_take_table(t.z, &mask, &count));
 	zt_free(&t);
+}
+
+static void keep_last(void *ud, enum diag_sev sev, const char *file, unsigned line,
+		      const char *msg)
+{
+	(void)sev, (void)file, (void)line;
+	snprintf(ud, 256, "%s", msg);
+}
+
+/* zone_set_cancel: the parser stops at the record after the flag is set,
+ * zone_finish and the compiler fail with ZONE_ERR_CANCELLED. */
+Test(zone, cancelled_load)
+{
+	static volatile sig_atomic_t stop;
+	static const char text[] = HEAD "a A 198.51.100.2\nb A 198.51.100.3\n";
+	char last[256] = "";
+	struct diag d = { .fn = keep_last, .ud = last };
+	uint8_t o[DNAME_MAX];
+	cr_assert_geq(dname_from_text(o, "example.com.", 12, NULL), 0);
+	struct zone *z = zone_new(o, &d);
+	zone_set_cancel(z, &stop);
+	struct zf_options opt = { .origin = o };
+	stop = 1;
+	cr_assert_eq(zf_parse_mem("z", text, strlen(text), &opt, zone_add_cb, z, &d), -1,
+		     "the parse goes on");
+	cr_assert_eq(zone_finish(z), 1);
+	cr_assert_str_eq(last, ZONE_ERR_CANCELLED);
+	zone_free(z);
+
+	stop = 0;
+	d.errors = 0;
+	z = zone_new(o, &d);
+	zone_set_cancel(z, &stop);
+	zf_parse_mem("z", text, strlen(text), &opt, zone_add_cb, z, &d);
+	cr_assert_eq(zone_finish(z), 0, "%s", last);
+	stop = 1;
+	void *image = NULL;
+	size_t size;
+	char err[256];
+	cr_assert_eq(zc_compile(z, &image, &size, err, sizeof err), -1);
+	cr_assert_str_eq(err, ZONE_ERR_CANCELLED);
+	cr_assert_null(image);
+	zone_free(z);
 }

@@ -20,6 +20,7 @@
 
 #include "zones/dname.h"
 #include "zones/enc.h"
+#include "zones/limits.h"
 #include "zones/rrtype.h"
 #include "zones/rwrite.h"
 #include "zones/snap.h"
@@ -63,6 +64,7 @@ struct zc_item {
 };
 
 struct zc {
+	const struct zone *zone;	/* the zone compiled (zone_cancelled) */
 	const uint8_t *origin;
 	unsigned olabels;
 	struct zc_name *names;
@@ -98,6 +100,16 @@ static int zc_fail(struct zc *c, const char *fmt, ...)
 		va_end(ap);
 	}
 	return -1;
+}
+
+/* A stop asked for (zone_set_cancel), looked at every 65536 items i of a
+ * pass: true, with the error set, when the compile is to stop. */
+static bool zc_stop(struct zc *c, size_t i)
+{
+	if ((i & 0xffff) != 0 || !zone_cancelled(c->zone))
+		return false;
+	zc_fail(c, ZONE_ERR_CANCELLED);
+	return true;
 }
 
 /* Big arrays ask for transparent huge pages: a compile of millions of
@@ -185,6 +197,8 @@ static int collect_cb(void *ud, const uint8_t *owner, uint16_t type,
 		      uint32_t ttl, const uint8_t *rd, uint16_t rdlen)
 {
 	struct zc *c = ud;
+	if (zc_stop(c, c->nrecs))
+		return -1;
 	if (owner != c->last_owner) {
 		if (add_name(c, owner) == SNAP_NONE)
 			return -1;
@@ -664,26 +678,25 @@ static bool resp_one(struct zc *c, struct zc_scratch *s, const struct zc_name *z
 	return true;
 }
 
-/*
- * Pre-encoded answers for every name that can have them.  Looking up the
- * targets is a chain of cache misses per name (hash slot, name entry,
- * name bytes, then its records): done one RRset at a time it cost about
- * 0.1 s per million records, so the RRsets are listed first, then their
- * targets resolved with the slots and name entries prefetched ahead.
- */
-static int make_resps(struct zc *c, uint32_t apex)
+/* The RRsets to pre-encode and their targets (make_resps). */
+struct zc_jobs {
+	struct zc_job *v;
+	size_t n, cap;
+	struct zc_tgt *tg;
+	size_t ntg, tg_cap;
+};
+
+enum { RESP_AHEAD = 16 };	/* how far ahead make_resps's steps prefetch */
+
+/* Step 1: the RRsets (of the names collect_cb listed) that may get a
+ * pre-encoded answer, and their targets' names and hashes.  0, or -1
+ * (out of memory, or a stop). */
+static int list_jobs(struct zc *c, uint32_t apex, struct zc_jobs *jb)
 {
-	enum { AHEAD = 16 };
-	struct zc_job *jobs = NULL;
-	size_t njobs = 0, cjobs = 0, ntg = 0, ctg = 0;
-	struct zc_tgt *tg = NULL;
-	struct zc_scratch *s = malloc(sizeof *s);
-	int ret = -1;
-	if (!s)
-		goto out;
-	/* 1: the RRsets (of the names collect_cb listed), and their targets'
-	 * names and hashes */
+	enum { AHEAD = RESP_AHEAD };
 	for (size_t ci = 0; ci < c->ncand; ci++) {
+		if (zc_stop(c, ci))
+			return -1;
 		/* the zone's records and RDATA are not in name order: fetch
 		 * ahead, the name entry, then its records, then their RDATA */
 		if (ci + 2 * AHEAD < c->ncand)
@@ -710,15 +723,16 @@ static int make_resps(struct zc *c, uint32_t apex)
 						  below_cut(c, i, apex) ? -1 : 1;
 				if (checked < 0)
 					break;
-				if (!grow((void **)&jobs, &cjobs, njobs + 1, sizeof *jobs) ||
-				    !grow((void **)&tg, &ctg, ntg + SNAP_ADDL_MAX, sizeof *tg))
-					goto out;
-				jobs[njobs++] = (struct zc_job){ i, k, j, (uint32_t)ntg };
+				if (!grow((void **)&jb->v, &jb->cap, jb->n + 1, sizeof *jb->v) ||
+				    !grow((void **)&jb->tg, &jb->tg_cap, jb->ntg + SNAP_ADDL_MAX,
+					  sizeof *jb->tg))
+					return -1;
+				jb->v[jb->n++] = (struct zc_job){ i, k, j, (uint32_t)jb->ntg };
 				int at = rrtype_addl_at(t);
 				for (uint32_t m = k; at >= 0 && m < j && m - k < SNAP_ADDL_MAX; m++) {
 					const uint8_t *name = r[m].rd + at;
 					bool in = dname_in(name, c->origin);
-					tg[ntg++] = (struct zc_tgt){ name,
+					jb->tg[jb->ntg++] = (struct zc_tgt){ name,
 						in ? (uint32_t)dname_hash(name) : 0,
 						in ? SNAP_NONE : TGT_OUT };
 				}
@@ -726,8 +740,16 @@ static int make_resps(struct zc *c, uint32_t apex)
 			k = j;
 		}
 	}
-	/* 2: the targets' name indices; the hash slot of target x + 2 AHEAD
-	 * and the name entry of x + AHEAD in flight while x is looked up */
+	return 0;
+}
+
+/* Step 2: the targets' name indices; the hash slot of target x + 2 AHEAD
+ * and the name entry of x + AHEAD in flight while x is looked up. */
+static void resolve_targets(const struct zc *c, struct zc_jobs *jb)
+{
+	enum { AHEAD = RESP_AHEAD };
+	struct zc_tgt *tg = jb->tg;
+	size_t ntg = jb->ntg;
 	for (size_t x = 0; x < ntg; x++) {
 		if (x + 2 * AHEAD < ntg && tg[x + 2 * AHEAD].idx != TGT_OUT)
 			__builtin_prefetch(&c->tab[tg[x + 2 * AHEAD].hash & c->tab_mask]);
@@ -739,10 +761,20 @@ static int make_resps(struct zc *c, uint32_t apex)
 		if (tg[x].idx != TGT_OUT)
 			tg[x].idx = tab_get(c, tg[x].name, tg[x].hash);
 	}
-	/* 3: the answers; for job x + 2 AHEAD the targets' name entries, for
-	 * x + AHEAD their records and names, for x + AHEAD / 2 the first
-	 * record's RDATA */
+}
+
+/* Step 3: the answers; for job x + 2 AHEAD the targets' name entries, for
+ * x + AHEAD their records and names, for x + AHEAD / 2 the first
+ * record's RDATA.  0, or -1 (out of memory, or a stop). */
+static int encode_jobs(struct zc *c, const struct zc_jobs *jb, struct zc_scratch *s)
+{
+	enum { AHEAD = RESP_AHEAD };
+	const struct zc_job *jobs = jb->v;
+	const struct zc_tgt *tg = jb->tg;
+	size_t njobs = jb->n, ntg = jb->ntg;
 	for (size_t x = 0; x < njobs; x++) {
+		if (zc_stop(c, x))
+			return -1;
 		if (x + AHEAD < njobs) {
 			const struct zc_job *a = &jobs[x + AHEAD];
 			const struct zc_name *an = &c->names[a->name];
@@ -775,16 +807,34 @@ static int make_resps(struct zc *c, uint32_t apex)
 		if (resp_one(c, s, zn, jobs[x].k, jobs[x].j, tg + jobs[x].t0) && !zn->resp)
 			zn->resp = (uint32_t)at + 1;
 		if (c->oom)
-			goto out;
+			return -1;
 	}
-	ret = c->resp_len > UINT32_MAX - 1 ? -1 : 0;
-out:
+	return 0;
+}
+
+/*
+ * Pre-encoded answers for every name that can have them.  Looking up the
+ * targets is a chain of cache misses per name (hash slot, name entry,
+ * name bytes, then its records): done one RRset at a time it cost about
+ * 0.1 s per million records, so the RRsets are listed first, then their
+ * targets resolved with the slots and name entries prefetched ahead.
+ */
+static int make_resps(struct zc *c, uint32_t apex)
+{
+	struct zc_jobs jb = { 0 };
+	struct zc_scratch *s = malloc(sizeof *s);
+	int ret = -1;
+	if (s && list_jobs(c, apex, &jb) == 0) {
+		resolve_targets(c, &jb);
+		if (encode_jobs(c, &jb, s) == 0)
+			ret = c->resp_len > UINT32_MAX - 1 ? -1 : 0;
+	}
 	free(c->cand);
 	c->cand = NULL;
 	c->ncand = c->cand_cap = 0;
 	free(s);
-	free(jobs);
-	free(tg);
+	free(jb.v);
+	free(jb.tg);
 	return ret;
 }
 
@@ -1081,61 +1131,98 @@ static uint64_t block_size(const struct zc *c, const struct zc_name *zn, uint32_
 	return align4(n);
 }
 
-static int zc_build(struct zc *c, void **image, size_t *size)
-{
-	uint8_t *img = NULL;
-	struct zc_item *items = NULL, *tmp = NULL;
-	uint32_t *order = NULL, *pos = NULL, *bval = NULL;
-	int ret = -1;
+/* The image being made: its header, and what one pass hands the next. */
+struct zc_img {
+	struct snap_header hdr;
+	uint8_t *img;
+	uint32_t apex;		/* name index of the apex */
+	uint32_t mask;		/* of the image's owner hash table */
+	uint64_t nsec3_off;	/* the NSEC3 table: offset, room for entries */
+	uint64_t nsec3_max;
+	uint64_t data;		/* bytes of the data area (the blocks) */
+	uint64_t total;		/* bytes of the image */
+	uint64_t nrrsets;
+	uint32_t *order;	/* canonical position -> name index */
+	uint32_t *pos;		/* name index -> canonical position */
+	uint32_t *bval;		/* name index -> bucket value of its block */
+	bool any_sig;
+};
 
-	uint32_t apex = SNAP_NONE;
+static int zc_oom(struct zc *c)
+{
+	return zc_fail(c, "out of memory");
+}
+
+/* The apex, and the check that every owner is at or below it; the name
+ * hash table gets room for the empty non-terminals to come. */
+static int find_apex(struct zc *c, struct zc_img *m)
+{
+	m->apex = SNAP_NONE;
 	for (size_t i = 0; i < c->nnames; i++)
 		if (dname_eq(c->names[i].name, c->origin))
-			apex = (uint32_t)i;
-	if (apex == SNAP_NONE)
+			m->apex = (uint32_t)i;
+	if (m->apex == SNAP_NONE)
 		return zc_fail(c, "no records at the zone apex");
 	if ((!c->tab || tab_full(c, c->nnames + 1)) &&
 	    !tab_resize(c, c->nnames + c->nnames / 4 + 16))
-		goto oom;
+		return zc_oom(c);
 	for (size_t i = 0; i < c->nnames; i++)
 		if (!dname_in(c->names[i].name, c->origin))
 			return zc_fail(c, "owner outside the zone");
-	if (add_ents(c, apex) < 0 || make_resps(c, apex) < 0)
-		goto oom;
+	return 0;
+}
+
+static int pass_ents(struct zc *c, struct zc_img *m)
+{
+	return add_ents(c, m->apex) < 0 ? zc_oom(c) : 0;
+}
+
+static int pass_resps(struct zc *c, struct zc_img *m)
+{
+	if (make_resps(c, m->apex) == 0)
+		return 0;
+	return zone_cancelled(c->zone) ? zc_fail(c, ZONE_ERR_CANCELLED) : zc_oom(c);
+}
+
+/* Canonical order (RFC 4034 §6.1): m->order and m->pos.  The sort keys
+ * and the name hash table are done with after it: their memory goes back
+ * before the image is made (a lower peak). */
+static int canonical_order(struct zc *c, struct zc_img *m)
+{
 	size_t nn = c->nnames;
 	if (nn >= SNAP_NONE / 2)
 		return zc_fail(c, "too many names");
-
-	/* Canonical order. */
 	c->koff = malloc((nn + 1) * sizeof *c->koff);
 	if (!c->koff)
-		goto oom;
+		return zc_oom(c);
 	for (size_t i = 0; i < nn; i++) {
+		if (zc_stop(c, i))
+			return -1;
 		/* offsets are 32-bit: an image this big would not fit anyway */
 		if (c->keys_len > UINT32_MAX - 2 * DNAME_MAX)
 			return zc_fail(c, "too many names");
 		if (make_key(c, (uint32_t)i) < 0)
-			goto oom;
+			return zc_oom(c);
 	}
 	c->koff[nn] = (uint32_t)c->keys_len;
-	items = big_malloc(nn * sizeof *items);
-	tmp = big_malloc(nn * sizeof *tmp);
-	order = malloc(nn * sizeof *order);
-	pos = malloc(nn * sizeof *pos);
-	if (!items || !tmp || !order || !pos)
-		goto oom;
+	struct zc_item *items = big_malloc(nn * sizeof *items);
+	struct zc_item *tmp = big_malloc(nn * sizeof *tmp);
+	m->order = malloc(nn * sizeof *m->order);
+	m->pos = malloc(nn * sizeof *m->pos);
+	if (!items || !tmp || !m->order || !m->pos) {
+		free(items);
+		free(tmp);
+		return zc_oom(c);
+	}
 	for (size_t i = 0; i < nn; i++)
 		items[i] = (struct zc_item){ 0, (uint32_t)i, 0 };
 	sort_names(c, items, tmp, nn, 0);
 	for (size_t i = 0; i < nn; i++) {
-		order[i] = items[i].idx;
-		pos[items[i].idx] = (uint32_t)i;
+		m->order[i] = items[i].idx;
+		m->pos[items[i].idx] = (uint32_t)i;
 	}
 	free(items);
 	free(tmp);
-	items = tmp = NULL;
-	/* the sort keys and the name hash table are done with: give their
-	 * memory back before the image is made (a lower peak) */
 	free(c->keys);
 	c->keys = NULL;
 	c->keys_len = c->keys_cap = 0;
@@ -1144,96 +1231,126 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 	free(c->tab);
 	c->tab = NULL;
 	c->tab_mask = 0;
+	return 0;
+}
 
-	/* The layout up to the data area. */
-	uint32_t mask = image_mask_for(nn);
-	uint64_t nsec3_max = 0;
+/* The layout up to the data area: the nodes, the owner hash table and the
+ * NSEC3 table. */
+static int layout(struct zc *c, struct zc_img *m)
+{
+	size_t nn = c->nnames;
+	m->mask = image_mask_for(nn);
 	for (size_t i = 0; i < c->nrecs; i++)
 		if (c->recs[i].type == RR_NSEC3)
-			nsec3_max++;
-	struct snap_header hdr = { 0 };
-	uint64_t off = sizeof hdr;
-	hdr.nodes = (uint32_t)off;
+			m->nsec3_max++;
+	struct snap_header *hdr = &m->hdr;
+	uint64_t off = sizeof *hdr;
+	hdr->nodes = (uint32_t)off;
 	off = align8(off + nn * sizeof(struct snap_node));
-	hdr.buckets = (uint32_t)off;
-	off += ((uint64_t)mask + 1) * 8;
-	hdr.nsec3 = (uint32_t)off;
-	uint64_t nsec3_off = off;
-	off = align8(off + nsec3_max * sizeof(struct snap_nsec3));
-	if (off > UINT32_MAX) {
-		zc_fail(c, "image exceeds the 4 GiB limit of 32-bit offsets");
-		goto out;
-	}
-	hdr.data = (uint32_t)off;
+	hdr->buckets = (uint32_t)off;
+	off += ((uint64_t)m->mask + 1) * 8;
+	hdr->nsec3 = (uint32_t)off;
+	m->nsec3_off = off;
+	off = align8(off + m->nsec3_max * sizeof(struct snap_nsec3));
+	if (off > UINT32_MAX)
+		return zc_fail(c, "image exceeds the 4 GiB limit of 32-bit offsets");
+	hdr->data = (uint32_t)off;
+	return 0;
+}
 
-	/* Sizes, in the order the blocks are written (empty non-terminals
-	 * first, see below), and so every block's offset: its bucket value
-	 * goes in bval, so that the nodes and the hash table can be made
-	 * before the blocks, leaving the block pass without random writes. */
-	size_t no = c->nowners;
-	bval = big_malloc(nn * sizeof *bval);
-	if (!bval)
-		goto oom;
-	uint64_t nrrsets = 0, data = 0;
+/* The guards for the 16-bit counts of the format at name zn, with cnt
+ * RRsets (snap_block.nrrsets; see limits.h), and for ZONE_RRSET_MAX,
+ * which zone_finish checks with FILE:LINE: records of one type (RRSIGs
+ * together, as their count per covered type is no larger).  0, or -1
+ * with the error set. */
+static int check_rrsets(struct zc *c, const struct zc_name *zn, uint32_t cnt)
+{
+	const struct zc_rec *r = c->recs + zn->rec;
+	if (cnt > UINT16_MAX) {
+		char t[DNAME_TEXT_MAX];
+		dname_to_text(t, sizeof t, zn->name);
+		return zc_fail(c, "%s: more than 65535 RRsets", t);
+	}
+	for (uint32_t k = 0, e; k < zn->nrec; k = e) {
+		for (e = k + 1; e < zn->nrec && r[e].type == r[k].type; e++)
+			;
+		if (e - k > ZONE_RRSET_MAX) {
+			char msg[512];
+			zone_limit_rrset_msg(msg, sizeof msg, zn->name, r[k].type, e - k);
+			return zc_fail(c, "%s", msg);
+		}
+	}
+	return 0;
+}
+
+/* Sizes, in the order the blocks are written (empty non-terminals first,
+ * see write_blocks), and so every block's offset: its bucket value goes in
+ * m->bval, so that the nodes and the hash table can be made before the
+ * blocks, leaving the block pass without random writes. */
+static int block_offsets(struct zc *c, struct zc_img *m)
+{
+	size_t nn = c->nnames, no = c->nowners;
+	uint64_t off = m->hdr.data;
+	m->bval = big_malloc(nn * sizeof *m->bval);
+	if (!m->bval)
+		return zc_oom(c);
 	for (size_t x = 0; x < nn; x++) {
+		if (zc_stop(c, x))
+			return -1;
 		size_t i = x < nn - no ? no + x : x - (nn - no);
 		const struct zc_name *zn = &c->names[i];
-		uint32_t cnt = count_rrsets(c, zn), run = 0;
-		/* snap_block.nrrsets, snap_rrset.count and .nsigs are 16-bit;
-		 * signatures of one type are fewer than the name's records. */
-		if (cnt > UINT16_MAX || zn->nrec > UINT16_MAX) {
-			for (uint32_t k = 0; k < zn->nrec; k++) {
-				run = k && c->recs[zn->rec + k].type ==
-					   c->recs[zn->rec + k - 1].type ? run + 1 : 1;
-				if (cnt > UINT16_MAX || run > UINT16_MAX) {
-					char t[DNAME_TEXT_MAX];
-					dname_to_text(t, sizeof t, zn->name);
-					zc_fail(c, "%s: more than 65535 RRsets or "
-						"records in one RRset", t);
-					goto out;
-				}
-			}
-		}
-		nrrsets += cnt;
-		uint64_t at = off + data, size = block_size(c, zn, cnt);
-		if (at + size > UINT32_MAX) {
-			zc_fail(c, "image exceeds the 4 GiB limit of 32-bit offsets");
-			goto out;
-		}
-		bval[i] = bucket_val((uint32_t)at, (uint32_t)(at + size));
-		data += size;
+		uint32_t cnt = count_rrsets(c, zn);
+		if (zn->nrec > ZONE_RRSET_MAX && check_rrsets(c, zn, cnt) < 0)
+			return -1;
+		m->nrrsets += cnt;
+		uint64_t at = off + m->data, size = block_size(c, zn, cnt);
+		if (at + size > UINT32_MAX)
+			return zc_fail(c, "image exceeds the 4 GiB limit of 32-bit offsets");
+		m->bval[i] = bucket_val((uint32_t)at, (uint32_t)(at + size));
+		m->data += size;
 	}
-	uint64_t total = align8(off + data);
-	if (total > UINT32_MAX) {
-		zc_fail(c, "image of %llu bytes exceeds the 4 GiB limit of 32-bit "
-			"offsets", (unsigned long long)total);
-		goto out;
-	}
-	hdr.data_size = (uint32_t)data;
-	/* Every byte is written below except the hash table's empty slots
-	 * and the alignment gaps: zero those only (a full memset of hundreds
-	 * of MB would double the page clearing the kernel does anyway). */
-	img = big_aligned(total);
-	if (!img)
-		goto oom;
-	memset(img, 0, hdr.nodes);
-	memset(img + hdr.nodes + nn * sizeof(struct snap_node), 0,
-	       hdr.buckets - hdr.nodes - nn * sizeof(struct snap_node));
-	memset(img + hdr.buckets, 0, ((size_t)mask + 1) * 8);
-	memset(img + hdr.nsec3, 0, hdr.data - hdr.nsec3);
-	memset(img + hdr.data + data, 0, total - hdr.data - data);
+	m->total = align8(off + m->data);
+	if (m->total > UINT32_MAX)
+		return zc_fail(c, "image of %llu bytes exceeds the 4 GiB limit of 32-bit "
+			       "offsets", (unsigned long long)m->total);
+	m->hdr.data_size = (uint32_t)m->data;
+	return 0;
+}
 
-	/* The nodes in canonical order, with every fact that needs the
-	 * parent's (parents sort first, so theirs are final) but not the
-	 * blocks: one pass over the small name entries. */
-	struct snap_node *nodes = (struct snap_node *)(img + hdr.nodes);
-	if (pos[apex] != 0) {
-		zc_fail(c, "the apex does not sort first");
-		goto out;
-	}
+/* Every byte is written by the passes after this one except the hash
+ * table's empty slots and the alignment gaps: zero those only (a full
+ * memset of hundreds of MB would double the page clearing the kernel does
+ * anyway). */
+static int image_alloc(struct zc *c, struct zc_img *m)
+{
+	const struct snap_header *hdr = &m->hdr;
+	size_t nodes_end = hdr->nodes + c->nnames * sizeof(struct snap_node);
+	uint8_t *img = m->img = big_aligned(m->total);
+	if (!img)
+		return zc_oom(c);
+	memset(img, 0, hdr->nodes);
+	memset(img + nodes_end, 0, hdr->buckets - nodes_end);
+	memset(img + hdr->buckets, 0, ((size_t)m->mask + 1) * 8);
+	memset(img + hdr->nsec3, 0, hdr->data - hdr->nsec3);
+	memset(img + hdr->data + m->data, 0, m->total - hdr->data - m->data);
+	return 0;
+}
+
+/* The nodes in canonical order and the owner hash table, with every fact
+ * that needs the parent's (parents sort first, so theirs are final) but
+ * not the blocks: one pass over the small name entries. */
+static int make_nodes(struct zc *c, struct zc_img *m)
+{
+	size_t nn = c->nnames;
+	const uint32_t *order = m->order, *pos = m->pos, *bval = m->bval;
+	struct snap_node *nodes = (struct snap_node *)(m->img + m->hdr.nodes);
+	if (pos[m->apex] != 0)
+		return zc_fail(c, "the apex does not sort first");
 	enum { AHEAD = 16 };
-	uint64_t *b = (uint64_t *)(img + hdr.buckets);
+	uint64_t *b = (uint64_t *)(m->img + m->hdr.buckets);
 	for (size_t k = 0; k < nn; k++) {
+		if (zc_stop(c, k))
+			return -1;
 		/* the name entries and hash slots are random: fetched ahead
 		 * (the entry twice as far, as the slot needs its hash) */
 		if (k + 2 * AHEAD < nn) {
@@ -1241,12 +1358,12 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 			__builtin_prefetch(&bval[order[k + 2 * AHEAD]]);
 		}
 		if (k + AHEAD < nn)
-			__builtin_prefetch(&b[c->names[order[k + AHEAD]].hash & mask], 1);
+			__builtin_prefetch(&b[c->names[order[k + AHEAD]].hash & m->mask], 1);
 		uint32_t i = order[k];
 		struct zc_name *zn = &c->names[i];
 		struct snap_node *n = &nodes[k];
 		n->name = (bval[i] & ~3u) + (uint32_t)sizeof(struct snap_block);
-		tab_put(b, mask, zn->hash, bval[i] - 1);
+		tab_put(b, m->mask, zn->hash, bval[i] - 1);
 		uint32_t f = zn->tflags;
 		if (zn->nrec == 0)
 			f |= SNAP_N_ENT;
@@ -1275,28 +1392,34 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		 * their WILD_CHILD comes after) */
 		zn->tflags = (uint16_t)f;
 	}
-	free(order);
-	order = NULL;
-	free(bval);
-	bval = NULL;
+	free(m->order);
+	m->order = NULL;
+	free(m->bval);
+	m->bval = NULL;
+	return 0;
+}
 
-	/* The blocks, in the order of the names (the empty non-terminals,
-	 * then the zone's): the zone's arrays are read front to back, the
-	 * image written front to back, and what is read is given back as it
-	 * goes, so that the source and the image are not both whole in
-	 * memory at once. */
-	struct zc_out o = { img, hdr.data };
+/* The blocks, in the order of the names (the empty non-terminals, then
+ * the zone's): the zone's arrays are read front to back, the image written
+ * front to back, and what is read is given back as it goes, so that the
+ * source and the image are not both whole in memory at once. */
+static int write_blocks(struct zc *c, struct zc_img *m)
+{
+	size_t nn = c->nnames, no = c->nowners;
+	uint8_t *img = m->img;
+	struct zc_out o = { img, m->hdr.data };
 	struct zc_release rel_names, rel_recs;
 	zc_release_init(&rel_names, c->names, nn * sizeof *c->names);
 	zc_release_init(&rel_recs, c->recs, c->nrecs * sizeof *c->recs);
 	uint32_t nr = 0;
-	bool any_sig = false;
 	for (size_t x = 0; x < nn; x++) {
+		if (zc_stop(c, x))
+			return -1;
 		/* the empty non-terminals first: their names are suffixes of
 		 * owners' names, which are given back as the owners are done */
 		size_t i = x < nn - no ? no + x : x - (nn - no);
 		const struct zc_name *zn = &c->names[i];
-		uint32_t k = pos[i];
+		uint32_t k = m->pos[i];
 		uint32_t blk = o.data;	/* the head goes in once the RRsets are counted */
 		o.data += sizeof(struct snap_block);
 		put_bytes(&o, zn->name, zn->len + 1u);
@@ -1308,7 +1431,7 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 		assert(o.data - blk == block_size(c, zn, cnt));
 		for (uint32_t j = 0; j < cnt; j++)
 			if (rrsets[j].nsigs)
-				any_sig = true;
+				m->any_sig = true;
 		nr += cnt;
 		struct snap_block bh = { k, zn->tflags, (uint16_t)cnt, zn->len, zn->labels };
 		memcpy(img + blk, &bh, sizeof bh);
@@ -1319,101 +1442,132 @@ static int zc_build(struct zc *c, void **image, size_t *size)
 			zc_release(&rel_names, zn + 1);
 		}
 	}
-	assert(o.data == hdr.data + data && nr == nrrsets);
+	assert(o.data == m->hdr.data + m->data && nr == m->nrrsets);
+	m->hdr.nrrsets = nr;
 	free(c->resp);
 	c->resp = NULL;
 	c->resp_len = c->resp_cap = 0;
+	return 0;
+}
 
-	/* Header facts from the apex (node 0). */
-	const struct snap_node *an = &nodes[0];
+/* The header's facts from the apex (node 0): its SOA (serial, negative
+ * TTL), the DNSSEC flags, and the fields that describe the image. */
+static int apex_facts(struct zc *c, struct zc_img *m)
+{
+	const uint8_t *img = m->img;
+	struct snap_header *hdr = &m->hdr;
+	const struct snap_node *an = (const struct snap_node *)(img + hdr->nodes);
 	const struct snap_block *ah = snap_node_head(img, an);
 	uint32_t aroff = snap_node_rrset_off(img, an);
 	const struct snap_rrset *arr = (const struct snap_rrset *)(img + aroff);
-	hdr.soa = SNAP_NONE;
+	hdr->soa = SNAP_NONE;
 	for (unsigned j = 0; j < ah->nrrsets; j++) {
 		const struct snap_rrset *r = &arr[j];
 		if (r->type == RR_SOA)
-			hdr.soa = aroff + j * (uint32_t)sizeof *r;
+			hdr->soa = aroff + j * (uint32_t)sizeof *r;
 		else if (r->type == RR_DNSKEY)
-			hdr.flags |= SNAP_F_SIGNED;
+			hdr->flags |= SNAP_F_SIGNED;
 		else if (r->type == RR_NSEC)
-			hdr.flags |= SNAP_F_NSEC;
+			hdr->flags |= SNAP_F_NSEC;
 	}
-	if (hdr.soa == SNAP_NONE) {
-		zc_fail(c, "no SOA at the apex");
-		goto out;
-	}
-	const struct snap_rrset *soa = (const struct snap_rrset *)(img + hdr.soa);
+	if (hdr->soa == SNAP_NONE)
+		return zc_fail(c, "no SOA at the apex");
+	const struct snap_rrset *soa = (const struct snap_rrset *)(img + hdr->soa);
 	const uint8_t *srd = img + soa->rdata + 2;
 	size_t slen = (size_t)img[soa->rdata] << 8 | img[soa->rdata + 1];
-	if (slen < 22) {
-		zc_fail(c, "SOA rdata too short");
-		goto out;
-	}
-	hdr.serial = (uint32_t)srd[slen - 20] << 24 | (uint32_t)srd[slen - 19] << 16 |
-		     (uint32_t)srd[slen - 18] << 8 | srd[slen - 17];
+	if (slen < 22)
+		return zc_fail(c, "SOA rdata too short");
+	hdr->serial = (uint32_t)srd[slen - 20] << 24 | (uint32_t)srd[slen - 19] << 16 |
+		      (uint32_t)srd[slen - 18] << 8 | srd[slen - 17];
 	uint32_t minimum = (uint32_t)srd[slen - 4] << 24 | (uint32_t)srd[slen - 3] << 16 |
 			   (uint32_t)srd[slen - 2] << 8 | srd[slen - 1];
-	hdr.neg_ttl = soa->ttl < minimum ? soa->ttl : minimum;
-	if (any_sig)
-		hdr.flags |= SNAP_F_SIGNED;
+	hdr->neg_ttl = soa->ttl < minimum ? soa->ttl : minimum;
+	if (m->any_sig)
+		hdr->flags |= SNAP_F_SIGNED;
 
-	hdr.magic = SNAP_MAGIC;
-	hdr.version = SNAP_VERSION;
-	hdr.header_size = sizeof hdr;
-	hdr.image_size = total;
-	hdr.origin = nodes[0].name;
-	hdr.origin_labels = ah->labels;
-	hdr.apex = 0;
-	hdr.nnodes = (uint32_t)nn;
-	hdr.hash_mask = mask;
-	hdr.nrrsets = nr;
+	hdr->magic = SNAP_MAGIC;
+	hdr->version = SNAP_VERSION;
+	hdr->header_size = sizeof *hdr;
+	hdr->image_size = m->total;
+	hdr->origin = an->name;
+	hdr->origin_labels = ah->labels;
+	hdr->apex = 0;
+	hdr->nnodes = (uint32_t)c->nnames;
+	hdr->hash_mask = m->mask;
+	return 0;
+}
 
-	/* NSEC3: the first NSEC3PARAM (flags 0, SHA-1, canonical order)
-	 * that has a chain of NSEC3 records made with it. */
+/* NSEC3: the first NSEC3PARAM (flags 0, SHA-1, canonical order) that has
+ * a chain of NSEC3 records made with it. */
+static int nsec3_chain(struct zc *c, struct zc_img *m)
+{
+	(void)c;
+	uint8_t *img = m->img;
+	struct snap_header *hdr = &m->hdr;
+	const struct snap_node *an = (const struct snap_node *)(img + hdr->nodes);
+	const struct snap_block *ah = snap_node_head(img, an);
+	const struct snap_rrset *arr =
+		(const struct snap_rrset *)(img + snap_node_rrset_off(img, an));
 	const struct snap_rrset *n3p = NULL;
 	for (unsigned j = 0; j < ah->nrrsets; j++)
 		if (arr[j].type == RR_NSEC3PARAM)
 			n3p = &arr[j];
 	const uint8_t *param = NULL;
-	struct snap_nsec3 *n3t = (struct snap_nsec3 *)(img + nsec3_off);
+	struct snap_nsec3 *n3t = (struct snap_nsec3 *)(img + m->nsec3_off);
 	while (n3p && (param = next_nsec3param(n3p, img, param)) != NULL) {
-		hdr.nnsec3 = nsec3_table(img, &hdr, param, n3t);
-		if (hdr.nnsec3)
+		hdr->nnsec3 = nsec3_table(img, hdr, param, n3t);
+		if (hdr->nnsec3)
 			break;
 	}
-	if (param && hdr.nnsec3) {
-		hdr.flags |= SNAP_F_NSEC3;
-		hdr.nsec3_alg = param[0];
-		hdr.nsec3_flags = param[1];
-		hdr.nsec3_iter = (uint16_t)(param[2] << 8 | param[3]);
-		hdr.nsec3_salt_len = param[4];
-		memcpy(hdr.nsec3_salt, param + 5, param[4]);
-		hdr.nsec3_hash_len = 20;
-		nsec3_nodes(img, &hdr, param, n3t, hdr.nnsec3);
+	if (param && hdr->nnsec3) {
+		hdr->flags |= SNAP_F_NSEC3;
+		hdr->nsec3_alg = param[0];
+		hdr->nsec3_flags = param[1];
+		hdr->nsec3_iter = (uint16_t)(param[2] << 8 | param[3]);
+		hdr->nsec3_salt_len = param[4];
+		memcpy(hdr->nsec3_salt, param + 5, param[4]);
+		hdr->nsec3_hash_len = 20;
+		nsec3_nodes(img, hdr, param, n3t, hdr->nnsec3);
 	} else {
-		hdr.nnsec3 = 0;
-		memset(n3t, 0, nsec3_max * sizeof *n3t);
+		hdr->nnsec3 = 0;
+		memset(n3t, 0, m->nsec3_max * sizeof *n3t);
 	}
+	return 0;
+}
 
-	hdr.checksum = snap_checksum(img + sizeof hdr, total - sizeof hdr);
-	memcpy(img, &hdr, sizeof hdr);
-	hdr.header_checksum = snap_checksum(img, sizeof hdr);
-	memcpy(img, &hdr, sizeof hdr);
-	*image = img;
-	*size = total;
-	img = NULL;
-	ret = 0;
-	goto out;
-oom:
-	zc_fail(c, "out of memory");
-out:
-	free(img);
-	free(items);
-	free(tmp);
-	free(order);
-	free(pos);
-	free(bval);
+/* The header goes in, with the checksums of the image and of itself. */
+static int seal(struct zc *c, struct zc_img *m)
+{
+	(void)c;
+	struct snap_header *hdr = &m->hdr;
+	hdr->checksum = snap_checksum(m->img + sizeof *hdr, m->total - sizeof *hdr);
+	memcpy(m->img, hdr, sizeof *hdr);
+	hdr->header_checksum = snap_checksum(m->img, sizeof *hdr);
+	memcpy(m->img, hdr, sizeof *hdr);
+	return 0;
+}
+
+/* The compiler's passes, in order; each returns 0 or fails with zc_fail. */
+static int (*const zc_passes[])(struct zc *, struct zc_img *) = {
+	find_apex, pass_ents, pass_resps, canonical_order, layout, block_offsets,
+	image_alloc, make_nodes, write_blocks, apex_facts, nsec3_chain, seal,
+};
+
+static int zc_build(struct zc *c, void **image, size_t *size)
+{
+	struct zc_img m = { .apex = SNAP_NONE };
+	int ret = 0;
+	for (size_t p = 0; ret == 0 && p < sizeof zc_passes / sizeof *zc_passes; p++)
+		ret = zc_stop(c, 0) ? -1 : zc_passes[p](c, &m);
+	if (ret == 0) {
+		*image = m.img;
+		*size = m.total;
+		m.img = NULL;
+	}
+	free(m.img);
+	free(m.order);
+	free(m.pos);
+	free(m.bval);
 	return ret;
 }
 
@@ -1421,7 +1575,7 @@ out:
 static int compile(const struct zone *z, struct zone *shed, void **image, size_t *size,
 		   char *err, size_t errcap)
 {
-	struct zc c = { .err = err, .errcap = errcap };
+	struct zc c = { .zone = z, .err = err, .errcap = errcap };
 	*image = NULL;
 	*size = 0;
 	if (errcap)
@@ -1442,8 +1596,9 @@ static int compile(const struct zone *z, struct zone *shed, void **image, size_t
 	}
 	int ret;
 	if (zone_foreach(z, collect_cb, &c) != 0)
-		ret = c.oom ? zc_fail(&c, "out of memory")
-			    : zc_fail(&c, "zone not finished");
+		ret = zc_fail(&c, "%s", c.oom ? "out of memory"
+					: zone_cancelled(z) ? ZONE_ERR_CANCELLED
+					: "zone not finished");
 	else {
 		if (shed) {
 			/* the zone's name table, if it indexes exactly the

@@ -908,11 +908,150 @@ bad:
 			  "number of hex digits", f->label, TOKA(t));
 }
 
+/* The fields below have the room their fixed size needs checked by
+ * parse_field before they are called. */
+
+static void put_u32(struct rdata_parse *p, uint32_t v)
+{
+	p->o[0] = (uint8_t)(v >> 24);
+	p->o[1] = (uint8_t)(v >> 16);
+	p->o[2] = (uint8_t)(v >> 8);
+	p->o[3] = (uint8_t)v;
+	p->o += 4;
+}
+
+/* A 32-bit number; a TTL field also takes units, like 1h30m. */
+static int parse_u32(struct rdata_parse *p, const struct rdesc_field *f)
+{
+	if (p->i >= p->n)
+		return rdata_missing(p, f->label);
+	const struct tok *t = &p->t[p->i];
+	uint32_t v;
+	int r = rdata_num(t->s, t->len, 0xffffffffu, &v);
+	if (r == -1 && f->kind == RDF_TTL)
+		r = ttl_from_text(t->s, t->len, &v) == 0 ? 0 :
+		    ttl_looks_like(t->s, t->len) &&
+		    ttl_from_text(t->s, t->len, &v) == TTL_ERANGE ? -2 : -1;
+	if (r == -2)
+		return rdata_fail(p, "%s %.*s out of range: expected "
+				  "0-4294967295", f->label,
+				  (int)(t->len > 80 ? 80 : t->len), t->s);
+	if (r < 0)
+		return rdata_fail(p, "bad %s " TOKF ": expected %s",
+				  f->label, TOKA(t),
+				  f->kind == RDF_TTL ?
+				  "seconds or a TTL like 1h30m" :
+				  "a decimal number 0-4294967295");
+	p->i++;
+	put_u32(p, v);
+	return 0;
+}
+
+/* A signature time (RFC 4034 §3.2): YYYYMMDDHHmmSS or seconds. */
+static int parse_timestamp(struct rdata_parse *p, const struct rdesc_field *f)
+{
+	if (p->i >= p->n)
+		return rdata_missing(p, f->label);
+	const struct tok *t = &p->t[p->i];
+	uint32_t v;
+	if (parse_time(t->s, t->len, &v) < 0)
+		return rdata_fail(p, "bad %s " TOKF ": expected "
+				  "YYYYMMDDHHmmSS (UTC) or seconds "
+				  "since 1970 0-4294967295",
+				  f->label, TOKA(t));
+	p->i++;
+	put_u32(p, v);
+	return 0;
+}
+
+static int parse_type(struct rdata_parse *p, const struct rdesc_field *f)
+{
+	if (p->i >= p->n)
+		return rdata_missing(p, f->label);
+	const struct tok *t = &p->t[p->i];
+	uint16_t ty;
+	if (rrtype_from_text(t->s, t->len, &ty) < 0)
+		return rdata_fail(p, "bad %s " TOKF ": expected a type "
+				  "mnemonic or TYPEnnn", f->label,
+				  TOKA(t));
+	p->o[0] = (uint8_t)(ty >> 8);
+	p->o[1] = (uint8_t)ty;
+	p->o += 2;
+	p->i++;
+	return 0;
+}
+
+/* An IPv4 (alen 4) or IPv6 (alen 16) address. */
+static int parse_addr(struct rdata_parse *p, const struct rdesc_field *f, size_t alen)
+{
+	if (p->i >= p->n)
+		return rdata_missing(p, f->label);
+	const struct tok *t = &p->t[p->i];
+	if (!(alen == 4 ? rdata_ipv4(t->s, t->len, p->o) : rdata_ipv6(t->s, t->len, p->o)))
+		return rdata_fail(p, "bad %s %s " TOKF ": expected %s",
+				  alen == 4 ? "IPv4" : "IPv6", f->label, TOKA(t),
+				  alen == 4 ? "four decimal octets like 198.51.100.1" :
+				  "eight hex groups like 2001:db8:0:0:0:0:0:1 or 2001:db8::1");
+	p->o += alen;
+	p->i++;
+	return 0;
+}
+
+/* A CAA tag: RFC 8659 §4.1, letters and digits only. */
+static int parse_caatag(struct rdata_parse *p, const struct rdesc_field *f)
+{
+	if (p->i >= p->n)
+		return rdata_missing(p, f->label);
+	const struct tok *t = &p->t[p->i];
+	bool ok = t->len > 0 && t->len <= 255;
+	for (size_t k = 0; ok && k < t->len; k++) {
+		char c = t->s[k];
+		ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+	}
+	if (!ok)
+		return rdata_fail(p, "bad %s " TOKF ": expected 1-255 ASCII "
+				  "letters and digits like issue", f->label,
+				  TOKA(t));
+	if (rdata_room(p, 1 + t->len) < 0)
+		return -1;
+	*p->o++ = (uint8_t)t->len;
+	memcpy(p->o, t->s, t->len);
+	p->o += t->len;
+	p->i++;
+	return 0;
+}
+
+/* One token's octets, unescaped, without a length (CAA's value). */
+static int parse_rawstr(struct rdata_parse *p, const struct rdesc_field *f)
+{
+	if (p->i >= p->n)
+		return rdata_missing(p, f->label);
+	const struct tok *t = &p->t[p->i];
+	int r = rdata_unescape(t->s, t->len, p->o, (size_t)(p->end - p->o));
+	if (r == -1)
+		return rdata_fail(p, "bad escape in %s " TOKF ": expected "
+				  "\\X or \\DDD with DDD at most 255",
+				  f->label, TOKA(t));
+	if (r == -2)
+		return rdata_room(p, (size_t)(p->end - p->o) + 1);
+	p->o += r;
+	p->i++;
+	return 0;
+}
+
+static int parse_strs(struct rdata_parse *p, const struct rdesc_field *f)
+{
+	if (p->i >= p->n)
+		return rdata_missing(p, f->label);
+	while (p->i < p->n)
+		if (parse_cstr(p, f->label) < 0)
+			return -1;
+	return 0;
+}
+
 static int parse_field(struct rdata_parse *p, const struct rdesc_field *f)
 {
-	const struct tok *t;
 	uint32_t v;
-	int r;
 
 	/* Fixed-size fields: their room is checked once here. */
 	static const uint8_t fixed[RDF_ILNP64 + 1] = {
@@ -938,84 +1077,19 @@ static int parse_field(struct rdata_parse *p, const struct rdesc_field *f)
 		return 0;
 	case RDF_U32:
 	case RDF_TTL:
-		if (p->i >= p->n)
-			return rdata_missing(p, f->label);
-		t = &p->t[p->i];
-		r = rdata_num(t->s, t->len, 0xffffffffu, &v);
-		if (r == -1 && f->kind == RDF_TTL)
-			r = ttl_from_text(t->s, t->len, &v) == 0 ? 0 :
-			    ttl_looks_like(t->s, t->len) &&
-			    ttl_from_text(t->s, t->len, &v) == TTL_ERANGE ? -2 : -1;
-		if (r == -2)
-			return rdata_fail(p, "%s %.*s out of range: expected "
-					  "0-4294967295", f->label,
-					  (int)(t->len > 80 ? 80 : t->len), t->s);
-		if (r < 0)
-			return rdata_fail(p, "bad %s " TOKF ": expected %s",
-					  f->label, TOKA(t),
-					  f->kind == RDF_TTL ?
-					  "seconds or a TTL like 1h30m" :
-					  "a decimal number 0-4294967295");
-		p->i++;
-		goto put32;
+		return parse_u32(p, f);
 	case RDF_TIME:
-		if (p->i >= p->n)
-			return rdata_missing(p, f->label);
-		t = &p->t[p->i];
-		if (parse_time(t->s, t->len, &v) < 0)
-			return rdata_fail(p, "bad %s " TOKF ": expected "
-					  "YYYYMMDDHHmmSS (UTC) or seconds "
-					  "since 1970 0-4294967295",
-					  f->label, TOKA(t));
-		p->i++;
-	put32:
-		p->o[0] = (uint8_t)(v >> 24);
-		p->o[1] = (uint8_t)(v >> 16);
-		p->o[2] = (uint8_t)(v >> 8);
-		p->o[3] = (uint8_t)v;
-		p->o += 4;
-		return 0;
-	case RDF_TYPE: {
-		if (p->i >= p->n)
-			return rdata_missing(p, f->label);
-		t = &p->t[p->i];
-		uint16_t ty;
-		if (rrtype_from_text(t->s, t->len, &ty) < 0)
-			return rdata_fail(p, "bad %s " TOKF ": expected a type "
-					  "mnemonic or TYPEnnn", f->label,
-					  TOKA(t));
-		p->o[0] = (uint8_t)(ty >> 8);
-		p->o[1] = (uint8_t)ty;
-		p->o += 2;
-		p->i++;
-		return 0;
-	}
+		return parse_timestamp(p, f);
+	case RDF_TYPE:
+		return parse_type(p, f);
 	case RDF_ALG:
 		return parse_alg(p, f);
 	case RDF_CERTTYPE:
 		return parse_certtype(p, f);
 	case RDF_A:
-		if (p->i >= p->n)
-			return rdata_missing(p, f->label);
-		t = &p->t[p->i];
-		if (!rdata_ipv4(t->s, t->len, p->o))
-			return rdata_fail(p, "bad IPv4 %s " TOKF ": expected four "
-					  "decimal octets like 198.51.100.1",
-					  f->label, TOKA(t));
-		p->o += 4;
-		p->i++;
-		return 0;
+		return parse_addr(p, f, 4);
 	case RDF_AAAA:
-		if (p->i >= p->n)
-			return rdata_missing(p, f->label);
-		t = &p->t[p->i];
-		if (!rdata_ipv6(t->s, t->len, p->o))
-			return rdata_fail(p, "bad IPv6 %s " TOKF ": expected eight "
-					  "hex groups like 2001:db8:0:0:0:0:0:1 "
-					  "or 2001:db8::1", f->label, TOKA(t));
-		p->o += 16;
-		p->i++;
-		return 0;
+		return parse_addr(p, f, 16);
 	case RDF_EUI48:
 		return parse_eui(p, f, 6);
 	case RDF_EUI64:
@@ -1031,12 +1105,7 @@ static int parse_field(struct rdata_parse *p, const struct rdesc_field *f)
 	case RDF_STR_OPT:
 		return p->i < p->n ? parse_cstr(p, f->label) : 0;
 	case RDF_STRS:
-		if (p->i >= p->n)
-			return rdata_missing(p, f->label);
-		while (p->i < p->n)
-			if (parse_cstr(p, f->label) < 0)
-				return -1;
-		return 0;
+		return parse_strs(p, f);
 	case RDF_B64:
 		return parse_rest_bin(p, f, BIN_B64);
 	case RDF_HEX:
@@ -1048,43 +1117,9 @@ static int parse_field(struct rdata_parse *p, const struct rdesc_field *f)
 	case RDF_BITMAP:
 		return parse_bitmap(p, f);
 	case RDF_CAATAG:
-		if (p->i >= p->n)
-			return rdata_missing(p, f->label);
-		t = &p->t[p->i];
-		/* RFC 8659 §4.1: letters and digits only. */
-		if (t->len == 0 || t->len > 255)
-			goto badtag;
-		for (size_t k = 0; k < t->len; k++) {
-			char c = t->s[k];
-			if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			      (c >= '0' && c <= '9')))
-				goto badtag;
-		}
-		if (rdata_room(p, 1 + t->len) < 0)
-			return -1;
-		*p->o++ = (uint8_t)t->len;
-		memcpy(p->o, t->s, t->len);
-		p->o += t->len;
-		p->i++;
-		return 0;
-	badtag:
-		return rdata_fail(p, "bad %s " TOKF ": expected 1-255 ASCII "
-				  "letters and digits like issue", f->label,
-				  TOKA(t));
+		return parse_caatag(p, f);
 	case RDF_RAWSTR:
-		if (p->i >= p->n)
-			return rdata_missing(p, f->label);
-		t = &p->t[p->i];
-		r = rdata_unescape(t->s, t->len, p->o, (size_t)(p->end - p->o));
-		if (r == -1)
-			return rdata_fail(p, "bad escape in %s " TOKF ": expected "
-					  "\\X or \\DDD with DDD at most 255",
-					  f->label, TOKA(t));
-		if (r == -2)
-			return rdata_room(p, (size_t)(p->end - p->o) + 1);
-		p->o += r;
-		p->i++;
-		return 0;
+		return parse_rawstr(p, f);
 	case RDF_SVCPARAMS:
 		return rdata_svcb_parse(p);
 	case RDF_LOC:
@@ -1440,6 +1475,66 @@ static void print_apl(struct rdata_tw *w, struct wire_cur *c)
 	}
 }
 
+static void print_certtype(struct rdata_tw *w, uint16_t v)
+{
+	size_t k, nk = sizeof(cert_names) / sizeof(cert_names[0]);
+	for (k = 0; k < nk && cert_names[k].v != v; k++)
+		;
+	if (k < nk)
+		rdata_tw_str(w, cert_names[k].name);
+	else
+		rdata_tw_u32(w, v);
+}
+
+/* n groups of size (1 or 2) octets in lowercase hex, joined by sep: an
+ * EUI-48/64 (RFC 7043 §3.2, §4.2) or an ILNP NID or L64 (RFC 6742 §2). */
+static void print_groups(struct rdata_tw *w, struct wire_cur *c, int n, int size, char sep)
+{
+	for (int k = 0; k < n; k++) {
+		if (k)
+			rdata_tw_chr(w, sep);
+		tw_hexlower(w, size == 1 ? wire_u8(c) : wire_u16(c), 2 * size);
+	}
+}
+
+static void print_b32hex(struct rdata_tw *w, const uint8_t *q, size_t n)
+{
+	size_t need = enc_b32hex_len(n);
+	if (w->err || (size_t)(w->end - w->p) < need)
+		w->err = true;
+	else
+		w->p += enc_b32hex_encode(w->p, q, n);
+}
+
+/* IPSECKEY (RFC 4025 §3): precedence, gateway type, algorithm, the
+ * gateway (none, IPv4, IPv6 or a name) and the key. */
+static void print_ipseckey(struct rdata_tw *w, struct wire_cur *c)
+{
+	uint8_t a[16];
+	size_t n;
+	unsigned gt = wire_u8(c);
+	rdata_tw_u32(w, gt);
+	rdata_tw_chr(w, ' ');
+	rdata_tw_u32(w, wire_u8(c));
+	rdata_tw_chr(w, ' ');
+	if (gt == 0) {
+		rdata_tw_chr(w, '.');
+	} else if (gt == 1) {
+		wire_copy(c, a, 4);
+		rdata_tw_ipv4(w, a);
+	} else if (gt == 2) {
+		wire_copy(c, a, 16);
+		rdata_tw_ipv6(w, a);
+	} else {
+		tw_name(w, c);
+	}
+	const uint8_t *q = wire_rest(c, &n);
+	if (n) {
+		rdata_tw_chr(w, ' ');
+		rdata_tw_b64(w, q, n);
+	}
+}
+
 static void print_fields(struct rdata_tw *w, const struct rdesc *d,
 			 const uint8_t *rd, size_t len)
 {
@@ -1464,18 +1559,10 @@ static void print_fields(struct rdata_tw *w, const struct rdesc *d,
 			rdata_tw_sep(w);
 			tw_type(w, wire_u16(&c));
 			break;
-		case RDF_CERTTYPE: {
-			uint16_t v = wire_u16(&c);
+		case RDF_CERTTYPE:
 			rdata_tw_sep(w);
-			size_t k, nk = sizeof(cert_names) / sizeof(cert_names[0]);
-			for (k = 0; k < nk && cert_names[k].v != v; k++)
-				;
-			if (k < nk)
-				rdata_tw_str(w, cert_names[k].name);
-			else
-				rdata_tw_u32(w, v);
+			print_certtype(w, wire_u16(&c));
 			break;
-		}
 		case RDF_U32:
 		case RDF_TTL:
 			rdata_tw_sep(w);
@@ -1496,23 +1583,13 @@ static void print_fields(struct rdata_tw *w, const struct rdesc *d,
 			rdata_tw_ipv6(w, a);
 			break;
 		case RDF_EUI48:
-		case RDF_EUI64: {
-			int ne = f->kind == RDF_EUI48 ? 6 : 8;
+		case RDF_EUI64:
 			rdata_tw_sep(w);
-			for (int k = 0; k < ne; k++) {
-				if (k)
-					rdata_tw_chr(w, '-');
-				tw_hexlower(w, wire_u8(&c), 2);
-			}
+			print_groups(w, &c, f->kind == RDF_EUI48 ? 6 : 8, 1, '-');
 			break;
-		}
 		case RDF_ILNP64:
 			rdata_tw_sep(w);
-			for (int k = 0; k < 4; k++) {
-				if (k)
-					rdata_tw_chr(w, ':');
-				tw_hexlower(w, wire_u16(&c), 4);
-			}
+			print_groups(w, &c, 4, 2, ':');
 			break;
 		case RDF_NAME:
 			rdata_tw_sep(w);
@@ -1555,16 +1632,11 @@ static void print_fields(struct rdata_tw *w, const struct rdesc *d,
 			else
 				tw_hex(w, q, n);
 			break;
-		case RDF_B32H: {
+		case RDF_B32H:
 			rdata_tw_sep(w);
 			q = wire_str(&c, &n);
-			size_t need = enc_b32hex_len(n);
-			if (w->err || (size_t)(w->end - w->p) < need)
-				w->err = true;
-			else
-				w->p += enc_b32hex_encode(w->p, q, n);
+			print_b32hex(w, q, n);
 			break;
-		}
 		case RDF_BITMAP:
 			print_bitmap(w, &c);
 			break;
@@ -1587,31 +1659,10 @@ static void print_fields(struct rdata_tw *w, const struct rdesc *d,
 		case RDF_APL:
 			print_apl(w, &c);
 			break;
-		case RDF_IPSECKEY: {
-			unsigned gt = wire_u8(&c);
+		case RDF_IPSECKEY:
 			rdata_tw_sep(w);
-			rdata_tw_u32(w, gt);
-			rdata_tw_chr(w, ' ');
-			rdata_tw_u32(w, wire_u8(&c));
-			rdata_tw_chr(w, ' ');
-			if (gt == 0) {
-				rdata_tw_chr(w, '.');
-			} else if (gt == 1) {
-				wire_copy(&c, a, 4);
-				rdata_tw_ipv4(w, a);
-			} else if (gt == 2) {
-				wire_copy(&c, a, 16);
-				rdata_tw_ipv6(w, a);
-			} else {
-				tw_name(w, &c);
-			}
-			q = wire_rest(&c, &n);
-			if (n) {
-				rdata_tw_chr(w, ' ');
-				rdata_tw_b64(w, q, n);
-			}
+			print_ipseckey(w, &c);
 			break;
-		}
 		}
 	}
 }

@@ -108,181 +108,219 @@ static int bad_value(struct rdata_parse *p, unsigned key, const char *v,
 }
 
 /* Writes the wire value of one param at p->o; returns 0 or -1. */
-static int parse_value(struct rdata_parse *p, unsigned key, const char *v,
-		       size_t vlen)
+/* mandatory (RFC 9460 §8): keys, sorted, each once, not itself. */
+static int parse_mandatory(struct rdata_parse *p, unsigned key, const char *v, size_t vlen)
 {
 	struct cs_it it = { v, v + vlen };
 	char item[64];
 	bool more;
 	int r;
+	uint16_t keys[SVC_MAXPARAMS];
+	size_t nk = 0;
+	if (!vlen)
+		return bad_value(p, key, v, vlen, "a comma-separated "
+				 "list of keys");
+	while ((r = list_item(&it, item, sizeof(item), &more)) != -1) {
+		int k = r >= 0 ? key_from_text(item, (size_t)r) : -1;
+		if (k < 0 || k == SVC_INVALID)
+			return bad_value(p, key, v, vlen, "a comma-"
+					 "separated list of keys like "
+					 "alpn,ipv4hint");
+		if (k == SVC_MANDATORY)
+			return rdata_fail(p, "mandatory must not list "
+					  "itself (RFC 9460 section 8)");
+		if (nk == SVC_MAXPARAMS)
+			return bad_value(p, key, v, vlen, "at most 64 keys");
+		/* Insert sorted, refusing duplicates. */
+		size_t j = nk;
+		while (j && keys[j - 1] > k) {
+			keys[j] = keys[j - 1];
+			j--;
+		}
+		if (j && keys[j - 1] == k) {
+			return rdata_fail(p, "mandatory lists key '%.*s' "
+					  "twice", r, item);
+		}
+		keys[j] = (uint16_t)k;
+		nk++;
+		if (!more)
+			break;
+	}
+	if (r == -1 && more)
+		return bad_value(p, key, v, vlen, "no empty list items");
+	if (rdata_room(p, 2 * nk) < 0)
+		return -1;
+	for (size_t j = 0; j < nk; j++) {
+		p->o[2 * j] = (uint8_t)(keys[j] >> 8);
+		p->o[2 * j + 1] = (uint8_t)keys[j];
+	}
+	p->o += 2 * nk;
+	return 0;
+}
 
+/* alpn (RFC 9460 §7.1.1, Appendix A.1): comma-separated alpn-ids; '\\'
+ * escapes ',' and '\\' once more after the character-string decoding. */
+static int parse_alpn(struct rdata_parse *p, unsigned key, const char *v, size_t vlen)
+{
+	struct cs_it it = { v, v + vlen };
+	/* Appendix A.1: comma-separated alpn-ids; '\' escapes ',' and
+	 * '\' once more after the character-string decoding. */
+	uint8_t *lenp = NULL;
+	size_t idlen = 0;
+	if (!vlen)
+		return bad_value(p, key, v, vlen, "a comma-separated "
+				 "list of protocol ids like h2,h3");
+	for (;;) {
+		int c = cs_next(&it);
+		if (c == -2)
+			return bad_value(p, key, v, vlen, "valid \\X or "
+					 "\\DDD escapes");
+		if (c == '\\') {
+			c = cs_next(&it);
+			if (c < 0)
+				return bad_value(p, key, v, vlen, "a "
+						 "character after '\\'");
+		} else if (c == ',' || c == -1) {
+			if (!lenp || idlen == 0)
+				return bad_value(p, key, v, vlen, "non-"
+						 "empty protocol ids");
+			*lenp = (uint8_t)idlen;
+			lenp = NULL;
+			if (c == -1)
+				return 0;
+			continue;
+		}
+		if (!lenp) {
+			if (rdata_room(p, 1) < 0)
+				return -1;
+			lenp = p->o++;
+			idlen = 0;
+		}
+		if (idlen == 255)
+			return bad_value(p, key, v, vlen, "protocol ids "
+					 "of at most 255 octets");
+		if (rdata_room(p, 1) < 0)
+			return -1;
+		*p->o++ = (uint8_t)c;
+		idlen++;
+	}
+}
+
+static int parse_port(struct rdata_parse *p, unsigned key, const char *v, size_t vlen)
+{
+	struct cs_it it = { v, v + vlen };
+	char item[64];
+	bool more;
+	uint32_t port;
+	int r = list_item(&it, item, sizeof(item), &more);
+	if (r < 0 || more || rdata_num(item, (size_t)r, 65535, &port) < 0)
+		return bad_value(p, key, v, vlen, "a port number "
+				 "0-65535");
+	if (rdata_room(p, 2) < 0)
+		return -1;
+	p->o[0] = (uint8_t)(port >> 8);
+	p->o[1] = (uint8_t)port;
+	p->o += 2;
+	return 0;
+}
+
+/* ipv4hint, ipv6hint (RFC 9460 §7.3): comma-separated addresses. */
+static int parse_hints(struct rdata_parse *p, unsigned key, const char *v, size_t vlen)
+{
+	struct cs_it it = { v, v + vlen };
+	char item[64];
+	bool more;
+	int r;
+	size_t alen = key == SVC_IPV4HINT ? 4 : 16;
+	size_t count = 0;
+	do {
+		r = list_item(&it, item, sizeof(item), &more);
+		if (rdata_room(p, alen) < 0)
+			return -1;
+		if (r < 0 ||
+		    !(alen == 4 ? rdata_ipv4(item, (size_t)r, p->o) :
+		      rdata_ipv6(item, (size_t)r, p->o)))
+			return bad_value(p, key, v, vlen, alen == 4 ?
+					 "comma-separated IPv4 addresses "
+					 "like 192.0.2.1,192.0.2.2" :
+					 "comma-separated IPv6 addresses "
+					 "like 2001:db8::1,2001:db8::2");
+		p->o += alen;
+		count++;
+	} while (more);
+	return 0;
+}
+
+/* ech (RFC 9460 §9): an ECHConfigList in base64. */
+static int parse_ech(struct rdata_parse *p, unsigned key, const char *v, size_t vlen)
+{
+	struct cs_it it = { v, v + vlen };
+	int r;
+	struct enc_dec d;
+	char chunk[64];
+	size_t n = 0;
+	enc_dec_init(&d, p->o, p->end);
+	for (;;) {
+		int c = cs_next(&it);
+		if (c == -2)
+			return bad_value(p, key, v, vlen, "base64");
+		if (c >= 0)
+			chunk[n++] = (char)c;
+		if (n == sizeof(chunk) || (c == -1 && n)) {
+			r = enc_b64_feed(&d, chunk, n);
+			if (r == ENC_ESPACE)
+				return rdata_room(p, (size_t)(p->end -
+							  p->o) + 1);
+			if (r < 0)
+				return bad_value(p, key, v, vlen,
+						 "base64");
+			n = 0;
+		}
+		if (c == -1)
+			break;
+	}
+	if (enc_b64_finish(&d) < 0)
+		return bad_value(p, key, v, vlen, "base64 with a length "
+				 "that is a multiple of 4");
+	p->o = d.o;
+	return 0;
+}
+
+/* dohpath (RFC 9461 §5) and keyNNNNN: the octets as they are. */
+static int parse_opaque(struct rdata_parse *p, unsigned key, const char *v, size_t vlen)
+{
+	int r = rdata_unescape(v, vlen, p->o, (size_t)(p->end - p->o));
+	if (r == -1)
+		return bad_value(p, key, v, vlen, "valid \\X or \\DDD "
+				 "escapes");
+	if (r == -2)
+		return rdata_room(p, (size_t)(p->end - p->o) + 1);
+	p->o += r;
+	return 0;
+}
+
+static int parse_value(struct rdata_parse *p, unsigned key, const char *v,
+		       size_t vlen)
+{
 	switch (key) {
 	case SVC_NODEFALPN:
 	case SVC_OHTTP:
 		if (vlen)
 			return bad_value(p, key, v, vlen, "no value");
 		return 0;
-	case SVC_MANDATORY: {
-		uint16_t keys[SVC_MAXPARAMS];
-		size_t nk = 0;
-		if (!vlen)
-			return bad_value(p, key, v, vlen, "a comma-separated "
-					 "list of keys");
-		while ((r = list_item(&it, item, sizeof(item), &more)) != -1) {
-			int k = r >= 0 ? key_from_text(item, (size_t)r) : -1;
-			if (k < 0 || k == SVC_INVALID)
-				return bad_value(p, key, v, vlen, "a comma-"
-						 "separated list of keys like "
-						 "alpn,ipv4hint");
-			if (k == SVC_MANDATORY)
-				return rdata_fail(p, "mandatory must not list "
-						  "itself (RFC 9460 section 8)");
-			if (nk == SVC_MAXPARAMS)
-				return bad_value(p, key, v, vlen, "at most 64 keys");
-			/* Insert sorted, refusing duplicates. */
-			size_t j = nk;
-			while (j && keys[j - 1] > k) {
-				keys[j] = keys[j - 1];
-				j--;
-			}
-			if (j && keys[j - 1] == k) {
-				return rdata_fail(p, "mandatory lists key '%.*s' "
-						  "twice", r, item);
-			}
-			keys[j] = (uint16_t)k;
-			nk++;
-			if (!more)
-				break;
-		}
-		if (r == -1 && more)
-			return bad_value(p, key, v, vlen, "no empty list items");
-		if (rdata_room(p, 2 * nk) < 0)
-			return -1;
-		for (size_t j = 0; j < nk; j++) {
-			p->o[2 * j] = (uint8_t)(keys[j] >> 8);
-			p->o[2 * j + 1] = (uint8_t)keys[j];
-		}
-		p->o += 2 * nk;
-		return 0;
-	}
-	case SVC_ALPN: {
-		/* Appendix A.1: comma-separated alpn-ids; '\' escapes ',' and
-		 * '\' once more after the character-string decoding. */
-		uint8_t *lenp = NULL;
-		size_t idlen = 0;
-		if (!vlen)
-			return bad_value(p, key, v, vlen, "a comma-separated "
-					 "list of protocol ids like h2,h3");
-		for (;;) {
-			int c = cs_next(&it);
-			if (c == -2)
-				return bad_value(p, key, v, vlen, "valid \\X or "
-						 "\\DDD escapes");
-			if (c == '\\') {
-				c = cs_next(&it);
-				if (c < 0)
-					return bad_value(p, key, v, vlen, "a "
-							 "character after '\\'");
-			} else if (c == ',' || c == -1) {
-				if (!lenp || idlen == 0)
-					return bad_value(p, key, v, vlen, "non-"
-							 "empty protocol ids");
-				*lenp = (uint8_t)idlen;
-				lenp = NULL;
-				if (c == -1)
-					return 0;
-				continue;
-			}
-			if (!lenp) {
-				if (rdata_room(p, 1) < 0)
-					return -1;
-				lenp = p->o++;
-				idlen = 0;
-			}
-			if (idlen == 255)
-				return bad_value(p, key, v, vlen, "protocol ids "
-						 "of at most 255 octets");
-			if (rdata_room(p, 1) < 0)
-				return -1;
-			*p->o++ = (uint8_t)c;
-			idlen++;
-		}
-	}
-	case SVC_PORT: {
-		uint32_t port;
-		r = list_item(&it, item, sizeof(item), &more);
-		if (r < 0 || more || rdata_num(item, (size_t)r, 65535, &port) < 0)
-			return bad_value(p, key, v, vlen, "a port number "
-					 "0-65535");
-		if (rdata_room(p, 2) < 0)
-			return -1;
-		p->o[0] = (uint8_t)(port >> 8);
-		p->o[1] = (uint8_t)port;
-		p->o += 2;
-		return 0;
-	}
+	case SVC_MANDATORY:
+		return parse_mandatory(p, key, v, vlen);
+	case SVC_ALPN:
+		return parse_alpn(p, key, v, vlen);
+	case SVC_PORT:
+		return parse_port(p, key, v, vlen);
 	case SVC_IPV4HINT:
-	case SVC_IPV6HINT: {
-		size_t alen = key == SVC_IPV4HINT ? 4 : 16;
-		size_t count = 0;
-		do {
-			r = list_item(&it, item, sizeof(item), &more);
-			if (rdata_room(p, alen) < 0)
-				return -1;
-			if (r < 0 ||
-			    !(alen == 4 ? rdata_ipv4(item, (size_t)r, p->o) :
-			      rdata_ipv6(item, (size_t)r, p->o)))
-				return bad_value(p, key, v, vlen, alen == 4 ?
-						 "comma-separated IPv4 addresses "
-						 "like 192.0.2.1,192.0.2.2" :
-						 "comma-separated IPv6 addresses "
-						 "like 2001:db8::1,2001:db8::2");
-			p->o += alen;
-			count++;
-		} while (more);
-		return 0;
-	}
-	case SVC_ECH: {
-		/* ECHConfigList in base64 (RFC 9460 §9). */
-		struct enc_dec d;
-		char chunk[64];
-		size_t n = 0;
-		enc_dec_init(&d, p->o, p->end);
-		for (;;) {
-			int c = cs_next(&it);
-			if (c == -2)
-				return bad_value(p, key, v, vlen, "base64");
-			if (c >= 0)
-				chunk[n++] = (char)c;
-			if (n == sizeof(chunk) || (c == -1 && n)) {
-				r = enc_b64_feed(&d, chunk, n);
-				if (r == ENC_ESPACE)
-					return rdata_room(p, (size_t)(p->end -
-								  p->o) + 1);
-				if (r < 0)
-					return bad_value(p, key, v, vlen,
-							 "base64");
-				n = 0;
-			}
-			if (c == -1)
-				break;
-		}
-		if (enc_b64_finish(&d) < 0)
-			return bad_value(p, key, v, vlen, "base64 with a length "
-					 "that is a multiple of 4");
-		p->o = d.o;
-		return 0;
-	}
+	case SVC_IPV6HINT:
+		return parse_hints(p, key, v, vlen);
+	case SVC_ECH:
+		return parse_ech(p, key, v, vlen);
 	default:
-		/* dohpath (RFC 9461 §5) and keyNNNNN: the octets as they are. */
-		r = rdata_unescape(v, vlen, p->o, (size_t)(p->end - p->o));
-		if (r == -1)
-			return bad_value(p, key, v, vlen, "valid \\X or \\DDD "
-					 "escapes");
-		if (r == -2)
-			return rdata_room(p, (size_t)(p->end - p->o) + 1);
-		p->o += r;
-		return 0;
+		return parse_opaque(p, key, v, vlen);
 	}
 }
 

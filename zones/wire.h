@@ -5,7 +5,6 @@
  * snapshot images, rdata) is read through a struct wire_cur.  Reads past the
  * end do not fault: they return zero and set a sticky error, so a parser reads
  * on and checks wire_ok() once at the end (the style of Knot's wire_ctx).
- * struct wire_out is the matching writer into a caller's fixed buffer.
  */
 #ifndef RINGDNS_WIRE_H
 #define RINGDNS_WIRE_H
@@ -137,69 +136,6 @@ static inline const uint8_t *wire_str(struct wire_cur *c, size_t *n)
 	struct wire_cur s;
 	wire_sub(&s, c, wire_u8(c));
 	return wire_rest(&s, n);
-}
-
-/* Writer into a fixed buffer; overflow sets a sticky error. */
-struct wire_out {
-	uint8_t *pos;
-	uint8_t *start;
-	uint8_t *end;
-	bool err;
-};
-
-static inline void wout_init(struct wire_out *o, void *buf, size_t cap)
-{
-	o->start = o->pos = buf;
-	o->end = (uint8_t *)buf + cap;
-	o->err = false;
-}
-
-static inline size_t wout_len(const struct wire_out *o)
-{
-	return (size_t)(o->pos - o->start);
-}
-
-static inline bool wout_room(struct wire_out *o, size_t n)
-{
-	if (o->err || (size_t)(o->end - o->pos) < n) {
-		o->err = true;
-		return false;
-	}
-	return true;
-}
-
-static inline void wout_u8(struct wire_out *o, uint8_t v)
-{
-	if (wout_room(o, 1))
-		*o->pos++ = v;
-}
-
-static inline void wout_u16(struct wire_out *o, uint16_t v)
-{
-	if (wout_room(o, 2)) {
-		o->pos[0] = (uint8_t)(v >> 8);
-		o->pos[1] = (uint8_t)v;
-		o->pos += 2;
-	}
-}
-
-static inline void wout_u32(struct wire_out *o, uint32_t v)
-{
-	if (wout_room(o, 4)) {
-		o->pos[0] = (uint8_t)(v >> 24);
-		o->pos[1] = (uint8_t)(v >> 16);
-		o->pos[2] = (uint8_t)(v >> 8);
-		o->pos[3] = (uint8_t)v;
-		o->pos += 4;
-	}
-}
-
-static inline void wout_bytes(struct wire_out *o, const void *p, size_t n)
-{
-	if (n && wout_room(o, n)) {
-		memcpy(o->pos, p, n);
-		o->pos += n;
-	}
 }
 
 #endif

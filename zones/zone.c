@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 
 #include "zones/dname.h"
+#include "zones/limits.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 
@@ -139,6 +140,7 @@ struct zone {
 	int last_file;
 	int64_t last_name;	/* owner of the last record: files group by owner */
 	bool finished;
+	const volatile sig_atomic_t *cancel;	/* zone_set_cancel */
 	uint32_t names_given_back;	/* zone_release_names: arena chunks freed */
 	struct zone_stats st;
 };
@@ -258,7 +260,7 @@ static int64_t name_append(struct zone *z, const uint8_t *name)
  * every record at the surviving entry, and builds the lookup table.  The
  * table is filled DEDUPE_BATCH names at a time, their home slots
  * prefetched first, so the cache misses overlap.  Returns -1 when out of
- * memory. */
+ * memory, 1 when the load was cancelled (zone_finish reports it). */
 static int dedupe_names(struct zone *z)
 {
 	uint32_t n = z->nnames;
@@ -279,6 +281,10 @@ static int dedupe_names(struct zone *z)
 	uint32_t kept = 0;
 	bool merged = false;
 	for (uint32_t base = 0; base < n; base += DEDUPE_BATCH) {
+		if (base % 4096 == 0 && zone_cancelled(z)) {
+			free(remap);	/* the zone is only freed after this */
+			return 1;
+		}
 		uint32_t end = n - base < DEDUPE_BATCH ? n : base + DEDUPE_BATCH;
 		for (uint32_t i = base; i < end; i++)
 			__builtin_prefetch(&t[z->names[i].hash & z->table_mask], 1);
@@ -377,10 +383,21 @@ int zone_add(struct zone *z, const struct zf_record *rr)
 	return 0;
 }
 
+void zone_set_cancel(struct zone *z, const volatile sig_atomic_t *flag)
+{
+	z->cancel = flag;
+}
+
+bool zone_cancelled(const struct zone *z)
+{
+	return z->cancel && *z->cancel;
+}
+
 int zone_add_cb(void *ud, const struct zf_record *rr)
 {
 	zone_add(ud, rr);
-	return 0;
+	/* zone_finish reports the stop */
+	return zone_cancelled(ud);
 }
 
 /* Order of records at one name: type, then canonical rdata. */
@@ -623,6 +640,16 @@ static void check_glue(struct zone *z, uint32_t id, bool apex)
 	}
 }
 
+/* zone_finish's check for a stop, every 4096 names of a pass over them:
+ * true (and the error reported) when the load is to stop. */
+static bool finish_cancelled(struct zone *z, uint32_t id)
+{
+	if ((id & 4095) != 0 || !zone_cancelled(z))
+		return false;
+	diag_report(z->d, DIAG_ERROR, NULL, 0, ZONE_ERR_CANCELLED);
+	return true;
+}
+
 unsigned zone_finish(struct zone *z)
 {
 	char on[DNAME_TEXT_MAX];
@@ -631,6 +658,8 @@ unsigned zone_finish(struct zone *z)
 		return z->d->errors;
 	z->finished = true;
 	memset(&z->st, 0, sizeof z->st);
+	if (finish_cancelled(z, 0))
+		return z->d->errors;
 	dname_to_text(on, sizeof on, z->origin);
 
 	/* counting sort of record indices by owner */
@@ -639,6 +668,8 @@ unsigned zone_finish(struct zone *z)
 		diag_report(z->d, DIAG_ERROR, NULL, 0, "out of memory checking zone %s", on);
 		return z->d->errors;
 	}
+	if (finish_cancelled(z, 0))
+		return z->d->errors;
 	uint32_t pos = 0;
 	for (uint32_t id = 0; id < z->nnames; id++) {
 		z->names[id].first = pos;
@@ -652,19 +683,26 @@ unsigned zone_finish(struct zone *z)
 
 	bool any_dname = false, any_cut = false;
 	for (uint32_t id = 0; id < z->nnames; id++) {
+		if (finish_cancelled(z, id))
+			return z->d->errors;
 		finish_name(z, id);
 		any_dname |= (z->names[id].flags & NF_DNAME) != 0;
 	}
 	int64_t apex = name_find(z, z->origin, (uint32_t)dname_hash(z->origin));
 	for (uint32_t id = 0; id < z->nnames; id++) {
+		if (finish_cancelled(z, id))
+			return z->d->errors;
 		bool is_apex = id == apex;
 		if ((z->names[id].flags & NF_NS) && !is_apex)
 			any_cut = true;
 		check_name(z, id, is_apex, any_dname);
 	}
-	for (uint32_t id = 0; id < z->nnames; id++)
+	for (uint32_t id = 0; id < z->nnames; id++) {
+		if (finish_cancelled(z, id))
+			return z->d->errors;
 		if (z->names[id].flags & NF_NS)
 			check_glue(z, id, id == apex);
+	}
 	(void)any_cut;
 
 	if (apex < 0 || !(z->names[apex].flags & NF_SOA)) {
@@ -697,6 +735,47 @@ unsigned zone_finish(struct zone *z)
 	z->st.names = z->nnames;
 	/* The table stays for zone_take_table: the compiler needs one of the
 	 * same names (zone_shed_index frees it otherwise). */
+	return z->d->errors;
+}
+
+/* An RRset past ZONE_RRSET_MAX (limits.h), duplicates left out, is an
+ * error at its first record in the files. */
+static void check_rrset_size(struct zone *z, uint32_t id, const uint32_t *v, uint32_t n)
+{
+	uint32_t kept = 0;
+	const struct zrr *first = NULL;
+	for (uint32_t k = 0; k < n; k++) {
+		const struct zrr *r = &z->rrs[v[k]];
+		if (r->dropped)
+			continue;
+		kept++;
+		if (!first || r->file < first->file ||
+		    (r->file == first->file && r->line < first->line))
+			first = r;
+	}
+	if (kept <= ZONE_RRSET_MAX)
+		return;
+	char msg[512];
+	zone_limit_rrset_msg(msg, sizeof msg, zname_wire(z, id), first->type, kept);
+	ZERR(first, "%s", msg);
+}
+
+unsigned zone_check_limits(struct zone *z)
+{
+	if (!z->finished || !z->perm)
+		return z->d->errors;
+	for (uint32_t id = 0; id < z->nnames; id++) {
+		const struct zname *nm = &z->names[id];
+		if (nm->count <= ZONE_RRSET_MAX)
+			continue;
+		const uint32_t *v = z->perm + nm->first;
+		for (uint32_t i = 0, j; i < nm->count; i = j) {
+			for (j = i + 1; j < nm->count && z->rrs[v[j]].type == z->rrs[v[i]].type; j++)
+				;
+			if (j - i > ZONE_RRSET_MAX)
+				check_rrset_size(z, id, v + i, j - i);
+		}
+	}
 	return z->d->errors;
 }
 
@@ -784,6 +863,7 @@ struct zone *zone_load_file(const uint8_t *origin, const char *path,
 	if (stat(path, &st) == 0)
 		zone_expect(z, (uint64_t)st.st_size);
 	zf_parse_file(path, &opt, zone_add_cb, z, d);
-	zone_finish(z);
+	if (zone_finish(z) == 0)
+		zone_check_limits(z);
 	return z;
 }

@@ -8,6 +8,7 @@
 #ifndef RINGDNS_ZONE_H
 #define RINGDNS_ZONE_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -37,16 +38,35 @@ void zone_free(struct zone *z);
  * used), so the arrays are not copied as they grow.  Optional. */
 void zone_expect(struct zone *z, uint64_t bytes);
 
+/*
+ * Lets a caller stop a load early: once *flag is non-zero (a signal
+ * handler may set it), zone_add_cb stops the parser, zone_finish stops
+ * and fails, and the compiler (compile.h) stops between and within its
+ * passes and fails, each with the error ZONE_ERR_CANCELLED.  The flag is
+ * only read, every record or every few thousand names (no system call).
+ * NULL (the default) never stops.
+ */
+void zone_set_cancel(struct zone *z, const volatile sig_atomic_t *flag);
+/* Whether the flag given to zone_set_cancel is set. */
+bool zone_cancelled(const struct zone *z);
+#define ZONE_ERR_CANCELLED "load interrupted"
+
 /* Adds one parsed record (copied).  Out-of-zone owners, TTLs above 2^31-1
  * and the like are reported and the record is left out: returns -1. */
 int zone_add(struct zone *z, const struct zf_record *rr);
 
-/* Record callback for zf_parse_*: ud is the struct zone. */
+/* Record callback for zf_parse_*: ud is the struct zone.  Returns
+ * non-zero (stop parsing) once the load is cancelled. */
 int zone_add_cb(void *ud, const struct zf_record *rr);
 
 /* Groups, deduplicates and checks the zone.  Returns the number of errors
  * found so far in d (parse errors included); 0 means the zone is usable. */
 unsigned zone_finish(struct zone *z);
+
+/* Checks a finished zone against the limits of the snapshot format
+ * (limits.h), reporting each excess at its FILE:LINE: a zone that passes
+ * zone_finish and this compiles.  Returns the errors in d so far. */
+unsigned zone_check_limits(struct zone *z);
 
 void zone_get_stats(const struct zone *z, struct zone_stats *st);
 /* The apex name (wire). */
@@ -78,8 +98,8 @@ void zone_release_names(struct zone *z, const uint8_t *owner);
  * already, shed, or the zone is not finished. */
 uint64_t *zone_take_table(struct zone *z, uint32_t *mask, size_t *count);
 
-/* Parses path as the zone origin, adds every record, and finishes: the
- * whole load in one call.  Returns the zone (check d->errors) or NULL when
+/* Parses path as the zone origin, adds every record, finishes and checks
+ * the limits (zone_check_limits): the whole load in one call.  Returns the zone (check d->errors) or NULL when
  * out of memory. */
 struct zone *zone_load_file(const uint8_t *origin, const char *path,
 			    struct diag *d);

@@ -93,6 +93,127 @@ struct lexed {
  * parentheses (RFC 1035 §5.1).  Comment-only and blank lines yield
  * ntok == 0.  LEX_NEED means the entry is incomplete and more input exists.
  */
+/* What scanning one piece of an entry found: SCAN_ERROR leaves its
+ * message and place in the struct lexed. */
+enum scan { SCAN_OK, SCAN_NEED, SCAN_BINARY, SCAN_ERROR };
+
+/* A comment (at its ';'): *pp moves to the newline that ends it, or the
+ * end of the input; to a NUL byte for SCAN_BINARY. */
+static enum scan scan_comment(const char **pp, const char *end)
+{
+	const char *p = *pp;
+	while (p < end && *p != '\n' && *p != 0)
+		p++;
+	*pp = p;
+	return p < end && *p == 0 ? SCAN_BINARY : SCAN_OK;
+}
+
+/* A quoted token (at its '"'): its text without the quotes into *t, and
+ * *pp past the closing quote; for an error, *pp where scanning stopped. */
+static enum scan scan_quoted(const char **pp, const char *end, bool eof, struct tok *t,
+			     struct lexed *lx)
+{
+	const char *s = *pp + 1, *p = s;
+	while (p < end && *p != '"') {
+		if (*p == '\\' && p + 1 < end)
+			p++;
+		else if (*p == '\n' || *p == 0)
+			break;
+		p++;
+	}
+	*pp = p;
+	if (p == end && !eof)
+		return SCAN_NEED;
+	if (p == end || *p != '"') {
+		if (p < end && *p == 0)
+			return SCAN_BINARY;
+		lx->err = "quoted string without its closing '\"' on the same line";
+		lx->err_at = s - 1;
+		return SCAN_ERROR;
+	}
+	*t = (struct tok){ .s = s, .len = (uint32_t)(p - s), .quoted = true };
+	*pp = p + 1;
+	return SCAN_OK;
+}
+
+/* An unquoted token: escapes and mid-token quotes stay in it.  Its text
+ * into *t and *pp past it; for an error, *pp where scanning stopped. */
+static enum scan scan_plain(const char **pp, const char *end, bool eof, struct tok *t,
+			    struct lexed *lx)
+{
+	const char *s = *pp, *p = s;
+	enum scan r = SCAN_OK;
+	while (p < end) {
+		uint8_t c = (uint8_t)*p;
+		if (cls_tab[c] == C_TEXT) {
+			p++;
+			continue;
+		}
+		if (c == '\\') {
+			if (p + 1 >= end || p[1] == '\n')
+				break;
+			if (p[1] == 0) {
+				r = SCAN_BINARY;
+				break;
+			}
+			p += 2;
+			continue;
+		}
+		if (c == '"') {
+			p++;
+			while (p < end && *p != '"' && *p != '\n' && *p != 0) {
+				if (*p == '\\' && p + 1 < end)
+					p++;
+				p++;
+			}
+			if (p < end && *p == '"') {
+				p++;
+				continue;
+			}
+			if (p == end && !eof)
+				return SCAN_NEED;
+			if (p < end && *p == 0) {
+				r = SCAN_BINARY;
+				break;
+			}
+			lx->err = "quoted string without its closing '\"' on the same line";
+			lx->err_at = s;
+			r = SCAN_ERROR;
+		}
+		break;
+	}
+	*pp = p;
+	if (r != SCAN_OK)
+		return r;
+	if (p == end && !eof)
+		return SCAN_NEED;
+	if (p < end && *p == '\\') {
+		lx->err = "backslash at the end of a line";
+		lx->err_at = p;
+		return SCAN_ERROR;
+	}
+	*t = (struct tok){ .s = s, .len = (uint32_t)(p - s), .quoted = false };
+	return SCAN_OK;
+}
+
+/* After an error at p: the entry ends at the next newline. */
+static enum lex_result lex_recover(const char *start, const char *p, const char *end,
+				   bool eof, struct lexed *lx)
+{
+	while (p < end && *p != '\n')
+		p++;
+	if (p == end && !eof)
+		return LEX_NEED;
+	if (p < end)
+		p++;
+	unsigned nl = 0;
+	for (const char *q = start; q < p; q++)
+		nl += *q == '\n';
+	lx->next = p;
+	lx->nlines = nl;
+	return LEX_ERROR;
+}
+
 static enum lex_result lex_entry(const char *p, const char *end, bool eof,
 				 struct tok *toks, size_t cap, struct lexed *lx)
 {
@@ -119,6 +240,8 @@ static enum lex_result lex_entry(const char *p, const char *end, bool eof,
 			break;
 		}
 		uint8_t c = (uint8_t)*p;
+		enum scan r;
+		struct tok t;
 		switch (cls_tab[c]) {
 		case C_SPACE:
 			p++;
@@ -130,148 +253,57 @@ static enum lex_result lex_entry(const char *p, const char *end, bool eof,
 				goto done;
 			continue;
 		case C_TEXT:
+			r = scan_plain(&p, end, eof, &t, lx);
 			break;
 		default:
 			if (c == ';') {
-				while (p < end && *p != '\n') {
-					if (*p == 0)
-						goto binary;
-					p++;
-				}
+				if (scan_comment(&p, end) == SCAN_BINARY)
+					goto binary;
 				continue;
 			}
-			if (c == '(') {
-				if (depth) {
-					lx->err = "nested '(': parentheses do not nest in zone files";
+			if (c == '(' || c == ')') {
+				/* parentheses join lines; they do not nest */
+				if ((c == '(') == (depth != 0)) {
+					lx->err = c == '(' ?
+						"nested '(': parentheses do not nest in zone files" :
+						"')' without an opening '('";
 					lx->err_at = p;
-					goto error;
+					return lex_recover(start, p, end, eof, lx);
 				}
-				depth = 1;
-				p++;
-				continue;
-			}
-			if (c == ')') {
-				if (!depth) {
-					lx->err = "')' without an opening '('";
-					lx->err_at = p;
-					goto error;
-				}
-				depth = 0;
+				depth = c == '(';
 				p++;
 				continue;
 			}
 			if (c == 0)
 				goto binary;
-			if (c == '"') {
-				const char *s = ++p;
-				while (p < end && *p != '"') {
-					if (*p == '\\' && p + 1 < end)
-						p++;
-					else if (*p == '\n' || *p == 0)
-						break;
-					p++;
-				}
-				if (p == end && !eof)
-					return LEX_NEED;
-				if (p == end || *p != '"') {
-					if (p < end && *p == 0)
-						goto binary;
-					lx->err = "quoted string without its closing '\"' on the same line";
-					lx->err_at = s - 1;
-					goto error;
-				}
-				if (n == cap)
-					goto too_many;
-				toks[n].s = s;
-				toks[n].len = (uint32_t)(p - s);
-				toks[n].quoted = true;
-				n++;
-				p++;
-				continue;
-			}
-			break;	/* a backslash starts a token */
-		}
-		/* an unquoted token; escapes and mid-token quotes stay in it */
-		const char *s = p;
-		while (p < end) {
-			uint8_t t = (uint8_t)*p;
-			if (cls_tab[t] == C_TEXT) {
-				p++;
-				continue;
-			}
-			if (t == '\\') {
-				if (p + 1 >= end)
-					break;
-				if (p[1] == 0)
-					goto binary;
-				if (p[1] == '\n')
-					break;
-				p += 2;
-				continue;
-			}
-			if (t == '"') {
-				p++;
-				while (p < end && *p != '"' && *p != '\n' && *p != 0) {
-					if (*p == '\\' && p + 1 < end)
-						p++;
-					p++;
-				}
-				if (p < end && *p == '"') {
-					p++;
-					continue;
-				}
-				if (p == end && !eof)
-					return LEX_NEED;
-				if (p < end && *p == 0)
-					goto binary;
-				lx->err = "quoted string without its closing '\"' on the same line";
-				lx->err_at = s;
-				goto error;
-			}
+			/* a quoted token, or a backslash that starts one */
+			r = c == '"' ? scan_quoted(&p, end, eof, &t, lx)
+				     : scan_plain(&p, end, eof, &t, lx);
 			break;
 		}
-		if (p == end && !eof)
+		if (r == SCAN_NEED)
 			return LEX_NEED;
-		if (p < end && *p == '\\') {
-			lx->err = "backslash at the end of a line";
+		if (r == SCAN_BINARY)
+			goto binary;
+		if (r == SCAN_ERROR)
+			return lex_recover(start, p, end, eof, lx);
+		if (n == cap) {
+			if (cap < ZF_TOK_MAX)
+				return LEX_MORE;	/* the caller grows toks and lexes again */
+			lx->err = "more than 65536 fields in one record";
 			lx->err_at = p;
-			goto error;
+			return lex_recover(start, p, end, eof, lx);
 		}
-		if (n == cap)
-			goto too_many;
-		toks[n].s = s;
-		toks[n].len = (uint32_t)(p - s);
-		toks[n].quoted = false;
-		n++;
+		toks[n++] = t;
 	}
 done:
 	lx->ntok = n;
 	lx->next = p;
 	lx->nlines = nl;
 	return LEX_ENTRY;
-too_many:
-	if (cap < ZF_TOK_MAX)
-		return LEX_MORE;	/* the caller grows toks and lexes again */
-	lx->err = "more than 65536 fields in one record";
-	lx->err_at = p;
-	goto error;
 binary:
 	lx->err_at = p;
 	return LEX_BINARY;
-error:
-	/* recover at the next newline after the error */
-	while (p < end && *p != '\n')
-		p++;
-	if (p == end && !eof)
-		return LEX_NEED;
-	if (p < end)
-		p++;
-	nl = 0;
-	for (const char *q = start; q < p; q++)
-		nl += *q == '\n';
-	lx->next = p;
-	lx->nlines = nl;
-	return LEX_ERROR;
 }
 
 /* Line number of position at inside the entry that starts at start. */
@@ -391,110 +423,146 @@ static void do_include(struct zf *z, struct zf_src *src, unsigned line,
 	close(inc.fd);
 }
 
+/* The owner: the first field, or the previous record's for a line that
+ * starts blank (RFC 1035 §5.1).  Fields used: *i.  0, or -1 reported. */
+static int record_owner(struct zf *z, struct zf_src *src, unsigned line, const struct tok *t,
+			bool blank_owner, uint8_t *owner, size_t *i)
+{
+	if (blank_owner) {
+		if (!src->have_owner) {
+			ERR(line, "record without an owner name, and no previous owner to repeat");
+			return -1;
+		}
+		memcpy(owner, src->owner, dname_len(src->owner));
+		return 0;
+	}
+	if (t[0].quoted) {
+		ERR(line, "owner name in quotes: expected a domain name");
+		return -1;
+	}
+	if (parse_name(z, src, line, &t[0], src->origin, owner, "owner name") < 0)
+		return -1;
+	memcpy(src->owner, owner, dname_len(owner));
+	src->have_owner = true;
+	*i = 1;
+	return 0;
+}
+
+/* What a record's fields before its type say. */
+struct rec_head {
+	uint32_t ttl;
+	bool have_ttl;
+	uint16_t cls;
+	uint16_t type;
+};
+
+/* TTL and class, in either order (RFC 1035 §5.1), then the type, from
+ * field *i on; *i moves past them.  0, or -1 reported. */
+static int record_head(struct zf *z, struct zf_src *src, unsigned line, const char *estart,
+		       const struct tok *t, size_t n, size_t *i, struct rec_head *h)
+{
+	bool have_cls = false;
+	for (int k = 0; k < 2 && *i < n; k++) {
+		const struct tok *f = &t[*i];
+		if (!f->quoted && ttl_looks_like(f->s, f->len) && !h->have_ttl) {
+			int r = ttl_from_text(f->s, f->len, &h->ttl);
+			if (r < 0) {
+				ERR(line_at(line, estart, f->s),
+				    "bad TTL '%.*s': expected seconds or units like 1h30m%s",
+				    (int)(f->len > 64 ? 64 : f->len), f->s,
+				    r == TTL_ERANGE ? " below 2^32" : "");
+				return -1;
+			}
+			h->have_ttl = true;
+			(*i)++;
+		} else if (!f->quoted && !have_cls &&
+			   rrclass_from_text(f->s, f->len, &h->cls) == 0) {
+			have_cls = true;
+			(*i)++;
+		} else {
+			break;
+		}
+	}
+	if (*i >= n) {
+		ERR(line, "record without a type: expected a type like A, NS or TYPE65280");
+		return -1;
+	}
+	const struct tok *f = &t[*i];
+	if (f->quoted || rrtype_from_text(f->s, f->len, &h->type) < 0) {
+		ERR(line_at(line, estart, f->s),
+		    "unknown type '%.*s': expected a type mnemonic like AAAA or TYPEnnn",
+		    (int)(f->len > 64 ? 64 : f->len), f->s);
+		return -1;
+	}
+	if (rrtype_is_meta(h->type) || h->type == 0) {
+		char tn[32];
+		rrtype_to_text(h->type, tn, sizeof tn);
+		ERR(line, "type %s is a meta or query type and cannot be zone data", tn);
+		return -1;
+	}
+	(*i)++;
+	return 0;
+}
+
+/* The TTL of a record without its own: $TTL (RFC 2308 §4), else the last
+ * explicit TTL (RFC 1035 §5.1), else the SOA MINIMUM for the SOA itself
+ * (rdata of rl bytes in z->rdata).  0, or -1 reported. */
+static int record_ttl(struct zf *z, struct zf_src *src, unsigned line, uint16_t type, int rl,
+		      uint32_t *ttl)
+{
+	if (z->have_dflt_ttl) {
+		*ttl = z->dflt_ttl;
+	} else if (z->have_last_ttl) {
+		*ttl = z->last_ttl;
+	} else if (type == RR_SOA && rl >= 20) {
+		const uint8_t *m = z->rdata + rl - 4;
+		*ttl = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+		z->last_ttl = *ttl;
+		z->have_last_ttl = true;
+		WARN(line, "no TTL and no $TTL: using the SOA MINIMUM %u as the TTL", *ttl);
+	} else {
+		ERR(line, "record without a TTL and no $TTL before it: add a TTL or a $TTL line");
+		return -1;
+	}
+	return 0;
+}
+
 static void do_record(struct zf *z, struct zf_src *src, unsigned line,
 		      const char *estart, const struct tok *t, size_t n,
 		      bool blank_owner)
 {
 	uint8_t owner[DNAME_MAX];
 	size_t i = 0;
-	uint32_t ttl = 0;
-	bool have_ttl = false, have_cls = false;
-	uint16_t cls = z->cls, type = 0;
+	struct rec_head h = { .cls = z->cls };
 	char err[512];
 
-	if (blank_owner) {
-		if (!src->have_owner) {
-			ERR(line, "record without an owner name, and no previous owner to repeat");
-			return;
-		}
-		memcpy(owner, src->owner, dname_len(src->owner));
-	} else {
-		if (t[0].quoted) {
-			ERR(line, "owner name in quotes: expected a domain name");
-			return;
-		}
-		if (parse_name(z, src, line, &t[0], src->origin, owner, "owner name") < 0)
-			return;
-		memcpy(src->owner, owner, dname_len(owner));
-		src->have_owner = true;
-		i = 1;
-	}
-	/* TTL and class, in either order (RFC 1035 §5.1) */
-	for (int k = 0; k < 2 && i < n; k++) {
-		if (!t[i].quoted && ttl_looks_like(t[i].s, t[i].len) && !have_ttl) {
-			int r = ttl_from_text(t[i].s, t[i].len, &ttl);
-			if (r < 0) {
-				ERR(line_at(line, estart, t[i].s),
-				    "bad TTL '%.*s': expected seconds or units like 1h30m%s",
-				    (int)(t[i].len > 64 ? 64 : t[i].len), t[i].s,
-				    r == TTL_ERANGE ? " below 2^32" : "");
-				return;
-			}
-			have_ttl = true;
-			i++;
-		} else if (!t[i].quoted && !have_cls &&
-			   rrclass_from_text(t[i].s, t[i].len, &cls) == 0) {
-			have_cls = true;
-			i++;
-		} else {
-			break;
-		}
-	}
-	if (i >= n) {
-		ERR(line, "record without a type: expected a type like A, NS or TYPE65280");
+	if (record_owner(z, src, line, t, blank_owner, owner, &i) < 0 ||
+	    record_head(z, src, line, estart, t, n, &i, &h) < 0)
 		return;
-	}
-	if (t[i].quoted || rrtype_from_text(t[i].s, t[i].len, &type) < 0) {
-		ERR(line_at(line, estart, t[i].s),
-		    "unknown type '%.*s': expected a type mnemonic like AAAA or TYPEnnn",
-		    (int)(t[i].len > 64 ? 64 : t[i].len), t[i].s);
-		return;
-	}
-	if (rrtype_is_meta(type) || type == 0) {
-		char tn[32];
-		rrtype_to_text(type, tn, sizeof tn);
-		ERR(line, "type %s is a meta or query type and cannot be zone data", tn);
-		return;
-	}
-	i++;
-	int rl = rdata_from_text(type, t + i, n - i, src->origin, z->rdata,
+	int rl = rdata_from_text(h.type, t + i, n - i, src->origin, z->rdata,
 				 RDATA_MAX, err, sizeof err);
 	if (rl < 0) {
 		char tn[32];
-		rrtype_to_text(type, tn, sizeof tn);
+		rrtype_to_text(h.type, tn, sizeof tn);
 		ERR(line, "%s record: %s", tn, err);
 		return;
 	}
-	if (cls != z->cls) {
+	if (h.cls != z->cls) {
 		char a[32], b[32];
-		rrclass_to_text(cls, a, sizeof a);
+		rrclass_to_text(h.cls, a, sizeof a);
 		rrclass_to_text(z->cls, b, sizeof b);
 		ERR(line, "class %s does not match the zone's class %s", a, b);
 		return;
 	}
-	/* TTL: explicit, else $TTL (RFC 2308 §4), else the last explicit
-	 * TTL (RFC 1035 §5.1), else the SOA MINIMUM for the SOA itself. */
-	if (have_ttl) {
-		z->last_ttl = ttl;
+	if (h.have_ttl) {
+		z->last_ttl = h.ttl;
 		z->have_last_ttl = true;
-	} else if (z->have_dflt_ttl) {
-		ttl = z->dflt_ttl;
-	} else if (z->have_last_ttl) {
-		ttl = z->last_ttl;
-	} else if (type == RR_SOA && rl >= 20) {
-		const uint8_t *m = z->rdata + rl - 4;
-		ttl = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
-		z->last_ttl = ttl;
-		z->have_last_ttl = true;
-		WARN(line, "no TTL and no $TTL: using the SOA MINIMUM %u as the TTL", ttl);
-	} else {
-		ERR(line, "record without a TTL and no $TTL before it: add a TTL or a $TTL line");
+	} else if (record_ttl(z, src, line, h.type, rl, &h.ttl) < 0) {
 		return;
 	}
-
 	struct zf_record rr = {
 		.owner = owner, .rdata = z->rdata, .rdlen = (uint16_t)rl,
-		.type = type, .cls = cls, .ttl = ttl, .file = src->name, .line = line,
+		.type = h.type, .cls = h.cls, .ttl = h.ttl, .file = src->name, .line = line,
 		.file_seq = z->file_seq,
 	};
 	if (z->fn(z->ud, &rr))

@@ -239,3 +239,24 @@ def run(tests):
             traceback.print_exc()
     print(f"Synthesis: Tested: {ran} | Passing: {ran - failed} | Failing: {failed}")
     sys.exit(1 if failed or not ran else 0)
+
+
+GENZONE = os.environ.get("GENZONE", "build/bench/genzone")
+
+
+def big_zone(path, origin, records):
+    """Writes genzone's synthetic zone of that many records to path."""
+    with open(path, "w") as f:
+        subprocess.run([GENZONE, origin, str(records), "1"], stdout=f,
+                       stderr=subprocess.DEVNULL, check=True, timeout=120)
+
+
+def seconds_until(pred, timeout):
+    """Polls pred every 10 ms: the seconds it took to become true, or
+    timeout when it did not."""
+    t0 = time.time()
+    while time.time() - t0 < timeout:
+        if pred():
+            return time.time() - t0
+        time.sleep(0.01)
+    return timeout

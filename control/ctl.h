@@ -1,0 +1,133 @@
+/*
+ * ctl.h - the state ringdns-control's parts share (internal to the
+ * ringdns-control executable): the zone table, the images waiting for the
+ * cache, the channel to the dataplane and the operator's control socket.
+ *
+ * control_main.c starts the process and runs its poll loop; zonejobs.c
+ * loads, compiles and hands over zones (and keeps the cache);
+ * dpchan.c speaks to the dataplane; commands.c executes ringctl's
+ * commands; signals.c turns signals into flags.  Everything runs on the
+ * one thread of the process.
+ */
+#ifndef RINGDNS_CTL_H
+#define RINGDNS_CTL_H
+
+#include <stdbool.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "common/cfg.h"
+#include "common/ipc.h"
+#include "control/ctlsock.h"
+#include "control/zcache.h"
+
+/* A configured zone and what is known of it. */
+struct zst {
+	char name[256];
+	char *file;
+	bool in_cfg;		/* still in the configuration */
+	bool served;		/* the dataplane serves a version of it */
+	uint32_t serial;
+	uint64_t records;
+	size_t image_size;
+	time_t loaded_at;
+	double load_s;		/* parse + check + compile + hand-over */
+	char error[1024];	/* last load's error, "" = none */
+};
+
+/* A served image still to be written to the cache. */
+struct pending {
+	char zone[256];
+	int fd;			/* sealed image memfd */
+	size_t size;
+	uint32_t serial;
+	uint64_t records;
+	struct zcache_files files;
+	time_t started;
+};
+
+struct ctl {
+	int argc;
+	char **argv;
+	struct cfg cfg;
+	int dp;			/* the channel to the dataplane */
+	struct ctlsock *cs;
+	struct zst *z;
+	size_t nz;
+	uint32_t seq;		/* of the last image handed over */
+	bool reload_pending;
+	bool trim_due;		/* memory to give back once idle */
+	struct pending *pending;	/* images to write to the cache once idle */
+	size_t npending;
+	bool stop;		/* leave the loop: a signal, or ringdns is gone */
+	time_t last_reload;
+	int wake_fd;		/* readable after a signal (csig_read) */
+	const volatile sig_atomic_t *stop_flag;	/* set by SIGTERM/SIGINT */
+};
+
+/* Whether the process is to stop (a wait or a zone job ends early). */
+static inline bool ctl_stopping(const struct ctl *c)
+{
+	return c->stop || (c->stop_flag && *c->stop_flag);
+}
+
+/* signals.c: SIGTERM, SIGINT and SIGHUP. */
+
+/* Installs the handlers and sets c->wake_fd and c->stop_flag.  0, or -1
+ * with err. */
+int csig_init(struct ctl *c, char *err, size_t errcap);
+/* After c->wake_fd polled readable: c->stop for SIGTERM or SIGINT,
+ * c->reload_pending for SIGHUP. */
+void csig_read(struct ctl *c);
+void csig_fini(struct ctl *c);
+
+/* dpchan.c: the control side of the channel to the dataplane. */
+
+/* Waits for a message of type want from the dataplane, handling any other
+ * that arrives first.  Returns its length, or -1 (timeout, a stop, or the
+ * dataplane is gone: then c->stop is set). */
+ssize_t dpc_wait(struct ctl *c, uint32_t want, void *buf, size_t cap);
+/* Sends the sealed image memfd fd to the dataplane and waits for its
+ * answer (fd stays the caller's).  0 when it serves the image, -1 with
+ * err. */
+int dpc_hand_over(struct ctl *c, const char *zone, int fd, size_t size, uint32_t serial,
+		  uint64_t records, char *err, size_t errcap);
+
+/* Waits for the dataplane's reply to IPC_HELLO and records each zone it
+ * serves (zj_served).  0, or -1 when no well-formed reply came. */
+int dpc_served(struct ctl *c);
+
+/* zonejobs.c: zone loads, the zone table and the image cache. */
+
+/* The zone named name (with or without its final dot), or NULL. */
+struct zst *zj_find(struct ctl *c, const char *name);
+/* Reads the configuration again (file and flags) and syncs the zone list:
+ * new zones added, removed ones dropped from the dataplane, files updated.
+ * -1 with err when the configuration is unusable (nothing changes then). */
+int zj_config_sync(struct ctl *c, char *err, size_t errcap);
+/* Records a zone the dataplane serves already (its reply to the hello):
+ * a restarted control process shows its serial beside any load error. */
+void zj_served(struct ctl *c, const struct ipc_served *sv);
+/* Stops serving (IPC_REMOVE) and forgets the zones that are not in the
+ * configuration. */
+void zj_drop_unconfigured(struct ctl *c);
+/* Loads, checks, compiles and hands over one zone (or its cached image).
+ * 0, or -1 with z->error set (the previous version, if any, keeps
+ * serving). */
+int zj_build(struct ctl *c, struct zst *z);
+/* Reloads every zone; returns how many failed. */
+unsigned zj_reload_all(struct ctl *c);
+/* Writes the images waiting for the cache (called when idle). */
+void zj_cache_flush(struct ctl *c);
+/* Frees the zone table and the images waiting for the cache. */
+void zj_fini(struct ctl *c);
+
+/* commands.c: ringctl's commands over the control socket. */
+
+/* The ctl_handler (ctlsock.h) for the control socket; ud is the ctl. */
+int cmd_handle(void *ud, int argc, char **argv, struct ctl_out *o);
+
+#endif
