@@ -29,7 +29,9 @@
 #include "dataplane/publisher.h"
 #include "common/stats.h"
 #include "dataplane/tcp.h"
-#include "dataplane/udp.h"
+#include "dataplane/io_sock.h"
+#include "dataplane/run.h"
+#include "dataplane/worker.h"
 
 #define CTL_FD 3		/* where the control process finds its end */
 #define EX_CONFIG 78		/* sysexits.h: the control process found the configuration bad */
@@ -42,9 +44,12 @@ struct dp {
 	int argc;
 	char **argv;
 	struct zidx *root;	/* RCU-protected: the workers' root */
+	struct dp_run run;	/* the root and the stop flag of every serving thread */
 	struct pub *pub;
 	struct ans_cfg acfg;
-	struct udp_srv *udp;
+	const struct io_ops *io_ops;
+	struct io_backend *io;
+	struct wk_pool *wk;
 	struct tcp_srv *tcp;
 	struct wstats *stats;	/* udp workers, then tcp threads */
 	unsigned nudp, ntcp;
@@ -417,9 +422,18 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	int sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 
-	if (udp_start(&d.udp, listen, nlisten, d.nudp, false, &d.root, &d.acfg, d.stats, err,
-		      sizeof err) != 0) {
+	dp_run_init(&d.run, &d.root);
+	d.io_ops = &io_sock_ops;
+	struct io_conf ioc = { .addrs = listen, .naddrs = nlisten, .queues = d.nudp,
+			       .resp_cap = d.acfg.max_udp };
+	if (d.io_ops->init(&ioc, &d.io, err, sizeof err) != 0) {
 		log_err("%s", err);
+		return 1;
+	}
+	d.wk = wk_pool_new(&(struct wk_conf){ .ops = d.io_ops, .io = d.io, .n = d.nudp,
+					      .run = &d.run, .acfg = &d.acfg, .stats = d.stats });
+	if (!d.wk || wk_pool_launch(d.wk, false, err, sizeof err) != 0) {
+		log_err("%s", d.wk ? err : "out of memory");
 		return 1;
 	}
 	struct tcp_opts to = {
@@ -428,10 +442,11 @@ int main(int argc, char **argv)
 		.max_clients = d.cfg.tcp_max_clients,
 		.max_per_client = d.cfg.tcp_max_per_client,
 	};
-	if (tcp_start(&d.tcp, listen, nlisten, &d.root, &d.acfg, &to, d.stats + d.nudp, err,
+	if (tcp_start(&d.tcp, listen, nlisten, &d.run, &d.acfg, &to, d.stats + d.nudp, err,
 		      sizeof err) != 0) {
 		log_err("%s", err);
-		udp_stop(d.udp);
+		wk_pool_free(d.wk);
+		d.io_ops->fini(d.io);
 		return 1;
 	}
 	/* this thread validates and swaps images: background work that must
@@ -494,7 +509,9 @@ int main(int argc, char **argv)
 	}
 	if (d.ctl_fd >= 0)
 		close(d.ctl_fd);
-	udp_stop(d.udp);
+	dp_run_stop(&d.run);
+	wk_pool_free(d.wk);
+	d.io_ops->fini(d.io);
 	tcp_stop(d.tcp);
 	pub_free(d.pub);
 	free(d.stats);

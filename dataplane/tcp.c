@@ -5,9 +5,10 @@
  * Threads: each owns an epoll set holding one SO_REUSEPORT listening
  * socket per address (the kernel spreads connections over the threads)
  * and the connections it accepted; a connection never changes thread.
- * Each thread is a liburcu QSBR reader: offline while blocked in
- * epoll_wait, one rcu_dereference of the zone index per batch of events,
- * a quiescent state after each batch.
+ * Each thread is a liburcu QSBR reader as the workers are (run.h):
+ * offline while blocked in epoll_wait, one read of the zone index per
+ * batch of events, a quiescent state after each batch, and the run's
+ * stop flag ends it.
  *
  * Connections: one allocation at accept holds the input buffer (room for
  * one whole framed message, 2 + 65535 bytes) and the output buffer.
@@ -39,8 +40,6 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <urcu-qsbr.h>
-
 #include "dataplane/tcp.h"
 
 #define TCP_BACKLOG 1024
@@ -100,13 +99,12 @@ struct tcp_client {
 };
 
 struct tcp_srv {
-	struct zidx *const *root;
+	struct dp_run *run;
 	const struct ans_cfg *acfg;
 	struct tcp_opts o;
 	size_t naddrs;
 	uint16_t *ports;		/* bound port per address */
 	struct tcp_thr *thr;
-	int stop;			/* atomic */
 	unsigned nconns;		/* atomic: open connections, all threads */
 	pthread_mutex_t mu;		/* guards cl */
 	struct tcp_client *cl;		/* open addressing, linear probing */
@@ -492,14 +490,14 @@ static void *tcp_thread(void *arg)
 	struct epoll_event ev[TCP_EVENTS];
 
 	rcu_register_thread();
-	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
-		rcu_thread_offline();
+	while (!dp_run_stopped(s->run)) {
+		dp_run_idle_begin();
 		int n = epoll_wait(t->ep, ev, TCP_EVENTS, TCP_WAIT_MS);
-		rcu_thread_online();
+		dp_run_idle_end();
 		uint64_t now = tcp_now_ms();
 		if (n > 0) {
 			/* one index for the batch, never kept past it */
-			const struct zidx *root = rcu_dereference(*s->root);
+			const struct zidx *root = dp_run_root(s->run);
 			for (int i = 0; i < n; i++) {
 				/* both kinds of object start with their kind */
 				if (*(const enum tcp_kind *)ev[i].data.ptr == TCP_K_LISTEN)
@@ -599,7 +597,7 @@ static void tcp_free(struct tcp_srv *s)
 /* Stops and joins the threads that were started. */
 static void tcp_join(struct tcp_srv *s)
 {
-	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	dp_run_stop(s->run);
 	for (unsigned i = 0; i < s->o.threads; i++)
 		if (s->thr[i].started) {
 			pthread_join(s->thr[i].tid, NULL);
@@ -608,7 +606,7 @@ static void tcp_join(struct tcp_srv *s)
 }
 
 int tcp_start(struct tcp_srv **out, const struct cfg_listen *addrs, size_t naddrs,
-	      struct zidx *const *root, const struct ans_cfg *acfg,
+	      struct dp_run *run, const struct ans_cfg *acfg,
 	      const struct tcp_opts *opts, struct wstats *stats, char *err, size_t errcap)
 {
 	*out = NULL;
@@ -628,7 +626,7 @@ int tcp_start(struct tcp_srv **out, const struct cfg_listen *addrs, size_t naddr
 		return -1;
 	}
 	pthread_mutex_init(&s->mu, NULL);
-	s->root = root;
+	s->run = run;
 	s->acfg = acfg;
 	s->o = *opts;
 	s->naddrs = naddrs;
