@@ -42,6 +42,8 @@
 #include <unistd.h>
 #include "dataplane/tcp.h"
 
+#include "dataplane/stats.h"
+
 #define TCP_BACKLOG 1024
 #define TCP_WAIT_MS 100		/* epoll_wait timeout: stop flag, idle expiry */
 #define TCP_EVENTS 64		/* events per epoll_wait */
@@ -288,7 +290,7 @@ static void tcp_serve(struct tcp_thr *t, struct tcp_conn *c, const struct zidx *
 	while (!c->quit && c->inlen - p >= 2 && tcp_pending(c) <= TCP_OUT_HIGH) {
 		size_t mlen = (size_t)c->in[p] << 8 | c->in[p + 1];
 		if (mlen < 12) {
-			st_count(t->st, ST_TCP, c->in, 0, NULL, 0);
+			st_count_drop(t->st, ST_TCP);
 			c->quit = true;
 			break;
 		}
@@ -303,10 +305,11 @@ static void tcp_serve(struct tcp_thr *t, struct tcp_conn *c, const struct zidx *
 			c->outoff = 0;
 		}
 		uint8_t *r = c->out + c->outlen;
+		struct ans_outcome oc;
 		size_t rlen = ans_respond(root, s->acfg,
 					  &(struct ans_req){ .q = q, .qlen = mlen, .tcp = true },
-					  r + 2, TCP_MSG_MAX, NULL);
-		st_count(t->st, ST_TCP, q, mlen, r + 2, rlen);
+					  r + 2, TCP_MSG_MAX, &oc);
+		st_count(t->st, ST_TCP, &oc);
 		if (rlen) {
 			r[0] = (uint8_t)(rlen >> 8);
 			r[1] = (uint8_t)rlen;

@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataplane/stats.h"
+
 struct wk {
 	const struct io_ops *ops;
 	struct io_queue *q;
@@ -43,7 +45,7 @@ static void wk_serve(struct wk *w, struct io_burst *b)
 	const struct zidx *root = dp_run_root(w->run);
 	ans_respond_burst(root, w->acfg, b->req, b->n, b->out, b->cap, b->len, b->oc);
 	for (unsigned i = 0; i < b->n; i++)
-		st_count(w->st, ST_UDP, b->req[i].q, b->req[i].qlen, b->out[i], b->len[i]);
+		st_count(w->st, ST_UDP, &b->oc[i]);
 	unsigned lost = w->ops->tx_burst(w->q, b);
 	if (lost)
 		ST_ADD(w->st->dropped, lost);

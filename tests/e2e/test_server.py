@@ -195,6 +195,58 @@ def test_control_commands():
         assert not os.path.exists(s.sock)
 
 
+def stats_total(s):
+    rc, out, err = s.ctl("stats", "--json")
+    assert rc == 0, err
+    return json.loads(out)["total"]
+
+
+def stats_delta(before, after):
+    """after - before, counter by counter (nested dicts)."""
+    return {k: stats_delta(v, after[k]) if isinstance(v, dict) else after[k] - v
+            for k, v in before.items()}
+
+
+def test_stats_count_known_queries():
+    """Each query is counted once, by what became of it: rcode, qtype,
+    truncated, dropped, over UDP and TCP."""
+    with Server(dict(EXAMPLES, **{"big.test.": BIG})) as s:
+        s.start(wait_zone="big.test.")
+        assert wait_for(lambda: s.query("www.example.com.", "A").answer)
+        before = stats_total(s)
+        # UDP: answered
+        assert s.query("www.example.com.", "A").rcode() == dns.rcode.NOERROR
+        assert s.query("nope.example.com.", "AAAA").rcode() == dns.rcode.NXDOMAIN
+        assert s.query("example.org.", "A").rcode() == dns.rcode.REFUSED
+        assert s.query("www.example.com.", "CAA").rcode() == dns.rcode.NOERROR
+        r = s.query("txt.big.test.", "TXT", use_edns=False)
+        assert r.flags & dns.flags.TC
+        # UDP: dropped (a response, QR=1; a datagram shorter than a header)
+        resp = dns.message.make_query("www.example.com.", "A")
+        resp.flags |= dns.flags.QR
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.sendto(resp.to_wire(), ("127.0.0.1", s.port))
+        u.sendto(b"\x12\x34\x01", ("127.0.0.1", s.port))
+        u.close()
+        # TCP: answered, and a frame shorter than a header (dropped)
+        assert s.query("www.example.com.", "MX", tcp=True).rcode() == dns.rcode.NOERROR
+        r = s.query("txt.big.test.", "TXT", tcp=True)
+        assert not (r.flags & dns.flags.TC) and len(r.answer[0]) == 30
+        t = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        t.sendall(b"\x00\x03abc")
+        assert t.recv(10) == b""
+        t.close()
+        time.sleep(0.3)
+        d = stats_delta(before, stats_total(s))
+        assert d["queries"] == {"udp": 7, "tcp": 3}, d
+        assert d["responses"] == {"udp": 5, "tcp": 2}, d
+        assert d["dropped"] == 3 and d["truncated"] == 1, d
+        assert {k: v for k, v in d["rcode"].items() if v} == \
+            {"NOERROR": 5, "NXDOMAIN": 1, "REFUSED": 1}, d
+        assert {k: v for k, v in d["qtype"].items() if v} == \
+            {"A": 2, "AAAA": 1, "TXT": 2, "MX": 1, "other": 1}, d
+
+
 def test_broken_reload_keeps_old():
     with Server({"rl.test.": zone_v(1, "198.18.0.10")}) as s:
         s.start()
@@ -411,6 +463,6 @@ def test_bad_flags_and_config():
 
 if __name__ == "__main__":
     run([test_udp_tcp_answers, test_kdig_tcp_and_udp, test_tcp_pipelining,
-         test_truncation_then_tcp, test_control_commands, test_broken_reload_keeps_old,
+         test_truncation_then_tcp, test_control_commands, test_stats_count_known_queries, test_broken_reload_keeps_old,
          test_sighup_reloads, test_control_killed_answers_continue,
          test_image_cache, test_runs_as_non_root, test_bad_flags_and_config])
