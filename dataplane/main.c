@@ -32,6 +32,7 @@ static void usage(FILE *f)
 		"               [--control-socket PATH] [--workers N] [--tcp-workers N]\n"
 		"               [--nsid STR] [--identity STR] [--version STR | --hide-version]\n"
 		"               [--log-level LEVEL] [--syslog] [--control-binary PATH]\n"
+		"               [--cache-dir DIR] [--cpu-pin]\n"
 		"The configuration file is described in doc/config.md; flags override it.\n");
 }
 
@@ -120,7 +121,7 @@ static int start_workers(struct dp *d, const struct cfg_listen *listen, size_t n
 		log_err("out of memory");
 		return -1;
 	}
-	if (wk_pool_launch(d->wk, false, err, sizeof err) != 0) {
+	if (wk_pool_launch(d->wk, d->cfg.cpu_pin, err, sizeof err) != 0) {
 		log_err("%s", err);
 		return -1;
 	}
