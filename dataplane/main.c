@@ -249,7 +249,8 @@ int main(int argc, char **argv)
 	lower_priority();
 	sup_spawn(&d.sup);
 	serve(&d, sfd);
-	rc = 0;
+	/* a control process that refused to start is a refusal of ours */
+	rc = d.sup.refused ? 1 : 0;
 out:
 	shut_down(&d, sfd);
 	if (rc == 0)

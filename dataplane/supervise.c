@@ -199,7 +199,8 @@ void sup_reap(struct sup *s, bool stopping)
 		if (stopping)
 			return;
 		if (WIFEXITED(st) && WEXITSTATUS(st) == EX_CONFIG && !s->ever_ready) {
-			log_err("ringdns-control found the configuration unusable; stopping");
+			log_err("ringdns-control refused to start (its reason is logged above); "
+				"stopping");
 			s->refused = true;
 			return;
 		}

@@ -461,8 +461,25 @@ def test_bad_flags_and_config():
         assert r.returncode == 2 and f"{cfg}:3:" in r.stderr, r.stderr
 
 
+def test_refusal_exits_nonzero():
+    """A second ringdns whose control socket is in use (another port)
+    refuses to start: non-zero exit status, the reason in its log."""
+    with Server(EXAMPLES) as a:
+        a.start()
+        b = Server(EXAMPLES, tmp=a.tmp)
+        assert b.sock == a.sock and b.port != a.port
+        r = subprocess.run(b.args, capture_output=True, text=True, timeout=30)
+        assert r.returncode != 0, (r.returncode, r.stderr)
+        assert f"control socket {a.sock} is in use by another process" in r.stderr, r.stderr
+        assert "ringdns-control refused to start" in r.stderr, r.stderr
+        # the first one goes on
+        assert a.query("www.example.com.", "A").answer
+        assert a.ctl("status")[0] == 0
+
+
 if __name__ == "__main__":
     run([test_udp_tcp_answers, test_kdig_tcp_and_udp, test_tcp_pipelining,
          test_truncation_then_tcp, test_control_commands, test_stats_count_known_queries, test_broken_reload_keeps_old,
          test_sighup_reloads, test_control_killed_answers_continue,
-         test_image_cache, test_runs_as_non_root, test_bad_flags_and_config])
+         test_image_cache, test_runs_as_non_root, test_bad_flags_and_config,
+         test_refusal_exits_nonzero])
