@@ -86,6 +86,15 @@ fail:
 	return -1;
 }
 
+/*
+ * The reply keeps the query's destination as its source address but not
+ * its interface (index 0): the routing table picks the way out, as Knot
+ * and gdnsd do.  Behind anycast and ECMP the route back to a client often
+ * leaves through another interface than the query came in on; pinned to
+ * the incoming one, the reply would be sent where no route to the client
+ * is (or dropped by reverse-path filters).  An IPv6 link-local peer still
+ * gets its interface from the scope of its address.
+ */
 void io_sock_reply_cmsg(const struct msghdr *rxm, struct msghdr *txm, void *buf)
 {
 	txm->msg_control = NULL;
@@ -98,6 +107,7 @@ void io_sock_reply_cmsg(const struct msghdr *rxm, struct msghdr *txm, void *buf)
 			memcpy(&pi, CMSG_DATA(c), sizeof pi);
 			pi.ipi_spec_dst = pi.ipi_addr;
 			pi.ipi_addr.s_addr = 0;
+			pi.ipi_ifindex = 0;
 			o->cmsg_level = IPPROTO_IP;
 			o->cmsg_type = IP_PKTINFO;
 			o->cmsg_len = CMSG_LEN(sizeof pi);
@@ -107,12 +117,15 @@ void io_sock_reply_cmsg(const struct msghdr *rxm, struct msghdr *txm, void *buf)
 			return;
 		}
 		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			struct in6_pktinfo pi;
+			memcpy(&pi, CMSG_DATA(c), sizeof pi);
+			pi.ipi6_ifindex = 0;
 			o->cmsg_level = IPPROTO_IPV6;
 			o->cmsg_type = IPV6_PKTINFO;
-			o->cmsg_len = CMSG_LEN(sizeof(struct in6_pktinfo));
-			memcpy(CMSG_DATA(o), CMSG_DATA(c), sizeof(struct in6_pktinfo));
+			o->cmsg_len = CMSG_LEN(sizeof pi);
+			memcpy(CMSG_DATA(o), &pi, sizeof pi);
 			txm->msg_control = buf;
-			txm->msg_controllen = CMSG_SPACE(sizeof(struct in6_pktinfo));
+			txm->msg_controllen = CMSG_SPACE(sizeof pi);
 			return;
 		}
 	}

@@ -19,9 +19,10 @@ extern const struct io_ops io_sock_ops;
 /*
  * Sets the control message of a reply (txm) from the one its query came
  * with (rxm): the reply leaves from the address the query was sent to
- * (IP_PKTINFO / IPV6_PKTINFO), as a wildcard-bound anycast server needs.
- * buf (IO_SOCK_CMSG bytes, cmsghdr-aligned) holds it.  No pktinfo in rxm:
- * txm gets no control message.
+ * (IP_PKTINFO / IPV6_PKTINFO), as a wildcard-bound anycast server needs,
+ * through whichever interface the routing table chooses (interface index
+ * 0).  buf (IO_SOCK_CMSG bytes, cmsghdr-aligned) holds it.  No pktinfo in
+ * rxm: txm gets no control message.
  */
 void io_sock_reply_cmsg(const struct msghdr *rxm, struct msghdr *txm, void *buf);
 
