@@ -47,7 +47,8 @@ struct key {
 enum {
 	SK_LISTEN, SK_WORKERS, SK_TCP_WORKERS, SK_MAX_UDP_PAYLOAD, SK_TCP_IDLE_TIMEOUT,
 	SK_TCP_MAX_CLIENTS, SK_TCP_MAX_PER_CLIENT, SK_NSID, SK_IDENTITY, SK_VERSION,
-	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_CACHE_DIR, SK_CPU_PIN, SK_COUNT
+	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_CACHE_DIR, SK_CPU_PIN,
+	SK_REUSE_PORT_TAKEOVER, SK_COUNT
 };
 
 #define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
@@ -70,6 +71,7 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_CONTROL_BINARY] = STR_KEY("control-binary", control_binary, 1, CFG_PATH_MAX),
 	[SK_CACHE_DIR] = STR_KEY("cache-dir", cache_dir, 1, CFG_PATH_MAX),
 	[SK_CPU_PIN] = FLAG_KEY("cpu-pin", cpu_pin),
+	[SK_REUSE_PORT_TAKEOVER] = FLAG_KEY("reuse-port-takeover", reuse_port_takeover),
 };
 
 enum { TK_SERVER, TK_LOG, TK_ZONES, TK_COUNT };
@@ -1001,6 +1003,7 @@ static const struct flag flag_tab[] = {
 	{ "--control-binary", SK_CONTROL_BINARY, true },
 	{ "--cache-dir", SK_CACHE_DIR, true },
 	{ "--cpu-pin", SK_CPU_PIN, false },
+	{ "--reuse-port-takeover", SK_REUSE_PORT_TAKEOVER, false },
 };
 
 struct tok {

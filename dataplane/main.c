@@ -22,6 +22,7 @@
 #include "dataplane/ctlchan.h"
 #include "dataplane/dp.h"
 #include "dataplane/io_sock.h"
+#include "dataplane/probe.h"
 
 #define PUBLISHER_NICE 10	/* see lower_priority() */
 
@@ -32,7 +33,7 @@ static void usage(FILE *f)
 		"               [--control-socket PATH] [--workers N] [--tcp-workers N]\n"
 		"               [--nsid STR] [--identity STR] [--version STR | --hide-version]\n"
 		"               [--log-level LEVEL] [--syslog] [--control-binary PATH]\n"
-		"               [--cache-dir DIR] [--cpu-pin]\n"
+		"               [--cache-dir DIR] [--cpu-pin] [--reuse-port-takeover]\n"
 		"The configuration file is described in doc/config.md; flags override it.\n");
 }
 
@@ -154,6 +155,26 @@ static void lower_priority(void)
 		log_warn("setpriority: %s", strerror(errno));
 }
 
+/* Refuses addresses another process serves already: with SO_REUSEPORT
+ * we would bind beside it and take half of its queries.  The operator's
+ * reuse-port-takeover allows that for a hand-over restart. */
+static int check_listeners(const struct dp *d, const struct cfg_listen *listen,
+			   size_t nlisten)
+{
+	char err[512];
+	if (d->cfg.reuse_port_takeover) {
+		log_notice("reuse-port-takeover: sharing the listen addresses with any "
+			   "process serving them");
+		return 0;
+	}
+	for (size_t i = 0; i < nlisten; i++)
+		if (probe_listen(&listen[i], err, sizeof err) != 0) {
+			log_err("%s", err);
+			return -1;
+		}
+	return 0;
+}
+
 /* Everything that serves: listeners, workers, TCP threads. */
 static int init_serving(struct dp *d)
 {
@@ -166,7 +187,8 @@ static int init_serving(struct dp *d)
 		listen = deflt;
 		nlisten = 2;
 	}
-	if (start_workers(d, listen, nlisten) != 0 || start_tcp(d, listen, nlisten) != 0)
+	if (check_listeners(d, listen, nlisten) != 0 || start_workers(d, listen, nlisten) != 0 ||
+	    start_tcp(d, listen, nlisten) != 0)
 		return -1;
 	for (size_t i = 0; i < nlisten; i++)
 		log_info("listening on %s (UDP and TCP)", listen[i].text);

@@ -76,11 +76,12 @@ class Server:
     """One ringdns with its control process.  Use as a context manager."""
 
     def __init__(self, zones, workers=2, extra=(), config=None, tmp=None, user=None,
-                 binary=None):
-        # zones: {name: text or path}; text is written to the temp dir
+                 binary=None, port=None):
+        # zones: {name: text or path}; text is written to the temp dir;
+        # port: a free one unless given
         self.tmp = tmp or tempfile.mkdtemp(prefix="ringdns-e2e-")
         self.own_tmp = tmp is None
-        self.port = free_port()
+        self.port = port or free_port()
         self.sock = os.path.join(self.tmp, "ctl.sock")
         self.log = os.path.join(self.tmp, "ringdns.log")
         self.zonefiles = {}

@@ -477,9 +477,77 @@ def test_refusal_exits_nonzero():
         assert a.ctl("status")[0] == 0
 
 
+def udp_queries(s):
+    return stats_total(s)["queries"]["udp"]
+
+
+def test_second_instance_on_same_port():
+    """A second ringdns on an address and port another serves refuses to
+    start, with the reason; with reuse-port-takeover it starts beside the
+    first, and both answer."""
+    with Server(EXAMPLES) as a:
+        a.start()
+        b = Server(EXAMPLES, port=a.port)
+        try:
+            r = subprocess.run(b.args, capture_output=True, text=True, timeout=30)
+            assert r.returncode != 0, (r.returncode, r.stderr)
+            want = f"127.0.0.1:{a.port} is already served by another process (UDP)"
+            assert want in r.stderr, r.stderr
+            assert a.query("www.example.com.", "A").answer
+            # only a TCP listener there (another program): refused too
+            with Server(EXAMPLES) as c:
+                t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                t.bind(("127.0.0.1", c.port))
+                t.listen(1)
+                try:
+                    r = subprocess.run(c.args, capture_output=True, text=True, timeout=30)
+                finally:
+                    t.close()
+                assert r.returncode != 0 and \
+                    f"127.0.0.1:{c.port} is already served by another process (TCP)" \
+                    in r.stderr, r.stderr
+            # a hand-over: both serve the port, the kernel spreads queries
+            b.args.append("--reuse-port-takeover")
+            b.start(wait_zone="example.com.")
+            assert wait_for(lambda: "serving 2 zones" in b.logtext()), b.logtext()
+            a0, b0 = udp_queries(a), udp_queries(b)
+            for _ in range(200):
+                assert a.query("www.example.com.", "A").answer
+            assert udp_queries(a) > a0 and udp_queries(b) > b0
+            assert "reuse-port-takeover" in b.logtext()
+        finally:
+            b.stop(expect_clean=False)
+            shutil.rmtree(b.tmp, ignore_errors=True)
+
+
+def test_restart_with_time_wait():
+    """A restart right after a stop starts although TCP connections the
+    old instance closed are in TIME_WAIT on its port."""
+    with Server(EXAMPLES) as a:
+        a.start()
+        port = a.port
+        conns = []
+        for _ in range(3):
+            t = socket.create_connection(("127.0.0.1", port), timeout=5)
+            q = dns.message.make_query("www.example.com.", "A").to_wire()
+            t.sendall(struct.pack("!H", len(q)) + q)
+            assert len(t.recv(4096)) > 2
+            conns.append(t)
+        assert a.stop() == 0    # ringdns closes them first: TIME_WAIT on its side
+        for t in conns:
+            t.close()
+        tw = subprocess.run(["ss", "-tanH", "state", "time-wait", f"( sport = :{port} )"],
+                            capture_output=True, text=True).stdout
+        assert tw.strip(), "no TIME_WAIT left to test with"
+        with Server(EXAMPLES, port=port) as b:
+            b.start()
+            assert b.query("www.example.com.", "A", tcp=True).answer
+
+
 if __name__ == "__main__":
     run([test_udp_tcp_answers, test_kdig_tcp_and_udp, test_tcp_pipelining,
          test_truncation_then_tcp, test_control_commands, test_stats_count_known_queries, test_broken_reload_keeps_old,
          test_sighup_reloads, test_control_killed_answers_continue,
          test_image_cache, test_runs_as_non_root, test_bad_flags_and_config,
-         test_refusal_exits_nonzero])
+         test_refusal_exits_nonzero, test_second_instance_on_same_port,
+         test_restart_with_time_wait])
