@@ -7,6 +7,7 @@
  * and swapped in here (ctlchan.c, publisher.c).  Signals: SIGHUP reloads
  * (through the control process), SIGTERM/SIGINT stop.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -25,6 +26,10 @@
 #include "dataplane/probe.h"
 
 #define PUBLISHER_NICE 10	/* see lower_priority() */
+/* Descriptors kept free of TCP connections: the control channel and the
+ * next one made at a restart, image hand-overs (one memfd per message,
+ * closed once mapped), the signalfd's and syslog's spare, with room. */
+#define FD_RESERVE 32
 
 static void usage(FILE *f)
 {
@@ -129,15 +134,76 @@ static int start_workers(struct dp *d, const struct cfg_listen *listen, size_t n
 	return 0;
 }
 
+/* The soft descriptor limit raised to the hard one (the common service
+ * default of 1024 is far below what TCP clients can hold open); returns
+ * the limit in force. */
+static unsigned long raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t old = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("cannot raise the descriptor limit to %llu: %s",
+				 (unsigned long long)rl.rlim_max, strerror(errno));
+			rl.rlim_cur = old;
+		}
+	}
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > UINT32_MAX ? UINT32_MAX
+									 : (unsigned long)rl.rlim_cur;
+}
+
+/* Descriptors open now (start-up only: reads /proc/self/fd). */
+static unsigned long open_fds(void)
+{
+	DIR *dir = opendir("/proc/self/fd");
+	unsigned long n = 0;
+	if (!dir)
+		return 64;	/* a guess on the safe side */
+	while (readdir(dir))
+		n++;
+	closedir(dir);
+	return n > 3 ? n - 3 : n;	/* ".", ".." and the directory's own */
+}
+
+/*
+ * The TCP connection limit: the configured one, lowered to what the
+ * descriptor limit leaves after the sockets open now, the TCP threads'
+ * listeners and epoll sets, one accept in flight per thread and
+ * FD_RESERVE.  Connections filling the table would leave no descriptor
+ * for the control channel, image hand-overs or a restart of the control
+ * process.  0 when nothing is left.
+ */
+static unsigned tcp_fd_budget(const struct dp *d, size_t nlisten)
+{
+	unsigned long limit = raise_fd_limit();
+	unsigned long used = open_fds() + d->ntcp * (nlisten + 2) + FD_RESERVE;
+	unsigned long room = limit > used ? limit - used : 0;
+	unsigned max = d->cfg.tcp_max_clients < room ? d->cfg.tcp_max_clients : (unsigned)room;
+	if (max)
+		log_info("TCP connections: at most %u at once (tcp-max-clients %u, descriptor "
+			 "limit %lu, %lu kept for sockets and the control process)", max,
+			 d->cfg.tcp_max_clients, limit, used);
+	else
+		log_err("the descriptor limit (%lu) leaves no room for TCP connections: %lu "
+			"are needed for sockets and the control process; raise it (ulimit -n, "
+			"LimitNOFILE=)", limit, used);
+	return max;
+}
+
 static int start_tcp(struct dp *d, const struct cfg_listen *listen, size_t nlisten)
 {
 	char err[512];
 	struct tcp_opts to = {
 		.threads = d->ntcp,
 		.idle_timeout_ms = d->cfg.tcp_idle_timeout * 1000,
-		.max_clients = d->cfg.tcp_max_clients,
+		.max_clients = tcp_fd_budget(d, nlisten),
 		.max_per_client = d->cfg.tcp_max_per_client,
 	};
+	if (!to.max_clients)
+		return -1;
 	if (tcp_start(&d->tcp, listen, nlisten, &d->run, &d->acfg, &to, d->stats + d->nudp, err,
 		      sizeof err) != 0) {
 		log_err("%s", err);

@@ -2,8 +2,10 @@
  * supervise.c - spawns, reaps and restarts ringdns-control (supervise.h).
  * The control process gets its end of a SOCK_SEQPACKET socketpair on
  * descriptor 3 and ringdns's own arguments; it dies with ringdns
- * (PR_SET_PDEATHSIG).  While it keeps dying young the back-off before a
- * restart doubles up to BACKOFF_MAX_MS; it resets once one lived a minute.
+ * (PR_SET_PDEATHSIG).  It is restarted for as long as ringdns runs,
+ * whether it exited or could not be started (out of descriptors, fork):
+ * while it keeps failing the back-off before the next try doubles up to
+ * BACKOFF_MAX_MS; it resets once one lived a minute.
  */
 #include "dataplane/supervise.h"
 
@@ -155,6 +157,7 @@ void sup_spawn(struct sup *s)
 	int sp[2];
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		log_err("cannot make the control channel: %s", strerror(errno));
+		sup_schedule(s);
 		return;
 	}
 	/* everything the child needs is made before fork(): a malloc
@@ -166,6 +169,7 @@ void sup_spawn(struct sup *s)
 		free(av);
 		close(sp[0]);
 		close(sp[1]);
+		sup_schedule(s);
 		return;
 	}
 	pid_t pid = ctl_fork(s, sp[1], av, env);
@@ -176,6 +180,7 @@ void sup_spawn(struct sup *s)
 	if (pid < 0) {
 		log_err("cannot start ringdns-control: fork: %s", strerror(fork_errno));
 		close(sp[0]);
+		sup_schedule(s);
 		return;
 	}
 	s->pid = pid;

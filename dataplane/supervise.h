@@ -36,7 +36,9 @@ double sup_now(void);
  */
 int sup_init(struct sup *s, const char *binary, int argc, char **argv);
 
-/* Starts the control process now; logs why when it cannot. */
+/* Starts the control process now.  When that fails (out of descriptors,
+ * fork), it says why and schedules the next try: sup_timeout_ms says
+ * when. */
 void sup_spawn(struct sup *s);
 
 /* Reaps exited children (on SIGCHLD).  While not stopping, an exit of the

@@ -220,6 +220,16 @@ class Server:
         return r.returncode, r.stdout, r.stderr
 
 
+def wait_for(pred, timeout=10.0):
+    """Whether pred() became true within timeout seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
+
+
 def run(tests):
     """Runs test functions (names from argv, or all); prints a summary line
     and exits 1 on any failure."""

@@ -19,7 +19,7 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
-from e2elib import RINGDNS, SRCDIR, Server, pid_alive, run
+from e2elib import RINGDNS, SRCDIR, Server, pid_alive, run, wait_for
 
 EX = os.path.join(SRCDIR, "zones/examples")
 EXAMPLES = {"example.com.": os.path.join(EX, "example.com.zone"),
@@ -311,15 +311,6 @@ def test_control_killed_answers_continue():
         assert "restarts 1" in out, out
         assert "ringdns-control was killed by signal 9" in s.logtext()
         assert s.query("www.example.net.", "A").answer
-
-
-def wait_for(pred, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_image_cache():
