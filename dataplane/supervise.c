@@ -34,6 +34,13 @@ double sup_now(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+/* Whether dir/rel is an executable; path gets it in any case. */
+static bool ctl_try(char *path, size_t cap, const char *dir, const char *rel)
+{
+	snprintf(path, cap, "%s/%s", dir, rel);
+	return access(path, X_OK) == 0;
+}
+
 int sup_init(struct sup *s, const char *binary, int argc, char **argv)
 {
 	memset(s, 0, sizeof *s);
@@ -51,12 +58,13 @@ int sup_init(struct sup *s, const char *binary, int argc, char **argv)
 		return -1;
 	self[n] = 0;
 	char *slash = strrchr(self, '/');
+	if (!slash)
+		return -1;
 	*slash = 0;
-	snprintf(s->path, sizeof s->path, "%s/ringdns-control", self);
-	if (access(s->path, X_OK) == 0)
+	if (ctl_try(s->path, sizeof s->path, self, "ringdns-control") ||
+	    ctl_try(s->path, sizeof s->path, self, "../control/ringdns-control"))
 		return 0;
-	snprintf(s->path, sizeof s->path, "%s/../control/ringdns-control", self);
-	return access(s->path, X_OK);
+	return -1;
 }
 
 /*

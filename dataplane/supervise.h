@@ -11,11 +11,11 @@
 #include <sys/types.h>
 
 struct sup {
-	char path[PATH_MAX];	/* ringdns-control */
-	int argc;		/* ringdns's own arguments, passed on */
-	char **argv;
 	pid_t pid;		/* 0 while none runs */
 	int fd;			/* our end of the control channel; -1 while none */
+	int argc;		/* ringdns's own arguments, passed on */
+	char **argv;
+	char path[PATH_MAX];	/* ringdns-control */
 	bool ready;		/* the running one offered every zone once */
 	bool ever_ready;	/* some control process did */
 	bool refused;		/* it found the configuration unusable before any was
