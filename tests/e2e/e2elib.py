@@ -109,7 +109,10 @@ class Server:
             f.write(text)
         return path
 
-    def start(self, wait_zone=None, timeout=30):
+    def start(self, wait_zone=None, timeout=30, ready=None):
+        """Starts ringdns and waits until wait_zone (default: the first
+        zone) answers over UDP on 127.0.0.1, or the control socket is
+        there when there are no zones, or ready() is true when given."""
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=self.logf,
@@ -121,7 +124,10 @@ class Server:
             if self.proc.poll() is not None:
                 raise AssertionError(f"ringdns exited with {self.proc.returncode}:\n"
                                      + self.logtext())
-            if wait_zone is None:
+            if ready is not None:
+                if ready():
+                    return self
+            elif wait_zone is None:
                 if os.path.exists(self.sock):
                     return self
             else:
