@@ -31,6 +31,7 @@ struct dp {
 	struct tcp_srv *tcp;
 	struct wstats *stats;	/* workers, then TCP threads */
 	unsigned nudp, ntcp;
+	unsigned long nofile;	/* the descriptor limit, raised at start */
 	double t0;		/* start, monotonic s */
 	struct sup sup;		/* the control process */
 	bool stopping;

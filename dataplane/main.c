@@ -66,8 +66,29 @@ static int parse_args(struct dp *d, int argc, char **argv)
 	return -1;
 }
 
-/* The settings every part reads: threads, answer settings, counters, and
- * the publisher with its (empty) root. */
+/* The soft descriptor limit raised to the hard one (the common service
+ * default of 1024 is far below what TCP clients can hold open); returns
+ * the limit in force. */
+static unsigned long raise_fd_limit(void)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+		return 1024;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rlim_t old = rl.rlim_cur;
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("cannot raise the descriptor limit to %llu: %s",
+				 (unsigned long long)rl.rlim_max, strerror(errno));
+			rl.rlim_cur = old;
+		}
+	}
+	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > UINT32_MAX ? UINT32_MAX
+									 : (unsigned long)rl.rlim_cur;
+}
+
+/* The settings every part reads: threads, answer settings, counters, the
+ * publisher with its (empty) root, and the descriptor limit. */
 static int init_state(struct dp *d)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -88,6 +109,7 @@ static int init_state(struct dp *d)
 	}
 	memset(d->stats, 0, (d->nudp + d->ntcp) * sizeof *d->stats);
 	dp_run_init(&d->run, &d->root);
+	d->nofile = raise_fd_limit();
 	return 0;
 }
 
@@ -134,27 +156,6 @@ static int start_workers(struct dp *d, const struct cfg_listen *listen, size_t n
 	return 0;
 }
 
-/* The soft descriptor limit raised to the hard one (the common service
- * default of 1024 is far below what TCP clients can hold open); returns
- * the limit in force. */
-static unsigned long raise_fd_limit(void)
-{
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-		return 1024;
-	if (rl.rlim_cur < rl.rlim_max) {
-		rlim_t old = rl.rlim_cur;
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
-			log_warn("cannot raise the descriptor limit to %llu: %s",
-				 (unsigned long long)rl.rlim_max, strerror(errno));
-			rl.rlim_cur = old;
-		}
-	}
-	return rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > UINT32_MAX ? UINT32_MAX
-									 : (unsigned long)rl.rlim_cur;
-}
-
 /* Descriptors open now (start-up only: reads /proc/self/fd). */
 static unsigned long open_fds(void)
 {
@@ -178,7 +179,7 @@ static unsigned long open_fds(void)
  */
 static unsigned tcp_fd_budget(const struct dp *d, size_t nlisten)
 {
-	unsigned long limit = raise_fd_limit();
+	unsigned long limit = d->nofile;
 	unsigned long used = open_fds() + d->ntcp * (nlisten + 2) + FD_RESERVE;
 	unsigned long room = limit > used ? limit - used : 0;
 	unsigned max = d->cfg.tcp_max_clients < room ? d->cfg.tcp_max_clients : (unsigned)room;
