@@ -452,6 +452,33 @@ def test_bad_flags_and_config():
         assert r.returncode == 2 and f"{cfg}:3:" in r.stderr, r.stderr
 
 
+def thread_cpus(pid):
+    """{thread id: Cpus_allowed_list} of process pid."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            out[int(tid)] = [l.split()[1] for l in f if l.startswith("Cpus_allowed_list")][0]
+    return out
+
+
+def test_cpu_pin():
+    """--cpu-pin: worker i runs on the i-th CPU ringdns may use; the other
+    threads keep the whole mask."""
+    allowed = sorted(os.sched_getaffinity(0))
+    with Server(EXAMPLES, workers=3, extra=["--cpu-pin"]) as s:
+        s.start()
+        cpus = thread_cpus(s.proc.pid)
+        want = sorted(str(allowed[i % len(allowed)]) for i in range(3))
+        pinned = sorted(c for c in cpus.values() if c.isdigit())
+        if len(allowed) > 1:
+            assert pinned == want, (cpus, want)
+        assert s.query("www.example.com.", "A").answer
+    with Server(EXAMPLES, workers=3) as s:
+        s.start()
+        if len(allowed) > 1:
+            assert not any(c.isdigit() for c in thread_cpus(s.proc.pid).values())
+
+
 def test_refusal_exits_nonzero():
     """A second ringdns whose control socket is in use (another port)
     refuses to start: non-zero exit status, the reason in its log."""
@@ -544,5 +571,5 @@ if __name__ == "__main__":
          test_truncation_then_tcp, test_control_commands, test_stats_count_known_queries, test_broken_reload_keeps_old,
          test_sighup_reloads, test_control_killed_answers_continue,
          test_image_cache, test_runs_as_non_root, test_bad_flags_and_config,
-         test_refusal_exits_nonzero, test_second_instance_on_same_port,
+         test_cpu_pin, test_refusal_exits_nonzero, test_second_instance_on_same_port,
          test_restart_with_time_wait])
