@@ -32,12 +32,14 @@
 
 /* ---- keys ---------------------------------------------------------------- */
 
-enum kind { K_SECTION, K_LISTEN, K_UINT, K_STR, K_BOOL, K_ENUM, K_ZONES };
+/* K_FLAG: a boolean field of struct cfg; K_BOOL: hide-version (handled
+ * on its own, it clears another field) */
+enum kind { K_SECTION, K_LISTEN, K_UINT, K_STR, K_FLAG, K_BOOL, K_ENUM, K_ZONES };
 
 struct key {
 	const char *name;
 	enum kind kind;
-	size_t off;		/* K_UINT, K_STR: field in struct cfg */
+	size_t off;		/* K_UINT, K_STR, K_FLAG: field in struct cfg */
 	unsigned lo, hi;	/* K_UINT: range; K_STR: length in bytes */
 };
 
@@ -45,11 +47,13 @@ struct key {
 enum {
 	SK_LISTEN, SK_WORKERS, SK_TCP_WORKERS, SK_MAX_UDP_PAYLOAD, SK_TCP_IDLE_TIMEOUT,
 	SK_TCP_MAX_CLIENTS, SK_TCP_MAX_PER_CLIENT, SK_NSID, SK_IDENTITY, SK_VERSION,
-	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_CACHE_DIR, SK_COUNT
+	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_CACHE_DIR, SK_CPU_PIN,
+	SK_REUSE_PORT_TAKEOVER, SK_COUNT
 };
 
 #define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
 #define STR_KEY(n, f, l, h) { n, K_STR, offsetof(struct cfg, f), l, h }
+#define FLAG_KEY(n, f) { n, K_FLAG, offsetof(struct cfg, f), 0, 0 }
 
 static const struct key server_keys[SK_COUNT] = {
 	[SK_LISTEN] = { "listen", K_LISTEN, 0, 0, 0 },
@@ -66,6 +70,8 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_CONTROL_SOCKET] = STR_KEY("control-socket", control_socket, 1, CFG_SUN_MAX),
 	[SK_CONTROL_BINARY] = STR_KEY("control-binary", control_binary, 1, CFG_PATH_MAX),
 	[SK_CACHE_DIR] = STR_KEY("cache-dir", cache_dir, 1, CFG_PATH_MAX),
+	[SK_CPU_PIN] = FLAG_KEY("cpu-pin", cpu_pin),
+	[SK_REUSE_PORT_TAKEOVER] = FLAG_KEY("reuse-port-takeover", reuse_port_takeover),
 };
 
 enum { TK_SERVER, TK_LOG, TK_ZONES, TK_COUNT };
@@ -295,6 +301,8 @@ static int key_set(struct cfg *c, const struct key *k, const char *s, size_t len
 	char *field = (char *)c + k->off;
 	if (k->kind == K_UINT)
 		return val_uint(s, len, k->lo, k->hi, (unsigned *)(void *)field, why, cap);
+	if (k->kind == K_FLAG)
+		return val_bool(s, len, (bool *)(void *)field, why, cap);
 	char *str = NULL;
 	if (val_str(s, len, k->lo, k->hi, &str, why, cap) != 0)
 		return -1;
@@ -644,8 +652,9 @@ static int on_server(struct ld *l, unsigned idx, void *ctx)
 	char why[256];
 	if (k->kind == K_LISTEN)
 		return ld_listen(l);
-	const char *expect = k->kind == K_UINT ? "a number" : k->kind == K_BOOL ? "true or false"
-										  : "a string";
+	const char *expect = k->kind == K_UINT ? "a number"
+			     : k->kind == K_BOOL || k->kind == K_FLAG ? "true or false"
+								      : "a string";
 	if (ld_scalar(l, "server", k->name, expect) != 0)
 		return -1;
 	size_t line = ld_line(l);
@@ -835,6 +844,8 @@ static void ld_merge(struct ld *l, struct cfg *c, char *source)
 		if (k->kind == K_UINT) {
 			*(unsigned *)(void *)((char *)c + k->off) =
 				*(unsigned *)(void *)((char *)t + k->off);
+		} else if (k->kind == K_FLAG) {
+			*(bool *)(void *)((char *)c + k->off) = *(bool *)(void *)((char *)t + k->off);
 		} else if (k->kind == K_STR) {
 			char **d = (char **)(void *)((char *)c + k->off);
 			char **s = (char **)(void *)((char *)t + k->off);
@@ -991,6 +1002,8 @@ static const struct flag flag_tab[] = {
 	{ "--syslog", F_SYSLOG, false },
 	{ "--control-binary", SK_CONTROL_BINARY, true },
 	{ "--cache-dir", SK_CACHE_DIR, true },
+	{ "--cpu-pin", SK_CPU_PIN, false },
+	{ "--reuse-port-takeover", SK_REUSE_PORT_TAKEOVER, false },
 };
 
 struct tok {
@@ -1096,6 +1109,10 @@ static int arg_apply(struct cfg *c, const struct tok *t, struct cfg_listen *fl, 
 		return 0;
 	}
 	default:
+		if (server_keys[t->id].kind == K_FLAG) {	/* a flag without a value: on */
+			*(bool *)(void *)((char *)c + server_keys[t->id].off) = true;
+			return 0;
+		}
 		r = key_set(c, &server_keys[t->id], v, strlen(v), why, sizeof why);
 		break;
 	}

@@ -47,6 +47,9 @@ struct cfg {
 	char *control_socket;		/* default /run/ringdns/ringdns.sock */
 	char *control_binary;		/* NULL = ringdns-control beside ringdns */
 	char *cache_dir;		/* compiled images kept here; NULL = none */
+	bool cpu_pin;			/* worker i on the i-th allowed CPU; default false */
+	bool reuse_port_takeover;	/* start even where another process serves the
+					 * listen addresses (a hand-over); default false */
 	bool log_syslog;		/* default false (stderr) */
 	int log_level;			/* enum log_level, default info */
 	/* zones, in the order given */
@@ -72,6 +75,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap);
  *   --zone NAME=FILE (repeatable)  --control-socket PATH  --workers N
  *   --tcp-workers N  --nsid STR  --identity STR  --version STR|--hide-version
  *   --log-level LVL  --syslog  --control-binary PATH  --cache-dir DIR
+ *   --cpu-pin  --reuse-port-takeover
  * Unknown flags are errors.  Flags in passthru (NULL-terminated, e.g.
  * "--dp-fd") take one value and are skipped here.  Returns 0, or -1 with a
  * message in err.

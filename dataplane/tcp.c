@@ -5,9 +5,10 @@
  * Threads: each owns an epoll set holding one SO_REUSEPORT listening
  * socket per address (the kernel spreads connections over the threads)
  * and the connections it accepted; a connection never changes thread.
- * Each thread is a liburcu QSBR reader: offline while blocked in
- * epoll_wait, one rcu_dereference of the zone index per batch of events,
- * a quiescent state after each batch.
+ * Each thread is a liburcu QSBR reader as the workers are (run.h):
+ * offline while blocked in epoll_wait, one read of the zone index per
+ * batch of events, a quiescent state after each batch, and the run's
+ * stop flag ends it.
  *
  * Connections: one allocation at accept holds the input buffer (room for
  * one whole framed message, 2 + 65535 bytes) and the output buffer.
@@ -39,9 +40,9 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include <urcu-qsbr.h>
-
 #include "dataplane/tcp.h"
+
+#include "dataplane/stats.h"
 
 #define TCP_BACKLOG 1024
 #define TCP_WAIT_MS 100		/* epoll_wait timeout: stop flag, idle expiry */
@@ -100,13 +101,12 @@ struct tcp_client {
 };
 
 struct tcp_srv {
-	struct zidx *const *root;
+	struct dp_run *run;
 	const struct ans_cfg *acfg;
 	struct tcp_opts o;
 	size_t naddrs;
 	uint16_t *ports;		/* bound port per address */
 	struct tcp_thr *thr;
-	int stop;			/* atomic */
 	unsigned nconns;		/* atomic: open connections, all threads */
 	pthread_mutex_t mu;		/* guards cl */
 	struct tcp_client *cl;		/* open addressing, linear probing */
@@ -290,7 +290,7 @@ static void tcp_serve(struct tcp_thr *t, struct tcp_conn *c, const struct zidx *
 	while (!c->quit && c->inlen - p >= 2 && tcp_pending(c) <= TCP_OUT_HIGH) {
 		size_t mlen = (size_t)c->in[p] << 8 | c->in[p + 1];
 		if (mlen < 12) {
-			st_count(t->st, ST_TCP, c->in, 0, NULL, 0);
+			st_count_drop(t->st, ST_TCP);
 			c->quit = true;
 			break;
 		}
@@ -305,10 +305,11 @@ static void tcp_serve(struct tcp_thr *t, struct tcp_conn *c, const struct zidx *
 			c->outoff = 0;
 		}
 		uint8_t *r = c->out + c->outlen;
+		struct ans_outcome oc;
 		size_t rlen = ans_respond(root, s->acfg,
 					  &(struct ans_req){ .q = q, .qlen = mlen, .tcp = true },
-					  r + 2, TCP_MSG_MAX, NULL);
-		st_count(t->st, ST_TCP, q, mlen, r + 2, rlen);
+					  r + 2, TCP_MSG_MAX, &oc);
+		st_count(t->st, ST_TCP, &oc);
 		if (rlen) {
 			r[0] = (uint8_t)(rlen >> 8);
 			r[1] = (uint8_t)rlen;
@@ -492,14 +493,14 @@ static void *tcp_thread(void *arg)
 	struct epoll_event ev[TCP_EVENTS];
 
 	rcu_register_thread();
-	while (!__atomic_load_n(&s->stop, __ATOMIC_ACQUIRE)) {
-		rcu_thread_offline();
+	while (!dp_run_stopped(s->run)) {
+		dp_run_idle_begin();
 		int n = epoll_wait(t->ep, ev, TCP_EVENTS, TCP_WAIT_MS);
-		rcu_thread_online();
+		dp_run_idle_end();
 		uint64_t now = tcp_now_ms();
 		if (n > 0) {
 			/* one index for the batch, never kept past it */
-			const struct zidx *root = rcu_dereference(*s->root);
+			const struct zidx *root = dp_run_root(s->run);
 			for (int i = 0; i < n; i++) {
 				/* both kinds of object start with their kind */
 				if (*(const enum tcp_kind *)ev[i].data.ptr == TCP_K_LISTEN)
@@ -599,7 +600,7 @@ static void tcp_free(struct tcp_srv *s)
 /* Stops and joins the threads that were started. */
 static void tcp_join(struct tcp_srv *s)
 {
-	__atomic_store_n(&s->stop, 1, __ATOMIC_RELEASE);
+	dp_run_stop(s->run);
 	for (unsigned i = 0; i < s->o.threads; i++)
 		if (s->thr[i].started) {
 			pthread_join(s->thr[i].tid, NULL);
@@ -608,7 +609,7 @@ static void tcp_join(struct tcp_srv *s)
 }
 
 int tcp_start(struct tcp_srv **out, const struct cfg_listen *addrs, size_t naddrs,
-	      struct zidx *const *root, const struct ans_cfg *acfg,
+	      struct dp_run *run, const struct ans_cfg *acfg,
 	      const struct tcp_opts *opts, struct wstats *stats, char *err, size_t errcap)
 {
 	*out = NULL;
@@ -628,7 +629,7 @@ int tcp_start(struct tcp_srv **out, const struct cfg_listen *addrs, size_t naddr
 		return -1;
 	}
 	pthread_mutex_init(&s->mu, NULL);
-	s->root = root;
+	s->run = run;
 	s->acfg = acfg;
 	s->o = *opts;
 	s->naddrs = naddrs;

@@ -3,9 +3,10 @@
  * (so TCP never blocks UDP), each an epoll loop over SO_REUSEPORT listening
  * sockets and its connections.  2-byte length framing, several queries per
  * connection (pipelined; each answered as soon as it is read), idle
- * timeout, total and per-client connection limits.  Each thread is a
- * liburcu QSBR reader: offline while in epoll_wait, one rcu_dereference of
- * *root per batch of ready events, one quiescent state per loop iteration.
+ * timeout, total and per-client connection limits.  Each thread serves
+ * as the workers do (run.h): offline while in epoll_wait, one read of the
+ * root per batch of ready events, one quiescent state per loop iteration,
+ * until the run's stop flag is raised.
  */
 #ifndef RINGDNS_TCP_H
 #define RINGDNS_TCP_H
@@ -16,6 +17,7 @@
 #include "dataplane/answer.h"
 #include "common/cfg.h"
 #include "common/stats.h"
+#include "dataplane/run.h"
 
 struct tcp_opts {
 	unsigned threads;		/* >= 1 */
@@ -29,9 +31,9 @@ struct tcp_srv;
 
 /*
  * Binds a listening socket per address and thread (SO_REUSEPORT,
- * IPV6_V6ONLY for v6), then starts the threads.  *root is read with
- * rcu_dereference and is never NULL (an empty index when there are no
- * zones); acfg must outlive the server.  stats[i] belongs to thread i
+ * IPV6_V6ONLY for v6), then starts the threads.  They serve the run's
+ * root (never NULL behind it: an empty index when there are no zones)
+ * until its stop flag is raised; run and acfg must outlive the server.  stats[i] belongs to thread i
  * (opts->threads entries).  An address with port 0 gets a free port, the
  * same for every thread (tcp_port tells which).  Returns 0, or -1 with a
  * message ("listen 127.0.0.1:5300 (TCP): Address already in use"), nothing
@@ -43,14 +45,15 @@ struct tcp_srv;
  * nothing per query.
  */
 int tcp_start(struct tcp_srv **out, const struct cfg_listen *addrs, size_t naddrs,
-	      struct zidx *const *root, const struct ans_cfg *acfg,
+	      struct dp_run *run, const struct ans_cfg *acfg,
 	      const struct tcp_opts *opts, struct wstats *stats, char *err, size_t errcap);
 
 /* The port addrs[i] is bound to (host order); 0 when i is out of range. */
 unsigned tcp_port(const struct tcp_srv *s, size_t i);
 
-/* Stops the threads (they notice within 100 ms), closes every socket and
- * frees the server.  The threads unregister from RCU before exiting. */
+/* Raises the run's stop flag (every thread of the run notices within
+ * 100 ms), joins the TCP threads, closes every socket and frees the
+ * server.  The threads unregister from RCU before exiting. */
 void tcp_stop(struct tcp_srv *s);
 
 #endif

@@ -236,6 +236,48 @@ Test(cfg, hide_version_and_booleans)
 	      "'version' (line 2) and 'hide-version: true' (line 3) contradict");
 }
 
+Test(cfg, cpu_pin)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(c.cpu_pin, false);
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "server:\n  cpu-pin: true\n", err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.cpu_pin, true);
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "server:\n  cpu-pin: off\n", err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.cpu_pin, false);
+	cfg_free(&c);
+	fails("server:\n  cpu-pin: 2\n", 2, "server.cpu-pin: '2' is not true or false");
+	fails("server:\n  cpu-pin: [a]\n", 2, "server.cpu-pin: expected true or false, got a list");
+
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--cpu-pin", NULL), 0, "%s", err);
+	cr_assert_eq(c.cpu_pin, true);
+	cfg_free(&c);
+	flag_fails("--cpu-pin: takes no value", "--cpu-pin=yes", NULL);
+}
+
+Test(cfg, reuse_port_takeover)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(c.reuse_port_takeover, false);
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "server:\n  reuse-port-takeover: yes\n", err, sizeof err), 0,
+		     "%s", err);
+	cr_assert_eq(c.reuse_port_takeover, true);
+	cfg_free(&c);
+	fails("server:\n  reuse-port-takeover: sometimes\n", 2,
+	      "server.reuse-port-takeover: 'sometimes' is not true or false");
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--reuse-port-takeover", NULL), 0, "%s", err);
+	cr_assert_eq(c.reuse_port_takeover, true);
+	cfg_free(&c);
+}
+
 Test(cfg, listen_string_or_list)
 {
 	struct cfg c;
@@ -392,7 +434,7 @@ Test(cfg, unknown_and_duplicate_keys)
 	      "unknown key 'worker' in 'server' (did you mean 'workers'? expected one of: "
 	      "listen, workers, tcp-workers, max-udp-payload, tcp-idle-timeout, "
 	      "tcp-max-clients, tcp-max-per-client, nsid, identity, version, hide-version, "
-	      "control-socket, control-binary, cache-dir)");
+	      "control-socket, control-binary, cache-dir, cpu-pin, reuse-port-takeover)");
 	fails("server:\n  tcp_workers: 2\n", 2, "did you mean 'tcp-workers'?");
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,

@@ -40,6 +40,7 @@ static struct zt_serve sv;
 static struct zidx *root;
 static struct wstats stats[NTHREADS];
 static struct tcp_srv *srv;
+static struct dp_run run;
 static unsigned port4, port6;
 
 static const struct ans_cfg acfg = {
@@ -74,6 +75,7 @@ static void setup(void)
 	free(z);
 	root = zidx_new(sv.snaps, sv.n);
 	cr_assert_not_null(root);
+	dp_run_init(&run, &root);
 	memset(stats, 0, sizeof stats);
 	srv = NULL;
 }
@@ -121,7 +123,7 @@ static void start(const struct tcp_opts *o)
 	mk_listen(&l[0], "127.0.0.1", 0);
 	mk_listen(&l[1], "::1", 0);
 	char err[256] = "";
-	cr_assert_eq(tcp_start(&srv, l, 2, &root, &acfg, o, stats, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(tcp_start(&srv, l, 2, &run, &acfg, o, stats, err, sizeof err), 0, "%s", err);
 	port4 = tcp_port(srv, 0);
 	port6 = tcp_port(srv, 1);
 	cr_assert(port4 != 0 && port6 != 0);
@@ -794,7 +796,7 @@ Test(tcp, bind_error)
 	mk_listen(&l[1], "127.0.0.1", port);
 	char err[256] = "", want[128];
 	struct tcp_srv *s = (struct tcp_srv *)1;
-	cr_assert_eq(tcp_start(&s, l, 2, &root, &acfg, &defopts, stats, err, sizeof err), -1);
+	cr_assert_eq(tcp_start(&s, l, 2, &run, &acfg, &defopts, stats, err, sizeof err), -1);
 	cr_assert_null(s);
 	snprintf(want, sizeof want, "listen 127.0.0.1:%u (TCP): Address already in use", port);
 	cr_assert_str_eq(err, want);
@@ -803,7 +805,7 @@ Test(tcp, bind_error)
 
 	struct tcp_opts o = defopts;
 	o.max_per_client = 0;
-	cr_assert_eq(tcp_start(&s, l, 1, &root, &acfg, &o, stats, err, sizeof err), -1);
+	cr_assert_eq(tcp_start(&s, l, 1, &run, &acfg, &o, stats, err, sizeof err), -1);
 	cr_assert_null(s);
 	cr_assert(strstr(err, "at least 1"), "%s", err);
 }

@@ -76,11 +76,12 @@ class Server:
     """One ringdns with its control process.  Use as a context manager."""
 
     def __init__(self, zones, workers=2, extra=(), config=None, tmp=None, user=None,
-                 binary=None):
-        # zones: {name: text or path}; text is written to the temp dir
+                 binary=None, port=None):
+        # zones: {name: text or path}; text is written to the temp dir;
+        # port: a free one unless given
         self.tmp = tmp or tempfile.mkdtemp(prefix="ringdns-e2e-")
         self.own_tmp = tmp is None
-        self.port = free_port()
+        self.port = port or free_port()
         self.sock = os.path.join(self.tmp, "ctl.sock")
         self.log = os.path.join(self.tmp, "ringdns.log")
         self.zonefiles = {}
@@ -108,7 +109,10 @@ class Server:
             f.write(text)
         return path
 
-    def start(self, wait_zone=None, timeout=30):
+    def start(self, wait_zone=None, timeout=30, ready=None):
+        """Starts ringdns and waits until wait_zone (default: the first
+        zone) answers over UDP on 127.0.0.1, or the control socket is
+        there when there are no zones, or ready() is true when given."""
         self.logf = open(self.log, "ab")
         self.proc = subprocess.Popen(self.args, stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=self.logf,
@@ -120,7 +124,10 @@ class Server:
             if self.proc.poll() is not None:
                 raise AssertionError(f"ringdns exited with {self.proc.returncode}:\n"
                                      + self.logtext())
-            if wait_zone is None:
+            if ready is not None:
+                if ready():
+                    return self
+            elif wait_zone is None:
                 if os.path.exists(self.sock):
                     return self
             else:
@@ -217,6 +224,16 @@ class Server:
         r = subprocess.run([RINGCTL, "-s", self.sock] + list(args), capture_output=True,
                            text=True, timeout=timeout)
         return r.returncode, r.stdout, r.stderr
+
+
+def wait_for(pred, timeout=10.0):
+    """Whether pred() became true within timeout seconds."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False
 
 
 def run(tests):

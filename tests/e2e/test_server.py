@@ -19,7 +19,7 @@ import dns.message
 import dns.rcode
 import dns.rdatatype
 
-from e2elib import RINGDNS, SRCDIR, Server, pid_alive, run
+from e2elib import RINGDNS, SRCDIR, Server, pid_alive, run, wait_for
 
 EX = os.path.join(SRCDIR, "zones/examples")
 EXAMPLES = {"example.com.": os.path.join(EX, "example.com.zone"),
@@ -195,6 +195,58 @@ def test_control_commands():
         assert not os.path.exists(s.sock)
 
 
+def stats_total(s):
+    rc, out, err = s.ctl("stats", "--json")
+    assert rc == 0, err
+    return json.loads(out)["total"]
+
+
+def stats_delta(before, after):
+    """after - before, counter by counter (nested dicts)."""
+    return {k: stats_delta(v, after[k]) if isinstance(v, dict) else after[k] - v
+            for k, v in before.items()}
+
+
+def test_stats_count_known_queries():
+    """Each query is counted once, by what became of it: rcode, qtype,
+    truncated, dropped, over UDP and TCP."""
+    with Server(dict(EXAMPLES, **{"big.test.": BIG})) as s:
+        s.start(wait_zone="big.test.")
+        assert wait_for(lambda: s.query("www.example.com.", "A").answer)
+        before = stats_total(s)
+        # UDP: answered
+        assert s.query("www.example.com.", "A").rcode() == dns.rcode.NOERROR
+        assert s.query("nope.example.com.", "AAAA").rcode() == dns.rcode.NXDOMAIN
+        assert s.query("example.org.", "A").rcode() == dns.rcode.REFUSED
+        assert s.query("www.example.com.", "CAA").rcode() == dns.rcode.NOERROR
+        r = s.query("txt.big.test.", "TXT", use_edns=False)
+        assert r.flags & dns.flags.TC
+        # UDP: dropped (a response, QR=1; a datagram shorter than a header)
+        resp = dns.message.make_query("www.example.com.", "A")
+        resp.flags |= dns.flags.QR
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.sendto(resp.to_wire(), ("127.0.0.1", s.port))
+        u.sendto(b"\x12\x34\x01", ("127.0.0.1", s.port))
+        u.close()
+        # TCP: answered, and a frame shorter than a header (dropped)
+        assert s.query("www.example.com.", "MX", tcp=True).rcode() == dns.rcode.NOERROR
+        r = s.query("txt.big.test.", "TXT", tcp=True)
+        assert not (r.flags & dns.flags.TC) and len(r.answer[0]) == 30
+        t = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+        t.sendall(b"\x00\x03abc")
+        assert t.recv(10) == b""
+        t.close()
+        time.sleep(0.3)
+        d = stats_delta(before, stats_total(s))
+        assert d["queries"] == {"udp": 7, "tcp": 3}, d
+        assert d["responses"] == {"udp": 5, "tcp": 2}, d
+        assert d["dropped"] == 3 and d["truncated"] == 1, d
+        assert {k: v for k, v in d["rcode"].items() if v} == \
+            {"NOERROR": 5, "NXDOMAIN": 1, "REFUSED": 1}, d
+        assert {k: v for k, v in d["qtype"].items() if v} == \
+            {"A": 2, "AAAA": 1, "TXT": 2, "MX": 1, "other": 1}, d
+
+
 def test_broken_reload_keeps_old():
     with Server({"rl.test.": zone_v(1, "198.18.0.10")}) as s:
         s.start()
@@ -259,15 +311,6 @@ def test_control_killed_answers_continue():
         assert "restarts 1" in out, out
         assert "ringdns-control was killed by signal 9" in s.logtext()
         assert s.query("www.example.net.", "A").answer
-
-
-def wait_for(pred, timeout=10.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def test_image_cache():
@@ -409,8 +452,124 @@ def test_bad_flags_and_config():
         assert r.returncode == 2 and f"{cfg}:3:" in r.stderr, r.stderr
 
 
+def thread_cpus(pid):
+    """{thread id: Cpus_allowed_list} of process pid."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/status") as f:
+            out[int(tid)] = [l.split()[1] for l in f if l.startswith("Cpus_allowed_list")][0]
+    return out
+
+
+def test_cpu_pin():
+    """--cpu-pin: worker i runs on the i-th CPU ringdns may use; the other
+    threads keep the whole mask."""
+    allowed = sorted(os.sched_getaffinity(0))
+    with Server(EXAMPLES, workers=3, extra=["--cpu-pin"]) as s:
+        s.start()
+        cpus = thread_cpus(s.proc.pid)
+        want = sorted(str(allowed[i % len(allowed)]) for i in range(3))
+        pinned = sorted(c for c in cpus.values() if c.isdigit())
+        if len(allowed) > 1:
+            assert pinned == want, (cpus, want)
+        assert s.query("www.example.com.", "A").answer
+    with Server(EXAMPLES, workers=3) as s:
+        s.start()
+        if len(allowed) > 1:
+            assert not any(c.isdigit() for c in thread_cpus(s.proc.pid).values())
+
+
+def test_refusal_exits_nonzero():
+    """A second ringdns whose control socket is in use (another port)
+    refuses to start: non-zero exit status, the reason in its log."""
+    with Server(EXAMPLES) as a:
+        a.start()
+        b = Server(EXAMPLES, tmp=a.tmp)
+        assert b.sock == a.sock and b.port != a.port
+        # ringdns-control's early returns from main leave its configuration
+        # unfreed; LeakSanitizer would turn its exit status into another
+        env = dict(os.environ)
+        env["ASAN_OPTIONS"] = env.get("ASAN_OPTIONS", "") + ":detect_leaks=0"
+        r = subprocess.run(b.args, capture_output=True, text=True, timeout=30, env=env)
+        assert r.returncode != 0, (r.returncode, r.stderr)
+        assert f"control socket {a.sock} is in use by another process" in r.stderr, r.stderr
+        assert "ringdns-control refused to start" in r.stderr, r.stderr
+        # the first one goes on
+        assert a.query("www.example.com.", "A").answer
+        assert a.ctl("status")[0] == 0
+
+
+def udp_queries(s):
+    return stats_total(s)["queries"]["udp"]
+
+
+def test_second_instance_on_same_port():
+    """A second ringdns on an address and port another serves refuses to
+    start, with the reason; with reuse-port-takeover it starts beside the
+    first, and both answer."""
+    with Server(EXAMPLES) as a:
+        a.start()
+        b = Server(EXAMPLES, port=a.port)
+        try:
+            r = subprocess.run(b.args, capture_output=True, text=True, timeout=30)
+            assert r.returncode != 0, (r.returncode, r.stderr)
+            want = f"127.0.0.1:{a.port} is already served by another process (UDP)"
+            assert want in r.stderr, r.stderr
+            assert a.query("www.example.com.", "A").answer
+            # only a TCP listener there (another program): refused too
+            with Server(EXAMPLES) as c:
+                t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                t.bind(("127.0.0.1", c.port))
+                t.listen(1)
+                try:
+                    r = subprocess.run(c.args, capture_output=True, text=True, timeout=30)
+                finally:
+                    t.close()
+                assert r.returncode != 0 and \
+                    f"127.0.0.1:{c.port} is already served by another process (TCP)" \
+                    in r.stderr, r.stderr
+            # a hand-over: both serve the port, the kernel spreads queries
+            b.args.append("--reuse-port-takeover")
+            b.start(wait_zone="example.com.")
+            assert wait_for(lambda: "serving 2 zones" in b.logtext()), b.logtext()
+            a0, b0 = udp_queries(a), udp_queries(b)
+            for _ in range(200):
+                assert a.query("www.example.com.", "A").answer
+            assert udp_queries(a) > a0 and udp_queries(b) > b0
+            assert "reuse-port-takeover" in b.logtext()
+        finally:
+            b.stop(expect_clean=False)
+            shutil.rmtree(b.tmp, ignore_errors=True)
+
+
+def test_restart_with_time_wait():
+    """A restart right after a stop starts although TCP connections the
+    old instance closed are in TIME_WAIT on its port."""
+    with Server(EXAMPLES) as a:
+        a.start()
+        port = a.port
+        conns = []
+        for _ in range(3):
+            t = socket.create_connection(("127.0.0.1", port), timeout=5)
+            q = dns.message.make_query("www.example.com.", "A").to_wire()
+            t.sendall(struct.pack("!H", len(q)) + q)
+            assert len(t.recv(4096)) > 2
+            conns.append(t)
+        assert a.stop() == 0    # ringdns closes them first: TIME_WAIT on its side
+        for t in conns:
+            t.close()
+        tw = subprocess.run(["ss", "-tanH", "state", "time-wait", f"( sport = :{port} )"],
+                            capture_output=True, text=True).stdout
+        assert tw.strip(), "no TIME_WAIT left to test with"
+        with Server(EXAMPLES, port=port) as b:
+            b.start()
+            assert b.query("www.example.com.", "A", tcp=True).answer
+
+
 if __name__ == "__main__":
     run([test_udp_tcp_answers, test_kdig_tcp_and_udp, test_tcp_pipelining,
-         test_truncation_then_tcp, test_control_commands, test_broken_reload_keeps_old,
+         test_truncation_then_tcp, test_control_commands, test_stats_count_known_queries, test_broken_reload_keeps_old,
          test_sighup_reloads, test_control_killed_answers_continue,
-         test_image_cache, test_runs_as_non_root, test_bad_flags_and_config])
+         test_image_cache, test_runs_as_non_root, test_bad_flags_and_config,
+         test_cpu_pin, test_refusal_exits_nonzero, test_second_instance_on_same_port,
+         test_restart_with_time_wait])

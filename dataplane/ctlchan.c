@@ -1,0 +1,163 @@
+/*
+ * ctlchan.c - the dataplane's side of the control channel (ctlchan.h).
+ * Zone images arrive as sealed memfds and are handed to the publisher;
+ * each is acknowledged with the outcome.  Runs on the main thread.
+ */
+#include "dataplane/ctlchan.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/ipc.h"
+#include "common/log.h"
+
+/* The reply to IPC_HELLO: the zones served now (pub_zone), so that a
+ * restarted control process reports their serials; as many IPC_SERVED
+ * messages as they take. */
+static void send_served(struct dp *d)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	const size_t per = (sizeof buf - sizeof(struct ipc_served_hdr)) /
+			   sizeof(struct ipc_served);
+	size_t n = pub_zones(d->pub), i = 0;
+	do {
+		size_t k = n - i < per ? n - i : per;
+		struct ipc_served_hdr h = { (uint32_t)k, i + k < n };
+		memcpy(buf, &h, sizeof h);
+		for (size_t j = 0; j < k; j++) {
+			struct pub_zone_info zi;
+			pub_zone(d->pub, i + j, &zi);
+			struct ipc_served sv = { .serial = zi.serial, .records = zi.records,
+						 .size = zi.size, .loaded_at = zi.loaded_at };
+			snprintf(sv.name, sizeof sv.name, "%s", zi.name);
+			memcpy(buf + sizeof h + j * sizeof sv, &sv, sizeof sv);
+		}
+		ipc_send(d->sup.fd, IPC_SERVED, buf, sizeof h + k * sizeof(struct ipc_served), -1);
+		i += k;
+	} while (i < n);
+}
+
+static void send_stats(struct dp *d)
+{
+	unsigned nw = d->nudp + d->ntcp;
+	size_t len = sizeof(struct ipc_stats_hdr) + nw * sizeof(struct wstats);
+	static uint8_t buf[IPC_MSG_MAX];
+	if (len > sizeof buf)
+		nw = (unsigned)((sizeof buf - sizeof(struct ipc_stats_hdr)) / sizeof(struct wstats)),
+		len = sizeof(struct ipc_stats_hdr) + nw * sizeof(struct wstats);
+	struct ipc_stats_hdr h = { nw, d->nudp, sizeof(struct wstats), 0 };
+	memcpy(buf, &h, sizeof h);
+	struct wstats *out = (struct wstats *)(buf + sizeof h);
+	for (unsigned i = 0; i < nw; i++) {
+		memset(&out[i], 0, sizeof out[i]);
+		st_sum(&out[i], &d->stats[i]);
+	}
+	ipc_send(d->sup.fd, IPC_STATS, buf, len, -1);
+}
+
+static void send_status(struct dp *d)
+{
+	struct ipc_status s = {
+		.uptime_s = sup_now() - d->t0, .udp_workers = d->nudp,
+		.tcp_workers = d->ntcp, .generation = pub_generation(d->pub),
+		.last_swap = pub_last_swap(d->pub), .zones = (uint32_t)pub_zones(d->pub),
+		.control_restarts = d->sup.restarts, .mapped_bytes = pub_mapped(d->pub),
+	};
+	ipc_send(d->sup.fd, IPC_STATUS, &s, sizeof s, -1);
+}
+
+/* Serves the image (takes fd) and acknowledges it. */
+static void take_image(struct dp *d, struct ipc_image *im, int fd)
+{
+	im->name[sizeof im->name - 1] = 0;
+	struct ipc_ack ack = { .seq = im->seq };
+	memcpy(ack.name, im->name, sizeof ack.name);
+	double t = sup_now();
+	char err[256];
+	if (pub_image(d->pub, im->name, fd, im->size, im->records, err, sizeof err) == 0) {
+		ack.ok = 1;
+		log_info("zone %s serial %u: serving (%llu records, %.1f MB, "
+			 "swapped in %.3f s)", im->name, im->serial,
+			 (unsigned long long)im->records, im->size / 1e6, sup_now() - t);
+	} else {
+		snprintf(ack.msg, sizeof ack.msg, "%s", err);
+		log_err("zone %s: %s", im->name, err);
+	}
+	ack.generation = pub_generation(d->pub);
+	ack.swap_s = sup_now() - t;
+	ipc_send(d->sup.fd, IPC_IMAGE_ACK, &ack, sizeof ack, -1);
+}
+
+void ctlchan_handle(struct dp *d)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	uint32_t type;
+	int fd;
+	ssize_t n = ipc_recv(d->sup.fd, &type, buf, sizeof buf, &fd);
+	if (n < 0 && errno == EAGAIN)
+		return;
+	if (n < 0 || (n == 0 && type == 0)) {
+		if (n < 0)
+			log_err("control channel: %s", strerror(errno));
+		close(d->sup.fd);
+		d->sup.fd = -1;
+		return;
+	}
+	switch (type) {
+	case IPC_HELLO: {
+		struct ipc_hello h;
+		if ((size_t)n != sizeof h)
+			break;
+		memcpy(&h, buf, sizeof h);
+		if (h.version != IPC_VERSION) {
+			log_err("ringdns-control speaks protocol %u, ringdns %u: "
+				"mismatched binaries", h.version, IPC_VERSION);
+			kill(d->sup.pid, SIGTERM);
+		} else {
+			send_served(d);
+		}
+		break;
+	}
+	case IPC_IMAGE: {
+		struct ipc_image im;
+		if ((size_t)n != sizeof im || fd < 0)
+			break;
+		memcpy(&im, buf, sizeof im);
+		take_image(d, &im, fd);
+		fd = -1;
+		break;
+	}
+	case IPC_REMOVE: {
+		struct ipc_zone z;
+		if ((size_t)n != sizeof z)
+			break;
+		memcpy(&z, buf, sizeof z);
+		z.name[sizeof z.name - 1] = 0;
+		if (pub_remove(d->pub, z.name) == 0)
+			log_notice("zone %s: no longer served", z.name);
+		break;
+	}
+	case IPC_READY:
+		if (!d->sup.ready)
+			log_info("serving %zu zones", pub_zones(d->pub));
+		d->sup.ready = d->sup.ever_ready = true;
+		break;
+	case IPC_STATUS_REQ:
+		send_status(d);
+		break;
+	case IPC_STATS_REQ:
+		send_stats(d);
+		break;
+	case IPC_STOP:
+		log_notice("stop requested through the control socket");
+		d->stopping = true;
+		break;
+	default:
+		log_warn("control channel: unexpected message type %u", type);
+	}
+	if (fd >= 0)
+		close(fd);
+}

@@ -1,0 +1,40 @@
+/*
+ * dp.h - the state of the ringdns process, shared by its main thread's
+ * modules: main.c (start-up and shut-down), ctlchan.c (the dataplane side
+ * of the control channel) and supervise.c (through struct sup).  Internal
+ * to the ringdns executable.
+ */
+#ifndef RINGDNS_DP_H
+#define RINGDNS_DP_H
+
+#include <stdbool.h>
+
+#include "common/cfg.h"
+#include "common/stats.h"
+#include "dataplane/answer.h"
+#include "dataplane/io.h"
+#include "dataplane/publisher.h"
+#include "dataplane/run.h"
+#include "dataplane/supervise.h"
+#include "dataplane/tcp.h"
+#include "dataplane/worker.h"
+
+struct dp {
+	struct cfg cfg;
+	struct zidx *root;	/* RCU-protected: the workers' root */
+	struct dp_run run;	/* the root and the stop flag of every serving thread */
+	struct pub *pub;
+	struct ans_cfg acfg;
+	const struct io_ops *io_ops;
+	struct io_backend *io;
+	struct wk_pool *wk;
+	struct tcp_srv *tcp;
+	struct wstats *stats;	/* workers, then TCP threads */
+	unsigned nudp, ntcp;
+	unsigned long nofile;	/* the descriptor limit, raised at start */
+	double t0;		/* start, monotonic s */
+	struct sup sup;		/* the control process */
+	bool stopping;
+};
+
+#endif

@@ -1,0 +1,173 @@
+/*
+ * worker.c - the worker loop (worker.h) and its pthread launcher.  Per
+ * iteration: receive a burst without blocking while the last one was full
+ * (more is queued), else wait for traffic RCU-offline (DESIGN.md "RCU": no
+ * grace period waits on an idle worker); one rcu_dereference of the root
+ * per burst; answer the burst in one ans_respond_burst call; count the
+ * outcomes; send; one quiescent state.  No allocation, lock, syscall or
+ * log here beyond the backend's batched I/O.
+ */
+#include "dataplane/worker.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dataplane/stats.h"
+
+struct wk {
+	const struct io_ops *ops;
+	struct io_queue *q;
+	const struct dp_run *run;
+	const struct ans_cfg *acfg;
+	struct wstats *st;
+	struct io_burst b;
+	/* the pthread launcher's */
+	pthread_t th;
+	bool started;
+	int cpu;			/* -1: not pinned */
+} __attribute__((aligned(64)));
+
+struct wk_pool {
+	struct dp_run *run;
+	unsigned n;
+	struct wk *w;			/* [n] */
+};
+
+/* Answers, counts and sends one received burst. */
+static void wk_serve(struct wk *w, struct io_burst *b)
+{
+	/* one dereference per burst, passed down as const and never kept
+	 * past the quiescent state that ends the iteration */
+	const struct zidx *root = dp_run_root(w->run);
+	ans_respond_burst(root, w->acfg, b->req, b->n, b->out, b->cap, b->len, b->oc);
+	for (unsigned i = 0; i < b->n; i++)
+		st_count(w->st, ST_UDP, &b->oc[i]);
+	unsigned lost = w->ops->tx_burst(w->q, b);
+	if (lost)
+		ST_ADD(w->st->dropped, lost);
+}
+
+int wk_main(void *arg)
+{
+	struct wk *w = arg;
+	const struct io_ops *ops = w->ops;
+	bool busy = false;	/* the last burst was full: more is queued */
+	rcu_register_thread();
+	while (!dp_run_stopped(w->run)) {
+		unsigned n = busy ? ops->rx_burst(w->q, &w->b) : 0;
+		if (!n) {
+			dp_run_idle_begin();
+			n = ops->wait(w->q, &w->b);
+			dp_run_idle_end();
+		}
+		busy = n == IO_BURST;
+		if (n)
+			wk_serve(w, &w->b);
+		rcu_quiescent_state();
+	}
+	rcu_unregister_thread();
+	return 0;
+}
+
+struct wk_pool *wk_pool_new(const struct wk_conf *c)
+{
+	struct wk_pool *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	p->w = aligned_alloc(64, c->n * sizeof *p->w);
+	if (!p->w) {
+		free(p);
+		return NULL;
+	}
+	memset(p->w, 0, c->n * sizeof *p->w);
+	p->run = c->run;
+	p->n = c->n;
+	for (unsigned i = 0; i < c->n; i++)
+		p->w[i] = (struct wk){ .ops = c->ops, .q = c->ops->queue(c->io, i), .run = c->run,
+				       .acfg = c->acfg, .st = &c->stats[i], .cpu = -1 };
+	return p;
+}
+
+struct wk *wk_pool_worker(struct wk_pool *p, unsigned i)
+{
+	return i < p->n ? &p->w[i] : NULL;
+}
+
+static void *wk_thread(void *arg)
+{
+	wk_main(arg);
+	return NULL;
+}
+
+/* The CPUs the process may run on, in order; returns how many. */
+static int wk_cpus(int *cpu, int cap)
+{
+	cpu_set_t set;
+	int n = 0;
+	if (sched_getaffinity(0, sizeof set, &set) < 0)
+		return 0;
+	for (int c = 0; c < CPU_SETSIZE && n < cap; c++)
+		if (CPU_ISSET(c, &set))
+			cpu[n++] = c;
+	return n;
+}
+
+static void wk_join(struct wk_pool *p)
+{
+	dp_run_stop(p->run);
+	for (unsigned i = 0; i < p->n; i++)
+		if (p->w[i].started) {
+			pthread_join(p->w[i].th, NULL);
+			p->w[i].started = false;
+		}
+}
+
+int wk_pool_launch(struct wk_pool *p, bool cpu_pin, char *err, size_t errcap)
+{
+	int cpus[CPU_SETSIZE];
+	int ncpu = cpu_pin ? wk_cpus(cpus, CPU_SETSIZE) : 0;
+	if (cpu_pin && !ncpu) {
+		snprintf(err, errcap, "cpu-pin: cannot read the process's CPU affinity");
+		return -1;
+	}
+	/* the workers take no signals: they are the main thread's business */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int rc = 0;
+	for (unsigned i = 0; i < p->n && !rc; i++) {
+		struct wk *w = &p->w[i];
+		pthread_attr_t at;
+		pthread_attr_init(&at);
+		if (ncpu) {
+			cpu_set_t set;
+			CPU_ZERO(&set);
+			w->cpu = cpus[i % (unsigned)ncpu];
+			CPU_SET(w->cpu, &set);
+			pthread_attr_setaffinity_np(&at, sizeof set, &set);
+		}
+		rc = pthread_create(&w->th, &at, wk_thread, w);
+		pthread_attr_destroy(&at);
+		if (rc)
+			snprintf(err, errcap, "starting worker %u: %s", i, strerror(rc));
+		else
+			w->started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc)
+		wk_join(p);
+	return rc ? -1 : 0;
+}
+
+void wk_pool_free(struct wk_pool *p)
+{
+	if (!p)
+		return;
+	wk_join(p);
+	free(p->w);
+	free(p);
+}
