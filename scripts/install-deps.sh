@@ -19,7 +19,7 @@ PKGS=(
   dnsperf
   knot               # knotd, for differential tests
   python3-dnspython  # DNS messages in the end-to-end tests
-  time procps iproute2 ca-certificates python3 git
+  time procps iproute2 ethtool ca-certificates python3 git
 )
 
 missing=()
