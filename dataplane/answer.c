@@ -491,18 +491,11 @@ size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg,
 	e.rcode = 0;
 	e.ede = -1;
 	e.naddl = e.nwild = e.nproof = 0;
-	if (q->has_q) {
-		/* Answering in place, the question is where it was sent: the
-		 * writer gets a copy (copying an object onto itself is
-		 * undefined), the rest of the engine reads it there. */
-		const uint8_t *qn = q->qname;
-		uint8_t copy[DNAME_MAX];
-		if (qn == out + RW_HDR) {
-			memcpy(copy, qn, q->qname_len);
-			qn = copy;
-		}
-		rw_question_q(&w, qn, q->qname_len, q->qlo, q->qlabels, q->qtype, q->qclass);
-	}
+	/* answering in place, the question is where it was sent: the writer
+	 * leaves it there, the rest of the engine reads it there */
+	if (q->has_q)
+		rw_question_q(&w, q->qname, q->qname_len, q->qlo, q->qlabels, q->qtype,
+			      q->qclass);
 	struct rw_mark after_q;
 	rw_mark(&w, &after_q);
 

@@ -111,7 +111,10 @@ bool rw_question_q(struct rw *w, const uint8_t *qname, size_t qlen, const uint8_
 	if (w->limit - w->pos < qlen + 4)
 		return false;
 	uint8_t *p = w->buf + w->pos;
-	memcpy(p, qname, qlen);
+	/* a response written over its own query finds the name in place
+	 * (copying an object onto itself is undefined) */
+	if (p != qname)
+		memcpy(p, qname, qlen);
 	for (unsigned i = 0; i < labels; i++)
 		ct_add(w, w->pos + lo[i], labels - i);
 	put16(p + qlen, qtype);

@@ -71,7 +71,9 @@ bool rw_question(struct rw *w, const uint8_t *qname, size_t qlen, uint16_t qtype
 		 uint16_t qclass);
 
 /* rw_question for a name whose label offsets (lo[i]: label i's length
- * byte) and label count the parser found: no walk over the name. */
+ * byte) and label count the parser found: no walk over the name.  qname
+ * may already be where the question goes (a response written over its
+ * own query); any other overlap is not allowed. */
 bool rw_question_q(struct rw *w, const uint8_t *qname, size_t qlen, const uint8_t *lo,
 		   unsigned labels, uint16_t qtype, uint16_t qclass);
 
