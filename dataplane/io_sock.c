@@ -86,6 +86,20 @@ fail:
 	return -1;
 }
 
+/* Makes buf the one control message of txm: level, type and len bytes of
+ * data. */
+static void reply_cmsg_put(struct msghdr *txm, void *buf, int level, int type,
+			   const void *data, size_t len)
+{
+	struct cmsghdr *o = buf;
+	o->cmsg_level = level;
+	o->cmsg_type = type;
+	o->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(o), data, len);
+	txm->msg_control = buf;
+	txm->msg_controllen = CMSG_SPACE(len);
+}
+
 /*
  * The reply keeps the query's destination as its source address but not
  * its interface (index 0): the routing table picks the way out, as Knot
@@ -101,31 +115,20 @@ void io_sock_reply_cmsg(const struct msghdr *rxm, struct msghdr *txm, void *buf)
 	txm->msg_controllen = 0;
 	for (struct cmsghdr *c = CMSG_FIRSTHDR((struct msghdr *)rxm); c;
 	     c = CMSG_NXTHDR((struct msghdr *)rxm, c)) {
-		struct cmsghdr *o = buf;
 		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
 			struct in_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(c), sizeof pi);
 			pi.ipi_spec_dst = pi.ipi_addr;
 			pi.ipi_addr.s_addr = 0;
 			pi.ipi_ifindex = 0;
-			o->cmsg_level = IPPROTO_IP;
-			o->cmsg_type = IP_PKTINFO;
-			o->cmsg_len = CMSG_LEN(sizeof pi);
-			memcpy(CMSG_DATA(o), &pi, sizeof pi);
-			txm->msg_control = buf;
-			txm->msg_controllen = CMSG_SPACE(sizeof pi);
+			reply_cmsg_put(txm, buf, IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
 			return;
 		}
 		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
 			struct in6_pktinfo pi;
 			memcpy(&pi, CMSG_DATA(c), sizeof pi);
 			pi.ipi6_ifindex = 0;
-			o->cmsg_level = IPPROTO_IPV6;
-			o->cmsg_type = IPV6_PKTINFO;
-			o->cmsg_len = CMSG_LEN(sizeof pi);
-			memcpy(CMSG_DATA(o), &pi, sizeof pi);
-			txm->msg_control = buf;
-			txm->msg_controllen = CMSG_SPACE(sizeof pi);
+			reply_cmsg_put(txm, buf, IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof pi);
 			return;
 		}
 	}
