@@ -33,8 +33,9 @@
 /* ---- keys ---------------------------------------------------------------- */
 
 /* K_FLAG: a boolean field of struct cfg; K_BOOL: hide-version (handled
- * on its own, it clears another field) */
-enum kind { K_SECTION, K_LISTEN, K_UINT, K_STR, K_FLAG, K_BOOL, K_ENUM, K_ZONES };
+ * on its own, it clears another field); K_LISTEN: listen and addresses
+ * (one address or a list); K_STRLIST: eal-args (one string or a list) */
+enum kind { K_SECTION, K_LISTEN, K_UINT, K_STR, K_FLAG, K_BOOL, K_ENUM, K_ZONES, K_STRLIST };
 
 struct key {
 	const char *name;
@@ -48,7 +49,7 @@ enum {
 	SK_LISTEN, SK_WORKERS, SK_TCP_WORKERS, SK_MAX_UDP_PAYLOAD, SK_TCP_IDLE_TIMEOUT,
 	SK_TCP_MAX_CLIENTS, SK_TCP_MAX_PER_CLIENT, SK_NSID, SK_IDENTITY, SK_VERSION,
 	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_CACHE_DIR, SK_CPU_PIN,
-	SK_REUSE_PORT_TAKEOVER, SK_COUNT
+	SK_REUSE_PORT_TAKEOVER, SK_IO, SK_ADDRESSES, SK_EAL_ARGS, SK_COUNT
 };
 
 #define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
@@ -72,6 +73,9 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_CACHE_DIR] = STR_KEY("cache-dir", cache_dir, 1, CFG_PATH_MAX),
 	[SK_CPU_PIN] = FLAG_KEY("cpu-pin", cpu_pin),
 	[SK_REUSE_PORT_TAKEOVER] = FLAG_KEY("reuse-port-takeover", reuse_port_takeover),
+	[SK_IO] = { "io", K_ENUM, 0, 0, 0 },
+	[SK_ADDRESSES] = { "addresses", K_LISTEN, 0, 0, 0 },
+	[SK_EAL_ARGS] = { "eal-args", K_STRLIST, 0, 0, 0 },
 };
 
 enum { TK_SERVER, TK_LOG, TK_ZONES, TK_COUNT };
@@ -176,6 +180,17 @@ static int val_level(const char *s, size_t len, int *out, char *why, size_t cap)
 	}
 	return why_set(why, cap, "'%.*s' is not one of: error, warning, notice, info, debug",
 		       (int)len, s);
+}
+
+static int val_io(const char *s, size_t len, enum cfg_io *out, char *why, size_t cap)
+{
+	if (ieq(s, len, "socket"))
+		*out = CFG_IO_SOCKET;
+	else if (ieq(s, len, "dpdk"))
+		*out = CFG_IO_DPDK;
+	else
+		return why_set(why, cap, "'%.*s' is not one of: socket, dpdk", (int)len, s);
+	return 0;
 }
 
 static int val_target(const char *s, size_t len, bool *syslog_out, char *why, size_t cap)
@@ -294,6 +309,90 @@ static bool listen_same(const struct cfg_listen *a, const struct cfg_listen *b)
 	return a->addrlen == b->addrlen && memcmp(&a->addr, &b->addr, a->addrlen) == 0;
 }
 
+/* An address the DPDK ports answer for: IPv4 or IPv6, no port (they
+ * answer on CFG_DNS_PORT), not the unspecified address. */
+static int addr_parse(struct cfg_listen *l, const char *text, char *why, size_t cap)
+{
+	size_t len = strlen(text);
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&l->addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&l->addr;
+	memset(l, 0, sizeof *l);
+	if (len == 0)
+		return why_set(why, cap, "empty address (expected an IPv4 or IPv6 address)");
+	if (len >= sizeof l->text)
+		return why_set(why, cap, "too long for an IP address");
+	if (inet_pton(AF_INET, text, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(CFG_DNS_PORT);
+		l->addrlen = sizeof *a4;
+		if (a4->sin_addr.s_addr == 0)
+			return why_set(why, cap, "0.0.0.0 is not an address to answer for; give each "
+						 "address");
+	} else if (inet_pton(AF_INET6, text, &a6->sin6_addr) == 1) {
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(CFG_DNS_PORT);
+		l->addrlen = sizeof *a6;
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr))
+			return why_set(why, cap, ":: is not an address to answer for; give each "
+						 "address");
+	} else if (text[0] == '[' || (strchr(text, '.') && strchr(text, ':'))) {
+		return why_set(why, cap, "an address without brackets or port (the DPDK ports "
+					 "answer on port %d)", CFG_DNS_PORT);
+	} else {
+		return why_set(why, cap, "not an IPv4 or IPv6 address (names are not resolved)");
+	}
+	memcpy(l->text, text, len + 1);
+	return 0;
+}
+
+/*
+ * Parses text into arr[*n] and counts it: a listen address (ADDR:PORT) or,
+ * bare, an address the DPDK ports answer for; one given twice or one too
+ * many is refused.  dup names the mistake ("listed", "given").
+ */
+static int addr_add(struct cfg_listen *arr, unsigned *n, bool bare, const char *text,
+		    const char *dup, char *why, size_t cap)
+{
+	char reason[192];
+	struct cfg_listen *a = &arr[*n];
+	if (!bare && *n == CFG_LISTEN_MAX)
+		return why_set(why, cap, "more than %d addresses", CFG_LISTEN_MAX);
+	if ((bare ? addr_parse : listen_parse)(a, text, reason, sizeof reason) != 0)
+		return why_set(why, cap, "'%s': %s", text, reason);
+	unsigned same_family = 0;
+	for (unsigned j = 0; j < *n; j++) {
+		if (listen_same(&arr[j], a))
+			return why_set(why, cap, "'%s' is %s twice", text, dup);
+		same_family += arr[j].addr.ss_family == a->addr.ss_family;
+	}
+	if (bare && same_family == CFG_ADDRESS_MAX)
+		return why_set(why, cap, "more than %d %s addresses", CFG_ADDRESS_MAX,
+			       a->addr.ss_family == AF_INET ? "IPv4" : "IPv6");
+	++*n;
+	return 0;
+}
+
+/* Copies argv[0..n) into c's EAL arguments (replacing any). */
+static int eal_args_set(struct cfg *c, char *const *argv, size_t n)
+{
+	char **v = calloc(n + 1, sizeof *v);
+	size_t i = 0;
+	while (v && i < n && (v[i] = strdup(argv[i])))
+		i++;
+	if (!v || i < n) {
+		for (size_t j = 0; v && j < i; j++)
+			free(v[j]);
+		free(v);
+		return -1;
+	}
+	for (size_t i = 0; i < c->neal_args; i++)
+		free(c->eal_args[i]);
+	free(c->eal_args);
+	c->eal_args = v;
+	c->neal_args = n;
+	return 0;
+}
+
 /* Sets a K_UINT or K_STR server key in c from text. */
 static int key_set(struct cfg *c, const struct key *k, const char *s, size_t len, char *why,
 		   size_t cap)
@@ -365,6 +464,9 @@ void cfg_free(struct cfg *c)
 	free(c->control_socket);
 	free(c->control_binary);
 	free(c->cache_dir);
+	for (size_t i = 0; i < c->neal_args; i++)
+		free(c->eal_args[i]);
+	free(c->eal_args);
 	for (size_t i = 0; i < c->nzones; i++)
 		free(c->zones[i].file);
 	free(c->zones);
@@ -588,18 +690,25 @@ static int ld_mapping(struct ld *l, const char *where, const struct key *tab, un
 	}
 }
 
-static int ld_listen(struct ld *l)
+/* An entry of a list key (ld_list): the current event is its scalar. */
+typedef int (*on_entry_fn)(struct ld *l, void *ctx);
+
+/*
+ * Reads the value of server.name: one scalar or a list of them (entry
+ * says what each is, for messages), calling fn on each; an empty list is
+ * refused with "server.NAME: empty list (empty_hint)".
+ */
+static int ld_list(struct ld *l, const char *name, const char *entry, on_entry_fn fn,
+		   void *ctx, const char *empty_hint)
 {
-	char why[256];
 	if (ld_next(l) != 0)
 		return -1;
 	size_t line = ld_line(l);
 	if (l->ev.type == YAML_MAPPING_START_EVENT)
-		return ld_fail(l, line,
-			       "server.listen: expected ADDR:PORT or a list of them, got a mapping");
+		return ld_fail(l, line, "server.%s: expected %s or a list of them, got a mapping",
+			       name, entry);
 	bool list = l->ev.type == YAML_SEQUENCE_START_EVENT;
-	struct cfg *t = &l->t;
-	t->nlisten = 0;
+	unsigned n = 0;
 	for (;;) {
 		if (list) {
 			if (ld_next(l) != 0)
@@ -607,29 +716,54 @@ static int ld_listen(struct ld *l)
 			if (l->ev.type == YAML_SEQUENCE_END_EVENT)
 				break;
 		}
-		size_t il = ld_line(l);
 		if (l->ev.type != YAML_SCALAR_EVENT)
-			return ld_fail(l, il, "server.listen: each entry must be ADDR:PORT, not %s",
-				       ev_what(&l->ev));
-		if (t->nlisten == CFG_LISTEN_MAX)
-			return ld_fail(l, il, "server.listen: more than %d addresses",
-				       CFG_LISTEN_MAX);
-		struct cfg_listen *a = &t->listen[t->nlisten];
+			return ld_fail(l, ld_line(l), "server.%s: each entry must be %s, not %s", name,
+				       entry, ev_what(&l->ev));
 		if (memchr(sv(l), 0, slen(l)))
-			return ld_fail(l, il, "server.listen: contains a NUL byte");
-		if (listen_parse(a, sv(l), why, sizeof why) != 0)
-			return ld_fail(l, il, "server.listen: '%s': %s", sv(l), why);
-		for (unsigned j = 0; j < t->nlisten; j++)
-			if (listen_same(&t->listen[j], a))
-				return ld_fail(l, il, "server.listen: '%s' is listed twice", sv(l));
-		t->nlisten++;
+			return ld_fail(l, ld_line(l), "server.%s: contains a NUL byte", name);
+		if (fn(l, ctx) != 0)
+			return -1;
+		n++;
 		if (!list)
 			break;
 	}
-	if (t->nlisten == 0)
-		return ld_fail(l, line,
-			       "server.listen: empty list (leave 'listen' out for the defaults "
-			       "127.0.0.1:5300 and [::1]:5300)");
+	if (n == 0)
+		return ld_fail(l, line, "server.%s: empty list (%s)", name, empty_hint);
+	return 0;
+}
+
+static int on_listen(struct ld *l, void *ctx)
+{
+	(void)ctx;
+	char why[256];
+	if (addr_add(l->t.listen, &l->t.nlisten, false, sv(l), "listed", why, sizeof why) != 0)
+		return ld_fail(l, ld_line(l), "server.listen: %s", why);
+	return 0;
+}
+
+static int on_address(struct ld *l, void *ctx)
+{
+	(void)ctx;
+	char why[256];
+	if (addr_add(l->t.addresses, &l->t.naddresses, true, sv(l), "listed", why,
+		     sizeof why) != 0)
+		return ld_fail(l, ld_line(l), "server.addresses: %s", why);
+	return 0;
+}
+
+/* An eal-args entry, appended to what the file set. */
+static int on_eal_arg(struct ld *l, void *ctx)
+{
+	(void)ctx;
+	struct cfg *t = &l->t;
+	char **v = realloc(t->eal_args, (t->neal_args + 2) * sizeof *v);
+	if (v)
+		t->eal_args = v;
+	char *a = v ? strdup(sv(l)) : NULL;
+	if (!a)
+		return ld_fail(l, ld_line(l), "out of memory");
+	v[t->neal_args++] = a;
+	v[t->neal_args] = NULL;
 	return 0;
 }
 
@@ -650,16 +784,24 @@ static int on_server(struct ld *l, unsigned idx, void *ctx)
 	(void)ctx;
 	const struct key *k = &server_keys[idx];
 	char why[256];
-	if (k->kind == K_LISTEN)
-		return ld_listen(l);
+	if (idx == SK_LISTEN)
+		return ld_list(l, "listen", "ADDR:PORT", on_listen, NULL,
+			       "leave 'listen' out for the defaults 127.0.0.1:5300 and [::1]:5300");
+	if (idx == SK_ADDRESSES)
+		return ld_list(l, "addresses", "an IP address", on_address, NULL,
+			       "io dpdk needs at least one address to answer for");
+	if (idx == SK_EAL_ARGS)
+		return ld_list(l, "eal-args", "a string", on_eal_arg, NULL,
+			       "leave 'eal-args' out for none");
 	const char *expect = k->kind == K_UINT ? "a number"
 			     : k->kind == K_BOOL || k->kind == K_FLAG ? "true or false"
 								      : "a string";
 	if (ld_scalar(l, "server", k->name, expect) != 0)
 		return -1;
 	size_t line = ld_line(l);
-	int r = k->kind == K_BOOL ? val_bool(sv(l), slen(l), &l->hide_version, why, sizeof why)
-				  : key_set(&l->t, k, sv(l), slen(l), why, sizeof why);
+	int r = k->kind == K_BOOL   ? val_bool(sv(l), slen(l), &l->hide_version, why, sizeof why)
+		: idx == SK_IO	    ? val_io(sv(l), slen(l), &l->t.io, why, sizeof why)
+				    : key_set(&l->t, k, sv(l), slen(l), why, sizeof why);
 	if (r != 0)
 		return ld_fail(l, line, "server.%s: %s", k->name, why);
 	if (idx == SK_VERSION)
@@ -852,9 +994,21 @@ static void ld_merge(struct ld *l, struct cfg *c, char *source)
 			free(*d);
 			*d = *s;
 			*s = NULL;
-		} else if (k->kind == K_LISTEN) {
+		} else if (i == SK_LISTEN) {
 			memcpy(c->listen, t->listen, sizeof c->listen);
 			c->nlisten = t->nlisten;
+		} else if (i == SK_ADDRESSES) {
+			memcpy(c->addresses, t->addresses, sizeof c->addresses);
+			c->naddresses = t->naddresses;
+		} else if (i == SK_IO) {
+			c->io = t->io;
+		} else if (i == SK_EAL_ARGS) {
+			char **v = c->eal_args;
+			size_t n = c->neal_args;
+			c->eal_args = t->eal_args;
+			c->neal_args = t->neal_args;
+			t->eal_args = v;	/* freed with t */
+			t->neal_args = n;
 		}
 	}
 	if (l->hide_version) {
@@ -979,7 +1133,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap)
 /* ---- flags --------------------------------------------------------------- */
 
 enum { F_CONFIG = SK_COUNT, F_LISTEN, F_ZONE, F_HIDE_VERSION, F_LOG_LEVEL, F_SYSLOG,
-	F_PASSTHRU };
+	F_IO, F_ADDRESS, F_PASSTHRU };
 
 struct flag {
 	const char *name;
@@ -1004,6 +1158,8 @@ static const struct flag flag_tab[] = {
 	{ "--cache-dir", SK_CACHE_DIR, true },
 	{ "--cpu-pin", SK_CPU_PIN, false },
 	{ "--reuse-port-takeover", SK_REUSE_PORT_TAKEOVER, false },
+	{ "--io", F_IO, true },
+	{ "--address", F_ADDRESS, true },
 };
 
 struct tok {
@@ -1056,10 +1212,20 @@ struct fzone {
 	const char *file;
 };
 
-/* Applies one flag (not --config) to c; listens and zones are collected in
- * fl/fz and applied at the end. */
-static int arg_apply(struct cfg *c, const struct tok *t, struct cfg_listen *fl, unsigned *nfl,
-		     struct fzone *fz, size_t *nfz, char *err, size_t errcap)
+/* What repeatable flags collect, applied at the end: given at all, they
+ * replace the file's list (listen, addresses) or add to it (zones). */
+struct fcoll {
+	struct cfg_listen fl[CFG_LISTEN_MAX];
+	unsigned nfl;
+	struct cfg_listen fa[2 * CFG_ADDRESS_MAX];
+	unsigned nfa;
+	struct fzone *fz;	/* [argc] */
+	size_t nfz;
+};
+
+/* Applies one flag (not --config) to c, or collects it in f. */
+static int arg_apply(struct cfg *c, const struct tok *t, struct fcoll *f, char *err,
+		     size_t errcap)
 {
 	char why[256];
 	const char *v = t->val;
@@ -1078,34 +1244,30 @@ static int arg_apply(struct cfg *c, const struct tok *t, struct cfg_listen *fl, 
 	case F_LOG_LEVEL:
 		r = val_level(v, strlen(v), &c->log_level, why, sizeof why);
 		break;
+	case F_IO:
+		r = val_io(v, strlen(v), &c->io, why, sizeof why);
+		break;
 	case F_LISTEN:
-		if (*nfl == CFG_LISTEN_MAX) {
-			snprintf(why, sizeof why, "more than %d addresses", CFG_LISTEN_MAX);
-			r = -1;
-			break;
-		}
-		if (listen_parse(&fl[*nfl], v, why, sizeof why) != 0)
-			return why_set(err, errcap, "--listen: '%s': %s", v, why);
-		for (unsigned j = 0; j < *nfl; j++)
-			if (listen_same(&fl[j], &fl[*nfl]))
-				return why_set(err, errcap, "--listen: '%s' is given twice", v);
-		++*nfl;
-		return 0;
+		r = addr_add(f->fl, &f->nfl, false, v, "given", why, sizeof why);
+		break;
+	case F_ADDRESS:
+		r = addr_add(f->fa, &f->nfa, true, v, "given", why, sizeof why);
+		break;
 	case F_ZONE: {
 		const char *eq = strchr(v, '=');
 		if (!eq || eq == v || !eq[1])
 			return why_set(err, errcap, "--zone: '%s' is not NAME=FILE", v);
-		struct fzone *z = &fz[*nfz];
+		struct fzone *z = &f->fz[f->nfz];
 		if (val_zone_name(v, (size_t)(eq - v), z->name, why, sizeof why) != 0)
 			return why_set(err, errcap, "--zone: %s", why);
-		for (size_t j = 0; j < *nfz; j++)
-			if (strcmp(fz[j].name, z->name) == 0)
+		for (size_t j = 0; j < f->nfz; j++)
+			if (strcmp(f->fz[j].name, z->name) == 0)
 				return why_set(err, errcap, "--zone: zone '%s' is given twice",
 					       z->name);
 		if (strlen(eq + 1) > CFG_PATH_MAX)
 			return why_set(err, errcap, "--zone: file name too long");
 		z->file = eq + 1;
-		++*nfz;
+		++f->nfz;
 		return 0;
 	}
 	default:
@@ -1121,55 +1283,112 @@ static int arg_apply(struct cfg *c, const struct tok *t, struct cfg_listen *fl, 
 	return 0;
 }
 
-int cfg_from_args(struct cfg *c, int argc, char **argv, const char *const *passthru,
-		  char *err, size_t errcap)
+/* The settings that only make sense together (the file's and the
+ * flags' alike, so the messages name both). */
+static int cfg_check_io(const struct cfg *c, char *err, size_t errcap)
+{
+	if (c->io == CFG_IO_DPDK && !c->naddresses)
+		return why_set(err, errcap, "--io dpdk: no address to answer for; give --address IP "
+					    "(repeatable) or server.addresses in the file");
+	if (c->io != CFG_IO_DPDK && c->naddresses)
+		return why_set(err, errcap, "--address (server.addresses) is for --io dpdk; with "
+					    "kernel sockets, give --listen ADDR:PORT");
+	if (c->io != CFG_IO_DPDK && c->neal_args)
+		return why_set(err, errcap, "EAL arguments (after '--', or server.eal-args) are "
+					    "for --io dpdk only");
+	return 0;
+}
+
+int cfg_io_available(const struct cfg *c, bool dpdk_built, char *err, size_t errcap)
+{
+	if (c->io == CFG_IO_DPDK && !dpdk_built)
+		return why_set(err, errcap, "--io dpdk: this ringdns was built without DPDK: rebuild "
+					    "with -Ddpdk=enabled (needs libdpdk-dev >= 22.11)");
+	return 0;
+}
+
+/* Pass 1 of cfg_from_args: the shape of argv[1..argc), and the one
+ * --config (*config, NULL when none). */
+static int args_scan(int argc, char **argv, const char *const *passthru, const char **config,
+		     char *err, size_t errcap)
 {
 	struct tok t;
-	const char *config = NULL;
 	bool version = false, hide = false;
-
-	/* Pass 1: the shape of the command line, and --config. */
+	*config = NULL;
 	for (int i = 1; i < argc;) {
 		if (arg_next(argc, argv, &i, passthru, &t, err, errcap) != 0)
 			return -1;
 		if (t.id == F_CONFIG) {
-			if (config)
+			if (*config)
 				return why_set(err, errcap, "--config: given more than once");
 			if (!*t.val)
 				return why_set(err, errcap, "--config: empty file name");
-			config = t.val;
+			*config = t.val;
 		}
 		version |= t.id == SK_VERSION;
 		hide |= t.id == F_HIDE_VERSION;
 	}
 	if (version && hide)
 		return why_set(err, errcap, "--hide-version: contradicts --version; keep one");
+	return 0;
+}
+
+/* Moves what the repeatable flags collected into c. */
+static int args_commit(struct cfg *c, const struct fcoll *f, char *err, size_t errcap)
+{
+	if (f->nfl) {
+		memcpy(c->listen, f->fl, f->nfl * sizeof *f->fl);
+		c->nlisten = f->nfl;
+	}
+	if (f->nfa) {
+		memcpy(c->addresses, f->fa, f->nfa * sizeof *f->fa);
+		c->naddresses = f->nfa;
+	}
+	for (size_t k = 0; k < f->nfz; k++) {
+		char *file = strdup(f->fz[k].file);
+		if (!file || zone_put(c, f->fz[k].name, file) != 0) {
+			free(file);
+			return why_set(err, errcap, "out of memory");
+		}
+	}
+	return 0;
+}
+
+int cfg_from_args(struct cfg *c, int argc, char **argv, const char *const *passthru,
+		  char *err, size_t errcap)
+{
+	/* "--" ends the flags: what follows is the EAL's */
+	int nflags = 1;
+	while (nflags < argc && strcmp(argv[nflags], "--") != 0)
+		nflags++;
+	const char *config;
+	if (args_scan(nflags, argv, passthru, &config, err, errcap) != 0)
+		return -1;
 	if (config && cfg_load_file(c, config, err, errcap) != 0)
 		return -1;
 
 	/* Pass 2: every other flag, on top of the file. */
-	struct cfg_listen fl[CFG_LISTEN_MAX];
-	unsigned nfl = 0;
-	size_t nfz = 0;
-	struct fzone *fz = calloc((size_t)argc, sizeof *fz);
-	if (!fz)
+	struct fcoll *f = calloc(1, sizeof *f);
+	if (f)
+		f->fz = calloc((size_t)argc, sizeof *f->fz);
+	if (!f || !f->fz) {
+		free(f);
 		return why_set(err, errcap, "out of memory");
+	}
 	int r = 0;
-	for (int i = 1; r == 0 && i < argc;) {
-		arg_next(argc, argv, &i, passthru, &t, NULL, 0);
-		r = arg_apply(c, &t, fl, &nfl, fz, &nfz, err, errcap);
+	for (int i = 1; r == 0 && i < nflags;) {
+		struct tok t;
+		arg_next(nflags, argv, &i, passthru, &t, NULL, 0);
+		r = arg_apply(c, &t, f, err, errcap);
 	}
-	if (r == 0 && nfl) {
-		memcpy(c->listen, fl, nfl * sizeof *fl);
-		c->nlisten = nfl;
-	}
-	for (size_t k = 0; r == 0 && k < nfz; k++) {
-		char *file = strdup(fz[k].file);
-		if (!file || zone_put(c, fz[k].name, file) != 0) {
-			free(file);
-			r = why_set(err, errcap, "out of memory");
-		}
-	}
-	free(fz);
+	if (r == 0)
+		r = args_commit(c, f, err, errcap);
+	if (r == 0 && nflags < argc &&
+	    eal_args_set(c, argv + nflags + 1, (size_t)(argc - nflags - 1)) != 0)
+		r = why_set(err, errcap, "out of memory");
+	if (r == 0)
+		r = cfg_check_io(c, err, errcap);
+	free(f->fz);
+	free(f);
 	return r;
 }

@@ -14,6 +14,8 @@
 #include <sys/socket.h>
 
 #define CFG_LISTEN_MAX 16
+#define CFG_ADDRESS_MAX 8	/* --io dpdk: addresses answered for, per family */
+#define CFG_DNS_PORT 53		/* --io dpdk: the UDP port answered on the NIC */
 #define CFG_NAME_MAX 256	/* text domain name incl. NUL */
 #define CFG_DEFAULT_VERSION "ringdns 0.1.0"
 
@@ -30,11 +32,24 @@ struct cfg_zone {
 					 * config file's directory */
 };
 
+/* How UDP queries reach the workers. */
+enum cfg_io {
+	CFG_IO_SOCKET = 0,	/* kernel sockets on the listen addresses */
+	CFG_IO_DPDK,		/* DPDK ports, answering for the configured addresses */
+};
+
 struct cfg {
 	char *source;			/* config file path, or NULL (flags only) */
 	/* server */
 	struct cfg_listen listen[CFG_LISTEN_MAX];
 	unsigned nlisten;		/* 0 = default 127.0.0.1:5300 and [::1]:5300 */
+	enum cfg_io io;			/* default CFG_IO_SOCKET */
+	/* io dpdk: the IPv4 and IPv6 addresses the DPDK ports answer for
+	 * (port CFG_DNS_PORT), at most CFG_ADDRESS_MAX of each family */
+	struct cfg_listen addresses[2 * CFG_ADDRESS_MAX];
+	unsigned naddresses;
+	char **eal_args;		/* io dpdk: the EAL's arguments (malloc, each too) */
+	size_t neal_args;
 	unsigned workers;		/* 0 = one per available CPU */
 	unsigned tcp_workers;		/* default 1 */
 	unsigned max_udp_payload;	/* 512..65535, default 1232 */
@@ -75,13 +90,21 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap);
  *   --zone NAME=FILE (repeatable)  --control-socket PATH  --workers N
  *   --tcp-workers N  --nsid STR  --identity STR  --version STR|--hide-version
  *   --log-level LVL  --syslog  --control-binary PATH  --cache-dir DIR
- *   --cpu-pin  --reuse-port-takeover
+ *   --cpu-pin  --reuse-port-takeover  --io socket|dpdk
+ *   --address IP (repeatable)  -- EAL-ARGS... (the rest: the EAL's)
  * Unknown flags are errors.  Flags in passthru (NULL-terminated, e.g.
- * "--dp-fd") take one value and are skipped here.  Returns 0, or -1 with a
- * message in err.
+ * "--dp-fd") take one value and are skipped here.  The settings that
+ * only make sense together are checked last (--io dpdk needs an
+ * --address; --address and EAL arguments need --io dpdk).  Returns 0, or
+ * -1 with a message in err.
  */
 int cfg_from_args(struct cfg *c, int argc, char **argv, const char *const *passthru,
 		  char *err, size_t errcap);
+
+/* Whether this build can serve with c's I/O backend (dpdk_built: the
+ * DPDK backend was compiled in); -1 with a message saying how to get one
+ * that can. */
+int cfg_io_available(const struct cfg *c, bool dpdk_built, char *err, size_t errcap);
 
 /* Parses "1.2.3.4:53", "[2001:db8::1]:53" into l; -1 on error. */
 int cfg_parse_listen(struct cfg_listen *l, const char *text);

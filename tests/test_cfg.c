@@ -89,6 +89,32 @@ static void flag_fails(const char *want, ...)
 	cr_assert_str_eq(err, want);
 }
 
+/*
+ * The flags pre (NULL-terminated, or NULL) and then max + 1 flags made
+ * from fmt with 1, 2, ...: refused with the message want; with max of
+ * them: accepted.
+ */
+static void too_many(const char *const *pre, const char *fmt, int max, const char *want)
+{
+	char *argv[64], flag[64][48];
+	int n = 0;
+	argv[n++] = "ringdns";
+	for (int i = 0; pre && pre[i]; i++)
+		argv[n++] = (char *)pre[i];
+	cr_assert_lt(n + max + 1, 64);
+	for (int i = 1; i <= max + 1; i++) {
+		snprintf(flag[i], sizeof flag[i], fmt, i);
+		argv[n++] = flag[i];
+	}
+	struct cfg c;
+	char err[256];
+	cfg_init(&c);
+	cr_assert_eq(cfg_from_args(&c, n, argv, NULL, err, sizeof err), -1);
+	cr_assert_str_eq(err, want);
+	cr_assert_eq(cfg_from_args(&c, n - 1, argv, NULL, err, sizeof err), 0, "%s", err);
+	cfg_free(&c);
+}
+
 static void check_v4(const struct cfg_listen *l, const char *addr, unsigned port)
 {
 	const struct sockaddr_in *a = (const struct sockaddr_in *)&l->addr;
@@ -434,7 +460,8 @@ Test(cfg, unknown_and_duplicate_keys)
 	      "unknown key 'worker' in 'server' (did you mean 'workers'? expected one of: "
 	      "listen, workers, tcp-workers, max-udp-payload, tcp-idle-timeout, "
 	      "tcp-max-clients, tcp-max-per-client, nsid, identity, version, hide-version, "
-	      "control-socket, control-binary, cache-dir, cpu-pin, reuse-port-takeover)");
+	      "control-socket, control-binary, cache-dir, cpu-pin, reuse-port-takeover, io, "
+	      "addresses, eal-args)");
 	fails("server:\n  tcp_workers: 2\n", 2, "did you mean 'tcp-workers'?");
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
@@ -758,23 +785,7 @@ Test(cfg, bad_flags)
 	flag_fails("--config: given more than once", "--config", "a", "--config", "b", NULL);
 	flag_fails("--config: needs a value", "--syslog", "--config", NULL);
 
-	char *many[CFG_LISTEN_MAX * 2 + 3];
-	char addr[CFG_LISTEN_MAX + 1][32];
-	int n = 0;
-	many[n++] = "ringdns";
-	for (int i = 0; i <= CFG_LISTEN_MAX; i++) {
-		snprintf(addr[i], sizeof addr[i], "10.0.0.%d:53", i + 1);
-		many[n++] = "--listen";
-		many[n++] = addr[i];
-	}
-	struct cfg c;
-	char err[256];
-	cfg_init(&c);
-	cr_assert_eq(cfg_from_args(&c, n, many, NULL, err, sizeof err), -1);
-	cr_assert_str_eq(err, "--listen: more than 16 addresses");
-	cr_assert_eq(cfg_from_args(&c, n - 2, many, NULL, err, sizeof err), 0, "%s", err);
-	cr_assert_eq(c.nlisten, CFG_LISTEN_MAX);
-	cfg_free(&c);
+	too_many(NULL, "--listen=10.0.0.%d:53", CFG_LISTEN_MAX, "--listen: more than 16 addresses");
 }
 
 Test(cfg, bundled_example)
@@ -800,5 +811,167 @@ Test(cfg, bundled_example)
 	struct stat st;
 	for (size_t i = 0; i < c.nzones; i++)
 		cr_assert_eq(stat(c.zones[i].file, &st), 0, "%s", c.zones[i].file);
+	cfg_free(&c);
+}
+
+Test(cfg, io_dpdk_flags)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(c.io, CFG_IO_SOCKET);
+	cr_assert_eq(c.naddresses, 0);
+	cr_assert_eq(c.neal_args, 0);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--io", "dpdk", "--address", "198.18.0.1",
+			  "--address=2001:db8::53", "--workers", "1", "--", "--no-pci", "-l",
+			  "0-1", "--workers", NULL), 0, "%s", err);
+	cr_assert_eq(c.io, CFG_IO_DPDK);
+	cr_assert_eq(c.naddresses, 2);
+	check_v4(&c.addresses[0], "198.18.0.1", 53);
+	cr_assert_str_eq(c.addresses[0].text, "198.18.0.1");
+	check_v6(&c.addresses[1], "2001:db8::53", 53);
+	cr_assert_eq(c.workers, 1);
+	/* everything after "--" is the EAL's, flags of ours included */
+	cr_assert_eq(c.neal_args, 4);
+	cr_assert_str_eq(c.eal_args[0], "--no-pci");
+	cr_assert_str_eq(c.eal_args[1], "-l");
+	cr_assert_str_eq(c.eal_args[2], "0-1");
+	cr_assert_str_eq(c.eal_args[3], "--workers");
+	cr_assert_null(c.eal_args[4]);
+	cr_assert_eq(cfg_io_available(&c, true, err, sizeof err), 0);
+	cfg_free(&c);
+
+	/* the socket backend is the default and needs no DPDK */
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--io=socket", NULL), 0, "%s", err);
+	cr_assert_eq(c.io, CFG_IO_SOCKET);
+	cr_assert_eq(cfg_io_available(&c, false, err, sizeof err), 0);
+	cfg_free(&c);
+}
+
+Test(cfg, io_dpdk_file)
+{
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c,
+			  "server:\n"
+			  "  io: dpdk\n"
+			  "  addresses: [198.18.0.1, \"2001:db8::1\", 198.18.0.2]\n"
+			  "  eal-args: [\"-l\", \"0-1\", \"--vdev=net_af_packet0,iface=veth0\"]\n",
+			  err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.io, CFG_IO_DPDK);
+	cr_assert_eq(c.naddresses, 3);
+	check_v4(&c.addresses[0], "198.18.0.1", 53);
+	check_v6(&c.addresses[1], "2001:db8::1", 53);
+	check_v4(&c.addresses[2], "198.18.0.2", 53);
+	cr_assert_eq(c.neal_args, 3);
+	cr_assert_str_eq(c.eal_args[2], "--vdev=net_af_packet0,iface=veth0");
+	cr_assert_null(c.eal_args[3]);
+	cfg_free(&c);
+
+	cr_assert_eq(load(&c, "server:\n  io: DPDK\n  addresses: 2001:db8::2\n  eal-args: --no-pci\n",
+			  err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.naddresses, 1);
+	check_v6(&c.addresses[0], "2001:db8::2", 53);
+	cr_assert_eq(c.neal_args, 1);
+	cr_assert_str_eq(c.eal_args[0], "--no-pci");
+	cfg_free(&c);
+
+	/* flags replace the file's addresses and EAL arguments */
+	const char *path = zt_write(dir, "dpdk.yaml",
+				    "server:\n  io: dpdk\n  addresses: [198.18.0.1]\n"
+				    "  eal-args: [\"-l\", \"0-3\"]\n");
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--config", path, "--address", "198.18.0.9",
+			  "--", "-l", "0-1", "--no-pci", NULL), 0, "%s", err);
+	cr_assert_eq(c.naddresses, 1);
+	check_v4(&c.addresses[0], "198.18.0.9", 53);
+	cr_assert_eq(c.neal_args, 3);
+	cr_assert_str_eq(c.eal_args[1], "0-1");
+	cfg_free(&c);
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--config", path, NULL), 0, "%s", err);
+	cr_assert_eq(c.naddresses, 1);
+	check_v4(&c.addresses[0], "198.18.0.1", 53);
+	cr_assert_str_eq(c.eal_args[1], "0-3");
+	cfg_free(&c);
+}
+
+Test(cfg, io_dpdk_errors)
+{
+	flag_fails("--io dpdk: no address to answer for; give --address IP (repeatable) or "
+		   "server.addresses in the file", "--io", "dpdk", NULL);
+	flag_fails("--io dpdk: no address to answer for; give --address IP (repeatable) or "
+		   "server.addresses in the file", "--io", "dpdk", "--", "--no-pci", NULL);
+	flag_fails("--io: 'xdp' is not one of: socket, dpdk", "--io", "xdp", NULL);
+	flag_fails("--address (server.addresses) is for --io dpdk; with kernel sockets, give "
+		   "--listen ADDR:PORT", "--address", "198.18.0.1", NULL);
+	flag_fails("EAL arguments (after '--', or server.eal-args) are for --io dpdk only",
+		   "--workers", "1", "--", "--no-pci", NULL);
+	flag_fails("--address: '198.18.0.1:53': an address without brackets or port (the DPDK "
+		   "ports answer on port 53)", "--io", "dpdk", "--address", "198.18.0.1:53", NULL);
+	flag_fails("--address: '[2001:db8::1]': an address without brackets or port (the DPDK "
+		   "ports answer on port 53)", "--io", "dpdk", "--address", "[2001:db8::1]", NULL);
+	flag_fails("--address: 'ns1.example': not an IPv4 or IPv6 address (names are not "
+		   "resolved)", "--io", "dpdk", "--address", "ns1.example", NULL);
+	flag_fails("--address: '0.0.0.0': 0.0.0.0 is not an address to answer for; give each "
+		   "address", "--io", "dpdk", "--address", "0.0.0.0", NULL);
+	flag_fails("--address: '::': :: is not an address to answer for; give each address",
+		   "--io", "dpdk", "--address", "::", NULL);
+	flag_fails("--address: '198.18.0.1' is given twice", "--io", "dpdk", "--address",
+		   "198.18.0.1", "--address", "198.18.0.1", NULL);
+	flag_fails("--workers: needs a value", "--io", "dpdk", "--address", "198.18.0.1",
+		   "--workers", "--", "-l", "0", NULL);
+
+	/* at most CFG_ADDRESS_MAX of each family */
+	static const char *const v6[] = { "--io=dpdk", "--address=2001:db8::1", NULL };
+	too_many(v6, "--address=198.18.0.%d", CFG_ADDRESS_MAX,
+		 "--address: more than 8 IPv4 addresses");
+	static const char *const v4[] = { "--io=dpdk", "--address=198.18.0.1", NULL };
+	too_many(v4, "--address=2001:db8::%x", CFG_ADDRESS_MAX,
+		 "--address: more than 8 IPv6 addresses");
+}
+
+Test(cfg, io_dpdk_file_errors)
+{
+	fails("server:\n  io: netmap\n", 2, "server.io: 'netmap' is not one of: socket, dpdk");
+	fails("server:\n  addresses: {a: 1}\n", 2,
+	      "server.addresses: expected an IP address or a list of them, got a mapping");
+	fails("server:\n  addresses: []\n", 2,
+	      "server.addresses: empty list (io dpdk needs at least one address to answer for)");
+	fails("server:\n  addresses:\n    - 198.18.0.1\n    - 198.18.0.1\n", 4,
+	      "server.addresses: '198.18.0.1' is listed twice");
+	fails("server:\n  addresses:\n    - 198.18.0.1\n    - x.example\n", 4,
+	      "server.addresses: 'x.example': not an IPv4 or IPv6 address");
+	fails("server:\n  eal-args:\n    - [a]\n", 3,
+	      "server.eal-args: each entry must be a string, not a list");
+	fails("server:\n  eal-args: []\n", 2, "server.eal-args: empty list");
+
+	/* the file alone may lack addresses that flags give; the whole
+	 * command line may not */
+	struct cfg c;
+	char err[512];
+	const char *path = zt_write(dir, "noaddr.yaml", "server:\n  io: dpdk\n");
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--config", path, NULL), -1);
+	cr_assert_str_eq(err, "--io dpdk: no address to answer for; give --address IP "
+			      "(repeatable) or server.addresses in the file");
+	cfg_free(&c);
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--config", path, "--address", "198.18.0.1",
+			  NULL), 0, "%s", err);
+	cfg_free(&c);
+}
+
+Test(cfg, io_dpdk_not_built)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--io", "dpdk", "--address", "198.18.0.1",
+			  NULL), 0, "%s", err);
+	cr_assert_eq(cfg_io_available(&c, false, err, sizeof err), -1);
+	cr_assert_str_eq(err, "--io dpdk: this ringdns was built without DPDK: rebuild with "
+			      "-Ddpdk=enabled (needs libdpdk-dev >= 22.11)");
 	cfg_free(&c);
 }
