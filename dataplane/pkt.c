@@ -1,12 +1,13 @@
 /*
  * pkt.c - L2 to L4 of the DPDK fast path on plain byte buffers (pkt.h).
- * pkt_classify walks Ethernet (one optional 802.1Q tag), IPv4 or IPv6,
- * then UDP, checking every length against the frame before reading, and
- * says whether the frame is a DNS query to us, the exception path's or
- * dropped.  pkt_udp_reply turns an answered query around.  Multi-byte
- * fields are read and written in network order one byte at a time (the
- * compiler makes that a load and a byte swap); the only loop over bytes
- * is the Internet checksum.
+ * pkt_classify walks Ethernet (one optional 802.1Q tag), then ARP, IPv4 or
+ * IPv6, then UDP, ICMP or ICMPv6, checking every length against the frame
+ * before reading, and either hands the frame on (DNS query, exception
+ * path, drop) or rewrites it in place into its reply (ARP reply, neighbour
+ * advertisement, echo reply).  pkt_udp_reply turns an answered query
+ * around.  Multi-byte fields are read and written in network order one
+ * byte at a time (the compiler makes that a load and a byte swap); the
+ * only loop over bytes is the Internet checksum.
  */
 #include "dataplane/pkt.h"
 
@@ -15,19 +16,38 @@
 #define ETH_HLEN 14
 #define VLAN_HLEN 4
 #define ETHERTYPE_IPV4 0x0800
+#define ETHERTYPE_ARP 0x0806
 #define ETHERTYPE_VLAN 0x8100
 #define ETHERTYPE_IPV6 0x86dd
 
+#define ARP_LEN 28		/* Ethernet/IPv4 ARP (RFC 826) */
 #define IP4_HLEN 20
 #define IP6_HLEN 40
 #define UDP_HLEN 8
+#define ICMP_HLEN 8		/* type, code, checksum, 4 bytes of the message */
+#define ND_NS_LEN 24		/* ICMPv6 header, reserved, target (RFC 4861 §4.3) */
+#define ND_NA_LEN 32		/* NA with one target link-layer address option */
 
+#define PROTO_ICMP 1
 #define PROTO_UDP 17
+#define PROTO_ICMP6 58
+
+#define ICMP_ECHO_REPLY 0
+#define ICMP_ECHO_REQUEST 8
+#define ICMP6_ECHO_REQUEST 128
+#define ICMP6_ECHO_REPLY 129
+#define ND_NEIGHBOR_SOLICIT 135
+#define ND_NEIGHBOR_ADVERT 136
+#define ND_OPT_SOURCE_LLADDR 1
+#define ND_OPT_TARGET_LLADDR 2
+#define ND_NA_FLAG_SOLICITED 0x40
+#define ND_NA_FLAG_OVERRIDE 0x20
 
 #define IP4_DF 0x4000
 #define IP4_FRAG_MASK 0x3fff	/* MF and the fragment offset */
 #define IP_ECN_MASK 0x03
 #define REPLY_HOP_LIMIT 64
+#define ND_HOP_LIMIT 255
 
 /* Where a frame's Ethernet destination points: this server, the
  * broadcast address, a multicast group (the group bit set). */
@@ -43,6 +63,10 @@ struct pkt_frame {
 };
 
 static const uint8_t mac_bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+static const uint8_t mac_all_nodes[6] = { 0x33, 0x33, 0, 0, 0, 1 };	/* RFC 2464 §7 */
+static const uint8_t ip6_all_nodes[16] = { 0xff, 0x02, [15] = 1 };
+/* ff02::1:ff00:0/104, the solicited-node prefix (RFC 4291 §2.7.1) */
+static const uint8_t ip6_solicited[13] = { 0xff, 0x02, [11] = 0x01, [12] = 0xff };
 static const uint8_t ip6_unspec[16];
 static const uint8_t ip6_loopback[16] = { [15] = 1 };
 
@@ -173,6 +197,13 @@ static bool v6_answerable(const uint8_t *a)
 	return a[0] != 0xff && memcmp(a, ip6_unspec, 16) && memcmp(a, ip6_loopback, 16);
 }
 
+/* Ethernet back to where the frame came from, from our MAC. */
+static void eth_turn(uint8_t *b, const uint8_t *dst, const uint8_t mac[6])
+{
+	memmove(b, dst, 6);
+	memcpy(b + 6, mac, 6);
+}
+
 static void swap_bytes(uint8_t *a, uint8_t *b, size_t n)
 {
 	uint8_t t[16];
@@ -249,6 +280,74 @@ static enum pkt_kind udp_classify(struct pkt_frame *f, size_t avail, bool src_ok
 }
 
 /*
+ * ARP (RFC 826): a request for one of our addresses becomes its reply in
+ * place: opcode 2, sender = us, target = the requester, to the
+ * requester's MAC.  Replies, gratuitous ARP and probes (RFC 5227: sender
+ * 0.0.0.0) go to the kernel; a request for another host is not ours.
+ */
+static enum pkt_kind arp_classify(struct pkt_frame *f)
+{
+	struct pkt_view *v = f->v;
+	uint8_t *a = f->b + v->l3_off;
+	if (f->l2 == L2_MCAST)
+		return PKT_EXCEPTION;
+	if (f->len - v->l3_off < ARP_LEN)
+		return drop(v, PKT_DROP_SHORT);
+	if (rd16(a) != 1 || rd16(a + 2) != ETHERTYPE_IPV4 || a[4] != 6 || a[5] != 4 ||
+	    rd16(a + 6) != 1)
+		return PKT_EXCEPTION;
+	uint8_t *sha = a + 8, *spa = a + 14, *tha = a + 18, *tpa = a + 24;
+	if (!memcmp(spa, tpa, 4) || ld32(spa) == 0)
+		return PKT_EXCEPTION;
+	if (!v4_ours(f->self, tpa) || !v4_answerable(spa) || (sha[0] & 1))
+		return drop(v, PKT_DROP_NOT_OURS);
+	wr16(a + 6, 2);
+	memcpy(tha, sha, 6);
+	swap_bytes(spa, tpa, 4);
+	memcpy(sha, f->self->mac, 6);
+	eth_turn(f->b, tha, f->self->mac);
+	v->reply_len = (uint16_t)(v->l3_off + ARP_LEN);
+	return PKT_REPLY;
+}
+
+/*
+ * An echo request to us, checked, becomes its echo reply in place (RFC
+ * 792; RFC 4443 §4.1-4.2): same identifier, sequence number and data,
+ * back to the sender.  The pseudo-header sum (ICMPv6 only) is the same
+ * for the reply: swapping the addresses does not change it.
+ */
+static enum pkt_kind echo_turn(struct pkt_frame *f, size_t n)
+{
+	struct pkt_view *v = f->v;
+	uint8_t *ip = f->b + v->l3_off, *ic = f->b + v->l4_off;
+	uint32_t pseudo = v->ipv6 ? pseudo6(ip, PROTO_ICMP6, n) : 0;
+	if (pkt_csum_fold(pkt_csum_add(pseudo, ic, n)))
+		return drop(v, PKT_DROP_BAD_CSUM);
+	if (v->ipv6 ? !v6_answerable(ip + 8) : !v4_answerable(ip + 12))
+		return drop(v, PKT_DROP_NOT_OURS);
+	ic[0] = v->ipv6 ? ICMP6_ECHO_REPLY : ICMP_ECHO_REPLY;
+	csum_set(ic, n, 2, pseudo);
+	if (v->ipv6)
+		ip6_turn(ip, n);
+	else
+		ip4_turn(ip, IP4_HLEN + n);
+	eth_turn(f->b, f->b + 6, f->self->mac);
+	v->reply_len = (uint16_t)(v->l4_off + n);
+	return PKT_REPLY;
+}
+
+/* ICMP: an echo request is answered, the rest is the kernel's. */
+static enum pkt_kind icmp4_classify(struct pkt_frame *f, size_t n)
+{
+	const uint8_t *ic = f->b + f->v->l4_off;
+	if (n < ICMP_HLEN)
+		return drop(f->v, PKT_DROP_SHORT);
+	if (ic[0] != ICMP_ECHO_REQUEST || ic[1] != 0)
+		return PKT_EXCEPTION;
+	return echo_turn(f, n);
+}
+
+/*
  * IPv4 (RFC 791): the header checked (version, header length, total
  * length, checksum); options and fragments are the kernel's, as is
  * anything not to one of our addresses by our MAC.  Bytes after the total
@@ -277,11 +376,107 @@ static enum pkt_kind ip4_classify(struct pkt_frame *f)
 	v->l4_off = (uint16_t)(v->l3_off + IP4_HLEN);
 	if (ip[9] == PROTO_UDP)
 		return udp_classify(f, tot - IP4_HLEN, v4_answerable(ip + 12));
+	if (ip[9] == PROTO_ICMP)
+		return icmp4_classify(f, tot - IP4_HLEN);
 	return PKT_EXCEPTION;
 }
 
+/* ICMPv6 echo request: answered when it is to one of our addresses. */
+static enum pkt_kind icmp6_echo(struct pkt_frame *f, size_t n)
+{
+	const uint8_t *ip = f->b + f->v->l3_off, *ic = f->b + f->v->l4_off;
+	if (n < ICMP_HLEN)
+		return drop(f->v, PKT_DROP_SHORT);
+	if (f->l2 != L2_US || !v6_ours(f->self, ip + 24) || ic[1] != 0)
+		return PKT_EXCEPTION;
+	return echo_turn(f, n);
+}
+
 /*
- * IPv6 (RFC 8200): version and payload length checked; UDP only, any extension header (hop-by-hop, routing, fragment...) is the
+ * The options of a neighbour solicitation (RFC 4861 §7.1.1): each has a
+ * non-zero length within the message, and one from the unspecified
+ * address carries no source link-layer address.
+ */
+static bool nd_options_ok(const uint8_t *opt, size_t n, bool from_unspec)
+{
+	while (n) {
+		if (n < 2 || opt[1] == 0 || (size_t)opt[1] * 8 > n)
+			return false;
+		if (from_unspec && opt[0] == ND_OPT_SOURCE_LLADDR)
+			return false;
+		n -= (size_t)opt[1] * 8;
+		opt += (size_t)opt[1] * 8;
+	}
+	return true;
+}
+
+/*
+ * Whether a neighbour solicitation passes RFC 4861 §7.1.1 and asks for
+ * one of our addresses, sent to it or to its solicited-node group (then
+ * by the group's MAC, RFC 2464 §7).  One that does not is nothing we
+ * answer: counted as not ours (an off-link sender, one for another host).
+ */
+static bool nd_solicit_ours(const struct pkt_frame *f, const uint8_t *ip, const uint8_t *ns,
+			    size_t n)
+{
+	const uint8_t *src = ip + 8, *dst = ip + 24, *target = ns + 8;
+	bool from_unspec = !memcmp(src, ip6_unspec, 16);
+	bool to_group = !memcmp(dst, ip6_solicited, 13) && !memcmp(dst + 13, target + 13, 3);
+	if (ip[7] != ND_HOP_LIMIT || ns[1] != 0 || src[0] == 0xff || target[0] == 0xff)
+		return false;
+	if (!v6_ours(f->self, target))
+		return false;
+	if (!to_group && (from_unspec || memcmp(dst, target, 16)))
+		return false;
+	if (f->l2 == L2_MCAST && (!to_group || f->b[0] != 0x33 || f->b[1] != 0x33 ||
+				  memcmp(f->b + 2, dst + 12, 4)))
+		return false;
+	return nd_options_ok(ns + ND_NS_LEN, n - ND_NS_LEN, from_unspec);
+}
+
+/*
+ * A neighbour solicitation for one of our addresses becomes, in place,
+ * the neighbour advertisement (RFC 4861 §4.4, §7.2.4): from the target
+ * address, with our MAC as target link-layer address; Override set,
+ * Router clear; to the solicitation's source with Solicited set, or, when
+ * that was the unspecified address (duplicate address detection), to
+ * all-nodes ff02::1 with Solicited clear; hop limit 255.
+ */
+static enum pkt_kind nd_solicit(struct pkt_frame *f, size_t n)
+{
+	struct pkt_view *v = f->v;
+	uint8_t *ip = f->b + v->l3_off, *ic = f->b + v->l4_off;
+	if (n < ND_NS_LEN)
+		return drop(v, PKT_DROP_SHORT);
+	if (pkt_csum_fold(pkt_csum_add(pseudo6(ip, PROTO_ICMP6, n), ic, n)))
+		return drop(v, PKT_DROP_BAD_CSUM);
+	if (!nd_solicit_ours(f, ip, ic, n))
+		return drop(v, PKT_DROP_NOT_OURS);
+	size_t reply_len = v->l4_off + ND_NA_LEN;
+	if (reply_len > f->cap)
+		return drop(v, PKT_DROP_SHORT);
+	bool solicited = memcmp(ip + 8, ip6_unspec, 16) != 0;
+	memcpy(ip + 24, solicited ? ip + 8 : ip6_all_nodes, 16);
+	memcpy(ip + 8, ic + 8, 16);
+	ip[0] = 0x60;
+	ip[1] = ip[2] = ip[3] = 0;
+	wr16(ip + 4, ND_NA_LEN);
+	ip[7] = ND_HOP_LIMIT;
+	ic[0] = ND_NEIGHBOR_ADVERT;
+	ic[4] = (uint8_t)(ND_NA_FLAG_OVERRIDE | (solicited ? ND_NA_FLAG_SOLICITED : 0));
+	ic[5] = ic[6] = ic[7] = 0;
+	ic[24] = ND_OPT_TARGET_LLADDR;
+	ic[25] = 1;
+	memcpy(ic + 26, f->self->mac, 6);
+	csum_set(ic, ND_NA_LEN, 2, pseudo6(ip, PROTO_ICMP6, ND_NA_LEN));
+	eth_turn(f->b, solicited ? f->b + 6 : mac_all_nodes, f->self->mac);
+	v->reply_len = (uint16_t)reply_len;
+	return PKT_REPLY;
+}
+
+/*
+ * IPv6 (RFC 8200): version and payload length checked; UDP and ICMPv6
+ * only, any extension header (hop-by-hop, routing, fragment...) is the
  * kernel's.  Bytes after the payload (Ethernet padding) are ignored.
  */
 static enum pkt_kind ip6_classify(struct pkt_frame *f)
@@ -297,9 +492,18 @@ static enum pkt_kind ip6_classify(struct pkt_frame *f)
 	size_t plen = rd16(ip + 4);
 	if (IP6_HLEN + plen > avail)
 		return drop(v, PKT_DROP_SHORT);
-	if (f->l2 == L2_BCAST || ip[6] != PROTO_UDP)
+	if (f->l2 == L2_BCAST || (ip[6] != PROTO_UDP && ip[6] != PROTO_ICMP6))
 		return PKT_EXCEPTION;
 	v->l4_off = (uint16_t)(v->l3_off + IP6_HLEN);
+	if (ip[6] == PROTO_ICMP6) {
+		if (plen < 1)
+			return drop(v, PKT_DROP_SHORT);
+		if (ip[IP6_HLEN] == ICMP6_ECHO_REQUEST)
+			return icmp6_echo(f, plen);
+		if (ip[IP6_HLEN] == ND_NEIGHBOR_SOLICIT)
+			return nd_solicit(f, plen);
+		return PKT_EXCEPTION;
+	}
 	if (f->l2 != L2_US || !v6_ours(f->self, ip + 24))
 		return PKT_EXCEPTION;
 	return udp_classify(f, plen, v6_answerable(ip + 8));
@@ -337,6 +541,8 @@ enum pkt_kind pkt_classify(const struct pkt_self *self, uint8_t *buf, size_t len
 		return ip4_classify(&f);
 	if (type == ETHERTYPE_IPV6)
 		return ip6_classify(&f);
+	if (type == ETHERTYPE_ARP)
+		return arp_classify(&f);
 	return PKT_EXCEPTION;
 }
 

@@ -33,6 +33,7 @@ static const uint8_t our6b[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 0x53 };
 static const uint8_t cli6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0, 7, [15] = 2 };
 static const uint8_t other6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x99 };
 static const uint8_t unspec6[16];
+static const uint8_t all_nodes6[16] = { 0xff, 0x02, [15] = 1 };
 static const uint8_t mcast6[16] = { 0xff, 0x02, [15] = 0xfb };
 #define CLI_PORT 40000
 #define DNS_PORT 53
@@ -204,6 +205,100 @@ static void udp_frame(struct frame *f, int af, bool vlan, enum csum cs)
 		     query, sizeof query, cs);
 }
 
+static const uint8_t echo_data[] = "0123456789abcdefghijklmnopqrstuvwxyz!";	/* odd length */
+
+static void echo_frame(struct frame *f, int af, bool vlan, bool reply, const uint8_t *dmac,
+		       const uint8_t *smac, const void *src, const void *dst, uint8_t ttl)
+{
+	fr_eth(f, dmac, smac, vlan, af == V4 ? 0x0800 : 0x86dd);
+	uint8_t *ic = fr_ip(f, af, src, dst, af == V4 ? 1 : 58, 8 + sizeof echo_data, ttl);
+	ic[0] = af == V4 ? (reply ? 0 : 8) : (reply ? 129 : 128);
+	put16(ic + 4, 0xbeef);	/* identifier */
+	put16(ic + 6, 7);	/* sequence number */
+	memcpy(ic + 8, echo_data, sizeof echo_data);
+	l4_csum(f, 2);
+}
+
+static void echo_request(struct frame *f, int af, bool vlan)
+{
+	echo_frame(f, af, vlan, false, our_mac, cli_mac, af == V4 ? cli4 : cli6,
+		   af == V4 ? our4 : our6, 57);
+}
+
+static void arp_frame(struct frame *f, bool vlan, const uint8_t *dmac, const uint8_t *smac,
+		      unsigned op, const uint8_t *sha, const uint8_t *spa, const uint8_t *tha,
+		      const uint8_t *tpa)
+{
+	fr_eth(f, dmac, smac, vlan, 0x0806);
+	uint8_t *a = f->b + f->l3;
+	put16(a, 1);
+	put16(a + 2, 0x0800);
+	a[4] = 6;
+	a[5] = 4;
+	put16(a + 6, op);
+	memcpy(a + 8, sha, 6);
+	memcpy(a + 14, spa, 4);
+	memcpy(a + 18, tha, 6);
+	memcpy(a + 24, tpa, 4);
+	f->n = f->l3 + 28;
+}
+
+static void arp_request(struct frame *f, bool vlan, const uint8_t *tpa)
+{
+	arp_frame(f, vlan, bcast_mac, cli_mac, 1, cli_mac, cli4, (const uint8_t[6]){ 0 }, tpa);
+}
+
+static void solicited_node(uint8_t *out, const uint8_t *target)
+{
+	static const uint8_t pfx[13] = { 0xff, 0x02, [11] = 1, [12] = 0xff };
+	memcpy(out, pfx, 13);
+	memcpy(out + 13, target + 13, 3);
+}
+
+static void group_mac(uint8_t *mac, const uint8_t *group)
+{
+	mac[0] = mac[1] = 0x33;
+	memcpy(mac + 2, group + 12, 4);
+}
+
+/* A neighbour solicitation for target from src (:: for duplicate address
+ * detection), to its solicited-node group unless dst is given;
+ * source link-layer option when slla. */
+static void ns_frame(struct frame *f, bool vlan, const uint8_t *src, const uint8_t *dst,
+		     const uint8_t *target, uint8_t hlim, bool slla)
+{
+	uint8_t grp[16], mac[6];
+	solicited_node(grp, target);
+	if (!dst)
+		dst = grp;
+	group_mac(mac, grp);
+	fr_eth(f, dst == grp ? mac : our_mac, cli_mac, vlan, 0x86dd);
+	uint8_t *ic = fr_ip(f, V6, src, dst, 58, slla ? 32 : 24, hlim);
+	ic[0] = 135;
+	memcpy(ic + 8, target, 16);
+	if (slla) {
+		ic[24] = 1;
+		ic[25] = 1;
+		memcpy(ic + 26, cli_mac, 6);
+	}
+	l4_csum(f, 2);
+}
+
+/* The advertisement of target, as RFC 4861 §4.4 lays it out. */
+static void na_frame(struct frame *f, bool vlan, const uint8_t *dmac, const uint8_t *dst,
+		     const uint8_t *target, bool solicited)
+{
+	fr_eth(f, dmac, our_mac, vlan, 0x86dd);
+	uint8_t *ic = fr_ip(f, V6, target, dst, 58, 32, 255);
+	ic[0] = 136;
+	ic[4] = solicited ? 0x60 : 0x20;	/* S|O or O; R clear */
+	memcpy(ic + 8, target, 16);
+	ic[24] = 2;
+	ic[25] = 1;
+	memcpy(ic + 26, our_mac, 6);
+	l4_csum(f, 2);
+}
+
 /* ---- running the classifier ---- */
 
 /* Classifies a copy of f's bytes in a buffer of exactly n bytes (cap
@@ -240,6 +335,20 @@ static void expect_kind(const struct frame *f, enum pkt_kind want)
 	struct pkt_view v;
 	enum pkt_kind k = classify(f, &v, NULL);
 	cr_assert_eq(k, want, "kind %d (drop %d), expected %d", k, v.drop, want);
+}
+
+/* The reply classify makes of f must be exactly want's bytes. */
+static void expect_reply(const struct frame *f, const struct frame *want, size_t extra)
+{
+	struct pkt_self s = us();
+	struct pkt_view v;
+	uint8_t out[2048];
+	enum pkt_kind k = classify_n(&s, f, f->n, extra, &v, out);
+	cr_assert_eq(k, PKT_REPLY, "kind %d (drop %d)", k, v.drop);
+	cr_assert_eq(v.reply_len, want->n);
+	for (size_t i = 0; i < want->n; i++)
+		cr_assert_eq(out[i], want->b[i], "byte %zu: %02x, expected %02x", i, out[i],
+			     want->b[i]);
 }
 
 /* ---- the checksum ---- */
@@ -396,6 +505,8 @@ Test(pkt, broadcast_or_multicast_ip_traffic_is_punted)
 	expect_kind(&f, PKT_EXCEPTION);
 	query_to(&f, V6, all_nodes_mac, cli6, our6);
 	expect_kind(&f, PKT_EXCEPTION);
+	echo_frame(&f, V4, false, false, bcast_mac, cli_mac, cli4, our4, 64);
+	expect_kind(&f, PKT_EXCEPTION);
 }
 
 Test(pkt, other_ethertypes_and_qinq_are_punted)
@@ -509,6 +620,141 @@ Test(pkt, bad_ipv6_header_is_dropped)
 	expect_drop(&f, PKT_DROP_SHORT);
 }
 
+/* ---- ICMP and ICMPv6 echo ---- */
+
+Test(pkt, icmp_echo_request_gets_the_exact_echo_reply)
+{
+	struct frame f, want;
+	for (int af = V4; af <= V6; af += 2)
+		for (int vlan = 0; vlan < 2; vlan++) {
+			echo_request(&f, af, vlan);
+			echo_frame(&want, af, vlan, true, cli_mac, our_mac, af == V4 ? our4 : our6,
+				   af == V4 ? cli4 : cli6, 64);
+			if (vlan)
+				cr_assert_eq(memcmp(want.b + 12, f.b + 12, 4), 0);
+			expect_reply(&f, &want, 0);
+		}
+}
+
+Test(pkt, icmp_echo_not_for_us_or_bad_is_not_answered)
+{
+	struct frame f;
+	echo_frame(&f, V4, false, false, our_mac, cli_mac, cli4, other4, 64);
+	expect_kind(&f, PKT_EXCEPTION);
+	echo_frame(&f, V6, false, false, our_mac, cli_mac, cli6, other6, 64);
+	expect_kind(&f, PKT_EXCEPTION);
+	echo_frame(&f, V4, false, true, our_mac, cli_mac, cli4, our4, 64);	/* a reply */
+	expect_kind(&f, PKT_EXCEPTION);
+	echo_frame(&f, V6, false, true, our_mac, cli_mac, cli6, our6, 64);
+	expect_kind(&f, PKT_EXCEPTION);
+	for (int af = V4; af <= V6; af += 2) {
+		echo_request(&f, af, false);
+		f.b[f.n - 1] ^= 1;
+		expect_drop(&f, PKT_DROP_BAD_CSUM);
+	}
+	echo_frame(&f, V4, false, false, our_mac, cli_mac, mcast4, our4, 64);
+	expect_drop(&f, PKT_DROP_NOT_OURS);
+	echo_frame(&f, V6, false, false, our_mac, cli_mac, unspec6, our6, 64);
+	expect_drop(&f, PKT_DROP_NOT_OURS);
+}
+
+/* ---- ARP ---- */
+
+Test(pkt, arp_request_for_us_gets_the_exact_reply)
+{
+	struct frame f, want;
+	for (int vlan = 0; vlan < 2; vlan++) {
+		arp_request(&f, vlan, our4);
+		arp_frame(&want, vlan, cli_mac, our_mac, 2, our_mac, our4, cli_mac, cli4);
+		expect_reply(&f, &want, 0);
+		/* a unicast request (a neighbour refreshing its entry) too */
+		memcpy(f.b, our_mac, 6);
+		expect_reply(&f, &want, 0);
+	}
+}
+
+Test(pkt, other_arp_is_punted_or_not_ours)
+{
+	struct frame f;
+	arp_request(&f, false, other4);
+	expect_drop(&f, PKT_DROP_NOT_OURS);
+	arp_frame(&f, false, our_mac, cli_mac, 2, cli_mac, cli4, our_mac, our4);	/* reply */
+	expect_kind(&f, PKT_EXCEPTION);
+	arp_frame(&f, false, bcast_mac, cli_mac, 1, cli_mac, cli4, bcast_mac, cli4);	/* gratuitous */
+	expect_kind(&f, PKT_EXCEPTION);
+	arp_frame(&f, false, bcast_mac, cli_mac, 1, cli_mac, zero4, bcast_mac, our4);	/* probe */
+	expect_kind(&f, PKT_EXCEPTION);
+	arp_request(&f, false, our4);
+	f.b[f.l3 + 5] = 16;	/* not IPv4 over Ethernet */
+	expect_kind(&f, PKT_EXCEPTION);
+}
+
+/* ---- neighbour discovery ---- */
+
+Test(pkt, neighbour_solicitation_gets_the_exact_advertisement)
+{
+	struct frame f, want;
+	for (int vlan = 0; vlan < 2; vlan++) {
+		/* address resolution: to the solicited-node group, with the
+		 * sender's link-layer address: same length as the reply */
+		ns_frame(&f, vlan, cli6, NULL, our6, 255, true);
+		na_frame(&want, vlan, cli_mac, cli6, our6, true);
+		expect_reply(&f, &want, 0);
+		/* reachability confirmation: unicast, no option: needs room */
+		ns_frame(&f, vlan, cli6, our6, our6, 255, false);
+		expect_reply(&f, &want, 8);
+		expect_drop(&f, PKT_DROP_SHORT);
+		/* duplicate address detection: to all nodes, not solicited */
+		ns_frame(&f, vlan, unspec6, NULL, our6, 255, false);
+		na_frame(&want, vlan, all_nodes_mac, all_nodes6, our6, false);
+		expect_reply(&f, &want, 8);
+	}
+	/* the checksum, once more by hand: over pseudo-header and message */
+	const uint8_t *ip = want.b + want.l3, *ic = want.b + want.l4;
+	cr_assert_eq(ref_fold(ref_sum(ref_sum(0, ip + 8, 32) + 58 + 32, ic, 32)), 0xffff);
+}
+
+Test(pkt, neighbour_solicitation_not_for_us_or_invalid_is_dropped)
+{
+	struct frame f;
+	ns_frame(&f, false, cli6, NULL, other6, 255, true);
+	expect_drop(&f, PKT_DROP_NOT_OURS);
+	ns_frame(&f, false, cli6, NULL, our6, 254, true);	/* hop limit: off-link */
+	expect_drop(&f, PKT_DROP_NOT_OURS);
+	ns_frame(&f, false, unspec6, NULL, our6, 255, true);	/* DAD with a source option */
+	expect_drop(&f, PKT_DROP_NOT_OURS);
+	ns_frame(&f, false, unspec6, our6, our6, 255, false);	/* DAD not to the group */
+	expect_drop(&f, PKT_DROP_NOT_OURS);
+	ns_frame(&f, false, cli6, NULL, our6, 255, true);
+	f.b[f.l4 + 25] = 0;	/* an option of length 0 */
+	l4_csum(&f, 2);
+	expect_drop(&f, PKT_DROP_NOT_OURS);
+	ns_frame(&f, false, cli6, NULL, our6, 255, true);
+	f.b[5] ^= 1;	/* not the group's MAC */
+	expect_drop(&f, PKT_DROP_NOT_OURS);
+	ns_frame(&f, false, cli6, NULL, our6, 255, true);
+	f.b[f.l4 + 30] ^= 1;
+	expect_drop(&f, PKT_DROP_BAD_CSUM);
+	ns_frame(&f, false, cli6, NULL, our6, 255, false);
+	put16(f.b + f.l3 + 4, 16);	/* shorter than a solicitation */
+	f.n -= 8;
+	l4_csum(&f, 2);
+	expect_drop(&f, PKT_DROP_SHORT);
+}
+
+Test(pkt, other_icmpv6_is_punted)
+{
+	struct frame f;
+	ns_frame(&f, false, cli6, NULL, our6, 255, true);
+	f.b[f.l4] = 134;	/* router advertisement */
+	l4_csum(&f, 2);
+	expect_kind(&f, PKT_EXCEPTION);
+	f.b[f.l4] = 2;	/* packet too big */
+	memcpy(f.b, our_mac, 6);
+	l4_csum(&f, 2);
+	expect_kind(&f, PKT_EXCEPTION);
+}
+
 /* ---- truncation and corruption ---- */
 
 /* Every proper prefix of a frame classify answers is too short, and is
@@ -532,20 +778,30 @@ Test(pkt, truncated_frames_are_dropped_at_every_length)
 		for (int vlan = 0; vlan < 2; vlan++) {
 			udp_frame(&f, af, vlan, CS_FULL);
 			every_prefix_is_short(&f);
+			echo_request(&f, af, vlan);
+			every_prefix_is_short(&f);
 		}
+	arp_request(&f, true, our4);
+	every_prefix_is_short(&f);
+	ns_frame(&f, true, cli6, NULL, our6, 255, true);
+	every_prefix_is_short(&f);
 }
 
 /* Random corruption: whatever the verdict, nothing is read or written
  * outside the buffer (ASan) and what it points at lies inside it. */
 Test(pkt, corrupted_frames_stay_in_bounds)
 {
-	struct frame base[2], f;
+	struct frame base[6], f;
 	udp_frame(&base[0], V4, true, CS_FULL);
 	udp_frame(&base[1], V6, false, CS_PARTIAL);
+	echo_request(&base[2], V4, false);
+	echo_request(&base[3], V6, true);
+	arp_request(&base[4], false, our4);
+	ns_frame(&base[5], false, cli6, NULL, our6, 255, true);
 	struct pkt_self s = us();
 	srand(7);
 	for (int i = 0; i < 20000; i++) {
-		f = base[i % 2];
+		f = base[i % 6];
 		for (int j = rand() % 4; j >= 0; j--)
 			f.b[(size_t)rand() % f.n] = (uint8_t)rand();
 		size_t n = f.n - (size_t)rand() % 8;
