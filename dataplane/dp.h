@@ -30,6 +30,7 @@ struct dp {
 	struct wk_pool *wk;
 	struct tcp_srv *tcp;
 	struct wstats *stats;	/* workers, then TCP threads */
+	bool eal;		/* --io dpdk: EAL started */
 	unsigned nudp, ntcp;
 	unsigned long nofile;	/* the descriptor limit, raised at start */
 	double t0;		/* start, monotonic s */

@@ -1,8 +1,9 @@
 /*
  * main.c - ringdns, the dataplane process.  main() reads as DPDK's l3fwd
- * does: arguments, init (signals, listeners, workers, TCP threads),
- * launch (the control process), then the main thread serves the control
- * channel until a stop, and shuts down in reverse order.  The main thread
+ * does: arguments, init (signals, DPDK's EAL with --io dpdk, listeners or
+ * ports, workers, TCP threads), launch (the control process), then the
+ * main thread (with DPDK: the main lcore) serves the control channel
+ * until a stop, and shuts down in reverse order.  The main thread
  * is also the publisher's: zone images from ringdns-control are validated
  * and swapped in here (ctlchan.c, publisher.c).  Signals: SIGHUP reloads
  * (through the control process), SIGTERM/SIGINT stop.
@@ -22,6 +23,7 @@
 #include "common/log.h"
 #include "dataplane/ctlchan.h"
 #include "dataplane/dp.h"
+#include "dataplane/io_dpdk.h"
 #include "dataplane/io_sock.h"
 #include "dataplane/probe.h"
 
@@ -39,6 +41,7 @@ static void usage(FILE *f)
 		"               [--nsid STR] [--identity STR] [--version STR | --hide-version]\n"
 		"               [--log-level LEVEL] [--syslog] [--control-binary PATH]\n"
 		"               [--cache-dir DIR] [--cpu-pin] [--reuse-port-takeover]\n"
+		"               [--io socket | --io dpdk --address IP... [-- EAL-ARGS...]]\n"
 		"The configuration file is described in doc/config.md; flags override it.\n");
 }
 
@@ -46,7 +49,7 @@ static void usage(FILE *f)
  * -1 to go on; else the exit status. */
 static int parse_args(struct dp *d, int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++)
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
 		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			usage(stdout);
 			return 0;
@@ -56,6 +59,10 @@ static int parse_args(struct dp *d, int argc, char **argv)
 	if (cfg_from_args(&d->cfg, argc, argv, NULL, err, sizeof err) != 0) {
 		fprintf(stderr, "ringdns: %s\n", err);
 		usage(stderr);
+		return 2;
+	}
+	if (cfg_io_available(&d->cfg, IO_DPDK_BUILT, err, sizeof err) != 0) {
+		fprintf(stderr, "ringdns: %s\n", err);
 		return 2;
 	}
 	log_init("ringdns", d->cfg.log_syslog, (enum log_level)d->cfg.log_level);
@@ -92,7 +99,8 @@ static unsigned long raise_fd_limit(void)
 static int init_state(struct dp *d)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	d->nudp = d->cfg.workers ? d->cfg.workers : (unsigned)(ncpu > 0 ? ncpu : 1);
+	if (!d->eal)	/* with DPDK: one per worker lcore, set by start_eal */
+		d->nudp = d->cfg.workers ? d->cfg.workers : (unsigned)(ncpu > 0 ? ncpu : 1);
 	d->ntcp = d->cfg.tcp_workers ? d->cfg.tcp_workers : 1;
 	d->acfg = (struct ans_cfg){
 		.max_udp = (uint16_t)d->cfg.max_udp_payload,
@@ -131,12 +139,32 @@ static int init_signals(void)
 	return sfd;
 }
 
-/* The UDP backend's sockets and the workers on them. */
+/* With --io dpdk: DPDK's EAL, which decides how many workers run (one
+ * per worker lcore).  Its threads inherit the signal mask: call after
+ * init_signals. */
+static int start_eal(struct dp *d)
+{
+	char err[1024];
+	if (d->cfg.io != CFG_IO_DPDK)
+		return 0;
+	if (io_dpdk_eal_init(d->cfg.eal_args, d->cfg.neal_args, d->cfg.workers, &d->nudp, err,
+			     sizeof err) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	d->eal = true;
+	return 0;
+}
+
+/* The UDP backend (sockets on the listen addresses, or the DPDK ports
+ * answering for the configured addresses) and the workers on it. */
 static int start_workers(struct dp *d, const struct cfg_listen *listen, size_t nlisten)
 {
-	char err[512];
-	d->io_ops = &io_sock_ops;
-	struct io_conf ioc = { .addrs = listen, .naddrs = nlisten, .queues = d->nudp,
+	char err[1024];
+	bool dpdk = d->cfg.io == CFG_IO_DPDK;
+	d->io_ops = dpdk ? io_dpdk_ops() : &io_sock_ops;
+	struct io_conf ioc = { .addrs = dpdk ? d->cfg.addresses : listen,
+			       .naddrs = dpdk ? d->cfg.naddresses : nlisten, .queues = d->nudp,
 			       .resp_cap = d->acfg.max_udp };
 	if (d->io_ops->init(&ioc, &d->io, err, sizeof err) != 0) {
 		log_err("%s", err);
@@ -149,7 +177,8 @@ static int start_workers(struct dp *d, const struct cfg_listen *listen, size_t n
 		log_err("out of memory");
 		return -1;
 	}
-	if (wk_pool_launch(d->wk, d->cfg.cpu_pin, err, sizeof err) != 0) {
+	if ((dpdk ? wk_pool_launch_on(d->wk, io_dpdk_launcher(), err, sizeof err)
+		  : wk_pool_launch(d->wk, d->cfg.cpu_pin, err, sizeof err)) != 0) {
 		log_err("%s", err);
 		return -1;
 	}
@@ -257,9 +286,13 @@ static int init_serving(struct dp *d)
 	if (check_listeners(d, listen, nlisten) != 0 || start_workers(d, listen, nlisten) != 0 ||
 	    start_tcp(d, listen, nlisten) != 0)
 		return -1;
+	bool dpdk = d->cfg.io == CFG_IO_DPDK;
+	for (size_t i = 0; dpdk && i < d->cfg.naddresses; i++)
+		log_info("answering UDP for %s on the DPDK ports", d->cfg.addresses[i].text);
 	for (size_t i = 0; i < nlisten; i++)
-		log_info("listening on %s (UDP and TCP)", listen[i].text);
-	log_info("%u UDP workers, %u TCP threads", d->nudp, d->ntcp);
+		log_info("listening on %s (%s)", listen[i].text, dpdk ? "TCP" : "UDP and TCP");
+	log_info("%u UDP workers%s, %u TCP threads", d->nudp, dpdk ? " (DPDK lcores)" : "",
+		 d->ntcp);
 	return 0;
 }
 
@@ -314,6 +347,8 @@ static void shut_down(struct dp *d, int sfd)
 	if (d->io)
 		d->io_ops->fini(d->io);
 	tcp_stop(d->tcp);
+	if (d->eal)
+		io_dpdk_eal_fini();
 	if (d->pub)
 		pub_free(d->pub);
 	free(d->stats);
@@ -333,7 +368,8 @@ int main(int argc, char **argv)
 	}
 	int sfd = -1;
 	rc = 1;
-	if (init_state(&d) != 0 || (sfd = init_signals()) < 0 || init_serving(&d) != 0)
+	if ((sfd = init_signals()) < 0 || start_eal(&d) != 0 || init_state(&d) != 0 ||
+	    init_serving(&d) != 0)
 		goto out;
 	lower_priority();
 	sup_spawn(&d.sup);

@@ -5,7 +5,9 @@
  * grace period waits on an idle worker); one rcu_dereference of the root
  * per burst; answer the burst in one ans_respond_burst call; count the
  * outcomes; send; one quiescent state.  No allocation, lock, syscall or
- * log here beyond the backend's batched I/O.
+ * log here beyond the backend's batched I/O.  The workers run on threads
+ * of their own (wk_pool_launch) or on another's (wk_pool_launch_on: DPDK's
+ * lcores).
  */
 #include "dataplane/worker.h"
 
@@ -35,6 +37,7 @@ struct wk_pool {
 	struct dp_run *run;
 	unsigned n;
 	struct wk *w;			/* [n] */
+	const struct wk_launcher *on;	/* NULL: the workers' threads are ours */
 };
 
 /* Answers, counts and sends one received burst. */
@@ -121,9 +124,26 @@ static void wk_join(struct wk_pool *p)
 	dp_run_stop(p->run);
 	for (unsigned i = 0; i < p->n; i++)
 		if (p->w[i].started) {
-			pthread_join(p->w[i].th, NULL);
+			if (p->on)
+				p->on->join(p->on->ctx, i);
+			else
+				pthread_join(p->w[i].th, NULL);
 			p->w[i].started = false;
 		}
+}
+
+int wk_pool_launch_on(struct wk_pool *p, const struct wk_launcher *l, char *err,
+		      size_t errcap)
+{
+	p->on = l;
+	for (unsigned i = 0; i < p->n; i++) {
+		if (l->start(l->ctx, i, wk_main, &p->w[i], err, errcap) != 0) {
+			wk_join(p);
+			return -1;
+		}
+		p->w[i].started = true;
+	}
+	return 0;
 }
 
 int wk_pool_launch(struct wk_pool *p, bool cpu_pin, char *err, size_t errcap)

@@ -47,6 +47,23 @@ int wk_main(void *arg);
  */
 int wk_pool_launch(struct wk_pool *p, bool cpu_pin, char *err, size_t errcap);
 
+/*
+ * Threads someone else owns that can run a worker (DPDK's worker lcores):
+ * start(ctx, i, fn, arg) runs fn(arg) as worker i and returns at once (-1
+ * with a message when it cannot); join(ctx, i) waits until it returned.
+ */
+struct wk_launcher {
+	int (*start)(void *ctx, unsigned i, int (*fn)(void *), void *arg, char *err,
+		     size_t errcap);
+	void (*join)(void *ctx, unsigned i);
+	void *ctx;
+};
+
+/* Starts every worker through l (kept until wk_pool_free); -1 with a
+ * message on failure (the workers started are stopped again). */
+int wk_pool_launch_on(struct wk_pool *p, const struct wk_launcher *l, char *err,
+		      size_t errcap);
+
 /* Raises the run's stop flag, joins the threads started (within
  * IO_WAIT_MS) and frees p.  The backend stays open. */
 void wk_pool_free(struct wk_pool *p);

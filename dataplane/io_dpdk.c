@@ -1,0 +1,567 @@
+/*
+ * io_dpdk.c - the DPDK backend (io_dpdk.h; ops in io.h): EAL start, the
+ * ports and their mbuf pools, and the per-packet moves of the fast path.
+ *
+ * Worker i owns queue pair i of every port and polls the ports in turn.
+ * A received frame is classified on its bytes (pkt.c): a query to us
+ * becomes a view whose response is written over the query in the same
+ * mbuf (out == the query's own bytes), an ARP/ND/echo request is turned
+ * into its reply in place and sent back as is, the rest is counted and
+ * freed.  On transmit pkt_udp_reply turns each answered frame around
+ * (addresses, ports, lengths, checksums: the UDP one by the port where it
+ * offers the offload for IPv4), then one rte_eth_tx_burst; what the port
+ * does not take is freed and counted.  Nothing is allocated, locked,
+ * logged or asked of the kernel per packet; the idle back-off of wait()
+ * sleeps only after a run of empty polls.
+ */
+#include "dataplane/io_dpdk.h"
+
+#include <arpa/inet.h>
+#include <glob.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_ethdev.h>
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+
+#include "common/log.h"
+
+#define IO_DPDK_RX_DESC 1024
+#define IO_DPDK_TX_DESC 1024
+#define IO_DPDK_POOL_CACHE 256
+/* The most L2-L4 header bytes in front of a DNS message the fast path
+ * answers: Ethernet, one 802.1Q tag, IPv6 without extension headers
+ * (those go to the exception path), UDP. */
+#define IO_DPDK_HDR_MAX (14 + 4 + 40 + 8)
+#define IO_DPDK_IDLE_SPIN 1024	/* empty polls before wait() sleeps */
+#define IO_DPDK_IDLE_SLEEP_US 50
+#define IO_DPDK_MIN_CAP 512	/* the engine's least response room */
+
+_Static_assert(CFG_ADDRESS_MAX == PKT_ADDR_MAX, "cfg and pkt disagree on the addresses");
+
+struct io_dpdk_port {
+	uint16_t id;
+	bool udp4_offload;	/* the port computes IPv4 UDP checksums */
+	struct pkt_self self;	/* its MAC, the addresses answered for */
+};
+
+struct io_queue {
+	const struct io_dpdk_port *port;	/* the backend's [nports] */
+	uint16_t nports;
+	uint16_t qid;			/* this queue pair's index on every port */
+	uint16_t next;			/* the port polled first next time */
+	uint16_t cur;			/* the port of the burst last received */
+	unsigned ntx;			/* frames in tx: replies, then answers */
+	unsigned nreply;		/* how many of them are replies */
+	unsigned idle;			/* empty polls in a row */
+	struct rte_mbuf *dns[IO_BURST];	/* the mbuf of view i */
+	struct pkt_view view[IO_BURST];
+	struct rte_mbuf *tx[2 * IO_BURST];
+	struct io_dpdk_stats st;
+} __attribute__((aligned(64)));
+
+struct io_backend {
+	unsigned nq;
+	uint16_t nports;		/* set up (some maybe half) */
+	struct io_dpdk_port *port;
+	struct rte_mempool *pool[RTE_MAX_NUMA_NODES];
+	struct io_queue *q;		/* [nq] */
+};
+
+static char **eal_argv;		/* EAL may keep pointers into it: freed at fini */
+
+/* ---- EAL ----------------------------------------------------------------- */
+
+/* Free hugepages of every size (start-up only: reads sysfs). */
+static unsigned long hugepages_free(void)
+{
+	glob_t g;
+	unsigned long total = 0;
+	if (glob("/sys/kernel/mm/hugepages/hugepages-*/free_hugepages", 0, NULL, &g) != 0)
+		return 0;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		FILE *f = fopen(g.gl_pathv[i], "r");
+		unsigned long n = 0;
+		if (f && fscanf(f, "%lu", &n) == 1)
+			total += n;
+		if (f)
+			fclose(f);
+	}
+	globfree(&g);
+	return total;
+}
+
+static bool has_arg(char *const *args, size_t n, const char *want)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(args[i], want) == 0)
+			return true;
+	return false;
+}
+
+/* EAL leaves its runtime directory (/var/run/dpdk/PREFIX) behind, empty
+ * with --no-shconf or --in-memory once its telemetry socket is unlinked
+ * at exit: removed at exit after that (atexit runs last what it got
+ * first), when empty. */
+static char runtime_dir[PATH_MAX];
+
+static void runtime_dir_remove(void)
+{
+	if (runtime_dir[0])
+		rmdir(runtime_dir);
+}
+
+void io_dpdk_eal_fini(void)
+{
+	rte_eal_cleanup();
+	free(eal_argv);
+	eal_argv = NULL;
+}
+
+int io_dpdk_eal_init(char *const *args, size_t nargs, unsigned workers, unsigned *nworkers,
+		     char *err, size_t errcap)
+{
+	if (!has_arg(args, nargs, "--no-huge") && hugepages_free() == 0) {
+		snprintf(err, errcap, "DPDK: no free hugepages; reserve some (echo 512 > "
+			 "/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages, and mount "
+			 "hugetlbfs), or for a test give EAL --no-huge -m 256");
+		return -1;
+	}
+	eal_argv = calloc(nargs + 2, sizeof *eal_argv);
+	if (!eal_argv) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	eal_argv[0] = "ringdns";
+	memcpy(eal_argv + 1, args, nargs * sizeof *args);
+	atexit(runtime_dir_remove);
+	if (rte_eal_init((int)nargs + 1, eal_argv) < 0) {
+		snprintf(err, errcap, "DPDK EAL init failed: %s (check the EAL arguments after "
+			 "'--'; EAL's own messages above say more)", rte_strerror(rte_errno));
+		free(eal_argv);
+		eal_argv = NULL;
+		return -1;
+	}
+	snprintf(runtime_dir, sizeof runtime_dir, "%s", rte_eal_get_runtime_dir());
+	unsigned have = rte_lcore_count() - 1;
+	if (have == 0 || workers > have) {
+		snprintf(err, errcap, "DPDK: too few lcores: %u worker%s asked, EAL has %u lcore%s "
+			 "besides the main one (which runs the control loop); give more with -l "
+			 "(e.g. -l 0-%u) or lower --workers", workers ? workers : 1,
+			 workers > 1 ? "s" : "", have, have == 1 ? "" : "s",
+			 workers ? workers : 1);
+		io_dpdk_eal_fini();
+		return -1;
+	}
+	*nworkers = workers ? workers : have;
+	return 0;
+}
+
+/* ---- the launcher -------------------------------------------------------- */
+
+/* The i-th worker lcore, RTE_MAX_LCORE when there is none. */
+static unsigned worker_lcore(unsigned i)
+{
+	unsigned lc, k = 0;
+	RTE_LCORE_FOREACH_WORKER(lc)
+		if (k++ == i)
+			return lc;
+	return RTE_MAX_LCORE;
+}
+
+static int lcore_start(void *ctx, unsigned i, int (*fn)(void *), void *arg, char *err,
+		       size_t errcap)
+{
+	(void)ctx;
+	unsigned lc = worker_lcore(i);
+	int rc = lc < RTE_MAX_LCORE ? rte_eal_remote_launch(fn, arg, lc) : -ENODEV;
+	if (rc != 0)
+		snprintf(err, errcap, "DPDK: cannot start worker %u on lcore %u: %s", i, lc,
+			 rte_strerror(-rc));
+	return rc ? -1 : 0;
+}
+
+static void lcore_join(void *ctx, unsigned i)
+{
+	(void)ctx;
+	rte_eal_wait_lcore(worker_lcore(i));
+}
+
+static const struct wk_launcher launcher = { .start = lcore_start, .join = lcore_join };
+
+const struct wk_launcher *io_dpdk_launcher(void)
+{
+	return &launcher;
+}
+
+/* ---- receive ------------------------------------------------------------- */
+
+/* Frees the frames of q->tx the port did not take (from sent on) and
+ * counts them; returns how many of those were answers. */
+static unsigned tx_flush(struct io_queue *q)
+{
+	uint16_t sent = rte_eth_tx_burst(q->port[q->cur].id, q->qid, q->tx, (uint16_t)q->ntx);
+	unsigned lost = 0;
+	if (sent < q->ntx) {
+		rte_pktmbuf_free_bulk(q->tx + sent, q->ntx - sent);
+		q->st.tx_full += q->ntx - sent;
+		lost = q->ntx - (sent > q->nreply ? sent : q->nreply);
+	}
+	q->ntx = q->nreply = 0;
+	return lost;
+}
+
+/* One received frame: a query becomes view b->n, a reply waits in q->tx,
+ * anything else is counted and freed. */
+static void rx_one(struct io_queue *q, const struct io_dpdk_port *p, struct rte_mbuf *m,
+		   struct io_burst *b)
+{
+	uint8_t *buf = rte_pktmbuf_mtod(m, uint8_t *);
+	size_t cap = (size_t)m->buf_len - m->data_off;	/* writable from buf */
+	struct pkt_view v = { 0 };
+	/* a frame in several segments is larger than the pool's buffers,
+	 * which hold every query the fast path answers: not ours */
+	enum pkt_kind k = m->nb_segs == 1 ? pkt_classify(&p->self, buf, m->data_len, cap, &v)
+					  : PKT_EXCEPTION;
+	if (k == PKT_DNS && cap - v.dns_off < IO_DPDK_MIN_CAP) {
+		v.drop = PKT_DROP_NONE;	/* a foreign buffer too small to answer in */
+		k = PKT_DROP;
+	}
+	switch (k) {
+	case PKT_DNS: {
+		unsigned i = b->n++;
+		q->dns[i] = m;
+		q->view[i] = v;
+		b->req[i] = (struct ans_req){ .q = buf + v.dns_off, .qlen = v.dns_len };
+		b->out[i] = buf + v.dns_off;	/* answered in place */
+		b->cap[i] = cap - v.dns_off;
+		b->len[i] = 0;
+		return;
+	}
+	case PKT_REPLY:
+		m->data_len = v.reply_len;
+		m->pkt_len = v.reply_len;
+		m->ol_flags = 0;
+		q->tx[q->ntx++] = m;
+		q->st.replied++;
+		return;
+	case PKT_EXCEPTION:
+		/* The exception path (a TAP port to the kernel, for TCP and
+		 * the rest) is a later step of the fast path; until then such
+		 * frames are counted here and freed. */
+		q->st.punted++;
+		break;
+	default:
+		q->st.dropped[v.drop < PKT_DROP_COUNT ? v.drop : PKT_DROP_NONE]++;
+		break;
+	}
+	rte_pktmbuf_free(m);
+}
+
+static unsigned dpdk_rx_burst(struct io_queue *q, struct io_burst *b)
+{
+	struct rte_mbuf *m[IO_BURST];
+	uint16_t n = 0;
+	b->n = 0;
+	for (uint16_t k = 0; k < q->nports && !n; k++) {
+		q->cur = q->next;
+		q->next = (uint16_t)(q->next + 1 == q->nports ? 0 : q->next + 1);
+		n = rte_eth_rx_burst(q->port[q->cur].id, q->qid, m, IO_BURST);
+	}
+	q->st.rx += n;
+	for (uint16_t i = 0; i < n; i++)
+		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
+	for (uint16_t i = 0; i < n; i++)
+		rx_one(q, &q->port[q->cur], m[i], b);
+	if (!b->n && q->ntx)
+		tx_flush(q);	/* replies only: no tx_burst follows */
+	q->idle = n ? 0 : q->idle + 1;
+	return b->n;
+}
+
+/* Polls once more, then backs off: a pause while the port was quiet for
+ * a short while, a short sleep after that (the worker is RCU-offline
+ * here, and notices a stop within one sleep). */
+static unsigned dpdk_wait(struct io_queue *q, struct io_burst *b)
+{
+	unsigned n = dpdk_rx_burst(q, b);
+	if (n || !q->idle)
+		return n;
+	if (q->idle < IO_DPDK_IDLE_SPIN)
+		rte_pause();
+	else
+		rte_delay_us_sleep(IO_DPDK_IDLE_SLEEP_US);
+	return 0;
+}
+
+/* ---- transmit ------------------------------------------------------------ */
+
+static unsigned dpdk_tx_burst(struct io_queue *q, struct io_burst *b)
+{
+	const struct io_dpdk_port *p = &q->port[q->cur];
+	q->nreply = q->ntx;
+	for (unsigned i = 0; i < b->n; i++) {
+		struct rte_mbuf *m = q->dns[i];
+		const struct pkt_view *v = &q->view[i];
+		if (!b->len[i]) {	/* the engine's drop, counted from its outcome */
+			rte_pktmbuf_free(m);
+			continue;
+		}
+		bool offload = p->udp4_offload && !v->ipv6;
+		size_t len = pkt_udp_reply(rte_pktmbuf_mtod(m, uint8_t *), v, b->len[i], offload);
+		m->data_len = (uint16_t)len;
+		m->pkt_len = (uint32_t)len;
+		m->ol_flags = offload ? RTE_MBUF_F_TX_IPV4 | RTE_MBUF_F_TX_UDP_CKSUM : 0;
+		m->l2_len = v->l3_off;
+		m->l3_len = (uint16_t)(v->l4_off - v->l3_off) & 0x1ff;
+		q->tx[q->ntx++] = m;
+	}
+	return tx_flush(q);
+}
+
+/* ---- set-up -------------------------------------------------------------- */
+
+/* The addresses answered for, into self (its MAC is the port's). */
+static int self_init(const struct io_conf *conf, struct pkt_self *self, char *err,
+		     size_t errcap)
+{
+	memset(self, 0, sizeof *self);
+	self->port = CFG_DNS_PORT;
+	for (size_t i = 0; i < conf->naddrs; i++) {
+		const struct cfg_listen *a = &conf->addrs[i];
+		bool v4 = a->addr.ss_family == AF_INET;
+		if ((v4 ? self->nv4 : self->nv6) == PKT_ADDR_MAX) {
+			snprintf(err, errcap, "DPDK: more than %d IPv%c addresses", PKT_ADDR_MAX,
+				 v4 ? '4' : '6');
+			return -1;
+		}
+		if (v4)
+			memcpy(self->v4[self->nv4++],
+			       &((const struct sockaddr_in *)&a->addr)->sin_addr, 4);
+		else
+			memcpy(self->v6[self->nv6++],
+			       &((const struct sockaddr_in6 *)&a->addr)->sin6_addr, 16);
+		self->port = ntohs(((const struct sockaddr_in *)&a->addr)->sin_port);
+	}
+	return 0;
+}
+
+/* The NUMA socket of a port (the main lcore's where it has none). */
+static int port_socket(uint16_t pid)
+{
+	int s = rte_eth_dev_socket_id(pid);
+	return s >= 0 && s < RTE_MAX_NUMA_NODES ? s : (int)rte_socket_id();
+}
+
+/*
+ * An mbuf pool on every NUMA socket with a port.  Its buffers hold the
+ * largest frame the fast path answers (headers and a response of
+ * resp_cap bytes), so a response never needs a second segment; the
+ * engine has truncated (TC) any response longer than the client's limit,
+ * and max-udp-payload bounds that limit.
+ */
+static int pools_init(struct io_backend *be, size_t resp_cap, char *err, size_t errcap)
+{
+	size_t room = RTE_PKTMBUF_HEADROOM + IO_DPDK_HDR_MAX + resp_cap;
+	if (room < RTE_MBUF_DEFAULT_BUF_SIZE)
+		room = RTE_MBUF_DEFAULT_BUF_SIZE;
+	if (room > UINT16_MAX) {
+		snprintf(err, errcap, "DPDK: max-udp-payload %zu does not fit a packet buffer "
+			 "(at most %d bytes of response); lower max-udp-payload", resp_cap,
+			 UINT16_MAX - RTE_PKTMBUF_HEADROOM - IO_DPDK_HDR_MAX);
+		return -1;
+	}
+	unsigned ports_on[RTE_MAX_NUMA_NODES] = { 0 };
+	uint16_t pid;
+	RTE_ETH_FOREACH_DEV(pid)
+		ports_on[port_socket(pid)]++;
+	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
+		if (!ports_on[s])
+			continue;
+		unsigned n = ports_on[s] * be->nq * (IO_DPDK_RX_DESC + IO_DPDK_TX_DESC + 2 * IO_BURST) +
+			     (be->nq + 1) * IO_DPDK_POOL_CACHE;
+		char name[RTE_MEMPOOL_NAMESIZE];
+		snprintf(name, sizeof name, "ringdns_%d", s);
+		be->pool[s] = rte_pktmbuf_pool_create(name, n, IO_DPDK_POOL_CACHE, 0,
+						      (uint16_t)room, s);
+		if (!be->pool[s]) {
+			snprintf(err, errcap, "DPDK: cannot make %u packet buffers of %zu bytes (%zu "
+				 "MiB) on NUMA socket %d: %s; give EAL more memory (-m, "
+				 "--socket-mem) or lower max-udp-payload", n, room,
+				 (size_t)n * room >> 20, s, rte_strerror(rte_errno));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The port's configuration: RSS over nq queues where it has it, the UDP
+ * checksum offload where it has it. */
+static void port_conf(const struct rte_eth_dev_info *info, unsigned nq, struct rte_eth_conf *c,
+		      bool *udp4_offload)
+{
+	memset(c, 0, sizeof *c);
+	if (nq > 1 && info->flow_type_rss_offloads) {
+		uint64_t hf = info->flow_type_rss_offloads & (RTE_ETH_RSS_IP | RTE_ETH_RSS_UDP);
+		c->rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+		c->rx_adv_conf.rss_conf.rss_hf = hf ? hf : info->flow_type_rss_offloads;
+	}
+	*udp4_offload = (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
+	if (*udp4_offload)
+		c->txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+}
+
+/* Logs what a started port is: its name, MAC, link and offloads. */
+static void port_log(const struct io_dpdk_port *p, const char *name, unsigned nq, bool rss)
+{
+	struct rte_eth_link link;
+	char ls[64];
+	if (rte_eth_link_get_nowait(p->id, &link) != 0)
+		snprintf(ls, sizeof ls, "link state unknown");
+	else if (!link.link_status)
+		snprintf(ls, sizeof ls, "link down");
+	else if (link.link_speed == RTE_ETH_SPEED_NUM_NONE ||
+		 link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN)
+		snprintf(ls, sizeof ls, "link up");
+	else
+		snprintf(ls, sizeof ls, "link up, %u Mb/s %s-duplex", link.link_speed,
+			 link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half");
+	const uint8_t *m = p->self.mac;
+	log_info("DPDK port %u (%s, %02x:%02x:%02x:%02x:%02x:%02x): %s; %u queue pair%s%s; "
+		 "UDP checksums %s", p->id, name, m[0], m[1], m[2], m[3], m[4], m[5], ls, nq,
+		 nq == 1 ? "" : "s", nq > 1 ? (rss ? ", RSS" : ", no RSS: only queue 0 gets traffic")
+					    : "",
+		 p->udp4_offload ? "by the port (IPv4)" : "in software");
+}
+
+/* Configures port p->id with nq queue pairs on pool and starts it. */
+static int port_start(struct io_dpdk_port *p, unsigned nq, struct rte_mempool *pool, char *err,
+		      size_t errcap)
+{
+	char name[RTE_ETH_NAME_MAX_LEN] = "?";
+	struct rte_eth_dev_info info;
+	struct rte_eth_conf conf;
+	rte_eth_dev_get_name_by_port(p->id, name);
+	int rc = rte_eth_dev_info_get(p->id, &info);
+	if (rc == 0 && (nq > info.max_rx_queues || nq > info.max_tx_queues)) {
+		snprintf(err, errcap, "DPDK port %u (%s) has %u RX and %u TX queues; %u workers need "
+			 "one pair each: give fewer worker lcores or --workers", p->id, name,
+			 info.max_rx_queues, info.max_tx_queues, nq);
+		return -1;
+	}
+	if (rc == 0) {
+		port_conf(&info, nq, &conf, &p->udp4_offload);
+		rc = rte_eth_dev_configure(p->id, (uint16_t)nq, (uint16_t)nq, &conf);
+	}
+	uint16_t nrx = IO_DPDK_RX_DESC, ntx = IO_DPDK_TX_DESC;
+	if (rc == 0)
+		rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &nrx, &ntx);
+	unsigned socket = (unsigned)port_socket(p->id);
+	for (uint16_t q = 0; rc == 0 && q < nq; q++) {
+		rc = rte_eth_rx_queue_setup(p->id, q, nrx, socket, NULL, pool);
+		if (rc == 0)
+			rc = rte_eth_tx_queue_setup(p->id, q, ntx, socket, NULL);
+	}
+	if (rc == 0)
+		rc = rte_eth_macaddr_get(p->id, (struct rte_ether_addr *)p->self.mac);
+	if (rc == 0)
+		rc = rte_eth_dev_start(p->id);
+	if (rc != 0) {
+		snprintf(err, errcap, "DPDK port %u (%s) cannot start: %s", p->id, name,
+			 rte_strerror(rc < 0 ? -rc : rc));
+		return -1;
+	}
+	port_log(p, name, nq, conf.rxmode.mq_mode == RTE_ETH_MQ_RX_RSS);
+	return 0;
+}
+
+static void dpdk_fini(struct io_backend *be)
+{
+	for (uint16_t i = 0; i < be->nports; i++) {
+		rte_eth_dev_stop(be->port[i].id);
+		rte_eth_dev_close(be->port[i].id);
+	}
+	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++)
+		rte_mempool_free(be->pool[s]);
+	free(be->port);
+	free(be->q);
+	free(be);
+}
+
+static int dpdk_init(const struct io_conf *conf, struct io_backend **out, char *err,
+		     size_t errcap)
+{
+	struct pkt_self self;
+	uint16_t avail = rte_eth_dev_count_avail();
+	if (!avail) {
+		snprintf(err, errcap, "DPDK: EAL found no port; give one after '--' (-a PCI-ADDRESS "
+			 "of a NIC bound to vfio-pci, or --vdev net_af_packet0,iface=IFACE)");
+		return -1;
+	}
+	if (self_init(conf, &self, err, errcap) != 0)
+		return -1;
+	struct io_backend *be = calloc(1, sizeof *be);
+	if (!be || !(be->port = calloc(avail, sizeof *be->port)) ||
+	    !(be->q = aligned_alloc(64, conf->queues * sizeof *be->q))) {
+		snprintf(err, errcap, "out of memory");
+		if (be)
+			free(be->port);
+		free(be);
+		return -1;
+	}
+	be->nq = conf->queues;
+	if (pools_init(be, conf->resp_cap, err, errcap) != 0)
+		goto fail;
+	uint16_t pid;
+	RTE_ETH_FOREACH_DEV(pid) {
+		struct io_dpdk_port *p = &be->port[be->nports++];
+		p->id = pid;
+		p->self = self;
+		if (port_start(p, be->nq, be->pool[port_socket(pid)], err, errcap) != 0)
+			goto fail;
+	}
+	memset(be->q, 0, be->nq * sizeof *be->q);
+	for (unsigned i = 0; i < be->nq; i++)
+		be->q[i] = (struct io_queue){ .port = be->port, .nports = be->nports,
+					      .qid = (uint16_t)i };
+	*out = be;
+	return 0;
+fail:
+	dpdk_fini(be);
+	return -1;
+}
+
+static struct io_queue *dpdk_queue(struct io_backend *be, unsigned i)
+{
+	return &be->q[i];
+}
+
+static const struct io_ops ops = {
+	.name = "dpdk",
+	.init = dpdk_init,
+	.queue = dpdk_queue,
+	.rx_burst = dpdk_rx_burst,
+	.wait = dpdk_wait,
+	.tx_burst = dpdk_tx_burst,
+	.fini = dpdk_fini,
+};
+
+const struct io_ops *io_dpdk_ops(void)
+{
+	return &ops;
+}
+
+void io_dpdk_queue_stats(const struct io_queue *q, struct io_dpdk_stats *out)
+{
+	*out = q->st;
+}

@@ -1,0 +1,94 @@
+/*
+ * io_dpdk.h - the DPDK I/O backend (DESIGN.md "The fast path"): EAL
+ * start and stop for main, the ops table of io.h over every port EAL
+ * found (one RX/TX queue pair per worker lcore), and the launcher that
+ * runs the workers on the worker lcores.  The only place with rte_*.h is
+ * io_dpdk.c; main calls these and includes no DPDK header.
+ *
+ * A ringdns built without DPDK (RINGDNS_DPDK 0, set by meson) gets the
+ * inline versions at the end: they refuse, and cfg_io_available() has
+ * refused --io dpdk before any of them is called.
+ */
+#ifndef RINGDNS_IO_DPDK_H
+#define RINGDNS_IO_DPDK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "dataplane/io.h"
+#include "dataplane/pkt.h"
+#include "dataplane/worker.h"
+
+/* What one queue did with frames that were not queries for the engine
+ * (written by its worker only; read when it has stopped, or racily). */
+struct io_dpdk_stats {
+	uint64_t rx;				/* frames received */
+	uint64_t replied;			/* ARP, ND, echo: answered in place */
+	uint64_t punted;			/* for the kernel's exception path */
+	uint64_t dropped[PKT_DROP_COUNT];	/* by enum pkt_drop */
+	uint64_t tx_full;			/* frames the port did not take */
+};
+
+#if RINGDNS_DPDK
+
+#define IO_DPDK_BUILT true
+
+/*
+ * Starts DPDK's EAL with args[0..nargs) (as after "--" on the command
+ * line).  workers: the worker lcores wanted (0: every one EAL has besides
+ * the main lcore).  *nworkers gets how many will run.  -1 with a message
+ * the operator can act on: EAL's own error, no free hugepages, too few
+ * lcores for the workers asked.  The calling thread becomes the main
+ * lcore (EAL pins it there).
+ */
+int io_dpdk_eal_init(char *const *args, size_t nargs, unsigned workers, unsigned *nworkers,
+		     char *err, size_t errcap);
+/* Releases EAL; every port is closed and every worker joined. */
+void io_dpdk_eal_fini(void);
+
+/*
+ * The ops (io.h).  init sets up every port EAL found with conf->queues
+ * RX/TX queue pairs (RSS over them where the port has it), an mbuf pool
+ * per NUMA socket in use whose buffers hold a response of
+ * conf->resp_cap bytes, and starts the ports, logging each link.
+ * conf->addrs are the addresses answered for (struct cfg's addresses).
+ */
+const struct io_ops *io_dpdk_ops(void);
+/* Runs worker i on the i-th worker lcore (rte_eal_remote_launch), joins
+ * with rte_eal_wait_lcore. */
+const struct wk_launcher *io_dpdk_launcher(void);
+
+/* q's counters. */
+void io_dpdk_queue_stats(const struct io_queue *q, struct io_dpdk_stats *out);
+
+#else
+
+#define IO_DPDK_BUILT false
+
+static inline int io_dpdk_eal_init(char *const *args, size_t nargs, unsigned workers,
+				   unsigned *nworkers, char *err, size_t errcap)
+{
+	(void)args, (void)nargs, (void)workers, (void)nworkers;
+	snprintf(err, errcap, "built without DPDK: rebuild with -Ddpdk=enabled");
+	return -1;
+}
+
+static inline void io_dpdk_eal_fini(void)
+{
+}
+
+static inline const struct io_ops *io_dpdk_ops(void)
+{
+	return NULL;
+}
+
+static inline const struct wk_launcher *io_dpdk_launcher(void)
+{
+	return NULL;
+}
+
+#endif
+
+#endif
