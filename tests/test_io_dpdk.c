@@ -1,0 +1,450 @@
+/*
+ * test_io_dpdk.c - the DPDK backend (dataplane/io_dpdk.c) on a ring-backed
+ * port (rte_eth_from_rings), no NIC and no hugepages: DNS query frames
+ * (IPv4 and IPv6, built here with correct checksums) enqueued on the RX
+ * ring go through the backend's rx_burst, the engine (ans_respond_burst)
+ * and tx_burst, as the worker runs them; the frames dequeued from the TX
+ * ring have MACs, addresses and ports swapped, valid checksums and the
+ * right answer.  Also: an ARP request is answered, a TCP segment is
+ * counted as punted, a frame with a bad IPv4 checksum is dropped and
+ * counted by reason, and EAL start-up refuses too few lcores.
+ *
+ * EAL starts once per test process (Criterion forks one per test) in the
+ * suite's init, with --no-shconf and a file prefix of its own; the
+ * runtime directory EAL leaves is removed at the end.
+ */
+#include <criterion/criterion.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+#include <rte_ring.h>
+
+#include "dataplane/answer.h"
+#include "dataplane/io_dpdk.h"
+#include "tests/dnsmsg.h"
+#include "tests/zt.h"
+
+static const char zone[] =
+	"$TTL 300\n"
+	"@	SOA	ns hostmaster 1 7200 3600 1209600 60\n"
+	"@	NS	ns\n"
+	"ns	A	192.0.2.1\n"
+	"www	A	192.0.2.2\n"
+	"www	AAAA	2001:db8::2\n";
+
+static const uint8_t client_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
+static const char *const server_ip4 = "198.18.0.1", *const client_ip4 = "198.18.0.2";
+static const char *const server_ip6 = "2001:db8::1", *const client_ip6 = "2001:db8::2";
+static const struct ans_cfg acfg = { .max_udp = 1232 };
+
+static char runtime_dir[PATH_MAX];
+static struct rte_ring *rxr, *txr;
+static struct rte_mempool *pool;
+static uint8_t server_mac[6];
+static const struct io_ops *ops;
+static struct io_backend *be;
+static struct io_queue *q;
+static struct zt_serve sv;
+static struct zidx *root;
+
+/* ---- set-up ------------------------------------------------------------- */
+
+/* EAL's runtime directory, removed at exit once EAL's own exit handler
+ * (registered later, so run earlier) unlinked its telemetry socket. */
+static void runtime_dir_remove(void)
+{
+	rmdir(runtime_dir);
+}
+
+static void eal_start(const char *lcores)
+{
+	atexit(runtime_dir_remove);
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "--file-prefix=ringdns-test-%d", (int)getpid());
+	char *argv[] = { "test_io_dpdk", "--no-huge", "--no-pci", "-m", "256", "--no-shconf",
+			 prefix, "-l", (char *)lcores, "--log-level=lib.*:error", NULL };
+	cr_assert_geq(rte_eal_init(sizeof argv / sizeof *argv - 1, argv), 0, "EAL: %s",
+		      rte_strerror(rte_errno));
+	snprintf(runtime_dir, sizeof runtime_dir, "%s", rte_eal_get_runtime_dir());
+}
+
+static void eal_stop(void)
+{
+	rte_eal_cleanup();
+}
+
+static void addr(struct cfg_listen *l, const char *ip)
+{
+	memset(l, 0, sizeof *l);
+	snprintf(l->text, sizeof l->text, "%s", ip);
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&l->addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&l->addr;
+	if (inet_pton(AF_INET, ip, &a4->sin_addr) == 1) {
+		a4->sin_family = AF_INET;
+		a4->sin_port = htons(53);
+		l->addrlen = sizeof *a4;
+	} else {
+		cr_assert_eq(inet_pton(AF_INET6, ip, &a6->sin6_addr), 1);
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = htons(53);
+		l->addrlen = sizeof *a6;
+	}
+}
+
+static void setup(void)
+{
+	char err[1024];
+	eal_start("0");
+	rxr = rte_ring_create("rx", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	txr = rte_ring_create("tx", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	cr_assert(rxr && txr);
+	int port = rte_eth_from_rings("ring0", &rxr, 1, &txr, 1, 0);
+	cr_assert_geq(port, 0, "rte_eth_from_rings: %s", rte_strerror(rte_errno));
+	pool = rte_pktmbuf_pool_create("test", 1023, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	cr_assert_not_null(pool);
+
+	struct cfg_listen addrs[2];
+	addr(&addrs[0], server_ip4);
+	addr(&addrs[1], server_ip6);
+	struct io_conf conf = { .addrs = addrs, .naddrs = 2, .queues = 1, .resp_cap = 1232 };
+	ops = io_dpdk_ops();
+	cr_assert_eq(ops->init(&conf, &be, err, sizeof err), 0, "%s", err);
+	q = ops->queue(be, 0);
+	cr_assert_eq(rte_eth_macaddr_get((uint16_t)port, (struct rte_ether_addr *)server_mac), 0);
+
+	sv.n = 0;
+	cr_assert_eq(zt_serve_add(&sv, "example.com.", zone, NULL, err, sizeof err), 0, "%s", err);
+	root = zidx_new(sv.snaps, sv.n);
+	cr_assert_not_null(root);
+}
+
+static void teardown(void)
+{
+	if (be)
+		ops->fini(be);
+	zidx_free(root);
+	zt_serve_free(&sv);
+	rte_mempool_free(pool);
+	rte_ring_free(rxr);
+	rte_ring_free(txr);
+	eal_stop();
+}
+
+TestSuite(io_dpdk, .init = setup, .fini = teardown);
+
+/* ---- frames ------------------------------------------------------------- */
+
+static uint32_t sum16(uint32_t s, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i + 1 < n; i += 2)
+		s += (uint32_t)(p[i] << 8 | p[i + 1]);
+	if (n & 1)
+		s += (uint32_t)p[n - 1] << 8;
+	return s;
+}
+
+static uint16_t fold(uint32_t s)
+{
+	while (s >> 16)
+		s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+static void put16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)(v >> 8);
+	p[1] = (uint8_t)v;
+}
+
+static unsigned get16(const uint8_t *p)
+{
+	return (unsigned)(p[0] << 8 | p[1]);
+}
+
+/* The UDP checksum over the pseudo-header and the segment l4[0..len):
+ * 0 when the segment's own checksum is right. */
+static uint16_t udp_csum(bool v6, const uint8_t *l3, const uint8_t *l4, size_t len)
+{
+	uint32_t s = v6 ? sum16(0, l3 + 8, 32) : sum16(0, l3 + 12, 8);
+	s += 17 + (uint32_t)len;
+	return fold(sum16(s, l4, len));
+}
+
+static void eth(uint8_t *f, unsigned type)
+{
+	memcpy(f, server_mac, 6);
+	memcpy(f + 6, client_mac, 6);
+	put16(f + 12, type);
+}
+
+/* An Ethernet frame to the server: IP (proto; a bad IPv4 header checksum
+ * if bad_csum) and a UDP (or other) segment carrying pay[0..plen). */
+static size_t ip_frame(uint8_t *f, bool v6, uint8_t proto, const uint8_t *pay, size_t plen,
+		       bool bad_csum)
+{
+	size_t l3 = 14, hl = v6 ? 40 : 20, l4 = l3 + hl;
+	size_t seg = (proto == 17 ? 8 : 20) + plen;
+	memset(f, 0, l4 + seg);
+	eth(f, v6 ? 0x86dd : 0x0800);
+	uint8_t *ip = f + l3, *u = f + l4;
+	if (v6) {
+		ip[0] = 0x60;
+		put16(ip + 4, (unsigned)seg);
+		ip[6] = proto;
+		ip[7] = 64;
+		inet_pton(AF_INET6, client_ip6, ip + 8);
+		inet_pton(AF_INET6, server_ip6, ip + 24);
+	} else {
+		ip[0] = 0x45;
+		put16(ip + 2, (unsigned)(hl + seg));
+		put16(ip + 4, 0x1234);
+		ip[8] = 64;
+		ip[9] = proto;
+		inet_pton(AF_INET, client_ip4, ip + 12);
+		inet_pton(AF_INET, server_ip4, ip + 16);
+		put16(ip + 10, fold(sum16(0, ip, 20)) ^ (bad_csum ? 0x5a5a : 0));
+	}
+	put16(u, 40000);
+	put16(u + 2, 53);
+	if (proto == 17) {
+		put16(u + 4, (unsigned)seg);
+		memcpy(u + 8, pay, plen);
+		uint16_t c = udp_csum(v6, ip, u, seg);
+		put16(u + 6, c ? c : 0xffff);
+	} else {	/* a TCP SYN-sized segment: header and payload */
+		u[12] = 5 << 4;
+		u[13] = 0x02;
+		memcpy(u + 20, pay, plen);
+	}
+	return l4 + seg;
+}
+
+/* The query for name/type, id, in a frame. */
+static size_t dns_frame(uint8_t *f, bool v6, const char *name, uint16_t type, uint16_t id)
+{
+	uint8_t msg[512];
+	struct dm_qopt o = { .id = id, .edns = true };
+	size_t n = dm_query(msg, sizeof msg, name, type, &o);
+	return ip_frame(f, v6, 17, msg, n, false);
+}
+
+static size_t arp_request(uint8_t *f, const char *target)
+{
+	memset(f, 0, 60);
+	memset(f, 0xff, 6);
+	memcpy(f + 6, client_mac, 6);
+	put16(f + 12, 0x0806);
+	uint8_t *a = f + 14;
+	put16(a, 1);
+	put16(a + 2, 0x0800);
+	a[4] = 6;
+	a[5] = 4;
+	put16(a + 6, 1);
+	memcpy(a + 8, client_mac, 6);
+	inet_pton(AF_INET, client_ip4, a + 14);
+	inet_pton(AF_INET, target, a + 24);
+	return 60;
+}
+
+/* Puts the frames on the RX ring as mbufs. */
+static void enqueue(uint8_t (*f)[1500], const size_t *len, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
+		cr_assert_not_null(m);
+		uint8_t *d = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)len[i]);
+		cr_assert_not_null(d);
+		memcpy(d, f[i], len[i]);
+		cr_assert_eq(rte_ring_enqueue(rxr, m), 0);
+	}
+}
+
+/* One pass of the worker's loop body: receive, answer, send. */
+static unsigned poll_once(void)
+{
+	static struct io_burst b;
+	unsigned n = ops->rx_burst(q, &b);
+	if (n) {
+		ans_respond_burst(root, &acfg, b.req, b.n, b.out, b.cap, b.len, b.oc);
+		cr_assert_eq(ops->tx_burst(q, &b), 0, "the ring port refused frames");
+	}
+	return n;
+}
+
+/* Takes up to cap frames off the TX ring. */
+static unsigned dequeue(struct rte_mbuf **m, unsigned cap)
+{
+	return rte_ring_dequeue_burst(txr, (void **)m, cap, NULL);
+}
+
+/* ---- checks ------------------------------------------------------------- */
+
+/* m is the answer to a query frame for name (v6 or not) with id: checks
+ * L2 to L4 and returns the DNS message parsed into r. */
+static void check_answer(struct rte_mbuf *m, bool v6, uint16_t id, struct dm_resp *r)
+{
+	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
+	size_t len = m->data_len, hl = v6 ? 40 : 20;
+	cr_assert_eq(m->pkt_len, len);
+	cr_assert_gt(len, 14 + hl + 8 + 12);
+	cr_assert_eq(memcmp(f, client_mac, 6), 0, "destination MAC is not the client's");
+	cr_assert_eq(memcmp(f + 6, server_mac, 6), 0, "source MAC is not the port's");
+	cr_assert_eq(get16(f + 12), v6 ? 0x86ddu : 0x0800u);
+	const uint8_t *ip = f + 14, *u = ip + hl;
+	uint8_t want_src[16], want_dst[16];
+	if (v6) {
+		inet_pton(AF_INET6, server_ip6, want_src);
+		inet_pton(AF_INET6, client_ip6, want_dst);
+		cr_assert_eq(memcmp(ip + 8, want_src, 16), 0);
+		cr_assert_eq(memcmp(ip + 24, want_dst, 16), 0);
+		cr_assert_eq(get16(ip + 4), len - 14 - hl);
+	} else {
+		inet_pton(AF_INET, server_ip4, want_src);
+		inet_pton(AF_INET, client_ip4, want_dst);
+		cr_assert_eq(memcmp(ip + 12, want_src, 4), 0);
+		cr_assert_eq(memcmp(ip + 16, want_dst, 4), 0);
+		cr_assert_eq(get16(ip + 2), len - 14);
+		cr_assert_eq(fold(sum16(0, ip, 20)), 0, "IPv4 header checksum wrong");
+	}
+	cr_assert_eq(get16(u), 53u, "source port");
+	cr_assert_eq(get16(u + 2), 40000u, "destination port");
+	cr_assert_eq(get16(u + 4), len - 14 - hl);
+	cr_assert_neq(get16(u + 6), 0u, "no UDP checksum (the ring port has no offload)");
+	cr_assert_eq(udp_csum(v6, ip, u, len - 14 - hl), 0, "UDP checksum wrong");
+	dm_parse(u + 8, len - 14 - hl - 8, r);
+	cr_assert(r->ok, "%s", r->err);
+	cr_assert_eq(r->id, id);
+	cr_assert(r->qr);
+}
+
+static void check_stats(uint64_t rx, uint64_t replied, uint64_t punted)
+{
+	struct io_dpdk_stats st;
+	io_dpdk_queue_stats(q, &st);
+	cr_assert_eq(st.rx, rx);
+	cr_assert_eq(st.replied, replied);
+	cr_assert_eq(st.punted, punted);
+	cr_assert_eq(st.tx_full, 0);
+}
+
+/* ---- tests -------------------------------------------------------------- */
+
+Test(io_dpdk, ipv4_and_ipv6_queries_answered_in_place)
+{
+	static uint8_t f[2][1500];
+	size_t len[2] = { dns_frame(f[0], false, "www.example.com.", 1, 0x1111),
+			  dns_frame(f[1], true, "www.example.com.", 28, 0x2222) };
+	enqueue(f, len, 2);
+	cr_assert_eq(poll_once(), 2);
+	struct rte_mbuf *m[4];
+	cr_assert_eq(dequeue(m, 4), 2);
+	struct dm_resp r;
+	check_answer(m[0], false, 0x1111, &r);
+	cr_assert_eq(r.rcode, 0);
+	cr_assert(r.aa);
+	cr_assert_eq(r.nrr[DM_AN], 1);
+	cr_assert_str_eq(r.rr[DM_AN][0], "www.example.com. 300 IN A 192.0.2.2");
+	dm_resp_free(&r);
+	check_answer(m[1], true, 0x2222, &r);
+	cr_assert_eq(r.nrr[DM_AN], 1);
+	cr_assert_str_eq(r.rr[DM_AN][0], "www.example.com. 300 IN AAAA 2001:db8::2");
+	dm_resp_free(&r);
+	rte_pktmbuf_free_bulk(m, 2);
+	check_stats(2, 0, 0);
+}
+
+Test(io_dpdk, full_burst_nxdomain)
+{
+	static uint8_t f[IO_BURST][1500];
+	size_t len[IO_BURST];
+	for (unsigned i = 0; i < IO_BURST; i++)
+		len[i] = dns_frame(f[i], i & 1, "nope.example.com.", 1, (uint16_t)(0x100 + i));
+	enqueue(f, len, IO_BURST);
+	cr_assert_eq(poll_once(), IO_BURST);
+	struct rte_mbuf *m[IO_BURST + 1];
+	cr_assert_eq(dequeue(m, IO_BURST + 1), IO_BURST);
+	for (unsigned i = 0; i < IO_BURST; i++) {
+		struct dm_resp r;
+		check_answer(m[i], i & 1, (uint16_t)(0x100 + i), &r);
+		cr_assert_str_eq(dm_rcode_name(r.rcode), "NXDOMAIN");
+		cr_assert_eq(r.nrr[DM_NS], 1, "the SOA in authority");
+		dm_resp_free(&r);
+	}
+	rte_pktmbuf_free_bulk(m, IO_BURST);
+	check_stats(IO_BURST, 0, 0);
+}
+
+Test(io_dpdk, arp_answered_tcp_punted_bad_checksum_dropped)
+{
+	static uint8_t f[4][1500];
+	uint8_t syn[4] = { 0 };
+	size_t len[4] = { arp_request(f[0], server_ip4),
+			  ip_frame(f[1], false, 6, syn, 0, false),
+			  ip_frame(f[2], false, 17, syn, sizeof syn, true),
+			  dns_frame(f[3], false, "ns.example.com.", 1, 0x3333) };
+	enqueue(f, len, 4);
+	cr_assert_eq(poll_once(), 1, "one query among the four frames");
+	struct rte_mbuf *m[4];
+	cr_assert_eq(dequeue(m, 4), 2, "the ARP reply and the answer");
+	/* the ARP reply: to the client, from the port, for our address */
+	const uint8_t *a = rte_pktmbuf_mtod(m[0], const uint8_t *);
+	cr_assert_eq(memcmp(a, client_mac, 6), 0);
+	cr_assert_eq(memcmp(a + 6, server_mac, 6), 0);
+	cr_assert_eq(get16(a + 12), 0x0806u);
+	cr_assert_eq(get16(a + 14 + 6), 2u, "ARP op is not reply");
+	cr_assert_eq(memcmp(a + 14 + 8, server_mac, 6), 0);
+	uint8_t ip[4];
+	inet_pton(AF_INET, server_ip4, ip);
+	cr_assert_eq(memcmp(a + 14 + 14, ip, 4), 0);
+	cr_assert_eq(memcmp(a + 14 + 18, client_mac, 6), 0);
+	struct dm_resp r;
+	check_answer(m[1], false, 0x3333, &r);
+	cr_assert_str_eq(r.rr[DM_AN][0], "ns.example.com. 300 IN A 192.0.2.1");
+	dm_resp_free(&r);
+	rte_pktmbuf_free_bulk(m, 2);
+	check_stats(4, 1, 1);
+	struct io_dpdk_stats st;
+	io_dpdk_queue_stats(q, &st);
+	cr_assert_eq(st.dropped[PKT_DROP_BAD_CSUM], 1);
+}
+
+Test(io_dpdk, arp_alone_sent_on_receive)
+{
+	/* no query in the burst: the worker calls no tx_burst, so the
+	 * reply leaves from rx_burst itself */
+	static uint8_t f[1][1500];
+	size_t len[1] = { arp_request(f[0], server_ip4) };
+	enqueue(f, len, 1);
+	cr_assert_eq(poll_once(), 0);
+	struct rte_mbuf *m[2];
+	cr_assert_eq(dequeue(m, 2), 1);
+	rte_pktmbuf_free(m[0]);
+	check_stats(1, 1, 0);
+}
+
+/* EAL start-up through the backend, in a suite without the ring port. */
+static void no_setup(void)
+{
+}
+
+TestSuite(io_dpdk_eal, .init = no_setup);
+
+Test(io_dpdk_eal, too_few_lcores)
+{
+	char prefix[64], err[1024];
+	unsigned n = 0;
+	snprintf(prefix, sizeof prefix, "--file-prefix=ringdns-test-%d", (int)getpid());
+	char *args[] = { "--no-huge", "--no-pci", "-m", "256", "--no-shconf", prefix, "-l", "0",
+			 "--log-level=lib.*:error" };
+	cr_assert_eq(io_dpdk_eal_init(args, sizeof args / sizeof *args, 0, &n, err, sizeof err),
+		     -1);
+	cr_assert(strstr(err, "DPDK: too few lcores: 1 worker asked, EAL has 0 lcores besides the "
+			      "main one"), "%s", err);
+}
