@@ -7,7 +7,9 @@
  * ring have MACs, addresses and ports swapped, valid checksums and the
  * right answer.  Also: an ARP request is answered, a TCP segment is
  * counted as punted, a frame with a bad IPv4 checksum is dropped and
- * counted by reason, and EAL start-up refuses too few lcores.
+ * counted by reason, a max-udp-payload beyond a buffer is refused; and
+ * EAL start-up through the backend: too few lcores and no free hugepages
+ * refused, a worker launched on an lcore, a missing port refused.
  *
  * EAL starts once per test process (Criterion forks one per test) in the
  * suite's init, with --no-shconf and a file prefix of its own; the
@@ -15,6 +17,7 @@
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -415,6 +418,18 @@ Test(io_dpdk, arp_answered_tcp_punted_bad_checksum_dropped)
 	cr_assert_eq(st.dropped[PKT_DROP_BAD_CSUM], 1);
 }
 
+Test(io_dpdk, max_udp_payload_beyond_a_buffer_refused)
+{
+	char err[1024];
+	struct cfg_listen a;
+	addr(&a, server_ip4);
+	struct io_backend *b2 = NULL;
+	struct io_conf conf = { .addrs = &a, .naddrs = 1, .queues = 1, .resp_cap = 65342 };
+	cr_assert_eq(ops->init(&conf, &b2, err, sizeof err), -1);
+	cr_assert_str_eq(err, "DPDK: max-udp-payload 65342 does not fit a packet buffer (at most "
+			      "65341 bytes of response); lower max-udp-payload");
+}
+
 Test(io_dpdk, arp_alone_sent_on_receive)
 {
 	/* no query in the burst: the worker calls no tx_burst, so the
@@ -436,15 +451,86 @@ static void no_setup(void)
 
 TestSuite(io_dpdk_eal, .init = no_setup);
 
+/* io_dpdk_eal_init with EAL's test arguments and lcores (-l or --lcores
+ * as one argument), or with hugepages when huge; 0 or -1 with err. */
+static int eal_init_with(const char *lcores, bool huge, unsigned workers, unsigned *n,
+			 char *err, size_t errcap)
+{
+	char prefix[64];
+	snprintf(prefix, sizeof prefix, "--file-prefix=ringdns-test-%d", (int)getpid());
+	char *args[] = { "--no-pci", "--no-shconf", prefix, (char *)lcores,
+			 "--log-level=lib.*:error", "--no-huge", "-m", "256" };
+	size_t nargs = sizeof args / sizeof *args - (huge ? 3 : 0);
+	return io_dpdk_eal_init(args, nargs, workers, n, err, errcap);
+}
+
+/* EAL start-up with lcores and workers asked is refused with want. */
+static void lcores_refused(const char *lcores, unsigned workers, const char *want)
+{
+	char err[1024];
+	unsigned n = 0;
+	cr_assert_eq(eal_init_with(lcores, false, workers, &n, err, sizeof err), -1);
+	cr_assert(strstr(err, want), "want '%s' in '%s'", want, err);
+}
+
 Test(io_dpdk_eal, too_few_lcores)
 {
-	char prefix[64], err[1024];
+	lcores_refused("-l0", 0, "DPDK: too few lcores: 1 worker asked, EAL has 0 lcores "
+				 "besides the main one");
+}
+
+Test(io_dpdk_eal, more_workers_than_lcores)
+{
+	/* lcore 1 on CPU 0: runs on a machine with one CPU too */
+	lcores_refused("--lcores=0,1@0", 2, "DPDK: too few lcores: 2 workers asked, EAL has 1 "
+					   "lcore besides the main one");
+}
+
+static int set_flag(void *arg)
+{
+	*(int *)arg = 1;
+	return 0;
+}
+
+Test(io_dpdk_eal, worker_lcore_launched_and_no_port_refused)
+{
+	char err[1024];
 	unsigned n = 0;
-	snprintf(prefix, sizeof prefix, "--file-prefix=ringdns-test-%d", (int)getpid());
-	char *args[] = { "--no-huge", "--no-pci", "-m", "256", "--no-shconf", prefix, "-l", "0",
-			 "--log-level=lib.*:error" };
-	cr_assert_eq(io_dpdk_eal_init(args, sizeof args / sizeof *args, 0, &n, err, sizeof err),
-		     -1);
-	cr_assert(strstr(err, "DPDK: too few lcores: 1 worker asked, EAL has 0 lcores besides the "
-			      "main one"), "%s", err);
+	cr_assert_eq(eal_init_with("--lcores=0,1@0", false, 0, &n, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(n, 1);
+	const struct wk_launcher *l = io_dpdk_launcher();
+	static int ran;
+	cr_assert_eq(l->start(l->ctx, 0, set_flag, &ran, err, sizeof err), 0, "%s", err);
+	l->join(l->ctx, 0);
+	cr_assert_eq(ran, 1);
+
+	struct cfg_listen a;
+	addr(&a, server_ip4);
+	struct io_backend *b = NULL;
+	struct io_conf conf = { .addrs = &a, .naddrs = 1, .queues = 1, .resp_cap = 1232 };
+	cr_assert_eq(io_dpdk_ops()->init(&conf, &b, err, sizeof err), -1);
+	cr_assert(strstr(err, "DPDK: EAL found no port; give one after '--'"), "%s", err);
+	io_dpdk_eal_fini();
+}
+
+Test(io_dpdk_eal, no_hugepages)
+{
+	char err[1024];
+	unsigned n = 0, free_pages = 0;
+	glob_t g;
+	if (glob("/sys/kernel/mm/hugepages/hugepages-*/free_hugepages", 0, NULL, &g) == 0) {
+		for (size_t i = 0; i < g.gl_pathc; i++) {
+			FILE *f = fopen(g.gl_pathv[i], "r");
+			unsigned k = 0;
+			if (f && fscanf(f, "%u", &k) == 1)
+				free_pages += k;
+			if (f)
+				fclose(f);
+		}
+		globfree(&g);
+	}
+	if (free_pages)
+		cr_skip_test("this machine has free hugepages");
+	cr_assert_eq(eal_init_with("-l0", true, 0, &n, err, sizeof err), -1);
+	cr_assert(strstr(err, "DPDK: no free hugepages; reserve some"), "%s", err);
 }
