@@ -89,6 +89,9 @@ static inline uint64_t ld32(const uint8_t *p)
 }
 
 /*
+ * pkt_csum_add, inlined into this file's callers so that the fixed-length
+ * sums (IPv4 header, pseudo-headers) become straight-line code.
+ *
  * The sum is kept in host order over the native 16-bit words and turned
  * into the value of the big-endian words once at the end: the one's
  * complement sum commutes with a byte swap (RFC 1071 §2(B)), and a 32-bit
@@ -97,9 +100,8 @@ static inline uint64_t ld32(const uint8_t *p)
  * words: wr16 stores a folded checksum.  p must start at an even
  * position of the summed data; only the last piece may have an odd length.
  */
-uint32_t pkt_csum_add(uint32_t sum, const void *p, size_t len)
+static inline uint32_t csum_add(uint32_t sum, const uint8_t *b, size_t len)
 {
-	const uint8_t *b = p;
 	uint64_t acc = 0;	/* < 2^48 for any frame: no carry is lost */
 	for (; len >= 16; b += 16, len -= 16)
 		acc += ld32(b) + ld32(b + 4) + ld32(b + 8) + ld32(b + 12);
@@ -132,6 +134,11 @@ uint32_t pkt_csum_add(uint32_t sum, const void *p, size_t len)
 	return (uint32_t)s;
 }
 
+uint32_t pkt_csum_add(uint32_t sum, const void *p, size_t len)
+{
+	return csum_add(sum, p, len);
+}
+
 uint16_t pkt_csum_fold(uint32_t sum)
 {
 	sum = (sum & 0xffff) + (sum >> 16);
@@ -143,12 +150,12 @@ uint16_t pkt_csum_fold(uint32_t sum)
  * packet of len bytes: folded, not inverted. */
 static uint32_t pseudo4(const uint8_t *ip, uint8_t proto, size_t len)
 {
-	return pkt_csum_add(proto + (uint32_t)len, ip + 12, 8);
+	return csum_add(proto + (uint32_t)len, ip + 12, 8);
 }
 
 static uint32_t pseudo6(const uint8_t *ip, uint8_t next, size_t len)
 {
-	return pkt_csum_add(next + (uint32_t)(len >> 16) + (uint32_t)(len & 0xffff), ip + 8, 32);
+	return csum_add(next + (uint32_t)(len >> 16) + (uint32_t)(len & 0xffff), ip + 8, 32);
 }
 
 /* Zeroes the checksum field at off, computes it over p[0..len) and the
@@ -156,7 +163,7 @@ static uint32_t pseudo6(const uint8_t *ip, uint8_t next, size_t len)
 static uint16_t csum_set(uint8_t *p, size_t len, size_t off, uint32_t pseudo)
 {
 	wr16(p + off, 0);
-	uint16_t c = pkt_csum_fold(pkt_csum_add(pseudo, p, len));
+	uint16_t c = pkt_csum_fold(csum_add(pseudo, p, len));
 	wr16(p + off, c);
 	return c;
 }
@@ -251,7 +258,7 @@ static bool udp_csum_ok(const uint8_t *ip, const uint8_t *u, size_t ulen, bool i
 	if (field == 0)
 		return !ipv6;
 	uint32_t pseudo = ipv6 ? pseudo6(ip, PROTO_UDP, ulen) : pseudo4(ip, PROTO_UDP, ulen);
-	return pkt_csum_fold(pkt_csum_add(pseudo, u, ulen)) == 0 || field == pseudo;
+	return pkt_csum_fold(csum_add(pseudo, u, ulen)) == 0 || field == pseudo;
 }
 
 /* A UDP datagram to one of our addresses, avail bytes of IP payload;
@@ -321,7 +328,7 @@ static enum pkt_kind echo_turn(struct pkt_frame *f, size_t n)
 	struct pkt_view *v = f->v;
 	uint8_t *ip = f->b + v->l3_off, *ic = f->b + v->l4_off;
 	uint32_t pseudo = v->ipv6 ? pseudo6(ip, PROTO_ICMP6, n) : 0;
-	if (pkt_csum_fold(pkt_csum_add(pseudo, ic, n)))
+	if (pkt_csum_fold(csum_add(pseudo, ic, n)))
 		return drop(v, PKT_DROP_BAD_CSUM);
 	if (v->ipv6 ? !v6_answerable(ip + 8) : !v4_answerable(ip + 12))
 		return drop(v, PKT_DROP_NOT_OURS);
@@ -367,7 +374,7 @@ static enum pkt_kind ip4_classify(struct pkt_frame *f)
 		return drop(v, PKT_DROP_SHORT);
 	if (hlen != IP4_HLEN)
 		return PKT_EXCEPTION;
-	if (pkt_csum_fold(pkt_csum_add(0, ip, IP4_HLEN)))
+	if (pkt_csum_fold(csum_add(0, ip, IP4_HLEN)))
 		return drop(v, PKT_DROP_BAD_CSUM);
 	if (rd16(ip + 6) & IP4_FRAG_MASK)
 		return PKT_EXCEPTION;
@@ -448,7 +455,7 @@ static enum pkt_kind nd_solicit(struct pkt_frame *f, size_t n)
 	uint8_t *ip = f->b + v->l3_off, *ic = f->b + v->l4_off;
 	if (n < ND_NS_LEN)
 		return drop(v, PKT_DROP_SHORT);
-	if (pkt_csum_fold(pkt_csum_add(pseudo6(ip, PROTO_ICMP6, n), ic, n)))
+	if (pkt_csum_fold(csum_add(pseudo6(ip, PROTO_ICMP6, n), ic, n)))
 		return drop(v, PKT_DROP_BAD_CSUM);
 	if (!nd_solicit_ours(f, ip, ic, n))
 		return drop(v, PKT_DROP_NOT_OURS);
