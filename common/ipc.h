@@ -15,7 +15,9 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define IPC_VERSION 2
+#include "common/stats.h"
+
+#define IPC_VERSION 3
 #define IPC_MSG_MAX (256 * 1024)	/* payload bytes in one message */
 
 enum ipc_type {
@@ -30,7 +32,9 @@ enum ipc_type {
 	/* dataplane -> control */
 	IPC_IMAGE_ACK,		/* struct ipc_ack */
 	IPC_STATUS,		/* struct ipc_status */
-	IPC_STATS,		/* struct ipc_stats_hdr + struct wstats[nworkers] */
+	IPC_STATS,		/* struct ipc_stats_hdr + struct wstats[nworkers]
+				   + struct ipc_lcore_stats[nlcores]
+				   + struct ipc_port_stats[nports] */
 	IPC_RELOAD,		/* SIGHUP: reload the configuration and every zone */
 	IPC_SERVED,		/* the reply to IPC_HELLO: what is served already,
 				   struct ipc_served_hdr + struct ipc_served[nzones] */
@@ -98,7 +102,26 @@ struct ipc_stats_hdr {
 	uint32_t nworkers;	/* struct wstats that follow: UDP workers, then TCP */
 	uint32_t udp_workers;
 	uint32_t wstats_size;	/* sizeof(struct wstats), as a check */
+	uint32_t nlcores;	/* struct ipc_lcore_stats after them: one per UDP
+				   worker with the DPDK backend, else none */
+	uint32_t nports;	/* struct ipc_port_stats after those (DPDK ports) */
 	uint32_t pad;
+	char backend[16];	/* the UDP I/O backend: "socket" or "dpdk" */
+};
+
+/* What DPDK lcore `lcore`, running UDP worker `worker`, did with frames. */
+struct ipc_lcore_stats {
+	uint32_t worker;
+	uint32_t lcore;
+	struct st_io io;
+};
+
+/* A DPDK port's own counters, read when the stats were asked for. */
+struct ipc_port_stats {
+	uint32_t port;		/* the port id */
+	uint32_t pad;
+	char name[64];		/* the device name */
+	struct st_port st;
 };
 
 /* Sends one message (with fd attached when fd >= 0).  0, or -1 (errno). */

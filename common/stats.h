@@ -3,12 +3,16 @@
  * in reports: the dataplane's workers write them (dataplane/stats.h),
  * ringdns sends them over the control channel (IPC_STATS), and the
  * control process sums and reports them.  Each struct is written by one thread only.
+ * Beside them, for the DPDK backend: what each lcore did with the frames
+ * it received (struct st_io), and each port's own counters and link
+ * (struct st_port, struct st_link), read by the main lcore when asked.
  */
 #ifndef RINGDNS_STATS_H
 #define RINGDNS_STATS_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* query types counted on their own; everything else is "other" */
 enum st_qtype {
@@ -30,13 +34,92 @@ struct wstats {
 	char pad[64];			/* keeps the next worker's counters off this line */
 } __attribute__((aligned(64)));
 
-/* Adds every counter of b into a (a read of a live struct: relaxed loads). */
+/* Adds n counters of src into dst (a read of live counters: relaxed loads). */
+static inline void st_add_n(uint64_t *dst, const uint64_t *src, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+}
+
+/* Adds every counter of b into a. */
 static inline void st_sum(struct wstats *a, const struct wstats *b)
 {
-	const uint64_t *src = (const uint64_t *)b;
-	uint64_t *dst = (uint64_t *)a;
-	for (size_t i = 0; i < offsetof(struct wstats, pad) / sizeof(uint64_t); i++)
-		dst[i] += __atomic_load_n(&src[i], __ATOMIC_RELAXED);
+	st_add_n((uint64_t *)a, (const uint64_t *)b, offsetof(struct wstats, pad) / sizeof(uint64_t));
+}
+
+/* Why the DPDK backend dropped a received frame. */
+enum st_drop {
+	STD_SHORT,		/* shorter than its headers say */
+	STD_BAD_IP,		/* bad IP version, header length or total length */
+	STD_BAD_CSUM,		/* IPv4 header or full UDP checksum wrong */
+	STD_NOT_OURS,		/* ARP/ND/echo for an address we do not have, or a
+				   source not answered (multicast, broadcast, ::) */
+	STD_NO_ROOM,		/* a query in a buffer too small to answer in */
+	STD_DNS,		/* the engine answered nothing: a bad or unanswerable
+				   DNS payload (shorter than a header, QR=1) */
+	STD_COUNT
+};
+
+/* What one DPDK lcore did with the frames of its queues, beside the
+ * struct wstats of the queries the engine saw; written by that lcore only
+ * (its own cache lines). */
+struct st_io {
+	uint64_t rx;			/* frames received */
+	uint64_t tx;			/* frames the port took: answers and replies */
+	uint64_t replied;		/* ARP, ND, echo: answered in place */
+	uint64_t punted;		/* for the kernel's exception path */
+	uint64_t tx_full;		/* frames the port did not take (freed) */
+	uint64_t dropped[STD_COUNT];	/* received frames dropped, by reason */
+};
+
+static inline void st_io_sum(struct st_io *a, const struct st_io *b)
+{
+	st_add_n((uint64_t *)a, (const uint64_t *)b, sizeof *b / sizeof(uint64_t));
+}
+
+/* A DPDK port's own counters (rte_eth_stats_get). */
+struct st_port {
+	uint64_t rx_packets, tx_packets;
+	uint64_t rx_missed;	/* imissed: the port found no free descriptor (the
+				   lcores fell behind) */
+	uint64_t rx_errors;	/* ierrors: bad frames */
+	uint64_t rx_nombuf;	/* the pool had no buffer for a frame */
+	uint64_t tx_errors;	/* oerrors */
+};
+
+static inline void st_port_sum(struct st_port *a, const struct st_port *b)
+{
+	st_add_n((uint64_t *)a, (const uint64_t *)b, sizeof *b / sizeof(uint64_t));
+}
+
+/* A DPDK port's link as the port reports it. */
+struct st_link {
+	uint32_t known;		/* 0: the port could not say */
+	uint32_t up;
+	uint32_t speed_mbps;	/* 0: not reported */
+	uint32_t full_duplex;
+};
+
+/* The link in words: "link up, 10000 Mb/s full-duplex", "link down". */
+static inline void st_link_str(const struct st_link *l, char *buf, size_t cap)
+{
+	if (!l->known)
+		snprintf(buf, cap, "link state unknown");
+	else if (!l->up)
+		snprintf(buf, cap, "link down");
+	else if (!l->speed_mbps)
+		snprintf(buf, cap, "link up");
+	else
+		snprintf(buf, cap, "link up, %u Mb/s %s-duplex", l->speed_mbps,
+			 l->full_duplex ? "full" : "half");
+}
+
+/* The name of a drop reason in reports. */
+static inline const char *st_drop_str(enum st_drop d)
+{
+	static const char *const name[STD_COUNT] = {
+		"short", "bad_ip", "bad_checksum", "not_ours", "no_room", "dns" };
+	return d < STD_COUNT ? name[d] : "?";
 }
 
 /* The counter's name in reports. */

@@ -100,87 +100,227 @@ static int cmd_reload(struct ctl *c, int argc, char **argv, struct ctl_out *o)
 	return 0;
 }
 
-static int cmd_stats(struct ctl *c, bool json, struct ctl_out *o)
+/* A stats reply, checked, in aligned copies, with its sums. */
+struct stats_view {
+	struct ipc_stats_hdr h;
+	const struct wstats *w;			/* [h.nworkers] */
+	const struct ipc_lcore_stats *lc;	/* [h.nlcores]: DPDK only */
+	const struct ipc_port_stats *pt;	/* [h.nports]: DPDK only */
+	struct wstats tot;
+	struct st_io io;			/* the lcores' sum */
+	struct st_port ports;			/* the ports' sum */
+};
+
+/* Asks ringdns for its counters into v; 0, or the ERR response. */
+static int stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o)
 {
 	static uint8_t buf[IPC_MSG_MAX];
+	static struct wstats w[IPC_MSG_MAX / sizeof(struct wstats)];
+	static struct ipc_lcore_stats lc[IPC_MSG_MAX / sizeof(struct ipc_lcore_stats)];
+	static struct ipc_port_stats pt[IPC_MSG_MAX / sizeof(struct ipc_port_stats)];
+	struct ipc_stats_hdr *h = &v->h;
 	ssize_t n;
 	if (ipc_send(c->dp, IPC_STATS_REQ, NULL, 0, -1) != 0 ||
-	    (n = dpc_wait(c, IPC_STATS, buf, sizeof buf)) < (ssize_t)sizeof(struct ipc_stats_hdr))
+	    (n = dpc_wait(c, IPC_STATS, buf, sizeof buf)) < (ssize_t)sizeof *h)
 		return ctl_error(o, "ringdns did not answer the stats request");
-	struct ipc_stats_hdr h;
-	memcpy(&h, buf, sizeof h);
-	if (h.wstats_size != sizeof(struct wstats) ||
-	    (size_t)n != sizeof h + (size_t)h.nworkers * sizeof(struct wstats))
+	memcpy(h, buf, sizeof *h);
+	size_t wl = (size_t)h->nworkers * sizeof *w, ll = (size_t)h->nlcores * sizeof *lc;
+	if (h->wstats_size != sizeof *w ||
+	    (size_t)n != sizeof *h + wl + ll + (size_t)h->nports * sizeof *pt)
 		return ctl_error(o, "ringdns sent stats of another layout (mismatched binaries?)");
-	struct wstats w[h.nworkers ? h.nworkers : 1], tot;
-	memcpy(w, buf + sizeof h, h.nworkers * sizeof *w);
-	memset(&tot, 0, sizeof tot);
-	for (unsigned i = 0; i < h.nworkers; i++)
-		st_sum(&tot, &w[i]);
-	static const char *const rname[16] = {
-		"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
-		"YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13",
-		"RCODE14", "RCODE15" };
-	if (!json) {
-		ctl_printf(o, "queries: udp %llu, tcp %llu\n",
-			   (unsigned long long)tot.queries[ST_UDP],
-			   (unsigned long long)tot.queries[ST_TCP]);
-		ctl_printf(o, "responses: udp %llu, tcp %llu\n",
-			   (unsigned long long)tot.responses[ST_UDP],
-			   (unsigned long long)tot.responses[ST_TCP]);
-		ctl_printf(o, "truncated: %llu\ndropped: %llu\n",
-			   (unsigned long long)tot.truncated, (unsigned long long)tot.dropped);
-		ctl_printf(o, "tcp connections: %llu accepted, %llu refused\n",
-			   (unsigned long long)tot.tcp_conns, (unsigned long long)tot.tcp_refused);
-		ctl_printf(o, "rcode:");
-		for (int i = 0; i < 16; i++)
-			if (tot.rcode[i])
-				ctl_printf(o, " %s %llu", rname[i], (unsigned long long)tot.rcode[i]);
-		ctl_printf(o, "\nqtype:");
-		for (int i = 0; i < STQ_COUNT; i++)
-			if (tot.qtype[i])
-				ctl_printf(o, " %s %llu", st_qtype_str((enum st_qtype)i),
-					   (unsigned long long)tot.qtype[i]);
+	memcpy(w, buf + sizeof *h, wl);
+	memcpy(lc, buf + sizeof *h + wl, ll);
+	memcpy(pt, buf + sizeof *h + wl + ll, h->nports * sizeof *pt);
+	*v = (struct stats_view){ .h = *h, .w = w, .lc = lc, .pt = pt };
+	for (unsigned i = 0; i < h->nworkers; i++)
+		st_sum(&v->tot, &w[i]);
+	for (unsigned i = 0; i < h->nlcores; i++)
+		st_io_sum(&v->io, &lc[i].io);
+	for (unsigned i = 0; i < h->nports; i++)
+		st_port_sum(&v->ports, &pt[i].st);
+	return 0;
+}
+
+static const char *const rname[16] = {
+	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
+	"YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13",
+	"RCODE14", "RCODE15" };
+
+static unsigned long long io_dropped(const struct st_io *io)
+{
+	unsigned long long n = 0;
+	for (int r = 0; r < STD_COUNT; r++)
+		n += io->dropped[r];
+	return n;
+}
+
+static void port_text(const char *what, const struct st_port *p, struct ctl_out *o)
+{
+	ctl_printf(o, "%s: rx %llu, tx %llu, rx missed %llu, rx errors %llu, rx no buffer %llu, "
+		   "tx errors %llu\n", what, (unsigned long long)p->rx_packets,
+		   (unsigned long long)p->tx_packets, (unsigned long long)p->rx_missed,
+		   (unsigned long long)p->rx_errors, (unsigned long long)p->rx_nombuf,
+		   (unsigned long long)p->tx_errors);
+}
+
+/* The DPDK lines of the text body: frames, drops by reason, ports. */
+static void stats_text_dpdk(const struct stats_view *v, struct ctl_out *o)
+{
+	const struct st_io *io = &v->io;
+	ctl_printf(o, "frames: rx %llu, tx %llu, replied %llu, punted %llu, tx full %llu\n",
+		   (unsigned long long)io->rx, (unsigned long long)io->tx,
+		   (unsigned long long)io->replied, (unsigned long long)io->punted,
+		   (unsigned long long)io->tx_full);
+	ctl_printf(o, "frames dropped:");
+	for (int r = 0; r < STD_COUNT; r++)
+		ctl_printf(o, "%s %s %llu", r ? "," : "", st_drop_str((enum st_drop)r),
+			   (unsigned long long)io->dropped[r]);
+	ctl_printf(o, "\n");
+	port_text("ports", &v->ports, o);
+	for (unsigned i = 0; i < v->h.nports; i++) {
+		char what[96];
+		snprintf(what, sizeof what, "port %u (%.*s)", v->pt[i].port,
+			 (int)sizeof v->pt[i].name, v->pt[i].name);
+		port_text(what, &v->pt[i].st, o);
+	}
+}
+
+static void stats_text(const struct stats_view *v, struct ctl_out *o)
+{
+	const struct wstats *t = &v->tot;
+	ctl_printf(o, "queries: udp %llu, tcp %llu\n", (unsigned long long)t->queries[ST_UDP],
+		   (unsigned long long)t->queries[ST_TCP]);
+	ctl_printf(o, "responses: udp %llu, tcp %llu\n",
+		   (unsigned long long)t->responses[ST_UDP],
+		   (unsigned long long)t->responses[ST_TCP]);
+	ctl_printf(o, "truncated: %llu\ndropped: %llu\n", (unsigned long long)t->truncated,
+		   (unsigned long long)t->dropped);
+	ctl_printf(o, "tcp connections: %llu accepted, %llu refused\n",
+		   (unsigned long long)t->tcp_conns, (unsigned long long)t->tcp_refused);
+	ctl_printf(o, "rcode:");
+	for (int i = 0; i < 16; i++)
+		if (t->rcode[i])
+			ctl_printf(o, " %s %llu", rname[i], (unsigned long long)t->rcode[i]);
+	ctl_printf(o, "\nqtype:");
+	for (int i = 0; i < STQ_COUNT; i++)
+		if (t->qtype[i])
+			ctl_printf(o, " %s %llu", st_qtype_str((enum st_qtype)i),
+				   (unsigned long long)t->qtype[i]);
+	ctl_printf(o, "\n");
+	if (v->h.nlcores)
+		stats_text_dpdk(v, o);
+	for (unsigned i = 0; i < v->h.nworkers; i++) {
+		const struct wstats *w = &v->w[i];
+		ctl_printf(o, "worker %u (%s): queries %llu, responses %llu, dropped %llu", i,
+			   i < v->h.udp_workers ? "udp" : "tcp",
+			   (unsigned long long)(w->queries[ST_UDP] + w->queries[ST_TCP]),
+			   (unsigned long long)(w->responses[ST_UDP] + w->responses[ST_TCP]),
+			   (unsigned long long)w->dropped);
+		if (i < v->h.nlcores) {
+			const struct ipc_lcore_stats *l = &v->lc[i];
+			ctl_printf(o, "; lcore %u: rx %llu, tx %llu, punted %llu, tx full %llu, "
+				   "frames dropped %llu", l->lcore, (unsigned long long)l->io.rx,
+				   (unsigned long long)l->io.tx, (unsigned long long)l->io.punted,
+				   (unsigned long long)l->io.tx_full, io_dropped(&l->io));
+		}
 		ctl_printf(o, "\n");
-		for (unsigned i = 0; i < h.nworkers; i++)
-			ctl_printf(o, "worker %u (%s): queries %llu, responses %llu, dropped %llu\n",
-				   i, i < h.udp_workers ? "udp" : "tcp",
-				   (unsigned long long)(w[i].queries[ST_UDP] + w[i].queries[ST_TCP]),
-				   (unsigned long long)(w[i].responses[ST_UDP] +
-							w[i].responses[ST_TCP]),
-				   (unsigned long long)w[i].dropped);
-		return 0;
 	}
-	ctl_printf(o, "{\n");
-	for (unsigned i = 0; i <= h.nworkers; i++) {
-		const struct wstats *s = i == 0 ? &tot : &w[i - 1];
-		if (i == 0)
-			ctl_printf(o, "  \"total\": {");
-		else
-			ctl_printf(o, "%s    {\"worker\": %u, \"kind\": \"%s\", ", i == 1 ? "" : ",\n",
-				   i - 1, i - 1 < h.udp_workers ? "udp" : "tcp");
-		ctl_printf(o, "\"queries\": {\"udp\": %llu, \"tcp\": %llu}, "
-			   "\"responses\": {\"udp\": %llu, \"tcp\": %llu}, "
-			   "\"truncated\": %llu, \"dropped\": %llu, "
-			   "\"tcp_connections\": %llu, \"tcp_refused\": %llu, \"rcode\": {",
-			   (unsigned long long)s->queries[ST_UDP],
-			   (unsigned long long)s->queries[ST_TCP],
-			   (unsigned long long)s->responses[ST_UDP],
-			   (unsigned long long)s->responses[ST_TCP],
-			   (unsigned long long)s->truncated, (unsigned long long)s->dropped,
-			   (unsigned long long)s->tcp_conns, (unsigned long long)s->tcp_refused);
-		for (int r = 0; r < 16; r++)
-			ctl_printf(o, "%s\"%s\": %llu", r ? ", " : "", rname[r],
-				   (unsigned long long)s->rcode[r]);
-		ctl_printf(o, "}, \"qtype\": {");
-		for (int t = 0; t < STQ_COUNT; t++)
-			ctl_printf(o, "%s\"%s\": %llu", t ? ", " : "", st_qtype_str((enum st_qtype)t),
-				   (unsigned long long)s->qtype[t]);
-		ctl_printf(o, "}}");
-		if (i == 0)
-			ctl_printf(o, ",\n  \"workers\": [\n");
+}
+
+/* `"io": {...}` of the JSON body. */
+static void io_json(const struct st_io *io, struct ctl_out *o)
+{
+	ctl_printf(o, "\"io\": {\"rx\": %llu, \"tx\": %llu, \"replied\": %llu, \"punted\": %llu, "
+		   "\"tx_full\": %llu, \"dropped\": {", (unsigned long long)io->rx,
+		   (unsigned long long)io->tx, (unsigned long long)io->replied,
+		   (unsigned long long)io->punted, (unsigned long long)io->tx_full);
+	for (int r = 0; r < STD_COUNT; r++)
+		ctl_printf(o, "%s\"%s\": %llu", r ? ", " : "", st_drop_str((enum st_drop)r),
+			   (unsigned long long)io->dropped[r]);
+	ctl_printf(o, "}}");
+}
+
+/* The members of a port's counters in the JSON body. */
+static void port_json(const struct st_port *p, struct ctl_out *o)
+{
+	ctl_printf(o, "\"rx_packets\": %llu, \"tx_packets\": %llu, \"rx_missed\": %llu, "
+		   "\"rx_errors\": %llu, \"rx_nombuf\": %llu, \"tx_errors\": %llu",
+		   (unsigned long long)p->rx_packets, (unsigned long long)p->tx_packets,
+		   (unsigned long long)p->rx_missed, (unsigned long long)p->rx_errors,
+		   (unsigned long long)p->rx_nombuf, (unsigned long long)p->tx_errors);
+}
+
+/* The query counters of the JSON body (members of an open object). */
+static void wstats_json(const struct wstats *s, struct ctl_out *o)
+{
+	ctl_printf(o, "\"queries\": {\"udp\": %llu, \"tcp\": %llu}, "
+		   "\"responses\": {\"udp\": %llu, \"tcp\": %llu}, "
+		   "\"truncated\": %llu, \"dropped\": %llu, "
+		   "\"tcp_connections\": %llu, \"tcp_refused\": %llu, \"rcode\": {",
+		   (unsigned long long)s->queries[ST_UDP], (unsigned long long)s->queries[ST_TCP],
+		   (unsigned long long)s->responses[ST_UDP],
+		   (unsigned long long)s->responses[ST_TCP], (unsigned long long)s->truncated,
+		   (unsigned long long)s->dropped, (unsigned long long)s->tcp_conns,
+		   (unsigned long long)s->tcp_refused);
+	for (int r = 0; r < 16; r++)
+		ctl_printf(o, "%s\"%s\": %llu", r ? ", " : "", rname[r],
+			   (unsigned long long)s->rcode[r]);
+	ctl_printf(o, "}, \"qtype\": {");
+	for (int t = 0; t < STQ_COUNT; t++)
+		ctl_printf(o, "%s\"%s\": %llu", t ? ", " : "", st_qtype_str((enum st_qtype)t),
+			   (unsigned long long)s->qtype[t]);
+	ctl_printf(o, "}");
+}
+
+static void stats_json(const struct stats_view *v, struct ctl_out *o)
+{
+	bool dpdk = v->h.nlcores > 0;
+	ctl_printf(o, "{\n  \"backend\": \"%.*s\",\n  \"total\": {", (int)sizeof v->h.backend,
+		   v->h.backend);
+	wstats_json(&v->tot, o);
+	if (dpdk) {
+		ctl_printf(o, ", ");
+		io_json(&v->io, o);
+		ctl_printf(o, ", \"ports\": {");
+		port_json(&v->ports, o);
+		ctl_printf(o, "}");
 	}
-	ctl_printf(o, "\n  ]\n}\n");
+	ctl_printf(o, "},\n  \"workers\": [\n");
+	for (unsigned i = 0; i < v->h.nworkers; i++) {
+		ctl_printf(o, "%s    {\"worker\": %u, \"kind\": \"%s\", ", i ? ",\n" : "", i,
+			   i < v->h.udp_workers ? "udp" : "tcp");
+		if (i < v->h.nlcores)
+			ctl_printf(o, "\"lcore\": %u, ", v->lc[i].lcore);
+		wstats_json(&v->w[i], o);
+		if (i < v->h.nlcores) {
+			ctl_printf(o, ", ");
+			io_json(&v->lc[i].io, o);
+		}
+		ctl_printf(o, "}");
+	}
+	ctl_printf(o, "\n  ]");
+	if (dpdk) {
+		ctl_printf(o, ",\n  \"ports\": [\n");
+		for (unsigned i = 0; i < v->h.nports; i++) {
+			ctl_printf(o, "%s    {\"port\": %u, \"name\": \"%.*s\", ", i ? ",\n" : "",
+				   v->pt[i].port, (int)sizeof v->pt[i].name, v->pt[i].name);
+			port_json(&v->pt[i].st, o);
+			ctl_printf(o, "}");
+		}
+		ctl_printf(o, "\n  ]");
+	}
+	ctl_printf(o, "\n}\n");
+}
+
+static int cmd_stats(struct ctl *c, bool json, struct ctl_out *o)
+{
+	static struct stats_view v;
+	if (stats_fetch(c, &v, o) != 0)
+		return -1;
+	if (json)
+		stats_json(&v, o);
+	else
+		stats_text(&v, o);
 	return 0;
 }
 

@@ -1,7 +1,9 @@
 /*
  * ctlchan.c - the dataplane's side of the control channel (ctlchan.h).
  * Zone images arrive as sealed memfds and are handed to the publisher;
- * each is acknowledged with the outcome.  Runs on the main thread.
+ * each is acknowledged with the outcome; stats requests are answered from
+ * the live counters (and, with DPDK, the ports asked now).
+ * Runs on the main thread (the main lcore).
  */
 #include "dataplane/ctlchan.h"
 
@@ -13,6 +15,7 @@
 
 #include "common/ipc.h"
 #include "common/log.h"
+#include "dataplane/io_dpdk.h"
 
 /* The reply to IPC_HELLO: the zones served now (pub_zone), so that a
  * restarted control process reports their serials; as many IPC_SERVED
@@ -40,21 +43,52 @@ static void send_served(struct dp *d)
 	} while (i < n);
 }
 
+/* The DPDK blocks of the stats reply at out (room: cap bytes): one per
+ * UDP worker (its lcore's frame counters), then one per port (asked of
+ * the port now); returns the bytes written, and their counts in h. */
+static size_t dpdk_stats(struct dp *d, struct ipc_stats_hdr *h, uint8_t *out, size_t cap)
+{
+	size_t len = 0;
+	for (unsigned i = 0; i < d->nudp && len + sizeof(struct ipc_lcore_stats) <= cap; i++) {
+		int lc = io_dpdk_worker_lcore(i);
+		struct ipc_lcore_stats ls = { .worker = i, .lcore = lc < 0 ? 0 : (uint32_t)lc };
+		io_dpdk_queue_stats(d->io_ops->queue(d->io, i), &ls.io);
+		memcpy(out + len, &ls, sizeof ls);
+		len += sizeof ls;
+		h->nlcores++;
+	}
+	unsigned np = io_dpdk_nports(d->io);
+	for (unsigned i = 0; i < np && len + sizeof(struct ipc_port_stats) <= cap; i++) {
+		struct io_dpdk_port_info pi;
+		io_dpdk_port_info(d->io, i, &pi);
+		struct ipc_port_stats ps = { .port = pi.id, .st = pi.st };
+		memcpy(ps.name, pi.name, sizeof ps.name);
+		memcpy(out + len, &ps, sizeof ps);
+		len += sizeof ps;
+		h->nports++;
+	}
+	return len;
+}
+
+/* The reply to IPC_STATS_REQ: every worker's and TCP thread's counters
+ * (read live: relaxed loads), with the DPDK backend's blocks after them. */
 static void send_stats(struct dp *d)
 {
-	unsigned nw = d->nudp + d->ntcp;
-	size_t len = sizeof(struct ipc_stats_hdr) + nw * sizeof(struct wstats);
 	static uint8_t buf[IPC_MSG_MAX];
-	if (len > sizeof buf)
-		nw = (unsigned)((sizeof buf - sizeof(struct ipc_stats_hdr)) / sizeof(struct wstats)),
-		len = sizeof(struct ipc_stats_hdr) + nw * sizeof(struct wstats);
-	struct ipc_stats_hdr h = { nw, d->nudp, sizeof(struct wstats), 0 };
-	memcpy(buf, &h, sizeof h);
-	struct wstats *out = (struct wstats *)(buf + sizeof h);
-	for (unsigned i = 0; i < nw; i++) {
-		memset(&out[i], 0, sizeof out[i]);
-		st_sum(&out[i], &d->stats[i]);
+	struct ipc_stats_hdr h = { .udp_workers = d->nudp, .wstats_size = sizeof(struct wstats) };
+	snprintf(h.backend, sizeof h.backend, "%s", d->io_ops ? d->io_ops->name : "?");
+	size_t len = sizeof h, per = sizeof(struct wstats);
+	struct wstats w;
+	for (unsigned i = 0; i < d->nudp + d->ntcp && len + per <= sizeof buf; i++) {
+		memset(&w, 0, sizeof w);
+		st_sum(&w, &d->stats[i]);
+		memcpy(buf + len, &w, per);
+		len += per;
+		h.nworkers++;
 	}
+	if (d->eal && d->io)
+		len += dpdk_stats(d, &h, buf + len, sizeof buf - len);
+	memcpy(buf, &h, sizeof h);
 	ipc_send(d->sup.fd, IPC_STATS, buf, len, -1);
 }
 

@@ -10,7 +10,10 @@
  * freed.  On transmit pkt_udp_reply turns each answered frame around
  * (addresses, ports, lengths, checksums: the UDP one by the port where it
  * offers the offload for IPv4), then one rte_eth_tx_burst; what the port
- * does not take is freed and counted.  Nothing is allocated, locked,
+ * does not take is freed and counted.  Each queue counts what it did with
+ * its frames (struct st_io, written by its lcore only: relaxed stores, as
+ * the worker's counters); the main lcore reads them, and each port's own
+ * counters and link, when ringctl asks.  Nothing is allocated, locked,
  * logged or asked of the kernel per packet; the idle back-off of wait()
  * sleeps only after a run of empty polls.
  */
@@ -35,6 +38,7 @@
 #include <rte_prefetch.h>
 
 #include "common/log.h"
+#include "dataplane/stats.h"
 
 #define IO_DPDK_RX_DESC 1024
 #define IO_DPDK_TX_DESC 1024
@@ -48,6 +52,8 @@
 #define IO_DPDK_MIN_CAP 512	/* the engine's least response room */
 
 _Static_assert(CFG_ADDRESS_MAX == PKT_ADDR_MAX, "cfg and pkt disagree on the addresses");
+_Static_assert(sizeof(((struct io_dpdk_port_info *)0)->name) >= RTE_ETH_NAME_MAX_LEN,
+	       "a port name does not fit");
 
 struct io_dpdk_port {
 	uint16_t id;
@@ -67,7 +73,7 @@ struct io_queue {
 	struct rte_mbuf *dns[IO_BURST];	/* the mbuf of view i */
 	struct pkt_view view[IO_BURST];
 	struct rte_mbuf *tx[2 * IO_BURST];
-	struct io_dpdk_stats st;
+	struct st_io st;
 } __attribute__((aligned(64)));
 
 struct io_backend {
@@ -212,13 +218,31 @@ static unsigned tx_flush(struct io_queue *q)
 {
 	uint16_t sent = rte_eth_tx_burst(q->port[q->cur].id, q->qid, q->tx, (uint16_t)q->ntx);
 	unsigned lost = 0;
+	ST_ADD(q->st.tx, sent);
 	if (sent < q->ntx) {
 		rte_pktmbuf_free_bulk(q->tx + sent, q->ntx - sent);
-		q->st.tx_full += q->ntx - sent;
+		ST_ADD(q->st.tx_full, q->ntx - sent);
 		lost = q->ntx - (sent > q->nreply ? sent : q->nreply);
 	}
 	q->ntx = q->nreply = 0;
 	return lost;
+}
+
+_Static_assert(PKT_DROP_COUNT == 5, "a new drop reason of pkt.c needs its counter");
+
+/* The counter of a drop reason of pkt.c. */
+static enum st_drop drop_reason(uint8_t d)
+{
+	switch (d) {
+	case PKT_DROP_SHORT:
+		return STD_SHORT;
+	case PKT_DROP_BAD_IP:
+		return STD_BAD_IP;
+	case PKT_DROP_BAD_CSUM:
+		return STD_BAD_CSUM;
+	default:	/* PKT_DROP_NOT_OURS (PKT_DROP_NONE comes with no drop) */
+		return STD_NOT_OURS;
+	}
 }
 
 /* One received frame: a query becomes view b->n, a reply waits in q->tx,
@@ -234,8 +258,10 @@ static void rx_one(struct io_queue *q, const struct io_dpdk_port *p, struct rte_
 	enum pkt_kind k = m->nb_segs == 1 ? pkt_classify(&p->self, buf, m->data_len, cap, &v)
 					  : PKT_EXCEPTION;
 	if (k == PKT_DNS && cap - v.dns_off < IO_DPDK_MIN_CAP) {
-		v.drop = PKT_DROP_NONE;	/* a foreign buffer too small to answer in */
-		k = PKT_DROP;
+		/* a foreign buffer too small to answer in */
+		ST_INC(q->st.dropped[STD_NO_ROOM]);
+		rte_pktmbuf_free(m);
+		return;
 	}
 	switch (k) {
 	case PKT_DNS: {
@@ -253,16 +279,16 @@ static void rx_one(struct io_queue *q, const struct io_dpdk_port *p, struct rte_
 		m->pkt_len = v.reply_len;
 		m->ol_flags = 0;
 		q->tx[q->ntx++] = m;
-		q->st.replied++;
+		ST_INC(q->st.replied);
 		return;
 	case PKT_EXCEPTION:
 		/* The exception path (a TAP port to the kernel, for TCP and
 		 * the rest) is a later step of the fast path; until then such
 		 * frames are counted here and freed. */
-		q->st.punted++;
+		ST_INC(q->st.punted);
 		break;
 	default:
-		q->st.dropped[v.drop < PKT_DROP_COUNT ? v.drop : PKT_DROP_NONE]++;
+		ST_INC(q->st.dropped[drop_reason(v.drop)]);
 		break;
 	}
 	rte_pktmbuf_free(m);
@@ -278,7 +304,7 @@ static unsigned dpdk_rx_burst(struct io_queue *q, struct io_burst *b)
 		q->next = (uint16_t)(q->next + 1 == q->nports ? 0 : q->next + 1);
 		n = rte_eth_rx_burst(q->port[q->cur].id, q->qid, m, IO_BURST);
 	}
-	q->st.rx += n;
+	ST_ADD(q->st.rx, n);
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
 	for (uint16_t i = 0; i < n; i++)
@@ -313,7 +339,8 @@ static unsigned dpdk_tx_burst(struct io_queue *q, struct io_burst *b)
 	for (unsigned i = 0; i < b->n; i++) {
 		struct rte_mbuf *m = q->dns[i];
 		const struct pkt_view *v = &q->view[i];
-		if (!b->len[i]) {	/* the engine's drop, counted from its outcome */
+		if (!b->len[i]) {	/* the engine's drop (also in the worker's counters) */
+			ST_INC(q->st.dropped[STD_DNS]);
 			rte_pktmbuf_free(m);
 			continue;
 		}
@@ -421,21 +448,25 @@ static void port_conf(const struct rte_eth_dev_info *info, unsigned nq, struct r
 		c->txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
 }
 
+/* The port's link now, without waiting for it to settle. */
+static struct st_link port_link(uint16_t pid)
+{
+	struct rte_eth_link link;
+	if (rte_eth_link_get_nowait(pid, &link) != 0)
+		return (struct st_link){ 0 };
+	bool speed = link.link_speed != RTE_ETH_SPEED_NUM_NONE &&
+		     link.link_speed != RTE_ETH_SPEED_NUM_UNKNOWN;
+	return (struct st_link){ .known = 1, .up = link.link_status,
+				 .speed_mbps = speed ? link.link_speed : 0,
+				 .full_duplex = link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX };
+}
+
 /* Logs what a started port is: its name, MAC, link and offloads. */
 static void port_log(const struct io_dpdk_port *p, const char *name, unsigned nq, bool rss)
 {
-	struct rte_eth_link link;
+	struct st_link link = port_link(p->id);
 	char ls[64];
-	if (rte_eth_link_get_nowait(p->id, &link) != 0)
-		snprintf(ls, sizeof ls, "link state unknown");
-	else if (!link.link_status)
-		snprintf(ls, sizeof ls, "link down");
-	else if (link.link_speed == RTE_ETH_SPEED_NUM_NONE ||
-		 link.link_speed == RTE_ETH_SPEED_NUM_UNKNOWN)
-		snprintf(ls, sizeof ls, "link up");
-	else
-		snprintf(ls, sizeof ls, "link up, %u Mb/s %s-duplex", link.link_speed,
-			 link.link_duplex == RTE_ETH_LINK_FULL_DUPLEX ? "full" : "half");
+	st_link_str(&link, ls, sizeof ls);
 	const uint8_t *m = p->self.mac;
 	log_info("DPDK port %u (%s, %02x:%02x:%02x:%02x:%02x:%02x): %s; %u queue pair%s%s; "
 		 "UDP checksums %s", p->id, name, m[0], m[1], m[2], m[3], m[4], m[5], ls, nq,
@@ -561,7 +592,35 @@ const struct io_ops *io_dpdk_ops(void)
 	return &ops;
 }
 
-void io_dpdk_queue_stats(const struct io_queue *q, struct io_dpdk_stats *out)
+/* ---- what ringctl asks (main lcore) -------------------------------------- */
+
+void io_dpdk_queue_stats(const struct io_queue *q, struct st_io *out)
 {
-	*out = q->st;
+	*out = (struct st_io){ 0 };
+	st_io_sum(out, &q->st);
+}
+
+unsigned io_dpdk_nports(const struct io_backend *be)
+{
+	return be->nports;
+}
+
+void io_dpdk_port_info(const struct io_backend *be, unsigned i, struct io_dpdk_port_info *out)
+{
+	const struct io_dpdk_port *p = &be->port[i];
+	struct rte_eth_stats es;
+	*out = (struct io_dpdk_port_info){ .id = p->id, .link = port_link(p->id) };
+	memcpy(out->mac, p->self.mac, sizeof out->mac);
+	if (rte_eth_dev_get_name_by_port(p->id, out->name) != 0)
+		snprintf(out->name, sizeof out->name, "?");
+	if (rte_eth_stats_get(p->id, &es) == 0)
+		out->st = (struct st_port){ .rx_packets = es.ipackets, .tx_packets = es.opackets,
+					    .rx_missed = es.imissed, .rx_errors = es.ierrors,
+					    .rx_nombuf = es.rx_nombuf, .tx_errors = es.oerrors };
+}
+
+int io_dpdk_worker_lcore(unsigned i)
+{
+	unsigned lc = worker_lcore(i);
+	return lc < RTE_MAX_LCORE ? (int)lc : -1;
 }

@@ -17,18 +17,19 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/stats.h"
 #include "dataplane/io.h"
 #include "dataplane/pkt.h"
 #include "dataplane/worker.h"
 
-/* What one queue did with frames that were not queries for the engine
- * (written by its worker only; read when it has stopped, or racily). */
-struct io_dpdk_stats {
-	uint64_t rx;				/* frames received */
-	uint64_t replied;			/* ARP, ND, echo: answered in place */
-	uint64_t punted;			/* for the kernel's exception path */
-	uint64_t dropped[PKT_DROP_COUNT];	/* by enum pkt_drop */
-	uint64_t tx_full;			/* frames the port did not take */
+/* A port as the main lcore reads it on request (never per packet): its
+ * name, MAC, link and own counters. */
+struct io_dpdk_port_info {
+	uint16_t id;
+	char name[64];
+	uint8_t mac[6];
+	struct st_link link;
+	struct st_port st;
 };
 
 #if RINGDNS_DPDK
@@ -60,8 +61,14 @@ const struct io_ops *io_dpdk_ops(void);
  * with rte_eal_wait_lcore. */
 const struct wk_launcher *io_dpdk_launcher(void);
 
-/* q's counters. */
-void io_dpdk_queue_stats(const struct io_queue *q, struct io_dpdk_stats *out);
+/* What q's lcore did with its frames (a read of live counters). */
+void io_dpdk_queue_stats(const struct io_queue *q, struct st_io *out);
+/* The ports of be; port i's name, MAC, link and counters, asked of the
+ * port now: main lcore only, while the workers run. */
+unsigned io_dpdk_nports(const struct io_backend *be);
+void io_dpdk_port_info(const struct io_backend *be, unsigned i, struct io_dpdk_port_info *out);
+/* The lcore that worker i runs on (io_dpdk_launcher); -1 when none. */
+int io_dpdk_worker_lcore(unsigned i);
 
 #else
 
@@ -87,6 +94,31 @@ static inline const struct io_ops *io_dpdk_ops(void)
 static inline const struct wk_launcher *io_dpdk_launcher(void)
 {
 	return NULL;
+}
+
+static inline void io_dpdk_queue_stats(const struct io_queue *q, struct st_io *out)
+{
+	(void)q;
+	*out = (struct st_io){ 0 };
+}
+
+static inline unsigned io_dpdk_nports(const struct io_backend *be)
+{
+	(void)be;
+	return 0;
+}
+
+static inline void io_dpdk_port_info(const struct io_backend *be, unsigned i,
+				     struct io_dpdk_port_info *out)
+{
+	(void)be, (void)i;
+	*out = (struct io_dpdk_port_info){ 0 };
+}
+
+static inline int io_dpdk_worker_lcore(unsigned i)
+{
+	(void)i;
+	return -1;
 }
 
 #endif

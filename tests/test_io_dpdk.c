@@ -7,7 +7,10 @@
  * ring have MACs, addresses and ports swapped, valid checksums and the
  * right answer.  Also: an ARP request is answered, a TCP segment is
  * counted as punted, a frame with a bad IPv4 checksum is dropped and
- * counted by reason, a max-udp-payload beyond a buffer is refused; and
+ * counted by reason, a max-udp-payload beyond a buffer is refused; the
+ * worker loop (worker.c) on the port counts each kind of frame exactly,
+ * and a full TX ring as tx full; the port's own
+ * counters and link as ringctl gets them; and
  * EAL start-up through the backend: too few lcores and no free hugepages
  * refused, a worker launched on an lcore, a missing port refused.
  *
@@ -31,6 +34,8 @@
 
 #include "dataplane/answer.h"
 #include "dataplane/io_dpdk.h"
+#include "dataplane/run.h"
+#include "dataplane/worker.h"
 #include "tests/dnsmsg.h"
 #include "tests/zt.h"
 
@@ -40,7 +45,16 @@ static const char zone[] =
 	"@	NS	ns\n"
 	"ns	A	192.0.2.1\n"
 	"www	A	192.0.2.2\n"
-	"www	AAAA	2001:db8::2\n";
+	"www	AAAA	2001:db8::2\n"
+	/* longer than 512 bytes: truncated for a query without EDNS */
+	"big	TXT	\"0123456789012345678901234567890123456789012345678901234567890123456789\" 1\n"
+	"big	TXT	\"0123456789012345678901234567890123456789012345678901234567890123456789\" 2\n"
+	"big	TXT	\"0123456789012345678901234567890123456789012345678901234567890123456789\" 3\n"
+	"big	TXT	\"0123456789012345678901234567890123456789012345678901234567890123456789\" 4\n"
+	"big	TXT	\"0123456789012345678901234567890123456789012345678901234567890123456789\" 5\n"
+	"big	TXT	\"0123456789012345678901234567890123456789012345678901234567890123456789\" 6\n"
+	"big	TXT	\"0123456789012345678901234567890123456789012345678901234567890123456789\" 7\n"
+	"big	TXT	\"0123456789012345678901234567890123456789012345678901234567890123456789\" 8\n";
 
 static const uint8_t client_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const char *const server_ip4 = "198.18.0.1", *const client_ip4 = "198.18.0.2";
@@ -229,13 +243,19 @@ static size_t ip_frame(uint8_t *f, bool v6, uint8_t proto, const uint8_t *pay, s
 	return l4 + seg;
 }
 
-/* The query for name/type, id, in a frame. */
-static size_t dns_frame(uint8_t *f, bool v6, const char *name, uint16_t type, uint16_t id)
+/* The query for name/type with o's settings in a frame. */
+static size_t dns_frame_opt(uint8_t *f, bool v6, const char *name, uint16_t type,
+			    const struct dm_qopt *o)
 {
 	uint8_t msg[512];
-	struct dm_qopt o = { .id = id, .edns = true };
-	size_t n = dm_query(msg, sizeof msg, name, type, &o);
+	size_t n = dm_query(msg, sizeof msg, name, type, o);
 	return ip_frame(f, v6, 17, msg, n, false);
+}
+
+/* The query for name/type, id, with EDNS, in a frame. */
+static size_t dns_frame(uint8_t *f, bool v6, const char *name, uint16_t type, uint16_t id)
+{
+	return dns_frame_opt(f, v6, name, type, &(struct dm_qopt){ .id = id, .edns = true });
 }
 
 static size_t arp_request(uint8_t *f, const char *target)
@@ -329,7 +349,7 @@ static void check_answer(struct rte_mbuf *m, bool v6, uint16_t id, struct dm_res
 
 static void check_stats(uint64_t rx, uint64_t replied, uint64_t punted)
 {
-	struct io_dpdk_stats st;
+	struct st_io st;
 	io_dpdk_queue_stats(q, &st);
 	cr_assert_eq(st.rx, rx);
 	cr_assert_eq(st.replied, replied);
@@ -413,9 +433,9 @@ Test(io_dpdk, arp_answered_tcp_punted_bad_checksum_dropped)
 	dm_resp_free(&r);
 	rte_pktmbuf_free_bulk(m, 2);
 	check_stats(4, 1, 1);
-	struct io_dpdk_stats st;
+	struct st_io st;
 	io_dpdk_queue_stats(q, &st);
-	cr_assert_eq(st.dropped[PKT_DROP_BAD_CSUM], 1);
+	cr_assert_eq(st.dropped[STD_BAD_CSUM], 1);
 }
 
 Test(io_dpdk, max_udp_payload_beyond_a_buffer_refused)
@@ -533,4 +553,138 @@ Test(io_dpdk_eal, no_hugepages)
 		cr_skip_test("this machine has free hugepages");
 	cr_assert_eq(eal_init_with("-l0", true, 0, &n, err, sizeof err), -1);
 	cr_assert(strstr(err, "DPDK: no free hugepages; reserve some"), "%s", err);
+}
+
+/* ---- the worker loop on the port: the counters ringctl reports ---------- */
+
+static struct wstats wst;
+
+/* Runs the worker loop (worker.c) on a thread of its own until its queue
+ * received nframes (already on the RX ring), and stops it: the burst it
+ * received is answered and sent by then. */
+static void run_worker(unsigned nframes)
+{
+	char err[256];
+	static struct dp_run run;
+	dp_run_init(&run, &root);
+	struct wk_pool *p = wk_pool_new(&(struct wk_conf){ .ops = ops, .io = be, .n = 1,
+							   .run = &run, .acfg = &acfg,
+							   .stats = &wst });
+	cr_assert_not_null(p);
+	cr_assert_eq(wk_pool_launch(p, false, err, sizeof err), 0, "%s", err);
+	struct st_io st = { 0 };
+	for (int i = 0; i < 5000 && st.rx < nframes; i++) {	/* 5 s at most */
+		usleep(1000);
+		io_dpdk_queue_stats(q, &st);
+	}
+	cr_assert_eq(st.rx, nframes);
+	wk_pool_free(p);
+}
+
+/* The port's own counters, as ringctl stats gets them. */
+static struct st_port port_stats(void)
+{
+	struct io_dpdk_port_info pi;
+	cr_assert_eq(io_dpdk_nports(be), 1);
+	io_dpdk_port_info(be, 0, &pi);
+	return pi.st;
+}
+
+Test(io_dpdk, worker_counts_every_frame_by_what_became_of_it)
+{
+	static uint8_t f[8][1500];
+	uint8_t syn[4] = { 0 };
+	size_t len[8] = {
+		dns_frame(f[0], false, "www.example.com.", 1, 1),
+		dns_frame(f[1], true, "nope.example.com.", 28, 2),
+		/* no EDNS: 512 bytes at most, the TXT set is longer */
+		dns_frame_opt(f[2], false, "big.example.com.", 16, &(struct dm_qopt){ .id = 3 }),
+		/* QR set: a response, which the engine never answers */
+		dns_frame_opt(f[3], false, "www.example.com.", 1,
+			      &(struct dm_qopt){ .id = 4, .f1 = 0x80, .edns = true }),
+		arp_request(f[4], server_ip4),
+		ip_frame(f[5], false, 6, syn, 0, false),
+		ip_frame(f[6], false, 17, syn, sizeof syn, true),
+		/* a query cut inside its IPv4 header */
+		30,
+	};
+	dns_frame(f[7], false, "www.example.com.", 1, 5);
+	enqueue(f, len, 8);
+	run_worker(8);
+
+	struct rte_mbuf *m[8];
+	cr_assert_eq(dequeue(m, 8), 4, "three answers and the ARP reply");
+	rte_pktmbuf_free_bulk(m, 4);
+	struct st_io io;
+	io_dpdk_queue_stats(q, &io);
+	cr_assert_eq(io.rx, 8);
+	cr_assert_eq(io.tx, 4);
+	cr_assert_eq(io.replied, 1);
+	cr_assert_eq(io.punted, 1);
+	cr_assert_eq(io.tx_full, 0);
+	uint64_t want_drop[STD_COUNT] = { [STD_SHORT] = 1, [STD_BAD_CSUM] = 1, [STD_DNS] = 1 };
+	for (int r = 0; r < STD_COUNT; r++)
+		cr_assert_eq(io.dropped[r], want_drop[r], "dropped %s: %llu",
+			     st_drop_str((enum st_drop)r), (unsigned long long)io.dropped[r]);
+
+	cr_assert_eq(wst.queries[ST_UDP], 4);
+	cr_assert_eq(wst.responses[ST_UDP], 3);
+	cr_assert_eq(wst.dropped, 1);
+	cr_assert_eq(wst.truncated, 1);
+	uint64_t want_rcode[16] = { [0] = 2, [3] = 1 };
+	for (int r = 0; r < 16; r++)
+		cr_assert_eq(wst.rcode[r], want_rcode[r], "rcode %d", r);
+	uint64_t want_qtype[STQ_COUNT] = { [STQ_A] = 1, [STQ_AAAA] = 1, [STQ_TXT] = 1 };
+	for (int t = 0; t < STQ_COUNT; t++)
+		cr_assert_eq(wst.qtype[t], want_qtype[t], "qtype %s",
+			     st_qtype_str((enum st_qtype)t));
+
+	struct st_port ps = port_stats();
+	cr_assert_eq(ps.rx_packets, 8);
+	cr_assert_eq(ps.tx_packets, 4);
+	cr_assert_eq(ps.rx_missed + ps.rx_errors + ps.rx_nombuf + ps.tx_errors, 0);
+}
+
+Test(io_dpdk, full_tx_ring_counts_tx_full)
+{
+	/* the TX ring full already: the port takes nothing */
+	static struct rte_mbuf *fill[256];
+	unsigned nfill = rte_ring_free_count(txr);
+	cr_assert_eq(rte_pktmbuf_alloc_bulk(pool, fill, nfill), 0);
+	cr_assert_eq(rte_ring_enqueue_bulk(txr, (void **)fill, nfill, NULL), nfill);
+	static uint8_t f[3][1500];
+	size_t len[3] = { dns_frame(f[0], false, "www.example.com.", 1, 1),
+			  dns_frame(f[1], true, "www.example.com.", 28, 2),
+			  arp_request(f[2], server_ip4) };
+	enqueue(f, len, 3);
+	run_worker(3);
+
+	cr_assert_eq(rte_ring_count(txr), nfill, "a frame went out");
+	struct st_io io;
+	io_dpdk_queue_stats(q, &io);
+	cr_assert_eq(io.rx, 3);
+	cr_assert_eq(io.tx, 0);
+	cr_assert_eq(io.replied, 1);
+	cr_assert_eq(io.tx_full, 3, "two answers and the ARP reply not taken");
+	cr_assert_eq(wst.responses[ST_UDP], 2, "the engine answered both");
+	cr_assert_eq(wst.dropped, 2, "the answers the port did not take");
+	cr_assert_eq(port_stats().tx_packets, 0);
+	while (rte_ring_dequeue(txr, (void **)&fill[0]) == 0)
+		rte_pktmbuf_free(fill[0]);
+}
+
+Test(io_dpdk, port_name_mac_and_link)
+{
+	struct io_dpdk_port_info pi;
+	cr_assert_eq(io_dpdk_nports(be), 1);
+	io_dpdk_port_info(be, 0, &pi);
+	cr_assert(strstr(pi.name, "ring0"), "%s", pi.name);
+	cr_assert_eq(memcmp(pi.mac, server_mac, 6), 0);
+	cr_assert(pi.link.known && pi.link.up, "the ring port's link is up once started");
+	cr_assert_eq(pi.link.speed_mbps, 10000);
+	char ls[64];
+	st_link_str(&pi.link, ls, sizeof ls);
+	cr_assert_str_eq(ls, "link up, 10000 Mb/s full-duplex");
+	/* EAL has no worker lcore here */
+	cr_assert_eq(io_dpdk_worker_lcore(0), -1);
 }
