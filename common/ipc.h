@@ -17,7 +17,7 @@
 
 #include "common/stats.h"
 
-#define IPC_VERSION 3
+#define IPC_VERSION 4
 #define IPC_MSG_MAX (256 * 1024)	/* payload bytes in one message */
 
 enum ipc_type {
@@ -31,7 +31,8 @@ enum ipc_type {
 	IPC_STOP,		/* ringctl stop: the dataplane shuts down */
 	/* dataplane -> control */
 	IPC_IMAGE_ACK,		/* struct ipc_ack */
-	IPC_STATUS,		/* struct ipc_status */
+	IPC_STATUS,		/* struct ipc_status + struct ipc_progress[nworkers]
+				   + struct ipc_link[nports] */
 	IPC_STATS,		/* struct ipc_stats_hdr + struct wstats[nworkers]
 				   + struct ipc_lcore_stats[nlcores]
 				   + struct ipc_port_stats[nports] */
@@ -79,6 +80,24 @@ struct ipc_status {
 	uint32_t zones;		/* zones being served */
 	uint32_t control_restarts;
 	uint64_t mapped_bytes;	/* snapshot images mapped */
+	char backend[16];	/* the UDP I/O backend: "socket" or "dpdk" */
+	uint32_t nworkers;	/* struct ipc_progress that follow: the UDP workers */
+	uint32_t nports;	/* struct ipc_link after them (DPDK ports) */
+};
+
+/* A UDP worker's liveness: how long since it last went round its loop. */
+struct ipc_progress {
+	uint32_t worker;
+	int32_t lcore;		/* the DPDK lcore it runs on; -1: a thread of ours */
+	double idle_ms;		/* since its last loop iteration; < 0: not started */
+};
+
+/* A DPDK port's link, read when the status was asked for. */
+struct ipc_link {
+	uint32_t port;		/* the port id */
+	uint8_t mac[6];
+	char name[64];		/* the device name (PCI address, vdev name) */
+	struct st_link link;
 };
 
 /* A zone the dataplane serves, as a (re)started control process learns it. */

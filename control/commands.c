@@ -27,12 +27,48 @@ static void fmt_time(time_t t, char *buf, size_t cap)
 	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
+/* The status body's lines for each UDP worker's progress and each DPDK
+ * port's link (doc/control-protocol.md). */
+static void status_io(const struct ipc_progress *pg, unsigned nw, const struct ipc_link *lk,
+		      unsigned np, struct ctl_out *o)
+{
+	for (unsigned i = 0; i < nw; i++) {
+		char where[32];
+		snprintf(where, sizeof where, pg[i].lcore >= 0 ? "lcore %d" : "thread",
+			 pg[i].lcore);
+		if (pg[i].idle_ms < 0)
+			ctl_printf(o, "worker %u: %s, not started\n", pg[i].worker, where);
+		else
+			ctl_printf(o, "worker %u: %s, last progress %.0f ms ago\n", pg[i].worker,
+				   where, pg[i].idle_ms);
+	}
+	for (unsigned i = 0; i < np; i++) {
+		char ls[64];
+		const uint8_t *m = lk[i].mac;
+		st_link_str(&lk[i].link, ls, sizeof ls);
+		ctl_printf(o, "port %u (%.*s, %02x:%02x:%02x:%02x:%02x:%02x): %s\n", lk[i].port,
+			   (int)sizeof lk[i].name, lk[i].name, m[0], m[1], m[2], m[3], m[4], m[5],
+			   ls);
+	}
+}
+
 static int cmd_status(struct ctl *c, struct ctl_out *o)
 {
+	static uint8_t buf[IPC_MSG_MAX];
 	struct ipc_status s;
+	ssize_t n;
 	if (ipc_send(c->dp, IPC_STATUS_REQ, NULL, 0, -1) != 0 ||
-	    dpc_wait(c, IPC_STATUS, &s, sizeof s) != (ssize_t)sizeof s)
+	    (n = dpc_wait(c, IPC_STATUS, buf, sizeof buf)) < (ssize_t)sizeof s)
 		return ctl_error(o, "ringdns did not answer the status request");
+	memcpy(&s, buf, sizeof s);
+	size_t pgl = (size_t)s.nworkers * sizeof(struct ipc_progress);
+	if ((size_t)n != sizeof s + pgl + (size_t)s.nports * sizeof(struct ipc_link))
+		return ctl_error(o, "ringdns sent a status of another layout (mismatched "
+				 "binaries?)");
+	struct ipc_progress pg[s.nworkers ? s.nworkers : 1];
+	struct ipc_link lk[s.nports ? s.nports : 1];
+	memcpy(pg, buf + sizeof s, pgl);
+	memcpy(lk, buf + sizeof s + pgl, s.nports * sizeof *lk);
 	unsigned bad = 0;
 	for (size_t i = 0; i < c->nz; i++)
 		bad += c->z[i].error[0] != 0;
@@ -47,6 +83,8 @@ static int cmd_status(struct ctl *c, struct ctl_out *o)
 	ctl_printf(o, "snapshots mapped: %.1f MB\n", s.mapped_bytes / 1e6);
 	ctl_printf(o, "control process: pid %d, restarts %u\n", (int)getpid(),
 		   s.control_restarts);
+	ctl_printf(o, "io: %.*s\n", (int)sizeof s.backend, s.backend);
+	status_io(pg, s.nworkers, lk, s.nports, o);
 	return 0;
 }
 

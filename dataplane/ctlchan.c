@@ -1,8 +1,8 @@
 /*
  * ctlchan.c - the dataplane's side of the control channel (ctlchan.h).
  * Zone images arrive as sealed memfds and are handed to the publisher;
- * each is acknowledged with the outcome; stats requests are answered from
- * the live counters (and, with DPDK, the ports asked now).
+ * each is acknowledged with the outcome; status and stats requests are
+ * answered from the live counters (and, with DPDK, the ports asked now).
  * Runs on the main thread (the main lcore).
  */
 #include "dataplane/ctlchan.h"
@@ -92,15 +92,41 @@ static void send_stats(struct dp *d)
 	ipc_send(d->sup.fd, IPC_STATS, buf, len, -1);
 }
 
+/* The reply to IPC_STATUS_REQ: the process's state, each UDP worker's
+ * last progress, and with DPDK each port's link (asked of the port now). */
 static void send_status(struct dp *d)
 {
+	static uint8_t buf[IPC_MSG_MAX];
 	struct ipc_status s = {
 		.uptime_s = sup_now() - d->t0, .udp_workers = d->nudp,
 		.tcp_workers = d->ntcp, .generation = pub_generation(d->pub),
 		.last_swap = pub_last_swap(d->pub), .zones = (uint32_t)pub_zones(d->pub),
 		.control_restarts = d->sup.restarts, .mapped_bytes = pub_mapped(d->pub),
 	};
-	ipc_send(d->sup.fd, IPC_STATUS, &s, sizeof s, -1);
+	snprintf(s.backend, sizeof s.backend, "%s", d->io_ops ? d->io_ops->name : "?");
+	size_t len = sizeof s;
+	for (unsigned i = 0; d->wk && i < d->nudp && len + sizeof(struct ipc_progress) <=
+						      sizeof buf; i++) {
+		struct ipc_progress pg = { .worker = i, .lcore = d->eal ? io_dpdk_worker_lcore(i)
+									: -1,
+					   .idle_ms = wk_pool_idle_ms(d->wk, i) };
+		memcpy(buf + len, &pg, sizeof pg);
+		len += sizeof pg;
+		s.nworkers++;
+	}
+	unsigned np = d->eal && d->io ? io_dpdk_nports(d->io) : 0;
+	for (unsigned i = 0; i < np && len + sizeof(struct ipc_link) <= sizeof buf; i++) {
+		struct io_dpdk_port_info pi;
+		io_dpdk_port_info(d->io, i, &pi);
+		struct ipc_link l = { .port = pi.id, .link = pi.link };
+		memcpy(l.mac, pi.mac, sizeof l.mac);
+		memcpy(l.name, pi.name, sizeof l.name);
+		memcpy(buf + len, &l, sizeof l);
+		len += sizeof l;
+		s.nports++;
+	}
+	memcpy(buf, &s, sizeof s);
+	ipc_send(d->sup.fd, IPC_STATUS, buf, len, -1);
 }
 
 /* Serves the image (takes fd) and acknowledges it. */

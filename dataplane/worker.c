@@ -4,7 +4,8 @@
  * (more is queued), else wait for traffic RCU-offline (DESIGN.md "RCU": no
  * grace period waits on an idle worker); one rcu_dereference of the root
  * per burst; answer the burst in one ans_respond_burst call; count the
- * outcomes; send; one quiescent state.  No allocation, lock, syscall or
+ * outcomes; send; one quiescent state; a stamp of the CPU's cycle counter
+ * (the liveness ringctl status shows).  No allocation, lock, syscall or
  * log here beyond the backend's batched I/O.  The workers run on threads
  * of their own (wk_pool_launch) or on another's (wk_pool_launch_on: DPDK's
  * lcores).
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "dataplane/stats.h"
 
@@ -26,6 +28,7 @@ struct wk {
 	const struct dp_run *run;
 	const struct ans_cfg *acfg;
 	struct wstats *st;
+	uint64_t stamp;			/* wk_cycles() at the last iteration; 0: none yet */
 	struct io_burst b;
 	/* the pthread launcher's */
 	pthread_t th;
@@ -38,7 +41,39 @@ struct wk_pool {
 	unsigned n;
 	struct wk *w;			/* [n] */
 	const struct wk_launcher *on;	/* NULL: the workers' threads are ours */
+	uint64_t cycles0;		/* wk_cycles() and wk_mono_ns() at wk_pool_new: */
+	uint64_t mono0;			/* the cycle counter's rate is measured from them */
 };
+
+/* The CPU's cycle counter: a cheap stamp with no syscall, the same rate
+ * on every core (the invariant TSC; the generic timer on arm64). */
+#if defined(__x86_64__) || defined(__i386__)
+static inline uint64_t wk_cycles(void)
+{
+	return __builtin_ia32_rdtsc();
+}
+#elif defined(__aarch64__)
+static inline uint64_t wk_cycles(void)
+{
+	uint64_t v;
+	__asm__ volatile("mrs %0, cntvct_el0" : "=r"(v));
+	return v;
+}
+#else
+static inline uint64_t wk_cycles(void)
+{
+	struct timespec ts;	/* a vDSO read, no syscall */
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+#endif
+
+static uint64_t wk_mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* Answers, counts and sends one received burst. */
 static void wk_serve(struct wk *w, struct io_burst *b)
@@ -70,6 +105,7 @@ int wk_main(void *arg)
 		busy = n == IO_BURST;
 		if (n)
 			wk_serve(w, &w->b);
+		__atomic_store_n(&w->stamp, wk_cycles(), __ATOMIC_RELAXED);
 		rcu_quiescent_state();
 	}
 	rcu_unregister_thread();
@@ -89,6 +125,8 @@ struct wk_pool *wk_pool_new(const struct wk_conf *c)
 	memset(p->w, 0, c->n * sizeof *p->w);
 	p->run = c->run;
 	p->n = c->n;
+	p->cycles0 = wk_cycles();
+	p->mono0 = wk_mono_ns();
 	for (unsigned i = 0; i < c->n; i++)
 		p->w[i] = (struct wk){ .ops = c->ops, .q = c->ops->queue(c->io, i), .run = c->run,
 				       .acfg = c->acfg, .st = &c->stats[i], .cpu = -1 };
@@ -98,6 +136,19 @@ struct wk_pool *wk_pool_new(const struct wk_conf *c)
 struct wk *wk_pool_worker(struct wk_pool *p, unsigned i)
 {
 	return i < p->n ? &p->w[i] : NULL;
+}
+
+double wk_pool_idle_ms(const struct wk_pool *p, unsigned i)
+{
+	uint64_t stamp = __atomic_load_n(&p->w[i].stamp, __ATOMIC_RELAXED);
+	if (!stamp)
+		return -1;
+	uint64_t now = wk_cycles(), ns = wk_mono_ns() - p->mono0;
+	/* the counter's rate over the pool's life so far: no calibration
+	 * at start, and as exact as the clock after a few milliseconds */
+	double per_ms = ns ? (double)(now - p->cycles0) * 1e6 / (double)ns : 0;
+	/* a stamp a hair ahead of this core's counter (another core's) is now */
+	return per_ms > 0 && now > stamp ? (double)(now - stamp) / per_ms : 0;
 }
 
 static void *wk_thread(void *arg)

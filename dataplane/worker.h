@@ -64,6 +64,11 @@ struct wk_launcher {
 int wk_pool_launch_on(struct wk_pool *p, const struct wk_launcher *l, char *err,
 		      size_t errcap);
 
+/* Milliseconds since worker i last went round its loop (it does at least
+ * every IO_WAIT_MS while it runs, idle or not): its liveness, for ringctl
+ * status.  -1 before its first iteration.  Any thread may ask. */
+double wk_pool_idle_ms(const struct wk_pool *p, unsigned i);
+
 /* Raises the run's stop flag, joins the threads started (within
  * IO_WAIT_MS) and frees p.  The backend stays open. */
 void wk_pool_free(struct wk_pool *p);

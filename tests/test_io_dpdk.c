@@ -9,7 +9,7 @@
  * counted as punted, a frame with a bad IPv4 checksum is dropped and
  * counted by reason, a max-udp-payload beyond a buffer is refused; the
  * worker loop (worker.c) on the port counts each kind of frame exactly,
- * and a full TX ring as tx full; the port's own
+ * a full TX ring as tx full, and shows its progress; the port's own
  * counters and link as ringctl gets them; and
  * EAL start-up through the backend: too few lcores and no free hugepages
  * refused, a worker launched on an lcore, a missing port refused.
@@ -560,8 +560,8 @@ Test(io_dpdk_eal, no_hugepages)
 static struct wstats wst;
 
 /* Runs the worker loop (worker.c) on a thread of its own until its queue
- * received nframes (already on the RX ring), and stops it: the burst it
- * received is answered and sent by then. */
+ * received nframes (already on the RX ring), checks its progress, and
+ * stops it: the burst it received is answered and sent by then. */
 static void run_worker(unsigned nframes)
 {
 	char err[256];
@@ -571,6 +571,7 @@ static void run_worker(unsigned nframes)
 							   .run = &run, .acfg = &acfg,
 							   .stats = &wst });
 	cr_assert_not_null(p);
+	cr_assert_eq(wk_pool_idle_ms(p, 0), -1, "progress before the loop ran");
 	cr_assert_eq(wk_pool_launch(p, false, err, sizeof err), 0, "%s", err);
 	struct st_io st = { 0 };
 	for (int i = 0; i < 5000 && st.rx < nframes; i++) {	/* 5 s at most */
@@ -578,6 +579,9 @@ static void run_worker(unsigned nframes)
 		io_dpdk_queue_stats(q, &st);
 	}
 	cr_assert_eq(st.rx, nframes);
+	usleep(20000);
+	double idle = wk_pool_idle_ms(p, 0);
+	cr_assert(idle >= 0 && idle < IO_WAIT_MS * 5, "last progress %.1f ms ago", idle);
 	wk_pool_free(p);
 }
 

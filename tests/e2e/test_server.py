@@ -140,6 +140,13 @@ def test_control_commands():
         assert rc == 0, err
         assert "workers: 2 UDP, 1 TCP" in out, out
         assert "zones: 2 served" in out, out
+        # the socket backend: each UDP worker's last loop iteration, no ports
+        assert "\nio: socket\n" in out, out
+        prog = re.findall(r"^worker (\d+): thread, last progress (\d+) ms ago$", out, re.M)
+        assert [w for w, _ in prog] == ["0", "1"], out
+        # an idle worker still goes round its loop every 100 ms
+        assert all(int(ms) < 1000 for _, ms in prog), out
+        assert "\nport " not in out, out
         rc, out, err = s.ctl("zones")
         assert rc == 0, err
         lines = {l.split()[0]: l.split() for l in out.splitlines()[1:]}
