@@ -470,7 +470,9 @@ static void port_log(const struct io_dpdk_port *p, const char *name, unsigned nq
 	const uint8_t *m = p->self.mac;
 	log_info("DPDK port %u (%s, %02x:%02x:%02x:%02x:%02x:%02x): %s; %u queue pair%s%s; "
 		 "UDP checksums %s", p->id, name, m[0], m[1], m[2], m[3], m[4], m[5], ls, nq,
-		 nq == 1 ? "" : "s", nq > 1 ? (rss ? ", RSS" : ", no RSS: only queue 0 gets traffic")
+		 nq == 1 ? "" : "s", nq > 1 ? (rss ? ", RSS"
+				     : ", no RSS offload: the device spreads flows itself or "
+				       "queue 0 gets them all")
 					    : "",
 		 p->udp4_offload ? "by the port (IPv4)" : "in software");
 }
