@@ -70,6 +70,8 @@ struct st_io {
 	uint64_t punted;		/* for the kernel's exception path */
 	uint64_t tx_full;		/* frames the port did not take (freed) */
 	uint64_t dropped[STD_COUNT];	/* received frames dropped, by reason */
+	uint64_t punt_dropped;		/* for the kernel, but over the punt rate or
+					   not taken by the exception port (freed) */
 };
 
 static inline void st_io_sum(struct st_io *a, const struct st_io *b)

@@ -6,8 +6,11 @@
  * A received frame is classified on its bytes (pkt.c): a query to us
  * becomes a view whose response is written over the query in the same
  * mbuf (out == the query's own bytes), an ARP/ND/echo request is turned
- * into its reply in place and sent back as is, the rest is counted and
- * freed.  On transmit pkt_udp_reply turns each answered frame around
+ * into its reply in place and sent back as is, what pkt.c calls an
+ * exception (TCP, fragments, other protocols) is punted to the kernel on
+ * the exception port (a TAP) within a per-lcore rate, the rest is counted
+ * and freed.  What the kernel writes on the TAP leaves through the first
+ * NIC port.  On transmit pkt_udp_reply turns each answered frame around
  * (addresses, ports, lengths, checksums: the UDP one by the port where it
  * offers the offload for IPv4), then one rte_eth_tx_burst; what the port
  * does not take is freed and counted.  Each queue counts what it did with
@@ -27,6 +30,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <rte_bus_vdev.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_errno.h>
@@ -50,6 +54,15 @@
 #define IO_DPDK_IDLE_SPIN 1024	/* empty polls before wait() sleeps */
 #define IO_DPDK_IDLE_SLEEP_US 50
 #define IO_DPDK_MIN_CAP 512	/* the engine's least response room */
+/* What one lcore hands the kernel (the exception path): a token bucket
+ * of IO_DPDK_PUNT_BURST frames refilled at IO_DPDK_PUNT_RATE frames a
+ * second, so a flood of non-DNS frames costs the fast path a counter
+ * increment per frame, not a TAP write. */
+#define IO_DPDK_PUNT_RATE 10000
+#define IO_DPDK_PUNT_BURST 128
+/* The TAP is read (a syscall) once every this many polls of the NIC. */
+#define IO_DPDK_KERNEL_POLL 16
+#define IO_DPDK_NO_PORT UINT16_MAX
 
 _Static_assert(CFG_ADDRESS_MAX == PKT_ADDR_MAX, "cfg and pkt disagree on the addresses");
 _Static_assert(sizeof(((struct io_dpdk_port_info *)0)->name) >= RTE_ETH_NAME_MAX_LEN,
@@ -70,6 +83,14 @@ struct io_queue {
 	unsigned ntx;			/* frames in tx: replies, then answers */
 	unsigned nreply;		/* how many of them are replies */
 	unsigned idle;			/* empty polls in a row */
+	uint16_t exc;			/* the exception port, IO_DPDK_NO_PORT: none */
+	unsigned npunt;			/* frames in punt */
+	unsigned kpoll;			/* polls until the exception port's next read */
+	uint64_t credit;		/* the punt bucket, in TSC cycles */
+	uint64_t last;			/* the TSC when credit was last refilled */
+	uint64_t cost;			/* cycles of credit one punted frame takes */
+	uint64_t credit_max;		/* IO_DPDK_PUNT_BURST frames of credit */
+	struct rte_mbuf *punt[IO_BURST];
 	struct rte_mbuf *dns[IO_BURST];	/* the mbuf of view i */
 	struct pkt_view view[IO_BURST];
 	struct rte_mbuf *tx[2 * IO_BURST];
@@ -82,9 +103,15 @@ struct io_backend {
 	struct io_dpdk_port *port;
 	struct rte_mempool *pool[RTE_MAX_NUMA_NODES];
 	struct io_queue *q;		/* [nq] */
+	uint16_t exc;			/* the exception port, IO_DPDK_NO_PORT: none */
+	bool exc_made;			/* exc is the TAP init made (removed at fini) */
+	bool exc_started;		/* exc started by init (stopped at fini) */
+	char exc_vdev[RTE_ETH_NAME_MAX_LEN];
 };
 
-static char **eal_argv;		/* EAL may keep pointers into it: freed at fini */
+static char **eal_argv;
+static char exc_name[RTE_ETH_NAME_MAX_LEN];	/* io_dpdk_exception_port */
+		/* EAL may keep pointers into it: freed at fini */
 
 /* ---- EAL ----------------------------------------------------------------- */
 
@@ -245,6 +272,64 @@ static enum st_drop drop_reason(uint8_t d)
 	}
 }
 
+/* ---- the exception path ------------------------------------------------- */
+
+/* Whether the punt bucket has a frame's credit left (and takes it); the
+ * TSC, not the kernel, tells the time. */
+static bool punt_take(struct io_queue *q)
+{
+	if (q->exc == IO_DPDK_NO_PORT)
+		return false;
+	uint64_t now = rte_rdtsc();
+	q->credit += now - q->last;
+	q->last = now;
+	if (q->credit > q->credit_max)
+		q->credit = q->credit_max;
+	if (q->credit < q->cost)
+		return false;
+	q->credit -= q->cost;
+	return true;
+}
+
+/* Hands the frames punted from this burst to the kernel (queue qid of the
+ * exception port); what it does not take is freed and counted. */
+static void punt_flush(struct io_queue *q)
+{
+	uint16_t sent = rte_eth_tx_burst(q->exc, q->qid, q->punt, (uint16_t)q->npunt);
+	ST_ADD(q->st.punted, sent);
+	if (sent < q->npunt) {
+		rte_pktmbuf_free_bulk(q->punt + sent, q->npunt - sent);
+		ST_ADD(q->st.punt_dropped, q->npunt - sent);
+	}
+	q->npunt = 0;
+}
+
+/* Every IO_DPDK_KERNEL_POLL polls: what the kernel sent on queue qid of
+ * the exception port (TCP, ARP requests, ICMP errors, SSH, BGP) leaves
+ * through the first NIC port, whose MAC the TAP carries.  The worker
+ * owning queue pair qid of both ports does it: one poller per queue, no
+ * lock, and the main lcore stays off the packet path. */
+static void kernel_forward(struct io_queue *q)
+{
+	struct rte_mbuf *m[IO_BURST];
+	if (q->exc == IO_DPDK_NO_PORT || q->kpoll--)
+		return;
+	q->kpoll = IO_DPDK_KERNEL_POLL - 1;
+	uint16_t n = rte_eth_rx_burst(q->exc, q->qid, m, IO_BURST);
+	if (!n)
+		return;
+	for (uint16_t i = 0; i < n; i++)
+		m[i]->ol_flags = 0;
+	uint16_t sent = rte_eth_tx_burst(q->port[0].id, q->qid, m, n);
+	ST_ADD(q->st.tx, sent);
+	if (sent < n) {
+		rte_pktmbuf_free_bulk(m + sent, n - sent);
+		ST_ADD(q->st.tx_full, n - sent);
+	}
+}
+
+/* ---- receive, continued -------------------------------------------------- */
+
 /* One received frame: a query becomes view b->n, a reply waits in q->tx,
  * anything else is counted and freed. */
 static void rx_one(struct io_queue *q, const struct io_dpdk_port *p, struct rte_mbuf *m,
@@ -282,10 +367,11 @@ static void rx_one(struct io_queue *q, const struct io_dpdk_port *p, struct rte_
 		ST_INC(q->st.replied);
 		return;
 	case PKT_EXCEPTION:
-		/* The exception path (a TAP port to the kernel, for TCP and
-		 * the rest) is a later step of the fast path; until then such
-		 * frames are counted here and freed. */
-		ST_INC(q->st.punted);
+		if (punt_take(q)) {
+			q->punt[q->npunt++] = m;
+			return;
+		}
+		ST_INC(q->st.punt_dropped);
 		break;
 	default:
 		ST_INC(q->st.dropped[drop_reason(v.drop)]);
@@ -309,6 +395,9 @@ static unsigned dpdk_rx_burst(struct io_queue *q, struct io_burst *b)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
 	for (uint16_t i = 0; i < n; i++)
 		rx_one(q, &q->port[q->cur], m[i], b);
+	if (q->npunt)
+		punt_flush(q);
+	kernel_forward(q);
 	if (!b->n && q->ntx)
 		tx_flush(q);	/* replies only: no tx_burst follows */
 	q->idle = n ? 0 : q->idle + 1;
@@ -412,6 +501,8 @@ static int pools_init(struct io_backend *be, size_t resp_cap, char *err, size_t 
 	uint16_t pid;
 	RTE_ETH_FOREACH_DEV(pid)
 		ports_on[port_socket(pid)]++;
+	if (!exc_name[0])	/* the TAP init makes later, on the main lcore's socket */
+		ports_on[rte_socket_id()]++;
 	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++) {
 		if (!ports_on[s])
 			continue;
@@ -518,8 +609,72 @@ static int port_start(struct io_dpdk_port *p, unsigned nq, struct rte_mempool *p
 	return 0;
 }
 
+/* The exception port: the one named by io_dpdk_exception_port, else a
+ * TAP made here whose kernel interface (rdnsP, P the first NIC port)
+ * carries the first NIC port's MAC; started with a queue pair per
+ * worker.  virtio-user (needs /dev/vhost-net) is named the same way. */
+static int exc_open(struct io_backend *be, char *err, size_t errcap)
+{
+	uint16_t pid;
+	if (exc_name[0]) {
+		if (rte_eth_dev_get_port_by_name(exc_name, &pid) != 0) {
+			snprintf(err, errcap, "DPDK: no port named %s for the exception path; give "
+				 "it to EAL (--vdev %s,...)", exc_name, exc_name);
+			return -1;
+		}
+		be->exc = pid;
+		return 0;
+	}
+	const uint8_t *m = be->port[0].self.mac;
+	char args[128];
+	snprintf(be->exc_vdev, sizeof be->exc_vdev, "net_tap_rdns%u", be->port[0].id);
+	snprintf(args, sizeof args, "iface=rdns%u,mac=%02x:%02x:%02x:%02x:%02x:%02x",
+		 be->port[0].id, m[0], m[1], m[2], m[3], m[4], m[5]);
+	int rc = rte_vdev_init(be->exc_vdev, args);
+	be->exc_made = rc == 0;
+	if (rc == 0 && rte_eth_dev_get_port_by_name(be->exc_vdev, &pid) != 0)
+		rc = -ENODEV;
+	if (rc != 0) {
+		snprintf(err, errcap, "DPDK: cannot make the exception path's TAP (%s,%s): %s; "
+			 "it needs /dev/net/tun and CAP_NET_ADMIN", be->exc_vdev, args,
+			 rte_strerror(rc < 0 ? -rc : rc));
+		return -1;
+	}
+	be->exc = pid;
+	log_info("DPDK exception path: TAP rdns%u (%s) for what the fast path does not answer; "
+		 "give it this host's addresses and bring it up (ip addr add ADDR dev rdns%u; ip "
+		 "link set rdns%u up) so the kernel serves TCP, SSH, BGP on them", be->port[0].id,
+		 be->exc_vdev, be->port[0].id, be->port[0].id);
+	return 0;
+}
+
+/* Starts the exception port and gives every queue its punt bucket. */
+static int exc_start(struct io_backend *be, char *err, size_t errcap)
+{
+	struct io_dpdk_port p = { .id = be->exc };
+	if (port_start(&p, be->nq, be->pool[port_socket(be->exc)], err, errcap) != 0)
+		return -1;
+	be->exc_started = true;
+	uint64_t cost = rte_get_tsc_hz() / IO_DPDK_PUNT_RATE;
+	for (unsigned i = 0; i < be->nq; i++) {
+		struct io_queue *q = &be->q[i];
+		q->exc = be->exc;
+		q->cost = cost ? cost : 1;
+		q->credit = q->credit_max = q->cost * IO_DPDK_PUNT_BURST;
+		q->last = rte_rdtsc();
+	}
+	return 0;
+}
+
 static void dpdk_fini(struct io_backend *be)
 {
+	if (be->exc_started) {
+		rte_eth_dev_stop(be->exc);
+		if (!be->exc_made)
+			rte_eth_dev_close(be->exc);
+	}
+	if (be->exc_made)
+		rte_vdev_uninit(be->exc_vdev);
 	for (uint16_t i = 0; i < be->nports; i++) {
 		rte_eth_dev_stop(be->port[i].id);
 		rte_eth_dev_close(be->port[i].id);
@@ -553,10 +708,15 @@ static int dpdk_init(const struct io_conf *conf, struct io_backend **out, char *
 		return -1;
 	}
 	be->nq = conf->queues;
+	be->exc = IO_DPDK_NO_PORT;
+	if (exc_name[0] && exc_open(be, err, errcap) != 0)
+		goto fail;
 	if (pools_init(be, conf->resp_cap, err, errcap) != 0)
 		goto fail;
 	uint16_t pid;
 	RTE_ETH_FOREACH_DEV(pid) {
+		if (pid == be->exc)
+			continue;
 		struct io_dpdk_port *p = &be->port[be->nports++];
 		p->id = pid;
 		p->self = self;
@@ -566,7 +726,14 @@ static int dpdk_init(const struct io_conf *conf, struct io_backend **out, char *
 	memset(be->q, 0, be->nq * sizeof *be->q);
 	for (unsigned i = 0; i < be->nq; i++)
 		be->q[i] = (struct io_queue){ .port = be->port, .nports = be->nports,
-					      .qid = (uint16_t)i };
+					      .qid = (uint16_t)i, .exc = IO_DPDK_NO_PORT };
+	if (!be->nports) {
+		snprintf(err, errcap, "DPDK: EAL found no port besides the exception path's %s",
+			 exc_name);
+		goto fail;
+	}
+	if ((!exc_name[0] && exc_open(be, err, errcap) != 0) || exc_start(be, err, errcap) != 0)
+		goto fail;
 	*out = be;
 	return 0;
 fail:
@@ -619,6 +786,11 @@ void io_dpdk_port_info(const struct io_backend *be, unsigned i, struct io_dpdk_p
 		out->st = (struct st_port){ .rx_packets = es.ipackets, .tx_packets = es.opackets,
 					    .rx_missed = es.imissed, .rx_errors = es.ierrors,
 					    .rx_nombuf = es.rx_nombuf, .tx_errors = es.oerrors };
+}
+
+void io_dpdk_exception_port(const char *name)
+{
+	snprintf(exc_name, sizeof exc_name, "%s", name ? name : "");
 }
 
 int io_dpdk_worker_lcore(unsigned i)

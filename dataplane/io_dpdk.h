@@ -69,6 +69,14 @@ unsigned io_dpdk_nports(const struct io_backend *be);
 void io_dpdk_port_info(const struct io_backend *be, unsigned i, struct io_dpdk_port_info *out);
 /* The lcore that worker i runs on (io_dpdk_launcher); -1 when none. */
 int io_dpdk_worker_lcore(unsigned i);
+/*
+ * The exception path (frames not for the fast path: TCP, fragments, other
+ * protocols and destinations) for the next init: name a port given to
+ * EAL (a net_tap, or a net_virtio_user where /dev/vhost-net exists);
+ * NULL or "": init makes a TAP, kernel interface rdnsP (P the first NIC
+ * port) with that port's MAC.  Its queue pair i belongs to worker i.
+ */
+void io_dpdk_exception_port(const char *name);
 
 #else
 
@@ -119,6 +127,11 @@ static inline int io_dpdk_worker_lcore(unsigned i)
 {
 	(void)i;
 	return -1;
+}
+
+static inline void io_dpdk_exception_port(const char *name)
+{
+	(void)name;
 }
 
 #endif

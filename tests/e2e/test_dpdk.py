@@ -16,7 +16,11 @@ veth pair; the other end is in a client namespace.  From the client:
   counters;
 - an 802.1Q-tagged query, a frame built by hand and sent on an AF_PACKET
   socket (this machine's kernel may lack VLAN devices), is answered with a
-  frame carrying the same tag, correct checksums and the right answer.
+  frame carrying the same tag, correct checksums and the right answer;
+- kdig +tcp is answered through the exception path: the TCP segments go
+  from the DPDK port to the kernel through the TAP ringdns makes (rdns0,
+  given SRV4 by the test), to ringdns's own TCP listener, and the kernel's
+  segments leave through the DPDK port.
 
 Each test makes its own namespaces (which take their veths along) and
 always deletes them; ringdns and dnsperf are stopped by PID; EAL runs with
@@ -203,7 +207,8 @@ class Net:
 
 
 @contextlib.contextmanager
-def served(n, zones=ZONES, workers=1, qpairs=1, lcores=("-l", "0-1"), timeout=30):
+def served(n, zones=ZONES, workers=1, qpairs=1, lcores=("-l", "0-1"), timeout=30,
+           listen=()):
     """Makes test n's namespaces, starts ringdns --io dpdk in the server
     one and yields (net, server); stops ringdns by PID, checks a clean
     exit and that EAL left no runtime directory, and deletes the
@@ -214,7 +219,8 @@ def served(n, zones=ZONES, workers=1, qpairs=1, lcores=("-l", "0-1"), timeout=30
            *lcores, "--log-level=lib.*:error", "--vdev", vdev]
     try:
         net.make()
-        with Server(zones, workers=workers, extra=["--io", "dpdk", "--address", SRV4,
+        listen = [a for addr in listen for a in ("--listen", addr)]
+        with Server(zones, workers=workers, extra=listen + ["--io", "dpdk", "--address", SRV4,
                                                    "--address", SRV6, "--"] + eal) as s:
             s.args = ["ip", "netns", "exec", net.srv_ns] + s.args
             s.start(ready=lambda: f"serving {len(zones)} zones" in s.logtext(),
@@ -410,6 +416,44 @@ def test_vlan_tagged_query():
         assert got["answer"] == ["192.0.2.10"], got
 
 
+def test_tcp_through_the_tap():
+    # the TCP listener on every address of the server namespace: the
+    # kernel accepts on SRV4 once the test puts it on the TAP
+    with served(7, listen=("0.0.0.0:53",)) as (net, s):
+        assert "exception path: TAP rdns0" in s.logtext(), s.logtext()
+        # af_packet copies frames off the veth and leaves them to the
+        # server namespace's kernel too, which would take SRV4's traffic
+        # on the veth once SRV4 is on the TAP (a NIC bound to DPDK hands
+        # the kernel nothing): strict reverse-path filtering drops it
+        # there, the client's route being through the TAP (RFC 3704)
+        net.sh("sysctl", "-qw", f"net.ipv4.conf.{net.srv_if}.rp_filter=1",
+               "net.ipv4.conf.all.rp_filter=1", ns=net.srv_ns)
+        # the client's kernel leaves TCP checksums partial on a veth; the
+        # TAP's kernel checks what it receives: complete ones, as a NIC's
+        net.sh("ethtool", "-K", net.cl_if, "tx", "off", ns=net.cl_ns)
+        net.sh("ip", "addr", "add", f"{SRV4}/24", "dev", "rdns0", ns=net.srv_ns)
+        net.sh("ip", "link", "set", "rdns0", "up", ns=net.srv_ns)
+        got = ""
+        for _ in range(5):
+            got = net.client("kdig", "+tcp", "+retry=0", "+time=2", "+short", f"@{SRV4}",
+                             "www.example.com", "A").stdout.strip()
+            if got == "192.0.2.10":
+                break
+            time.sleep(0.3)
+        assert got == "192.0.2.10", f"kdig +tcp: {got!r}\n" + s.logtext()
+        rc, js, err = s.ctl("stats", "--json")
+        assert rc == 0, err
+        st = json.loads(js)
+        io = st["total"]["io"]
+        print(f"frames: {io}")
+        assert io["punted"] > 0, io
+        tcp = [w["responses"]["tcp"] for w in st["workers"] if w["kind"] == "tcp"]
+        assert sum(tcp) > 0, f"no answer from the TCP listener: {tcp}"
+        # UDP still takes the fast path, not the kernel
+        got = net.dig_retry(SRV4, "www.example.com", "A", want="192.0.2.10")
+        assert got == "192.0.2.10", f"UDP: {got!r}"
+
+
 if __name__ == "__main__":
     if os.environ.get("DPDK") != "1":
         print("skipped: ringdns was built without DPDK")
@@ -419,4 +463,5 @@ if __name__ == "__main__":
         print("skipped: needs root, ip(8), dig and dnsperf to make network namespaces")
         sys.exit(77)
     run([test_udp_v4_v6_and_echo, test_arp_and_nd, test_dnsperf_10s_no_loss,
-         test_reloads_under_load, test_two_lcores_two_queues, test_vlan_tagged_query])
+         test_reloads_under_load, test_two_lcores_two_queues, test_vlan_tagged_query,
+         test_tcp_through_the_tap])
