@@ -27,6 +27,7 @@
 #define CFG_NSID_MAX 128	/* bytes (RFC 5001 leaves it open; keep it short) */
 #define CFG_TXT_MAX 255		/* identity, version: one TXT character-string */
 #define CFG_PATH_MAX 4095
+#define CFG_PORT_NAME_MAX 63	/* bytes: a DPDK port name (RTE_ETH_NAME_MAX_LEN - 1) */
 #define CFG_SUN_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define CFG_FILE_MAX (16u << 20) /* bytes; a config file is small */
 
@@ -49,7 +50,7 @@ enum {
 	SK_LISTEN, SK_WORKERS, SK_TCP_WORKERS, SK_MAX_UDP_PAYLOAD, SK_TCP_IDLE_TIMEOUT,
 	SK_TCP_MAX_CLIENTS, SK_TCP_MAX_PER_CLIENT, SK_NSID, SK_IDENTITY, SK_VERSION,
 	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_CACHE_DIR, SK_CPU_PIN,
-	SK_REUSE_PORT_TAKEOVER, SK_IO, SK_ADDRESSES, SK_EAL_ARGS, SK_COUNT
+	SK_REUSE_PORT_TAKEOVER, SK_IO, SK_ADDRESSES, SK_EAL_ARGS, SK_EXCEPTION_PORT, SK_COUNT
 };
 
 #define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
@@ -76,6 +77,7 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_IO] = { "io", K_ENUM, 0, 0, 0 },
 	[SK_ADDRESSES] = { "addresses", K_LISTEN, 0, 0, 0 },
 	[SK_EAL_ARGS] = { "eal-args", K_STRLIST, 0, 0, 0 },
+	[SK_EXCEPTION_PORT] = STR_KEY("exception-port", exception_port, 1, CFG_PORT_NAME_MAX),
 };
 
 enum { TK_SERVER, TK_LOG, TK_ZONES, TK_COUNT };
@@ -463,6 +465,7 @@ void cfg_free(struct cfg *c)
 	free(c->version);
 	free(c->control_socket);
 	free(c->control_binary);
+	free(c->exception_port);
 	free(c->cache_dir);
 	for (size_t i = 0; i < c->neal_args; i++)
 		free(c->eal_args[i]);
@@ -1160,6 +1163,7 @@ static const struct flag flag_tab[] = {
 	{ "--reuse-port-takeover", SK_REUSE_PORT_TAKEOVER, false },
 	{ "--io", F_IO, true },
 	{ "--address", F_ADDRESS, true },
+	{ "--exception-port", SK_EXCEPTION_PORT, true },
 };
 
 struct tok {
@@ -1296,6 +1300,9 @@ static int cfg_check_io(const struct cfg *c, char *err, size_t errcap)
 	if (c->io != CFG_IO_DPDK && c->neal_args)
 		return why_set(err, errcap, "EAL arguments (after '--', or server.eal-args) are "
 					    "for --io dpdk only");
+	if (c->io != CFG_IO_DPDK && c->exception_port)
+		return why_set(err, errcap, "--exception-port (server.exception-port) is for --io "
+					    "dpdk only");
 	return 0;
 }
 

@@ -61,6 +61,7 @@ struct cfg {
 	char *version;			/* NULL = hidden; default "ringdns VERSION" */
 	char *control_socket;		/* default /run/ringdns/ringdns.sock */
 	char *control_binary;		/* NULL = ringdns-control beside ringdns */
+	char *exception_port;		/* io dpdk: a DPDK port's name; NULL = a TAP */
 	char *cache_dir;		/* compiled images kept here; NULL = none */
 	bool cpu_pin;			/* worker i on the i-th allowed CPU; default false */
 	bool reuse_port_takeover;	/* start even where another process serves the

@@ -655,6 +655,20 @@ static int exc_start(struct io_backend *be, char *err, size_t errcap)
 	if (port_start(&p, be->nq, be->pool[port_socket(be->exc)], err, errcap) != 0)
 		return -1;
 	be->exc_started = true;
+	/* the kernel takes the punted frames as its own, and its own leave
+	 * the NIC, only when its interface has the NIC's MAC */
+	struct rte_ether_addr *mac = (struct rte_ether_addr *)be->port[0].self.mac;
+	int rc = be->exc_made || !rte_is_valid_assigned_ether_addr(mac)	/* a ring's 0 */
+			 ? 0
+			 : rte_eth_dev_default_mac_addr_set(be->exc, mac);
+	if (rc == -ENOTSUP)
+		log_warn("DPDK: the exception port %s cannot take the MAC of port %u; give its "
+			 "kernel side that MAC", exc_name, be->port[0].id);
+	else if (rc != 0) {
+		snprintf(err, errcap, "DPDK: cannot give the exception port %s the MAC of port %u: "
+			 "%s", exc_name, be->port[0].id, rte_strerror(-rc));
+		return -1;
+	}
 	uint64_t cost = rte_get_tsc_hz() / IO_DPDK_PUNT_RATE;
 	for (unsigned i = 0; i < be->nq; i++) {
 		struct io_queue *q = &be->q[i];

@@ -41,7 +41,8 @@ static void usage(FILE *f)
 		"               [--nsid STR] [--identity STR] [--version STR | --hide-version]\n"
 		"               [--log-level LEVEL] [--syslog] [--control-binary PATH]\n"
 		"               [--cache-dir DIR] [--cpu-pin] [--reuse-port-takeover]\n"
-		"               [--io socket | --io dpdk --address IP... [-- EAL-ARGS...]]\n"
+		"               [--io socket | --io dpdk --address IP... [--exception-port NAME]\n"
+		"                [-- EAL-ARGS...]]\n"
 		"The configuration file is described in doc/config.md; flags override it.\n");
 }
 
@@ -163,6 +164,8 @@ static int start_workers(struct dp *d, const struct cfg_listen *listen, size_t n
 	char err[1024];
 	bool dpdk = d->cfg.io == CFG_IO_DPDK;
 	d->io_ops = dpdk ? io_dpdk_ops() : &io_sock_ops;
+	if (dpdk)
+		io_dpdk_exception_port(d->cfg.exception_port);
 	struct io_conf ioc = { .addrs = dpdk ? d->cfg.addresses : listen,
 			       .naddrs = dpdk ? d->cfg.naddresses : nlisten, .queues = d->nudp,
 			       .resp_cap = d->acfg.max_udp };

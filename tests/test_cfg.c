@@ -461,7 +461,7 @@ Test(cfg, unknown_and_duplicate_keys)
 	      "listen, workers, tcp-workers, max-udp-payload, tcp-idle-timeout, "
 	      "tcp-max-clients, tcp-max-per-client, nsid, identity, version, hide-version, "
 	      "control-socket, control-binary, cache-dir, cpu-pin, reuse-port-takeover, io, "
-	      "addresses, eal-args)");
+	      "addresses, eal-args, exception-port)");
 	fails("server:\n  tcp_workers: 2\n", 2, "did you mean 'tcp-workers'?");
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
@@ -908,6 +908,8 @@ Test(cfg, io_dpdk_errors)
 		   "--listen ADDR:PORT", "--address", "198.18.0.1", NULL);
 	flag_fails("EAL arguments (after '--', or server.eal-args) are for --io dpdk only",
 		   "--workers", "1", "--", "--no-pci", NULL);
+	flag_fails("--exception-port (server.exception-port) is for --io dpdk only",
+		   "--exception-port", "net_tap1", NULL);
 	flag_fails("--address: '198.18.0.1:53': an address without brackets or port (the DPDK "
 		   "ports answer on port 53)", "--io", "dpdk", "--address", "198.18.0.1:53", NULL);
 	flag_fails("--address: '[2001:db8::1]': an address without brackets or port (the DPDK "

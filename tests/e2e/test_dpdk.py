@@ -208,7 +208,7 @@ class Net:
 
 @contextlib.contextmanager
 def served(n, zones=ZONES, workers=1, qpairs=1, lcores=("-l", "0-1"), timeout=30,
-           listen=()):
+           listen=(), flags=(), vdevs=()):
     """Makes test n's namespaces, starts ringdns --io dpdk in the server
     one and yields (net, server); stops ringdns by PID, checks a clean
     exit and that EAL left no runtime directory, and deletes the
@@ -217,9 +217,11 @@ def served(n, zones=ZONES, workers=1, qpairs=1, lcores=("-l", "0-1"), timeout=30
     vdev = f"net_af_packet0,iface={net.srv_if}" + (f",qpairs={qpairs}" if qpairs > 1 else "")
     eal = ["--no-huge", "-m", "256", "--no-pci", "--no-shconf", "--file-prefix", net.prefix,
            *lcores, "--log-level=lib.*:error", "--vdev", vdev]
+    for v in vdevs:
+        eal += ["--vdev", v]
     try:
         net.make()
-        listen = [a for addr in listen for a in ("--listen", addr)]
+        listen = [a for addr in listen for a in ("--listen", addr)] + list(flags)
         with Server(zones, workers=workers, extra=listen + ["--io", "dpdk", "--address", SRV4,
                                                    "--address", SRV6, "--"] + eal) as s:
             s.args = ["ip", "netns", "exec", net.srv_ns] + s.args
@@ -421,37 +423,53 @@ def test_tcp_through_the_tap():
     # kernel accepts on SRV4 once the test puts it on the TAP
     with served(7, listen=("0.0.0.0:53",)) as (net, s):
         assert "exception path: TAP rdns0" in s.logtext(), s.logtext()
-        # af_packet copies frames off the veth and leaves them to the
-        # server namespace's kernel too, which would take SRV4's traffic
-        # on the veth once SRV4 is on the TAP (a NIC bound to DPDK hands
-        # the kernel nothing): strict reverse-path filtering drops it
-        # there, the client's route being through the TAP (RFC 3704)
-        net.sh("sysctl", "-qw", f"net.ipv4.conf.{net.srv_if}.rp_filter=1",
-               "net.ipv4.conf.all.rp_filter=1", ns=net.srv_ns)
-        # the client's kernel leaves TCP checksums partial on a veth; the
-        # TAP's kernel checks what it receives: complete ones, as a NIC's
-        net.sh("ethtool", "-K", net.cl_if, "tx", "off", ns=net.cl_ns)
-        net.sh("ip", "addr", "add", f"{SRV4}/24", "dev", "rdns0", ns=net.srv_ns)
-        net.sh("ip", "link", "set", "rdns0", "up", ns=net.srv_ns)
-        got = ""
-        for _ in range(5):
-            got = net.client("kdig", "+tcp", "+retry=0", "+time=2", "+short", f"@{SRV4}",
-                             "www.example.com", "A").stdout.strip()
-            if got == "192.0.2.10":
-                break
-            time.sleep(0.3)
-        assert got == "192.0.2.10", f"kdig +tcp: {got!r}\n" + s.logtext()
-        rc, js, err = s.ctl("stats", "--json")
-        assert rc == 0, err
-        st = json.loads(js)
-        io = st["total"]["io"]
-        print(f"frames: {io}")
-        assert io["punted"] > 0, io
-        tcp = [w["responses"]["tcp"] for w in st["workers"] if w["kind"] == "tcp"]
-        assert sum(tcp) > 0, f"no answer from the TCP listener: {tcp}"
-        # UDP still takes the fast path, not the kernel
-        got = net.dig_retry(SRV4, "www.example.com", "A", want="192.0.2.10")
-        assert got == "192.0.2.10", f"UDP: {got!r}"
+        tcp_through(net, s, "rdns0")
+
+
+def test_tcp_through_a_named_exception_port():
+    # a TAP given to EAL and named by --exception-port: not served on as
+    # a NIC port, the exception path instead
+    with served(8, listen=("0.0.0.0:53",), flags=("--exception-port", "net_tap7"),
+                vdevs=("net_tap7,iface=dnsx7",)) as (net, s):
+        assert "exception path: TAP" not in s.logtext(), s.logtext()
+        assert "DPDK port 1 (net_tap7" in s.logtext(), s.logtext()
+        tcp_through(net, s, "dnsx7")
+
+
+def tcp_through(net, s, tap):
+    """kdig +tcp from the client namespace answered through the TAP tap,
+    once it has SRV4; UDP still on the fast path."""
+    # af_packet copies frames off the veth and leaves them to the
+    # server namespace's kernel too, which would take SRV4's traffic
+    # on the veth once SRV4 is on the TAP (a NIC bound to DPDK hands
+    # the kernel nothing): strict reverse-path filtering drops it
+    # there, the client's route being through the TAP (RFC 3704)
+    net.sh("sysctl", "-qw", f"net.ipv4.conf.{net.srv_if}.rp_filter=1",
+           "net.ipv4.conf.all.rp_filter=1", ns=net.srv_ns)
+    # the client's kernel leaves TCP checksums partial on a veth; the
+    # TAP's kernel checks what it receives: complete ones, as a NIC's
+    net.sh("ethtool", "-K", net.cl_if, "tx", "off", ns=net.cl_ns)
+    net.sh("ip", "addr", "add", f"{SRV4}/24", "dev", tap, ns=net.srv_ns)
+    net.sh("ip", "link", "set", tap, "up", ns=net.srv_ns)
+    got = ""
+    for _ in range(5):
+        got = net.client("kdig", "+tcp", "+retry=0", "+time=2", "+short", f"@{SRV4}",
+                         "www.example.com", "A").stdout.strip()
+        if got == "192.0.2.10":
+            break
+        time.sleep(0.3)
+    assert got == "192.0.2.10", f"kdig +tcp: {got!r}\n" + s.logtext()
+    rc, js, err = s.ctl("stats", "--json")
+    assert rc == 0, err
+    st = json.loads(js)
+    io = st["total"]["io"]
+    print(f"frames: {io}")
+    assert io["punted"] > 0, io
+    tcp = [w["responses"]["tcp"] for w in st["workers"] if w["kind"] == "tcp"]
+    assert sum(tcp) > 0, f"no answer from the TCP listener: {tcp}"
+    # UDP still takes the fast path, not the kernel
+    got = net.dig_retry(SRV4, "www.example.com", "A", want="192.0.2.10")
+    assert got == "192.0.2.10", f"UDP: {got!r}"
 
 
 if __name__ == "__main__":
@@ -464,4 +482,4 @@ if __name__ == "__main__":
         sys.exit(77)
     run([test_udp_v4_v6_and_echo, test_arp_and_nd, test_dnsperf_10s_no_loss,
          test_reloads_under_load, test_two_lcores_two_queues, test_vlan_tagged_query,
-         test_tcp_through_the_tap])
+         test_tcp_through_the_tap, test_tcp_through_a_named_exception_port])
