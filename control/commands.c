@@ -205,10 +205,10 @@ static void port_text(const char *what, const struct st_port *p, struct ctl_out 
 static void stats_text_dpdk(const struct stats_view *v, struct ctl_out *o)
 {
 	const struct st_io *io = &v->io;
-	ctl_printf(o, "frames: rx %llu, tx %llu, replied %llu, punted %llu, tx full %llu\n",
-		   (unsigned long long)io->rx, (unsigned long long)io->tx,
+	ctl_printf(o, "frames: rx %llu, tx %llu, replied %llu, punted %llu, punt dropped %llu, "
+		   "tx full %llu\n", (unsigned long long)io->rx, (unsigned long long)io->tx,
 		   (unsigned long long)io->replied, (unsigned long long)io->punted,
-		   (unsigned long long)io->tx_full);
+		   (unsigned long long)io->punt_dropped, (unsigned long long)io->tx_full);
 	ctl_printf(o, "frames dropped:");
 	for (int r = 0; r < STD_COUNT; r++)
 		ctl_printf(o, "%s %s %llu", r ? "," : "", st_drop_str((enum st_drop)r),
@@ -269,9 +269,10 @@ static void stats_text(const struct stats_view *v, struct ctl_out *o)
 static void io_json(const struct st_io *io, struct ctl_out *o)
 {
 	ctl_printf(o, "\"io\": {\"rx\": %llu, \"tx\": %llu, \"replied\": %llu, \"punted\": %llu, "
-		   "\"tx_full\": %llu, \"dropped\": {", (unsigned long long)io->rx,
-		   (unsigned long long)io->tx, (unsigned long long)io->replied,
-		   (unsigned long long)io->punted, (unsigned long long)io->tx_full);
+		   "\"punt_dropped\": %llu, \"tx_full\": %llu, \"dropped\": {",
+		   (unsigned long long)io->rx, (unsigned long long)io->tx,
+		   (unsigned long long)io->replied, (unsigned long long)io->punted,
+		   (unsigned long long)io->punt_dropped, (unsigned long long)io->tx_full);
 	for (int r = 0; r < STD_COUNT; r++)
 		ctl_printf(o, "%s\"%s\": %llu", r ? ", " : "", st_drop_str((enum st_drop)r),
 			   (unsigned long long)io->dropped[r]);
