@@ -17,7 +17,7 @@
 
 #include "common/stats.h"
 
-#define IPC_VERSION 5
+#define IPC_VERSION 6
 #define IPC_MSG_MAX (256 * 1024)	/* payload bytes in one message */
 
 enum ipc_type {

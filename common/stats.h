@@ -72,6 +72,15 @@ struct st_io {
 	uint64_t dropped[STD_COUNT];	/* received frames dropped, by reason */
 	uint64_t punt_dropped;		/* for the kernel, but over the punt rate or
 					   not taken by the exception port (freed) */
+	/* where the lcore's time went, in its cycle counter (TSC) ticks:
+	 * cycles from its first poll to its last, busy_cycles of that in
+	 * polls that received frames (receive, answer, send); their ratio
+	 * is how loaded a busy-polling lcore is, busy_cycles per response
+	 * what an answer costs */
+	uint64_t polls;			/* receive polls, empty ones included */
+	uint64_t busy_polls;		/* polls that received at least a frame */
+	uint64_t cycles;
+	uint64_t busy_cycles;
 };
 
 static inline void st_io_sum(struct st_io *a, const struct st_io *b)

@@ -214,6 +214,18 @@ static void stats_text_dpdk(const struct stats_view *v, struct ctl_out *o)
 		ctl_printf(o, "%s %s %llu", r ? "," : "", st_drop_str((enum st_drop)r),
 			   (unsigned long long)io->dropped[r]);
 	ctl_printf(o, "\n");
+	/* answers go out of worker lcores only (TCP has threads of its own) */
+	uint64_t answered = 0;
+	for (unsigned i = 0; i < v->h.nlcores && i < v->h.nworkers; i++)
+		answered += v->w[i].responses[ST_UDP];
+	ctl_printf(o, "polling: %llu polls, %llu busy; busy %.1f %% of %llu cycles",
+		   (unsigned long long)io->polls, (unsigned long long)io->busy_polls,
+		   io->cycles ? 100.0 * (double)io->busy_cycles / (double)io->cycles : 0.0,
+		   (unsigned long long)io->cycles);
+	if (answered)
+		ctl_printf(o, "; %.0f busy cycles per answer",
+			   (double)io->busy_cycles / (double)answered);
+	ctl_printf(o, "\n");
 	port_text("ports", &v->ports, o);
 	for (unsigned i = 0; i < v->h.nports; i++) {
 		char what[96];
@@ -257,9 +269,12 @@ static void stats_text(const struct stats_view *v, struct ctl_out *o)
 		if (i < v->h.nlcores) {
 			const struct ipc_lcore_stats *l = &v->lc[i];
 			ctl_printf(o, "; lcore %u: rx %llu, tx %llu, punted %llu, tx full %llu, "
-				   "frames dropped %llu", l->lcore, (unsigned long long)l->io.rx,
+				   "frames dropped %llu, busy %.1f %%", l->lcore,
+				   (unsigned long long)l->io.rx,
 				   (unsigned long long)l->io.tx, (unsigned long long)l->io.punted,
-				   (unsigned long long)l->io.tx_full, io_dropped(&l->io));
+				   (unsigned long long)l->io.tx_full, io_dropped(&l->io),
+				   l->io.cycles ? 100.0 * (double)l->io.busy_cycles /
+							  (double)l->io.cycles : 0.0);
 		}
 		ctl_printf(o, "\n");
 	}
@@ -269,10 +284,13 @@ static void stats_text(const struct stats_view *v, struct ctl_out *o)
 static void io_json(const struct st_io *io, struct ctl_out *o)
 {
 	ctl_printf(o, "\"io\": {\"rx\": %llu, \"tx\": %llu, \"replied\": %llu, \"punted\": %llu, "
-		   "\"punt_dropped\": %llu, \"tx_full\": %llu, \"dropped\": {",
+		   "\"punt_dropped\": %llu, \"tx_full\": %llu, \"polls\": %llu, "
+		   "\"busy_polls\": %llu, \"cycles\": %llu, \"busy_cycles\": %llu, \"dropped\": {",
 		   (unsigned long long)io->rx, (unsigned long long)io->tx,
 		   (unsigned long long)io->replied, (unsigned long long)io->punted,
-		   (unsigned long long)io->punt_dropped, (unsigned long long)io->tx_full);
+		   (unsigned long long)io->punt_dropped, (unsigned long long)io->tx_full,
+		   (unsigned long long)io->polls, (unsigned long long)io->busy_polls,
+		   (unsigned long long)io->cycles, (unsigned long long)io->busy_cycles);
 	for (int r = 0; r < STD_COUNT; r++)
 		ctl_printf(o, "%s\"%s\": %llu", r ? ", " : "", st_drop_str((enum st_drop)r),
 			   (unsigned long long)io->dropped[r]);

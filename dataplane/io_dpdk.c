@@ -90,6 +90,8 @@ struct io_queue {
 	uint64_t last;			/* the TSC when credit was last refilled */
 	uint64_t cost;			/* cycles of credit one punted frame takes */
 	uint64_t credit_max;		/* IO_DPDK_PUNT_BURST frames of credit */
+	uint64_t t_poll;		/* the TSC when the last poll began (0: none yet) */
+	uint64_t t_busy;		/* the TSC when the busy poll under way began */
 	struct rte_mbuf *punt[IO_BURST];
 	struct rte_mbuf *dns[IO_BURST];	/* the mbuf of view i */
 	struct pkt_view view[IO_BURST];
@@ -380,10 +382,30 @@ static void rx_one(struct io_queue *q, const struct io_dpdk_port *p, struct rte_
 	rte_pktmbuf_free(m);
 }
 
+/* Counts a poll that begins at TSC now: the cycles since the last. */
+static void poll_begin(struct io_queue *q, uint64_t now)
+{
+	if (q->t_poll)
+		ST_ADD(q->st.cycles, now - q->t_poll);
+	q->t_poll = now;
+	ST_INC(q->st.polls);
+}
+
+/* Ends a poll that received frames: its cycles are busy ones. */
+static void poll_busy_end(struct io_queue *q)
+{
+	uint64_t now = rte_rdtsc();
+	ST_ADD(q->st.busy_cycles, now - q->t_busy);
+	ST_ADD(q->st.cycles, now - q->t_poll);
+	q->t_poll = now;
+}
+
 static unsigned dpdk_rx_burst(struct io_queue *q, struct io_burst *b)
 {
 	struct rte_mbuf *m[IO_BURST];
 	uint16_t n = 0;
+	uint64_t now = rte_rdtsc();
+	poll_begin(q, now);
 	b->n = 0;
 	for (uint16_t k = 0; k < q->nports && !n; k++) {
 		q->cur = q->next;
@@ -391,6 +413,10 @@ static unsigned dpdk_rx_burst(struct io_queue *q, struct io_burst *b)
 		n = rte_eth_rx_burst(q->port[q->cur].id, q->qid, m, IO_BURST);
 	}
 	ST_ADD(q->st.rx, n);
+	if (n) {
+		ST_INC(q->st.busy_polls);
+		q->t_busy = now;
+	}
 	for (uint16_t i = 0; i < n; i++)
 		rte_prefetch0(rte_pktmbuf_mtod(m[i], void *));
 	for (uint16_t i = 0; i < n; i++)
@@ -400,6 +426,8 @@ static unsigned dpdk_rx_burst(struct io_queue *q, struct io_burst *b)
 	kernel_forward(q);
 	if (!b->n && q->ntx)
 		tx_flush(q);	/* replies only: no tx_burst follows */
+	if (n && !b->n)
+		poll_busy_end(q);	/* nothing for the engine: the poll ends here */
 	q->idle = n ? 0 : q->idle + 1;
 	return b->n;
 }
@@ -442,7 +470,9 @@ static unsigned dpdk_tx_burst(struct io_queue *q, struct io_burst *b)
 		m->l3_len = (uint16_t)(v->l4_off - v->l3_off) & 0x1ff;
 		q->tx[q->ntx++] = m;
 	}
-	return tx_flush(q);
+	unsigned lost = tx_flush(q);
+	poll_busy_end(q);
+	return lost;
 }
 
 /* ---- set-up -------------------------------------------------------------- */

@@ -721,6 +721,13 @@ Test(io_dpdk, worker_counts_every_frame_by_what_became_of_it)
 		cr_assert_eq(wst.qtype[t], want_qtype[t], "qtype %s",
 			     st_qtype_str((enum st_qtype)t));
 
+	/* the polls: at least one received the frames, and the busy cycles
+	 * are a part of all cycles */
+	cr_assert(io.busy_polls >= 1 && io.busy_polls <= io.polls, "%llu of %llu polls busy",
+		  (unsigned long long)io.busy_polls, (unsigned long long)io.polls);
+	cr_assert(io.busy_cycles > 0 && io.busy_cycles <= io.cycles, "%llu of %llu cycles busy",
+		  (unsigned long long)io.busy_cycles, (unsigned long long)io.cycles);
+
 	struct st_port ps = port_stats();
 	cr_assert_eq(ps.rx_packets, 8);
 	cr_assert_eq(ps.tx_packets, 4);
