@@ -158,6 +158,13 @@ static void runtime_dir_remove(void)
 
 void io_dpdk_eal_fini(void)
 {
+	/* every port EAL probed closed first, also those the backend never
+	 * set up (a start that failed before): a probed net_memif keeps a
+	 * socket in EAL's interrupt thread, which touched memory
+	 * rte_eal_cleanup had unmapped (a crash at exit) */
+	uint16_t pid;
+	RTE_ETH_FOREACH_DEV(pid)
+		rte_eth_dev_close(pid);
 	rte_eal_cleanup();
 	free(eal_argv);
 	eal_argv = NULL;
