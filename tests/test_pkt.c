@@ -873,15 +873,21 @@ Test(pkt, udp_reply_turns_the_query_around)
 					struct frame f;
 					struct pkt_view v;
 					udp_frame(&f, af, vlan, CS_PARTIAL);
-					f.b[f.l3 + 1] = af == V4 ? 0x03 : 0x30;	/* CE, DSCP 0 */
-					if (af == V4)
+					/* CE; on IPv4 also DSCP 46 and an ID, kept */
+					f.b[f.l3 + 1] = af == V4 ? 0xbb : 0x30;
+					if (af == V4) {
+						f.b[f.l3 + 4] = 0x12, f.b[f.l3 + 5] = 0x34;
 						ip4_csum(&f);
+					}
 					struct pkt_self s = us();
 					cr_assert_eq(pkt_classify(&s, f.b, f.n, sizeof f.b, &v),
 						     PKT_DNS);
 					memcpy(f.b + v.dns_off, resp, lens[i]);
 					size_t n = pkt_udp_reply(f.b, &v, lens[i], off);
-					cr_assert_eq(f.b[v.l3_off + 1], 0, "Not-ECT");
+					cr_assert_eq(f.b[v.l3_off + 1], af == V4 ? 0xb8 : 0,
+						     "the DSCP kept, Not-ECT");
+					if (af == V4)
+						cr_assert_eq(get16(f.b + v.l3_off + 4), 0x1234);
 					if (vlan)
 						cr_assert_eq(get16(f.b + 14), 0x2abc);
 					check_response(f.b, n, &v, af, resp, lens[i], off);
