@@ -156,18 +156,24 @@ static void runtime_dir_remove(void)
 		rmdir(runtime_dir);
 }
 
+/*
+ * The ports closed (every one EAL probed, also those the backend never set
+ * up: a start that failed before), but EAL's memory left to the process's
+ * exit: not rte_eal_cleanup.  In DPDK 22.11 EAL's interrupt thread outlives
+ * that cleanup; woken by a source going away (a net_memif's socket as its
+ * port closes, a library's destructor at exit), it walks its sources again,
+ * in memory the cleanup had unmapped, and the process crashed at exit (in
+ * one start of 4 to 30 with every thread on one CPU).  The process exits
+ * right after this: the kernel takes back the memory; hugepage files, the
+ * one thing left on disk, EAL leaves with or without the cleanup.  Call
+ * it only on the way out.
+ */
 void io_dpdk_eal_fini(void)
 {
-	/* every port EAL probed closed first, also those the backend never
-	 * set up (a start that failed before): a probed net_memif keeps a
-	 * socket in EAL's interrupt thread, which touched memory
-	 * rte_eal_cleanup had unmapped (a crash at exit) */
 	uint16_t pid;
 	RTE_ETH_FOREACH_DEV(pid)
 		rte_eth_dev_close(pid);
-	rte_eal_cleanup();
-	free(eal_argv);
-	eal_argv = NULL;
+	/* eal_argv stays: EAL keeps pointers into it */
 }
 
 int io_dpdk_eal_init(char *const *args, size_t nargs, unsigned workers, unsigned *nworkers,

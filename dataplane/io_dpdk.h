@@ -46,7 +46,8 @@ struct io_dpdk_port_info {
  */
 int io_dpdk_eal_init(char *const *args, size_t nargs, unsigned workers, unsigned *nworkers,
 		     char *err, size_t errcap);
-/* Releases EAL; every port is closed and every worker joined. */
+/* Closes every port, on the way out of the process (io_dpdk.c says why
+ * EAL itself is left to the exit); every worker joined. */
 void io_dpdk_eal_fini(void);
 
 /*

@@ -487,9 +487,9 @@ def tcp_through(net, s, tap):
 def test_failed_start_with_a_memif_port_exits_cleanly():
     """A start that fails after EAL (a listen address that cannot be
     bound) with a net_memif port probed exits 1 with the error: EAL's
-    interrupt thread, still watching the port's socket, touched memory
-    rte_eal_cleanup had unmapped, and the process crashed at exit (in
-    one start of 4 to 20 here, so 20 starts; memif ports are what
+    interrupt thread, woken as the port's socket went away, walked memory
+    rte_eal_cleanup had unmapped, and the process crashed at exit (in one
+    start of 4 to 30 here, so 20 starts; memif ports are what
     bench/dpdk.sh uses)."""
     net = Net(20)
     tmp = tempfile.mkdtemp(prefix="rdd-memif-")
