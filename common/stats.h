@@ -57,6 +57,8 @@ enum st_drop {
 	STD_NO_ROOM,		/* a query in a buffer too small to answer in */
 	STD_DNS,		/* the engine answered nothing: a bad or unanswerable
 				   DNS payload (shorter than a header, QR=1) */
+	STD_NO_MBUF,		/* an answer longer than a buffer, and no buffer
+				   left in the pool to chain */
 	STD_COUNT
 };
 
@@ -129,7 +131,8 @@ static inline void st_link_str(const struct st_link *l, char *buf, size_t cap)
 static inline const char *st_drop_str(enum st_drop d)
 {
 	static const char *const name[STD_COUNT] = {
-		"short", "bad_ip", "bad_checksum", "not_ours", "no_room", "dns" };
+		"short", "bad_ip", "bad_checksum", "not_ours", "no_room", "dns",
+		"no_mbuf" };
 	return d < STD_COUNT ? name[d] : "?";
 }
 

@@ -5,7 +5,9 @@
  * Worker i owns queue pair i of every port and polls the ports in turn.
  * A received frame is classified on its bytes (pkt.c): a query to us
  * becomes a view whose response is written over the query in the same
- * mbuf (out == the query's own bytes), an ARP/ND/echo request is turned
+ * mbuf (out == the query's own bytes; where a response may outgrow the
+ * buffer, in a scratch slot of the queue's, sent in a chain of segments),
+ * an ARP/ND/echo request is turned
  * into its reply in place and sent back as is, what pkt.c calls an
  * exception (TCP, fragments, other protocols) is punted to the kernel on
  * the exception port (a TAP) within a per-lcore rate, the rest is counted
@@ -71,6 +73,7 @@ _Static_assert(sizeof(((struct io_dpdk_port_info *)0)->name) >= RTE_ETH_NAME_MAX
 struct io_dpdk_port {
 	uint16_t id;
 	bool udp4_offload;	/* the port computes IPv4 UDP checksums */
+	bool multi_seg;		/* the port sends chained mbufs */
 	struct pkt_self self;	/* its MAC, the addresses answered for */
 };
 
@@ -91,6 +94,11 @@ struct io_queue {
 	uint64_t cost;			/* cycles of credit one punted frame takes */
 	uint64_t credit_max;		/* IO_DPDK_PUNT_BURST frames of credit */
 	uint64_t t_poll;		/* the TSC when the last poll began (0: none yet) */
+	size_t resp_cap;		/* the most response bytes the engine writes */
+	size_t slot;			/* bytes of a scratch slot: headers and resp_cap */
+	uint8_t *scratch;		/* [IO_BURST] slots, for views whose response may
+					   not fit their mbuf */
+	uint32_t big;			/* bit i: view i is answered in slot i */
 	uint64_t t_busy;		/* the TSC when the busy poll under way began */
 	struct rte_mbuf *punt[IO_BURST];
 	struct rte_mbuf *dns[IO_BURST];	/* the mbuf of view i */
@@ -357,7 +365,9 @@ static void rx_one(struct io_queue *q, const struct io_dpdk_port *p, struct rte_
 	 * which hold every query the fast path answers: not ours */
 	enum pkt_kind k = m->nb_segs == 1 ? pkt_classify(&p->self, buf, m->data_len, cap, &v)
 					  : PKT_EXCEPTION;
-	if (k == PKT_DNS && cap - v.dns_off < IO_DPDK_MIN_CAP) {
+	size_t room = k == PKT_DNS ? cap - v.dns_off : 0;
+	bool big = k == PKT_DNS && room < q->resp_cap && p->multi_seg;
+	if (k == PKT_DNS && !big && room < IO_DPDK_MIN_CAP) {
 		/* a foreign buffer too small to answer in */
 		ST_INC(q->st.dropped[STD_NO_ROOM]);
 		rte_pktmbuf_free(m);
@@ -368,9 +378,18 @@ static void rx_one(struct io_queue *q, const struct io_dpdk_port *p, struct rte_
 		unsigned i = b->n++;
 		q->dns[i] = m;
 		q->view[i] = v;
+		if (big) {
+			/* the response may outgrow the buffer: the frame is answered
+			 * in slot i, then sent in as many segments as it takes */
+			buf = q->scratch + i * q->slot;
+			memcpy(buf, rte_pktmbuf_mtod(m, uint8_t *), (size_t)v.dns_off + v.dns_len);
+			room = q->resp_cap;
+			q->big |= 1u << i;
+		}
+		/* a port that cannot chain truncates what passes its buffer (TC) */
 		b->req[i] = (struct ans_req){ .q = buf + v.dns_off, .qlen = v.dns_len };
 		b->out[i] = buf + v.dns_off;	/* answered in place */
-		b->cap[i] = cap - v.dns_off;
+		b->cap[i] = room;
 		b->len[i] = 0;
 		return;
 	}
@@ -420,6 +439,7 @@ static unsigned dpdk_rx_burst(struct io_queue *q, struct io_burst *b)
 	uint64_t now = rte_rdtsc();
 	poll_begin(q, now);
 	b->n = 0;
+	q->big = 0;
 	for (uint16_t k = 0; k < q->nports && !n; k++) {
 		q->cur = q->next;
 		q->next = (uint16_t)(q->next + 1 == q->nports ? 0 : q->next + 1);
@@ -462,9 +482,43 @@ static unsigned dpdk_wait(struct io_queue *q, struct io_burst *b)
 
 /* ---- transmit ------------------------------------------------------------ */
 
+_Static_assert(IO_BURST <= 32, "q->big has a bit per view");
+
+/* The answer of view i, in its scratch slot: the frame turned around there
+ * (checksums in software), then copied into m and as many more buffers of
+ * m's pool as it needs, chained.  -1 when the pool ran dry (m freed). */
+static int seg_fill(struct io_queue *q, unsigned i, struct rte_mbuf *m, size_t dns_len)
+{
+	const uint8_t *f = q->scratch + i * q->slot;
+	size_t len = pkt_udp_reply(q->scratch + i * q->slot, &q->view[i], dns_len, false);
+	struct rte_mbuf *seg = m;
+	size_t done = 0;
+	m->ol_flags = 0;
+	for (;;) {
+		size_t room = (size_t)seg->buf_len - seg->data_off;
+		size_t n = len - done < room ? len - done : room;
+		memcpy(rte_pktmbuf_mtod(seg, uint8_t *), f + done, n);
+		seg->data_len = (uint16_t)n;
+		done += n;
+		if (done == len)
+			break;
+		struct rte_mbuf *next = rte_pktmbuf_alloc(m->pool);
+		if (!next) {
+			rte_pktmbuf_free(m);	/* the chain so far */
+			return -1;
+		}
+		seg->next = next;
+		seg = next;
+		m->nb_segs++;
+	}
+	m->pkt_len = (uint32_t)len;
+	return 0;
+}
+
 static unsigned dpdk_tx_burst(struct io_queue *q, struct io_burst *b)
 {
 	const struct io_dpdk_port *p = &q->port[q->cur];
+	unsigned unsent = 0;	/* answers the engine wrote that cannot leave */
 	q->nreply = q->ntx;
 	for (unsigned i = 0; i < b->n; i++) {
 		struct rte_mbuf *m = q->dns[i];
@@ -472,6 +526,15 @@ static unsigned dpdk_tx_burst(struct io_queue *q, struct io_burst *b)
 		if (!b->len[i]) {	/* the engine's drop (also in the worker's counters) */
 			ST_INC(q->st.dropped[STD_DNS]);
 			rte_pktmbuf_free(m);
+			continue;
+		}
+		if (q->big >> i & 1) {
+			if (seg_fill(q, i, m, b->len[i]) != 0) {
+				ST_INC(q->st.dropped[STD_NO_MBUF]);
+				unsent++;
+				continue;
+			}
+			q->tx[q->ntx++] = m;
 			continue;
 		}
 		bool offload = p->udp4_offload && !v->ipv6;
@@ -483,9 +546,9 @@ static unsigned dpdk_tx_burst(struct io_queue *q, struct io_burst *b)
 		m->l3_len = (uint16_t)(v->l4_off - v->l3_off) & 0x1ff;
 		q->tx[q->ntx++] = m;
 	}
-	unsigned lost = tx_flush(q);
+	unsent += tx_flush(q);
 	poll_busy_end(q);
-	return lost;
+	return unsent;
 }
 
 /* ---- set-up -------------------------------------------------------------- */
@@ -523,23 +586,14 @@ static int port_socket(uint16_t pid)
 }
 
 /*
- * An mbuf pool on every NUMA socket with a port.  Its buffers hold the
- * largest frame the fast path answers (headers and a response of
- * resp_cap bytes), so a response never needs a second segment; the
- * engine has truncated (TC) any response longer than the client's limit,
- * and max-udp-payload bounds that limit.
+ * An mbuf pool on every NUMA socket with a port, of DPDK's usual 2 KB
+ * buffers: a query and most responses fit one; a longer response (a
+ * max-udp-payload above about 1900) is sent in a chain of them where the
+ * port can send chains, and truncated (TC) where it cannot.
  */
-static int pools_init(struct io_backend *be, size_t resp_cap, char *err, size_t errcap)
+static int pools_init(struct io_backend *be, char *err, size_t errcap)
 {
-	size_t room = RTE_PKTMBUF_HEADROOM + IO_DPDK_HDR_MAX + resp_cap;
-	if (room < RTE_MBUF_DEFAULT_BUF_SIZE)
-		room = RTE_MBUF_DEFAULT_BUF_SIZE;
-	if (room > UINT16_MAX) {
-		snprintf(err, errcap, "DPDK: max-udp-payload %zu does not fit a packet buffer "
-			 "(at most %d bytes of response); lower max-udp-payload", resp_cap,
-			 UINT16_MAX - RTE_PKTMBUF_HEADROOM - IO_DPDK_HDR_MAX);
-		return -1;
-	}
+	size_t room = RTE_MBUF_DEFAULT_BUF_SIZE;
 	unsigned ports_on[RTE_MAX_NUMA_NODES] = { 0 };
 	uint16_t pid;
 	RTE_ETH_FOREACH_DEV(pid)
@@ -558,7 +612,7 @@ static int pools_init(struct io_backend *be, size_t resp_cap, char *err, size_t 
 		if (!be->pool[s]) {
 			snprintf(err, errcap, "DPDK: cannot make %u packet buffers of %zu bytes (%zu "
 				 "MiB) on NUMA socket %d: %s; give EAL more memory (-m, "
-				 "--socket-mem) or lower max-udp-payload", n, room,
+				 "--socket-mem)", n, room,
 				 (size_t)n * room >> 20, s, rte_strerror(rte_errno));
 			return -1;
 		}
@@ -566,10 +620,10 @@ static int pools_init(struct io_backend *be, size_t resp_cap, char *err, size_t 
 	return 0;
 }
 
-/* The port's configuration: RSS over nq queues where it has it, the UDP
- * checksum offload where it has it. */
+/* The port's configuration: RSS over nq queues, the UDP checksum offload
+ * and chained buffers on transmit, each where the port has it. */
 static void port_conf(const struct rte_eth_dev_info *info, unsigned nq, struct rte_eth_conf *c,
-		      bool *udp4_offload)
+		      bool *udp4_offload, bool *multi_seg)
 {
 	memset(c, 0, sizeof *c);
 	if (nq > 1 && info->flow_type_rss_offloads) {
@@ -580,6 +634,9 @@ static void port_conf(const struct rte_eth_dev_info *info, unsigned nq, struct r
 	*udp4_offload = (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_UDP_CKSUM) != 0;
 	if (*udp4_offload)
 		c->txmode.offloads |= RTE_ETH_TX_OFFLOAD_UDP_CKSUM;
+	*multi_seg = (info->tx_offload_capa & RTE_ETH_TX_OFFLOAD_MULTI_SEGS) != 0;
+	if (*multi_seg)
+		c->txmode.offloads |= RTE_ETH_TX_OFFLOAD_MULTI_SEGS;
 }
 
 /* The port's link now, without waiting for it to settle. */
@@ -603,12 +660,14 @@ static void port_log(const struct io_dpdk_port *p, const char *name, unsigned nq
 	st_link_str(&link, ls, sizeof ls);
 	const uint8_t *m = p->self.mac;
 	log_info("DPDK port %u (%s, %02x:%02x:%02x:%02x:%02x:%02x): %s; %u queue pair%s%s; "
-		 "UDP checksums %s", p->id, name, m[0], m[1], m[2], m[3], m[4], m[5], ls, nq,
+		 "UDP checksums %s; %s", p->id, name, m[0], m[1], m[2], m[3], m[4], m[5], ls, nq,
 		 nq == 1 ? "" : "s", nq > 1 ? (rss ? ", RSS"
 				     : ", no RSS offload: the device spreads flows itself or "
 				       "queue 0 gets them all")
 					    : "",
-		 p->udp4_offload ? "by the port (IPv4)" : "in software");
+		 p->udp4_offload ? "by the port (IPv4)" : "in software",
+		 p->multi_seg ? "long responses in chained buffers"
+			      : "no chained buffers: responses longer than a buffer truncated (TC)");
 }
 
 /* Configures port p->id with nq queue pairs on pool and starts it. */
@@ -627,7 +686,7 @@ static int port_start(struct io_dpdk_port *p, unsigned nq, struct rte_mempool *p
 		return -1;
 	}
 	if (rc == 0) {
-		port_conf(&info, nq, &conf, &p->udp4_offload);
+		port_conf(&info, nq, &conf, &p->udp4_offload, &p->multi_seg);
 		rc = rte_eth_dev_configure(p->id, (uint16_t)nq, (uint16_t)nq, &conf);
 	}
 	uint16_t nrx = IO_DPDK_RX_DESC, ntx = IO_DPDK_TX_DESC;
@@ -738,6 +797,8 @@ static void dpdk_fini(struct io_backend *be)
 	}
 	for (int s = 0; s < RTE_MAX_NUMA_NODES; s++)
 		rte_mempool_free(be->pool[s]);
+	for (unsigned i = 0; be->q && i < be->nq; i++)
+		free(be->q[i].scratch);
 	free(be->port);
 	free(be->q);
 	free(be);
@@ -768,7 +829,8 @@ static int dpdk_init(const struct io_conf *conf, struct io_backend **out, char *
 	be->exc = IO_DPDK_NO_PORT;
 	if (exc_name[0] && exc_open(be, err, errcap) != 0)
 		goto fail;
-	if (pools_init(be, conf->resp_cap, err, errcap) != 0)
+	memset(be->q, 0, be->nq * sizeof *be->q);
+	if (pools_init(be, err, errcap) != 0)
 		goto fail;
 	uint16_t pid;
 	RTE_ETH_FOREACH_DEV(pid) {
@@ -780,10 +842,17 @@ static int dpdk_init(const struct io_conf *conf, struct io_backend **out, char *
 		if (port_start(p, be->nq, be->pool[port_socket(pid)], err, errcap) != 0)
 			goto fail;
 	}
-	memset(be->q, 0, be->nq * sizeof *be->q);
-	for (unsigned i = 0; i < be->nq; i++)
+	size_t slot = (IO_DPDK_HDR_MAX + conf->resp_cap + 63) & ~(size_t)63;
+	for (unsigned i = 0; i < be->nq; i++) {
 		be->q[i] = (struct io_queue){ .port = be->port, .nports = be->nports,
-					      .qid = (uint16_t)i, .exc = IO_DPDK_NO_PORT };
+					      .qid = (uint16_t)i, .exc = IO_DPDK_NO_PORT,
+					      .resp_cap = conf->resp_cap, .slot = slot,
+					      .scratch = aligned_alloc(64, IO_BURST * slot) };
+		if (!be->q[i].scratch) {
+			snprintf(err, errcap, "out of memory");
+			goto fail;
+		}
+	}
 	if (!be->nports) {
 		snprintf(err, errcap, "DPDK: EAL found no port besides the exception path's %s",
 			 exc_name);

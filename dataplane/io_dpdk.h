@@ -53,8 +53,9 @@ void io_dpdk_eal_fini(void);
 /*
  * The ops (io.h).  init sets up every port EAL found with conf->queues
  * RX/TX queue pairs (RSS over them where the port has it), an mbuf pool
- * per NUMA socket in use whose buffers hold a response of
- * conf->resp_cap bytes, and starts the ports, logging each link.
+ * of 2 KB buffers per NUMA socket in use (a response of up to
+ * conf->resp_cap bytes that outgrows one leaves in a chain of them where
+ * the port can send chains), and starts the ports, logging each link.
  * conf->addrs are the addresses answered for (struct cfg's addresses).
  */
 const struct io_ops *io_dpdk_ops(void);

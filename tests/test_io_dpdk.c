@@ -7,7 +7,9 @@
  * ring have MACs, addresses and ports swapped, valid checksums and the
  * right answer.  Also: an ARP request is answered, a TCP segment is
  * counted as punted, a frame with a bad IPv4 checksum is dropped and
- * counted by reason, a max-udp-payload beyond a buffer is refused; the
+ * counted by reason; with a max-udp-payload beyond a buffer, a long
+ * answer leaves in a chain of buffers and the client's limit still
+ * truncates; the
  * worker loop (worker.c) on the port counts each kind of frame exactly,
  * a full TX ring as tx full, and shows its progress; the port's own
  * counters and link as ringctl gets them; and
@@ -59,7 +61,10 @@ static const char zone[] =
 static const uint8_t client_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const char *const server_ip4 = "198.18.0.1", *const client_ip4 = "198.18.0.2";
 static const char *const server_ip6 = "2001:db8::1", *const client_ip6 = "2001:db8::2";
-static const struct ans_cfg acfg = { .max_udp = 1232 };
+/* max-udp-payload: the engine's and the backend's (io_dpdk_long: 4096) */
+static struct ans_cfg acfg = { .max_udp = 1232 };
+/* the zone, and the long TXT set io_dpdk_long adds to it */
+static char zone_text[8192];
 
 static char runtime_dir[PATH_MAX];
 static struct rte_ring *rxr, *txr;
@@ -120,6 +125,11 @@ static void addr(struct cfg_listen *l, const char *ip)
 static void setup(void)
 {
 	char err[1024];
+	snprintf(zone_text, sizeof zone_text, "%s", zone);
+	if (acfg.max_udp > 2048)	/* 32 TXT of 100 bytes: about 3400 bytes of answer */
+		for (int i = 0; i < 32; i++)
+			snprintf(zone_text + strlen(zone_text), sizeof zone_text - strlen(zone_text),
+				 "long TXT \"%02d%098d\"\n", i, 0);
 	eal_start("0");
 	rxr = rte_ring_create("rx", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
 	txr = rte_ring_create("tx", 256, SOCKET_ID_ANY, RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -140,14 +150,16 @@ static void setup(void)
 	struct cfg_listen addrs[2];
 	addr(&addrs[0], server_ip4);
 	addr(&addrs[1], server_ip6);
-	struct io_conf conf = { .addrs = addrs, .naddrs = 2, .queues = 1, .resp_cap = 1232 };
+	struct io_conf conf = { .addrs = addrs, .naddrs = 2, .queues = 1,
+				.resp_cap = acfg.max_udp };
 	ops = io_dpdk_ops();
 	cr_assert_eq(ops->init(&conf, &be, err, sizeof err), 0, "%s", err);
 	q = ops->queue(be, 0);
 	cr_assert_eq(rte_eth_macaddr_get((uint16_t)port, (struct rte_ether_addr *)server_mac), 0);
 
 	sv.n = 0;
-	cr_assert_eq(zt_serve_add(&sv, "example.com.", zone, NULL, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(zt_serve_add(&sv, "example.com.", zone_text, NULL, err, sizeof err), 0, "%s",
+		     err);
 	root = zidx_new(sv.snaps, sv.n);
 	cr_assert_not_null(root);
 }
@@ -324,13 +336,11 @@ static unsigned dequeue(struct rte_mbuf **m, unsigned cap)
 
 /* ---- checks ------------------------------------------------------------- */
 
-/* m is the answer to a query frame for name (v6 or not) with id: checks
+/* f[0..len) is the answer to a query frame (v6 or not) with id: checks
  * L2 to L4 and returns the DNS message parsed into r. */
-static void check_answer(struct rte_mbuf *m, bool v6, uint16_t id, struct dm_resp *r)
+static void check_frame(const uint8_t *f, size_t len, bool v6, uint16_t id, struct dm_resp *r)
 {
-	const uint8_t *f = rte_pktmbuf_mtod(m, const uint8_t *);
-	size_t len = m->data_len, hl = v6 ? 40 : 20;
-	cr_assert_eq(m->pkt_len, len);
+	size_t hl = v6 ? 40 : 20;
 	cr_assert_gt(len, 14 + hl + 8 + 12);
 	cr_assert_eq(memcmp(f, client_mac, 6), 0, "destination MAC is not the client's");
 	cr_assert_eq(memcmp(f + 6, server_mac, 6), 0, "source MAC is not the port's");
@@ -360,6 +370,13 @@ static void check_answer(struct rte_mbuf *m, bool v6, uint16_t id, struct dm_res
 	cr_assert(r->ok, "%s", r->err);
 	cr_assert_eq(r->id, id);
 	cr_assert(r->qr);
+}
+
+/* The same for an answer in one mbuf. */
+static void check_answer(struct rte_mbuf *m, bool v6, uint16_t id, struct dm_resp *r)
+{
+	cr_assert_eq(m->pkt_len, m->data_len);
+	check_frame(rte_pktmbuf_mtod(m, const uint8_t *), m->data_len, v6, id, r);
 }
 
 static void check_stats(uint64_t rx, uint64_t replied, uint64_t punted)
@@ -516,16 +533,79 @@ Test(io_dpdk, kernel_frames_leave_through_the_nic)
 	cr_assert_eq(st.punted, 0);
 }
 
-Test(io_dpdk, max_udp_payload_beyond_a_buffer_refused)
+/* io_dpdk_long: max-udp-payload 4096, more than a 2 KB buffer holds.
+ * Every query is answered in the queue's scratch slot; an answer longer
+ * than its buffer leaves in a chain of two, one that fits in one. */
+static void setup_long(void)
 {
-	char err[1024];
-	struct cfg_listen a;
-	addr(&a, server_ip4);
-	struct io_backend *b2 = NULL;
-	struct io_conf conf = { .addrs = &a, .naddrs = 1, .queues = 1, .resp_cap = 65342 };
-	cr_assert_eq(ops->init(&conf, &b2, err, sizeof err), -1);
-	cr_assert_str_eq(err, "DPDK: max-udp-payload 65342 does not fit a packet buffer (at most "
-			      "65341 bytes of response); lower max-udp-payload");
+	acfg.max_udp = 4096;
+	setup();
+}
+
+TestSuite(io_dpdk_long, .init = setup_long, .fini = teardown);
+
+/* The frame of m's segments, copied into f (cap bytes); its length. */
+static size_t linearize(const struct rte_mbuf *m, uint8_t *f, size_t cap)
+{
+	size_t n = 0;
+	for (const struct rte_mbuf *s = m; s; s = s->next) {
+		cr_assert_leq(n + s->data_len, cap);
+		memcpy(f + n, rte_pktmbuf_mtod(s, const uint8_t *), s->data_len);
+		n += s->data_len;
+	}
+	cr_assert_eq(n, m->pkt_len, "segments of %zu bytes, pkt_len %u", n, m->pkt_len);
+	return n;
+}
+
+Test(io_dpdk_long, long_answer_sent_in_chained_buffers)
+{
+	static uint8_t f[3][1500];
+	struct dm_qopt o = { .id = 7, .edns = true, .payload = 4096 };
+	size_t len[3] = { dns_frame_opt(f[0], false, "long.example.com.", 16, &o),
+			  dns_frame_opt(f[1], true, "long.example.com.", 16, &o),
+			  dns_frame_opt(f[2], false, "www.example.com.", 1, &o) };
+	enqueue(f, len, 3);
+	cr_assert_eq(poll_once(), 3);
+	struct rte_mbuf *m[4];
+	cr_assert_eq(dequeue(m, 4), 3);
+	for (int i = 0; i < 3; i++) {
+		static uint8_t flat[8192];
+		size_t n = linearize(m[i], flat, sizeof flat);
+		cr_assert_eq(m[i]->nb_segs, i < 2 ? 2 : 1, "frame %d: %u segments of %zu bytes", i,
+			     m[i]->nb_segs, n);
+		struct dm_resp r;
+		check_frame(flat, n, i == 1, 7, &r);
+		cr_assert_eq(r.rcode, 0);
+		cr_assert(!r.tc, "frame %d truncated", i);
+		cr_assert_eq(r.nrr[DM_AN], i < 2 ? 32u : 1u);
+		if (i < 2)
+			cr_assert_gt(n, 3400, "frame %d: %zu bytes", i, n);
+		dm_resp_free(&r);
+	}
+	rte_pktmbuf_free_bulk(m, 3);
+	struct st_io io;
+	io_dpdk_queue_stats(q, &io);
+	cr_assert_eq(io.tx, 3);
+	cr_assert_eq(io.dropped[STD_NO_MBUF], 0);
+}
+
+Test(io_dpdk_long, client_limit_still_truncates)
+{
+	/* EDNS 1232 from the client: its limit, not the buffer's, applies (TC) */
+	static uint8_t f[1][1500];
+	size_t len[1] = { dns_frame_opt(f[0], false, "long.example.com.", 16,
+					&(struct dm_qopt){ .id = 8, .edns = true, .payload = 1232 }) };
+	enqueue(f, len, 1);
+	cr_assert_eq(poll_once(), 1);
+	struct rte_mbuf *m[2];
+	cr_assert_eq(dequeue(m, 2), 1);
+	cr_assert_eq(m[0]->nb_segs, 1);
+	struct dm_resp r;
+	check_answer(m[0], false, 8, &r);
+	cr_assert(r.tc);
+	cr_assert_leq(m[0]->pkt_len, 14 + 20 + 8 + 1232);
+	dm_resp_free(&r);
+	rte_pktmbuf_free(m[0]);
 }
 
 Test(io_dpdk, arp_alone_sent_on_receive)
