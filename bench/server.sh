@@ -230,9 +230,10 @@ setup_net() {
 # pins them; again after every server start and stop, as a DPDK port takes
 # its veth down and up, which makes new threads
 pin_napi() {
-  local p
+  local p was="${NAPI_S:-} ${NAPI_C:-}"
   NAPI_S=$(napi_pids "$IF_S" | tr '\n' ' ') NAPI_C=$(napi_pids "$IF_C" | tr '\n' ' ')
   [[ -n $NAPI_S && -n $NAPI_C ]] || die "no threaded NAPI thread for $IF_S/$IF_C"
+  [[ $was == " " || $was == "$NAPI_S $NAPI_C" ]] || log "NAPI threads now: server $NAPI_S, client $NAPI_C"
   for p in $NAPI_S; do taskset -p -c "$SRV_CPU" "$p" >/dev/null; done
   for p in $NAPI_C; do taskset -p -c "$GEN_CPU" "$p" >/dev/null; done
 }
@@ -460,6 +461,9 @@ stop_server() { # name
   rm -f "$TMP/$1/pid"
   SPID=""
   cg_del
+  # knotd leaves its XDP program on the veth when it exits: it would take
+  # the next server's queries (and keep a DPDK port from binding)
+  if on_wire "$1"; then ip -n "$NS_S" link set dev "$IF_S" xdp off; fi
   if [[ $1 == ringdns-dpdk ]]; then dpdk_give_veth; fi
   pin_napi
 }
