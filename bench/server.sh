@@ -268,7 +268,8 @@ check_load() { # label [our pgid [vCPUs it keeps busy]]: warn when the machine i
   local frame
   frame=$(top -bn2 -d 0.5 -w 200 | awk '/^top -/{f++} f==2')
   local idle busy
-  idle=$(awk '/^%Cpu/ {for (i = 1; i < NF; i++) if ($(i+1) ~ /^id/) print $i}' <<<"$frame" | tr -d ',')
+  # (commas to blanks first: top writes "0.0 ni,100.0 id")
+  idle=$(tr ',' ' ' <<<"$frame" | awk '/^%Cpu/ {for (i = 1; i < NF; i++) if ($(i+1) ~ /^id/) print $i}')
   busy=$(awk -v ours="$ours" 'p && $9+0 >= 10 && index(ours, " " $1 " ") == 0 {printf "%s %s%%, ", $12, $9}
                                /^ *PID/ {p = 1}' <<<"$frame")
   if [[ -z $idle ]] || awk -v i="$idle" -v n="$(nproc)" -v b="$spin" 'BEGIN {exit !(i < 90 * (n - b) / n)}' ||
