@@ -121,7 +121,7 @@ RAW=$TMP/raw.tsv                      # part size server run key value
 : > "$RAW"
 RMEM_SAVED=""  # net.core.rmem_default to restore
 BACKLOG_SAVED="" # net.core.netdev_max_backlog to restore (AF=packet)
-HUGE_SAVED=""  # nr_hugepages (2 MB) to restore (HUGE=1)
+HUGE_ADDED=""  # 2 MB hugepages this run added (HUGE=1), taken back at exit
 HUGE_DIR=""    # hugetlbfs mounted here (HUGE=1)
 EAL_PREFIX=rdb$TAG                    # ringdns-dpdk's --file-prefix
 KXPID=""      # kxdpgun running in the background
@@ -153,7 +153,7 @@ cleanup() {
   cg_del
   rm -rf "/var/run/dpdk/$EAL_PREFIX"
   [[ -n $HUGE_DIR ]] && umount "$HUGE_DIR"
-  [[ -n $HUGE_SAVED ]] && echo "$HUGE_SAVED" > "$HUGEPAGES"
+  [[ -n $HUGE_ADDED ]] && echo $(( $(cat "$HUGEPAGES") - HUGE_ADDED )) > "$HUGEPAGES"
   [[ -n $RMEM_SAVED ]] && sysctl -q -w net.core.rmem_default="$RMEM_SAVED"
   [[ -n $BACKLOG_SAVED ]] && sysctl -q -w net.core.netdev_max_backlog="$BACKLOG_SAVED"
   if [[ $NET_UP == 1 ]]; then
@@ -510,15 +510,19 @@ dpdk_setup() { # once, before the first part
     log "net.core.netdev_max_backlog $BACKLOG_SAVED -> 16384 for af_packet (restored at exit)"
   fi
   [[ $HUGE == 1 ]] || return 0
-  HUGE_SAVED=$(cat "$HUGEPAGES")
-  echo $(( HUGE_SAVED + HUGE_PAGES )) > "$HUGEPAGES"
-  local got; got=$(cat "$HUGEPAGES")
-  (( got >= HUGE_SAVED + HUGE_PAGES )) ||
-    die "HUGE=1: asked for $HUGE_PAGES more 2 MB hugepages, got $(( got - HUGE_SAVED )) (too little free memory? HUGE_PAGES=N asks for fewer)"
+  # what this run adds is taken back at exit, not the count restored:
+  # another user of hugepages may change it meanwhile
+  local had got
+  had=$(cat "$HUGEPAGES")
+  echo $(( had + HUGE_PAGES )) > "$HUGEPAGES"
+  got=$(cat "$HUGEPAGES")
+  HUGE_ADDED=$(( got - had ))
+  (( HUGE_ADDED >= HUGE_PAGES )) ||
+    die "HUGE=1: asked for $HUGE_PAGES more 2 MB hugepages, got $HUGE_ADDED (too little free memory? HUGE_PAGES=N asks for fewer)"
   mkdir "$TMP/huge"
   mount -t hugetlbfs -o pagesize=2M nodev "$TMP/huge"
   HUGE_DIR=$TMP/huge
-  log "nr_hugepages (2 MB) $HUGE_SAVED -> $got, hugetlbfs on $HUGE_DIR (restored at exit)"
+  log "nr_hugepages (2 MB) $had -> $got, hugetlbfs on $HUGE_DIR (both undone at exit)"
 }
 
 # record part size server run key value
