@@ -244,8 +244,8 @@ def main(raw, head, warnings, params):
     w = open(warnings).read().strip()
     out.append("## Foreign load")
     out.append("")
-    out.append(w if w else "No foreign load seen before any measurement (top -bn2: idle >= 90 % "
-               "of the vCPUs a polling server leaves idle, no other process >= 10 %).")
+    out.append(w if w else "No foreign load seen before any measurement (top -bn2: idle >= 90 %, "
+               "the server's own CPU counted as idle; no other process >= 10 %).")
     out.append("")
     sys.stdout.write("\n".join(out))
 
