@@ -41,7 +41,7 @@ SEED=${SEED:-1}
 PARTS=${PARTS:-"throughput startup reload"}
 SERVERS=${SERVERS:-"ringdns-dpdk ringdns knotd knotd-xdp nsd"}
 AF=${AF:-xdp}                         # ringdns-dpdk's port: net_af_xdp, or net_af_packet with AF=packet
-HUGE=${HUGE:-0}                       # 1: ringdns-dpdk on 2 MB hugepages (reserved for the run, restored)
+HUGE=${HUGE:-0}                       # 1: ringdns-dpdk on 2 MB hugepages (added for the run, taken back)
 HUGE_PAGES=${HUGE_PAGES:-512}         # how many 2 MB pages HUGE=1 adds
 WARM=${WARM-1}                        # startup: also ringdns-warm (image cache primed); WARM= to skip
 START_TIMEOUT=${START_TIMEOUT:-900}   # s, per server start (10M zones are slow)
@@ -594,8 +594,8 @@ part_throughput() {
   done
 }
 # tp_fixed NAME RUN: CPU per million answers at a fixed rate; for
-# ringdns-dpdk (always at 100 % CPU) its own busy share of the poll cycles
-# and busy cycles per answer instead
+# ringdns-dpdk, whose lcore polls (its CPU time is not its load), also its
+# own busy share of the poll cycles and busy cycles per answer
 tp_fixed() {
   local s=$1 r=$2 c0 c1 rb="" d0="" d1="" drops="" sent got p0 p1 n0 n1 load=""
   check_load "throughput $s run $r" "$SPID"
