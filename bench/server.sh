@@ -1,18 +1,21 @@
 #!/usr/bin/env bash
-# bench/server.sh: ringdns vs knotd vs nsd, side by side, one worker each on
-# the same vCPU, the load generator (kxdpgun) on the other vCPU, over a veth
-# pair between two network namespaces this script creates (198.18.0.0/15).
+# bench/server.sh: ringdns (DPDK and kernel sockets) vs knotd (sockets and
+# XDP) vs nsd, side by side, one worker each on the same vCPU, the load
+# generator (kxdpgun) on the other vCPU, over a veth pair between two network
+# namespaces this script creates (198.18.0.0/15).
 # Measures (bench/README.md, "server: ringdns vs knotd vs nsd"):
 #   throughput  highest fixed-rate step answered >= 99 %, and CPU seconds
 #               per million answers at FIXED_QPS (server processes + the
-#               server-side NAPI thread)
+#               server-side NAPI thread); for the busy-polling DPDK server
+#               its own busy share of the poll cycles and cycles per answer
 #   startup     exec to first SOA answer, peak RSS (VmHWM), for SIZES
 #   reload      reload command to the new serial answered, under RELOAD_QPS
 #               load; unanswered % in that window; peak RSS in that window
 # Every measurement RUNS times, servers interleaved; medians go to
 # bench/out/server-RESULTS.md. Needs root, 2+ vCPUs, ip, ethtool, kxdpgun
 # (Debian package knot-dnsutils), knotd/knotc (knot), nsd/nsd-control (nsd),
-# /usr/bin/python3, and built ringdns binaries in $RINGDNS_BUILD.
+# /usr/bin/python3, and built ringdns binaries in $RINGDNS_BUILD (with DPDK
+# for ringdns-dpdk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -36,7 +39,10 @@ RELOAD_QPS=${RELOAD_QPS:-30000}       # background load during a reload
 QUERIES=${QUERIES:-200000}            # lines in a query file
 SEED=${SEED:-1}
 PARTS=${PARTS:-"throughput startup reload"}
-SERVERS=${SERVERS:-"ringdns knotd nsd"}
+SERVERS=${SERVERS:-"ringdns-dpdk ringdns knotd knotd-xdp nsd"}
+AF=${AF:-xdp}                         # ringdns-dpdk's port: net_af_xdp, or net_af_packet with AF=packet
+HUGE=${HUGE:-0}                       # 1: ringdns-dpdk on 2 MB hugepages (added for the run, taken back)
+HUGE_PAGES=${HUGE_PAGES:-512}         # how many 2 MB pages HUGE=1 adds
 WARM=${WARM-1}                        # startup: also ringdns-warm (image cache primed); WARM= to skip
 START_TIMEOUT=${START_TIMEOUT:-900}   # s, per server start (10M zones are slow)
 SRV_CPU=${SRV_CPU:-1}                 # vCPU of the servers (and their NAPI thread)
@@ -56,16 +62,45 @@ for t in ip ethtool ss taskset pgrep top sysctl $PY; do
   command -v "$t" >/dev/null || die "$t not found"
 done
 command -v kxdpgun >/dev/null || die "kxdpgun not found (apt-get install knot-dnsutils)"
-RINGDNS=$ROOT/$RINGDNS_BUILD/dataplane/ringdns
-RINGCTL=$ROOT/$RINGDNS_BUILD/control/ringctl
+case $RINGDNS_BUILD in /*) BUILD=$RINGDNS_BUILD ;; *) BUILD=$ROOT/$RINGDNS_BUILD ;; esac
+RINGDNS=$BUILD/dataplane/ringdns
+RINGCTL=$BUILD/control/ringctl
+[[ $AF == xdp || $AF == packet ]] || die "AF=$AF: xdp or packet"
+have_ringdns() { # name: the binaries are built
+  [[ -x $RINGDNS && -x $BUILD/control/ringdns-control && -x $RINGCTL ]] && return 0
+  log "skipping $1: no $RINGDNS_BUILD/dataplane/ringdns or control/ringdns-control, ringctl (ninja -C $RINGDNS_BUILD)"
+  return 1
+}
+have_dpdk() { # ringdns linked with DPDK, whose plugin directory has net_af_$AF
+  local eal
+  eal=$(ldd "$RINGDNS" | awk '$1 ~ /^librte_eal/ {print $3}')
+  if [[ -z $eal ]]; then
+    log "skipping ringdns-dpdk: $RINGDNS_BUILD/dataplane/ringdns is built without DPDK (meson setup -Ddpdk=enabled)"
+    return 1
+  fi
+  if ! compgen -G "$(dirname "$eal")/dpdk/pmds-*/librte_net_af_$AF.so*" >/dev/null; then
+    log "skipping ringdns-dpdk: no net_af_$AF driver beside $eal (AF=xdp or AF=packet)"
+    return 1
+  fi
+  if [[ $HUGE == 1 && ! -d /sys/kernel/mm/hugepages/hugepages-2048kB ]]; then
+    log "skipping ringdns-dpdk: HUGE=1 but this kernel has no 2 MB hugepages"
+    return 1
+  fi
+}
+have_knotd() { # name
+  if ! command -v knotd >/dev/null || ! command -v knotc >/dev/null; then
+    log "skipping $1: knotd/knotc not found (apt-get install knot)"; return 1
+  fi
+  if [[ $1 == knotd-xdp ]] && ! ldd "$(command -v knotd)" | grep -q libxdp; then
+    log "skipping knotd-xdp: this knotd is built without XDP (no libxdp)"; return 1
+  fi
+}
 servers=()
 for s in $SERVERS; do
   case $s in
-    ringdns|ringdns-warm) [[ -x $RINGDNS && -x $ROOT/$RINGDNS_BUILD/control/ringdns-control && -x $RINGCTL ]] ||
-               { log "skipping ringdns: no $RINGDNS_BUILD/dataplane/ringdns or control/ringdns-control, ringctl (ninja -C $RINGDNS_BUILD)"; continue; } ;;
-    knotd) if ! command -v knotd >/dev/null || ! command -v knotc >/dev/null; then
-             log "skipping knotd: knotd/knotc not found (apt-get install knot)"; continue
-           fi ;;
+    ringdns|ringdns-warm) have_ringdns "$s" || continue ;;
+    ringdns-dpdk) { have_ringdns "$s" && have_dpdk; } || continue ;;
+    knotd|knotd-xdp) have_knotd "$s" || continue ;;
     nsd) if ! command -v nsd >/dev/null || ! command -v nsd-control >/dev/null; then
            log "skipping nsd: nsd/nsd-control not found (apt-get install nsd)"; continue
          fi ;;
@@ -74,6 +109,7 @@ for s in $SERVERS; do
   servers+=("$s")
 done
 [[ ${#servers[@]} -gt 0 ]] || die "no server to run"
+[[ " ${servers[*]} " == *" ringdns "* ]] || WARM=""   # ringdns-warm: beside ringdns only
 mkdir -p "$OUT"
 
 TAG=$(( $$ % 10000 ))
@@ -84,6 +120,10 @@ TMP=$(mktemp -d /tmp/ringdns-server-bench.XXXXXX)
 RAW=$TMP/raw.tsv                      # part size server run key value
 : > "$RAW"
 RMEM_SAVED=""  # net.core.rmem_default to restore
+BACKLOG_SAVED="" # net.core.netdev_max_backlog to restore (AF=packet)
+HUGE_ADDED=""  # 2 MB hugepages this run added (HUGE=1), taken back at exit
+HUGE_DIR=""    # hugetlbfs mounted here (HUGE=1)
+EAL_PREFIX=rdb$TAG                    # ringdns-dpdk's --file-prefix
 KXPID=""      # kxdpgun running in the background
 HELPER_PID="" # server_probe.py running in the background
 NET_UP=0
@@ -111,7 +151,11 @@ cleanup() {
     [[ -e $f ]] && stop_group "$(cat "$f")"
   done
   cg_del
+  rm -rf "/var/run/dpdk/$EAL_PREFIX"
+  [[ -n $HUGE_DIR ]] && umount "$HUGE_DIR"
+  [[ -n $HUGE_ADDED ]] && echo $(( $(cat "$HUGEPAGES") - HUGE_ADDED )) > "$HUGEPAGES"
   [[ -n $RMEM_SAVED ]] && sysctl -q -w net.core.rmem_default="$RMEM_SAVED"
+  [[ -n $BACKLOG_SAVED ]] && sysctl -q -w net.core.netdev_max_backlog="$BACKLOG_SAVED"
   if [[ $NET_UP == 1 ]]; then
     ip netns del "$NS_S" 2>/dev/null
     ip netns del "$NS_C" 2>/dev/null
@@ -174,16 +218,35 @@ setup_net() {
   ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null   # full UDP checksums from the client
   ip netns exec "$NS_S" sh -c "echo 1 > /sys/class/net/$IF_S/threaded"
   ip netns exec "$NS_C" sh -c "echo 1 > /sys/class/net/$IF_C/threaded"
-  NAPI_S=$(napi_pids "$IF_S" | tr '\n' ' ') NAPI_C=$(napi_pids "$IF_C" | tr '\n' ' ')
-  [[ -n $NAPI_S && -n $NAPI_C ]] || die "no threaded NAPI thread for $IF_S/$IF_C"
-  local p
-  for p in $NAPI_S; do taskset -p -c "$SRV_CPU" "$p" >/dev/null; done
-  for p in $NAPI_C; do taskset -p -c "$GEN_CPU" "$p" >/dev/null; done
+  # the client knows the server's MAC for good: every server answers from
+  # the veth's own MAC (a DPDK port on it takes that MAC too), and no
+  # start-up time depends on when the client's kernel asks ARP again
+  ip -n "$NS_C" neigh replace $SADDR dev "$IF_C" nud permanent \
+    lladdr "$(ip netns exec "$NS_S" cat "/sys/class/net/$IF_S/address")"
+  pin_napi
   log "veth $NS_C/$IF_C $CADDR -> $NS_S/$IF_S $SADDR; NAPI threads: server $NAPI_S(CPU $SRV_CPU), client $NAPI_C(CPU $GEN_CPU)"
 }
+# pin_napi: finds the NAPI threads of both veth ends (in NAPI_S, NAPI_C) and
+# pins them; again after every server start and stop, as a DPDK port takes
+# its veth down and up, which makes new threads
+pin_napi() {
+  local p was="${NAPI_S:-} ${NAPI_C:-}"
+  NAPI_S=$(napi_pids "$IF_S" | tr '\n' ' ') NAPI_C=$(napi_pids "$IF_C" | tr '\n' ' ')
+  [[ -n $NAPI_S && -n $NAPI_C ]] || die "no threaded NAPI thread for $IF_S/$IF_C"
+  [[ $was == " " || $was == "$NAPI_S $NAPI_C" ]] || log "NAPI threads now: server $NAPI_S, client $NAPI_C"
+  for p in $NAPI_S; do taskset -p -c "$SRV_CPU" "$p" >/dev/null; done
+  for p in $NAPI_C; do taskset -p -c "$GEN_CPU" "$p" >/dev/null; done
+}
 # helpers run in the server namespace on the generator's vCPU (an array, not a
-# function, so that run_bg's PID is the helper's own)
+# function, so that run_bg's PID is the helper's own); IN_C: in the client one
 IN_S=(ip netns exec "$NS_S" taskset -c "$GEN_CPU")
+IN_C=(ip netns exec "$NS_C" taskset -c "$GEN_CPU")
+# on_wire NAME: a server that sees only the frames arriving on the veth (a
+# DPDK port, an XDP program), not the server namespace's own traffic: it is
+# probed from the client namespace, over TCP while kxdpgun runs (its XDP
+# program takes the UDP replies meant for other tools there), and has no
+# kernel UDP socket whose drops could be counted
+on_wire() { [[ $1 == ringdns-dpdk || $1 == knotd-xdp ]]; }
 
 # udp_sock: "RCVBUF DROPS" of the servers' UDP socket on $SADDR:$PORT (ss -m:
 # rb is what the kernel grants, twice what was asked; d counts the packets
@@ -204,12 +267,16 @@ check_load() { # label [our pgid]: warn when the machine is not idle
   [[ -z $g ]] || ours+="$(pgrep -g "$g" | tr '\n' ' ') "
   local frame
   frame=$(top -bn2 -d 0.5 -w 200 | awk '/^top -/{f++} f==2')
-  local idle busy
-  idle=$(awk '/^%Cpu/ {for (i = 1; i < NF; i++) if ($(i+1) ~ /^id/) print $i}' <<<"$frame" | tr -d ',')
+  local idle busy mine
+  # (commas to blanks first: top writes "0.0 ni,100.0 id")
+  idle=$(tr ',' ' ' <<<"$frame" | awk '/^%Cpu/ {for (i = 1; i < NF; i++) if ($(i+1) ~ /^id/) print $i}')
   busy=$(awk -v ours="$ours" 'p && $9+0 >= 10 && index(ours, " " $1 " ") == 0 {printf "%s %s%%, ", $12, $9}
                                /^ *PID/ {p = 1}' <<<"$frame")
-  if [[ -z $idle ]] || awk -v i="$idle" 'BEGIN {exit !(i < 90)}' || [[ -n $busy ]]; then
-    local msg="foreign load before $label: idle ${idle:-?}%, ${busy:-no single process >= 10%}"
+  # our own server's CPU counts as idle (a DPDK lcore polls even when idle)
+  mine=$(awk -v ours="$ours" -v n="$(nproc)" 'p && index(ours, " " $1 " ") {c += $9} /^ *PID/ {p = 1}
+                                              END {printf "%.1f", c / n}' <<<"$frame")
+  if [[ -z $idle ]] || awk -v i="$idle" -v m="$mine" 'BEGIN {exit !(i + m < 90)}' || [[ -n $busy ]]; then
+    local msg="foreign load before $label: idle ${idle:-?}% (+ ${mine}% ours), ${busy:-no single process >= 10%}"
     log "WARNING: $msg"
     echo "- $(date -u +%H:%M:%S) $msg" >> "$WARNINGS"
   fi
@@ -221,13 +288,14 @@ check_load() { # label [our pgid]: warn when the machine is not idle
 write_config() { # name zonefile dir
   local d=$3
   case $1 in
-    knotd) cat > "$d/knot.conf" <<EOF
+    knotd|knotd-xdp) cat > "$d/knot.conf" <<EOF
 server:
     rundir: $d
     listen: $SADDR@$PORT
     udp-workers: 1
     tcp-workers: 1
     background-workers: 1
+$(knot_xdp "$1")
 control:
     listen: $d/knot.sock
 database:
@@ -272,20 +340,41 @@ EOF
     ;;
   esac
 }
-server_cmd() { # name zonefile dir
+# knotd-xdp: knotd's XDP mode (knot.conf(5), "XDP section", 3.2) on the
+# server's veth end, UDP only: TCP stays on the socket of server.listen
+knot_xdp() { # name
+  [[ $1 == knotd-xdp ]] || return 0
+  printf 'xdp:\n    listen: %s@%s\n    udp: on\n    tcp: off\n' "$IF_S" "$PORT"
+}
+# eal_args: ringdns-dpdk's EAL arguments: its worker lcore on $SRV_CPU, the
+# main lcore (publisher, control loop) on $GEN_CPU, one port on the veth
+eal_args() {
+  EAL=(-l "$GEN_CPU,$SRV_CPU" --main-lcore "$GEN_CPU" --no-pci --file-prefix "$EAL_PREFIX")
+  if [[ $HUGE == 1 ]]; then
+    EAL+=(--in-memory --huge-dir "$HUGE_DIR" -m 512)
+  else
+    EAL+=(--no-shconf --no-huge -m 512)
+  fi
+  EAL+=("--log-level=lib.*:error" --vdev "net_af_${AF}0,iface=$IF_S")
+}
+server_cmd() { # name zonefile dir: the command in CMD
+  local rd=("$RINGDNS" --zone "bench.test.=$2" --control-socket "$3/ctl.sock" --workers 1 --tcp-workers 1)
   case $1 in
-    ringdns) echo "$RINGDNS --listen $SADDR:$PORT --zone bench.test.=$2 --control-socket $3/ctl.sock --workers 1 --tcp-workers 1" ;;
+    ringdns) CMD=("${rd[@]}" --listen "$SADDR:$PORT") ;;
     # the same with an image cache (server.cache-dir) primed by an earlier start
-    ringdns-warm) echo "$RINGDNS --listen $SADDR:$PORT --zone bench.test.=$2 --control-socket $3/ctl.sock --workers 1 --tcp-workers 1 --cache-dir $TMP/cache" ;;
-    knotd) echo "knotd -c $3/knot.conf" ;;
-    nsd) echo "nsd -d -c $3/nsd.conf" ;;
+    ringdns-warm) CMD=("${rd[@]}" --listen "$SADDR:$PORT" --cache-dir "$TMP/cache") ;;
+    # UDP on the DPDK port; TCP on the kernel side of the exception path
+    # (the TAP gets $SADDR once ringdns made it, hence the wildcard)
+    ringdns-dpdk) eal_args; CMD=("${rd[@]}" --listen "0.0.0.0:$PORT" --io dpdk --address "$SADDR" -- "${EAL[@]}") ;;
+    knotd|knotd-xdp) CMD=(knotd -c "$3/knot.conf") ;;
+    nsd) CMD=(nsd -d -c "$3/nsd.conf") ;;
   esac
 }
-reload_cmd() { # name dir
+reload_cmd() { # name dir: the command in CMD
   case $1 in
-    ringdns) echo "$RINGCTL -s $2/ctl.sock reload bench.test." ;;
-    knotd) echo "knotc -s $2/knot.sock zone-reload bench.test." ;;
-    nsd) echo "nsd-control -c $2/nsd.conf reload bench.test" ;;
+    ringdns|ringdns-dpdk) CMD=("$RINGCTL" -s "$2/ctl.sock" reload bench.test.) ;;
+    knotd|knotd-xdp) CMD=(knotc -s "$2/knot.sock" zone-reload bench.test.) ;;
+    nsd) CMD=(nsd-control -c "$2/nsd.conf" reload bench.test) ;;
   esac
 }
 SPID="" STARTUP_S=""
@@ -341,31 +430,103 @@ cg_reset_peak() {
 }
 
 start_server() { # name zonefile serial
-  local d=$TMP/$1 out
+  local s=$1 d=$TMP/$1 out run via
   rm -rf "$d"; mkdir -p "$d"
-  write_config "$1" "$2" "$d"
-  cg_new "$1"
-  # shellcheck disable=SC2046 # the command is meant to split
-  if ! run_bg "$TMP/probe.out" "${IN_S[@]}" $PY "$PROBE" start --addr $SADDR --port $PORT --zone bench.test. \
+  write_config "$s" "$2" "$d"
+  server_cmd "$s" "$2" "$d"
+  echo "${CMD[*]}" > "$TMP/cmd-$s"   # for the report's header
+  # on $SRV_CPU (ringdns-dpdk: on both, EAL pins each lcore), started by the
+  # probe from where it sees the queries
+  run=(taskset -c "$SRV_CPU") via=("${IN_S[@]}")
+  if [[ $s == ringdns-dpdk ]]; then run=(taskset -c "$GEN_CPU,$SRV_CPU"); dpdk_take_veth; fi
+  if on_wire "$s"; then run=(ip netns exec "$NS_S" "${run[@]}") via=("${IN_C[@]}"); fi
+  cg_new "$s"
+  if ! run_bg "$TMP/probe.out" "${via[@]}" $PY "$PROBE" start --addr $SADDR --port $PORT --zone bench.test. \
                --serial "$3" --timeout "$START_TIMEOUT" --pidfile "$d/pid" --log "$d/log" \
-               ${CGFD:+--cgroup-fd "$CGFD"} -- \
-               taskset -c "$SRV_CPU" $(server_cmd "$1" "$2" "$d"); then
+               ${CGFD:+--cgroup-fd "$CGFD"} -- "${run[@]}" "${CMD[@]}"; then
     tail -n 20 "$d/log" "$d/nsd.log" >&2 2>/dev/null || true
-    die "$1 did not start"
+    die "$s did not start"
   fi
   SPID=$(cat "$d/pid")
   out=$(cat "$TMP/probe.out")
   STARTUP_S=$($PY -c 'import json,sys; print(json.loads(sys.argv[1])["startup_s"])' "$out")
-  # knotd pins its UDP workers itself: re-pin every thread of every process
-  local p
-  for p in $(pgrep -g "$SPID"); do taskset -a -p -c "$SRV_CPU" "$p" >/dev/null 2>&1 || true; done
+  if [[ $s == ringdns-dpdk ]]; then
+    dpdk_tap_up
+  else
+    # knotd pins its UDP workers itself: re-pin every thread of every process
+    local p
+    for p in $(pgrep -g "$SPID"); do taskset -a -p -c "$SRV_CPU" "$p" >/dev/null 2>&1 || true; done
+  fi
+  pin_napi
 }
 stop_server() { # name
   stop_group "$SPID"
   rm -f "$TMP/$1/pid"
   SPID=""
   cg_del
+  # knotd leaves its XDP program on the veth when it exits: it would take
+  # the next server's queries (and keep a DPDK port from binding)
+  if on_wire "$1"; then ip -n "$NS_S" link set dev "$IF_S" xdp off; fi
+  if [[ $1 == ringdns-dpdk ]]; then dpdk_give_veth; fi
+  pin_napi
 }
+
+# ---- ringdns-dpdk's surroundings ---------------------------------------------
+# While ringdns-dpdk runs, the veth end is its DPDK port and the kernel keeps
+# no address on it: $SADDR goes on the exception path's TAP (rdns0) once
+# ringdns made it, so TCP reaches the kernel through ringdns, as on a host
+# whose only NIC belongs to DPDK (README.md, "Running with DPDK").
+RP_SAVED=""   # the server namespace's rp_filter (all, veth) to restore (AF=packet)
+dpdk_take_veth() {
+  ip -n "$NS_S" addr del $SADDR/30 dev "$IF_S"
+  if [[ $AF == packet ]]; then
+    # af_packet leaves every frame to the kernel as well, which would take
+    # $SADDR's traffic on the veth: strict reverse-path filtering (RFC 3704)
+    # drops that copy, the client's route being through the TAP
+    RP_SAVED="$(ip netns exec "$NS_S" sysctl -n net.ipv4.conf.all.rp_filter "net.ipv4.conf.$IF_S.rp_filter" | tr '\n' ' ')"
+    ip netns exec "$NS_S" sysctl -qw net.ipv4.conf.all.rp_filter=1 "net.ipv4.conf.$IF_S.rp_filter=1"
+  fi
+}
+dpdk_tap_up() {
+  ip -n "$NS_S" addr add $SADDR/30 dev rdns0
+  ip -n "$NS_S" link set rdns0 up
+}
+dpdk_give_veth() { # after ringdns-dpdk stopped (its TAP went with it)
+  rm -rf "/var/run/dpdk/$EAL_PREFIX"
+  if [[ -n $RP_SAVED ]]; then
+    local all dev
+    read -r all dev <<<"$RP_SAVED"
+    ip netns exec "$NS_S" sysctl -qw net.ipv4.conf.all.rp_filter="$all" "net.ipv4.conf.$IF_S.rp_filter=$dev"
+    RP_SAVED=""
+  fi
+  # the DPDK port took the link down when it stopped
+  ip -n "$NS_S" addr add $SADDR/30 dev "$IF_S"
+  ip -n "$NS_S" link set "$IF_S" up
+}
+HUGEPAGES=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
+dpdk_setup() { # once, before the first part
+  if [[ $AF == packet ]]; then
+    # DPDK-TESTING.md: the default backlog drops 40-50 % above ~150 kpps
+    BACKLOG_SAVED=$(sysctl -n net.core.netdev_max_backlog)
+    sysctl -q -w net.core.netdev_max_backlog=16384
+    log "net.core.netdev_max_backlog $BACKLOG_SAVED -> 16384 for af_packet (restored at exit)"
+  fi
+  [[ $HUGE == 1 ]] || return 0
+  # what this run adds is taken back at exit, not the count restored:
+  # another user of hugepages may change it meanwhile
+  local had got
+  had=$(cat "$HUGEPAGES")
+  echo $(( had + HUGE_PAGES )) > "$HUGEPAGES"
+  got=$(cat "$HUGEPAGES")
+  HUGE_ADDED=$(( got - had ))
+  (( HUGE_ADDED >= HUGE_PAGES )) ||
+    die "HUGE=1: asked for $HUGE_PAGES more 2 MB hugepages, got $HUGE_ADDED (too little free memory? HUGE_PAGES=N asks for fewer)"
+  mkdir "$TMP/huge"
+  mount -t hugetlbfs -o pagesize=2M nodev "$TMP/huge"
+  HUGE_DIR=$TMP/huge
+  log "nr_hugepages (2 MB) $had -> $got, hugetlbfs on $HUGE_DIR (both undone at exit)"
+}
+
 # record part size server run key value
 rec() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$RAW"; }
 # memory of the server tree now: rec with keys PREFIX_main, PREFIX_ctl, PREFIX_sum, pss_sum
@@ -426,48 +587,70 @@ part_throughput() {
   for ((r = 1; r <= RUNS; r++)); do
     for s in "${servers[@]}"; do
       start_server "$s" "$z" 1
-      # CPU per million answers at a fixed rate
-      check_load "throughput $s run $r" "$SPID"
-      local c0 c1 res
-      # shellcheck disable=SC2086 # NAPI_S is a list of PIDs
-      c0=$($PY "$PROBE" cpu "$SPID" $NAPI_S)
-      read -r rb d0 <<<"$(udp_sock)"
-      kx_run "$FIXED_QPS" "$FIXED_S" "$TMP/kx.out"; res=$KX_RES
-      # shellcheck disable=SC2086
-      c1=$($PY "$PROBE" cpu "$SPID" $NAPI_S)
-      read -r _ d1 <<<"$(udp_sock)"
-      rec throughput "$TP_SIZE" "$s" "$r" rcvbuf "$rb"
-      rec throughput "$TP_SIZE" "$s" "$r" fixed_sockdrops $(( d1 - d0 ))
-      read -r sent got <<<"${res:-0 0}"
-      read -r p0 n0 <<<"$c0"; read -r p1 n1 <<<"$c1"
-      rec throughput "$TP_SIZE" "$s" "$r" fixed_sent "$sent"
-      rec throughput "$TP_SIZE" "$s" "$r" fixed_answered "$got"
-      rec throughput "$TP_SIZE" "$s" "$r" cpu_proc "$(awk -v a="$p0" -v b="$p1" 'BEGIN {print b - a}')"
-      rec throughput "$TP_SIZE" "$s" "$r" cpu_napi "$(awk -v a="$n0" -v b="$n1" 'BEGIN {print b - a}')"
-      log "$s run $r: UDP rcvbuf $rb; $FIXED_QPS q/s for ${FIXED_S}s: $got/$sent answered, $(( d1 - d0 )) dropped at the socket, CPU process $(awk -v a="$p0" -v b="$p1" 'BEGIN {print b - a}') s + NAPI $(awk -v a="$n0" -v b="$n1" 'BEGIN {print b - a}') s"
-      # the ladder: highest step with >= 99 % answered and >= 98 % of the rate sent
-      local best=0 q try ok trail=""
-      for q in $STEPS; do
-        ok=0
-        for ((try = 0; try <= STEP_RETRIES; try++)); do
-          check_load "throughput $s run $r step $q" "$SPID"
-          kx_run "$q" "$STEP_S" "$TMP/kx.out"; res=$KX_RES
-          read -r sent got <<<"${res:-0 0}"
-          if awk -v s="$sent" -v g="$got" -v q="$q" -v t="$STEP_S" \
-               'BEGIN {exit !(s > 0 && g >= 0.99 * s && s >= 0.98 * q * t)}'; then
-            ok=1; break
-          fi
-          trail+="$q:fail($got/$sent) "
-        done
-        [[ $ok == 1 ]] || break
-        best=$q; trail+="$q:ok "
-      done
-      log "$s run $r: steps $trail-> $best q/s"
-      rec throughput "$TP_SIZE" "$s" "$r" max_qps "$best"
-      rec throughput "$TP_SIZE" "$s" "$r" steps "$trail"
+      tp_fixed "$s" "$r"
+      tp_ladder "$s" "$r"
       stop_server "$s"
     done
   done
+}
+# tp_fixed NAME RUN: CPU per million answers at a fixed rate; for
+# ringdns-dpdk, whose lcore polls (its CPU time is not its load), also its
+# own busy share of the poll cycles and busy cycles per answer
+tp_fixed() {
+  local s=$1 r=$2 c0 c1 rb="" d0="" d1="" drops="" sent got p0 p1 n0 n1 load=""
+  check_load "throughput $s run $r" "$SPID"
+  # shellcheck disable=SC2086 # NAPI_S is a list of PIDs
+  c0=$($PY "$PROBE" cpu "$SPID" $NAPI_S)
+  on_wire "$s" || read -r rb d0 <<<"$(udp_sock)"
+  [[ $s == ringdns-dpdk ]] && ringctl_stats "$TMP/io0.json"
+  kx_run "$FIXED_QPS" "$FIXED_S" "$TMP/kx.out"
+  # shellcheck disable=SC2086
+  c1=$($PY "$PROBE" cpu "$SPID" $NAPI_S)
+  on_wire "$s" || { read -r _ d1 <<<"$(udp_sock)"; drops=$(( d1 - d0 )); }
+  read -r sent got <<<"$KX_RES"
+  read -r p0 n0 <<<"$c0"; read -r p1 n1 <<<"$c1"
+  p1=$(awk -v a="$p0" -v b="$p1" 'BEGIN {print b - a}') n1=$(awk -v a="$n0" -v b="$n1" 'BEGIN {print b - a}')
+  rec throughput "$TP_SIZE" "$s" "$r" rcvbuf "$rb"
+  rec throughput "$TP_SIZE" "$s" "$r" fixed_sockdrops "$drops"
+  rec throughput "$TP_SIZE" "$s" "$r" fixed_sent "$sent"
+  rec throughput "$TP_SIZE" "$s" "$r" fixed_answered "$got"
+  rec throughput "$TP_SIZE" "$s" "$r" cpu_proc "$p1"
+  rec throughput "$TP_SIZE" "$s" "$r" cpu_napi "$n1"
+  if [[ $s == ringdns-dpdk ]]; then
+    local busy cpa
+    ringctl_stats "$TMP/io1.json"
+    IFS=, read -r busy cpa <<<"$($PY "$PROBE" dpdkload "$TMP/io0.json" "$TMP/io1.json")"
+    rec throughput "$TP_SIZE" "$s" "$r" busy_pct "$busy"
+    rec throughput "$TP_SIZE" "$s" "$r" cycles_per_answer "$cpa"
+    load="; polling busy ${busy:-?} % of the cycles, ${cpa:-?} busy cycles per answer"
+  fi
+  log "$s run $r: UDP rcvbuf ${rb:-n/a}; $FIXED_QPS q/s for ${FIXED_S}s: $got/$sent answered, ${drops:-n/a} dropped at the socket, CPU process $p1 s + NAPI $n1 s$load"
+}
+ringctl_stats() { # outfile: ringdns-dpdk's counters (empty if ringctl fails)
+  "$RINGCTL" -s "$TMP/ringdns-dpdk/ctl.sock" stats --json > "$1" 2>/dev/null || : > "$1"
+}
+# tp_ladder NAME RUN: the highest step with >= 99 % answered and >= 98 % of
+# the rate sent
+tp_ladder() {
+  local s=$1 r=$2 best=0 q try ok trail="" sent got
+  for q in $STEPS; do
+    ok=0
+    for ((try = 0; try <= STEP_RETRIES; try++)); do
+      check_load "throughput $s run $r step $q" "$SPID"
+      kx_run "$q" "$STEP_S" "$TMP/kx.out"
+      read -r sent got <<<"$KX_RES"
+      if awk -v s="$sent" -v g="$got" -v q="$q" -v t="$STEP_S" \
+           'BEGIN {exit !(s > 0 && g >= 0.99 * s && s >= 0.98 * q * t)}'; then
+        ok=1; break
+      fi
+      trail+="$q:fail($got/$sent) "
+    done
+    [[ $ok == 1 ]] || break
+    best=$q; trail+="$q:ok "
+  done
+  log "$s run $r: steps $trail-> $best q/s"
+  rec throughput "$TP_SIZE" "$s" "$r" max_qps "$best"
+  rec throughput "$TP_SIZE" "$s" "$r" steps "$trail"
 }
 
 part_startup() {
@@ -508,40 +691,47 @@ part_startup() {
 }
 
 part_reload() {
-  local z z2 r s d js
+  local z z2 r s
   z=$(zone_file "$RELOAD_SIZE"); QFILE=$(query_file "$RELOAD_SIZE")
   z2=$TMP/zone-serial2
   sed '3s/^@\tIN\tSOA\tns1 hostmaster 1 /@\tIN\tSOA\tns1 hostmaster 2 /' "$z" > "$z2"
   grep -q $'^@\tIN\tSOA\tns1 hostmaster 2 ' "$z2" || die "cannot make the serial-2 zone"
-  local secs=$(( START_TIMEOUT + 10 ))
   for ((r = 1; r <= RUNS; r++)); do
     for s in "${servers[@]}"; do
-      d=$TMP/$s
       cp "$z" "$TMP/zone-$s"          # served file: serial 1, then replaced by serial 2
       start_server "$s" "$TMP/zone-$s" 1
-      check_load "reload $s run $r" "$SPID"
-      kx_start "$RELOAD_QPS" "$secs" "$TMP/kx-reload.out"
-      sleep 3                          # kxdpgun starts up, load is steady
-      cg_reset_peak                    # the reload window's peak from here
-      local rd0 rd1
-      read -r _ rd0 <<<"$(udp_sock)"
-      cp "$z2" "$TMP/zone-$s.new" && mv "$TMP/zone-$s.new" "$TMP/zone-$s"
-      # shellcheck disable=SC2046 # the command is meant to split
-      if ! run_bg "$TMP/probe.out" "${IN_S[@]}" $PY "$PROBE" reload --addr $SADDR --port $PORT --zone bench.test. \
-             --serial 2 --timeout "$START_TIMEOUT" --pid "$SPID" --kx "$KXPID" -- $(reload_cmd "$s" "$d"); then
-        tail -n 20 "$d/log" "$d/nsd.log" >&2 2>/dev/null || true
-        die "$s: reload failed"
-      fi
-      js=$(cat "$TMP/probe.out")
-      read -r _ rd1 <<<"$(udp_sock)"
-      rec reload "$RELOAD_SIZE" "$s" "$r" sockdrops $(( rd1 - rd0 ))
-      kx_stop
-      # the first two statistics blocks are kxdpgun's answers to the two SIGUSR1
-      local blocks b1 b2
-      mapfile -t blocks < <(kx_totals < "$TMP/kx-reload.out")
-      [[ ${#blocks[@]} -ge 2 ]] || die "$s: kxdpgun gave no statistics for the reload window: $(head -c 400 "$TMP/kx-reload.out")"
-      b1=${blocks[0]} b2=${blocks[1]}
-      $PY - "$s" "$r" "$RELOAD_SIZE" "$js" "$b1" "$b2" >> "$RAW" <<'EOF'
+      reload_one "$s" "$r" "$z2"
+      stop_server "$s"
+      rm -f "$TMP/zone-$s"
+    done
+  done
+}
+# reload_one NAME RUN ZONE2: under kxdpgun's load, the served file replaced
+# by ZONE2 (serial 2), the reload command, polls until serial 2 is answered
+reload_one() {
+  local s=$1 r=$2 d=$TMP/$1 js rd0="" rd1="" drops="" via=("${IN_S[@]}") tcp=()
+  check_load "reload $s run $r" "$SPID"
+  kx_start "$RELOAD_QPS" $(( START_TIMEOUT + 10 )) "$TMP/kx-reload.out"
+  sleep 3                          # kxdpgun starts up, load is steady
+  cg_reset_peak                    # the reload window's peak from here
+  if on_wire "$s"; then via=("${IN_C[@]}") tcp=(--tcp 1); else read -r _ rd0 <<<"$(udp_sock)"; fi
+  cp "$3" "$TMP/zone-$s.new" && mv "$TMP/zone-$s.new" "$TMP/zone-$s"
+  reload_cmd "$s" "$d"
+  if ! run_bg "$TMP/probe.out" "${via[@]}" $PY "$PROBE" reload --addr $SADDR --port $PORT --zone bench.test. \
+         --serial 2 --timeout "$START_TIMEOUT" --pid "$SPID" --kx "$KXPID" "${tcp[@]}" -- "${CMD[@]}"; then
+    tail -n 20 "$d/log" "$d/nsd.log" >&2 2>/dev/null || true
+    die "$s: reload failed"
+  fi
+  js=$(cat "$TMP/probe.out")
+  on_wire "$s" || { read -r _ rd1 <<<"$(udp_sock)"; drops=$(( rd1 - rd0 )); }
+  rec reload "$RELOAD_SIZE" "$s" "$r" sockdrops "$drops"
+  kx_stop
+  # the first two statistics blocks are kxdpgun's answers to the two SIGUSR1
+  local blocks b1 b2
+  mapfile -t blocks < <(kx_totals < "$TMP/kx-reload.out")
+  [[ ${#blocks[@]} -ge 2 ]] || die "$s: kxdpgun gave no statistics for the reload window: $(head -c 400 "$TMP/kx-reload.out")"
+  b1=${blocks[0]} b2=${blocks[1]}
+  $PY - "$s" "$r" "$RELOAD_SIZE" "$js" "$b1" "$b2" >> "$RAW" <<'EOF'
 import json, re, sys
 s, r, size, js, b1, b2 = sys.argv[1:7]
 d = json.loads(js)
@@ -558,13 +748,9 @@ m = re.search(r"loaded in ([0-9.]+) s", d["out"])
 if m:
     out("own_loaded_s", m.group(1))
 EOF
-      rec_mem_json reload "$RELOAD_SIZE" "$s" "$r" hwm "$js"
-      rec reload "$RELOAD_SIZE" "$s" "$r" cgroup_peak "$(cg_peak_kb)"
-      log "$s reload run $r: $js; window $b1 -> $b2 (sent answered)"
-      stop_server "$s"
-      rm -f "$TMP/zone-$s"
-    done
-  done
+  rec_mem_json reload "$RELOAD_SIZE" "$s" "$r" hwm "$js"
+  rec reload "$RELOAD_SIZE" "$s" "$r" cgroup_peak "$(cg_peak_kb)"
+  log "$s reload run $r: $js; window $b1 -> $b2 (sent answered)"
 }
 
 # ---- run ---------------------------------------------------------------------
@@ -578,6 +764,7 @@ if [[ -n $RMEM_DEFAULT ]]; then
 fi
 setup_net
 cg_init
+[[ " ${servers[*]} " == *" ringdns-dpdk "* ]] && dpdk_setup
 T_START=$(date +%s)
 for part in $PARTS; do
   case $part in
@@ -587,8 +774,25 @@ for part in $PARTS; do
 done
 
 # ---- report ------------------------------------------------------------------
+how_they_ran() { # the header's lines on each server's command and placement
+  local s
+  echo "- how each server ran (\$TMP: the run's temporary directory):"
+  for s in "${servers[@]}" ${WARM:+ringdns-warm}; do
+    [[ -f $TMP/cmd-$s ]] || continue
+    echo "  - $s: \`$(sed "s|$TMP|\$TMP|g; s|$ROOT/||g" "$TMP/cmd-$s")\`"
+    case $s in
+      ringdns-dpdk) echo "    UDP on a net_af_$AF port on $IF_S, its worker lcore on vCPU $SRV_CPU, the main lcore" \
+                         "(publisher, control) on vCPU $GEN_CPU$([[ $HUGE == 1 ]] && echo ", on 2 MB hugepages");" \
+                         "TCP through the exception path's TAP rdns0 ($SADDR) to its TCP thread; probed from $NS_C" \
+                         "(over TCP under load)" ;;
+      knotd-xdp) echo "    knotd's knot.conf plus \`xdp: {listen: $IF_S@$PORT, udp: on, tcp: off}\`, TCP on its" \
+                      "socket $SADDR@$PORT; every thread re-pinned to vCPU $SRV_CPU; probed from $NS_C (over TCP under load)" ;;
+      *) echo "    under taskset -c $SRV_CPU in $NS_S, every thread re-pinned there after start; probed from $NS_S over UDP" ;;
+    esac
+  done
+}
 {
-  echo "# server benchmark: ringdns vs knotd vs nsd"
+  echo "# server benchmark: ringdns (DPDK, sockets) vs knotd (sockets, XDP) vs nsd"
   echo
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ), took $(( $(date +%s) - T_START )) s"
   echo "- host: $(nproc --all) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r)"
@@ -596,6 +800,7 @@ done
   echo "- knotd: $(knotd -V 2>&1 | head -1 || true); nsd: $(nsd -v 2>&1 | head -1 || true); kxdpgun: $(kxdpgun -V 2>&1 | head -1 || true)"
   echo "- network: veth $NS_C -> $NS_S ($CADDR -> $SADDR), GRO + threaded NAPI; servers and the server-side NAPI thread on vCPU $SRV_CPU, kxdpgun/probes/client NAPI on vCPU $GEN_CPU"
   echo "- one worker each: ringdns --workers 1 --tcp-workers 1; knotd udp/tcp/background-workers 1; nsd server-count 1, rrl-ratelimit 0, minimal-responses yes, database \"\""
+  how_they_ran
   echo "- zones: bench.test., N names with one A each (+MX, TXT on every 50th); queries: $QUERIES, seed $SEED, 88 % A hits, 2 % MX/TXT, 10 % NXDOMAIN"
   echo "- net.core.rmem_default $(sysctl -n net.core.rmem_default)${RMEM_SAVED:+ (set by RMEM_DEFAULT, was $RMEM_SAVED)}, rmem_max $(sysctl -n net.core.rmem_max)"
   echo "- RUNS=$RUNS (servers interleaved, median shown, all runs in brackets), QUICK=$QUICK"

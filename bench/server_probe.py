@@ -12,10 +12,11 @@
       {"startup_s": seconds from just before the exec to that answer,
        "pid": PID, "serial": N}.  Exits 1 if CMD exits or S seconds pass.
   reload --addr A --port P --zone Z --serial N --timeout S --pid ROOT
-         [--kx PID] -- CMD...
+         [--kx PID] [--tcp 1] -- CMD...
       Sends SIGUSR1 to PID --kx (kxdpgun: it prints its running totals),
-      starts CMD (the reload command), polls Z/SOA every 10 ms until serial
-      >= N is answered, 0.2 s later sends SIGUSR1 to --kx again, waits for CMD (bounded
+      starts CMD (the reload command), polls Z/SOA every 10 ms (over TCP
+      with --tcp 1, one connection a query) until serial >= N is answered,
+      0.2 s later sends SIGUSR1 to --kx again, waits for CMD (bounded
       by S), and prints one JSON line: {"reload_s": seconds from just before
       CMD to that answer, "rc": CMD's exit status, "out": its output,
       "procs": [[pid, comm, max VmHWM KiB seen], ...], "pss_peak": KiB} where
@@ -25,6 +26,12 @@
   mem PID
       One JSON line: {"procs": [[pid, comm, VmHWM KiB, Pss KiB], ...]} for
       PID and its descendants.
+  dpdkload BEFORE AFTER
+      BEFORE and AFTER hold `ringctl stats --json` of a DPDK server, taken
+      around a run.  Prints "BUSY_PCT,CYCLES_PER_ANSWER": the share of the
+      lcores' poll cycles spent in polls that received frames, and those
+      busy cycles per UDP response, over the run; each empty where the
+      counters are missing (an older ringdns) or did not move.
   cpu PID [NAPI_PID...]
       Prints "PROC_S EXTRA_S": utime+stime in seconds of PID and its
       descendants (/proc/P/stat, which covers all threads of a process), and
@@ -123,6 +130,11 @@ def skip_name(msg, off):
         off += 1 + n
 
 
+def soa_query(qid, qname):
+    """a query for qname (wire form) SOA IN, no EDNS"""
+    return struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + qname + b"\0\x06\0\x01"
+
+
 def soa_serial(msg):
     """serial of the SOA in the answer section of a NOERROR response, else None"""
     if len(msg) < 12:
@@ -163,7 +175,7 @@ class Poller:
         self.ids.add(qid)
         if len(self.ids) > 4096:
             self.ids = {qid}
-        pkt = struct.pack("!HHHHHH", qid, 0, 1, 0, 0, 0) + self.qname + b"\0\x06\0\x01"
+        pkt = soa_query(qid, self.qname)
         try:
             self.sock.sendto(pkt, self.dst)
         except OSError:
@@ -199,6 +211,50 @@ class Poller:
                 serial = soa_serial(msg)
                 if serial is not None and serial >= want:
                     return t, serial
+
+
+class TcpPoller:
+    """Poller's interface over TCP (RFC 7766 framing), one connection a
+    query: for a server probed where kxdpgun's XDP program takes the UDP
+    replies."""
+
+    def __init__(self, addr, port, zone, interval=0.01):
+        self.dst = (addr, port)
+        self.qname = wire_name(zone)
+        self.interval = interval
+        self.next_id = random.Random(os.getpid()).randrange(65536)
+
+    def ask(self, timeout):
+        qid = self.next_id
+        self.next_id = (self.next_id + 1) & 0xFFFF
+        pkt = soa_query(qid, self.qname)
+        with socket.create_connection(self.dst, timeout=timeout) as s:
+            s.sendall(struct.pack("!H", len(pkt)) + pkt)
+            buf = b""
+            while len(buf) < 2 or len(buf) < 2 + struct.unpack("!H", buf[:2])[0]:
+                chunk = s.recv(65537)
+                if not chunk:
+                    return None
+                buf += chunk
+        msg = buf[2:]
+        return msg if struct.unpack("!H", msg[:2])[0] == qid else None
+
+    def poll(self, want, deadline, tick=None, alive=None):
+        """Returns (time, serial) of the first answer with serial >= want, or None."""
+        while True:
+            now = time.time()
+            if now >= deadline or (alive is not None and not alive()):
+                return None
+            if tick is not None:
+                tick()
+            try:
+                msg = self.ask(max(0.01, min(0.5, deadline - now)))
+            except OSError:
+                msg = None
+            serial = soa_serial(msg) if msg else None
+            if serial is not None and serial >= want:
+                return time.time(), serial
+            time.sleep(max(0.0, now + self.interval - time.time()))
 
 
 # ---- commands ----------------------------------------------------------------
@@ -243,7 +299,7 @@ def cmd_start(argv):
 
 def cmd_reload(argv):
     o, cmd = parse(argv)
-    poller = Poller(o["addr"], int(o["port"]), o["zone"])
+    poller = (TcpPoller if o.get("tcp") == "1" else Poller)(o["addr"], int(o["port"]), o["zone"])
     root = int(o["pid"])
     kx = int(o["kx"]) if "kx" in o else None
     hwm = {}
@@ -303,6 +359,31 @@ def cmd_mem(argv):
     return 0
 
 
+def io_counters(path):
+    """(cycles, busy_cycles, UDP responses) from a `ringctl stats --json`
+    file; None for each that is missing."""
+    try:
+        with open(path) as f:
+            st = json.load(f)
+    except (OSError, ValueError):
+        return None, None, None
+    tot = st.get("total", st)
+    io = tot.get("io") or st.get("io") or {}
+    resp = tot.get("responses") or st.get("responses") or {}
+    return io.get("cycles"), io.get("busy_cycles"), resp.get("udp")
+
+
+def cmd_dpdkload(argv):
+    (c0, b0, a0), (c1, b1, a1) = io_counters(argv[0]), io_counters(argv[1])
+    busy = cpa = ""
+    if None not in (c0, b0, c1, b1) and c1 > c0:
+        busy = f"{100.0 * (b1 - b0) / (c1 - c0):.2f}"
+        if None not in (a0, a1) and a1 > a0:
+            cpa = f"{(b1 - b0) / (a1 - a0):.0f}"
+    print(f"{busy},{cpa}")
+    return 0
+
+
 def cmd_cpu(argv):
     proc = 0
     for p in tree(int(argv[0])):
@@ -323,7 +404,8 @@ def cmd_cpu(argv):
 
 
 def main(argv):
-    cmds = {"start": cmd_start, "reload": cmd_reload, "mem": cmd_mem, "cpu": cmd_cpu}
+    cmds = {"start": cmd_start, "reload": cmd_reload, "mem": cmd_mem, "cpu": cmd_cpu,
+            "dpdkload": cmd_dpdkload}
     if len(argv) < 2 or argv[1] not in cmds:
         sys.stderr.write(__doc__)
         return 2
