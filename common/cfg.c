@@ -1303,6 +1303,10 @@ static int cfg_check_io(const struct cfg *c, char *err, size_t errcap)
 	if (c->io != CFG_IO_DPDK && c->exception_port)
 		return why_set(err, errcap, "--exception-port (server.exception-port) is for --io "
 					    "dpdk only");
+	if (c->io == CFG_IO_DPDK && c->cpu_pin)
+		return why_set(err, errcap, "--cpu-pin (server.cpu-pin) is for --io socket; with --io "
+					    "dpdk, EAL pins each lcore to its CPU: choose them with -l or "
+					    "--lcores after '--'");
 	return 0;
 }
 

@@ -910,6 +910,9 @@ Test(cfg, io_dpdk_errors)
 		   "--workers", "1", "--", "--no-pci", NULL);
 	flag_fails("--exception-port (server.exception-port) is for --io dpdk only",
 		   "--exception-port", "net_tap1", NULL);
+	flag_fails("--cpu-pin (server.cpu-pin) is for --io socket; with --io dpdk, EAL pins each "
+		   "lcore to its CPU: choose them with -l or --lcores after '--'", "--io", "dpdk",
+		   "--address", "198.18.0.1", "--cpu-pin", NULL);
 	flag_fails("--address: '198.18.0.1:53': an address without brackets or port (the DPDK "
 		   "ports answer on port 53)", "--io", "dpdk", "--address", "198.18.0.1:53", NULL);
 	flag_fails("--address: '[2001:db8::1]': an address without brackets or port (the DPDK "
