@@ -119,9 +119,10 @@ static void referral(struct eng *e, const uint8_t *name, uint32_t ce, uint32_t c
 	const struct snap_node *n = &e->nodes[cut];
 	if (first)
 		e->aa = false;
+	e->cut = eng_name(e, cut);
 	const struct snap_rrset *ns = snap_rrset_of(e->z, n, RR_NS);
 	if (ns)
-		eng_put(e, RW_NS, eng_name(e, cut), ns, UINT32_MAX);
+		eng_put(e, RW_NS, e->cut, ns, UINT32_MAX);
 	if (!e->dnssec)
 		return;
 	/* RFC 4035 §3.1.4: the DS RRset and its RRSIG, or a proof of none.
@@ -367,7 +368,10 @@ static uint32_t addl_wild(const struct eng *e, uint32_t ce)
 }
 
 /* RFC 1034 §4.3.2 step 6: addresses of NS/MX/SRV targets inside the zone
- * (glue included), each name once (RFC 2181 §5.5).  A target that exists
+ * (glue included), each name once (RFC 2181 §5.5).  Additional data is
+ * optional (RFC 2181 §9), except in a referral the glue of name servers
+ * below the cut: all of it goes in, or TC is set (RFC 9471 §3.1; sibling
+ * glue stays optional, §3.2).  A target that exists
  * only through a wildcard gets the wildcard's addresses (and their RRSIGs)
  * with the target as owner, as Knot does: RFC 4592 §3.3.1 synthesis,
  * without the denial proofs of the answer path (additional data is
@@ -425,10 +429,12 @@ static void additional(struct eng *e)
 		const struct snap_node *n = &e->nodes[ni];
 		const struct snap_rrset *a = snap_rrset_of(e->z, n, RR_A);
 		const struct snap_rrset *aaaa = snap_rrset_of(e->z, n, RR_AAAA);
-		if (a && !eng_put(e, RW_AR, owner, a, UINT32_MAX))
+		if ((a && !eng_put(e, RW_AR, owner, a, UINT32_MAX)) ||
+		    (aaaa && !eng_put(e, RW_AR, owner, aaaa, UINT32_MAX))) {
+			if (e->cut && dname_in(owner, e->cut))
+				e->tc = true;	/* in-domain glue left out */
 			return;
-		if (aaaa && !eng_put(e, RW_AR, owner, aaaa, UINT32_MAX))
-			return;
+		}
 	}
 }
 
@@ -483,6 +489,7 @@ size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg,
 	e.w = &w;
 	e.z = NULL;
 	e.dnssec = e.aa = e.tc = false;
+	e.cut = NULL;
 	e.first = p->first;
 	e.skip = p->skip;
 	e.kname = p->tname;

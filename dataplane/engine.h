@@ -155,6 +155,9 @@ struct eng {
 	bool tc;		/* an answer/authority RRset did not fit */
 	unsigned rcode;		/* 0..4095 (extended bits go in OPT) */
 	int ede;		/* Extended DNS Error code, -1 none */
+	/* a referral's delegation point: the glue of name servers below it
+	 * is required (RFC 9471 §3.1); NULL when not a referral */
+	const uint8_t *cut;
 	/* names (wire, inside the snapshot) of NS/MX/SRV targets */
 	const uint8_t *addl[ENG_ADDL_MAX];
 	unsigned naddl;

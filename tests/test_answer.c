@@ -343,6 +343,30 @@ Test(answer, referral)
 	}
 }
 
+Test(answer, referral_glue_all_or_tc)
+{
+	/* RFC 9471 §3.1: every in-domain glue record, or TC=1 */
+	ask("host.wide.example.com.", RR_A, &plain);
+	cr_assert(TC(r), "the glue of wide. does not fit 512 bytes: TC wanted");
+	cr_assert_lt(r.len, 513);
+	ask("host.wide.example.com.", RR_A, &edns);
+	cr_assert_not(TC(r));
+	cr_assert_not(AA(r));
+	cr_assert_eq(count(1, RR_NS, "wide.example.com."), 10);
+	for (int i = 0; i < 10; i++) {
+		char ns[64];
+		snprintf(ns, sizeof ns, "nameserver-%d.wide.example.com.", i);
+		cr_assert_eq(count(2, RR_A, ns), 1, "%s A", ns);
+		cr_assert_eq(count(2, RR_AAAA, ns), 1, "%s AAAA", ns);
+	}
+	/* RFC 9471 §3.2: sibling glue (name servers in another delegation)
+	 * is optional: what does not fit is left out, no TC */
+	ask("host.far.example.com.", RR_A, &plain);
+	cr_assert_not(TC(r));
+	cr_assert_eq(count(1, RR_NS, "far.example.com."), 10);
+	cr_assert_lt(r.len, 513);
+}
+
 Test(answer, ds_at_cut)
 {
 	/* RFC 4035 §3.1.4.1: DS is answered by the parent, authoritatively */
