@@ -122,6 +122,27 @@ Test(checkzone, signed_zone_summary)
 	has_out(&r, "signed (NSEC3)");
 }
 
+Test(checkzone, nsec3_iterations_and_salt_warned)
+{
+	/* RFC 9276 §3.1: iterations 0 and no salt; more is a warning at the
+	 * NSEC3PARAM's line, and the zone still loads */
+	const char *p = zt_write(tmpdir, "i.zone", HEAD
+		"@ NSEC3PARAM 1 0 10 AABBCCDD\n"
+		"@ DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n");
+	struct run r;
+	run_ringctl(&r, false, "check-zone", "example.com.", p, NULL);
+	bounded(&r);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	char want[256];
+	snprintf(want, sizeof want, "%s:5: warning: NSEC3PARAM with 10 iterations: RFC 9276 §3.1 "
+		 "asks for 0", p);
+	has_out(&r, want);
+	snprintf(want, sizeof want, "%s:5: warning: NSEC3PARAM with a 4-byte salt: RFC 9276 §3.1 "
+		 "asks for none", p);
+	has_out(&r, want);
+	has_out(&r, "2 warnings");
+}
+
 Test(checkzone, several_errors_one_run)
 {
 	const char *p = zt_write(tmpdir, "bad.zone", HEAD
