@@ -11,6 +11,10 @@
 #            perf profile of the lcore splits its cycles into I/O (the
 #            PMD, mbufs, the backend's moves), L2-L4 (pkt.c), the engine
 #            and the loop
+#   ceiling-zc  the same with ringdns the memif client in zero-copy mode
+#            (it receives into, and sends from, its own mbufs, as from a
+#            NIC's rings; the generator is the memif server and copies):
+#            a ringdns start per window, answers/s from its own counters
 #   reload   $RELOADS hot reloads of that zone while the generator sends
 #            $RELOAD_RATE q/s: queries sent and not answered (target 0)
 #   scaling  for N in $LCORES: N worker lcores, N ports, N generators
@@ -31,7 +35,7 @@ DO_PCT=${DO_PCT:-0}                 # queries with the DO bit, %
 RELOADS=${RELOADS:-10}
 RELOAD_RATE=${RELOAD_RATE:-1000000}
 LCORES=${LCORES:-"1 2 4 8"}          # OVERSUBSCRIBE=1: run them on fewer vCPUs (a functional check)
-PARTS=${PARTS:-"ceiling reload"}
+PARTS=${PARTS:-"ceiling ceiling-zc reload"}
 HUGE=${HUGE:-1}                     # 2 MB hugepages for both sides (restored at exit)
 RSIZE=${RSIZE:-14}                  # log2 of the memif rings (the client sets them): 16384
                                     # slots ride out the generator's vCPU going to ringdns-control
@@ -141,14 +145,23 @@ server_start() {
     lcores="0@$GEN_CPU"
     for ((i = 1; i <= n; i++)); do lcores+=",$i@$(( i % NCPU ))"; done
   fi
+  local mem=("${EAL_MEM[@]}")
   for ((i = 0; i < n; i++)); do
-    vdevs+=(--vdev "net_memif$i,role=server,id=$i,socket=$TMP/memif$i.sock,socket-abstract=no")
+    if [[ $ZC == 1 ]]; then   # the generator made the socket
+      # (ring size left to memif: zero-copy fills its rings from the port's pool)
+      vdevs+=(--vdev "net_memif$i,role=client,id=$i,socket=$TMP/memif$i.sock,socket-abstract=no,zero-copy=yes")
+    else
+      vdevs+=(--vdev "net_memif$i,role=server,id=$i,socket=$TMP/memif$i.sock,socket-abstract=no")
+    fi
   done
-  rm -f "$TMP"/memif*.sock
-  SRV_EAL="--lcores $lcores --main-lcore 0 --no-pci ${EAL_MEM[*]} -m $((512 + 64 * n)) --file-prefix rdm$TAG-s ${vdevs[*]}"
+  # zero-copy shares the mbufs' memory with the memif server: hugepage
+  # files it can map, one per segment list
+  [[ $ZC == 1 ]] && mem=(--single-file-segments --huge-dir "$TMP/huge")
+  [[ $ZC == 1 ]] || rm -f "$TMP"/memif*.sock
+  SRV_EAL="--lcores $lcores --main-lcore 0 --no-pci ${mem[*]} -m $((512 + 64 * n)) --file-prefix rdm$TAG-s ${vdevs[*]}"
   setsid ip netns exec "$NS" "$RINGDNS" --io dpdk --address $SADDR --workers "$n" --tcp-workers 1 \
     --zone "bench.test.=$zone" --control-socket "$TMP/ctl.sock" -- \
-    --lcores "$lcores" --main-lcore 0 --no-pci "${EAL_MEM[@]}" -m $((512 + 64 * n)) \
+    --lcores "$lcores" --main-lcore 0 --no-pci "${mem[@]}" -m $((512 + 64 * n)) \
     --file-prefix "rdm$TAG-s" "${vdevs[@]}" < /dev/null > "$TMP/server.log" 2>&1 &
   SPID=$!
   for ((i = 0; i < 1200; i++)); do
@@ -186,9 +199,12 @@ print(t["io"]["busy_cycles"], t["io"]["cycles"], t["responses"]["udp"])'
 
 # ---- the generators ---------------------------------------------------------
 # gen_start K CPU QFILE NQUEUES SECONDS RATE: generator K in the background
+ZC=0   # 1: ringdns is the memif client, in zero-copy mode
 gen_start() {
+  local vdev="net_memif0,role=client,id=$1,socket=$TMP/memif$1.sock,socket-abstract=no,rsize=$RSIZE"
+  [[ $ZC == 1 ]] && vdev="net_memif0,role=server,id=$1,socket=$TMP/memif$1.sock,socket-abstract=no"
   taskset -c "$2" "$GEN" -l "$2" --no-pci "${EAL_MEM[@]}" -m 256 --file-prefix "rdm$TAG-g$1" \
-    --vdev "net_memif0,role=client,id=$1,socket=$TMP/memif$1.sock,socket-abstract=no,rsize=$RSIZE" -- \
+    --vdev "$vdev" -- \
     --queries "$3" --dst $SADDR --src $CADDR --queues "$4" --seconds "$5" --rate "$6" \
     --do "$DO_PCT" > "$TMP/gen$1.out" 2> "$TMP/gen$1.err" &
   GPIDS+=($!)
@@ -300,6 +316,45 @@ part_ceiling() {
   server_stop
 }
 
+# ceiling-zc: one ringdns start per window (a memif client cannot outlive
+# its server, the generator); answers/s and cycles from ringdns's counters
+# over SECS seconds once it serves and the generator has had 2 s
+part_ceiling_zc() {
+  local z r c q t0 t1 b0 c0 r0 b1 c1 r1
+  [[ $HUGE == 1 ]] || { log "ceiling-zc: needs HUGE=1 (zero-copy shares hugepage files): skipped"; return 0; }
+  z=$(zone_file)
+  for c in $CLASSES; do query_file "$c" > /dev/null; done
+  ZC=1
+  for ((r = 1; r <= RUNS; r++)); do
+    for c in $CLASSES; do
+      q=$(query_file "$c")
+      check_load "ceiling-zc $c run $r"
+      rm -f "$TMP/memif0.sock"
+      gen_start 0 "$GEN_CPU" "$q" 1 $((SECS + 8)) 0
+      for ((t0 = 0; t0 < 50; t0++)); do [[ -S $TMP/memif0.sock ]] && break; sleep 0.1; done
+      server_start "$z" 1
+      sleep 2
+      t0=$(date +%s.%N); read -r b0 c0 r0 <<<"$(server_counters)"
+      [[ $r == 1 && $PROFILE == 1 ]] && command -v perf > /dev/null && profile ceiling-zc "$c" "$r" "$SECS"
+      sleep $(( r == 1 && PROFILE == 1 ? 2 : SECS ))
+      t1=$(date +%s.%N); read -r b1 c1 r1 <<<"$(server_counters)"
+      server_stop
+      gen_wait
+      if (( r1 - r0 == 0 )); then
+        tail -n 5 "$TMP/gen0.err" "$TMP/server.log" >&2
+        die "ceiling-zc $c run $r: no answer in the window"
+      fi
+      local persec
+      persec=$(awk -v r=$((r1 - r0)) -v a="$t0" -v b="$t1" 'BEGIN {printf "%.0f", r / (b - a)}')
+      rec ceiling-zc "$c" "$r" answered_per_s "$persec"
+      rec ceiling-zc "$c" "$r" cycles_per_answer "$(awk -v b=$((b1 - b0)) -v r=$((r1 - r0)) 'BEGIN {printf "%.0f", r ? b / r : 0}')"
+      rec ceiling-zc "$c" "$r" busy_pct "$(awk -v b=$((b1 - b0)) -v c=$((c1 - c0)) 'BEGIN {printf "%.1f", c ? 100 * b / c : 0}')"
+      log "ceiling-zc $c run $r: $persec answers/s, busy $(awk -v b=$((b1 - b0)) -v c=$((c1 - c0)) 'BEGIN {printf "%.1f", c ? 100 * b / c : 0}') %, $(awk -v b=$((b1 - b0)) -v r=$((r1 - r0)) 'BEGIN {printf "%.0f", r ? b / r : 0}') busy cycles/answer"
+    done
+  done
+  ZC=0
+}
+
 part_reload() {
   local z q i served=0 t0 t1
   z=$(zone_file); q=$(query_file mix)
@@ -362,9 +417,9 @@ if [[ $HUGE == 1 ]]; then
 fi
 T_START=$(date +%s)
 for part in $PARTS; do
-  [[ $part =~ ^(ceiling|reload|scaling)$ ]] || die "unknown part $part"
+  [[ $part =~ ^(ceiling|ceiling-zc|reload|scaling)$ ]] || die "unknown part $part"
   log "== $part"
-  "part_$part"
+  "part_${part/-/_}"
 done
 
 # ---- report ------------------------------------------------------------------
@@ -413,6 +468,12 @@ table("ceiling", "Ceiling: one lcore, generator as fast as the port takes",
       [("answered_per_s", "answers/s"), ("cycles_per_answer", "busy cycles/answer"),
        ("busy_pct", "lcore busy %"), ("sent", "sent"), ("answered", "answered")])
 table("ceiling", "Where the lcore's cycles go (perf samples in run 1, % of the lcore's; its idle polls count as I/O)",
+      [("prof_io", "I/O: PMD, mbufs, rx/tx"), ("prof_l2l4", "L2-L4 (pkt.c)"),
+       ("prof_engine", "engine"), ("prof_loop", "loop, RCU"), ("prof_other", "libc, kernel")])
+table("ceiling-zc", "Ceiling, zero-copy memif: one lcore, ringdns the memif client (its own mbufs, as a NIC's)",
+      [("answered_per_s", "answers/s"), ("cycles_per_answer", "busy cycles/answer"),
+       ("busy_pct", "lcore busy %")])
+table("ceiling-zc", "Where the lcore's cycles go, zero-copy memif (perf samples in run 1)",
       [("prof_io", "I/O: PMD, mbufs, rx/tx"), ("prof_l2l4", "L2-L4 (pkt.c)"),
        ("prof_engine", "engine"), ("prof_loop", "loop, RCU"), ("prof_other", "libc, kernel")])
 table("reload", "Hot reloads under load",

@@ -7,14 +7,15 @@
  * RCODE.
  *
  *   dpdk_gen EAL-ARGS -- --queries FILE --dst IP --src IP [--seconds S]
- *            [--rate QPS] [--queues N] [--do PCT] [--linger S]
+ *            [--rate QPS] [--queues N] [--do PCT] [--linger S] [--arp-wait S]
  *
  * FILE has one query per line, "NAME TYPE" (dnsperf's format; TYPE a
  * mnemonic of the few below or TYPEnn).  Every query is encoded once, at
  * start, into a frame template (Ethernet, IPv4, UDP with its checksum,
  * DNS with an OPT record, the DO bit on PCT % of them); sending is a copy
- * of a template into a fresh mbuf.  The server's MAC is learnt with ARP,
- * which checks its ARP path on the way.  Sends round-robin over N TX
+ * of a template into a fresh mbuf.  The server's MAC is learnt with ARP
+ * (asked until --arp-wait seconds, default 60, have passed), which checks
+ * its ARP path on the way; the run starts once it answers.  Sends round-robin over N TX
  * queues (one per server lcore; the server polls queue i of every port
  * with lcore i) and receives from all of them.  At the end, after 300 ms
  * for the last answers, prints one line of key=value totals on stdout.
@@ -45,7 +46,7 @@
 
 struct gen_conf {
 	const char *queries, *dst, *src;
-	double seconds, linger;
+	double seconds, linger, arp_wait;
 	uint64_t rate;		/* queries a second; 0: as fast as the port takes them */
 	unsigned queues, do_pct;
 };
@@ -214,11 +215,13 @@ static void poll_rx(uint16_t port, unsigned nq, struct gen_totals *t)
 	}
 }
 
-/* The server's MAC for dst, asked with ARP (RFC 826) until it answers. */
+/* The server's MAC for dst, asked with ARP (RFC 826) until it answers
+ * (wait seconds at most: a server may still be loading its zones). */
 static void arp_resolve(uint16_t port, unsigned nq, struct rte_mempool *pool,
-			const uint8_t smac[6], uint32_t src, uint32_t dst, uint8_t dmac[6])
+			const uint8_t smac[6], uint32_t src, uint32_t dst, double wait,
+			uint8_t dmac[6])
 {
-	uint64_t hz = rte_get_tsc_hz(), end = rte_rdtsc() + 10 * hz, next = 0;
+	uint64_t hz = rte_get_tsc_hz(), end = rte_rdtsc() + (uint64_t)(wait * (double)hz), next = 0;
 	while (!gen_stop && rte_rdtsc() < end) {
 		if (rte_rdtsc() >= next && link_up(port)) {
 			struct rte_mbuf *m = rte_pktmbuf_alloc(pool);
@@ -254,7 +257,8 @@ static void arp_resolve(uint16_t port, unsigned nq, struct rte_mempool *pool,
 			rte_pktmbuf_free_bulk(r, n);
 		}
 	}
-	gen_die("no ARP reply from the server in 10 s (link %s)", link_up(port) ? "up" : "down");
+	gen_die("no ARP reply from the server in --arp-wait seconds (link %s)",
+		link_up(port) ? "up" : "down");
 }
 
 /* ---- the run ------------------------------------------------------------ */
@@ -355,13 +359,14 @@ static double run_load(const struct gen_conf *c, uint16_t port, struct rte_mempo
 static void usage(void)
 {
 	fprintf(stderr, "usage: dpdk_gen EAL-ARGS -- --queries FILE --dst IP --src IP "
-			"[--seconds S] [--rate QPS] [--queues N] [--do PCT] [--linger S]\n");
+			"[--seconds S] [--rate QPS] [--queues N] [--do PCT] [--linger S] "
+			"[--arp-wait S]\n");
 	exit(2);
 }
 
 static void parse_args(int argc, char **argv, struct gen_conf *c)
 {
-	*c = (struct gen_conf){ .seconds = 10, .queues = 1 };
+	*c = (struct gen_conf){ .seconds = 10, .queues = 1, .arp_wait = 60 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
@@ -382,6 +387,8 @@ static void parse_args(int argc, char **argv, struct gen_conf *c)
 			c->do_pct = (unsigned)atoi(v);
 		else if (!strcmp(a, "--linger"))
 			c->linger = atof(v);
+		else if (!strcmp(a, "--arp-wait"))
+			c->arp_wait = atof(v);
 		else
 			usage();
 		i++;
@@ -416,7 +423,7 @@ int main(int argc, char **argv)
 	struct rte_ether_addr a;
 	rte_eth_macaddr_get(port, &a);
 	uint8_t dmac[6];
-	arp_resolve(port, c.queues, pool, a.addr_bytes, src, dst, dmac);
+	arp_resolve(port, c.queues, pool, a.addr_bytes, src, dst, c.arp_wait, dmac);
 
 	uint8_t *tmpl;
 	uint16_t *tlen;
