@@ -123,16 +123,16 @@ def queries(n, count, seed, flags):
     sys.stdout.write("\n".join(out) + "\n")
 
 
-def main(argv):
-    if len(argv) in (2, 3) and argv[1] == "zone":
-        zone(int(argv[2]) if len(argv) == 3 else 1000000)
-    elif len(argv) in (5, 6) and argv[1] == "queries" and argv[5:] in ([], ["--flags"]):
-        queries(int(argv[2]), int(argv[3]), int(argv[4]), len(argv) == 6)
-    else:
-        sys.stderr.write(__doc__)
-        return 2
-    return 0
+def main(args):
+    if args[:1] == ["zone"] and len(args) <= 2:
+        zone(int(args[1]) if len(args) == 2 else 1000000)
+        return 0
+    if args[:1] == ["queries"] and len(args) in (4, 5) and args[4:] in ([], ["--flags"]):
+        queries(int(args[1]), int(args[2]), int(args[3]), len(args) == 5)
+        return 0
+    sys.stderr.write(__doc__)
+    return 2
 
 
 if __name__ == "__main__":
-    sys.exit(main(sys.argv))
+    sys.exit(main(sys.argv[1:]))
