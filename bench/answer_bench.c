@@ -2,14 +2,16 @@
  * answer_bench.c - the answer engine on one core: compiles a big zone (plus
  * a few wildcards) and the signed test zones, builds query sets per class
  * (hits, NXDOMAIN random subdomains, wildcard, referrals, DO-bit queries on
- * NSEC and NSEC3 zones, and a shuffled mix), answers each set in a tight
- * loop pinned to one CPU and prints a markdown table of answers/s, mean
- * ns/query and p50/p99 latency per class.  Also reports compile time and
- * snapshot size.
+ * NSEC and NSEC3 zones, and a shuffled mix; with --tld-zone also the
+ * classes of a TLD-shaped zone: referrals, NXDOMAIN, apex queries and their
+ * mix, DO on 70 %), answers each set in a tight loop pinned to one CPU and
+ * prints a markdown table of answers/s, mean ns/query and p50/p99 latency
+ * per class.  Also reports compile time and snapshot size.
  *
  *   answer_bench [--zone FILE] [--origin NAME] [--queries N] [--cpu N]
  *                [--signed DIR] [--burst N] [--compile-only] [--seed N]
  *                [--repeat N] [--cold-packets] [--hit-type TYPE] [--only CLASS]
+ *                [--tld-zone FILE] [--tld-origin NAME]
  *
  * Defaults: bench/out/zone-1000000.zone (make it with
  * `build/bench/genzone example.com. 1000000 1 > bench/out/zone-1000000.zone`),
@@ -18,7 +20,8 @@
  * CPU's time-stamp counter (calibrated against CLOCK_MONOTONIC, the timer's
  * own overhead subtracted); mean ns/query comes from the wall time of the
  * whole loop.  Every response is checked for the outcome its class expects
- * (RCODE, AA, answer/authority counts), and the table says how many matched.
+ * (RCODE, AA, answer/authority counts; for the TLD classes also the types
+ * in the authority section), and the table says how many matched.
  */
 #include <errno.h>
 #include <sched.h>
@@ -98,7 +101,13 @@ static double tick_ns(void)
 
 /* ---- query sets ---- */
 
-enum expect { EX_HIT, EX_NXDOMAIN, EX_REFERRAL, EX_ANY_AUTH };
+enum expect {
+	EX_HIT, EX_NXDOMAIN, EX_REFERRAL, EX_ANY_AUTH,
+	EX_REF_NS,		/* referral with NS in the authority section */
+	EX_REF_DS,		/* ... and the DS (DO, signed zone) */
+	EX_REF_DENIAL,		/* ... and NSEC or NSEC3 proving there is no DS */
+	EX_NX_DENIAL,		/* NXDOMAIN with NSEC or NSEC3 records */
+};
 
 struct qset {
 	const char *name;
@@ -166,6 +175,32 @@ static void prepend(uint8_t *out, const char *label, const uint8_t *name)
 
 /* ---- the big zone's names, classified ---- */
 
+/* A malloc()ed copy of name (wire). */
+static uint8_t *name_dup(const uint8_t *name)
+{
+	size_t l = dname_len(name);
+	uint8_t *c = malloc(l);
+	if (!c) {
+		fprintf(stderr, "out of memory\n");
+		exit(1);
+	}
+	return memcpy(c, name, l);
+}
+
+/* Appends a copy of name to the array *v of *n names (its room doubled
+ * whenever *n reaches a power of two). */
+static void names_push(uint8_t ***v, size_t *n, const uint8_t *name)
+{
+	if ((*n & (*n - 1)) == 0) {
+		*v = realloc(*v, (*n ? 2 * *n : 1) * sizeof **v);
+		if (!*v) {
+			fprintf(stderr, "out of memory\n");
+			exit(1);
+		}
+	}
+	(*v)[(*n)++] = name_dup(name);
+}
+
 struct name_set {		/* open addressing over lowercased wire names */
 	uint8_t **slot;
 	size_t mask;
@@ -194,9 +229,7 @@ static void ns_add(struct name_set *h, const uint8_t *name)
 	for (; h->slot[i]; i = (i + 1) & h->mask)
 		if (dname_eq(h->slot[i], name))
 			return;
-	size_t l = dname_len(name);
-	h->slot[i] = malloc(l);
-	memcpy(h->slot[i], name, l);
+	h->slot[i] = name_dup(name);
 }
 
 struct rrref {
@@ -230,10 +263,7 @@ static int walk_rr(void *ud, const uint8_t *owner, uint16_t type, uint32_t ttl,
 	if (w->pass == 0) {
 		if (type == RR_NS && !dname_eq(owner, w->origin) && !ns_has(&w->cuts, owner)) {
 			ns_add(&w->cuts, owner);
-			size_t l = dname_len(owner);
-			w->cutv = realloc(w->cutv, (w->ncuts + 1) * sizeof *w->cutv);
-			w->cutv[w->ncuts] = malloc(l);
-			memcpy(w->cutv[w->ncuts++], owner, l);
+			names_push(&w->cutv, &w->ncuts, owner);
 		}
 		return 0;
 	}
@@ -247,9 +277,7 @@ static int walk_rr(void *ud, const uint8_t *owner, uint16_t type, uint32_t ttl,
 	if (w->nhits && w->hits[w->nhits - 1].type == type &&
 	    dname_eq(w->hits[w->nhits - 1].name, owner))
 		return 0;
-	size_t l = dname_len(owner);
-	w->hits[w->nhits].name = malloc(l);
-	memcpy(w->hits[w->nhits].name, owner, l);
+	w->hits[w->nhits].name = name_dup(owner);
 	w->hits[w->nhits++].type = type;
 	return 0;
 }
@@ -323,6 +351,52 @@ struct result {
 	size_t ok;
 };
 
+/* The offset just past the (possibly compressed) name at r[p], or past
+ * len when it runs off the message. */
+static size_t skip_name(const uint8_t *r, size_t len, size_t p)
+{
+	while (p < len) {
+		if (r[p] == 0)
+			return p + 1;
+		if ((r[p] & 0xc0) == 0xc0)
+			return p + 2;
+		p += 1u + r[p];
+	}
+	return len + 1;
+}
+
+#define TYPE_BIT(t) (1ull << (t))
+
+/* The RR types (below 64) in the authority section of response r, as
+ * TYPE_BIT bits; 0 when the message is cut short. */
+static uint64_t authority_types(const uint8_t *r, size_t len)
+{
+	unsigned qd = (unsigned)(r[4] << 8 | r[5]), an = (unsigned)(r[6] << 8 | r[7]);
+	unsigned ns = (unsigned)(r[8] << 8 | r[9]);
+	size_t p = 12;
+	for (unsigned i = 0; i < qd && p <= len; i++)
+		p = skip_name(r, len, p) + 4;
+	uint64_t bits = 0;
+	for (unsigned i = 0; i < an + ns; i++) {
+		p = skip_name(r, len, p);
+		if (p + 10 > len)
+			return 0;
+		unsigned type = (unsigned)(r[p] << 8 | r[p + 1]);
+		if (i >= an && type < 64)
+			bits |= TYPE_BIT(type);
+		p += 10u + (unsigned)(r[p + 8] << 8 | r[p + 9]);
+	}
+	return bits;
+}
+
+/* Whether r's authority section has every type of all and, unless any is
+ * 0, one of any. */
+static bool authority_has(const uint8_t *r, size_t len, uint64_t all, uint64_t any)
+{
+	uint64_t t = authority_types(r, len);
+	return (t & all) == all && (!any || (t & any));
+}
+
 static bool outcome_ok(enum expect ex, const uint8_t *r, size_t len)
 {
 	if (len < 12)
@@ -330,15 +404,25 @@ static bool outcome_ok(enum expect ex, const uint8_t *r, size_t len)
 	unsigned rcode = r[3] & 15, an = (unsigned)(r[6] << 8 | r[7]);
 	unsigned ns = (unsigned)(r[8] << 8 | r[9]);
 	bool aa = r[2] & 4;
+	bool referral = rcode == 0 && !aa && an == 0 && ns > 0;
+	const uint64_t denial = TYPE_BIT(RR_NSEC) | TYPE_BIT(RR_NSEC3);
 	switch (ex) {
 	case EX_HIT:
 		return rcode == 0 && aa && an > 0;
 	case EX_NXDOMAIN:
 		return rcode == 3 && aa && ns > 0;
 	case EX_REFERRAL:
-		return rcode == 0 && !aa && an == 0 && ns > 0;
+		return referral;
 	case EX_ANY_AUTH:
 		return (rcode == 0 || rcode == 3) && aa;
+	case EX_REF_NS:
+		return referral && authority_has(r, len, TYPE_BIT(RR_NS), 0);
+	case EX_REF_DS:
+		return referral && authority_has(r, len, TYPE_BIT(RR_NS) | TYPE_BIT(RR_DS), 0);
+	case EX_REF_DENIAL:
+		return referral && authority_has(r, len, TYPE_BIT(RR_NS), denial);
+	case EX_NX_DENIAL:
+		return rcode == 3 && aa && authority_has(r, len, 0, denial);
 	}
 	return false;
 }
@@ -453,13 +537,15 @@ static void usage(void)
 	fprintf(stderr, "usage: answer_bench [--zone FILE] [--origin NAME] [--queries N]\n"
 			"         [--cpu N] [--signed DIR] [--burst N] [--compile-only] [--seed N]\n"
 			"         [--repeat N] [--cold-packets] [--hit-type TYPE] [--only CLASS] (a class name's first word: hit, nxdomain, wildcard,\n"
-			"         referral, DO, mix; repeatable)\n");
+			"         referral, DO, mix, tld; repeatable)\n"
+			"         [--tld-zone FILE] [--tld-origin NAME] (default bench-tld.)\n");
 	exit(2);
 }
 
 /* The command line (see the head of this file). */
 struct opts {
 	const char *zpath, *origin, *sdir;
+	const char *tld_zone, *tld_origin;	/* --tld-zone: the TLD classes */
 	size_t nq;
 	int cpu;
 	unsigned burst;
@@ -474,7 +560,8 @@ struct opts {
 static int parse_args(int argc, char **argv, struct opts *o)
 {
 	*o = (struct opts){ .zpath = "bench/out/zone-1000000.zone", .origin = "example.com.",
-			    .sdir = "tests/data/answer", .nq = 1000000, .cpu = 1, .burst = 1 };
+			    .sdir = "tests/data/answer", .tld_origin = "bench-tld.", .nq = 1000000,
+			    .cpu = 1, .burst = 1 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--cold-packets")) {
@@ -498,6 +585,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->cpu = atoi(v);
 		else if (!strcmp(a, "--signed"))
 			o->sdir = v;
+		else if (!strcmp(a, "--tld-zone"))
+			o->tld_zone = v;
+		else if (!strcmp(a, "--tld-origin"))
+			o->tld_origin = v;
 		else if (!strcmp(a, "--burst"))
 			o->burst = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--seed"))
@@ -596,7 +687,11 @@ static int walk_zone(const struct opts *o, struct zone *z, size_t records, uint8
 	return 0;
 }
 
-enum { C_HIT, C_NX, C_WILD, C_REF, C_NSEC, C_NSEC3, C_MIX, NCLASS };
+enum {
+	C_HIT, C_NX, C_WILD, C_REF, C_NSEC, C_NSEC3, C_MIX,
+	C_TLD_REF, C_TLD_REF_DS, C_TLD_NX, C_TLD_APEX, C_TLD_MIX,	/* --tld-zone */
+	NCLASS
+};
 
 /* The classes on the big zone: hits, NXDOMAIN random subdomains, wildcard
  * answers, referrals; half of each with EDNS. */
@@ -682,6 +777,144 @@ static void build_mix(size_t nq, struct qset *qs)
 	}
 }
 
+/* ---- the TLD-shaped zone (--tld-zone) ---- */
+
+#define TLD_DO_PCT 70		/* the TLD queries with the DO bit (all have EDNS) */
+
+/* The TLD zone, compiled, and the names its classes draw from. */
+struct tld {
+	uint8_t origin[DNAME_MAX];
+	struct zone *z;
+	struct compiled c;
+	uint8_t **cutv, **dsv;	/* every delegation; those with a DS */
+	size_t ncuts, nds;
+	struct name_set ds;	/* owners of DS records */
+	bool dnssec;		/* signed: DO referrals carry a DS or a proof of none */
+	bool dnskey;		/* a DNSKEY at the apex, asked for by the apex class */
+};
+
+static int tld_walk_rr(void *ud, const uint8_t *owner, uint16_t type, uint32_t ttl,
+		       const uint8_t *rd, uint16_t rdlen)
+{
+	struct tld *t = ud;
+	(void)ttl, (void)rd, (void)rdlen;
+	bool apex = dname_eq(owner, t->origin);
+	/* zone_foreach gives an owner's records together: one entry per cut */
+	if (type == RR_NS && !apex && (!t->ncuts || !dname_eq(t->cutv[t->ncuts - 1], owner)))
+		names_push(&t->cutv, &t->ncuts, owner);
+	else if (type == RR_DS)
+		ns_add(&t->ds, owner);
+	else if (type == RR_DNSKEY && apex)
+		t->dnskey = true;
+	return 0;
+}
+
+/* Loads and compiles --tld-zone and collects its delegations (the figures
+ * printed). */
+static void load_tld(const struct opts *o, struct tld *t)
+{
+	*t = (struct tld){ 0 };
+	size_t records;
+	double t0 = now_s();
+	t->z = load(o->tld_origin, o->tld_zone, NULL, &records);
+	double load_s = now_s() - t0;
+	compile(t->z, o->tld_zone, &t->c);
+	dname_from_text(t->origin, o->tld_origin, strlen(o->tld_origin), NULL);
+	struct zone_stats st;
+	zone_get_stats(t->z, &st);
+	t->dnssec = st.dnssec;
+	ns_init(&t->ds, records / 2 + 16);	/* a DS owner has an NS too */
+	zone_foreach(t->z, tld_walk_rr, t);
+	if (!t->ncuts) {
+		fprintf(stderr, "%s: no delegations\n", o->tld_zone);
+		exit(1);
+	}
+	for (size_t i = 0; i < t->ncuts; i++)
+		if (ns_has(&t->ds, t->cutv[i]))
+			names_push(&t->dsv, &t->nds, t->cutv[i]);
+	printf("tld zone %s (%s): %zu records, %zu delegations (%zu with DS), %s; loaded in "
+	       "%.2f s; compiled in %.2f s; snapshot %.1f MB (%.0f bytes per delegation); "
+	       "its queries have EDNS, %d %% of them DO\n\n",
+	       o->tld_zone, o->tld_origin, records, t->ncuts, t->nds,
+	       st.nsec3 ? "signed (NSEC3)" : st.dnssec ? "signed (NSEC)" : "unsigned", load_s,
+	       t->c.compile_s, t->c.size / 1e6, (double)t->c.size / (double)t->ncuts,
+	       TLD_DO_PCT);
+}
+
+enum tld_kind { TK_REF, TK_REF_DS, TK_NX, TK_APEX };
+
+/* Appends one query of kind k on the TLD zone to s, with EDNS, DO on
+ * TLD_DO_PCT % of them, and the outcome it expects: a referral (below a
+ * delegation; with DO on a signed zone, with the DS or the NSEC/NSEC3 proof
+ * that there is none: RFC 4035 section 3.1.4, RFC 5155 section 7.2.7),
+ * NXDOMAIN (a random label under the apex; with DO, NSEC/NSEC3 records),
+ * or an answer at the apex. */
+static void tld_add(struct qset *s, const struct tld *t, enum tld_kind k)
+{
+	static const uint16_t apex_types[] = { RR_SOA, RR_NS, RR_DNSKEY };
+	bool dnssec = rnd() % 100 < TLD_DO_PCT, proof = dnssec && t->dnssec;
+	uint8_t name[DNAME_MAX];
+	char label[32];
+	uint16_t type = RR_A;
+	enum expect ex;
+	if (k == TK_REF || k == TK_REF_DS) {
+		const uint8_t *cut = k == TK_REF_DS ? t->dsv[rnd() % t->nds] :
+						      t->cutv[rnd() % t->ncuts];
+		prepend(name, "www", cut);
+		ex = !proof ? EX_REF_NS : ns_has(&t->ds, cut) ? EX_REF_DS : EX_REF_DENIAL;
+	} else if (k == TK_NX) {
+		snprintf(label, sizeof label, "nx%012llx", (unsigned long long)(rnd() >> 16));
+		prepend(name, label, t->origin);
+		ex = proof ? EX_NX_DENIAL : EX_NXDOMAIN;
+	} else {
+		memcpy(name, t->origin, dname_len(t->origin));
+		type = apex_types[rnd() % (t->dnskey ? 3 : 2)];
+		ex = EX_HIT;
+	}
+	qset_add(s, name, type, true, dnssec);
+	s->ex[s->n - 1] = (uint8_t)ex;
+}
+
+/* The TLD classes: referrals (to any delegation; to those with a DS only),
+ * NXDOMAIN, apex queries (SOA, NS, DNSKEY when signed), and the mix:
+ * 60 % referrals, 30 % NXDOMAIN, 10 % apex, as bench/tld_gen.py's queries. */
+static void build_tld_sets(size_t nq, const struct tld *t, struct qset *qs)
+{
+	qset_init(&qs[C_TLD_REF], "tld-referral (www.DELEGATION)", EX_REF_NS, nq);
+	if (t->nds)
+		qset_init(&qs[C_TLD_REF_DS], "tld-referral-ds (delegations with DS)", EX_REF_NS,
+			  nq);
+	qset_init(&qs[C_TLD_NX], "tld-nxdomain (random label)", EX_NXDOMAIN, nq);
+	qset_init(&qs[C_TLD_APEX], "tld-apex (SOA, NS, DNSKEY)", EX_HIT, nq);
+	qset_init(&qs[C_TLD_MIX], "tld mix (60 % referral, 30 % nxdomain, 10 % apex)",
+		  EX_ANY_AUTH, nq);
+	for (size_t i = 0; i < nq; i++) {
+		tld_add(&qs[C_TLD_REF], t, TK_REF);
+		if (t->nds)
+			tld_add(&qs[C_TLD_REF_DS], t, TK_REF_DS);
+		tld_add(&qs[C_TLD_NX], t, TK_NX);
+		tld_add(&qs[C_TLD_APEX], t, TK_APEX);
+		unsigned r = (unsigned)(rnd() % 10);
+		tld_add(&qs[C_TLD_MIX], t, r < 6 ? TK_REF : r < 9 ? TK_NX : TK_APEX);
+	}
+}
+
+static void free_tld(struct tld *t)
+{
+	snap_close(t->c.snap);
+	free(t->c.image);
+	zone_free(t->z);
+}
+
+/* Whether --only selects the class called name (every class without it). */
+static bool wanted(const struct opts *o, const char *name)
+{
+	bool want = o->nonly == 0;
+	for (int k = 0; k < o->nonly; k++)
+		want |= !strncmp(name, o->only[k], strlen(o->only[k]));
+	return want;
+}
+
 /* Runs the classes --only selects and prints the table. */
 static void run_all(const struct opts *o, const struct zidx *root, const struct qset *qs)
 {
@@ -705,10 +938,10 @@ static void run_all(const struct opts *o, const struct zidx *root, const struct 
 	double tot_s = 0;
 	size_t tot_n = 0;
 	for (int c = 0; c < NCLASS; c++) {
-		bool want = o->nonly == 0;
-		for (int k = 0; k < o->nonly; k++)
-			want |= !strncmp(qs[c].name, o->only[k], strlen(o->only[k]));
-		if (!want)
+		if (c == C_TLD_REF && tot_n)
+			printf("| **total** (classes above the mix) | %.2f M | %.1f | | | | | | |\n",
+			       tot_n / tot_s / 1e6, tot_s * 1e9 / tot_n);
+		if (!qs[c].name || !wanted(o, qs[c].name))
 			continue;
 		struct result r;
 		run(root, &cfg, &qs[c], o->burst, tns, ovh, &r);
@@ -716,14 +949,12 @@ static void run_all(const struct opts *o, const struct zidx *root, const struct 
 		       qs[c].name, qs[c].n / r.secs / 1e6, r.secs * 1e9 / qs[c].n,
 		       o->burst * 1e3 / r.p50, r.p50, r.p99, r.max, qs[c].n / r.wall / 1e6,
 		       100.0 * r.ok / qs[c].n);
-		if (c != C_MIX) {
+		if (c < C_MIX) {
 			tot_s += r.secs;
 			tot_n += qs[c].n;
 		}
 		fflush(stdout);
 	}
-	printf("| **total** (classes above the mix) | %.2f M | %.1f | | | | | | |\n",
-	       tot_n / tot_s / 1e6, tot_s * 1e9 / tot_n);
 }
 
 int main(int argc, char **argv)
@@ -736,13 +967,17 @@ int main(int argc, char **argv)
 	size_t records;
 	struct compiled big;
 	struct zone *z = load_big(&o, &big, &records);
+	struct tld tld;
+	if (o.tld_zone)
+		load_tld(&o, &tld);
 	if (o.compile_only)
 		return 0;
 	struct compiled sc[2];
 	struct zone *szone[2];
 	load_signed(o.sdir, sc, szone);
-	struct snap *snaps[3] = { big.snap, sc[0].snap, sc[1].snap };
-	struct zidx *root = zidx_new(snaps, 3);
+	struct snap *snaps[4] = { big.snap, sc[0].snap, sc[1].snap,
+				  o.tld_zone ? tld.c.snap : NULL };
+	struct zidx *root = zidx_new(snaps, o.tld_zone ? 4 : 3);
 	if (!root) {
 		fprintf(stderr, "zidx_new failed\n");
 		return 1;
@@ -757,6 +992,8 @@ int main(int argc, char **argv)
 	build_big_sets(&o, &w, origin, qs);
 	build_signed_sets(o.nq, qs);
 	build_mix(o.nq, qs);
+	if (o.tld_zone)
+		build_tld_sets(o.nq, &tld, qs);
 	run_all(&o, root, qs);
 
 	zidx_free(root);
@@ -768,5 +1005,7 @@ int main(int argc, char **argv)
 		zone_free(szone[i]);
 	}
 	zone_free(z);
+	if (o.tld_zone)
+		free_tld(&tld);
 	return 0;
 }
