@@ -40,6 +40,12 @@ QUERIES=${QUERIES:-200000}            # lines in a query file
 SEED=${SEED:-1}
 PARTS=${PARTS:-"throughput startup reload"}
 SERVERS=${SERVERS:-"ringdns-dpdk ringdns knotd knotd-xdp nsd"}
+ZONE=${ZONE:-plain}                   # plain: server_gen.py's zone; tld: bench/tld.sh's signed TLD
+case $ZONE in
+  plain) ZNAME=bench.test. ;;
+  tld) ZNAME=bench-tld. ;;
+  *) echo "server.sh: ZONE is plain or tld, not $ZONE" >&2; exit 2 ;;
+esac
 AF=${AF:-xdp}                         # ringdns-dpdk's port: net_af_xdp, or net_af_packet with AF=packet
 HUGE=${HUGE:-0}                       # 1: ringdns-dpdk on 2 MB hugepages (added for the run, taken back)
 HUGE_PAGES=${HUGE_PAGES:-512}         # how many 2 MB pages HUGE=1 adds
@@ -180,6 +186,11 @@ run_bg() {
 # ---- zones and queries -------------------------------------------------------
 zone_file() { # size -> path; generated once, reused when complete and current
   local n=$1 z=$ROOT/$OUT/server-zone-$1.zone
+  if [[ $ZONE == tld ]]; then   # made, signed and checked once by tld.sh
+    [[ -s $ROOT/$OUT/tld-$n.signed.zone ]] || CHECK=0 QUERIES=$QUERIES SEED=$SEED bench/tld.sh "$n" >&2
+    echo "$ROOT/$OUT/tld-$n.signed.zone"
+    return
+  fi
   if [[ ! -s $z || bench/server_gen.py -nt $z ]] || ! tail -n 1 "$z" | grep -q "^; server_gen: $n names"; then
     log "generating $z"
     $PY bench/server_gen.py zone "$n" 1 > "$z.tmp" && mv "$z.tmp" "$z"
@@ -188,6 +199,12 @@ zone_file() { # size -> path; generated once, reused when complete and current
 }
 query_file() { # size -> path
   local q=$ROOT/$OUT/server-queries-$1-$QUERIES-$SEED.txt
+  if [[ $ZONE == tld ]]; then   # with kxdpgun's flags: DO on ~70 %, EDNS on all
+    q=$ROOT/$OUT/tld-queries-$1-$QUERIES-$SEED.flags.txt
+    [[ -s $q ]] || CHECK=0 QUERIES=$QUERIES SEED=$SEED bench/tld.sh "$1" >&2
+    echo "$q"
+    return
+  fi
   if [[ ! -s $q || bench/server_gen.py -nt $q ]]; then
     $PY bench/server_gen.py queries "$1" "$QUERIES" "$SEED" > "$q.tmp" && mv "$q.tmp" "$q"
   fi
@@ -310,7 +327,7 @@ template:
     zonefile-load: whole
     journal-content: none
 zone:
-  - domain: bench.test.
+  - domain: $ZNAME
     file: $2
 EOF
     ;;
@@ -334,7 +351,7 @@ remote-control:
     control-enable: yes
     control-interface: $d/nsd.ctl
 zone:
-    name: bench.test
+    name: ${ZNAME%.}
     zonefile: $2
 EOF
     ;;
@@ -358,7 +375,7 @@ eal_args() {
   EAL+=("--log-level=lib.*:error" --vdev "net_af_${AF}0,iface=$IF_S")
 }
 server_cmd() { # name zonefile dir: the command in CMD
-  local rd=("$RINGDNS" --zone "bench.test.=$2" --control-socket "$3/ctl.sock" --workers 1 --tcp-workers 1)
+  local rd=("$RINGDNS" --zone "$ZNAME=$2" --control-socket "$3/ctl.sock" --workers 1 --tcp-workers 1)
   case $1 in
     ringdns) CMD=("${rd[@]}" --listen "$SADDR:$PORT") ;;
     # the same with an image cache (server.cache-dir) primed by an earlier start
@@ -372,9 +389,9 @@ server_cmd() { # name zonefile dir: the command in CMD
 }
 reload_cmd() { # name dir: the command in CMD
   case $1 in
-    ringdns|ringdns-dpdk) CMD=("$RINGCTL" -s "$2/ctl.sock" reload bench.test.) ;;
-    knotd|knotd-xdp) CMD=(knotc -s "$2/knot.sock" zone-reload bench.test.) ;;
-    nsd) CMD=(nsd-control -c "$2/nsd.conf" reload bench.test) ;;
+    ringdns|ringdns-dpdk) CMD=("$RINGCTL" -s "$2/ctl.sock" reload "$ZNAME") ;;
+    knotd|knotd-xdp) CMD=(knotc -s "$2/knot.sock" zone-reload "$ZNAME") ;;
+    nsd) CMD=(nsd-control -c "$2/nsd.conf" reload "${ZNAME%.}") ;;
   esac
 }
 SPID="" STARTUP_S=""
@@ -441,7 +458,7 @@ start_server() { # name zonefile serial
   if [[ $s == ringdns-dpdk ]]; then run=(taskset -c "$GEN_CPU,$SRV_CPU"); dpdk_take_veth; fi
   if on_wire "$s"; then run=(ip netns exec "$NS_S" "${run[@]}") via=("${IN_C[@]}"); fi
   cg_new "$s"
-  if ! run_bg "$TMP/probe.out" "${via[@]}" $PY "$PROBE" start --addr $SADDR --port $PORT --zone bench.test. \
+  if ! run_bg "$TMP/probe.out" "${via[@]}" $PY "$PROBE" start --addr $SADDR --port $PORT --zone "$ZNAME" \
                --serial "$3" --timeout "$START_TIMEOUT" --pidfile "$d/pid" --log "$d/log" \
                ${CGFD:+--cgroup-fd "$CGFD"} -- "${run[@]}" "${CMD[@]}"; then
     tail -n 20 "$d/log" "$d/nsd.log" >&2 2>/dev/null || true
@@ -667,10 +684,10 @@ part_startup() {
           start_server "$s" "$z" 1
           # (written to a temporary name and renamed: there means complete)
           for ((i = 0; i < 1200; i++)); do
-            [[ -f $TMP/cache/bench.test.img ]] && break
+            [[ -f $TMP/cache/${ZNAME}img ]] && break
             sleep 0.1
           done
-          [[ -f $TMP/cache/bench.test.img ]] || die "ringdns-warm: no cached image"
+          [[ -f $TMP/cache/${ZNAME}img ]] || die "ringdns-warm: no cached image"
           stop_server "$s"
         fi
         check_load "startup $s $n run $r"
@@ -692,6 +709,10 @@ part_startup() {
 
 part_reload() {
   local z z2 r s
+  if [[ $ZONE == tld ]]; then
+    log "reload: not with ZONE=tld (a new serial would need the zone re-signed): skipped"
+    return 0
+  fi
   z=$(zone_file "$RELOAD_SIZE"); QFILE=$(query_file "$RELOAD_SIZE")
   z2=$TMP/zone-serial2
   sed '3s/^@\tIN\tSOA\tns1 hostmaster 1 /@\tIN\tSOA\tns1 hostmaster 2 /' "$z" > "$z2"
@@ -717,7 +738,7 @@ reload_one() {
   if on_wire "$s"; then via=("${IN_C[@]}") tcp=(--tcp 1); else read -r _ rd0 <<<"$(udp_sock)"; fi
   cp "$3" "$TMP/zone-$s.new" && mv "$TMP/zone-$s.new" "$TMP/zone-$s"
   reload_cmd "$s" "$d"
-  if ! run_bg "$TMP/probe.out" "${via[@]}" $PY "$PROBE" reload --addr $SADDR --port $PORT --zone bench.test. \
+  if ! run_bg "$TMP/probe.out" "${via[@]}" $PY "$PROBE" reload --addr $SADDR --port $PORT --zone "$ZNAME" \
          --serial 2 --timeout "$START_TIMEOUT" --pid "$SPID" --kx "$KXPID" "${tcp[@]}" -- "${CMD[@]}"; then
     tail -n 20 "$d/log" "$d/nsd.log" >&2 2>/dev/null || true
     die "$s: reload failed"
@@ -801,7 +822,11 @@ how_they_ran() { # the header's lines on each server's command and placement
   echo "- network: veth $NS_C -> $NS_S ($CADDR -> $SADDR), GRO + threaded NAPI; servers and the server-side NAPI thread on vCPU $SRV_CPU, kxdpgun/probes/client NAPI on vCPU $GEN_CPU"
   echo "- one worker each: ringdns --workers 1 --tcp-workers 1; knotd udp/tcp/background-workers 1; nsd server-count 1, rrl-ratelimit 0, minimal-responses yes, database \"\""
   how_they_ran
-  echo "- zones: bench.test., N names with one A each (+MX, TXT on every 50th); queries: $QUERIES, seed $SEED, 88 % A hits, 2 % MX/TXT, 10 % NXDOMAIN"
+  if [[ $ZONE == tld ]]; then
+    echo "- zone: bench-tld., N delegations shaped like a signed TLD (bench/tld.sh: two NS each, a tenth in-bailiwick with glue, a tenth with DS; NSEC3 opt-out, 0 iterations, no salt; ECDSA P-256), the same signed file for every server; queries: $QUERIES, seed $SEED, bench/tld_gen.py's mix (referrals, NXDOMAIN, apex) with DO on ~70 %, EDNS on all (kxdpgun's per-query flags)"
+  else
+    echo "- zones: bench.test., N names with one A each (+MX, TXT on every 50th); queries: $QUERIES, seed $SEED, 88 % A hits, 2 % MX/TXT, 10 % NXDOMAIN"
+  fi
   echo "- net.core.rmem_default $(sysctl -n net.core.rmem_default)${RMEM_SAVED:+ (set by RMEM_DEFAULT, was $RMEM_SAVED)}, rmem_max $(sysctl -n net.core.rmem_max)"
   echo "- RUNS=$RUNS (servers interleaved, median shown, all runs in brackets), QUICK=$QUICK"
   echo
