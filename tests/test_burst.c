@@ -12,7 +12,7 @@
  * zones (the linear and the hashed paths).
  *
  * With the queries of the golden scenarios and of the knotd differential
- * test added to the set: every response written over its own query (in
+ * test (the TLD-shaped zone's mix included) added to the set: every response written over its own query (in
  * place, as the DPDK path answers) is the response written into another
  * buffer, single and burst, under the UDP and the TCP limits; and every
  * query's outcome (struct ans_outcome) agrees with its response bytes.
@@ -76,7 +76,7 @@ static const struct ans_cfg cfg = {
 /* ---- query set ---- */
 
 #define QMAX 600
-#define NQ 2000
+#define NQ 3000
 
 struct qs {
 	uint8_t q[NQ][QMAX];
@@ -232,6 +232,7 @@ static void build_all(void)
 		add_specs(file, "query ");
 	}
 	add_specs("tests/data/answer/queries.txt", "");
+	add_specs("tests/data/answer/tld-mix.txt", "");
 }
 
 static uint8_t ref[NQ][2048], got[NQ][2048];

@@ -1,7 +1,8 @@
 /*
  * test_knotdiff.c - the differential test of the answer engine against Knot
  * DNS: a private knotd serves the test zones of
- * tests/data/answer/ on 127.0.0.1; every query of queries.txt goes to it
+ * tests/data/answer/ on 127.0.0.1; every query of queries.txt and of
+ * tld-mix.txt (the TLD-shaped zone's mix) goes to it
  * over UDP (or TCP) and, as the same bytes, through ans_respond on the same
  * zones compiled in-process.  Per query the two responses are compared on
  * RCODE (with the extended bits), opcode, ID, header flags, question, OPT
@@ -36,6 +37,7 @@ static const struct {
 	{ "wildcut.zone", "wildcut.example." },
 	{ "wildcut-nsec.zone", "wildcut-nsec.example." },
 	{ "wildcut-nsec3.zone", "wildcut-nsec3.example." },
+	{ "tld.zone", "bench-tld." },
 };
 #define NZONES (sizeof zones / sizeof zones[0])
 
@@ -250,14 +252,18 @@ Test(knotdiff, queries, .init = setup, .fini = teardown, .timeout = 300)
 		.version = VERSION,
 	};
 
+	/* the hand-written queries, then the TLD-shaped zone's mix */
+	static const char *const qfiles[] = { "queries.txt", "tld-mix.txt" };
 	char qpath[600];
-	snprintf(qpath, sizeof qpath, "%s/queries.txt", srcdir);
-	FILE *in = fopen(qpath, "r");
-	cr_assert_not_null(in, "%s", qpath);
 	char line[600];
 	unsigned nq = 0, nbad = 0, nallowed = 0, lineno = 0;
 	static uint8_t qb[1024], kb[65536], ob[65536];
 	static char diff[1 << 16];
+	for (size_t f = 0; f < sizeof qfiles / sizeof qfiles[0]; f++) {
+	snprintf(qpath, sizeof qpath, "%s/%s", srcdir, qfiles[f]);
+	FILE *in = fopen(qpath, "r");
+	cr_assert_not_null(in, "%s", qpath);
+	lineno = 0;
 	while (fgets(line, sizeof line, in)) {
 		lineno++;
 		line[strcspn(line, "\r\n")] = 0;
@@ -314,6 +320,7 @@ Test(knotdiff, queries, .init = setup, .fini = teardown, .timeout = 300)
 		dm_resp_free(&orr);
 	}
 	fclose(in);
+	}
 	fprintf(stderr, "knotdiff: %u queries, %u identical, %u different within allowances, %u mismatches\n",
 		nq, nq - nbad - nallowed, nallowed, nbad);
 	for (size_t i = 0; i < NALLOW; i++)

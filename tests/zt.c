@@ -189,6 +189,7 @@ int zt_serve_answer_zones(struct zt_serve *s, const char *srcdir, char *err, siz
 		{ "example.net.", "nsec3.zone" },
 		{ "wildcut-nsec.example.", "wildcut-nsec.zone" },
 		{ "wildcut-nsec3.example.", "wildcut-nsec3.zone" },
+		{ "bench-tld.", "tld.zone" },
 	};
 	char path[4096];
 	for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++) {

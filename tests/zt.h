@@ -59,7 +59,8 @@ void zt_serve_free(struct zt_serve *s);
 /* Serves the answer-engine test zones of tests/data/answer: unit.zone as
  * example.com., nsec.zone as example.org., nsec3.zone as example.net.,
  * wildcut-nsec.zone and wildcut-nsec3.zone (wildcard cuts, signed) as
- * wildcut-nsec.example. and wildcut-nsec3.example.
+ * wildcut-nsec.example. and wildcut-nsec3.example., tld.zone (a signed
+ * TLD-shaped zone: NSEC3 opt-out, 0 iterations) as bench-tld.
  * srcdir is the source tree (NULL: "."). */
 int zt_serve_answer_zones(struct zt_serve *s, const char *srcdir, char *err, size_t errcap);
 

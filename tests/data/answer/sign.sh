@@ -10,6 +10,9 @@
 #   wildcut-nsec.zone  wildcut-nsec.example.  NSEC
 #   wildcut-nsec3.zone wildcut-nsec3.example. NSEC3 (SHA-1, salt aabbccdd, 5
 #                                             iterations, no opt-out)
+# and from bench/tld_gen.py (200 delegations shaped like a TLD's):
+#   tld.zone           bench-tld.             NSEC3 with opt-out, 0 iterations,
+#                                             no salt (RFC 9276), as TLDs sign
 # Signatures have FIXED validity (inception 2026-01-01, expiry 2036-12-31) so
 # the stored files and the tests built on them stay valid and repeatable.
 # ECDSA signatures are randomized: every run gives different RRSIG bytes, so
@@ -38,7 +41,7 @@ declare -A WARGS=([wildcut-nsec]="" [wildcut-nsec3]="-n -s aabbccdd -t 5")
 
 if [[ ${1:-} == --new-keys ]]; then
 	rm -f keys/K*
-	for o in "${ORIGIN[@]}" "${WORIGIN[@]}"; do
+	for o in "${ORIGIN[@]}" "${WORIGIN[@]}" bench-tld.; do
 		dnssec-keygen -q -K keys -a ECDSAP256SHA256 -n ZONE "$o" >/dev/null
 		dnssec-keygen -q -K keys -a ECDSAP256SHA256 -n ZONE -f KSK "$o" >/dev/null
 	done
@@ -69,6 +72,14 @@ for z in wildcut-nsec wildcut-nsec3; do
 	  cat "$tmp/$z.signed"; } > "$z.zone"
 done
 
+# the TLD-shaped zone: bench/tld_gen.py's, as bench/tld.sh signs it
+../../../bench/tld_gen.py zone 200 > "$tmp/tld.in"
+cat keys/Kbench-tld.+013+*.key >> "$tmp/tld.in"
+dnssec-signzone -q -d "$tmp" -o bench-tld. -s "$INCEPTION" -e "$EXPIRY" -N keep -x -O full \
+	-3 - -H 0 -A -f "$tmp/tld.signed" "$tmp/tld.in" keys/Kbench-tld.+013+*.private >/dev/null
+{ echo "; tld.zone - bench-tld. signed by sign.sh from bench/tld_gen.py zone 200: do not edit"
+  cat "$tmp/tld.signed"; } > tld.zone
+
 check() { # origin file dnssec(on|off)
 	kzonecheck -o "$1" -d "$3" "$2"
 	named-checkzone -q -i local "$1" "$2" || { named-checkzone -i local "$1" "$2"; exit 1; }
@@ -77,4 +88,5 @@ check example.com. plain.zone off
 for z in nsec nsec3 nsec3-optout; do check "${ORIGIN[$z]}" "$z.zone" on; done
 kzonecheck -o wildcut.example. -d off wildcut.zone
 for z in wildcut-nsec wildcut-nsec3; do kzonecheck -o "${WORIGIN[$z]}" -d on "$z.zone"; done
+check bench-tld. tld.zone on
 echo "sign.sh: all zones signed and checked"
