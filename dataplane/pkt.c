@@ -219,15 +219,23 @@ static void swap_bytes(uint8_t *a, uint8_t *b, size_t n)
 	memcpy(b, t, n);
 }
 
-/* An IPv4 header back to the source: addresses swapped, total length,
- * TTL, Not-ECT (RFC 3168 §5: we do not do ECN), header checksum. */
-static void ip4_turn(uint8_t *ip, size_t tot)
+/* An IPv4 header (no options: pkt_classify) back to the source:
+ * addresses swapped, total length, flags and fragment offset frag, TTL,
+ * Not-ECT (RFC 3168 §5: we do not do ECN), header checksum.  The checksum
+ * is summed from the fields' values, all read before the first store:
+ * summing a header just rewritten (wide loads over narrow stores still in
+ * the store buffer) stalls on store forwarding. */
+static void ip4_turn(uint8_t *ip, size_t tot, unsigned frag)
 {
+	uint8_t tos = ip[1] & (uint8_t)~IP_ECN_MASK;
+	uint32_t sum = (uint32_t)(ip[0] << 8 | tos) + (uint32_t)tot + rd16(ip + 4) + frag +
+		       (uint32_t)(REPLY_HOP_LIMIT << 8 | ip[9]) + csum_add(0, ip + 12, 8);
 	swap_bytes(ip + 12, ip + 16, 4);
 	wr16(ip + 2, (unsigned)tot);
-	ip[1] &= (uint8_t)~IP_ECN_MASK;
+	ip[1] = tos;
+	wr16(ip + 6, frag);
 	ip[8] = REPLY_HOP_LIMIT;
-	csum_set(ip, IP4_HLEN, 10, 0);
+	wr16(ip + 10, pkt_csum_fold(sum));
 }
 
 /* The same for IPv6: addresses, payload length, hop limit, Not-ECT. */
@@ -337,7 +345,7 @@ static enum pkt_kind echo_turn(struct pkt_frame *f, size_t n)
 	if (v->ipv6)
 		ip6_turn(ip, n);
 	else
-		ip4_turn(ip, IP4_HLEN + n);
+		ip4_turn(ip, IP4_HLEN + n, rd16(ip + 6));
 	eth_turn(f->b, f->b + 6, f->self->mac);
 	v->reply_len = (uint16_t)(v->l4_off + n);
 	return PKT_REPLY;
@@ -565,44 +573,23 @@ size_t pkt_udp_reply(uint8_t *buf, const struct pkt_view *v, size_t dns_len,
 {
 	uint8_t *ip = buf + v->l3_off, *u = buf + v->l4_off;
 	size_t ulen = UDP_HLEN + dns_len;
-	/* Every sum from what the query frame held, loaded before the first
-	 * store: summing header bytes just rewritten (wide loads over narrow
-	 * stores still in the store buffer) stalls on store forwarding,
-	 * which cost a fifth of an answer's cycles.  Swapping addresses and
-	 * ports leaves their sums as they were. */
+	bool soft = v->ipv6 || !udp4_csum_offload;
+	/* The UDP sums from the query frame's bytes, before the first store
+	 * (as ip4_turn's): swapped addresses and ports sum as they did, and
+	 * the payload is what the engine wrote a burst ago. */
 	uint32_t pseudo = v->ipv6 ? csum_add(0, ip + 8, 32) : csum_add(0, ip + 12, 8);
 	pseudo += PROTO_UDP + (uint32_t)ulen;	/* RFC 768, RFC 8200 §8.1 */
-	uint32_t udp = csum_add(pseudo, u, 4) + (uint32_t)ulen;	/* ports, length, 0 */
-	uint32_t ip4 = 0;
-	if (!v->ipv6) {
-		/* version/IHL, TOS without ECN, total length, ID, DF, TTL/protocol,
-		 * addresses (RFC 791); the header has no options (pkt_classify) */
-		size_t tot = IP4_HLEN + ulen;
-		ip4 = (uint32_t)(ip[0] << 8 | (ip[1] & (uint8_t)~IP_ECN_MASK)) + (uint32_t)tot +
-		      rd16(ip + 4) + IP4_DF + (REPLY_HOP_LIMIT << 8 | PROTO_UDP) +
-		      csum_add(0, ip + 12, 8);
-	}
-	/* the payload the engine wrote a burst ago */
-	if (v->ipv6 || !udp4_csum_offload)
-		udp = csum_add(udp, u + UDP_HLEN, dns_len);
-
+	uint32_t udp = 0;
+	if (soft)	/* ports, length, checksum 0, payload */
+		udp = csum_add(csum_add(pseudo, u, 4) + (uint32_t)ulen, u + UDP_HLEN, dns_len);
+	if (v->ipv6)
+		ip6_turn(ip, ulen);
+	else
+		ip4_turn(ip, IP4_HLEN + ulen, IP4_DF);
 	swap_bytes(buf, buf + 6, 6);
 	swap_bytes(u, u + 2, 2);
 	wr16(u + 4, (unsigned)ulen);
-	if (v->ipv6) {
-		swap_bytes(ip + 8, ip + 24, 16);
-		wr16(ip + 4, (unsigned)ulen);
-		ip[1] &= (uint8_t)~(IP_ECN_MASK << 4);
-		ip[7] = REPLY_HOP_LIMIT;
-	} else {
-		swap_bytes(ip + 12, ip + 16, 4);
-		wr16(ip + 2, (unsigned)(IP4_HLEN + ulen));
-		ip[1] &= (uint8_t)~IP_ECN_MASK;
-		wr16(ip + 6, IP4_DF);
-		ip[8] = REPLY_HOP_LIMIT;
-		wr16(ip + 10, pkt_csum_fold(ip4));
-	}
-	if (!v->ipv6 && udp4_csum_offload) {
+	if (!soft) {
 		/* the port adds the rest (DPDK's rte_ipv4_phdr_cksum) */
 		pseudo = (pseudo & 0xffff) + (pseudo >> 16);
 		wr16(u + 6, (pseudo & 0xffff) + (pseudo >> 16));
