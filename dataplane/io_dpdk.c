@@ -489,8 +489,8 @@ _Static_assert(IO_BURST <= 32, "q->big has a bit per view");
  * m's pool as it needs, chained.  -1 when the pool ran dry (m freed). */
 static int seg_fill(struct io_queue *q, unsigned i, struct rte_mbuf *m, size_t dns_len)
 {
-	const uint8_t *f = q->scratch + i * q->slot;
-	size_t len = pkt_udp_reply(q->scratch + i * q->slot, &q->view[i], dns_len, false);
+	uint8_t *f = q->scratch + i * q->slot;
+	size_t len = pkt_udp_reply(f, &q->view[i], dns_len, false);
 	struct rte_mbuf *seg = m;
 	size_t done = 0;
 	m->ol_flags = 0;
