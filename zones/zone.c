@@ -434,8 +434,6 @@ static void sort_group(struct zone *z, uint32_t *v, uint32_t n)
 #define ZERR(rr, ...) diag_report(z->d, DIAG_ERROR, z->files[(rr)->file], (rr)->line, __VA_ARGS__)
 #define ZWARN(rr, ...) diag_report(z->d, DIAG_WARNING, z->files[(rr)->file], (rr)->line, __VA_ARGS__)
 
-static void check_nsec3param(struct zone *z, const struct zrr *r);
-
 static const char *type_str(uint16_t type, char buf[16])
 {
 	rrtype_to_text(type, buf, 16);
@@ -612,6 +610,25 @@ static void check_name(struct zone *z, uint32_t id, bool apex, bool any_dname)
 }
 
 /* NS targets inside the zone at or below a zone cut need glue. */
+/* RFC 9276 §3.1: NSEC3 with extra iterations or a salt costs every
+ * validator and every denial more hashing and buys nothing; validators
+ * may treat a zone with many iterations as insecure (§3.2).  ringdns
+ * answers such a zone correctly, only slower. */
+static void check_nsec3param(struct zone *z, const struct zrr *r)
+{
+	const uint8_t *rd = arena_get(&z->rdata_a, r->rd);
+	if (r->rdlen < 5)
+		return;
+	unsigned iter = (unsigned)(rd[2] << 8 | rd[3]), salt = rd[4];
+	if (iter)
+		ZWARN(r, "NSEC3PARAM with %u iterations: RFC 9276 §3.1 asks for 0 (every NXDOMAIN "
+		      "costs %u more hashes here and in every validator; some treat the zone as "
+		      "insecure); re-sign with iterations 0", iter, iter);
+	if (salt)
+		ZWARN(r, "NSEC3PARAM with a %u-byte salt: RFC 9276 §3.1 asks for none (-); "
+		      "re-sign without a salt", salt);
+}
+
 static void check_glue(struct zone *z, uint32_t id, bool apex)
 {
 	const struct zname *nm = &z->names[id];
@@ -740,25 +757,6 @@ unsigned zone_finish(struct zone *z)
 	/* The table stays for zone_take_table: the compiler needs one of the
 	 * same names (zone_shed_index frees it otherwise). */
 	return z->d->errors;
-}
-
-/* RFC 9276 §3.1: NSEC3 with extra iterations or a salt costs every
- * validator and every denial more hashing and buys nothing; validators
- * may treat a zone with many iterations as insecure (§3.2).  ringdns
- * answers such a zone correctly, only slower. */
-static void check_nsec3param(struct zone *z, const struct zrr *r)
-{
-	const uint8_t *rd = arena_get(&z->rdata_a, r->rd);
-	if (r->rdlen < 5)
-		return;
-	unsigned iter = (unsigned)(rd[2] << 8 | rd[3]), salt = rd[4];
-	if (iter)
-		ZWARN(r, "NSEC3PARAM with %u iterations: RFC 9276 §3.1 asks for 0 (every NXDOMAIN "
-		      "costs %u more hashes here and in every validator; some treat the zone as "
-		      "insecure); re-sign with iterations 0", iter, iter);
-	if (salt)
-		ZWARN(r, "NSEC3PARAM with a %u-byte salt: RFC 9276 §3.1 asks for none (-); "
-		      "re-sign without a salt", salt);
 }
 
 /* An RRset past ZONE_RRSET_MAX (limits.h), duplicates left out, is an
