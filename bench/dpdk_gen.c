@@ -37,6 +37,8 @@
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 
+#include "dataplane/pkt.h"
+
 #define GEN_BURST 32
 #define GEN_SLOT 192		/* bytes per frame template */
 #define GEN_QMAX 16		/* queue pairs */
@@ -72,22 +74,6 @@ static void gen_die(const char *fmt, const char *arg)
 }
 
 /* ---- frames ------------------------------------------------------------- */
-
-static uint32_t csum_add(uint32_t sum, const uint8_t *p, size_t n)
-{
-	for (size_t i = 0; i + 1 < n; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (n & 1)
-		sum += (uint32_t)(p[n - 1] << 8);
-	return sum;
-}
-
-static uint16_t csum_fold(uint32_t sum)
-{
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
 
 static int qtype_of(const char *s)
 {
@@ -155,14 +141,14 @@ static size_t frame_build(uint8_t *f, const uint8_t dmac[6], const uint8_t smac[
 	ip[8] = 64, ip[9] = 17;
 	memcpy(ip + 12, &src, 4);
 	memcpy(ip + 16, &dst, 4);
-	uint16_t c = csum_fold(csum_add(0, ip, 20));
+	uint16_t c = pkt_csum_fold(pkt_csum_add(0, ip, 20));
 	ip[10] = (uint8_t)(c >> 8), ip[11] = (uint8_t)c;
 	udp[0] = (uint8_t)(sport >> 8), udp[1] = (uint8_t)sport;
 	udp[2] = 0, udp[3] = 53;
 	udp[4] = (uint8_t)((8 + n) >> 8), udp[5] = (uint8_t)(8 + n);
 	/* the UDP checksum over the pseudo-header (RFC 768) */
-	uint32_t sum = csum_add(0, ip + 12, 8) + 17 + (uint32_t)(8 + n);
-	c = csum_fold(csum_add(sum, udp, 8 + n));
+	uint32_t sum = pkt_csum_add(0, ip + 12, 8) + 17 + (uint32_t)(8 + n);
+	c = pkt_csum_fold(pkt_csum_add(sum, udp, 8 + n));
 	c = c ? c : 0xffff;
 	udp[6] = (uint8_t)(c >> 8), udp[7] = (uint8_t)c;
 	return 14 + iplen;
