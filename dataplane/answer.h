@@ -36,8 +36,9 @@ struct ans_req {
 enum ans_path {
 	ANS_PATH_NONE = 0,	/* dropped: no response */
 	ANS_PATH_HIT,		/* fast path: exact match, pre-encoded records */
-	ANS_PATH_NX,		/* fast path: NXDOMAIN without DNSSEC */
+	ANS_PATH_NX,		/* fast path: NXDOMAIN (NSEC3 denial with DNSSEC) */
 	ANS_PATH_FULL,		/* the general path (record selection per the RFCs) */
+	ANS_PATH_REF,		/* fast path: a referral from its fragment */
 	ANS_PATH_COUNT
 };
 

@@ -17,6 +17,8 @@
  */
 #include "dataplane/answer.h"
 
+#include <string.h>
+
 #include "dataplane/engine.h"
 
 /* One query of a burst: parsed, its zone and owner node perhaps looked up. */
@@ -25,6 +27,7 @@ struct bq {
 	uint32_t hv;		/* hash of the suffix being probed */
 	uint32_t blk;		/* that suffix's candidate block, SNAP_NONE */
 	uint32_t th[ENG_TARGETS];	/* the targets' hashes */
+	uint8_t h3[20];		/* DO NXDOMAIN: the next closer name's NSEC3 hash */
 };
 
 static inline void prefetch2(const void *p, size_t len)
@@ -70,6 +73,8 @@ static void stage_parse(struct bq *b, const struct ans_req *reqs, size_t n)
 		b[i].x.p.first = SNAP_UNPROBED;
 		b[i].x.p.nt = 0;
 		b[i].x.p.rs = NULL;
+		b[i].x.p.blk = SNAP_NONE;
+		b[i].x.p.nx3 = false;
 		b[i].x.p.fast = FAST_NO;
 	}
 }
@@ -170,8 +175,13 @@ static void stage_block(struct bq *b, size_t n)
 		uint16_t t = cut ? RR_NS : b[i].x.q.qtype;
 		const struct snap_rrset *rs =
 			snap_rrset_in(snap_block_rrset_tab(p->base, blk), bh->nrrsets, t);
-		if (!cut)
-			p->rs = rs;
+		p->rs = rs;
+		p->blk = blk;
+		if (cut && rs && rs->resp && !(bh->flags & SNAP_N_OCCLUDED)) {
+			/* a referral from its fragment (fast_ref) */
+			prefetch2(p->base + rs->rdata + rs->rdata_len, rs->resp);
+			continue;
+		}
 		bool dnssec = b[i].x.q.do_bit && (p->h->flags & SNAP_F_SIGNED);
 		bool fast = rs && rs->count && !p->skip && b[i].x.q.qclass == RR_CLASS_IN &&
 			    !(bh->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3));
@@ -199,6 +209,64 @@ static void stage_targets(struct bq *b, size_t n)
 			b[i].x.p.tn[k] = snap_probe_block(b[i].x.p.base, b[i].x.p.h, b[i].th[k]);
 }
 
+/* The greatest NSEC3 table entry <= each hash, or the last one below
+ * the first (snap_nsec3_search), for the queries in list: the binary
+ * searches of the whole burst advance one level at a time, each level's
+ * entries prefetched a level ahead, so their misses overlap. */
+static void nsec3_search_burst(struct bq *b, const uint8_t *list, size_t n)
+{
+	uint32_t lo[ANS_BURST_MAX], hi[ANS_BURST_MAX];
+	bool more = true;
+	for (size_t k = 0; k < n; k++) {
+		lo[k] = 0;
+		hi[k] = b[list[k]].x.p.h->nnsec3;
+	}
+	while (more) {
+		more = false;
+		for (size_t k = 0; k < n; k++) {
+			struct bq *x = &b[list[k]];
+			if (lo[k] >= hi[k])
+				continue;
+			const struct snap_nsec3 *t =
+				(const struct snap_nsec3 *)(x->x.p.base + x->x.p.h->nsec3);
+			uint32_t mid = lo[k] + (hi[k] - lo[k]) / 2;
+			if (snap_hash_le(t[mid].hash, x->h3))
+				lo[k] = mid + 1;
+			else
+				hi[k] = mid;
+			if (lo[k] < hi[k]) {
+				__builtin_prefetch(&t[lo[k] + (hi[k] - lo[k]) / 2]);
+				more = true;
+			}
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		struct eng_probe *p = &b[list[k]].x.p;
+		fast_nx3_end(p, lo[k] ? lo[k] - 1 : p->h->nnsec3 - 1);
+	}
+}
+
+/* 4b: with DO, the NSEC3 owners of a referral's proof of no DS (from the
+ * cut's fragment) and of an NXDOMAIN's proof (one hash each, then the
+ * burst's searches together): their blocks prefetched. */
+static void stage_proofs(struct bq *b, size_t n)
+{
+	uint8_t nx[ANS_BURST_MAX];
+	size_t nnx = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct eng_probe *p = &b[i].x.p;
+		if (!p->z || !b[i].x.q.do_bit)
+			continue;
+		if (eng_is_node(p->first) && (p->flags & SNAP_N_CUT))
+			fast_ref_ahead(&b[i].x.q, p);
+		else if ((p->skip || !eng_is_node(p->first)) &&
+			 fast_nx3_begin(&b[i].x.q, p, b[i].h3))
+			nx[nnx++] = (uint8_t)i;
+	}
+	if (nnx)
+		nsec3_search_burst(b, nx, nnx);
+}
+
 /* The response to one query, the pipeline's findings in b: a fast path
  * where one applies, else the general path. */
 static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
@@ -215,12 +283,23 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 	struct eng_env env;
 	eng_env_init(&env, cfg, q, b->x.st, req->tcp, outcap);
 	if (b->x.st == QRY_OK && p->zknown && p->z && !cfg->general_only) {
-		bool hit = p->skip == 0 && eng_is_node(p->first);
-		size_t n = hit ? fast_hit(cfg, q, p, &env, out) : fast_nx(cfg, q, p, &env, out);
-		if (n) {
-			oc->path = hit ? ANS_PATH_HIT : ANS_PATH_NX;
-			oc->rcode = hit ? RCODE_NOERROR : RCODE_NXDOMAIN;
-			return n;
+		size_t n;
+		if (eng_is_node(p->first) && (p->flags & SNAP_N_CUT) && !(p->flags & SNAP_N_OCCLUDED)) {
+			n = fast_ref(cfg, q, p, &env, out);
+			if (n) {
+				oc->path = ANS_PATH_REF;
+				return n;
+			}
+		} else {
+			bool hit = p->skip == 0 && eng_is_node(p->first);
+			n = hit ? fast_hit(cfg, q, p, &env, out) : fast_nx(cfg, q, p, &env, out);
+			if (!n && !hit)
+				n = fast_nx3(cfg, q, p, &env, out);
+			if (n) {
+				oc->path = hit ? ANS_PATH_HIT : ANS_PATH_NX;
+				oc->rcode = hit ? RCODE_NOERROR : RCODE_NXDOMAIN;
+				return n;
+			}
 		}
 	}
 	return eng_general(root, cfg, &b->x, &env, out, oc);
@@ -264,6 +343,7 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 	stage_zone(b, n, root, outcaps);
 	stage_bucket(b, n);
 	stage_block(b, n);
+	stage_proofs(b, n);
 	stage_targets(b, n);
 	stage_answer(b, n, root, cfg, reqs, outs, outcaps, lens, ocs);
 }

@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dataplane/answer.h"
 #include "zones/dname.h"
@@ -60,7 +61,10 @@ struct eng_probe {
 	 * candidate node (not at a cut) */
 	const uint8_t *base;
 	const struct snap_header *h;
-	const struct snap_rrset *rs;
+	const struct snap_rrset *rs;	/* at a cut: its NS RRset */
+	uint32_t blk;		/* the candidate's block, SNAP_NONE */
+	bool nx3;		/* nx3[] holds an NXDOMAIN's NSEC3 owners */
+	uint32_t nx3blk[3];	/* their blocks (fast_nx3_ahead), SNAP_NONE */
 	const uint8_t *tname[ENG_TARGETS];	/* additional-section targets */
 	uint32_t tn[ENG_TARGETS];	/* their nodes (candidates), or SNAP_NONE */
 };
@@ -101,6 +105,36 @@ static inline bool eng_plain_rdata(uint16_t t)
 
 /* ---- the fast paths (fast.c) ---- */
 
+/* Writes count records of one RRset (snapshot entries at rd) owned by the
+ * name at offset owner in the message (a pointer each, as rw_rrset writes
+ * an owner it has seen). */
+static inline uint8_t *eng_put_owned(uint8_t *p, uint16_t owner, uint16_t type, uint32_t ttl,
+				     const uint8_t *rd, uint16_t count)
+{
+	for (uint16_t i = 0; i < count; i++) {
+		size_t len = 2u + (size_t)(rd[0] << 8 | rd[1]);
+		p = rw_rr_head(p, owner, type, ttl);
+		memcpy(p, rd, len);
+		p += len;
+		rd += len;
+	}
+	return p;
+}
+
+/* The question, echoed: the query's own when answering in place (out is
+ * the query and its name is where it was sent: nothing to copy; copying
+ * an object onto itself is undefined), else copied.  Returns the end. */
+static inline uint8_t *eng_question(const struct qry *q, uint8_t *out)
+{
+	uint8_t *p = out + RW_HDR;
+	if (q->qname != p)
+		memcpy(p, q->qname, q->qname_len);
+	p += q->qname_len;
+	eng_put16(p, q->qtype);
+	eng_put16(p + 2, q->qclass);
+	return p + 4;
+}
+
 /* An exact match from pre-encoded records, or an NXDOMAIN without DNSSEC,
  * byte for byte what the general path writes; 0 when it does not apply
  * or fit.  out may hold the query itself (answered in place). */
@@ -108,6 +142,23 @@ size_t fast_hit(const struct ans_cfg *cfg, const struct qry *q, const struct eng
 		const struct eng_env *env, uint8_t *out);
 size_t fast_nx(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *p,
 	       const struct eng_env *env, uint8_t *out);
+
+/* A referral from the cut's pre-encoded fragment, and an NXDOMAIN with
+ * NSEC3 denial (fastref.c); byte for byte what the general path writes,
+ * 0 when they do not apply or fit. */
+size_t fast_ref(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *p,
+		const struct eng_env *env, uint8_t *out);
+size_t fast_nx3(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *p,
+		const struct eng_env *env, uint8_t *out);
+/* Ahead of answering, in the burst: the NSEC3 owners of a DO referral's
+ * proof, their blocks prefetched; and a DO NXDOMAIN's in two steps: begin
+ * makes the one hash (of the next closer name) when the fast path applies
+ * (false when not), the caller finds the table entry matching or covering
+ * it (snap_nsec3_search's answer), end takes it and prefetches the
+ * owners' blocks. */
+void fast_ref_ahead(const struct qry *q, const struct eng_probe *p);
+bool fast_nx3_begin(const struct qry *q, struct eng_probe *p, uint8_t hash[20]);
+void fast_nx3_end(struct eng_probe *p, uint32_t cover);
 
 /* RFC 2308 §3: the SOA of a negative answer without DNSSEC, encoded at
  * start with no search of a compression table.  Returns the bytes

@@ -82,35 +82,6 @@ size_t eng_soa_direct(const struct qry *q, const struct snap_header *h, const ui
 	return n;
 }
 
-/* Writes count records of one RRset (snapshot entries at rd) owned by the
- * question name, as rw_rrset does with owner NULL. */
-static uint8_t *put_plain(uint8_t *p, uint16_t type, uint32_t ttl, const uint8_t *rd,
-			  uint16_t count)
-{
-	for (uint16_t i = 0; i < count; i++) {
-		size_t len = 2u + (size_t)(rd[0] << 8 | rd[1]);
-		p = rw_rr_head(p, RW_HDR, type, ttl);
-		memcpy(p, rd, len);
-		p += len;
-		rd += len;
-	}
-	return p;
-}
-
-/* The question, echoed: the query's own when answering in place (out is
- * the query and its name is where it was sent: nothing to copy; copying
- * an object onto itself is undefined), else copied.  Returns the end. */
-static uint8_t *put_question(const struct qry *q, uint8_t *out)
-{
-	uint8_t *p = out + RW_HDR;
-	if (q->qname != p)
-		memcpy(p, q->qname, q->qname_len);
-	p += q->qname_len;
-	eng_put16(p, q->qtype);
-	eng_put16(p + 2, q->qclass);
-	return p + 4;
-}
-
 /*
  * An exact match (RFC 1034 §4.3.2 step 3a), the commonest answer there
  * is.  The burst pipeline found and checked the node (the class, no cut,
@@ -139,10 +110,11 @@ size_t fast_hit(const struct ans_cfg *cfg, const struct qry *q, const struct eng
 			need += 10u * rs->nsigs + rs->sigs_len;
 		if (need > env->limit)
 			return 0;
-		p = put_question(q, out);
-		p = put_plain(p, rs->type, rs->ttl, base + rs->rdata, rs->count);
+		p = eng_question(q, out);
+		p = eng_put_owned(p, RW_HDR, rs->type, rs->ttl, base + rs->rdata, rs->count);
 		if (sigs) {
-			p = put_plain(p, RR_RRSIG, rs->sig_ttl, base + snap_rrset_sigs(rs), rs->nsigs);
+			p = eng_put_owned(p, RW_HDR, RR_RRSIG, rs->sig_ttl,
+					  base + snap_rrset_sigs(rs), rs->nsigs);
 			hd.an += rs->nsigs;
 		}
 	} else {
@@ -152,7 +124,7 @@ size_t fast_hit(const struct ans_cfg *cfg, const struct qry *q, const struct eng
 		if (need > env->limit)
 			return 0;
 		hd.ar = (uint16_t)(pre[0] | pre[1] << 8);
-		p = put_question(q, out);
+		p = eng_question(q, out);
 		memcpy(p, pre + 2, body);
 		p += body;
 	}
@@ -189,7 +161,7 @@ size_t fast_nx(const struct ans_cfg *cfg, const struct qry *q, const struct eng_
 	size_t n = eng_soa_direct(q, b->h, b->base, out + used, env->limit - env->optlen - used);
 	if (n == 0 || n == ENG_SOA_NO_ROOM)
 		return 0;
-	uint8_t *p = put_question(q, out) + n;
+	uint8_t *p = eng_question(q, out) + n;
 	struct eng_head hd = { .rcode = RCODE_NXDOMAIN, .ede = -1, .aa = true, .qd = 1, .ns = 1 };
 	return eng_finish(cfg, q, env, &hd, out, (size_t)(p - out));
 }

@@ -37,6 +37,33 @@ static const char small_zone[] =
 	"ns	A	192.0.2.1\n"
 	"www	A	192.0.2.2\n";
 
+/* Referral shapes for the pre-encoded fragments (zones/frag.h): in-zone
+ * and outside targets, glue, sibling glue, a cut below an empty
+ * non-terminal, a cut of many labels (the writer's table fills up). */
+#define LONGCUT "c1.c2.c3.c4.c5.c6.c7.c8.c9.c10.c11.c12.c13.c14.c15.c16.c17.c18.c19.c20." \
+	"c21.c22.c23.c24.c25.c26.c27.c28.c29.c30.c31.c32.c33.c34.c35.c36.c37.c38.c39.c40." \
+	"c41.c42.c43.c44"
+static const char frag_zone[] =
+	"$TTL 300\n"
+	"@	SOA	ns.nic hostmaster.nic 1 7200 3600 1209600 60\n"
+	"@	NS	ns.nic\n"
+	"ns.nic	A	192.0.2.1\n"
+	"lame	NS	ns.nic\n"
+	"lame	NS	ns.gone.example.\n"
+	"glued	NS	ns1.glued\n"
+	"glued	NS	NS2.glued\n"
+	"glued	NS	ns.elsewhere.example.\n"
+	"ns1.glued	A	192.0.2.5\n"
+	"ns1.glued	AAAA	2001:db8::5\n"
+	"ns2.glued	AAAA	2001:db8::6\n"
+	"sib	NS	ns1.glued\n"
+	"sib	NS	ns1.sib\n"
+	"ns1.sib	A	192.0.2.9\n"
+	"ns.ent.x	A	192.0.2.7\n"
+	"ent.x	NS	ns.ent.x\n"
+	LONGCUT "	NS	ns." LONGCUT "\n"
+	"ns." LONGCUT "	A	192.0.2.8\n";
+
 static struct zt_serve sv;
 static struct zidx *root;
 
@@ -53,6 +80,7 @@ static void setup(void)
 	cr_assert_eq(zt_serve_answer_zones(&sv, getenv("SRCDIR"), err, sizeof err), 0, "%s", err);
 	/* a child zone of example.com (longest match) */
 	add_zone("deep.sub.example.com.", small_zone, NULL);
+	add_zone("frag.test.", frag_zone, NULL);
 	root = zidx_new(sv.snaps, sv.n);
 	cr_assert_not_null(root);
 }
@@ -118,6 +146,12 @@ static const char *const names[] = {
 	 * below the apex with the parent absent (fast_nx) */
 	"nx.www.example.com.", "nx.alias.example.com.", "nx.nope.example.com.",
 	"nx.www.example.org.", "nx.nope.example.net.",
+	/* referrals from fragments */
+	"ns1.lame.frag.test.", "NS1.LAME.frag.test.", "x.lame.frag.test.", "lame.frag.test.",
+	"www.glued.frag.test.", "ns1.glued.frag.test.", "nS2.GlUeD.frag.test.",
+	"www.sib.frag.test.", "ns1.sib.frag.test.", "ent.x.frag.test.", "w.ent.x.frag.test.",
+	"www." LONGCUT ".frag.test.", LONGCUT ".frag.test.", "nx.nic.frag.test.",
+	"www.dsub.example.net.", "www.secure.example.net.", "dsub.example.org.",
 };
 
 /* Pairs the loop above may not make: every additional-section and
@@ -514,7 +548,14 @@ Test(burst, outcome_paths)
 		{ "nope.example.org. A", ANS_PATH_NX },
 		{ "alias.example.com. A", ANS_PATH_FULL },	/* CNAME */
 		{ "www.example.com. MX", ANS_PATH_FULL },	/* NODATA */
-		{ "host.sub.example.com. A", ANS_PATH_FULL },	/* referral */
+		{ "host.sub.example.com. A", ANS_PATH_REF },	/* referral */
+		{ "sub.example.com. NS +edns", ANS_PATH_REF },
+		{ "sub.example.com. DS", ANS_PATH_FULL },	/* the parent's data */
+		/* with DNSSEC: a DS RRset, or an NSEC3 proof of none */
+		{ "www.secure.example.net. A +do", ANS_PATH_REF },
+		{ "www.d7.bench-tld. A +do", ANS_PATH_REF },
+		{ "nx-name.bench-tld. A +do", ANS_PATH_NX },
+		{ "nx-name.example.net. A +do", ANS_PATH_NX },
 		{ "www.example.com. A +opcode=2", ANS_PATH_FULL },	/* NOTIMP */
 		{ "www.example.com. A +ednsver=1", ANS_PATH_FULL },	/* BADVERS */
 		{ "www.example.com. A +twoopt", ANS_PATH_FULL },	/* FORMERR */

@@ -15,6 +15,7 @@
 #include "zones/compile.h"
 #include "zones/dname.h"
 #include "zones/enc.h"
+#include "zones/frag.h"
 #include "zones/rrtype.h"
 #include "zones/snap.h"
 #include "tests/zt.h"
@@ -315,6 +316,41 @@ static void check_resp(const struct cz *c, struct zidx *root, const char *name, 
 	cr_assert_eq(out[6] << 8 | out[7], rs->count);
 }
 
+/* The pre-encoded referral at the cut name: a well-formed fragment whose
+ * parts are, for a query naming the cut itself (no pointer to move), the
+ * sections ans_respond writes after the question, with their counts. */
+static void check_referral(const struct cz *c, struct zidx *root, const char *name,
+			   unsigned ns, unsigned ar)
+{
+	const struct snap_rrset *rs = snap_rrset_of(c->s, node(c, name), RR_NS);
+	cr_assert_not_null(rs, "%s", name);
+	cr_assert_neq(rs->resp, 0, "%s: no pre-encoded referral", name);
+	const uint8_t *f = snap_at(c->s, rs->rdata + rs->rdata_len);
+	cr_assert_null(frag_check(f, rs->resp), "%s: %s", name, frag_check(f, rs->resp));
+	cr_assert_eq(frag_u16(f, 0), ns);
+	cr_assert_eq(frag_u16(f, 2), ar);
+	uint8_t q[300], out[4096];
+	const uint8_t *w = wire(name);
+	size_t wl = dname_len(w);
+	static const uint8_t hdr[12] = { 0xab, 0xcd, 0, 0, 0, 1 };
+	memcpy(q, hdr, 12);
+	memcpy(q + 12, w, wl);
+	size_t ql = 12 + wl;
+	q[ql++] = 0;
+	q[ql++] = RR_A;
+	q[ql++] = 0;
+	q[ql++] = 1;
+	static const struct ans_cfg cfg = { .max_udp = 1232 };
+	struct ans_req req = { q, ql, true };
+	size_t n = ans_respond(root, &cfg, &req, out, sizeof out, NULL);
+	size_t parts = (size_t)frag_u16(f, 4) + frag_u16(f, 6);
+	cr_assert_eq(n - ql, parts, "%s: %zu bytes pre-encoded, %zu answered", name, parts,
+		     n - ql);
+	cr_assert_arr_eq(f + frag_parts_at(f), out + ql, parts, "%s: bytes differ", name);
+	cr_assert_eq(out[8] << 8 | out[9], ns);
+	cr_assert_eq(out[10] << 8 | out[11], ar);
+}
+
 Test(snap, preencoded_answers)
 {
 	struct cz c;
@@ -345,7 +381,7 @@ Test(snap, preencoded_answers)
 	/* plain RDATA, a cut, data below a cut */
 	check_resp(&c, root, "mail.example.com.", RR_A, false);
 	check_resp(&c, root, "nocomp.example.com.", RR_HINFO, false);
-	check_resp(&c, root, "sub.example.com.", RR_NS, false);
+	check_referral(&c, root, "sub.example.com.", 1, 1);
 	check_resp(&c, root, "ns.sub.example.com.", RR_MX, false);
 	zidx_free(root);
 	cz_free(&c);
@@ -1021,6 +1057,30 @@ Test(snap, hostile_rrsets_refused, .init = hostile_begin, .fini = hostile_end)
 	PATCH("sigs_len", NULL, p.rrsets[www]->sigs_len--);
 	PATCH("sig covers another type", "covers",
 	      p.img[snap_rrset_sigs(p.rrsets[www]) + 3] = RR_MX);
+}
+
+/* The fragment of the referral at sub.example.com. (zones/frag.h), to
+ * patch. */
+static uint8_t *ref_frag(const struct patch *p)
+{
+	const struct snap_rrset *ns = p->rrsets[find_rr(p, "sub.example.com.", RR_NS)];
+	cr_assert_neq(ns->resp, 0);
+	return p->img + ns->rdata + ns->rdata_len;
+}
+
+/* The NSEC3 table's links and the pre-encoded referrals. */
+Test(snap, hostile_precomputed_refused, .init = hostile_begin, .fini = hostile_end)
+{
+	PATCH("nsec3 block", "block", p.nsec3[0].block += 4);
+	PATCH("nsec3 wildcard entry", "wildcard", p.nsec3[1].wild = p.h->nnsec3);
+	PATCH("referral length", "referral", ref_frag(&p)[4]++);
+	PATCH("referral pointer", "referral", {
+		uint8_t *f = ref_frag(&p);
+		cr_assert_gt(f[8], 0);
+		f[FRAG_HEAD] = f[FRAG_HEAD + 1] = 0xff;
+	});
+	PATCH("referral label list", "referral", ref_frag(&p)[11]++);
+	PATCH("referral NSEC3 owner", "referral", ref_frag(&p)[12] = 4);
 }
 
 /* The hash table. */

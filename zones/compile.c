@@ -20,6 +20,7 @@
 
 #include "zones/dname.h"
 #include "zones/enc.h"
+#include "zones/frag.h"
 #include "zones/limits.h"
 #include "zones/rrtype.h"
 #include "zones/rwrite.h"
@@ -568,6 +569,8 @@ static uint32_t count_rrsets(const struct zc *c, const struct zc_name *n)
 struct zc_scratch {
 	uint8_t msg[RESP_MSG];
 	uint8_t rd[RESP_MSG];
+	struct frag_b fb;	/* a referral being made */
+	uint8_t frag[FRAG_MSG];
 };
 
 /* Records [lo, hi) of one RRset in snapshot form, in s->rd. */
@@ -590,6 +593,7 @@ static bool resp_entries(const struct zc_rec *r, uint32_t lo, uint32_t hi,
  * first SNAP_ADDL_MAX records at tgt[t0..]. */
 struct zc_job {
 	uint32_t name, k, j, t0;
+	bool ref;		/* the NS RRset of a cut: a referral */
 };
 
 /* A target name: where it is, its hash, then its name index (SNAP_NONE:
@@ -608,6 +612,79 @@ static bool below_cut(const struct zc *c, uint32_t i, uint32_t apex)
 		if (has_type(c, &c->names[i], RR_NS))
 			return true;
 	return false;
+}
+
+/* Room for len bytes of name zn's pre-encoded answer of type, appended to
+ * c->resp after its RESP_HEAD; NULL when out of memory. */
+static uint8_t *resp_add(struct zc *c, const struct zc_name *zn, uint16_t type, size_t len)
+{
+	if (!grow((void **)&c->resp, &c->resp_cap, c->resp_len + RESP_HEAD + len, 1)) {
+		c->oom = true;
+		return NULL;
+	}
+	uint8_t *p = c->resp + c->resp_len;
+	uint32_t name = (uint32_t)(zn - c->names);
+	uint16_t l16 = (uint16_t)len;
+	memcpy(p, &name, 4);
+	memcpy(p + 4, &type, 2);
+	memcpy(p + 6, &l16, 2);
+	c->resp_len += RESP_HEAD + len;
+	return p + RESP_HEAD;
+}
+
+/* Does name n have a signature over its type t RRset? */
+static bool signed_type(const struct zc *c, const struct zc_name *n, uint16_t t)
+{
+	uint32_t lo, hi = type_range(c, n, RR_RRSIG, &lo);
+	for (uint32_t k = lo; k < hi; k++)
+		if (covered_of(&c->recs[n->rec + k]) == t)
+			return true;
+	return false;
+}
+
+/*
+ * The additional section of a pre-encoded answer, written to w as
+ * dataplane/answer.c's additional() writes it: for each of the first
+ * SNAP_ADDL_MAX of the n targets tgt inside the zone, once per name, its A
+ * then its AAAA RRset, owned by the target's name.  A target below `below`
+ * (a referral's cut; NULL: none) that does not exist adds nothing: no
+ * wildcard applies below a cut.  *sig: whether an RRset written is signed.
+ * False when the engine must decide (a target that does not exist, or an
+ * NSEC3 owner) or it does not fit.
+ */
+static bool put_addl(const struct zc *c, struct zc_scratch *s, struct rw *w, uint32_t n,
+		     const struct zc_tgt *tgt, const uint8_t *below, bool *sig)
+{
+	uint32_t done[SNAP_ADDL_MAX];
+	unsigned ndone = 0;
+	*sig = false;
+	for (uint32_t m = 0; m < n && m < SNAP_ADDL_MAX; m++) {
+		uint32_t ti = tgt[m].idx;
+		if (ti == TGT_OUT || (ti == SNAP_NONE && below && dname_in(tgt[m].name, below)))
+			continue;
+		if (ti == SNAP_NONE || has_type(c, &c->names[ti], RR_NSEC3))
+			return false;	/* a wildcard's or nobody's: the engine decides */
+		bool dup = false;
+		for (unsigned d = 0; d < ndone && !dup; d++)
+			dup = done[d] == ti;
+		if (dup)
+			continue;
+		done[ndone++] = ti;
+		const struct zc_name *tn = &c->names[ti];
+		static const uint16_t addr[2] = { RR_A, RR_AAAA };
+		for (int a = 0; a < 2; a++) {
+			uint32_t lo, hi = type_range(c, tn, addr[a], &lo);
+			const struct zc_rec *tr = c->recs + tn->rec;
+			if (hi == lo)
+				continue;
+			if (!resp_entries(tr, lo, hi, s) ||
+			    !rw_rrset(w, RW_AR, tn->name, addr[a], RR_CLASS_IN, tr[lo].ttl, s->rd,
+				      (uint16_t)(hi - lo)))
+				return false;
+			*sig |= signed_type(c, tn, addr[a]);
+		}
+	}
+	return true;
 }
 
 /*
@@ -634,47 +711,49 @@ static bool resp_one(struct zc *c, struct zc_scratch *s, const struct zc_name *z
 	    !rw_rrset(&w, RW_AN, NULL, type, RR_CLASS_IN, r[k].ttl, s->rd, (uint16_t)(j - k)))
 		return false;
 	size_t qend = RW_HDR + qlen + 4u;
-	uint32_t done[SNAP_ADDL_MAX];
-	unsigned ndone = 0;
-	for (uint32_t m = k; addl && m < j && m - k < SNAP_ADDL_MAX; m++) {
-		uint32_t ti = tgt[m - k].idx;
-		if (ti == TGT_OUT)
-			continue;
-		if (ti == SNAP_NONE || has_type(c, &c->names[ti], RR_NSEC3))
-			return false;	/* a wildcard's or nobody's: the engine decides */
-		bool dup = false;
-		for (unsigned d = 0; d < ndone && !dup; d++)
-			dup = done[d] == ti;
-		if (dup)
-			continue;
-		done[ndone++] = ti;
-		const struct zc_name *tn = &c->names[ti];
-		static const uint16_t addr[2] = { RR_A, RR_AAAA };
-		for (int a = 0; a < 2; a++) {
-			uint32_t lo, hi = type_range(c, tn, addr[a], &lo);
-			const struct zc_rec *tr = c->recs + tn->rec;
-			if (hi > lo && (!resp_entries(tr, lo, hi, s) ||
-					!rw_rrset(&w, RW_AR, tn->name, addr[a], RR_CLASS_IN,
-						  tr[lo].ttl, s->rd, (uint16_t)(hi - lo))))
-				return false;
-		}
-	}
+	bool sig;
+	if (addl && !put_addl(c, s, &w, j - k, tgt, NULL, &sig))
+		return false;
 	size_t body = w.pos - qend;
 	if (2 + body > UINT16_MAX)
 		return false;
-	if (!grow((void **)&c->resp, &c->resp_cap, c->resp_len + RESP_HEAD + 2 + body, 1)) {
-		c->oom = true;
+	uint8_t *p = resp_add(c, zn, type, 2 + body);
+	if (!p)
 		return false;
-	}
-	uint8_t *p = c->resp + c->resp_len;
-	uint32_t name = (uint32_t)(zn - c->names);
-	uint16_t len = (uint16_t)(2 + body);
-	memcpy(p, &name, 4);
-	memcpy(p + 4, &type, 2);
-	memcpy(p + 6, &len, 2);
-	memcpy(p + RESP_HEAD, &w.cnt[RW_AR], 2);
-	memcpy(p + RESP_HEAD + 2, s->msg + qend, body);
-	c->resp_len += RESP_HEAD + 2 + body;
+	memcpy(p, &w.cnt[RW_AR], 2);
+	memcpy(p + 2, s->msg + qend, body);
+	return true;
+}
+
+/*
+ * The pre-encoded referral (snap_format.h) for the NS records [k, j) of
+ * the cut zn, appended to c->resp; false when none is made.  It mirrors
+ * what dataplane/answer.c writes for a referral without DNSSEC: eng_put
+ * of the NS RRset owned by the cut, then additional() over the first
+ * SNAP_ADDL_MAX targets inside the zone, once per name, A then AAAA.  A
+ * target below the cut that does not exist has nothing to add (no
+ * wildcard applies below a cut); any other that does not exist, or an
+ * NSEC3 owner, is left to the engine.
+ */
+static bool ref_one(struct zc *c, struct zc_scratch *s, const struct zc_name *zn,
+		    uint32_t k, uint32_t j, const struct zc_tgt *tgt)
+{
+	const struct zc_rec *r = c->recs + zn->rec;
+	struct frag_b *fb = &s->fb;
+	if (dname_is_wildcard(zn->name) || !frag_begin(fb, zn->name, c->origin) ||
+	    !resp_entries(r, k, j, s) ||
+	    !rw_rrset(&fb->w, RW_NS, zn->name, RR_NS, RR_CLASS_IN, r[k].ttl, s->rd,
+		      (uint16_t)(j - k)))
+		return false;
+	frag_addl(fb);
+	bool sig;
+	if (!put_addl(c, s, &fb->w, j - k, tgt, zn->name, &sig))
+		return false;
+	size_t n = frag_finish(fb, sig ? FRAG_F_ADDL_SIGNED : 0, NULL, s->frag, sizeof s->frag);
+	uint8_t *p = n ? resp_add(c, zn, RR_NS, n) : NULL;
+	if (!p)
+		return false;
+	memcpy(p, s->frag, n);
 	return true;
 }
 
@@ -717,17 +796,23 @@ static int list_jobs(struct zc *c, uint32_t apex, struct zc_jobs *jb)
 			while (j < zn->nrec && r[j].type == r[k].type)
 				j++;
 			uint16_t t = r[k].type;
-			if (t == RR_SRV || rw_compressed_type(t)) {
-				if (!checked)
+			/* at a cut (not below another one) only its NS RRset:
+			 * the referral */
+			bool ref = t == RR_NS && i != apex && !below_cut(c, zn->parent, apex) &&
+				   !has_type(c, zn, RR_NSEC3);
+			if (ref || t == RR_SRV || rw_compressed_type(t)) {
+				if (!checked && !ref)
 					checked = has_type(c, zn, RR_NSEC3) ||
 						  below_cut(c, i, apex) ? -1 : 1;
-				if (checked < 0)
-					break;
+				if (checked < 0 && !ref) {
+					k = j;
+					continue;
+				}
 				if (!grow((void **)&jb->v, &jb->cap, jb->n + 1, sizeof *jb->v) ||
 				    !grow((void **)&jb->tg, &jb->tg_cap, jb->ntg + SNAP_ADDL_MAX,
 					  sizeof *jb->tg))
 					return -1;
-				jb->v[jb->n++] = (struct zc_job){ i, k, j, (uint32_t)jb->ntg };
+				jb->v[jb->n++] = (struct zc_job){ i, k, j, (uint32_t)jb->ntg, ref };
 				int at = rrtype_addl_at(t);
 				for (uint32_t m = k; at >= 0 && m < j && m - k < SNAP_ADDL_MAX; m++) {
 					const uint8_t *name = r[m].rd + at;
@@ -804,7 +889,9 @@ static int encode_jobs(struct zc *c, const struct zc_jobs *jb, struct zc_scratch
 		}
 		struct zc_name *zn = &c->names[jobs[x].name];
 		size_t at = c->resp_len;
-		if (resp_one(c, s, zn, jobs[x].k, jobs[x].j, tg + jobs[x].t0) && !zn->resp)
+		bool made = jobs[x].ref ? ref_one(c, s, zn, jobs[x].k, jobs[x].j, tg + jobs[x].t0)
+					: resp_one(c, s, zn, jobs[x].k, jobs[x].j, tg + jobs[x].t0);
+		if (made && !zn->resp)
 			zn->resp = (uint32_t)at + 1;
 		if (c->oom)
 			return -1;
@@ -1047,6 +1134,8 @@ static uint32_t nsec3_table(uint8_t *img, const struct snap_header *h,
 			continue;
 		memcpy(tab[nn].hash, raw, 20);
 		tab[nn].node = i;
+		tab[nn].block = n->name - (uint32_t)sizeof(struct snap_block);
+		tab[nn].wild = SNAP_NONE;
 		if (nn && memcmp(tab[nn - 1].hash, raw, 20) >= 0)
 			sorted = false;
 		nn++;
@@ -1058,33 +1147,106 @@ static uint32_t nsec3_table(uint8_t *img, const struct snap_header *h,
 	return nn;
 }
 
-/* Sets every node's nsec3 index: the entry whose hash is its own. */
+/* The RFC 5155 §5 hash of name with the chain's parameters. */
+static void param_hash(const uint8_t *param, const uint8_t *name, uint8_t hash[20])
+{
+	snap_nsec3_hash(name, param + 5, param[4], (unsigned)(param[2] << 8 | param[3]), hash);
+}
+
+/* Sets every node's nsec3 index (the entry whose hash is its own) and, for
+ * the entries so matched, the entry matching or covering the wildcard
+ * below the node (snap_nsec3.wild). */
 static void nsec3_nodes(uint8_t *img, const struct snap_header *h,
-			const uint8_t *param, const struct snap_nsec3 *tab,
-			uint32_t nn)
+			const uint8_t *param, struct snap_nsec3 *tab,
+			uint32_t nn, uint32_t *cover)
 {
 	struct snap_node *nodes = (struct snap_node *)(img + h->nodes);
 	for (uint32_t i = 0; i < h->nnodes; i++) {
 		struct snap_node *n = &nodes[i];
 		n->nsec3 = SNAP_NONE;
+		if (cover)
+			cover[i] = SNAP_NONE;
 		if (nn == 0 || (snap_node_flags(img, n) & (SNAP_N_NSEC3 | SNAP_N_OCCLUDED)))
 			continue;
-		uint8_t hash[20];
-		snap_nsec3_hash(img + n->name, param + 5, param[4],
-				(unsigned)(param[2] << 8 | param[3]), hash);
-		uint32_t lo = 0, hi = nn;
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
-			int r = memcmp(tab[mid].hash, hash, 20);
-			if (r == 0) {
-				n->nsec3 = mid;
-				break;
-			}
-			if (r < 0)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
+		uint8_t hash[20], star[DNAME_MAX + 2];
+		uint32_t idx;
+		param_hash(param, img + n->name, hash);
+		bool match = snap_nsec3_search(tab, nn, hash, &idx);
+		if (cover)
+			cover[i] = match ? SNAP_NONE : idx;
+		if (!match)
+			continue;
+		n->nsec3 = idx;
+		star[0] = 1;
+		star[1] = '*';
+		memcpy(star + 2, img + n->name, dname_len(img + n->name));
+		param_hash(param, star, hash);
+		snap_nsec3_search(tab, nn, hash, &tab[idx].wild);
+	}
+}
+
+/*
+ * The NSEC3 owners a referral's fragment names for DNSSEC answers to a cut
+ * without DS, as dataplane/dnssec.c's dsec_nods chooses them (RFC 5155
+ * §7.2.7): the cut's own NSEC3, or under opt-out the closest provable
+ * encloser's and the one covering the next closer name, once each.
+ * Leaves the fragment without FRAG_F_N3 where the engine would hash a name
+ * with no NSEC3 of its own at the apex (no such proof is made ahead).
+ */
+static void nsec3_referral(uint8_t *img, const struct snap_header *h, const uint32_t *cover,
+			   const struct snap_nsec3 *tab, uint32_t cut, uint8_t *frag)
+{
+	const struct snap_node *nodes = (const struct snap_node *)(img + h->nodes);
+	uint32_t n3[2] = { SNAP_NONE, SNAP_NONE };
+	/* the engine writes NSEC3 owners compressed against the apex in the
+	 * question: not when the question's name right below the apex might
+	 * be one itself */
+	uint32_t top = cut;
+	while (snap_node_labels(img, &nodes[top]) > h->origin_labels + 1)
+		top = nodes[top].parent;
+	if (snap_node_flags(img, &nodes[top]) & SNAP_N_NSEC3)
+		return;
+	if (nodes[cut].nsec3 != SNAP_NONE) {
+		n3[0] = tab[nodes[cut].nsec3].block;
+	} else {
+		uint32_t ce = cut;
+		while (nodes[ce].nsec3 == SNAP_NONE && nodes[ce].parent != SNAP_NONE)
+			ce = nodes[ce].parent;
+		if (nodes[ce].nsec3 == SNAP_NONE)
+			return;
+		n3[0] = tab[nodes[ce].nsec3].block;
+		unsigned cl = snap_node_labels(img, &nodes[ce]);
+		uint32_t nc = cut;
+		while (snap_node_labels(img, &nodes[nc]) > cl + 1)
+			nc = nodes[nc].parent;
+		/* nc has no NSEC3 of its own (else it would be the encloser):
+		 * its cover was noted, unless the engine would have to hash */
+		if (cover[nc] == SNAP_NONE)
+			return;
+		if (tab[cover[nc]].block != n3[0])
+			n3[1] = tab[cover[nc]].block;
+	}
+	for (int k = 0; k < 2; k++)
+		for (int b = 0; b < 4; b++)
+			frag[12 + 4 * k + b] = (uint8_t)(n3[k] >> (8 * b));
+	frag[10] |= FRAG_F_N3;
+}
+
+/* Every cut's referral fragment gets its proof of no DS, where it has no
+ * DS RRset; cover[i]: the entry matching or covering node i's hash. */
+static void nsec3_referrals(uint8_t *img, const struct snap_header *h, const uint32_t *cover,
+			    const struct snap_nsec3 *tab)
+{
+	const struct snap_node *nodes = (const struct snap_node *)(img + h->nodes);
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		if (!(snap_node_flags(img, &nodes[i]) & SNAP_N_CUT))
+			continue;
+		const struct snap_rrset *rs = (const struct snap_rrset *)
+			(img + snap_node_rrset_off(img, &nodes[i]));
+		unsigned nr = snap_node_nrrsets(img, &nodes[i]);
+		const struct snap_rrset *ns = snap_rrset_in(rs, nr, RR_NS);
+		if (ns && ns->resp && !snap_rrset_in(rs, nr, RR_DS))
+			nsec3_referral(img, h, cover, tab, i, img + ns->rdata + ns->rdata_len);
 	}
 }
 
@@ -1527,7 +1689,13 @@ static int nsec3_chain(struct zc *c, struct zc_img *m)
 		hdr->nsec3_salt_len = param[4];
 		memcpy(hdr->nsec3_salt, param + 5, param[4]);
 		hdr->nsec3_hash_len = 20;
-		nsec3_nodes(img, hdr, param, n3t, hdr->nnsec3);
+		/* without memory for the covers, no referral gets a proof:
+		 * the engine's general path makes them */
+		uint32_t *cover = malloc((size_t)hdr->nnodes * sizeof *cover);
+		nsec3_nodes(img, hdr, param, n3t, hdr->nnsec3, cover);
+		if (cover)
+			nsec3_referrals(img, hdr, cover, n3t);
+		free(cover);
 	} else {
 		hdr->nnsec3 = 0;
 		memset(n3t, 0, m->nsec3_max * sizeof *n3t);

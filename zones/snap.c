@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "zones/dname.h"
+#include "zones/frag.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 
@@ -26,11 +27,12 @@ _Static_assert(sizeof(struct snap_header) == 392, "snap_header layout");
 _Static_assert(sizeof(struct snap_node) == 16, "snap_node layout");
 _Static_assert(sizeof(struct snap_block) == 12, "snap_block layout");
 _Static_assert(sizeof(struct snap_rrset) == 28, "snap_rrset layout");
-_Static_assert(sizeof(struct snap_nsec3) == 24, "snap_nsec3 layout");
+_Static_assert(sizeof(struct snap_nsec3) == 32, "snap_nsec3 layout");
 
 struct snap {
 	const uint8_t *base;
 	size_t size;
+	uint8_t *negsoa;	/* the negative answers' SOA fragment, or NULL */
 };
 
 /* ------------------------------------------------------------- checksum */
@@ -104,34 +106,39 @@ void snap_nsec3_hash(const uint8_t *name, const uint8_t *salt, size_t salt_len,
 	}
 }
 
+bool snap_nsec3_search(const struct snap_nsec3 *t, uint32_t n, const uint8_t hash[20],
+		       uint32_t *index)
+{
+	if (n == 0) {
+		*index = SNAP_NONE;
+		return false;
+	}
+	/* The greatest entry <= hash; below the first, the last one covers
+	 * (the chain wraps around, RFC 5155 §7.2.1). */
+	uint32_t lo = 0, hi = n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (snap_hash_le(t[mid].hash, hash))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0) {
+		*index = n - 1;
+		return false;
+	}
+	*index = lo - 1;
+	return memcmp(t[lo - 1].hash, hash, 20) == 0;
+}
+
 bool snap_nsec3_find(const struct snap *s, const uint8_t *name,
 		     uint32_t *index, uint8_t hash[20])
 {
 	const struct snap_header *h = snap_hdr(s);
 	snap_nsec3_hash(name, h->nsec3_salt, h->nsec3_salt_len, h->nsec3_iter,
 			hash);
-	if (h->nnsec3 == 0) {
-		*index = SNAP_NONE;
-		return false;
-	}
-	const struct snap_nsec3 *t =
-		(const struct snap_nsec3 *)(s->base + h->nsec3);
-	/* The greatest entry <= hash; below the first, the last one covers
-	 * (the chain wraps around, RFC 5155 §7.2.1). */
-	uint32_t lo = 0, hi = h->nnsec3;
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (memcmp(t[mid].hash, hash, 20) <= 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (lo == 0) {
-		*index = h->nnsec3 - 1;
-		return false;
-	}
-	*index = lo - 1;
-	return memcmp(t[lo - 1].hash, hash, 20) == 0;
+	return snap_nsec3_search((const struct snap_nsec3 *)(s->base + h->nsec3), h->nnsec3,
+				 hash, index);
 }
 
 /* -------------------------------------------------------------- lookups */
@@ -470,13 +477,89 @@ static int check_nsec3(struct vctx *v, const struct snap_header *h)
 {
 	const struct snap_nsec3 *t =
 		(const struct snap_nsec3 *)(v->base + h->nsec3);
+	const struct snap_node *nodes = (const struct snap_node *)(v->base + h->nodes);
 	for (uint32_t i = 0; i < h->nnsec3; i++) {
 		if (t[i].node >= h->nnodes)
 			return fail(v, "nsec3 entry %u node out of range", i);
+		if (t[i].block != nodes[t[i].node].name - (uint32_t)sizeof(struct snap_block))
+			return fail(v, "nsec3 entry %u block is not its node's", i);
+		if (t[i].wild != SNAP_NONE && t[i].wild >= h->nnsec3)
+			return fail(v, "nsec3 entry %u wildcard entry out of range", i);
 		if (i && memcmp(t[i - 1].hash, t[i].hash, 20) >= 0)
 			return fail(v, "nsec3 table not sorted at %u", i);
 	}
 	return 0;
+}
+
+/* Is off the block of a node (the engine reads a block's node, flags and
+ * RRsets from it)? */
+static bool is_block(const struct vctx *v, const struct snap_header *h, uint32_t off)
+{
+	uint64_t dend = (uint64_t)h->data + h->data_size;
+	if (off < h->data || off % 4 || (uint64_t)off + sizeof(struct snap_block) > dend)
+		return false;
+	const struct snap_block *bh = snap_block_at(v->base, off);
+	const struct snap_node *nodes = (const struct snap_node *)(v->base + h->nodes);
+	return bh->node < h->nnodes &&
+	       nodes[bh->node].name == off + (uint32_t)sizeof(struct snap_block);
+}
+
+/* The pre-encoded referrals (the resp of the NS RRset at each cut):
+ * well-formed fragments whose NSEC3 owners are blocks. */
+static int check_referrals(struct vctx *v, const struct snap_header *h)
+{
+	const struct snap_node *nodes = (const struct snap_node *)(v->base + h->nodes);
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		if (!(snap_node_flags(v->base, &nodes[i]) & SNAP_N_CUT))
+			continue;
+		const struct snap_rrset *r = snap_rrset_in(
+			(const struct snap_rrset *)(v->base + snap_node_rrset_off(v->base, &nodes[i])),
+			snap_node_nrrsets(v->base, &nodes[i]), RR_NS);
+		if (!r || !r->resp)
+			continue;
+		const uint8_t *f = v->base + r->rdata + r->rdata_len;
+		const char *why = frag_check(f, r->resp);
+		if (why)
+			return fail(v, "node %u referral: %s", i, why);
+		for (int k = 0; k < 2; k++) {
+			uint32_t b = frag_u32(f, 12 + 4u * (unsigned)k);
+			if (b != SNAP_NONE && !is_block(v, h, b))
+				return fail(v, "node %u referral: NSEC3 owner %u is no block", i, b);
+		}
+	}
+	return 0;
+}
+
+/* The SOA of negative answers with DNSSEC (RFC 2308 §3, RFC 4035
+ * §3.1.3), as answer.c's eng_put writes it after a question naming the
+ * apex: the SOA and its RRSIGs, TTLs lowered to the negative TTL.  NULL
+ * when it does not fit a fragment. */
+static uint8_t *make_negsoa(const uint8_t *base, const struct snap_header *h)
+{
+	struct frag_b *b = malloc(sizeof *b);
+	uint8_t *out = malloc(FRAG_MSG);
+	const struct snap_rrset *soa = (const struct snap_rrset *)(base + h->soa);
+	const uint8_t *origin = base + h->origin;
+	uint32_t cap = h->neg_ttl;
+	bool ok = b && out && frag_begin(b, origin, origin) &&
+		  rw_rrset(&b->w, RW_NS, origin, RR_SOA, RR_CLASS_IN,
+			   soa->ttl < cap ? soa->ttl : cap, base + soa->rdata, soa->count) &&
+		  (!soa->nsigs ||
+		   rw_rrset(&b->w, RW_NS, origin, RR_RRSIG, RR_CLASS_IN,
+			    soa->sig_ttl < cap ? soa->sig_ttl : cap, base + snap_rrset_sigs(soa),
+			    soa->nsigs)) &&
+		  frag_finish(b, 0, NULL, out, FRAG_MSG) > 0;
+	free(b);
+	if (!ok) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+const uint8_t *snap_negsoa(const struct snap *s)
+{
+	return s->negsoa;
 }
 
 /*
@@ -540,18 +623,21 @@ int snap_open(const void *image, size_t size, struct snap **out, char *err,
 		return fail(&v, "image truncated (%zu bytes)", size);
 	const struct snap_header *h = image;
 	if (check_header(&v, h) || check_nodes(&v, h) || check_rrsets(&v, h) ||
-	    check_nsec3(&v, h) || check_buckets(&v, h))
+	    check_nsec3(&v, h) || check_referrals(&v, h) || check_buckets(&v, h))
 		return -1;
 	struct snap *s = malloc(sizeof *s);
 	if (!s)
 		return fail(&v, "out of memory");
 	s->base = image;
 	s->size = size;
+	s->negsoa = make_negsoa(image, h);
 	*out = s;
 	return 0;
 }
 
 void snap_close(struct snap *s)
 {
+	if (s)
+		free(s->negsoa);
 	free(s);
 }

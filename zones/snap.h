@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "zones/dname.h"
 #include "zones/snap_format.h"
@@ -251,6 +252,29 @@ bool snap_name_eq(const struct snap_node *n, const uint8_t *nbase, const uint8_t
  */
 bool snap_nsec3_find(const struct snap *s, const uint8_t *name,
 		     uint32_t *index, uint8_t hash[20]);
+
+/* memcmp(a, b, 20) <= 0 for two NSEC3 hashes, deciding on the first 8
+ * bytes (one compare of big-endian words) but where they are equal. */
+static inline bool snap_hash_le(const uint8_t *a, const uint8_t *b)
+{
+	uint64_t x, y;
+	memcpy(&x, a, 8);
+	memcpy(&y, b, 8);
+	if (x != y)
+		return __builtin_bswap64(x) < __builtin_bswap64(y);
+	return memcmp(a + 8, b + 8, 12) <= 0;
+}
+
+/* The same for a hash already made, in the table t of n entries (at compile
+ * time too); *index SNAP_NONE when n is 0. */
+bool snap_nsec3_search(const struct snap_nsec3 *t, uint32_t n, const uint8_t hash[20],
+		       uint32_t *index);
+
+/* The SOA of negative answers with DNSSEC (its RRSIGs after it, TTLs
+ * lowered to the negative TTL, RFC 2308 §3) as an anchored fragment
+ * (zones/frag.h) whose anchor is the apex, made when the snapshot was
+ * opened; NULL when it could not be made. */
+const uint8_t *snap_negsoa(const struct snap *s);
 
 /* The RFC 5155 §5 SHA-1 hash of name (any case: hashed lowercased) with
  * salt and iterations.  No allocation or locking. */

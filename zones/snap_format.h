@@ -62,7 +62,7 @@
 #include <stdint.h>
 
 #define SNAP_MAGIC 0x534e4452u	/* bytes "RDNS" */
-#define SNAP_VERSION 6	/* 2: dname_hash became word-wise; 3: pre-encoded
+#define SNAP_VERSION 7	/* 2: dname_hash became word-wise; 3: pre-encoded
 			   answers (snap_rrset.resp); 4: per-node blocks
 			   (name, RRsets, data together; buckets point at
 			   them), so an answer reads bucket -> block; 5: a
@@ -70,7 +70,10 @@
 			   block head only (snap_node 28 -> 16 bytes); 6: an
 			   RRset's signatures follow its pre-encoded answer,
 			   without an offset of their own (snap_rrset 32 ->
-			   28 bytes) */
+			   28 bytes); 7: a referral pre-encoded at every
+			   cut (the cut's NS snap_rrset.resp, zones/frag.h),
+			   snap_nsec3 with the wildcard's record and the
+			   owner's block (24 -> 32 bytes) */
 #define SNAP_NONE 0xffffffffu	/* "no index" in index fields */
 /* Names of an answer whose addresses go in the additional section (NS, MX
  * and SRV targets, RFC 1034 §4.3.2 step 6): the engine takes the first
@@ -209,6 +212,17 @@ struct snap_block {
  * names or that bring additional data (rw_compressed_type, SRV) at names
  * that are neither a cut, occluded, nor NSEC3 owners, and only when every
  * in-zone target name exists (no wildcard synthesis).
+ *
+ * Pre-encoded referral (resp != 0 on the NS RRset of a cut): an anchored
+ * fragment (zones/frag.h) whose anchor is the cut: the authority part
+ * holds the NS records as the engine's referral writes them (RFC 1034
+ * §4.3.2 step 3b), the additional part their addresses (the engine's
+ * additional(): the targets inside the zone, once each, A then AAAA, glue
+ * included, RFC 9471 §3.1), without DNSSEC records; n3[] the NSEC3 owners
+ * that prove the cut has no DS (RFC 5155 §7.2.7) when it has none and the
+ * zone is NSEC3-signed.  Made only when every in-zone target exists, or
+ * is below the cut, and every name fits; FRAG_F_ADDL_SIGNED when an
+ * address RRset of the additional part is signed.
  */
 struct snap_rrset {
 	uint16_t type;
@@ -223,10 +237,17 @@ struct snap_rrset {
 	uint32_t sig_ttl;	/* TTL of the covering RRSIGs as in the zone */
 };
 
-/* An NSEC3 owner: raw hash (base32hex-decoded first label) and its node. */
+/* An NSEC3 owner: raw hash (base32hex-decoded first label), its node and
+ * that node's block (data-area offset of its struct snap_block), and for
+ * the zone name whose hash this is (the node n with n.nsec3 = this entry),
+ * the entry matching or covering the hash of "*.<that name>": the
+ * wildcard half of an NXDOMAIN proof (RFC 5155 §7.2.2) with that name as
+ * the closest encloser; SNAP_NONE when no node has this hash. */
 struct snap_nsec3 {
 	uint8_t hash[20];
 	uint32_t node;
+	uint32_t wild;
+	uint32_t block;
 };
 
 #endif

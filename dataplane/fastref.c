@@ -1,0 +1,347 @@
+/*
+ * fastref.c - the fast paths of the answer engine for a TLD's commonest
+ * answers after hits: a referral copied from its cut's pre-encoded
+ * fragment (zones/frag.h), with the DS RRset or the proof that there is
+ * none when the query has DO (RFC 4035 §3.1.4); and an NXDOMAIN with
+ * NSEC3 denial (RFC 5155 §7.2.2) from the snapshot's SOA fragment, the
+ * closest encloser's precomputed records and one hash.  Each writes byte
+ * for byte what the general path (answer.c, dnssec.c) writes; where one
+ * does not apply or fit it returns 0 and the general path answers.
+ *
+ * The records put after a fragment here have owners whose compression the
+ * writer (zones/rwrite.c) decides without search: a DS or NSEC RRset at
+ * the cut is a pointer to the cut in the question; an NSEC3 owner is its
+ * hashed label then a pointer to the apex in the question (no earlier
+ * name has that label right below the apex: FRAG_F_HASHLIKE, and the
+ * compiler's checks), its RRSIGs a pointer to that owner.
+ */
+#include <string.h>
+
+#include "dataplane/engine.h"
+#include "zones/frag.h"
+
+
+/*
+ * Whether fragment f, anchored at a name of alabels labels that ends the
+ * query name, is what the writer would write after this question: the
+ * question's label right above the anchor is none of the fragment's
+ * there (frag.h), and the writer's table holds the question's suffixes,
+ * the fragment's targets and `extra` more.
+ */
+static bool frag_fits_q(const uint8_t *f, const struct qry *q, unsigned alabels,
+			unsigned extra)
+{
+	if (q->qlabels + f[9] + extra > RW_CT_MAX)
+		return false;
+	if (q->qlabels == alabels || f[11] == 0)
+		return true;
+	const uint8_t *lab = q->qname + q->qlo[q->qlabels - alabels - 1];
+	const uint8_t *bl = f + frag_below_at(f);
+	for (size_t o = 0; o < f[11]; o += bl[o] + 1u) {
+		if (bl[o] != lab[0])
+			continue;
+		bool eq = true;
+		for (unsigned k = 1; k <= lab[0] && eq; k++)
+			eq = dname_lc(lab[k]) == bl[o + k];
+		if (eq)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Copies the parts of fragment f to dst: the authority part, `gap` bytes
+ * left for the caller, the additional part; each pointer moves by delta
+ * (the question name is longer than the anchor by delta) and, when it
+ * points into the additional part, by gap too.  fparts: where the parts
+ * begin in the fragment's own message (16 + the anchor's length).
+ * Returns the end of the authority part.
+ */
+static uint8_t *frag_copy(uint8_t *dst, const uint8_t *f, size_t fparts, size_t delta,
+			  size_t gap)
+{
+	size_t auth = frag_u16(f, 4), addl = frag_u16(f, 6);
+	const uint8_t *parts = f + frag_parts_at(f);
+	memcpy(dst, parts, auth);
+	memcpy(dst + auth + gap, parts + auth, addl);
+	for (unsigned k = 0; k < f[8]; k++) {
+		size_t o = frag_u16(f, FRAG_HEAD + 2u * k);
+		uint8_t *at = dst + o + (o < auth ? 0 : gap);
+		size_t v = (size_t)(at[0] & 0x3f) << 8 | at[1];
+		size_t nv = v + delta + (v >= fparts + auth ? gap : 0);
+		at[0] = (uint8_t)(0xc0 | nv >> 8);
+		at[1] = (uint8_t)nv;
+	}
+	return dst + auth;
+}
+
+/* An RRset and its RRSIGs owned by the name at offset owner: bytes. */
+static size_t signed_size(const struct snap_rrset *rs)
+{
+	return 10u * rs->count + rs->rdata_len + 10u * rs->nsigs + rs->sigs_len;
+}
+
+static uint8_t *put_signed(uint8_t *p, const uint8_t *base, uint16_t owner,
+			   const struct snap_rrset *rs, uint16_t *ns)
+{
+	p = eng_put_owned(p, owner, rs->type, rs->ttl, base + rs->rdata, rs->count);
+	p = eng_put_owned(p, owner, RR_RRSIG, rs->sig_ttl, base + snap_rrset_sigs(rs), rs->nsigs);
+	*ns = (uint16_t)(*ns + rs->count + rs->nsigs);
+	return p;
+}
+
+/* The NSEC3 RRset of the NSEC3 owner whose block is at blk, or NULL. */
+static const struct snap_rrset *nsec3_at(const uint8_t *base, uint32_t blk)
+{
+	const struct snap_block *bh = snap_block_at(base, blk);
+	return snap_rrset_in(snap_block_rrset_tab(base, blk), bh->nrrsets, RR_NSEC3);
+}
+
+/* Bytes of that RRset and its RRSIGs written by put_nsec3. */
+static size_t nsec3_size(const uint8_t *base, uint32_t blk, const struct snap_rrset *rs)
+{
+	return rs ? signed_size(rs) + snap_block_name(base, blk)[0] + 1u : 0;
+}
+
+/* The NSEC3 RRset at blk with its RRSIGs: the first owner its hashed
+ * label and a pointer to the apex in the question (apos), the others a
+ * pointer to that first one.  out: the message start. */
+static uint8_t *put_nsec3(uint8_t *p, uint8_t *out, const uint8_t *base, uint32_t blk,
+			  const struct snap_rrset *rs, uint16_t apos, uint16_t *ns)
+{
+	if (!rs)
+		return p;
+	const uint8_t *label = snap_block_name(base, blk);
+	uint16_t own = (uint16_t)(p - out);
+	memcpy(p, label, label[0] + 1u);
+	p += label[0] + 1u;
+	const uint8_t *rd = base + rs->rdata;
+	size_t len = 2u + (size_t)(rd[0] << 8 | rd[1]);
+	p = rw_rr_head(p, apos, rs->type, rs->ttl);
+	memcpy(p, rd, len);
+	p = eng_put_owned(p + len, own, rs->type, rs->ttl, rd + len, (uint16_t)(rs->count - 1));
+	p = eng_put_owned(p, own, RR_RRSIG, rs->sig_ttl, base + snap_rrset_sigs(rs), rs->nsigs);
+	*ns = (uint16_t)(*ns + rs->count + rs->nsigs);
+	return p;
+}
+
+/* The largest response the fast paths write: every pointer target and
+ * table entry within a pointer's reach (RFC 1035 §4.1.4, rwrite's
+ * PTR_MAX). */
+#define FAST_PTR_REACH 0x3fff
+
+/* What a DO referral adds after the NS records: the DS RRset, or the
+ * proof that there is none; bytes in *gap.  False when the general path
+ * must answer. */
+struct ref_dnssec {
+	const struct snap_rrset *ds, *nsec, *n3[2];
+	uint32_t n3blk[2];
+};
+
+static bool ref_dnssec_plan(const struct eng_probe *b, const uint8_t *f,
+			    const struct snap_rrset *ns, struct ref_dnssec *d, size_t *gap)
+{
+	const uint8_t *base = b->base;
+	const struct snap_rrset *rs = snap_block_rrset_tab(base, b->blk);
+	unsigned nr = snap_block_at(base, b->blk)->nrrsets;
+	*d = (struct ref_dnssec){ 0 };
+	if (ns->nsigs || (f[10] & FRAG_F_ADDL_SIGNED) || (b->flags & SNAP_N_WILDCARD))
+		return false;
+	d->ds = snap_rrset_in(rs, nr, RR_DS);
+	if (d->ds) {
+		*gap = signed_size(d->ds);
+	} else if (b->h->flags & SNAP_F_NSEC3) {
+		if (!(f[10] & FRAG_F_N3) || (f[10] & FRAG_F_HASHLIKE))
+			return false;
+		*gap = 0;
+		for (int k = 0; k < 2; k++) {
+			d->n3blk[k] = frag_u32(f, 12 + 4u * (unsigned)k);
+			if (d->n3blk[k] != SNAP_NONE) {
+				d->n3[k] = nsec3_at(base, d->n3blk[k]);
+				*gap += nsec3_size(base, d->n3blk[k], d->n3[k]);
+			}
+		}
+	} else if (b->h->flags & SNAP_F_NSEC) {
+		d->nsec = snap_rrset_in(rs, nr, RR_NSEC);
+		*gap = d->nsec ? signed_size(d->nsec) : 0;
+	} else {
+		*gap = 0;
+	}
+	return true;
+}
+
+/*
+ * A referral (RFC 1034 §4.3.2 step 3b) to the cut the pipeline found: the
+ * query name is the cut or one label below it (not a DS query at the cut,
+ * which is the parent's data, RFC 4035 §3.1.4.1).  The cut's fragment
+ * gives the NS records and the glue; with DNSSEC the DS RRset, the NSEC3
+ * proof of no DS (its owners precomputed) or the cut's NSEC go between.
+ */
+size_t fast_ref(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *b,
+		const struct eng_env *env, uint8_t *out)
+{
+	const struct snap_rrset *ns = b->rs;
+	if (!ns || !ns->resp || q->qclass != RR_CLASS_IN ||
+	    (b->skip == 0 && q->qtype == RR_DS))
+		return 0;
+	const uint8_t *base = b->base, *f = base + ns->rdata + ns->rdata_len;
+	const struct snap_block *cb = snap_block_at(base, b->blk);
+	unsigned clabels = cb->labels;
+	size_t clen = cb->name_len + 1u, delta = q->qname_len - clen;
+	bool dnssec = q->do_bit && (b->h->flags & SNAP_F_SIGNED);
+	struct ref_dnssec d;
+	size_t gap = 0;
+	/* a root zone's NSEC3 owners end in the root, which is no pointer
+	 * target (rwrite) */
+	if (dnssec && (b->h->origin_labels == 0 || !ref_dnssec_plan(b, f, ns, &d, &gap)))
+		return 0;
+	if (!frag_fits_q(f, q, clabels, 2))
+		return 0;
+	size_t qend = RW_HDR + q->qname_len + 4u;
+	size_t end = qend + frag_u16(f, 4) + gap + frag_u16(f, 6);
+	if (end + env->optlen > env->limit || end > FAST_PTR_REACH)
+		return 0;
+	uint8_t *p = eng_question(q, out);
+	p = frag_copy(p, f, RW_HDR + clen + 4u, delta, gap);
+	struct eng_head hd = { .ede = -1, .qd = 1, .ns = frag_u16(f, 0), .ar = frag_u16(f, 2) };
+	if (dnssec) {
+		uint16_t cpos = (uint16_t)(RW_HDR + delta);
+		uint16_t apos = (uint16_t)(RW_HDR + q->qname_len -
+					   dname_len(base + b->h->origin));
+		if (d.ds)
+			p = put_signed(p, base, cpos, d.ds, &hd.ns);
+		else if (d.nsec)
+			p = put_signed(p, base, cpos, d.nsec, &hd.ns);
+		for (int k = 0; k < 2; k++)
+			if (d.n3blk[k] != SNAP_NONE)
+				p = put_nsec3(p, out, base, d.n3blk[k], d.n3[k], apos, &hd.ns);
+	}
+	p += frag_u16(f, 6);
+	return eng_finish(cfg, q, env, &hd, out, (size_t)(p - out));
+}
+
+/* The closest encloser of an NXDOMAIN the pipeline can vouch for (as
+ * fast_nx's): the apex when the name is one label below it, or two with
+ * the parent absent; else the parent it found (its name checked later,
+ * in stage 5).  SNAP_NONE when neither, or when something other than an
+ * NXDOMAIN may apply there. */
+static uint32_t nx3_encloser(const struct qry *q, const struct eng_probe *b)
+{
+	const struct snap_header *h = b->h;
+	if (q->qclass != RR_CLASS_IN || !q->do_bit || !(h->flags & SNAP_F_SIGNED) ||
+	    !(h->flags & SNAP_F_NSEC3) || h->origin_labels == 0)
+		return SNAP_NONE;
+	uint32_t ce, flags;
+	if (b->first == SNAP_NONE && q->qlabels == h->origin_labels + 1u + b->skip) {
+		ce = h->apex;
+		flags = snap_node_flags(b->base, &snap_node_tab(b->base, h)[ce]);
+	} else if (b->skip == 1 && eng_is_node(b->first)) {
+		ce = b->first;
+		flags = b->flags;
+	} else {
+		return SNAP_NONE;
+	}
+	if (flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_DNAME | SNAP_N_WILD_CHILD |
+		     SNAP_N_NSEC3))
+		return SNAP_NONE;
+	return ce;
+}
+
+/* The first lines of a block: its head, name and RRset entries, and
+ * records that follow closely. */
+static void prefetch_block(const uint8_t *base, uint32_t blk)
+{
+	const uint8_t *p = base + blk;
+	for (int k = 0; k < 5; k++)
+		__builtin_prefetch(p + 64 * k);
+}
+
+bool fast_nx3_begin(const struct qry *q, struct eng_probe *p, uint8_t hash[20])
+{
+	p->nx3 = false;
+	uint32_t ce = nx3_encloser(q, p);
+	if (ce == SNAP_NONE)
+		return false;
+	const uint8_t *base = p->base;
+	const struct snap_header *h = p->h;
+	const struct snap_node *nodes = snap_node_tab(base, h);
+	/* RFC 5155 §7.2.1: the closest provable encloser, as dnssec.c's
+	 * encloser_proof finds it */
+	while (nodes[ce].nsec3 == SNAP_NONE && nodes[ce].parent != SNAP_NONE)
+		ce = nodes[ce].parent;
+	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(base + h->nsec3);
+	uint32_t m = nodes[ce].nsec3;
+	if (m == SNAP_NONE || t[m].wild == SNAP_NONE)
+		return false;
+	unsigned cl = snap_node_labels(base, &nodes[ce]);
+	const uint8_t *next = q->qname + q->qlo[q->qlabels - cl - 1];
+	snap_nsec3_hash(next, h->nsec3_salt, h->nsec3_salt_len, h->nsec3_iter, hash);
+	p->nx3blk[0] = m;
+	return true;
+}
+
+void fast_nx3_end(struct eng_probe *p, uint32_t c)
+{
+	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(p->base + p->h->nsec3);
+	uint32_t m = p->nx3blk[0];
+	uint32_t *blk = p->nx3blk;
+	blk[0] = t[m].block;
+	blk[1] = t[c].block == blk[0] ? SNAP_NONE : t[c].block;
+	uint32_t w = t[t[m].wild].block;
+	blk[2] = w == blk[0] || w == blk[1] ? SNAP_NONE : w;
+	p->nx3 = true;
+	for (int k = 0; k < 3; k++)
+		if (blk[k] != SNAP_NONE)
+			prefetch_block(p->base, blk[k]);
+}
+
+void fast_ref_ahead(const struct qry *q, const struct eng_probe *p)
+{
+	const struct snap_rrset *ns = p->rs;
+	if (!q->do_bit || !(p->h->flags & SNAP_F_NSEC3) || !ns || !ns->resp)
+		return;
+	const uint8_t *f = p->base + ns->rdata + ns->rdata_len;
+	if (!(f[10] & FRAG_F_N3))
+		return;
+	for (unsigned k = 0; k < 2; k++) {
+		uint32_t blk = frag_u32(f, 12 + 4 * k);
+		if (blk != SNAP_NONE)
+			prefetch_block(p->base, blk);
+	}
+}
+
+/*
+ * NXDOMAIN with DNSSEC in an NSEC3 zone (RFC 5155 §7.2.2), for a name
+ * whose closest encloser the pipeline knows as fast_nx does, its NSEC3
+ * owners found ahead (fast_nx3_begin, _end): the SOA and its RRSIGs (the
+ * snapshot's fragment, RFC 2308 §3), then the encloser's NSEC3, the one
+ * covering the next closer name and the one covering the wildcard, each
+ * with its RRSIGs.
+ */
+size_t fast_nx3(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *b,
+		const struct eng_env *env, uint8_t *out)
+{
+	const struct snap_header *h = b->h;
+	const uint8_t *f = snap_negsoa(b->z);
+	if (!b->nx3 || nx3_encloser(q, b) == SNAP_NONE || !f || (f[10] & FRAG_F_HASHLIKE) ||
+	    !frag_fits_q(f, q, h->origin_labels, 3))
+		return 0;
+	const uint32_t *blk = b->nx3blk;
+	const struct snap_rrset *rs[3];
+	size_t end = RW_HDR + q->qname_len + 4u + frag_u16(f, 4);
+	for (int k = 0; k < 3; k++) {
+		rs[k] = blk[k] == SNAP_NONE ? NULL : nsec3_at(b->base, blk[k]);
+		end += nsec3_size(b->base, blk[k], rs[k]);
+	}
+	if (end + env->optlen > env->limit || end > FAST_PTR_REACH)
+		return 0;
+	size_t olen = dname_len(b->base + h->origin);
+	uint16_t apos = (uint16_t)(RW_HDR + q->qname_len - olen);
+	uint8_t *p = eng_question(q, out);
+	p = frag_copy(p, f, RW_HDR + olen + 4u, q->qname_len - olen, 0);
+	struct eng_head hd = { .rcode = RCODE_NXDOMAIN, .ede = -1, .aa = true, .qd = 1,
+			       .ns = frag_u16(f, 0) };
+	for (int k = 0; k < 3; k++)
+		p = put_nsec3(p, out, b->base, blk[k], rs[k], apos, &hd.ns);
+	return eng_finish(cfg, q, env, &hd, out, (size_t)(p - out));
+}
