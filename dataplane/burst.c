@@ -186,8 +186,7 @@ static void stage_block(struct bq *b, size_t n)
 		bool fast = rs && rs->count && !p->skip && b[i].x.q.qclass == RR_CLASS_IN &&
 			    !(bh->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3));
 		if (fast)
-			p->fast = eng_plain_rdata(t) ? FAST_PLAIN
-				  : rs->resp && !dnssec ? FAST_RESP : FAST_NO;
+			p->fast = eng_plain_rdata(t) ? FAST_PLAIN : rs->resp ? FAST_RESP : FAST_NO;
 		fast = p->fast != FAST_NO;
 		if (!fast)
 			__builtin_prefetch(snap_node_tab(p->base, p->h) + bh->node);
@@ -196,7 +195,9 @@ static void stage_block(struct bq *b, size_t n)
 		int skip = rrtype_addl_at(t);
 		if (fast || skip < 0)
 			prefetch2(p->base + rs->rdata, rs->rdata_len + rs->resp);
-		else
+		/* with DNSSEC a pre-encoded answer with an additional section
+		 * is the general path's (fast_hit): its targets too */
+		if ((!fast || dnssec) && skip >= 0)
 			find_targets(&b[i], rs, skip);
 	}
 }

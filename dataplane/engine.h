@@ -105,6 +105,29 @@ static inline bool eng_plain_rdata(uint16_t t)
 
 /* ---- the fast paths (fast.c) ---- */
 
+/* memcpy for the short copies of the fast paths (names, records): fixed-
+ * size moves, the last one overlapping.  For a length it knows is small
+ * the compiler's own inline copy is a string instruction (rep movs) whose
+ * start-up cost a tenth of an NXDOMAIN. */
+static inline void eng_copy(uint8_t *dst, const uint8_t *src, size_t len)
+{
+	if (len >= 16) {
+		size_t i = 0;
+		for (; i + 16 < len; i += 16)
+			memcpy(dst + i, src + i, 16);
+		memcpy(dst + len - 16, src + len - 16, 16);
+	} else if (len >= 8) {
+		memcpy(dst, src, 8);
+		memcpy(dst + len - 8, src + len - 8, 8);
+	} else if (len >= 4) {
+		memcpy(dst, src, 4);
+		memcpy(dst + len - 4, src + len - 4, 4);
+	} else {
+		for (size_t i = 0; i < len; i++)
+			dst[i] = src[i];
+	}
+}
+
 /* Writes count records of one RRset (snapshot entries at rd) owned by the
  * name at offset owner in the message (a pointer each, as rw_rrset writes
  * an owner it has seen). */
@@ -114,7 +137,7 @@ static inline uint8_t *eng_put_owned(uint8_t *p, uint16_t owner, uint16_t type, 
 	for (uint16_t i = 0; i < count; i++) {
 		size_t len = 2u + (size_t)(rd[0] << 8 | rd[1]);
 		p = rw_rr_head(p, owner, type, ttl);
-		memcpy(p, rd, len);
+		eng_copy(p, rd, len);
 		p += len;
 		rd += len;
 	}
@@ -124,16 +147,7 @@ static inline uint8_t *eng_put_owned(uint8_t *p, uint16_t owner, uint16_t type, 
 /* The question, echoed: the query's own when answering in place (out is
  * the query and its name is where it was sent: nothing to copy; copying
  * an object onto itself is undefined), else copied.  Returns the end. */
-static inline uint8_t *eng_question(const struct qry *q, uint8_t *out)
-{
-	uint8_t *p = out + RW_HDR;
-	if (q->qname != p)
-		memcpy(p, q->qname, q->qname_len);
-	p += q->qname_len;
-	eng_put16(p, q->qtype);
-	eng_put16(p + 2, q->qclass);
-	return p + 4;
-}
+uint8_t *eng_question(const struct qry *q, uint8_t *out);
 
 /* An exact match from pre-encoded records, or an NXDOMAIN without DNSSEC,
  * byte for byte what the general path writes; 0 when it does not apply

@@ -82,6 +82,17 @@ size_t eng_soa_direct(const struct qry *q, const struct snap_header *h, const ui
 	return n;
 }
 
+uint8_t *eng_question(const struct qry *q, uint8_t *out)
+{
+	uint8_t *p = out + RW_HDR;
+	if (q->qname != p)
+		eng_copy(p, q->qname, q->qname_len);
+	p += q->qname_len;
+	eng_put16(p, q->qtype);
+	eng_put16(p + 2, q->qclass);
+	return p + 4;
+}
+
 /*
  * An exact match (RFC 1034 §4.3.2 step 3a), the commonest answer there
  * is.  The burst pipeline found and checked the node (the class, no cut,
@@ -120,13 +131,26 @@ size_t fast_hit(const struct ans_cfg *cfg, const struct qry *q, const struct eng
 	} else {
 		const uint8_t *pre = base + rs->rdata + rs->rdata_len;
 		size_t body = rs->resp - 2u;
+		hd.ar = (uint16_t)(pre[0] | pre[1] << 8);
+		/* with DNSSEC the RRSIGs follow the answer records: after the
+		 * pre-encoded ones when nothing else does (no additional
+		 * section, whose addresses would bring RRSIGs of their own) */
+		bool sigs = dnssec && rs->nsigs;
+		if (dnssec && hd.ar)
+			return 0;
 		need += body;
+		if (sigs)
+			need += 10u * rs->nsigs + rs->sigs_len;
 		if (need > env->limit)
 			return 0;
-		hd.ar = (uint16_t)(pre[0] | pre[1] << 8);
 		p = eng_question(q, out);
 		memcpy(p, pre + 2, body);
 		p += body;
+		if (sigs) {
+			p = eng_put_owned(p, RW_HDR, RR_RRSIG, rs->sig_ttl,
+					  base + snap_rrset_sigs(rs), rs->nsigs);
+			hd.an += rs->nsigs;
+		}
 	}
 	return eng_finish(cfg, q, env, &hd, out, (size_t)(p - out));
 }

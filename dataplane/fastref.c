@@ -113,12 +113,12 @@ static uint8_t *put_nsec3(uint8_t *p, uint8_t *out, const uint8_t *base, uint32_
 		return p;
 	const uint8_t *label = snap_block_name(base, blk);
 	uint16_t own = (uint16_t)(p - out);
-	memcpy(p, label, label[0] + 1u);
+	eng_copy(p, label, label[0] + 1u);
 	p += label[0] + 1u;
 	const uint8_t *rd = base + rs->rdata;
 	size_t len = 2u + (size_t)(rd[0] << 8 | rd[1]);
 	p = rw_rr_head(p, apos, rs->type, rs->ttl);
-	memcpy(p, rd, len);
+	eng_copy(p, rd, len);
 	p = eng_put_owned(p + len, own, rs->type, rs->ttl, rd + len, (uint16_t)(rs->count - 1));
 	p = eng_put_owned(p, own, RR_RRSIG, rs->sig_ttl, base + snap_rrset_sigs(rs), rs->nsigs);
 	*ns = (uint16_t)(*ns + rs->count + rs->nsigs);
@@ -177,7 +177,7 @@ static bool ref_dnssec_plan(const struct eng_probe *b, const uint8_t *f,
  * gives the NS records and the glue; with DNSSEC the DS RRset, the NSEC3
  * proof of no DS (its owners precomputed) or the cut's NSEC go between.
  */
-size_t fast_ref(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *b,
+__attribute__((noinline)) size_t fast_ref(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *b,
 		const struct eng_env *env, uint8_t *out)
 {
 	const struct snap_rrset *ns = b->rs;
@@ -249,10 +249,13 @@ static uint32_t nx3_encloser(const struct qry *q, const struct eng_probe *b)
 
 /* The first lines of a block: its head, name and RRset entries, and
  * records that follow closely. */
+#ifndef PREFETCH_LINES
+#define PREFETCH_LINES 5
+#endif
 static void prefetch_block(const uint8_t *base, uint32_t blk)
 {
 	const uint8_t *p = base + blk;
-	for (int k = 0; k < 5; k++)
+	for (int k = 0; k < PREFETCH_LINES; k++)
 		__builtin_prefetch(p + 64 * k);
 }
 
@@ -318,7 +321,7 @@ void fast_ref_ahead(const struct qry *q, const struct eng_probe *p)
  * covering the next closer name and the one covering the wildcard, each
  * with its RRSIGs.
  */
-size_t fast_nx3(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *b,
+__attribute__((noinline)) size_t fast_nx3(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *b,
 		const struct eng_env *env, uint8_t *out)
 {
 	const struct snap_header *h = b->h;

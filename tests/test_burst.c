@@ -545,6 +545,8 @@ Test(burst, outcome_paths)
 		/* DNSSEC denial, and names in RDATA with DNSSEC */
 		{ "nope.example.org. A +do", ANS_PATH_FULL },
 		{ "example.org. MX +do", ANS_PATH_FULL },
+		/* a pre-encoded answer without additional section, RRSIGs added */
+		{ "example.org. SOA +do", ANS_PATH_HIT },
 		{ "nope.example.org. A", ANS_PATH_NX },
 		{ "alias.example.com. A", ANS_PATH_FULL },	/* CNAME */
 		{ "www.example.com. MX", ANS_PATH_FULL },	/* NODATA */
