@@ -74,7 +74,7 @@ static void stage_parse(struct bq *b, const struct ans_req *reqs, size_t n)
 		b[i].x.p.nt = 0;
 		b[i].x.p.rs = NULL;
 		b[i].x.p.blk = SNAP_NONE;
-		b[i].x.p.nx3 = false;
+		b[i].x.p.nx3 = NX3_NONE;
 		b[i].x.p.fast = FAST_NO;
 	}
 }
@@ -294,8 +294,14 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 		} else {
 			bool hit = p->skip == 0 && eng_is_node(p->first);
 			n = hit ? fast_hit(cfg, q, p, &env, out) : fast_nx(cfg, q, p, &env, out);
-			if (!n && !hit)
-				n = fast_nx3(cfg, q, p, &env, out);
+			if (!n)
+				n = hit ? fast_nodata(cfg, q, p, &env, out)
+				      : p->nx3 == NX3_WILD ? fast_wild3(cfg, q, p, &env, out)
+				      : fast_nx3(cfg, q, p, &env, out);
+			if (n && p->nx3 == NX3_WILD) {
+				oc->path = ANS_PATH_HIT;
+				return n;
+			}
 			if (n) {
 				oc->path = hit ? ANS_PATH_HIT : ANS_PATH_NX;
 				oc->rcode = hit ? RCODE_NOERROR : RCODE_NXDOMAIN;

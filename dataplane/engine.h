@@ -37,6 +37,11 @@ enum {
 
 /* ---- what the burst pipeline found (burst.c) ---- */
 
+/* What a DO query's NSEC3 proof found ahead is for (eng_probe.nx3):
+ * none, an NXDOMAIN (encloser, next closer, wildcard), a wildcard answer
+ * (the next closer name's cover). */
+enum { NX3_NONE = 0, NX3_NXDOMAIN = 1, NX3_WILD = 2 };
+
 /* Names of an answer or referral whose addresses the burst prefetches. */
 #define ENG_TARGETS 4
 
@@ -63,8 +68,9 @@ struct eng_probe {
 	const struct snap_header *h;
 	const struct snap_rrset *rs;	/* at a cut: its NS RRset */
 	uint32_t blk;		/* the candidate's block, SNAP_NONE */
-	bool nx3;		/* nx3[] holds an NXDOMAIN's NSEC3 owners */
-	uint32_t nx3blk[3];	/* their blocks (fast_nx3_ahead), SNAP_NONE */
+	uint8_t nx3;		/* NX3_*: what nx3blk holds */
+	uint32_t nx3blk[3];	/* NSEC3 owners' blocks (fast_nx3_begin, _end),
+				   SNAP_NONE */
 	const uint8_t *tname[ENG_TARGETS];	/* additional-section targets */
 	uint32_t tn[ENG_TARGETS];	/* their nodes (candidates), or SNAP_NONE */
 };
@@ -164,6 +170,12 @@ size_t fast_ref(const struct ans_cfg *cfg, const struct qry *q, const struct eng
 		const struct eng_env *env, uint8_t *out);
 size_t fast_nx3(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *p,
 		const struct eng_env *env, uint8_t *out);
+/* NODATA with DNSSEC at the name found, and a wildcard answer in an
+ * NSEC3 zone (fastref.c), the same way. */
+size_t fast_wild3(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *p,
+		  const struct eng_env *env, uint8_t *out);
+size_t fast_nodata(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *p,
+		   const struct eng_env *env, uint8_t *out);
 /* Ahead of answering, in the burst: the NSEC3 owners of a DO referral's
  * proof, their blocks prefetched; and a DO NXDOMAIN's in two steps: begin
  * makes the one hash (of the next closer name) when the fast path applies

@@ -259,14 +259,53 @@ static void prefetch_block(const uint8_t *base, uint32_t blk)
 		__builtin_prefetch(p + 64 * k);
 }
 
+/* The wildcard "*.<ce>" that answers a query name one label below the
+ * node ce the pipeline found (as answer.c's wild_child: nearly always the
+ * node right after ce), or SNAP_NONE. */
+static uint32_t wild_after(const struct eng_probe *b, uint32_t ce)
+{
+	const struct snap_node *nodes = snap_node_tab(b->base, b->h);
+	uint32_t k = ce + 1;
+	if (k < b->h->nnodes && nodes[k].parent == ce &&
+	    (snap_node_flags(b->base, &nodes[k]) & SNAP_N_WILDCARD))
+		return k;
+	return SNAP_NONE;
+}
+
+/* A wildcard answer the fast path may give (fast_wild3): the query name
+ * one label below the node found, which has a wildcard child, in an
+ * NSEC3 zone; a plain type, at a wildcard that is neither a cut nor a
+ * CNAME.  Returns the wildcard's node or SNAP_NONE. */
+static uint32_t wild3_source(const struct qry *q, const struct eng_probe *b)
+{
+	const struct snap_header *h = b->h;
+	if (q->qclass != RR_CLASS_IN || !q->do_bit || !(h->flags & SNAP_F_SIGNED) ||
+	    !(h->flags & SNAP_F_NSEC3) || h->origin_labels == 0 || b->skip != 1 ||
+	    !eng_is_node(b->first) || !eng_plain_rdata(q->qtype) ||
+	    (b->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_DNAME | SNAP_N_NSEC3)) ||
+	    !(b->flags & SNAP_N_WILD_CHILD))
+		return SNAP_NONE;
+	uint32_t w = wild_after(b, b->first);
+	if (w == SNAP_NONE ||
+	    (snap_node_flags(b->base, &snap_node_tab(b->base, h)[w]) & (SNAP_N_CUT | SNAP_N_CNAME)))
+		return SNAP_NONE;
+	return w;
+}
+
 bool fast_nx3_begin(const struct qry *q, struct eng_probe *p, uint8_t hash[20])
 {
-	p->nx3 = false;
+	p->nx3 = NX3_NONE;
+	const uint8_t *base = p->base;
+	const struct snap_header *h = p->h;
+	if (wild3_source(q, p) != SNAP_NONE) {
+		/* RFC 5155 §7.2.6: the next closer name is the query name */
+		snap_nsec3_hash(q->qname, h->nsec3_salt, h->nsec3_salt_len, h->nsec3_iter, hash);
+		p->nx3blk[0] = SNAP_NONE;
+		return true;
+	}
 	uint32_t ce = nx3_encloser(q, p);
 	if (ce == SNAP_NONE)
 		return false;
-	const uint8_t *base = p->base;
-	const struct snap_header *h = p->h;
 	const struct snap_node *nodes = snap_node_tab(base, h);
 	/* RFC 5155 §7.2.1: the closest provable encloser, as dnssec.c's
 	 * encloser_proof finds it */
@@ -288,11 +327,17 @@ void fast_nx3_end(struct eng_probe *p, uint32_t c)
 	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(p->base + p->h->nsec3);
 	uint32_t m = p->nx3blk[0];
 	uint32_t *blk = p->nx3blk;
-	blk[0] = t[m].block;
-	blk[1] = t[c].block == blk[0] ? SNAP_NONE : t[c].block;
-	uint32_t w = t[t[m].wild].block;
-	blk[2] = w == blk[0] || w == blk[1] ? SNAP_NONE : w;
-	p->nx3 = true;
+	if (m == SNAP_NONE) {
+		blk[0] = t[c].block;
+		blk[1] = blk[2] = SNAP_NONE;
+		p->nx3 = NX3_WILD;
+	} else {
+		blk[0] = t[m].block;
+		blk[1] = t[c].block == blk[0] ? SNAP_NONE : t[c].block;
+		uint32_t w = t[t[m].wild].block;
+		blk[2] = w == blk[0] || w == blk[1] ? SNAP_NONE : w;
+		p->nx3 = NX3_NXDOMAIN;
+	}
 	for (int k = 0; k < 3; k++)
 		if (blk[k] != SNAP_NONE)
 			prefetch_block(p->base, blk[k]);
@@ -326,7 +371,7 @@ __attribute__((noinline)) size_t fast_nx3(const struct ans_cfg *cfg, const struc
 {
 	const struct snap_header *h = b->h;
 	const uint8_t *f = snap_negsoa(b->z);
-	if (!b->nx3 || nx3_encloser(q, b) == SNAP_NONE || !f || (f[10] & FRAG_F_HASHLIKE) ||
+	if (b->nx3 != NX3_NXDOMAIN || nx3_encloser(q, b) == SNAP_NONE || !f || (f[10] & FRAG_F_HASHLIKE) ||
 	    !frag_fits_q(f, q, h->origin_labels, 3))
 		return 0;
 	const uint32_t *blk = b->nx3blk;
@@ -346,5 +391,91 @@ __attribute__((noinline)) size_t fast_nx3(const struct ans_cfg *cfg, const struc
 			       .ns = frag_u16(f, 0) };
 	for (int k = 0; k < 3; k++)
 		p = put_nsec3(p, out, b->base, blk[k], rs[k], apos, &hd.ns);
+	return eng_finish(cfg, q, env, &hd, out, (size_t)(p - out));
+}
+
+/*
+ * NODATA with DNSSEC (RFC 2308 §2.2, RFC 4035 §3.1.3.1, RFC 5155 §7.2.3)
+ * at the existing name the pipeline found (the query name itself, no
+ * RRset of its type, no CNAME, not at or below a cut, not an NSEC3 owner,
+ * not an empty non-terminal): the SOA and its RRSIGs (the snapshot's
+ * fragment), then the name's NSEC (owned by the question name: a pointer
+ * to it) or the NSEC3 matching it (precomputed), with their RRSIGs.
+ */
+__attribute__((noinline)) size_t fast_nodata(const struct ans_cfg *cfg, const struct qry *q,
+					     const struct eng_probe *b,
+					     const struct eng_env *env, uint8_t *out)
+{
+	const struct snap_header *h = b->h;
+	const uint8_t *base = b->base, *f = snap_negsoa(b->z);
+	if (q->qclass != RR_CLASS_IN || !q->do_bit || !(h->flags & SNAP_F_SIGNED) || !f ||
+	    b->rs || b->blk == SNAP_NONE || q->qtype == RR_ANY || q->qtype == RR_RRSIG ||
+	    h->origin_labels == 0 ||
+	    (b->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_NSEC3 | SNAP_N_CNAME |
+			 SNAP_N_ENT)) ||
+	    !frag_fits_q(f, q, h->origin_labels, 1))
+		return 0;
+	const struct snap_rrset *nsec = NULL, *n3 = NULL;
+	uint32_t n3blk = SNAP_NONE;
+	size_t end = RW_HDR + q->qname_len + 4u + frag_u16(f, 4);
+	if (h->flags & SNAP_F_NSEC3) {
+		uint32_t m = snap_node_tab(base, h)[b->first].nsec3;
+		if (m == SNAP_NONE || (f[10] & FRAG_F_HASHLIKE))
+			return 0;	/* opt-out: the closest provable encloser's proof */
+		n3blk = ((const struct snap_nsec3 *)(base + h->nsec3))[m].block;
+		n3 = nsec3_at(base, n3blk);
+		end += nsec3_size(base, n3blk, n3);
+	} else if (h->flags & SNAP_F_NSEC) {
+		nsec = snap_rrset_in(snap_block_rrset_tab(base, b->blk),
+				     snap_block_at(base, b->blk)->nrrsets, RR_NSEC);
+		if (!nsec)
+			return 0;	/* the NSEC covering it: a search */
+		end += signed_size(nsec);
+	}
+	if (end + env->optlen > env->limit || end > FAST_PTR_REACH)
+		return 0;
+	size_t olen = dname_len(base + h->origin);
+	uint8_t *p = eng_question(q, out);
+	p = frag_copy(p, f, RW_HDR + olen + 4u, q->qname_len - olen, 0);
+	struct eng_head hd = { .ede = -1, .aa = true, .qd = 1, .ns = frag_u16(f, 0) };
+	if (nsec)
+		p = put_signed(p, base, RW_HDR, nsec, &hd.ns);
+	else if (n3)
+		p = put_nsec3(p, out, base, n3blk, n3, (uint16_t)(RW_HDR + q->qname_len - olen),
+			      &hd.ns);
+	return eng_finish(cfg, q, env, &hd, out, (size_t)(p - out));
+}
+
+/*
+ * A wildcard answer with DNSSEC in an NSEC3 zone (RFC 4592 §3.3.1, RFC
+ * 5155 §7.2.6): the wildcard's RRset of a plain type and its RRSIGs owned
+ * by the query name (a pointer to it), then the NSEC3 covering the next
+ * closer name (the query name: its hash made ahead, fast_nx3_begin) and
+ * its RRSIGs, as the general path writes them.
+ */
+__attribute__((noinline)) size_t fast_wild3(const struct ans_cfg *cfg, const struct qry *q,
+					    const struct eng_probe *b,
+					    const struct eng_env *env, uint8_t *out)
+{
+	uint32_t w = wild3_source(q, b);
+	if (b->nx3 != NX3_WILD || w == SNAP_NONE || q->qlabels + 1u > RW_CT_MAX)
+		return 0;
+	const uint8_t *base = b->base;
+	const struct snap_node *n = &snap_node_tab(base, b->h)[w];
+	const struct snap_rrset *rs = snap_rrset_in(snap_node_rrsets(b->z, n),
+						    snap_node_nrrsets(base, n), q->qtype);
+	if (!rs || !rs->count)
+		return 0;	/* wildcard NODATA */
+	const struct snap_rrset *n3 = nsec3_at(base, b->nx3blk[0]);
+	size_t end = RW_HDR + q->qname_len + 4u + signed_size(rs) +
+		     nsec3_size(base, b->nx3blk[0], n3);
+	if (end + env->optlen > env->limit || end > FAST_PTR_REACH)
+		return 0;
+	size_t olen = dname_len(base + b->h->origin);
+	struct eng_head hd = { .ede = -1, .aa = true, .qd = 1 };
+	uint8_t *p = eng_question(q, out);
+	p = put_signed(p, base, RW_HDR, rs, &hd.an);
+	p = put_nsec3(p, out, base, b->nx3blk[0], n3, (uint16_t)(RW_HDR + q->qname_len - olen),
+		      &hd.ns);
 	return eng_finish(cfg, q, env, &hd, out, (size_t)(p - out));
 }

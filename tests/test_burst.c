@@ -547,6 +547,13 @@ Test(burst, outcome_paths)
 		{ "example.org. MX +do", ANS_PATH_FULL },
 		/* a pre-encoded answer without additional section, RRSIGs added */
 		{ "example.org. SOA +do", ANS_PATH_HIT },
+		/* NODATA with DNSSEC: the name's NSEC, the NSEC3 matching it */
+		{ "www.example.org. TXT +do", ANS_PATH_HIT },
+		{ "www.example.net. TXT +do", ANS_PATH_HIT },
+		{ "www.example.net. DS +do", ANS_PATH_HIT },
+		/* a wildcard answer with its NSEC3 proof */
+		{ "foo.wild.example.net. A +do", ANS_PATH_HIT },
+		{ "foo.wild.example.org. A +do", ANS_PATH_FULL },	/* NSEC */
 		{ "nope.example.org. A", ANS_PATH_NX },
 		{ "alias.example.com. A", ANS_PATH_FULL },	/* CNAME */
 		{ "www.example.com. MX", ANS_PATH_FULL },	/* NODATA */
