@@ -211,17 +211,16 @@ static void stage_targets(struct bq *b, size_t n)
 }
 
 /* The greatest NSEC3 table entry <= each hash, or the last one below
- * the first (snap_nsec3_search), for the queries in list: the binary
- * searches of the whole burst advance one level at a time, each level's
- * entries prefetched a level ahead, so their misses overlap. */
+ * the first (snap_nsec3_search), for the queries in list: from the
+ * snapshot's index of the table (snap_nsec3_bounds) the binary searches
+ * of the whole burst advance one level at a time, each level's entries
+ * prefetched a level ahead, so their misses overlap. */
 static void nsec3_search_burst(struct bq *b, const uint8_t *list, size_t n)
 {
 	uint32_t lo[ANS_BURST_MAX], hi[ANS_BURST_MAX];
 	bool more = true;
-	for (size_t k = 0; k < n; k++) {
-		lo[k] = 0;
-		hi[k] = b[list[k]].x.p.h->nnsec3;
-	}
+	for (size_t k = 0; k < n; k++)
+		snap_nsec3_bounds(b[list[k]].x.p.z, b[list[k]].h3, &lo[k], &hi[k]);
 	while (more) {
 		more = false;
 		for (size_t k = 0; k < n; k++) {

@@ -33,6 +33,11 @@ struct snap {
 	const uint8_t *base;
 	size_t size;
 	uint8_t *negsoa;	/* the negative answers' SOA fragment, or NULL */
+	/* the NSEC3 table by the leading bits of the hash: n3idx[v] is the
+	 * first entry whose top n3bits bits are >= v (v <= 2^n3bits), about
+	 * one entry a slot; NULL: none (the whole table is searched) */
+	uint32_t *n3idx;
+	unsigned n3bits;
 };
 
 /* ------------------------------------------------------------- checksum */
@@ -106,16 +111,17 @@ void snap_nsec3_hash(const uint8_t *name, const uint8_t *salt, size_t salt_len,
 	}
 }
 
-bool snap_nsec3_search(const struct snap_nsec3 *t, uint32_t n, const uint8_t hash[20],
-		       uint32_t *index)
+/* The greatest entry <= hash among t[lo, hi), given that those before
+ * lo are below it and those from hi on above it; below the first entry,
+ * the last one covers (the chain wraps around, RFC 5155 §7.2.1).  True
+ * when it matches. */
+static bool search_in(const struct snap_nsec3 *t, uint32_t n, uint32_t lo, uint32_t hi,
+		      const uint8_t hash[20], uint32_t *index)
 {
 	if (n == 0) {
 		*index = SNAP_NONE;
 		return false;
 	}
-	/* The greatest entry <= hash; below the first, the last one covers
-	 * (the chain wraps around, RFC 5155 §7.2.1). */
-	uint32_t lo = 0, hi = n;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		if (snap_hash_le(t[mid].hash, hash))
@@ -123,22 +129,66 @@ bool snap_nsec3_search(const struct snap_nsec3 *t, uint32_t n, const uint8_t has
 		else
 			hi = mid;
 	}
-	if (lo == 0) {
-		*index = n - 1;
-		return false;
+	*index = lo ? lo - 1 : n - 1;
+	return lo && memcmp(t[lo - 1].hash, hash, 20) == 0;
+}
+
+bool snap_nsec3_search(const struct snap_nsec3 *t, uint32_t n, const uint8_t hash[20],
+		       uint32_t *index)
+{
+	return search_in(t, n, 0, n, hash, index);
+}
+
+static uint32_t hash_top(const uint8_t hash[20], unsigned bits)
+{
+	uint32_t v = (uint32_t)hash[0] << 24 | (uint32_t)hash[1] << 16 | (uint32_t)hash[2] << 8 |
+		     hash[3];
+	return bits ? v >> (32 - bits) : 0;
+}
+
+/* The index of the table t of n entries (sorted) by leading hash bits. */
+static uint32_t *make_n3idx(const struct snap_nsec3 *t, uint32_t n, unsigned *bits)
+{
+	unsigned b = 0;
+	while (b < 20 && (2u << b) <= n)
+		b++;
+	uint32_t slots = 1u << b;
+	uint32_t *idx = malloc(((size_t)slots + 1) * sizeof *idx);
+	if (!idx)
+		return NULL;
+	uint32_t i = 0;
+	for (uint32_t v = 0; v <= slots; v++) {
+		while (i < n && hash_top(t[i].hash, b) < v)
+			i++;
+		idx[v] = i;
 	}
-	*index = lo - 1;
-	return memcmp(t[lo - 1].hash, hash, 20) == 0;
+	*bits = b;
+	return idx;
+}
+
+void snap_nsec3_bounds(const struct snap *s, const uint8_t hash[20], uint32_t *lo,
+		       uint32_t *hi)
+{
+	if (!s->n3idx) {
+		*lo = 0;
+		*hi = snap_hdr(s)->nnsec3;
+		return;
+	}
+	uint32_t v = hash_top(hash, s->n3bits);
+	*lo = s->n3idx[v];
+	*hi = s->n3idx[v + 1];
 }
 
 bool snap_nsec3_find(const struct snap *s, const uint8_t *name,
 		     uint32_t *index, uint8_t hash[20])
 {
 	const struct snap_header *h = snap_hdr(s);
+	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(s->base + h->nsec3);
 	snap_nsec3_hash(name, h->nsec3_salt, h->nsec3_salt_len, h->nsec3_iter,
 			hash);
-	return snap_nsec3_search((const struct snap_nsec3 *)(s->base + h->nsec3), h->nnsec3,
-				 hash, index);
+	uint32_t lo, hi;
+	snap_nsec3_bounds(s, hash, &lo, &hi);
+	return search_in(t, h->nnsec3, lo, hi, hash, index);
 }
 
 /* -------------------------------------------------------------- lookups */
@@ -631,13 +681,17 @@ int snap_open(const void *image, size_t size, struct snap **out, char *err,
 	s->base = image;
 	s->size = size;
 	s->negsoa = make_negsoa(image, h);
+	s->n3idx = h->nnsec3 ? make_n3idx((const struct snap_nsec3 *)(s->base + h->nsec3),
+					  h->nnsec3, &s->n3bits) : NULL;
 	*out = s;
 	return 0;
 }
 
 void snap_close(struct snap *s)
 {
-	if (s)
+	if (s) {
 		free(s->negsoa);
+		free(s->n3idx);
+	}
 	free(s);
 }

@@ -270,6 +270,12 @@ static inline bool snap_hash_le(const uint8_t *a, const uint8_t *b)
 bool snap_nsec3_search(const struct snap_nsec3 *t, uint32_t n, const uint8_t hash[20],
 		       uint32_t *index);
 
+/* Where in the NSEC3 table to search for hash: the entries before *lo
+ * are below it, those from *hi on above it (an index by the hash's
+ * leading bits, made when the snapshot was opened). */
+void snap_nsec3_bounds(const struct snap *s, const uint8_t hash[20], uint32_t *lo,
+		       uint32_t *hi);
+
 /* The SOA of negative answers with DNSSEC (its RRSIGs after it, TTLs
  * lowered to the negative TTL, RFC 2308 §3) as an anchored fragment
  * (zones/frag.h) whose anchor is the apex, made when the snapshot was
