@@ -178,8 +178,17 @@ static void stage_block(struct bq *b, size_t n)
 		p->rs = rs;
 		p->blk = blk;
 		if (cut && rs && rs->resp && !(bh->flags & SNAP_N_OCCLUDED)) {
-			/* a referral from its fragment (fast_ref) */
+			/* a referral from its fragment (fast_ref); with DO its
+			 * DS RRset and their RRSIGs, further in the block */
 			prefetch2(p->base + rs->rdata + rs->rdata_len, rs->resp);
+			const struct snap_rrset *ds = b[i].x.q.do_bit ?
+				snap_rrset_in(snap_block_rrset_tab(p->base, blk), bh->nrrsets, RR_DS) :
+				NULL;
+			if (ds) {
+				const uint8_t *d = p->base + ds->rdata;
+				for (size_t l = 0; l < ds->rdata_len + ds->sigs_len + 63u; l += 64)
+					__builtin_prefetch(d + l);
+			}
 			continue;
 		}
 		bool dnssec = b[i].x.q.do_bit && (p->h->flags & SNAP_F_SIGNED);

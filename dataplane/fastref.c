@@ -248,14 +248,12 @@ static uint32_t nx3_encloser(const struct qry *q, const struct eng_probe *b)
 }
 
 /* The first lines of a block: its head, name and RRset entries, and
- * records that follow closely. */
-#ifndef PREFETCH_LINES
-#define PREFETCH_LINES 5
-#endif
+ * records that follow closely; the first one loaded (snap_touch). */
 static void prefetch_block(const uint8_t *base, uint32_t blk)
 {
 	const uint8_t *p = base + blk;
-	for (int k = 0; k < PREFETCH_LINES; k++)
+	snap_touch(p);
+	for (int k = 1; k < 5; k++)
 		__builtin_prefetch(p + 64 * k);
 }
 
