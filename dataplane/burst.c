@@ -306,13 +306,11 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 				n = hit ? fast_nodata(cfg, q, p, &env, out)
 				      : p->nx3 == NX3_WILD ? fast_wild3(cfg, q, p, &env, out)
 				      : fast_nx3(cfg, q, p, &env, out);
-			if (n && p->nx3 == NX3_WILD) {
-				oc->path = ANS_PATH_HIT;
-				return n;
-			}
+			/* a wildcard's answer is an answer, as a hit's */
+			bool answer = hit || p->nx3 == NX3_WILD;
 			if (n) {
-				oc->path = hit ? ANS_PATH_HIT : ANS_PATH_NX;
-				oc->rcode = hit ? RCODE_NOERROR : RCODE_NXDOMAIN;
+				oc->path = answer ? ANS_PATH_HIT : ANS_PATH_NX;
+				oc->rcode = answer ? RCODE_NOERROR : RCODE_NXDOMAIN;
 				return n;
 			}
 		}

@@ -20,7 +20,6 @@
 #include "dataplane/engine.h"
 #include "zones/frag.h"
 
-
 /*
  * Whether fragment f, anchored at a name of alabels labels that ends the
  * query name, is what the writer would write after this question: the
@@ -125,6 +124,30 @@ static uint8_t *put_nsec3(uint8_t *p, uint8_t *out, const uint8_t *base, uint32_
 	return p;
 }
 
+/* A DO query of class IN to an NSEC3-signed zone other than the root
+ * (whose NSEC3 owners end in the root, which is no pointer target). */
+static bool nsec3_do(const struct qry *q, const struct snap_header *h)
+{
+	return q->qclass == RR_CLASS_IN && q->do_bit && (h->flags & SNAP_F_SIGNED) &&
+	       (h->flags & SNAP_F_NSEC3) && h->origin_labels > 0;
+}
+
+/* The offset of the apex in the question (the zone's names end the
+ * query name). */
+static uint16_t apex_at(const struct qry *q, const struct eng_probe *b)
+{
+	return (uint16_t)(RW_HDR + q->qname_len - dname_len(b->base + b->h->origin));
+}
+
+/* The snapshot's negative SOA fragment f (anchored at the apex) after the
+ * question: returns its end. */
+static uint8_t *put_negsoa(uint8_t *p, const uint8_t *f, const struct qry *q,
+			   const struct eng_probe *b)
+{
+	size_t olen = dname_len(b->base + b->h->origin);
+	return frag_copy(p, f, RW_HDR + olen + 4u, q->qname_len - olen, 0);
+}
+
 /* The largest response the fast paths write: every pointer target and
  * table entry within a pointer's reach (RFC 1035 §4.1.4, rwrite's
  * PTR_MAX). */
@@ -144,7 +167,7 @@ static bool ref_dnssec_plan(const struct eng_probe *b, const uint8_t *f,
 	const uint8_t *base = b->base;
 	const struct snap_rrset *rs = snap_block_rrset_tab(base, b->blk);
 	unsigned nr = snap_block_at(base, b->blk)->nrrsets;
-	*d = (struct ref_dnssec){ 0 };
+	*d = (struct ref_dnssec){ .n3blk = { SNAP_NONE, SNAP_NONE } };
 	if (ns->nsigs || (f[10] & FRAG_F_ADDL_SIGNED) || (b->flags & SNAP_N_WILDCARD))
 		return false;
 	d->ds = snap_rrset_in(rs, nr, RR_DS);
@@ -206,8 +229,7 @@ __attribute__((noinline)) size_t fast_ref(const struct ans_cfg *cfg, const struc
 	struct eng_head hd = { .ede = -1, .qd = 1, .ns = frag_u16(f, 0), .ar = frag_u16(f, 2) };
 	if (dnssec) {
 		uint16_t cpos = (uint16_t)(RW_HDR + delta);
-		uint16_t apos = (uint16_t)(RW_HDR + q->qname_len -
-					   dname_len(base + b->h->origin));
+		uint16_t apos = apex_at(q, b);
 		if (d.ds)
 			p = put_signed(p, base, cpos, d.ds, &hd.ns);
 		else if (d.nsec)
@@ -228,8 +250,7 @@ __attribute__((noinline)) size_t fast_ref(const struct ans_cfg *cfg, const struc
 static uint32_t nx3_encloser(const struct qry *q, const struct eng_probe *b)
 {
 	const struct snap_header *h = b->h;
-	if (q->qclass != RR_CLASS_IN || !q->do_bit || !(h->flags & SNAP_F_SIGNED) ||
-	    !(h->flags & SNAP_F_NSEC3) || h->origin_labels == 0)
+	if (!nsec3_do(q, h))
 		return SNAP_NONE;
 	uint32_t ce, flags;
 	if (b->first == SNAP_NONE && q->qlabels == h->origin_labels + 1u + b->skip) {
@@ -277,8 +298,7 @@ static uint32_t wild_after(const struct eng_probe *b, uint32_t ce)
 static uint32_t wild3_source(const struct qry *q, const struct eng_probe *b)
 {
 	const struct snap_header *h = b->h;
-	if (q->qclass != RR_CLASS_IN || !q->do_bit || !(h->flags & SNAP_F_SIGNED) ||
-	    !(h->flags & SNAP_F_NSEC3) || h->origin_labels == 0 || b->skip != 1 ||
+	if (!nsec3_do(q, h) || b->skip != 1 ||
 	    !eng_is_node(b->first) || !eng_plain_rdata(q->qtype) ||
 	    (b->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_DNAME | SNAP_N_NSEC3)) ||
 	    !(b->flags & SNAP_N_WILD_CHILD))
@@ -381,10 +401,8 @@ __attribute__((noinline)) size_t fast_nx3(const struct ans_cfg *cfg, const struc
 	}
 	if (end + env->optlen > env->limit || end > FAST_PTR_REACH)
 		return 0;
-	size_t olen = dname_len(b->base + h->origin);
-	uint16_t apos = (uint16_t)(RW_HDR + q->qname_len - olen);
-	uint8_t *p = eng_question(q, out);
-	p = frag_copy(p, f, RW_HDR + olen + 4u, q->qname_len - olen, 0);
+	uint16_t apos = apex_at(q, b);
+	uint8_t *p = put_negsoa(eng_question(q, out), f, q, b);
 	struct eng_head hd = { .rcode = RCODE_NXDOMAIN, .ede = -1, .aa = true, .qd = 1,
 			       .ns = frag_u16(f, 0) };
 	for (int k = 0; k < 3; k++)
@@ -432,15 +450,12 @@ __attribute__((noinline)) size_t fast_nodata(const struct ans_cfg *cfg, const st
 	}
 	if (end + env->optlen > env->limit || end > FAST_PTR_REACH)
 		return 0;
-	size_t olen = dname_len(base + h->origin);
-	uint8_t *p = eng_question(q, out);
-	p = frag_copy(p, f, RW_HDR + olen + 4u, q->qname_len - olen, 0);
+	uint8_t *p = put_negsoa(eng_question(q, out), f, q, b);
 	struct eng_head hd = { .ede = -1, .aa = true, .qd = 1, .ns = frag_u16(f, 0) };
 	if (nsec)
 		p = put_signed(p, base, RW_HDR, nsec, &hd.ns);
 	else if (n3)
-		p = put_nsec3(p, out, base, n3blk, n3, (uint16_t)(RW_HDR + q->qname_len - olen),
-			      &hd.ns);
+		p = put_nsec3(p, out, base, n3blk, n3, apex_at(q, b), &hd.ns);
 	return eng_finish(cfg, q, env, &hd, out, (size_t)(p - out));
 }
 
@@ -469,11 +484,9 @@ __attribute__((noinline)) size_t fast_wild3(const struct ans_cfg *cfg, const str
 		     nsec3_size(base, b->nx3blk[0], n3);
 	if (end + env->optlen > env->limit || end > FAST_PTR_REACH)
 		return 0;
-	size_t olen = dname_len(base + b->h->origin);
 	struct eng_head hd = { .ede = -1, .aa = true, .qd = 1 };
 	uint8_t *p = eng_question(q, out);
 	p = put_signed(p, base, RW_HDR, rs, &hd.an);
-	p = put_nsec3(p, out, base, b->nx3blk[0], n3, (uint16_t)(RW_HDR + q->qname_len - olen),
-		      &hd.ns);
+	p = put_nsec3(p, out, base, b->nx3blk[0], n3, apex_at(q, b), &hd.ns);
 	return eng_finish(cfg, q, env, &hd, out, (size_t)(p - out));
 }

@@ -800,14 +800,10 @@ static int list_jobs(struct zc *c, uint32_t apex, struct zc_jobs *jb)
 			 * the referral */
 			bool ref = t == RR_NS && i != apex && !below_cut(c, zn->parent, apex) &&
 				   !has_type(c, zn, RR_NSEC3);
-			if (ref || t == RR_SRV || rw_compressed_type(t)) {
-				if (!checked && !ref)
-					checked = has_type(c, zn, RR_NSEC3) ||
-						  below_cut(c, i, apex) ? -1 : 1;
-				if (checked < 0 && !ref) {
-					k = j;
-					continue;
-				}
+			bool answer = t == RR_SRV || rw_compressed_type(t);
+			if (answer && !ref && !checked)
+				checked = has_type(c, zn, RR_NSEC3) || below_cut(c, i, apex) ? -1 : 1;
+			if (ref || (answer && checked > 0)) {
 				if (!grow((void **)&jb->v, &jb->cap, jb->n + 1, sizeof *jb->v) ||
 				    !grow((void **)&jb->tg, &jb->tg_cap, jb->ntg + SNAP_ADDL_MAX,
 					  sizeof *jb->tg))
