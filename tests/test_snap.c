@@ -17,6 +17,7 @@
 #include "zones/enc.h"
 #include "zones/frag.h"
 #include "zones/rrtype.h"
+#include "zones/nsecord.h"
 #include "zones/snap.h"
 #include "tests/zt.h"
 
@@ -740,6 +741,87 @@ Test(snap, nsec_flag)
 	cz_load(&c, "example.com", HEAD
 		"@ NSEC ns1 SOA NS NSEC RRSIG\nns1 NSEC example.com. A NSEC RRSIG\n");
 	cr_assert_eq(snap_hdr(c.s)->flags & (SNAP_F_NSEC | SNAP_F_NSEC3), SNAP_F_NSEC);
+	cz_free(&c);
+}
+
+/* A random name of 1-4 labels below "example." from a tiny alphabet (so
+ * that prefixes and 8-byte key chunks are shared), zero octets only when
+ * zeros is set. */
+static size_t rand_name(char *out, size_t cap, uint64_t *x, bool zeros)
+{
+	static const char *alpha[] = { "a", "A", "b", "-", "\\255", "aa", "\\001", "\\000" };
+	size_t len = 0;
+	*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+	int labels = 1 + (int)((*x >> 7) % 4);
+	for (int l = 0; l < labels; l++) {
+		*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+		int ll = 1 + (int)((*x >> 33) % 12);
+		for (int k = 0; k < ll; k++) {
+			*x = *x * 6364136223846793005ull + 1442695040888963407ull;
+			len += (size_t)snprintf(out + len, cap - len, "%s",
+						alpha[(*x >> 40) % (zeros ? 8 : 7)]);
+		}
+		len += (size_t)snprintf(out + len, cap - len, ".");
+	}
+	return len + (size_t)snprintf(out + len, cap - len, "example.");
+}
+
+/* The NSEC owner at or canonically before name, by looking at every node. */
+static uint32_t pred_by_scan(const struct cz *c, const uint8_t *name)
+{
+	const struct snap_header *h = snap_hdr(c->s);
+	uint32_t best = SNAP_NONE;
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		const uint8_t *n = snap_at(c->s, snap_nodes(c->s)[i].name);
+		if (!snap_rrset_of(c->s, &snap_nodes(c->s)[i], RR_NSEC) ||
+		    dname_canon_cmp(n, name) > 0)
+			continue;
+		if (best == SNAP_NONE ||
+		    dname_canon_cmp(snap_at(c->s, snap_nodes(c->s)[best].name), n) < 0)
+			best = i;
+	}
+	return best;
+}
+
+/* The NSEC chain's index finds what a scan of every node finds, for names
+ * in the zone and not, of any case; labels with zero octets are left to
+ * the caller (in a query) or leave the zone without an index. */
+Test(snap, nsec_index_random)
+{
+	static char buf[1 << 20];
+	size_t len = (size_t)snprintf(buf, sizeof buf, "%s@ NSEC ns1 SOA NS NSEC\n", HEAD);
+	uint64_t x = 7;
+	char name[300];
+	for (int i = 0; i < 3000; i++) {
+		rand_name(name, sizeof name, &x, false);
+		/* every other name owns an NSEC; the rest (and the ENTs) not */
+		len += (size_t)snprintf(buf + len, sizeof buf - len, "%s %s\n", name,
+					i % 2 ? "A 192.0.2.1" : "NSEC example. A NSEC");
+	}
+	struct cz c;
+	cz_load(&c, "example", buf);
+	const struct nsecord *o = snap_nsecord(c.s);
+	cr_assert_not_null(o);
+	const struct snap_header *h = snap_hdr(c.s);
+	for (int i = 0; i < 3000; i++) {
+		const uint8_t *q;
+		if (i % 3 == 0) {
+			q = snap_at(c.s, snap_nodes(c.s)[(uint32_t)i % h->nnodes].name);
+		} else {
+			rand_name(name, sizeof name, &x, i % 3 == 2);
+			q = wire(name);
+		}
+		uint32_t got = SNAP_NONE, want = pred_by_scan(&c, q);
+		bool zero = memchr(q, 0, dname_len(q) - 1) != NULL;
+		cr_assert_eq(nsecord_pred(o, c.s, q, &got), !zero, "%s", text(q));
+		if (!zero)
+			cr_assert_eq(got, want, "%s: %s, not %s", text(q), node_name(&c, got),
+				     node_name(&c, want));
+	}
+	cz_free(&c);
+	/* an owner with a zero octet: no index */
+	cz_load(&c, "example", HEAD "@ NSEC ns1 SOA NS NSEC\na\\000b NSEC example. A NSEC\n");
+	cr_assert_null(snap_nsecord(c.s));
 	cz_free(&c);
 }
 

@@ -20,6 +20,7 @@
 
 #include "zones/dname.h"
 #include "zones/frag.h"
+#include "zones/nsecord.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 
@@ -38,6 +39,7 @@ struct snap {
 	 * one entry a slot; NULL: none (the whole table is searched) */
 	uint32_t *n3idx;
 	unsigned n3bits;
+	struct nsecord *nsecord;	/* NSEC-signed zones: the chain's index, or NULL */
 };
 
 /* ------------------------------------------------------------- checksum */
@@ -683,13 +685,20 @@ int snap_open(const void *image, size_t size, struct snap **out, char *err,
 	s->negsoa = make_negsoa(image, h);
 	s->n3idx = h->nnsec3 ? make_n3idx((const struct snap_nsec3 *)(s->base + h->nsec3),
 					  h->nnsec3, &s->n3bits) : NULL;
+	s->nsecord = nsecord_make(s);
 	*out = s;
 	return 0;
+}
+
+const struct nsecord *snap_nsecord(const struct snap *s)
+{
+	return s->nsecord;
 }
 
 void snap_close(struct snap *s)
 {
 	if (s) {
+		nsecord_free(s->nsecord);
 		free(s->negsoa);
 		free(s->n3idx);
 	}

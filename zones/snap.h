@@ -297,6 +297,12 @@ void snap_nsec3_bounds(const struct snap *s, const uint8_t hash[20], uint32_t *l
  * opened; NULL when it could not be made. */
 const uint8_t *snap_negsoa(const struct snap *s);
 
+/* The NSEC chain's search index (zones/nsecord.h), made when the snapshot
+ * was opened; NULL for zones not signed with NSEC, or when it could not be
+ * made (the node table is searched then). */
+struct nsecord;
+const struct nsecord *snap_nsecord(const struct snap *s);
+
 /* The RFC 5155 §5 SHA-1 hash of name (any case: hashed lowercased) with
  * salt and iterations.  No allocation or locking. */
 void snap_nsec3_hash(const uint8_t *name, const uint8_t *salt, size_t salt_len,

@@ -1,0 +1,149 @@
+/*
+ * nsecord.c - the NSEC chain as sorted 8-byte keys (see nsecord.h).
+ *
+ * The key of a name at or below the apex: its labels below the apex from
+ * the most significant one down, each lowercased and followed by a zero
+ * octet, the first 8 octets of that read as a big-endian integer (zero
+ * padded).  When no label holds a zero octet, comparing these strings
+ * byte by byte is RFC 4034 §6.1's order (a label that is a prefix of
+ * another ends first, with the zero, and sorts first), so a key that is
+ * smaller belongs to a name that is smaller; equal keys decide nothing and
+ * the names themselves are compared.
+ */
+#include "zones/nsecord.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "zones/dname.h"
+#include "zones/rrtype.h"
+#include "zones/snap.h"
+
+struct nsecord {
+	uint32_t n;
+	uint32_t apex_labels;
+	uint64_t *key;		/* n keys, non-decreasing */
+	uint32_t *node;		/* node index of each key's NSEC owner */
+};
+
+/* The key of a name whose labels start at name + lo[i] (lo[0] = 0), nl
+ * of them, the last apex_labels the apex's. */
+static uint64_t make_key(const uint8_t *name, const uint8_t *lo, unsigned nl,
+			 unsigned apex_labels)
+{
+	uint64_t k = 0;
+	unsigned used = 0;
+	for (unsigned i = nl - apex_labels; i-- > 0 && used < 8;) {
+		const uint8_t *l = name + lo[i];
+		for (unsigned j = 1; j <= l[0] && used < 8; j++, used++)
+			k |= (uint64_t)dname_lc(l[j]) << (56 - 8 * used);
+		used++;		/* the label's terminating zero */
+	}
+	return k;
+}
+
+/* The label offsets of name (lo[], their count returned). */
+static unsigned label_offsets(const uint8_t *name, uint8_t lo[DNAME_LABELS_MAX])
+{
+	unsigned nl = 0;
+	for (unsigned o = 0; name[o]; o += name[o] + 1u)
+		lo[nl++] = (uint8_t)o;
+	return nl;
+}
+
+/* Whether the labels below the apex, the first `below` of the nl, are free
+ * of zero octets (the key's order needs that of every label, not only of
+ * the 8 octets read): their wire bytes, whose length octets are never 0,
+ * hold no zero. */
+static bool zero_free(const uint8_t *name, const uint8_t *lo, unsigned nl, unsigned below)
+{
+	size_t end = below < nl ? lo[below] : dname_len(name) - 1;
+	return memchr(name, 0, end) == NULL;
+}
+
+struct nsecord *nsecord_make(const struct snap *s)
+{
+	const struct snap_header *h = snap_hdr(s);
+	if (!(h->flags & SNAP_F_NSEC) || (h->flags & SNAP_F_NSEC3))
+		return NULL;
+	const uint8_t *base = snap_base(s);
+	const struct snap_node *nodes = snap_nodes(s);
+	struct nsecord *o = calloc(1, sizeof *o);
+	if (!o)
+		return NULL;
+	o->apex_labels = snap_node_labels(base, &nodes[h->apex]);
+	o->key = malloc((size_t)h->nnodes * sizeof *o->key);
+	o->node = malloc((size_t)h->nnodes * sizeof *o->node);
+	if (!o->key || !o->node)
+		goto fail;
+	for (uint32_t i = h->apex; i < h->nnodes; i++) {
+		if (!snap_rrset_of(s, &nodes[i], RR_NSEC))
+			continue;
+		const uint8_t *name = base + nodes[i].name;
+		uint8_t lo[DNAME_LABELS_MAX];
+		unsigned nl = label_offsets(name, lo);
+		if (!zero_free(name, lo, nl, nl - o->apex_labels))
+			goto fail;
+		uint64_t k = make_key(name, lo, nl, o->apex_labels);
+		if (o->n && k < o->key[o->n - 1])
+			goto fail;	/* not in canonical order: no index */
+		o->key[o->n] = k;
+		o->node[o->n] = i;
+		o->n++;
+	}
+	if (o->n == 0 || o->node[0] != h->apex)
+		goto fail;
+	return o;
+fail:
+	nsecord_free(o);
+	return NULL;
+}
+
+void nsecord_free(struct nsecord *o)
+{
+	if (o) {
+		free(o->key);
+		free(o->node);
+	}
+	free(o);
+}
+
+/* The first index in [lo, hi) whose key is > k (or >= k when `ge`). */
+static uint32_t bound(const uint64_t *key, uint32_t lo, uint32_t hi, uint64_t k, bool ge)
+{
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (ge ? key[mid] < k : key[mid] <= k)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+bool nsecord_pred(const struct nsecord *o, const struct snap *s, const uint8_t *name,
+		  uint32_t *node)
+{
+	uint8_t lab[DNAME_LABELS_MAX];
+	unsigned nl = label_offsets(name, lab);
+	if (!zero_free(name, lab, nl, nl - o->apex_labels))
+		return false;
+	uint64_t k = make_key(name, lab, nl, o->apex_labels);
+	/* [eq, gt): the owners whose key equals name's; before eq all are
+	 * smaller than name, from gt on all larger.  The apex (key 0, the
+	 * only such key) is at index 0 and never larger. */
+	uint32_t gt = bound(o->key, 0, o->n, k, false);
+	uint32_t eq = bound(o->key, 0, gt, k, true);
+	const uint8_t *base = snap_base(s);
+	const struct snap_node *nodes = snap_nodes(s);
+	uint32_t lo = eq, hi = gt;	/* the last owner <= name is in [lo-1, hi) */
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (dname_canon_cmp(base + nodes[o->node[mid]].name, name) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*node = o->node[lo ? lo - 1 : 0];
+	return true;
+}
