@@ -302,12 +302,14 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 		} else {
 			bool hit = p->skip == 0 && eng_is_node(p->first);
 			n = hit ? fast_hit(cfg, q, p, &env, out) : fast_nx(cfg, q, p, &env, out);
+			/* a wildcard's answer is an answer, as a hit's */
+			bool answer = hit || p->nx3 == NX3_WILD;
 			if (!n)
 				n = hit ? fast_nodata(cfg, q, p, &env, out)
 				      : p->nx3 == NX3_WILD ? fast_wild3(cfg, q, p, &env, out)
 				      : fast_nx3(cfg, q, p, &env, out);
-			/* a wildcard's answer is an answer, as a hit's */
-			bool answer = hit || p->nx3 == NX3_WILD;
+			if (!n && !hit && p->nx3 == NX3_NONE && q->do_bit)
+				n = fast_nsec(cfg, q, p, &env, out, &answer);
 			if (n) {
 				oc->path = answer ? ANS_PATH_HIT : ANS_PATH_NX;
 				oc->rcode = answer ? RCODE_NOERROR : RCODE_NXDOMAIN;

@@ -183,6 +183,12 @@ size_t fast_nodata(const struct ans_cfg *cfg, const struct qry *q, const struct 
  * it (snap_nsec3_search's answer), end takes it and prefetches the
  * owners' blocks. */
 void fast_ref_ahead(const struct qry *q, const struct eng_probe *p);
+/* A wildcard answer (*answer set) or an NXDOMAIN with NSEC denial
+ * (fastref.c), byte for byte what the general path writes; 0 when neither
+ * applies or fits. */
+size_t fast_nsec(const struct ans_cfg *cfg, const struct qry *q, const struct eng_probe *p,
+		 const struct eng_env *env, uint8_t *out, bool *answer);
+
 bool fast_nx3_begin(const struct qry *q, struct eng_probe *p, uint8_t hash[20]);
 void fast_nx3_end(struct eng_probe *p, uint32_t cover);
 

@@ -13,12 +13,18 @@
  * the cut is a pointer to the cut in the question; an NSEC3 owner is its
  * hashed label then a pointer to the apex in the question (no earlier
  * name has that label right below the apex: FRAG_F_HASHLIKE, and the
- * compiler's checks), its RRSIGs a pointer to that owner.
+ * compiler's checks), its RRSIGs a pointer to that owner.  NSEC owners
+ * are any names: for them the writer itself runs, its table first filled
+ * as the general path would have it (the question's suffixes, the SOA
+ * fragment's targets).  Also the NXDOMAIN and wildcard answers with NSEC
+ * denial (RFC 4035 §3.1.3), the covering NSEC found by the chain's index.
  */
 #include <string.h>
 
 #include "dataplane/engine.h"
+#include "zones/dname.h"
 #include "zones/frag.h"
+#include "zones/nsecord.h"
 
 /*
  * Whether fragment f, anchored at a name of alabels labels that ends the
@@ -247,11 +253,9 @@ __attribute__((noinline)) size_t fast_ref(const struct ans_cfg *cfg, const struc
  * the parent absent; else the parent it found (its name checked later,
  * in stage 5).  SNAP_NONE when neither, or when something other than an
  * NXDOMAIN may apply there. */
-static uint32_t nx3_encloser(const struct qry *q, const struct eng_probe *b)
+static uint32_t nx_encloser(const struct qry *q, const struct eng_probe *b)
 {
 	const struct snap_header *h = b->h;
-	if (!nsec3_do(q, h))
-		return SNAP_NONE;
 	uint32_t ce, flags;
 	if (b->first == SNAP_NONE && q->qlabels == h->origin_labels + 1u + b->skip) {
 		ce = h->apex;
@@ -266,6 +270,11 @@ static uint32_t nx3_encloser(const struct qry *q, const struct eng_probe *b)
 		     SNAP_N_NSEC3))
 		return SNAP_NONE;
 	return ce;
+}
+
+static uint32_t nx3_encloser(const struct qry *q, const struct eng_probe *b)
+{
+	return nsec3_do(q, b->h) ? nx_encloser(q, b) : SNAP_NONE;
 }
 
 /* The first lines of a block: its head, name and RRset entries, and
@@ -291,14 +300,14 @@ static uint32_t wild_after(const struct eng_probe *b, uint32_t ce)
 	return SNAP_NONE;
 }
 
-/* A wildcard answer the fast path may give (fast_wild3): the query name
- * one label below the node found, which has a wildcard child, in an
- * NSEC3 zone; a plain type, at a wildcard that is neither a cut nor a
+/* A wildcard answer the fast path may give (fast_wild3, fast_wildsec):
+ * the query name one label below the node found, which has a wildcard
+ * child; a plain type, at a wildcard that is neither a cut nor a
  * CNAME.  Returns the wildcard's node or SNAP_NONE. */
-static uint32_t wild3_source(const struct qry *q, const struct eng_probe *b)
+static uint32_t wild_source(const struct qry *q, const struct eng_probe *b)
 {
 	const struct snap_header *h = b->h;
-	if (!nsec3_do(q, h) || b->skip != 1 ||
+	if (b->skip != 1 ||
 	    !eng_is_node(b->first) || !eng_plain_rdata(q->qtype) ||
 	    (b->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED | SNAP_N_DNAME | SNAP_N_NSEC3)) ||
 	    !(b->flags & SNAP_N_WILD_CHILD))
@@ -308,6 +317,11 @@ static uint32_t wild3_source(const struct qry *q, const struct eng_probe *b)
 	    (snap_node_flags(b->base, &snap_node_tab(b->base, h)[w]) & (SNAP_N_CUT | SNAP_N_CNAME)))
 		return SNAP_NONE;
 	return w;
+}
+
+static uint32_t wild3_source(const struct qry *q, const struct eng_probe *b)
+{
+	return nsec3_do(q, b->h) ? wild_source(q, b) : SNAP_NONE;
 }
 
 bool fast_nx3_begin(const struct qry *q, struct eng_probe *p, uint8_t hash[20])
@@ -489,4 +503,166 @@ __attribute__((noinline)) size_t fast_wild3(const struct ans_cfg *cfg, const str
 	p = put_signed(p, base, RW_HDR, rs, &hd.an);
 	p = put_nsec3(p, out, base, b->nx3blk[0], n3, apex_at(q, b), &hd.ns);
 	return eng_finish(cfg, q, env, &hd, out, (size_t)(p - out));
+}
+
+/* ---- NSEC ---- */
+
+/* A DO query of class IN to an NSEC-signed zone other than the root, whose
+ * chain has its search index (zones/nsecord.h). */
+static bool nsec_do(const struct qry *q, const struct eng_probe *b)
+{
+	const struct snap_header *h = b->h;
+	return q->qclass == RR_CLASS_IN && q->do_bit && (h->flags & SNAP_F_SIGNED) &&
+	       (h->flags & SNAP_F_NSEC) && !(h->flags & SNAP_F_NSEC3) && h->origin_labels > 0 &&
+	       snap_nsecord(b->z) != NULL;
+}
+
+/* rwrite's table as the general path has it after the question (every
+ * suffix of the query name) and, when f is not NULL, the negative SOA
+ * fragment f; w writes on at p. */
+static void table_after(struct rw *w, uint8_t *out, const uint8_t *p, const struct qry *q,
+			const struct eng_probe *b, const uint8_t *f, size_t limit)
+{
+	rw_init(w, out, limit);
+	w->pos = (size_t)(p - out);
+	for (unsigned i = 0; i < q->qlabels; i++)
+		rw_target(w, RW_HDR + q->qlo[i], q->qlabels - i);
+	if (f)
+		frag_ct_apply(snap_negsoa_ct(b->z), w,
+			      q->qname_len - dname_len(b->base + b->h->origin));
+}
+
+/* Bytes put_nsec writes at most for node's NSEC RRset rs. */
+static size_t nsec_size(const uint8_t *base, const struct snap_node *n,
+			const struct snap_rrset *rs)
+{
+	return dname_len(base + n->name) + signed_size(rs);
+}
+
+/* The NSEC RRset rs of node n with its RRSIGs, the owner name compressed
+ * by rwrite against what w has seen (as eng_put writes it), the other
+ * records owned by a pointer to the same name (a pointer's target when
+ * the owner is one).  The caller made room (nsec_size). */
+static void put_nsec(struct rw *w, const uint8_t *base, const struct snap_node *n,
+		     const struct snap_rrset *rs, uint16_t *ns)
+{
+	size_t at = w->pos;
+	rw_name(w, base + n->name);
+	const uint8_t *o = w->buf + at;
+	uint16_t own = w->pos - at == 2 && (o[0] & 0xc0) == 0xc0
+			       ? (uint16_t)((o[0] & 0x3f) << 8 | o[1])
+			       : (uint16_t)at;
+	/* the first record: rw_rr_head's fields after the owner */
+	uint8_t *p = w->buf + w->pos;
+	const uint8_t *rd = base + rs->rdata;
+	size_t len = 2u + (size_t)(rd[0] << 8 | rd[1]);
+	uint8_t head[10];
+	rw_rr_head(head, own, rs->type, rs->ttl);
+	eng_copy(p, head + 2, 8);
+	eng_copy(p + 8, rd, len);
+	p = eng_put_owned(p + 8 + len, own, rs->type, rs->ttl, rd + len, (uint16_t)(rs->count - 1));
+	p = eng_put_owned(p, own, RR_RRSIG, rs->sig_ttl, base + snap_rrset_sigs(rs), rs->nsigs);
+	*ns = (uint16_t)(*ns + rs->count + rs->nsigs);
+	w->pos = (size_t)(p - w->buf);
+}
+
+/* The NSEC owner whose record matches or covers name (the index answers:
+ * nsec_do), its node and NSEC RRset. */
+static const struct snap_rrset *nsec_cover(const struct eng_probe *b, const uint8_t *name,
+					   uint32_t *node)
+{
+	if (!nsecord_pred(snap_nsecord(b->z), b->z, name, node))
+		return NULL;
+	return snap_rrset_of(b->z, &snap_node_tab(b->base, b->h)[*node], RR_NSEC);
+}
+
+/*
+ * NXDOMAIN with DNSSEC in an NSEC zone (RFC 4035 §3.1.3.2), for a name
+ * whose closest encloser the pipeline knows as fast_nx does: the SOA and
+ * its RRSIGs (the snapshot's fragment), the NSEC covering the name and the
+ * one covering the wildcard at the encloser (once if they are one), with
+ * their RRSIGs, as dnssec.c's dsec_nxdomain finds and answer.c writes them.
+ */
+static size_t fast_nxsec(const struct ans_cfg *cfg, const struct qry *q,
+			 const struct eng_probe *b, const struct eng_env *env, uint8_t *out)
+{
+	const struct snap_header *h = b->h;
+	const uint8_t *base = b->base, *f = snap_negsoa(b->z);
+	if (!f || !nsec_do(q, b) || !frag_fits_q(f, q, h->origin_labels, 0))
+		return 0;
+	uint32_t ce = nx_encloser(q, b);
+	if (ce == SNAP_NONE)
+		return 0;
+	const struct snap_node *nodes = snap_node_tab(base, h);
+	uint8_t star[DNAME_MAX + 2] = { 1, '*' };
+	const uint8_t *cn = base + nodes[ce].name;
+	memcpy(star + 2, cn, dname_len(cn));
+	uint32_t own[2];
+	const struct snap_rrset *rs[2] = { nsec_cover(b, q->qname, &own[0]),
+					   nsec_cover(b, star, &own[1]) };
+	if (!rs[0] || !rs[1])
+		return 0;
+	if (own[1] == own[0])
+		rs[1] = NULL;	/* RFC 4035 §3.1.3.2: one NSEC may prove both */
+	size_t end = RW_HDR + q->qname_len + 4u + frag_u16(f, 4);
+	for (int k = 0; k < 2; k++)
+		if (rs[k])
+			end += nsec_size(base, &nodes[own[k]], rs[k]);
+	if (end + env->optlen > env->limit || end > FAST_PTR_REACH)
+		return 0;
+	uint8_t *p = put_negsoa(eng_question(q, out), f, q, b);
+	struct rw w;
+	table_after(&w, out, p, q, b, f, env->limit - env->optlen);
+	struct eng_head hd = { .rcode = RCODE_NXDOMAIN, .ede = -1, .aa = true, .qd = 1,
+			       .ns = frag_u16(f, 0) };
+	for (int k = 0; k < 2; k++)
+		if (rs[k])
+			put_nsec(&w, base, &nodes[own[k]], rs[k], &hd.ns);
+	return eng_finish(cfg, q, env, &hd, out, w.pos);
+}
+
+/*
+ * A wildcard answer with DNSSEC in an NSEC zone (RFC 4592 §3.3.1, RFC
+ * 4035 §3.1.3.3): the wildcard's RRset of a plain type and its RRSIGs
+ * owned by the query name (a pointer to it), then the NSEC covering the
+ * query name and its RRSIGs.
+ */
+static size_t fast_wildsec(const struct ans_cfg *cfg, const struct qry *q,
+			   const struct eng_probe *b, const struct eng_env *env, uint8_t *out)
+{
+	if (!nsec_do(q, b) || q->qlabels > RW_CT_MAX)
+		return 0;
+	uint32_t w = wild_source(q, b);
+	if (w == SNAP_NONE)
+		return 0;
+	const uint8_t *base = b->base;
+	const struct snap_node *nodes = snap_node_tab(base, b->h);
+	const struct snap_rrset *rs = snap_rrset_in(snap_node_rrsets(b->z, &nodes[w]),
+						    snap_node_nrrsets(base, &nodes[w]), q->qtype);
+	uint32_t own;
+	const struct snap_rrset *nsec = nsec_cover(b, q->qname, &own);
+	if (!rs || !rs->count || !nsec)
+		return 0;	/* wildcard NODATA; or no index */
+	size_t end = RW_HDR + q->qname_len + 4u + signed_size(rs) +
+		     nsec_size(base, &nodes[own], nsec);
+	if (end + env->optlen > env->limit || end > FAST_PTR_REACH)
+		return 0;
+	struct eng_head hd = { .ede = -1, .aa = true, .qd = 1 };
+	uint8_t *p = eng_question(q, out);
+	p = put_signed(p, base, RW_HDR, rs, &hd.an);
+	struct rw wr;
+	table_after(&wr, out, p, q, b, NULL, env->limit - env->optlen);
+	put_nsec(&wr, base, &nodes[own], nsec, &hd.ns);
+	return eng_finish(cfg, q, env, &hd, out, wr.pos);
+}
+
+__attribute__((noinline)) size_t fast_nsec(const struct ans_cfg *cfg, const struct qry *q,
+					   const struct eng_probe *b,
+					   const struct eng_env *env, uint8_t *out, bool *answer)
+{
+	if (!nsec_do(q, b))
+		return 0;
+	size_t n = fast_wildsec(cfg, q, b, env, out);
+	*answer = n != 0;
+	return n ? n : fast_nxsec(cfg, q, b, env, out);
 }

@@ -152,6 +152,11 @@ static const char *const names[] = {
 	"www.sib.frag.test.", "ns1.sib.frag.test.", "ent.x.frag.test.", "w.ent.x.frag.test.",
 	"www." LONGCUT ".frag.test.", LONGCUT ".frag.test.", "nx.nic.frag.test.",
 	"www.dsub.example.net.", "www.secure.example.net.", "dsub.example.org.",
+	/* NSEC denial on fast paths: owners compressed against the SOA's
+	 * names (ns1 is MNAME), the apex, the chain's end; case; wildcards */
+	"ns1a.example.org.", "HOSTMASTER.example.org.", "0.example.org.", "zzzz.example.org.",
+	"Nx.WWW.Example.ORG.", "ns0.example.org.", "x.b.example.org.", "ZZ.b.example.org.",
+	"x.nx.www.example.org.", "mail0.wildcut-nsec.example.", "x.wd.wildcut-nsec.example.",
 };
 
 /* Pairs the loop above may not make: every additional-section and
@@ -542,8 +547,10 @@ Test(burst, outcome_paths)
 		{ "nope.example.com. AAAA +edns", ANS_PATH_NX },
 		/* plain RDATA with its RRSIGs is still copied */
 		{ "www.example.org. A +do", ANS_PATH_HIT },
-		/* DNSSEC denial, and names in RDATA with DNSSEC */
-		{ "nope.example.org. A +do", ANS_PATH_FULL },
+		/* NSEC denial, and names in RDATA with DNSSEC */
+		{ "nope.example.org. A +do", ANS_PATH_NX },
+		{ "ns1a.example.org. A +do", ANS_PATH_NX },	/* owner: MNAME's */
+		{ "zzzz.example.org. AAAA +do", ANS_PATH_NX },
 		{ "example.org. MX +do", ANS_PATH_FULL },
 		/* a pre-encoded answer without additional section, RRSIGs added */
 		{ "example.org. SOA +do", ANS_PATH_HIT },
@@ -553,7 +560,9 @@ Test(burst, outcome_paths)
 		{ "www.example.net. DS +do", ANS_PATH_HIT },
 		/* a wildcard answer with its NSEC3 proof */
 		{ "foo.wild.example.net. A +do", ANS_PATH_HIT },
-		{ "foo.wild.example.org. A +do", ANS_PATH_FULL },	/* NSEC */
+		{ "foo.wild.example.org. A +do", ANS_PATH_HIT },	/* NSEC */
+		{ "foo.wild.example.org. MX +do", ANS_PATH_FULL },	/* wildcard NODATA */
+		{ "x.b.example.org. A +do", ANS_PATH_HIT },
 		{ "nope.example.org. A", ANS_PATH_NX },
 		{ "alias.example.com. A", ANS_PATH_FULL },	/* CNAME */
 		{ "www.example.com. MX", ANS_PATH_FULL },	/* NODATA */

@@ -27,6 +27,15 @@ bool frag_begin(struct frag_b *b, const uint8_t *anchor, const uint8_t *apex)
 	return true;
 }
 
+void frag_targets(const struct frag_b *b, struct frag_ct *ct)
+{
+	ct->n = 0;
+	for (unsigned i = b->ct0; i < b->w.nct; i++, ct->n++) {
+		ct->off[ct->n] = b->w.ct_off[i];
+		ct->lab[ct->n] = b->w.ct_lab[i];
+	}
+}
+
 void frag_addl(struct frag_b *b)
 {
 	b->auth_end = b->w.pos;

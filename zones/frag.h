@@ -114,6 +114,26 @@ struct frag_b {
 bool frag_begin(struct frag_b *b, const uint8_t *anchor, const uint8_t *apex);
 void frag_addl(struct frag_b *b);
 
+/* The compression targets the parts add to rwrite's table, in its order:
+ * offsets in the fragment's own message (the anchor at byte 12), label
+ * counts.  With them a caller writing more records after a copy of the
+ * fragment can have rwrite compress them as after the general path's. */
+struct frag_ct {
+	uint8_t n;
+	uint16_t off[RW_CT_MAX];
+	uint8_t lab[RW_CT_MAX];
+};
+
+void frag_targets(const struct frag_b *b, struct frag_ct *ct);
+
+/* Adds ct's targets to w, moved by delta (the question name is longer
+ * than the anchor by delta bytes). */
+static inline void frag_ct_apply(const struct frag_ct *ct, struct rw *w, size_t delta)
+{
+	for (unsigned i = 0; i < ct->n; i++)
+		rw_target(w, ct->off[i] + delta, ct->lab[i]);
+}
+
 /* Writes the fragment (header, pointers, labels, parts) to out with the
  * given flags (FRAG_F_ADDL_SIGNED is the caller's to say) and n3 fields;
  * returns its size, or 0 when it does not fit cap or the format (more

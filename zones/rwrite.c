@@ -28,11 +28,7 @@ static inline void put32(uint8_t *p, uint32_t v)
 
 static inline void ct_add(struct rw *w, size_t off, unsigned labels)
 {
-	if (w->nct < RW_CT_MAX && off <= PTR_MAX && labels > 0) {
-		w->ct_off[w->nct] = (uint16_t)off;
-		w->ct_lab[w->nct] = (uint8_t)labels;
-		w->nct++;
-	}
+	rw_target(w, off, labels);
 }
 
 /* True when the uncompressed name a equals the name at buf[off] (which we

@@ -45,6 +45,19 @@ static inline void rw_init(struct rw *w, uint8_t *buf, size_t limit)
 	w->nct = 0;
 }
 
+/* Remembers the name (suffix) of `labels` labels written at buf[off] as a
+ * compression target, while the table has room and off is within a
+ * pointer's reach; what rw_name and rw_question do for each suffix they
+ * write, for callers that wrote names by other means. */
+static inline void rw_target(struct rw *w, size_t off, unsigned labels)
+{
+	if (w->nct < RW_CT_MAX && off <= 0x3fff && labels > 0) {
+		w->ct_off[w->nct] = (uint16_t)off;
+		w->ct_lab[w->nct] = (uint8_t)labels;
+		w->nct++;
+	}
+}
+
 static inline void rw_mark(const struct rw *w, struct rw_mark *m)
 {
 	m->pos = w->pos;

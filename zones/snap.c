@@ -40,6 +40,7 @@ struct snap {
 	uint32_t *n3idx;
 	unsigned n3bits;
 	struct nsecord *nsecord;	/* NSEC-signed zones: the chain's index, or NULL */
+	struct frag_ct negct;	/* negsoa's compression targets */
 };
 
 /* ------------------------------------------------------------- checksum */
@@ -586,7 +587,8 @@ static int check_referrals(struct vctx *v, const struct snap_header *h)
  * §3.1.3), as answer.c's eng_put writes it after a question naming the
  * apex: the SOA and its RRSIGs, TTLs lowered to the negative TTL.  NULL
  * when it does not fit a fragment. */
-static uint8_t *make_negsoa(const uint8_t *base, const struct snap_header *h)
+static uint8_t *make_negsoa(const uint8_t *base, const struct snap_header *h,
+			    struct frag_ct *ct)
 {
 	struct frag_b *b = malloc(sizeof *b);
 	uint8_t *out = malloc(FRAG_MSG);
@@ -601,6 +603,8 @@ static uint8_t *make_negsoa(const uint8_t *base, const struct snap_header *h)
 			    soa->sig_ttl < cap ? soa->sig_ttl : cap, base + snap_rrset_sigs(soa),
 			    soa->nsigs)) &&
 		  frag_finish(b, 0, NULL, out, FRAG_MSG) > 0;
+	if (ok)
+		frag_targets(b, ct);
 	free(b);
 	if (!ok) {
 		free(out);
@@ -612,6 +616,11 @@ static uint8_t *make_negsoa(const uint8_t *base, const struct snap_header *h)
 const uint8_t *snap_negsoa(const struct snap *s)
 {
 	return s->negsoa;
+}
+
+const struct frag_ct *snap_negsoa_ct(const struct snap *s)
+{
+	return &s->negct;
 }
 
 /*
@@ -682,7 +691,7 @@ int snap_open(const void *image, size_t size, struct snap **out, char *err,
 		return fail(&v, "out of memory");
 	s->base = image;
 	s->size = size;
-	s->negsoa = make_negsoa(image, h);
+	s->negsoa = make_negsoa(image, h, &s->negct);
 	s->n3idx = h->nnsec3 ? make_n3idx((const struct snap_nsec3 *)(s->base + h->nsec3),
 					  h->nnsec3, &s->n3bits) : NULL;
 	s->nsecord = nsecord_make(s);

@@ -297,6 +297,11 @@ void snap_nsec3_bounds(const struct snap *s, const uint8_t hash[20], uint32_t *l
  * opened; NULL when it could not be made. */
 const uint8_t *snap_negsoa(const struct snap *s);
 
+/* The compression targets that fragment adds (zones/frag.h); meaningful
+ * only when snap_negsoa is not NULL. */
+struct frag_ct;
+const struct frag_ct *snap_negsoa_ct(const struct snap *s);
+
 /* The NSEC chain's search index (zones/nsecord.h), made when the snapshot
  * was opened; NULL for zones not signed with NSEC, or when it could not be
  * made (the node table is searched then). */
