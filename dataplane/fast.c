@@ -132,12 +132,28 @@ size_t fast_hit(const struct ans_cfg *cfg, const struct qry *q, const struct eng
 		const uint8_t *pre = base + rs->rdata + rs->rdata_len;
 		size_t body = rs->resp - 2u;
 		hd.ar = (uint16_t)(pre[0] | pre[1] << 8);
-		/* with DNSSEC the RRSIGs follow the answer records: after the
-		 * pre-encoded ones when nothing else does (no additional
-		 * section, whose addresses would bring RRSIGs of their own) */
-		bool sigs = dnssec && rs->nsigs;
-		if (dnssec && hd.ar)
-			return 0;
+		bool sigs = false;
+		if (hd.ar & SNAP_RESP_DO) {
+			/* a second answer, with DNSSEC, after the first */
+			const uint8_t *tail = pre + rs->resp - 4;
+			size_t dbody = (size_t)(tail[2] | tail[3] << 8);
+			body -= dbody + 4u;
+			hd.ar &= (uint16_t)~SNAP_RESP_DO;
+			if (dnssec) {
+				pre += body;
+				body = dbody;
+				hd.ar = (uint16_t)(tail[0] | tail[1] << 8);
+				hd.an = (uint16_t)(rs->count + rs->nsigs);
+			}
+		} else if (dnssec) {
+			/* the RRSIGs follow the answer records: after the
+			 * pre-encoded ones when nothing else does (no
+			 * additional section, whose addresses would bring
+			 * RRSIGs of their own) */
+			if (hd.ar)
+				return 0;
+			sigs = rs->nsigs != 0;
+		}
 		need += body;
 		if (sigs)
 			need += 10u * rs->nsigs + rs->sigs_len;

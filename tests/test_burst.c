@@ -547,11 +547,14 @@ Test(burst, outcome_paths)
 		{ "nope.example.com. AAAA +edns", ANS_PATH_NX },
 		/* plain RDATA with its RRSIGs is still copied */
 		{ "www.example.org. A +do", ANS_PATH_HIT },
-		/* NSEC denial, and names in RDATA with DNSSEC */
+		/* NSEC denial */
 		{ "nope.example.org. A +do", ANS_PATH_NX },
 		{ "ns1a.example.org. A +do", ANS_PATH_NX },	/* owner: MNAME's */
 		{ "zzzz.example.org. AAAA +do", ANS_PATH_NX },
-		{ "example.org. MX +do", ANS_PATH_FULL },
+		/* pre-encoded with DNSSEC: RRSIGs in the additional section */
+		{ "example.org. MX +do", ANS_PATH_HIT },
+		{ "example.org. NS +do", ANS_PATH_HIT },
+		{ "example.net. NS +do", ANS_PATH_HIT },
 		/* a pre-encoded answer without additional section, RRSIGs added */
 		{ "example.org. SOA +do", ANS_PATH_HIT },
 		/* NODATA with DNSSEC: the name's NSEC, the NSEC3 matching it */

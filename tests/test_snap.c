@@ -1135,6 +1135,12 @@ Test(snap, hostile_rrsets_refused, .init = hostile_begin, .fini = hostile_end)
 	      p.rrsets[find_rr(&p, "www.example.com.", RR_MX)]->resp = 1);
 	PATCH("pre-encoded answer on the last RRset", "pre-encoded",
 	      p.rrsets[p.h->nrrsets - 1]->resp = 0x8000);
+	PATCH("pre-encoded answer with DNSSEC past its start", "with DNSSEC", {
+		const struct snap_rrset *mx = p.rrsets[find_rr(&p, "www.example.com.", RR_MX)];
+		uint8_t *pre = p.img + mx->rdata + mx->rdata_len;
+		pre[1] |= SNAP_RESP_DO >> 8;
+		pre[mx->resp - 2] = pre[mx->resp - 1] = 0xff;
+	});
 	PATCH("nsigs", NULL, p.rrsets[www]->nsigs++);
 	PATCH("sigs_len", NULL, p.rrsets[www]->sigs_len--);
 	PATCH("sig covers another type", "covers",

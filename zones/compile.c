@@ -568,6 +568,7 @@ static uint32_t count_rrsets(const struct zc *c, const struct zc_name *n)
 #define TGT_OUT 0xfffffffdu
 struct zc_scratch {
 	uint8_t msg[RESP_MSG];
+	uint8_t msg_do[RESP_MSG];	/* the answer with DNSSEC records */
 	uint8_t rd[RESP_MSG];
 	struct frag_b fb;	/* a referral being made */
 	uint8_t frag[FRAG_MSG];
@@ -642,18 +643,47 @@ static bool signed_type(const struct zc *c, const struct zc_name *n, uint16_t t)
 	return false;
 }
 
+/* With DNSSEC (dnssec), the RRSIGs over name n's type t RRset after it,
+ * as the engine's eng_put writes them: owned by owner (NULL: the question
+ * name), in the order the snapshot keeps them (put_sigs), with the
+ * smallest of their TTLs.  True when there are none. */
+static bool put_rrsigs(const struct zc *c, struct zc_scratch *s, struct rw *w, int sect,
+		       const struct zc_name *n, const uint8_t *owner, uint16_t t, bool dnssec)
+{
+	if (!dnssec)
+		return true;
+	const struct zc_rec *r = c->recs + n->rec;
+	uint32_t lo, hi = type_range(c, n, RR_RRSIG, &lo), cnt = 0, ttl = 0;
+	size_t len = 0;
+	for (uint32_t k = lo; k < hi; k++) {
+		if (covered_of(&r[k]) != t)
+			continue;
+		if (sizeof s->rd - len < 2u + r[k].rdlen || cnt == UINT16_MAX)
+			return false;
+		s->rd[len] = (uint8_t)(r[k].rdlen >> 8);
+		s->rd[len + 1] = (uint8_t)r[k].rdlen;
+		memcpy(s->rd + len + 2, r[k].rd, r[k].rdlen);
+		len += 2u + r[k].rdlen;
+		if (cnt++ == 0 || r[k].ttl < ttl)
+			ttl = r[k].ttl;
+	}
+	return cnt == 0 ||
+	       rw_rrset(w, sect, owner, RR_RRSIG, RR_CLASS_IN, ttl, s->rd, (uint16_t)cnt);
+}
+
 /*
  * The additional section of a pre-encoded answer, written to w as
  * dataplane/answer.c's additional() writes it: for each of the first
  * SNAP_ADDL_MAX of the n targets tgt inside the zone, once per name, its A
  * then its AAAA RRset, owned by the target's name.  A target below `below`
  * (a referral's cut; NULL: none) that does not exist adds nothing: no
- * wildcard applies below a cut.  *sig: whether an RRset written is signed.
+ * wildcard applies below a cut.  With dnssec each RRset's RRSIGs follow
+ * it.  *sig: whether an RRset written is signed.
  * False when the engine must decide (a target that does not exist, or an
  * NSEC3 owner) or it does not fit.
  */
 static bool put_addl(const struct zc *c, struct zc_scratch *s, struct rw *w, uint32_t n,
-		     const struct zc_tgt *tgt, const uint8_t *below, bool *sig)
+		     const struct zc_tgt *tgt, const uint8_t *below, bool dnssec, bool *sig)
 {
 	uint32_t done[SNAP_ADDL_MAX];
 	unsigned ndone = 0;
@@ -679,12 +709,32 @@ static bool put_addl(const struct zc *c, struct zc_scratch *s, struct rw *w, uin
 				continue;
 			if (!resp_entries(tr, lo, hi, s) ||
 			    !rw_rrset(w, RW_AR, tn->name, addr[a], RR_CLASS_IN, tr[lo].ttl, s->rd,
-				      (uint16_t)(hi - lo)))
+				      (uint16_t)(hi - lo)) ||
+			    !put_rrsigs(c, s, w, RW_AR, tn, tn->name, addr[a], dnssec))
 				return false;
 			*sig |= signed_type(c, tn, addr[a]);
 		}
 	}
 	return true;
+}
+
+/* The response to a query for exactly the records [k, j) of name zn, all
+ * of one type, as dataplane/answer.c writes it for an exact match, written
+ * to msg through w: the question, the RRset (and with dnssec its RRSIGs),
+ * then when tgt is not NULL the additional section (put_addl).  False
+ * when the engine must decide or it does not fit. */
+static bool resp_answer(const struct zc *c, struct zc_scratch *s, struct rw *w, uint8_t *msg,
+			const struct zc_name *zn, uint32_t k, uint32_t j,
+			const struct zc_tgt *tgt, bool dnssec, bool *sig)
+{
+	const struct zc_rec *r = c->recs + zn->rec;
+	uint16_t type = r[k].type;
+	rw_init(w, msg, RESP_MSG);
+	return rw_question(w, zn->name, dname_len(zn->name), type, RR_CLASS_IN) &&
+	       resp_entries(r, k, j, s) &&
+	       rw_rrset(w, RW_AN, NULL, type, RR_CLASS_IN, r[k].ttl, s->rd, (uint16_t)(j - k)) &&
+	       put_rrsigs(c, s, w, RW_AN, zn, NULL, type, dnssec) &&
+	       (!tgt || put_addl(c, s, w, j - k, tgt, NULL, dnssec, sig));
 }
 
 /*
@@ -695,7 +745,9 @@ static bool put_addl(const struct zc *c, struct zc_scratch *s, struct rw *w, uin
  * look for a wildcard for).  It mirrors what dataplane/answer.c writes for
  * an exact match without DNSSEC: eng_put of the RRset, then additional():
  * for each of the first SNAP_ADDL_MAX targets inside the zone, once per
- * name, its A then its AAAA RRset, owned by the target's name.
+ * name, its A then its AAAA RRset, owned by the target's name; and, when
+ * the additional section is not empty and something in the answer is
+ * signed, the same with DNSSEC (SNAP_RESP_DO).
  */
 static bool resp_one(struct zc *c, struct zc_scratch *s, const struct zc_name *zn,
 		     uint32_t k, uint32_t j, const struct zc_tgt *tgt)
@@ -703,25 +755,35 @@ static bool resp_one(struct zc *c, struct zc_scratch *s, const struct zc_name *z
 	const struct zc_rec *r = c->recs + zn->rec;
 	uint16_t type = r[k].type;
 	bool addl = rrtype_addl_at(type) >= 0;
-	struct rw w;
+	struct rw w, wd;
 	size_t qlen = dname_len(zn->name);	/* zn->len is not set yet */
-	rw_init(&w, s->msg, sizeof s->msg);
-	if (!rw_question(&w, zn->name, qlen, type, RR_CLASS_IN) ||
-	    !resp_entries(r, k, j, s) ||
-	    !rw_rrset(&w, RW_AN, NULL, type, RR_CLASS_IN, r[k].ttl, s->rd, (uint16_t)(j - k)))
-		return false;
 	size_t qend = RW_HDR + qlen + 4u;
-	bool sig;
-	if (addl && !put_addl(c, s, &w, j - k, tgt, NULL, &sig))
+	bool sig = false;
+	if (!resp_answer(c, s, &w, s->msg, zn, k, j, addl ? tgt : NULL, false, &sig))
 		return false;
-	size_t body = w.pos - qend;
-	if (2 + body > UINT16_MAX)
+	size_t body = w.pos - qend, dbody = 0;
+	/* with DNSSEC the RRSIGs interleave with the additional section: a
+	 * second answer when something there is signed (else the engine
+	 * appends the answer's RRSIGs to the first) */
+	bool with_do = w.cnt[RW_AR] && (sig || signed_type(c, zn, type)) &&
+		       resp_answer(c, s, &wd, s->msg_do, zn, k, j, tgt, true, &sig);
+	if (with_do)
+		dbody = wd.pos - qend;
+	size_t len = 2 + body + (with_do ? dbody + 4 : 0);
+	if (len > UINT16_MAX || (with_do && dbody > UINT16_MAX))
 		return false;
-	uint8_t *p = resp_add(c, zn, type, 2 + body);
+	uint8_t *p = resp_add(c, zn, type, len);
 	if (!p)
 		return false;
-	memcpy(p, &w.cnt[RW_AR], 2);
+	uint16_t ar = (uint16_t)(w.cnt[RW_AR] | (with_do ? SNAP_RESP_DO : 0));
+	memcpy(p, &ar, 2);
 	memcpy(p + 2, s->msg + qend, body);
+	if (with_do) {
+		uint16_t dar = wd.cnt[RW_AR], dl = (uint16_t)dbody;
+		memcpy(p + 2 + body, s->msg_do + qend, dbody);
+		memcpy(p + 2 + body + dbody, &dar, 2);
+		memcpy(p + 4 + body + dbody, &dl, 2);
+	}
 	return true;
 }
 
@@ -747,7 +809,7 @@ static bool ref_one(struct zc *c, struct zc_scratch *s, const struct zc_name *zn
 		return false;
 	frag_addl(fb);
 	bool sig;
-	if (!put_addl(c, s, &fb->w, j - k, tgt, zn->name, &sig))
+	if (!put_addl(c, s, &fb->w, j - k, tgt, zn->name, false, &sig))
 		return false;
 	size_t n = frag_finish(fb, sig ? FRAG_F_ADDL_SIGNED : 0, NULL, s->frag, sizeof s->frag);
 	uint8_t *p = n ? resp_add(c, zn, RR_NS, n) : NULL;

@@ -494,6 +494,14 @@ static int check_rrset(struct vctx *v, const struct snap_header *h, uint32_t ri,
 	uint64_t after = (uint64_t)r->rdata + r->rdata_len + r->resp;
 	if (r->resp && (r->count == 0 || r->resp < 2 || after > dend))
 		return fail(v, "rrset %u pre-encoded answer out of bounds", ri);
+	if (r->resp) {
+		const uint8_t *pre = v->base + r->rdata + r->rdata_len;
+		uint16_t ar = (uint16_t)(pre[0] | pre[1] << 8);
+		if ((ar & SNAP_RESP_DO) &&
+		    (r->resp < 6 ||
+		     (size_t)(pre[r->resp - 2] | pre[r->resp - 1] << 8) + 6 > r->resp))
+			return fail(v, "rrset %u pre-encoded answer with DNSSEC out of bounds", ri);
+	}
 	/* the signatures: after that (a 32-bit offset, as the engine
 	 * computes it) */
 	if (r->nsigs && after > dend)

@@ -62,7 +62,7 @@
 #include <stdint.h>
 
 #define SNAP_MAGIC 0x534e4452u	/* bytes "RDNS" */
-#define SNAP_VERSION 7	/* 2: dname_hash became word-wise; 3: pre-encoded
+#define SNAP_VERSION 8	/* 2: dname_hash became word-wise; 3: pre-encoded
 			   answers (snap_rrset.resp); 4: per-node blocks
 			   (name, RRsets, data together; buckets point at
 			   them), so an answer reads bucket -> block; 5: a
@@ -73,12 +73,17 @@
 			   28 bytes); 7: a referral pre-encoded at every
 			   cut (the cut's NS snap_rrset.resp, zones/frag.h),
 			   snap_nsec3 with the wildcard's record and the
-			   owner's block (24 -> 32 bytes) */
+			   owner's block (24 -> 32 bytes); 8: a pre-encoded
+			   answer with DNSSEC beside the one without
+			   (SNAP_RESP_DO) */
 #define SNAP_NONE 0xffffffffu	/* "no index" in index fields */
 /* Names of an answer whose addresses go in the additional section (NS, MX
  * and SRV targets, RFC 1034 §4.3.2 step 6): the engine takes the first
  * SNAP_ADDL_MAX, and pre-encoded answers hold the same. */
 #define SNAP_ADDL_MAX 16
+/* In a pre-encoded answer's ARCOUNT field: a second answer, with DNSSEC,
+ * follows the first (snap_rrset). */
+#define SNAP_RESP_DO 0x8000u
 
 /* snap_header.flags */
 enum {
@@ -211,7 +216,12 @@ struct snap_block {
  * not change it).  The compiler makes one for the types whose RDATA holds
  * names or that bring additional data (rw_compressed_type, SRV) at names
  * that are neither a cut, occluded, nor NSEC3 owners, and only when every
- * in-zone target name exists (no wildcard synthesis).
+ * in-zone target name exists (no wildcard synthesis).  When that
+ * additional section is not empty and the answer or an address in it is
+ * signed, ARCOUNT has SNAP_RESP_DO set and the same follows for a query
+ * with DO in a signed zone: the sections with every RRset's RRSIGs after
+ * it, as the engine writes them, then its 2-byte little-endian ARCOUNT and
+ * its 2-byte little-endian length (the last 4 bytes of the resp bytes).
  *
  * Pre-encoded referral (resp != 0 on the NS RRset of a cut): an anchored
  * fragment (zones/frag.h) whose anchor is the cut: the authority part
