@@ -11,6 +11,7 @@
 #include "common/cfg.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -35,8 +36,10 @@
 
 /* K_FLAG: a boolean field of struct cfg; K_BOOL: hide-version (handled
  * on its own, it clears another field); K_LISTEN: listen and addresses
- * (one address or a list); K_STRLIST: eal-args (one string or a list) */
-enum kind { K_SECTION, K_LISTEN, K_UINT, K_STR, K_FLAG, K_BOOL, K_ENUM, K_ZONES, K_STRLIST };
+ * (one address or a list); K_STRLIST: eal-args (one string or a list);
+ * K_PREFIXES: allow-transfer (one address prefix or a list) */
+enum kind { K_SECTION, K_LISTEN, K_UINT, K_STR, K_FLAG, K_BOOL, K_ENUM, K_ZONES, K_STRLIST,
+	K_PREFIXES };
 
 struct key {
 	const char *name;
@@ -50,7 +53,8 @@ enum {
 	SK_LISTEN, SK_WORKERS, SK_TCP_WORKERS, SK_MAX_UDP_PAYLOAD, SK_TCP_IDLE_TIMEOUT,
 	SK_TCP_MAX_CLIENTS, SK_TCP_MAX_PER_CLIENT, SK_NSID, SK_IDENTITY, SK_VERSION,
 	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_CACHE_DIR, SK_CPU_PIN,
-	SK_REUSE_PORT_TAKEOVER, SK_IO, SK_ADDRESSES, SK_EAL_ARGS, SK_EXCEPTION_PORT, SK_COUNT
+	SK_REUSE_PORT_TAKEOVER, SK_IO, SK_ADDRESSES, SK_EAL_ARGS, SK_EXCEPTION_PORT,
+	SK_ALLOW_TRANSFER, SK_COUNT
 };
 
 #define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
@@ -78,6 +82,7 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_ADDRESSES] = { "addresses", K_LISTEN, 0, 0, 0 },
 	[SK_EAL_ARGS] = { "eal-args", K_STRLIST, 0, 0, 0 },
 	[SK_EXCEPTION_PORT] = STR_KEY("exception-port", exception_port, 1, CFG_PORT_NAME_MAX),
+	[SK_ALLOW_TRANSFER] = { "allow-transfer", K_PREFIXES, 0, 0, 0 },
 };
 
 enum { TK_SERVER, TK_LOG, TK_ZONES, TK_COUNT };
@@ -374,6 +379,129 @@ static int addr_add(struct cfg_listen *arr, unsigned *n, bool bare, const char *
 	return 0;
 }
 
+/* ---- address prefixes (access lists) ------------------------------------ */
+
+/* The first len bits of a and b are equal. */
+static bool bits_equal(const uint8_t a[16], const uint8_t b[16], unsigned len)
+{
+	unsigned whole = len / 8, rest = len % 8;
+	if (memcmp(a, b, whole) != 0)
+		return false;
+	if (rest == 0)
+		return true;
+	uint8_t mask = (uint8_t)(0xff << (8 - rest));
+	return ((a[whole] ^ b[whole]) & mask) == 0;
+}
+
+bool cfg_prefix_match(const struct cfg_prefix *p, const uint8_t a[16])
+{
+	assert(p->len <= 128);
+	return bits_equal(p->addr, a, p->len);
+}
+
+/* Clears the bits of a past len. */
+static void bits_clear_from(uint8_t a[16], unsigned len)
+{
+	for (unsigned i = 0; i < 16; i++) {
+		unsigned keep = len > 8 * i ? len - 8 * i : 0;
+		if (keep < 8)
+			a[i] &= (uint8_t)(0xff << (8 - keep));
+	}
+}
+
+/* The address of text (before any '/') into a, v4-mapped for IPv4;
+ * *v4 says which.  Host names are not resolved. */
+static int prefix_addr(const char *text, size_t len, uint8_t a[16], bool *v4, char *why,
+		       size_t cap)
+{
+	char host[INET6_ADDRSTRLEN + 1];
+	if (len == 0)
+		return why_set(why, cap, "missing address before '/'");
+	if (len >= sizeof host)
+		return why_set(why, cap, "not an IPv4 or IPv6 address");
+	memcpy(host, text, len);
+	host[len] = 0;
+	memset(a, 0, 16);
+	*v4 = inet_pton(AF_INET, host, a + 12) == 1;
+	if (*v4) {
+		a[10] = a[11] = 0xff;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, host, a) == 1)
+		return 0;
+	if (host[0] == '[' || (strchr(host, '.') && strchr(host, ':')))
+		return why_set(why, cap, "an address or ADDR/LEN, without brackets or port "
+					 "(e.g. 192.0.2.0/24, 2001:db8::/32)");
+	return why_set(why, cap, "not an IPv4 or IPv6 address (names are not resolved)");
+}
+
+/*
+ * Parses "ADDR" or "ADDR/LEN" into p.  A bare address is one host.  Host
+ * bits set past LEN are refused rather than cleared: "192.0.2.1/24" is
+ * more often a typo for /32 than a way to write 192.0.2.0/24, and an
+ * access list that silently admits 256 hosts is the worse mistake.
+ */
+static int prefix_parse(struct cfg_prefix *p, const char *text, char *why, size_t cap)
+{
+	size_t len = strlen(text);
+	memset(p, 0, sizeof *p);
+	if (len == 0)
+		return why_set(why, cap, "empty prefix (expected an address or ADDR/LEN)");
+	if (len >= sizeof p->text)
+		return why_set(why, cap, "'%.20s...': too long for an address prefix", text);
+	const char *slash = strchr(text, '/');
+	size_t al = slash ? (size_t)(slash - text) : len;
+	char reason[160];
+	bool v4 = false;
+	if (prefix_addr(text, al, p->addr, &v4, reason, sizeof reason) != 0)
+		return why_set(why, cap, "'%s': %s", text, reason);
+	unsigned max = v4 ? 32 : 128, plen = max;
+	if (slash && !slash[1])
+		return why_set(why, cap, "'%s': missing prefix length after '/' (0..%u)", text,
+			       max);
+	if (slash && val_uint(slash + 1, strlen(slash + 1), 0, max, &plen, reason,
+			      sizeof reason) != 0)
+		return why_set(why, cap, "'%s': prefix length %s", text, reason);
+	p->len = (uint8_t)(v4 ? 96 + plen : plen);
+	uint8_t net[16];
+	memcpy(net, p->addr, sizeof net);
+	bits_clear_from(net, p->len);
+	if (memcmp(net, p->addr, sizeof net) != 0) {
+		char nt[INET6_ADDRSTRLEN];
+		inet_ntop(v4 ? AF_INET : AF_INET6, v4 ? net + 12 : net, nt, sizeof nt);
+		return why_set(why, cap, "%s has host bits set; did you mean %s/%u?", text, nt,
+			       plen);
+	}
+	memcpy(p->text, text, len + 1);
+	return 0;
+}
+
+/*
+ * Parses text into arr[*n] and counts it; one too many, or the same
+ * prefix twice (however written), is refused.  dup names the mistake
+ * ("listed", "given").
+ */
+static int prefix_add(struct cfg_prefix *arr, unsigned *n, const char *text, const char *dup,
+		      char *why, size_t cap)
+{
+	if (*n == CFG_PREFIX_MAX)
+		return why_set(why, cap, "'%s': more than %d prefixes; merge some into shorter "
+					 "ones", text, CFG_PREFIX_MAX);
+	struct cfg_prefix *p = &arr[*n];
+	if (prefix_parse(p, text, why, cap) != 0)
+		return -1;
+	for (unsigned j = 0; j < *n; j++) {
+		if (arr[j].len != p->len || memcmp(arr[j].addr, p->addr, sizeof p->addr) != 0)
+			continue;
+		if (strcmp(arr[j].text, text) == 0)
+			return why_set(why, cap, "'%s' is %s twice", text, dup);
+		return why_set(why, cap, "'%s' is %s twice (also as '%s')", text, dup,
+			       arr[j].text);
+	}
+	++*n;
+	return 0;
+}
+
 /* Copies argv[0..n) into c's EAL arguments (replacing any). */
 static int eal_args_set(struct cfg *c, char *const *argv, size_t n)
 {
@@ -455,6 +583,9 @@ void cfg_init(struct cfg *c)
 	c->control_socket = xstrdup(CFG_DEFAULT_CONTROL_SOCKET);
 	c->log_syslog = false;
 	c->log_level = LOG_LVL_INFO;
+	/* Nobody may transfer a zone until the operator says who: a server
+	 * on the public internet must not hand out its zones to anyone. */
+	c->nallow_transfer = 0;
 }
 
 void cfg_free(struct cfg *c)
@@ -666,7 +797,7 @@ static int ld_mapping(struct ld *l, const char *where, const struct key *tab, un
 			if (strlen(tab[i].name) == slen(l) && memcmp(tab[i].name, sv(l), slen(l)) == 0)
 				break;
 		if (i == n) {
-			char list[256] = "", hint[64] = "";
+			char list[512] = "", hint[64] = "";
 			size_t o = 0;
 			unsigned best = 3;
 			for (unsigned j = 0; j < n; j++) {
@@ -770,6 +901,16 @@ static int on_eal_arg(struct ld *l, void *ctx)
 	return 0;
 }
 
+static int on_allow_transfer(struct ld *l, void *ctx)
+{
+	(void)ctx;
+	char why[256];
+	if (prefix_add(l->t.allow_transfer, &l->t.nallow_transfer, sv(l), "listed", why,
+		       sizeof why) != 0)
+		return ld_fail(l, ld_line(l), "server.allow-transfer: %s", why);
+	return 0;
+}
+
 /* Reads a scalar value for key name in section sec; 0 with the value in
  * l->ev, or -1. */
 static int ld_scalar(struct ld *l, const char *sec, const char *name, const char *expect)
@@ -796,6 +937,9 @@ static int on_server(struct ld *l, unsigned idx, void *ctx)
 	if (idx == SK_EAL_ARGS)
 		return ld_list(l, "eal-args", "a string", on_eal_arg, NULL,
 			       "leave 'eal-args' out for none");
+	if (idx == SK_ALLOW_TRANSFER)
+		return ld_list(l, "allow-transfer", "an address or ADDR/LEN", on_allow_transfer,
+			       NULL, "leave 'allow-transfer' out to refuse every transfer");
 	const char *expect = k->kind == K_UINT ? "a number"
 			     : k->kind == K_BOOL || k->kind == K_FLAG ? "true or false"
 								      : "a string";
@@ -1003,6 +1147,9 @@ static void ld_merge(struct ld *l, struct cfg *c, char *source)
 		} else if (i == SK_ADDRESSES) {
 			memcpy(c->addresses, t->addresses, sizeof c->addresses);
 			c->naddresses = t->naddresses;
+		} else if (i == SK_ALLOW_TRANSFER) {
+			memcpy(c->allow_transfer, t->allow_transfer, sizeof c->allow_transfer);
+			c->nallow_transfer = t->nallow_transfer;
 		} else if (i == SK_IO) {
 			c->io = t->io;
 		} else if (i == SK_EAL_ARGS) {
@@ -1136,7 +1283,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap)
 /* ---- flags --------------------------------------------------------------- */
 
 enum { F_CONFIG = SK_COUNT, F_LISTEN, F_ZONE, F_HIDE_VERSION, F_LOG_LEVEL, F_SYSLOG,
-	F_IO, F_ADDRESS, F_PASSTHRU };
+	F_IO, F_ADDRESS, F_ALLOW_TRANSFER, F_PASSTHRU };
 
 struct flag {
 	const char *name;
@@ -1164,6 +1311,7 @@ static const struct flag flag_tab[] = {
 	{ "--io", F_IO, true },
 	{ "--address", F_ADDRESS, true },
 	{ "--exception-port", SK_EXCEPTION_PORT, true },
+	{ "--allow-transfer", F_ALLOW_TRANSFER, true },
 };
 
 struct tok {
@@ -1217,12 +1365,15 @@ struct fzone {
 };
 
 /* What repeatable flags collect, applied at the end: given at all, they
- * replace the file's list (listen, addresses) or add to it (zones). */
+ * replace the file's list (listen, addresses, allow-transfer) or add to
+ * it (zones). */
 struct fcoll {
 	struct cfg_listen fl[CFG_LISTEN_MAX];
 	unsigned nfl;
 	struct cfg_listen fa[2 * CFG_ADDRESS_MAX];
 	unsigned nfa;
+	struct cfg_prefix fp[CFG_PREFIX_MAX];
+	unsigned nfp;
 	struct fzone *fz;	/* [argc] */
 	size_t nfz;
 };
@@ -1256,6 +1407,9 @@ static int arg_apply(struct cfg *c, const struct tok *t, struct fcoll *f, char *
 		break;
 	case F_ADDRESS:
 		r = addr_add(f->fa, &f->nfa, true, v, "given", why, sizeof why);
+		break;
+	case F_ALLOW_TRANSFER:
+		r = prefix_add(f->fp, &f->nfp, v, "given", why, sizeof why);
 		break;
 	case F_ZONE: {
 		const char *eq = strchr(v, '=');
@@ -1354,6 +1508,10 @@ static int args_commit(struct cfg *c, const struct fcoll *f, char *err, size_t e
 	if (f->nfa) {
 		memcpy(c->addresses, f->fa, f->nfa * sizeof *f->fa);
 		c->naddresses = f->nfa;
+	}
+	if (f->nfp) {
+		memcpy(c->allow_transfer, f->fp, f->nfp * sizeof *f->fp);
+		c->nallow_transfer = f->nfp;
 	}
 	for (size_t k = 0; k < f->nfz; k++) {
 		char *file = strdup(f->fz[k].file);

@@ -25,6 +25,18 @@ struct cfg_listen {
 	char text[64];			/* as written, for logs */
 };
 
+/* An address prefix (an access list entry).  IPv4 is held as v4-mapped
+ * IPv6 (::ffff:a.b.c.d), its length as 96 + the IPv4 prefix length. */
+#define CFG_PREFIX_MAX 64
+struct cfg_prefix {
+	uint8_t addr[16];	/* bits past len are zero */
+	uint8_t len;		/* 0..128 */
+	char text[64];		/* as written, for logs */
+};
+
+/* Whether the address a (16 bytes, IPv4 v4-mapped) is inside p. */
+bool cfg_prefix_match(const struct cfg_prefix *p, const uint8_t a[16]);
+
 struct cfg_zone {
 	char name[CFG_NAME_MAX];	/* text, absolute with trailing dot */
 	char *file;			/* path (malloc): as given to --zone; from the
@@ -63,6 +75,9 @@ struct cfg {
 	char *control_binary;		/* NULL = ringdns-control beside ringdns */
 	char *exception_port;		/* io dpdk: a DPDK port's name; NULL = a TAP */
 	char *cache_dir;		/* compiled images kept here; NULL = none */
+	/* who may transfer zones (AXFR/IXFR) from us; none = nobody */
+	struct cfg_prefix allow_transfer[CFG_PREFIX_MAX];
+	unsigned nallow_transfer;
 	bool cpu_pin;			/* worker i on the i-th allowed CPU; default false */
 	bool reuse_port_takeover;	/* start even where another process serves the
 					 * listen addresses (a hand-over); default false */
@@ -92,7 +107,8 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap);
  *   --tcp-workers N  --nsid STR  --identity STR  --version STR|--hide-version
  *   --log-level LVL  --syslog  --control-binary PATH  --cache-dir DIR
  *   --cpu-pin  --reuse-port-takeover  --io socket|dpdk
- *   --address IP (repeatable)  -- EAL-ARGS... (the rest: the EAL's)
+ *   --address IP (repeatable)  --allow-transfer PREFIX (repeatable)
+ *   -- EAL-ARGS... (the rest: the EAL's)
  * Unknown flags are errors.  Flags in passthru (NULL-terminated, e.g.
  * "--dp-fd") take one value and are skipped here.  The settings that
  * only make sense together are checked last (--io dpdk needs an

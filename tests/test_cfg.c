@@ -157,6 +157,7 @@ static void check_defaults(const struct cfg *c)
 	cr_assert_eq(c->log_syslog, false);
 	cr_assert_eq(c->log_level, LOG_LVL_INFO);
 	cr_assert_eq(c->nzones, 0);
+	cr_assert_eq(c->nallow_transfer, 0);	/* nobody may transfer */
 }
 
 static const char full[] =
@@ -461,7 +462,7 @@ Test(cfg, unknown_and_duplicate_keys)
 	      "listen, workers, tcp-workers, max-udp-payload, tcp-idle-timeout, "
 	      "tcp-max-clients, tcp-max-per-client, nsid, identity, version, hide-version, "
 	      "control-socket, control-binary, cache-dir, cpu-pin, reuse-port-takeover, io, "
-	      "addresses, eal-args, exception-port)");
+	      "addresses, eal-args, exception-port, allow-transfer)");
 	fails("server:\n  tcp_workers: 2\n", 2, "did you mean 'tcp-workers'?");
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
@@ -979,4 +980,320 @@ Test(cfg, io_dpdk_not_built)
 	cr_assert_str_eq(err, "--io dpdk: this ringdns was built without DPDK: rebuild with "
 			      "-Ddpdk=enabled (needs libdpdk-dev >= 22.11)");
 	cfg_free(&c);
+}
+
+/* ---- allow-transfer ------------------------------------------------------ */
+
+/* ip (IPv4 or IPv6 text) as 16 bytes, IPv4 v4-mapped. */
+static void ip16(uint8_t a[16], const char *ip)
+{
+	memset(a, 0, 16);
+	if (inet_pton(AF_INET, ip, a + 12) == 1) {
+		a[10] = a[11] = 0xff;
+		return;
+	}
+	cr_assert_eq(inet_pton(AF_INET6, ip, a), 1, "bad test address %s", ip);
+}
+
+/* p is addr (IPv6 text: IPv4 as ::ffff:a.b.c.d) / len, written as text. */
+static void check_prefix(const struct cfg_prefix *p, const char *addr, unsigned len,
+			 const char *text)
+{
+	uint8_t want[16];
+	char got[INET6_ADDRSTRLEN];
+	ip16(want, addr);
+	inet_ntop(AF_INET6, p->addr, got, sizeof got);
+	cr_assert(memcmp(p->addr, want, 16) == 0, "'%s': want %s, got %s", text, addr, got);
+	cr_assert_eq(p->len, len, "'%s': want /%u, got /%u", text, len, p->len);
+	cr_assert_str_eq(p->text, text);
+}
+
+Test(cfg, allow_transfer_scalar_or_list)
+{
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c, "server:\n  allow-transfer: 192.0.2.1\n", err, sizeof err), 0,
+		     "%s", err);
+	cr_assert_eq(c.nallow_transfer, 1);
+	check_prefix(&c.allow_transfer[0], "::ffff:192.0.2.1", 128, "192.0.2.1");
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "server:\n  allow-transfer: 2001:db8::53\n", err, sizeof err), 0,
+		     "%s", err);
+	cr_assert_eq(c.nallow_transfer, 1);
+	check_prefix(&c.allow_transfer[0], "2001:db8::53", 128, "2001:db8::53");
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "server:\n  allow-transfer: 198.51.100.0/24\n", err, sizeof err),
+		     0, "%s", err);
+	check_prefix(&c.allow_transfer[0], "::ffff:198.51.100.0", 120, "198.51.100.0/24");
+	cfg_free(&c);
+
+	/* block and flow lists, in the order written */
+	cr_assert_eq(load(&c,
+			  "server:\n  allow-transfer:\n    - 192.0.2.0/24\n"
+			  "    - 2001:db8::/32\n    - \"2001:db8:1::7\"\n    - 203.0.113.9\n",
+			  err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nallow_transfer, 4);
+	check_prefix(&c.allow_transfer[0], "::ffff:192.0.2.0", 120, "192.0.2.0/24");
+	check_prefix(&c.allow_transfer[1], "2001:db8::", 32, "2001:db8::/32");
+	check_prefix(&c.allow_transfer[2], "2001:db8:1::7", 128, "2001:db8:1::7");
+	check_prefix(&c.allow_transfer[3], "::ffff:203.0.113.9", 128, "203.0.113.9");
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "server:\n  allow-transfer: [10.0.0.0/8, \"2001:db8::/48\"]\n",
+			  err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nallow_transfer, 2);
+	check_prefix(&c.allow_transfer[0], "::ffff:10.0.0.0", 104, "10.0.0.0/8");
+	check_prefix(&c.allow_transfer[1], "2001:db8::", 48, "2001:db8::/48");
+	cfg_free(&c);
+
+	/* a failed load keeps the list there was */
+	cr_assert_eq(load(&c, "server:\n  allow-transfer: 192.0.2.7\n", err, sizeof err), 0,
+		     "%s", err);
+	const char *bad = zt_write(dir, "bad.yaml", "server:\n  allow-transfer: [10.0.0.1]\n"
+						    "  workers: x\n");
+	cr_assert_eq(cfg_load_file(&c, bad, err, sizeof err), -1);
+	cr_assert_eq(c.nallow_transfer, 1);
+	check_prefix(&c.allow_transfer[0], "::ffff:192.0.2.7", 128, "192.0.2.7");
+	cfg_free(&c);
+}
+
+Test(cfg, allow_transfer_lengths)
+{
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c,
+			  "server:\n  allow-transfer:\n"
+			  "    - 0.0.0.0/0\n    - 10.0.0.0/8\n    - 192.0.2.0/24\n"
+			  "    - 192.0.2.9/32\n    - 192.0.2.128/25\n"
+			  "    - ::/0\n    - 2001:db8::/32\n    - 2001:db8::1/128\n"
+			  "    - 2001:db8:8000::/33\n    - ::ffff:198.51.100.0/120\n",
+			  err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nallow_transfer, 10);
+	check_prefix(&c.allow_transfer[0], "::ffff:0.0.0.0", 96, "0.0.0.0/0");
+	check_prefix(&c.allow_transfer[1], "::ffff:10.0.0.0", 104, "10.0.0.0/8");
+	check_prefix(&c.allow_transfer[2], "::ffff:192.0.2.0", 120, "192.0.2.0/24");
+	check_prefix(&c.allow_transfer[3], "::ffff:192.0.2.9", 128, "192.0.2.9/32");
+	check_prefix(&c.allow_transfer[4], "::ffff:192.0.2.128", 121, "192.0.2.128/25");
+	check_prefix(&c.allow_transfer[5], "::", 0, "::/0");
+	check_prefix(&c.allow_transfer[6], "2001:db8::", 32, "2001:db8::/32");
+	check_prefix(&c.allow_transfer[7], "2001:db8::1", 128, "2001:db8::1/128");
+	check_prefix(&c.allow_transfer[8], "2001:db8:8000::", 33, "2001:db8:8000::/33");
+	/* written as IPv6, a v4-mapped prefix is the IPv4 one */
+	check_prefix(&c.allow_transfer[9], "::ffff:198.51.100.0", 120, "::ffff:198.51.100.0/120");
+	cfg_free(&c);
+}
+
+Test(cfg, allow_transfer_file_errors)
+{
+	fails("server:\n  allow-transfer:\n    - 198.51.100.0/24\n    - 192.0.2.1/24\n", 4,
+	      "server.allow-transfer: 192.0.2.1/24 has host bits set; did you mean 192.0.2.0/24?");
+	fails("server:\n  allow-transfer: 10.1.2.3/8\n", 2,
+	      "server.allow-transfer: 10.1.2.3/8 has host bits set; did you mean 10.0.0.0/8?");
+	fails("server:\n  allow-transfer: 192.0.2.1/0\n", 2,
+	      "server.allow-transfer: 192.0.2.1/0 has host bits set; did you mean 0.0.0.0/0?");
+	fails("server:\n  allow-transfer: 2001:db8::1/32\n", 2,
+	      "server.allow-transfer: 2001:db8::1/32 has host bits set; did you mean "
+	      "2001:db8::/32?");
+	fails("server:\n  allow-transfer: 2001:db8:c000::/33\n", 2,
+	      "did you mean 2001:db8:8000::/33?");
+	fails("server:\n  allow-transfer: 192.0.2.0/33\n", 2,
+	      "server.allow-transfer: '192.0.2.0/33': prefix length 33 is out of range (0..32)");
+	fails("server:\n  allow-transfer: 2001:db8::/129\n", 2,
+	      "server.allow-transfer: '2001:db8::/129': prefix length 129 is out of range "
+	      "(0..128)");
+	fails("server:\n  allow-transfer: 192.0.2.0/99999999999999999999\n", 2,
+	      "prefix length 99999999999999999999 is out of range (0..32)");
+	fails("server:\n  allow-transfer: 192.0.2.0/x\n", 2,
+	      "server.allow-transfer: '192.0.2.0/x': prefix length 'x' is not a number");
+	fails("server:\n  allow-transfer: 192.0.2.0/-1\n", 2, "prefix length '-1' is not a number");
+	fails("server:\n  allow-transfer: 192.0.2.0/24/8\n", 2,
+	      "prefix length '24/8' is not a number");
+	fails("server:\n  allow-transfer: 192.0.2.0/\n", 2,
+	      "server.allow-transfer: '192.0.2.0/': missing prefix length after '/' (0..32)");
+	fails("server:\n  allow-transfer: /24\n", 2,
+	      "server.allow-transfer: '/24': missing address before '/'");
+	fails("server:\n  allow-transfer: ns1.example.net\n", 2,
+	      "server.allow-transfer: 'ns1.example.net': not an IPv4 or IPv6 address (names are "
+	      "not resolved)");
+	fails("server:\n  allow-transfer: 192.0.2.300/24\n", 2,
+	      "'192.0.2.300/24': not an IPv4 or IPv6 address");
+	fails("server:\n  allow-transfer: 192.0.2.1:53\n", 2,
+	      "server.allow-transfer: '192.0.2.1:53': an address or ADDR/LEN, without brackets "
+	      "or port (e.g. 192.0.2.0/24, 2001:db8::/32)");
+	fails("server:\n  allow-transfer: \"[2001:db8::]/32\"\n", 2, "without brackets or port");
+	fails("server:\n  allow-transfer: ''\n", 2,
+	      "server.allow-transfer: empty prefix (expected an address or ADDR/LEN)");
+	fails("server:\n  allow-transfer: 0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:"
+	      "0000:0000/0\n", 2,
+	      "server.allow-transfer: '0000:0000:0000:0000:...': too long for an address prefix");
+	fails("server:\n  allow-transfer: 0000:0000:0000:0000:0000:0000:0000:0000:0000:0000/0\n",
+	      2, "'0000:0000:0000:0000:0000:0000:0000:0000:0000:0000/0': not an IPv4 or IPv6 "
+	      "address");
+	fails("server:\n  allow-transfer: []\n", 2,
+	      "server.allow-transfer: empty list (leave 'allow-transfer' out to refuse every "
+	      "transfer)");
+	fails("server:\n  allow-transfer: {a: 1}\n", 2,
+	      "server.allow-transfer: expected an address or ADDR/LEN or a list of them, got a "
+	      "mapping");
+	fails("server:\n  allow-transfer:\n    - [192.0.2.1]\n", 3,
+	      "server.allow-transfer: each entry must be an address or ADDR/LEN, not a list");
+	fails("server:\n  allow-transfer:\n    - 192.0.2.0/24\n    - 192.0.2.0/24\n", 4,
+	      "server.allow-transfer: '192.0.2.0/24' is listed twice");
+	fails("server:\n  allow-transfer: [192.0.2.1, 192.0.2.1/32]\n", 2,
+	      "server.allow-transfer: '192.0.2.1/32' is listed twice (also as '192.0.2.1')");
+	fails("server:\n  allow-transfer:\n    - 192.0.2.0/24\n    - ::ffff:192.0.2.0/120\n", 4,
+	      "'::ffff:192.0.2.0/120' is listed twice (also as '192.0.2.0/24')");
+
+	/* CFG_PREFIX_MAX is fine, one more is not (on the line of the 65th) */
+	char text[4096];
+	struct cfg c;
+	char err[512];
+	size_t o = (size_t)snprintf(text, sizeof text, "server:\n  allow-transfer:\n");
+	for (int i = 1; i <= CFG_PREFIX_MAX + 1; i++)
+		o += (size_t)snprintf(text + o, sizeof text - o, "    - 10.0.%d.0/24\n", i);
+	fails(text, 3 + CFG_PREFIX_MAX, "server.allow-transfer: '10.0.65.0/24': more than 64 "
+					"prefixes; merge some into shorter ones");
+	text[strlen(text) - strlen("    - 10.0.65.0/24\n")] = 0;
+	cr_assert_eq(load(&c, text, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nallow_transfer, CFG_PREFIX_MAX);
+	check_prefix(&c.allow_transfer[63], "::ffff:10.0.64.0", 120, "10.0.64.0/24");
+	cfg_free(&c);
+}
+
+Test(cfg, allow_transfer_flags)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--allow-transfer", "192.0.2.0/24",
+			  "--allow-transfer=2001:db8::1", NULL), 0, "%s", err);
+	cr_assert_eq(c.nallow_transfer, 2);
+	check_prefix(&c.allow_transfer[0], "::ffff:192.0.2.0", 120, "192.0.2.0/24");
+	check_prefix(&c.allow_transfer[1], "2001:db8::1", 128, "2001:db8::1");
+	cfg_free(&c);
+
+	/* as --listen: any flag replaces the file's list, wherever --config is */
+	const char *path = zt_write(dir, "xfr.yaml",
+				    "server:\n  allow-transfer: [198.51.100.0/24, \"2001:db8::/32\"]\n");
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--allow-transfer", "203.0.113.5",
+			  "--config", path, NULL), 0, "%s", err);
+	cr_assert_eq(c.nallow_transfer, 1);
+	check_prefix(&c.allow_transfer[0], "::ffff:203.0.113.5", 128, "203.0.113.5");
+	cfg_free(&c);
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--config", path, "--workers", "2", NULL), 0,
+		     "%s", err);
+	cr_assert_eq(c.nallow_transfer, 2);
+	check_prefix(&c.allow_transfer[0], "::ffff:198.51.100.0", 120, "198.51.100.0/24");
+	check_prefix(&c.allow_transfer[1], "2001:db8::", 32, "2001:db8::/32");
+	cfg_free(&c);
+
+	/* a prefix the file lists may be given again on the command line */
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--config", path, "--allow-transfer",
+			  "198.51.100.0/24", NULL), 0, "%s", err);
+	cr_assert_eq(c.nallow_transfer, 1);
+	cfg_free(&c);
+
+	flag_fails("--allow-transfer: 192.0.2.1/24 has host bits set; did you mean 192.0.2.0/24?",
+		   "--allow-transfer", "192.0.2.1/24", NULL);
+	flag_fails("--allow-transfer: '192.0.2.0/33': prefix length 33 is out of range (0..32)",
+		   "--allow-transfer=192.0.2.0/33", NULL);
+	flag_fails("--allow-transfer: '::/200': prefix length 200 is out of range (0..128)",
+		   "--allow-transfer", "::/200", NULL);
+	flag_fails("--allow-transfer: 'any': not an IPv4 or IPv6 address (names are not "
+		   "resolved)", "--allow-transfer", "any", NULL);
+	flag_fails("--allow-transfer: empty prefix (expected an address or ADDR/LEN)",
+		   "--allow-transfer=", NULL);
+	flag_fails("--allow-transfer: '2001:db8::/32' is given twice", "--allow-transfer",
+		   "2001:db8::/32", "--allow-transfer", "2001:db8::/32", NULL);
+	flag_fails("--allow-transfer: needs a value", "--allow-transfer", NULL);
+
+	/* CFG_PREFIX_MAX flags are fine, one more is not */
+	char *argv[CFG_PREFIX_MAX + 3], flag[CFG_PREFIX_MAX + 2][48];
+	int n = 0;
+	argv[n++] = "ringdns";
+	for (int i = 1; i <= CFG_PREFIX_MAX + 1; i++) {
+		snprintf(flag[i], sizeof flag[i], "--allow-transfer=10.0.%d.0/24", i);
+		argv[n++] = flag[i];
+	}
+	argv[n] = NULL;
+	cfg_init(&c);
+	cr_assert_eq(cfg_from_args(&c, n, argv, NULL, err, sizeof err), -1);
+	cr_assert_str_eq(err, "--allow-transfer: '10.0.65.0/24': more than 64 prefixes; merge "
+			      "some into shorter ones");
+	cr_assert_eq(cfg_from_args(&c, n - 1, argv, NULL, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nallow_transfer, CFG_PREFIX_MAX);
+	cfg_free(&c);
+}
+
+/* Whether the prefix text (parsed through --allow-transfer) holds ip. */
+static bool in_prefix(const char *text, const char *ip)
+{
+	struct cfg c;
+	char err[512], flag[128];
+	uint8_t a[16];
+	snprintf(flag, sizeof flag, "--allow-transfer=%s", text);
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, flag, NULL), 0, "%s", err);
+	cr_assert_eq(c.nallow_transfer, 1);
+	ip16(a, ip);
+	bool r = cfg_prefix_match(&c.allow_transfer[0], a);
+	cfg_free(&c);
+	return r;
+}
+
+Test(cfg, prefix_match)
+{
+	static const struct {
+		const char *prefix, *ip;
+		bool in;
+	} cases[] = {
+		/* IPv4 */
+		{ "192.0.2.0/24", "192.0.2.0", true },
+		{ "192.0.2.0/24", "192.0.2.255", true },
+		{ "192.0.2.0/24", "192.0.3.0", false },
+		{ "192.0.2.0/24", "192.0.1.255", false },
+		{ "192.0.2.128/25", "192.0.2.200", true },
+		{ "192.0.2.128/25", "192.0.2.127", false },
+		{ "10.0.0.0/8", "10.255.1.2", true },
+		{ "10.0.0.0/8", "11.0.0.0", false },
+		{ "192.0.2.7", "192.0.2.7", true },
+		{ "192.0.2.7/32", "192.0.2.6", false },
+		{ "0.0.0.0/0", "203.0.113.1", true },
+		{ "0.0.0.0/0", "2001:db8::1", false },	/* IPv4 only */
+		{ "192.0.2.0/24", "::ffff:192.0.2.9", true },
+		{ "192.0.2.0/24", "::192.0.2.9", false },	/* v4-compatible is IPv6 */
+		/* IPv6 */
+		{ "2001:db8::/32", "2001:db8:ffff:1::1", true },
+		{ "2001:db8::/32", "2001:db9::", false },
+		{ "2001:db8::/32", "2001:db7:ffff::", false },
+		{ "2001:db8:8000::/33", "2001:db8:ffff::1", true },
+		{ "2001:db8:8000::/33", "2001:db8:7fff::1", false },
+		{ "2001:db8::53", "2001:db8::53", true },
+		{ "2001:db8::53/128", "2001:db8::52", false },
+		{ "::/0", "2001:db8::1", true },
+		/* an IPv4 address never falls in an IPv6-only prefix, even one
+		 * whose bits spell it (32.1.13.184 is 0x20010db8) */
+		{ "2001:db8::/32", "32.1.13.184", false },
+		{ "2000::/3", "192.0.2.1", false },
+		/* ::/0 covers ::ffff:0:0/96, so every IPv4 address too */
+		{ "::/0", "192.0.2.1", true },
+		{ "::/0", "0.0.0.0", true },
+		{ "::ffff:0:0/96", "198.51.100.1", true },
+		{ "::ffff:0:0/96", "2001:db8::1", false },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		cr_assert_eq(in_prefix(cases[i].prefix, cases[i].ip), cases[i].in, "%s in %s: want %s",
+			     cases[i].ip, cases[i].prefix, cases[i].in ? "yes" : "no");
+
+	/* a prefix built by hand, bits past len zero as cfg.h asks */
+	struct cfg_prefix p = { .len = 12 };
+	uint8_t a[16];
+	p.addr[0] = 0x20;
+	p.addr[1] = 0x00;
+	ip16(a, "2001:db8::1");
+	cr_assert(cfg_prefix_match(&p, a));
+	ip16(a, "2010::1");
+	cr_assert_not(cfg_prefix_match(&p, a));
 }
