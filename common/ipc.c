@@ -18,17 +18,24 @@
 
 int ipc_send(int sock, uint32_t type, const void *payload, size_t len, int fd)
 {
+	return ipc_send2(sock, type, payload, len, NULL, 0, fd, 0);
+}
+
+int ipc_send2(int sock, uint32_t type, const void *a, size_t alen, const void *b, size_t blen,
+	      int fd, int flags)
+{
+	size_t len = alen + blen;
 	if (len > IPC_MSG_MAX) {
 		errno = EMSGSIZE;
 		return -1;
 	}
 	struct ipc_hdr h = { .type = type, .len = (uint32_t)len };
-	struct iovec iov[2] = { { &h, sizeof h }, { (void *)payload, len } };
+	struct iovec iov[3] = { { &h, sizeof h }, { (void *)a, alen }, { (void *)b, blen } };
 	union {
 		char buf[CMSG_SPACE(sizeof(int))];
 		struct cmsghdr align;
 	} cm;
-	struct msghdr m = { .msg_iov = iov, .msg_iovlen = len ? 2 : 1 };
+	struct msghdr m = { .msg_iov = iov, .msg_iovlen = blen ? 3 : alen ? 2 : 1 };
 	if (fd >= 0) {
 		memset(&cm, 0, sizeof cm);
 		m.msg_control = cm.buf;
@@ -41,7 +48,7 @@ int ipc_send(int sock, uint32_t type, const void *payload, size_t len, int fd)
 	}
 	ssize_t n;
 	do
-		n = sendmsg(sock, &m, MSG_NOSIGNAL);
+		n = sendmsg(sock, &m, MSG_NOSIGNAL | flags);
 	while (n < 0 && errno == EINTR);
 	if (n < 0)
 		return -1;

@@ -7,17 +7,23 @@
  * copy and without parsing text.  Both processes come from one build, so
  * payloads are plain structs; IPC_HELLO carries IPC_VERSION to catch a
  * mismatched pair of binaries.
+ *
+ * A second socketpair, made once by ringdns and passed to every control
+ * process it starts (--xfr-fd N), carries only IPC_XFR: a TCP connection
+ * whose query asks for a zone transfer, handed over by the thread that
+ * read it (the control process serves transfers, never the dataplane).
  */
 #ifndef RINGDNS_IPC_H
 #define RINGDNS_IPC_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 #include <sys/types.h>
 
 #include "common/stats.h"
 
-#define IPC_VERSION 6
+#define IPC_VERSION 7
 #define IPC_MSG_MAX (256 * 1024)	/* payload bytes in one message */
 
 enum ipc_type {
@@ -39,6 +45,17 @@ enum ipc_type {
 	IPC_RELOAD,		/* SIGHUP: reload the configuration and every zone */
 	IPC_SERVED,		/* the reply to IPC_HELLO: what is served already,
 				   struct ipc_served_hdr + struct ipc_served[nzones] */
+	IPC_XFR,		/* on the transfer channel: struct ipc_xfr + the
+				   query's bytes, the connection attached */
+};
+
+/* A transfer query and where it came from; the qlen query bytes (without
+ * the TCP length prefix) follow.  Bytes the client sent after the query
+ * were not read by ringdns and are still in the connection. */
+struct ipc_xfr {
+	struct sockaddr_storage peer;
+	uint32_t peerlen;
+	uint32_t qlen;
 };
 
 struct ipc_hdr {
@@ -145,6 +162,10 @@ struct ipc_port_stats {
 
 /* Sends one message (with fd attached when fd >= 0).  0, or -1 (errno). */
 int ipc_send(int sock, uint32_t type, const void *payload, size_t len, int fd);
+/* The same with the payload in two parts (a then b) and sendmsg flags
+ * (MSG_DONTWAIT: -1 with EAGAIN rather than wait for room). */
+int ipc_send2(int sock, uint32_t type, const void *a, size_t alen, const void *b, size_t blen,
+	      int fd, int flags);
 
 /*
  * Receives one message: payload into buf (cap bytes), attached fd into

@@ -27,14 +27,16 @@
  * (malloc_trim) after this idle time. */
 #define TRIM_IDLE_MS 200
 #define CONTROL_NICE 10		/* zone jobs yield the CPU to the dataplane's workers */
+#define REAP_MS 200		/* transfer children are reaped this often */
 #define CACHE_IDLE_MS 1000	/* new images are written to the cache after this idle time */
 
-/* The channel to the dataplane, from --dp-fd N; -1 when missing. */
-static int dp_fd_arg(int argc, char **argv)
+/* A channel to the dataplane from flag (--dp-fd N, --xfr-fd N); -1 when
+ * missing. */
+static int fd_arg(int argc, char **argv, const char *flag)
 {
 	int fd = -1;
 	for (int i = 1; i + 1 < argc; i++)
-		if (strcmp(argv[i], "--dp-fd") == 0)
+		if (strcmp(argv[i], flag) == 0)
 			fd = atoi(argv[i + 1]);
 	return fd;
 }
@@ -120,10 +122,15 @@ static void ctl_loop(struct ctl *c)
 				zj_reload_all(c);
 			continue;
 		}
-		struct pollfd p[3] = { { .fd = c->dp, .events = POLLIN },
+		xfo_reap(c);
+		struct pollfd p[4] = { { .fd = c->dp, .events = POLLIN },
 				       { .fd = ctlsock_fd(c->cs), .events = POLLIN },
-				       { .fd = c->wake_fd, .events = POLLIN } };
-		int n = poll(p, 3, c->npending ? CACHE_IDLE_MS : c->trim_due ? TRIM_IDLE_MS : -1);
+				       { .fd = c->wake_fd, .events = POLLIN },
+				       { .fd = c->xfr, .events = POLLIN } };
+		int wait = c->npending ? CACHE_IDLE_MS : c->trim_due ? TRIM_IDLE_MS : -1;
+		if (c->xfr_children && (wait < 0 || wait > REAP_MS))
+			wait = REAP_MS;
+		int n = poll(p, 4, wait);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -139,13 +146,15 @@ static void ctl_loop(struct ctl *c)
 			dp_read(c);
 		if (p[1].revents & POLLIN)
 			ctlsock_serve(c->cs, cmd_handle, c);
+		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
+			xfo_read(c);
 	}
 }
 
 int main(int argc, char **argv)
 {
-	struct ctl c = { .argc = argc, .argv = argv, .dp = dp_fd_arg(argc, argv),
-			 .wake_fd = -1 };
+	struct ctl c = { .argc = argc, .argv = argv, .dp = fd_arg(argc, argv, "--dp-fd"),
+			 .xfr = fd_arg(argc, argv, "--xfr-fd"), .wake_fd = -1 };
 	if (c.dp < 0) {
 		fprintf(stderr, "ringdns-control is started by ringdns, not by hand\n");
 		return 2;

@@ -5,8 +5,9 @@
  *
  * control_main.c starts the process and runs its poll loop; zonejobs.c
  * loads, compiles and hands over zones (and keeps the cache);
- * dpchan.c speaks to the dataplane; commands.c executes ringctl's
- * commands; signals.c turns signals into flags.  Everything runs on the
+ * dpchan.c speaks to the dataplane; xfrout.c serves outgoing zone
+ * transfers; commands.c executes ringctl's commands; signals.c turns
+ * signals into flags.  Everything runs on the
  * one thread of the process.
  */
 #ifndef RINGDNS_CTL_H
@@ -35,6 +36,9 @@ struct zst {
 	size_t image_size;
 	time_t loaded_at;
 	double load_s;		/* parse + check + compile + hand-over */
+	int img_fd;		/* the served image's sealed memfd (transfers read
+				   it), -1 when this process has none */
+	size_t img_size;
 	char error[1024];	/* last load's error, "" = none */
 };
 
@@ -54,6 +58,8 @@ struct ctl {
 	char **argv;
 	struct cfg cfg;
 	int dp;			/* the channel to the dataplane */
+	int xfr;		/* the transfer channel (common/ipc.h), -1: none */
+	unsigned xfr_children;	/* outgoing transfers running */
 	struct ctlsock *cs;
 	struct zst *z;
 	size_t nz;
@@ -124,6 +130,14 @@ unsigned zj_reload_all(struct ctl *c);
 void zj_cache_flush(struct ctl *c);
 /* Frees the zone table and the images waiting for the cache. */
 void zj_fini(struct ctl *c);
+
+/* xfrout.c: zone transfers out. */
+
+/* After c->xfr polled readable: takes the handed-over connection and
+ * refuses its transfer or starts a child process that serves it. */
+void xfo_read(struct ctl *c);
+/* Reaps the transfer children that ended. */
+void xfo_reap(struct ctl *c);
 
 /* commands.c: ringctl's commands over the control socket. */
 

@@ -8,6 +8,8 @@
  * step.  A zone that fails to load keeps its previous version serving;
  * its error (FILE:LINE) is kept for `ringctl zones` and logged.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,7 +35,7 @@ struct zjob {
 	char err[1024];
 };
 
-static const char *const passthru[] = { "--dp-fd", NULL };
+static const char *const passthru[] = { "--dp-fd", "--xfr-fd", NULL };
 
 static double mono_s(void)
 {
@@ -68,6 +70,18 @@ static void collect(void *ud, enum diag_sev sev, const char *file, unsigned line
 		if (n > 0)
 			e->len += (size_t)n < e->cap - e->len ? (size_t)n : e->cap - e->len - 1;
 	}
+}
+
+/* Keeps a descriptor of the image now served (fd stays the caller's):
+ * outgoing transfers are written from it. */
+static void keep_image(struct zst *z, int fd, size_t size)
+{
+	if (z->img_fd >= 0)
+		close(z->img_fd);
+	z->img_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	z->img_size = size;
+	if (z->img_fd < 0)
+		log_warn("zone %s: image not kept for transfers: %s", z->name, strerror(errno));
 }
 
 static void zone_served(struct ctl *c, struct zst *z, uint32_t serial, uint64_t records,
@@ -152,6 +166,8 @@ static int zone_from_cache(struct ctl *c, struct zst *z, double t0)
 		return 0;
 	}
 	rc = dpc_hand_over(c, z->name, h.fd, h.size, h.serial, h.records, err, sizeof err);
+	if (rc == 0)
+		keep_image(z, h.fd, h.size);
 	close(h.fd);
 	if (rc != 0) {
 		log_warn("zone %s: cached image not used (%s); compiling the zone file", z->name,
@@ -233,6 +249,7 @@ static int zone_publish(struct ctl *c, struct zst *z, struct zone *zn, struct zj
 		close(mf.fd);
 		return -1;
 	}
+	keep_image(z, mf.fd, size);
 	zone_served(c, z, st.serial, st.records, size, j->t0);
 	log_info("zone %s: serial %u loaded from %s: %zu records, %.1f MB image, %.2f s "
 		 "(parse and check %.2f, compile %.2f, hand-over %.2f)", z->name, st.serial,
@@ -307,6 +324,7 @@ static struct zst *zst_add(struct ctl *c, const char *name)
 	c->z = v;
 	struct zst *z = &c->z[c->nz++];
 	memset(z, 0, sizeof *z);
+	z->img_fd = -1;
 	snprintf(z->name, sizeof z->name, "%s", name);
 	return z;
 }
@@ -352,6 +370,8 @@ void zj_drop_unconfigured(struct ctl *c)
 			ipc_send(c->dp, IPC_REMOVE, &m, sizeof m, -1);
 			log_notice("zone %s: removed from the configuration", z->name);
 		}
+		if (z->img_fd >= 0)
+			close(z->img_fd);
 		free(z->file);
 		c->z[i] = c->z[--c->nz];
 	}
@@ -379,8 +399,11 @@ void zj_fini(struct ctl *c)
 	free(c->pending);
 	c->pending = NULL;
 	c->npending = 0;
-	for (size_t i = 0; i < c->nz; i++)
+	for (size_t i = 0; i < c->nz; i++) {
+		if (c->z[i].img_fd >= 0)
+			close(c->z[i].img_fd);
 		free(c->z[i].file);
+	}
 	free(c->z);
 	c->z = NULL;
 	c->nz = 0;

@@ -41,6 +41,7 @@ static void usage(FILE *f)
 		"               [--nsid STR] [--identity STR] [--version STR | --hide-version]\n"
 		"               [--log-level LEVEL] [--syslog] [--control-binary PATH]\n"
 		"               [--cache-dir DIR] [--cpu-pin] [--reuse-port-takeover]\n"
+		"               [--allow-transfer PREFIX]...\n"
 		"               [--io socket | --io dpdk --address IP... [--exception-port NAME]\n"
 		"                [-- EAL-ARGS...]]\n"
 		"The configuration file is described in doc/config.md; flags override it.\n");
@@ -234,6 +235,7 @@ static int start_tcp(struct dp *d, const struct cfg_listen *listen, size_t nlist
 		.idle_timeout_ms = d->cfg.tcp_idle_timeout * 1000,
 		.max_clients = tcp_fd_budget(d, nlisten),
 		.max_per_client = d->cfg.tcp_max_per_client,
+		.xfr_fd = sup_xfr_fd(&d->sup),
 	};
 	if (!to.max_clients)
 		return -1;

@@ -46,6 +46,13 @@ static inline void st_count_drop(struct wstats *s, enum st_tr tr)
 	ST_INC(s->dropped);
 }
 
+/* Counts a TCP transfer query handed to the control process (which
+ * answers it). */
+static inline void st_count_xfr(struct wstats *s)
+{
+	ST_INC(s->queries[ST_TCP]);
+}
+
 /* Counts one query on transport tr by its outcome: dropped, or a
  * response with its header RCODE, TC and the question's type. */
 static inline void st_count(struct wstats *s, enum st_tr tr, const struct ans_outcome *oc)

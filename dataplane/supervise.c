@@ -1,7 +1,8 @@
 /*
  * supervise.c - spawns, reaps and restarts ringdns-control (supervise.h).
  * The control process gets its end of a SOCK_SEQPACKET socketpair on
- * descriptor 3 and ringdns's own arguments; it dies with ringdns
+ * descriptor 3, its end of the transfer channel on 4, and ringdns's own
+ * arguments; it dies with ringdns
  * (PR_SET_PDEATHSIG).  It is restarted for as long as ringdns runs,
  * whether it exited or could not be started (out of descriptors, fork):
  * while it keeps failing the back-off before the next try doubles up to
@@ -10,6 +11,7 @@
 #include "dataplane/supervise.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,6 +25,7 @@
 #include "common/log.h"
 
 #define CTL_FD 3		/* where the control process finds its end */
+#define XFR_FD 4		/* ... and its end of the transfer channel */
 #define EX_CONFIG 78		/* sysexits.h: the control process found the configuration bad */
 #define BACKOFF_MIN_MS 500
 #define BACKOFF_MAX_MS 30000
@@ -41,13 +44,37 @@ static bool ctl_try(char *path, size_t cap, const char *dir, const char *rel)
 	return access(path, X_OK) == 0;
 }
 
+/* The transfer channel: made once, so that a TCP thread's end stays
+ * valid across restarts of the control process. */
+static int xfr_channel(struct sup *s)
+{
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, s->xfr) < 0)
+		return -1;
+	int fl = fcntl(s->xfr[0], F_GETFL);
+	if (fl < 0 || fcntl(s->xfr[0], F_SETFL, fl | O_NONBLOCK) < 0) {
+		close(s->xfr[0]);
+		close(s->xfr[1]);
+		s->xfr[0] = s->xfr[1] = -1;
+		return -1;
+	}
+	return 0;
+}
+
+int sup_xfr_fd(const struct sup *s)
+{
+	return s->xfr[0];
+}
+
 int sup_init(struct sup *s, const char *binary, int argc, char **argv)
 {
 	memset(s, 0, sizeof *s);
 	s->fd = -1;
+	s->xfr[0] = s->xfr[1] = -1;
 	s->argc = argc;
 	s->argv = argv;
 	s->backoff_ms = BACKOFF_MIN_MS;
+	if (xfr_channel(s) != 0)
+		return -1;
 	if (binary) {
 		snprintf(s->path, sizeof s->path, "%s", binary);
 		return access(s->path, X_OK);
@@ -113,16 +140,18 @@ static void ctl_env_free(char **env)
 	free(env);
 }
 
-/* The control process's arguments: --dp-fd 3, then ours. */
+/* The control process's arguments: --dp-fd 3 --xfr-fd 4, then ours. */
 static char **ctl_argv(const struct sup *s)
 {
-	char **av = calloc((size_t)s->argc + 4, sizeof *av);
+	char **av = calloc((size_t)s->argc + 6, sizeof *av);
 	if (!av)
 		return NULL;
 	int k = 0;
 	av[k++] = (char *)s->path;
 	av[k++] = "--dp-fd";
 	av[k++] = "3";
+	av[k++] = "--xfr-fd";
+	av[k++] = "4";
 	for (int i = 1; i < s->argc; i++)
 		av[k++] = s->argv[i];
 	return av;
@@ -136,6 +165,20 @@ static void sup_schedule(struct sup *s)
 	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
 }
 
+/* In the child: the control channel's end on CTL_FD and the transfer
+ * channel's on XFR_FD, both kept across exec.  Either may sit on the
+ * other's number (the transfer channel was made first, on a low one), so
+ * both move out of the way first.  Async-signal-safe calls only. */
+static int place_fds(int ctl, int xfr)
+{
+	int a = fcntl(ctl, F_DUPFD, 10), b = fcntl(xfr, F_DUPFD, 10);
+	if (a < 0 || b < 0 || dup2(a, CTL_FD) < 0 || dup2(b, XFR_FD) < 0)
+		return -1;
+	close(a);
+	close(b);
+	return 0;
+}
+
 /* fork and exec; the pid, or -1 (errno set). */
 static pid_t ctl_fork(const struct sup *s, int child_end, char **av, char **env)
 {
@@ -147,7 +190,7 @@ static pid_t ctl_fork(const struct sup *s, int child_end, char **av, char **env)
 	/* the child: other threads ran at the fork, so only async-signal-safe
 	 * calls from here on.  Its end on CTL_FD, default signals, dies
 	 * with us. */
-	if (dup2(child_end, CTL_FD) < 0)
+	if (place_fds(child_end, s->xfr[1]) != 0)
 		_exit(127);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -261,4 +304,9 @@ void sup_stop(struct sup *s)
 	if (s->fd >= 0)
 		close(s->fd);
 	s->fd = -1;
+	for (int i = 0; i < 2; i++) {
+		if (s->xfr[i] >= 0)
+			close(s->xfr[i]);
+		s->xfr[i] = -1;
+	}
 }

@@ -13,6 +13,8 @@
 struct sup {
 	pid_t pid;		/* 0 while none runs */
 	int fd;			/* our end of the control channel; -1 while none */
+	int xfr[2];		/* the transfer channel (ipc.h): [0] ours, [1] every
+				   control process's, on descriptor 4 */
 	int argc;		/* ringdns's own arguments, passed on */
 	char **argv;
 	char path[PATH_MAX];	/* ringdns-control */
@@ -32,9 +34,14 @@ double sup_now(void);
 /*
  * Finds ringdns-control: binary when not NULL, else beside this program,
  * else (in a build tree) ../control/ringdns-control.  argv (argc entries)
- * is passed on to it.  -1 when none is found (s->path: where it looked).
+ * is passed on to it.  Makes the transfer channel.  -1 when none is found
+ * (s->path: where it looked) or the channel cannot be made (errno).
  */
 int sup_init(struct sup *s, const char *binary, int argc, char **argv);
+
+/* Our end of the transfer channel (non-blocking): TCP threads hand
+ * connections asking for a zone transfer to the control process here. */
+int sup_xfr_fd(const struct sup *s);
 
 /* Starts the control process now.  When that fails (out of descriptors,
  * fork), it says why and schedules the next try: sup_timeout_ms says

@@ -42,7 +42,9 @@
 #include <unistd.h>
 #include "dataplane/tcp.h"
 
+#include "common/ipc.h"
 #include "dataplane/stats.h"
+#include "zones/rrtype.h"
 
 #define TCP_BACKLOG 1024
 #define TCP_WAIT_MS 100		/* epoll_wait timeout: stop flag, idle expiry */
@@ -70,6 +72,7 @@ struct tcp_conn {
 	uint32_t events;	/* epoll interest now */
 	bool eof;		/* the peer sent FIN: answer what is buffered, then close */
 	bool quit;		/* no more queries (limit, bad frame): flush, then close */
+	bool handed;		/* handed to the control process (a transfer): close ours */
 	unsigned nq;		/* queries taken */
 	uint64_t last_ms;	/* last complete query or response progress */
 	struct tcp_conn *prev, *next;	/* thread's list, least recently active first */
@@ -256,7 +259,11 @@ static void tcp_touch(struct tcp_thr *t, struct tcp_conn *c, uint64_t now)
 static void tcp_close(struct tcp_thr *t, struct tcp_conn *c)
 {
 	tcp_unlink(t, c);
-	close(c->fd);		/* also leaves the epoll set */
+	/* a connection handed over stays open in the control process, and
+	 * with it its epoll registration here: remove that first */
+	if (c->handed)
+		epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);		/* also leaves the epoll set (when the last) */
 	tcp_cl_put(t->s, c->addr);
 	__atomic_sub_fetch(&t->s->nconns, 1, __ATOMIC_RELAXED);
 	free(c);
@@ -274,6 +281,46 @@ static bool tcp_has_msg(const struct tcp_conn *c)
 		return false;
 	size_t mlen = (size_t)c->in[0] << 8 | c->in[1];
 	return mlen < 12 || c->inlen - 2 >= mlen;
+}
+
+/* Whether the query q (mlen bytes) asks for a zone transfer: QR clear,
+ * opcode QUERY, one question of type AXFR or IXFR. */
+static bool tcp_is_xfr(const uint8_t *q, size_t mlen)
+{
+	if ((q[2] & 0xf8) != 0 || q[4] != 0 || q[5] != 1)
+		return false;
+	size_t o = 12;
+	while (o < mlen && q[o] != 0) {
+		if (q[o] & 0xc0)
+			return false;
+		o += q[o] + 1u;
+	}
+	if (o + 5 > mlen)
+		return false;
+	unsigned type = (unsigned)(q[o + 1] << 8 | q[o + 2]);
+	return type == RR_AXFR || type == RR_IXFR;
+}
+
+/*
+ * Hands connection c and its transfer query q (mlen bytes) to the control
+ * process, which serves transfers (common/ipc.h): true when it took them,
+ * and then c only waits to be closed here (the control process holds its
+ * own descriptor of the connection).  Not when answers are still to be
+ * sent first, nor when the channel is full or absent: the query is then
+ * answered here, as without transfers.
+ */
+static bool tcp_hand_off(struct tcp_thr *t, struct tcp_conn *c, const uint8_t *q, size_t mlen)
+{
+	struct ipc_xfr x = { .peerlen = sizeof x.peer, .qlen = (uint32_t)mlen };
+	if (t->s->o.xfr_fd < 0 || getpeername(c->fd, (struct sockaddr *)&x.peer,
+					     &(socklen_t){ sizeof x.peer }) != 0)
+		return false;
+	x.peerlen = x.peer.ss_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						 : sizeof(struct sockaddr_in);
+	if (ipc_send2(t->s->o.xfr_fd, IPC_XFR, &x, sizeof x, q, mlen, c->fd, MSG_DONTWAIT) != 0)
+		return false;
+	c->handed = c->quit = true;
+	return true;
 }
 
 /*
@@ -297,6 +344,15 @@ static void tcp_serve(struct tcp_thr *t, struct tcp_conn *c, const struct zidx *
 		if (c->inlen - p - 2 < mlen)
 			break;
 		const uint8_t *q = c->in + p + 2;
+		if (tcp_is_xfr(q, mlen) && s->o.xfr_fd >= 0) {
+			/* the transfer starts once what went before is sent */
+			if (p == 0 && !tcp_pending(c) && tcp_hand_off(t, c, q, mlen)) {
+				st_count_xfr(t->st);
+				return;
+			}
+			if (p != 0 || tcp_pending(c))
+				break;
+		}
 		if (c->outlen + 2 + TCP_MSG_MAX > TCP_OUT_CAP) {
 			/* pending <= TCP_OUT_HIGH: moved to the front, a whole
 			 * response fits behind it */
@@ -386,11 +442,16 @@ static void tcp_conn_event(struct tcp_thr *t, struct tcp_conn *c, uint32_t ev,
 	    c->inlen < TCP_IN_CAP && tcp_read(c) < 0)
 		goto close;
 	for (;;) {
+		size_t before = c->inlen;
 		tcp_serve(t, c, root, now);
+		if (c->handed)
+			goto close;
 		if (tcp_flush(t, c, now) < 0)
 			goto close;
-		/* the send made room for queries held back: go on */
-		if (c->quit || tcp_pending(c) > TCP_OUT_HIGH || !tcp_has_msg(c))
+		/* the send made room for queries held back: go on (unless a
+		 * transfer waits for the rest to be sent) */
+		if (c->quit || tcp_pending(c) > TCP_OUT_HIGH || !tcp_has_msg(c) ||
+		    (c->inlen == before && tcp_pending(c)))
 			break;
 	}
 	if ((c->eof || c->quit) && !tcp_pending(c))
@@ -460,7 +521,7 @@ static void tcp_accept(struct tcp_thr *t, int lfd, uint64_t now)
 		c->kind = TCP_K_CONN;
 		c->fd = fd;
 		c->events = EPOLLIN;
-		c->eof = c->quit = false;
+		c->eof = c->quit = c->handed = false;
 		c->nq = 0;
 		c->last_ms = now;
 		memcpy(c->addr, a, 16);

@@ -25,6 +25,9 @@ struct tcp_opts {
 	unsigned max_clients;		/* >= 1: open connections in all, over all threads */
 	unsigned max_per_client;	/* >= 1: open connections per client address */
 	unsigned max_conn_queries;	/* 0 = no limit */
+	int xfr_fd;			/* the transfer channel (common/ipc.h): transfer
+					   queries and their connections go there;
+					   -1: answered here (NOTAUTH) */
 };
 
 struct tcp_srv;

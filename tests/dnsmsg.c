@@ -346,6 +346,21 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+int dm_rr_text(const uint8_t *owner, uint32_t ttl, uint16_t cls, uint16_t type,
+	       const uint8_t *rd, size_t rdlen, char *out, size_t cap)
+{
+	uint8_t o[DNAME_MAX];
+	memcpy(o, owner, dname_len(owner));
+	dname_lower(o);
+	int l = dname_to_text(out, 1024, o);
+	l += snprintf(out + l, cap - (size_t)l, " %u ", ttl);
+	l += rrclass_to_text(cls, out + l, 32);
+	out[l++] = ' ';
+	l += rrtype_to_text(type, out + l, 32);
+	out[l++] = ' ';
+	return rdata_to_text(type, rd, rdlen, out + l, cap - (size_t)l) < 0 ? -1 : 0;
+}
+
 void dm_parse(const uint8_t *msg, size_t len, struct dm_resp *r)
 {
 	memset(r, 0, sizeof *r);
@@ -422,14 +437,7 @@ void dm_parse(const uint8_t *msg, size_t len, struct dm_resp *r)
 					 dm_sect_name[s], i);
 				return;
 			}
-			dname_lower(owner);
-			int l = dname_to_text(text, 1024, owner);
-			l += snprintf(text + l, sizeof text - (size_t)l, " %u ", ttl);
-			l += rrclass_to_text(k, text + l, 32);
-			text[l++] = ' ';
-			l += rrtype_to_text(t, text + l, 32);
-			text[l++] = ' ';
-			if (rdata_to_text(t, rd, (size_t)n, text + l, sizeof text - (size_t)l) < 0) {
+			if (dm_rr_text(owner, ttl, k, t, rd, (size_t)n, text, sizeof text) < 0) {
 				snprintf(r->err, sizeof r->err, "%s record %u: rdata text",
 					 dm_sect_name[s], i);
 				return;

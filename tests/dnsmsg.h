@@ -95,6 +95,12 @@ struct dm_resp {
 
 /* Parses msg[0..len) into r (free with dm_resp_free). */
 void dm_parse(const uint8_t *msg, size_t len, struct dm_resp *r);
+
+/* One record as dm_parse lists it: "owner ttl class type rdata", the
+ * owner lowercased, into out (cap bytes; at least 1024 + the rdata's text).
+ * -1 when the rdata has no text form. */
+int dm_rr_text(const uint8_t *owner, uint32_t ttl, uint16_t cls, uint16_t type,
+	       const uint8_t *rd, size_t rdlen, char *out, size_t cap);
 void dm_resp_free(struct dm_resp *r);
 /* Removes the record at index i of section s. */
 void dm_resp_drop(struct dm_resp *r, int s, size_t i);

@@ -94,6 +94,7 @@ static const struct tcp_opts defopts = {
 	.idle_timeout_ms = 10000,
 	.max_clients = 64,
 	.max_per_client = 32,
+	.xfr_fd = -1,
 };
 
 static void mk_listen(struct cfg_listen *l, const char *ip, unsigned port)

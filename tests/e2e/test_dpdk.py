@@ -431,9 +431,16 @@ def test_vlan_tagged_query():
 def test_tcp_through_the_tap():
     # the TCP listener on every address of the server namespace: the
     # kernel accepts on SRV4 once the test puts it on the TAP
-    with served(7, listen=("0.0.0.0:53",)) as (net, s):
+    with served(7, listen=("0.0.0.0:53",), flags=("--allow-transfer", CL4)) as (net, s):
         assert "exception path: TAP rdns0" in s.logtext(), s.logtext()
         tcp_through(net, s, "rdns0")
+        # a zone transfer takes the same way, to the control process
+        r = net.client("kdig", "+tcp", "+retry=0", "+time=5", f"@{SRV4}", "AXFR",
+                       "example.com")
+        rrs = [ln.split() for ln in r.stdout.splitlines() if ln and not ln.startswith(";")]
+        assert len(rrs) > 3 and rrs[0][3] == "SOA" and rrs[-1][3] == "SOA", \
+            r.stdout + r.stderr + s.logtext()
+        assert f"sent to {CL4}" in s.logtext(), s.logtext()
 
 
 def test_tcp_through_a_named_exception_port():

@@ -1,0 +1,267 @@
+/*
+ * xfrout.c - zone transfers out (RFC 5936): the TCP connections ringdns
+ * hands over on the transfer channel (common/ipc.h) with their AXFR or
+ * IXFR query.  The access list (server.allow-transfer) decides; a refused
+ * or impossible transfer gets its error response here, on the control
+ * process's thread; an allowed one gets a child process that writes the
+ * zone from the image the dataplane serves (control/axfr.h) and exits, so
+ * a slow secondary never holds up reloads or the control socket.
+ *
+ * IXFR (RFC 1995) is answered with the whole zone in AXFR form (§4: a
+ * server without the differences may do so; the secondary recognises it).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/ipc.h"
+#include "common/log.h"
+#include "control/axfr.h"
+#include "control/ctl.h"
+#include "zones/dname.h"
+#include "zones/rrtype.h"
+#include "zones/snap.h"
+
+#define XFR_CHILDREN_MAX 8	/* transfers running at once */
+#define XFR_SEND_TIMEOUT_S 30	/* a secondary that takes nothing this long is dropped */
+#define XFR_MSG_MAX 65535
+#define RCODE_SERVFAIL 2
+#define RCODE_NOTAUTH 9
+#define RCODE_REFUSED 5
+
+/* A transfer query, as far as this file needs it. */
+struct xq {
+	const uint8_t *msg;
+	size_t len;
+	size_t qend;		/* end of the question */
+	struct axfr_query aq;
+	char zone[DNAME_TEXT_MAX];
+	char peer[INET6_ADDRSTRLEN + 8];
+	uint8_t addr[16];	/* the peer, IPv4 v4-mapped */
+};
+
+/* The peer's address in text and as 16 bytes. */
+static void peer_of(const struct ipc_xfr *x, struct xq *q)
+{
+	memset(q->addr, 0, sizeof q->addr);
+	if (x->peer.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&x->peer;
+		memcpy(q->addr, &a->sin6_addr, 16);
+		inet_ntop(AF_INET6, &a->sin6_addr, q->peer, sizeof q->peer);
+	} else {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)&x->peer;
+		q->addr[10] = q->addr[11] = 0xff;
+		memcpy(q->addr + 12, &a->sin_addr, 4);
+		inet_ntop(AF_INET, &a->sin_addr, q->peer, sizeof q->peer);
+	}
+}
+
+/* Reads the question of the query (the dataplane checked its shape). */
+static bool parse_query(const uint8_t *m, size_t len, struct xq *q)
+{
+	size_t o = 12;
+	while (o < len && m[o] != 0 && !(m[o] & 0xc0))
+		o += m[o] + 1u;
+	if (o + 5 > len || m[o] != 0 || o - 12 + 1 > DNAME_MAX)
+		return false;
+	q->msg = m;
+	q->len = len;
+	q->qend = o + 5;
+	q->aq = (struct axfr_query){
+		.id = (uint16_t)(m[0] << 8 | m[1]),
+		.qname = m + 12,
+		.qname_len = o + 1 - 12,
+		.qtype = (uint16_t)(m[o + 1] << 8 | m[o + 2]),
+		.qclass = (uint16_t)(m[o + 3] << 8 | m[o + 4]),
+		.flags = (uint16_t)(m[2] << 8 | m[3]),
+	};
+	return dname_to_text(q->zone, sizeof q->zone, m + 12) >= 0;
+}
+
+/* Writes all of buf to the connection fd within the send timeout. */
+static int write_all(int fd, const struct iovec *iov, int n)
+{
+	struct iovec v[2];
+	memcpy(v, iov, (size_t)n * sizeof *v);
+	struct iovec *p = v;
+	while (n > 0) {
+		ssize_t w = writev(fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (n > 0 && (size_t)w >= p->iov_len) {
+			w -= (ssize_t)p->iov_len;
+			p++;
+			n--;
+		}
+		if (n > 0) {
+			p->iov_base = (uint8_t *)p->iov_base + w;
+			p->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+/* One DNS message, framed (RFC 1035 §4.2.2). */
+static int send_msg(int fd, const uint8_t *msg, size_t len)
+{
+	uint8_t pre[2] = { (uint8_t)(len >> 8), (uint8_t)len };
+	struct iovec iov[2] = { { pre, 2 }, { (void *)msg, len } };
+	return write_all(fd, iov, 2);
+}
+
+/* The connection blocking, with a bound on each send. */
+static void conn_blocking(int fd)
+{
+	int fl = fcntl(fd, F_GETFL);
+	if (fl >= 0)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+	struct timeval tv = { .tv_sec = XFR_SEND_TIMEOUT_S };
+	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+}
+
+/* The error response to the query: its ID, opcode, RD and question, QR
+ * and rcode set. */
+static void send_error(int fd, const struct xq *q, unsigned rcode)
+{
+	uint8_t r[12 + DNAME_MAX + 4];
+	size_t qlen = q->qend - 12;
+	memcpy(r, q->msg, 12);
+	r[2] = (uint8_t)(0x80 | (q->msg[2] & 0x79));	/* QR, opcode, RD */
+	r[3] = (uint8_t)rcode;
+	r[4] = 0;
+	r[5] = 1;
+	memset(r + 6, 0, 6);
+	memcpy(r + 12, q->msg + 12, qlen);
+	conn_blocking(fd);
+	send_msg(fd, r, 12 + qlen);
+}
+
+/* Whether the access list lets the peer transfer zones. */
+static bool allowed(const struct ctl *c, const struct xq *q)
+{
+	for (unsigned i = 0; i < c->cfg.nallow_transfer; i++)
+		if (cfg_prefix_match(&c->cfg.allow_transfer[i], q->addr))
+			return true;
+	return false;
+}
+
+/* ---- the child: one transfer ---- */
+
+static int emit_framed(void *ud, const uint8_t *msg, size_t len)
+{
+	return send_msg(*(int *)ud, msg, len);
+}
+
+/* Streams zone z to connection fd; the child's exit status. */
+static int transfer(const struct zst *z, int fd, const struct xq *q)
+{
+	char err[512];
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	const void *img = ipc_memfd_map(z->img_fd, z->img_size, err, sizeof err);
+	struct snap *s = NULL;
+	if (!img || snap_open(img, z->img_size, &s, err, sizeof err) != 0) {
+		log_err("zone %s: transfer to %s: image: %s", z->name, q->peer, err);
+		send_error(fd, q, RCODE_SERVFAIL);
+		return 1;
+	}
+	conn_blocking(fd);
+	long n = axfr_write(s, &q->aq, XFR_MSG_MAX, emit_framed, &fd, err, sizeof err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double dt = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
+	if (n < 0) {
+		log_warn("zone %s: transfer to %s failed after %.2f s: %s", z->name, q->peer, dt,
+			 errno ? strerror(errno) : err);
+		return 1;
+	}
+	log_info("zone %s: serial %u sent to %s (%s, %ld messages, %.2f s)", z->name,
+		 snap_hdr(s)->serial, q->peer, q->aq.qtype == RR_IXFR ? "IXFR as AXFR" : "AXFR",
+		 n, dt);
+	return 0;
+}
+
+/* Forks the child that serves the transfer; -1 when it cannot. */
+static int start_child(struct ctl *c, const struct zst *z, int fd, const struct xq *q)
+{
+	pid_t pid = fork();
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		/* the parent's channels and handlers are not the child's */
+		signal(SIGTERM, SIG_DFL);
+		signal(SIGINT, SIG_DFL);
+		signal(SIGHUP, SIG_DFL);
+		close(c->dp);
+		close(c->xfr);
+		_exit(transfer(z, fd, q));
+	}
+	c->xfr_children++;
+	return 0;
+}
+
+/* Decides on one handed-over transfer: refuse, or start its child. */
+static void serve(struct ctl *c, int fd, const struct ipc_xfr *x, const uint8_t *m, size_t len)
+{
+	struct xq q;
+	peer_of(x, &q);
+	if (!parse_query(m, len, &q)) {
+		log_notice("transfer query from %s malformed: dropped", q.peer);
+		return;
+	}
+	struct zst *z = zj_find(c, q.zone);
+	if (!allowed(c, &q)) {
+		log_notice("zone %s: transfer to %s refused (not in allow-transfer)", q.zone,
+			   q.peer);
+		send_error(fd, &q, RCODE_REFUSED);
+	} else if (!z || !z->served || q.aq.qclass != RR_CLASS_IN) {
+		log_notice("zone %s: transfer to %s: not a zone served here", q.zone, q.peer);
+		send_error(fd, &q, RCODE_NOTAUTH);
+	} else if (z->img_fd < 0 || c->xfr_children >= XFR_CHILDREN_MAX ||
+		   start_child(c, z, fd, &q) != 0) {
+		log_warn("zone %s: transfer to %s not started (%s)", q.zone, q.peer,
+			 z->img_fd < 0 ? "no image in this process yet"
+			 : c->xfr_children >= XFR_CHILDREN_MAX ? "too many transfers running"
+			 : strerror(errno));
+		send_error(fd, &q, RCODE_SERVFAIL);
+	}
+}
+
+void xfo_read(struct ctl *c)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	uint32_t type;
+	int fd;
+	ssize_t n = ipc_recv(c->xfr, &type, buf, sizeof buf, &fd);
+	if (n < 0 || (n == 0 && type == 0)) {
+		if (n == 0 || (errno != EAGAIN && errno != EINTR))
+			c->stop = true;	/* ringdns is gone */
+		return;
+	}
+	const struct ipc_xfr *x = (const struct ipc_xfr *)buf;
+	if (type == IPC_XFR && fd >= 0 && (size_t)n >= sizeof *x && x->qlen >= 12 &&
+	    x->qlen <= (size_t)n - sizeof *x)
+		serve(c, fd, x, buf + sizeof *x, x->qlen);
+	if (fd >= 0)
+		close(fd);
+}
+
+void xfo_reap(struct ctl *c)
+{
+	int st;
+	pid_t pid;
+	while (c->xfr_children && (pid = waitpid(-1, &st, WNOHANG)) > 0)
+		c->xfr_children--;
+}

@@ -1,0 +1,244 @@
+#!/usr/bin/python3
+"""End-to-end tests of zone transfers out (RFC 5936): AXFR from ringdns by
+dnspython and kdig, the access list (REFUSED for others, NOTAUTH for a zone
+not served), IXFR answered in AXFR form (RFC 1995 §4), and knotd as a
+secondary of ringdns (first transfer, then a refresh after a change), the
+zone it holds compared record by record with ringdns's."""
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+
+import dns.message
+import dns.query
+import dns.rcode
+import dns.rdatatype
+import dns.zone
+
+from e2elib import Server, big_zone, free_port, pid_alive, run, wait_for
+
+ZONE = """$ORIGIN xfr.test.
+$TTL 300
+@        SOA   ns1 hostmaster {serial} 3600 900 604800 300
+@        NS    ns1
+@        NS    ns2.elsewhere.example.
+@        MX    10 mail
+@        TXT   "v=spf1 -all" "second string"
+ns1      A     198.18.0.1
+ns1      AAAA  2001:db8::1
+mail     A     198.18.0.2
+Www      CNAME mail
+*.wild   A     198.18.0.3
+a.b.ent  TXT   "below an empty non-terminal"
+sub      NS    ns.sub
+ns.sub   A     198.18.0.4
+_sip._udp SRV  0 5 5060 mail
+big      TXT   "{big}"
+"""
+BIG = "x" * 200
+# many records at one name: the transfer spans several messages (the
+# RRset itself fits one, as knotd wants it to when it sends it on)
+MANY = "".join(f"many TXT \"record {i:04d} {'y' * 100}\"\n" for i in range(500))
+
+
+def zone_text(serial):
+    return ZONE.format(serial=serial, big=BIG) + MANY
+
+
+def records(zone):
+    """The zone's records as a set of (owner, type, covers, ttl, rdata)."""
+    out = set()
+    for name, node in zone.nodes.items():
+        owner = name.derelativize(zone.origin).to_text().lower()
+        for rds in node.rdatasets:
+            for rd in rds:
+                out.add((owner, rds.rdtype, rds.covers, rds.ttl,
+                         rd.to_text(origin=zone.origin, relativize=False).lower()))
+    return out
+
+
+def axfr(port, zone, host="127.0.0.1", rdtype="AXFR", serial=0):
+    return dns.zone.from_xfr(dns.query.xfr(host, zone, rdtype=rdtype, port=port,
+                                           serial=serial, timeout=10, lifetime=60,
+                                           relativize=False),
+                             relativize=False)
+
+
+def xfr_rcode(port, zone, host="127.0.0.1"):
+    """The rcode of an AXFR query's first response, over TCP."""
+    q = dns.message.make_query(zone, "AXFR")
+    return dns.query.tcp(q, host, port=port, timeout=5).rcode()
+
+
+def serve(zones, allow=("127.0.0.1",)):
+    extra = []
+    for a in allow:
+        extra += ["--allow-transfer", a]
+    return Server(zones, extra=extra)
+
+
+def test_axfr_whole_zone():
+    text = zone_text(7)
+    with serve({"xfr.test.": text}) as s:
+        s.start()
+        got = axfr(s.port, "xfr.test.")
+        want = dns.zone.from_text(text, "xfr.test.", relativize=False)
+        assert records(got) == records(want), (records(got) ^ records(want))
+        # kdig reads it too, SOA first and last
+        r = subprocess.run(["kdig", "@127.0.0.1", "-p", str(s.port), "+tcp", "AXFR",
+                            "xfr.test."], capture_output=True, text=True, timeout=30)
+        lines = [ln for ln in r.stdout.splitlines() if ln and not ln.startswith(";")]
+        assert lines[0].split()[3] == "SOA" and lines[-1].split()[3] == "SOA", r.stdout
+        assert len(lines) == len(records(want)) + 1, (len(lines), r.stdout[-500:])
+        assert "sent to 127.0.0.1" in s.logtext()
+
+
+def test_ixfr_answered_as_axfr():
+    text = zone_text(9)
+    with serve({"xfr.test.": text}) as s:
+        s.start()
+        got = axfr(s.port, "xfr.test.", rdtype="IXFR", serial=8)
+        want = dns.zone.from_text(text, "xfr.test.", relativize=False)
+        assert records(got) == records(want)
+
+
+def test_access_list():
+    text = zone_text(3)
+    # only 127.0.0.1 may: ::1 is refused; nobody when none is configured
+    with serve({"xfr.test.": text}) as s:
+        s.start()
+        assert xfr_rcode(s.port, "xfr.test.", host="::1") == dns.rcode.REFUSED
+        assert xfr_rcode(s.port, "nothere.test.") == dns.rcode.NOTAUTH
+        assert "refused (not in allow-transfer)" in s.logtext()
+        # ordinary TCP queries on the same server are still answered
+        assert s.query("ns1.xfr.test.", "A", tcp=True).answer
+    with serve({"xfr.test.": text}, allow=()) as s:
+        s.start()
+        assert xfr_rcode(s.port, "xfr.test.") == dns.rcode.REFUSED
+    with serve({"xfr.test.": text}, allow=("::1/128", "10.0.0.0/8")) as s:
+        s.start()
+        assert xfr_rcode(s.port, "xfr.test.") == dns.rcode.REFUSED
+        assert records(axfr(s.port, "xfr.test.", host="::1"))
+
+
+def test_big_zone():
+    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-xfr-")
+    try:
+        path = os.path.join(tmp, "big.zone")
+        big_zone(path, "big.test.", 100000)
+        with serve({"big.test.": path}) as s:
+            s.start()
+            t0 = time.time()
+            got = axfr(s.port, "big.test.")
+            dt = time.time() - t0
+            want = dns.zone.from_file(path, "big.test.", relativize=False)
+            assert records(got) == records(want)
+            print(f"  100k-record AXFR in {dt:.2f} s (dnspython client)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---- knotd as a secondary -------------------------------------------------
+
+def knot_conf(d, port, primary_port):
+    return f"""server:
+    rundir: {d}
+    listen: 127.0.0.1@{port}
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+control:
+    listen: {d}/knot.sock
+database:
+    storage: {d}
+log:
+  - target: stderr
+    any: info
+remote:
+  - id: ringdns
+    address: 127.0.0.1@{primary_port}
+acl:
+  - id: notify
+    address: 127.0.0.1
+    action: notify
+  - id: transfer
+    address: 127.0.0.1
+    action: transfer
+template:
+  - id: default
+    storage: {d}
+    zonefile-sync: -1
+    journal-content: changes
+zone:
+  - domain: xfr.test.
+    master: ringdns
+    acl: [notify, transfer]
+"""
+
+
+class Knotd:
+    def __init__(self, primary_port):
+        self.dir = tempfile.mkdtemp(prefix="ringdns-e2e-knotd-")
+        self.port = free_port()
+        with open(os.path.join(self.dir, "knot.conf"), "w") as f:
+            f.write(knot_conf(self.dir, self.port, primary_port))
+        self.log = open(os.path.join(self.dir, "knotd.log"), "wb")
+        self.proc = subprocess.Popen(["knotd", "-c", os.path.join(self.dir, "knot.conf")],
+                                     stdout=self.log, stderr=self.log,
+                                     start_new_session=True)
+
+    def ctl(self, *args):
+        return subprocess.run(["knotc", "-s", os.path.join(self.dir, "knot.sock")]
+                              + list(args), capture_output=True, text=True, timeout=30)
+
+    def serial(self):
+        try:
+            q = dns.message.make_query("xfr.test.", "SOA")
+            r = dns.query.udp(q, "127.0.0.1", port=self.port, timeout=0.5)
+            return r.answer[0][0].serial if r.answer else None
+        except Exception:
+            return None
+
+    def logtext(self):
+        with open(os.path.join(self.dir, "knotd.log"), errors="replace") as f:
+            return f.read()
+
+    def close(self):
+        if pid_alive(self.proc.pid):
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def test_knotd_secondary():
+    if not shutil.which("knotd"):
+        raise AssertionError("knotd not found (apt-get install knot)")
+    with serve({"xfr.test.": zone_text(100)}) as s:
+        s.start()
+        k = Knotd(s.port)
+        try:
+            assert wait_for(lambda: k.serial() == 100, 20), k.logtext()
+            assert records(axfr(k.port, "xfr.test.")) == records(axfr(s.port, "xfr.test."))
+            # a change at ringdns; knotd's refresh asks by IXFR and gets
+            # the whole zone in AXFR form
+            s.write("xfr.test.zone", zone_text(101).replace("198.18.0.2", "198.18.0.22"))
+            rc, out, err = s.ctl("reload", "xfr.test.")
+            assert rc == 0, out + err
+            k.ctl("zone-refresh", "xfr.test.")
+            assert wait_for(lambda: k.serial() == 101, 20), k.logtext()
+            assert records(axfr(k.port, "xfr.test.")) == records(axfr(s.port, "xfr.test."))
+            assert "IXFR as AXFR" in s.logtext()
+        finally:
+            k.close()
+
+
+if __name__ == "__main__":
+    run([test_axfr_whole_zone, test_ixfr_answered_as_axfr, test_access_list,
+         test_big_zone, test_knotd_secondary])
