@@ -14,11 +14,14 @@
 #include <assert.h>
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
 #include <yaml.h>
 
 #include "zones/dname.h"
@@ -31,15 +34,18 @@
 #define CFG_PORT_NAME_MAX 63	/* bytes: a DPDK port name (RTE_ETH_NAME_MAX_LEN - 1) */
 #define CFG_SUN_MAX (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 #define CFG_FILE_MAX (16u << 20) /* bytes; a config file is small */
+#define CFG_SECRET_FILE_MAX 4096 /* bytes; a secret-file holds one base64 secret */
 
 /* ---- keys ---------------------------------------------------------------- */
 
 /* K_FLAG: a boolean field of struct cfg; K_BOOL: hide-version (handled
  * on its own, it clears another field); K_LISTEN: listen and addresses
  * (one address or a list); K_STRLIST: eal-args (one string or a list);
- * K_PREFIXES: allow-transfer (one address prefix or a list) */
+ * K_PREFIXES: allow-transfer (one address prefix or a list); K_REMOTES: a
+ * zone's primaries and notify (one remote address or a list); K_KEYS: the
+ * list of TSIG keys */
 enum kind { K_SECTION, K_LISTEN, K_UINT, K_STR, K_FLAG, K_BOOL, K_ENUM, K_ZONES, K_STRLIST,
-	K_PREFIXES };
+	K_PREFIXES, K_REMOTES, K_KEYS };
 
 struct key {
 	const char *name;
@@ -85,10 +91,11 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_ALLOW_TRANSFER] = { "allow-transfer", K_PREFIXES, 0, 0, 0 },
 };
 
-enum { TK_SERVER, TK_LOG, TK_ZONES, TK_COUNT };
+enum { TK_SERVER, TK_LOG, TK_KEYS, TK_ZONES, TK_COUNT };
 static const struct key top_keys[TK_COUNT] = {
 	[TK_SERVER] = { "server", K_SECTION, 0, 0, 0 },
 	[TK_LOG] = { "log", K_SECTION, 0, 0, 0 },
+	[TK_KEYS] = { "keys", K_KEYS, 0, 0, 0 },
 	[TK_ZONES] = { "zones", K_ZONES, 0, 0, 0 },
 };
 
@@ -98,10 +105,22 @@ static const struct key log_keys[LK_COUNT] = {
 	[LK_LEVEL] = { "level", K_ENUM, 0, 0, 0 },
 };
 
-enum { ZK_NAME, ZK_FILE, ZK_COUNT };
+enum { ZK_NAME, ZK_FILE, ZK_PRIMARIES, ZK_NOTIFY, ZK_KEY, ZK_COUNT };
 static const struct key zone_keys[ZK_COUNT] = {
 	[ZK_NAME] = { "name", K_STR, 0, 0, 0 },
 	[ZK_FILE] = { "file", K_STR, 0, 0, 0 },
+	[ZK_PRIMARIES] = { "primaries", K_REMOTES, 0, 0, 0 },
+	[ZK_NOTIFY] = { "notify", K_REMOTES, 0, 0, 0 },
+	[ZK_KEY] = { "key", K_STR, 0, 0, 0 },
+};
+
+/* An entry of 'keys' */
+enum { KK_NAME, KK_ALGORITHM, KK_SECRET, KK_SECRET_FILE, KK_COUNT };
+static const struct key key_keys[KK_COUNT] = {
+	[KK_NAME] = { "name", K_STR, 0, 0, 0 },
+	[KK_ALGORITHM] = { "algorithm", K_STR, 0, 0, 0 },
+	[KK_SECRET] = { "secret", K_STR, 0, 0, 0 },
+	[KK_SECRET_FILE] = { "secret-file", K_STR, 0, 0, 0 },
 };
 
 /* ---- shared value checks: each writes its reason to why and returns -1 --- */
@@ -211,18 +230,19 @@ static int val_target(const char *s, size_t len, bool *syslog_out, char *why, si
 	return 0;
 }
 
-/* Zone name -> lowercase text with a trailing dot. */
-static int val_zone_name(const char *s, size_t len, char out[CFG_NAME_MAX], char *why,
-			 size_t cap)
+/* A domain name (what: "zone", "key") -> lowercase text with a trailing
+ * dot. */
+static int val_name(const char *s, size_t len, const char *what, char out[CFG_NAME_MAX],
+		    char *why, size_t cap)
 {
 	static const uint8_t root[1] = { 0 };
 	uint8_t wire[DNAME_MAX];
 	if (len == 0)
-		return why_set(why, cap, "empty zone name");
+		return why_set(why, cap, "empty %s name", what);
 	if (memchr(s, 0, len))
-		return why_set(why, cap, "zone name contains a NUL byte");
+		return why_set(why, cap, "%s name contains a NUL byte", what);
 	if (len == 1 && s[0] == '@')
-		return why_set(why, cap, "'@' is not a zone name here; write the name out");
+		return why_set(why, cap, "'@' is not a %s name here; write the name out", what);
 	int n = dname_from_text(wire, s, len, root);
 	if (n < 0)
 		return why_set(why, cap, "'%.*s' is not a valid domain name: %s", (int)len, s,
@@ -233,6 +253,191 @@ static int val_zone_name(const char *s, size_t len, char out[CFG_NAME_MAX], char
 			       (int)len, s, CFG_NAME_MAX - 1);
 	return 0;
 }
+
+static int val_zone_name(const char *s, size_t len, char out[CFG_NAME_MAX], char *why,
+			 size_t cap)
+{
+	return val_name(s, len, "zone", out, why, cap);
+}
+
+/* ---- TSIG keys ----------------------------------------------------------- */
+
+/* The algorithms accepted, by their RFC 8945 names.  hmac-md5 is refused:
+ * RFC 8945 section 6 marks it "not recommended" for use, and a new
+ * configuration has no reason to choose it. */
+static const char *const algorithms[] = {
+	"hmac-sha1", "hmac-sha224", "hmac-sha256", "hmac-sha384", "hmac-sha512",
+};
+#define ALGORITHMS_TEXT "hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, hmac-sha512"
+
+/* An algorithm name (any case; the trailing dot of the domain-name form
+ * is optional) -> its canonical name in out. */
+static int val_algorithm(const char *s, size_t len, char out[16], char *why, size_t cap)
+{
+	if (len && s[len - 1] == '.')
+		len--;
+	for (size_t i = 0; i < sizeof algorithms / sizeof *algorithms; i++)
+		if (ieq(s, len, algorithms[i])) {
+			snprintf(out, 16, "%s", algorithms[i]);
+			return 0;
+		}
+	if (ieq(s, len, "hmac-md5") || ieq(s, len, "hmac-md5.sig-alg.reg.int"))
+		return why_set(why, cap, "hmac-md5 is refused (RFC 8945 section 6: not to be "
+					 "used); write one of: " ALGORITHMS_TEXT);
+	if (memchr(s, 0, len) || len > 40)
+		return why_set(why, cap, "not one of: " ALGORITHMS_TEXT);
+	return why_set(why, cap, "'%.*s' is not one of: " ALGORITHMS_TEXT, (int)len, s);
+}
+
+static int b64_value(char ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+/*
+ * Checks that s[0..len) is base64 (RFC 4648 section 4, padded, no
+ * whitespace) of 1..CFG_KEY_SECRET_MAX bytes and copies it into out.
+ * Messages never quote the secret.
+ */
+static int val_secret(const char *s, size_t len, char out[256], char *why, size_t cap)
+{
+	static const char hint[] = "; generate one with: openssl rand -base64 32";
+	if (len == 0)
+		return why_set(why, cap, "empty secret%s", hint);
+	size_t pad = 0;
+	while (pad < 2 && pad < len && s[len - 1 - pad] == '=')
+		pad++;
+	for (size_t i = 0; i < len - pad; i++) {
+		if (b64_value(s[i]) >= 0)
+			continue;
+		if (s[i] == '=')
+			return why_set(why, cap, "not valid base64: '=' at offset %zu, where only "
+						 "the padding at the end may be", i);
+		if (isspace((unsigned char)s[i]))
+			return why_set(why, cap, "not valid base64: white space at offset %zu; "
+						 "write the secret in one piece", i);
+		if (isprint((unsigned char)s[i]))
+			return why_set(why, cap, "not valid base64: '%c' at offset %zu%s", s[i], i,
+				       hint);
+		return why_set(why, cap, "not valid base64: byte 0x%02x at offset %zu%s",
+			       (unsigned char)s[i], i, hint);
+	}
+	if (len % 4 != 0)
+		return why_set(why, cap, "not valid base64: %zu characters, not a multiple of 4 "
+					 "(missing '=' padding?)", len);
+	size_t bytes = len / 4 * 3 - pad;
+	if (bytes > CFG_KEY_SECRET_MAX)
+		return why_set(why, cap, "the secret is %zu bytes long; at most %d allowed", bytes,
+			       CFG_KEY_SECRET_MAX);
+	if (bytes == 0)
+		return why_set(why, cap, "empty secret%s", hint);
+	memcpy(out, s, len);
+	out[len] = 0;
+	return 0;
+}
+
+/*
+ * Reads the secret of a key from path: base64, white space around it
+ * ignored.  The file must be a regular file that neither group nor others
+ * may read, write or run: a secret others can read is no secret.
+ */
+static int secret_file_read(const char *path, char out[256], char *why, size_t cap)
+{
+	char buf[CFG_SECRET_FILE_MAX + 1], reason[192];
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return why_set(why, cap, "'%s': cannot open: %s", path, strerror(errno));
+	struct stat st;
+	int r = -1;
+	size_t n = 0;
+	if (fstat(fd, &st) != 0) {
+		why_set(why, cap, "'%s': cannot stat: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		why_set(why, cap, "'%s' is not a regular file", path);
+		goto out;
+	}
+	if (st.st_mode & 077) {
+		why_set(why, cap, "'%s' may be used by group or others (mode %04o); make it the "
+				  "owner's alone: chmod 600 '%s'", path,
+			(unsigned)(st.st_mode & 07777), path);
+		goto out;
+	}
+	for (;;) {
+		ssize_t got = read(fd, buf + n, sizeof buf - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			why_set(why, cap, "'%s': cannot read: %s", path, strerror(errno));
+			goto out;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+		if (n == sizeof buf) {
+			why_set(why, cap, "'%s' is larger than %d bytes; it should hold the base64 "
+					  "secret only", path, CFG_SECRET_FILE_MAX);
+			goto out;
+		}
+	}
+	size_t a = 0, b = n;
+	while (a < b && isspace((unsigned char)buf[a]))
+		a++;
+	while (b > a && isspace((unsigned char)buf[b - 1]))
+		b--;
+	if (memchr(buf + a, '{', b - a) || memchr(buf + a, ';', b - a))
+		why_set(why, cap, "'%s' holds more than a base64 secret (a BIND key file?); "
+				  "write the secret alone in it", path);
+	else if (val_secret(buf + a, b - a, out, reason, sizeof reason) != 0)
+		why_set(why, cap, "'%s': %s", path, reason);
+	else
+		r = 0;
+out:
+	explicit_bzero(buf, sizeof buf);
+	close(fd);
+	return r;
+}
+
+/* The index of key name in keys[0..n), or -1. */
+static int key_find(const struct cfg_key *keys, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+/* "a., b., c." into buf: the names of keys[0..n), for messages ("..."
+ * at the end when they do not all fit). */
+static const char *key_names(const struct cfg_key *keys, size_t n, char *buf, size_t cap)
+{
+	size_t o = 0;
+	buf[0] = 0;
+	for (size_t i = 0; i < n; i++) {
+		int w = snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", keys[i].name);
+		if (w < 0 || (size_t)w >= cap - o) {
+			buf[o] = 0;
+			if (o + 5 < cap)
+				memcpy(buf + o, ", ...", 6);
+			break;
+		}
+		o += (size_t)w;
+	}
+	return buf;
+}
+
+/* ---- ports and addresses ------------------------------------------------- */
 
 static int port_parse(const char *s, in_port_t *port, char *why, size_t cap)
 {
@@ -375,6 +580,118 @@ static int addr_add(struct cfg_listen *arr, unsigned *n, bool bare, const char *
 	if (bare && same_family == CFG_ADDRESS_MAX)
 		return why_set(why, cap, "more than %d %s addresses", CFG_ADDRESS_MAX,
 			       a->addr.ss_family == AF_INET ? "IPv4" : "IPv6");
+	++*n;
+	return 0;
+}
+
+/* ---- remote servers (primaries, notify) ---------------------------------- */
+
+/* host (an IPv4 or IPv6 address, no brackets) and port (NULL: 53) into r. */
+static int remote_set(struct cfg_remote *r, const char *host, size_t hl, const char *port,
+		      char *why, size_t cap)
+{
+	char h[INET6_ADDRSTRLEN + 1];
+	struct sockaddr_in *a4 = (struct sockaddr_in *)&r->addr;
+	struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&r->addr;
+	in_port_t p = htons(CFG_DNS_PORT);
+	if (hl == 0)
+		return why_set(why, cap, "missing address");
+	if (hl >= sizeof h)
+		return why_set(why, cap, "not an IPv4 or IPv6 address");
+	memcpy(h, host, hl);
+	h[hl] = 0;
+	if (port && port_parse(port, &p, why, cap) != 0)
+		return -1;
+	if (inet_pton(AF_INET, h, &a4->sin_addr) == 1) {
+		if (a4->sin_addr.s_addr == 0)
+			return why_set(why, cap, "0.0.0.0 is no server's address");
+		a4->sin_family = AF_INET;
+		a4->sin_port = p;
+		r->addrlen = sizeof *a4;
+	} else if (inet_pton(AF_INET6, h, &a6->sin6_addr) == 1) {
+		if (IN6_IS_ADDR_UNSPECIFIED(&a6->sin6_addr))
+			return why_set(why, cap, ":: is no server's address");
+		a6->sin6_family = AF_INET6;
+		a6->sin6_port = p;
+		r->addrlen = sizeof *a6;
+	} else {
+		return why_set(why, cap, "'%s' is not an IPv4 or IPv6 address (names are not "
+					 "resolved)", h);
+	}
+	return 0;
+}
+
+/*
+ * ADDR, ADDR@PORT (Knot's form, either family), IPv4:PORT, [IPv6]:PORT
+ * or [IPv6].  A bare IPv6 address ending in ":53" is read as an address:
+ * its port needs the brackets or '@'.
+ */
+int cfg_parse_remote(struct cfg_remote *r, const char *text, char *why, size_t cap)
+{
+	static const char forms[] = "ADDR, ADDR@PORT, IPv4:PORT or [IPv6]:PORT";
+	size_t len = strlen(text);
+	char reason[160];
+	int rc;
+	memset(r, 0, sizeof *r);
+	if (len == 0)
+		return why_set(why, cap, "empty address (expected %s)", forms);
+	if (len >= sizeof r->text)
+		return why_set(why, cap, "'%.20s...': too long for an address", text);
+	const char *at = strchr(text, '@');
+	if (at) {
+		if (!at[1])
+			return why_set(why, cap, "'%s': missing port after '@'", text);
+		if (text[0] == '[')
+			return why_set(why, cap, "'%s': write ADDR@PORT without brackets, or "
+						 "[ADDR]:PORT", text);
+		rc = remote_set(r, text, (size_t)(at - text), at + 1, reason, sizeof reason);
+	} else if (text[0] == '[') {
+		const char *end = strchr(text, ']');
+		if (!end)
+			return why_set(why, cap, "'%s': missing ']' after the IPv6 address", text);
+		if (end[1] && end[1] != ':')
+			return why_set(why, cap, "'%s': expected ':PORT' after ']' (e.g. "
+						 "[2001:db8::1]:53)", text);
+		if (memchr(text + 1, '.', (size_t)(end - text - 1)) &&
+		    !memchr(text + 1, ':', (size_t)(end - text - 1)))
+			return why_set(why, cap, "'%s': brackets are for IPv6 addresses; write "
+						 "IPv4:PORT", text);
+		rc = remote_set(r, text + 1, (size_t)(end - text - 1), end[1] ? end + 2 : NULL,
+				reason, sizeof reason);
+	} else {
+		const char *colon = strchr(text, ':');
+		if (colon && !strchr(colon + 1, ':'))	/* IPv4:PORT */
+			rc = remote_set(r, text, (size_t)(colon - text), colon + 1, reason,
+					sizeof reason);
+		else
+			rc = remote_set(r, text, len, NULL, reason, sizeof reason);
+	}
+	if (rc != 0)
+		return why_set(why, cap, "'%s': %s", text, reason);
+	memcpy(r->text, text, len + 1);
+	return 0;
+}
+
+/*
+ * Parses text into arr[*n] and counts it; one too many, or the same
+ * address and port twice (however written), is refused.  what names the
+ * list ("primaries"), dup the mistake ("listed", "given").
+ */
+static int remote_add(struct cfg_remote *arr, unsigned *n, const char *text, const char *what,
+		      const char *dup, char *why, size_t cap)
+{
+	if (*n == CFG_REMOTE_MAX)
+		return why_set(why, cap, "'%s': more than %d %s", text, CFG_REMOTE_MAX, what);
+	struct cfg_remote *r = &arr[*n];
+	if (cfg_parse_remote(r, text, why, cap) != 0)
+		return -1;
+	for (unsigned j = 0; j < *n; j++) {
+		if (arr[j].addrlen != r->addrlen || memcmp(&arr[j].addr, &r->addr, r->addrlen) != 0)
+			continue;
+		if (strcmp(arr[j].text, text) == 0)
+			return why_set(why, cap, "'%s' is %s twice", text, dup);
+		return why_set(why, cap, "'%s' is %s twice (also as '%s')", text, dup, arr[j].text);
+	}
 	++*n;
 	return 0;
 }
@@ -541,24 +858,48 @@ static int key_set(struct cfg *c, const struct key *k, const char *s, size_t len
 	return 0;
 }
 
-/* Replaces the file of zone name in c, or appends the zone; takes file. */
-static int zone_put(struct cfg *c, const char *name, char *file)
+/* A zone named name with file (taken), no primaries, notify or key. */
+static void zone_init(struct cfg_zone *z, const char *name, char *file)
 {
-	for (size_t i = 0; i < c->nzones; i++)
-		if (strcmp(c->zones[i].name, name) == 0) {
-			free(c->zones[i].file);
-			c->zones[i].file = file;
-			return 0;
-		}
-	struct cfg_zone *z = realloc(c->zones, (c->nzones + 1) * sizeof *z);
-	if (!z)
-		return -1;
-	c->zones = z;
-	z += c->nzones++;
 	memset(z, 0, sizeof *z);
 	snprintf(z->name, sizeof z->name, "%s", name);
 	z->file = file;
+	z->key = -1;
+}
+
+/* The zone of c named name, or NULL. */
+static struct cfg_zone *zone_find(struct cfg *c, const char *name)
+{
+	for (size_t i = 0; i < c->nzones; i++)
+		if (strcmp(c->zones[i].name, name) == 0)
+			return &c->zones[i];
+	return NULL;
+}
+
+/* Appends a copy of z to c's zones (which then own its file). */
+static int zone_append(struct cfg *c, const struct cfg_zone *z)
+{
+	struct cfg_zone *v = realloc(c->zones, (c->nzones + 1) * sizeof *v);
+	if (!v)
+		return -1;
+	c->zones = v;
+	v[c->nzones++] = *z;
 	return 0;
+}
+
+/* Replaces the file of zone name in c (keeping the rest of its
+ * settings), or appends the zone; takes file. */
+static int zone_put(struct cfg *c, const char *name, char *file)
+{
+	struct cfg_zone *old = zone_find(c, name);
+	if (old) {
+		free(old->file);
+		old->file = file;
+		return 0;
+	}
+	struct cfg_zone z;
+	zone_init(&z, name, file);
+	return zone_append(c, &z);
 }
 
 /* ---- init / free --------------------------------------------------------- */
@@ -586,6 +927,8 @@ void cfg_init(struct cfg *c)
 	/* Nobody may transfer a zone until the operator says who: a server
 	 * on the public internet must not hand out its zones to anyone. */
 	c->nallow_transfer = 0;
+	c->keys = NULL;	/* no TSIG keys; zones get key -1 */
+	c->nkeys = 0;
 }
 
 void cfg_free(struct cfg *c)
@@ -601,6 +944,9 @@ void cfg_free(struct cfg *c)
 	for (size_t i = 0; i < c->neal_args; i++)
 		free(c->eal_args[i]);
 	free(c->eal_args);
+	if (c->keys)
+		explicit_bzero(c->keys, c->nkeys * sizeof *c->keys);
+	free(c->keys);
 	for (size_t i = 0; i < c->nzones; i++)
 		free(c->zones[i].file);
 	free(c->zones);
@@ -623,7 +969,16 @@ struct ld {
 	uint32_t seen_server, seen_log;
 	bool hide_version;
 	size_t version_line, hide_line;	/* to catch both set */
-	size_t *zline;		/* line of each zone in t, for duplicates */
+	struct zmeta *zm;	/* lines of each zone in t */
+	size_t kline[CFG_KEYS_MAX];	/* line of each key's name in t */
+};
+
+/* What the messages need about a zone read from the file; its key is
+ * named here and resolved once the file's keys are all known. */
+struct zmeta {
+	size_t nameline;
+	size_t keyline;		/* 0: no 'key' */
+	char key[CFG_NAME_MAX];
 };
 
 static int ld_fail(struct ld *l, size_t line, const char *fmt, ...)
@@ -828,19 +1183,19 @@ static int ld_mapping(struct ld *l, const char *where, const struct key *tab, un
 typedef int (*on_entry_fn)(struct ld *l, void *ctx);
 
 /*
- * Reads the value of server.name: one scalar or a list of them (entry
- * says what each is, for messages), calling fn on each; an empty list is
- * refused with "server.NAME: empty list (empty_hint)".
+ * Reads the value of the key at path ("server.listen"): one scalar or a
+ * list of them (entry says what each is, for messages), calling fn on
+ * each; an empty list is refused with "PATH: empty list (empty_hint)".
  */
-static int ld_list(struct ld *l, const char *name, const char *entry, on_entry_fn fn,
+static int ld_list(struct ld *l, const char *path, const char *entry, on_entry_fn fn,
 		   void *ctx, const char *empty_hint)
 {
 	if (ld_next(l) != 0)
 		return -1;
 	size_t line = ld_line(l);
 	if (l->ev.type == YAML_MAPPING_START_EVENT)
-		return ld_fail(l, line, "server.%s: expected %s or a list of them, got a mapping",
-			       name, entry);
+		return ld_fail(l, line, "%s: expected %s or a list of them, got a mapping",
+			       path, entry);
 	bool list = l->ev.type == YAML_SEQUENCE_START_EVENT;
 	unsigned n = 0;
 	for (;;) {
@@ -851,10 +1206,10 @@ static int ld_list(struct ld *l, const char *name, const char *entry, on_entry_f
 				break;
 		}
 		if (l->ev.type != YAML_SCALAR_EVENT)
-			return ld_fail(l, ld_line(l), "server.%s: each entry must be %s, not %s", name,
+			return ld_fail(l, ld_line(l), "%s: each entry must be %s, not %s", path,
 				       entry, ev_what(&l->ev));
 		if (memchr(sv(l), 0, slen(l)))
-			return ld_fail(l, ld_line(l), "server.%s: contains a NUL byte", name);
+			return ld_fail(l, ld_line(l), "%s: contains a NUL byte", path);
 		if (fn(l, ctx) != 0)
 			return -1;
 		n++;
@@ -862,7 +1217,7 @@ static int ld_list(struct ld *l, const char *name, const char *entry, on_entry_f
 			break;
 	}
 	if (n == 0)
-		return ld_fail(l, line, "server.%s: empty list (%s)", name, empty_hint);
+		return ld_fail(l, line, "%s: empty list (%s)", path, empty_hint);
 	return 0;
 }
 
@@ -929,17 +1284,18 @@ static int on_server(struct ld *l, unsigned idx, void *ctx)
 	const struct key *k = &server_keys[idx];
 	char why[256];
 	if (idx == SK_LISTEN)
-		return ld_list(l, "listen", "ADDR:PORT", on_listen, NULL,
+		return ld_list(l, "server.listen", "ADDR:PORT", on_listen, NULL,
 			       "leave 'listen' out for the defaults 127.0.0.1:5300 and [::1]:5300");
 	if (idx == SK_ADDRESSES)
-		return ld_list(l, "addresses", "an IP address", on_address, NULL,
+		return ld_list(l, "server.addresses", "an IP address", on_address, NULL,
 			       "io dpdk needs at least one address to answer for");
 	if (idx == SK_EAL_ARGS)
-		return ld_list(l, "eal-args", "a string", on_eal_arg, NULL,
+		return ld_list(l, "server.eal-args", "a string", on_eal_arg, NULL,
 			       "leave 'eal-args' out for none");
 	if (idx == SK_ALLOW_TRANSFER)
-		return ld_list(l, "allow-transfer", "an address or ADDR/LEN", on_allow_transfer,
-			       NULL, "leave 'allow-transfer' out to refuse every transfer");
+		return ld_list(l, "server.allow-transfer", "an address or ADDR/LEN",
+			       on_allow_transfer, NULL,
+			       "leave 'allow-transfer' out to refuse every transfer");
 	const char *expect = k->kind == K_UINT ? "a number"
 			     : k->kind == K_BOOL || k->kind == K_FLAG ? "true or false"
 								      : "a string";
@@ -975,23 +1331,57 @@ static int on_log(struct ld *l, unsigned idx, void *ctx)
 	return 0;
 }
 
+/* A 'zones' entry while it is read. */
 struct zent {
-	char name[CFG_NAME_MAX];
-	size_t nameline;
-	char *file;
+	struct cfg_zone z;
+	struct zmeta m;
+	char path[32];		/* "zones[N]", for messages */
 };
+
+/* A primaries or notify list while it is read. */
+struct rent {
+	struct cfg_remote *arr;
+	unsigned *n;
+	const char *path;	/* "zones[N].primaries", for messages */
+	const char *what;	/* "primaries" */
+};
+
+static int on_remote(struct ld *l, void *ctx)
+{
+	struct rent *e = ctx;
+	char why[256];
+	if (remote_add(e->arr, e->n, sv(l), e->what, "listed", why, sizeof why) != 0)
+		return ld_fail(l, ld_line(l), "%s: %s", e->path, why);
+	return 0;
+}
 
 static int on_zone(struct ld *l, unsigned idx, void *ctx)
 {
-	struct zent *z = ctx;
-	char why[256];
-	if (ld_scalar(l, "zones", zone_keys[idx].name, "a string") != 0)
+	struct zent *e = ctx;
+	struct cfg_zone *z = &e->z;
+	char why[256], path[48];
+	if (idx == ZK_PRIMARIES || idx == ZK_NOTIFY) {
+		bool prim = idx == ZK_PRIMARIES;
+		snprintf(path, sizeof path, "%s.%s", e->path, zone_keys[idx].name);
+		struct rent r = { prim ? z->primaries : z->notify,
+				  prim ? &z->nprimaries : &z->nnotify, path, zone_keys[idx].name };
+		return ld_list(l, path, "ADDR[@PORT]", on_remote, &r,
+			       prim ? "leave 'primaries' out for a zone served from its file"
+				    : "leave 'notify' out to notify nobody");
+	}
+	if (ld_scalar(l, idx == ZK_KEY ? e->path : "zones", zone_keys[idx].name, "a string") != 0)
 		return -1;
 	size_t line = ld_line(l);
 	if (idx == ZK_NAME) {
 		if (val_zone_name(sv(l), slen(l), z->name, why, sizeof why) != 0)
 			return ld_fail(l, line, "zones: name: %s", why);
-		z->nameline = line;
+		e->m.nameline = line;
+		return 0;
+	}
+	if (idx == ZK_KEY) {
+		if (val_name(sv(l), slen(l), "key", e->m.key, why, sizeof why) != 0)
+			return ld_fail(l, line, "%s.key: %s", e->path, why);
+		e->m.keyline = line;
 		return 0;
 	}
 	if (val_str(sv(l), slen(l), 1, CFG_PATH_MAX, &z->file, why, sizeof why) != 0)
@@ -1009,36 +1399,40 @@ static int on_zone(struct ld *l, unsigned idx, void *ctx)
 	return 0;
 }
 
-static int ld_zone(struct ld *l)
+static int ld_zone(struct ld *l, size_t index)
 {
 	size_t line = ld_line(l);
 	if (l->ev.type != YAML_MAPPING_START_EVENT)
 		return ld_fail(l, line, "zones: each entry must be a mapping with 'name' and 'file', "
 				     "not %s", ev_what(&l->ev));
-	struct zent z;
-	memset(&z, 0, sizeof z);
+	struct zent e;
+	memset(&e, 0, sizeof e);
+	zone_init(&e.z, "", NULL);
+	snprintf(e.path, sizeof e.path, "zones[%zu]", index);
 	uint32_t seen;
-	int r = ld_mapping(l, "in a 'zones' entry", zone_keys, ZK_COUNT, on_zone, &z, &seen);
+	int r = ld_mapping(l, "in a 'zones' entry", zone_keys, ZK_COUNT, on_zone, &e, &seen);
 	if (r == 0 && !(seen & (1u << ZK_NAME)))
 		r = ld_fail(l, line, "zones: entry has no 'name'");
 	else if (r == 0 && !(seen & (1u << ZK_FILE)))
-		r = ld_fail(l, line, "zones: zone '%s' has no 'file'", z.name);
+		r = ld_fail(l, line, "zones: zone '%s' has no 'file'%s", e.z.name,
+			    e.z.nprimaries ? " (a secondary needs one too: where the "
+					     "transferred zone is kept)" : "");
 	struct cfg *t = &l->t;
 	for (size_t i = 0; r == 0 && i < t->nzones; i++)
-		if (strcmp(t->zones[i].name, z.name) == 0)
-			r = ld_fail(l, z.nameline, "zones: duplicate zone '%s' (first at line %zu)",
-				    z.name, l->zline[i]);
+		if (strcmp(t->zones[i].name, e.z.name) == 0)
+			r = ld_fail(l, e.m.nameline, "zones: duplicate zone '%s' (first at line %zu)",
+				    e.z.name, l->zm[i].nameline);
 	if (r == 0) {
-		size_t *zl = realloc(l->zline, (t->nzones + 1) * sizeof *zl);
-		if (zl)
-			l->zline = zl;
-		if (!zl || zone_put(t, z.name, z.file) != 0)
+		struct zmeta *zm = realloc(l->zm, (t->nzones + 1) * sizeof *zm);
+		if (zm)
+			l->zm = zm;
+		if (!zm || zone_append(t, &e.z) != 0)
 			r = ld_fail(l, line, "out of memory");
 		else
-			l->zline[t->nzones - 1] = z.nameline;
+			l->zm[t->nzones - 1] = e.m;
 	}
 	if (r != 0)
-		free(z.file);
+		free(e.z.file);
 	return r;
 }
 
@@ -1052,12 +1446,155 @@ static int ld_zones(struct ld *l)
 		return ld_fail(l, ld_line(l),
 			       "zones: expected a list of entries (- name: ZONE, file: PATH), got %s",
 			       ev_what(&l->ev));
-	for (;;) {
+	for (size_t i = 0;; i++) {
 		if (ld_next(l) != 0)
 			return -1;
 		if (l->ev.type == YAML_SEQUENCE_END_EVENT)
 			return 0;
-		if (ld_zone(l) != 0)
+		if (ld_zone(l, i) != 0)
+			return -1;
+	}
+}
+
+/* Each zone's 'key' names a key of the file's 'keys' (which may come
+ * after 'zones'): resolved once the whole file is read. */
+static int ld_zone_keys(struct ld *l)
+{
+	struct cfg *t = &l->t;
+	for (size_t i = 0; i < t->nzones; i++) {
+		const struct zmeta *m = &l->zm[i];
+		if (!m->keyline)
+			continue;
+		t->zones[i].key = key_find(t->keys, t->nkeys, m->key);
+		if (t->zones[i].key >= 0)
+			continue;
+		char names[256];
+		if (!t->nkeys)
+			return ld_fail(l, m->keyline, "zones[%zu].key: no key '%s' in keys "
+						      "(none defined; add it under 'keys:' with "
+						      "its name, algorithm and secret)", i, m->key);
+		return ld_fail(l, m->keyline, "zones[%zu].key: no key '%s' in keys (defined: %s)",
+			       i, m->key, key_names(t->keys, t->nkeys, names, sizeof names));
+	}
+	return 0;
+}
+
+/* A 'keys' entry while it is read. */
+struct kent {
+	struct cfg_key k;
+	size_t nameline, secretline, fileline;
+	char *file;		/* secret-file, to read (malloc) */
+	char path[32];		/* "keys[N]", for messages */
+};
+
+static int on_key(struct ld *l, unsigned idx, void *ctx)
+{
+	struct kent *e = ctx;
+	char why[384];
+	const char *name = key_keys[idx].name;
+	if (ld_scalar(l, e->path, name, "a string") != 0)
+		return -1;
+	size_t line = ld_line(l);
+	int r = 0;
+	switch (idx) {
+	case KK_NAME:
+		r = val_name(sv(l), slen(l), "key", e->k.name, why, sizeof why);
+		e->nameline = line;
+		break;
+	case KK_ALGORITHM:
+		r = val_algorithm(sv(l), slen(l), e->k.algorithm, why, sizeof why);
+		break;
+	case KK_SECRET:
+		r = val_secret(sv(l), slen(l), e->k.secret, why, sizeof why);
+		e->secretline = line;
+		break;
+	case KK_SECRET_FILE:
+		/* read once the entry is known to be good (ld_key); relative
+		 * to the configuration's directory, as zone files are */
+		r = val_str(sv(l), slen(l), 1, CFG_PATH_MAX, &e->file, why, sizeof why);
+		if (r == 0 && e->file[0] != '/' && l->dirlen) {
+			size_t fl = strlen(e->file);
+			char *j = malloc(l->dirlen + fl + 1);
+			if (!j)
+				return ld_fail(l, line, "out of memory");
+			memcpy(j, l->path, l->dirlen);
+			memcpy(j + l->dirlen, e->file, fl + 1);
+			free(e->file);
+			e->file = j;
+		}
+		e->fileline = line;
+		break;
+	}
+	if (r != 0)
+		return ld_fail(l, line, "%s.%s: %s", e->path, name, why);
+	return 0;
+}
+
+static int ld_key(struct ld *l, size_t index)
+{
+	size_t line = ld_line(l);
+	if (l->ev.type != YAML_MAPPING_START_EVENT)
+		return ld_fail(l, line, "keys: each entry must be a mapping with 'name', "
+				     "'algorithm' and 'secret' or 'secret-file', not %s",
+			       ev_what(&l->ev));
+	struct kent e;
+	memset(&e, 0, sizeof e);
+	snprintf(e.path, sizeof e.path, "keys[%zu]", index);
+	uint32_t seen;
+	struct cfg *t = &l->t;
+	int r = ld_mapping(l, "in a 'keys' entry", key_keys, KK_COUNT, on_key, &e, &seen);
+	if (r == 0 && !(seen & (1u << KK_NAME)))
+		r = ld_fail(l, line, "%s: entry has no 'name'", e.path);
+	else if (r == 0 && !(seen & (1u << KK_ALGORITHM)))
+		r = ld_fail(l, line, "%s: key '%s' has no 'algorithm' (one of: "
+				     ALGORITHMS_TEXT ")", e.path, e.k.name);
+	else if (r == 0 && !(seen & (1u << KK_SECRET | 1u << KK_SECRET_FILE)))
+		r = ld_fail(l, line, "%s: key '%s' has no 'secret' (base64) or 'secret-file'; "
+				     "give one", e.path, e.k.name);
+	else if (r == 0 && e.secretline && e.fileline)
+		r = ld_fail(l, e.secretline > e.fileline ? e.secretline : e.fileline,
+			    "%s: key '%s' has both 'secret' (line %zu) and 'secret-file' "
+			    "(line %zu); keep one", e.path, e.k.name, e.secretline, e.fileline);
+	int dup = r == 0 ? key_find(t->keys, t->nkeys, e.k.name) : -1;
+	if (dup >= 0)
+		r = ld_fail(l, e.nameline, "%s.name: duplicate key '%s' (first at line %zu)",
+			    e.path, e.k.name, l->kline[dup]);
+	else if (r == 0 && t->nkeys == CFG_KEYS_MAX)
+		r = ld_fail(l, line, "keys: more than %d keys", CFG_KEYS_MAX);
+	char why[384];
+	if (r == 0 && e.file && secret_file_read(e.file, e.k.secret, why, sizeof why) != 0)
+		r = ld_fail(l, e.fileline, "%s.secret-file: %s", e.path, why);
+	free(e.file);
+	if (r == 0) {
+		struct cfg_key *v = realloc(t->keys, (t->nkeys + 1) * sizeof *v);
+		if (!v) {
+			r = ld_fail(l, line, "out of memory");
+		} else {
+			t->keys = v;
+			l->kline[t->nkeys] = e.nameline;
+			v[t->nkeys++] = e.k;
+		}
+	}
+	explicit_bzero(&e, sizeof e);
+	return r;
+}
+
+static int ld_keys(struct ld *l)
+{
+	if (ld_next(l) != 0)
+		return -1;
+	if (ev_null(l))
+		return 0;
+	if (l->ev.type != YAML_SEQUENCE_START_EVENT)
+		return ld_fail(l, ld_line(l), "keys: expected a list of entries (- name: NAME, "
+					      "algorithm: ALG, secret: BASE64), got %s",
+			       ev_what(&l->ev));
+	for (size_t i = 0;; i++) {
+		if (ld_next(l) != 0)
+			return -1;
+		if (l->ev.type == YAML_SEQUENCE_END_EVENT)
+			return 0;
+		if (ld_key(l, i) != 0)
 			return -1;
 	}
 }
@@ -1067,6 +1604,8 @@ static int on_top(struct ld *l, unsigned idx, void *ctx)
 	(void)ctx;
 	if (idx == TK_ZONES)
 		return ld_zones(l);
+	if (idx == TK_KEYS)
+		return ld_keys(l);
 	if (ld_next(l) != 0)
 		return -1;
 	if (ev_null(l))
@@ -1089,18 +1628,20 @@ static int ld_document(struct ld *l)
 		return -1;
 	if (l->ev.type == YAML_STREAM_END_EVENT)
 		return ld_fail(l, 1, "the file is empty; expected a mapping with 'server', "
-				     "'log' and 'zones'");
+				     "'log', 'keys' and 'zones'");
 	size_t docline = ld_line(l);
 	if (ld_next(l) != 0)	/* past DOCUMENT_START */
 		return -1;
 	if (ev_null(l))
 		return ld_fail(l, docline, "the document is empty; expected a mapping with "
-					      "'server', 'log' and 'zones'");
+					      "'server', 'log', 'keys' and 'zones'");
 	if (l->ev.type != YAML_MAPPING_START_EVENT)
 		return ld_fail(l, ld_line(l), "expected a mapping at the top (server:, log:, "
-					      "zones:), got %s", ev_what(&l->ev));
+					      "keys:, zones:), got %s", ev_what(&l->ev));
 	uint32_t seen;
 	if (ld_mapping(l, "at the top level", top_keys, TK_COUNT, on_top, NULL, &seen) != 0)
+		return -1;
+	if (ld_zone_keys(l) != 0)
 		return -1;
 	if (ld_next(l) != 0)	/* DOCUMENT_END */
 		return -1;
@@ -1169,18 +1710,26 @@ static void ld_merge(struct ld *l, struct cfg *c, char *source)
 		c->log_syslog = t->log_syslog;
 	if (l->seen_log & (1u << LK_LEVEL))
 		c->log_level = t->log_level;
-	/* c->zones has room for all of t's (see cfg_load_file). */
+	/* c->keys and c->zones have room for all of t's (see cfg_load_file).
+	 * A key or zone of the same name is replaced, others are added;
+	 * kmap[i] is where t's key i went. */
+	int kmap[CFG_KEYS_MAX];
+	for (size_t i = 0; i < t->nkeys; i++) {
+		int j = key_find(c->keys, c->nkeys, t->keys[i].name);
+		if (j < 0)
+			j = (int)c->nkeys++;
+		c->keys[j] = t->keys[i];
+		kmap[i] = j;
+	}
 	for (size_t i = 0; i < t->nzones; i++) {
-		size_t j;
-		for (j = 0; j < c->nzones; j++)
-			if (strcmp(c->zones[j].name, t->zones[i].name) == 0)
-				break;
-		if (j == c->nzones)
-			c->zones[c->nzones++] = t->zones[i];
-		else {
-			free(c->zones[j].file);
-			c->zones[j].file = t->zones[i].file;
-		}
+		struct cfg_zone *z = zone_find(c, t->zones[i].name);
+		if (!z)
+			z = &c->zones[c->nzones++];
+		else
+			free(z->file);
+		*z = t->zones[i];
+		if (z->key >= 0)
+			z->key = kmap[z->key];
 		t->zones[i].file = NULL;
 	}
 	free(c->source);
@@ -1260,22 +1809,32 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap)
 		yaml_parser_delete(&l.p);
 	}
 	char *source = NULL;
+	size_t nkeys = c->nkeys;
+	for (size_t i = 0; r == 0 && i < l.t.nkeys; i++)
+		nkeys += key_find(c->keys, c->nkeys, l.t.keys[i].name) < 0;
+	if (r == 0 && nkeys > CFG_KEYS_MAX)
+		r = ld_fail(&l, 0, "keys: more than %d keys with those given before", CFG_KEYS_MAX);
 	if (r == 0) {
 		source = strdup(path);
 		struct cfg_zone *z = NULL;
+		struct cfg_key *k = c->keys;
 		if (source)
 			z = realloc(c->zones, (c->nzones + l.t.nzones + 1) * sizeof *z);
-		if (!z) {
+		if (z)
+			c->zones = z;
+		if (z && l.t.nkeys)
+			k = realloc(c->keys, (c->nkeys + l.t.nkeys) * sizeof *k);
+		if (!z || (l.t.nkeys && !k)) {
 			free(source);
 			r = ld_fail(&l, 0, "out of memory");
 		} else {
-			c->zones = z;
+			c->keys = k;
 		}
 	}
 	if (r == 0)
 		ld_merge(&l, c, source);
 	cfg_free(&l.t);
-	free(l.zline);
+	free(l.zm);
 	free(buf);
 	return r;
 }
@@ -1283,7 +1842,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap)
 /* ---- flags --------------------------------------------------------------- */
 
 enum { F_CONFIG = SK_COUNT, F_LISTEN, F_ZONE, F_HIDE_VERSION, F_LOG_LEVEL, F_SYSLOG,
-	F_IO, F_ADDRESS, F_ALLOW_TRANSFER, F_PASSTHRU };
+	F_IO, F_ADDRESS, F_ALLOW_TRANSFER, F_KEY, F_PRIMARY, F_ZONE_KEY, F_PASSTHRU };
 
 struct flag {
 	const char *name;
@@ -1312,6 +1871,9 @@ static const struct flag flag_tab[] = {
 	{ "--address", F_ADDRESS, true },
 	{ "--exception-port", SK_EXCEPTION_PORT, true },
 	{ "--allow-transfer", F_ALLOW_TRANSFER, true },
+	{ "--key", F_KEY, true },
+	{ "--primary", F_PRIMARY, true },
+	{ "--zone-key", F_ZONE_KEY, true },
 };
 
 struct tok {
@@ -1364,9 +1926,22 @@ struct fzone {
 	const char *file;
 };
 
+/* --primary ZONE=ADDR */
+struct fprimary {
+	char zone[CFG_NAME_MAX];
+	struct cfg_remote r;
+};
+
+/* --zone-key ZONE=KEYNAME */
+struct fzonekey {
+	char zone[CFG_NAME_MAX];
+	char key[CFG_NAME_MAX];
+};
+
 /* What repeatable flags collect, applied at the end: given at all, they
- * replace the file's list (listen, addresses, allow-transfer) or add to
- * it (zones). */
+ * replace the file's list (listen, addresses, allow-transfer; a zone's
+ * primaries) or add to it (zones, keys, replacing those of the same
+ * name). */
 struct fcoll {
 	struct cfg_listen fl[CFG_LISTEN_MAX];
 	unsigned nfl;
@@ -1376,7 +1951,97 @@ struct fcoll {
 	unsigned nfp;
 	struct fzone *fz;	/* [argc] */
 	size_t nfz;
+	struct cfg_key *fk;	/* [argc] */
+	size_t nfk;
+	struct fprimary *fpr;	/* [argc] */
+	size_t nfpr;
+	struct fzonekey *fzk;	/* [argc] */
+	size_t nfzk;
 };
+
+/* Splits v at its first '=' into a zone name (into zone) and what
+ * follows (returned); NULL with a message when v is not ZONE=VALUE. */
+static const char *arg_zone_split(const char *flag, const char *form, const char *v,
+				  char zone[CFG_NAME_MAX], char *err, size_t errcap)
+{
+	char why[256];
+	const char *eq = strchr(v, '=');
+	if (!eq || eq == v || !eq[1]) {
+		why_set(err, errcap, "%s: '%s' is not %s", flag, v, form);
+		return NULL;
+	}
+	if (val_zone_name(v, (size_t)(eq - v), zone, why, sizeof why) != 0) {
+		why_set(err, errcap, "%s: %s", flag, why);
+		return NULL;
+	}
+	return eq + 1;
+}
+
+/* --key ALG:NAME:SECRET (kdig's -y) into f->fk. */
+static int arg_key(struct fcoll *f, const char *v, char *err, size_t errcap)
+{
+	static const char form[] = "ALG:NAME:SECRET (e.g. hmac-sha256:xfr.example.:BASE64)";
+	char why[256];
+	const char *c1 = strchr(v, ':');
+	const char *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+	if (!c2 || c1 == v || c2 == c1 + 1)
+		return why_set(err, errcap, "--key: not %s", form);
+	struct cfg_key *k = &f->fk[f->nfk];
+	memset(k, 0, sizeof *k);
+	if (val_algorithm(v, (size_t)(c1 - v), k->algorithm, why, sizeof why) != 0)
+		return why_set(err, errcap, "--key: %s", why);
+	if (val_name(c1 + 1, (size_t)(c2 - c1 - 1), "key", k->name, why, sizeof why) != 0)
+		return why_set(err, errcap, "--key: %s", why);
+	if (val_secret(c2 + 1, strlen(c2 + 1), k->secret, why, sizeof why) != 0)
+		return why_set(err, errcap, "--key: key '%s': %s", k->name, why);
+	if (key_find(f->fk, f->nfk, k->name) >= 0)
+		return why_set(err, errcap, "--key: key '%s' is given twice", k->name);
+	if (f->nfk == CFG_KEYS_MAX)
+		return why_set(err, errcap, "--key: more than %d keys", CFG_KEYS_MAX);
+	++f->nfk;
+	return 0;
+}
+
+/* --primary ZONE=ADDR[@PORT] into f->fpr. */
+static int arg_primary(struct fcoll *f, const char *v, char *err, size_t errcap)
+{
+	char why[256];
+	struct fprimary *p = &f->fpr[f->nfpr];
+	const char *addr = arg_zone_split("--primary", "ZONE=ADDR[@PORT]", v, p->zone, err,
+					  errcap);
+	if (!addr)
+		return -1;
+	/* this zone's primaries so far, to check for one given twice or
+	 * one too many as the file's list does */
+	struct cfg_remote same[CFG_REMOTE_MAX];
+	unsigned n = 0;
+	for (size_t j = 0; j < f->nfpr && n < CFG_REMOTE_MAX; j++)
+		if (strcmp(f->fpr[j].zone, p->zone) == 0)
+			same[n++] = f->fpr[j].r;
+	if (remote_add(same, &n, addr, "primaries", "given", why, sizeof why) != 0)
+		return why_set(err, errcap, "--primary: zone '%s': %s", p->zone, why);
+	p->r = same[n - 1];
+	++f->nfpr;
+	return 0;
+}
+
+/* --zone-key ZONE=KEYNAME into f->fzk. */
+static int arg_zone_key(struct fcoll *f, const char *v, char *err, size_t errcap)
+{
+	char why[256];
+	struct fzonekey *z = &f->fzk[f->nfzk];
+	const char *key = arg_zone_split("--zone-key", "ZONE=KEYNAME", v, z->zone, err, errcap);
+	if (!key)
+		return -1;
+	if (val_name(key, strlen(key), "key", z->key, why, sizeof why) != 0)
+		return why_set(err, errcap, "--zone-key: %s", why);
+	for (size_t j = 0; j < f->nfzk; j++)
+		if (strcmp(f->fzk[j].zone, z->zone) == 0)
+			return why_set(err, errcap, "--zone-key: zone '%s' is given twice",
+				       z->zone);
+	++f->nfzk;
+	return 0;
+}
 
 /* Applies one flag (not --config) to c, or collects it in f. */
 static int arg_apply(struct cfg *c, const struct tok *t, struct fcoll *f, char *err,
@@ -1411,6 +2076,12 @@ static int arg_apply(struct cfg *c, const struct tok *t, struct fcoll *f, char *
 	case F_ALLOW_TRANSFER:
 		r = prefix_add(f->fp, &f->nfp, v, "given", why, sizeof why);
 		break;
+	case F_KEY:
+		return arg_key(f, v, err, errcap);
+	case F_PRIMARY:
+		return arg_primary(f, v, err, errcap);
+	case F_ZONE_KEY:
+		return arg_zone_key(f, v, err, errcap);
 	case F_ZONE: {
 		const char *eq = strchr(v, '=');
 		if (!eq || eq == v || !eq[1])
@@ -1520,6 +2191,52 @@ static int args_commit(struct cfg *c, const struct fcoll *f, char *err, size_t e
 			return why_set(err, errcap, "out of memory");
 		}
 	}
+	/* keys: a key of the file's name is replaced, others are added */
+	size_t nkeys = c->nkeys;
+	for (size_t k = 0; k < f->nfk; k++)
+		nkeys += key_find(c->keys, c->nkeys, f->fk[k].name) < 0;
+	if (nkeys > CFG_KEYS_MAX)
+		return why_set(err, errcap, "--key: more than %d keys with the file's",
+			       CFG_KEYS_MAX);
+	if (f->nfk) {
+		struct cfg_key *v = realloc(c->keys, nkeys * sizeof *v);
+		if (!v)
+			return why_set(err, errcap, "out of memory");
+		c->keys = v;
+	}
+	for (size_t k = 0; k < f->nfk; k++) {
+		int j = key_find(c->keys, c->nkeys, f->fk[k].name);
+		c->keys[j >= 0 ? (size_t)j : c->nkeys++] = f->fk[k];
+	}
+	/* primaries: a zone's flags replace its list from the file */
+	for (size_t k = 0; k < f->nfpr; k++)
+		if (!zone_find(c, f->fpr[k].zone))
+			return why_set(err, errcap, "--primary: no zone '%s'; give it with "
+						    "--zone %s=FILE or in the file's zones",
+				       f->fpr[k].zone, f->fpr[k].zone);
+	for (size_t k = 0; k < f->nfpr; k++)
+		zone_find(c, f->fpr[k].zone)->nprimaries = 0;
+	for (size_t k = 0; k < f->nfpr; k++) {
+		struct cfg_zone *z = zone_find(c, f->fpr[k].zone);
+		z->primaries[z->nprimaries++] = f->fpr[k].r;
+	}
+	for (size_t k = 0; k < f->nfzk; k++) {
+		const struct fzonekey *zk = &f->fzk[k];
+		struct cfg_zone *z = zone_find(c, zk->zone);
+		char names[256];
+		if (!z)
+			return why_set(err, errcap, "--zone-key: no zone '%s'; give it with "
+						    "--zone %s=FILE or in the file's zones",
+				       zk->zone, zk->zone);
+		z->key = key_find(c->keys, c->nkeys, zk->key);
+		if (z->key < 0 && !c->nkeys)
+			return why_set(err, errcap, "--zone-key: no key '%s' (none defined; give "
+						    "it with --key ALG:NAME:SECRET or in the "
+						    "file's keys)", zk->key);
+		if (z->key < 0)
+			return why_set(err, errcap, "--zone-key: no key '%s' (defined: %s)",
+				       zk->key, key_names(c->keys, c->nkeys, names, sizeof names));
+	}
 	return 0;
 }
 
@@ -1538,9 +2255,19 @@ int cfg_from_args(struct cfg *c, int argc, char **argv, const char *const *passt
 
 	/* Pass 2: every other flag, on top of the file. */
 	struct fcoll *f = calloc(1, sizeof *f);
-	if (f)
+	if (f) {
 		f->fz = calloc((size_t)argc, sizeof *f->fz);
-	if (!f || !f->fz) {
+		f->fk = calloc((size_t)argc, sizeof *f->fk);
+		f->fpr = calloc((size_t)argc, sizeof *f->fpr);
+		f->fzk = calloc((size_t)argc, sizeof *f->fzk);
+	}
+	if (!f || !f->fz || !f->fk || !f->fpr || !f->fzk) {
+		if (f) {
+			free(f->fz);
+			free(f->fk);
+			free(f->fpr);
+			free(f->fzk);
+		}
 		free(f);
 		return why_set(err, errcap, "out of memory");
 	}
@@ -1558,6 +2285,10 @@ int cfg_from_args(struct cfg *c, int argc, char **argv, const char *const *passt
 	if (r == 0)
 		r = cfg_check_io(c, err, errcap);
 	free(f->fz);
+	explicit_bzero(f->fk, (size_t)argc * sizeof *f->fk);
+	free(f->fk);
+	free(f->fpr);
+	free(f->fzk);
 	free(f);
 	return r;
 }

@@ -37,11 +37,38 @@ struct cfg_prefix {
 /* Whether the address a (16 bytes, IPv4 v4-mapped) is inside p. */
 bool cfg_prefix_match(const struct cfg_prefix *p, const uint8_t a[16]);
 
+/* A TSIG key (RFC 8945) for zone transfers and NOTIFY. */
+#define CFG_KEYS_MAX 64
+#define CFG_KEY_SECRET_MAX 128	/* bytes, decoded */
+struct cfg_key {
+	char name[CFG_NAME_MAX];	/* absolute, lowercase, trailing dot */
+	char algorithm[16];		/* canonical: "hmac-sha256", ... */
+	char secret[256];		/* base64 text as given (or as read from
+					 * secret-file, trimmed); checked to be valid
+					 * base64 of 1..CFG_KEY_SECRET_MAX bytes */
+};
+
+/* A server a zone is transferred from (a primary) or NOTIFYs go to. */
+#define CFG_REMOTE_MAX 8
+struct cfg_remote {
+	struct sockaddr_storage addr;	/* AF_INET or AF_INET6, port set (default 53) */
+	socklen_t addrlen;
+	char text[80];			/* as written, for logs */
+};
+
 struct cfg_zone {
 	char name[CFG_NAME_MAX];	/* text, absolute with trailing dot */
 	char *file;			/* path (malloc): as given to --zone; from the
 					 * file, a relative path is prefixed with the
-					 * config file's directory */
+					 * config file's directory.  For a secondary,
+					 * where the transferred zone is kept */
+	struct cfg_remote primaries[CFG_REMOTE_MAX];
+	unsigned nprimaries;		/* > 0: a secondary zone, transferred from these */
+	struct cfg_remote notify[CFG_REMOTE_MAX];
+	unsigned nnotify;		/* secondaries to NOTIFY when the serial changes */
+	int key;			/* TSIG key for this zone's transfers and NOTIFY,
+					 * both directions: an index into cfg.keys;
+					 * -1 = none */
 };
 
 /* How UDP queries reach the workers. */
@@ -83,6 +110,10 @@ struct cfg {
 					 * listen addresses (a hand-over); default false */
 	bool log_syslog;		/* default false (stderr) */
 	int log_level;			/* enum log_level, default info */
+	/* TSIG keys, in the order given (malloc; at most CFG_KEYS_MAX);
+	 * zones refer to them by index */
+	struct cfg_key *keys;
+	size_t nkeys;
 	/* zones, in the order given */
 	struct cfg_zone *zones;
 	size_t nzones;
@@ -90,6 +121,8 @@ struct cfg {
 
 /* Fills c with the defaults. */
 void cfg_init(struct cfg *c);
+/* Frees what c holds (the key secrets are wiped first); c is left as
+ * after memset 0, so freeing twice is harmless. */
 void cfg_free(struct cfg *c);
 
 /*
@@ -108,7 +141,13 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap);
  *   --log-level LVL  --syslog  --control-binary PATH  --cache-dir DIR
  *   --cpu-pin  --reuse-port-takeover  --io socket|dpdk
  *   --address IP (repeatable)  --allow-transfer PREFIX (repeatable)
+ *   --key ALG:NAME:SECRET (repeatable)  --primary ZONE=ADDR[@PORT] (repeatable)
+ *   --zone-key ZONE=KEYNAME (repeatable)
  *   -- EAL-ARGS... (the rest: the EAL's)
+ * --key adds a key, or replaces the file's key of that name.  --primary
+ * and --zone-key name a zone given by --zone or in the file; the
+ * --primary flags of a zone replace its primaries from the file, and
+ * --zone-key names a key from --key or the file.
  * Unknown flags are errors.  Flags in passthru (NULL-terminated, e.g.
  * "--dp-fd") take one value and are skipped here.  The settings that
  * only make sense together are checked last (--io dpdk needs an
@@ -122,6 +161,11 @@ int cfg_from_args(struct cfg *c, int argc, char **argv, const char *const *passt
  * DPDK backend was compiled in); -1 with a message saying how to get one
  * that can. */
 int cfg_io_available(const struct cfg *c, bool dpdk_built, char *err, size_t errcap);
+
+/* Parses a remote server's address into r: "ADDR" (port 53), "ADDR@PORT"
+ * (IPv4 or IPv6), "1.2.3.4:53", "[2001:db8::1]:53" or "[2001:db8::1]";
+ * -1 with the reason in why (no prefix). */
+int cfg_parse_remote(struct cfg_remote *r, const char *text, char *why, size_t cap);
 
 /* Parses "1.2.3.4:53", "[2001:db8::1]:53" into l; -1 on error. */
 int cfg_parse_listen(struct cfg_listen *l, const char *text);

@@ -158,6 +158,8 @@ static void check_defaults(const struct cfg *c)
 	cr_assert_eq(c->log_level, LOG_LVL_INFO);
 	cr_assert_eq(c->nzones, 0);
 	cr_assert_eq(c->nallow_transfer, 0);	/* nobody may transfer */
+	cr_assert_null(c->keys);
+	cr_assert_eq(c->nkeys, 0);
 }
 
 static const char full[] =
@@ -447,7 +449,8 @@ Test(cfg, zone_names)
 	fails("zones:\n  - file: a.zone\n", 2, "zones: entry has no 'name'");
 	fails("zones:\n  - name: a.example\n", 2, "zones: zone 'a.example.' has no 'file'");
 	fails("zones:\n  - name: a\n    file: a\n    type: master\n", 4,
-	      "unknown key 'type' in a 'zones' entry (expected one of: name, file)");
+	      "unknown key 'type' in a 'zones' entry (expected one of: name, file, primaries, "
+	      "notify, key)");
 	fails("zones:\n  - example.com\n", 2,
 	      "zones: each entry must be a mapping with 'name' and 'file', not a single value");
 	fails("zones:\n  name: example.com\n", 2,
@@ -467,7 +470,7 @@ Test(cfg, unknown_and_duplicate_keys)
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
 	      "unknown key 'zone' at the top level (did you mean 'zones'? expected one of: "
-	      "server, log, zones)");
+	      "server, log, keys, zones)");
 	fails("log:\n  lvl: info\n", 2, "unknown key 'lvl' in 'log'");
 	fails("server:\n  workers: 1\n  workers: 2\n", 3,
 	      "duplicate key 'workers' in 'server' (first at line 2)");
@@ -565,7 +568,8 @@ Test(cfg, file_shape)
 	fails("", 1, "the file is empty");
 	fails("# only a comment\n\n", 1, "the file is empty");
 	fails("# c\n---\n", 2, "the document is empty");
-	fails("\n\nhello\n", 3, "expected a mapping at the top (server:, log:, zones:), got a single value");
+	fails("\n\nhello\n", 3,
+	      "expected a mapping at the top (server:, log:, keys:, zones:), got a single value");
 	fails("- server\n", 1, "got a list");
 	fails("server: {}\n---\nlog: {}\n", 2, "a second YAML document");
 }
@@ -1296,4 +1300,566 @@ Test(cfg, prefix_match)
 	cr_assert(cfg_prefix_match(&p, a));
 	ip16(a, "2010::1");
 	cr_assert_not(cfg_prefix_match(&p, a));
+}
+
+/* ---- zone transfers: keys, primaries, notify ------------------------------ */
+
+#define SECRET32 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8="
+#define SECRET128 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1" \
+	"Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0" \
+	"dXZ3eHl6e3x9fn8="
+
+/* Writes text as DIR/name with mode; returns its path. */
+static const char *write_mode(const char *name, const char *text, mode_t mode)
+{
+	const char *path = zt_write(dir, name, text);
+	cr_assert_eq(chmod(path, mode), 0);
+	return path;
+}
+
+static void check_remote(const struct cfg_remote *r, int family, const char *addr,
+			 unsigned port, const char *text)
+{
+	char buf[64];
+	cr_assert_eq(r->addr.ss_family, family, "%s", text);
+	if (family == AF_INET) {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)&r->addr;
+		cr_assert_eq(r->addrlen, sizeof *a);
+		cr_assert_eq(ntohs(a->sin_port), port, "%s", text);
+		inet_ntop(AF_INET, &a->sin_addr, buf, sizeof buf);
+	} else {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&r->addr;
+		cr_assert_eq(r->addrlen, sizeof *a);
+		cr_assert_eq(ntohs(a->sin6_port), port, "%s", text);
+		inet_ntop(AF_INET6, &a->sin6_addr, buf, sizeof buf);
+	}
+	cr_assert_str_eq(buf, addr, "%s", text);
+	cr_assert_str_eq(r->text, text);
+}
+
+Test(cfg, transfer_file)
+{
+	write_mode("xfr.key", "\n  " SECRET128 "  \n\n", 0600);
+	struct cfg c;
+	char err[512], want[256];
+	/* the zones name keys given after them */
+	cr_assert_eq(load(&c,
+			  "zones:\n"
+			  "  - name: example.com\n"
+			  "    file: example.com.zone\n"
+			  "    primaries: [\"192.0.2.1\", \"192.0.2.2@5300\",\n"
+			  "                \"[2001:db8::1]:53\"]\n"
+			  "    notify: 192.0.2.10@53\n"
+			  "    key: XFR.example\n"
+			  "  - name: example.net\n"
+			  "    file: example.net.zone\n"
+			  "    notify:\n"
+			  "      - 198.51.100.7:5353\n"
+			  "      - 2001:db8::7\n"
+			  "    key: other.\n"
+			  "  - name: example.org\n"
+			  "    file: example.org.zone\n"
+			  "keys:\n"
+			  "  - name: xfr.example.\n"
+			  "    algorithm: hmac-sha256\n"
+			  "    secret: \"" SECRET32 "\"\n"
+			  "  - {name: Other, algorithm: HMAC-SHA512., secret-file: xfr.key}\n"
+			  "  - name: sha1.example\n"
+			  "    algorithm: hmac-sha1\n"
+			  "    secret: c2VjcmV0\n",
+			  err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nkeys, 3);
+	cr_assert_str_eq(c.keys[0].name, "xfr.example.");
+	cr_assert_str_eq(c.keys[0].algorithm, "hmac-sha256");
+	cr_assert_str_eq(c.keys[0].secret, SECRET32);
+	cr_assert_str_eq(c.keys[1].name, "other.");
+	cr_assert_str_eq(c.keys[1].algorithm, "hmac-sha512");
+	cr_assert_str_eq(c.keys[1].secret, SECRET128);	/* trimmed */
+	cr_assert_str_eq(c.keys[2].algorithm, "hmac-sha1");
+	cr_assert_str_eq(c.keys[2].secret, "c2VjcmV0");
+
+	cr_assert_eq(c.nzones, 3);
+	const struct cfg_zone *z = &c.zones[0];
+	snprintf(want, sizeof want, "%s/example.com.zone", dir);
+	cr_assert_str_eq(z->file, want);
+	cr_assert_eq(z->nprimaries, 3);
+	check_remote(&z->primaries[0], AF_INET, "192.0.2.1", 53, "192.0.2.1");
+	check_remote(&z->primaries[1], AF_INET, "192.0.2.2", 5300, "192.0.2.2@5300");
+	check_remote(&z->primaries[2], AF_INET6, "2001:db8::1", 53, "[2001:db8::1]:53");
+	cr_assert_eq(z->nnotify, 1);
+	check_remote(&z->notify[0], AF_INET, "192.0.2.10", 53, "192.0.2.10@53");
+	cr_assert_eq(z->key, 0);
+	z = &c.zones[1];
+	cr_assert_eq(z->nprimaries, 0);
+	cr_assert_eq(z->nnotify, 2);
+	check_remote(&z->notify[0], AF_INET, "198.51.100.7", 5353, "198.51.100.7:5353");
+	check_remote(&z->notify[1], AF_INET6, "2001:db8::7", 53, "2001:db8::7");
+	cr_assert_eq(z->key, 1);
+	z = &c.zones[2];
+	cr_assert_eq(z->nprimaries, 0);
+	cr_assert_eq(z->nnotify, 0);
+	cr_assert_eq(z->key, -1);
+	cfg_free(&c);
+	cr_assert_null(c.keys);
+
+	/* a key section without a value is none; the zones of an older file
+	 * keep their meaning */
+	cr_assert_eq(load(&c, "keys:\nzones:\n  - name: a.example\n    file: a\n", err,
+			  sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nkeys, 0);
+	cr_assert_eq(c.zones[0].key, -1);
+	cr_assert_eq(c.zones[0].nprimaries, 0);
+	cr_assert_eq(c.zones[0].nnotify, 0);
+	cfg_free(&c);
+}
+
+Test(cfg, parse_remote)
+{
+	static const struct {
+		const char *text;
+		int family;
+		const char *addr;
+		unsigned port;
+	} good[] = {
+		{ "192.0.2.1", AF_INET, "192.0.2.1", 53 },
+		{ "192.0.2.1@5300", AF_INET, "192.0.2.1", 5300 },
+		{ "192.0.2.1:5301", AF_INET, "192.0.2.1", 5301 },
+		{ "2001:db8::1", AF_INET6, "2001:db8::1", 53 },
+		{ "2001:db8::1@5300", AF_INET6, "2001:db8::1", 5300 },
+		{ "[2001:db8::1]:5302", AF_INET6, "2001:db8::1", 5302 },
+		{ "[2001:db8::2]", AF_INET6, "2001:db8::2", 53 },
+		{ "::ffff:192.0.2.9@54", AF_INET6, "::ffff:192.0.2.9", 54 },
+		/* a bare IPv6 address: its last group is not a port */
+		{ "2001:db8::1:53", AF_INET6, "2001:db8::1:53", 53 },
+		{ "127.0.0.1@65535", AF_INET, "127.0.0.1", 65535 },
+	};
+	struct cfg_remote r;
+	char why[256];
+	for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
+		cr_assert_eq(cfg_parse_remote(&r, good[i].text, why, sizeof why), 0, "%s: %s",
+			     good[i].text, why);
+		check_remote(&r, good[i].family, good[i].addr, good[i].port, good[i].text);
+	}
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{ "", "empty address (expected ADDR, ADDR@PORT, IPv4:PORT or [IPv6]:PORT)" },
+		{ "ns1.example.net", "'ns1.example.net': 'ns1.example.net' is not an IPv4 or IPv6 "
+				     "address (names are not resolved)" },
+		{ "192.0.2.1@", "'192.0.2.1@': missing port after '@'" },
+		{ "192.0.2.1@0", "'192.0.2.1@0': port '0' is not a number 1..65535" },
+		{ "192.0.2.1@70000", "port '70000' is not a number 1..65535" },
+		{ "192.0.2.1:", "'192.0.2.1:': missing port after ':'" },
+		{ "192.0.2.1:x", "port 'x' is not a number" },
+		{ "@53", "'@53': missing address" },
+		{ "[2001:db8::1", "'[2001:db8::1': missing ']' after the IPv6 address" },
+		{ "[2001:db8::1]53", "expected ':PORT' after ']' (e.g. [2001:db8::1]:53)" },
+		{ "[2001:db8::1]@53", "write ADDR@PORT without brackets, or [ADDR]:PORT" },
+		{ "[192.0.2.1]:53", "brackets are for IPv6 addresses; write IPv4:PORT" },
+		{ "[]:53", "'[]:53': missing address" },
+		{ "0.0.0.0", "0.0.0.0 is no server's address" },
+		{ "[::]:53", ":: is no server's address" },
+		{ "192.0.2.256", "'192.0.2.256' is not an IPv4 or IPv6 address" },
+		{ "fe80::1%eth0", "'fe80::1%eth0' is not an IPv4 or IPv6 address" },
+		{ "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:1",
+		  "'0000:0000:0000:0000:...': too long for an address" },
+		{ "0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:0000:1",
+		  "not an IPv4 or IPv6 address" },
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+		cr_assert_eq(cfg_parse_remote(&r, bad[i].text, why, sizeof why), -1, "%s",
+			     bad[i].text);
+		cr_assert(strstr(why, bad[i].why), "'%s': want '%s', got '%s'", bad[i].text,
+			  bad[i].why, why);
+	}
+}
+
+Test(cfg, transfer_zone_errors)
+{
+	fails("zones:\n  - name: a.example\n    file: a\n"
+	      "    primaries: [192.0.2.1, \"192.0.2.2:53\", 192.0.2.1@53]\n", 4,
+	      "zones[0].primaries: '192.0.2.1@53' is listed twice (also as '192.0.2.1')");
+	fails("zones:\n  - name: a.example\n    file: a\n  - name: b.example\n    file: b\n"
+	      "    notify:\n      - 2001:db8::1\n      - \"[2001:db8::1]:53\"\n", 8,
+	      "zones[1].notify: '[2001:db8::1]:53' is listed twice (also as '2001:db8::1')");
+	fails("zones:\n  - name: a.example\n    file: a\n    primaries: []\n", 4,
+	      "zones[0].primaries: empty list (leave 'primaries' out for a zone served from its "
+	      "file)");
+	fails("zones:\n  - name: a.example\n    file: a\n    notify: []\n", 4,
+	      "zones[0].notify: empty list (leave 'notify' out to notify nobody)");
+	fails("zones:\n  - name: a.example\n    file: a\n    primaries: {a: 1}\n", 4,
+	      "zones[0].primaries: expected ADDR[@PORT] or a list of them, got a mapping");
+	fails("zones:\n  - name: a.example\n    file: a\n    primaries: [[192.0.2.1]]\n", 4,
+	      "zones[0].primaries: each entry must be ADDR[@PORT], not a list");
+	fails("zones:\n  - name: a.example\n    file: a\n    primaries: ns1.example\n", 4,
+	      "zones[0].primaries: 'ns1.example': 'ns1.example' is not an IPv4 or IPv6 address "
+	      "(names are not resolved)");
+	fails("zones:\n  - name: a.example\n    file: a\n    primaries: 192.0.2.1@99999\n", 4,
+	      "zones[0].primaries: '192.0.2.1@99999': port '99999' is not a number 1..65535");
+	fails("zones:\n  - name: a.example\n    primaries: 192.0.2.1\n", 2,
+	      "zones: zone 'a.example.' has no 'file' (a secondary needs one too: where the "
+	      "transferred zone is kept)");
+	fails("zones:\n  - name: a.example\n    file: a\n    key: [k]\n", 4,
+	      "zones[0].key: expected a string, got a list");
+	fails("zones:\n  - name: a.example\n    file: a\n    key: a..b\n", 4,
+	      "zones[0].key: 'a..b' is not a valid domain name: empty label");
+	fails("zones:\n  - name: a.example\n    file: a\n    key: ''\n", 4,
+	      "zones[0].key: empty key name");
+
+	/* CFG_REMOTE_MAX is fine, one more is not (on the line of the 9th) */
+	char text[1024];
+	struct cfg c;
+	char err[512];
+	size_t o = (size_t)snprintf(text, sizeof text,
+				    "zones:\n  - name: a.example\n    file: a\n    primaries:\n");
+	for (int i = 1; i <= CFG_REMOTE_MAX + 1; i++)
+		o += (size_t)snprintf(text + o, sizeof text - o, "      - 192.0.2.%d\n", i);
+	fails(text, 4 + CFG_REMOTE_MAX + 1, "zones[0].primaries: '192.0.2.9': more than 8 "
+					    "primaries");
+	text[strlen(text) - strlen("      - 192.0.2.9\n")] = 0;
+	cr_assert_eq(load(&c, text, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.zones[0].nprimaries, CFG_REMOTE_MAX);
+	check_remote(&c.zones[0].primaries[7], AF_INET, "192.0.2.8", 53, "192.0.2.8");
+	cfg_free(&c);
+	o = (size_t)snprintf(text, sizeof text, "zones:\n  - name: a.example\n    file: a\n"
+						"    notify: [");
+	for (int i = 1; i <= CFG_REMOTE_MAX + 1; i++)
+		o += (size_t)snprintf(text + o, sizeof text - o, "%s192.0.2.%d", i > 1 ? ", " : "",
+				      i);
+	snprintf(text + o, sizeof text - o, "]\n");
+	fails(text, 4, "zones[0].notify: '192.0.2.9': more than 8 notify");
+}
+
+Test(cfg, zone_key_reference)
+{
+	static const char keys[] =
+		"keys:\n"
+		"  - name: a.\n    algorithm: hmac-sha256\n    secret: c2VjcmV0\n"
+		"  - name: b.\n    algorithm: hmac-sha256\n    secret: c2VjcmV0\n";
+	char text[1024];
+	/* the line of the 'key' of the third entry, after the keys */
+	snprintf(text, sizeof text, "%s"
+		 "zones:\n"
+		 "  - {name: a.example, file: a, key: a}\n"
+		 "  - {name: b.example, file: b}\n"
+		 "  - name: c.example\n"
+		 "    file: c\n"
+		 "    key: X.\n", keys);
+	fails(text, 13, "zones[2].key: no key 'x.' in keys (defined: a., b.)");
+	/* before the keys */
+	snprintf(text, sizeof text, "zones:\n  - name: c.example\n    key: nope\n    file: c\n%s",
+		 keys);
+	fails(text, 3, "zones[0].key: no key 'nope.' in keys (defined: a., b.)");
+	fails("zones:\n  - name: c.example\n    file: c\n    key: k.\n", 4,
+	      "zones[0].key: no key 'k.' in keys (none defined; add it under 'keys:' with its "
+	      "name, algorithm and secret)");
+
+	/* two zones may share a key */
+	snprintf(text, sizeof text, "%szones:\n  - {name: a.example, file: a, key: b}\n"
+		 "  - {name: b.example, file: b, key: b.}\n", keys);
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c, text, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.zones[0].key, 1);
+	cr_assert_eq(c.zones[1].key, 1);
+	cfg_free(&c);
+}
+
+Test(cfg, key_errors)
+{
+	fails("keys:\n  - name: k.\n    algorithm: hmac-md5\n    secret: c2VjcmV0\n", 3,
+	      "keys[0].algorithm: hmac-md5 is refused (RFC 8945 section 6: not to be used); write "
+	      "one of: hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, hmac-sha512");
+	fails("keys:\n  - name: k.\n    algorithm: HMAC-MD5.SIG-ALG.REG.INT.\n"
+	      "    secret: c2VjcmV0\n", 3, "keys[0].algorithm: hmac-md5 is refused");
+	fails("keys:\n  - name: k.\n    algorithm: sha256\n    secret: c2VjcmV0\n", 3,
+	      "keys[0].algorithm: 'sha256' is not one of: hmac-sha1, hmac-sha224, hmac-sha256, "
+	      "hmac-sha384, hmac-sha512");
+	fails("keys:\n  - name: k.\n    algorithm: hmac-sha256\n    secret: c2VjcmV0!\n", 4,
+	      "keys[0].secret: not valid base64: '!' at offset 8; generate one with: openssl "
+	      "rand -base64 32");
+	fails("keys:\n  - name: k.\n    algorithm: hmac-sha256\n    secret: c2VjcmV\n", 4,
+	      "keys[0].secret: not valid base64: 7 characters, not a multiple of 4 (missing '=' "
+	      "padding?)");
+	fails("keys:\n  - name: k.\n    algorithm: hmac-sha256\n    secret: c2Vj=mV0\n", 4,
+	      "keys[0].secret: not valid base64: '=' at offset 4, where only the padding at the "
+	      "end may be");
+	fails("keys:\n  - name: k.\n    algorithm: hmac-sha256\n    secret: c2V===\n", 4,
+	      "'=' at offset 3, where only the padding");
+	fails("keys:\n  - name: k.\n    algorithm: hmac-sha256\n    secret: \"c2Vj cmV0\"\n", 4,
+	      "keys[0].secret: not valid base64: white space at offset 4; write the secret in "
+	      "one piece");
+	fails("keys:\n  - name: k.\n    algorithm: hmac-sha256\n    secret: ''\n", 4,
+	      "keys[0].secret: empty secret; generate one with");
+	fails("keys:\n  - name: k.\n    algorithm: hmac-sha256\n    secret: ====\n", 4,
+	      "'=' at offset 0");
+	/* 129 bytes */
+	fails("keys:\n  - name: k.\n    algorithm: hmac-sha256\n    secret: "
+	      "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7"
+	      "PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3"
+	      "eHl6e3x9fn+A\n", 4, "keys[0].secret: the secret is 129 bytes long; at most 128 "
+				   "allowed");
+	fails("keys:\n  - name: k.\n    algorithm: hmac-sha256\n", 2,
+	      "keys[0]: key 'k.' has no 'secret' (base64) or 'secret-file'; give one");
+	fails("keys:\n  - name: k.\n    secret: c2VjcmV0\n", 2,
+	      "keys[0]: key 'k.' has no 'algorithm' (one of: hmac-sha1, hmac-sha224, "
+	      "hmac-sha256, hmac-sha384, hmac-sha512)");
+	fails("keys:\n  - algorithm: hmac-sha256\n    secret: c2VjcmV0\n", 2,
+	      "keys[0]: entry has no 'name'");
+	fails("keys:\n  - {name: a, algorithm: hmac-sha256, secret: c2VjcmV0}\n"
+	      "  - name: b\n    algorithm: hmac-sha256\n    secret: c2VjcmV0\n"
+	      "    secret-file: /etc/b.key\n", 6, "keys[1]: key 'b.' has both 'secret' (line 5) "
+					       "and 'secret-file' (line 6); keep one");
+	/* the file is not read then */
+	fails("keys:\n  - name: b\n    secret-file: /nonexistent/b.key\n    secret: c2VjcmV0\n"
+	      "    algorithm: hmac-sha256\n", 4,
+	      "keys[0]: key 'b.' has both 'secret' (line 4) and 'secret-file' (line 3); keep one");
+	fails("keys:\n  - {name: a, algorithm: hmac-sha256, secret: c2VjcmV0}\n"
+	      "  - name: A.\n    algorithm: hmac-sha1\n    secret: c2VjcmV0\n", 3,
+	      "keys[1].name: duplicate key 'a.' (first at line 2)");
+	fails("keys:\n  - name: a..b\n", 2, "keys[0].name: 'a..b' is not a valid domain name");
+	fails("keys:\n  - name: '@'\n", 2, "keys[0].name: '@' is not a key name here");
+	fails("keys:\n  - name: k.\n    algorithm: hmac-sha256\n    secret: c2VjcmV0\n"
+	      "    alg: x\n", 5, "unknown key 'alg' in a 'keys' entry (expected one of: name, "
+			       "algorithm, secret, secret-file)");
+	fails("keys:\n  - name: k.\n    algorithm: [hmac-sha256]\n", 3,
+	      "keys[0].algorithm: expected a string, got a list");
+	fails("keys:\n  name: k.\n", 2, "keys: expected a list of entries (- name: NAME, "
+					"algorithm: ALG, secret: BASE64), got a mapping");
+	fails("keys:\n  - k.\n", 2, "keys: each entry must be a mapping with 'name', 'algorithm' "
+				   "and 'secret' or 'secret-file', not a single value");
+
+	/* CFG_KEYS_MAX keys are fine, one more is not */
+	static char text[16384];
+	size_t o = (size_t)snprintf(text, sizeof text, "keys:\n");
+	for (int i = 1; i <= CFG_KEYS_MAX + 1; i++)
+		o += (size_t)snprintf(text + o, sizeof text - o, "  - {name: k%d., "
+				      "algorithm: hmac-sha256, secret: c2VjcmV0}\n", i);
+	fails(text, 2 + CFG_KEYS_MAX, "keys: more than 64 keys");
+	text[strlen(text) - strlen("  - {name: k65., algorithm: hmac-sha256, secret: c2VjcmV0}\n")]
+		= 0;
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c, text, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nkeys, CFG_KEYS_MAX);
+	cr_assert_str_eq(c.keys[63].name, "k64.");
+	cfg_free(&c);
+}
+
+Test(cfg, secret_file)
+{
+	struct cfg c;
+	char err[1024], want[1024];
+	const char *path = write_mode("s.key", SECRET32 "\n", 0600);
+	/* absolute, and relative to the configuration's directory */
+	snprintf(want, sizeof want, "keys:\n  - name: k.\n    algorithm: hmac-sha384\n"
+		 "    secret-file: %s\n  - name: j.\n    algorithm: hmac-sha224\n"
+		 "    secret-file: s.key\n", path);
+	cr_assert_eq(load(&c, want, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nkeys, 2);
+	cr_assert_str_eq(c.keys[0].secret, SECRET32);
+	cr_assert_str_eq(c.keys[0].algorithm, "hmac-sha384");
+	cr_assert_str_eq(c.keys[1].secret, SECRET32);
+	cr_assert_str_eq(c.keys[1].algorithm, "hmac-sha224");
+	cfg_free(&c);
+	write_mode("s.key", SECRET32, 0400);	/* read-only, no newline */
+	cr_assert_eq(load(&c, "keys:\n  - {name: k, algorithm: hmac-sha256, secret-file: s.key}\n",
+			  err, sizeof err), 0, "%s", err);
+	cr_assert_str_eq(c.keys[0].secret, SECRET32);
+	cfg_free(&c);
+
+	static const char yaml[] =
+		"keys:\n  - name: k.\n    algorithm: hmac-sha256\n    secret-file: s.key\n";
+	static const struct {
+		mode_t mode;
+		const char *octal;
+	} open_modes[] = { { 0644, "0644" }, { 0640, "0640" }, { 0604, "0604" },
+			   { 0620, "0620" }, { 0610, "0610" }, { 0601, "0601" } };
+	for (size_t i = 0; i < sizeof open_modes / sizeof *open_modes; i++) {
+		path = write_mode("s.key", SECRET32 "\n", open_modes[i].mode);
+		snprintf(want, sizeof want, "keys[0].secret-file: '%s' may be used by group "
+					    "or others (mode %s); make it the owner's alone: "
+					    "chmod 600 '%s'", path, open_modes[i].octal, path);
+		fails(yaml, 4, want);
+	}
+	path = write_mode("s.key", "c2VjcmV0!\n", 0600);
+	snprintf(want, sizeof want, "keys[0].secret-file: '%s': not valid base64: '!' at "
+				    "offset 8", path);
+	fails(yaml, 4, want);
+	path = write_mode("s.key", " \n\t\n", 0600);
+	snprintf(want, sizeof want, "keys[0].secret-file: '%s': empty secret", path);
+	fails(yaml, 4, want);
+	path = write_mode("s.key", "key \"k.\" {\n\talgorithm hmac-sha256;\n\tsecret \"" SECRET32
+			  "\";\n};\n", 0600);
+	snprintf(want, sizeof want, "keys[0].secret-file: '%s' holds more than a base64 secret "
+				    "(a BIND key file?); write the secret alone in it", path);
+	fails(yaml, 4, want);
+	static char big[5000];
+	memset(big, 'A', sizeof big - 1);
+	path = write_mode("s.key", big, 0600);
+	snprintf(want, sizeof want, "keys[0].secret-file: '%s' is larger than 4096 bytes", path);
+	fails(yaml, 4, want);
+	cr_assert_eq(unlink(path), 0);
+	snprintf(want, sizeof want, "keys[0].secret-file: '%s': cannot open: No such file or "
+				    "directory", path);
+	fails(yaml, 4, want);
+	cr_assert_eq(mkdir(path, 0700), 0);
+	snprintf(want, sizeof want, "keys[0].secret-file: '%s' is not a regular file", path);
+	fails(yaml, 4, want);
+	cr_assert_eq(rmdir(path), 0);
+	fails("keys:\n  - name: k.\n    algorithm: hmac-sha256\n    secret-file: ''\n", 4,
+	      "keys[0].secret-file: must not be empty");
+}
+
+Test(cfg, transfer_flags)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--zone", "example.com=e.zone",
+			  "--zone", "example.net=n.zone",
+			  "--primary", "example.com=192.0.2.1",
+			  "--primary=example.com.=[2001:db8::1]:5300",
+			  "--primary", "Example.NET=2001:db8::2@53",
+			  "--key", "hmac-sha256:xfr.example:" SECRET32,
+			  "--key=HMAC-SHA1:Other.:c2VjcmV0",
+			  "--zone-key", "example.com=xfr.example.",
+			  "--zone-key", "example.net=other", NULL), 0, "%s", err);
+	cr_assert_eq(c.nkeys, 2);
+	cr_assert_str_eq(c.keys[0].name, "xfr.example.");
+	cr_assert_str_eq(c.keys[0].algorithm, "hmac-sha256");
+	cr_assert_str_eq(c.keys[0].secret, SECRET32);
+	cr_assert_str_eq(c.keys[1].name, "other.");
+	cr_assert_str_eq(c.keys[1].algorithm, "hmac-sha1");
+	cr_assert_eq(c.nzones, 2);
+	cr_assert_eq(c.zones[0].nprimaries, 2);
+	check_remote(&c.zones[0].primaries[0], AF_INET, "192.0.2.1", 53, "192.0.2.1");
+	check_remote(&c.zones[0].primaries[1], AF_INET6, "2001:db8::1", 5300, "[2001:db8::1]:5300");
+	cr_assert_eq(c.zones[0].key, 0);
+	cr_assert_eq(c.zones[1].nprimaries, 1);
+	check_remote(&c.zones[1].primaries[0], AF_INET6, "2001:db8::2", 53, "2001:db8::2@53");
+	cr_assert_eq(c.zones[1].key, 1);
+	cfg_free(&c);
+
+	/* zones made by --zone: no primaries, notify or key */
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--zone", "a.example=a", NULL), 0, "%s", err);
+	cr_assert_eq(c.zones[0].key, -1);
+	cr_assert_eq(c.zones[0].nprimaries, 0);
+	cr_assert_eq(c.zones[0].nnotify, 0);
+	cfg_free(&c);
+
+	/* with a file: --key replaces the file's key of that name, --primary
+	 * replaces the zone's primaries, --zone-key its key, --zone its file */
+	write_mode("f.key", "c2VjcmV0\n", 0600);
+	const char *path = zt_write(dir, "x.yaml",
+				    "keys:\n"
+				    "  - {name: a., algorithm: hmac-sha256, secret-file: f.key}\n"
+				    "  - {name: b., algorithm: hmac-sha256, secret: c2VjcmV0}\n"
+				    "zones:\n"
+				    "  - name: one.example\n    file: one.zone\n"
+				    "    primaries: [192.0.2.1, 192.0.2.2]\n"
+				    "    notify: 192.0.2.9\n    key: a.\n"
+				    "  - name: two.example\n    file: two.zone\n"
+				    "    primaries: 192.0.2.3\n    key: b.\n");
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--config", path, NULL), 0, "%s", err);
+	cr_assert_eq(c.nkeys, 2);
+	cr_assert_str_eq(c.keys[0].secret, "c2VjcmV0");
+	cr_assert_eq(c.zones[0].nprimaries, 2);
+	cr_assert_eq(c.zones[0].nnotify, 1);
+	cr_assert_eq(c.zones[0].key, 0);
+	cr_assert_eq(c.zones[1].key, 1);
+	cfg_free(&c);
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--primary", "one.example=192.0.2.7@5300",
+			  "--key", "hmac-sha512:a.:" SECRET32, "--key", "hmac-sha256:c.:c2VjcmV0",
+			  "--zone-key", "two.example=c.", "--zone", "one.example=/srv/one.zone",
+			  "--config", path, NULL), 0, "%s", err);
+	cr_assert_eq(c.nkeys, 3);
+	cr_assert_str_eq(c.keys[0].name, "a.");
+	cr_assert_str_eq(c.keys[0].algorithm, "hmac-sha512");
+	cr_assert_str_eq(c.keys[0].secret, SECRET32);
+	cr_assert_str_eq(c.keys[2].name, "c.");
+	cr_assert_str_eq(c.zones[0].file, "/srv/one.zone");
+	cr_assert_eq(c.zones[0].nprimaries, 1);
+	check_remote(&c.zones[0].primaries[0], AF_INET, "192.0.2.7", 5300, "192.0.2.7@5300");
+	cr_assert_eq(c.zones[0].nnotify, 1);	/* from the file */
+	cr_assert_eq(c.zones[0].key, 0);	/* the file's, now with the flag's secret */
+	cr_assert_eq(c.zones[1].nprimaries, 1);	/* no --primary for it */
+	check_remote(&c.zones[1].primaries[0], AF_INET, "192.0.2.3", 53, "192.0.2.3");
+	cr_assert_eq(c.zones[1].key, 2);
+	cfg_free(&c);
+
+	flag_fails("--primary: no zone 'x.example.'; give it with --zone x.example.=FILE or in "
+		   "the file's zones", "--zone", "a.example=a", "--primary", "x.example=192.0.2.1",
+		   NULL);
+	flag_fails("--primary: 'a.example' is not ZONE=ADDR[@PORT]", "--primary", "a.example",
+		   NULL);
+	flag_fails("--primary: 'a.example=' is not ZONE=ADDR[@PORT]", "--primary=a.example=",
+		   NULL);
+	flag_fails("--primary: 'a..b' is not a valid domain name: empty label (two dots in a "
+		   "row, or a leading dot)", "--primary", "a..b=192.0.2.1", NULL);
+	flag_fails("--primary: zone 'a.example.': '192.0.2.1:53' is given twice (also as "
+		   "'192.0.2.1')", "--zone", "a.example=a", "--primary", "a.example=192.0.2.1",
+		   "--primary", "a.example=192.0.2.1:53", NULL);
+	flag_fails("--primary: zone 'a.example.': 'host.example': 'host.example' is not an IPv4 "
+		   "or IPv6 address (names are not resolved)", "--primary",
+		   "a.example=host.example", NULL);
+	flag_fails("--key: not ALG:NAME:SECRET (e.g. hmac-sha256:xfr.example.:BASE64)", "--key",
+		   "xfr.example:c2VjcmV0", NULL);
+	flag_fails("--key: not ALG:NAME:SECRET (e.g. hmac-sha256:xfr.example.:BASE64)", "--key",
+		   "hmac-sha256::c2VjcmV0", NULL);
+	flag_fails("--key: hmac-md5 is refused (RFC 8945 section 6: not to be used); write one "
+		   "of: hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, hmac-sha512", "--key",
+		   "hmac-md5:k.:c2VjcmV0", NULL);
+	flag_fails("--key: 'md5' is not one of: hmac-sha1, hmac-sha224, hmac-sha256, hmac-sha384, "
+		   "hmac-sha512", "--key", "md5:k.:c2VjcmV0", NULL);
+	flag_fails("--key: key 'k.': not valid base64: 7 characters, not a multiple of 4 "
+		   "(missing '=' padding?)", "--key", "hmac-sha256:k:c2VjcmV", NULL);
+	flag_fails("--key: key 'k.': empty secret; generate one with: openssl rand -base64 32",
+		   "--key", "hmac-sha256:k.:", NULL);
+	flag_fails("--key: key 'k.': not valid base64: ':' at offset 8; generate one with: "
+		   "openssl rand -base64 32", "--key", "hmac-sha256:k.:c2VjcmV0:x", NULL);
+	flag_fails("--key: key 'k.' is given twice", "--key", "hmac-sha256:k.:c2VjcmV0", "--key",
+		   "hmac-sha1:K:c2VjcmV0", NULL);
+	flag_fails("--zone-key: no zone 'b.example.'; give it with --zone b.example.=FILE or in "
+		   "the file's zones", "--key", "hmac-sha256:k.:c2VjcmV0", "--zone-key",
+		   "b.example=k", NULL);
+	flag_fails("--zone-key: no key 'j.' (defined: k., l.)", "--zone", "a.example=a", "--key",
+		   "hmac-sha256:k.:c2VjcmV0", "--key", "hmac-sha256:l.:c2VjcmV0", "--zone-key",
+		   "a.example=j", NULL);
+	flag_fails("--zone-key: no key 'j.' (none defined; give it with --key ALG:NAME:SECRET or "
+		   "in the file's keys)", "--zone", "a.example=a", "--zone-key", "a.example=j",
+		   NULL);
+	flag_fails("--zone-key: zone 'a.example.' is given twice", "--zone-key", "a.example=j",
+		   "--zone-key", "A.example.=k", NULL);
+	flag_fails("--zone-key: 'a.example' is not ZONE=KEYNAME", "--zone-key", "a.example", NULL);
+	flag_fails("--zone-key: 'a..b' is not a valid domain name: empty label (two dots in a "
+		   "row, or a leading dot)", "--zone-key", "a.example=a..b", NULL);
+
+	/* CFG_REMOTE_MAX primaries a zone, CFG_KEYS_MAX keys */
+	static const char *const zone[] = { "--zone", "a.example=a", NULL };
+	too_many(zone, "--primary=a.example=192.0.2.%d", CFG_REMOTE_MAX,
+		 "--primary: zone 'a.example.': '192.0.2.9': more than 8 primaries");
+}
+
+Test(cfg, too_many_key_flags)
+{
+	char *argv[CFG_KEYS_MAX + 3], flag[CFG_KEYS_MAX + 2][64];
+	int n = 0;
+	argv[n++] = "ringdns";
+	for (int i = 1; i <= CFG_KEYS_MAX + 1; i++) {
+		snprintf(flag[i], sizeof flag[i], "--key=hmac-sha256:k%d.:c2VjcmV0", i);
+		argv[n++] = flag[i];
+	}
+	argv[n] = NULL;
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(cfg_from_args(&c, n, argv, NULL, err, sizeof err), -1);
+	cr_assert_str_eq(err, "--key: more than 64 keys");
+	cr_assert_eq(cfg_from_args(&c, n - 1, argv, NULL, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nkeys, CFG_KEYS_MAX);
+	cfg_free(&c);
 }
