@@ -1,7 +1,7 @@
 /*
  * commands.c - the commands ringctl sends over the control socket
- * (doc/control-protocol.md): status, zones, reload [ZONE], stats [--json]
- * and stop, each answered from the zone table or by asking the dataplane.
+ * (doc/control-protocol.md): status, zones, reload [ZONE], refresh ZONE,
+ * retransfer ZONE, stats [--json] and stop, each answered from the zone table or by asking the dataplane.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -88,6 +88,29 @@ static int cmd_status(struct ctl *c, struct ctl_out *o)
 	return 0;
 }
 
+/* For a secondary zone, a second line: its primaries, the checks' times
+ * and the last error. */
+static void zone_xfr_line(struct ctl *c, const struct zst *z, struct ctl_out *o)
+{
+	const struct cfg_zone *cz = NULL;
+	for (size_t i = 0; i < c->cfg.nzones; i++)
+		if (strcasecmp(c->cfg.zones[i].name, z->name) == 0)
+			cz = &c->cfg.zones[i];
+	if (!cz || !cz->nprimaries)
+		return;
+	char prim[256] = "", last[40], next[40], exp[40], xfr[40];
+	for (unsigned i = 0; i < cz->nprimaries; i++)
+		snprintf(prim + strlen(prim), sizeof prim - strlen(prim), "%s%s", i ? "," : "",
+			 cz->primaries[i].text);
+	fmt_time(z->last_refresh, last, sizeof last);
+	fmt_time(z->next_check, next, sizeof next);
+	fmt_time(z->expires_at, exp, sizeof exp);
+	fmt_time(z->last_xfr, xfr, sizeof xfr);
+	ctl_printf(o, "  secondary of %s: last refresh %s, next %s, expires %s, last transfer %s%s%s\n",
+		   prim, last, z->xfr_pid ? "now" : next, exp, xfr,
+		   z->xfr_error[0] ? ", error: " : "", z->xfr_error);
+}
+
 static int cmd_zones(struct ctl *c, struct ctl_out *o)
 {
 	ctl_printf(o, "%-32s %10s %10s %-20s %s\n", "zone", "serial", "records", "loaded",
@@ -101,7 +124,27 @@ static int cmd_zones(struct ctl *c, struct ctl_out *o)
 			 (unsigned long long)z->records);
 		ctl_printf(o, "%-32s %10s %10s %-20s %s\n", z->name, serial, rec, at,
 			   z->error[0] ? z->error : "-");
+		zone_xfr_line(c, z, o);
 	}
+	return 0;
+}
+
+/* refresh ZONE: check the primaries now; retransfer ZONE: transfer the
+ * zone now whatever the serials say. */
+static int cmd_refresh(struct ctl *c, int argc, char **argv, bool force, struct ctl_out *o)
+{
+	if (argc != 2)
+		return ctl_error(o, "usage: %s ZONE", force ? "retransfer" : "refresh");
+	struct zst *z = zj_find(c, argv[1]);
+	if (!z)
+		return ctl_error(o, "zone %s is not configured", argv[1]);
+	if (!xfi_secondary(c, z))
+		return ctl_error(o, "zone %s has no primaries (not a secondary zone)", z->name);
+	z->next_check = 0;
+	z->xfr_force = force;
+	z->xfr_again = z->xfr_pid > 0;
+	xfi_tick(c);
+	ctl_printf(o, "%s: %s started\n", z->name, force ? "transfer" : "check");
 	return 0;
 }
 
@@ -391,6 +434,8 @@ int cmd_handle(void *ud, int argc, char **argv, struct ctl_out *o)
 		return cmd_zones(c, o);
 	if (strcmp(cmd, "reload") == 0)
 		return cmd_reload(c, argc, argv, o);
+	if (strcmp(cmd, "refresh") == 0 || strcmp(cmd, "retransfer") == 0)
+		return cmd_refresh(c, argc, argv, strcmp(cmd, "retransfer") == 0, o);
 	if (strcmp(cmd, "stats") == 0 &&
 	    (argc == 1 || (argc == 2 && strcmp(argv[1], "--json") == 0)))
 		return cmd_stats(c, argc == 2, o);
@@ -401,5 +446,6 @@ int cmd_handle(void *ud, int argc, char **argv, struct ctl_out *o)
 		return 0;
 	}
 	return ctl_error(o, "unknown command or arguments '%s' (commands: status, reload "
-			 "[ZONE], zones, stats [--json], stop)", cmd);
+			 "[ZONE], zones, refresh ZONE, retransfer ZONE, stats [--json], stop)",
+			 cmd);
 }

@@ -122,7 +122,8 @@ static void ctl_loop(struct ctl *c)
 				zj_reload_all(c);
 			continue;
 		}
-		xfo_reap(c);
+		ctl_reap(c);
+		xfi_tick(c);
 		struct pollfd p[4] = { { .fd = c->dp, .events = POLLIN },
 				       { .fd = ctlsock_fd(c->cs), .events = POLLIN },
 				       { .fd = c->wake_fd, .events = POLLIN },
@@ -130,6 +131,9 @@ static void ctl_loop(struct ctl *c)
 		int wait = c->npending ? CACHE_IDLE_MS : c->trim_due ? TRIM_IDLE_MS : -1;
 		if (c->xfr_children && (wait < 0 || wait > REAP_MS))
 			wait = REAP_MS;
+		int due = xfi_wait_ms(c);
+		if (due >= 0 && (wait < 0 || due < wait))
+			wait = due;
 		int n = poll(p, 4, wait);
 		if (n < 0) {
 			if (errno == EINTR)

@@ -39,6 +39,16 @@ struct zst {
 	int img_fd;		/* the served image's sealed memfd (transfers read
 				   it), -1 when this process has none */
 	size_t img_size;
+	/* secondary zones (primaries configured): control/xfrin.c */
+	pid_t xfr_pid;		/* the check running, 0 = none */
+	int xfr_errfd;		/* its reason for a failure, -1 = none */
+	bool xfr_force;		/* transfer at the next check whatever the serial */
+	bool xfr_again;		/* asked for while one ran: check again at its end */
+	time_t next_check;	/* when to ask the primaries again */
+	time_t last_refresh;	/* the last check that succeeded */
+	time_t last_xfr;	/* the last transfer applied */
+	time_t expires_at;	/* no successful check by then: expired (0: not set) */
+	char xfr_error[256];	/* the last check's failure, "" = none */
 	char error[1024];	/* last load's error, "" = none */
 };
 
@@ -128,6 +138,15 @@ int zj_build(struct ctl *c, struct zst *z);
 unsigned zj_reload_all(struct ctl *c);
 /* Writes the images waiting for the cache (called when idle). */
 void zj_cache_flush(struct ctl *c);
+/* Loads the transferred zone in file tmp as z's new version and, when it
+ * serves, renames tmp over z's file; 0, or -1 (z->error; tmp removed,
+ * the previous version keeps serving). */
+int zj_load_transfer(struct ctl *c, struct zst *z, const char *tmp);
+/* The last 20 bytes of the served SOA's rdata (serial, refresh, retry,
+ * expire, minimum), read from z's image; -1 when there is none. */
+int zj_soa_rdata_tail(const struct zst *z, uint8_t out[20]);
+/* Stops serving z (an expired secondary zone). */
+void zj_expire(struct ctl *c, struct zst *z);
 /* Frees the zone table and the images waiting for the cache. */
 void zj_fini(struct ctl *c);
 
@@ -136,8 +155,21 @@ void zj_fini(struct ctl *c);
 /* After c->xfr polled readable: takes the handed-over connection and
  * refuses its transfer or starts a child process that serves it. */
 void xfo_read(struct ctl *c);
-/* Reaps the transfer children that ended. */
-void xfo_reap(struct ctl *c);
+/* Reaps the children that ended: transfers out, and checks of secondary
+ * zones (xfi_reaped). */
+void ctl_reap(struct ctl *c);
+
+/* xfrin.c: the secondary role. */
+
+/* Whether zone z has primaries (is a secondary). */
+bool xfi_secondary(const struct ctl *c, const struct zst *z);
+/* Starts the checks that are due (each in a child process). */
+void xfi_tick(struct ctl *c);
+/* Milliseconds until the next check is due, -1 when none is. */
+int xfi_wait_ms(const struct ctl *c);
+/* A child pid ended with status st: true when it was a check (then
+ * handled: the new version loaded, the timers set). */
+bool xfi_reaped(struct ctl *c, pid_t pid, int st);
 
 /* commands.c: ringctl's commands over the control socket. */
 

@@ -30,7 +30,9 @@ struct ctlc_cmd {
 static const struct ctlc_cmd commands[] = {
 	{ "status", 0, "", "show the server's state" },
 	{ "reload", 1, " [ZONE]", "reload every zone, or one; returns once served" },
-	{ "zones", 0, "", "list the zones and their serials" },
+	{ "zones", 0, "", "list the zones, their serials and transfer state" },
+	{ "refresh", 1, " ZONE", "check a secondary zone's primaries now" },
+	{ "retransfer", 1, " ZONE", "transfer a secondary zone now, whatever its serial" },
 	{ "stats", 1, " [--json]", "show counters (as JSON with --json)" },
 	{ "stop", 0, "", "stop the server" },
 };

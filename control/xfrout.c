@@ -28,6 +28,7 @@
 #include "common/log.h"
 #include "control/axfr.h"
 #include "control/ctl.h"
+#include "control/tsig.h"
 #include "zones/dname.h"
 #include "zones/rrtype.h"
 #include "zones/snap.h"
@@ -35,6 +36,7 @@
 #define XFR_CHILDREN_MAX 8	/* transfers running at once */
 #define XFR_SEND_TIMEOUT_S 30	/* a secondary that takes nothing this long is dropped */
 #define XFR_MSG_MAX 65535
+#define RCODE_FORMERR 1
 #define RCODE_SERVFAIL 2
 #define RCODE_NOTAUTH 9
 #define RCODE_REFUSED 5
@@ -133,10 +135,12 @@ static void conn_blocking(int fd)
 }
 
 /* The error response to the query: its ID, opcode, RD and question, QR
- * and rcode set. */
-static void send_error(int fd, const struct xq *q, unsigned rcode)
+ * and rcode set; signed with tc when not NULL, with the TSIG error terr
+ * (RFC 8945 §5.3.2) when that is not 0. */
+static void send_error_tsig(int fd, const struct xq *q, unsigned rcode, struct tsig_ctx *tc,
+			    int terr)
 {
-	uint8_t r[12 + DNAME_MAX + 4];
+	uint8_t r[12 + DNAME_MAX + 4 + 1024];
 	size_t qlen = q->qend - 12;
 	memcpy(r, q->msg, 12);
 	r[2] = (uint8_t)(0x80 | (q->msg[2] & 0x79));	/* QR, opcode, RD */
@@ -145,8 +149,21 @@ static void send_error(int fd, const struct xq *q, unsigned rcode)
 	r[5] = 1;
 	memset(r + 6, 0, 6);
 	memcpy(r + 12, q->msg + 12, qlen);
+	size_t len = 12 + qlen;
+	if (tc) {
+		/* a signed query's answer is signed (RFC 8945 §5.3) */
+		uint64_t now = (uint64_t)time(NULL);
+		size_t n = terr ? tsig_sign_error(tc, terr, r, len, sizeof r, now)
+				: tsig_sign_response(tc, r, len, sizeof r, now);
+		len = n ? n : len;
+	}
 	conn_blocking(fd);
-	send_msg(fd, r, 12 + qlen);
+	send_msg(fd, r, len);
+}
+
+static void send_error(int fd, const struct xq *q, unsigned rcode)
+{
+	send_error_tsig(fd, q, rcode, NULL, 0);
 }
 
 /* Whether the access list lets the peer transfer zones. */
@@ -160,14 +177,31 @@ static bool allowed(const struct ctl *c, const struct xq *q)
 
 /* ---- the child: one transfer ---- */
 
+/* Where the child's messages go: the connection, signed when the query
+ * was (RFC 8945 §5.3.1: every message). */
+struct out {
+	int fd;
+	struct tsig_ctx *tc;	/* NULL: unsigned */
+	uint8_t buf[XFR_MSG_MAX];
+};
+
 static int emit_framed(void *ud, const uint8_t *msg, size_t len)
 {
-	return send_msg(*(int *)ud, msg, len);
+	struct out *o = ud;
+	if (!o->tc)
+		return send_msg(o->fd, msg, len);
+	memcpy(o->buf, msg, len);
+	len = tsig_sign_response(o->tc, o->buf, len, sizeof o->buf, (uint64_t)time(NULL));
+	return len ? send_msg(o->fd, o->buf, len) : -1;
 }
 
-/* Streams zone z to connection fd; the child's exit status. */
-static int transfer(const struct zst *z, int fd, const struct xq *q)
+/* Streams zone z to connection fd (signed with tc when not NULL); the
+ * child's exit status. */
+static int transfer(const struct zst *z, int fd, const struct xq *q, struct tsig_ctx *tc)
 {
+	static struct out o;
+	o.fd = fd;
+	o.tc = tc;
 	char err[512];
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -179,7 +213,8 @@ static int transfer(const struct zst *z, int fd, const struct xq *q)
 		return 1;
 	}
 	conn_blocking(fd);
-	long n = axfr_write(s, &q->aq, XFR_MSG_MAX, emit_framed, &fd, err, sizeof err);
+	size_t room = tc ? tsig_rr_size(tc->key) : 0;
+	long n = axfr_write(s, &q->aq, XFR_MSG_MAX - room, emit_framed, &o, err, sizeof err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double dt = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (n < 0) {
@@ -187,14 +222,15 @@ static int transfer(const struct zst *z, int fd, const struct xq *q)
 			 errno ? strerror(errno) : err);
 		return 1;
 	}
-	log_info("zone %s: serial %u sent to %s (%s, %ld messages, %.2f s)", z->name,
+	log_info("zone %s: serial %u sent to %s (%s%s, %ld messages, %.2f s)", z->name,
 		 snap_hdr(s)->serial, q->peer, q->aq.qtype == RR_IXFR ? "IXFR as AXFR" : "AXFR",
-		 n, dt);
+		 tc ? ", TSIG" : "", n, dt);
 	return 0;
 }
 
 /* Forks the child that serves the transfer; -1 when it cannot. */
-static int start_child(struct ctl *c, const struct zst *z, int fd, const struct xq *q)
+static int start_child(struct ctl *c, const struct zst *z, int fd, const struct xq *q,
+		       struct tsig_ctx *tc)
 {
 	pid_t pid = fork();
 	if (pid < 0)
@@ -206,10 +242,54 @@ static int start_child(struct ctl *c, const struct zst *z, int fd, const struct 
 		signal(SIGHUP, SIG_DFL);
 		close(c->dp);
 		close(c->xfr);
-		_exit(transfer(z, fd, q));
+		_exit(transfer(z, fd, q, tc));
 	}
 	c->xfr_children++;
 	return 0;
+}
+
+/* The configured keys, in cfg order, as TSIG keys; how many. */
+static size_t make_keys(const struct ctl *c, struct tsig_key *keys)
+{
+	size_t n = 0;
+	char err[256];
+	for (size_t i = 0; i < c->cfg.nkeys && i < CFG_KEYS_MAX; i++, n++)
+		if (tsig_key_make(&keys[i], c->cfg.keys[i].name, c->cfg.keys[i].algorithm,
+				  c->cfg.keys[i].secret, err, sizeof err) != 0)
+			memset(&keys[i], 0, sizeof keys[i]);	/* checked at load: unreachable */
+	return n;
+}
+
+/* The query's TSIG (RFC 8945 §5.2): *signed_by the index of the key that
+ * signed it (-1: unsigned).  False when it failed: the error response
+ * (NOTAUTH with the TSIG error, or FORMERR) is sent. */
+static bool query_tsig(struct ctl *c, int fd, const struct xq *q, struct tsig_ctx *tc,
+		       struct tsig_key *keys, int *signed_by)
+{
+	char err[256];
+	size_t ki = 0, n = make_keys(c, keys);
+	int rc = tsig_verify_query(tc, keys, n, q->msg, q->len, (uint64_t)time(NULL), &ki, err,
+				   sizeof err);
+	if (rc >= 0) {
+		*signed_by = rc == 1 ? (int)ki : -1;
+		return true;
+	}
+	log_notice("zone %s: transfer to %s refused: TSIG: %s", q->zone, q->peer, err);
+	if (rc == -1)
+		send_error(fd, q, RCODE_FORMERR);
+	else
+		send_error_tsig(fd, q, RCODE_NOTAUTH, tc, -rc);
+	tsig_ctx_fini(tc);
+	return false;
+}
+
+/* The index of the key zone z is configured with, -1 for none. */
+static int zone_key(const struct ctl *c, const struct zst *z)
+{
+	for (size_t i = 0; z && i < c->cfg.nzones; i++)
+		if (strcasecmp(c->cfg.zones[i].name, z->name) == 0)
+			return c->cfg.zones[i].key;
+	return -1;
 }
 
 /* Decides on one handed-over transfer: refuse, or start its child. */
@@ -222,21 +302,30 @@ static void serve(struct ctl *c, int fd, const struct ipc_xfr *x, const uint8_t 
 		return;
 	}
 	struct zst *z = zj_find(c, q.zone);
-	if (!allowed(c, &q)) {
-		log_notice("zone %s: transfer to %s refused (not in allow-transfer)", q.zone,
-			   q.peer);
-		send_error(fd, &q, RCODE_REFUSED);
+	static struct tsig_ctx tc;
+	static struct tsig_key keys[CFG_KEYS_MAX];
+	int signed_by = -1;
+	if (!query_tsig(c, fd, &q, &tc, keys, &signed_by))
+		return;
+	int want = zone_key(c, z);
+	if (!allowed(c, &q) || want != signed_by) {
+		log_notice("zone %s: transfer to %s refused (%s)", q.zone, q.peer,
+			   !allowed(c, &q) ? "not in allow-transfer"
+			   : want >= 0 ? "the zone's TSIG key is required" : "signed with a key "
+			   "the zone does not use");
+		send_error_tsig(fd, &q, RCODE_REFUSED, signed_by >= 0 ? &tc : NULL, 0);
 	} else if (!z || !z->served || q.aq.qclass != RR_CLASS_IN) {
 		log_notice("zone %s: transfer to %s: not a zone served here", q.zone, q.peer);
-		send_error(fd, &q, RCODE_NOTAUTH);
+		send_error_tsig(fd, &q, RCODE_NOTAUTH, signed_by >= 0 ? &tc : NULL, 0);
 	} else if (z->img_fd < 0 || c->xfr_children >= XFR_CHILDREN_MAX ||
-		   start_child(c, z, fd, &q) != 0) {
+		   start_child(c, z, fd, &q, signed_by >= 0 ? &tc : NULL) != 0) {
 		log_warn("zone %s: transfer to %s not started (%s)", q.zone, q.peer,
 			 z->img_fd < 0 ? "no image in this process yet"
 			 : c->xfr_children >= XFR_CHILDREN_MAX ? "too many transfers running"
 			 : strerror(errno));
-		send_error(fd, &q, RCODE_SERVFAIL);
+		send_error_tsig(fd, &q, RCODE_SERVFAIL, signed_by >= 0 ? &tc : NULL, 0);
 	}
+	tsig_ctx_fini(&tc);
 }
 
 void xfo_read(struct ctl *c)
@@ -258,10 +347,11 @@ void xfo_read(struct ctl *c)
 		close(fd);
 }
 
-void xfo_reap(struct ctl *c)
+void ctl_reap(struct ctl *c)
 {
 	int st;
 	pid_t pid;
-	while (c->xfr_children && (pid = waitpid(-1, &st, WNOHANG)) > 0)
-		c->xfr_children--;
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
+		if (!xfi_reaped(c, pid, st) && c->xfr_children)
+			c->xfr_children--;
 }

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,6 +23,7 @@
 #include "control/ctl.h"
 #include "zones/compile.h"
 #include "zones/diag.h"
+#include "zones/snap_format.h"
 #include "zones/dname.h"
 #include "zones/zone.h"
 #include "zones/zonefile.h"
@@ -290,6 +292,70 @@ int zj_build(struct ctl *c, struct zst *z)
 	return -1;
 }
 
+int zj_load_transfer(struct ctl *c, struct zst *z, const char *tmp)
+{
+	char *file = z->file;
+	z->file = (char *)tmp;
+	int rc = zj_build(c, z);
+	z->file = file;
+	if (rc != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	/* served: now the file a restart loads (rename is atomic; the
+	 * directory synced makes it last) */
+	if (rename(tmp, file) != 0) {
+		log_err("zone %s: transferred zone served but not kept in %s: %s", z->name, file,
+			strerror(errno));
+		return 0;
+	}
+	char dir[4096];
+	snprintf(dir, sizeof dir, "%s", file);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	return 0;
+}
+
+int zj_soa_rdata_tail(const struct zst *z, uint8_t out[20])
+{
+	if (z->img_fd < 0 || z->img_size < sizeof(struct snap_header))
+		return -1;
+	void *m = mmap(NULL, z->img_size, PROT_READ, MAP_SHARED, z->img_fd, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	const uint8_t *b = m;
+	const struct snap_header *h = m;
+	int rc = -1;
+	if (h->soa <= z->img_size - sizeof(struct snap_rrset)) {
+		const struct snap_rrset *r = (const struct snap_rrset *)(b + h->soa);
+		size_t at = r->rdata;
+		if (at + 2 <= z->img_size) {
+			size_t len = (size_t)b[at] << 8 | b[at + 1];
+			if (len >= 22 && at + 2 + len <= z->img_size) {
+				memcpy(out, b + at + 2 + len - 20, 20);
+				rc = 0;
+			}
+		}
+	}
+	munmap(m, z->img_size);
+	return rc;
+}
+
+void zj_expire(struct ctl *c, struct zst *z)
+{
+	struct ipc_zone m = { 0 };
+	snprintf(m.name, sizeof m.name, "%s", z->name);
+	ipc_send(c->dp, IPC_REMOVE, &m, sizeof m, -1);
+	z->served = false;
+	z->expires_at = 0;
+}
+
 unsigned zj_reload_all(struct ctl *c)
 {
 	unsigned bad = 0;
@@ -325,6 +391,7 @@ static struct zst *zst_add(struct ctl *c, const char *name)
 	struct zst *z = &c->z[c->nz++];
 	memset(z, 0, sizeof *z);
 	z->img_fd = -1;
+	z->xfr_errfd = -1;
 	snprintf(z->name, sizeof z->name, "%s", name);
 	return z;
 }

@@ -41,7 +41,8 @@ static void usage(FILE *f)
 		"               [--nsid STR] [--identity STR] [--version STR | --hide-version]\n"
 		"               [--log-level LEVEL] [--syslog] [--control-binary PATH]\n"
 		"               [--cache-dir DIR] [--cpu-pin] [--reuse-port-takeover]\n"
-		"               [--allow-transfer PREFIX]...\n"
+		"               [--allow-transfer PREFIX]... [--key ALG:NAME:SECRET]...\n"
+		"               [--primary ZONE=ADDR[@PORT]]... [--zone-key ZONE=KEYNAME]...\n"
 		"               [--io socket | --io dpdk --address IP... [--exception-port NAME]\n"
 		"                [-- EAL-ARGS...]]\n"
 		"The configuration file is described in doc/config.md; flags override it.\n");

@@ -239,61 +239,6 @@ size_t dm_query_text(uint8_t *buf, size_t cap, const char *spec, bool framed)
 	return n + at;
 }
 
-/*
- * Rdata layouts with names that may be compressed in a message (RFC 3597
- * §4 lists the RFC 1035 types; others are decompressed on receipt by many
- * implementations, RFC 3597 §4 end): a sequence of fields, 'n' a name,
- * '2' a 16-bit integer; the rest of the rdata is copied as is.
- */
-static const char *name_layout(uint16_t type)
-{
-	switch (type) {
-	case RR_NS: case RR_MD: case RR_MF: case RR_CNAME: case RR_MB:
-	case RR_MG: case RR_MR: case RR_PTR: case RR_DNAME:
-		return "n";
-	case RR_SOA: case RR_MINFO: case RR_RP:
-		return "nn";
-	case RR_MX: case RR_AFSDB: case RR_RT: case RR_KX:
-		return "2n";
-	case RR_PX:
-		return "2nn";
-	case RR_SRV:
-		return "222n";
-	default:
-		return "";
-	}
-}
-
-/* Copies the rdata at c (rdlen octets) to out with names uncompressed. */
-static int rdata_expand(uint16_t type, struct wire_cur *c, size_t rdlen,
-			const uint8_t *msg, size_t len, uint8_t *out, size_t cap)
-{
-	const uint8_t *end = c->pos + rdlen;
-	if (rdlen > wire_left(c))
-		return -1;
-	size_t n = 0;
-	for (const char *f = name_layout(type); *f; f++) {
-		if (*f == '2') {
-			uint8_t b[2];
-			wire_copy(c, b, 2);
-			if (!wire_ok(c) || !put(out, cap, &n, b, 2))
-				return -1;
-		} else {
-			uint8_t name[DNAME_MAX];
-			int l = dname_unpack(c, msg, len, name);
-			if (l < 0 || !put(out, cap, &n, name, (size_t)l))
-				return -1;
-		}
-		if (c->pos > end)
-			return -1;
-	}
-	size_t rest = (size_t)(end - c->pos);
-	const uint8_t *p = wire_take(c, rest);
-	if (!p || !put(out, cap, &n, p, rest))
-		return -1;
-	return (int)n;
-}
-
 static void add_line(struct dm_resp *r, int s, const char *line)
 {
 	r->rr[s] = realloc(r->rr[s], (r->nrr[s] + 1) * sizeof *r->rr[s]);
@@ -431,7 +376,7 @@ void dm_parse(const uint8_t *msg, size_t len, struct dm_resp *r)
 					parse_opt(r, k, ttl, p, rdlen);
 				continue;
 			}
-			int n = rdata_expand(t, &c, rdlen, msg, len, rd, sizeof rd);
+			int n = rdata_unpack(t, &c, rdlen, msg, len, rd, sizeof rd);
 			if (n < 0) {
 				snprintf(r->err, sizeof r->err, "%s record %u: bad rdata",
 					 dm_sect_name[s], i);

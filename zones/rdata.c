@@ -1721,3 +1721,66 @@ int rdata_canon_cmp(uint16_t type, const uint8_t *a, size_t alen,
 	}
 	return alen < blen ? -1 : alen > blen;
 }
+
+/*
+ * Rdata layouts with names that may be compressed in a message (RFC 3597
+ * §4 lists the RFC 1035 types; others are decompressed on receipt by many
+ * implementations, RFC 3597 §4 end): a sequence of fields, 'n' a name,
+ * '2' a 16-bit integer; the rest of the rdata is copied as is.
+ */
+static const char *unpack_layout(uint16_t type)
+{
+	switch (type) {
+	case RR_NS: case RR_MD: case RR_MF: case RR_CNAME: case RR_MB:
+	case RR_MG: case RR_MR: case RR_PTR: case RR_DNAME:
+		return "n";
+	case RR_SOA: case RR_MINFO: case RR_RP:
+		return "nn";
+	case RR_MX: case RR_AFSDB: case RR_RT: case RR_KX:
+		return "2n";
+	case RR_PX:
+		return "2nn";
+	case RR_SRV:
+		return "222n";
+	default:
+		return "";
+	}
+}
+
+static bool unpack_put(uint8_t *buf, size_t cap, size_t *n, const void *p, size_t len)
+{
+	if (cap - *n < len)
+		return false;
+	memcpy(buf + *n, p, len);
+	*n += len;
+	return true;
+}
+
+int rdata_unpack(uint16_t type, struct wire_cur *c, size_t rdlen, const uint8_t *msg,
+		 size_t len, uint8_t *out, size_t cap)
+{
+	const uint8_t *end = c->pos + rdlen;
+	if (rdlen > wire_left(c))
+		return -1;
+	size_t n = 0;
+	for (const char *f = unpack_layout(type); *f; f++) {
+		if (*f == '2') {
+			uint8_t b[2];
+			wire_copy(c, b, 2);
+			if (!wire_ok(c) || !unpack_put(out, cap, &n, b, 2))
+				return -1;
+		} else {
+			uint8_t name[DNAME_MAX];
+			int l = dname_unpack(c, msg, len, name);
+			if (l < 0 || !unpack_put(out, cap, &n, name, (size_t)l))
+				return -1;
+		}
+		if (c->pos > end)
+			return -1;
+	}
+	size_t rest = (size_t)(end - c->pos);
+	const uint8_t *p = wire_take(c, rest);
+	if (!p || !unpack_put(out, cap, &n, p, rest))
+		return -1;
+	return (int)n;
+}

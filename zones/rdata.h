@@ -34,6 +34,18 @@ int rdata_from_text(uint16_t type, const struct tok *toks, size_t ntok,
 int rdata_to_text(uint16_t type, const uint8_t *rd, size_t len,
 		  char *out, size_t cap);
 
+/*
+ * Copies the rdata of a record of type in a DNS message (the cursor c at
+ * its first byte, rdlen bytes; msg/len the whole message, for pointers)
+ * to out with the names in it uncompressed: those of the types RFC 3597
+ * §4 lets a sender compress, and those many senders compress anyway (RP,
+ * AFSDB, RT, KX, PX, SRV, DNAME).  Returns the length written, or -1 when
+ * the rdata is malformed or does not fit cap.
+ */
+struct wire_cur;
+int rdata_unpack(uint16_t type, struct wire_cur *c, size_t rdlen, const uint8_t *msg,
+		 size_t len, uint8_t *out, size_t cap);
+
 /* 0 when rd is well-formed wire rdata for the type (always 0 for unknown
  * types), -1 otherwise. */
 int rdata_check(uint16_t type, const uint8_t *rd, size_t len);

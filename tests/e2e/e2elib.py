@@ -277,3 +277,67 @@ def seconds_until(pred, timeout):
             return time.time() - t0
         time.sleep(0.01)
     return timeout
+
+
+def knot_conf_head(d, port):
+    """The start of a knot.conf for a knotd in directory d on
+    127.0.0.1@port: one worker of each kind, its control socket, logs to
+    stderr."""
+    return f"""server:
+    rundir: {d}
+    listen: 127.0.0.1@{port}
+    udp-workers: 1
+    tcp-workers: 1
+    background-workers: 1
+control:
+    listen: {d}/knot.sock
+database:
+    storage: {d}
+log:
+  - target: stderr
+    any: info
+"""
+
+
+class Knotd:
+    """knotd from Debian on 127.0.0.1 at a free port, in a temporary
+    directory of its own: conf(dir, port) gives its knot.conf.  Stopped by
+    PID in close()."""
+
+    def __init__(self, conf):
+        self.dir = tempfile.mkdtemp(prefix="ringdns-e2e-knotd-")
+        self.port = free_port()
+        with open(os.path.join(self.dir, "knot.conf"), "w") as f:
+            f.write(conf(self.dir, self.port))
+        self.log = open(os.path.join(self.dir, "knotd.log"), "wb")
+        self.proc = subprocess.Popen(["knotd", "-c", os.path.join(self.dir, "knot.conf")],
+                                     stdout=self.log, stderr=self.log,
+                                     start_new_session=True)
+
+    def ctl(self, *args):
+        return subprocess.run(["knotc", "-s", os.path.join(self.dir, "knot.sock")]
+                              + list(args), capture_output=True, text=True, timeout=30)
+
+    def serial(self, zone):
+        """The serial knotd answers for zone's SOA, or None."""
+        try:
+            q = dns.message.make_query(zone, "SOA")
+            r = dns.query.udp(q, "127.0.0.1", port=self.port, timeout=0.5)
+            return r.answer[0][0].serial if r.answer else None
+        except Exception:
+            return None
+
+    def logtext(self):
+        with open(os.path.join(self.dir, "knotd.log"), errors="replace") as f:
+            return f.read()
+
+    def close(self):
+        if pid_alive(self.proc.pid):
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)

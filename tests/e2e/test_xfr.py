@@ -6,7 +6,6 @@ secondary of ringdns (first transfer, then a refresh after a change), the
 zone it holds compared record by record with ringdns's."""
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -17,7 +16,7 @@ import dns.rcode
 import dns.rdatatype
 import dns.zone
 
-from e2elib import Server, big_zone, free_port, pid_alive, run, wait_for
+from e2elib import Knotd, Server, big_zone, knot_conf_head, run, wait_for
 
 ZONE = """$ORIGIN xfr.test.
 $TTL 300
@@ -123,6 +122,44 @@ def test_access_list():
         assert records(axfr(s.port, "xfr.test.", host="::1"))
 
 
+SECRET = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+WRONG = "ZmVkY2JhOTg3NjU0MzIxMGZlZGNiYTk4NzY1NDMyMTA="
+
+
+def kdig_axfr(port, *opts):
+    r = subprocess.run(["kdig", "@127.0.0.1", "-p", str(port), "+tcp", *opts, "AXFR",
+                        "xfr.test."], capture_output=True, text=True, timeout=30)
+    return r.stdout + r.stderr
+
+
+def test_tsig():
+    text = zone_text(12)
+    extra = ["--allow-transfer", "127.0.0.1", "--key", f"hmac-sha256:xfr.key.:{SECRET}",
+             "--zone-key", "xfr.test.=xfr.key."]
+    with Server({"xfr.test.": text}, extra=extra) as s:
+        s.start()
+        # signed with the zone's key: the whole zone, every message signed
+        # (kdig checks each TSIG and says so on a failure)
+        out = kdig_axfr(s.port, "-y", f"hmac-sha256:xfr.key.:{SECRET}")
+        rrs = [ln.split() for ln in out.splitlines() if ln and not ln.startswith(";")]
+        sigs = [r for r in rrs if r[3] == "TSIG"]
+        rrs = [r for r in rrs if r[3] != "TSIG"]
+        assert len(rrs) == len(records(dns.zone.from_text(text, "xfr.test.",
+                                                           relativize=False))) + 1, out
+        assert sigs and all(r[-2] == "NOERROR" for r in sigs), out
+        assert ", TSIG," in s.logtext(), s.logtext()
+        # a wrong secret: BADSIG; no key: REFUSED (the zone wants one)
+        out = kdig_axfr(s.port, "-y", f"hmac-sha256:xfr.key.:{WRONG}")
+        assert "BADSIG" in out or "NOTAUTH" in out, out
+        assert "TSIG" in s.logtext()
+        q = dns.message.make_query("xfr.test.", "AXFR")
+        assert dns.query.tcp(q, "127.0.0.1", port=s.port, timeout=5).rcode() == \
+            dns.rcode.REFUSED
+        # another key's name: BADKEY
+        out = kdig_axfr(s.port, "-y", f"hmac-sha256:other.key.:{SECRET}")
+        assert "BADKEY" in out or "NOTAUTH" in out, out
+
+
 def test_big_zone():
     tmp = tempfile.mkdtemp(prefix="ringdns-e2e-xfr-")
     try:
@@ -142,21 +179,8 @@ def test_big_zone():
 
 # ---- knotd as a secondary -------------------------------------------------
 
-def knot_conf(d, port, primary_port):
-    return f"""server:
-    rundir: {d}
-    listen: 127.0.0.1@{port}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-control:
-    listen: {d}/knot.sock
-database:
-    storage: {d}
-log:
-  - target: stderr
-    any: info
-remote:
+def knot_conf(primary_port):
+    return lambda d, port: knot_conf_head(d, port) + f"""remote:
   - id: ringdns
     address: 127.0.0.1@{primary_port}
 acl:
@@ -178,53 +202,14 @@ zone:
 """
 
 
-class Knotd:
-    def __init__(self, primary_port):
-        self.dir = tempfile.mkdtemp(prefix="ringdns-e2e-knotd-")
-        self.port = free_port()
-        with open(os.path.join(self.dir, "knot.conf"), "w") as f:
-            f.write(knot_conf(self.dir, self.port, primary_port))
-        self.log = open(os.path.join(self.dir, "knotd.log"), "wb")
-        self.proc = subprocess.Popen(["knotd", "-c", os.path.join(self.dir, "knot.conf")],
-                                     stdout=self.log, stderr=self.log,
-                                     start_new_session=True)
-
-    def ctl(self, *args):
-        return subprocess.run(["knotc", "-s", os.path.join(self.dir, "knot.sock")]
-                              + list(args), capture_output=True, text=True, timeout=30)
-
-    def serial(self):
-        try:
-            q = dns.message.make_query("xfr.test.", "SOA")
-            r = dns.query.udp(q, "127.0.0.1", port=self.port, timeout=0.5)
-            return r.answer[0][0].serial if r.answer else None
-        except Exception:
-            return None
-
-    def logtext(self):
-        with open(os.path.join(self.dir, "knotd.log"), errors="replace") as f:
-            return f.read()
-
-    def close(self):
-        if pid_alive(self.proc.pid):
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-
 def test_knotd_secondary():
     if not shutil.which("knotd"):
         raise AssertionError("knotd not found (apt-get install knot)")
     with serve({"xfr.test.": zone_text(100)}) as s:
         s.start()
-        k = Knotd(s.port)
+        k = Knotd(knot_conf(s.port))
         try:
-            assert wait_for(lambda: k.serial() == 100, 20), k.logtext()
+            assert wait_for(lambda: k.serial("xfr.test.") == 100, 20), k.logtext()
             assert records(axfr(k.port, "xfr.test.")) == records(axfr(s.port, "xfr.test."))
             # a change at ringdns; knotd's refresh asks by IXFR and gets
             # the whole zone in AXFR form
@@ -232,7 +217,7 @@ def test_knotd_secondary():
             rc, out, err = s.ctl("reload", "xfr.test.")
             assert rc == 0, out + err
             k.ctl("zone-refresh", "xfr.test.")
-            assert wait_for(lambda: k.serial() == 101, 20), k.logtext()
+            assert wait_for(lambda: k.serial("xfr.test.") == 101, 20), k.logtext()
             assert records(axfr(k.port, "xfr.test.")) == records(axfr(s.port, "xfr.test."))
             assert "IXFR as AXFR" in s.logtext()
         finally:
@@ -240,5 +225,5 @@ def test_knotd_secondary():
 
 
 if __name__ == "__main__":
-    run([test_axfr_whole_zone, test_ixfr_answered_as_axfr, test_access_list,
+    run([test_axfr_whole_zone, test_ixfr_answered_as_axfr, test_access_list, test_tsig,
          test_big_zone, test_knotd_secondary])

@@ -1,0 +1,332 @@
+#!/usr/bin/python3
+"""End-to-end tests of the secondary role: ringdns transfers its zone from
+knotd and from nsd (and with TSIG from knotd, a wrong key refused), picks
+up a change on `ringctl refresh`, keeps the transferred zone on disk so a
+restart serves it at once with the primary down, and refuses broken
+transfers from a scripted primary (cut, garbage, SOA serials that differ,
+a record out of zone, a wrong TSIG) while the previous version serves."""
+import base64
+import os
+import shutil
+import signal
+import socketserver
+import struct
+import subprocess
+import tempfile
+import threading
+import time
+
+import dns.message
+import dns.name
+import dns.query
+import dns.rcode
+import dns.rrset
+import dns.tsigkeyring
+
+from e2elib import Knotd, Server, free_port, knot_conf_head, run, wait_for
+
+ZONE = """$ORIGIN sec.test.
+$TTL 300
+@        SOA   ns1 hostmaster {serial} 3600 900 604800 300
+@        NS    ns1
+@        MX    10 mail
+ns1      A     198.18.0.1
+mail     A     {mail}
+*.wild   TXT   "wildcard"
+sub      NS    ns.sub
+ns.sub   A     198.18.0.4
+"""
+SECRET = base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
+WRONG = base64.b64encode(b"fedcba9876543210fedcba9876543210").decode()
+
+
+def zone(serial, mail="198.18.0.2"):
+    return ZONE.format(serial=serial, mail=mail)
+
+
+def config(tmp, primary_port, key_secret=None):
+    """ringdns's configuration: sec.test. from 127.0.0.1@primary_port."""
+    keys = ""
+    key = ""
+    if key_secret:
+        keys = f"keys:\n  - name: xfr.key.\n    algorithm: hmac-sha256\n    secret: \"{key_secret}\"\n"
+        key = "    key: xfr.key.\n"
+    text = (keys + "zones:\n  - name: sec.test.\n"
+            f"    file: {tmp}/sec.test.zone\n"
+            f"    primaries: [\"127.0.0.1@{primary_port}\"]\n" + key)
+    path = os.path.join(tmp, "ringdns.yaml")
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def serial_of(s):
+    try:
+        r = s.query("sec.test.", "SOA", timeout=0.5)
+        return r.answer[0][0].serial if r.answer else None
+    except Exception:
+        return None
+
+
+def mail_of(s):
+    r = s.query("mail.sec.test.", "A", timeout=1)
+    return r.answer[0][0].address if r.answer else None
+
+
+def knot_primary(text, key_secret=None):
+    """knotd serving sec.test. (text) as a primary; transfers allowed to
+    127.0.0.1, with key_secret's TSIG key when given."""
+    keyconf = acl_key = ""
+    if key_secret:
+        keyconf = f"key:\n  - id: xfr.key.\n    algorithm: hmac-sha256\n    secret: {key_secret}\n"
+        acl_key = "    key: xfr.key.\n"
+
+    def conf(d, port):
+        with open(os.path.join(d, "sec.test.zone"), "w") as f:
+            f.write(text)
+        return knot_conf_head(d, port) + f"""{keyconf}acl:
+  - id: xfr
+    address: 127.0.0.1
+{acl_key}    action: transfer
+template:
+  - id: default
+    storage: {d}
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: none
+zone:
+  - domain: sec.test.
+    file: {d}/sec.test.zone
+    acl: xfr
+"""
+    k = Knotd(conf)
+    assert wait_for(lambda: k.serial("sec.test.") is not None, 10), k.logtext()
+    return k
+
+
+def knot_update(k, text):
+    with open(os.path.join(k.dir, "sec.test.zone"), "w") as f:
+        f.write(text)
+    k.ctl("zone-reload", "sec.test.")
+
+
+def secondary(primary_port, key_secret=None):
+    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-sec-")
+    cfgp = config(tmp, primary_port, key_secret)
+    return Server({}, extra=["--config", cfgp], tmp=tmp), tmp
+
+
+def test_from_knotd():
+    k = knot_primary(zone(10))
+    tmp = None
+    try:
+        s, tmp = secondary(k.port)
+        with s:
+            s.start(ready=lambda: serial_of(s) == 10)
+            assert mail_of(s) == "198.18.0.2"
+            # kept on disk, whole
+            with open(os.path.join(tmp, "sec.test.zone")) as f:
+                assert "transferred from 127.0.0.1@" in f.read()
+            # a change at the primary, picked up on refresh
+            knot_update(k, zone(11, mail="198.18.0.22"))
+            rc, out, err = s.ctl("refresh", "sec.test.")
+            assert rc == 0, out + err
+            assert wait_for(lambda: serial_of(s) == 11, 2), s.logtext()
+            assert mail_of(s) == "198.18.0.22"
+            rc, out, err = s.ctl("zones")
+            assert "secondary of 127.0.0.1@" in out, out
+            # nothing newer: a check leaves it alone
+            rc, out, err = s.ctl("refresh", "sec.test.")
+            time.sleep(1)
+            assert serial_of(s) == 11
+        # a restart with the primary gone serves the kept version at once
+        k.close()
+        k = None
+        s2 = Server({}, extra=["--config", os.path.join(tmp, "ringdns.yaml")], tmp=tmp)
+        with s2:
+            s2.start(ready=lambda: serial_of(s2) == 11)
+            assert mail_of(s2) == "198.18.0.22"
+    finally:
+        if k:
+            k.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_tsig_with_knotd():
+    k = knot_primary(zone(20), key_secret=SECRET)
+    try:
+        s, tmp = secondary(k.port, key_secret=SECRET)
+        with s:
+            s.start(ready=lambda: serial_of(s) == 20)
+        shutil.rmtree(tmp, ignore_errors=True)
+        s, tmp = secondary(k.port, key_secret=WRONG)
+        with s:
+            s.start(ready=lambda: "TSIG" in s.logtext() or "BADSIG" in s.logtext()
+                    or "NOTAUTH" in s.logtext())
+            time.sleep(0.5)
+            assert serial_of(s) is None
+        shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        k.close()
+
+
+def test_from_nsd():
+    if not shutil.which("nsd"):
+        raise AssertionError("nsd not found (apt-get install nsd)")
+    d = tempfile.mkdtemp(prefix="ringdns-e2e-nsdp-")
+    port = free_port()
+    with open(os.path.join(d, "sec.test.zone"), "w") as f:
+        f.write(zone(30))
+    with open(os.path.join(d, "nsd.conf"), "w") as f:
+        f.write(f"""server:
+    ip-address: 127.0.0.1@{port}
+    port: {port}
+    zonesdir: "{d}"
+    database: ""
+    pidfile: "{d}/nsd.pid"
+    xfrdfile: "{d}/xfrd.state"
+    zonelistfile: "{d}/zone.list"
+    username: ""
+    chroot: ""
+    server-count: 1
+    verbosity: 1
+    logfile: "{d}/nsd.log"
+remote-control:
+    control-enable: no
+zone:
+    name: sec.test.
+    zonefile: sec.test.zone
+    provide-xfr: 127.0.0.1 NOKEY
+""")
+    p = subprocess.Popen(["nsd", "-d", "-c", os.path.join(d, "nsd.conf")],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                         start_new_session=True)
+    tmp = None
+    try:
+        s, tmp = secondary(port)
+        with s:
+            s.start(ready=lambda: serial_of(s) == 30)
+            assert mail_of(s) == "198.18.0.2"
+    finally:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+        shutil.rmtree(d, ignore_errors=True)
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+# ---- a scripted primary: SOA over UDP, the transfer over TCP ------------
+
+class Scripted:
+    """Answers SOA queries with serial `serial` and AXFR with `stream`, a
+    function of the query returning the bytes to send on the connection."""
+
+    def __init__(self, serial):
+        self.port = free_port()
+        self.serial = serial
+        self.stream = None
+        outer = self
+
+        class U(socketserver.BaseRequestHandler):
+            def handle(self):
+                data, sock = self.request
+                q = dns.message.from_wire(data)
+                r = dns.message.make_response(q)
+                r.flags |= dns.flags.AA
+                r.answer.append(dns.rrset.from_text(
+                    "sec.test.", 300, "IN", "SOA",
+                    f"ns1.sec.test. hostmaster.sec.test. {outer.serial} 3600 900 604800 300"))
+                sock.sendto(r.to_wire(), self.client_address)
+
+        class T(socketserver.BaseRequestHandler):
+            def handle(self):
+                ln = struct.unpack("!H", self.request.recv(2))[0]
+                q = dns.message.from_wire(self.request.recv(ln))
+                self.request.sendall(outer.stream(q))
+
+        socketserver.ThreadingUDPServer.allow_reuse_address = True
+        socketserver.ThreadingTCPServer.allow_reuse_address = True
+        self.u = socketserver.ThreadingUDPServer(("127.0.0.1", self.port), U)
+        self.t = socketserver.ThreadingTCPServer(("127.0.0.1", self.port), T)
+        for srv in (self.u, self.t):
+            threading.Thread(target=srv.serve_forever, daemon=True).start()
+
+    def close(self):
+        for srv in (self.u, self.t):
+            srv.shutdown()
+            srv.server_close()
+
+
+def framed(msgs):
+    return b"".join(struct.pack("!H", len(m)) + m for m in msgs)
+
+
+def axfr_msgs(q, serial, records, end_serial=None):
+    """A one-message AXFR answer: SOA, records (text lines), SOA."""
+    r = dns.message.make_response(q)
+    soa = "ns1.sec.test. hostmaster.sec.test. {} 3600 900 604800 300"
+    r.answer.append(dns.rrset.from_text("sec.test.", 300, "IN", "SOA", soa.format(serial)))
+    for owner, rtype, rdata in records:
+        r.answer.append(dns.rrset.from_text(owner, 300, "IN", rtype, rdata))
+    r.answer.append(dns.rrset.from_text("sec.test.", 300, "IN", "SOA",
+                                        soa.format(end_serial or serial)))
+    return r.to_wire()
+
+
+GOOD = [("sec.test.", "NS", "ns1.sec.test."), ("ns1.sec.test.", "A", "198.18.0.1"),
+        ("mail.sec.test.", "A", "198.18.0.2")]
+
+
+def test_broken_transfers_refused():
+    p = Scripted(5)
+    p.stream = lambda q: framed([axfr_msgs(q, 5, GOOD)])
+    tmp = None
+    try:
+        s, tmp = secondary(p.port)
+        with s:
+            s.start(ready=lambda: serial_of(s) == 5)
+            cases = [
+                ("cut", lambda q: framed([axfr_msgs(q, 6, GOOD)])[:-40], "cut"),
+                ("garbage", lambda q: struct.pack("!H", 40) + os.urandom(40), "not a response"),
+                ("serials differ", lambda q: framed([axfr_msgs(q, 6, GOOD, end_serial=7)]),
+                 "serial changed"),
+                ("out of zone", lambda q: framed([axfr_msgs(q, 6, GOOD + [
+                    ("www.other.test.", "A", "198.18.0.9")])]), "is not in zone"),
+                ("no SOA first", lambda q: framed([dns.message.make_response(q).to_wire()]),
+                 "cut"),
+            ]
+            for what, stream, reason in cases:
+                p.serial = 6
+                p.stream = stream
+                before = s.logtext()
+                rc, out, err = s.ctl("refresh", "sec.test.")
+                assert rc == 0, out + err
+                assert wait_for(lambda: reason in s.logtext()[len(before):], 5), \
+                    f"{what}: {s.logtext()[len(before):]}"
+                assert serial_of(s) == 5, what
+                assert mail_of(s) == "198.18.0.2", what
+                assert not os.path.exists(os.path.join(tmp, "sec.test.zone.xfr-tmp")), what
+            # a serial going backwards is not newer (RFC 1982): nothing moves
+            p.serial = 4
+            p.stream = lambda q: framed([axfr_msgs(q, 4, GOOD)])
+            s.ctl("refresh", "sec.test.")
+            time.sleep(1)
+            assert serial_of(s) == 5
+            # and a good one still goes through
+            p.serial = 6
+            p.stream = lambda q: framed([axfr_msgs(q, 6, GOOD)])
+            s.ctl("refresh", "sec.test.")
+            assert wait_for(lambda: serial_of(s) == 6, 3), s.logtext()
+    finally:
+        p.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    run([test_from_knotd, test_tsig_with_knotd, test_from_nsd, test_broken_transfers_refused])
