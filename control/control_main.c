@@ -27,6 +27,7 @@
  * (malloc_trim) after this idle time. */
 #define TRIM_IDLE_MS 200
 #define CONTROL_NICE 10		/* zone jobs yield the CPU to the dataplane's workers */
+#define NTF_POLL_MAX 256	/* NOTIFY sockets polled at once (notify.c's NTF_MAX) */
 #define REAP_MS 200		/* transfer children are reaped this often */
 #define CACHE_IDLE_MS 1000	/* new images are written to the cache after this idle time */
 
@@ -124,17 +125,21 @@ static void ctl_loop(struct ctl *c)
 		}
 		ctl_reap(c);
 		xfi_tick(c);
-		struct pollfd p[4] = { { .fd = c->dp, .events = POLLIN },
-				       { .fd = ctlsock_fd(c->cs), .events = POLLIN },
-				       { .fd = c->wake_fd, .events = POLLIN },
-				       { .fd = c->xfr, .events = POLLIN } };
+		ntf_tick(c);
+		struct pollfd p[4 + NTF_POLL_MAX] = { { .fd = c->dp, .events = POLLIN },
+						      { .fd = ctlsock_fd(c->cs), .events = POLLIN },
+						      { .fd = c->wake_fd, .events = POLLIN },
+						      { .fd = c->xfr, .events = POLLIN } };
+		size_t np = ntf_pollfds(p + 4, NTF_POLL_MAX);
 		int wait = c->npending ? CACHE_IDLE_MS : c->trim_due ? TRIM_IDLE_MS : -1;
 		if (c->xfr_children && (wait < 0 || wait > REAP_MS))
 			wait = REAP_MS;
-		int due = xfi_wait_ms(c);
+		int due = xfi_wait_ms(c), ndue = ntf_wait_ms();
 		if (due >= 0 && (wait < 0 || due < wait))
 			wait = due;
-		int n = poll(p, 4, wait);
+		if (ndue >= 0 && (wait < 0 || ndue < wait))
+			wait = ndue;
+		int n = poll(p, 4 + np, wait);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -152,6 +157,7 @@ static void ctl_loop(struct ctl *c)
 			ctlsock_serve(c->cs, cmd_handle, c);
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			xfo_read(c);
+		ntf_events(p + 4, np);
 	}
 }
 

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <poll.h>
 #include <time.h>
 
 #include "common/cfg.h"
@@ -170,6 +171,19 @@ int xfi_wait_ms(const struct ctl *c);
 /* A child pid ended with status st: true when it was a check (then
  * handled: the new version loaded, the timers set). */
 bool xfi_reaped(struct ctl *c, pid_t pid, int st);
+
+/* notify.c: NOTIFY to secondaries. */
+
+/* z serves a new serial: NOTIFY its secondaries (zones[].notify). */
+void ntf_zone_changed(struct ctl *c, const struct zst *z);
+/* The sockets waiting for answers, into p (at most cap); how many. */
+size_t ntf_pollfds(struct pollfd *p, size_t cap);
+/* After poll: reads the answers those sockets got. */
+void ntf_events(const struct pollfd *p, size_t np);
+/* Sends again what is due, gives up what went unanswered too often. */
+void ntf_tick(struct ctl *c);
+/* Milliseconds until the next send is due, -1 when nothing is pending. */
+int ntf_wait_ms(void);
 
 /* commands.c: ringctl's commands over the control socket. */
 

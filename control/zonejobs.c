@@ -89,6 +89,7 @@ static void keep_image(struct zst *z, int fd, size_t size)
 static void zone_served(struct ctl *c, struct zst *z, uint32_t serial, uint64_t records,
 			size_t size, double t0)
 {
+	bool changed = !z->served || z->serial != serial;
 	c->trim_due = true;
 	z->served = true;
 	z->serial = serial;
@@ -97,6 +98,8 @@ static void zone_served(struct ctl *c, struct zst *z, uint32_t serial, uint64_t 
 	z->loaded_at = time(NULL);
 	z->load_s = mono_s() - t0;
 	z->error[0] = 0;
+	if (changed)
+		ntf_zone_changed(c, z);
 }
 
 /* ----------------------------------------------------------- the cache */

@@ -224,6 +224,46 @@ def test_knotd_secondary():
             k.close()
 
 
+def serves(s):
+    try:
+        return bool(s.query("xfr.test.", "SOA", timeout=0.5).answer)
+    except Exception:
+        return False
+
+
+def test_notify_knotd():
+    """ringdns NOTIFYs knotd (zones[].notify) when it serves a new serial:
+    knotd's copy follows within 2 s, without being asked otherwise."""
+    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-notify-")
+    try:
+        zf = os.path.join(tmp, "xfr.test.zone")
+        with open(zf, "w") as f:
+            f.write(zone_text(200))
+        cfgp = os.path.join(tmp, "ringdns.yaml")
+        s = Server({}, config=cfgp, tmp=tmp, extra=["--allow-transfer", "127.0.0.1"])
+        k = Knotd(knot_conf(s.port))
+        with open(cfgp, "w") as f:
+            f.write(f"zones:\n  - name: xfr.test.\n    file: {zf}\n"
+                    f"    notify: [\"127.0.0.1@{k.port}\"]\n")
+        try:
+            with s:
+                s.start(ready=lambda: serves(s))
+                assert wait_for(lambda: k.serial("xfr.test.") == 200, 20), k.logtext()
+                with open(zf, "w") as f:
+                    f.write(zone_text(201))
+                rc, out, err = s.ctl("reload", "xfr.test.")
+                assert rc == 0, out + err
+                t0 = time.time()
+                assert wait_for(lambda: k.serial("xfr.test.") == 201, 2), \
+                    s.logtext() + k.logtext()
+                print(f"  knotd at the new serial {time.time() - t0:.2f} s after the reload")
+                assert wait_for(lambda: "acknowledged" in s.logtext(), 2), s.logtext()
+        finally:
+            k.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
     run([test_axfr_whole_zone, test_ixfr_answered_as_axfr, test_access_list, test_tsig,
-         test_big_zone, test_knotd_secondary])
+         test_big_zone, test_knotd_secondary, test_notify_knotd])
