@@ -179,3 +179,41 @@ long axfr_write(const struct snap *s, const struct axfr_query *q, size_t msg_max
 	free(b.buf);
 	return rc < 0 ? -1 : b.nmsg;
 }
+
+struct axm {
+	struct axb b;
+};
+
+struct axm *axm_begin(const struct axfr_query *q, size_t msg_max, axfr_emit_fn emit,
+		      void *ud, char *err, size_t errcap)
+{
+	struct axm *m = calloc(1, sizeof *m);
+	if (!m || msg_max < AXFR_MSG_MIN || msg_max > AXFR_MSG_MAX ||
+	    !(m->b.buf = malloc(msg_max))) {
+		snprintf(err, errcap, "out of memory, or message size %zu outside %d..%d",
+			 msg_max, AXFR_MSG_MIN, AXFR_MSG_MAX);
+		free(m);
+		return NULL;
+	}
+	m->b = (struct axb){ .buf = m->b.buf, .msg_max = msg_max, .q = q, .emit = emit,
+			     .ud = ud, .err = err, .errcap = errcap };
+	if (ax_begin(&m->b) < 0) {
+		axm_end(m, false);
+		return NULL;
+	}
+	return m;
+}
+
+int axm_put(struct axm *m, const uint8_t *owner, uint16_t type, uint32_t ttl,
+	    const uint8_t *rdata, uint16_t rdlen)
+{
+	return ax_put(&m->b, owner, type, ttl, rdata, rdlen);
+}
+
+long axm_end(struct axm *m, bool ok)
+{
+	long n = ok && ax_emit(&m->b) == 0 ? m->b.nmsg : -1;
+	free(m->b.buf);
+	free(m);
+	return n;
+}

@@ -8,6 +8,7 @@
 #ifndef RINGDNS_AXFR_H
 #define RINGDNS_AXFR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,5 +38,20 @@ struct axfr_query {
  */
 long axfr_write(const struct snap *s, const struct axfr_query *q, size_t msg_max,
 		axfr_emit_fn emit, void *ud, char *err, size_t errcap);
+
+/*
+ * The message writer axfr_write uses, for other transfer responses
+ * (IXFR): axm_begin starts the first message (with the question),
+ * axm_put adds a record, starting the next message when the current one
+ * is full, axm_end sends the last message and frees the writer; it
+ * returns the number of messages or -1 (err set by whichever step
+ * failed; after a failed axm_put only axm_end remains to call).
+ */
+struct axm;
+struct axm *axm_begin(const struct axfr_query *q, size_t msg_max, axfr_emit_fn emit,
+		      void *ud, char *err, size_t errcap);
+int axm_put(struct axm *m, const uint8_t *owner, uint16_t type, uint32_t ttl,
+	    const uint8_t *rdata, uint16_t rdlen);
+long axm_end(struct axm *m, bool ok);
 
 #endif

@@ -24,6 +24,7 @@
 #include "common/cfg.h"
 #include "common/ipc.h"
 #include "control/ctlsock.h"
+#include "control/journal.h"
 #include "control/zcache.h"
 
 /* A configured zone and what is known of it. */
@@ -40,6 +41,8 @@ struct zst {
 	int img_fd;		/* the served image's sealed memfd (transfers read
 				   it), -1 when this process has none */
 	size_t img_size;
+	struct journal *jr;	/* differences between the versions served
+				   (control/journal.h), NULL until one is kept */
 	/* secondary zones (primaries configured): control/xfrin.c */
 	pid_t xfr_pid;		/* the check running, 0 = none */
 	int xfr_errfd;		/* its reason for a failure, -1 = none */

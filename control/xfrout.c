@@ -7,8 +7,9 @@
  * zone from the image the dataplane serves (control/axfr.h) and exits, so
  * a slow secondary never holds up reloads or the control socket.
  *
- * IXFR (RFC 1995) is answered with the whole zone in AXFR form (§4: a
- * server without the differences may do so; the secondary recognises it).
+ * IXFR (RFC 1995) is answered from the zone's journal of differences
+ * (control/journal.h) when it leads from the secondary's serial, else
+ * with the whole zone in AXFR form (§4: the secondary recognises it).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -30,8 +31,10 @@
 #include "control/ctl.h"
 #include "control/tsig.h"
 #include "zones/dname.h"
+#include "zones/rdata.h"
 #include "zones/rrtype.h"
 #include "zones/snap.h"
+#include "zones/wire.h"
 
 #define XFR_CHILDREN_MAX 8	/* transfers running at once */
 #define XFR_SEND_TIMEOUT_S 30	/* a secondary that takes nothing this long is dropped */
@@ -50,6 +53,9 @@ struct xq {
 	char zone[DNAME_TEXT_MAX];
 	char peer[INET6_ADDRSTRLEN + 8];
 	uint8_t addr[16];	/* the peer, IPv4 v4-mapped */
+	bool has_serial;	/* IXFR: the serial the secondary holds (its SOA in
+				   the authority section, RFC 1995 §3) */
+	uint32_t serial;
 };
 
 /* The peer's address in text and as 16 bytes. */
@@ -66,6 +72,30 @@ static void peer_of(const struct ipc_xfr *x, struct xq *q)
 		memcpy(q->addr + 12, &a->sin_addr, 4);
 		inet_ntop(AF_INET, &a->sin_addr, q->peer, sizeof q->peer);
 	}
+}
+
+/* The serial of the SOA that opens the authority section of an IXFR
+ * query (at off, after the question); false when there is none. */
+static bool ixfr_serial(const uint8_t *m, size_t len, size_t off, uint32_t *serial)
+{
+	if ((m[8] << 8 | m[9]) < 1)
+		return false;
+	struct wire_cur c;
+	wire_init(&c, m + off, len - off);
+	uint8_t owner[DNAME_MAX], rd[1024];
+	if (dname_unpack(&c, m, len, owner) < 0)
+		return false;
+	uint16_t type = wire_u16(&c);
+	wire_u16(&c);
+	wire_u32(&c);
+	uint16_t rdlen = wire_u16(&c);
+	int n = wire_ok(&c) && type == RR_SOA ? rdata_unpack(type, &c, rdlen, m, len, rd,
+							      sizeof rd) : -1;
+	if (n < 22)
+		return false;
+	*serial = (uint32_t)rd[n - 20] << 24 | (uint32_t)rd[n - 19] << 16 |
+		  (uint32_t)rd[n - 18] << 8 | rd[n - 17];
+	return true;
 }
 
 /* Reads the question of the query (the dataplane checked its shape). */
@@ -87,6 +117,7 @@ static bool parse_query(const uint8_t *m, size_t len, struct xq *q)
 		.qclass = (uint16_t)(m[o + 3] << 8 | m[o + 4]),
 		.flags = (uint16_t)(m[2] << 8 | m[3]),
 	};
+	q->has_serial = q->aq.qtype == RR_IXFR && ixfr_serial(m, len, q->qend, &q->serial);
 	return dname_to_text(q->zone, sizeof q->zone, m + 12) >= 0;
 }
 
@@ -195,6 +226,37 @@ static int emit_framed(void *ud, const uint8_t *msg, size_t len)
 	return len ? send_msg(o->fd, o->buf, len) : -1;
 }
 
+/* RFC 1982 §3.2: whether serial a is greater than b. */
+static bool serial_gt(uint32_t a, uint32_t b)
+{
+	return a != b && (uint32_t)(a - b) < 0x80000000u;
+}
+
+/* An IXFR response (RFC 1995 §4) for a secondary at q->serial: the SOA
+ * alone when it is not behind, the journal's steps when they lead from
+ * its serial; -2 when the whole zone must go (then *how is untouched). */
+static long ixfr(const struct zst *z, const struct snap *s, const struct xq *q, size_t msg_max,
+		 struct out *o, const char **how, char *err, size_t errcap)
+{
+	uint32_t cur = snap_hdr(s)->serial;
+	if (!serial_gt(cur, q->serial)) {
+		const struct snap_rrset *r = (const struct snap_rrset *)snap_at(s, snap_hdr(s)->soa);
+		const uint8_t *rd = snap_at(s, r->rdata);
+		struct axm *m = axm_begin(&q->aq, msg_max, emit_framed, o, err, errcap);
+		if (!m)
+			return -1;
+		bool ok = axm_put(m, snap_at(s, snap_nodes(s)[snap_hdr(s)->apex].name), RR_SOA,
+				  r->ttl, rd + 2, (uint16_t)(rd[0] << 8 | rd[1])) == 0;
+		*how = "IXFR, up to date";
+		return axm_end(m, ok);
+	}
+	long n = z->jr ? jr_write_ixfr(z->jr, q->serial, s, &q->aq, msg_max, emit_framed, o, err,
+				       errcap) : -2;
+	if (n != -2)
+		*how = "IXFR";
+	return n;
+}
+
 /* Streams zone z to connection fd (signed with tc when not NULL); the
  * child's exit status. */
 static int transfer(const struct zst *z, int fd, const struct xq *q, struct tsig_ctx *tc)
@@ -214,7 +276,11 @@ static int transfer(const struct zst *z, int fd, const struct xq *q, struct tsig
 	}
 	conn_blocking(fd);
 	size_t room = tc ? tsig_rr_size(tc->key) : 0;
-	long n = axfr_write(s, &q->aq, XFR_MSG_MAX - room, emit_framed, &o, err, sizeof err);
+	const char *how = q->aq.qtype == RR_IXFR ? "IXFR as AXFR" : "AXFR";
+	long n = q->has_serial ? ixfr(z, s, q, XFR_MSG_MAX - room, &o, &how, err, sizeof err)
+			       : -2;
+	if (n == -2)
+		n = axfr_write(s, &q->aq, XFR_MSG_MAX - room, emit_framed, &o, err, sizeof err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double dt = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
 	if (n < 0) {
@@ -223,8 +289,7 @@ static int transfer(const struct zst *z, int fd, const struct xq *q, struct tsig
 		return 1;
 	}
 	log_info("zone %s: serial %u sent to %s (%s%s, %ld messages, %.2f s)", z->name,
-		 snap_hdr(s)->serial, q->peer, q->aq.qtype == RR_IXFR ? "IXFR as AXFR" : "AXFR",
-		 tc ? ", TSIG" : "", n, dt);
+		 snap_hdr(s)->serial, q->peer, how, tc ? ", TSIG" : "", n, dt);
 	return 0;
 }
 

@@ -23,6 +23,7 @@
 #include "control/ctl.h"
 #include "zones/compile.h"
 #include "zones/diag.h"
+#include "zones/snap.h"
 #include "zones/snap_format.h"
 #include "zones/dname.h"
 #include "zones/zone.h"
@@ -74,10 +75,64 @@ static void collect(void *ud, enum diag_sev sev, const char *file, unsigned line
 	}
 }
 
+#define JOURNAL_MAX_BYTES ((size_t)64 << 20)	/* a zone's differences kept, at most */
+
+/* The image in memfd fd (size bytes) mapped and opened; NULL when it
+ * cannot be (*map for munmap). */
+static struct snap *open_image(int fd, size_t size, void **map)
+{
+	char err[256];
+	struct snap *s = NULL;
+	*map = mmap(NULL, size, PROT_READ, MAP_SHARED, fd, 0);
+	if (*map == MAP_FAILED || snap_open(*map, size, &s, err, sizeof err) != 0) {
+		if (*map != MAP_FAILED)
+			munmap(*map, size);
+		*map = NULL;
+		return NULL;
+	}
+	return s;
+}
+
+/* The difference from the version served so far to the new one in fd,
+ * into z's journal (RFC 1995 IXFR), when transfers are allowed at all. */
+static void journal_step(struct ctl *c, struct zst *z, int fd, size_t size)
+{
+	if (z->img_fd < 0 || !c->cfg.nallow_transfer)
+		return;
+	void *om, *nm;
+	struct snap *o = open_image(z->img_fd, z->img_size, &om);
+	struct snap *n = o ? open_image(fd, size, &nm) : NULL;
+	uint32_t from = o ? snap_hdr(o)->serial : 0, to = n ? snap_hdr(n)->serial : 0;
+	if (n && to != from) {
+		if (!z->jr)
+			z->jr = jr_new(JOURNAL_MAX_BYTES);
+		/* RFC 1982: a serial that went back starts the history anew */
+		if (z->jr && (uint32_t)(to - from) >= 0x80000000u) {
+			jr_free(z->jr);
+			z->jr = jr_new(JOURNAL_MAX_BYTES);
+		}
+		if (z->jr && jr_add(z->jr, o, n) != 0)
+			log_warn("zone %s: difference %u -> %u not kept: out of memory", z->name,
+				 from, to);
+		else if (z->jr)
+			log_debug("zone %s: journal: %zu differences, %zu bytes", z->name,
+				  jr_count(z->jr), jr_bytes(z->jr));
+	}
+	if (n) {
+		snap_close(n);
+		munmap(nm, size);
+	}
+	if (o) {
+		snap_close(o);
+		munmap(om, z->img_size);
+	}
+}
+
 /* Keeps a descriptor of the image now served (fd stays the caller's):
  * outgoing transfers are written from it. */
-static void keep_image(struct zst *z, int fd, size_t size)
+static void keep_image(struct ctl *c, struct zst *z, int fd, size_t size)
 {
+	journal_step(c, z, fd, size);
 	if (z->img_fd >= 0)
 		close(z->img_fd);
 	z->img_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -172,7 +227,7 @@ static int zone_from_cache(struct ctl *c, struct zst *z, double t0)
 	}
 	rc = dpc_hand_over(c, z->name, h.fd, h.size, h.serial, h.records, err, sizeof err);
 	if (rc == 0)
-		keep_image(z, h.fd, h.size);
+		keep_image(c, z, h.fd, h.size);
 	close(h.fd);
 	if (rc != 0) {
 		log_warn("zone %s: cached image not used (%s); compiling the zone file", z->name,
@@ -254,7 +309,7 @@ static int zone_publish(struct ctl *c, struct zst *z, struct zone *zn, struct zj
 		close(mf.fd);
 		return -1;
 	}
-	keep_image(z, mf.fd, size);
+	keep_image(c, z, mf.fd, size);
 	zone_served(c, z, st.serial, st.records, size, j->t0);
 	log_info("zone %s: serial %u loaded from %s: %zu records, %.1f MB image, %.2f s "
 		 "(parse and check %.2f, compile %.2f, hand-over %.2f)", z->name, st.serial,
@@ -442,6 +497,7 @@ void zj_drop_unconfigured(struct ctl *c)
 		}
 		if (z->img_fd >= 0)
 			close(z->img_fd);
+		jr_free(z->jr);
 		free(z->file);
 		c->z[i] = c->z[--c->nz];
 	}
@@ -472,6 +528,7 @@ void zj_fini(struct ctl *c)
 	for (size_t i = 0; i < c->nz; i++) {
 		if (c->z[i].img_fd >= 0)
 			close(c->z[i].img_fd);
+		jr_free(c->z[i].jr);
 		free(c->z[i].file);
 	}
 	free(c->z);

@@ -440,7 +440,7 @@ def test_tcp_through_the_tap():
         rrs = [ln.split() for ln in r.stdout.splitlines() if ln and not ln.startswith(";")]
         assert len(rrs) > 3 and rrs[0][3] == "SOA" and rrs[-1][3] == "SOA", \
             r.stdout + r.stderr + s.logtext()
-        assert f"sent to {CL4}" in s.logtext(), s.logtext()
+        assert wait_for(lambda: f"sent to {CL4}" in s.logtext(), 5), s.logtext()
 
 
 def test_tcp_through_a_named_exception_port():

@@ -14,6 +14,8 @@ import dns.message
 import dns.query
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
+import dns.xfr
 import dns.zone
 
 from e2elib import Knotd, Server, big_zone, knot_conf_head, run, wait_for
@@ -91,7 +93,7 @@ def test_axfr_whole_zone():
         lines = [ln for ln in r.stdout.splitlines() if ln and not ln.startswith(";")]
         assert lines[0].split()[3] == "SOA" and lines[-1].split()[3] == "SOA", r.stdout
         assert len(lines) == len(records(want)) + 1, (len(lines), r.stdout[-500:])
-        assert "sent to 127.0.0.1" in s.logtext()
+        assert wait_for(lambda: "sent to 127.0.0.1" in s.logtext(), 5), s.logtext()
 
 
 def test_ixfr_answered_as_axfr():
@@ -147,7 +149,7 @@ def test_tsig():
         assert len(rrs) == len(records(dns.zone.from_text(text, "xfr.test.",
                                                            relativize=False))) + 1, out
         assert sigs and all(r[-2] == "NOERROR" for r in sigs), out
-        assert ", TSIG," in s.logtext(), s.logtext()
+        assert wait_for(lambda: ", TSIG," in s.logtext(), 5), s.logtext()
         # a wrong secret: BADSIG; no key: REFUSED (the zone wants one)
         out = kdig_axfr(s.port, "-y", f"hmac-sha256:xfr.key.:{WRONG}")
         assert "BADSIG" in out or "NOTAUTH" in out, out
@@ -219,9 +221,51 @@ def test_knotd_secondary():
             k.ctl("zone-refresh", "xfr.test.")
             assert wait_for(lambda: k.serial("xfr.test.") == 101, 20), k.logtext()
             assert records(axfr(k.port, "xfr.test.")) == records(axfr(s.port, "xfr.test."))
-            assert "IXFR as AXFR" in s.logtext()
+            # from ringdns's journal of what changed
+            assert wait_for(lambda: "(IXFR, " in s.logtext(), 5), s.logtext()
+            assert "IXFR, incoming" in k.logtext(), k.logtext()
         finally:
             k.close()
+
+
+def test_ixfr_from_journal():
+    """Three versions served one after another: a secondary at any of
+    them gets the steps since (RFC 1995 §4), which dnspython applies to
+    its copy to the last version exactly; one at the last version gets
+    its SOA alone; an unknown serial gets the whole zone."""
+    sig = "mail RRSIG A 13 3 300 20300101000000 20200101000000 {} xfr.test. {}\n"
+    changed = (zone_text(301).replace("198.18.0.2", "198.18.0.22")       # a record changed
+               .replace('big      TXT   "' + BIG + '"\n', "")            # one deleted
+               + "new A 198.18.0.77\nnew AAAA 2001:db8::77\n"          # two added
+               + sig.format(1111, "AAAA") + sig.format(2222, "BBBB")     # signatures
+               + "ns1 RRSIG CAA 13 3 300 20300101000000 20200101000000 7 xfr.test. CCCC\n")
+    v = [zone_text(300) + sig.format(1111, "ZZZZ"), changed,
+         changed.replace(" 301 ", " 302 ").replace("@        MX    10 mail",
+                                                   "@ 60 MX 10 mail")]  # a TTL changed
+    with serve({"xfr.test.": v[0]}) as s:
+        s.start()
+        for text in v[1:]:
+            s.write("xfr.test.zone", text)
+            rc, out, err = s.ctl("reload", "xfr.test.")
+            assert rc == 0, out + err
+        for base in (0, 1):
+            z = dns.zone.from_text(v[base], "xfr.test.", relativize=False)
+            q, _ = dns.xfr.make_query(z)
+            dns.query.inbound_xfr("127.0.0.1", z, q, port=s.port, timeout=10, lifetime=30)
+            want = dns.zone.from_text(v[2], "xfr.test.", relativize=False)
+            assert records(z) == records(want), (base, records(z) ^ records(want))
+        assert wait_for(lambda: s.logtext().count("(IXFR, ") >= 2, 5), s.logtext()
+        # up to date: the SOA alone
+        q = dns.message.make_query("xfr.test.", "IXFR")
+        q.authority.append(dns.rrset.from_text(
+            "xfr.test.", 300, "IN", "SOA", "ns1.xfr.test. hostmaster.xfr.test. 302 1 1 1 1"))
+        r = dns.query.tcp(q, "127.0.0.1", port=s.port, timeout=5)
+        assert len(r.answer) == 1 and r.answer[0].rdtype == dns.rdatatype.SOA, r
+        assert wait_for(lambda: "IXFR, up to date" in s.logtext(), 5), s.logtext()
+        # a serial the journal does not know: the whole zone
+        got = axfr(s.port, "xfr.test.", rdtype="IXFR", serial=250)
+        assert records(got) == records(dns.zone.from_text(v[2], "xfr.test.",
+                                                           relativize=False))
 
 
 def serves(s):
@@ -266,4 +310,4 @@ def test_notify_knotd():
 
 if __name__ == "__main__":
     run([test_axfr_whole_zone, test_ixfr_answered_as_axfr, test_access_list, test_tsig,
-         test_big_zone, test_knotd_secondary, test_notify_knotd])
+         test_big_zone, test_knotd_secondary, test_notify_knotd, test_ixfr_from_journal])
