@@ -60,7 +60,7 @@ enum {
 	SK_TCP_MAX_CLIENTS, SK_TCP_MAX_PER_CLIENT, SK_NSID, SK_IDENTITY, SK_VERSION,
 	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_CACHE_DIR, SK_CPU_PIN,
 	SK_REUSE_PORT_TAKEOVER, SK_IO, SK_ADDRESSES, SK_EAL_ARGS, SK_EXCEPTION_PORT,
-	SK_ALLOW_TRANSFER, SK_COUNT
+	SK_ALLOW_TRANSFER, SK_XFR_MAX_MB, SK_JOURNAL_MAX_MB, SK_COUNT
 };
 
 #define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
@@ -89,6 +89,8 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_EAL_ARGS] = { "eal-args", K_STRLIST, 0, 0, 0 },
 	[SK_EXCEPTION_PORT] = STR_KEY("exception-port", exception_port, 1, CFG_PORT_NAME_MAX),
 	[SK_ALLOW_TRANSFER] = { "allow-transfer", K_PREFIXES, 0, 0, 0 },
+	[SK_XFR_MAX_MB] = UINT_KEY("xfr-max-mb", xfr_max_mb, 1, 1048576),
+	[SK_JOURNAL_MAX_MB] = UINT_KEY("journal-max-mb", journal_max_mb, 0, 65536),
 };
 
 enum { TK_SERVER, TK_LOG, TK_KEYS, TK_ZONES, TK_COUNT };
@@ -920,6 +922,8 @@ void cfg_init(struct cfg *c)
 	c->tcp_idle_timeout = 10;
 	c->tcp_max_clients = 1024;
 	c->tcp_max_per_client = 64;
+	c->xfr_max_mb = 4096;
+	c->journal_max_mb = 64;
 	c->version = xstrdup(CFG_DEFAULT_VERSION);
 	c->control_socket = xstrdup(CFG_DEFAULT_CONTROL_SOCKET);
 	c->log_syslog = false;
@@ -1870,6 +1874,8 @@ static const struct flag flag_tab[] = {
 	{ "--io", F_IO, true },
 	{ "--address", F_ADDRESS, true },
 	{ "--exception-port", SK_EXCEPTION_PORT, true },
+	{ "--xfr-max-mb", SK_XFR_MAX_MB, true },
+	{ "--journal-max-mb", SK_JOURNAL_MAX_MB, true },
 	{ "--allow-transfer", F_ALLOW_TRANSFER, true },
 	{ "--key", F_KEY, true },
 	{ "--primary", F_PRIMARY, true },

@@ -105,6 +105,8 @@ struct cfg {
 	/* who may transfer zones (AXFR/IXFR) from us; none = nobody */
 	struct cfg_prefix allow_transfer[CFG_PREFIX_MAX];
 	unsigned nallow_transfer;
+	unsigned xfr_max_mb;		/* an incoming transfer larger is refused; default 4096 */
+	unsigned journal_max_mb;	/* IXFR differences kept per zone; 0 = none; default 64 */
 	bool cpu_pin;			/* worker i on the i-th allowed CPU; default false */
 	bool reuse_port_takeover;	/* start even where another process serves the
 					 * listen addresses (a hand-over); default false */
@@ -141,6 +143,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap);
  *   --log-level LVL  --syslog  --control-binary PATH  --cache-dir DIR
  *   --cpu-pin  --reuse-port-takeover  --io socket|dpdk
  *   --address IP (repeatable)  --allow-transfer PREFIX (repeatable)
+ *   --xfr-max-mb N  --journal-max-mb N
  *   --key ALG:NAME:SECRET (repeatable)  --primary ZONE=ADDR[@PORT] (repeatable)
  *   --zone-key ZONE=KEYNAME (repeatable)
  *   -- EAL-ARGS... (the rest: the EAL's)

@@ -43,7 +43,6 @@
 #define XIN_MSG_MAX 65535
 #define XIN_LINE_MAX (DNAME_TEXT_MAX + 5 * 65536 + 64)
 #define XIN_REAP_MS 50		/* a running check's end is noticed this fast */
-#define XIN_MAX_BYTES (4ull << 30)	/* a transfer larger than this is refused */
 
 enum { XIN_NEW = 0, XIN_FAILED = 1, XIN_UPTODATE = 10 };
 
@@ -375,8 +374,8 @@ static int axfr_from(struct xin *x, const struct cfg_remote *p, struct xfer *t)
 		size_t len = (size_t)(pre[0] << 8 | pre[1]);
 		t->bytes += len + 2;
 		if (x->max_bytes && t->bytes > x->max_bytes) {
-			snprintf(x->err, sizeof x->err, "%s: transfer larger than %llu bytes",
-				 p->text, (unsigned long long)x->max_bytes);
+			snprintf(x->err, sizeof x->err, "%s: transfer larger than %llu MiB "
+				 "(xfr-max-mb)", p->text, (unsigned long long)(x->max_bytes >> 20));
 			ok = false;
 		} else {
 			ok = take_msg(x, t, m, len, id, p->text);
@@ -472,7 +471,7 @@ static bool start_check(struct ctl *c, struct zst *z, const struct cfg_zone *cz)
 {
 	static struct tsig_key key;
 	struct xin x = { .zone = z->name, .cz = cz, .have = z->served && !z->xfr_force,
-			 .serial = z->serial, .max_bytes = XIN_MAX_BYTES };
+			 .serial = z->serial, .max_bytes = (uint64_t)c->cfg.xfr_max_mb << 20 };
 	char tmp[4096], err[256];
 	tmp_path(z, tmp, sizeof tmp);
 	x.tmp = tmp;

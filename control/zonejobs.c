@@ -75,8 +75,6 @@ static void collect(void *ud, enum diag_sev sev, const char *file, unsigned line
 	}
 }
 
-#define JOURNAL_MAX_BYTES ((size_t)64 << 20)	/* a zone's differences kept, at most */
-
 /* The image in memfd fd (size bytes) mapped and opened; NULL when it
  * cannot be (*map for munmap). */
 static struct snap *open_image(int fd, size_t size, void **map)
@@ -97,7 +95,8 @@ static struct snap *open_image(int fd, size_t size, void **map)
  * into z's journal (RFC 1995 IXFR), when transfers are allowed at all. */
 static void journal_step(struct ctl *c, struct zst *z, int fd, size_t size)
 {
-	if (z->img_fd < 0 || !c->cfg.nallow_transfer)
+	size_t max = (size_t)c->cfg.journal_max_mb << 20;
+	if (z->img_fd < 0 || !c->cfg.nallow_transfer || !max)
 		return;
 	void *om, *nm;
 	struct snap *o = open_image(z->img_fd, z->img_size, &om);
@@ -105,11 +104,11 @@ static void journal_step(struct ctl *c, struct zst *z, int fd, size_t size)
 	uint32_t from = o ? snap_hdr(o)->serial : 0, to = n ? snap_hdr(n)->serial : 0;
 	if (n && to != from) {
 		if (!z->jr)
-			z->jr = jr_new(JOURNAL_MAX_BYTES);
+			z->jr = jr_new(max);
 		/* RFC 1982: a serial that went back starts the history anew */
 		if (z->jr && (uint32_t)(to - from) >= 0x80000000u) {
 			jr_free(z->jr);
-			z->jr = jr_new(JOURNAL_MAX_BYTES);
+			z->jr = jr_new(max);
 		}
 		if (z->jr && jr_add(z->jr, o, n) != 0)
 			log_warn("zone %s: difference %u -> %u not kept: out of memory", z->name,

@@ -144,6 +144,8 @@ static void check_defaults(const struct cfg *c)
 	cr_assert_eq(c->workers, 0);
 	cr_assert_eq(c->tcp_workers, 1);
 	cr_assert_eq(c->max_udp_payload, 1232);
+	cr_assert_eq(c->xfr_max_mb, 4096);
+	cr_assert_eq(c->journal_max_mb, 64);
 	cr_assert_eq(c->tcp_idle_timeout, 10);
 	cr_assert_eq(c->tcp_max_clients, 1024);
 	cr_assert_eq(c->tcp_max_per_client, 64);
@@ -465,7 +467,8 @@ Test(cfg, unknown_and_duplicate_keys)
 	      "listen, workers, tcp-workers, max-udp-payload, tcp-idle-timeout, "
 	      "tcp-max-clients, tcp-max-per-client, nsid, identity, version, hide-version, "
 	      "control-socket, control-binary, cache-dir, cpu-pin, reuse-port-takeover, io, "
-	      "addresses, eal-args, exception-port, allow-transfer)");
+	      "addresses, eal-args, exception-port, allow-transfer, xfr-max-mb, "
+	      "journal-max-mb)");
 	fails("server:\n  tcp_workers: 2\n", 2, "did you mean 'tcp-workers'?");
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
@@ -1861,5 +1864,25 @@ Test(cfg, too_many_key_flags)
 	cr_assert_str_eq(err, "--key: more than 64 keys");
 	cr_assert_eq(cfg_from_args(&c, n - 1, argv, NULL, err, sizeof err), 0, "%s", err);
 	cr_assert_eq(c.nkeys, CFG_KEYS_MAX);
+	cfg_free(&c);
+}
+
+/* The transfer size limits: from the file, the flags over it, bounds. */
+Test(cfg, transfer_limits)
+{
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c, "server:\n  xfr-max-mb: 1\n  journal-max-mb: 0\n", err, sizeof err),
+		     0, "%s", err);
+	cr_assert_eq(c.xfr_max_mb, 1);
+	cr_assert_eq(c.journal_max_mb, 0);
+	cfg_free(&c);
+	fails("server:\n  xfr-max-mb: 0\n", 2, "xfr-max-mb");
+	fails("server:\n  journal-max-mb: 70000\n", 2, "journal-max-mb");
+	char *argv[] = { "ringdns", "--xfr-max-mb", "7", "--journal-max-mb", "9", NULL };
+	cfg_init(&c);
+	cr_assert_eq(cfg_from_args(&c, 5, argv, NULL, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.xfr_max_mb, 7);
+	cr_assert_eq(c.journal_max_mb, 9);
 	cfg_free(&c);
 }

@@ -44,12 +44,13 @@ def zone(serial, mail="198.18.0.2"):
     return ZONE.format(serial=serial, mail=mail)
 
 
-def config(tmp, primary_port, key_secret=None):
-    """ringdns's configuration: sec.test. from 127.0.0.1@primary_port."""
-    keys = ""
+def config(tmp, primary_port, key_secret=None, server=""):
+    """ringdns's configuration: sec.test. from 127.0.0.1@primary_port
+    (server: lines of its server section)."""
+    keys = "server:\n" + server if server else ""
     key = ""
     if key_secret:
-        keys = f"keys:\n  - name: xfr.key.\n    algorithm: hmac-sha256\n    secret: \"{key_secret}\"\n"
+        keys += f"keys:\n  - name: xfr.key.\n    algorithm: hmac-sha256\n    secret: \"{key_secret}\"\n"
         key = "    key: xfr.key.\n"
     text = (keys + "zones:\n  - name: sec.test.\n"
             f"    file: {tmp}/sec.test.zone\n"
@@ -110,9 +111,9 @@ def knot_update(k, text):
     k.ctl("zone-reload", "sec.test.")
 
 
-def secondary(primary_port, key_secret=None):
+def secondary(primary_port, key_secret=None, server=""):
     tmp = tempfile.mkdtemp(prefix="ringdns-e2e-sec-")
-    cfgp = config(tmp, primary_port, key_secret)
+    cfgp = config(tmp, primary_port, key_secret, server)
     return Server({}, extra=["--config", cfgp], tmp=tmp), tmp
 
 
@@ -278,6 +279,22 @@ def axfr_msgs(q, serial, records, end_serial=None):
     return r.to_wire()
 
 
+def big_stream(q):
+    """Twenty messages of ~55 KB: 1.1 MB, past a 1 MiB limit."""
+    msgs = []
+    soa = "ns1.sec.test. hostmaster.sec.test. 6 3600 900 604800 300"
+    for i in range(20):
+        r = dns.message.make_response(q)
+        if i == 0:
+            r.answer.append(dns.rrset.from_text("sec.test.", 300, "IN", "SOA", soa))
+        r.answer.append(dns.rrset.from_text(f"t{i}.sec.test.", 300, "IN", "TXT",
+                                            *[f'"{j:03d} {"x" * 200}"' for j in range(250)]))
+        if i == 19:
+            r.answer.append(dns.rrset.from_text("sec.test.", 300, "IN", "SOA", soa))
+        msgs.append(r.to_wire())
+    return framed(msgs)
+
+
 GOOD = [("sec.test.", "NS", "ns1.sec.test."), ("ns1.sec.test.", "A", "198.18.0.1"),
         ("mail.sec.test.", "A", "198.18.0.2")]
 
@@ -287,10 +304,11 @@ def test_broken_transfers_refused():
     p.stream = lambda q: framed([axfr_msgs(q, 5, GOOD)])
     tmp = None
     try:
-        s, tmp = secondary(p.port)
+        s, tmp = secondary(p.port, server="  xfr-max-mb: 1\n")
         with s:
             s.start(ready=lambda: serial_of(s) == 5)
             cases = [
+                ("larger than xfr-max-mb", big_stream, "larger than 1 MiB"),
                 ("cut", lambda q: framed([axfr_msgs(q, 6, GOOD)])[:-40], "cut"),
                 ("garbage", lambda q: struct.pack("!H", 40) + os.urandom(40), "not a response"),
                 ("serials differ", lambda q: framed([axfr_msgs(q, 6, GOOD, end_serial=7)]),
