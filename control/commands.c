@@ -1,7 +1,7 @@
 /*
  * commands.c - the commands ringctl sends over the control socket
  * (doc/control-protocol.md): status, zones, reload [ZONE], refresh ZONE,
- * retransfer ZONE, stats [--json] and stop, each answered from the zone table or by asking the dataplane.
+ * retransfer ZONE, journal ZONE, stats [--json] and stop, each answered from the zone table or by asking the dataplane.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -126,6 +126,30 @@ static int cmd_zones(struct ctl *c, struct ctl_out *o)
 			   z->error[0] ? z->error : "-");
 		zone_xfr_line(c, z, o);
 	}
+	return 0;
+}
+
+static void out_line(void *ud, const char *text)
+{
+	ctl_printf(ud, "%s\n", text);
+}
+
+/* journal ZONE: the differences kept for IXFR. */
+static int cmd_journal(struct ctl *c, int argc, char **argv, struct ctl_out *o)
+{
+	if (argc != 2)
+		return ctl_error(o, "usage: journal ZONE");
+	struct zst *z = zj_find(c, argv[1]);
+	if (!z)
+		return ctl_error(o, "zone %s is not configured", argv[1]);
+	if (!z->jr || !jr_count(z->jr)) {
+		ctl_printf(o, "%s: no differences kept (none served since the start, or no "
+			   "allow-transfer, or journal-max-mb 0)\n", z->name);
+		return 0;
+	}
+	ctl_printf(o, "%s: %zu differences, %zu bytes\n", z->name, jr_count(z->jr),
+		   jr_bytes(z->jr));
+	jr_print(z->jr, out_line, o);
 	return 0;
 }
 
@@ -434,6 +458,8 @@ int cmd_handle(void *ud, int argc, char **argv, struct ctl_out *o)
 		return cmd_zones(c, o);
 	if (strcmp(cmd, "reload") == 0)
 		return cmd_reload(c, argc, argv, o);
+	if (strcmp(cmd, "journal") == 0)
+		return cmd_journal(c, argc, argv, o);
 	if (strcmp(cmd, "refresh") == 0 || strcmp(cmd, "retransfer") == 0)
 		return cmd_refresh(c, argc, argv, strcmp(cmd, "retransfer") == 0, o);
 	if (strcmp(cmd, "stats") == 0 &&
@@ -446,6 +472,7 @@ int cmd_handle(void *ud, int argc, char **argv, struct ctl_out *o)
 		return 0;
 	}
 	return ctl_error(o, "unknown command or arguments '%s' (commands: status, reload "
-			 "[ZONE], zones, refresh ZONE, retransfer ZONE, stats [--json], stop)",
+			 "[ZONE], zones, refresh ZONE, retransfer ZONE, journal ZONE, stats [--json], "
+			 "stop)",
 			 cmd);
 }

@@ -33,6 +33,7 @@ static const struct ctlc_cmd commands[] = {
 	{ "zones", 0, "", "list the zones, their serials and transfer state" },
 	{ "refresh", 1, " ZONE", "check a secondary zone's primaries now" },
 	{ "retransfer", 1, " ZONE", "transfer a secondary zone now, whatever its serial" },
+	{ "journal", 1, " ZONE", "print the differences kept for IXFR" },
 	{ "stats", 1, " [--json]", "show counters (as JSON with --json)" },
 	{ "stop", 0, "", "stop the server" },
 };

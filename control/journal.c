@@ -116,6 +116,24 @@ static bool rrs_put(struct rrs *l, const uint8_t *owner, uint16_t type, uint32_t
 	return true;
 }
 
+/* One record of a list at p: its fields; returns the next. */
+struct rec {
+	const uint8_t *owner, *rd;
+	uint16_t type, rdlen;
+	uint32_t ttl;
+};
+
+static const uint8_t *rec_at(const uint8_t *p, struct rec *r)
+{
+	const uint8_t *w = p + dname_len(p);
+	r->owner = p;
+	r->type = (uint16_t)(w[0] << 8 | w[1]);
+	r->ttl = (uint32_t)w[2] << 24 | (uint32_t)w[3] << 16 | (uint32_t)w[4] << 8 | w[5];
+	r->rdlen = (uint16_t)(w[6] << 8 | w[7]);
+	r->rd = w + 8;
+	return w + 8 + r->rdlen;
+}
+
 /* Record entries (2-byte RDLENGTH + RDATA) of one list of an image. */
 struct ents {
 	const uint8_t *p;
@@ -296,21 +314,49 @@ int jr_add(struct journal *j, const struct snap *old, const struct snap *cur)
 	return 0;
 }
 
+/* ---- text ---- */
+
+static void print_list(const struct rrs *l, char sign, void (*line)(void *, const char *),
+		       void *ud)
+{
+	static char text[DNAME_TEXT_MAX + 5 * 65536 + 96];
+	const uint8_t *p = l->p;
+	struct rec r;
+	for (uint32_t i = 0; i < l->n; i++) {
+		p = rec_at(p, &r);
+		int k = snprintf(text, 3, "%c ", sign);
+		k += dname_to_text(text + k, DNAME_TEXT_MAX, r.owner);
+		k += snprintf(text + k, 32, " %u IN ", r.ttl);
+		k += rrtype_to_text(r.type, text + k, 32);
+		text[k++] = ' ';
+		if (rdata_to_text(r.type, r.rd, r.rdlen, text + k, sizeof text - (size_t)k) >= 0)
+			line(ud, text);
+	}
+}
+
+void jr_print(const struct journal *j, void (*line)(void *ud, const char *text), void *ud)
+{
+	char head[128];
+	for (size_t i = 0; i < j->n; i++) {
+		const struct step *s = &j->v[i];
+		snprintf(head, sizeof head, "serial %u -> %u: %u deleted, %u added", s->from, s->to,
+			 s->del.n, s->add.n);
+		line(ud, head);
+		print_list(&s->del, '-', line, ud);
+		print_list(&s->add, '+', line, ud);
+	}
+}
+
 /* ---- IXFR ---- */
 
 static int put_list(struct axm *m, const struct rrs *l)
 {
 	const uint8_t *p = l->p;
+	struct rec r;
 	for (uint32_t i = 0; i < l->n; i++) {
-		size_t ol = dname_len(p);
-		const uint8_t *w = p + ol;
-		uint16_t type = (uint16_t)(w[0] << 8 | w[1]);
-		uint32_t ttl = (uint32_t)w[2] << 24 | (uint32_t)w[3] << 16 | (uint32_t)w[4] << 8 |
-			       w[5];
-		uint16_t rdlen = (uint16_t)(w[6] << 8 | w[7]);
-		if (axm_put(m, p, type, ttl, w + 8, rdlen) < 0)
+		p = rec_at(p, &r);
+		if (axm_put(m, r.owner, r.type, r.ttl, r.rd, r.rdlen) < 0)
 			return -1;
-		p = w + 8 + rdlen;
 	}
 	return 0;
 }

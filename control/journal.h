@@ -29,6 +29,11 @@ void jr_free(struct journal *j);
  */
 int jr_add(struct journal *j, const struct snap *old, const struct snap *cur);
 
+/* Writes each kept difference to line (one call per line of text): a
+ * head "serial FROM -> TO: D deleted, A added", then "- RECORD" and
+ * "+ RECORD" lines in presentation form. */
+void jr_print(const struct journal *j, void (*line)(void *ud, const char *text), void *ud);
+
 /* Differences kept, and their bytes. */
 size_t jr_count(const struct journal *j);
 size_t jr_bytes(const struct journal *j);

@@ -255,6 +255,14 @@ def test_ixfr_from_journal():
             want = dns.zone.from_text(v[2], "xfr.test.", relativize=False)
             assert records(z) == records(want), (base, records(z) ^ records(want))
         assert wait_for(lambda: s.logtext().count("(IXFR, ") >= 2, 5), s.logtext()
+        # what the journal holds, as ringctl prints it
+        rc, out, err = s.ctl("journal", "xfr.test.")
+        assert rc == 0, out + err
+        assert "serial 300 -> 301: 3 deleted, 6 added" in out, out
+        assert "- mail.xfr.test. 300 IN A 198.18.0.2" in out, out
+        assert "+ new.xfr.test. 300 IN AAAA 2001:db8::77" in out, out
+        assert "serial 301 -> 302: 1 deleted, 1 added" in out, out
+        assert "+ xfr.test. 60 IN MX 10 mail.xfr.test." in out, out
         # up to date: the SOA alone
         q = dns.message.make_query("xfr.test.", "IXFR")
         q.authority.append(dns.rrset.from_text(
