@@ -707,6 +707,17 @@ int snap_open(const void *image, size_t size, struct snap **out, char *err,
 	return 0;
 }
 
+int snap_open_validated(const void *image, size_t size, struct snap **out)
+{
+	struct snap *s = calloc(1, sizeof *s);
+	*out = s;
+	if (!s)
+		return -1;
+	s->base = image;
+	s->size = size;
+	return 0;
+}
+
 const struct nsecord *snap_nsecord(const struct snap *s)
 {
 	return s->nsecord;

@@ -21,6 +21,16 @@
 
 struct snap;
 
+/*
+ * A handle for reading an image that snap_open has validated before (the
+ * dataplane did, for the image it serves, sealed in its memfd) without
+ * validating it again: for the walks of a whole zone (zone transfers),
+ * where the checks would cost as much as the walk.  No search indexes
+ * (NSEC chain, NSEC3 table, negative SOA): lookups that need them are the
+ * dataplane's.  -1 when out of memory.
+ */
+int snap_open_validated(const void *image, size_t size, struct snap **out);
+
 /* Checksum of the image body (a fast 64-bit hash, not cryptographic). */
 uint64_t snap_checksum(const void *p, size_t n);
 
