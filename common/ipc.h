@@ -23,7 +23,7 @@
 
 #include "common/stats.h"
 
-#define IPC_VERSION 7
+#define IPC_VERSION 8
 #define IPC_MSG_MAX (256 * 1024)	/* payload bytes in one message */
 
 enum ipc_type {
@@ -35,6 +35,7 @@ enum ipc_type {
 	IPC_STATUS_REQ,		/* -> IPC_STATUS */
 	IPC_STATS_REQ,		/* -> IPC_STATS */
 	IPC_STOP,		/* ringctl stop: the dataplane shuts down */
+	IPC_EXPIRE,		/* struct ipc_zone: answer SERVFAIL for it (expired) */
 	/* dataplane -> control */
 	IPC_IMAGE_ACK,		/* struct ipc_ack */
 	IPC_STATUS,		/* struct ipc_status + struct ipc_progress[nworkers]

@@ -52,6 +52,7 @@ struct zst {
 	time_t last_refresh;	/* the last check that succeeded */
 	time_t last_xfr;	/* the last transfer applied */
 	time_t expires_at;	/* no successful check by then: expired (0: not set) */
+	bool expired;		/* answered SERVFAIL until a transfer succeeds */
 	char xfr_error[256];	/* the last check's failure, "" = none */
 	char error[1024];	/* last load's error, "" = none */
 };
@@ -149,7 +150,7 @@ int zj_load_transfer(struct ctl *c, struct zst *z, const char *tmp);
 /* The last 20 bytes of the served SOA's rdata (serial, refresh, retry,
  * expire, minimum), read from z's image; -1 when there is none. */
 int zj_soa_rdata_tail(const struct zst *z, uint8_t out[20]);
-/* Stops serving z (an expired secondary zone). */
+/* Has the dataplane answer SERVFAIL for z (an expired secondary zone). */
 void zj_expire(struct ctl *c, struct zst *z);
 /* Frees the zone table and the images waiting for the cache. */
 void zj_fini(struct ctl *c);

@@ -146,6 +146,7 @@ static void zone_served(struct ctl *c, struct zst *z, uint32_t serial, uint64_t 
 	bool changed = !z->served || z->serial != serial;
 	c->trim_due = true;
 	z->served = true;
+	z->expired = false;
 	z->serial = serial;
 	z->records = records;
 	z->image_size = size;
@@ -408,8 +409,8 @@ void zj_expire(struct ctl *c, struct zst *z)
 {
 	struct ipc_zone m = { 0 };
 	snprintf(m.name, sizeof m.name, "%s", z->name);
-	ipc_send(c->dp, IPC_REMOVE, &m, sizeof m, -1);
-	z->served = false;
+	ipc_send(c->dp, IPC_EXPIRE, &m, sizeof m, -1);
+	z->expired = true;
 	z->expires_at = 0;
 }
 

@@ -466,6 +466,12 @@ static void dispatch(struct eng *e, const struct zidx *root, bool tcp, bool zkno
 		e->ede = EDE_NOT_AUTHORITATIVE;
 		return;
 	}
+	/* a secondary zone whose primaries stayed silent past its SOA's
+	 * expire time is no longer answered for (RFC 1035 §3.3.13) */
+	if (snap_expired(z)) {
+		e->rcode = RCODE_SERVFAIL;
+		return;
+	}
 	use_zone(e, z);
 	e->aa = true;
 	resolve(e);

@@ -291,7 +291,7 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 	}
 	struct eng_env env;
 	eng_env_init(&env, cfg, q, b->x.st, req->tcp, outcap);
-	if (b->x.st == QRY_OK && p->zknown && p->z && !cfg->general_only) {
+	if (b->x.st == QRY_OK && p->zknown && p->z && !cfg->general_only && !snap_expired(p->z)) {
 		size_t n;
 		if (eng_is_node(p->first) && (p->flags & SNAP_N_CUT) && !(p->flags & SNAP_N_OCCLUDED)) {
 			n = fast_ref(cfg, q, p, &env, out);

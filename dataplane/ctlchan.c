@@ -151,6 +151,17 @@ static void take_image(struct dp *d, struct ipc_image *im, int fd)
 	ipc_send(d->sup.fd, IPC_IMAGE_ACK, &ack, sizeof ack, -1);
 }
 
+/* A message naming a zone (IPC_REMOVE, IPC_EXPIRE): its name into z;
+ * false when malformed. */
+static bool zone_msg(const uint8_t *buf, ssize_t n, struct ipc_zone *z)
+{
+	if ((size_t)n != sizeof *z)
+		return false;
+	memcpy(z, buf, sizeof *z);
+	z->name[sizeof z->name - 1] = 0;
+	return true;
+}
+
 void ctlchan_handle(struct dp *d)
 {
 	static uint8_t buf[IPC_MSG_MAX];
@@ -192,12 +203,19 @@ void ctlchan_handle(struct dp *d)
 	}
 	case IPC_REMOVE: {
 		struct ipc_zone z;
-		if ((size_t)n != sizeof z)
+		if (!zone_msg(buf, n, &z))
 			break;
-		memcpy(&z, buf, sizeof z);
-		z.name[sizeof z.name - 1] = 0;
 		if (pub_remove(d->pub, z.name) == 0)
 			log_notice("zone %s: no longer served", z.name);
+		break;
+	}
+	case IPC_EXPIRE: {
+		struct ipc_zone z;
+		if (!zone_msg(buf, n, &z))
+			break;
+		if (pub_expire(d->pub, z.name) == 0)
+			log_warn("zone %s: expired: answered SERVFAIL until it is transferred again",
+				 z.name);
 		break;
 	}
 	case IPC_READY:

@@ -181,6 +181,15 @@ int pub_remove(struct pub *p, const char *name)
 	return 0;
 }
 
+int pub_expire(struct pub *p, const char *name)
+{
+	ssize_t i = pub_find(p, name);
+	if (i < 0)
+		return -1;
+	snap_set_expired(p->z[i].snap);
+	return 0;
+}
+
 uint64_t pub_generation(const struct pub *p)
 {
 	return p->gen;

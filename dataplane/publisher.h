@@ -40,6 +40,9 @@ int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t rec
 	      char *err, size_t errcap);
 /* Stops serving zone name; -1 if not served. */
 int pub_remove(struct pub *p, const char *name);
+/* Zone name expired (a secondary whose primaries stayed silent): answered
+ * SERVFAIL until a new image of it comes; -1 if not served. */
+int pub_expire(struct pub *p, const char *name);
 
 uint64_t pub_generation(const struct pub *p);
 time_t pub_last_swap(const struct pub *p);

@@ -513,21 +513,29 @@ Test(burst, outcomes)
 	}
 }
 
+/* The response to the query of spec, by the burst or the single path, in
+ * o (2048 bytes); its length. */
+static size_t answer_spec(const char *spec, bool burst, uint8_t o[2048], struct ans_outcome *oc)
+{
+	uint8_t q[QMAX];
+	size_t ql = dm_query_text(q, sizeof q, spec, false), n;
+	struct ans_req req = { q, ql, false };
+	if (burst) {
+		uint8_t *outs[1] = { o };
+		size_t caps[1] = { 2048 };
+		ans_respond_burst(root, &cfg, &req, 1, outs, caps, &n, oc);
+	} else {
+		n = ans_respond(root, &cfg, &req, o, 2048, oc);
+	}
+	return n;
+}
+
 /* The path each kind of query takes. */
 static void path_is(const char *spec, enum ans_path want, bool burst)
 {
-	uint8_t q[QMAX], o[2048];
-	size_t ql = dm_query_text(q, sizeof q, spec, false);
-	struct ans_req req = { q, ql, false };
+	uint8_t o[2048];
 	struct ans_outcome oc;
-	size_t n;
-	if (burst) {
-		uint8_t *outs[1] = { o };
-		size_t caps[1] = { sizeof o };
-		ans_respond_burst(root, &cfg, &req, 1, outs, caps, &n, &oc);
-	} else {
-		n = ans_respond(root, &cfg, &req, o, sizeof o, &oc);
-	}
+	size_t n = answer_spec(spec, burst, o, &oc);
 	cr_assert_eq(oc.path, want, "%s (%s): path %u, not %u", spec, burst ? "burst" : "single",
 		     oc.path, want);
 	outcome_agrees(0, &oc, o, n);
@@ -588,4 +596,30 @@ Test(burst, outcome_paths)
 		path_is(cases[i].spec, cases[i].path, false);
 		path_is(cases[i].spec, cases[i].path, true);
 	}
+}
+
+/* A zone the publisher marked expired (a secondary whose primaries
+ * stayed silent) is answered SERVFAIL on every path, burst and single;
+ * the other zones are not touched. */
+Test(burst, expired_zone_servfail)
+{
+	const uint8_t *org = (const uint8_t *)"\7example\3org";
+	struct snap *z = NULL;
+	for (size_t i = 0; i < sv.n; i++)
+		if (dname_eq(snap_origin(sv.snaps[i]), org))
+			z = sv.snaps[i];
+	cr_assert_not_null(z);
+	snap_set_expired(z);
+	static const char *const specs[] = { "www.example.org. A", "nope.example.org. A +do",
+					     "example.org. SOA +edns", "foo.wild.example.org. A" };
+	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)
+		for (int burst = 0; burst < 2; burst++) {
+			uint8_t o[2048];
+			struct ans_outcome oc;
+			size_t n = answer_spec(specs[i], burst, o, &oc);
+			cr_assert_geq(n, 12);
+			cr_assert_eq(o[3] & 15, 2, "%s: rcode %u, not SERVFAIL", specs[i], o[3] & 15);
+			cr_assert_eq(o[2] & 0x04, 0, "%s: AA set", specs[i]);
+		}
+	path_is("www.example.com. A", ANS_PATH_HIT, true);
 }

@@ -40,6 +40,7 @@ struct snap {
 	uint32_t *n3idx;
 	unsigned n3bits;
 	struct nsecord *nsecord;	/* NSEC-signed zones: the chain's index, or NULL */
+	bool expired;		/* a secondary zone past its expire time (atomic) */
 	struct frag_ct negct;	/* negsoa's compression targets */
 };
 
@@ -703,6 +704,7 @@ int snap_open(const void *image, size_t size, struct snap **out, char *err,
 	s->n3idx = h->nnsec3 ? make_n3idx((const struct snap_nsec3 *)(s->base + h->nsec3),
 					  h->nnsec3, &s->n3bits) : NULL;
 	s->nsecord = nsecord_make(s);
+	s->expired = false;
 	*out = s;
 	return 0;
 }
@@ -716,6 +718,16 @@ int snap_open_validated(const void *image, size_t size, struct snap **out)
 	s->base = image;
 	s->size = size;
 	return 0;
+}
+
+bool snap_expired(const struct snap *s)
+{
+	return __atomic_load_n(&s->expired, __ATOMIC_RELAXED);
+}
+
+void snap_set_expired(struct snap *s)
+{
+	__atomic_store_n(&s->expired, true, __ATOMIC_RELAXED);
 }
 
 const struct nsecord *snap_nsecord(const struct snap *s)

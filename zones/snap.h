@@ -31,6 +31,12 @@ struct snap;
  */
 int snap_open_validated(const void *image, size_t size, struct snap **out);
 
+/* A secondary zone past its SOA expire time (RFC 1035 §3.3.13): still
+ * mapped, answered SERVFAIL.  Set by the publisher on the handle it
+ * serves; a new version comes with a new handle, not expired. */
+bool snap_expired(const struct snap *s);
+void snap_set_expired(struct snap *s);
+
 /* Checksum of the image body (a fast 64-bit hash, not cryptographic). */
 uint64_t snap_checksum(const void *p, size_t n);
 

@@ -227,8 +227,8 @@ class Scripted:
     """Answers SOA queries with serial `serial` and AXFR with `stream`, a
     function of the query returning the bytes to send on the connection."""
 
-    def __init__(self, serial):
-        self.port = free_port()
+    def __init__(self, serial, port=None):
+        self.port = port or free_port()
         self.serial = serial
         self.stream = None
         outer = self
@@ -259,18 +259,19 @@ class Scripted:
 
     def close(self):
         for srv in (self.u, self.t):
-            srv.shutdown()
-            srv.server_close()
+            if srv.socket.fileno() >= 0:
+                srv.shutdown()
+                srv.server_close()
 
 
 def framed(msgs):
     return b"".join(struct.pack("!H", len(m)) + m for m in msgs)
 
 
-def axfr_msgs(q, serial, records, end_serial=None):
+def axfr_msgs(q, serial, records, end_serial=None, timers="3600 900 604800 300"):
     """A one-message AXFR answer: SOA, records (text lines), SOA."""
     r = dns.message.make_response(q)
-    soa = "ns1.sec.test. hostmaster.sec.test. {} 3600 900 604800 300"
+    soa = "ns1.sec.test. hostmaster.sec.test. {} " + timers
     r.answer.append(dns.rrset.from_text("sec.test.", 300, "IN", "SOA", soa.format(serial)))
     for owner, rtype, rdata in records:
         r.answer.append(dns.rrset.from_text(owner, 300, "IN", rtype, rdata))
@@ -346,5 +347,43 @@ def test_broken_transfers_refused():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_expire():
+    """A zone whose primary stays silent past the SOA's expire time
+    answers SERVFAIL (RFC 1035 §3.3.13), and serves again once a transfer
+    succeeds."""
+    p = Scripted(5)
+    timers = "1 1 3 300"  # refresh, retry 1 s; expire 3 s
+    p.stream = lambda q: framed([axfr_msgs(q, 5, GOOD, timers=timers)])
+    tmp = None
+    try:
+        s, tmp = secondary(p.port)
+        with s:
+            s.start(ready=lambda: serial_of(s) == 5)
+            p.close()  # the primary goes silent
+            t0 = time.time()
+            assert wait_for(lambda: rcode_of(s) == dns.rcode.SERVFAIL, 10), s.logtext()
+            print(f"  SERVFAIL {time.time() - t0:.1f} s after the primary went away")
+            rc, out, err = s.ctl("zones")
+            assert "EXPIRED" in out, out
+            # back: a primary on the same port with a newer serial
+            p = Scripted(6, port=p.port)
+            p.stream = lambda q: framed([axfr_msgs(q, 6, GOOD, timers=timers)])
+            s.ctl("refresh", "sec.test.")
+            assert wait_for(lambda: serial_of(s) == 6, 5), s.logtext()
+            assert rcode_of(s) == dns.rcode.NOERROR
+    finally:
+        p.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def rcode_of(s):
+    try:
+        return s.query("mail.sec.test.", "A", timeout=0.5).rcode()
+    except Exception:
+        return None
+
+
 if __name__ == "__main__":
-    run([test_from_knotd, test_tsig_with_knotd, test_from_nsd, test_broken_transfers_refused])
+    run([test_from_knotd, test_tsig_with_knotd, test_from_nsd, test_broken_transfers_refused,
+         test_expire])
