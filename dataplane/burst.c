@@ -85,6 +85,7 @@ static void stage_zone(struct bq *b, size_t n, const struct zidx *root, const si
 	const struct snap *lz = NULL;
 	const uint8_t *lbase = NULL;
 	const struct snap_header *lh = NULL;
+	bool lexp = false;
 	for (size_t i = 0; i < n; i++) {
 		if (b[i].x.st != QRY_OK || outcaps[i] < 512 || !eng_wants_zone(&b[i].x.q))
 			continue;
@@ -97,6 +98,14 @@ static void stage_zone(struct bq *b, size_t n, const struct zidx *root, const si
 			lz = z;
 			lbase = snap_base(z);
 			lh = snap_hdr(z);
+			lexp = snap_expired(z);
+		}
+		if (lexp) {
+			/* an expired zone: no probes, no fast path; the general
+			 * path finds it again and answers SERVFAIL */
+			b[i].x.p.zknown = false;
+			b[i].x.p.z = NULL;
+			continue;
 		}
 		b[i].x.p.base = lbase;
 		b[i].x.p.h = lh;
@@ -291,7 +300,7 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 	}
 	struct eng_env env;
 	eng_env_init(&env, cfg, q, b->x.st, req->tcp, outcap);
-	if (b->x.st == QRY_OK && p->zknown && p->z && !cfg->general_only && !snap_expired(p->z)) {
+	if (b->x.st == QRY_OK && p->zknown && p->z && !cfg->general_only) {
 		size_t n;
 		if (eng_is_node(p->first) && (p->flags & SNAP_N_CUT) && !(p->flags & SNAP_N_OCCLUDED)) {
 			n = fast_ref(cfg, q, p, &env, out);

@@ -33,6 +33,7 @@ _Static_assert(sizeof(struct snap_nsec3) == 32, "snap_nsec3 layout");
 struct snap {
 	const uint8_t *base;
 	size_t size;
+	bool expired;		/* a secondary zone past its expire time (atomic) */
 	uint8_t *negsoa;	/* the negative answers' SOA fragment, or NULL */
 	/* the NSEC3 table by the leading bits of the hash: n3idx[v] is the
 	 * first entry whose top n3bits bits are >= v (v <= 2^n3bits), about
@@ -40,7 +41,6 @@ struct snap {
 	uint32_t *n3idx;
 	unsigned n3bits;
 	struct nsecord *nsecord;	/* NSEC-signed zones: the chain's index, or NULL */
-	bool expired;		/* a secondary zone past its expire time (atomic) */
 	struct frag_ct negct;	/* negsoa's compression targets */
 };
 
