@@ -279,6 +279,17 @@ def seconds_until(pred, timeout):
     return timeout
 
 
+def stop_proc(proc):
+    """SIGTERM to a peer server we started, SIGKILL after 10 s; reaped."""
+    if pid_alive(proc.pid):
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def knot_conf_head(d, port):
     """The start of a knot.conf for a knotd in directory d on
     127.0.0.1@port: one worker of each kind, its control socket, logs to
@@ -332,12 +343,65 @@ class Knotd:
             return f.read()
 
     def close(self):
-        if pid_alive(self.proc.pid):
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_proc(self.proc)
         self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class Nsd:
+    """nsd from Debian on 127.0.0.1 at a free port, in a temporary
+    directory of its own, serving zone with zone_conf (the lines of its
+    `zone:` section after `name:`; the directory's ZONE.zone is its file
+    where it has one).  Stopped by PID in close()."""
+
+    def __init__(self, zone, zone_conf, text=None):
+        self.dir = tempfile.mkdtemp(prefix="ringdns-e2e-nsd-")
+        self.port = free_port()
+        self.zone = zone
+        if text is not None:
+            with open(os.path.join(self.dir, zone + "zone"), "w") as f:
+                f.write(text)
+        d = self.dir
+        with open(os.path.join(d, "nsd.conf"), "w") as f:
+            f.write(f"""server:
+    ip-address: 127.0.0.1@{self.port}
+    port: {self.port}
+    zonesdir: "{d}"
+    database: ""
+    pidfile: "{d}/nsd.pid"
+    xfrdfile: "{d}/xfrd.state"
+    zonelistfile: "{d}/zone.list"
+    username: ""
+    chroot: ""
+    server-count: 1
+    verbosity: 2
+    logfile: "{d}/nsd.log"
+remote-control:
+    control-enable: no
+zone:
+    name: {zone}
+    zonefile: {zone}zone
+{zone_conf}""")
+        self.proc = subprocess.Popen(["nsd", "-d", "-c", os.path.join(d, "nsd.conf")],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)
+
+    def serial(self):
+        """The serial nsd answers for the zone's SOA, or None."""
+        try:
+            q = dns.message.make_query(self.zone, "SOA")
+            r = dns.query.udp(q, "127.0.0.1", port=self.port, timeout=0.5)
+            return r.answer[0][0].serial if r.answer else None
+        except Exception:
+            return None
+
+    def logtext(self):
+        try:
+            with open(os.path.join(self.dir, "nsd.log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def close(self):
+        stop_proc(self.proc)
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -18,7 +18,7 @@ import dns.rrset
 import dns.xfr
 import dns.zone
 
-from e2elib import Knotd, Server, big_zone, knot_conf_head, run, wait_for
+from e2elib import Knotd, Nsd, Server, big_zone, knot_conf_head, run, wait_for
 
 ZONE = """$ORIGIN xfr.test.
 $TTL 300
@@ -276,6 +276,53 @@ def test_ixfr_from_journal():
                                                            relativize=False))
 
 
+def notifying_primary(tmp, serial):
+    """A ringdns (not started) serving xfr.test. from tmp/xfr.test.zone at
+    serial, transfers allowed to 127.0.0.1; notify(port) writes its
+    configuration with that secondary to NOTIFY.  Returns (server, zone
+    file, notify)."""
+    zf = os.path.join(tmp, "xfr.test.zone")
+    with open(zf, "w") as f:
+        f.write(zone_text(serial))
+    cfgp = os.path.join(tmp, "ringdns.yaml")
+    s = Server({}, config=cfgp, tmp=tmp, extra=["--allow-transfer", "127.0.0.1"])
+
+    def notify(port):
+        with open(cfgp, "w") as f:
+            f.write(f"zones:\n  - name: xfr.test.\n    file: {zf}\n"
+                    f"    notify: [\"127.0.0.1@{port}\"]\n")
+    return s, zf, notify
+
+
+def test_nsd_secondary():
+    """nsd as a secondary of ringdns: its first transfer, then a change
+    announced by ringdns's NOTIFY; its copy equal to ringdns's."""
+    if not shutil.which("nsd"):
+        raise AssertionError("nsd not found (apt-get install nsd)")
+    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-nsds-")
+    n = None
+    try:
+        s, zf, notify = notifying_primary(tmp, 400)
+        n = Nsd("xfr.test.", f"    request-xfr: AXFR 127.0.0.1@{s.port} NOKEY\n"
+                "    allow-notify: 127.0.0.1 NOKEY\n")
+        notify(n.port)
+        with s:
+            s.start(ready=lambda: serves(s))
+            assert wait_for(lambda: n.serial() == 400, 20), n.logtext() + s.logtext()
+            with open(zf, "w") as f:
+                f.write(zone_text(401).replace("198.18.0.2", "198.18.0.22"))
+            rc, out, err = s.ctl("reload", "xfr.test.")
+            assert rc == 0, out + err
+            assert wait_for(lambda: n.serial() == 401, 5), n.logtext() + s.logtext()
+            q = dns.message.make_query("mail.xfr.test.", "A")
+            r = dns.query.udp(q, "127.0.0.1", port=n.port, timeout=1)
+            assert r.answer and r.answer[0][0].address == "198.18.0.22", r
+    finally:
+        if n:
+            n.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def serves(s):
     try:
         return bool(s.query("xfr.test.", "SOA", timeout=0.5).answer)
@@ -288,15 +335,9 @@ def test_notify_knotd():
     knotd's copy follows within 2 s, without being asked otherwise."""
     tmp = tempfile.mkdtemp(prefix="ringdns-e2e-notify-")
     try:
-        zf = os.path.join(tmp, "xfr.test.zone")
-        with open(zf, "w") as f:
-            f.write(zone_text(200))
-        cfgp = os.path.join(tmp, "ringdns.yaml")
-        s = Server({}, config=cfgp, tmp=tmp, extra=["--allow-transfer", "127.0.0.1"])
+        s, zf, notify = notifying_primary(tmp, 200)
         k = Knotd(knot_conf(s.port))
-        with open(cfgp, "w") as f:
-            f.write(f"zones:\n  - name: xfr.test.\n    file: {zf}\n"
-                    f"    notify: [\"127.0.0.1@{k.port}\"]\n")
+        notify(k.port)
         try:
             with s:
                 s.start(ready=lambda: serves(s))
@@ -318,4 +359,5 @@ def test_notify_knotd():
 
 if __name__ == "__main__":
     run([test_axfr_whole_zone, test_ixfr_answered_as_axfr, test_access_list, test_tsig,
-         test_big_zone, test_knotd_secondary, test_notify_knotd, test_ixfr_from_journal])
+         test_big_zone, test_knotd_secondary, test_notify_knotd, test_ixfr_from_journal,
+         test_nsd_secondary])

@@ -8,10 +8,8 @@ a record out of zone, a wrong TSIG) while the previous version serves."""
 import base64
 import os
 import shutil
-import signal
 import socketserver
 import struct
-import subprocess
 import tempfile
 import threading
 import time
@@ -23,7 +21,7 @@ import dns.rcode
 import dns.rrset
 import dns.tsigkeyring
 
-from e2elib import Knotd, Server, free_port, knot_conf_head, run, wait_for
+from e2elib import Knotd, Nsd, Server, free_port, knot_conf_head, run, wait_for
 
 ZONE = """$ORIGIN sec.test.
 $TTL 300
@@ -175,48 +173,16 @@ def test_tsig_with_knotd():
 def test_from_nsd():
     if not shutil.which("nsd"):
         raise AssertionError("nsd not found (apt-get install nsd)")
-    d = tempfile.mkdtemp(prefix="ringdns-e2e-nsdp-")
-    port = free_port()
-    with open(os.path.join(d, "sec.test.zone"), "w") as f:
-        f.write(zone(30))
-    with open(os.path.join(d, "nsd.conf"), "w") as f:
-        f.write(f"""server:
-    ip-address: 127.0.0.1@{port}
-    port: {port}
-    zonesdir: "{d}"
-    database: ""
-    pidfile: "{d}/nsd.pid"
-    xfrdfile: "{d}/xfrd.state"
-    zonelistfile: "{d}/zone.list"
-    username: ""
-    chroot: ""
-    server-count: 1
-    verbosity: 1
-    logfile: "{d}/nsd.log"
-remote-control:
-    control-enable: no
-zone:
-    name: sec.test.
-    zonefile: sec.test.zone
-    provide-xfr: 127.0.0.1 NOKEY
-""")
-    p = subprocess.Popen(["nsd", "-d", "-c", os.path.join(d, "nsd.conf")],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                         start_new_session=True)
+    n = Nsd("sec.test.", "    provide-xfr: 127.0.0.1 NOKEY\n", text=zone(30))
     tmp = None
     try:
-        s, tmp = secondary(port)
+        assert wait_for(lambda: n.serial() == 30, 10), n.logtext()
+        s, tmp = secondary(n.port)
         with s:
             s.start(ready=lambda: serial_of(s) == 30)
             assert mail_of(s) == "198.18.0.2"
     finally:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-        shutil.rmtree(d, ignore_errors=True)
+        n.close()
         if tmp:
             shutil.rmtree(tmp, ignore_errors=True)
 
