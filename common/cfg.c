@@ -25,6 +25,7 @@
 #include <yaml.h>
 
 #include "zones/dname.h"
+#include "zones/enc.h"
 #include "common/log.h"
 
 #define CFG_DEFAULT_CONTROL_SOCKET "/run/ringdns/ringdns.sock"
@@ -291,57 +292,54 @@ static int val_algorithm(const char *s, size_t len, char out[16], char *why, siz
 	return why_set(why, cap, "'%.*s' is not one of: " ALGORITHMS_TEXT, (int)len, s);
 }
 
-static int b64_value(char ch)
+/* Why s[0..len) is not base64 (RFC 4648 section 4, padded, in one
+ * piece), for the operator: the first character out of place, or the
+ * length.  Messages never quote the secret. */
+static int b64_why(const char *s, size_t len, const char *hint, char *why, size_t cap)
 {
-	if (ch >= 'A' && ch <= 'Z')
-		return ch - 'A';
-	if (ch >= 'a' && ch <= 'z')
-		return ch - 'a' + 26;
-	if (ch >= '0' && ch <= '9')
-		return ch - '0' + 52;
-	if (ch == '+')
-		return 62;
-	if (ch == '/')
-		return 63;
-	return -1;
-}
-
-/*
- * Checks that s[0..len) is base64 (RFC 4648 section 4, padded, no
- * whitespace) of 1..CFG_KEY_SECRET_MAX bytes and copies it into out.
- * Messages never quote the secret.
- */
-static int val_secret(const char *s, size_t len, char out[256], char *why, size_t cap)
-{
-	static const char hint[] = "; generate one with: openssl rand -base64 32";
-	if (len == 0)
-		return why_set(why, cap, "empty secret%s", hint);
 	size_t pad = 0;
 	while (pad < 2 && pad < len && s[len - 1 - pad] == '=')
 		pad++;
 	for (size_t i = 0; i < len - pad; i++) {
-		if (b64_value(s[i]) >= 0)
+		unsigned char ch = (unsigned char)s[i];
+		if (isalnum(ch) || ch == '+' || ch == '/')
 			continue;
-		if (s[i] == '=')
+		if (ch == '=')
 			return why_set(why, cap, "not valid base64: '=' at offset %zu, where only "
 						 "the padding at the end may be", i);
-		if (isspace((unsigned char)s[i]))
+		if (isspace(ch))
 			return why_set(why, cap, "not valid base64: white space at offset %zu; "
 						 "write the secret in one piece", i);
-		if (isprint((unsigned char)s[i]))
-			return why_set(why, cap, "not valid base64: '%c' at offset %zu%s", s[i], i,
+		if (isprint(ch))
+			return why_set(why, cap, "not valid base64: '%c' at offset %zu%s", ch, i,
 				       hint);
-		return why_set(why, cap, "not valid base64: byte 0x%02x at offset %zu%s",
-			       (unsigned char)s[i], i, hint);
+		return why_set(why, cap, "not valid base64: byte 0x%02x at offset %zu%s", ch, i,
+			       hint);
 	}
-	if (len % 4 != 0)
-		return why_set(why, cap, "not valid base64: %zu characters, not a multiple of 4 "
-					 "(missing '=' padding?)", len);
-	size_t bytes = len / 4 * 3 - pad;
-	if (bytes > CFG_KEY_SECRET_MAX)
-		return why_set(why, cap, "the secret is %zu bytes long; at most %d allowed", bytes,
+	return why_set(why, cap, "not valid base64: %zu characters, not a multiple of 4 "
+				 "(missing '=' padding?)", len);
+}
+
+/*
+ * Checks that s[0..len) is base64 of 1..CFG_KEY_SECRET_MAX bytes (decoded
+ * by zones/enc.h, as the TSIG code will) and copies it into out.
+ */
+static int val_secret(const char *s, size_t len, char out[256], char *why, size_t cap)
+{
+	static const char hint[] = "; generate one with: openssl rand -base64 32";
+	uint8_t raw[CFG_KEY_SECRET_MAX];
+	struct enc_dec d;
+	enc_dec_init(&d, raw, raw + sizeof raw);
+	int r = len ? enc_b64_feed(&d, s, len) : 0;
+	if (r == 0 && len)
+		r = enc_b64_finish(&d);
+	if (r == ENC_ESPACE)
+		return why_set(why, cap, "the secret is %zu bytes long; at most %d allowed",
+			       len / 4 * 3 - (s[len - 1] == '=') - (s[len - 2] == '='),
 			       CFG_KEY_SECRET_MAX);
-	if (bytes == 0)
+	if (r < 0)
+		return b64_why(s, len, hint, why, cap);
+	if (d.o == raw)
 		return why_set(why, cap, "empty secret%s", hint);
 	memcpy(out, s, len);
 	out[len] = 0;
