@@ -1438,24 +1438,30 @@ static int ld_zone(struct ld *l, size_t index)
 	return r;
 }
 
-static int ld_zones(struct ld *l)
+/* A top-level list of mappings (zones, keys): each entry to entry(l, i);
+ * what names the list and the entries' shape in the error. */
+static int ld_entries(struct ld *l, const char *what, int (*entry)(struct ld *, size_t))
 {
 	if (ld_next(l) != 0)
 		return -1;
 	if (ev_null(l))
 		return 0;
 	if (l->ev.type != YAML_SEQUENCE_START_EVENT)
-		return ld_fail(l, ld_line(l),
-			       "zones: expected a list of entries (- name: ZONE, file: PATH), got %s",
-			       ev_what(&l->ev));
+		return ld_fail(l, ld_line(l), "%s, got %s", what, ev_what(&l->ev));
 	for (size_t i = 0;; i++) {
 		if (ld_next(l) != 0)
 			return -1;
 		if (l->ev.type == YAML_SEQUENCE_END_EVENT)
 			return 0;
-		if (ld_zone(l, i) != 0)
+		if (entry(l, i) != 0)
 			return -1;
 	}
+}
+
+static int ld_zones(struct ld *l)
+{
+	return ld_entries(l, "zones: expected a list of entries (- name: ZONE, file: PATH)",
+			  ld_zone);
 }
 
 /* Each zone's 'key' names a key of the file's 'keys' (which may come
@@ -1583,22 +1589,8 @@ static int ld_key(struct ld *l, size_t index)
 
 static int ld_keys(struct ld *l)
 {
-	if (ld_next(l) != 0)
-		return -1;
-	if (ev_null(l))
-		return 0;
-	if (l->ev.type != YAML_SEQUENCE_START_EVENT)
-		return ld_fail(l, ld_line(l), "keys: expected a list of entries (- name: NAME, "
-					      "algorithm: ALG, secret: BASE64), got %s",
-			       ev_what(&l->ev));
-	for (size_t i = 0;; i++) {
-		if (ld_next(l) != 0)
-			return -1;
-		if (l->ev.type == YAML_SEQUENCE_END_EVENT)
-			return 0;
-		if (ld_key(l, i) != 0)
-			return -1;
-	}
+	return ld_entries(l, "keys: expected a list of entries (- name: NAME, algorithm: ALG, "
+			     "secret: BASE64)", ld_key);
 }
 
 static int on_top(struct ld *l, unsigned idx, void *ctx)
