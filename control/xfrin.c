@@ -46,12 +46,6 @@
 
 enum { XIN_NEW = 0, XIN_FAILED = 1, XIN_UPTODATE = 10 };
 
-/* RFC 1982 §3.2: whether serial a is greater than b. */
-static bool serial_gt(uint32_t a, uint32_t b)
-{
-	return a != b && (uint32_t)(a - b) < 0x80000000u;
-}
-
 /* One check (the child's state). */
 struct xin {
 	const char *zone;
@@ -380,7 +374,7 @@ static int axfr_from(struct xin *x, const struct cfg_remote *p, struct xfer *t)
 		} else {
 			ok = take_msg(x, t, m, len, id, p->text);
 		}
-		if (ok && t->nrr == 1 && x->have && !serial_gt(t->serial, x->serial)) {
+		if (ok && t->nrr == 1 && x->have && !rdata_serial_gt(t->serial, x->serial)) {
 			close(fd);
 			return XIN_UPTODATE;
 		}
@@ -431,7 +425,7 @@ static int check(struct xin *x)
 			log_warn("zone %s: %s", x->zone, x->err);
 			continue;
 		}
-		if (s == 1 && !serial_gt(serial, x->serial)) {
+		if (s == 1 && !rdata_serial_gt(serial, x->serial)) {
 			log_debug("zone %s: serial %u at %s, up to date", x->zone, serial, p->text);
 			return XIN_UPTODATE;
 		}

@@ -226,12 +226,6 @@ static int emit_framed(void *ud, const uint8_t *msg, size_t len)
 	return len ? send_msg(o->fd, o->buf, len) : -1;
 }
 
-/* RFC 1982 §3.2: whether serial a is greater than b. */
-static bool serial_gt(uint32_t a, uint32_t b)
-{
-	return a != b && (uint32_t)(a - b) < 0x80000000u;
-}
-
 /* An IXFR response (RFC 1995 §4) for a secondary at q->serial: the SOA
  * alone when it is not behind, the journal's steps when they lead from
  * its serial; -2 when the whole zone must go (then *how is untouched). */
@@ -239,7 +233,7 @@ static long ixfr(const struct zst *z, const struct snap *s, const struct xq *q, 
 		 struct out *o, const char **how, char *err, size_t errcap)
 {
 	uint32_t cur = snap_hdr(s)->serial;
-	if (!serial_gt(cur, q->serial)) {
+	if (!rdata_serial_gt(cur, q->serial)) {
 		const struct snap_rrset *r = (const struct snap_rrset *)snap_at(s, snap_hdr(s)->soa);
 		const uint8_t *rd = snap_at(s, r->rdata);
 		struct axm *m = axm_begin(&q->aq, msg_max, emit_framed, o, err, errcap);

@@ -23,6 +23,7 @@
 #include "control/ctl.h"
 #include "zones/compile.h"
 #include "zones/diag.h"
+#include "zones/rdata.h"
 #include "zones/snap.h"
 #include "zones/snap_format.h"
 #include "zones/dname.h"
@@ -106,7 +107,7 @@ static void journal_step(struct ctl *c, struct zst *z, int fd, size_t size)
 		if (!z->jr)
 			z->jr = jr_new(max);
 		/* RFC 1982: a serial that went back starts the history anew */
-		if (z->jr && (uint32_t)(to - from) >= 0x80000000u) {
+		if (z->jr && !rdata_serial_gt(to, from)) {
 			jr_free(z->jr);
 			z->jr = jr_new(max);
 		}

@@ -6,6 +6,7 @@
 #ifndef RINGDNS_RDATA_H
 #define RINGDNS_RDATA_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,6 +25,13 @@
 int rdata_from_text(uint16_t type, const struct tok *toks, size_t ntok,
 		    const uint8_t *origin, uint8_t *out, size_t cap,
 		    char *err, size_t errcap);
+
+/* RFC 1982 §3.2 (SOA serials): whether serial a is greater than b.  Half
+ * the space apart, neither is: false either way. */
+static inline bool rdata_serial_gt(uint32_t a, uint32_t b)
+{
+	return a != b && (uint32_t)(a - b) < 0x80000000u;
+}
 
 /*
  * Writes wire rdata in presentation form (names absolute, with trailing
