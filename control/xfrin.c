@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/ipc.h"
 #include "common/log.h"
 #include "control/ctl.h"
 #include "control/tsig.h"
@@ -159,6 +160,12 @@ static uint32_t soa_serial(const struct xrr *r)
 
 /* ---- sockets ---- */
 
+/* common/ipc.h's wait (EINTR retried) for ms milliseconds from now. */
+static int wait_for(int fd, short events, int ms)
+{
+	return ipc_wait_fd(fd, events, ipc_now_ms() + ms);
+}
+
 static int connect_to(const struct cfg_remote *p, int type)
 {
 	int fd = socket(p->addr.ss_family, type | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -170,10 +177,9 @@ static int connect_to(const struct cfg_remote *p, int type)
 		return -1;
 	}
 	if (type == SOCK_STREAM) {
-		struct pollfd w = { .fd = fd, .events = POLLOUT };
 		int soerr = 0;
 		socklen_t sl = sizeof soerr;
-		if (poll(&w, 1, XIN_TCP_WAIT_MS) != 1 ||
+		if (wait_for(fd, POLLOUT, XIN_TCP_WAIT_MS) != 1 ||
 		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
 			close(fd);
 			errno = soerr ? soerr : ETIMEDOUT;
@@ -189,8 +195,7 @@ static bool read_n(int fd, uint8_t *buf, size_t n)
 {
 	size_t got = 0;
 	while (got < n) {
-		struct pollfd r = { .fd = fd, .events = POLLIN };
-		if (poll(&r, 1, XIN_TCP_WAIT_MS) != 1)
+		if (wait_for(fd, POLLIN, XIN_TCP_WAIT_MS) != 1)
 			return false;
 		ssize_t k = read(fd, buf + got, n - got);
 		if (k <= 0 && !(k < 0 && (errno == EINTR || errno == EAGAIN)))
@@ -204,8 +209,7 @@ static bool read_n(int fd, uint8_t *buf, size_t n)
 static bool write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n) {
-		struct pollfd w = { .fd = fd, .events = POLLOUT };
-		if (poll(&w, 1, XIN_TCP_WAIT_MS) != 1)
+		if (wait_for(fd, POLLOUT, XIN_TCP_WAIT_MS) != 1)
 			return false;
 		ssize_t k = write(fd, p, n);
 		if (k < 0 && errno != EINTR && errno != EAGAIN)
@@ -234,8 +238,7 @@ static int soa_check(struct xin *x, const struct cfg_remote *p, uint32_t *serial
 			close(fd);
 		return -1;
 	}
-	struct pollfd r = { .fd = fd, .events = POLLIN };
-	ssize_t n = poll(&r, 1, XIN_UDP_WAIT_MS) == 1 ? recv(fd, m, sizeof m, 0) : -1;
+	ssize_t n = wait_for(fd, POLLIN, XIN_UDP_WAIT_MS) == 1 ? recv(fd, m, sizeof m, 0) : -1;
 	close(fd);
 	size_t len = n > 0 ? (size_t)n : 0;
 	if (n <= 0) {
