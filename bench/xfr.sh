@@ -154,12 +154,12 @@ def children(pid):
 
 
 def tree(root):
-    out, todo = [], [root]
-    while todo:
-        p = todo.pop()
+    out, stack = [], [root]
+    while stack:
+        p = stack.pop()
         if os.path.exists(f"/proc/{p}"):
             out.append(p)
-            todo += children(p)
+            stack += children(p)
     return out
 
 
