@@ -23,7 +23,7 @@
 
 #include "common/stats.h"
 
-#define IPC_VERSION 8
+#define IPC_VERSION 9
 #define IPC_MSG_MAX (256 * 1024)	/* payload bytes in one message */
 
 enum ipc_type {
@@ -36,6 +36,8 @@ enum ipc_type {
 	IPC_STATS_REQ,		/* -> IPC_STATS */
 	IPC_STOP,		/* ringctl stop: the dataplane shuts down */
 	IPC_EXPIRE,		/* struct ipc_zone: answer SERVFAIL for it (expired) */
+	IPC_PEERS,		/* struct ipc_peers + memfd: the transfer peers
+				   the dataplane needs (common/peers.h) */
 	/* dataplane -> control */
 	IPC_IMAGE_ACK,		/* struct ipc_ack */
 	IPC_STATUS,		/* struct ipc_status + struct ipc_progress[nworkers]
@@ -48,6 +50,7 @@ enum ipc_type {
 				   struct ipc_served_hdr + struct ipc_served[nzones] */
 	IPC_XFR,		/* on the transfer channel: struct ipc_xfr + the
 				   query's bytes, the connection attached */
+	IPC_NOTIFY,		/* struct ipc_notify: an allowed primary NOTIFYed */
 };
 
 /* A transfer query and where it came from; the qlen query bytes (without
@@ -57,6 +60,18 @@ struct ipc_xfr {
 	struct sockaddr_storage peer;
 	uint32_t peerlen;
 	uint32_t qlen;
+};
+
+/* The peers table (common/peers.h) in the attached memfd. */
+struct ipc_peers {
+	uint64_t size;
+};
+
+/* A NOTIFY the dataplane accepted (RFC 1996 §3.7: the secondary checks
+ * its primaries at once), answered already. */
+struct ipc_notify {
+	char name[256];		/* the zone: text, absolute */
+	uint8_t peer[16];	/* the sender (IPv4 v4-mapped) */
 };
 
 struct ipc_hdr {

@@ -85,7 +85,8 @@ static int ctl_init(struct ctl *c)
 	return 0;
 }
 
-/* One message from the dataplane outside a request: a reload, or the end. */
+/* One message from the dataplane outside a request: a reload, a NOTIFY,
+ * or the end. */
 static void dp_read(struct ctl *c)
 {
 	static uint8_t buf[IPC_MSG_MAX];
@@ -96,8 +97,8 @@ static void dp_read(struct ctl *c)
 		close(fd);
 	if (n < 0 || (n == 0 && type == 0))
 		c->stop = true;	/* ringdns is gone */
-	else if (type == IPC_RELOAD)
-		c->reload_pending = true;
+	else
+		dpc_other(c, type, buf, (size_t)n);
 }
 
 /* What is left to do once idle: the cache, then the heap. */
@@ -123,6 +124,8 @@ static void ctl_loop(struct ctl *c)
 				zj_reload_all(c);
 			continue;
 		}
+		if (c->peers_due)
+			dpc_send_peers(c);
 		ctl_reap(c);
 		xfi_tick(c);
 		ntf_tick(c);

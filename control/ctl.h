@@ -23,6 +23,7 @@
 
 #include "common/cfg.h"
 #include "common/ipc.h"
+#include "common/tsig.h"
 #include "control/ctlsock.h"
 #include "control/journal.h"
 #include "control/zcache.h"
@@ -80,6 +81,7 @@ struct ctl {
 	size_t nz;
 	uint32_t seq;		/* of the last image handed over */
 	bool reload_pending;
+	bool peers_due;		/* the configuration changed: send IPC_PEERS */
 	bool trim_due;		/* memory to give back once idle */
 	struct pending *pending;	/* images to write to the cache once idle */
 	size_t npending;
@@ -116,6 +118,13 @@ ssize_t dpc_wait(struct ctl *c, uint32_t want, void *buf, size_t cap);
  * err. */
 int dpc_hand_over(struct ctl *c, const char *zone, int fd, size_t size, uint32_t serial,
 		  uint64_t records, char *err, size_t errcap);
+
+/* A message from the dataplane that is no reply: IPC_RELOAD, IPC_NOTIFY
+ * (the zone checked at once); others ignored. */
+void dpc_other(struct ctl *c, uint32_t type, const void *msg, size_t len);
+/* Sends the dataplane the TSIG keys and, per secondary zone, who may
+ * NOTIFY it (IPC_PEERS); clears c->peers_due once sent. */
+void dpc_send_peers(struct ctl *c);
 
 /* Waits for the dataplane's reply to IPC_HELLO and records each zone it
  * serves (zj_served).  0, or -1 when no well-formed reply came. */
@@ -160,6 +169,9 @@ void zj_fini(struct ctl *c);
 /* After c->xfr polled readable: takes the handed-over connection and
  * refuses its transfer or starts a child process that serves it. */
 void xfo_read(struct ctl *c);
+/* The configured keys, in cfg order, as TSIG keys (keys: room for
+ * CFG_KEYS_MAX); how many. */
+size_t ctl_tsig_keys(const struct ctl *c, struct tsig_key *keys);
 /* Reaps the children that ended: transfers out, and checks of secondary
  * zones (xfi_reaped). */
 void ctl_reap(struct ctl *c);

@@ -1,19 +1,90 @@
 /*
  * dpchan.c - ringdns-control's side of the channel to the dataplane
  * (common/ipc.h): waiting for a reply while other messages come in,
- * learning what the dataplane serves already, and handing a zone image
- * over until the dataplane says it serves it.
+ * learning what the dataplane serves already, handing a zone image over
+ * until the dataplane says it serves it, sending it the transfer peers
+ * (common/peers.h) and acting on the NOTIFYs it accepted.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/ipc.h"
+#include "common/log.h"
+#include "common/peers.h"
 #include "control/ctl.h"
 
 #define DP_REPLY_MS 5000	/* how long a reply from the dataplane may take */
+
+/* RFC 1996 §3.7: a NOTIFY the dataplane accepted (from a primary of the
+ * zone, signed when the zone has a key) has the zone checked at once, as
+ * if its refresh timer had run out; one arriving during a check has it
+ * checked again when that one ends (§4.7: its SOA may be newer). */
+static void notified(struct ctl *c, const struct ipc_notify *n)
+{
+	char zone[sizeof n->name], who[INET6_ADDRSTRLEN];
+	memcpy(zone, n->name, sizeof zone);
+	zone[sizeof zone - 1] = 0;
+	static const uint8_t v4[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	bool is4 = memcmp(n->peer, v4, sizeof v4) == 0;
+	inet_ntop(is4 ? AF_INET : AF_INET6, is4 ? n->peer + 12 : n->peer, who, sizeof who);
+	struct zst *z = zj_find(c, zone);
+	if (!z || !xfi_secondary(c, z))
+		return;
+	log_info("zone %s: NOTIFY from %s: checking the primaries", z->name, who);
+	z->next_check = 0;
+	z->xfr_again = z->xfr_pid > 0;
+}
+
+void dpc_other(struct ctl *c, uint32_t type, const void *msg, size_t len)
+{
+	if (type == IPC_RELOAD) {
+		c->reload_pending = true;
+	} else if (type == IPC_NOTIFY && len == sizeof(struct ipc_notify)) {
+		struct ipc_notify n;
+		memcpy(&n, msg, sizeof n);
+		notified(c, &n);
+	}
+}
+
+void dpc_send_peers(struct ctl *c)
+{
+	struct tsig_key keys[CFG_KEYS_MAX];
+	size_t nkeys = ctl_tsig_keys(c, keys);
+	struct peers_zone_in *zs = calloc(c->cfg.nzones ? c->cfg.nzones : 1, sizeof *zs);
+	size_t nz = 0;
+	char err[256];
+	int fd = memfd_create("ringdns-peers", MFD_CLOEXEC);
+	if (!zs || fd < 0) {
+		log_err("the transfer peers cannot be sent to ringdns: %s", strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < c->cfg.nzones; i++) {
+		const struct cfg_zone *cz = &c->cfg.zones[i];
+		if (cz->nprimaries)
+			zs[nz++] = (struct peers_zone_in){ .name = cz->name, .key = cz->key,
+							   .primaries = cz->primaries,
+							   .nprimaries = cz->nprimaries };
+	}
+	long len = peers_encode(fd, keys, nkeys, zs, nz, err, sizeof err);
+	struct ipc_peers ip = { .size = len > 0 ? (uint64_t)len : 0 };
+	if (len < 0)
+		log_err("the transfer peers cannot be sent to ringdns: %s", err);
+	else if (ipc_send(c->dp, IPC_PEERS, &ip, sizeof ip, fd) != 0)
+		log_err("sending the transfer peers to ringdns: %s", strerror(errno));
+	else
+		c->peers_due = false;
+out:
+	memset(keys, 0, sizeof keys);
+	free(zs);
+	if (fd >= 0)
+		close(fd);
+}
 
 ssize_t dpc_wait(struct ctl *c, uint32_t want, void *buf, size_t cap)
 {
@@ -31,19 +102,23 @@ ssize_t dpc_wait(struct ctl *c, uint32_t want, void *buf, size_t cap)
 			return -1;
 		if (ready <= 0 || !(p[0].revents & (POLLIN | POLLHUP | POLLERR)))
 			continue;
+		static uint8_t msg[IPC_MSG_MAX];
 		uint32_t type;
 		int fd;
-		ssize_t n = ipc_recv(c->dp, &type, buf, cap, &fd);
+		ssize_t n = ipc_recv(c->dp, &type, msg, sizeof msg, &fd);
 		if (fd >= 0)
 			close(fd);
 		if (n < 0 || (n == 0 && type == 0)) {
 			c->stop = true;
 			return -1;
 		}
-		if (type == want)
+		if (type == want) {
+			if ((size_t)n > cap)
+				return -1;
+			memcpy(buf, msg, (size_t)n);
 			return n;
-		if (type == IPC_RELOAD)
-			c->reload_pending = true;
+		}
+		dpc_other(c, type, msg, (size_t)n);
 	}
 }
 

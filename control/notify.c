@@ -20,7 +20,7 @@
 
 #include "common/log.h"
 #include "control/ctl.h"
-#include "control/tsig.h"
+#include "common/tsig.h"
 #include "zones/dname.h"
 #include "zones/rrtype.h"
 

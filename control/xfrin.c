@@ -33,7 +33,7 @@
 #include "common/ipc.h"
 #include "common/log.h"
 #include "control/ctl.h"
-#include "control/tsig.h"
+#include "common/tsig.h"
 #include "zones/dname.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"

@@ -29,7 +29,7 @@
 #include "common/log.h"
 #include "control/axfr.h"
 #include "control/ctl.h"
-#include "control/tsig.h"
+#include "common/tsig.h"
 #include "zones/dname.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
@@ -310,8 +310,7 @@ static int start_child(struct ctl *c, const struct zst *z, int fd, const struct 
 	return 0;
 }
 
-/* The configured keys, in cfg order, as TSIG keys; how many. */
-static size_t make_keys(const struct ctl *c, struct tsig_key *keys)
+size_t ctl_tsig_keys(const struct ctl *c, struct tsig_key *keys)
 {
 	size_t n = 0;
 	char err[256];
@@ -329,7 +328,7 @@ static bool query_tsig(struct ctl *c, int fd, const struct xq *q, struct tsig_ct
 		       struct tsig_key *keys, int *signed_by)
 {
 	char err[256];
-	size_t ki = 0, n = make_keys(c, keys);
+	size_t ki = 0, n = ctl_tsig_keys(c, keys);
 	int rc = tsig_verify_query(tc, keys, n, q->msg, q->len, (uint64_t)time(NULL), &ki, err,
 				   sizeof err);
 	if (rc >= 0) {

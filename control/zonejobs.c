@@ -479,6 +479,7 @@ int zj_config_sync(struct ctl *c, char *err, size_t errcap)
 	zj_drop_unconfigured(c);
 	cfg_free(&c->cfg);
 	c->cfg = n;
+	c->peers_due = true;	/* keys and primaries may have changed */
 	return 0;
 }
 

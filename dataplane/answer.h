@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "zones/dname.h"
 #include "zones/snap.h"
 
 /* Server-wide answer settings (read-only while serving). */
@@ -20,9 +21,21 @@ struct ans_cfg {
 	uint16_t nsid_len;
 	const char *identity;	/* CHAOS id.server / hostname.bind, NULL = hidden */
 	const char *version;	/* CHAOS version.bind / version.server, NULL = hidden */
+	/* The transfer peers (common/peers.h): TSIG keys and who may NOTIFY
+	 * which zone.  The publisher replaces *peers under RCU; the engine
+	 * reads it only for a signed query or a NOTIFY.  NULL: none. */
+	struct peers *const *peers;
 	bool general_only;	/* answer every query on the general path, never
 				   the fast paths (the same bytes, slower: for
 				   tests that check the fast paths against it) */
+};
+
+/* How struct ans_req's peer is to be read. */
+enum ans_peer {
+	ANS_PEER_NONE = 0,	/* not known */
+	ANS_PEER_SOCKADDR,	/* a struct sockaddr_storage (AF_INET/AF_INET6) */
+	ANS_PEER_IP4,		/* 4 bytes: the IPv4 source address */
+	ANS_PEER_IP16,		/* 16 bytes: IPv6, IPv4 as v4-mapped */
 };
 
 /* What the transport knows about one query. */
@@ -30,6 +43,9 @@ struct ans_req {
 	const uint8_t *q;	/* query message */
 	size_t qlen;
 	bool tcp;		/* TCP: no truncation, 65535 limit */
+	uint8_t peer_kind;	/* enum ans_peer */
+	const void *peer;	/* the sender's address, read only for a
+				   NOTIFY: where the transport keeps it */
 };
 
 /* Which code wrote a response. */
@@ -49,6 +65,9 @@ struct ans_outcome {
 	uint8_t path;		/* enum ans_path */
 	bool tc;		/* TC=1: the answer did not fit */
 	bool dropped;		/* no response (path ANS_PATH_NONE) */
+	bool notify;		/* a NOTIFY from an allowed primary, answered:
+				   the caller tells the control process
+				   (ans_notify_zone reads which zone) */
 };
 
 /*
@@ -63,6 +82,12 @@ struct ans_outcome {
 size_t ans_respond(const struct zidx *root, const struct ans_cfg *cfg,
 		   const struct ans_req *req, uint8_t *out, size_t outcap,
 		   struct ans_outcome *oc);
+
+/* For a response whose outcome says notify: the zone it was for (wire)
+ * and the sender (16 bytes, IPv4 v4-mapped), read from the response and
+ * req's peer.  False when they cannot be read. */
+bool ans_notify_of(const struct ans_req *req, const uint8_t *resp, size_t len,
+		   uint8_t zone[DNAME_MAX], uint8_t peer[16]);
 
 /* Queries ans_respond_burst pipelines together (longer bursts are cut). */
 #define ANS_BURST_MAX 64

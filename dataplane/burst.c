@@ -300,6 +300,8 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 	}
 	struct eng_env env;
 	eng_env_init(&env, cfg, q, b->x.st, req->tcp, outcap);
+	if (__builtin_expect(q->tsig || b->x.st == QRY_NOTIFY, 0))
+		return sgn_respond(root, cfg, req, &b->x, &env, out, outcap, oc);
 	if (b->x.st == QRY_OK && p->zknown && p->z && !cfg->general_only) {
 		size_t n;
 		if (eng_is_node(p->first) && (p->flags & SNAP_N_CUT) && !(p->flags & SNAP_N_OCCLUDED)) {

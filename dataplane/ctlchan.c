@@ -10,12 +10,15 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/ipc.h"
 #include "common/log.h"
+#include "common/peers.h"
 #include "dataplane/io_dpdk.h"
+#include "zones/dname.h"
 
 /* The reply to IPC_HELLO: the zones served now (pub_zone), so that a
  * restarted control process reports their serials; as many IPC_SERVED
@@ -151,6 +154,46 @@ static void take_image(struct dp *d, struct ipc_image *im, int fd)
 	ipc_send(d->sup.fd, IPC_IMAGE_ACK, &ack, sizeof ack, -1);
 }
 
+/* The transfer peers in memfd fd (size bytes; fd closed): decoded, then
+ * swapped in for the serving threads, the old table freed after a grace
+ * period (DESIGN.md "RCU"). */
+static void take_peers(struct dp *d, const struct ipc_peers *ip, int fd)
+{
+	char err[256];
+	struct peers *pr = NULL;
+	uint8_t *p = ip->size && ip->size < (1u << 30) ? malloc(ip->size) : NULL;
+	if (!p || pread(fd, p, ip->size, 0) != (ssize_t)ip->size)
+		snprintf(err, sizeof err, "peers table: cannot read %llu bytes",
+			 (unsigned long long)ip->size);
+	else
+		pr = peers_decode(p, ip->size, err, sizeof err);
+	free(p);
+	close(fd);
+	if (!pr) {
+		log_err("%s: the previous one stays", err);
+		return;
+	}
+	struct peers *old = rcu_xchg_pointer(&d->peers, pr);
+	synchronize_rcu();
+	peers_free(old);
+}
+
+static void tell_notify(void *ud, const uint8_t *zone, const uint8_t *peer)
+{
+	struct dp *d = ud;
+	struct ipc_notify n = { .name = { 0 } };
+	if (dname_to_text(n.name, sizeof n.name, zone) < 0)
+		return;
+	memcpy(n.peer, peer, sizeof n.peer);
+	if (d->sup.fd >= 0)
+		ipc_send(d->sup.fd, IPC_NOTIFY, &n, sizeof n, -1);
+}
+
+void ctlchan_notified(struct dp *d)
+{
+	ntq_drain(&d->ntq, tell_notify, d);
+}
+
 /* A message naming a zone (IPC_REMOVE, IPC_EXPIRE): its name into z;
  * false when malformed. */
 static bool zone_msg(const uint8_t *buf, ssize_t n, struct ipc_zone *z)
@@ -216,6 +259,15 @@ void ctlchan_handle(struct dp *d)
 		if (pub_expire(d->pub, z.name) == 0)
 			log_warn("zone %s: expired: answered SERVFAIL until it is transferred again",
 				 z.name);
+		break;
+	}
+	case IPC_PEERS: {
+		struct ipc_peers ip;
+		if ((size_t)n != sizeof ip || fd < 0)
+			break;
+		memcpy(&ip, buf, sizeof ip);
+		take_peers(d, &ip, fd);
+		fd = -1;
 		break;
 	}
 	case IPC_READY:

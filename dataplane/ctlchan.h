@@ -1,7 +1,8 @@
 /*
  * ctlchan.h - the dataplane's side of the control channel (messages in
- * common/ipc.h): takes zone images and removals from ringdns-control and
- * answers its status and stats requests.
+ * common/ipc.h): takes zone images, removals and the transfer peers from
+ * ringdns-control, answers its status and stats requests, and passes on
+ * the NOTIFYs the serving threads accepted.
  */
 #ifndef RINGDNS_CTLCHAN_H
 #define RINGDNS_CTLCHAN_H
@@ -12,5 +13,10 @@
  * broken channel is closed here (d->sup.fd = -1); the process's exit is
  * seen by sup_reap. */
 void ctlchan_handle(struct dp *d);
+
+/* After d->ntq.efd polled readable: tells the control process of each
+ * NOTIFY the serving threads accepted (IPC_NOTIFY); dropped when there is
+ * no control process (it checks every zone when it starts). */
+void ctlchan_notified(struct dp *d);
 
 #endif

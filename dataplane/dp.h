@@ -13,6 +13,7 @@
 #include "common/stats.h"
 #include "dataplane/answer.h"
 #include "dataplane/io.h"
+#include "dataplane/ntq.h"
 #include "dataplane/publisher.h"
 #include "dataplane/run.h"
 #include "dataplane/supervise.h"
@@ -35,6 +36,10 @@ struct dp {
 	unsigned long nofile;	/* the descriptor limit, raised at start */
 	double t0;		/* start, monotonic s */
 	struct sup sup;		/* the control process */
+	struct peers *peers;	/* RCU-protected: the transfer peers (acfg.peers
+				   points here), NULL until the control process
+				   sends them */
+	struct ntq ntq;		/* NOTIFYs the serving threads accepted */
 	bool stopping;
 };
 

@@ -211,6 +211,13 @@ size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg,
 		   const struct eng_query *x, const struct eng_env *env, uint8_t *out,
 		   struct ans_outcome *oc);
 
+/* A signed query or a NOTIFY (signed.c): verified, answered (by
+ * eng_general or as a NOTIFY) and signed; env's limit leaves room for the
+ * TSIG. */
+size_t sgn_respond(const struct zidx *root, const struct ans_cfg *cfg,
+		   const struct ans_req *req, const struct eng_query *x, struct eng_env *env,
+		   uint8_t *out, size_t outcap, struct ans_outcome *oc);
+
 /* ---- the state of the general path while one response is built ---- */
 
 struct eng {

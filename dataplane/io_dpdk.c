@@ -387,7 +387,11 @@ static void rx_one(struct io_queue *q, const struct io_dpdk_port *p, struct rte_
 			q->big |= 1u << i;
 		}
 		/* a port that cannot chain truncates what passes its buffer (TC) */
-		b->req[i] = (struct ans_req){ .q = buf + v.dns_off, .qlen = v.dns_len };
+		b->req[i] = (struct ans_req){
+			.q = buf + v.dns_off, .qlen = v.dns_len,
+			/* the IP source address: read for a NOTIFY only */
+			.peer_kind = v.ipv6 ? ANS_PEER_IP16 : ANS_PEER_IP4,
+			.peer = buf + v.l3_off + (v.ipv6 ? 8 : 12) };
 		b->out[i] = buf + v.dns_off;	/* answered in place */
 		b->cap[i] = room;
 		b->len[i] = 0;

@@ -153,7 +153,8 @@ static unsigned sock_recv(struct io_queue *q, size_t fi, int flags, struct io_bu
 	q->last = fi;
 	for (unsigned i = 0; i < b->n; i++) {
 		b->req[i] = (struct ans_req){ .q = q->slot[i].q, .qlen = q->rx[i].msg_len,
-					      .tcp = false };
+					      .tcp = false, .peer_kind = ANS_PEER_SOCKADDR,
+					      .peer = &q->slot[i].peer };
 		if (q->rx[i].msg_hdr.msg_flags & MSG_TRUNC)
 			b->req[i].qlen = 0;	/* cut: dropped by the engine */
 		b->out[i] = q->slot[i].r;

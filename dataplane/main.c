@@ -21,6 +21,7 @@
 
 #include "common/ipc.h"
 #include "common/log.h"
+#include "common/peers.h"
 #include "dataplane/ctlchan.h"
 #include "dataplane/dp.h"
 #include "dataplane/io_dpdk.h"
@@ -111,6 +112,7 @@ static int init_state(struct dp *d)
 		.nsid_len = (uint16_t)(d->cfg.nsid ? strlen(d->cfg.nsid) : 0),
 		.identity = d->cfg.identity,
 		.version = d->cfg.version,
+		.peers = &d->peers,
 	};
 	d->stats = aligned_alloc(64, (d->nudp + d->ntcp) * sizeof *d->stats);
 	d->pub = pub_new(&d->root);
@@ -120,6 +122,11 @@ static int init_state(struct dp *d)
 	}
 	memset(d->stats, 0, (d->nudp + d->ntcp) * sizeof *d->stats);
 	dp_run_init(&d->run, &d->root);
+	if (ntq_init(&d->ntq) != 0) {
+		log_err("eventfd: %s", strerror(errno));
+		return -1;
+	}
+	d->run.notified = &d->ntq;
 	d->nofile = raise_fd_limit();
 	return 0;
 }
@@ -327,16 +334,19 @@ static void on_signals(struct dp *d, int sfd)
 static void serve(struct dp *d, int sfd)
 {
 	while (!d->stopping) {
-		struct pollfd p[2] = { { .fd = sfd, .events = POLLIN },
+		struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
+				       { .fd = d->ntq.efd, .events = POLLIN },
 				       { .fd = d->sup.fd, .events = POLLIN } };
-		int n = poll(p, d->sup.fd >= 0 ? 2 : 1, sup_timeout_ms(&d->sup));
+		int n = poll(p, d->sup.fd >= 0 ? 3 : 2, sup_timeout_ms(&d->sup));
 		if (n < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			break;
 		}
 		if (p[0].revents & POLLIN)
 			on_signals(d, sfd);
-		if (d->sup.fd >= 0 && (p[1].revents & (POLLIN | POLLHUP | POLLERR)))
+		if (p[1].revents & POLLIN)
+			ctlchan_notified(d);
+		if (d->sup.fd >= 0 && (p[2].revents & (POLLIN | POLLHUP | POLLERR)))
 			ctlchan_handle(d);
 		if (!d->stopping)
 			sup_tick(&d->sup);
@@ -357,6 +367,8 @@ static void shut_down(struct dp *d, int sfd)
 		io_dpdk_eal_fini();
 	if (d->pub)
 		pub_free(d->pub);
+	peers_free(d->peers);
+	ntq_fini(&d->ntq);
 	free(d->stats);
 	cfg_free(&d->cfg);
 	if (sfd >= 0)

@@ -47,6 +47,8 @@ static bool parse_rr(struct wire_cur *c, const uint8_t *q, size_t len, bool addi
 	wire_sub(&rd, c, rdlen);
 	if (!wire_ok(c))
 		return false;
+	if (type == RR_TSIG)
+		out->tsig = true;	/* verified (and found last) by the signed path */
 	if (type != RR_OPT)
 		return true;
 	/* RFC 6891 §6.1.1: OPT only in the additional section, owner the
@@ -139,6 +141,7 @@ enum qry_status qry_parse(const uint8_t *q, size_t len, struct qry *out)
 	out->edns = false;
 	out->nsid = false;
 	out->do_bit = false;
+	out->tsig = false;
 	if (len < 12 || (q[2] & FLAG_QR))
 		return QRY_DROP;
 
@@ -193,6 +196,8 @@ enum qry_status qry_parse(const uint8_t *q, size_t len, struct qry *out)
 		if (!parse_rr(&c, q, len, i >= (unsigned)an + ns, out, &nopt))
 			return QRY_FORMERR;
 done:
+	if (out->opcode == QRY_OPCODE_NOTIFY)
+		return QRY_NOTIFY;
 	if (out->opcode != QRY_OPCODE_QUERY)
 		return QRY_NOTIMP;
 	if (out->edns && out->edns_ver > 0)

@@ -20,9 +20,11 @@ enum qry_status {
 	QRY_FORMERR,	/* malformed (RFC 1035 §4.1.1, RFC 6891 §6.1.1) */
 	QRY_NOTIMP,	/* opcode other than QUERY */
 	QRY_BADVERS,	/* EDNS version > 0 (RFC 6891 §6.1.3) */
+	QRY_NOTIFY,	/* a NOTIFY (RFC 1996) with one question */
 };
 
 #define QRY_OPCODE_QUERY 0
+#define QRY_OPCODE_NOTIFY 4	/* RFC 1996 */
 #define EDNS_OPT_NSID 3		/* RFC 5001 */
 #define EDNS_OPT_EDE 15		/* RFC 8914 */
 
@@ -57,6 +59,8 @@ struct qry {
 	bool edns;
 	bool do_bit;		/* RFC 3225 */
 	bool nsid;		/* an NSID option was present (RFC 5001 §2.1) */
+	bool tsig;		/* a TSIG record was present (RFC 8945): the
+				   signed path verifies it and signs the answer */
 	uint8_t edns_ver;
 	uint8_t qlo[DNAME_LABELS_MAX];
 	uint8_t qbuf[DNAME_MAX];

@@ -17,17 +17,31 @@
 #include <stdbool.h>
 #include <urcu-qsbr.h>
 
+#include "dataplane/answer.h"
+#include "dataplane/ntq.h"
 #include "zones/snap.h"
 
 struct dp_run {
 	struct zidx *const *root;	/* the publisher's pointer (never NULL behind it) */
+	struct ntq *notified;		/* accepted NOTIFYs go here; NULL: dropped */
 	atomic_bool stop;
 };
 
 static inline void dp_run_init(struct dp_run *r, struct zidx *const *root)
 {
 	r->root = root;
+	r->notified = NULL;
 	atomic_init(&r->stop, false);
+}
+
+/* After answering: a NOTIFY from an allowed primary (oc->notify) goes to
+ * the main thread, which tells the control process. */
+static inline void dp_run_notified(const struct dp_run *r, const struct ans_req *req,
+				   const uint8_t *resp, size_t len)
+{
+	uint8_t zone[DNAME_MAX], peer[16];
+	if (r->notified && ans_notify_of(req, resp, len, zone, peer))
+		ntq_push(r->notified, zone, peer);
 }
 
 /* Asks every thread of the run to end (each notices within its wait). */

@@ -363,9 +363,15 @@ static void tcp_serve(struct tcp_thr *t, struct tcp_conn *c, const struct zidx *
 		uint8_t *r = c->out + c->outlen;
 		struct ans_outcome oc;
 		size_t rlen = ans_respond(root, s->acfg,
-					  &(struct ans_req){ .q = q, .qlen = mlen, .tcp = true },
+					  &(struct ans_req){ .q = q, .qlen = mlen, .tcp = true,
+							     .peer_kind = ANS_PEER_IP16,
+							     .peer = c->addr },
 					  r + 2, TCP_MSG_MAX, &oc);
 		st_count(t->st, ST_TCP, &oc);
+		if (oc.notify)
+			dp_run_notified(s->run, &(struct ans_req){ .peer_kind = ANS_PEER_IP16,
+								   .peer = c->addr },
+					r + 2, rlen);
 		if (rlen) {
 			r[0] = (uint8_t)(rlen >> 8);
 			r[1] = (uint8_t)rlen;

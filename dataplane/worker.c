@@ -82,8 +82,11 @@ static void wk_serve(struct wk *w, struct io_burst *b)
 	 * past the quiescent state that ends the iteration */
 	const struct zidx *root = dp_run_root(w->run);
 	ans_respond_burst(root, w->acfg, b->req, b->n, b->out, b->cap, b->len, b->oc);
-	for (unsigned i = 0; i < b->n; i++)
+	for (unsigned i = 0; i < b->n; i++) {
 		st_count(w->st, ST_UDP, &b->oc[i]);
+		if (__builtin_expect(b->oc[i].notify, 0))
+			dp_run_notified(w->run, &b->req[i], b->out[i], b->len[i]);
+	}
 	unsigned lost = w->ops->tx_burst(w->q, b);
 	if (lost)
 		ST_ADD(w->st->dropped, lost);

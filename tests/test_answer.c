@@ -837,7 +837,7 @@ Test(answer, header_flags_hostile)
 					 d ? " +do" : "");
 				uint8_t q[600];
 				size_t ql = dm_query_text(q, sizeof q, spec, false);
-				struct ans_req req = { q, ql, false };
+				struct ans_req req = { .q = q, .qlen = ql, .tcp = false };
 				size_t n = ans_respond(root, &cfg, &req, out, 1232, NULL);
 				size_t n2 = ans_respond(root, &gen, &req, o2, 1232, NULL);
 				cr_assert_geq(n, 12, "%s", spec);
@@ -863,7 +863,7 @@ Test(answer, formerr_opt)
 {
 	uint8_t q[600];
 	size_t ql = dm_query_text(q, sizeof q, "www.example.com. A +noqd +do", false);
-	struct ans_req req = { q, ql, false };
+	struct ans_req req = { .q = q, .qlen = ql, .tcp = false };
 	size_t n = ans_respond(root, &cfg, &req, out, 1232, NULL);
 	cr_assert_eq(n, 12u + 11u);
 	cr_assert_eq(out[3] & 15, 1);

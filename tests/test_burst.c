@@ -284,7 +284,7 @@ static void compare(size_t bsz, size_t cap)
 	struct ans_cfg cfg_general = cfg;
 	cfg_general.general_only = true;
 	for (size_t i = 0; i < qs.n; i++) {
-		struct ans_req req = { qs.q[i], qs.len[i], qs.tcp[i] };
+		struct ans_req req = { .q = qs.q[i], .qlen = qs.len[i], .tcp = qs.tcp[i] };
 		reflen[i] = ans_respond(root, &cfg_general, &req, ref[i], cap, NULL);
 	}
 	memset(got, 0xee, sizeof got);
@@ -294,7 +294,7 @@ static void compare(size_t bsz, size_t cap)
 		uint8_t *outs[200];
 		size_t caps[200];
 		for (size_t j = 0; j < m; j++) {
-			reqs[j] = (struct ans_req){ qs.q[i + j], qs.len[i + j], qs.tcp[i + j] };
+			reqs[j] = (struct ans_req){ .q = qs.q[i + j], .qlen = qs.len[i + j], .tcp = qs.tcp[i + j] };
 			outs[j] = got[i + j];
 			/* a buffer too small to answer into, now and then */
 			caps[j] = (i + j) % 97 == 5 ? 100 : cap;
@@ -334,7 +334,8 @@ Test(burst, question_pointer)
 			 3, 'w', 'w', 'w', 0xc0, 11, 0, 1, 0, 1 };
 	uint8_t q2[] = { 0xab, 0xcd, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0,
 			 3, 'w', 'w', 'w', 0xc0, 12, 0, 1, 0, 1 };
-	struct ans_req reqs[2] = { { q1, sizeof q1, false }, { q2, sizeof q2, false } };
+	struct ans_req reqs[2] = { { .q = q1, .qlen = sizeof q1, .tcp = false },
+				   { .q = q2, .qlen = sizeof q2, .tcp = false } };
 	uint8_t o1[600], o2[600], *outs[2] = { o1, o2 };
 	size_t caps[2] = { 600, 600 }, lens[2];
 	struct ans_outcome ocs[2];
@@ -408,14 +409,14 @@ static struct ans_outcome refoc[NQ];
 static void in_place(size_t bsz, size_t cap)
 {
 	for (size_t i = 0; i < qs.n; i++) {
-		struct ans_req req = { qs.q[i], qs.len[i], qs.tcp[i] };
+		struct ans_req req = { .q = qs.q[i], .qlen = qs.len[i], .tcp = qs.tcp[i] };
 		reflen[i] = ans_respond(root, &cfg, &req, big[0], cap, &refoc[i]);
 		memcpy(ref[i], big[0], reflen[i] < sizeof ref[i] ? reflen[i] : sizeof ref[i]);
 		cr_assert_leq(reflen[i], sizeof ref[i], "query %zu: %zu octets", i, reflen[i]);
 		/* single, in place */
 		memset(big[1], 0xee, cap);
 		memcpy(big[1], qs.q[i], qs.len[i]);
-		struct ans_req ip = { big[1], qs.len[i], qs.tcp[i] };
+		struct ans_req ip = { .q = big[1], .qlen = qs.len[i], .tcp = qs.tcp[i] };
 		struct ans_outcome oc;
 		size_t n = ans_respond(root, &cfg, &ip, big[1], cap, &oc);
 		cr_assert_eq(n, reflen[i], "query %zu in place: length %zu, not %zu", i, n,
@@ -432,7 +433,7 @@ static void in_place(size_t bsz, size_t cap)
 		for (size_t j = 0; j < m; j++) {
 			memset(big[j], 0xee, cap);
 			memcpy(big[j], qs.q[i + j], qs.len[i + j]);
-			reqs[j] = (struct ans_req){ big[j], qs.len[i + j], qs.tcp[i + j] };
+			reqs[j] = (struct ans_req){ .q = big[j], .qlen = qs.len[i + j], .tcp = qs.tcp[i + j] };
 			outs[j] = big[j];
 			caps[j] = cap;
 		}
@@ -490,7 +491,7 @@ Test(burst, outcomes)
 {
 	build_all();
 	for (size_t i = 0; i < qs.n; i++) {
-		struct ans_req req = { qs.q[i], qs.len[i], qs.tcp[i] };
+		struct ans_req req = { .q = qs.q[i], .qlen = qs.len[i], .tcp = qs.tcp[i] };
 		reflen[i] = ans_respond(root, &cfg, &req, ref[i], sizeof ref[i], &refoc[i]);
 		outcome_agrees(i, &refoc[i], ref[i], reflen[i]);
 	}
@@ -502,7 +503,7 @@ Test(burst, outcomes)
 		size_t caps[32], lens[32];
 		struct ans_outcome ocs[32];
 		for (size_t j = 0; j < m; j++) {
-			reqs[j] = (struct ans_req){ qs.q[i + j], qs.len[i + j], qs.tcp[i + j] };
+			reqs[j] = (struct ans_req){ .q = qs.q[i + j], .qlen = qs.len[i + j], .tcp = qs.tcp[i + j] };
 			outs[j] = got[i + j];
 			caps[j] = sizeof got[0];
 		}
@@ -519,7 +520,7 @@ static size_t answer_spec(const char *spec, bool burst, uint8_t o[2048], struct 
 {
 	uint8_t q[QMAX];
 	size_t ql = dm_query_text(q, sizeof q, spec, false), n;
-	struct ans_req req = { q, ql, false };
+	struct ans_req req = { .q = q, .qlen = ql, .tcp = false };
 	if (burst) {
 		uint8_t *outs[1] = { o };
 		size_t caps[1] = { 2048 };

@@ -306,7 +306,7 @@ static void check_resp(const struct cz *c, struct zidx *root, const char *name, 
 	q[ql++] = 0;
 	q[ql++] = 1;
 	static const struct ans_cfg cfg = { .max_udp = 1232 };
-	struct ans_req req = { q, ql, true };
+	struct ans_req req = { .q = q, .qlen = ql, .tcp = true };
 	size_t n = ans_respond(root, &cfg, &req, out, sizeof out, NULL);
 	cr_assert_gt(n, ql);
 	const uint8_t *pre = snap_at(c->s, rs->rdata + rs->rdata_len);
@@ -342,7 +342,7 @@ static void check_referral(const struct cz *c, struct zidx *root, const char *na
 	q[ql++] = 0;
 	q[ql++] = 1;
 	static const struct ans_cfg cfg = { .max_udp = 1232 };
-	struct ans_req req = { q, ql, true };
+	struct ans_req req = { .q = q, .qlen = ql, .tcp = true };
 	size_t n = ans_respond(root, &cfg, &req, out, sizeof out, NULL);
 	size_t parts = (size_t)frag_u16(f, 4) + frag_u16(f, 6);
 	cr_assert_eq(n - ql, parts, "%s: %zu bytes pre-encoded, %zu answered", name, parts,

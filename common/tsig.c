@@ -5,7 +5,7 @@
  * the multi-message rule of §5.3.1 (prior MAC, messages, timers), and the
  * checks in the order of §5.2: key, MAC, time, truncation.
  */
-#include "control/tsig.h"
+#include "common/tsig.h"
 
 #include <stdarg.h>
 #include <stdio.h>
