@@ -228,8 +228,12 @@ static void first_error(void *ud, enum diag_sev sev, const char *file, unsigned 
 			const char *msg)
 {
 	struct first_err *e = ud;
-	if (sev == DIAG_ERROR && !e->buf[0])
+	if (sev != DIAG_ERROR || e->buf[0])
+		return;
+	if (line)
 		snprintf(e->buf, e->cap, "%s:%u: %s", file ? file : "-", line, msg);
+	else
+		snprintf(e->buf, e->cap, "%s: %s", file ? file : "-", msg);
 }
 
 int catz_add_file(struct catz *z, const char *path, char *err, size_t errcap)
