@@ -94,7 +94,7 @@ static struct owned *owned_find(struct owned *v, size_t n, const char *zone)
 {
 	struct owned key;
 	snprintf(key.zone, sizeof key.zone, "%s", zone);
-	return bsearch(&key, v, n, sizeof *v, own_cmp);
+	return n ? bsearch(&key, v, n, sizeof *v, own_cmp) : NULL;
 }
 
 static void id_text(const uint8_t *id, char *out, size_t cap)
@@ -175,9 +175,9 @@ static bool configured(const struct names *cf, const char *zone)
 	return cf->n && bsearch(&zone, cf->v, cf->n, sizeof *cf->v, str_cmp);
 }
 
-/* Which of two catalogs listing zone keeps it: the one serving it (else
- * the first configured, a), unless that one's member entry hands it to
- * the other with coo (RFC 9432 §4.3.1, §5.5). */
+/* Which of two catalogs listing a zone keeps it (first comes earlier in
+ * the configuration): the one serving it (else first), unless that one's
+ * member entry hands it to the other with coo (RFC 9432 §4.3.1, §5.5). */
 static bool second_wins(const struct owned *first, const struct owned *second,
 			const struct owned *prev)
 {

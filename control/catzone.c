@@ -253,6 +253,13 @@ int catz_add_file(struct catz *z, const char *path, char *err, size_t errcap)
 
 /* ---- the checks ---- */
 
+/* qsort, for arrays that may be empty (and NULL) */
+static void sort(void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(v, n, size, cmp);
+}
+
 static int id_cmp(const uint8_t *a, const uint8_t *b)
 {
 	int c = memcmp(a + 1, b + 1, a[0] < b[0] ? a[0] : b[0]);
@@ -323,14 +330,14 @@ static int check_version(const struct catz *z, char *err, size_t cap)
 static int check_members(struct catz *z, char *err, size_t cap)
 {
 	char a[128], b[128];
-	qsort(z->m, z->n, sizeof *z->m, by_id);
+	sort(z->m, z->n, sizeof *z->m, by_id);
 	for (size_t i = 1; i < z->n; i++)
 		if (id_cmp(z->m[i - 1].id, z->m[i].id) == 0) {
 			catz_id_text(&z->m[i], a, sizeof a);
 			return broken(err, cap, "member node %s has more than one PTR record "
 				      "(RFC 9432 §4.1: a broken catalog)", a);
 		}
-	qsort(z->m, z->n, sizeof *z->m, by_zone);
+	sort(z->m, z->n, sizeof *z->m, by_zone);
 	for (size_t i = 1; i < z->n; i++)
 		if (strcmp(z->m[i - 1].zone, z->m[i].zone) == 0) {
 			catz_id_text(&z->m[i - 1], a, sizeof a);
@@ -346,14 +353,14 @@ static struct catz_member *by_id_find(struct catz_member *m, size_t n, const uin
 {
 	struct catz_member key;
 	memcpy(key.id, id, 1u + id[0]);
-	return bsearch(&key, m, n, sizeof *m, by_id);
+	return n ? bsearch(&key, m, n, sizeof *m, by_id) : NULL;
 }
 
 /* Each property onto its member; a property of no member means nothing. */
 static int join_props(struct catz *z, char *err, size_t cap)
 {
-	qsort(z->m, z->n, sizeof *z->m, by_id);
-	qsort(z->p, z->np, sizeof *z->p, prop_by_id);
+	sort(z->m, z->n, sizeof *z->m, by_id);
+	sort(z->p, z->np, sizeof *z->p, prop_by_id);
 	for (size_t i = 0; i < z->np; i++) {
 		const struct prop *p = &z->p[i];
 		struct catz_member *m = by_id_find(z->m, z->n, p->id);
@@ -373,7 +380,7 @@ static int join_props(struct catz *z, char *err, size_t cap)
 		}
 		snprintf(m->coo, sizeof m->coo, "%s", p->value);
 	}
-	qsort(z->m, z->n, sizeof *z->m, by_zone);
+	sort(z->m, z->n, sizeof *z->m, by_zone);
 	return 0;
 }
 
@@ -401,5 +408,5 @@ const struct catz_member *catz_find(const struct catz *z, const char *zone)
 {
 	struct catz_member key;
 	snprintf(key.zone, sizeof key.zone, "%s", zone);
-	return bsearch(&key, z->m, z->n, sizeof *z->m, by_zone);
+	return z->n ? bsearch(&key, z->m, z->n, sizeof *z->m, by_zone) : NULL;
 }

@@ -10,6 +10,7 @@ another catalog that a coo property names, and after a restart with the
 primaries gone serves the members at once from their files."""
 import os
 import shutil
+import signal
 import tempfile
 import time
 
@@ -237,6 +238,18 @@ def test_catalog_consumer():
             assert serves(s, "m3.test.")
             assert "member of catalog cat2.test." in zones_out(s)
             members = sorted(os.listdir(os.path.join(tmp, "members")))
+
+            # a restart of the control process: the members stay served
+            # (read from the catalogs' files before the zones are synced
+            # with what ringdns serves)
+            old = s.control_pid()
+            mark = len(s.logtext())
+            os.kill(old, signal.SIGKILL)
+            assert wait_for(lambda: s.control_pid() not in (None, old), 10), s.logtext()
+            assert wait_for(lambda: "member of catalog cat2.test.: unique-id x3" in
+                            s.ctl("zones")[1], 10), s.logtext()[mark:]
+            assert serves(s, "m1.test.") and serves(s, "m3.test.")
+            assert "no longer served" not in s.logtext()[mark:], s.logtext()[mark:]
 
         # (f) a restart with the primaries gone serves the members at once
         p.close()
