@@ -272,24 +272,15 @@ static int template_of(const struct cfg *cfg, const struct cfg_zone *cz,
 	return cz->catalog_template;
 }
 
-/* Where member zone's file goes in dir: ZONE.zone, with the characters
- * of a hostile name that a path must not hold written %XX. */
+/* Where member zone's file goes in dir (catz_file_name), malloc'd. */
 static char *member_path(const char *dir, const char *zone)
 {
-	char name[3 * CFG_NAME_MAX + 8];
-	size_t o = 0;
-	if (strcmp(zone, ".") == 0)
-		o = (size_t)snprintf(name, sizeof name, "root.");
-	for (const char *p = zone; *p && o + 4 < sizeof name; p++) {
-		unsigned char ch = (unsigned char)*p;
-		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
-			  ch == '_' || (ch == '.' && p != zone);
-		o += (size_t)snprintf(name + o, sizeof name - o, ok ? "%c" : "%%%02x", ch);
-	}
-	size_t dl = strlen(dir);
-	char *path = malloc(dl + o + 8);
+	char name[CATZ_FILE_NAME_MAX];
+	catz_file_name(zone, name, sizeof name);
+	size_t dl = strlen(dir), nl = strlen(name);
+	char *path = malloc(dl + nl + 2);
 	if (path)
-		sprintf(path, "%s/%.*szone", dir, (int)o, name);
+		sprintf(path, "%s/%s", dir, name);
 	return path;
 }
 

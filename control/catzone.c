@@ -410,3 +410,17 @@ const struct catz_member *catz_find(const struct catz *z, const char *zone)
 	snprintf(key.zone, sizeof key.zone, "%s", zone);
 	return z->n ? bsearch(&key, z->m, z->n, sizeof *z->m, by_zone) : NULL;
 }
+
+void catz_file_name(const char *zone, char *out, size_t cap)
+{
+	size_t o = 0;
+	if (strcmp(zone, ".") == 0)
+		zone = "root.";
+	for (const char *p = zone; *p && o + 4 + 5 <= cap; p++) {
+		unsigned char ch = (unsigned char)*p;
+		bool ok = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '-' ||
+			  ch == '_' || (ch == '.' && p != zone);
+		o += (size_t)snprintf(out + o, cap - o, ok ? "%c" : "%%%02x", ch);
+	}
+	snprintf(out + o, cap - o, "zone");
+}

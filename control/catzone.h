@@ -65,6 +65,14 @@ size_t catz_count(const struct catz *z);
 const struct catz_member *catz_get(const struct catz *z, size_t i);
 /* The member for zone (lowercase text, trailing dot), or NULL. */
 const struct catz_member *catz_find(const struct catz *z, const char *zone);
+/* The file name a member zone is kept in: "ZONE.zone" ("example.com.zone",
+ * the root "root.zone"), zone being lowercase text with its trailing dot;
+ * a character a file name should not hold ('/', a leading '.', escapes)
+ * written %XX, so that no name from a catalog reaches outside the
+ * directory.  cap: CATZ_FILE_NAME_MAX is always enough. */
+#define CATZ_FILE_NAME_MAX (3 * CATZ_NAME_MAX + 8)
+void catz_file_name(const char *zone, char *out, size_t cap);
+
 /* The unique-id of m as text (for logs). */
 void catz_id_text(const struct catz_member *m, char *out, size_t cap);
 

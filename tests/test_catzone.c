@@ -176,3 +176,28 @@ Test(catz, file_errors)
 	cr_assert(strstr(err, "bad.zone:2: "), "%s", err);
 	catz_free(z);
 }
+
+Test(catz, file_names)
+{
+	static const char *const cases[][2] = {
+		{ "example.com.", "example.com.zone" },
+		{ ".", "root.zone" },
+		{ "a/b.test.", "a%2fb.test.zone" },
+		{ "a\\.b.test.", "a%5c.b.test.zone" },
+		{ "x\\047..\\047y.test.", "x%5c047..%5c047y.test.zone" },
+		{ "my_zone-1.test.", "my_zone-1.test.zone" },
+	};
+	char out[CATZ_FILE_NAME_MAX];
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		catz_file_name(cases[i][0], out, sizeof out);
+		cr_assert_str_eq(out, cases[i][1]);
+		cr_assert_null(strchr(out, '/'));
+	}
+	/* the longest name fits */
+	char zone[CATZ_NAME_MAX];
+	memset(zone, '/', sizeof zone - 2);
+	zone[sizeof zone - 2] = '.';
+	zone[sizeof zone - 1] = 0;
+	catz_file_name(zone, out, sizeof out);
+	cr_assert_eq(strlen(out), 3 * (sizeof zone - 2) + 1 + 4);
+}
