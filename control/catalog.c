@@ -424,6 +424,11 @@ static void drop_member(struct ctl *c, const struct owned *o, const char *why)
 		z->in_cfg = false;
 		zj_drop_unconfigured(c);
 	}
+	if (c->cfg.cache_dir) {
+		/* an image still to be cached would come back after the drop */
+		zj_cache_flush(c);
+		zcache_drop(c->cfg.cache_dir, o->zone);
+	}
 	if (k == SIZE_MAX)
 		return;
 	struct cfg_zone *e = &c->cfg.zones[k];

@@ -90,9 +90,12 @@ class Primaries:
 def ringdns_config(tmp, knot_port, nsd_port):
     os.makedirs(os.path.join(tmp, "members"))
     os.makedirs(os.path.join(tmp, "alt"))
+    os.makedirs(os.path.join(tmp, "cache"))
     with open(os.path.join(tmp, "conf.test.zone"), "w") as f:
         f.write(member_text("conf.test.", "conf.test. from the file"))
-    text = f"""zones:
+    text = f"""server:
+  cache-dir: {tmp}/cache
+zones:
   - name: conf.test.
     file: conf.test.zone
   - name: cat.test.
@@ -139,6 +142,11 @@ def zones_out(s):
     return out
 
 
+def cached(tmp, zone):
+    """Whether the image cache holds a file of zone."""
+    return any(f.startswith(zone) for f in os.listdir(os.path.join(tmp, "cache")))
+
+
 def refresh_catalog(s, cat="cat.test."):
     rc, out, err = s.ctl("refresh", cat)
     assert rc == 0, out + err
@@ -183,13 +191,21 @@ def test_catalog_consumer():
             assert wait_for(lambda: serves(s, "m3.test."), 5), s.logtext()
             print(f"  member added: served {time.time() - t0:.2f} s after the refresh")
 
-            # (c) a member removed vanishes: REFUSED, not listed, file gone
+            # (c) a member removed vanishes: REFUSED, not listed, file gone,
+            # its cached image too (images of files under 2 s old are not
+            # cached: reload it from its file once older)
+            m2file = os.path.join(tmp, "members", "m2.test.zone")
+            time.sleep(max(0.0, os.stat(m2file).st_mtime + 2.2 - time.time()))
+            rc, out, err = s.ctl("reload", "m2.test.")
+            assert rc == 0, out + err
+            assert wait_for(lambda: cached(tmp, "m2.test."), 5), s.logtext()
             v3 = V1.replace("m2.zones PTR m2.test.\n", "") + "m3.zones PTR m3.test.\n"
             p.catalog("cat.test.", 3, v3)
             refresh_catalog(s)
             assert wait_for(lambda: www(s, "m2.test.") == "REFUSED", 5), s.logtext()
             assert "m2.test." not in zones_out(s)
-            assert not os.path.exists(os.path.join(tmp, "members", "m2.test.zone"))
+            assert not os.path.exists(m2file)
+            assert not cached(tmp, "m2.test."), os.listdir(os.path.join(tmp, "cache"))
             assert serves(s, "m1.test.") and serves(s, "m3.test.")
 
             # (e) broken versions are refused, the members serve on
