@@ -329,6 +329,47 @@ static int cfg_append(struct cfg *cfg, const struct cfg_zone *e)
 
 /* ---- start-up and configuration reloads ---- */
 
+/* Where the last valid version of a catalog kept in file is kept. */
+static void valid_path(const char *file, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s.valid", file);
+}
+
+/* The version in file (served) is valid: keep it, so that a restart
+ * that finds a refused version in file serves the members of this one
+ * (a hard link: file is replaced by rename, never written in place). */
+static void keep_valid(const char *file)
+{
+	char v[4200];
+	valid_path(file, v, sizeof v);
+	if ((unlink(v) != 0 && errno != ENOENT) || link(file, v) != 0)
+		log_warn("catalog file %s: its valid version not kept as %s: %s", file, v,
+			 strerror(errno));
+}
+
+/* r's reading from its zone file, else from the last valid version kept
+ * beside it. */
+static void read_at_start(struct cat_read *r, const char *file)
+{
+	char why[512], vwhy[512], v[4200];
+	r->z = read_file(r->name, file, why, sizeof why);
+	if (r->z) {
+		log_info("catalog %s: %zu member zones, read from %s", r->name, catz_count(r->z),
+			 file);
+		return;
+	}
+	valid_path(file, v, sizeof v);
+	r->z = access(v, F_OK) == 0 ? read_file(r->name, v, vwhy, sizeof vwhy) : NULL;
+	if (r->z) {
+		snprintf(r->refused, sizeof r->refused, "%s", why);
+		log_warn("catalog %s: %s; serving the %zu member zones of its last valid "
+			 "version, kept in %s", r->name, why, catz_count(r->z), v);
+	} else {
+		log_notice("catalog %s: no members until a valid version is served (%s)",
+			   r->name, why);
+	}
+}
+
 /* The readings of n's catalogs: those kept, the others read from their
  * files (a catalog dropped from the configuration is forgotten). */
 static void sync_reads(struct cat_state *st, const struct cfg *n)
@@ -346,14 +387,7 @@ static void sync_reads(struct cat_state *st, const struct cfg *n)
 			continue;
 		}
 		snprintf(r->name, sizeof r->name, "%s", z->name);
-		char why[512];
-		r->z = read_file(z->name, z->file, why, sizeof why);
-		if (r->z)
-			log_info("catalog %s: %zu member zones, read from %s", z->name,
-				 catz_count(r->z), z->file);
-		else
-			log_notice("catalog %s: no members until a valid version is served (%s)",
-				   z->name, why);
+		read_at_start(r, z->file);
 	}
 	if (!v) {
 		log_err("catalogs: out of memory");
@@ -575,6 +609,7 @@ void cat_tick(struct ctl *c)
 		catz_free(r->z);
 		r->z = n;
 		changed = true;
+		keep_valid(z->file);
 		log_info("catalog %s: serial %u, %zu member zones", r->name, z->serial,
 			 catz_count(n));
 	}

@@ -254,6 +254,10 @@ def test_catalog_consumer():
             assert serves(s, "m3.test.")
             assert "member of catalog cat2.test." in zones_out(s)
             members = sorted(os.listdir(os.path.join(tmp, "members")))
+            # the last version served is broken (and would drop m1, m4)
+            p.catalog("cat.test.", 11, "x.zones PTR m5.test.\n", '"3"')
+            refresh_catalog(s)
+            assert wait_for(lambda: "catalog cat.test.: serial 11 refused" in s.logtext(), 5)
 
             # a restart of the control process: the members stay served
             # (read from the catalogs' files before the zones are synced
@@ -267,7 +271,8 @@ def test_catalog_consumer():
             assert serves(s, "m1.test.") and serves(s, "m3.test.")
             assert "no longer served" not in s.logtext()[mark:], s.logtext()[mark:]
 
-        # (f) a restart with the primaries gone serves the members at once
+        # (f) a restart with the primaries gone serves the members at once,
+        # those of cat.test.'s last valid version (its file holds serial 11)
         p.close()
         p = None
         with Server({}, extra=["--config", cfgp], tmp=tmp) as s2:
@@ -275,6 +280,8 @@ def test_catalog_consumer():
                      and serves(s2, "m4.test.")
                      and serves(s2, "grp.test.", "grp.test. from nsd"), timeout=10)
             assert www(s2, "m2.test.") == "REFUSED"
+            assert www(s2, "m5.test.") == "REFUSED"
+            assert "serving the 4 member zones of its last valid version" in s2.logtext()
             assert "member of catalog cat2.test.: unique-id x3" in zones_out(s2)
             assert sorted(os.listdir(os.path.join(tmp, "members"))) == members
     finally:
