@@ -46,7 +46,7 @@
  * zone's primaries and notify (one remote address or a list); K_KEYS: the
  * list of TSIG keys */
 enum kind { K_SECTION, K_LISTEN, K_UINT, K_STR, K_FLAG, K_BOOL, K_ENUM, K_ZONES, K_STRLIST,
-	K_PREFIXES, K_REMOTES, K_KEYS };
+	K_PREFIXES, K_REMOTES, K_KEYS, K_TEMPLATES };
 
 struct key {
 	const char *name;
@@ -94,12 +94,13 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_JOURNAL_MAX_MB] = UINT_KEY("journal-max-mb", journal_max_mb, 0, 65536),
 };
 
-enum { TK_SERVER, TK_LOG, TK_KEYS, TK_ZONES, TK_COUNT };
+enum { TK_SERVER, TK_LOG, TK_KEYS, TK_ZONES, TK_TEMPLATES, TK_COUNT };
 static const struct key top_keys[TK_COUNT] = {
 	[TK_SERVER] = { "server", K_SECTION, 0, 0, 0 },
 	[TK_LOG] = { "log", K_SECTION, 0, 0, 0 },
 	[TK_KEYS] = { "keys", K_KEYS, 0, 0, 0 },
 	[TK_ZONES] = { "zones", K_ZONES, 0, 0, 0 },
+	[TK_TEMPLATES] = { "templates", K_TEMPLATES, 0, 0, 0 },
 };
 
 enum { LK_TARGET, LK_LEVEL, LK_COUNT };
@@ -108,13 +109,26 @@ static const struct key log_keys[LK_COUNT] = {
 	[LK_LEVEL] = { "level", K_ENUM, 0, 0, 0 },
 };
 
-enum { ZK_NAME, ZK_FILE, ZK_PRIMARIES, ZK_NOTIFY, ZK_KEY, ZK_COUNT };
+enum { ZK_NAME, ZK_FILE, ZK_PRIMARIES, ZK_NOTIFY, ZK_KEY, ZK_CATALOG, ZK_CATALOG_TEMPLATE,
+	ZK_COUNT };
 static const struct key zone_keys[ZK_COUNT] = {
 	[ZK_NAME] = { "name", K_STR, 0, 0, 0 },
 	[ZK_FILE] = { "file", K_STR, 0, 0, 0 },
 	[ZK_PRIMARIES] = { "primaries", K_REMOTES, 0, 0, 0 },
 	[ZK_NOTIFY] = { "notify", K_REMOTES, 0, 0, 0 },
 	[ZK_KEY] = { "key", K_STR, 0, 0, 0 },
+	[ZK_CATALOG] = { "catalog", K_FLAG, 0, 0, 0 },
+	[ZK_CATALOG_TEMPLATE] = { "catalog-template", K_STR, 0, 0, 0 },
+};
+
+/* An entry of 'templates' */
+enum { TPK_ID, TPK_PRIMARIES, TPK_NOTIFY, TPK_KEY, TPK_STORAGE, TPK_COUNT };
+static const struct key template_keys[TPK_COUNT] = {
+	[TPK_ID] = { "id", K_STR, 0, 0, 0 },
+	[TPK_PRIMARIES] = { "primaries", K_REMOTES, 0, 0, 0 },
+	[TPK_NOTIFY] = { "notify", K_REMOTES, 0, 0, 0 },
+	[TPK_KEY] = { "key", K_STR, 0, 0, 0 },
+	[TPK_STORAGE] = { "storage", K_STR, 0, 0, 0 },
 };
 
 /* An entry of 'keys' */
@@ -261,6 +275,22 @@ static int val_zone_name(const char *s, size_t len, char out[CFG_NAME_MAX], char
 			 size_t cap)
 {
 	return val_name(s, len, "zone", out, why, cap);
+}
+
+/* A template id: what a catalog's group property (RFC 9432 §4.3.2, a TXT
+ * string) must equal, so printable ASCII without spaces. */
+static int val_template_id(const char *s, size_t len, char out[CFG_TEMPLATE_ID_MAX],
+			   char *why, size_t cap)
+{
+	if (len == 0 || len >= CFG_TEMPLATE_ID_MAX)
+		return why_set(why, cap, "a template id is 1 to %d characters", CFG_TEMPLATE_ID_MAX - 1);
+	for (size_t i = 0; i < len; i++)
+		if (s[i] <= ' ' || s[i] > '~')
+			return why_set(why, cap, "'%.*s': a template id is printable ASCII without "
+				       "spaces (it is matched against catalog group names)", (int)len, s);
+	memcpy(out, s, len);
+	out[len] = 0;
+	return 0;
 }
 
 /* ---- TSIG keys ----------------------------------------------------------- */
@@ -865,6 +895,7 @@ static void zone_init(struct cfg_zone *z, const char *name, char *file)
 	snprintf(z->name, sizeof z->name, "%s", name);
 	z->file = file;
 	z->key = -1;
+	z->catalog_template = -1;
 }
 
 /* The zone of c named name, or NULL. */
@@ -952,6 +983,9 @@ void cfg_free(struct cfg *c)
 	for (size_t i = 0; i < c->nzones; i++)
 		free(c->zones[i].file);
 	free(c->zones);
+	for (size_t i = 0; i < c->ntemplates; i++)
+		free(c->templates[i].storage);
+	free(c->templates);
 	memset(c, 0, sizeof *c);
 }
 
@@ -973,12 +1007,23 @@ struct ld {
 	size_t version_line, hide_line;	/* to catch both set */
 	struct zmeta *zm;	/* lines of each zone in t */
 	size_t kline[CFG_KEYS_MAX];	/* line of each key's name in t */
+	struct tmeta *tm;	/* [CFG_TEMPLATES_MAX]: of each template in t */
 };
 
 /* What the messages need about a zone read from the file; its key is
  * named here and resolved once the file's keys are all known. */
 struct zmeta {
 	size_t nameline;
+	size_t keyline;		/* 0: no 'key' */
+	char key[CFG_NAME_MAX];
+	size_t catline;		/* 0: no 'catalog: true' */
+	size_t tplline;		/* 0: no 'catalog-template' */
+	char tpl[CFG_TEMPLATE_ID_MAX];
+};
+
+/* The same for a template. */
+struct tmeta {
+	size_t idline;
 	size_t keyline;		/* 0: no 'key' */
 	char key[CFG_NAME_MAX];
 };
@@ -1333,6 +1378,23 @@ static int on_log(struct ld *l, unsigned idx, void *ctx)
 	return 0;
 }
 
+/* A relative *path made relative to the configuration file's directory;
+ * -1 when out of memory. */
+static int rel_path(const struct ld *l, char **path)
+{
+	if ((*path)[0] == '/' || !l->dirlen)
+		return 0;
+	size_t fl = strlen(*path);
+	char *j = malloc(l->dirlen + fl + 1);
+	if (!j)
+		return -1;
+	memcpy(j, l->path, l->dirlen);
+	memcpy(j + l->dirlen, *path, fl + 1);
+	free(*path);
+	*path = j;
+	return 0;
+}
+
 /* A 'zones' entry while it is read. */
 struct zent {
 	struct cfg_zone z;
@@ -1371,7 +1433,8 @@ static int on_zone(struct ld *l, unsigned idx, void *ctx)
 			       prim ? "leave 'primaries' out for a zone served from its file"
 				    : "leave 'notify' out to notify nobody");
 	}
-	if (ld_scalar(l, idx == ZK_KEY ? e->path : "zones", zone_keys[idx].name, "a string") != 0)
+	if (ld_scalar(l, idx == ZK_NAME || idx == ZK_FILE ? "zones" : e->path,
+		      zone_keys[idx].name, idx == ZK_CATALOG ? "true or false" : "a string") != 0)
 		return -1;
 	size_t line = ld_line(l);
 	if (idx == ZK_NAME) {
@@ -1386,18 +1449,22 @@ static int on_zone(struct ld *l, unsigned idx, void *ctx)
 		e->m.keyline = line;
 		return 0;
 	}
+	if (idx == ZK_CATALOG) {
+		if (val_bool(sv(l), slen(l), &z->catalog, why, sizeof why) != 0)
+			return ld_fail(l, line, "%s.catalog: %s", e->path, why);
+		e->m.catline = z->catalog ? line : 0;
+		return 0;
+	}
+	if (idx == ZK_CATALOG_TEMPLATE) {
+		if (val_template_id(sv(l), slen(l), e->m.tpl, why, sizeof why) != 0)
+			return ld_fail(l, line, "%s.catalog-template: %s", e->path, why);
+		e->m.tplline = line;
+		return 0;
+	}
 	if (val_str(sv(l), slen(l), 1, CFG_PATH_MAX, &z->file, why, sizeof why) != 0)
 		return ld_fail(l, line, "zones: file: %s", why);
-	if (z->file[0] != '/' && l->dirlen) {
-		size_t fl = strlen(z->file);
-		char *j = malloc(l->dirlen + fl + 1);
-		if (!j)
-			return ld_fail(l, line, "out of memory");
-		memcpy(j, l->path, l->dirlen);
-		memcpy(j + l->dirlen, z->file, fl + 1);
-		free(z->file);
-		z->file = j;
-	}
+	if (rel_path(l, &z->file) != 0)
+		return ld_fail(l, line, "out of memory");
 	return 0;
 }
 
@@ -1419,6 +1486,9 @@ static int ld_zone(struct ld *l, size_t index)
 		r = ld_fail(l, line, "zones: zone '%s' has no 'file'%s", e.z.name,
 			    e.z.nprimaries ? " (a secondary needs one too: where the "
 					     "transferred zone is kept)" : "");
+	else if (r == 0 && e.m.tplline && !e.z.catalog)
+		r = ld_fail(l, e.m.tplline, "%s.catalog-template: zone '%s' is not a catalog; add "
+			    "'catalog: true' or leave 'catalog-template' out", e.path, e.z.name);
 	struct cfg *t = &l->t;
 	for (size_t i = 0; r == 0 && i < t->nzones; i++)
 		if (strcmp(t->zones[i].name, e.z.name) == 0)
@@ -1464,8 +1534,27 @@ static int ld_zones(struct ld *l)
 			  ld_zone);
 }
 
+/* The index of key name among the file's keys into *out, or -1 with
+ * "FILE:LINE: WHERE.key: no key ..." (at line). */
+static int ld_key_ref(struct ld *l, const char *where, const char *name, size_t line, int *out)
+{
+	const struct cfg *t = &l->t;
+	*out = key_find(t->keys, t->nkeys, name);
+	if (*out >= 0)
+		return 0;
+	char names[256];
+	if (!t->nkeys)
+		return ld_fail(l, line, "%s.key: no key '%s' in keys (none defined; add it under "
+				       "'keys:' with its name, algorithm and secret)", where, name);
+	return ld_fail(l, line, "%s.key: no key '%s' in keys (defined: %s)", where, name,
+		       key_names(t->keys, t->nkeys, names, sizeof names));
+}
+
+static int ld_templates_resolve(struct ld *l);
+
 /* Each zone's 'key' names a key of the file's 'keys' (which may come
- * after 'zones'): resolved once the whole file is read. */
+ * after 'zones'): resolved once the whole file is read; so are the
+ * templates' keys and the catalogs' templates. */
 static int ld_zone_keys(struct ld *l)
 {
 	struct cfg *t = &l->t;
@@ -1473,18 +1562,12 @@ static int ld_zone_keys(struct ld *l)
 		const struct zmeta *m = &l->zm[i];
 		if (!m->keyline)
 			continue;
-		t->zones[i].key = key_find(t->keys, t->nkeys, m->key);
-		if (t->zones[i].key >= 0)
-			continue;
-		char names[256];
-		if (!t->nkeys)
-			return ld_fail(l, m->keyline, "zones[%zu].key: no key '%s' in keys "
-						      "(none defined; add it under 'keys:' with "
-						      "its name, algorithm and secret)", i, m->key);
-		return ld_fail(l, m->keyline, "zones[%zu].key: no key '%s' in keys (defined: %s)",
-			       i, m->key, key_names(t->keys, t->nkeys, names, sizeof names));
+		char path[32];
+		snprintf(path, sizeof path, "zones[%zu]", i);
+		if (ld_key_ref(l, path, m->key, m->keyline, &t->zones[i].key) != 0)
+			return -1;
 	}
-	return 0;
+	return ld_templates_resolve(l);
 }
 
 /* A 'keys' entry while it is read. */
@@ -1520,16 +1603,8 @@ static int on_key(struct ld *l, unsigned idx, void *ctx)
 		/* read once the entry is known to be good (ld_key); relative
 		 * to the configuration's directory, as zone files are */
 		r = val_str(sv(l), slen(l), 1, CFG_PATH_MAX, &e->file, why, sizeof why);
-		if (r == 0 && e->file[0] != '/' && l->dirlen) {
-			size_t fl = strlen(e->file);
-			char *j = malloc(l->dirlen + fl + 1);
-			if (!j)
-				return ld_fail(l, line, "out of memory");
-			memcpy(j, l->path, l->dirlen);
-			memcpy(j + l->dirlen, e->file, fl + 1);
-			free(e->file);
-			e->file = j;
-		}
+		if (r == 0 && rel_path(l, &e->file) != 0)
+			return ld_fail(l, line, "out of memory");
 		e->fileline = line;
 		break;
 	}
@@ -1593,6 +1668,123 @@ static int ld_keys(struct ld *l)
 			     "secret: BASE64)", ld_key);
 }
 
+/* ---- templates (of catalog member zones) ---- */
+
+/* A 'templates' entry while it is read. */
+struct tent {
+	struct cfg_template t;
+	struct tmeta m;
+	char path[32];		/* "templates[N]", for messages */
+};
+
+static int on_template(struct ld *l, unsigned idx, void *ctx)
+{
+	struct tent *e = ctx;
+	struct cfg_template *t = &e->t;
+	char why[256], path[48];
+	snprintf(path, sizeof path, "%s.%s", e->path, template_keys[idx].name);
+	if (idx == TPK_PRIMARIES || idx == TPK_NOTIFY) {
+		bool prim = idx == TPK_PRIMARIES;
+		struct rent r = { prim ? t->primaries : t->notify,
+				  prim ? &t->nprimaries : &t->nnotify, path, template_keys[idx].name };
+		return ld_list(l, path, "ADDR[@PORT]", on_remote, &r,
+			       prim ? "leave 'primaries' out for the catalog's"
+				    : "leave 'notify' out to notify nobody");
+	}
+	if (ld_scalar(l, e->path, template_keys[idx].name, "a string") != 0)
+		return -1;
+	size_t line = ld_line(l);
+	int r = 0;
+	if (idx == TPK_ID) {
+		r = val_template_id(sv(l), slen(l), t->id, why, sizeof why);
+		e->m.idline = line;
+	} else if (idx == TPK_KEY) {
+		r = val_name(sv(l), slen(l), "key", e->m.key, why, sizeof why);
+		e->m.keyline = line;
+	} else {
+		r = val_str(sv(l), slen(l), 1, CFG_PATH_MAX, &t->storage, why, sizeof why);
+		if (r == 0 && rel_path(l, &t->storage) != 0)
+			return ld_fail(l, line, "out of memory");
+	}
+	return r ? ld_fail(l, line, "%s: %s", path, why) : 0;
+}
+
+/* The index of the template with that id in t, or -1. */
+static int template_find(const struct cfg *t, const char *id)
+{
+	for (size_t i = 0; i < t->ntemplates; i++)
+		if (strcmp(t->templates[i].id, id) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int ld_template(struct ld *l, size_t index)
+{
+	size_t line = ld_line(l);
+	if (l->ev.type != YAML_MAPPING_START_EVENT)
+		return ld_fail(l, line, "templates: each entry must be a mapping with 'id', not %s",
+			       ev_what(&l->ev));
+	struct tent e;
+	memset(&e, 0, sizeof e);
+	e.t.key = -1;
+	snprintf(e.path, sizeof e.path, "templates[%zu]", index);
+	uint32_t seen;
+	struct cfg *t = &l->t;
+	int r = ld_mapping(l, "in a 'templates' entry", template_keys, TPK_COUNT, on_template,
+			   &e, &seen);
+	int dup = r == 0 ? template_find(t, e.t.id) : -1;
+	if (r == 0 && !(seen & (1u << TPK_ID)))
+		r = ld_fail(l, line, "%s: entry has no 'id'", e.path);
+	else if (dup >= 0)
+		r = ld_fail(l, e.m.idline, "%s.id: duplicate template '%s' (first at line %zu)",
+			    e.path, e.t.id, l->tm[dup].idline);
+	else if (r == 0 && t->ntemplates == CFG_TEMPLATES_MAX)
+		r = ld_fail(l, line, "templates: more than %d templates", CFG_TEMPLATES_MAX);
+	struct cfg_template *v = NULL;
+	if (r == 0 && !(v = realloc(t->templates, (t->ntemplates + 1) * sizeof *v)))
+		r = ld_fail(l, line, "out of memory");
+	if (r != 0) {
+		free(e.t.storage);
+		return r;
+	}
+	t->templates = v;
+	l->tm[t->ntemplates] = e.m;
+	v[t->ntemplates++] = e.t;
+	return 0;
+}
+
+static int ld_templates(struct ld *l)
+{
+	if (!l->tm && !(l->tm = calloc(CFG_TEMPLATES_MAX, sizeof *l->tm)))
+		return ld_fail(l, 0, "out of memory");
+	return ld_entries(l, "templates: expected a list of entries (- id: NAME, primaries: ...)",
+			  ld_template);
+}
+
+/* The templates' keys, and each catalog's template (catalog-template):
+ * both may come later in the file than what names them. */
+static int ld_templates_resolve(struct ld *l)
+{
+	struct cfg *t = &l->t;
+	for (size_t i = 0; i < t->ntemplates; i++) {
+		char path[32];
+		snprintf(path, sizeof path, "templates[%zu]", i);
+		if (l->tm[i].keyline &&
+		    ld_key_ref(l, path, l->tm[i].key, l->tm[i].keyline, &t->templates[i].key) != 0)
+			return -1;
+	}
+	for (size_t i = 0; i < t->nzones; i++) {
+		const struct zmeta *m = &l->zm[i];
+		if (!m->tplline)
+			continue;
+		t->zones[i].catalog_template = template_find(t, m->tpl);
+		if (t->zones[i].catalog_template < 0)
+			return ld_fail(l, m->tplline, "zones[%zu].catalog-template: no template '%s' "
+				       "under 'templates'", i, m->tpl);
+	}
+	return 0;
+}
+
 static int on_top(struct ld *l, unsigned idx, void *ctx)
 {
 	(void)ctx;
@@ -1600,6 +1792,8 @@ static int on_top(struct ld *l, unsigned idx, void *ctx)
 		return ld_zones(l);
 	if (idx == TK_KEYS)
 		return ld_keys(l);
+	if (idx == TK_TEMPLATES)
+		return ld_templates(l);
 	if (ld_next(l) != 0)
 		return -1;
 	if (ev_null(l))
@@ -1726,6 +1920,16 @@ static void ld_merge(struct ld *l, struct cfg *c, char *source)
 			z->key = kmap[z->key];
 		t->zones[i].file = NULL;
 	}
+	/* the file's templates are the only ones (no flag makes any) */
+	for (size_t i = 0; i < t->ntemplates; i++)
+		if (t->templates[i].key >= 0)
+			t->templates[i].key = kmap[t->templates[i].key];
+	struct cfg_template *tv = c->templates;
+	size_t tn = c->ntemplates;
+	c->templates = t->templates;
+	c->ntemplates = t->ntemplates;
+	t->templates = tv;	/* freed with t */
+	t->ntemplates = tn;
 	free(c->source);
 	c->source = source;
 }
@@ -1829,6 +2033,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap)
 		ld_merge(&l, c, source);
 	cfg_free(&l.t);
 	free(l.zm);
+	free(l.tm);
 	free(buf);
 	return r;
 }

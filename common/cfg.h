@@ -69,6 +69,32 @@ struct cfg_zone {
 	int key;			/* TSIG key for this zone's transfers and NOTIFY,
 					 * both directions: an index into cfg.keys;
 					 * -1 = none */
+	bool catalog;			/* a catalog zone (RFC 9432) whose member zones
+					 * are served too (control/catalog.c) */
+	int catalog_template;		/* catalog: its members' template when their
+					 * group names none, an index into
+					 * cfg.templates; -1 = none (the catalog's
+					 * primaries, key and directory) */
+	char member_of[CFG_NAME_MAX];	/* a member zone of that catalog, added by
+					 * control/catalog.c (never from the file);
+					 * "" for a configured zone */
+};
+
+/* The settings a catalog's member zones take (templates:): the template
+ * whose id is the member's group property, else the catalog's
+ * catalog-template. */
+#define CFG_TEMPLATES_MAX 64
+#define CFG_TEMPLATE_ID_MAX 64		/* incl. NUL */
+struct cfg_template {
+	char id[CFG_TEMPLATE_ID_MAX];
+	struct cfg_remote primaries[CFG_REMOTE_MAX];
+	unsigned nprimaries;		/* 0: the catalog's primaries and key */
+	struct cfg_remote notify[CFG_REMOTE_MAX];
+	unsigned nnotify;
+	int key;			/* an index into cfg.keys; -1 = none */
+	char *storage;			/* directory of the member zone files (malloc;
+					 * relative paths as for zone files); NULL:
+					 * the catalog's file's directory */
 };
 
 /* How UDP queries reach the workers. */
@@ -119,6 +145,10 @@ struct cfg {
 	/* zones, in the order given */
 	struct cfg_zone *zones;
 	size_t nzones;
+	/* templates of catalog member zones, in the order given (malloc; at
+	 * most CFG_TEMPLATES_MAX) */
+	struct cfg_template *templates;
+	size_t ntemplates;
 };
 
 /* Fills c with the defaults. */

@@ -125,6 +125,7 @@ static int cmd_zones(struct ctl *c, struct ctl_out *o)
 			 (unsigned long long)z->records);
 		ctl_printf(o, "%-32s %10s %10s %-20s %s\n", z->name, serial, rec, at,
 			   z->error[0] ? z->error : "-");
+		cat_zone_line(c, z, o);
 		zone_xfr_line(c, z, o);
 	}
 	return 0;

@@ -127,6 +127,7 @@ static void ctl_loop(struct ctl *c)
 		if (c->peers_due)
 			dpc_send_peers(c);
 		ctl_reap(c);
+		cat_tick(c);
 		xfi_tick(c);
 		ntf_tick(c);
 		struct pollfd p[4 + NTF_POLL_MAX] = { { .fd = c->dp, .events = POLLIN },
@@ -181,6 +182,7 @@ int main(int argc, char **argv)
 	}
 	ctlsock_close(c.cs);
 	zj_fini(&c);
+	cat_fini(&c);
 	cfg_free(&c.cfg);
 	csig_fini(&c);
 	return rc;

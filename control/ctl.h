@@ -89,6 +89,7 @@ struct ctl {
 	time_t last_reload;
 	int wake_fd;		/* readable after a signal (csig_read) */
 	const volatile sig_atomic_t *stop_flag;	/* set by SIGTERM/SIGINT */
+	struct cat_state *cat;	/* catalog zones read (catalog.c), NULL: none */
 };
 
 /* Whether the process is to stop (a wait or a zone job ends early). */
@@ -134,6 +135,10 @@ int dpc_served(struct ctl *c);
 
 /* The zone named name (with or without its final dot), or NULL. */
 struct zst *zj_find(struct ctl *c, const char *name);
+/* The entry of zone name, added when missing (pointers to others may
+ * move), with file and marked in the configuration; NULL when out of
+ * memory. */
+struct zst *zj_add(struct ctl *c, const char *name, const char *file);
 /* Reads the configuration again (file and flags) and syncs the zone list:
  * new zones added, removed ones dropped from the dataplane, files updated.
  * -1 with err when the configuration is unusable (nothing changes then). */
@@ -200,6 +205,26 @@ void ntf_events(const struct pollfd *p, size_t np);
 void ntf_tick(struct ctl *c);
 /* Milliseconds until the next send is due, -1 when nothing is pending. */
 int ntf_wait_ms(void);
+
+/* catalog.c: catalog zones (RFC 9432), the consumer role: the member
+ * zones they list are served as secondaries, in c->cfg.zones with
+ * member_of set. */
+
+/* n is a configuration just read, not yet in use: adds to it the member
+ * zones of its catalogs as last read (a catalog not read yet is read from
+ * its zone file: a restart serves its members at once). */
+void cat_config(struct ctl *c, struct cfg *n);
+/* z serves a new version: when it is a catalog, cat_tick reads it. */
+void cat_zone_served(struct ctl *c, const struct zst *z);
+/* Reads the catalogs that changed and applies their member lists:
+ * members added, removed (no longer served, their file deleted), moved
+ * or reset.  Called from the loop, never under a zone job (it adds and
+ * removes zone table entries). */
+void cat_tick(struct ctl *c);
+/* For `ringctl zones`: z's catalog line (a member's catalog, or a
+ * catalog's members and last refusal), if any. */
+void cat_zone_line(struct ctl *c, const struct zst *z, struct ctl_out *o);
+void cat_fini(struct ctl *c);
 
 /* commands.c: ringctl's commands over the control socket. */
 

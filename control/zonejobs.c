@@ -156,6 +156,7 @@ static void zone_served(struct ctl *c, struct zst *z, uint32_t serial, uint64_t 
 	z->error[0] = 0;
 	if (changed)
 		ntf_zone_changed(c, z);
+	cat_zone_served(c, z);
 }
 
 /* ----------------------------------------------------------- the cache */
@@ -455,6 +456,17 @@ static struct zst *zst_add(struct ctl *c, const char *name)
 	return z;
 }
 
+struct zst *zj_add(struct ctl *c, const char *name, const char *file)
+{
+	struct zst *z = zj_find(c, name);
+	if (!z && !(z = zst_add(c, name)))
+		return NULL;
+	free(z->file);
+	z->file = strdup(file);
+	z->in_cfg = true;
+	return z;
+}
+
 int zj_config_sync(struct ctl *c, char *err, size_t errcap)
 {
 	struct cfg n;
@@ -463,18 +475,15 @@ int zj_config_sync(struct ctl *c, char *err, size_t errcap)
 		cfg_free(&n);
 		return -1;
 	}
+	cat_config(c, &n);
 	for (size_t i = 0; i < c->nz; i++)
 		c->z[i].in_cfg = false;
 	for (size_t k = 0; k < n.nzones; k++) {
-		struct zst *z = zj_find(c, n.zones[k].name);
-		if (!z && !(z = zst_add(c, n.zones[k].name))) {
+		if (!zj_add(c, n.zones[k].name, n.zones[k].file)) {
 			snprintf(err, errcap, "out of memory");
 			cfg_free(&n);
 			return -1;
 		}
-		free(z->file);
-		z->file = strdup(n.zones[k].file);
-		z->in_cfg = true;
 	}
 	zj_drop_unconfigured(c);
 	cfg_free(&c->cfg);
@@ -499,6 +508,8 @@ void zj_drop_unconfigured(struct ctl *c)
 		}
 		if (z->img_fd >= 0)
 			close(z->img_fd);
+		if (z->xfr_errfd >= 0)
+			close(z->xfr_errfd);
 		jr_free(z->jr);
 		free(z->file);
 		c->z[i] = c->z[--c->nz];

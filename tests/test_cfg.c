@@ -452,7 +452,7 @@ Test(cfg, zone_names)
 	fails("zones:\n  - name: a.example\n", 2, "zones: zone 'a.example.' has no 'file'");
 	fails("zones:\n  - name: a\n    file: a\n    type: master\n", 4,
 	      "unknown key 'type' in a 'zones' entry (expected one of: name, file, primaries, "
-	      "notify, key)");
+	      "notify, key, catalog, catalog-template)");
 	fails("zones:\n  - example.com\n", 2,
 	      "zones: each entry must be a mapping with 'name' and 'file', not a single value");
 	fails("zones:\n  name: example.com\n", 2,
@@ -473,7 +473,7 @@ Test(cfg, unknown_and_duplicate_keys)
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
 	      "unknown key 'zone' at the top level (did you mean 'zones'? expected one of: "
-	      "server, log, keys, zones)");
+	      "server, log, keys, zones, templates)");
 	fails("log:\n  lvl: info\n", 2, "unknown key 'lvl' in 'log'");
 	fails("server:\n  workers: 1\n  workers: 2\n", 3,
 	      "duplicate key 'workers' in 'server' (first at line 2)");
@@ -1566,6 +1566,116 @@ Test(cfg, zone_key_reference)
 	cr_assert_eq(c.zones[0].key, 1);
 	cr_assert_eq(c.zones[1].key, 1);
 	cfg_free(&c);
+}
+
+/* ---- catalogs (RFC 9432) and the templates of their members ------------- */
+
+Test(cfg, catalog_and_templates)
+{
+	static const char text[] =
+		"zones:\n"
+		"  - name: catalog.example\n"
+		"    file: catalog.zone\n"
+		"    primaries: 192.0.2.1@5300\n"
+		"    catalog: true\n"
+		"    catalog-template: default\n"
+		"  - {name: other.example, file: o, primaries: 192.0.2.1, catalog: true}\n"
+		"  - {name: plain.example, file: p}\n"
+		"templates:\n"
+		"  - id: default\n"
+		"    primaries: [192.0.2.1@5300, \"[2001:db8::1]:53\"]\n"
+		"    storage: members\n"
+		"  - id: signed\n"
+		"    primaries: 192.0.2.7\n"
+		"    notify: 192.0.2.8@5301\n"
+		"    key: b.\n"
+		"    storage: /var/lib/ringdns/signed\n"
+		"  - {id: bare}\n"
+		"keys:\n"
+		"  - name: a.\n    algorithm: hmac-sha256\n    secret: c2VjcmV0\n"
+		"  - name: b.\n    algorithm: hmac-sha256\n    secret: c2VjcmV0\n";
+	struct cfg c;
+	char err[512], want[128];
+	cr_assert_eq(load(&c, text, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nzones, 3);
+	cr_assert(c.zones[0].catalog);
+	cr_assert_eq(c.zones[0].catalog_template, 0);
+	cr_assert_str_eq(c.zones[0].member_of, "");
+	cr_assert(c.zones[1].catalog);
+	cr_assert_eq(c.zones[1].catalog_template, -1);
+	cr_assert(!c.zones[2].catalog);
+	cr_assert_eq(c.zones[2].catalog_template, -1);
+	cr_assert_eq(c.ntemplates, 3);
+	const struct cfg_template *t = &c.templates[0];
+	cr_assert_str_eq(t->id, "default");
+	cr_assert_eq(t->nprimaries, 2);
+	check_remote(&t->primaries[1], AF_INET6, "2001:db8::1", 53, "[2001:db8::1]:53");
+	cr_assert_eq(t->key, -1);
+	/* relative to the configuration file's directory, as zone files */
+	snprintf(want, sizeof want, "%s/members", dir);
+	cr_assert_str_eq(t->storage, want);
+	t = &c.templates[1];
+	cr_assert_str_eq(t->id, "signed");
+	cr_assert_eq(t->key, 1, "the key named b. (defined after the templates)");
+	cr_assert_eq(t->nnotify, 1);
+	check_remote(&t->notify[0], AF_INET, "192.0.2.8", 5301, "192.0.2.8@5301");
+	cr_assert_str_eq(t->storage, "/var/lib/ringdns/signed");
+	t = &c.templates[2];
+	cr_assert_eq(t->nprimaries, 0);
+	cr_assert_null(t->storage);
+	cr_assert_eq(t->key, -1);
+	cfg_free(&c);
+	cr_assert_eq(c.ntemplates, 0);
+	cr_assert_null(c.templates);
+
+	/* a configuration without templates has none */
+	cr_assert_eq(load(&c, "zones:\n  - {name: a.example, file: a}\n", err, sizeof err), 0);
+	cr_assert_eq(c.ntemplates, 0);
+	cr_assert(!c.zones[0].catalog);
+	cfg_free(&c);
+}
+
+Test(cfg, catalog_errors)
+{
+	fails("zones:\n  - name: c.example\n    file: c\n    catalog: maybe\n", 4,
+	      "zones[0].catalog: ");
+	fails("zones:\n  - name: c.example\n    file: c\n    catalog: [true]\n", 4,
+	      "zones[0].catalog: expected true or false, got a list");
+	fails("zones:\n  - name: c.example\n    file: c\n    catalog-template: t\n"
+	      "templates:\n  - id: t\n", 4,
+	      "zones[0].catalog-template: zone 'c.example.' is not a catalog; add 'catalog: "
+	      "true' or leave 'catalog-template' out");
+	fails("zones:\n  - {name: c.example, file: c, catalog: true}\n"
+	      "  - name: d.example\n    file: d\n    catalog: true\n"
+	      "    catalog-template: nope\ntemplates:\n  - id: t\n", 6,
+	      "zones[1].catalog-template: no template 'nope' under 'templates'");
+	fails("zones:\n  - {name: c.example, file: c, catalog: true, catalog-template: t}\n", 2,
+	      "zones[0].catalog-template: no template 't' under 'templates'");
+	fails("templates:\n  - id: a\n  - id: b\n  - id: a\n", 4,
+	      "templates[2].id: duplicate template 'a' (first at line 2)");
+	fails("templates:\n  - primaries: 192.0.2.1\n", 2, "templates[0]: entry has no 'id'");
+	fails("templates:\n  - id: 'a b'\n", 2,
+	      "templates[0].id: 'a b': a template id is printable ASCII without spaces");
+	fails("templates:\n  - id: ''\n", 2, "templates[0].id: a template id is 1 to 63 characters");
+	fails("templates:\n  - id: t\n    key: k.\n", 3,
+	      "templates[0].key: no key 'k.' in keys (none defined;");
+	fails("templates:\n  - id: t\n    primaries: []\n", 3,
+	      "templates[0].primaries: empty list (leave 'primaries' out for the catalog's)");
+	fails("templates:\n  - id: t\n    primaries: [192.0.2.1, 192.0.2.1@53]\n", 3,
+	      "templates[0].primaries: '192.0.2.1@53' is listed twice (also as '192.0.2.1')");
+	fails("templates:\n  - id: t\n    storage: ''\n", 3, "templates[0].storage: ");
+	fails("templates:\n  - id: t\n    file: x\n", 3,
+	      "unknown key 'file' in a 'templates' entry (expected one of: id, primaries, "
+	      "notify, key, storage)");
+	fails("templates:\n  - t\n", 2,
+	      "templates: each entry must be a mapping with 'id', not a single value");
+	fails("templates:\n  id: t\n", 2,
+	      "templates: expected a list of entries (- id: NAME, primaries: ...), got a mapping");
+	char text[8192];
+	size_t o = (size_t)snprintf(text, sizeof text, "templates:\n");
+	for (int i = 0; i <= CFG_TEMPLATES_MAX; i++)
+		o += (size_t)snprintf(text + o, sizeof text - o, "  - id: t%d\n", i);
+	fails(text, CFG_TEMPLATES_MAX + 2, "templates: more than 64 templates");
 }
 
 Test(cfg, key_errors)

@@ -310,6 +310,26 @@ log:
 """
 
 
+def knot_primary_conf(d, port, zones, key_conf="", acl_key=""):
+    """A knot.conf for a knotd in directory d on 127.0.0.1@port serving
+    the zones named (each from d/ZONE.zone, written whole, without a
+    journal) as a primary to 127.0.0.1; key_conf (a `key:` section) and
+    acl_key (the acl's `    key: NAME` line) for transfers with TSIG."""
+    zl = "".join(f"  - domain: {z}\n    file: {d}/{z}zone\n    acl: xfr\n" for z in zones)
+    return knot_conf_head(d, port) + f"""{key_conf}acl:
+  - id: xfr
+    address: 127.0.0.1
+{acl_key}    action: transfer
+template:
+  - id: default
+    storage: {d}
+    zonefile-sync: -1
+    zonefile-load: whole
+    journal-content: none
+zone:
+{zl}"""
+
+
 class Knotd:
     """knotd from Debian on 127.0.0.1 at a free port, in a temporary
     directory of its own: conf(dir, port) gives its knot.conf.  Stopped by

@@ -21,7 +21,7 @@ import dns.rcode
 import dns.rrset
 import dns.tsigkeyring
 
-from e2elib import Knotd, Nsd, Server, free_port, knot_conf_head, run, wait_for
+from e2elib import Knotd, Nsd, Server, free_port, knot_primary_conf, run, wait_for
 
 ZONE = """$ORIGIN sec.test.
 $TTL 300
@@ -83,21 +83,7 @@ def knot_primary(text, key_secret=None):
     def conf(d, port):
         with open(os.path.join(d, "sec.test.zone"), "w") as f:
             f.write(text)
-        return knot_conf_head(d, port) + f"""{keyconf}acl:
-  - id: xfr
-    address: 127.0.0.1
-{acl_key}    action: transfer
-template:
-  - id: default
-    storage: {d}
-    zonefile-sync: -1
-    zonefile-load: whole
-    journal-content: none
-zone:
-  - domain: sec.test.
-    file: {d}/sec.test.zone
-    acl: xfr
-"""
+        return knot_primary_conf(d, port, ["sec.test."], keyconf, acl_key)
     k = Knotd(conf)
     assert wait_for(lambda: k.serial("sec.test.") is not None, 10), k.logtext()
     return k
