@@ -21,7 +21,8 @@ import dns.rcode
 import dns.tsig
 import dns.tsigkeyring
 
-from e2elib import Knotd, Server, free_port, knot_conf_head, run, seconds_until, wait_for
+from e2elib import (Knotd, Server, free_port, knot_conf_head, knot_primary_conf, run,
+                    seconds_until, wait_for)
 from test_xfrin import SECRET, WRONG, mail_of, serial_of, zone
 
 KEY = dns.tsigkeyring.from_text({"xfr.key.": ("hmac-sha256", SECRET)})
@@ -75,25 +76,11 @@ def knot_notifying(text, ringdns_port, key_secret=None):
     def conf(d, port):
         with open(os.path.join(d, "sec.test.zone"), "w") as f:
             f.write(text)
-        return knot_conf_head(d, port) + f"""{keyconf}remote:
-  - id: sec
-    address: 127.0.0.1@{ringdns_port}
-{key}acl:
-  - id: xfr
-    address: 127.0.0.1
-{key}    action: transfer
-template:
-  - id: default
-    storage: {d}
-    zonefile-sync: -1
-    zonefile-load: whole
-    journal-content: none
-zone:
-  - domain: sec.test.
-    file: {d}/sec.test.zone
-    acl: xfr
-    notify: sec
-"""
+        c = knot_primary_conf(d, port, ["sec.test."], keyconf, key)
+        c = c.replace("acl:\n", "remote:\n  - id: sec\n"
+                      f"    address: 127.0.0.1@{ringdns_port}\n{key}acl:\n", 1)
+        return c.replace("    acl: xfr\n", "    acl: xfr\n    notify: sec\n")
+
     k = Knotd(conf)
     assert wait_for(lambda: k.serial("sec.test.") is not None, 10), k.logtext()
     return k
