@@ -491,6 +491,33 @@ def tcp_through(net, s, tap):
     assert got == "192.0.2.10", f"UDP: {got!r}"
 
 
+def test_notify_and_tsig_on_the_fast_path():
+    """A NOTIFY and a TSIG-signed query reach the DPDK workers: the sender's
+    address read from the IP header decides the NOTIFY (CL4 is the
+    secondary zone's primary, CL6 is not), the signed answer verifies."""
+    secret = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-dpdk-")
+    try:
+        flags = ("--zone", f"sec.test.={tmp}/sec.test.zone", "--primary", f"sec.test.={CL4}",
+                 "--key", f"hmac-sha256:xfr.key.:{secret}")
+        with served(9, flags=flags) as (net, s):
+            net.dig_retry(SRV4, "www.example.com", "A", want="192.0.2.10")
+
+            def notify(server):
+                return net.client("dig", f"@{server}", "+tries=1", "+time=2", "+opcode=notify",
+                                  "+norecurse", "sec.test.", "SOA").stdout
+            got = notify(SRV4)
+            assert "status: NOERROR" in got and "opcode: NOTIFY" in got, got + s.logtext()
+            assert wait_for(lambda: f"NOTIFY from {CL4}" in s.logtext(), 5), s.logtext()
+            assert "status: REFUSED" in notify(SRV6)
+            got = net.client("dig", f"@{SRV4}", "+tries=1", "+time=2", "-y",
+                             f"hmac-sha256:xfr.key.:{secret}", "example.com", "SOA").stdout
+            assert "status: NOERROR" in got and "TSIG" in got, got
+            assert "failure" not in got and "BADSIG" not in got, got
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_failed_start_with_a_memif_port_exits_cleanly():
     """A start that fails after EAL (a listen address that cannot be
     bound) with a net_memif port probed exits 1 with the error: EAL's
@@ -531,4 +558,5 @@ if __name__ == "__main__":
     run([test_udp_v4_v6_and_echo, test_arp_and_nd, test_dnsperf_10s_no_loss,
          test_reloads_under_load, test_two_lcores_two_queues, test_vlan_tagged_query,
          test_tcp_through_the_tap, test_tcp_through_a_named_exception_port,
+         test_notify_and_tsig_on_the_fast_path,
          test_failed_start_with_a_memif_port_exits_cleanly])
