@@ -3,7 +3,8 @@
 serves a hand-written catalog zone and its member zones, nsd a member of
 another group; ringdns serves the members the catalog lists, takes each
 one's primaries from the template its group names, adds and removes
-members as the catalog changes (on `ringctl refresh` of the catalog),
+members as the catalog changes (on `ringctl refresh` of the catalog, or
+at knotd's NOTIFY),
 refuses broken catalog versions while the members of the last valid one
 serve, resets a member whose unique-id changes, hands a member over to
 another catalog that a coo property names, and after a restart with the
@@ -16,7 +17,7 @@ import time
 
 import dns.rcode
 
-from e2elib import Knotd, Nsd, Server, knot_primary_conf, run, wait_for
+from e2elib import Knotd, Nsd, Server, free_port, knot_primary_conf, run, seconds_until, wait_for
 
 CAT_HEAD = """$ORIGIN {cat}
 $TTL 0
@@ -57,7 +58,8 @@ class Primaries:
         self.knot = None
         self.nsd = None
 
-    def start(self, cat_body, cat2_body=""):
+    def start(self, cat_body, cat2_body="", notify_port=None):
+        """notify_port: knotd NOTIFYs 127.0.0.1 there of every change."""
         def conf(d, port):
             for z in KNOT_ZONES:
                 with open(os.path.join(d, z + "zone"), "w") as f:
@@ -65,7 +67,12 @@ class Primaries:
             for cat, body in (("cat.test.", cat_body), ("cat2.test.", cat2_body)):
                 with open(os.path.join(d, cat + "zone"), "w") as f:
                     f.write(catalog_text(cat, 1, body))
-            return knot_primary_conf(d, port, KNOT_ZONES + ["cat.test.", "cat2.test."])
+            c = knot_primary_conf(d, port, KNOT_ZONES + ["cat.test.", "cat2.test."])
+            if notify_port:
+                c = c.replace("acl:\n", "remote:\n  - id: sec\n"
+                              f"    address: 127.0.0.1@{notify_port}\nacl:\n", 1)
+                c = c.replace("    acl: xfr\n", "    acl: xfr\n    notify: sec\n")
+            return c
         self.knot = Knotd(conf)
         self.nsd = Nsd("grp.test.", "    provide-xfr: 127.0.0.1 NOKEY\n",
                        text=member_text("grp.test.", "grp.test. from nsd"))
@@ -290,5 +297,26 @@ def test_catalog_consumer():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_catalog_notified():
+    """knotd NOTIFYs the catalog's change: a member added and one removed
+    without any ringctl command, within 2 s."""
+    port = free_port()
+    p = Primaries().start("m1.zones PTR m1.test.\n", notify_port=port)
+    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-cat-")
+    try:
+        cfgp = ringdns_config(tmp, p.knot.port, p.nsd.port)
+        with Server({}, extra=["--config", cfgp], tmp=tmp, port=port) as s:
+            s.start(ready=lambda: serves(s, "m1.test."))
+            p.catalog("cat.test.", 2, "m2.zones PTR m2.test.\n")
+            dt = seconds_until(lambda: serves(s, "m2.test.") and www(s, "m1.test.") == "REFUSED",
+                               5)
+            assert dt < 2.0, (dt, s.logtext())
+            assert "zone cat.test.: NOTIFY from 127.0.0.1" in s.logtext()
+            print(f"  catalog change NOTIFYed: member swap served in {dt:.2f} s")
+    finally:
+        p.close()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    run([test_catalog_consumer])
+    run([test_catalog_consumer, test_catalog_notified])
