@@ -304,6 +304,8 @@ def test_ringdns_secondary_strict():
                 s.logtext()
             assert "unable to get local issuer certificate" in s.logtext(), s.logtext()
             assert serial_of(s) == 20
+            assert wait_for(lambda: "error: 127.0.0.1@%d: TLS: the primary's certificate does "
+                            "not verify" % n.tls_port in s.ctl("zones")[1], 5), s.ctl("zones")
             # the right CA again, but the wrong name
             write_secondary_conf(tmp, f"""
       - address: 127.0.0.1@{n.tls_port}
