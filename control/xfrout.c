@@ -24,8 +24,8 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -245,6 +245,8 @@ static int transfer(const struct zst *z, struct xs *xs, const struct xq *q,
 	if (!s) {
 		log_err("zone %s: transfer to %s: image: %s", z->name, q->peer, err);
 		send_error(xs, q, RCODE_SERVFAIL);
+		if (img)
+			munmap((void *)img, z->img_size);
 		return 1;
 	}
 	conn_blocking(xs->fd);
@@ -260,15 +262,17 @@ static int transfer(const struct zst *z, struct xs *xs, const struct xq *q,
 		n = axfr_write(s, &q->aq, XFR_MSG_MAX - room, emit_framed, &o, err, sizeof err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double dt = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	if (n < 0) {
+	if (n < 0)
 		log_warn("zone %s: transfer to %s failed after %.2f s: %s", z->name, q->peer, dt,
 			 errno ? strerror(errno) : err);
-		return 1;
-	}
-	log_info("zone %s: serial %u sent to %s (%s%s%s, %ld messages, %.2f s)", z->name,
-		 snap_hdr(s)->serial, q->peer, how, xs->ssl ? ", TLS" : "", tc ? ", TSIG" : "", n,
-		 dt);
-	return 0;
+	else
+		log_info("zone %s: serial %u sent to %s (%s%s%s, %ld messages, %.2f s)", z->name,
+			 snap_hdr(s)->serial, q->peer, how, xs->ssl ? ", TLS" : "",
+			 tc ? ", TSIG" : "", n, dt);
+	/* an XoT connection's child goes on to its next query */
+	snap_close(s);
+	munmap((void *)img, z->img_size);
+	return n < 0 ? 1 : 0;
 }
 
 pid_t xfo_fork(struct ctl *c)
