@@ -152,6 +152,21 @@ def records(port, keyring=None):
     return out
 
 
+class LogOnFail:
+    """Adds the servers' logs to an exception raised in its block."""
+
+    def __init__(self, *servers):
+        self.servers = servers
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, typ, exc, tb):
+        if exc is not None:
+            exc.args += tuple(s.logtext() for s in self.servers)
+        return False
+
+
 # ---- ringdns as the primary, named its XoT secondary ---------------------
 
 def ringdns_primary(tmp, pki, serial, key=False):
@@ -353,22 +368,37 @@ def test_ringdns_secondary_opportunistic_and_tsig():
         shutil.rmtree(pki, ignore_errors=True)
 
 
+def test_ringdns_to_ringdns():
+    """ringdns the XoT secondary of ringdns: the SOA query and the transfer
+    after it share one TLS connection (RFC 9103 §6)."""
+    pki = tempfile.mkdtemp(prefix="ringdns-e2e-pki-")
+    ptmp = tempfile.mkdtemp(prefix="ringdns-e2e-xot-")
+    stmp = tempfile.mkdtemp(prefix="ringdns-e2e-xot-")
+    try:
+        make_pki(pki)
+        p = ringdns_primary(ptmp, pki, 60)
+        with p:
+            p.start(wait_zone="xot.test.")
+            s = ringdns_secondary(stmp, p.xot_port,
+                                  f"tls: strict, tls-ca: {pki}/ca.pem, tls-name: xot.test")
+            with s, LogOnFail(p, s):
+                s.start(ready=lambda: serial_of(s) == 60)
+                with open(os.path.join(ptmp, "xot.test.zone"), "w") as f:
+                    f.write(zone(61, mail="198.18.0.61"))
+                assert p.ctl("reload", "xot.test.")[0] == 0
+                assert s.ctl("refresh", "xot.test.")[0] == 0
+                assert wait_for(lambda: serial_of(s) == 61, 10)
+                assert records(s.port) == records(p.port)
+                assert wait_for(lambda: "XoT connection from 127.0.0.1 closed after 2 queries"
+                                in p.logtext(), 15)
+                assert "(SOA, TLS," in p.logtext() and "(AXFR, TLS," in p.logtext()
+    finally:
+        shutil.rmtree(ptmp, ignore_errors=True)
+        shutil.rmtree(stmp, ignore_errors=True)
+        shutil.rmtree(pki, ignore_errors=True)
+
+
 # ---- the XoT port itself ---------------------------------------------------
-
-class LogOnFail:
-    """Adds the servers' logs to an exception raised in its block."""
-
-    def __init__(self, *servers):
-        self.servers = servers
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, typ, exc, tb):
-        if exc is not None:
-            exc.args += tuple(s.logtext() for s in self.servers)
-        return False
-
 
 def framed(sock, q):
     w = q.to_wire()
@@ -514,4 +544,4 @@ def test_xot_acl_and_tsig():
 if __name__ == "__main__":
     run([test_xot_port, test_xot_acl_and_tsig, test_named_secondary_of_ringdns,
          test_named_secondary_of_ringdns_tsig, test_ringdns_secondary_strict,
-         test_ringdns_secondary_opportunistic_and_tsig])
+         test_ringdns_secondary_opportunistic_and_tsig, test_ringdns_to_ringdns])
