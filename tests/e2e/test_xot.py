@@ -536,6 +536,32 @@ def test_xot_acl_and_tsig():
                                           multi=True)
                 assert m.rcode() == dns.rcode.NOERROR and m.answer[0].rdtype == 6
                 assert m.had_tsig
+            # a reload moves the listener: the old port closes, the new one serves
+            old, new = s.xot_port, free_port()
+            path = os.path.join(tmp, "ringdns.yaml")
+            with open(path) as f:
+                text = f.read()
+            with open(path, "w") as f:
+                f.write(text.replace(f"127.0.0.1:{old}", f"127.0.0.1:{new}"))
+            rc, out, err = s.ctl("reload")
+            assert rc == 0 and "XoT" not in out, out + err
+            with tls_connect(new, tls_ctx(pki=pki)) as c:
+                framed(c, dns.message.make_query("xot.test.", "SOA"))
+                assert read_msg(c).rcode() == dns.rcode.REFUSED  # unsigned
+            try:
+                socket.create_connection(("127.0.0.1", old), timeout=2).close()
+                raise AssertionError("the old XoT port still listens")
+            except ConnectionRefusedError:
+                pass
+            # a key that is not the certificate's: refused, the listener stays
+            with open(path, "w") as f:
+                f.write(text.replace(f"127.0.0.1:{old}", f"127.0.0.1:{new}")
+                        .replace("srv.key", "self.key"))
+            rc, out, err = s.ctl("reload")
+            assert "XoT listeners not changed: " in out and "self.key: key values " \
+                "mismatch" in out, out + err
+            with tls_connect(new, tls_ctx(pki=pki)) as c:
+                assert c.selected_alpn_protocol() == "dot"
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(pki, ignore_errors=True)
