@@ -7,8 +7,7 @@
  * holds up nothing: it asks the primaries in turn for their SOA (UDP),
  * compares serials (RFC 1982), and when a primary has a newer one
  * transfers the zone over TCP into a temporary file beside the zone's
- * file (written, then fsync'd).  A primary configured with TLS is asked
- * both over one XFR-over-TLS connection (RFC 9103; control/xstream.h).  Every message is checked as it comes:
+ * file (written, then fsync'd).  Every message is checked as it comes:
  * the ID, the RCODE, TSIG (RFC 8945) when the zone has a key, the first
  * and the last record the SOA of the zone with one serial, every owner in
  * the zone, the configured size limit.  The control process then loads
@@ -16,6 +15,9 @@
  * only then renames it over the zone's file: a transfer that is refused,
  * cut, garbage or fails the checks changes nothing, and a restart serves
  * the last good version at once before it checks the primary.
+ *
+ * A primary configured with TLS is asked both over one XFR-over-TLS
+ * connection (RFC 9103; control/xstream.h).
  */
 #include <errno.h>
 #include <fcntl.h>
