@@ -173,6 +173,8 @@ void ctl_reap(struct ctl *c);
  * signal handlers and channels are gone; in the parent it is counted in
  * c->xfr_children (ctl_reap counts it out).  fork's result. */
 pid_t xfo_fork(struct ctl *c);
+/* Whether allow-transfer admits peer (the address alone). */
+bool xfo_peer_allowed(const struct ctl *c, const struct sockaddr_storage *peer);
 /* In an XoT connection's child: answers the query m (AXFR, IXFR or SOA)
  * from peer on s, in this process, with the rules of a handed-over one
  * (allow-transfer, TSIG); other query types get REFUSED.  -1 when m is

@@ -172,6 +172,13 @@ static bool allowed(const struct ctl *c, const struct xq *q)
 	return false;
 }
 
+bool xfo_peer_allowed(const struct ctl *c, const struct sockaddr_storage *peer)
+{
+	struct xq q;
+	peer_of(peer, &q);
+	return allowed(c, &q);
+}
+
 /* ---- the child: one transfer ---- */
 
 /* Where the child's messages go: the connection, signed when the query

@@ -205,12 +205,17 @@ void xot_events(struct ctl *c, const struct pollfd *p, size_t np)
 		int fd;
 		while ((fd = accept4(p[i].fd, (struct sockaddr *)&peer, &pl, SOCK_CLOEXEC)) >= 0) {
 			char who[INET6_ADDRSTRLEN];
-			if (c->xfr_children >= CTL_XFR_CHILDREN_MAX || start_conn(c, fd, &peer) != 0) {
-				peer_text(&peer, who, sizeof who);
+			peer_text(&peer, who, sizeof who);
+			/* a peer allow-transfer refuses could never transfer: it
+			 * gets no handshake, nor a process (RFC 9103 §9.4) */
+			if (!xfo_peer_allowed(c, &peer))
+				log_notice("XoT connection from %s refused: not in allow-transfer",
+					   who);
+			else if (c->xfr_children >= CTL_XFR_CHILDREN_MAX ||
+				 start_conn(c, fd, &peer) != 0)
 				log_warn("XoT connection from %s dropped (%s)", who,
 					 c->xfr_children >= CTL_XFR_CHILDREN_MAX
 					 ? "too many transfers running" : strerror(errno));
-			}
 			close(fd);
 			pl = sizeof peer;
 		}

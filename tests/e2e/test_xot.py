@@ -170,8 +170,9 @@ class LogOnFail:
 # ---- ringdns as the primary, named its XoT secondary ---------------------
 
 def ringdns_primary(tmp, pki, serial, key=False):
-    """ringdns serving xot.test. with XoT on a free port (.xot_port),
-    transfers allowed to 127.0.0.1 (with the TSIG key when key)."""
+    """ringdns serving xot.test. with XoT on a free port (.xot_port) of
+    127.0.0.1 and ::1, transfers allowed to 127.0.0.1 only (with the TSIG
+    key when key)."""
     xot_port = free_port()
     with open(os.path.join(tmp, "xot.test.zone"), "w") as f:
         f.write(zone(serial))
@@ -180,7 +181,7 @@ def ringdns_primary(tmp, pki, serial, key=False):
     with open(path, "w") as f:
         f.write(f"""server:
   allow-transfer: 127.0.0.1
-  xot-listen: ["127.0.0.1:{xot_port}"]
+  xot-listen: ["127.0.0.1:{xot_port}", "[::1]:{xot_port}"]
   tls-cert: {pki}/srv.pem
   tls-key: {pki}/srv.key
 {keys}zones:
@@ -509,6 +510,14 @@ def test_xot_port():
                 raise AssertionError("TLS 1.2 accepted")
             except ssl.SSLError:
                 pass
+            # a client allow-transfer refuses gets no handshake at all
+            try:
+                raw = socket.create_connection(("::1", s.xot_port), timeout=5)
+                tls_ctx(pki=pki).wrap_socket(raw, server_hostname="xot.test").close()
+                raise AssertionError("a handshake for a client not in allow-transfer")
+            except (ssl.SSLError, ConnectionResetError):
+                pass
+            assert "XoT connection from ::1 refused: not in allow-transfer" in s.logtext()
             # the server keeps serving after all that
             with tls_connect(s.xot_port, tls_ctx(pki=pki)) as c:
                 assert len(axfr_over(c)) == len(first)
