@@ -183,9 +183,10 @@ static int connect_to(const struct cfg_remote *p, int type)
 	return fd;
 }
 
-/* The SOA query q over p's XoT connection (RFC 9103 §7.8: with TLS
- * configured, the SOA query need not go in the clear), which is then
- * kept for the transfer; the answer's length, or -1 (x->err). */
+/* The SOA query q over p's XoT connection (RFC 9103 lets an XoT
+ * secondary send it over TLS too, where it does not show the serial to
+ * the path), which is then kept for the transfer; the answer's length,
+ * or -1 (x->err). */
 static ssize_t soa_over_tls(struct xin *x, const struct cfg_remote *p, const uint8_t *q,
 			    size_t ql, uint8_t *m, size_t cap)
 {

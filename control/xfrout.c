@@ -374,8 +374,8 @@ static int serve(struct ctl *c, struct xs *s, const struct sockaddr_storage *pee
 	uint16_t t = q.aq.qtype;
 	if (t != RR_AXFR && t != RR_IXFR && t != RR_SOA) {
 		/* only from an XoT connection: it carries transfers and the
-		 * SOA queries that lead to them (RFC 9103 §7.8 lets a
-		 * secondary send those over TLS), not other queries */
+		 * SOA queries that lead to them (RFC 9103 lets a secondary
+		 * send those over TLS), not other queries */
 		log_notice("zone %s: query of type %u from %s over XoT refused", q.zone, t, q.peer);
 		send_error_tsig(s, &q, RCODE_REFUSED, signed_by >= 0 ? &tc : NULL, 0);
 	} else if (!allowed(c, &q) || want != signed_by) {
