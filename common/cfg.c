@@ -61,7 +61,8 @@ enum {
 	SK_TCP_MAX_CLIENTS, SK_TCP_MAX_PER_CLIENT, SK_NSID, SK_IDENTITY, SK_VERSION,
 	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_CACHE_DIR, SK_CPU_PIN,
 	SK_REUSE_PORT_TAKEOVER, SK_IO, SK_ADDRESSES, SK_EAL_ARGS, SK_EXCEPTION_PORT,
-	SK_ALLOW_TRANSFER, SK_XFR_MAX_MB, SK_JOURNAL_MAX_MB, SK_COUNT
+	SK_ALLOW_TRANSFER, SK_XFR_MAX_MB, SK_JOURNAL_MAX_MB, SK_XOT_LISTEN, SK_TLS_CERT,
+	SK_TLS_KEY, SK_COUNT
 };
 
 #define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
@@ -92,6 +93,9 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_ALLOW_TRANSFER] = { "allow-transfer", K_PREFIXES, 0, 0, 0 },
 	[SK_XFR_MAX_MB] = UINT_KEY("xfr-max-mb", xfr_max_mb, 1, 1048576),
 	[SK_JOURNAL_MAX_MB] = UINT_KEY("journal-max-mb", journal_max_mb, 0, 65536),
+	[SK_XOT_LISTEN] = { "xot-listen", K_LISTEN, 0, 0, 0 },
+	[SK_TLS_CERT] = STR_KEY("tls-cert", tls_cert, 1, CFG_PATH_MAX),
+	[SK_TLS_KEY] = STR_KEY("tls-key", tls_key, 1, CFG_PATH_MAX),
 };
 
 enum { TK_SERVER, TK_LOG, TK_KEYS, TK_ZONES, TK_TEMPLATES, TK_COUNT };
@@ -129,6 +133,15 @@ static const struct key template_keys[TPK_COUNT] = {
 	[TPK_NOTIFY] = { "notify", K_REMOTES, 0, 0, 0 },
 	[TPK_KEY] = { "key", K_STR, 0, 0, 0 },
 	[TPK_STORAGE] = { "storage", K_STR, 0, 0, 0 },
+};
+
+/* A 'primaries' entry written as a mapping (one with TLS) */
+enum { PK_ADDRESS, PK_TLS, PK_TLS_CA, PK_TLS_NAME, PK_COUNT };
+static const struct key primary_keys[PK_COUNT] = {
+	[PK_ADDRESS] = { "address", K_STR, 0, 0, 0 },
+	[PK_TLS] = { "tls", K_ENUM, 0, 0, 0 },
+	[PK_TLS_CA] = { "tls-ca", K_STR, 0, 0, 0 },
+	[PK_TLS_NAME] = { "tls-name", K_STR, 0, 0, 0 },
 };
 
 /* An entry of 'keys' */
@@ -233,6 +246,39 @@ static int val_io(const char *s, size_t len, enum cfg_io *out, char *why, size_t
 		*out = CFG_IO_DPDK;
 	else
 		return why_set(why, cap, "'%.*s' is not one of: socket, dpdk", (int)len, s);
+	return 0;
+}
+
+static int val_tls(const char *s, size_t len, enum cfg_tls_mode *out, char *why, size_t cap)
+{
+	if (ieq(s, len, "strict"))
+		*out = CFG_TLS_STRICT;
+	else if (ieq(s, len, "opportunistic"))
+		*out = CFG_TLS_OPPORTUNISTIC;
+	else if (ieq(s, len, "off"))
+		*out = CFG_TLS_OFF;
+	else
+		return why_set(why, cap, "'%.*s' is not one of: strict, opportunistic, off",
+			       (int)len, s);
+	return 0;
+}
+
+/* The name a primary's certificate must hold: a host name (its final dot
+ * dropped: certificates are written without) or an IP address. */
+static int val_tls_name(const char *s, size_t len, char out[CFG_NAME_MAX], char *why,
+			size_t cap)
+{
+	if (len && s[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return why_set(why, cap, "expected a host name or an IP address of 1 to 253 "
+					 "characters");
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("-.:_", s[i]))
+			return why_set(why, cap, "'%.*s': a host name or IP address has no '%c'",
+				       (int)len, s, s[i]);
+	memcpy(out, s, len);
+	out[len] = 0;
 	return 0;
 }
 
@@ -726,6 +772,36 @@ static int remote_add(struct cfg_remote *arr, unsigned *n, const char *text, con
 	return 0;
 }
 
+void cfg_remotes_free(struct cfg_remote *arr, unsigned *n)
+{
+	for (unsigned i = 0; i < *n; i++) {
+		free(arr[i].tls);
+		arr[i].tls = NULL;
+	}
+	*n = 0;
+}
+
+static void remotes_free(struct cfg_remote *arr, unsigned *n)
+{
+	cfg_remotes_free(arr, n);
+}
+
+int cfg_remotes_copy(struct cfg_remote *dst, const struct cfg_remote *src, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		dst[i] = src[i];
+		if (!src[i].tls)
+			continue;
+		size_t sz = sizeof *src[i].tls + strlen(src[i].tls->ca_file) + 1;
+		if (!(dst[i].tls = malloc(sz))) {
+			cfg_remotes_free(dst, &i);
+			return -1;
+		}
+		memcpy(dst[i].tls, src[i].tls, sz);
+	}
+	return 0;
+}
+
 /* ---- address prefixes (access lists) ------------------------------------ */
 
 /* The first len bits of a and b are equal. */
@@ -974,17 +1050,23 @@ void cfg_free(struct cfg *c)
 	free(c->control_binary);
 	free(c->exception_port);
 	free(c->cache_dir);
+	free(c->tls_cert);
+	free(c->tls_key);
 	for (size_t i = 0; i < c->neal_args; i++)
 		free(c->eal_args[i]);
 	free(c->eal_args);
 	if (c->keys)
 		explicit_bzero(c->keys, c->nkeys * sizeof *c->keys);
 	free(c->keys);
-	for (size_t i = 0; i < c->nzones; i++)
+	for (size_t i = 0; i < c->nzones; i++) {
 		free(c->zones[i].file);
+		remotes_free(c->zones[i].primaries, &c->zones[i].nprimaries);
+	}
 	free(c->zones);
-	for (size_t i = 0; i < c->ntemplates; i++)
+	for (size_t i = 0; i < c->ntemplates; i++) {
 		free(c->templates[i].storage);
+		remotes_free(c->templates[i].primaries, &c->templates[i].nprimaries);
+	}
 	free(c->templates);
 	memset(c, 0, sizeof *c);
 }
@@ -1233,14 +1315,16 @@ typedef int (*on_entry_fn)(struct ld *l, void *ctx);
  * Reads the value of the key at path ("server.listen"): one scalar or a
  * list of them (entry says what each is, for messages), calling fn on
  * each; an empty list is refused with "PATH: empty list (empty_hint)".
+ * With maps, an entry may also be a mapping: fn is called on its
+ * MAPPING_START and reads it through.
  */
-static int ld_list(struct ld *l, const char *path, const char *entry, on_entry_fn fn,
-		   void *ctx, const char *empty_hint)
+static int ld_list_of(struct ld *l, const char *path, const char *entry, on_entry_fn fn,
+		      void *ctx, const char *empty_hint, bool maps)
 {
 	if (ld_next(l) != 0)
 		return -1;
 	size_t line = ld_line(l);
-	if (l->ev.type == YAML_MAPPING_START_EVENT)
+	if (l->ev.type == YAML_MAPPING_START_EVENT && !maps)
 		return ld_fail(l, line, "%s: expected %s or a list of them, got a mapping",
 			       path, entry);
 	bool list = l->ev.type == YAML_SEQUENCE_START_EVENT;
@@ -1252,10 +1336,11 @@ static int ld_list(struct ld *l, const char *path, const char *entry, on_entry_f
 			if (l->ev.type == YAML_SEQUENCE_END_EVENT)
 				break;
 		}
-		if (l->ev.type != YAML_SCALAR_EVENT)
+		bool map = maps && l->ev.type == YAML_MAPPING_START_EVENT;
+		if (l->ev.type != YAML_SCALAR_EVENT && !map)
 			return ld_fail(l, ld_line(l), "%s: each entry must be %s, not %s", path,
 				       entry, ev_what(&l->ev));
-		if (memchr(sv(l), 0, slen(l)))
+		if (!map && memchr(sv(l), 0, slen(l)))
 			return ld_fail(l, ld_line(l), "%s: contains a NUL byte", path);
 		if (fn(l, ctx) != 0)
 			return -1;
@@ -1268,12 +1353,25 @@ static int ld_list(struct ld *l, const char *path, const char *entry, on_entry_f
 	return 0;
 }
 
+static int ld_list(struct ld *l, const char *path, const char *entry, on_entry_fn fn,
+		   void *ctx, const char *empty_hint)
+{
+	return ld_list_of(l, path, entry, fn, ctx, empty_hint, false);
+}
+
+/* A list of listen addresses while it is read. */
+struct lent {
+	struct cfg_listen *arr;
+	unsigned *n;
+	const char *path;	/* "server.listen", for messages */
+};
+
 static int on_listen(struct ld *l, void *ctx)
 {
-	(void)ctx;
+	const struct lent *e = ctx;
 	char why[256];
-	if (addr_add(l->t.listen, &l->t.nlisten, false, sv(l), "listed", why, sizeof why) != 0)
-		return ld_fail(l, ld_line(l), "server.listen: %s", why);
+	if (addr_add(e->arr, e->n, false, sv(l), "listed", why, sizeof why) != 0)
+		return ld_fail(l, ld_line(l), "%s: %s", e->path, why);
 	return 0;
 }
 
@@ -1330,9 +1428,16 @@ static int on_server(struct ld *l, unsigned idx, void *ctx)
 	(void)ctx;
 	const struct key *k = &server_keys[idx];
 	char why[256];
-	if (idx == SK_LISTEN)
-		return ld_list(l, "server.listen", "ADDR:PORT", on_listen, NULL,
-			       "leave 'listen' out for the defaults 127.0.0.1:5300 and [::1]:5300");
+	if (idx == SK_LISTEN || idx == SK_XOT_LISTEN) {
+		bool xot = idx == SK_XOT_LISTEN;
+		struct lent e = { xot ? l->t.xot_listen : l->t.listen,
+				  xot ? &l->t.nxot_listen : &l->t.nlisten,
+				  xot ? "server.xot-listen" : "server.listen" };
+		return ld_list(l, e.path, "ADDR:PORT", on_listen, &e,
+			       xot ? "leave 'xot-listen' out for no zone transfers over TLS"
+				   : "leave 'listen' out for the defaults 127.0.0.1:5300 and "
+				     "[::1]:5300");
+	}
 	if (idx == SK_ADDRESSES)
 		return ld_list(l, "server.addresses", "an IP address", on_address, NULL,
 			       "io dpdk needs at least one address to answer for");
@@ -1410,10 +1515,87 @@ struct rent {
 	const char *what;	/* "primaries" */
 };
 
+/* A primaries entry written as a mapping, while it is read. */
+struct pent {
+	const char *path;	/* "zones[N].primaries", for messages */
+	char address[80];
+	size_t addrline;
+	enum cfg_tls_mode mode;
+	char name[CFG_NAME_MAX];
+	char *ca;		/* malloc */
+};
+
+static int on_primary_key(struct ld *l, unsigned idx, void *ctx)
+{
+	struct pent *p = ctx;
+	char why[256];
+	if (ld_scalar(l, p->path, primary_keys[idx].name, "a string") != 0)
+		return -1;
+	size_t line = ld_line(l);
+	int r = 0;
+	if (idx == PK_ADDRESS) {
+		p->addrline = line;
+		if (slen(l) >= sizeof p->address)
+			r = why_set(why, sizeof why, "too long for an address");
+		else
+			memcpy(p->address, sv(l), slen(l) + 1);
+	} else if (idx == PK_TLS) {
+		r = val_tls(sv(l), slen(l), &p->mode, why, sizeof why);
+	} else if (idx == PK_TLS_NAME) {
+		r = val_tls_name(sv(l), slen(l), p->name, why, sizeof why);
+	} else if (val_str(sv(l), slen(l), 1, CFG_PATH_MAX, &p->ca, why, sizeof why) != 0) {
+		r = -1;
+	} else if (access(p->ca, R_OK) != 0) {
+		r = why_set(why, sizeof why, "%s: cannot read: %s", p->ca, strerror(errno));
+	}
+	if (r != 0)
+		return ld_fail(l, line, "%s.%s: %s", p->path, primary_keys[idx].name, why);
+	return 0;
+}
+
+/* The TLS settings of a primary, or NULL (out of memory). */
+static struct cfg_tls *tls_new(enum cfg_tls_mode mode, const char *name, const char *ca)
+{
+	size_t cl = ca ? strlen(ca) : 0;
+	struct cfg_tls *t = calloc(1, sizeof *t + cl + 1);
+	if (!t)
+		return NULL;
+	t->mode = mode;
+	snprintf(t->name, sizeof t->name, "%s", name);
+	memcpy(t->ca_file, ca ? ca : "", cl + 1);
+	return t;
+}
+
+/* A primary written as a mapping: its address, and how TLS is used. */
+static int on_remote_map(struct ld *l, const struct rent *e)
+{
+	struct pent p = { .path = e->path };
+	size_t line = ld_line(l);
+	char why[256];
+	uint32_t seen;
+	int r = ld_mapping(l, "in a 'primaries' entry", primary_keys, PK_COUNT, on_primary_key,
+			   &p, &seen);
+	if (r == 0 && !(seen & (1u << PK_ADDRESS)))
+		r = ld_fail(l, line, "%s: entry has no 'address'", e->path);
+	else if (r == 0 && (p.ca || p.name[0]) && p.mode != CFG_TLS_STRICT)
+		r = ld_fail(l, line, "%s: 'tls-ca' and 'tls-name' are for 'tls: strict' "
+			    "(opportunistic TLS authenticates nobody)", e->path);
+	else if (r == 0 && remote_add(e->arr, e->n, p.address, e->what, "listed", why,
+				      sizeof why) != 0)
+		r = ld_fail(l, p.addrline, "%s: %s", e->path, why);
+	else if (r == 0 && p.mode != CFG_TLS_OFF &&
+		 !(e->arr[*e->n - 1].tls = tls_new(p.mode, p.name, p.ca)))
+		r = ld_fail(l, line, "out of memory");
+	free(p.ca);
+	return r;
+}
+
 static int on_remote(struct ld *l, void *ctx)
 {
 	struct rent *e = ctx;
 	char why[256];
+	if (l->ev.type == YAML_MAPPING_START_EVENT)
+		return on_remote_map(l, e);
 	if (remote_add(e->arr, e->n, sv(l), e->what, "listed", why, sizeof why) != 0)
 		return ld_fail(l, ld_line(l), "%s: %s", e->path, why);
 	return 0;
@@ -1429,9 +1611,10 @@ static int on_zone(struct ld *l, unsigned idx, void *ctx)
 		snprintf(path, sizeof path, "%s.%s", e->path, zone_keys[idx].name);
 		struct rent r = { prim ? z->primaries : z->notify,
 				  prim ? &z->nprimaries : &z->nnotify, path, zone_keys[idx].name };
-		return ld_list(l, path, "ADDR[@PORT]", on_remote, &r,
-			       prim ? "leave 'primaries' out for a zone served from its file"
-				    : "leave 'notify' out to notify nobody");
+		return ld_list_of(l, path, prim ? "ADDR[@PORT] or a mapping with 'address'"
+						: "ADDR[@PORT]", on_remote, &r,
+				  prim ? "leave 'primaries' out for a zone served from its file"
+				       : "leave 'notify' out to notify nobody", prim);
 	}
 	if (ld_scalar(l, idx == ZK_NAME || idx == ZK_FILE ? "zones" : e->path,
 		      zone_keys[idx].name, idx == ZK_CATALOG ? "true or false" : "a string") != 0)
@@ -1503,8 +1686,10 @@ static int ld_zone(struct ld *l, size_t index)
 		else
 			l->zm[t->nzones - 1] = e.m;
 	}
-	if (r != 0)
+	if (r != 0) {
 		free(e.z.file);
+		remotes_free(e.z.primaries, &e.z.nprimaries);
+	}
 	return r;
 }
 
@@ -1873,6 +2058,9 @@ static void ld_merge(struct ld *l, struct cfg *c, char *source)
 		} else if (i == SK_LISTEN) {
 			memcpy(c->listen, t->listen, sizeof c->listen);
 			c->nlisten = t->nlisten;
+		} else if (i == SK_XOT_LISTEN) {
+			memcpy(c->xot_listen, t->xot_listen, sizeof c->xot_listen);
+			c->nxot_listen = t->nxot_listen;
 		} else if (i == SK_ADDRESSES) {
 			memcpy(c->addresses, t->addresses, sizeof c->addresses);
 			c->naddresses = t->naddresses;
@@ -1911,14 +2099,17 @@ static void ld_merge(struct ld *l, struct cfg *c, char *source)
 	}
 	for (size_t i = 0; i < t->nzones; i++) {
 		struct cfg_zone *z = zone_find(c, t->zones[i].name);
-		if (!z)
+		if (!z) {
 			z = &c->zones[c->nzones++];
-		else
+		} else {
 			free(z->file);
+			remotes_free(z->primaries, &z->nprimaries);
+		}
 		*z = t->zones[i];
 		if (z->key >= 0)
 			z->key = kmap[z->key];
 		t->zones[i].file = NULL;
+		t->zones[i].nprimaries = 0;	/* their TLS settings are c's now */
 	}
 	/* the file's templates are the only ones (no flag makes any) */
 	for (size_t i = 0; i < t->ntemplates; i++)
@@ -2041,7 +2232,8 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap)
 /* ---- flags --------------------------------------------------------------- */
 
 enum { F_CONFIG = SK_COUNT, F_LISTEN, F_ZONE, F_HIDE_VERSION, F_LOG_LEVEL, F_SYSLOG,
-	F_IO, F_ADDRESS, F_ALLOW_TRANSFER, F_KEY, F_PRIMARY, F_ZONE_KEY, F_PASSTHRU };
+	F_IO, F_ADDRESS, F_ALLOW_TRANSFER, F_KEY, F_PRIMARY, F_ZONE_KEY, F_XOT_LISTEN,
+	F_PASSTHRU };
 
 struct flag {
 	const char *name;
@@ -2075,6 +2267,9 @@ static const struct flag flag_tab[] = {
 	{ "--key", F_KEY, true },
 	{ "--primary", F_PRIMARY, true },
 	{ "--zone-key", F_ZONE_KEY, true },
+	{ "--xot-listen", F_XOT_LISTEN, true },
+	{ "--tls-cert", SK_TLS_CERT, true },
+	{ "--tls-key", SK_TLS_KEY, true },
 };
 
 struct tok {
@@ -2146,6 +2341,8 @@ struct fzonekey {
 struct fcoll {
 	struct cfg_listen fl[CFG_LISTEN_MAX];
 	unsigned nfl;
+	struct cfg_listen fxl[CFG_LISTEN_MAX];	/* --xot-listen */
+	unsigned nfxl;
 	struct cfg_listen fa[2 * CFG_ADDRESS_MAX];
 	unsigned nfa;
 	struct cfg_prefix fp[CFG_PREFIX_MAX];
@@ -2271,6 +2468,9 @@ static int arg_apply(struct cfg *c, const struct tok *t, struct fcoll *f, char *
 	case F_LISTEN:
 		r = addr_add(f->fl, &f->nfl, false, v, "given", why, sizeof why);
 		break;
+	case F_XOT_LISTEN:
+		r = addr_add(f->fxl, &f->nfxl, false, v, "given", why, sizeof why);
+		break;
 	case F_ADDRESS:
 		r = addr_add(f->fa, &f->nfa, true, v, "given", why, sizeof why);
 		break;
@@ -2336,6 +2536,21 @@ static int cfg_check_io(const struct cfg *c, char *err, size_t errcap)
 	return 0;
 }
 
+/* XoT's listener needs its certificate and key, and they need it. */
+static int cfg_check_xot(const struct cfg *c, char *err, size_t errcap)
+{
+	if (c->nxot_listen && (!c->tls_cert || !c->tls_key))
+		return why_set(err, errcap, "--xot-listen (server.xot-listen) needs the server's "
+					    "certificate and key: give --tls-cert FILE and --tls-key "
+					    "FILE (server.tls-cert, server.tls-key)");
+	if (!c->nxot_listen && (c->tls_cert || c->tls_key))
+		return why_set(err, errcap, "--%s (server.%s) is for zone transfers over TLS: give "
+					    "--xot-listen ADDR:PORT (server.xot-listen) too",
+			       c->tls_cert ? "tls-cert" : "tls-key",
+			       c->tls_cert ? "tls-cert" : "tls-key");
+	return 0;
+}
+
 int cfg_io_available(const struct cfg *c, bool dpdk_built, char *err, size_t errcap)
 {
 	if (c->io == CFG_IO_DPDK && !dpdk_built)
@@ -2377,6 +2592,10 @@ static int args_commit(struct cfg *c, const struct fcoll *f, char *err, size_t e
 		memcpy(c->listen, f->fl, f->nfl * sizeof *f->fl);
 		c->nlisten = f->nfl;
 	}
+	if (f->nfxl) {
+		memcpy(c->xot_listen, f->fxl, f->nfxl * sizeof *f->fxl);
+		c->nxot_listen = f->nfxl;
+	}
 	if (f->nfa) {
 		memcpy(c->addresses, f->fa, f->nfa * sizeof *f->fa);
 		c->naddresses = f->nfa;
@@ -2415,8 +2634,10 @@ static int args_commit(struct cfg *c, const struct fcoll *f, char *err, size_t e
 			return why_set(err, errcap, "--primary: no zone '%s'; give it with "
 						    "--zone %s=FILE or in the file's zones",
 				       f->fpr[k].zone, f->fpr[k].zone);
-	for (size_t k = 0; k < f->nfpr; k++)
-		zone_find(c, f->fpr[k].zone)->nprimaries = 0;
+	for (size_t k = 0; k < f->nfpr; k++) {
+		struct cfg_zone *z = zone_find(c, f->fpr[k].zone);
+		remotes_free(z->primaries, &z->nprimaries);
+	}
 	for (size_t k = 0; k < f->nfpr; k++) {
 		struct cfg_zone *z = zone_find(c, f->fpr[k].zone);
 		z->primaries[z->nprimaries++] = f->fpr[k].r;
@@ -2485,6 +2706,8 @@ int cfg_from_args(struct cfg *c, int argc, char **argv, const char *const *passt
 		r = why_set(err, errcap, "out of memory");
 	if (r == 0)
 		r = cfg_check_io(c, err, errcap);
+	if (r == 0)
+		r = cfg_check_xot(c, err, errcap);
 	free(f->fz);
 	explicit_bzero(f->fk, (size_t)argc * sizeof *f->fk);
 	free(f->fk);

@@ -48,12 +48,27 @@ struct cfg_key {
 					 * base64 of 1..CFG_KEY_SECRET_MAX bytes */
 };
 
+/* How a primary is reached: plain TCP, or XFR-over-TLS (RFC 9103) that
+ * authenticates the primary (strict) or only encrypts (opportunistic). */
+enum cfg_tls_mode { CFG_TLS_OFF = 0, CFG_TLS_OPPORTUNISTIC, CFG_TLS_STRICT };
+
+/* A primary's TLS settings (one malloc, owned by its cfg_remote). */
+struct cfg_tls {
+	enum cfg_tls_mode mode;
+	char name[CFG_NAME_MAX];	/* strict: the name its certificate must hold;
+					 * "" = the primary's address */
+	char ca_file[];			/* strict: CA certificates (PEM);
+					 * "" = the system's store */
+};
+
 /* A server a zone is transferred from (a primary) or NOTIFYs go to. */
 #define CFG_REMOTE_MAX 8
 struct cfg_remote {
 	struct sockaddr_storage addr;	/* AF_INET or AF_INET6, port set (default 53) */
 	socklen_t addrlen;
 	char text[80];			/* as written, for logs */
+	struct cfg_tls *tls;		/* primaries: NULL = plain TCP (and UDP for
+					 * the SOA query); owned by the cfg */
 };
 
 struct cfg_zone {
@@ -131,6 +146,12 @@ struct cfg {
 	/* who may transfer zones (AXFR/IXFR) from us; none = nobody */
 	struct cfg_prefix allow_transfer[CFG_PREFIX_MAX];
 	unsigned nallow_transfer;
+	/* XFR-over-TLS (RFC 9103): where ringdns-control accepts it, with its
+	 * certificate chain and key (PEM files); none = no XoT */
+	struct cfg_listen xot_listen[CFG_LISTEN_MAX];
+	unsigned nxot_listen;
+	char *tls_cert;
+	char *tls_key;
 	unsigned xfr_max_mb;		/* an incoming transfer larger is refused; default 4096 */
 	unsigned journal_max_mb;	/* IXFR differences kept per zone; 0 = none; default 64 */
 	bool cpu_pin;			/* worker i on the i-th allowed CPU; default false */
@@ -174,6 +195,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap);
  *   --cpu-pin  --reuse-port-takeover  --io socket|dpdk
  *   --address IP (repeatable)  --allow-transfer PREFIX (repeatable)
  *   --xfr-max-mb N  --journal-max-mb N
+ *   --xot-listen ADDR:PORT (repeatable)  --tls-cert FILE  --tls-key FILE
  *   --key ALG:NAME:SECRET (repeatable)  --primary ZONE=ADDR[@PORT] (repeatable)
  *   --zone-key ZONE=KEYNAME (repeatable)
  *   -- EAL-ARGS... (the rest: the EAL's)
@@ -199,6 +221,11 @@ int cfg_io_available(const struct cfg *c, bool dpdk_built, char *err, size_t err
  * (IPv4 or IPv6), "1.2.3.4:53", "[2001:db8::1]:53" or "[2001:db8::1]";
  * -1 with the reason in why (no prefix). */
 int cfg_parse_remote(struct cfg_remote *r, const char *text, char *why, size_t cap);
+/* Copies n remotes, each one's TLS settings too (dst then owns them);
+ * -1 when out of memory (nothing left allocated). */
+int cfg_remotes_copy(struct cfg_remote *dst, const struct cfg_remote *src, unsigned n);
+/* Frees the TLS settings of arr[0..*n) and empties it. */
+void cfg_remotes_free(struct cfg_remote *arr, unsigned *n);
 
 /* Parses "1.2.3.4:53", "[2001:db8::1]:53" into l; -1 on error. */
 int cfg_parse_listen(struct cfg_listen *l, const char *text);

@@ -297,7 +297,10 @@ static int member_entry(const struct cfg *cfg, struct owned *o, struct cfg_zone 
 	snprintf(o->tpl, sizeof o->tpl, "%s", tp ? tp->id : "");
 	e->catalog_template = -1;
 	bool own_primaries = tp && tp->nprimaries;
-	memcpy(e->primaries, own_primaries ? tp->primaries : cz->primaries, sizeof e->primaries);
+	/* the TLS settings of each primary are the entry's own (cfg_free) */
+	if (cfg_remotes_copy(e->primaries, own_primaries ? tp->primaries : cz->primaries,
+			     own_primaries ? tp->nprimaries : cz->nprimaries) != 0)
+		return -1;
 	e->nprimaries = own_primaries ? tp->nprimaries : cz->nprimaries;
 	e->key = own_primaries ? tp->key : cz->key;
 	if (tp) {
@@ -314,7 +317,19 @@ static int member_entry(const struct cfg *cfg, struct owned *o, struct cfg_zone 
 			snprintf(dir, sizeof dir, ".");
 	}
 	e->file = member_path(dir, o->zone);
-	return e->file ? 0 : -1;
+	if (!e->file) {
+		cfg_remotes_free(e->primaries, &e->nprimaries);
+		return -1;
+	}
+	return 0;
+}
+
+/* Frees what a member's entry holds (member_entry made it). */
+static void member_free(struct cfg_zone *e)
+{
+	free(e->file);
+	e->file = NULL;
+	cfg_remotes_free(e->primaries, &e->nprimaries);
 }
 
 static int cfg_append(struct cfg *cfg, const struct cfg_zone *e)
@@ -418,7 +433,7 @@ void cat_config(struct ctl *c, struct cfg *n)
 	for (size_t i = 0; i < nw; i++) {
 		struct cfg_zone e;
 		if (member_entry(n, &w[i], &e) != 0 || cfg_append(n, &e) != 0) {
-			free(e.file);
+			member_free(&e);
 			log_err("catalogs: out of memory: %zu of %zu member zones configured", i, nw);
 			nw = i;
 			break;
@@ -470,7 +485,7 @@ static void drop_member(struct ctl *c, const struct owned *o, const char *why)
 	unlink(tmp);
 	if (unlink(e->file) != 0 && errno != ENOENT)
 		log_warn("zone %s: %s not deleted: %s", o->zone, e->file, strerror(errno));
-	free(e->file);
+	member_free(e);
 	memmove(e, e + 1, (c->cfg.nzones - k - 1) * sizeof *e);
 	c->cfg.nzones--;
 }
@@ -480,7 +495,7 @@ static void add_member(struct ctl *c, struct owned *o)
 {
 	struct cfg_zone e;
 	if (member_entry(&c->cfg, o, &e) != 0 || cfg_append(&c->cfg, &e) != 0) {
-		free(e.file);
+		member_free(&e);
 		log_err("zone %s: not added from catalog %s: out of memory", o->zone, o->catalog);
 		return;
 	}
@@ -537,7 +552,7 @@ static void update_member(struct ctl *c, struct owned *o, const struct owned *wa
 		z->next_check = 0;	/* ask the new primaries */
 	if (strcmp(was->tpl, o->tpl) != 0)
 		log_notice("zone %s: now takes template %s", o->zone, o->tpl[0] ? o->tpl : "-");
-	free(old->file);
+	member_free(old);
 	*old = e;
 }
 

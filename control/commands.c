@@ -192,6 +192,8 @@ static int cmd_reload(struct ctl *c, int argc, char **argv, struct ctl_out *o)
 	}
 	if (zj_config_sync(c, err, sizeof err) != 0)
 		return ctl_error(o, "configuration not reloaded: %s", err);
+	if (xot_sync(c, err, sizeof err) != 0)
+		ctl_printf(o, "XoT listeners not changed: %s\n", err);
 	unsigned bad = zj_reload_all(c);
 	for (size_t i = 0; i < c->nz; i++) {
 		struct zst *z = &c->z[i];

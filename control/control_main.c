@@ -82,6 +82,10 @@ static int ctl_init(struct ctl *c)
 	}
 	ctlsock_set_cancel(c->cs, c->stop_flag);
 	log_info("control socket %s", c->cfg.control_socket);
+	if (xot_sync(c, err, sizeof err) != 0) {
+		log_err("%s", err);
+		return EX_CONFIG;
+	}
 	return 0;
 }
 
@@ -118,10 +122,13 @@ static void ctl_loop(struct ctl *c)
 	while (!ctl_stopping(c)) {
 		if (c->reload_pending) {
 			c->reload_pending = false;
+			err[0] = 0;
 			if (zj_config_sync(c, err, sizeof err) != 0)
 				log_err("configuration not reloaded: %s", err);
 			else
 				zj_reload_all(c);
+			if (!err[0] && xot_sync(c, err, sizeof err) != 0)
+				log_err("XoT listeners not changed: %s", err);
 			continue;
 		}
 		if (c->peers_due)
@@ -130,11 +137,12 @@ static void ctl_loop(struct ctl *c)
 		cat_tick(c);
 		xfi_tick(c);
 		ntf_tick(c);
-		struct pollfd p[4 + NTF_POLL_MAX] = { { .fd = c->dp, .events = POLLIN },
+		struct pollfd p[4 + CFG_LISTEN_MAX + NTF_POLL_MAX] = { { .fd = c->dp, .events = POLLIN },
 						      { .fd = ctlsock_fd(c->cs), .events = POLLIN },
 						      { .fd = c->wake_fd, .events = POLLIN },
 						      { .fd = c->xfr, .events = POLLIN } };
-		size_t np = ntf_pollfds(p + 4, NTF_POLL_MAX);
+		size_t nx = xot_pollfds(c, p + 4, CFG_LISTEN_MAX);
+		size_t np = ntf_pollfds(p + 4 + nx, NTF_POLL_MAX);
 		int wait = c->npending ? CACHE_IDLE_MS : c->trim_due ? TRIM_IDLE_MS : -1;
 		if (c->xfr_children && (wait < 0 || wait > REAP_MS))
 			wait = REAP_MS;
@@ -143,7 +151,7 @@ static void ctl_loop(struct ctl *c)
 			wait = due;
 		if (ndue >= 0 && (wait < 0 || ndue < wait))
 			wait = ndue;
-		int n = poll(p, 4 + np, wait);
+		int n = poll(p, 4 + nx + np, wait);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -161,7 +169,8 @@ static void ctl_loop(struct ctl *c)
 			ctlsock_serve(c->cs, cmd_handle, c);
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			xfo_read(c);
-		ntf_events(p + 4, np);
+		xot_events(c, p + 4, nx);
+		ntf_events(p + 4 + nx, np);
 	}
 }
 
@@ -181,6 +190,7 @@ int main(int argc, char **argv)
 		ctl_loop(&c);
 	}
 	ctlsock_close(c.cs);
+	xot_fini(&c);
 	zj_fini(&c);
 	cat_fini(&c);
 	cfg_free(&c.cfg);

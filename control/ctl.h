@@ -28,6 +28,11 @@
 #include "control/journal.h"
 #include "control/zcache.h"
 
+#define CTL_XFR_CHILDREN_MAX 8	/* transfers out (and XoT connections) at once */
+
+struct xs;
+struct xot;
+
 /* A configured zone and what is known of it. */
 struct zst {
 	char name[256];
@@ -75,7 +80,8 @@ struct ctl {
 	struct cfg cfg;
 	int dp;			/* the channel to the dataplane */
 	int xfr;		/* the transfer channel (common/ipc.h), -1: none */
-	unsigned xfr_children;	/* outgoing transfers running */
+	unsigned xfr_children;	/* outgoing transfers running (XoT connections too) */
+	struct xot *xot;	/* the XoT listeners (xot.c), NULL: none */
 	struct ctlsock *cs;
 	struct zst *z;
 	size_t nz;
@@ -180,6 +186,34 @@ size_t ctl_tsig_keys(const struct ctl *c, struct tsig_key *keys);
 /* Reaps the children that ended: transfers out, and checks of secondary
  * zones (xfi_reaped). */
 void ctl_reap(struct ctl *c);
+/* Forks a child that serves transfers: in the child (0) the parent's
+ * signal handlers and channels are gone; in the parent it is counted in
+ * c->xfr_children (ctl_reap counts it out).  fork's result. */
+pid_t xfo_fork(struct ctl *c);
+/* Whether allow-transfer admits peer (the address alone). */
+bool xfo_peer_allowed(const struct ctl *c, const struct sockaddr_storage *peer);
+/* In an XoT connection's child: answers the query m (AXFR, IXFR or SOA)
+ * from peer on s, in this process, with the rules of a handed-over one
+ * (allow-transfer, TSIG); other query types get REFUSED.  -1 when m is
+ * malformed (nothing sent). */
+int xfo_serve(struct ctl *c, struct xs *s, const struct sockaddr_storage *peer,
+	      const uint8_t *m, size_t len);
+
+/* xot.c: XFR-over-TLS listeners (RFC 9103). */
+
+/* Opens the listeners of server.xot-listen with the certificate of
+ * server.tls-cert/tls-key (again after a configuration reload: what
+ * changed is reopened, what failed keeps the previous).  0, or -1 with
+ * err. */
+int xot_sync(struct ctl *c, char *err, size_t errcap);
+/* The listeners to poll, into p (at most cap); how many. */
+size_t xot_pollfds(const struct ctl *c, struct pollfd *p, size_t cap);
+/* After poll: accepts the connections waiting, each served by a child
+ * process (TLS handshake, then its queries) within the limit on
+ * transfers running. */
+void xot_events(struct ctl *c, const struct pollfd *p, size_t np);
+/* Closes the listeners; in a child, closes its copies. */
+void xot_fini(struct ctl *c);
 
 /* xfrin.c: the secondary role. */
 

@@ -15,6 +15,9 @@
  * only then renames it over the zone's file: a transfer that is refused,
  * cut, garbage or fails the checks changes nothing, and a restart serves
  * the last good version at once before it checks the primary.
+ *
+ * A primary configured with TLS is asked both over one XFR-over-TLS
+ * connection (RFC 9103; control/xstream.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -34,6 +37,7 @@
 #include "common/log.h"
 #include "control/ctl.h"
 #include "common/tsig.h"
+#include "control/xstream.h"
 #include "zones/dname.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
@@ -176,50 +180,29 @@ static int connect_to(const struct cfg_remote *p, int type)
 		close(fd);
 		return -1;
 	}
-	if (type == SOCK_STREAM) {
-		int soerr = 0;
-		socklen_t sl = sizeof soerr;
-		if (wait_for(fd, POLLOUT, XIN_TCP_WAIT_MS) != 1 ||
-		    getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
-			close(fd);
-			errno = soerr ? soerr : ETIMEDOUT;
-			return -1;
-		}
-	}
 	return fd;
 }
 
-/* Reads exactly n bytes within the TCP wait; false on EOF, error or
- * timeout. */
-static bool read_n(int fd, uint8_t *buf, size_t n)
+/* The SOA query q over p's XoT connection (RFC 9103 lets an XoT
+ * secondary send it over TLS too, where it does not show the serial to
+ * the path), which is then kept for the transfer; the answer's length,
+ * or -1 (x->err). */
+static ssize_t soa_over_tls(struct xin *x, const struct cfg_remote *p, const uint8_t *q,
+			    size_t ql, uint8_t *m, size_t cap)
 {
-	size_t got = 0;
-	while (got < n) {
-		if (wait_for(fd, POLLIN, XIN_TCP_WAIT_MS) != 1)
-			return false;
-		ssize_t k = read(fd, buf + got, n - got);
-		if (k <= 0 && !(k < 0 && (errno == EINTR || errno == EAGAIN)))
-			return false;
-		if (k > 0)
-			got += (size_t)k;
+	struct xs s;
+	bool eof;
+	if (xs_connect(&s, p, XIN_TCP_WAIT_MS, x->err, sizeof x->err) != 0)
+		return -1;
+	long n = xs_send_msg(&s, q, ql) == 0 ? xs_recv_msg(&s, m, cap, &eof) : -1;
+	if (n < 0) {
+		snprintf(x->err, sizeof x->err, "%s: no answer to the SOA query over TLS: %s",
+			 p->text, errno ? strerror(errno) : "connection closed");
+		xs_close(&s);
+		return -1;
 	}
-	return true;
-}
-
-static bool write_all(int fd, const uint8_t *p, size_t n)
-{
-	while (n) {
-		if (wait_for(fd, POLLOUT, XIN_TCP_WAIT_MS) != 1)
-			return false;
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno != EINTR && errno != EAGAIN)
-			return false;
-		if (k > 0) {
-			p += k;
-			n -= (size_t)k;
-		}
-	}
-	return true;
+	xs_keep(&s, p);
+	return n;
 }
 
 /* ---- the SOA check ---- */
@@ -231,15 +214,21 @@ static int soa_check(struct xin *x, const struct cfg_remote *p, uint32_t *serial
 	uint8_t q[512], m[XIN_MSG_MAX];
 	uint16_t id;
 	size_t ql = make_query(x, q, sizeof q, RR_SOA, &id);
-	int fd = connect_to(p, SOCK_DGRAM);
-	if (fd < 0 || ql == 0 || send(fd, q, ql, 0) != (ssize_t)ql) {
-		snprintf(x->err, sizeof x->err, "%s: %s", p->text, strerror(errno));
-		if (fd >= 0)
-			close(fd);
-		return -1;
+	ssize_t n;
+	if (p->tls && ql) {
+		if ((n = soa_over_tls(x, p, q, ql, m, sizeof m)) < 0)
+			return -1;
+	} else {
+		int fd = connect_to(p, SOCK_DGRAM);
+		if (fd < 0 || ql == 0 || send(fd, q, ql, 0) != (ssize_t)ql) {
+			snprintf(x->err, sizeof x->err, "%s: %s", p->text, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		n = wait_for(fd, POLLIN, XIN_UDP_WAIT_MS) == 1 ? recv(fd, m, sizeof m, 0) : -1;
+		close(fd);
 	}
-	ssize_t n = wait_for(fd, POLLIN, XIN_UDP_WAIT_MS) == 1 ? recv(fd, m, sizeof m, 0) : -1;
-	close(fd);
 	size_t len = n > 0 ? (size_t)n : 0;
 	if (n <= 0) {
 		snprintf(x->err, sizeof x->err, "%s: no answer to the SOA query", p->text);
@@ -352,17 +341,18 @@ static int axfr_from(struct xin *x, const struct cfg_remote *p, struct xfer *t)
 	size_t ql = make_query(x, q + 2, sizeof q - 2, RR_AXFR, &id);
 	q[0] = (uint8_t)(ql >> 8);
 	q[1] = (uint8_t)ql;
-	int fd = connect_to(p, SOCK_STREAM);
-	if (fd < 0 || ql == 0 || !write_all(fd, q, ql + 2)) {
-		snprintf(x->err, sizeof x->err, "%s: %s", p->text, strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	struct xs s = { -1, NULL };
+	if (ql == 0 || xs_connect(&s, p, XIN_TCP_WAIT_MS, x->err, sizeof x->err) != 0 ||
+	    xs_write(&s, q, ql + 2) != 0) {
+		if (ql == 0 || s.fd >= 0)
+			snprintf(x->err, sizeof x->err, "%s: %s", p->text, strerror(errno));
+		xs_close(&s);
 		return XIN_FAILED;
 	}
 	bool ok = true;
 	while (ok && !t->done) {
 		uint8_t pre[2];
-		ok = read_n(fd, pre, 2) && read_n(fd, m, (size_t)(pre[0] << 8 | pre[1]));
+		ok = xs_read(&s, pre, 2) == 0 && xs_read(&s, m, (size_t)(pre[0] << 8 | pre[1])) == 0;
 		if (!ok) {
 			snprintf(x->err, sizeof x->err, "%s: transfer cut after %u records", p->text,
 				 t->nrr);
@@ -378,11 +368,11 @@ static int axfr_from(struct xin *x, const struct cfg_remote *p, struct xfer *t)
 			ok = take_msg(x, t, m, len, id, p->text);
 		}
 		if (ok && t->nrr == 1 && x->have && !rdata_serial_gt(t->serial, x->serial)) {
-			close(fd);
+			xs_close(&s);
 			return XIN_UPTODATE;
 		}
 	}
-	close(fd);
+	xs_close(&s);
 	if (ok && x->key && !tsig_check_final(&x->tc)) {
 		snprintf(x->err, sizeof x->err, "%s: TSIG: the last message is not signed", p->text);
 		ok = false;
@@ -411,8 +401,9 @@ static int transfer_to_file(struct xin *x, const struct cfg_remote *p)
 	if (rc != XIN_NEW)
 		unlink(x->tmp);
 	else
-		log_info("zone %s: serial %u transferred from %s (AXFR, %u records, %llu bytes)",
-			 x->zone, t.serial, p->text, t.nrr + 1, (unsigned long long)t.bytes);
+		log_info("zone %s: serial %u transferred from %s (AXFR%s, %u records, %llu bytes)",
+			 x->zone, t.serial, p->text, p->tls ? " over TLS" : "", t.nrr + 1,
+			 (unsigned long long)t.bytes);
 	return rc;
 }
 

@@ -10,17 +10,21 @@
  * IXFR (RFC 1995) is answered from the zone's journal of differences
  * (control/journal.h) when it leads from the secondary's serial, else
  * with the whole zone in AXFR form (§4: the secondary recognises it).
+ *
+ * The same rules serve the queries of an XFR-over-TLS connection
+ * (control/xot.c, RFC 9103): there the connection's own child process
+ * answers each query itself, SOA queries too; the messages go through
+ * control/xstream.h either way.
  */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,13 +34,13 @@
 #include "control/axfr.h"
 #include "control/ctl.h"
 #include "common/tsig.h"
+#include "control/xstream.h"
 #include "zones/dname.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 #include "zones/snap.h"
 #include "zones/wire.h"
 
-#define XFR_CHILDREN_MAX 8	/* transfers running at once */
 #define XFR_SEND_TIMEOUT_S 30	/* a secondary that takes nothing this long is dropped */
 #define XFR_MSG_MAX 65535
 #define RCODE_FORMERR 1
@@ -59,15 +63,15 @@ struct xq {
 };
 
 /* The peer's address in text and as 16 bytes. */
-static void peer_of(const struct ipc_xfr *x, struct xq *q)
+static void peer_of(const struct sockaddr_storage *peer, struct xq *q)
 {
 	memset(q->addr, 0, sizeof q->addr);
-	if (x->peer.ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&x->peer;
+	if (peer->ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)peer;
 		memcpy(q->addr, &a->sin6_addr, 16);
 		inet_ntop(AF_INET6, &a->sin6_addr, q->peer, sizeof q->peer);
 	} else {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)&x->peer;
+		const struct sockaddr_in *a = (const struct sockaddr_in *)peer;
 		q->addr[10] = q->addr[11] = 0xff;
 		memcpy(q->addr + 12, &a->sin_addr, 4);
 		inet_ntop(AF_INET, &a->sin_addr, q->peer, sizeof q->peer);
@@ -121,55 +125,17 @@ static bool parse_query(const uint8_t *m, size_t len, struct xq *q)
 	return dname_to_text(q->zone, sizeof q->zone, m + 12) >= 0;
 }
 
-/* Writes all of buf to the connection fd within the send timeout. */
-static int write_all(int fd, const struct iovec *iov, int n)
-{
-	struct iovec v[2];
-	memcpy(v, iov, (size_t)n * sizeof *v);
-	struct iovec *p = v;
-	while (n > 0) {
-		ssize_t w = writev(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		while (n > 0 && (size_t)w >= p->iov_len) {
-			w -= (ssize_t)p->iov_len;
-			p++;
-			n--;
-		}
-		if (n > 0) {
-			p->iov_base = (uint8_t *)p->iov_base + w;
-			p->iov_len -= (size_t)w;
-		}
-	}
-	return 0;
-}
-
-/* One DNS message, framed (RFC 1035 §4.2.2). */
-static int send_msg(int fd, const uint8_t *msg, size_t len)
-{
-	uint8_t pre[2] = { (uint8_t)(len >> 8), (uint8_t)len };
-	struct iovec iov[2] = { { pre, 2 }, { (void *)msg, len } };
-	return write_all(fd, iov, 2);
-}
-
 /* The connection blocking, with a bound on each send. */
 static void conn_blocking(int fd)
 {
-	int fl = fcntl(fd, F_GETFL);
-	if (fl >= 0)
-		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	struct timeval tv = { .tv_sec = XFR_SEND_TIMEOUT_S };
-	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+	xs_bound(fd, XFR_SEND_TIMEOUT_S * 1000);
 }
 
 /* The error response to the query: its ID, opcode, RD and question, QR
  * and rcode set; signed with tc when not NULL, with the TSIG error terr
  * (RFC 8945 §5.3.2) when that is not 0. */
-static void send_error_tsig(int fd, const struct xq *q, unsigned rcode, struct tsig_ctx *tc,
-			    int terr)
+static void send_error_tsig(struct xs *s, const struct xq *q, unsigned rcode,
+			    struct tsig_ctx *tc, int terr)
 {
 	uint8_t r[12 + DNAME_MAX + 4 + 1024];
 	size_t qlen = q->qend - 12;
@@ -188,13 +154,13 @@ static void send_error_tsig(int fd, const struct xq *q, unsigned rcode, struct t
 				: tsig_sign_response(tc, r, len, sizeof r, now);
 		len = n ? n : len;
 	}
-	conn_blocking(fd);
-	send_msg(fd, r, len);
+	conn_blocking(s->fd);
+	xs_send_msg(s, r, len);
 }
 
-static void send_error(int fd, const struct xq *q, unsigned rcode)
+static void send_error(struct xs *s, const struct xq *q, unsigned rcode)
 {
-	send_error_tsig(fd, q, rcode, NULL, 0);
+	send_error_tsig(s, q, rcode, NULL, 0);
 }
 
 /* Whether the access list lets the peer transfer zones. */
@@ -206,12 +172,19 @@ static bool allowed(const struct ctl *c, const struct xq *q)
 	return false;
 }
 
+bool xfo_peer_allowed(const struct ctl *c, const struct sockaddr_storage *peer)
+{
+	struct xq q;
+	peer_of(peer, &q);
+	return allowed(c, &q);
+}
+
 /* ---- the child: one transfer ---- */
 
 /* Where the child's messages go: the connection, signed when the query
  * was (RFC 8945 §5.3.1: every message). */
 struct out {
-	int fd;
+	struct xs *s;
 	struct tsig_ctx *tc;	/* NULL: unsigned */
 	uint8_t buf[XFR_MSG_MAX];
 };
@@ -220,10 +193,25 @@ static int emit_framed(void *ud, const uint8_t *msg, size_t len)
 {
 	struct out *o = ud;
 	if (!o->tc)
-		return send_msg(o->fd, msg, len);
+		return xs_send_msg(o->s, msg, len);
 	memcpy(o->buf, msg, len);
 	len = tsig_sign_response(o->tc, o->buf, len, sizeof o->buf, (uint64_t)time(NULL));
-	return len ? send_msg(o->fd, o->buf, len) : -1;
+	return len ? xs_send_msg(o->s, o->buf, len) : -1;
+}
+
+/* The zone's SOA alone, in one message answering q (an IXFR from a
+ * secondary that is not behind, RFC 1995 §4; an SOA query over XoT). */
+static long soa_only(const struct snap *s, const struct xq *q, size_t msg_max, struct out *o,
+		     char *err, size_t errcap)
+{
+	const struct snap_rrset *r = (const struct snap_rrset *)snap_at(s, snap_hdr(s)->soa);
+	const uint8_t *rd = snap_at(s, r->rdata);
+	struct axm *m = axm_begin(&q->aq, msg_max, emit_framed, o, err, errcap);
+	if (!m)
+		return -1;
+	bool ok = axm_put(m, snap_at(s, snap_nodes(s)[snap_hdr(s)->apex].name), RR_SOA, r->ttl,
+			  rd + 2, (uint16_t)(rd[0] << 8 | rd[1])) == 0;
+	return axm_end(m, ok);
 }
 
 /* An IXFR response (RFC 1995 §4) for a secondary at q->serial: the SOA
@@ -234,15 +222,8 @@ static long ixfr(const struct zst *z, const struct snap *s, const struct xq *q, 
 {
 	uint32_t cur = snap_hdr(s)->serial;
 	if (!rdata_serial_gt(cur, q->serial)) {
-		const struct snap_rrset *r = (const struct snap_rrset *)snap_at(s, snap_hdr(s)->soa);
-		const uint8_t *rd = snap_at(s, r->rdata);
-		struct axm *m = axm_begin(&q->aq, msg_max, emit_framed, o, err, errcap);
-		if (!m)
-			return -1;
-		bool ok = axm_put(m, snap_at(s, snap_nodes(s)[snap_hdr(s)->apex].name), RR_SOA,
-				  r->ttl, rd + 2, (uint16_t)(rd[0] << 8 | rd[1])) == 0;
 		*how = "IXFR, up to date";
-		return axm_end(m, ok);
+		return soa_only(s, q, msg_max, o, err, errcap);
 	}
 	long n = z->jr ? jr_write_ixfr(z->jr, q->serial, s, &q->aq, msg_max, emit_framed, o, err,
 				       errcap) : -2;
@@ -251,12 +232,13 @@ static long ixfr(const struct zst *z, const struct snap *s, const struct xq *q, 
 	return n;
 }
 
-/* Streams zone z to connection fd (signed with tc when not NULL); the
- * child's exit status. */
-static int transfer(const struct zst *z, int fd, const struct xq *q, struct tsig_ctx *tc)
+/* Streams zone z to connection s (signed with tc when not NULL), or its
+ * SOA for an SOA query; the child's exit status. */
+static int transfer(const struct zst *z, struct xs *xs, const struct xq *q,
+		    struct tsig_ctx *tc)
 {
 	static struct out o;
-	o.fd = fd;
+	o.s = xs;
 	o.tc = tc;
 	char err[512];
 	struct timespec t0, t1;
@@ -268,46 +250,62 @@ static int transfer(const struct zst *z, int fd, const struct xq *q, struct tsig
 		snprintf(err, sizeof err, "out of memory");
 	if (!s) {
 		log_err("zone %s: transfer to %s: image: %s", z->name, q->peer, err);
-		send_error(fd, q, RCODE_SERVFAIL);
+		send_error(xs, q, RCODE_SERVFAIL);
+		if (img)
+			munmap((void *)img, z->img_size);
 		return 1;
 	}
-	conn_blocking(fd);
+	conn_blocking(xs->fd);
 	size_t room = tc ? tsig_rr_size(tc->key) : 0;
 	const char *how = q->aq.qtype == RR_IXFR ? "IXFR as AXFR" : "AXFR";
 	long n = q->has_serial ? ixfr(z, s, q, XFR_MSG_MAX - room, &o, &how, err, sizeof err)
 			       : -2;
+	if (q->aq.qtype == RR_SOA) {
+		how = "SOA";
+		n = soa_only(s, q, XFR_MSG_MAX - room, &o, err, sizeof err);
+	}
 	if (n == -2)
 		n = axfr_write(s, &q->aq, XFR_MSG_MAX - room, emit_framed, &o, err, sizeof err);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double dt = (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) / 1e9;
-	if (n < 0) {
+	if (n < 0)
 		log_warn("zone %s: transfer to %s failed after %.2f s: %s", z->name, q->peer, dt,
 			 errno ? strerror(errno) : err);
-		return 1;
-	}
-	log_info("zone %s: serial %u sent to %s (%s%s, %ld messages, %.2f s)", z->name,
-		 snap_hdr(s)->serial, q->peer, how, tc ? ", TSIG" : "", n, dt);
-	return 0;
+	else
+		log_info("zone %s: serial %u sent to %s (%s%s%s, %ld messages, %.2f s)", z->name,
+			 snap_hdr(s)->serial, q->peer, how, xs->ssl ? ", TLS" : "",
+			 tc ? ", TSIG" : "", n, dt);
+	/* an XoT connection's child goes on to its next query */
+	snap_close(s);
+	munmap((void *)img, z->img_size);
+	return n < 0 ? 1 : 0;
 }
 
-/* Forks the child that serves the transfer; -1 when it cannot. */
-static int start_child(struct ctl *c, const struct zst *z, int fd, const struct xq *q,
-		       struct tsig_ctx *tc)
+pid_t xfo_fork(struct ctl *c)
 {
 	pid_t pid = fork();
-	if (pid < 0)
-		return -1;
 	if (pid == 0) {
 		/* the parent's channels and handlers are not the child's */
 		signal(SIGTERM, SIG_DFL);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGHUP, SIG_DFL);
 		close(c->dp);
-		close(c->xfr);
-		_exit(transfer(z, fd, q, tc));
+		if (c->xfr >= 0)
+			close(c->xfr);
+	} else if (pid > 0) {
+		c->xfr_children++;
 	}
-	c->xfr_children++;
-	return 0;
+	return pid;
+}
+
+/* Forks the child that serves the transfer; -1 when it cannot. */
+static int start_child(struct ctl *c, const struct zst *z, struct xs *s, const struct xq *q,
+		       struct tsig_ctx *tc)
+{
+	pid_t pid = xfo_fork(c);
+	if (pid == 0)
+		_exit(transfer(z, s, q, tc));
+	return pid < 0 ? -1 : 0;
 }
 
 size_t ctl_tsig_keys(const struct ctl *c, struct tsig_key *keys)
@@ -324,7 +322,7 @@ size_t ctl_tsig_keys(const struct ctl *c, struct tsig_key *keys)
 /* The query's TSIG (RFC 8945 §5.2): *signed_by the index of the key that
  * signed it (-1: unsigned).  False when it failed: the error response
  * (NOTAUTH with the TSIG error, or FORMERR) is sent. */
-static bool query_tsig(struct ctl *c, int fd, const struct xq *q, struct tsig_ctx *tc,
+static bool query_tsig(struct ctl *c, struct xs *s, const struct xq *q, struct tsig_ctx *tc,
 		       struct tsig_key *keys, int *signed_by)
 {
 	char err[256];
@@ -337,9 +335,9 @@ static bool query_tsig(struct ctl *c, int fd, const struct xq *q, struct tsig_ct
 	}
 	log_notice("zone %s: transfer to %s refused: TSIG: %s", q->zone, q->peer, err);
 	if (rc == -1)
-		send_error(fd, q, RCODE_FORMERR);
+		send_error(s, q, RCODE_FORMERR);
 	else
-		send_error_tsig(fd, q, RCODE_NOTAUTH, tc, -rc);
+		send_error_tsig(s, q, RCODE_NOTAUTH, tc, -rc);
 	tsig_ctx_fini(tc);
 	return false;
 }
@@ -353,40 +351,59 @@ static int zone_key(const struct ctl *c, const struct zst *z)
 	return -1;
 }
 
-/* Decides on one handed-over transfer: refuse, or start its child. */
-static void serve(struct ctl *c, int fd, const struct ipc_xfr *x, const uint8_t *m, size_t len)
+/* Decides on one transfer query on connection s: refuse, or serve it in
+ * a child process (here: in this process, already a child of its own).
+ * -1 when the query was malformed (dropped). */
+static int serve(struct ctl *c, struct xs *s, const struct sockaddr_storage *peer,
+		 const uint8_t *m, size_t len, bool here)
 {
 	struct xq q;
-	peer_of(x, &q);
+	peer_of(peer, &q);
 	if (!parse_query(m, len, &q)) {
 		log_notice("transfer query from %s malformed: dropped", q.peer);
-		return;
+		return -1;
 	}
 	struct zst *z = zj_find(c, q.zone);
 	static struct tsig_ctx tc;
 	static struct tsig_key keys[CFG_KEYS_MAX];
 	int signed_by = -1;
-	if (!query_tsig(c, fd, &q, &tc, keys, &signed_by))
-		return;
+	if (!query_tsig(c, s, &q, &tc, keys, &signed_by))
+		return 0;
 	int want = zone_key(c, z);
-	if (!allowed(c, &q) || want != signed_by) {
+	uint16_t t = q.aq.qtype;
+	if (t != RR_AXFR && t != RR_IXFR && t != RR_SOA) {
+		/* only from an XoT connection: it carries transfers and the
+		 * SOA queries that lead to them (RFC 9103 lets a secondary
+		 * send those over TLS), not other queries */
+		log_notice("zone %s: query of type %u from %s over XoT refused", q.zone, t, q.peer);
+		send_error_tsig(s, &q, RCODE_REFUSED, signed_by >= 0 ? &tc : NULL, 0);
+	} else if (!allowed(c, &q) || want != signed_by) {
 		log_notice("zone %s: transfer to %s refused (%s)", q.zone, q.peer,
 			   !allowed(c, &q) ? "not in allow-transfer"
 			   : want >= 0 ? "the zone's TSIG key is required" : "signed with a key "
 			   "the zone does not use");
-		send_error_tsig(fd, &q, RCODE_REFUSED, signed_by >= 0 ? &tc : NULL, 0);
+		send_error_tsig(s, &q, RCODE_REFUSED, signed_by >= 0 ? &tc : NULL, 0);
 	} else if (!z || !z->served || q.aq.qclass != RR_CLASS_IN) {
 		log_notice("zone %s: transfer to %s: not a zone served here", q.zone, q.peer);
-		send_error_tsig(fd, &q, RCODE_NOTAUTH, signed_by >= 0 ? &tc : NULL, 0);
-	} else if (z->img_fd < 0 || c->xfr_children >= XFR_CHILDREN_MAX ||
-		   start_child(c, z, fd, &q, signed_by >= 0 ? &tc : NULL) != 0) {
+		send_error_tsig(s, &q, RCODE_NOTAUTH, signed_by >= 0 ? &tc : NULL, 0);
+	} else if (here && z->img_fd >= 0) {
+		transfer(z, s, &q, signed_by >= 0 ? &tc : NULL);
+	} else if (z->img_fd < 0 || c->xfr_children >= CTL_XFR_CHILDREN_MAX ||
+		   start_child(c, z, s, &q, signed_by >= 0 ? &tc : NULL) != 0) {
 		log_warn("zone %s: transfer to %s not started (%s)", q.zone, q.peer,
 			 z->img_fd < 0 ? "no image in this process yet"
-			 : c->xfr_children >= XFR_CHILDREN_MAX ? "too many transfers running"
+			 : c->xfr_children >= CTL_XFR_CHILDREN_MAX ? "too many transfers running"
 			 : strerror(errno));
-		send_error_tsig(fd, &q, RCODE_SERVFAIL, signed_by >= 0 ? &tc : NULL, 0);
+		send_error_tsig(s, &q, RCODE_SERVFAIL, signed_by >= 0 ? &tc : NULL, 0);
 	}
 	tsig_ctx_fini(&tc);
+	return 0;
+}
+
+int xfo_serve(struct ctl *c, struct xs *s, const struct sockaddr_storage *peer,
+	      const uint8_t *m, size_t len)
+{
+	return serve(c, s, peer, m, len, true);
 }
 
 void xfo_read(struct ctl *c)
@@ -401,9 +418,10 @@ void xfo_read(struct ctl *c)
 		return;
 	}
 	const struct ipc_xfr *x = (const struct ipc_xfr *)buf;
+	struct xs s = { fd, NULL };
 	if (type == IPC_XFR && fd >= 0 && (size_t)n >= sizeof *x && x->qlen >= 12 &&
 	    x->qlen <= (size_t)n - sizeof *x)
-		serve(c, fd, x, buf + sizeof *x, x->qlen);
+		serve(c, &s, &x->peer, buf + sizeof *x, x->qlen, false);
 	if (fd >= 0)
 		close(fd);
 }

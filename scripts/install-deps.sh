@@ -15,6 +15,8 @@ PKGS=(
   nsd                # nsd, nsd-checkzone
   bind9-utils        # named-checkzone, named-compilezone, dnssec-signzone
   bind9-dnsutils     # dig
+  bind9              # named, the XoT peer of tests/e2e/test_xot.py
+  openssl            # the test CA and certificates of tests/e2e/test_xot.py
   ldnsutils          # ldns-* tools
   dnsperf
   knot               # knotd, for differential tests

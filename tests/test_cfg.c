@@ -468,7 +468,7 @@ Test(cfg, unknown_and_duplicate_keys)
 	      "tcp-max-clients, tcp-max-per-client, nsid, identity, version, hide-version, "
 	      "control-socket, control-binary, cache-dir, cpu-pin, reuse-port-takeover, io, "
 	      "addresses, eal-args, exception-port, allow-transfer, xfr-max-mb, "
-	      "journal-max-mb)");
+	      "journal-max-mb, xot-listen, tls-cert, tls-key)");
 	fails("server:\n  tcp_workers: 2\n", 2, "did you mean 'tcp-workers'?");
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
@@ -1490,10 +1490,14 @@ Test(cfg, transfer_zone_errors)
 	      "file)");
 	fails("zones:\n  - name: a.example\n    file: a\n    notify: []\n", 4,
 	      "zones[0].notify: empty list (leave 'notify' out to notify nobody)");
+	fails("zones:\n  - name: a.example\n    file: a\n    notify: {a: 1}\n", 4,
+	      "zones[0].notify: expected ADDR[@PORT] or a list of them, got a mapping");
 	fails("zones:\n  - name: a.example\n    file: a\n    primaries: {a: 1}\n", 4,
-	      "zones[0].primaries: expected ADDR[@PORT] or a list of them, got a mapping");
+	      "unknown key 'a' in a 'primaries' entry (expected one of: address, tls, tls-ca, "
+	      "tls-name)");
 	fails("zones:\n  - name: a.example\n    file: a\n    primaries: [[192.0.2.1]]\n", 4,
-	      "zones[0].primaries: each entry must be ADDR[@PORT], not a list");
+	      "zones[0].primaries: each entry must be ADDR[@PORT] or a mapping with 'address', "
+	      "not a list");
 	fails("zones:\n  - name: a.example\n    file: a\n    primaries: ns1.example\n", 4,
 	      "zones[0].primaries: 'ns1.example': 'ns1.example' is not an IPv4 or IPv6 address "
 	      "(names are not resolved)");
@@ -1994,5 +1998,179 @@ Test(cfg, transfer_limits)
 	cr_assert_eq(cfg_from_args(&c, 5, argv, NULL, err, sizeof err), 0, "%s", err);
 	cr_assert_eq(c.xfr_max_mb, 7);
 	cr_assert_eq(c.journal_max_mb, 9);
+	cfg_free(&c);
+}
+
+/* ---- zone transfers over TLS (RFC 9103) ---------------------------------- */
+
+Test(cfg, xot_primaries)
+{
+	const char *ca = zt_write(dir, "ca.pem", "not checked here\n");
+	char text[2048], err[512];
+	snprintf(text, sizeof text,
+		 "zones:\n"
+		 "  - name: a.example\n"
+		 "    file: a\n"
+		 "    primaries:\n"
+		 "      - 192.0.2.1\n"
+		 "      - address: 192.0.2.2@853\n"
+		 "        tls: strict\n"
+		 "        tls-ca: %s\n"
+		 "        tls-name: Primary.Example.\n"
+		 "      - {address: \"[2001:db8::2]:853\", tls: opportunistic}\n"
+		 "      - {address: 192.0.2.3, tls: off}\n"
+		 "      - {address: 192.0.2.4@853, tls: STRICT}\n", ca);
+	struct cfg c;
+	cr_assert_eq(load(&c, text, err, sizeof err), 0, "%s", err);
+	const struct cfg_zone *z = &c.zones[0];
+	cr_assert_eq(z->nprimaries, 5);
+	cr_assert_null(z->primaries[0].tls);
+	check_remote(&z->primaries[1], AF_INET, "192.0.2.2", 853, "192.0.2.2@853");
+	cr_assert_eq(z->primaries[1].tls->mode, CFG_TLS_STRICT);
+	cr_assert_str_eq(z->primaries[1].tls->ca_file, ca);
+	cr_assert_str_eq(z->primaries[1].tls->name, "Primary.Example");	/* no final dot */
+	check_remote(&z->primaries[2], AF_INET6, "2001:db8::2", 853, "[2001:db8::2]:853");
+	cr_assert_eq(z->primaries[2].tls->mode, CFG_TLS_OPPORTUNISTIC);
+	cr_assert_str_eq(z->primaries[2].tls->ca_file, "");
+	cr_assert_null(z->primaries[3].tls);
+	cr_assert_eq(z->primaries[4].tls->mode, CFG_TLS_STRICT);
+	cr_assert_str_eq(z->primaries[4].tls->ca_file, "");	/* the system's store */
+	cr_assert_str_eq(z->primaries[4].tls->name, "");	/* the address */
+
+	/* a second file replaces the zone: its TLS settings go with it */
+	cr_assert_eq(cfg_load_file(&c, zt_write(dir, "b.yaml", "zones:\n  - name: a.example\n"
+					       "    file: a\n    primaries: {address: 192.0.2.9, "
+					       "tls: opportunistic}\n"), err, sizeof err), 0,
+		     "%s", err);
+	cr_assert_eq(c.zones[0].nprimaries, 1);
+	cr_assert_eq(c.zones[0].primaries[0].tls->mode, CFG_TLS_OPPORTUNISTIC);
+	cfg_free(&c);
+	cfg_free(&c);	/* harmless */
+}
+
+/* A catalog's primaries over TLS, taken by its members (a template without
+ * primaries): each member's copy owns its own TLS settings. */
+Test(cfg, catalog_tls_primaries_copied)
+{
+	char err[512];
+	struct cfg c;
+	cr_assert_eq(load(&c,
+			  "zones:\n"
+			  "  - name: cat.example\n"
+			  "    file: cat\n"
+			  "    primaries:\n"
+			  "      - {address: 192.0.2.2@853, tls: strict, tls-name: p.example}\n"
+			  "      - 192.0.2.3\n"
+			  "    catalog: true\n"
+			  "    catalog-template: t\n"
+			  "templates:\n"
+			  "  - id: t\n",
+			  err, sizeof err), 0, "%s", err);
+	const struct cfg_zone *z = &c.zones[0];
+	cr_assert_eq(z->nprimaries, 2);
+	struct cfg_remote copy[CFG_REMOTE_MAX];
+	unsigned n = z->nprimaries;
+	cr_assert_eq(cfg_remotes_copy(copy, z->primaries, n), 0);
+	cr_assert_neq(copy[0].tls, z->primaries[0].tls);
+	cr_assert_str_eq(copy[0].tls->name, "p.example");
+	cr_assert_null(copy[1].tls);
+	cfg_free(&c);			/* frees the zone's own */
+	cr_assert_str_eq(copy[0].tls->name, "p.example");
+	cfg_remotes_free(copy, &n);	/* and the copy its own (ASan: no double free) */
+	cr_assert_eq(n, 0);
+}
+
+Test(cfg, xot_primaries_errors)
+{
+	const char *head = "zones:\n  - name: a.example\n    file: a\n    primaries:\n";
+	char text[1024];
+	snprintf(text, sizeof text, "%s      - {tls: strict}\n", head);
+	fails(text, 5, "zones[0].primaries: entry has no 'address'");
+	snprintf(text, sizeof text, "%s      - {address: 192.0.2.1, tls: maybe}\n", head);
+	fails(text, 5, "zones[0].primaries.tls: 'maybe' is not one of: strict, opportunistic, off");
+	snprintf(text, sizeof text, "%s      - {address: 192.0.2.1, tls: opportunistic, "
+		 "tls-name: ns.example}\n", head);
+	fails(text, 5, "zones[0].primaries: 'tls-ca' and 'tls-name' are for 'tls: strict'");
+	snprintf(text, sizeof text, "%s      - {address: 192.0.2.1, tls-ca: %s/ringdns.yaml}\n",
+		 head, dir);
+	fails(text, 5, "'tls-ca' and 'tls-name' are for 'tls: strict'");
+	snprintf(text, sizeof text, "%s      - {address: 192.0.2.1, tls: strict, "
+		 "tls-ca: %s/missing.pem}\n", head, dir);
+	fails(text, 5, "missing.pem: cannot read: No such file or directory");
+	snprintf(text, sizeof text, "%s      - {address: 192.0.2.1, tls: strict, "
+		 "tls-name: \"a b\"}\n", head);
+	fails(text, 5, "zones[0].primaries.tls-name: 'a b': a host name or IP address has no ' '");
+	snprintf(text, sizeof text, "%s      - {address: ns.example, tls: strict}\n", head);
+	fails(text, 5, "zones[0].primaries: 'ns.example': 'ns.example' is not an IPv4 or IPv6 "
+	      "address");
+	snprintf(text, sizeof text, "%s      - {address: 192.0.2.1, tls: [strict]}\n", head);
+	fails(text, 5, "zones[0].primaries.tls: expected a string, got a list");
+	snprintf(text, sizeof text, "%s      - 192.0.2.1@853\n"
+		 "      - {address: 192.0.2.1@853, tls: opportunistic}\n", head);
+	fails(text, 6, "'192.0.2.1@853' is listed twice");
+	/* notify goes in the clear: no mapping there */
+	fails("zones:\n  - name: a.example\n    file: a\n    notify:\n"
+	      "      - {address: 192.0.2.1}\n", 5,
+	      "zones[0].notify: each entry must be ADDR[@PORT], not a mapping");
+}
+
+Test(cfg, xot_listen)
+{
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c, "server:\n  xot-listen: [\"127.0.0.1:853\", \"[::1]:853\"]\n"
+			  "  tls-cert: /etc/ringdns/cert.pem\n  tls-key: /etc/ringdns/key.pem\n",
+			  err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.nxot_listen, 2);
+	check_v4(&c.xot_listen[0], "127.0.0.1", 853);
+	check_v6(&c.xot_listen[1], "::1", 853);
+	cr_assert_str_eq(c.tls_cert, "/etc/ringdns/cert.pem");
+	cr_assert_str_eq(c.tls_key, "/etc/ringdns/key.pem");
+	cr_assert_eq(c.nlisten, 0);	/* DNS's own listen addresses untouched */
+	cfg_free(&c);
+	fails("server:\n  xot-listen: 127.0.0.1\n", 2,
+	      "server.xot-listen: '127.0.0.1': missing ':PORT'");
+	fails("server:\n  xot-listen: []\n", 2,
+	      "server.xot-listen: empty list (leave 'xot-listen' out for no zone transfers "
+	      "over TLS)");
+}
+
+Test(cfg, xot_flags)
+{
+	const char *conf = zt_write(dir, "x.yaml", "server:\n  xot-listen: 127.0.0.1:8853\n"
+				    "  tls-cert: c.pem\n  tls-key: k.pem\n");
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--config", conf, "--xot-listen",
+			  "127.0.0.1:9853", "--xot-listen", "[::1]:9853", "--tls-key", "k2.pem",
+			  NULL), 0, "%s", err);
+	cr_assert_eq(c.nxot_listen, 2);	/* the flags replace the file's list */
+	check_v4(&c.xot_listen[0], "127.0.0.1", 9853);
+	check_v6(&c.xot_listen[1], "::1", 9853);
+	cr_assert_str_eq(c.tls_cert, "c.pem");
+	cr_assert_str_eq(c.tls_key, "k2.pem");
+	cfg_free(&c);
+	flag_fails("--xot-listen (server.xot-listen) needs the server's certificate and key: "
+		   "give --tls-cert FILE and --tls-key FILE (server.tls-cert, server.tls-key)",
+		   "--xot-listen", "127.0.0.1:853", "--tls-cert", "c.pem", NULL);
+	flag_fails("--tls-cert (server.tls-cert) is for zone transfers over TLS: give "
+		   "--xot-listen ADDR:PORT (server.xot-listen) too",
+		   "--tls-cert", "c.pem", "--tls-key", "k.pem", NULL);
+	flag_fails("--xot-listen: '127.0.0.1:853' is given twice", "--xot-listen",
+		   "127.0.0.1:853", "--xot-listen", "127.0.0.1:853", NULL);
+}
+
+Test(cfg, xot_primary_flags_replace_tls)
+{
+	const char *conf = zt_write(dir, "p.yaml", "zones:\n  - name: a.example\n    file: a\n"
+				    "    primaries: {address: 192.0.2.1@853, tls: opportunistic}\n");
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--config", conf, "--primary",
+			  "a.example=192.0.2.5", NULL), 0, "%s", err);
+	cr_assert_eq(c.zones[0].nprimaries, 1);
+	cr_assert_null(c.zones[0].primaries[0].tls);	/* freed with the file's list */
 	cfg_free(&c);
 }
