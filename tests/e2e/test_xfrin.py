@@ -18,6 +18,7 @@ import dns.message
 import dns.name
 import dns.query
 import dns.rcode
+import dns.rdatatype
 import dns.rrset
 import dns.tsigkeyring
 
@@ -30,16 +31,16 @@ $TTL 300
 @        MX    10 mail
 ns1      A     198.18.0.1
 mail     A     {mail}
-*.wild   TXT   "wildcard"
-sub      NS    ns.sub
+{wild}sub      NS    ns.sub
 ns.sub   A     198.18.0.4
-"""
+{extra}"""
 SECRET = base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 WRONG = base64.b64encode(b"fedcba9876543210fedcba9876543210").decode()
 
 
-def zone(serial, mail="198.18.0.2"):
-    return ZONE.format(serial=serial, mail=mail)
+def zone(serial, mail="198.18.0.2", wild=True, extra=""):
+    return ZONE.format(serial=serial, mail=mail, extra=extra,
+                       wild='*.wild   TXT   "wildcard"\n' if wild else "")
 
 
 def config(tmp, primary_port, key_secret=None, server=""):
@@ -72,9 +73,12 @@ def mail_of(s):
     return r.answer[0][0].address if r.answer else None
 
 
-def knot_primary(text, key_secret=None):
+def knot_primary(text, key_secret=None, ixfr=False):
     """knotd serving sec.test. (text) as a primary; transfers allowed to
-    127.0.0.1, with key_secret's TSIG key when given."""
+    127.0.0.1, with key_secret's TSIG key when given; with ixfr, a reload
+    keeps the difference in its journal, so that it answers IXFR."""
+    load = ("    zonefile-load: difference\n    journal-content: changes\n" if ixfr
+            else "    zonefile-load: whole\n    journal-content: none\n")
     keyconf = acl_key = ""
     if key_secret:
         keyconf = f"key:\n  - id: xfr.key.\n    algorithm: hmac-sha256\n    secret: {key_secret}\n"
@@ -91,9 +95,7 @@ template:
   - id: default
     storage: {d}
     zonefile-sync: -1
-    zonefile-load: whole
-    journal-content: none
-zone:
+{load}zone:
   - domain: sec.test.
     file: {d}/sec.test.zone
     acl: xfr
@@ -113,6 +115,15 @@ def secondary(primary_port, key_secret=None, server=""):
     tmp = tempfile.mkdtemp(prefix="ringdns-e2e-sec-")
     cfgp = config(tmp, primary_port, key_secret, server)
     return Server({}, extra=["--config", cfgp], tmp=tmp), tmp
+
+
+def restart_serves(tmp, serial, mail):
+    """A restart with the primary gone serves the version kept in tmp at
+    once."""
+    s2 = Server({}, extra=["--config", os.path.join(tmp, "ringdns.yaml")], tmp=tmp)
+    with s2:
+        s2.start(ready=lambda: serial_of(s2) == serial)
+        assert mail_of(s2) == mail
 
 
 def test_from_knotd():
@@ -138,13 +149,9 @@ def test_from_knotd():
             rc, out, err = s.ctl("refresh", "sec.test.")
             time.sleep(1)
             assert serial_of(s) == 11
-        # a restart with the primary gone serves the kept version at once
         k.close()
         k = None
-        s2 = Server({}, extra=["--config", os.path.join(tmp, "ringdns.yaml")], tmp=tmp)
-        with s2:
-            s2.start(ready=lambda: serial_of(s2) == 11)
-            assert mail_of(s2) == "198.18.0.22"
+        restart_serves(tmp, 11, "198.18.0.22")
     finally:
         if k:
             k.close()
@@ -168,6 +175,79 @@ def test_tsig_with_knotd():
         shutil.rmtree(tmp, ignore_errors=True)
     finally:
         k.close()
+
+
+def knot_step(k, text, serial):
+    """knot_update, then wait until knotd serves serial."""
+    knot_update(k, text)
+    assert wait_for(lambda: k.serial("sec.test.") == serial, 10), k.logtext()
+
+
+def zones_line(s):
+    """The secondary line of `ringctl zones`."""
+    rc, out, err = s.ctl("zones")
+    assert rc == 0, out + err
+    return next((ln for ln in out.splitlines() if "secondary of" in ln), out)
+
+
+def refresh_to(s, serial):
+    rc, out, err = s.ctl("refresh", "sec.test.")
+    assert rc == 0, out + err
+    assert wait_for(lambda: serial_of(s) == serial, 5), s.logtext()
+
+
+def test_ixfr_from_knotd():
+    """knotd keeps its changes in a journal and answers IXFR: ringdns
+    asks by IXFR once it serves a version, applies one step, then two at
+    once, keeps the result on disk, and serves the steps to its own
+    secondaries by IXFR in turn (from the steps, not a walk)."""
+    k = knot_primary(zone(40), ixfr=True)
+    tmp = None
+    try:
+        s, tmp = secondary(k.port, server="  allow-transfer: 127.0.0.1\n")
+        with s:
+            s.start(ready=lambda: serial_of(s) == 40)
+            assert "by AXFR" in zones_line(s), zones_line(s)
+            # one step: mail changed, *.wild gone, new added
+            knot_step(k, zone(41, mail="198.18.0.41", wild=False,
+                              extra="new A 198.18.0.141\n"), 41)
+            refresh_to(s, 41)
+            assert mail_of(s) == "198.18.0.41"
+            assert s.query("x.wild.sec.test.", "TXT").rcode() == dns.rcode.NXDOMAIN
+            assert s.query("new.sec.test.", "A").answer[0][0].address == "198.18.0.141"
+            assert "by IXFR" in zones_line(s), zones_line(s)
+            assert "IXFR, outgoing" in k.logtext(), k.logtext()
+            assert "(IXFR, 1 steps" in s.logtext(), s.logtext()
+            # two versions behind: two steps in one IXFR
+            knot_step(k, zone(42, mail="198.18.0.42", wild=False,
+                              extra="new A 198.18.0.141\n"), 42)
+            knot_step(k, zone(43, mail="198.18.0.42", wild=False,
+                              extra="new A 198.18.0.143\n"), 43)
+            refresh_to(s, 43)
+            assert "(IXFR, 2 steps" in s.logtext(), s.logtext()
+            assert mail_of(s) == "198.18.0.42"
+            new = s.query("new.sec.test.", "A").answer[0]
+            assert [r.address for r in new] == ["198.18.0.143"], new
+            # the zone file holds the new version
+            with open(os.path.join(tmp, "sec.test.zone")) as f:
+                text = f.read()
+            assert "198.18.0.143" in text and "198.18.0.141" not in text, text
+            assert "wildcard" not in text and " 43 3600 " in text, text
+            # kept in the journal from the steps: IXFR out from 41
+            rc, out, err = s.ctl("journal", "sec.test.")
+            assert "serial 41 -> 42" in out and "serial 42 -> 43" in out, out
+            assert "journal:" not in s.logtext()  # no image walk logged
+            soas = [rrs[0].serial for m in dns.query.xfr(
+                "127.0.0.1", "sec.test.", rdtype=dns.rdatatype.IXFR, serial=41, port=s.port,
+                timeout=5) for rrs in m.answer for _ in rrs if rrs.rdtype == dns.rdatatype.SOA]
+            assert soas == [43, 41, 42, 42, 43, 43], soas
+        # a restart serves what the file holds, the primary gone or not
+        k.close()
+        restart_serves(tmp, 43, "198.18.0.42")
+    finally:
+        k.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def test_from_nsd():
@@ -351,5 +431,5 @@ def rcode_of(s):
 
 
 if __name__ == "__main__":
-    run([test_from_knotd, test_tsig_with_knotd, test_from_nsd, test_broken_transfers_refused,
-         test_expire])
+    run([test_from_knotd, test_tsig_with_knotd, test_ixfr_from_knotd, test_from_nsd,
+         test_broken_transfers_refused, test_expire])
