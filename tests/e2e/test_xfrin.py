@@ -271,18 +271,22 @@ def test_from_nsd():
 
 class Scripted:
     """Answers SOA queries with serial `serial` and AXFR with `stream`, a
-    function of the query returning the bytes to send on the connection."""
+    function of the query returning the bytes to send on the connection
+    (IXFR with `ixfr` when set, else `stream` too); TSIG with keyring.
+    The types of the transfer queries go to `qtypes`."""
 
-    def __init__(self, serial, port=None):
+    def __init__(self, serial, port=None, keyring=None):
         self.port = port or free_port()
         self.serial = serial
         self.stream = None
+        self.ixfr = None
+        self.qtypes = []
         outer = self
 
         class U(socketserver.BaseRequestHandler):
             def handle(self):
                 data, sock = self.request
-                q = dns.message.from_wire(data)
+                q = dns.message.from_wire(data, keyring=keyring)
                 r = dns.message.make_response(q)
                 r.flags |= dns.flags.AA
                 r.answer.append(dns.rrset.from_text(
@@ -293,8 +297,11 @@ class Scripted:
         class T(socketserver.BaseRequestHandler):
             def handle(self):
                 ln = struct.unpack("!H", self.request.recv(2))[0]
-                q = dns.message.from_wire(self.request.recv(ln))
-                self.request.sendall(outer.stream(q))
+                q = dns.message.from_wire(self.request.recv(ln), keyring=keyring)
+                qtype = q.question[0].rdtype
+                outer.qtypes.append(qtype)
+                ixfr = outer.ixfr if qtype == dns.rdatatype.IXFR else None
+                self.request.sendall((ixfr or outer.stream)(q))
 
         socketserver.ThreadingUDPServer.allow_reuse_address = True
         socketserver.ThreadingTCPServer.allow_reuse_address = True
@@ -393,6 +400,173 @@ def test_broken_transfers_refused():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+SOA = "ns1.sec.test. hostmaster.sec.test. {} 3600 900 604800 300"
+
+
+def ixfr_msgs(q, end, steps, per_msg=0):
+    """An IXFR answer in incremental form (RFC 1995 §4): end's SOA, per
+    step (FROM, TO, DELETED, ADDED) FROM's SOA, the records deleted, TO's
+    SOA, the records added; end's SOA again.  per_msg records a message
+    (0: one message).  The messages, not yet rendered."""
+    soa = lambda n: dns.rrset.from_text("sec.test.", 300, "IN", "SOA", SOA.format(n))
+    rrs = [soa(end)]
+    for frm, to, deleted, added in steps:
+        rrs += [soa(frm)] + [dns.rrset.from_text(o, 300, "IN", t, d) for o, t, d in deleted]
+        rrs += [soa(to)] + [dns.rrset.from_text(o, 300, "IN", t, d) for o, t, d in added]
+    rrs.append(soa(end))
+    n = per_msg or len(rrs)
+    msgs = []
+    for i in range(0, len(rrs), n):
+        r = dns.message.make_response(q)
+        r.answer = rrs[i:i + n]
+        msgs.append(r)
+    return msgs
+
+
+def signed(msgs, corrupt=None):
+    """The messages rendered and framed, each signed after the one before
+    when the query was (RFC 8945 §5.3.1); corrupt: the index of one whose
+    MAC is then altered."""
+    out, ctx = [], None
+    for i, m in enumerate(msgs):
+        w = m.to_wire(multi=len(msgs) > 1, tsig_ctx=ctx)
+        ctx = getattr(m, "tsig_ctx", None)
+        if i == corrupt:
+            w = w[:-20] + bytes([w[-20] ^ 0x55]) + w[-19:]
+        out.append(w)
+    return framed(out)
+
+
+def soa_alone(q, serial):
+    """An IXFR answer of one SOA (RFC 1995 §4: no steps to give)."""
+    r = dns.message.make_response(q)
+    r.answer.append(dns.rrset.from_text("sec.test.", 300, "IN", "SOA", SOA.format(serial)))
+    return framed([r.to_wire()])
+
+
+def error_answer(rcode):
+    def stream(q):
+        r = dns.message.make_response(q)
+        r.set_rcode(rcode)
+        return framed([r.to_wire()])
+    return stream
+
+
+MAIL2 = ("mail.sec.test.", "A", "198.18.0.2")
+
+
+def zone_file(tmp):
+    with open(os.path.join(tmp, "sec.test.zone"), "rb") as f:
+        return f.read()
+
+
+def refused_case(s, p, tmp, what, ixfr, reason, forced):
+    """One IXFR the secondary refuses: the reason logged and shown by
+    `ringctl zones`, serial 5 still answered, the zone file as it was,
+    no temporary file left; when forced, the next check asks by AXFR."""
+    p.serial = 6
+    p.ixfr = ixfr
+    before, text = s.logtext(), zone_file(tmp)
+    rc, out, err = s.ctl("refresh", "sec.test.")
+    assert rc == 0, out + err
+    assert wait_for(lambda: reason in s.logtext()[len(before):], 5), \
+        f"{what}: {s.logtext()[len(before):]}"
+    # the child logs its reason; the control process reaps it soon after
+    assert wait_for(lambda: reason in zones_line(s), 2), (what, zones_line(s))
+    print(f"  {what}: {zones_line(s).split('error: ')[1]}")
+    assert p.qtypes[-1] == dns.rdatatype.IXFR, what
+    assert serial_of(s) == 5 and mail_of(s) == "198.18.0.2", what
+    assert zone_file(tmp) == text, what
+    for ext in (".xfr-tmp", ".ixfr-tmp"):
+        assert not os.path.exists(os.path.join(tmp, "sec.test.zone" + ext)), what
+    if forced:
+        # RFC 1995 §4: the versions disagree; the next check takes it all
+        assert "the next check transfers the whole zone" in s.logtext()[len(before):], what
+        before = s.logtext()
+        s.ctl("refresh", "sec.test.")
+        assert wait_for(lambda: "(AXFR, " in s.logtext()[len(before):], 5), what
+        assert p.qtypes[-1] == dns.rdatatype.AXFR, what
+        assert wait_for(lambda: "by AXFR" in zones_line(s), 2), (what, zones_line(s))
+
+
+def test_ixfr_refused_and_fallbacks():
+    """Broken IXFR answers from a scripted primary are refused, nothing
+    half applied; IXFR refused or answered with the SOA alone falls back
+    to AXFR; a good one of two steps over three messages applies."""
+    p = Scripted(5)
+    p.stream = lambda q: framed([axfr_msgs(q, 5, GOOD)])
+    tmp = None
+    try:
+        s, tmp = secondary(p.port)
+        with s:
+            s.start(ready=lambda: serial_of(s) == 5)
+            one = lambda dele, add: lambda q: signed(ixfr_msgs(q, 6, [(5, 6, dele, add)]))
+            cases = [
+                ("deletes a record not there",
+                 one([("gone.sec.test.", "A", "198.18.0.99")], []), "which serial 5 does not hold",
+                 True),
+                ("adds a record there", one([], [MAIL2]), "holds already", True),
+                ("serial goes back", lambda q: signed(ixfr_msgs(q, 6, [(5, 7, [], []),
+                                                                      (7, 6, [], [])])),
+                 "7 -> 6: the serial does not increase", True),
+                ("starts elsewhere", lambda q: signed(ixfr_msgs(q, 6, [(4, 6, [], [])])),
+                 "does not start at serial 5", True),
+                ("truncated", lambda q: signed(ixfr_msgs(q, 6, [(5, 6, [MAIL2], [])]))[:-30],
+                 "cut", False),
+                ("garbage", lambda q: struct.pack("!H", 40) + os.urandom(40),
+                 "not a response", False),
+                ("out of zone", one([], [("www.other.test.", "A", "198.18.0.9")]),
+                 "is not in zone", False),
+            ]
+            for what, ixfr, reason, forced in cases:
+                refused_case(s, p, tmp, what, ixfr, reason, forced)
+            # a good one: two steps, three messages
+            p.serial = 7
+            p.ixfr = lambda q: signed(ixfr_msgs(q, 7, [
+                (5, 6, [MAIL2], [("mail.sec.test.", "A", "198.18.0.6")]),
+                (6, 7, [], [("new.sec.test.", "A", "198.18.0.7")])], per_msg=3))
+            refresh_to(s, 7)
+            assert "by IXFR" in zones_line(s), zones_line(s)
+            assert mail_of(s) == "198.18.0.6"
+            assert s.query("new.sec.test.", "A").answer[0][0].address == "198.18.0.7"
+            # IXFR refused, then answered with a newer SOA alone: by AXFR
+            for serial, ixfr in ((8, error_answer(dns.rcode.NOTIMP)),
+                                 (9, lambda q: soa_alone(q, 9))):
+                p.serial, p.ixfr = serial, ixfr
+                p.stream = lambda q, n=serial: framed([axfr_msgs(q, n, GOOD)])
+                refresh_to(s, serial)
+                assert p.qtypes[-2:] == [dns.rdatatype.IXFR, dns.rdatatype.AXFR], p.qtypes
+                assert "by AXFR" in zones_line(s), zones_line(s)
+    finally:
+        p.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_ixfr_tsig():
+    """A signed IXFR of three messages applies; one whose middle message
+    fails TSIG is refused (RFC 8945 §5.3.1: every message verified)."""
+    keyring = dns.tsigkeyring.from_text({"xfr.key.": ("hmac-sha256", SECRET)})
+    p = Scripted(5, keyring=keyring)
+    p.stream = lambda q: framed([axfr_msgs(q, 5, GOOD)])  # signed as q was
+    tmp = None
+    try:
+        s, tmp = secondary(p.port, key_secret=SECRET)
+        with s:
+            s.start(ready=lambda: serial_of(s) == 5)
+            steps = [(5, 6, [MAIL2], [("mail.sec.test.", "A", "198.18.0.6")])]
+            refused_case(s, p, tmp, "TSIG in the middle",
+                         lambda q: signed(ixfr_msgs(q, 6, steps, per_msg=2), corrupt=1),
+                         "TSIG", False)
+            p.ixfr = lambda q: signed(ixfr_msgs(q, 6, steps, per_msg=2))
+            refresh_to(s, 6)
+            assert mail_of(s) == "198.18.0.6" and "by IXFR" in zones_line(s)
+    finally:
+        p.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_expire():
     """A zone whose primary stays silent past the SOA's expire time
     answers SERVFAIL (RFC 1035 §3.3.13), and serves again once a transfer
@@ -432,4 +606,5 @@ def rcode_of(s):
 
 if __name__ == "__main__":
     run([test_from_knotd, test_tsig_with_knotd, test_ixfr_from_knotd, test_from_nsd,
-         test_broken_transfers_refused, test_expire])
+         test_broken_transfers_refused, test_ixfr_refused_and_fallbacks, test_ixfr_tsig,
+         test_expire])
