@@ -4,12 +4,18 @@ knotd and from nsd (and with TSIG from knotd, a wrong key refused), picks
 up a change on `ringctl refresh`, keeps the transferred zone on disk so a
 restart serves it at once with the primary down, and refuses broken
 transfers from a scripted primary (cut, garbage, SOA serials that differ,
-a record out of zone, a wrong TSIG) while the previous version serves."""
+a record out of zone, a wrong TSIG) while the previous version serves.
+Once it serves a version it asks by IXFR (RFC 1995): steps from knotd's
+journal (and nsd's, from NSD 4.7) are applied, broken ones from the
+scripted primary refused whole, and the fallbacks to AXFR taken."""
 import base64
 import os
+import re
 import shutil
+import signal
 import socketserver
 import struct
+import subprocess
 import tempfile
 import threading
 import time
@@ -261,6 +267,46 @@ def test_from_nsd():
         with s:
             s.start(ready=lambda: serial_of(s) == 30)
             assert mail_of(s) == "198.18.0.2"
+    finally:
+        n.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def nsd_version():
+    """NSD's (major, minor) from `nsd -v`."""
+    r = subprocess.run(["nsd", "-v"], capture_output=True, text=True, timeout=10)
+    m = re.search(r"NSD version (\d+)\.(\d+)", r.stdout + r.stderr)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def test_ixfr_from_nsd():
+    """nsd keeps the differences of its zone file's reloads (store-ixfr,
+    create-ixfr: NSD 4.7 and later) and answers IXFR: ringdns applies
+    the step."""
+    if not shutil.which("nsd"):
+        raise AssertionError("nsd not found (apt-get install nsd)")
+    major, minor = nsd_version()
+    if (major, minor) < (4, 7):
+        print(f"  skipped: NSD {major}.{minor} answers IXFR with the whole zone only "
+              "(store-ixfr and create-ixfr came in NSD 4.7)")
+        return
+    n = Nsd("sec.test.", "    provide-xfr: 127.0.0.1 NOKEY\n    store-ixfr: yes\n"
+            "    create-ixfr: yes\n", text=zone(50))
+    tmp = None
+    try:
+        assert wait_for(lambda: n.serial() == 50, 10), n.logtext()
+        s, tmp = secondary(n.port)
+        with s:
+            s.start(ready=lambda: serial_of(s) == 50)
+            with open(os.path.join(n.dir, "sec.test.zone"), "w") as f:
+                f.write(zone(51, mail="198.18.0.51", wild=False))
+            n.proc.send_signal(signal.SIGHUP)
+            assert wait_for(lambda: n.serial() == 51, 10), n.logtext()
+            refresh_to(s, 51)
+            assert mail_of(s) == "198.18.0.51"
+            assert s.query("x.wild.sec.test.", "TXT").rcode() == dns.rcode.NXDOMAIN
+            assert "by IXFR" in zones_line(s), zones_line(s)
     finally:
         n.close()
         if tmp:
@@ -606,5 +652,5 @@ def rcode_of(s):
 
 if __name__ == "__main__":
     run([test_from_knotd, test_tsig_with_knotd, test_ixfr_from_knotd, test_from_nsd,
-         test_broken_transfers_refused, test_ixfr_refused_and_fallbacks, test_ixfr_tsig,
-         test_expire])
+         test_ixfr_from_nsd, test_broken_transfers_refused, test_ixfr_refused_and_fallbacks,
+         test_ixfr_tsig, test_expire])
