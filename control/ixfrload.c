@@ -85,6 +85,10 @@ static int serve(struct ctl *c, struct zst *z, const struct zdf_steps *st,
 	} else if (rc == 0 && zj_load_transfer(c, z, tmp) != 0) {
 		snprintf(err, errcap, "the version IXFR leads to is refused: %.200s", z->error);
 		rc = -1;
+	} else if (rc == 0 && z->serial != zda_serial(a)) {
+		snprintf(err, errcap, "serial %u served after the IXFR to %u", z->serial,
+			 zda_serial(a));
+		rc = -1;
 	} else if (rc == 0) {
 		journal_steps(c, z, st->v, done, st->n);
 	}

@@ -336,14 +336,17 @@ static int zone_publish(struct ctl *c, struct zst *z, struct zone *zn, struct zj
 	return 0;
 }
 
-int zj_build(struct ctl *c, struct zst *z)
+/* zj_build; from the cached image only with use_cache (never for a
+ * transfer: the cache holds the version its zone file held, which is
+ * not the one transferred). */
+static int build(struct ctl *c, struct zst *z, bool use_cache)
 {
 	struct zjob j = { .t0 = mono_s(), .started = time(NULL), .cancel = c->stop_flag };
 	uint8_t origin[DNAME_MAX];
 	int rc = -1;
 	if (dname_from_text(origin, z->name, strlen(z->name), NULL) < 0) {
 		snprintf(j.err, sizeof j.err, "'%s' is not a domain name", z->name);
-	} else if (c->cfg.cache_dir && zone_from_cache(c, z, j.t0)) {
+	} else if (use_cache && c->cfg.cache_dir && zone_from_cache(c, z, j.t0)) {
 		return 0;
 	} else {
 		struct zone *zn = zone_from_file(z, origin, &j);
@@ -364,11 +367,16 @@ int zj_build(struct ctl *c, struct zst *z)
 	return -1;
 }
 
+int zj_build(struct ctl *c, struct zst *z)
+{
+	return build(c, z, true);
+}
+
 int zj_load_transfer(struct ctl *c, struct zst *z, const char *tmp)
 {
 	char *file = z->file;
 	z->file = (char *)tmp;
-	int rc = zj_build(c, z);
+	int rc = build(c, z, false);
 	z->file = file;
 	if (rc != 0) {
 		unlink(tmp);

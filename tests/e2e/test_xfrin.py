@@ -118,8 +118,11 @@ def knot_update(k, text):
 
 
 def secondary(primary_port, key_secret=None, server=""):
+    """ringdns as a secondary in a new directory; {tmp} in server lines
+    is that directory, and {tmp}/cache is made."""
     tmp = tempfile.mkdtemp(prefix="ringdns-e2e-sec-")
-    cfgp = config(tmp, primary_port, key_secret, server)
+    os.mkdir(os.path.join(tmp, "cache"))
+    cfgp = config(tmp, primary_port, key_secret, server.replace("{tmp}", tmp))
     return Server({}, extra=["--config", cfgp], tmp=tmp), tmp
 
 
@@ -205,15 +208,22 @@ def refresh_to(s, serial):
 def test_ixfr_from_knotd():
     """knotd keeps its changes in a journal and answers IXFR: ringdns
     asks by IXFR once it serves a version, applies one step, then two at
-    once, keeps the result on disk, and serves the steps to its own
-    secondaries by IXFR in turn (from the steps, not a walk)."""
+    once (its image cache holding the version before), keeps the result
+    on disk, and serves the steps to its own secondaries by IXFR in turn
+    (from the steps, not a walk)."""
     k = knot_primary(zone(40), ixfr=True)
     tmp = None
     try:
-        s, tmp = secondary(k.port, server="  allow-transfer: 127.0.0.1\n")
+        s, tmp = secondary(k.port, server="  allow-transfer: 127.0.0.1\n"
+                           "  cache-dir: {tmp}/cache\n")
         with s:
             s.start(ready=lambda: serial_of(s) == 40)
             assert "by AXFR" in zones_line(s), zones_line(s)
+            # the file's image cached (a file 2 s old): a transfer must not
+            # serve that image as its new version
+            time.sleep(2.1)
+            s.ctl("reload", "sec.test.")
+            assert wait_for(lambda: "image cached" in s.logtext(), 5), s.logtext()
             # one step: mail changed, *.wild gone, new added
             knot_step(k, zone(41, mail="198.18.0.41", wild=False,
                               extra="new A 198.18.0.141\n"), 41)
