@@ -106,7 +106,8 @@ static void zone_xfr_line(struct ctl *c, const struct zst *z, struct ctl_out *o)
 	fmt_time(z->next_check, next, sizeof next);
 	fmt_time(z->expires_at, exp, sizeof exp);
 	fmt_time(z->last_xfr, xfr, sizeof xfr);
-	ctl_printf(o, "  secondary of %s: last refresh %s, next %s, expires %s, last transfer %s%s%s%s%s%s\n",
+	ctl_printf(o, "  secondary of %s: last refresh %s, next %s, expires %s, "
+		   "last transfer %s%s%s%s%s%s\n",
 		   prim, last, z->xfr_pid ? "now" : next, z->expired ? "EXPIRED" : exp, xfr,
 		   z->xfr_kind[0] ? " by " : "", z->xfr_kind, z->expired ? " (answered SERVFAIL)" : "",
 		   z->xfr_error[0] ? ", error: " : "", z->xfr_error);

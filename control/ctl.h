@@ -6,7 +6,9 @@
  * control_main.c starts the process and runs its poll loop; zonejobs.c
  * loads, compiles and hands over zones (and keeps the cache);
  * dpchan.c speaks to the dataplane; xfrout.c serves outgoing zone
- * transfers; commands.c executes ringctl's commands; signals.c turns
+ * transfers; xfrin.c keeps secondary zones up to date, ixfrload.c applies
+ * the IXFRs they receive (incr.c: the incremental image builder);
+ * commands.c executes ringctl's commands; signals.c turns
  * signals into flags.  Everything runs on the
  * one thread of the process.
  */
