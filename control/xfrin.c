@@ -816,6 +816,14 @@ static void check_done(struct ctl *c, struct zst *z, int st)
 	} else if (!z->xfr_error[0]) {
 		snprintf(z->xfr_error, sizeof z->xfr_error, "the check failed (status %d)", st);
 	}
+	if (!WIFEXITED(st)) {
+		/* killed: what it was writing stays behind */
+		char tmp[4096];
+		tmp_path(z, tmp, sizeof tmp);
+		unlink(tmp);
+		steps_path(z, tmp, sizeof tmp);
+		unlink(tmp);
+	}
 	schedule(z, rc != XIN_FAILED, now);
 	if (z->xfr_again) {
 		z->xfr_again = false;
