@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/ipc.h"
 #include "common/log.h"
 #include "control/ctl.h"
 #include "control/zdapply.h"
@@ -79,7 +80,9 @@ static int serve(struct ctl *c, struct zst *z, const struct zdf_steps *st,
 		journal_steps(c, z, st->v, done, done + 1);
 		done++;
 	}
+	uint64_t t0 = ipc_now_ms();
 	int rc = write_text(a, tmp, err, errcap);
+	uint64_t t1 = ipc_now_ms();
 	if (rc == 0 && done == st->n) {
 		zj_keep_file(z, tmp);
 	} else if (rc == 0 && zj_load_transfer(c, z, tmp) != 0) {
@@ -94,8 +97,10 @@ static int serve(struct ctl *c, struct zst *z, const struct zdf_steps *st,
 	}
 	z->jr_by_caller = false;
 	if (rc == 0)
-		log_info("zone %s: serial %u applied from IXFR (%zu steps, %zu incrementally)",
-			 z->name, zda_serial(a), st->n, done);
+		log_info("zone %s: serial %u applied from IXFR (%zu steps, %zu incrementally; "
+			 "zone text written in %.2f s, %s in %.2f s)", z->name, zda_serial(a),
+			 st->n, done, (double)(t1 - t0) / 1e3,
+			 done == st->n ? "kept" : "loaded", (double)(ipc_now_ms() - t1) / 1e3);
 	return rc;
 }
 
