@@ -106,9 +106,10 @@ static void zone_xfr_line(struct ctl *c, const struct zst *z, struct ctl_out *o)
 	fmt_time(z->next_check, next, sizeof next);
 	fmt_time(z->expires_at, exp, sizeof exp);
 	fmt_time(z->last_xfr, xfr, sizeof xfr);
-	ctl_printf(o, "  secondary of %s: last refresh %s, next %s, expires %s, last transfer %s%s%s%s\n",
+	ctl_printf(o, "  secondary of %s: last refresh %s, next %s, expires %s, "
+		   "last transfer %s%s%s%s%s%s\n",
 		   prim, last, z->xfr_pid ? "now" : next, z->expired ? "EXPIRED" : exp, xfr,
-		   z->expired ? " (answered SERVFAIL)" : "",
+		   z->xfr_kind[0] ? " by " : "", z->xfr_kind, z->expired ? " (answered SERVFAIL)" : "",
 		   z->xfr_error[0] ? ", error: " : "", z->xfr_error);
 }
 
@@ -167,7 +168,7 @@ static int cmd_refresh(struct ctl *c, int argc, char **argv, bool force, struct 
 	if (!xfi_secondary(c, z))
 		return ctl_error(o, "zone %s has no primaries (not a secondary zone)", z->name);
 	z->next_check = 0;
-	z->xfr_force = force;
+	z->xfr_force = z->xfr_force || force;	/* an IXFR refused forces one too */
 	z->xfr_again = z->xfr_pid > 0;
 	xfi_tick(c);
 	ctl_printf(o, "%s: %s started\n", z->name, force ? "transfer" : "check");

@@ -6,7 +6,9 @@
  * control_main.c starts the process and runs its poll loop; zonejobs.c
  * loads, compiles and hands over zones (and keeps the cache);
  * dpchan.c speaks to the dataplane; xfrout.c serves outgoing zone
- * transfers; commands.c executes ringctl's commands; signals.c turns
+ * transfers; xfrin.c keeps secondary zones up to date, ixfrload.c applies
+ * the IXFRs they receive (incr.c: the incremental image builder);
+ * commands.c executes ringctl's commands; signals.c turns
  * signals into flags.  Everything runs on the
  * one thread of the process.
  */
@@ -57,6 +59,9 @@ struct zst {
 	time_t next_check;	/* when to ask the primaries again */
 	time_t last_refresh;	/* the last check that succeeded */
 	time_t last_xfr;	/* the last transfer applied */
+	char xfr_kind[8];	/* ... "IXFR" or "AXFR" */
+	bool jr_by_caller;	/* the load in progress leaves the journal to its
+				   caller (an IXFR received: jr_add_diff) */
 	time_t expires_at;	/* no successful check by then: expired (0: not set) */
 	bool expired;		/* answered SERVFAIL until a transfer succeeds */
 	char xfr_error[256];	/* the last check's failure, "" = none */
@@ -170,6 +175,18 @@ int zj_load_transfer(struct ctl *c, struct zst *z, const char *tmp);
 /* The last 20 bytes of the served SOA's rdata (serial, refresh, retry,
  * expire, minimum), read from z's image; -1 when there is none. */
 int zj_soa_rdata_tail(const struct zst *z, uint8_t out[20]);
+/* After a transfer served from tmp (a zone file): renames tmp over z's
+ * file and syncs its directory, so a restart serves it (tmp removed when
+ * that fails; logged). */
+void zj_keep_file(struct zst *z, const char *tmp);
+/* The image z serves, mapped and opened (snap_close, then munmap *map of
+ * z->img_size bytes); NULL when this process holds none. */
+struct snap *zj_open_served(const struct zst *z, void **map);
+/* z's journal, ready for a step from serial `from` to `to` (a serial
+ * that went back empties it first); NULL when none is kept (no
+ * allow-transfer, journal-max-mb 0, out of memory) or the serials are
+ * equal. */
+struct journal *zj_journal(struct ctl *c, struct zst *z, uint32_t from, uint32_t to);
 /* Has the dataplane answer SERVFAIL for z (an expired secondary zone). */
 void zj_expire(struct ctl *c, struct zst *z);
 /* Frees the zone table and the images waiting for the cache. */
@@ -226,6 +243,29 @@ int xfi_wait_ms(const struct ctl *c);
 /* A child pid ended with status st: true when it was a check (then
  * handled: the new version loaded, the timers set). */
 bool xfi_reaped(struct ctl *c, pid_t pid, int st);
+
+/* ixfrload.c: an IXFR received, applied (the check's child wrote its
+ * steps to file steps, control/zdfile.h). */
+
+/* Applies the steps to z's served version (control/zdapply.h checks them)
+ * and serves the result: by inc_apply when it can, else as a zone file
+ * loaded whole; either way z's file then holds the new version and the
+ * journal the steps.  0, or -1 with err (the old version keeps serving;
+ * steps that do not apply set z->xfr_force: the next check transfers the
+ * whole zone, RFC 1995 §4).  The file steps is removed. */
+int ixl_apply(struct ctl *c, struct zst *z, const char *steps, char *err, size_t errcap);
+
+/* incr.c: the incremental image builder. */
+
+/*
+ * Serves the version of z after step d (d->from is z's served serial)
+ * built from the served image, without compiling the whole zone: 1 when
+ * served (z updated as a load updates it; the caller records the journal
+ * step and writes the zone file), 0 when it does not apply to this change
+ * (nothing done), -1 on a failure with err (nothing served).
+ */
+struct zdiff;
+int inc_apply(struct ctl *c, struct zst *z, const struct zdiff *d, char *err, size_t errcap);
 
 /* notify.c: NOTIFY to secondaries. */
 

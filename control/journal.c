@@ -9,7 +9,8 @@
  * whose TTL changed is deleted and added whole (RFC 1995 has no other
  * way to say it).  The apex SOA is not part of it: IXFR carries the SOAs
  * around each step.  Records are kept in wire form: owner (uncompressed),
- * type, TTL, RDLENGTH, RDATA.
+ * type, TTL, RDLENGTH, RDATA (control/zdfile.h).  A secondary that
+ * received a step by IXFR records it as it came (jr_add_diff): no walk.
  */
 #include "control/journal.h"
 
@@ -17,22 +18,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "control/zdfile.h"
 #include "zones/dname.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 #include "zones/snap.h"
 
-/* A list of records in wire form. */
-struct rrs {
-	uint8_t *p;
-	size_t len, cap;
-	uint32_t n;
-};
-
 /* One step: from serial `from` to `to`; SOAs as rdata. */
 struct step {
 	uint32_t from, to;
-	struct rrs del, add;
+	struct zdf_list del, add;
 	uint8_t soa_from[512], soa_to[512];
 	uint16_t soa_from_len, soa_to_len;
 	uint32_t soa_from_ttl, soa_to_ttl;
@@ -54,8 +49,8 @@ struct journal *jr_new(size_t max_bytes)
 
 static void step_free(struct step *s)
 {
-	free(s->del.p);
-	free(s->add.p);
+	zdf_list_free(&s->del);
+	zdf_list_free(&s->add);
 }
 
 static size_t step_bytes(const struct step *s)
@@ -85,55 +80,6 @@ size_t jr_bytes(const struct journal *j)
 
 /* ---- a difference ---- */
 
-static bool rrs_put(struct rrs *l, const uint8_t *owner, uint16_t type, uint32_t ttl,
-		    const uint8_t *rd, uint16_t rdlen)
-{
-	size_t ol = dname_len(owner), need = ol + 8 + rdlen;
-	if (l->cap - l->len < need) {
-		size_t cap = l->cap ? l->cap * 2 : 4096;
-		while (cap - l->len < need)
-			cap *= 2;
-		uint8_t *p = realloc(l->p, cap);
-		if (!p)
-			return false;
-		l->p = p;
-		l->cap = cap;
-	}
-	uint8_t *w = l->p + l->len;
-	memcpy(w, owner, ol);
-	w += ol;
-	w[0] = (uint8_t)(type >> 8);
-	w[1] = (uint8_t)type;
-	w[2] = (uint8_t)(ttl >> 24);
-	w[3] = (uint8_t)(ttl >> 16);
-	w[4] = (uint8_t)(ttl >> 8);
-	w[5] = (uint8_t)ttl;
-	w[6] = (uint8_t)(rdlen >> 8);
-	w[7] = (uint8_t)rdlen;
-	memcpy(w + 8, rd, rdlen);
-	l->len += need;
-	l->n++;
-	return true;
-}
-
-/* One record of a list at p: its fields; returns the next. */
-struct rec {
-	const uint8_t *owner, *rd;
-	uint16_t type, rdlen;
-	uint32_t ttl;
-};
-
-static const uint8_t *rec_at(const uint8_t *p, struct rec *r)
-{
-	const uint8_t *w = p + dname_len(p);
-	r->owner = p;
-	r->type = (uint16_t)(w[0] << 8 | w[1]);
-	r->ttl = (uint32_t)w[2] << 24 | (uint32_t)w[3] << 16 | (uint32_t)w[4] << 8 | w[5];
-	r->rdlen = (uint16_t)(w[6] << 8 | w[7]);
-	r->rd = w + 8;
-	return w + 8 + r->rdlen;
-}
-
 /* Record entries (2-byte RDLENGTH + RDATA) of one list of an image. */
 struct ents {
 	const uint8_t *p;
@@ -142,11 +88,11 @@ struct ents {
 };
 
 /* All of e into l. */
-static bool put_all(struct rrs *l, const uint8_t *owner, uint16_t type, struct ents e)
+static bool put_all(struct zdf_list *l, const uint8_t *owner, uint16_t type, struct ents e)
 {
 	for (unsigned i = 0; i < e.n; i++) {
 		uint16_t len = (uint16_t)(e.p[0] << 8 | e.p[1]);
-		if (!rrs_put(l, owner, type, e.ttl, e.p + 2, len))
+		if (!zdf_put(l, owner, type, e.ttl, e.p + 2, len))
 			return false;
 		e.p += 2 + len;
 	}
@@ -170,9 +116,9 @@ static bool diff_ents(struct step *s, const uint8_t *owner, uint16_t type, struc
 			c = -1;
 		else
 			c = rdata_canon_cmp(type, o.p + 2, ol, n.p + 2, nl);
-		if (c < 0 && !rrs_put(&s->del, owner, type, o.ttl, o.p + 2, ol))
+		if (c < 0 && !zdf_put(&s->del, owner, type, o.ttl, o.p + 2, ol))
 			return false;
-		if (c > 0 && !rrs_put(&s->add, owner, type, n.ttl, n.p + 2, nl))
+		if (c > 0 && !zdf_put(&s->add, owner, type, n.ttl, n.p + 2, nl))
 			return false;
 		if (c <= 0) {
 			o.p += 2 + ol;
@@ -281,31 +227,28 @@ static void drop_oldest(struct journal *j, size_t k)
 	j->n -= k;
 }
 
-int jr_add(struct journal *j, const struct snap *old, const struct snap *cur)
+/* Appends s (taken over: freed here on failure) after the chain's last
+ * step, within the bound. */
+static int push(struct journal *j, struct step *s)
 {
-	struct step s = { .from = snap_hdr(old)->serial, .to = snap_hdr(cur)->serial };
-	soa_of(old, s.soa_from, &s.soa_from_len, &s.soa_from_ttl);
-	soa_of(cur, s.soa_to, &s.soa_to_len, &s.soa_to_ttl);
 	struct step *v = realloc(j->v, (j->n + 1) * sizeof *v);
-	if (!v || !diff_zone(&s, old, cur)) {
-		if (v)
-			j->v = v;
-		step_free(&s);
+	if (!v) {
+		step_free(s);
 		drop_oldest(j, j->n);
 		return -1;
 	}
 	j->v = v;
 	/* a chain broken in the middle leads nowhere: the versions before a
 	 * step that does not start where the last one ended go */
-	if (j->n && j->v[j->n - 1].to != s.from)
+	if (j->n && j->v[j->n - 1].to != s->from)
 		drop_oldest(j, j->n);
-	if (step_bytes(&s) > j->max_bytes) {
-		step_free(&s);
+	if (step_bytes(s) > j->max_bytes) {
+		step_free(s);
 		drop_oldest(j, j->n);
 		return 0;
 	}
-	j->v[j->n++] = s;
-	j->bytes += step_bytes(&s);
+	j->v[j->n++] = *s;
+	j->bytes += step_bytes(s);
 	size_t k = 0, bytes = j->bytes;
 	while (bytes > j->max_bytes && k < j->n - 1)
 		bytes -= step_bytes(&j->v[k++]);
@@ -314,22 +257,62 @@ int jr_add(struct journal *j, const struct snap *old, const struct snap *cur)
 	return 0;
 }
 
+int jr_add(struct journal *j, const struct snap *old, const struct snap *cur)
+{
+	struct step s = { .from = snap_hdr(old)->serial, .to = snap_hdr(cur)->serial };
+	soa_of(old, s.soa_from, &s.soa_from_len, &s.soa_from_ttl);
+	soa_of(cur, s.soa_to, &s.soa_to_len, &s.soa_to_ttl);
+	if (!diff_zone(&s, old, cur)) {
+		step_free(&s);
+		drop_oldest(j, j->n);
+		return -1;
+	}
+	return push(j, &s);
+}
+
+/* One list of a zdiff into l, its SOA into soa/len/ttl. */
+static bool take_list(struct zdf_list *l, const uint8_t *p, uint32_t n, uint8_t soa[512],
+		      uint16_t *len, uint32_t *ttl)
+{
+	struct zdf_rec r;
+	for (uint32_t i = 0; i < n; i++) {
+		p = zdf_rec_at(p, &r);
+		if (r.type == RR_SOA && r.rdlen <= 512) {
+			memcpy(soa, r.rd, r.rdlen);
+			*len = r.rdlen;
+			*ttl = r.ttl;
+		} else if (!zdf_put(l, r.owner, r.type, r.ttl, r.rd, r.rdlen)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+int jr_add_diff(struct journal *j, const struct zdiff *d)
+{
+	struct step s = { .from = d->from, .to = d->to };
+	if (!take_list(&s.del, d->del, d->ndel, s.soa_from, &s.soa_from_len, &s.soa_from_ttl) ||
+	    !take_list(&s.add, d->add, d->nadd, s.soa_to, &s.soa_to_len, &s.soa_to_ttl)) {
+		step_free(&s);
+		drop_oldest(j, j->n);
+		return -1;
+	}
+	return push(j, &s);
+}
+
 /* ---- text ---- */
 
-static void print_list(const struct rrs *l, char sign, void (*line)(void *, const char *),
+static void print_list(const struct zdf_list *l, char sign, void (*line)(void *, const char *),
 		       void *ud)
 {
 	static char text[DNAME_TEXT_MAX + 5 * 65536 + 96];
 	const uint8_t *p = l->p;
-	struct rec r;
+	struct zdf_rec r;
 	for (uint32_t i = 0; i < l->n; i++) {
-		p = rec_at(p, &r);
-		int k = snprintf(text, 3, "%c ", sign);
-		k += dname_to_text(text + k, DNAME_TEXT_MAX, r.owner);
-		k += snprintf(text + k, 32, " %u IN ", r.ttl);
-		k += rrtype_to_text(r.type, text + k, 32);
-		text[k++] = ' ';
-		if (rdata_to_text(r.type, r.rd, r.rdlen, text + k, sizeof text - (size_t)k) >= 0)
+		p = zdf_rec_at(p, &r);
+		text[0] = sign;
+		text[1] = ' ';
+		if (zdf_rec_text(&r, text + 2, sizeof text - 2) >= 0)
 			line(ud, text);
 	}
 }
@@ -349,12 +332,12 @@ void jr_print(const struct journal *j, void (*line)(void *ud, const char *text),
 
 /* ---- IXFR ---- */
 
-static int put_list(struct axm *m, const struct rrs *l)
+static int put_list(struct axm *m, const struct zdf_list *l)
 {
 	const uint8_t *p = l->p;
-	struct rec r;
+	struct zdf_rec r;
 	for (uint32_t i = 0; i < l->n; i++) {
-		p = rec_at(p, &r);
+		p = zdf_rec_at(p, &r);
 		if (axm_put(m, r.owner, r.type, r.ttl, r.rd, r.rdlen) < 0)
 			return -1;
 	}

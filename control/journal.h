@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "control/axfr.h"
+#include "zones/zdiff.h"
 
 struct snap;
 struct journal;
@@ -28,6 +29,15 @@ void jr_free(struct journal *j);
  * journal is emptied).
  */
 int jr_add(struct journal *j, const struct snap *old, const struct snap *cur);
+
+/*
+ * Records step d (zones/zdiff.h: an IXFR step received, its SOAs first in
+ * its lists) as jr_add records a difference, without walking any image:
+ * what a secondary received incrementally it can serve incrementally.
+ * The lists are copied.  0, or -1 when out of memory (the journal is
+ * emptied).
+ */
+int jr_add_diff(struct journal *j, const struct zdiff *d);
 
 /* Writes each kept difference to line (one call per line of text): a
  * head "serial FROM -> TO: D deleted, A added", then "- RECORD" and

@@ -7,7 +7,14 @@
  * holds up nothing: it asks the primaries in turn for their SOA (UDP),
  * compares serials (RFC 1982), and when a primary has a newer one
  * transfers the zone over TCP into a temporary file beside the zone's
- * file (written, then fsync'd).  Every message is checked as it comes:
+ * file (written, then fsync'd).  With a version served it asks by IXFR
+ * (RFC 1995 §3: the served SOA in the authority section) and takes the
+ * answer in whichever form it comes (§4): one SOA (up to date; a newer
+ * serial there means "ask by AXFR"), the whole zone as AXFR gives it
+ * (the same file), or the steps from our version to the primary's, which
+ * go to a file of their own (control/ixstream.h) that the control
+ * process applies (control/ixfrload.c).  A primary that answers IXFR
+ * with FORMERR, NOTIMP or REFUSED is asked by AXFR.  Every message is checked as it comes:
  * the ID, the RCODE, TSIG (RFC 8945) when the zone has a key, the first
  * and the last record the SOA of the zone with one serial, every owner in
  * the zone, the configured size limit.  The control process then loads
@@ -26,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -37,10 +45,13 @@
 #include "common/log.h"
 #include "control/ctl.h"
 #include "common/tsig.h"
+#include "control/ixstream.h"
 #include "control/xstream.h"
+#include "control/zdfile.h"
 #include "zones/dname.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
+#include "zones/snap.h"
 #include "zones/wire.h"
 
 #define XIN_UDP_WAIT_MS 2000	/* per SOA query */
@@ -49,7 +60,9 @@
 #define XIN_LINE_MAX (DNAME_TEXT_MAX + 5 * 65536 + 64)
 #define XIN_REAP_MS 50		/* a running check's end is noticed this fast */
 
-enum { XIN_NEW = 0, XIN_FAILED = 1, XIN_UPTODATE = 10 };
+/* A check's outcome (its exit status); XIN_BY_AXFR only within the child:
+ * the IXFR answer says to ask by AXFR. */
+enum { XIN_NEW = 0, XIN_FAILED = 1, XIN_UPTODATE = 10, XIN_IXFR = 11, XIN_BY_AXFR = 12 };
 
 /* One check (the child's state). */
 struct xin {
@@ -60,6 +73,12 @@ struct xin {
 	bool have;			/* a version is served: compare serials */
 	uint32_t serial;		/* ... that version's */
 	const char *tmp;		/* where a new version goes */
+	const char *steps;		/* where the steps of an IXFR go */
+	bool ixfr;			/* ask by IXFR, with the served SOA: */
+	uint8_t soa[512];
+	uint16_t soa_len;
+	uint32_t soa_ttl;
+	unsigned rcode;			/* of the last response */
 	uint64_t max_bytes;		/* transfer size limit */
 	struct tsig_ctx tc;		/* the exchange in progress, with a key */
 	char err[512];
@@ -84,6 +103,25 @@ static size_t make_query(struct xin *x, uint8_t *q, size_t cap, uint16_t qtype,
 	t[2] = 0;
 	t[3] = RR_CLASS_IN;
 	size_t len = 12 + ol + 4;
+	if (qtype == RR_IXFR) {
+		/* RFC 1995 §3: our version's SOA in the authority section */
+		uint8_t *a = q + len;
+		if (len + 12 + x->soa_len > cap)
+			return 0;
+		a[0] = 0xc0;
+		a[1] = 12;
+		a[2] = 0;
+		a[3] = RR_SOA;
+		a[4] = 0;
+		a[5] = RR_CLASS_IN;
+		for (int i = 0; i < 4; i++)
+			a[6 + i] = (uint8_t)(x->soa_ttl >> (24 - 8 * i));
+		a[10] = (uint8_t)(x->soa_len >> 8);
+		a[11] = (uint8_t)x->soa_len;
+		memcpy(a + 12, x->soa, x->soa_len);
+		len += 12 + x->soa_len;
+		q[9] = 1;
+	}
 	if (x->key)
 		len = tsig_sign_query(&x->tc, x->key, q, len, cap, (uint64_t)time(NULL));
 	return len;
@@ -97,11 +135,13 @@ static bool response_ok(struct xin *x, uint8_t *m, size_t *len, uint16_t id,
 	static const char *const rc[] = { "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN",
 					  "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET",
 					  "NXRRSET", "NOTAUTH", "NOTZONE" };
+	x->rcode = 0;
 	if (*len < 12 || !(m[2] & 0x80) || (m[0] << 8 | m[1]) != id) {
 		snprintf(x->err, sizeof x->err, "%s: not a response to our query", peer);
 		return false;
 	}
 	unsigned rcode = m[3] & 15;
+	x->rcode = rcode;
 	if (x->key) {
 		char terr[256];
 		int t = tsig_verify_response(&x->tc, m, len, (uint64_t)time(NULL), terr,
@@ -255,15 +295,47 @@ static int soa_check(struct xin *x, const struct cfg_remote *p, uint32_t *serial
 
 /* ---- the transfer ---- */
 
-/* The transfer in progress: its file and what was seen. */
+/* The transfer in progress: its files and what was seen. */
 struct xfer {
-	FILE *out;
-	unsigned nrr;
+	FILE *out;		/* the zone as text (AXFR, or IXFR's AXFR form) */
+	unsigned nrr;		/* lines written to it */
 	uint32_t serial;	/* the first SOA's */
+	bool have_serial;	/* ... seen */
+	bool serial_checked;	/* ... against the served one */
 	bool done;		/* the closing SOA came */
 	uint64_t bytes;
+	unsigned nmsg;
+	unsigned seen;		/* records read */
+	bool ixfr;		/* asked by IXFR: the first two records tell the form */
+	enum { XF_UNDECIDED, XF_AXFR, XF_INCR } form;
+	FILE *steps;		/* the incremental form's steps */
+	struct ixs ix;
+	struct xrr first;	/* an IXFR's first record, until the form is known */
 	char line[XIN_LINE_MAX];
 };
+
+/* Whether r's owner is in the zone and its class IN (else x->err). */
+static bool in_zone(struct xin *x, const struct xrr *r, const char *peer)
+{
+	if (dname_in(r->owner, x->origin) && r->cls == RR_CLASS_IN)
+		return true;
+	char o[DNAME_TEXT_MAX];
+	dname_to_text(o, sizeof o, r->owner);
+	snprintf(x->err, sizeof x->err, "%s: record %.200s is not in zone %s (class %u)", peer, o,
+		 x->zone, r->cls);
+	return false;
+}
+
+static struct zdf_rec zrec(const struct xrr *r)
+{
+	return (struct zdf_rec){ .owner = r->owner, .type = r->type, .ttl = r->ttl, .rd = r->rd,
+				 .rdlen = (uint16_t)r->rdlen };
+}
+
+static bool is_apex_soa(const struct xin *x, const struct xrr *r)
+{
+	return r->type == RR_SOA && dname_eq(r->owner, x->origin);
+}
 
 /* One record of the transfer: checked, then written as a line. */
 static bool take_rr(struct xin *x, struct xfer *t, const struct xrr *r, const char *peer)
@@ -272,7 +344,7 @@ static bool take_rr(struct xin *x, struct xfer *t, const struct xrr *r, const ch
 		snprintf(x->err, sizeof x->err, "%s: records after the closing SOA", peer);
 		return false;
 	}
-	bool soa = r->type == RR_SOA && dname_eq(r->owner, x->origin);
+	bool soa = is_apex_soa(x, r);
 	if (t->nrr == 0) {
 		if (!soa) {
 			snprintf(x->err, sizeof x->err, "%s: transfer does not start with the SOA",
@@ -280,6 +352,7 @@ static bool take_rr(struct xin *x, struct xfer *t, const struct xrr *r, const ch
 			return false;
 		}
 		t->serial = soa_serial(r);
+		t->have_serial = true;
 	} else if (soa) {
 		if (soa_serial(r) != t->serial) {
 			snprintf(x->err, sizeof x->err, "%s: SOA serial changed within the transfer "
@@ -289,22 +362,59 @@ static bool take_rr(struct xin *x, struct xfer *t, const struct xrr *r, const ch
 		t->done = true;
 		return true;
 	}
-	if (!dname_in(r->owner, x->origin) || r->cls != RR_CLASS_IN) {
-		char o[DNAME_TEXT_MAX];
-		dname_to_text(o, sizeof o, r->owner);
-		snprintf(x->err, sizeof x->err, "%s: record %.200s is not in zone %s (class %u)", peer,
-			 o, x->zone, r->cls);
+	if (!in_zone(x, r, peer))
 		return false;
-	}
-	int l = dname_to_text(t->line, DNAME_TEXT_MAX, r->owner);
-	l += snprintf(t->line + l, 64, " %u IN ", r->ttl);
-	l += rrtype_to_text(r->type, t->line + l, 32);
-	t->line[l++] = ' ';
-	if (rdata_to_text(r->type, r->rd, (size_t)r->rdlen, t->line + l, sizeof t->line - l) < 0)
+	struct zdf_rec zr = zrec(r);
+	if (zdf_rec_text(&zr, t->line, sizeof t->line) < 0)
 		return false;
 	fprintf(t->out, "%s\n", t->line);
 	t->nrr++;
 	return true;
+}
+
+/* A record of an IXFR's incremental form: checked, into its step. */
+static bool take_step_rr(struct xin *x, struct xfer *t, const struct xrr *r, const char *peer)
+{
+	if (!in_zone(x, r, peer))
+		return false;
+	char err[256];
+	struct zdf_rec zr = zrec(r);
+	if (ixs_take(&t->ix, &zr, err, sizeof err) < 0) {
+		snprintf(x->err, sizeof x->err, "%s: IXFR: %s", peer, err);
+		return false;
+	}
+	t->done = ixs_done(&t->ix);
+	return true;
+}
+
+/* Any record of the transfer.  An IXFR answer's form shows in its first
+ * two records (RFC 1995 §4): the new SOA, then the SOA of our version
+ * (the incremental form), or anything else (the whole zone). */
+static bool take_any(struct xin *x, struct xfer *t, const struct xrr *r, const char *peer)
+{
+	t->seen++;
+	if (!t->ixfr || t->form == XF_AXFR)
+		return take_rr(x, t, r, peer);
+	if (t->form == XF_INCR)
+		return take_step_rr(x, t, r, peer);
+	if (t->seen == 1) {
+		if (!is_apex_soa(x, r)) {
+			snprintf(x->err, sizeof x->err, "%s: transfer does not start with the SOA",
+				 peer);
+			return false;
+		}
+		t->first = *r;
+		t->serial = soa_serial(r);
+		t->have_serial = true;
+		return true;
+	}
+	if (is_apex_soa(x, r) && soa_serial(r) != t->serial) {
+		t->form = XF_INCR;
+		ixs_begin(&t->ix, t->steps, x->origin, t->serial);
+		return take_step_rr(x, t, r, peer);
+	}
+	t->form = XF_AXFR;
+	return take_rr(x, t, &t->first, peer) && take_rr(x, t, r, peer);
 }
 
 /* One message of the transfer. */
@@ -323,7 +433,7 @@ static bool take_msg(struct xin *x, struct xfer *t, uint8_t *m, size_t len, uint
 	for (unsigned i = 0; i < an; i++)
 		if (!read_rr(&c, m, len, &rr))
 			goto bad;
-		else if (!take_rr(x, t, &rr, peer))
+		else if (!take_any(x, t, &rr, peer))
 			return false;
 	return true;
 bad:
@@ -331,14 +441,71 @@ bad:
 	return false;
 }
 
-/* AXFR from p into x->tmp: XIN_NEW, XIN_UPTODATE (its serial is not
- * newer) or XIN_FAILED. */
-static int axfr_from(struct xin *x, const struct cfg_remote *p, struct xfer *t)
+/* After a message: XIN_UPTODATE when the first SOA is not newer than the
+ * version served, XIN_BY_AXFR when an IXFR answer is that SOA alone (RFC
+ * 1995 §4: a newer serial there means the primary will not send the
+ * steps; a first message that holds the one SOA is taken as the whole
+ * answer), else 0: go on. */
+static int after_msg(struct xin *x, struct xfer *t, const char *peer)
 {
-	uint8_t q[512];
+	if (t->have_serial && !t->serial_checked) {
+		t->serial_checked = true;
+		if (x->have && !rdata_serial_gt(t->serial, x->serial))
+			return XIN_UPTODATE;
+	}
+	if (t->ixfr && t->form == XF_UNDECIDED && t->seen == 1) {
+		snprintf(x->err, sizeof x->err, "%s answered the IXFR with its SOA alone (serial %u)",
+			 peer, t->serial);
+		return XIN_BY_AXFR;
+	}
+	return 0;
+}
+
+/* The messages of the transfer in progress on stream s: XIN_NEW,
+ * XIN_UPTODATE, XIN_BY_AXFR or XIN_FAILED. */
+static int read_transfer(struct xin *x, const struct cfg_remote *p, struct xfer *t,
+			 struct xs *s, uint16_t id)
+{
 	static uint8_t m[XIN_MSG_MAX];
+	bool ok = true;
+	while (ok && !t->done) {
+		uint8_t pre[2];
+		ok = xs_read(s, pre, 2) == 0 && xs_read(s, m, (size_t)(pre[0] << 8 | pre[1])) == 0;
+		if (!ok) {
+			snprintf(x->err, sizeof x->err, "%s: transfer cut after %u records", p->text,
+				 t->seen);
+			break;
+		}
+		size_t len = (size_t)(pre[0] << 8 | pre[1]);
+		t->bytes += len + 2;
+		if (x->max_bytes && t->bytes > x->max_bytes) {
+			snprintf(x->err, sizeof x->err, "%s: transfer larger than %llu MiB "
+				 "(xfr-max-mb)", p->text, (unsigned long long)(x->max_bytes >> 20));
+			return XIN_FAILED;
+		}
+		ok = take_msg(x, t, m, len, id, p->text);
+		/* RFC 1995 §4 leaves a primary without IXFR free to refuse it */
+		if (!ok && t->ixfr && !t->nmsg && (x->rcode == 1 || x->rcode == 4 || x->rcode == 5))
+			return XIN_BY_AXFR;
+		t->nmsg++;
+		int rc = ok ? after_msg(x, t, p->text) : 0;
+		if (rc)
+			return rc;
+	}
+	if (ok && x->key && !tsig_check_final(&x->tc)) {
+		snprintf(x->err, sizeof x->err, "%s: TSIG: the last message is not signed", p->text);
+		ok = false;
+	}
+	return ok ? XIN_NEW : XIN_FAILED;
+}
+
+/* AXFR (or IXFR, t->ixfr) from p into t's files: XIN_NEW, XIN_UPTODATE
+ * (its serial is not newer), XIN_BY_AXFR or XIN_FAILED. */
+static int xfr_from(struct xin *x, const struct cfg_remote *p, struct xfer *t)
+{
+	uint8_t q[1024];
 	uint16_t id;
-	size_t ql = make_query(x, q + 2, sizeof q - 2, RR_AXFR, &id);
+	size_t ql = make_query(x, q + 2, sizeof q - 2, t->ixfr ? RR_IXFR : RR_AXFR, &id);
 	q[0] = (uint8_t)(ql >> 8);
 	q[1] = (uint8_t)ql;
 	struct xs s = { -1, NULL };
@@ -349,61 +516,62 @@ static int axfr_from(struct xin *x, const struct cfg_remote *p, struct xfer *t)
 		xs_close(&s);
 		return XIN_FAILED;
 	}
-	bool ok = true;
-	while (ok && !t->done) {
-		uint8_t pre[2];
-		ok = xs_read(&s, pre, 2) == 0 && xs_read(&s, m, (size_t)(pre[0] << 8 | pre[1])) == 0;
-		if (!ok) {
-			snprintf(x->err, sizeof x->err, "%s: transfer cut after %u records", p->text,
-				 t->nrr);
-			break;
-		}
-		size_t len = (size_t)(pre[0] << 8 | pre[1]);
-		t->bytes += len + 2;
-		if (x->max_bytes && t->bytes > x->max_bytes) {
-			snprintf(x->err, sizeof x->err, "%s: transfer larger than %llu MiB "
-				 "(xfr-max-mb)", p->text, (unsigned long long)(x->max_bytes >> 20));
-			ok = false;
-		} else {
-			ok = take_msg(x, t, m, len, id, p->text);
-		}
-		if (ok && t->nrr == 1 && x->have && !rdata_serial_gt(t->serial, x->serial)) {
-			xs_close(&s);
-			return XIN_UPTODATE;
-		}
-	}
+	int rc = read_transfer(x, p, t, &s, id);
 	xs_close(&s);
-	if (ok && x->key && !tsig_check_final(&x->tc)) {
-		snprintf(x->err, sizeof x->err, "%s: TSIG: the last message is not signed", p->text);
-		ok = false;
-	}
-	return ok ? XIN_NEW : XIN_FAILED;
+	return rc;
 }
 
-/* Writes the transfer from p to x->tmp, synced. */
-static int transfer_to_file(struct xin *x, const struct cfg_remote *p)
+static bool synced(FILE *f)
+{
+	return f && fflush(f) == 0 && fsync(fileno(f)) == 0;
+}
+
+static void log_transfer(const struct xin *x, const struct cfg_remote *p, const struct xfer *t,
+			 int rc)
+{
+	if (rc == XIN_IXFR)
+		log_info("zone %s: serial %u transferred from %s (IXFR%s, %u steps, %llu records, "
+			 "%llu bytes)", x->zone, t->serial, p->text, p->tls ? " over TLS" : "", t->ix.steps,
+			 (unsigned long long)t->ix.records, (unsigned long long)t->bytes);
+	else if (rc == XIN_NEW)
+		log_info("zone %s: serial %u transferred from %s (%s%s, %u records, %llu bytes)",
+			 x->zone, t->serial, p->text, t->ixfr ? "IXFR answered with the whole zone"
+			 : "AXFR", p->tls ? " over TLS" : "", t->nrr + 1, (unsigned long long)t->bytes);
+}
+
+/* Writes the transfer from p to x->tmp (by IXFR: its steps to x->steps
+ * when they come), synced: the outcome of xfr_from, XIN_IXFR for steps. */
+static int transfer_to_file(struct xin *x, const struct cfg_remote *p, bool ixfr)
 {
 	static struct xfer t;
 	memset(&t, 0, sizeof t);
+	t.ixfr = ixfr;
 	t.out = fopen(x->tmp, "w");
-	if (!t.out) {
-		snprintf(x->err, sizeof x->err, "%s: %s", x->tmp, strerror(errno));
-		return XIN_FAILED;
+	t.steps = ixfr ? fopen(x->steps, "w") : NULL;
+	int rc = XIN_FAILED;
+	if (!t.out || (ixfr && !t.steps)) {
+		snprintf(x->err, sizeof x->err, "%s: %s", t.out ? x->steps : x->tmp,
+			 strerror(errno));
+	} else {
+		fprintf(t.out, "; zone %s transferred from %s\n$ORIGIN .\n", x->zone, p->text);
+		rc = xfr_from(x, p, &t);
+		if (rc == XIN_NEW && t.form == XF_INCR)
+			rc = XIN_IXFR;
+		if ((rc == XIN_NEW || rc == XIN_IXFR) && !synced(rc == XIN_NEW ? t.out : t.steps)) {
+			snprintf(x->err, sizeof x->err, "%s: %s", x->tmp, strerror(errno));
+			rc = XIN_FAILED;
+		}
 	}
-	fprintf(t.out, "; zone %s transferred from %s\n$ORIGIN .\n", x->zone, p->text);
-	int rc = axfr_from(x, p, &t);
-	bool synced = fflush(t.out) == 0 && fsync(fileno(t.out)) == 0;
-	fclose(t.out);
-	if (rc == XIN_NEW && !synced) {
-		snprintf(x->err, sizeof x->err, "%s: %s", x->tmp, strerror(errno));
-		rc = XIN_FAILED;
-	}
+	if (t.out)
+		fclose(t.out);
+	if (t.steps)
+		fclose(t.steps);
+	ixs_free(&t.ix);
 	if (rc != XIN_NEW)
 		unlink(x->tmp);
-	else
-		log_info("zone %s: serial %u transferred from %s (AXFR%s, %u records, %llu bytes)",
-			 x->zone, t.serial, p->text, p->tls ? " over TLS" : "", t.nrr + 1,
-			 (unsigned long long)t.bytes);
+	if (ixfr && rc != XIN_IXFR)
+		unlink(x->steps);
+	log_transfer(x, p, &t, rc);
 	return rc;
 }
 
@@ -423,8 +591,13 @@ static int check(struct xin *x)
 			log_debug("zone %s: serial %u at %s, up to date", x->zone, serial, p->text);
 			return XIN_UPTODATE;
 		}
-		int rc = transfer_to_file(x, p);
+		int rc = transfer_to_file(x, p, x->ixfr);
 		tsig_ctx_fini(&x->tc);
+		if (rc == XIN_BY_AXFR) {
+			log_info("zone %s: %s; asking by AXFR", x->zone, x->err);
+			rc = transfer_to_file(x, p, false);
+			tsig_ctx_fini(&x->tc);
+		}
 		if (rc != XIN_FAILED)
 			return rc;
 		log_warn("zone %s: transfer refused: %s", x->zone, x->err);
@@ -448,10 +621,35 @@ bool xfi_secondary(const struct ctl *c, const struct zst *z)
 	return cz && cz->nprimaries > 0;
 }
 
-/* The temporary file of a transfer of z. */
+/* The temporary file of a transfer of z, and of an IXFR's steps. */
 static void tmp_path(const struct zst *z, char *out, size_t cap)
 {
 	snprintf(out, cap, "%s.xfr-tmp", z->file);
+}
+
+static void steps_path(const struct zst *z, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s.ixfr-tmp", z->file);
+}
+
+/* The served version's SOA into x (for an IXFR query); false when this
+ * process holds no image of it. */
+static bool served_soa(const struct zst *z, struct xin *x)
+{
+	void *map;
+	struct snap *s = zj_open_served(z, &map);
+	if (!s)
+		return false;
+	const struct snap_rrset *r = (const struct snap_rrset *)snap_at(s, snap_hdr(s)->soa);
+	const uint8_t *p = snap_at(s, r->rdata);
+	x->soa_len = (uint16_t)(p[0] << 8 | p[1]);
+	bool ok = x->soa_len <= sizeof x->soa;
+	if (ok)
+		memcpy(x->soa, p + 2, x->soa_len);
+	x->soa_ttl = r->ttl;
+	snap_close(s);
+	munmap(map, z->img_size);
+	return ok;
 }
 
 /* Starts the check of z in a child process; false when it cannot. */
@@ -460,9 +658,12 @@ static bool start_check(struct ctl *c, struct zst *z, const struct cfg_zone *cz)
 	static struct tsig_key key;
 	struct xin x = { .zone = z->name, .cz = cz, .have = z->served && !z->xfr_force,
 			 .serial = z->serial, .max_bytes = (uint64_t)c->cfg.xfr_max_mb << 20 };
-	char tmp[4096], err[256];
+	char tmp[4096], steps[4096], err[256];
 	tmp_path(z, tmp, sizeof tmp);
+	steps_path(z, steps, sizeof steps);
 	x.tmp = tmp;
+	x.steps = steps;
+	x.ixfr = x.have && served_soa(z, &x);
 	if (dname_from_text(x.origin, z->name, strlen(z->name), NULL) < 0)
 		return false;
 	if (cz->key >= 0) {
@@ -558,6 +759,32 @@ static void schedule(struct zst *z, bool ok, time_t now)
 	z->next_check = now + (ok ? refresh : have ? retry : 30);
 }
 
+/* A transfer received (rc: XIN_NEW, XIN_IXFR) applied: rc, or
+ * XIN_FAILED (z->xfr_error). */
+static int apply(struct ctl *c, struct zst *z, int rc)
+{
+	char tmp[4096], err[512];
+	if (rc == XIN_NEW) {
+		tmp_path(z, tmp, sizeof tmp);
+		if (zj_load_transfer(c, z, tmp) != 0) {
+			snprintf(z->xfr_error, sizeof z->xfr_error, "transferred zone refused: %.200s",
+				 z->error);
+			return XIN_FAILED;
+		}
+		snprintf(z->xfr_kind, sizeof z->xfr_kind, "AXFR");
+		return rc;
+	}
+	steps_path(z, tmp, sizeof tmp);
+	if (ixl_apply(c, z, tmp, err, sizeof err) != 0) {
+		log_err("zone %s: IXFR refused, serial %u keeps serving%s: %s", z->name, z->serial,
+			z->xfr_force ? " (the next check transfers the whole zone)" : "", err);
+		snprintf(z->xfr_error, sizeof z->xfr_error, "IXFR refused: %.230s", err);
+		return XIN_FAILED;
+	}
+	snprintf(z->xfr_kind, sizeof z->xfr_kind, "IXFR");
+	return rc;
+}
+
 /* A check's child ended with status st. */
 static void check_done(struct ctl *c, struct zst *z, int st)
 {
@@ -568,14 +795,9 @@ static void check_done(struct ctl *c, struct zst *z, int st)
 	z->xfr_error[n > 0 ? n : 0] = 0;
 	close(z->xfr_errfd);
 	z->xfr_errfd = -1;
-	if (rc == XIN_NEW) {
-		char tmp[4096];
-		tmp_path(z, tmp, sizeof tmp);
-		if (zj_load_transfer(c, z, tmp) != 0) {
-			snprintf(z->xfr_error, sizeof z->xfr_error, "transferred zone refused: %.200s",
-				 z->error);
-			rc = XIN_FAILED;
-		} else {
+	if (rc == XIN_NEW || rc == XIN_IXFR) {
+		rc = apply(c, z, rc);
+		if (rc != XIN_FAILED) {
 			z->last_xfr = now;
 			z->xfr_error[0] = 0;
 		}
@@ -583,6 +805,14 @@ static void check_done(struct ctl *c, struct zst *z, int st)
 		z->xfr_error[0] = 0;
 	} else if (!z->xfr_error[0]) {
 		snprintf(z->xfr_error, sizeof z->xfr_error, "the check failed (status %d)", st);
+	}
+	if (!WIFEXITED(st)) {
+		/* killed: what it was writing stays behind */
+		char tmp[4096];
+		tmp_path(z, tmp, sizeof tmp);
+		unlink(tmp);
+		steps_path(z, tmp, sizeof tmp);
+		unlink(tmp);
 	}
 	schedule(z, rc != XIN_FAILED, now);
 	if (z->xfr_again) {

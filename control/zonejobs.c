@@ -92,32 +92,45 @@ static struct snap *open_image(int fd, size_t size, void **map)
 	return s;
 }
 
-/* The difference from the version served so far to the new one in fd,
- * into z's journal (RFC 1995 IXFR), when transfers are allowed at all. */
-static void journal_step(struct ctl *c, struct zst *z, int fd, size_t size)
+struct snap *zj_open_served(const struct zst *z, void **map)
+{
+	return z->img_fd >= 0 ? open_image(z->img_fd, z->img_size, map) : NULL;
+}
+
+struct journal *zj_journal(struct ctl *c, struct zst *z, uint32_t from, uint32_t to)
 {
 	size_t max = (size_t)c->cfg.journal_max_mb << 20;
-	if (z->img_fd < 0 || !c->cfg.nallow_transfer || !max)
+	if (!c->cfg.nallow_transfer || !max || to == from)
+		return NULL;
+	if (!z->jr)
+		z->jr = jr_new(max);
+	/* RFC 1982: a serial that went back starts the history anew */
+	if (z->jr && !rdata_serial_gt(to, from)) {
+		jr_free(z->jr);
+		z->jr = jr_new(max);
+	}
+	return z->jr;
+}
+
+/* The difference from the version served so far to the new one in fd,
+ * into z's journal (RFC 1995 IXFR), when transfers are allowed at all
+ * and the caller does not record it itself (an IXFR received). */
+static void journal_step(struct ctl *c, struct zst *z, int fd, size_t size)
+{
+	if (z->img_fd < 0 || z->jr_by_caller || !c->cfg.nallow_transfer ||
+	    !c->cfg.journal_max_mb)
 		return;
 	void *om, *nm;
-	struct snap *o = open_image(z->img_fd, z->img_size, &om);
+	struct snap *o = zj_open_served(z, &om);
 	struct snap *n = o ? open_image(fd, size, &nm) : NULL;
 	uint32_t from = o ? snap_hdr(o)->serial : 0, to = n ? snap_hdr(n)->serial : 0;
-	if (n && to != from) {
-		if (!z->jr)
-			z->jr = jr_new(max);
-		/* RFC 1982: a serial that went back starts the history anew */
-		if (z->jr && !rdata_serial_gt(to, from)) {
-			jr_free(z->jr);
-			z->jr = jr_new(max);
-		}
-		if (z->jr && jr_add(z->jr, o, n) != 0)
-			log_warn("zone %s: difference %u -> %u not kept: out of memory", z->name,
-				 from, to);
-		else if (z->jr)
-			log_debug("zone %s: journal: %zu differences, %zu bytes", z->name,
-				  jr_count(z->jr), jr_bytes(z->jr));
-	}
+	struct journal *jr = n ? zj_journal(c, z, from, to) : NULL;
+	if (jr && jr_add(jr, o, n) != 0)
+		log_warn("zone %s: difference %u -> %u not kept: out of memory", z->name, from,
+			 to);
+	else if (jr)
+		log_debug("zone %s: journal: %zu differences, %zu bytes", z->name, jr_count(jr),
+			  jr_bytes(jr));
 	if (n) {
 		snap_close(n);
 		munmap(nm, size);
@@ -324,14 +337,17 @@ static int zone_publish(struct ctl *c, struct zst *z, struct zone *zn, struct zj
 	return 0;
 }
 
-int zj_build(struct ctl *c, struct zst *z)
+/* zj_build; from the cached image only with use_cache (never for a
+ * transfer: the cache holds the version its zone file held, which is
+ * not the one transferred). */
+static int build(struct ctl *c, struct zst *z, bool use_cache)
 {
 	struct zjob j = { .t0 = mono_s(), .started = time(NULL), .cancel = c->stop_flag };
 	uint8_t origin[DNAME_MAX];
 	int rc = -1;
 	if (dname_from_text(origin, z->name, strlen(z->name), NULL) < 0) {
 		snprintf(j.err, sizeof j.err, "'%s' is not a domain name", z->name);
-	} else if (c->cfg.cache_dir && zone_from_cache(c, z, j.t0)) {
+	} else if (use_cache && c->cfg.cache_dir && zone_from_cache(c, z, j.t0)) {
 		return 0;
 	} else {
 		struct zone *zn = zone_from_file(z, origin, &j);
@@ -352,22 +368,35 @@ int zj_build(struct ctl *c, struct zst *z)
 	return -1;
 }
 
+int zj_build(struct ctl *c, struct zst *z)
+{
+	return build(c, z, true);
+}
+
 int zj_load_transfer(struct ctl *c, struct zst *z, const char *tmp)
 {
 	char *file = z->file;
 	z->file = (char *)tmp;
-	int rc = zj_build(c, z);
+	int rc = build(c, z, false);
 	z->file = file;
 	if (rc != 0) {
 		unlink(tmp);
 		return -1;
 	}
+	zj_keep_file(z, tmp);
+	return 0;
+}
+
+void zj_keep_file(struct zst *z, const char *tmp)
+{
 	/* served: now the file a restart loads (rename is atomic; the
 	 * directory synced makes it last) */
+	const char *file = z->file;
 	if (rename(tmp, file) != 0) {
 		log_err("zone %s: transferred zone served but not kept in %s: %s", z->name, file,
 			strerror(errno));
-		return 0;
+		unlink(tmp);
+		return;
 	}
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s", file);
@@ -379,7 +408,6 @@ int zj_load_transfer(struct ctl *c, struct zst *z, const char *tmp)
 		fsync(dfd);
 		close(dfd);
 	}
-	return 0;
 }
 
 int zj_soa_rdata_tail(const struct zst *z, uint8_t out[20])

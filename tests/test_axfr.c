@@ -71,30 +71,6 @@ static const char ZONE[] =
 
 /* ------------------------------------------------------------ helpers */
 
-/* A compiled and opened zone. */
-struct cz {
-	struct zt t;
-	void *img;
-	size_t size;
-	struct snap *s;
-};
-
-static void cz_load(struct cz *c, const char *text)
-{
-	char err[256];
-	zt_load(&c->t, "example.com", "z", text);
-	cr_assert_eq(c->t.errors, 0, "%s", c->t.msgs);
-	cr_assert_eq(zc_compile(c->t.z, &c->img, &c->size, err, sizeof err), 0, "%s", err);
-	cr_assert_eq(snap_open(c->img, c->size, &c->s, err, sizeof err), 0, "%s", err);
-}
-
-static void cz_free(struct cz *c)
-{
-	snap_close(c->s);
-	free(c->img);
-	zt_free(&c->t);
-}
-
 /* ZONE and 300 TXT records at big (together well over 4096 bytes). */
 static char *full_zone(void)
 {
@@ -196,7 +172,7 @@ static int expect_rr(void *ud, const uint8_t *owner, uint16_t type, uint32_t ttl
 }
 
 /* The zone's records as loaded, the SOA twice, sorted. */
-static void expected(struct cz *c, struct lines *want)
+static void expected(struct zt_cz *c, struct lines *want)
 {
 	cr_assert_eq(zone_foreach(c->t.z, expect_rr, want), 0);
 	qsort(want->v, want->n, sizeof *want->v, cmp_str);
@@ -234,7 +210,7 @@ static void check_message(const struct msgs *ms, size_t i, const struct axfr_que
 
 /* The records of the stream in order, as the walk below sees them. */
 struct walk {
-	struct cz *c;
+	struct zt_cz *c;
 	uint8_t apex[DNAME_MAX];
 	uint8_t prev[DNAME_MAX];	/* owner of the previous record */
 	uint16_t prev_type, prev_cov;
@@ -243,7 +219,7 @@ struct walk {
 	bool done;			/* the closing SOA was seen */
 };
 
-static bool has_rrset(struct cz *c, const uint8_t *owner, uint16_t type)
+static bool has_rrset(struct zt_cz *c, const uint8_t *owner, uint16_t type)
 {
 	char name[DNAME_TEXT_MAX];
 	dname_to_text(name, sizeof name, owner);
@@ -300,7 +276,7 @@ static void walk_message(struct walk *w, const uint8_t *msg, size_t len)
 	cr_assert(wire_done(&c));
 }
 
-static void check_order(struct cz *c, const struct msgs *ms)
+static void check_order(struct zt_cz *c, const struct msgs *ms)
 {
 	struct walk w = { .c = c };
 	memcpy(w.apex, snap_origin(c->s), dname_len(snap_origin(c->s)));
@@ -322,7 +298,7 @@ static void check_records(struct lines *got, const struct lines *want)
 }
 
 /* Transfers c at msg_max and checks everything; returns the messages. */
-static long transfer_checked(struct cz *c, size_t msg_max, uint16_t flags,
+static long transfer_checked(struct zt_cz *c, size_t msg_max, uint16_t flags,
 			     struct msgs *ms)
 {
 	char err[256] = "";
@@ -362,9 +338,9 @@ static size_t total_bytes(const struct msgs *ms)
 static void whole_zone(size_t msg_max, uint16_t flags, long min_msgs)
 {
 	char *text = full_zone();
-	struct cz c;
+	struct zt_cz c;
 	struct msgs ms = { 0 };
-	cz_load(&c, text);
+	zt_cz_load(&c, "example.com", text);
 	long n = transfer_checked(&c, msg_max, flags, &ms);
 	cr_assert_geq(n, min_msgs, "%ld messages of at most %zu bytes", n, msg_max);
 	cr_assert_geq((size_t)n, (total_bytes(&ms) + msg_max - 1) / msg_max);
@@ -374,7 +350,7 @@ static void whole_zone(size_t msg_max, uint16_t flags, long min_msgs)
 	size_t after_q = 12 + sizeof QNAME + 4;
 	cr_assert(memcmp(ms.m[0] + after_q, "\7example\3com", 13) == 0);
 	msgs_free(&ms);
-	cz_free(&c);
+	zt_cz_free(&c);
 	free(text);
 }
 
@@ -406,8 +382,8 @@ Test(axfr, record_too_big)
 		 "$TTL 300\n@ SOA ns1 hostmaster 1 7200 3600 1209600 60\n@ NS ns1\n"
 		 "ns1 A 198.51.100.1\nBig TXT \"%s\" \"%s\" \"%s\"\nzz A 192.0.2.1\n",
 		 s200, s200, s200);
-	struct cz c;
-	cz_load(&c, text);
+	struct zt_cz c;
+	zt_cz_load(&c, "example.com", text);
 	struct msgs ms = { 0 };
 	char err[256] = "";
 	struct axfr_query q = query(7, 0);
@@ -418,13 +394,13 @@ Test(axfr, record_too_big)
 	msgs_free(&ms);
 	cr_assert_eq(transfer_checked(&c, 1024, 0, &ms), 1);
 	msgs_free(&ms);
-	cz_free(&c);
+	zt_cz_free(&c);
 }
 
 Test(axfr, message_size_bounds)
 {
-	struct cz c;
-	cz_load(&c, ZONE);
+	struct zt_cz c;
+	zt_cz_load(&c, "example.com", ZONE);
 	struct msgs ms = { 0 };
 	char err[256] = "";
 	struct axfr_query q = query(7, 0);
@@ -435,15 +411,15 @@ Test(axfr, message_size_bounds)
 	cr_assert_eq(ms.calls, 0);
 	cr_assert_eq(transfer_checked(&c, 512, 0, &ms), (long)ms.n);
 	msgs_free(&ms);
-	cz_free(&c);
+	zt_cz_free(&c);
 }
 
 /* emit returning non-zero ends the transfer at once. */
 Test(axfr, receiver_stops)
 {
 	char *text = full_zone();
-	struct cz c;
-	cz_load(&c, text);
+	struct zt_cz c;
+	zt_cz_load(&c, "example.com", text);
 	struct msgs ms = { .stop_at = 2 };
 	char err[256] = "";
 	struct axfr_query q = query(7, 0);
@@ -461,7 +437,7 @@ Test(axfr, receiver_stops)
 	cr_assert_eq(axfr_write(c.s, &q, 4096, collect, &ms, err, sizeof err), -1);
 	cr_assert_eq(ms.calls, (size_t)n);
 	msgs_free(&ms);
-	cz_free(&c);
+	zt_cz_free(&c);
 	free(text);
 }
 
@@ -479,8 +455,8 @@ Test(axfr, large_zone, .timeout = 120)
 			"h%05d.g%02d A 10.%d.%d.%d\nh%05d.g%02d MX 10 h%05d.g%02d\n",
 			i, i % 50, i >> 16, (i >> 8) & 255, i & 255, i, i % 50,
 			(i + 1) % NAMES, (i + 1) % 50);
-	struct cz c;
-	cz_load(&c, text);
+	struct zt_cz c;
+	zt_cz_load(&c, "example.com", text);
 	cr_assert_eq(c.t.st.records, 3 + 2 * (size_t)NAMES);
 	struct msgs ms = { 0 };
 	long n = transfer_checked(&c, 65535, 0, &ms);
@@ -490,6 +466,6 @@ Test(axfr, large_zone, .timeout = 120)
 	cr_assert_eq(an, c.t.st.records + 1);
 	cr_assert_geq(n, 10);
 	msgs_free(&ms);
-	cz_free(&c);
+	zt_cz_free(&c);
 	free(text);
 }

@@ -200,3 +200,21 @@ int zt_serve_answer_zones(struct zt_serve *s, const char *srcdir, char *err, siz
 	}
 	return 0;
 }
+
+void zt_cz_load(struct zt_cz *c, const char *origin, const char *text)
+{
+	char err[256] = "";
+	zt_load(&c->t, origin, "z", text);
+	if (c->t.errors || zc_compile(c->t.z, &c->img, &c->size, err, sizeof err) != 0 ||
+	    snap_open(c->img, c->size, &c->s, err, sizeof err) != 0) {
+		fprintf(stderr, "zt_cz_load: %s%s\n", c->t.msgs, err);
+		abort();
+	}
+}
+
+void zt_cz_free(struct zt_cz *c)
+{
+	snap_close(c->s);
+	free(c->img);
+	zt_free(&c->t);
+}

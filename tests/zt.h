@@ -42,6 +42,19 @@ void zt_rmtmp(const char *dir);
 /* Writes a file under dir; returns its path in a static rotating buffer. */
 const char *zt_write(const char *dir, const char *name, const char *text);
 
+/* One zone compiled and opened (its image in memory). */
+struct zt_cz {
+	struct zt t;
+	void *img;
+	size_t size;
+	struct snap *s;
+};
+
+/* Loads text as zone origin, compiles and opens it; aborts with the
+ * diagnostics on stderr when any step fails. */
+void zt_cz_load(struct zt_cz *c, const char *origin, const char *text);
+void zt_cz_free(struct zt_cz *c);
+
 /* Zones compiled and opened for the answer-engine tests. */
 #define ZT_SERVE_MAX 24
 struct zt_serve {

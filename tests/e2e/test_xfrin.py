@@ -4,12 +4,18 @@ knotd and from nsd (and with TSIG from knotd, a wrong key refused), picks
 up a change on `ringctl refresh`, keeps the transferred zone on disk so a
 restart serves it at once with the primary down, and refuses broken
 transfers from a scripted primary (cut, garbage, SOA serials that differ,
-a record out of zone, a wrong TSIG) while the previous version serves."""
+a record out of zone, a wrong TSIG) while the previous version serves.
+Once it serves a version it asks by IXFR (RFC 1995): steps from knotd's
+journal (and nsd's, from NSD 4.7) are applied, broken ones from the
+scripted primary refused whole, and the fallbacks to AXFR taken."""
 import base64
 import os
+import re
 import shutil
+import signal
 import socketserver
 import struct
+import subprocess
 import tempfile
 import threading
 import time
@@ -18,6 +24,7 @@ import dns.message
 import dns.name
 import dns.query
 import dns.rcode
+import dns.rdatatype
 import dns.rrset
 import dns.tsigkeyring
 
@@ -30,16 +37,16 @@ $TTL 300
 @        MX    10 mail
 ns1      A     198.18.0.1
 mail     A     {mail}
-*.wild   TXT   "wildcard"
-sub      NS    ns.sub
+{wild}sub      NS    ns.sub
 ns.sub   A     198.18.0.4
-"""
+{extra}"""
 SECRET = base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 WRONG = base64.b64encode(b"fedcba9876543210fedcba9876543210").decode()
 
 
-def zone(serial, mail="198.18.0.2"):
-    return ZONE.format(serial=serial, mail=mail)
+def zone(serial, mail="198.18.0.2", wild=True, extra=""):
+    return ZONE.format(serial=serial, mail=mail, extra=extra,
+                       wild='*.wild   TXT   "wildcard"\n' if wild else "")
 
 
 def config(tmp, primary_port, key_secret=None, server=""):
@@ -72,9 +79,12 @@ def mail_of(s):
     return r.answer[0][0].address if r.answer else None
 
 
-def knot_primary(text, key_secret=None):
+def knot_primary(text, key_secret=None, ixfr=False):
     """knotd serving sec.test. (text) as a primary; transfers allowed to
-    127.0.0.1, with key_secret's TSIG key when given."""
+    127.0.0.1, with key_secret's TSIG key when given; with ixfr, a reload
+    keeps the difference in its journal, so that it answers IXFR."""
+    load = ("    zonefile-load: difference\n    journal-content: changes\n" if ixfr
+            else "    zonefile-load: whole\n    journal-content: none\n")
     keyconf = acl_key = ""
     if key_secret:
         keyconf = f"key:\n  - id: xfr.key.\n    algorithm: hmac-sha256\n    secret: {key_secret}\n"
@@ -83,7 +93,8 @@ def knot_primary(text, key_secret=None):
     def conf(d, port):
         with open(os.path.join(d, "sec.test.zone"), "w") as f:
             f.write(text)
-        return knot_primary_conf(d, port, ["sec.test."], keyconf, acl_key)
+        c = knot_primary_conf(d, port, ["sec.test."], keyconf, acl_key)
+        return c.replace("    zonefile-load: whole\n    journal-content: none\n", load)
     k = Knotd(conf)
     assert wait_for(lambda: k.serial("sec.test.") is not None, 10), k.logtext()
     return k
@@ -96,9 +107,21 @@ def knot_update(k, text):
 
 
 def secondary(primary_port, key_secret=None, server=""):
+    """ringdns as a secondary in a new directory; {tmp} in server lines
+    is that directory, and {tmp}/cache is made."""
     tmp = tempfile.mkdtemp(prefix="ringdns-e2e-sec-")
-    cfgp = config(tmp, primary_port, key_secret, server)
+    os.mkdir(os.path.join(tmp, "cache"))
+    cfgp = config(tmp, primary_port, key_secret, server.replace("{tmp}", tmp))
     return Server({}, extra=["--config", cfgp], tmp=tmp), tmp
+
+
+def restart_serves(tmp, serial, mail):
+    """A restart with the primary gone serves the version kept in tmp at
+    once."""
+    s2 = Server({}, extra=["--config", os.path.join(tmp, "ringdns.yaml")], tmp=tmp)
+    with s2:
+        s2.start(ready=lambda: serial_of(s2) == serial)
+        assert mail_of(s2) == mail
 
 
 def test_from_knotd():
@@ -124,13 +147,9 @@ def test_from_knotd():
             rc, out, err = s.ctl("refresh", "sec.test.")
             time.sleep(1)
             assert serial_of(s) == 11
-        # a restart with the primary gone serves the kept version at once
         k.close()
         k = None
-        s2 = Server({}, extra=["--config", os.path.join(tmp, "ringdns.yaml")], tmp=tmp)
-        with s2:
-            s2.start(ready=lambda: serial_of(s2) == 11)
-            assert mail_of(s2) == "198.18.0.22"
+        restart_serves(tmp, 11, "198.18.0.22")
     finally:
         if k:
             k.close()
@@ -156,6 +175,86 @@ def test_tsig_with_knotd():
         k.close()
 
 
+def knot_step(k, text, serial):
+    """knot_update, then wait until knotd serves serial."""
+    knot_update(k, text)
+    assert wait_for(lambda: k.serial("sec.test.") == serial, 10), k.logtext()
+
+
+def zones_line(s):
+    """The secondary line of `ringctl zones`."""
+    rc, out, err = s.ctl("zones")
+    assert rc == 0, out + err
+    return next((ln for ln in out.splitlines() if "secondary of" in ln), out)
+
+
+def refresh_to(s, serial):
+    rc, out, err = s.ctl("refresh", "sec.test.")
+    assert rc == 0, out + err
+    assert wait_for(lambda: serial_of(s) == serial, 5), s.logtext()
+
+
+def test_ixfr_from_knotd():
+    """knotd keeps its changes in a journal and answers IXFR: ringdns
+    asks by IXFR once it serves a version, applies one step, then two at
+    once (its image cache holding the version before), keeps the result
+    on disk, and serves the steps to its own secondaries by IXFR in turn
+    (from the steps, not a walk)."""
+    k = knot_primary(zone(40), ixfr=True)
+    tmp = None
+    try:
+        s, tmp = secondary(k.port, server="  allow-transfer: 127.0.0.1\n"
+                           "  cache-dir: {tmp}/cache\n")
+        with s:
+            s.start(ready=lambda: serial_of(s) == 40)
+            assert "by AXFR" in zones_line(s), zones_line(s)
+            # the file's image cached (a file 2 s old): a transfer must not
+            # serve that image as its new version
+            time.sleep(2.1)
+            s.ctl("reload", "sec.test.")
+            assert wait_for(lambda: "image cached" in s.logtext(), 5), s.logtext()
+            # one step: mail changed, *.wild gone, new added
+            knot_step(k, zone(41, mail="198.18.0.41", wild=False,
+                              extra="new A 198.18.0.141\n"), 41)
+            refresh_to(s, 41)
+            assert mail_of(s) == "198.18.0.41"
+            assert s.query("x.wild.sec.test.", "TXT").rcode() == dns.rcode.NXDOMAIN
+            assert s.query("new.sec.test.", "A").answer[0][0].address == "198.18.0.141"
+            assert "by IXFR" in zones_line(s), zones_line(s)
+            assert "IXFR, outgoing" in k.logtext(), k.logtext()
+            assert "(IXFR, 1 steps" in s.logtext(), s.logtext()
+            # two versions behind: two steps in one IXFR
+            knot_step(k, zone(42, mail="198.18.0.42", wild=False,
+                              extra="new A 198.18.0.141\n"), 42)
+            knot_step(k, zone(43, mail="198.18.0.42", wild=False,
+                              extra="new A 198.18.0.143\n"), 43)
+            refresh_to(s, 43)
+            assert "(IXFR, 2 steps" in s.logtext(), s.logtext()
+            assert mail_of(s) == "198.18.0.42"
+            new = s.query("new.sec.test.", "A").answer[0]
+            assert [r.address for r in new] == ["198.18.0.143"], new
+            # the zone file holds the new version
+            with open(os.path.join(tmp, "sec.test.zone")) as f:
+                text = f.read()
+            assert "198.18.0.143" in text and "198.18.0.141" not in text, text
+            assert "wildcard" not in text and " 43 3600 " in text, text
+            # kept in the journal from the steps: IXFR out from 41
+            rc, out, err = s.ctl("journal", "sec.test.")
+            assert "serial 41 -> 42" in out and "serial 42 -> 43" in out, out
+            assert "journal:" not in s.logtext()  # no image walk logged
+            soas = [rrs[0].serial for m in dns.query.xfr(
+                "127.0.0.1", "sec.test.", rdtype=dns.rdatatype.IXFR, serial=41, port=s.port,
+                timeout=5) for rrs in m.answer for _ in rrs if rrs.rdtype == dns.rdatatype.SOA]
+            assert soas == [43, 41, 42, 42, 43, 43], soas
+        # a restart serves what the file holds, the primary gone or not
+        k.close()
+        restart_serves(tmp, 43, "198.18.0.42")
+    finally:
+        k.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_from_nsd():
     if not shutil.which("nsd"):
         raise AssertionError("nsd not found (apt-get install nsd)")
@@ -173,22 +272,66 @@ def test_from_nsd():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def nsd_version():
+    """NSD's (major, minor) from `nsd -v`."""
+    r = subprocess.run(["nsd", "-v"], capture_output=True, text=True, timeout=10)
+    m = re.search(r"NSD version (\d+)\.(\d+)", r.stdout + r.stderr)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
+
+
+def test_ixfr_from_nsd():
+    """nsd keeps the differences of its zone file's reloads (store-ixfr,
+    create-ixfr: NSD 4.7 and later) and answers IXFR: ringdns applies
+    the step."""
+    if not shutil.which("nsd"):
+        raise AssertionError("nsd not found (apt-get install nsd)")
+    major, minor = nsd_version()
+    if (major, minor) < (4, 7):
+        print(f"  skipped: NSD {major}.{minor} answers IXFR with the whole zone only "
+              "(store-ixfr and create-ixfr came in NSD 4.7)")
+        return
+    n = Nsd("sec.test.", "    provide-xfr: 127.0.0.1 NOKEY\n    store-ixfr: yes\n"
+            "    create-ixfr: yes\n", text=zone(50))
+    tmp = None
+    try:
+        assert wait_for(lambda: n.serial() == 50, 10), n.logtext()
+        s, tmp = secondary(n.port)
+        with s:
+            s.start(ready=lambda: serial_of(s) == 50)
+            with open(os.path.join(n.dir, "sec.test.zone"), "w") as f:
+                f.write(zone(51, mail="198.18.0.51", wild=False))
+            n.proc.send_signal(signal.SIGHUP)
+            assert wait_for(lambda: n.serial() == 51, 10), n.logtext()
+            refresh_to(s, 51)
+            assert mail_of(s) == "198.18.0.51"
+            assert s.query("x.wild.sec.test.", "TXT").rcode() == dns.rcode.NXDOMAIN
+            assert "by IXFR" in zones_line(s), zones_line(s)
+    finally:
+        n.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 # ---- a scripted primary: SOA over UDP, the transfer over TCP ------------
 
 class Scripted:
     """Answers SOA queries with serial `serial` and AXFR with `stream`, a
-    function of the query returning the bytes to send on the connection."""
+    function of the query returning the bytes to send on the connection
+    (IXFR with `ixfr` when set, else `stream` too); TSIG with keyring.
+    The types of the transfer queries go to `qtypes`."""
 
-    def __init__(self, serial, port=None):
+    def __init__(self, serial, port=None, keyring=None):
         self.port = port or free_port()
         self.serial = serial
         self.stream = None
+        self.ixfr = None
+        self.qtypes = []
         outer = self
 
         class U(socketserver.BaseRequestHandler):
             def handle(self):
                 data, sock = self.request
-                q = dns.message.from_wire(data)
+                q = dns.message.from_wire(data, keyring=keyring)
                 r = dns.message.make_response(q)
                 r.flags |= dns.flags.AA
                 r.answer.append(dns.rrset.from_text(
@@ -199,8 +342,11 @@ class Scripted:
         class T(socketserver.BaseRequestHandler):
             def handle(self):
                 ln = struct.unpack("!H", self.request.recv(2))[0]
-                q = dns.message.from_wire(self.request.recv(ln))
-                self.request.sendall(outer.stream(q))
+                q = dns.message.from_wire(self.request.recv(ln), keyring=keyring)
+                qtype = q.question[0].rdtype
+                outer.qtypes.append(qtype)
+                ixfr = outer.ixfr if qtype == dns.rdatatype.IXFR else None
+                self.request.sendall((ixfr or outer.stream)(q))
 
         socketserver.ThreadingUDPServer.allow_reuse_address = True
         socketserver.ThreadingTCPServer.allow_reuse_address = True
@@ -299,6 +445,173 @@ def test_broken_transfers_refused():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+SOA = "ns1.sec.test. hostmaster.sec.test. {} 3600 900 604800 300"
+
+
+def ixfr_msgs(q, end, steps, per_msg=0):
+    """An IXFR answer in incremental form (RFC 1995 §4): end's SOA, per
+    step (FROM, TO, DELETED, ADDED) FROM's SOA, the records deleted, TO's
+    SOA, the records added; end's SOA again.  per_msg records a message
+    (0: one message).  The messages, not yet rendered."""
+    soa = lambda n: dns.rrset.from_text("sec.test.", 300, "IN", "SOA", SOA.format(n))
+    rrs = [soa(end)]
+    for frm, to, deleted, added in steps:
+        rrs += [soa(frm)] + [dns.rrset.from_text(o, 300, "IN", t, d) for o, t, d in deleted]
+        rrs += [soa(to)] + [dns.rrset.from_text(o, 300, "IN", t, d) for o, t, d in added]
+    rrs.append(soa(end))
+    n = per_msg or len(rrs)
+    msgs = []
+    for i in range(0, len(rrs), n):
+        r = dns.message.make_response(q)
+        r.answer = rrs[i:i + n]
+        msgs.append(r)
+    return msgs
+
+
+def signed(msgs, corrupt=None):
+    """The messages rendered and framed, each signed after the one before
+    when the query was (RFC 8945 §5.3.1); corrupt: the index of one whose
+    MAC is then altered."""
+    out, ctx = [], None
+    for i, m in enumerate(msgs):
+        w = m.to_wire(multi=len(msgs) > 1, tsig_ctx=ctx)
+        ctx = getattr(m, "tsig_ctx", None)
+        if i == corrupt:
+            w = w[:-20] + bytes([w[-20] ^ 0x55]) + w[-19:]
+        out.append(w)
+    return framed(out)
+
+
+def soa_alone(q, serial):
+    """An IXFR answer of one SOA (RFC 1995 §4: no steps to give)."""
+    r = dns.message.make_response(q)
+    r.answer.append(dns.rrset.from_text("sec.test.", 300, "IN", "SOA", SOA.format(serial)))
+    return framed([r.to_wire()])
+
+
+def error_answer(rcode):
+    def stream(q):
+        r = dns.message.make_response(q)
+        r.set_rcode(rcode)
+        return framed([r.to_wire()])
+    return stream
+
+
+MAIL2 = ("mail.sec.test.", "A", "198.18.0.2")
+
+
+def zone_file(tmp):
+    with open(os.path.join(tmp, "sec.test.zone"), "rb") as f:
+        return f.read()
+
+
+def refused_case(s, p, tmp, what, ixfr, reason, forced):
+    """One IXFR the secondary refuses: the reason logged and shown by
+    `ringctl zones`, serial 5 still answered, the zone file as it was,
+    no temporary file left; when forced, the next check asks by AXFR."""
+    p.serial = 6
+    p.ixfr = ixfr
+    before, text = s.logtext(), zone_file(tmp)
+    rc, out, err = s.ctl("refresh", "sec.test.")
+    assert rc == 0, out + err
+    assert wait_for(lambda: reason in s.logtext()[len(before):], 5), \
+        f"{what}: {s.logtext()[len(before):]}"
+    # the child logs its reason; the control process reaps it soon after
+    assert wait_for(lambda: reason in zones_line(s), 2), (what, zones_line(s))
+    print(f"  {what}: {zones_line(s).split('error: ')[1]}")
+    assert p.qtypes[-1] == dns.rdatatype.IXFR, what
+    assert serial_of(s) == 5 and mail_of(s) == "198.18.0.2", what
+    assert zone_file(tmp) == text, what
+    for ext in (".xfr-tmp", ".ixfr-tmp"):
+        assert not os.path.exists(os.path.join(tmp, "sec.test.zone" + ext)), what
+    if forced:
+        # RFC 1995 §4: the versions disagree; the next check takes it all
+        assert "the next check transfers the whole zone" in s.logtext()[len(before):], what
+        before = s.logtext()
+        s.ctl("refresh", "sec.test.")
+        assert wait_for(lambda: "(AXFR, " in s.logtext()[len(before):], 5), what
+        assert p.qtypes[-1] == dns.rdatatype.AXFR, what
+        assert wait_for(lambda: "by AXFR" in zones_line(s), 2), (what, zones_line(s))
+
+
+def test_ixfr_refused_and_fallbacks():
+    """Broken IXFR answers from a scripted primary are refused, nothing
+    half applied; IXFR refused or answered with the SOA alone falls back
+    to AXFR; a good one of two steps over three messages applies."""
+    p = Scripted(5)
+    p.stream = lambda q: framed([axfr_msgs(q, 5, GOOD)])
+    tmp = None
+    try:
+        s, tmp = secondary(p.port)
+        with s:
+            s.start(ready=lambda: serial_of(s) == 5)
+            one = lambda dele, add: lambda q: signed(ixfr_msgs(q, 6, [(5, 6, dele, add)]))
+            cases = [
+                ("deletes a record not there",
+                 one([("gone.sec.test.", "A", "198.18.0.99")], []), "which serial 5 does not hold",
+                 True),
+                ("adds a record there", one([], [MAIL2]), "holds already", True),
+                ("serial goes back", lambda q: signed(ixfr_msgs(q, 6, [(5, 7, [], []),
+                                                                      (7, 6, [], [])])),
+                 "7 -> 6: the serial does not increase", True),
+                ("starts elsewhere", lambda q: signed(ixfr_msgs(q, 6, [(4, 6, [], [])])),
+                 "does not start at serial 5", True),
+                ("truncated", lambda q: signed(ixfr_msgs(q, 6, [(5, 6, [MAIL2], [])]))[:-30],
+                 "cut", False),
+                ("garbage", lambda q: struct.pack("!H", 40) + os.urandom(40),
+                 "not a response", False),
+                ("out of zone", one([], [("www.other.test.", "A", "198.18.0.9")]),
+                 "is not in zone", False),
+            ]
+            for what, ixfr, reason, forced in cases:
+                refused_case(s, p, tmp, what, ixfr, reason, forced)
+            # a good one: two steps, three messages
+            p.serial = 7
+            p.ixfr = lambda q: signed(ixfr_msgs(q, 7, [
+                (5, 6, [MAIL2], [("mail.sec.test.", "A", "198.18.0.6")]),
+                (6, 7, [], [("new.sec.test.", "A", "198.18.0.7")])], per_msg=3))
+            refresh_to(s, 7)
+            assert "by IXFR" in zones_line(s), zones_line(s)
+            assert mail_of(s) == "198.18.0.6"
+            assert s.query("new.sec.test.", "A").answer[0][0].address == "198.18.0.7"
+            # IXFR refused, then answered with a newer SOA alone: by AXFR
+            for serial, ixfr in ((8, error_answer(dns.rcode.NOTIMP)),
+                                 (9, lambda q: soa_alone(q, 9))):
+                p.serial, p.ixfr = serial, ixfr
+                p.stream = lambda q, n=serial: framed([axfr_msgs(q, n, GOOD)])
+                refresh_to(s, serial)
+                assert p.qtypes[-2:] == [dns.rdatatype.IXFR, dns.rdatatype.AXFR], p.qtypes
+                assert "by AXFR" in zones_line(s), zones_line(s)
+    finally:
+        p.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def test_ixfr_tsig():
+    """A signed IXFR of three messages applies; one whose middle message
+    fails TSIG is refused (RFC 8945 §5.3.1: every message verified)."""
+    keyring = dns.tsigkeyring.from_text({"xfr.key.": ("hmac-sha256", SECRET)})
+    p = Scripted(5, keyring=keyring)
+    p.stream = lambda q: framed([axfr_msgs(q, 5, GOOD)])  # signed as q was
+    tmp = None
+    try:
+        s, tmp = secondary(p.port, key_secret=SECRET)
+        with s:
+            s.start(ready=lambda: serial_of(s) == 5)
+            steps = [(5, 6, [MAIL2], [("mail.sec.test.", "A", "198.18.0.6")])]
+            refused_case(s, p, tmp, "TSIG in the middle",
+                         lambda q: signed(ixfr_msgs(q, 6, steps, per_msg=2), corrupt=1),
+                         "TSIG", False)
+            p.ixfr = lambda q: signed(ixfr_msgs(q, 6, steps, per_msg=2))
+            refresh_to(s, 6)
+            assert mail_of(s) == "198.18.0.6" and "by IXFR" in zones_line(s)
+    finally:
+        p.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_expire():
     """A zone whose primary stays silent past the SOA's expire time
     answers SERVFAIL (RFC 1035 §3.3.13), and serves again once a transfer
@@ -337,5 +650,6 @@ def rcode_of(s):
 
 
 if __name__ == "__main__":
-    run([test_from_knotd, test_tsig_with_knotd, test_from_nsd, test_broken_transfers_refused,
-         test_expire])
+    run([test_from_knotd, test_tsig_with_knotd, test_ixfr_from_knotd, test_from_nsd,
+         test_ixfr_from_nsd, test_broken_transfers_refused, test_ixfr_refused_and_fallbacks,
+         test_ixfr_tsig, test_expire])
