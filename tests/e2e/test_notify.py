@@ -66,8 +66,9 @@ def send_notify(s, zone_name, host="127.0.0.1", keyring=None):
 
 
 def knot_notifying(text, ringdns_port, key_secret=None):
-    """knotd primary of sec.test. (text) that NOTIFYs 127.0.0.1@ringdns_port
-    and lets 127.0.0.1 transfer, both with key_secret's key when given."""
+    """knotd primary of sec.test. (text) that NOTIFYs 127.0.0.1@ringdns_port,
+    lets 127.0.0.1 transfer (IXFR from its journal of changes), both with
+    key_secret's key when given."""
     keyconf = key = ""
     if key_secret:
         keyconf = f"key:\n  - id: xfr.key.\n    algorithm: hmac-sha256\n    secret: {key_secret}\n"
@@ -77,6 +78,9 @@ def knot_notifying(text, ringdns_port, key_secret=None):
         with open(os.path.join(d, "sec.test.zone"), "w") as f:
             f.write(text)
         c = knot_primary_conf(d, port, ["sec.test."], keyconf, key)
+        # a reload journals the difference: knotd answers IXFR
+        c = c.replace("    zonefile-load: whole\n    journal-content: none\n",
+                      "    zonefile-load: difference\n    journal-content: changes\n")
         c = c.replace("acl:\n", "remote:\n  - id: sec\n"
                       f"    address: 127.0.0.1@{ringdns_port}\n{key}acl:\n", 1)
         return c.replace("    acl: xfr\n", "    acl: xfr\n    notify: sec\n")
@@ -106,6 +110,8 @@ def notified_change(key_secret):
             assert dt < 2.0, (dt, s.logtext(), k.logtext())
             assert mail_of(s) == "198.18.0.22"
             assert "NOTIFY from 127.0.0.1" in s.logtext(), s.logtext()
+            # the change came as differences (RFC 1995), the primary offering them
+            assert " by IXFR" in s.ctl("zones")[1], s.ctl("zones")[1]
             # knotd took our answer to its NOTIFY (signed when it signed)
             assert wait_for(lambda: "notify, outgoing" in k.logtext()[seen:], 5), k.logtext()
             bad = [ln for ln in k.logtext()[seen:].splitlines()
