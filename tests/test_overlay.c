@@ -1,0 +1,563 @@
+/*
+ * test_overlay.c - incremental images (zones/overlay.h): a zone's base
+ * image with changes applied one after another as overlays must answer
+ * every query byte for byte as a full compile of the same version does,
+ * both as the control process composes it and as the dataplane does
+ * (exported, mapped over the base, validated by snap_open_patched); the
+ * composed image must pass the full validator too.  Changes the overlay
+ * cannot keep exact are declined (the full compile then decides), wrong
+ * ones refused with nothing changed, and corrupt overlays refused.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "tests/ovt.h"
+#include "zones/dname.h"
+#include "zones/overlay.h"
+#include "zones/snap.h"
+
+#define ORIGIN "example.com."
+
+/* A zone being changed: its base image and overlay, and its version. */
+struct life {
+	struct ovt_zone cur;
+	struct ovt_img base;
+	struct ovl *o;
+	unsigned applied, declined, rebased;
+};
+
+static void life_base(struct life *l)
+{
+	char err[4096];
+	char *text = ovt_text(ORIGIN, &l->cur);
+	ovt_img_free(&l->base);
+	ovl_free(l->o);
+	cr_assert_eq(ovt_compile(ORIGIN, text, &l->base, err, sizeof err), 0, "%s", err);
+	free(text);
+	cr_assert_eq(ovl_new(l->base.fd, l->base.size, &l->o, err, sizeof err), 0, "%s", err);
+}
+
+static void life_free(struct life *l)
+{
+	ovl_free(l->o);
+	ovt_img_free(&l->base);
+	ovt_free(&l->cur);
+}
+
+/* The composed image of l's overlay against the full compile of next,
+ * three ways: as composed by the builder, through the full validator, and
+ * as the dataplane maps and validates it. */
+static void check_version(struct life *l, const struct ovt_zone *next, const uint8_t *q,
+			  size_t nq)
+{
+	char err[4096];
+	size_t size;
+	const uint8_t *img = ovl_image(l->o, &size);
+	struct snap *full_v;
+	cr_assert_eq(snap_open(img, size, &full_v, err, sizeof err), 0,
+		     "composed image refused by snap_open: %s", err);
+	uint8_t *ov;
+	size_t ovlen;
+	cr_assert_eq(ovl_export(l->o, &ov, &ovlen), 0);
+	struct ovl_map m;
+	struct snap *dp;
+	cr_assert_eq(ovl_compose(l->base.fd, l->base.image, l->base.size, ov, ovlen, &m, &dp, err,
+				 sizeof err), 0, "overlay refused: %s", err);
+	cr_assert_eq(m.size, size);
+	cr_assert_eq(memcmp(m.map, img, size), 0, "the dataplane's composed image differs");
+	free(ov);
+
+	struct ovt_img full;
+	char *text = ovt_text(ORIGIN, next);
+	cr_assert_eq(ovt_compile(ORIGIN, text, &full, err, sizeof err), 0,
+		     "applied incrementally, but the full compile fails: %s", err);
+	free(text);
+	cr_assert_eq(ovt_compare(full.snap, dp, q, nq, "full vs overlay"), 0,
+		     "answers differ (serial %u)", next->serial);
+	cr_assert_eq(ovt_compare(full.snap, full_v, q, nq, "full vs composed"), 0);
+	snap_close(dp);
+	ovl_unmap(&m);
+	snap_close(full_v);
+	ovt_img_free(&full);
+}
+
+/* One step of l's life: next applied as an overlay and checked, or, when
+ * declined, compiled whole as the new base (as the control process
+ * does), or dropped when the full compile refuses it too. */
+static void step(struct life *l, struct ovt_zone *next)
+{
+	char err[512];
+	struct zdiff d;
+	ovt_diff(ORIGIN, &l->cur, next, &d);
+	const struct ovt_zone *v[2] = { &l->cur, next };
+	size_t nq;
+	uint8_t *q = ovt_queries(ORIGIN, v, 2, &nq);
+	int rc = ovl_apply(l->o, &d, err, sizeof err);
+	cr_assert_neq(rc, -1, "a valid change refused: %s", err);
+	if (rc == 1) {
+		check_version(l, next, q, nq);
+		ovl_commit(l->o);
+		l->applied++;
+	} else {
+		struct ovt_img full;
+		char e2[4096];
+		char *text = ovt_text(ORIGIN, next);
+		int ok = ovt_compile(ORIGIN, text, &full, e2, sizeof e2);
+		free(text);
+		ovt_img_free(&full);
+		l->declined++;
+		fprintf(stderr, "declined (full compile %s): %s\n", ok ? "fails too" : "serves it", err);
+		if (ok != 0) {	/* a broken version: not served either way */
+			ovt_diff_free(&d);
+			free(q);
+			ovt_free(next);
+			ovt_copy(next, &l->cur);
+			return;
+		}
+	}
+	ovt_diff_free(&d);
+	free(q);
+	ovt_free(&l->cur);
+	ovt_copy(&l->cur, next);
+	if (rc != 1) {
+		life_base(l);
+		l->rebased++;
+	}
+}
+
+Test(overlay, random_changes_answer_as_full_compile)
+{
+	struct life l = { .base = { .fd = -1 } };
+	ovt_start(&l.cur);
+	life_base(&l);
+	uint64_t rng = 0x9e3779b97f4a7c15ull;
+	for (int s = 0; s < 60; s++) {
+		struct ovt_zone next;
+		ovt_copy(&next, &l.cur);
+		ovt_mutate(&next, 1 + (unsigned)(s % 6), &rng);
+		step(&l, &next);
+		ovt_free(&next);
+	}
+	fprintf(stderr, "overlay: %u applied, %u declined, %u new bases\n", l.applied, l.declined,
+		l.rebased);
+	cr_assert_gt(l.applied, 40, "too few changes applied incrementally");
+	life_free(&l);
+}
+
+/* Targeted changes, one per step, each applied incrementally. */
+static void targeted(const char *const *del, const char *const *add)
+{
+	struct life l = { .base = { .fd = -1 } };
+	ovt_start(&l.cur);
+	life_base(&l);
+	struct ovt_zone next;
+	ovt_copy(&next, &l.cur);
+	for (; del && *del; del++)
+		for (size_t k = 0; k < next.n; k++)
+			if (strcmp(next.line[k], *del) == 0)
+				ovt_del(&next, k--);
+	for (; add && *add; add++)
+		ovt_add(&next, "%s", *add);
+	next.serial++;
+	unsigned before = l.applied;
+	step(&l, &next);
+	cr_assert_eq(l.applied, before + 1, "declined");
+	ovt_free(&next);
+	life_free(&l);
+}
+
+Test(overlay, add_delegation_with_glue)
+{
+	const char *add[] = { "new 300 NS ns.new", "new 300 NS ns1", "ns.new 300 A 192.0.2.77", NULL };
+	targeted(NULL, add);
+}
+
+Test(overlay, delegation_becomes_data)
+{
+	/* the glue below it is authoritative data again */
+	const char *del[] = { "sub 300 NS ns.sub", "sub 300 NS ns1", "sib 300 NS ns.sub", NULL };
+	const char *add[] = { "sub 300 A 192.0.2.99", "sib 300 NS ns2", NULL };
+	targeted(del, add);
+}
+
+Test(overlay, name_under_data_becomes_cut)
+{
+	const char *add[] = { "b.c.ent 300 NS ns1", NULL };
+	targeted(NULL, add);
+}
+
+Test(overlay, glue_address_changes_referral)
+{
+	const char *del[] = { "ns.sub 300 A 192.0.2.6", NULL };
+	const char *add[] = { "ns.sub 300 A 192.0.2.60", "ns.sub 300 AAAA 2001:db8::60", NULL };
+	targeted(del, add);
+}
+
+Test(overlay, mail_address_changes_mx_answers)
+{
+	const char *del[] = { "mail 300 A 192.0.2.3", NULL };
+	const char *add[] = { "mail 300 AAAA 2001:db8::3", NULL };
+	targeted(del, add);
+}
+
+Test(overlay, wildcards_come_and_go)
+{
+	const char *del[] = { "*.wild 300 A 192.0.2.5", "*.wild 300 MX 10 mail", NULL };
+	const char *add[] = { "*.b.c.ent 300 A 192.0.2.55", "*.x.y 300 TXT \"w\"", NULL };
+	targeted(del, add);
+}
+
+Test(overlay, empty_non_terminals_come_and_go)
+{
+	const char *del[] = { "a.b.c.ent 300 TXT \"deep\"", NULL };
+	const char *add[] = { "p.q.r.s.t 300 A 192.0.2.1", NULL };
+	targeted(del, add);
+}
+
+Test(overlay, apex_rrsets_change)
+{
+	const char *del[] = { "@ 300 MX 10 mail", "@ 300 NS ns2", NULL };
+	const char *add[] = { "@ 300 MX 20 www", "@ 300 NS ns3", "ns3 300 A 192.0.2.33",
+			      "@ 600 TXT \"second\"", NULL };
+	targeted(del, add);
+}
+
+Test(overlay, cname_and_ttl_changes)
+{
+	const char *del[] = { "alias 300 CNAME www", "www 300 A 192.0.2.4", NULL };
+	const char *add[] = { "alias 300 CNAME mail", "www 60 A 192.0.2.4", "c2 300 CNAME alias", NULL };
+	targeted(del, add);
+}
+
+/* A change the overlay cannot keep exact is declined, one that does not
+ * apply refused: nothing changes either way. */
+static void expect(int want, const char *const *del, const char *const *add, bool bad_serial)
+{
+	struct life l = { .base = { .fd = -1 } };
+	ovt_start(&l.cur);
+	life_base(&l);
+	struct ovt_zone next;
+	ovt_copy(&next, &l.cur);
+	for (; add && *add; add++)
+		ovt_add(&next, "%s", *add);
+	next.serial++;
+	struct zdiff d;
+	ovt_diff(ORIGIN, &l.cur, &next, &d);
+	/* deletions of records that are not there go in as they are */
+	struct ovt_zone ghost = { .serial = l.cur.serial };
+	for (; del && *del; del++)
+		ovt_add(&ghost, "%s", *del);
+	if (ghost.n) {
+		struct ovt_zone empty = { .serial = next.serial };
+		ovt_diff_free(&d);
+		ovt_diff(ORIGIN, &ghost, &empty, &d);
+	}
+	if (bad_serial)
+		d.from++;
+	size_t size;
+	const uint8_t *img = ovl_image(l.o, &size);
+	uint8_t *before = malloc(size);
+	memcpy(before, img, size);
+	char err[512];
+	cr_assert_eq(ovl_apply(l.o, &d, err, sizeof err), want, "%s", err);
+	cr_assert_neq(err[0], 0, "no reason given");
+	img = ovl_image(l.o, &size);
+	cr_assert_eq(size, l.base.size);
+	cr_assert_eq(memcmp(before, img, size), 0, "a change left something behind");
+	cr_assert_eq(ovl_bytes(l.o), 0);
+	free(before);
+	ovt_diff_free(&d);
+	ovt_free(&next);
+	ovt_free(&ghost);
+	life_free(&l);
+}
+
+Test(overlay, deleted_record_absent_refused)
+{
+	const char *del[] = { "www 300 A 192.0.2.200", NULL };
+	expect(-1, del, NULL, false);
+}
+
+Test(overlay, added_record_present_refused)
+{
+	const char *add[] = { "n1 300 A 192.0.2.1", "www 300 A 192.0.2.4", NULL };
+	struct life l = { .base = { .fd = -1 } };
+	(void)l;
+	/* www's A is in the start version: adding it again is wrong; the
+	 * diff helper would drop it, so it is put in by hand below */
+	struct ovt_zone a, b;
+	ovt_start(&a);
+	ovt_copy(&b, &a);
+	b.serial++;
+	ovt_add(&b, "%s", add[0]);
+	struct zdiff d;
+	ovt_diff(ORIGIN, &a, &b, &d);
+	struct ovt_zone dup = { .serial = a.serial }, dup2 = { .serial = b.serial };
+	ovt_add(&dup2, "%s", add[1]);
+	struct zdiff d2;
+	ovt_diff(ORIGIN, &dup, &dup2, &d2);
+	/* d's added records followed by d2's (www's A, without its SOA) */
+	const uint8_t *p = d2.add;
+	p += dname_len(p);
+	p += 8 + (p[6] << 8 | p[7]);
+	size_t extra = d2.add_len - (size_t)(p - d2.add);
+	uint8_t *add2 = malloc(d.add_len + extra);
+	memcpy(add2, d.add, d.add_len);
+	memcpy(add2 + d.add_len, p, extra);
+	free((void *)d.add);
+	d.add = add2;
+	d.add_len += extra;
+	d.nadd++;
+	l.cur = a;
+	life_base(&l);
+	char err[512];
+	cr_assert_eq(ovl_apply(l.o, &d, err, sizeof err), -1);
+	cr_assert(strstr(err, "already present"), "%s", err);
+	cr_assert_eq(ovl_bytes(l.o), 0);
+	ovt_diff_free(&d);
+	ovt_diff_free(&d2);
+	ovt_free(&b);
+	ovt_free(&dup);
+	ovt_free(&dup2);
+	life_free(&l);
+}
+
+Test(overlay, wrong_serial_refused)
+{
+	const char *add[] = { "n1 300 A 192.0.2.1", NULL };
+	expect(-1, NULL, add, true);
+}
+
+Test(overlay, cname_beside_data_declined)
+{
+	const char *add[] = { "www 300 CNAME mail", NULL };
+	expect(0, NULL, add, false);
+}
+
+Test(overlay, glue_removed_under_cut_declined)
+{
+	/* ns.sub serves sub and sib: without its address the zone is broken */
+	struct life l = { .base = { .fd = -1 } };
+	ovt_start(&l.cur);
+	life_base(&l);
+	struct ovt_zone next;
+	ovt_copy(&next, &l.cur);
+	for (size_t k = 0; k < next.n; k++)
+		if (strcmp(next.line[k], "ns.sub 300 A 192.0.2.6") == 0)
+			ovt_del(&next, k--);
+	next.serial++;
+	struct zdiff d;
+	ovt_diff(ORIGIN, &l.cur, &next, &d);
+	char err[512];
+	cr_assert_eq(ovl_apply(l.o, &d, err, sizeof err), 0, "%s", err);
+	cr_assert(strstr(err, "glue"), "%s", err);
+	ovt_diff_free(&d);
+	ovt_free(&next);
+	life_free(&l);
+}
+
+Test(overlay, signed_zone_declined)
+{
+	const char *add[] = { "@ 300 DNSKEY 256 3 8 AwEAAcw5QLr0mKjOqWOh1ZTIB5ZGQpAE8QIVeRNw4r5yC7rC"
+			      "rb0vBKeZ7/zR76mBDNW0tDHBr4ihtKD6gNH1aTsyr8s=", NULL };
+	expect(0, NULL, add, false);
+}
+
+/* ------------------------------------------------------ corrupt overlays */
+
+/* An overlay of one change, and its base. */
+static void one_overlay(struct life *l, uint8_t **ov, size_t *len)
+{
+	*l = (struct life){ .base = { .fd = -1 } };
+	ovt_start(&l->cur);
+	life_base(l);
+	struct ovt_zone next;
+	ovt_copy(&next, &l->cur);
+	ovt_add(&next, "fresh 300 A 192.0.2.8");
+	ovt_add(&next, "x.y.z.fresh2 300 A 192.0.2.9");
+	next.serial++;
+	struct zdiff d;
+	ovt_diff(ORIGIN, &l->cur, &next, &d);
+	char err[512];
+	cr_assert_eq(ovl_apply(l->o, &d, err, sizeof err), 1, "%s", err);
+	cr_assert_eq(ovl_export(l->o, ov, len), 0);
+	ovt_diff_free(&d);
+	ovt_free(&next);
+}
+
+static int compose(struct life *l, const uint8_t *ov, size_t len, char *err, size_t cap)
+{
+	struct ovl_map m;
+	struct snap *s;
+	int rc = ovl_compose(l->base.fd, l->base.image, l->base.size, ov, len, &m, &s, err, cap);
+	if (rc == 0) {
+		snap_close(s);
+		ovl_unmap(&m);
+	}
+	return rc;
+}
+
+/* The overlay's checksum made again after a deliberate change. */
+static void reseal(uint8_t *ov, size_t len)
+{
+	struct ovl_header h;
+	memcpy(&h, ov, sizeof h);
+	h.checksum = snap_checksum(ov + sizeof h, len - sizeof h);
+	memcpy(ov, &h, sizeof h);
+}
+
+/* Where base offset off lands in the overlay's pages, or NULL. */
+static uint8_t *page_byte(uint8_t *ov, uint32_t off)
+{
+	struct ovl_header h;
+	memcpy(&h, ov, sizeof h);
+	const uint32_t *pages = (const uint32_t *)(ov + sizeof h);
+	uint8_t *pb = ov + sizeof h + ((h.npages * 4u + 7) & ~7u);
+	for (uint32_t k = 0; k < h.npages; k++)
+		if (pages[k] == off / SNAP_PAGE)
+			return pb + (size_t)k * SNAP_PAGE + off % SNAP_PAGE;
+	return NULL;
+}
+
+Test(overlay, corrupt_overlays_refused)
+{
+	struct life l;
+	uint8_t *ov;
+	size_t len;
+	one_overlay(&l, &ov, &len);
+	char err[512];
+	cr_assert_eq(compose(&l, ov, len, err, sizeof err), 0, "%s", err);
+	uint8_t *bad = malloc(len);
+	/* a flipped byte: the checksum */
+	for (size_t at = sizeof(struct ovl_header); at < len; at += len / 7) {
+		memcpy(bad, ov, len);
+		bad[at] ^= 0x40;
+		cr_assert_eq(compose(&l, bad, len, err, sizeof err), -1, "byte %zu", at);
+	}
+	/* truncated */
+	cr_assert_eq(compose(&l, ov, len - 8, err, sizeof err), -1);
+	/* for another base */
+	memcpy(bad, ov, len);
+	((struct ovl_header *)bad)->base_id ^= 1;
+	cr_assert_eq(compose(&l, bad, len, err, sizeof err), -1);
+	cr_assert(strstr(err, "another base"), "%s", err);
+	/* resealed lies: an appended node's name out of bounds, a bucket
+	 * pointing nowhere, a node count past what is there */
+	const struct snap_header *h = (const struct snap_header *)l.base.image;
+	size_t isz;
+	const struct snap_header *nh = (const struct snap_header *)ovl_image(l.o, &isz);
+	uint32_t last = h->nodes + (nh->nnodes - 1) * 16u;
+	memcpy(bad, ov, len);
+	uint8_t *p = page_byte(bad, last);
+	cr_assert_not_null(p);
+	memset(p, 0xee, 4);
+	reseal(bad, len);
+	cr_assert_eq(compose(&l, bad, len, err, sizeof err), -1);
+	cr_assert(strstr(err, "node"), "%s", err);
+
+	memcpy(bad, ov, len);
+	const uint64_t *nb = (const uint64_t *)((const uint8_t *)nh + nh->buckets);
+	uint32_t slot = 0;
+	const uint64_t *ob = (const uint64_t *)((const uint8_t *)h + h->buckets);
+	while (slot <= h->hash_mask && nb[slot] == ob[slot])
+		slot++;
+	cr_assert_leq(slot, h->hash_mask, "no bucket changed");
+	p = page_byte(bad, h->buckets + slot * 8);
+	cr_assert_not_null(p);
+	uint64_t v;
+	memcpy(&v, p, 8);
+	v += 64;
+	memcpy(p, &v, 8);
+	reseal(bad, len);
+	cr_assert_eq(compose(&l, bad, len, err, sizeof err), -1);
+
+	memcpy(bad, ov, len);
+	p = page_byte(bad, offsetof(struct snap_header, nnodes));
+	uint32_t nn;
+	memcpy(&nn, p, 4);
+	nn += 3;
+	memcpy(p, &nn, 4);
+	reseal(bad, len);
+	cr_assert_eq(compose(&l, bad, len, err, sizeof err), -1);
+	free(bad);
+	free(ov);
+	life_free(&l);
+}
+
+Test(overlay, page_outside_the_tables_refused)
+{
+	struct life l;
+	uint8_t *ov;
+	size_t len;
+	one_overlay(&l, &ov, &len);
+	/* a page of the data area replaced: an overlay of one more page */
+	const struct snap_header *h = (const struct snap_header *)l.base.image;
+	struct ovl_header oh;
+	memcpy(&oh, ov, sizeof oh);
+	uint32_t dpage = (h->data + SNAP_PAGE) / SNAP_PAGE;
+	cr_assert_lt((size_t)dpage * SNAP_PAGE, l.base.size);
+	size_t idx = (oh.npages * 4u + 7) & ~7u, idx2 = ((oh.npages + 1) * 4u + 7) & ~7u;
+	size_t len2 = len + (idx2 - idx) + SNAP_PAGE;
+	uint8_t *bad = calloc(1, len2);
+	const uint8_t *pages = ov + sizeof oh + idx;
+	memcpy(bad + sizeof oh, ov + sizeof oh, oh.npages * 4u);
+	memcpy(bad + sizeof oh + oh.npages * 4u, &dpage, 4);
+	memcpy(bad + sizeof oh + idx2, pages, (size_t)oh.npages * SNAP_PAGE);
+	uint8_t *dp = bad + sizeof oh + idx2 + (size_t)oh.npages * SNAP_PAGE;
+	memcpy(dp, (const uint8_t *)l.base.image + (size_t)dpage * SNAP_PAGE, SNAP_PAGE);
+	dp[100] ^= 1;
+	memcpy(dp + SNAP_PAGE, pages + (size_t)oh.npages * SNAP_PAGE, oh.tail_len);
+	oh.npages++;
+	oh.size = len2;
+	memcpy(bad, &oh, sizeof oh);
+	reseal(bad, len2);
+	char err[512];
+	cr_assert_eq(compose(&l, bad, len2, err, sizeof err), -1);
+	cr_assert(strstr(err, "outside the tables"), "%s", err);
+	free(bad);
+	free(ov);
+	life_free(&l);
+}
+
+/* The canonical walk of a composed image gives the full compile's node
+ * order. */
+Test(overlay, walk_in_canonical_order)
+{
+	struct life l;
+	uint8_t *ov;
+	size_t len;
+	one_overlay(&l, &ov, &len);
+	free(ov);
+	size_t size;
+	const uint8_t *img = ovl_image(l.o, &size);
+	struct snap *s;
+	cr_assert_eq(snap_open_validated(img, size, &s), 0);
+	struct ovt_zone next;
+	ovt_copy(&next, &l.cur);
+	ovt_add(&next, "fresh 300 A 192.0.2.8");
+	ovt_add(&next, "x.y.z.fresh2 300 A 192.0.2.9");
+	next.serial++;
+	struct ovt_img full;
+	char err[4096];
+	char *text = ovt_text(ORIGIN, &next);
+	cr_assert_eq(ovt_compile(ORIGIN, text, &full, err, sizeof err), 0, "%s", err);
+	free(text);
+	struct ovl_walk *w = ovl_walk_new(s);
+	const struct snap_node *fn = snap_nodes(full.snap), *on = snap_nodes(s);
+	uint32_t k = 0, i;
+	while ((i = ovl_walk_next(w)) != SNAP_NONE) {
+		cr_assert_lt(k, snap_hdr(full.snap)->nnodes);
+		cr_assert(dname_eq(img + on[i].name, snap_base(full.snap) + fn[k].name),
+			  "node %u out of order", k);
+		k++;
+	}
+	cr_assert_eq(k, snap_hdr(full.snap)->nnodes);
+	ovl_walk_free(w);
+	snap_close(s);
+	ovt_img_free(&full);
+	ovt_free(&next);
+	life_free(&l);
+}

@@ -1,0 +1,465 @@
+/*
+ * overlay.c - incremental images (overlay.h): the builder's composed
+ * image and its undo log, the overlay's export, the dataplane's mapping
+ * of one over its base, and the canonical walk of a composed image.  The
+ * change itself is applied by ovl_apply.c.
+ */
+#include "zones/overlay.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "zones/dname.h"
+#include "zones/ovl_int.h"
+#include "zones/rrtype.h"
+
+static size_t page_up(size_t n)
+{
+	return (n + SNAP_PAGE - 1) & ~(size_t)(SNAP_PAGE - 1);
+}
+
+/* A private, writable mapping of the base's memfd with room for a tail
+ * of up to tail bytes after it; NULL on failure. */
+static uint8_t *map_composed(int fd, size_t base_size, size_t tail, size_t *reserved)
+{
+	size_t total = page_up(base_size) + page_up(tail) + SNAP_PAGE;
+	void *va = mmap(NULL, total, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (va == MAP_FAILED)
+		return NULL;
+	if (mmap(va, page_up(base_size), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd,
+		 0) == MAP_FAILED) {
+		munmap(va, total);
+		return NULL;
+	}
+	*reserved = total;
+	return va;
+}
+
+/* ------------------------------------------------------ the name index */
+
+static int ref_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* Node i's NS, MX and SRV targets inside the zone into o->ref (grown in
+ * *cap); its records counted. */
+static bool index_node(struct ovl *o, uint32_t i, size_t *cap)
+{
+	const struct snap_header *h = ovl_hdr(o);
+	const struct snap_node *n = ovl_node(o, i);
+	const struct snap_rrset *r = (const struct snap_rrset *)(o->img +
+								  snap_node_rrset_off(o->img, n));
+	unsigned nr = snap_node_nrrsets(o->img, n);
+	const uint8_t *origin = o->img + h->origin;
+	for (unsigned k = 0; k < nr; k++) {
+		o->records += r[k].count + r[k].nsigs;
+		int skip = rrtype_addl_at(r[k].type);
+		if (skip < 0)
+			continue;
+		const uint8_t *rd = o->img + r[k].rdata;
+		for (unsigned j = 0; j < r[k].count; j++) {
+			uint16_t len = (uint16_t)(rd[0] << 8 | rd[1]);
+			const uint8_t *t = rd + 2 + skip;
+			rd += 2 + len;
+			if (!dname_in(t, origin))
+				continue;
+			if (o->nref == *cap) {
+				size_t nc = *cap ? *cap * 2 : 1024;
+				uint64_t *p = realloc(o->ref, nc * sizeof *p);
+				if (!p)
+					return false;
+				o->ref = p;
+				*cap = nc;
+			}
+			o->ref[o->nref++] = (uint64_t)(uint32_t)dname_hash(t) << 32 | i;
+		}
+	}
+	return true;
+}
+
+static bool build_index(struct ovl *o)
+{
+	size_t cap = 0;
+	for (uint32_t i = 0; i < ovl_hdr(o)->nnodes; i++)
+		if (!index_node(o, i, &cap))
+			return false;
+	qsort(o->ref, o->nref, sizeof *o->ref, ref_cmp);
+	return true;
+}
+
+void ovl_refs(const struct ovl *o, uint32_t hv, void (*fn)(void *ud, uint32_t node), void *ud)
+{
+	size_t lo = 0, hi = o->nref;
+	uint64_t key = (uint64_t)hv << 32;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (o->ref[mid] < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < o->nref && (uint32_t)(o->ref[lo] >> 32) == hv; lo++)
+		fn(ud, (uint32_t)o->ref[lo]);
+	for (size_t k = 0; k < o->nxref; k++)
+		if ((uint32_t)(o->xref[k] >> 32) == hv)
+			fn(ud, (uint32_t)o->xref[k]);
+}
+
+bool ovl_xref_add(struct ovl *o, uint32_t hash, uint32_t node)
+{
+	if (o->nxref == o->xref_cap) {
+		size_t nc = o->xref_cap ? o->xref_cap * 2 : 64;
+		uint64_t *p = realloc(o->xref, nc * sizeof *p);
+		if (!p)
+			return false;
+		o->xref = p;
+		o->xref_cap = nc;
+	}
+	o->xref[o->nxref++] = (uint64_t)hash << 32 | node;
+	return true;
+}
+
+/* ------------------------------------------------------ state and undo */
+
+__attribute__((format(printf, 3, 4)))
+static int ovl_fail(char *err, size_t errcap, const char *fmt, ...)
+{
+	if (errcap) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(err, errcap, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+int ovl_new(int fd, size_t size, struct ovl **out, char *err, size_t errcap)
+{
+	*out = NULL;
+	struct ovl *o = calloc(1, sizeof *o);
+	if (!o)
+		return ovl_fail(err, errcap, "out of memory");
+	o->fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	o->base_size = o->size = size;
+	void *b = o->fd < 0 ? MAP_FAILED : mmap(NULL, size, PROT_READ, MAP_SHARED, o->fd, 0);
+	o->base = b == MAP_FAILED ? NULL : b;
+	o->img = o->base ? map_composed(o->fd, size, OVL_TAIL_MAX, &o->reserved) : NULL;
+	o->dirty = calloc(page_up(size) / SNAP_PAGE / 8 + 1, 1);
+	if (!o->img || !o->dirty) {
+		ovl_free(o);
+		return ovl_fail(err, errcap, "mapping the image for an overlay failed");
+	}
+	const struct snap_header *h = ovl_hdr(o);
+	if (size < sizeof *h || h->magic != SNAP_MAGIC || h->version != SNAP_VERSION ||
+	    h->image_size != size || h->base_size != 0) {
+		ovl_free(o);
+		return ovl_fail(err, errcap, "not a compiled image of this version");
+	}
+	if (!build_index(o)) {
+		ovl_free(o);
+		return ovl_fail(err, errcap, "out of memory");
+	}
+	*out = o;
+	return 0;
+}
+
+void ovl_free(struct ovl *o)
+{
+	if (!o)
+		return;
+	if (o->img)
+		munmap(o->img, o->reserved);
+	if (o->base)
+		munmap((void *)o->base, o->base_size);
+	if (o->fd >= 0)
+		close(o->fd);
+	free(o->dirty);
+	free(o->ref);
+	free(o->xref);
+	free(o->undo.p);
+	free(o->newdirty.p);
+	free(o);
+}
+
+bool ovl_buf_add(struct ovl_buf *b, const void *p, size_t n)
+{
+	if (b->cap - b->len < n) {
+		size_t nc = b->cap ? b->cap * 2 : 4096;
+		while (nc - b->len < n)
+			nc *= 2;
+		uint8_t *q = realloc(b->p, nc);
+		if (!q)
+			return false;
+		b->p = q;
+		b->cap = nc;
+	}
+	memcpy(b->p + b->len, p, n);
+	b->len += n;
+	return true;
+}
+
+/* An undo record: the old bytes, then their offset and length (read
+ * backwards by the rollback). */
+struct undo_tail {
+	uint32_t off;
+	uint32_t len;
+};
+
+bool ovl_put(struct ovl *o, uint32_t off, const void *src, size_t len)
+{
+	struct undo_tail t = { off, (uint32_t)len };
+	if (!ovl_buf_add(&o->undo, o->img + off, len) || !ovl_buf_add(&o->undo, &t, sizeof t))
+		return false;
+	for (uint32_t p = off / SNAP_PAGE; p <= (off + len - 1) / SNAP_PAGE; p++) {
+		if (o->dirty[p / 8] & (1u << (p % 8)))
+			continue;
+		if (!ovl_buf_add(&o->newdirty, &p, sizeof p))
+			return false;
+		o->dirty[p / 8] |= (uint8_t)(1u << (p % 8));
+		o->ndirty++;
+	}
+	memcpy(o->img + off, src, len);
+	return true;
+}
+
+uint32_t ovl_reserve(struct ovl *o, size_t len)
+{
+	size_t at = (o->size + 3) & ~(size_t)3;
+	if (at + len + 8 > o->base_size + OVL_TAIL_MAX || at + len > UINT32_MAX)
+		return 0;
+	memset(o->img + o->size, 0, at + len - o->size);
+	o->size = at + len;
+	return (uint32_t)at;
+}
+
+void ovl_begin(struct ovl *o)
+{
+	o->undo.len = 0;
+	o->newdirty.len = 0;
+	o->saved_size = o->size;
+	o->saved_nxref = o->nxref;
+	o->saved_records = o->records;
+}
+
+void ovl_commit(struct ovl *o)
+{
+	ovl_begin(o);	/* what is applied stays: the next change starts here */
+}
+
+void ovl_rollback(struct ovl *o)
+{
+	size_t at = o->undo.len;
+	while (at) {
+		struct undo_tail t;
+		memcpy(&t, o->undo.p + at - sizeof t, sizeof t);
+		at -= sizeof t + t.len;
+		memcpy(o->img + t.off, o->undo.p + at, t.len);
+	}
+	const uint32_t *pg = (const uint32_t *)o->newdirty.p;
+	for (size_t k = 0; k < o->newdirty.len / sizeof *pg; k++) {
+		o->dirty[pg[k] / 8] &= (uint8_t)~(1u << (pg[k] % 8));
+		o->ndirty--;
+	}
+	if (o->size > o->saved_size)
+		memset(o->img + o->saved_size, 0, o->size - o->saved_size);
+	o->size = o->saved_size;
+	o->nxref = o->saved_nxref;
+	o->records = o->saved_records;
+	o->undo.len = 0;
+	o->newdirty.len = 0;
+}
+
+const uint8_t *ovl_image(const struct ovl *o, size_t *size)
+{
+	*size = o->size;
+	return o->img;
+}
+
+size_t ovl_bytes(const struct ovl *o)
+{
+	return (size_t)o->ndirty * SNAP_PAGE + (o->size - o->base_size);
+}
+
+uint64_t ovl_records(const struct ovl *o)
+{
+	return o->records;
+}
+
+/* ---------------------------------------------------------- the export */
+
+static size_t align8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+int ovl_export(const struct ovl *o, uint8_t **buf, size_t *len)
+{
+	const struct snap_header *h = ovl_hdr(o);
+	const struct snap_header *b = (const struct snap_header *)o->base;
+	size_t idx = align8((size_t)o->ndirty * 4);
+	size_t tail = o->size - o->base_size;
+	size_t total = sizeof(struct ovl_header) + idx + (size_t)o->ndirty * SNAP_PAGE + tail;
+	uint8_t *p = calloc(1, total);
+	if (!p)
+		return -1;
+	struct ovl_header oh = {
+		.magic = OVL_MAGIC, .version = OVL_VERSION, .header_size = sizeof oh,
+		.size = total, .base_size = o->base_size, .base_id = b->header_checksum,
+		.npages = o->ndirty, .serial = h->serial, .tail_len = tail,
+	};
+	uint32_t *pages = (uint32_t *)(p + sizeof oh);
+	uint8_t *pb = p + sizeof oh + idx;
+	uint32_t k = 0;
+	for (uint32_t pg = 0; pg * (size_t)SNAP_PAGE < o->base_size; pg++) {
+		if (!(o->dirty[pg / 8] & (1u << (pg % 8))))
+			continue;
+		pages[k] = pg;
+		size_t off = (size_t)pg * SNAP_PAGE;
+		size_t n = o->base_size - off < SNAP_PAGE ? o->base_size - off : SNAP_PAGE;
+		memcpy(pb + (size_t)k * SNAP_PAGE, o->img + off, n);
+		k++;
+	}
+	memcpy(pb + (size_t)k * SNAP_PAGE, o->img + o->base_size, tail);
+	oh.checksum = snap_checksum(p + sizeof oh, total - sizeof oh);
+	memcpy(p, &oh, sizeof oh);
+	*buf = p;
+	*len = total;
+	return 0;
+}
+
+/* --------------------------------------------------- the dataplane side */
+
+/* The overlay's header against its bytes and the base. */
+static int check_ovl(const uint8_t *ov, size_t len, const void *base, size_t base_size,
+		     struct ovl_header *oh, char *err, size_t errcap)
+{
+	if (len < sizeof *oh)
+		return ovl_fail(err, errcap, "overlay truncated");
+	memcpy(oh, ov, sizeof *oh);
+	const struct snap_header *b = base;
+	if (oh->magic != OVL_MAGIC || oh->version != OVL_VERSION ||
+	    oh->header_size != sizeof *oh || oh->size != len)
+		return ovl_fail(err, errcap, "not an overlay of this version");
+	if (oh->base_size != base_size || oh->base_id != b->header_checksum)
+		return ovl_fail(err, errcap, "overlay for another base image");
+	uint64_t need = sizeof *oh + align8((uint64_t)oh->npages * 4) +
+			(uint64_t)oh->npages * SNAP_PAGE + oh->tail_len;
+	if (need != len || oh->tail_len > OVL_TAIL_MAX ||
+	    (uint64_t)oh->npages * SNAP_PAGE > page_up(base_size))
+		return ovl_fail(err, errcap, "overlay sizes inconsistent");
+	if (snap_checksum(ov + sizeof *oh, len - sizeof *oh) != oh->checksum)
+		return ovl_fail(err, errcap, "overlay checksum mismatch");
+	return 0;
+}
+
+int ovl_compose(int base_fd, const void *base, size_t base_size, const uint8_t *ov,
+		size_t len, struct ovl_map *m, struct snap **s, char *err, size_t errcap)
+{
+	struct ovl_header oh;
+	*m = (struct ovl_map){ 0 };
+	if (check_ovl(ov, len, base, base_size, &oh, err, errcap))
+		return -1;
+	const uint32_t *pages = (const uint32_t *)(ov + sizeof oh);
+	const uint8_t *pb = ov + sizeof oh + align8((size_t)oh.npages * 4);
+	for (uint32_t k = 0; k < oh.npages; k++)
+		if ((uint64_t)pages[k] * SNAP_PAGE >= base_size || (k && pages[k] <= pages[k - 1]))
+			return ovl_fail(err, errcap, "overlay page %u out of order or range", k);
+	uint8_t *img = map_composed(base_fd, base_size, oh.tail_len, &m->reserved);
+	if (!img)
+		return ovl_fail(err, errcap, "mapping the composed image failed");
+	for (uint32_t k = 0; k < oh.npages; k++) {
+		size_t off = (size_t)pages[k] * SNAP_PAGE;
+		size_t n = base_size - off < SNAP_PAGE ? base_size - off : SNAP_PAGE;
+		memcpy(img + off, pb + (size_t)k * SNAP_PAGE, n);
+	}
+	memcpy(img + base_size, pb + (size_t)oh.npages * SNAP_PAGE, oh.tail_len);
+	m->map = img;
+	m->size = base_size + oh.tail_len;
+	if (mprotect(img, m->reserved, PROT_READ) != 0 ||
+	    snap_open_patched(img, m->size, base, base_size, pages, oh.npages, s, err,
+			      errcap) != 0) {
+		if (!err[0])
+			ovl_fail(err, errcap, "protecting the composed image failed");
+		ovl_unmap(m);
+		return -1;
+	}
+	return 0;
+}
+
+void ovl_unmap(struct ovl_map *m)
+{
+	if (m->map)
+		munmap(m->map, m->reserved);
+	*m = (struct ovl_map){ 0 };
+}
+
+/* ------------------------------------------------------ canonical walk */
+
+struct ovl_walk {
+	const struct snap *s;
+	const uint8_t *base;
+	uint32_t i, nsorted;	/* next sorted node */
+	uint32_t *app;		/* appended live nodes, sorted */
+	uint32_t napp, k;
+};
+
+static int app_cmp(const void *a, const void *b, void *ud)
+{
+	const struct snap *s = ud;
+	const struct snap_node *nodes = snap_nodes(s);
+	return dname_canon_cmp(snap_base(s) + nodes[*(const uint32_t *)a].name,
+			       snap_base(s) + nodes[*(const uint32_t *)b].name);
+}
+
+struct ovl_walk *ovl_walk_new(const struct snap *s)
+{
+	const struct snap_header *h = snap_hdr(s);
+	struct ovl_walk *w = calloc(1, sizeof *w);
+	if (!w)
+		return NULL;
+	w->s = s;
+	w->base = snap_base(s);
+	w->nsorted = h->nsorted ? h->nsorted : h->nnodes;
+	uint32_t extra = h->nnodes - w->nsorted;
+	w->app = malloc((extra ? extra : 1) * sizeof *w->app);
+	if (!w->app) {
+		free(w);
+		return NULL;
+	}
+	const struct snap_node *nodes = snap_nodes(s);
+	for (uint32_t i = w->nsorted; i < h->nnodes; i++)
+		if (!(snap_node_flags(w->base, &nodes[i]) & SNAP_N_DELETED))
+			w->app[w->napp++] = i;
+	qsort_r(w->app, w->napp, sizeof *w->app, app_cmp, (void *)s);
+	return w;
+}
+
+uint32_t ovl_walk_next(struct ovl_walk *w)
+{
+	const struct snap_node *nodes = snap_nodes(w->s);
+	while (w->i < w->nsorted &&
+	       (snap_node_flags(w->base, &nodes[w->i]) & SNAP_N_DELETED))
+		w->i++;
+	bool have_s = w->i < w->nsorted, have_a = w->k < w->napp;
+	if (!have_s && !have_a)
+		return SNAP_NONE;
+	if (have_s && have_a &&
+	    dname_canon_cmp(w->base + nodes[w->app[w->k]].name, w->base + nodes[w->i].name) < 0)
+		return w->app[w->k++];
+	return have_s ? w->i++ : w->app[w->k++];
+}
+
+void ovl_walk_free(struct ovl_walk *w)
+{
+	if (w)
+		free(w->app);
+	free(w);
+}

@@ -1,0 +1,126 @@
+/*
+ * overlay.h - incremental images: a change to a zone (struct zdiff, one
+ * IXFR step) applied to its served image in time and memory that follow
+ * the change, not the zone (doc/incremental-images.md).
+ *
+ * The base is a compiled image in a sealed memfd.  A version after it is
+ * the base with some of its pages replaced (the header, node entries,
+ * hash buckets: never the data area) and a tail of new blocks appended:
+ * the "composed image", a private copy-on-write mapping of the base's
+ * memfd, so that it shares every page it does not change with the base.
+ * It is an image of the usual format (snap_format.h, version 9: deleted
+ * nodes, nodes appended in the node table's room, base_size set), read by
+ * the engine as any other.  The overlay, what travels to the dataplane, is
+ * the replaced pages and the tail, relative to the base (not to the last
+ * version): each one stands alone, and grows until a compaction makes a
+ * new base.
+ *
+ * The control side (struct ovl) applies changes to its own composed image
+ * and exports overlays; the dataplane side (ovl_compose) maps one over its
+ * base and validates it (snap_open_patched) before serving it.
+ *
+ * Only unsigned zones: ovl_apply declines (returns 0) a signed zone or a
+ * change that brings DNSSEC records, DNAME, or anything it cannot keep
+ * exactly as a full compile would (see ovl_apply), and the caller compiles
+ * the whole zone instead.
+ */
+#ifndef RINGDNS_OVERLAY_H
+#define RINGDNS_OVERLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zones/snap.h"
+#include "zones/zdiff.h"
+
+#define OVL_MAGIC 0x4f4e4452u	/* bytes "RDNO" */
+#define OVL_VERSION 1
+
+/* An overlay as it travels: this header, npages uint32_t page indices
+ * (ascending, padded to 8 bytes), the pages (SNAP_PAGE bytes each, the
+ * last page of the base zero-filled past its end), then tail_len bytes
+ * appended at base_size. */
+struct ovl_header {
+	uint32_t magic;		/* OVL_MAGIC */
+	uint16_t version;	/* OVL_VERSION */
+	uint16_t header_size;	/* sizeof(struct ovl_header) */
+	uint64_t size;		/* total bytes */
+	uint64_t checksum;	/* snap_checksum of bytes [header_size, size) */
+	uint64_t base_size;	/* the base image's size */
+	uint64_t base_id;	/* the base's header_checksum: which base */
+	uint32_t npages;
+	uint32_t serial;	/* of the version it makes */
+	uint64_t tail_len;
+};
+
+/* ---- control side: building ---- */
+
+struct ovl;
+
+/* Bounds: an overlay past either wants a compaction (ovl_bytes). */
+#define OVL_TAIL_MAX (256u << 20)
+
+/*
+ * Starts overlays over the compiled image of size bytes in the sealed
+ * memfd fd (dup'd: the caller keeps its own).  Builds the index of the
+ * names NS, MX and SRV records point at (a pass over the zone, once per
+ * base).  0, or -1 with err.
+ */
+int ovl_new(int fd, size_t size, struct ovl **out, char *err, size_t errcap);
+void ovl_free(struct ovl *o);
+
+/*
+ * Applies d to the current version.  Returns 1 when applied (pending:
+ * ovl_commit once the dataplane serves it, ovl_rollback otherwise), 0
+ * when the incremental path does not apply (the caller compiles the whole
+ * zone; err says why), -1 when the change is wrong for this version (a
+ * deleted record absent, an added one present, the serials, a malformed
+ * record; err says which).  On 0 and -1 nothing changed.
+ */
+int ovl_apply(struct ovl *o, const struct zdiff *d, char *err, size_t errcap);
+void ovl_commit(struct ovl *o);
+void ovl_rollback(struct ovl *o);
+
+/* The composed image of the current version (pending change included),
+ * for reading: valid until the next ovl_apply/rollback/free. */
+const uint8_t *ovl_image(const struct ovl *o, size_t *size);
+/* Bytes the exported overlay takes (pages and tail). */
+size_t ovl_bytes(const struct ovl *o);
+/* Records in the current version (the base's counted when it was made). */
+uint64_t ovl_records(const struct ovl *o);
+
+/* The overlay of the current version (malloc'd, *len bytes).  0 or -1
+ * (out of memory). */
+int ovl_export(const struct ovl *o, uint8_t **buf, size_t *len);
+
+/* ---- dataplane side: serving ---- */
+
+/* A composed image as the dataplane maps it. */
+struct ovl_map {
+	uint8_t *map;		/* NULL: none */
+	size_t size;		/* the image's bytes */
+	size_t reserved;	/* bytes mapped */
+};
+
+/*
+ * Maps the overlay ov[0..len) over the base (the compiled image in the
+ * sealed memfd base_fd, mapped at base and validated by snap_open) into a
+ * new read-only composed image, and validates it (snap_open_patched).
+ * 0 with *m and *s, or -1 with err (nothing mapped).
+ */
+int ovl_compose(int base_fd, const void *base, size_t base_size, const uint8_t *ov,
+		size_t len, struct ovl_map *m, struct snap **s, char *err, size_t errcap);
+void ovl_unmap(struct ovl_map *m);
+
+/*
+ * The nodes of an image in canonical order (RFC 4034 §6.1), deleted ones
+ * left out: for walks that need the order (journal.c).  Compiled images
+ * are in order already; a composed one's appended nodes are merged in.
+ */
+struct ovl_walk;
+struct ovl_walk *ovl_walk_new(const struct snap *s);
+/* The next node's index, or SNAP_NONE at the end. */
+uint32_t ovl_walk_next(struct ovl_walk *w);
+void ovl_walk_free(struct ovl_walk *w);
+
+#endif

@@ -1,0 +1,265 @@
+/*
+ * snap_patch.c - validating a composed image (a validated base with an
+ * overlay's pages and tail, zones/overlay.h) at the cost of the overlay:
+ * snap_open_patched (zones/snap.h).  It checks with the validator's own
+ * checks (zones/snap_check.h) every part of the image the overlay's bytes
+ * can reach, and that the rest is the base's, which snap_open checked.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "zones/dname.h"
+#include "zones/snap.h"
+#include "zones/snap_check.h"
+
+/* The parts of the image an overlay may change in place (byte ranges). */
+struct zones_mut {
+	uint64_t lo[3], hi[3];
+};
+
+static void mutable_ranges(const struct snap_header *h, struct zones_mut *m)
+{
+	m->lo[0] = 0;
+	m->hi[0] = sizeof *h;
+	m->lo[1] = h->nodes;
+	m->hi[1] = h->nodes + (uint64_t)h->node_cap * sizeof(struct snap_node);
+	m->lo[2] = h->buckets;
+	m->hi[2] = h->buckets + ((uint64_t)h->hash_mask + 1) * 8;
+}
+
+/* The header against the base's: the same tables at the same places, an
+ * unsigned zone (overlays are for those only), more bytes and nodes. */
+static int check_head(struct vctx *v, const struct snap_header *h,
+		      const struct snap_header *b, size_t base_size)
+{
+	if (snapv_header(v, h))
+		return -1;
+	if (b->base_size != 0 || h->base_size != base_size || v->size < base_size)
+		return snapv_fail(v, "overlay of %zu bytes does not extend its base", v->size);
+	if (h->nodes != b->nodes || h->node_cap != b->node_cap || h->buckets != b->buckets ||
+	    h->hash_mask != b->hash_mask || h->nsec3 != b->nsec3 || h->data != b->data ||
+	    h->nsorted != b->nnodes || h->nnodes < b->nnodes ||
+	    h->origin_labels != b->origin_labels)
+		return snapv_fail(v, "overlay header moves the base's tables");
+	const uint32_t dnssec = SNAP_F_SIGNED | SNAP_F_NSEC | SNAP_F_NSEC3;
+	if ((h->flags & dnssec) || (b->flags & dnssec) || h->nnsec3 || b->nnsec3)
+		return snapv_fail(v, "overlay of a signed zone");
+	return 0;
+}
+
+/* Page p changes nothing outside the header, node table and buckets. */
+static int check_page(struct vctx *v, const uint8_t *base, size_t base_size,
+		      const struct zones_mut *m, uint32_t p)
+{
+	uint64_t lo = (uint64_t)p * SNAP_PAGE, hi = lo + SNAP_PAGE;
+	if (hi > base_size)
+		hi = base_size;
+	if (lo >= hi)
+		return snapv_fail(v, "overlay page %u past its base", p);
+	for (uint64_t at = lo; at < hi;) {
+		uint64_t end = hi;
+		bool mut = false;
+		for (int r = 0; r < 3; r++) {
+			if (at >= m->lo[r] && at < m->hi[r]) {
+				mut = true;
+				end = m->hi[r] < hi ? m->hi[r] : hi;
+			} else if (m->lo[r] > at && m->lo[r] < end) {
+				end = m->lo[r];
+			}
+		}
+		if (!mut && memcmp(v->base + at, base + at, (size_t)(end - at)) != 0)
+			return snapv_fail(v, "overlay page %u changes bytes outside the tables", p);
+		at = end;
+	}
+	return 0;
+}
+
+/* The node indices whose entries lie in the pages, ascending, then the
+ * appended ones; *n of them (malloc'd). */
+static uint32_t *touched_nodes(const struct snap_header *h, const struct snap_header *b,
+			       const uint32_t *pages, size_t npages, size_t *n)
+{
+	size_t cap = npages * (SNAP_PAGE / sizeof(struct snap_node) + 2) +
+		     (h->nnodes - b->nnodes) + 1;
+	uint32_t *v = malloc(cap * sizeof *v);
+	if (!v)
+		return NULL;
+	size_t k = 0;
+	uint64_t n0 = h->nodes, esz = sizeof(struct snap_node);
+	int64_t last = -1;
+	for (size_t i = 0; i < npages; i++) {
+		uint64_t lo = (uint64_t)pages[i] * SNAP_PAGE, hi = lo + SNAP_PAGE;
+		if (hi <= n0 || lo >= n0 + (uint64_t)b->nnodes * esz)
+			continue;
+		uint64_t first = lo > n0 ? (lo - n0) / esz : 0;
+		uint64_t end = (hi - n0 + esz - 1) / esz;
+		if (end > b->nnodes)
+			end = b->nnodes;
+		for (uint64_t x = first; x < end; x++)
+			if ((int64_t)x > last)
+				v[k++] = (uint32_t)(last = (int64_t)x);
+	}
+	for (uint32_t x = b->nnodes; x < h->nnodes; x++)
+		v[k++] = x;
+	*n = k;
+	return v;
+}
+
+static const struct snap_node *node_at(const uint8_t *img, const struct snap_header *h,
+				       uint32_t i)
+{
+	return snap_node_tab(img, h) + i;
+}
+
+/* Is live node i found by probing the composed table? */
+static bool reachable(const struct vctx *v, const struct snap_header *h, uint32_t i)
+{
+	const struct snap_node *n = node_at(v->base, h, i);
+	uint32_t blk = n->name - (uint32_t)sizeof(struct snap_block);
+	uint32_t hash = (uint32_t)dname_hash(v->base + n->name), slot = hash, off;
+	unsigned lines;
+	do
+		off = snap_bucket_next(v->base, h, hash, &slot, &lines);
+	while (off != SNAP_NONE && off != blk);
+	return off == blk;
+}
+
+/* The nodes in list: each checked as snap_open checks it, a base node
+ * keeping its name, a deleted base node's base descendants deleted too;
+ * counts the deleted ones and the RRsets' change. */
+static int check_nodes_in(struct vctx *v, const struct snap_header *h,
+			  const uint8_t *base, const struct snap_header *b,
+			  const uint32_t *list, size_t n, uint32_t *dead, int64_t *drr)
+{
+	for (size_t k = 0; k < n; k++) {
+		uint32_t i = list[k];
+		if (snapv_node(v, h, i) || snapv_node_rrsets(v, h, i, i) ||
+		    snapv_referral(v, h, i))
+			return -1;
+		const struct snap_node *x = node_at(v->base, h, i);
+		const struct snap_block *bh = snap_node_head(v->base, x);
+		*drr += bh->nrrsets;
+		if (bh->flags & SNAP_N_DELETED)
+			++*dead;
+		else if (!reachable(v, h, i))
+			return snapv_fail(v, "node %u not reachable in the hash table", i);
+		if (i >= b->nnodes)
+			continue;
+		const struct snap_node *o = node_at(base, b, i);
+		*drr -= snap_node_nrrsets(base, o);
+		if (bh->name_len != snap_node_head(base, o)->name_len ||
+		    memcmp(v->base + x->name, base + o->name, bh->name_len + 1u) != 0)
+			return snapv_fail(v, "node %u renamed by the overlay", i);
+		if (!(bh->flags & SNAP_N_DELETED))
+			continue;
+		/* its base descendants follow it (canonical order) */
+		for (uint32_t j = i + 1; j < b->nnodes; j++) {
+			const struct snap_node *d = node_at(v->base, h, j);
+			if (!dname_in(base + node_at(base, b, j)->name, base + o->name) ||
+			    dname_eq(base + node_at(base, b, j)->name, base + o->name))
+				break;
+			if (!(snap_node_flags(v->base, d) & SNAP_N_DELETED))
+				return snapv_fail(v, "node %u deleted below live node %u", i, j);
+		}
+	}
+	return 0;
+}
+
+/* The buckets in the pages: each entry a live node's block under its
+ * hash, found by probing; an entry of the base that moved or went, and
+ * the run after a slot emptied, still found.  *dcount: entries added. */
+static int check_buckets_in(struct vctx *v, const struct snap_header *h,
+			    const uint8_t *base, const uint32_t *pages, size_t npages,
+			    int64_t *dcount)
+{
+	const uint64_t *nb = (const uint64_t *)(v->base + h->buckets);
+	const uint64_t *ob = (const uint64_t *)(base + h->buckets);
+	uint64_t b0 = h->buckets, nslots = (uint64_t)h->hash_mask + 1;
+	for (size_t i = 0; i < npages; i++) {
+		uint64_t lo = (uint64_t)pages[i] * SNAP_PAGE, hi = lo + SNAP_PAGE;
+		if (hi <= b0 || lo >= b0 + nslots * 8)
+			continue;
+		uint64_t s0 = lo > b0 ? (lo - b0) / 8 : 0, s1 = (hi - b0) / 8;
+		if (s1 > nslots)
+			s1 = nslots;
+		for (uint64_t s = s0; s < s1; s++) {
+			uint64_t e = nb[s], o = ob[s];
+			*dcount += (e != 0) - (o != 0);
+			if (e == o)
+				continue;
+			if (e) {
+				uint32_t blk = (uint32_t)e & ~3u;
+				if (!snapv_is_block(v, h, blk))
+					return snapv_fail(v, "bucket %llu holds no block",
+							  (unsigned long long)s);
+				const struct snap_block *bh = snap_block_at(v->base, blk);
+				uint32_t hv = (uint32_t)dname_hash(snap_block_name(v->base, blk));
+				if ((bh->flags & SNAP_N_DELETED) || (uint32_t)(e >> 32) != hv ||
+				    !reachable(v, h, bh->node))
+					return snapv_fail(v, "bucket %llu: bad entry",
+							  (unsigned long long)s);
+			}
+			if (o) {
+				uint32_t node = snap_block_at(base, (uint32_t)o & ~3u)->node;
+				const struct snap_node *x = node_at(v->base, h, node);
+				if (!(snap_node_flags(v->base, x) & SNAP_N_DELETED) &&
+				    !reachable(v, h, node))
+					return snapv_fail(v, "node %u lost from the hash table", node);
+			}
+			if (e)
+				continue;
+			/* an emptied slot: the run after it is still found */
+			for (uint64_t t = (s + 1) & h->hash_mask; nb[t]; t = (t + 1) & h->hash_mask) {
+				uint32_t node = snap_block_at(v->base, (uint32_t)nb[t] & ~3u)->node;
+				if (node >= h->nnodes || !reachable(v, h, node))
+					return snapv_fail(v, "bucket %llu cut off",
+							  (unsigned long long)t);
+			}
+		}
+	}
+	return 0;
+}
+
+int snap_open_patched(const void *image, size_t size, const void *base, size_t base_size,
+		      const uint32_t *pages, size_t npages, struct snap **out, char *err,
+		      size_t errcap)
+{
+	struct vctx v = { image, size, err, errcap };
+	*out = NULL;
+	if (errcap)
+		err[0] = 0;
+	if ((uintptr_t)image % 8 != 0 || size < sizeof(struct snap_header) ||
+	    base_size < sizeof(struct snap_header))
+		return snapv_fail(&v, "image truncated or misaligned");
+	const struct snap_header *h = image, *b = base;
+	if (check_head(&v, h, b, base_size))
+		return -1;
+	struct zones_mut m;
+	mutable_ranges(h, &m);
+	for (size_t i = 0; i < npages; i++) {
+		if (i && pages[i] <= pages[i - 1])
+			return snapv_fail(&v, "overlay pages not ascending");
+		if (check_page(&v, base, base_size, &m, pages[i]))
+			return -1;
+	}
+	const uint8_t *origin = v.base + h->origin;
+	if (snapv_name(&v, h, h->origin) < 0 || dname_labels(origin) != h->origin_labels ||
+	    !dname_eq(origin, v.base + node_at(v.base, h, 0)->name))
+		return snapv_fail(&v, "bad origin name");
+	size_t n;
+	uint32_t *list = touched_nodes(h, b, pages, npages, &n);
+	if (!list)
+		return snapv_fail(&v, "out of memory");
+	uint32_t dead = 0;
+	int64_t drr = 0, dcount = 0;
+	int rc = check_nodes_in(&v, h, base, b, list, n, &dead, &drr);
+	free(list);
+	if (rc || check_buckets_in(&v, h, base, pages, npages, &dcount) || snapv_soa(&v, h))
+		return -1;
+	if (dead != h->ndead || (int64_t)b->nrrsets + drr != (int64_t)h->nrrsets)
+		return snapv_fail(&v, "overlay's deleted nodes or RRsets miscounted");
+	if ((int64_t)b->nnodes + dcount != (int64_t)h->nnodes - h->ndead)
+		return snapv_fail(&v, "hash table holds %lld entries for %u nodes",
+				  (long long)((int64_t)b->nnodes + dcount), h->nnodes - h->ndead);
+	return snapv_make(&v, out);
+}
