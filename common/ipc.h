@@ -23,7 +23,7 @@
 
 #include "common/stats.h"
 
-#define IPC_VERSION 8
+#define IPC_VERSION 9
 #define IPC_MSG_MAX (256 * 1024)	/* payload bytes in one message */
 
 enum ipc_type {
@@ -48,6 +48,9 @@ enum ipc_type {
 				   struct ipc_served_hdr + struct ipc_served[nzones] */
 	IPC_XFR,		/* on the transfer channel: struct ipc_xfr + the
 				   query's bytes, the connection attached */
+	IPC_OVERLAY,		/* control -> dataplane: struct ipc_image + memfd
+				   of an overlay (zones/overlay.h) over the zone's
+				   base image; acknowledged as IPC_IMAGE */
 };
 
 /* A transfer query and where it came from; the qlen query bytes (without

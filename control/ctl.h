@@ -43,6 +43,8 @@ struct zst {
 	size_t img_size;
 	struct journal *jr;	/* differences between the versions served
 				   (control/journal.h), NULL until one is kept */
+	struct inc *inc;	/* changes applied incrementally over the served
+				   image (control/incr.c), NULL: none */
 	/* secondary zones (primaries configured): control/xfrin.c */
 	pid_t xfr_pid;		/* the check running, 0 = none */
 	int xfr_errfd;		/* its reason for a failure, -1 = none */
@@ -117,6 +119,11 @@ ssize_t dpc_wait(struct ctl *c, uint32_t want, void *buf, size_t cap);
 int dpc_hand_over(struct ctl *c, const char *zone, int fd, size_t size, uint32_t serial,
 		  uint64_t records, char *err, size_t errcap);
 
+/* The same for an overlay over the zone's base image (IPC_OVERLAY,
+ * zones/overlay.h). */
+int dpc_hand_over_overlay(struct ctl *c, const char *zone, int fd, size_t size,
+			  uint32_t serial, uint64_t records, char *err, size_t errcap);
+
 /* Waits for the dataplane's reply to IPC_HELLO and records each zone it
  * serves (zj_served).  0, or -1 when no well-formed reply came. */
 int dpc_served(struct ctl *c);
@@ -175,6 +182,36 @@ int xfi_wait_ms(const struct ctl *c);
 /* A child pid ended with status st: true when it was a check (then
  * handled: the new version loaded, the timers set). */
 bool xfi_reaped(struct ctl *c, pid_t pid, int st);
+
+/* incr.c: changes applied incrementally (zones/overlay.h). */
+
+struct zdiff;
+/*
+ * Applies change d (one IXFR step from z's served serial) to secondary
+ * zone z as an overlay over its served image and has the dataplane serve
+ * it: 1 when served (z's serial, records, journal and NOTIFY updated as
+ * for a full load), 0 when the incremental path does not apply (signed
+ * zones, DNAME, a change a full compile would refuse, an overlay past its
+ * bound, no image in this process: err says which; the caller compiles
+ * the whole zone), -1 when the change is wrong for the served version or
+ * the dataplane refused it (err; nothing served changed).
+ */
+int inc_apply(struct ctl *c, struct zst *z, const struct zdiff *d, char *err, size_t errcap);
+/* The image of z's version as served (base with overlay), *size its
+ * bytes; NULL when z has no overlay (its image is z->img_fd's). */
+const uint8_t *inc_image(const struct zst *z, size_t *size);
+/* Forgets z's overlay: a new full image is served (or z goes). */
+void inc_reset(struct zst *z);
+/* Folds z's overlay into a new full image (a compaction): the version
+ * served written beside z's zone file and loaded as a transfer is
+ * (zj_load_transfer: it becomes z's file), which resets z->inc.  0, or
+ * -1 (logged; the overlay keeps serving). */
+int inc_fold(struct ctl *c, struct zst *z);
+/* inc_fold for each zone whose overlay grew past its bound or that stayed
+ * unchanged a while. */
+void inc_tick(struct ctl *c);
+/* Milliseconds until inc_tick has something to do, -1 when never. */
+int inc_wait_ms(const struct ctl *c);
 
 /* notify.c: NOTIFY to secondaries. */
 

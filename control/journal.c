@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "zones/dname.h"
+#include "zones/overlay.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 #include "zones/snap.h"
@@ -241,23 +242,27 @@ static bool diff_node(struct step *s, const struct snap *oz, const struct snap_n
 	return true;
 }
 
-/* Walks both node tables in canonical order. */
+/* Walks both node tables in canonical order (a composed image's nodes
+ * through ovl_walk: appended ones merged in, deleted ones left out). */
 static bool diff_zone(struct step *s, const struct snap *oz, const struct snap *nz)
 {
 	const struct snap_node *on = snap_nodes(oz), *nn = snap_nodes(nz);
-	uint32_t oc = snap_hdr(oz)->nnodes, nc = snap_hdr(nz)->nnodes;
-	uint32_t i = 0, k = 0;
-	while (i < oc || k < nc) {
-		int c = i == oc ? 1 : k == nc ? -1
-					       : dname_canon_cmp(snap_at(oz, on[i].name),
-								 snap_at(nz, nn[k].name));
+	struct ovl_walk *ow = ovl_walk_new(oz), *nw = ovl_walk_new(nz);
+	bool ok = ow && nw;
+	uint32_t i = ok ? ovl_walk_next(ow) : SNAP_NONE, k = ok ? ovl_walk_next(nw) : SNAP_NONE;
+	while (ok && (i != SNAP_NONE || k != SNAP_NONE)) {
+		int c = i == SNAP_NONE ? 1 : k == SNAP_NONE ? -1
+				: dname_canon_cmp(snap_at(oz, on[i].name), snap_at(nz, nn[k].name));
 		const struct snap_node *a = c <= 0 ? &on[i] : NULL, *b = c >= 0 ? &nn[k] : NULL;
-		if (!diff_node(s, oz, a, nz, b, (a ? i : k) == 0))
-			return false;
-		i += c <= 0;
-		k += c >= 0;
+		ok = diff_node(s, oz, a, nz, b, (a ? i : k) == 0);
+		if (c <= 0)
+			i = ovl_walk_next(ow);
+		if (c >= 0)
+			k = ovl_walk_next(nw);
 	}
-	return true;
+	ovl_walk_free(ow);
+	ovl_walk_free(nw);
+	return ok;
 }
 
 /* The apex SOA's TTL and rdata. */
@@ -281,13 +286,31 @@ static void drop_oldest(struct journal *j, size_t k)
 	j->n -= k;
 }
 
-int jr_add(struct journal *j, const struct snap *old, const struct snap *cur)
+/* The records of a change's list (zdiff.h) but its SOA into l, the SOA's
+ * rdata and TTL into soa, *len, *ttl. */
+static bool from_list(struct rrs *l, const uint8_t *p, uint32_t n, uint8_t *soa, uint16_t *len,
+		      uint32_t *ttl)
 {
-	struct step s = { .from = snap_hdr(old)->serial, .to = snap_hdr(cur)->serial };
-	soa_of(old, s.soa_from, &s.soa_from_len, &s.soa_from_ttl);
-	soa_of(cur, s.soa_to, &s.soa_to_len, &s.soa_to_ttl);
+	for (uint32_t k = 0; k < n; k++) {
+		struct rec r;
+		p = rec_at(p, &r);
+		if (r.type == RR_SOA && r.rdlen <= 512) {
+			memcpy(soa, r.rd, r.rdlen);
+			*len = r.rdlen;
+			*ttl = r.ttl;
+		} else if (!rrs_put(l, r.owner, r.type, r.ttl, r.rd, r.rdlen)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* A step made, or not (ok false): kept, or the journal emptied. */
+static int keep_step(struct journal *j, struct step *sp, bool ok)
+{
+	struct step s = *sp;
 	struct step *v = realloc(j->v, (j->n + 1) * sizeof *v);
-	if (!v || !diff_zone(&s, old, cur)) {
+	if (!v || !ok) {
 		if (v)
 			j->v = v;
 		step_free(&s);
@@ -312,6 +335,24 @@ int jr_add(struct journal *j, const struct snap *old, const struct snap *cur)
 	if (k)
 		drop_oldest(j, k);
 	return 0;
+}
+
+
+int jr_add_diff(struct journal *j, const struct zdiff *d)
+{
+	struct step s = { .from = d->from, .to = d->to };
+	bool ok = from_list(&s.del, d->del, d->ndel, s.soa_from, &s.soa_from_len,
+			    &s.soa_from_ttl) &&
+		  from_list(&s.add, d->add, d->nadd, s.soa_to, &s.soa_to_len, &s.soa_to_ttl);
+	return keep_step(j, &s, ok);
+}
+
+int jr_add(struct journal *j, const struct snap *old, const struct snap *cur)
+{
+	struct step s = { .from = snap_hdr(old)->serial, .to = snap_hdr(cur)->serial };
+	soa_of(old, s.soa_from, &s.soa_from_len, &s.soa_from_ttl);
+	soa_of(cur, s.soa_to, &s.soa_to_len, &s.soa_to_ttl);
+	return keep_step(j, &s, diff_zone(&s, old, cur));
 }
 
 /* ---- text ---- */

@@ -29,6 +29,12 @@ void jr_free(struct journal *j);
  */
 int jr_add(struct journal *j, const struct snap *old, const struct snap *cur);
 
+/* The same from a change as an IXFR step carries it (zones/zdiff.h),
+ * without the two images: what a change applied incrementally records
+ * (control/incr.c). */
+struct zdiff;
+int jr_add_diff(struct journal *j, const struct zdiff *d);
+
 /* Writes each kept difference to line (one call per line of text): a
  * head "serial FROM -> TO: D deleted, A added", then "- RECORD" and
  * "+ RECORD" lines in presentation form. */

@@ -99,8 +99,14 @@ static void journal_step(struct ctl *c, struct zst *z, int fd, size_t size)
 	size_t max = (size_t)c->cfg.journal_max_mb << 20;
 	if (z->img_fd < 0 || !c->cfg.nallow_transfer || !max)
 		return;
-	void *om, *nm;
-	struct snap *o = open_image(z->img_fd, z->img_size, &om);
+	void *om = NULL, *nm;
+	size_t isz;
+	const uint8_t *cur = inc_image(z, &isz);	/* a version served incrementally */
+	struct snap *o = NULL;
+	if (cur)
+		snap_open_validated(cur, isz, &o);
+	else
+		o = open_image(z->img_fd, z->img_size, &om);
 	struct snap *n = o ? open_image(fd, size, &nm) : NULL;
 	uint32_t from = o ? snap_hdr(o)->serial : 0, to = n ? snap_hdr(n)->serial : 0;
 	if (n && to != from) {
@@ -122,10 +128,9 @@ static void journal_step(struct ctl *c, struct zst *z, int fd, size_t size)
 		snap_close(n);
 		munmap(nm, size);
 	}
-	if (o) {
-		snap_close(o);
+	snap_close(o);
+	if (om)
 		munmap(om, z->img_size);
-	}
 }
 
 /* Keeps a descriptor of the image now served (fd stays the caller's):
@@ -133,6 +138,7 @@ static void journal_step(struct ctl *c, struct zst *z, int fd, size_t size)
 static void keep_image(struct ctl *c, struct zst *z, int fd, size_t size)
 {
 	journal_step(c, z, fd, size);
+	inc_reset(z);
 	if (z->img_fd >= 0)
 		close(z->img_fd);
 	z->img_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -383,26 +389,29 @@ int zj_load_transfer(struct ctl *c, struct zst *z, const char *tmp)
 
 int zj_soa_rdata_tail(const struct zst *z, uint8_t out[20])
 {
-	if (z->img_fd < 0 || z->img_size < sizeof(struct snap_header))
+	size_t size = z->img_size;
+	const uint8_t *cur = inc_image(z, &size);	/* a version served incrementally */
+	if (!cur && (z->img_fd < 0 || z->img_size < sizeof(struct snap_header)))
 		return -1;
-	void *m = mmap(NULL, z->img_size, PROT_READ, MAP_SHARED, z->img_fd, 0);
+	void *m = cur ? (void *)cur : mmap(NULL, size, PROT_READ, MAP_SHARED, z->img_fd, 0);
 	if (m == MAP_FAILED)
 		return -1;
 	const uint8_t *b = m;
 	const struct snap_header *h = m;
 	int rc = -1;
-	if (h->soa <= z->img_size - sizeof(struct snap_rrset)) {
+	if (h->soa <= size - sizeof(struct snap_rrset)) {
 		const struct snap_rrset *r = (const struct snap_rrset *)(b + h->soa);
 		size_t at = r->rdata;
-		if (at + 2 <= z->img_size) {
+		if (at + 2 <= size) {
 			size_t len = (size_t)b[at] << 8 | b[at + 1];
-			if (len >= 22 && at + 2 + len <= z->img_size) {
+			if (len >= 22 && at + 2 + len <= size) {
 				memcpy(out, b + at + 2 + len - 20, 20);
 				rc = 0;
 			}
 		}
 	}
-	munmap(m, z->img_size);
+	if (!cur)
+		munmap(m, size);
 	return rc;
 }
 
@@ -498,6 +507,7 @@ void zj_drop_unconfigured(struct ctl *c)
 		}
 		if (z->img_fd >= 0)
 			close(z->img_fd);
+		inc_reset(z);
 		jr_free(z->jr);
 		free(z->file);
 		c->z[i] = c->z[--c->nz];
@@ -529,6 +539,7 @@ void zj_fini(struct ctl *c)
 	for (size_t i = 0; i < c->nz; i++) {
 		if (c->z[i].img_fd >= 0)
 			close(c->z[i].img_fd);
+		inc_reset(&c->z[i]);
 		jr_free(c->z[i].jr);
 		free(c->z[i].file);
 	}

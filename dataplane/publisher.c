@@ -13,13 +13,20 @@
 #include <urcu-qsbr.h>
 
 #include "zones/dname.h"
+#include "zones/overlay.h"
 #include "common/ipc.h"
 
+/* A zone: the image it serves (snap), which is its base (a compiled
+ * image, mapped from its memfd, kept for overlays) or, after a change
+ * applied incrementally, the base with an overlay (om, zones/overlay.h). */
 struct pub_zone {
 	char name[256];
 	struct snap *snap;
-	const void *map;
-	size_t size;
+	const void *map;	/* the base */
+	int base_fd;		/* its memfd, -1: none */
+	size_t base_size;
+	struct ovl_map om;	/* the composed image served, om.map NULL: none */
+	size_t size;		/* bytes of the image served */
 	uint64_t records;
 	time_t loaded_at;
 };
@@ -70,7 +77,10 @@ struct pub *pub_new(struct zidx **root)
 static void pub_zone_drop(struct pub_zone *z)
 {
 	snap_close(z->snap);
-	munmap((void *)z->map, z->size);
+	ovl_unmap(&z->om);
+	munmap((void *)z->map, z->base_size);
+	if (z->base_fd >= 0)
+		close(z->base_fd);
 }
 
 void pub_free(struct pub *p)
@@ -105,8 +115,8 @@ int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t rec
 		return -1;
 	}
 	const void *map = ipc_memfd_map(fd, size, why, sizeof why);
-	close(fd);
 	if (!map) {
+		close(fd);
 		snprintf(err, errcap, "%s: %s", name, why);
 		return -1;
 	}
@@ -114,12 +124,14 @@ int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t rec
 	if (snap_open(map, size, &s, why, sizeof why) != 0) {
 		snprintf(err, errcap, "%s: image refused: %s", name, why);
 		munmap((void *)map, size);
+		close(fd);
 		return -1;
 	}
 	if (!dname_eq(snap_origin(s), want)) {
 		snprintf(err, errcap, "%s: image refused: it is for another zone", name);
 		snap_close(s);
 		munmap((void *)map, size);
+		close(fd);
 		return -1;
 	}
 	ssize_t i = pub_find(p, name);
@@ -142,6 +154,9 @@ int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t rec
 	struct pub_zone *z = &p->z[i];
 	z->snap = s;
 	z->map = map;
+	z->base_fd = fd;
+	z->base_size = size;
+	z->om = (struct ovl_map){ 0 };
 	z->size = size;
 	z->records = records;
 	z->loaded_at = time(NULL);
@@ -160,8 +175,53 @@ int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t rec
 nomem:
 	snap_close(s);
 	munmap((void *)map, size);
+	close(fd);
 	snprintf(err, errcap, "%s: out of memory publishing the image", name);
 	return -1;
+}
+
+int pub_overlay(struct pub *p, const char *name, int fd, size_t size, uint64_t records,
+		char *err, size_t errcap)
+{
+	char why[200];
+	ssize_t i = pub_find(p, name);
+	if (i < 0 || p->z[i].base_fd < 0) {
+		close(fd);
+		snprintf(err, errcap, "%s: overlay refused: no base image served", name);
+		return -1;
+	}
+	const uint8_t *ov = ipc_memfd_map(fd, size, why, sizeof why);
+	close(fd);
+	if (!ov) {
+		snprintf(err, errcap, "%s: %s", name, why);
+		return -1;
+	}
+	struct pub_zone *z = &p->z[i], old = *z;
+	struct ovl_map om;
+	struct snap *s;
+	int rc = ovl_compose(z->base_fd, z->map, z->base_size, ov, size, &om, &s, why,
+			     sizeof why);
+	munmap((void *)ov, size);
+	if (rc != 0) {
+		snprintf(err, errcap, "%s: overlay refused: %s", name, why);
+		return -1;
+	}
+	z->snap = s;
+	z->om = om;
+	z->size = om.size;
+	z->records = records;
+	z->loaded_at = time(NULL);
+	if (pub_publish(p) != 0) {
+		*z = old;
+		snap_close(s);
+		ovl_unmap(&om);
+		snprintf(err, errcap, "%s: out of memory publishing the overlay", name);
+		return -1;
+	}
+	/* the grace period has passed: the version before goes, not the base */
+	snap_close(old.snap);
+	ovl_unmap(&old.om);
+	return 0;
 }
 
 int pub_remove(struct pub *p, const char *name)

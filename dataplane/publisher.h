@@ -38,6 +38,15 @@ void pub_free(struct pub *p);
  */
 int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t records,
 	      char *err, size_t errcap);
+/*
+ * Serves zone name's base image with the overlay in memfd fd (size bytes,
+ * zones/overlay.h) applied: the overlay is mapped over the base, validated
+ * (snap_open_patched) and swapped in as pub_image swaps an image; the
+ * version it replaces is freed after the grace period, the base kept.
+ * Takes ownership of fd.  0, or -1 with err: the old version keeps serving.
+ */
+int pub_overlay(struct pub *p, const char *name, int fd, size_t size, uint64_t records,
+		char *err, size_t errcap);
 /* Stops serving zone name; -1 if not served. */
 int pub_remove(struct pub *p, const char *name);
 /* Zone name expired (a secondary whose primaries stayed silent): answered
