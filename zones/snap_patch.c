@@ -74,9 +74,13 @@ static int check_page(struct vctx *v, const uint8_t *base, size_t base_size,
 	return 0;
 }
 
-/* The node indices whose entries lie in the pages, ascending, then the
- * appended ones; *n of them (malloc'd). */
-static uint32_t *touched_nodes(const struct snap_header *h, const struct snap_header *b,
+/* The node indices whose entries in the pages differ from the base's,
+ * ascending, then the appended ones; *n of them (malloc'd).  An entry the
+ * overlay left as it was names the base's block, which the data area
+ * keeps, and a parent and cut whose names it keeps: snap_open checked
+ * those (a parent deleted since is checked from the parent's side). */
+static uint32_t *touched_nodes(const uint8_t *img, const uint8_t *base,
+			       const struct snap_header *h, const struct snap_header *b,
 			       const uint32_t *pages, size_t npages, size_t *n)
 {
 	size_t cap = npages * (SNAP_PAGE / sizeof(struct snap_node) + 2) +
@@ -95,9 +99,12 @@ static uint32_t *touched_nodes(const struct snap_header *h, const struct snap_he
 		uint64_t end = (hi - n0 + esz - 1) / esz;
 		if (end > b->nnodes)
 			end = b->nnodes;
-		for (uint64_t x = first; x < end; x++)
-			if ((int64_t)x > last)
-				v[k++] = (uint32_t)(last = (int64_t)x);
+		for (uint64_t x = first; x < end; x++) {
+			uint64_t at = n0 + x * esz;
+			if ((int64_t)x > last && memcmp(img + at, base + at, esz) != 0)
+				v[k++] = (uint32_t)x;
+			last = (int64_t)x > last ? (int64_t)x : last;
+		}
 	}
 	for (uint32_t x = b->nnodes; x < h->nnodes; x++)
 		v[k++] = x;
@@ -247,7 +254,7 @@ int snap_open_patched(const void *image, size_t size, const void *base, size_t b
 	    !dname_eq(origin, v.base + node_at(v.base, h, 0)->name))
 		return snapv_fail(&v, "bad origin name");
 	size_t n;
-	uint32_t *list = touched_nodes(h, b, pages, npages, &n);
+	uint32_t *list = touched_nodes(v.base, base, h, b, pages, npages, &n);
 	if (!list)
 		return snapv_fail(&v, "out of memory");
 	uint32_t dead = 0;
