@@ -16,6 +16,7 @@
 #include "tests/zt.h"
 #include "zones/compile.h"
 #include "zones/dname.h"
+#include "zones/overlay.h"
 #include "zones/rrtype.h"
 #include "zones/zonefile.h"
 
@@ -194,6 +195,78 @@ void ovt_img_free(struct ovt_img *m)
 	if (m->fd >= 0)
 		close(m->fd);
 	*m = (struct ovt_img){ .fd = -1 };
+}
+
+/* ------------------------------------------------------- a zone's steps */
+
+/* l's base made again from its version. */
+static void rebase(struct ovt_life *l)
+{
+	char err[4096];
+	char *text = ovt_text(l->origin, &l->cur);
+	ovt_img_free(&l->base);
+	ovl_free(l->o);
+	l->o = NULL;
+	if (ovt_compile(l->origin, text, &l->base, err, sizeof err) != 0 ||
+	    ovl_new(l->base.fd, l->base.size, &l->o, err, sizeof err) != 0) {
+		fprintf(stderr, "base: %s\n", err);
+		abort();
+	}
+	free(text);
+}
+
+void ovt_life_start(struct ovt_life *l, const char *origin, const struct ovt_zone *first)
+{
+	*l = (struct ovt_life){ .origin = origin, .base = { .fd = -1 } };
+	ovt_copy(&l->cur, first);
+	rebase(l);
+}
+
+void ovt_life_free(struct ovt_life *l)
+{
+	ovl_free(l->o);
+	ovt_img_free(&l->base);
+	ovt_free(&l->cur);
+}
+
+int ovt_life_step(struct ovt_life *l, struct ovt_zone *next,
+		  void (*check)(struct ovt_life *l, const struct ovt_zone *next, void *ud),
+		  void *ud, char *err, size_t errcap)
+{
+	struct zdiff d;
+	ovt_diff(l->origin, &l->cur, next, &d);
+	int rc = ovl_apply(l->o, &d, err, errcap);
+	ovt_diff_free(&d);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		if (check)
+			check(l, next, ud);
+		ovl_commit(l->o);
+		l->applied++;
+	} else {
+		struct ovt_img full;
+		char e2[4096];
+		char *text = ovt_text(l->origin, next);
+		int ok = ovt_compile(l->origin, text, &full, e2, sizeof e2);
+		free(text);
+		ovt_img_free(&full);
+		l->declined++;
+		fprintf(stderr, "declined (full compile %s): %s\n", ok ? "fails too" : "serves it",
+			err);
+		if (ok != 0) {	/* a broken version: not served either way */
+			ovt_free(next);
+			ovt_copy(next, &l->cur);
+			return rc;
+		}
+	}
+	ovt_free(&l->cur);
+	ovt_copy(&l->cur, next);
+	if (rc != 1) {
+		rebase(l);
+		l->rebased++;
+	}
+	return rc;
 }
 
 /* -------------------------------------------------------- a zone's life */

@@ -50,6 +50,31 @@ int ovt_compile(const char *origin, const char *text, struct ovt_img *m, char *e
 		size_t errcap);
 void ovt_img_free(struct ovt_img *m);
 
+/* A zone changed step by step as the control process changes it: an
+ * overlay over its base while changes apply, a new base (a full compile)
+ * when one is declined. */
+struct ovl;
+struct ovt_life {
+	const char *origin;
+	struct ovt_zone cur;
+	struct ovt_img base;
+	struct ovl *o;
+	unsigned applied, declined, rebased;
+};
+/* Starts l with version first (copied): its base compiled. */
+void ovt_life_start(struct ovt_life *l, const char *origin, const struct ovt_zone *first);
+void ovt_life_free(struct ovt_life *l);
+/*
+ * One step to version next: applied as an overlay (check, when not NULL,
+ * sees it before it is committed), or, when declined, compiled whole as
+ * the new base, or dropped when the full compile refuses it too (next is
+ * then made l's version again).  Returns ovl_apply's answer (-1: a valid
+ * change refused, err says why; nothing else done).
+ */
+int ovt_life_step(struct ovt_life *l, struct ovt_zone *next,
+		  void (*check)(struct ovt_life *l, const struct ovt_zone *next, void *ud),
+		  void *ud, char *err, size_t errcap);
+
 /* A zone's life: a TLD-and-hosting-shaped start (delegations, glue,
  * sibling glue, wildcards, empty non-terminals, CNAMEs, MX, SRV). */
 void ovt_start(struct ovt_zone *z);
