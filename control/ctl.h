@@ -197,9 +197,15 @@ struct zdiff;
  * the dataplane refused it (err; nothing served changed).
  */
 int inc_apply(struct ctl *c, struct zst *z, const struct zdiff *d, char *err, size_t errcap);
+/* Gets z (a secondary zone whose new image is served) ready for changes:
+ * the overlay builder made now (a pass over the zone) rather than at the
+ * first change. */
+void inc_prepare(struct ctl *c, struct zst *z);
 /* The image of z's version as served (base with overlay), *size its
  * bytes; NULL when z has no overlay (its image is z->img_fd's). */
 const uint8_t *inc_image(const struct zst *z, size_t *size);
+/* The bytes of z's overlay (0: its base is served as it is). */
+size_t inc_overlay_bytes(const struct zst *z);
 /* Forgets z's overlay: a new full image is served (or z goes). */
 void inc_reset(struct zst *z);
 /* Folds z's overlay into a new full image (a compaction): the version

@@ -53,6 +53,11 @@ const uint8_t *inc_image(const struct zst *z, size_t *size)
 	return z->inc ? ovl_image(z->inc->o, size) : NULL;
 }
 
+size_t inc_overlay_bytes(const struct zst *z)
+{
+	return z->inc ? ovl_bytes(z->inc->o) : 0;
+}
+
 void inc_reset(struct zst *z)
 {
 	if (!z->inc)
@@ -100,6 +105,27 @@ static void journal(struct ctl *c, struct zst *z, const struct zdiff *d)
 			 d->to);
 }
 
+/* z's overlay builder over its served image: 0, or -1 with err. */
+static int start(struct zst *z, char *err, size_t errcap)
+{
+	if (z->inc)
+		return 0;
+	z->inc = calloc(1, sizeof *z->inc);
+	if (!z->inc || ovl_new(z->img_fd, z->img_size, &z->inc->o, err, errcap) != 0) {
+		free(z->inc);
+		z->inc = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+void inc_prepare(struct ctl *c, struct zst *z)
+{
+	char err[256];
+	if (z->served && z->img_fd >= 0 && xfi_secondary(c, z) && start(z, err, sizeof err) != 0)
+		log_warn("zone %s: changes will need full loads: %s", z->name, err);
+}
+
 int inc_apply(struct ctl *c, struct zst *z, const struct zdiff *d, char *err, size_t errcap)
 {
 	double t0 = mono_s();
@@ -107,14 +133,8 @@ int inc_apply(struct ctl *c, struct zst *z, const struct zdiff *d, char *err, si
 		snprintf(err, errcap, "no served image of a secondary zone in this process");
 		return 0;
 	}
-	if (!z->inc) {
-		z->inc = calloc(1, sizeof *z->inc);
-		if (!z->inc || ovl_new(z->img_fd, z->img_size, &z->inc->o, err, errcap) != 0) {
-			free(z->inc);
-			z->inc = NULL;
-			return 0;
-		}
-	}
+	if (start(z, err, errcap) != 0)
+		return 0;
 	struct inc *in = z->inc;
 	int rc = ovl_apply(in->o, d, err, errcap);
 	if (rc != 1)

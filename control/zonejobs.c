@@ -162,6 +162,7 @@ static void zone_served(struct ctl *c, struct zst *z, uint32_t serial, uint64_t 
 	z->error[0] = 0;
 	if (changed)
 		ntf_zone_changed(c, z);
+	inc_prepare(c, z);	/* a secondary's next change: incremental */
 }
 
 /* ----------------------------------------------------------- the cache */
