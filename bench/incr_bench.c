@@ -187,7 +187,7 @@ struct life {
 	size_t nhosts;
 	uint8_t *changed;	/* per base node: its A changed */
 	struct mine {		/* hosts the bench added, not yet deleted */
-		char lab[56];
+		char lab[64];
 		uint8_t a4[4];
 	} *mine;
 	size_t nmine;
