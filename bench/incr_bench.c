@@ -384,16 +384,12 @@ static int one_step(struct ovl *ov, struct pub *pub, const char *zname, const st
 		fprintf(stderr, "change %u declined (%d): %s\n", d->to, rc, err);
 		return -1;
 	}
-	uint8_t *buf;
+	int fd;
 	size_t len;
-	ovl_export(ov, &buf, &len);
-	int fd = memfd_create("incr-overlay", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (write(fd, buf, len) != (ssize_t)len ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0) {
+	if (ovl_export_memfd(ov, &fd, &len) != 0) {
 		perror("overlay memfd");
 		exit(1);
 	}
-	free(buf);
 	double t2 = now_s();
 	if (pub_overlay(pub, zname, fd, len, 0, err, sizeof err) != 0) {
 		fprintf(stderr, "overlay refused: %s\n", err);

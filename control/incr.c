@@ -41,13 +41,6 @@ static double mono_s(void)
 	return (double)t.tv_sec + t.tv_nsec / 1e9;
 }
 
-/* An overlay's bound: past it, the next tick compacts. */
-static size_t inc_bound(const struct zst *z)
-{
-	size_t eighth = z->img_size / 8;
-	return eighth > (32u << 20) ? eighth : (32u << 20);
-}
-
 const uint8_t *inc_image(const struct zst *z, size_t *size)
 {
 	return z->inc ? ovl_image(z->inc->o, size) : NULL;
@@ -70,24 +63,15 @@ void inc_reset(struct zst *z)
 /* The overlay of the pending change into a sealed memfd, handed over. */
 static int hand_over(struct ctl *c, struct zst *z, uint32_t serial, char *err, size_t errcap)
 {
-	uint8_t *buf;
+	int fd;
 	size_t len;
-	if (ovl_export(z->inc->o, &buf, &len) != 0) {
-		snprintf(err, errcap, "out of memory exporting the overlay");
+	if (ovl_export_memfd(z->inc->o, &fd, &len) != 0) {
+		snprintf(err, errcap, "writing the overlay into a memfd: %s", strerror(errno));
 		return -1;
 	}
-	struct ipc_memfd m = { .fd = -1, .name = "ringdns-overlay" };
-	int rc = ipc_memfd_from(&m, buf, len);
-	free(buf);
-	if (rc != 0) {
-		snprintf(err, errcap, "%s", m.err);
-		return -1;
-	}
-	rc = ipc_memfd_seal(&m, err, errcap);
-	if (rc == 0)
-		rc = dpc_hand_over_overlay(c, z->name, m.fd, len, serial, ovl_records(z->inc->o),
-					   err, errcap);
-	ipc_memfd_discard(&m);
+	int rc = dpc_hand_over_overlay(c, z->name, fd, len, serial, ovl_records(z->inc->o), err,
+				       errcap);
+	close(fd);
 	return rc;
 }
 
@@ -156,7 +140,7 @@ int inc_apply(struct ctl *c, struct zst *z, const struct zdiff *d, char *err, si
 	z->load_s = mono_s() - t0;
 	z->error[0] = 0;
 	in->last_change = z->loaded_at;
-	in->compact = ovl_bytes(in->o) > inc_bound(z);
+	in->compact = ovl_bytes(in->o) > OVL_BYTES_MAX;
 	log_info("zone %s: serial %u served incrementally (%u deleted, %u added; overlay %.1f MB;"
 		 " %.3f s)", z->name, d->to, d->ndel, d->nadd, ovl_bytes(in->o) / 1e6, z->load_s);
 	c->trim_due = true;

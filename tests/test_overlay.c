@@ -372,7 +372,8 @@ static void reseal(uint8_t *ov, size_t len)
 {
 	struct ovl_header h;
 	memcpy(&h, ov, sizeof h);
-	h.checksum = snap_checksum(ov + sizeof h, len - sizeof h);
+	(void)len;
+	h.checksum = ovl_checksum(ov);
 	memcpy(ov, &h, sizeof h);
 }
 

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #include <fcntl.h>
 
@@ -300,39 +301,170 @@ static size_t align8(size_t n)
 	return (n + 7) & ~(size_t)7;
 }
 
+static size_t export_len(const struct ovl *o)
+{
+	return sizeof(struct ovl_header) + align8((size_t)o->ndirty * 4) +
+	       (size_t)o->ndirty * SNAP_PAGE + (o->size - o->base_size);
+}
+
+/* The overlay's header (its checksum 0) and page list for o. */
+static void export_head(const struct ovl *o, struct ovl_header *oh, uint32_t *pages)
+{
+	const struct snap_header *b = (const struct snap_header *)o->base;
+	*oh = (struct ovl_header){
+		.magic = OVL_MAGIC, .version = OVL_VERSION, .header_size = sizeof *oh,
+		.size = export_len(o), .base_size = o->base_size, .base_id = b->header_checksum,
+		.npages = o->ndirty, .serial = ovl_hdr(o)->serial, .tail_len = o->size - o->base_size,
+	};
+	uint32_t k = 0;
+	for (uint32_t pg = 0; pg * (size_t)SNAP_PAGE < o->base_size; pg++)
+		if (o->dirty[pg / 8] & (1u << (pg % 8)))
+			pages[k++] = pg;
+}
+
+/* The pieces of the overlay after its header, in order: the page list
+ * (padded), each page (the base's last one zero-filled), the tail; iov
+ * has room for ndirty + 4.  Their count. */
+static size_t export_iov(const struct ovl *o, const uint32_t *pages, struct iovec *iov)
+{
+	static const uint8_t zero[SNAP_PAGE];
+	size_t n = 0, idx = align8((size_t)o->ndirty * 4);
+	iov[n++] = (struct iovec){ (void *)pages, idx };
+	for (uint32_t k = 0; k < o->ndirty; k++) {
+		size_t off = (size_t)pages[k] * SNAP_PAGE;
+		size_t len = o->base_size - off < SNAP_PAGE ? o->base_size - off : SNAP_PAGE;
+		iov[n++] = (struct iovec){ o->img + off, len };
+		if (len < SNAP_PAGE)
+			iov[n++] = (struct iovec){ (void *)zero, SNAP_PAGE - len };
+	}
+	iov[n++] = (struct iovec){ o->img + o->base_size, o->size - o->base_size };
+	return n;
+}
+
+/* The overlay's checksum (ovl_header.checksum): of the page list, then of
+ * each page (SNAP_PAGE bytes), then of the tail, chained; computed piece by
+ * piece, so that neither side copies the overlay to check it. */
+static uint64_t ovl_sum(uint64_t c, const void *p, size_t n)
+{
+	return (c ^ snap_checksum(p, n)) * 0x9e3779b97f4a7c15ull + 1;
+}
+
+static uint64_t iov_checksum(const struct iovec *iov, size_t n)
+{
+	uint8_t page[SNAP_PAGE];
+	uint64_t c = ovl_sum(0, iov[0].iov_base, iov[0].iov_len);
+	for (size_t k = 1; k + 1 < n; k++) {
+		if (k + 2 < n && iov[k + 1].iov_len + iov[k].iov_len == SNAP_PAGE &&
+		    iov[k].iov_len < SNAP_PAGE) {
+			/* the base's last page, zero-filled: one piece */
+			memcpy(page, iov[k].iov_base, iov[k].iov_len);
+			memset(page + iov[k].iov_len, 0, iov[k + 1].iov_len);
+			c = ovl_sum(c, page, SNAP_PAGE);
+			k++;
+			continue;
+		}
+		c = ovl_sum(c, iov[k].iov_base, iov[k].iov_len);
+	}
+	return ovl_sum(c, iov[n - 1].iov_base, iov[n - 1].iov_len);
+}
+
+uint64_t ovl_checksum(const uint8_t *ov)
+{
+	struct ovl_header h;
+	const struct ovl_header *oh = &h;
+	memcpy(&h, ov, sizeof h);
+	size_t idx = align8((size_t)oh->npages * 4);
+	const uint8_t *p = ov + sizeof *oh;
+	uint64_t c = ovl_sum(0, p, idx);
+	p += idx;
+	for (uint32_t k = 0; k < oh->npages; k++, p += SNAP_PAGE)
+		c = ovl_sum(c, p, SNAP_PAGE);
+	return ovl_sum(c, p, oh->tail_len);
+}
+
+/* Builds o's overlay: header, page list and the pieces (malloc'd). */
+static int export_parts(const struct ovl *o, struct ovl_header *oh, uint32_t **pages,
+			struct iovec **iov, size_t *n)
+{
+	*pages = calloc(1, align8((size_t)o->ndirty * 4) + 8);
+	*iov = malloc(((size_t)o->ndirty + 4) * sizeof **iov);
+	if (!*pages || !*iov) {
+		free(*pages);
+		free(*iov);
+		return -1;
+	}
+	export_head(o, oh, *pages);
+	*n = export_iov(o, *pages, *iov);
+	oh->checksum = iov_checksum(*iov, *n);
+	return 0;
+}
+
 int ovl_export(const struct ovl *o, uint8_t **buf, size_t *len)
 {
-	const struct snap_header *h = ovl_hdr(o);
-	const struct snap_header *b = (const struct snap_header *)o->base;
-	size_t idx = align8((size_t)o->ndirty * 4);
-	size_t tail = o->size - o->base_size;
-	size_t total = sizeof(struct ovl_header) + idx + (size_t)o->ndirty * SNAP_PAGE + tail;
-	uint8_t *p = calloc(1, total);
-	if (!p)
+	struct ovl_header oh;
+	uint32_t *pages;
+	struct iovec *iov;
+	size_t n;
+	*len = export_len(o);
+	*buf = malloc(*len);
+	if (!*buf || export_parts(o, &oh, &pages, &iov, &n) != 0) {
+		free(*buf);
 		return -1;
-	struct ovl_header oh = {
-		.magic = OVL_MAGIC, .version = OVL_VERSION, .header_size = sizeof oh,
-		.size = total, .base_size = o->base_size, .base_id = b->header_checksum,
-		.npages = o->ndirty, .serial = h->serial, .tail_len = tail,
-	};
-	uint32_t *pages = (uint32_t *)(p + sizeof oh);
-	uint8_t *pb = p + sizeof oh + idx;
-	uint32_t k = 0;
-	for (uint32_t pg = 0; pg * (size_t)SNAP_PAGE < o->base_size; pg++) {
-		if (!(o->dirty[pg / 8] & (1u << (pg % 8))))
-			continue;
-		pages[k] = pg;
-		size_t off = (size_t)pg * SNAP_PAGE;
-		size_t n = o->base_size - off < SNAP_PAGE ? o->base_size - off : SNAP_PAGE;
-		memcpy(pb + (size_t)k * SNAP_PAGE, o->img + off, n);
-		k++;
 	}
-	memcpy(pb + (size_t)k * SNAP_PAGE, o->img + o->base_size, tail);
-	oh.checksum = snap_checksum(p + sizeof oh, total - sizeof oh);
-	memcpy(p, &oh, sizeof oh);
-	*buf = p;
-	*len = total;
+	memcpy(*buf, &oh, sizeof oh);
+	size_t at = sizeof oh;
+	for (size_t k = 0; k < n; k++) {
+		memcpy(*buf + at, iov[k].iov_base, iov[k].iov_len);
+		at += iov[k].iov_len;
+	}
+	free(pages);
+	free(iov);
 	return 0;
+}
+
+/* Writes the n pieces at iov to fd, IOV_MAX at a time. */
+static bool write_all(int fd, struct iovec *iov, size_t n)
+{
+	while (n) {
+		int k = n < 1024 ? (int)n : 1024;	/* IOV_MAX on Linux */
+		ssize_t w = writev(fd, iov, k);
+		if (w < 0)
+			return false;
+		size_t left = (size_t)w;
+		while (n && left >= iov->iov_len) {
+			left -= iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n) {
+			iov->iov_base = (uint8_t *)iov->iov_base + left;
+			iov->iov_len -= left;
+		}
+	}
+	return true;
+}
+
+int ovl_export_memfd(const struct ovl *o, int *fd, size_t *len)
+{
+	struct ovl_header oh;
+	uint32_t *pages;
+	struct iovec *iov, head;
+	size_t n;
+	*len = export_len(o);
+	*fd = -1;
+	if (export_parts(o, &oh, &pages, &iov, &n) != 0)
+		return -1;
+	*fd = memfd_create("ringdns-overlay", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	head = (struct iovec){ &oh, sizeof oh };
+	bool ok = *fd >= 0 && write_all(*fd, &head, 1) && write_all(*fd, iov, n) &&
+		  fcntl(*fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0;
+	free(pages);
+	free(iov);
+	if (!ok && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return ok ? 0 : -1;
 }
 
 /* --------------------------------------------------- the dataplane side */
@@ -355,7 +487,7 @@ static int check_ovl(const uint8_t *ov, size_t len, const void *base, size_t bas
 	if (need != len || oh->tail_len > OVL_TAIL_MAX ||
 	    (uint64_t)oh->npages * SNAP_PAGE > page_up(base_size))
 		return ovl_fail(err, errcap, "overlay sizes inconsistent");
-	if (snap_checksum(ov + sizeof *oh, len - sizeof *oh) != oh->checksum)
+	if (ovl_checksum(ov) != oh->checksum)
 		return ovl_fail(err, errcap, "overlay checksum mismatch");
 	return 0;
 }
@@ -383,6 +515,9 @@ int ovl_compose(int base_fd, const void *base, size_t base_size, const uint8_t *
 	memcpy(img + base_size, pb + (size_t)oh.npages * SNAP_PAGE, oh.tail_len);
 	m->map = img;
 	m->size = base_size + oh.tail_len;
+	/* the page tables filled now, by the publisher, as snap_open's reads
+	 * fill a new image's: the workers' first reads do not fault */
+	madvise(img, m->size, MADV_POPULATE_READ);
 	if (mprotect(img, m->reserved, PROT_READ) != 0 ||
 	    snap_open_patched(img, m->size, base, base_size, pages, oh.npages, s, err,
 			      errcap) != 0) {

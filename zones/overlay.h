@@ -45,7 +45,7 @@ struct ovl_header {
 	uint16_t version;	/* OVL_VERSION */
 	uint16_t header_size;	/* sizeof(struct ovl_header) */
 	uint64_t size;		/* total bytes */
-	uint64_t checksum;	/* snap_checksum of bytes [header_size, size) */
+	uint64_t checksum;	/* ovl_checksum() */
 	uint64_t base_size;	/* the base image's size */
 	uint64_t base_id;	/* the base's header_checksum: which base */
 	uint32_t npages;
@@ -57,8 +57,13 @@ struct ovl_header {
 
 struct ovl;
 
-/* Bounds: an overlay past either wants a compaction (ovl_bytes). */
+/* The tail's room (the address space the builder reserves for it). */
 #define OVL_TAIL_MAX (256u << 20)
+/* An overlay past this many bytes (ovl_bytes) wants a compaction: each
+ * overlay carries every page changed since its base, so a hand-over's
+ * cost grows with it (about 2.5 ms a MB on a 10M-name zone: doc/
+ * incremental-images.md); this bound keeps a change's below 50 ms. */
+#define OVL_BYTES_MAX (16u << 20)
 
 /*
  * Starts overlays over the compiled image of size bytes in the sealed
@@ -92,8 +97,17 @@ uint64_t ovl_records(const struct ovl *o);
 /* The overlay of the current version (malloc'd, *len bytes).  0 or -1
  * (out of memory). */
 int ovl_export(const struct ovl *o, uint8_t **buf, size_t *len);
+/* The same written straight into a new memfd, sealed against writes and
+ * resizing (*fd, *len bytes): what the dataplane is handed.  0 or -1. */
+int ovl_export_memfd(const struct ovl *o, int *fd, size_t *len);
 
 /* ---- dataplane side: serving ---- */
+
+/* The checksum of the overlay at ov (its header's sizes believed: the
+ * caller checked them): snap_checksum of the page list, of each page and
+ * of the tail, chained, so that the writer need not copy the pieces
+ * together. */
+uint64_t ovl_checksum(const uint8_t *ov);
 
 /* A composed image as the dataplane maps it. */
 struct ovl_map {
