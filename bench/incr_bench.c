@@ -9,7 +9,8 @@
  * existing hosts changed, new hosts, new delegations with glue, hosts of
  * earlier steps deleted; the SOA each time): per change, ovl_apply (the
  * control side), the export into a sealed memfd, and pub_overlay (the
- * dataplane side: map over the base, validate, swap under RCU), timed
+ * dataplane side: compose in the mapping not served, validate what
+ * changed, swap under RCU), timed
  * apart and together, with the overlay's bytes.  Then answers --queries
  * queries for unchanged names (hits of their A RRsets, NXDOMAIN below
  * them) from the base alone and from the last composed image, in turns,
@@ -496,8 +497,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s\n", err);
 		return 1;
 	}
-	const struct snap *base = zidx_find(root, origin);
 	double t0 = now_s();
+	pub_prepare(pub, o.origin);
+	printf("dataplane ready for overlays in %.2f s (once per base: two mappings of it, their "
+	       "page tables filled)\n", now_s() - t0);
+	const struct snap *base = zidx_find(root, origin);
+	t0 = now_s();
 	struct ovl *ov;
 	if (ovl_new(fd, size, &ov, err, sizeof err) != 0) {
 		fprintf(stderr, "%s\n", err);

@@ -82,6 +82,15 @@ struct ipc_image {
 	uint64_t records;
 	uint32_t serial;
 	uint32_t seq;		/* echoed in the ack */
+	uint32_t flags;		/* IPC_IMAGE_* */
+	uint32_t pad;
+};
+
+/* ipc_image.flags */
+enum {
+	/* IPC_IMAGE: overlays of this image will follow (a secondary zone):
+	 * get ready for them once the image is served (pub_prepare) */
+	IPC_IMAGE_OVERLAYS = 1 << 0,
 };
 
 struct ipc_ack {

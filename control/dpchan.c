@@ -54,6 +54,9 @@ static int hand_over(struct ctl *c, uint32_t type, const char *zone, int fd, siz
 	struct ipc_image im = { .size = size, .records = records, .serial = serial,
 				.seq = ++c->seq };
 	snprintf(im.name, sizeof im.name, "%s", zone);
+	const struct zst *z = zj_find(c, zone);
+	if (type == IPC_IMAGE && z && xfi_secondary(c, z))
+		im.flags |= IPC_IMAGE_OVERLAYS;	/* its changes come as overlays */
 	if (ipc_send(c->dp, type, &im, sizeof im, fd) != 0) {
 		snprintf(err, errcap, "handing the image to ringdns: %s", strerror(errno));
 		return -1;

@@ -153,6 +153,9 @@ static void take_image(struct dp *d, struct ipc_image *im, int fd, bool overlay)
 	ack.generation = pub_generation(d->pub);
 	ack.swap_s = sup_now() - t;
 	ipc_send(d->sup.fd, IPC_IMAGE_ACK, &ack, sizeof ack, -1);
+	/* after the ack: the control process is not kept waiting */
+	if (rc == 0 && !overlay && (im->flags & IPC_IMAGE_OVERLAYS))
+		pub_prepare(d->pub, im->name);
 }
 
 /* A message naming a zone (IPC_REMOVE, IPC_EXPIRE): its name into z;

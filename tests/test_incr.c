@@ -33,7 +33,7 @@ struct dpside {
 	int fd;
 	struct zidx *root;
 	struct pub *pub;
-	unsigned images, overlays, refused;
+	unsigned images, overlays, refused, prepared;
 	pthread_t th;
 };
 
@@ -69,6 +69,10 @@ static void *dp_main(void *ud)
 		else
 			d->refused++;
 		ipc_send(d->fd, IPC_IMAGE_ACK, &ack, sizeof ack, -1);
+		if (rc == 0 && type == IPC_IMAGE && (im.flags & IPC_IMAGE_OVERLAYS)) {
+			pub_prepare(d->pub, im.name);
+			d->prepared++;
+		}
 	}
 	return NULL;
 }
@@ -224,6 +228,7 @@ Test(incr, changes_served_through_the_publisher)
 	cr_assert_gt(applied, 15);
 	cr_assert_eq(r.d.overlays, applied);
 	cr_assert_eq(r.d.refused, 0);
+	cr_assert_eq(r.d.prepared, r.d.images, "a secondary's image came without IPC_IMAGE_OVERLAYS");
 
 	/* a compaction: the version as a full image, written as the file */
 	if (!inc_overlay_bytes(r.z)) {

@@ -33,14 +33,54 @@ static void life_at(struct life *l, struct ovt_zone *first)
 	ovt_free(first ? first : &z);
 }
 
+/* The dataplane's two mappings of a base, as the publisher uses them:
+ * each version composed in the one not served, against the one served. */
+static struct {
+	const void *base;
+	struct ovl_map om[2];
+	int cur;
+} pair;
+
+static void pair_reset(const void *base)
+{
+	ovl_unmap(&pair.om[0]);
+	ovl_unmap(&pair.om[1]);
+	pair.base = base;
+	pair.cur = -1;
+}
+
 static void life_free(struct life *l)
 {
+	pair_reset(NULL);
 	ovt_life_free(l);
 }
 
 /* The composed image of l's overlay against the full compile of next,
  * three ways: as composed by the builder, through the full validator, and
  * as the dataplane maps and validates it. */
+/* The version of overlay ov composed in the pair: the same bytes as img,
+ * answering as full does. */
+static void pair_step(struct ovt_life *l, const uint8_t *ov, size_t ovlen, const uint8_t *img,
+		      size_t size, const struct snap *full, const uint8_t *q, size_t nq)
+{
+	char err[512];
+	if (pair.base != l->base.image)
+		pair_reset(l->base.image);
+	int t = pair.cur == 0 ? 1 : 0;
+	if (!pair.om[t].map)
+		cr_assert_eq(ovl_map_prepare(l->base.fd, l->base.size, t == 1, &pair.om[t], err,
+					     sizeof err), 0, "%s", err);
+	struct snap *s;
+	cr_assert_eq(ovl_compose_into(&pair.om[t], l->base.image,
+				      pair.cur >= 0 ? &pair.om[pair.cur] : NULL, ov, ovlen, &s, err,
+				      sizeof err), 0, "overlay refused in a reused mapping: %s", err);
+	cr_assert_eq(pair.om[t].size, size);
+	cr_assert_eq(memcmp(pair.om[t].map, img, size), 0, "a reused mapping's image differs");
+	cr_assert_eq(ovt_compare(full, s, q, nq, "full vs reused mapping"), 0);
+	snap_close(s);
+	pair.cur = t;
+}
+
 static void check_version(struct ovt_life *l, const struct ovt_zone *next, const uint8_t *q,
 			  size_t nq)
 {
@@ -59,13 +99,14 @@ static void check_version(struct ovt_life *l, const struct ovt_zone *next, const
 				 sizeof err), 0, "overlay refused: %s", err);
 	cr_assert_eq(m.size, size);
 	cr_assert_eq(memcmp(m.map, img, size), 0, "the dataplane's composed image differs");
-	free(ov);
 
 	struct ovt_img full;
 	char *text = ovt_text(ORIGIN, next);
 	cr_assert_eq(ovt_compile(ORIGIN, text, &full, err, sizeof err), 0,
 		     "applied incrementally, but the full compile fails: %s", err);
 	free(text);
+	pair_step(l, ov, ovlen, img, size, full.snap, q, nq);
+	free(ov);
 	cr_assert_eq(ovt_compare(full.snap, dp, q, nq, "full vs overlay"), 0,
 		     "answers differ (serial %u)", next->serial);
 	cr_assert_eq(ovt_compare(full.snap, full_v, q, nq, "full vs composed"), 0);

@@ -7,6 +7,7 @@
 #include "zones/overlay.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,37 +493,151 @@ static int check_ovl(const uint8_t *ov, size_t len, const void *base, size_t bas
 	return 0;
 }
 
-int ovl_compose(int base_fd, const void *base, size_t base_size, const uint8_t *ov,
-		size_t len, struct ovl_map *m, struct snap **s, char *err, size_t errcap)
+int ovl_map_prepare(int base_fd, size_t base_size, bool fill, struct ovl_map *m, char *err,
+		    size_t errcap)
+{
+	*m = (struct ovl_map){ .base_size = base_size };
+	m->map = map_composed(base_fd, base_size, OVL_TAIL_MAX, &m->reserved);
+	if (!m->map)
+		return ovl_fail(err, errcap, "mapping an image to compose versions in failed");
+	m->size = base_size;
+	/* the page tables filled now, as snap_open's reads fill a new
+	 * image's: readers of the versions made here do not fault */
+	if (fill)
+		madvise(m->map, base_size, MADV_POPULATE_READ);
+	if (mprotect(m->map, m->reserved, PROT_READ) != 0) {
+		ovl_unmap(m);
+		return ovl_fail(err, errcap, "protecting an image to compose versions in failed");
+	}
+	return 0;
+}
+
+/* Sets m's bytes [off, off + n) (inside one page) to src, writing only
+ * when they differ.  false when the page cannot be made writable. */
+static bool put_bytes(struct ovl_map *m, size_t off, const uint8_t *src, size_t n)
+{
+	if (!n || memcmp(m->map + off, src, n) == 0)
+		return true;
+	uint8_t *pg = m->map + (off & ~(size_t)(SNAP_PAGE - 1));
+	if (mprotect(pg, SNAP_PAGE, PROT_READ | PROT_WRITE) != 0)
+		return false;
+	memcpy(m->map + off, src, n);
+	return mprotect(pg, SNAP_PAGE, PROT_READ) == 0;
+}
+
+/* m's base pages made those of the overlay (pages, their bytes at pb),
+ * the pages m held changed and the overlay does not given back the
+ * base's bytes. */
+static bool put_pages(struct ovl_map *m, const uint8_t *base, const uint32_t *pages,
+		      uint32_t np, const uint8_t *pb)
+{
+	size_t bs = m->base_size;
+	uint32_t i = 0, k = 0;
+	while (i < np || k < m->npages) {
+		bool from_ov = k == m->npages || (i < np && pages[i] <= m->pages[k]);
+		uint32_t pg = from_ov ? pages[i] : m->pages[k];
+		size_t off = (size_t)pg * SNAP_PAGE;
+		size_t n = bs - off < SNAP_PAGE ? bs - off : SNAP_PAGE;
+		const uint8_t *src = from_ov ? pb + (size_t)i * SNAP_PAGE : base + off;
+		if (!put_bytes(m, off, src, n))
+			return false;
+		if (k < m->npages && m->pages[k] == pg)
+			k++;
+		if (from_ov)
+			i++;
+	}
+	return true;
+}
+
+/* m's tail made the overlay's (tail_len bytes at t), page by page. */
+static bool put_tail(struct ovl_map *m, const uint8_t *t, size_t tail_len)
+{
+	static const uint8_t zero[SNAP_PAGE];
+	size_t bs = m->base_size, old = m->size - bs, end = bs + (old > tail_len ? old : tail_len);
+	for (size_t at = bs; at < end;) {
+		size_t next = (at & ~(size_t)(SNAP_PAGE - 1)) + SNAP_PAGE;
+		size_t n = (next < end ? next : end) - at, rel = at - bs;
+		size_t have = rel < tail_len ? tail_len - rel : 0;
+		if ((have && !put_bytes(m, at, t + rel, have < n ? have : n)) ||
+		    (have < n && !put_bytes(m, at + have, zero, n - have)))
+			return false;
+		at += n;
+	}
+	return true;
+}
+
+/* The pages where m differs from ref (cur's image, or the base): among
+ * those m or cur holds changed.  malloc'd, ascending, *n. */
+static uint32_t *diff_pages(const struct ovl_map *m, const uint8_t *ref,
+			    const struct ovl_map *cur, size_t *n)
+{
+	uint32_t nc = cur ? cur->npages : 0;
+	uint32_t *d = malloc(((size_t)m->npages + nc + 1) * sizeof *d);
+	if (!d)
+		return NULL;
+	size_t bs = m->base_size, k = 0;
+	uint32_t i = 0, j = 0;
+	while (i < m->npages || j < nc) {
+		bool mine = j == nc || (i < m->npages && m->pages[i] <= cur->pages[j]);
+		uint32_t pg = mine ? m->pages[i] : cur->pages[j];
+		if (mine)
+			i++;
+		if (j < nc && cur->pages[j] == pg)
+			j++;
+		size_t off = (size_t)pg * SNAP_PAGE;
+		size_t len = bs - off < SNAP_PAGE ? bs - off : SNAP_PAGE;
+		if (memcmp(m->map + off, ref + off, len) != 0)
+			d[k++] = pg;
+	}
+	*n = k;
+	return d;
+}
+
+int ovl_compose_into(struct ovl_map *m, const void *base, const struct ovl_map *cur,
+		     const uint8_t *ov, size_t len, struct snap **s, char *err, size_t errcap)
 {
 	struct ovl_header oh;
-	*m = (struct ovl_map){ 0 };
-	if (check_ovl(ov, len, base, base_size, &oh, err, errcap))
+	size_t bs = m->base_size;
+	if (check_ovl(ov, len, base, bs, &oh, err, errcap))
 		return -1;
 	const uint32_t *pages = (const uint32_t *)(ov + sizeof oh);
 	const uint8_t *pb = ov + sizeof oh + align8((size_t)oh.npages * 4);
 	for (uint32_t k = 0; k < oh.npages; k++)
-		if ((uint64_t)pages[k] * SNAP_PAGE >= base_size || (k && pages[k] <= pages[k - 1]))
+		if ((uint64_t)pages[k] * SNAP_PAGE >= bs || (k && pages[k] <= pages[k - 1]))
 			return ovl_fail(err, errcap, "overlay page %u out of order or range", k);
-	uint8_t *img = map_composed(base_fd, base_size, oh.tail_len, &m->reserved);
-	if (!img)
-		return ovl_fail(err, errcap, "mapping the composed image failed");
-	for (uint32_t k = 0; k < oh.npages; k++) {
-		size_t off = (size_t)pages[k] * SNAP_PAGE;
-		size_t n = base_size - off < SNAP_PAGE ? base_size - off : SNAP_PAGE;
-		memcpy(img + off, pb + (size_t)k * SNAP_PAGE, n);
+	if (page_up(bs) + page_up(oh.tail_len) + SNAP_PAGE > m->reserved)
+		return ovl_fail(err, errcap, "overlay tail past its room");
+	uint32_t *keep = malloc(((size_t)oh.npages + 1) * sizeof *keep);
+	if (!keep)
+		return ovl_fail(err, errcap, "out of memory");
+	memcpy(keep, pages, (size_t)oh.npages * sizeof *keep);
+	bool ok = put_pages(m, base, pages, oh.npages, pb) &&
+		  put_tail(m, pb + (size_t)oh.npages * SNAP_PAGE, oh.tail_len);
+	free(m->pages);
+	m->pages = keep;
+	m->npages = oh.npages;
+	m->size = bs + oh.tail_len;
+	if (!ok) {
+		ovl_unmap(m);	/* what it holds is not known: not to be used */
+		return ovl_fail(err, errcap, "writing the composed image failed");
 	}
-	memcpy(img + base_size, pb + (size_t)oh.npages * SNAP_PAGE, oh.tail_len);
-	m->map = img;
-	m->size = base_size + oh.tail_len;
-	/* the page tables filled now, by the publisher, as snap_open's reads
-	 * fill a new image's: the workers' first reads do not fault */
-	madvise(img, m->size, MADV_POPULATE_READ);
-	if (mprotect(img, m->reserved, PROT_READ) != 0 ||
-	    snap_open_patched(img, m->size, base, base_size, pages, oh.npages, s, err,
-			      errcap) != 0) {
-		if (!err[0])
-			ovl_fail(err, errcap, "protecting the composed image failed");
+	const uint8_t *ref = cur ? cur->map : base;
+	size_t nd;
+	uint32_t *d = diff_pages(m, ref, cur, &nd);
+	if (!d)
+		return ovl_fail(err, errcap, "out of memory");
+	int rc = snap_open_patched(m->map, m->size, base, bs, ref, cur ? cur->size : bs, d, nd,
+				   s, err, errcap);
+	free(d);
+	return rc;
+}
+
+int ovl_compose(int base_fd, const void *base, size_t base_size, const uint8_t *ov,
+		size_t len, struct ovl_map *m, struct snap **s, char *err, size_t errcap)
+{
+	if (ovl_map_prepare(base_fd, base_size, false, m, err, errcap) != 0)
+		return -1;
+	if (ovl_compose_into(m, base, NULL, ov, len, s, err, errcap) != 0) {
 		ovl_unmap(m);
 		return -1;
 	}
@@ -533,6 +648,7 @@ void ovl_unmap(struct ovl_map *m)
 {
 	if (m->map)
 		munmap(m->map, m->reserved);
+	free(m->pages);
 	*m = (struct ovl_map){ 0 };
 }
 

@@ -27,6 +27,7 @@
 #ifndef RINGDNS_OVERLAY_H
 #define RINGDNS_OVERLAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -109,19 +110,43 @@ int ovl_export_memfd(const struct ovl *o, int *fd, size_t *len);
  * together. */
 uint64_t ovl_checksum(const uint8_t *ov);
 
-/* A composed image as the dataplane maps it. */
+/* A composed image as the dataplane maps it: a private mapping of the
+ * base that holds one version (base + overlay) at a time, reused for the
+ * version after the next, so that its page tables and the pages it holds
+ * changed carry over. */
 struct ovl_map {
 	uint8_t *map;		/* NULL: none */
-	size_t size;		/* the image's bytes */
+	size_t size;		/* the version's bytes */
 	size_t reserved;	/* bytes mapped */
+	size_t base_size;
+	uint32_t *pages;	/* the base's pages it holds changed, ascending */
+	uint32_t npages;
 };
 
 /*
- * Maps the overlay ov[0..len) over the base (the compiled image in the
- * sealed memfd base_fd, mapped at base and validated by snap_open) into a
- * new read-only composed image, and validates it (snap_open_patched).
- * 0 with *m and *s, or -1 with err (nothing mapped).
+ * A mapping to compose versions of the base (sealed memfd base_fd,
+ * base_size bytes) in, holding the base; fill: its page tables filled now
+ * (MADV_POPULATE_READ), so that the readers of the versions made in it do
+ * not fault.  0, or -1 with err.
  */
+int ovl_map_prepare(int base_fd, size_t base_size, bool fill, struct ovl_map *m, char *err,
+		    size_t errcap);
+
+/*
+ * Makes m (prepared over the base, a compiled image validated by snap_open
+ * and mapped at base; read by no one now) hold the version of the overlay
+ * ov[0..len), writing only the bytes that differ from what m held, and
+ * validates it against cur (the version served now on the same base, whose
+ * validation passed; NULL: the base itself) with snap_open_patched: only
+ * what differs from cur is checked.  0 with *s, or -1 with err (m is then
+ * not to be served; it may be composed into again, or is unmapped when its
+ * contents are not known).
+ */
+int ovl_compose_into(struct ovl_map *m, const void *base, const struct ovl_map *cur,
+		     const uint8_t *ov, size_t len, struct snap **s, char *err, size_t errcap);
+
+/* ovl_map_prepare (page tables left to fill) and ovl_compose_into from
+ * the base, in one: a fresh mapping of the version of ov. */
 int ovl_compose(int base_fd, const void *base, size_t base_size, const uint8_t *ov,
 		size_t len, struct ovl_map *m, struct snap **s, char *err, size_t errcap);
 void ovl_unmap(struct ovl_map *m);

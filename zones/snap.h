@@ -62,20 +62,24 @@ void snap_close(struct snap *s);
 
 /*
  * Validates a composed image: image[0..size) is the image base[0..
- * base_size) (validated by snap_open before, a compiled image) with the
- * pages listed (npages indices of SNAP_PAGE-byte pages, ascending)
- * replaced and bytes appended from base_size on.  Checks everything those
- * bytes can change, and only that (its cost follows the overlay, not the
- * zone): the header against the base's; that the pages change nothing but
- * the header, node entries and hash buckets; every node whose entry is in
- * them or appended (block, name as the base's, links, RRsets, records);
- * every bucket in them (its block, hash and reachability) and the nodes
- * whose entries moved or whose probe runs they cut.  On success *out is a
- * handle as snap_open gives; -1 with err otherwise.
+ * base_size) (validated by snap_open before, a compiled image) with pages
+ * replaced and bytes appended from base_size on, and ref[0..ref_size) a
+ * version validated before on the same base (the base itself, or a
+ * composed image this function accepted) that image differs from only in
+ * the pages listed (npages indices of SNAP_PAGE-byte pages, ascending: the
+ * caller's own finding) and past ref_size.  Checks everything those bytes
+ * can change, and only that (its cost follows the change, not the zone):
+ * the header against the base's; that the pages change nothing but the
+ * header, node entries and hash buckets, and ref's tail is kept; every
+ * node whose entry differs from ref's or is new (block, name kept, links,
+ * RRsets, records); every bucket that differs (its block, hash and
+ * reachability) and the nodes whose entries moved or whose probe runs it
+ * cuts; the counts.  On success *out is a handle as snap_open gives; -1
+ * with err otherwise.
  */
 int snap_open_patched(const void *image, size_t size, const void *base, size_t base_size,
-		      const uint32_t *pages, size_t npages, struct snap **out, char *err,
-		      size_t errcap);
+		      const void *ref, size_t ref_size, const uint32_t *pages, size_t npages,
+		      struct snap **out, char *err, size_t errcap);
 
 /* Out of line on purpose: with these inlined (the struct in this header)
  * the burst pipeline of dataplane/answer.c ran up to 2x slower on

@@ -1,10 +1,12 @@
 /*
  * snap_patch.c - validating a composed image (a validated base with an
- * overlay's pages and tail, zones/overlay.h) at the cost of the overlay:
+ * overlay's pages and tail, zones/overlay.h) at the cost of what changed:
  * snap_open_patched (zones/snap.h).  It checks with the validator's own
- * checks (zones/snap_check.h) every part of the image the overlay's bytes
- * can reach, and that the rest is the base's, which snap_open checked.
+ * checks (zones/snap_check.h) every part of the image that differs from a
+ * reference validated before (the base, or the version served before on
+ * the same base), and that the rest is the reference's.
  */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,17 +76,18 @@ static int check_page(struct vctx *v, const uint8_t *base, size_t base_size,
 	return 0;
 }
 
-/* The node indices whose entries in the pages differ from the base's,
- * ascending, then the appended ones; *n of them (malloc'd).  An entry the
- * overlay left as it was names the base's block, which the data area
- * keeps, and a parent and cut whose names it keeps: snap_open checked
- * those (a parent deleted since is checked from the parent's side). */
-static uint32_t *touched_nodes(const uint8_t *img, const uint8_t *base,
-			       const struct snap_header *h, const struct snap_header *b,
+/* The node indices whose entries in the pages differ from the reference's
+ * (ref, header r), ascending, then the nodes appended since; *n of them
+ * (malloc'd).  An entry left as it was names the reference's block (kept:
+ * the data area, and the tail's bytes up to the reference's end, are
+ * checked unchanged), parent and cut, which were checked then (a parent
+ * deleted since is checked from the parent's side). */
+static uint32_t *touched_nodes(const uint8_t *img, const uint8_t *ref,
+			       const struct snap_header *h, const struct snap_header *r,
 			       const uint32_t *pages, size_t npages, size_t *n)
 {
 	size_t cap = npages * (SNAP_PAGE / sizeof(struct snap_node) + 2) +
-		     (h->nnodes - b->nnodes) + 1;
+		     (h->nnodes - r->nnodes) + 1;
 	uint32_t *v = malloc(cap * sizeof *v);
 	if (!v)
 		return NULL;
@@ -93,20 +96,20 @@ static uint32_t *touched_nodes(const uint8_t *img, const uint8_t *base,
 	int64_t last = -1;
 	for (size_t i = 0; i < npages; i++) {
 		uint64_t lo = (uint64_t)pages[i] * SNAP_PAGE, hi = lo + SNAP_PAGE;
-		if (hi <= n0 || lo >= n0 + (uint64_t)b->nnodes * esz)
+		if (hi <= n0 || lo >= n0 + (uint64_t)r->nnodes * esz)
 			continue;
 		uint64_t first = lo > n0 ? (lo - n0) / esz : 0;
 		uint64_t end = (hi - n0 + esz - 1) / esz;
-		if (end > b->nnodes)
-			end = b->nnodes;
+		if (end > r->nnodes)
+			end = r->nnodes;
 		for (uint64_t x = first; x < end; x++) {
 			uint64_t at = n0 + x * esz;
-			if ((int64_t)x > last && memcmp(img + at, base + at, esz) != 0)
+			if ((int64_t)x > last && memcmp(img + at, ref + at, esz) != 0)
 				v[k++] = (uint32_t)x;
 			last = (int64_t)x > last ? (int64_t)x : last;
 		}
 	}
-	for (uint32_t x = b->nnodes; x < h->nnodes; x++)
+	for (uint32_t x = r->nnodes; x < h->nnodes; x++)
 		v[k++] = x;
 	*n = k;
 	return v;
@@ -131,12 +134,32 @@ static bool reachable(const struct vctx *v, const struct snap_header *h, uint32_
 	return off == blk;
 }
 
-/* The nodes in list: each checked as snap_open checks it, a base node
+/* The three images: the one checked, its base and the reference. */
+struct pimg {
+	const uint8_t *base, *ref;
+	const struct snap_header *b, *r;
+};
+
+/* A deleted node i of the base: its base descendants (after it, in
+ * canonical order) deleted too. */
+static int check_deleted(struct vctx *v, const struct snap_header *h, const struct pimg *p,
+			 uint32_t i)
+{
+	const uint8_t *name = p->base + node_at(p->base, p->b, i)->name;
+	for (uint32_t j = i + 1; j < p->b->nnodes; j++) {
+		if (!dname_in(p->base + node_at(p->base, p->b, j)->name, name))
+			break;
+		if (!(snap_node_flags(v->base, node_at(v->base, h, j)) & SNAP_N_DELETED))
+			return snapv_fail(v, "node %u deleted below live node %u", i, j);
+	}
+	return 0;
+}
+
+/* The nodes in list: each checked as snap_open checks it, an existing one
  * keeping its name, a deleted base node's base descendants deleted too;
- * counts the deleted ones and the RRsets' change. */
-static int check_nodes_in(struct vctx *v, const struct snap_header *h,
-			  const uint8_t *base, const struct snap_header *b,
-			  const uint32_t *list, size_t n, uint32_t *dead, int64_t *drr)
+ * counts the nodes deleted since the reference, and the RRsets' change. */
+static int check_nodes_in(struct vctx *v, const struct snap_header *h, const struct pimg *p,
+			  const uint32_t *list, size_t n, int64_t *dead, int64_t *drr)
 {
 	for (size_t k = 0; k < n; k++) {
 		uint32_t i = list[k];
@@ -145,42 +168,36 @@ static int check_nodes_in(struct vctx *v, const struct snap_header *h,
 			return -1;
 		const struct snap_node *x = node_at(v->base, h, i);
 		const struct snap_block *bh = snap_node_head(v->base, x);
+		bool gone = (bh->flags & SNAP_N_DELETED) != 0, was = false;
 		*drr += bh->nrrsets;
-		if (bh->flags & SNAP_N_DELETED)
-			++*dead;
-		else if (!reachable(v, h, i))
+		if (!gone && !reachable(v, h, i))
 			return snapv_fail(v, "node %u not reachable in the hash table", i);
-		if (i >= b->nnodes)
-			continue;
-		const struct snap_node *o = node_at(base, b, i);
-		*drr -= snap_node_nrrsets(base, o);
-		if (bh->name_len != snap_node_head(base, o)->name_len ||
-		    memcmp(v->base + x->name, base + o->name, bh->name_len + 1u) != 0)
-			return snapv_fail(v, "node %u renamed by the overlay", i);
-		if (!(bh->flags & SNAP_N_DELETED))
-			continue;
-		/* its base descendants follow it (canonical order) */
-		for (uint32_t j = i + 1; j < b->nnodes; j++) {
-			const struct snap_node *d = node_at(v->base, h, j);
-			if (!dname_in(base + node_at(base, b, j)->name, base + o->name) ||
-			    dname_eq(base + node_at(base, b, j)->name, base + o->name))
-				break;
-			if (!(snap_node_flags(v->base, d) & SNAP_N_DELETED))
-				return snapv_fail(v, "node %u deleted below live node %u", i, j);
+		if (i < p->r->nnodes) {
+			const struct snap_node *o = node_at(p->ref, p->r, i);
+			const struct snap_block *oh = snap_node_head(p->ref, o);
+			*drr -= oh->nrrsets;
+			was = (oh->flags & SNAP_N_DELETED) != 0;
+			if (bh->name_len != oh->name_len ||
+			    memcmp(v->base + x->name, p->ref + o->name, bh->name_len + 1u) != 0)
+				return snapv_fail(v, "node %u renamed by the overlay", i);
 		}
+		*dead += gone && !was;
+		*dead -= !gone && was;
+		if (gone && i < p->b->nnodes && check_deleted(v, h, p, i))
+			return -1;
 	}
 	return 0;
 }
 
 /* The buckets in the pages: each entry a live node's block under its
- * hash, found by probing; an entry of the base that moved or went, and
+ * hash, found by probing; an entry of the reference that moved or went, and
  * the run after a slot emptied, still found.  *dcount: entries added. */
 static int check_buckets_in(struct vctx *v, const struct snap_header *h,
-			    const uint8_t *base, const uint32_t *pages, size_t npages,
+			    const uint8_t *ref, const uint32_t *pages, size_t npages,
 			    int64_t *dcount)
 {
 	const uint64_t *nb = (const uint64_t *)(v->base + h->buckets);
-	const uint64_t *ob = (const uint64_t *)(base + h->buckets);
+	const uint64_t *ob = (const uint64_t *)(ref + h->buckets);
 	uint64_t b0 = h->buckets, nslots = (uint64_t)h->hash_mask + 1;
 	for (size_t i = 0; i < npages; i++) {
 		uint64_t lo = (uint64_t)pages[i] * SNAP_PAGE, hi = lo + SNAP_PAGE;
@@ -207,7 +224,7 @@ static int check_buckets_in(struct vctx *v, const struct snap_header *h,
 							  (unsigned long long)s);
 			}
 			if (o) {
-				uint32_t node = snap_block_at(base, (uint32_t)o & ~3u)->node;
+				uint32_t node = snap_block_at(ref, (uint32_t)o & ~3u)->node;
 				const struct snap_node *x = node_at(v->base, h, node);
 				if (!(snap_node_flags(v->base, x) & SNAP_N_DELETED) &&
 				    !reachable(v, h, node))
@@ -227,9 +244,24 @@ static int check_buckets_in(struct vctx *v, const struct snap_header *h,
 	return 0;
 }
 
+/* The reference (a validated image of the same base, no bigger) and the
+ * bytes of its tail kept. */
+static int check_ref(struct vctx *v, const struct snap_header *h, const struct pimg *p,
+		     size_t base_size, size_t ref_size)
+{
+	if (ref_size < base_size || ref_size > v->size || p->r->nnodes > h->nnodes ||
+	    p->r->nodes != h->nodes || p->r->buckets != h->buckets ||
+	    p->r->hash_mask != h->hash_mask ||
+	    (p->ref != p->base && p->r->base_size != base_size))
+		return snapv_fail(v, "the version before is of another base");
+	if (memcmp(v->base + base_size, p->ref + base_size, ref_size - base_size) != 0)
+		return snapv_fail(v, "the tail of the version before changed");
+	return 0;
+}
+
 int snap_open_patched(const void *image, size_t size, const void *base, size_t base_size,
-		      const uint32_t *pages, size_t npages, struct snap **out, char *err,
-		      size_t errcap)
+		      const void *ref, size_t ref_size, const uint32_t *pages, size_t npages,
+		      struct snap **out, char *err, size_t errcap)
 {
 	struct vctx v = { image, size, err, errcap };
 	*out = NULL;
@@ -238,8 +270,9 @@ int snap_open_patched(const void *image, size_t size, const void *base, size_t b
 	if ((uintptr_t)image % 8 != 0 || size < sizeof(struct snap_header) ||
 	    base_size < sizeof(struct snap_header))
 		return snapv_fail(&v, "image truncated or misaligned");
-	const struct snap_header *h = image, *b = base;
-	if (check_head(&v, h, b, base_size))
+	const struct snap_header *h = image;
+	struct pimg p = { base, ref, base, ref };
+	if (check_head(&v, h, p.b, base_size) || check_ref(&v, h, &p, base_size, ref_size))
 		return -1;
 	struct zones_mut m;
 	mutable_ranges(h, &m);
@@ -254,19 +287,19 @@ int snap_open_patched(const void *image, size_t size, const void *base, size_t b
 	    !dname_eq(origin, v.base + node_at(v.base, h, 0)->name))
 		return snapv_fail(&v, "bad origin name");
 	size_t n;
-	uint32_t *list = touched_nodes(v.base, base, h, b, pages, npages, &n);
+	uint32_t *list = touched_nodes(v.base, p.ref, h, p.r, pages, npages, &n);
 	if (!list)
 		return snapv_fail(&v, "out of memory");
-	uint32_t dead = 0;
-	int64_t drr = 0, dcount = 0;
-	int rc = check_nodes_in(&v, h, base, b, list, n, &dead, &drr);
+	int64_t dead = 0, drr = 0, dcount = 0;
+	int rc = check_nodes_in(&v, h, &p, list, n, &dead, &drr);
 	free(list);
-	if (rc || check_buckets_in(&v, h, base, pages, npages, &dcount) || snapv_soa(&v, h))
+	if (rc || check_buckets_in(&v, h, p.ref, pages, npages, &dcount) || snapv_soa(&v, h))
 		return -1;
-	if (dead != h->ndead || (int64_t)b->nrrsets + drr != (int64_t)h->nrrsets)
+	if ((int64_t)p.r->ndead + dead != (int64_t)h->ndead || (int64_t)p.r->nrrsets + drr != (int64_t)h->nrrsets)
 		return snapv_fail(&v, "overlay's deleted nodes or RRsets miscounted");
-	if ((int64_t)b->nnodes + dcount != (int64_t)h->nnodes - h->ndead)
-		return snapv_fail(&v, "hash table holds %lld entries for %u nodes",
-				  (long long)((int64_t)b->nnodes + dcount), h->nnodes - h->ndead);
+	int64_t live = (int64_t)p.r->nnodes - p.r->ndead + dcount;
+	if (live != (int64_t)h->nnodes - h->ndead)
+		return snapv_fail(&v, "hash table holds %lld entries for %u nodes", (long long)live,
+				  h->nnodes - h->ndead);
 	return snapv_make(&v, out);
 }
