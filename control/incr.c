@@ -30,6 +30,7 @@
 
 struct inc {
 	struct ovl *o;
+	uint64_t dp_id;		/* the version the dataplane serves (ovl_id) */
 	time_t last_change;
 	bool compact;		/* past its bound: fold it in now */
 };
@@ -60,19 +61,27 @@ void inc_reset(struct zst *z)
 	z->inc = NULL;
 }
 
-/* The overlay of the pending change into a sealed memfd, handed over. */
-static int hand_over(struct ctl *c, struct zst *z, uint32_t serial, char *err, size_t errcap)
+/* The overlay of the pending change into a sealed memfd, handed over:
+ * delta (only what the change wrote) when the dataplane serves the
+ * version the change started from, or should it refuse that, whole. */
+static int hand_over(struct ctl *c, struct zst *z, uint64_t from, uint32_t serial, char *err,
+		     size_t errcap)
 {
-	int fd;
-	size_t len;
-	if (ovl_export_memfd(z->inc->o, &fd, &len) != 0) {
-		snprintf(err, errcap, "writing the overlay into a memfd: %s", strerror(errno));
-		return -1;
+	for (int delta = z->inc->dp_id == from;; delta = 0) {
+		int fd;
+		size_t len;
+		if (ovl_export_memfd(z->inc->o, delta, &fd, &len) != 0) {
+			snprintf(err, errcap, "writing the overlay into a memfd: %s", strerror(errno));
+			return -1;
+		}
+		int rc = dpc_hand_over_overlay(c, z->name, fd, len, serial, ovl_records(z->inc->o),
+					       err, errcap);
+		close(fd);
+		if (rc == 0 || !delta || ctl_stopping(c))
+			return rc;
+		log_warn("zone %s: the dataplane refused a delta overlay (%s): sending it whole",
+			 z->name, err);
 	}
-	int rc = dpc_hand_over_overlay(c, z->name, fd, len, serial, ovl_records(z->inc->o), err,
-				       errcap);
-	close(fd);
-	return rc;
 }
 
 /* The change into z's journal, as journal_step (zonejobs.c) records a
@@ -100,6 +109,7 @@ static int start(struct zst *z, char *err, size_t errcap)
 		z->inc = NULL;
 		return -1;
 	}
+	z->inc->dp_id = ovl_id(z->inc->o);	/* the image the dataplane serves */
 	return 0;
 }
 
@@ -120,13 +130,16 @@ int inc_apply(struct ctl *c, struct zst *z, const struct zdiff *d, char *err, si
 	if (start(z, err, errcap) != 0)
 		return 0;
 	struct inc *in = z->inc;
+	uint64_t from = ovl_id(in->o);
 	int rc = ovl_apply(in->o, d, err, errcap);
 	if (rc != 1)
 		return rc;
-	if (hand_over(c, z, d->to, err, errcap) != 0) {
+	if (hand_over(c, z, from, d->to, err, errcap) != 0) {
 		ovl_rollback(in->o);
+		in->dp_id = 0;	/* not known: the next one goes whole */
 		return -1;
 	}
+	in->dp_id = ovl_id(in->o);
 	ovl_commit(in->o);
 	journal(c, z, d);
 	size_t size;

@@ -360,7 +360,7 @@ static struct snap *served_version(struct ovt_life *l, struct ovl_map *m)
 	size_t len;
 	char err[512];
 	struct snap *s;
-	cr_assert_eq(ovl_export(l->o, &ov, &len), 0);
+	cr_assert_eq(ovl_export(l->o, false, &ov, &len), 0);
 	cr_assert_eq(ovl_compose(l->base.fd, l->base.image, l->base.size, ov, len, m, &s, err,
 				 sizeof err), 0, "%s", err);
 	free(ov);

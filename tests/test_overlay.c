@@ -58,14 +58,19 @@ static void life_free(struct life *l)
 /* The composed image of l's overlay against the full compile of next,
  * three ways: as composed by the builder, through the full validator, and
  * as the dataplane maps and validates it. */
-/* The version of overlay ov composed in the pair: the same bytes as img,
+/* The version of l's pending change composed in the pair from a delta
+ * overlay (two steps in three) or a whole one: the same bytes as img,
  * answering as full does. */
-static void pair_step(struct ovt_life *l, const uint8_t *ov, size_t ovlen, const uint8_t *img,
-		      size_t size, const struct snap *full, const uint8_t *q, size_t nq)
+static void pair_step(struct ovt_life *l, const uint8_t *img, size_t size,
+		      const struct snap *full, const uint8_t *q, size_t nq)
 {
+	static unsigned n;
 	char err[512];
 	if (pair.base != l->base.image)
 		pair_reset(l->base.image);
+	uint8_t *ov;
+	size_t ovlen;
+	cr_assert_eq(ovl_export(l->o, ++n % 3 != 0, &ov, &ovlen), 0);
 	int t = pair.cur == 0 ? 1 : 0;
 	if (!pair.om[t].map)
 		cr_assert_eq(ovl_map_prepare(l->base.fd, l->base.size, t == 1, &pair.om[t], err,
@@ -78,6 +83,7 @@ static void pair_step(struct ovt_life *l, const uint8_t *ov, size_t ovlen, const
 	cr_assert_eq(memcmp(pair.om[t].map, img, size), 0, "a reused mapping's image differs");
 	cr_assert_eq(ovt_compare(full, s, q, nq, "full vs reused mapping"), 0);
 	snap_close(s);
+	free(ov);
 	pair.cur = t;
 }
 
@@ -92,7 +98,7 @@ static void check_version(struct ovt_life *l, const struct ovt_zone *next, const
 		     "composed image refused by snap_open: %s", err);
 	uint8_t *ov;
 	size_t ovlen;
-	cr_assert_eq(ovl_export(l->o, &ov, &ovlen), 0);
+	cr_assert_eq(ovl_export(l->o, false, &ov, &ovlen), 0);
 	struct ovl_map m;
 	struct snap *dp;
 	cr_assert_eq(ovl_compose(l->base.fd, l->base.image, l->base.size, ov, ovlen, &m, &dp, err,
@@ -105,7 +111,7 @@ static void check_version(struct ovt_life *l, const struct ovt_zone *next, const
 	cr_assert_eq(ovt_compile(ORIGIN, text, &full, err, sizeof err), 0,
 		     "applied incrementally, but the full compile fails: %s", err);
 	free(text);
-	pair_step(l, ov, ovlen, img, size, full.snap, q, nq);
+	pair_step(l, img, size, full.snap, q, nq);
 	free(ov);
 	cr_assert_eq(ovt_compare(full.snap, dp, q, nq, "full vs overlay"), 0,
 		     "answers differ (serial %u)", next->serial);
@@ -391,7 +397,7 @@ static void one_overlay(struct life *l, uint8_t **ov, size_t *len)
 	ovt_diff(ORIGIN, &l->cur, &next, &d);
 	char err[512];
 	cr_assert_eq(ovl_apply(l->o, &d, err, sizeof err), 1, "%s", err);
-	cr_assert_eq(ovl_export(l->o, ov, len), 0);
+	cr_assert_eq(ovl_export(l->o, false, ov, len), 0);
 	ovt_diff_free(&d);
 	ovt_free(&next);
 }
@@ -567,6 +573,42 @@ Test(overlay, walk_in_canonical_order)
 	ovl_walk_free(w);
 	snap_close(s);
 	ovt_img_free(&full);
+	ovt_free(&next);
+	life_free(&l);
+}
+
+/* A delta overlay goes only on the version it follows. */
+Test(overlay, delta_for_another_version_refused)
+{
+	struct life l;
+	uint8_t *ov;
+	size_t len;
+	one_overlay(&l, &ov, &len);
+	free(ov);
+	ovl_commit(l.o);
+	struct ovt_zone cur, next;
+	ovt_copy(&cur, &l.cur);
+	ovt_add(&cur, "fresh 300 A 192.0.2.8");
+	ovt_add(&cur, "x.y.z.fresh2 300 A 192.0.2.9");
+	cur.serial++;
+	ovt_copy(&next, &cur);
+	ovt_add(&next, "later 300 A 192.0.2.10");
+	next.serial++;
+	struct zdiff d;
+	ovt_diff(ORIGIN, &cur, &next, &d);
+	char err[512];
+	cr_assert_eq(ovl_apply(l.o, &d, err, sizeof err), 1, "%s", err);
+	cr_assert_eq(ovl_export(l.o, true, &ov, &len), 0);
+	/* with the base served, not the version it follows */
+	cr_assert_eq(compose(&l, ov, len, err, sizeof err), -1);
+	cr_assert(strstr(err, "another version"), "%s", err);
+	free(ov);
+	/* whole, it goes */
+	cr_assert_eq(ovl_export(l.o, false, &ov, &len), 0);
+	cr_assert_eq(compose(&l, ov, len, err, sizeof err), 0, "%s", err);
+	free(ov);
+	ovt_diff_free(&d);
+	ovt_free(&cur);
 	ovt_free(&next);
 	life_free(&l);
 }

@@ -155,7 +155,8 @@ int ovl_new(int fd, size_t size, struct ovl **out, char *err, size_t errcap)
 	o->base = b == MAP_FAILED ? NULL : b;
 	o->img = o->base ? map_composed(o->fd, size, OVL_TAIL_MAX, &o->reserved) : NULL;
 	o->dirty = calloc(page_up(size) / SNAP_PAGE / 8 + 1, 1);
-	if (!o->img || !o->dirty) {
+	o->step = calloc(page_up(size) / SNAP_PAGE / 8 + 1, 1);
+	if (!o->img || !o->dirty || !o->step) {
 		ovl_free(o);
 		return ovl_fail(err, errcap, "mapping the image for an overlay failed");
 	}
@@ -169,6 +170,7 @@ int ovl_new(int fd, size_t size, struct ovl **out, char *err, size_t errcap)
 		ovl_free(o);
 		return ovl_fail(err, errcap, "out of memory");
 	}
+	ovl_begin(o);
 	*out = o;
 	return 0;
 }
@@ -184,6 +186,8 @@ void ovl_free(struct ovl *o)
 	if (o->fd >= 0)
 		close(o->fd);
 	free(o->dirty);
+	free(o->step);
+	free(o->steplist.p);
 	free(o->ref);
 	free(o->xref);
 	free(o->undo.p);
@@ -221,6 +225,11 @@ bool ovl_put(struct ovl *o, uint32_t off, const void *src, size_t len)
 	if (!ovl_buf_add(&o->undo, o->img + off, len) || !ovl_buf_add(&o->undo, &t, sizeof t))
 		return false;
 	for (uint32_t p = off / SNAP_PAGE; p <= (off + len - 1) / SNAP_PAGE; p++) {
+		if (!(o->step[p / 8] & (1u << (p % 8)))) {
+			if (!ovl_buf_add(&o->steplist, &p, sizeof p))
+				return false;
+			o->step[p / 8] |= (uint8_t)(1u << (p % 8));
+		}
 		if (o->dirty[p / 8] & (1u << (p % 8)))
 			continue;
 		if (!ovl_buf_add(&o->newdirty, &p, sizeof p))
@@ -242,8 +251,19 @@ uint32_t ovl_reserve(struct ovl *o, size_t len)
 	return (uint32_t)at;
 }
 
+/* Forgets which pages the change wrote. */
+static void step_clear(struct ovl *o)
+{
+	const uint32_t *pg = (const uint32_t *)o->steplist.p;
+	for (size_t k = 0; k < o->steplist.len / sizeof *pg; k++)
+		o->step[pg[k] / 8] &= (uint8_t)~(1u << (pg[k] % 8));
+	o->steplist.len = 0;
+}
+
 void ovl_begin(struct ovl *o)
 {
+	step_clear(o);
+	o->begin_id = ovl_hdr(o)->header_checksum;
 	o->undo.len = 0;
 	o->newdirty.len = 0;
 	o->saved_size = o->size;
@@ -277,6 +297,12 @@ void ovl_rollback(struct ovl *o)
 	o->records = o->saved_records;
 	o->undo.len = 0;
 	o->newdirty.len = 0;
+	step_clear(o);
+}
+
+uint64_t ovl_id(const struct ovl *o)
+{
+	return ovl_hdr(o)->header_checksum;
 }
 
 const uint8_t *ovl_image(const struct ovl *o, size_t *size)
@@ -302,43 +328,79 @@ static size_t align8(size_t n)
 	return (n + 7) & ~(size_t)7;
 }
 
-static size_t export_len(const struct ovl *o)
+/* What an overlay carries: pages (ascending) and the tail from t0. */
+struct sel {
+	uint32_t *pages;
+	uint32_t n;
+	size_t t0;
+	uint64_t prev_id;	/* 0: relative to the base */
+};
+
+static int u32_cmp(const void *a, const void *b)
 {
-	return sizeof(struct ovl_header) + align8((size_t)o->ndirty * 4) +
-	       (size_t)o->ndirty * SNAP_PAGE + (o->size - o->base_size);
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
 }
 
-/* The overlay's header (its checksum 0) and page list for o. */
-static void export_head(const struct ovl *o, struct ovl_header *oh, uint32_t *pages)
+/* The selection of a full overlay (every page changed since the base, the
+ * whole tail) or, delta, of the pending change only (relative to the
+ * version it started from).  pages malloc'd. */
+static int select_pages(const struct ovl *o, bool delta, struct sel *sl)
+{
+	uint32_t n = delta ? (uint32_t)(o->steplist.len / 4) : o->ndirty;
+	sl->pages = malloc(((size_t)n + 2) * sizeof *sl->pages);
+	if (!sl->pages)
+		return -1;
+	sl->n = n;
+	sl->t0 = delta ? o->saved_size : o->base_size;
+	sl->prev_id = delta ? o->begin_id : 0;
+	if (delta) {
+		memcpy(sl->pages, o->steplist.p, (size_t)n * 4);
+		qsort(sl->pages, n, sizeof *sl->pages, u32_cmp);
+		return 0;
+	}
+	uint32_t k = 0;
+	for (uint32_t pg = 0; pg * (size_t)SNAP_PAGE < o->base_size; pg++)
+		if (o->dirty[pg / 8] & (1u << (pg % 8)))
+			sl->pages[k++] = pg;
+	return 0;
+}
+
+static size_t export_len(const struct ovl *o, const struct sel *sl)
+{
+	return sizeof(struct ovl_header) + align8((size_t)sl->n * 4) +
+	       (size_t)sl->n * SNAP_PAGE + (o->size - sl->t0);
+}
+
+/* The overlay's header (its checksum 0) for o and selection sl. */
+static void export_head(const struct ovl *o, const struct sel *sl, struct ovl_header *oh)
 {
 	const struct snap_header *b = (const struct snap_header *)o->base;
 	*oh = (struct ovl_header){
 		.magic = OVL_MAGIC, .version = OVL_VERSION, .header_size = sizeof *oh,
-		.size = export_len(o), .base_size = o->base_size, .base_id = b->header_checksum,
-		.npages = o->ndirty, .serial = ovl_hdr(o)->serial, .tail_len = o->size - o->base_size,
+		.size = export_len(o, sl), .base_size = o->base_size, .base_id = b->header_checksum,
+		.npages = sl->n, .serial = ovl_hdr(o)->serial, .tail_len = o->size - sl->t0,
+		.tail_off = sl->t0 - o->base_size, .id = ovl_hdr(o)->header_checksum,
+		.prev_id = sl->prev_id,
 	};
-	uint32_t k = 0;
-	for (uint32_t pg = 0; pg * (size_t)SNAP_PAGE < o->base_size; pg++)
-		if (o->dirty[pg / 8] & (1u << (pg % 8)))
-			pages[k++] = pg;
 }
 
 /* The pieces of the overlay after its header, in order: the page list
  * (padded), each page (the base's last one zero-filled), the tail; iov
- * has room for ndirty + 4.  Their count. */
-static size_t export_iov(const struct ovl *o, const uint32_t *pages, struct iovec *iov)
+ * has room for n + 4.  Their count. */
+static size_t export_iov(const struct ovl *o, const struct sel *sl, struct iovec *iov)
 {
 	static const uint8_t zero[SNAP_PAGE];
-	size_t n = 0, idx = align8((size_t)o->ndirty * 4);
-	iov[n++] = (struct iovec){ (void *)pages, idx };
-	for (uint32_t k = 0; k < o->ndirty; k++) {
-		size_t off = (size_t)pages[k] * SNAP_PAGE;
+	size_t n = 0, idx = align8((size_t)sl->n * 4);
+	iov[n++] = (struct iovec){ sl->pages, idx };
+	for (uint32_t k = 0; k < sl->n; k++) {
+		size_t off = (size_t)sl->pages[k] * SNAP_PAGE;
 		size_t len = o->base_size - off < SNAP_PAGE ? o->base_size - off : SNAP_PAGE;
 		iov[n++] = (struct iovec){ o->img + off, len };
 		if (len < SNAP_PAGE)
 			iov[n++] = (struct iovec){ (void *)zero, SNAP_PAGE - len };
 	}
-	iov[n++] = (struct iovec){ o->img + o->base_size, o->size - o->base_size };
+	iov[n++] = (struct iovec){ o->img + sl->t0, o->size - sl->t0 };
 	return n;
 }
 
@@ -383,44 +445,45 @@ uint64_t ovl_checksum(const uint8_t *ov)
 	return ovl_sum(c, p, oh->tail_len);
 }
 
-/* Builds o's overlay: header, page list and the pieces (malloc'd). */
-static int export_parts(const struct ovl *o, struct ovl_header *oh, uint32_t **pages,
-			struct iovec **iov, size_t *n)
+/* Builds o's overlay (a delta one or not): header, selection and the
+ * pieces (malloc'd). */
+static int export_parts(const struct ovl *o, bool delta, struct ovl_header *oh,
+			struct sel *sl, struct iovec **iov, size_t *n)
 {
-	*pages = calloc(1, align8((size_t)o->ndirty * 4) + 8);
-	*iov = malloc(((size_t)o->ndirty + 4) * sizeof **iov);
-	if (!*pages || !*iov) {
-		free(*pages);
-		free(*iov);
+	if (select_pages(o, delta, sl) != 0)
+		return -1;
+	*iov = malloc(((size_t)sl->n + 4) * sizeof **iov);
+	if (!*iov) {
+		free(sl->pages);
 		return -1;
 	}
-	export_head(o, oh, *pages);
-	*n = export_iov(o, *pages, *iov);
+	export_head(o, sl, oh);
+	*n = export_iov(o, sl, *iov);
 	oh->checksum = iov_checksum(*iov, *n);
 	return 0;
 }
 
-int ovl_export(const struct ovl *o, uint8_t **buf, size_t *len)
+int ovl_export(const struct ovl *o, bool delta, uint8_t **buf, size_t *len)
 {
 	struct ovl_header oh;
-	uint32_t *pages;
+	struct sel sl;
 	struct iovec *iov;
 	size_t n;
-	*len = export_len(o);
-	*buf = malloc(*len);
-	if (!*buf || export_parts(o, &oh, &pages, &iov, &n) != 0) {
-		free(*buf);
+	if (export_parts(o, delta, &oh, &sl, &iov, &n) != 0)
 		return -1;
+	*len = oh.size;
+	*buf = malloc(*len);
+	if (*buf) {
+		memcpy(*buf, &oh, sizeof oh);
+		size_t at = sizeof oh;
+		for (size_t k = 0; k < n; k++) {
+			memcpy(*buf + at, iov[k].iov_base, iov[k].iov_len);
+			at += iov[k].iov_len;
+		}
 	}
-	memcpy(*buf, &oh, sizeof oh);
-	size_t at = sizeof oh;
-	for (size_t k = 0; k < n; k++) {
-		memcpy(*buf + at, iov[k].iov_base, iov[k].iov_len);
-		at += iov[k].iov_len;
-	}
-	free(pages);
+	free(sl.pages);
 	free(iov);
-	return 0;
+	return *buf ? 0 : -1;
 }
 
 /* Writes the n pieces at iov to fd, IOV_MAX at a time. */
@@ -445,21 +508,21 @@ static bool write_all(int fd, struct iovec *iov, size_t n)
 	return true;
 }
 
-int ovl_export_memfd(const struct ovl *o, int *fd, size_t *len)
+int ovl_export_memfd(const struct ovl *o, bool delta, int *fd, size_t *len)
 {
 	struct ovl_header oh;
-	uint32_t *pages;
+	struct sel sl;
 	struct iovec *iov, head;
 	size_t n;
-	*len = export_len(o);
 	*fd = -1;
-	if (export_parts(o, &oh, &pages, &iov, &n) != 0)
+	if (export_parts(o, delta, &oh, &sl, &iov, &n) != 0)
 		return -1;
+	*len = oh.size;
 	*fd = memfd_create("ringdns-overlay", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	head = (struct iovec){ &oh, sizeof oh };
 	bool ok = *fd >= 0 && write_all(*fd, &head, 1) && write_all(*fd, iov, n) &&
 		  fcntl(*fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) == 0;
-	free(pages);
+	free(sl.pages);
 	free(iov);
 	if (!ok && *fd >= 0) {
 		close(*fd);
@@ -485,7 +548,8 @@ static int check_ovl(const uint8_t *ov, size_t len, const void *base, size_t bas
 		return ovl_fail(err, errcap, "overlay for another base image");
 	uint64_t need = sizeof *oh + align8((uint64_t)oh->npages * 4) +
 			(uint64_t)oh->npages * SNAP_PAGE + oh->tail_len;
-	if (need != len || oh->tail_len > OVL_TAIL_MAX ||
+	if (need != len || oh->tail_len > OVL_TAIL_MAX || oh->tail_off > OVL_TAIL_MAX ||
+	    oh->tail_off + oh->tail_len > OVL_TAIL_MAX || (!oh->prev_id && oh->tail_off) ||
 	    (uint64_t)oh->npages * SNAP_PAGE > page_up(base_size))
 		return ovl_fail(err, errcap, "overlay sizes inconsistent");
 	if (ovl_checksum(ov) != oh->checksum)
@@ -501,6 +565,7 @@ int ovl_map_prepare(int base_fd, size_t base_size, bool fill, struct ovl_map *m,
 	if (!m->map)
 		return ovl_fail(err, errcap, "mapping an image to compose versions in failed");
 	m->size = base_size;
+	m->id = ((const struct snap_header *)m->map)->header_checksum;
 	/* the page tables filled now, as snap_open's reads fill a new
 	 * image's: readers of the versions made here do not fault */
 	if (fill)
@@ -549,21 +614,94 @@ static bool put_pages(struct ovl_map *m, const uint8_t *base, const uint32_t *pa
 	return true;
 }
 
-/* m's tail made the overlay's (tail_len bytes at t), page by page. */
-static bool put_tail(struct ovl_map *m, const uint8_t *t, size_t tail_len)
+/* m's tail from byte from on made t[0..len) (what m held before from is
+ * kept), zeros after it up to what m held, page by page. */
+static bool put_tail(struct ovl_map *m, size_t from, const uint8_t *t, size_t len)
 {
 	static const uint8_t zero[SNAP_PAGE];
-	size_t bs = m->base_size, old = m->size - bs, end = bs + (old > tail_len ? old : tail_len);
-	for (size_t at = bs; at < end;) {
+	size_t bs = m->base_size, old = m->size - bs, stop = from + len;
+	size_t end = bs + (old > stop ? old : stop);
+	for (size_t at = bs + from; at < end;) {
 		size_t next = (at & ~(size_t)(SNAP_PAGE - 1)) + SNAP_PAGE;
 		size_t n = (next < end ? next : end) - at, rel = at - bs;
-		size_t have = rel < tail_len ? tail_len - rel : 0;
-		if ((have && !put_bytes(m, at, t + rel, have < n ? have : n)) ||
+		size_t have = rel < stop ? stop - rel : 0;
+		if (have > n)
+			have = n;
+		if ((have && !put_bytes(m, at, t + (rel - from), have)) ||
 		    (have < n && !put_bytes(m, at + have, zero, n - have)))
 			return false;
 		at += n;
 	}
 	return true;
+}
+
+/* Sets m->pages to v (n, ascending; copied) and m->last to w (nw). */
+static bool set_pages(struct ovl_map *m, const uint32_t *v, uint32_t n, const uint32_t *w,
+		      uint32_t nw)
+{
+	uint32_t *a = malloc(((size_t)n + 1) * sizeof *a), *b = malloc(((size_t)nw + 1) * sizeof *b);
+	if (!a || !b) {
+		free(a);
+		free(b);
+		return false;
+	}
+	memcpy(a, v, (size_t)n * sizeof *a);
+	memcpy(b, w, (size_t)nw * sizeof *b);
+	free(m->pages);
+	free(m->last);
+	m->pages = a;
+	m->npages = n;
+	m->last = b;
+	m->nlast = nw;
+	return true;
+}
+
+/* The union of two ascending lists (malloc'd, *n). */
+static uint32_t *merge(const uint32_t *a, uint32_t na, const uint32_t *b, uint32_t nb,
+		       uint32_t *n)
+{
+	uint32_t *v = malloc(((size_t)na + nb + 1) * sizeof *v), i = 0, j = 0, k = 0;
+	while (v && (i < na || j < nb)) {
+		uint32_t x = j == nb || (i < na && a[i] <= b[j]) ? a[i] : b[j];
+		i += i < na && a[i] == x;
+		j += j < nb && b[j] == x;
+		v[k++] = x;
+	}
+	*n = k;
+	return v;
+}
+
+/* m made to hold the version cur holds (m held the one before it: only
+ * what cur's step changed is copied; else every page either holds
+ * changed is compared). */
+static bool bring_to(struct ovl_map *m, const struct ovl_map *cur)
+{
+	bool next = m->id && m->id == cur->prev_id;
+	const uint32_t *v = next ? cur->last : cur->pages;
+	uint32_t n = next ? cur->nlast : cur->npages, nall;
+	uint32_t *all = next ? NULL : merge(m->pages, m->npages, cur->pages, cur->npages, &nall);
+	if (!next && !all)
+		return false;
+	if (!next) {
+		v = all;
+		n = nall;
+	}
+	size_t bs = m->base_size;
+	bool ok = true;
+	for (uint32_t k = 0; ok && k < n; k++) {
+		size_t off = (size_t)v[k] * SNAP_PAGE;
+		ok = put_bytes(m, off, cur->map + off, bs - off < SNAP_PAGE ? bs - off : SNAP_PAGE);
+	}
+	free(all);
+	size_t from = next ? m->size - bs : 0;
+	if (from > cur->size - bs)
+		from = 0;
+	ok = ok && put_tail(m, from, cur->map + bs + from, cur->size - bs - from) &&
+	     set_pages(m, cur->pages, cur->npages, cur->last, cur->nlast);
+	m->size = cur->size;
+	m->id = cur->id;
+	m->prev_id = cur->prev_id;
+	return ok;
 }
 
 /* The pages where m differs from ref (cur's image, or the base): among
@@ -593,6 +731,58 @@ static uint32_t *diff_pages(const struct ovl_map *m, const uint8_t *ref,
 	return d;
 }
 
+/* The overlay's pages, checked ascending and inside the base. */
+static int check_pages(const uint32_t *pages, uint32_t n, size_t bs, char *err, size_t errcap)
+{
+	for (uint32_t k = 0; k < n; k++)
+		if ((uint64_t)pages[k] * SNAP_PAGE >= bs || (k && pages[k] <= pages[k - 1]))
+			return ovl_fail(err, errcap, "overlay page %u out of order or range", k);
+	return 0;
+}
+
+/* A full overlay into m: every page it holds changed (those m held
+ * changed and it does not, the base's again), its whole tail; the pages
+ * where m then differs from ref into *d (malloc'd, *nd). */
+static bool apply_full(struct ovl_map *m, const uint8_t *base, const struct ovl_map *cur,
+		       const struct ovl_header *oh, const uint32_t *pages, const uint8_t *pb,
+		       uint32_t **d, size_t *nd)
+{
+	bool ok = put_pages(m, base, pages, oh->npages, pb) &&
+		  put_tail(m, 0, pb + (size_t)oh->npages * SNAP_PAGE, oh->tail_len);
+	m->size = m->base_size + oh->tail_len;
+	ok = ok && set_pages(m, pages, oh->npages, NULL, 0);
+	*d = ok ? diff_pages(m, cur ? cur->map : base, cur, nd) : NULL;
+	ok = ok && *d && set_pages(m, pages, oh->npages, *d, (uint32_t)*nd);
+	return ok;
+}
+
+/* A delta overlay into m: m brought to cur's version, then the pages and
+ * the tail the delta holds; *d: its pages. */
+static bool apply_delta(struct ovl_map *m, const struct ovl_map *cur,
+			const struct ovl_header *oh, const uint32_t *pages, const uint8_t *pb,
+			uint32_t **d, size_t *nd)
+{
+	/* with the base served, m holds it (prepared, or a full overlay's
+	 * failure unmapped it) or the delta cannot go on it */
+	bool ok = cur ? bring_to(m, cur) : m->npages == 0 && m->size == m->base_size;
+	for (uint32_t k = 0; ok && k < oh->npages; k++) {
+		size_t off = (size_t)pages[k] * SNAP_PAGE, bs = m->base_size;
+		ok = put_bytes(m, off, pb + (size_t)k * SNAP_PAGE,
+			       bs - off < SNAP_PAGE ? bs - off : SNAP_PAGE);
+	}
+	ok = ok && put_tail(m, oh->tail_off, pb + (size_t)oh->npages * SNAP_PAGE, oh->tail_len);
+	m->size = m->base_size + oh->tail_off + oh->tail_len;
+	uint32_t nall;
+	uint32_t *all = ok ? merge(m->pages, m->npages, pages, oh->npages, &nall) : NULL;
+	ok = ok && all && set_pages(m, all, nall, pages, oh->npages);
+	free(all);
+	*d = ok ? malloc(((size_t)oh->npages + 1) * sizeof **d) : NULL;
+	if (*d)
+		memcpy(*d, pages, (size_t)oh->npages * sizeof **d);
+	*nd = oh->npages;
+	return *d != NULL;
+}
+
 int ovl_compose_into(struct ovl_map *m, const void *base, const struct ovl_map *cur,
 		     const uint8_t *ov, size_t len, struct snap **s, char *err, size_t errcap)
 {
@@ -602,33 +792,31 @@ int ovl_compose_into(struct ovl_map *m, const void *base, const struct ovl_map *
 		return -1;
 	const uint32_t *pages = (const uint32_t *)(ov + sizeof oh);
 	const uint8_t *pb = ov + sizeof oh + align8((size_t)oh.npages * 4);
-	for (uint32_t k = 0; k < oh.npages; k++)
-		if ((uint64_t)pages[k] * SNAP_PAGE >= bs || (k && pages[k] <= pages[k - 1]))
-			return ovl_fail(err, errcap, "overlay page %u out of order or range", k);
-	if (page_up(bs) + page_up(oh.tail_len) + SNAP_PAGE > m->reserved)
+	if (check_pages(pages, oh.npages, bs, err, errcap))
+		return -1;
+	if (page_up(bs) + page_up(oh.tail_off + oh.tail_len) + SNAP_PAGE > m->reserved)
 		return ovl_fail(err, errcap, "overlay tail past its room");
-	uint32_t *keep = malloc(((size_t)oh.npages + 1) * sizeof *keep);
-	if (!keep)
-		return ovl_fail(err, errcap, "out of memory");
-	memcpy(keep, pages, (size_t)oh.npages * sizeof *keep);
-	bool ok = put_pages(m, base, pages, oh.npages, pb) &&
-		  put_tail(m, pb + (size_t)oh.npages * SNAP_PAGE, oh.tail_len);
-	free(m->pages);
-	m->pages = keep;
-	m->npages = oh.npages;
-	m->size = bs + oh.tail_len;
-	if (!ok) {
-		ovl_unmap(m);	/* what it holds is not known: not to be used */
-		return ovl_fail(err, errcap, "writing the composed image failed");
-	}
-	const uint8_t *ref = cur ? cur->map : base;
+	uint64_t cur_id = cur ? cur->id : ((const struct snap_header *)base)->header_checksum;
+	size_t cur_tail = cur ? cur->size - bs : 0;
+	if (oh.prev_id && (oh.prev_id != cur_id || oh.tail_off != cur_tail))
+		return ovl_fail(err, errcap, "a delta of another version than the one served");
+	uint32_t *d;
 	size_t nd;
-	uint32_t *d = diff_pages(m, ref, cur, &nd);
-	if (!d)
-		return ovl_fail(err, errcap, "out of memory");
-	int rc = snap_open_patched(m->map, m->size, base, bs, ref, cur ? cur->size : bs, d, nd,
-				   s, err, errcap);
+	bool ok = oh.prev_id ? apply_delta(m, cur, &oh, pages, pb, &d, &nd)
+			     : apply_full(m, base, cur, &oh, pages, pb, &d, &nd);
+	if (!ok) {
+		free(d);
+		ovl_unmap(m);	/* what it holds is not known: not to be used */
+		return ovl_fail(err, errcap, "composing the image failed");
+	}
+	m->id = 0;	/* not a version until validated */
+	int rc = snap_open_patched(m->map, m->size, base, bs, cur ? cur->map : base,
+				   cur ? cur->size : bs, d, nd, s, err, errcap);
 	free(d);
+	if (rc == 0) {
+		m->prev_id = cur_id;
+		m->id = ((const struct snap_header *)m->map)->header_checksum;
+	}
 	return rc;
 }
 
@@ -649,6 +837,7 @@ void ovl_unmap(struct ovl_map *m)
 	if (m->map)
 		munmap(m->map, m->reserved);
 	free(m->pages);
+	free(m->last);
 	*m = (struct ovl_map){ 0 };
 }
 

@@ -16,8 +16,9 @@
  * new base.
  *
  * The control side (struct ovl) applies changes to its own composed image
- * and exports overlays; the dataplane side (ovl_compose) maps one over its
- * base and validates it (snap_open_patched) before serving it.
+ * and exports overlays, relative to the base or (delta) to the version
+ * before; the dataplane side (ovl_compose_into) composes one in a mapping
+ * of its base and validates it (snap_open_patched) before serving it.
  *
  * Only unsigned zones: ovl_apply declines (returns 0) a signed zone or a
  * change that brings DNSSEC records, DNAME, or anything it cannot keep
@@ -52,6 +53,12 @@ struct ovl_header {
 	uint32_t npages;
 	uint32_t serial;	/* of the version it makes */
 	uint64_t tail_len;
+	uint64_t tail_off;	/* where in the tail those bytes go */
+	uint64_t id;		/* the version it makes: its header_checksum */
+	uint64_t prev_id;	/* 0: relative to the base (every page changed since
+				   it, the whole tail); else a delta: relative to
+				   the version of this id (the pages changed since
+				   it, the tail past its end) */
 };
 
 /* ---- control side: building ---- */
@@ -60,11 +67,12 @@ struct ovl;
 
 /* The tail's room (the address space the builder reserves for it). */
 #define OVL_TAIL_MAX (256u << 20)
-/* An overlay past this many bytes (ovl_bytes) wants a compaction: each
- * overlay carries every page changed since its base, so a hand-over's
- * cost grows with it (about 2.5 ms a MB on a 10M-name zone: doc/
- * incremental-images.md); this bound keeps a change's below 50 ms. */
-#define OVL_BYTES_MAX (16u << 20)
+/* An overlay past this many bytes (ovl_bytes) wants a compaction.  A
+ * change costs what it changes (delta overlays), but the overlay's pages
+ * are held three times (the control process's version, the dataplane's
+ * two mappings), and a whole overlay (after the dataplane refused a delta)
+ * carries them all. */
+#define OVL_BYTES_MAX (64u << 20)
 
 /*
  * Starts overlays over the compiled image of size bytes in the sealed
@@ -90,17 +98,21 @@ void ovl_rollback(struct ovl *o);
 /* The composed image of the current version (pending change included),
  * for reading: valid until the next ovl_apply/rollback/free. */
 const uint8_t *ovl_image(const struct ovl *o, size_t *size);
+/* The current version's id: its header_checksum (ovl_header.id). */
+uint64_t ovl_id(const struct ovl *o);
 /* Bytes the exported overlay takes (pages and tail). */
 size_t ovl_bytes(const struct ovl *o);
 /* Records in the current version (the base's counted when it was made). */
 uint64_t ovl_records(const struct ovl *o);
 
-/* The overlay of the current version (malloc'd, *len bytes).  0 or -1
+/* The overlay of the current version (malloc'd, *len bytes): relative to
+ * the base, or, delta, to the version the pending change started from
+ * (only what the change wrote: its cost follows the change).  0 or -1
  * (out of memory). */
-int ovl_export(const struct ovl *o, uint8_t **buf, size_t *len);
+int ovl_export(const struct ovl *o, bool delta, uint8_t **buf, size_t *len);
 /* The same written straight into a new memfd, sealed against writes and
  * resizing (*fd, *len bytes): what the dataplane is handed.  0 or -1. */
-int ovl_export_memfd(const struct ovl *o, int *fd, size_t *len);
+int ovl_export_memfd(const struct ovl *o, bool delta, int *fd, size_t *len);
 
 /* ---- dataplane side: serving ---- */
 
@@ -121,6 +133,11 @@ struct ovl_map {
 	size_t base_size;
 	uint32_t *pages;	/* the base's pages it holds changed, ascending */
 	uint32_t npages;
+	uint32_t *last;		/* those that differ from the version before */
+	uint32_t nlast;
+	uint64_t id;		/* the version it holds (header_checksum), 0: none
+				   validated; the base's when it holds the base */
+	uint64_t prev_id;	/* the version before that one */
 };
 
 /*

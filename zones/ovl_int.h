@@ -40,6 +40,10 @@ struct ovl {
 	 * length, bytes), pages first dirtied, and what to restore */
 	struct ovl_buf undo;
 	struct ovl_buf newdirty;	/* uint32_t page indices */
+	uint8_t *step;		/* one bit per base page the change wrote */
+	struct ovl_buf steplist;	/* those pages (uint32_t) */
+	uint64_t begin_id;	/* the version the change started from (its
+				   header_checksum) */
 	size_t saved_size, saved_nxref;
 	uint64_t saved_records;
 };
