@@ -612,3 +612,150 @@ Test(overlay, delta_for_another_version_refused)
 	ovt_free(&next);
 	life_free(&l);
 }
+
+/* Two changes: the first's overlay (whole, *ov) composed in *m0 (as the
+ * dataplane serves it), the second (a.b.c.ent deleted, its empty
+ * non-terminals with it; wild: a wildcard added) applied and pending. */
+static void second_change(struct life *l, struct ovl_map *m0, uint8_t **ov, size_t *len,
+			  struct ovt_zone *cur, struct ovt_zone *next, struct zdiff *d, bool wild)
+{
+	char err[512];
+	struct snap *s;
+	one_overlay(l, ov, len);
+	cr_assert_eq(ovl_compose(l->base.fd, l->base.image, l->base.size, *ov, *len, m0, &s, err,
+				 sizeof err), 0, "%s", err);
+	snap_close(s);
+	ovl_commit(l->o);
+	ovt_copy(cur, &l->cur);
+	ovt_add(cur, "fresh 300 A 192.0.2.8");
+	ovt_add(cur, "x.y.z.fresh2 300 A 192.0.2.9");
+	cur->serial++;
+	ovt_copy(next, cur);
+	if (wild)
+		ovt_add(next, "*.fresh 300 A 192.0.2.11");
+	for (size_t k = 0; k < next->n; k++)
+		if (strcmp(next->line[k], "a.b.c.ent 300 TXT \"deep\"") == 0)
+			ovt_del(next, k--);
+	next->serial++;
+	ovt_diff(ORIGIN, cur, next, d);
+	cr_assert_eq(ovl_apply(l->o, d, err, sizeof err), 1, "%s", err);
+}
+
+/* A delta that lies (resealed, so its checksum holds) is refused against
+ * the version served: a node of the base whose parent it deletes while
+ * the node lives, a node's name out of bounds. */
+Test(overlay, corrupt_delta_refused)
+{
+	struct life l;
+	uint8_t *ov;
+	size_t len;
+	char err[512];
+	struct ovl_map m0, m1;
+	struct snap *s;
+	struct ovt_zone cur, next;
+	struct zdiff d;
+	second_change(&l, &m0, &ov, &len, &cur, &next, &d, false);
+	free(ov);
+	cr_assert_eq(ovl_export(l.o, true, &ov, &len), 0);
+	cr_assert_eq(ovl_map_prepare(l.base.fd, l.base.size, false, &m1, err, sizeof err), 0);
+	/* as it is, it goes */
+	uint8_t *bad = malloc(len);
+	memcpy(bad, ov, len);
+	cr_assert_eq(ovl_compose_into(&m1, l.base.image, &m0, bad, len, &s, err, sizeof err), 0,
+		     "%s", err);
+	snap_close(s);
+	ovl_unmap(&m1);
+	/* "a.b.c.ent" kept live (its node entry as in the version before)
+	 * while its parent "b.c.ent", an empty non-terminal left without
+	 * descendants, goes */
+	const struct snap_header *h = (const struct snap_header *)m0.map;
+	uint8_t want[DNAME_MAX];
+	dname_from_text(want, "b.c.ent." ORIGIN, strlen("b.c.ent." ORIGIN), NULL);
+	uint32_t ni;
+	struct snap *s0;
+	cr_assert_eq(snap_open_validated(m0.map, m0.size, &s0), 0);
+	cr_assert(snap_find(s0, want, &ni));
+	snap_close(s0);
+	const uint32_t child = ni + 1;	/* a.b.c.ent, after it in canonical order */
+	uint32_t at = h->nodes + child * 16u;
+	uint8_t *p = page_byte(bad, at);
+	cr_assert_not_null(p, "the child's entry is not in the delta");
+	memcpy(p, m0.map + at, 16);	/* its entry as before: live */
+	reseal(bad, len);
+	cr_assert_eq(ovl_map_prepare(l.base.fd, l.base.size, false, &m1, err, sizeof err), 0);
+	cr_assert_eq(ovl_compose_into(&m1, l.base.image, &m0, bad, len, &s, err, sizeof err), -1);
+	cr_assert(strstr(err, "deleted below live node"), "%s", err);
+	ovl_unmap(&m1);
+	/* a changed node's name out of bounds */
+	memcpy(bad, ov, len);
+	p = page_byte(bad, at);
+	memset(p, 0xee, 4);
+	reseal(bad, len);
+	cr_assert_eq(ovl_map_prepare(l.base.fd, l.base.size, false, &m1, err, sizeof err), 0);
+	cr_assert_eq(ovl_compose_into(&m1, l.base.image, &m0, bad, len, &s, err, sizeof err), -1);
+	cr_assert(strstr(err, "node"), "%s", err);
+	ovl_unmap(&m1);
+	free(bad);
+	free(ov);
+	ovl_unmap(&m0);
+	ovt_diff_free(&d);
+	ovt_free(&cur);
+	ovt_free(&next);
+	life_free(&l);
+}
+
+/* Random lies (bytes of the pages and tail changed, resealed): every
+ * overlay the dataplane's check accepts, whole or delta, the full
+ * validator accepts too, and nothing reads out of bounds (ASan). */
+Test(overlay, random_lies_never_pass)
+{
+	struct life l;
+	uint8_t *whole, *delta;
+	size_t wlen, dlen;
+	char err[512];
+	struct ovl_map m0, m1;
+	struct snap *s;
+	struct ovt_zone cur, next;
+	struct zdiff d;
+	second_change(&l, &m0, &whole, &wlen, &cur, &next, &d, true);
+	cr_assert_eq(ovl_export(l.o, true, &delta, &dlen), 0);
+	uint64_t rng = 99;
+	unsigned accepted = 0;
+	for (int it = 0; it < 1000; it++) {
+		bool isd = it % 2;
+		const uint8_t *src = isd ? delta : whole;
+		size_t n = isd ? dlen : wlen;
+		uint8_t *bad = malloc(n);
+		memcpy(bad, src, n);
+		struct ovl_header oh;
+		memcpy(&oh, bad, sizeof oh);
+		size_t body = sizeof oh + ((oh.npages * 4u + 7) & ~7u);
+		for (int k = 0; k < 1 + it % 4; k++) {
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			size_t at = body + (size_t)(rng >> 33) % (n - body);
+			bad[at] ^= (uint8_t)(1u << (rng >> 61));
+		}
+		reseal(bad, n);
+		const struct ovl_map *ref = isd ? &m0 : NULL;
+		cr_assert_eq(ovl_map_prepare(l.base.fd, l.base.size, false, &m1, err, sizeof err), 0);
+		if (ovl_compose_into(&m1, l.base.image, ref, bad, n, &s, err, sizeof err) == 0) {
+			struct snap *full;
+			cr_assert_eq(snap_open(m1.map, m1.size, &full, err, sizeof err), 0,
+				     "lie %d passed the overlay's check, not snap_open: %s", it, err);
+			snap_close(full);
+			snap_close(s);
+			accepted++;
+		}
+		ovl_unmap(&m1);
+		free(bad);
+	}
+	fprintf(stderr, "random lies: %u of 1000 accepted (harmless ones), all valid images\n",
+		accepted);
+	free(whole);
+	free(delta);
+	ovl_unmap(&m0);
+	ovt_diff_free(&d);
+	ovt_free(&cur);
+	ovt_free(&next);
+	life_free(&l);
+}

@@ -141,7 +141,9 @@ struct pimg {
 };
 
 /* A deleted node i of the base: its base descendants (after it, in
- * canonical order) deleted too. */
+ * canonical order) deleted too.  One whose entry differs from the
+ * reference's is checked on its own (later: it is not read here), and a
+ * live node whose parent is deleted is refused there. */
 static int check_deleted(struct vctx *v, const struct snap_header *h, const struct pimg *p,
 			 uint32_t i)
 {
@@ -149,7 +151,9 @@ static int check_deleted(struct vctx *v, const struct snap_header *h, const stru
 	for (uint32_t j = i + 1; j < p->b->nnodes; j++) {
 		if (!dname_in(p->base + node_at(p->base, p->b, j)->name, name))
 			break;
-		if (!(snap_node_flags(v->base, node_at(v->base, h, j)) & SNAP_N_DELETED))
+		const struct snap_node *d = node_at(v->base, h, j);
+		if (memcmp(d, node_at(p->ref, p->r, j), sizeof *d) == 0 &&
+		    !(snap_node_flags(v->base, d) & SNAP_N_DELETED))
 			return snapv_fail(v, "node %u deleted below live node %u", i, j);
 	}
 	return 0;
@@ -189,58 +193,73 @@ static int check_nodes_in(struct vctx *v, const struct snap_header *h, const str
 	return 0;
 }
 
-/* The buckets in the pages: each entry a live node's block under its
- * hash, found by probing; an entry of the reference that moved or went, and
- * the run after a slot emptied, still found.  *dcount: entries added. */
+/* One bucket slot s whose entry e differs from the reference's o: e a
+ * live node's block under its hash, found by probing; o's node still
+ * found, or deleted. */
+static int check_slot(struct vctx *v, const struct snap_header *h, const uint8_t *ref,
+		      uint64_t s, uint64_t e, uint64_t o)
+{
+	if (e) {
+		uint32_t blk = (uint32_t)e & ~3u;
+		if (!snapv_is_block(v, h, blk))
+			return snapv_fail(v, "bucket %llu holds no block", (unsigned long long)s);
+		const struct snap_block *bh = snap_block_at(v->base, blk);
+		uint32_t hv = (uint32_t)dname_hash(snap_block_name(v->base, blk));
+		if ((bh->flags & SNAP_N_DELETED) || (uint32_t)(e >> 32) != hv ||
+		    !reachable(v, h, bh->node))
+			return snapv_fail(v, "bucket %llu: bad entry", (unsigned long long)s);
+	}
+	if (o) {
+		uint32_t node = snap_block_at(ref, (uint32_t)o & ~3u)->node;
+		const struct snap_node *x = node_at(v->base, h, node);
+		if (!(snap_node_flags(v->base, x) & SNAP_N_DELETED) && !reachable(v, h, node))
+			return snapv_fail(v, "node %u lost from the hash table", node);
+	}
+	return 0;
+}
+
+/* The slots of the buckets in the pages (their range in *s0, *s1), or
+ * false when the page holds none. */
+static bool slots_of(const struct snap_header *h, uint32_t page, uint64_t *s0, uint64_t *s1)
+{
+	uint64_t b0 = h->buckets, nslots = (uint64_t)h->hash_mask + 1;
+	uint64_t lo = (uint64_t)page * SNAP_PAGE, hi = lo + SNAP_PAGE;
+	if (hi <= b0 || lo >= b0 + nslots * 8)
+		return false;
+	*s0 = lo > b0 ? (lo - b0) / 8 : 0;
+	*s1 = (hi - b0) / 8 < nslots ? (hi - b0) / 8 : nslots;
+	return true;
+}
+
+/* The buckets in the pages: each that differs from the reference's
+ * checked (check_slot), then, every entry being known good, the run after
+ * each slot emptied still found.  *dcount: entries added. */
 static int check_buckets_in(struct vctx *v, const struct snap_header *h,
 			    const uint8_t *ref, const uint32_t *pages, size_t npages,
 			    int64_t *dcount)
 {
 	const uint64_t *nb = (const uint64_t *)(v->base + h->buckets);
 	const uint64_t *ob = (const uint64_t *)(ref + h->buckets);
-	uint64_t b0 = h->buckets, nslots = (uint64_t)h->hash_mask + 1;
-	for (size_t i = 0; i < npages; i++) {
-		uint64_t lo = (uint64_t)pages[i] * SNAP_PAGE, hi = lo + SNAP_PAGE;
-		if (hi <= b0 || lo >= b0 + nslots * 8)
-			continue;
-		uint64_t s0 = lo > b0 ? (lo - b0) / 8 : 0, s1 = (hi - b0) / 8;
-		if (s1 > nslots)
-			s1 = nslots;
-		for (uint64_t s = s0; s < s1; s++) {
-			uint64_t e = nb[s], o = ob[s];
+	uint64_t s0, s1;
+	for (size_t i = 0; i < npages; i++)
+		for (uint64_t s = 0; slots_of(h, pages[i], &s0, &s1) && s < s1 - s0; s++) {
+			uint64_t e = nb[s0 + s], o = ob[s0 + s];
 			*dcount += (e != 0) - (o != 0);
-			if (e == o)
+			if (e != o && check_slot(v, h, ref, s0 + s, e, o))
+				return -1;
+		}
+	for (size_t i = 0; i < npages; i++)
+		for (uint64_t s = 0; slots_of(h, pages[i], &s0, &s1) && s < s1 - s0; s++) {
+			if (nb[s0 + s] || !ob[s0 + s])
 				continue;
-			if (e) {
-				uint32_t blk = (uint32_t)e & ~3u;
-				if (!snapv_is_block(v, h, blk))
-					return snapv_fail(v, "bucket %llu holds no block",
-							  (unsigned long long)s);
-				const struct snap_block *bh = snap_block_at(v->base, blk);
-				uint32_t hv = (uint32_t)dname_hash(snap_block_name(v->base, blk));
-				if ((bh->flags & SNAP_N_DELETED) || (uint32_t)(e >> 32) != hv ||
-				    !reachable(v, h, bh->node))
-					return snapv_fail(v, "bucket %llu: bad entry",
-							  (unsigned long long)s);
-			}
-			if (o) {
-				uint32_t node = snap_block_at(ref, (uint32_t)o & ~3u)->node;
-				const struct snap_node *x = node_at(v->base, h, node);
-				if (!(snap_node_flags(v->base, x) & SNAP_N_DELETED) &&
-				    !reachable(v, h, node))
-					return snapv_fail(v, "node %u lost from the hash table", node);
-			}
-			if (e)
-				continue;
-			/* an emptied slot: the run after it is still found */
-			for (uint64_t t = (s + 1) & h->hash_mask; nb[t]; t = (t + 1) & h->hash_mask) {
+			for (uint64_t t = (s0 + s + 1) & h->hash_mask; nb[t];
+			     t = (t + 1) & h->hash_mask) {
 				uint32_t node = snap_block_at(v->base, (uint32_t)nb[t] & ~3u)->node;
-				if (node >= h->nnodes || !reachable(v, h, node))
+				if (!reachable(v, h, node))
 					return snapv_fail(v, "bucket %llu cut off",
 							  (unsigned long long)t);
 			}
 		}
-	}
 	return 0;
 }
 
