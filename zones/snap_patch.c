@@ -301,10 +301,6 @@ int snap_open_patched(const void *image, size_t size, const void *base, size_t b
 		if (check_page(&v, base, base_size, &m, pages[i]))
 			return -1;
 	}
-	const uint8_t *origin = v.base + h->origin;
-	if (snapv_name(&v, h, h->origin) < 0 || dname_labels(origin) != h->origin_labels ||
-	    !dname_eq(origin, v.base + node_at(v.base, h, 0)->name))
-		return snapv_fail(&v, "bad origin name");
 	size_t n;
 	uint32_t *list = touched_nodes(v.base, p.ref, h, p.r, pages, npages, &n);
 	if (!list)
@@ -314,6 +310,11 @@ int snap_open_patched(const void *image, size_t size, const void *base, size_t b
 	free(list);
 	if (rc || check_buckets_in(&v, h, p.ref, pages, npages, &dcount) || snapv_soa(&v, h))
 		return -1;
+	/* node 0's entry is known good now (checked, or the reference's) */
+	const uint8_t *origin = v.base + h->origin;
+	if (snapv_name(&v, h, h->origin) < 0 || dname_labels(origin) != h->origin_labels ||
+	    !dname_eq(origin, v.base + node_at(v.base, h, 0)->name))
+		return snapv_fail(&v, "bad origin name");
 	if ((int64_t)p.r->ndead + dead != (int64_t)h->ndead || (int64_t)p.r->nrrsets + drr != (int64_t)h->nrrsets)
 		return snapv_fail(&v, "overlay's deleted nodes or RRsets miscounted");
 	int64_t live = (int64_t)p.r->nnodes - p.r->ndead + dcount;
