@@ -11,14 +11,15 @@
  * It is an image of the usual format (snap_format.h, version 9: deleted
  * nodes, nodes appended in the node table's room, base_size set), read by
  * the engine as any other.  The overlay, what travels to the dataplane, is
- * the replaced pages and the tail, relative to the base (not to the last
- * version): each one stands alone, and grows until a compaction makes a
- * new base.
+ * the replaced pages and the tail: whole (every page changed since the
+ * base: it stands alone) or a delta (the pages the last change wrote,
+ * relative to the version before: what the change costs).  The pages
+ * changed since the base grow until a compaction makes a new base.
  *
  * The control side (struct ovl) applies changes to its own composed image
- * and exports overlays, relative to the base or (delta) to the version
- * before; the dataplane side (ovl_compose_into) composes one in a mapping
- * of its base and validates it (snap_open_patched) before serving it.
+ * and exports overlays; the dataplane side (ovl_compose_into) composes one
+ * in a mapping of its base it keeps for that, and validates it
+ * (snap_open_patched) against the version served before serving it.
  *
  * Only unsigned zones: ovl_apply declines (returns 0) a signed zone or a
  * change that brings DNSSEC records, DNAME, or anything it cannot keep
