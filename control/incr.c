@@ -207,6 +207,8 @@ static bool write_zone(FILE *f, const uint8_t *img, size_t size)
 
 int inc_fold(struct ctl *c, struct zst *z)
 {
+	if (!z->inc || !z->file)
+		return -1;
 	double t0 = mono_s();
 	char tmp[4096];
 	snprintf(tmp, sizeof tmp, "%s.compact.XXXXXX", z->file);
