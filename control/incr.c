@@ -117,7 +117,7 @@ void inc_prepare(struct ctl *c, struct zst *z)
 {
 	char err[256];
 	if (z->served && z->img_fd >= 0 && xfi_secondary(c, z) && start(z, err, sizeof err) != 0)
-		log_warn("zone %s: changes will need full loads: %s", z->name, err);
+		log_info("zone %s: changes will be loaded whole: %s", z->name, err);
 }
 
 int inc_apply(struct ctl *c, struct zst *z, const struct zdiff *d, char *err, size_t errcap)

@@ -787,3 +787,23 @@ Test(overlay, random_lies_never_pass)
 	ovt_free(&next);
 	life_free(&l);
 }
+
+/* A signed zone gets no overlay builder: its changes are compiled whole. */
+Test(overlay, signed_zone_has_no_builder)
+{
+	const char *src = getenv("SRCDIR");
+	char path[1024], err[4096];
+	snprintf(path, sizeof path, "%s/tests/data/answer/nsec.zone", src ? src : ".");
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	static char text[1 << 16];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = 0;
+	struct ovt_img m;
+	cr_assert_eq(ovt_compile("example.org.", text, &m, err, sizeof err), 0, "%s", err);
+	struct ovl *o;
+	cr_assert_eq(ovl_new(m.fd, m.size, &o, err, sizeof err), -1);
+	cr_assert(strstr(err, "signed"), "%s", err);
+	ovt_img_free(&m);
+}

@@ -166,6 +166,10 @@ int ovl_new(int fd, size_t size, struct ovl **out, char *err, size_t errcap)
 		ovl_free(o);
 		return ovl_fail(err, errcap, "not a compiled image of this version");
 	}
+	if (h->flags & (SNAP_F_SIGNED | SNAP_F_NSEC | SNAP_F_NSEC3)) {
+		ovl_free(o);
+		return ovl_fail(err, errcap, "a signed zone: its changes are compiled whole");
+	}
 	if (!build_index(o)) {
 		ovl_free(o);
 		return ovl_fail(err, errcap, "out of memory");

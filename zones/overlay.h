@@ -79,7 +79,7 @@ struct ovl;
  * Starts overlays over the compiled image of size bytes in the sealed
  * memfd fd (dup'd: the caller keeps its own).  Builds the index of the
  * names NS, MX and SRV records point at (a pass over the zone, once per
- * base).  0, or -1 with err.
+ * base).  0, or -1 with err (a signed zone's image among the reasons).
  */
 int ovl_new(int fd, size_t size, struct ovl **out, char *err, size_t errcap);
 void ovl_free(struct ovl *o);
