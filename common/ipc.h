@@ -23,7 +23,7 @@
 
 #include "common/stats.h"
 
-#define IPC_VERSION 9
+#define IPC_VERSION 10
 #define IPC_MSG_MAX (256 * 1024)	/* payload bytes in one message */
 
 enum ipc_type {
@@ -51,6 +51,9 @@ enum ipc_type {
 	IPC_XFR,		/* on the transfer channel: struct ipc_xfr + the
 				   query's bytes, the connection attached */
 	IPC_NOTIFY,		/* struct ipc_notify: an allowed primary NOTIFYed */
+	IPC_OVERLAY,		/* control -> dataplane: struct ipc_image + memfd
+				   of an overlay (zones/overlay.h) over the zone's
+				   base image; acknowledged as IPC_IMAGE */
 };
 
 /* A transfer query and where it came from; the qlen query bytes (without
@@ -94,6 +97,15 @@ struct ipc_image {
 	uint64_t records;
 	uint32_t serial;
 	uint32_t seq;		/* echoed in the ack */
+	uint32_t flags;		/* IPC_IMAGE_* */
+	uint32_t pad;
+};
+
+/* ipc_image.flags */
+enum {
+	/* IPC_IMAGE: overlays of this image will follow (a secondary zone):
+	 * get ready for them once the image is served (pub_prepare) */
+	IPC_IMAGE_OVERLAYS = 1 << 0,
 };
 
 struct ipc_ack {

@@ -132,27 +132,23 @@ static struct catz *read_image(const struct zst *z, char *why, size_t cap)
 {
 	uint8_t origin[DNAME_MAX];
 	struct catz *cz = NULL;
-	struct snap *s = NULL;
-	void *m = MAP_FAILED;
-	if (z->img_fd < 0)
+	void *m = NULL;
+	/* the version served: a composed image after an incremental change */
+	struct snap *s = zj_open_served(z, &m);
+	if (!s)
 		snprintf(why, cap, "its image is not at hand");
-	else if ((m = mmap(NULL, z->img_size, PROT_READ, MAP_SHARED, z->img_fd, 0)) == MAP_FAILED)
-		snprintf(why, cap, "its image cannot be mapped: %s", strerror(errno));
-	else if (snap_open_validated(m, z->img_size, &s) != 0 ||
-		 dname_from_text(origin, z->name, strlen(z->name), NULL) < 0 ||
+	else if (dname_from_text(origin, z->name, strlen(z->name), NULL) < 0 ||
 		 !(cz = catz_new(origin)) || catz_add_snap(cz, s) != 0)
 		snprintf(why, cap, "out of memory");
-	else if (catz_finish(cz, why, cap) == 0) {
-		snap_close(s);
-		munmap(m, z->img_size);
-		return cz;
+	else if (catz_finish(cz, why, cap) != 0) {
+		catz_free(cz);
+		cz = NULL;
 	}
-	catz_free(cz);
 	if (s)
 		snap_close(s);
-	if (m != MAP_FAILED)
+	if (m)
 		munmap(m, z->img_size);
-	return NULL;
+	return cz;
 }
 
 /* ---- who serves what ---- */

@@ -137,6 +137,7 @@ static void ctl_loop(struct ctl *c)
 		cat_tick(c);
 		xfi_tick(c);
 		ntf_tick(c);
+		inc_tick(c);
 		struct pollfd p[4 + CFG_LISTEN_MAX + NTF_POLL_MAX] = { { .fd = c->dp, .events = POLLIN },
 						      { .fd = ctlsock_fd(c->cs), .events = POLLIN },
 						      { .fd = c->wake_fd, .events = POLLIN },
@@ -146,9 +147,11 @@ static void ctl_loop(struct ctl *c)
 		int wait = c->npending ? CACHE_IDLE_MS : c->trim_due ? TRIM_IDLE_MS : -1;
 		if (c->xfr_children && (wait < 0 || wait > REAP_MS))
 			wait = REAP_MS;
-		int due = xfi_wait_ms(c), ndue = ntf_wait_ms();
+		int due = xfi_wait_ms(c), ndue = ntf_wait_ms(), idue = inc_wait_ms(c);
 		if (due >= 0 && (wait < 0 || due < wait))
 			wait = due;
+		if (idue >= 0 && (wait < 0 || idue < wait))
+			wait = idue;
 		if (ndue >= 0 && (wait < 0 || ndue < wait))
 			wait = ndue;
 		int n = poll(p, 4 + nx + np, wait);

@@ -51,6 +51,8 @@ struct zst {
 	size_t img_size;
 	struct journal *jr;	/* differences between the versions served
 				   (control/journal.h), NULL until one is kept */
+	struct inc *inc;	/* changes applied incrementally over the served
+				   image (control/incr.c), NULL: none */
 	/* secondary zones (primaries configured): control/xfrin.c */
 	pid_t xfr_pid;		/* the check running, 0 = none */
 	int xfr_errfd;		/* its reason for a failure, -1 = none */
@@ -137,6 +139,10 @@ void dpc_other(struct ctl *c, uint32_t type, const void *msg, size_t len);
 /* Sends the dataplane the TSIG keys and, per secondary zone, who may
  * NOTIFY it (IPC_PEERS); clears c->peers_due once sent. */
 void dpc_send_peers(struct ctl *c);
+/* The same for an overlay over the zone's base image (IPC_OVERLAY,
+ * zones/overlay.h). */
+int dpc_hand_over_overlay(struct ctl *c, const char *zone, int fd, size_t size,
+			  uint32_t serial, uint64_t records, char *err, size_t errcap);
 
 /* Waits for the dataplane's reply to IPC_HELLO and records each zone it
  * serves (zj_served).  0, or -1 when no well-formed reply came. */
@@ -179,8 +185,10 @@ int zj_soa_rdata_tail(const struct zst *z, uint8_t out[20]);
  * file and syncs its directory, so a restart serves it (tmp removed when
  * that fails; logged). */
 void zj_keep_file(struct zst *z, const char *tmp);
-/* The image z serves, mapped and opened (snap_close, then munmap *map of
- * z->img_size bytes); NULL when this process holds none. */
+/* The image z serves, opened: its composed image when a change was
+ * served incrementally (*map NULL), else its image mapped (snap_close,
+ * then munmap *map of z->img_size bytes); NULL when this process holds
+ * none. */
 struct snap *zj_open_served(const struct zst *z, void **map);
 /* z's journal, ready for a step from serial `from` to `to` (a serial
  * that went back empties it first); NULL when none is kept (no
@@ -255,17 +263,41 @@ bool xfi_reaped(struct ctl *c, pid_t pid, int st);
  * whole zone, RFC 1995 §4).  The file steps is removed. */
 int ixl_apply(struct ctl *c, struct zst *z, const char *steps, char *err, size_t errcap);
 
-/* incr.c: the incremental image builder. */
+/* incr.c: changes applied incrementally (zones/overlay.h). */
 
-/*
- * Serves the version of z after step d (d->from is z's served serial)
- * built from the served image, without compiling the whole zone: 1 when
- * served (z updated as a load updates it; the caller records the journal
- * step and writes the zone file), 0 when it does not apply to this change
- * (nothing done), -1 on a failure with err (nothing served).
- */
 struct zdiff;
+/*
+ * Applies change d (one IXFR step from z's served serial) to secondary
+ * zone z as an overlay over its served image and has the dataplane serve
+ * it: 1 when served (z's serial, records, journal and NOTIFY updated as
+ * for a full load), 0 when the incremental path does not apply (signed
+ * zones, DNAME, a change a full compile would refuse, an overlay past its
+ * bound, no image in this process: err says which; the caller compiles
+ * the whole zone), -1 when the change is wrong for the served version or
+ * the dataplane refused it (err; nothing served changed).
+ */
 int inc_apply(struct ctl *c, struct zst *z, const struct zdiff *d, char *err, size_t errcap);
+/* Gets z (a secondary zone whose new image is served) ready for changes:
+ * the overlay builder made now (a pass over the zone) rather than at the
+ * first change. */
+void inc_prepare(struct ctl *c, struct zst *z);
+/* The image of z's version as served (base with overlay), *size its
+ * bytes; NULL when z has no overlay (its image is z->img_fd's). */
+const uint8_t *inc_image(const struct zst *z, size_t *size);
+/* The bytes of z's overlay (0: its base is served as it is). */
+size_t inc_overlay_bytes(const struct zst *z);
+/* Forgets z's overlay: a new full image is served (or z goes). */
+void inc_reset(struct zst *z);
+/* Folds z's overlay into a new full image (a compaction): the version
+ * served written beside z's zone file and loaded as a transfer is
+ * (zj_load_transfer: it becomes z's file), which resets z->inc.  0, or
+ * -1 (logged; the overlay keeps serving). */
+int inc_fold(struct ctl *c, struct zst *z);
+/* inc_fold for each zone whose overlay grew past its bound or that stayed
+ * unchanged a while. */
+void inc_tick(struct ctl *c);
+/* Milliseconds until inc_tick has something to do, -1 when never. */
+int inc_wait_ms(const struct ctl *c);
 
 /* notify.c: NOTIFY to secondaries. */
 

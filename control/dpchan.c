@@ -122,13 +122,17 @@ ssize_t dpc_wait(struct ctl *c, uint32_t want, void *buf, size_t cap)
 	}
 }
 
-int dpc_hand_over(struct ctl *c, const char *zone, int fd, size_t size, uint32_t serial,
-		  uint64_t records, char *err, size_t errcap)
+/* An image (IPC_IMAGE) or an overlay (IPC_OVERLAY) handed over. */
+static int hand_over(struct ctl *c, uint32_t type, const char *zone, int fd, size_t size,
+		     uint32_t serial, uint64_t records, char *err, size_t errcap)
 {
 	struct ipc_image im = { .size = size, .records = records, .serial = serial,
 				.seq = ++c->seq };
 	snprintf(im.name, sizeof im.name, "%s", zone);
-	if (ipc_send(c->dp, IPC_IMAGE, &im, sizeof im, fd) != 0) {
+	const struct zst *z = zj_find(c, zone);
+	if (type == IPC_IMAGE && z && xfi_secondary(c, z))
+		im.flags |= IPC_IMAGE_OVERLAYS;	/* its changes come as overlays */
+	if (ipc_send(c->dp, type, &im, sizeof im, fd) != 0) {
 		snprintf(err, errcap, "handing the image to ringdns: %s", strerror(errno));
 		return -1;
 	}
@@ -147,6 +151,18 @@ int dpc_hand_over(struct ctl *c, const char *zone, int fd, size_t size, uint32_t
 		return -1;
 	}
 	return 0;
+}
+
+int dpc_hand_over(struct ctl *c, const char *zone, int fd, size_t size, uint32_t serial,
+		  uint64_t records, char *err, size_t errcap)
+{
+	return hand_over(c, IPC_IMAGE, zone, fd, size, serial, records, err, errcap);
+}
+
+int dpc_hand_over_overlay(struct ctl *c, const char *zone, int fd, size_t size,
+			  uint32_t serial, uint64_t records, char *err, size_t errcap)
+{
+	return hand_over(c, IPC_OVERLAY, zone, fd, size, serial, records, err, errcap);
 }
 
 int dpc_served(struct ctl *c)

@@ -77,8 +77,7 @@ static int serve(struct ctl *c, struct zst *z, const struct zdf_steps *st,
 				 st->v[done].to, why);
 		if (r != 1)
 			break;
-		journal_steps(c, z, st->v, done, done + 1);
-		done++;
+		done++;		/* served, and journaled by inc_apply */
 	}
 	uint64_t t0 = ipc_now_ms();
 	int rc = write_text(a, tmp, err, errcap);
@@ -134,7 +133,8 @@ int ixl_apply(struct ctl *c, struct zst *z, const char *steps, char *err, size_t
 	zda_free(a);
 	if (s) {
 		snap_close(s);
-		munmap(map, mapped);
+		if (map)
+			munmap(map, mapped);
 	}
 	zdf_steps_free(&st);
 	return rc;

@@ -20,6 +20,7 @@
 
 #include "control/zdfile.h"
 #include "zones/dname.h"
+#include "zones/overlay.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 #include "zones/snap.h"
@@ -187,23 +188,27 @@ static bool diff_node(struct step *s, const struct snap *oz, const struct snap_n
 	return true;
 }
 
-/* Walks both node tables in canonical order. */
+/* Walks both node tables in canonical order (a composed image's nodes
+ * through ovl_walk: appended ones merged in, deleted ones left out). */
 static bool diff_zone(struct step *s, const struct snap *oz, const struct snap *nz)
 {
 	const struct snap_node *on = snap_nodes(oz), *nn = snap_nodes(nz);
-	uint32_t oc = snap_hdr(oz)->nnodes, nc = snap_hdr(nz)->nnodes;
-	uint32_t i = 0, k = 0;
-	while (i < oc || k < nc) {
-		int c = i == oc ? 1 : k == nc ? -1
-					       : dname_canon_cmp(snap_at(oz, on[i].name),
-								 snap_at(nz, nn[k].name));
+	struct ovl_walk *ow = ovl_walk_new(oz), *nw = ovl_walk_new(nz);
+	bool ok = ow && nw;
+	uint32_t i = ok ? ovl_walk_next(ow) : SNAP_NONE, k = ok ? ovl_walk_next(nw) : SNAP_NONE;
+	while (ok && (i != SNAP_NONE || k != SNAP_NONE)) {
+		int c = i == SNAP_NONE ? 1 : k == SNAP_NONE ? -1
+				: dname_canon_cmp(snap_at(oz, on[i].name), snap_at(nz, nn[k].name));
 		const struct snap_node *a = c <= 0 ? &on[i] : NULL, *b = c >= 0 ? &nn[k] : NULL;
-		if (!diff_node(s, oz, a, nz, b, (a ? i : k) == 0))
-			return false;
-		i += c <= 0;
-		k += c >= 0;
+		ok = diff_node(s, oz, a, nz, b, (a ? i : k) == 0);
+		if (c <= 0)
+			i = ovl_walk_next(ow);
+		if (c >= 0)
+			k = ovl_walk_next(nw);
 	}
-	return true;
+	ovl_walk_free(ow);
+	ovl_walk_free(nw);
+	return ok;
 }
 
 /* The apex SOA's TTL and rdata. */

@@ -648,7 +648,8 @@ static bool served_soa(const struct zst *z, struct xin *x)
 		memcpy(x->soa, p + 2, x->soa_len);
 	x->soa_ttl = r->ttl;
 	snap_close(s);
-	munmap(map, z->img_size);
+	if (map)
+		munmap(map, z->img_size);
 	return ok;
 }
 

@@ -243,10 +243,15 @@ static int transfer(const struct zst *z, struct xs *xs, const struct xq *q,
 	char err[512];
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	const void *img = ipc_memfd_map(z->img_fd, z->img_size, err, sizeof err);
+	/* the version served: changed incrementally (the overlay's image,
+	 * this child's copy of the parent's mapping), or z->img_fd's */
+	size_t size = z->img_size;
+	const void *img = inc_image(z, &size);
+	if (!img)
+		img = ipc_memfd_map(z->img_fd, z->img_size, err, sizeof err);
 	struct snap *s = NULL;
 	/* the dataplane validated this image before it served it */
-	if (img && snap_open_validated(img, z->img_size, &s) != 0)
+	if (img && snap_open_validated(img, size, &s) != 0)
 		snprintf(err, sizeof err, "out of memory");
 	if (!s) {
 		log_err("zone %s: transfer to %s: image: %s", z->name, q->peer, err);

@@ -94,6 +94,13 @@ static struct snap *open_image(int fd, size_t size, void **map)
 
 struct snap *zj_open_served(const struct zst *z, void **map)
 {
+	size_t isz;
+	const uint8_t *cur = inc_image(z, &isz);	/* a version served incrementally */
+	*map = NULL;
+	if (cur) {
+		struct snap *s = NULL;
+		return snap_open_validated(cur, isz, &s) == 0 ? s : NULL;
+	}
 	return z->img_fd >= 0 ? open_image(z->img_fd, z->img_size, map) : NULL;
 }
 
@@ -135,10 +142,9 @@ static void journal_step(struct ctl *c, struct zst *z, int fd, size_t size)
 		snap_close(n);
 		munmap(nm, size);
 	}
-	if (o) {
-		snap_close(o);
+	snap_close(o);
+	if (om)
 		munmap(om, z->img_size);
-	}
 }
 
 /* Keeps a descriptor of the image now served (fd stays the caller's):
@@ -146,6 +152,7 @@ static void journal_step(struct ctl *c, struct zst *z, int fd, size_t size)
 static void keep_image(struct ctl *c, struct zst *z, int fd, size_t size)
 {
 	journal_step(c, z, fd, size);
+	inc_reset(z);
 	if (z->img_fd >= 0)
 		close(z->img_fd);
 	z->img_fd = fcntl(fd, F_DUPFD_CLOEXEC, 3);
@@ -170,6 +177,7 @@ static void zone_served(struct ctl *c, struct zst *z, uint32_t serial, uint64_t 
 	if (changed)
 		ntf_zone_changed(c, z);
 	cat_zone_served(c, z);
+	inc_prepare(c, z);	/* a secondary's next change: incremental */
 }
 
 /* ----------------------------------------------------------- the cache */
@@ -412,26 +420,29 @@ void zj_keep_file(struct zst *z, const char *tmp)
 
 int zj_soa_rdata_tail(const struct zst *z, uint8_t out[20])
 {
-	if (z->img_fd < 0 || z->img_size < sizeof(struct snap_header))
+	size_t size = z->img_size;
+	const uint8_t *cur = inc_image(z, &size);	/* a version served incrementally */
+	if (!cur && (z->img_fd < 0 || z->img_size < sizeof(struct snap_header)))
 		return -1;
-	void *m = mmap(NULL, z->img_size, PROT_READ, MAP_SHARED, z->img_fd, 0);
+	void *m = cur ? (void *)cur : mmap(NULL, size, PROT_READ, MAP_SHARED, z->img_fd, 0);
 	if (m == MAP_FAILED)
 		return -1;
 	const uint8_t *b = m;
 	const struct snap_header *h = m;
 	int rc = -1;
-	if (h->soa <= z->img_size - sizeof(struct snap_rrset)) {
+	if (h->soa <= size - sizeof(struct snap_rrset)) {
 		const struct snap_rrset *r = (const struct snap_rrset *)(b + h->soa);
 		size_t at = r->rdata;
-		if (at + 2 <= z->img_size) {
+		if (at + 2 <= size) {
 			size_t len = (size_t)b[at] << 8 | b[at + 1];
-			if (len >= 22 && at + 2 + len <= z->img_size) {
+			if (len >= 22 && at + 2 + len <= size) {
 				memcpy(out, b + at + 2 + len - 20, 20);
 				rc = 0;
 			}
 		}
 	}
-	munmap(m, z->img_size);
+	if (!cur)
+		munmap(m, size);
 	return rc;
 }
 
@@ -538,6 +549,7 @@ void zj_drop_unconfigured(struct ctl *c)
 			close(z->img_fd);
 		if (z->xfr_errfd >= 0)
 			close(z->xfr_errfd);
+		inc_reset(z);
 		jr_free(z->jr);
 		free(z->file);
 		c->z[i] = c->z[--c->nz];
@@ -569,6 +581,7 @@ void zj_fini(struct ctl *c)
 	for (size_t i = 0; i < c->nz; i++) {
 		if (c->z[i].img_fd >= 0)
 			close(c->z[i].img_fd);
+		inc_reset(&c->z[i]);
 		jr_free(c->z[i].jr);
 		free(c->z[i].file);
 	}

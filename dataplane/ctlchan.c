@@ -132,19 +132,23 @@ static void send_status(struct dp *d)
 	ipc_send(d->sup.fd, IPC_STATUS, buf, len, -1);
 }
 
-/* Serves the image (takes fd) and acknowledges it. */
-static void take_image(struct dp *d, struct ipc_image *im, int fd)
+/* Serves the image, or the overlay over the zone's base (takes fd), and
+ * acknowledges it. */
+static void take_image(struct dp *d, struct ipc_image *im, int fd, bool overlay)
 {
 	im->name[sizeof im->name - 1] = 0;
 	struct ipc_ack ack = { .seq = im->seq };
 	memcpy(ack.name, im->name, sizeof ack.name);
 	double t = sup_now();
 	char err[256];
-	if (pub_image(d->pub, im->name, fd, im->size, im->records, err, sizeof err) == 0) {
+	int rc = overlay ? pub_overlay(d->pub, im->name, fd, im->size, im->records, err, sizeof err)
+			 : pub_image(d->pub, im->name, fd, im->size, im->records, err, sizeof err);
+	if (rc == 0) {
 		ack.ok = 1;
-		log_info("zone %s serial %u: serving (%llu records, %.1f MB, "
+		log_info("zone %s serial %u: serving (%llu records, %s%.1f MB, "
 			 "swapped in %.3f s)", im->name, im->serial,
-			 (unsigned long long)im->records, im->size / 1e6, sup_now() - t);
+			 (unsigned long long)im->records, overlay ? "an overlay of " : "",
+			 im->size / 1e6, sup_now() - t);
 	} else {
 		snprintf(ack.msg, sizeof ack.msg, "%s", err);
 		log_err("zone %s: %s", im->name, err);
@@ -152,6 +156,9 @@ static void take_image(struct dp *d, struct ipc_image *im, int fd)
 	ack.generation = pub_generation(d->pub);
 	ack.swap_s = sup_now() - t;
 	ipc_send(d->sup.fd, IPC_IMAGE_ACK, &ack, sizeof ack, -1);
+	/* after the ack: the control process is not kept waiting */
+	if (rc == 0 && !overlay && (im->flags & IPC_IMAGE_OVERLAYS))
+		pub_prepare(d->pub, im->name);
 }
 
 /* The transfer peers in memfd fd (size bytes; fd closed): decoded, then
@@ -235,12 +242,13 @@ void ctlchan_handle(struct dp *d)
 		}
 		break;
 	}
-	case IPC_IMAGE: {
+	case IPC_IMAGE:
+	case IPC_OVERLAY: {
 		struct ipc_image im;
 		if ((size_t)n != sizeof im || fd < 0)
 			break;
 		memcpy(&im, buf, sizeof im);
-		take_image(d, &im, fd);
+		take_image(d, &im, fd, type == IPC_OVERLAY);
 		fd = -1;
 		break;
 	}

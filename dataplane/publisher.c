@@ -13,13 +13,24 @@
 #include <urcu-qsbr.h>
 
 #include "zones/dname.h"
+#include "zones/overlay.h"
 #include "common/ipc.h"
 
+/* A zone: the image it serves (snap), which is its base (a compiled
+ * image, mapped from its memfd, kept for overlays) or, after a change
+ * applied incrementally, the base with an overlay (zones/overlay.h) in
+ * one of two mappings of the base: the one served and the one the next
+ * version is composed in (it held the version before, which no reader
+ * holds once the swap's grace period has passed). */
 struct pub_zone {
 	char name[256];
 	struct snap *snap;
-	const void *map;
-	size_t size;
+	const void *map;	/* the base */
+	int base_fd;		/* its memfd, -1: none */
+	size_t base_size;
+	struct ovl_map om[2];	/* composed images (map NULL: none) */
+	int cur;		/* om[cur] is served; -1: the base */
+	size_t size;		/* bytes of the image served */
 	uint64_t records;
 	time_t loaded_at;
 };
@@ -70,7 +81,11 @@ struct pub *pub_new(struct zidx **root)
 static void pub_zone_drop(struct pub_zone *z)
 {
 	snap_close(z->snap);
-	munmap((void *)z->map, z->size);
+	ovl_unmap(&z->om[0]);
+	ovl_unmap(&z->om[1]);
+	munmap((void *)z->map, z->base_size);
+	if (z->base_fd >= 0)
+		close(z->base_fd);
 }
 
 void pub_free(struct pub *p)
@@ -105,8 +120,8 @@ int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t rec
 		return -1;
 	}
 	const void *map = ipc_memfd_map(fd, size, why, sizeof why);
-	close(fd);
 	if (!map) {
+		close(fd);
 		snprintf(err, errcap, "%s: %s", name, why);
 		return -1;
 	}
@@ -114,12 +129,14 @@ int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t rec
 	if (snap_open(map, size, &s, why, sizeof why) != 0) {
 		snprintf(err, errcap, "%s: image refused: %s", name, why);
 		munmap((void *)map, size);
+		close(fd);
 		return -1;
 	}
 	if (!dname_eq(snap_origin(s), want)) {
 		snprintf(err, errcap, "%s: image refused: it is for another zone", name);
 		snap_close(s);
 		munmap((void *)map, size);
+		close(fd);
 		return -1;
 	}
 	ssize_t i = pub_find(p, name);
@@ -142,6 +159,10 @@ int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t rec
 	struct pub_zone *z = &p->z[i];
 	z->snap = s;
 	z->map = map;
+	z->base_fd = fd;
+	z->base_size = size;
+	z->om[0] = z->om[1] = (struct ovl_map){ 0 };
+	z->cur = -1;
 	z->size = size;
 	z->records = records;
 	z->loaded_at = time(NULL);
@@ -160,8 +181,70 @@ int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t rec
 nomem:
 	snap_close(s);
 	munmap((void *)map, size);
+	close(fd);
 	snprintf(err, errcap, "%s: out of memory publishing the image", name);
 	return -1;
+}
+
+void pub_prepare(struct pub *p, const char *name)
+{
+	ssize_t i = pub_find(p, name);
+	char why[200];
+	for (int t = 0; i >= 0 && p->z[i].base_fd >= 0 && t < 2; t++)
+		if (!p->z[i].om[t].map && p->z[i].cur != t)
+			ovl_map_prepare(p->z[i].base_fd, p->z[i].base_size, true, &p->z[i].om[t], why,
+					sizeof why);
+}
+
+int pub_overlay(struct pub *p, const char *name, int fd, size_t size, uint64_t records,
+		char *err, size_t errcap)
+{
+	char why[200];
+	ssize_t i = pub_find(p, name);
+	if (i < 0 || p->z[i].base_fd < 0) {
+		close(fd);
+		snprintf(err, errcap, "%s: overlay refused: no base image served", name);
+		return -1;
+	}
+	const uint8_t *ov = ipc_memfd_map(fd, size, why, sizeof why);
+	close(fd);
+	if (!ov) {
+		snprintf(err, errcap, "%s: %s", name, why);
+		return -1;
+	}
+	struct pub_zone *z = &p->z[i], old = *z;
+	/* the mapping not served: no reader holds it since the last swap */
+	int t = z->cur == 0 ? 1 : 0;
+	struct snap *s = NULL;
+	int rc = z->om[t].map ? 0 : ovl_map_prepare(z->base_fd, z->base_size, true, &z->om[t], why,
+						    sizeof why);
+	if (rc == 0)
+		rc = ovl_compose_into(&z->om[t], z->map, z->cur >= 0 ? &z->om[z->cur] : NULL, ov,
+				      size, &s, why, sizeof why);
+	munmap((void *)ov, size);
+	if (rc != 0) {
+		snprintf(err, errcap, "%s: overlay refused: %s", name, why);
+		return -1;
+	}
+	z->snap = s;
+	z->cur = t;
+	z->size = z->om[t].size;
+	z->records = records;
+	z->loaded_at = time(NULL);
+	if (pub_publish(p) != 0) {
+		z->snap = old.snap;
+		z->cur = old.cur;
+		z->size = old.size;
+		z->records = old.records;
+		z->loaded_at = old.loaded_at;
+		snap_close(s);
+		snprintf(err, errcap, "%s: out of memory publishing the overlay", name);
+		return -1;
+	}
+	/* the grace period has passed: the version before is read by no one;
+	 * its mapping holds it until the next version is composed there */
+	snap_close(old.snap);
+	return 0;
 }
 
 int pub_remove(struct pub *p, const char *name)

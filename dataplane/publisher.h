@@ -38,6 +38,22 @@ void pub_free(struct pub *p);
  */
 int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t records,
 	      char *err, size_t errcap);
+/*
+ * Serves zone name's base image with the overlay in memfd fd (size bytes,
+ * zones/overlay.h) applied: composed in the mapping of the base not served
+ * (ovl_compose_into: what differs from the version served written and
+ * validated), and swapped in as pub_image swaps an image; after the grace
+ * period the version it replaced is read by no one, and its mapping is
+ * where the next one is composed.
+ * Takes ownership of fd.  0, or -1 with err: the old version keeps serving.
+ */
+int pub_overlay(struct pub *p, const char *name, int fd, size_t size, uint64_t records,
+		char *err, size_t errcap);
+/* Gets zone name ready for overlays: the mappings its versions are
+ * composed in made now, their page tables filled (a pass over the image),
+ * rather than at the first overlay.  For a zone whose changes are to come
+ * incrementally (IPC_IMAGE_OVERLAYS). */
+void pub_prepare(struct pub *p, const char *name);
 /* Stops serving zone name; -1 if not served. */
 int pub_remove(struct pub *p, const char *name);
 /* Zone name expired (a secondary whose primaries stayed silent): answered

@@ -9,6 +9,11 @@
  * (presence, payload size, version, DO, options) and each section as a set
  * of records (owners lowercased, rdata in presentation form).
  *
+ * A second test changes a zone step by step with overlays (incremental
+ * images, zones/overlay.h) and compares, twice, every name of the version
+ * reached, as the dataplane serves it, with knotd loading that version
+ * whole.
+ *
  * Differences are tolerated ONLY through the allowances below, each citing
  * the RFC clause that leaves the choice to the server.  Fails when knotd
  * is not installed: the comparison is the point.
@@ -17,12 +22,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "dataplane/answer.h"
 #include "zones/compile.h"
 #include "zones/dname.h"
 #include "tests/dnsmsg.h"
 #include "tests/knotd.h"
+#include "tests/ovt.h"
+#include "zones/overlay.h"
 #include "zones/snap.h"
 #include "tests/zt.h"
 
@@ -225,6 +233,58 @@ static void print_pair(const char *spec, const struct dm_resp *k, const struct d
 	fprintf(stderr, "--- MISMATCH: %s\n%s  knotd:\n%s  ringdns:\n%s", spec, diff, a, b);
 }
 
+/* Query q (its bytes qb, ql) to knotd and through the engine on root:
+ * the responses compared; *nbad or *nallowed counted when they differ. */
+static void compare_one(const struct dm_q *q, const uint8_t *qb, size_t ql,
+			const struct zidx *root, const struct ans_cfg *cfg, unsigned *nbad,
+			unsigned *nallowed)
+{
+	static uint8_t kb[65536], ob[65536];
+	static char diff[1 << 16];
+	const char *line = q->spec;
+	long kl = kd_query(&kd, q->tcp, qb, ql, kb, sizeof kb);
+	struct ans_req req = { .q = qb, .qlen = ql, .tcp = q->tcp };
+	size_t ol = ans_respond(root, cfg, &req, ob, sizeof ob, NULL);
+	if (kl < 0 || ol == 0) {
+		/* no answer (dropped) must be mutual */
+		if ((kl < 0) != (ol == 0)) {
+			++*nbad;
+			fprintf(stderr, "--- MISMATCH: %s\n  knotd %s, ringdns %s\n", line,
+				kl < 0 ? "no answer" : "answered", ol == 0 ? "no answer" : "answered");
+		}
+		return;
+	}
+	if (!q->tcp && ol > udp_limit(q, cfg->max_udp)) {
+		++*nbad;
+		fprintf(stderr, "--- MISMATCH: %s\n  ringdns: %zu octets exceed the UDP limit\n",
+			line, ol);
+	}
+	struct dm_resp kr, orr;
+	dm_parse(kb, (size_t)kl, &kr);
+	dm_parse(ob, ol, &orr);
+	diff[0] = 0;
+	int n = dm_diff(&kr, "knotd", &orr, "ringdns", diff, sizeof diff);
+	if (n) {
+		for (size_t i = 0; i < NALLOW; i++)
+			if (allowances[i].apply(q, &kr, &orr))
+				allowances[i].used++;
+		char rest[1 << 12];
+		rest[0] = 0;
+		if (dm_diff(&kr, "knotd", &orr, "ringdns", rest, sizeof rest) == 0) {
+			++*nallowed;
+		} else {
+			++*nbad;
+			dm_resp_free(&kr);	/* print them whole */
+			dm_resp_free(&orr);
+			dm_parse(kb, (size_t)kl, &kr);
+			dm_parse(ob, ol, &orr);
+			print_pair(line, &kr, &orr, diff);
+		}
+	}
+	dm_resp_free(&kr);
+	dm_resp_free(&orr);
+}
+
 Test(knotdiff, queries, .init = setup, .fini = teardown, .timeout = 300)
 {
 	/* the reference is required: CI installs it (scripts/install-deps.sh) */
@@ -257,8 +317,7 @@ Test(knotdiff, queries, .init = setup, .fini = teardown, .timeout = 300)
 	char qpath[600];
 	char line[600];
 	unsigned nq = 0, nbad = 0, nallowed = 0, lineno = 0;
-	static uint8_t qb[1024], kb[65536], ob[65536];
-	static char diff[1 << 16];
+	static uint8_t qb[1024];
 	for (size_t f = 0; f < sizeof qfiles / sizeof qfiles[0]; f++) {
 	snprintf(qpath, sizeof qpath, "%s/%s", srcdir, qfiles[f]);
 	FILE *in = fopen(qpath, "r");
@@ -276,48 +335,7 @@ Test(knotdiff, queries, .init = setup, .fini = teardown, .timeout = 300)
 		cr_assert_gt(ql, 0);
 		nq++;
 
-		long kl = kd_query(&kd, q.tcp, qb, ql, kb, sizeof kb);
-		struct ans_req req = { .q = qb, .qlen = ql, .tcp = q.tcp };
-		size_t ol = ans_respond(e.root, &cfg, &req, ob, sizeof ob, NULL);
-		if (kl < 0 || ol == 0) {
-			/* no answer (dropped) must be mutual */
-			if ((kl < 0) != (ol == 0)) {
-				nbad++;
-				fprintf(stderr, "--- MISMATCH: %s\n  knotd %s, ringdns %s\n", line,
-					kl < 0 ? "no answer" : "answered",
-					ol == 0 ? "no answer" : "answered");
-			}
-			continue;
-		}
-		if (!q.tcp && ol > udp_limit(&q, cfg.max_udp)) {
-			nbad++;
-			fprintf(stderr, "--- MISMATCH: %s\n  ringdns: %zu octets exceed the UDP limit\n",
-				line, ol);
-		}
-		struct dm_resp kr, orr;
-		dm_parse(kb, (size_t)kl, &kr);
-		dm_parse(ob, ol, &orr);
-		diff[0] = 0;
-		int n = dm_diff(&kr, "knotd", &orr, "ringdns", diff, sizeof diff);
-		if (n) {
-			for (size_t i = 0; i < NALLOW; i++)
-				if (allowances[i].apply(&q, &kr, &orr))
-					allowances[i].used++;
-			char rest[1 << 12];
-			rest[0] = 0;
-			if (dm_diff(&kr, "knotd", &orr, "ringdns", rest, sizeof rest) == 0) {
-				nallowed++;
-			} else {
-				nbad++;
-				dm_resp_free(&kr);	/* print them whole */
-				dm_resp_free(&orr);
-				dm_parse(kb, (size_t)kl, &kr);
-				dm_parse(ob, ol, &orr);
-				print_pair(line, &kr, &orr, diff);
-			}
-		}
-		dm_resp_free(&kr);
-		dm_resp_free(&orr);
+		compare_one(&q, qb, ql, e.root, &cfg, &nbad, &nallowed);
 	}
 	fclose(in);
 	}
@@ -327,5 +345,113 @@ Test(knotdiff, queries, .init = setup, .fini = teardown, .timeout = 300)
 		fprintf(stderr, "  allowance %-13s (%s: %s): used %u times\n", allowances[i].id,
 			allowances[i].rfc, allowances[i].why, allowances[i].used);
 	engine_free(&e);
+	cr_expect_eq(nbad, 0, "%u of %u queries differ from knotd (see above)", nbad, nq);
+}
+
+/* ------------------------------------------------- incremental versions */
+
+#define OVL_ORIGIN "incr.example."
+
+/* The version l serves, as the dataplane serves it: its overlay mapped
+ * over its base and validated (or the base itself). */
+static struct snap *served_version(struct ovt_life *l, struct ovl_map *m)
+{
+	uint8_t *ov;
+	size_t len;
+	char err[512];
+	struct snap *s;
+	cr_assert_eq(ovl_export(l->o, false, &ov, &len), 0);
+	cr_assert_eq(ovl_compose(l->base.fd, l->base.image, l->base.size, ov, len, m, &s, err,
+				 sizeof err), 0, "%s", err);
+	free(ov);
+	return s;
+}
+
+/* Every name of version v (and names below them) for the usual types,
+ * with and without DO, to knotd and to the engine on root. */
+static void compare_version(const struct ovt_zone *v, const struct zidx *root, unsigned *nq,
+			    unsigned *nbad, unsigned *nallowed)
+{
+	static const char *const types[] = { "A", "AAAA", "NS", "MX", "TXT", "CNAME", "SOA",
+					     "SRV", "ANY", "DS" };
+	static const char *const forms[] = { "", "nx.", "q.z." };
+	const struct ans_cfg cfg = { .max_udp = 1232, .nsid = NSID,
+				     .nsid_len = (uint16_t)strlen(NSID), .identity = IDENTITY,
+				     .version = VERSION };
+	static uint8_t qb[1024];
+	for (size_t k = 0; k <= v->n; k++) {
+		char owner[300], name[700], spec[800], err[256];
+		if (k < v->n)
+			snprintf(owner, sizeof owner, "%.*s", (int)strcspn(v->line[k], " "),
+				 v->line[k]);
+		else
+			snprintf(owner, sizeof owner, "@");
+		for (size_t f = 0; f < 3; f++)
+			for (size_t t = 0; t < sizeof types / sizeof *types; t++)
+				for (int d = 0; d < 2; d++) {
+					if (!strcmp(owner, "@"))
+						snprintf(name, sizeof name, "%s%s", forms[f], OVL_ORIGIN);
+					else
+						snprintf(name, sizeof name, "%s%s.%s", forms[f], owner,
+							 OVL_ORIGIN);
+					snprintf(spec, sizeof spec, "%s %s +edns%s", name, types[t],
+						 d ? " +do" : "");
+					struct dm_q q;
+					cr_assert_eq(dm_q_parse(spec, &q, err, sizeof err), 0, "%s", err);
+					size_t ql = dm_q_build(&q, qb, sizeof qb);
+					++*nq;
+					compare_one(&q, qb, ql, root, &cfg, nbad, nallowed);
+				}
+	}
+}
+
+/* A zone changed step by step with overlays (zones/overlay.h: names,
+ * delegations, glue, wildcards, empty non-terminals, CNAMEs, apex RRsets
+ * added and deleted) answers, as the dataplane serves it, as knotd
+ * answers the same version loaded whole. */
+Test(knotdiff, overlay_versions, .init = setup, .fini = teardown, .timeout = 300)
+{
+	cr_assert(kd_available(), "knotd not installed (package knot)");
+	zt_mktmp(tmpdir, "knotdiff-ovl");
+	struct ovt_zone first;
+	ovt_start(&first);
+	struct ovt_life l;
+	ovt_life_start(&l, OVL_ORIGIN, &first);
+	ovt_free(&first);
+	uint64_t rng = 0x2545f4914f6cdd1dull;
+	unsigned nq = 0, nbad = 0, nallowed = 0;
+	for (int round = 0; round < 2; round++) {
+		char err[512];
+		for (int s = 0; s < 8; s++) {
+			struct ovt_zone next;
+			ovt_copy(&next, &l.cur);
+			ovt_mutate(&next, 2 + (unsigned)(s % 3), &rng);
+			cr_assert_neq(ovt_life_step(&l, &next, NULL, NULL, err, sizeof err), -1, "%s",
+				      err);
+			ovt_free(&next);
+		}
+		struct ovl_map m;
+		struct snap *s = served_version(&l, &m);
+		struct zidx *root = zidx_new(&s, 1);
+		allow_root = root;
+		char sub[128], zname[32];
+		snprintf(sub, sizeof sub, "%s/k%d", tmpdir, round);
+		snprintf(zname, sizeof zname, "v%d.zone", round);
+		cr_assert_eq(mkdir(sub, 0755), 0);
+		char *text = ovt_text(OVL_ORIGIN, &l.cur);
+		struct kd_zone kz = { OVL_ORIGIN, zt_write(tmpdir, zname, text) };
+		free(text);
+		kd_stop(&kd);
+		cr_assert_eq(kd_start(&kd, sub, &kz, 1, IDENTITY, VERSION, NSID, err, sizeof err), 0,
+			     "%s", err);
+		compare_version(&l.cur, root, &nq, &nbad, &nallowed);
+		zidx_free(root);
+		snap_close(s);
+		ovl_unmap(&m);
+	}
+	fprintf(stderr, "knotdiff overlays: %u applied, %u declined; %u queries, %u within "
+		"allowances, %u mismatches\n", l.applied, l.declined, nq, nallowed, nbad);
+	cr_assert_gt(l.applied, 8, "too few changes applied as overlays");
+	ovt_life_free(&l);
 	cr_expect_eq(nbad, 0, "%u of %u queries differ from knotd (see above)", nbad, nq);
 }

@@ -1,5 +1,5 @@
 /*
- * test_tsig.c - TSIG (control/tsig.h, RFC 8945) against dnspython: vectors
+ * test_tsig.c - TSIG (common/tsig.h, RFC 8945) against dnspython: vectors
  * signed by dnspython 2.3 at fixed times (tests/data/tsig/gen.py, which
  * also verifies each with dnspython) are verified here, and what the C
  * code signs at the same times must equal them byte for byte (identical

@@ -1466,7 +1466,8 @@ static int layout(struct zc *c, struct zc_img *m)
 	struct snap_header *hdr = &m->hdr;
 	uint64_t off = sizeof *hdr;
 	hdr->nodes = (uint32_t)off;
-	off = align8(off + nn * sizeof(struct snap_node));
+	hdr->node_cap = snap_node_room(nn);
+	off = align8(off + (uint64_t)hdr->node_cap * sizeof(struct snap_node));
 	hdr->buckets = (uint32_t)off;
 	off += ((uint64_t)m->mask + 1) * 8;
 	hdr->nsec3 = (uint32_t)off;
@@ -1713,6 +1714,7 @@ static int apex_facts(struct zc *c, struct zc_img *m)
 	hdr->origin_labels = ah->labels;
 	hdr->apex = 0;
 	hdr->nnodes = (uint32_t)c->nnames;
+	hdr->nsorted = hdr->nnodes;
 	hdr->hash_mask = m->mask;
 	return 0;
 }

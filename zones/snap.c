@@ -23,6 +23,7 @@
 #include "zones/nsecord.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
+#include "zones/snap_check.h"
 
 _Static_assert(sizeof(struct snap_header) == 392, "snap_header layout");
 _Static_assert(sizeof(struct snap_node) == 16, "snap_node layout");
@@ -284,15 +285,7 @@ bool snap_find(const struct snap *s, const uint8_t *qname, uint32_t *node)
 
 /* ------------------------------------------------------------ validator */
 
-struct vctx {
-	const uint8_t *base;
-	size_t size;
-	char *err;
-	size_t errcap;
-};
-
-__attribute__((format(printf, 2, 3)))
-static int fail(struct vctx *v, const char *fmt, ...)
+int snapv_fail(struct vctx *v, const char *fmt, ...)
 {
 	if (v->errcap) {
 		va_list ap;
@@ -311,9 +304,9 @@ static int check_table(struct vctx *v, const char *what, uint32_t off,
 	if (count == 0)
 		return 0;
 	if (off % 8 != 0)
-		return fail(v, "%s table offset %u not 8-aligned", what, off);
+		return snapv_fail(v, "%s table offset %u not 8-aligned", what, off);
 	if (off < hsize || (uint64_t)off + count * elsize > v->size)
-		return fail(v, "%s table (offset %u, %llu entries) out of bounds",
+		return snapv_fail(v, "%s table (offset %u, %llu entries) out of bounds",
 			    what, off, (unsigned long long)count);
 	return 0;
 }
@@ -330,63 +323,76 @@ static int check_records(struct vctx *v, const struct snap_header *h,
 		return 0;
 	uint64_t dend = (uint64_t)h->data + h->data_size;
 	if (off < h->data || (uint64_t)off + len > dend)
-		return fail(v, "rrset %u %s out of bounds", ri, what);
+		return snapv_fail(v, "rrset %u %s out of bounds", ri, what);
 	const uint8_t *p = v->base + off, *end = p + len;
 	for (uint32_t k = 0; k < count; k++) {
 		if (end - p < 2)
-			return fail(v, "rrset %u %s: record %u past the end",
+			return snapv_fail(v, "rrset %u %s: record %u past the end",
 				    ri, what, k);
 		size_t rl = (size_t)p[0] << 8 | p[1];
 		p += 2;
 		if ((size_t)(end - p) < rl)
-			return fail(v, "rrset %u %s: record %u past the end",
+			return snapv_fail(v, "rrset %u %s: record %u past the end",
 				    ri, what, k);
 		if (rdata_check(type, p, rl) < 0)
-			return fail(v, "rrset %u %s: record %u malformed",
+			return snapv_fail(v, "rrset %u %s: record %u malformed",
 				    ri, what, k);
 		if (covered >= 0 && (rl < 2 || (p[0] << 8 | p[1]) != covered))
-			return fail(v, "rrset %u %s: record %u covers another "
+			return snapv_fail(v, "rrset %u %s: record %u covers another "
 				    "type", ri, what, k);
 		p += rl;
 	}
 	if (p != end)
-		return fail(v, "rrset %u %s: %u records do not fill %u bytes",
+		return snapv_fail(v, "rrset %u %s: %u records do not fill %u bytes",
 			    ri, what, count, len);
 	return 0;
 }
 
-static int check_header(struct vctx *v, const struct snap_header *h)
+int snapv_header(struct vctx *v, const struct snap_header *h)
 {
 	if (h->magic != SNAP_MAGIC)
-		return fail(v, "bad magic");
+		return snapv_fail(v, "bad magic");
 	if (h->version != SNAP_VERSION)
-		return fail(v, "version %u not supported", h->version);
+		return snapv_fail(v, "version %u not supported", h->version);
 	if (h->header_size != sizeof *h)
-		return fail(v, "header size %u, expected %zu", h->header_size,
+		return snapv_fail(v, "header size %u, expected %zu", h->header_size,
 			    sizeof *h);
 	if (h->image_size != v->size)
-		return fail(v, "image size %llu but %zu bytes given",
+		return snapv_fail(v, "image size %llu but %zu bytes given",
 			    (unsigned long long)h->image_size, v->size);
 	struct snap_header copy;
 	memcpy(&copy, h, sizeof copy);
 	copy.header_checksum = 0;
 	if (snap_checksum(&copy, sizeof copy) != h->header_checksum)
-		return fail(v, "header checksum mismatch");
-	if (snap_checksum(v->base + sizeof *h, v->size - sizeof *h) !=
-	    h->checksum)
-		return fail(v, "checksum mismatch");
+		return snapv_fail(v, "header checksum mismatch");
+	/* a composed image's bytes past its base are the overlay's, whose
+	 * own checksum was checked (zones/overlay.c); its base's were when
+	 * the base was opened */
+	if (h->base_size == 0 &&
+	    snap_checksum(v->base + sizeof *h, v->size - sizeof *h) != h->checksum)
+		return snapv_fail(v, "checksum mismatch");
 	if (v->size > UINT32_MAX)
-		return fail(v, "image larger than 4 GiB");
+		return snapv_fail(v, "image larger than 4 GiB");
 	if (h->nnodes == 0)
-		return fail(v, "no nodes");
-	if (check_table(v, "node", h->nodes, h->nnodes,
+		return snapv_fail(v, "no nodes");
+	if (h->node_cap < h->nnodes)
+		return snapv_fail(v, "node count %u out of bounds of the node table (room for %u)",
+				  h->nnodes, h->node_cap);
+	if (h->ndead >= h->nnodes || h->nsorted > h->nnodes ||
+	    (h->base_size == 0 && (h->ndead || h->nsorted != h->nnodes)))
+		return snapv_fail(v, "node counts inconsistent (%u nodes, room for %u, %u sorted, "
+			    "%u deleted)", h->nnodes, h->node_cap, h->nsorted, h->ndead);
+	if (h->base_size > v->size || h->reserved[0] || h->reserved[1])
+		return snapv_fail(v, "bad base size or reserved fields");
+	if (check_table(v, "node", h->nodes, h->node_cap,
 			sizeof(struct snap_node), sizeof *h) ||
 	    check_table(v, "nsec3", h->nsec3, h->nnsec3,
 			sizeof(struct snap_nsec3), sizeof *h))
 		return -1;
+	uint64_t live = (uint64_t)h->nnodes - h->ndead;
 	if ((h->hash_mask & ((uint64_t)h->hash_mask + 1)) != 0 ||
-	    (uint64_t)h->hash_mask + 1 < (uint64_t)h->nnodes + h->nnodes / 2 + 1)
-		return fail(v, "bad hash mask %#x for %u nodes", h->hash_mask,
+	    (uint64_t)h->hash_mask + 1 < live + live / 2 + 1)
+		return snapv_fail(v, "bad hash mask %#x for %u nodes", h->hash_mask,
 			    h->nnodes);
 	if (check_table(v, "bucket", h->buckets, (uint64_t)h->hash_mask + 1,
 			sizeof(uint64_t), sizeof *h))
@@ -394,23 +400,23 @@ static int check_header(struct vctx *v, const struct snap_header *h)
 	/* The data area comes last, padded to 8 bytes. */
 	uint64_t dend = (uint64_t)h->data + h->data_size;
 	if (h->data < sizeof *h || ((dend + 7) & ~(uint64_t)7) != v->size)
-		return fail(v, "data area out of bounds");
+		return snapv_fail(v, "data area out of bounds");
 	if (h->apex != 0)
-		return fail(v, "apex is node %u, not 0", h->apex);
+		return snapv_fail(v, "apex is node %u, not 0", h->apex);
 	if (h->rrsets != 0)
-		return fail(v, "rrset table offset %u (version 4 has none)", h->rrsets);
+		return snapv_fail(v, "rrset table offset %u (version 4 has none)", h->rrsets);
 	if (h->flags & SNAP_F_NSEC3) {
 		if (h->nsec3_alg != 1 || h->nsec3_hash_len != 20 ||
 		    h->nnsec3 == 0)
-			return fail(v, "bad NSEC3 parameters");
+			return snapv_fail(v, "bad NSEC3 parameters");
 	} else if (h->nnsec3 != 0) {
-		return fail(v, "nsec3 table in a zone without NSEC3");
+		return snapv_fail(v, "nsec3 table in a zone without NSEC3");
 	}
 	return 0;
 }
 
 /* A name at off inside the data area; returns its length or -1. */
-static int check_name(struct vctx *v, const struct snap_header *h, uint32_t off)
+int snapv_name(struct vctx *v, const struct snap_header *h, uint32_t off)
 {
 	uint64_t dend = (uint64_t)h->data + h->data_size;
 	if (off < h->data || off >= dend)
@@ -419,65 +425,85 @@ static int check_name(struct vctx *v, const struct snap_header *h, uint32_t off)
 	return len < 0 ? -1 : len;
 }
 
-static int check_nodes(struct vctx *v, const struct snap_header *h)
+/* Node i: its block and name, its links (parent, cut, nsec3), its RRset
+ * entries in bounds and sorted; deleted nodes (SNAP_N_DELETED) have no
+ * RRsets and are no live node's parent. */
+int snapv_node(struct vctx *v, const struct snap_header *h, uint32_t i)
 {
 	const struct snap_node *nodes =
 		(const struct snap_node *)(v->base + h->nodes);
 	const uint8_t *origin = v->base + h->origin;
 	uint64_t dend = (uint64_t)h->data + h->data_size;
-	if (check_name(v, h, h->origin) < 0 ||
-	    dname_labels(origin) != h->origin_labels)
-		return fail(v, "bad origin name");
-	for (uint32_t i = 0; i < h->nnodes; i++) {
-		const struct snap_node *n = &nodes[i];
-		/* its block: the head right before the name, naming it */
-		if (n->name < h->data + sizeof(struct snap_block) || n->name >= dend ||
-		    (n->name - sizeof(struct snap_block)) % 4 != 0)
-			return fail(v, "node %u name offset %u out of bounds or its block "
-				    "misaligned", i, n->name);
-		int len = check_name(v, h, n->name);
-		if (len < 0)
-			return fail(v, "node %u name offset out of bounds or "
-				    "malformed", i);
-		const struct snap_block *bh = snap_node_head(v->base, n);
-		if (bh->node != i)
-			return fail(v, "node %u block head names node %u", i, bh->node);
-		const uint8_t *name = v->base + n->name;
-		if (bh->name_len != len - 1 || bh->labels != dname_labels(name))
-			return fail(v, "node %u name length or labels wrong", i);
-		uint32_t flags = bh->flags;
-		if (i == 0) {
-			if (n->parent != SNAP_NONE || !dname_eq(name, origin) ||
-			    !(flags & SNAP_N_APEX))
-				return fail(v, "node 0 is not the apex");
-		} else {
-			/* the parent's head was checked already */
-			if (n->parent >= i)
-				return fail(v, "node %u parent %u not before it",
-					    i, n->parent);
-			if (bh->labels != snap_node_labels(v->base, &nodes[n->parent]) + 1 ||
-			    (flags & SNAP_N_APEX))
-				return fail(v, "node %u parent %u inconsistent",
-					    i, n->parent);
-			if (!dname_in(name, origin))
-				return fail(v, "node %u outside the zone", i);
-		}
-		if (n->cut != SNAP_NONE && n->cut >= h->nnodes)
-			return fail(v, "node %u cut %u out of range", i, n->cut);
-		if ((flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) && n->cut == SNAP_NONE)
-			return fail(v, "node %u cut missing", i);
-		/* its RRset entries: 4-aligned after the name, inside the data
-		 * area */
-		uint64_t rr = ((uint64_t)n->name + (uint64_t)len + 3) & ~(uint64_t)3;
-		if (rr + (uint64_t)bh->nrrsets * sizeof(struct snap_rrset) > dend)
-			return fail(v, "node %u rrsets out of range", i);
-		if (n->nsec3 != SNAP_NONE && n->nsec3 >= h->nnsec3)
-			return fail(v, "node %u nsec3 index out of range", i);
-		const struct snap_rrset *r = (const struct snap_rrset *)(v->base + rr);
-		for (unsigned k = 1; k < bh->nrrsets; k++)
-			if (r[k].type <= r[k - 1].type)
-				return fail(v, "node %u rrsets not sorted", i);
+	const struct snap_node *n = &nodes[i];
+	/* its block: the head right before the name, naming it */
+	if (n->name < h->data + sizeof(struct snap_block) || n->name >= dend ||
+	    (n->name - sizeof(struct snap_block)) % 4 != 0)
+		return snapv_fail(v, "node %u name offset %u out of bounds or its block "
+			    "misaligned", i, n->name);
+	int len = snapv_name(v, h, n->name);
+	if (len < 0)
+		return snapv_fail(v, "node %u name offset out of bounds or "
+			    "malformed", i);
+	const struct snap_block *bh = snap_node_head(v->base, n);
+	if (bh->node != i)
+		return snapv_fail(v, "node %u block head names node %u", i, bh->node);
+	const uint8_t *name = v->base + n->name;
+	if (bh->name_len != len - 1 || bh->labels != dname_labels(name))
+		return snapv_fail(v, "node %u name length or labels wrong", i);
+	uint32_t flags = bh->flags;
+	if (i == 0) {
+		if (n->parent != SNAP_NONE || !dname_eq(name, origin) ||
+		    (flags & (SNAP_N_APEX | SNAP_N_DELETED)) != SNAP_N_APEX)
+			return snapv_fail(v, "node 0 is not the apex");
+	} else {
+		/* the parent's head was checked already */
+		if (n->parent >= i)
+			return snapv_fail(v, "node %u parent %u not before it",
+				    i, n->parent);
+		uint32_t pf = snap_node_flags(v->base, &nodes[n->parent]);
+		if (bh->labels != snap_node_labels(v->base, &nodes[n->parent]) + 1 ||
+		    (flags & SNAP_N_APEX) ||
+		    ((pf & SNAP_N_DELETED) && !(flags & SNAP_N_DELETED)))
+			return snapv_fail(v, "node %u parent %u inconsistent",
+				    i, n->parent);
+		if (!dname_in(name, origin))
+			return snapv_fail(v, "node %u outside the zone", i);
 	}
+	if ((flags & SNAP_N_DELETED) && bh->nrrsets)
+		return snapv_fail(v, "deleted node %u has RRsets", i);
+	if (n->cut != SNAP_NONE && n->cut >= h->nnodes)
+		return snapv_fail(v, "node %u cut %u out of range", i, n->cut);
+	if ((flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) && n->cut == SNAP_NONE)
+		return snapv_fail(v, "node %u cut missing", i);
+	/* its RRset entries: 4-aligned after the name, inside the data
+	 * area */
+	uint64_t rr = ((uint64_t)n->name + (uint64_t)len + 3) & ~(uint64_t)3;
+	if (rr + (uint64_t)bh->nrrsets * sizeof(struct snap_rrset) > dend)
+		return snapv_fail(v, "node %u rrsets out of range", i);
+	if (n->nsec3 != SNAP_NONE && n->nsec3 >= h->nnsec3)
+		return snapv_fail(v, "node %u nsec3 index out of range", i);
+	const struct snap_rrset *r = (const struct snap_rrset *)(v->base + rr);
+	for (unsigned k = 1; k < bh->nrrsets; k++)
+		if (r[k].type <= r[k - 1].type)
+			return snapv_fail(v, "node %u rrsets not sorted", i);
+	return 0;
+}
+
+static int check_nodes(struct vctx *v, const struct snap_header *h)
+{
+	const uint8_t *origin = v->base + h->origin;
+	if (snapv_name(v, h, h->origin) < 0 ||
+	    dname_labels(origin) != h->origin_labels)
+		return snapv_fail(v, "bad origin name");
+	uint32_t dead = 0;
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		if (snapv_node(v, h, i))
+			return -1;
+		dead += (snap_node_flags(v->base, snap_node_tab(v->base, h) + i) &
+			 SNAP_N_DELETED) != 0;
+	}
+	if (dead != h->ndead)
+		return snapv_fail(v, "%u deleted nodes, header says %u", dead, h->ndead);
 	return 0;
 }
 
@@ -486,7 +512,7 @@ static int check_rrset(struct vctx *v, const struct snap_header *h, uint32_t ri,
 		       const struct snap_rrset *r)
 {
 	if (r->count == 0 && (r->type != RR_RRSIG || r->nsigs == 0))
-		return fail(v, "rrset %u is empty", ri);
+		return snapv_fail(v, "rrset %u is empty", ri);
 	if (check_records(v, h, ri, "rdata", r->rdata, r->rdata_len, r->count, r->type, -1))
 		return -1;
 	/* the pre-encoded answer: after the records, inside the data area;
@@ -494,45 +520,64 @@ static int check_rrset(struct vctx *v, const struct snap_header *h, uint32_t ri,
 	uint64_t dend = (uint64_t)h->data + h->data_size;
 	uint64_t after = (uint64_t)r->rdata + r->rdata_len + r->resp;
 	if (r->resp && (r->count == 0 || r->resp < 2 || after > dend))
-		return fail(v, "rrset %u pre-encoded answer out of bounds", ri);
+		return snapv_fail(v, "rrset %u pre-encoded answer out of bounds", ri);
 	if (r->resp) {
 		const uint8_t *pre = v->base + r->rdata + r->rdata_len;
 		uint16_t ar = (uint16_t)(pre[0] | pre[1] << 8);
 		if ((ar & SNAP_RESP_DO) &&
 		    (r->resp < 6 ||
 		     (size_t)(pre[r->resp - 2] | pre[r->resp - 1] << 8) + 6 > r->resp))
-			return fail(v, "rrset %u pre-encoded answer with DNSSEC out of bounds", ri);
+			return snapv_fail(v, "rrset %u pre-encoded answer with DNSSEC out of bounds", ri);
 	}
 	/* the signatures: after that (a 32-bit offset, as the engine
 	 * computes it) */
 	if (r->nsigs && after > dend)
-		return fail(v, "rrset %u sigs out of bounds", ri);
+		return snapv_fail(v, "rrset %u sigs out of bounds", ri);
 	return check_records(v, h, ri, "sigs", (uint32_t)after, r->sigs_len, r->nsigs,
 			     RR_RRSIG, r->count == 0 ? -1 : r->type);
 }
 
-static int check_rrsets(struct vctx *v, const struct snap_header *h)
+/* The RRset entries of node i (ri: the number of the first, for
+ * messages). */
+int snapv_node_rrsets(struct vctx *v, const struct snap_header *h, uint32_t i,
+			     uint64_t ri)
 {
-	const struct snap_node *nodes = (const struct snap_node *)(v->base + h->nodes);
-	uint64_t total = 0;
-	for (uint32_t i = 0; i < h->nnodes; i++) {
-		const struct snap_block *bh = snap_node_head(v->base, &nodes[i]);
-		const struct snap_rrset *r = (const struct snap_rrset *)
-			(v->base + snap_node_rrset_off(v->base, &nodes[i]));
-		for (unsigned k = 0; k < bh->nrrsets; k++, total++)
-			if (check_rrset(v, h, (uint32_t)total, &r[k]))
-				return -1;
-	}
-	if (total != h->nrrsets)
-		return fail(v, "%llu rrsets in the blocks, header says %u",
-			    (unsigned long long)total, h->nrrsets);
+	const struct snap_node *n = snap_node_tab(v->base, h) + i;
+	const struct snap_block *bh = snap_node_head(v->base, n);
+	const struct snap_rrset *r = (const struct snap_rrset *)
+		(v->base + snap_node_rrset_off(v->base, n));
+	for (unsigned k = 0; k < bh->nrrsets; k++)
+		if (check_rrset(v, h, (uint32_t)(ri + k), &r[k]))
+			return -1;
+	return 0;
+}
+
+/* h->soa: the apex's SOA RRset. */
+int snapv_soa(struct vctx *v, const struct snap_header *h)
+{
+	const struct snap_node *nodes = snap_node_tab(v->base, h);
 	uint32_t aroff = snap_node_rrset_off(v->base, &nodes[0]);
 	uint64_t at = (uint64_t)h->soa - aroff;
 	if (h->soa < aroff || at % sizeof(struct snap_rrset) != 0 ||
 	    at / sizeof(struct snap_rrset) >= snap_node_nrrsets(v->base, &nodes[0]) ||
 	    ((const struct snap_rrset *)(v->base + h->soa))->type != RR_SOA)
-		return fail(v, "soa rrset at %u is not the apex SOA", h->soa);
+		return snapv_fail(v, "soa rrset at %u is not the apex SOA", h->soa);
 	return 0;
+}
+
+static int check_rrsets(struct vctx *v, const struct snap_header *h)
+{
+	const struct snap_node *nodes = snap_node_tab(v->base, h);
+	uint64_t total = 0;
+	for (uint32_t i = 0; i < h->nnodes; i++) {
+		if (snapv_node_rrsets(v, h, i, total))
+			return -1;
+		total += snap_node_nrrsets(v->base, &nodes[i]);
+	}
+	if (total != h->nrrsets)
+		return snapv_fail(v, "%llu rrsets in the blocks, header says %u",
+			    (unsigned long long)total, h->nrrsets);
+	return snapv_soa(v, h);
 }
 
 static int check_nsec3(struct vctx *v, const struct snap_header *h)
@@ -542,20 +587,20 @@ static int check_nsec3(struct vctx *v, const struct snap_header *h)
 	const struct snap_node *nodes = (const struct snap_node *)(v->base + h->nodes);
 	for (uint32_t i = 0; i < h->nnsec3; i++) {
 		if (t[i].node >= h->nnodes)
-			return fail(v, "nsec3 entry %u node out of range", i);
+			return snapv_fail(v, "nsec3 entry %u node out of range", i);
 		if (t[i].block != nodes[t[i].node].name - (uint32_t)sizeof(struct snap_block))
-			return fail(v, "nsec3 entry %u block is not its node's", i);
+			return snapv_fail(v, "nsec3 entry %u block is not its node's", i);
 		if (t[i].wild != SNAP_NONE && t[i].wild >= h->nnsec3)
-			return fail(v, "nsec3 entry %u wildcard entry out of range", i);
+			return snapv_fail(v, "nsec3 entry %u wildcard entry out of range", i);
 		if (i && memcmp(t[i - 1].hash, t[i].hash, 20) >= 0)
-			return fail(v, "nsec3 table not sorted at %u", i);
+			return snapv_fail(v, "nsec3 table not sorted at %u", i);
 	}
 	return 0;
 }
 
 /* Is off the block of a node (the engine reads a block's node, flags and
  * RRsets from it)? */
-static bool is_block(const struct vctx *v, const struct snap_header *h, uint32_t off)
+bool snapv_is_block(const struct vctx *v, const struct snap_header *h, uint32_t off)
 {
 	uint64_t dend = (uint64_t)h->data + h->data_size;
 	if (off < h->data || off % 4 || (uint64_t)off + sizeof(struct snap_block) > dend)
@@ -566,29 +611,35 @@ static bool is_block(const struct vctx *v, const struct snap_header *h, uint32_t
 	       nodes[bh->node].name == off + (uint32_t)sizeof(struct snap_block);
 }
 
-/* The pre-encoded referrals (the resp of the NS RRset at each cut):
- * well-formed fragments whose NSEC3 owners are blocks. */
+/* The pre-encoded referral of node i, if a cut has one: a well-formed
+ * fragment whose NSEC3 owners are blocks. */
+int snapv_referral(struct vctx *v, const struct snap_header *h, uint32_t i)
+{
+	const struct snap_node *n = snap_node_tab(v->base, h) + i;
+	if (!(snap_node_flags(v->base, n) & SNAP_N_CUT))
+		return 0;
+	const struct snap_rrset *r = snap_rrset_in(
+		(const struct snap_rrset *)(v->base + snap_node_rrset_off(v->base, n)),
+		snap_node_nrrsets(v->base, n), RR_NS);
+	if (!r || !r->resp)
+		return 0;
+	const uint8_t *f = v->base + r->rdata + r->rdata_len;
+	const char *why = frag_check(f, r->resp);
+	if (why)
+		return snapv_fail(v, "node %u referral: %s", i, why);
+	for (int k = 0; k < 2; k++) {
+		uint32_t b = frag_u32(f, 12 + 4u * (unsigned)k);
+		if (b != SNAP_NONE && !snapv_is_block(v, h, b))
+			return snapv_fail(v, "node %u referral: NSEC3 owner %u is no block", i, b);
+	}
+	return 0;
+}
+
 static int check_referrals(struct vctx *v, const struct snap_header *h)
 {
-	const struct snap_node *nodes = (const struct snap_node *)(v->base + h->nodes);
-	for (uint32_t i = 0; i < h->nnodes; i++) {
-		if (!(snap_node_flags(v->base, &nodes[i]) & SNAP_N_CUT))
-			continue;
-		const struct snap_rrset *r = snap_rrset_in(
-			(const struct snap_rrset *)(v->base + snap_node_rrset_off(v->base, &nodes[i])),
-			snap_node_nrrsets(v->base, &nodes[i]), RR_NS);
-		if (!r || !r->resp)
-			continue;
-		const uint8_t *f = v->base + r->rdata + r->rdata_len;
-		const char *why = frag_check(f, r->resp);
-		if (why)
-			return fail(v, "node %u referral: %s", i, why);
-		for (int k = 0; k < 2; k++) {
-			uint32_t b = frag_u32(f, 12 + 4u * (unsigned)k);
-			if (b != SNAP_NONE && !is_block(v, h, b))
-				return fail(v, "node %u referral: NSEC3 owner %u is no block", i, b);
-		}
-	}
+	for (uint32_t i = 0; i < h->nnodes; i++)
+		if (snapv_referral(v, h, i))
+			return -1;
 	return 0;
 }
 
@@ -652,10 +703,10 @@ static int check_buckets(struct vctx *v, const struct snap_header *h)
 	for (uint64_t i = 0; i <= mask; i++)
 		count += b[i] != 0;
 	if (count > mask)
-		return fail(v, "hash table full");
-	if (count != h->nnodes)
-		return fail(v, "hash table holds %llu entries for %u nodes",
-			    (unsigned long long)count, h->nnodes);
+		return snapv_fail(v, "hash table full");
+	if (count != (uint64_t)h->nnodes - h->ndead)
+		return snapv_fail(v, "hash table holds %llu entries for %u nodes",
+			    (unsigned long long)count, h->nnodes - h->ndead);
 	uint32_t hv[AHEAD];
 	for (uint32_t i = 0; i < h->nnodes && i < AHEAD; i++) {
 		hv[i] = (uint32_t)dname_hash(v->base + nodes[i].name);
@@ -669,13 +720,15 @@ static int check_buckets(struct vctx *v, const struct snap_header *h)
 			__builtin_prefetch(&b[a & mask]);
 		}
 		uint32_t blk = nodes[i].name - (uint32_t)sizeof(struct snap_block);
+		if (snap_block_at(v->base, blk)->flags & SNAP_N_DELETED)
+			continue;	/* counted out above: in no bucket */
 		uint32_t slot = hash, off;
 		unsigned lines;
 		do
 			off = snap_bucket_next(v->base, h, hash, &slot, &lines);
 		while (off != SNAP_NONE && off != blk);
 		if (off == SNAP_NONE)
-			return fail(v, "node %u not reachable in the hash table", i);
+			return snapv_fail(v, "node %u not reachable in the hash table", i);
 	}
 	return 0;
 }
@@ -688,16 +741,24 @@ int snap_open(const void *image, size_t size, struct snap **out, char *err,
 	if (errcap)
 		err[0] = 0;
 	if ((uintptr_t)image % 8 != 0)
-		return fail(&v, "image not 8-byte aligned");
+		return snapv_fail(&v, "image not 8-byte aligned");
 	if (size < sizeof(struct snap_header))
-		return fail(&v, "image truncated (%zu bytes)", size);
+		return snapv_fail(&v, "image truncated (%zu bytes)", size);
 	const struct snap_header *h = image;
-	if (check_header(&v, h) || check_nodes(&v, h) || check_rrsets(&v, h) ||
+	if (snapv_header(&v, h) || check_nodes(&v, h) || check_rrsets(&v, h) ||
 	    check_nsec3(&v, h) || check_referrals(&v, h) || check_buckets(&v, h))
 		return -1;
+	return snapv_make(&v, out);
+}
+
+int snapv_make(struct vctx *v, struct snap **out)
+{
+	const struct snap_header *h = (const struct snap_header *)v->base;
+	const void *image = v->base;
+	size_t size = v->size;
 	struct snap *s = malloc(sizeof *s);
 	if (!s)
-		return fail(&v, "out of memory");
+		return snapv_fail(v, "out of memory");
 	s->base = image;
 	s->size = size;
 	s->negsoa = make_negsoa(image, h, &s->negct);

@@ -37,6 +37,13 @@ int snap_open_validated(const void *image, size_t size, struct snap **out);
 bool snap_expired(const struct snap *s);
 void snap_set_expired(struct snap *s);
 
+/* The node table's room for n nodes (snap_header.node_cap): a little more,
+ * so that an overlay can append names without moving the tables. */
+static inline uint32_t snap_node_room(size_t n)
+{
+	return (uint32_t)(n + n / 128 + 256);
+}
+
 /* Checksum of the image body (a fast 64-bit hash, not cryptographic). */
 uint64_t snap_checksum(const void *p, size_t n);
 
@@ -49,6 +56,30 @@ uint64_t snap_checksum(const void *p, size_t n);
 int snap_open(const void *image, size_t size, struct snap **out,
 	      char *err, size_t errcap);
 void snap_close(struct snap *s);
+
+/* The size of the pages an overlay replaces (zones/overlay.h). */
+#define SNAP_PAGE 4096u
+
+/*
+ * Validates a composed image: image[0..size) is the image base[0..
+ * base_size) (validated by snap_open before, a compiled image) with pages
+ * replaced and bytes appended from base_size on, and ref[0..ref_size) a
+ * version validated before on the same base (the base itself, or a
+ * composed image this function accepted) that image differs from only in
+ * the pages listed (npages indices of SNAP_PAGE-byte pages, ascending: the
+ * caller's own finding) and past ref_size.  Checks everything those bytes
+ * can change, and only that (its cost follows the change, not the zone):
+ * the header against the base's; that the pages change nothing but the
+ * header, node entries and hash buckets, and ref's tail is kept; every
+ * node whose entry differs from ref's or is new (block, name kept, links,
+ * RRsets, records); every bucket that differs (its block, hash and
+ * reachability) and the nodes whose entries moved or whose probe runs it
+ * cuts; the counts.  On success *out is a handle as snap_open gives; -1
+ * with err otherwise.
+ */
+int snap_open_patched(const void *image, size_t size, const void *base, size_t base_size,
+		      const void *ref, size_t ref_size, const uint32_t *pages, size_t npages,
+		      struct snap **out, char *err, size_t errcap);
 
 /* Out of line on purpose: with these inlined (the struct in this header)
  * the burst pipeline of dataplane/answer.c ran up to 2x slower on

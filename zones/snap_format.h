@@ -62,7 +62,7 @@
 #include <stdint.h>
 
 #define SNAP_MAGIC 0x534e4452u	/* bytes "RDNS" */
-#define SNAP_VERSION 8	/* 2: dname_hash became word-wise; 3: pre-encoded
+#define SNAP_VERSION 9	/* 2: dname_hash became word-wise; 3: pre-encoded
 			   answers (snap_rrset.resp); 4: per-node blocks
 			   (name, RRsets, data together; buckets point at
 			   them), so an answer reads bucket -> block; 5: a
@@ -75,7 +75,9 @@
 			   snap_nsec3 with the wildcard's record and the
 			   owner's block (24 -> 32 bytes); 8: a pre-encoded
 			   answer with DNSSEC beside the one without
-			   (SNAP_RESP_DO) */
+			   (SNAP_RESP_DO); 9: room for appended nodes
+			   (node_cap), deleted nodes and composed images
+			   (base + overlay, zones/overlay.h) */
 #define SNAP_NONE 0xffffffffu	/* "no index" in index fields */
 /* Names of an answer whose addresses go in the additional section (NS, MX
  * and SRV targets, RFC 1034 §4.3.2 step 6): the engine takes the first
@@ -133,7 +135,21 @@ struct snap_header {
 	/* snap_checksum() of bytes [0, header_size) with this field taken as
 	 * zero: the body checksum above does not cover the header */
 	uint64_t header_checksum;
-	uint32_t reserved[6];	/* zero */
+	/* Version 9: what an overlay (zones/overlay.h) changes in place. */
+	uint32_t node_cap;	/* entries the node table has room for (>= nnodes;
+				   those past nnodes zero): an overlay appends new
+				   nodes there without moving the tables */
+	uint32_t nsorted;	/* nodes [0, nsorted) are in canonical order; those
+				   after were appended by an overlay, in no order
+				   (only unsigned zones get overlays: no NSEC walk
+				   reads them) */
+	uint32_t ndead;		/* nodes an overlay deleted: SNAP_N_DELETED, in no
+				   bucket, never a live node's parent */
+	uint32_t base_size;	/* 0 for a compiled image; a composed image (a base
+				   with an overlay applied): the base's size, bytes
+				   from there on being the overlay's tail of blocks.
+				   checksum is then the base's, not these bytes' */
+	uint32_t reserved[2];	/* zero */
 };
 
 /* snap_block.flags: a node's flags */
@@ -153,6 +169,8 @@ enum {
 	SNAP_N_NSEC3 = 1 << 8,	/* an NSEC3 owner (hashed name) */
 	SNAP_N_BELOW_DNAME = 1 << 9, /* unreachable: below a DNAME (never, the
 					checker refuses such zones) */
+	SNAP_N_DELETED = 1 << 10, /* deleted by an overlay: no RRsets, in no
+				     bucket; its index is not reused */
 };
 
 /*

@@ -72,6 +72,9 @@ class Primaries:
                 c = c.replace("acl:\n", "remote:\n  - id: sec\n"
                               f"    address: 127.0.0.1@{notify_port}\nacl:\n", 1)
                 c = c.replace("    acl: xfr\n", "    acl: xfr\n    notify: sec\n")
+                # changes journaled: the catalog's new version comes by IXFR
+                c = c.replace("    zonefile-load: whole\n    journal-content: none\n",
+                              "    zonefile-load: difference\n    journal-content: changes\n")
             return c
         self.knot = Knotd(conf)
         self.nsd = Nsd("grp.test.", "    provide-xfr: 127.0.0.1 NOKEY\n",
@@ -298,8 +301,9 @@ def test_catalog_consumer():
 
 
 def test_catalog_notified():
-    """knotd NOTIFYs the catalog's change: a member added and one removed
-    without any ringctl command, within 2 s."""
+    """knotd NOTIFYs the catalog's change, sent by IXFR and applied to the
+    served image incrementally: a member added and one removed without any
+    ringctl command, within 2 s."""
     port = free_port()
     p = Primaries().start("m1.zones PTR m1.test.\n", notify_port=port)
     tmp = tempfile.mkdtemp(prefix="ringdns-e2e-cat-")
@@ -312,6 +316,8 @@ def test_catalog_notified():
                                5)
             assert dt < 2.0, (dt, s.logtext())
             assert "zone cat.test.: NOTIFY from 127.0.0.1" in s.logtext()
+            # by IXFR, applied to the served image as an overlay
+            assert "zone cat.test.: serial 2 served incrementally" in s.logtext(), s.logtext()
             print(f"  catalog change NOTIFYed: member swap served in {dt:.2f} s")
     finally:
         p.close()

@@ -1,0 +1,474 @@
+/*
+ * ovt.c - helpers for the incremental-image tests (ovt.h).
+ */
+#include "tests/ovt.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <fcntl.h>
+
+#include "dataplane/answer.h"
+#include "tests/dnsmsg.h"
+#include "tests/zt.h"
+#include "zones/compile.h"
+#include "zones/dname.h"
+#include "zones/overlay.h"
+#include "zones/rrtype.h"
+#include "zones/zonefile.h"
+
+/* ------------------------------------------------------------ versions */
+
+void ovt_add(struct ovt_zone *z, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	if (ovt_has(z, buf))
+		return;
+	if (z->n == z->cap) {
+		z->cap = z->cap ? 2 * z->cap : 64;
+		z->line = realloc(z->line, z->cap * sizeof *z->line);
+	}
+	z->line[z->n++] = strdup(buf);
+}
+
+void ovt_del(struct ovt_zone *z, size_t k)
+{
+	free(z->line[k]);
+	z->line[k] = z->line[--z->n];
+}
+
+bool ovt_has(const struct ovt_zone *z, const char *line)
+{
+	for (size_t k = 0; k < z->n; k++)
+		if (strcmp(z->line[k], line) == 0)
+			return true;
+	return false;
+}
+
+void ovt_copy(struct ovt_zone *dst, const struct ovt_zone *src)
+{
+	*dst = (struct ovt_zone){ .serial = src->serial };
+	for (size_t k = 0; k < src->n; k++)
+		ovt_add(dst, "%s", src->line[k]);
+}
+
+void ovt_free(struct ovt_zone *z)
+{
+	for (size_t k = 0; k < z->n; k++)
+		free(z->line[k]);
+	free(z->line);
+	*z = (struct ovt_zone){ 0 };
+}
+
+static char *soa_line(uint32_t serial)
+{
+	static char b[128];
+	snprintf(b, sizeof b, "@ 300 SOA ns1 hostmaster %u 7200 3600 1209600 60", serial);
+	return b;
+}
+
+char *ovt_text(const char *origin, const struct ovt_zone *z)
+{
+	size_t cap = 256;
+	for (size_t k = 0; k < z->n; k++)
+		cap += strlen(z->line[k]) + 1;
+	char *t = malloc(cap), *p = t;
+	p += sprintf(p, "$ORIGIN %s\n%s\n", origin, soa_line(z->serial));
+	for (size_t k = 0; k < z->n; k++)
+		p += sprintf(p, "%s\n", z->line[k]);
+	return t;
+}
+
+/* ------------------------------------------------------------- changes */
+
+struct wbuf {
+	uint8_t *p;
+	size_t len;
+	uint32_t n;
+};
+
+static int put_rec(void *ud, const struct zf_record *rr)
+{
+	struct wbuf *b = ud;
+	size_t ol = dname_len(rr->owner);
+	b->p = realloc(b->p, b->len + ol + 10 + rr->rdlen);
+	uint8_t *w = b->p + b->len;
+	memcpy(w, rr->owner, ol);
+	w += ol;
+	w[0] = (uint8_t)(rr->type >> 8);
+	w[1] = (uint8_t)rr->type;
+	w[2] = (uint8_t)(rr->ttl >> 24);
+	w[3] = (uint8_t)(rr->ttl >> 16);
+	w[4] = (uint8_t)(rr->ttl >> 8);
+	w[5] = (uint8_t)rr->ttl;
+	w[6] = (uint8_t)(rr->rdlen >> 8);
+	w[7] = (uint8_t)rr->rdlen;
+	memcpy(w + 8, rr->rdata, rr->rdlen);
+	b->len += ol + 8 + rr->rdlen;
+	b->n++;
+	return 0;
+}
+
+/* A record line into b, in wire form. */
+static void wire(const char *origin, const char *line, struct wbuf *b)
+{
+	uint8_t o[DNAME_MAX];
+	dname_from_text(o, origin, strlen(origin), NULL);
+	struct zf_options opt = { .origin = o };
+	struct diag d = { 0 };
+	zf_parse_mem("change", line, strlen(line), &opt, put_rec, b, &d);
+	if (d.errors) {
+		fprintf(stderr, "bad line in a test change: %s\n", line);
+		abort();
+	}
+}
+
+void ovt_diff(const char *origin, const struct ovt_zone *a, const struct ovt_zone *b,
+	      struct zdiff *d)
+{
+	struct wbuf del = { 0 }, add = { 0 };
+	wire(origin, soa_line(a->serial), &del);
+	wire(origin, soa_line(b->serial), &add);
+	for (size_t k = 0; k < a->n; k++)
+		if (!ovt_has(b, a->line[k]))
+			wire(origin, a->line[k], &del);
+	for (size_t k = 0; k < b->n; k++)
+		if (!ovt_has(a, b->line[k]))
+			wire(origin, b->line[k], &add);
+	*d = (struct zdiff){ .from = a->serial, .to = b->serial, .del = del.p,
+			     .del_len = del.len, .ndel = del.n, .add = add.p,
+			     .add_len = add.len, .nadd = add.n };
+}
+
+void ovt_diff_free(struct zdiff *d)
+{
+	free((void *)d->del);
+	free((void *)d->add);
+}
+
+/* ------------------------------------------------------------- images */
+
+int ovt_compile(const char *origin, const char *text, struct ovt_img *m, char *err,
+		size_t errcap)
+{
+	struct zt t;
+	*m = (struct ovt_img){ .fd = -1 };
+	zt_load(&t, origin, "test.zone", text);
+	if (t.errors) {
+		snprintf(err, errcap, "%s", t.msgs);
+		zt_free(&t);
+		return -1;
+	}
+	void *img;
+	int rc = zc_compile(t.z, &img, &m->size, err, errcap);
+	zt_free(&t);
+	if (rc < 0)
+		return -1;
+	m->fd = memfd_create("ovt", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (m->fd < 0 || write(m->fd, img, m->size) != (ssize_t)m->size ||
+	    fcntl(m->fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE) < 0) {
+		snprintf(err, errcap, "memfd");
+		free(img);
+		return -1;
+	}
+	free(img);
+	m->image = mmap(NULL, m->size, PROT_READ, MAP_SHARED, m->fd, 0);
+	if (m->image == MAP_FAILED || snap_open(m->image, m->size, &m->snap, err, errcap) < 0) {
+		ovt_img_free(m);
+		return -1;
+	}
+	return 0;
+}
+
+void ovt_img_free(struct ovt_img *m)
+{
+	snap_close(m->snap);
+	if (m->image && m->image != MAP_FAILED)
+		munmap(m->image, m->size);
+	if (m->fd >= 0)
+		close(m->fd);
+	*m = (struct ovt_img){ .fd = -1 };
+}
+
+/* ------------------------------------------------------- a zone's steps */
+
+/* l's base made again from its version. */
+static void rebase(struct ovt_life *l)
+{
+	char err[4096];
+	char *text = ovt_text(l->origin, &l->cur);
+	ovt_img_free(&l->base);
+	ovl_free(l->o);
+	l->o = NULL;
+	if (ovt_compile(l->origin, text, &l->base, err, sizeof err) != 0 ||
+	    ovl_new(l->base.fd, l->base.size, &l->o, err, sizeof err) != 0) {
+		fprintf(stderr, "base: %s\n", err);
+		abort();
+	}
+	free(text);
+}
+
+void ovt_life_start(struct ovt_life *l, const char *origin, const struct ovt_zone *first)
+{
+	*l = (struct ovt_life){ .origin = origin, .base = { .fd = -1 } };
+	ovt_copy(&l->cur, first);
+	rebase(l);
+}
+
+void ovt_life_free(struct ovt_life *l)
+{
+	ovl_free(l->o);
+	ovt_img_free(&l->base);
+	ovt_free(&l->cur);
+}
+
+int ovt_life_step(struct ovt_life *l, struct ovt_zone *next,
+		  void (*check)(struct ovt_life *l, const struct ovt_zone *next, void *ud),
+		  void *ud, char *err, size_t errcap)
+{
+	struct zdiff d;
+	ovt_diff(l->origin, &l->cur, next, &d);
+	int rc = ovl_apply(l->o, &d, err, errcap);
+	ovt_diff_free(&d);
+	if (rc < 0)
+		return rc;
+	if (rc == 1) {
+		if (check)
+			check(l, next, ud);
+		ovl_commit(l->o);
+		l->applied++;
+	} else {
+		struct ovt_img full;
+		char e2[4096];
+		char *text = ovt_text(l->origin, next);
+		int ok = ovt_compile(l->origin, text, &full, e2, sizeof e2);
+		free(text);
+		ovt_img_free(&full);
+		l->declined++;
+		fprintf(stderr, "declined (full compile %s): %s\n", ok ? "fails too" : "serves it",
+			err);
+		if (ok != 0) {	/* a broken version: not served either way */
+			ovt_free(next);
+			ovt_copy(next, &l->cur);
+			return rc;
+		}
+	}
+	ovt_free(&l->cur);
+	ovt_copy(&l->cur, next);
+	if (rc != 1) {
+		rebase(l);
+		l->rebased++;
+	}
+	return rc;
+}
+
+/* -------------------------------------------------------- a zone's life */
+
+void ovt_start(struct ovt_zone *z)
+{
+	static const char *const lines[] = {
+		"@ 300 NS ns1", "@ 300 NS ns2", "@ 300 MX 10 mail", "@ 300 TXT \"v=spf1 -all\"",
+		"ns1 300 A 192.0.2.1", "ns2 300 A 192.0.2.2", "ns2 300 AAAA 2001:db8::2",
+		"mail 300 A 192.0.2.3", "www 300 A 192.0.2.4", "www 300 AAAA 2001:db8::4",
+		"alias 300 CNAME www", "ext 300 CNAME www.example.net.",
+		"*.wild 300 A 192.0.2.5", "*.wild 300 MX 10 mail", "a.b.c.ent 300 TXT \"deep\"",
+		"sub 300 NS ns.sub", "sub 300 NS ns1", "ns.sub 300 A 192.0.2.6",
+		"sib 300 NS ns.sub", "sib 300 NS ns.elsewhere.net.", "sib 300 DS 1 8 2 "
+		"0000000000000000000000000000000000000000000000000000000000000000",
+		"_sip._tcp 300 SRV 0 5 5060 sip", "sip 300 A 192.0.2.7",
+		"mx2 300 MX 20 mail", "mx2 300 MX 30 www", "mx3 300 MX 5 nohost",
+		"nsx 300 NS ns1", "nsx 300 NS ns.sub",
+	};
+	*z = (struct ovt_zone){ .serial = 1 };
+	for (size_t k = 0; k < sizeof lines / sizeof *lines; k++)
+		ovt_add(z, "%s", lines[k]);
+	for (int k = 0; k < 40; k++)
+		ovt_add(z, "h%d 300 A 198.51.100.%d", k, k);
+}
+
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* The owner (first field) of line k. */
+static void owner_of(const struct ovt_zone *z, size_t k, char *out, size_t cap)
+{
+	snprintf(out, cap, "%.*s", (int)strcspn(z->line[k], " "), z->line[k]);
+}
+
+/* A random existing owner other than the apex ("@" when none). */
+static void some_owner(const struct ovt_zone *z, uint64_t *rng, char *out, size_t cap)
+{
+	snprintf(out, cap, "@");
+	for (int tries = 0; tries < 8 && z->n; tries++) {
+		owner_of(z, rnd(rng) % z->n, out, cap);
+		if (strcmp(out, "@") != 0)
+			return;
+	}
+}
+
+/* Deletes the lines of owner (all, or those of type when not NULL). */
+static void drop_owner(struct ovt_zone *z, const char *owner, const char *type)
+{
+	char o[300], pat[64];
+	snprintf(pat, sizeof pat, " %s ", type ? type : "");
+	for (size_t k = z->n; k-- > 0;) {
+		owner_of(z, k, o, sizeof o);
+		if (strcmp(o, owner) == 0 && (!type || strstr(z->line[k], pat)))
+			ovt_del(z, k);
+	}
+}
+
+static void edit(struct ovt_zone *z, uint64_t *rng)
+{
+	char o[300];
+	unsigned v = (unsigned)(rnd(rng) % 1000), r = (unsigned)(rnd(rng) % 17);
+	const char *parents[] = { "", ".deep", ".x.y", ".wild", ".sub", ".b.c.ent", ".h1" };
+	const char *par = parents[rnd(rng) % (sizeof parents / sizeof *parents)];
+	switch (r) {
+	case 0: ovt_add(z, "n%u%s 300 A 203.0.113.%u", v, par, v % 250); break;
+	case 1: if (z->n > 4) ovt_del(z, rnd(rng) % z->n); break;
+	case 2: some_owner(z, rng, o, sizeof o); ovt_add(z, "%s 300 TXT \"t%u\"", o, v); break;
+	case 3: ovt_add(z, "d%u 300 NS ns.d%u", v, v); ovt_add(z, "ns.d%u 300 A 192.0.2.%u", v, v % 250);
+		ovt_add(z, "d%u 300 NS ns1", v); break;
+	case 4: some_owner(z, rng, o, sizeof o); drop_owner(z, o, "NS"); break;
+	case 5: ovt_add(z, "*%s 300 A 192.0.2.%u", par, v % 250); break;
+	case 6: drop_owner(z, rnd(rng) % 2 ? "ns.sub" : "mail", "A");
+		ovt_add(z, "%s 300 A 192.0.2.%u", rnd(rng) % 2 ? "ns.sub" : "mail", v % 250); break;
+	case 7: ovt_add(z, "@ 300 TXT \"apex%u\"", v % 4); break;
+	case 8: ovt_add(z, "c%u 300 CNAME %s", v, rnd(rng) % 2 ? "www" : "n1.wild"); break;
+	case 9: ovt_add(z, "m%u 300 MX 10 %s", v, rnd(rng) % 2 ? "mail" : "ns.sub"); break;
+	case 10: some_owner(z, rng, o, sizeof o); drop_owner(z, o, NULL); break;
+	case 11: ovt_add(z, "@ 300 NS ns%u", 1 + v % 3); ovt_add(z, "ns3 300 A 192.0.2.33"); break;
+	case 12: drop_owner(z, "www", "A"); ovt_add(z, "www %u A 192.0.2.4", 60 + v); break;
+	case 13: some_owner(z, rng, o, sizeof o); ovt_add(z, "%s 300 NS ns.%s", o, o);
+		ovt_add(z, "ns.%s 300 A 192.0.2.9", o); break;
+	case 14: ovt_add(z, "srv%u._tcp 300 SRV 0 1 80 %s", v, rnd(rng) % 2 ? "sip" : "www"); break;
+	case 15: drop_owner(z, "*.wild", NULL); break;
+	default: ovt_add(z, "h%u 300 AAAA 2001:db8::%x", v % 40, v); break;
+	}
+}
+
+void ovt_mutate(struct ovt_zone *z, unsigned k, uint64_t *rng)
+{
+	for (unsigned i = 0; i < k; i++)
+		edit(z, rng);
+	z->serial++;
+}
+
+/* ------------------------------------------------------------- queries */
+
+static void add_q(uint8_t *buf, size_t *n, size_t cap, const char *name, uint16_t type, bool dob)
+{
+	if (*n == cap)
+		return;
+	struct dm_qopt o = { .edns = true, .do_bit = dob, .id = (uint16_t)*n };
+	size_t len = dm_query(buf + *n * OVT_QMAX + 2, OVT_QMAX - 2, name, type, &o);
+	buf[*n * OVT_QMAX] = (uint8_t)(len >> 8);
+	buf[*n * OVT_QMAX + 1] = (uint8_t)len;
+	++*n;
+}
+
+/* The absolute name of an owner field. */
+static void absname(const char *origin, const char *owner, char *out, size_t cap)
+{
+	if (strcmp(owner, "@") == 0)
+		snprintf(out, cap, "%s", origin);
+	else if (owner[strlen(owner) - 1] == '.')
+		snprintf(out, cap, "%s", owner);
+	else
+		snprintf(out, cap, "%s.%s", owner, origin);
+}
+
+uint8_t *ovt_queries(const char *origin, const struct ovt_zone *const *v, size_t nv, size_t *n)
+{
+	static const uint16_t types[] = { RR_A, RR_AAAA, RR_NS, RR_MX, RR_TXT, RR_CNAME,
+					  RR_SOA, RR_SRV, RR_ANY, RR_DS };
+	size_t names = 8;
+	for (size_t i = 0; i < nv; i++)
+		names += v[i]->n;
+	size_t cap = names * 3 * 10 * 2;
+	uint8_t *buf = malloc(cap * OVT_QMAX);
+	*n = 0;
+	for (size_t i = 0; i <= nv; i++) {
+		for (size_t k = 0; k < (i < nv ? v[i]->n : 1); k++) {
+			char o[300], a[600], b[700];
+			if (i < nv)
+				owner_of(v[i], k, o, sizeof o);
+			else
+				snprintf(o, sizeof o, "@");
+			absname(origin, o, a, sizeof a);
+			for (int form = 0; form < 3; form++) {
+				if (form == 0)
+					snprintf(b, sizeof b, "%s", a);
+				else if (form == 1)
+					snprintf(b, sizeof b, "nx.%s", a);
+				else
+					snprintf(b, sizeof b, "q.z.%s", a);
+				if (strlen(b) > 250)
+					continue;
+				for (size_t t = 0; t < sizeof types / sizeof *types; t++)
+					for (int d = 0; d < 2; d++)
+						add_q(buf, n, cap, b, types[t], d);
+			}
+		}
+	}
+	return buf;
+}
+
+size_t ovt_compare(const struct snap *a, const struct snap *b, const uint8_t *q, size_t n,
+		   const char *what)
+{
+	struct snap *za = (struct snap *)a, *zb = (struct snap *)b;
+	struct zidx *ia = zidx_new(&za, 1), *ib = zidx_new(&zb, 1);
+	const struct ans_cfg cfg = { .max_udp = 1232 };
+	size_t bad = 0;
+	enum { B = 16 };
+	static uint8_t ra[B][1300], rb[B][1300];
+	for (size_t i = 0; i < n; i += B) {
+		size_t k = n - i < B ? n - i : B;
+		struct ans_req req[B];
+		uint8_t *oa[B], *ob[B];
+		size_t caps[B], la[B], lb[B];
+		struct ans_outcome oc[B];
+		for (size_t j = 0; j < k; j++) {
+			const uint8_t *m = q + (i + j) * OVT_QMAX;
+			req[j] = (struct ans_req){ .q = m + 2, .qlen = (size_t)(m[0] << 8 | m[1]) };
+			oa[j] = ra[j];
+			ob[j] = rb[j];
+			caps[j] = sizeof ra[j];
+		}
+		ans_respond_burst(ia, &cfg, req, k, oa, caps, la, oc);
+		ans_respond_burst(ib, &cfg, req, k, ob, caps, lb, oc);
+		for (size_t j = 0; j < k; j++) {
+			if (la[j] == lb[j] && memcmp(ra[j], rb[j], la[j]) == 0)
+				continue;
+			if (!bad++) {
+				struct dm_resp x, y;
+				char px[4096], py[4096];
+				dm_parse(ra[j], la[j], &x);
+				dm_parse(rb[j], lb[j], &y);
+				dm_resp_print(&x, px, sizeof px);
+				dm_resp_print(&y, py, sizeof py);
+				fprintf(stderr, "%s: query %zu differs:\n--- one:\n%s\n--- other:\n%s\n",
+					what, i + j, px, py);
+				dm_resp_free(&x);
+				dm_resp_free(&y);
+			}
+		}
+	}
+	zidx_free(ia);
+	zidx_free(ib);
+	return bad;
+}

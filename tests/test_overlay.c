@@ -1,0 +1,809 @@
+/*
+ * test_overlay.c - incremental images (zones/overlay.h): a zone's base
+ * image with changes applied one after another as overlays must answer
+ * every query byte for byte as a full compile of the same version does,
+ * both as the control process composes it and as the dataplane does
+ * (exported, mapped over the base, validated by snap_open_patched); the
+ * composed image must pass the full validator too.  Changes the overlay
+ * cannot keep exact are declined (the full compile then decides), wrong
+ * ones refused with nothing changed, and corrupt overlays refused.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "tests/ovt.h"
+#include "zones/dname.h"
+#include "zones/overlay.h"
+#include "zones/snap.h"
+
+#define ORIGIN "example.com."
+
+#define life ovt_life
+
+/* l at the start of a zone's life (ovt_start), or at version first. */
+static void life_at(struct life *l, struct ovt_zone *first)
+{
+	struct ovt_zone z;
+	if (!first)
+		ovt_start(&z);
+	ovt_life_start(l, ORIGIN, first ? first : &z);
+	ovt_free(first ? first : &z);
+}
+
+/* The dataplane's two mappings of a base, as the publisher uses them:
+ * each version composed in the one not served, against the one served. */
+static struct {
+	const void *base;
+	struct ovl_map om[2];
+	int cur;
+} pair;
+
+static void pair_reset(const void *base)
+{
+	ovl_unmap(&pair.om[0]);
+	ovl_unmap(&pair.om[1]);
+	pair.base = base;
+	pair.cur = -1;
+}
+
+static void life_free(struct life *l)
+{
+	pair_reset(NULL);
+	ovt_life_free(l);
+}
+
+/* The composed image of l's overlay against the full compile of next,
+ * three ways: as composed by the builder, through the full validator, and
+ * as the dataplane maps and validates it. */
+/* The version of l's pending change composed in the pair from a delta
+ * overlay (two steps in three) or a whole one: the same bytes as img,
+ * answering as full does. */
+static void pair_step(struct ovt_life *l, const uint8_t *img, size_t size,
+		      const struct snap *full, const uint8_t *q, size_t nq)
+{
+	static unsigned n;
+	char err[512];
+	if (pair.base != l->base.image)
+		pair_reset(l->base.image);
+	uint8_t *ov;
+	size_t ovlen;
+	cr_assert_eq(ovl_export(l->o, ++n % 3 != 0, &ov, &ovlen), 0);
+	int t = pair.cur == 0 ? 1 : 0;
+	if (!pair.om[t].map)
+		cr_assert_eq(ovl_map_prepare(l->base.fd, l->base.size, t == 1, &pair.om[t], err,
+					     sizeof err), 0, "%s", err);
+	struct snap *s;
+	cr_assert_eq(ovl_compose_into(&pair.om[t], l->base.image,
+				      pair.cur >= 0 ? &pair.om[pair.cur] : NULL, ov, ovlen, &s, err,
+				      sizeof err), 0, "overlay refused in a reused mapping: %s", err);
+	cr_assert_eq(pair.om[t].size, size);
+	cr_assert_eq(memcmp(pair.om[t].map, img, size), 0, "a reused mapping's image differs");
+	cr_assert_eq(ovt_compare(full, s, q, nq, "full vs reused mapping"), 0);
+	snap_close(s);
+	free(ov);
+	pair.cur = t;
+}
+
+static void check_version(struct ovt_life *l, const struct ovt_zone *next, const uint8_t *q,
+			  size_t nq)
+{
+	char err[4096];
+	size_t size;
+	const uint8_t *img = ovl_image(l->o, &size);
+	struct snap *full_v;
+	cr_assert_eq(snap_open(img, size, &full_v, err, sizeof err), 0,
+		     "composed image refused by snap_open: %s", err);
+	uint8_t *ov;
+	size_t ovlen;
+	cr_assert_eq(ovl_export(l->o, false, &ov, &ovlen), 0);
+	struct ovl_map m;
+	struct snap *dp;
+	cr_assert_eq(ovl_compose(l->base.fd, l->base.image, l->base.size, ov, ovlen, &m, &dp, err,
+				 sizeof err), 0, "overlay refused: %s", err);
+	cr_assert_eq(m.size, size);
+	cr_assert_eq(memcmp(m.map, img, size), 0, "the dataplane's composed image differs");
+
+	struct ovt_img full;
+	char *text = ovt_text(ORIGIN, next);
+	cr_assert_eq(ovt_compile(ORIGIN, text, &full, err, sizeof err), 0,
+		     "applied incrementally, but the full compile fails: %s", err);
+	free(text);
+	pair_step(l, img, size, full.snap, q, nq);
+	free(ov);
+	cr_assert_eq(ovt_compare(full.snap, dp, q, nq, "full vs overlay"), 0,
+		     "answers differ (serial %u)", next->serial);
+	cr_assert_eq(ovt_compare(full.snap, full_v, q, nq, "full vs composed"), 0);
+	snap_close(dp);
+	ovl_unmap(&m);
+	snap_close(full_v);
+	ovt_img_free(&full);
+}
+
+/* The queries of the step's two versions, for check_version. */
+struct qs {
+	const uint8_t *q;
+	size_t n;
+};
+
+static void check_step(struct life *l, const struct ovt_zone *next, void *ud)
+{
+	const struct qs *q = ud;
+	check_version(l, next, q->q, q->n);
+}
+
+/* One step of l's life, every answer checked when applied. */
+static void step(struct life *l, struct ovt_zone *next)
+{
+	char err[512];
+	const struct ovt_zone *v[2] = { &l->cur, next };
+	struct qs q;
+	uint8_t *qb = ovt_queries(ORIGIN, v, 2, &q.n);
+	q.q = qb;
+	cr_assert_neq(ovt_life_step(l, next, check_step, &q, err, sizeof err), -1,
+		      "a valid change refused: %s", err);
+	free(qb);
+}
+
+/* OVT_STEPS and OVT_SEED (environment) make the random test longer or
+ * other, for a run by hand. */
+Test(overlay, random_changes_answer_as_full_compile, .timeout = 600)
+{
+	struct life l;
+	life_at(&l, NULL);
+	const char *es = getenv("OVT_STEPS"), *ed = getenv("OVT_SEED");
+	int steps = es ? atoi(es) : 60;
+	uint64_t rng = ed ? strtoull(ed, NULL, 0) | 1 : 0x9e3779b97f4a7c15ull;
+	for (int s = 0; s < steps; s++) {
+		struct ovt_zone next;
+		ovt_copy(&next, &l.cur);
+		ovt_mutate(&next, 1 + (unsigned)(s % 6), &rng);
+		step(&l, &next);
+		ovt_free(&next);
+	}
+	fprintf(stderr, "overlay: %u applied, %u declined, %u new bases\n", l.applied, l.declined,
+		l.rebased);
+	cr_assert_gt(l.applied, (unsigned)steps * 2 / 3, "too few changes applied incrementally");
+	life_free(&l);
+}
+
+/* Targeted changes, one per step, each applied incrementally. */
+static void targeted(const char *const *del, const char *const *add)
+{
+	struct life l;
+	life_at(&l, NULL);
+	struct ovt_zone next;
+	ovt_copy(&next, &l.cur);
+	for (; del && *del; del++)
+		for (size_t k = 0; k < next.n; k++)
+			if (strcmp(next.line[k], *del) == 0)
+				ovt_del(&next, k--);
+	for (; add && *add; add++)
+		ovt_add(&next, "%s", *add);
+	next.serial++;
+	unsigned before = l.applied;
+	step(&l, &next);
+	cr_assert_eq(l.applied, before + 1, "declined");
+	ovt_free(&next);
+	life_free(&l);
+}
+
+Test(overlay, add_delegation_with_glue)
+{
+	const char *add[] = { "new 300 NS ns.new", "new 300 NS ns1", "ns.new 300 A 192.0.2.77", NULL };
+	targeted(NULL, add);
+}
+
+Test(overlay, delegation_becomes_data)
+{
+	/* the glue below it is authoritative data again */
+	const char *del[] = { "sub 300 NS ns.sub", "sub 300 NS ns1", "sib 300 NS ns.sub", NULL };
+	const char *add[] = { "sub 300 A 192.0.2.99", "sib 300 NS ns2", NULL };
+	targeted(del, add);
+}
+
+Test(overlay, name_under_data_becomes_cut)
+{
+	const char *add[] = { "b.c.ent 300 NS ns1", NULL };
+	targeted(NULL, add);
+}
+
+Test(overlay, glue_address_changes_referral)
+{
+	const char *del[] = { "ns.sub 300 A 192.0.2.6", NULL };
+	const char *add[] = { "ns.sub 300 A 192.0.2.60", "ns.sub 300 AAAA 2001:db8::60", NULL };
+	targeted(del, add);
+}
+
+Test(overlay, mail_address_changes_mx_answers)
+{
+	const char *del[] = { "mail 300 A 192.0.2.3", NULL };
+	const char *add[] = { "mail 300 AAAA 2001:db8::3", NULL };
+	targeted(del, add);
+}
+
+Test(overlay, wildcards_come_and_go)
+{
+	const char *del[] = { "*.wild 300 A 192.0.2.5", "*.wild 300 MX 10 mail", NULL };
+	const char *add[] = { "*.b.c.ent 300 A 192.0.2.55", "*.x.y 300 TXT \"w\"", NULL };
+	targeted(del, add);
+}
+
+Test(overlay, empty_non_terminals_come_and_go)
+{
+	const char *del[] = { "a.b.c.ent 300 TXT \"deep\"", NULL };
+	const char *add[] = { "p.q.r.s.t 300 A 192.0.2.1", NULL };
+	targeted(del, add);
+}
+
+Test(overlay, apex_rrsets_change)
+{
+	const char *del[] = { "@ 300 MX 10 mail", "@ 300 NS ns2", NULL };
+	const char *add[] = { "@ 300 MX 20 www", "@ 300 NS ns3", "ns3 300 A 192.0.2.33",
+			      "@ 600 TXT \"second\"", NULL };
+	targeted(del, add);
+}
+
+Test(overlay, cname_and_ttl_changes)
+{
+	const char *del[] = { "alias 300 CNAME www", "www 300 A 192.0.2.4", NULL };
+	const char *add[] = { "alias 300 CNAME mail", "www 60 A 192.0.2.4", "c2 300 CNAME alias", NULL };
+	targeted(del, add);
+}
+
+/* A change the overlay cannot keep exact is declined, one that does not
+ * apply refused: nothing changes either way. */
+static void expect(int want, const char *const *del, const char *const *add, bool bad_serial)
+{
+	struct life l;
+	life_at(&l, NULL);
+	struct ovt_zone next;
+	ovt_copy(&next, &l.cur);
+	for (; add && *add; add++)
+		ovt_add(&next, "%s", *add);
+	next.serial++;
+	struct zdiff d;
+	ovt_diff(ORIGIN, &l.cur, &next, &d);
+	/* deletions of records that are not there go in as they are */
+	struct ovt_zone ghost = { .serial = l.cur.serial };
+	for (; del && *del; del++)
+		ovt_add(&ghost, "%s", *del);
+	if (ghost.n) {
+		struct ovt_zone empty = { .serial = next.serial };
+		ovt_diff_free(&d);
+		ovt_diff(ORIGIN, &ghost, &empty, &d);
+	}
+	if (bad_serial)
+		d.from++;
+	size_t size;
+	const uint8_t *img = ovl_image(l.o, &size);
+	uint8_t *before = malloc(size);
+	memcpy(before, img, size);
+	char err[512];
+	cr_assert_eq(ovl_apply(l.o, &d, err, sizeof err), want, "%s", err);
+	cr_assert_neq(err[0], 0, "no reason given");
+	img = ovl_image(l.o, &size);
+	cr_assert_eq(size, l.base.size);
+	cr_assert_eq(memcmp(before, img, size), 0, "a change left something behind");
+	cr_assert_eq(ovl_bytes(l.o), 0);
+	free(before);
+	ovt_diff_free(&d);
+	ovt_free(&next);
+	ovt_free(&ghost);
+	life_free(&l);
+}
+
+Test(overlay, deleted_record_absent_refused)
+{
+	const char *del[] = { "www 300 A 192.0.2.200", NULL };
+	expect(-1, del, NULL, false);
+}
+
+Test(overlay, added_record_present_refused)
+{
+	const char *add[] = { "n1 300 A 192.0.2.1", "www 300 A 192.0.2.4", NULL };
+	struct life l;
+	/* www's A is in the start version: adding it again is wrong; the
+	 * diff helper would drop it, so it is put in by hand below */
+	struct ovt_zone a, b;
+	ovt_start(&a);
+	ovt_copy(&b, &a);
+	b.serial++;
+	ovt_add(&b, "%s", add[0]);
+	struct zdiff d;
+	ovt_diff(ORIGIN, &a, &b, &d);
+	struct ovt_zone dup = { .serial = a.serial }, dup2 = { .serial = b.serial };
+	ovt_add(&dup2, "%s", add[1]);
+	struct zdiff d2;
+	ovt_diff(ORIGIN, &dup, &dup2, &d2);
+	/* d's added records followed by d2's (www's A, without its SOA) */
+	const uint8_t *p = d2.add;
+	p += dname_len(p);
+	p += 8 + (p[6] << 8 | p[7]);
+	size_t extra = d2.add_len - (size_t)(p - d2.add);
+	uint8_t *add2 = malloc(d.add_len + extra);
+	memcpy(add2, d.add, d.add_len);
+	memcpy(add2 + d.add_len, p, extra);
+	free((void *)d.add);
+	d.add = add2;
+	d.add_len += extra;
+	d.nadd++;
+	struct ovt_zone a2;
+	ovt_copy(&a2, &a);
+	life_at(&l, &a2);
+	char err[512];
+	cr_assert_eq(ovl_apply(l.o, &d, err, sizeof err), -1);
+	cr_assert(strstr(err, "already present"), "%s", err);
+	cr_assert_eq(ovl_bytes(l.o), 0);
+	ovt_diff_free(&d);
+	ovt_diff_free(&d2);
+	ovt_free(&a);
+	ovt_free(&b);
+	ovt_free(&dup);
+	ovt_free(&dup2);
+	life_free(&l);
+}
+
+Test(overlay, wrong_serial_refused)
+{
+	const char *add[] = { "n1 300 A 192.0.2.1", NULL };
+	expect(-1, NULL, add, true);
+}
+
+Test(overlay, cname_beside_data_declined)
+{
+	const char *add[] = { "www 300 CNAME mail", NULL };
+	expect(0, NULL, add, false);
+}
+
+Test(overlay, glue_removed_under_cut_declined)
+{
+	/* ns.sub serves sub and sib: without its address the zone is broken */
+	struct life l;
+	life_at(&l, NULL);
+	struct ovt_zone next;
+	ovt_copy(&next, &l.cur);
+	for (size_t k = 0; k < next.n; k++)
+		if (strcmp(next.line[k], "ns.sub 300 A 192.0.2.6") == 0)
+			ovt_del(&next, k--);
+	next.serial++;
+	struct zdiff d;
+	ovt_diff(ORIGIN, &l.cur, &next, &d);
+	char err[512];
+	cr_assert_eq(ovl_apply(l.o, &d, err, sizeof err), 0, "%s", err);
+	cr_assert(strstr(err, "glue"), "%s", err);
+	ovt_diff_free(&d);
+	ovt_free(&next);
+	life_free(&l);
+}
+
+Test(overlay, signed_zone_declined)
+{
+	const char *add[] = { "@ 300 DNSKEY 256 3 8 AwEAAcw5QLr0mKjOqWOh1ZTIB5ZGQpAE8QIVeRNw4r5yC7rC"
+			      "rb0vBKeZ7/zR76mBDNW0tDHBr4ihtKD6gNH1aTsyr8s=", NULL };
+	expect(0, NULL, add, false);
+}
+
+/* ------------------------------------------------------ corrupt overlays */
+
+/* An overlay of one change, and its base. */
+static void one_overlay(struct life *l, uint8_t **ov, size_t *len)
+{
+	life_at(l, NULL);
+	struct ovt_zone next;
+	ovt_copy(&next, &l->cur);
+	ovt_add(&next, "fresh 300 A 192.0.2.8");
+	ovt_add(&next, "x.y.z.fresh2 300 A 192.0.2.9");
+	next.serial++;
+	struct zdiff d;
+	ovt_diff(ORIGIN, &l->cur, &next, &d);
+	char err[512];
+	cr_assert_eq(ovl_apply(l->o, &d, err, sizeof err), 1, "%s", err);
+	cr_assert_eq(ovl_export(l->o, false, ov, len), 0);
+	ovt_diff_free(&d);
+	ovt_free(&next);
+}
+
+static int compose(struct life *l, const uint8_t *ov, size_t len, char *err, size_t cap)
+{
+	struct ovl_map m;
+	struct snap *s;
+	int rc = ovl_compose(l->base.fd, l->base.image, l->base.size, ov, len, &m, &s, err, cap);
+	if (rc == 0) {
+		snap_close(s);
+		ovl_unmap(&m);
+	}
+	return rc;
+}
+
+/* The overlay's checksum made again after a deliberate change. */
+static void reseal(uint8_t *ov, size_t len)
+{
+	struct ovl_header h;
+	memcpy(&h, ov, sizeof h);
+	(void)len;
+	h.checksum = ovl_checksum(ov);
+	memcpy(ov, &h, sizeof h);
+}
+
+/* Where base offset off lands in the overlay's pages, or NULL. */
+static uint8_t *page_byte(uint8_t *ov, uint32_t off)
+{
+	struct ovl_header h;
+	memcpy(&h, ov, sizeof h);
+	const uint32_t *pages = (const uint32_t *)(ov + sizeof h);
+	uint8_t *pb = ov + sizeof h + ((h.npages * 4u + 7) & ~7u);
+	for (uint32_t k = 0; k < h.npages; k++)
+		if (pages[k] == off / SNAP_PAGE)
+			return pb + (size_t)k * SNAP_PAGE + off % SNAP_PAGE;
+	return NULL;
+}
+
+Test(overlay, corrupt_overlays_refused)
+{
+	struct life l;
+	uint8_t *ov;
+	size_t len;
+	one_overlay(&l, &ov, &len);
+	char err[512];
+	cr_assert_eq(compose(&l, ov, len, err, sizeof err), 0, "%s", err);
+	uint8_t *bad = malloc(len);
+	/* a flipped byte: the checksum */
+	for (size_t at = sizeof(struct ovl_header); at < len; at += len / 7) {
+		memcpy(bad, ov, len);
+		bad[at] ^= 0x40;
+		cr_assert_eq(compose(&l, bad, len, err, sizeof err), -1, "byte %zu", at);
+	}
+	/* truncated */
+	cr_assert_eq(compose(&l, ov, len - 8, err, sizeof err), -1);
+	/* for another base */
+	memcpy(bad, ov, len);
+	((struct ovl_header *)bad)->base_id ^= 1;
+	cr_assert_eq(compose(&l, bad, len, err, sizeof err), -1);
+	cr_assert(strstr(err, "another base"), "%s", err);
+	/* resealed lies: an appended node's name out of bounds, a bucket
+	 * pointing nowhere, a node count past what is there */
+	const struct snap_header *h = (const struct snap_header *)l.base.image;
+	size_t isz;
+	const struct snap_header *nh = (const struct snap_header *)ovl_image(l.o, &isz);
+	uint32_t last = h->nodes + (nh->nnodes - 1) * 16u;
+	memcpy(bad, ov, len);
+	uint8_t *p = page_byte(bad, last);
+	cr_assert_not_null(p);
+	memset(p, 0xee, 4);
+	reseal(bad, len);
+	cr_assert_eq(compose(&l, bad, len, err, sizeof err), -1);
+	cr_assert(strstr(err, "node"), "%s", err);
+
+	memcpy(bad, ov, len);
+	const uint64_t *nb = (const uint64_t *)((const uint8_t *)nh + nh->buckets);
+	uint32_t slot = 0;
+	const uint64_t *ob = (const uint64_t *)((const uint8_t *)h + h->buckets);
+	while (slot <= h->hash_mask && nb[slot] == ob[slot])
+		slot++;
+	cr_assert_leq(slot, h->hash_mask, "no bucket changed");
+	p = page_byte(bad, h->buckets + slot * 8);
+	cr_assert_not_null(p);
+	uint64_t v;
+	memcpy(&v, p, 8);
+	v += 64;
+	memcpy(p, &v, 8);
+	reseal(bad, len);
+	cr_assert_eq(compose(&l, bad, len, err, sizeof err), -1);
+
+	memcpy(bad, ov, len);
+	p = page_byte(bad, offsetof(struct snap_header, nnodes));
+	uint32_t nn;
+	memcpy(&nn, p, 4);
+	nn += 3;
+	memcpy(p, &nn, 4);
+	reseal(bad, len);
+	cr_assert_eq(compose(&l, bad, len, err, sizeof err), -1);
+	free(bad);
+	free(ov);
+	life_free(&l);
+}
+
+Test(overlay, page_outside_the_tables_refused)
+{
+	struct life l;
+	uint8_t *ov;
+	size_t len;
+	one_overlay(&l, &ov, &len);
+	/* a page of the data area replaced: an overlay of one more page */
+	const struct snap_header *h = (const struct snap_header *)l.base.image;
+	struct ovl_header oh;
+	memcpy(&oh, ov, sizeof oh);
+	uint32_t dpage = (h->data + SNAP_PAGE) / SNAP_PAGE;
+	cr_assert_lt((size_t)dpage * SNAP_PAGE, l.base.size);
+	size_t idx = (oh.npages * 4u + 7) & ~7u, idx2 = ((oh.npages + 1) * 4u + 7) & ~7u;
+	size_t len2 = len + (idx2 - idx) + SNAP_PAGE;
+	uint8_t *bad = calloc(1, len2);
+	const uint8_t *pages = ov + sizeof oh + idx;
+	memcpy(bad + sizeof oh, ov + sizeof oh, oh.npages * 4u);
+	memcpy(bad + sizeof oh + oh.npages * 4u, &dpage, 4);
+	memcpy(bad + sizeof oh + idx2, pages, (size_t)oh.npages * SNAP_PAGE);
+	uint8_t *dp = bad + sizeof oh + idx2 + (size_t)oh.npages * SNAP_PAGE;
+	memcpy(dp, (const uint8_t *)l.base.image + (size_t)dpage * SNAP_PAGE, SNAP_PAGE);
+	dp[100] ^= 1;
+	memcpy(dp + SNAP_PAGE, pages + (size_t)oh.npages * SNAP_PAGE, oh.tail_len);
+	oh.npages++;
+	oh.size = len2;
+	memcpy(bad, &oh, sizeof oh);
+	reseal(bad, len2);
+	char err[512];
+	cr_assert_eq(compose(&l, bad, len2, err, sizeof err), -1);
+	cr_assert(strstr(err, "outside the tables"), "%s", err);
+	free(bad);
+	free(ov);
+	life_free(&l);
+}
+
+/* The canonical walk of a composed image gives the full compile's node
+ * order. */
+Test(overlay, walk_in_canonical_order)
+{
+	struct life l;
+	uint8_t *ov;
+	size_t len;
+	one_overlay(&l, &ov, &len);
+	free(ov);
+	size_t size;
+	const uint8_t *img = ovl_image(l.o, &size);
+	struct snap *s;
+	cr_assert_eq(snap_open_validated(img, size, &s), 0);
+	struct ovt_zone next;
+	ovt_copy(&next, &l.cur);
+	ovt_add(&next, "fresh 300 A 192.0.2.8");
+	ovt_add(&next, "x.y.z.fresh2 300 A 192.0.2.9");
+	next.serial++;
+	struct ovt_img full;
+	char err[4096];
+	char *text = ovt_text(ORIGIN, &next);
+	cr_assert_eq(ovt_compile(ORIGIN, text, &full, err, sizeof err), 0, "%s", err);
+	free(text);
+	struct ovl_walk *w = ovl_walk_new(s);
+	const struct snap_node *fn = snap_nodes(full.snap), *on = snap_nodes(s);
+	uint32_t k = 0, i;
+	while ((i = ovl_walk_next(w)) != SNAP_NONE) {
+		cr_assert_lt(k, snap_hdr(full.snap)->nnodes);
+		cr_assert(dname_eq(img + on[i].name, snap_base(full.snap) + fn[k].name),
+			  "node %u out of order", k);
+		k++;
+	}
+	cr_assert_eq(k, snap_hdr(full.snap)->nnodes);
+	ovl_walk_free(w);
+	snap_close(s);
+	ovt_img_free(&full);
+	ovt_free(&next);
+	life_free(&l);
+}
+
+/* A delta overlay goes only on the version it follows. */
+Test(overlay, delta_for_another_version_refused)
+{
+	struct life l;
+	uint8_t *ov;
+	size_t len;
+	one_overlay(&l, &ov, &len);
+	free(ov);
+	ovl_commit(l.o);
+	struct ovt_zone cur, next;
+	ovt_copy(&cur, &l.cur);
+	ovt_add(&cur, "fresh 300 A 192.0.2.8");
+	ovt_add(&cur, "x.y.z.fresh2 300 A 192.0.2.9");
+	cur.serial++;
+	ovt_copy(&next, &cur);
+	ovt_add(&next, "later 300 A 192.0.2.10");
+	next.serial++;
+	struct zdiff d;
+	ovt_diff(ORIGIN, &cur, &next, &d);
+	char err[512];
+	cr_assert_eq(ovl_apply(l.o, &d, err, sizeof err), 1, "%s", err);
+	cr_assert_eq(ovl_export(l.o, true, &ov, &len), 0);
+	/* with the base served, not the version it follows */
+	cr_assert_eq(compose(&l, ov, len, err, sizeof err), -1);
+	cr_assert(strstr(err, "another version"), "%s", err);
+	free(ov);
+	/* whole, it goes */
+	cr_assert_eq(ovl_export(l.o, false, &ov, &len), 0);
+	cr_assert_eq(compose(&l, ov, len, err, sizeof err), 0, "%s", err);
+	free(ov);
+	ovt_diff_free(&d);
+	ovt_free(&cur);
+	ovt_free(&next);
+	life_free(&l);
+}
+
+/* Two changes: the first's overlay (whole, *ov) composed in *m0 (as the
+ * dataplane serves it), the second (a.b.c.ent deleted, its empty
+ * non-terminals with it; wild: a wildcard added) applied and pending. */
+static void second_change(struct life *l, struct ovl_map *m0, uint8_t **ov, size_t *len,
+			  struct ovt_zone *cur, struct ovt_zone *next, struct zdiff *d, bool wild)
+{
+	char err[512];
+	struct snap *s;
+	one_overlay(l, ov, len);
+	cr_assert_eq(ovl_compose(l->base.fd, l->base.image, l->base.size, *ov, *len, m0, &s, err,
+				 sizeof err), 0, "%s", err);
+	snap_close(s);
+	ovl_commit(l->o);
+	ovt_copy(cur, &l->cur);
+	ovt_add(cur, "fresh 300 A 192.0.2.8");
+	ovt_add(cur, "x.y.z.fresh2 300 A 192.0.2.9");
+	cur->serial++;
+	ovt_copy(next, cur);
+	if (wild)
+		ovt_add(next, "*.fresh 300 A 192.0.2.11");
+	for (size_t k = 0; k < next->n; k++)
+		if (strcmp(next->line[k], "a.b.c.ent 300 TXT \"deep\"") == 0)
+			ovt_del(next, k--);
+	next->serial++;
+	ovt_diff(ORIGIN, cur, next, d);
+	cr_assert_eq(ovl_apply(l->o, d, err, sizeof err), 1, "%s", err);
+}
+
+/* A delta that lies (resealed, so its checksum holds) is refused against
+ * the version served: a node of the base whose parent it deletes while
+ * the node lives, a node's name out of bounds. */
+Test(overlay, corrupt_delta_refused)
+{
+	struct life l;
+	uint8_t *ov;
+	size_t len;
+	char err[512];
+	struct ovl_map m0, m1;
+	struct snap *s;
+	struct ovt_zone cur, next;
+	struct zdiff d;
+	second_change(&l, &m0, &ov, &len, &cur, &next, &d, false);
+	free(ov);
+	cr_assert_eq(ovl_export(l.o, true, &ov, &len), 0);
+	cr_assert_eq(ovl_map_prepare(l.base.fd, l.base.size, false, &m1, err, sizeof err), 0);
+	/* as it is, it goes */
+	uint8_t *bad = malloc(len);
+	memcpy(bad, ov, len);
+	cr_assert_eq(ovl_compose_into(&m1, l.base.image, &m0, bad, len, &s, err, sizeof err), 0,
+		     "%s", err);
+	snap_close(s);
+	ovl_unmap(&m1);
+	/* "a.b.c.ent" kept live (its node entry as in the version before)
+	 * while its parent "b.c.ent", an empty non-terminal left without
+	 * descendants, goes */
+	const struct snap_header *h = (const struct snap_header *)m0.map;
+	uint8_t want[DNAME_MAX];
+	dname_from_text(want, "b.c.ent." ORIGIN, strlen("b.c.ent." ORIGIN), NULL);
+	uint32_t ni;
+	struct snap *s0;
+	cr_assert_eq(snap_open_validated(m0.map, m0.size, &s0), 0);
+	cr_assert(snap_find(s0, want, &ni));
+	snap_close(s0);
+	const uint32_t child = ni + 1;	/* a.b.c.ent, after it in canonical order */
+	uint32_t at = h->nodes + child * 16u;
+	uint8_t *p = page_byte(bad, at);
+	cr_assert_not_null(p, "the child's entry is not in the delta");
+	memcpy(p, m0.map + at, 16);	/* its entry as before: live */
+	reseal(bad, len);
+	cr_assert_eq(ovl_map_prepare(l.base.fd, l.base.size, false, &m1, err, sizeof err), 0);
+	cr_assert_eq(ovl_compose_into(&m1, l.base.image, &m0, bad, len, &s, err, sizeof err), -1);
+	cr_assert(strstr(err, "deleted below live node"), "%s", err);
+	ovl_unmap(&m1);
+	/* a changed node's name out of bounds */
+	memcpy(bad, ov, len);
+	p = page_byte(bad, at);
+	memset(p, 0xee, 4);
+	reseal(bad, len);
+	cr_assert_eq(ovl_map_prepare(l.base.fd, l.base.size, false, &m1, err, sizeof err), 0);
+	cr_assert_eq(ovl_compose_into(&m1, l.base.image, &m0, bad, len, &s, err, sizeof err), -1);
+	cr_assert(strstr(err, "node"), "%s", err);
+	ovl_unmap(&m1);
+	free(bad);
+	free(ov);
+	ovl_unmap(&m0);
+	ovt_diff_free(&d);
+	ovt_free(&cur);
+	ovt_free(&next);
+	life_free(&l);
+}
+
+/* Random lies (bytes of the pages and tail changed, resealed): every
+ * overlay the dataplane's check accepts, whole or delta, the full
+ * validator accepts too, and nothing reads out of bounds (ASan). */
+Test(overlay, random_lies_never_pass)
+{
+	struct life l;
+	uint8_t *whole, *delta;
+	size_t wlen, dlen;
+	char err[512];
+	struct ovl_map m0, m1;
+	struct snap *s;
+	struct ovt_zone cur, next;
+	struct zdiff d;
+	second_change(&l, &m0, &whole, &wlen, &cur, &next, &d, true);
+	cr_assert_eq(ovl_export(l.o, true, &delta, &dlen), 0);
+	uint64_t rng = 99;
+	unsigned accepted = 0;
+	for (int it = 0; it < 1000; it++) {
+		bool isd = it % 2;
+		const uint8_t *src = isd ? delta : whole;
+		size_t n = isd ? dlen : wlen;
+		uint8_t *bad = malloc(n);
+		memcpy(bad, src, n);
+		struct ovl_header oh;
+		memcpy(&oh, bad, sizeof oh);
+		size_t body = sizeof oh + ((oh.npages * 4u + 7) & ~7u);
+		for (int k = 0; k < 1 + it % 4; k++) {
+			rng = rng * 6364136223846793005ull + 1442695040888963407ull;
+			size_t at = body + (size_t)(rng >> 33) % (n - body);
+			bad[at] ^= (uint8_t)(1u << (rng >> 61));
+		}
+		reseal(bad, n);
+		const struct ovl_map *ref = isd ? &m0 : NULL;
+		cr_assert_eq(ovl_map_prepare(l.base.fd, l.base.size, false, &m1, err, sizeof err), 0);
+		if (ovl_compose_into(&m1, l.base.image, ref, bad, n, &s, err, sizeof err) == 0) {
+			struct snap *full;
+			cr_assert_eq(snap_open(m1.map, m1.size, &full, err, sizeof err), 0,
+				     "lie %d passed the overlay's check, not snap_open: %s", it, err);
+			snap_close(full);
+			snap_close(s);
+			accepted++;
+		}
+		ovl_unmap(&m1);
+		free(bad);
+	}
+	/* every word of the header's page (the header, node 0 and the first
+	 * node entries) made huge, in the delta */
+	struct ovl_header dh;
+	memcpy(&dh, delta, sizeof dh);
+	const uint32_t *dpages = (const uint32_t *)(delta + sizeof dh);
+	size_t dbody = sizeof dh + ((dh.npages * 4u + 7) & ~7u);
+	cr_assert_eq(dpages[0], 0, "page 0 not first in the delta");
+	for (size_t w = 0; w < SNAP_PAGE; w += 4) {
+		uint8_t *bad = malloc(dlen);
+		memcpy(bad, delta, dlen);
+		memset(bad + dbody + w, 0xf7, 4);
+		reseal(bad, dlen);
+		cr_assert_eq(ovl_map_prepare(l.base.fd, l.base.size, false, &m1, err, sizeof err), 0);
+		if (ovl_compose_into(&m1, l.base.image, &m0, bad, dlen, &s, err, sizeof err) == 0) {
+			struct snap *full;
+			cr_assert_eq(snap_open(m1.map, m1.size, &full, err, sizeof err), 0,
+				     "word %zu passed the overlay's check, not snap_open: %s", w, err);
+			snap_close(full);
+			snap_close(s);
+			accepted++;
+		}
+		ovl_unmap(&m1);
+		free(bad);
+	}
+	fprintf(stderr, "lies: %u of 2024 accepted (harmless ones), all valid images\n",
+		accepted);
+	free(whole);
+	free(delta);
+	ovl_unmap(&m0);
+	ovt_diff_free(&d);
+	ovt_free(&cur);
+	ovt_free(&next);
+	life_free(&l);
+}
+
+/* A signed zone gets no overlay builder: its changes are compiled whole. */
+Test(overlay, signed_zone_has_no_builder)
+{
+	const char *src = getenv("SRCDIR");
+	char path[1024], err[4096];
+	snprintf(path, sizeof path, "%s/tests/data/answer/nsec.zone", src ? src : ".");
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	static char text[1 << 16];
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	fclose(f);
+	text[n] = 0;
+	struct ovt_img m;
+	cr_assert_eq(ovt_compile("example.org.", text, &m, err, sizeof err), 0, "%s", err);
+	struct ovl *o;
+	cr_assert_eq(ovl_new(m.fd, m.size, &o, err, sizeof err), -1);
+	cr_assert(strstr(err, "signed"), "%s", err);
+	ovt_img_free(&m);
+}

@@ -1,0 +1,942 @@
+/*
+ * ovl_apply.c - applying one change (struct zdiff) to an overlay's
+ * composed image (overlay.h): every name the change touches gets a new
+ * block in the tail, and so does every name whose facts it changes (the
+ * parent of a wildcard, the names below a cut that came or went, the
+ * owners of pre-encoded answers that held a changed address); node
+ * entries, buckets and the header are written in place, each write
+ * logged so that a change declined half-way leaves nothing behind.
+ *
+ * The result is what zones/compile.c makes of the new version but for
+ * the layout and the pre-encoded answers: a rewritten block carries none
+ * where its own records changed or an address it held did (the engine's
+ * general path writes the same bytes, slower), and keeps those that
+ * still hold.  The rules of the compiler are followed for the facts the
+ * engine reads (make_nodes: flags, cut, parent), and zone_finish's
+ * checks for the ones a change can break (CNAME beside other data, SOA
+ * off the apex, no NS at the apex, glue under a cut): where one would
+ * fail, or the change needs what overlays do not do (DNSSEC, DNAME), it
+ * is declined and the caller compiles the whole zone, which reports it.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "zones/dname.h"
+#include "zones/limits.h"
+#include "zones/ovl_int.h"
+#include "zones/rdata.h"
+#include "zones/rrtype.h"
+
+/* The most blocks one change may rewrite for facts it changes elsewhere
+ * (names below a new cut, owners of stale pre-encoded answers): past it,
+ * a full compile. */
+#define OVL_REWRITE_MAX 65536u
+
+/* One record of the change; ent points at its RDLENGTH, which with the
+ * RDATA after it is an image record entry. */
+struct chg {
+	const uint8_t *owner;
+	const uint8_t *ent;
+	uint32_t ttl;
+	uint16_t type;
+	bool add;
+};
+
+/* An RRset of a name's new version: kept as it is (e), or new records
+ * (rec: count entries). */
+struct nrs {
+	struct snap_rrset e;
+	bool keep;
+	const uint8_t **rec;
+};
+
+struct apply {
+	struct ovl *o;
+	struct snap *s;		/* a handle on o->img, for lookups */
+	char *err;
+	size_t errcap;
+	int rc;			/* what a failure returns: 0 declined, -1 wrong */
+	struct chg *c;
+	size_t n;
+	/* names (pointers to wire names that stay valid) whose addresses,
+	 * or existence, changed; targets of added NS records; nodes whose
+	 * cut status changed */
+	struct ovl_buf addr, glue, cuts;
+	int64_t drr;		/* RRsets added */
+	uint32_t rewrites;
+};
+
+__attribute__((format(printf, 3, 4)))
+static int stop(struct apply *a, int rc, const char *fmt, ...)
+{
+	a->rc = rc;
+	if (a->errcap) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(a->err, a->errcap, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
+}
+
+static int oom(struct apply *a)
+{
+	return stop(a, 0, "out of memory applying the change");
+}
+
+static bool push_ptr(struct ovl_buf *b, const uint8_t *p)
+{
+	return ovl_buf_add(b, &p, sizeof p);
+}
+
+static uint16_t u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] << 8 | p[1]);
+}
+
+static uint32_t u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+/* ------------------------------------------------------------ parsing */
+
+static bool dnssec_type(uint16_t t)
+{
+	return t == RR_RRSIG || t == RR_NSEC || t == RR_NSEC3 || t == RR_NSEC3PARAM ||
+	       t == RR_DNSKEY;
+}
+
+/* n records in wire form at p (len bytes) into a->c. */
+static int parse_list(struct apply *a, const uint8_t *p, size_t len, uint32_t n, bool add)
+{
+	const uint8_t *end = p + len;
+	const uint8_t *origin = a->o->img + ovl_hdr(a->o)->origin;
+	for (uint32_t k = 0; k < n; k++) {
+		int ol = dname_check(p, (size_t)(end - p));
+		if (ol < 0 || end - p < ol + 8)
+			return stop(a, -1, "change record %u malformed", k);
+		const uint8_t *w = p + ol;
+		struct chg c = { p, w + 6, u32(w + 2), u16(w), add };
+		size_t rdlen = u16(w + 6);
+		if ((size_t)(end - w - 8) < rdlen)
+			return stop(a, -1, "change record %u past the end", k);
+		p = w + 8 + rdlen;
+		char on[DNAME_TEXT_MAX];
+		dname_to_text(on, sizeof on, c.owner);
+		if (!dname_in(c.owner, origin))
+			return stop(a, -1, "%s is outside the zone", on);
+		if (c.type == 0 || rrtype_is_meta(c.type) || c.ttl > INT32_MAX ||
+		    rdata_check(c.type, c.ent + 2, rdlen) < 0)
+			return stop(a, -1, "%s: a malformed record (type %u)", on, c.type);
+		if (dnssec_type(c.type) || c.type == RR_DNAME)
+			return stop(a, 0, "%s: DNSSEC or DNAME records change", on);
+		a->c[a->n++] = c;
+	}
+	if (p != end)
+		return stop(a, -1, "change lists hold more bytes than their records");
+	return 0;
+}
+
+static int chg_cmp(const void *x, const void *y)
+{
+	const struct chg *a = x, *b = y;
+	int c = dname_canon_cmp(a->owner, b->owner);
+	if (c)
+		return c;
+	if (a->type != b->type)
+		return a->type < b->type ? -1 : 1;
+	return (int)a->add - (int)b->add;	/* deletions first */
+}
+
+/* The SOAs: the current one deleted, one added with the new serial. */
+static int check_serials(struct apply *a, const struct zdiff *d)
+{
+	const struct snap_header *h = ovl_hdr(a->o);
+	unsigned del = 0, add = 0;
+	for (size_t k = 0; k < a->n; k++) {
+		const struct chg *c = &a->c[k];
+		if (c->type != RR_SOA)
+			continue;
+		uint16_t len = u16(c->ent);
+		if (len < 22)
+			return stop(a, -1, "SOA record too short");
+		uint32_t serial = u32(c->ent + 2 + len - 20);
+		if (c->add ? serial != d->to : serial != d->from)
+			return stop(a, -1, "SOA serial %u does not match the change's", serial);
+		c->add ? add++ : del++;
+	}
+	if (d->from != h->serial)
+		return stop(a, -1, "change from serial %u, serving %u", d->from, h->serial);
+	if (!rdata_serial_gt(d->to, d->from) || add != 1 || del != 1)
+		return stop(a, -1, "change from %u to %u without one SOA each way", d->from, d->to);
+	return 0;
+}
+
+/* ------------------------------------------------------ reading nodes */
+
+static const struct snap_rrset *rrsets_of(const struct ovl *o, uint32_t i)
+{
+	return (const struct snap_rrset *)(o->img + snap_node_rrset_off(o->img, ovl_node(o, i)));
+}
+
+static const uint8_t *name_of(const struct ovl *o, uint32_t i)
+{
+	return o->img + ovl_node(o, i)->name;
+}
+
+static bool deleted(const struct ovl *o, uint32_t i)
+{
+	return (ovl_head(o, i)->flags & SNAP_N_DELETED) != 0;
+}
+
+/* The live node named name, or SNAP_NONE. */
+static uint32_t lookup(const struct apply *a, const uint8_t *name)
+{
+	uint32_t ni;
+	return snap_find(a->s, name, &ni) ? ni : SNAP_NONE;
+}
+
+/* Calls fn for each live node strictly below node x: those after it in
+ * the sorted part while they are below it (canonical order puts them
+ * there), and the appended ones below it.  Stops when fn returns false. */
+static void below(const struct ovl *o, uint32_t x, bool (*fn)(void *ud, uint32_t d), void *ud)
+{
+	const struct snap_header *h = ovl_hdr(o);
+	const uint8_t *xn = name_of(o, x);
+	if (x < h->nsorted)
+		for (uint32_t j = x + 1; j < h->nsorted && dname_in(name_of(o, j), xn); j++)
+			if (!deleted(o, j) && !fn(ud, j))
+				return;
+	for (uint32_t j = h->nsorted; j < h->nnodes; j++)
+		if (j != x && !deleted(o, j) && dname_in(name_of(o, j), xn) && !fn(ud, j))
+			return;
+}
+
+static bool found_one(void *ud, uint32_t d)
+{
+	(void)d;
+	*(bool *)ud = true;
+	return false;
+}
+
+static bool has_desc(const struct ovl *o, uint32_t x)
+{
+	bool any = false;
+	below(o, x, found_one, &any);
+	return any;
+}
+
+/* ------------------------------------------------------------ writing */
+
+static bool put32(struct ovl *o, const void *field, uint32_t v)
+{
+	return ovl_put(o, (uint32_t)((const uint8_t *)field - o->img), &v, sizeof v);
+}
+
+static uint32_t lines_of(uint32_t off, uint32_t end)
+{
+	if (end - off > 256)
+		end = off + 256;
+	uint32_t lines = (end - 1) / 64 - off / 64;
+	return lines < 3 ? lines : 3;
+}
+
+/* The bucket slot holding block blk of a name of hash hv. */
+static uint32_t slot_of(const struct ovl *o, uint32_t hv, uint32_t blk)
+{
+	const struct snap_header *h = ovl_hdr(o);
+	const uint64_t *b = (const uint64_t *)(o->img + h->buckets);
+	for (uint32_t k = hv & h->hash_mask;; k = (k + 1) & h->hash_mask)
+		if (b[k] == 0 || ((uint32_t)b[k] & ~3u) == blk)
+			return b[k] ? k : SNAP_NONE;
+}
+
+static bool bucket_write(struct ovl *o, uint32_t slot, uint64_t v)
+{
+	const struct snap_header *h = ovl_hdr(o);
+	return ovl_put(o, h->buckets + slot * 8u, &v, sizeof v);
+}
+
+/* Linear probing deletion by shifting back the entries after the slot
+ * that would no longer be found. */
+static bool bucket_remove(struct ovl *o, uint32_t slot)
+{
+	const struct snap_header *h = ovl_hdr(o);
+	const uint64_t *b = (const uint64_t *)(o->img + h->buckets);
+	uint32_t mask = h->hash_mask, hole = slot;
+	for (uint32_t k = (slot + 1) & mask; b[k]; k = (k + 1) & mask) {
+		uint32_t home = (uint32_t)(b[k] >> 32) & mask;
+		/* k's entry stays when its home is cyclically in (hole, k] */
+		bool stays = hole <= k ? (home > hole && home <= k) : (home > hole || home <= k);
+		if (stays)
+			continue;
+		if (!bucket_write(o, hole, b[k]))
+			return false;
+		hole = k;
+	}
+	return bucket_write(o, hole, 0);
+}
+
+static bool bucket_insert(struct ovl *o, uint32_t hv, uint64_t v)
+{
+	const struct snap_header *h = ovl_hdr(o);
+	const uint64_t *b = (const uint64_t *)(o->img + h->buckets);
+	uint32_t k = hv & h->hash_mask;
+	while (b[k])
+		k = (k + 1) & h->hash_mask;
+	return bucket_write(o, k, v);
+}
+
+/* A new block for node i named name (wire), with flags and the RRsets r
+ * (n): written to the tail, node i's entry and bucket pointed at it
+ * (old: its block before, 0 for a new node).  0 or -1. */
+static int write_block(struct apply *a, uint32_t i, const uint8_t *name, uint32_t flags,
+		       const struct nrs *r, unsigned n, uint32_t old)
+{
+	struct ovl *o = a->o;
+	size_t nl = dname_len(name), head = (sizeof(struct snap_block) + nl + 3) & ~(size_t)3;
+	size_t size = head + n * sizeof(struct snap_rrset);
+	for (unsigned k = 0; k < n; k++)
+		if (!r[k].keep)
+			for (unsigned j = 0; j < r[k].e.count; j++)
+				size += 2u + u16(r[k].rec[j]);
+	size = (size + 3) & ~(size_t)3;
+	uint32_t blk = ovl_reserve(o, size);
+	if (!blk)
+		return stop(a, 0, "the overlay is full: a compaction is due");
+	struct snap_block bh = { i, flags, (uint16_t)n, (uint8_t)(nl - 1), (uint8_t)dname_labels(name) };
+	memcpy(o->img + blk, &bh, sizeof bh);
+	memcpy(o->img + blk + sizeof bh, name, nl);
+	uint32_t at = blk + (uint32_t)(head + n * sizeof(struct snap_rrset));
+	for (unsigned k = 0; k < n; k++) {
+		struct snap_rrset e = r[k].e;
+		if (!r[k].keep) {
+			e.rdata = at;
+			for (unsigned j = 0; j < e.count; j++) {
+				size_t l = 2u + u16(r[k].rec[j]);
+				memcpy(o->img + at, r[k].rec[j], l);
+				at += (uint32_t)l;
+			}
+			e.rdata_len = at - e.rdata;
+			e.resp = 0;
+			e.nsigs = 0;
+			e.sigs_len = e.sig_ttl = 0;
+		}
+		memcpy(o->img + blk + head + k * sizeof e, &e, sizeof e);
+	}
+	const struct snap_node *nd = ovl_node(o, i);
+	if (!put32(o, &nd->name, blk + (uint32_t)sizeof bh))
+		return oom(a);
+	uint32_t hv = (uint32_t)dname_hash(name);
+	uint64_t v = (uint64_t)hv << 32 | blk | lines_of(blk, blk + (uint32_t)size);
+	if (flags & SNAP_N_DELETED) {
+		uint32_t slot = slot_of(o, hv, old);
+		return slot != SNAP_NONE && bucket_remove(o, slot) ? 0 : oom(a);
+	}
+	if (old) {
+		uint32_t slot = slot_of(o, hv, old);
+		return slot != SNAP_NONE && bucket_write(o, slot, v) ? 0 : oom(a);
+	}
+	return bucket_insert(o, hv, v) ? 0 : oom(a);
+}
+
+/* ------------------------------------------------------- node facts */
+
+static uint32_t type_flags(const struct nrs *r, unsigned n)
+{
+	uint32_t f = n ? 0 : SNAP_N_ENT;
+	for (unsigned k = 0; k < n; k++)
+		f |= r[k].e.type == RR_CNAME ? SNAP_N_CNAME : r[k].e.type == RR_DNAME ? SNAP_N_DNAME
+		   : r[k].e.type == RR_NS ? SNAP_N_CUT : 0;
+	return f;
+}
+
+/* make_nodes' rules (zones/compile.c): node i's flags from its own types
+ * (tf), its name and its parent's flags; its cut in *cut. */
+static uint32_t node_flags(const struct ovl *o, uint32_t i, uint32_t parent, const uint8_t *name,
+			   uint32_t tf, uint32_t wild_child, uint32_t *cut)
+{
+	uint32_t f = tf | wild_child;
+	if (dname_is_wildcard(name))
+		f |= SNAP_N_WILDCARD;
+	*cut = SNAP_NONE;
+	if (i == 0)
+		return (f | SNAP_N_APEX) & ~(uint32_t)SNAP_N_CUT;
+	uint32_t pf = ovl_head(o, parent)->flags;
+	if (pf & (SNAP_N_CUT | SNAP_N_OCCLUDED)) {
+		*cut = ovl_node(o, parent)->cut;
+		return (f | SNAP_N_OCCLUDED) & ~(uint32_t)SNAP_N_CUT;
+	}
+	if (f & SNAP_N_CUT)
+		*cut = i;
+	return f;
+}
+
+/* Node i's RRsets as they are, for a copy of its block. */
+static struct nrs *current(const struct ovl *o, uint32_t i, unsigned *n)
+{
+	unsigned nr = ovl_head(o, i)->nrrsets;
+	struct nrs *r = calloc(nr ? nr : 1, sizeof *r);
+	if (!r)
+		return NULL;
+	const struct snap_rrset *e = rrsets_of(o, i);
+	for (unsigned k = 0; k < nr; k++) {
+		r[k].e = e[k];
+		r[k].keep = true;
+	}
+	*n = nr;
+	return r;
+}
+
+/* Rewrites node i's block with its RRsets as they are but flags, its cut
+ * and, where drop says, without a pre-encoded answer (drop: a type, or
+ * 0 for none). */
+static int copy_block(struct apply *a, uint32_t i, uint32_t flags, uint32_t cut, uint16_t drop)
+{
+	struct ovl *o = a->o;
+	if (++a->rewrites > OVL_REWRITE_MAX)
+		return stop(a, 0, "the change rewrites more than %u names", OVL_REWRITE_MAX);
+	unsigned n;
+	struct nrs *r = current(o, i, &n);
+	if (!r)
+		return oom(a);
+	for (unsigned k = 0; k < n; k++)
+		if (r[k].e.type == drop)
+			r[k].e.resp = 0;	/* no RRSIGs follow: unsigned */
+	const struct snap_node *nd = ovl_node(o, i);
+	int rc = write_block(a, i, name_of(o, i), flags, r, n,
+			     nd->name - (uint32_t)sizeof(struct snap_block));
+	free(r);
+	if (rc == 0 && nd->cut != cut && !put32(o, &nd->cut, cut))
+		return oom(a);
+	return rc;
+}
+
+/* Node i's WILD_CHILD set or cleared. */
+static int set_wild_child(struct apply *a, uint32_t i, bool on)
+{
+	const struct snap_block *bh = ovl_head(a->o, i);
+	uint32_t f = on ? bh->flags | SNAP_N_WILD_CHILD : bh->flags & ~(uint32_t)SNAP_N_WILD_CHILD;
+	return f == bh->flags ? 0 : copy_block(a, i, f, ovl_node(a->o, i)->cut, 0);
+}
+
+/* ------------------------------------------------------ name changes */
+
+static int bump(struct apply *a, const void *field, int delta)
+{
+	uint32_t v;
+	memcpy(&v, field, sizeof v);
+	return put32(a->o, field, v + (uint32_t)delta) ? 0 : oom(a);
+}
+
+/* Deletes node i (no RRsets, no live descendants), then its parent if it
+ * is left an empty non-terminal with no descendants. */
+static int delete_node(struct apply *a, uint32_t i)
+{
+	struct ovl *o = a->o;
+	const struct snap_node *nd = ovl_node(o, i);
+	uint32_t parent = nd->parent;
+	bool wild = dname_is_wildcard(name_of(o, i));
+	a->drr -= ovl_head(o, i)->nrrsets;
+	if (!push_ptr(&a->addr, name_of(o, i)))
+		return oom(a);
+	if (write_block(a, i, name_of(o, i), SNAP_N_DELETED, NULL, 0,
+			nd->name - (uint32_t)sizeof(struct snap_block)) ||
+	    (nd->cut != SNAP_NONE && !put32(o, &nd->cut, SNAP_NONE)) ||
+	    bump(a, &ovl_hdr(o)->ndead, 1))
+		return -1;
+	if (wild && set_wild_child(a, parent, false))
+		return -1;
+	if (parent != 0 && ovl_head(o, parent)->nrrsets == 0 && !has_desc(o, parent))
+		return delete_node(a, parent);
+	return 0;
+}
+
+/* A new node named name below parent, with the RRsets r (n). */
+static int new_node(struct apply *a, const uint8_t *name, uint32_t parent, const struct nrs *r,
+		    unsigned n)
+{
+	struct ovl *o = a->o;
+	const struct snap_header *h = ovl_hdr(o);
+	uint32_t i = h->nnodes;
+	uint64_t live = (uint64_t)h->nnodes + 1 - h->ndead;
+	if (i >= h->node_cap || (uint64_t)h->hash_mask + 1 < live + live / 2 + 1)
+		return stop(a, 0, "no room for more names: a compaction is due");
+	uint32_t cut, f = node_flags(o, i, parent, name, type_flags(r, n), 0, &cut);
+	struct snap_node nd = { 0, parent, cut, SNAP_NONE };
+	if (!ovl_put(o, h->nodes + i * (uint32_t)sizeof nd, &nd, sizeof nd) ||
+	    bump(a, &h->nnodes, 1) || write_block(a, i, name, f, r, n, 0))
+		return -1;
+	a->drr += n;
+	if (!push_ptr(&a->addr, o->img + ovl_node(o, i)->name))
+		return oom(a);
+	if ((f & SNAP_N_WILDCARD) && set_wild_child(a, parent, true))
+		return -1;
+	return 0;
+}
+
+/* Creates name (with RRsets r) and the empty non-terminals above it. */
+static int create(struct apply *a, const uint8_t *name, const struct nrs *r, unsigned n)
+{
+	uint32_t ce;
+	snap_find(a->s, name, &ce);
+	for (uint32_t x = ce;; x = ovl_node(a->o, x)->parent) {
+		if (ovl_head(a->o, x)->flags & SNAP_N_DNAME)
+			return stop(a, 0, "a name below a DNAME");
+		if (x == 0)
+			break;
+	}
+	unsigned nl = dname_labels(name), cl = ovl_head(a->o, ce)->labels;
+	for (unsigned l = cl + 1; l < nl; l++) {
+		const uint8_t *sfx = name;
+		for (unsigned k = 0; k < nl - l; k++)
+			sfx += *sfx + 1;
+		if (new_node(a, sfx, ce, NULL, 0))
+			return -1;
+		ce = ovl_hdr(a->o)->nnodes - 1;
+	}
+	return new_node(a, name, ce, r, n);
+}
+
+/* Node i gets the RRsets r (n): a new block, its facts made again. */
+static int rewrite(struct apply *a, uint32_t i, const struct nrs *r, unsigned n)
+{
+	struct ovl *o = a->o;
+	const struct snap_node *nd = ovl_node(o, i);
+	const struct snap_block *bh = ovl_head(o, i);
+	uint32_t old = bh->flags, oldcut = nd->cut, cut;
+	uint32_t f = node_flags(o, i, nd->parent, name_of(o, i), type_flags(r, n),
+				old & SNAP_N_WILD_CHILD, &cut);
+	a->drr += (int64_t)n - bh->nrrsets;
+	if (write_block(a, i, name_of(o, i), f, r, n,
+			nd->name - (uint32_t)sizeof(struct snap_block)))
+		return -1;
+	if (cut != oldcut && !put32(o, &nd->cut, cut))
+		return oom(a);
+	const uint32_t cm = SNAP_N_CUT | SNAP_N_OCCLUDED;
+	if (((old & cm) != (f & cm) || cut != oldcut) && !ovl_buf_add(&a->cuts, &i, sizeof i))
+		return oom(a);
+	return 0;
+}
+
+/* ---------------------------------------------------- one owner's change */
+
+static int ent_cmp(const void *x, const void *y, void *ud)
+{
+	uint16_t type = *(const uint16_t *)ud;
+	const uint8_t *a = *(const uint8_t *const *)x, *b = *(const uint8_t *const *)y;
+	return rdata_canon_cmp(type, a + 2, u16(a), b + 2, u16(b));
+}
+
+/* The position of the record entry e among rec (n), or -1. */
+static long find_ent(const uint8_t **rec, unsigned n, uint16_t type, const uint8_t *e)
+{
+	for (unsigned j = 0; j < n; j++)
+		if (rdata_canon_cmp(type, rec[j] + 2, u16(rec[j]), e + 2, u16(e)) == 0)
+			return j;
+	return -1;
+}
+
+/* The new records of type at owner: the current RRset's (cur, may be
+ * NULL) less the deletions, with the additions (c[0..n) are this type's
+ * changes), sorted canonically (RFC 4034 §6.3), their TTL the lowest as
+ * zone_finish makes it (RFC 2181 §5.2).  Fills *out (rec malloc'd). */
+static int new_rrset(struct apply *a, const char *on, const struct snap_rrset *cur,
+		     const struct chg *c, size_t n, struct nrs *out)
+{
+	size_t have = cur ? cur->count : 0, cap = have + n;
+	const uint8_t **rec = malloc((cap ? cap : 1) * sizeof *rec);
+	if (!rec)
+		return oom(a);
+	const uint8_t *p = cur ? a->o->img + cur->rdata : NULL;
+	for (size_t j = 0; j < have; j++, p += 2u + u16(p))
+		rec[j] = p;
+	unsigned cnt = (unsigned)have;
+	uint16_t type = c[0].type;
+	uint32_t ttl = UINT32_MAX;
+	for (size_t k = 0; k < n; k++) {
+		long at = find_ent(rec, cnt, type, c[k].ent);
+		if (c[k].add != (at < 0)) {
+			char tn[32];
+			rrtype_to_text(type, tn, sizeof tn);
+			free(rec);
+			return stop(a, -1, "%s: %s %s record %s", on, c[k].add ? "added" : "deleted",
+				    tn, c[k].add ? "already present" : "not present");
+		}
+		if (c[k].add) {
+			rec[cnt++] = c[k].ent;
+			ttl = c[k].ttl < ttl ? c[k].ttl : ttl;
+		} else {
+			rec[at] = rec[--cnt];
+		}
+	}
+	bool kept_old = false;
+	for (unsigned j = 0; j < cnt && !kept_old; j++)
+		kept_old = cur && rec[j] >= a->o->img && rec[j] < a->o->img + a->o->size;
+	if (kept_old && cur->ttl < ttl)
+		ttl = cur->ttl;
+	qsort_r(rec, cnt, sizeof *rec, ent_cmp, &type);
+	if (cnt > ZONE_RRSET_MAX) {
+		free(rec);
+		return stop(a, 0, "%s: an RRset past the format's limit", on);
+	}
+	*out = (struct nrs){ .e = { .type = type, .count = (uint16_t)cnt, .ttl = ttl }, .rec = rec };
+	return 0;
+}
+
+/* The RRsets of the owner's new version into r (room for nr + changes):
+ * untouched ones kept, changed ones made again, empty ones dropped. */
+static int new_rrsets(struct apply *a, const char *on, uint32_t ni, const struct chg *c,
+		      size_t n, struct nrs *r, unsigned *nout)
+{
+	const struct snap_rrset *cur = ni == SNAP_NONE ? NULL : rrsets_of(a->o, ni);
+	unsigned ncur = ni == SNAP_NONE ? 0 : ovl_head(a->o, ni)->nrrsets, i = 0, out = 0;
+	size_t k = 0;
+	*nout = 0;
+	while (i < ncur || k < n) {
+		uint16_t t = i < ncur && (k == n || cur[i].type <= c[k].type) ? cur[i].type : c[k].type;
+		size_t e = k;
+		while (e < n && c[e].type == t)
+			e++;
+		const struct snap_rrset *old = i < ncur && cur[i].type == t ? &cur[i++] : NULL;
+		if (e == k) {
+			r[out] = (struct nrs){ .e = *old, .keep = true };
+			*nout = ++out;
+			continue;
+		}
+		if (new_rrset(a, on, old, c + k, e - k, &r[out]))
+			return -1;
+		k = e;
+		if (r[out].e.count)
+			*nout = ++out;
+		else
+			free(r[out].rec);
+	}
+	return 0;
+}
+
+/* zone_finish's checks a change can break at one name (zones/zone.c):
+ * declined, for the full compile to report them. */
+static int check_name_rules(struct apply *a, const char *on, bool apex, const struct nrs *r,
+			    unsigned n)
+{
+	bool soa = false, ns = false;
+	for (unsigned k = 0; k < n; k++) {
+		uint16_t t = r[k].e.type;
+		if (t == RR_CNAME && (n > 1 || r[k].e.count > 1))
+			return stop(a, 0, "%s: CNAME beside other data", on);
+		if (t == RR_SOA && (!apex || r[k].e.count != 1))
+			return stop(a, 0, "%s: SOA off the apex or not one", on);
+		soa |= t == RR_SOA;
+		ns |= t == RR_NS;
+		if (t == RR_DNAME && !r[k].keep)
+			return stop(a, 0, "%s: DNAME", on);
+	}
+	if (apex && (!soa || !ns))
+		return stop(a, 0, "%s: the apex without SOA or NS", on);
+	if (n > UINT16_MAX)
+		return stop(a, 0, "%s: too many RRsets", on);
+	return 0;
+}
+
+/* What the owner's changes touch that other names depend on: addresses
+ * (pre-encoded answers holding them, glue), NS targets (glue). */
+static int note_owner(struct apply *a, uint32_t ni, const struct chg *c, size_t n)
+{
+	const uint8_t *origin = a->o->img + ovl_hdr(a->o)->origin;
+	bool addr = false;
+	for (size_t k = 0; k < n; k++) {
+		addr |= c[k].type == RR_A || c[k].type == RR_AAAA;
+		if (c[k].type == RR_NS && c[k].add && dname_in(c[k].ent + 2, origin) &&
+		    !push_ptr(&a->glue, c[k].ent + 2))
+			return oom(a);
+		int skip = rrtype_addl_at(c[k].type);
+		if (c[k].add && skip >= 0 && ni != SNAP_NONE && dname_in(c[k].ent + 2 + skip, origin) &&
+		    !ovl_xref_add(a->o, (uint32_t)dname_hash(c[k].ent + 2 + skip), ni))
+			return oom(a);
+	}
+	if (addr && ni != SNAP_NONE && !push_ptr(&a->addr, name_of(a->o, ni)))
+		return oom(a);
+	return 0;
+}
+
+/* The changes c[0..n) of one owner. */
+static int apply_owner(struct apply *a, const struct chg *c, size_t n)
+{
+	char on[DNAME_TEXT_MAX];
+	dname_to_text(on, sizeof on, c[0].owner);
+	uint32_t ni = lookup(a, c[0].owner);
+	unsigned ncur = ni == SNAP_NONE ? 0 : ovl_head(a->o, ni)->nrrsets, nr = 0;
+	struct nrs *r = calloc(ncur + n + 1, sizeof *r);
+	if (!r)
+		return oom(a);
+	int rc = new_rrsets(a, on, ni, c, n, r, &nr);
+	if (rc == 0)
+		rc = check_name_rules(a, on, ni == 0, r, nr);
+	if (rc == 0) {
+		if (ni == SNAP_NONE)
+			rc = create(a, c[0].owner, r, nr);
+		else if (nr || has_desc(a->o, ni))
+			rc = rewrite(a, ni, r, nr);
+		else
+			rc = delete_node(a, ni);
+	}
+	if (rc == 0)
+		rc = note_owner(a, ni == SNAP_NONE ? lookup(a, c[0].owner) : ni, c, n);
+	for (unsigned k = 0; k < nr; k++)
+		free(r[k].rec);
+	free(r);
+	return rc;
+}
+
+/* --------------------------------------- facts of other names it changes */
+
+/* The live nodes below a node, collected. */
+struct coll {
+	struct ovl_buf v;	/* uint32_t */
+	bool oom;
+};
+
+static bool collect(void *ud, uint32_t d)
+{
+	struct coll *c = ud;
+	if (c->v.len / 4 >= OVL_REWRITE_MAX)
+		return false;
+	c->oom |= !ovl_buf_add(&c->v, &d, sizeof d);
+	return !c->oom;
+}
+
+static int by_labels(const void *x, const void *y, void *ud)
+{
+	const struct ovl *o = ud;
+	unsigned a = ovl_head(o, *(const uint32_t *)x)->labels;
+	unsigned b = ovl_head(o, *(const uint32_t *)y)->labels;
+	return (a > b) - (a < b);
+}
+
+/* The names below node x, whose cut status changed: OCCLUDED and cut made
+ * again from their parents', top down (make_nodes' rule). */
+static int recut_below(struct apply *a, uint32_t x)
+{
+	struct ovl *o = a->o;
+	struct coll c = { 0 };
+	below(o, x, collect, &c);
+	uint32_t *v = (uint32_t *)c.v.p;
+	size_t n = c.v.len / 4;
+	int rc = c.oom ? oom(a) : n >= OVL_REWRITE_MAX ? stop(a, 0, "a cut over too many names") : 0;
+	if (rc == 0)
+		qsort_r(v, n, sizeof *v, by_labels, o);
+	for (size_t k = 0; rc == 0 && k < n; k++) {
+		const struct snap_block *bh = ovl_head(o, v[k]);
+		const struct snap_node *nd = ovl_node(o, v[k]);
+		uint32_t tf = bh->flags & (SNAP_N_CNAME | SNAP_N_DNAME | SNAP_N_ENT);
+		for (unsigned j = 0; j < bh->nrrsets; j++)
+			tf |= rrsets_of(o, v[k])[j].type == RR_NS ? SNAP_N_CUT : 0;
+		uint32_t cut, f = node_flags(o, v[k], nd->parent, name_of(o, v[k]), tf,
+					     bh->flags & SNAP_N_WILD_CHILD, &cut);
+		if (f != bh->flags || cut != nd->cut)
+			rc = copy_block(a, v[k], f, cut, 0);
+		/* now at or below a cut: glue rules apply to it */
+		if (rc == 0 && (f & (SNAP_N_CUT | SNAP_N_OCCLUDED)) && !push_ptr(&a->glue, name_of(o, v[k])))
+			rc = oom(a);
+	}
+	free(c.v.p);
+	return rc;
+}
+
+static int recut(struct apply *a)
+{
+	const uint32_t *v = (const uint32_t *)a->cuts.p;
+	for (size_t k = 0; k < a->cuts.len / 4; k++) {
+		if (deleted(a->o, v[k]))
+			continue;
+		if ((ovl_head(a->o, v[k])->flags & SNAP_N_CUT) &&
+		    !push_ptr(&a->glue, name_of(a->o, v[k])))
+			return oom(a);
+		if (recut_below(a, v[k]))
+			return -1;
+	}
+	return 0;
+}
+
+/* The nodes that may point at a name (candidates: same hash). */
+struct refs {
+	struct ovl_buf b;
+	uint32_t *v;
+	size_t n;
+	bool many;		/* out of memory, or past OVL_REWRITE_MAX */
+};
+
+static void add_ref(void *ud, uint32_t node)
+{
+	struct refs *r = ud;
+	if (r->b.len / 4 >= OVL_REWRITE_MAX || !ovl_buf_add(&r->b, &node, sizeof node))
+		r->many = true;
+	r->v = (uint32_t *)r->b.p;
+	r->n = r->b.len / 4;
+}
+
+/* Does node i's RRset of type t (NS, MX or SRV) name name?  *pre: one
+ * that does has a pre-encoded answer. */
+static bool names_it(const struct ovl *o, uint32_t i, uint16_t t, const uint8_t *name, bool *pre)
+{
+	const struct snap_rrset *r = snap_rrset_in(rrsets_of(o, i), ovl_head(o, i)->nrrsets, t);
+	if (!r)
+		return false;
+	const uint8_t *p = o->img + r->rdata;
+	for (unsigned j = 0; j < r->count; j++, p += 2u + u16(p))
+		if (dname_eq(p + 2 + rrtype_addl_at(t), name)) {
+			*pre = r->resp != 0;
+			return true;
+		}
+	return false;
+}
+
+/* The pre-encoded answers (MX, SRV, NS: their additional section) and
+ * referrals that hold the addresses of name, whose addresses or existence
+ * changed: their owners rewritten without them. */
+static int unprecode(struct apply *a, const uint8_t *name)
+{
+	struct refs r = { .n = 0 };
+	ovl_refs(a->o, (uint32_t)dname_hash(name), add_ref, &r);
+	static const uint16_t types[] = { RR_NS, RR_MX, RR_SRV };
+	int rc = r.many ? stop(a, 0, "an address too many answers hold changed") : 0;
+	for (size_t k = 0; rc == 0 && k < r.n; k++) {
+		for (size_t t = 0; rc == 0 && t < 3; t++) {
+			bool pre = false;
+			if (deleted(a->o, r.v[k]) || !names_it(a->o, r.v[k], types[t], name, &pre) ||
+			    !pre)
+				continue;
+			const struct snap_node *nd = ovl_node(a->o, r.v[k]);
+			rc = copy_block(a, r.v[k], ovl_head(a->o, r.v[k])->flags, nd->cut, types[t]);
+		}
+	}
+	free(r.b.p);
+	return rc;
+}
+
+/* zone_finish's glue rule (check_glue, zones/zone.c): an NS target at or
+ * below a zone cut has an address.  name: a name whose addresses went,
+ * that came under a cut, or an added NS record's target. */
+static int check_glue(struct apply *a, const uint8_t *name)
+{
+	const struct ovl *o = a->o;
+	uint32_t ni = lookup(a, name);
+	if (ni != SNAP_NONE) {
+		const struct snap_rrset *r = rrsets_of(o, ni);
+		unsigned n = ovl_head(o, ni)->nrrsets;
+		if (snap_rrset_in(r, n, RR_A) || snap_rrset_in(r, n, RR_AAAA))
+			return 0;
+	}
+	bool cut = false;
+	const uint8_t *origin = o->img + ovl_hdr(o)->origin;
+	for (const uint8_t *s = name; *s && !dname_eq(s, origin) && !cut; s += *s + 1) {
+		uint32_t x = lookup(a, s);
+		cut = x != SNAP_NONE &&
+		      snap_rrset_in(rrsets_of(o, x), ovl_head(o, x)->nrrsets, RR_NS) != NULL;
+	}
+	if (!cut)
+		return 0;
+	struct refs r = { .n = 0 };
+	ovl_refs(o, (uint32_t)dname_hash(name), add_ref, &r);
+	bool pre, named = r.many;
+	for (size_t k = 0; k < r.n && !named; k++)
+		named = !deleted(o, r.v[k]) && names_it(o, r.v[k], RR_NS, name, &pre);
+	free(r.b.p);
+	if (!named)
+		return 0;
+	char tn[DNAME_TEXT_MAX];
+	dname_to_text(tn, sizeof tn, name);
+	return stop(a, 0, "NS target %s under a cut without glue", tn);
+}
+
+static int for_names(struct apply *a, const struct ovl_buf *b,
+		     int (*fn)(struct apply *a, const uint8_t *name))
+{
+	const uint8_t *const *v = (const uint8_t *const *)b->p;
+	for (size_t k = 0; k < b->len / sizeof *v; k++)
+		if (fn(a, v[k]))
+			return -1;
+	return 0;
+}
+
+/* ------------------------------------------------------------ the header */
+
+/* The header's facts from the new apex (apex_facts, zones/compile.c) and
+ * the overlay's sizes; its checksum. */
+static int finish_header(struct apply *a)
+{
+	struct ovl *o = a->o;
+	if (o->size % 8 && !ovl_reserve(o, 4))
+		return stop(a, 0, "the overlay is full: a compaction is due");
+	struct snap_header h = *ovl_hdr(o);
+	const struct snap_node *an = ovl_node(o, 0);
+	uint32_t aroff = snap_node_rrset_off(o->img, an);
+	const struct snap_rrset *r = (const struct snap_rrset *)(o->img + aroff);
+	unsigned n = snap_node_head(o->img, an)->nrrsets;
+	for (unsigned j = 0; j < n; j++)
+		if (r[j].type == RR_SOA)
+			h.soa = aroff + j * (uint32_t)sizeof *r;
+	const struct snap_rrset *soa = (const struct snap_rrset *)(o->img + h.soa);
+	const uint8_t *srd = o->img + soa->rdata + 2;
+	size_t slen = u16(o->img + soa->rdata);
+	h.serial = u32(srd + slen - 20);
+	uint32_t minimum = u32(srd + slen - 4);
+	h.neg_ttl = soa->ttl < minimum ? soa->ttl : minimum;
+	h.origin = an->name;
+	h.nrrsets = (uint32_t)((int64_t)h.nrrsets + a->drr);
+	h.image_size = o->size;
+	h.data_size = (uint32_t)(o->size - h.data);
+	h.base_size = (uint32_t)o->base_size;
+	h.header_checksum = 0;
+	h.header_checksum = snap_checksum(&h, sizeof h);
+	return ovl_put(o, 0, &h, sizeof h) ? 0 : oom(a);
+}
+
+/* ------------------------------------------------------------ the change */
+
+static int apply_all(struct apply *a, const struct zdiff *d)
+{
+	if (ovl_hdr(a->o)->flags & (SNAP_F_SIGNED | SNAP_F_NSEC | SNAP_F_NSEC3))
+		return stop(a, 0, "a signed zone");
+	if (parse_list(a, d->del, d->del_len, d->ndel, false) ||
+	    parse_list(a, d->add, d->add_len, d->nadd, true) || check_serials(a, d))
+		return -1;
+	qsort(a->c, a->n, sizeof *a->c, chg_cmp);
+	for (size_t k = 0, e; k < a->n; k = e) {
+		for (e = k + 1; e < a->n && dname_eq(a->c[e].owner, a->c[k].owner); e++)
+			;
+		if (apply_owner(a, a->c + k, e - k))
+			return -1;
+	}
+	if (recut(a) || for_names(a, &a->addr, unprecode) || for_names(a, &a->addr, check_glue) ||
+	    for_names(a, &a->glue, check_glue))
+		return -1;
+	a->o->records += (uint64_t)d->nadd - d->ndel;
+	return finish_header(a);
+}
+
+int ovl_apply(struct ovl *o, const struct zdiff *d, char *err, size_t errcap)
+{
+	struct apply a = { .o = o, .err = err, .errcap = errcap };
+	if (errcap)
+		err[0] = 0;
+	ovl_begin(o);
+	a.c = malloc(((size_t)d->ndel + d->nadd + 1) * sizeof *a.c);
+	int rc = a.c && snap_open_validated(o->img, o->size, &a.s) == 0 ? 0 : oom(&a);
+	if (rc == 0)
+		rc = apply_all(&a, d);
+	snap_close(a.s);
+	free(a.c);
+	free(a.addr.p);
+	free(a.glue.p);
+	free(a.cuts.p);
+	if (rc) {
+		ovl_rollback(o);
+		return a.rc;
+	}
+	return 1;
+}

@@ -1,0 +1,42 @@
+/*
+ * snap_check.h - the validator's checks of one part of an image, shared
+ * by snap_open (zones/snap.c: the whole image) and snap_open_patched
+ * (zones/snap_patch.c: only what an overlay changed).  Internal to zones/.
+ * Each returns 0, or -1 with the reason in v->err.
+ */
+#ifndef RINGDNS_SNAP_CHECK_H
+#define RINGDNS_SNAP_CHECK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "zones/snap.h"
+
+struct vctx {
+	const uint8_t *base;
+	size_t size;
+	char *err;
+	size_t errcap;
+};
+
+__attribute__((format(printf, 2, 3)))
+int snapv_fail(struct vctx *v, const char *fmt, ...);
+/* The header: magic, version, sizes, checksums, table bounds. */
+int snapv_header(struct vctx *v, const struct snap_header *h);
+/* A name at off inside the data area: its length, or -1. */
+int snapv_name(struct vctx *v, const struct snap_header *h, uint32_t off);
+/* Node i (its parent's head checked before it). */
+int snapv_node(struct vctx *v, const struct snap_header *h, uint32_t i);
+/* Node i's RRset entries and their records (ri: the first's number). */
+int snapv_node_rrsets(struct vctx *v, const struct snap_header *h, uint32_t i, uint64_t ri);
+/* Node i's pre-encoded referral, if it has one. */
+int snapv_referral(struct vctx *v, const struct snap_header *h, uint32_t i);
+/* h->soa is the apex's SOA RRset. */
+int snapv_soa(struct vctx *v, const struct snap_header *h);
+/* Is off the block of a node? */
+bool snapv_is_block(const struct vctx *v, const struct snap_header *h, uint32_t off);
+/* The handle for a validated image (v->base, v->size). */
+int snapv_make(struct vctx *v, struct snap **out);
+
+#endif
