@@ -1,9 +1,10 @@
 /*
  * signals.c - ringdns-control's signals: SIGTERM and SIGINT stop the
- * process, SIGHUP reloads.  A handler only sets a flag and writes a byte
- * to a pipe: the poll loops wake on the pipe, and a zone job in progress
- * polls the stop flag (zone_set_cancel) so that a stop interrupts a long
- * load instead of waiting for its end.
+ * process, SIGHUP reloads, SIGCHLD wakes the loop to reap a child (a
+ * transfer in or out that ended) at once.  A handler only sets a flag and
+ * writes a byte to a pipe: the poll loops wake on the pipe, and a zone job
+ * in progress polls the stop flag (zone_set_cancel) so that a stop
+ * interrupts a long load instead of waiting for its end.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +25,8 @@ static void on_signal(int signo)
 	int saved = errno;
 	if (signo == SIGHUP) {
 		hup_flag = 1;
+	} else if (signo == SIGCHLD) {
+		/* nothing to set: the loop reaps what ended when it wakes */
 	} else {
 		stop_flag = 1;
 		/* the nice value that lets the dataplane's workers win the CPU
@@ -44,9 +47,9 @@ int csig_init(struct ctl *c, char *err, size_t errcap)
 		return -1;
 	}
 	/* SA_RESTART: reads and writes go on; poll(2) returns EINTR anyway */
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART };
+	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = SA_RESTART | SA_NOCLDSTOP };
 	sigemptyset(&sa.sa_mask);
-	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP };
+	static const int sigs[] = { SIGTERM, SIGINT, SIGHUP, SIGCHLD };
 	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
 		sigaddset(&sa.sa_mask, sigs[i]);
 	for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)

@@ -58,7 +58,8 @@
 #define XIN_TCP_WAIT_MS 10000	/* connect, and each read of a transfer */
 #define XIN_MSG_MAX 65535
 #define XIN_LINE_MAX (DNAME_TEXT_MAX + 5 * 65536 + 64)
-#define XIN_REAP_MS 50		/* a running check's end is noticed this fast */
+#define XIN_REAP_MS 1000	/* SIGCHLD wakes the loop when a check ends;
+				   this is a safety net */
 
 /* A check's outcome (its exit status); XIN_BY_AXFR only within the child:
  * the IXFR answer says to ask by AXFR. */
