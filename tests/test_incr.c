@@ -139,6 +139,7 @@ static void rig_up(struct rig *r, const struct ovt_zone *first)
 static void rig_down(struct rig *r)
 {
 	zj_fini(&r->c);
+	cat_fini(&r->c);	/* what ringdns-control frees at its end */
 	close(r->c.dp);
 	pthread_join(r->d.th, NULL);
 	close(r->d.fd);

@@ -93,7 +93,8 @@ static bool build_index(struct ovl *o)
 	for (uint32_t i = 0; i < ovl_hdr(o)->nnodes; i++)
 		if (!index_node(o, i, &cap))
 			return false;
-	qsort(o->ref, o->nref, sizeof *o->ref, ref_cmp);
+	if (o->nref)
+		qsort(o->ref, o->nref, sizeof *o->ref, ref_cmp);
 	return true;
 }
 
@@ -359,8 +360,10 @@ static int select_pages(const struct ovl *o, bool delta, struct sel *sl)
 	sl->t0 = delta ? o->saved_size : o->base_size;
 	sl->prev_id = delta ? o->begin_id : 0;
 	if (delta) {
-		memcpy(sl->pages, o->steplist.p, (size_t)n * 4);
-		qsort(sl->pages, n, sizeof *sl->pages, u32_cmp);
+		if (n) {
+			memcpy(sl->pages, o->steplist.p, (size_t)n * 4);
+			qsort(sl->pages, n, sizeof *sl->pages, u32_cmp);
+		}
 		return 0;
 	}
 	uint32_t k = 0;
@@ -649,8 +652,10 @@ static bool set_pages(struct ovl_map *m, const uint32_t *v, uint32_t n, const ui
 		free(b);
 		return false;
 	}
-	memcpy(a, v, (size_t)n * sizeof *a);
-	memcpy(b, w, (size_t)nw * sizeof *b);
+	if (n)
+		memcpy(a, v, (size_t)n * sizeof *a);
+	if (nw)
+		memcpy(b, w, (size_t)nw * sizeof *b);
 	free(m->pages);
 	free(m->last);
 	m->pages = a;
@@ -882,7 +887,8 @@ struct ovl_walk *ovl_walk_new(const struct snap *s)
 	for (uint32_t i = w->nsorted; i < h->nnodes; i++)
 		if (!(snap_node_flags(w->base, &nodes[i]) & SNAP_N_DELETED))
 			w->app[w->napp++] = i;
-	qsort_r(w->app, w->napp, sizeof *w->app, app_cmp, (void *)s);
+	if (w->napp)
+		qsort_r(w->app, w->napp, sizeof *w->app, app_cmp, (void *)s);
 	return w;
 }
 

@@ -578,7 +578,8 @@ static int new_rrset(struct apply *a, const char *on, const struct snap_rrset *c
 		kept_old = cur && rec[j] >= a->o->img && rec[j] < a->o->img + a->o->size;
 	if (kept_old && cur->ttl < ttl)
 		ttl = cur->ttl;
-	qsort_r(rec, cnt, sizeof *rec, ent_cmp, &type);
+	if (cnt)
+		qsort_r(rec, cnt, sizeof *rec, ent_cmp, &type);
 	if (cnt > ZONE_RRSET_MAX) {
 		free(rec);
 		return stop(a, 0, "%s: an RRset past the format's limit", on);
@@ -727,7 +728,7 @@ static int recut_below(struct apply *a, uint32_t x)
 	uint32_t *v = (uint32_t *)c.v.p;
 	size_t n = c.v.len / 4;
 	int rc = c.oom ? oom(a) : n >= OVL_REWRITE_MAX ? stop(a, 0, "a cut over too many names") : 0;
-	if (rc == 0)
+	if (rc == 0 && n)
 		qsort_r(v, n, sizeof *v, by_labels, o);
 	for (size_t k = 0; rc == 0 && k < n; k++) {
 		const struct snap_block *bh = ovl_head(o, v[k]);
@@ -905,7 +906,8 @@ static int apply_all(struct apply *a, const struct zdiff *d)
 	if (parse_list(a, d->del, d->del_len, d->ndel, false) ||
 	    parse_list(a, d->add, d->add_len, d->nadd, true) || check_serials(a, d))
 		return -1;
-	qsort(a->c, a->n, sizeof *a->c, chg_cmp);
+	if (a->n)
+		qsort(a->c, a->n, sizeof *a->c, chg_cmp);
 	for (size_t k = 0, e; k < a->n; k = e) {
 		for (e = k + 1; e < a->n && dname_eq(a->c[e].owner, a->c[k].owner); e++)
 			;
