@@ -472,3 +472,161 @@ size_t ovt_compare(const struct snap *a, const struct snap *b, const uint8_t *q,
 	zidx_free(ib);
 	return bad;
 }
+
+/* --------------------------------------------------------- signed zones */
+
+void ovt_load(struct ovt_zone *z, const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f) {
+		fprintf(stderr, "cannot open %s\n", path);
+		abort();
+	}
+	*z = (struct ovt_zone){ .serial = 1 };
+	char line[4096];
+	while (fgets(line, sizeof line, f)) {
+		line[strcspn(line, "\r\n")] = 0;
+		for (char *t = line; *t; t++)
+			if (*t == '\t')
+				*t = ' ';
+		char o[300], ttl[32], cls[32], type[32];
+		if (line[0] == ';' || line[0] == '$' || line[0] == ' ' || !line[0] ||
+		    sscanf(line, "%299s %31s %31s %31s", o, ttl, cls, type) != 4)
+			continue;
+		if (strcmp(type, "SOA") != 0)	/* ovt_text writes its own */
+			ovt_add(z, "%s", line);
+	}
+	fclose(f);
+}
+
+/* The whitespace-separated field k of line (into out), or false. */
+static bool field(const char *line, int k, char *out, size_t cap)
+{
+	const char *p = line;
+	for (int i = 0;; i++) {
+		p += strspn(p, " ");
+		size_t n = strcspn(p, " ");
+		if (!n)
+			return false;
+		if (i == k) {
+			snprintf(out, cap, "%.*s", (int)n, p);
+			return true;
+		}
+		p += n;
+	}
+}
+
+/* A random line of type type (field 3), or -1. */
+static long line_of(const struct ovt_zone *z, const char *type, uint64_t *rng)
+{
+	char t[32];
+	size_t n = z->n;
+	for (size_t tries = 0; tries < 4 * n + 8; tries++) {
+		size_t k = rnd(rng) % n;
+		if (field(z->line[k], 3, t, sizeof t) && strcmp(t, type) == 0)
+			return (long)k;
+	}
+	return -1;
+}
+
+/* Line k with field f replaced by val. */
+static void replace_field(struct ovt_zone *z, size_t k, int f, const char *val)
+{
+	char out[4096], tok[2048];
+	size_t n = 0;
+	for (int i = 0; field(z->line[k], i, tok, sizeof tok); i++)
+		n += (size_t)snprintf(out + n, sizeof out - n, "%s%s", i ? " " : "",
+				      i == f ? val : tok);
+	ovt_del(z, k);
+	ovt_add(z, "%s", out);
+}
+
+/* The owner (field 0) of a random line of type type, into o. */
+static bool owner_with(const struct ovt_zone *z, const char *type, uint64_t *rng, char *o,
+		       size_t cap)
+{
+	long k = line_of(z, type, rng);
+	return k >= 0 && field(z->line[k], 0, o, cap);
+}
+
+static void edit_signed(struct ovt_zone *z, uint64_t *rng, const char *origin)
+{
+	char o[300], v[4200];
+	unsigned x = (unsigned)(rnd(rng) % 1000), r = (unsigned)(rnd(rng) % 12);
+	long k;
+	switch (r) {
+	case 0: case 1:	/* re-signed: a new expiry */
+		if ((k = line_of(z, "RRSIG", rng)) >= 0) {
+			snprintf(v, sizeof v, "2037%02u%02u%02u0000", 1 + x % 12, 1 + x % 28, x % 24);
+			replace_field(z, (size_t)k, 8, v);
+		}
+		break;
+	case 2:		/* a signature's TTL */
+		if ((k = line_of(z, "RRSIG", rng)) >= 0) {
+			snprintf(v, sizeof v, "%u", 100 + x);
+			replace_field(z, (size_t)k, 1, v);
+		}
+		break;
+	case 3:		/* an address */
+		if ((k = line_of(z, "A", rng)) >= 0) {
+			snprintf(v, sizeof v, "192.0.2.%u", x % 250);
+			replace_field(z, (size_t)k, 4, v);
+		}
+		break;
+	case 4:		/* a record beside others (no RRSIG: signed later) */
+		if ((k = line_of(z, "A", rng)) >= 0 && field(z->line[k], 0, o, sizeof o))
+			ovt_add(z, "%s 300 IN TXT \"t%u\"", o, x);
+		break;
+	case 5:		/* a delegation's NS */
+		if (owner_with(z, "DS", rng, o, sizeof o) || owner_with(z, "NS", rng, o, sizeof o))
+			ovt_add(z, "%s 300 IN NS ns%u.%s", o, 1 + x % 2, origin);
+		break;
+	case 6:		/* a DS changed */
+		if ((k = line_of(z, "DS", rng)) >= 0 && field(z->line[k], 0, o, sizeof o) &&
+		    field(z->line[k], 1, v, sizeof v)) {
+			ovt_del(z, (size_t)k);
+			ovt_add(z, "%s %s IN DS %u 13 2 %064X", o, v, x, x);
+		}
+		break;
+	case 7:		/* a DS added to a delegation */
+		if (owner_with(z, "NS", rng, o, sizeof o) && strcmp(o, origin) != 0)
+			ovt_add(z, "%s 300 IN DS %u 13 2 %064X", o, x, x);
+		break;
+	case 8:		/* an NSEC's type bitmap */
+		if ((k = line_of(z, "NSEC", rng)) >= 0) {
+			snprintf(v, sizeof v, "%s HINFO", z->line[k]);
+			ovt_del(z, (size_t)k);
+			ovt_add(z, "%s", v);
+		}
+		break;
+	case 9:		/* an NSEC3's opt-out flag or bitmap */
+		if ((k = line_of(z, "NSEC3", rng)) >= 0) {
+			if (x % 2) {
+				field(z->line[k], 5, v, sizeof v);
+				replace_field(z, (size_t)k, 5, strcmp(v, "1") ? "1" : "0");
+			} else {
+				snprintf(v, sizeof v, "%s HINFO", z->line[k]);
+				ovt_del(z, (size_t)k);
+				ovt_add(z, "%s", v);
+			}
+		}
+		break;
+	case 10:	/* a TXT deleted (its RRset too, when the last) */
+		if ((k = line_of(z, "TXT", rng)) >= 0)
+			ovt_del(z, (size_t)k);
+		break;
+	default:	/* an MX changed */
+		if ((k = line_of(z, "MX", rng)) >= 0) {
+			snprintf(v, sizeof v, "%u", x % 50);
+			replace_field(z, (size_t)k, 4, v);
+		}
+		break;
+	}
+}
+
+void ovt_mutate_signed(struct ovt_zone *z, const char *origin, unsigned k, uint64_t *rng)
+{
+	for (unsigned i = 0; i < k; i++)
+		edit_signed(z, rng, origin);
+	z->serial++;
+}

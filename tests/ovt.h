@@ -83,6 +83,14 @@ void ovt_start(struct ovt_zone *z);
  * RRsets, TTLs), its serial bumped. */
 void ovt_mutate(struct ovt_zone *z, unsigned k, uint64_t *rng);
 
+/* The records of a zone file (one per line, as dnssec-signzone -O full
+ * and ldns-signzone write them) but its SOA, serial 1. */
+void ovt_load(struct ovt_zone *z, const char *path);
+/* Changes the signed zone z (of origin) by k random edits that keep its
+ * names: signatures re-made (expiry, TTL), addresses, records beside
+ * others, NS and DS of delegations, NSEC and NSEC3 bitmaps and opt-out
+ * flags, TXT and MX records; its serial bumped. */
+void ovt_mutate_signed(struct ovt_zone *z, const char *origin, unsigned k, uint64_t *rng);
 /* Queries on the names of versions (and names below and beside them),
  * types, with and without DO: *n messages of at most 300 bytes each in a
  * malloc'd block. */

@@ -37,6 +37,8 @@ static void life_at(struct life *l, struct ovt_zone *first)
  * each version composed in the one not served, against the one served. */
 static struct {
 	const void *base;
+	const struct ovt_life *life;
+	unsigned rebased;	/* the base's: a new one may be mapped where the last was */
 	struct ovl_map om[2];
 	int cur;
 } pair;
@@ -66,8 +68,11 @@ static void pair_step(struct ovt_life *l, const uint8_t *img, size_t size,
 {
 	static unsigned n;
 	char err[512];
-	if (pair.base != l->base.image)
+	if (pair.base != l->base.image || pair.life != l || pair.rebased != l->rebased) {
 		pair_reset(l->base.image);
+		pair.life = l;
+		pair.rebased = l->rebased;
+	}
 	uint8_t *ov;
 	size_t ovlen;
 	cr_assert_eq(ovl_export(l->o, ++n % 3 != 0, &ov, &ovlen), 0);
@@ -107,8 +112,8 @@ static void check_version(struct ovt_life *l, const struct ovt_zone *next, const
 	cr_assert_eq(memcmp(m.map, img, size), 0, "the dataplane's composed image differs");
 
 	struct ovt_img full;
-	char *text = ovt_text(ORIGIN, next);
-	cr_assert_eq(ovt_compile(ORIGIN, text, &full, err, sizeof err), 0,
+	char *text = ovt_text(l->origin, next);
+	cr_assert_eq(ovt_compile(l->origin, text, &full, err, sizeof err), 0,
 		     "applied incrementally, but the full compile fails: %s", err);
 	free(text);
 	pair_step(l, img, size, full.snap, q, nq);
@@ -140,7 +145,7 @@ static void step(struct life *l, struct ovt_zone *next)
 	char err[512];
 	const struct ovt_zone *v[2] = { &l->cur, next };
 	struct qs q;
-	uint8_t *qb = ovt_queries(ORIGIN, v, 2, &q.n);
+	uint8_t *qb = ovt_queries(l->origin, v, 2, &q.n);
 	q.q = qb;
 	cr_assert_neq(ovt_life_step(l, next, check_step, &q, err, sizeof err), -1,
 		      "a valid change refused: %s", err);
@@ -788,22 +793,180 @@ Test(overlay, random_lies_never_pass)
 	life_free(&l);
 }
 
-/* A signed zone gets no overlay builder: its changes are compiled whole. */
-Test(overlay, signed_zone_has_no_builder)
+/* ------------------------------------------------------- signed zones */
+
+/* The signed test zones (tests/data/answer/sign.sh): NSEC, NSEC3, NSEC3
+ * with opt-out, a TLD's shape (opt-out), wildcards at cuts. */
+static const struct {
+	const char *file, *origin;
+} signed_zones[] = {
+	{ "nsec.zone", "example.org." }, { "nsec3.zone", "example.net." },
+	{ "nsec3-optout.zone", "example.info." }, { "tld.zone", "bench-tld." },
+	{ "wildcut-nsec.zone", "wildcut-nsec.example." },
+	{ "wildcut-nsec3.zone", "wildcut-nsec3.example." },
+};
+
+static void signed_life(struct life *l, size_t z)
 {
+	char path[1024];
 	const char *src = getenv("SRCDIR");
-	char path[1024], err[4096];
-	snprintf(path, sizeof path, "%s/tests/data/answer/nsec.zone", src ? src : ".");
-	FILE *f = fopen(path, "r");
-	cr_assert_not_null(f, "%s", path);
-	static char text[1 << 16];
-	size_t n = fread(text, 1, sizeof text - 1, f);
-	fclose(f);
-	text[n] = 0;
-	struct ovt_img m;
-	cr_assert_eq(ovt_compile("example.org.", text, &m, err, sizeof err), 0, "%s", err);
-	struct ovl *o;
-	cr_assert_eq(ovl_new(m.fd, m.size, &o, err, sizeof err), -1);
-	cr_assert(strstr(err, "signed"), "%s", err);
-	ovt_img_free(&m);
+	snprintf(path, sizeof path, "%s/tests/data/answer/%s", src ? src : "..", signed_zones[z].file);
+	struct ovt_zone first;
+	ovt_load(&first, path);
+	ovt_life_start(l, signed_zones[z].origin, &first);
+	ovt_free(&first);
+	cr_assert(((const struct snap_header *)l->base.image)->flags & SNAP_F_SIGNED);
+}
+
+Test(overlay, signed_changes_answer_as_full_compile, .timeout = 900)
+{
+	const char *es = getenv("OVT_STEPS"), *ed = getenv("OVT_SEED");
+	int steps = es ? atoi(es) : 14;
+	for (size_t z = 0; z < sizeof signed_zones / sizeof *signed_zones; z++) {
+		struct life l;
+		signed_life(&l, z);
+		uint64_t rng = ((ed ? strtoull(ed, NULL, 0) : 0x2545f4914f6cdd1dull) ^ (z << 20)) | 1;
+		for (int s = 0; s < steps; s++) {
+			struct ovt_zone next;
+			ovt_copy(&next, &l.cur);
+			ovt_mutate_signed(&next, l.origin, 1 + (unsigned)(s % 4), &rng);
+			step(&l, &next);
+			ovt_free(&next);
+		}
+		fprintf(stderr, "overlay %s: %u applied, %u declined\n", signed_zones[z].file,
+			l.applied, l.declined);
+		cr_assert_geq(l.applied, (unsigned)steps / 2, "%s: too few changes applied",
+			      signed_zones[z].file);
+		life_free(&l);
+	}
+}
+
+/* Every RRSIG over type (field 4) of l's zone re-made (a new expiry), as
+ * one step: applied, every answer checked. */
+static void resign_all(struct life *l, const char *type)
+{
+	struct ovt_zone next;
+	ovt_copy(&next, &l->cur);
+	for (size_t k = 0; k < l->cur.n; k++) {
+		char w[16][600];
+		int n = sscanf(l->cur.line[k], "%599s %599s %599s %599s %599s %599s %599s %599s %599s",
+			       w[0], w[1], w[2], w[3], w[4], w[5], w[6], w[7], w[8]);
+		if (n < 9 || strcmp(w[3], "RRSIG") != 0 || strcmp(w[4], type) != 0)
+			continue;
+		const char *at = strstr(l->cur.line[k], w[8]);
+		char line[4096];
+		snprintf(line, sizeof line, "%.*s20370606000000%s", (int)(at - l->cur.line[k]),
+			 l->cur.line[k], at + strlen(w[8]));
+		for (size_t j = 0; j < next.n; j++)
+			if (strcmp(next.line[j], l->cur.line[k]) == 0)
+				ovt_del(&next, j);
+		ovt_add(&next, "%s", line);
+	}
+	next.serial++;
+	unsigned before = l->applied;
+	step(l, &next);
+	cr_assert_eq(l->applied, before + 1, "re-signing %s declined", type);
+	ovt_free(&next);
+}
+
+Test(overlay, signed_resigning_applies, .timeout = 600)
+{
+	static const char *const types[] = { "NSEC", "NSEC3", "DS", "A", "NS", "SOA", "DNSKEY" };
+	for (size_t z = 0; z < sizeof signed_zones / sizeof *signed_zones; z++) {
+		struct life l;
+		signed_life(&l, z);
+		for (size_t t = 0; t < sizeof types / sizeof *types; t++)
+			resign_all(&l, types[t]);
+		life_free(&l);
+	}
+}
+
+/* A change to a signed zone that overlays decline: the lines of owner del
+ * deleted (when not NULL), line add added. */
+static void signed_declines(size_t z, const char *del, const char *add)
+{
+	struct life l;
+	signed_life(&l, z);
+	struct ovt_zone next;
+	ovt_copy(&next, &l.cur);
+	for (size_t k = next.n; del && k-- > 0;)
+		if (strncmp(next.line[k], del, strlen(del)) == 0 && next.line[k][strlen(del)] == ' ')
+			ovt_del(&next, k);
+	if (add)
+		ovt_add(&next, "%s", add);
+	next.serial++;
+	struct zdiff d;
+	ovt_diff(l.origin, &l.cur, &next, &d);
+	char err[512];
+	cr_assert_eq(ovl_apply(l.o, &d, err, sizeof err), 0, "%s %s applied", del ? del : "",
+		     add ? add : "");
+	ovt_diff_free(&d);
+	ovt_free(&next);
+	life_free(&l);
+}
+
+Test(overlay, signed_name_changes_decline)
+{
+	for (size_t z = 0; z < sizeof signed_zones / sizeof *signed_zones; z++) {
+		char line[600];
+		const char *o = signed_zones[z].origin;
+		snprintf(line, sizeof line, "fresh.%s 300 IN A 192.0.2.8", o);
+		signed_declines(z, NULL, line);		/* a name made */
+		snprintf(line, sizeof line, "ns1.%s 300 IN NS ns2.%s", o, o);
+		signed_declines(z, NULL, line);		/* a cut made */
+		snprintf(line, sizeof line, "%s 300 IN NSEC3PARAM 1 0 1 -", o);
+		signed_declines(z, NULL, line);		/* the chain's parameters */
+		snprintf(line, sizeof line, "%s 3600 IN DNSKEY 256 3 13 "
+			 "ZZ70wKjM6+3JiGqoAJ72NDZEvb0l18gl1WfQTvGDQQOLS4dxOfk3q5zBe8Nqc3jj2f86m3wVpjWlL22ZcJrYqw==", o);
+		signed_declines(z, NULL, line);		/* keys */
+	}
+	/* a name deleted: its only record (nsec.zone's host with one A) */
+	signed_declines(0, "www.example.org.", NULL);
+}
+
+/* An overlay of a signed zone whose NSEC3 table entries lie: refused. */
+Test(overlay, signed_corrupt_nsec3_table_refused)
+{
+	struct life l;
+	signed_life(&l, 1);	/* nsec3.zone */
+	struct ovt_zone next;
+	ovt_copy(&next, &l.cur);
+	for (size_t k = 0; k < l.cur.n; k++)	/* every NSEC3's bitmap changed */
+		if (strstr(l.cur.line[k], " IN NSEC3 ")) {
+			for (size_t j = 0; j < next.n; j++)
+				if (strcmp(next.line[j], l.cur.line[k]) == 0)
+					ovt_del(&next, j);
+			ovt_add(&next, "%s HINFO", l.cur.line[k]);
+		}
+	next.serial++;
+	struct zdiff d;
+	ovt_diff(l.origin, &l.cur, &next, &d);
+	char err[512];
+	cr_assert_eq(ovl_apply(l.o, &d, err, sizeof err), 1, "%s", err);
+	ovt_diff_free(&d);
+	uint8_t *ov;
+	size_t len;
+	cr_assert_eq(ovl_export(l.o, false, &ov, &len), 0);
+	cr_assert_eq(compose(&l, ov, len, err, sizeof err), 0, "%s", err);
+	const struct snap_header *h = (const struct snap_header *)l.base.image;
+	const struct snap_nsec3 *t = (const struct snap_nsec3 *)((const uint8_t *)l.base.image + h->nsec3);
+	uint8_t *bad = malloc(len);
+	for (int lie = 0; lie < 3; lie++) {
+		memcpy(bad, ov, len);
+		uint32_t off = h->nsec3 + (uint32_t)sizeof *t * (h->nnsec3 / 2);
+		uint8_t *p = page_byte(bad, off);
+		cr_assert_not_null(p, "the table's page is not in the overlay");
+		if (lie == 0)	/* the entry's block: the base's, no longer its node's */
+			memcpy(p + offsetof(struct snap_nsec3, block), &t[h->nnsec3 / 2].block, 4);
+		else if (lie == 1)	/* its hash */
+			p[0] ^= 1;
+		else	/* its node */
+			p[offsetof(struct snap_nsec3, node)] ^= 1;
+		reseal(bad, len);
+		cr_assert_eq(compose(&l, bad, len, err, sizeof err), -1, "lie %d accepted", lie);
+	}
+	free(bad);
+	free(ov);
+	ovt_free(&next);
+	life_free(&l);
 }

@@ -17,6 +17,7 @@
 #include <fcntl.h>
 
 #include "zones/dname.h"
+#include "zones/frag.h"
 #include "zones/ovl_int.h"
 #include "zones/rrtype.h"
 
@@ -51,6 +52,41 @@ static int ref_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static bool ref_add(struct ovl *o, uint32_t hash, uint32_t i, size_t *cap)
+{
+	if (o->nref == *cap) {
+		size_t nc = *cap ? *cap * 2 : 1024;
+		uint64_t *p = realloc(o->ref, nc * sizeof *p);
+		if (!p)
+			return false;
+		o->ref = p;
+		*cap = nc;
+	}
+	o->ref[o->nref++] = (uint64_t)hash << 32 | i;
+	return true;
+}
+
+/* A cut i whose pre-encoded referral proves it has no DS with NSEC3
+ * owners (zones/frag.h): listed under their names, for a change to one of
+ * them to find it (ovl_apply). */
+static bool index_proof(struct ovl *o, uint32_t i, size_t *cap)
+{
+	const struct snap_node *n = ovl_node(o, i);
+	if (!(snap_node_flags(o->img, n) & SNAP_N_CUT))
+		return true;
+	const struct snap_rrset *ns = snap_rrset_in(
+		(const struct snap_rrset *)(o->img + snap_node_rrset_off(o->img, n)),
+		snap_node_nrrsets(o->img, n), RR_NS);
+	const uint8_t *f = ns && ns->resp ? o->img + ns->rdata + ns->rdata_len : NULL;
+	for (int k = 0; f && (f[10] & FRAG_F_N3) && k < 2; k++) {
+		uint32_t b = frag_u32(f, 12 + 4u * (unsigned)k);
+		if (b != SNAP_NONE &&
+		    !ref_add(o, (uint32_t)dname_hash(snap_block_name(o->img, b)), i, cap))
+			return false;
+	}
+	return true;
+}
+
 /* Node i's NS, MX and SRV targets inside the zone into o->ref (grown in
  * *cap); its records counted. */
 static bool index_node(struct ovl *o, uint32_t i, size_t *cap)
@@ -73,18 +109,11 @@ static bool index_node(struct ovl *o, uint32_t i, size_t *cap)
 			rd += 2 + len;
 			if (!dname_in(t, origin))
 				continue;
-			if (o->nref == *cap) {
-				size_t nc = *cap ? *cap * 2 : 1024;
-				uint64_t *p = realloc(o->ref, nc * sizeof *p);
-				if (!p)
-					return false;
-				o->ref = p;
-				*cap = nc;
-			}
-			o->ref[o->nref++] = (uint64_t)(uint32_t)dname_hash(t) << 32 | i;
+			if (!ref_add(o, (uint32_t)dname_hash(t), i, cap))
+				return false;
 		}
 	}
-	return true;
+	return index_proof(o, i, cap);
 }
 
 static bool build_index(struct ovl *o)
@@ -166,10 +195,6 @@ int ovl_new(int fd, size_t size, struct ovl **out, char *err, size_t errcap)
 	    h->image_size != size || h->base_size != 0) {
 		ovl_free(o);
 		return ovl_fail(err, errcap, "not a compiled image of this version");
-	}
-	if (h->flags & (SNAP_F_SIGNED | SNAP_F_NSEC | SNAP_F_NSEC3)) {
-		ovl_free(o);
-		return ovl_fail(err, errcap, "a signed zone: its changes are compiled whole");
 	}
 	if (!build_index(o)) {
 		ovl_free(o);

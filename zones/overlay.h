@@ -21,10 +21,11 @@
  * in a mapping of its base it keeps for that, and validates it
  * (snap_open_patched) against the version served before serving it.
  *
- * Only unsigned zones: ovl_apply declines (returns 0) a signed zone or a
- * change that brings DNSSEC records, DNAME, or anything it cannot keep
- * exactly as a full compile would (see ovl_apply), and the caller compiles
- * the whole zone instead.
+ * ovl_apply declines (returns 0) a change it cannot keep exactly as a
+ * full compile would: in a signed zone one that makes or deletes names,
+ * NSEC/NSEC3 chains or cuts, or changes keys; DNAME; DNSSEC records in an
+ * unsigned zone (see ovl_apply), and the caller compiles the whole zone
+ * instead.
  */
 #ifndef RINGDNS_OVERLAY_H
 #define RINGDNS_OVERLAY_H
@@ -79,7 +80,7 @@ struct ovl;
  * Starts overlays over the compiled image of size bytes in the sealed
  * memfd fd (dup'd: the caller keeps its own).  Builds the index of the
  * names NS, MX and SRV records point at (a pass over the zone, once per
- * base).  0, or -1 with err (a signed zone's image among the reasons).
+ * base).  0, or -1 with err.
  */
 int ovl_new(int fd, size_t size, struct ovl **out, char *err, size_t errcap);
 void ovl_free(struct ovl *o);

@@ -15,8 +15,11 @@
  * engine reads (make_nodes: flags, cut, parent), and zone_finish's
  * checks for the ones a change can break (CNAME beside other data, SOA
  * off the apex, no NS at the apex, glue under a cut): where one would
- * fail, or the change needs what overlays do not do (DNSSEC, DNAME), it
- * is declined and the caller compiles the whole zone, which reports it.
+ * fail, or the change needs what overlays do not do (DNAME; in a signed
+ * zone names, chains or cuts made or deleted, keys), it is declined and
+ * the caller compiles the whole zone, which reports it.  In a signed zone
+ * RRsets carry their signatures, and an NSEC3 owner written again takes
+ * its NSEC3 table entry and the referrals proving with it along.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +27,7 @@
 #include <string.h>
 
 #include "zones/dname.h"
+#include "zones/frag.h"
 #include "zones/limits.h"
 #include "zones/ovl_int.h"
 #include "zones/rdata.h"
@@ -50,6 +54,8 @@ struct nrs {
 	struct snap_rrset e;
 	bool keep;
 	const uint8_t **rec;
+	const uint8_t **sig;	/* !keep: its signatures (e.nsigs; sigs_len
+				   is made), NULL when none */
 };
 
 struct apply {
@@ -64,6 +70,10 @@ struct apply {
 	 * or existence, changed; targets of added NS records; nodes whose
 	 * cut status changed */
 	struct ovl_buf addr, glue, cuts;
+	/* signed zones: the NSEC3 owners whose blocks moved (their old
+	 * block and their name's hash, uint32_t pairs) */
+	struct ovl_buf n3old;
+	bool sig;		/* a signed zone (see apply_all) */
 	int64_t drr;		/* RRsets added */
 	uint32_t rewrites;
 };
@@ -131,8 +141,9 @@ static int parse_list(struct apply *a, const uint8_t *p, size_t len, uint32_t n,
 		if (c.type == 0 || rrtype_is_meta(c.type) || c.ttl > INT32_MAX ||
 		    rdata_check(c.type, c.ent + 2, rdlen) < 0)
 			return stop(a, -1, "%s: a malformed record (type %u)", on, c.type);
-		if (dnssec_type(c.type) || c.type == RR_DNAME)
-			return stop(a, 0, "%s: DNSSEC or DNAME records change", on);
+		bool chain = c.type == RR_RRSIG || c.type == RR_NSEC || c.type == RR_NSEC3;
+		if ((dnssec_type(c.type) && !(a->sig && chain)) || c.type == RR_DNAME)
+			return stop(a, 0, "%s: DNSSEC keys, parameters or DNAME records change", on);
 		a->c[a->n++] = c;
 	}
 	if (p != end)
@@ -290,6 +301,24 @@ static bool bucket_insert(struct ovl *o, uint32_t hv, uint64_t v)
 	return bucket_write(o, k, v);
 }
 
+/* NSEC3-signed zones: node i's block moved from old to blk.  When it is
+ * an NSEC3 owner of the chain in use its entry in the NSEC3 table follows
+ * it, and its old block is noted: referrals whose proofs of no DS name it
+ * are made again (n3_referrals). */
+static int n3_moved(struct apply *a, uint32_t i, uint32_t old, uint32_t blk)
+{
+	struct ovl *o = a->o;
+	const struct snap_header *h = ovl_hdr(o);
+	if (!(h->flags & SNAP_F_NSEC3) || !(snap_block_at(o->img, old)->flags & SNAP_N_NSEC3))
+		return 0;
+	uint32_t x = snap_nsec3_entry_of(o->img, h, i);
+	if (x == SNAP_NONE)
+		return 0;
+	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(o->img + h->nsec3) + x;
+	uint32_t note[2] = { old, (uint32_t)dname_hash(o->img + ovl_node(o, i)->name) };
+	return put32(o, &t->block, blk) && ovl_buf_add(&a->n3old, note, sizeof note) ? 0 : oom(a);
+}
+
 /* A new block for node i named name (wire), with flags and the RRsets r
  * (n): written to the tail, node i's entry and bucket pointed at it
  * (old: its block before, 0 for a new node).  0 or -1. */
@@ -300,9 +329,12 @@ static int write_block(struct apply *a, uint32_t i, const uint8_t *name, uint32_
 	size_t nl = dname_len(name), head = (sizeof(struct snap_block) + nl + 3) & ~(size_t)3;
 	size_t size = head + n * sizeof(struct snap_rrset);
 	for (unsigned k = 0; k < n; k++)
-		if (!r[k].keep)
+		if (!r[k].keep) {
 			for (unsigned j = 0; j < r[k].e.count; j++)
 				size += 2u + u16(r[k].rec[j]);
+			for (unsigned j = 0; j < r[k].e.nsigs; j++)
+				size += 2u + u16(r[k].sig[j]);
+		}
 	size = (size + 3) & ~(size_t)3;
 	uint32_t blk = ovl_reserve(o, size);
 	if (!blk)
@@ -322,14 +354,24 @@ static int write_block(struct apply *a, uint32_t i, const uint8_t *name, uint32_
 			}
 			e.rdata_len = at - e.rdata;
 			e.resp = 0;
-			e.nsigs = 0;
-			e.sigs_len = e.sig_ttl = 0;
+			/* the signatures right after the records (no
+			 * pre-encoded answer between) */
+			for (unsigned j = 0; j < e.nsigs; j++) {
+				size_t l = 2u + u16(r[k].sig[j]);
+				memcpy(o->img + at, r[k].sig[j], l);
+				at += (uint32_t)l;
+			}
+			e.sigs_len = at - e.rdata - e.rdata_len;
+			if (!e.nsigs)
+				e.sig_ttl = 0;
 		}
 		memcpy(o->img + blk + head + k * sizeof e, &e, sizeof e);
 	}
 	const struct snap_node *nd = ovl_node(o, i);
 	if (!put32(o, &nd->name, blk + (uint32_t)sizeof bh))
 		return oom(a);
+	if (old && !(flags & SNAP_N_DELETED) && n3_moved(a, i, old, blk))
+		return -1;
 	uint32_t hv = (uint32_t)dname_hash(name);
 	uint64_t v = (uint64_t)hv << 32 | blk | lines_of(blk, blk + (uint32_t)size);
 	if (flags & SNAP_N_DELETED) {
@@ -350,7 +392,7 @@ static uint32_t type_flags(const struct nrs *r, unsigned n)
 	uint32_t f = n ? 0 : SNAP_N_ENT;
 	for (unsigned k = 0; k < n; k++)
 		f |= r[k].e.type == RR_CNAME ? SNAP_N_CNAME : r[k].e.type == RR_DNAME ? SNAP_N_DNAME
-		   : r[k].e.type == RR_NS ? SNAP_N_CUT : 0;
+		   : r[k].e.type == RR_NS ? SNAP_N_CUT : r[k].e.type == RR_NSEC3 ? SNAP_N_NSEC3 : 0;
 	return f;
 }
 
@@ -391,6 +433,37 @@ static struct nrs *current(const struct ovl *o, uint32_t i, unsigned *n)
 	return r;
 }
 
+/* The n record entries from p, listed (malloc'd; NULL when out of
+ * memory). */
+static const uint8_t **entries(const uint8_t *p, unsigned n)
+{
+	const uint8_t **v = malloc((n ? n : 1) * sizeof *v);
+	for (unsigned j = 0; v && j < n; j++, p += 2u + u16(p))
+		v[j] = p;
+	return v;
+}
+
+/* A kept RRset r to be written again: its records and signatures listed,
+ * its pre-encoded answer left out. */
+static int unkeep(struct apply *a, struct nrs *r)
+{
+	if (!r->keep)
+		return 0;
+	r->rec = entries(a->o->img + r->e.rdata, r->e.count);
+	r->sig = r->e.nsigs ? entries(a->o->img + snap_rrset_sigs(&r->e), r->e.nsigs) : NULL;
+	r->keep = false;
+	return r->rec && (r->sig || !r->e.nsigs) ? 0 : oom(a);
+}
+
+static void free_nrs(struct nrs *r, unsigned n)
+{
+	for (unsigned k = 0; r && k < n; k++) {
+		free(r[k].rec);
+		free(r[k].sig);
+	}
+	free(r);
+}
+
 /* Rewrites node i's block with its RRsets as they are but flags, its cut
  * and, where drop says, without a pre-encoded answer (drop: a type, or
  * 0 for none). */
@@ -403,13 +476,15 @@ static int copy_block(struct apply *a, uint32_t i, uint32_t flags, uint32_t cut,
 	struct nrs *r = current(o, i, &n);
 	if (!r)
 		return oom(a);
-	for (unsigned k = 0; k < n; k++)
-		if (r[k].e.type == drop)
-			r[k].e.resp = 0;	/* no RRSIGs follow: unsigned */
+	int rc = 0;
+	for (unsigned k = 0; k < n && rc == 0; k++)
+		if (r[k].e.type == drop && r[k].e.resp)
+			rc = unkeep(a, &r[k]);	/* written again without it */
 	const struct snap_node *nd = ovl_node(o, i);
-	int rc = write_block(a, i, name_of(o, i), flags, r, n,
-			     nd->name - (uint32_t)sizeof(struct snap_block));
-	free(r);
+	if (rc == 0)
+		rc = write_block(a, i, name_of(o, i), flags, r, n,
+				 nd->name - (uint32_t)sizeof(struct snap_block));
+	free_nrs(r, n);
 	if (rc == 0 && nd->cut != cut && !put32(o, &nd->cut, cut))
 		return oom(a);
 	return rc;
@@ -619,15 +694,166 @@ static int new_rrsets(struct apply *a, const char *on, uint32_t ni, const struct
 	return 0;
 }
 
+/* ------------------------------------------------------ signed zones */
+
+static uint16_t covered(const struct chg *c)
+{
+	return u16(c->ent + 2);
+}
+
+static struct nrs *nrs_in(struct nrs *r, unsigned n, uint16_t t)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (r[k].e.type == t)
+			return &r[k];
+	return NULL;
+}
+
+/* Is one of the NSEC3 records (n) made with the chain's parameters (the
+ * header's: hash algorithm, iterations, salt; nsec3_table's rule)? */
+static bool in_chain(const struct snap_header *h, const uint8_t *const *rec, unsigned n)
+{
+	for (unsigned j = 0; j < n; j++) {
+		const uint8_t *rd = rec[j] + 2;
+		uint16_t len = u16(rec[j]);
+		if (len >= 5 && rd[0] == h->nsec3_alg && u16(rd + 2) == h->nsec3_iter &&
+		    rd[4] == h->nsec3_salt_len && 5u + rd[4] <= len &&
+		    memcmp(rd + 5, h->nsec3_salt, rd[4]) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* What a change to a signed zone may not do at node ni for the overlay
+ * to stay exact, declined: make or delete a name, an NSEC or NSEC3 RRset
+ * (the chains), an NS RRset (the cuts, and the names they occlude), or
+ * move an NSEC3 owner into or out of the chain in use.  A cut whose DS
+ * changes loses its pre-encoded referral: its proof of no DS (RFC 5155
+ * §7.2.7) is for the engine's general path to make again. */
+static int signed_rules(struct apply *a, const char *on, uint32_t ni, const struct chg *c,
+			size_t n, struct nrs *r, unsigned nr)
+{
+	const struct snap_header *h = ovl_hdr(a->o);
+	if (ni == SNAP_NONE || nr == 0 || ovl_head(a->o, ni)->nrrsets == 0)
+		return stop(a, 0, "%s: a name made or deleted in a signed zone", on);
+	const struct snap_rrset *cur = rrsets_of(a->o, ni);
+	unsigned ncur = ovl_head(a->o, ni)->nrrsets;
+	static const uint16_t kept[] = { RR_NSEC, RR_NSEC3, RR_NS };
+	for (size_t t = 0; t < sizeof kept / sizeof *kept; t++)
+		if ((snap_rrset_in(cur, ncur, kept[t]) != NULL) != (nrs_in(r, nr, kept[t]) != NULL))
+			return stop(a, 0, "%s: an NSEC, NSEC3 or NS RRset made or deleted in a "
+				    "signed zone", on);
+	struct nrs *n3 = nrs_in(r, nr, RR_NSEC3);
+	if (n3 && !n3->keep) {
+		bool was = snap_nsec3_entry_of(a->o->img, h, ni) != SNAP_NONE;
+		bool is = (h->flags & SNAP_F_NSEC3) && in_chain(h, n3->rec, n3->e.count);
+		if (!(h->flags & SNAP_F_NSEC3) || was != is)
+			return stop(a, 0, "%s: an NSEC3 owner joins or leaves the chain", on);
+	}
+	bool ds = false;
+	for (size_t k = 0; k < n; k++)
+		ds |= c[k].type == RR_DS;
+	struct nrs *ns = nrs_in(r, nr, RR_NS);
+	if (ds && ns && (ovl_head(a->o, ni)->flags & SNAP_N_CUT))
+		return unkeep(a, ns);
+	return 0;
+}
+
+/* The signatures of r (an RRset of the owner's new version): those over
+ * its type before (old, may be NULL) less the RRSIG deletions, with the
+ * additions (sg: the owner's RRSIG changes, ns), sorted canonically,
+ * their TTL the lowest (zone_finish evens RRSIG TTLs out per covered
+ * type, RFC 4034 §3).  r is written again when they change. */
+static int new_sigs(struct apply *a, const char *on, const struct snap_rrset *old,
+		    const struct chg *sg, size_t ns, struct nrs *r)
+{
+	uint16_t type = r->e.type, st = RR_RRSIG;
+	size_t n = 0;
+	for (size_t k = 0; k < ns; k++)
+		n += covered(&sg[k]) == type;
+	if (n == 0 && (r->keep || !old || !old->nsigs))
+		return 0;
+	if (unkeep(a, r))
+		return -1;
+	free(r->sig);
+	r->sig = NULL;
+	unsigned have = old ? old->nsigs : 0, cnt = have;
+	const uint8_t **v = malloc((have + n + 1) * sizeof *v);
+	if (!v)
+		return oom(a);
+	const uint8_t *p = have ? a->o->img + snap_rrset_sigs(old) : NULL;
+	for (unsigned j = 0; j < have; j++, p += 2u + u16(p))
+		v[j] = p;
+	uint32_t ttl = UINT32_MAX;
+	for (size_t k = 0; k < ns; k++) {
+		if (covered(&sg[k]) != type)
+			continue;
+		long at = find_ent(v, cnt, st, sg[k].ent);
+		if (sg[k].add != (at < 0)) {
+			free(v);
+			return stop(a, -1, "%s: %s RRSIG record %s", on, sg[k].add ? "added" : "deleted",
+				    sg[k].add ? "already present" : "not present");
+		}
+		if (sg[k].add) {
+			v[cnt++] = sg[k].ent;
+			ttl = sg[k].ttl < ttl ? sg[k].ttl : ttl;
+		} else {
+			v[at] = v[--cnt];
+		}
+	}
+	bool kept_old = false;
+	for (unsigned j = 0; j < cnt && !kept_old; j++)
+		kept_old = v[j] >= a->o->img && v[j] < a->o->img + a->o->size;
+	if (kept_old && old->sig_ttl < ttl)
+		ttl = old->sig_ttl;
+	qsort_r(v, cnt, sizeof *v, ent_cmp, &st);
+	r->sig = v;
+	r->e.nsigs = (uint16_t)cnt;
+	r->e.sig_ttl = cnt ? ttl : 0;
+	return cnt > ZONE_RRSET_MAX ? stop(a, 0, "%s: too many RRSIGs", on) : 0;
+}
+
+/* Signed zones: the new RRsets r (nr) of node ni get their signatures
+ * (sg: the owner's RRSIG changes, ns).  Declined where signatures would be
+ * left without the RRset they cover (a synthetic RRSIG RRset, which
+ * overlays do not make), or are so already. */
+static int sign_rrsets(struct apply *a, const char *on, uint32_t ni, const struct chg *sg,
+		       size_t ns, struct nrs *r, unsigned nr)
+{
+	const struct snap_rrset *cur = rrsets_of(a->o, ni);
+	unsigned ncur = ovl_head(a->o, ni)->nrrsets;
+	for (unsigned k = 0; k < ncur; k++) {
+		if (cur[k].type == RR_RRSIG)
+			return stop(a, 0, "%s: RRSIGs without their RRset", on);
+		if (!cur[k].nsigs || nrs_in(r, nr, cur[k].type))
+			continue;
+		unsigned dels = 0;	/* an RRset deleted: its signatures with it */
+		for (size_t j = 0; j < ns; j++)
+			dels += covered(&sg[j]) == cur[k].type && !sg[j].add;
+		if (dels != cur[k].nsigs)
+			return stop(a, 0, "%s: RRSIGs left without their RRset", on);
+	}
+	for (size_t j = 0; j < ns; j++)
+		if (sg[j].add && !nrs_in(r, nr, covered(&sg[j])))
+			return stop(a, 0, "%s: RRSIGs without their RRset", on);
+	for (unsigned k = 0; k < nr; k++)
+		if (new_sigs(a, on, snap_rrset_in(cur, ncur, r[k].e.type), sg, ns, &r[k]))
+			return -1;
+	return 0;
+}
+
 /* zone_finish's checks a change can break at one name (zones/zone.c):
  * declined, for the full compile to report them. */
 static int check_name_rules(struct apply *a, const char *on, bool apex, const struct nrs *r,
 			    unsigned n)
 {
 	bool soa = false, ns = false;
+	unsigned other = 0;	/* RRsets that may not sit beside a CNAME */
+	for (unsigned k = 0; k < n; k++)
+		other += r[k].e.type != RR_CNAME && !rrtype_cname_ok(r[k].e.type);
 	for (unsigned k = 0; k < n; k++) {
 		uint16_t t = r[k].e.type;
-		if (t == RR_CNAME && (n > 1 || r[k].e.count > 1))
+		if (t == RR_CNAME && (other || r[k].e.count > 1))
 			return stop(a, 0, "%s: CNAME beside other data", on);
 		if (t == RR_SOA && (!apex || r[k].e.count != 1))
 			return stop(a, 0, "%s: SOA off the apex or not one", on);
@@ -650,7 +876,8 @@ static int note_owner(struct apply *a, uint32_t ni, const struct chg *c, size_t 
 	const uint8_t *origin = a->o->img + ovl_hdr(a->o)->origin;
 	bool addr = false;
 	for (size_t k = 0; k < n; k++) {
-		addr |= c[k].type == RR_A || c[k].type == RR_AAAA;
+		uint16_t t = c[k].type == RR_RRSIG ? covered(&c[k]) : c[k].type;
+		addr |= t == RR_A || t == RR_AAAA;	/* RRSIGs: answers with DNSSEC */
 		if (c[k].type == RR_NS && c[k].add && dname_in(c[k].ent + 2, origin) &&
 		    !push_ptr(&a->glue, c[k].ent + 2))
 			return oom(a);
@@ -674,9 +901,29 @@ static int apply_owner(struct apply *a, const struct chg *c, size_t n)
 	struct nrs *r = calloc(ncur + n + 1, sizeof *r);
 	if (!r)
 		return oom(a);
-	int rc = new_rrsets(a, on, ni, c, n, r, &nr);
+	/* the RRSIG changes (one run: c is sorted by type) are not an RRset
+	 * of their own: they go with the RRsets they cover */
+	size_t s0 = 0, ns = 0;
+	while (s0 < n && c[s0].type < RR_RRSIG)
+		s0++;
+	while (s0 + ns < n && c[s0 + ns].type == RR_RRSIG)
+		ns++;
+	struct chg *cc = malloc((n + 1) * sizeof *cc);
+	if (!cc) {
+		free(r);
+		return oom(a);
+	}
+	memcpy(cc, c, s0 * sizeof *cc);
+	memcpy(cc + s0, c + s0 + ns, (n - s0 - ns) * sizeof *cc);
+	int rc = a->sig && ni == SNAP_NONE ? stop(a, 0, "%s: a name made in a signed zone", on) : 0;
+	if (rc == 0)
+		rc = new_rrsets(a, on, ni, cc, n - ns, r, &nr);
 	if (rc == 0)
 		rc = check_name_rules(a, on, ni == 0, r, nr);
+	if (rc == 0 && a->sig &&
+	    (signed_rules(a, on, ni, c, n, r, nr) || sign_rrsets(a, on, ni, c + s0, ns, r, nr)))
+		rc = -1;
+	free(cc);
 	if (rc == 0) {
 		if (ni == SNAP_NONE)
 			rc = create(a, c[0].owner, r, nr);
@@ -687,9 +934,7 @@ static int apply_owner(struct apply *a, const struct chg *c, size_t n)
 	}
 	if (rc == 0)
 		rc = note_owner(a, ni == SNAP_NONE ? lookup(a, c[0].owner) : ni, c, n);
-	for (unsigned k = 0; k < nr; k++)
-		free(r[k].rec);
-	free(r);
+	free_nrs(r, nr);
 	return rc;
 }
 
@@ -854,6 +1099,42 @@ static int check_glue(struct apply *a, const uint8_t *name)
 	return stop(a, 0, "NS target %s under a cut without glue", tn);
 }
 
+/* Does the pre-encoded referral of cut i prove its lack of DS with the
+ * NSEC3 owner whose block is blk? */
+static bool proves_with(const struct ovl *o, uint32_t i, uint32_t blk)
+{
+	if (deleted(o, i) || !(ovl_head(o, i)->flags & SNAP_N_CUT))
+		return false;
+	const struct snap_rrset *ns = snap_rrset_in(rrsets_of(o, i), ovl_head(o, i)->nrrsets, RR_NS);
+	if (!ns || !ns->resp)
+		return false;
+	const uint8_t *f = o->img + ns->rdata + ns->rdata_len;
+	return (f[10] & FRAG_F_N3) && (frag_u32(f, 12) == blk || frag_u32(f, 16) == blk);
+}
+
+/* The referrals whose proofs of no DS name an NSEC3 owner's old block
+ * (n3_moved noted them; the index of targets lists them under the
+ * owner's name): rewritten without their pre-encoded referral, the
+ * engine's general path writes the proof from the owner's new block. */
+static int n3_referrals(struct apply *a)
+{
+	for (size_t k = 0; k + 2 <= a->n3old.len / 4; k += 2) {
+		uint32_t note[2];
+		memcpy(note, a->n3old.p + k * 4, sizeof note);
+		struct refs r = { .n = 0 };
+		ovl_refs(a->o, note[1], add_ref, &r);
+		int rc = r.many ? stop(a, 0, "an NSEC3 record too many referrals hold changed") : 0;
+		for (size_t j = 0; rc == 0 && j < r.n; j++)
+			if (proves_with(a->o, r.v[j], note[0]))
+				rc = copy_block(a, r.v[j], ovl_head(a->o, r.v[j])->flags,
+						ovl_node(a->o, r.v[j])->cut, RR_NS);
+		free(r.b.p);
+		if (rc)
+			return -1;
+	}
+	return 0;
+}
+
 static int for_names(struct apply *a, const struct ovl_buf *b,
 		     int (*fn)(struct apply *a, const uint8_t *name))
 {
@@ -899,10 +1180,25 @@ static int finish_header(struct apply *a)
 
 /* ------------------------------------------------------------ the change */
 
+/* A signed zone whose changes overlays can follow: signed with keys at
+ * the apex (SNAP_F_SIGNED then stays as it is: DNSKEY changes are
+ * declined), its names those of its base. */
+static int signed_zone(struct apply *a)
+{
+	const struct snap_header *h = ovl_hdr(a->o);
+	if (!(h->flags & (SNAP_F_SIGNED | SNAP_F_NSEC | SNAP_F_NSEC3)))
+		return 0;
+	if (!(h->flags & SNAP_F_SIGNED) || h->ndead || h->nsorted != h->nnodes ||
+	    !snap_rrset_in(rrsets_of(a->o, 0), ovl_head(a->o, 0)->nrrsets, RR_DNSKEY))
+		return stop(a, 0, "a signed zone without keys at its apex, or with names changed");
+	a->sig = true;
+	return 0;
+}
+
 static int apply_all(struct apply *a, const struct zdiff *d)
 {
-	if (ovl_hdr(a->o)->flags & (SNAP_F_SIGNED | SNAP_F_NSEC | SNAP_F_NSEC3))
-		return stop(a, 0, "a signed zone");
+	if (signed_zone(a))
+		return -1;
 	if (parse_list(a, d->del, d->del_len, d->ndel, false) ||
 	    parse_list(a, d->add, d->add_len, d->nadd, true) || check_serials(a, d))
 		return -1;
@@ -914,8 +1210,10 @@ static int apply_all(struct apply *a, const struct zdiff *d)
 		if (apply_owner(a, a->c + k, e - k))
 			return -1;
 	}
+	if (a->sig && a->cuts.len)
+		return stop(a, 0, "a zone cut made or unmade in a signed zone");
 	if (recut(a) || for_names(a, &a->addr, unprecode) || for_names(a, &a->addr, check_glue) ||
-	    for_names(a, &a->glue, check_glue))
+	    for_names(a, &a->glue, check_glue) || n3_referrals(a))
 		return -1;
 	a->o->records += (uint64_t)d->nadd - d->ndel;
 	return finish_header(a);
@@ -936,6 +1234,7 @@ int ovl_apply(struct ovl *o, const struct zdiff *d, char *err, size_t errcap)
 	free(a.addr.p);
 	free(a.glue.p);
 	free(a.cuts.p);
+	free(a.n3old.p);
 	if (rc) {
 		ovl_rollback(o);
 		return a.rc;

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "zones/dname.h"
+#include "zones/enc.h"
 #include "zones/frag.h"
 #include "zones/nsecord.h"
 #include "zones/rdata.h"
@@ -142,6 +143,21 @@ bool snap_nsec3_search(const struct snap_nsec3 *t, uint32_t n, const uint8_t has
 		       uint32_t *index)
 {
 	return search_in(t, n, 0, n, hash, index);
+}
+
+uint32_t snap_nsec3_entry_of(const uint8_t *img, const struct snap_header *h, uint32_t i)
+{
+	const struct snap_node *n = (const struct snap_node *)(img + h->nodes) + i;
+	const uint8_t *name = img + n->name;
+	uint8_t raw[32];
+	struct enc_dec d;
+	uint32_t x;
+	enc_dec_init(&d, raw, raw + sizeof raw);
+	if (!h->nnsec3 || enc_b32hex_feed(&d, (const char *)name + 1, name[0]) < 0 ||
+	    enc_b32hex_finish(&d) < 0 || d.o - raw != 20)
+		return SNAP_NONE;
+	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(img + h->nsec3);
+	return snap_nsec3_search(t, h->nnsec3, raw, &x) && t[x].node == i ? x : SNAP_NONE;
 }
 
 static uint32_t hash_top(const uint8_t hash[20], unsigned bits)

@@ -332,6 +332,11 @@ static inline bool snap_hash_le(const uint8_t *a, const uint8_t *b)
 bool snap_nsec3_search(const struct snap_nsec3 *t, uint32_t n, const uint8_t hash[20],
 		       uint32_t *index);
 
+/* The entry of the NSEC3 table of image img (header h) whose owner is node
+ * i (its first label, base32hex-decoded, is the entry's hash and the entry
+ * names i), or SNAP_NONE: i is not an NSEC3 owner of the chain in use. */
+uint32_t snap_nsec3_entry_of(const uint8_t *img, const struct snap_header *h, uint32_t i);
+
 /* Where in the NSEC3 table to search for hash: the entries before *lo
  * are below it, those from *hi on above it (an index by the hash's
  * leading bits, made when the snapshot was opened). */

@@ -7,6 +7,7 @@
  * the same base), and that the rest is the reference's.
  */
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,7 +17,7 @@
 
 /* The parts of the image an overlay may change in place (byte ranges). */
 struct zones_mut {
-	uint64_t lo[3], hi[3];
+	uint64_t lo[4], hi[4];
 };
 
 static void mutable_ranges(const struct snap_header *h, struct zones_mut *m)
@@ -27,10 +28,13 @@ static void mutable_ranges(const struct snap_header *h, struct zones_mut *m)
 	m->hi[1] = h->nodes + (uint64_t)h->node_cap * sizeof(struct snap_node);
 	m->lo[2] = h->buckets;
 	m->hi[2] = h->buckets + ((uint64_t)h->hash_mask + 1) * 8;
+	m->lo[3] = h->nsec3;
+	m->hi[3] = h->nsec3 + (uint64_t)h->nnsec3 * sizeof(struct snap_nsec3);
 }
 
-/* The header against the base's: the same tables at the same places, an
- * unsigned zone (overlays are for those only), more bytes and nodes. */
+/* The header against the base's: the same tables at the same places, more
+ * bytes and nodes; a signed zone keeps its flags, NSEC3 parameters and
+ * names (overlays of signed zones change RRsets only). */
 static int check_head(struct vctx *v, const struct snap_header *h,
 		      const struct snap_header *b, size_t base_size)
 {
@@ -44,8 +48,13 @@ static int check_head(struct vctx *v, const struct snap_header *h,
 	    h->origin_labels != b->origin_labels)
 		return snapv_fail(v, "overlay header moves the base's tables");
 	const uint32_t dnssec = SNAP_F_SIGNED | SNAP_F_NSEC | SNAP_F_NSEC3;
-	if ((h->flags & dnssec) || (b->flags & dnssec) || h->nnsec3 || b->nnsec3)
-		return snapv_fail(v, "overlay of a signed zone");
+	size_t n3lo = offsetof(struct snap_header, nsec3_alg);
+	size_t n3hi = offsetof(struct snap_header, pad2);
+	if ((h->flags & dnssec) != (b->flags & dnssec) || h->nnsec3 != b->nnsec3 ||
+	    memcmp((const uint8_t *)h + n3lo, (const uint8_t *)b + n3lo, n3hi - n3lo) != 0)
+		return snapv_fail(v, "overlay changes the zone's DNSSEC parameters");
+	if ((h->flags & dnssec) && (h->nnodes != b->nnodes || h->ndead))
+		return snapv_fail(v, "overlay of a signed zone changes its names");
 	return 0;
 }
 
@@ -61,7 +70,7 @@ static int check_page(struct vctx *v, const uint8_t *base, size_t base_size,
 	for (uint64_t at = lo; at < hi;) {
 		uint64_t end = hi;
 		bool mut = false;
-		for (int r = 0; r < 3; r++) {
+		for (int r = 0; r < 4; r++) {
 			if (at >= m->lo[r] && at < m->hi[r]) {
 				mut = true;
 				end = m->hi[r] < hi ? m->hi[r] : hi;
@@ -134,6 +143,34 @@ static bool reachable(const struct vctx *v, const struct snap_header *h, uint32_
 	return off == blk;
 }
 
+/* NSEC3-signed zones: the entries of the NSEC3 table in the pages that
+ * differ from the reference's keep their hash, node and wildcard entry
+ * (an overlay changes no name) and name their node's block. */
+static int check_nsec3_in(struct vctx *v, const struct snap_header *h, const uint8_t *ref,
+			  const uint32_t *pages, size_t npages)
+{
+	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(v->base + h->nsec3);
+	const struct snap_nsec3 *o = (const struct snap_nsec3 *)(ref + h->nsec3);
+	uint64_t t0 = h->nsec3, esz = sizeof *t;
+	for (size_t i = 0; i < npages; i++) {
+		uint64_t lo = (uint64_t)pages[i] * SNAP_PAGE, hi = lo + SNAP_PAGE;
+		if (hi <= t0 || lo >= t0 + h->nnsec3 * esz)
+			continue;
+		uint64_t x = lo > t0 ? (lo - t0) / esz : 0;
+		for (; x < h->nnsec3 && t0 + x * esz < hi; x++) {
+			if (memcmp(&t[x], &o[x], sizeof *t) == 0)
+				continue;
+			if (memcmp(t[x].hash, o[x].hash, 20) || t[x].node != o[x].node ||
+			    t[x].wild != o[x].wild || t[x].node >= h->nnodes ||
+			    t[x].block != snap_node_tab(v->base, h)[t[x].node].name -
+						 (uint32_t)sizeof(struct snap_block))
+				return snapv_fail(v, "nsec3 entry %llu changed but its block",
+						  (unsigned long long)x);
+		}
+	}
+	return 0;
+}
+
 /* The three images: the one checked, its base and the reference. */
 struct pimg {
 	const uint8_t *base, *ref;
@@ -189,6 +226,13 @@ static int check_nodes_in(struct vctx *v, const struct snap_header *h, const str
 		*dead -= !gone && was;
 		if (gone && i < p->b->nnodes && check_deleted(v, h, p, i))
 			return -1;
+		/* an NSEC3 owner of the chain: the table names its block */
+		uint32_t e = (bh->flags & SNAP_N_NSEC3) ? snap_nsec3_entry_of(v->base, h, i)
+							: SNAP_NONE;
+		if (e != SNAP_NONE &&
+		    ((const struct snap_nsec3 *)(v->base + h->nsec3))[e].block !=
+			    x->name - (uint32_t)sizeof(struct snap_block))
+			return snapv_fail(v, "node %u: its nsec3 entry names another block", i);
 	}
 	return 0;
 }
@@ -308,7 +352,8 @@ int snap_open_patched(const void *image, size_t size, const void *base, size_t b
 	int64_t dead = 0, drr = 0, dcount = 0;
 	int rc = check_nodes_in(&v, h, &p, list, n, &dead, &drr);
 	free(list);
-	if (rc || check_buckets_in(&v, h, p.ref, pages, npages, &dcount) || snapv_soa(&v, h))
+	if (rc || check_buckets_in(&v, h, p.ref, pages, npages, &dcount) || snapv_soa(&v, h) ||
+	    check_nsec3_in(&v, h, p.ref, pages, npages))
 		return -1;
 	/* node 0's entry is known good now (checked, or the reference's) */
 	const uint8_t *origin = v.base + h->origin;
