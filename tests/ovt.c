@@ -630,3 +630,76 @@ void ovt_mutate_signed(struct ovt_zone *z, const char *origin, unsigned k, uint6
 		edit_signed(z, rng, origin);
 	z->serial++;
 }
+
+/* ------------------------------------------ insecure delegations (opt-out) */
+
+/* Does a line of owner o have type type? */
+static bool has_type(const struct ovt_zone *z, const char *o, const char *type)
+{
+	char f0[300], f3[32];
+	for (size_t k = 0; k < z->n; k++)
+		if (field(z->line[k], 0, f0, sizeof f0) && strcmp(f0, o) == 0 &&
+		    field(z->line[k], 3, f3, sizeof f3) && strcmp(f3, type) == 0)
+			return true;
+	return false;
+}
+
+/* Deletes the lines of name and of the names below it. */
+static void drop_tree(struct ovt_zone *z, const char *name)
+{
+	char o[300];
+	size_t nl = strlen(name);
+	for (size_t k = z->n; k-- > 0;) {
+		field(z->line[k], 0, o, sizeof o);
+		size_t ol = strlen(o);
+		if (strcmp(o, name) == 0 || (ol > nl && o[ol - nl - 1] == '.' &&
+					     strcmp(o + ol - nl, name) == 0))
+			ovt_del(z, k);
+	}
+}
+
+static void edit_delegation(struct ovt_zone *z, uint64_t *rng, const char *origin)
+{
+	char o[300], g[300];
+	unsigned x = (unsigned)(rnd(rng) % 100000), r = (unsigned)(rnd(rng) % 6);
+	long k;
+	switch (r) {
+	case 0:		/* glue in bailiwick, A and AAAA */
+		snprintf(o, sizeof o, "d%u.%s", x, origin);
+		ovt_add(z, "%s 3600 IN NS ns1.%s", o, o);
+		ovt_add(z, "%s 3600 IN NS ns2.%s", o, o);
+		ovt_add(z, "ns1.%s 3600 IN A 192.0.2.%u", o, x % 250);
+		ovt_add(z, "ns1.%s 3600 IN AAAA 2001:db8::%x", o, x % 65536);
+		ovt_add(z, "ns2.%s 3600 IN A 198.51.100.%u", o, x % 250);
+		break;
+	case 1:		/* no glue */
+		snprintf(o, sizeof o, "d%u.%s", x, origin);
+		ovt_add(z, "%s 3600 IN NS ns.d%u.example.test.", o, x);
+		break;
+	case 2:		/* another delegation's glue (shared), below an empty
+			   non-terminal */
+		if ((k = line_of(z, "A", rng)) >= 0 && field(z->line[k], 0, g, sizeof g) &&
+		    strncmp(g, "ns", 2) == 0 && strchr(g, '.')) {
+			snprintf(o, sizeof o, "d%u.e%u.%s", x, x % 3, origin);
+			ovt_add(z, "%s 3600 IN NS %s", o, g);
+		}
+		break;
+	case 3: case 4:	/* a delegation without DS deleted with its glue */
+		if ((k = line_of(z, "NS", rng)) >= 0 && field(z->line[k], 0, o, sizeof o) &&
+		    strcmp(o, origin) != 0 && !has_type(z, o, "DS"))
+			drop_tree(z, o);
+		break;
+	default:	/* glue added to a delegation */
+		if ((k = line_of(z, "NS", rng)) >= 0 && field(z->line[k], 0, o, sizeof o) &&
+		    strcmp(o, origin) != 0 && !has_type(z, o, "DS"))
+			ovt_add(z, "g%u.%s 3600 IN A 203.0.113.%u", x, o, x % 250);
+		break;
+	}
+}
+
+void ovt_mutate_optout(struct ovt_zone *z, const char *origin, unsigned k, uint64_t *rng)
+{
+	for (unsigned i = 0; i < k; i++)
+		edit_delegation(z, rng, origin);
+	z->serial++;
+}

@@ -91,6 +91,10 @@ void ovt_load(struct ovt_zone *z, const char *path);
  * others, NS and DS of delegations, NSEC and NSEC3 bitmaps and opt-out
  * flags, TXT and MX records; its serial bumped. */
 void ovt_mutate_signed(struct ovt_zone *z, const char *origin, unsigned k, uint64_t *rng);
+/* k insecure delegations of a signed zone (names relative to origin,
+ * absolute) added (with glue below them, none, or another's) or deleted
+ * with their glue, glue added; the serial bumped. */
+void ovt_mutate_optout(struct ovt_zone *z, const char *origin, unsigned k, uint64_t *rng);
 /* Queries on the names of versions (and names below and beside them),
  * types, with and without DO: *n messages of at most 300 bytes each in a
  * malloc'd block. */

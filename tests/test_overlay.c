@@ -912,8 +912,9 @@ Test(overlay, signed_name_changes_decline)
 		const char *o = signed_zones[z].origin;
 		snprintf(line, sizeof line, "fresh.%s 300 IN A 192.0.2.8", o);
 		signed_declines(z, NULL, line);		/* a name made */
-		snprintf(line, sizeof line, "ns1.%s 300 IN NS ns2.%s", o, o);
-		signed_declines(z, NULL, line);		/* a cut made */
+		/* a cut made at a name with data (tld.zone's are glue) */
+		snprintf(line, sizeof line, "ns1.%s%s 300 IN NS ns2.%s", z == 3 ? "d0." : "", o, o);
+		signed_declines(z, NULL, line);
 		snprintf(line, sizeof line, "%s 300 IN NSEC3PARAM 1 0 1 -", o);
 		signed_declines(z, NULL, line);		/* the chain's parameters */
 		snprintf(line, sizeof line, "%s 3600 IN DNSKEY 256 3 13 "
@@ -968,5 +969,139 @@ Test(overlay, signed_corrupt_nsec3_table_refused)
 	free(bad);
 	free(ov);
 	ovt_free(&next);
+	life_free(&l);
+}
+
+/* ------------------------------- insecure delegations of opt-out zones */
+
+/* The signed_zones entries signed with NSEC3 opt-out. */
+static const size_t optout_zones[] = { 2, 3 };
+
+/* One change to l's zone: the lines of the names dtree[] and below
+ * deleted, the lines add[] added ("%s": the origin, at most twice);
+ * want: applied (1) or declined (0), every answer checked when applied. */
+static void optout_step(struct life *l, const char *const *dtree, const char *const *add, int want)
+{
+	struct ovt_zone next;
+	ovt_copy(&next, &l->cur);
+	char name[600];
+	for (; dtree && *dtree; dtree++) {
+		snprintf(name, sizeof name, *dtree, l->origin, l->origin);
+		size_t nl = strlen(name), before = next.n;
+		for (size_t k = next.n; k-- > 0;) {
+			size_t ol = strcspn(next.line[k], " ");
+			if ((ol == nl || (ol > nl && next.line[k][ol - nl - 1] == '.')) &&
+			    strncmp(next.line[k] + ol - nl, name, nl) == 0)
+				ovt_del(&next, k);
+		}
+		cr_assert_lt(next.n, before, "no lines of %s", name);
+	}
+	for (; add && *add; add++) {
+		snprintf(name, sizeof name, *add, l->origin, l->origin);
+		ovt_add(&next, "%s", name);
+	}
+	next.serial++;
+	unsigned applied = l->applied, declined = l->declined;
+	step(l, &next);
+	cr_assert_eq(l->applied, applied + (want == 1), "%s: %s", l->origin,
+		     want ? "declined" : "applied");
+	cr_assert_eq(l->declined, declined + (want == 0));
+	ovt_free(&next);
+}
+
+Test(overlay, optout_delegations_answer_as_full_compile, .timeout = 600)
+{
+	static const char *const glue[] = {
+		"newdel.%s 3600 IN NS ns1.newdel.%s", "newdel.%s 3600 IN NS ns.example.test.",
+		"ns1.newdel.%s 3600 IN A 192.0.2.99", "ns1.newdel.%s 3600 IN AAAA 2001:db8::99",
+		NULL
+	};
+	static const char *const noglue[] = { "bare.%s 3600 IN NS ns.example.test.",
+					      "nw.wild.%s 3600 IN NS ns.example.test.", NULL };
+	static const char *const shared[] = { "shared.%s 3600 IN NS ns1.newdel.%s", NULL };
+	static const char *const ent[] = { "x.y.deep.%s 3600 IN NS ns1.newdel.%s",
+					   "x.y.deep.%s 3600 IN NS ns.x.y.deep.%s",
+					   "ns.x.y.deep.%s 3600 IN A 192.0.2.98", NULL };
+	static const char *const moreglue[] = { "ns2.newdel.%s 3600 IN A 192.0.2.97", NULL };
+	static const char *const d_newdel[] = { "newdel.%s", NULL };
+	static const char *const d_rest[] = { "bare.%s", "nw.wild.%s", "shared.%s", "deep.%s",
+					      NULL };
+	for (size_t z = 0; z < sizeof optout_zones / sizeof *optout_zones; z++) {
+		struct life l;
+		signed_life(&l, optout_zones[z]);
+		optout_step(&l, NULL, glue, 1);
+		optout_step(&l, NULL, noglue, 1);
+		optout_step(&l, NULL, shared, 1);
+		optout_step(&l, NULL, ent, 1);	/* empty non-terminals made */
+		optout_step(&l, NULL, moreglue, 1);
+		/* its glue goes with it: shared's NS target is no longer glue */
+		optout_step(&l, d_newdel, NULL, 1);
+		optout_step(&l, d_rest, NULL, 1);	/* empty non-terminals unmade */
+		/* back to the base's names: an image like a full compile's */
+		optout_step(&l, NULL, glue, 1);
+		life_free(&l);
+	}
+	/* the zones' own insecure delegations deleted with their glue */
+	struct life l;
+	signed_life(&l, 2);
+	static const char *const d_sub[] = { "sub.%s", NULL };
+	optout_step(&l, d_sub, NULL, 1);
+	life_free(&l);
+}
+
+Test(overlay, optout_random_delegations_answer_as_full_compile, .timeout = 900)
+{
+	const char *es = getenv("OVT_STEPS"), *ed = getenv("OVT_SEED");
+	int steps = es ? atoi(es) : 16;
+	for (size_t z = 0; z < sizeof optout_zones / sizeof *optout_zones; z++) {
+		struct life l;
+		signed_life(&l, optout_zones[z]);
+		uint64_t rng = ((ed ? strtoull(ed, NULL, 0) : 0x6a09e667f3bcc909ull) ^ (z << 24)) | 1;
+		for (int s = 0; s < steps; s++) {
+			struct ovt_zone next;
+			ovt_copy(&next, &l.cur);
+			ovt_mutate_optout(&next, l.origin, 1 + (unsigned)(s % 3), &rng);
+			if (s % 4 == 3)	/* with the re-signing and edits of a TLD */
+				ovt_mutate_signed(&next, l.origin, 2, &rng);
+			step(&l, &next);
+			ovt_free(&next);
+		}
+		fprintf(stderr, "overlay %s: %u applied, %u declined\n",
+			signed_zones[optout_zones[z]].file, l.applied, l.declined);
+		cr_assert_geq(l.applied, (unsigned)steps * 2 / 3, "%s: too few changes applied",
+			      signed_zones[optout_zones[z]].file);
+		life_free(&l);
+	}
+}
+
+/* What still declines: a secure delegation (its DS, the chain changes),
+ * a delegation in a zone signed with NSEC or without opt-out, other data
+ * at a new name or below it, a cut's NS deleted with its glue kept. */
+Test(overlay, optout_other_name_changes_decline)
+{
+	for (size_t z = 0; z < sizeof signed_zones / sizeof *signed_zones; z++) {
+		char line[600];
+		const char *o = signed_zones[z].origin;
+		bool optout = z == 2 || z == 3;
+		struct life l;
+		signed_life(&l, z);
+		snprintf(line, sizeof line, "nd.%s 3600 IN NS ns.example.test.", o);
+		const char *add[] = { line, NULL };
+		optout_step(&l, NULL, add, optout);	/* applied only with opt-out */
+		life_free(&l);
+		snprintf(line, sizeof line, "sd.%s 3600 IN DS 1 13 2 %064X", o, 7);
+		signed_declines(z, NULL, line);		/* DS at a new name */
+		snprintf(line, sizeof line, "nd.%s 3600 IN TXT \"x\"", o);
+		signed_declines(z, NULL, line);		/* data at a new name */
+	}
+	struct life l;
+	signed_life(&l, 2);	/* nsec3-optout.zone */
+	static const char *const secure[] = { "secure.%s", NULL };
+	optout_step(&l, secure, NULL, 0);	/* in the chain: its NSEC3 stays */
+	static const char *const txt[] = { "nd.%s 3600 IN NS ns.example.test.",
+					   "t.nd.%s 3600 IN TXT \"below\"", NULL };
+	optout_step(&l, NULL, txt, 0);		/* below a new cut: addresses only */
+	static const char *const wild[] = { "*.w.%s 3600 IN NS ns.example.test.", NULL };
+	optout_step(&l, NULL, wild, 0);
 	life_free(&l);
 }

@@ -16,8 +16,9 @@
  * checks for the ones a change can break (CNAME beside other data, SOA
  * off the apex, no NS at the apex, glue under a cut): where one would
  * fail, or the change needs what overlays do not do (DNAME; in a signed
- * zone names, chains or cuts made or deleted, keys), it is declined and
- * the caller compiles the whole zone, which reports it.  In a signed zone
+ * zone chains or cuts made or deleted, names but an NSEC3 zone's
+ * insecure delegations and their glue, keys), it is declined and the
+ * caller compiles the whole zone, which reports it.  In a signed zone
  * RRsets carry their signatures, and an NSEC3 owner written again takes
  * its NSEC3 table entry and the referrals proving with it along.
  */
@@ -74,6 +75,8 @@ struct apply {
 	 * block and their name's hash, uint32_t pairs) */
 	struct ovl_buf n3old;
 	bool sig;		/* a signed zone (see apply_all) */
+	bool n3;		/* signed with NSEC3: insecure delegations may
+				   come and go (signed_names) */
 	int64_t drr;		/* RRsets added */
 	uint32_t rewrites;
 };
@@ -515,6 +518,10 @@ static int delete_node(struct apply *a, uint32_t i)
 	const struct snap_node *nd = ovl_node(o, i);
 	uint32_t parent = nd->parent;
 	bool wild = dname_is_wildcard(name_of(o, i));
+	/* NSEC3: a name with an NSEC3 record of its own leaves the chain
+	 * holding one for a name that is not (RFC 5155 §7.1): declined */
+	if (a->sig && (nd->nsec3 != SNAP_NONE || (ovl_head(o, i)->flags & SNAP_N_NSEC3)))
+		return stop(a, 0, "a name with an NSEC3 record deleted");
 	a->drr -= ovl_head(o, i)->nrrsets;
 	if (!push_ptr(&a->addr, name_of(o, i)))
 		return oom(a);
@@ -724,9 +731,11 @@ static bool in_chain(const struct snap_header *h, const uint8_t *const *rec, uns
 	return false;
 }
 
-/* What a change to a signed zone may not do at node ni for the overlay
- * to stay exact, declined: make or delete a name, an NSEC or NSEC3 RRset
- * (the chains), an NS RRset (the cuts, and the names they occlude), or
+/* What a change to a signed zone may not do at node ni, a name kept with
+ * RRsets (signed_names for the others), for the overlay to stay exact,
+ * declined: give an empty non-terminal data, make or delete an NSEC or
+ * NSEC3 RRset (the chains), an NS RRset (the cuts, and the names they
+ * occlude), or
  * move an NSEC3 owner into or out of the chain in use.  A cut whose DS
  * changes loses its pre-encoded referral: its proof of no DS (RFC 5155
  * §7.2.7) is for the engine's general path to make again. */
@@ -756,6 +765,88 @@ static int signed_rules(struct apply *a, const char *on, uint32_t ni, const stru
 	struct nrs *ns = nrs_in(r, nr, RR_NS);
 	if (ds && ns && (ovl_head(a->o, ni)->flags & SNAP_N_CUT))
 		return unkeep(a, ns);
+	return 0;
+}
+
+/* Do the RRsets r (n) hold only types t0 and t1? */
+static bool only(const struct nrs *r, unsigned n, uint16_t t0, uint16_t t1)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (r[k].e.type != t0 && r[k].e.type != t1)
+			return false;
+	return true;
+}
+
+/* NSEC3: name, made without an NSEC3 record of its own, has none: its
+ * hash matches no owner of the chain (the compiler would link it, and
+ * the chain would hold a record for a name the overlay leaves unlinked).
+ * The next closer name of a new cut (the topmost name made) also needs
+ * the NSEC3 covering it to have opt-out set: only then may an insecure
+ * delegation be left out of the chain (RFC 5155 §6, §7.2.7); else the
+ * zone is wrong, which the full compile serves. */
+static int n3_unlinked(struct apply *a, const char *on, const uint8_t *name, bool cut)
+{
+	uint32_t x;
+	uint8_t hash[20];
+	if (snap_nsec3_find(a->s, name, &x, hash))
+		return stop(a, 0, "%s: a name made whose hash has an NSEC3 record", on);
+	if (!cut)
+		return 0;
+	const struct snap_header *h = ovl_hdr(a->o);
+	uint32_t owner = ((const struct snap_nsec3 *)(a->o->img + h->nsec3))[x].node;
+	const struct snap_rrset *r = snap_rrset_in(rrsets_of(a->o, owner),
+						   ovl_head(a->o, owner)->nrrsets, RR_NSEC3);
+	const uint8_t *p = r ? a->o->img + r->rdata : NULL;
+	for (unsigned j = 0; r && j < r->count; j++, p += 2u + u16(p))
+		if (in_chain(h, &p, 1) && (p[3] & 1))
+			return 0;
+	return stop(a, 0, "%s: a delegation made where the NSEC3 chain has no opt-out", on);
+}
+
+/* A signed zone's name made (ni SNAP_NONE) or left without RRsets (nr 0):
+ * declined but in NSEC3 zones for an insecure delegation (NS only, no DS)
+ * and its glue (addresses at or below a cut), whose nodes the compiler
+ * links to no NSEC3 record (opt-out leaves them out of the chain, and
+ * NSEC3 records are not made for occluded names): the chain, its table
+ * and every other node's link stay as they are.  The new cut's referral
+ * is not pre-encoded (the engine's general path makes its proof of no
+ * DS, RFC 5155 §7.2.7).  A cut left without NS is an empty non-terminal
+ * until its glue goes too (apply_all checks that it is deleted); the
+ * names deleted are checked in delete_node. */
+static int signed_names(struct apply *a, const char *on, const uint8_t *name, uint32_t ni,
+			const struct nrs *r, unsigned nr, size_t nsig)
+{
+	if (!a->n3 || nsig)
+		return stop(a, 0, "%s: a name made or deleted in a signed zone", on);
+	const struct ovl *o = a->o;
+	if (ni != SNAP_NONE) {
+		const struct snap_block *bh = ovl_head(o, ni);
+		const struct snap_rrset *cur = rrsets_of(o, ni);
+		bool ok = ovl_node(o, ni)->nsec3 == SNAP_NONE && !(bh->flags & SNAP_N_NSEC3);
+		for (unsigned k = 0; ok && k < bh->nrrsets; k++)
+			ok = cur[k].nsigs == 0 &&
+			     ((bh->flags & SNAP_N_OCCLUDED) ? cur[k].type == RR_A || cur[k].type == RR_AAAA
+			      : (bh->flags & SNAP_N_CUT) && cur[k].type == RR_NS);
+		return ok ? 0 : stop(a, 0, "%s: a name deleted in a signed zone that is not an "
+				     "insecure delegation or its glue", on);
+	}
+	uint32_t ce;
+	snap_find(a->s, name, &ce);
+	if (dname_is_wildcard(name))
+		return stop(a, 0, "%s: a wildcard made in a signed zone", on);
+	if (ovl_head(o, ce)->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED))
+		return only(r, nr, RR_A, RR_AAAA) ? 0
+		       : stop(a, 0, "%s: data other than addresses made below a cut", on);
+	if (nr != 1 || r[0].e.type != RR_NS)
+		return stop(a, 0, "%s: a name made in a signed zone that is not an insecure "
+			    "delegation or its glue", on);
+	/* the name and the empty non-terminals made above it; the topmost,
+	 * the next closer name of the cut's proof of no DS, covered with
+	 * opt-out */
+	unsigned cl = ovl_head(o, ce)->labels;
+	for (const uint8_t *s = name; dname_labels(s) > cl; s += *s + 1)
+		if (n3_unlinked(a, on, s, dname_labels(s) == cl + 1))
+			return -1;
 	return 0;
 }
 
@@ -915,13 +1006,13 @@ static int apply_owner(struct apply *a, const struct chg *c, size_t n)
 	}
 	memcpy(cc, c, s0 * sizeof *cc);
 	memcpy(cc + s0, c + s0 + ns, (n - s0 - ns) * sizeof *cc);
-	int rc = a->sig && ni == SNAP_NONE ? stop(a, 0, "%s: a name made in a signed zone", on) : 0;
-	if (rc == 0)
-		rc = new_rrsets(a, on, ni, cc, n - ns, r, &nr);
+	int rc = new_rrsets(a, on, ni, cc, n - ns, r, &nr);
 	if (rc == 0)
 		rc = check_name_rules(a, on, ni == 0, r, nr);
-	if (rc == 0 && a->sig &&
-	    (signed_rules(a, on, ni, c, n, r, nr) || sign_rrsets(a, on, ni, c + s0, ns, r, nr)))
+	if (rc == 0 && a->sig && (ni == SNAP_NONE || nr == 0))
+		rc = signed_names(a, on, c[0].owner, ni, r, nr, ns);
+	else if (rc == 0 && a->sig &&
+		 (signed_rules(a, on, ni, c, n, r, nr) || sign_rrsets(a, on, ni, c + s0, ns, r, nr)))
 		rc = -1;
 	free(cc);
 	if (rc == 0) {
@@ -1182,16 +1273,30 @@ static int finish_header(struct apply *a)
 
 /* A signed zone whose changes overlays can follow: signed with keys at
  * the apex (SNAP_F_SIGNED then stays as it is: DNSKEY changes are
- * declined), its names those of its base. */
+ * declined), its names those of its base but with NSEC3 (signed_names). */
 static int signed_zone(struct apply *a)
 {
 	const struct snap_header *h = ovl_hdr(a->o);
 	if (!(h->flags & (SNAP_F_SIGNED | SNAP_F_NSEC | SNAP_F_NSEC3)))
 		return 0;
-	if (!(h->flags & SNAP_F_SIGNED) || h->ndead || h->nsorted != h->nnodes ||
+	bool names = h->ndead || h->nsorted != h->nnodes;	/* NSEC denial needs order */
+	if (!(h->flags & SNAP_F_SIGNED) || (names && !(h->flags & SNAP_F_NSEC3)) ||
 	    !snap_rrset_in(rrsets_of(a->o, 0), ovl_head(a->o, 0)->nrrsets, RR_DNSKEY))
 		return stop(a, 0, "a signed zone without keys at its apex, or with names changed");
 	a->sig = true;
+	a->n3 = (h->flags & SNAP_F_NSEC3) != 0;
+	return 0;
+}
+
+/* Signed zones: no existing name becomes or stops being a cut (its
+ * names would join or leave the chain), but for a cut left without NS
+ * that was deleted with its glue (signed_names). */
+static int signed_cuts(struct apply *a)
+{
+	const uint32_t *v = (const uint32_t *)a->cuts.p;
+	for (size_t k = 0; k < a->cuts.len / 4; k++)
+		if (!deleted(a->o, v[k]))
+			return stop(a, 0, "a zone cut made or unmade in a signed zone");
 	return 0;
 }
 
@@ -1210,8 +1315,8 @@ static int apply_all(struct apply *a, const struct zdiff *d)
 		if (apply_owner(a, a->c + k, e - k))
 			return -1;
 	}
-	if (a->sig && a->cuts.len)
-		return stop(a, 0, "a zone cut made or unmade in a signed zone");
+	if (a->sig && signed_cuts(a))
+		return -1;
 	if (recut(a) || for_names(a, &a->addr, unprecode) || for_names(a, &a->addr, check_glue) ||
 	    for_names(a, &a->glue, check_glue) || n3_referrals(a))
 		return -1;

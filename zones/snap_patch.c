@@ -33,8 +33,9 @@ static void mutable_ranges(const struct snap_header *h, struct zones_mut *m)
 }
 
 /* The header against the base's: the same tables at the same places, more
- * bytes and nodes; a signed zone keeps its flags, NSEC3 parameters and
- * names (overlays of signed zones change RRsets only). */
+ * bytes and nodes; a signed zone keeps its flags and NSEC3 parameters,
+ * and one signed with NSEC its names too (NSEC3 zones' insecure
+ * delegations come and go, the chain kept). */
 static int check_head(struct vctx *v, const struct snap_header *h,
 		      const struct snap_header *b, size_t base_size)
 {
@@ -53,7 +54,8 @@ static int check_head(struct vctx *v, const struct snap_header *h,
 	if ((h->flags & dnssec) != (b->flags & dnssec) || h->nnsec3 != b->nnsec3 ||
 	    memcmp((const uint8_t *)h + n3lo, (const uint8_t *)b + n3lo, n3hi - n3lo) != 0)
 		return snapv_fail(v, "overlay changes the zone's DNSSEC parameters");
-	if ((h->flags & dnssec) && (h->nnodes != b->nnodes || h->ndead))
+	/* NSEC denial reads the nodes in canonical order: names kept */
+	if ((h->flags & dnssec) && !(h->flags & SNAP_F_NSEC3) && (h->nnodes != b->nnodes || h->ndead))
 		return snapv_fail(v, "overlay of a signed zone changes its names");
 	return 0;
 }
@@ -226,7 +228,10 @@ static int check_nodes_in(struct vctx *v, const struct snap_header *h, const str
 		*dead -= !gone && was;
 		if (gone && i < p->b->nnodes && check_deleted(v, h, p, i))
 			return -1;
-		/* an NSEC3 owner of the chain: the table names its block */
+		/* an NSEC3 owner of the chain: the table names its block,
+		 * and it is not deleted */
+		if (gone && (h->flags & SNAP_F_NSEC3) && snap_nsec3_entry_of(v->base, h, i) != SNAP_NONE)
+			return snapv_fail(v, "node %u deleted but the nsec3 table names it", i);
 		uint32_t e = (bh->flags & SNAP_N_NSEC3) ? snap_nsec3_entry_of(v->base, h, i)
 							: SNAP_NONE;
 		if (e != SNAP_NONE &&
