@@ -19,7 +19,13 @@ markdown table on stdout.  Every process it starts is stopped by PID at
 exit, its temporary directory removed.  127.0.0.1 only.
 
 Environment: NAMES (1000000), RUNS (5), CHANGE (100), RINGDNS_BUILD
-(build-rel), SRV_CPU (1), CLI_CPU (0), TIMEOUT (600 s: each start, wait)."""
+(build-rel), SRV_CPU (1), CLI_CPU (0), TIMEOUT (600 s: each start, wait).
+ZONE_FILE and ORIGIN: a zone of one's own instead of genzone's (for
+example bench/out/tld-1000000.signed.zone, bench-tld.: a signed TLD);
+KIND=delegations: each run adds CHANGE/2 insecure delegations (two NS
+records each, out of bailiwick: no glue) instead of changing A records, a
+TLD's usual change (the SOA's RRSIG is left as it was: no server here
+verifies signatures)."""
 import os
 import random
 import shutil
@@ -41,7 +47,9 @@ BUILD = os.path.join(ROOT, os.environ.get("RINGDNS_BUILD", "build-rel"))
 SRV_CPU = os.environ.get("SRV_CPU", "1")
 CLI_CPU = os.environ.get("CLI_CPU", "0")
 TIMEOUT = float(os.environ.get("TIMEOUT", "600"))
-ZONE = "bench.test."
+ZONE = os.environ.get("ORIGIN", "bench.test.")
+ZONE_FILE = os.environ.get("ZONE_FILE")
+KIND = os.environ.get("KIND", "a")
 procs = []
 
 
@@ -172,9 +180,12 @@ def notified(port, pid, want):
 
 
 def change(path, run):
-    """Changes CHANGE A records' addresses and the serial; the new serial."""
+    """Changes CHANGE records (KIND) and the serial; the new serial."""
     with open(path) as f:
         lines = f.read().split("\n")
+    if KIND == "delegations":
+        lines += [f"d{run}-{i}.{ZONE}\t86400\tIN\tNS\tns{k}.example.net."
+                  for i in range(CHANGE // 2) for k in (1, 2)]
     n, new = 0, None
     for i, ln in enumerate(lines):
         f = ln.split()
@@ -183,7 +194,8 @@ def change(path, run):
             new = int(f[k]) + 1
             f[k] = str(new)
             lines[i] = "\t".join(f)
-        elif n < CHANGE and len(f) >= 3 and f[-2] == "A" and not ln.startswith(";"):
+        elif KIND == "a" and n < CHANGE and len(f) >= 3 and f[-2] == "A" \
+                and not ln.startswith(";"):
             f[-1] = f"198.19.{run % 250}.{n % 250 + 1}"
             lines[i] = "\t".join(f)
             n += 1
@@ -221,13 +233,16 @@ def main():
 def run_bench(tmp):
     zpath = os.path.join(tmp, "primary", "bench.zone")
     os.makedirs(os.path.dirname(zpath))
-    # genzone's zone without its DNSKEY and RRSIG records: an unsigned
-    # zone, as a hosting operator's (a change of a signed zone is applied
-    # by a full compile: doc/incremental-images.md)
-    gen = subprocess.run([os.path.join(BUILD, "bench", "genzone"), ZONE, str(NAMES), "1"],
-                         stdout=subprocess.PIPE, text=True, check=True).stdout
-    with open(zpath, "w") as f:
-        for ln in gen.split("\n"):
+    if ZONE_FILE:
+        shutil.copyfile(ZONE_FILE, zpath)
+        gen = None
+    else:
+        # genzone's zone without its DNSKEY and RRSIG records: an unsigned
+        # zone, as a hosting operator's
+        gen = subprocess.run([os.path.join(BUILD, "bench", "genzone"), ZONE, str(NAMES),
+                              "1"], stdout=subprocess.PIPE, text=True, check=True).stdout
+    with open(zpath, "a") as f:
+        for ln in (gen.split("\n") if gen else []):
             t = ln.split()
             if not (len(t) > 2 and ("RRSIG" in t[1:4] or "DNSKEY" in t[1:4])):
                 f.write(ln + "\n")
@@ -322,7 +337,8 @@ def report(res):
     def med(name, i):
         v = [r[i] for r in res[name]]
         return statistics.median(v), min(v), max(v)
-    print(f"\nIXFR of a {CHANGE}-record change into a {NAMES}-record zone "
+    what = ZONE_FILE or f"a {NAMES}-record zone"
+    print(f"\nIXFR of a {CHANGE}-record change ({KIND}) into {what} "
           f"(NOTIFY -> new serial answered), {RUNS} runs, medians (min-max)\n")
     print("| secondary | ms | Pss before MiB | Pss peak MiB | growth MiB |")
     print("|---|---:|---:|---:|---:|")
