@@ -76,6 +76,9 @@ static int ctl_init(struct ctl *c)
 	if (dpc_served(c) != 0 && !ctl_stopping(c))
 		log_warn("ringdns did not say which zones it serves already");
 	zj_drop_unconfigured(c);
+	/* before any zone: a signed query or a NOTIFY answered as soon as the
+	 * dataplane reports ready */
+	dpc_send_peers(c);
 	if (ctlsock_open(&c->cs, c->cfg.control_socket, err, sizeof err) != 0) {
 		log_err("%s", err);
 		return EX_CONFIG;
