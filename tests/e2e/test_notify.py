@@ -21,9 +21,8 @@ import dns.rcode
 import dns.tsig
 import dns.tsigkeyring
 
-from e2elib import (Knotd, Server, free_port, knot_conf_head, knot_primary_conf, run,
-                    seconds_until, wait_for)
-from test_xfrin import SECRET, WRONG, mail_of, serial_of, zone
+from e2elib import Knotd, Server, free_port, knot_conf_head, run, seconds_until, wait_for
+from test_xfrin import SECRET, WRONG, knot_primary, mail_of, serial_of, zone
 
 KEY = dns.tsigkeyring.from_text({"xfr.key.": ("hmac-sha256", SECRET)})
 BADKEY = dns.tsigkeyring.from_text({"xfr.key.": ("hmac-sha256", WRONG)})
@@ -69,25 +68,7 @@ def knot_notifying(text, ringdns_port, key_secret=None):
     """knotd primary of sec.test. (text) that NOTIFYs 127.0.0.1@ringdns_port,
     lets 127.0.0.1 transfer (IXFR from its journal of changes), both with
     key_secret's key when given."""
-    keyconf = key = ""
-    if key_secret:
-        keyconf = f"key:\n  - id: xfr.key.\n    algorithm: hmac-sha256\n    secret: {key_secret}\n"
-        key = "    key: xfr.key.\n"
-
-    def conf(d, port):
-        with open(os.path.join(d, "sec.test.zone"), "w") as f:
-            f.write(text)
-        c = knot_primary_conf(d, port, ["sec.test."], keyconf, key)
-        # a reload journals the difference: knotd answers IXFR
-        c = c.replace("    zonefile-load: whole\n    journal-content: none\n",
-                      "    zonefile-load: difference\n    journal-content: changes\n")
-        c = c.replace("acl:\n", "remote:\n  - id: sec\n"
-                      f"    address: 127.0.0.1@{ringdns_port}\n{key}acl:\n", 1)
-        return c.replace("    acl: xfr\n", "    acl: xfr\n    notify: sec\n")
-
-    k = Knotd(conf)
-    assert wait_for(lambda: k.serial("sec.test.") is not None, 10), k.logtext()
-    return k
+    return knot_primary(text, key_secret, ixfr=True, notify_port=ringdns_port)
 
 
 def update(k, text):
@@ -166,12 +147,13 @@ def test_notify_acl():
 
 def query_signed(s, keyring, name="p.test."):
     """A signed SOA query; the response (its TSIG verified by dnspython),
-    or None when there was none."""
+    or None when there was none, or BADKEY: until the control process has
+    sent the dataplane its keys, just after the start."""
     q = dns.message.make_query(name, "SOA")
     q.use_tsig(keyring, keyname=list(keyring)[0])
     try:
         return dns.query.udp(q, "127.0.0.1", port=s.port, timeout=2)
-    except dns.exception.Timeout:
+    except (dns.exception.Timeout, dns.tsig.PeerBadKey):
         return None
 
 

@@ -79,10 +79,11 @@ def mail_of(s):
     return r.answer[0][0].address if r.answer else None
 
 
-def knot_primary(text, key_secret=None, ixfr=False):
+def knot_primary(text, key_secret=None, ixfr=False, notify_port=None):
     """knotd serving sec.test. (text) as a primary; transfers allowed to
     127.0.0.1, with key_secret's TSIG key when given; with ixfr, a reload
-    keeps the difference in its journal, so that it answers IXFR."""
+    keeps the difference in its journal, so that it answers IXFR; with
+    notify_port, it NOTIFYs 127.0.0.1 there (signed with the key too)."""
     load = ("    zonefile-load: difference\n    journal-content: changes\n" if ixfr
             else "    zonefile-load: whole\n    journal-content: none\n")
     keyconf = acl_key = ""
@@ -94,6 +95,10 @@ def knot_primary(text, key_secret=None, ixfr=False):
         with open(os.path.join(d, "sec.test.zone"), "w") as f:
             f.write(text)
         c = knot_primary_conf(d, port, ["sec.test."], keyconf, acl_key)
+        if notify_port:
+            c = c.replace("acl:\n", "remote:\n  - id: sec\n"
+                          f"    address: 127.0.0.1@{notify_port}\n{acl_key}acl:\n", 1)
+            c = c.replace("    acl: xfr\n", "    acl: xfr\n    notify: sec\n")
         return c.replace("    zonefile-load: whole\n    journal-content: none\n", load)
     k = Knotd(conf)
     assert wait_for(lambda: k.serial("sec.test.") is not None, 10), k.logtext()
