@@ -197,6 +197,7 @@ int main(int argc, char **argv)
 	}
 	ctlsock_close(c.cs);
 	xot_fini(&c);
+	ixl_fini(&c);	/* the zone files being written, kept */
 	zj_fini(&c);
 	cat_fini(&c);
 	cfg_free(&c.cfg);

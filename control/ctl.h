@@ -62,6 +62,11 @@ struct zst {
 	time_t last_refresh;	/* the last check that succeeded */
 	time_t last_xfr;	/* the last transfer applied */
 	char xfr_kind[8];	/* ... "IXFR" or "AXFR" */
+	pid_t kw_pid;		/* the child writing the zone file after an
+				   incremental change (ixfrload.c), 0 = none */
+	uint32_t kw_serial;	/* ... the serial it writes */
+	unsigned file_gen;	/* the zone file's replacements (zj_keep_file) */
+	unsigned kw_gen;	/* ... when that child started */
 	bool jr_by_caller;	/* the load in progress leaves the journal to its
 				   caller (an IXFR received: jr_add_diff) */
 	time_t expires_at;	/* no successful check by then: expired (0: not set) */
@@ -262,6 +267,15 @@ bool xfi_reaped(struct ctl *c, pid_t pid, int st);
  * steps that do not apply set z->xfr_force: the next check transfers the
  * whole zone, RFC 1995 §4).  The file steps is removed. */
 int ixl_apply(struct ctl *c, struct zst *z, const char *steps, char *err, size_t errcap);
+/* A child pid ended with status st: true when it was a zone file writer
+ * (then handled: its file kept when it still holds the version served). */
+bool ixl_reaped(struct ctl *c, pid_t pid, int st);
+/* Waits for the zone file writers still running and keeps their files
+ * (the process is stopping). */
+void ixl_fini(struct ctl *c);
+/* Stops z's zone file writer, if any (its file removed): the zone goes,
+ * or a newer version replaces the file. */
+void ixl_forget(struct zst *z);
 
 /* incr.c: changes applied incrementally (zones/overlay.h). */
 

@@ -14,9 +14,11 @@
  * secondaries get them by IXFR in turn.
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/ipc.h"
@@ -60,6 +62,77 @@ static int write_text(const struct zda *a, const char *tmp, char *err, size_t er
 	return rc;
 }
 
+/* The file a zone file writer writes, beside the zone's file. */
+static void kw_path(const struct zst *z, char *out, size_t cap)
+{
+	snprintf(out, cap, "%s.kw-tmp", z->file);
+}
+
+void ixl_forget(struct zst *z)
+{
+	if (z->kw_pid <= 0)
+		return;
+	kill(z->kw_pid, SIGKILL);
+	waitpid(z->kw_pid, NULL, 0);
+	z->kw_pid = 0;
+	char tmp[4200];
+	kw_path(z, tmp, sizeof tmp);
+	unlink(tmp);
+}
+
+/* Every step was served incrementally: the version a holds is written as
+ * z's file by a child process, so that this process (and the next change)
+ * does not wait for a pass over the whole zone; the child's file is kept
+ * when it ends, if the zone's file was not replaced meanwhile
+ * (ixl_reaped).  0, or -1 when no child can be made (then written here). */
+static int keep_later(struct zst *z, const struct zda *a)
+{
+	char tmp[4200], err[256];
+	ixl_forget(z);
+	kw_path(z, tmp, sizeof tmp);
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(write_text(a, tmp, err, sizeof err) == 0 ? 0 : 1);
+	if (pid < 0)
+		return -1;
+	z->kw_pid = pid;
+	z->kw_serial = zda_serial(a);
+	z->kw_gen = z->file_gen;
+	return 0;
+}
+
+bool ixl_reaped(struct ctl *c, pid_t pid, int st)
+{
+	for (size_t i = 0; i < c->nz; i++) {
+		struct zst *z = &c->z[i];
+		if (z->kw_pid != pid)
+			continue;
+		z->kw_pid = 0;
+		char tmp[4200];
+		kw_path(z, tmp, sizeof tmp);
+		bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
+		if (ok && z->file_gen == z->kw_gen && z->serial == z->kw_serial)
+			zj_keep_file(z, tmp);
+		else
+			unlink(tmp);
+		if (!ok)
+			log_err("zone %s: serial %u served, but its zone file was not written: %s "
+				"could not be written", z->name, z->kw_serial, tmp);
+		return true;
+	}
+	return false;
+}
+
+void ixl_fini(struct ctl *c)
+{
+	for (size_t i = 0; i < c->nz; i++) {
+		struct zst *z = &c->z[i];
+		int st;
+		if (z->kw_pid > 0 && waitpid(z->kw_pid, &st, 0) == z->kw_pid)
+			ixl_reaped(c, z->kw_pid, st);
+	}
+}
+
 /* Steps st (checked: a holds their result) served: by inc_apply as far as
  * it goes, the rest by a whole load of the text.  0, or -1 with err. */
 static int serve(struct ctl *c, struct zst *z, const struct zdf_steps *st,
@@ -80,6 +153,13 @@ static int serve(struct ctl *c, struct zst *z, const struct zdf_steps *st,
 		done++;		/* served, and journaled by inc_apply */
 	}
 	uint64_t t0 = ipc_now_ms();
+	if (done == st->n && keep_later(z, a) == 0) {
+		z->jr_by_caller = false;
+		log_info("zone %s: serial %u applied from IXFR (%zu steps, incrementally; the "
+			 "zone file written by a child process)", z->name, zda_serial(a), st->n);
+		return 0;
+	}
+	ixl_forget(z);	/* a whole load replaces the file itself */
 	int rc = write_text(a, tmp, err, errcap);
 	uint64_t t1 = ipc_now_ms();
 	if (rc == 0 && done == st->n) {

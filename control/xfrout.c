@@ -436,6 +436,6 @@ void ctl_reap(struct ctl *c)
 	int st;
 	pid_t pid;
 	while ((pid = waitpid(-1, &st, WNOHANG)) > 0)
-		if (!xfi_reaped(c, pid, st) && c->xfr_children)
+		if (!ixl_reaped(c, pid, st) && !xfi_reaped(c, pid, st) && c->xfr_children)
 			c->xfr_children--;
 }

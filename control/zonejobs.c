@@ -416,6 +416,7 @@ void zj_keep_file(struct zst *z, const char *tmp)
 		fsync(dfd);
 		close(dfd);
 	}
+	z->file_gen++;
 }
 
 int zj_soa_rdata_tail(const struct zst *z, uint8_t out[20])
@@ -549,6 +550,7 @@ void zj_drop_unconfigured(struct ctl *c)
 			close(z->img_fd);
 		if (z->xfr_errfd >= 0)
 			close(z->xfr_errfd);
+		ixl_forget(z);	/* no zone file written for a zone gone */
 		inc_reset(z);
 		jr_free(z->jr);
 		free(z->file);

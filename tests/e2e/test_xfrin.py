@@ -238,9 +238,13 @@ def test_ixfr_from_knotd():
             assert mail_of(s) == "198.18.0.42"
             new = s.query("new.sec.test.", "A").answer[0]
             assert [r.address for r in new] == ["198.18.0.143"], new
-            # the zone file holds the new version
-            with open(os.path.join(tmp, "sec.test.zone")) as f:
-                text = f.read()
+            # the zone file holds the new version (written by a child of
+            # ringdns-control once the version is served)
+            def zone_file():
+                with open(os.path.join(tmp, "sec.test.zone")) as f:
+                    return f.read()
+            assert wait_for(lambda: "198.18.0.143" in zone_file(), 5), zone_file()
+            text = zone_file()
             assert "198.18.0.143" in text and "198.18.0.141" not in text, text
             assert "wildcard" not in text and " 43 3600 " in text, text
             # kept in the journal from the steps: IXFR out from 41
