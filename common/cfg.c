@@ -781,11 +781,6 @@ void cfg_remotes_free(struct cfg_remote *arr, unsigned *n)
 	*n = 0;
 }
 
-static void remotes_free(struct cfg_remote *arr, unsigned *n)
-{
-	cfg_remotes_free(arr, n);
-}
-
 int cfg_remotes_copy(struct cfg_remote *dst, const struct cfg_remote *src, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++) {
@@ -1060,12 +1055,12 @@ void cfg_free(struct cfg *c)
 	free(c->keys);
 	for (size_t i = 0; i < c->nzones; i++) {
 		free(c->zones[i].file);
-		remotes_free(c->zones[i].primaries, &c->zones[i].nprimaries);
+		cfg_remotes_free(c->zones[i].primaries, &c->zones[i].nprimaries);
 	}
 	free(c->zones);
 	for (size_t i = 0; i < c->ntemplates; i++) {
 		free(c->templates[i].storage);
-		remotes_free(c->templates[i].primaries, &c->templates[i].nprimaries);
+		cfg_remotes_free(c->templates[i].primaries, &c->templates[i].nprimaries);
 	}
 	free(c->templates);
 	memset(c, 0, sizeof *c);
@@ -1688,7 +1683,7 @@ static int ld_zone(struct ld *l, size_t index)
 	}
 	if (r != 0) {
 		free(e.z.file);
-		remotes_free(e.z.primaries, &e.z.nprimaries);
+		cfg_remotes_free(e.z.primaries, &e.z.nprimaries);
 	}
 	return r;
 }
@@ -2103,7 +2098,7 @@ static void ld_merge(struct ld *l, struct cfg *c, char *source)
 			z = &c->zones[c->nzones++];
 		} else {
 			free(z->file);
-			remotes_free(z->primaries, &z->nprimaries);
+			cfg_remotes_free(z->primaries, &z->nprimaries);
 		}
 		*z = t->zones[i];
 		if (z->key >= 0)
@@ -2636,7 +2631,7 @@ static int args_commit(struct cfg *c, const struct fcoll *f, char *err, size_t e
 				       f->fpr[k].zone, f->fpr[k].zone);
 	for (size_t k = 0; k < f->nfpr; k++) {
 		struct cfg_zone *z = zone_find(c, f->fpr[k].zone);
-		remotes_free(z->primaries, &z->nprimaries);
+		cfg_remotes_free(z->primaries, &z->nprimaries);
 	}
 	for (size_t k = 0; k < f->nfpr; k++) {
 		struct cfg_zone *z = zone_find(c, f->fpr[k].zone);
