@@ -200,6 +200,9 @@ struct snap *zj_open_served(const struct zst *z, void **map);
  * allow-transfer, journal-max-mb 0, out of memory) or the serials are
  * equal. */
 struct journal *zj_journal(struct ctl *c, struct zst *z, uint32_t from, uint32_t to);
+/* Step d (an IXFR step received) into z's journal, when one is kept (a
+ * failure to keep it is logged: IXFR out answers with the whole zone). */
+void zj_journal_diff(struct ctl *c, struct zst *z, const struct zdiff *d);
 /* Has the dataplane answer SERVFAIL for z (an expired secondary zone). */
 void zj_expire(struct ctl *c, struct zst *z);
 /* Frees the zone table and the images waiting for the cache. */

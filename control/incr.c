@@ -84,16 +84,6 @@ static int hand_over(struct ctl *c, struct zst *z, uint64_t from, uint32_t seria
 	}
 }
 
-/* The change into z's journal, as journal_step (zonejobs.c) records a
- * full load's, when transfers are allowed at all. */
-static void journal(struct ctl *c, struct zst *z, const struct zdiff *d)
-{
-	struct journal *jr = zj_journal(c, z, d->from, d->to);
-	if (jr && jr_add_diff(jr, d) != 0)
-		log_warn("zone %s: difference %u -> %u not kept: out of memory", z->name, d->from,
-			 d->to);
-}
-
 /* z's overlay builder over its served image: 0, or -1 with err. */
 static int start(struct zst *z, char *err, size_t errcap)
 {
@@ -137,7 +127,7 @@ int inc_apply(struct ctl *c, struct zst *z, const struct zdiff *d, char *err, si
 	}
 	in->dp_id = ovl_id(in->o);
 	ovl_commit(in->o);
-	journal(c, z, d);
+	zj_journal_diff(c, z, d);
 	size_t size;
 	ovl_image(in->o, &size);
 	z->served = true;

@@ -28,18 +28,6 @@
 #include "control/zdfile.h"
 #include "zones/snap.h"
 
-/* Steps v[first, end) into z's journal. */
-static void journal_steps(struct ctl *c, struct zst *z, const struct zdiff *v, size_t first,
-			  size_t end)
-{
-	for (size_t i = first; i < end; i++) {
-		struct journal *jr = zj_journal(c, z, v[i].from, v[i].to);
-		if (jr && jr_add_diff(jr, &v[i]) != 0)
-			log_warn("zone %s: difference %u -> %u not kept: out of memory", z->name,
-				 v[i].from, v[i].to);
-	}
-}
-
 /* The version a holds as zone file tmp, synced.  0, or -1 with err. */
 static int write_text(const struct zda *a, const char *tmp, char *err, size_t errcap)
 {
@@ -172,7 +160,8 @@ static int serve(struct ctl *c, struct zst *z, const struct zdf_steps *st,
 			 zda_serial(a));
 		rc = -1;
 	} else if (rc == 0) {
-		journal_steps(c, z, st->v, done, st->n);
+		for (size_t i = done; i < st->n; i++)
+			zj_journal_diff(c, z, &st->v[i]);
 	}
 	z->jr_by_caller = false;
 	if (rc == 0)

@@ -119,6 +119,14 @@ struct journal *zj_journal(struct ctl *c, struct zst *z, uint32_t from, uint32_t
 	return z->jr;
 }
 
+void zj_journal_diff(struct ctl *c, struct zst *z, const struct zdiff *d)
+{
+	struct journal *jr = zj_journal(c, z, d->from, d->to);
+	if (jr && jr_add_diff(jr, d) != 0)
+		log_warn("zone %s: difference %u -> %u not kept: out of memory", z->name, d->from,
+			 d->to);
+}
+
 /* The difference from the version served so far to the new one in fd,
  * into z's journal (RFC 1995 IXFR), when transfers are allowed at all
  * and the caller does not record it itself (an IXFR received). */
