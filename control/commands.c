@@ -167,9 +167,7 @@ static int cmd_refresh(struct ctl *c, int argc, char **argv, bool force, struct 
 		return ctl_error(o, "zone %s is not configured", argv[1]);
 	if (!xfi_secondary(c, z))
 		return ctl_error(o, "zone %s has no primaries (not a secondary zone)", z->name);
-	z->next_check = 0;
-	z->xfr_force = z->xfr_force || force;	/* an IXFR refused forces one too */
-	z->xfr_again = z->xfr_pid > 0;
+	xfi_check_now(z, force);
 	xfi_tick(c);
 	ctl_printf(o, "%s: %s started\n", z->name, force ? "transfer" : "check");
 	return 0;

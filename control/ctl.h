@@ -252,6 +252,10 @@ void xot_fini(struct ctl *c);
 
 /* Whether zone z has primaries (is a secondary). */
 bool xfi_secondary(const struct ctl *c, const struct zst *z);
+/* Has secondary zone z checked at the next xfi_tick (a transfer whatever
+ * the serials when force), or again at the end of the check running: a
+ * NOTIFY (RFC 1996 §3.7, §4.7) or ringctl refresh/retransfer. */
+void xfi_check_now(struct zst *z, bool force);
 /* Starts the checks that are due (each in a child process). */
 void xfi_tick(struct ctl *c);
 /* Milliseconds until the next check is due, -1 when none is. */

@@ -37,8 +37,7 @@ static void notified(struct ctl *c, const struct ipc_notify *n)
 	if (!z || !xfi_secondary(c, z))
 		return;
 	log_info("zone %s: NOTIFY from %s: checking the primaries", z->name, who);
-	z->next_check = 0;
-	z->xfr_again = z->xfr_pid > 0;
+	xfi_check_now(z, false);
 }
 
 void dpc_other(struct ctl *c, uint32_t type, const void *msg, size_t len)

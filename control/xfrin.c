@@ -622,6 +622,13 @@ bool xfi_secondary(const struct ctl *c, const struct zst *z)
 	return cz && cz->nprimaries > 0;
 }
 
+void xfi_check_now(struct zst *z, bool force)
+{
+	z->next_check = 0;
+	z->xfr_force = z->xfr_force || force;	/* an IXFR refused forces one too */
+	z->xfr_again = z->xfr_pid > 0;
+}
+
 /* The temporary file of a transfer of z, and of an IXFR's steps. */
 static void tmp_path(const struct zst *z, char *out, size_t cap)
 {
