@@ -41,6 +41,13 @@ struct peers_head {
 	uint32_t pad;
 };
 
+void peers_addr_v4(const uint8_t v4[4], uint8_t out[16])
+{
+	memset(out, 0, 10);
+	out[10] = out[11] = 0xff;
+	memcpy(out + 12, v4, 4);
+}
+
 int peers_addr_of(const struct sockaddr_storage *ss, uint8_t out[16])
 {
 	if (ss->ss_family == AF_INET6) {
@@ -49,9 +56,7 @@ int peers_addr_of(const struct sockaddr_storage *ss, uint8_t out[16])
 	}
 	if (ss->ss_family != AF_INET)
 		return -1;
-	memset(out, 0, 10);
-	out[10] = out[11] = 0xff;
-	memcpy(out + 12, &((const struct sockaddr_in *)ss)->sin_addr, 4);
+	peers_addr_v4((const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr, out);
 	return 0;
 }
 

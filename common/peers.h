@@ -58,5 +58,7 @@ enum peers_verdict peers_notify(const struct peers *pr, const uint8_t *zone,
 
 /* addr (AF_INET or AF_INET6 sockaddr) as 16 bytes; -1 for another family. */
 int peers_addr_of(const struct sockaddr_storage *ss, uint8_t out[16]);
+/* An IPv4 address (4 bytes) as 16, v4-mapped. */
+void peers_addr_v4(const uint8_t v4[4], uint8_t out[16]);
 
 #endif

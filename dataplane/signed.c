@@ -36,9 +36,7 @@ static bool peer_addr(const struct ans_req *req, uint8_t a[16])
 	case ANS_PEER_SOCKADDR:
 		return peers_addr_of(req->peer, a) == 0;
 	case ANS_PEER_IP4:
-		memset(a, 0, 10);
-		a[10] = a[11] = 0xff;
-		memcpy(a + 12, req->peer, 4);
+		peers_addr_v4(req->peer, a);
 		return true;
 	case ANS_PEER_IP16:
 		memcpy(a, req->peer, 16);
