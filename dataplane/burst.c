@@ -300,8 +300,6 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 	}
 	struct eng_env env;
 	eng_env_init(&env, cfg, q, b->x.st, req->tcp, outcap);
-	if (__builtin_expect(q->tsig || b->x.st == QRY_NOTIFY, 0))
-		return sgn_respond(root, cfg, req, &b->x, &env, out, outcap, oc);
 	if (b->x.st == QRY_OK && p->zknown && p->z && !cfg->general_only) {
 		size_t n;
 		if (eng_is_node(p->first) && (p->flags & SNAP_N_CUT) && !(p->flags & SNAP_N_OCCLUDED)) {
@@ -328,6 +326,10 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 			}
 		}
 	}
+	/* off the fast paths: a signed query is QRY_SIGNED (or malformed),
+	 * a NOTIFY QRY_NOTIFY, so neither costs a fast-path answer a test */
+	if (__builtin_expect(q->tsig || b->x.st == QRY_NOTIFY, 0))
+		return sgn_respond(root, cfg, req, &b->x, &env, out, outcap, oc);
 	return eng_general(root, cfg, &b->x, &env, out, oc);
 }
 

@@ -202,5 +202,5 @@ done:
 		return QRY_NOTIMP;
 	if (out->edns && out->edns_ver > 0)
 		return QRY_BADVERS;
-	return QRY_OK;
+	return out->tsig ? QRY_SIGNED : QRY_OK;
 }

@@ -21,6 +21,8 @@ enum qry_status {
 	QRY_NOTIMP,	/* opcode other than QUERY */
 	QRY_BADVERS,	/* EDNS version > 0 (RFC 6891 §6.1.3) */
 	QRY_NOTIFY,	/* a NOTIFY (RFC 1996) with one question */
+	QRY_SIGNED,	/* as QRY_OK, with a TSIG record (RFC 8945): for
+			   the signed path, never the fast paths */
 };
 
 #define QRY_OPCODE_QUERY 0

@@ -69,7 +69,7 @@ static inline void eng_env_init(struct eng_env *env, const struct ans_cfg *cfg,
 	 * query without a question whose records are well-formed (the
 	 * parser says so in edns) gets one, as Knot answers. */
 	bool opt = q->edns && (st != QRY_FORMERR || !q->has_q);
-	bool nsid = opt && q->nsid && cfg->nsid && st == QRY_OK;
+	bool nsid = opt && q->nsid && cfg->nsid && (st == QRY_OK || st == QRY_SIGNED);
 	size_t optlen = opt ? OPT_FIXED + (nsid ? 4u + cfg->nsid_len : 0) : 0;
 	if (optlen > limit - RW_HDR - DNAME_MAX - 4) {
 		nsid = false;	/* an NSID too long to ever fit */
