@@ -260,7 +260,7 @@ static void nsec3_search_burst(struct bq *b, const uint8_t *list, size_t n)
 	}
 	for (size_t k = 0; k < n; k++) {
 		struct eng_probe *p = &b[list[k]].x.p;
-		fast_nx3_end(p, lo[k] ? lo[k] - 1 : p->h->nnsec3 - 1);
+		fast_nx3_end(p, snap_nsec3_pick(p->base, p->h, b[list[k]].h3, lo[k]));
 	}
 }
 

@@ -90,9 +90,8 @@ static void nsec_cover(struct eng *e, const uint8_t *name)
 
 static void nsec3_put_index(struct eng *e, uint32_t idx)
 {
-	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(e->base + e->h->nsec3);
-	if (idx < e->h->nnsec3)
-		put_denial(e, t[idx].node, RR_NSEC3);
+	if (idx < snap_nsec3_count(e->base, e->h))
+		put_denial(e, snap_nsec3_at(e->base, e->h, idx)->node, RR_NSEC3);
 }
 
 /* The NSEC3 record matching or covering name. */

@@ -184,7 +184,8 @@ static bool ref_dnssec_plan(const struct eng_probe *b, const uint8_t *f,
 			return false;
 		*gap = 0;
 		for (int k = 0; k < 2; k++) {
-			d->n3blk[k] = frag_u32(f, 12 + 4u * (unsigned)k);
+			uint32_t x = frag_u32(f, 12 + 4u * (unsigned)k);
+			d->n3blk[k] = x == SNAP_NONE ? SNAP_NONE : snap_proof_block(base, b->h, x);
 			if (d->n3blk[k] != SNAP_NONE) {
 				d->n3[k] = nsec3_at(base, d->n3blk[k]);
 				*gap += nsec3_size(base, d->n3blk[k], d->n3[k]);
@@ -343,9 +344,8 @@ bool fast_nx3_begin(const struct qry *q, struct eng_probe *p, uint8_t hash[20])
 	 * encloser_proof finds it */
 	while (nodes[ce].nsec3 == SNAP_NONE && nodes[ce].parent != SNAP_NONE)
 		ce = nodes[ce].parent;
-	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(base + h->nsec3);
 	uint32_t m = nodes[ce].nsec3;
-	if (m == SNAP_NONE || t[m].wild == SNAP_NONE)
+	if (m == SNAP_NONE || snap_nsec3_at(base, h, m)->wild >= SNAP_N3_DEAD)
 		return false;
 	unsigned cl = snap_node_labels(base, &nodes[ce]);
 	const uint8_t *next = q->qname + q->qlo[q->qlabels - cl - 1];
@@ -356,17 +356,20 @@ bool fast_nx3_begin(const struct qry *q, struct eng_probe *p, uint8_t hash[20])
 
 void fast_nx3_end(struct eng_probe *p, uint32_t c)
 {
-	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(p->base + p->h->nsec3);
+	const uint8_t *base = p->base;
+	const struct snap_header *h = p->h;
 	uint32_t m = p->nx3blk[0];
 	uint32_t *blk = p->nx3blk;
+	uint32_t cb = snap_nsec3_at(base, h, c)->block;
 	if (m == SNAP_NONE) {
-		blk[0] = t[c].block;
+		blk[0] = cb;
 		blk[1] = blk[2] = SNAP_NONE;
 		p->nx3 = NX3_WILD;
 	} else {
-		blk[0] = t[m].block;
-		blk[1] = t[c].block == blk[0] ? SNAP_NONE : t[c].block;
-		uint32_t w = t[t[m].wild].block;
+		const struct snap_nsec3 *tm = snap_nsec3_at(base, h, m);
+		blk[0] = tm->block;
+		blk[1] = cb == blk[0] ? SNAP_NONE : cb;
+		uint32_t w = snap_nsec3_at(base, h, tm->wild)->block;
 		blk[2] = w == blk[0] || w == blk[1] ? SNAP_NONE : w;
 		p->nx3 = NX3_NXDOMAIN;
 	}
@@ -384,9 +387,9 @@ void fast_ref_ahead(const struct qry *q, const struct eng_probe *p)
 	if (!(f[10] & FRAG_F_N3))
 		return;
 	for (unsigned k = 0; k < 2; k++) {
-		uint32_t blk = frag_u32(f, 12 + 4 * k);
-		if (blk != SNAP_NONE)
-			prefetch_block(p->base, blk);
+		uint32_t x = frag_u32(f, 12 + 4 * k);
+		if (x != SNAP_NONE)
+			prefetch_block(p->base, snap_proof_block(p->base, p->h, x));
 	}
 }
 
@@ -452,7 +455,7 @@ __attribute__((noinline)) size_t fast_nodata(const struct ans_cfg *cfg, const st
 		uint32_t m = snap_node_tab(base, h)[b->first].nsec3;
 		if (m == SNAP_NONE || (f[10] & FRAG_F_HASHLIKE))
 			return 0;	/* opt-out: the closest provable encloser's proof */
-		n3blk = ((const struct snap_nsec3 *)(base + h->nsec3))[m].block;
+		n3blk = snap_nsec3_at(base, h, m)->block;
 		n3 = nsec3_at(base, n3blk);
 		end += nsec3_size(base, n3blk, n3);
 	} else if (h->flags & SNAP_F_NSEC) {

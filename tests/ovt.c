@@ -703,3 +703,13 @@ void ovt_mutate_optout(struct ovt_zone *z, const char *origin, unsigned k, uint6
 		edit_delegation(z, rng, origin);
 	z->serial++;
 }
+
+bool ovt_field(const char *line, int k, char *out, size_t cap)
+{
+	return field(line, k, out, cap);
+}
+
+uint64_t ovt_rnd(uint64_t *s)
+{
+	return rnd(s);
+}

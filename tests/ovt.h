@@ -107,4 +107,21 @@ uint8_t *ovt_queries(const char *origin, const struct ovt_zone *const *v, size_t
 size_t ovt_compare(const struct snap *a, const struct snap *b, const uint8_t *q, size_t n,
 		   const char *what);
 
+/* The whitespace-separated field k of line (into out), or false. */
+bool ovt_field(const char *line, int k, char *out, size_t cap);
+/* The next number of the tests' xorshift generator. */
+uint64_t ovt_rnd(uint64_t *s);
+
+/* NSEC3 zones (tests/ovt_nsec3.c): z's NSEC3 chain made again as a
+ * signer makes it (RFC 5155 §7.1; with the zone's NSEC3PARAM, opt-out
+ * leaving insecure delegations out), its records' RRSIGs fixed fakes, so
+ * that a version's chain follows its names and an unchanged name's
+ * records stay as they were. */
+void ovt_rechain_nsec3(struct ovt_zone *z, const char *origin, bool optout);
+/* k random changes of names (hosts, empty non-terminals, wildcards,
+ * secure and insecure delegations made and deleted, DS added and
+ * deleted), the chain made again, the serial bumped. */
+void ovt_mutate_nsec3(struct ovt_zone *z, const char *origin, bool optout, unsigned k,
+		      uint64_t *rng);
+
 #endif

@@ -1272,7 +1272,8 @@ static void nsec3_referral(uint8_t *img, const struct snap_header *h, const uint
 			ce = nodes[ce].parent;
 		if (nodes[ce].nsec3 == SNAP_NONE)
 			return;
-		n3[0] = tab[nodes[ce].nsec3].block;
+		/* the apex's: by its table entry (zones/frag.h) */
+		n3[0] = ce == 0 ? nodes[ce].nsec3 << 2 | 1 : tab[nodes[ce].nsec3].block;
 		unsigned cl = snap_node_labels(img, &nodes[ce]);
 		uint32_t nc = cut;
 		while (snap_node_labels(img, &nodes[nc]) > cl + 1)
@@ -1281,7 +1282,7 @@ static void nsec3_referral(uint8_t *img, const struct snap_header *h, const uint
 		 * its cover was noted, unless the engine would have to hash */
 		if (cover[nc] == SNAP_NONE)
 			return;
-		if (tab[cover[nc]].block != n3[0])
+		if (tab[cover[nc]].block != tab[nodes[ce].nsec3].block)
 			n3[1] = tab[cover[nc]].block;
 	}
 	for (int k = 0; k < 2; k++)

@@ -28,8 +28,15 @@
  *   9  u8  ct      compression targets the parts add to rwrite's table
  *  10  u8  flags   FRAG_F_*
  *  11  u8  below   bytes of the below-labels list
- *  12  u32 n3[2]   referrals: block offsets of the NSEC3 owners whose
- *                  records prove a delegation has no DS (RFC 5155 §7.2.7),
+ *  12  u32 n3[2]   referrals: the NSEC3 owners whose records prove a
+ *                  delegation has no DS (RFC 5155 §7.2.7), each the offset
+ *                  of its block (4-aligned) or, for the apex's own NSEC3
+ *                  owner, its NSEC3 table entry x as x << 2 | 1
+ *                  (snap_proof_block): under opt-out every delegation
+ *                  right below the apex proves with it, and an overlay
+ *                  re-signing it changes one table entry, not them all;
+ *                  the entry is read in the cache, where other owners'
+ *                  would cost a referral a miss,
  *                  in the order the general path writes them; SNAP_NONE
  *                  where none (a DS RRset, no NSEC3 chain, one record)
  *  20  u16 ptr[nptr]  offsets in the parts (the authority part then the

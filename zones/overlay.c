@@ -46,31 +46,75 @@ static uint8_t *map_composed(int fd, size_t base_size, size_t tail, size_t *rese
 
 /* ------------------------------------------------------ the name index */
 
-static int ref_cmp(const void *a, const void *b)
+static int key_cmp(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 	return x < y ? -1 : x > y;
 }
 
-static bool ref_add(struct ovl *o, uint32_t hash, uint32_t i, size_t *cap)
+/* Appends (key, node) to a growing array. */
+static bool grow_add(uint64_t **v, size_t *n, size_t *cap, uint32_t key, uint32_t node)
 {
-	if (o->nref == *cap) {
-		size_t nc = *cap ? *cap * 2 : 1024;
-		uint64_t *p = realloc(o->ref, nc * sizeof *p);
+	if (*n == *cap) {
+		size_t nc = *cap ? *cap * 2 : 256;
+		uint64_t *p = realloc(*v, nc * sizeof *p);
 		if (!p)
 			return false;
-		o->ref = p;
+		*v = p;
 		*cap = nc;
 	}
-	o->ref[o->nref++] = (uint64_t)hash << 32 | i;
+	(*v)[(*n)++] = (uint64_t)key << 32 | node;
 	return true;
+}
+
+/* Adds (key, node) to the base's part (sorted by idx_seal). */
+static bool idx_base_add(struct ovl_idx *x, uint32_t key, uint32_t node)
+{
+	return grow_add(&x->v, &x->n, &x->cap, key, node);
+}
+
+static void idx_seal(struct ovl_idx *x)
+{
+	if (x->n)
+		qsort(x->v, x->n, sizeof *x->v, key_cmp);
+}
+
+static void idx_free(struct ovl_idx *x)
+{
+	free(x->v);
+	free(x->x);
+}
+
+bool ovl_idx_add(struct ovl_idx *x, uint32_t key, uint32_t node)
+{
+	return grow_add(&x->x, &x->nx, &x->xcap, key, node);
+}
+
+void ovl_idx_each(const struct ovl_idx *x, uint32_t key, void (*fn)(void *ud, uint32_t node),
+		  void *ud)
+{
+	size_t lo = 0, hi = x->n;
+	uint64_t k0 = (uint64_t)key << 32;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (x->v[mid] < k0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < x->n && (uint32_t)(x->v[lo] >> 32) == key; lo++)
+		fn(ud, (uint32_t)x->v[lo]);
+	for (size_t k = 0; k < x->nx; k++)
+		if ((uint32_t)(x->x[k] >> 32) == key)
+			fn(ud, (uint32_t)x->x[k]);
 }
 
 /* A cut i whose pre-encoded referral proves it has no DS with NSEC3
  * owners (zones/frag.h): listed under their names, for a change to one of
  * them to find it (ovl_apply). */
-static bool index_proof(struct ovl *o, uint32_t i, size_t *cap)
+static bool index_proof(struct ovl *o, uint32_t i)
 {
+	const struct snap_header *h = ovl_hdr(o);
 	const struct snap_node *n = ovl_node(o, i);
 	if (!(snap_node_flags(o->img, n) & SNAP_N_CUT))
 		return true;
@@ -79,17 +123,22 @@ static bool index_proof(struct ovl *o, uint32_t i, size_t *cap)
 		snap_node_nrrsets(o->img, n), RR_NS);
 	const uint8_t *f = ns && ns->resp ? o->img + ns->rdata + ns->rdata_len : NULL;
 	for (int k = 0; f && (f[10] & FRAG_F_N3) && k < 2; k++) {
-		uint32_t b = frag_u32(f, 12 + 4u * (unsigned)k);
-		if (b != SNAP_NONE &&
-		    !ref_add(o, (uint32_t)dname_hash(snap_block_name(o->img, b)), i, cap))
+		uint32_t x = frag_u32(f, 12 + 4u * (unsigned)k);
+		if (x == SNAP_NONE)
+			continue;
+		uint32_t node = (x & 1) ? snap_nsec3_at(o->img, h, x >> 2)->node
+				       : snap_block_at(o->img, x)->node;
+		const uint8_t *owner = o->img + ovl_node(o, node)->name;
+		if (!idx_base_add(&o->refs, (uint32_t)dname_hash(owner), i))
 			return false;
 	}
 	return true;
 }
 
-/* Node i's NS, MX and SRV targets inside the zone into o->ref (grown in
- * *cap); its records counted. */
-static bool index_node(struct ovl *o, uint32_t i, size_t *cap)
+/* Node i's NS, MX and SRV targets inside the zone into the index; its
+ * records counted; its link to an NSEC3 entry under that entry's
+ * wildcard entry. */
+static bool index_node(struct ovl *o, uint32_t i)
 {
 	const struct snap_header *h = ovl_hdr(o);
 	const struct snap_node *n = ovl_node(o, i);
@@ -109,53 +158,23 @@ static bool index_node(struct ovl *o, uint32_t i, size_t *cap)
 			rd += 2 + len;
 			if (!dname_in(t, origin))
 				continue;
-			if (!ref_add(o, (uint32_t)dname_hash(t), i, cap))
+			if (!idx_base_add(&o->refs, (uint32_t)dname_hash(t), i))
 				return false;
 		}
 	}
-	return index_proof(o, i, cap);
+	if (n->nsec3 != SNAP_NONE && snap_nsec3_at(o->img, h, n->nsec3)->wild != SNAP_NONE &&
+	    !idx_base_add(&o->wilds, snap_nsec3_at(o->img, h, n->nsec3)->wild, i))
+		return false;
+	return index_proof(o, i);
 }
 
 static bool build_index(struct ovl *o)
 {
-	size_t cap = 0;
 	for (uint32_t i = 0; i < ovl_hdr(o)->nnodes; i++)
-		if (!index_node(o, i, &cap))
+		if (!index_node(o, i))
 			return false;
-	if (o->nref)
-		qsort(o->ref, o->nref, sizeof *o->ref, ref_cmp);
-	return true;
-}
-
-void ovl_refs(const struct ovl *o, uint32_t hv, void (*fn)(void *ud, uint32_t node), void *ud)
-{
-	size_t lo = 0, hi = o->nref;
-	uint64_t key = (uint64_t)hv << 32;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (o->ref[mid] < key)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (; lo < o->nref && (uint32_t)(o->ref[lo] >> 32) == hv; lo++)
-		fn(ud, (uint32_t)o->ref[lo]);
-	for (size_t k = 0; k < o->nxref; k++)
-		if ((uint32_t)(o->xref[k] >> 32) == hv)
-			fn(ud, (uint32_t)o->xref[k]);
-}
-
-bool ovl_xref_add(struct ovl *o, uint32_t hash, uint32_t node)
-{
-	if (o->nxref == o->xref_cap) {
-		size_t nc = o->xref_cap ? o->xref_cap * 2 : 64;
-		uint64_t *p = realloc(o->xref, nc * sizeof *p);
-		if (!p)
-			return false;
-		o->xref = p;
-		o->xref_cap = nc;
-	}
-	o->xref[o->nxref++] = (uint64_t)hash << 32 | node;
+	idx_seal(&o->refs);
+	idx_seal(&o->wilds);
 	return true;
 }
 
@@ -218,8 +237,8 @@ void ovl_free(struct ovl *o)
 	free(o->dirty);
 	free(o->step);
 	free(o->steplist.p);
-	free(o->ref);
-	free(o->xref);
+	idx_free(&o->refs);
+	idx_free(&o->wilds);
 	free(o->undo.p);
 	free(o->newdirty.p);
 	free(o);
@@ -297,7 +316,8 @@ void ovl_begin(struct ovl *o)
 	o->undo.len = 0;
 	o->newdirty.len = 0;
 	o->saved_size = o->size;
-	o->saved_nxref = o->nxref;
+	o->refs.saved = o->refs.nx;
+	o->wilds.saved = o->wilds.nx;
 	o->saved_records = o->records;
 }
 
@@ -323,7 +343,8 @@ void ovl_rollback(struct ovl *o)
 	if (o->size > o->saved_size)
 		memset(o->img + o->saved_size, 0, o->size - o->saved_size);
 	o->size = o->saved_size;
-	o->nxref = o->saved_nxref;
+	o->refs.nx = o->refs.saved;
+	o->wilds.nx = o->wilds.saved;
 	o->records = o->saved_records;
 	o->undo.len = 0;
 	o->newdirty.len = 0;

@@ -31,6 +31,7 @@
 #include "zones/frag.h"
 #include "zones/limits.h"
 #include "zones/ovl_int.h"
+#include "zones/ovl_n3.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 
@@ -71,12 +72,10 @@ struct apply {
 	 * or existence, changed; targets of added NS records; nodes whose
 	 * cut status changed */
 	struct ovl_buf addr, glue, cuts;
-	/* signed zones: the NSEC3 owners whose blocks moved (their old
-	 * block and their name's hash, uint32_t pairs) */
-	struct ovl_buf n3old;
 	bool sig;		/* a signed zone (see apply_all) */
-	bool n3;		/* signed with NSEC3: insecure delegations may
-				   come and go (signed_names) */
+	bool n3;		/* signed with NSEC3: names may come and go,
+				   the chain's edits in n3c */
+	struct n3ch *n3c;
 	int64_t drr;		/* RRsets added */
 	uint32_t rewrites;
 };
@@ -236,7 +235,7 @@ static bool found_one(void *ud, uint32_t d)
 	return false;
 }
 
-static bool has_desc(const struct ovl *o, uint32_t x)
+bool ovl_has_desc(const struct ovl *o, uint32_t x)
 {
 	bool any = false;
 	below(o, x, found_one, &any);
@@ -306,8 +305,8 @@ static bool bucket_insert(struct ovl *o, uint32_t hv, uint64_t v)
 
 /* NSEC3-signed zones: node i's block moved from old to blk.  When it is
  * an NSEC3 owner of the chain in use its entry in the NSEC3 table follows
- * it, and its old block is noted: referrals whose proofs of no DS name it
- * are made again (n3_referrals). */
+ * it (what node links, wildcard entries and the apex's proofs name), and
+ * the referrals whose proofs name its old block lose theirs (n3ch). */
 static int n3_moved(struct apply *a, uint32_t i, uint32_t old, uint32_t blk)
 {
 	struct ovl *o = a->o;
@@ -315,11 +314,9 @@ static int n3_moved(struct apply *a, uint32_t i, uint32_t old, uint32_t blk)
 	if (!(h->flags & SNAP_F_NSEC3) || !(snap_block_at(o->img, old)->flags & SNAP_N_NSEC3))
 		return 0;
 	uint32_t x = snap_nsec3_entry_of(o->img, h, i);
-	if (x == SNAP_NONE)
+	if (x == SNAP_NONE || !a->n3c)
 		return 0;
-	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(o->img + h->nsec3) + x;
-	uint32_t note[2] = { old, (uint32_t)dname_hash(o->img + ovl_node(o, i)->name) };
-	return put32(o, &t->block, blk) && ovl_buf_add(&a->n3old, note, sizeof note) ? 0 : oom(a);
+	return n3ch_set_block(a->n3c, x, old, blk) ? 0 : stop(a, 0, "the overlay is full");
 }
 
 /* A new block for node i named name (wire), with flags and the RRsets r
@@ -518,9 +515,9 @@ static int delete_node(struct apply *a, uint32_t i)
 	const struct snap_node *nd = ovl_node(o, i);
 	uint32_t parent = nd->parent;
 	bool wild = dname_is_wildcard(name_of(o, i));
-	/* NSEC3: a name with an NSEC3 record of its own leaves the chain
-	 * holding one for a name that is not (RFC 5155 §7.1): declined */
-	if (a->sig && (nd->nsec3 != SNAP_NONE || (ovl_head(o, i)->flags & SNAP_N_NSEC3)))
+	/* NSEC: a name with an NSEC3 record, outside any chain in use:
+	 * declined (NSEC3 zones: the chain's edits follow, n3ch) */
+	if (a->sig && !a->n3 && (nd->nsec3 != SNAP_NONE || (ovl_head(o, i)->flags & SNAP_N_NSEC3)))
 		return stop(a, 0, "a name with an NSEC3 record deleted");
 	a->drr -= ovl_head(o, i)->nrrsets;
 	if (!push_ptr(&a->addr, name_of(o, i)))
@@ -532,7 +529,7 @@ static int delete_node(struct apply *a, uint32_t i)
 		return -1;
 	if (wild && set_wild_child(a, parent, false))
 		return -1;
-	if (parent != 0 && ovl_head(o, parent)->nrrsets == 0 && !has_desc(o, parent))
+	if (parent != 0 && ovl_head(o, parent)->nrrsets == 0 && !ovl_has_desc(o, parent))
 		return delete_node(a, parent);
 	return 0;
 }
@@ -716,49 +713,26 @@ static struct nrs *nrs_in(struct nrs *r, unsigned n, uint16_t t)
 	return NULL;
 }
 
-/* Is one of the NSEC3 records (n) made with the chain's parameters (the
- * header's: hash algorithm, iterations, salt; nsec3_table's rule)? */
-static bool in_chain(const struct snap_header *h, const uint8_t *const *rec, unsigned n)
-{
-	for (unsigned j = 0; j < n; j++) {
-		const uint8_t *rd = rec[j] + 2;
-		uint16_t len = u16(rec[j]);
-		if (len >= 5 && rd[0] == h->nsec3_alg && u16(rd + 2) == h->nsec3_iter &&
-		    rd[4] == h->nsec3_salt_len && 5u + rd[4] <= len &&
-		    memcmp(rd + 5, h->nsec3_salt, rd[4]) == 0)
-			return true;
-	}
-	return false;
-}
-
 /* What a change to a signed zone may not do at node ni, a name kept with
  * RRsets (signed_names for the others), for the overlay to stay exact,
- * declined: give an empty non-terminal data, make or delete an NSEC or
- * NSEC3 RRset (the chains), an NS RRset (the cuts, and the names they
- * occlude), or
- * move an NSEC3 owner into or out of the chain in use.  A cut whose DS
- * changes loses its pre-encoded referral: its proof of no DS (RFC 5155
- * §7.2.7) is for the engine's general path to make again. */
+ * declined: make or delete an NSEC RRset (the chain), an NS RRset (the
+ * cuts, and the names they occlude); in NSEC zones also give an empty
+ * non-terminal data, or make or delete an NSEC3 RRset (NSEC3 zones: the
+ * chain's edits follow, ovl_nsec3.c).  A cut whose DS changes loses its
+ * pre-encoded referral: its proof of no DS (RFC 5155 §7.2.7) is for the
+ * engine's general path to make again. */
 static int signed_rules(struct apply *a, const char *on, uint32_t ni, const struct chg *c,
 			size_t n, struct nrs *r, unsigned nr)
 {
-	const struct snap_header *h = ovl_hdr(a->o);
-	if (ni == SNAP_NONE || nr == 0 || ovl_head(a->o, ni)->nrrsets == 0)
+	if (!a->n3 && ovl_head(a->o, ni)->nrrsets == 0)
 		return stop(a, 0, "%s: a name made or deleted in a signed zone", on);
 	const struct snap_rrset *cur = rrsets_of(a->o, ni);
 	unsigned ncur = ovl_head(a->o, ni)->nrrsets;
-	static const uint16_t kept[] = { RR_NSEC, RR_NSEC3, RR_NS };
-	for (size_t t = 0; t < sizeof kept / sizeof *kept; t++)
+	static const uint16_t kept[] = { RR_NSEC, RR_NS, RR_NSEC3 };
+	for (size_t t = 0; t < sizeof kept / sizeof *kept - a->n3; t++)
 		if ((snap_rrset_in(cur, ncur, kept[t]) != NULL) != (nrs_in(r, nr, kept[t]) != NULL))
 			return stop(a, 0, "%s: an NSEC, NSEC3 or NS RRset made or deleted in a "
 				    "signed zone", on);
-	struct nrs *n3 = nrs_in(r, nr, RR_NSEC3);
-	if (n3 && !n3->keep) {
-		bool was = snap_nsec3_entry_of(a->o->img, h, ni) != SNAP_NONE;
-		bool is = (h->flags & SNAP_F_NSEC3) && in_chain(h, n3->rec, n3->e.count);
-		if (!(h->flags & SNAP_F_NSEC3) || was != is)
-			return stop(a, 0, "%s: an NSEC3 owner joins or leaves the chain", on);
-	}
 	bool ds = false;
 	for (size_t k = 0; k < n; k++)
 		ds |= c[k].type == RR_DS;
@@ -777,76 +751,21 @@ static bool only(const struct nrs *r, unsigned n, uint16_t t0, uint16_t t1)
 	return true;
 }
 
-/* NSEC3: name, made without an NSEC3 record of its own, has none: its
- * hash matches no owner of the chain (the compiler would link it, and
- * the chain would hold a record for a name the overlay leaves unlinked).
- * The next closer name of a new cut (the topmost name made) also needs
- * the NSEC3 covering it to have opt-out set: only then may an insecure
- * delegation be left out of the chain (RFC 5155 §6, §7.2.7); else the
- * zone is wrong, which the full compile serves. */
-static int n3_unlinked(struct apply *a, const char *on, const uint8_t *name, bool cut)
-{
-	uint32_t x;
-	uint8_t hash[20];
-	if (snap_nsec3_find(a->s, name, &x, hash))
-		return stop(a, 0, "%s: a name made whose hash has an NSEC3 record", on);
-	if (!cut)
-		return 0;
-	const struct snap_header *h = ovl_hdr(a->o);
-	uint32_t owner = ((const struct snap_nsec3 *)(a->o->img + h->nsec3))[x].node;
-	const struct snap_rrset *r = snap_rrset_in(rrsets_of(a->o, owner),
-						   ovl_head(a->o, owner)->nrrsets, RR_NSEC3);
-	const uint8_t *p = r ? a->o->img + r->rdata : NULL;
-	for (unsigned j = 0; r && j < r->count; j++, p += 2u + u16(p))
-		if (in_chain(h, &p, 1) && (p[3] & 1))
-			return 0;
-	return stop(a, 0, "%s: a delegation made where the NSEC3 chain has no opt-out", on);
-}
-
-/* A signed zone's name made (ni SNAP_NONE) or left without RRsets (nr 0):
- * declined but in NSEC3 zones for an insecure delegation (NS only, no DS)
- * and its glue (addresses at or below a cut), whose nodes the compiler
- * links to no NSEC3 record (opt-out leaves them out of the chain, and
- * NSEC3 records are not made for occluded names): the chain, its table
- * and every other node's link stay as they are.  The new cut's referral
- * is not pre-encoded (the engine's general path makes its proof of no
- * DS, RFC 5155 §7.2.7).  A cut left without NS is an empty non-terminal
- * until its glue goes too (apply_all checks that it is deleted); the
- * names deleted are checked in delete_node. */
+/* A signed zone's name made (ni SNAP_NONE) or left without RRsets (nr
+ * 0): declined in zones signed with NSEC.  In NSEC3 zones the chain's
+ * edits follow (ovl_nsec3.c), but below a cut, where only addresses are
+ * made (glue; other occluded data is declined). */
 static int signed_names(struct apply *a, const char *on, const uint8_t *name, uint32_t ni,
-			const struct nrs *r, unsigned nr, size_t nsig)
+			const struct nrs *r, unsigned nr)
 {
-	if (!a->n3 || nsig)
+	if (!a->n3)
 		return stop(a, 0, "%s: a name made or deleted in a signed zone", on);
-	const struct ovl *o = a->o;
-	if (ni != SNAP_NONE) {
-		const struct snap_block *bh = ovl_head(o, ni);
-		const struct snap_rrset *cur = rrsets_of(o, ni);
-		bool ok = ovl_node(o, ni)->nsec3 == SNAP_NONE && !(bh->flags & SNAP_N_NSEC3);
-		for (unsigned k = 0; ok && k < bh->nrrsets; k++)
-			ok = cur[k].nsigs == 0 &&
-			     ((bh->flags & SNAP_N_OCCLUDED) ? cur[k].type == RR_A || cur[k].type == RR_AAAA
-			      : (bh->flags & SNAP_N_CUT) && cur[k].type == RR_NS);
-		return ok ? 0 : stop(a, 0, "%s: a name deleted in a signed zone that is not an "
-				     "insecure delegation or its glue", on);
-	}
+	if (ni != SNAP_NONE)
+		return 0;
 	uint32_t ce;
 	snap_find(a->s, name, &ce);
-	if (dname_is_wildcard(name))
-		return stop(a, 0, "%s: a wildcard made in a signed zone", on);
-	if (ovl_head(o, ce)->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED))
-		return only(r, nr, RR_A, RR_AAAA) ? 0
-		       : stop(a, 0, "%s: data other than addresses made below a cut", on);
-	if (nr != 1 || r[0].e.type != RR_NS)
-		return stop(a, 0, "%s: a name made in a signed zone that is not an insecure "
-			    "delegation or its glue", on);
-	/* the name and the empty non-terminals made above it; the topmost,
-	 * the next closer name of the cut's proof of no DS, covered with
-	 * opt-out */
-	unsigned cl = ovl_head(o, ce)->labels;
-	for (const uint8_t *s = name; dname_labels(s) > cl; s += *s + 1)
-		if (n3_unlinked(a, on, s, dname_labels(s) == cl + 1))
-			return -1;
+	if ((ovl_head(a->o, ce)->flags & (SNAP_N_CUT | SNAP_N_OCCLUDED)) && !only(r, nr, RR_A, RR_AAAA))
+		return stop(a, 0, "%s: data other than addresses made below a cut", on);
 	return 0;
 }
 
@@ -911,8 +830,8 @@ static int new_sigs(struct apply *a, const char *on, const struct snap_rrset *ol
 static int sign_rrsets(struct apply *a, const char *on, uint32_t ni, const struct chg *sg,
 		       size_t ns, struct nrs *r, unsigned nr)
 {
-	const struct snap_rrset *cur = rrsets_of(a->o, ni);
-	unsigned ncur = ovl_head(a->o, ni)->nrrsets;
+	const struct snap_rrset *cur = ni == SNAP_NONE ? NULL : rrsets_of(a->o, ni);
+	unsigned ncur = ni == SNAP_NONE ? 0 : ovl_head(a->o, ni)->nrrsets;
 	for (unsigned k = 0; k < ncur; k++) {
 		if (cur[k].type == RR_RRSIG)
 			return stop(a, 0, "%s: RRSIGs without their RRset", on);
@@ -1010,21 +929,26 @@ static int apply_owner(struct apply *a, const struct chg *c, size_t n)
 	if (rc == 0)
 		rc = check_name_rules(a, on, ni == 0, r, nr);
 	if (rc == 0 && a->sig && (ni == SNAP_NONE || nr == 0))
-		rc = signed_names(a, on, c[0].owner, ni, r, nr, ns);
-	else if (rc == 0 && a->sig &&
-		 (signed_rules(a, on, ni, c, n, r, nr) || sign_rrsets(a, on, ni, c + s0, ns, r, nr)))
-		rc = -1;
+		rc = signed_names(a, on, c[0].owner, ni, r, nr);
+	else if (rc == 0 && a->sig)
+		rc = signed_rules(a, on, ni, c, n, r, nr);
+	if (rc == 0 && a->sig)
+		rc = sign_rrsets(a, on, ni, c + s0, ns, r, nr);
+	uint32_t x0 = a->n3c && ni != SNAP_NONE ? n3ch_entry_of(a->n3c, ni) : SNAP_NONE;
 	free(cc);
 	if (rc == 0) {
 		if (ni == SNAP_NONE)
 			rc = create(a, c[0].owner, r, nr);
-		else if (nr || has_desc(a->o, ni))
+		else if (nr || ovl_has_desc(a->o, ni))
 			rc = rewrite(a, ni, r, nr);
 		else
 			rc = delete_node(a, ni);
 	}
 	if (rc == 0)
 		rc = note_owner(a, ni == SNAP_NONE ? lookup(a, c[0].owner) : ni, c, n);
+	if (rc == 0 && a->n3c &&
+	    !n3ch_owner(a->n3c, ni == SNAP_NONE ? lookup(a, c[0].owner) : ni, x0))
+		rc = oom(a);
 	free_nrs(r, nr);
 	return rc;
 }
@@ -1190,40 +1114,21 @@ static int check_glue(struct apply *a, const uint8_t *name)
 	return stop(a, 0, "NS target %s under a cut without glue", tn);
 }
 
-/* Does the pre-encoded referral of cut i prove its lack of DS with the
- * NSEC3 owner whose block is blk? */
-static bool proves_with(const struct ovl *o, uint32_t i, uint32_t blk)
+/* NSEC3 zones: cut i's pre-encoded referral dropped (its proof of no DS
+ * names an entry the chain's edits changed). */
+static int drop_referral(void *ud, uint32_t i)
 {
-	if (deleted(o, i) || !(ovl_head(o, i)->flags & SNAP_N_CUT))
-		return false;
-	const struct snap_rrset *ns = snap_rrset_in(rrsets_of(o, i), ovl_head(o, i)->nrrsets, RR_NS);
-	if (!ns || !ns->resp)
-		return false;
-	const uint8_t *f = o->img + ns->rdata + ns->rdata_len;
-	return (f[10] & FRAG_F_N3) && (frag_u32(f, 12) == blk || frag_u32(f, 16) == blk);
+	struct apply *a = ud;
+	return copy_block(a, i, ovl_head(a->o, i)->flags, ovl_node(a->o, i)->cut, RR_NS);
 }
 
-/* The referrals whose proofs of no DS name an NSEC3 owner's old block
- * (n3_moved noted them; the index of targets lists them under the
- * owner's name): rewritten without their pre-encoded referral, the
- * engine's general path writes the proof from the owner's new block. */
-static int n3_referrals(struct apply *a)
+/* NSEC3 zones: the chain's edits (ovl_nsec3.c). */
+static int chain(struct apply *a)
 {
-	for (size_t k = 0; k + 2 <= a->n3old.len / 4; k += 2) {
-		uint32_t note[2];
-		memcpy(note, a->n3old.p + k * 4, sizeof note);
-		struct refs r = { .n = 0 };
-		ovl_refs(a->o, note[1], add_ref, &r);
-		int rc = r.many ? stop(a, 0, "an NSEC3 record too many referrals hold changed") : 0;
-		for (size_t j = 0; rc == 0 && j < r.n; j++)
-			if (proves_with(a->o, r.v[j], note[0]))
-				rc = copy_block(a, r.v[j], ovl_head(a->o, r.v[j])->flags,
-						ovl_node(a->o, r.v[j])->cut, RR_NS);
-		free(r.b.p);
-		if (rc)
-			return -1;
-	}
-	return 0;
+	char why[160] = "";
+	if (!a->n3c || n3ch_finish(a->n3c, drop_referral, a, why, sizeof why) == 0)
+		return 0;
+	return why[0] ? stop(a, 0, "%s", why) : -1;	/* else a drop stopped */
 }
 
 static int for_names(struct apply *a, const struct ovl_buf *b,
@@ -1300,6 +1205,15 @@ static int signed_cuts(struct apply *a)
 	return 0;
 }
 
+/* The NSEC3 records the change adds (the most entries it adds). */
+static uint32_t nsec3_added(const struct apply *a)
+{
+	uint32_t n = 0;
+	for (size_t k = 0; k < a->n; k++)
+		n += a->c[k].add && a->c[k].type == RR_NSEC3;
+	return n;
+}
+
 static int apply_all(struct apply *a, const struct zdiff *d)
 {
 	if (signed_zone(a))
@@ -1309,16 +1223,18 @@ static int apply_all(struct apply *a, const struct zdiff *d)
 		return -1;
 	if (a->n)
 		qsort(a->c, a->n, sizeof *a->c, chg_cmp);
+	if (a->n3 && !(a->n3c = n3ch_new(a->o, nsec3_added(a))))
+		return oom(a);
 	for (size_t k = 0, e; k < a->n; k = e) {
 		for (e = k + 1; e < a->n && dname_eq(a->c[e].owner, a->c[k].owner); e++)
 			;
 		if (apply_owner(a, a->c + k, e - k))
 			return -1;
 	}
-	if (a->sig && signed_cuts(a))
+	if (a->sig && (signed_cuts(a) || chain(a)))
 		return -1;
 	if (recut(a) || for_names(a, &a->addr, unprecode) || for_names(a, &a->addr, check_glue) ||
-	    for_names(a, &a->glue, check_glue) || n3_referrals(a))
+	    for_names(a, &a->glue, check_glue))
 		return -1;
 	a->o->records += (uint64_t)d->nadd - d->ndel;
 	return finish_header(a);
@@ -1339,7 +1255,7 @@ int ovl_apply(struct ovl *o, const struct zdiff *d, char *err, size_t errcap)
 	free(a.addr.p);
 	free(a.glue.p);
 	free(a.cuts.p);
-	free(a.n3old.p);
+	n3ch_free(a.n3c);
 	if (rc) {
 		ovl_rollback(o);
 		return a.rc;

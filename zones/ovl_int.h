@@ -19,6 +19,16 @@ struct ovl_buf {
 	size_t len, cap;
 };
 
+/* A multimap of 32-bit keys to nodes: (key << 32 | node), sorted, from
+ * the base; and those an overlay added since, in no order (dropped with
+ * a change rolled back). */
+struct ovl_idx {
+	uint64_t *v;
+	size_t n, cap;
+	uint64_t *x;
+	size_t nx, xcap, saved;
+};
+
 struct ovl {
 	int fd;			/* the base's memfd (ours) */
 	const uint8_t *base;	/* the base, mapped read-only */
@@ -29,13 +39,12 @@ struct ovl {
 	uint8_t *dirty;		/* one bit per base page written */
 	uint32_t ndirty;
 	uint64_t records;	/* records of the current version */
-	/* the names NS, MX and SRV records point at: (hash32 << 32 | node),
-	 * sorted, from the base; and those of records an overlay added, in
-	 * no order */
-	uint64_t *ref;
-	size_t nref;
-	uint64_t *xref;
-	size_t nxref, xref_cap;
+	/* the names NS, MX and SRV records point at (and the NSEC3 owners
+	 * of referrals' proofs of no DS): key the name's hash32 */
+	struct ovl_idx refs;
+	/* NSEC3 zones: the nodes linked to an NSEC3 entry, key the entry's
+	 * wildcard entry (snap_nsec3.wild) */
+	struct ovl_idx wilds;
 	/* the change being applied: old bytes of every write (offset,
 	 * length, bytes), pages first dirtied, and what to restore */
 	struct ovl_buf undo;
@@ -44,7 +53,7 @@ struct ovl {
 	struct ovl_buf steplist;	/* those pages (uint32_t) */
 	uint64_t begin_id;	/* the version the change started from (its
 				   header_checksum) */
-	size_t saved_size, saved_nxref;
+	size_t saved_size;
 	uint64_t saved_records;
 };
 
@@ -74,11 +83,28 @@ bool ovl_put(struct ovl *o, uint32_t off, const void *src, size_t len);
 uint32_t ovl_reserve(struct ovl *o, size_t len);
 /* Where a change starts: what ovl_rollback goes back to. */
 void ovl_begin(struct ovl *o);
+/* Adds (key, node) to an index, as a change's. */
+bool ovl_idx_add(struct ovl_idx *x, uint32_t key, uint32_t node);
+/* Calls fn for each node under key (candidates: the caller checks). */
+void ovl_idx_each(const struct ovl_idx *x, uint32_t key, void (*fn)(void *ud, uint32_t node),
+		  void *ud);
+
 /* Appends a reference (target hash, node) made by a new record. */
-bool ovl_xref_add(struct ovl *o, uint32_t hash, uint32_t node);
-/* The nodes whose NS/MX/SRV records may name a name of hash hv: calls fn
+static inline bool ovl_xref_add(struct ovl *o, uint32_t hash, uint32_t node)
+{
+	return ovl_idx_add(&o->refs, hash, node);
+}
+
+/* The nodes whose NS/MX/SRV records may name a name of hash hv, and the
+ * cuts whose referrals' proofs name an NSEC3 owner of hash hv: calls fn
  * for each (candidates: the caller checks the records). */
-void ovl_refs(const struct ovl *o, uint32_t hv, void (*fn)(void *ud, uint32_t node),
-	      void *ud);
+static inline void ovl_refs(const struct ovl *o, uint32_t hv,
+			    void (*fn)(void *ud, uint32_t node), void *ud)
+{
+	ovl_idx_each(&o->refs, hv, fn, ud);
+}
+
+/* Does live node x have live descendants? */
+bool ovl_has_desc(const struct ovl *o, uint32_t x);
 
 #endif

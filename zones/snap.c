@@ -117,17 +117,11 @@ void snap_nsec3_hash(const uint8_t *name, const uint8_t *salt, size_t salt_len,
 	}
 }
 
-/* The greatest entry <= hash among t[lo, hi), given that those before
- * lo are below it and those from hi on above it; below the first entry,
- * the last one covers (the chain wraps around, RFC 5155 §7.2.1).  True
- * when it matches. */
-static bool search_in(const struct snap_nsec3 *t, uint32_t n, uint32_t lo, uint32_t hi,
-		      const uint8_t hash[20], uint32_t *index)
+/* The count of entries of t at or below hash, given that those before
+ * lo are below it and those from hi on above it. */
+static uint32_t count_le(const struct snap_nsec3 *t, uint32_t lo, uint32_t hi,
+			 const uint8_t hash[20])
 {
-	if (n == 0) {
-		*index = SNAP_NONE;
-		return false;
-	}
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		if (snap_hash_le(t[mid].hash, hash))
@@ -135,6 +129,20 @@ static bool search_in(const struct snap_nsec3 *t, uint32_t n, uint32_t lo, uint3
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+/* The greatest entry <= hash among t[lo, hi) (count_le's terms); below
+ * the first entry, the last one covers (the chain wraps around, RFC 5155
+ * §7.2.1).  True when it matches. */
+static bool search_in(const struct snap_nsec3 *t, uint32_t n, uint32_t lo, uint32_t hi,
+		      const uint8_t hash[20], uint32_t *index)
+{
+	if (n == 0) {
+		*index = SNAP_NONE;
+		return false;
+	}
+	lo = count_le(t, lo, hi, hash);
 	*index = lo ? lo - 1 : n - 1;
 	return lo && memcmp(t[lo - 1].hash, hash, 20) == 0;
 }
@@ -143,6 +151,58 @@ bool snap_nsec3_search(const struct snap_nsec3 *t, uint32_t n, const uint8_t has
 		       uint32_t *index)
 {
 	return search_in(t, n, 0, n, hash, index);
+}
+
+/* The count of entries of the extension at or below hash (x->order). */
+static uint32_t x_count_le(const struct snap_nsec3x *x, const uint8_t hash[20])
+{
+	const uint32_t *order = (const uint32_t *)(x->e + x->cap);
+	uint32_t lo = 0, hi = x->n;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (snap_hash_le(x->e[order[mid]].hash, hash))
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The last live entry among the first b of the base table and the first
+ * k of the extension's order, the greater by hash; SNAP_NONE if none. */
+static uint32_t last_live(const uint8_t *img, const struct snap_header *h, uint32_t b,
+			  uint32_t k)
+{
+	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(img + h->nsec3);
+	const struct snap_nsec3x *x = (const struct snap_nsec3x *)(img + h->nsec3x);
+	const uint32_t *order = (const uint32_t *)(x->e + x->cap);
+	while (b && t[b - 1].wild == SNAP_N3_DEAD)
+		b--;
+	while (k && x->e[order[k - 1]].wild == SNAP_N3_DEAD)
+		k--;
+	if (!k)
+		return b ? b - 1 : SNAP_NONE;
+	uint32_t xi = h->nnsec3 + order[k - 1];
+	if (!b)
+		return xi;
+	return memcmp(t[b - 1].hash, x->e[order[k - 1]].hash, 20) > 0 ? b - 1 : xi;
+}
+
+uint32_t snap_nsec3_pick_x(const uint8_t *img, const struct snap_header *h,
+			   const uint8_t hash[20], uint32_t lo)
+{
+	const struct snap_nsec3x *x = (const struct snap_nsec3x *)(img + h->nsec3x);
+	uint32_t i = last_live(img, h, lo, x_count_le(x, hash));
+	return i != SNAP_NONE ? i : last_live(img, h, h->nnsec3, x->n);
+}
+
+bool snap_nsec3_search_img(const uint8_t *img, const struct snap_header *h,
+			   const uint8_t hash[20], uint32_t *index)
+{
+	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(img + h->nsec3);
+	uint32_t lo = count_le(t, 0, h->nnsec3, hash);
+	*index = h->nnsec3 ? snap_nsec3_pick(img, h, hash, lo) : SNAP_NONE;
+	return *index != SNAP_NONE && memcmp(snap_nsec3_at(img, h, *index)->hash, hash, 20) == 0;
 }
 
 uint32_t snap_nsec3_entry_of(const uint8_t *img, const struct snap_header *h, uint32_t i)
@@ -156,8 +216,8 @@ uint32_t snap_nsec3_entry_of(const uint8_t *img, const struct snap_header *h, ui
 	if (!h->nnsec3 || enc_b32hex_feed(&d, (const char *)name + 1, name[0]) < 0 ||
 	    enc_b32hex_finish(&d) < 0 || d.o - raw != 20)
 		return SNAP_NONE;
-	const struct snap_nsec3 *t = (const struct snap_nsec3 *)(img + h->nsec3);
-	return snap_nsec3_search(t, h->nnsec3, raw, &x) && t[x].node == i ? x : SNAP_NONE;
+	return snap_nsec3_search_img(img, h, raw, &x) && snap_nsec3_at(img, h, x)->node == i
+	       ? x : SNAP_NONE;
 }
 
 static uint32_t hash_top(const uint8_t hash[20], unsigned bits)
@@ -209,7 +269,10 @@ bool snap_nsec3_find(const struct snap *s, const uint8_t *name,
 			hash);
 	uint32_t lo, hi;
 	snap_nsec3_bounds(s, hash, &lo, &hi);
-	return search_in(t, h->nnsec3, lo, hi, hash, index);
+	if (__builtin_expect(h->nsec3x == 0, 1))
+		return search_in(t, h->nnsec3, lo, hi, hash, index);
+	*index = snap_nsec3_pick_x(s->base, h, hash, count_le(t, lo, hi, hash));
+	return *index != SNAP_NONE && memcmp(snap_nsec3_at(s->base, h, *index)->hash, hash, 20) == 0;
 }
 
 /* -------------------------------------------------------------- lookups */
@@ -364,6 +427,24 @@ static int check_records(struct vctx *v, const struct snap_header *h,
 	return 0;
 }
 
+/* The NSEC3 table's extension (only in a composed image's tail, of an
+ * NSEC3 zone) within the image; its entries are checked by
+ * snap_open_patched. */
+static int check_nsec3x_bounds(struct vctx *v, const struct snap_header *h)
+{
+	if (!h->nsec3x)
+		return 0;
+	uint64_t at = h->nsec3x, end = at + sizeof(struct snap_nsec3x);
+	if (h->base_size == 0 || !(h->flags & SNAP_F_NSEC3) || at < h->base_size || at % 4 ||
+	    end > v->size)
+		return snapv_fail(v, "nsec3 extension misplaced");
+	const struct snap_nsec3x *x = (const struct snap_nsec3x *)(v->base + at);
+	end += (uint64_t)x->cap * (sizeof(struct snap_nsec3) + 4);
+	if (end > v->size || x->n > x->cap || (uint64_t)h->nnsec3 + x->n >= SNAP_N3_DEAD)
+		return snapv_fail(v, "nsec3 extension of %u entries out of bounds", x->n);
+	return 0;
+}
+
 int snapv_header(struct vctx *v, const struct snap_header *h)
 {
 	if (h->magic != SNAP_MAGIC)
@@ -398,8 +479,10 @@ int snapv_header(struct vctx *v, const struct snap_header *h)
 	    (h->base_size == 0 && (h->ndead || h->nsorted != h->nnodes)))
 		return snapv_fail(v, "node counts inconsistent (%u nodes, room for %u, %u sorted, "
 			    "%u deleted)", h->nnodes, h->node_cap, h->nsorted, h->ndead);
-	if (h->base_size > v->size || h->reserved[0] || h->reserved[1])
+	if (h->base_size > v->size || h->reserved)
 		return snapv_fail(v, "bad base size or reserved fields");
+	if (check_nsec3x_bounds(v, h))
+		return -1;
 	if (check_table(v, "node", h->nodes, h->node_cap,
 			sizeof(struct snap_node), sizeof *h) ||
 	    check_table(v, "nsec3", h->nsec3, h->nnsec3,
@@ -496,7 +579,7 @@ int snapv_node(struct vctx *v, const struct snap_header *h, uint32_t i)
 	uint64_t rr = ((uint64_t)n->name + (uint64_t)len + 3) & ~(uint64_t)3;
 	if (rr + (uint64_t)bh->nrrsets * sizeof(struct snap_rrset) > dend)
 		return snapv_fail(v, "node %u rrsets out of range", i);
-	if (n->nsec3 != SNAP_NONE && n->nsec3 >= h->nnsec3)
+	if (n->nsec3 != SNAP_NONE && n->nsec3 >= snap_nsec3_count(v->base, h))
 		return snapv_fail(v, "node %u nsec3 index out of range", i);
 	const struct snap_rrset *r = (const struct snap_rrset *)(v->base + rr);
 	for (unsigned k = 1; k < bh->nrrsets; k++)
@@ -596,18 +679,62 @@ static int check_rrsets(struct vctx *v, const struct snap_header *h)
 	return snapv_soa(v, h);
 }
 
+/* NSEC3 table entry t (index x) of the composed image: its node in
+ * range; live, it names its node's block; its wildcard entry in range
+ * or none.  A dead one (SNAP_N3_DEAD, only with an extension to say the
+ * chain changed) was checked when it was live, its block then its
+ * node's: a block whose bytes stay (the base's, or the tail's before). */
+int snapv_nsec3_entry(struct vctx *v, const struct snap_header *h, const struct snap_nsec3 *t,
+		       uint64_t x)
+{
+	if (t->node >= h->nnodes)
+		return snapv_fail(v, "nsec3 entry %llu: node out of range", (unsigned long long)x);
+	if (t->wild == SNAP_N3_DEAD)
+		return h->nsec3x ? 0 : snapv_fail(v, "nsec3 entry %llu dead without an extension",
+						  (unsigned long long)x);
+	if (t->block != snap_node_tab(v->base, h)[t->node].name - (uint32_t)sizeof(struct snap_block) ||
+	    (t->wild != SNAP_NONE && t->wild >= snap_nsec3_count(v->base, h)))
+		return snapv_fail(v, "nsec3 entry %llu: bad block or wildcard entry",
+				  (unsigned long long)x);
+	return 0;
+}
+
+/* The NSEC3 table's extension (its bounds checked with the header): every
+ * entry checked, the order a permutation of them by strictly ascending
+ * hash. */
+int snapv_nsec3x(struct vctx *v, const struct snap_header *h)
+{
+	if (!h->nsec3x)
+		return 0;
+	const struct snap_nsec3x *x = (const struct snap_nsec3x *)(v->base + h->nsec3x);
+	const uint32_t *order = (const uint32_t *)(x->e + x->cap);
+	uint8_t *seen = calloc(x->n / 8 + 1, 1);
+	if (!seen)
+		return snapv_fail(v, "out of memory");
+	int rc = x->pad[0] || x->pad[1] ? snapv_fail(v, "nsec3 extension: padding not zero") : 0;
+	for (uint32_t k = 0; rc == 0 && k < x->n; k++) {
+		uint32_t e = order[k];
+		if (e >= x->n || (seen[e / 8] & (1u << (e % 8))) ||
+		    (k && memcmp(x->e[order[k - 1]].hash, x->e[e].hash, 20) >= 0))
+			rc = snapv_fail(v, "nsec3 extension: order broken at %u", k);
+		else
+			seen[e / 8] |= (uint8_t)(1u << (e % 8));
+		if (rc == 0)
+			rc = snapv_nsec3_entry(v, h, &x->e[k], (uint64_t)h->nnsec3 + k);
+	}
+	free(seen);
+	return rc;
+}
+
 static int check_nsec3(struct vctx *v, const struct snap_header *h)
 {
 	const struct snap_nsec3 *t =
 		(const struct snap_nsec3 *)(v->base + h->nsec3);
-	const struct snap_node *nodes = (const struct snap_node *)(v->base + h->nodes);
+	if (snapv_nsec3x(v, h))
+		return -1;
 	for (uint32_t i = 0; i < h->nnsec3; i++) {
-		if (t[i].node >= h->nnodes)
-			return snapv_fail(v, "nsec3 entry %u node out of range", i);
-		if (t[i].block != nodes[t[i].node].name - (uint32_t)sizeof(struct snap_block))
-			return snapv_fail(v, "nsec3 entry %u block is not its node's", i);
-		if (t[i].wild != SNAP_NONE && t[i].wild >= h->nnsec3)
-			return snapv_fail(v, "nsec3 entry %u wildcard entry out of range", i);
+		if (snapv_nsec3_entry(v, h, &t[i], i))
+			return -1;
 		if (i && memcmp(t[i - 1].hash, t[i].hash, 20) >= 0)
 			return snapv_fail(v, "nsec3 table not sorted at %u", i);
 	}
@@ -628,7 +755,7 @@ bool snapv_is_block(const struct vctx *v, const struct snap_header *h, uint32_t 
 }
 
 /* The pre-encoded referral of node i, if a cut has one: a well-formed
- * fragment whose NSEC3 owners are blocks. */
+ * fragment whose NSEC3 owners are blocks or entries of the table. */
 int snapv_referral(struct vctx *v, const struct snap_header *h, uint32_t i)
 {
 	const struct snap_node *n = snap_node_tab(v->base, h) + i;
@@ -644,9 +771,11 @@ int snapv_referral(struct vctx *v, const struct snap_header *h, uint32_t i)
 	if (why)
 		return snapv_fail(v, "node %u referral: %s", i, why);
 	for (int k = 0; k < 2; k++) {
-		uint32_t b = frag_u32(f, 12 + 4u * (unsigned)k);
-		if (b != SNAP_NONE && !snapv_is_block(v, h, b))
-			return snapv_fail(v, "node %u referral: NSEC3 owner %u is no block", i, b);
+		uint32_t x = frag_u32(f, 12 + 4u * (unsigned)k);
+		if (x != SNAP_NONE && ((x & 1) ? (x & 2) || x >> 2 >= snap_nsec3_count(v->base, h)
+				       : !snapv_is_block(v, h, x)))
+			return snapv_fail(v, "node %u referral: NSEC3 owner %#x is no block or entry",
+					  i, x);
 	}
 	return 0;
 }

@@ -332,6 +332,52 @@ static inline bool snap_hash_le(const uint8_t *a, const uint8_t *b)
 bool snap_nsec3_search(const struct snap_nsec3 *t, uint32_t n, const uint8_t hash[20],
 		       uint32_t *index);
 
+/* NSEC3 table entry i of image img (header h): in the base's table, or
+ * past it in an overlay's extension (struct snap_nsec3x). */
+static inline const struct snap_nsec3 *snap_nsec3_at(const uint8_t *img,
+						     const struct snap_header *h, uint32_t i)
+{
+	if (__builtin_expect(i < h->nnsec3, 1))
+		return (const struct snap_nsec3 *)(img + h->nsec3) + i;
+	return ((const struct snap_nsec3x *)(img + h->nsec3x))->e + (i - h->nnsec3);
+}
+
+/* The block of an NSEC3 owner a referral's proof names (zones/frag.h):
+ * a block offset, or x << 2 | 1 for table entry x. */
+static inline uint32_t snap_proof_block(const uint8_t *img, const struct snap_header *h,
+					uint32_t v)
+{
+	return (v & 1) ? snap_nsec3_at(img, h, v >> 2)->block : v;
+}
+
+/* The entries of the table, the extension's included (dead ones too). */
+static inline uint32_t snap_nsec3_count(const uint8_t *img, const struct snap_header *h)
+{
+	return h->nnsec3 + (h->nsec3x ? ((const struct snap_nsec3x *)(img + h->nsec3x))->n : 0);
+}
+
+/* The chain's entry matching or covering hash (RFC 5155 §7.2.1: the
+ * greatest at or below it, the last below the first) given lo, the count
+ * of the base table's entries at or below it (a binary search's result):
+ * that table's entry lo - 1 (or its last) but in a composed image whose
+ * chain changed, where dead entries are skipped and the extension's
+ * entries taken in.  SNAP_NONE when the chain is empty. */
+uint32_t snap_nsec3_pick_x(const uint8_t *img, const struct snap_header *h,
+			   const uint8_t hash[20], uint32_t lo);
+
+static inline uint32_t snap_nsec3_pick(const uint8_t *img, const struct snap_header *h,
+				       const uint8_t hash[20], uint32_t lo)
+{
+	if (__builtin_expect(h->nsec3x == 0, 1))
+		return lo ? lo - 1 : h->nnsec3 - 1;
+	return snap_nsec3_pick_x(img, h, hash, lo);
+}
+
+/* The chain's entry matching or covering hash in image img (the whole
+ * table searched); true when it matches. */
+bool snap_nsec3_search_img(const uint8_t *img, const struct snap_header *h,
+			   const uint8_t hash[20], uint32_t *index);
+
 /* The entry of the NSEC3 table of image img (header h) whose owner is node
  * i (its first label, base32hex-decoded, is the entry's hash and the entry
  * names i), or SNAP_NONE: i is not an NSEC3 owner of the chain in use. */

@@ -30,6 +30,11 @@ int snapv_name(struct vctx *v, const struct snap_header *h, uint32_t off);
 int snapv_node(struct vctx *v, const struct snap_header *h, uint32_t i);
 /* Node i's RRset entries and their records (ri: the first's number). */
 int snapv_node_rrsets(struct vctx *v, const struct snap_header *h, uint32_t i, uint64_t ri);
+/* NSEC3 table entry t, index x (of the base's table or the extension). */
+int snapv_nsec3_entry(struct vctx *v, const struct snap_header *h, const struct snap_nsec3 *t,
+		      uint64_t x);
+/* The NSEC3 table's extension, if there is one (snap_format.h). */
+int snapv_nsec3x(struct vctx *v, const struct snap_header *h);
 /* Node i's pre-encoded referral, if it has one. */
 int snapv_referral(struct vctx *v, const struct snap_header *h, uint32_t i);
 /* h->soa is the apex's SOA RRset. */

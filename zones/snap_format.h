@@ -62,7 +62,7 @@
 #include <stdint.h>
 
 #define SNAP_MAGIC 0x534e4452u	/* bytes "RDNS" */
-#define SNAP_VERSION 9	/* 2: dname_hash became word-wise; 3: pre-encoded
+#define SNAP_VERSION 10	/* 2: dname_hash became word-wise; 3: pre-encoded
 			   answers (snap_rrset.resp); 4: per-node blocks
 			   (name, RRsets, data together; buckets point at
 			   them), so an answer reads bucket -> block; 5: a
@@ -77,8 +77,14 @@
 			   answer with DNSSEC beside the one without
 			   (SNAP_RESP_DO); 9: room for appended nodes
 			   (node_cap), deleted nodes and composed images
-			   (base + overlay, zones/overlay.h) */
+			   (base + overlay, zones/overlay.h); 10: NSEC3
+			   owners added and deleted by an overlay (the
+			   header's nsec3x, struct snap_nsec3x), referrals'
+			   proofs of no DS name NSEC3 table entries, not
+			   blocks (zones/frag.h) */
 #define SNAP_NONE 0xffffffffu	/* "no index" in index fields */
+/* snap_nsec3.wild of an NSEC3 table entry an overlay deleted */
+#define SNAP_N3_DEAD 0xfffffffeu
 /* Names of an answer whose addresses go in the additional section (NS, MX
  * and SRV targets, RFC 1034 §4.3.2 step 6): the engine takes the first
  * SNAP_ADDL_MAX, and pre-encoded answers hold the same. */
@@ -149,7 +155,10 @@ struct snap_header {
 				   with an overlay applied): the base's size, bytes
 				   from there on being the overlay's tail of blocks.
 				   checksum is then the base's, not these bytes' */
-	uint32_t reserved[2];	/* zero */
+	uint32_t nsec3x;	/* 0, or (composed images of NSEC3 zones whose
+				   chain changed) the offset in the tail of the
+				   NSEC3 table's extension, struct snap_nsec3x */
+	uint32_t reserved;	/* zero */
 };
 
 /* snap_block.flags: a node's flags */
@@ -276,6 +285,27 @@ struct snap_nsec3 {
 	uint32_t node;
 	uint32_t wild;
 	uint32_t block;
+};
+
+/*
+ * The NSEC3 table of a composed image whose chain an overlay changed
+ * (header nsec3x != 0, in the tail): the base's table, sorted, keeps its
+ * entries where they are (indices stay true: node links, wildcard
+ * entries and referrals' proofs hold them), those deleted marked with
+ * wild = SNAP_N3_DEAD (hash, node and block as they were); the entries
+ * added follow here, entry k having index nnsec3 + k, with the order of
+ * their hashes.  The chain is the live entries of both, by hash: a
+ * search takes the greatest live entry at or below a hash from each
+ * (snap_nsec3_pick).  Each change writes the extension anew (in the
+ * tail: an earlier version's bytes are never written), so it holds every
+ * entry added since the base, dead ones too.
+ */
+struct snap_nsec3x {
+	uint32_t n;		/* entries added: e[0, n) */
+	uint32_t cap;		/* room: e[cap], then uint32_t order[cap] whose
+				   first n are the k of e[k] by ascending hash */
+	uint32_t pad[2];	/* zero */
+	struct snap_nsec3 e[];
 };
 
 #endif

@@ -146,8 +146,9 @@ static bool reachable(const struct vctx *v, const struct snap_header *h, uint32_
 }
 
 /* NSEC3-signed zones: the entries of the NSEC3 table in the pages that
- * differ from the reference's keep their hash, node and wildcard entry
- * (an overlay changes no name) and name their node's block. */
+ * differ from the reference's keep their hash (the table's order; an
+ * owner leaving the chain marks its entry dead, one coming back makes it
+ * live again) and are checked (snapv_nsec3_entry). */
 static int check_nsec3_in(struct vctx *v, const struct snap_header *h, const uint8_t *ref,
 			  const uint32_t *pages, size_t npages)
 {
@@ -162,12 +163,11 @@ static int check_nsec3_in(struct vctx *v, const struct snap_header *h, const uin
 		for (; x < h->nnsec3 && t0 + x * esz < hi; x++) {
 			if (memcmp(&t[x], &o[x], sizeof *t) == 0)
 				continue;
-			if (memcmp(t[x].hash, o[x].hash, 20) || t[x].node != o[x].node ||
-			    t[x].wild != o[x].wild || t[x].node >= h->nnodes ||
-			    t[x].block != snap_node_tab(v->base, h)[t[x].node].name -
-						 (uint32_t)sizeof(struct snap_block))
-				return snapv_fail(v, "nsec3 entry %llu changed but its block",
+			if (memcmp(t[x].hash, o[x].hash, 20) != 0)
+				return snapv_fail(v, "nsec3 entry %llu changed its hash",
 						  (unsigned long long)x);
+			if (snapv_nsec3_entry(v, h, &t[x], x))
+				return -1;
 		}
 	}
 	return 0;
@@ -235,8 +235,7 @@ static int check_nodes_in(struct vctx *v, const struct snap_header *h, const str
 		uint32_t e = (bh->flags & SNAP_N_NSEC3) ? snap_nsec3_entry_of(v->base, h, i)
 							: SNAP_NONE;
 		if (e != SNAP_NONE &&
-		    ((const struct snap_nsec3 *)(v->base + h->nsec3))[e].block !=
-			    x->name - (uint32_t)sizeof(struct snap_block))
+		    snap_nsec3_at(v->base, h, e)->block != x->name - (uint32_t)sizeof(struct snap_block))
 			return snapv_fail(v, "node %u: its nsec3 entry names another block", i);
 	}
 	return 0;
@@ -350,6 +349,9 @@ int snap_open_patched(const void *image, size_t size, const void *base, size_t b
 		if (check_page(&v, base, base_size, &m, pages[i]))
 			return -1;
 	}
+	/* before any search of the chain reads its order */
+	if (snapv_nsec3x(&v, h))
+		return -1;
 	size_t n;
 	uint32_t *list = touched_nodes(v.base, p.ref, h, p.r, pages, npages, &n);
 	if (!list)
