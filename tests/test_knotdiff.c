@@ -410,7 +410,7 @@ static void compare_version(const struct ovt_zone *v, const struct zidx *root, u
 			    unsigned *nbad, unsigned *nallowed)
 {
 	static const char *const types[] = { "A", "AAAA", "NS", "MX", "TXT", "CNAME", "SOA",
-					     "SRV", "ANY", "DS" };
+					     "SRV", "ANY", "DS", "DNAME" };
 	static const char *const forms[] = { "", "nx.", "q.z." };
 	const struct ans_cfg cfg = { .max_udp = 1232, .nsid = NSID,
 				     .nsid_len = (uint16_t)strlen(NSID), .identity = IDENTITY,
@@ -442,9 +442,31 @@ static void compare_version(const struct ovt_zone *v, const struct zidx *root, u
 	}
 }
 
+/* DNAMEs in overlay_versions' steps besides ovt_mutate's random ones:
+ * added (at new names, beside an address, with a CNAME into one) in the
+ * first round, one's target changed and another deleted in the second. */
+static void dname_edits(struct ovt_zone *z, int round, int s)
+{
+	if (round == 0 && s == 2) {
+		ovt_add(z, "dnk 300 DNAME wild");
+		ovt_add(z, "dnk2 300 DNAME example.net.");
+		ovt_add(z, "h5 300 DNAME www");
+		ovt_add(z, "ck 300 CNAME a.dnk");
+		ovt_add(z, "mk 300 MX 10 mx.h5");
+	}
+	for (size_t k = z->n; round == 1 && s == 3 && k-- > 0;) {
+		if (strcmp(z->line[k], "dnk 300 DNAME wild") == 0) {
+			ovt_del(z, k);
+			ovt_add(z, "dnk 300 DNAME b.c.ent");
+		} else if (strcmp(z->line[k], "dnk2 300 DNAME example.net.") == 0) {
+			ovt_del(z, k);
+		}
+	}
+}
+
 /* A zone changed step by step with overlays (zones/overlay.h: names,
- * delegations, glue, wildcards, empty non-terminals, CNAMEs, apex RRsets
- * added and deleted) answers, as the dataplane serves it, as knotd
+ * delegations, glue, wildcards, empty non-terminals, CNAMEs, DNAMEs, apex
+ * RRsets added and deleted) answers, as the dataplane serves it, as knotd
  * answers the same version loaded whole. */
 Test(knotdiff, overlay_versions, .init = setup, .fini = teardown, .timeout = 300)
 {
@@ -456,13 +478,14 @@ Test(knotdiff, overlay_versions, .init = setup, .fini = teardown, .timeout = 300
 	ovt_life_start(&l, OVL_ORIGIN, &first);
 	ovt_free(&first);
 	uint64_t rng = 0x2545f4914f6cdd1dull;
-	unsigned nq = 0, nbad = 0, nallowed = 0;
+	unsigned nq = 0, nbad = 0, nallowed = 0, ndname = 0;
 	for (int round = 0; round < 2; round++) {
 		char err[512];
 		for (int s = 0; s < 8; s++) {
 			struct ovt_zone next;
 			ovt_copy(&next, &l.cur);
 			ovt_mutate(&next, 2 + (unsigned)(s % 3), &rng);
+			dname_edits(&next, round, s);
 			cr_assert_neq(ovt_life_step(&l, &next, NULL, NULL, err, sizeof err), -1, "%s",
 				      err);
 			ovt_free(&next);
@@ -481,6 +504,8 @@ Test(knotdiff, overlay_versions, .init = setup, .fini = teardown, .timeout = 300
 		kd_stop(&kd);
 		cr_assert_eq(kd_start(&kd, sub, &kz, 1, IDENTITY, VERSION, NSID, err, sizeof err), 0,
 			     "%s", err);
+		for (size_t k = 0; k < l.cur.n; k++)
+			ndname += strstr(l.cur.line[k], " DNAME ") != NULL;
 		compare_version(&l.cur, root, &nq, &nbad, &nallowed);
 		zidx_free(root);
 		snap_close(s);
@@ -489,6 +514,7 @@ Test(knotdiff, overlay_versions, .init = setup, .fini = teardown, .timeout = 300
 	fprintf(stderr, "knotdiff overlays: %u applied, %u declined; %u queries, %u within "
 		"allowances, %u mismatches\n", l.applied, l.declined, nq, nallowed, nbad);
 	cr_assert_gt(l.applied, 8, "too few changes applied as overlays");
+	cr_assert_gt(ndname, 0, "no DNAME in the versions compared");
 	ovt_life_free(&l);
 	cr_expect_eq(nbad, 0, "%u of %u queries differ from knotd (see above)", nbad, nq);
 }
