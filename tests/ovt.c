@@ -330,10 +330,81 @@ static void drop_owner(struct ovt_zone *z, const char *owner, const char *type)
 	}
 }
 
+/* The owner of a random DNAME record of z, into o; false when none. */
+static bool dname_owner(const struct ovt_zone *z, uint64_t *rng, char *o, size_t cap)
+{
+	size_t n = 0, pick;
+	for (size_t k = 0; k < z->n; k++)
+		n += strstr(z->line[k], " DNAME ") != NULL;
+	if (!n)
+		return false;
+	pick = rnd(rng) % n;
+	for (size_t k = 0; k < z->n; k++)
+		if (strstr(z->line[k], " DNAME ") && pick-- == 0) {
+			owner_of(z, k, o, cap);
+			return true;
+		}
+	return false;
+}
+
+/* Deletes owner's DNAME record to target t (at any TTL). */
+static void drop_dname_to(struct ovt_zone *z, const char *owner, const char *t)
+{
+	char o[300], tail[300];
+	snprintf(tail, sizeof tail, " DNAME %s", t);
+	size_t tl = strlen(tail);
+	for (size_t k = z->n; k-- > 0;) {
+		owner_of(z, k, o, sizeof o);
+		size_t ll = strlen(z->line[k]);
+		if (strcmp(o, owner) == 0 && ll > tl && strcmp(z->line[k] + ll - tl, tail) == 0)
+			ovt_del(z, k);
+	}
+}
+
+/* DNAME edits: one added at a new leaf or beside an existing owner's
+ * data (declined when it has names below it, or a CNAME), one's target
+ * or TTL changed, one deleted, records whose targets are below one, and
+ * (now and then) a name below one (the full compile refuses that). */
+static void edit_dname(struct ovt_zone *z, uint64_t *rng, unsigned v)
+{
+	static const char *const targets[] = { "wild", "www", "b.c.ent", "example.net.",
+					       "h7", "dnt.example.org." };
+	const char *t = targets[rnd(rng) % (sizeof targets / sizeof *targets)];
+	char o[300];
+	switch (rnd(rng) % 8) {
+	case 0: case 1:	/* a second one at an owner now and then; the same
+			   record at another TTL is no second record */
+		snprintf(o, sizeof o, "dn%u", v % 50);
+		drop_dname_to(z, o, t);
+		ovt_add(z, "%s 300 DNAME %s", o, t);
+		break;
+	case 2: some_owner(z, rng, o, sizeof o); drop_owner(z, o, "DNAME");
+		ovt_add(z, "%s 300 DNAME %s", o, t); break;
+	case 3: if (dname_owner(z, rng, o, sizeof o)) {
+			drop_owner(z, o, "DNAME");
+			ovt_add(z, "%s %u DNAME %s", o, rnd(rng) % 2 ? 300 : 60 + v, t);
+		}
+		break;
+	case 4: case 5: if (dname_owner(z, rng, o, sizeof o)) drop_owner(z, o, "DNAME"); break;
+	case 6: if (dname_owner(z, rng, o, sizeof o)) {
+			if (v % 3 == 0)
+				ovt_add(z, "m%u 300 MX 10 mx.%s", v, o);
+			else if (v % 3 == 1)
+				ovt_add(z, "c%u 300 CNAME c.%s", v, o);
+			else
+				ovt_add(z, "srv%u._tcp 300 SRV 0 1 80 s.%s", v, o);
+		}
+		break;
+	default: if (v % 4 == 0 && dname_owner(z, rng, o, sizeof o))
+			ovt_add(z, "x.%s 300 A 192.0.2.%u", o, v % 250);
+		break;
+	}
+}
+
 static void edit(struct ovt_zone *z, uint64_t *rng)
 {
 	char o[300];
-	unsigned v = (unsigned)(rnd(rng) % 1000), r = (unsigned)(rnd(rng) % 17);
+	unsigned v = (unsigned)(rnd(rng) % 1000), r = (unsigned)(rnd(rng) % 18);
 	const char *parents[] = { "", ".deep", ".x.y", ".wild", ".sub", ".b.c.ent", ".h1" };
 	const char *par = parents[rnd(rng) % (sizeof parents / sizeof *parents)];
 	switch (r) {
@@ -356,6 +427,7 @@ static void edit(struct ovt_zone *z, uint64_t *rng)
 		ovt_add(z, "ns.%s 300 A 192.0.2.9", o); break;
 	case 14: ovt_add(z, "srv%u._tcp 300 SRV 0 1 80 %s", v, rnd(rng) % 2 ? "sip" : "www"); break;
 	case 15: drop_owner(z, "*.wild", NULL); break;
+	case 16: edit_dname(z, rng, v); break;
 	default: ovt_add(z, "h%u 300 AAAA 2001:db8::%x", v % 40, v); break;
 	}
 }
@@ -394,11 +466,11 @@ static void absname(const char *origin, const char *owner, char *out, size_t cap
 uint8_t *ovt_queries(const char *origin, const struct ovt_zone *const *v, size_t nv, size_t *n)
 {
 	static const uint16_t types[] = { RR_A, RR_AAAA, RR_NS, RR_MX, RR_TXT, RR_CNAME,
-					  RR_SOA, RR_SRV, RR_ANY, RR_DS };
+					  RR_SOA, RR_SRV, RR_ANY, RR_DS, RR_DNAME };
 	size_t names = 8;
 	for (size_t i = 0; i < nv; i++)
 		names += v[i]->n;
-	size_t cap = names * 3 * 10 * 2;
+	size_t cap = names * 3 * 11 * 2;
 	uint8_t *buf = malloc(cap * OVT_QMAX);
 	*n = 0;
 	for (size_t i = 0; i <= nv; i++) {

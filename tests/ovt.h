@@ -79,7 +79,8 @@ int ovt_life_step(struct ovt_life *l, struct ovt_zone *next,
  * sibling glue, wildcards, empty non-terminals, CNAMEs, MX, SRV). */
 void ovt_start(struct ovt_zone *z);
 /* Changes z by k random edits (names added and deleted, delegations made
- * and unmade, glue and addresses changed, wildcards, CNAMEs, apex
+ * and unmade, glue and addresses changed, wildcards, CNAMEs, DNAMEs
+ * added, changed and deleted with targets and names below them, apex
  * RRsets, TTLs), its serial bumped. */
 void ovt_mutate(struct ovt_zone *z, unsigned k, uint64_t *rng);
 

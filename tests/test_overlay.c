@@ -882,7 +882,8 @@ static void resign_all(struct life *l, const char *type)
 
 Test(overlay, signed_resigning_applies, .timeout = 600)
 {
-	static const char *const types[] = { "NSEC", "NSEC3", "DS", "A", "NS", "SOA", "DNSKEY" };
+	static const char *const types[] = { "NSEC", "NSEC3", "DS", "A", "NS", "SOA", "DNSKEY",
+					     "DNAME" };
 	for (size_t z = 0; z < sizeof signed_zones / sizeof *signed_zones; z++) {
 		struct life l;
 		signed_life(&l, z);
@@ -1217,6 +1218,221 @@ Test(overlay, nsec3_chain_changes_apply, .timeout = 600)
 		n3_step(&l, k, d_b, NULL);	/* empty non-terminals unmade */
 		n3_step(&l, k, d_ins, NULL);
 		n3_step(&l, k, d_c, NULL);
+		life_free(&l);
+	}
+}
+
+/* ---------------------------------------------------------------- DNAME */
+
+/* Do line's whitespace-separated fields begin with those of pat? */
+static bool fields_begin(const char *line, const char *pat)
+{
+	for (;;) {
+		line += strspn(line, " \t");
+		pat += strspn(pat, " \t");
+		size_t pl = strcspn(pat, " \t"), ll = strcspn(line, " \t");
+		if (!pl)
+			return true;
+		if (pl != ll || strncmp(line, pat, pl) != 0)
+			return false;
+		line += ll;
+		pat += pl;
+	}
+}
+
+/* l's version changed: the lines whose fields begin with those of a
+ * del[] pattern deleted (each pattern matches one at least), the lines
+ * add[] added ("%s": l's origin, at most twice), the serial bumped. */
+static void dname_next(const struct life *l, struct ovt_zone *next, const char *const *del,
+		       const char *const *add)
+{
+	char buf[1024];
+	ovt_copy(next, &l->cur);
+	for (; del && *del; del++) {
+		snprintf(buf, sizeof buf, *del, l->origin, l->origin);
+		size_t before = next->n;
+		for (size_t k = next->n; k-- > 0;)
+			if (fields_begin(next->line[k], buf))
+				ovt_del(next, k);
+		cr_assert_lt(next->n, before, "no line begins with %s", buf);
+	}
+	for (; add && *add; add++) {
+		snprintf(buf, sizeof buf, *add, l->origin, l->origin);
+		ovt_add(next, "%s", buf);
+	}
+	next->serial++;
+}
+
+/* One change applied as an overlay, every answer (names below the DNAME
+ * owners included: ovt_queries asks below every owner) checked against
+ * the full compile of the new version. */
+static void dname_applies(struct life *l, const char *const *del, const char *const *add)
+{
+	struct ovt_zone next;
+	dname_next(l, &next, del, add);
+	unsigned before = l->applied;
+	step(l, &next);
+	cr_assert_eq(l->applied, before + 1, "%s: a DNAME change declined", l->origin);
+	ovt_free(&next);
+}
+
+/* One change declined, err naming why, nothing left behind; the full
+ * compile refuses the version too (the rule the overlay mirrors). */
+static void dname_declines(struct life *l, const char *const *del, const char *const *add,
+			   const char *why)
+{
+	struct ovt_zone next;
+	dname_next(l, &next, del, add);
+	struct zdiff d;
+	ovt_diff(l->origin, &l->cur, &next, &d);
+	size_t size, size2;
+	const uint8_t *img = ovl_image(l->o, &size);
+	uint8_t *before = malloc(size);
+	memcpy(before, img, size);
+	char err[512];
+	cr_assert_eq(ovl_apply(l->o, &d, err, sizeof err), 0, "applied");
+	cr_assert(strstr(err, why), "declined for another reason: %s", err);
+	img = ovl_image(l->o, &size2);
+	cr_assert(size2 == size && memcmp(before, img, size) == 0, "a change left something behind");
+	free(before);
+	struct ovt_img full;
+	char e2[4096];
+	char *text = ovt_text(l->origin, &next);
+	cr_assert_neq(ovt_compile(l->origin, text, &full, e2, sizeof e2), 0,
+		      "declined (%s), but the full compile serves it", err);
+	free(text);
+	ovt_diff_free(&d);
+	ovt_free(&next);
+}
+
+/* A DNAME added at a new leaf and beside an address, its target changed,
+ * its TTL, then deleted: each an overlay answering as a full compile,
+ * synthesis below the owners (in-zone targets: into a wildcard, to an
+ * existing name, out of the zone) included. */
+Test(overlay, dname_add_change_delete_at_a_leaf)
+{
+	struct life l;
+	life_at(&l, NULL);
+	static const char *const add[] = { "dn 300 DNAME wild", "dn2 300 DNAME example.net.",
+					   "dn3 300 DNAME www", NULL };
+	dname_applies(&l, NULL, add);
+	static const char *const d1[] = { "dn 300 DNAME", NULL };
+	static const char *const a1[] = { "dn 300 DNAME b.c.ent", NULL };
+	dname_applies(&l, d1, a1);	/* the target */
+	static const char *const a2[] = { "dn 60 DNAME b.c.ent", NULL };
+	dname_applies(&l, d1, a2);	/* the TTL */
+	static const char *const d3[] = { "dn 60 DNAME", "dn2 300 DNAME", NULL };
+	dname_applies(&l, d3, NULL);	/* deleted: the name goes */
+	life_free(&l);
+}
+
+Test(overlay, dname_beside_an_address)
+{
+	struct life l;
+	life_at(&l, NULL);
+	static const char *const add[] = { "h3 300 DNAME h4", "www 300 DNAME wild", NULL };
+	dname_applies(&l, NULL, add);
+	static const char *const del[] = { "h3 300 DNAME", NULL };
+	dname_applies(&l, del, NULL);	/* deleted: the name stays */
+	life_free(&l);
+}
+
+/* A name whose descendants the change deletes may get a DNAME (an empty
+ * non-terminal made a DNAME owner). */
+Test(overlay, dname_over_names_deleted)
+{
+	struct life l;
+	life_at(&l, NULL);
+	static const char *const del[] = { "a.b.c.ent 300 TXT", NULL };
+	static const char *const add[] = { "b.c.ent 300 DNAME www", NULL };
+	dname_applies(&l, del, add);
+	life_free(&l);
+}
+
+/* What zone_finish refuses is declined (RFC 6672 §2.4): a DNAME over
+ * names that stay (an empty non-terminal's, a cut's glue, the apex's), a
+ * name made below a DNAME (in the same change, or a later one), two
+ * DNAME records at a name, a DNAME beside a CNAME. */
+Test(overlay, dname_refused_changes_decline)
+{
+	struct life l;
+	life_at(&l, NULL);
+	static const char *const ent[] = { "c.ent 300 DNAME www", NULL };
+	dname_declines(&l, NULL, ent, "below the DNAME");
+	static const char *const cut[] = { "sub 300 DNAME www", NULL };
+	dname_declines(&l, NULL, cut, "below the DNAME");
+	static const char *const apex[] = { "@ 300 DNAME example.net.", NULL };
+	dname_declines(&l, NULL, apex, "below the DNAME");
+	static const char *const both[] = { "dn 300 DNAME www", "x.dn 300 A 192.0.2.1", NULL };
+	dname_declines(&l, NULL, both, "below the DNAME");
+	static const char *const two[] = { "dn 300 DNAME www", "dn 300 DNAME mail", NULL };
+	dname_declines(&l, NULL, two, "more than one DNAME");
+	static const char *const cn[] = { "alias 300 DNAME mail", NULL };
+	dname_declines(&l, NULL, cn, "CNAME beside other data");
+	static const char *const dn[] = { "dn 300 DNAME www", NULL };
+	dname_applies(&l, NULL, dn);
+	static const char *const below[] = { "q.z.dn 300 TXT \"below\"", NULL };
+	dname_declines(&l, NULL, below, "below the DNAME");
+	static const char *const wild[] = { "*.dn 300 A 192.0.2.1", NULL };
+	dname_declines(&l, NULL, wild, "below the DNAME");
+	life_free(&l);
+}
+
+/* Targets of CNAME, MX, SRV and NS records below a DNAME owner (they do
+ * not exist: the answers holding them are not pre-encoded, and the
+ * engine synthesizes), then the DNAME deleted under them, then one added
+ * where an MX target's address was (its pre-encoded answers dropped). */
+Test(overlay, dname_targets_below_the_owner)
+{
+	struct life l;
+	life_at(&l, NULL);
+	static const char *const add[] = { "dn 300 DNAME wild", "m7 300 MX 10 x.dn",
+					   "m7 300 MX 20 mail", "c7 300 CNAME y.dn",
+					   "_s._tcp 300 SRV 0 0 1 s.dn", "nsy 300 NS ns.dn",
+					   "nsy 300 NS ns1", NULL };
+	dname_applies(&l, NULL, add);
+	static const char *const del[] = { "dn 300 DNAME", NULL };
+	dname_applies(&l, del, NULL);
+	static const char *const d2[] = { "mail 300 A", NULL };
+	static const char *const a2[] = { "mail 300 DNAME www", "dn 300 DNAME mail", NULL };
+	dname_applies(&l, d2, a2);	/* x.dn -> x.mail -> x.www */
+	life_free(&l);
+}
+
+/* Signed zones: a DNAME's signatures made again (with the RRset
+ * written again), its target and TTL changed, a DNAME added beside data
+ * with its signature and deleted, at names kept. */
+Test(overlay, dname_signed_zones)
+{
+	static const char sig[] = "13 3 3600 20370101000000 20260101000000 57793 %s "
+				  "XFBcO5ccBzQbByR1ob9RBPQS2KUPmKdUbVvdj/wxIXyNc/cer6VvLZ8D "
+				  "v0aR5pw3nNdCT/XhYbZKOKBV03Fgyg==";
+	char rs[512], rs2[512], rs3[512];
+	snprintf(rs, sizeof rs, "dn.%%s 3600 IN RRSIG DNAME %s", sig);
+	snprintf(rs2, sizeof rs2, "dn.%%s 600 IN RRSIG DNAME %s", sig);
+	snprintf(rs3, sizeof rs3, "mail.%%s 3600 IN RRSIG DNAME %s", sig);
+	const char *const resign[] = { rs, NULL };
+	static const char *const d_sig[] = { "dn.%s 3600 IN RRSIG DNAME", NULL };
+	static const char *const d_dn[] = { "dn.%s 3600 IN DNAME", "dn.%s 3600 IN RRSIG DNAME",
+					    NULL };
+	const char *const target[] = { "dn.%s 3600 IN DNAME example.net.", rs, NULL };
+	const char *const ttl[] = { "dn.%s 600 IN DNAME example.net.", rs2, NULL };
+	static const char *const d_ttl[] = { "dn.%s 600 IN DNAME", "dn.%s 600 IN RRSIG DNAME",
+					     NULL };
+	const char *const at_mail[] = { "mail.%s 3600 IN DNAME www.%s", rs3, NULL };
+	static const char *const d_mail[] = { "mail.%s 3600 IN DNAME",
+					      "mail.%s 3600 IN RRSIG DNAME", NULL };
+	static const size_t zones[] = { 0, 2 };	/* NSEC, NSEC3 with opt-out */
+	for (size_t z = 0; z < sizeof zones / sizeof *zones; z++) {
+		struct life l;
+		signed_life(&l, zones[z]);
+		dname_applies(&l, d_sig, resign);
+		dname_applies(&l, d_dn, target);
+		dname_applies(&l, d_dn, ttl);
+		if (zones[z] == 0)	/* dn keeps its NSEC: a name kept */
+			dname_applies(&l, d_ttl, NULL);
+		dname_applies(&l, NULL, at_mail);	/* beside its addresses */
+		dname_applies(&l, d_mail, NULL);
 		life_free(&l);
 	}
 }

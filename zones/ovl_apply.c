@@ -14,11 +14,12 @@
  * still hold.  The rules of the compiler are followed for the facts the
  * engine reads (make_nodes: flags, cut, parent), and zone_finish's
  * checks for the ones a change can break (CNAME beside other data, SOA
- * off the apex, no NS at the apex, glue under a cut): where one would
- * fail, or the change needs what overlays do not do (DNAME; in a signed
- * zone chains or cuts made or deleted, names but an NSEC3 zone's
- * insecure delegations and their glue, keys), it is declined and the
- * caller compiles the whole zone, which reports it.  In a signed zone
+ * off the apex, no NS at the apex, glue under a cut, one DNAME and no
+ * names below it): where one would fail, or the change needs what
+ * overlays do not do (in a signed zone chains or cuts made or deleted,
+ * names but an NSEC3 zone's insecure delegations and their glue, keys),
+ * it is declined and the caller compiles the whole zone, which reports
+ * it.  In a signed zone
  * RRsets carry their signatures, and an NSEC3 owner written again takes
  * its NSEC3 table entry and the referrals proving with it along.
  */
@@ -144,8 +145,8 @@ static int parse_list(struct apply *a, const uint8_t *p, size_t len, uint32_t n,
 		    rdata_check(c.type, c.ent + 2, rdlen) < 0)
 			return stop(a, -1, "%s: a malformed record (type %u)", on, c.type);
 		bool chain = c.type == RR_RRSIG || c.type == RR_NSEC || c.type == RR_NSEC3;
-		if ((dnssec_type(c.type) && !(a->sig && chain)) || c.type == RR_DNAME)
-			return stop(a, 0, "%s: DNSSEC keys, parameters or DNAME records change", on);
+		if (dnssec_type(c.type) && !(a->sig && chain))
+			return stop(a, 0, "%s: DNSSEC keys or parameters change", on);
 		a->c[a->n++] = c;
 	}
 	if (p != end)
@@ -557,14 +558,62 @@ static int new_node(struct apply *a, const uint8_t *name, uint32_t parent, const
 	return 0;
 }
 
+/* ------------------------------------------------------------ DNAME */
+
+/* RFC 6672 §2.4: "Resource records MUST NOT exist at any subdomain of the
+ * owner of a DNAME RR" (zone.c's check_name refuses a name with records
+ * below a DNAME owner, the apex's included): name, made or kept, is below
+ * the DNAME at node d.  Declined, for the full compile to report it. */
+static int dname_below(struct apply *a, const uint8_t *name, uint32_t d)
+{
+	char on[DNAME_TEXT_MAX], dn[DNAME_TEXT_MAX];
+	dname_to_text(on, sizeof on, name);
+	dname_to_text(dn, sizeof dn, name_of(a->o, d));
+	return stop(a, 0, "%s is below the DNAME at %s (RFC 6672 §2.4)", on, dn);
+}
+
+static bool first_below(void *ud, uint32_t d)
+{
+	*(uint32_t *)ud = d;
+	return false;
+}
+
+/* The owners the change adds a DNAME at have no live descendants: a
+ * DNAME added above names that stay is refused here, after every owner
+ * is applied (the change may delete them).  Names the change makes below
+ * a DNAME are refused in create, and an owner whose DNAME stays had none
+ * (the rule held before).  With that rule kept, no other name's facts
+ * depend on a DNAME: the engine synthesizes below its owner from the
+ * owner's flag and RRset alone (dataplane/answer.c's chain; the fast
+ * paths leave a DNAME encloser to it), and pre-encoded answers and
+ * referrals are made only for targets that exist, which none below a
+ * DNAME does, or for a referral's targets below its cut, which must have
+ * glue (check_glue). */
+static int dname_owners(struct apply *a)
+{
+	for (size_t k = 0; k < a->n; k++) {
+		if (!a->c[k].add || a->c[k].type != RR_DNAME)
+			continue;
+		uint32_t ni = lookup(a, a->c[k].owner), d = SNAP_NONE;
+		if (ni == SNAP_NONE || !(ovl_head(a->o, ni)->flags & SNAP_N_DNAME))
+			continue;
+		below(a->o, ni, first_below, &d);
+		if (d != SNAP_NONE)
+			return dname_below(a, name_of(a->o, d), ni);
+	}
+	return 0;
+}
+
 /* Creates name (with RRsets r) and the empty non-terminals above it. */
 static int create(struct apply *a, const uint8_t *name, const struct nrs *r, unsigned n)
 {
 	uint32_t ce;
 	snap_find(a->s, name, &ce);
+	/* ancestors come before their descendants in the change (canonical
+	 * order): their DNAMEs are the new version's */
 	for (uint32_t x = ce;; x = ovl_node(a->o, x)->parent) {
 		if (ovl_head(a->o, x)->flags & SNAP_N_DNAME)
-			return stop(a, 0, "a name below a DNAME");
+			return dname_below(a, name, x);
 		if (x == 0)
 			break;
 	}
@@ -869,8 +918,10 @@ static int check_name_rules(struct apply *a, const char *on, bool apex, const st
 			return stop(a, 0, "%s: SOA off the apex or not one", on);
 		soa |= t == RR_SOA;
 		ns |= t == RR_NS;
-		if (t == RR_DNAME && !r[k].keep)
-			return stop(a, 0, "%s: DNAME", on);
+		/* RFC 6672 §2.4: one DNAME record at a name (zone.c's
+		 * check_name; beside a CNAME it is other data, above) */
+		if (t == RR_DNAME && r[k].e.count > 1)
+			return stop(a, 0, "%s: more than one DNAME record", on);
 	}
 	if (apex && (!soa || !ns))
 		return stop(a, 0, "%s: the apex without SOA or NS", on);
@@ -1231,7 +1282,7 @@ static int apply_all(struct apply *a, const struct zdiff *d)
 		if (apply_owner(a, a->c + k, e - k))
 			return -1;
 	}
-	if (a->sig && (signed_cuts(a) || chain(a)))
+	if ((a->sig && (signed_cuts(a) || chain(a))) || dname_owners(a))
 		return -1;
 	if (recut(a) || for_names(a, &a->addr, unprecode) || for_names(a, &a->addr, check_glue) ||
 	    for_names(a, &a->glue, check_glue))
