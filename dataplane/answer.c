@@ -302,7 +302,10 @@ static void chain(struct eng *e)
 				if (!e->tc && !rw_rr(e->w, RW_AN, owner, RR_CNAME, RR_CLASS_IN, dn->ttl,
 						     next, (uint16_t)(plen + tlen)))
 					e->tc = true;
-				if (!dname_in(next, origin(e)))
+				/* a CNAME query: the synthesized CNAME is its answer
+				 * (RFC 1034 §4.3.2 step 3a, the type matches; as
+				 * Knot and BIND) */
+				if (e->q->qtype == RR_CNAME || !dname_in(next, origin(e)))
 					return;
 				name = owner = next;
 				continue;

@@ -151,39 +151,6 @@ static bool allow_occluded_wild(const struct dm_q *q, struct dm_resp *k, struct 
 	return used;
 }
 
-/* RFC 6672 §3.1 step 3.C: after a DNAME, the server "MUST synthesize a
- * CNAME record ... Go back to step 1" with the new QNAME, whatever the
- * QTYPE; we do, so a CNAME query below a DNAME whose target is in the
- * zone gets the DNAME, the synthesized CNAME, then what the target gives
- * (its RCODE, and a NODATA's or NXDOMAIN's SOA).  Knot stops at the
- * synthesized CNAME, as RFC 1034 §4.3.2 step 3.a stops at a CNAME that
- * matches QTYPE.  Only CNAME queries whose answer from Knot holds a DNAME,
- * with nothing in its authority section, all of it in ours: what we add
- * after it (answer records, authority, RCODE) is dropped. */
-static bool allow_dname_cname(const struct dm_q *q, struct dm_resp *k, struct dm_resp *o)
-{
-	(void)q;
-	bool dname = false;
-	if (k->qtype != RR_CNAME || k->nrr[DM_NS] || k->rcode != 0)
-		return false;
-	for (size_t i = 0; i < k->nrr[DM_AN]; i++) {
-		char type[16];
-		if (count_rr(o, DM_AN, k->rr[DM_AN][i]) != 1)
-			return false;
-		dname |= sscanf(k->rr[DM_AN][i], "%*s %*s %*s %15s", type) == 1 &&
-			 strcmp(type, "DNAME") == 0;
-	}
-	if (!dname)
-		return false;
-	for (size_t i = o->nrr[DM_AN]; i-- > 0;)
-		if (count_rr(k, DM_AN, o->rr[DM_AN][i]) == 0)
-			dm_resp_drop(o, DM_AN, i);
-	while (o->nrr[DM_NS])
-		dm_resp_drop(o, DM_NS, 0);
-	o->rcode = k->rcode;
-	return true;
-}
-
 static struct allowance allowances[] = {
 	{ "cd-copied", "RFC 4035 §3", "CD copied to the response (Knot does not)",
 	  allow_cd, 0 },
@@ -192,9 +159,6 @@ static struct allowance allowances[] = {
 	{ "occluded-wild", "RFC 1034 §4.3.3",
 	  "no additional addresses from a wildcard below a cut (Knot adds them)",
 	  allow_occluded_wild, 0 },
-	{ "dname-cname", "RFC 6672 §3.1",
-	  "a CNAME query below a DNAME follows the synthesized CNAME (Knot stops)",
-	  allow_dname_cname, 0 },
 };
 #define NALLOW (sizeof allowances / sizeof allowances[0])
 
