@@ -136,6 +136,9 @@ static int serve(struct ctl *c, struct zst *z, const struct zdf_steps *st,
 			log_warn("zone %s: step %u -> %u not applied incrementally (%s); loading "
 				 "the new version whole", z->name, st->v[done].from,
 				 st->v[done].to, why);
+		else if (r == 0)
+			log_info("zone %s: step %u -> %u loaded whole (%s)", z->name,
+				 st->v[done].from, st->v[done].to, why);
 		if (r != 1)
 			break;
 		done++;		/* served, and journaled by inc_apply */
