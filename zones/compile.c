@@ -315,8 +315,11 @@ static bool tab_full(const struct zc *c, size_t n)
  * with more than 3/2 slots per node, a load of at most 2/3. */
 static uint32_t image_mask_for(size_t n)
 {
-	uint64_t m = 1;
-	while (m < (uint64_t)n + n / 2 + 1)
+	/* with room for 256 names more, as the node table has (an overlay
+	 * of a small zone would fill a table sized to the load alone with
+	 * a few names and be compacted at every change) */
+	uint64_t m = 1, k = (uint64_t)n + 256;
+	while (m < k + k / 2 + 1)
 		m <<= 1;
 	return (uint32_t)(m - 1);
 }

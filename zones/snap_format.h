@@ -118,7 +118,8 @@ struct snap_header {
 	uint32_t buckets;	/* offset of uint64_t[hash_mask + 1] */
 	uint32_t hash_mask;	/* power of two minus one, hash_mask + 1 >=
 				   nnodes + nnodes / 2 + 1 (a load of at most
-				   2/3; the compiler takes the smallest) */
+				   2/3; the compiler takes the smallest for
+				   256 nodes more: room for an overlay's) */
 	uint32_t rrsets;	/* zero (version 4: RRsets live in the blocks) */
 	uint32_t nrrsets;	/* RRsets in all blocks */
 	uint32_t nsec3;		/* offset of struct snap_nsec3[nnsec3] */
