@@ -34,9 +34,10 @@ from e2elib import Knotd, Server, free_port, knot_conf_head, run, wait_for
 # "served incrementally"); the others are loaded whole, which must answer
 # the same.
 INCREMENTAL_KINDS = {
-    "optout:add-insecure",
-    "optout:del-insecure",
-    "nsec3:change-a",
+    "optout:add-insecure", "optout:add-secure", "optout:add-ds", "optout:del-ds",
+    "optout:del-secure", "optout:del-insecure",
+    "nsec3:add-host", "nsec3:add-ent", "nsec3:del-name", "nsec3:add-wild",
+    "nsec3:del-wild", "nsec3:change-a", "nsec3:add-dname", "nsec3:del-dname",
     "nsec:change-a",
 }
 
@@ -415,7 +416,9 @@ def test_signed_ixfr():
                 pairs = query_set(z, added, deleted, model)
                 diffs = compare_zone(k.port, s.port, pairs, allowed)
                 assert serial_at(k.port, z) == serial, (name, "knotd changed meanwhile")
-                table.append((name, inc, dt, len(diffs), 2 * len(pairs)))
+                why = [m.group(1) for ln in reason(s, z, serial)
+                       for m in [re.search(r"loaded whole \((.*)\)$", ln)] if m]
+                table.append((name, inc, dt, len(diffs), 2 * len(pairs), why))
                 if diffs:
                     failures.append(f"{name} (serial {serial}):\n" + show(diffs))
                 # a step of knotd's journal is a change that applies: one
@@ -429,9 +432,9 @@ def test_signed_ixfr():
     finally:
         k.close()
         shutil.rmtree(tmp, ignore_errors=True)
-    print(f"  {'change':24} incremental  answered in  queries  differences")
-    for name, inc, dt, nd, nq in table:
-        print(f"  {name:24} {inc:11}  {dt:9.2f} s  {nq:7}  {nd}")
+    print(f"  {'change':24} incremental  answered in  queries  differences  why whole")
+    for name, inc, dt, nd, nq, why in table:
+        print(f"  {name:24} {inc:11}  {dt:9.2f} s  {nq:7}  {nd:11}  {'; '.join(why)}")
     print("  allowances used: " + (", ".join(f"{a} {n} times" for a, n in allowed.items())
                                    or "none"))
     print(f"  {time.time() - t0:.1f} s in all")
