@@ -25,7 +25,13 @@ example bench/out/tld-1000000.signed.zone, bench-tld.: a signed TLD);
 KIND=delegations: each run adds CHANGE/2 insecure delegations (two NS
 records each, out of bailiwick: no glue) instead of changing A records, a
 TLD's usual change (the SOA's RRSIG is left as it was: no server here
-verifies signatures)."""
+verifies signatures).  KIND=secure (a signed zone with NSEC3): each run adds
+CHANGE/8 secure delegations (two NS, a DS and its RRSIG), each with its
+NSEC3 record and RRSIG, the NSEC3 before it in the chain changed to point
+at it: the chain changes as a signer changes it (RFC 5155 §7.1; the
+hashes made with the zone's NSEC3PARAM, signatures fake).
+import base64
+import hashlib
 import os
 import random
 import shutil
@@ -179,10 +185,58 @@ def notified(port, pid, want):
     return dt, base / 1024, peak[0] / 1024
 
 
+FAKE_SIG = "AAAA" * 21 + "AA=="
+
+
+def nsec3_hash(name, salt, iters):
+    """RFC 5155 §5: the hash of name (text, absolute) as base32hex."""
+    wire = b"".join(bytes([len(lab)]) + lab.lower().encode()
+                    for lab in name.rstrip(".").split(".")) + b"\0"
+    h = hashlib.sha1(wire + salt).digest()
+    for _ in range(iters):
+        h = hashlib.sha1(h + salt).digest()
+    return base64.b32hexencode(h).decode().rstrip("=")
+
+
+def add_secure(lines, run):
+    """CHANGE/8 secure delegations into lines, with their NSEC3 records
+    (opt-out flag as the chain's), the chain's links made again."""
+    param = next(ln.split() for ln in lines if "NSEC3PARAM" in ln.split()[3:4])
+    salt = b"" if param[-1] == "-" else bytes.fromhex(param[-1])
+    iters = int(param[-2])
+    chain = {}
+    for i, ln in enumerate(lines):
+        f = ln.split()
+        if len(f) > 8 and f[3] == "NSEC3":
+            chain[f[0].split(".")[0].upper()] = i
+    flags = lines[next(iter(chain.values()))].split()[5]
+    order = sorted(chain)
+    for i in range(CHANGE // 8):
+        name = f"s{run}-{i}.{ZONE}"
+        lines += [f"{name}\t86400\tIN\tNS\tns{k}.example.net." for k in (1, 2)]
+        lines.append(f"{name}\t86400\tIN\tDS\t{1000 + i} 13 2 {run * 1000 + i:064X}")
+        lines.append(f"{name}\t86400\tIN\tRRSIG\tDS 13 2 86400 20361231000000 "
+                     f"20260101000000 24867 {ZONE} {FAKE_SIG}")
+        h = nsec3_hash(name, salt, iters)
+        at = next((k for k, o in enumerate(order) if o > h), len(order))
+        pred, succ = order[at - 1], order[at % len(order)]
+        f = lines[chain[pred]].split()
+        f[8] = h
+        lines[chain[pred]] = "\t".join(f)
+        chain[h] = len(lines)
+        lines.append(f"{h}.{ZONE}\t3600\tIN\tNSEC3\t1 {flags} {iters} {param[-1]} "
+                     f"{succ} NS DS RRSIG")
+        lines.append(f"{h}.{ZONE}\t3600\tIN\tRRSIG\tNSEC3 13 2 3600 20361231000000 "
+                     f"20260101000000 24867 {ZONE} {FAKE_SIG}")
+        order.insert(at, h)
+
+
 def change(path, run):
     """Changes CHANGE records (KIND) and the serial; the new serial."""
     with open(path) as f:
         lines = f.read().split("\n")
+    if KIND == "secure":
+        add_secure(lines, run)
     if KIND == "delegations":
         lines += [f"d{run}-{i}.{ZONE}\t86400\tIN\tNS\tns{k}.example.net."
                   for i in range(CHANGE // 2) for k in (1, 2)]

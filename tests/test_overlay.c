@@ -17,6 +17,7 @@
 
 #include "tests/ovt.h"
 #include "zones/dname.h"
+#include "zones/enc.h"
 #include "zones/overlay.h"
 #include "zones/snap.h"
 
@@ -1433,4 +1434,52 @@ Test(overlay, dname_signed_zones)
 		dname_applies(&l, d_mail, NULL);
 		life_free(&l);
 	}
+}
+
+/* Re-signing the apex's NSEC3 under opt-out, which the proof of no DS of
+ * every insecure delegation right below the apex names (by its table
+ * entry, zones/frag.h): one table entry changes and no referral is
+ * dropped, the overlay's tail grows by the owner's block alone (by
+ * every delegation's block when proofs named the apex's block). */
+Test(overlay, optout_apex_nsec3_resigned_keeps_referrals)
+{
+	struct life l;
+	signed_life(&l, 3);	/* tld.zone: 200 delegations */
+	const struct snap_header *h = l.base.image;
+	uint8_t wire[DNAME_MAX], hash[20];
+	char own[40];
+	cr_assert_gt(dname_from_text(wire, l.origin, strlen(l.origin), NULL), 0);
+	snap_nsec3_hash(wire, h->nsec3_salt, h->nsec3_salt_len, h->nsec3_iter, hash);
+	own[enc_b32hex_encode(own, hash, 20)] = 0;
+	struct ovt_zone next;
+	ovt_copy(&next, &l.cur);
+	bool found = false;
+	for (size_t k = 0; k < l.cur.n && !found; k++) {
+		char o[300], t[32], cov[32];
+		if (!ovt_field(l.cur.line[k], 0, o, sizeof o) || strncasecmp(o, own, strlen(own)) ||
+		    !ovt_field(l.cur.line[k], 3, t, sizeof t) || strcmp(t, "RRSIG") ||
+		    !ovt_field(l.cur.line[k], 4, cov, sizeof cov) || strcmp(cov, "NSEC3"))
+			continue;
+		char exp[32], line[4096];
+		ovt_field(l.cur.line[k], 8, exp, sizeof exp);
+		const char *at = strstr(l.cur.line[k], exp);
+		snprintf(line, sizeof line, "%.*s20370606000000%s", (int)(at - l.cur.line[k]),
+			 l.cur.line[k], at + strlen(exp));
+		for (size_t j = 0; j < next.n; j++)
+			if (strcmp(next.line[j], l.cur.line[k]) == 0)
+				ovt_del(&next, j);
+		ovt_add(&next, "%s", line);
+		found = true;
+	}
+	cr_assert(found, "no RRSIG over the apex's NSEC3 (%s)", own);
+	next.serial++;
+	size_t before, after;
+	ovl_image(l.o, &before);
+	unsigned applied = l.applied;
+	step(&l, &next);
+	cr_assert_eq(l.applied, applied + 1);
+	ovl_image(l.o, &after);
+	cr_assert_lt(after - before, 1024, "the tail grew by %zu bytes", after - before);
+	ovt_free(&next);
+	life_free(&l);
 }
