@@ -114,7 +114,6 @@ void ovl_idx_each(const struct ovl_idx *x, uint32_t key, void (*fn)(void *ud, ui
  * them to find it (ovl_apply). */
 static bool index_proof(struct ovl *o, uint32_t i)
 {
-	const struct snap_header *h = ovl_hdr(o);
 	const struct snap_node *n = ovl_node(o, i);
 	if (!(snap_node_flags(o->img, n) & SNAP_N_CUT))
 		return true;
@@ -124,11 +123,11 @@ static bool index_proof(struct ovl *o, uint32_t i)
 	const uint8_t *f = ns && ns->resp ? o->img + ns->rdata + ns->rdata_len : NULL;
 	for (int k = 0; f && (f[10] & FRAG_F_N3) && k < 2; k++) {
 		uint32_t x = frag_u32(f, 12 + 4u * (unsigned)k);
-		if (x == SNAP_NONE)
+		/* one named by its table entry (the apex's) stays true while
+		 * it lives (ovl_nsec3.c) */
+		if (x == SNAP_NONE || (x & 1))
 			continue;
-		uint32_t node = (x & 1) ? snap_nsec3_at(o->img, h, x >> 2)->node
-				       : snap_block_at(o->img, x)->node;
-		const uint8_t *owner = o->img + ovl_node(o, node)->name;
+		const uint8_t *owner = o->img + ovl_node(o, snap_block_at(o->img, x)->node)->name;
 		if (!idx_base_add(&o->refs, (uint32_t)dname_hash(owner), i))
 			return false;
 	}

@@ -37,11 +37,12 @@ bool n3ch_set_block(struct n3ch *c, uint32_t x, uint32_t old, uint32_t blk);
  * marked dead, those that joined added, the touched names and their
  * ancestors linked to the entries of their hashes, wildcard entries made
  * again where the chain changed around them, and drop(ud, cut) called for
- * each cut whose pre-encoded referral names an entry deleted or one whose
- * span an added entry split, or the old block of an owner written again.  0, or -1 declined with the reason in err
- * (what a full compile is sure to get right and this is not: an entry
- * for a name the change did not touch, a name with descendants joining
- * the chain, an empty chain). */
+ * each cut whose pre-encoded referral names the block of an entry deleted
+ * or of one whose span an added entry split, or the old block of an
+ * owner written again.  0, or -1 declined with the reason in err (what a
+ * full compile is sure to get right and this is not: an entry for a name
+ * the change did not touch, a name with descendants joining the chain,
+ * the apex leaving it, an empty chain). */
 int n3ch_finish(struct n3ch *c, int (*drop)(void *ud, uint32_t cut), void *ud, char *err,
 		size_t errcap);
 

@@ -34,11 +34,11 @@ struct cand {
 	uint32_t node, old, link;
 };
 
-/* What a referral's proof may name (zones/frag.h): the block of entry
- * x, and (idx) the entry itself. */
+/* A block of entry x's owner, which a referral's proof may name
+ * (zones/frag.h; the apex's, named by its entry, stays true while the
+ * entry lives). */
 struct proof {
 	uint32_t x, blk;
-	bool idx;
 };
 
 struct n3ch {
@@ -167,7 +167,7 @@ static bool set_field(struct n3ch *c, uint32_t x, size_t field, uint32_t v)
 
 bool n3ch_set_block(struct n3ch *c, uint32_t x, uint32_t old, uint32_t blk)
 {
-	struct proof m = { x, old, false };
+	struct proof m = { x, old };
 	return set_field(c, x, offsetof(struct snap_nsec3, block), blk) &&
 	       ovl_buf_add(&c->moved, &m, sizeof m);
 }
@@ -256,6 +256,9 @@ static int kill_left(struct n3ch *c)
 		uint8_t hash[20];
 		if (w[k].old == SNAP_NONE || in_chain(c, w[k].node, hash))
 			continue;
+		/* every proof below the apex names its entry */
+		if (w[k].old == ovl_node(c->o, 0)->nsec3)
+			return fail(c, "the apex's NSEC3 record leaves the chain");
 		bool linked = entry(c, w[k].old)->wild != SNAP_NONE;
 		if (!x_own(c) || !set_field(c, w[k].old, offsetof(struct snap_nsec3, wild), SNAP_N3_DEAD) ||
 		    !push32(&c->dead, w[k].old) || (linked && !push32(&c->linked, w[k].old)))
@@ -505,7 +508,7 @@ static bool proves_with(const struct ovl *o, uint32_t i, const struct proof *p)
 	const uint8_t *f = o->img + ns->rdata + ns->rdata_len;
 	for (int k = 0; (f[10] & FRAG_F_N3) && k < 2; k++) {
 		uint32_t v = frag_u32(f, 12 + 4u * (unsigned)k);
-		if (v == p->blk || (p->idx && v == (p->x << 2 | 1)))
+		if (v == p->blk)
 			return true;
 	}
 	return false;
@@ -529,8 +532,8 @@ static int drop_proving(struct n3ch *c, const struct proof *p,
 	return rc;
 }
 
-/* The referrals naming a dead entry or a split one (by entry or block),
- * or the old block of an owner written again. */
+/* The referrals naming the block of a dead entry or a split one, or the
+ * old block of an owner written again. */
 static int referrals(struct n3ch *c, int (*drop)(void *ud, uint32_t cut), void *ud)
 {
 	const struct ovl_buf *lists[] = { &c->dead, &c->split };
@@ -538,7 +541,7 @@ static int referrals(struct n3ch *c, int (*drop)(void *ud, uint32_t cut), void *
 		size_t n;
 		const uint32_t *v = u32s(lists[l], &n);
 		for (size_t k = 0; k < n; k++) {
-			struct proof p = { v[k], entry(c, v[k])->block, true };
+			struct proof p = { v[k], entry(c, v[k])->block };
 			if (drop_proving(c, &p, drop, ud))
 				return -1;
 		}
