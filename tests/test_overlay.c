@@ -931,9 +931,6 @@ Test(overlay, signed_name_changes_decline)
 		signed_declines(z, NULL, line);
 		snprintf(line, sizeof line, "%s 300 IN NSEC3PARAM 1 0 1 -", o);
 		signed_declines(z, NULL, line);		/* the chain's parameters */
-		snprintf(line, sizeof line, "%s 3600 IN DNSKEY 256 3 13 "
-			 "ZZ70wKjM6+3JiGqoAJ72NDZEvb0l18gl1WfQTvGDQQOLS4dxOfk3q5zBe8Nqc3jj2f86m3wVpjWlL22ZcJrYqw==", o);
-		signed_declines(z, NULL, line);		/* keys */
 	}
 	/* a name deleted: its only record (nsec.zone's host with one A) */
 	signed_declines(0, "www.example.org.", NULL);
@@ -1482,4 +1479,49 @@ Test(overlay, optout_apex_nsec3_resigned_keeps_referrals)
 	cr_assert_lt(after - before, 1024, "the tail grew by %zu bytes", after - before);
 	ovt_free(&next);
 	life_free(&l);
+}
+
+/* A key added to the DNSKEY RRset (a rollover's pre-publication) and
+ * deleted again: applied, every answer checked; the apex left without
+ * its DNSKEY RRset (the zone no longer signed): declined. */
+Test(overlay, signed_key_changes_apply)
+{
+	for (size_t z = 0; z < sizeof signed_zones / sizeof *signed_zones; z++) {
+		char line[600];
+		snprintf(line, sizeof line, "%s 3600 IN DNSKEY 256 3 13 "
+			 "AZ71wKjM6+3JiGqoAJ72NDZEvb0l18gl1WfQTvGDQQOLS4dxOfk3q5zBe8Nqc3jj2f86m3wVpjWl"
+			 "L22ZcJrYqw==", signed_zones[z].origin);
+		const char *add[] = { line, NULL };
+		struct life l;
+		signed_life(&l, z);
+		optout_step(&l, NULL, add, 1);
+		struct ovt_zone next;
+		ovt_copy(&next, &l.cur);
+		for (size_t k = next.n; k-- > 0;)
+			if (strcmp(next.line[k], line) == 0)
+				ovt_del(&next, k);
+		next.serial++;
+		unsigned applied = l.applied;
+		step(&l, &next);
+		cr_assert_eq(l.applied, applied + 1, "%s: the key's deletion declined",
+			     signed_zones[z].file);
+		/* every DNSKEY and its RRSIGs */
+		for (size_t k = next.n; k-- > 0;) {
+			char t[32], cov[32] = "";
+			ovt_field(next.line[k], 3, t, sizeof t);
+			ovt_field(next.line[k], 4, cov, sizeof cov);
+			if (strcmp(t, "DNSKEY") == 0 || (strcmp(t, "RRSIG") == 0 && strcmp(cov, "DNSKEY") == 0))
+				ovt_del(&next, k);
+		}
+		next.serial++;
+		struct zdiff d;
+		ovt_diff(l.origin, &l.cur, &next, &d);
+		char err[512];
+		cr_assert_eq(ovl_apply(l.o, &d, err, sizeof err), 0, "%s: keys removed, applied",
+			     signed_zones[z].file);
+		cr_assert(strstr(err, "without DNSKEY"), "%s", err);
+		ovt_diff_free(&d);
+		ovt_free(&next);
+		life_free(&l);
+	}
 }

@@ -144,9 +144,13 @@ static int parse_list(struct apply *a, const uint8_t *p, size_t len, uint32_t n,
 		if (c.type == 0 || rrtype_is_meta(c.type) || c.ttl > INT32_MAX ||
 		    rdata_check(c.type, c.ent + 2, rdlen) < 0)
 			return stop(a, -1, "%s: a malformed record (type %u)", on, c.type);
-		bool chain = c.type == RR_RRSIG || c.type == RR_NSEC || c.type == RR_NSEC3;
-		if (dnssec_type(c.type) && !(a->sig && chain))
-			return stop(a, 0, "%s: DNSSEC keys or parameters change", on);
+		/* signed zones: signatures, chains and keys (a DNSKEY RRset
+		 * stays at the apex: check_name_rules); not the NSEC3
+		 * parameters (the chain's hashes), nor DNSSEC in an unsigned
+		 * zone (it would become signed) */
+		if (dnssec_type(c.type) && (!a->sig || c.type == RR_NSEC3PARAM))
+			return stop(a, 0, "%s: the NSEC3 parameters change, or DNSSEC records in an "
+				    "unsigned zone", on);
 		a->c[a->n++] = c;
 	}
 	if (p != end)
@@ -906,7 +910,7 @@ static int sign_rrsets(struct apply *a, const char *on, uint32_t ni, const struc
 static int check_name_rules(struct apply *a, const char *on, bool apex, const struct nrs *r,
 			    unsigned n)
 {
-	bool soa = false, ns = false;
+	bool soa = false, ns = false, key = false;
 	unsigned other = 0;	/* RRsets that may not sit beside a CNAME */
 	for (unsigned k = 0; k < n; k++)
 		other += r[k].e.type != RR_CNAME && !rrtype_cname_ok(r[k].e.type);
@@ -918,6 +922,7 @@ static int check_name_rules(struct apply *a, const char *on, bool apex, const st
 			return stop(a, 0, "%s: SOA off the apex or not one", on);
 		soa |= t == RR_SOA;
 		ns |= t == RR_NS;
+		key |= t == RR_DNSKEY;
 		/* RFC 6672 §2.4: one DNAME record at a name (zone.c's
 		 * check_name; beside a CNAME it is other data, above) */
 		if (t == RR_DNAME && r[k].e.count > 1)
@@ -925,6 +930,9 @@ static int check_name_rules(struct apply *a, const char *on, bool apex, const st
 	}
 	if (apex && (!soa || !ns))
 		return stop(a, 0, "%s: the apex without SOA or NS", on);
+	/* the zone stays signed (SNAP_F_SIGNED, signed_zone) */
+	if (apex && a->sig && !key)
+		return stop(a, 0, "%s: the apex left without DNSKEY", on);
 	if (n > UINT16_MAX)
 		return stop(a, 0, "%s: too many RRsets", on);
 	return 0;
@@ -1228,8 +1236,9 @@ static int finish_header(struct apply *a)
 /* ------------------------------------------------------------ the change */
 
 /* A signed zone whose changes overlays can follow: signed with keys at
- * the apex (SNAP_F_SIGNED then stays as it is: DNSKEY changes are
- * declined), its names those of its base but with NSEC3 (signed_names). */
+ * the apex (SNAP_F_SIGNED then stays as it is: the DNSKEY RRset may
+ * change, not go), its names those of its base but with NSEC3
+ * (signed_names). */
 static int signed_zone(struct apply *a)
 {
 	const struct snap_header *h = ovl_hdr(a->o);
