@@ -15,9 +15,9 @@
  * engine reads (make_nodes: flags, cut, parent), and zone_finish's
  * checks for the ones a change can break (CNAME beside other data, SOA
  * off the apex, no NS at the apex, glue under a cut): where one would
- * fail, or the change needs what overlays do not do (DNAME; in a signed
- * zone chains or cuts made or deleted, names but an NSEC3 zone's
- * insecure delegations and their glue, keys), it is declined and the
+ * fail, or the change needs what overlays do not do (DNAME; in an NSEC3
+ * zone chains or cuts made or deleted, names but insecure delegations
+ * and their glue; keys), it is declined and the
  * caller compiles the whole zone, which reports it.  In a signed zone
  * RRsets carry their signatures, and an NSEC3 owner written again takes
  * its NSEC3 table entry and the referrals proving with it along.
@@ -31,6 +31,7 @@
 #include "zones/frag.h"
 #include "zones/limits.h"
 #include "zones/ovl_int.h"
+#include "zones/ovl_nsec.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 
@@ -77,6 +78,8 @@ struct apply {
 	bool sig;		/* a signed zone (see apply_all) */
 	bool n3;		/* signed with NSEC3: insecure delegations may
 				   come and go (signed_names) */
+	bool nsec;		/* signed with NSEC: names come and go
+				   (zones/ovl_nsec.h) */
 	int64_t drr;		/* RRsets added */
 	uint32_t rewrites;
 };
@@ -144,7 +147,8 @@ static int parse_list(struct apply *a, const uint8_t *p, size_t len, uint32_t n,
 		if (c.type == 0 || rrtype_is_meta(c.type) || c.ttl > INT32_MAX ||
 		    rdata_check(c.type, c.ent + 2, rdlen) < 0)
 			return stop(a, -1, "%s: a malformed record (type %u)", on, c.type);
-		bool chain = c.type == RR_RRSIG || c.type == RR_NSEC || c.type == RR_NSEC3;
+		bool chain = c.type == RR_RRSIG || c.type == RR_NSEC ||
+			     (c.type == RR_NSEC3 && !a->nsec);	/* NSEC: ovl_nsec.h */
 		if ((dnssec_type(c.type) && !(a->sig && chain)) || c.type == RR_DNAME)
 			return stop(a, 0, "%s: DNSSEC keys, parameters or DNAME records change", on);
 		a->c[a->n++] = c;
@@ -911,8 +915,8 @@ static int new_sigs(struct apply *a, const char *on, const struct snap_rrset *ol
 static int sign_rrsets(struct apply *a, const char *on, uint32_t ni, const struct chg *sg,
 		       size_t ns, struct nrs *r, unsigned nr)
 {
-	const struct snap_rrset *cur = rrsets_of(a->o, ni);
-	unsigned ncur = ovl_head(a->o, ni)->nrrsets;
+	const struct snap_rrset *cur = ni == SNAP_NONE ? NULL : rrsets_of(a->o, ni);
+	unsigned ncur = ni == SNAP_NONE ? 0 : ovl_head(a->o, ni)->nrrsets;
 	for (unsigned k = 0; k < ncur; k++) {
 		if (cur[k].type == RR_RRSIG)
 			return stop(a, 0, "%s: RRSIGs without their RRset", on);
@@ -982,6 +986,18 @@ static int note_owner(struct apply *a, uint32_t ni, const struct chg *c, size_t 
 	return 0;
 }
 
+/* NSEC-signed zones: ovl_nsec_owner's rule for node ni (SNAP_NONE: a
+ * name made) with the new RRsets r (nr). */
+static int nsec_owner(struct apply *a, const char *on, uint32_t ni, const struct nrs *r,
+		      unsigned nr)
+{
+	bool nsec = false;
+	for (unsigned k = 0; k < nr; k++)
+		nsec |= r[k].e.type == RR_NSEC;
+	const char *why = ovl_nsec_owner(ni, nsec);
+	return why ? stop(a, 0, "%s: %s", on, why) : 0;
+}
+
 /* The changes c[0..n) of one owner. */
 static int apply_owner(struct apply *a, const struct chg *c, size_t n)
 {
@@ -1009,7 +1025,10 @@ static int apply_owner(struct apply *a, const struct chg *c, size_t n)
 	int rc = new_rrsets(a, on, ni, cc, n - ns, r, &nr);
 	if (rc == 0)
 		rc = check_name_rules(a, on, ni == 0, r, nr);
-	if (rc == 0 && a->sig && (ni == SNAP_NONE || nr == 0))
+	if (rc == 0 && a->nsec)		/* NSEC-signed zones: ovl_nsec.h */
+		rc = nsec_owner(a, on, ni, r, nr) || sign_rrsets(a, on, ni, c + s0, ns, r, nr)
+		     ? -1 : 0;
+	else if (rc == 0 && a->sig && (ni == SNAP_NONE || nr == 0))
 		rc = signed_names(a, on, c[0].owner, ni, r, nr, ns);
 	else if (rc == 0 && a->sig &&
 		 (signed_rules(a, on, ni, c, n, r, nr) || sign_rrsets(a, on, ni, c + s0, ns, r, nr)))
@@ -1273,14 +1292,16 @@ static int finish_header(struct apply *a)
 
 /* A signed zone whose changes overlays can follow: signed with keys at
  * the apex (SNAP_F_SIGNED then stays as it is: DNSKEY changes are
- * declined), its names those of its base but with NSEC3 (signed_names). */
+ * declined), its names those of its base but with NSEC3 (signed_names)
+ * or NSEC (ovl_nsec.h). */
 static int signed_zone(struct apply *a)
 {
 	const struct snap_header *h = ovl_hdr(a->o);
 	if (!(h->flags & (SNAP_F_SIGNED | SNAP_F_NSEC | SNAP_F_NSEC3)))
 		return 0;
-	bool names = h->ndead || h->nsorted != h->nnodes;	/* NSEC denial needs order */
-	if (!(h->flags & SNAP_F_SIGNED) || (names && !(h->flags & SNAP_F_NSEC3)) ||
+	bool names = h->ndead || h->nsorted != h->nnodes;
+	a->nsec = ovl_nsec_zone(h);
+	if (!(h->flags & SNAP_F_SIGNED) || (names && !(h->flags & SNAP_F_NSEC3) && !a->nsec) ||
 	    !snap_rrset_in(rrsets_of(a->o, 0), ovl_head(a->o, 0)->nrrsets, RR_DNSKEY))
 		return stop(a, 0, "a signed zone without keys at its apex, or with names changed");
 	a->sig = true;
@@ -1315,7 +1336,7 @@ static int apply_all(struct apply *a, const struct zdiff *d)
 		if (apply_owner(a, a->c + k, e - k))
 			return -1;
 	}
-	if (a->sig && signed_cuts(a))
+	if (a->sig && !a->nsec && signed_cuts(a))
 		return -1;
 	if (recut(a) || for_names(a, &a->addr, unprecode) || for_names(a, &a->addr, check_glue) ||
 	    for_names(a, &a->glue, check_glue) || n3_referrals(a))
