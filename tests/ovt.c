@@ -745,7 +745,12 @@ static struct nname *nsec_names(const struct ovt_zone *z, const uint8_t *o, size
 	struct nname *v = calloc(z->n + 1, sizeof *v);
 	size_t n = 0;
 	memcpy(v[n].w, o, dname_len(o));
-	dname_to_text(v[n++].text, sizeof v[0].text, o);
+	dname_to_text(v[n].text, sizeof v[0].text, o);
+	/* the SOA (ovt_text's own line) */
+	v[n].type[0] = RR_SOA;
+	v[n].rec[0] = true;
+	v[n].nt = v[n].nrec = 1;
+	snprintf(v[n++].ttl[0], sizeof v[0].ttl[0], "300");
 	for (size_t k = 0; k < z->n; k++) {
 		char f0[300];
 		field(z->line[k], 0, f0, sizeof f0);
@@ -858,8 +863,28 @@ static void drop_chain(struct ovt_zone *z, const uint8_t *o, struct nname *v, si
 	}
 }
 
+/* z's lines with their fields one space apart (a record added as
+ * ovt_add writes it is then one line). */
+static void one_space(struct ovt_zone *z)
+{
+	for (size_t k = 0; k < z->n; k++) {
+		char *w = z->line[k];
+		for (const char *r = z->line[k]; *r; r++)
+			if (*r != ' ' || (w > z->line[k] && w[-1] != ' '))
+				*w++ = *r;
+		while (w > z->line[k] && w[-1] == ' ')
+			w--;
+		*w = 0;
+	}
+	struct ovt_zone c;
+	ovt_copy(&c, z);	/* drops lines made equal */
+	ovt_free(z);
+	*z = c;
+}
+
 void ovt_nsec_chain(struct ovt_zone *z, const char *origin)
 {
+	one_space(z);
 	uint8_t o[DNAME_MAX];
 	dname_from_text(o, origin, strlen(origin), NULL);
 	size_t n;
@@ -953,8 +978,10 @@ static void edit_nsec(struct ovt_zone *z, uint64_t *rng, const char *origin)
 		if (x % 2)
 			ovt_add(z, "%s 3600 IN DS %u 13 2 %064X", o, x % 65536, x);
 		break;
-	case 7:		/* a cut made at a name, data or not below it */
-		if (other_owner(z, origin, rng, o, sizeof o) && !has_type(z, o, "CNAME")) {
+	case 7:		/* a cut made at a name, data or not below it (not a
+			   wildcard: RFC 4592 §4.2 leaves those undefined) */
+		if (other_owner(z, origin, rng, o, sizeof o) && !has_type(z, o, "CNAME") &&
+		    !has_type(z, o, "NS") && o[0] != '*') {
 			ovt_add(z, "%s 3600 IN NS ns.%s", o, o);
 			ovt_add(z, "ns.%s 3600 IN A 192.0.2.%u", o, x % 250);
 		}
