@@ -92,15 +92,25 @@ static int name_cmp(const void *x, const void *y, void *ud)
 			       snap_base(s) + nodes[*(const uint32_t *)y].name);
 }
 
-/* The owners among nodes [from, to), in node order, appended to o. */
+/* The owners among nodes [from, to), in node order, appended to o.  Each
+ * node's block is a cache miss (the blocks are spread over the image):
+ * fetched AHEAD nodes ahead, with its RRset entries. */
 static void add_owners(struct nsecord *o, const struct snap *s, uint32_t from, uint32_t to)
 {
+	enum { AHEAD = 16 };
 	const struct snap_node *nodes = snap_nodes(s);
-	for (uint32_t i = from; i < to; i++)
+	const uint8_t *base = snap_base(s);
+	for (uint32_t i = from; i < to; i++) {
+		if (i + AHEAD < to) {
+			const uint8_t *b = base + nodes[i + AHEAD].name;
+			__builtin_prefetch(b);
+			__builtin_prefetch(b + 64);
+		}
 		if (snap_rrset_of(s, &nodes[i], RR_NSEC)) {
-			o->key[o->n] = owner_key(o, snap_base(s) + nodes[i].name);
+			o->key[o->n] = owner_key(o, base + nodes[i].name);
 			o->node[o->n++] = i;
 		}
+	}
 }
 
 /*
