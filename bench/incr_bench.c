@@ -32,6 +32,7 @@
 #include "zones/compile.h"
 #include "zones/diag.h"
 #include "zones/dname.h"
+#include "zones/nsecord.h"
 #include "zones/overlay.h"
 #include "zones/rrtype.h"
 #include "zones/snap.h"
@@ -44,6 +45,8 @@ struct opts {
 	size_t queries;
 	int cpu;
 	bool whole;		/* --whole: overlays relative to the base, not deltas */
+	bool nsec;		/* --nsec: an NSEC-signed zone, changes that add
+				   names with their NSEC (nsec_change) */
 };
 
 static double now_s(void)
@@ -135,7 +138,9 @@ static uint32_t *hosts_of(const struct snap *s, size_t *n)
 		const struct snap_node *nd = snap_nodes(s) + i;
 		const struct snap_block *bh = snap_node_head(b, nd);
 		const struct snap_rrset *r = snap_node_rrsets(s, nd);
-		if (bh->nrrsets == 1 && r->type == RR_A && r->count == 1 &&
+		/* (in an NSEC zone, its NSEC beside it) */
+		bool one = bh->nrrsets == 1 || (bh->nrrsets == 2 && r[1].type == RR_NSEC);
+		if (one && r->type == RR_A && r->count == 1 &&
 		    !(bh->flags & (SNAP_N_OCCLUDED | SNAP_N_CUT | SNAP_N_WILDCARD)))
 			v[(*n)++] = i;
 	}
@@ -254,6 +259,66 @@ static void make_change(struct life *l, unsigned n, unsigned step, struct zdiff 
 			l->mine[older] = l->mine[--l->nmine];
 		}
 	}
+	*d = (struct zdiff){ .from = l->serial - 1, .to = l->serial, .del = del->p,
+			     .del_len = del->len, .ndel = del->n, .add = add->p,
+			     .add_len = add->len, .nadd = add->n };
+}
+
+/* --nsec: about n records of change to the version of ov (the SOA
+ * included) into d: new hosts (beside random hosts of the base: their
+ * label with a suffix, which sorts right after them) with their A and
+ * NSEC records, and the NSEC of the owner before each pointing at it, as
+ * a signer makes them (RFC 4035 §2.3; no signatures). */
+static void nsec_change(struct life *l, struct ovl *ov, unsigned n, struct zdiff *d,
+			struct wl *del, struct wl *add)
+{
+	size_t size;
+	const uint8_t *img = ovl_image(ov, &size);
+	struct snap *cur;
+	struct nsecord *ord;
+	if (snap_open_validated(img, size, &cur) != 0 || !(ord = nsecord_make(cur))) {
+		fprintf(stderr, "--nsec: the zone is not signed with NSEC\n");
+		exit(1);
+	}
+	del->len = add->len = 0;
+	del->n = add->n = 0;
+	put(del, l->origin, RR_SOA, l->soa_ttl, l->soa, l->soa_len);
+	soa_serial(l, ++l->serial);
+	put(add, l->origin, RR_SOA, l->soa_ttl, l->soa, l->soa_len);
+	/* the bitmap of a host: A, RRSIG, NSEC */
+	static const uint8_t types[] = { 0, 6, 0x40, 0, 0, 0, 0, 0x03 };
+	uint32_t *used = calloc(n + 1, sizeof *used);
+	unsigned nused = 0;
+	for (unsigned tries = 0; del->n + add->n < n && tries < 100 * n; tries++) {
+		uint8_t name[DNAME_MAX], rd[2 * DNAME_MAX + 64];
+		const uint8_t *h = snap_base(l->base) + snap_nodes(l->base)[l->hosts[rnd() % l->nhosts]].name;
+		char lab[80];
+		snprintf(lab, sizeof lab, "%.*s-n%u", h[0], (const char *)h + 1, l->serial);
+		mkname(name, lab, l->origin);
+		uint32_t p = nsecord_pred_name(ord, cur, name), k = 0;
+		while (k < nused && used[k] != p)
+			k++;
+		if (k < nused)
+			continue;	/* one new name per owner before it */
+		used[nused++] = p;
+		const struct snap_node *pn = snap_nodes(cur) + p;
+		const struct snap_rrset *r = snap_rrset_of(cur, pn, RR_NSEC);
+		const uint8_t *old = img + r->rdata + 2;
+		uint16_t len = (uint16_t)(img[r->rdata] << 8 | img[r->rdata + 1]);
+		size_t next = dname_len(old), nl = dname_len(name);
+		put(del, img + pn->name, RR_NSEC, r->ttl, old, len);
+		memcpy(rd, name, nl);
+		memcpy(rd + nl, old + next, len - next);
+		put(add, img + pn->name, RR_NSEC, r->ttl, rd, (uint16_t)(nl + len - next));
+		uint8_t a4[4] = { 192, 0, 2, (uint8_t)rnd() };
+		put(add, name, RR_A, 3600, a4, 4);
+		memcpy(rd, old, next);
+		memcpy(rd + next, types, sizeof types);
+		put(add, name, RR_NSEC, r->ttl, rd, (uint16_t)(next + sizeof types));
+	}
+	free(used);
+	nsecord_free(ord);
+	snap_close(cur);
 	*d = (struct zdiff){ .from = l->serial - 1, .to = l->serial, .del = del->p,
 			     .del_len = del->len, .ndel = del->n, .add = add->p,
 			     .add_len = add->len, .nadd = add->n };
@@ -414,7 +479,10 @@ static void changes(const struct opts *o, struct life *l, struct ovl *ov, struct
 	long rss0 = rss_anon();
 	for (unsigned s = 0; s < o->steps; s++) {
 		struct zdiff d;
-		make_change(l, o->records, s, &d, &del, &add);
+		if (o->nsec)
+			nsec_change(l, ov, o->records, &d, &del, &add);
+		else
+			make_change(l, o->records, s, &d, &del, &add);
 		if (one_step(ov, pub, o->origin, &d, o->whole, &res[ok]) != 0)
 			exit(1);
 		ok++;
@@ -445,7 +513,7 @@ static void changes(const struct opts *o, struct life *l, struct ovl *ov, struct
 static void usage(void)
 {
 	fprintf(stderr, "usage: incr_bench [--zone FILE (unsigned)] [--origin NAME] [--steps N]\n"
-			"         [--records N] [--queries N] [--rounds N] [--cpu N] [--whole]\n");
+			"         [--records N] [--queries N] [--rounds N] [--cpu N] [--whole] [--nsec]\n");
 	exit(2);
 }
 
@@ -455,6 +523,11 @@ static void parse_args(int argc, char **argv, struct opts *o)
 			    .steps = 20, .records = 100, .rounds = 5, .queries = 1000000,
 			    .cpu = 1 };
 	for (int i = 1; i < argc; i += 2) {
+		if (!strcmp(argv[i], "--nsec")) {
+			o->nsec = true;
+			i--;
+			continue;
+		}
 		if (!strcmp(argv[i], "--whole")) {
 			o->whole = true;
 			i--;
@@ -542,6 +615,21 @@ int main(int argc, char **argv)
 		return 1;
 	l.base = bsnap;
 	changes(&o, &l, ov, pub);
+	if (o.nsec) {	/* what opening each version adds for NSEC denial */
+		struct snap *cur;
+		const uint8_t *img = ovl_image(ov, &size);
+		snap_open_validated(img, size, &cur);
+		t0 = now_s();
+		struct nsecord *ord = nsecord_make(cur);
+		double t1 = now_s();
+		struct nsecord *bord = nsecord_make(bsnap);
+		printf("\nthe NSEC chain's index of the last version (%u nodes appended): %.1f ms; of "
+		       "the base: %.1f ms\n", snap_hdr(cur)->nnodes - snap_hdr(cur)->nsorted,
+		       (t1 - t0) * 1e3, (now_s() - t1) * 1e3);
+		nsecord_free(ord);
+		nsecord_free(bord);
+		snap_close(cur);
+	}
 	lookups(&o, &l, bsnap, (struct snap *)zidx_find(root, origin));
 	snap_close(bsnap);
 	ovl_free(ov);

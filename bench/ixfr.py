@@ -29,7 +29,9 @@ verifies signatures).  KIND=secure (a signed zone with NSEC3): each run adds
 CHANGE/8 secure delegations (two NS, a DS and its RRSIG), each with its
 NSEC3 record and RRSIG, the NSEC3 before it in the chain changed to point
 at it: the chain changes as a signer changes it (RFC 5155 §7.1; the
-hashes made with the zone's NSEC3PARAM, signatures fake).
+hashes made with the zone's NSEC3PARAM, signatures fake).  KIND=apex-nsec3:
+the RRSIG of the apex's NSEC3 made again (a new expiry), which the proof
+of no DS of every insecure delegation right below the apex names."""
 import base64
 import hashlib
 import os
@@ -231,12 +233,28 @@ def add_secure(lines, run):
         order.insert(at, h)
 
 
+def resign_apex_nsec3(lines, run):
+    """The RRSIG over the apex's NSEC3 with a new expiry."""
+    param = next(ln.split() for ln in lines if "NSEC3PARAM" in ln.split()[3:4])
+    salt = b"" if param[-1] == "-" else bytes.fromhex(param[-1])
+    own = nsec3_hash(ZONE, salt, int(param[-2])).lower()
+    for i, ln in enumerate(lines):
+        f = ln.split()
+        if len(f) > 8 and f[0].lower().startswith(own + ".") and f[3:5] == ["RRSIG", "NSEC3"]:
+            f[8] = f"2037{run % 12 + 1:02}01000000"
+            lines[i] = "\t".join(f)
+            return
+    raise SystemExit("no RRSIG over the apex's NSEC3")
+
+
 def change(path, run):
     """Changes CHANGE records (KIND) and the serial; the new serial."""
     with open(path) as f:
         lines = f.read().split("\n")
     if KIND == "secure":
         add_secure(lines, run)
+    if KIND == "apex-nsec3":
+        resign_apex_nsec3(lines, run)
     if KIND == "delegations":
         lines += [f"d{run}-{i}.{ZONE}\t86400\tIN\tNS\tns{k}.example.net."
                   for i in range(CHANGE // 2) for k in (1, 2)]
@@ -384,6 +402,11 @@ zone:
                 sys.exit(f"ixfr.py: {name} did not answer serial {new}")
             res[name].append(r)
             log(f"run {run + 1}: {name}: {r[0] * 1000:.1f} ms, Pss {r[1]:.0f} -> {r[2]:.0f} MiB")
+    with open(os.path.join(rd, "log"), errors="replace") as f:
+        rlog = f.read()
+    log(f"ringdns: {rlog.count('served incrementally')} of {RUNS} changes served "
+        f"incrementally; loaded whole: "
+        f"{[ln.split('loaded whole ', 1)[1] for ln in rlog.splitlines() if 'loaded whole (' in ln]}")
     report(res)
 
 

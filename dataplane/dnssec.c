@@ -61,13 +61,15 @@ static bool has_nsec(const struct eng *e, uint32_t i)
 
 /* The NSEC-bearing node at or canonically before name: its NSEC matches or
  * covers name (the chain wraps at the last node to the apex).  The chain's
- * index answers when it can; else a search of the node table. */
+ * index answers, by its keys when they order the name; without an index
+ * (memory ran out: a compiled image, whose nodes are in canonical order,
+ * snap_open refusing a composed one) a search of the node table. */
 static uint32_t nsec_pred(const struct eng *e, const uint8_t *name)
 {
 	const struct nsecord *o = snap_nsecord(e->z);
 	uint32_t node;
-	if (o && nsecord_pred(o, e->z, name, &node))
-		return node;
+	if (o)
+		return nsecord_pred(o, e->z, name, &node) ? node : nsecord_pred_name(o, e->z, name);
 	uint32_t lo = e->h->apex, hi = e->h->nnodes;
 	while (hi - lo > 1) {
 		uint32_t mid = lo + (hi - lo) / 2;

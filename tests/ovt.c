@@ -785,3 +785,316 @@ uint64_t ovt_rnd(uint64_t *s)
 {
 	return rnd(s);
 }
+
+/* ------------------------------------------- NSEC-signed zones' names */
+
+/* A name of an NSEC zone's version: its wire form (absolute), its text
+ * as the lines write it, its types (but NSEC and RRSIG), the TTL of
+ * each, and which have signatures. */
+struct nname {
+	uint8_t w[DNAME_MAX];
+	char text[300];
+	uint16_t type[64];
+	char ttl[64][16];
+	bool sig[64], rec[64];	/* signed, has records */
+	unsigned nt, nrec;
+	bool cut, occluded;
+};
+
+static int nname_cmp(const void *a, const void *b)
+{
+	return dname_canon_cmp(((const struct nname *)a)->w, ((const struct nname *)b)->w);
+}
+
+static uint16_t type_of(const char *t)
+{
+	uint16_t v = 0;
+	rrtype_from_text(t, strlen(t), &v);
+	return v;
+}
+
+/* The name w in v[0..n) (sorted), or NULL. */
+static struct nname *nname_find(struct nname *v, size_t n, const uint8_t *w)
+{
+	struct nname key;
+	memcpy(key.w, w, dname_len(w));
+	return bsearch(&key, v, n, sizeof *v, nname_cmp);
+}
+
+/* The names of z's lines, sorted canonically, with their types. */
+static struct nname *nsec_names(const struct ovt_zone *z, const uint8_t *o, size_t *count)
+{
+	struct nname *v = calloc(z->n + 1, sizeof *v);
+	size_t n = 0;
+	memcpy(v[n].w, o, dname_len(o));
+	dname_to_text(v[n].text, sizeof v[0].text, o);
+	/* the SOA (ovt_text's own line) */
+	v[n].type[0] = RR_SOA;
+	v[n].rec[0] = true;
+	v[n].nt = v[n].nrec = 1;
+	snprintf(v[n++].ttl[0], sizeof v[0].ttl[0], "300");
+	for (size_t k = 0; k < z->n; k++) {
+		char f0[300];
+		field(z->line[k], 0, f0, sizeof f0);
+		uint8_t w[DNAME_MAX];
+		dname_from_text(w, f0, strlen(f0), o);
+		bool dup = false;
+		for (size_t j = 0; j < n && !dup; j++)
+			dup = dname_eq(v[j].w, w);
+		if (!dup) {
+			memcpy(v[n].w, w, dname_len(w));
+			snprintf(v[n++].text, sizeof v[0].text, "%s", f0);
+		}
+	}
+	qsort(v, n, sizeof *v, nname_cmp);
+	for (size_t k = 0; k < z->n; k++) {
+		char f0[300], f1[16], f3[32], f4[32];
+		uint8_t w[DNAME_MAX];
+		field(z->line[k], 0, f0, sizeof f0);
+		field(z->line[k], 1, f1, sizeof f1);
+		field(z->line[k], 3, f3, sizeof f3);
+		dname_from_text(w, f0, strlen(f0), o);
+		struct nname *x = nname_find(v, n, w);
+		bool rrsig = strcmp(f3, "RRSIG") == 0;
+		uint16_t t = type_of(rrsig && field(z->line[k], 4, f4, sizeof f4) ? f4 : f3);
+		if (t == RR_NSEC || (rrsig && !t))
+			continue;
+		unsigned j = 0;
+		while (j < x->nt && x->type[j] != t)
+			j++;
+		if (j == x->nt && x->nt < 64)
+			x->type[x->nt++] = t;
+		if (j == x->nt)
+			continue;
+		x->sig[j] |= rrsig;
+		if (!rrsig && !x->rec[j]) {
+			x->rec[j] = true;
+			x->nrec++;
+			snprintf(x->ttl[j], sizeof x->ttl[0], "%s", f1);
+		}
+		x->cut |= t == RR_NS && !rrsig && !dname_eq(w, o);
+	}
+	for (size_t i = 0; i < n; i++)	/* below a cut: an ancestor is one */
+		for (const uint8_t *s = v[i].w; *s && !dname_eq(s, o); s += *s + 1)
+			if (s != v[i].w) {
+				struct nname *a = nname_find(v, n, s);
+				v[i].occluded |= a && a->cut;
+			}
+	*count = n;
+	return v;
+}
+
+/* Is type t of name x signed in an NSEC zone (RFC 4035 §2.2: the
+ * authoritative RRsets; at a cut only DS and NSEC)?  Records of t there
+ * (but for NSEC, made again) are needed too. */
+static bool signs(const struct nname *x, uint16_t t)
+{
+	bool rec = t == RR_NSEC;
+	for (unsigned j = 0; j < x->nt; j++)
+		rec |= x->type[j] == t && x->rec[j];
+	return rec && t != RR_RRSIG && !x->occluded && (!x->cut || t == RR_DS || t == RR_NSEC);
+}
+
+/* A fake signature's base64 text: 24 characters from a hash of s. */
+static void fake_sig(const char *s, char out[25])
+{
+	static const char b64[] =
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	uint64_t h[2] = { 0xcbf29ce484222325ull, 0x84222325cbf29ce4ull };
+	for (; *s; s++)
+		for (int k = 0; k < 2; k++)
+			h[k] = (h[k] ^ (uint8_t)*s) * (k ? 0x100000001b3ull : 0x100000001b5ull);
+	uint8_t b[18] = { 0 };
+	memcpy(b, h, 16);
+	for (int i = 0; i < 6; i++) {
+		uint32_t v = (uint32_t)b[3 * i] << 16 | (uint32_t)b[3 * i + 1] << 8 | b[3 * i + 2];
+		for (int j = 0; j < 4; j++)
+			out[4 * i + j] = b64[(v >> (18 - 6 * j)) & 63];
+	}
+	out[24] = 0;
+}
+
+/* A fake RRSIG over type t of x (TTL ttl), its signature a hash of what. */
+static void add_fake_rrsig(struct ovt_zone *z, const struct nname *x, const uint8_t *o,
+			   uint16_t t, const char *ttl, const char *what)
+{
+	char tn[32], on[DNAME_TEXT_MAX], sig[25];
+	rrtype_to_text(t, tn, sizeof tn);
+	dname_to_text(on, sizeof on, o);
+	fake_sig(what, sig);
+	unsigned labels = dname_labels(x->w) - (dname_is_wildcard(x->w) ? 1u : 0u);
+	ovt_add(z, "%s %s IN RRSIG %s 13 %u %s 20370101000000 20260101000000 4242 %s %s", x->text,
+		ttl, tn, labels, ttl, on, sig);
+}
+
+/* Drops the NSEC records, their signatures and the signatures that
+ * signs() does not want. */
+static void drop_chain(struct ovt_zone *z, const uint8_t *o, struct nname *v, size_t n)
+{
+	for (size_t k = z->n; k-- > 0;) {
+		char f0[300], f3[32], f4[32];
+		field(z->line[k], 0, f0, sizeof f0);
+		field(z->line[k], 3, f3, sizeof f3);
+		uint8_t w[DNAME_MAX];
+		dname_from_text(w, f0, strlen(f0), o);
+		const struct nname *x = nname_find(v, n, w);
+		bool rrsig = strcmp(f3, "RRSIG") == 0 && field(z->line[k], 4, f4, sizeof f4);
+		uint16_t t = type_of(rrsig ? f4 : f3);
+		if (t == RR_NSEC || (rrsig && !signs(x, t)))
+			ovt_del(z, k);
+	}
+}
+
+/* z's lines with their fields one space apart (a record added as
+ * ovt_add writes it is then one line). */
+static void one_space(struct ovt_zone *z)
+{
+	for (size_t k = 0; k < z->n; k++) {
+		char *w = z->line[k];
+		for (const char *r = z->line[k]; *r; r++)
+			if (*r != ' ' || (w > z->line[k] && w[-1] != ' '))
+				*w++ = *r;
+		while (w > z->line[k] && w[-1] == ' ')
+			w--;
+		*w = 0;
+	}
+	struct ovt_zone c;
+	ovt_copy(&c, z);	/* drops lines made equal */
+	ovt_free(z);
+	*z = c;
+}
+
+void ovt_nsec_chain(struct ovt_zone *z, const char *origin)
+{
+	one_space(z);
+	uint8_t o[DNAME_MAX];
+	dname_from_text(o, origin, strlen(origin), NULL);
+	size_t n;
+	struct nname *v = nsec_names(z, o, &n);
+	drop_chain(z, o, v, n);
+	/* the chain: the names with data not below a cut, in order */
+	size_t *in = malloc((n + 1) * sizeof *in), nin = 0;
+	for (size_t i = 0; i < n; i++)
+		if (v[i].nrec && !v[i].occluded)
+			in[nin++] = i;
+	for (size_t c = 0; c < nin; c++) {
+		struct nname *x = &v[in[c]];
+		uint16_t t[66];
+		unsigned nt = 0;
+		for (unsigned j = 0; j < x->nt; j++)
+			if (x->rec[j])
+				t[nt++] = x->type[j];
+		t[nt++] = RR_NSEC;
+		t[nt++] = RR_RRSIG;
+		for (unsigned a = 1; a < nt; a++)	/* ascending (few) */
+			for (unsigned b = a; b > 0 && t[b] < t[b - 1]; b--) {
+				uint16_t tmp = t[b];
+				t[b] = t[b - 1];
+				t[b - 1] = tmp;
+			}
+		char line[2048];
+		size_t len = (size_t)snprintf(line, sizeof line, "%s 300 IN NSEC %s", x->text,
+					      v[in[(c + 1) % nin]].text);
+		for (unsigned j = 0; j < nt; j++) {
+			char tn[32];
+			rrtype_to_text(t[j], tn, sizeof tn);
+			len += (size_t)snprintf(line + len, sizeof line - len, " %s", tn);
+		}
+		ovt_add(z, "%s", line);
+		add_fake_rrsig(z, x, o, RR_NSEC, "300", line);
+		for (unsigned j = 0; j < x->nt; j++)
+			if (!x->sig[j] && signs(x, x->type[j]))
+				add_fake_rrsig(z, x, o, x->type[j], x->ttl[j], x->text);
+	}
+	free(in);
+	free(v);
+}
+
+/* A random owner of z other than the apex (origin), into o; false when
+ * none was found. */
+static bool other_owner(const struct ovt_zone *z, const char *origin, uint64_t *rng, char *o,
+			size_t cap)
+{
+	for (int tries = 0; tries < 16 && z->n; tries++)
+		if (field(z->line[rnd(rng) % z->n], 0, o, cap) && strcmp(o, origin) != 0)
+			return true;
+	return false;
+}
+
+static void edit_nsec(struct ovt_zone *z, uint64_t *rng, const char *origin)
+{
+	char o[300], p[300];
+	unsigned x = (unsigned)(rnd(rng) % 100000), r = (unsigned)(rnd(rng) % 12);
+	long k;
+	const char *par = rnd(rng) % 2 || !other_owner(z, origin, rng, p, sizeof p) ? origin : p;
+	switch (r) {
+	case 0:		/* a name with data, below the apex or another name */
+		ovt_add(z, "n%u.%s 300 IN A 192.0.2.%u", x, par, x % 250);
+		break;
+	case 1:		/* with empty non-terminals above it */
+		ovt_add(z, "a.b.n%u.%s 300 IN TXT \"t%u\"", x, par, x);
+		break;
+	case 2:		/* a name deleted (the names below it kept) */
+		if (other_owner(z, origin, rng, o, sizeof o))
+			drop_owner(z, o, NULL);
+		break;
+	case 3:		/* a name deleted with the names below it */
+		if (other_owner(z, origin, rng, o, sizeof o))
+			drop_tree(z, o);
+		break;
+	case 4:		/* a wildcard made */
+		ovt_add(z, "*.%s 300 IN %s", par, x % 2 ? "A 192.0.2.200" : "TXT \"wild\"");
+		break;
+	case 5:		/* a wildcard deleted */
+		if ((k = line_of(z, "A", rng)) >= 0 && field(z->line[k], 0, o, sizeof o) &&
+		    o[0] == '*')
+			drop_owner(z, o, NULL);
+		else if (other_owner(z, origin, rng, o, sizeof o) && o[0] == '*')
+			drop_owner(z, o, NULL);
+		break;
+	case 6:		/* a delegation with glue, secure or not */
+		snprintf(o, sizeof o, "d%u.%s", x, origin);
+		ovt_add(z, "%s 3600 IN NS ns.%s", o, o);
+		ovt_add(z, "%s 3600 IN NS ns.example.test.", o);
+		ovt_add(z, "ns.%s 3600 IN A 192.0.2.%u", o, x % 250);
+		if (x % 2)
+			ovt_add(z, "%s 3600 IN DS %u 13 2 %064X", o, x % 65536, x);
+		break;
+	case 7:		/* a cut made at a name, data or not below it (not a
+			   wildcard: RFC 4592 §4.2 leaves those undefined) */
+		if (other_owner(z, origin, rng, o, sizeof o) && !has_type(z, o, "CNAME") &&
+		    !has_type(z, o, "NS") && o[0] != '*') {
+			ovt_add(z, "%s 3600 IN NS ns.%s", o, o);
+			ovt_add(z, "ns.%s 3600 IN A 192.0.2.%u", o, x % 250);
+		}
+		break;
+	case 8:		/* a cut unmade (its DS, glue and names below kept) */
+		if ((k = line_of(z, "NS", rng)) >= 0 && field(z->line[k], 0, o, sizeof o) &&
+		    strcmp(o, origin) != 0)
+			drop_owner(z, o, "NS");
+		break;
+	case 9:		/* an empty non-terminal, if any, given data */
+		if (other_owner(z, origin, rng, o, sizeof o) && strchr(o, '.') &&
+		    strcmp(strchr(o, '.') + 1, origin) != 0 && !has_type(z, strchr(o, '.') + 1, "CNAME"))
+			ovt_add(z, "%s 300 IN TXT \"ent%u\"", strchr(o, '.') + 1, x);
+		break;
+	case 10:	/* glue below a cut */
+		if ((k = line_of(z, "NS", rng)) >= 0 && field(z->line[k], 0, o, sizeof o) &&
+		    strcmp(o, origin) != 0)
+			ovt_add(z, "g%u.%s 3600 IN A 203.0.113.%u", x, o, x % 250);
+		break;
+	default:	/* a delegation deleted with its glue */
+		if ((k = line_of(z, "NS", rng)) >= 0 && field(z->line[k], 0, o, sizeof o) &&
+		    strcmp(o, origin) != 0)
+			drop_tree(z, o);
+		break;
+	}
+}
+
+void ovt_mutate_nsec(struct ovt_zone *z, const char *origin, unsigned k, uint64_t *rng)
+{
+	for (unsigned i = 0; i < k; i++)
+		edit_nsec(z, rng, origin);
+	ovt_nsec_chain(z, origin);
+	z->serial++;
+}

@@ -96,6 +96,20 @@ void ovt_mutate_signed(struct ovt_zone *z, const char *origin, unsigned k, uint6
  * absolute) added (with glue below them, none, or another's) or deleted
  * with their glue, glue added; the serial bumped. */
 void ovt_mutate_optout(struct ovt_zone *z, const char *origin, unsigned k, uint64_t *rng);
+/* NSEC-signed zones (origin): z's NSEC chain made again for its names
+ * (RFC 4035 §2.3): each name with data not below a cut, cuts included,
+ * owns an NSEC to the next in canonical order (the last to the apex)
+ * listing its types, RRSIG and NSEC; a fake signature (deterministic:
+ * unchanged records make no difference) over each NSEC and each RRset
+ * signed (RFC 4035 §2.2: the authoritative ones, at a cut DS only) that
+ * has none; signatures over RRsets gone or not signed dropped. */
+void ovt_nsec_chain(struct ovt_zone *z, const char *origin);
+/* k random edits of an NSEC-signed zone's names (names made with data or
+ * with empty non-terminals above them, deleted alone or with the names
+ * below, wildcards, delegations with glue with or without DS, cuts made
+ * at names and unmade, empty non-terminals given data, glue), its chain
+ * made again (ovt_nsec_chain), the serial bumped. */
+void ovt_mutate_nsec(struct ovt_zone *z, const char *origin, unsigned k, uint64_t *rng);
 /* Queries on the names of versions (and names below and beside them),
  * types, with and without DO: *n messages of at most 300 bytes each in a
  * malloc'd block. */

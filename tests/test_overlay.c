@@ -918,22 +918,45 @@ static void signed_declines(size_t z, const char *del, const char *add)
 	life_free(&l);
 }
 
+/* The signed_zones entries signed with NSEC (their names change in
+ * overlays: the tests below). */
+static bool nsec_zone(size_t z)
+{
+	return z == 0 || z == 4;
+}
+
 Test(overlay, signed_name_changes_decline)
 {
 	for (size_t z = 0; z < sizeof signed_zones / sizeof *signed_zones; z++) {
 		char line[600];
 		const char *o = signed_zones[z].origin;
-		snprintf(line, sizeof line, "fresh.%s 300 IN A 192.0.2.8", o);
-		if (z == 0 || z == 4)	/* NSEC: a name made (NSEC3: nsec3_names_*) */
-			signed_declines(z, NULL, line);
 		/* a cut made at a name with data (tld.zone's are glue) */
 		snprintf(line, sizeof line, "ns1.%s%s 300 IN NS ns2.%s", z == 3 ? "d0." : "", o, o);
-		signed_declines(z, NULL, line);
+		if (!nsec_zone(z))
+			signed_declines(z, NULL, line);
 		snprintf(line, sizeof line, "%s 300 IN NSEC3PARAM 1 0 1 -", o);
 		signed_declines(z, NULL, line);		/* the chain's parameters */
 	}
-	/* a name deleted: its only record (nsec.zone's host with one A) */
-	signed_declines(0, "www.example.org.", NULL);
+	/* NSEC zones: the apex's NSEC and its RRSIG deleted (the header's
+	 * chain flag) */
+	struct life l;
+	signed_life(&l, 0);
+	struct ovt_zone next;
+	ovt_copy(&next, &l.cur);
+	for (size_t k = next.n; k-- > 0;)
+		if (strncmp(next.line[k], "example.org. ", 13) == 0 &&
+		    (strstr(next.line[k], " IN NSEC ") || strstr(next.line[k], " RRSIG NSEC ")))
+			ovt_del(&next, k);
+	cr_assert_eq(next.n, l.cur.n - 2);
+	next.serial++;
+	struct zdiff d;
+	ovt_diff(l.origin, &l.cur, &next, &d);
+	char err[512];
+	cr_assert_eq(ovl_apply(l.o, &d, err, sizeof err), 0, "the apex's NSEC deleted");
+	cr_assert(strstr(err, "apex's NSEC"), "%s", err);
+	ovt_diff_free(&d);
+	ovt_free(&next);
+	life_free(&l);
 }
 
 /* An overlay of a signed zone whose NSEC3 table entries lie: refused. */
@@ -988,35 +1011,48 @@ Test(overlay, signed_corrupt_nsec3_table_refused)
 /* The signed_zones entries signed with NSEC3 opt-out. */
 static const size_t optout_zones[] = { 2, 3 };
 
-/* One change to l's zone: the lines of the names dtree[] and below
- * deleted, the lines add[] added ("%s": the origin, at most twice);
- * want: applied (1) or declined (0), every answer checked when applied. */
+/* The lines of the names dtree[] and below deleted from next, the lines
+ * add[] added ("%s": the origin, at most twice). */
+static void edit_names(struct ovt_zone *next, const char *origin, const char *const *dtree,
+		       const char *const *add)
+{
+	char name[600];
+	for (; dtree && *dtree; dtree++) {
+		snprintf(name, sizeof name, *dtree, origin, origin);
+		size_t nl = strlen(name), before = next->n;
+		for (size_t k = next->n; k-- > 0;) {
+			size_t ol = strcspn(next->line[k], " ");
+			if ((ol == nl || (ol > nl && next->line[k][ol - nl - 1] == '.')) &&
+			    strncmp(next->line[k] + ol - nl, name, nl) == 0)
+				ovt_del(next, k);
+		}
+		cr_assert_lt(next->n, before, "no lines of %s", name);
+	}
+	for (; add && *add; add++) {
+		snprintf(name, sizeof name, *add, origin, origin);
+		ovt_add(next, "%s", name);
+	}
+}
+
+/* One step of l to next, whose serial it bumps; want: applied (1) or
+ * declined (0), every answer checked when applied. */
+static void step_want(struct life *l, struct ovt_zone *next, int want)
+{
+	next->serial++;
+	unsigned applied = l->applied, declined = l->declined;
+	step(l, next);
+	cr_assert_eq(l->applied, applied + (want == 1), "%s: %s", l->origin,
+		     want ? "declined" : "applied");
+	cr_assert_eq(l->declined, declined + (want == 0));
+}
+
+/* One change to l's zone (edit_names, step_want). */
 static void optout_step(struct life *l, const char *const *dtree, const char *const *add, int want)
 {
 	struct ovt_zone next;
 	ovt_copy(&next, &l->cur);
-	char name[600];
-	for (; dtree && *dtree; dtree++) {
-		snprintf(name, sizeof name, *dtree, l->origin, l->origin);
-		size_t nl = strlen(name), before = next.n;
-		for (size_t k = next.n; k-- > 0;) {
-			size_t ol = strcspn(next.line[k], " ");
-			if ((ol == nl || (ol > nl && next.line[k][ol - nl - 1] == '.')) &&
-			    strncmp(next.line[k] + ol - nl, name, nl) == 0)
-				ovt_del(&next, k);
-		}
-		cr_assert_lt(next.n, before, "no lines of %s", name);
-	}
-	for (; add && *add; add++) {
-		snprintf(name, sizeof name, *add, l->origin, l->origin);
-		ovt_add(&next, "%s", name);
-	}
-	next.serial++;
-	unsigned applied = l->applied, declined = l->declined;
-	step(l, &next);
-	cr_assert_eq(l->applied, applied + (want == 1), "%s: %s", l->origin,
-		     want ? "declined" : "applied");
-	cr_assert_eq(l->declined, declined + (want == 0));
+	edit_names(&next, l->origin, dtree, add);
+	step_want(l, &next, want);
 	ovt_free(&next);
 }
 
@@ -1085,16 +1121,15 @@ Test(overlay, optout_random_delegations_answer_as_full_compile, .timeout = 900)
 	}
 }
 
-/* Names made in a zone signed with NSEC: declined; in NSEC3 zones they
- * apply (a delegation in a zone without opt-out, a DS or data at a new
- * name: whatever the zone, the overlay answers as the full compile), but
- * data other than addresses below a new cut. */
+/* Names made in signed zones apply (a delegation in a zone without
+ * opt-out, a DS or data at a new name: whatever the zone, the overlay
+ * answers as the full compile), but data other than addresses below a
+ * new cut of an NSEC3 zone. */
 Test(overlay, optout_other_name_changes_decline)
 {
 	for (size_t z = 0; z < sizeof signed_zones / sizeof *signed_zones; z++) {
 		char l0[600], l1[600], l2[600];
 		const char *o = signed_zones[z].origin;
-		bool n3 = z != 0 && z != 4;
 		snprintf(l0, sizeof l0, "nd.%s 3600 IN NS ns.example.test.", o);
 		snprintf(l1, sizeof l1, "sd.%s 3600 IN DS 1 13 2 %064X", o, 7);
 		snprintf(l2, sizeof l2, "td.%s 3600 IN TXT \"x\"", o);
@@ -1102,7 +1137,7 @@ Test(overlay, optout_other_name_changes_decline)
 		struct life l;
 		signed_life(&l, z);
 		for (int k = 0; k < 3; k++)
-			optout_step(&l, NULL, add[k], n3);
+			optout_step(&l, NULL, add[k], 1);
 		life_free(&l);
 	}
 	struct life l;
@@ -1522,6 +1557,170 @@ Test(overlay, signed_key_changes_apply)
 		cr_assert(strstr(err, "without DNSKEY"), "%s", err);
 		ovt_diff_free(&d);
 		ovt_free(&next);
+		life_free(&l);
+	}
+}
+
+/* ------------------------------------------------ NSEC zones' names */
+
+/* l at the start of an NSEC zone's life: signed_zones[z] with its chain
+ * made again as ovt_nsec_chain makes it (fake signatures where new).  A
+ * small zone's hash table has no room for more names (the compiler sizes
+ * it for the names there are): the base holds 40 more, deleted by the
+ * first step. */
+static void nsec_life(struct life *l, size_t z)
+{
+	char path[1024];
+	const char *src = getenv("SRCDIR");
+	snprintf(path, sizeof path, "%s/tests/data/answer/%s", src ? src : "..", signed_zones[z].file);
+	struct ovt_zone first, next;
+	ovt_load(&first, path);
+	ovt_copy(&next, &first);
+	for (int k = 0; k < 40; k++)
+		ovt_add(&first, "pad%d.%s 300 IN TXT \"room\"", k, signed_zones[z].origin);
+	ovt_nsec_chain(&first, signed_zones[z].origin);
+	ovt_life_start(l, signed_zones[z].origin, &first);
+	ovt_free(&first);
+	ovt_nsec_chain(&next, l->origin);
+	step_want(l, &next, 1);
+	ovt_free(&next);
+}
+
+/* One change to an NSEC zone (edit_names), its chain made again. */
+static void nsec_step(struct life *l, const char *const *dtree, const char *const *add, int want)
+{
+	struct ovt_zone next;
+	ovt_copy(&next, &l->cur);
+	edit_names(&next, l->origin, dtree, add);
+	ovt_nsec_chain(&next, l->origin);
+	step_want(l, &next, want);
+	ovt_free(&next);
+}
+
+Test(overlay, nsec_random_names_answer_as_full_compile, .timeout = 900)
+{
+	const char *es = getenv("OVT_STEPS"), *ed = getenv("OVT_SEED");
+	int steps = es ? atoi(es) : 24;
+	for (size_t z = 0; z < sizeof signed_zones / sizeof *signed_zones; z++) {
+		if (!nsec_zone(z))
+			continue;
+		struct life l;
+		nsec_life(&l, z);
+		uint64_t rng = ((ed ? strtoull(ed, NULL, 0) : 0xbb67ae8584caa73bull) ^ (z << 28)) | 1;
+		unsigned applied = l.applied;
+		for (int s = 0; s < steps; s++) {
+			struct ovt_zone next;
+			ovt_copy(&next, &l.cur);
+			ovt_mutate_nsec(&next, l.origin, 1 + (unsigned)(s % 4), &rng);
+			if (s % 5 == 4)	/* with re-signing and other edits */
+				ovt_mutate_signed(&next, l.origin, 2, &rng);
+			step(&l, &next);
+			ovt_free(&next);
+		}
+		fprintf(stderr, "overlay %s names: %u applied, %u declined\n", signed_zones[z].file,
+			l.applied - applied, l.declined);
+		cr_assert_geq(l.applied - applied, (unsigned)steps * 3 / 4,
+			      "%s: too few changes applied", signed_zones[z].file);
+		life_free(&l);
+	}
+}
+
+/* Each kind of name change of an NSEC zone, applied, every answer (with
+ * DO, the denials) checked; then back to the names of the start. */
+Test(overlay, nsec_name_changes_answer_as_full_compile, .timeout = 600)
+{
+	static const char *const host[] = { "fresh.%s 300 IN A 192.0.2.8",
+					     "fresh.%s 300 IN AAAA 2001:db8::8", NULL };
+	static const char *const ents[] = { "x.y.deep.%s 300 IN TXT \"deep\"", NULL };
+	static const char *const entdata[] = { "y.deep.%s 300 IN TXT \"ent\"", NULL };
+	static const char *const wild[] = { "*.newwild.%s 300 IN A 192.0.2.9",
+					    "*.%s 300 IN TXT \"apex wildcard\"", NULL };
+	static const char *const insecure[] = {
+		"newdel.%s 3600 IN NS ns1.newdel.%s", "newdel.%s 3600 IN NS ns.example.test.",
+		"ns1.newdel.%s 3600 IN A 192.0.2.99", "ns1.newdel.%s 3600 IN AAAA 2001:db8::99",
+		NULL
+	};
+	static const char *const secure[] = {
+		"sdel.%s 3600 IN NS ns.sdel.%s", "ns.sdel.%s 3600 IN A 192.0.2.98",
+		"sdel.%s 3600 IN DS 4242 13 2 "
+		"00000000000000000000000000000000000000000000000000000000000000AB", NULL
+	};
+	/* a cut made over names with data: fresh and what is below it */
+	static const char *const below[] = { "q.fresh.%s 300 IN TXT \"below\"", NULL };
+	static const char *const cut[] = { "fresh.%s 3600 IN NS ns1.newdel.%s", NULL };
+	static const char *const d_secure[] = { "sdel.%s", NULL };
+	static const char *const d_newdel[] = { "newdel.%s", NULL };
+	static const char *const d_rest[] = { "fresh.%s", "deep.%s", "newwild.%s", NULL };
+	static const char *const d_apexwild[] = { "*.%s", NULL };
+	for (size_t z = 0; z < sizeof signed_zones / sizeof *signed_zones; z++) {
+		if (!nsec_zone(z))
+			continue;
+		struct life l;
+		nsec_life(&l, z);
+		struct ovt_zone start;
+		ovt_copy(&start, &l.cur);
+		nsec_step(&l, NULL, host, 1);
+		nsec_step(&l, NULL, ents, 1);		/* empty non-terminals made */
+		nsec_step(&l, NULL, entdata, 1);	/* one given data: its NSEC */
+		struct ovt_zone next;			/* and an ENT again */
+		ovt_copy(&next, &l.cur);
+		char line[600];
+		snprintf(line, sizeof line, entdata[0], l.origin);
+		for (size_t k = next.n; k-- > 0;)
+			if (strcmp(next.line[k], line) == 0)
+				ovt_del(&next, k);
+		ovt_nsec_chain(&next, l.origin);
+		step_want(&l, &next, 1);
+		ovt_free(&next);
+		nsec_step(&l, NULL, wild, 1);
+		nsec_step(&l, NULL, insecure, 1);
+		nsec_step(&l, NULL, secure, 1);
+		nsec_step(&l, NULL, below, 1);
+		nsec_step(&l, NULL, cut, 1);		/* fresh's data occluded */
+		nsec_step(&l, d_secure, NULL, 1);
+		nsec_step(&l, d_apexwild, NULL, 1);
+		nsec_step(&l, d_newdel, NULL, 1);	/* fresh's NS target goes too */
+		nsec_step(&l, d_rest, NULL, 1);		/* ENTs unmade */
+		cr_assert_eq(l.cur.n, start.n, "%s: not back to the start", l.origin);
+		nsec_step(&l, NULL, host, 1);		/* a name made again */
+		ovt_free(&start);
+		life_free(&l);
+	}
+	/* nsec.zone's own names: a host, a delegation with its glue, a
+	 * secure one, a wildcard, a cut unmade (its glue no longer glue) */
+	static const char *const d_own[] = { "www.%s", "*.wild.%s", NULL };
+	static const char *const d_sub[] = { "sub.%s", "secure.%s", NULL };
+	struct life l;
+	nsec_life(&l, 0);
+	nsec_step(&l, d_own, NULL, 1);
+	nsec_step(&l, d_sub, NULL, 1);
+	struct ovt_zone next;
+	ovt_copy(&next, &l.cur);
+	for (size_t k = next.n; k-- > 0;)
+		if (strncmp(next.line[k], "dsub.example.org. ", 18) == 0 && strstr(next.line[k], " NS "))
+			ovt_del(&next, k);
+	ovt_nsec_chain(&next, l.origin);
+	step_want(&l, &next, 1);
+	ovt_free(&next);
+	life_free(&l);
+}
+
+/* Without the chain made again (an NSEC zone made wrong, as a full
+ * compile serves it): names made and deleted apply all the same. */
+Test(overlay, nsec_unsigned_names_answer_as_full_compile)
+{
+	static const char *const add[] = { "nd.%s 3600 IN NS ns.example.test.",
+					   "sd.%s 3600 IN DS 1 13 2 "
+					   "0000000000000000000000000000000000000000000000000000000000000007",
+					   "new.%s 300 IN TXT \"x\"", NULL };
+	static const char *const del[] = { "www.%s", "nd.%s", NULL };
+	for (size_t z = 0; z < sizeof signed_zones / sizeof *signed_zones; z++) {
+		if (!nsec_zone(z))
+			continue;
+		struct life l;
+		signed_life(&l, z);
+		optout_step(&l, NULL, add, 1);
+		optout_step(&l, del, NULL, 1);
 		life_free(&l);
 	}
 }

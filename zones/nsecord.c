@@ -22,7 +22,9 @@
 struct nsecord {
 	uint32_t n;
 	uint32_t apex_labels;
-	uint64_t *key;		/* n keys, non-decreasing */
+	bool keyed;		/* no owner's label below the apex holds a
+				   zero octet: the keys order the owners */
+	uint64_t *key;		/* n keys, non-decreasing when keyed */
 	uint32_t *node;		/* node index of each key's NSEC owner */
 };
 
@@ -61,37 +63,121 @@ static bool zero_free(const uint8_t *name, const uint8_t *lo, unsigned nl, unsig
 	return memchr(name, 0, end) == NULL;
 }
 
+/* Compares the name of owner node a with name (whose key is k when the
+ * index is keyed): the keys first, the names when they tie. */
+static int owner_cmp(const struct nsecord *o, const uint8_t *base, const struct snap_node *nodes,
+		     uint32_t at, const uint8_t *name, uint64_t k)
+{
+	if (o->keyed && o->key[at] != k)
+		return o->key[at] < k ? -1 : 1;
+	return dname_canon_cmp(base + nodes[o->node[at]].name, name);
+}
+
+/* The key of an owner's name; o->keyed cleared when a label below the apex
+ * holds a zero octet (the keys then order nothing). */
+static uint64_t owner_key(struct nsecord *o, const uint8_t *name)
+{
+	uint8_t lo[DNAME_LABELS_MAX];
+	unsigned nl = label_offsets(name, lo);
+	if (!zero_free(name, lo, nl, nl - o->apex_labels))
+		o->keyed = false;
+	return make_key(name, lo, nl, o->apex_labels);
+}
+
+static int name_cmp(const void *x, const void *y, void *ud)
+{
+	const struct snap *s = ud;
+	const struct snap_node *nodes = snap_nodes(s);
+	return dname_canon_cmp(snap_base(s) + nodes[*(const uint32_t *)x].name,
+			       snap_base(s) + nodes[*(const uint32_t *)y].name);
+}
+
+/* The owners among nodes [from, to), in node order, appended to o.  Each
+ * node's block is a cache miss (the blocks are spread over the image):
+ * fetched AHEAD nodes ahead, with its RRset entries. */
+static void add_owners(struct nsecord *o, const struct snap *s, uint32_t from, uint32_t to)
+{
+	enum { AHEAD = 16 };
+	const struct snap_node *nodes = snap_nodes(s);
+	const uint8_t *base = snap_base(s);
+	for (uint32_t i = from; i < to; i++) {
+		if (i + AHEAD < to) {
+			const uint8_t *b = base + nodes[i + AHEAD].name;
+			__builtin_prefetch(b);
+			__builtin_prefetch(b + 64);
+		}
+		if (snap_rrset_of(s, &nodes[i], RR_NSEC)) {
+			o->key[o->n] = owner_key(o, base + nodes[i].name);
+			o->node[o->n++] = i;
+		}
+	}
+}
+
+/*
+ * A composed image's appended owners (o's entries [ns, n), their nodes
+ * in no order) sorted and merged into the sorted ones before them: each,
+ * from the largest down, finds its place among the sorted ones by binary
+ * search and the run after that place moves up at once, so the cost is
+ * one move of the sorted owners and m log(n) compares for m appended.
+ */
+static bool merge_appended(struct nsecord *o, const struct snap *s, uint32_t ns)
+{
+	uint32_t m = o->n - ns;
+	if (m == 0)
+		return true;
+	uint32_t *app = malloc((size_t)m * sizeof *app);
+	if (!app)
+		return false;
+	memcpy(app, o->node + ns, (size_t)m * sizeof *app);
+	qsort_r(app, m, sizeof *app, name_cmp, (void *)s);
+	const uint8_t *base = snap_base(s);
+	const struct snap_node *nodes = snap_nodes(s);
+	uint32_t hi = ns;	/* sorted owners [0, hi) not yet moved */
+	for (uint32_t j = m; j-- > 0;) {
+		const uint8_t *name = base + nodes[app[j]].name;
+		uint64_t k = owner_key(o, name);
+		uint32_t lo = 0, top = hi;	/* the first sorted owner above name */
+		while (lo < top) {
+			uint32_t mid = lo + (top - lo) / 2;
+			if (owner_cmp(o, base, nodes, mid, name, k) < 0)
+				lo = mid + 1;
+			else
+				top = mid;
+		}
+		memmove(o->key + lo + j + 1, o->key + lo, (size_t)(hi - lo) * sizeof *o->key);
+		memmove(o->node + lo + j + 1, o->node + lo, (size_t)(hi - lo) * sizeof *o->node);
+		o->key[lo + j] = k;
+		o->node[lo + j] = app[j];
+		hi = lo;
+	}
+	free(app);
+	return true;
+}
+
 struct nsecord *nsecord_make(const struct snap *s)
 {
 	const struct snap_header *h = snap_hdr(s);
 	if (!(h->flags & SNAP_F_NSEC) || (h->flags & SNAP_F_NSEC3))
 		return NULL;
-	const uint8_t *base = snap_base(s);
 	const struct snap_node *nodes = snap_nodes(s);
 	struct nsecord *o = calloc(1, sizeof *o);
 	if (!o)
 		return NULL;
-	o->apex_labels = snap_node_labels(base, &nodes[h->apex]);
+	o->apex_labels = snap_node_labels(snap_base(s), &nodes[h->apex]);
+	o->keyed = true;
 	o->key = malloc((size_t)h->nnodes * sizeof *o->key);
 	o->node = malloc((size_t)h->nnodes * sizeof *o->node);
 	if (!o->key || !o->node)
 		goto fail;
-	for (uint32_t i = h->apex; i < h->nnodes; i++) {
-		if (!snap_rrset_of(s, &nodes[i], RR_NSEC))
-			continue;
-		const uint8_t *name = base + nodes[i].name;
-		uint8_t lo[DNAME_LABELS_MAX];
-		unsigned nl = label_offsets(name, lo);
-		if (!zero_free(name, lo, nl, nl - o->apex_labels))
-			goto fail;
-		uint64_t k = make_key(name, lo, nl, o->apex_labels);
-		if (o->n && k < o->key[o->n - 1])
+	/* nodes [0, nsorted) are in canonical order (deleted ones own no
+	 * NSEC), those appended by an overlay after them in none */
+	add_owners(o, s, h->apex, h->nsorted);
+	for (uint32_t k = 1; o->keyed && k < o->n; k++)
+		if (o->key[k] < o->key[k - 1])
 			goto fail;	/* not in canonical order: no index */
-		o->key[o->n] = k;
-		o->node[o->n] = i;
-		o->n++;
-	}
-	if (o->n == 0 || o->node[0] != h->apex)
+	uint32_t ns = o->n;
+	add_owners(o, s, h->nsorted, h->nnodes);
+	if (!merge_appended(o, s, ns) || o->n == 0 || o->node[0] != h->apex)
 		goto fail;
 	return o;
 fail:
@@ -121,22 +207,14 @@ static uint32_t bound(const uint64_t *key, uint32_t lo, uint32_t hi, uint64_t k,
 	return lo;
 }
 
-bool nsecord_pred(const struct nsecord *o, const struct snap *s, const uint8_t *name,
-		  uint32_t *node)
+/* The node of the last owner <= name, which is in [lo - 1, hi): those
+ * before lo are smaller than name, those from hi on larger (the apex,
+ * the first, when none is smaller). */
+static uint32_t last_le(const struct nsecord *o, const struct snap *s, const uint8_t *name,
+			uint32_t lo, uint32_t hi)
 {
-	uint8_t lab[DNAME_LABELS_MAX];
-	unsigned nl = label_offsets(name, lab);
-	if (!zero_free(name, lab, nl, nl - o->apex_labels))
-		return false;
-	uint64_t k = make_key(name, lab, nl, o->apex_labels);
-	/* [eq, gt): the owners whose key equals name's; before eq all are
-	 * smaller than name, from gt on all larger.  The apex (key 0, the
-	 * only such key) is at index 0 and never larger. */
-	uint32_t gt = bound(o->key, 0, o->n, k, false);
-	uint32_t eq = bound(o->key, 0, gt, k, true);
 	const uint8_t *base = snap_base(s);
 	const struct snap_node *nodes = snap_nodes(s);
-	uint32_t lo = eq, hi = gt;	/* the last owner <= name is in [lo-1, hi) */
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 		if (dname_canon_cmp(base + nodes[o->node[mid]].name, name) <= 0)
@@ -144,6 +222,27 @@ bool nsecord_pred(const struct nsecord *o, const struct snap *s, const uint8_t *
 		else
 			hi = mid;
 	}
-	*node = o->node[lo ? lo - 1 : 0];
+	return o->node[lo ? lo - 1 : 0];
+}
+
+bool nsecord_pred(const struct nsecord *o, const struct snap *s, const uint8_t *name,
+		  uint32_t *node)
+{
+	uint8_t lab[DNAME_LABELS_MAX];
+	unsigned nl = label_offsets(name, lab);
+	if (!o->keyed || !zero_free(name, lab, nl, nl - o->apex_labels))
+		return false;
+	uint64_t k = make_key(name, lab, nl, o->apex_labels);
+	/* [eq, gt): the owners whose key equals name's; before eq all are
+	 * smaller than name, from gt on all larger.  The apex (key 0, the
+	 * only such key) is at index 0 and never larger. */
+	uint32_t gt = bound(o->key, 0, o->n, k, false);
+	uint32_t eq = bound(o->key, 0, gt, k, true);
+	*node = last_le(o, s, name, eq, gt);
 	return true;
+}
+
+uint32_t nsecord_pred_name(const struct nsecord *o, const struct snap *s, const uint8_t *name)
+{
+	return last_le(o, s, name, 0, o->n);
 }

@@ -16,18 +16,24 @@
 struct snap;
 struct nsecord;
 
-/* The index of s's NSEC chain, or NULL when s is not NSEC-signed, when an
- * owner's label holds a zero octet (the key could not order it) or when
- * memory runs out: callers then search the node table. */
+/* The index of s's NSEC chain, or NULL when s is not NSEC-signed or when
+ * memory runs out (callers then search the node table, which only a
+ * compiled image has in canonical order: snap_open refuses a composed one
+ * then).  The nodes an overlay appended (zones/overlay.h), in no order,
+ * are sorted and merged in; deleted ones own no NSEC and are left out. */
 struct nsecord *nsecord_make(const struct snap *s);
 
 void nsecord_free(struct nsecord *o);
 
 /* Sets *node to the NSEC owner at or canonically before name (a name at
  * or below the apex of the zone, any case): its NSEC matches or covers
- * name.  False, leaving *node alone, when the index cannot order this name
- * (a label with a zero octet); the caller then searches without it. */
+ * name.  False, leaving *node alone, when the keys cannot order this name
+ * (a label with a zero octet, here or in an owner's name); the caller then
+ * uses nsecord_pred_name. */
 bool nsecord_pred(const struct nsecord *o, const struct snap *s, const uint8_t *name,
 		  uint32_t *node);
+
+/* The same owner for any name, found by comparing names (slower). */
+uint32_t nsecord_pred_name(const struct nsecord *o, const struct snap *s, const uint8_t *name);
 
 #endif

@@ -16,10 +16,9 @@
  * checks for the ones a change can break (CNAME beside other data, SOA
  * off the apex, no NS at the apex, glue under a cut, one DNAME and no
  * names below it): where one would fail, or the change needs what
- * overlays do not do (in a signed zone chains or cuts made or deleted,
- * names but an NSEC3 zone's insecure delegations and their glue, keys),
- * it is declined and the caller compiles the whole zone, which reports
- * it.  In a signed zone
+ * overlays do not do (in a signed zone cuts made or deleted at names
+ * kept, the NSEC3 parameters, the apex's keys gone), it is declined and
+ * the caller compiles the whole zone, which reports it.  In a signed zone
  * RRsets carry their signatures, and an NSEC3 owner written again takes
  * its NSEC3 table entry and the referrals proving with it along.
  */
@@ -33,6 +32,7 @@
 #include "zones/limits.h"
 #include "zones/ovl_int.h"
 #include "zones/ovl_n3.h"
+#include "zones/ovl_nsec.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 
@@ -77,6 +77,8 @@ struct apply {
 	bool n3;		/* signed with NSEC3: names may come and go,
 				   the chain's edits in n3c */
 	struct n3ch *n3c;
+	bool nsec;		/* signed with NSEC: names come and go
+				   (zones/ovl_nsec.h) */
 	int64_t drr;		/* RRsets added */
 	uint32_t rewrites;
 };
@@ -146,11 +148,13 @@ static int parse_list(struct apply *a, const uint8_t *p, size_t len, uint32_t n,
 			return stop(a, -1, "%s: a malformed record (type %u)", on, c.type);
 		/* signed zones: signatures, chains and keys (a DNSKEY RRset
 		 * stays at the apex: check_name_rules); not the NSEC3
-		 * parameters (the chain's hashes), nor DNSSEC in an unsigned
-		 * zone (it would become signed) */
-		if (dnssec_type(c.type) && (!a->sig || c.type == RR_NSEC3PARAM))
-			return stop(a, 0, "%s: the NSEC3 parameters change, or DNSSEC records in an "
-				    "unsigned zone", on);
+		 * parameters (the chain's hashes), NSEC3 records in an NSEC
+		 * zone (ovl_nsec.h), nor DNSSEC in an unsigned zone (it would
+		 * become signed) */
+		if (dnssec_type(c.type) &&
+		    (!a->sig || c.type == RR_NSEC3PARAM || (c.type == RR_NSEC3 && a->nsec)))
+			return stop(a, 0, "%s: the NSEC3 parameters change, NSEC3 records in an NSEC "
+				    "zone, or DNSSEC records in an unsigned zone", on);
 		a->c[a->n++] = c;
 	}
 	if (p != end)
@@ -960,6 +964,18 @@ static int note_owner(struct apply *a, uint32_t ni, const struct chg *c, size_t 
 	return 0;
 }
 
+/* NSEC-signed zones: ovl_nsec_owner's rule for node ni (SNAP_NONE: a
+ * name made) with the new RRsets r (nr). */
+static int nsec_owner(struct apply *a, const char *on, uint32_t ni, const struct nrs *r,
+		      unsigned nr)
+{
+	bool nsec = false;
+	for (unsigned k = 0; k < nr; k++)
+		nsec |= r[k].e.type == RR_NSEC;
+	const char *why = ovl_nsec_owner(ni, nsec);
+	return why ? stop(a, 0, "%s: %s", on, why) : 0;
+}
+
 /* The changes c[0..n) of one owner. */
 static int apply_owner(struct apply *a, const struct chg *c, size_t n)
 {
@@ -987,7 +1003,9 @@ static int apply_owner(struct apply *a, const struct chg *c, size_t n)
 	int rc = new_rrsets(a, on, ni, cc, n - ns, r, &nr);
 	if (rc == 0)
 		rc = check_name_rules(a, on, ni == 0, r, nr);
-	if (rc == 0 && a->sig && (ni == SNAP_NONE || nr == 0))
+	if (rc == 0 && a->nsec)		/* NSEC-signed zones: ovl_nsec.h */
+		rc = nsec_owner(a, on, ni, r, nr) ? -1 : 0;
+	else if (rc == 0 && a->sig && (ni == SNAP_NONE || nr == 0))
 		rc = signed_names(a, on, c[0].owner, ni, r, nr);
 	else if (rc == 0 && a->sig)
 		rc = signed_rules(a, on, ni, c, n, r, nr);
@@ -1237,15 +1255,16 @@ static int finish_header(struct apply *a)
 
 /* A signed zone whose changes overlays can follow: signed with keys at
  * the apex (SNAP_F_SIGNED then stays as it is: the DNSKEY RRset may
- * change, not go), its names those of its base but with NSEC3
- * (signed_names). */
+ * change, not go), its names those of its base but with NSEC3 (the
+ * chain's edits, ovl_nsec3.c) or NSEC (ovl_nsec.h). */
 static int signed_zone(struct apply *a)
 {
 	const struct snap_header *h = ovl_hdr(a->o);
 	if (!(h->flags & (SNAP_F_SIGNED | SNAP_F_NSEC | SNAP_F_NSEC3)))
 		return 0;
-	bool names = h->ndead || h->nsorted != h->nnodes;	/* NSEC denial needs order */
-	if (!(h->flags & SNAP_F_SIGNED) || (names && !(h->flags & SNAP_F_NSEC3)) ||
+	bool names = h->ndead || h->nsorted != h->nnodes;
+	a->nsec = ovl_nsec_zone(h);
+	if (!(h->flags & SNAP_F_SIGNED) || (names && !(h->flags & SNAP_F_NSEC3) && !a->nsec) ||
 	    !snap_rrset_in(rrsets_of(a->o, 0), ovl_head(a->o, 0)->nrrsets, RR_DNSKEY))
 		return stop(a, 0, "a signed zone without keys at its apex, or with names changed");
 	a->sig = true;
@@ -1291,7 +1310,7 @@ static int apply_all(struct apply *a, const struct zdiff *d)
 		if (apply_owner(a, a->c + k, e - k))
 			return -1;
 	}
-	if ((a->sig && (signed_cuts(a) || chain(a))) || dname_owners(a))
+	if ((a->sig && !a->nsec && (signed_cuts(a) || chain(a))) || dname_owners(a))
 		return -1;
 	if (recut(a) || for_names(a, &a->addr, unprecode) || for_names(a, &a->addr, check_glue) ||
 	    for_names(a, &a->glue, check_glue))

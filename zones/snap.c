@@ -911,6 +911,14 @@ int snapv_make(struct vctx *v, struct snap **out)
 					  h->nnsec3, &s->n3bits) : NULL;
 	s->nsecord = nsecord_make(s);
 	s->expired = false;
+	/* NSEC denial without the chain's index searches the node table,
+	 * which an overlay's appended nodes leave out of canonical order */
+	if (!s->nsecord && (h->flags & SNAP_F_NSEC) && !(h->flags & SNAP_F_NSEC3) &&
+	    h->nsorted != h->nnodes) {
+		snap_close(s);
+		return snapv_fail(v, "the NSEC chain has no index (out of memory, or the "
+				  "apex owns no NSEC)");
+	}
 	*out = s;
 	return 0;
 }

@@ -34,8 +34,7 @@ static void mutable_ranges(const struct snap_header *h, struct zones_mut *m)
 
 /* The header against the base's: the same tables at the same places, more
  * bytes and nodes; a signed zone keeps its flags and NSEC3 parameters,
- * and one signed with NSEC its names too (NSEC3 zones' insecure
- * delegations come and go, the chain kept). */
+ * and one signed with neither NSEC nor NSEC3 its names too. */
 static int check_head(struct vctx *v, const struct snap_header *h,
 		      const struct snap_header *b, size_t base_size)
 {
@@ -54,8 +53,12 @@ static int check_head(struct vctx *v, const struct snap_header *h,
 	if ((h->flags & dnssec) != (b->flags & dnssec) || h->nnsec3 != b->nnsec3 ||
 	    memcmp((const uint8_t *)h + n3lo, (const uint8_t *)b + n3lo, n3hi - n3lo) != 0)
 		return snapv_fail(v, "overlay changes the zone's DNSSEC parameters");
-	/* NSEC denial reads the nodes in canonical order: names kept */
-	if ((h->flags & dnssec) && !(h->flags & SNAP_F_NSEC3) && (h->nnodes != b->nnodes || h->ndead))
+	/* NSEC denial reads the owners in canonical order from the chain's
+	 * index, which snapv_make sorts the appended nodes into (refusing
+	 * the image when it cannot); a zone signed with neither chain keeps
+	 * its names */
+	if ((h->flags & dnssec) && !(h->flags & (SNAP_F_NSEC3 | SNAP_F_NSEC)) &&
+	    (h->nnodes != b->nnodes || h->ndead))
 		return snapv_fail(v, "overlay of a signed zone changes its names");
 	return 0;
 }
