@@ -219,8 +219,8 @@ int pub_overlay(struct pub *p, const char *name, int fd, size_t size, uint64_t r
 	int rc = z->om[t].map ? 0 : ovl_map_prepare(z->base_fd, z->base_size, true, &z->om[t], why,
 						    sizeof why);
 	if (rc == 0)
-		rc = ovl_compose_into(&z->om[t], z->map, z->cur >= 0 ? &z->om[z->cur] : NULL, ov,
-				      size, &s, why, sizeof why);
+		rc = ovl_compose_into(&z->om[t], z->map, z->cur >= 0 ? &z->om[z->cur] : NULL,
+				      z->snap, ov, size, &s, why, sizeof why);
 	munmap((void *)ov, size);
 	if (rc != 0) {
 		snprintf(err, errcap, "%s: overlay refused: %s", name, why);

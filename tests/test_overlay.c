@@ -42,13 +42,17 @@ static struct {
 	const struct ovt_life *life;
 	unsigned rebased;	/* the base's: a new one may be mapped where the last was */
 	struct ovl_map om[2];
+	struct snap *snap[2];	/* the handle of the version each holds */
 	int cur;
 } pair;
 
 static void pair_reset(const void *base)
 {
-	ovl_unmap(&pair.om[0]);
-	ovl_unmap(&pair.om[1]);
+	for (int t = 0; t < 2; t++) {
+		snap_close(pair.snap[t]);
+		pair.snap[t] = NULL;
+		ovl_unmap(&pair.om[t]);
+	}
 	pair.base = base;
 	pair.cur = -1;
 }
@@ -83,13 +87,18 @@ static void pair_step(struct ovt_life *l, const uint8_t *img, size_t size,
 		cr_assert_eq(ovl_map_prepare(l->base.fd, l->base.size, t == 1, &pair.om[t], err,
 					     sizeof err), 0, "%s", err);
 	struct snap *s;
+	snap_close(pair.snap[t]);	/* the version the mapping held, read no more */
+	pair.snap[t] = NULL;
+	/* the handle of the version served: the NSEC chain's index made from
+	 * its own, as the publisher does */
 	cr_assert_eq(ovl_compose_into(&pair.om[t], l->base.image,
-				      pair.cur >= 0 ? &pair.om[pair.cur] : NULL, ov, ovlen, &s, err,
+				      pair.cur >= 0 ? &pair.om[pair.cur] : NULL,
+				      pair.cur >= 0 ? pair.snap[pair.cur] : l->base.snap, ov, ovlen, &s, err,
 				      sizeof err), 0, "overlay refused in a reused mapping: %s", err);
 	cr_assert_eq(pair.om[t].size, size);
 	cr_assert_eq(memcmp(pair.om[t].map, img, size), 0, "a reused mapping's image differs");
 	cr_assert_eq(ovt_compare(full, s, q, nq, "full vs reused mapping"), 0);
-	snap_close(s);
+	pair.snap[t] = s;
 	free(ov);
 	pair.cur = t;
 }
@@ -672,7 +681,7 @@ Test(overlay, corrupt_delta_refused)
 	/* as it is, it goes */
 	uint8_t *bad = malloc(len);
 	memcpy(bad, ov, len);
-	cr_assert_eq(ovl_compose_into(&m1, l.base.image, &m0, bad, len, &s, err, sizeof err), 0,
+	cr_assert_eq(ovl_compose_into(&m1, l.base.image, &m0, NULL, bad, len, &s, err, sizeof err), 0,
 		     "%s", err);
 	snap_close(s);
 	ovl_unmap(&m1);
@@ -694,7 +703,7 @@ Test(overlay, corrupt_delta_refused)
 	memcpy(p, m0.map + at, 16);	/* its entry as before: live */
 	reseal(bad, len);
 	cr_assert_eq(ovl_map_prepare(l.base.fd, l.base.size, false, &m1, err, sizeof err), 0);
-	cr_assert_eq(ovl_compose_into(&m1, l.base.image, &m0, bad, len, &s, err, sizeof err), -1);
+	cr_assert_eq(ovl_compose_into(&m1, l.base.image, &m0, NULL, bad, len, &s, err, sizeof err), -1);
 	cr_assert(strstr(err, "deleted below live node"), "%s", err);
 	ovl_unmap(&m1);
 	/* a changed node's name out of bounds */
@@ -703,7 +712,7 @@ Test(overlay, corrupt_delta_refused)
 	memset(p, 0xee, 4);
 	reseal(bad, len);
 	cr_assert_eq(ovl_map_prepare(l.base.fd, l.base.size, false, &m1, err, sizeof err), 0);
-	cr_assert_eq(ovl_compose_into(&m1, l.base.image, &m0, bad, len, &s, err, sizeof err), -1);
+	cr_assert_eq(ovl_compose_into(&m1, l.base.image, &m0, NULL, bad, len, &s, err, sizeof err), -1);
 	cr_assert(strstr(err, "node"), "%s", err);
 	ovl_unmap(&m1);
 	free(bad);
@@ -749,7 +758,7 @@ Test(overlay, random_lies_never_pass)
 		reseal(bad, n);
 		const struct ovl_map *ref = isd ? &m0 : NULL;
 		cr_assert_eq(ovl_map_prepare(l.base.fd, l.base.size, false, &m1, err, sizeof err), 0);
-		if (ovl_compose_into(&m1, l.base.image, ref, bad, n, &s, err, sizeof err) == 0) {
+		if (ovl_compose_into(&m1, l.base.image, ref, NULL, bad, n, &s, err, sizeof err) == 0) {
 			struct snap *full;
 			cr_assert_eq(snap_open(m1.map, m1.size, &full, err, sizeof err), 0,
 				     "lie %d passed the overlay's check, not snap_open: %s", it, err);
@@ -773,7 +782,7 @@ Test(overlay, random_lies_never_pass)
 		memset(bad + dbody + w, 0xf7, 4);
 		reseal(bad, dlen);
 		cr_assert_eq(ovl_map_prepare(l.base.fd, l.base.size, false, &m1, err, sizeof err), 0);
-		if (ovl_compose_into(&m1, l.base.image, &m0, bad, dlen, &s, err, sizeof err) == 0) {
+		if (ovl_compose_into(&m1, l.base.image, &m0, NULL, bad, dlen, &s, err, sizeof err) == 0) {
 			struct snap *full;
 			cr_assert_eq(snap_open(m1.map, m1.size, &full, err, sizeof err), 0,
 				     "word %zu passed the overlay's check, not snap_open: %s", w, err);

@@ -5,12 +5,14 @@
  * Finding the NSEC that matches or covers a name (RFC 4035 §3.1.3) is then
  * a binary search over 8-byte integers instead of one over owner names,
  * each compare of which walks two names label by label.  Built when a
- * snapshot is opened; the image format does not change.
+ * snapshot is opened (once per base: a version an overlay composed keeps
+ * its delta from its base's); the image format does not change.
  */
 #ifndef RINGDNS_NSECORD_H
 #define RINGDNS_NSECORD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct snap;
@@ -22,6 +24,14 @@ struct nsecord;
  * then).  The nodes an overlay appended (zones/overlay.h), in no order,
  * are sorted and merged in; deleted ones own no NSEC and are left out. */
 struct nsecord *nsecord_make(const struct snap *s);
+
+/* The index of s, a version composed on the same base as the version
+ * prev indexes, from prev's and the nodes whose entries differ from
+ * prev's version (touched, n of them: changed and appended): the base's
+ * sorted owners shared, the delta made again (cost: the delta's size and
+ * n, not the zone's).  NULL when out of memory. */
+struct nsecord *nsecord_patch(const struct nsecord *prev, const struct snap *s,
+			      const uint32_t *touched, size_t n);
 
 void nsecord_free(struct nsecord *o);
 

@@ -838,7 +838,8 @@ static bool apply_delta(struct ovl_map *m, const struct ovl_map *cur,
 }
 
 int ovl_compose_into(struct ovl_map *m, const void *base, const struct ovl_map *cur,
-		     const uint8_t *ov, size_t len, struct snap **s, char *err, size_t errcap)
+		     const struct snap *served, const uint8_t *ov, size_t len, struct snap **s,
+		     char *err, size_t errcap)
 {
 	struct ovl_header oh;
 	size_t bs = m->base_size;
@@ -865,7 +866,7 @@ int ovl_compose_into(struct ovl_map *m, const void *base, const struct ovl_map *
 	}
 	m->id = 0;	/* not a version until validated */
 	int rc = snap_open_patched(m->map, m->size, base, bs, cur ? cur->map : base,
-				   cur ? cur->size : bs, d, nd, s, err, errcap);
+				   cur ? cur->size : bs, d, nd, served, s, err, errcap);
 	free(d);
 	if (rc == 0) {
 		m->prev_id = cur_id;
@@ -879,7 +880,7 @@ int ovl_compose(int base_fd, const void *base, size_t base_size, const uint8_t *
 {
 	if (ovl_map_prepare(base_fd, base_size, false, m, err, errcap) != 0)
 		return -1;
-	if (ovl_compose_into(m, base, NULL, ov, len, s, err, errcap) != 0) {
+	if (ovl_compose_into(m, base, NULL, NULL, ov, len, s, err, errcap) != 0) {
 		ovl_unmap(m);
 		return -1;
 	}

@@ -157,12 +157,15 @@ int ovl_map_prepare(int base_fd, size_t base_size, bool fill, struct ovl_map *m,
  * ov[0..len), writing only the bytes that differ from what m held, and
  * validates it against cur (the version served now on the same base, whose
  * validation passed; NULL: the base itself) with snap_open_patched: only
- * what differs from cur is checked.  0 with *s, or -1 with err (m is then
+ * what differs from cur is checked, and with served (cur's handle, or the
+ * base's) what the handle derives from the image is made from served's (or
+ * from the whole image, served NULL).  0 with *s, or -1 with err (m is then
  * not to be served; it may be composed into again, or is unmapped when its
  * contents are not known).
  */
 int ovl_compose_into(struct ovl_map *m, const void *base, const struct ovl_map *cur,
-		     const uint8_t *ov, size_t len, struct snap **s, char *err, size_t errcap);
+		     const struct snap *served, const uint8_t *ov, size_t len, struct snap **s,
+		     char *err, size_t errcap);
 
 /* ovl_map_prepare (page tables left to fill) and ovl_compose_into from
  * the base, in one: a fresh mapping of the version of ov. */

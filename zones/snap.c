@@ -898,6 +898,12 @@ int snap_open(const void *image, size_t size, struct snap **out, char *err,
 
 int snapv_make(struct vctx *v, struct snap **out)
 {
+	return snapv_make_patched(v, NULL, NULL, 0, out);
+}
+
+int snapv_make_patched(struct vctx *v, const struct snap *served, const uint32_t *touched,
+		       size_t n, struct snap **out)
+{
 	const struct snap_header *h = (const struct snap_header *)v->base;
 	const void *image = v->base;
 	size_t size = v->size;
@@ -909,7 +915,8 @@ int snapv_make(struct vctx *v, struct snap **out)
 	s->negsoa = make_negsoa(image, h, &s->negct);
 	s->n3idx = h->nnsec3 ? make_n3idx((const struct snap_nsec3 *)(s->base + h->nsec3),
 					  h->nnsec3, &s->n3bits) : NULL;
-	s->nsecord = nsecord_make(s);
+	s->nsecord = served && served->nsecord ? nsecord_patch(served->nsecord, s, touched, n)
+					       : nsecord_make(s);
 	s->expired = false;
 	/* NSEC denial without the chain's index searches the node table,
 	 * which an overlay's appended nodes leave out of canonical order */

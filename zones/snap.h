@@ -75,11 +75,13 @@ void snap_close(struct snap *s);
  * RRsets, records); every bucket that differs (its block, hash and
  * reachability) and the nodes whose entries moved or whose probe runs it
  * cuts; the counts.  On success *out is a handle as snap_open gives; -1
- * with err otherwise.
+ * with err otherwise.  served: ref's handle, or NULL; what a handle
+ * derives from its image (the NSEC chain's index) is then made from
+ * served's and what changed, not from the whole image.
  */
 int snap_open_patched(const void *image, size_t size, const void *base, size_t base_size,
 		      const void *ref, size_t ref_size, const uint32_t *pages, size_t npages,
-		      struct snap **out, char *err, size_t errcap);
+		      const struct snap *served, struct snap **out, char *err, size_t errcap);
 
 /* Out of line on purpose: with these inlined (the struct in this header)
  * the burst pipeline of dataplane/answer.c ran up to 2x slower on

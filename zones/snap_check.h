@@ -43,5 +43,10 @@ int snapv_soa(struct vctx *v, const struct snap_header *h);
 bool snapv_is_block(const struct vctx *v, const struct snap_header *h, uint32_t off);
 /* The handle for a validated image (v->base, v->size). */
 int snapv_make(struct vctx *v, struct snap **out);
+/* The same for a composed image whose nodes touched (n) differ from those
+ * of the version served (its handle: what the handle derives from the
+ * image, the NSEC chain's index, made from served's). */
+int snapv_make_patched(struct vctx *v, const struct snap *served, const uint32_t *touched,
+		       size_t n, struct snap **out);
 
 #endif

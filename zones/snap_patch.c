@@ -329,9 +329,32 @@ static int check_ref(struct vctx *v, const struct snap_header *h, const struct p
 	return 0;
 }
 
+/* What the nodes' checks leave: the buckets, SOA and NSEC3 table in
+ * the pages, the origin, the counts (dead, drr: the nodes' findings). */
+static int check_rest(struct vctx *v, const struct snap_header *h, const struct pimg *p,
+		      const uint32_t *pages, size_t npages, int64_t dead, int64_t drr)
+{
+	int64_t dcount = 0;
+	if (check_buckets_in(v, h, p->ref, pages, npages, &dcount) || snapv_soa(v, h) ||
+	    check_nsec3_in(v, h, p->ref, pages, npages))
+		return -1;
+	/* node 0's entry is known good now (checked, or the reference's) */
+	const uint8_t *origin = v->base + h->origin;
+	if (snapv_name(v, h, h->origin) < 0 || dname_labels(origin) != h->origin_labels ||
+	    !dname_eq(origin, v->base + node_at(v->base, h, 0)->name))
+		return snapv_fail(v, "bad origin name");
+	if ((int64_t)p->r->ndead + dead != (int64_t)h->ndead || (int64_t)p->r->nrrsets + drr != (int64_t)h->nrrsets)
+		return snapv_fail(v, "overlay's deleted nodes or RRsets miscounted");
+	int64_t live = (int64_t)p->r->nnodes - p->r->ndead + dcount;
+	if (live != (int64_t)h->nnodes - h->ndead)
+		return snapv_fail(v, "hash table holds %lld entries for %u nodes", (long long)live,
+				  h->nnodes - h->ndead);
+	return 0;
+}
+
 int snap_open_patched(const void *image, size_t size, const void *base, size_t base_size,
 		      const void *ref, size_t ref_size, const uint32_t *pages, size_t npages,
-		      struct snap **out, char *err, size_t errcap)
+		      const struct snap *served, struct snap **out, char *err, size_t errcap)
 {
 	struct vctx v = { image, size, err, errcap };
 	*out = NULL;
@@ -359,22 +382,13 @@ int snap_open_patched(const void *image, size_t size, const void *base, size_t b
 	uint32_t *list = touched_nodes(v.base, p.ref, h, p.r, pages, npages, &n);
 	if (!list)
 		return snapv_fail(&v, "out of memory");
-	int64_t dead = 0, drr = 0, dcount = 0;
+	int64_t dead = 0, drr = 0;
 	int rc = check_nodes_in(&v, h, &p, list, n, &dead, &drr);
+	if (rc == 0)
+		rc = check_rest(&v, h, &p, pages, npages, dead, drr);
+	if (rc == 0)
+		rc = snapv_make_patched(&v, served, list, n, out);
 	free(list);
-	if (rc || check_buckets_in(&v, h, p.ref, pages, npages, &dcount) || snapv_soa(&v, h) ||
-	    check_nsec3_in(&v, h, p.ref, pages, npages))
-		return -1;
-	/* node 0's entry is known good now (checked, or the reference's) */
-	const uint8_t *origin = v.base + h->origin;
-	if (snapv_name(&v, h, h->origin) < 0 || dname_labels(origin) != h->origin_labels ||
-	    !dname_eq(origin, v.base + node_at(v.base, h, 0)->name))
-		return snapv_fail(&v, "bad origin name");
-	if ((int64_t)p.r->ndead + dead != (int64_t)h->ndead || (int64_t)p.r->nrrsets + drr != (int64_t)h->nrrsets)
-		return snapv_fail(&v, "overlay's deleted nodes or RRsets miscounted");
-	int64_t live = (int64_t)p.r->nnodes - p.r->ndead + dcount;
-	if (live != (int64_t)h->nnodes - h->ndead)
-		return snapv_fail(&v, "hash table holds %lld entries for %u nodes", (long long)live,
-				  h->nnodes - h->ndead);
-	return snapv_make(&v, out);
+	return rc;
 }
+
