@@ -135,7 +135,8 @@ uint64_t ovt_rnd(uint64_t *s);
 void ovt_rechain_nsec3(struct ovt_zone *z, const char *origin, bool optout);
 /* k random changes of names (hosts, empty non-terminals, wildcards,
  * secure and insecure delegations made and deleted, DS added and
- * deleted), the chain made again, the serial bumped. */
+ * deleted, cuts made over names with data and unmade), the chain made
+ * again, the serial bumped. */
 void ovt_mutate_nsec3(struct ovt_zone *z, const char *origin, bool optout, unsigned k,
 		      uint64_t *rng);
 

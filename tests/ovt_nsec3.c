@@ -226,7 +226,7 @@ static void drop(struct ovt_zone *z, const char *name, const char *type)
 static void edit_names(struct ovt_zone *z, uint64_t *rng, const char *o0)
 {
 	char o[300];
-	unsigned x = (unsigned)(ovt_rnd(rng) % 100000), r = (unsigned)(ovt_rnd(rng) % 10);
+	unsigned x = (unsigned)(ovt_rnd(rng) % 100000), r = (unsigned)(ovt_rnd(rng) % 12);
 	switch (r) {
 	case 0:		/* a host */
 		ovt_add(z, "h%u.%s 3600 IN A 192.0.2.%u", x, o0, x % 250);
@@ -261,6 +261,14 @@ static void edit_names(struct ovt_zone *z, uint64_t *rng, const char *o0)
 		break;
 	case 8:		/* an insecure delegation */
 		ovt_add(z, "d%u.%s 3600 IN NS ns.d%u.example.test.", x, o0, x);
+		break;
+	case 10:	/* a cut made at a name with data (its names occluded) */
+		if (owner_with(z, o0, "A", rng, o, sizeof o) && !has(z, o, "CNAME"))
+			ovt_add(z, "%s 3600 IN NS ns.d%u.example.test.", o, x);
+		break;
+	case 11:	/* a cut unmade, its DS and glue kept (names uncovered) */
+		if (owner_with(z, o0, "NS", rng, o, sizeof o))
+			drop(z, o, "NS");
 		break;
 	default:	/* data at an existing name */
 		if (owner_with(z, o0, "A", rng, o, sizeof o))

@@ -939,10 +939,6 @@ Test(overlay, signed_name_changes_decline)
 	for (size_t z = 0; z < sizeof signed_zones / sizeof *signed_zones; z++) {
 		char line[600];
 		const char *o = signed_zones[z].origin;
-		/* a cut made at a name with data (tld.zone's are glue) */
-		snprintf(line, sizeof line, "ns1.%s%s 300 IN NS ns2.%s", z == 3 ? "d0." : "", o, o);
-		if (!nsec_zone(z))
-			signed_declines(z, NULL, line);
 		snprintf(line, sizeof line, "%s 300 IN NSEC3PARAM 1 0 1 -", o);
 		signed_declines(z, NULL, line);		/* the chain's parameters */
 	}
@@ -1201,9 +1197,11 @@ Test(overlay, nsec3_names_answer_as_full_compile, .timeout = 900)
 	}
 }
 
-/* One targeted change of an NSEC3 zone's names, chain made again:
- * applied and every answer checked. */
-static void n3_step(struct life *l, size_t k, const char *const *dtree, const char *const *add)
+/* One targeted change of an NSEC3 zone's names (the names dtree[] and
+ * below deleted, the lines add[] added, or when del is true deleted),
+ * chain made again: applied and every answer checked. */
+static void n3_change(struct life *l, size_t k, const char *const *dtree, const char *const *add,
+		      bool del)
 {
 	struct ovt_zone next;
 	ovt_copy(&next, &l->cur);
@@ -1220,7 +1218,11 @@ static void n3_step(struct life *l, size_t k, const char *const *dtree, const ch
 	}
 	for (; add && *add; add++) {
 		snprintf(name, sizeof name, *add, l->origin, l->origin);
-		ovt_add(&next, "%s", name);
+		for (size_t j = next.n; del && j-- > 0;)
+			if (strcmp(next.line[j], name) == 0)
+				ovt_del(&next, j);
+		if (!del)
+			ovt_add(&next, "%s", name);
 	}
 	ovt_rechain_nsec3(&next, l->origin, n3_zones[k].optout);
 	next.serial++;
@@ -1228,6 +1230,11 @@ static void n3_step(struct life *l, size_t k, const char *const *dtree, const ch
 	step(l, &next);
 	cr_assert_eq(l->applied, applied + 1, "%s: declined", l->origin);
 	ovt_free(&next);
+}
+
+static void n3_step(struct life *l, size_t k, const char *const *dtree, const char *const *add)
+{
+	n3_change(l, k, dtree, add, false);
 }
 
 Test(overlay, nsec3_chain_changes_apply, .timeout = 600)
@@ -1242,6 +1249,8 @@ Test(overlay, nsec3_chain_changes_apply, .timeout = 600)
 					  NULL };
 	static const char *const deep[] = { "a.b.c.%s 3600 IN A 192.0.2.78", NULL };
 	static const char *const wild[] = { "*.c.%s 3600 IN TXT \"w\"", NULL };
+	/* a cut made at a name with data, over a name below it, and unmade */
+	static const char *const cut[] = { "b.c.%s 3600 IN NS ns.example.test.", NULL };
 	static const char *const d_sec[] = { "sec.%s", NULL };
 	static const char *const d_ins[] = { "ins.%s", NULL };
 	static const char *const d_b[] = { "b.c.%s", NULL };
@@ -1254,6 +1263,8 @@ Test(overlay, nsec3_chain_changes_apply, .timeout = 600)
 		n3_step(&l, k, NULL, ds);	/* made secure */
 		n3_step(&l, k, NULL, deep);	/* empty non-terminals made */
 		n3_step(&l, k, NULL, wild);	/* a wildcard: the encloser's entry */
+		n3_step(&l, k, NULL, cut);	/* a.b.c occluded, out of the chain */
+		n3_change(&l, k, NULL, cut, true);	/* and back */
 		n3_step(&l, k, d_sec, NULL);
 		n3_step(&l, k, d_b, NULL);	/* empty non-terminals unmade */
 		n3_step(&l, k, d_ins, NULL);

@@ -124,10 +124,14 @@ static bool index_proof(struct ovl *o, uint32_t i)
 	for (int k = 0; f && (f[10] & FRAG_F_N3) && k < 2; k++) {
 		uint32_t x = frag_u32(f, 12 + 4u * (unsigned)k);
 		/* one named by its table entry (the apex's) stays true while
-		 * it lives (ovl_nsec3.c) */
-		if (x == SNAP_NONE || (x & 1))
+		 * it lives, but where it also covers the next closer name (no
+		 * second owner): an entry added after it takes that
+		 * (ovl_nsec3.c) */
+		if (x == SNAP_NONE || ((x & 1) && frag_u32(f, 16) != SNAP_NONE))
 			continue;
-		const uint8_t *owner = o->img + ovl_node(o, snap_block_at(o->img, x)->node)->name;
+		uint32_t node = (x & 1) ? snap_nsec3_at(o->img, ovl_hdr(o), x >> 2)->node
+				       : snap_block_at(o->img, x)->node;
+		const uint8_t *owner = o->img + ovl_node(o, node)->name;
 		if (!idx_base_add(&o->refs, (uint32_t)dname_hash(owner), i))
 			return false;
 	}

@@ -224,7 +224,7 @@ static uint32_t lookup(const struct apply *a, const uint8_t *name)
 /* Calls fn for each live node strictly below node x: those after it in
  * the sorted part while they are below it (canonical order puts them
  * there), and the appended ones below it.  Stops when fn returns false. */
-static void below(const struct ovl *o, uint32_t x, bool (*fn)(void *ud, uint32_t d), void *ud)
+void ovl_below(const struct ovl *o, uint32_t x, bool (*fn)(void *ud, uint32_t d), void *ud)
 {
 	const struct snap_header *h = ovl_hdr(o);
 	const uint8_t *xn = name_of(o, x);
@@ -247,7 +247,7 @@ static bool found_one(void *ud, uint32_t d)
 bool ovl_has_desc(const struct ovl *o, uint32_t x)
 {
 	bool any = false;
-	below(o, x, found_one, &any);
+	ovl_below(o, x, found_one, &any);
 	return any;
 }
 
@@ -605,7 +605,7 @@ static int dname_owners(struct apply *a)
 		uint32_t ni = lookup(a, a->c[k].owner), d = SNAP_NONE;
 		if (ni == SNAP_NONE || !(ovl_head(a->o, ni)->flags & SNAP_N_DNAME))
 			continue;
-		below(a->o, ni, first_below, &d);
+		ovl_below(a->o, ni, first_below, &d);
 		if (d != SNAP_NONE)
 			return dname_below(a, name_of(a->o, d), ni);
 	}
@@ -770,14 +770,15 @@ static struct nrs *nrs_in(struct nrs *r, unsigned n, uint16_t t)
 	return NULL;
 }
 
-/* What a change to a signed zone may not do at node ni, a name kept with
- * RRsets (signed_names for the others), for the overlay to stay exact,
- * declined: make or delete an NSEC RRset (the chain), an NS RRset (the
- * cuts, and the names they occlude); in NSEC zones also give an empty
- * non-terminal data, or make or delete an NSEC3 RRset (NSEC3 zones: the
- * chain's edits follow, ovl_nsec3.c).  A cut whose DS changes loses its
- * pre-encoded referral: its proof of no DS (RFC 5155 §7.2.7) is for the
- * engine's general path to make again. */
+/* What a change to a zone signed with NSEC3, or with neither chain, may
+ * not do at node ni, a name kept with RRsets (signed_names for the
+ * others; NSEC zones: ovl_nsec.h), for the overlay to stay exact,
+ * declined: make or delete an NSEC RRset; with neither chain also an NS
+ * RRset (the cuts, and the names they occlude) or an NSEC3 RRset, or
+ * give an empty non-terminal data (NSEC3 zones: the chain's edits follow
+ * those, ovl_nsec3.c).  A cut whose DS changes loses its pre-encoded
+ * referral: its proof of no DS (RFC 5155 §7.2.7) is for the engine's
+ * general path to make again. */
 static int signed_rules(struct apply *a, const char *on, uint32_t ni, const struct chg *c,
 			size_t n, struct nrs *r, unsigned nr)
 {
@@ -786,7 +787,7 @@ static int signed_rules(struct apply *a, const char *on, uint32_t ni, const stru
 	const struct snap_rrset *cur = rrsets_of(a->o, ni);
 	unsigned ncur = ovl_head(a->o, ni)->nrrsets;
 	static const uint16_t kept[] = { RR_NSEC, RR_NS, RR_NSEC3 };
-	for (size_t t = 0; t < sizeof kept / sizeof *kept - a->n3; t++)
+	for (size_t t = 0; t < (a->n3 ? 1 : sizeof kept / sizeof *kept); t++)
 		if ((snap_rrset_in(cur, ncur, kept[t]) != NULL) != (nrs_in(r, nr, kept[t]) != NULL))
 			return stop(a, 0, "%s: an NSEC, NSEC3 or NS RRset made or deleted in a "
 				    "signed zone", on);
@@ -1061,7 +1062,7 @@ static int recut_below(struct apply *a, uint32_t x)
 {
 	struct ovl *o = a->o;
 	struct coll c = { 0 };
-	below(o, x, collect, &c);
+	ovl_below(o, x, collect, &c);
 	uint32_t *v = (uint32_t *)c.v.p;
 	size_t n = c.v.len / 4;
 	int rc = c.oom ? oom(a) : n >= OVL_REWRITE_MAX ? stop(a, 0, "a cut over too many names") : 0;
@@ -1075,8 +1076,16 @@ static int recut_below(struct apply *a, uint32_t x)
 			tf |= rrsets_of(o, v[k])[j].type == RR_NS ? SNAP_N_CUT : 0;
 		uint32_t cut, f = node_flags(o, v[k], nd->parent, name_of(o, v[k]), tf,
 					     bh->flags & SNAP_N_WILD_CHILD, &cut);
+		/* a cut again (occluded since the base: its referral, if
+		 * it has one, may hold what changed meanwhile) without it */
+		bool recut = (f & SNAP_N_CUT) && !(bh->flags & SNAP_N_CUT);
 		if (f != bh->flags || cut != nd->cut)
-			rc = copy_block(a, v[k], f, cut, 0);
+			rc = copy_block(a, v[k], f, cut, recut ? RR_NS : 0);
+		/* NSEC3: occluded names have no link, others may (the chain's
+		 * edits look at it) */
+		if (rc == 0 && (f != bh->flags || cut != nd->cut) && a->n3c &&
+		    !n3ch_name(a->n3c, v[k]))
+			rc = oom(a);
 		/* now at or below a cut: glue rules apply to it */
 		if (rc == 0 && (f & (SNAP_N_CUT | SNAP_N_OCCLUDED)) && !push_ptr(&a->glue, name_of(o, v[k])))
 			rc = oom(a);
@@ -1272,9 +1281,9 @@ static int signed_zone(struct apply *a)
 	return 0;
 }
 
-/* Signed zones: no existing name becomes or stops being a cut (its
- * names would join or leave the chain), but for a cut left without NS
- * that was deleted with its glue (signed_names). */
+/* Zones signed with neither chain: no existing name becomes or stops
+ * being a cut (names come and go only in NSEC and NSEC3 zones), but for
+ * a cut left without NS that was deleted with its glue. */
 static int signed_cuts(struct apply *a)
 {
 	const uint32_t *v = (const uint32_t *)a->cuts.p;
@@ -1310,10 +1319,12 @@ static int apply_all(struct apply *a, const struct zdiff *d)
 		if (apply_owner(a, a->c + k, e - k))
 			return -1;
 	}
-	if ((a->sig && !a->nsec && (signed_cuts(a) || chain(a))) || dname_owners(a))
+	/* NSEC3 zones: the chain's edits after the cuts' (names they occlude
+	 * leave it, names they uncover join it) */
+	if ((a->sig && !a->nsec && !a->n3 && signed_cuts(a)) || dname_owners(a))
 		return -1;
-	if (recut(a) || for_names(a, &a->addr, unprecode) || for_names(a, &a->addr, check_glue) ||
-	    for_names(a, &a->glue, check_glue))
+	if (recut(a) || chain(a) || for_names(a, &a->addr, unprecode) ||
+	    for_names(a, &a->addr, check_glue) || for_names(a, &a->glue, check_glue))
 		return -1;
 	a->o->records += (uint64_t)d->nadd - d->ndel;
 	return finish_header(a);

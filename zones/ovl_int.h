@@ -106,5 +106,7 @@ static inline void ovl_refs(const struct ovl *o, uint32_t hv,
 
 /* Does live node x have live descendants? */
 bool ovl_has_desc(const struct ovl *o, uint32_t x);
+/* Calls fn for each live node below x, until it returns false. */
+void ovl_below(const struct ovl *o, uint32_t x, bool (*fn)(void *ud, uint32_t d), void *ud);
 
 #endif

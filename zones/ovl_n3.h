@@ -29,6 +29,11 @@ uint32_t n3ch_entry_of(const struct n3ch *c, uint32_t i);
  * made).  False when out of memory. */
 bool n3ch_owner(struct n3ch *c, uint32_t i, uint32_t old);
 
+/* Node i, a name whose cut or occlusion the change made or unmade
+ * (below a cut made or unmade): its link is made again with the touched
+ * names'.  False when out of memory. */
+bool n3ch_name(struct n3ch *c, uint32_t i);
+
 /* Entry x's block set to blk (its owner written again; old: its block
  * before, which referrals' proofs may name). */
 bool n3ch_set_block(struct n3ch *c, uint32_t x, uint32_t old, uint32_t blk);
@@ -39,10 +44,10 @@ bool n3ch_set_block(struct n3ch *c, uint32_t x, uint32_t old, uint32_t blk);
  * again where the chain changed around them, and drop(ud, cut) called for
  * each cut whose pre-encoded referral names the block of an entry deleted
  * or of one whose span an added entry split, or the old block of an
- * owner written again.  0, or -1 declined with the reason in err (what a
- * full compile is sure to get right and this is not: an entry for a name
- * the change did not touch, a name with descendants joining the chain,
- * the apex leaving it, an empty chain). */
+ * owner written again, or below a name with descendants joining the
+ * chain.  0, or -1 declined with the reason in err (what a full compile
+ * is sure to get right and this is not: an entry for a name the change
+ * did not touch, the apex leaving the chain, an empty chain). */
 int n3ch_finish(struct n3ch *c, int (*drop)(void *ud, uint32_t cut), void *ud, char *err,
 		size_t errcap);
 

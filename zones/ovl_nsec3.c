@@ -35,10 +35,12 @@ struct cand {
 };
 
 /* A block of entry x's owner, which a referral's proof may name
- * (zones/frag.h; the apex's, named by its entry, stays true while the
- * entry lives). */
+ * (zones/frag.h); split: x's span split, which a proof naming x by its
+ * entry (the apex's) as the cover of the next closer name too (no second
+ * owner) names. */
 struct proof {
 	uint32_t x, blk;
+	bool split;
 };
 
 struct n3ch {
@@ -52,6 +54,9 @@ struct n3ch {
 	struct ovl_buf added;	/* uint32_t: entries added */
 	struct ovl_buf linked;	/* uint32_t: dead entries a name was linked to */
 	struct ovl_buf moved;	/* struct proof: entries whose block moved */
+	struct ovl_buf names;	/* uint32_t: names a cut made or unmade moved */
+	struct ovl_buf below;	/* uint32_t: cuts whose closest provable
+				   encloser a name joining the chain may be */
 	struct cand *cand;
 	size_t ncand;
 	char *err;
@@ -102,6 +107,8 @@ void n3ch_free(struct n3ch *c)
 	free(c->added.p);
 	free(c->linked.p);
 	free(c->moved.p);
+	free(c->names.p);
+	free(c->below.p);
 	free(c->cand);
 	free(c);
 }
@@ -118,6 +125,11 @@ bool n3ch_owner(struct n3ch *c, uint32_t i, uint32_t old)
 {
 	struct own w = { i, old };
 	return ovl_buf_add(&c->owners, &w, sizeof w);
+}
+
+bool n3ch_name(struct n3ch *c, uint32_t i)
+{
+	return push32(&c->names, i);
 }
 
 /* ------------------------------------------------------------ entries */
@@ -167,7 +179,7 @@ static bool set_field(struct n3ch *c, uint32_t x, size_t field, uint32_t v)
 
 bool n3ch_set_block(struct n3ch *c, uint32_t x, uint32_t old, uint32_t blk)
 {
-	struct proof m = { x, old };
+	struct proof m = { x, old, false };
 	return set_field(c, x, offsetof(struct snap_nsec3, block), blk) &&
 	       ovl_buf_add(&c->moved, &m, sizeof m);
 }
@@ -350,13 +362,15 @@ static int cand_cmp(const void *a, const void *b)
 }
 
 /* The touched names and their ancestors (the empty non-terminals made
- * or unmade among them), each once, with their links before and after. */
+ * or unmade among them), and the names below cuts made or unmade, each
+ * once, with their links before and after. */
 static int candidates(struct n3ch *c)
 {
-	size_t n = c->owners.len / sizeof(struct own), cap = 0;
+	size_t n = c->owners.len / sizeof(struct own), nn, cap = 0;
 	const struct own *w = (const struct own *)c->owners.p;
-	for (size_t k = 0; k < n; k++)
-		for (uint32_t i = w[k].node;; i = ovl_node(c->o, i)->parent) {
+	const uint32_t *moved = u32s(&c->names, &nn);
+	for (size_t k = 0; k < n + nn; k++)
+		for (uint32_t i = k < n ? w[k].node : moved[k - n];; i = ovl_node(c->o, i)->parent) {
 			if (c->ncand == cap) {
 				cap = cap ? cap * 2 : 64;
 				struct cand *v = realloc(c->cand, cap * sizeof *v);
@@ -390,12 +404,39 @@ static bool cand_has(const struct n3ch *c, uint32_t x, bool before)
 	return false;
 }
 
+/* Does cut i have a pre-encoded referral proving it has no DS? */
+static bool has_proof(const struct ovl *o, uint32_t i)
+{
+	const struct snap_node *n = ovl_node(o, i);
+	const struct snap_block *bh = snap_node_head(o->img, n);
+	if (!(bh->flags & SNAP_N_CUT))
+		return false;
+	const struct snap_rrset *ns = snap_rrset_in(
+		(const struct snap_rrset *)(o->img + snap_node_rrset_off(o->img, n)), bh->nrrsets,
+		RR_NS);
+	return ns && ns->resp && (o->img[ns->rdata + ns->rdata_len + 10] & FRAG_F_N3);
+}
+
+struct below {
+	struct n3ch *c;
+	bool oom;
+};
+
+static bool note_below(void *ud, uint32_t d)
+{
+	struct below *b = ud;
+	if (has_proof(b->c->o, d) && !push32(&b->c->below, d))
+		b->oom = true;
+	return !b->oom;
+}
+
 /* What this cannot be sure of: an entry the change deleted that a name
  * it did not touch was linked to, or one it added for such a name (the
- * compiler links every name whose hash has an entry); a name with
- * descendants joining the chain but a cut (the closest provable
- * encloser of the cuts below it would change, RFC 5155 §7.2.7); an
- * empty chain. */
+ * compiler links every name whose hash has an entry); an empty chain.
+ * A name with descendants joining the chain (but a cut, whose names are
+ * occluded) may be the closest provable encloser of the cuts below it
+ * now (RFC 5155 §7.2.7): their precomputed proofs are noted, to be
+ * dropped. */
 static int check_links(struct n3ch *c)
 {
 	size_t n;
@@ -409,10 +450,12 @@ static int check_links(struct n3ch *c)
 			return fail(c, "an NSEC3 record added for a name the change did not touch");
 	for (size_t k = 0; k < c->ncand; k++) {
 		const struct cand *x = &c->cand[k];
+		struct below b = { c, false };
 		if (x->old == SNAP_NONE && x->link != SNAP_NONE && x->node < c->nodes0 &&
-		    !(snap_node_flags(c->o->img, ovl_node(c->o, x->node)) & SNAP_N_CUT) &&
-		    ovl_has_desc(c->o, x->node))
-			return fail(c, "a name with descendants joins the NSEC3 chain");
+		    !(snap_node_flags(c->o->img, ovl_node(c->o, x->node)) & SNAP_N_CUT))
+			ovl_below(c->o, x->node, note_below, &b);
+		if (b.oom)
+			return fail(c, "out of memory");
 	}
 	uint32_t any;
 	uint8_t zero[20] = { 0 };
@@ -511,7 +554,8 @@ static bool proves_with(const struct ovl *o, uint32_t i, const struct proof *p)
 		if (v == p->blk)
 			return true;
 	}
-	return false;
+	return (f[10] & FRAG_F_N3) && p->split && frag_u32(f, 12) == (p->x << 2 | 1) &&
+	       frag_u32(f, 16) == SNAP_NONE;
 }
 
 /* The referrals whose proofs name p (listed in the index of targets
@@ -533,7 +577,8 @@ static int drop_proving(struct n3ch *c, const struct proof *p,
 }
 
 /* The referrals naming the block of a dead entry or a split one, or the
- * old block of an owner written again. */
+ * old block of an owner written again, and those below a name joining
+ * the chain. */
 static int referrals(struct n3ch *c, int (*drop)(void *ud, uint32_t cut), void *ud)
 {
 	const struct ovl_buf *lists[] = { &c->dead, &c->split };
@@ -541,7 +586,7 @@ static int referrals(struct n3ch *c, int (*drop)(void *ud, uint32_t cut), void *
 		size_t n;
 		const uint32_t *v = u32s(lists[l], &n);
 		for (size_t k = 0; k < n; k++) {
-			struct proof p = { v[k], entry(c, v[k])->block };
+			struct proof p = { v[k], entry(c, v[k])->block, l == 1 };
 			if (drop_proving(c, &p, drop, ud))
 				return -1;
 		}
@@ -549,6 +594,11 @@ static int referrals(struct n3ch *c, int (*drop)(void *ud, uint32_t cut), void *
 	const struct proof *m = (const struct proof *)c->moved.p;
 	for (size_t k = 0; k < c->moved.len / sizeof *m; k++)
 		if (drop_proving(c, &m[k], drop, ud))
+			return -1;
+	size_t n;
+	const uint32_t *v = u32s(&c->below, &n);
+	for (size_t k = 0; k < n; k++)
+		if (has_proof(c->o, v[k]) && drop(ud, v[k]))
 			return -1;
 	return 0;
 }
