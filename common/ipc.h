@@ -23,7 +23,7 @@
 
 #include "common/stats.h"
 
-#define IPC_VERSION 10
+#define IPC_VERSION 11
 #define IPC_MSG_MAX (256 * 1024)	/* payload bytes in one message */
 
 enum ipc_type {
@@ -54,6 +54,9 @@ enum ipc_type {
 	IPC_OVERLAY,		/* control -> dataplane: struct ipc_image + memfd
 				   of an overlay (zones/overlay.h) over the zone's
 				   base image; acknowledged as IPC_IMAGE */
+	IPC_UNEXPIRE,		/* control -> dataplane: struct ipc_zone: an
+				   expired zone's primary answers its serial
+				   again: served as it is */
 };
 
 /* A transfer query and where it came from; the qlen query bytes (without

@@ -203,8 +203,9 @@ struct journal *zj_journal(struct ctl *c, struct zst *z, uint32_t from, uint32_t
 /* Step d (an IXFR step received) into z's journal, when one is kept (a
  * failure to keep it is logged: IXFR out answers with the whole zone). */
 void zj_journal_diff(struct ctl *c, struct zst *z, const struct zdiff *d);
-/* Has the dataplane answer SERVFAIL for z (an expired secondary zone). */
-void zj_expire(struct ctl *c, struct zst *z);
+/* Has the dataplane answer SERVFAIL for z (an expired secondary zone),
+ * or (expired false) serve it again (its primary answers its serial). */
+void zj_expire(struct ctl *c, struct zst *z, bool expired);
 /* Frees the zone table and the images waiting for the cache. */
 void zj_fini(struct ctl *c);
 

@@ -812,6 +812,13 @@ static void check_done(struct ctl *c, struct zst *z, int st)
 		}
 	} else if (rc == XIN_UPTODATE) {
 		z->xfr_error[0] = 0;
+		/* RFC 1034 §4.3.5: a refresh that finds the serial unchanged
+		 * makes the copy current again; an expired one is served */
+		if (z->expired && z->served) {
+			log_notice("zone %s: the primary answers serial %u again: served again",
+				   z->name, z->serial);
+			zj_expire(c, z, false);
+		}
 	} else if (!z->xfr_error[0]) {
 		snprintf(z->xfr_error, sizeof z->xfr_error, "the check failed (status %d)", st);
 	}
@@ -831,7 +838,7 @@ static void check_done(struct ctl *c, struct zst *z, int st)
 	if (rc == XIN_FAILED && z->served && z->expires_at && now >= z->expires_at) {
 		log_err("zone %s: expired (no primary reached for the SOA's expire time)",
 			z->name);
-		zj_expire(c, z);
+		zj_expire(c, z, true);
 	}
 }
 

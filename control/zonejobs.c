@@ -455,13 +455,14 @@ int zj_soa_rdata_tail(const struct zst *z, uint8_t out[20])
 	return rc;
 }
 
-void zj_expire(struct ctl *c, struct zst *z)
+void zj_expire(struct ctl *c, struct zst *z, bool expired)
 {
 	struct ipc_zone m = { 0 };
 	snprintf(m.name, sizeof m.name, "%s", z->name);
-	ipc_send(c->dp, IPC_EXPIRE, &m, sizeof m, -1);
-	z->expired = true;
-	z->expires_at = 0;
+	ipc_send(c->dp, expired ? IPC_EXPIRE : IPC_UNEXPIRE, &m, sizeof m, -1);
+	z->expired = expired;
+	if (expired)
+		z->expires_at = 0;
 }
 
 unsigned zj_reload_all(struct ctl *c)

@@ -264,9 +264,15 @@ void ctlchan_handle(struct dp *d)
 		struct ipc_zone z;
 		if (!zone_msg(buf, n, &z))
 			break;
-		if (pub_expire(d->pub, z.name) == 0)
+		if (pub_expire(d->pub, z.name, true) == 0)
 			log_warn("zone %s: expired: answered SERVFAIL until it is transferred again",
 				 z.name);
+		break;
+	}
+	case IPC_UNEXPIRE: {
+		struct ipc_zone z;
+		if (zone_msg(buf, n, &z) && pub_expire(d->pub, z.name, false) == 0)
+			log_notice("zone %s: no longer expired", z.name);
 		break;
 	}
 	case IPC_PEERS: {

@@ -264,12 +264,12 @@ int pub_remove(struct pub *p, const char *name)
 	return 0;
 }
 
-int pub_expire(struct pub *p, const char *name)
+int pub_expire(struct pub *p, const char *name, bool expired)
 {
 	ssize_t i = pub_find(p, name);
 	if (i < 0)
 		return -1;
-	snap_set_expired(p->z[i].snap);
+	snap_set_expired(p->z[i].snap, expired);
 	return 0;
 }
 

@@ -57,8 +57,9 @@ void pub_prepare(struct pub *p, const char *name);
 /* Stops serving zone name; -1 if not served. */
 int pub_remove(struct pub *p, const char *name);
 /* Zone name expired (a secondary whose primaries stayed silent): answered
- * SERVFAIL until a new image of it comes; -1 if not served. */
-int pub_expire(struct pub *p, const char *name);
+ * SERVFAIL until a new image of it comes or (expired false) it is current
+ * again; -1 if not served. */
+int pub_expire(struct pub *p, const char *name, bool expired);
 
 uint64_t pub_generation(const struct pub *p);
 time_t pub_last_swap(const struct pub *p);

@@ -610,7 +610,7 @@ Test(burst, expired_zone_servfail)
 		if (dname_eq(snap_origin(sv.snaps[i]), org))
 			z = sv.snaps[i];
 	cr_assert_not_null(z);
-	snap_set_expired(z);
+	snap_set_expired(z, true);
 	static const char *const specs[] = { "www.example.org. A", "nope.example.org. A +do",
 					     "example.org. SOA +edns", "foo.wild.example.org. A" };
 	for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++)

@@ -946,9 +946,9 @@ bool snap_expired(const struct snap *s)
 	return __atomic_load_n(&s->expired, __ATOMIC_RELAXED);
 }
 
-void snap_set_expired(struct snap *s)
+void snap_set_expired(struct snap *s, bool expired)
 {
-	__atomic_store_n(&s->expired, true, __ATOMIC_RELAXED);
+	__atomic_store_n(&s->expired, expired, __ATOMIC_RELAXED);
 }
 
 const struct nsecord *snap_nsecord(const struct snap *s)

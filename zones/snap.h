@@ -32,10 +32,11 @@ struct snap;
 int snap_open_validated(const void *image, size_t size, struct snap **out);
 
 /* A secondary zone past its SOA expire time (RFC 1035 §3.3.13): still
- * mapped, answered SERVFAIL.  Set by the publisher on the handle it
- * serves; a new version comes with a new handle, not expired. */
+ * mapped, answered SERVFAIL.  Set (and cleared, when its primary answers
+ * its serial again) by the publisher on the handle it serves; a new
+ * version comes with a new handle, not expired. */
 bool snap_expired(const struct snap *s);
-void snap_set_expired(struct snap *s);
+void snap_set_expired(struct snap *s, bool expired);
 
 /* The node table's room for n nodes (snap_header.node_cap): a little more,
  * so that an overlay can append names without moving the tables. */

@@ -651,6 +651,33 @@ def test_expire():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_expire_same_serial():
+    """An expired zone whose primary comes back with the serial it had
+    serves again at the next refresh (RFC 1034 §4.3.5: the copy is
+    current), without a transfer."""
+    p = Scripted(5)
+    timers = "1 1 3 300"  # refresh, retry 1 s; expire 3 s
+    p.stream = lambda q: framed([axfr_msgs(q, 5, GOOD, timers=timers)])
+    tmp = None
+    try:
+        s, tmp = secondary(p.port)
+        with s:
+            s.start(ready=lambda: serial_of(s) == 5)
+            p.close()
+            assert wait_for(lambda: rcode_of(s) == dns.rcode.SERVFAIL, 10), s.logtext()
+            p = Scripted(5, port=p.port)
+            p.stream = lambda q: framed([axfr_msgs(q, 5, GOOD, timers=timers)])
+            s.ctl("refresh", "sec.test.")
+            assert wait_for(lambda: rcode_of(s) == dns.rcode.NOERROR, 5), s.logtext()
+            rc, out, err = s.ctl("zones")
+            assert "EXPIRED" not in out, out
+            assert "served again" in s.logtext()
+    finally:
+        p.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def rcode_of(s):
     try:
         return s.query("mail.sec.test.", "A", timeout=0.5).rcode()
@@ -661,4 +688,4 @@ def rcode_of(s):
 if __name__ == "__main__":
     run([test_from_knotd, test_tsig_with_knotd, test_ixfr_from_knotd, test_from_nsd,
          test_ixfr_from_nsd, test_broken_transfers_refused, test_ixfr_refused_and_fallbacks,
-         test_ixfr_tsig, test_expire])
+         test_ixfr_tsig, test_expire, test_expire_same_serial])
