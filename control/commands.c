@@ -30,21 +30,32 @@ static void fmt_time(time_t t, char *buf, size_t cap)
 	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The status body's lines for each UDP worker's progress and each DPDK
- * port's link (doc/control-protocol.md). */
-static void status_io(const struct ipc_progress *pg, unsigned nw, const struct ipc_link *lk,
-		      unsigned np, struct ctl_out *o)
+/* A status line per UDP worker ("worker N: thread, last progress ...",
+ * lcore L with DPDK) or TCP thread ("tcp thread N: last progress ..."). */
+static void progress_lines(bool tcp, const struct ipc_progress *pg, unsigned n,
+			   struct ctl_out *o)
 {
-	for (unsigned i = 0; i < nw; i++) {
-		char where[32];
-		snprintf(where, sizeof where, pg[i].lcore >= 0 ? "lcore %d" : "thread",
-			 pg[i].lcore);
+	for (unsigned i = 0; i < n; i++) {
+		char where[32] = "";
+		if (!tcp)
+			snprintf(where, sizeof where, pg[i].lcore >= 0 ? " lcore %d," : " thread,",
+				 pg[i].lcore);
+		ctl_printf(o, "%s %u:%s", tcp ? "tcp thread" : "worker", pg[i].worker, where);
 		if (pg[i].idle_ms < 0)
-			ctl_printf(o, "worker %u: %s, not started\n", pg[i].worker, where);
+			ctl_printf(o, " not started\n");
 		else
-			ctl_printf(o, "worker %u: %s, last progress %.0f ms ago\n", pg[i].worker,
-				   where, pg[i].idle_ms);
+			ctl_printf(o, " last progress %.0f ms ago\n", pg[i].idle_ms);
 	}
+}
+
+/* The status body's lines for each UDP worker's and TCP thread's progress
+ * and each DPDK port's link (doc/control-protocol.md). */
+static void status_io(const struct hl_status *st, struct ctl_out *o)
+{
+	const struct ipc_link *lk = st->ports;
+	unsigned np = st->s.nports;
+	progress_lines(false, st->workers, st->s.nworkers, o);
+	progress_lines(true, st->tcp, st->s.ntcp, o);
 	for (unsigned i = 0; i < np; i++) {
 		char ls[64];
 		const uint8_t *m = lk[i].mac;
@@ -77,7 +88,7 @@ static int cmd_status(struct ctl *c, struct ctl_out *o)
 	ctl_printf(o, "control process: pid %d, restarts %u\n", (int)getpid(),
 		   s.control_restarts);
 	ctl_printf(o, "io: %.*s\n", (int)sizeof s.backend, s.backend);
-	status_io(st.workers, s.nworkers, st.ports, s.nports, o);
+	status_io(&st, o);
 	hl_status_fini(&st);
 	return 0;
 }
@@ -89,8 +100,8 @@ static int cmd_health(struct ctl *c, struct ctl_out *o)
 	hl_collect(c, &r);
 	int rc = 0;
 	if (hl_healthy(&r)) {
-		ctl_printf(o, "healthy: %u UDP workers progressing, %u zones served", r.st.s.nworkers,
-			   r.zones);
+		ctl_printf(o, "healthy: %u UDP workers and %u TCP threads progressing, %u zones "
+			   "served", r.st.s.nworkers, r.st.s.ntcp, r.zones);
 		ctl_printf(o, r.st.s.nports ? ", %u DPDK ports up\n" : "\n", r.st.s.nports);
 	} else {
 		for (unsigned i = 0; i < r.nproblems && i < HL_REASONS_MAX; i++)

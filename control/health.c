@@ -1,6 +1,7 @@
 /*
  * health.c - the verdict behind `ringctl health` (health.h): asks the
- * dataplane how long ago each UDP worker last went round its loop and
+ * dataplane how long ago each UDP worker and TCP thread last went round
+ * its loop and
  * how its DPDK links are, and checks each configured zone is served and
  * not expired.  The command answers OK only when nothing is wrong, else
  * ERR with one line per problem, so that an announcement script (deploy/)
@@ -47,21 +48,23 @@ int hl_status_fetch(struct ctl *c, struct hl_status *st, int timeout_ms, char *e
 	}
 	memcpy(&st->s, buf, sizeof st->s);
 	size_t wl = (size_t)st->s.nworkers * sizeof *st->workers;
+	size_t tl = (size_t)st->s.ntcp * sizeof *st->tcp;
 	size_t pl = (size_t)st->s.nports * sizeof *st->ports;
-	if ((size_t)n != sizeof st->s + wl + pl) {
+	if ((size_t)n != sizeof st->s + wl + tl + pl) {
 		snprintf(err, errcap, "ringdns sent a status of another layout (mismatched "
 			 "binaries?)");
 		return -1;
 	}
-	st->workers = malloc(wl ? wl : 1);
-	st->ports = malloc(pl ? pl : 1);
+	st->workers = malloc(wl + tl + 1);
+	st->ports = malloc(pl + 1);
 	if (!st->workers || !st->ports) {
 		hl_status_fini(st);
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
-	memcpy(st->workers, buf + sizeof st->s, wl);
-	memcpy(st->ports, buf + sizeof st->s + wl, pl);
+	st->tcp = st->workers + st->s.nworkers;
+	memcpy(st->workers, buf + sizeof st->s, wl + tl);
+	memcpy(st->ports, buf + sizeof st->s + wl + tl, pl);
 	return 0;
 }
 
@@ -69,7 +72,7 @@ void hl_status_fini(struct hl_status *st)
 {
 	free(st->workers);
 	free(st->ports);
-	st->workers = NULL;
+	st->workers = st->tcp = NULL;
 	st->ports = NULL;
 }
 
@@ -85,23 +88,29 @@ static void problem(struct hl_report *r, const char *fmt, ...)
 	r->nproblems++;
 }
 
+/* One UDP worker's or TCP thread's progress (what: "worker", "tcp thread"). */
+static void check_progress(struct hl_report *r, const char *what, const struct ipc_progress *w)
+{
+	if (w->idle_ms >= 0 && w->idle_ms <= HL_PROGRESS_MAX_MS)
+		return;
+	r->workers_stalled++;
+	if (w->idle_ms < 0)
+		problem(r, "%s %u: not started", what, w->worker);
+	else
+		problem(r, "%s %u: no progress for %.0f ms (limit %d ms)", what, w->worker,
+			w->idle_ms, HL_PROGRESS_MAX_MS);
+}
+
 /* Workers that made no progress lately, and links that are not up. */
 static void check_dataplane(struct hl_report *r)
 {
 	const struct hl_status *st = &r->st;
 	if (!st->s.nworkers)
 		problem(r, "no UDP worker is running");
-	for (unsigned i = 0; i < st->s.nworkers; i++) {
-		const struct ipc_progress *w = &st->workers[i];
-		if (w->idle_ms >= 0 && w->idle_ms <= HL_PROGRESS_MAX_MS)
-			continue;
-		r->workers_stalled++;
-		if (w->idle_ms < 0)
-			problem(r, "worker %u: not started", w->worker);
-		else
-			problem(r, "worker %u: no progress for %.0f ms (limit %d ms)", w->worker,
-				w->idle_ms, HL_PROGRESS_MAX_MS);
-	}
+	for (unsigned i = 0; i < st->s.nworkers; i++)
+		check_progress(r, "worker", &st->workers[i]);
+	for (unsigned i = 0; i < st->s.ntcp; i++)
+		check_progress(r, "tcp thread", &st->tcp[i]);
 	for (unsigned i = 0; i < st->s.nports; i++) {
 		const struct ipc_link *l = &st->ports[i];
 		if (l->link.known && l->link.up)

@@ -1,6 +1,6 @@
 /*
  * health.h - whether this node is fit to be announced (anycast): every
- * UDP worker went round its loop within the last second, the dataplane
+ * UDP worker and TCP thread went round its loop within the last second, the dataplane
  * answered at once, every configured zone is served and not expired, and
  * with DPDK every port's link is up.  `ringctl health` prints it; the
  * metrics exporter reads the same facts from hl_collect.
@@ -26,6 +26,7 @@ struct ctl;
 struct hl_status {
 	struct ipc_status s;
 	struct ipc_progress *workers;	/* [s.nworkers], the UDP workers */
+	struct ipc_progress *tcp;	/* [s.ntcp], the TCP threads */
 	struct ipc_link *ports;		/* [s.nports], DPDK only */
 };
 
@@ -42,7 +43,8 @@ void hl_status_fini(struct hl_status *st);
 struct hl_report {
 	bool dp_answered;		/* the status came within HL_REPLY_MS */
 	struct hl_status st;		/* what it said (when dp_answered) */
-	unsigned workers_stalled;	/* no progress within HL_PROGRESS_MAX_MS,
+	unsigned workers_stalled;	/* UDP workers and TCP threads with no
+					   progress within HL_PROGRESS_MAX_MS,
 					   or not started */
 	unsigned ports_down;		/* link down or unknown (DPDK) */
 	unsigned zones;			/* configured */

@@ -1,7 +1,7 @@
 /*
  * test_health.c - the health verdict (control/health.c) against a
  * scripted dataplane on the real channel (a socketpair in a thread): the
- * workers' progress, DPDK links, zones unserved or expired, a dataplane
+ * UDP workers' and TCP threads' progress, DPDK links, zones unserved or expired, a dataplane
  * that answers too late, and a late reply never taken for a later one's.
  */
 #include <criterion/criterion.h>
@@ -22,8 +22,9 @@
 /* What the scripted dataplane answers to each status request. */
 struct script {
 	pthread_mutex_t mu;
-	unsigned nworkers, nports;
+	unsigned nworkers, ntcp, nports;
 	double idle_ms[NW_MAX];
+	double tcp_idle_ms[NW_MAX];
 	struct st_link link[NP_MAX];
 	int first_delay_ms;	/* the first reply waits this long */
 	unsigned replies;	/* sent so far; each reply's uptime_s is its number */
@@ -39,14 +40,21 @@ struct rig {
 
 static void send_reply(struct rig *r)
 {
-	uint8_t buf[sizeof(struct ipc_status) + NW_MAX * sizeof(struct ipc_progress) +
+	uint8_t buf[sizeof(struct ipc_status) + 2 * NW_MAX * sizeof(struct ipc_progress) +
 		    NP_MAX * sizeof(struct ipc_link)];
 	pthread_mutex_lock(&r->sc.mu);
 	struct ipc_status s = { .uptime_s = ++r->sc.replies, .nworkers = r->sc.nworkers,
-				.nports = r->sc.nports, .udp_workers = r->sc.nworkers };
+				.nports = r->sc.nports, .udp_workers = r->sc.nworkers,
+				.ntcp = r->sc.ntcp, .tcp_workers = r->sc.ntcp };
 	size_t len = sizeof s;
 	for (unsigned i = 0; i < s.nworkers; i++) {
 		struct ipc_progress p = { .worker = i, .lcore = -1, .idle_ms = r->sc.idle_ms[i] };
+		memcpy(buf + len, &p, sizeof p);
+		len += sizeof p;
+	}
+	for (unsigned i = 0; i < s.ntcp; i++) {
+		struct ipc_progress p = { .worker = i, .lcore = -1,
+					  .idle_ms = r->sc.tcp_idle_ms[i] };
 		memcpy(buf + len, &p, sizeof p);
 		len += sizeof p;
 	}
@@ -88,6 +96,7 @@ static struct rig *rig_up(void)
 	r->c.wake_fd = -1;
 	pthread_mutex_init(&r->sc.mu, NULL);
 	r->sc.nworkers = 2;
+	r->sc.ntcp = 1;
 	int sv[2];
 	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
 	r->c.dp = sv[0];
@@ -131,6 +140,7 @@ Test(health, healthy_when_workers_progress_and_zones_served)
 	cr_assert(h.dp_answered);
 	cr_assert(hl_healthy(&h), "%s", h.reasons[0]);
 	cr_assert_eq(h.st.s.nworkers, 2);
+	cr_assert_eq(h.st.s.ntcp, 1);
 	cr_assert_eq(h.zones, 3);
 	hl_report_fini(&h);
 	rig_down(r);
@@ -152,7 +162,9 @@ Test(health, stalled_and_unstarted_workers)
 	cr_assert(has_reason(&h, "worker 2: not started"));
 	hl_report_fini(&h);
 	r->sc.nworkers = 0;
+	r->sc.tcp_idle_ms[0] = 4000;
 	hl_collect(&r->c, &h);
+	cr_assert(has_reason(&h, "tcp thread 0: no progress for 4000 ms (limit 1000 ms)"));
 	cr_assert(has_reason(&h, "no UDP worker is running"));
 	hl_report_fini(&h);
 	rig_down(r);
