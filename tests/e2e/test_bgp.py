@@ -336,6 +336,9 @@ def test_announce_withdraw():
         announced_again(rig, "zone transferred again")
         code, out = rig.ctl("health")
         assert code == 0, out
+        with open(rig.path("ringdns.out"), errors="replace") as f:
+            log = f.read()
+        assert "AddressSanitizer" not in log and "runtime error:" not in log, log
     finally:
         rig.close()
         assert not os.path.exists(f"/run/netns/{NS_UP}")
