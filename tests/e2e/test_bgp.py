@@ -7,8 +7,8 @@ kernel sockets in its namespace, and deploy/ringdns-announce polling
 ringdns is healthy (and a query to the service address be answered over
 that route), be withdrawn within 2 s after ringdns is killed, its
 dataplane stopped (SIGSTOP) or its secondary zone expires (its primary,
-a knotd, stopped; SOA expire of a few seconds), and come back once ringdns
-is healthy again.  Prints each withdrawal time.
+a knotd, stopped; SOA expire of a few seconds), come back once ringdns is
+healthy again, and be withdrawn when the announcer itself is stopped.  Prints each withdrawal time.
 
 Needs root, ip(8), bird and birdc; skipped otherwise."""
 import os
@@ -336,6 +336,13 @@ def test_announce_withdraw():
         announced_again(rig, "zone transferred again")
         code, out = rig.ctl("health")
         assert code == 0, out
+
+        # the announcer stopped (systemctl stop): it withdraws before exiting
+        announce = rig.procs.pop("announce")
+        t = time.monotonic()
+        announce.terminate()
+        withdrawn_within(rig, "announcer stopped (SIGTERM)", t)
+        assert announce.wait(5) == 0
         with open(rig.path("ringdns.out"), errors="replace") as f:
             log = f.read()
         assert "AddressSanitizer" not in log and "runtime error:" not in log, log
