@@ -41,7 +41,7 @@ enum ipc_type {
 	/* dataplane -> control */
 	IPC_IMAGE_ACK,		/* struct ipc_ack */
 	IPC_STATUS,		/* struct ipc_status + struct ipc_progress[nworkers]
-				   + struct ipc_link[nports] */
+				   + struct ipc_progress[ntcp] + struct ipc_link[nports] */
 	IPC_STATS,		/* struct ipc_stats_hdr + struct wstats[nworkers]
 				   + struct ipc_lcore_stats[nlcores]
 				   + struct ipc_port_stats[nports] */
@@ -131,9 +131,13 @@ struct ipc_status {
 	char backend[16];	/* the UDP I/O backend: "socket" or "dpdk" */
 	uint32_t nworkers;	/* struct ipc_progress that follow: the UDP workers */
 	uint32_t nports;	/* struct ipc_link after them (DPDK ports) */
+	uint32_t ntcp;		/* struct ipc_progress of the TCP threads, after
+				   the UDP workers' */
+	uint32_t pad;
 };
 
-/* A UDP worker's liveness: how long since it last went round its loop. */
+/* A UDP worker's or TCP thread's liveness: how long since it last went
+ * round its loop. */
 struct ipc_progress {
 	uint32_t worker;
 	int32_t lcore;		/* the DPDK lcore it runs on; -1: a thread of ours */

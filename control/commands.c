@@ -1,6 +1,6 @@
 /*
  * commands.c - the commands ringctl sends over the control socket
- * (doc/control-protocol.md): status, zones, reload [ZONE], refresh ZONE,
+ * (doc/control-protocol.md): status, health, zones, reload [ZONE], refresh ZONE,
  * retransfer ZONE, journal ZONE, stats [--json] and stop, each answered from the zone table or by asking the dataplane.
  */
 #include <errno.h>
@@ -15,6 +15,9 @@
 #include "common/stats.h"
 #include "control/ctl.h"
 #include "control/ctlsock.h"
+#include "control/health.h"
+
+#define DP_STATUS_MS 5000	/* how long ringctl status waits for the dataplane */
 
 static void fmt_time(time_t t, char *buf, size_t cap)
 {
@@ -27,21 +30,32 @@ static void fmt_time(time_t t, char *buf, size_t cap)
 	strftime(buf, cap, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The status body's lines for each UDP worker's progress and each DPDK
- * port's link (doc/control-protocol.md). */
-static void status_io(const struct ipc_progress *pg, unsigned nw, const struct ipc_link *lk,
-		      unsigned np, struct ctl_out *o)
+/* A status line per UDP worker ("worker N: thread, last progress ...",
+ * lcore L with DPDK) or TCP thread ("tcp thread N: last progress ..."). */
+static void progress_lines(bool tcp, const struct ipc_progress *pg, unsigned n,
+			   struct ctl_out *o)
 {
-	for (unsigned i = 0; i < nw; i++) {
-		char where[32];
-		snprintf(where, sizeof where, pg[i].lcore >= 0 ? "lcore %d" : "thread",
-			 pg[i].lcore);
+	for (unsigned i = 0; i < n; i++) {
+		char where[32] = "";
+		if (!tcp)
+			snprintf(where, sizeof where, pg[i].lcore >= 0 ? " lcore %d," : " thread,",
+				 pg[i].lcore);
+		ctl_printf(o, "%s %u:%s", tcp ? "tcp thread" : "worker", pg[i].worker, where);
 		if (pg[i].idle_ms < 0)
-			ctl_printf(o, "worker %u: %s, not started\n", pg[i].worker, where);
+			ctl_printf(o, " not started\n");
 		else
-			ctl_printf(o, "worker %u: %s, last progress %.0f ms ago\n", pg[i].worker,
-				   where, pg[i].idle_ms);
+			ctl_printf(o, " last progress %.0f ms ago\n", pg[i].idle_ms);
 	}
+}
+
+/* The status body's lines for each UDP worker's and TCP thread's progress
+ * and each DPDK port's link (doc/control-protocol.md). */
+static void status_io(const struct hl_status *st, struct ctl_out *o)
+{
+	const struct ipc_link *lk = st->ports;
+	unsigned np = st->s.nports;
+	progress_lines(false, st->workers, st->s.nworkers, o);
+	progress_lines(true, st->tcp, st->s.ntcp, o);
 	for (unsigned i = 0; i < np; i++) {
 		char ls[64];
 		const uint8_t *m = lk[i].mac;
@@ -54,21 +68,11 @@ static void status_io(const struct ipc_progress *pg, unsigned nw, const struct i
 
 static int cmd_status(struct ctl *c, struct ctl_out *o)
 {
-	static uint8_t buf[IPC_MSG_MAX];
-	struct ipc_status s;
-	ssize_t n;
-	if (ipc_send(c->dp, IPC_STATUS_REQ, NULL, 0, -1) != 0 ||
-	    (n = dpc_wait(c, IPC_STATUS, buf, sizeof buf)) < (ssize_t)sizeof s)
-		return ctl_error(o, "ringdns did not answer the status request");
-	memcpy(&s, buf, sizeof s);
-	size_t pgl = (size_t)s.nworkers * sizeof(struct ipc_progress);
-	if ((size_t)n != sizeof s + pgl + (size_t)s.nports * sizeof(struct ipc_link))
-		return ctl_error(o, "ringdns sent a status of another layout (mismatched "
-				 "binaries?)");
-	struct ipc_progress pg[s.nworkers ? s.nworkers : 1];
-	struct ipc_link lk[s.nports ? s.nports : 1];
-	memcpy(pg, buf + sizeof s, pgl);
-	memcpy(lk, buf + sizeof s + pgl, s.nports * sizeof *lk);
+	struct hl_status st;
+	char err[256];
+	if (hl_status_fetch(c, &st, DP_STATUS_MS, err, sizeof err) != 0)
+		return ctl_error(o, "%s", err);
+	const struct ipc_status s = st.s;
 	unsigned bad = 0;
 	for (size_t i = 0; i < c->nz; i++)
 		bad += c->z[i].error[0] != 0;
@@ -84,8 +88,31 @@ static int cmd_status(struct ctl *c, struct ctl_out *o)
 	ctl_printf(o, "control process: pid %d, restarts %u\n", (int)getpid(),
 		   s.control_restarts);
 	ctl_printf(o, "io: %.*s\n", (int)sizeof s.backend, s.backend);
-	status_io(pg, s.nworkers, lk, s.nports, o);
+	status_io(&st, o);
+	hl_status_fini(&st);
 	return 0;
+}
+
+/* health: OK with a summary, or ERR with one line per problem. */
+static int cmd_health(struct ctl *c, struct ctl_out *o)
+{
+	struct hl_report r;
+	hl_collect(c, &r);
+	int rc = 0;
+	if (hl_healthy(&r)) {
+		ctl_printf(o, "healthy: %u UDP workers and %u TCP threads progressing, %u zones "
+			   "served", r.st.s.nworkers, r.st.s.ntcp, r.zones);
+		ctl_printf(o, r.st.s.nports ? ", %u DPDK ports up\n" : "\n", r.st.s.nports);
+	} else {
+		for (unsigned i = 0; i < r.nproblems && i < HL_REASONS_MAX; i++)
+			ctl_printf(o, "%s\n", r.reasons[i]);
+		if (r.nproblems > HL_REASONS_MAX)
+			ctl_printf(o, "... and %u more\n", r.nproblems - HL_REASONS_MAX);
+		rc = ctl_error(o, "unhealthy: %u problem%s", r.nproblems,
+			       r.nproblems == 1 ? "" : "s");
+	}
+	hl_report_fini(&r);
+	return rc;
 }
 
 /* For a secondary zone, a second line: its primaries, the checks' times
@@ -459,6 +486,8 @@ int cmd_handle(void *ud, int argc, char **argv, struct ctl_out *o)
 		return cmd_status(c, o);
 	if (strcmp(cmd, "zones") == 0 && argc == 1)
 		return cmd_zones(c, o);
+	if (strcmp(cmd, "health") == 0 && argc == 1)
+		return cmd_health(c, o);
 	if (strcmp(cmd, "reload") == 0)
 		return cmd_reload(c, argc, argv, o);
 	if (strcmp(cmd, "journal") == 0)
@@ -474,8 +503,8 @@ int cmd_handle(void *ud, int argc, char **argv, struct ctl_out *o)
 		ctl_printf(o, "stopping\n");
 		return 0;
 	}
-	return ctl_error(o, "unknown command or arguments '%s' (commands: status, reload "
-			 "[ZONE], zones, refresh ZONE, retransfer ZONE, journal ZONE, stats [--json], "
+	return ctl_error(o, "unknown command or arguments '%s' (commands: status, health, "
+			 "reload [ZONE], zones, refresh ZONE, retransfer ZONE, journal ZONE, stats [--json], "
 			 "stop)",
 			 cmd);
 }

@@ -108,6 +108,8 @@ struct ctl {
 	int wake_fd;		/* readable after a signal (csig_read) */
 	const volatile sig_atomic_t *stop_flag;	/* set by SIGTERM/SIGINT */
 	struct cat_state *cat;	/* catalog zones read (catalog.c), NULL: none */
+	unsigned status_owed;	/* status requests whose reply is still due
+				   (health.c skips the late ones) */
 };
 
 /* Whether the process is to stop (a wait or a zone job ends early). */
@@ -132,6 +134,8 @@ void csig_fini(struct ctl *c);
  * that arrives first.  Returns its length, or -1 (timeout, a stop, or the
  * dataplane is gone: then c->stop is set). */
 ssize_t dpc_wait(struct ctl *c, uint32_t want, void *buf, size_t cap);
+/* The same, waiting at most timeout_ms. */
+ssize_t dpc_wait_ms(struct ctl *c, uint32_t want, void *buf, size_t cap, int timeout_ms);
 /* Sends the sealed image memfd fd to the dataplane and waits for its
  * answer (fd stays the caller's).  0 when it serves the image, -1 with
  * err. */
@@ -139,7 +143,8 @@ int dpc_hand_over(struct ctl *c, const char *zone, int fd, size_t size, uint32_t
 		  uint64_t records, char *err, size_t errcap);
 
 /* A message from the dataplane that is no reply: IPC_RELOAD, IPC_NOTIFY
- * (the zone checked at once); others ignored. */
+ * (the zone checked at once), a late IPC_STATUS (counted off
+ * c->status_owed); others ignored. */
 void dpc_other(struct ctl *c, uint32_t type, const void *msg, size_t len);
 /* Sends the dataplane the TSIG keys and, per secondary zone, who may
  * NOTIFY it (IPC_PEERS); clears c->peers_due once sent. */

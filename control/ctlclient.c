@@ -29,6 +29,7 @@ struct ctlc_cmd {
 
 static const struct ctlc_cmd commands[] = {
 	{ "status", 0, "", "show the server's state" },
+	{ "health", 0, "", "exit 0 only if workers, zones and links are fine" },
 	{ "reload", 1, " [ZONE]", "reload every zone, or one; returns once served" },
 	{ "zones", 0, "", "list the zones, their serials and transfer state" },
 	{ "refresh", 1, " ZONE", "check a secondary zone's primaries now" },

@@ -48,6 +48,8 @@ void dpc_other(struct ctl *c, uint32_t type, const void *msg, size_t len)
 		struct ipc_notify n;
 		memcpy(&n, msg, sizeof n);
 		notified(c, &n);
+	} else if (type == IPC_STATUS && c->status_owed) {
+		c->status_owed--;	/* late: its asker gave up (health.c) */
 	}
 }
 
@@ -87,7 +89,12 @@ out:
 
 ssize_t dpc_wait(struct ctl *c, uint32_t want, void *buf, size_t cap)
 {
-	int64_t until = ipc_now_ms() + DP_REPLY_MS;
+	return dpc_wait_ms(c, want, buf, cap, DP_REPLY_MS);
+}
+
+ssize_t dpc_wait_ms(struct ctl *c, uint32_t want, void *buf, size_t cap, int timeout_ms)
+{
+	int64_t until = ipc_now_ms() + timeout_ms;
 	for (;;) {
 		int64_t left = until - ipc_now_ms();
 		if (left <= 0)

@@ -96,7 +96,8 @@ static void send_stats(struct dp *d)
 }
 
 /* The reply to IPC_STATUS_REQ: the process's state, each UDP worker's
- * last progress, and with DPDK each port's link (asked of the port now). */
+ * and TCP thread's last progress, and with DPDK each port's link (asked
+ * of the port now). */
 static void send_status(struct dp *d)
 {
 	static uint8_t buf[IPC_MSG_MAX];
@@ -116,6 +117,14 @@ static void send_status(struct dp *d)
 		memcpy(buf + len, &pg, sizeof pg);
 		len += sizeof pg;
 		s.nworkers++;
+	}
+	for (unsigned i = 0; d->tcp && i < d->ntcp && len + sizeof(struct ipc_progress) <=
+						       sizeof buf; i++) {
+		struct ipc_progress pg = { .worker = i, .lcore = -1,
+					   .idle_ms = tcp_idle_ms(d->tcp, i) };
+		memcpy(buf + len, &pg, sizeof pg);
+		len += sizeof pg;
+		s.ntcp++;
 	}
 	unsigned np = d->eal && d->io ? io_dpdk_nports(d->io) : 0;
 	for (unsigned i = 0; i < np && len + sizeof(struct ipc_link) <= sizeof buf; i++) {

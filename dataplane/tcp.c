@@ -95,6 +95,8 @@ struct tcp_thr {
 	struct tcp_conn *head, *tail;
 	pthread_t tid;
 	bool started;
+	uint64_t beat_ms;		/* tcp_now_ms() of its last round (relaxed
+					   atomic; 0: none yet), for health */
 };
 
 /* Open connections of one client address; n == 0: empty slot. */
@@ -565,6 +567,7 @@ static void *tcp_thread(void *arg)
 		int n = epoll_wait(t->ep, ev, TCP_EVENTS, TCP_WAIT_MS);
 		dp_run_idle_end();
 		uint64_t now = tcp_now_ms();
+		__atomic_store_n(&t->beat_ms, now, __ATOMIC_RELAXED);
 		if (n > 0) {
 			/* one index for the batch, never kept past it */
 			const struct zidx *root = dp_run_root(s->run);
@@ -586,6 +589,17 @@ static void *tcp_thread(void *arg)
 		tcp_close(t, t->head);
 	rcu_unregister_thread();
 	return NULL;
+}
+
+double tcp_idle_ms(const struct tcp_srv *s, unsigned i)
+{
+	if (i >= s->o.threads)
+		return -1;
+	uint64_t beat = __atomic_load_n(&s->thr[i].beat_ms, __ATOMIC_RELAXED);
+	uint64_t now = tcp_now_ms();
+	if (!beat)
+		return -1;
+	return now > beat ? (double)(now - beat) : 0;
 }
 
 /* ---- start and stop ---- */

@@ -54,6 +54,11 @@ int tcp_start(struct tcp_srv **out, const struct cfg_listen *addrs, size_t naddr
 /* The port addrs[i] is bound to (host order); 0 when i is out of range. */
 unsigned tcp_port(const struct tcp_srv *s, size_t i);
 
+/* Milliseconds since TCP thread i last went round its loop (at least
+ * every 100 ms while it runs, busy or idle); -1 before its first round
+ * or when there is no thread i. */
+double tcp_idle_ms(const struct tcp_srv *s, unsigned i);
+
 /* Raises the run's stop flag (every thread of the run notices within
  * 100 ms), joins the TCP threads, closes every socket and frees the
  * server.  The threads unregister from RCU before exiting. */

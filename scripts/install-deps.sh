@@ -21,6 +21,7 @@ PKGS=(
   dnsperf
   knot               # knotd, for differential tests
   python3-dnspython  # DNS messages in the end-to-end tests
+  bird2              # BGP announcement (deploy/bird.conf), tests/e2e/test_bgp.py
   time procps iproute2 ethtool ca-certificates python3 git
 )
 
