@@ -52,9 +52,11 @@ static void status_io(const struct ipc_progress *pg, unsigned nw, const struct i
 	}
 }
 
-static int cmd_status(struct ctl *c, struct ctl_out *o)
+int cmd_status_fetch(struct ctl *c, struct status_view *v, struct ctl_out *o)
 {
 	static uint8_t buf[IPC_MSG_MAX];
+	static struct ipc_progress pg[IPC_MSG_MAX / sizeof(struct ipc_progress)];
+	static struct ipc_link lk[IPC_MSG_MAX / sizeof(struct ipc_link)];
 	struct ipc_status s;
 	ssize_t n;
 	if (ipc_send(c->dp, IPC_STATUS_REQ, NULL, 0, -1) != 0 ||
@@ -65,10 +67,18 @@ static int cmd_status(struct ctl *c, struct ctl_out *o)
 	if ((size_t)n != sizeof s + pgl + (size_t)s.nports * sizeof(struct ipc_link))
 		return ctl_error(o, "ringdns sent a status of another layout (mismatched "
 				 "binaries?)");
-	struct ipc_progress pg[s.nworkers ? s.nworkers : 1];
-	struct ipc_link lk[s.nports ? s.nports : 1];
 	memcpy(pg, buf + sizeof s, pgl);
 	memcpy(lk, buf + sizeof s + pgl, s.nports * sizeof *lk);
+	*v = (struct status_view){ .s = s, .pg = pg, .lk = lk };
+	return 0;
+}
+
+static int cmd_status(struct ctl *c, struct ctl_out *o)
+{
+	struct status_view v;
+	if (cmd_status_fetch(c, &v, o) != 0)
+		return -1;
+	const struct ipc_status s = v.s;
 	unsigned bad = 0;
 	for (size_t i = 0; i < c->nz; i++)
 		bad += c->z[i].error[0] != 0;
@@ -84,7 +94,7 @@ static int cmd_status(struct ctl *c, struct ctl_out *o)
 	ctl_printf(o, "control process: pid %d, restarts %u\n", (int)getpid(),
 		   s.control_restarts);
 	ctl_printf(o, "io: %.*s\n", (int)sizeof s.backend, s.backend);
-	status_io(pg, s.nworkers, lk, s.nports, o);
+	status_io(v.pg, s.nworkers, v.lk, s.nports, o);
 	return 0;
 }
 
@@ -208,19 +218,7 @@ static int cmd_reload(struct ctl *c, int argc, char **argv, struct ctl_out *o)
 	return 0;
 }
 
-/* A stats reply, checked, in aligned copies, with its sums. */
-struct stats_view {
-	struct ipc_stats_hdr h;
-	const struct wstats *w;			/* [h.nworkers] */
-	const struct ipc_lcore_stats *lc;	/* [h.nlcores]: DPDK only */
-	const struct ipc_port_stats *pt;	/* [h.nports]: DPDK only */
-	struct wstats tot;
-	struct st_io io;			/* the lcores' sum */
-	struct st_port ports;			/* the ports' sum */
-};
-
-/* Asks ringdns for its counters into v; 0, or the ERR response. */
-static int stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o)
+int cmd_stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o)
 {
 	static uint8_t buf[IPC_MSG_MAX];
 	static struct wstats w[IPC_MSG_MAX / sizeof(struct wstats)];
@@ -253,6 +251,11 @@ static const char *const rname[16] = {
 	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
 	"YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13",
 	"RCODE14", "RCODE15" };
+
+const char *cmd_rcode_str(unsigned rcode)
+{
+	return rname[rcode & 15];
+}
 
 static unsigned long long io_dropped(const struct st_io *io)
 {
@@ -442,7 +445,7 @@ static void stats_json(const struct stats_view *v, struct ctl_out *o)
 static int cmd_stats(struct ctl *c, bool json, struct ctl_out *o)
 {
 	static struct stats_view v;
-	if (stats_fetch(c, &v, o) != 0)
+	if (cmd_stats_fetch(c, &v, o) != 0)
 		return -1;
 	if (json)
 		stats_json(&v, o);
