@@ -9,16 +9,20 @@ metrics off the control process listens on nothing."""
 import os
 import shutil
 import socket
+import subprocess
 import tempfile
+import time
 import urllib.error
 import urllib.request
 
 import dns.rcode
 from prometheus_client.parser import text_string_to_metric_families
 
-from e2elib import SRCDIR, Server, free_port, run, wait_for
+from e2elib import RINGCTL, SRCDIR, Server, big_zone, free_port, run, wait_for
 
 EX = os.path.join(SRCDIR, "zones/examples")
+# records of a zone whose reload takes the control loop a few seconds
+BIG_RECORDS = 1000000
 EXAMPLES = {"example.com.": os.path.join(EX, "example.com.zone"),
             "example.net.": os.path.join(EX, "example.net.zone")}
 
@@ -168,6 +172,40 @@ def test_off_by_default():
         assert "metrics on" not in s.logtext()
 
 
+def test_scrape_during_long_reload():
+    """A scrape while the control loop compiles a big zone is answered in
+    about MTR_WAIT_MS (2 s) with the last text rendered, not held until
+    the reload ends; the next scrape after it counts the reload."""
+    port = free_port()
+    small = "$ORIGIN big.test.\n$TTL 300\n@ SOA ns h 1 3600 900 604800 300\n@ NS ns\nns A 192.0.2.1\n"
+    with Server({"big.test.": small},
+                extra=["--metrics-listen", f"127.0.0.1:{port}"]) as s:
+        s.start()
+        first, _ = scrape(port)
+        big_zone(s.zonefiles["big.test."], "big.test.", BIG_RECORDS)
+        reload = subprocess.Popen([RINGCTL, "-s", s.sock, "reload"], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        try:
+            time.sleep(0.3)     # into the load
+            t0 = time.time()
+            during, _ = scrape(port)
+            took = time.time() - t0
+            busy = reload.poll() is None
+            out, err = reload.communicate(timeout=120)
+            assert reload.returncode == 0, (out, err)
+        finally:
+            if reload.poll() is None:
+                reload.kill()
+                reload.wait()
+        assert busy, "the reload ended before the scrape: make the zone bigger"
+        assert took < 4, took
+        assert one(during, "ringdns_reloads_total") == one(first, "ringdns_reloads_total")
+        after, _ = scrape(port)
+        assert one(after, "ringdns_reloads_total") == one(first, "ringdns_reloads_total") + 1
+        assert one(after, "ringdns_zone_records", zone="big.test.") >= BIG_RECORDS
+        assert one(after, "ringdns_last_reload_seconds") > 0
+
+
 def test_port_taken():
     """A metrics port another process holds: ringdns refuses to start and
     says why (as for any listener it cannot open)."""
@@ -229,5 +267,6 @@ def test_config_key_and_health():
 
 
 if __name__ == "__main__":
-    run([test_counters_zones_reload, test_off_by_default, test_port_taken,
+    run([test_counters_zones_reload, test_off_by_default, test_scrape_during_long_reload,
+         test_port_taken,
          test_config_key_and_health])
