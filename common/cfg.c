@@ -62,7 +62,7 @@ enum {
 	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_CACHE_DIR, SK_CPU_PIN,
 	SK_REUSE_PORT_TAKEOVER, SK_IO, SK_ADDRESSES, SK_EAL_ARGS, SK_EXCEPTION_PORT,
 	SK_ALLOW_TRANSFER, SK_XFR_MAX_MB, SK_JOURNAL_MAX_MB, SK_XOT_LISTEN, SK_TLS_CERT,
-	SK_TLS_KEY, SK_COUNT
+	SK_TLS_KEY, SK_METRICS_LISTEN, SK_COUNT
 };
 
 #define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
@@ -96,6 +96,7 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_XOT_LISTEN] = { "xot-listen", K_LISTEN, 0, 0, 0 },
 	[SK_TLS_CERT] = STR_KEY("tls-cert", tls_cert, 1, CFG_PATH_MAX),
 	[SK_TLS_KEY] = STR_KEY("tls-key", tls_key, 1, CFG_PATH_MAX),
+	[SK_METRICS_LISTEN] = STR_KEY("metrics-listen", metrics_listen, 1, 64),
 };
 
 enum { TK_SERVER, TK_LOG, TK_KEYS, TK_ZONES, TK_TEMPLATES, TK_COUNT };
@@ -953,6 +954,12 @@ static int key_set(struct cfg *c, const struct key *k, const char *s, size_t len
 	char *str = NULL;
 	if (val_str(s, len, k->lo, k->hi, &str, why, cap) != 0)
 		return -1;
+	struct cfg_listen l;
+	if (k == &server_keys[SK_METRICS_LISTEN] &&
+	    cfg_parse_listen_msg(&l, str, why, cap) != 0) {
+		free(str);
+		return -1;
+	}
 	char **dst = (char **)(void *)field;
 	free(*dst);
 	*dst = str;
@@ -1047,6 +1054,7 @@ void cfg_free(struct cfg *c)
 	free(c->cache_dir);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->metrics_listen);
 	for (size_t i = 0; i < c->neal_args; i++)
 		free(c->eal_args[i]);
 	free(c->eal_args);
@@ -2265,6 +2273,7 @@ static const struct flag flag_tab[] = {
 	{ "--xot-listen", F_XOT_LISTEN, true },
 	{ "--tls-cert", SK_TLS_CERT, true },
 	{ "--tls-key", SK_TLS_KEY, true },
+	{ "--metrics-listen", SK_METRICS_LISTEN, true },
 };
 
 struct tok {

@@ -152,6 +152,8 @@ struct cfg {
 	unsigned nxot_listen;
 	char *tls_cert;
 	char *tls_key;
+	char *metrics_listen;		/* "ADDR:PORT" of the Prometheus metrics
+					 * endpoint (control/metrics.c); NULL = off */
 	unsigned xfr_max_mb;		/* an incoming transfer larger is refused; default 4096 */
 	unsigned journal_max_mb;	/* IXFR differences kept per zone; 0 = none; default 64 */
 	bool cpu_pin;			/* worker i on the i-th allowed CPU; default false */
@@ -196,6 +198,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap);
  *   --address IP (repeatable)  --allow-transfer PREFIX (repeatable)
  *   --xfr-max-mb N  --journal-max-mb N
  *   --xot-listen ADDR:PORT (repeatable)  --tls-cert FILE  --tls-key FILE
+ *   --metrics-listen ADDR:PORT
  *   --key ALG:NAME:SECRET (repeatable)  --primary ZONE=ADDR[@PORT] (repeatable)
  *   --zone-key ZONE=KEYNAME (repeatable)
  *   -- EAL-ARGS... (the rest: the EAL's)

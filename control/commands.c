@@ -235,19 +235,7 @@ static int cmd_reload(struct ctl *c, int argc, char **argv, struct ctl_out *o)
 	return 0;
 }
 
-/* A stats reply, checked, in aligned copies, with its sums. */
-struct stats_view {
-	struct ipc_stats_hdr h;
-	const struct wstats *w;			/* [h.nworkers] */
-	const struct ipc_lcore_stats *lc;	/* [h.nlcores]: DPDK only */
-	const struct ipc_port_stats *pt;	/* [h.nports]: DPDK only */
-	struct wstats tot;
-	struct st_io io;			/* the lcores' sum */
-	struct st_port ports;			/* the ports' sum */
-};
-
-/* Asks ringdns for its counters into v; 0, or the ERR response. */
-static int stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o)
+int cmd_stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o)
 {
 	static uint8_t buf[IPC_MSG_MAX];
 	static struct wstats w[IPC_MSG_MAX / sizeof(struct wstats)];
@@ -280,6 +268,11 @@ static const char *const rname[16] = {
 	"NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN",
 	"YXRRSET", "NXRRSET", "NOTAUTH", "NOTZONE", "RCODE11", "RCODE12", "RCODE13",
 	"RCODE14", "RCODE15" };
+
+const char *cmd_rcode_str(unsigned rcode)
+{
+	return rname[rcode & 15];
+}
 
 static unsigned long long io_dropped(const struct st_io *io)
 {
@@ -469,7 +462,7 @@ static void stats_json(const struct stats_view *v, struct ctl_out *o)
 static int cmd_stats(struct ctl *c, bool json, struct ctl_out *o)
 {
 	static struct stats_view v;
-	if (stats_fetch(c, &v, o) != 0)
+	if (cmd_stats_fetch(c, &v, o) != 0)
 		return -1;
 	if (json)
 		stats_json(&v, o);

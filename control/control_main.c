@@ -85,7 +85,7 @@ static int ctl_init(struct ctl *c)
 	}
 	ctlsock_set_cancel(c->cs, c->stop_flag);
 	log_info("control socket %s", c->cfg.control_socket);
-	if (xot_sync(c, err, sizeof err) != 0) {
+	if (xot_sync(c, err, sizeof err) != 0 || mtr_sync(c, err, sizeof err) != 0) {
 		log_err("%s", err);
 		return EX_CONFIG;
 	}
@@ -132,6 +132,8 @@ static void ctl_loop(struct ctl *c)
 				zj_reload_all(c);
 			if (!err[0] && xot_sync(c, err, sizeof err) != 0)
 				log_err("XoT listeners not changed: %s", err);
+			if (!err[0] && mtr_sync(c, err, sizeof err) != 0)
+				log_err("metrics endpoint not changed: %s", err);
 			continue;
 		}
 		if (c->peers_due)
@@ -141,12 +143,13 @@ static void ctl_loop(struct ctl *c)
 		xfi_tick(c);
 		ntf_tick(c);
 		inc_tick(c);
-		struct pollfd p[4 + CFG_LISTEN_MAX + NTF_POLL_MAX] = { { .fd = c->dp, .events = POLLIN },
+		struct pollfd p[5 + CFG_LISTEN_MAX + NTF_POLL_MAX] = { { .fd = c->dp, .events = POLLIN },
 						      { .fd = ctlsock_fd(c->cs), .events = POLLIN },
 						      { .fd = c->wake_fd, .events = POLLIN },
-						      { .fd = c->xfr, .events = POLLIN } };
-		size_t nx = xot_pollfds(c, p + 4, CFG_LISTEN_MAX);
-		size_t np = ntf_pollfds(p + 4 + nx, NTF_POLL_MAX);
+						      { .fd = c->xfr, .events = POLLIN },
+						      { .fd = mtr_fd(c), .events = POLLIN } };
+		size_t nx = xot_pollfds(c, p + 5, CFG_LISTEN_MAX);
+		size_t np = ntf_pollfds(p + 5 + nx, NTF_POLL_MAX);
 		int wait = c->npending ? CACHE_IDLE_MS : c->trim_due ? TRIM_IDLE_MS : -1;
 		if (c->xfr_children && (wait < 0 || wait > REAP_MS))
 			wait = REAP_MS;
@@ -157,7 +160,7 @@ static void ctl_loop(struct ctl *c)
 			wait = idue;
 		if (ndue >= 0 && (wait < 0 || ndue < wait))
 			wait = ndue;
-		int n = poll(p, 4 + nx + np, wait);
+		int n = poll(p, 5 + nx + np, wait);
 		if (n < 0) {
 			if (errno == EINTR)
 				continue;
@@ -175,8 +178,10 @@ static void ctl_loop(struct ctl *c)
 			ctlsock_serve(c->cs, cmd_handle, c);
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			xfo_read(c);
-		xot_events(c, p + 4, nx);
-		ntf_events(p + 4 + nx, np);
+		if (p[4].revents & POLLIN)
+			mtr_refresh(c);
+		xot_events(c, p + 5, nx);
+		ntf_events(p + 5 + nx, np);
 	}
 }
 
@@ -195,6 +200,7 @@ int main(int argc, char **argv)
 		log_info("%zu zones configured, %u failed to load", c.nz, bad);
 		ctl_loop(&c);
 	}
+	mtr_fini(&c);	/* first: its threads wait on the loop */
 	ctlsock_close(c.cs);
 	xot_fini(&c);
 	ixl_fini(&c);	/* the zone files being written, kept */

@@ -110,6 +110,11 @@ struct ctl {
 	struct cat_state *cat;	/* catalog zones read (catalog.c), NULL: none */
 	unsigned status_owed;	/* status requests whose reply is still due
 				   (health.c skips the late ones) */
+	struct mtr *mtr;	/* the metrics endpoint (metrics.c), NULL: none */
+	uint64_t reloads;	/* zj_reload_all runs, the first load included */
+	uint64_t reload_failures;	/* ... where a zone failed to load */
+	double reload_s;	/* ... their time, summed */
+	double last_reload_s;	/* ... the last one's */
 };
 
 /* Whether the process is to stop (a wait or a zone job ends early). */
@@ -363,5 +368,42 @@ void cat_fini(struct ctl *c);
 
 /* The ctl_handler (ctlsock.h) for the control socket; ud is the ctl. */
 int cmd_handle(void *ud, int argc, char **argv, struct ctl_out *o);
+
+
+/* A stats reply, checked, in aligned copies (overwritten by the next
+ * fetch), with its sums. */
+struct stats_view {
+	struct ipc_stats_hdr h;
+	const struct wstats *w;			/* [h.nworkers] */
+	const struct ipc_lcore_stats *lc;	/* [h.nlcores]: DPDK only */
+	const struct ipc_port_stats *pt;	/* [h.nports]: DPDK only */
+	struct wstats tot;
+	struct st_io io;			/* the lcores' sum */
+	struct st_port ports;			/* the ports' sum */
+};
+/* Asks ringdns for its counters into v; 0, or -1 with the error in o. */
+int cmd_stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o);
+/* An RCODE's name in reports ("NOERROR", "NXDOMAIN", "RCODE12"). */
+const char *cmd_rcode_str(unsigned rcode);
+
+/* metrics.c: the Prometheus endpoint (server.metrics-listen).  An HTTP
+ * thread of libmicrohttpd serves the text the loop last rendered; a
+ * scrape asks the loop (mtr_fd) for a fresh one and waits for it a
+ * bounded time. */
+
+/* Opens, moves or closes the endpoint as the configuration says.  0, or
+ * -1 with err (a failed move keeps the previous endpoint). */
+int mtr_sync(struct ctl *c, char *err, size_t errcap);
+/* The fd to poll for POLLIN (a scrape waits for fresh text); -1: none. */
+int mtr_fd(const struct ctl *c);
+/* After mtr_fd polled readable: renders the metrics and hands them to
+ * the HTTP thread. */
+void mtr_refresh(struct ctl *c);
+void mtr_fini(struct ctl *c);
+
+/* metrics_render.c: the metric families, from the zone table and the
+ * dataplane's replies (doc/metrics.md lists them). */
+struct pt_buf;
+void mtr_render(struct ctl *c, struct pt_buf *b);
 
 #endif

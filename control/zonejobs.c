@@ -468,9 +468,14 @@ void zj_expire(struct ctl *c, struct zst *z, bool expired)
 unsigned zj_reload_all(struct ctl *c)
 {
 	unsigned bad = 0;
+	int64_t t0 = ipc_now_ms();
 	for (size_t i = 0; i < c->nz && !ctl_stopping(c); i++)
 		bad += zj_build(c, &c->z[i]) != 0;
 	c->last_reload = time(NULL);
+	c->last_reload_s = (double)(ipc_now_ms() - t0) / 1000;
+	c->reload_s += c->last_reload_s;
+	c->reloads++;
+	c->reload_failures += bad != 0;
 	return bad;
 }
 

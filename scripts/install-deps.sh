@@ -9,6 +9,7 @@ PKGS=(
   # build
   build-essential meson ninja-build pkg-config
   libdpdk-dev liburcu-dev libcriterion-dev libssl-dev libyaml-dev
+  libmicrohttpd-dev  # the Prometheus metrics endpoint (control/metrics.c)
   # test and benchmark peers
   knot-dnssecutils   # kzonecheck
   knot-dnsutils      # kdig
@@ -22,6 +23,7 @@ PKGS=(
   knot               # knotd, for differential tests
   python3-dnspython  # DNS messages in the end-to-end tests
   bird2              # BGP announcement (deploy/bird.conf), tests/e2e/test_bgp.py
+  python3-prometheus-client  # parses /metrics in tests/e2e/test_metrics.py
   time procps iproute2 ethtool ca-certificates python3 git
 )
 

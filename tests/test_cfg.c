@@ -468,7 +468,7 @@ Test(cfg, unknown_and_duplicate_keys)
 	      "tcp-max-clients, tcp-max-per-client, nsid, identity, version, hide-version, "
 	      "control-socket, control-binary, cache-dir, cpu-pin, reuse-port-takeover, io, "
 	      "addresses, eal-args, exception-port, allow-transfer, xfr-max-mb, "
-	      "journal-max-mb, xot-listen, tls-cert, tls-key)");
+	      "journal-max-mb, xot-listen, tls-cert, tls-key, metrics-listen)");
 	fails("server:\n  tcp_workers: 2\n", 2, "did you mean 'tcp-workers'?");
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
@@ -2159,6 +2159,29 @@ Test(cfg, xot_flags)
 		   "--tls-cert", "c.pem", "--tls-key", "k.pem", NULL);
 	flag_fails("--xot-listen: '127.0.0.1:853' is given twice", "--xot-listen",
 		   "127.0.0.1:853", "--xot-listen", "127.0.0.1:853", NULL);
+}
+
+Test(cfg, metrics_listen)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_null(c.metrics_listen);	/* off by default */
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "server:\n  metrics-listen: \"[::1]:9153\"\n", err, sizeof err), 0,
+		     "%s", err);
+	cr_assert_str_eq(c.metrics_listen, "[::1]:9153");
+	cfg_free(&c);
+	fails("server:\n  metrics-listen: 127.0.0.1\n", 2,
+	      "server.metrics-listen: missing ':PORT' (e.g. 127.0.0.1:53)");
+	const char *conf = zt_write(dir, "m.yaml", "server:\n  metrics-listen: 127.0.0.1:9153\n");
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--config", conf, "--metrics-listen",
+			  "127.0.0.1:9154", NULL), 0, "%s", err);
+	cr_assert_str_eq(c.metrics_listen, "127.0.0.1:9154");	/* the flag wins */
+	cfg_free(&c);
+	flag_fails("--metrics-listen: 'localhost' is not an IPv4 address (names are not resolved)",
+		   "--metrics-listen", "localhost:9153", NULL);
 }
 
 Test(cfg, xot_primary_flags_replace_tls)
