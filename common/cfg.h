@@ -139,6 +139,11 @@ struct cfg {
 	char *nsid;			/* NULL = off */
 	char *identity;			/* NULL = hidden */
 	char *version;			/* NULL = hidden; default "ringdns VERSION" */
+	/* DNS Cookies: the fleet's secret and the one before it (32 hex
+	 * digits each); NULL = a random secret made at start-up, none */
+	char *cookie_secret;
+	char *cookie_secret_previous;
+	bool cookie_require;		/* BADCOOKIE over UDP without a valid server cookie */
 	char *control_socket;		/* default /run/ringdns/ringdns.sock */
 	char *control_binary;		/* NULL = ringdns-control beside ringdns */
 	char *exception_port;		/* io dpdk: a DPDK port's name; NULL = a TAP */
@@ -191,6 +196,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap);
  *   --config FILE  --listen ADDR:PORT (repeatable; [v6]:port)
  *   --zone NAME=FILE (repeatable)  --control-socket PATH  --workers N
  *   --tcp-workers N  --nsid STR  --identity STR  --version STR|--hide-version
+ *   --cookie-secret HEX  --cookie-secret-previous HEX  --cookie-require
  *   --log-level LVL  --syslog  --control-binary PATH  --cache-dir DIR
  *   --cpu-pin  --reuse-port-takeover  --io socket|dpdk
  *   --address IP (repeatable)  --allow-transfer PREFIX (repeatable)

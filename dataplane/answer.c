@@ -519,6 +519,7 @@ size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg,
 	case QRY_FORMERR: e.rcode = RCODE_FORMERR; break;
 	case QRY_NOTIMP: e.rcode = RCODE_NOTIMP; break;
 	case QRY_BADVERS: e.rcode = RCODE_BADVERS; break;
+	case QRY_BADCOOKIE: e.rcode = RCODE_BADCOOKIE; break;
 	default: dispatch(&e, root, env->tcp, p->zknown, p->z); break;
 	}
 	if (e.tc)

@@ -6,10 +6,12 @@
  * allocation per packet (tests/test_cookie.c counts libcrypto's).
  */
 #include "dataplane/cookie.h"
+#include "dataplane/answer.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
@@ -190,4 +192,27 @@ enum ck_verdict ck_check(struct ck_ctx *ck, const uint8_t *opt, size_t len, cons
 	}
 	ck_make(ck, opt, ip, iplen, now, resp + CK_CLIENT_LEN);
 	return v;
+}
+
+uint32_t ck_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+	return (uint32_t)ts.tv_sec;
+}
+
+int ck_thread_cfg(struct ans_cfg *own, const struct ans_cfg *shared, char *err, size_t errcap)
+{
+	*own = *shared;
+	own->cookie = NULL;
+	if (!shared->cookie_keys)
+		return 0;
+	own->cookie = ck_new(shared->cookie_keys, err, errcap);
+	return own->cookie ? 0 : -1;
+}
+
+void ck_thread_cfg_fini(struct ans_cfg *own)
+{
+	ck_free(own->cookie);
+	own->cookie = NULL;
 }

@@ -86,4 +86,15 @@ void ck_make(struct ck_ctx *ck, const uint8_t cc[CK_CLIENT_LEN], const uint8_t *
 enum ck_verdict ck_check(struct ck_ctx *ck, const uint8_t *opt, size_t len, const uint8_t *ip,
 			 size_t iplen, uint32_t now, uint8_t resp[CK_RESP_LEN]);
 
+/* The seconds since the epoch, mod 2^32, from the coarse clock (read
+ * through the vDSO: no system call). */
+uint32_t ck_now(void);
+
+struct ans_cfg;
+/* *own = *shared with a cookie context of its own when shared has
+ * cookie_keys: what one answering thread passes to the engine.  0, or -1
+ * with why in err.  ck_thread_cfg_fini frees the context. */
+int ck_thread_cfg(struct ans_cfg *own, const struct ans_cfg *shared, char *err, size_t errcap);
+void ck_thread_cfg_fini(struct ans_cfg *own);
+
 #endif

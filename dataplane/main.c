@@ -40,6 +40,8 @@ static void usage(FILE *f)
 		"usage: ringdns [--config FILE] [--listen ADDR:PORT]... [--zone NAME=FILE]...\n"
 		"               [--control-socket PATH] [--workers N] [--tcp-workers N]\n"
 		"               [--nsid STR] [--identity STR] [--version STR | --hide-version]\n"
+		"               [--cookie-secret HEX] [--cookie-secret-previous HEX]\n"
+		"               [--cookie-require]\n"
 		"               [--log-level LEVEL] [--syslog] [--control-binary PATH]\n"
 		"               [--cache-dir DIR] [--cpu-pin] [--reuse-port-takeover]\n"
 		"               [--allow-transfer PREFIX]... [--key ALG:NAME:SECRET]...\n"
@@ -98,6 +100,35 @@ static unsigned long raise_fd_limit(void)
 									 : (unsigned long)rl.rlim_cur;
 }
 
+/* The DNS Cookie secrets (RFC 9018 §4.4: shared by the fleet), or a
+ * random one for this server alone; -1 with the reason logged. */
+static int cookie_keys(struct dp *d)
+{
+	char err[256];
+	const char *key = "server.cookie-secret";
+	struct ck_keys *k = &d->ck_keys;
+	if (d->cfg.cookie_secret) {
+		if (ck_parse_secret(d->cfg.cookie_secret, k->cur, err, sizeof err) != 0)
+			goto bad;
+	} else if (ck_random_secret(k->cur, err, sizeof err) != 0) {
+		goto bad;
+	}
+	if (d->cfg.cookie_secret_previous) {
+		key = "server.cookie-secret-previous";
+		if (ck_parse_secret(d->cfg.cookie_secret_previous, k->prev, err, sizeof err) != 0)
+			goto bad;
+		k->has_prev = true;
+	}
+	struct ck_ctx *probe = ck_new(k, err, sizeof err);	/* SipHash is there */
+	if (!probe)
+		goto bad;
+	ck_free(probe);
+	return 0;
+bad:
+	log_err("%s: %s", key, err);
+	return -1;
+}
+
 /* The settings every part reads: threads, answer settings, counters, the
  * publisher with its (empty) root, and the descriptor limit. */
 static int init_state(struct dp *d)
@@ -113,7 +144,11 @@ static int init_state(struct dp *d)
 		.identity = d->cfg.identity,
 		.version = d->cfg.version,
 		.peers = &d->peers,
+		.cookie_keys = &d->ck_keys,
+		.cookie_require = d->cfg.cookie_require,
 	};
+	if (cookie_keys(d) != 0)
+		return -1;
 	d->stats = aligned_alloc(64, (d->nudp + d->ntcp) * sizeof *d->stats);
 	d->pub = pub_new(&d->root);
 	if (!d->stats || !d->pub) {

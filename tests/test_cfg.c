@@ -309,6 +309,31 @@ Test(cfg, reuse_port_takeover)
 	cfg_free(&c);
 }
 
+Test(cfg, cookies)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_null(c.cookie_secret);
+	cr_assert_eq(c.cookie_require, false);
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "server:\n  cookie-secret: e5e973e5a6b2a43f48e7dc849e37bfcf\n"
+			      "  cookie-secret-previous: 00112233445566778899aabbccddeeff\n"
+			      "  cookie-require: true\n", err, sizeof err), 0, "%s", err);
+	cr_assert_str_eq(c.cookie_secret, "e5e973e5a6b2a43f48e7dc849e37bfcf");
+	cr_assert_str_eq(c.cookie_secret_previous, "00112233445566778899aabbccddeeff");
+	cr_assert_eq(c.cookie_require, true);
+	cfg_free(&c);
+	fails("server:\n  cookie-secret: abcd\n", 2,
+	      "server.cookie-secret: is 4 bytes long; at least 32 required");
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--cookie-secret",
+			  "e5e973e5a6b2a43f48e7dc849e37bfcf", "--cookie-require", NULL), 0, "%s", err);
+	cr_assert_str_eq(c.cookie_secret, "e5e973e5a6b2a43f48e7dc849e37bfcf");
+	cr_assert_eq(c.cookie_require, true);
+	cfg_free(&c);
+}
+
 Test(cfg, listen_string_or_list)
 {
 	struct cfg c;
@@ -468,7 +493,8 @@ Test(cfg, unknown_and_duplicate_keys)
 	      "tcp-max-clients, tcp-max-per-client, nsid, identity, version, hide-version, "
 	      "control-socket, control-binary, cache-dir, cpu-pin, reuse-port-takeover, io, "
 	      "addresses, eal-args, exception-port, allow-transfer, xfr-max-mb, "
-	      "journal-max-mb, xot-listen, tls-cert, tls-key)");
+	      "journal-max-mb, xot-listen, tls-cert, tls-key, cookie-secret, "
+	      "cookie-secret-previous, cookie-require)");
 	fails("server:\n  tcp_workers: 2\n", 2, "did you mean 'tcp-workers'?");
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
