@@ -470,9 +470,12 @@ static void dispatch(struct eng *e, const struct zidx *root, bool tcp, bool zkno
 		return;
 	}
 	/* a secondary zone whose primaries stayed silent past its SOA's
-	 * expire time is no longer answered for (RFC 1035 §3.3.13) */
+	 * expire time is no longer answered for (RFC 1035 §3.3.13); the
+	 * Extended DNS Error is Invalid Data (RFC 8914 §4.25), as NSD gives
+	 * for an expired zone */
 	if (snap_expired(z)) {
 		e->rcode = RCODE_SERVFAIL;
+		e->ede = EDE_INVALID_DATA;
 		return;
 	}
 	use_zone(e, z);

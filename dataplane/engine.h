@@ -32,6 +32,7 @@ enum {
 
 /* RFC 8914 §4 */
 #define EDE_NOT_AUTHORITATIVE 20
+#define EDE_INVALID_DATA 24
 
 #include "dataplane/reply.h"
 
