@@ -62,7 +62,8 @@ enum {
 	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_CACHE_DIR, SK_CPU_PIN,
 	SK_REUSE_PORT_TAKEOVER, SK_IO, SK_ADDRESSES, SK_EAL_ARGS, SK_EXCEPTION_PORT,
 	SK_ALLOW_TRANSFER, SK_XFR_MAX_MB, SK_JOURNAL_MAX_MB, SK_XOT_LISTEN, SK_TLS_CERT,
-	SK_TLS_KEY, SK_COOKIE_SECRET, SK_COOKIE_SECRET_PREVIOUS, SK_COOKIE_REQUIRE, SK_COUNT
+	SK_TLS_KEY, SK_COOKIE_SECRET, SK_COOKIE_SECRET_PREVIOUS, SK_COOKIE_REQUIRE,
+	SK_HIDE_IDENTITY, SK_HIDE_NSID, SK_COUNT
 };
 
 #define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
@@ -100,6 +101,8 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_COOKIE_SECRET_PREVIOUS] = STR_KEY("cookie-secret-previous", cookie_secret_previous,
 					      32, 32),
 	[SK_COOKIE_REQUIRE] = FLAG_KEY("cookie-require", cookie_require),
+	[SK_HIDE_IDENTITY] = FLAG_KEY("hide-identity", hide_identity),
+	[SK_HIDE_NSID] = FLAG_KEY("hide-nsid", hide_nsid),
 };
 
 enum { TK_SERVER, TK_LOG, TK_KEYS, TK_ZONES, TK_TEMPLATES, TK_COUNT };
@@ -2256,6 +2259,8 @@ static const struct flag flag_tab[] = {
 	{ "--cookie-secret", SK_COOKIE_SECRET, true },
 	{ "--cookie-secret-previous", SK_COOKIE_SECRET_PREVIOUS, true },
 	{ "--cookie-require", SK_COOKIE_REQUIRE, false },
+	{ "--hide-identity", SK_HIDE_IDENTITY, false },
+	{ "--hide-nsid", SK_HIDE_NSID, false },
 	{ "--version", SK_VERSION, true },
 	{ "--hide-version", F_HIDE_VERSION, false },
 	{ "--log-level", F_LOG_LEVEL, true },

@@ -28,6 +28,7 @@ struct dp {
 	struct pub *pub;
 	struct ans_cfg acfg;
 	struct ck_keys ck_keys;	/* acfg.cookie_keys */
+	char hostname[256];	/* the default identity and NSID */
 	const struct io_ops *io_ops;
 	struct io_backend *io;
 	struct wk_pool *wk;
