@@ -77,6 +77,9 @@ struct ans_outcome {
 	uint8_t path;		/* enum ans_path */
 	bool tc;		/* TC=1: the answer did not fit */
 	bool dropped;		/* no response (path ANS_PATH_NONE) */
+	bool cookie_ok;		/* the query presented a valid server cookie
+				   (RFC 7873 §5.2.5; struct qry's cookie_ok):
+				   its source address is proven */
 	bool notify;		/* a NOTIFY from an allowed primary, answered:
 				   the caller tells the control process
 				   (ans_notify_zone reads which zone) */

@@ -10,7 +10,9 @@
 
 #include <openssl/crypto.h>
 
+#include "dataplane/answer.h"
 #include "dataplane/cookie.h"
+#include "zones/snap.h"
 
 /* ---- SipHash-2-4 from its specification (Aumasson, Bernstein 2012) ---- */
 
@@ -226,6 +228,86 @@ Test(cookie, lengths_and_secrets)
 	cr_assert(strstr(err, "32") != NULL, "%s", err);
 	cr_assert_eq(ck_parse_secret("e5e973e5a6b2a43f48e7dc849e37bfcg", s, err, sizeof err), -1);
 	cr_assert(strstr(err, "'g'") != NULL, "%s", err);
+}
+
+/* ---- through the answer engine ---- */
+
+/* A query for www.example. A with EDNS and a COOKIE option opt[0..n),
+ * answered by cfg from 198.51.100.100 over UDP or TCP with no zone
+ * served (REFUSED); the response's rcode (with OPT's extended bits) and
+ * its COOKIE option in ck (length returned in *cklen, 0: none). */
+static unsigned engine(const struct ans_cfg *cfg, const uint8_t *opt, size_t n, bool tcp,
+		       uint8_t ck[64], size_t *cklen, struct ans_outcome *oc)
+{
+	static const uint8_t head[] = { 0x12, 0x34, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1,
+					3, 'w', 'w', 'w', 7, 'e', 'x', 'a', 'm', 'p', 'l', 'e', 0,
+					0, 1, 0, 1 };
+	uint8_t q[128], out[1024];
+	size_t l = sizeof head;
+	memcpy(q, head, l);
+	const uint8_t rr[] = { 0, 0, 41, 4, 0xd0, 0, 0, 0, 0, 0, (uint8_t)(n + 4), 0, 10, 0,
+			       (uint8_t)n };
+	memcpy(q + l, rr, sizeof rr);
+	memcpy(q + l + sizeof rr, opt, n);
+	l += sizeof rr + n;
+	struct zidx *root = zidx_new(NULL, 0);
+	cr_assert_not_null(root);
+	struct ans_req req = { .q = q, .qlen = l, .tcp = tcp, .peer_kind = ANS_PEER_IP4,
+			       .peer = ip_a };
+	size_t len = ans_respond(root, cfg, &req, out, sizeof out, oc);
+	zidx_free(root);
+	cr_assert_gt(len, sizeof head + 11, "a response with its OPT");
+	const uint8_t *o = out + sizeof head;	/* the OPT: the only record */
+	cr_assert_eq(o[2], 41);
+	unsigned rcode = (out[3] & 15u) | (unsigned)o[5] << 4;
+	*cklen = 0;
+	for (size_t p = 11; p + 4 <= 11u + (o[9] << 8 | o[10]); p += 4u + (o[p + 2] << 8 | o[p + 3]))
+		if (o[p + 1] == 10) {
+			*cklen = (size_t)(o[p + 2] << 8 | o[p + 3]);
+			memcpy(ck, o + p + 4, *cklen);
+		}
+	return rcode;
+}
+
+Test(cookie, through_the_engine)
+{
+	struct ck_keys k = { .has_prev = false };
+	char err[256];
+	cr_assert_eq(ck_parse_secret(secret_a, k.cur, err, sizeof err), 0);
+	const struct ans_cfg shared = { .max_udp = 1232, .cookie_keys = &k };
+	struct ans_cfg cfg;
+	cr_assert_eq(ck_thread_cfg(&cfg, &shared, err, sizeof err), 0, "%s", err);
+	uint8_t cc[8], ck[64], ck2[64];
+	size_t n, n2;
+	struct ans_outcome oc;
+	unhex("2464c4abcf10c957", cc);
+	/* a client cookie: a fresh server cookie, not "valid" */
+	cr_assert_eq(engine(&cfg, cc, 8, false, ck, &n, &oc), 5, "REFUSED: no zone");
+	cr_assert_eq(n, 24);
+	cr_assert_arr_eq(ck, cc, 8);
+	cr_assert_not(oc.cookie_ok);
+	uint8_t sc[16];
+	ck_make(cfg.cookie, cc, ip_a, 4, (uint32_t)ck[4 + 8] << 24 | (uint32_t)ck[5 + 8] << 16 |
+		(uint32_t)ck[6 + 8] << 8 | ck[7 + 8], sc);
+	cr_assert_arr_eq(ck + 8, sc, 16, "made for the sender's address");
+	/* sent back: valid, echoed, and the outcome says so */
+	cr_assert_eq(engine(&cfg, ck, 24, false, ck2, &n2, &oc), 5);
+	cr_assert(oc.cookie_ok);
+	cr_assert_eq(n2, 24);
+	cr_assert_arr_eq(ck2, ck, 24);
+	/* required: BADCOOKIE (23) over UDP without a valid one, with a
+	 * cookie to retry with; answered over TCP */
+	cfg.cookie_require = true;
+	cr_assert_eq(engine(&cfg, cc, 8, false, ck2, &n2, &oc), 23);
+	cr_assert_eq(n2, 24);
+	cr_assert_eq(engine(&cfg, cc, 8, true, ck2, &n2, &oc), 5);
+	cr_assert_eq(engine(&cfg, ck, 24, false, ck2, &n2, &oc), 5);
+	ck_thread_cfg_fini(&cfg);
+	/* cookies off: the option is ignored, none comes back */
+	const struct ans_cfg off = { .max_udp = 1232 };
+	cr_assert_eq(engine(&off, cc, 8, false, ck2, &n2, &oc), 5);
+	cr_assert_eq(n2, 0);
+	cr_assert_not(oc.cookie_ok);
 }
 
 /* ---- no allocation per cookie: libcrypto's allocations counted ---- */
