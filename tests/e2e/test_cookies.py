@@ -3,8 +3,10 @@
 against the real server with dnspython, dig and kdig: a fresh server
 cookie for a client cookie (checked against a SipHash-2-4 written here),
 a valid cookie accepted and echoed, FORMERR for a malformed length,
-BADCOOKIE where cookies are required, and a secret rotation: a cookie
-made under the previous secret still verifies."""
+BADCOOKIE where cookies are required, a secret rotation (a cookie made
+under the previous secret still verifies), and a fleet of ringdns and
+knotd (its cookies module) sharing one secret, each accepting the
+other's cookies."""
 import os
 import struct
 import subprocess
@@ -15,7 +17,7 @@ import dns.message
 import dns.query
 import dns.rcode
 
-from e2elib import SRCDIR, Server, run
+from e2elib import SRCDIR, Knotd, Server, knot_conf_head, run, wait_for
 
 EX = os.path.join(SRCDIR, "zones/examples")
 EXAMPLES = {"example.com.": os.path.join(EX, "example.com.zone")}
@@ -180,6 +182,49 @@ def test_rotation_and_required():
         assert s.stop() == 0
 
 
+def knot_cookie_conf(d, port):
+    """knotd serving example.com. with its cookies module under S1."""
+    return knot_conf_head(d, port) + f"""mod-cookies:
+  - id: fleet
+    secret: 0x{S1}
+template:
+  - id: default
+    storage: {d}
+    global-module: mod-cookies/fleet
+zone:
+  - domain: example.com.
+    file: {os.path.abspath(EXAMPLES["example.com."])}
+    zonefile-sync: -1
+    journal-content: none
+"""
+
+
+def test_fleet_with_knotd():
+    """RFC 9018 §1: servers of different implementations behind one
+    anycast address verify each other's cookies."""
+    ip = bytes([127, 0, 0, 1])
+    k = Knotd(knot_cookie_conf)
+    try:
+        assert wait_for(lambda: k.serial("example.com.") is not None, 10), k.logtext()
+        with Server(EXAMPLES, extra=["--cookie-secret", S1, "--cookie-require"]) as s:
+            s.start()
+            # knotd's cookie (it requires cookies over UDP: BADCOOKIE and one)
+            r, kc = query(k, CC)
+            assert r.rcode() == dns.rcode.BADCOOKIE, r
+            check_fresh(S1, CC, kc, ip)
+            r, ck = query(s, kc)
+            assert r.rcode() == dns.rcode.NOERROR and r.answer, r
+            assert ck == kc, "valid and young: echoed"
+            # ringdns's cookie, to knotd
+            _, rc = query(s, CC)
+            r, back = query(k, rc)
+            assert r.rcode() == dns.rcode.NOERROR and r.answer, r
+            assert back[:8] == CC and len(back) == 24
+            assert s.stop() == 0
+    finally:
+        k.close()
+
+
 if __name__ == "__main__":
     run([test_fresh_and_valid_cookie, test_malformed_length_formerr, test_dig_and_kdig_cookie,
-         test_rotation_and_required])
+         test_rotation_and_required, test_fleet_with_knotd])
