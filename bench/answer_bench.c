@@ -11,7 +11,7 @@
  *   answer_bench [--zone FILE] [--origin NAME] [--queries N] [--cpu N]
  *                [--signed DIR] [--burst N] [--compile-only] [--seed N]
  *                [--repeat N] [--cold-packets] [--hit-type TYPE] [--only CLASS]
- *                [--tld-zone FILE] [--tld-origin NAME]
+ *                [--tld-zone FILE] [--tld-origin NAME] [--cookie]
  *
  * Defaults: bench/out/zone-1000000.zone (make it with
  * `build/bench/genzone example.com. 1000000 1 > bench/out/zone-1000000.zone`),
@@ -22,6 +22,10 @@
  * whole loop.  Every response is checked for the outcome its class expects
  * (RCODE, AA, answer/authority counts; for the TLD classes also the types
  * in the authority section), and the table says how many matched.
+ * --cookie: every EDNS query carries a client cookie (RFC 7873) and the
+ * engine makes a server cookie for each (one SipHash-2-4, RFC 9018), to
+ * compare with a run without it; the queries come from 192.0.2.1 either
+ * way.
  */
 #include <errno.h>
 #include <sched.h>
@@ -39,6 +43,7 @@
 #endif
 
 #include "dataplane/answer.h"
+#include "dataplane/cookie.h"
 #include "zones/compile.h"
 #include "zones/diag.h"
 #include "zones/dname.h"
@@ -64,6 +69,7 @@ static uint64_t rnd(void)
 static unsigned repeat = 1;
 /* --cold-packets: no receive ring (see run()) */
 static bool cold_packets;
+static bool with_cookie;	/* --cookie */
 #define RING_SLOTS 1024
 
 static double now_s(void)
@@ -159,6 +165,13 @@ static void qset_add(struct qset *s, const uint8_t *name, uint16_t type, bool ed
 		if (dnssec)
 			q[l + 7] = 0x80;
 		l += sizeof opt;
+		if (with_cookie) {
+			static const uint8_t ck[12] = { 0, 10, 0, 8, 0x24, 0x64, 0xc4, 0xab,
+							0xcf, 0x10, 0xc9, 0x57 };
+			memcpy(q + l, ck, sizeof ck);
+			put16(q + l - 2, sizeof ck);
+			l += sizeof ck;
+		}
 	}
 	s->ex[s->n] = (uint8_t)s->ex_default;
 	s->len[s->n++] = (uint16_t)l;
@@ -446,7 +459,9 @@ static void run(const struct zidx *root, const struct ans_cfg *cfg, const struct
 	uint8_t *outs[ANS_BURST_MAX];
 	size_t caps[ANS_BURST_MAX], lens[ANS_BURST_MAX];
 	struct ans_outcome ocs[ANS_BURST_MAX];
+	static const uint8_t peer[4] = { 192, 0, 2, 1 };
 	for (unsigned j = 0; j < ANS_BURST_MAX; j++) {
+		req[j] = (struct ans_req){ .peer_kind = ANS_PEER_IP4, .peer = peer };
 		req[j].tcp = false;
 		outs[j] = out[j];
 		caps[j] = sizeof out[j];
@@ -536,7 +551,7 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: answer_bench [--zone FILE] [--origin NAME] [--queries N]\n"
 			"         [--cpu N] [--signed DIR] [--burst N] [--compile-only] [--seed N]\n"
-			"         [--repeat N] [--cold-packets] [--hit-type TYPE] [--only CLASS] (a class name's first word: hit, nxdomain, wildcard,\n"
+			"         [--repeat N] [--cold-packets] [--cookie] [--hit-type TYPE] [--only CLASS] (a class name's first word: hit, nxdomain, wildcard,\n"
 			"         referral, DO, mix, tld; repeatable)\n"
 			"         [--tld-zone FILE] [--tld-origin NAME] (default bench-tld.)\n");
 	exit(2);
@@ -566,6 +581,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--cold-packets")) {
 			cold_packets = true;
+			continue;
+		}
+		if (!strcmp(a, "--cookie")) {
+			with_cookie = true;
 			continue;
 		}
 		if (!strcmp(a, "--compile-only")) {
@@ -918,7 +937,14 @@ static bool wanted(const struct opts *o, const char *name)
 /* Runs the classes --only selects and prints the table. */
 static void run_all(const struct opts *o, const struct zidx *root, const struct qset *qs)
 {
-	const struct ans_cfg cfg = { .max_udp = 1232 };
+	static const struct ck_keys keys = { .cur = "0123456789abcdef" };
+	const struct ans_cfg shared = { .max_udp = 1232, .cookie_keys = with_cookie ? &keys : NULL };
+	struct ans_cfg cfg;
+	char err[256];
+	if (ck_thread_cfg(&cfg, &shared, err, sizeof err) != 0) {
+		fprintf(stderr, "%s\n", err);
+		exit(1);
+	}
 	double tns = tick_ns();
 	uint64_t ovh = timer_overhead();
 	if (o->burst > 1)
@@ -955,6 +981,7 @@ static void run_all(const struct opts *o, const struct zidx *root, const struct 
 		}
 		fflush(stdout);
 	}
+	ck_thread_cfg_fini(&cfg);
 }
 
 int main(int argc, char **argv)

@@ -62,7 +62,8 @@ enum {
 	SK_HIDE_VERSION, SK_CONTROL_SOCKET, SK_CONTROL_BINARY, SK_CACHE_DIR, SK_CPU_PIN,
 	SK_REUSE_PORT_TAKEOVER, SK_IO, SK_ADDRESSES, SK_EAL_ARGS, SK_EXCEPTION_PORT,
 	SK_ALLOW_TRANSFER, SK_XFR_MAX_MB, SK_JOURNAL_MAX_MB, SK_XOT_LISTEN, SK_TLS_CERT,
-	SK_TLS_KEY, SK_METRICS_LISTEN, SK_COUNT
+	SK_TLS_KEY, SK_METRICS_LISTEN, SK_COOKIE_SECRET, SK_COOKIE_SECRET_PREVIOUS,
+	SK_COOKIE_REQUIRE, SK_HIDE_IDENTITY, SK_HIDE_NSID, SK_COUNT
 };
 
 #define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
@@ -97,6 +98,12 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_TLS_CERT] = STR_KEY("tls-cert", tls_cert, 1, CFG_PATH_MAX),
 	[SK_TLS_KEY] = STR_KEY("tls-key", tls_key, 1, CFG_PATH_MAX),
 	[SK_METRICS_LISTEN] = STR_KEY("metrics-listen", metrics_listen, 1, 64),
+	[SK_COOKIE_SECRET] = STR_KEY("cookie-secret", cookie_secret, 32, 32),
+	[SK_COOKIE_SECRET_PREVIOUS] = STR_KEY("cookie-secret-previous", cookie_secret_previous,
+					      32, 32),
+	[SK_COOKIE_REQUIRE] = FLAG_KEY("cookie-require", cookie_require),
+	[SK_HIDE_IDENTITY] = FLAG_KEY("hide-identity", hide_identity),
+	[SK_HIDE_NSID] = FLAG_KEY("hide-nsid", hide_nsid),
 };
 
 enum { TK_SERVER, TK_LOG, TK_KEYS, TK_ZONES, TK_TEMPLATES, TK_COUNT };
@@ -193,8 +200,10 @@ static int val_str(const char *s, size_t len, unsigned lo, unsigned hi, char **o
 {
 	if (memchr(s, 0, len))
 		return why_set(why, cap, "contains a NUL byte");
-	if (len < lo)
+	if (len < lo && len == 0)
 		return why_set(why, cap, "must not be empty");
+	if (len < lo)
+		return why_set(why, cap, "is %zu bytes long; at least %u required", len, lo);
 	if (len > hi)
 		return why_set(why, cap, "is %zu bytes long; at most %u allowed", len, hi);
 	char *d = malloc(len + 1);
@@ -1047,6 +1056,8 @@ void cfg_free(struct cfg *c)
 	free(c->source);
 	free(c->nsid);
 	free(c->identity);
+	free(c->cookie_secret);
+	free(c->cookie_secret_previous);
 	free(c->version);
 	free(c->control_socket);
 	free(c->control_binary);
@@ -2253,6 +2264,11 @@ static const struct flag flag_tab[] = {
 	{ "--tcp-workers", SK_TCP_WORKERS, true },
 	{ "--nsid", SK_NSID, true },
 	{ "--identity", SK_IDENTITY, true },
+	{ "--cookie-secret", SK_COOKIE_SECRET, true },
+	{ "--cookie-secret-previous", SK_COOKIE_SECRET_PREVIOUS, true },
+	{ "--cookie-require", SK_COOKIE_REQUIRE, false },
+	{ "--hide-identity", SK_HIDE_IDENTITY, false },
+	{ "--hide-nsid", SK_HIDE_NSID, false },
 	{ "--version", SK_VERSION, true },
 	{ "--hide-version", F_HIDE_VERSION, false },
 	{ "--log-level", F_LOG_LEVEL, true },

@@ -136,9 +136,17 @@ struct cfg {
 	unsigned tcp_idle_timeout;	/* seconds, default 10 */
 	unsigned tcp_max_clients;	/* total connections, default 1024 */
 	unsigned tcp_max_per_client;	/* per client address, default 64 */
-	char *nsid;			/* NULL = off */
-	char *identity;			/* NULL = hidden */
+	char *nsid;			/* NULL = the host name, unless hide_nsid */
+	char *identity;			/* NULL = the host name, unless hide_identity */
+	bool hide_nsid;			/* no NSID, whatever nsid says */
+	bool hide_identity;		/* id.server, hostname.bind refused, whatever
+					 * identity says */
 	char *version;			/* NULL = hidden; default "ringdns VERSION" */
+	/* DNS Cookies: the fleet's secret and the one before it (32 hex
+	 * digits each); NULL = a random secret made at start-up, none */
+	char *cookie_secret;
+	char *cookie_secret_previous;
+	bool cookie_require;		/* BADCOOKIE over UDP without a valid server cookie */
 	char *control_socket;		/* default /run/ringdns/ringdns.sock */
 	char *control_binary;		/* NULL = ringdns-control beside ringdns */
 	char *exception_port;		/* io dpdk: a DPDK port's name; NULL = a TAP */
@@ -193,6 +201,8 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap);
  *   --config FILE  --listen ADDR:PORT (repeatable; [v6]:port)
  *   --zone NAME=FILE (repeatable)  --control-socket PATH  --workers N
  *   --tcp-workers N  --nsid STR  --identity STR  --version STR|--hide-version
+ *   --cookie-secret HEX  --cookie-secret-previous HEX  --cookie-require
+ *   --hide-identity  --hide-nsid
  *   --log-level LVL  --syslog  --control-binary PATH  --cache-dir DIR
  *   --cpu-pin  --reuse-port-takeover  --io socket|dpdk
  *   --address IP (repeatable)  --allow-transfer PREFIX (repeatable)

@@ -131,11 +131,55 @@ static void conn_blocking(int fd)
 	xs_bound(fd, XFR_SEND_TIMEOUT_S * 1000);
 }
 
+/* RFC 8914 §2, §4 */
+#define EDNS_OPT_EDE 15
+#define EDE_PROHIBITED 18
+#define EDE_NOT_AUTHORITATIVE 20
+
+/* Whether the query carries an OPT RR (RFC 6891), so that its response
+ * may carry one. */
+static bool query_has_opt(const struct xq *q)
+{
+	const uint8_t *m = q->msg;
+	unsigned n = (unsigned)(m[6] << 8 | m[7]) + (unsigned)(m[8] << 8 | m[9]) +
+		     (unsigned)(m[10] << 8 | m[11]);
+	struct wire_cur c;
+	wire_init(&c, m, q->len);
+	c.pos = m + q->qend;
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t name[DNAME_MAX];
+		if (dname_unpack(&c, m, q->len, name) < 0)
+			return false;
+		uint16_t type = wire_u16(&c);
+		wire_skip(&c, 6);
+		wire_skip(&c, wire_u16(&c));
+		if (!wire_ok(&c))
+			return false;
+		if (type == RR_OPT)
+			return true;
+	}
+	return false;
+}
+
+/* Appends an OPT RR with the Extended DNS Error ede (RFC 8914 §2) at
+ * r[len]; returns the new length. */
+static size_t put_ede(uint8_t *r, size_t len, unsigned ede)
+{
+	static const uint8_t opt[11] = { 0, 0, RR_OPT, 0x04, 0xd0, 0, 0, 0, 0, 0, 6 };
+	memcpy(r + len, opt, sizeof opt);
+	len += sizeof opt;
+	const uint8_t o[6] = { 0, EDNS_OPT_EDE, 0, 2, (uint8_t)(ede >> 8), (uint8_t)ede };
+	memcpy(r + len, o, sizeof o);
+	r[11] = 1;	/* ARCOUNT: the OPT (a TSIG added after it counts itself) */
+	return len + 6;
+}
+
 /* The error response to the query: its ID, opcode, RD and question, QR
- * and rcode set; signed with tc when not NULL, with the TSIG error terr
- * (RFC 8945 §5.3.2) when that is not 0. */
-static void send_error_tsig(struct xs *s, const struct xq *q, unsigned rcode,
-			    struct tsig_ctx *tc, int terr)
+ * and rcode set, with the Extended DNS Error ede (-1: none) when the query
+ * has EDNS; signed with tc when not NULL, with the TSIG error terr (RFC
+ * 8945 §5.3.2) when that is not 0. */
+static void send_error_ede(struct xs *s, const struct xq *q, unsigned rcode, int ede,
+			   struct tsig_ctx *tc, int terr)
 {
 	uint8_t r[12 + DNAME_MAX + 4 + 1024];
 	size_t qlen = q->qend - 12;
@@ -147,6 +191,8 @@ static void send_error_tsig(struct xs *s, const struct xq *q, unsigned rcode,
 	memset(r + 6, 0, 6);
 	memcpy(r + 12, q->msg + 12, qlen);
 	size_t len = 12 + qlen;
+	if (ede >= 0 && query_has_opt(q))
+		len = put_ede(r, len, (unsigned)ede);
 	if (tc) {
 		/* a signed query's answer is signed (RFC 8945 §5.3) */
 		uint64_t now = (uint64_t)time(NULL);
@@ -156,6 +202,12 @@ static void send_error_tsig(struct xs *s, const struct xq *q, unsigned rcode,
 	}
 	conn_blocking(s->fd);
 	xs_send_msg(s, r, len);
+}
+
+static void send_error_tsig(struct xs *s, const struct xq *q, unsigned rcode,
+			    struct tsig_ctx *tc, int terr)
+{
+	send_error_ede(s, q, rcode, -1, tc, terr);
 }
 
 static void send_error(struct xs *s, const struct xq *q, unsigned rcode)
@@ -381,16 +433,17 @@ static int serve(struct ctl *c, struct xs *s, const struct sockaddr_storage *pee
 		 * SOA queries that lead to them (RFC 9103 lets a secondary
 		 * send those over TLS), not other queries */
 		log_notice("zone %s: query of type %u from %s over XoT refused", q.zone, t, q.peer);
-		send_error_tsig(s, &q, RCODE_REFUSED, signed_by >= 0 ? &tc : NULL, 0);
+		send_error_ede(s, &q, RCODE_REFUSED, EDE_PROHIBITED, signed_by >= 0 ? &tc : NULL, 0);
 	} else if (!allowed(c, &q) || want != signed_by) {
 		log_notice("zone %s: transfer to %s refused (%s)", q.zone, q.peer,
 			   !allowed(c, &q) ? "not in allow-transfer"
 			   : want >= 0 ? "the zone's TSIG key is required" : "signed with a key "
 			   "the zone does not use");
-		send_error_tsig(s, &q, RCODE_REFUSED, signed_by >= 0 ? &tc : NULL, 0);
+		send_error_ede(s, &q, RCODE_REFUSED, EDE_PROHIBITED, signed_by >= 0 ? &tc : NULL, 0);
 	} else if (!z || !z->served || q.aq.qclass != RR_CLASS_IN) {
 		log_notice("zone %s: transfer to %s: not a zone served here", q.zone, q.peer);
-		send_error_tsig(s, &q, RCODE_NOTAUTH, signed_by >= 0 ? &tc : NULL, 0);
+		send_error_ede(s, &q, RCODE_NOTAUTH, EDE_NOT_AUTHORITATIVE,
+			       signed_by >= 0 ? &tc : NULL, 0);
 	} else if (here && z->img_fd >= 0) {
 		transfer(z, s, &q, signed_by >= 0 ? &tc : NULL);
 	} else if (z->img_fd < 0 || c->xfr_children >= CTL_XFR_CHILDREN_MAX ||

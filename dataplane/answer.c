@@ -470,9 +470,12 @@ static void dispatch(struct eng *e, const struct zidx *root, bool tcp, bool zkno
 		return;
 	}
 	/* a secondary zone whose primaries stayed silent past its SOA's
-	 * expire time is no longer answered for (RFC 1035 §3.3.13) */
+	 * expire time is no longer answered for (RFC 1035 §3.3.13); the
+	 * Extended DNS Error is Invalid Data (RFC 8914 §4.25), as NSD gives
+	 * for an expired zone */
 	if (snap_expired(z)) {
 		e->rcode = RCODE_SERVFAIL;
+		e->ede = EDE_INVALID_DATA;
 		return;
 	}
 	use_zone(e, z);
@@ -519,6 +522,7 @@ size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg,
 	case QRY_FORMERR: e.rcode = RCODE_FORMERR; break;
 	case QRY_NOTIMP: e.rcode = RCODE_NOTIMP; break;
 	case QRY_BADVERS: e.rcode = RCODE_BADVERS; break;
+	case QRY_BADCOOKIE: e.rcode = RCODE_BADCOOKIE; break;
 	default: dispatch(&e, root, env->tcp, p->zknown, p->z); break;
 	}
 	if (e.tc)

@@ -14,6 +14,9 @@
 #include "zones/dname.h"
 #include "zones/snap.h"
 
+struct ck_keys;
+struct ck_ctx;
+
 /* Server-wide answer settings (read-only while serving). */
 struct ans_cfg {
 	uint16_t max_udp;	/* EDNS payload ceiling, default 1232 */
@@ -25,6 +28,15 @@ struct ans_cfg {
 	 * which zone.  The publisher replaces *peers under RCU; the engine
 	 * reads it only for a signed query or a NOTIFY.  NULL: none. */
 	struct peers *const *peers;
+	/* DNS Cookies (RFC 7873, dataplane/cookie.h): the secrets (NULL:
+	 * cookies off, COOKIE options ignored but a malformed one still
+	 * FORMERR), and the context of the thread that answers, in that
+	 * thread's own copy of this struct (ck_thread_cfg); NULL there too
+	 * means off */
+	const struct ck_keys *cookie_keys;
+	struct ck_ctx *cookie;
+	bool cookie_require;	/* BADCOOKIE to a UDP query with a COOKIE
+				   option but no valid server cookie */
 	bool general_only;	/* answer every query on the general path, never
 				   the fast paths (the same bytes, slower: for
 				   tests that check the fast paths against it) */
@@ -65,6 +77,9 @@ struct ans_outcome {
 	uint8_t path;		/* enum ans_path */
 	bool tc;		/* TC=1: the answer did not fit */
 	bool dropped;		/* no response (path ANS_PATH_NONE) */
+	bool cookie_ok;		/* the query presented a valid server cookie
+				   (RFC 7873 §5.2.5; struct qry's cookie_ok):
+				   its source address is proven */
 	bool notify;		/* a NOTIFY from an allowed primary, answered:
 				   the caller tells the control process
 				   (ans_notify_zone reads which zone) */

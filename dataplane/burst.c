@@ -285,6 +285,53 @@ static void stage_proofs(struct bq *b, size_t n)
 		nsec3_search_burst(b, nx, nnx);
 }
 
+/* An IPv4 client as its 4 bytes (RFC 9018 §4.4: the address as sent),
+ * whichever way the transport gave it; returns the address's length, 0
+ * when not known. */
+static size_t client_ip(const struct ans_req *req, uint8_t a[16])
+{
+	static const uint8_t v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	if (!eng_peer_addr(req, a))
+		return 0;
+	if (memcmp(a, v4mapped, 12) != 0)
+		return 16;
+	memmove(a, a + 12, 4);
+	return 4;
+}
+
+/* 1b: DNS Cookies (RFC 7873 §5.2, RFC 9018): each COOKIE option checked
+ * and the response's made, the clock read once for the burst.  Where
+ * cookies are required, a UDP query without a valid server cookie gets
+ * BADCOOKIE with a fresh one (§5.2.3); over TCP it is answered (the
+ * connection proves the address), as Knot's cookies module does. */
+static void stage_cookie(struct bq *b, size_t n, const struct ans_cfg *cfg,
+			 const struct ans_req *reqs)
+{
+	uint32_t now = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct qry *q = &b[i].x.q;
+		enum qry_status st = b[i].x.st;
+		if (!q->cookie_len)
+			continue;
+		uint8_t ip[16], resp[CK_RESP_LEN];
+		size_t iplen = cfg->cookie && st != QRY_DROP && st != QRY_FORMERR
+				       ? client_ip(&reqs[i], ip) : 0;
+		if (!iplen) {
+			q->cookie_len = 0;
+			continue;
+		}
+		if (!now)
+			now = ck_now();
+		enum ck_verdict v = ck_check(cfg->cookie, q->cookie, q->cookie_len, ip, iplen,
+					     now, resp);
+		memcpy(q->cookie, resp, CK_RESP_LEN);
+		q->cookie_len = CK_RESP_LEN;
+		q->cookie_ok = v == CK_VALID;
+		if (cfg->cookie_require && !q->cookie_ok && !reqs[i].tcp && st == QRY_OK)
+			b[i].x.st = QRY_BADCOOKIE;
+	}
+}
+
 /* The response to one query, the pipeline's findings in b: a fast path
  * where one applies, else the general path. */
 static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
@@ -293,7 +340,7 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 {
 	const struct qry *q = &b->x.q;
 	const struct eng_probe *p = &b->x.p;
-	*oc = (struct ans_outcome){ .qtype = q->has_q ? q->qtype : 0 };
+	*oc = (struct ans_outcome){ .qtype = q->has_q ? q->qtype : 0, .cookie_ok = q->cookie_ok };
 	if (b->x.st == QRY_DROP || outcap < 512) {
 		oc->dropped = true;
 		return 0;
@@ -368,6 +415,7 @@ static void burst(const struct zidx *root, const struct ans_cfg *cfg,
 	struct bq b[ANS_BURST_MAX];
 	stage_packets(reqs, n, outs);
 	stage_parse(b, reqs, n);
+	stage_cookie(b, n, cfg, reqs);
 	stage_zone(b, n, root, outcaps);
 	stage_bucket(b, n);
 	stage_block(b, n);

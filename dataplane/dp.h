@@ -12,6 +12,7 @@
 #include "common/cfg.h"
 #include "common/stats.h"
 #include "dataplane/answer.h"
+#include "dataplane/cookie.h"
 #include "dataplane/io.h"
 #include "dataplane/ntq.h"
 #include "dataplane/publisher.h"
@@ -26,6 +27,8 @@ struct dp {
 	struct dp_run run;	/* the root and the stop flag of every serving thread */
 	struct pub *pub;
 	struct ans_cfg acfg;
+	struct ck_keys ck_keys;	/* acfg.cookie_keys */
+	char hostname[256];	/* the default identity and NSID */
 	const struct io_ops *io_ops;
 	struct io_backend *io;
 	struct wk_pool *wk;

@@ -27,11 +27,12 @@
 enum {
 	RCODE_NOERROR = 0, RCODE_FORMERR = 1, RCODE_SERVFAIL = 2, RCODE_NXDOMAIN = 3,
 	RCODE_NOTIMP = 4, RCODE_REFUSED = 5, RCODE_YXDOMAIN = 6, RCODE_NOTAUTH = 9,
-	RCODE_BADVERS = 16,
+	RCODE_BADVERS = 16, RCODE_BADCOOKIE = 23,
 };
 
 /* RFC 8914 §4 */
 #define EDE_NOT_AUTHORITATIVE 20
+#define EDE_INVALID_DATA 24
 
 #include "dataplane/reply.h"
 
@@ -199,6 +200,10 @@ void fast_nx3_end(struct eng_probe *p, uint32_t cover);
 #define ENG_SOA_NO_ROOM SIZE_MAX
 size_t eng_soa_direct(const struct qry *q, const struct snap_header *h, const uint8_t *base,
 		      uint8_t *start, size_t room);
+
+/* The sender's address as 16 bytes (IPv4 v4-mapped); false when the
+ * transport did not say (signed.c). */
+bool eng_peer_addr(const struct ans_req *req, uint8_t a[16]);
 
 /* ---- the general path (answer.c) ---- */
 

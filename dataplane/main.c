@@ -40,6 +40,8 @@ static void usage(FILE *f)
 		"usage: ringdns [--config FILE] [--listen ADDR:PORT]... [--zone NAME=FILE]...\n"
 		"               [--control-socket PATH] [--workers N] [--tcp-workers N]\n"
 		"               [--nsid STR] [--identity STR] [--version STR | --hide-version]\n"
+		"               [--cookie-secret HEX] [--cookie-secret-previous HEX]\n"
+		"               [--cookie-require] [--hide-identity] [--hide-nsid]\n"
 		"               [--log-level LEVEL] [--syslog] [--control-binary PATH]\n"
 		"               [--cache-dir DIR] [--cpu-pin] [--reuse-port-takeover]\n"
 		"               [--allow-transfer PREFIX]... [--key ALG:NAME:SECRET]...\n"
@@ -58,7 +60,7 @@ static int parse_args(struct dp *d, int argc, char **argv)
 			usage(stdout);
 			return 0;
 		}
-	char err[512];
+	char err[1024];	/* the list of known keys in an unknown-key message */
 	cfg_init(&d->cfg);
 	if (cfg_from_args(&d->cfg, argc, argv, NULL, err, sizeof err) != 0) {
 		fprintf(stderr, "ringdns: %s\n", err);
@@ -98,6 +100,51 @@ static unsigned long raise_fd_limit(void)
 									 : (unsigned long)rl.rlim_cur;
 }
 
+/* The DNS Cookie secrets (RFC 9018 §4.4: shared by the fleet), or a
+ * random one for this server alone; -1 with the reason logged. */
+static int cookie_keys(struct dp *d)
+{
+	char err[256];
+	const char *key = "server.cookie-secret";
+	struct ck_keys *k = &d->ck_keys;
+	if (d->cfg.cookie_secret) {
+		if (ck_parse_secret(d->cfg.cookie_secret, k->cur, err, sizeof err) != 0)
+			goto bad;
+	} else if (ck_random_secret(k->cur, err, sizeof err) != 0) {
+		goto bad;
+	}
+	if (d->cfg.cookie_secret_previous) {
+		key = "server.cookie-secret-previous";
+		if (ck_parse_secret(d->cfg.cookie_secret_previous, k->prev, err, sizeof err) != 0)
+			goto bad;
+		k->has_prev = true;
+	}
+	struct ck_ctx *probe = ck_new(k, err, sizeof err);	/* SipHash is there */
+	if (!probe)
+		goto bad;
+	ck_free(probe);
+	return 0;
+bad:
+	log_err("%s: %s", key, err);
+	return -1;
+}
+
+/* The server's identity (CH TXT id.server, hostname.bind) and NSID: as
+ * configured, else the host name (as Knot defaults both), unless hidden. */
+static void identity(struct dp *d)
+{
+	if (gethostname(d->hostname, sizeof d->hostname - 1) != 0 || !d->hostname[0])
+		snprintf(d->hostname, sizeof d->hostname, "ringdns");
+	d->hostname[sizeof d->hostname - 1] = 0;
+	const char *id = d->cfg.identity ? d->cfg.identity : d->hostname;
+	const char *nsid = d->cfg.nsid ? d->cfg.nsid : d->hostname;
+	d->acfg.identity = d->cfg.hide_identity ? NULL : id;
+	d->acfg.nsid = d->cfg.hide_nsid ? NULL : nsid;
+	/* RFC 5001 leaves the size open; the configured one is at most
+	 * CFG_NSID_MAX bytes, a host name at most 255 */
+	d->acfg.nsid_len = (uint16_t)(d->acfg.nsid ? strlen(d->acfg.nsid) : 0);
+}
+
 /* The settings every part reads: threads, answer settings, counters, the
  * publisher with its (empty) root, and the descriptor limit. */
 static int init_state(struct dp *d)
@@ -108,12 +155,14 @@ static int init_state(struct dp *d)
 	d->ntcp = d->cfg.tcp_workers ? d->cfg.tcp_workers : 1;
 	d->acfg = (struct ans_cfg){
 		.max_udp = (uint16_t)d->cfg.max_udp_payload,
-		.nsid = d->cfg.nsid,
-		.nsid_len = (uint16_t)(d->cfg.nsid ? strlen(d->cfg.nsid) : 0),
-		.identity = d->cfg.identity,
 		.version = d->cfg.version,
 		.peers = &d->peers,
+		.cookie_keys = &d->ck_keys,
+		.cookie_require = d->cfg.cookie_require,
 	};
+	identity(d);
+	if (cookie_keys(d) != 0)
+		return -1;
 	d->stats = aligned_alloc(64, (d->nudp + d->ntcp) * sizeof *d->stats);
 	d->pub = pub_new(&d->root);
 	if (!d->stats || !d->pub) {

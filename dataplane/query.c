@@ -15,18 +15,29 @@
 #define FLAG_CD 0x10
 
 /* Reads the OPT RDATA: a list of {code, length, data} options (RFC 6891
- * §6.1.2).  Only NSID matters here; unknown options are ignored.  False when
- * an option runs past the RDATA. */
+ * §6.1.2).  NSID and COOKIE matter here; unknown options are ignored.
+ * False when an option runs past the RDATA, or when a COOKIE option has a
+ * malformed length (RFC 7873 §5.2.2: FORMERR); of several, the first
+ * counts. */
 static bool parse_opt_options(struct wire_cur *rd, struct qry *out)
 {
 	while (wire_left(rd) > 0) {
 		uint16_t code = wire_u16(rd);
 		uint16_t len = wire_u16(rd);
+		const uint8_t *data = rd->pos;
 		wire_skip(rd, len);
 		if (!wire_ok(rd))
 			return false;
 		if (code == EDNS_OPT_NSID)
 			out->nsid = true;
+		if (code == EDNS_OPT_COOKIE) {
+			if (!ck_len_ok(len))
+				return false;
+			if (!out->cookie_len) {
+				memcpy(out->cookie, data, len);
+				out->cookie_len = (uint8_t)len;
+			}
+		}
 	}
 	return wire_ok(rd);
 }
@@ -142,6 +153,8 @@ enum qry_status qry_parse(const uint8_t *q, size_t len, struct qry *out)
 	out->nsid = false;
 	out->do_bit = false;
 	out->tsig = false;
+	out->cookie_len = 0;
+	out->cookie_ok = false;
 	if (len < 12 || (q[2] & FLAG_QR))
 		return QRY_DROP;
 

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "dataplane/cookie.h"
 #include "zones/dname.h"
 
 /* Outcome of qry_parse: what kind of response the query gets. */
@@ -23,6 +24,9 @@ enum qry_status {
 	QRY_NOTIFY,	/* a NOTIFY (RFC 1996) with one question */
 	QRY_SIGNED,	/* as QRY_OK, with a TSIG record (RFC 8945): for
 			   the signed path, never the fast paths */
+	QRY_BADCOOKIE,	/* not from qry_parse: a UDP query without a valid
+			   server cookie where cookies are required
+			   (RFC 7873 §5.2.3) */
 };
 
 #define QRY_OPCODE_QUERY 0
@@ -64,8 +68,18 @@ struct qry {
 	bool tsig;		/* a TSIG record was present (RFC 8945): the
 				   signed path verifies it and signs the answer */
 	uint8_t edns_ver;
+	/* DNS Cookies (RFC 7873): cookie_len, the COOKIE option's length as
+	 * sent (0: none; else 8 or 16..40, others are FORMERR), its bytes in
+	 * cookie; once the burst has checked it (dataplane/cookie.h),
+	 * cookie_len is CK_RESP_LEN and cookie the response's option, and
+	 * cookie_ok says the query presented a valid server cookie (RFC 7873
+	 * §5.2.5: a client proven to receive at its address, which rate
+	 * limiting may exempt) */
+	uint8_t cookie_len;
+	bool cookie_ok;
 	uint8_t qlo[DNAME_LABELS_MAX];
 	uint8_t qbuf[DNAME_MAX];
+	uint8_t cookie[CK_OPT_MAX];
 };
 
 /* Parses q[0..len) into *out; returns an enum qry_status.  Fields of *out

@@ -34,6 +34,7 @@ struct eng_env {
 	uint16_t optlen;	/* room kept for the OPT RR (0: none) */
 	bool opt;		/* the response carries an OPT RR */
 	bool nsid;		/* with the NSID option */
+	bool cookie;		/* with the COOKIE option (q->cookie) */
 	bool tcp;		/* over TCP (RFC 7766) */
 };
 
@@ -70,24 +71,29 @@ static inline void eng_env_init(struct eng_env *env, const struct ans_cfg *cfg,
 	 * parser says so in edns) gets one, as Knot answers. */
 	bool opt = q->edns && (st != QRY_FORMERR || !q->has_q);
 	bool nsid = opt && q->nsid && cfg->nsid && (st == QRY_OK || st == QRY_SIGNED);
-	size_t optlen = opt ? OPT_FIXED + (nsid ? 4u + cfg->nsid_len : 0) : 0;
+	/* RFC 7873 §5.2: a server that saw a COOKIE option answers with
+	 * one; the burst made it (q->cookie, CK_RESP_LEN bytes) */
+	bool cookie = opt && q->cookie_len == CK_RESP_LEN && st != QRY_FORMERR;
+	size_t optlen = opt ? OPT_FIXED + (nsid ? 4u + cfg->nsid_len : 0) +
+				      (cookie ? 4u + CK_RESP_LEN : 0)
+			    : 0;
 	if (optlen > limit - RW_HDR - DNAME_MAX - 4) {
 		nsid = false;	/* an NSID too long to ever fit */
-		optlen = OPT_FIXED;
+		optlen = OPT_FIXED + (cookie ? 4u + CK_RESP_LEN : 0);
 	}
 	env->limit = limit;
 	env->optlen = (uint16_t)optlen;
 	env->opt = opt;
 	env->nsid = nsid;
+	env->cookie = cookie;
 	env->tcp = tcp;
 }
 
 /* The OPT RR of the response at p (room for it was kept); returns its
- * length.  EDNS
- * options: NSID (RFC 5001), then EDE (RFC 8914) when there is room to
- * spare. */
+ * length.  EDNS options: NSID (RFC 5001), COOKIE (RFC 7873), then EDE
+ * (RFC 8914) when there is room to spare. */
 static inline size_t eng_put_opt(const struct ans_cfg *cfg, const struct qry *q, unsigned rcode,
-				 int ede, uint8_t *p, size_t room, bool nsid)
+				 int ede, uint8_t *p, size_t room, const struct eng_env *env)
 {
 	uint16_t max_udp = cfg->max_udp ? cfg->max_udp : DEFAULT_MAX_UDP;
 	size_t n = OPT_FIXED;
@@ -98,11 +104,17 @@ static inline size_t eng_put_opt(const struct ans_cfg *cfg, const struct qry *q,
 	p[6] = 0;
 	p[7] = q->do_bit ? 0x80 : 0;
 	p[8] = 0;
-	if (nsid) {
+	if (env->nsid) {
 		eng_put16(p + n, EDNS_OPT_NSID);
 		eng_put16(p + n + 2, cfg->nsid_len);
 		memcpy(p + n + 4, cfg->nsid, cfg->nsid_len);
 		n += 4u + cfg->nsid_len;
+	}
+	if (env->cookie) {
+		eng_put16(p + n, EDNS_OPT_COOKIE);
+		eng_put16(p + n + 2, CK_RESP_LEN);
+		memcpy(p + n + 4, q->cookie, CK_RESP_LEN);
+		n += 4u + CK_RESP_LEN;
 	}
 	if (ede >= 0 && room >= n + 6) {
 		eng_put16(p + n, EDNS_OPT_EDE);
@@ -134,8 +146,7 @@ static inline size_t eng_finish(const struct ans_cfg *cfg, const struct qry *q,
 	eng_put16(out + 8, hd->ns);
 	eng_put16(out + 10, (uint16_t)(hd->ar + (env->opt ? 1 : 0)));
 	if (env->opt)
-		len += eng_put_opt(cfg, q, hd->rcode, hd->ede, out + len, env->limit - len,
-				   env->nsid);
+		len += eng_put_opt(cfg, q, hd->rcode, hd->ede, out + len, env->limit - len, env);
 	return len;
 }
 

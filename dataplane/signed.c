@@ -29,8 +29,7 @@ static const struct peers *peers_now(const struct ans_cfg *cfg)
 	return cfg->peers ? __atomic_load_n(cfg->peers, __ATOMIC_ACQUIRE) : NULL;
 }
 
-/* The sender's address as 16 bytes; false when the transport did not say. */
-static bool peer_addr(const struct ans_req *req, uint8_t a[16])
+bool eng_peer_addr(const struct ans_req *req, uint8_t a[16])
 {
 	switch (req->peer_kind) {
 	case ANS_PEER_SOCKADDR:
@@ -79,7 +78,7 @@ static size_t notify(const struct peers *pr, const struct ans_req *req, const st
 	unsigned rcode = RCODE_REFUSED;
 	if (q->qclass != RR_CLASS_IN) {
 		rcode = RCODE_REFUSED;
-	} else if (peer_addr(req, a)) {
+	} else if (eng_peer_addr(req, a)) {
 		switch (peers_notify(pr, q->qname, a, &want)) {
 		case PEERS_NOT_SECONDARY: rcode = RCODE_NOTAUTH; break;
 		case PEERS_REFUSED: rcode = RCODE_REFUSED; break;
@@ -148,7 +147,7 @@ bool ans_notify_of(const struct ans_req *req, const uint8_t *resp, size_t len,
 		   uint8_t zone[DNAME_MAX], uint8_t peer[16])
 {
 	/* the response's question is the NOTIFY's, written uncompressed */
-	if (len < 12 + 1 || !peer_addr(req, peer))
+	if (len < 12 + 1 || !eng_peer_addr(req, peer))
 		return false;
 	int n = dname_check(resp + 12, len - 12);
 	if (n < 0)

@@ -43,6 +43,7 @@
 #include "dataplane/tcp.h"
 
 #include "common/ipc.h"
+#include "dataplane/cookie.h"
 #include "dataplane/stats.h"
 #include "zones/rrtype.h"
 
@@ -87,6 +88,7 @@ struct tcp_srv;
 
 struct tcp_thr {
 	struct tcp_srv *s;
+	struct ans_cfg acfg;		/* the server's, with this thread's cookie context */
 	struct wstats *st;
 	int ep;
 	struct tcp_lsn *lsn;		/* one per address */
@@ -364,7 +366,7 @@ static void tcp_serve(struct tcp_thr *t, struct tcp_conn *c, const struct zidx *
 		}
 		uint8_t *r = c->out + c->outlen;
 		struct ans_outcome oc;
-		size_t rlen = ans_respond(root, s->acfg,
+		size_t rlen = ans_respond(root, &t->acfg,
 					  &(struct ans_req){ .q = q, .qlen = mlen, .tcp = true,
 							     .peer_kind = ANS_PEER_IP16,
 							     .peer = c->addr },
@@ -671,6 +673,8 @@ static void tcp_free(struct tcp_srv *s)
 			free(t->lsn);
 		}
 	}
+	for (unsigned i = 0; s->thr && i < s->o.threads; i++)
+		ck_thread_cfg_fini(&s->thr[i].acfg);
 	free(s->thr);
 	free(s->ports);
 	free(s->cl);
@@ -728,6 +732,9 @@ int tcp_start(struct tcp_srv **out, const struct cfg_listen *addrs, size_t naddr
 		s->thr[i].st = &stats[i];
 		s->thr[i].ep = -1;
 	}
+	for (unsigned i = 0; !oom && i < opts->threads; i++)
+		if (ck_thread_cfg(&s->thr[i].acfg, acfg, err, errcap) != 0)
+			goto fail;
 	for (unsigned i = 0; !oom && i < opts->threads; i++) {
 		struct tcp_thr *t = &s->thr[i];
 		t->lsn = malloc(naddrs * sizeof *t->lsn);

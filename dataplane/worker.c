@@ -20,13 +20,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "dataplane/cookie.h"
 #include "dataplane/stats.h"
 
 struct wk {
 	const struct io_ops *ops;
 	struct io_queue *q;
 	const struct dp_run *run;
-	const struct ans_cfg *acfg;
+	const struct ans_cfg *acfg;	/* &own */
+	struct ans_cfg own;		/* the pool's, with this worker's cookie context */
 	struct wstats *st;
 	uint64_t stamp;			/* wk_cycles() at the last iteration; 0: none yet */
 	struct io_burst b;
@@ -130,9 +132,17 @@ struct wk_pool *wk_pool_new(const struct wk_conf *c)
 	p->n = c->n;
 	p->cycles0 = wk_cycles();
 	p->mono0 = wk_mono_ns();
-	for (unsigned i = 0; i < c->n; i++)
-		p->w[i] = (struct wk){ .ops = c->ops, .q = c->ops->queue(c->io, i), .run = c->run,
-				       .acfg = c->acfg, .st = &c->stats[i], .cpu = -1 };
+	for (unsigned i = 0; i < c->n; i++) {
+		struct wk *w = &p->w[i];
+		*w = (struct wk){ .ops = c->ops, .q = c->ops->queue(c->io, i), .run = c->run,
+				  .acfg = &w->own, .st = &c->stats[i], .cpu = -1 };
+		char err[256];
+		if (ck_thread_cfg(&w->own, c->acfg, err, sizeof err) != 0) {
+			p->n = i;
+			wk_pool_free(p);
+			return NULL;
+		}
+	}
 	return p;
 }
 
@@ -242,6 +252,8 @@ void wk_pool_free(struct wk_pool *p)
 	if (!p)
 		return;
 	wk_join(p);
+	for (unsigned i = 0; i < p->n; i++)
+		ck_thread_cfg_fini(&p->w[i].own);
 	free(p->w);
 	free(p);
 }

@@ -44,7 +44,7 @@ static int load(struct cfg *c, const char *text, char *err, size_t cap)
 static void fails(const char *text, unsigned line, const char *needle)
 {
 	struct cfg c;
-	char err[512], prefix[128];
+	char err[1024], prefix[128];
 	int r = load(&c, text, err, sizeof err);
 	cfg_free(&c);
 	cr_assert_eq(r, -1, "loaded without error:\n%s", text);
@@ -309,6 +309,51 @@ Test(cfg, reuse_port_takeover)
 	cfg_free(&c);
 }
 
+Test(cfg, cookies)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_null(c.cookie_secret);
+	cr_assert_eq(c.cookie_require, false);
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "server:\n  cookie-secret: e5e973e5a6b2a43f48e7dc849e37bfcf\n"
+			      "  cookie-secret-previous: 00112233445566778899aabbccddeeff\n"
+			      "  cookie-require: true\n", err, sizeof err), 0, "%s", err);
+	cr_assert_str_eq(c.cookie_secret, "e5e973e5a6b2a43f48e7dc849e37bfcf");
+	cr_assert_str_eq(c.cookie_secret_previous, "00112233445566778899aabbccddeeff");
+	cr_assert_eq(c.cookie_require, true);
+	cfg_free(&c);
+	fails("server:\n  cookie-secret: abcd\n", 2,
+	      "server.cookie-secret: is 4 bytes long; at least 32 required");
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--cookie-secret",
+			  "e5e973e5a6b2a43f48e7dc849e37bfcf", "--cookie-require", NULL), 0, "%s", err);
+	cr_assert_str_eq(c.cookie_secret, "e5e973e5a6b2a43f48e7dc849e37bfcf");
+	cr_assert_eq(c.cookie_require, true);
+	cfg_free(&c);
+}
+
+Test(cfg, hide_identity_and_nsid)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(c.hide_identity, false);
+	cr_assert_eq(c.hide_nsid, false);
+	cr_assert_null(c.identity, "not set: the dataplane uses the host name");
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "server:\n  hide-identity: true\n  hide-nsid: yes\n", err, sizeof err),
+		     0, "%s", err);
+	cr_assert(c.hide_identity && c.hide_nsid);
+	cfg_free(&c);
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--hide-identity", "--hide-nsid", NULL), 0,
+		     "%s", err);
+	cr_assert(c.hide_identity && c.hide_nsid);
+	cfg_free(&c);
+}
+
 Test(cfg, listen_string_or_list)
 {
 	struct cfg c;
@@ -468,7 +513,8 @@ Test(cfg, unknown_and_duplicate_keys)
 	      "tcp-max-clients, tcp-max-per-client, nsid, identity, version, hide-version, "
 	      "control-socket, control-binary, cache-dir, cpu-pin, reuse-port-takeover, io, "
 	      "addresses, eal-args, exception-port, allow-transfer, xfr-max-mb, "
-	      "journal-max-mb, xot-listen, tls-cert, tls-key, metrics-listen)");
+	      "journal-max-mb, xot-listen, tls-cert, tls-key, metrics-listen, cookie-secret, "
+	      "cookie-secret-previous, cookie-require, hide-identity, hide-nsid)");
 	fails("server:\n  tcp_workers: 2\n", 2, "did you mean 'tcp-workers'?");
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,

@@ -199,3 +199,38 @@ Test(query, records_skipped)
 	/* ... and a record cut short is FORMERR */
 	cr_assert_eq(qry_parse(b, n - 12, &q), QRY_FORMERR);
 }
+
+/* A query with one COOKIE option of n bytes (0, 1, 2, ...). */
+static enum qry_status cookie_query(size_t n, struct qry *q)
+{
+	uint8_t b[512], opt[64];
+	opt[0] = 0; opt[1] = 10;
+	opt[2] = (uint8_t)(n >> 8); opt[3] = (uint8_t)n;
+	for (size_t i = 0; i < n; i++)
+		opt[4 + i] = (uint8_t)i;
+	size_t len = add_opt(b, base_query(b, 0x01, 0, 1, 1), 1232, 0, false, opt,
+			     (uint16_t)(4 + n));
+	return qry_parse(b, len, q);
+}
+
+Test(query, cookie_lengths)
+{
+	/* RFC 7873 §5.2.2: 8 (client only) or 16..40; others FORMERR */
+	struct qry q;
+	for (size_t n = 0; n <= 48; n++) {
+		enum qry_status st = cookie_query(n, &q);
+		bool ok = n == 8 || (n >= 16 && n <= 40);
+		cr_assert_eq(st, ok ? QRY_OK : QRY_FORMERR, "length %zu", n);
+		if (ok) {
+			cr_assert_eq(q.cookie_len, n);
+			for (size_t i = 0; i < n; i++)
+				cr_assert_eq(q.cookie[i], i);
+			cr_assert_not(q.cookie_ok);
+		}
+	}
+	/* without one */
+	uint8_t b[512];
+	cr_assert_eq(qry_parse(b, add_opt(b, base_query(b, 0x01, 0, 1, 1), 1232, 0, false, NULL, 0),
+			       &q), QRY_OK);
+	cr_assert_eq(q.cookie_len, 0);
+}

@@ -73,6 +73,14 @@ def xfr_rcode(port, zone, host="127.0.0.1"):
     return dns.query.tcp(q, host, port=port, timeout=5).rcode()
 
 
+def xfr_ede(port, zone, host="127.0.0.1"):
+    """The rcode and Extended DNS Errors (RFC 8914) of an AXFR query with
+    EDNS, over TCP."""
+    q = dns.message.make_query(zone, "AXFR", use_edns=0)
+    r = dns.query.tcp(q, host, port=port, timeout=5)
+    return r.rcode(), [o.code for o in r.options if o.otype == 15]
+
+
 def serve(zones, allow=("127.0.0.1",)):
     extra = []
     for a in allow:
@@ -113,6 +121,9 @@ def test_access_list():
         assert xfr_rcode(s.port, "xfr.test.", host="::1") == dns.rcode.REFUSED
         assert xfr_rcode(s.port, "nothere.test.") == dns.rcode.NOTAUTH
         assert "refused (not in allow-transfer)" in s.logtext()
+        # with EDNS: Prohibited (RFC 8914 §4.19), Not Authoritative (§4.21)
+        assert xfr_ede(s.port, "xfr.test.", host="::1") == (dns.rcode.REFUSED, [18])
+        assert xfr_ede(s.port, "nothere.test.") == (dns.rcode.NOTAUTH, [20])
         # ordinary TCP queries on the same server are still answered
         assert s.query("ns1.xfr.test.", "A", tcp=True).answer
     with serve({"xfr.test.": text}, allow=()) as s:

@@ -639,6 +639,9 @@ def test_expire():
             print(f"  SERVFAIL {time.time() - t0:.1f} s after the primary went away")
             rc, out, err = s.ctl("zones")
             assert "EXPIRED" in out, out
+            # with EDNS: the Extended DNS Error Invalid Data (RFC 8914 §4.25)
+            r = s.query("mail.sec.test.", "A", use_edns=0)
+            assert [(o.otype, o.code) for o in r.options] == [(15, 24)], r
             # back: a primary on the same port with a newer serial
             p = Scripted(6, port=p.port)
             p.stream = lambda q: framed([axfr_msgs(q, 6, GOOD, timers=timers)])
