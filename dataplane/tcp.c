@@ -43,6 +43,7 @@
 #include "dataplane/tcp.h"
 
 #include "common/ipc.h"
+#include "dataplane/dnstap.h"
 #include "dataplane/stats.h"
 #include "zones/rrtype.h"
 
@@ -88,6 +89,7 @@ struct tcp_srv;
 struct tcp_thr {
 	struct tcp_srv *s;
 	struct wstats *st;
+	struct dt_wk *dt;		/* dnstap; NULL: off */
 	int ep;
 	struct tcp_lsn *lsn;		/* one per address */
 	bool lsn_paused;
@@ -362,11 +364,12 @@ static void tcp_serve(struct tcp_thr *t, struct tcp_conn *c, const struct zidx *
 		}
 		uint8_t *r = c->out + c->outlen;
 		struct ans_outcome oc;
-		size_t rlen = ans_respond(root, s->acfg,
-					  &(struct ans_req){ .q = q, .qlen = mlen, .tcp = true,
-							     .peer_kind = ANS_PEER_IP16,
-							     .peer = c->addr },
-					  r + 2, TCP_MSG_MAX, &oc);
+		const struct ans_req req = { .q = q, .qlen = mlen, .tcp = true,
+					     .peer_kind = ANS_PEER_IP16, .peer = c->addr };
+		uint32_t tap = t->dt ? dt_burst_queries(t->dt, &req, 1) : 0;
+		size_t rlen = ans_respond(root, s->acfg, &req, r + 2, TCP_MSG_MAX, &oc);
+		if (tap)
+			dt_burst_responses(t->dt, &req, &(uint8_t *){ r + 2 }, &rlen, tap);
 		st_count(t->st, ST_TCP, &oc);
 		if (oc.notify)
 			dp_run_notified(s->run, &(struct ans_req){ .peer_kind = ANS_PEER_IP16,
@@ -560,6 +563,7 @@ static void *tcp_thread(void *arg)
 	struct epoll_event ev[TCP_EVENTS];
 
 	rcu_register_thread();
+	t->dt = dt_attach(s->run->dnstap, t->st);
 	while (!dp_run_stopped(s->run)) {
 		dp_run_idle_begin();
 		int n = epoll_wait(t->ep, ev, TCP_EVENTS, TCP_WAIT_MS);

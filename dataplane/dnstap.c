@@ -1,0 +1,301 @@
+/*
+ * dnstap.c - dnstap logging (dnstap.h): fstrm's writer thread and its
+ * input queues, one per serving thread, and the encoding of one message
+ * into a buffer of the thread's pool.
+ *
+ * A thread's buffers are used in turn: the next one is free once fstrm
+ * called back for it (dt_done, on fstrm's thread), which it does in the
+ * order they were submitted; a busy next buffer means the writer is
+ * DT_QUEUE frames behind, and the message is dropped.  The busy flag is
+ * the only thing the two threads share per buffer (release on one side,
+ * acquire on the other).
+ */
+#include "dataplane/dnstap.h"
+
+#include <errno.h>
+#include <fstrm.h>
+#include <netinet/in.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dataplane/dnstap.pb-c.h"
+#include "dataplane/stats.h"
+
+#define DT_CONTENT_TYPE "protobuf:dnstap.Dnstap"
+
+struct dt_frame {
+	atomic_bool busy;	/* submitted, not yet handed back */
+	uint8_t buf[DT_FRAME_MAX];
+};
+
+struct dt_wk {
+	struct dt_wk_head head;	/* first: dt_burst_queries reads it */
+	struct dt_srv *s;
+	struct fstrm_iothr_queue *q;
+	struct wstats *st;
+	unsigned next;		/* the frame to use next */
+	struct timespec qt;	/* when the sampled queries of the burst came */
+	struct dt_frame *frames;	/* [DT_QUEUE] */
+} __attribute__((aligned(64)));
+
+struct dt_srv {
+	struct fstrm_iothr *io;
+	struct dt_opts o;
+	unsigned nwk;
+	atomic_uint taken;
+	struct dt_wk *wk;	/* [o.threads] */
+	char identity[256];
+	char version[256];
+};
+
+/* fstrm's writer thread is done with a frame. */
+static void dt_done(void *buf, void *frame)
+{
+	(void)buf;
+	atomic_store_explicit(&((struct dt_frame *)frame)->busy, false, memory_order_release);
+}
+
+static struct fstrm_writer *dt_writer(const struct dt_opts *o, char *err, size_t errcap)
+{
+	struct fstrm_writer *w = NULL;
+	struct fstrm_writer_options *wopt = fstrm_writer_options_init();
+	fstrm_writer_options_add_content_type(wopt, DT_CONTENT_TYPE, strlen(DT_CONTENT_TYPE));
+	if (o->socket) {
+		struct fstrm_unix_writer_options *u = fstrm_unix_writer_options_init();
+		fstrm_unix_writer_options_set_socket_path(u, o->socket);
+		w = fstrm_unix_writer_init(u, wopt);
+		fstrm_unix_writer_options_destroy(&u);
+	} else {
+		/* fstrm opens the file on its own thread and would only
+		 * retry there: an unwritable path is refused here */
+		FILE *f = fopen(o->file, "a");
+		if (!f) {
+			snprintf(err, errcap, "dnstap file %s: %s", o->file, strerror(errno));
+			fstrm_writer_options_destroy(&wopt);
+			return NULL;
+		}
+		fclose(f);
+		struct fstrm_file_options *fo = fstrm_file_options_init();
+		fstrm_file_options_set_file_path(fo, o->file);
+		w = fstrm_file_writer_init(fo, wopt);
+		fstrm_file_options_destroy(&fo);
+	}
+	fstrm_writer_options_destroy(&wopt);
+	if (!w)
+		snprintf(err, errcap, "dnstap %s: cannot set up the writer", o->socket ? o->socket : o->file);
+	return w;
+}
+
+static struct fstrm_iothr *dt_iothr(unsigned queues, struct fstrm_writer **w)
+{
+	struct fstrm_iothr_options *io = fstrm_iothr_options_init();
+	fstrm_iothr_options_set_num_input_queues(io, queues);
+	fstrm_iothr_options_set_queue_model(io, FSTRM_IOTHR_QUEUE_MODEL_SPSC);
+	fstrm_iothr_options_set_input_queue_size(io, DT_QUEUE);
+	fstrm_iothr_options_set_reopen_interval(io, 1);
+	struct fstrm_iothr *t = fstrm_iothr_init(io, w);
+	fstrm_iothr_options_destroy(&io);
+	return t;
+}
+
+int dt_open(struct dt_srv **out, const struct dt_opts *o, char *err, size_t errcap)
+{
+	*out = NULL;
+	struct dt_srv *s = calloc(1, sizeof *s);
+	unsigned n = o->threads ? o->threads : 1;
+	if (!s || !(s->wk = aligned_alloc(64, n * sizeof *s->wk))) {
+		free(s);
+		snprintf(err, errcap, "dnstap: out of memory");
+		return -1;
+	}
+	memset(s->wk, 0, n * sizeof *s->wk);
+	s->o = *o;
+	s->nwk = n;
+	/* the names are kept here: the caller's strings may go */
+	if (o->identity)
+		snprintf(s->identity, sizeof s->identity, "%s", o->identity);
+	else if (gethostname(s->identity, sizeof s->identity - 1) != 0)
+		s->identity[0] = 0;
+	s->o.identity = s->identity[0] ? s->identity : NULL;
+	if (o->version)
+		snprintf(s->version, sizeof s->version, "%s", o->version);
+	s->o.version = o->version ? s->version : NULL;
+	for (unsigned i = 0; i < n; i++) {
+		s->wk[i].frames = calloc(DT_QUEUE, sizeof *s->wk[i].frames);
+		if (!s->wk[i].frames) {
+			snprintf(err, errcap, "dnstap: out of memory");
+			dt_close(s);
+			return -1;
+		}
+	}
+	struct fstrm_writer *w = dt_writer(o, err, errcap);
+	if (!w || !(s->io = dt_iothr(n, &w))) {
+		if (w) {
+			fstrm_writer_destroy(&w);
+			snprintf(err, errcap, "dnstap: cannot start fstrm's writer thread");
+		}
+		dt_close(s);
+		return -1;
+	}
+	*out = s;
+	return 0;
+}
+
+struct dt_wk *dt_attach(struct dt_srv *s, struct wstats *st)
+{
+	if (!s)
+		return NULL;
+	unsigned i = atomic_fetch_add(&s->taken, 1);
+	if (i >= s->nwk)
+		return NULL;
+	struct dt_wk *d = &s->wk[i];
+	d->q = fstrm_iothr_get_input_queue_idx(s->io, i);
+	if (!d->q)
+		return NULL;
+	d->s = s;
+	d->st = st;
+	d->head.left = s->o.sample - 1;
+	return d;
+}
+
+void dt_close(struct dt_srv *s)
+{
+	if (!s)
+		return;
+	if (s->io)
+		fstrm_iothr_destroy(&s->io);	/* flushes, joins its thread */
+	for (unsigned i = 0; i < s->nwk; i++)
+		free(s->wk[i].frames);
+	free(s->wk);
+	free(s);
+}
+
+/* The client's address and port as req gives them (a port only with a
+ * socket address); false when unknown. */
+static bool dt_peer(const struct ans_req *req, Dnstap__Message *m)
+{
+	const uint8_t *a = req->peer;
+	if (req->peer_kind == ANS_PEER_SOCKADDR) {
+		const struct sockaddr_storage *ss = req->peer;
+		if (ss->ss_family == AF_INET) {
+			const struct sockaddr_in *s4 = req->peer;
+			m->query_address.data = (uint8_t *)&s4->sin_addr;
+			m->query_address.len = 4;
+			m->query_port = ntohs(s4->sin_port);
+		} else {
+			const struct sockaddr_in6 *s6 = req->peer;
+			m->query_address.data = (uint8_t *)&s6->sin6_addr;
+			m->query_address.len = 16;
+			m->query_port = ntohs(s6->sin6_port);
+		}
+		m->has_query_port = true;
+	} else if (req->peer_kind == ANS_PEER_IP4) {
+		m->query_address.data = (uint8_t *)a;
+		m->query_address.len = 4;
+	} else if (req->peer_kind == ANS_PEER_IP16) {
+		static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+		bool v4 = memcmp(a, v4mapped, 12) == 0;
+		m->query_address.data = (uint8_t *)(v4 ? a + 12 : a);
+		m->query_address.len = v4 ? 4 : 16;
+	} else {
+		return false;
+	}
+	m->has_query_address = true;
+	m->has_socket_family = true;
+	m->socket_family = m->query_address.len == 4 ? DNSTAP__SOCKET_FAMILY__INET
+						     : DNSTAP__SOCKET_FAMILY__INET6;
+	return true;
+}
+
+/* Encodes one message (msg, len: the query or the response) and hands it
+ * to fstrm; counts it sent or dropped. */
+static void dt_log(struct dt_wk *d, const struct ans_req *req, bool response,
+		   const uint8_t *msg, size_t len)
+{
+	struct dt_frame *f = &d->frames[d->next];
+	if (atomic_load_explicit(&f->busy, memory_order_acquire)) {
+		ST_INC(d->st->dnstap_dropped);	/* the writer is DT_QUEUE behind */
+		return;
+	}
+	Dnstap__Message m = DNSTAP__MESSAGE__INIT;
+	m.type = response ? DNSTAP__MESSAGE__TYPE__AUTH_RESPONSE : DNSTAP__MESSAGE__TYPE__AUTH_QUERY;
+	m.has_socket_protocol = true;
+	m.socket_protocol = req->tcp ? DNSTAP__SOCKET_PROTOCOL__TCP : DNSTAP__SOCKET_PROTOCOL__UDP;
+	dt_peer(req, &m);
+	m.has_query_time_sec = m.has_query_time_nsec = true;
+	m.query_time_sec = (uint64_t)d->qt.tv_sec;
+	m.query_time_nsec = (uint32_t)d->qt.tv_nsec;
+	if (response) {
+		struct timespec rt;
+		clock_gettime(CLOCK_REALTIME, &rt);	/* the vDSO: no syscall */
+		m.has_response_time_sec = m.has_response_time_nsec = true;
+		m.response_time_sec = (uint64_t)rt.tv_sec;
+		m.response_time_nsec = (uint32_t)rt.tv_nsec;
+		m.has_response_message = true;
+		m.response_message = (ProtobufCBinaryData){ len, (uint8_t *)msg };
+	} else {
+		m.has_query_message = true;
+		m.query_message = (ProtobufCBinaryData){ len, (uint8_t *)msg };
+	}
+	const struct dt_opts *o = &d->s->o;
+	Dnstap__Dnstap t = DNSTAP__DNSTAP__INIT;
+	t.type = DNSTAP__DNSTAP__TYPE__MESSAGE;
+	t.message = &m;
+	if (o->identity) {
+		t.has_identity = true;
+		t.identity = (ProtobufCBinaryData){ strlen(o->identity), (uint8_t *)o->identity };
+	}
+	if (o->version) {
+		t.has_version = true;
+		t.version = (ProtobufCBinaryData){ strlen(o->version), (uint8_t *)o->version };
+	}
+	size_t size = dnstap__dnstap__get_packed_size(&t);
+	if (size > sizeof f->buf) {
+		ST_INC(d->st->dnstap_dropped);	/* too large for a frame */
+		return;
+	}
+	dnstap__dnstap__pack(&t, f->buf);
+	atomic_store_explicit(&f->busy, true, memory_order_relaxed);
+	if (fstrm_iothr_submit(d->s->io, d->q, f->buf, size, dt_done, f) != fstrm_res_success) {
+		atomic_store_explicit(&f->busy, false, memory_order_relaxed);
+		ST_INC(d->st->dnstap_dropped);	/* the queue is full */
+		return;
+	}
+	d->next = (d->next + 1) % DT_QUEUE;
+	ST_INC(d->st->dnstap_sent);
+}
+
+uint32_t dt_sample_slow(struct dt_wk *d, const struct ans_req *reqs, unsigned n)
+{
+	uint32_t mask = 0;
+	unsigned every = d->s->o.sample;
+	for (unsigned i = 0; i < n; i++) {
+		if (d->head.left) {
+			d->head.left--;
+			continue;
+		}
+		d->head.left = every - 1;
+		if (reqs[i].qlen)
+			mask |= 1u << i;
+	}
+	if (!mask)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &d->qt);
+	if (d->s->o.queries)
+		for (unsigned i = 0; i < n; i++)
+			if (mask & (1u << i))
+				dt_log(d, &reqs[i], false, reqs[i].q, reqs[i].qlen);
+	return d->s->o.responses ? mask : 0;
+}
+
+void dt_burst_responses(struct dt_wk *d, const struct ans_req *reqs, uint8_t *const *outs,
+			const size_t *lens, uint32_t mask)
+{
+	for (unsigned i = 0; mask; i++, mask >>= 1)
+		if ((mask & 1) && lens[i])
+			dt_log(d, &reqs[i], true, outs[i], lens[i]);
+}
