@@ -5,11 +5,19 @@
  *
  * A thread's buffers are used in turn: the next one is free once fstrm
  * called back for it (dt_done, on fstrm's thread), which it does in the
- * order they were submitted; a busy next buffer means the writer is
- * DT_QUEUE frames behind, and the message is dropped.  The busy flag is
- * the only thing the two threads share per buffer (release on one side,
- * acquire on the other).
+ * order they were submitted, after writing them.  There are as many as
+ * fstrm can hold (its input queue, and its output queue of frames not
+ * written yet), so that a full input queue is what stops a thread: fstrm
+ * wakes its writer on the queue's fill level, which a thread short of
+ * buffers would never reach (the writer would then sleep out its flush
+ * timeout, a second).  The busy flag is the only thing the two threads
+ * share per buffer (release on one side, acquire on the other).
  */
+#define DT_FRAMES (DT_QUEUE + DT_OUTQ)
+/* What an encoded message holds besides its DNS message, identity and
+ * version: tags, lengths, enums, ports, times and addresses (about 90
+ * bytes), with room to spare. */
+#define DT_FIELDS_MAX 128
 #include "dataplane/dnstap.h"
 
 #include <errno.h>
@@ -39,7 +47,7 @@ struct dt_wk {
 	struct wstats *st;
 	unsigned next;		/* the frame to use next */
 	struct timespec qt;	/* when the sampled queries of the burst came */
-	struct dt_frame *frames;	/* [DT_QUEUE] */
+	struct dt_frame *frames;	/* [DT_FRAMES] */
 } __attribute__((aligned(64)));
 
 struct dt_srv {
@@ -50,6 +58,7 @@ struct dt_srv {
 	struct dt_wk *wk;	/* [o.threads] */
 	char identity[256];
 	char version[256];
+	size_t names_len;	/* strlen(identity) + strlen(version) */
 };
 
 /* fstrm's writer thread is done with a frame. */
@@ -96,6 +105,7 @@ static struct fstrm_iothr *dt_iothr(unsigned queues, struct fstrm_writer **w)
 	fstrm_iothr_options_set_num_input_queues(io, queues);
 	fstrm_iothr_options_set_queue_model(io, FSTRM_IOTHR_QUEUE_MODEL_SPSC);
 	fstrm_iothr_options_set_input_queue_size(io, DT_QUEUE);
+	fstrm_iothr_options_set_output_queue_size(io, DT_OUTQ);
 	fstrm_iothr_options_set_reopen_interval(io, 1);
 	struct fstrm_iothr *t = fstrm_iothr_init(io, w);
 	fstrm_iothr_options_destroy(&io);
@@ -124,8 +134,9 @@ int dt_open(struct dt_srv **out, const struct dt_opts *o, char *err, size_t errc
 	if (o->version)
 		snprintf(s->version, sizeof s->version, "%s", o->version);
 	s->o.version = o->version ? s->version : NULL;
+	s->names_len = strlen(s->identity) + strlen(s->version);
 	for (unsigned i = 0; i < n; i++) {
-		s->wk[i].frames = calloc(DT_QUEUE, sizeof *s->wk[i].frames);
+		s->wk[i].frames = calloc(DT_FRAMES, sizeof *s->wk[i].frames);
 		if (!s->wk[i].frames) {
 			snprintf(err, errcap, "dnstap: out of memory");
 			dt_close(s);
@@ -218,7 +229,7 @@ static void dt_log(struct dt_wk *d, const struct ans_req *req, bool response,
 {
 	struct dt_frame *f = &d->frames[d->next];
 	if (atomic_load_explicit(&f->busy, memory_order_acquire)) {
-		ST_INC(d->st->dnstap_dropped);	/* the writer is DT_QUEUE behind */
+		ST_INC(d->st->dnstap_dropped);	/* the writer is DT_FRAMES behind */
 		return;
 	}
 	Dnstap__Message m = DNSTAP__MESSAGE__INIT;
@@ -253,19 +264,20 @@ static void dt_log(struct dt_wk *d, const struct ans_req *req, bool response,
 		t.has_version = true;
 		t.version = (ProtobufCBinaryData){ strlen(o->version), (uint8_t *)o->version };
 	}
-	size_t size = dnstap__dnstap__get_packed_size(&t);
-	if (size > sizeof f->buf) {
+	/* the bytes fields and at most DT_FIELDS_MAX of tags, lengths and
+	 * numbers: no second walk of the message to size it exactly */
+	if (len + d->s->names_len + DT_FIELDS_MAX > sizeof f->buf) {
 		ST_INC(d->st->dnstap_dropped);	/* too large for a frame */
 		return;
 	}
-	dnstap__dnstap__pack(&t, f->buf);
+	size_t size = dnstap__dnstap__pack(&t, f->buf);
 	atomic_store_explicit(&f->busy, true, memory_order_relaxed);
 	if (fstrm_iothr_submit(d->s->io, d->q, f->buf, size, dt_done, f) != fstrm_res_success) {
 		atomic_store_explicit(&f->busy, false, memory_order_relaxed);
 		ST_INC(d->st->dnstap_dropped);	/* the queue is full */
 		return;
 	}
-	d->next = (d->next + 1) % DT_QUEUE;
+	d->next = (d->next + 1) % DT_FRAMES;
 	ST_INC(d->st->dnstap_sent);
 }
 

@@ -22,8 +22,11 @@
 #include "common/stats.h"
 #include "dataplane/answer.h"
 
-/* Frames a serving thread may have in flight (its fstrm queue's size). */
+/* Frames a serving thread may have queued (its fstrm input queue's size),
+ * and frames fstrm's thread holds, taken from the queues and not written
+ * yet (its output queue's size). */
 #define DT_QUEUE 256
+#define DT_OUTQ 64
 /* Room for one encoded frame: a message whose query or response does not
  * fit is dropped (and counted). */
 #define DT_FRAME_MAX 4608
