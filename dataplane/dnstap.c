@@ -15,7 +15,7 @@
  */
 #define DT_FRAMES (DT_QUEUE + DT_OUTQ)
 /* What an encoded message holds besides its DNS message, identity and
- * version: tags, lengths, enums, ports, times and addresses (about 90
+ * version: keys, lengths, enums, port, times and address (at most 80
  * bytes), with room to spare. */
 #define DT_FIELDS_MAX 128
 #include "dataplane/dnstap.h"
@@ -30,7 +30,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dataplane/dnstap.pb-c.h"
 #include "dataplane/stats.h"
 
 #define DT_CONTENT_TYPE "protobuf:dnstap.Dnstap"
@@ -185,41 +184,115 @@ void dt_close(struct dt_srv *s)
 	free(s);
 }
 
+/* Protocol Buffers' wire format (the schema's field numbers and types,
+ * dnstap.proto): a key is field << 3 | wire type. */
+enum { PB_VARINT = 0, PB_LEN = 2, PB_FIXED32 = 5 };
+#define PB_KEY(field, type) ((uint8_t)((field) << 3 | (type)))
+
+static inline uint8_t *pb_varint(uint8_t *p, uint64_t v)
+{
+	while (v >= 0x80) {
+		*p++ = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	*p++ = (uint8_t)v;
+	return p;
+}
+
+static inline uint8_t *pb_bytes(uint8_t *p, uint8_t key, const void *b, size_t n)
+{
+	*p++ = key;
+	p = pb_varint(p, n);
+	memcpy(p, b, n);
+	return p + n;
+}
+
+static inline uint8_t *pb_fixed32(uint8_t *p, uint8_t key, uint32_t v)
+{
+	*p++ = key;
+	for (int i = 0; i < 4; i++)
+		*p++ = (uint8_t)(v >> 8 * i);
+	return p;
+}
+
+/* The Message fields of m, in field order. */
+static uint8_t *dt_message(uint8_t *p, const struct dt_msg *m)
+{
+	*p++ = PB_KEY(1, PB_VARINT);		/* type */
+	*p++ = m->type;
+	if (m->family) {
+		*p++ = PB_KEY(2, PB_VARINT);	/* socket_family */
+		*p++ = m->family;
+	}
+	*p++ = PB_KEY(3, PB_VARINT);		/* socket_protocol */
+	*p++ = m->protocol;
+	if (m->addr_len)
+		p = pb_bytes(p, PB_KEY(4, PB_LEN), m->addr, m->addr_len);	/* query_address */
+	if (m->has_port) {
+		*p++ = PB_KEY(6, PB_VARINT);	/* query_port */
+		p = pb_varint(p, m->port);
+	}
+	*p++ = PB_KEY(8, PB_VARINT);		/* query_time_sec */
+	p = pb_varint(p, (uint64_t)m->qt.tv_sec);
+	p = pb_fixed32(p, PB_KEY(9, PB_FIXED32), (uint32_t)m->qt.tv_nsec);
+	if (m->type == DT_AUTH_QUERY)
+		return pb_bytes(p, PB_KEY(10, PB_LEN), m->dns, m->dns_len);	/* query_message */
+	*p++ = PB_KEY(12, PB_VARINT);		/* response_time_sec */
+	p = pb_varint(p, (uint64_t)m->rt.tv_sec);
+	p = pb_fixed32(p, PB_KEY(13, PB_FIXED32), (uint32_t)m->rt.tv_nsec);
+	return pb_bytes(p, PB_KEY(14, PB_LEN), m->dns, m->dns_len);	/* response_message */
+}
+
+size_t dt_encode(uint8_t *buf, const char *identity, const char *version, const struct dt_msg *m)
+{
+	uint8_t *p = buf;
+	if (identity)
+		p = pb_bytes(p, PB_KEY(1, PB_LEN), identity, strlen(identity));
+	if (version)
+		p = pb_bytes(p, PB_KEY(2, PB_LEN), version, strlen(version));
+	/* the message (field 14) goes behind room for its key and a length
+	 * of up to 3 bytes (2 MiB), then moves up to where its length ends */
+	uint8_t *in = p + 4;
+	size_t n = (size_t)(dt_message(in, m) - in);
+	*p++ = PB_KEY(14, PB_LEN);
+	p = pb_varint(p, n);
+	memmove(p, in, n);
+	p += n;
+	*p++ = PB_KEY(15, PB_VARINT);		/* type: MESSAGE */
+	*p++ = 1;
+	return (size_t)(p - buf);
+}
+
 /* The client's address and port as req gives them (a port only with a
- * socket address); false when unknown. */
-static bool dt_peer(const struct ans_req *req, Dnstap__Message *m)
+ * socket address); none when unknown. */
+static void dt_peer(const struct ans_req *req, struct dt_msg *m)
 {
 	const uint8_t *a = req->peer;
 	if (req->peer_kind == ANS_PEER_SOCKADDR) {
 		const struct sockaddr_storage *ss = req->peer;
 		if (ss->ss_family == AF_INET) {
 			const struct sockaddr_in *s4 = req->peer;
-			m->query_address.data = (uint8_t *)&s4->sin_addr;
-			m->query_address.len = 4;
-			m->query_port = ntohs(s4->sin_port);
+			m->addr = (const uint8_t *)&s4->sin_addr;
+			m->addr_len = 4;
+			m->port = ntohs(s4->sin_port);
 		} else {
 			const struct sockaddr_in6 *s6 = req->peer;
-			m->query_address.data = (uint8_t *)&s6->sin6_addr;
-			m->query_address.len = 16;
-			m->query_port = ntohs(s6->sin6_port);
+			m->addr = (const uint8_t *)&s6->sin6_addr;
+			m->addr_len = 16;
+			m->port = ntohs(s6->sin6_port);
 		}
-		m->has_query_port = true;
+		m->has_port = true;
 	} else if (req->peer_kind == ANS_PEER_IP4) {
-		m->query_address.data = (uint8_t *)a;
-		m->query_address.len = 4;
+		m->addr = a;
+		m->addr_len = 4;
 	} else if (req->peer_kind == ANS_PEER_IP16) {
 		static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
 		bool v4 = memcmp(a, v4mapped, 12) == 0;
-		m->query_address.data = (uint8_t *)(v4 ? a + 12 : a);
-		m->query_address.len = v4 ? 4 : 16;
-	} else {
-		return false;
+		m->addr = v4 ? a + 12 : a;
+		m->addr_len = v4 ? 4 : 16;
 	}
-	m->has_query_address = true;
-	m->has_socket_family = true;
-	m->socket_family = m->query_address.len == 4 ? DNSTAP__SOCKET_FAMILY__INET
-						     : DNSTAP__SOCKET_FAMILY__INET6;
-	return true;
+	if (m->addr_len)
+		m->family = m->addr_len == 4 ? DT_INET : DT_INET6;
 }
 
 /* Encodes one message (msg, len: the query or the response) and hands it
@@ -232,45 +305,17 @@ static void dt_log(struct dt_wk *d, const struct ans_req *req, bool response,
 		ST_INC(d->st->dnstap_dropped);	/* the writer is DT_FRAMES behind */
 		return;
 	}
-	Dnstap__Message m = DNSTAP__MESSAGE__INIT;
-	m.type = response ? DNSTAP__MESSAGE__TYPE__AUTH_RESPONSE : DNSTAP__MESSAGE__TYPE__AUTH_QUERY;
-	m.has_socket_protocol = true;
-	m.socket_protocol = req->tcp ? DNSTAP__SOCKET_PROTOCOL__TCP : DNSTAP__SOCKET_PROTOCOL__UDP;
-	dt_peer(req, &m);
-	m.has_query_time_sec = m.has_query_time_nsec = true;
-	m.query_time_sec = (uint64_t)d->qt.tv_sec;
-	m.query_time_nsec = (uint32_t)d->qt.tv_nsec;
-	if (response) {
-		struct timespec rt;
-		clock_gettime(CLOCK_REALTIME, &rt);	/* the vDSO: no syscall */
-		m.has_response_time_sec = m.has_response_time_nsec = true;
-		m.response_time_sec = (uint64_t)rt.tv_sec;
-		m.response_time_nsec = (uint32_t)rt.tv_nsec;
-		m.has_response_message = true;
-		m.response_message = (ProtobufCBinaryData){ len, (uint8_t *)msg };
-	} else {
-		m.has_query_message = true;
-		m.query_message = (ProtobufCBinaryData){ len, (uint8_t *)msg };
-	}
-	const struct dt_opts *o = &d->s->o;
-	Dnstap__Dnstap t = DNSTAP__DNSTAP__INIT;
-	t.type = DNSTAP__DNSTAP__TYPE__MESSAGE;
-	t.message = &m;
-	if (o->identity) {
-		t.has_identity = true;
-		t.identity = (ProtobufCBinaryData){ strlen(o->identity), (uint8_t *)o->identity };
-	}
-	if (o->version) {
-		t.has_version = true;
-		t.version = (ProtobufCBinaryData){ strlen(o->version), (uint8_t *)o->version };
-	}
-	/* the bytes fields and at most DT_FIELDS_MAX of tags, lengths and
-	 * numbers: no second walk of the message to size it exactly */
 	if (len + d->s->names_len + DT_FIELDS_MAX > sizeof f->buf) {
 		ST_INC(d->st->dnstap_dropped);	/* too large for a frame */
 		return;
 	}
-	size_t size = dnstap__dnstap__pack(&t, f->buf);
+	struct dt_msg m = { .type = response ? DT_AUTH_RESPONSE : DT_AUTH_QUERY,
+			    .protocol = req->tcp ? DT_TCP : DT_UDP, .qt = d->qt,
+			    .dns = msg, .dns_len = len };
+	dt_peer(req, &m);
+	if (response)
+		clock_gettime(CLOCK_REALTIME, &m.rt);	/* the vDSO: no syscall */
+	size_t size = dt_encode(f->buf, d->s->o.identity, d->s->o.version, &m);
 	atomic_store_explicit(&f->busy, true, memory_order_relaxed);
 	if (fstrm_iothr_submit(d->s->io, d->q, f->buf, size, dt_done, f) != fstrm_res_success) {
 		atomic_store_explicit(&f->busy, false, memory_order_relaxed);
