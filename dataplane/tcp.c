@@ -78,6 +78,7 @@ struct tcp_conn {
 	uint64_t last_ms;	/* last complete query or response progress */
 	struct tcp_conn *prev, *next;	/* thread's list, least recently active first */
 	uint8_t addr[16];	/* client address (IPv4 as v4-mapped) */
+	struct sockaddr_storage peer;	/* the client's address and port */
 	size_t inlen;		/* bytes in in[] */
 	size_t outoff, outlen;	/* out[outoff..outlen) not sent yet */
 	uint8_t in[TCP_IN_CAP];
@@ -365,7 +366,7 @@ static void tcp_serve(struct tcp_thr *t, struct tcp_conn *c, const struct zidx *
 		uint8_t *r = c->out + c->outlen;
 		struct ans_outcome oc;
 		const struct ans_req req = { .q = q, .qlen = mlen, .tcp = true,
-					     .peer_kind = ANS_PEER_IP16, .peer = c->addr };
+					     .peer_kind = ANS_PEER_SOCKADDR, .peer = &c->peer };
 		uint32_t tap = t->dt ? dt_burst_queries(t->dt, &req, 1) : 0;
 		size_t rlen = ans_respond(root, s->acfg, &req, r + 2, TCP_MSG_MAX, &oc);
 		if (tap)
@@ -534,6 +535,7 @@ static void tcp_accept(struct tcp_thr *t, int lfd, uint64_t now)
 		c->nq = 0;
 		c->last_ms = now;
 		memcpy(c->addr, a, 16);
+		c->peer = ss;
 		c->inlen = c->outoff = c->outlen = 0;
 		tcp_append(t, c);
 		/* responses are written whole: no reason to wait for ACKs */
