@@ -13,11 +13,6 @@
  * timeout, a second).  The busy flag is the only thing the two threads
  * share per buffer (release on one side, acquire on the other).
  */
-#define DT_FRAMES (DT_QUEUE + DT_OUTQ)
-/* What an encoded message holds besides its DNS message, identity and
- * version: keys, lengths, enums, port, times and address (at most 80
- * bytes), with room to spare. */
-#define DT_FIELDS_MAX 128
 #include "dataplane/dnstap.h"
 
 #include <errno.h>
@@ -33,6 +28,11 @@
 #include "dataplane/stats.h"
 
 #define DT_CONTENT_TYPE "protobuf:dnstap.Dnstap"
+#define DT_FRAMES (DT_QUEUE + DT_OUTQ)
+/* What an encoded message holds besides its DNS message, identity and
+ * version: keys, lengths, enums, port, times and address (at most 80
+ * bytes), with room to spare. */
+#define DT_FIELDS_MAX 128
 
 struct dt_frame {
 	atomic_bool busy;	/* submitted, not yet handed back */
