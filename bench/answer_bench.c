@@ -12,6 +12,7 @@
  *                [--signed DIR] [--burst N] [--compile-only] [--seed N]
  *                [--repeat N] [--cold-packets] [--hit-type TYPE] [--only CLASS]
  *                [--tld-zone FILE] [--tld-origin NAME] [--cookie]
+ *                [--dnstap FILE [--dnstap-sample N]]
  *
  * Defaults: bench/out/zone-1000000.zone (make it with
  * `build/bench/genzone example.com. 1000000 1 > bench/out/zone-1000000.zone`),
@@ -26,6 +27,9 @@
  * engine makes a server cookie for each (one SipHash-2-4, RFC 9018), to
  * compare with a run without it; the queries come from 192.0.2.1 either
  * way.
+ * --dnstap logs 1 query in N (default 1) and its response to FILE
+ * (/dev/null: the worker's side only) as the worker loop does, around
+ * each timed call (burst <= 32), and prints what was sent and dropped.
  */
 #include <errno.h>
 #include <sched.h>
@@ -44,6 +48,7 @@
 
 #include "dataplane/answer.h"
 #include "dataplane/cookie.h"
+#include "dataplane/dnstap.h"
 #include "zones/compile.h"
 #include "zones/diag.h"
 #include "zones/dname.h"
@@ -56,6 +61,8 @@
 #define WILDCARDS 64		/* *.wcN.ORIGIN added to the big zone */
 
 static uint64_t rng = 0x2545f4914f6cdd1dULL;
+static struct dt_wk *tap;	/* --dnstap: the worker's share */
+static struct wstats tap_st;
 
 static uint64_t rnd(void)
 {
@@ -516,10 +523,13 @@ static void run(const struct zidx *root, const struct ans_cfg *cfg, const struct
 			for (size_t j = i + burst; j < i + 2 * burst && j < s->n; j++)
 				__builtin_prefetch(s->buf + j * QMAX);
 		uint64_t c0 = ticks();
+		uint32_t tm = tap ? dt_burst_queries(tap, req, (unsigned)m) : 0;
 		if (burst == 1)
-			ans_respond(root, cfg, &req[0], out[0], sizeof out[0], &ocs[0]);
+			lens[0] = ans_respond(root, cfg, &req[0], out[0], sizeof out[0], &ocs[0]);
 		else
 			ans_respond_burst(root, cfg, req, m, outs, caps, lens, ocs);
+		if (tm)
+			dt_burst_responses(tap, req, outs, lens, tm);
 		uint64_t c = ticks() - c0;
 		c = c > overhead ? c - overhead : 0;
 		engine += c;
@@ -553,7 +563,8 @@ static void usage(void)
 			"         [--cpu N] [--signed DIR] [--burst N] [--compile-only] [--seed N]\n"
 			"         [--repeat N] [--cold-packets] [--cookie] [--hit-type TYPE] [--only CLASS] (a class name's first word: hit, nxdomain, wildcard,\n"
 			"         referral, DO, mix, tld; repeatable)\n"
-			"         [--tld-zone FILE] [--tld-origin NAME] (default bench-tld.)\n");
+			"         [--tld-zone FILE] [--tld-origin NAME] (default bench-tld.)\n"
+			"         [--dnstap FILE [--dnstap-sample N]]\n");
 	exit(2);
 }
 
@@ -568,6 +579,8 @@ struct opts {
 	uint16_t hit_type;	/* --hit-type: hits of this type only */
 	const char *only[8];
 	int nonly;
+	const char *dnstap;	/* --dnstap FILE */
+	unsigned dnstap_sample;
 };
 
 /* Reads the options into o (rng, repeat and cold_packets are globals);
@@ -576,7 +589,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 {
 	*o = (struct opts){ .zpath = "bench/out/zone-1000000.zone", .origin = "example.com.",
 			    .sdir = "tests/data/answer", .tld_origin = "bench-tld.", .nq = 1000000,
-			    .cpu = 1, .burst = 1 };
+			    .cpu = 1, .burst = 1, .dnstap_sample = 1 };
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(a, "--cold-packets")) {
@@ -620,6 +633,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		}
 		else if (!strcmp(a, "--repeat"))
 			repeat = (unsigned)strtoul(v, NULL, 10) ? (unsigned)strtoul(v, NULL, 10) : 1;
+		else if (!strcmp(a, "--dnstap"))
+			o->dnstap = v;
+		else if (!strcmp(a, "--dnstap-sample"))
+			o->dnstap_sample = (unsigned)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--only") && o->nonly < 8)
 			o->only[o->nonly++] = v;
 		else
@@ -629,6 +646,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 		o->nq = 1000;
 	if (o->burst < 1 || o->burst > ANS_BURST_MAX) {
 		fprintf(stderr, "--burst: 1 to %d\n", ANS_BURST_MAX);
+		return 2;
+	}
+	if (o->dnstap && (o->burst > 32 || o->dnstap_sample < 1)) {
+		fprintf(stderr, "--dnstap: --burst 32 at most, --dnstap-sample 1 at least\n");
 		return 2;
 	}
 	return 0;
@@ -990,6 +1011,20 @@ int main(int argc, char **argv)
 	int rc = parse_args(argc, argv, &o);
 	if (rc)
 		return rc;
+	/* fstrm's writer thread is started before the pinning: it runs on
+	 * another CPU, as it does beside a server's pinned workers */
+	struct dt_srv *dts = NULL;
+	if (o.dnstap) {
+		char err[256];
+		struct dt_opts to = { .file = o.dnstap, .sample = o.dnstap_sample, .queries = true,
+				      .responses = true, .version = "answer_bench", .threads = 1 };
+		if (dt_open(&dts, &to, err, sizeof err) != 0) {
+			fprintf(stderr, "answer_bench: %s\n", err);
+			return 1;
+		}
+		tap = dt_attach(dts, &tap_st);
+		printf("dnstap to %s, 1 query in %u\n\n", o.dnstap, o.dnstap_sample);
+	}
 	pin(o.cpu);
 	size_t records;
 	struct compiled big;
@@ -1022,6 +1057,12 @@ int main(int argc, char **argv)
 	if (o.tld_zone)
 		build_tld_sets(o.nq, &tld, qs);
 	run_all(&o, root, qs);
+	if (dts) {
+		dt_close(dts);
+		printf("\ndnstap: %llu messages sent, %llu dropped (the writer behind)\n",
+		       (unsigned long long)tap_st.dnstap_sent,
+		       (unsigned long long)tap_st.dnstap_dropped);
+	}
 
 	zidx_free(root);
 	snap_close(big.snap);

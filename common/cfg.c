@@ -106,13 +106,26 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_HIDE_NSID] = FLAG_KEY("hide-nsid", hide_nsid),
 };
 
-enum { TK_SERVER, TK_LOG, TK_KEYS, TK_ZONES, TK_TEMPLATES, TK_COUNT };
+enum { TK_SERVER, TK_LOG, TK_KEYS, TK_ZONES, TK_TEMPLATES, TK_DNSTAP, TK_COUNT };
 static const struct key top_keys[TK_COUNT] = {
 	[TK_SERVER] = { "server", K_SECTION, 0, 0, 0 },
 	[TK_LOG] = { "log", K_SECTION, 0, 0, 0 },
+	[TK_DNSTAP] = { "dnstap", K_SECTION, 0, 0, 0 },
 	[TK_KEYS] = { "keys", K_KEYS, 0, 0, 0 },
 	[TK_ZONES] = { "zones", K_ZONES, 0, 0, 0 },
 	[TK_TEMPLATES] = { "templates", K_TEMPLATES, 0, 0, 0 },
+};
+
+enum { DK_SOCKET, DK_FILE, DK_SAMPLE, DK_QUERIES, DK_RESPONSES, DK_IDENTITY, DK_VERSION,
+	DK_COUNT };
+static const struct key dnstap_keys[DK_COUNT] = {
+	[DK_SOCKET] = STR_KEY("socket", dnstap_socket, 1, CFG_SUN_MAX),
+	[DK_FILE] = STR_KEY("file", dnstap_file, 1, CFG_PATH_MAX),
+	[DK_SAMPLE] = UINT_KEY("sample", dnstap_sample, 1, 1000000000),
+	[DK_QUERIES] = FLAG_KEY("queries", dnstap_queries),
+	[DK_RESPONSES] = FLAG_KEY("responses", dnstap_responses),
+	[DK_IDENTITY] = STR_KEY("identity", dnstap_identity, 1, CFG_TXT_MAX),
+	[DK_VERSION] = STR_KEY("version", dnstap_version, 1, CFG_TXT_MAX),
 };
 
 enum { LK_TARGET, LK_LEVEL, LK_COUNT };
@@ -1042,6 +1055,9 @@ void cfg_init(struct cfg *c)
 	c->journal_max_mb = 64;
 	c->version = xstrdup(CFG_DEFAULT_VERSION);
 	c->control_socket = xstrdup(CFG_DEFAULT_CONTROL_SOCKET);
+	c->dnstap_sample = 1;
+	c->dnstap_queries = true;
+	c->dnstap_responses = true;
 	c->log_syslog = false;
 	c->log_level = LOG_LVL_INFO;
 	/* Nobody may transfer a zone until the operator says who: a server
@@ -1066,6 +1082,10 @@ void cfg_free(struct cfg *c)
 	free(c->tls_cert);
 	free(c->tls_key);
 	free(c->metrics_listen);
+	free(c->dnstap_socket);
+	free(c->dnstap_file);
+	free(c->dnstap_identity);
+	free(c->dnstap_version);
 	for (size_t i = 0; i < c->neal_args; i++)
 		free(c->eal_args[i]);
 	free(c->eal_args);
@@ -1098,7 +1118,7 @@ struct ld {
 	char *err;
 	size_t errcap;
 	struct cfg t;		/* what the file sets (zeroed, not defaults) */
-	uint32_t seen_server, seen_log;
+	uint32_t seen_server, seen_log, seen_dnstap;
 	bool hide_version;
 	size_t version_line, hide_line;	/* to catch both set */
 	struct zmeta *zm;	/* lines of each zone in t */
@@ -1494,6 +1514,19 @@ static int on_log(struct ld *l, unsigned idx, void *ctx)
 				 : val_level(sv(l), slen(l), &l->t.log_level, why, sizeof why);
 	if (r != 0)
 		return ld_fail(l, ld_line(l), "log.%s: %s", log_keys[idx].name, why);
+	return 0;
+}
+
+static int on_dnstap(struct ld *l, unsigned idx, void *ctx)
+{
+	(void)ctx;
+	const struct key *k = &dnstap_keys[idx];
+	char why[256];
+	if (ld_scalar(l, "dnstap", k->name, k->kind == K_UINT ? "a number"
+					  : k->kind == K_FLAG ? "true or false" : "a string") != 0)
+		return -1;
+	if (key_set(&l->t, k, sv(l), slen(l), why, sizeof why) != 0)
+		return ld_fail(l, ld_line(l), "dnstap.%s: %s", k->name, why);
 	return 0;
 }
 
@@ -1984,6 +2017,23 @@ static int ld_templates_resolve(struct ld *l)
 	return 0;
 }
 
+/* The dnstap section (its mapping started): one destination, a file path
+ * relative to the configuration file's directory. */
+static int ld_dnstap(struct ld *l)
+{
+	size_t line = ld_line(l);
+	if (ld_mapping(l, "in 'dnstap'", dnstap_keys, DK_COUNT, on_dnstap, NULL,
+		       &l->seen_dnstap) != 0)
+		return -1;
+	bool sock = l->seen_dnstap & (1u << DK_SOCKET), file = l->seen_dnstap & (1u << DK_FILE);
+	if (sock == file)
+		return ld_fail(l, line, "dnstap: give either 'socket: PATH' (a reader's Unix "
+					"socket) or 'file: PATH'%s", sock ? ", not both" : "");
+	if (file && rel_path(l, &l->t.dnstap_file) != 0)
+		return ld_fail(l, line, "out of memory");
+	return 0;
+}
+
 static int on_top(struct ld *l, unsigned idx, void *ctx)
 {
 	(void)ctx;
@@ -2004,6 +2054,8 @@ static int on_top(struct ld *l, unsigned idx, void *ctx)
 		return ld_mapping(l, "in 'server'", server_keys, SK_COUNT, on_server, NULL,
 				  &l->seen_server);
 	}
+	if (idx == TK_DNSTAP)
+		return ld_dnstap(l);
 	return ld_mapping(l, "in 'log'", log_keys, LK_COUNT, on_log, NULL, &l->seen_log);
 }
 
@@ -2050,26 +2102,38 @@ static int ld_scan(struct ld *l)
 	return 0;
 }
 
+/* Moves the value of key k (a number, flag or string) from t into c;
+ * false for a key of another kind. */
+static bool merge_key(struct cfg *c, struct cfg *t, const struct key *k)
+{
+	if (k->kind == K_UINT) {
+		*(unsigned *)(void *)((char *)c + k->off) = *(unsigned *)(void *)((char *)t + k->off);
+	} else if (k->kind == K_FLAG) {
+		*(bool *)(void *)((char *)c + k->off) = *(bool *)(void *)((char *)t + k->off);
+	} else if (k->kind == K_STR) {
+		char **d = (char **)(void *)((char *)c + k->off);
+		char **s = (char **)(void *)((char *)t + k->off);
+		free(*d);
+		*d = *s;
+		*s = NULL;
+	} else {
+		return false;
+	}
+	return true;
+}
+
 /* Moves what the file set into c; nothing here can fail. */
 static void ld_merge(struct ld *l, struct cfg *c, char *source)
 {
 	struct cfg *t = &l->t;
+	for (unsigned i = 0; i < DK_COUNT; i++)
+		if (l->seen_dnstap & (1u << i))
+			merge_key(c, t, &dnstap_keys[i]);
 	for (unsigned i = 0; i < SK_COUNT; i++) {
 		const struct key *k = &server_keys[i];
-		if (!(l->seen_server & (1u << i)))
+		if (!(l->seen_server & (1u << i)) || merge_key(c, t, k))
 			continue;
-		if (k->kind == K_UINT) {
-			*(unsigned *)(void *)((char *)c + k->off) =
-				*(unsigned *)(void *)((char *)t + k->off);
-		} else if (k->kind == K_FLAG) {
-			*(bool *)(void *)((char *)c + k->off) = *(bool *)(void *)((char *)t + k->off);
-		} else if (k->kind == K_STR) {
-			char **d = (char **)(void *)((char *)c + k->off);
-			char **s = (char **)(void *)((char *)t + k->off);
-			free(*d);
-			*d = *s;
-			*s = NULL;
-		} else if (i == SK_LISTEN) {
+		if (i == SK_LISTEN) {
 			memcpy(c->listen, t->listen, sizeof c->listen);
 			c->nlisten = t->nlisten;
 		} else if (i == SK_XOT_LISTEN) {

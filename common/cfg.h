@@ -167,6 +167,14 @@ struct cfg {
 	bool cpu_pin;			/* worker i on the i-th allowed CPU; default false */
 	bool reuse_port_takeover;	/* start even where another process serves the
 					 * listen addresses (a hand-over); default false */
+	/* dnstap (doc/config.md): off unless a socket or a file is set */
+	char *dnstap_socket;		/* a Unix socket path; NULL: none */
+	char *dnstap_file;		/* a file path; NULL: none */
+	unsigned dnstap_sample;		/* log 1 query in N; default 1 */
+	bool dnstap_queries;		/* default true */
+	bool dnstap_responses;		/* default true */
+	char *dnstap_identity;		/* NULL: identity, else the host name */
+	char *dnstap_version;		/* NULL: version */
 	bool log_syslog;		/* default false (stderr) */
 	int log_level;			/* enum log_level, default info */
 	/* TSIG keys, in the order given (malloc; at most CFG_KEYS_MAX);

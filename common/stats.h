@@ -31,6 +31,8 @@ struct wstats {
 	uint64_t dropped;		/* queries not answered (malformed, QR=1, send error) */
 	uint64_t tcp_conns;		/* TCP connections accepted */
 	uint64_t tcp_refused;		/* TCP connections refused by a limit */
+	uint64_t dnstap_sent;		/* dnstap messages handed to the writer */
+	uint64_t dnstap_dropped;	/* dnstap messages dropped: the writer lagged */
 	char pad[64];			/* keeps the next worker's counters off this line */
 } __attribute__((aligned(64)));
 

@@ -23,6 +23,7 @@
 #include "common/log.h"
 #include "common/peers.h"
 #include "dataplane/ctlchan.h"
+#include "dataplane/dnstap.h"
 #include "dataplane/dp.h"
 #include "dataplane/io_dpdk.h"
 #include "dataplane/io_sock.h"
@@ -145,6 +146,29 @@ static void identity(struct dp *d)
 	d->acfg.nsid_len = (uint16_t)(d->acfg.nsid ? strlen(d->acfg.nsid) : 0);
 }
 
+/* dnstap's writer, when configured, with a share for every serving thread. */
+static int start_dnstap(struct dp *d)
+{
+	const struct cfg *c = &d->cfg;
+	if (!c->dnstap_socket && !c->dnstap_file)
+		return 0;
+	char err[512];
+	struct dt_opts o = {
+		.socket = c->dnstap_socket, .file = c->dnstap_file, .sample = c->dnstap_sample,
+		.queries = c->dnstap_queries, .responses = c->dnstap_responses,
+		.identity = c->dnstap_identity ? c->dnstap_identity : c->identity,
+		.version = c->dnstap_version ? c->dnstap_version : c->version,
+		.threads = d->nudp + d->ntcp,
+	};
+	if (dt_open(&d->run.dnstap, &o, err, sizeof err) != 0) {
+		log_err("%s", err);
+		return -1;
+	}
+	log_info("dnstap: 1 query in %u to %s %s", o.sample, o.socket ? "socket" : "file",
+		 o.socket ? o.socket : o.file);
+	return 0;
+}
+
 /* The settings every part reads: threads, answer settings, counters, the
  * publisher with its (empty) root, and the descriptor limit. */
 static int init_state(struct dp *d)
@@ -177,6 +201,8 @@ static int init_state(struct dp *d)
 	}
 	d->run.notified = &d->ntq;
 	d->nofile = raise_fd_limit();
+	if (start_dnstap(d) != 0)
+		return -1;
 	return 0;
 }
 
@@ -412,6 +438,7 @@ static void shut_down(struct dp *d, int sfd)
 	if (d->io)
 		d->io_ops->fini(d->io);
 	tcp_stop(d->tcp);
+	dt_close(d->run.dnstap);
 	if (d->eal)
 		io_dpdk_eal_fini();
 	if (d->pub)

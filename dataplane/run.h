@@ -21,9 +21,12 @@
 #include "dataplane/ntq.h"
 #include "zones/snap.h"
 
+struct dt_srv;
+
 struct dp_run {
 	struct zidx *const *root;	/* the publisher's pointer (never NULL behind it) */
 	struct ntq *notified;		/* accepted NOTIFYs go here; NULL: dropped */
+	struct dt_srv *dnstap;		/* dnstap logging (dnstap.h); NULL: off */
 	atomic_bool stop;
 };
 
@@ -31,6 +34,7 @@ static inline void dp_run_init(struct dp_run *r, struct zidx *const *root)
 {
 	r->root = root;
 	r->notified = NULL;
+	r->dnstap = NULL;
 	atomic_init(&r->stop, false);
 }
 

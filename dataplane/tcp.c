@@ -44,6 +44,7 @@
 
 #include "common/ipc.h"
 #include "dataplane/cookie.h"
+#include "dataplane/dnstap.h"
 #include "dataplane/stats.h"
 #include "zones/rrtype.h"
 
@@ -78,6 +79,7 @@ struct tcp_conn {
 	uint64_t last_ms;	/* last complete query or response progress */
 	struct tcp_conn *prev, *next;	/* thread's list, least recently active first */
 	uint8_t addr[16];	/* client address (IPv4 as v4-mapped) */
+	struct sockaddr_storage peer;	/* the client's address and port */
 	size_t inlen;		/* bytes in in[] */
 	size_t outoff, outlen;	/* out[outoff..outlen) not sent yet */
 	uint8_t in[TCP_IN_CAP];
@@ -90,6 +92,7 @@ struct tcp_thr {
 	struct tcp_srv *s;
 	struct ans_cfg acfg;		/* the server's, with this thread's cookie context */
 	struct wstats *st;
+	struct dt_wk *dt;		/* dnstap; NULL: off */
 	int ep;
 	struct tcp_lsn *lsn;		/* one per address */
 	bool lsn_paused;
@@ -366,11 +369,12 @@ static void tcp_serve(struct tcp_thr *t, struct tcp_conn *c, const struct zidx *
 		}
 		uint8_t *r = c->out + c->outlen;
 		struct ans_outcome oc;
-		size_t rlen = ans_respond(root, &t->acfg,
-					  &(struct ans_req){ .q = q, .qlen = mlen, .tcp = true,
-							     .peer_kind = ANS_PEER_IP16,
-							     .peer = c->addr },
-					  r + 2, TCP_MSG_MAX, &oc);
+		const struct ans_req req = { .q = q, .qlen = mlen, .tcp = true,
+					     .peer_kind = ANS_PEER_SOCKADDR, .peer = &c->peer };
+		uint32_t tap = t->dt ? dt_burst_queries(t->dt, &req, 1) : 0;
+		size_t rlen = ans_respond(root, &t->acfg, &req, r + 2, TCP_MSG_MAX, &oc);
+		if (tap)
+			dt_burst_responses(t->dt, &req, &(uint8_t *){ r + 2 }, &rlen, tap);
 		st_count(t->st, ST_TCP, &oc);
 		if (oc.notify)
 			dp_run_notified(s->run, &(struct ans_req){ .peer_kind = ANS_PEER_IP16,
@@ -535,6 +539,7 @@ static void tcp_accept(struct tcp_thr *t, int lfd, uint64_t now)
 		c->nq = 0;
 		c->last_ms = now;
 		memcpy(c->addr, a, 16);
+		c->peer = ss;
 		c->inlen = c->outoff = c->outlen = 0;
 		tcp_append(t, c);
 		/* responses are written whole: no reason to wait for ACKs */
@@ -564,6 +569,7 @@ static void *tcp_thread(void *arg)
 	struct epoll_event ev[TCP_EVENTS];
 
 	rcu_register_thread();
+	t->dt = dt_attach(s->run->dnstap, t->st);
 	while (!dp_run_stopped(s->run)) {
 		dp_run_idle_begin();
 		int n = epoll_wait(t->ep, ev, TCP_EVENTS, TCP_WAIT_MS);

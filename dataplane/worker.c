@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "dataplane/cookie.h"
+#include "dataplane/dnstap.h"
 #include "dataplane/stats.h"
 
 struct wk {
@@ -30,6 +31,7 @@ struct wk {
 	const struct ans_cfg *acfg;	/* &own */
 	struct ans_cfg own;		/* the pool's, with this worker's cookie context */
 	struct wstats *st;
+	struct dt_wk *dt;		/* dnstap; NULL: off */
 	uint64_t stamp;			/* wk_cycles() at the last iteration; 0: none yet */
 	struct io_burst b;
 	/* the pthread launcher's */
@@ -77,13 +79,18 @@ static uint64_t wk_mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+_Static_assert(IO_BURST <= 32, "dnstap's sample of a burst is a 32-bit mask");
+
 /* Answers, counts and sends one received burst. */
 static void wk_serve(struct wk *w, struct io_burst *b)
 {
 	/* one dereference per burst, passed down as const and never kept
 	 * past the quiescent state that ends the iteration */
 	const struct zidx *root = dp_run_root(w->run);
+	uint32_t tap = w->dt ? dt_burst_queries(w->dt, b->req, b->n) : 0;
 	ans_respond_burst(root, w->acfg, b->req, b->n, b->out, b->cap, b->len, b->oc);
+	if (tap)
+		dt_burst_responses(w->dt, b->req, b->out, b->len, tap);
 	for (unsigned i = 0; i < b->n; i++) {
 		st_count(w->st, ST_UDP, &b->oc[i]);
 		if (__builtin_expect(b->oc[i].notify, 0))
@@ -100,6 +107,7 @@ int wk_main(void *arg)
 	const struct io_ops *ops = w->ops;
 	bool busy = false;	/* the last burst was full: more is queued */
 	rcu_register_thread();
+	w->dt = dt_attach(w->run->dnstap, w->st);
 	while (!dp_run_stopped(w->run)) {
 		unsigned n = busy ? ops->rx_burst(w->q, &w->b) : 0;
 		if (!n) {

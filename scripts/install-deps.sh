@@ -10,12 +10,14 @@ PKGS=(
   build-essential meson ninja-build pkg-config
   libdpdk-dev liburcu-dev libcriterion-dev libssl-dev libyaml-dev
   libmicrohttpd-dev  # the Prometheus metrics endpoint (control/metrics.c)
+  libfstrm-dev libprotobuf-c-dev protobuf-c-compiler   # dnstap
   # test and benchmark peers
   knot-dnssecutils   # kzonecheck
   knot-dnsutils      # kdig
   nsd                # nsd, nsd-checkzone
   bind9-utils        # named-checkzone, named-compilezone, dnssec-signzone
-  bind9-dnsutils     # dig
+  bind9-dnsutils     # dig, dnstap-read
+  fstrm-bin          # fstrm_capture: the dnstap socket reader in tests
   bind9              # named, the XoT peer of tests/e2e/test_xot.py
   openssl            # the test CA and certificates of tests/e2e/test_xot.py
   ldnsutils          # ldns-* tools
@@ -24,6 +26,7 @@ PKGS=(
   python3-dnspython  # DNS messages in the end-to-end tests
   bird2              # BGP announcement (deploy/bird.conf), tests/e2e/test_bgp.py
   python3-prometheus-client  # parses /metrics in tests/e2e/test_metrics.py
+  python3-yaml       # dnstap-read -y's output in the end-to-end tests
   time procps iproute2 ethtool ca-certificates python3 git
 )
 

@@ -519,7 +519,7 @@ Test(cfg, unknown_and_duplicate_keys)
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
 	      "unknown key 'zone' at the top level (did you mean 'zones'? expected one of: "
-	      "server, log, keys, zones, templates)");
+	      "server, log, keys, zones, templates, dnstap)");
 	fails("log:\n  lvl: info\n", 2, "unknown key 'lvl' in 'log'");
 	fails("server:\n  workers: 1\n  workers: 2\n", 3,
 	      "duplicate key 'workers' in 'server' (first at line 2)");
@@ -2242,4 +2242,36 @@ Test(cfg, xot_primary_flags_replace_tls)
 	cr_assert_eq(c.zones[0].nprimaries, 1);
 	cr_assert_null(c.zones[0].primaries[0].tls);	/* freed with the file's list */
 	cfg_free(&c);
+}
+
+Test(cfg, dnstap)
+{
+	struct cfg c;
+	char err[512], want[256];
+	cfg_init(&c);
+	cr_assert_null(c.dnstap_socket);
+	cr_assert_null(c.dnstap_file);
+	cr_assert_eq(c.dnstap_sample, 1);
+	cr_assert(c.dnstap_queries && c.dnstap_responses);
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "dnstap:\n  socket: /run/tap.sock\n  sample: 100\n"
+			      "  queries: false\n  identity: ns1\n  version: v\n",
+			  err, sizeof err), 0, "%s", err);
+	cr_assert_str_eq(c.dnstap_socket, "/run/tap.sock");
+	cr_assert_null(c.dnstap_file);
+	cr_assert_eq(c.dnstap_sample, 100);
+	cr_assert(!c.dnstap_queries && c.dnstap_responses);
+	cr_assert_str_eq(c.dnstap_identity, "ns1");
+	cr_assert_str_eq(c.dnstap_version, "v");
+	cfg_free(&c);
+	/* a file relative to the configuration file's directory */
+	cr_assert_eq(load(&c, "dnstap:\n  file: tap.fstrm\n", err, sizeof err), 0, "%s", err);
+	snprintf(want, sizeof want, "%s/tap.fstrm", dir);
+	cr_assert_str_eq(c.dnstap_file, want);
+	cfg_free(&c);
+	fails("dnstap:\n  sample: 10\n", 2, "dnstap: give either 'socket: PATH'");
+	fails("dnstap:\n  socket: /a\n  file: /b\n", 2, "not both");
+	fails("dnstap:\n  file: /b\n  sample: 0\n", 3, "dnstap.sample");
+	fails("dnstap:\n  file: /b\n  responses: 3\n", 3, "dnstap.responses");
+	fails("dnstap:\n  fille: /b\n", 2, "did you mean 'file'?");
 }
