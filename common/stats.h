@@ -31,6 +31,12 @@ struct wstats {
 	uint64_t dropped;		/* queries not answered (malformed, QR=1, send error) */
 	uint64_t tcp_conns;		/* TCP connections accepted */
 	uint64_t tcp_refused;		/* TCP connections refused by a limit */
+	/* response rate limiting (dataplane/rrl.h), UDP only: responses over
+	 * the rate sent truncated (slip) or not sent (also in dropped), and
+	 * in log-only mode those that would have been limited (sent) */
+	uint64_t rrl_slipped;
+	uint64_t rrl_dropped;
+	uint64_t rrl_would;
 	char pad[64];			/* keeps the next worker's counters off this line */
 } __attribute__((aligned(64)));
 

@@ -68,6 +68,8 @@ struct ans_outcome {
 	bool notify;		/* a NOTIFY from an allowed primary, answered:
 				   the caller tells the control process
 				   (ans_notify_zone reads which zone) */
+	bool cookie;		/* the query carried a valid server cookie (RFC
+				   7873 §5.2.3): exempt from rate limiting */
 };
 
 /*
