@@ -3,12 +3,12 @@
  * iteration: receive a burst without blocking while the last one was full
  * (more is queued), else wait for traffic RCU-offline (DESIGN.md "RCU": no
  * grace period waits on an idle worker); one rcu_dereference of the root
- * per burst; answer the burst in one ans_respond_burst call; count the
- * outcomes; send; one quiescent state; a stamp of the CPU's cycle counter
- * (the liveness ringctl status shows).  No allocation, lock, syscall or
- * log here beyond the backend's batched I/O.  The workers run on threads
- * of their own (wk_pool_launch) or on another's (wk_pool_launch_on: DPDK's
- * lcores).
+ * per burst; answer the burst in one ans_respond_burst call; rate-limit
+ * the responses (rrl.h, when on); count the outcomes; send; one quiescent
+ * state; a stamp of the CPU's cycle counter (the liveness ringctl status
+ * shows).  No allocation, lock, syscall or log here beyond the backend's
+ * batched I/O.  The workers run on threads of their own (wk_pool_launch)
+ * or on another's (wk_pool_launch_on: DPDK's lcores).
  */
 #include "dataplane/worker.h"
 
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "dataplane/rrl.h"
 #include "dataplane/stats.h"
 
 struct wk {
@@ -28,6 +29,7 @@ struct wk {
 	const struct dp_run *run;
 	const struct ans_cfg *acfg;
 	struct wstats *st;
+	struct rrl_worker rrl;		/* r NULL: no rate limiting */
 	uint64_t stamp;			/* wk_cycles() at the last iteration; 0: none yet */
 	struct io_burst b;
 	/* the pthread launcher's */
@@ -82,6 +84,12 @@ static void wk_serve(struct wk *w, struct io_burst *b)
 	 * past the quiescent state that ends the iteration */
 	const struct zidx *root = dp_run_root(w->run);
 	ans_respond_burst(root, w->acfg, b->req, b->n, b->out, b->cap, b->len, b->oc);
+	if (w->rrl.r) {
+		uint64_t now = rrl_now_ms();
+		for (unsigned i = 0; i < b->n; i++)
+			rrl_response(&w->rrl, &b->req[i], b->out[i], &b->len[i], &b->oc[i], w->st,
+				     now);
+	}
 	for (unsigned i = 0; i < b->n; i++) {
 		st_count(w->st, ST_UDP, &b->oc[i]);
 		if (__builtin_expect(b->oc[i].notify, 0))
@@ -132,7 +140,8 @@ struct wk_pool *wk_pool_new(const struct wk_conf *c)
 	p->mono0 = wk_mono_ns();
 	for (unsigned i = 0; i < c->n; i++)
 		p->w[i] = (struct wk){ .ops = c->ops, .q = c->ops->queue(c->io, i), .run = c->run,
-				       .acfg = c->acfg, .st = &c->stats[i], .cpu = -1 };
+				       .acfg = c->acfg, .st = &c->stats[i], .rrl = { .r = c->rrl },
+				       .cpu = -1 };
 	return p;
 }
 
