@@ -87,7 +87,8 @@ def flood(port, count, seconds, other_every=0):
     """Sends count queries for www.example.com/A spread evenly over
     seconds from the flood sources (round robin), and with other_every
     one from OTHER_SRC every other_every of them; collects answers until
-    1 s after the last.  Returns (flood tally, other tally, others sent)."""
+    1 s after the last.  Returns (flood tally, other tally, others sent,
+    the seconds the sending took: more than asked on a loaded machine)."""
     fsocks, (osock,) = sockets(FLOOD_SRCS), sockets([OTHER_SRC])
     ft, ot = Tally(), Tally()
     tallies = {s: ft for s in fsocks}
@@ -104,13 +105,21 @@ def flood(port, count, seconds, other_every=0):
                 sent_other += 1
             wait = t0 + (i + 1) * seconds / count - time.monotonic()
             drain(allsocks, tallies, max(wait, 0))
+        took = time.monotonic() - t0
         end = time.monotonic() + 1.0
         while time.monotonic() < end:
             drain(allsocks, tallies, 0.1)
     finally:
         for s in allsocks:
             s.close()
-    return ft, ot, sent_other
+    return ft, ot, sent_other, took
+
+
+def most(rate, took):
+    """The answers a bucket can give in took seconds: a second's burst,
+    the refill, and half a second for the clock's granularity and the
+    replies still in flight."""
+    return rate * (1 + took + 0.5)
 
 
 def rrl_counters(s):
@@ -124,19 +133,16 @@ def rrl_counters(s):
 def test_flood_held_to_rate_other_prefix_answered():
     rate, secs, sent = 20, 3.0, 1500
     with start(f"  responses-per-second: {rate}\n  slip: 0\n") as s:
-        ft, ot, sent_other = flood(s.port, sent, secs, other_every=50)
-        print(f"  flood: {ft.full} of {sent} answered; other prefix: {ot.full} of "
-              f"{sent_other}")
-        # one second's burst, then the rate for the flood's length; the
-        # clock's granularity and the last second's refill allow a bit more
-        most = rate + rate * (secs + 1.0)
-        assert rate * secs * 0.6 <= ft.full <= most * 1.2, (ft.full, most)
+        ft, ot, sent_other, took = flood(s.port, sent, secs, other_every=50)
+        print(f"  flood: {ft.full} of {sent} answered in {took:.1f} s; other prefix: "
+              f"{ot.full} of {sent_other}")
+        # one second's burst, then the rate for the flood's length
+        assert rate * (1 + secs) * 0.8 <= ft.full <= most(rate, took), (ft.full, took)
         assert ft.truncated == 0 and ft.other == 0
         # the other prefix sent 30 in 3 s, within its own bucket: all answered
         assert ot.full == sent_other == sent // 50, (ot.full, sent_other)
         slipped, dropped, would = rrl_counters(s)
         assert slipped == 0 and would == 0
-        assert dropped >= sent - most * 1.2, (dropped, sent)
         assert dropped + ft.full == sent, (dropped, ft.full, sent)
         assert wait_for(lambda: "rate-limit: " in s.logtext(), timeout=5), s.logtext()
         assert "to 127.0.0.0/24 (answer)" in s.logtext(), s.logtext()
@@ -145,12 +151,12 @@ def test_flood_held_to_rate_other_prefix_answered():
 def test_slip_truncates_every_second():
     rate, sent = 10, 400
     with start(f"  responses-per-second: {rate}\n  slip: 2\n") as s:
-        ft, _, _ = flood(s.port, sent, 1.0)
+        ft, _, _, took = flood(s.port, sent, 1.0)
         slipped, dropped, would = rrl_counters(s)
         print(f"  slip: {ft.full} answered, {ft.truncated} truncated received; counters "
               f"slipped {slipped}, dropped {dropped}")
         limited = sent - ft.full
-        assert ft.full <= 3 * rate, ft.full
+        assert ft.full <= most(rate, took), (ft.full, took)
         assert slipped + dropped == limited, (slipped, dropped, limited)
         # every 2nd limited response per worker (2 workers): half, +-1 each
         assert abs(slipped - limited / 2) <= 2, (slipped, limited)
@@ -163,12 +169,12 @@ def test_slip_truncates_every_second():
 def test_log_only_changes_nothing():
     rate, sent = 5, 200
     with start(f"  responses-per-second: {rate}\n  log-only: true\n") as s:
-        ft, _, _ = flood(s.port, sent, 1.0)
+        ft, _, _, took = flood(s.port, sent, 1.0)
         assert ft.full == sent and ft.truncated == 0, (ft.full, ft.truncated)
         slipped, dropped, would = rrl_counters(s)
         assert slipped == 0 and dropped == 0
         print(f"  log-only: {ft.full} of {sent} answered, {would} would be limited")
-        assert sent - 3 * rate <= would <= sent - rate, would
+        assert sent - most(rate, took) <= would <= sent - rate, (would, took)
         assert wait_for(lambda: "rate-limit (log-only): " in s.logtext(), timeout=5), \
             s.logtext()
 
