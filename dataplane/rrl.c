@@ -28,7 +28,6 @@
 #define AHEAD_MS 1000		/* a stamp this far ahead of a worker's clock is
 				   another worker's newer reading, not an old one */
 #define CAS_TRIES 64		/* then it counts as limited: a key this contended is a flood */
-#define KEY_MAX (1 + 2 + 16 + DNAME_MAX)
 
 /* The sample the log line names: the logger asks (WANTED), one limiting
  * worker claims it (BUSY), writes it, and publishes it (READY). */
@@ -118,50 +117,55 @@ void rrl_free(struct rrl *r)
 
 #define K1 0x9e3779b97f4a7c15ULL	/* 2^64 / golden ratio */
 #define K2 0xd6e8feb86659fd93ULL
+#define ONES 0x0101010101010101ULL
 
-/* A seeded hash of key[0..n) (n a multiple of 8): each word folded in
- * by a multiply, the high half fed back; a final avalanche. */
-static uint64_t key_hash(uint64_t seed, const uint8_t *key, size_t n)
+/* One more word of a key into the hash: a multiply, the high half fed
+ * back. */
+static inline uint64_t fold(uint64_t h, uint64_t w)
 {
-	uint64_t h = seed ^ n * K2;
-	for (size_t i = 0; i < n; i += 8) {
+	h = (h ^ w) * K1;
+	return h ^ h >> 32;
+}
+
+/* The 8 bytes of w with ASCII capitals made small, all at once: a byte
+ * below 0x80 gets its top bit from b + 0x3f when b >= 'A' and from
+ * b + 0x25 when b > 'Z'; neither sum carries into the next byte. */
+static inline uint64_t lower8(uint64_t w)
+{
+	uint64_t low7 = w & 0x7f * ONES;
+	uint64_t upper = ((low7 + 0x3f * ONES) ^ (low7 + 0x25 * ONES)) & ~w & 0x80 * ONES;
+	return w | upper >> 2;
+}
+
+/* The hash of k's bucket (seeded, so sources cannot aim at collisions):
+ * class and type, the masked address, the name lowercased a word at a
+ * time (length octets stay: they are below 'A'). */
+static uint64_t key_of(const struct rrl *r, const struct rrl_key *k)
+{
+	uint64_t a[2], m[2];
+	memcpy(a, k->addr, 16);
+	memcpy(m, r->mask[is_v4(k->addr) ? 0 : 1], 16);
+	uint64_t h = fold(r->seed, (uint64_t)k->cls << 16 | (k->cls == RRL_ANSWER ? k->qtype : 0));
+	h = fold(fold(h, a[0] & m[0]), a[1] & m[1]);
+	if (k->cls != RRL_ERROR && k->name) {
+		size_t n = 0;
+		while (n < DNAME_MAX && k->name[n])
+			n += 1u + k->name[n];
+		n = n < DNAME_MAX ? n : DNAME_MAX - 1;
+		size_t i = 0;
 		uint64_t w;
-		memcpy(&w, key + i, 8);
-		h = (h ^ w) * K1;
-		h ^= h >> 32;
+		for (; i + 8 <= n; i += 8) {
+			memcpy(&w, k->name + i, 8);
+			h = fold(h, lower8(w));
+		}
+		w = 0;
+		memcpy(&w, k->name + i, n - i);
+		h = fold(h, lower8(w) ^ n);
 	}
 	h *= K2;
 	h ^= h >> 29;
 	h *= K1;
 	return h ^ h >> 32;
-}
-
-/* The key's bytes (class, type, masked address, lowercase name), zero
- * padded to a multiple of 8; returns the length. */
-static size_t key_bytes(const struct rrl *r, const struct rrl_key *k, uint8_t *key)
-{
-	const uint8_t *m = r->mask[is_v4(k->addr) ? 0 : 1];
-	size_t n = 0;
-	key[n++] = (uint8_t)k->cls;
-	key[n++] = k->cls == RRL_ANSWER ? (uint8_t)(k->qtype >> 8) : 0;
-	key[n++] = k->cls == RRL_ANSWER ? (uint8_t)k->qtype : 0;
-	for (unsigned i = 0; i < 16; i++)
-		key[n++] = k->addr[i] & m[i];
-	if (k->cls != RRL_ERROR && k->name) {
-		/* a wire name within DNAME_MAX, as rrl_classify reads it */
-		const uint8_t *p = k->name;
-		while (*p && n + 1 + *p < KEY_MAX) {
-			unsigned l = *p;
-			key[n++] = (uint8_t)l;
-			for (unsigned i = 1; i <= l; i++)
-				key[n++] = dname_lc(p[i]);
-			p += 1 + l;
-		}
-	}
-	key[n++] = 0;
-	while (n % 8)
-		key[n++] = 0;
-	return n;
 }
 
 static inline uint64_t word(uint64_t tag, uint64_t stamp, uint64_t credit)
@@ -211,8 +215,8 @@ static bool bucket_spend(struct rrl *r, uint64_t *s, uint64_t tag, uint32_t now)
 		bool limited = c < TOKEN;
 		int i = hit >= 0 ? hit : old;
 		/* a stamp ahead of now stays: its refill was counted */
-		uint32_t stamp = hit >= 0 && !age_of(v[hit], now) ? (uint32_t)(v[hit] >> CREDIT_BITS)
-								    : now;
+		bool ahead = hit >= 0 && !age_of(v[hit], now);
+		uint32_t stamp = ahead ? (uint32_t)(v[hit] >> CREDIT_BITS) : now;
 		uint64_t nv = word(tag, stamp, limited ? c : c - TOKEN);
 		/* a flood's limited responses leave the line shared when they
 		 * change nothing */
@@ -234,41 +238,48 @@ static bool allowed(const struct rrl *r, const uint8_t a[16])
 
 /* Keeps the prefix and class of a limited response for the log line when
  * the logger asked for one. */
-static void sample(struct rrl *r, const struct rrl_key *k)
+static void sample(struct rrl *r, const uint8_t addr[16], enum rrl_class cls)
 {
 	int want = SAMPLE_WANTED;
 	if (__atomic_load_n(&r->sample_state, __ATOMIC_RELAXED) != SAMPLE_WANTED ||
 	    !__atomic_compare_exchange_n(&r->sample_state, &want, SAMPLE_BUSY, false,
 					 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
 		return;
-	const uint8_t *m = r->mask[is_v4(k->addr) ? 0 : 1];
+	const uint8_t *m = r->mask[is_v4(addr) ? 0 : 1];
 	for (int i = 0; i < 16; i++)
-		r->sample_addr[i] = k->addr[i] & m[i];
-	r->sample_cls = (uint8_t)k->cls;
+		r->sample_addr[i] = addr[i] & m[i];
+	r->sample_cls = (uint8_t)cls;
 	__atomic_store_n(&r->sample_state, SAMPLE_READY, __ATOMIC_RELEASE);
 }
 
-enum rrl_action rrl_check(struct rrl_worker *w, const struct rrl_key *k, uint64_t now_ms)
+static inline uint64_t *set_of(const struct rrl *r, uint64_t h)
+{
+	return r->b + (h & r->set_mask) * RRL_SET;
+}
+
+/* Spends a token of bucket h (the client addr, class cls) at now_ms. */
+static enum rrl_action decide(struct rrl_worker *w, uint64_t h, const uint8_t addr[16],
+			      enum rrl_class cls, uint64_t now_ms)
 {
 	struct rrl *r = w->r;
-	if (k->cookie)
-		return RRL_PASS;
-	uint8_t key[KEY_MAX + 8];
-	size_t n = key_bytes(r, k, key);
-	uint64_t h = key_hash(r->seed, key, n);
-	uint64_t *s = r->b + (h & r->set_mask) * RRL_SET;
-	uint64_t tag = (h >> 48) | 1;
-	if (!bucket_spend(r, s, tag, (uint32_t)now_ms & STAMP_MASK))
+	if (!bucket_spend(r, set_of(r, h), (h >> 48) | 1, (uint32_t)now_ms & STAMP_MASK))
 		return RRL_PASS;
 	/* the allow-list is read only for responses over the rate: the
 	 * common case pays nothing for it */
-	if (allowed(r, k->addr))
+	if (allowed(r, addr))
 		return RRL_PASS;
-	sample(r, k);
+	sample(r, addr, cls);
 	if (r->log_only)
 		return RRL_WOULD;
 	w->limited++;
 	return r->slip && w->limited % r->slip == 0 ? RRL_SLIP : RRL_DROP;
+}
+
+enum rrl_action rrl_check(struct rrl_worker *w, const struct rrl_key *k, uint64_t now_ms)
+{
+	if (k->cookie)
+		return RRL_PASS;
+	return decide(w, key_of(w->r, k), k->addr, k->cls, now_ms);
 }
 
 /* ---- the response -------------------------------------------------------- */
@@ -335,6 +346,25 @@ static bool read_name(const uint8_t *m, size_t len, size_t p, uint8_t *out)
 		p += 1 + l;
 	}
 	return false;
+}
+
+/* The name at p of m where it lies in one piece (the usual case: the
+ * question name, or a pointer to a suffix of it), else decompressed into
+ * buf; NULL when it is malformed. */
+static const uint8_t *name_at(const uint8_t *m, size_t len, size_t p, uint8_t *buf)
+{
+	for (int hops = 0; p + 1 < len && (m[p] & 0xc0) == 0xc0; hops++) {
+		if (hops == 64)
+			return NULL;
+		p = (m[p] & 0x3fu) << 8 | m[p + 1];
+	}
+	for (size_t q = p; q < len && q - p < DNAME_MAX; q += 1u + m[q]) {
+		if (!m[q])
+			return m + p;
+		if (m[q] & 0xc0)
+			return read_name(m, len, p, buf) ? buf : NULL;
+	}
+	return NULL;
 }
 
 enum rrl_class rrl_classify(const uint8_t *msg, size_t len, unsigned rcode, size_t *name_at)
@@ -421,19 +451,36 @@ static bool peer16(const struct ans_req *req, uint8_t a[16])
 	return false;
 }
 
-enum rrl_action rrl_response(struct rrl_worker *w, const struct ans_req *req, uint8_t *out,
-			     size_t *len, struct ans_outcome *oc, struct wstats *st,
-			     uint64_t now_ms)
+/* A response whose bucket is known and prefetched, to be decided. */
+struct pend {
+	uint64_t h;
+	uint8_t addr[16];
+	enum rrl_class cls;
+};
+
+/* The bucket of the response out[0..len) to req (its set prefetched);
+ * false when the response is not limited at all. */
+static bool pend_make(const struct rrl *r, const struct ans_req *req, const uint8_t *out,
+		      size_t len, const struct ans_outcome *oc, struct pend *p)
 {
-	uint8_t addr[16], name[DNAME_MAX];
+	uint8_t name[DNAME_MAX];
 	/* an answered NOTIFY comes from a primary we know */
-	if (!*len || req->tcp || oc->notify || !peer16(req, addr))
-		return RRL_PASS;
+	if (!len || req->tcp || oc->notify || oc->cookie || !peer16(req, p->addr))
+		return false;
 	size_t at;
-	struct rrl_key k = { .addr = addr, .qtype = oc->qtype, .cookie = oc->cookie };
-	k.cls = rrl_classify(out, *len, oc->rcode, &at);
-	k.name = at && read_name(out, *len, at, name) ? name : NULL;
-	enum rrl_action a = rrl_check(w, &k, now_ms);
+	struct rrl_key k = { .addr = p->addr, .qtype = oc->qtype };
+	k.cls = rrl_classify(out, len, oc->rcode, &at);
+	k.name = at ? name_at(out, len, at, name) : NULL;
+	p->cls = k.cls;
+	p->h = key_of(r, &k);
+	__builtin_prefetch(set_of(r, p->h), 1);
+	return true;
+}
+
+/* Carries out a on the response out[0..*len), counted in st. */
+static void act(enum rrl_action a, uint8_t *out, size_t *len, struct ans_outcome *oc,
+		struct wstats *st)
+{
 	switch (a) {
 	case RRL_PASS:
 		break;
@@ -451,7 +498,36 @@ enum rrl_action rrl_response(struct rrl_worker *w, const struct ans_req *req, ui
 		oc->dropped = true;
 		break;
 	}
+}
+
+enum rrl_action rrl_response(struct rrl_worker *w, const struct ans_req *req, uint8_t *out,
+			     size_t *len, struct ans_outcome *oc, struct wstats *st,
+			     uint64_t now_ms)
+{
+	struct pend p;
+	if (!pend_make(w->r, req, out, *len, oc, &p))
+		return RRL_PASS;
+	enum rrl_action a = decide(w, p.h, p.addr, p.cls, now_ms);
+	act(a, out, len, oc, st);
 	return a;
+}
+
+void rrl_burst(struct rrl_worker *w, const struct ans_req *reqs, uint8_t *const *outs,
+	       size_t *lens, struct ans_outcome *ocs, size_t n, struct wstats *st,
+	       uint64_t now_ms)
+{
+	struct pend p[RRL_BURST];
+	bool on[RRL_BURST];
+	for (size_t base = 0; base < n; base += RRL_BURST) {
+		size_t m = n - base < RRL_BURST ? n - base : RRL_BURST;
+		for (size_t i = 0; i < m; i++)
+			on[i] = pend_make(w->r, &reqs[base + i], outs[base + i], lens[base + i],
+					  &ocs[base + i], &p[i]);
+		for (size_t i = 0; i < m; i++)
+			if (on[i])
+				act(decide(w, p[i].h, p[i].addr, p[i].cls, now_ms), outs[base + i],
+				    &lens[base + i], &ocs[base + i], st);
+	}
 }
 
 /* ---- the log line -------------------------------------------------------- */

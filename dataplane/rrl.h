@@ -129,6 +129,17 @@ enum rrl_action rrl_response(struct rrl_worker *w, const struct ans_req *req, ui
 			     size_t *len, struct ans_outcome *oc, struct wstats *st,
 			     uint64_t now_ms);
 
+/*
+ * rrl_response for the responses of a burst, reqs[i] answered by
+ * outs[i][0..lens[i]) with outcome ocs[i]: every bucket is found and its
+ * cache line prefetched before any is spent, so the table's cache misses
+ * overlap (the worker loop's entry).
+ */
+#define RRL_BURST 64
+void rrl_burst(struct rrl_worker *w, const struct ans_req *reqs, uint8_t *const *outs,
+	       size_t *lens, struct ans_outcome *ocs, size_t n, struct wstats *st,
+	       uint64_t now_ms);
+
 /* The class of the response msg[0..len) whose full RCODE is rcode, and
  * the offset in msg of the name that keys it (0: none), for rrl_key. */
 enum rrl_class rrl_classify(const uint8_t *msg, size_t len, unsigned rcode, size_t *name_at);

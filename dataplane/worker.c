@@ -84,12 +84,8 @@ static void wk_serve(struct wk *w, struct io_burst *b)
 	 * past the quiescent state that ends the iteration */
 	const struct zidx *root = dp_run_root(w->run);
 	ans_respond_burst(root, w->acfg, b->req, b->n, b->out, b->cap, b->len, b->oc);
-	if (w->rrl.r) {
-		uint64_t now = rrl_now_ms();
-		for (unsigned i = 0; i < b->n; i++)
-			rrl_response(&w->rrl, &b->req[i], b->out[i], &b->len[i], &b->oc[i], w->st,
-				     now);
-	}
+	if (w->rrl.r)
+		rrl_burst(&w->rrl, b->req, b->out, b->len, b->oc, b->n, w->st, rrl_now_ms());
 	for (unsigned i = 0; i < b->n; i++) {
 		st_count(w->st, ST_UDP, &b->oc[i]);
 		if (__builtin_expect(b->oc[i].notify, 0))

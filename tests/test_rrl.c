@@ -200,6 +200,28 @@ Test(rrl, keys_by_class_and_name)
 	rrl_free(w.r);
 }
 
+Test(rrl, names_fold_ascii_case_only)
+{
+	/* every octet value in a label: a name shares its bucket with the
+	 * name whose letters are lowercased, and only with that one */
+	uint8_t a[16];
+	addr4(a, "192.0.2.8");
+	for (unsigned b = 1; b < 256; b++) {
+		struct rrl_worker w = worker(1, 0);
+		uint8_t n1[16] = { 9, 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', (uint8_t)b,
+				   3, 'c', 'o', 'm', 0 };
+		uint8_t n2[16];
+		memcpy(n2, n1, sizeof n1);
+		n2[9] = b ^ 0x20;
+		bool letter = (b | 0x20) >= 'a' && (b | 0x20) <= 'z';
+		struct rrl_key k = { .addr = a, .cls = RRL_NXDOMAIN, .name = n1 };
+		cr_assert_eq(passes(&w, &k, 1000, 1), 1);
+		k.name = n2;
+		cr_assert_eq(passes(&w, &k, 1000, 1), letter ? 0 : 1, "octet 0x%02x", b);
+		rrl_free(w.r);
+	}
+}
+
 Test(rrl, slip_cadence)
 {
 	uint8_t a[16];
@@ -398,6 +420,57 @@ Test(rrl_resp, response_hook)
 	struct ans_outcome oc;
 	size_t n = ans_respond(root, &acfg, &req, out, sizeof out, &oc);
 	cr_assert_eq(rrl_response(&w, &req, out, &n, &oc, &st, 1000), RRL_PASS);
+	rrl_free(w.r);
+}
+
+Test(rrl_resp, burst_decides_in_order)
+{
+	/* a burst mixing two clients and a TCP query: the same decisions as
+	 * one response at a time, in order */
+	struct rrl_worker w = worker(3, 2);
+	struct wstats st;
+	memset(&st, 0, sizeof st);
+	struct sockaddr_storage ss[2] = { { 0 }, { 0 } };
+	const char *ip[2] = { "192.0.2.1", "198.51.100.1" };
+	for (int c = 0; c < 2; c++) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss[c];
+		sin->sin_family = AF_INET;
+		inet_pton(AF_INET, ip[c], &sin->sin_addr);
+	}
+	enum { N = 40 };
+	static uint8_t q[N][512], o[N][1232];
+	struct ans_req req[N];
+	uint8_t *outs[N];
+	size_t caps[N], lens[N];
+	struct ans_outcome ocs[N];
+	for (int i = 0; i < N; i++) {
+		struct dm_qopt opt = { .edns = true, .id = (uint16_t)i };
+		req[i] = (struct ans_req){ .q = q[i],
+					   .qlen = dm_query(q[i], sizeof q[i], "nope.example.com.",
+							    RR_A, &opt),
+					   .tcp = i == 39, .peer_kind = ANS_PEER_SOCKADDR,
+					   .peer = &ss[i < 30 ? 0 : 1] };
+		outs[i] = o[i];
+		caps[i] = sizeof o[i];
+	}
+	ans_respond_burst(root, &acfg, req, N, outs, caps, lens, ocs);
+	rrl_burst(&w, req, outs, lens, ocs, N, &st, 1000);
+	unsigned full = 0, tc = 0, dropped = 0;
+	for (int i = 0; i < N; i++) {
+		bool is_tc = lens[i] && (o[i][2] & 0x02);
+		full += lens[i] && !is_tc;
+		tc += is_tc;
+		dropped += !lens[i];
+		if (i < 3 || (i >= 30 && i < 33) || i == 39)
+			cr_assert(lens[i] && !is_tc, "#%d within the rate (or TCP)", i);
+	}
+	/* client 1: 3 answered, 27 limited; client 2: 3 answered, 6 limited;
+	 * 33 limited alternate drop and truncate on this worker */
+	cr_assert_eq(full, 3 + 3 + 1);
+	cr_assert_eq(tc, 16);
+	cr_assert_eq(dropped, 17);
+	cr_assert_eq(st.rrl_slipped, 16);
+	cr_assert_eq(st.rrl_dropped, 17);
 	rrl_free(w.r);
 }
 
