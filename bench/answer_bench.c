@@ -12,7 +12,8 @@
  *                [--signed DIR] [--burst N] [--compile-only] [--seed N]
  *                [--repeat N] [--cold-packets] [--hit-type TYPE] [--only CLASS]
  *                [--tld-zone FILE] [--tld-origin NAME] [--cookie]
- *                [--dnstap FILE [--dnstap-sample N]]
+ *                [--dnstap FILE [--dnstap-sample N]] [--rrl RATE]
+ *                [--rrl-clients N]
  *
  * Defaults: bench/out/zone-1000000.zone (make it with
  * `build/bench/genzone example.com. 1000000 1 > bench/out/zone-1000000.zone`),
@@ -30,6 +31,14 @@
  * --dnstap logs 1 query in N (default 1) and its response to FILE
  * (/dev/null: the worker's side only) as the worker loop does, around
  * each timed call (burst <= 32), and prints what was sent and dropped.
+ * --rrl RATE: each response then goes through response rate limiting
+ * (dataplane/rrl.h, as the worker loop does: one clock read per call) at
+ * RATE responses/s per bucket, slip 2, a fresh 262144-bucket table per
+ * class, query i from the client k = i % N (--rrl-clients N, default
+ * 65536), 10.(k/256%256).(k%256).1, one per /24: a high RATE limits
+ * nothing and measures the bookkeeping; a low one with few clients limits
+ * every repeated response (NXDOMAIN of one zone, say) and measures drops
+ * and truncation.
  */
 #include <errno.h>
 #include <sched.h>
@@ -46,9 +55,11 @@
 #define HAVE_TSC 0
 #endif
 
+#include "common/stats.h"
 #include "dataplane/answer.h"
 #include "dataplane/cookie.h"
 #include "dataplane/dnstap.h"
+#include "dataplane/rrl.h"
 #include "zones/compile.h"
 #include "zones/diag.h"
 #include "zones/dname.h"
@@ -74,6 +85,9 @@ static uint64_t rnd(void)
 
 /* --repeat: timed passes over each query set (for profiling) */
 static unsigned repeat = 1;
+/* --rrl: responses per second per bucket; 0: no rate limiting */
+static unsigned rrl_rate;
+static unsigned rrl_clients = 65536;	/* --rrl-clients */
 /* --cold-packets: no receive ring (see run()) */
 static bool cold_packets;
 static bool with_cookie;	/* --cookie */
@@ -369,7 +383,32 @@ struct result {
 	double wall;		/* the timed loop's */
 	double p50, p99, max;
 	size_t ok;
+	uint64_t limited;	/* --rrl: responses slipped or dropped, per pass */
 };
+
+/* --rrl: a fresh table of rrl_rate, or NULL without --rrl. */
+static struct rrl *rrl_make(void)
+{
+	char err[256];
+	if (!rrl_rate)
+		return NULL;
+	struct rrl *r = rrl_new(&(struct rrl_conf){ .rate = rrl_rate, .slip = 2, .v4_prefix = 24,
+						     .v6_prefix = 56, .table_size = 262144 },
+				err, sizeof err);
+	if (!r) {
+		fprintf(stderr, "--rrl: %s\n", err);
+		exit(2);
+	}
+	return r;
+}
+
+/* --rrl: the responses of a call through the rate limiter, as the
+ * worker loop passes them. */
+static void rrl_call(struct rrl_worker *w, const struct ans_req *req, uint8_t *const *outs,
+		     size_t *lens, struct ans_outcome *ocs, size_t m, struct wstats *st)
+{
+	rrl_burst(w, req, outs, lens, ocs, m, st, rrl_now_ms());
+}
 
 /* The offset just past the (possibly compressed) name at r[p], or past
  * len when it runs off the message. */
@@ -466,10 +505,13 @@ static void run(const struct zidx *root, const struct ans_cfg *cfg, const struct
 	uint8_t *outs[ANS_BURST_MAX];
 	size_t caps[ANS_BURST_MAX], lens[ANS_BURST_MAX];
 	struct ans_outcome ocs[ANS_BURST_MAX];
-	static const uint8_t peer[4] = { 192, 0, 2, 1 };
+	uint8_t peer[ANS_BURST_MAX][4];
+	struct rrl_worker rw = { .r = rrl_make() };
+	struct wstats st = { 0 };
 	for (unsigned j = 0; j < ANS_BURST_MAX; j++) {
-		req[j] = (struct ans_req){ .peer_kind = ANS_PEER_IP4, .peer = peer };
-		req[j].tcp = false;
+		/* from 192.0.2.1 but with --rrl (its clients, below) */
+		memcpy(peer[j], (const uint8_t[]){ 192, 0, 2, 1 }, 4);
+		req[j] = (struct ans_req){ .tcp = false, .peer_kind = ANS_PEER_IP4, .peer = peer[j] };
 		outs[j] = out[j];
 		caps[j] = sizeof out[j];
 	}
@@ -517,6 +559,10 @@ static void run(const struct zidx *root, const struct ans_cfg *cfg, const struct
 				slot = (slot + 1) % RING_SLOTS;
 			}
 		}
+		for (size_t j = 0; rw.r && j < m; j++) {
+			size_t k = (i + j) % rrl_clients;
+			memcpy(peer[j], (uint8_t[4]){ 10, (uint8_t)(k >> 8), (uint8_t)k, 1 }, 4);
+		}
 		/* as a DPDK receive loop does (rte_prefetch0 on the next mbufs):
 		 * the next burst's packets */
 		if (burst > 1)
@@ -528,6 +574,8 @@ static void run(const struct zidx *root, const struct ans_cfg *cfg, const struct
 			lens[0] = ans_respond(root, cfg, &req[0], out[0], sizeof out[0], &ocs[0]);
 		else
 			ans_respond_burst(root, cfg, req, m, outs, caps, lens, ocs);
+		if (rw.r)
+			rrl_call(&rw, req, outs, lens, ocs, m, &st);
 		if (tm)
 			dt_burst_responses(tap, req, outs, lens, tm);
 		uint64_t c = ticks() - c0;
@@ -542,6 +590,8 @@ static void run(const struct zidx *root, const struct ans_cfg *cfg, const struct
 	res->p50 = (double)sample[k / 2] * tns;
 	res->p99 = (double)sample[k * 99 / 100] * tns;
 	res->max = (double)sample[k - 1] * tns;
+	res->limited = (st.rrl_slipped + st.rrl_dropped) / repeat;
+	rrl_free(rw.r);
 	free(sample);
 }
 
@@ -564,7 +614,9 @@ static void usage(void)
 			"         [--repeat N] [--cold-packets] [--cookie] [--hit-type TYPE] [--only CLASS] (a class name's first word: hit, nxdomain, wildcard,\n"
 			"         referral, DO, mix, tld; repeatable)\n"
 			"         [--tld-zone FILE] [--tld-origin NAME] (default bench-tld.)\n"
-			"         [--dnstap FILE [--dnstap-sample N]]\n");
+			"         [--dnstap FILE [--dnstap-sample N]]\n"
+			"         [--rrl RATE] (responses rate-limited at RATE/s per bucket)\n"
+			"         [--rrl-clients N] (client /24s the queries come from; 65536)\n");
 	exit(2);
 }
 
@@ -637,6 +689,10 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			o->dnstap = v;
 		else if (!strcmp(a, "--dnstap-sample"))
 			o->dnstap_sample = (unsigned)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--rrl"))
+			rrl_rate = (unsigned)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--rrl-clients"))
+			rrl_clients = (unsigned)strtoul(v, NULL, 10) ? (unsigned)strtoul(v, NULL, 10) : 1;
 		else if (!strcmp(a, "--only") && o->nonly < 8)
 			o->only[o->nonly++] = v;
 		else
@@ -979,9 +1035,13 @@ static void run_all(const struct opts *o, const struct zidx *root, const struct 
 	       o->cpu, o->nq, repeat, cold_packets ? "read cold from the query set" :
 	       "copied into a 1024-slot receive ring before each call",
 	       HAVE_TSC ? "TSC" : "clock_gettime", (double)ovh * tns);
+	if (rrl_rate)
+		printf("--rrl %u: every response through the rate limiter (slip 2, %u client "
+		       "/24s), timed with the engine; 'limited': responses slipped or "
+		       "dropped\n\n", rrl_rate, rrl_clients);
 	printf("| class | answers/s | ns/query (mean) | answers/s at p50 | p50 ns | p99 ns | "
-	       "max ns | answers/s (loop) | expected outcome |\n");
-	printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+	       "max ns | answers/s (loop) | expected outcome |%s\n", rrl_rate ? " limited |" : "");
+	printf("|---|---:|---:|---:|---:|---:|---:|---:|---:|%s\n", rrl_rate ? "---:|" : "");
 	double tot_s = 0;
 	size_t tot_n = 0;
 	for (int c = 0; c < NCLASS; c++) {
@@ -992,10 +1052,13 @@ static void run_all(const struct opts *o, const struct zidx *root, const struct 
 			continue;
 		struct result r;
 		run(root, &cfg, &qs[c], o->burst, tns, ovh, &r);
-		printf("| %s | %.2f M | %.1f | %.2f M | %.0f | %.0f | %.0f | %.2f M | %.1f%% |\n",
+		printf("| %s | %.2f M | %.1f | %.2f M | %.0f | %.0f | %.0f | %.2f M | %.1f%% |",
 		       qs[c].name, qs[c].n / r.secs / 1e6, r.secs * 1e9 / qs[c].n,
 		       o->burst * 1e3 / r.p50, r.p50, r.p99, r.max, qs[c].n / r.wall / 1e6,
 		       100.0 * r.ok / qs[c].n);
+		if (rrl_rate)
+			printf(" %.1f%% |", 100.0 * (double)r.limited / (double)qs[c].n);
+		printf("\n");
 		if (c < C_MIX) {
 			tot_s += r.secs;
 			tot_n += qs[c].n;

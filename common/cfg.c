@@ -106,10 +106,11 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_HIDE_NSID] = FLAG_KEY("hide-nsid", hide_nsid),
 };
 
-enum { TK_SERVER, TK_LOG, TK_KEYS, TK_ZONES, TK_TEMPLATES, TK_DNSTAP, TK_COUNT };
+enum { TK_SERVER, TK_LOG, TK_RATE_LIMIT, TK_KEYS, TK_ZONES, TK_TEMPLATES, TK_DNSTAP, TK_COUNT };
 static const struct key top_keys[TK_COUNT] = {
 	[TK_SERVER] = { "server", K_SECTION, 0, 0, 0 },
 	[TK_LOG] = { "log", K_SECTION, 0, 0, 0 },
+	[TK_RATE_LIMIT] = { "rate-limit", K_SECTION, 0, 0, 0 },
 	[TK_DNSTAP] = { "dnstap", K_SECTION, 0, 0, 0 },
 	[TK_KEYS] = { "keys", K_KEYS, 0, 0, 0 },
 	[TK_ZONES] = { "zones", K_ZONES, 0, 0, 0 },
@@ -132,6 +133,19 @@ enum { LK_TARGET, LK_LEVEL, LK_COUNT };
 static const struct key log_keys[LK_COUNT] = {
 	[LK_TARGET] = { "target", K_ENUM, 0, 0, 0 },
 	[LK_LEVEL] = { "level", K_ENUM, 0, 0, 0 },
+};
+
+/* The rate-limit keys (dataplane/rrl.h checks the same ranges). */
+enum { RK_RATE, RK_SLIP, RK_IPV4_PREFIX, RK_IPV6_PREFIX, RK_TABLE_SIZE, RK_LOG_ONLY, RK_ALLOW,
+	RK_COUNT };
+static const struct key rrl_keys[RK_COUNT] = {
+	[RK_RATE] = UINT_KEY("responses-per-second", rrl.rate, 0, 100000),
+	[RK_SLIP] = UINT_KEY("slip", rrl.slip, 0, 100),
+	[RK_IPV4_PREFIX] = UINT_KEY("ipv4-prefix", rrl.ipv4_prefix, 1, 32),
+	[RK_IPV6_PREFIX] = UINT_KEY("ipv6-prefix", rrl.ipv6_prefix, 1, 128),
+	[RK_TABLE_SIZE] = UINT_KEY("table-size", rrl.table_size, 8, 1u << 26),
+	[RK_LOG_ONLY] = FLAG_KEY("log-only", rrl.log_only),
+	[RK_ALLOW] = { "allow", K_PREFIXES, 0, 0, 0 },
 };
 
 enum { ZK_NAME, ZK_FILE, ZK_PRIMARIES, ZK_NOTIFY, ZK_KEY, ZK_CATALOG, ZK_CATALOG_TEMPLATE,
@@ -1060,6 +1074,13 @@ void cfg_init(struct cfg *c)
 	c->dnstap_responses = true;
 	c->log_syslog = false;
 	c->log_level = LOG_LVL_INFO;
+	/* Off until the operator picks a rate for their traffic, as in Knot:
+	 * a busy resolver farm behind one /24 can exceed any fixed default. */
+	c->rrl.rate = 0;
+	c->rrl.slip = 2;
+	c->rrl.ipv4_prefix = 24;
+	c->rrl.ipv6_prefix = 56;
+	c->rrl.table_size = 262144;
 	/* Nobody may transfer a zone until the operator says who: a server
 	 * on the public internet must not hand out its zones to anyone. */
 	c->nallow_transfer = 0;
@@ -1118,7 +1139,7 @@ struct ld {
 	char *err;
 	size_t errcap;
 	struct cfg t;		/* what the file sets (zeroed, not defaults) */
-	uint32_t seen_server, seen_log, seen_dnstap;
+	uint32_t seen_server, seen_log, seen_dnstap, seen_rrl;
 	bool hide_version;
 	size_t version_line, hide_line;	/* to catch both set */
 	struct zmeta *zm;	/* lines of each zone in t */
@@ -1501,6 +1522,30 @@ static int on_server(struct ld *l, unsigned idx, void *ctx)
 		return ld_fail(l, line, "server: 'version' (line %zu) and 'hide-version: true' "
 				       "(line %zu) contradict each other; keep one",
 			       l->version_line, l->hide_line);
+	return 0;
+}
+
+static int on_rrl_allow(struct ld *l, void *ctx)
+{
+	(void)ctx;
+	char why[256];
+	if (prefix_add(l->t.rrl.allow, &l->t.rrl.nallow, sv(l), "listed", why, sizeof why) != 0)
+		return ld_fail(l, ld_line(l), "rate-limit.allow: %s", why);
+	return 0;
+}
+
+static int on_rrl(struct ld *l, unsigned idx, void *ctx)
+{
+	(void)ctx;
+	const struct key *k = &rrl_keys[idx];
+	char why[256];
+	if (idx == RK_ALLOW)
+		return ld_list(l, "rate-limit.allow", "an address or ADDR/LEN", on_rrl_allow, NULL,
+			       "leave 'allow' out to limit every client");
+	if (ld_scalar(l, "rate-limit", k->name, k->kind == K_UINT ? "a number" : "true or false"))
+		return -1;
+	if (key_set(&l->t, k, sv(l), slen(l), why, sizeof why) != 0)
+		return ld_fail(l, ld_line(l), "rate-limit.%s: %s", k->name, why);
 	return 0;
 }
 
@@ -2056,6 +2101,9 @@ static int on_top(struct ld *l, unsigned idx, void *ctx)
 	}
 	if (idx == TK_DNSTAP)
 		return ld_dnstap(l);
+	if (idx == TK_RATE_LIMIT)
+		return ld_mapping(l, "in 'rate-limit'", rrl_keys, RK_COUNT, on_rrl, NULL,
+				  &l->seen_rrl);
 	return ld_mapping(l, "in 'log'", log_keys, LK_COUNT, on_log, NULL, &l->seen_log);
 }
 
@@ -2159,6 +2207,20 @@ static void ld_merge(struct ld *l, struct cfg *c, char *source)
 	if (l->hide_version) {
 		free(c->version);
 		c->version = NULL;
+	}
+	for (unsigned i = 0; i < RK_COUNT; i++) {
+		const struct key *k = &rrl_keys[i];
+		if (!(l->seen_rrl & (1u << i)))
+			continue;
+		if (i == RK_ALLOW) {
+			memcpy(c->rrl.allow, t->rrl.allow, sizeof c->rrl.allow);
+			c->rrl.nallow = t->rrl.nallow;
+		} else if (k->kind == K_UINT) {
+			*(unsigned *)(void *)((char *)c + k->off) =
+				*(unsigned *)(void *)((char *)t + k->off);
+		} else {
+			*(bool *)(void *)((char *)c + k->off) = *(bool *)(void *)((char *)t + k->off);
+		}
 	}
 	if (l->seen_log & (1u << LK_TARGET))
 		c->log_syslog = t->log_syslog;
@@ -2311,7 +2373,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap)
 
 enum { F_CONFIG = SK_COUNT, F_LISTEN, F_ZONE, F_HIDE_VERSION, F_LOG_LEVEL, F_SYSLOG,
 	F_IO, F_ADDRESS, F_ALLOW_TRANSFER, F_KEY, F_PRIMARY, F_ZONE_KEY, F_XOT_LISTEN,
-	F_PASSTHRU };
+	F_PASSTHRU, F_RRL /* + RK_*: a rate-limit key */ };
 
 struct flag {
 	const char *name;
@@ -2354,6 +2416,9 @@ static const struct flag flag_tab[] = {
 	{ "--tls-cert", SK_TLS_CERT, true },
 	{ "--tls-key", SK_TLS_KEY, true },
 	{ "--metrics-listen", SK_METRICS_LISTEN, true },
+	{ "--rate-limit", F_RRL + RK_RATE, true },
+	{ "--rate-limit-slip", F_RRL + RK_SLIP, true },
+	{ "--rate-limit-log-only", F_RRL + RK_LOG_ONLY, false },
 };
 
 struct tok {
@@ -2585,6 +2650,15 @@ static int arg_apply(struct cfg *c, const struct tok *t, struct fcoll *f, char *
 		return 0;
 	}
 	default:
+		if (t->id >= F_RRL) {
+			const struct key *k = &rrl_keys[t->id - F_RRL];
+			if (k->kind == K_FLAG) {
+				*(bool *)(void *)((char *)c + k->off) = true;
+				return 0;
+			}
+			r = key_set(c, k, v, strlen(v), why, sizeof why);
+			break;
+		}
 		if (server_keys[t->id].kind == K_FLAG) {	/* a flag without a value: on */
 			*(bool *)(void *)((char *)c + server_keys[t->id].off) = true;
 			return 0;

@@ -177,6 +177,17 @@ struct cfg {
 	char *dnstap_version;		/* NULL: version */
 	bool log_syslog;		/* default false (stderr) */
 	int log_level;			/* enum log_level, default info */
+	/* response rate limiting of UDP responses (rate-limit:) */
+	struct cfg_rrl {
+		unsigned rate;		/* responses-per-second per bucket; 0 = off (default) */
+		unsigned slip;		/* every Nth limited response truncated; default 2 */
+		unsigned ipv4_prefix;	/* default 24 */
+		unsigned ipv6_prefix;	/* default 56 */
+		unsigned table_size;	/* buckets, default 262144 */
+		bool log_only;		/* count and log, limit nothing; default false */
+		struct cfg_prefix allow[CFG_PREFIX_MAX];	/* never limited */
+		unsigned nallow;
+	} rrl;
 	/* TSIG keys, in the order given (malloc; at most CFG_KEYS_MAX);
 	 * zones refer to them by index */
 	struct cfg_key *keys;
@@ -217,6 +228,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap);
  *   --xfr-max-mb N  --journal-max-mb N
  *   --xot-listen ADDR:PORT (repeatable)  --tls-cert FILE  --tls-key FILE
  *   --metrics-listen ADDR:PORT
+ *   --rate-limit N  --rate-limit-slip N  --rate-limit-log-only
  *   --key ALG:NAME:SECRET (repeatable)  --primary ZONE=ADDR[@PORT] (repeatable)
  *   --zone-key ZONE=KEYNAME (repeatable)
  *   -- EAL-ARGS... (the rest: the EAL's)

@@ -33,6 +33,12 @@ struct wstats {
 	uint64_t tcp_refused;		/* TCP connections refused by a limit */
 	uint64_t dnstap_sent;		/* dnstap messages handed to the writer */
 	uint64_t dnstap_dropped;	/* dnstap messages dropped: the writer lagged */
+	/* response rate limiting (dataplane/rrl.h), UDP only: responses over
+	 * the rate sent truncated (slip) or not sent (also in dropped), and
+	 * in log-only mode those that would have been limited (sent) */
+	uint64_t rrl_slipped;
+	uint64_t rrl_dropped;
+	uint64_t rrl_would;
 	char pad[64];			/* keeps the next worker's counters off this line */
 } __attribute__((aligned(64)));
 

@@ -339,6 +339,9 @@ static void stats_text(const struct stats_view *v, struct ctl_out *o)
 		   (unsigned long long)t->tcp_conns, (unsigned long long)t->tcp_refused);
 	ctl_printf(o, "dnstap: %llu sent, %llu dropped\n", (unsigned long long)t->dnstap_sent,
 		   (unsigned long long)t->dnstap_dropped);
+	ctl_printf(o, "rate limited: %llu slipped, %llu dropped, %llu would be (log-only)\n",
+		   (unsigned long long)t->rrl_slipped, (unsigned long long)t->rrl_dropped,
+		   (unsigned long long)t->rrl_would);
 	ctl_printf(o, "rcode:");
 	for (int i = 0; i < 16; i++)
 		if (t->rcode[i])
@@ -405,12 +408,14 @@ static void wstats_json(const struct wstats *s, struct ctl_out *o)
 	ctl_printf(o, "\"queries\": {\"udp\": %llu, \"tcp\": %llu}, "
 		   "\"responses\": {\"udp\": %llu, \"tcp\": %llu}, "
 		   "\"truncated\": %llu, \"dropped\": %llu, "
-		   "\"tcp_connections\": %llu, \"tcp_refused\": %llu, ",
+		   "\"tcp_connections\": %llu, \"tcp_refused\": %llu, "
+		   "\"rate_limited\": {\"slipped\": %llu, \"dropped\": %llu, \"would\": %llu}, ",
 		   (unsigned long long)s->queries[ST_UDP], (unsigned long long)s->queries[ST_TCP],
 		   (unsigned long long)s->responses[ST_UDP],
 		   (unsigned long long)s->responses[ST_TCP], (unsigned long long)s->truncated,
 		   (unsigned long long)s->dropped, (unsigned long long)s->tcp_conns,
-		   (unsigned long long)s->tcp_refused);
+		   (unsigned long long)s->tcp_refused, (unsigned long long)s->rrl_slipped,
+		   (unsigned long long)s->rrl_dropped, (unsigned long long)s->rrl_would);
 	ctl_printf(o, "\"dnstap_sent\": %llu, \"dnstap_dropped\": %llu, ",
 		   (unsigned long long)s->dnstap_sent, (unsigned long long)s->dnstap_dropped);
 	ctl_printf(o, "\"rcode\": {");

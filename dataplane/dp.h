@@ -34,6 +34,7 @@ struct dp {
 	struct wk_pool *wk;
 	struct tcp_srv *tcp;
 	struct wstats *stats;	/* workers, then TCP threads */
+	struct rrl *rrl;	/* response rate limiting; NULL: off */
 	bool eal;		/* --io dpdk: EAL started */
 	unsigned nudp, ntcp;
 	unsigned long nofile;	/* the descriptor limit, raised at start */

@@ -28,12 +28,15 @@
 #include "dataplane/io_dpdk.h"
 #include "dataplane/io_sock.h"
 #include "dataplane/probe.h"
+#include "dataplane/rrl.h"
 
 #define PUBLISHER_NICE 10	/* see lower_priority() */
 /* Descriptors kept free of TCP connections: the control channel and the
  * next one made at a restart, image hand-overs (one memfd per message,
  * closed once mapped), the signalfd's and syslog's spare, with room. */
 #define FD_RESERVE 32
+#define RRL_TICK_MS 1000	/* the main thread looks at the rate limiter's counters */
+#define RRL_LOG_MS 10000	/* and logs about them at most this often */
 
 static void usage(FILE *f)
 {
@@ -47,6 +50,7 @@ static void usage(FILE *f)
 		"               [--cache-dir DIR] [--cpu-pin] [--reuse-port-takeover]\n"
 		"               [--allow-transfer PREFIX]... [--key ALG:NAME:SECRET]...\n"
 		"               [--primary ZONE=ADDR[@PORT]]... [--zone-key ZONE=KEYNAME]...\n"
+		"               [--rate-limit N [--rate-limit-slip N] [--rate-limit-log-only]]\n"
 		"               [--io socket | --io dpdk --address IP... [--exception-port NAME]\n"
 		"                [-- EAL-ARGS...]]\n"
 		"The configuration file is described in doc/config.md; flags override it.\n");
@@ -241,6 +245,29 @@ static int start_eal(struct dp *d)
 	return 0;
 }
 
+/* Response rate limiting, when the configuration turns it on. */
+static int start_rrl(struct dp *d)
+{
+	const struct cfg_rrl *c = &d->cfg.rrl;
+	char err[256];
+	if (!c->rate)
+		return 0;
+	d->rrl = rrl_new(&(struct rrl_conf){ .rate = c->rate, .slip = c->slip,
+					     .v4_prefix = c->ipv4_prefix,
+					     .v6_prefix = c->ipv6_prefix,
+					     .table_size = c->table_size, .log_only = c->log_only,
+					     .allow = c->allow, .nallow = c->nallow },
+			 err, sizeof err);
+	if (!d->rrl) {
+		log_err("%s", err);
+		return -1;
+	}
+	log_info("rate-limit: %u responses/s per /%u (IPv4), /%u (IPv6) and response, slip %u, "
+		 "%u clients allowed%s", c->rate, c->ipv4_prefix, c->ipv6_prefix, c->slip,
+		 c->nallow, c->log_only ? "; log-only" : "");
+	return 0;
+}
+
 /* The UDP backend (sockets on the listen addresses, or the DPDK ports
  * answering for the configured addresses) and the workers on it. */
 static int start_workers(struct dp *d, const struct cfg_listen *listen, size_t nlisten)
@@ -259,7 +286,7 @@ static int start_workers(struct dp *d, const struct cfg_listen *listen, size_t n
 	}
 	d->wk = wk_pool_new(&(struct wk_conf){ .ops = d->io_ops, .io = d->io, .n = d->nudp,
 					       .run = &d->run, .acfg = &d->acfg,
-					       .stats = d->stats });
+					       .stats = d->stats, .rrl = d->rrl });
 	if (!d->wk) {
 		log_err("out of memory");
 		return -1;
@@ -371,7 +398,8 @@ static int init_serving(struct dp *d)
 		listen = deflt;
 		nlisten = 2;
 	}
-	if (check_listeners(d, listen, nlisten) != 0 || start_workers(d, listen, nlisten) != 0 ||
+	if (check_listeners(d, listen, nlisten) != 0 || start_rrl(d) != 0 ||
+	    start_workers(d, listen, nlisten) != 0 ||
 	    start_tcp(d, listen, nlisten) != 0)
 		return -1;
 	bool dpdk = d->cfg.io == CFG_IO_DPDK;
@@ -412,7 +440,10 @@ static void serve(struct dp *d, int sfd)
 		struct pollfd p[3] = { { .fd = sfd, .events = POLLIN },
 				       { .fd = d->ntq.efd, .events = POLLIN },
 				       { .fd = d->sup.fd, .events = POLLIN } };
-		int n = poll(p, d->sup.fd >= 0 ? 3 : 2, sup_timeout_ms(&d->sup));
+		int timeout = sup_timeout_ms(&d->sup);
+		if (d->rrl && (timeout < 0 || timeout > RRL_TICK_MS))
+			timeout = RRL_TICK_MS;
+		int n = poll(p, d->sup.fd >= 0 ? 3 : 2, timeout);
 		if (n < 0 && errno != EINTR) {
 			log_err("poll: %s", strerror(errno));
 			break;
@@ -425,6 +456,8 @@ static void serve(struct dp *d, int sfd)
 			ctlchan_handle(d);
 		if (!d->stopping)
 			sup_tick(&d->sup);
+		if (d->rrl)
+			rrl_log_tick(d->rrl, d->stats, d->nudp, rrl_now_ms(), RRL_LOG_MS);
 	}
 }
 
@@ -439,6 +472,7 @@ static void shut_down(struct dp *d, int sfd)
 		d->io_ops->fini(d->io);
 	tcp_stop(d->tcp);
 	dt_close(d->run.dnstap);
+	rrl_free(d->rrl);
 	if (d->eal)
 		io_dpdk_eal_fini();
 	if (d->pub)

@@ -3,12 +3,12 @@
  * iteration: receive a burst without blocking while the last one was full
  * (more is queued), else wait for traffic RCU-offline (DESIGN.md "RCU": no
  * grace period waits on an idle worker); one rcu_dereference of the root
- * per burst; answer the burst in one ans_respond_burst call; count the
- * outcomes; send; one quiescent state; a stamp of the CPU's cycle counter
- * (the liveness ringctl status shows).  No allocation, lock, syscall or
- * log here beyond the backend's batched I/O.  The workers run on threads
- * of their own (wk_pool_launch) or on another's (wk_pool_launch_on: DPDK's
- * lcores).
+ * per burst; answer the burst in one ans_respond_burst call; rate-limit
+ * the responses (rrl.h, when on); count the outcomes; send; one quiescent
+ * state; a stamp of the CPU's cycle counter (the liveness ringctl status
+ * shows).  No allocation, lock, syscall or log here beyond the backend's
+ * batched I/O.  The workers run on threads of their own (wk_pool_launch)
+ * or on another's (wk_pool_launch_on: DPDK's lcores).
  */
 #include "dataplane/worker.h"
 
@@ -22,6 +22,7 @@
 
 #include "dataplane/cookie.h"
 #include "dataplane/dnstap.h"
+#include "dataplane/rrl.h"
 #include "dataplane/stats.h"
 
 struct wk {
@@ -32,6 +33,7 @@ struct wk {
 	struct ans_cfg own;		/* the pool's, with this worker's cookie context */
 	struct wstats *st;
 	struct dt_wk *dt;		/* dnstap; NULL: off */
+	struct rrl_worker rrl;		/* r NULL: no rate limiting */
 	uint64_t stamp;			/* wk_cycles() at the last iteration; 0: none yet */
 	struct io_burst b;
 	/* the pthread launcher's */
@@ -89,6 +91,8 @@ static void wk_serve(struct wk *w, struct io_burst *b)
 	const struct zidx *root = dp_run_root(w->run);
 	uint32_t tap = w->dt ? dt_burst_queries(w->dt, b->req, b->n) : 0;
 	ans_respond_burst(root, w->acfg, b->req, b->n, b->out, b->cap, b->len, b->oc);
+	if (w->rrl.r)
+		rrl_burst(&w->rrl, b->req, b->out, b->len, b->oc, b->n, w->st, rrl_now_ms());
 	if (tap)
 		dt_burst_responses(w->dt, b->req, b->out, b->len, tap);
 	for (unsigned i = 0; i < b->n; i++) {
@@ -143,7 +147,8 @@ struct wk_pool *wk_pool_new(const struct wk_conf *c)
 	for (unsigned i = 0; i < c->n; i++) {
 		struct wk *w = &p->w[i];
 		*w = (struct wk){ .ops = c->ops, .q = c->ops->queue(c->io, i), .run = c->run,
-				  .acfg = &w->own, .st = &c->stats[i], .cpu = -1 };
+				  .acfg = &w->own, .st = &c->stats[i], .rrl = { .r = c->rrl },
+				  .cpu = -1 };
 		char err[256];
 		if (ck_thread_cfg(&w->own, c->acfg, err, sizeof err) != 0) {
 			p->n = i;

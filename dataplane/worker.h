@@ -25,6 +25,8 @@ struct wk_conf {
 	struct dp_run *run;		/* stop flag and root, shared with TCP */
 	const struct ans_cfg *acfg;	/* outlives the pool */
 	struct wstats *stats;		/* [n]: stats[i] is written by worker i only */
+	struct rrl *rrl;		/* response rate limiting (rrl.h), shared by
+					   the workers, outliving the pool; NULL: off */
 };
 
 /* The workers' state (per worker, cache-aligned); NULL when out of memory. */

@@ -519,7 +519,7 @@ Test(cfg, unknown_and_duplicate_keys)
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
 	      "unknown key 'zone' at the top level (did you mean 'zones'? expected one of: "
-	      "server, log, keys, zones, templates, dnstap)");
+	      "server, log, rate-limit, keys, zones, templates, dnstap)");
 	fails("log:\n  lvl: info\n", 2, "unknown key 'lvl' in 'log'");
 	fails("server:\n  workers: 1\n  workers: 2\n", 3,
 	      "duplicate key 'workers' in 'server' (first at line 2)");
@@ -2274,4 +2274,64 @@ Test(cfg, dnstap)
 	fails("dnstap:\n  file: /b\n  sample: 0\n", 3, "dnstap.sample");
 	fails("dnstap:\n  file: /b\n  responses: 3\n", 3, "dnstap.responses");
 	fails("dnstap:\n  fille: /b\n", 2, "did you mean 'file'?");
+}
+
+/* ---- rate-limit ---------------------------------------------------------- */
+
+Test(cfg, rate_limit_defaults_and_file)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(c.rrl.rate, 0, "off by default");
+	cr_assert_eq(c.rrl.slip, 2);
+	cr_assert_eq(c.rrl.ipv4_prefix, 24);
+	cr_assert_eq(c.rrl.ipv6_prefix, 56);
+	cfg_free(&c);
+	cr_assert_eq(load(&c,
+			  "rate-limit:\n"
+			  "  responses-per-second: 20\n"
+			  "  slip: 0\n"
+			  "  ipv4-prefix: 32\n"
+			  "  ipv6-prefix: 48\n"
+			  "  table-size: 1024\n"
+			  "  log-only: true\n"
+			  "  allow: [192.0.2.0/24, 2001:db8::/32]\n",
+			  err, sizeof err),
+		     0, "%s", err);
+	cr_assert_eq(c.rrl.rate, 20);
+	cr_assert_eq(c.rrl.slip, 0);
+	cr_assert_eq(c.rrl.ipv4_prefix, 32);
+	cr_assert_eq(c.rrl.ipv6_prefix, 48);
+	cr_assert_eq(c.rrl.table_size, 1024);
+	cr_assert(c.rrl.log_only);
+	cr_assert_eq(c.rrl.nallow, 2);
+	check_prefix(&c.rrl.allow[0], "::ffff:192.0.2.0", 120, "192.0.2.0/24");
+	check_prefix(&c.rrl.allow[1], "2001:db8::", 32, "2001:db8::/32");
+	cfg_free(&c);
+}
+
+Test(cfg, rate_limit_errors)
+{
+	fails("rate-limit:\n  responses-per-second: 100001\n", 2,
+	      "rate-limit.responses-per-second:");
+	fails("rate-limit:\n  ipv4-prefix: 33\n", 2, "rate-limit.ipv4-prefix:");
+	fails("rate-limit:\n  slipp: 1\n", 2, "did you mean 'slip'?");
+	fails("rate-limit:\n  allow: [192.0.2.0/33]\n", 2, "rate-limit.allow:");
+}
+
+Test(cfg, rate_limit_flags)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(args(&c, err, sizeof err, NULL, "--rate-limit", "50", "--rate-limit-slip", "3",
+			  "--rate-limit-log-only", NULL),
+		     0, "%s", err);
+	cr_assert_eq(c.rrl.rate, 50);
+	cr_assert_eq(c.rrl.slip, 3);
+	cr_assert(c.rrl.log_only);
+	cr_assert_neq(args(&c, err, sizeof err, NULL, "--rate-limit-slip", "101", NULL), 0);
+	cr_assert(strstr(err, "--rate-limit-slip"), "%s", err);
+	cfg_free(&c);
 }

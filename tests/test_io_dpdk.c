@@ -36,6 +36,7 @@
 
 #include "dataplane/answer.h"
 #include "dataplane/io_dpdk.h"
+#include "dataplane/rrl.h"
 #include "dataplane/run.h"
 #include "dataplane/worker.h"
 #include "tests/dnsmsg.h"
@@ -716,6 +717,7 @@ Test(io_dpdk_eal, no_hugepages)
 /* ---- the worker loop on the port: the counters ringctl reports ---------- */
 
 static struct wstats wst;
+static struct rrl *wrrl;	/* the worker's rate limiter; NULL: none */
 
 /* Runs the worker loop (worker.c) on a thread of its own until its queue
  * received nframes (already on the RX ring), checks its progress, and
@@ -727,7 +729,7 @@ static void run_worker(unsigned nframes)
 	dp_run_init(&run, &root);
 	struct wk_pool *p = wk_pool_new(&(struct wk_conf){ .ops = ops, .io = be, .n = 1,
 							   .run = &run, .acfg = &acfg,
-							   .stats = &wst });
+							   .stats = &wst, .rrl = wrrl });
 	cr_assert_not_null(p);
 	cr_assert_eq(wk_pool_idle_ms(p, 0), -1, "progress before the loop ran");
 	cr_assert_eq(wk_pool_launch(p, false, err, sizeof err), 0, "%s", err);
@@ -812,6 +814,48 @@ Test(io_dpdk, worker_counts_every_frame_by_what_became_of_it)
 	cr_assert_eq(ps.rx_packets, 8);
 	cr_assert_eq(ps.tx_packets, 4);
 	cr_assert_eq(ps.rx_missed + ps.rx_errors + ps.rx_nombuf + ps.tx_errors, 0);
+}
+
+/* Response rate limiting in the worker loop on the DPDK backend: one
+ * client's 20 identical queries at 5/s, slip 2. */
+Test(io_dpdk, worker_rate_limits_responses)
+{
+	char err[256];
+	wrrl = rrl_new(&(struct rrl_conf){ .rate = 5, .slip = 2, .v4_prefix = 24, .v6_prefix = 56,
+					   .table_size = 64 },
+		       err, sizeof err);
+	cr_assert_not_null(wrrl, "%s", err);
+	static uint8_t f[20][1500];
+	size_t len[20];
+	for (unsigned i = 0; i < 20; i++)
+		len[i] = dns_frame(f[i], false, "www.example.com.", 1, (uint16_t)(100 + i));
+	enqueue(f, len, 20);
+	run_worker(20);
+	struct rte_mbuf *m[20];
+	unsigned n = dequeue(m, 20);
+	cr_assert_eq(n, 5 + 7, "5 answers, then of 15 limited 7 truncated, 8 dropped");
+	unsigned tc = 0;
+	for (unsigned i = 0; i < n; i++) {
+		struct dm_resp r;
+		uint8_t fr[1500];
+		size_t fl = rte_pktmbuf_pkt_len(m[i]);
+		cr_assert_leq(fl, sizeof fr);
+		memcpy(fr, rte_pktmbuf_mtod(m[i], uint8_t *), fl);
+		check_frame(fr, fl, false, (uint16_t)get16(fr + 42), &r);
+		cr_assert(r.tc ? r.nrr[DM_AN] == 0 : r.nrr[DM_AN] == 1, "TC=%d with %zu answers",
+			  r.tc, r.nrr[DM_AN]);
+		tc += r.tc;
+		dm_resp_free(&r);
+	}
+	rte_pktmbuf_free_bulk(m, n);
+	cr_assert_eq(tc, 7);
+	cr_assert_eq(wst.rrl_slipped, 7);
+	cr_assert_eq(wst.rrl_dropped, 8);
+	cr_assert_eq(wst.responses[ST_UDP], 12);
+	cr_assert_eq(wst.truncated, 7);
+	cr_assert_eq(wst.dropped, 8);
+	rrl_free(wrrl);
+	wrrl = NULL;
 }
 
 Test(io_dpdk, full_tx_ring_counts_tx_full)
