@@ -14,6 +14,7 @@ import socket
 import tempfile
 import time
 
+import dns.edns
 import dns.flags
 import dns.message
 import dns.rcode
@@ -179,6 +180,61 @@ def test_log_only_changes_nothing():
             s.logtext()
 
 
+def cookie_query(cookie):
+    q = dns.message.make_query("www.example.com.", "A", use_edns=0,
+                               options=[dns.edns.GenericOption(10, cookie)])
+    return q.to_wire()
+
+
+def answered(sock, wire, n, port):
+    """n queries (wire) from sock, 20 ms apart; the answers with records."""
+    got = 0
+    for _ in range(n):
+        sock.sendto(wire, ("127.0.0.1", port))
+        time.sleep(0.02)
+        while True:
+            try:
+                m = dns.message.from_wire(sock.recv(4096))
+            except BlockingIOError:
+                break
+            got += m.rcode() == dns.rcode.NOERROR and bool(m.answer) and \
+                not (m.flags & dns.flags.TC)
+    time.sleep(0.5)
+    while True:
+        try:
+            m = dns.message.from_wire(sock.recv(4096))
+        except BlockingIOError:
+            break
+        got += m.rcode() == dns.rcode.NOERROR and bool(m.answer) and not (m.flags & dns.flags.TC)
+    return got
+
+
+def test_valid_cookie_exempt():
+    """A client presenting a valid server cookie (RFC 7873 §5.2.5: its
+    address is proven) is never rate limited; another of its /24 without
+    one is."""
+    rate, sent = 5, 100
+    with start(f"  responses-per-second: {rate}\n  slip: 0\n") as s:
+        a, b = sockets(["127.0.0.2", "127.0.0.3"])
+        try:
+            a.setblocking(True)
+            a.settimeout(2)
+            a.sendto(cookie_query(b"\x01" * 8), ("127.0.0.1", s.port))
+            first = dns.message.from_wire(a.recv(4096))
+            full = [o.data for o in first.options if o.otype == 10]
+            assert full and len(full[0]) == 24, first
+            a.setblocking(False)
+            with_cookie = answered(a, cookie_query(full[0]), sent, s.port)
+            without = answered(b, cookie_query(b"\x02" * 8), sent, s.port)
+        finally:
+            a.close()
+            b.close()
+        print(f"  with a valid server cookie: {with_cookie} of {sent} answered; "
+              f"without (same /24): {without} of {sent}")
+        assert with_cookie == sent, with_cookie
+        assert without <= most(rate, sent * 0.02 + 1), without
+
+
 if __name__ == "__main__":
     run([test_flood_held_to_rate_other_prefix_answered, test_slip_truncates_every_second,
-         test_log_only_changes_nothing])
+         test_log_only_changes_nothing, test_valid_cookie_exempt])
