@@ -38,6 +38,27 @@ static uint64_t f_truncated(const struct wstats *s, enum st_tr tr) { (void)tr; r
 static uint64_t f_dropped(const struct wstats *s, enum st_tr tr) { (void)tr; return s->dropped; }
 
 /* The workers' query counters. */
+/* Response rate limiting's actions and dnstap's messages, summed over
+ * the workers. */
+static void render_limits(struct pt_buf *b, const struct stats_view *v)
+{
+	pt_family(b, "ringdns_rrl_responses_total", "counter",
+		  "UDP responses over the rate limit (rate-limit): sent truncated (slip), not "
+		  "sent (drop), or sent in log-only mode (would).");
+	pt_u64(b, "ringdns_rrl_responses_total", (const char *[]){ "action", "slip", NULL },
+	       v->tot.rrl_slipped);
+	pt_u64(b, "ringdns_rrl_responses_total", (const char *[]){ "action", "drop", NULL },
+	       v->tot.rrl_dropped);
+	pt_u64(b, "ringdns_rrl_responses_total", (const char *[]){ "action", "would", NULL },
+	       v->tot.rrl_would);
+	pt_family(b, "ringdns_dnstap_messages_total", "counter",
+		  "dnstap messages handed to the writer (sent), or dropped (the reader lagged).");
+	pt_u64(b, "ringdns_dnstap_messages_total", (const char *[]){ "result", "sent", NULL },
+	       v->tot.dnstap_sent);
+	pt_u64(b, "ringdns_dnstap_messages_total", (const char *[]){ "result", "dropped", NULL },
+	       v->tot.dnstap_dropped);
+}
+
 static void render_queries(struct pt_buf *b, const struct stats_view *v)
 {
 	per_worker(b, v, "ringdns_queries_total", "DNS queries received, by worker and transport.",
@@ -74,6 +95,7 @@ static void render_queries(struct pt_buf *b, const struct stats_view *v)
 	pt_family(b, "ringdns_tcp_connections_refused_total", "counter",
 		  "TCP connections refused by a connection limit.");
 	pt_u64(b, "ringdns_tcp_connections_refused_total", NULL, v->tot.tcp_refused);
+	render_limits(b, v);
 }
 
 /* The dataplane's status: snapshots and the workers' progress. */

@@ -118,6 +118,11 @@ def test_counters_zones_reload():
         for rc in ("NOERROR", "NXDOMAIN", "REFUSED"):
             assert gained("ringdns_responses_by_rcode_total", rcode=rc) == want[rc], rc
         assert gained("ringdns_tcp_connections_total") == 2
+        # rate limiting and dnstap are off: their counters are there, at 0
+        for action in ("slip", "drop", "would"):
+            assert one(after, "ringdns_rrl_responses_total", action=action) == 0
+        for result in ("sent", "dropped"):
+            assert one(after, "ringdns_dnstap_messages_total", result=result) == 0
         # UDP workers (2) and the TCP thread, each with its transport
         workers = {dict(ls)["worker"]: dict(ls)["transport"]
                    for (n, ls) in after if n == "ringdns_queries_total"}
