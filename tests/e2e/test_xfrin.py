@@ -621,13 +621,19 @@ def test_ixfr_tsig():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def expiring_primary(serial, port=None):
+    """A scripted primary of serial whose SOA expires the zone 3 s after
+    the last refresh (refresh and retry 1 s)."""
+    p = Scripted(serial, port=port) if port else Scripted(serial)
+    p.stream = lambda q: framed([axfr_msgs(q, serial, GOOD, timers="1 1 3 300")])
+    return p
+
+
 def test_expire():
     """A zone whose primary stays silent past the SOA's expire time
     answers SERVFAIL (RFC 1035 §3.3.13), and serves again once a transfer
     succeeds."""
-    p = Scripted(5)
-    timers = "1 1 3 300"  # refresh, retry 1 s; expire 3 s
-    p.stream = lambda q: framed([axfr_msgs(q, 5, GOOD, timers=timers)])
+    p = expiring_primary(5)
     tmp = None
     try:
         s, tmp = secondary(p.port)
@@ -643,8 +649,7 @@ def test_expire():
             r = s.query("mail.sec.test.", "A", use_edns=0)
             assert [(o.otype, o.code) for o in r.options] == [(15, 24)], r
             # back: a primary on the same port with a newer serial
-            p = Scripted(6, port=p.port)
-            p.stream = lambda q: framed([axfr_msgs(q, 6, GOOD, timers=timers)])
+            p = expiring_primary(6, p.port)
             s.ctl("refresh", "sec.test.")
             assert wait_for(lambda: serial_of(s) == 6, 5), s.logtext()
             assert rcode_of(s) == dns.rcode.NOERROR
@@ -658,9 +663,7 @@ def test_expire_same_serial():
     """An expired zone whose primary comes back with the serial it had
     serves again at the next refresh (RFC 1034 §4.3.5: the copy is
     current), without a transfer."""
-    p = Scripted(5)
-    timers = "1 1 3 300"  # refresh, retry 1 s; expire 3 s
-    p.stream = lambda q: framed([axfr_msgs(q, 5, GOOD, timers=timers)])
+    p = expiring_primary(5)
     tmp = None
     try:
         s, tmp = secondary(p.port)
@@ -668,8 +671,7 @@ def test_expire_same_serial():
             s.start(ready=lambda: serial_of(s) == 5)
             p.close()
             assert wait_for(lambda: rcode_of(s) == dns.rcode.SERVFAIL, 10), s.logtext()
-            p = Scripted(5, port=p.port)
-            p.stream = lambda q: framed([axfr_msgs(q, 5, GOOD, timers=timers)])
+            p = expiring_primary(5, p.port)
             s.ctl("refresh", "sec.test.")
             assert wait_for(lambda: rcode_of(s) == dns.rcode.NOERROR, 5), s.logtext()
             rc, out, err = s.ctl("zones")
