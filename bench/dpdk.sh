@@ -159,8 +159,11 @@ server_start() {
   [[ $ZC == 1 ]] && mem=(--single-file-segments --huge-dir "$TMP/huge")
   [[ $ZC == 1 ]] || rm -f "$TMP"/memif*.sock
   SRV_EAL="--lcores $lcores --main-lcore 0 --no-pci ${mem[*]} -m $((512 + 64 * n)) --file-prefix rdm$TAG-s ${vdevs[*]}"
+  # SERVER_ARGS: more of ringdns's options (e.g. "--rate-limit 100000
+  # --rate-limit-log-only": rate limiting's bookkeeping on every answer)
+  # shellcheck disable=SC2086
   setsid ip netns exec "$NS" "$RINGDNS" --io dpdk --address $SADDR --workers "$n" --tcp-workers 1 \
-    --zone "bench.test.=$zone" --control-socket "$TMP/ctl.sock" -- \
+    --zone "bench.test.=$zone" --control-socket "$TMP/ctl.sock" ${SERVER_ARGS:-} -- \
     --lcores "$lcores" --main-lcore 0 --no-pci "${mem[@]}" -m $((512 + 64 * n)) \
     --file-prefix "rdm$TAG-s" "${vdevs[@]}" < /dev/null > "$TMP/server.log" 2>&1 &
   SPID=$!
@@ -431,7 +434,7 @@ cat > "$TMP/head.md" <<EOF
 - date: $(date -u +%Y-%m-%dT%H:%MZ), took $(( $(date +%s) - T_START )) s
 - host: $NCPU vCPUs, $CPU_MODEL, kernel $(uname -r), TSC $TSC_MHZ MHz
 - ringdns: git $(git describe --always --dirty 2>/dev/null || echo unknown), binaries from $RINGDNS_BUILD/; DPDK $(pkg-config --modversion libdpdk 2>/dev/null || echo '?')
-- server: ringdns --io dpdk --address $SADDR --workers N -- ${SRV_EAL:-}
+- server: ringdns --io dpdk --address $SADDR --workers N ${SERVER_ARGS:-} -- ${SRV_EAL:-}
 - one lcore: its worker on vCPU $SRV_CPU, the main lcore, ringdns-control and dpdk_gen on vCPU $GEN_CPU; hugepages: $HUGE; memif rings 2^$RSIZE
 - zone: bench.test., $NAMES names (bench/server_gen.py); queries: $QUERIES per class, EDNS on all, DO on $DO_PCT %; hits: A of existing names; nxdomain: random names; mix: server_gen.py's (88 % A hits, 2 % MX/TXT, 10 % NXDOMAIN)
 - RUNS=$RUNS SECS=$SECS (classes interleaved; median, all runs in brackets)
