@@ -19,7 +19,6 @@
 #include <sys/mman.h>
 
 #include "zones/dname.h"
-#include "zones/enc.h"
 #include "zones/frag.h"
 #include "zones/limits.h"
 #include "zones/rrtype.h"
@@ -1186,12 +1185,8 @@ static uint32_t nsec3_table(uint8_t *img, const struct snap_header *h,
 			bh->nrrsets, RR_NSEC3);
 		if (!r || !nsec3_matches(r, img, param))
 			continue;
-		const uint8_t *name = img + n->name;
-		uint8_t raw[32];
-		struct enc_dec d;
-		enc_dec_init(&d, raw, raw + sizeof raw);
-		if (enc_b32hex_feed(&d, (const char *)name + 1, name[0]) < 0 ||
-		    enc_b32hex_finish(&d) < 0 || d.o - raw != 20)
+		uint8_t raw[20];
+		if (!snap_nsec3_label_hash(img + n->name, raw))
 			continue;
 		memcpy(tab[nn].hash, raw, 20);
 		tab[nn].node = i;

@@ -19,7 +19,6 @@
 #include <string.h>
 
 #include "zones/dname.h"
-#include "zones/enc.h"
 #include "zones/frag.h"
 #include "zones/ovl_int.h"
 #include "zones/ovl_n3.h"
@@ -247,15 +246,7 @@ static bool in_chain(const struct n3ch *c, uint32_t i, uint8_t hash[20])
 		RR_NSEC3);
 	if (!r || !matches(h, o->img, r))
 		return false;
-	const uint8_t *name = o->img + n->name;
-	uint8_t raw[32];
-	struct enc_dec d;
-	enc_dec_init(&d, raw, raw + sizeof raw);
-	if (enc_b32hex_feed(&d, (const char *)name + 1, name[0]) < 0 || enc_b32hex_finish(&d) < 0 ||
-	    d.o - raw != 20)
-		return false;
-	memcpy(hash, raw, 20);
-	return true;
+	return snap_nsec3_label_hash(o->img + n->name, hash);
 }
 
 /* The owners that left the chain: their entries dead (first, so that an
@@ -404,17 +395,24 @@ static bool cand_has(const struct n3ch *c, uint32_t x, bool before)
 	return false;
 }
 
-/* Does cut i have a pre-encoded referral proving it has no DS? */
-static bool has_proof(const struct ovl *o, uint32_t i)
+/* The pre-encoded referral of cut i that proves it has no DS (its
+ * fragment, zones/frag.h), or NULL. */
+static const uint8_t *proof_frag(const struct ovl *o, uint32_t i)
 {
 	const struct snap_node *n = ovl_node(o, i);
 	const struct snap_block *bh = snap_node_head(o->img, n);
 	if (!(bh->flags & SNAP_N_CUT))
-		return false;
+		return NULL;	/* a deleted node is no cut */
 	const struct snap_rrset *ns = snap_rrset_in(
 		(const struct snap_rrset *)(o->img + snap_node_rrset_off(o->img, n)), bh->nrrsets,
 		RR_NS);
-	return ns && ns->resp && (o->img[ns->rdata + ns->rdata_len + 10] & FRAG_F_N3);
+	const uint8_t *f = ns && ns->resp ? o->img + ns->rdata + ns->rdata_len : NULL;
+	return f && (f[10] & FRAG_F_N3) ? f : NULL;
+}
+
+static bool has_proof(const struct ovl *o, uint32_t i)
+{
+	return proof_frag(o, i) != NULL;
 }
 
 struct below {
@@ -539,23 +537,12 @@ static int rewilds(struct n3ch *c)
  * names? */
 static bool proves_with(const struct ovl *o, uint32_t i, const struct proof *p)
 {
-	const struct snap_node *n = ovl_node(o, i);
-	const struct snap_block *bh = snap_node_head(o->img, n);
-	if ((bh->flags & SNAP_N_DELETED) || !(bh->flags & SNAP_N_CUT))
+	const uint8_t *f = proof_frag(o, i);
+	if (!f)
 		return false;
-	const struct snap_rrset *ns = snap_rrset_in(
-		(const struct snap_rrset *)(o->img + snap_node_rrset_off(o->img, n)), bh->nrrsets,
-		RR_NS);
-	if (!ns || !ns->resp)
-		return false;
-	const uint8_t *f = o->img + ns->rdata + ns->rdata_len;
-	for (int k = 0; (f[10] & FRAG_F_N3) && k < 2; k++) {
-		uint32_t v = frag_u32(f, 12 + 4u * (unsigned)k);
-		if (v == p->blk)
-			return true;
-	}
-	return (f[10] & FRAG_F_N3) && p->split && frag_u32(f, 12) == (p->x << 2 | 1) &&
-	       frag_u32(f, 16) == SNAP_NONE;
+	uint32_t v0 = frag_u32(f, 12), v1 = frag_u32(f, 16);
+	return v0 == p->blk || v1 == p->blk ||
+	       (p->split && v0 == (p->x << 2 | 1) && v1 == SNAP_NONE);
 }
 
 /* The referrals whose proofs name p (listed in the index of targets

@@ -205,16 +205,24 @@ bool snap_nsec3_search_img(const uint8_t *img, const struct snap_header *h,
 	return *index != SNAP_NONE && memcmp(snap_nsec3_at(img, h, *index)->hash, hash, 20) == 0;
 }
 
+bool snap_nsec3_label_hash(const uint8_t *name, uint8_t hash[20])
+{
+	uint8_t raw[32];
+	struct enc_dec d;
+	enc_dec_init(&d, raw, raw + sizeof raw);
+	if (enc_b32hex_feed(&d, (const char *)name + 1, name[0]) < 0 || enc_b32hex_finish(&d) < 0 ||
+	    d.o - raw != 20)
+		return false;
+	memcpy(hash, raw, 20);
+	return true;
+}
+
 uint32_t snap_nsec3_entry_of(const uint8_t *img, const struct snap_header *h, uint32_t i)
 {
 	const struct snap_node *n = (const struct snap_node *)(img + h->nodes) + i;
-	const uint8_t *name = img + n->name;
-	uint8_t raw[32];
-	struct enc_dec d;
+	uint8_t raw[20];
 	uint32_t x;
-	enc_dec_init(&d, raw, raw + sizeof raw);
-	if (!h->nnsec3 || enc_b32hex_feed(&d, (const char *)name + 1, name[0]) < 0 ||
-	    enc_b32hex_finish(&d) < 0 || d.o - raw != 20)
+	if (!h->nnsec3 || !snap_nsec3_label_hash(img + n->name, raw))
 		return SNAP_NONE;
 	return snap_nsec3_search_img(img, h, raw, &x) && snap_nsec3_at(img, h, x)->node == i
 	       ? x : SNAP_NONE;

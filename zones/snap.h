@@ -381,6 +381,10 @@ static inline uint32_t snap_nsec3_pick(const uint8_t *img, const struct snap_hea
 bool snap_nsec3_search_img(const uint8_t *img, const struct snap_header *h,
 			   const uint8_t hash[20], uint32_t *index);
 
+/* The hash an NSEC3 owner name stands for: its first label,
+ * base32hex-decoded (RFC 5155 §3.3); false when that is not 20 bytes. */
+bool snap_nsec3_label_hash(const uint8_t *name, uint8_t hash[20]);
+
 /* The entry of the NSEC3 table of image img (header h) whose owner is node
  * i (its first label, base32hex-decoded, is the entry's hash and the entry
  * names i), or SNAP_NONE: i is not an NSEC3 owner of the chain in use. */
