@@ -48,6 +48,8 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests", "e2e"))
+from e2elib import knot_conf_head  # noqa: E402  (the tests' knotd settings)
 NAMES = int(os.environ.get("NAMES", "1000000"))
 RUNS = int(os.environ.get("RUNS", "5"))
 CHANGE = int(os.environ.get("CHANGE", "100"))
@@ -277,20 +279,7 @@ def change(path, run):
 
 
 def knot_conf(d, port, body):
-    return f"""server:
-    rundir: {d}
-    listen: 127.0.0.1@{port}
-    udp-workers: 1
-    tcp-workers: 1
-    background-workers: 1
-control:
-    listen: {d}/knot.sock
-database:
-    storage: {d}
-log:
-  - target: stderr
-    any: info
-""" + body
+    return knot_conf_head(d, port) + body
 
 
 def main():
