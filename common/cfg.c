@@ -63,12 +63,15 @@ enum {
 	SK_REUSE_PORT_TAKEOVER, SK_IO, SK_ADDRESSES, SK_EAL_ARGS, SK_EXCEPTION_PORT,
 	SK_ALLOW_TRANSFER, SK_XFR_MAX_MB, SK_JOURNAL_MAX_MB, SK_XOT_LISTEN, SK_TLS_CERT,
 	SK_TLS_KEY, SK_METRICS_LISTEN, SK_COOKIE_SECRET, SK_COOKIE_SECRET_PREVIOUS,
-	SK_COOKIE_REQUIRE, SK_HIDE_IDENTITY, SK_HIDE_NSID, SK_COUNT
+	SK_COOKIE_REQUIRE, SK_HIDE_IDENTITY, SK_HIDE_NSID, SK_ZONE_COUNTERS, SK_COUNT
 };
 
 #define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
 #define STR_KEY(n, f, l, h) { n, K_STR, offsetof(struct cfg, f), l, h }
 #define FLAG_KEY(n, f) { n, K_FLAG, offsetof(struct cfg, f), 0, 0 }
+
+/* ld_mapping marks the keys present in a 64-bit mask */
+_Static_assert(SK_COUNT <= 64, "too many server keys for the seen mask");
 
 static const struct key server_keys[SK_COUNT] = {
 	[SK_LISTEN] = { "listen", K_LISTEN, 0, 0, 0 },
@@ -104,6 +107,7 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_COOKIE_REQUIRE] = FLAG_KEY("cookie-require", cookie_require),
 	[SK_HIDE_IDENTITY] = FLAG_KEY("hide-identity", hide_identity),
 	[SK_HIDE_NSID] = FLAG_KEY("hide-nsid", hide_nsid),
+	[SK_ZONE_COUNTERS] = UINT_KEY("zone-counters", zone_counters, 0, 1000000),
 };
 
 enum { TK_SERVER, TK_LOG, TK_RATE_LIMIT, TK_KEYS, TK_ZONES, TK_TEMPLATES, TK_DNSTAP, TK_COUNT };
@@ -1066,6 +1070,7 @@ void cfg_init(struct cfg *c)
 	c->tcp_max_clients = 1024;
 	c->tcp_max_per_client = 64;
 	c->xfr_max_mb = 4096;
+	c->zone_counters = 4096;
 	c->journal_max_mb = 64;
 	c->version = xstrdup(CFG_DEFAULT_VERSION);
 	c->control_socket = xstrdup(CFG_DEFAULT_CONTROL_SOCKET);
@@ -1139,7 +1144,7 @@ struct ld {
 	char *err;
 	size_t errcap;
 	struct cfg t;		/* what the file sets (zeroed, not defaults) */
-	uint32_t seen_server, seen_log, seen_dnstap, seen_rrl;
+	uint64_t seen_server, seen_log, seen_dnstap, seen_rrl;
 	bool hide_version;
 	size_t version_line, hide_line;	/* to catch both set */
 	struct zmeta *zm;	/* lines of each zone in t */
@@ -1318,9 +1323,9 @@ typedef int (*on_key_fn)(struct ld *l, unsigned idx, void *ctx);
  * messages ("in 'server'").  *seen gets a bit per key present.
  */
 static int ld_mapping(struct ld *l, const char *where, const struct key *tab, unsigned n,
-		      on_key_fn fn, void *ctx, uint32_t *seen)
+		      on_key_fn fn, void *ctx, uint64_t *seen)
 {
-	size_t first[32];
+	size_t first[64];
 	*seen = 0;
 	for (;;) {
 		if (ld_next(l) != 0)
@@ -1336,7 +1341,7 @@ static int ld_mapping(struct ld *l, const char *where, const struct key *tab, un
 			if (strlen(tab[i].name) == slen(l) && memcmp(tab[i].name, sv(l), slen(l)) == 0)
 				break;
 		if (i == n) {
-			char list[512] = "", hint[64] = "";
+			char list[1024] = "", hint[64] = "";
 			size_t o = 0;
 			unsigned best = 3;
 			for (unsigned j = 0; j < n; j++) {
@@ -1353,10 +1358,10 @@ static int ld_mapping(struct ld *l, const char *where, const struct key *tab, un
 			return ld_fail(l, line, "unknown key '%.*s' %s (%sexpected one of: %s)",
 				       (int)slen(l), sv(l), where, hint, list);
 		}
-		if (*seen & (1u << i))
+		if (*seen & (1ull << i))
 			return ld_fail(l, line, "duplicate key '%s' %s (first at line %zu)",
 				       tab[i].name, where, first[i]);
-		*seen |= 1u << i;
+		*seen |= 1ull << i;
 		first[i] = line;
 		if (fn(l, i, ctx) != 0)
 			return -1;
@@ -1664,10 +1669,10 @@ static int on_remote_map(struct ld *l, const struct rent *e)
 	struct pent p = { .path = e->path };
 	size_t line = ld_line(l);
 	char why[256];
-	uint32_t seen;
+	uint64_t seen;
 	int r = ld_mapping(l, "in a 'primaries' entry", primary_keys, PK_COUNT, on_primary_key,
 			   &p, &seen);
-	if (r == 0 && !(seen & (1u << PK_ADDRESS)))
+	if (r == 0 && !(seen & (1ull << PK_ADDRESS)))
 		r = ld_fail(l, line, "%s: entry has no 'address'", e->path);
 	else if (r == 0 && (p.ca || p.name[0]) && p.mode != CFG_TLS_STRICT)
 		r = ld_fail(l, line, "%s: 'tls-ca' and 'tls-name' are for 'tls: strict' "
@@ -1753,11 +1758,11 @@ static int ld_zone(struct ld *l, size_t index)
 	memset(&e, 0, sizeof e);
 	zone_init(&e.z, "", NULL);
 	snprintf(e.path, sizeof e.path, "zones[%zu]", index);
-	uint32_t seen;
+	uint64_t seen;
 	int r = ld_mapping(l, "in a 'zones' entry", zone_keys, ZK_COUNT, on_zone, &e, &seen);
-	if (r == 0 && !(seen & (1u << ZK_NAME)))
+	if (r == 0 && !(seen & (1ull << ZK_NAME)))
 		r = ld_fail(l, line, "zones: entry has no 'name'");
-	else if (r == 0 && !(seen & (1u << ZK_FILE)))
+	else if (r == 0 && !(seen & (1ull << ZK_FILE)))
 		r = ld_fail(l, line, "zones: zone '%s' has no 'file'%s", e.z.name,
 			    e.z.nprimaries ? " (a secondary needs one too: where the "
 					     "transferred zone is kept)" : "");
@@ -1900,15 +1905,15 @@ static int ld_key(struct ld *l, size_t index)
 	struct kent e;
 	memset(&e, 0, sizeof e);
 	snprintf(e.path, sizeof e.path, "keys[%zu]", index);
-	uint32_t seen;
+	uint64_t seen;
 	struct cfg *t = &l->t;
 	int r = ld_mapping(l, "in a 'keys' entry", key_keys, KK_COUNT, on_key, &e, &seen);
-	if (r == 0 && !(seen & (1u << KK_NAME)))
+	if (r == 0 && !(seen & (1ull << KK_NAME)))
 		r = ld_fail(l, line, "%s: entry has no 'name'", e.path);
-	else if (r == 0 && !(seen & (1u << KK_ALGORITHM)))
+	else if (r == 0 && !(seen & (1ull << KK_ALGORITHM)))
 		r = ld_fail(l, line, "%s: key '%s' has no 'algorithm' (one of: "
 				     ALGORITHMS_TEXT ")", e.path, e.k.name);
-	else if (r == 0 && !(seen & (1u << KK_SECRET | 1u << KK_SECRET_FILE)))
+	else if (r == 0 && !(seen & (1ull << KK_SECRET | 1ull << KK_SECRET_FILE)))
 		r = ld_fail(l, line, "%s: key '%s' has no 'secret' (base64) or 'secret-file'; "
 				     "give one", e.path, e.k.name);
 	else if (r == 0 && e.secretline && e.fileline)
@@ -2005,12 +2010,12 @@ static int ld_template(struct ld *l, size_t index)
 	memset(&e, 0, sizeof e);
 	e.t.key = -1;
 	snprintf(e.path, sizeof e.path, "templates[%zu]", index);
-	uint32_t seen;
+	uint64_t seen;
 	struct cfg *t = &l->t;
 	int r = ld_mapping(l, "in a 'templates' entry", template_keys, TPK_COUNT, on_template,
 			   &e, &seen);
 	int dup = r == 0 ? template_find(t, e.t.id) : -1;
-	if (r == 0 && !(seen & (1u << TPK_ID)))
+	if (r == 0 && !(seen & (1ull << TPK_ID)))
 		r = ld_fail(l, line, "%s: entry has no 'id'", e.path);
 	else if (dup >= 0)
 		r = ld_fail(l, e.m.idline, "%s.id: duplicate template '%s' (first at line %zu)",
@@ -2070,7 +2075,7 @@ static int ld_dnstap(struct ld *l)
 	if (ld_mapping(l, "in 'dnstap'", dnstap_keys, DK_COUNT, on_dnstap, NULL,
 		       &l->seen_dnstap) != 0)
 		return -1;
-	bool sock = l->seen_dnstap & (1u << DK_SOCKET), file = l->seen_dnstap & (1u << DK_FILE);
+	bool sock = l->seen_dnstap & (1ull << DK_SOCKET), file = l->seen_dnstap & (1ull << DK_FILE);
 	if (sock == file)
 		return ld_fail(l, line, "dnstap: give either 'socket: PATH' (a reader's Unix "
 					"socket) or 'file: PATH'%s", sock ? ", not both" : "");
@@ -2125,7 +2130,7 @@ static int ld_document(struct ld *l)
 	if (l->ev.type != YAML_MAPPING_START_EVENT)
 		return ld_fail(l, ld_line(l), "expected a mapping at the top (server:, log:, "
 					      "keys:, zones:), got %s", ev_what(&l->ev));
-	uint32_t seen;
+	uint64_t seen;
 	if (ld_mapping(l, "at the top level", top_keys, TK_COUNT, on_top, NULL, &seen) != 0)
 		return -1;
 	if (ld_zone_keys(l) != 0)
@@ -2175,11 +2180,11 @@ static void ld_merge(struct ld *l, struct cfg *c, char *source)
 {
 	struct cfg *t = &l->t;
 	for (unsigned i = 0; i < DK_COUNT; i++)
-		if (l->seen_dnstap & (1u << i))
+		if (l->seen_dnstap & (1ull << i))
 			merge_key(c, t, &dnstap_keys[i]);
 	for (unsigned i = 0; i < SK_COUNT; i++) {
 		const struct key *k = &server_keys[i];
-		if (!(l->seen_server & (1u << i)) || merge_key(c, t, k))
+		if (!(l->seen_server & (1ull << i)) || merge_key(c, t, k))
 			continue;
 		if (i == SK_LISTEN) {
 			memcpy(c->listen, t->listen, sizeof c->listen);
@@ -2210,7 +2215,7 @@ static void ld_merge(struct ld *l, struct cfg *c, char *source)
 	}
 	for (unsigned i = 0; i < RK_COUNT; i++) {
 		const struct key *k = &rrl_keys[i];
-		if (!(l->seen_rrl & (1u << i)))
+		if (!(l->seen_rrl & (1ull << i)))
 			continue;
 		if (i == RK_ALLOW) {
 			memcpy(c->rrl.allow, t->rrl.allow, sizeof c->rrl.allow);
@@ -2222,9 +2227,9 @@ static void ld_merge(struct ld *l, struct cfg *c, char *source)
 			*(bool *)(void *)((char *)c + k->off) = *(bool *)(void *)((char *)t + k->off);
 		}
 	}
-	if (l->seen_log & (1u << LK_TARGET))
+	if (l->seen_log & (1ull << LK_TARGET))
 		c->log_syslog = t->log_syslog;
-	if (l->seen_log & (1u << LK_LEVEL))
+	if (l->seen_log & (1ull << LK_LEVEL))
 		c->log_level = t->log_level;
 	/* c->keys and c->zones have room for all of t's (see cfg_load_file).
 	 * A key or zone of the same name is replaced, others are added;
@@ -2416,6 +2421,7 @@ static const struct flag flag_tab[] = {
 	{ "--tls-cert", SK_TLS_CERT, true },
 	{ "--tls-key", SK_TLS_KEY, true },
 	{ "--metrics-listen", SK_METRICS_LISTEN, true },
+	{ "--zone-counters", SK_ZONE_COUNTERS, true },
 	{ "--rate-limit", F_RRL + RK_RATE, true },
 	{ "--rate-limit-slip", F_RRL + RK_SLIP, true },
 	{ "--rate-limit-log-only", F_RRL + RK_LOG_ONLY, false },

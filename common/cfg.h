@@ -162,6 +162,9 @@ struct cfg {
 	char *tls_key;
 	char *metrics_listen;		/* "ADDR:PORT" of the Prometheus metrics
 					 * endpoint (control/metrics.c); NULL = off */
+	unsigned zone_counters;		/* zones with counters of their own (the rest
+					   share one); 0: no per-zone counters;
+					   default 4096 */
 	unsigned xfr_max_mb;		/* an incoming transfer larger is refused; default 4096 */
 	unsigned journal_max_mb;	/* IXFR differences kept per zone; 0 = none; default 64 */
 	bool cpu_pin;			/* worker i on the i-th allowed CPU; default false */

@@ -23,7 +23,7 @@
 
 #include "common/stats.h"
 
-#define IPC_VERSION 11
+#define IPC_VERSION 12
 #define IPC_MSG_MAX (256 * 1024)	/* payload bytes in one message */
 
 enum ipc_type {
@@ -57,6 +57,10 @@ enum ipc_type {
 	IPC_UNEXPIRE,		/* control -> dataplane: struct ipc_zone: an
 				   expired zone's primary answers its serial
 				   again: served as it is */
+	IPC_ZSTATS_REQ,		/* control -> dataplane: -> IPC_ZSTATS */
+	IPC_ZSTATS,		/* dataplane -> control: the per-zone counters,
+				   struct ipc_zstats_hdr + struct ipc_zstats[n],
+				   in as many messages as they take */
 };
 
 /* A transfer query and where it came from; the qlen query bytes (without
@@ -178,6 +182,23 @@ struct ipc_stats_hdr {
 	uint32_t nports;	/* struct ipc_port_stats after those (DPDK ports) */
 	uint32_t pad;
 	char backend[16];	/* the UDP I/O backend: "socket" or "dpdk" */
+};
+
+/* The per-zone counters may take several IPC_ZSTATS messages: all but
+ * the last say more = 1.  Without per-zone counters (zone-counters: 0),
+ * one message with n = 0. */
+struct ipc_zstats_hdr {
+	uint32_t n;		/* struct ipc_zstats that follow */
+	uint32_t more;		/* 1: another IPC_ZSTATS follows */
+};
+
+/* One counter slot (common/stats.h ZS_*) summed over the serving threads:
+ * a zone's, or the queries of no served zone (ZS_NONE), or of the zones
+ * past the configured slots (ZS_OTHER); name is empty for those two. */
+struct ipc_zstats {
+	struct zstats st;
+	uint32_t slot;
+	char name[256];		/* the zone: text, absolute */
 };
 
 /* What DPDK lcore `lcore`, running UDP worker `worker`, did with frames. */

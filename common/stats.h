@@ -42,6 +42,32 @@ struct wstats {
 	char pad[64];			/* keeps the next worker's counters off this line */
 } __attribute__((aligned(64)));
 
+/*
+ * The counters of one zone in one worker (or TCP thread).  Zones get a
+ * slot each when first served (dataplane/publisher.h), kept for the
+ * process's life so that a zone removed and served again goes on counting
+ * where it stopped; slot ZS_NONE counts the queries no served zone
+ * answered (REFUSED, CHAOS, malformed), ZS_OTHER the zones past the
+ * configured number of slots (zone-counters).
+ */
+enum { ZS_NONE = 0, ZS_OTHER = 1, ZS_FIRST = 2 };
+enum st_zrcode { STZ_NOERROR, STZ_NXDOMAIN, STZ_SERVFAIL, STZ_REFUSED, STZ_OTHER, STZ_COUNT };
+
+struct zstats {
+	uint64_t queries[ST_TR_COUNT];	/* queries answered from the zone */
+	uint64_t responses[ST_TR_COUNT];	/* responses sent */
+	uint64_t rcode[STZ_COUNT];	/* responses by (header) RCODE */
+	uint64_t pad;			/* 64 bytes: a zone's counters on one line */
+} __attribute__((aligned(64)));
+
+/* The name of a zone RCODE counter in reports. */
+static inline const char *st_zrcode_str(enum st_zrcode r)
+{
+	static const char *const name[STZ_COUNT] = { "NOERROR", "NXDOMAIN", "SERVFAIL",
+						     "REFUSED", "other" };
+	return r < STZ_COUNT ? name[r] : "?";
+}
+
 /* Adds n counters of src into dst (a read of live counters: relaxed loads). */
 static inline void st_add_n(uint64_t *dst, const uint64_t *src, size_t n)
 {
@@ -53,6 +79,12 @@ static inline void st_add_n(uint64_t *dst, const uint64_t *src, size_t n)
 static inline void st_sum(struct wstats *a, const struct wstats *b)
 {
 	st_add_n((uint64_t *)a, (const uint64_t *)b, offsetof(struct wstats, pad) / sizeof(uint64_t));
+}
+
+/* Adds every counter of zone counters b into a. */
+static inline void st_zsum(struct zstats *a, const struct zstats *b)
+{
+	st_add_n((uint64_t *)a, (const uint64_t *)b, offsetof(struct zstats, pad) / sizeof(uint64_t));
 }
 
 /* Why the DPDK backend dropped a received frame. */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -262,6 +263,38 @@ int cmd_stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o)
 	for (unsigned i = 0; i < h->nports; i++)
 		st_port_sum(&v->ports, &pt[i].st);
 	return 0;
+}
+
+int cmd_zstats_fetch(struct ctl *c, struct zstats_view *v, struct ctl_out *o)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	struct ipc_zstats_hdr h;
+	*v = (struct zstats_view){ NULL, 0 };
+	if (ipc_send(c->dp, IPC_ZSTATS_REQ, NULL, 0, -1) != 0)
+		return ctl_error(o, "ringdns did not answer the zone counters request");
+	do {
+		ssize_t n = dpc_wait(c, IPC_ZSTATS, buf, sizeof buf);
+		if (n < (ssize_t)sizeof h)
+			goto fail;
+		memcpy(&h, buf, sizeof h);
+		if ((size_t)n != sizeof h + (size_t)h.n * sizeof(struct ipc_zstats))
+			goto fail;
+		struct ipc_zstats *z = realloc(v->z, (v->n + h.n + 1) * sizeof *z);
+		if (!z)
+			goto fail;
+		v->z = z;
+		memcpy(z + v->n, buf + sizeof h, (size_t)h.n * sizeof *z);
+		for (size_t i = v->n; i < v->n + h.n; i++)
+			z[i].name[sizeof z[i].name - 1] = 0;
+		v->n += h.n;
+	} while (h.more);
+	return 0;
+fail:
+	/* the rest of a multi-message reply is drained by the next wait's
+	 * type check */
+	free(v->z);
+	*v = (struct zstats_view){ NULL, 0 };
+	return ctl_error(o, "ringdns did not send its zone counters (mismatched binaries?)");
 }
 
 static const char *const rname[16] = {

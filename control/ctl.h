@@ -383,6 +383,15 @@ struct stats_view {
 };
 /* Asks ringdns for its counters into v; 0, or -1 with the error in o. */
 int cmd_stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o);
+/* The per-zone counters as ringdns sent them (struct ipc_zstats: one per
+ * zone that has a slot, and the shared slots' when they counted). */
+struct zstats_view {
+	struct ipc_zstats *z;	/* [n], malloc'ed: free(z) */
+	size_t n;
+};
+/* Asks ringdns for its per-zone counters into v; 0, or -1 with the
+ * error in o. */
+int cmd_zstats_fetch(struct ctl *c, struct zstats_view *v, struct ctl_out *o);
 /* An RCODE's name in reports ("NOERROR", "NXDOMAIN", "RCODE12"). */
 const char *cmd_rcode_str(unsigned rcode);
 

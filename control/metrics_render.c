@@ -7,6 +7,7 @@
  * packet is added for the metrics.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/stats.h"
@@ -96,6 +97,48 @@ static void render_queries(struct pt_buf *b, const struct stats_view *v)
 		  "TCP connections refused by a connection limit.");
 	pt_u64(b, "ringdns_tcp_connections_refused_total", NULL, v->tot.tcp_refused);
 	render_limits(b, v);
+}
+
+/* A counter slot's zone label: the zone, or the shared slots' names. */
+static const char *zslot_label(const struct ipc_zstats *z)
+{
+	return z->slot == ZS_NONE ? "(none)" : z->slot == ZS_OTHER ? "(other)" : z->name;
+}
+
+static uint64_t zf_queries(const struct zstats *z, enum st_tr tr) { return z->queries[tr]; }
+static uint64_t zf_responses(const struct zstats *z, enum st_tr tr) { return z->responses[tr]; }
+
+/* A per-zone counter by transport; field picks it from a zone's counters. */
+static void per_zone(struct pt_buf *b, const struct zstats_view *v, const char *name,
+		     const char *help, uint64_t (*field)(const struct zstats *, enum st_tr))
+{
+	static const char *const tr[ST_TR_COUNT] = { "udp", "tcp" };
+	pt_family(b, name, "counter", help);
+	for (size_t i = 0; i < v->n; i++)
+		for (int t = 0; t < ST_TR_COUNT; t++)
+			pt_u64(b, name, (const char *[]){ "zone", zslot_label(&v->z[i]), "transport",
+							  tr[t], NULL },
+			       field(&v->z[i].st, (enum st_tr)t));
+}
+
+/* The per-zone counters (server.zone-counters), summed over the workers. */
+static void render_zone_counters(struct pt_buf *b, const struct zstats_view *v)
+{
+	per_zone(b, v, "ringdns_zone_queries_total",
+		 "DNS queries by zone and transport; zone \"(none)\": no served zone answered "
+		 "(REFUSED, CHAOS, malformed), \"(other)\": zones past server.zone-counters.",
+		 zf_queries);
+	per_zone(b, v, "ringdns_zone_responses_total", "DNS responses by zone and transport.",
+		 zf_responses);
+	pt_family(b, "ringdns_zone_responses_by_rcode_total", "counter",
+		  "DNS responses by zone and header RCODE (NOERROR, NXDOMAIN, SERVFAIL, REFUSED, "
+		  "other).");
+	for (size_t i = 0; i < v->n; i++)
+		for (int r = 0; r < STZ_COUNT; r++)
+			pt_u64(b, "ringdns_zone_responses_by_rcode_total",
+			       (const char *[]){ "zone", zslot_label(&v->z[i]), "rcode",
+						 st_zrcode_str((enum st_zrcode)r), NULL },
+			       v->z[i].st.rcode[r]);
 }
 
 /* The dataplane's status: snapshots and the workers' progress. */
@@ -211,6 +254,8 @@ void mtr_render(struct ctl *c, struct pt_buf *b)
 	hl_collect(c, &hr);
 	struct ctl_out *o = ctl_out_new();
 	bool have_sv = o && !ctl_stopping(c) && cmd_stats_fetch(c, &sv, o) == 0;
+	struct zstats_view zv = { NULL, 0 };
+	bool have_zv = have_sv && cmd_zstats_fetch(c, &zv, o) == 0;
 	ctl_out_free(o);
 	pt_family(b, "ringdns_dataplane_up", "gauge",
 		  "1 when the dataplane answered the control process's requests for this scrape.");
@@ -221,6 +266,9 @@ void mtr_render(struct ctl *c, struct pt_buf *b)
 	pt_u64(b, "ringdns_healthy", NULL, hl_healthy(&hr) && have_sv);
 	if (have_sv)
 		render_queries(b, &sv);
+	if (have_zv)
+		render_zone_counters(b, &zv);
+	free(zv.z);
 	if (hr.dp_answered)
 		render_status(b, &hr.st);
 	render_zones(b, c);

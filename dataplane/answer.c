@@ -469,6 +469,7 @@ static void dispatch(struct eng *e, const struct zidx *root, bool tcp, bool zkno
 		e->ede = EDE_NOT_AUTHORITATIVE;
 		return;
 	}
+	e->zslot = snap_slot(z);
 	/* a secondary zone whose primaries stayed silent past its SOA's
 	 * expire time is no longer answered for (RFC 1035 §3.3.13); the
 	 * Extended DNS Error is Invalid Data (RFC 8914 §4.25), as NSD gives
@@ -509,6 +510,7 @@ size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg,
 	e.nknown = p->nt;
 	e.rcode = 0;
 	e.ede = -1;
+	e.zslot = 0;
 	e.naddl = e.nwild = e.nproof = 0;
 	/* answering in place, the question is where it was sent: the writer
 	 * leaves it there, the rest of the engine reads it there */
@@ -535,5 +537,6 @@ size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg,
 	oc->path = ANS_PATH_FULL;
 	oc->rcode = (uint16_t)e.rcode;
 	oc->tc = e.tc;
+	oc->zslot = e.zslot;
 	return eng_finish(cfg, q, env, &hd, out, w.pos);
 }

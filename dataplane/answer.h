@@ -83,6 +83,8 @@ struct ans_outcome {
 	bool notify;		/* a NOTIFY from an allowed primary, answered:
 				   the caller tells the control process
 				   (ans_notify_zone reads which zone) */
+	uint32_t zslot;		/* the zone's counter slot (snap_slot), ZS_NONE
+				   (0) when no served zone answered */
 };
 
 /*

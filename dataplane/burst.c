@@ -340,7 +340,8 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 {
 	const struct qry *q = &b->x.q;
 	const struct eng_probe *p = &b->x.p;
-	*oc = (struct ans_outcome){ .qtype = q->has_q ? q->qtype : 0, .cookie_ok = q->cookie_ok };
+	*oc = (struct ans_outcome){ .qtype = q->has_q ? q->qtype : 0, .cookie_ok = q->cookie_ok,
+				    .zslot = p->zknown && p->z ? snap_slot(p->z) : 0 };
 	if (b->x.st == QRY_DROP || outcap < 512) {
 		oc->dropped = true;
 		return 0;

@@ -95,6 +95,43 @@ static void send_stats(struct dp *d)
 	ipc_send(d->sup.fd, IPC_STATS, buf, len, -1);
 }
 
+/* One counter slot summed over every UDP worker and TCP thread. */
+static void zslot_sum(const struct dp *d, uint32_t slot, struct ipc_zstats *out)
+{
+	memset(out, 0, sizeof *out);
+	out->slot = slot;
+	const char *name = pub_slot_name(d->pub, slot);
+	if (name)
+		snprintf(out->name, sizeof out->name, "%s", name);
+	for (unsigned t = 0; t < d->nudp + d->ntcp; t++)
+		st_zsum(&out->st, &d->zstats[(size_t)t * d->zslots + slot]);
+}
+
+/* The reply to IPC_ZSTATS_REQ: every zone's counters (those of every slot
+ * given, and the shared slots' when they counted anything), in as many
+ * IPC_ZSTATS messages as they take. */
+static void send_zstats(struct dp *d)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	const size_t per = (sizeof buf - sizeof(struct ipc_zstats_hdr)) /
+			   sizeof(struct ipc_zstats);
+	uint32_t used = d->zstats ? pub_slots_used(d->pub) : 0, slot = 0;
+	do {
+		struct ipc_zstats_hdr h = { 0, 0 };
+		for (; slot < used && h.n < per; slot++) {
+			struct ipc_zstats z;
+			zslot_sum(d, slot, &z);
+			if (slot < ZS_FIRST && !z.st.queries[ST_UDP] && !z.st.queries[ST_TCP])
+				continue;
+			memcpy(buf + sizeof h + h.n * sizeof z, &z, sizeof z);
+			h.n++;
+		}
+		h.more = slot < used;
+		memcpy(buf, &h, sizeof h);
+		ipc_send(d->sup.fd, IPC_ZSTATS, buf, sizeof h + h.n * sizeof(struct ipc_zstats), -1);
+	} while (slot < used);
+}
+
 /* The reply to IPC_STATUS_REQ: the process's state, each UDP worker's
  * and TCP thread's last progress, and with DPDK each port's link (asked
  * of the port now). */
@@ -303,6 +340,9 @@ void ctlchan_handle(struct dp *d)
 		break;
 	case IPC_STATS_REQ:
 		send_stats(d);
+		break;
+	case IPC_ZSTATS_REQ:
+		send_zstats(d);
 		break;
 	case IPC_STOP:
 		log_notice("stop requested through the control socket");

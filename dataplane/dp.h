@@ -34,6 +34,9 @@ struct dp {
 	struct wk_pool *wk;
 	struct tcp_srv *tcp;
 	struct wstats *stats;	/* workers, then TCP threads */
+	struct zstats *zstats;	/* per zone: zslots per worker, then per TCP
+				   thread; NULL: off (zone-counters: 0) */
+	uint32_t zslots;
 	struct rrl *rrl;	/* response rate limiting; NULL: off */
 	bool eal;		/* --io dpdk: EAL started */
 	unsigned nudp, ntcp;

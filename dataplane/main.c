@@ -105,6 +105,25 @@ static unsigned long raise_fd_limit(void)
 									 : (unsigned long)rl.rlim_cur;
 }
 
+/* The per-zone counters: zone-counters slots of their own plus ZS_FIRST
+ * shared ones, for every UDP worker and TCP thread (64 bytes each); -1
+ * with the reason logged. */
+static int zone_counters(struct dp *d)
+{
+	if (!d->cfg.zone_counters)
+		return 0;
+	d->zslots = d->cfg.zone_counters + ZS_FIRST;
+	size_t bytes = (size_t)(d->nudp + d->ntcp) * d->zslots * sizeof *d->zstats;
+	d->zstats = aligned_alloc(64, bytes);
+	if (!d->zstats || pub_set_slots(d->pub, d->zslots) != 0) {
+		log_err("out of memory for the counters of %u zones (%zu bytes): lower "
+			"server.zone-counters", d->cfg.zone_counters, bytes);
+		return -1;
+	}
+	memset(d->zstats, 0, bytes);
+	return 0;
+}
+
 /* The DNS Cookie secrets (RFC 9018 §4.4: shared by the fleet), or a
  * random one for this server alone; -1 with the reason logged. */
 static int cookie_keys(struct dp *d)
@@ -198,6 +217,8 @@ static int init_state(struct dp *d)
 		return -1;
 	}
 	memset(d->stats, 0, (d->nudp + d->ntcp) * sizeof *d->stats);
+	if (zone_counters(d) != 0)
+		return -1;
 	dp_run_init(&d->run, &d->root);
 	if (ntq_init(&d->ntq) != 0) {
 		log_err("eventfd: %s", strerror(errno));
@@ -286,7 +307,8 @@ static int start_workers(struct dp *d, const struct cfg_listen *listen, size_t n
 	}
 	d->wk = wk_pool_new(&(struct wk_conf){ .ops = d->io_ops, .io = d->io, .n = d->nudp,
 					       .run = &d->run, .acfg = &d->acfg,
-					       .stats = d->stats, .rrl = d->rrl });
+					       .stats = d->stats, .rrl = d->rrl,
+					       .zstats = d->zstats, .zslots = d->zslots });
 	if (!d->wk) {
 		log_err("out of memory");
 		return -1;
@@ -346,6 +368,8 @@ static int start_tcp(struct dp *d, const struct cfg_listen *listen, size_t nlist
 		.max_clients = tcp_fd_budget(d, nlisten),
 		.max_per_client = d->cfg.tcp_max_per_client,
 		.xfr_fd = sup_xfr_fd(&d->sup),
+		.zstats = d->zstats ? d->zstats + (size_t)d->nudp * d->zslots : NULL,
+		.zslots = d->zslots,
 	};
 	if (!to.max_clients)
 		return -1;
@@ -480,6 +504,7 @@ static void shut_down(struct dp *d, int sfd)
 	peers_free(d->peers);
 	ntq_fini(&d->ntq);
 	free(d->stats);
+	free(d->zstats);
 	cfg_free(&d->cfg);
 	if (sfd >= 0)
 		close(sfd);

@@ -15,6 +15,7 @@
 #include "zones/dname.h"
 #include "zones/overlay.h"
 #include "common/ipc.h"
+#include "common/stats.h"
 
 /* A zone: the image it serves (snap), which is its base (a compiled
  * image, mapped from its memfd, kept for overlays) or, after a change
@@ -33,6 +34,12 @@ struct pub_zone {
 	size_t size;		/* bytes of the image served */
 	uint64_t records;
 	time_t loaded_at;
+	uint32_t slot;		/* its counters' slot (snap_slot) */
+};
+
+/* A counter slot's zone name (pub_set_slots). */
+struct pub_slot {
+	char name[256];
 };
 
 struct pub {
@@ -41,6 +48,8 @@ struct pub {
 	size_t n, cap;
 	uint64_t gen;
 	time_t last_swap;
+	struct pub_slot *slot;	/* [nslots]: entries ZS_FIRST..used named */
+	uint32_t nslots, used;
 };
 
 /* Builds an index over the zones (in table order) and publishes it; waits
@@ -78,6 +87,43 @@ struct pub *pub_new(struct zidx **root)
 	return p;
 }
 
+int pub_set_slots(struct pub *p, uint32_t n)
+{
+	struct pub_slot *s = n ? calloc(n, sizeof *s) : NULL;
+	if (n && !s)
+		return -1;
+	free(p->slot);
+	p->slot = s;
+	p->nslots = n;
+	p->used = n ? ZS_FIRST : 0;
+	return 0;
+}
+
+uint32_t pub_slots_used(const struct pub *p)
+{
+	return p->used;
+}
+
+const char *pub_slot_name(const struct pub *p, uint32_t i)
+{
+	return i >= ZS_FIRST && i < p->used ? p->slot[i].name : NULL;
+}
+
+/* Zone name's slot: the one it had, a new one, or ZS_OTHER when all are
+ * given (ZS_NONE when slots are off). */
+static uint32_t pub_slot_of(struct pub *p, const char *name)
+{
+	if (!p->nslots)
+		return ZS_NONE;
+	for (uint32_t i = ZS_FIRST; i < p->used; i++)
+		if (strcasecmp(p->slot[i].name, name) == 0)
+			return i;
+	if (p->used == p->nslots)
+		return ZS_OTHER;
+	snprintf(p->slot[p->used].name, sizeof p->slot[p->used].name, "%s", name);
+	return p->used++;
+}
+
 static void pub_zone_drop(struct pub_zone *z)
 {
 	snap_close(z->snap);
@@ -98,6 +144,7 @@ void pub_free(struct pub *p)
 	for (size_t i = 0; i < p->n; i++)
 		pub_zone_drop(&p->z[i]);
 	free(p->z);
+	free(p->slot);
 	free(p);
 }
 
@@ -153,10 +200,12 @@ int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t rec
 		i = (ssize_t)p->n++;
 		memset(&p->z[i], 0, sizeof p->z[i]);
 		snprintf(p->z[i].name, sizeof p->z[i].name, "%s", name);
+		p->z[i].slot = pub_slot_of(p, name);
 	} else {
 		old = p->z[i];
 	}
 	struct pub_zone *z = &p->z[i];
+	snap_set_slot(s, z->slot);
 	z->snap = s;
 	z->map = map;
 	z->base_fd = fd;
@@ -226,6 +275,7 @@ int pub_overlay(struct pub *p, const char *name, int fd, size_t size, uint64_t r
 		snprintf(err, errcap, "%s: overlay refused: %s", name, why);
 		return -1;
 	}
+	snap_set_slot(s, z->slot);
 	z->snap = s;
 	z->cur = t;
 	z->size = z->om[t].size;

@@ -28,6 +28,15 @@ struct pub_zone_info {
 
 /* root: the pointer workers read (set here to an empty index). */
 struct pub *pub_new(struct zidx **root);
+/* Gives each zone served from now on one of n counter slots (snap_slot;
+ * common/stats.h ZS_*): a zone keeps its slot for p's life, also when it
+ * is removed and served again; past n, zones share ZS_OTHER.  n 0 (the
+ * default): every zone has slot ZS_NONE.  -1 when out of memory. */
+int pub_set_slots(struct pub *p, uint32_t n);
+/* Slots given so far (names for slots ZS_FIRST..), and slot i's zone name
+ * (NULL for ZS_NONE and ZS_OTHER). */
+uint32_t pub_slots_used(const struct pub *p);
+const char *pub_slot_name(const struct pub *p, uint32_t i);
 /* Unpublishes everything (after the workers stopped) and frees it all. */
 void pub_free(struct pub *p);
 

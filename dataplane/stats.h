@@ -53,10 +53,39 @@ static inline void st_count_xfr(struct wstats *s)
 	ST_INC(s->queries[ST_TCP]);
 }
 
-/* Counts one query on transport tr by its outcome: dropped, or a
- * response with its header RCODE, TC and the question's type. */
-static inline void st_count(struct wstats *s, enum st_tr tr, const struct ans_outcome *oc)
+/* Maps a header RCODE to its zone counter. */
+static inline enum st_zrcode st_zrcode_of(unsigned rcode)
 {
+	switch (rcode & 15) {
+	case 0: return STZ_NOERROR;
+	case 2: return STZ_SERVFAIL;
+	case 3: return STZ_NXDOMAIN;
+	case 5: return STZ_REFUSED;
+	default: return STZ_OTHER;
+	}
+}
+
+/* Counts one query into its zone's counters (zs: the thread's slots,
+ * NULL when per-zone counters are off). */
+static inline void st_count_zone(struct zstats *zs, enum st_tr tr, const struct ans_outcome *oc)
+{
+	if (!zs)
+		return;
+	struct zstats *z = &zs[oc->zslot];
+	ST_INC(z->queries[tr]);
+	if (oc->dropped)
+		return;
+	ST_INC(z->responses[tr]);
+	ST_INC(z->rcode[st_zrcode_of(oc->rcode)]);
+}
+
+/* Counts one query on transport tr by its outcome: dropped, or a
+ * response with its header RCODE, TC and the question's type; and in
+ * its zone's counters zs (NULL: off). */
+static inline void st_count(struct wstats *s, struct zstats *zs, enum st_tr tr,
+			    const struct ans_outcome *oc)
+{
+	st_count_zone(zs, tr, oc);
 	if (oc->dropped) {
 		st_count_drop(s, tr);
 		return;

@@ -92,6 +92,7 @@ struct tcp_thr {
 	struct tcp_srv *s;
 	struct ans_cfg acfg;		/* the server's, with this thread's cookie context */
 	struct wstats *st;
+	struct zstats *zst;		/* its zone counters; NULL: off */
 	struct dt_wk *dt;		/* dnstap; NULL: off */
 	int ep;
 	struct tcp_lsn *lsn;		/* one per address */
@@ -375,7 +376,7 @@ static void tcp_serve(struct tcp_thr *t, struct tcp_conn *c, const struct zidx *
 		size_t rlen = ans_respond(root, &t->acfg, &req, r + 2, TCP_MSG_MAX, &oc);
 		if (tap)
 			dt_burst_responses(t->dt, &req, &(uint8_t *){ r + 2 }, &rlen, tap);
-		st_count(t->st, ST_TCP, &oc);
+		st_count(t->st, t->zst, ST_TCP, &oc);
 		if (oc.notify)
 			dp_run_notified(s->run, &(struct ans_req){ .peer_kind = ANS_PEER_IP16,
 								   .peer = c->addr },
@@ -736,6 +737,7 @@ int tcp_start(struct tcp_srv **out, const struct cfg_listen *addrs, size_t naddr
 	for (unsigned i = 0; s->thr && i < opts->threads; i++) {
 		s->thr[i].s = s;
 		s->thr[i].st = &stats[i];
+		s->thr[i].zst = opts->zstats ? opts->zstats + (size_t)i * opts->zslots : NULL;
 		s->thr[i].ep = -1;
 	}
 	for (unsigned i = 0; !oom && i < opts->threads; i++)

@@ -28,6 +28,9 @@ struct tcp_opts {
 	int xfr_fd;			/* the transfer channel (common/ipc.h): transfer
 					   queries and their connections go there;
 					   -1: answered here (NOTAUTH) */
+	struct zstats *zstats;		/* [threads * zslots]: thread i's zone counters
+					   at zstats + i * zslots; NULL: off */
+	unsigned zslots;
 };
 
 struct tcp_srv;

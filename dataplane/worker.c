@@ -32,6 +32,7 @@ struct wk {
 	const struct ans_cfg *acfg;	/* &own */
 	struct ans_cfg own;		/* the pool's, with this worker's cookie context */
 	struct wstats *st;
+	struct zstats *zst;		/* its zone counters; NULL: off */
 	struct dt_wk *dt;		/* dnstap; NULL: off */
 	struct rrl_worker rrl;		/* r NULL: no rate limiting */
 	uint64_t stamp;			/* wk_cycles() at the last iteration; 0: none yet */
@@ -96,7 +97,7 @@ static void wk_serve(struct wk *w, struct io_burst *b)
 	if (tap)
 		dt_burst_responses(w->dt, b->req, b->out, b->len, tap);
 	for (unsigned i = 0; i < b->n; i++) {
-		st_count(w->st, ST_UDP, &b->oc[i]);
+		st_count(w->st, w->zst, ST_UDP, &b->oc[i]);
 		if (__builtin_expect(b->oc[i].notify, 0))
 			dp_run_notified(w->run, &b->req[i], b->out[i], b->len[i]);
 	}
@@ -148,6 +149,7 @@ struct wk_pool *wk_pool_new(const struct wk_conf *c)
 		struct wk *w = &p->w[i];
 		*w = (struct wk){ .ops = c->ops, .q = c->ops->queue(c->io, i), .run = c->run,
 				  .acfg = &w->own, .st = &c->stats[i], .rrl = { .r = c->rrl },
+				  .zst = c->zstats ? c->zstats + (size_t)i * c->zslots : NULL,
 				  .cpu = -1 };
 		char err[256];
 		if (ck_thread_cfg(&w->own, c->acfg, err, sizeof err) != 0) {

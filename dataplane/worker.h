@@ -25,6 +25,9 @@ struct wk_conf {
 	struct dp_run *run;		/* stop flag and root, shared with TCP */
 	const struct ans_cfg *acfg;	/* outlives the pool */
 	struct wstats *stats;		/* [n]: stats[i] is written by worker i only */
+	struct zstats *zstats;		/* [n * zslots]: worker i's zone counters at
+					   zstats + i * zslots; NULL: off */
+	unsigned zslots;
 	struct rrl *rrl;		/* response rate limiting (rrl.h), shared by
 					   the workers, outliving the pool; NULL: off */
 };

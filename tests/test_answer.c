@@ -875,3 +875,50 @@ Test(answer, formerr_opt)
 	cr_assert_eq(out[3] & 15, 1);
 	cr_assert_eq(out[11], 0, "no OPT for a malformed one");
 }
+
+/* The outcome names the zone's counter slot (snap_slot) on every path:
+ * a hit, NXDOMAIN, NODATA, a referral (fast paths), the general path
+ * (ANY, CNAME chains), and slot 0 for a name of no zone or class CH;
+ * a burst gives what one query at a time gives. */
+Test(answer, outcome_zone_slot)
+{
+	for (size_t i = 0; i < sv.n; i++)
+		snap_set_slot(sv.snaps[i], (uint32_t)(10 + i));
+	static const struct {
+		const char *name;
+		uint16_t type;
+		uint16_t cls;
+	} qs[] = {
+		{ "www.example.com.", RR_A, 0 },	{ "nope.example.com.", RR_A, 0 },
+		{ "www.example.com.", RR_MX, 0 },	{ "www.example.com.", RR_ANY, 0 },
+		{ "example.com.", RR_SOA, 0 },		{ "example.invalid.", RR_A, 0 },
+		{ "id.server.", RR_TXT, RR_CLASS_CH },
+	};
+	enum { N = sizeof qs / sizeof *qs };
+	uint8_t q[N][600], o1[N][1232], ob[N][1232];
+	struct ans_req reqs[N];
+	uint8_t *outs[N];
+	size_t caps[N], lens[N];
+	struct ans_outcome oc1[N], ocb[N];
+	for (size_t i = 0; i < N; i++) {
+		struct dm_qopt o = { .cls = qs[i].cls };
+		size_t ql = dm_query(q[i], sizeof q[i], qs[i].name, qs[i].type, &o);
+		reqs[i] = (struct ans_req){ .q = q[i], .qlen = ql };
+		cr_assert_gt(ans_respond(root, &cfg, &reqs[i], o1[i], sizeof o1[i], &oc1[i]), 0);
+		outs[i] = ob[i];
+		caps[i] = sizeof ob[i];
+		uint8_t wire[DNAME_MAX];
+		cr_assert_geq(dname_from_text(wire, qs[i].name, strlen(qs[i].name), NULL), 0);
+		const struct snap *z = qs[i].cls ? NULL : zidx_find(root, wire);
+		cr_assert_eq(oc1[i].zslot, z ? snap_slot(z) : 0, "%s: slot %u", qs[i].name,
+			     oc1[i].zslot);
+	}
+	cr_assert_geq(oc1[0].zslot, 10, "www.example.com. is in a zone");
+	ans_respond_burst(root, &cfg, reqs, N, outs, caps, lens, ocb);
+	for (size_t i = 0; i < N; i++)
+		cr_assert_eq(ocb[i].zslot, oc1[i].zslot, "%s", qs[i].name);
+	/* paths taken, so that each kind above is covered */
+	cr_assert_eq(oc1[0].path, ANS_PATH_HIT);
+	cr_assert_eq(oc1[1].path, ANS_PATH_NX);
+	cr_assert_eq(oc1[3].path, ANS_PATH_FULL);
+}

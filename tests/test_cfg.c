@@ -514,7 +514,7 @@ Test(cfg, unknown_and_duplicate_keys)
 	      "control-socket, control-binary, cache-dir, cpu-pin, reuse-port-takeover, io, "
 	      "addresses, eal-args, exception-port, allow-transfer, xfr-max-mb, "
 	      "journal-max-mb, xot-listen, tls-cert, tls-key, metrics-listen, cookie-secret, "
-	      "cookie-secret-previous, cookie-require, hide-identity, hide-nsid)");
+	      "cookie-secret-previous, cookie-require, hide-identity, hide-nsid, zone-counters)");
 	fails("server:\n  tcp_workers: 2\n", 2, "did you mean 'tcp-workers'?");
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
@@ -2044,6 +2044,23 @@ Test(cfg, transfer_limits)
 	cr_assert_eq(cfg_from_args(&c, 5, argv, NULL, err, sizeof err), 0, "%s", err);
 	cr_assert_eq(c.xfr_max_mb, 7);
 	cr_assert_eq(c.journal_max_mb, 9);
+	cfg_free(&c);
+}
+
+/* The zones with counters of their own: from the file and the flag, 0
+ * allowed (off), bounded. */
+Test(cfg, zone_counters)
+{
+	struct cfg c;
+	char err[512];
+	cr_assert_eq(load(&c, "server:\n  zone-counters: 0\n", err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.zone_counters, 0);
+	cfg_free(&c);
+	fails("server:\n  zone-counters: 2000000\n", 2, "zone-counters");
+	char *argv[] = { "ringdns", "--zone-counters", "10", NULL };
+	cfg_init(&c);
+	cr_assert_eq(cfg_from_args(&c, 3, argv, NULL, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.zone_counters, 10);
 	cfg_free(&c);
 }
 

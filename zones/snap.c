@@ -36,6 +36,7 @@ struct snap {
 	const uint8_t *base;
 	size_t size;
 	bool expired;		/* a secondary zone past its expire time (atomic) */
+	uint32_t slot;		/* snap_slot */
 	uint8_t *negsoa;	/* the negative answers' SOA fragment, or NULL */
 	/* the NSEC3 table by the leading bits of the hash: n3idx[v] is the
 	 * first entry whose top n3bits bits are >= v (v <= 2^n3bits), about
@@ -957,6 +958,16 @@ bool snap_expired(const struct snap *s)
 void snap_set_expired(struct snap *s, bool expired)
 {
 	__atomic_store_n(&s->expired, expired, __ATOMIC_RELAXED);
+}
+
+uint32_t snap_slot(const struct snap *s)
+{
+	return s->slot;
+}
+
+void snap_set_slot(struct snap *s, uint32_t slot)
+{
+	s->slot = slot;
 }
 
 const struct nsecord *snap_nsecord(const struct snap *s)

@@ -38,6 +38,12 @@ int snap_open_validated(const void *image, size_t size, struct snap **out);
 bool snap_expired(const struct snap *s);
 void snap_set_expired(struct snap *s, bool expired);
 
+/* The zone's counter slot in the serving threads' per-zone counters
+ * (common/stats.h struct zstats), set by the publisher before the handle
+ * is published; 0 until then. */
+uint32_t snap_slot(const struct snap *s);
+void snap_set_slot(struct snap *s, uint32_t slot);
+
 /* The node table's room for n nodes (snap_header.node_cap): a little more,
  * so that an overlay can append names without moving the tables. */
 static inline uint32_t snap_node_room(size_t n)

@@ -118,6 +118,20 @@ def test_counters_zones_reload():
         for rc in ("NOERROR", "NXDOMAIN", "REFUSED"):
             assert gained("ringdns_responses_by_rcode_total", rcode=rc) == want[rc], rc
         assert gained("ringdns_tcp_connections_total") == 2
+        # per zone: queries by transport, responses by RCODE; the query
+        # for a zone not served counts under "(none)"
+        per_zone = {("example.com.", "udp"): 6, ("example.com.", "tcp"): 2,
+                    ("example.net.", "udp"): 3, ("example.net.", "tcp"): 0,
+                    ("(none)", "udp"): 1, ("(none)", "tcp"): 0}
+        for (z, tr), n in per_zone.items():
+            assert gained("ringdns_zone_queries_total", zone=z, transport=tr) == n, (z, tr)
+            assert gained("ringdns_zone_responses_total", zone=z, transport=tr) == n, (z, tr)
+        for z, rc, n in (("example.com.", "NOERROR", 8), ("example.com.", "NXDOMAIN", 0),
+                         ("example.net.", "NXDOMAIN", 3), ("example.net.", "NOERROR", 0),
+                         ("(none)", "REFUSED", 1)):
+            assert gained("ringdns_zone_responses_by_rcode_total", zone=z, rcode=rc) == n, \
+                (z, rc)
+        assert types["ringdns_zone_queries"] == "counter"
         # rate limiting and dnstap are off: their counters are there, at 0
         for action in ("slip", "drop", "would"):
             assert one(after, "ringdns_rrl_responses_total", action=action) == 0
@@ -167,6 +181,50 @@ def test_counters_zones_reload():
             raise AssertionError("DELETE /metrics answered")
         except urllib.error.HTTPError as e:
             assert e.code == 405, e.code
+
+
+def test_zone_counter_slots():
+    """server.zone-counters bounds the zones counted on their own: past it
+    zones share "(other)"; a reload keeps a zone's counters; 0 turns the
+    per-zone counters off (the families stay, with no samples)."""
+    port = free_port()
+    with Server(EXAMPLES, extra=["--metrics-listen", f"127.0.0.1:{port}",
+                                 "--zone-counters", "1"]) as s:
+        s.start()
+        assert wait_for(lambda: "example.net." in s.ctl("zones")[1], 10)
+        before, _ = scrape(port)
+        for _ in range(4):
+            assert s.query("www.example.com.", "A").rcode() == dns.rcode.NOERROR
+        for _ in range(3):
+            assert s.query("example.net.", "SOA").rcode() == dns.rcode.NOERROR
+        m, _ = scrape(port)
+
+        def gained(z, since):
+            return total(m, "ringdns_zone_queries_total", zone=z, transport="udp") - total(
+                since, "ringdns_zone_queries_total", zone=z, transport="udp")
+
+        zones = {dict(ls)["zone"] for (n, ls) in m if n == "ringdns_zone_queries_total"}
+        assert len(zones & set(EXAMPLES)) == 1 and "(other)" in zones, zones
+        own = (zones & set(EXAMPLES)).pop()
+        want = {"example.com.": 4, "example.net.": 3}
+        assert gained(own, before) == want[own]
+        assert gained("(other)", before) == 7 - want[own]
+        rc, out, err = s.ctl("reload")
+        assert rc == 0, (out, err)
+        before = m
+        for _ in range(2):
+            assert s.query(own, "SOA").rcode() == dns.rcode.NOERROR
+        m, _ = scrape(port)
+        assert gained(own, before) == 2      # the same slot after the reload
+    with Server(EXAMPLES, extra=["--metrics-listen", f"127.0.0.1:{port}",
+                                 "--zone-counters", "0"]) as s:
+        s.start()
+        assert wait_for(lambda: "example.net." in s.ctl("zones")[1], 10)
+        assert s.query("www.example.com.", "A").rcode() == dns.rcode.NOERROR
+        m, types = scrape(port)
+        assert types["ringdns_zone_queries"] == "counter"
+        assert not [k for k in m if k[0] == "ringdns_zone_queries_total"]
+        assert total(m, "ringdns_queries_total", transport="udp") >= 1
 
 
 def test_off_by_default():
@@ -277,6 +335,6 @@ def test_config_key_and_health():
 
 
 if __name__ == "__main__":
-    run([test_counters_zones_reload, test_off_by_default, test_scrape_during_long_reload,
+    run([test_counters_zones_reload, test_zone_counter_slots, test_off_by_default, test_scrape_during_long_reload,
          test_port_taken,
          test_config_key_and_health])
