@@ -395,6 +395,30 @@ enum rrl_class rrl_classify(const uint8_t *msg, size_t len, unsigned rcode, size
 	return cls;
 }
 
+/* The Extended DNS Error of a slipped response (RFC 8914 §4): no code
+ * says "rate limited", so Other (0) with the text, for the operator
+ * reading a client's capture. */
+static const char slip_ede_text[] = "rate limited";
+#define SLIP_EDE_LEN (4 + 2 + sizeof slip_ede_text - 1)
+
+/* Appends the slip's EDE option to the OPT RR at msg[opt..n) (the last
+ * record); returns the new length. */
+static size_t add_slip_ede(uint8_t *msg, size_t opt, size_t n)
+{
+	uint8_t *o = msg + n;
+	size_t tl = sizeof slip_ede_text - 1;
+	o[0] = 0;
+	o[1] = 15;		/* OPTION-CODE: EDE */
+	o[2] = (uint8_t)((2 + tl) >> 8);
+	o[3] = (uint8_t)(2 + tl);
+	o[4] = o[5] = 0;	/* INFO-CODE 0: Other */
+	memcpy(o + 6, slip_ede_text, tl);
+	unsigned rdlen = get16(msg + opt + 9) + (unsigned)SLIP_EDE_LEN;
+	msg[opt + 9] = (uint8_t)(rdlen >> 8);
+	msg[opt + 10] = (uint8_t)rdlen;
+	return n + SLIP_EDE_LEN;
+}
+
 size_t rrl_truncate(uint8_t *msg, size_t len)
 {
 	if (len < RW_HDR)
@@ -414,6 +438,10 @@ size_t rrl_truncate(uint8_t *msg, size_t len)
 		size_t olen = skip_rrs(msg, len, opt, 1, NULL) - opt;
 		memmove(msg + n, msg + opt, olen);
 		n += olen;
+		/* the EDE where the cut left room (or within the 512 bytes
+		 * every response buffer has, ans_respond's outcap) */
+		if (n + SLIP_EDE_LEN <= (len > 512 ? len : 512))
+			n = add_slip_ede(msg, n - olen, n);
 	}
 	msg[2] |= 0x02;		/* TC */
 	msg[4] = 0;

@@ -145,7 +145,9 @@ void rrl_burst(struct rrl_worker *w, const struct ans_req *reqs, uint8_t *const 
 enum rrl_class rrl_classify(const uint8_t *msg, size_t len, unsigned rcode, size_t *name_at);
 
 /* Cuts the response msg[0..len) to its header, question and OPT RR, with
- * TC=1 and no other records; returns the new length. */
+ * TC=1 and no other records; a kept OPT RR gains an Extended DNS Error
+ * (Other, "rate limited").  msg has room for max(len, 512) bytes.
+ * Returns the new length. */
 size_t rrl_truncate(uint8_t *msg, size_t len);
 
 /* The clock rrl_response takes: monotonic milliseconds from a vDSO read

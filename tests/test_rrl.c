@@ -374,6 +374,17 @@ Test(rrl_resp, truncate_keeps_question_and_opt)
 	cr_assert_eq(r.nrr[DM_AN] + r.nrr[DM_NS] + r.nrr[DM_AR], 0);
 	cr_assert_eq(r.nopt, 1, "the OPT RR stays (RFC 6891 §7)");
 	cr_assert(r.opt_do);
+	cr_assert(strstr(r.opt_opts, "ede=0:rate limited"), "EDE Other, rate limited: %s",
+		  r.opt_opts);
+	dm_resp_free(&r);
+	/* options written for the query stay before it: NSID, the EDE of a
+	 * REFUSED (Not Authoritative), which had no records to cut */
+	n = respond("www.example.invalid.", RR_A, true, &oc);
+	t = rrl_truncate(out, n);
+	dm_parse(out, t, &r);
+	cr_assert(r.ok && r.tc && r.rcode == 5 && r.nopt == 1, "%s", r.err);
+	cr_assert(strstr(r.opt_opts, "ede=20:"), "%s", r.opt_opts);
+	cr_assert(strstr(r.opt_opts, "ede=0:rate limited"), "%s", r.opt_opts);
 	dm_resp_free(&r);
 	/* without EDNS: header and question */
 	uint8_t q[512];

@@ -59,6 +59,7 @@ class Tally:
     def __init__(self):
         self.full = 0        # answers with records
         self.truncated = 0   # TC=1 without records
+        self.ede = 0         # of those, with EDE Other "rate limited" (EDNS queries)
         self.other = 0
 
     def add(self, wire):
@@ -67,6 +68,8 @@ class Tally:
             assert not m.answer and not m.authority, m
             assert m.question and str(m.question[0].name) == "www.example.com.", m
             self.truncated += 1
+            self.ede += any(isinstance(o, dns.edns.EDEOption) and o.code == 0
+                            and o.text == "rate limited" for o in m.options)
         elif m.rcode() == dns.rcode.NOERROR and m.answer:
             self.full += 1
         else:
@@ -84,7 +87,7 @@ def drain(socks, tallies, timeout):
             tallies[s].add(wire)
 
 
-def flood(port, count, seconds, other_every=0):
+def flood(port, count, seconds, other_every=0, edns=False):
     """Sends count queries for www.example.com/A spread evenly over
     seconds from the flood sources (round robin), and with other_every
     one from OTHER_SRC every other_every of them; collects answers until
@@ -95,7 +98,7 @@ def flood(port, count, seconds, other_every=0):
     tallies = {s: ft for s in fsocks}
     tallies[osock] = ot
     allsocks = fsocks + [osock]
-    wire = dns.message.make_query("www.example.com.", "A").to_wire()
+    wire = dns.message.make_query("www.example.com.", "A", use_edns=0 if edns else None).to_wire()
     sent_other = 0
     try:
         t0 = time.monotonic()
@@ -162,9 +165,13 @@ def test_slip_truncates_every_second():
         # every 2nd limited response per worker (2 workers): half, +-1 each
         assert abs(slipped - limited / 2) <= 2, (slipped, limited)
         assert ft.truncated == slipped, (ft.truncated, slipped)
+        assert ft.ede == 0, "no OPT in the queries: none in the responses"
         # a truncated answer makes a real client retry over TCP, unlimited
         r = s.query("www.example.com.", "A", tcp=True)
         assert r.rcode() == dns.rcode.NOERROR and r.answer
+        # with EDNS, a slipped response says why (RFC 8914 §4: Other)
+        ft, _, _, _ = flood(s.port, 100, 0.3, edns=True)
+        assert ft.truncated > 0 and ft.ede == ft.truncated, (ft.truncated, ft.ede)
 
 
 def test_log_only_changes_nothing():
