@@ -141,7 +141,7 @@ static const struct key log_keys[LK_COUNT] = {
 
 /* The rate-limit keys (dataplane/rrl.h checks the same ranges). */
 enum { RK_RATE, RK_SLIP, RK_IPV4_PREFIX, RK_IPV6_PREFIX, RK_TABLE_SIZE, RK_LOG_ONLY, RK_ALLOW,
-	RK_COUNT };
+	RK_NODATA, RK_NXDOMAIN, RK_REFERRAL, RK_ERROR, RK_COUNT };
 static const struct key rrl_keys[RK_COUNT] = {
 	[RK_RATE] = UINT_KEY("responses-per-second", rrl.rate, 0, 100000),
 	[RK_SLIP] = UINT_KEY("slip", rrl.slip, 0, 100),
@@ -150,6 +150,10 @@ static const struct key rrl_keys[RK_COUNT] = {
 	[RK_TABLE_SIZE] = UINT_KEY("table-size", rrl.table_size, 8, 1u << 26),
 	[RK_LOG_ONLY] = FLAG_KEY("log-only", rrl.log_only),
 	[RK_ALLOW] = { "allow", K_PREFIXES, 0, 0, 0 },
+	[RK_NODATA] = UINT_KEY("nodata-per-second", rrl.nodata_rate, 0, 100000),
+	[RK_NXDOMAIN] = UINT_KEY("nxdomains-per-second", rrl.nxdomain_rate, 0, 100000),
+	[RK_REFERRAL] = UINT_KEY("referrals-per-second", rrl.referral_rate, 0, 100000),
+	[RK_ERROR] = UINT_KEY("errors-per-second", rrl.error_rate, 0, 100000),
 };
 
 enum { ZK_NAME, ZK_FILE, ZK_PRIMARIES, ZK_NOTIFY, ZK_KEY, ZK_CATALOG, ZK_CATALOG_TEMPLATE,
@@ -1086,6 +1090,8 @@ void cfg_init(struct cfg *c)
 	c->rrl.ipv4_prefix = 24;
 	c->rrl.ipv6_prefix = 56;
 	c->rrl.table_size = 262144;
+	c->rrl.nodata_rate = c->rrl.nxdomain_rate = CFG_RRL_SAME;
+	c->rrl.referral_rate = c->rrl.error_rate = CFG_RRL_SAME;
 	/* Nobody may transfer a zone until the operator says who: a server
 	 * on the public internet must not hand out its zones to anyone. */
 	c->nallow_transfer = 0;

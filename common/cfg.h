@@ -181,8 +181,15 @@ struct cfg {
 	bool log_syslog;		/* default false (stderr) */
 	int log_level;			/* enum log_level, default info */
 	/* response rate limiting of UDP responses (rate-limit:) */
+#define CFG_RRL_SAME 0xffffffffu
 	struct cfg_rrl {
 		unsigned rate;		/* responses-per-second per bucket; 0 = off (default) */
+		/* the rate of one class of responses (BIND's names), 0: that
+		 * class is not limited; CFG_RRL_SAME: responses-per-second */
+		unsigned nodata_rate;	/* nodata-per-second */
+		unsigned nxdomain_rate;	/* nxdomains-per-second */
+		unsigned referral_rate;	/* referrals-per-second */
+		unsigned error_rate;	/* errors-per-second */
 		unsigned slip;		/* every Nth limited response truncated; default 2 */
 		unsigned ipv4_prefix;	/* default 24 */
 		unsigned ipv6_prefix;	/* default 56 */

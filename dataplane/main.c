@@ -273,18 +273,30 @@ static int start_rrl(struct dp *d)
 	char err[256];
 	if (!c->rate)
 		return 0;
-	d->rrl = rrl_new(&(struct rrl_conf){ .rate = c->rate, .slip = c->slip,
-					     .v4_prefix = c->ipv4_prefix,
-					     .v6_prefix = c->ipv6_prefix,
-					     .table_size = c->table_size, .log_only = c->log_only,
-					     .allow = c->allow, .nallow = c->nallow },
-			 err, sizeof err);
+	struct rrl_conf rc = { .rate = c->rate, .slip = c->slip, .v4_prefix = c->ipv4_prefix,
+			       .v6_prefix = c->ipv6_prefix, .table_size = c->table_size,
+			       .log_only = c->log_only, .allow = c->allow, .nallow = c->nallow };
+	const unsigned *cls_rate[RRL_CLASS_COUNT] = {
+		[RRL_NODATA] = &c->nodata_rate, [RRL_NXDOMAIN] = &c->nxdomain_rate,
+		[RRL_REFERRAL] = &c->referral_rate, [RRL_ERROR] = &c->error_rate };
+	char classes[160] = "";
+	size_t o = 0;
+	for (int i = 0; i < RRL_CLASS_COUNT; i++) {
+		if (!cls_rate[i] || *cls_rate[i] == CFG_RRL_SAME)
+			continue;
+		/* as BIND: 0 leaves the class unlimited */
+		rc.class_rate[i] = *cls_rate[i] ? *cls_rate[i] : RRL_UNLIMITED;
+		int w = snprintf(classes + o, sizeof classes - o, ", %s %u/s", rrl_class_str(i),
+				 *cls_rate[i]);
+		o += w > 0 && (size_t)w < sizeof classes - o ? (size_t)w : 0;
+	}
+	d->rrl = rrl_new(&rc, err, sizeof err);
 	if (!d->rrl) {
 		log_err("%s", err);
 		return -1;
 	}
-	log_info("rate-limit: %u responses/s per /%u (IPv4), /%u (IPv6) and response, slip %u, "
-		 "%u clients allowed%s", c->rate, c->ipv4_prefix, c->ipv6_prefix, c->slip,
+	log_info("rate-limit: %u responses/s per /%u (IPv4), /%u (IPv6) and response%s, slip %u, "
+		 "%u clients allowed%s", c->rate, c->ipv4_prefix, c->ipv6_prefix, classes, c->slip,
 		 c->nallow, c->log_only ? "; log-only" : "");
 	return 0;
 }

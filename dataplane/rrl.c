@@ -37,8 +37,10 @@ struct rrl {
 	uint64_t *b;		/* [nsets * RRL_SET], 64-byte aligned */
 	uint64_t set_mask;
 	uint64_t seed;
-	uint32_t rate;		/* credit refilled per ms: rate * TOKEN / 1000 */
-	uint32_t cap;		/* rate * TOKEN: one second's burst */
+	/* per class: credit refilled per ms (rate * TOKEN / 1000), and
+	 * rate * TOKEN, one second's burst; rate 0: the class is not limited */
+	uint32_t rate[RRL_CLASS_COUNT];
+	uint32_t cap[RRL_CLASS_COUNT];
 	unsigned slip;
 	uint8_t mask[2][16];	/* [v4, v6] prefix masks of a 16-byte address */
 	bool log_only;
@@ -69,11 +71,14 @@ static bool is_v4(const uint8_t a[16])
 
 struct rrl *rrl_new(const struct rrl_conf *c, char *err, size_t errcap)
 {
-	if (c->rate < 1 || c->rate > RRL_RATE_MAX || c->slip > RRL_SLIP_MAX ||
+	bool bad_class = false;
+	for (int i = 0; i < RRL_CLASS_COUNT; i++)
+		bad_class |= c->class_rate[i] > RRL_RATE_MAX && c->class_rate[i] != RRL_UNLIMITED;
+	if (c->rate < 1 || c->rate > RRL_RATE_MAX || c->slip > RRL_SLIP_MAX || bad_class ||
 	    c->v4_prefix < 1 || c->v4_prefix > 32 || c->v6_prefix < 1 || c->v6_prefix > 128) {
-		snprintf(err, errcap, "rate-limit: responses-per-second must be 1..%u, slip "
-			 "0..%u, ipv4-prefix 1..32, ipv6-prefix 1..128", RRL_RATE_MAX,
-			 RRL_SLIP_MAX);
+		snprintf(err, errcap, "rate-limit: responses-per-second must be 1..%u (a class's "
+			 "rate 0..%u), slip 0..%u, ipv4-prefix 1..32, ipv6-prefix 1..128",
+			 RRL_RATE_MAX, RRL_RATE_MAX, RRL_SLIP_MAX);
 		return NULL;
 	}
 	size_t n = RRL_SET;
@@ -94,8 +99,11 @@ struct rrl *rrl_new(const struct rrl_conf *c, char *err, size_t errcap)
 	r->seed = c->seed;
 	if (!r->seed && getrandom(&r->seed, sizeof r->seed, GRND_NONBLOCK) != sizeof r->seed)
 		r->seed = (uint64_t)time(NULL) * 0x9e3779b97f4a7c15ULL;
-	r->rate = c->rate;
-	r->cap = c->rate * TOKEN;
+	for (int i = 0; i < RRL_CLASS_COUNT; i++) {
+		unsigned cr = c->class_rate[i];
+		r->rate[i] = cr == RRL_UNLIMITED ? 0 : cr ? cr : c->rate;
+		r->cap[i] = r->rate[i] * TOKEN;
+	}
 	r->slip = c->slip;
 	r->log_only = c->log_only;
 	r->sample_state = SAMPLE_WANTED;
@@ -186,14 +194,16 @@ static inline uint32_t age_of(uint64_t v, uint32_t now)
 
 /* The credit of bucket v at now (the refill since its last update,
  * capped at one second's worth). */
-static inline uint64_t credit_at(const struct rrl *r, uint64_t v, uint32_t now)
+static inline uint64_t credit_at(const struct rrl *r, uint64_t v, uint32_t now,
+				 enum rrl_class cls)
 {
-	uint64_t c = (v & CREDIT_MASK) + (uint64_t)age_of(v, now) * r->rate;
-	return c < r->cap ? c : r->cap;
+	uint64_t c = (v & CREDIT_MASK) + (uint64_t)age_of(v, now) * r->rate[cls];
+	return c < r->cap[cls] ? c : r->cap[cls];
 }
 
 /* Spends a token of the bucket (tag) in set s: true when it had none. */
-static bool bucket_spend(struct rrl *r, uint64_t *s, uint64_t tag, uint32_t now)
+static bool bucket_spend(struct rrl *r, uint64_t *s, uint64_t tag, uint32_t now,
+			 enum rrl_class cls)
 {
 	for (int t = 0; t < CAS_TRIES; t++) {
 		int hit = -1, old = 0;
@@ -211,7 +221,7 @@ static bool bucket_spend(struct rrl *r, uint64_t *s, uint64_t tag, uint32_t now)
 				old = i;
 			}
 		}
-		uint64_t c = hit >= 0 ? credit_at(r, v[hit], now) : r->cap;
+		uint64_t c = hit >= 0 ? credit_at(r, v[hit], now, cls) : r->cap[cls];
 		bool limited = c < TOKEN;
 		int i = hit >= 0 ? hit : old;
 		/* a stamp ahead of now stays: its refill was counted */
@@ -262,7 +272,7 @@ static enum rrl_action decide(struct rrl_worker *w, uint64_t h, const uint8_t ad
 			      enum rrl_class cls, uint64_t now_ms)
 {
 	struct rrl *r = w->r;
-	if (!bucket_spend(r, set_of(r, h), (h >> 48) | 1, (uint32_t)now_ms & STAMP_MASK))
+	if (!bucket_spend(r, set_of(r, h), (h >> 48) | 1, (uint32_t)now_ms & STAMP_MASK, cls))
 		return RRL_PASS;
 	/* the allow-list is read only for responses over the rate: the
 	 * common case pays nothing for it */
@@ -277,7 +287,7 @@ static enum rrl_action decide(struct rrl_worker *w, uint64_t h, const uint8_t ad
 
 enum rrl_action rrl_check(struct rrl_worker *w, const struct rrl_key *k, uint64_t now_ms)
 {
-	if (k->cookie)
+	if (k->cookie || !w->r->rate[k->cls])
 		return RRL_PASS;
 	return decide(w, key_of(w->r, k), k->addr, k->cls, now_ms);
 }
@@ -498,6 +508,8 @@ static bool pend_make(const struct rrl *r, const struct ans_req *req, const uint
 	size_t at;
 	struct rrl_key k = { .addr = p->addr, .qtype = oc->qtype };
 	k.cls = rrl_classify(out, len, oc->rcode, &at);
+	if (!r->rate[k.cls])
+		return false;
 	k.name = at ? name_at(out, len, at, name) : NULL;
 	p->cls = k.cls;
 	p->h = key_of(r, &k);
@@ -560,7 +572,7 @@ void rrl_burst(struct rrl_worker *w, const struct ans_req *reqs, uint8_t *const 
 
 /* ---- the log line -------------------------------------------------------- */
 
-static const char *class_str(unsigned c)
+const char *rrl_class_str(unsigned c)
 {
 	static const char *const name[RRL_CLASS_COUNT] = { "answer", "nodata", "nxdomain",
 							   "referral", "error" };
@@ -595,12 +607,12 @@ void rrl_log_tick(struct rrl *r, const struct wstats *st, size_t n, uint64_t now
 		log_notice("rate-limit (log-only): %llu responses would have been limited "
 			   "since the last report, e.g. to %s/%u (%s)",
 			   (unsigned long long)(total - r->logged), text, bits,
-			   class_str(r->sample_cls));
+			   rrl_class_str(r->sample_cls));
 	else
 		log_notice("rate-limit: %llu responses limited since the last report (total "
 			   "%llu slipped, %llu dropped), e.g. to %s/%u (%s)",
 			   (unsigned long long)(total - r->logged), (unsigned long long)slipped,
-			   (unsigned long long)dropped, text, bits, class_str(r->sample_cls));
+			   (unsigned long long)dropped, text, bits, rrl_class_str(r->sample_cls));
 	r->logged = total;
 	r->last_log_ms = now_ms;
 	__atomic_store_n(&r->sample_state, SAMPLE_WANTED, __ATOMIC_RELAXED);

@@ -60,6 +60,9 @@ enum rrl_class {
 	RRL_CLASS_COUNT
 };
 
+/* The class's name in logs ("nxdomain"). */
+const char *rrl_class_str(unsigned cls);
+
 /* What becomes of one response. */
 enum rrl_action {
 	RRL_PASS,		/* within the rate (or exempt): sent */
@@ -72,8 +75,13 @@ enum rrl_action {
 #define RRL_SLIP_MAX 100
 #define RRL_SET 8		/* buckets per set (one cache line) */
 
+#define RRL_UNLIMITED 0xffffffffu	/* a class_rate: the class is not limited */
+
 struct rrl_conf {
 	unsigned rate;		/* responses per second per bucket, 1..RRL_RATE_MAX */
+	/* the rate of a class's buckets (as BIND's nxdomains-per-second...):
+	 * 0: rate; 1..RRL_RATE_MAX; RRL_UNLIMITED: never limited */
+	unsigned class_rate[RRL_CLASS_COUNT];
 	unsigned slip;		/* 0: drop all; 1: truncate all; N: every Nth
 				   limited response (per worker) truncated */
 	unsigned v4_prefix;	/* 1..32 */

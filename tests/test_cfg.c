@@ -2304,10 +2304,14 @@ Test(cfg, rate_limit_defaults_and_file)
 	cr_assert_eq(c.rrl.slip, 2);
 	cr_assert_eq(c.rrl.ipv4_prefix, 24);
 	cr_assert_eq(c.rrl.ipv6_prefix, 56);
+	cr_assert_eq(c.rrl.nxdomain_rate, CFG_RRL_SAME, "a class: responses-per-second");
+	cr_assert_eq(c.rrl.error_rate, CFG_RRL_SAME);
 	cfg_free(&c);
 	cr_assert_eq(load(&c,
 			  "rate-limit:\n"
 			  "  responses-per-second: 20\n"
+			  "  nxdomains-per-second: 5\n"
+			  "  errors-per-second: 0\n"
 			  "  slip: 0\n"
 			  "  ipv4-prefix: 32\n"
 			  "  ipv6-prefix: 48\n"
@@ -2317,6 +2321,10 @@ Test(cfg, rate_limit_defaults_and_file)
 			  err, sizeof err),
 		     0, "%s", err);
 	cr_assert_eq(c.rrl.rate, 20);
+	cr_assert_eq(c.rrl.nxdomain_rate, 5);
+	cr_assert_eq(c.rrl.error_rate, 0);
+	cr_assert_eq(c.rrl.referral_rate, CFG_RRL_SAME);
+	cr_assert_eq(c.rrl.nodata_rate, CFG_RRL_SAME);
 	cr_assert_eq(c.rrl.slip, 0);
 	cr_assert_eq(c.rrl.ipv4_prefix, 32);
 	cr_assert_eq(c.rrl.ipv6_prefix, 48);
@@ -2334,6 +2342,8 @@ Test(cfg, rate_limit_errors)
 	      "rate-limit.responses-per-second:");
 	fails("rate-limit:\n  ipv4-prefix: 33\n", 2, "rate-limit.ipv4-prefix:");
 	fails("rate-limit:\n  slipp: 1\n", 2, "did you mean 'slip'?");
+	fails("rate-limit:\n  referrals-per-second: 100001\n", 2,
+	      "rate-limit.referrals-per-second:");
 	fails("rate-limit:\n  allow: [192.0.2.0/33]\n", 2, "rate-limit.allow:");
 }
 

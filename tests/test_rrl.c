@@ -98,6 +98,31 @@ Test(rrl, bucket_over_time)
 	rrl_free(w.r);
 }
 
+Test(rrl, class_rates)
+{
+	/* BIND's per-class rates: a class's own rate, another class left
+	 * unlimited, the rest at responses-per-second */
+	struct rrl_conf c = conf(10, 0);
+	c.class_rate[RRL_NXDOMAIN] = 3;
+	c.class_rate[RRL_ERROR] = RRL_UNLIMITED;
+	struct rrl_worker w = { .r = mk(&c) };
+	uint8_t a[16];
+	addr4(a, "192.0.2.1");
+	struct rrl_key nx = { .addr = a, .cls = RRL_NXDOMAIN, .name = name("example.com.") };
+	struct rrl_key er = { .addr = a, .cls = RRL_ERROR };
+	struct rrl_key nd = { .addr = a, .cls = RRL_NODATA, .name = name("example.com.") };
+	uint64_t t = 7000000;
+	cr_assert_eq(passes(&w, &nx, t, 50), 3, "nxdomains-per-second 3");
+	cr_assert_eq(passes(&w, &nx, t + 1000, 50), 3, "refilled at its own rate");
+	cr_assert_eq(passes(&w, &er, t, 500), 500, "errors-per-second 0: never limited");
+	cr_assert_eq(passes(&w, &nd, t, 50), 10, "nodata at responses-per-second");
+	rrl_free(w.r);
+	c.class_rate[RRL_REFERRAL] = RRL_RATE_MAX + 1;
+	char err[256];
+	cr_assert_null(rrl_new(&c, err, sizeof err));
+	cr_assert(strstr(err, "rate 0..100000"), "%s", err);
+}
+
 Test(rrl, stamp_wraps)
 {
 	/* the stamp is ms modulo 2^20: time going past that keeps refilling */

@@ -60,18 +60,21 @@ class Tally:
         self.full = 0        # answers with records
         self.truncated = 0   # TC=1 without records
         self.ede = 0         # of those, with EDE Other "rate limited" (EDNS queries)
+        self.nx = 0          # NXDOMAIN answers
         self.other = 0
 
     def add(self, wire):
         m = dns.message.from_wire(wire)
         if m.flags & dns.flags.TC:
             assert not m.answer and not m.authority, m
-            assert m.question and str(m.question[0].name) == "www.example.com.", m
+            assert m.question and str(m.question[0].name).endswith("example.com."), m
             self.truncated += 1
             self.ede += any(isinstance(o, dns.edns.EDEOption) and o.code == 0
                             and o.text == "rate limited" for o in m.options)
         elif m.rcode() == dns.rcode.NOERROR and m.answer:
             self.full += 1
+        elif m.rcode() == dns.rcode.NXDOMAIN:
+            self.nx += 1
         else:
             self.other += 1
 
@@ -87,7 +90,7 @@ def drain(socks, tallies, timeout):
             tallies[s].add(wire)
 
 
-def flood(port, count, seconds, other_every=0, edns=False):
+def flood(port, count, seconds, other_every=0, edns=False, qname="www.example.com."):
     """Sends count queries for www.example.com/A spread evenly over
     seconds from the flood sources (round robin), and with other_every
     one from OTHER_SRC every other_every of them; collects answers until
@@ -98,7 +101,7 @@ def flood(port, count, seconds, other_every=0, edns=False):
     tallies = {s: ft for s in fsocks}
     tallies[osock] = ot
     allsocks = fsocks + [osock]
-    wire = dns.message.make_query("www.example.com.", "A", use_edns=0 if edns else None).to_wire()
+    wire = dns.message.make_query(qname, "A", use_edns=0 if edns else None).to_wire()
     sent_other = 0
     try:
         t0 = time.monotonic()
@@ -242,6 +245,20 @@ def test_valid_cookie_exempt():
         assert without <= most(rate, sent * 0.02 + 1), without
 
 
+def test_class_rates():
+    """nxdomains-per-second limits an NXDOMAIN flood at its own rate while
+    the same clients' answers stay under responses-per-second."""
+    rate, nx_rate, sent = 1000, 5, 200
+    with start(f"  responses-per-second: {rate}\n  nxdomains-per-second: {nx_rate}\n"
+               "  slip: 0\n") as s:
+        assert "nxdomain 5/s" in s.logtext(), s.logtext()
+        nt, _, _, took = flood(s.port, sent, 1.0, qname="nope.example.com.")
+        print(f"  nxdomain flood: {nt.nx} of {sent} answered in {took:.1f} s")
+        assert 1 <= nt.nx <= most(nx_rate, took), (nt.nx, took)
+        ft, _, _, took = flood(s.port, sent, 1.0)
+        assert ft.full == sent, (ft.full, sent)
+
+
 if __name__ == "__main__":
     run([test_flood_held_to_rate_other_prefix_answered, test_slip_truncates_every_second,
-         test_log_only_changes_nothing, test_valid_cookie_exempt])
+         test_log_only_changes_nothing, test_valid_cookie_exempt, test_class_rates])
