@@ -50,14 +50,20 @@ enum ans_peer {
 	ANS_PEER_IP16,		/* 16 bytes: IPv6, IPv4 as v4-mapped */
 };
 
-/* What the transport knows about one query. */
+/* What the transport knows about one query.  The ports are in host order,
+ * 0 when not known, and are read only with the IP4/IP16 kinds: a
+ * sockaddr carries its own. */
 struct ans_req {
 	const uint8_t *q;	/* query message */
 	size_t qlen;
 	bool tcp;		/* TCP: no truncation, 65535 limit */
 	uint8_t peer_kind;	/* enum ans_peer */
+	uint8_t local_kind;	/* enum ans_peer */
+	uint16_t peer_port;
+	uint16_t local_port;
 	const void *peer;	/* the sender's address, read only for a
 				   NOTIFY: where the transport keeps it */
+	const void *local;	/* the address the query came to (dnstap) */
 };
 
 /* Which code wrote a response. */

@@ -30,7 +30,7 @@
 #define DT_CONTENT_TYPE "protobuf:dnstap.Dnstap"
 #define DT_FRAMES (DT_QUEUE + DT_OUTQ)
 /* What an encoded message holds besides its DNS message, identity and
- * version: keys, lengths, enums, port, times and address (at most 80
+ * version: keys, lengths, enums, ports, times and addresses (at most 100
  * bytes), with room to spare. */
 #define DT_FIELDS_MAX 128
 
@@ -228,9 +228,15 @@ static uint8_t *dt_message(uint8_t *p, const struct dt_msg *m)
 	*p++ = m->protocol;
 	if (m->addr_len)
 		p = pb_bytes(p, PB_KEY(4, PB_LEN), m->addr, m->addr_len);	/* query_address */
+	if (m->raddr_len)
+		p = pb_bytes(p, PB_KEY(5, PB_LEN), m->raddr, m->raddr_len);	/* response_address */
 	if (m->has_port) {
 		*p++ = PB_KEY(6, PB_VARINT);	/* query_port */
 		p = pb_varint(p, m->port);
+	}
+	if (m->has_rport) {
+		*p++ = PB_KEY(7, PB_VARINT);	/* response_port */
+		p = pb_varint(p, m->rport);
 	}
 	*p++ = PB_KEY(8, PB_VARINT);		/* query_time_sec */
 	p = pb_varint(p, (uint64_t)m->qt.tv_sec);
@@ -263,36 +269,58 @@ size_t dt_encode(uint8_t *buf, const char *identity, const char *version, const 
 	return (size_t)(p - buf);
 }
 
-/* The client's address and port as req gives them (a port only with a
- * socket address); none when unknown. */
-static void dt_peer(const struct ans_req *req, struct dt_msg *m)
+/* An address of kind k (enum ans_peer) at a, with the transport's port
+ * for it: sets *addr and *port (0: not known), returns the address's
+ * length (0: none).  An IPv4 address as v4-mapped IPv6 gives 4 bytes. */
+static uint8_t dt_addr(uint8_t k, const void *a, uint16_t port, const uint8_t **addr,
+		       uint16_t *portp)
 {
-	const uint8_t *a = req->peer;
-	if (req->peer_kind == ANS_PEER_SOCKADDR) {
-		const struct sockaddr_storage *ss = req->peer;
-		if (ss->ss_family == AF_INET) {
-			const struct sockaddr_in *s4 = req->peer;
-			m->addr = (const uint8_t *)&s4->sin_addr;
-			m->addr_len = 4;
-			m->port = ntohs(s4->sin_port);
-		} else {
-			const struct sockaddr_in6 *s6 = req->peer;
-			m->addr = (const uint8_t *)&s6->sin6_addr;
-			m->addr_len = 16;
-			m->port = ntohs(s6->sin6_port);
+	static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
+	*portp = port;
+	switch (k) {
+	case ANS_PEER_SOCKADDR:
+		if (((const struct sockaddr_storage *)a)->ss_family == AF_INET) {
+			const struct sockaddr_in *s4 = a;
+			*addr = (const uint8_t *)&s4->sin_addr;
+			*portp = ntohs(s4->sin_port);
+			return 4;
 		}
-		m->has_port = true;
-	} else if (req->peer_kind == ANS_PEER_IP4) {
-		m->addr = a;
-		m->addr_len = 4;
-	} else if (req->peer_kind == ANS_PEER_IP16) {
-		static const uint8_t v4mapped[12] = { [10] = 0xff, [11] = 0xff };
-		bool v4 = memcmp(a, v4mapped, 12) == 0;
-		m->addr = v4 ? a + 12 : a;
-		m->addr_len = v4 ? 4 : 16;
+		if (((const struct sockaddr_storage *)a)->ss_family == AF_INET6) {
+			const struct sockaddr_in6 *s6 = a;
+			*addr = (const uint8_t *)&s6->sin6_addr;
+			*portp = ntohs(s6->sin6_port);
+			return 16;
+		}
+		return 0;
+	case ANS_PEER_IP4:
+		*addr = a;
+		return 4;
+	case ANS_PEER_IP16:
+		if (memcmp(a, v4mapped, sizeof v4mapped) == 0) {
+			*addr = (const uint8_t *)a + 12;
+			return 4;
+		}
+		*addr = a;
+		return 16;
+	default:
+		return 0;
 	}
-	if (m->addr_len)
-		m->family = m->addr_len == 4 ? DT_INET : DT_INET6;
+}
+
+/* The client's and the server's addresses and ports as req gives them,
+ * those known.  The family is the client's address's (else the
+ * server's): a server address of the other family is left out. */
+static void dt_ends(const struct ans_req *req, struct dt_msg *m)
+{
+	m->addr_len = dt_addr(req->peer_kind, req->peer, req->peer_port, &m->addr, &m->port);
+	m->raddr_len = dt_addr(req->local_kind, req->local, req->local_port, &m->raddr, &m->rport);
+	m->has_port = m->port != 0;
+	m->has_rport = m->rport != 0;
+	if (m->addr_len && m->raddr_len && m->raddr_len != m->addr_len)
+		m->raddr_len = 0;
+	uint8_t len = m->addr_len ? m->addr_len : m->raddr_len;
+	if (len)
+		m->family = len == 4 ? DT_INET : DT_INET6;
 }
 
 /* Encodes one message (msg, len: the query or the response) and hands it
@@ -312,7 +340,7 @@ static void dt_log(struct dt_wk *d, const struct ans_req *req, bool response,
 	struct dt_msg m = { .type = response ? DT_AUTH_RESPONSE : DT_AUTH_QUERY,
 			    .protocol = req->tcp ? DT_TCP : DT_UDP, .qt = d->qt,
 			    .dns = msg, .dns_len = len };
-	dt_peer(req, &m);
+	dt_ends(req, &m);
 	if (response)
 		clock_gettime(CLOCK_REALTIME, &m.rt);	/* the vDSO: no syscall */
 	size_t size = dt_encode(f->buf, d->s->o.identity, d->s->o.version, &m);

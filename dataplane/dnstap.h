@@ -78,8 +78,12 @@ struct dt_msg {
 	uint8_t protocol;
 	uint8_t addr_len;	/* 0, 4 or 16: the client's address */
 	const uint8_t *addr;
+	uint8_t raddr_len;	/* 0, 4 or 16: the server's (of family too) */
+	const uint8_t *raddr;
 	bool has_port;
 	uint16_t port;		/* the client's */
+	bool has_rport;
+	uint16_t rport;		/* the server's */
 	struct timespec qt;	/* query time */
 	struct timespec rt;	/* response time (a response only) */
 	const uint8_t *dns;	/* the query or the response, wire format */

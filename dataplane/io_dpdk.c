@@ -387,11 +387,17 @@ static void rx_one(struct io_queue *q, const struct io_dpdk_port *p, struct rte_
 			q->big |= 1u << i;
 		}
 		/* a port that cannot chain truncates what passes its buffer (TC) */
+		const uint8_t *udp = buf + v.l4_off;
+		uint8_t kind = v.ipv6 ? ANS_PEER_IP16 : ANS_PEER_IP4;
 		b->req[i] = (struct ans_req){
 			.q = buf + v.dns_off, .qlen = v.dns_len,
-			/* the IP source address: read for a NOTIFY only */
-			.peer_kind = v.ipv6 ? ANS_PEER_IP16 : ANS_PEER_IP4,
-			.peer = buf + v.l3_off + (v.ipv6 ? 8 : 12) };
+			/* the IP source and destination addresses (read for a
+			 * NOTIFY and dnstap) and the UDP ports, in the frame
+			 * until the reply swaps them at transmit */
+			.peer_kind = kind, .peer = buf + v.l3_off + (v.ipv6 ? 8 : 12),
+			.local_kind = kind, .local = buf + v.l3_off + (v.ipv6 ? 24 : 16),
+			.peer_port = (uint16_t)(udp[0] << 8 | udp[1]),
+			.local_port = (uint16_t)(udp[2] << 8 | udp[3]) };
 		b->out[i] = buf + v.dns_off;	/* answered in place */
 		b->cap[i] = room;
 		b->len[i] = 0;

@@ -5,6 +5,9 @@
  * datagrams from one socket (round robin over the addresses); the answers
  * go back with one sendmmsg on the same socket, from the address the
  * query came to.  Nothing is allocated, locked or logged per packet.
+ * A query's ans_req names both ends: the sender's sockaddr, and the
+ * address it came to (its pktinfo, which the reply needs anyway) with
+ * the port its socket is bound to.
  *
  * The wait: with one socket a blocking recvmmsg(MSG_WAITFORONE) (the
  * socket's SO_RCVTIMEO bounds it), which returns as soon as one datagram
@@ -38,6 +41,7 @@ struct io_sock_slot {
 
 struct io_queue {
 	int fds[CFG_LISTEN_MAX];	/* one per address */
+	uint16_t ports[CFG_LISTEN_MAX];	/* the port each is bound to */
 	struct pollfd pfd[CFG_LISTEN_MAX];
 	size_t naddrs;
 	size_t last;			/* the socket read last (round robin) */
@@ -134,6 +138,25 @@ void io_sock_reply_cmsg(const struct msghdr *rxm, struct msghdr *txm, void *buf)
 	}
 }
 
+/* The address a query was sent to, from its IP_PKTINFO / IPV6_PKTINFO
+ * (every socket asks for it, a wildcard-bound one too): into m's control
+ * buffer, its kind in *kind; NULL (ANS_PEER_NONE) when there is none. */
+static const void *sock_dst(struct msghdr *m, uint8_t *kind)
+{
+	for (struct cmsghdr *c = CMSG_FIRSTHDR(m); c; c = CMSG_NXTHDR(m, c)) {
+		if (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_PKTINFO) {
+			*kind = ANS_PEER_IP4;
+			return CMSG_DATA(c) + offsetof(struct in_pktinfo, ipi_addr);
+		}
+		if (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_PKTINFO) {
+			*kind = ANS_PEER_IP16;
+			return CMSG_DATA(c) + offsetof(struct in6_pktinfo, ipi6_addr);
+		}
+	}
+	*kind = ANS_PEER_NONE;
+	return NULL;
+}
+
 /* Reads up to IO_BURST datagrams from socket fi (flags: MSG_DONTWAIT, or
  * MSG_WAITFORONE to block for the first) into b; returns b->n. */
 static unsigned sock_recv(struct io_queue *q, size_t fi, int flags, struct io_burst *b)
@@ -154,7 +177,9 @@ static unsigned sock_recv(struct io_queue *q, size_t fi, int flags, struct io_bu
 	for (unsigned i = 0; i < b->n; i++) {
 		b->req[i] = (struct ans_req){ .q = q->slot[i].q, .qlen = q->rx[i].msg_len,
 					      .tcp = false, .peer_kind = ANS_PEER_SOCKADDR,
-					      .peer = &q->slot[i].peer };
+					      .peer = &q->slot[i].peer,
+					      .local_port = q->ports[fi] };
+		b->req[i].local = sock_dst(&q->rx[i].msg_hdr, &b->req[i].local_kind);
 		if (q->rx[i].msg_hdr.msg_flags & MSG_TRUNC)
 			b->req[i].qlen = 0;	/* cut: dropped by the engine */
 		b->out[i] = q->slot[i].r;
@@ -284,6 +309,9 @@ static int sock_init(const struct io_conf *c, struct io_backend **out, char *err
 				goto fail;
 			if (i == 0)
 				sock_fix_port(&a[k], q->fds[k]);
+			q->ports[k] = ntohs(a[k].addr.ss_family == AF_INET6
+					    ? ((struct sockaddr_in6 *)&a[k].addr)->sin6_port
+					    : ((struct sockaddr_in *)&a[k].addr)->sin_port);
 			q->pfd[k] = (struct pollfd){ .fd = q->fds[k], .events = POLLIN };
 		}
 	}

@@ -80,6 +80,7 @@ struct tcp_conn {
 	struct tcp_conn *prev, *next;	/* thread's list, least recently active first */
 	uint8_t addr[16];	/* client address (IPv4 as v4-mapped) */
 	struct sockaddr_storage peer;	/* the client's address and port */
+	struct sockaddr_storage local;	/* ours (AF_UNSPEC: not known) */
 	size_t inlen;		/* bytes in in[] */
 	size_t outoff, outlen;	/* out[outoff..outlen) not sent yet */
 	uint8_t in[TCP_IN_CAP];
@@ -370,8 +371,12 @@ static void tcp_serve(struct tcp_thr *t, struct tcp_conn *c, const struct zidx *
 		}
 		uint8_t *r = c->out + c->outlen;
 		struct ans_outcome oc;
-		const struct ans_req req = { .q = q, .qlen = mlen, .tcp = true,
-					     .peer_kind = ANS_PEER_SOCKADDR, .peer = &c->peer };
+		const struct ans_req req = {
+			.q = q, .qlen = mlen, .tcp = true,
+			.peer_kind = ANS_PEER_SOCKADDR, .peer = &c->peer,
+			.local_kind = c->local.ss_family != AF_UNSPEC ? ANS_PEER_SOCKADDR
+								       : ANS_PEER_NONE,
+			.local = &c->local };
 		uint32_t tap = t->dt ? dt_burst_queries(t->dt, &req, 1) : 0;
 		size_t rlen = ans_respond(root, &t->acfg, &req, r + 2, TCP_MSG_MAX, &oc);
 		if (tap)
@@ -541,6 +546,11 @@ static void tcp_accept(struct tcp_thr *t, int lfd, uint64_t now)
 		c->last_ms = now;
 		memcpy(c->addr, a, 16);
 		c->peer = ss;
+		/* a listener bound to a wildcard address: the kernel knows
+		 * which one the client reached (for dnstap) */
+		socklen_t ll = sizeof c->local;
+		if (getsockname(fd, (struct sockaddr *)&c->local, &ll) != 0)
+			c->local.ss_family = AF_UNSPEC;
 		c->inlen = c->outoff = c->outlen = 0;
 		tcp_append(t, c);
 		/* responses are written whole: no reason to wait for ACKs */

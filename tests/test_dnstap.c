@@ -3,7 +3,8 @@
  * encoder against protobuf-c's code for the schema (the same bytes, and
  * protobuf-c reads every field back), and the path through fstrm's queues
  * to a file, read back with fstrm's reader: sampling, queries and
- * responses, the counters, a message too large for a frame.
+ * responses, the counters, a message too large for a frame, and both
+ * ends (addresses and ports) of every kind a transport gives.
  */
 #include <criterion/criterion.h>
 #include <fstrm.h>
@@ -42,8 +43,12 @@ static size_t pb_pack(const char *identity, const char *version, const struct dt
 	pm.socket_protocol = m->protocol;
 	pm.has_query_address = m->addr_len != 0;
 	pm.query_address = (ProtobufCBinaryData){ m->addr_len, (uint8_t *)m->addr };
+	pm.has_response_address = m->raddr_len != 0;
+	pm.response_address = (ProtobufCBinaryData){ m->raddr_len, (uint8_t *)m->raddr };
 	pm.has_query_port = m->has_port;
 	pm.query_port = m->port;
+	pm.has_response_port = m->has_rport;
+	pm.response_port = m->rport;
 	pm.has_query_time_sec = pm.has_query_time_nsec = true;
 	pm.query_time_sec = (uint64_t)m->qt.tv_sec;
 	pm.query_time_nsec = (uint32_t)m->qt.tv_nsec;
@@ -87,8 +92,11 @@ static void same_as_protobuf_c(const char *identity, const char *version, const 
 	cr_assert_eq((unsigned)pm->type, m->type);
 	cr_assert_eq((unsigned)pm->socket_protocol, m->protocol);
 	cr_assert_eq(pm->query_address.len, m->addr_len);
+	cr_assert_eq(pm->response_address.len, m->raddr_len);
 	cr_assert_eq(pm->has_query_port, m->has_port);
 	cr_assert_eq(pm->query_port, m->port);
+	cr_assert_eq(pm->has_response_port, m->has_rport);
+	cr_assert_eq(pm->response_port, m->rport);
 	cr_assert_eq(pm->query_time_sec, (uint64_t)m->qt.tv_sec);
 	cr_assert_eq(pm->query_time_nsec, (uint32_t)m->qt.tv_nsec);
 	const ProtobufCBinaryData *dns =
@@ -102,8 +110,9 @@ Test(dnstap, encoder_matches_protobuf_c)
 	static uint8_t dns[4000];
 	for (size_t i = 0; i < sizeof dns; i++)
 		dns[i] = (uint8_t)(i * 7);
-	const uint8_t v4[4] = { 192, 0, 2, 1 };
+	const uint8_t v4[4] = { 192, 0, 2, 1 }, s4[4] = { 198, 51, 100, 53 };
 	const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
+	const uint8_t s6[16] = { 0x20, 0x01, 0x0d, 0xb8, [14] = 0x53, [15] = 0x53 };
 	struct dt_msg m = { .type = DT_AUTH_QUERY, .family = DT_INET, .protocol = DT_UDP,
 			    .addr = v4, .addr_len = 4, .has_port = true, .port = 53535,
 			    .qt = { 1764000000, 123456789 }, .dns = dns, .dns_len = 40 };
@@ -111,6 +120,24 @@ Test(dnstap, encoder_matches_protobuf_c)
 	same_as_protobuf_c(NULL, NULL, &m);
 	m.port = 1;
 	same_as_protobuf_c("n", NULL, &m);
+	/* both ends, and the server's end alone */
+	m.raddr = s4;
+	m.raddr_len = 4;
+	m.has_rport = true;
+	m.rport = 53;
+	same_as_protobuf_c("n", NULL, &m);
+	m.rport = 65535;
+	same_as_protobuf_c("n", "v", &m);
+	m.addr_len = 0;
+	m.has_port = false;
+	m.port = 0;
+	same_as_protobuf_c(NULL, NULL, &m);
+	m = (struct dt_msg){ .type = DT_AUTH_RESPONSE, .family = DT_INET6, .protocol = DT_UDP,
+			     .addr = v6, .addr_len = 16, .raddr = s6, .raddr_len = 16,
+			     .has_port = true, .port = 65535, .has_rport = true, .rport = 5353,
+			     .qt = { 1764000000, 1 }, .rt = { 1764000001, 2 }, .dns = dns,
+			     .dns_len = 300 };
+	same_as_protobuf_c("ns1.example", "ringdns 0.1.0", &m);
 	/* a response over TCP from IPv6 with no port, a message whose length
 	 * takes two bytes, and the largest times */
 	m = (struct dt_msg){ .type = DT_AUTH_RESPONSE, .family = DT_INET6, .protocol = DT_TCP,
@@ -151,18 +178,26 @@ static size_t read_frames(const char *path, Dnstap__Dnstap **t, size_t cap)
 	return n;
 }
 
+/* dt_open with o, and the share of the one serving thread (counters in
+ * st). */
+static struct dt_wk *open_one(struct dt_srv **s, const struct dt_opts *o, struct wstats *st)
+{
+	char err[256];
+	cr_assert_eq(dt_open(s, o, err, sizeof err), 0, "%s", err);
+	struct dt_wk *d = dt_attach(*s, st);
+	cr_assert_not_null(d);
+	return d;
+}
+
 Test(dnstap, sampled_burst_to_a_file)
 {
 	char path[128];
 	snprintf(path, sizeof path, "%s/t.fstrm", dir);
 	struct dt_opts o = { .file = path, .sample = 3, .queries = true, .responses = true,
 			     .identity = "ns1", .version = NULL, .threads = 1 };
-	char err[256];
 	struct dt_srv *s;
-	cr_assert_eq(dt_open(&s, &o, err, sizeof err), 0, "%s", err);
 	static struct wstats st;
-	struct dt_wk *d = dt_attach(s, &st);
-	cr_assert_not_null(d);
+	struct dt_wk *d = open_one(&s, &o, &st);
 	cr_assert_null(dt_attach(s, &st), "one share per thread");
 
 	/* 9 queries from 192.0.2.N: the 3rd, 6th and 9th are sampled */
@@ -209,6 +244,140 @@ Test(dnstap, sampled_burst_to_a_file)
 		else
 			cr_assert(m->response_message.len == 20 &&
 				  m->response_message.data[0] == (0x80 | i));
+		dnstap__dnstap__free_unpacked(t[k], NULL);
+	}
+}
+
+/* One message's ends as a transport gives them (peer_kind, local_kind
+ * and their ports) and as dnstap must log them: family 0 for none, an
+ * address's length 0 for none, a port 0 for none. */
+struct ends_case {
+	const char *what;
+	uint8_t pk, lk;
+	const void *peer, *local;
+	uint16_t pport, lport;
+	unsigned family;
+	const uint8_t *qa, *ra;
+	size_t qa_len, ra_len;
+	uint16_t qport, rport;
+};
+
+static void check_bytes(bool has, const ProtobufCBinaryData *b, const uint8_t *want,
+			size_t len, const char *what, const char *field)
+{
+	cr_assert_eq(has, len != 0, "%s: %s present %d", what, field, has);
+	if (len)
+		cr_assert(b->len == len && !memcmp(b->data, want, len), "%s: %s (%zu bytes)",
+			  what, field, b->len);
+}
+
+static void check_ends(const Dnstap__Message *m, const struct ends_case *c)
+{
+	cr_assert_eq(m->has_socket_family, c->family != 0, "%s: family", c->what);
+	if (c->family)
+		cr_assert_eq((unsigned)m->socket_family, c->family, "%s: family", c->what);
+	check_bytes(m->has_query_address, &m->query_address, c->qa, c->qa_len, c->what,
+		    "query_address");
+	check_bytes(m->has_response_address, &m->response_address, c->ra, c->ra_len, c->what,
+		    "response_address");
+	cr_assert_eq(m->has_query_port, c->qport != 0, "%s: query_port", c->what);
+	if (c->qport)
+		cr_assert_eq(m->query_port, c->qport, "%s: query_port %u", c->what, m->query_port);
+	cr_assert_eq(m->has_response_port, c->rport != 0, "%s: response_port", c->what);
+	if (c->rport)
+		cr_assert_eq(m->response_port, c->rport, "%s: response_port %u", c->what,
+			     m->response_port);
+}
+
+Test(dnstap, both_ends_of_every_kind)
+{
+	char path[128];
+	snprintf(path, sizeof path, "%s/ends.fstrm", dir);
+	struct dt_opts o = { .file = path, .sample = 1, .queries = true, .responses = true,
+			     .threads = 1 };
+	struct dt_srv *s;
+	static struct wstats st;
+	struct dt_wk *d = open_one(&s, &o, &st);
+
+	/* sockaddrs (the socket backend's peer, TCP's both ends), addresses
+	 * in an IP header (the DPDK backend's, and the socket backend's
+	 * pktinfo), IPv4 as v4-mapped IPv6 */
+	const uint8_t c4[4] = { 192, 0, 2, 7 }, s4[4] = { 198, 51, 100, 53 };
+	const uint8_t c6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 };
+	const uint8_t s6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, [15] = 0x53 };
+	const uint8_t c4m[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 7 };
+	const uint8_t s4m[16] = { [10] = 0xff, [11] = 0xff, 198, 51, 100, 53 };
+	struct sockaddr_in sa_c4 = { .sin_family = AF_INET, .sin_port = htons(40001) };
+	struct sockaddr_in sa_s4 = { .sin_family = AF_INET, .sin_port = htons(53) };
+	struct sockaddr_in6 sa_c6 = { .sin6_family = AF_INET6, .sin6_port = htons(40002) };
+	struct sockaddr_in6 sa_s6 = { .sin6_family = AF_INET6, .sin6_port = htons(5353) };
+	struct sockaddr_storage sa_none = { .ss_family = AF_UNIX };
+	memcpy(&sa_c4.sin_addr, c4, 4);
+	memcpy(&sa_s4.sin_addr, s4, 4);
+	memcpy(&sa_c6.sin6_addr, c6, 16);
+	memcpy(&sa_s6.sin6_addr, s6, 16);
+	enum { SA = ANS_PEER_SOCKADDR, IP4 = ANS_PEER_IP4, IP16 = ANS_PEER_IP16,
+	       NONE = ANS_PEER_NONE, V4 = DT_INET, V6 = DT_INET6 };
+	const struct ends_case cs[] = {
+		{ "TCP v4: sockaddrs", SA, SA, &sa_c4, &sa_s4, 0, 0,
+		  V4, c4, s4, 4, 4, 40001, 53 },
+		{ "TCP v6: sockaddrs", SA, SA, &sa_c6, &sa_s6, 0, 0,
+		  V6, c6, s6, 16, 16, 40002, 5353 },
+		{ "socket v4: pktinfo", SA, IP4, &sa_c4, s4, 0, 53,
+		  V4, c4, s4, 4, 4, 40001, 53 },
+		{ "socket v6: pktinfo", SA, IP16, &sa_c6, s6, 0, 5353,
+		  V6, c6, s6, 16, 16, 40002, 5353 },
+		{ "socket: no pktinfo", SA, NONE, &sa_c4, NULL, 0, 53,
+		  V4, c4, NULL, 4, 0, 40001, 53 },
+		{ "DPDK v4", IP4, IP4, c4, s4, 1, 65535,
+		  V4, c4, s4, 4, 4, 1, 65535 },
+		{ "DPDK v6", IP16, IP16, c6, s6, 40003, 53,
+		  V6, c6, s6, 16, 16, 40003, 53 },
+		{ "v4-mapped", IP16, IP16, c4m, s4m, 40004, 53,
+		  V4, c4, s4, 4, 4, 40004, 53 },
+		{ "families differ", IP4, IP16, c4, s6, 40005, 53,
+		  V4, c4, NULL, 4, 0, 40005, 53 },
+		{ "server only", NONE, IP16, NULL, s6, 0, 53,
+		  V6, NULL, s6, 0, 16, 0, 53 },
+		{ "sockaddr of another family", SA, SA, &sa_none, &sa_none, 0, 0,
+		  0, NULL, NULL, 0, 0, 0, 0 },
+		{ "nothing known", NONE, NONE, NULL, NULL, 0, 0,
+		  0, NULL, NULL, 0, 0, 0, 0 },
+	};
+	enum { N = sizeof cs / sizeof cs[0] };
+	struct ans_req req[N];
+	static uint8_t q[N][12], r[N][12];
+	uint8_t *outs[N];
+	size_t lens[N];
+	for (unsigned i = 0; i < N; i++) {
+		q[i][0] = (uint8_t)i;
+		r[i][0] = (uint8_t)(0x80 | i);
+		req[i] = (struct ans_req){ .q = q[i], .qlen = 12, .tcp = i < 2,
+					   .peer_kind = cs[i].pk, .peer = cs[i].peer,
+					   .peer_port = cs[i].pport, .local_kind = cs[i].lk,
+					   .local = cs[i].local, .local_port = cs[i].lport };
+		outs[i] = r[i];
+		lens[i] = 12;
+	}
+	uint32_t mask = dt_burst_queries(d, req, N);
+	cr_assert_eq(mask, (1u << N) - 1);
+	dt_burst_responses(d, req, outs, lens, mask);
+	dt_close(s);
+	cr_assert_eq(st.dnstap_sent, 2 * N);
+	cr_assert_eq(st.dnstap_dropped, 0);
+
+	Dnstap__Dnstap *t[2 * N + 1];
+	size_t n = read_frames(path, t, 2 * N + 1);
+	cr_assert_eq(n, 2 * N);
+	for (size_t k = 0; k < n; k++) {
+		const Dnstap__Message *m = t[k]->message;
+		unsigned i = (unsigned)(k % N);
+		bool resp = k >= N;
+		cr_assert_eq((unsigned)m->type, resp ? DT_AUTH_RESPONSE : DT_AUTH_QUERY);
+		const ProtobufCBinaryData *dns = resp ? &m->response_message : &m->query_message;
+		cr_assert(dns->len == 12 && dns->data[0] == (resp ? 0x80 | i : i), "frame %zu", k);
+		cr_assert_eq((unsigned)m->socket_protocol, i < 2 ? DT_TCP : DT_UDP);
+		check_ends(m, &cs[i]);
 		dnstap__dnstap__free_unpacked(t[k], NULL);
 	}
 }

@@ -7,7 +7,8 @@
  * ring have MACs, addresses and ports swapped, valid checksums and the
  * right answer.  Also: an ARP request is answered, a TCP segment is
  * counted as punted, a frame with a bad IPv4 checksum is dropped and
- * counted by reason; with a max-udp-payload beyond a buffer, a long
+ * counted by reason; a query's addresses and ports as rx_burst gives
+ * them; with a max-udp-payload beyond a buffer, a long
  * answer leaves in a chain of buffers and the client's limit still
  * truncates; the
  * worker loop (worker.c) on the port counts each kind of frame exactly,
@@ -414,6 +415,37 @@ Test(io_dpdk, ipv4_and_ipv6_queries_answered_in_place)
 	dm_resp_free(&r);
 	rte_pktmbuf_free_bulk(m, 2);
 	check_stats(2, 0, 0);
+}
+
+/* What rx_burst tells the engine (and dnstap) of each query: both
+ * addresses, read in the frame, and both ports. */
+Test(io_dpdk, both_ends_of_a_query_from_the_frame)
+{
+	static uint8_t f[2][1500];
+	size_t len[2] = { dns_frame(f[0], false, "www.example.com.", 1, 0x1111),
+			  dns_frame(f[1], true, "www.example.com.", 28, 0x2222) };
+	enqueue(f, len, 2);
+	static struct io_burst b;
+	cr_assert_eq(ops->rx_burst(q, &b), 2);
+	for (unsigned i = 0; i < 2; i++) {
+		bool v6 = i == 1;
+		const struct ans_req *r = &b.req[i];
+		uint8_t cl[16], sv[16];
+		inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? client_ip6 : client_ip4, cl);
+		inet_pton(v6 ? AF_INET6 : AF_INET, v6 ? server_ip6 : server_ip4, sv);
+		uint8_t kind = v6 ? ANS_PEER_IP16 : ANS_PEER_IP4;
+		cr_assert_eq(r->peer_kind, kind);
+		cr_assert_eq(r->local_kind, kind);
+		cr_assert_eq(memcmp(r->peer, cl, v6 ? 16 : 4), 0, "client address");
+		cr_assert_eq(memcmp(r->local, sv, v6 ? 16 : 4), 0, "server address");
+		cr_assert_eq(r->peer_port, 40000);
+		cr_assert_eq(r->local_port, 53);
+	}
+	ans_respond_burst(root, &acfg, b.req, b.n, b.out, b.cap, b.len, b.oc);
+	cr_assert_eq(ops->tx_burst(q, &b), 0);
+	struct rte_mbuf *m[4];
+	cr_assert_eq(dequeue(m, 4), 2);
+	rte_pktmbuf_free_bulk(m, 2);
 }
 
 Test(io_dpdk, full_burst_nxdomain)

@@ -2,11 +2,14 @@
 """End-to-end tests of dnstap logging: ringdns logs queries and responses
 (UDP and TCP) to a file or to a Unix socket, and the real readers read them
 back: BIND's dnstap-read (its YAML output, parsed) for files, fstrm_capture
-(fstrm-bin) as the socket's reader.  Sampling logs 1 query in N; a reader
-that stops reading makes ringdns drop and count messages, never wait."""
+(fstrm-bin) as the socket's reader.  Each message names both ends, the
+client's address and port and the server's, over UDP and TCP, IPv4 and
+IPv6.  Sampling logs 1 query in N; a reader that stops reading makes
+ringdns drop and count messages, never wait."""
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -89,6 +92,61 @@ def test_file_udp_and_tcp():
         assert nx[0]["message"]["response_message_data"]["status"] == "NXDOMAIN", nx
         qs = [m for m in msgs if m["message"]["type"] == "AUTH_QUERY"]
         assert all(m["message"]["query_port"] > 0 for m in qs), qs
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def client_socket(family, kind, server):
+    """A socket bound to the loopback address of family on a port of the
+    kernel's choice, connected to server for TCP; and its port."""
+    host = "127.0.0.1" if family == socket.AF_INET else "::1"
+    sk = socket.socket(family, kind)
+    sk.bind((host, 0))
+    if kind == socket.SOCK_STREAM:
+        sk.connect(server)
+    return sk, sk.getsockname()[1]
+
+
+def test_both_ends_named():
+    """query_address and query_port are the client socket's, response_address
+    and response_port the address and port it sent to, on UDP and TCP sockets
+    over IPv4 and IPv6."""
+    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-")
+    tap = os.path.join(tmp, "ends.dnstap")
+    cfg = config(tmp, f"  file: {tap}\n")
+    want = {}
+    try:
+        with Server(ZONES, tmp=tmp, config=cfg) as s:
+            s.start()
+            before = stat(s, "sent")
+            for fam, host, fname in ((socket.AF_INET, "127.0.0.1", "INET"),
+                                     (socket.AF_INET6, "::1", "INET6")):
+                for kind, proto in ((socket.SOCK_DGRAM, "UDP"), (socket.SOCK_STREAM, "TCP")):
+                    name = f"ends-{fname}-{proto}.example.com.".lower()
+                    q = dns.message.make_query(name, "A")
+                    sk, port = client_socket(fam, kind, (host, s.port))
+                    with sk:
+                        if proto == "UDP":
+                            r = dns.query.udp(q, host, port=s.port, timeout=2, sock=sk)
+                        else:
+                            r = dns.query.tcp(q, host, port=s.port, timeout=2, sock=sk)
+                    assert r.rcode() == dns.rcode.NXDOMAIN, r
+                    want[f"{name} IN A"] = (fname, proto, host, port)
+            assert wait_for(lambda: stat(s, "sent") == before + 2 * len(want), 5), \
+                "2 messages per query sent"
+            s.stop()
+        seen = set()
+        for m in read_tap(tap):
+            q = question(m)
+            if q not in want:
+                continue
+            fname, proto, host, port = want[q]
+            msg = m["message"]
+            got = (msg["socket_family"], msg["socket_protocol"], msg["query_address"],
+                   msg["query_port"], msg["response_address"], msg["response_port"])
+            assert got == (fname, proto, host, port, host, s.port), (q, msg["type"], got)
+            seen.add((q, msg["type"]))
+        assert seen == {(q, t) for q in want for t in ("AUTH_QUERY", "AUTH_RESPONSE")}, seen
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -206,5 +264,6 @@ def test_bad_config_refused():
 
 
 if __name__ == "__main__":
-    run([test_file_udp_and_tcp, test_sampling_and_queries_only, test_unix_socket_reader,
-         test_stalled_reader_drops_never_blocks, test_bad_config_refused])
+    run([test_file_udp_and_tcp, test_both_ends_named, test_sampling_and_queries_only,
+         test_unix_socket_reader, test_stalled_reader_drops_never_blocks,
+         test_bad_config_refused])

@@ -21,7 +21,10 @@ veth pair; the other end is in a client namespace.  From the client:
 - kdig +tcp is answered through the exception path: the TCP segments go
   from the DPDK port to the kernel through the TAP ringdns makes (rdns0,
   given SRV4 by the test), to ringdns's own TCP listener, and the kernel's
-  segments leave through the DPDK port.
+  segments leave through the DPDK port;
+- dnstap names both ends of a query answered on the fast path: the
+  client's address and port and the server's, read from the frame, on
+  IPv4 and IPv6.
 
 Each test makes its own namespaces (which take their veths along) and
 always deletes them; ringdns and dnsperf are stopped by PID; EAL runs with
@@ -209,7 +212,7 @@ class Net:
 
 @contextlib.contextmanager
 def served(n, zones=ZONES, workers=1, qpairs=1, lcores=("-l", "0-1"), timeout=30,
-           listen=(), flags=(), vdevs=()):
+           listen=(), flags=(), vdevs=(), config=None):
     """Makes test n's namespaces, starts ringdns --io dpdk in the server
     one and yields (net, server); stops ringdns by PID, checks a clean
     exit and that EAL left no runtime directory, and deletes the
@@ -223,8 +226,9 @@ def served(n, zones=ZONES, workers=1, qpairs=1, lcores=("-l", "0-1"), timeout=30
     try:
         net.make()
         listen = [a for addr in listen for a in ("--listen", addr)] + list(flags)
-        with Server(zones, workers=workers, extra=listen + ["--io", "dpdk", "--address", SRV4,
-                                                   "--address", SRV6, "--"] + eal) as s:
+        with Server(zones, workers=workers, config=config,
+                    extra=listen + ["--io", "dpdk", "--address", SRV4, "--address", SRV6,
+                                    "--"] + eal) as s:
             s.args = ["ip", "netns", "exec", net.srv_ns] + s.args
             s.start(ready=lambda: f"serving {len(zones)} zones" in s.logtext(),
                     timeout=timeout)
@@ -518,6 +522,46 @@ def test_notify_and_tsig_on_the_fast_path():
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_dnstap_names_both_ends():
+    """dnstap of queries answered on the fast path: query_address and
+    query_port are the client's (dig's source, given with -b),
+    response_address and response_port the server's, on IPv4 and IPv6."""
+    import yaml
+    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-dpdk-")
+    tap = os.path.join(tmp, "dpdk.dnstap")
+    cfg = os.path.join(tmp, "dnstap.yaml")
+    with open(cfg, "w") as f:
+        f.write(f"dnstap:\n  file: {tap}\n")
+    want = {"tap4.example.com. IN A": ("INET", CL4, 40053, SRV4),
+            "tap6.example.com. IN A": ("INET6", CL6, 40054, SRV6)}
+    try:
+        with served(10, config=cfg) as (net, s):
+            for q, (_, cl, port, srv) in want.items():
+                got = net.dig_retry(srv, "-b", f"{cl}#{port}", q.split()[0], "A",
+                                    "+noshort", "+comments",
+                                    want=lambda out: "status: NXDOMAIN" in out)
+                assert "status: NXDOMAIN" in got, f"{q}: {got}\n" + s.logtext()
+        out = subprocess.run(["dnstap-read", "-y", tap], capture_output=True, text=True,
+                             timeout=30, check=True).stdout
+        seen = set()
+        for d in yaml.safe_load_all(out):
+            m = (d or {}).get("message")
+            if not m:
+                continue
+            data = m.get("query_message_data") or m["response_message_data"]
+            q = data["QUESTION_SECTION"][0]
+            if q not in want:
+                continue
+            fam, cl, port, srv = want[q]
+            got = (m["socket_family"], m["socket_protocol"], m["query_address"],
+                   m["query_port"], m["response_address"], m["response_port"])
+            assert got == (fam, "UDP", cl, port, srv, 53), (q, m["type"], got)
+            seen.add((q, m["type"]))
+        assert seen == {(q, t) for q in want for t in ("AUTH_QUERY", "AUTH_RESPONSE")}, seen
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_failed_start_with_a_memif_port_exits_cleanly():
     """A start that fails after EAL (a listen address that cannot be
     bound) with a net_memif port probed exits 1 with the error: EAL's
@@ -558,5 +602,5 @@ if __name__ == "__main__":
     run([test_udp_v4_v6_and_echo, test_arp_and_nd, test_dnsperf_10s_no_loss,
          test_reloads_under_load, test_two_lcores_two_queues, test_vlan_tagged_query,
          test_tcp_through_the_tap, test_tcp_through_a_named_exception_port,
-         test_notify_and_tsig_on_the_fast_path,
+         test_notify_and_tsig_on_the_fast_path, test_dnstap_names_both_ends,
          test_failed_start_with_a_memif_port_exits_cleanly])
