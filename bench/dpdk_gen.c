@@ -353,7 +353,7 @@ static void usage(void)
 static void parse_args(int argc, char **argv, struct gen_conf *c)
 {
 	*c = (struct gen_conf){ .seconds = 10, .queues = 1, .arp_wait = 60 };
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!v)
 			usage();
@@ -377,7 +377,6 @@ static void parse_args(int argc, char **argv, struct gen_conf *c)
 			c->arp_wait = atof(v);
 		else
 			usage();
-		i++;
 	}
 	if (!c->queries || !c->dst || !c->src || c->seconds <= 0 || !c->queues ||
 	    c->queues > GEN_QMAX || c->do_pct > 100)
@@ -393,8 +392,10 @@ int main(int argc, char **argv)
 	argv[used] = argv[0];
 	parse_args(argc - used, argv + used, &c);
 	uint32_t src, dst;
-	if (inet_pton(AF_INET, c.src, &src) != 1 || inet_pton(AF_INET, c.dst, &dst) != 1)
-		gen_die("--src and --dst take IPv4 addresses (%s)", c.src);
+	if (inet_pton(AF_INET, c.src, &src) != 1)
+		gen_die("--src takes an IPv4 address (%s)", c.src);
+	if (inet_pton(AF_INET, c.dst, &dst) != 1)
+		gen_die("--dst takes an IPv4 address (%s)", c.dst);
 	if (rte_eth_dev_count_avail() != 1)
 		gen_die("wants exactly one port (a --vdev net_memif0,...)%s", "");
 	signal(SIGINT, gen_on_signal);

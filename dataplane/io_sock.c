@@ -30,9 +30,10 @@
 /* One packet's buffers and addresses. */
 struct io_sock_slot {
 	struct sockaddr_storage peer;
-	union {
-		char buf[IO_SOCK_CMSG];
-		struct cmsghdr align;
+	/* control messages, aligned as a struct cmsghdr (which ends in a
+	 * flexible array, so it cannot sit in a union here) */
+	struct {
+		_Alignas(struct cmsghdr) char buf[IO_SOCK_CMSG];
 	} rxc, txc;
 	struct iovec rxv, txv;
 	uint8_t q[IO_SOCK_RXBUF];
