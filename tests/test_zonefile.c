@@ -196,8 +196,13 @@ Test(zonefile, generate_errors)
 		"$GENERATE 5-1 x$ A 198.51.100.1\n"
 		"$GENERATE 1-3 x${1,2,q} A 198.51.100.1\n"
 		"$GENERATE 0-99999999 x$ A 198.51.100.1\n"
-		"$GENERATE 1-2 x$ A 198.51.100.$99\n");
+		"$GENERATE 1-2 x$ A 198.51.100.$99\n"
+		/* found by fuzzing: an offset past a long overflowed */
+		"$GENERATE 1-2 x${9223372036854775807} A 198.51.100.1\n"
+		"$GENERATE 1-2 x${-2147483648} A 198.51.100.1\n");
 	has_msg(&t, "z:5: error: $GENERATE: bad range");
+	has_msg(&t, "z:9: error: $GENERATE: offset in '${...}' out of range");
+	has_msg(&t, "z:10: error: $GENERATE: offset in '${...}' out of range");
 	has_msg(&t, "z:6: error: $GENERATE: bad modifier");
 	has_msg(&t, "z:7: error: $GENERATE: range 0-99999999 makes more than");
 	has_msg(&t, "z:8: error: A record:");

@@ -626,6 +626,12 @@ static int gen_subst(struct zf *z, size_t *w, const char *s, size_t len,
 				*why = "bad modifier: expected ${offset[,width[,base]]} with base d, o, x, X, n or N";
 				return -1;
 			}
+			/* as BIND's: a 32-bit offset (a larger one would
+			 * overflow the value it is added to) */
+			if (off < -2147483647L || off > 2147483647L) {
+				*why = "offset in '${...}' out of range (-2147483647..2147483647)";
+				return -1;
+			}
 			base = b;
 			i = (size_t)(e - s);
 		}
