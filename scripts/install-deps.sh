@@ -11,6 +11,7 @@ PKGS=(
   libdpdk-dev liburcu-dev libcriterion-dev libssl-dev libyaml-dev
   libmicrohttpd-dev  # the Prometheus metrics endpoint (control/metrics.c)
   libfstrm-dev libprotobuf-c-dev protobuf-c-compiler   # dnstap
+  clang libclang-rt-14-dev llvm   # the libFuzzer targets (tests/fuzz/), llvm-cov
   # test and benchmark peers
   knot-dnssecutils   # kzonecheck
   knot-dnsutils      # kdig

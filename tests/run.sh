@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # tests/run.sh: the project's test command. Configures (when needed), builds
-# and runs the meson test suite in two builds: build/ (normal) and
-# build-asan/ (AddressSanitizer + UBSan). Then prints the Criterion
-# "Synthesis" line of every test and, as the very last line,
+# and runs the meson test suite in three builds: build/ (normal),
+# build-asan/ (AddressSanitizer + UBSan) and build-fuzz/ (clang: the
+# libFuzzer targets of tests/fuzz/, a fixed number of inputs each). Then
+# prints the Criterion "Synthesis" line of every test and, as the very
+# last line,
 #   tests: N passed, N failed
-# counted over both builds from build*/meson-logs/testlog.json (result OK =
+# counted over every build from build*/meson-logs/testlog.json (result OK =
 # passed, SKIP = not counted, anything else = failed; a build step that fails
 # counts as one failure). Exits 1 if anything failed.
 set -uo pipefail
@@ -14,22 +16,26 @@ fail_steps=0
 declare -A SETUP_ARGS=(
   [build]=""
   [build-asan]="-Db_sanitize=address,undefined -Db_lundef=false"
+  # the libFuzzer targets (tests/fuzz/), each run as a test for a fixed
+  # number of inputs; clang, every library instrumented for coverage
+  [build-fuzz]="-Dfuzz=true -Dtests=false -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link"
 )
+declare -A SETUP_CC=([build-fuzz]=clang)
 
-for dir in build build-asan; do
+for dir in build build-asan build-fuzz; do
   echo "=== $dir"
   # a stale log from an earlier run must never be counted
   rm -f "$dir/meson-logs/testlog.json"
   if [[ ! -f "$dir/build.ninja" ]]; then
     # shellcheck disable=SC2086 # the args are meant to split
-    if ! meson setup "$dir" ${SETUP_ARGS[$dir]}; then
+    if ! CC=${SETUP_CC[$dir]:-${CC:-cc}} meson setup "$dir" ${SETUP_ARGS[$dir]}; then
       echo "run.sh: $dir: meson setup FAILED"; fail_steps=$((fail_steps + 1)); continue
     fi
   fi
   if ! ninja -C "$dir"; then
     echo "run.sh: $dir: build FAILED"; fail_steps=$((fail_steps + 1)); continue
   fi
-  if [[ $dir == build-asan ]]; then
+  if [[ $dir == build-asan || $dir == build-fuzz ]]; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   fi
@@ -38,7 +44,8 @@ for dir in build build-asan; do
   unset ASAN_OPTIONS UBSAN_OPTIONS
 done
 
-python3 - "$fail_steps" build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'EOF'
+python3 - "$fail_steps" build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+  build-fuzz/meson-logs/testlog.json <<'EOF'
 import json, os, re, sys
 fail_steps, logs = int(sys.argv[1]), sys.argv[2:]
 ansi = re.compile(r'\x1b\[[0-9;]*m')
