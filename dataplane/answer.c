@@ -328,7 +328,7 @@ static void chain(struct eng *e)
 				referral(e, name, ni, src, hop == 0);
 				return;
 			}
-			wild = true;
+			wild = e->wild = true;
 		} else if (!snap_node_nrrsets(e->base, n)) {
 			nodata(e, name, ni, SNAP_NONE);	/* empty non-terminal */
 			return;
@@ -511,6 +511,7 @@ size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg,
 	e.rcode = 0;
 	e.ede = -1;
 	e.zslot = 0;
+	e.wild = false;
 	e.naddl = e.nwild = e.nproof = 0;
 	/* answering in place, the question is where it was sent: the writer
 	 * leaves it there, the rest of the engine reads it there */
@@ -538,5 +539,6 @@ size_t eng_general(const struct zidx *root, const struct ans_cfg *cfg,
 	oc->rcode = (uint16_t)e.rcode;
 	oc->tc = e.tc;
 	oc->zslot = e.zslot;
+	oc->wild = e.wild && e.rcode == RCODE_NOERROR && w.cnt[RW_AN] > 0;
 	return eng_finish(cfg, q, env, &hd, out, w.pos);
 }

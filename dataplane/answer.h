@@ -91,6 +91,9 @@ struct ans_outcome {
 				   (ans_notify_zone reads which zone) */
 	uint32_t zslot;		/* the zone's counter slot (snap_slot), ZS_NONE
 				   (0) when no served zone answered */
+	bool wild;		/* the answer was synthesized from a wildcard
+				   (RFC 4592): rate limiting pools such answers
+				   by zone, not by the (any) name asked */
 };
 
 /*

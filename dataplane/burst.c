@@ -369,6 +369,7 @@ static size_t respond(const struct zidx *root, const struct ans_cfg *cfg,
 				n = fast_nsec(cfg, q, p, &env, out, &answer);
 			if (n) {
 				oc->path = answer ? ANS_PATH_HIT : ANS_PATH_NX;
+				oc->wild = answer && !hit;
 				oc->rcode = answer ? RCODE_NOERROR : RCODE_NXDOMAIN;
 				return n;
 			}

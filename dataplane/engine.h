@@ -251,6 +251,7 @@ struct eng {
 	unsigned rcode;		/* 0..4095 (extended bits go in OPT) */
 	int ede;		/* Extended DNS Error code, -1 none */
 	uint32_t zslot;		/* the zone's counter slot (snap_slot), 0: none */
+	bool wild;		/* an answer came from a wildcard (RFC 4592) */
 	/* a referral's delegation point: the glue of name servers below it
 	 * is required (RFC 9471 §3.1); NULL when not a referral */
 	const uint8_t *cut;

@@ -153,9 +153,10 @@ static uint64_t key_of(const struct rrl *r, const struct rrl_key *k)
 	uint64_t a[2], m[2];
 	memcpy(a, k->addr, 16);
 	memcpy(m, r->mask[is_v4(k->addr) ? 0 : 1], 16);
-	uint64_t h = fold(r->seed, (uint64_t)k->cls << 16 | (k->cls == RRL_ANSWER ? k->qtype : 0));
+	uint64_t h = fold(r->seed, (uint64_t)k->wild_zone << 32 | (uint64_t)k->cls << 16 |
+					   (k->cls == RRL_ANSWER ? k->qtype : 0));
 	h = fold(fold(h, a[0] & m[0]), a[1] & m[1]);
-	if (k->cls != RRL_ERROR && k->name) {
+	if (k->cls != RRL_ERROR && k->name && !k->wild_zone) {
 		size_t n = 0;
 		while (n < DNAME_MAX && k->name[n])
 			n += 1u + k->name[n];
@@ -510,7 +511,8 @@ static bool pend_make(const struct rrl *r, const struct ans_req *req, const uint
 	k.cls = rrl_classify(out, len, oc->rcode, &at);
 	if (!r->rate[k.cls])
 		return false;
-	k.name = at ? name_at(out, len, at, name) : NULL;
+	k.wild_zone = oc->wild && k.cls == RRL_ANSWER ? oc->zslot + 1 : 0;
+	k.name = at && !k.wild_zone ? name_at(out, len, at, name) : NULL;
 	p->cls = k.cls;
 	p->h = key_of(r, &k);
 	__builtin_prefetch(set_of(r, p->h), 1);

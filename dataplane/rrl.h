@@ -116,6 +116,11 @@ struct rrl_key {
 				   for errors; NULL: the root */
 	uint16_t qtype;		/* answers only */
 	bool cookie;		/* a valid server cookie came with the query */
+	uint32_t wild_zone;	/* an answer synthesized from a wildcard: its
+				   zone's counter slot + 1, and name is not
+				   read (as Knot pools them: a flood of random
+				   names under a wildcard shares a bucket);
+				   0: not one */
 };
 
 /*

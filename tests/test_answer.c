@@ -922,3 +922,44 @@ Test(answer, outcome_zone_slot)
 	cr_assert_eq(oc1[1].path, ANS_PATH_NX);
 	cr_assert_eq(oc1[3].path, ANS_PATH_FULL);
 }
+
+/* The outcome says when an answer came from a wildcard (rate limiting
+ * pools those), on the general path and on the NSEC and NSEC3 fast
+ * paths, single and burst alike; a wildcard NODATA and a plain hit are
+ * not wildcard answers. */
+Test(answer, outcome_wildcard)
+{
+	static const struct {
+		const char *name;
+		uint16_t type;
+		bool do_bit, wild;
+	} qs[] = {
+		{ "a1.wild.example.com.", RR_A, false, true },
+		{ "a2.wild.example.org.", RR_A, true, true },
+		{ "a3.wild.example.net.", RR_A, true, true },
+		{ "a4.wild.example.net.", RR_TXT, false, true },
+		{ "a5.wild.example.com.", RR_MX, false, false },
+		{ "www.example.com.", RR_A, false, false },
+		{ "www.example.net.", RR_A, true, false },
+	};
+	enum { N = sizeof qs / sizeof *qs };
+	uint8_t q[N][600], o1[N][1232], ob[N][1232];
+	struct ans_req reqs[N];
+	uint8_t *outs[N];
+	size_t caps[N], lens[N];
+	struct ans_outcome oc1[N], ocb[N];
+	for (size_t i = 0; i < N; i++) {
+		struct dm_qopt o = { .edns = qs[i].do_bit, .do_bit = qs[i].do_bit };
+		reqs[i] = (struct ans_req){ .q = q[i],
+					    .qlen = dm_query(q[i], sizeof q[i], qs[i].name,
+							     qs[i].type, &o) };
+		cr_assert_gt(ans_respond(root, &cfg, &reqs[i], o1[i], sizeof o1[i], &oc1[i]), 0);
+		cr_assert_eq(oc1[i].wild, qs[i].wild, "%s: wild %d", qs[i].name, oc1[i].wild);
+		outs[i] = ob[i];
+		caps[i] = sizeof ob[i];
+	}
+	ans_respond_burst(root, &cfg, reqs, N, outs, caps, lens, ocb);
+	for (size_t i = 0; i < N; i++)
+		cr_assert_eq(ocb[i].wild, oc1[i].wild, "%s", qs[i].name);
+	cr_assert_neq(oc1[2].path, ANS_PATH_FULL, "the NSEC3 wildcard answer takes a fast path");
+}

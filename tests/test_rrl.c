@@ -123,6 +123,33 @@ Test(rrl, class_rates)
 	cr_assert(strstr(err, "rate 0..100000"), "%s", err);
 }
 
+Test(rrl, wildcard_answers_pooled)
+{
+	/* answers synthesized from a wildcard share the zone's bucket
+	 * whatever the name asked (as Knot's wildcard class); other
+	 * answers have a bucket per name */
+	struct rrl_worker w = worker(4, 0);
+	uint8_t a[16];
+	addr4(a, "192.0.2.1");
+	uint64_t t = 9000000;
+	unsigned wild = 0, plain = 0;
+	for (int i = 0; i < 40; i++) {
+		char n[64];
+		snprintf(n, sizeof n, "r%d.apps.example.com.", i);
+		struct rrl_key k = { .addr = a, .cls = RRL_ANSWER, .name = name(n), .qtype = RR_A,
+				     .wild_zone = 3 };
+		wild += rrl_check(&w, &k, t) == RRL_PASS;
+		k.wild_zone = 0;
+		plain += rrl_check(&w, &k, t) == RRL_PASS;
+	}
+	cr_assert_eq(wild, 4, "one bucket for the zone's wildcard answers: %u", wild);
+	cr_assert_eq(plain, 40, "a bucket per name otherwise: %u", plain);
+	struct rrl_key other = { .addr = a, .cls = RRL_ANSWER, .name = name("x.example.net."),
+				 .qtype = RR_A, .wild_zone = 4 };
+	cr_assert_eq(passes(&w, &other, t, 10), 4, "another zone, another bucket");
+	rrl_free(w.r);
+}
+
 Test(rrl, stamp_wraps)
 {
 	/* the stamp is ms modulo 2^20: time going past that keeps refilling */

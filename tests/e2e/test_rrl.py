@@ -259,6 +259,37 @@ def test_class_rates():
         assert ft.full == sent, (ft.full, sent)
 
 
+def test_wildcard_flood_pooled():
+    """Random names under a wildcard (*.apps.example.com) from one /24
+    share one bucket: held to the rate, as one name would be."""
+    rate, sent = 10, 300
+    with start(f"  responses-per-second: {rate}\n  slip: 0\n") as s:
+        fsocks = sockets(FLOOD_SRCS[:10])
+        answered = 0
+        try:
+            t0 = time.monotonic()
+            for i in range(sent):
+                q = dns.message.make_query(f"r{i}.apps.example.com.", "A").to_wire()
+                fsocks[i % len(fsocks)].sendto(q, ("127.0.0.1", s.port))
+            end = time.monotonic() + 1.5
+            while time.monotonic() < end:
+                r, _, _ = select.select(fsocks, [], [], 0.1)
+                for sk in r:
+                    while True:
+                        try:
+                            m = dns.message.from_wire(sk.recv(4096))
+                        except BlockingIOError:
+                            break
+                        answered += m.rcode() == dns.rcode.NOERROR and bool(m.answer)
+            took = time.monotonic() - t0
+        finally:
+            for sk in fsocks:
+                sk.close()
+        print(f"  wildcard flood: {answered} of {sent} answered")
+        assert 1 <= answered <= most(rate, took), (answered, took)
+
+
 if __name__ == "__main__":
     run([test_flood_held_to_rate_other_prefix_answered, test_slip_truncates_every_second,
-         test_log_only_changes_nothing, test_valid_cookie_exempt, test_class_rates])
+         test_log_only_changes_nothing, test_valid_cookie_exempt, test_class_rates,
+         test_wildcard_flood_pooled])
