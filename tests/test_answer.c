@@ -876,51 +876,70 @@ Test(answer, formerr_opt)
 	cr_assert_eq(out[11], 0, "no OPT for a malformed one");
 }
 
+/* One query of an outcome test, and what the engine reported for it
+ * answered alone (one) and in a burst of all of them (burst). */
+struct oc_case {
+	const char *name;
+	uint16_t type, cls;
+	bool do_bit, wild;
+	struct ans_outcome one, burst;
+};
+
+#define OC_MAX 8
+
+/* Answers every case alone and then all in one burst. */
+static void outcomes(struct oc_case *c, size_t n)
+{
+	uint8_t q[OC_MAX][600], o1[OC_MAX][1232], ob[OC_MAX][1232];
+	struct ans_req reqs[OC_MAX];
+	uint8_t *outs[OC_MAX];
+	size_t caps[OC_MAX], lens[OC_MAX];
+	struct ans_outcome ocb[OC_MAX];
+	cr_assert_leq(n, OC_MAX);
+	for (size_t i = 0; i < n; i++) {
+		struct dm_qopt o = { .cls = c[i].cls, .edns = c[i].do_bit, .do_bit = c[i].do_bit };
+		reqs[i] = (struct ans_req){ .q = q[i], .qlen = dm_query(q[i], sizeof q[i], c[i].name,
+									c[i].type, &o) };
+		cr_assert_gt(ans_respond(root, &cfg, &reqs[i], o1[i], sizeof o1[i], &c[i].one), 0);
+		outs[i] = ob[i];
+		caps[i] = sizeof ob[i];
+	}
+	ans_respond_burst(root, &cfg, reqs, n, outs, caps, lens, ocb);
+	for (size_t i = 0; i < n; i++)
+		c[i].burst = ocb[i];
+}
+
 /* The outcome names the zone's counter slot (snap_slot) on every path:
- * a hit, NXDOMAIN, NODATA, a referral (fast paths), the general path
- * (ANY, CNAME chains), and slot 0 for a name of no zone or class CH;
- * a burst gives what one query at a time gives. */
+ * a hit, NXDOMAIN, NODATA, the general path (ANY), and slot 0 for a name
+ * of no zone or class CH; a burst gives what one query at a time gives. */
 Test(answer, outcome_zone_slot)
 {
 	for (size_t i = 0; i < sv.n; i++)
 		snap_set_slot(sv.snaps[i], (uint32_t)(10 + i));
-	static const struct {
-		const char *name;
-		uint16_t type;
-		uint16_t cls;
-	} qs[] = {
-		{ "www.example.com.", RR_A, 0 },	{ "nope.example.com.", RR_A, 0 },
-		{ "www.example.com.", RR_MX, 0 },	{ "www.example.com.", RR_ANY, 0 },
-		{ "example.com.", RR_SOA, 0 },		{ "example.invalid.", RR_A, 0 },
-		{ "id.server.", RR_TXT, RR_CLASS_CH },
+	struct oc_case c[] = {
+		{ .name = "www.example.com.", .type = RR_A },
+		{ .name = "nope.example.com.", .type = RR_A },
+		{ .name = "www.example.com.", .type = RR_MX },
+		{ .name = "www.example.com.", .type = RR_ANY },
+		{ .name = "example.com.", .type = RR_SOA },
+		{ .name = "example.invalid.", .type = RR_A },
+		{ .name = "id.server.", .type = RR_TXT, .cls = RR_CLASS_CH },
 	};
-	enum { N = sizeof qs / sizeof *qs };
-	uint8_t q[N][600], o1[N][1232], ob[N][1232];
-	struct ans_req reqs[N];
-	uint8_t *outs[N];
-	size_t caps[N], lens[N];
-	struct ans_outcome oc1[N], ocb[N];
-	for (size_t i = 0; i < N; i++) {
-		struct dm_qopt o = { .cls = qs[i].cls };
-		size_t ql = dm_query(q[i], sizeof q[i], qs[i].name, qs[i].type, &o);
-		reqs[i] = (struct ans_req){ .q = q[i], .qlen = ql };
-		cr_assert_gt(ans_respond(root, &cfg, &reqs[i], o1[i], sizeof o1[i], &oc1[i]), 0);
-		outs[i] = ob[i];
-		caps[i] = sizeof ob[i];
+	size_t n = sizeof c / sizeof *c;
+	outcomes(c, n);
+	for (size_t i = 0; i < n; i++) {
 		uint8_t wire[DNAME_MAX];
-		cr_assert_geq(dname_from_text(wire, qs[i].name, strlen(qs[i].name), NULL), 0);
-		const struct snap *z = qs[i].cls ? NULL : zidx_find(root, wire);
-		cr_assert_eq(oc1[i].zslot, z ? snap_slot(z) : 0, "%s: slot %u", qs[i].name,
-			     oc1[i].zslot);
+		cr_assert_geq(dname_from_text(wire, c[i].name, strlen(c[i].name), NULL), 0);
+		const struct snap *z = c[i].cls ? NULL : zidx_find(root, wire);
+		cr_assert_eq(c[i].one.zslot, z ? snap_slot(z) : 0, "%s: slot %u", c[i].name,
+			     c[i].one.zslot);
+		cr_assert_eq(c[i].burst.zslot, c[i].one.zslot, "%s", c[i].name);
 	}
-	cr_assert_geq(oc1[0].zslot, 10, "www.example.com. is in a zone");
-	ans_respond_burst(root, &cfg, reqs, N, outs, caps, lens, ocb);
-	for (size_t i = 0; i < N; i++)
-		cr_assert_eq(ocb[i].zslot, oc1[i].zslot, "%s", qs[i].name);
+	cr_assert_geq(c[0].one.zslot, 10, "www.example.com. is in a zone");
 	/* paths taken, so that each kind above is covered */
-	cr_assert_eq(oc1[0].path, ANS_PATH_HIT);
-	cr_assert_eq(oc1[1].path, ANS_PATH_NX);
-	cr_assert_eq(oc1[3].path, ANS_PATH_FULL);
+	cr_assert_eq(c[0].one.path, ANS_PATH_HIT);
+	cr_assert_eq(c[1].one.path, ANS_PATH_NX);
+	cr_assert_eq(c[3].one.path, ANS_PATH_FULL);
 }
 
 /* The outcome says when an answer came from a wildcard (rate limiting
@@ -929,37 +948,20 @@ Test(answer, outcome_zone_slot)
  * not wildcard answers. */
 Test(answer, outcome_wildcard)
 {
-	static const struct {
-		const char *name;
-		uint16_t type;
-		bool do_bit, wild;
-	} qs[] = {
-		{ "a1.wild.example.com.", RR_A, false, true },
-		{ "a2.wild.example.org.", RR_A, true, true },
-		{ "a3.wild.example.net.", RR_A, true, true },
-		{ "a4.wild.example.net.", RR_TXT, false, true },
-		{ "a5.wild.example.com.", RR_MX, false, false },
-		{ "www.example.com.", RR_A, false, false },
-		{ "www.example.net.", RR_A, true, false },
+	struct oc_case c[] = {
+		{ .name = "a1.wild.example.com.", .type = RR_A, .wild = true },
+		{ .name = "a2.wild.example.org.", .type = RR_A, .do_bit = true, .wild = true },
+		{ .name = "a3.wild.example.net.", .type = RR_A, .do_bit = true, .wild = true },
+		{ .name = "a4.wild.example.net.", .type = RR_TXT, .wild = true },
+		{ .name = "a5.wild.example.com.", .type = RR_MX },
+		{ .name = "www.example.com.", .type = RR_A },
+		{ .name = "www.example.net.", .type = RR_A, .do_bit = true },
 	};
-	enum { N = sizeof qs / sizeof *qs };
-	uint8_t q[N][600], o1[N][1232], ob[N][1232];
-	struct ans_req reqs[N];
-	uint8_t *outs[N];
-	size_t caps[N], lens[N];
-	struct ans_outcome oc1[N], ocb[N];
-	for (size_t i = 0; i < N; i++) {
-		struct dm_qopt o = { .edns = qs[i].do_bit, .do_bit = qs[i].do_bit };
-		reqs[i] = (struct ans_req){ .q = q[i],
-					    .qlen = dm_query(q[i], sizeof q[i], qs[i].name,
-							     qs[i].type, &o) };
-		cr_assert_gt(ans_respond(root, &cfg, &reqs[i], o1[i], sizeof o1[i], &oc1[i]), 0);
-		cr_assert_eq(oc1[i].wild, qs[i].wild, "%s: wild %d", qs[i].name, oc1[i].wild);
-		outs[i] = ob[i];
-		caps[i] = sizeof ob[i];
+	size_t n = sizeof c / sizeof *c;
+	outcomes(c, n);
+	for (size_t i = 0; i < n; i++) {
+		cr_assert_eq(c[i].one.wild, c[i].wild, "%s: wild %d", c[i].name, c[i].one.wild);
+		cr_assert_eq(c[i].burst.wild, c[i].wild, "%s", c[i].name);
 	}
-	ans_respond_burst(root, &cfg, reqs, N, outs, caps, lens, ocb);
-	for (size_t i = 0; i < N; i++)
-		cr_assert_eq(ocb[i].wild, oc1[i].wild, "%s", qs[i].name);
-	cr_assert_neq(oc1[2].path, ANS_PATH_FULL, "the NSEC3 wildcard answer takes a fast path");
+	cr_assert_neq(c[2].one.path, ANS_PATH_FULL, "the NSEC3 wildcard answer takes a fast path");
 }
