@@ -128,6 +128,17 @@ ssize_t dpc_wait_ms(struct ctl *c, uint32_t want, void *buf, size_t cap, int tim
 	}
 }
 
+/* How long ringdns may take to confirm an image of size bytes: it maps
+ * and validates the whole image (snap_open reads every table) and waits
+ * for a grace period before it answers; a 1 GiB image takes seconds, and
+ * on a loaded machine or a sanitizer build many more.  Giving up early
+ * would report a failure while ringdns goes on to serve the image. */
+static int ack_ms(size_t size)
+{
+	uint64_t ms = 30000 + size / (8u << 20) * 1000;	/* + 1 s per 8 MiB */
+	return ms > 600000 ? 600000 : (int)ms;
+}
+
 /* An image (IPC_IMAGE) or an overlay (IPC_OVERLAY) handed over. */
 static int hand_over(struct ctl *c, uint32_t type, const char *zone, int fd, size_t size,
 		     uint32_t serial, uint64_t records, char *err, size_t errcap)
@@ -144,7 +155,8 @@ static int hand_over(struct ctl *c, uint32_t type, const char *zone, int fd, siz
 	}
 	struct ipc_ack ack;
 	do {
-		if (dpc_wait(c, IPC_IMAGE_ACK, &ack, sizeof ack) != (ssize_t)sizeof ack) {
+		if (dpc_wait_ms(c, IPC_IMAGE_ACK, &ack, sizeof ack, ack_ms(size)) !=
+		    (ssize_t)sizeof ack) {
 			snprintf(err, errcap, "%s", ctl_stopping(c)
 				 ? "stopped before ringdns confirmed the new image"
 				 : "ringdns did not confirm the new image");
