@@ -1,8 +1,9 @@
 #!/usr/bin/python3
-"""End-to-end test of ringdns under a low descriptor limit (prlimit): idle
-TCP connections from several client addresses must not take the
-descriptors that reloads, ringctl and a restart of the control process
-need."""
+"""End-to-end tests of ringdns's resource limits: under a low descriptor
+limit (prlimit), idle TCP connections from several client addresses must
+not take the descriptors that reloads, ringctl and a restart of the
+control process need; each limit hit is logged once per burst, naming its
+configuration key."""
 import os
 import shutil
 import signal
@@ -81,5 +82,54 @@ def test_idle_tcp_cannot_starve_reloads():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def lines_with(log, text):
+    return [l for l in log.splitlines() if text in l]
+
+
+def test_tcp_limits_logged_once_per_burst():
+    conns = []
+    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-")
+    cfg = os.path.join(tmp, "limits.yaml")
+    with open(cfg, "w") as f:
+        f.write("server:\n  tcp-idle-timeout: 600\n  tcp-max-clients: 6\n"
+                "  tcp-max-per-client: 2\n")
+    with Server(EXAMPLES, tmp=tmp, config=cfg) as s:
+        try:
+            s.start()
+            # 10 from one address: 2 admitted, 8 refused by the per-client limit
+            for _ in range(10):
+                t = socket.create_connection(("127.0.0.1", s.port), timeout=2)
+                conns.append(t)
+            # 2 from each of 4 more: 6 in all admitted, the last 4 refused
+            for c in range(4):
+                for _ in range(2):
+                    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+                    conns.append(t)
+                    t.settimeout(2)
+                    t.bind((f"127.0.0.{2 + c}", 0))
+                    t.connect(("127.0.0.1", s.port))
+            assert wait_for(lambda: sum(closed_by_server(t) for t in conns) == 12,
+                            timeout=5), [closed_by_server(t) for t in conns]
+            time.sleep(0.3)
+            log = s.logtext()
+            per = lines_with(log, "(tcp-max-per-client)")
+            tot = lines_with(log, "(tcp-max-clients)")
+            # one line per burst, not one per refused connection
+            assert len(per) == 1, per
+            assert "from 127.0.0.1 refused: 2 connections open from that address" in per[0]
+            assert len(tot) == 1, tot
+            assert "refused: 6 connections open in all" in tot[0], tot
+            # the server still answers, over TCP too once a slot frees
+            for t in conns:
+                t.close()
+            conns.clear()
+            assert wait_for(lambda: s.query("www.example.com.", "A", tcp=True).answer,
+                            timeout=5)
+        finally:
+            for t in conns:
+                t.close()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 if __name__ == "__main__":
-    run([test_idle_tcp_cannot_starve_reloads])
+    run([test_idle_tcp_cannot_starve_reloads, test_tcp_limits_logged_once_per_burst])
