@@ -131,5 +131,60 @@ def test_tcp_limits_logged_once_per_burst():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def zone_text(serial, hosts, pad=0):
+    """lim.test. with serial, SOA, NS, ns1 and hosts A records; pad TXT
+    records of 200 bytes each make it large."""
+    lines = ["$TTL 300",
+             f"@ SOA ns1 hostmaster {serial} 7200 3600 1209600 300",
+             "@ NS ns1", "ns1 A 198.51.100.1"]
+    lines += [f"h{i} A 198.51.100.{i % 250}" for i in range(hosts)]
+    lines += [f't{i} TXT "{"x" * 200}"' for i in range(pad)]
+    return "\n".join(lines) + "\n"
+
+
+def serial_of(s, zone):
+    return s.query(zone, "SOA").answer[0][0].serial
+
+
+def test_zone_limits_keep_the_version_served():
+    """A zone file past zone-max-records or zone-max-mb is refused at load
+    with FILE:LINE or FILE and the key's name, in the log and in `ringctl
+    zones`; the version served before keeps serving."""
+    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-")
+    cfg = os.path.join(tmp, "limits.yaml")
+    with open(cfg, "w") as f:
+        f.write("server:\n  zone-max-records: 50\n  zone-max-mb: 1\n")
+    with Server({"lim.test.": zone_text(1, 46)}, tmp=tmp, config=cfg) as s:
+        s.start()
+        path = s.zonefiles["lim.test."]
+        assert serial_of(s, "lim.test.") == 1
+        # 51 records: the 51st, on line 52, is one too many
+        with open(path, "w") as f:
+            f.write(zone_text(2, 48))
+        rc, out, err = s.ctl("reload", "lim.test.")
+        want = f"{path}:52: more than 50 records (zone-max-records)"
+        assert rc == 1 and want in err, (rc, out, err)
+        assert want in s.ctl("zones")[1]
+        assert want in s.logtext()
+        assert serial_of(s, "lim.test.") == 1
+        assert s.query("h45.lim.test.", "A").answer
+        # 5000 TXT of 200 bytes: over 1 MiB, refused before parsing
+        with open(path, "w") as f:
+            f.write(zone_text(3, 0, pad=5000))
+        rc, out, err = s.ctl("reload", "lim.test.")
+        want = f"{path}: larger than 1 MiB (zone-max-mb)"
+        assert rc == 1 and want in err, (rc, out, err)
+        assert want in s.ctl("zones")[1]
+        assert serial_of(s, "lim.test.") == 1
+        # within both limits: served, the error gone
+        with open(path, "w") as f:
+            f.write(zone_text(4, 40))
+        rc, out, err = s.ctl("reload", "lim.test.")
+        assert rc == 0, (out, err)
+        assert serial_of(s, "lim.test.") == 4
+        assert "zone-max" not in s.ctl("zones")[1]
+
+
 if __name__ == "__main__":
-    run([test_idle_tcp_cannot_starve_reloads, test_tcp_limits_logged_once_per_burst])
+    run([test_idle_tcp_cannot_starve_reloads, test_tcp_limits_logged_once_per_burst,
+         test_zone_limits_keep_the_version_served])
