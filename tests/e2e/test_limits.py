@@ -185,6 +185,46 @@ def test_zone_limits_keep_the_version_served():
         assert "zone-max" not in s.ctl("zones")[1]
 
 
+def test_snapshot_memory_limit():
+    """A reload whose image would take the images mapped past
+    snapshot-max-mb (the one served and the new one, mapped together
+    until the swap) is refused before it is handed over: the old serial
+    keeps answering, the reason is logged and shown by `ringctl zones`."""
+    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-")
+    cfg = os.path.join(tmp, "limits.yaml")
+    with open(cfg, "w") as f:
+        f.write("server:\n  snapshot-max-mb: 3\n")
+    with Server({"lim.test.": zone_text(1, 10)}, tmp=tmp, config=cfg) as s:
+        s.start()
+        path = s.zonefiles["lim.test."]
+        assert "zone images: at most 3 MiB mapped at once (snapshot-max-mb)" in s.logtext()
+        # about 1.7 MiB of image: fits beside the small one
+        with open(path, "w") as f:
+            f.write(zone_text(2, 10, pad=6000))
+        rc, out, err = s.ctl("reload", "lim.test.")
+        assert rc == 0, (out, err, s.logtext())
+        assert serial_of(s, "lim.test.") == 2
+        # growing to about 2 MiB: alone it fits, but with the 1.7 MiB
+        # served (mapped until the swap) it is past 3 MiB
+        with open(path, "w") as f:
+            f.write(zone_text(3, 10, pad=7000))
+        rc, out, err = s.ctl("reload", "lim.test.")
+        assert rc == 1 and "more than snapshot-max-mb 3" in err, (rc, out, err)
+        print("  " + err.strip())
+        assert "more than snapshot-max-mb 3" in s.ctl("zones")[1]
+        assert lines_with(s.logtext(), "more than snapshot-max-mb 3"), s.logtext()
+        assert serial_of(s, "lim.test.") == 2
+        assert s.query("t5999.lim.test.", "TXT").answer
+        assert not s.query("t6999.lim.test.", "TXT").answer
+        # back under the limit: served again, the error gone
+        with open(path, "w") as f:
+            f.write(zone_text(4, 10))
+        rc, out, err = s.ctl("reload", "lim.test.")
+        assert rc == 0, (out, err)
+        assert serial_of(s, "lim.test.") == 4
+        assert "snapshot-max-mb" not in s.ctl("zones")[1]
+
+
 if __name__ == "__main__":
     run([test_idle_tcp_cannot_starve_reloads, test_tcp_limits_logged_once_per_burst,
-         test_zone_limits_keep_the_version_served])
+         test_zone_limits_keep_the_version_served, test_snapshot_memory_limit])
