@@ -225,6 +225,51 @@ def test_snapshot_memory_limit():
         assert "snapshot-max-mb" not in s.ctl("zones")[1]
 
 
+def test_control_socket_silent_and_oversized_clients():
+    """Twenty clients connected to the control socket that say nothing,
+    more than control-max-clients (16), do not delay `ringctl status`; a
+    request past 4096 bytes is refused with an error the client reads;
+    the control process stays the same, healthy one."""
+    socks = []
+    with Server(EXAMPLES) as s:
+        try:
+            s.start()
+            ctl = s.control_pid()
+            for _ in range(20):
+                c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+                socks.append(c)
+                c.connect(s.sock)
+            time.sleep(0.2)
+            t0 = time.time()
+            rc, out, err = s.ctl("status", timeout=10)
+            took = time.time() - t0
+            assert rc == 0 and took < 1.0, (rc, out, err, took)
+            # the clients silent longest made room, and were told
+            log = s.logtext()
+            assert lines_with(log, "clients at once (control-max-clients)"), log
+            # a request line past 4096 bytes
+            big = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            socks.append(big)
+            big.settimeout(5)
+            big.connect(s.sock)
+            big.sendall(b"RINGCTL/1 status " + b"x" * 5000 + b"\n")
+            answer = b""
+            while True:
+                chunk = big.recv(4096)
+                if not chunk:
+                    break
+                answer += chunk
+            assert answer == (b"RINGCTL/1 ERR request line too long (limit 4096 bytes "
+                              b"including the newline)\n"), answer
+            assert s.control_pid() == ctl
+            assert s.ctl("status")[0] == 0
+            assert s.query("www.example.com.", "A").answer
+        finally:
+            for c in socks:
+                c.close()
+
+
 if __name__ == "__main__":
     run([test_idle_tcp_cannot_starve_reloads, test_tcp_limits_logged_once_per_burst,
-         test_zone_limits_keep_the_version_served, test_snapshot_memory_limit])
+         test_zone_limits_keep_the_version_served, test_snapshot_memory_limit,
+         test_control_socket_silent_and_oversized_clients])
