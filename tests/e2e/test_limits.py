@@ -86,14 +86,25 @@ def lines_with(log, text):
     return [l for l in log.splitlines() if text in l]
 
 
+def limited(zones, server_lines):
+    """A Server for zones with server_lines in its configuration's server
+    section (its temporary directory removed with it)."""
+    s = Server(zones)
+    s.args += ["--config", s.write("limits.yaml", "server:\n" + server_lines)]
+    return s
+
+
+def reload_with(s, zone, text):
+    """Writes text as zone's file and reloads it: ringctl's (rc, out, err)."""
+    with open(s.zonefiles[zone], "w") as f:
+        f.write(text)
+    return s.ctl("reload", zone)
+
+
 def test_tcp_limits_logged_once_per_burst():
     conns = []
-    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-")
-    cfg = os.path.join(tmp, "limits.yaml")
-    with open(cfg, "w") as f:
-        f.write("server:\n  tcp-idle-timeout: 600\n  tcp-max-clients: 6\n"
-                "  tcp-max-per-client: 2\n")
-    with Server(EXAMPLES, tmp=tmp, config=cfg) as s:
+    with limited(EXAMPLES, "  tcp-idle-timeout: 600\n  tcp-max-clients: 6\n"
+                 "  tcp-max-per-client: 2\n") as s:
         try:
             s.start()
             # 10 from one address: 2 admitted, 8 refused by the per-client limit
@@ -128,7 +139,6 @@ def test_tcp_limits_logged_once_per_burst():
         finally:
             for t in conns:
                 t.close()
-            shutil.rmtree(tmp, ignore_errors=True)
 
 
 def zone_text(serial, hosts, pad=0):
@@ -150,18 +160,13 @@ def test_zone_limits_keep_the_version_served():
     """A zone file past zone-max-records or zone-max-mb is refused at load
     with FILE:LINE or FILE and the key's name, in the log and in `ringctl
     zones`; the version served before keeps serving."""
-    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-")
-    cfg = os.path.join(tmp, "limits.yaml")
-    with open(cfg, "w") as f:
-        f.write("server:\n  zone-max-records: 50\n  zone-max-mb: 1\n")
-    with Server({"lim.test.": zone_text(1, 46)}, tmp=tmp, config=cfg) as s:
+    with limited({"lim.test.": zone_text(1, 46)},
+                 "  zone-max-records: 50\n  zone-max-mb: 1\n") as s:
         s.start()
         path = s.zonefiles["lim.test."]
         assert serial_of(s, "lim.test.") == 1
         # 51 records: the 51st, on line 52, is one too many
-        with open(path, "w") as f:
-            f.write(zone_text(2, 48))
-        rc, out, err = s.ctl("reload", "lim.test.")
+        rc, out, err = reload_with(s, "lim.test.", zone_text(2, 48))
         want = f"{path}:52: more than 50 records (zone-max-records)"
         assert rc == 1 and want in err, (rc, out, err)
         assert want in s.ctl("zones")[1]
@@ -169,17 +174,13 @@ def test_zone_limits_keep_the_version_served():
         assert serial_of(s, "lim.test.") == 1
         assert s.query("h45.lim.test.", "A").answer
         # 5000 TXT of 200 bytes: over 1 MiB, refused before parsing
-        with open(path, "w") as f:
-            f.write(zone_text(3, 0, pad=5000))
-        rc, out, err = s.ctl("reload", "lim.test.")
+        rc, out, err = reload_with(s, "lim.test.", zone_text(3, 0, pad=5000))
         want = f"{path}: larger than 1 MiB (zone-max-mb)"
         assert rc == 1 and want in err, (rc, out, err)
         assert want in s.ctl("zones")[1]
         assert serial_of(s, "lim.test.") == 1
         # within both limits: served, the error gone
-        with open(path, "w") as f:
-            f.write(zone_text(4, 40))
-        rc, out, err = s.ctl("reload", "lim.test.")
+        rc, out, err = reload_with(s, "lim.test.", zone_text(4, 40))
         assert rc == 0, (out, err)
         assert serial_of(s, "lim.test.") == 4
         assert "zone-max" not in s.ctl("zones")[1]
@@ -190,25 +191,16 @@ def test_snapshot_memory_limit():
     snapshot-max-mb (the one served and the new one, mapped together
     until the swap) is refused before it is handed over: the old serial
     keeps answering, the reason is logged and shown by `ringctl zones`."""
-    tmp = tempfile.mkdtemp(prefix="ringdns-e2e-")
-    cfg = os.path.join(tmp, "limits.yaml")
-    with open(cfg, "w") as f:
-        f.write("server:\n  snapshot-max-mb: 3\n")
-    with Server({"lim.test.": zone_text(1, 10)}, tmp=tmp, config=cfg) as s:
+    with limited({"lim.test.": zone_text(1, 10)}, "  snapshot-max-mb: 3\n") as s:
         s.start()
-        path = s.zonefiles["lim.test."]
         assert "zone images: at most 3 MiB mapped at once (snapshot-max-mb)" in s.logtext()
         # about 1.7 MiB of image: fits beside the small one
-        with open(path, "w") as f:
-            f.write(zone_text(2, 10, pad=6000))
-        rc, out, err = s.ctl("reload", "lim.test.")
+        rc, out, err = reload_with(s, "lim.test.", zone_text(2, 10, pad=6000))
         assert rc == 0, (out, err, s.logtext())
         assert serial_of(s, "lim.test.") == 2
         # growing to about 2 MiB: alone it fits, but with the 1.7 MiB
         # served (mapped until the swap) it is past 3 MiB
-        with open(path, "w") as f:
-            f.write(zone_text(3, 10, pad=7000))
-        rc, out, err = s.ctl("reload", "lim.test.")
+        rc, out, err = reload_with(s, "lim.test.", zone_text(3, 10, pad=7000))
         assert rc == 1 and "more than snapshot-max-mb 3" in err, (rc, out, err)
         print("  " + err.strip())
         assert "more than snapshot-max-mb 3" in s.ctl("zones")[1]
@@ -217,9 +209,7 @@ def test_snapshot_memory_limit():
         assert s.query("t5999.lim.test.", "TXT").answer
         assert not s.query("t6999.lim.test.", "TXT").answer
         # back under the limit: served again, the error gone
-        with open(path, "w") as f:
-            f.write(zone_text(4, 10))
-        rc, out, err = s.ctl("reload", "lim.test.")
+        rc, out, err = reload_with(s, "lim.test.", zone_text(4, 10))
         assert rc == 0, (out, err)
         assert serial_of(s, "lim.test.") == 4
         assert "snapshot-max-mb" not in s.ctl("zones")[1]
