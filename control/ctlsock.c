@@ -67,6 +67,7 @@ struct ctlsock {
 	struct ctl_client *cl[CTL_MAX_CLIENTS_MAX];
 	unsigned ncl;
 	struct ratelog full_log;	/* one line per burst at max_clients */
+	struct ratelog slow_log;	/* ... of clients timed out */
 	dev_t dev;		/* identity of the socket file we bound, so */
 	ino_t ino;		/* close only removes our own */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -769,8 +770,11 @@ static bool expire(struct ctlsock *s)
 		if (c->writing) {
 			client_free(s, c, false);
 		} else {
-			log_info("control socket %s: pid %d sent no whole request within 2 s",
-				 s->path, (int)c->pid);
+			uint64_t k = ratelog_hit(&s->slow_log, (uint64_t)now, RATELOG_INTERVAL_MS);
+			if (k)
+				log_info("control socket %s: pid %d sent no whole request within "
+					 "2 s; %llu such since the last line", s->path, (int)c->pid,
+					 (unsigned long long)k);
 			client_err(s, c, "timed out waiting for the request line (2 s)");
 		}
 		/* slot i holds another client now, or c still (writing) */
