@@ -454,11 +454,6 @@ static int parse_request(char *line, size_t len, char **argv, char *msg, size_t 
 /* Events taken per epoll_wait in ctlsock_serve. */
 #define CTL_EVENTS (CTL_MAX_CLIENTS_MAX + 1)
 
-static int64_t now_ms(void)
-{
-	return ipc_now_ms();
-}
-
 /* Ends the connection.  Unread request bytes are discarded first so the
  * client reads EOF after the answer rather than a reset. */
 static void finish(int fd)
@@ -475,8 +470,8 @@ static void finish(int fd)
 	close(fd);
 }
 
-/* Removes client i from the table (its slot takes the last one) and
- * frees it; the connection is closed, after the answer when done. */
+/* Removes c from the table (its slot takes the last client) and frees
+ * it; the connection is closed, after the answer when done. */
 static void client_free(struct ctlsock *s, struct ctl_client *c, bool done)
 {
 	epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
@@ -523,7 +518,7 @@ static void client_answer(struct ctlsock *s, struct ctl_client *c, char *text, s
 	c->outlen = len;
 	c->outoff = 0;
 	c->writing = true;
-	c->deadline = now_ms() + CTL_WRITE_TIMEOUT_MS;
+	c->deadline = ipc_now_ms() + CTL_WRITE_TIMEOUT_MS;
 	struct epoll_event e = { .events = EPOLLOUT, .data.ptr = c };
 	epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &e);
 	client_write(s, c);
@@ -673,7 +668,7 @@ static bool make_room(struct ctlsock *s)
 	if (s->ncl < s->max_clients)
 		return true;
 	struct ctl_client *o = oldest_reader(s);
-	uint64_t n = ratelog_hit(&s->full_log, (uint64_t)now_ms(), RATELOG_INTERVAL_MS);
+	uint64_t n = ratelog_hit(&s->full_log, (uint64_t)ipc_now_ms(), RATELOG_INTERVAL_MS);
 	if (n)
 		log_warn("control socket %s: %u clients at once (control-max-clients): %s; %llu "
 			 "such since the last line", s->path, s->max_clients,
@@ -747,7 +742,7 @@ static bool accept_one(struct ctlsock *s, ctl_handler h, void *ud)
 	}
 	c->fd = fd;
 	c->pid = cred.pid;
-	c->deadline = now_ms() + CTL_READ_TIMEOUT_MS;
+	c->deadline = ipc_now_ms() + CTL_READ_TIMEOUT_MS;
 	s->cl[s->ncl++] = c;
 	/* a request sent with the connect is there already */
 	client_read(s, c, h, ud);
@@ -758,7 +753,7 @@ static bool accept_one(struct ctlsock *s, ctl_handler h, void *ud)
  * being answered (the client does not read). */
 static bool expire(struct ctlsock *s)
 {
-	int64_t now = now_ms();
+	int64_t now = ipc_now_ms();
 	bool any = false;
 	for (unsigned i = 0; i < s->ncl;) {
 		struct ctl_client *c = s->cl[i];
@@ -815,7 +810,7 @@ int ctlsock_wait_ms(const struct ctlsock *s)
 	for (unsigned i = 1; i < s->ncl; i++)
 		if (s->cl[i]->deadline < first)
 			first = s->cl[i]->deadline;
-	int64_t left = first - now_ms();
+	int64_t left = first - ipc_now_ms();
 	return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
 }
 
