@@ -26,6 +26,7 @@
 
 #include "zones/dname.h"
 #include "zones/enc.h"
+#include "zones/limits.h"
 #include "common/log.h"
 
 #define CFG_DEFAULT_CONTROL_SOCKET "/run/ringdns/ringdns.sock"
@@ -63,7 +64,8 @@ enum {
 	SK_REUSE_PORT_TAKEOVER, SK_IO, SK_ADDRESSES, SK_EAL_ARGS, SK_EXCEPTION_PORT,
 	SK_ALLOW_TRANSFER, SK_XFR_MAX_MB, SK_JOURNAL_MAX_MB, SK_XOT_LISTEN, SK_TLS_CERT,
 	SK_TLS_KEY, SK_METRICS_LISTEN, SK_COOKIE_SECRET, SK_COOKIE_SECRET_PREVIOUS,
-	SK_COOKIE_REQUIRE, SK_HIDE_IDENTITY, SK_HIDE_NSID, SK_ZONE_COUNTERS, SK_COUNT
+	SK_COOKIE_REQUIRE, SK_HIDE_IDENTITY, SK_HIDE_NSID, SK_ZONE_COUNTERS,
+	SK_ZONE_MAX_MB, SK_ZONE_MAX_RECORDS, SK_CONTROL_MAX_CLIENTS, SK_SNAPSHOT_MAX_MB, SK_COUNT
 };
 
 #define UINT_KEY(n, f, l, h) { n, K_UINT, offsetof(struct cfg, f), l, h }
@@ -108,6 +110,10 @@ static const struct key server_keys[SK_COUNT] = {
 	[SK_HIDE_IDENTITY] = FLAG_KEY("hide-identity", hide_identity),
 	[SK_HIDE_NSID] = FLAG_KEY("hide-nsid", hide_nsid),
 	[SK_ZONE_COUNTERS] = UINT_KEY("zone-counters", zone_counters, 0, 1000000),
+	[SK_ZONE_MAX_MB] = UINT_KEY("zone-max-mb", zone_max_mb, 1, 1048576),
+	[SK_ZONE_MAX_RECORDS] = UINT_KEY("zone-max-records", zone_max_records, 1, 4000000000u),
+	[SK_CONTROL_MAX_CLIENTS] = UINT_KEY("control-max-clients", control_max_clients, 1, 1024),
+	[SK_SNAPSHOT_MAX_MB] = UINT_KEY("snapshot-max-mb", snapshot_max_mb, 1, 1048576),
 };
 
 enum { TK_SERVER, TK_LOG, TK_RATE_LIMIT, TK_KEYS, TK_ZONES, TK_TEMPLATES, TK_DNSTAP, TK_COUNT };
@@ -1075,6 +1081,9 @@ void cfg_init(struct cfg *c)
 	c->tcp_max_per_client = 64;
 	c->xfr_max_mb = 4096;
 	c->zone_counters = 4096;
+	c->zone_max_mb = ZONE_MAX_MB_DEFAULT;
+	c->zone_max_records = ZONE_MAX_RECORDS_DEFAULT;
+	c->control_max_clients = 16;
 	c->journal_max_mb = 64;
 	c->version = xstrdup(CFG_DEFAULT_VERSION);
 	c->control_socket = xstrdup(CFG_DEFAULT_CONTROL_SOCKET);
@@ -2428,6 +2437,10 @@ static const struct flag flag_tab[] = {
 	{ "--tls-key", SK_TLS_KEY, true },
 	{ "--metrics-listen", SK_METRICS_LISTEN, true },
 	{ "--zone-counters", SK_ZONE_COUNTERS, true },
+	{ "--zone-max-mb", SK_ZONE_MAX_MB, true },
+	{ "--zone-max-records", SK_ZONE_MAX_RECORDS, true },
+	{ "--control-max-clients", SK_CONTROL_MAX_CLIENTS, true },
+	{ "--snapshot-max-mb", SK_SNAPSHOT_MAX_MB, true },
 	{ "--rate-limit", F_RRL + RK_RATE, true },
 	{ "--rate-limit-slip", F_RRL + RK_SLIP, true },
 	{ "--rate-limit-log-only", F_RRL + RK_LOG_ONLY, false },

@@ -198,6 +198,12 @@ struct cfg {
 		struct cfg_prefix allow[CFG_PREFIX_MAX];	/* never limited */
 		unsigned nallow;
 	} rrl;
+	/* resource limits (doc/config.md) */
+	unsigned zone_max_mb;		/* a zone's text, $INCLUDEs too; default 4096 */
+	unsigned zone_max_records;	/* records in a zone; default 50000000 */
+	unsigned control_max_clients;	/* control socket clients at once; default 16 */
+	unsigned snapshot_max_mb;	/* images mapped by the dataplane in all;
+					 * 0 (default): half the physical memory */
 	/* TSIG keys, in the order given (malloc; at most CFG_KEYS_MAX);
 	 * zones refer to them by index */
 	struct cfg_key *keys;
@@ -238,6 +244,8 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap);
  *   --xfr-max-mb N  --journal-max-mb N
  *   --xot-listen ADDR:PORT (repeatable)  --tls-cert FILE  --tls-key FILE
  *   --metrics-listen ADDR:PORT
+ *   --zone-max-mb N  --zone-max-records N  --control-max-clients N
+ *   --snapshot-max-mb N
  *   --rate-limit N  --rate-limit-slip N  --rate-limit-log-only
  *   --key ALG:NAME:SECRET (repeatable)  --primary ZONE=ADDR[@PORT] (repeatable)
  *   --zone-key ZONE=KEYNAME (repeatable)

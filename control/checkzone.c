@@ -5,15 +5,21 @@
  * "FILE:LINE: error: ..." line per problem for a rejected one; exit 2 for
  * bad usage.  --dump prints every record of a valid zone in presentation
  * form, one per line (owner TTL class type rdata), for comparisons.
+ * The zone size limits default to the server's (limits.h); the flags set
+ * them as server.zone-max-mb and server.zone-max-records do.
  */
 #include "control/checkzone.h"
 
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "zones/diag.h"
 #include "zones/dname.h"
+#include "zones/limits.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 #include "zones/zone.h"
@@ -51,17 +57,46 @@ static int dump_rr(void *ud, const uint8_t *owner, uint16_t type, uint32_t ttl,
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: ringctl check-zone [--dump] ORIGIN FILE\n");
+	fprintf(stderr, "usage: ringctl check-zone [--dump] [--zone-max-mb N] "
+		"[--zone-max-records N] ORIGIN FILE\n");
+}
+
+/* The value of flag argv[*i] (1..hi) into *v; false after a message. */
+static bool limit_arg(int argc, char **argv, int *i, unsigned long long hi,
+		      unsigned long long *v)
+{
+	const char *flag = argv[*i];
+	char *end;
+	if (*i + 1 >= argc) {
+		fprintf(stderr, "ringctl check-zone: %s needs a value\n", flag);
+		return false;
+	}
+	const char *val = argv[++*i];
+	errno = 0;
+	*v = strtoull(val, &end, 10);
+	if (errno || end == val || *end || val[0] == '-' || *v < 1 || *v > hi) {
+		fprintf(stderr, "ringctl check-zone: %s: '%s' is not a number in 1..%llu\n", flag,
+			val, hi);
+		return false;
+	}
+	return true;
 }
 
 int ctl_check_zone(int argc, char **argv)
 {
 	bool dump = false;
+	unsigned long long max_mb = ZONE_MAX_MB_DEFAULT, max_records = ZONE_MAX_RECORDS_DEFAULT;
 	int i = 1;
 
 	for (; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		if (strcmp(argv[i], "--dump") == 0) {
 			dump = true;
+		} else if (strcmp(argv[i], "--zone-max-mb") == 0) {
+			if (!limit_arg(argc, argv, &i, 1048576, &max_mb))
+				return 2;
+		} else if (strcmp(argv[i], "--zone-max-records") == 0) {
+			if (!limit_arg(argc, argv, &i, 4000000000ull, &max_records))
+				return 2;
 		} else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
@@ -87,7 +122,7 @@ int ctl_check_zone(int argc, char **argv)
 	}
 
 	struct diag d = { .fn = print_diag };
-	struct zone *z = zone_load_file(origin, path, &d);
+	struct zone *z = zone_load_file_max(origin, path, (uint64_t)max_mb << 20, max_records, &d);
 	char on[DNAME_TEXT_MAX];
 	dname_to_text(on, sizeof on, origin);
 	if (!z || d.errors) {

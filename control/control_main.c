@@ -83,7 +83,7 @@ static int ctl_init(struct ctl *c)
 		log_err("%s", err);
 		return EX_CONFIG;
 	}
-	ctlsock_set_cancel(c->cs, c->stop_flag);
+	ctlsock_set_max_clients(c->cs, c->cfg.control_max_clients);
 	log_info("control socket %s", c->cfg.control_socket);
 	if (xot_sync(c, err, sizeof err) != 0 || mtr_sync(c, err, sizeof err) != 0) {
 		log_err("%s", err);
@@ -153,7 +153,10 @@ static void ctl_loop(struct ctl *c)
 		int wait = c->npending ? CACHE_IDLE_MS : c->trim_due ? TRIM_IDLE_MS : -1;
 		if (c->xfr_children && (wait < 0 || wait > REAP_MS))
 			wait = REAP_MS;
-		int due = xfi_wait_ms(c), ndue = ntf_wait_ms(), idue = inc_wait_ms(c);
+		int due = xfi_wait_ms(c), ndue = ntf_wait_ms(), idue = inc_wait_ms(c),
+		    cdue = ctlsock_wait_ms(c->cs);
+		if (cdue >= 0 && (wait < 0 || cdue < wait))
+			wait = cdue;
 		if (due >= 0 && (wait < 0 || due < wait))
 			wait = due;
 		if (idue >= 0 && (wait < 0 || idue < wait))
@@ -166,7 +169,11 @@ static void ctl_loop(struct ctl *c)
 				continue;
 			break;
 		}
+		/* a control client's deadline: served even when nothing came */
+		bool cs_due = ctlsock_wait_ms(c->cs) == 0;
 		if (n == 0) {
+			if (cs_due)
+				ctlsock_serve(c->cs, cmd_handle, c);
 			idle_work(c);
 			continue;
 		}
@@ -174,7 +181,7 @@ static void ctl_loop(struct ctl *c)
 			csig_read(c);
 		if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
 			dp_read(c);
-		if (p[1].revents & POLLIN)
+		if ((p[1].revents & POLLIN) || cs_due)
 			ctlsock_serve(c->cs, cmd_handle, c);
 		if (p[3].revents & (POLLIN | POLLHUP | POLLERR))
 			xfo_read(c);

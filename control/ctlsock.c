@@ -5,18 +5,24 @@
  * RINGCTL/1 request line under a deadline, rejecting malformed input,
  * and sending the handler's answer.  See ctlsock.h and
  * doc/control-protocol.md.
+ *
+ * Every client is served without waiting on it: the sockets are
+ * non-blocking and in one epoll set (the descriptor the caller polls),
+ * each client's request and answer go through as far as the socket
+ * allows and wait for the next event; deadlines end the slow ones.  So a
+ * client that connects and says nothing, or sends half a line, holds back
+ * no other, nor the control loop.
  */
 #include "control/ctlsock.h"
 
 #include <errno.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -25,6 +31,7 @@
 
 #include "common/ipc.h"
 #include "common/log.h"
+#include "common/ratelog.h"
 
 #define CTL_ERRMSG_MAX	1000	/* bytes of an ERR message kept */
 #define CTL_BACKLOG	16
@@ -39,9 +46,28 @@ struct ctl_out {
 	char err[CTL_ERRMSG_MAX + 1];
 };
 
+/* A client being served: reading its request line, then sending the
+ * answer, each by its deadline. */
+struct ctl_client {
+	int fd;
+	pid_t pid;		/* for the log */
+	bool writing;		/* the answer is being sent */
+	int64_t deadline;	/* ipc_now_ms() by which the line, or the whole
+				 * answer, must have gone through */
+	size_t have;		/* request bytes read */
+	char *out;		/* the answer (malloc) */
+	size_t outlen, outoff;
+	char req[CTL_REQ_MAX + 1];
+};
+
 struct ctlsock {
 	int fd;
-	const volatile sig_atomic_t *cancel;	/* ctlsock_set_cancel */
+	int ep;			/* epoll: the listener (data NULL) and the clients */
+	unsigned max_clients;	/* ctlsock_set_max_clients */
+	struct ctl_client *cl[CTL_MAX_CLIENTS_MAX];
+	unsigned ncl;
+	struct ratelog full_log;	/* one line per burst at max_clients */
+	struct ratelog slow_log;	/* ... of clients timed out */
 	dev_t dev;		/* identity of the socket file we bound, so */
 	ino_t ino;		/* close only removes our own */
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
@@ -274,6 +300,7 @@ int ctlsock_open(struct ctlsock **out, const char *path, char *err, size_t errca
 		return -1;
 	}
 	memcpy(s->path, path, plen + 1);
+	s->ep = -1;
 	s->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (s->fd < 0) {
 		snprintf(err, errcap, "cannot create a socket: %s", strerror(errno));
@@ -311,9 +338,20 @@ int ctlsock_open(struct ctlsock **out, const char *path, char *err, size_t errca
 		unlink(s->path);
 		goto fail;
 	}
+	s->ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = NULL };
+	if (s->ep < 0 || epoll_ctl(s->ep, EPOLL_CTL_ADD, s->fd, &e) != 0) {
+		snprintf(err, errcap, "cannot create an epoll set for the control socket: %s",
+			 strerror(errno));
+		unlink(s->path);
+		goto fail;
+	}
+	s->max_clients = CTL_MAX_CLIENTS_DEFAULT;
 	*out = s;
 	return 0;
 fail:
+	if (s->ep >= 0)
+		close(s->ep);
 	close(s->fd);
 	free(s);
 	return -1;
@@ -321,13 +359,25 @@ fail:
 
 int ctlsock_fd(const struct ctlsock *s)
 {
-	return s->fd;
+	return s->ep;
 }
+
+static void client_free(struct ctlsock *s, struct ctl_client *c, bool done);
 
 void ctlsock_close(struct ctlsock *s)
 {
 	if (!s)
 		return;
+	/* the clients still waiting for their answer are told why none comes */
+	while (s->ncl) {
+		struct ctl_client *c = s->cl[0];
+		if (!c->writing) {
+			static const char m[] = CTL_PROTO " ERR the server is stopping\n";
+			send(c->fd, m, sizeof m - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+		}
+		client_free(s, c, true);
+	}
+	close(s->ep);
 	close(s->fd);
 	struct stat st;
 	if (lstat(s->path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == s->dev &&
@@ -336,100 +386,7 @@ void ctlsock_close(struct ctlsock *s)
 	free(s);
 }
 
-/* ---- serving one client ---- */
-
-/* How often a wait for a client looks at the stop flag. */
-#define CTL_CANCEL_POLL_MS 50
-
-static bool cancelled(const struct ctlsock *s)
-{
-	return s->cancel && *s->cancel;
-}
-
-/* ipc_wait_fd in slices, giving up as at the deadline once the stop flag
- * (ctlsock_set_cancel) is set: a slow client does not hold a stop back. */
-static int wait_io(const struct ctlsock *s, int fd, short events, int64_t deadline)
-{
-	for (;;) {
-		if (cancelled(s))
-			return 0;
-		int64_t slice = ipc_now_ms() + CTL_CANCEL_POLL_MS;
-		int w = ipc_wait_fd(fd, events, slice < deadline ? slice : deadline);
-		if (w != 0 || ipc_now_ms() >= deadline)
-			return w;
-	}
-}
-
-/* Sends all of data before the deadline; -1 when the client is gone or
- * too slow. */
-static int send_all(const struct ctlsock *s, int fd, const char *data, size_t len,
-		    int64_t deadline)
-{
-	while (len > 0) {
-		ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
-		if (n > 0) {
-			data += n;
-			len -= (size_t)n;
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (wait_io(s, fd, POLLOUT, deadline) == 1)
-				continue;
-			return -1;
-		}
-		return -1;
-	}
-	return 0;
-}
-
-enum req_status { REQ_LINE, REQ_BAD, REQ_GONE };
-
-static const char empty_msg[] = "empty request (connection closed before a request line)";
-
-/* Reads the request line into buf (CTL_REQ_MAX + 1 bytes) by the
- * deadline.  REQ_LINE: buf holds the line without its '\n', NUL-ended,
- * *len its length.  REQ_BAD: *why says what went wrong (answer it).
- * REQ_GONE: the connection failed (do not answer). */
-static enum req_status read_request(const struct ctlsock *s, int fd, char *buf, size_t *len,
-				    int64_t deadline, const char **why)
-{
-	size_t have = 0;
-	for (;;) {
-		ssize_t n = recv(fd, buf + have, CTL_REQ_MAX - have, 0);
-		if (n > 0) {
-			char *nl = memchr(buf + have, '\n', (size_t)n);
-			have += (size_t)n;
-			if (nl) {
-				*nl = '\0';
-				*len = (size_t)(nl - buf);
-				return REQ_LINE;
-			}
-			if (have == CTL_REQ_MAX) {
-				*why = "request line too long (limit 4096 bytes including the newline)";
-				return REQ_BAD;
-			}
-			continue;
-		}
-		if (n == 0) {
-			*why = have ? "request line not terminated by a newline" : empty_msg;
-			return REQ_BAD;
-		}
-		if (errno == EINTR)
-			continue;
-		if (errno != EAGAIN && errno != EWOULDBLOCK)
-			return REQ_GONE;
-		int w = wait_io(s, fd, POLLIN, deadline);
-		if (w == 0) {
-			*why = cancelled(s) ? "the server is stopping"
-					    : "timed out waiting for the request line (2 s)";
-			return REQ_BAD;
-		}
-		if (w < 0)
-			return REQ_GONE;
-	}
-}
+/* ---- requests ---- */
 
 /* Checks the request line and splits it in place into argv (command
  * first, NULL-terminated).  Returns argc, or 0 with the reason in why
@@ -492,46 +449,10 @@ static int parse_request(char *line, size_t len, char **argv, char *msg, size_t 
 	return argc;
 }
 
-/* Sends "RINGCTL/1 ERR msg\n". */
-static void send_err(const struct ctlsock *s, int fd, const char *msg, int64_t deadline)
-{
-	char line[CTL_ERRMSG_MAX + 64];
-	int n = snprintf(line, sizeof line, CTL_PROTO " ERR %s\n", msg);
-	if (n >= (int)sizeof line)
-		n = (int)sizeof line - 1, line[n - 1] = '\n';
-	send_all(s, fd, line, (size_t)n, deadline);
-}
+/* ---- serving the clients ---- */
 
-/* Runs the handler and sends its answer. */
-static void answer(const struct ctlsock *s, int fd, ctl_handler h, void *ud, int argc,
-		   char **argv, int64_t deadline)
-{
-	struct ctl_out o;
-	memset(&o, 0, sizeof o);
-	int rc = h(ud, argc, argv, &o);
-	if (o.overflow) {
-		char msg[128];
-		snprintf(msg, sizeof msg, o.oom ? "out of memory building the response to %.32s"
-						: "response to %.32s exceeds the 1 MiB limit", argv[0]);
-		send_err(s, fd, msg, deadline);
-	} else {
-		if (rc != 0 || o.has_err) {
-			char msg[128];
-			const char *m = o.err;
-			if (!o.has_err || !o.err[0]) {
-				snprintf(msg, sizeof msg, "%.64s failed", argv[0]);
-				m = msg;
-			}
-			send_err(s, fd, m, deadline);
-		} else {
-			send_all(s, fd, CTL_PROTO " OK\n", sizeof CTL_PROTO " OK\n" - 1, deadline);
-		}
-		if (o.len > 0 && send_all(s, fd, o.buf, o.len, deadline) == 0 &&
-		    o.buf[o.len - 1] != '\n')
-			send_all(s, fd, "\n", 1, deadline);
-	}
-	free(o.buf);
-}
+/* Events taken per epoll_wait in ctlsock_serve. */
+#define CTL_EVENTS (CTL_MAX_CLIENTS_MAX + 1)
 
 /* Ends the connection.  Unread request bytes are discarded first so the
  * client reads EOF after the answer rather than a reset. */
@@ -549,61 +470,351 @@ static void finish(int fd)
 	close(fd);
 }
 
-int ctlsock_serve(struct ctlsock *s, ctl_handler h, void *ud)
+/* Removes c from the table (its slot takes the last client) and frees
+ * it; the connection is closed, after the answer when done. */
+static void client_free(struct ctlsock *s, struct ctl_client *c, bool done)
+{
+	epoll_ctl(s->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	if (done)
+		finish(c->fd);
+	else
+		close(c->fd);
+	free(c->out);
+	for (unsigned i = 0; i < s->ncl; i++)
+		if (s->cl[i] == c) {
+			s->cl[i] = s->cl[--s->ncl];
+			break;
+		}
+	free(c);
+}
+
+/* Sends what is left of c's answer without waiting; the rest goes when
+ * the socket takes more (EPOLLOUT).  The client is freed once done or
+ * gone. */
+static void client_write(struct ctlsock *s, struct ctl_client *c)
+{
+	while (c->outoff < c->outlen) {
+		ssize_t n = send(c->fd, c->out + c->outoff, c->outlen - c->outoff,
+				 MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			c->outoff += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		client_free(s, c, false);
+		return;
+	}
+	client_free(s, c, true);
+}
+
+/* Makes text (len bytes, malloc'd; taken) c's answer and starts sending
+ * it; the client has CTL_WRITE_TIMEOUT_MS to take it all. */
+static void client_answer(struct ctlsock *s, struct ctl_client *c, char *text, size_t len)
+{
+	c->out = text;
+	c->outlen = len;
+	c->outoff = 0;
+	c->writing = true;
+	c->deadline = ipc_now_ms() + CTL_WRITE_TIMEOUT_MS;
+	struct epoll_event e = { .events = EPOLLOUT, .data.ptr = c };
+	epoll_ctl(s->ep, EPOLL_CTL_MOD, c->fd, &e);
+	client_write(s, c);
+}
+
+/* "RINGCTL/1 ERR msg\n" as c's answer. */
+static void client_err(struct ctlsock *s, struct ctl_client *c, const char *msg)
+{
+	char *line = malloc(CTL_ERRMSG_MAX + 64);
+	if (!line) {
+		client_free(s, c, false);
+		return;
+	}
+	int n = snprintf(line, CTL_ERRMSG_MAX + 64, CTL_PROTO " ERR %s\n", msg);
+	if (n >= CTL_ERRMSG_MAX + 64)
+		n = CTL_ERRMSG_MAX + 63, line[n - 1] = '\n';
+	client_answer(s, c, line, (size_t)n);
+}
+
+/* The handler's response o to command cmd as one text: the status line,
+ * the body, a final newline when the body lacks one.  NULL when out of
+ * memory. */
+static char *response_text(struct ctl_out *o, int rc, const char *cmd, size_t *len)
+{
+	char status[CTL_ERRMSG_MAX + 64];
+	if (o->overflow) {
+		snprintf(status, sizeof status, o->oom ? CTL_PROTO " ERR out of memory building "
+				 "the response to %.32s\n" : CTL_PROTO " ERR response to %.32s "
+				 "exceeds the 1 MiB limit\n", cmd);
+		o->len = 0;
+	} else if (rc != 0 || o->has_err) {
+		if (o->has_err && o->err[0])
+			snprintf(status, sizeof status, CTL_PROTO " ERR %s\n", o->err);
+		else
+			snprintf(status, sizeof status, CTL_PROTO " ERR %.64s failed\n", cmd);
+	} else {
+		snprintf(status, sizeof status, CTL_PROTO " OK\n");
+	}
+	size_t sl = strlen(status);
+	bool nl = o->len > 0 && o->buf[o->len - 1] != '\n';
+	char *t = malloc(sl + o->len + nl + 1);
+	if (!t)
+		return NULL;
+	memcpy(t, status, sl);
+	if (o->len)
+		memcpy(t + sl, o->buf, o->len);
+	if (nl)
+		t[sl + o->len] = '\n';
+	*len = sl + o->len + nl;
+	return t;
+}
+
+/* Runs the handler on c's request (argv) and starts sending its answer. */
+static void client_run(struct ctlsock *s, struct ctl_client *c, ctl_handler h, void *ud,
+		       int argc, char **argv)
+{
+	struct ctl_out o;
+	memset(&o, 0, sizeof o);
+	int rc = h(ud, argc, argv, &o);
+	size_t len = 0;
+	char *text = response_text(&o, rc, argv[0], &len);
+	free(o.buf);
+	if (!text)
+		client_err(s, c, "out of memory");
+	else
+		client_answer(s, c, text, len);
+}
+
+/* c's request line is whole (NUL-terminated, len bytes): checked, then
+ * run or answered with the reason. */
+static void client_request(struct ctlsock *s, struct ctl_client *c, size_t len,
+			   ctl_handler h, void *ud)
+{
+	char msg[160];
+	char *argv[CTL_ARGS_MAX + 2];
+	const char *why = NULL;
+	int argc = parse_request(c->req, len, argv, msg, sizeof msg, &why);
+	if (argc > 0) {
+		client_run(s, c, h, ud, argc, argv);
+		return;
+	}
+	log_info("control socket %s: bad request from pid %d: %s", s->path, (int)c->pid, why);
+	client_err(s, c, why);
+}
+
+static const char empty_msg[] = "empty request (connection closed before a request line)";
+
+/* Reads what c sent without waiting; once the line is whole, or cannot
+ * be, it is answered. */
+static void client_read(struct ctlsock *s, struct ctl_client *c, ctl_handler h, void *ud)
+{
+	for (;;) {
+		ssize_t n = recv(c->fd, c->req + c->have, CTL_REQ_MAX - c->have, MSG_DONTWAIT);
+		if (n > 0) {
+			char *nl = memchr(c->req + c->have, '\n', (size_t)n);
+			c->have += (size_t)n;
+			if (nl) {
+				*nl = '\0';
+				client_request(s, c, (size_t)(nl - c->req), h, ud);
+				return;
+			}
+			if (c->have == CTL_REQ_MAX) {
+				static const char m[] = "request line too long (limit 4096 bytes "
+							"including the newline)";
+				log_info("control socket %s: bad request from pid %d: %s", s->path,
+					 (int)c->pid, m);
+				client_err(s, c, m);
+				return;
+			}
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return;
+		if (n < 0) {
+			client_free(s, c, false);
+		} else if (c->have) {
+			static const char m[] = "request line not terminated by a newline";
+			log_info("control socket %s: bad request from pid %d: %s", s->path,
+				 (int)c->pid, m);
+			client_err(s, c, m);
+		} else {
+			/* a probe (such as ctlsock_open's): not worth a log line */
+			client_err(s, c, empty_msg);
+		}
+		return;
+	}
+}
+
+/* The client still reading whose request is the most overdue (the one
+ * silent longest), or NULL when every client is being answered. */
+static struct ctl_client *oldest_reader(const struct ctlsock *s)
+{
+	struct ctl_client *o = NULL;
+	for (unsigned i = 0; i < s->ncl; i++)
+		if (!s->cl[i]->writing && (!o || s->cl[i]->deadline < o->deadline))
+			o = s->cl[i];
+	return o;
+}
+
+/* Makes room for one more client under control-max-clients: the one
+ * waited for longest is told so and dropped, as its deadline would do
+ * soon; when all are being answered, none.  One log line per burst. */
+static bool make_room(struct ctlsock *s)
+{
+	if (s->ncl < s->max_clients)
+		return true;
+	struct ctl_client *o = oldest_reader(s);
+	uint64_t n = ratelog_hit(&s->full_log, (uint64_t)ipc_now_ms(), RATELOG_INTERVAL_MS);
+	if (n)
+		log_warn("control socket %s: %u clients at once (control-max-clients): %s; %llu "
+			 "such since the last line", s->path, s->max_clients,
+			 o ? "the one silent longest dropped" : "a new one refused",
+			 (unsigned long long)n);
+	if (!o)
+		return false;
+	char msg[128];
+	snprintf(msg, sizeof msg, "timed out waiting for the request line (%u clients at "
+		 "once, control-max-clients)", s->max_clients);
+	/* sent if the socket takes it now, dropped either way */
+	char line[192];
+	int len = snprintf(line, sizeof line, CTL_PROTO " ERR %s\n", msg);
+	send(o->fd, line, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	client_free(s, o, true);
+	return true;
+}
+
+/* Refuses fd (a connection past the limit, or of another user) with msg,
+ * without waiting: the answer fits an empty socket buffer. */
+static void refuse(int fd, const char *msg)
+{
+	char line[192];
+	int len = snprintf(line, sizeof line, CTL_PROTO " ERR %s\n", msg);
+	send(fd, line, (size_t)len, MSG_NOSIGNAL | MSG_DONTWAIT);
+	finish(fd);
+}
+
+/* Accepts one pending connection: checks its credentials and gives it a
+ * slot.  False when none was pending. */
+static bool accept_one(struct ctlsock *s, ctl_handler h, void *ud)
 {
 	int fd = accept4(s->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
 		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR &&
 		    errno != ECONNABORTED)
 			log_warn("control socket %s: accept: %s", s->path, strerror(errno));
-		return 0;
+		return false;
 	}
-	int64_t start = ipc_now_ms();
-	int64_t write_deadline = start + CTL_READ_TIMEOUT_MS + CTL_WRITE_TIMEOUT_MS;
-
 	struct ucred cred;
 	socklen_t clen = sizeof cred;
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &clen) != 0) {
 		log_warn("control socket %s: cannot read peer credentials: %s", s->path,
 			 strerror(errno));
 		close(fd);
-		return 1;
+		return true;
 	}
 	if (cred.uid != geteuid() && cred.uid != 0) {
 		char msg[64];
 		snprintf(msg, sizeof msg, "permission denied (uid %u)", (unsigned)cred.uid);
 		log_warn("control socket %s: refused pid %d uid %u", s->path, (int)cred.pid,
 			 (unsigned)cred.uid);
-		send_err(s, fd, msg, start + CTL_WRITE_TIMEOUT_MS);
-		finish(fd);
-		return 1;
+		refuse(fd, msg);
+		return true;
 	}
-
-	char buf[CTL_REQ_MAX + 1], msg[160];
-	char *argv[CTL_ARGS_MAX + 2];
-	const char *why = NULL;
-	size_t len = 0;
-	enum req_status st = read_request(s, fd, buf, &len, start + CTL_READ_TIMEOUT_MS, &why);
-	if (st == REQ_GONE) {
+	if (!make_room(s)) {
+		char msg[128];
+		snprintf(msg, sizeof msg, "too many control clients at once (%u, "
+			 "control-max-clients); try again", s->max_clients);
+		refuse(fd, msg);
+		return true;
+	}
+	struct ctl_client *c = calloc(1, sizeof *c);
+	struct epoll_event e = { .events = EPOLLIN, .data.ptr = c };
+	if (!c || epoll_ctl(s->ep, EPOLL_CTL_ADD, fd, &e) != 0) {
+		log_warn("control socket %s: cannot take a client: %s", s->path,
+			 c ? strerror(errno) : "out of memory");
+		free(c);
 		close(fd);
-		return 1;
+		return true;
 	}
-	int argc = st == REQ_LINE ? parse_request(buf, len, argv, msg, sizeof msg, &why) : 0;
-	if (argc == 0 && why == empty_msg) {
-		/* a probe (such as ctlsock_open's): not worth a log line */
-		send_err(s, fd, why, write_deadline);
-	} else if (argc == 0) {
-		log_info("control socket %s: bad request from pid %d: %s", s->path,
-			 (int)cred.pid, why);
-		send_err(s, fd, why, write_deadline);
-	} else {
-		answer(s, fd, h, ud, argc, argv, ipc_now_ms() + CTL_WRITE_TIMEOUT_MS);
-	}
-	finish(fd);
-	return 1;
+	c->fd = fd;
+	c->pid = cred.pid;
+	c->deadline = ipc_now_ms() + CTL_READ_TIMEOUT_MS;
+	s->cl[s->ncl++] = c;
+	/* a request sent with the connect is there already */
+	client_read(s, c, h, ud);
+	return true;
 }
 
-void ctlsock_set_cancel(struct ctlsock *s, const volatile sig_atomic_t *flag)
+/* Clients past their deadline: told so while reading, dropped while
+ * being answered (the client does not read). */
+static bool expire(struct ctlsock *s)
 {
-	s->cancel = flag;
+	int64_t now = ipc_now_ms();
+	bool any = false;
+	for (unsigned i = 0; i < s->ncl;) {
+		struct ctl_client *c = s->cl[i];
+		if (now < c->deadline) {
+			i++;
+			continue;
+		}
+		any = true;
+		if (c->writing) {
+			client_free(s, c, false);
+		} else {
+			uint64_t k = ratelog_hit(&s->slow_log, (uint64_t)now, RATELOG_INTERVAL_MS);
+			if (k)
+				log_info("control socket %s: pid %d sent no whole request within "
+					 "2 s; %llu such since the last line", s->path, (int)c->pid,
+					 (unsigned long long)k);
+			client_err(s, c, "timed out waiting for the request line (2 s)");
+		}
+		/* slot i holds another client now, or c still (writing) */
+		if (i < s->ncl && s->cl[i] == c)
+			i++;
+	}
+	return any;
+}
+
+int ctlsock_serve(struct ctlsock *s, ctl_handler h, void *ud)
+{
+	struct epoll_event ev[CTL_EVENTS];
+	int n = epoll_wait(s->ep, ev, CTL_EVENTS, 0);
+	bool did = false, listener = false;
+	/* clients first: accepting may drop one whose event is in ev */
+	for (int i = 0; i < n; i++) {
+		struct ctl_client *c = ev[i].data.ptr;
+		if (!c) {
+			listener = true;
+			continue;
+		}
+		did = true;
+		if (c->writing)
+			client_write(s, c);
+		else
+			client_read(s, c, h, ud);
+	}
+	for (int k = 0; listener && k < CTL_BACKLOG && accept_one(s, h, ud); k++)
+		did = true;
+	return expire(s) || did;
+}
+
+int ctlsock_wait_ms(const struct ctlsock *s)
+{
+	if (!s->ncl)
+		return -1;
+	int64_t first = s->cl[0]->deadline;
+	for (unsigned i = 1; i < s->ncl; i++)
+		if (s->cl[i]->deadline < first)
+			first = s->cl[i]->deadline;
+	int64_t left = first - ipc_now_ms();
+	return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+void ctlsock_set_max_clients(struct ctlsock *s, unsigned n)
+{
+	s->max_clients = n < 1 ? 1 : n > CTL_MAX_CLIENTS_MAX ? CTL_MAX_CLIENTS_MAX : n;
 }

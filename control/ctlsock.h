@@ -5,14 +5,15 @@
  * "RINGCTL/1 OK" or "RINGCTL/1 ERR <message>" and a text body.
  *
  * The module frames, checks and splits requests; the caller's handler
- * executes them.  It is single-threaded: ctlsock_serve() handles one
- * client from start to finish (bounded by CTL_READ_TIMEOUT_MS and
- * CTL_WRITE_TIMEOUT_MS), so call it from the control process's poll loop.
+ * executes them.  It is single-threaded and never waits on a client: up
+ * to control-max-clients are served at once, each as far as its socket
+ * allows whenever ctlsock_serve() runs (from the control process's poll
+ * loop), within CTL_READ_TIMEOUT_MS for the request line and
+ * CTL_WRITE_TIMEOUT_MS for taking the answer.
  */
 #ifndef RINGDNS_CTLSOCK_H
 #define RINGDNS_CTLSOCK_H
 
-#include <signal.h>
 #include <stddef.h>
 
 #define CTL_PROTO		"RINGCTL/1"
@@ -23,6 +24,9 @@
 #define CTL_ARGS_MAX		16
 /* A response body; a handler that writes more gets an ERR answer. */
 #define CTL_BODY_MAX		(1u << 20)
+/* Clients served at once: the default and the most (control-max-clients). */
+#define CTL_MAX_CLIENTS_DEFAULT	16
+#define CTL_MAX_CLIENTS_MAX	1024
 /* Whole request line must arrive within this time of the accept. */
 #define CTL_READ_TIMEOUT_MS	2000
 /* Whole response must be taken by the client within this time. */
@@ -67,19 +71,27 @@ struct ctlsock;
  * or that exists and is not a socket, or that does not fit sun_path.
  * 0, or -1 with the reason in err. */
 int ctlsock_open(struct ctlsock **out, const char *path, char *err, size_t errcap);
-/* The listening descriptor (non-blocking): poll it for POLLIN. */
+/* The descriptor to poll for POLLIN: readable when a client connects or
+ * a client being served can go on (an epoll set of the listener and the
+ * clients). */
 int ctlsock_fd(const struct ctlsock *s);
-/* Accepts one pending client and serves it completely: checks its
- * credentials (uid == geteuid() or 0), reads and checks the request,
- * calls h for a well-formed one, sends the answer and closes.  Returns 1
- * when a client was handled, 0 when none was pending (or accept failed
- * transiently; failures are logged). */
+/* Accepts the pending clients (checking their credentials: uid ==
+ * geteuid() or 0) and serves every client as far as it can without
+ * waiting: reads and checks request lines, calls h for each well-formed
+ * one, sends answers, closes finished connections, and ends the clients
+ * past their deadline.  Call it when ctlsock_fd() is readable and when
+ * ctlsock_wait_ms() has run out.  Returns 1 when a client was accepted,
+ * served or ended, 0 when there was nothing to do. */
 int ctlsock_serve(struct ctlsock *s, ctl_handler h, void *ud);
-/* Makes the waits for a client being served (its request line, taking
- * the answer) give up once *flag is non-zero (a signal handler may set
- * it), so that a slow or silent client does not hold a stop back.  NULL,
- * the default: only the timeouts end them. */
-void ctlsock_set_cancel(struct ctlsock *s, const volatile sig_atomic_t *flag);
+/* Milliseconds until the first client's deadline (0: due now; -1: no
+ * client), for the caller's poll timeout. */
+int ctlsock_wait_ms(const struct ctlsock *s);
+/* Clients served at once (1..CTL_MAX_CLIENTS_MAX; default
+ * CTL_MAX_CLIENTS_DEFAULT).  A client connecting when all are taken
+ * takes the place of the one waited for longest, which is told it timed
+ * out; when every one is being answered, it is refused with an ERR.
+ * Both logged once per burst. */
+void ctlsock_set_max_clients(struct ctlsock *s, unsigned n);
 /* Closes the socket and removes its path (only if it is still the socket
  * this object created).  NULL is fine. */
 void ctlsock_close(struct ctlsock *s);

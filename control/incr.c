@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "control/ctl.h"
 #include "zones/dname.h"
+#include "zones/limits.h"
 #include "zones/overlay.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
@@ -120,6 +121,13 @@ int inc_apply(struct ctl *c, struct zst *z, const struct zdiff *d, char *err, si
 	int rc = ovl_apply(in->o, d, err, errcap);
 	if (rc != 1)
 		return rc;
+	if (ovl_records(in->o) > c->cfg.zone_max_records) {
+		char msg[96];
+		zone_limit_records_msg(msg, sizeof msg, c->cfg.zone_max_records);
+		snprintf(err, errcap, "serial %u would hold %s", d->to, msg);
+		ovl_rollback(in->o);
+		return -1;
+	}
 	if (hand_over(c, z, from, d->to, err, errcap) != 0) {
 		ovl_rollback(in->o);
 		in->dp_id = 0;	/* not known: the next one goes whole */

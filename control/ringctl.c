@@ -20,7 +20,8 @@ static void usage(FILE *f)
 		"commands:\n");
 	ctlc_usage(f);
 	fprintf(f,
-		"  check-zone [--dump] ORIGIN FILE  parse and check a zone file (offline)\n"
+		"  check-zone [--dump] [--zone-max-mb N] [--zone-max-records N] ORIGIN FILE\n"
+		"                                   parse and check a zone file (offline)\n"
 		"exit status: 0 ok, 1 the server reported an error, 2 usage error,\n"
 		"             3 no answer from the server\n");
 }

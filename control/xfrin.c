@@ -49,6 +49,7 @@
 #include "control/xstream.h"
 #include "control/zdfile.h"
 #include "zones/dname.h"
+#include "zones/limits.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 #include "zones/snap.h"
@@ -81,6 +82,7 @@ struct xin {
 	uint32_t soa_ttl;
 	unsigned rcode;			/* of the last response */
 	uint64_t max_bytes;		/* transfer size limit */
+	uint64_t max_records;		/* records in a transfer (zone-max-records) */
 	struct tsig_ctx tc;		/* the exchange in progress, with a key */
 	char err[512];
 };
@@ -393,7 +395,16 @@ static bool take_step_rr(struct xin *x, struct xfer *t, const struct xrr *r, con
  * (the incremental form), or anything else (the whole zone). */
 static bool take_any(struct xin *x, struct xfer *t, const struct xrr *r, const char *peer)
 {
+	/* the whole zone's records and its closing SOA, which repeats the
+	 * first (RFC 5936 §2.2); the incremental form deletes as well as
+	 * adds, so its result is checked when applied */
 	t->seen++;
+	if (x->max_records && t->seen > x->max_records + 1 && t->form != XF_INCR) {
+		char msg[96];
+		zone_limit_records_msg(msg, sizeof msg, x->max_records);
+		snprintf(x->err, sizeof x->err, "%s: transfer of %s %s", peer, x->zone, msg);
+		return false;
+	}
 	if (!t->ixfr || t->form == XF_AXFR)
 		return take_rr(x, t, r, peer);
 	if (t->form == XF_INCR)
@@ -666,7 +677,8 @@ static bool start_check(struct ctl *c, struct zst *z, const struct cfg_zone *cz)
 {
 	static struct tsig_key key;
 	struct xin x = { .zone = z->name, .cz = cz, .have = z->served && !z->xfr_force,
-			 .serial = z->serial, .max_bytes = (uint64_t)c->cfg.xfr_max_mb << 20 };
+			 .serial = z->serial, .max_bytes = (uint64_t)c->cfg.xfr_max_mb << 20,
+			 .max_records = c->cfg.zone_max_records };
 	char tmp[4096], steps[4096], err[256];
 	tmp_path(z, tmp, sizeof tmp);
 	steps_path(z, steps, sizeof steps);

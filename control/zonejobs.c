@@ -36,6 +36,7 @@ struct zjob {
 	time_t started;		/* wall clock: the cache compares mtimes with it */
 	struct zcache_files files;	/* the files the load read */
 	const volatile sig_atomic_t *cancel;	/* stops the load when set */
+	unsigned max_mb, max_records;	/* zone-max-mb, zone-max-records */
 	char err[1024];
 };
 
@@ -288,7 +289,9 @@ static struct zone *zone_from_file(struct zst *z, const uint8_t *origin, struct 
 	}
 	zone_set_cancel(zn, j->cancel);
 	struct zf_options opt = { .origin = origin, .on_file = zcache_on_file,
-				  .on_file_ud = &j->files };
+				  .on_file_ud = &j->files,
+				  .max_bytes = (uint64_t)j->max_mb << 20,
+				  .max_records = j->max_records };
 	struct stat fst;
 	if (stat(z->file, &fst) == 0)
 		zone_expect(zn, (uint64_t)fst.st_size);
@@ -358,7 +361,8 @@ static int zone_publish(struct ctl *c, struct zst *z, struct zone *zn, struct zj
  * not the one transferred). */
 static int build(struct ctl *c, struct zst *z, bool use_cache)
 {
-	struct zjob j = { .t0 = mono_s(), .started = time(NULL), .cancel = c->stop_flag };
+	struct zjob j = { .t0 = mono_s(), .started = time(NULL), .cancel = c->stop_flag,
+			  .max_mb = c->cfg.zone_max_mb, .max_records = c->cfg.zone_max_records };
 	uint8_t origin[DNAME_MAX];
 	int rc = -1;
 	if (dname_from_text(origin, z->name, strlen(z->name), NULL) < 0) {

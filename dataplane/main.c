@@ -194,6 +194,20 @@ static int start_dnstap(struct dp *d)
 
 /* The settings every part reads: threads, answer settings, counters, the
  * publisher with its (empty) root, and the descriptor limit. */
+/* The zone images mapped at once: snapshot-max-mb, else half the
+ * physical memory (the other half for the control process compiling the
+ * next version, the page cache and the rest of the machine). */
+static void snapshot_limit(struct dp *d)
+{
+	uint64_t max = (uint64_t)d->cfg.snapshot_max_mb << 20;
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	if (!max && pages > 0 && psize > 0)
+		max = (uint64_t)pages * (uint64_t)psize / 2;
+	pub_set_max_mapped(d->pub, max);
+	log_info("zone images: at most %llu MiB mapped at once (snapshot-max-mb%s)",
+		 (unsigned long long)(max >> 20), d->cfg.snapshot_max_mb ? "" : ": half the memory");
+}
+
 static int init_state(struct dp *d)
 {
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -217,6 +231,7 @@ static int init_state(struct dp *d)
 		return -1;
 	}
 	memset(d->stats, 0, (d->nudp + d->ntcp) * sizeof *d->stats);
+	snapshot_limit(d);
 	if (zone_counters(d) != 0)
 		return -1;
 	dp_run_init(&d->run, &d->root);

@@ -50,6 +50,7 @@ struct pub {
 	time_t last_swap;
 	struct pub_slot *slot;	/* [nslots]: entries ZS_FIRST..used named */
 	uint32_t nslots, used;
+	uint64_t max_mapped;	/* pub_set_max_mapped; 0: no limit */
 };
 
 /* Builds an index over the zones (in table order) and publishes it; waits
@@ -156,6 +157,26 @@ static ssize_t pub_find(const struct pub *p, const char *name)
 	return -1;
 }
 
+void pub_set_max_mapped(struct pub *p, uint64_t bytes)
+{
+	p->max_mapped = bytes;
+}
+
+/* Whether a new image of size bytes would take the images mapped past
+ * the limit: the zone's old image counts until the swap's grace period
+ * ends, so what is served and the new one are mapped at once.  Checked
+ * before mapping the new one.  True with the reason in err. */
+static bool pub_over_max(const struct pub *p, size_t size, char *err, size_t errcap)
+{
+	uint64_t served = pub_mapped(p);
+	if (!p->max_mapped || served + size <= p->max_mapped)
+		return false;
+	snprintf(err, errcap, "%.1f MiB of images served and %.1f MiB new would be more than "
+		 "snapshot-max-mb %llu", (double)served / (1 << 20), (double)size / (1 << 20),
+		 (unsigned long long)(p->max_mapped >> 20));
+	return true;
+}
+
 int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t records,
 	      char *err, size_t errcap)
 {
@@ -163,6 +184,10 @@ int pub_image(struct pub *p, const char *name, int fd, size_t size, uint64_t rec
 	uint8_t want[DNAME_MAX];
 	if (dname_from_text(want, name, strlen(name), NULL) < 0) {
 		snprintf(err, errcap, "zone name '%.64s' is not a domain name", name);
+		close(fd);
+		return -1;
+	}
+	if (pub_over_max(p, size, err, errcap)) {
 		close(fd);
 		return -1;
 	}

@@ -40,6 +40,11 @@ const char *pub_slot_name(const struct pub *p, uint32_t i);
 /* Unpublishes everything (after the workers stopped) and frees it all. */
 void pub_free(struct pub *p);
 
+/* The most bytes of zone images mapped at once (snapshot-max-mb): an
+ * image that would take the images served and itself past it is refused
+ * before it is mapped.  0 (the default): no limit. */
+void pub_set_max_mapped(struct pub *p, uint64_t bytes);
+
 /*
  * Serves the image in memfd fd (size bytes) as zone name (text), replacing
  * the zone's previous image.  Takes ownership of fd (closed in any case).

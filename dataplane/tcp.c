@@ -42,7 +42,11 @@
 #include <unistd.h>
 #include "dataplane/tcp.h"
 
+#include <arpa/inet.h>
+
 #include "common/ipc.h"
+#include "common/log.h"
+#include "common/ratelog.h"
 #include "dataplane/cookie.h"
 #include "dataplane/dnstap.h"
 #include "dataplane/stats.h"
@@ -124,6 +128,8 @@ struct tcp_srv {
 	struct tcp_client *cl;		/* open addressing, linear probing */
 	uint32_t clmask;
 	uint64_t seed[2];		/* keys the client hash */
+	struct ratelog full_log;	/* refusals under max_clients */
+	struct ratelog client_full_log;	/* refusals under max_per_client */
 };
 
 static uint64_t tcp_now_ms(void)
@@ -215,18 +221,45 @@ static void tcp_addr_key(const struct sockaddr_storage *ss, uint8_t a[16])
 	}
 }
 
-/* Admits a connection from a under both limits. */
-static bool tcp_admit(struct tcp_srv *s, const uint8_t a[16])
+enum tcp_verdict { TCP_ADMIT, TCP_FULL, TCP_CLIENT_FULL };
+
+/* Admits a connection from a under both limits, or says which refused it. */
+static enum tcp_verdict tcp_admit(struct tcp_srv *s, const uint8_t a[16])
 {
 	if (__atomic_add_fetch(&s->nconns, 1, __ATOMIC_RELAXED) > s->o.max_clients) {
 		__atomic_sub_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
-		return false;
+		return TCP_FULL;
 	}
 	if (!tcp_cl_take(s, a)) {
 		__atomic_sub_fetch(&s->nconns, 1, __ATOMIC_RELAXED);
-		return false;
+		return TCP_CLIENT_FULL;
 	}
-	return true;
+	return TCP_ADMIT;
+}
+
+/* One warning per burst of refusals (ratelog.h) naming the limit's key,
+ * so that an operator sees a flood without the log growing with it. */
+static void tcp_refused_log(struct tcp_srv *s, enum tcp_verdict v,
+			    const struct sockaddr_storage *ss, uint64_t now)
+{
+	bool total = v == TCP_FULL;
+	uint64_t n = ratelog_hit(total ? &s->full_log : &s->client_full_log, now,
+				 RATELOG_INTERVAL_MS);
+	if (!n)
+		return;
+	char a[INET6_ADDRSTRLEN] = "?";
+	if (ss->ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)ss)->sin6_addr, a, sizeof a);
+	else if (ss->ss_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)ss)->sin_addr, a, sizeof a);
+	if (total)
+		log_warn("TCP connection from %s refused: %u connections open in all "
+			 "(tcp-max-clients); %llu refused since the last such line", a,
+			 s->o.max_clients, (unsigned long long)n);
+	else
+		log_warn("TCP connection from %s refused: %u connections open from that "
+			 "address (tcp-max-per-client); %llu refused since the last such line",
+			 a, s->o.max_per_client, (unsigned long long)n);
 }
 
 /* ---- connections ---- */
@@ -525,9 +558,11 @@ static void tcp_accept(struct tcp_thr *t, int lfd, uint64_t now)
 		uint8_t a[16];
 		tcp_addr_key(&ss, a);
 		/* counted before the close, which the client may see at once */
-		if (!tcp_admit(s, a)) {
+		enum tcp_verdict v = tcp_admit(s, a);
+		if (v != TCP_ADMIT) {
 			ST_INC(t->st->tcp_refused);
 			close(fd);
+			tcp_refused_log(s, v, &ss, now);
 			continue;
 		}
 		struct tcp_conn *c = malloc(sizeof *c);

@@ -514,7 +514,8 @@ Test(cfg, unknown_and_duplicate_keys)
 	      "control-socket, control-binary, cache-dir, cpu-pin, reuse-port-takeover, io, "
 	      "addresses, eal-args, exception-port, allow-transfer, xfr-max-mb, "
 	      "journal-max-mb, xot-listen, tls-cert, tls-key, metrics-listen, cookie-secret, "
-	      "cookie-secret-previous, cookie-require, hide-identity, hide-nsid, zone-counters)");
+	      "cookie-secret-previous, cookie-require, hide-identity, hide-nsid, zone-counters, "
+	      "zone-max-mb, zone-max-records, control-max-clients, snapshot-max-mb)");
 	fails("server:\n  tcp_workers: 2\n", 2, "did you mean 'tcp-workers'?");
 	fails("server:\n  frobnicate: 2\n", 2, "unknown key 'frobnicate' in 'server' (expected");
 	fails("# top\nzone:\n  - name: x\n", 2,
@@ -2061,6 +2062,40 @@ Test(cfg, zone_counters)
 	cfg_init(&c);
 	cr_assert_eq(cfg_from_args(&c, 3, argv, NULL, err, sizeof err), 0, "%s", err);
 	cr_assert_eq(c.zone_counters, 10);
+	cfg_free(&c);
+}
+
+/* The resource limits: defaults, the file, the flags, the ranges. */
+Test(cfg, resource_limits)
+{
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(c.zone_max_mb, 4096);
+	cr_assert_eq(c.zone_max_records, 50000000);
+	cr_assert_eq(c.control_max_clients, 16);
+	cr_assert_eq(c.snapshot_max_mb, 0, "half the memory unless set");
+	cfg_free(&c);
+	cr_assert_eq(load(&c, "server:\n  zone-max-mb: 1\n  zone-max-records: 4000000000\n"
+			  "  control-max-clients: 1\n  snapshot-max-mb: 1048576\n", err,
+			  sizeof err), 0, "%s", err);
+	cr_assert_eq(c.zone_max_mb, 1);
+	cr_assert_eq(c.zone_max_records, 4000000000u);
+	cr_assert_eq(c.control_max_clients, 1);
+	cr_assert_eq(c.snapshot_max_mb, 1048576);
+	cfg_free(&c);
+	fails("server:\n  zone-max-mb: 0\n", 2, "zone-max-mb");
+	fails("server:\n  zone-max-records: 0\n", 2, "zone-max-records");
+	fails("server:\n  control-max-clients: 1025\n", 2, "control-max-clients");
+	fails("server:\n  snapshot-max-mb: 0\n", 2, "snapshot-max-mb");
+	char *argv[] = { "ringdns", "--zone-max-mb", "7", "--zone-max-records", "9",
+			 "--control-max-clients", "3", "--snapshot-max-mb", "5", NULL };
+	cfg_init(&c);
+	cr_assert_eq(cfg_from_args(&c, 9, argv, NULL, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.zone_max_mb, 7);
+	cr_assert_eq(c.zone_max_records, 9);
+	cr_assert_eq(c.control_max_clients, 3);
+	cr_assert_eq(c.snapshot_max_mb, 5);
 	cfg_free(&c);
 }
 

@@ -41,8 +41,8 @@ struct run {
 
 /* Runs ringctl with args (NULL-terminated) under a 30 s alarm; as an
  * unprivileged user when drop_root (so permission checks apply to root). */
-static void run_ringctl(struct run *r, bool drop_root, const char *a1, const char *a2,
-			const char *a3, const char *a4)
+static void run_ringctl5(struct run *r, bool drop_root, const char *a1, const char *a2,
+			 const char *a3, const char *a4, const char *a5)
 {
 	const char *bin = getenv("RINGCTL");
 	cr_assert_not_null(bin, "RINGCTL must name the ringctl binary");
@@ -66,7 +66,7 @@ static void run_ringctl(struct run *r, bool drop_root, const char *a1, const cha
 		if (drop_root && geteuid() == 0 && (setgid(65534) || setuid(65534)))
 			_exit(125);
 		alarm(30);
-		execl(bin, bin, a1, a2, a3, a4, (char *)NULL);
+		execl(bin, bin, a1, a2, a3, a4, a5, (char *)NULL);
 		_exit(126);
 	}
 	int st;
@@ -89,6 +89,12 @@ static void run_ringctl(struct run *r, bool drop_root, const char *a1, const cha
 #define has_out(r, s) cr_assert(strstr((r)->out, s), "expected '%s' in:\n%s", s, (r)->out)
 
 /* Every run: no crash, no hang, bounded memory. */
+static void run_ringctl(struct run *r, bool drop_root, const char *a1, const char *a2,
+			const char *a3, const char *a4)
+{
+	run_ringctl5(r, drop_root, a1, a2, a3, a4, NULL);
+}
+
 static void bounded(const struct run *r)
 {
 	cr_assert(!r->timed_out, "ringctl hung");
@@ -340,4 +346,39 @@ Test(checkzone, rrset_over_format_limit)
 	cr_assert_eq(zc_compile(t.z, &image, &size, err, sizeof err), -1);
 	cr_assert_str_eq(err, msg);
 	zt_free(&t);
+}
+
+/* The zone size limits: the server's defaults (limits.h), or the flags'. */
+Test(checkzone, size_limits)
+{
+	const char *p = zt_write(tmpdir, "z.zone", HEAD "a A 198.51.100.1\nb A 198.51.100.2\n");
+	struct run r;
+	run_ringctl(&r, false, "check-zone", "example.com", p, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	run_ringctl5(&r, false, "check-zone", "--zone-max-records", "3", "example.com", p);
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	has_out(&r, "error: more than 3 records (zone-max-records)");
+	run_ringctl5(&r, false, "check-zone", "--zone-max-records", "100", "example.com", p);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	/* 1.2 MiB of TXT against a 1 MiB limit */
+	size_t cap = 1300000, len = 0;
+	char *text = malloc(cap);
+	len = (size_t)snprintf(text, cap, "%s", HEAD);
+	for (unsigned i = 0; len + 64 < cap - 64; i++)
+		len += (size_t)snprintf(text + len, cap - len, "t%u TXT \"%040u\"\n", i, i);
+	p = zt_write(tmpdir, "big.zone", text);
+	free(text);
+	run_ringctl5(&r, false, "check-zone", "--zone-max-mb", "1", "example.com", p);
+	cr_assert_eq(r.status, 1, "%s", r.out);
+	char want[256];
+	snprintf(want, sizeof want, "%s: error: larger than 1 MiB (zone-max-mb)", p);
+	has_out(&r, want);
+	run_ringctl(&r, false, "check-zone", "example.com", p, NULL);
+	cr_assert_eq(r.status, 0, "%s", r.out);
+	/* bad values are usage errors */
+	run_ringctl5(&r, false, "check-zone", "--zone-max-mb", "0", "example.com", p);
+	cr_assert_eq(r.status, 2, "%s", r.out);
+	has_out(&r, "--zone-max-mb: '0' is not a number in 1..1048576");
+	run_ringctl(&r, false, "check-zone", "--zone-max-records", NULL, NULL);
+	cr_assert_eq(r.status, 2, "%s", r.out);
 }

@@ -92,9 +92,11 @@ static void *srv_main(void *arg)
 {
 	(void)arg;
 	while (!atomic_load(&srv_stop)) {
+		/* as the control loop: until an event or a client's deadline */
 		struct pollfd p = { .fd = ctlsock_fd(srv), .events = POLLIN };
-		if (poll(&p, 1, 50) > 0)
-			ctlsock_serve(srv, test_handler, NULL);
+		int w = ctlsock_wait_ms(srv);
+		poll(&p, 1, w >= 0 && w < 50 ? w : 50);
+		ctlsock_serve(srv, test_handler, NULL);
 	}
 	return NULL;
 }
@@ -394,20 +396,60 @@ Test(serve, silent_client_times_out)
 {
 	int64_t t0 = now_ms();
 	int silent = connect_to(sockpath);
-	/* a second client queues behind the silent one and is served after it */
+	/* a second client is served at once, while the first says nothing */
 	int next = connect_to(sockpath);
 	cr_assert_eq(send(next, "RINGCTL/1 ping\n", 15, MSG_NOSIGNAL), 15);
-	struct resp r = read_all(silent);
+	struct resp r = read_all(next);
+	cr_assert_str_eq(r.data, "RINGCTL/1 OK\nargc=1\nargv[0]=ping\n");
+	cr_assert_lt(now_ms() - t0, 1000, "the second client waited for the first");
+	free(r.data);
+	r = read_all(silent);
 	int64_t took = now_ms() - t0;
 	cr_assert_str_eq(r.data, "RINGCTL/1 ERR timed out waiting for the request line (2 s)\n");
 	cr_assert(took >= 1900 && took < 4000, "timed out after %lld ms", (long long)took);
 	free(r.data);
-	r = read_all(next);
-	cr_assert_str_eq(r.data, "RINGCTL/1 OK\nargc=1\nargv[0]=ping\n");
-	free(r.data);
 	close(silent);
 	close(next);
 	expect_alive();
+}
+
+/* Twenty clients that connect and say nothing (more than the 16 served
+ * at once), and one that sends half a line: a good request is answered
+ * within a second all the same; the silent clients longest connected
+ * make room and are told why; the others time out at 2 s. */
+Test(serve, silent_clients_do_not_delay_others)
+{
+	int quiet[20];
+	for (int i = 0; i < 20; i++)
+		quiet[i] = connect_to(sockpath);
+	int half = connect_to(sockpath);
+	cr_assert_eq(send(half, "RINGCTL/1 pi", 12, MSG_NOSIGNAL), 12);
+	usleep(100 * 1000);
+	int64_t t0 = now_ms();
+	expect_alive();
+	cr_assert_lt(now_ms() - t0, 1000, "answered after %lld ms", (long long)(now_ms() - t0));
+	unsigned dropped = 0, timed_out = 0;
+	for (int i = 0; i < 20; i++) {
+		struct resp r = read_all(quiet[i]);
+		if (strstr(r.data, "clients at once, control-max-clients"))
+			dropped++;
+		else if (strcmp(r.data, "RINGCTL/1 ERR timed out waiting for the request line "
+				   "(2 s)\n") == 0)
+			timed_out++;
+		else
+			cr_assert_fail("client %d: %s", i, r.data);
+		free(r.data);
+		close(quiet[i]);
+	}
+	cr_assert_eq(dropped + timed_out, 20);
+	cr_assert_geq(dropped, 5, "20 + 2 clients, 16 served at once");
+	struct resp r = read_all(half);
+	cr_assert(strstr(r.data, "RINGCTL/1 ERR timed out waiting for the request line"),
+		  "%s", r.data);
+	free(r.data);
+	close(half);
+	expect_alive();
+	cr_assert_eq(atomic_load(&handled), 2);
 }
 
 Test(serve, slow_client_times_out)
@@ -746,6 +788,75 @@ Test(sockfile, socket_in_use_is_refused)
 	cr_assert_eq(ctlsock_serve(s, test_handler, NULL), 1);
 	cr_assert_eq(atomic_load(&handled), 0);
 	/* and keeps its socket */
+	check_serves(s, sockpath);
+	ctlsock_close(s);
+}
+
+/* Serves s from this thread for ms milliseconds. */
+static void serve_for(struct ctlsock *s, int ms)
+{
+	int64_t end = now_ms() + ms;
+	while (now_ms() < end) {
+		struct pollfd p = { .fd = ctlsock_fd(s), .events = POLLIN };
+		poll(&p, 1, 10);
+		ctlsock_serve(s, test_handler, NULL);
+	}
+}
+
+/* control-max-clients 2: a third client takes the place of a silent one
+ * (told so); when both are taking answers, it is refused with an error
+ * it can read; the server serves on. */
+Test(sockfile, max_clients)
+{
+	struct ctlsock *s = open_ok(sockpath);
+	ctlsock_set_max_clients(s, 2);
+	int a = connect_to(sockpath), b = connect_to(sockpath);
+	serve_for(s, 50);
+	int c = connect_to(sockpath);
+	cr_assert_eq(send(c, "RINGCTL/1 ping\n", 15, MSG_NOSIGNAL), 15);
+	serve_for(s, 50);
+	struct resp r = read_all(c);
+	cr_assert_str_eq(r.data, "RINGCTL/1 OK\nargc=1\nargv[0]=ping\n");
+	free(r.data);
+	r = read_all(a);
+	cr_assert_str_eq(r.data, "RINGCTL/1 ERR timed out waiting for the request line (2 "
+			 "clients at once, control-max-clients)\n");
+	free(r.data);
+	close(a);
+	close(c);
+	/* two clients not reading answers of 1 MB each: both slots busy */
+	int big[2];
+	for (int i = 0; i < 2; i++) {
+		big[i] = connect_to(sockpath);
+		cr_assert_eq(send(big[i], "RINGCTL/1 big 1000000\n", 22, MSG_NOSIGNAL), 22);
+	}
+	close(b);
+	serve_for(s, 100);
+	int d = connect_to(sockpath);
+	cr_assert_eq(send(d, "RINGCTL/1 ping\n", 15, MSG_NOSIGNAL), 15);
+	serve_for(s, 50);
+	r = read_all(d);
+	cr_assert_str_eq(r.data, "RINGCTL/1 ERR too many control clients at once (2, "
+			 "control-max-clients); try again\n");
+	free(r.data);
+	close(d);
+	/* the busy ones go (one reads, one leaves): served again */
+	close(big[1]);
+	serve_for(s, 50);
+	cr_assert_eq(fcntl(big[0], F_SETFL, 0), 0);
+	int64_t t0 = now_ms();
+	size_t got = 0;
+	while (got < 1000000 + 13 && now_ms() - t0 < 5000) {
+		char buf[65536];
+		ssize_t n = recv(big[0], buf, sizeof buf, MSG_DONTWAIT);
+		if (n > 0)
+			got += (size_t)n;
+		else if (n == 0)
+			break;
+		ctlsock_serve(s, test_handler, NULL);
+	}
+	cr_assert_eq(got, 13 + 1000000, "got %zu", got);
+	close(big[0]);
 	check_serves(s, sockpath);
 	ctlsock_close(s);
 }

@@ -382,3 +382,95 @@ Test(zonefile, many_fields)
 	zt_free(&t);
 	free(text);
 }
+
+/* ---- the operator's size limits (zone-max-mb, zone-max-records) ---- */
+
+static void collect_msg(void *ud, enum diag_sev sev, const char *file, unsigned line,
+			const char *msg)
+{
+	char *out = ud;
+	size_t len = strlen(out);
+	snprintf(out + len, 4096 - len, "%s:%u: %s: %s\n", file, line,
+		 sev == DIAG_ERROR ? "error" : "warning", msg);
+}
+
+/* Loads path under the limits: the errors, the messages in msgs (4096). */
+static unsigned load_max(const char *path, uint64_t max_bytes, uint64_t max_records,
+			 char *msgs, size_t *records)
+{
+	uint8_t o[] = "\7example\3com";
+	msgs[0] = 0;
+	struct diag d = { .fn = collect_msg, .ud = msgs };
+	struct zone *z = zone_load_file_max(o, path, max_bytes, max_records, &d);
+	cr_assert_not_null(z);
+	struct zone_stats st;
+	zone_get_stats(z, &st);
+	*records = st.records;
+	zone_free(z);
+	return d.errors;
+}
+
+/* A file of n A records after the SOA and NS (3 lines before them). */
+static const char *hosts_file(const char *name, unsigned n, const char *extra)
+{
+	size_t cap = 64 + strlen(SOA_NS) + (size_t)n * 40 + strlen(extra);
+	char *text = malloc(cap);
+	size_t len = (size_t)snprintf(text, cap, "$TTL 60\n" SOA_NS);
+	for (unsigned i = 0; i < n; i++)
+		len += (size_t)snprintf(text + len, cap - len, "h%07u A 198.51.100.%u\n", i,
+					i % 250);
+	snprintf(text + len, cap - len, "%s", extra);
+	const char *p = zt_write(tmpdir, name, text);
+	free(text);
+	return p;
+}
+
+Test(zonefile, record_limit, .init = mk_tmp, .fini = rm_tmp)
+{
+	char msgs[4096];
+	size_t records;
+	/* SOA, NS, ns1 and 7 hosts: 10 records, the limit exactly */
+	const char *p = hosts_file("z", 7, "");
+	cr_assert_eq(load_max(p, 0, 10, msgs, &records), 0, "%s", msgs);
+	cr_assert_eq(records, 10);
+	/* one more: refused at the line of the 11th record, nothing kept */
+	p = hosts_file("z", 8, "");
+	cr_assert_eq(load_max(p, 0, 10, msgs, &records), 1, "%s", msgs);
+	char want[256];
+	snprintf(want, sizeof want, "%s:12: error: more than 10 records (zone-max-records): "
+		 "stopped reading\n", p);
+	cr_assert_str_eq(msgs, want);
+	/* $GENERATE counts each record it makes */
+	p = hosts_file("z", 0, "$GENERATE 1-20 g$ A 198.51.100.$\n");
+	cr_assert_eq(load_max(p, 0, 10, msgs, &records), 1, "%s", msgs);
+	cr_assert(strstr(msgs, ":5: error: more than 10 records (zone-max-records)"), "%s", msgs);
+}
+
+Test(zonefile, size_limit, .init = mk_tmp, .fini = rm_tmp)
+{
+	char msgs[4096], want[256];
+	size_t records;
+	/* about 1.2 MiB of text against a 1 MiB limit: refused before parsing */
+	const char *p = hosts_file("big", 50000, "");
+	struct stat st;
+	cr_assert_eq(stat(p, &st), 0);
+	cr_assert_gt(st.st_size, 1 << 20);
+	cr_assert_geq(load_max(p, 1 << 20, 0, msgs, &records), 1, "%s", msgs);
+	snprintf(want, sizeof want, "%s:0: error: larger than 1 MiB (zone-max-mb)\n", p);
+	cr_assert_eq(strncmp(msgs, want, strlen(want)), 0, "the first error: %s", msgs);
+	cr_assert_eq(records, 0, "nothing half-loaded");
+	cr_assert_eq(load_max(p, 2 << 20, 0, msgs, &records), 0, "%s", msgs);
+	cr_assert_eq(records, 50003);
+	/* small files that $INCLUDE more than the limit in all */
+	char *part = malloc(20000 * 32);
+	size_t len = 0;
+	for (unsigned i = 0; i < 20000; i++)
+		len += (size_t)sprintf(part + len, "h%07u 60 A 198.51.100.1\n", i);
+	zt_write(tmpdir, "part", part);
+	free(part);
+	p = zt_write(tmpdir, "m.zone", "$TTL 60\n" SOA_NS "$INCLUDE part a.example.com.\n"
+		     "$INCLUDE part b.example.com.\n$INCLUDE part c.example.com.\n");
+	cr_assert_eq(load_max(p, 1 << 20, 0, msgs, &records), 1, "%s", msgs);
+	cr_assert(strstr(msgs, "zone text larger than 1 MiB (zone-max-mb) with its $INCLUDE "
+			 "files: stopped reading"), "%s", msgs);
+}

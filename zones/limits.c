@@ -18,3 +18,15 @@ void zone_limit_rrset_msg(char *buf, size_t cap, const uint8_t *owner, uint16_t 
 	snprintf(buf, cap, "%s: more than %u %s records (%zu) in one RRset, the most "
 		 "the snapshot format holds", on, ZONE_RRSET_MAX, tn, n);
 }
+
+void zone_limit_size_msg(char *buf, size_t cap, uint64_t max_bytes)
+{
+	snprintf(buf, cap, "larger than %llu MiB (zone-max-mb)",
+		 (unsigned long long)(max_bytes >> 20));
+}
+
+void zone_limit_records_msg(char *buf, size_t cap, uint64_t max_records)
+{
+	snprintf(buf, cap, "more than %llu records (zone-max-records)",
+		 (unsigned long long)max_records);
+}

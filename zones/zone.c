@@ -874,12 +874,20 @@ void zone_shed_index(struct zone *z)
 struct zone *zone_load_file(const uint8_t *origin, const char *path,
 			    struct diag *d)
 {
+	return zone_load_file_max(origin, path, (uint64_t)ZONE_MAX_MB_DEFAULT << 20,
+				  ZONE_MAX_RECORDS_DEFAULT, d);
+}
+
+struct zone *zone_load_file_max(const uint8_t *origin, const char *path, uint64_t max_bytes,
+				uint64_t max_records, struct diag *d)
+{
 	struct zone *z = zone_new(origin, d);
 	if (!z) {
 		diag_report(d, DIAG_ERROR, path, 0, "out of memory");
 		return NULL;
 	}
-	struct zf_options opt = { .origin = origin };
+	struct zf_options opt = { .origin = origin, .max_bytes = max_bytes,
+				  .max_records = max_records };
 	struct stat st;
 	if (stat(path, &st) == 0)
 		zone_expect(z, (uint64_t)st.st_size);

@@ -100,8 +100,13 @@ uint64_t *zone_take_table(struct zone *z, uint32_t *mask, size_t *count);
 
 /* Parses path as the zone origin, adds every record, finishes and checks
  * the limits (zone_check_limits): the whole load in one call.  Returns the zone (check d->errors) or NULL when
- * out of memory. */
+ * out of memory.  The text and the records are limited to the defaults of
+ * limits.h (zone-max-mb, zone-max-records). */
 struct zone *zone_load_file(const uint8_t *origin, const char *path,
 			    struct diag *d);
+/* The same with limits of the caller's (zf_options.max_bytes and
+ * .max_records; 0 = none). */
+struct zone *zone_load_file_max(const uint8_t *origin, const char *path, uint64_t max_bytes,
+				uint64_t max_records, struct diag *d);
 
 #endif

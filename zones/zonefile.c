@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "zones/dname.h"
+#include "zones/limits.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
 #include "zones/tok.h"
@@ -75,6 +76,8 @@ struct zf {
 	unsigned depth;		/* $INCLUDE nesting */
 	unsigned nopen;		/* files on the stack below */
 	struct { dev_t dev; ino_t ino; } stack[ZF_STACK_MAX];
+	uint64_t bytes;		/* text read, all files (opt->max_bytes) */
+	uint64_t records;	/* records given to fn (opt->max_records) */
 };
 
 enum lex_result { LEX_ENTRY, LEX_NEED, LEX_EOF, LEX_ERROR, LEX_BINARY, LEX_MORE };
@@ -565,6 +568,13 @@ static void do_record(struct zf *z, struct zf_src *src, unsigned line,
 		.type = h.type, .cls = h.cls, .ttl = h.ttl, .file = src->name, .line = line,
 		.file_seq = z->file_seq,
 	};
+	if (z->opt->max_records && ++z->records > z->opt->max_records) {
+		char msg[96];
+		zone_limit_records_msg(msg, sizeof msg, z->opt->max_records);
+		ERR(line, "%s: stopped reading", msg);
+		z->stop = true;
+		return;
+	}
 	if (z->fn(z->ud, &rr))
 		z->stop = true;
 }
@@ -811,6 +821,15 @@ static int refill(struct zf *z, struct zf_src *src)
 			break;
 		}
 		src->len += (size_t)r;
+		z->bytes += (uint64_t)r;
+		if (z->opt->max_bytes && z->bytes > z->opt->max_bytes) {
+			/* the file grew, or its $INCLUDE files add up */
+			char msg[96];
+			zone_limit_size_msg(msg, sizeof msg, z->opt->max_bytes);
+			ERR(src->line, "zone text %s with its $INCLUDE files: stopped reading",
+			    msg);
+			return -1;
+		}
 		if (src->len > ZF_ENTRY_MAX)
 			break;
 	}
@@ -966,6 +985,13 @@ int zf_parse_file(const char *path, const struct zf_options *opt,
 		diag_report(d, DIAG_ERROR, path, 0, "%s",
 			    S_ISDIR(st.st_mode) ? "is a directory, expected a zone file"
 						: "not a regular file, expected a zone file");
+		close(fd);
+		return -1;
+	}
+	if (opt->max_bytes && (uint64_t)st.st_size > opt->max_bytes) {
+		char msg[96];
+		zone_limit_size_msg(msg, sizeof msg, opt->max_bytes);
+		diag_report(d, DIAG_ERROR, path, 0, "%s", msg);
 		close(fd);
 		return -1;
 	}

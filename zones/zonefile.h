@@ -37,6 +37,9 @@ struct zf_options {
 	unsigned max_include_depth;	/* 0 = 10 */
 	unsigned max_errors;		/* stop after this many, 0 = 100 */
 	unsigned long max_generate;	/* records per $GENERATE, 0 = 1<<20 */
+	/* stop with an error past either (limits.h); 0 = no limit */
+	uint64_t max_bytes;		/* text read, the $INCLUDE files too */
+	uint64_t max_records;		/* records given to the callback */
 	/* called with every file opened for reading (the file itself and
 	 * each $INCLUDE), with its fstat: what a cache of the compiled zone
 	 * must check is unchanged */

@@ -597,6 +597,43 @@ def test_ixfr_refused_and_fallbacks():
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def test_transfer_record_limit():
+    """zone-max-records bounds what a primary may send: an AXFR (or IXFR
+    answered with the whole zone) of more records is refused as it comes,
+    an IXFR whose result would hold more is refused when applied; serial 5
+    keeps serving and the reason names the key."""
+    p = Scripted(5)
+    p.stream = lambda q: framed([axfr_msgs(q, 5, GOOD)])
+    tmp = None
+    try:
+        # SOA and GOOD: 4 records; 8 at most
+        s, tmp = secondary(p.port, server="  zone-max-records: 8\n")
+        with s:
+            s.start(ready=lambda: serial_of(s) == 5)
+            many = [(f"h{i}.sec.test.", "A", "198.18.1.1") for i in range(5)]
+            p.serial = 6
+            p.stream = lambda q: framed([axfr_msgs(q, 6, GOOD + many)])
+            before = s.logtext()
+            rc, out, err = s.ctl("refresh", "sec.test.")
+            assert rc == 0, out + err
+            reason = "more than 8 records (zone-max-records)"
+            assert wait_for(lambda: reason in s.logtext()[len(before):], 5), s.logtext()
+            assert wait_for(lambda: reason in zones_line(s), 2), zones_line(s)
+            assert serial_of(s) == 5 and mail_of(s) == "198.18.0.2"
+            # the same in steps: 4 + 5 records
+            p.ixfr = lambda q: signed(ixfr_msgs(q, 6, [(5, 6, [], many)]))
+            refused_case(s, p, tmp, "past zone-max-records", p.ixfr, reason, False)
+            # 8 records exactly: served
+            p.ixfr = None
+            p.stream = lambda q: framed([axfr_msgs(q, 6, GOOD + many[:4])])
+            refresh_to(s, 6)
+            assert s.query("h3.sec.test.", "A").answer
+    finally:
+        p.close()
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 def test_ixfr_tsig():
     """A signed IXFR of three messages applies; one whose middle message
     fails TSIG is refused (RFC 8945 §5.3.1: every message verified)."""
@@ -693,4 +730,4 @@ def rcode_of(s):
 if __name__ == "__main__":
     run([test_from_knotd, test_tsig_with_knotd, test_ixfr_from_knotd, test_from_nsd,
          test_ixfr_from_nsd, test_broken_transfers_refused, test_ixfr_refused_and_fallbacks,
-         test_ixfr_tsig, test_expire, test_expire_same_serial])
+         test_ixfr_tsig, test_transfer_record_limit, test_expire, test_expire_same_serial])
