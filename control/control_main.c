@@ -67,6 +67,7 @@ static int ctl_init(struct ctl *c)
 		return EX_CONFIG;
 	}
 	log_init("ringdns-control", c->cfg.log_syslog, (enum log_level)c->cfg.log_level);
+	zj_clean_temps(c);
 	struct ipc_hello hello = { IPC_VERSION, (uint32_t)getpid() };
 	if (ipc_send(c->dp, IPC_HELLO, &hello, sizeof hello, -1) != 0) {
 		log_err("cannot reach ringdns: %s", strerror(errno));
