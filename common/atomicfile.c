@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/crashpt.h"
 
 static unsigned af_counter;	/* per process; a child counts on its own copy */
 
@@ -115,11 +116,11 @@ int af_sync_dir(const char *path, char *err, size_t errcap)
 
 int af_commit(struct af *a, const char *tag, char *err, size_t errcap)
 {
-	(void)tag;
 	if (af_sync(a, err, errcap) != 0) {
 		af_abort(a);
 		return -1;
 	}
+	cp_at2(tag, "temp");
 	if (rename(a->tmp, a->target) != 0) {
 		snprintf(err, errcap, "cannot rename %s to %s: %s", a->tmp, a->target,
 			 strerror(errno));
@@ -129,6 +130,7 @@ int af_commit(struct af *a, const char *tag, char *err, size_t errcap)
 	/* renamed: the new content is in place even when the sync fails
 	 * (it may then not survive a power loss: said in err) */
 	int rc = af_sync_dir(a->target, err, errcap);
+	cp_at2(tag, "renamed");
 	af_release(a);
 	return rc;
 }

@@ -13,6 +13,9 @@
  * may be named and committed by one process and written by a child it
  * forks (a transfer): the child calls af_create and af_sync, the parent
  * af_commit or af_abort.
+ *
+ * Commits pass crash points (common/crashpt.h) TAG-temp (the temporary
+ * synced, not yet renamed) and TAG-renamed (renamed, directory synced).
  */
 #ifndef RINGDNS_ATOMICFILE_H
 #define RINGDNS_ATOMICFILE_H
@@ -47,7 +50,7 @@ FILE *af_stream(struct af *a, char *err, size_t errcap);
  * with err (the temporary still there: af_abort it). */
 int af_sync(struct af *a, char *err, size_t errcap);
 /* Syncs the temporary if still open, renames it over the target and
- * syncs the directory; tag names the file's kind.  a is then empty.
+ * syncs the directory; tag names the crash points.  a is then empty.
  * 0, or -1 with err (the temporary removed, the target untouched). */
 int af_commit(struct af *a, const char *tag, char *err, size_t errcap);
 /* Closes and removes the temporary, keeping its name (af_create may make

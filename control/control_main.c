@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cfg.h"
+#include "common/crashpt.h"
 #include "common/ipc.h"
 #include "common/log.h"
 #include "control/ctl.h"
@@ -194,6 +195,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringdns-control is started by ringdns, not by hand\n");
 		return 2;
 	}
+	cp_init();	/* the crash points of the tests (unset: none) */
 	int rc = ctl_init(&c);
 	if (rc == 0) {
 		unsigned bad = zj_reload_all(&c);

@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "common/atomicfile.h"
+#include "common/crashpt.h"
 #include "common/ipc.h"
 #include "common/log.h"
 #include "control/ctl.h"
@@ -488,6 +489,8 @@ static int read_transfer(struct xin *x, const struct cfg_remote *p, struct xfer 
 			return XIN_FAILED;
 		}
 		ok = take_msg(x, t, m, len, id, p->text);
+		if (ok && !t->done)
+			cp_at("xfr-partial");	/* part of it written */
 		/* RFC 1995 §4 leaves a primary without IXFR free to refuse it */
 		if (!ok && t->ixfr && !t->nmsg && (x->rcode == 1 || x->rcode == 4 || x->rcode == 5))
 			return XIN_BY_AXFR;
@@ -780,6 +783,7 @@ static void schedule(struct zst *z, bool ok, time_t now)
 static int apply(struct ctl *c, struct zst *z, int rc)
 {
 	char err[512];
+	cp_at("xfr-received");
 	if (rc == XIN_NEW) {
 		af_abort(&z->xfr_steps);
 		if (zj_load_transfer(c, z, &z->xfr_new) != 0) {

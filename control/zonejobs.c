@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "common/atomicfile.h"
+#include "common/crashpt.h"
 #include "common/ipc.h"
 #include "common/log.h"
 #include "control/ctl.h"
@@ -257,6 +258,7 @@ static int zone_from_cache(struct ctl *c, struct zst *z, double t0)
 			log_debug("zone %s: not from the cache: %s", z->name, why);
 		return 0;
 	}
+	cp_at("cache-read");
 	rc = dpc_hand_over(c, z->name, h.fd, h.size, h.serial, h.records, err, sizeof err);
 	if (rc == 0)
 		keep_image(c, z, h.fd, h.size);
@@ -323,6 +325,7 @@ static int zone_publish(struct ctl *c, struct zst *z, struct zone *zn, struct zj
 	zone_free(zn);
 	if (rc != 0)
 		return -1;
+	cp_at("reload-compiled");
 	double t2 = mono_s();
 	struct ipc_memfd mf = { .fd = -1, .name = z->name };
 	int wr = ipc_memfd_from(&mf, image, size);
@@ -341,6 +344,7 @@ static int zone_publish(struct ctl *c, struct zst *z, struct zone *zn, struct zj
 		close(mf.fd);
 		return -1;
 	}
+	cp_at("reload-served");
 	keep_image(c, z, mf.fd, size);
 	zone_served(c, z, st.serial, st.records, size, j->t0);
 	log_info("zone %s: serial %u loaded from %s: %zu records, %.1f MB image, %.2f s "
@@ -368,6 +372,8 @@ static int build(struct ctl *c, struct zst *z, bool use_cache)
 		return 0;
 	} else {
 		struct zone *zn = zone_from_file(z, origin, &j);
+		if (zn)
+			cp_at("reload-parsed");
 		rc = zn ? zone_publish(c, z, zn, &j) : -1;
 	}
 	zcache_files_free(&j.files);
