@@ -1,0 +1,279 @@
+#!/usr/bin/python3
+"""Crash consistency: ringdns-control is killed at named points of a reload
+and of a zone transfer (the test hook RINGDNS_CRASH_AT, common/crashpt.h),
+either alone (ringdns restarts it) or with the whole ringdns process tree
+(then ringdns is started again from the same files and cache directory).
+Each time the zone served afterwards is one version or the other, whole:
+its AXFR from ringdns holds exactly the records of the old version or of
+the new one (which one is known from where the crash fell), never a mix
+or no zone, and no temporary file is left in the zone's directory or the
+cache directory once the control process is back.
+
+Reload points: reload-parsed, reload-compiled, reload-served (handed over,
+not cached yet), cache-temp and cache-renamed (the image's cache file:
+synced but not renamed, renamed), cache-read (a cached image read, not
+handed over).  Transfer points (knotd as the primary): xfr-partial (the
+check's child has written part of an AXFR), xfr-received (the transfer is
+on disk, not loaded), zonefile-temp (served, the zone file not renamed
+yet), zonefile-renamed."""
+import os
+import shutil
+import tempfile
+import time
+
+import dns.query
+import dns.zone
+
+from e2elib import (Knotd, Server, free_port, knot_primary_conf, pid_alive, run, temp_files,
+                    wait_for)
+
+ZONE = "crash.test."
+NAMES = 1200    # about 100 kB of AXFR: several messages from knotd
+
+
+def zone_text(serial):
+    """Version `serial` of the zone: every name's TXT says its version, and
+    each version has names of its own, so a mix of two shows."""
+    lines = [f"$ORIGIN {ZONE}", "$TTL 300",
+             f"@ SOA ns1 hostmaster {serial} 3600 600 604800 300", "@ NS ns1",
+             "ns1 A 198.18.0.1"]
+    for i in range(NAMES):
+        lines.append(f"h{i} A 198.18.{i // 250}.{i % 250 + 1}")
+        lines.append(f'h{i} TXT "serial {serial} name {i} padding-padding-padding"')
+    for i in range(50):
+        lines.append(f"only{serial}-{i} A 198.19.0.{i + 1}")
+    return "\n".join(lines) + "\n"
+
+
+def records(zone):
+    """A dns.zone's records as a set of (owner, ttl, type, rdata) texts."""
+    return {(str(n), rs.ttl, rs.rdtype, rd.to_text())
+            for n, rs in zone.iterate_rdatasets() for rd in rs}
+
+
+VERSIONS = {s: records(dns.zone.from_text(zone_text(s), ZONE)) for s in (1, 2)}
+
+
+def served_version(s):
+    """Which version ringdns serves whole (by AXFR): 1 or 2; fails on a mix,
+    a missing zone or anything else."""
+    z = dns.zone.from_xfr(dns.query.xfr("127.0.0.1", ZONE, port=s.port, lifetime=10))
+    got = records(z)
+    for v, want in VERSIONS.items():
+        if got == want:
+            return v
+    serials = {r[3].split()[2] for r in got if r[2] == 6}
+    raise AssertionError(f"neither version whole: {len(got)} records, SOA serials {serials}, "
+                         f"{len(got - VERSIONS[1])} not in v1, {len(got - VERSIONS[2])} not in v2")
+
+
+def serial_of(s):
+    try:
+        r = s.query(ZONE, "SOA", timeout=0.5)
+        return r.answer[0][0].serial if r.answer else None
+    except Exception:
+        return None
+
+
+def write_zone(path, serial, age):
+    """Writes version serial to path by rename (the operator's edit), its
+    mtime age seconds ago (old enough for the image cache)."""
+    tmp = path + ".edit"
+    with open(tmp, "w") as f:
+        f.write(zone_text(serial))
+    t = time.time() - age
+    os.utime(tmp, (t, t))
+    os.replace(tmp, path)
+
+
+def arm(d, tree):
+    """The arm file: the crash point fires once it exists (tree: the whole
+    ringdns process tree is killed)."""
+    path = os.path.join(d, "armed")
+    with open(path, "w") as f:
+        f.write("tree" if tree else "control")
+    return path
+
+
+def await_crash(s, armfile, point, tree, ctl_before):
+    """Waits for the crash point to fire; then, for the control process
+    alone, for its restart to finish its loads (its control socket
+    answers); for the tree, for ringdns to be gone."""
+    assert wait_for(lambda: not os.path.exists(armfile), 20), \
+        f"{point} not reached:\n" + s.logtext()[-3000:]
+    assert wait_for(lambda: f"crash point {point} reached" in s.logtext(), 5), s.logtext()
+    if tree:
+        s.proc.wait(10)
+        assert wait_for(lambda: not pid_alive(ctl_before), 5)
+        s.stop(expect_clean=False)
+        return
+    assert wait_for(lambda: not pid_alive(ctl_before), 5)
+
+    def restarted():
+        pid = s.control_pid()
+        return pid and pid != ctl_before and s.ctl("status", timeout=10)[0] == 0
+    assert wait_for(restarted, 20), "control process not restarted:\n" + s.logtext()[-3000:]
+    assert s.proc.poll() is None, "ringdns went with its control process"
+
+
+def check_clean(*dirs):
+    left = temp_files(*dirs)
+    assert not left, f"temporary files left: {left}"
+
+
+def reload_case(point, tree, expect):
+    """A primary zone reloaded from version 1 to 2 (or, for cache-read, left
+    at 1), with the crash at point; expect: the version served after."""
+    d = tempfile.mkdtemp(prefix="ringdns-e2e-crash-")
+    cache = os.path.join(d, "cache")
+    os.mkdir(cache)
+    zpath = os.path.join(d, "crash.test.zone")
+    write_zone(zpath, 1, 100)
+    armfile = os.path.join(d, "armed")
+    os.environ["RINGDNS_CRASH_AT"] = f"{point}:{armfile}"
+    extra = ["--cache-dir", cache, "--allow-transfer", "127.0.0.1"]
+    s = Server({ZONE: zpath}, extra=extra, tmp=d)
+    try:
+        s.start()
+        assert served_version(s) == 1
+        img = os.path.join(cache, "crash.test.img")
+        assert wait_for(lambda: os.path.exists(img), 10), "v1 never cached"
+        if point != "cache-read":
+            write_zone(zpath, 2, 50)
+        ctl = s.control_pid()
+        arm(d, tree)
+        s.ctl("reload", timeout=30)    # its control process may die under it
+        await_crash(s, armfile, point, tree, ctl)
+        left = temp_files(d, cache)
+        if tree:
+            if point == "cache-temp":
+                assert left, "the crash left no temporary: the test proves nothing"
+            s = Server({ZONE: zpath}, extra=extra, tmp=d)
+            s.start()
+        got = served_version(s)
+        assert got == expect, f"serves version {got}, not {expect}"
+        check_clean(d, cache)
+        if left:
+            assert "temporary files left by an earlier crash removed" in s.logtext()
+        return left
+    finally:
+        os.environ.pop("RINGDNS_CRASH_AT", None)
+        s.stop(expect_clean=True)
+        shutil.rmtree(d, ignore_errors=True)
+
+
+def knot_conf(d, port):
+    with open(os.path.join(d, f"{ZONE}zone"), "w") as f:
+        f.write(zone_text(1))
+    return knot_primary_conf(d, port, [ZONE])
+
+
+def transfer_case(point, tree, expect):
+    """A secondary zone at version 1, its primary (knotd) moved to 2, the
+    refresh crashing at point.  expect: the version of the zone file after
+    the crash (what a restart with the primary out of reach serves)."""
+    d = tempfile.mkdtemp(prefix="ringdns-e2e-crash-")
+    cache = os.path.join(d, "cache")
+    os.mkdir(cache)
+    zpath = os.path.join(d, "crash.test.zone")
+    armfile = os.path.join(d, "armed")
+    k = Knotd(knot_conf)
+    os.environ["RINGDNS_CRASH_AT"] = f"{point}:{armfile}"
+    extra = ["--cache-dir", cache, "--allow-transfer", "127.0.0.1"]
+    s = Server({ZONE: zpath}, extra=extra + ["--primary", f"{ZONE}=127.0.0.1@{k.port}"],
+               tmp=d)
+    try:
+        assert wait_for(lambda: k.serial(ZONE) == 1, 10), k.logtext()
+        s.start()
+        assert served_version(s) == 1
+        with open(os.path.join(k.dir, f"{ZONE}zone"), "w") as f:
+            f.write(zone_text(2))
+        k.ctl("zone-reload", ZONE)
+        assert wait_for(lambda: k.serial(ZONE) == 2, 10), k.logtext()
+        ctl = s.control_pid()
+        arm(d, tree)
+        rc, out, err = s.ctl("refresh", ZONE)
+        assert rc == 0, out + err
+        await_crash(s, armfile, point, tree, ctl)
+        left = temp_files(d, cache)
+        if not tree:
+            # served whole right after the restart, then the primary's
+            # version once the restarted process asked for it
+            assert served_version(s) in (1, 2)
+            assert wait_for(lambda: serial_of(s) == 2, 20), s.logtext()[-3000:]
+            assert served_version(s) == 2
+            check_clean(d, cache)
+            s.stop()
+        # what the zone file holds: ringdns started again with its primary
+        # out of reach serves it alone
+        s = Server({ZONE: zpath}, tmp=d,
+                   extra=extra + ["--primary", f"{ZONE}=127.0.0.1@{free_port()}"])
+        s.start()
+        got = served_version(s)
+        if tree:
+            assert got == expect, f"serves version {got} from its file, not {expect}"
+        else:
+            assert got == 2, "the transfer after the restart was not kept in the file"
+        check_clean(d, cache)
+        return left
+    finally:
+        os.environ.pop("RINGDNS_CRASH_AT", None)
+        s.stop(expect_clean=True)
+        k.close()
+        shutil.rmtree(d, ignore_errors=True)
+
+
+# (point, version served after a restart of the control process or of the tree)
+RELOAD_POINTS = [("reload-parsed", 2), ("reload-compiled", 2), ("reload-served", 2),
+                 ("cache-temp", 2), ("cache-renamed", 2), ("cache-read", 1)]
+# (point, version the zone file holds after the crash)
+TRANSFER_POINTS = [("xfr-partial", 1), ("xfr-received", 1), ("zonefile-temp", 1),
+                   ("zonefile-renamed", 2)]
+
+
+def test_reload_control_killed():
+    """Each reload point, the control process killed there and restarted by
+    ringdns: the served zone is whole, no temporary left."""
+    for point, expect in RELOAD_POINTS:
+        t0 = time.time()
+        reload_case(point, False, expect)
+        print(f"  {point}: version {expect} whole after the restart "
+              f"({time.time() - t0:.1f} s)", flush=True)
+
+
+def test_reload_tree_killed():
+    """Each reload point, the whole process tree killed there (kill -9), then
+    ringdns started again on the same files and cache directory."""
+    for point, expect in RELOAD_POINTS:
+        t0 = time.time()
+        left = reload_case(point, True, expect)
+        print(f"  {point}: version {expect} whole after a new start, "
+              f"{len(left)} temporaries removed ({time.time() - t0:.1f} s)", flush=True)
+
+
+def test_transfer_control_killed():
+    """Each transfer point, the control process killed there and restarted
+    by ringdns: the served zone is whole before and after the restarted
+    process transfers again, and the file it keeps is the new version."""
+    for point, expect in TRANSFER_POINTS:
+        t0 = time.time()
+        transfer_case(point, False, expect)
+        print(f"  {point}: whole after the restart ({time.time() - t0:.1f} s)", flush=True)
+
+
+def test_transfer_tree_killed():
+    """Each transfer point, the whole process tree killed there: ringdns
+    started again on its files alone serves the version its zone file
+    holds, whole; what the crash left is removed."""
+    for point, expect in TRANSFER_POINTS:
+        t0 = time.time()
+        left = transfer_case(point, True, expect)
+        if point in ("xfr-partial", "zonefile-temp"):
+            assert left, f"{point}: the crash left no temporary: the test proves nothing"
+        print(f"  {point}: version {expect} from the file, {len(left)} temporaries "
+              f"removed ({time.time() - t0:.1f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    run([test_reload_control_killed, test_reload_tree_killed, test_transfer_control_killed,
+         test_transfer_tree_killed])
