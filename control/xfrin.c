@@ -687,6 +687,7 @@ static bool start_check(struct ctl *c, struct zst *z, const struct cfg_zone *cz)
 	if (af_begin(&z->xfr_new, z->file, err, sizeof err) != 0 ||
 	    af_begin(&z->xfr_steps, z->file, err, sizeof err) != 0 || pipe2(ep, O_CLOEXEC) != 0) {
 		af_abort(&z->xfr_new);
+		af_abort(&z->xfr_steps);
 		return false;
 	}
 	pid_t ppid = getpid();
