@@ -5,8 +5,8 @@
  * the process reaches POINT and ARMFILE exists, the file is removed (so
  * the point fires once, not again in the restarted control process) and
  * the control process is killed with SIGKILL, as a crash would end it;
- * when ARMFILE held the word "tree", the dataplane is killed first (the
- * whole ringdns process tree goes at once).  Called from a child of the
+ * when ARMFILE held the word "tree", the whole ringdns process tree goes
+ * at once (its process group, when ringdns leads one).  Called from a child of the
  * control process (a transfer's check), the point kills the control
  * process as well.
  *
