@@ -108,6 +108,8 @@ def await_crash(s, armfile, point, tree, ctl_before):
         s.stop(expect_clean=False)
         return
     assert wait_for(lambda: not pid_alive(ctl_before), 5)
+    # without its control process ringdns goes on serving a version
+    assert serial_of(s) in (1, 2), "no zone served while the control process is down"
 
     def restarted():
         pid = s.control_pid()
