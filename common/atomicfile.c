@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/crashpt.h"
@@ -166,6 +167,12 @@ void af_release(struct af *a)
 
 int af_link(const char *src, const char *target, const char *tag, char *err, size_t errcap)
 {
+	/* linked already: rename(2) of a link over another link of the same
+	 * file does nothing and would leave the temporary name behind */
+	struct stat ss, ts;
+	if (stat(src, &ss) == 0 && stat(target, &ts) == 0 && ss.st_dev == ts.st_dev &&
+	    ss.st_ino == ts.st_ino)
+		return 0;
 	struct af a;
 	if (af_begin(&a, target, err, errcap) != 0)
 		return -1;

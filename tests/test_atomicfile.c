@@ -201,6 +201,10 @@ Test(atomicfile, link_replaces_the_target)
 	cr_assert_eq(stat(t, &b), 0);
 	cr_assert_eq(a.st_ino, b.st_ino);
 	cr_assert_eq(entries(), 2);
+	/* again: linked already, nothing left behind (a rename of a link
+	 * over a link of the same file does nothing) */
+	cr_assert_eq(af_link(src, t, "test", err, sizeof err), 0, "%s", err);
+	cr_assert_eq(entries(), 2);
 }
 
 Test(atomicfile, names_of_temporaries)
