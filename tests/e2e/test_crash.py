@@ -15,7 +15,9 @@ synced but not renamed, renamed), cache-read (a cached image read, not
 handed over).  Transfer points (knotd as the primary): xfr-partial (the
 check's child has written part of an AXFR), xfr-received (the transfer is
 on disk, not loaded), zonefile-temp (served, the zone file not renamed
-yet), zonefile-renamed."""
+yet), zonefile-renamed.  Catalog points (the whole tree killed):
+catalog-temp and catalog-renamed, while the valid copy of a catalog
+(FILE.valid, a hard link) is replaced."""
 import os
 import shutil
 import tempfile
@@ -119,49 +121,87 @@ def await_crash(s, armfile, point, tree, ctl_before):
 
 
 def check_clean(*dirs):
-    left = temp_files(*dirs)
+    """No temporary file of a writer that is gone (a live one may be
+    writing the cache or a catalog's copy right now)."""
+    left = [f for f in temp_files(*dirs)
+            if not pid_alive(int(f.rsplit(".ringdns-tmp-", 1)[1].split("-")[0]))]
     assert not left, f"temporary files left: {left}"
+
+
+class Case:
+    """One crash: a temporary directory d (with d/cache), the hook armed
+    for point in the environment, knotd started from knot_conf when given;
+    every server made by server() stopped, and all removed, at the end."""
+
+    def __init__(self, point, knot_conf=None):
+        self.point = point
+        self.d = tempfile.mkdtemp(prefix="ringdns-e2e-crash-")
+        self.cache = os.path.join(self.d, "cache")
+        os.mkdir(self.cache)
+        self.armfile = os.path.join(self.d, "armed")
+        self.servers = []
+        self.k = None
+        os.environ["RINGDNS_CRASH_AT"] = f"{point}:{self.armfile}"
+        try:
+            self.k = Knotd(knot_conf) if knot_conf else None
+        except Exception:
+            self.__exit__()
+            raise
+
+    def server(self, zones, extra):
+        s = Server(zones, extra=extra, tmp=self.d)
+        self.servers.append(s)
+        return s
+
+    def crash(self, s, tree, *trigger):
+        """Arms the point and sends ringctl trigger (a reload, a refresh);
+        returns once it fired (await_crash)."""
+        ctl = s.control_pid()
+        arm(self.d, tree)
+        s.ctl(*trigger, timeout=30)    # its control process may die under it
+        await_crash(s, self.armfile, self.point, tree, ctl)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        os.environ.pop("RINGDNS_CRASH_AT", None)
+        try:
+            for s in self.servers:
+                s.stop(expect_clean=True)
+        finally:
+            if self.k:
+                self.k.close()
+            shutil.rmtree(self.d, ignore_errors=True)
 
 
 def reload_case(point, tree, expect):
     """A primary zone reloaded from version 1 to 2 (or, for cache-read, left
     at 1), with the crash at point; expect: the version served after."""
-    d = tempfile.mkdtemp(prefix="ringdns-e2e-crash-")
-    cache = os.path.join(d, "cache")
-    os.mkdir(cache)
-    zpath = os.path.join(d, "crash.test.zone")
-    write_zone(zpath, 1, 100)
-    armfile = os.path.join(d, "armed")
-    os.environ["RINGDNS_CRASH_AT"] = f"{point}:{armfile}"
-    extra = ["--cache-dir", cache, "--allow-transfer", "127.0.0.1"]
-    s = Server({ZONE: zpath}, extra=extra, tmp=d)
-    try:
+    with Case(point) as c:
+        zpath = os.path.join(c.d, "crash.test.zone")
+        write_zone(zpath, 1, 100)
+        extra = ["--cache-dir", c.cache, "--allow-transfer", "127.0.0.1"]
+        s = c.server({ZONE: zpath}, extra)
         s.start()
         assert served_version(s) == 1
-        img = os.path.join(cache, "crash.test.img")
+        img = os.path.join(c.cache, "crash.test.img")
         assert wait_for(lambda: os.path.exists(img), 10), "v1 never cached"
         if point != "cache-read":
             write_zone(zpath, 2, 50)
-        ctl = s.control_pid()
-        arm(d, tree)
-        s.ctl("reload", timeout=30)    # its control process may die under it
-        await_crash(s, armfile, point, tree, ctl)
-        left = temp_files(d, cache)
+        c.crash(s, tree, "reload")
+        left = temp_files(c.d, c.cache)
         if tree:
             if point == "cache-temp":
                 assert left, "the crash left no temporary: the test proves nothing"
-            s = Server({ZONE: zpath}, extra=extra, tmp=d)
+            s = c.server({ZONE: zpath}, extra)
             s.start()
         got = served_version(s)
         assert got == expect, f"serves version {got}, not {expect}"
-        check_clean(d, cache)
+        check_clean(c.d, c.cache)
         if left:
             assert "temporary files left by an earlier crash removed" in s.logtext()
         return left
-    finally:
-        os.environ.pop("RINGDNS_CRASH_AT", None)
-        s.stop(expect_clean=True)
-        shutil.rmtree(d, ignore_errors=True)
 
 
 def knot_conf(d, port):
@@ -174,17 +214,11 @@ def transfer_case(point, tree, expect):
     """A secondary zone at version 1, its primary (knotd) moved to 2, the
     refresh crashing at point.  expect: the version of the zone file after
     the crash (what a restart with the primary out of reach serves)."""
-    d = tempfile.mkdtemp(prefix="ringdns-e2e-crash-")
-    cache = os.path.join(d, "cache")
-    os.mkdir(cache)
-    zpath = os.path.join(d, "crash.test.zone")
-    armfile = os.path.join(d, "armed")
-    k = Knotd(knot_conf)
-    os.environ["RINGDNS_CRASH_AT"] = f"{point}:{armfile}"
-    extra = ["--cache-dir", cache, "--allow-transfer", "127.0.0.1"]
-    s = Server({ZONE: zpath}, extra=extra + ["--primary", f"{ZONE}=127.0.0.1@{k.port}"],
-               tmp=d)
-    try:
+    with Case(point, knot_conf) as c:
+        k = c.k
+        zpath = os.path.join(c.d, "crash.test.zone")
+        extra = ["--cache-dir", c.cache, "--allow-transfer", "127.0.0.1"]
+        s = c.server({ZONE: zpath}, extra + ["--primary", f"{ZONE}=127.0.0.1@{k.port}"])
         assert wait_for(lambda: k.serial(ZONE) == 1, 10), k.logtext()
         s.start()
         assert served_version(s) == 1
@@ -192,12 +226,8 @@ def transfer_case(point, tree, expect):
             f.write(zone_text(2))
         k.ctl("zone-reload", ZONE)
         assert wait_for(lambda: k.serial(ZONE) == 2, 10), k.logtext()
-        ctl = s.control_pid()
-        arm(d, tree)
-        rc, out, err = s.ctl("refresh", ZONE)
-        assert rc == 0, out + err
-        await_crash(s, armfile, point, tree, ctl)
-        left = temp_files(d, cache)
+        c.crash(s, tree, "refresh", ZONE)
+        left = temp_files(c.d, c.cache)
         log = s.logtext()
         if not tree:
             # served whole right after the restart, then the primary's
@@ -205,25 +235,113 @@ def transfer_case(point, tree, expect):
             assert served_version(s) in (1, 2)
             assert wait_for(lambda: serial_of(s) == 2, 20), s.logtext()[-3000:]
             assert served_version(s) == 2
-            check_clean(d, cache)
+            check_clean(c.d, c.cache)
             s.stop()
         # what the zone file holds: ringdns started again with its primary
         # out of reach serves it alone
-        s = Server({ZONE: zpath}, tmp=d,
-                   extra=extra + ["--primary", f"{ZONE}=127.0.0.1@{free_port()}"])
+        s = c.server({ZONE: zpath}, extra + ["--primary", f"{ZONE}=127.0.0.1@{free_port()}"])
         s.start()
         got = served_version(s)
         if tree:
             assert got == expect, f"serves version {got} from its file, not {expect}"
         else:
             assert got == 2, "the transfer after the restart was not kept in the file"
-        check_clean(d, cache)
+        check_clean(c.d, c.cache)
         return left, log
-    finally:
-        os.environ.pop("RINGDNS_CRASH_AT", None)
-        s.stop(expect_clean=True)
-        k.close()
-        shutil.rmtree(d, ignore_errors=True)
+
+
+CATALOG = """$ORIGIN cat.test.
+$TTL 0
+@ SOA invalid. hostmaster.invalid. {serial} 3600 600 86400 0
+@ NS invalid.
+version TXT "2"
+m1.zones PTR m1.test.
+{more}"""
+MEMBER = """$ORIGIN m1.test.
+$TTL 300
+@ SOA ns1 hostmaster 1 3600 900 604800 300
+@ NS ns1
+ns1 A 198.18.0.1
+www TXT "m1 from knotd"
+"""
+CATALOGS = {s: CATALOG.format(serial=s, more="m2.zones PTR m2.test.\n" if s == 2 else "")
+            for s in (1, 2)}
+
+
+def catalog_config(d, port):
+    """ringdns's configuration: catalog cat.test. and its members from
+    127.0.0.1@port (a port where nothing listens: the files alone)."""
+    path = os.path.join(d, "ringdns.yaml")
+    with open(path, "w") as f:
+        f.write(f"""server:
+  cache-dir: {d}/cache
+zones:
+  - name: cat.test.
+    file: {d}/cat.test.zone
+    primaries: 127.0.0.1@{port}
+    catalog: true
+    catalog-template: main
+templates:
+  - id: main
+    primaries: 127.0.0.1@{port}
+    storage: {d}/members
+""")
+    return path
+
+
+def catalog_knot_conf(d, port):
+    for z, text in (("cat.test.", CATALOGS[1]), ("m1.test.", MEMBER),
+                    ("m2.test.", MEMBER.replace("m1", "m2"))):
+        with open(os.path.join(d, z + "zone"), "w") as f:
+            f.write(text)
+    return knot_primary_conf(d, port, ["cat.test.", "m1.test.", "m2.test."])
+
+
+def valid_version(path):
+    """Which catalog version the kept valid copy holds whole: 1 or 2."""
+    got = records(dns.zone.from_file(path, "cat.test.", relativize=True))
+    for v, text in CATALOGS.items():
+        if got == records(dns.zone.from_text(text, "cat.test.")):
+            return v
+    raise AssertionError(f"{path} holds neither catalog version whole: {sorted(got)}")
+
+
+def m1_text(s):
+    try:
+        r = s.query("www.m1.test.", "TXT", timeout=0.5)
+        return b"".join(r.answer[0][0].strings).decode() if r.answer else None
+    except Exception:
+        return None
+
+
+def catalog_case(point):
+    """A catalog moved from version 1 to 2 at its primary, the whole tree
+    killed at point while its valid version is kept: the kept copy is one
+    version whole, and ringdns started on its files alone serves the
+    member."""
+    with Case(point, catalog_knot_conf) as c:
+        d, k = c.d, c.k
+        os.mkdir(os.path.join(d, "members"))
+        valid = os.path.join(d, "cat.test.zone.valid")
+        s = c.server({}, ["--config", catalog_config(d, k.port)])
+        assert wait_for(lambda: k.serial("cat.test.") == 1, 10), k.logtext()
+        s.start(ready=lambda: m1_text(s) == "m1 from knotd")
+        assert wait_for(lambda: os.path.exists(valid), 5), s.logtext()[-3000:]
+        assert valid_version(valid) == 1
+        with open(os.path.join(k.dir, "cat.test.zone"), "w") as f:
+            f.write(CATALOGS[2])
+        k.ctl("zone-reload", "cat.test.")
+        assert wait_for(lambda: k.serial("cat.test.") == 2, 10), k.logtext()
+        c.crash(s, True, "refresh", "cat.test.")
+        left = temp_files(d)
+        got = valid_version(valid)
+        s = c.server({}, ["--config", catalog_config(d, free_port())])
+        s.start(ready=lambda: m1_text(s) == "m1 from knotd")
+        check_clean(d, os.path.join(d, "members"), c.cache)
+        # the catalog file's version, valid, is kept once served again
+        assert wait_for(lambda: valid_version(valid) == 2, 5), s.logtext()[-3000:]
+        assert wait_for(lambda: not temp_files(d), 5), temp_files(d)
+        return got, left
 
 
 # (point, version served after a restart of the control process or of the tree)
@@ -278,6 +396,20 @@ def test_transfer_tree_killed():
               f"removed ({time.time() - t0:.1f} s)", flush=True)
 
 
+def test_catalog_tree_killed():
+    """A catalog's kept valid version (FILE.valid, replaced by a hard link
+    renamed over it), the whole tree killed before and after the rename:
+    the copy is the old or the new catalog whole, never missing."""
+    for point, expect in (("catalog-temp", 1), ("catalog-renamed", 2)):
+        t0 = time.time()
+        got, left = catalog_case(point)
+        assert got == expect, f"{point}: the valid copy is version {got}, not {expect}"
+        if point == "catalog-temp":
+            assert left, f"{point}: the crash left no temporary: the test proves nothing"
+        print(f"  {point}: valid copy version {got} whole, {len(left)} temporaries removed "
+              f"({time.time() - t0:.1f} s)", flush=True)
+
+
 if __name__ == "__main__":
     run([test_reload_control_killed, test_reload_tree_killed, test_transfer_control_killed,
-         test_transfer_tree_killed])
+         test_transfer_tree_killed, test_catalog_tree_killed])
