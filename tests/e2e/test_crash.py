@@ -210,11 +210,19 @@ def knot_conf(d, port):
     return knot_primary_conf(d, port, [ZONE])
 
 
-def transfer_case(point, tree, expect):
+def knot_ixfr_conf(d, port):
+    """knotd keeping its changes in a journal: it answers IXFR by steps."""
+    return knot_conf(d, port).replace("    zonefile-load: whole\n    journal-content: none\n",
+                                      "    zonefile-load: difference\n"
+                                      "    journal-content: changes\n")
+
+
+def transfer_case(point, tree, expect, ixfr=False):
     """A secondary zone at version 1, its primary (knotd) moved to 2, the
-    refresh crashing at point.  expect: the version of the zone file after
-    the crash (what a restart with the primary out of reach serves)."""
-    with Case(point, knot_conf) as c:
+    refresh crashing at point (by IXFR steps with ixfr, else the whole
+    zone).  expect: the version of the zone file after the crash (what a
+    restart with the primary out of reach serves)."""
+    with Case(point, knot_ixfr_conf if ixfr else knot_conf) as c:
         k = c.k
         zpath = os.path.join(c.d, "crash.test.zone")
         extra = ["--cache-dir", c.cache, "--allow-transfer", "127.0.0.1"]
@@ -229,6 +237,8 @@ def transfer_case(point, tree, expect):
         c.crash(s, tree, "refresh", ZONE)
         left = temp_files(c.d, c.cache)
         log = s.logtext()
+        if ixfr and point != "xfr-partial":
+            assert "(IXFR, 1 steps" in log, log[-3000:]
         if not tree:
             # served whole right after the restart, then the primary's
             # version once the restarted process asked for it
@@ -396,6 +406,19 @@ def test_transfer_tree_killed():
               f"removed ({time.time() - t0:.1f} s)", flush=True)
 
 
+def test_ixfr_tree_killed():
+    """The transfer points where IXFR differs (its steps part written; the
+    zone file written after the steps are applied), the tree killed there:
+    the zone file is still the old version, whole."""
+    for point in ("xfr-partial", "zonefile-temp"):
+        t0 = time.time()
+        left, log = transfer_case(point, True, 1, ixfr=True)
+        assert left, f"{point}: the crash left no temporary: the test proves nothing\n" + \
+            log[-4000:]
+        print(f"  {point}: version 1 from the file, {len(left)} temporaries removed "
+              f"({time.time() - t0:.1f} s)", flush=True)
+
+
 def test_catalog_tree_killed():
     """A catalog's kept valid version (FILE.valid, replaced by a hard link
     renamed over it), the whole tree killed before and after the rename:
@@ -412,4 +435,4 @@ def test_catalog_tree_killed():
 
 if __name__ == "__main__":
     run([test_reload_control_killed, test_reload_tree_killed, test_transfer_control_killed,
-         test_transfer_tree_killed, test_catalog_tree_killed])
+         test_transfer_tree_killed, test_ixfr_tree_killed, test_catalog_tree_killed])
