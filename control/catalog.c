@@ -22,14 +22,13 @@
  * file, so its members are in the configuration before zones load.
  */
 #include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/atomicfile.h"
 #include "common/log.h"
 #include "control/catzone.h"
 #include "control/ctl.h"
@@ -348,14 +347,14 @@ static void valid_path(const char *file, char *out, size_t cap)
 
 /* The version in file (served) is valid: keep it, so that a restart
  * that finds a refused version in file serves the members of this one
- * (a hard link: file is replaced by rename, never written in place). */
+ * (a hard link, replaced atomically: file is replaced by rename, never
+ * written in place). */
 static void keep_valid(const char *file)
 {
-	char v[4200];
+	char v[4200], err[512];
 	valid_path(file, v, sizeof v);
-	if ((unlink(v) != 0 && errno != ENOENT) || link(file, v) != 0)
-		log_warn("catalog file %s: its valid version not kept as %s: %s", file, v,
-			 strerror(errno));
+	if (af_link(file, v, "catalog", err, sizeof err) != 0)
+		log_warn("catalog file %s: its valid version not kept as %s: %s", file, v, err);
 }
 
 /* r's reading from its zone file, else from the last valid version kept
@@ -458,13 +457,8 @@ static void drop_member(struct ctl *c, const struct owned *o, const char *why)
 	size_t k = cfg_index(&c->cfg, o->zone);
 	struct zst *z = zj_find(c, o->zone);
 	log_notice("zone %s: %s: no longer served", o->zone, why);
-	if (z && z->xfr_pid > 0) {
-		/* its check would write a file that is to go */
-		kill(z->xfr_pid, SIGKILL);
-		waitpid(z->xfr_pid, NULL, 0);
-		z->xfr_pid = 0;
-	}
 	if (z) {
+		/* its check, which would write a file that is to go, stops */
 		z->in_cfg = false;
 		zj_drop_unconfigured(c);
 	}
@@ -476,9 +470,6 @@ static void drop_member(struct ctl *c, const struct owned *o, const char *why)
 	if (k == SIZE_MAX)
 		return;
 	struct cfg_zone *e = &c->cfg.zones[k];
-	char tmp[4200];
-	snprintf(tmp, sizeof tmp, "%s.xfr-tmp", e->file);
-	unlink(tmp);
 	if (unlink(e->file) != 0 && errno != ENOENT)
 		log_warn("zone %s: %s not deleted: %s", o->zone, e->file, strerror(errno));
 	member_free(e);
@@ -536,9 +527,13 @@ static void update_member(struct ctl *c, struct owned *o, const struct owned *wa
 		log_notice("zone %s: moved from catalog %s to %s (RFC 9432 §5.5: its coo "
 			   "property)", o->zone, was->catalog, o->catalog);
 	if (strcmp(old->file, e.file) != 0) {
+		char err[512];
 		if (rename(old->file, e.file) != 0 && errno != ENOENT)
 			log_warn("zone %s: %s not moved to %s: %s", o->zone, old->file, e.file,
 				 strerror(errno));
+		else if (af_sync_dir(e.file, err, sizeof err) != 0 ||
+			 af_sync_dir(old->file, err, sizeof err) != 0)
+			log_warn("zone %s: moved to %s: %s", o->zone, e.file, err);
 		if (z) {
 			free(z->file);
 			z->file = strdup(e.file);

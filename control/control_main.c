@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/cfg.h"
+#include "common/crashpt.h"
 #include "common/ipc.h"
 #include "common/log.h"
 #include "control/ctl.h"
@@ -67,6 +68,7 @@ static int ctl_init(struct ctl *c)
 		return EX_CONFIG;
 	}
 	log_init("ringdns-control", c->cfg.log_syslog, (enum log_level)c->cfg.log_level);
+	zj_clean_temps(c);
 	struct ipc_hello hello = { IPC_VERSION, (uint32_t)getpid() };
 	if (ipc_send(c->dp, IPC_HELLO, &hello, sizeof hello, -1) != 0) {
 		log_err("cannot reach ringdns: %s", strerror(errno));
@@ -200,6 +202,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "ringdns-control is started by ringdns, not by hand\n");
 		return 2;
 	}
+	cp_init();	/* the crash points of the tests (unset: none) */
 	int rc = ctl_init(&c);
 	if (rc == 0) {
 		unsigned bad = zj_reload_all(&c);

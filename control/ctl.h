@@ -23,6 +23,7 @@
 #include <poll.h>
 #include <time.h>
 
+#include "common/atomicfile.h"
 #include "common/cfg.h"
 #include "common/ipc.h"
 #include "common/tsig.h"
@@ -55,6 +56,8 @@ struct zst {
 				   image (control/incr.c), NULL: none */
 	/* secondary zones (primaries configured): control/xfrin.c */
 	pid_t xfr_pid;		/* the check running, 0 = none */
+	struct af xfr_new;	/* ... the file it writes a new version to */
+	struct af xfr_steps;	/* ... and an IXFR's steps to */
 	int xfr_errfd;		/* its reason for a failure, -1 = none */
 	bool xfr_force;		/* transfer at the next check whatever the serial */
 	bool xfr_again;		/* asked for while one ran: check again at its end */
@@ -64,6 +67,7 @@ struct zst {
 	char xfr_kind[8];	/* ... "IXFR" or "AXFR" */
 	pid_t kw_pid;		/* the child writing the zone file after an
 				   incremental change (ixfrload.c), 0 = none */
+	struct af kw_file;	/* ... the file it writes */
 	uint32_t kw_serial;	/* ... the serial it writes */
 	unsigned file_gen;	/* the zone file's replacements (zj_keep_file) */
 	unsigned kw_gen;	/* ... when that child started */
@@ -189,17 +193,18 @@ int zj_build(struct ctl *c, struct zst *z);
 unsigned zj_reload_all(struct ctl *c);
 /* Writes the images waiting for the cache (called when idle). */
 void zj_cache_flush(struct ctl *c);
-/* Loads the transferred zone in file tmp as z's new version and, when it
- * serves, renames tmp over z's file; 0, or -1 (z->error; tmp removed,
- * the previous version keeps serving). */
-int zj_load_transfer(struct ctl *c, struct zst *z, const char *tmp);
+/* Loads the transferred zone in a's temporary file (written and synced,
+ * common/atomicfile.h; its target z's file) as z's new version and, when
+ * it serves, commits it over z's file; 0, or -1 (z->error; the temporary
+ * removed, the previous version keeps serving).  a is empty after. */
+int zj_load_transfer(struct ctl *c, struct zst *z, struct af *a);
 /* The last 20 bytes of the served SOA's rdata (serial, refresh, retry,
  * expire, minimum), read from z's image; -1 when there is none. */
 int zj_soa_rdata_tail(const struct zst *z, uint8_t out[20]);
-/* After a transfer served from tmp (a zone file): renames tmp over z's
- * file and syncs its directory, so a restart serves it (tmp removed when
- * that fails; logged). */
-void zj_keep_file(struct zst *z, const char *tmp);
+/* After a transfer served from a's temporary file (a zone file): commits
+ * it over z's file (renamed, directory synced), so a restart serves it
+ * (the temporary removed when that fails; logged).  a is empty after. */
+void zj_keep_file(struct zst *z, struct af *a);
 /* The image z serves, opened: its composed image when a change was
  * served incrementally (*map NULL), else its image mapped (snap_close,
  * then munmap *map of z->img_size bytes); NULL when this process holds
@@ -216,6 +221,10 @@ void zj_journal_diff(struct ctl *c, struct zst *z, const struct zdiff *d);
 /* Has the dataplane answer SERVFAIL for z (an expired secondary zone),
  * or (expired false) serve it again (its primary answers its serial). */
 void zj_expire(struct ctl *c, struct zst *z, bool expired);
+/* Removes the temporary files an earlier crash left (common/atomicfile.h)
+ * from the cache directory and the zone files' directories (at start,
+ * before any load). */
+void zj_clean_temps(struct ctl *c);
 /* Frees the zone table and the images waiting for the cache. */
 void zj_fini(struct ctl *c);
 
@@ -274,6 +283,9 @@ int xfi_wait_ms(const struct ctl *c);
 /* A child pid ended with status st: true when it was a check (then
  * handled: the new version loaded, the timers set). */
 bool xfi_reaped(struct ctl *c, pid_t pid, int st);
+/* Stops z's check, if one runs (killed and reaped), and removes what it
+ * wrote: the zone goes, or the process stops. */
+void xfi_forget(struct zst *z);
 
 /* ixfrload.c: an IXFR received, applied (the check's child wrote its
  * steps to file steps, control/zdfile.h). */

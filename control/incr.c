@@ -205,26 +205,26 @@ int inc_fold(struct ctl *c, struct zst *z)
 	if (!z->inc || !z->file)
 		return -1;
 	double t0 = mono_s();
-	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.compact.XXXXXX", z->file);
-	int fd = mkstemp(tmp);
-	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	char err[512] = "";
+	struct af a;
+	FILE *f = af_open(&a, z->file, 0666, err, sizeof err) == 0
+		  ? af_stream(&a, err, sizeof err) : NULL;
 	size_t size;
 	const uint8_t *img = ovl_image(z->inc->o, &size);
 	bool ok = f && write_zone(f, img, size);
-	if (f && fclose(f) != 0)
+	if (f && !ok)
+		snprintf(err, sizeof err, "writing %s: %s", a.tmp, strerror(errno));
+	if (ok && af_sync(&a, err, sizeof err) != 0)
 		ok = false;
-	else if (!f && fd >= 0)
-		close(fd);
 	z->inc->last_change = time(NULL);	/* on failure: again after a while */
 	z->inc->compact = false;
 	if (!ok) {
-		log_err("zone %s: compaction: writing %s: %s", z->name, tmp, strerror(errno));
-		unlink(tmp);
+		log_err("zone %s: compaction: %s", z->name, err);
+		af_abort(&a);
 		return -1;
 	}
 	uint32_t serial = z->serial;
-	if (zj_load_transfer(c, z, tmp) != 0) {
+	if (zj_load_transfer(c, z, &a) != 0) {
 		log_err("zone %s: compaction failed: %s", z->name, z->error);
 		return -1;
 	}

@@ -18,9 +18,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/atomicfile.h"
 #include "common/ipc.h"
 #include "common/log.h"
 #include "control/ctl.h"
@@ -28,44 +30,28 @@
 #include "control/zdfile.h"
 #include "zones/snap.h"
 
-/* The version a holds as zone file tmp, synced.  0, or -1 with err. */
-static int write_text(const struct zda *a, const char *tmp, char *err, size_t errcap)
+/* The version a holds as zone file into f's temporary (named: f->target
+ * is z's file), synced and closed.  0, or -1 with err (the temporary
+ * removed, its name kept). */
+static int write_text(const struct zda *a, struct af *f, char *err, size_t errcap)
 {
-	FILE *f = fopen(tmp, "w");
-	if (!f) {
-		snprintf(err, errcap, "%s: %s", tmp, strerror(errno));
-		return -1;
-	}
-	int rc = zda_write(a, f, err, errcap);
-	if (rc == 0 && fsync(fileno(f)) != 0) {
-		snprintf(err, errcap, "%s: %s", tmp, strerror(errno));
-		rc = -1;
-	}
-	if (fclose(f) != 0 && rc == 0) {
-		snprintf(err, errcap, "%s: %s", tmp, strerror(errno));
-		rc = -1;
-	}
+	FILE *out = af_create(f, 0666, err, errcap) == 0 ? af_stream(f, err, errcap) : NULL;
+	int rc = out ? zda_write(a, out, err, errcap) : -1;
+	if (rc == 0)
+		rc = af_sync(f, err, errcap);
 	if (rc != 0)
-		unlink(tmp);
+		af_discard(f);
 	return rc;
-}
-
-/* The file a zone file writer writes, beside the zone's file. */
-static void kw_path(const struct zst *z, char *out, size_t cap)
-{
-	snprintf(out, cap, "%s.kw-tmp", z->file);
 }
 
 void ixl_forget(struct zst *z)
 {
-	if (z->kw_pid <= 0)
-		return;
-	kill(z->kw_pid, SIGKILL);
-	waitpid(z->kw_pid, NULL, 0);
-	z->kw_pid = 0;
-	char tmp[4200];
-	kw_path(z, tmp, sizeof tmp);
-	unlink(tmp);
+	if (z->kw_pid > 0) {
+		kill(z->kw_pid, SIGKILL);
+		waitpid(z->kw_pid, NULL, 0);
+		z->kw_pid = 0;
+	}
+	af_abort(&z->kw_file);
 }
 
 /* Every step was served incrementally: the version a holds is written as
@@ -75,14 +61,22 @@ void ixl_forget(struct zst *z)
  * (ixl_reaped).  0, or -1 when no child can be made (then written here). */
 static int keep_later(struct zst *z, const struct zda *a)
 {
-	char tmp[4200], err[256];
+	char err[256];
 	ixl_forget(z);
-	kw_path(z, tmp, sizeof tmp);
-	pid_t pid = fork();
-	if (pid == 0)
-		_exit(write_text(a, tmp, err, sizeof err) == 0 ? 0 : 1);
-	if (pid < 0)
+	if (af_begin(&z->kw_file, z->file, err, sizeof err) != 0)
 		return -1;
+	pid_t ppid = getpid();
+	pid_t pid = fork();
+	if (pid == 0) {
+		/* it goes with the control process (which takes its file) */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != ppid)
+			_exit(1);
+		_exit(write_text(a, &z->kw_file, err, sizeof err) == 0 ? 0 : 1);
+	}
+	if (pid < 0) {
+		af_abort(&z->kw_file);
+		return -1;
+	}
 	z->kw_pid = pid;
 	z->kw_serial = zda_serial(a);
 	z->kw_gen = z->file_gen;
@@ -96,16 +90,14 @@ bool ixl_reaped(struct ctl *c, pid_t pid, int st)
 		if (z->kw_pid != pid)
 			continue;
 		z->kw_pid = 0;
-		char tmp[4200];
-		kw_path(z, tmp, sizeof tmp);
 		bool ok = WIFEXITED(st) && WEXITSTATUS(st) == 0;
-		if (ok && z->file_gen == z->kw_gen && z->serial == z->kw_serial)
-			zj_keep_file(z, tmp);
-		else
-			unlink(tmp);
 		if (!ok)
 			log_err("zone %s: serial %u served, but its zone file was not written: %s "
-				"could not be written", z->name, z->kw_serial, tmp);
+				"could not be written", z->name, z->kw_serial, z->kw_file.tmp);
+		if (ok && z->file_gen == z->kw_gen && z->serial == z->kw_serial)
+			zj_keep_file(z, &z->kw_file);
+		else
+			af_abort(&z->kw_file);
 		return true;
 	}
 	return false;
@@ -126,9 +118,11 @@ void ixl_fini(struct ctl *c)
 static int serve(struct ctl *c, struct zst *z, const struct zdf_steps *st,
 		 const struct zda *a, char *err, size_t errcap)
 {
-	char tmp[4096], why[256] = "";
+	char why[256] = "";
 	size_t done = 0;
-	snprintf(tmp, sizeof tmp, "%s.xfr-tmp", z->file);
+	struct af f;
+	if (af_begin(&f, z->file, err, errcap) != 0)
+		return -1;
 	z->jr_by_caller = true;
 	while (done < st->n) {
 		int r = inc_apply(c, z, &st->v[done], why, sizeof why);
@@ -146,23 +140,26 @@ static int serve(struct ctl *c, struct zst *z, const struct zdf_steps *st,
 	uint64_t t0 = ipc_now_ms();
 	if (done == st->n && keep_later(z, a) == 0) {
 		z->jr_by_caller = false;
+		af_release(&f);
 		log_info("zone %s: serial %u applied from IXFR (%zu steps, incrementally; the "
 			 "zone file written by a child process)", z->name, zda_serial(a), st->n);
 		return 0;
 	}
 	ixl_forget(z);	/* a whole load replaces the file itself */
-	int rc = write_text(a, tmp, err, errcap);
+	int rc = write_text(a, &f, err, errcap);
 	uint64_t t1 = ipc_now_ms();
-	if (rc == 0 && done == st->n) {
-		zj_keep_file(z, tmp);
-	} else if (rc == 0 && zj_load_transfer(c, z, tmp) != 0) {
+	if (rc != 0) {
+		af_release(&f);
+	} else if (done == st->n) {
+		zj_keep_file(z, &f);
+	} else if (zj_load_transfer(c, z, &f) != 0) {
 		snprintf(err, errcap, "the version IXFR leads to is refused: %.200s", z->error);
 		rc = -1;
-	} else if (rc == 0 && z->serial != zda_serial(a)) {
+	} else if (z->serial != zda_serial(a)) {
 		snprintf(err, errcap, "serial %u served after the IXFR to %u", z->serial,
 			 zda_serial(a));
 		rc = -1;
-	} else if (rc == 0) {
+	} else {
 		for (size_t i = done; i < st->n; i++)
 			zj_journal_diff(c, z, &st->v[i]);
 	}

@@ -30,10 +30,12 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -41,6 +43,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/atomicfile.h"
+#include "common/crashpt.h"
 #include "common/ipc.h"
 #include "common/log.h"
 #include "control/ctl.h"
@@ -74,8 +78,8 @@ struct xin {
 	const struct tsig_key *key;	/* NULL: unsigned */
 	bool have;			/* a version is served: compare serials */
 	uint32_t serial;		/* ... that version's */
-	const char *tmp;		/* where a new version goes */
-	const char *steps;		/* where the steps of an IXFR go */
+	struct af *out;			/* where a new version goes (named) */
+	struct af *steps;		/* where the steps of an IXFR go (named) */
 	bool ixfr;			/* ask by IXFR, with the served SOA: */
 	uint8_t soa[512];
 	uint16_t soa_len;
@@ -496,6 +500,8 @@ static int read_transfer(struct xin *x, const struct cfg_remote *p, struct xfer 
 			return XIN_FAILED;
 		}
 		ok = take_msg(x, t, m, len, id, p->text);
+		if (ok && !t->done)
+			cp_at("xfr-partial");	/* part of it written */
 		/* RFC 1995 §4 leaves a primary without IXFR free to refuse it */
 		if (!ok && t->ixfr && !t->nmsg && (x->rcode == 1 || x->rcode == 4 || x->rcode == 5))
 			return XIN_BY_AXFR;
@@ -533,11 +539,6 @@ static int xfr_from(struct xin *x, const struct cfg_remote *p, struct xfer *t)
 	return rc;
 }
 
-static bool synced(FILE *f)
-{
-	return f && fflush(f) == 0 && fsync(fileno(f)) == 0;
-}
-
 static void log_transfer(const struct xin *x, const struct cfg_remote *p, const struct xfer *t,
 			 int rc)
 {
@@ -558,31 +559,27 @@ static int transfer_to_file(struct xin *x, const struct cfg_remote *p, bool ixfr
 	static struct xfer t;
 	memset(&t, 0, sizeof t);
 	t.ixfr = ixfr;
-	t.out = fopen(x->tmp, "w");
-	t.steps = ixfr ? fopen(x->steps, "w") : NULL;
 	int rc = XIN_FAILED;
-	if (!t.out || (ixfr && !t.steps)) {
-		snprintf(x->err, sizeof x->err, "%s: %s", t.out ? x->steps : x->tmp,
-			 strerror(errno));
+	if (af_create(x->out, 0666, x->err, sizeof x->err) != 0 ||
+	    !(t.out = af_stream(x->out, x->err, sizeof x->err)) ||
+	    (ixfr && (af_create(x->steps, 0666, x->err, sizeof x->err) != 0 ||
+		      !(t.steps = af_stream(x->steps, x->err, sizeof x->err))))) {
+		rc = XIN_FAILED;
 	} else {
 		fprintf(t.out, "; zone %s transferred from %s\n$ORIGIN .\n", x->zone, p->text);
 		rc = xfr_from(x, p, &t);
 		if (rc == XIN_NEW && t.form == XF_INCR)
 			rc = XIN_IXFR;
-		if ((rc == XIN_NEW || rc == XIN_IXFR) && !synced(rc == XIN_NEW ? t.out : t.steps)) {
-			snprintf(x->err, sizeof x->err, "%s: %s", x->tmp, strerror(errno));
+		if ((rc == XIN_NEW || rc == XIN_IXFR) &&
+		    af_sync(rc == XIN_NEW ? x->out : x->steps, x->err, sizeof x->err) != 0)
 			rc = XIN_FAILED;
-		}
 	}
-	if (t.out)
-		fclose(t.out);
-	if (t.steps)
-		fclose(t.steps);
 	ixs_free(&t.ix);
+	/* what the parent takes is synced and closed; the rest goes */
 	if (rc != XIN_NEW)
-		unlink(x->tmp);
-	if (ixfr && rc != XIN_IXFR)
-		unlink(x->steps);
+		af_discard(x->out);
+	if (rc != XIN_IXFR)
+		af_discard(x->steps);
 	log_transfer(x, p, &t, rc);
 	return rc;
 }
@@ -640,15 +637,18 @@ void xfi_check_now(struct zst *z, bool force)
 	z->xfr_again = z->xfr_pid > 0;
 }
 
-/* The temporary file of a transfer of z, and of an IXFR's steps. */
-static void tmp_path(const struct zst *z, char *out, size_t cap)
+void xfi_forget(struct zst *z)
 {
-	snprintf(out, cap, "%s.xfr-tmp", z->file);
-}
-
-static void steps_path(const struct zst *z, char *out, size_t cap)
-{
-	snprintf(out, cap, "%s.ixfr-tmp", z->file);
+	if (z->xfr_pid > 0) {
+		kill(z->xfr_pid, SIGKILL);
+		waitpid(z->xfr_pid, NULL, 0);
+		z->xfr_pid = 0;
+	}
+	if (z->xfr_errfd >= 0)
+		close(z->xfr_errfd);
+	z->xfr_errfd = -1;
+	af_abort(&z->xfr_new);
+	af_abort(&z->xfr_steps);
 }
 
 /* The served version's SOA into x (for an IXFR query); false when this
@@ -679,11 +679,9 @@ static bool start_check(struct ctl *c, struct zst *z, const struct cfg_zone *cz)
 	struct xin x = { .zone = z->name, .cz = cz, .have = z->served && !z->xfr_force,
 			 .serial = z->serial, .max_bytes = (uint64_t)c->cfg.xfr_max_mb << 20,
 			 .max_records = c->cfg.zone_max_records };
-	char tmp[4096], steps[4096], err[256];
-	tmp_path(z, tmp, sizeof tmp);
-	steps_path(z, steps, sizeof steps);
-	x.tmp = tmp;
-	x.steps = steps;
+	char err[256];
+	x.out = &z->xfr_new;
+	x.steps = &z->xfr_steps;
 	x.ixfr = x.have && served_soa(z, &x);
 	if (dname_from_text(x.origin, z->name, strlen(z->name), NULL) < 0)
 		return false;
@@ -696,15 +694,28 @@ static bool start_check(struct ctl *c, struct zst *z, const struct cfg_zone *cz)
 		x.key = &key;
 	}
 	int ep[2];
-	if (pipe2(ep, O_CLOEXEC) != 0)
+	af_abort(&z->xfr_new);
+	af_abort(&z->xfr_steps);
+	if (af_begin(&z->xfr_new, z->file, err, sizeof err) != 0 ||
+	    af_begin(&z->xfr_steps, z->file, err, sizeof err) != 0 || pipe2(ep, O_CLOEXEC) != 0) {
+		af_abort(&z->xfr_new);
+		af_abort(&z->xfr_steps);
 		return false;
+	}
+	pid_t ppid = getpid();
 	pid_t pid = fork();
 	if (pid < 0) {
 		close(ep[0]);
 		close(ep[1]);
+		af_abort(&z->xfr_new);
+		af_abort(&z->xfr_steps);
 		return false;
 	}
 	if (pid == 0) {
+		/* it goes with the control process: a check left running
+		 * could write a file after a new one started */
+		if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != ppid)
+			_exit(XIN_FAILED);
 		/* the reason of a failure goes back through the pipe */
 		close(c->dp);
 		if (c->xfr >= 0)
@@ -784,10 +795,11 @@ static void schedule(struct zst *z, bool ok, time_t now)
  * XIN_FAILED (z->xfr_error). */
 static int apply(struct ctl *c, struct zst *z, int rc)
 {
-	char tmp[4096], err[512];
+	char err[512];
+	cp_at("xfr-received");
 	if (rc == XIN_NEW) {
-		tmp_path(z, tmp, sizeof tmp);
-		if (zj_load_transfer(c, z, tmp) != 0) {
+		af_abort(&z->xfr_steps);
+		if (zj_load_transfer(c, z, &z->xfr_new) != 0) {
 			snprintf(z->xfr_error, sizeof z->xfr_error, "transferred zone refused: %.200s",
 				 z->error);
 			return XIN_FAILED;
@@ -795,8 +807,10 @@ static int apply(struct ctl *c, struct zst *z, int rc)
 		snprintf(z->xfr_kind, sizeof z->xfr_kind, "AXFR");
 		return rc;
 	}
-	steps_path(z, tmp, sizeof tmp);
-	if (ixl_apply(c, z, tmp, err, sizeof err) != 0) {
+	af_abort(&z->xfr_new);
+	int r = ixl_apply(c, z, z->xfr_steps.tmp, err, sizeof err);
+	af_abort(&z->xfr_steps);
+	if (r != 0) {
 		log_err("zone %s: IXFR refused, serial %u keeps serving%s: %s", z->name, z->serial,
 			z->xfr_force ? " (the next check transfers the whole zone)" : "", err);
 		snprintf(z->xfr_error, sizeof z->xfr_error, "IXFR refused: %.230s", err);
@@ -834,14 +848,10 @@ static void check_done(struct ctl *c, struct zst *z, int st)
 	} else if (!z->xfr_error[0]) {
 		snprintf(z->xfr_error, sizeof z->xfr_error, "the check failed (status %d)", st);
 	}
-	if (!WIFEXITED(st)) {
-		/* killed: what it was writing stays behind */
-		char tmp[4096];
-		tmp_path(z, tmp, sizeof tmp);
-		unlink(tmp);
-		steps_path(z, tmp, sizeof tmp);
-		unlink(tmp);
-	}
+	/* anything the check wrote and no one took (it was killed, or
+	 * failed): gone */
+	af_abort(&z->xfr_new);
+	af_abort(&z->xfr_steps);
 	schedule(z, rc != XIN_FAILED, now);
 	if (z->xfr_again) {
 		z->xfr_again = false;

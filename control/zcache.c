@@ -14,6 +14,7 @@
 #include <sys/sendfile.h>
 #include <unistd.h>
 
+#include "common/atomicfile.h"
 #include "zones/snap_format.h"
 
 #define ZC_MAGIC "RDNSIMG1"
@@ -176,17 +177,14 @@ int zcache_store(const char *dir, const char *zone, int fd, size_t size, uint32_
 	for (size_t i = 0; i < src->n; i++)
 		if (src->v[i].mtime_s + 2 > (int64_t)started)
 			return 1;	/* too fresh to trust its mtime */
-	char path[4200], tmp[4250];
-	if (zc_path(path, sizeof path, dir, zone, "") != 0 ||
-	    zc_path(tmp, sizeof tmp, dir, zone, ".tmp") != 0) {
+	char path[4200];
+	if (zc_path(path, sizeof path, dir, zone, "") != 0) {
 		snprintf(err, errcap, "cache path too long");
 		return -1;
 	}
-	int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (out < 0) {
-		snprintf(err, errcap, "cannot write %s: %s", tmp, strerror(errno));
+	struct af a;
+	if (af_open(&a, path, 0600, err, errcap) != 0)
 		return -1;
-	}
 	struct zc_head hd = { .nsrc = (uint32_t)src->n, .snap_version = SNAP_VERSION,
 			      .serial = serial, .records = records, .image_size = size };
 	memcpy(hd.magic, ZC_MAGIC, 8);
@@ -194,6 +192,7 @@ int zcache_store(const char *dir, const char *zone, int fd, size_t size, uint32_
 	size_t meta = sizeof hd + src->n * sizeof(struct zc_srcrec);
 	hd.image_off = (meta + ZC_ALIGN - 1) / ZC_ALIGN * ZC_ALIGN;
 	uint8_t *buf = calloc(1, hd.image_off);
+	errno = 0;
 	if (!buf)
 		goto fail;
 	memcpy(buf, &hd, sizeof hd);
@@ -203,33 +202,24 @@ int zcache_store(const char *dir, const char *zone, int fd, size_t size, uint32_
 		snprintf(r.path, sizeof r.path, "%s", src->v[i].path);
 		memcpy(buf + sizeof hd + i * sizeof r, &r, sizeof r);
 	}
-	ssize_t w = write(out, buf, hd.image_off);
+	ssize_t w = write(a.fd, buf, hd.image_off);
 	free(buf);
 	if (w != (ssize_t)hd.image_off)
 		goto fail;
 	off_t off = 0;
 	size_t left = size;
 	while (left) {
-		ssize_t n = sendfile(out, fd, &off, left);
+		ssize_t n = sendfile(a.fd, fd, &off, left);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
 			goto fail;
 		left -= (size_t)n;
 	}
-	if (close(out) < 0) {
-		out = -1;
-		goto fail;
-	}
-	out = -1;
-	if (rename(tmp, path) < 0)
-		goto fail;
-	return 0;
+	return af_commit(&a, "cache", err, errcap);
 fail:
-	snprintf(err, errcap, "cannot write %s: %s", tmp, errno ? strerror(errno) : "short write");
-	if (out >= 0)
-		close(out);
-	unlink(tmp);
+	snprintf(err, errcap, "cannot write %s: %s", a.tmp, errno ? strerror(errno) : "short write");
+	af_abort(&a);
 	return -1;
 }
 

@@ -46,7 +46,8 @@ int zcache_load(const char *dir, const char *zone, struct zcache_hit *h, char *w
 
 /*
  * Stores the image in memfd fd (size bytes) as zone's cache file, with the
- * files in src, atomically (a temporary file renamed over the old one).
+ * files in src, atomically (common/atomicfile.h: a temporary file synced
+ * and renamed over the old one).
  * Refuses (returns 1, nothing written) when a file was modified less than
  * two seconds before started: a later edit within the file system's
  * timestamp granularity could then go unnoticed.  0 when stored, -1 with

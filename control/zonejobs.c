@@ -18,6 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/atomicfile.h"
+#include "common/crashpt.h"
 #include "common/ipc.h"
 #include "common/log.h"
 #include "control/ctl.h"
@@ -257,6 +259,7 @@ static int zone_from_cache(struct ctl *c, struct zst *z, double t0)
 			log_debug("zone %s: not from the cache: %s", z->name, why);
 		return 0;
 	}
+	cp_at("cache-read");
 	rc = dpc_hand_over(c, z->name, h.fd, h.size, h.serial, h.records, err, sizeof err);
 	if (rc == 0)
 		keep_image(c, z, h.fd, h.size);
@@ -325,6 +328,7 @@ static int zone_publish(struct ctl *c, struct zst *z, struct zone *zn, struct zj
 	zone_free(zn);
 	if (rc != 0)
 		return -1;
+	cp_at("reload-compiled");
 	double t2 = mono_s();
 	struct ipc_memfd mf = { .fd = -1, .name = z->name };
 	int wr = ipc_memfd_from(&mf, image, size);
@@ -343,6 +347,7 @@ static int zone_publish(struct ctl *c, struct zst *z, struct zone *zn, struct zj
 		close(mf.fd);
 		return -1;
 	}
+	cp_at("reload-served");
 	keep_image(c, z, mf.fd, size);
 	zone_served(c, z, st.serial, st.records, size, j->t0);
 	log_info("zone %s: serial %u loaded from %s: %zu records, %.1f MB image, %.2f s "
@@ -371,6 +376,8 @@ static int build(struct ctl *c, struct zst *z, bool use_cache)
 		return 0;
 	} else {
 		struct zone *zn = zone_from_file(z, origin, &j);
+		if (zn)
+			cp_at("reload-parsed");
 		rc = zn ? zone_publish(c, z, zn, &j) : -1;
 	}
 	zcache_files_free(&j.files);
@@ -393,40 +400,36 @@ int zj_build(struct ctl *c, struct zst *z)
 	return build(c, z, true);
 }
 
-int zj_load_transfer(struct ctl *c, struct zst *z, const char *tmp)
+int zj_load_transfer(struct ctl *c, struct zst *z, struct af *a)
 {
 	char *file = z->file;
-	z->file = (char *)tmp;
+	z->file = a->tmp;
 	int rc = build(c, z, false);
 	z->file = file;
 	if (rc != 0) {
-		unlink(tmp);
+		af_abort(a);
 		return -1;
 	}
-	zj_keep_file(z, tmp);
+	zj_keep_file(z, a);
 	return 0;
 }
 
-void zj_keep_file(struct zst *z, const char *tmp)
+void zj_keep_file(struct zst *z, struct af *a)
 {
-	/* served: now the file a restart loads (rename is atomic; the
-	 * directory synced makes it last) */
-	const char *file = z->file;
-	if (rename(tmp, file) != 0) {
-		log_err("zone %s: transferred zone served but not kept in %s: %s", z->name, file,
-			strerror(errno));
-		unlink(tmp);
+	/* served: now the file a restart loads */
+	char err[512];
+	if (strcmp(a->target, z->file) != 0) {
+		/* the zone's file moved meanwhile (a catalog member's): the
+		 * next transfer writes the new one */
+		log_warn("zone %s: transferred zone served but not kept: its file is now %s",
+			 z->name, z->file);
+		af_abort(a);
 		return;
 	}
-	char dir[4096];
-	snprintf(dir, sizeof dir, "%s", file);
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = 0;
-	int dfd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd >= 0) {
-		fsync(dfd);
-		close(dfd);
+	if (af_commit(a, "zonefile", err, sizeof err) != 0) {
+		log_err("zone %s: transferred zone served but not kept in %s: %s", z->name,
+			z->file, err);
+		return;
 	}
 	z->file_gen++;
 }
@@ -483,6 +486,39 @@ unsigned zj_reload_all(struct ctl *c)
 	return bad;
 }
 
+/* ----------------------------------------- what a crash left behind */
+
+/* Removes the stale temporary files in dir (once per directory: seen
+ * holds the ones done, n of them, room for cap). */
+static void clean_dir(const char *dir, char (*seen)[4096], size_t *n, size_t cap)
+{
+	for (size_t i = 0; i < *n; i++)
+		if (strcmp(seen[i], dir) == 0)
+			return;
+	if (*n < cap)
+		snprintf(seen[(*n)++], sizeof *seen, "%s", dir);
+	unsigned k = af_clean(dir);
+	if (k)
+		log_notice("%s: %u temporary files left by an earlier crash removed", dir, k);
+}
+
+void zj_clean_temps(struct ctl *c)
+{
+	enum { DIRS_MAX = 64 };	/* distinct directories remembered */
+	char (*seen)[4096] = calloc(DIRS_MAX, sizeof *seen);
+	size_t n = 0;
+	char dir[4096];
+	if (!seen)
+		return;
+	if (c->cfg.cache_dir)
+		clean_dir(c->cfg.cache_dir, seen, &n, DIRS_MAX);
+	for (size_t i = 0; i < c->cfg.nzones; i++) {
+		af_dir_of(c->cfg.zones[i].file, dir, sizeof dir);
+		clean_dir(dir, seen, &n, DIRS_MAX);
+	}
+	free(seen);
+}
+
 /* ------------------------------------------------------- the zone table */
 
 struct zst *zj_find(struct ctl *c, const char *name)
@@ -509,6 +545,7 @@ static struct zst *zst_add(struct ctl *c, const char *name)
 	struct zst *z = &c->z[c->nz++];
 	memset(z, 0, sizeof *z);
 	z->img_fd = -1;
+	z->xfr_new = z->xfr_steps = z->kw_file = (struct af)AF_INIT;
 	z->xfr_errfd = -1;
 	snprintf(z->name, sizeof z->name, "%s", name);
 	return z;
@@ -566,9 +603,8 @@ void zj_drop_unconfigured(struct ctl *c)
 		}
 		if (z->img_fd >= 0)
 			close(z->img_fd);
-		if (z->xfr_errfd >= 0)
-			close(z->xfr_errfd);
-		ixl_forget(z);	/* no zone file written for a zone gone */
+		xfi_forget(z);	/* no transfer written for a zone gone */
+		ixl_forget(z);	/* ... nor its zone file */
 		inc_reset(z);
 		jr_free(z->jr);
 		free(z->file);
@@ -601,6 +637,7 @@ void zj_fini(struct ctl *c)
 	for (size_t i = 0; i < c->nz; i++) {
 		if (c->z[i].img_fd >= 0)
 			close(c->z[i].img_fd);
+		xfi_forget(&c->z[i]);
 		inc_reset(&c->z[i]);
 		jr_free(c->z[i].jr);
 		free(c->z[i].file);

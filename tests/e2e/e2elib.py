@@ -226,6 +226,13 @@ class Server:
         return r.returncode, r.stdout, r.stderr
 
 
+def temp_files(*dirs):
+    """The temporary files (common/atomicfile.h: NAME.ringdns-tmp-PID-N)
+    in dirs: what a writer left behind."""
+    return [os.path.join(d, f) for d in dirs if os.path.isdir(d)
+            for f in os.listdir(d) if ".ringdns-tmp-" in f]
+
+
 def wait_for(pred, timeout=10.0):
     """Whether pred() became true within timeout seconds."""
     deadline = time.time() + timeout
