@@ -431,11 +431,8 @@ static enum req_status read_request(const struct ctlsock *s, int fd, char *buf, 
 	}
 }
 
-/* Checks the request line and splits it in place into argv (command
- * first, NULL-terminated).  Returns argc, or 0 with the reason in why
- * (a static string, or msg filled in). */
-static int parse_request(char *line, size_t len, char **argv, char *msg, size_t msgcap,
-			 const char **why)
+int ctl_parse_request(char *line, size_t len, char **argv, char *msg, size_t msgcap,
+		      const char **why)
 {
 	static const char version_err[] = "unsupported protocol version, expected " CTL_PROTO;
 	for (size_t i = 0; i < len; i++) {
@@ -588,7 +585,7 @@ int ctlsock_serve(struct ctlsock *s, ctl_handler h, void *ud)
 		close(fd);
 		return 1;
 	}
-	int argc = st == REQ_LINE ? parse_request(buf, len, argv, msg, sizeof msg, &why) : 0;
+	int argc = st == REQ_LINE ? ctl_parse_request(buf, len, argv, msg, sizeof msg, &why) : 0;
 	if (argc == 0 && why == empty_msg) {
 		/* a probe (such as ctlsock_open's): not worth a log line */
 		send_err(s, fd, why, write_deadline);
