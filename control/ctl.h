@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <poll.h>
@@ -274,6 +275,23 @@ int xfi_wait_ms(const struct ctl *c);
 /* A child pid ended with status st: true when it was a check (then
  * handled: the new version loaded, the timers set). */
 bool xfi_reaped(struct ctl *c, pid_t pid, int st);
+/* A transfer response read from fd as a check reads it from a primary
+ * (its messages with their 2-byte lengths, as on TCP; no TSIG), for the
+ * query this describes: */
+struct xfi_stream {
+	const char *zone;	/* text, for messages */
+	const uint8_t *origin;	/* wire form */
+	bool have;		/* a version is served, of serial: */
+	uint32_t serial;
+	bool ixfr;		/* asked by IXFR (else AXFR) */
+	uint16_t id;		/* the query's ID */
+	uint64_t max_bytes;	/* 0: no limit */
+	FILE *out;		/* the zone as text (without $ORIGIN .) */
+	FILE *steps;		/* an IXFR's steps (control/zdfile.h) */
+};
+enum { XFI_FAILED = -1, XFI_ZONE, XFI_STEPS, XFI_UPTODATE, XFI_BY_AXFR };
+/* The form it came in (XFI_FAILED: err says why). */
+int xfi_read_stream(int fd, const struct xfi_stream *q, char *err, size_t errcap);
 
 /* ixfrload.c: an IXFR received, applied (the check's child wrote its
  * steps to file steps, control/zdfile.h). */

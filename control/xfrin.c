@@ -500,6 +500,33 @@ static int read_transfer(struct xin *x, const struct cfg_remote *p, struct xfer 
 	return ok ? XIN_NEW : XIN_FAILED;
 }
 
+int xfi_read_stream(int fd, const struct xfi_stream *q, char *err, size_t errcap)
+{
+	static struct xfer t;
+	struct xin x = { .zone = q->zone, .have = q->have, .serial = q->serial, .ixfr = q->ixfr,
+			 .max_bytes = q->max_bytes };
+	memcpy(x.origin, q->origin, dname_len(q->origin));
+	memset(&t, 0, sizeof t);
+	t.ixfr = q->ixfr;
+	t.out = q->out;
+	t.steps = q->steps;
+	struct cfg_remote p = { .text = "stream" };
+	struct xs s = { fd, NULL };
+	int rc = read_transfer(&x, &p, &t, &s, q->id);
+	ixs_free(&t.ix);
+	snprintf(err, errcap, "%s", x.err);
+	switch (rc) {
+	case XIN_NEW:
+		return t.form == XF_INCR ? XFI_STEPS : XFI_ZONE;
+	case XIN_UPTODATE:
+		return XFI_UPTODATE;
+	case XIN_BY_AXFR:
+		return XFI_BY_AXFR;
+	default:
+		return XFI_FAILED;
+	}
+}
+
 /* AXFR (or IXFR, t->ixfr) from p into t's files: XIN_NEW, XIN_UPTODATE
  * (its serial is not newer), XIN_BY_AXFR or XIN_FAILED. */
 static int xfr_from(struct xin *x, const struct cfg_remote *p, struct xfer *t)
