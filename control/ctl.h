@@ -163,6 +163,9 @@ int dpc_hand_over_overlay(struct ctl *c, const char *zone, int fd, size_t size,
 /* Waits for the dataplane's reply to IPC_HELLO and records each zone it
  * serves (zj_served).  0, or -1 when no well-formed reply came. */
 int dpc_served(struct ctl *c);
+/* Records the zones of one IPC_SERVED payload (n bytes at buf); *more:
+ * another message follows.  0, or -1 when malformed. */
+int dpc_served_msg(struct ctl *c, const uint8_t *buf, size_t n, bool *more);
 
 /* zonejobs.c: zone loads, the zone table and the image cache. */
 
@@ -401,6 +404,11 @@ struct stats_view {
 };
 /* Asks ringdns for its counters into v; 0, or -1 with the error in o. */
 int cmd_stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o);
+/* Checks an IPC_STATS payload (n bytes at buf) into v; 0, or -1 when it
+ * has another layout. */
+int cmd_stats_decode(const uint8_t *buf, size_t n, struct stats_view *v);
+/* v as `ringctl stats` shows it: text, or JSON. */
+void cmd_stats_render(const struct stats_view *v, bool json, struct ctl_out *o);
 /* The per-zone counters as ringdns sent them (struct ipc_zstats: one per
  * zone that has a slot, and the shared slots' when they counted). */
 struct zstats_view {
@@ -410,6 +418,9 @@ struct zstats_view {
 /* Asks ringdns for its per-zone counters into v; 0, or -1 with the
  * error in o. */
 int cmd_zstats_fetch(struct ctl *c, struct zstats_view *v, struct ctl_out *o);
+/* Adds the counters of one IPC_ZSTATS payload (n bytes at buf) to v;
+ * *more: another message follows.  0, or -1 when malformed. */
+int cmd_zstats_add(struct zstats_view *v, const uint8_t *buf, size_t n, bool *more);
 /* An RCODE's name in reports ("NOERROR", "NXDOMAIN", "RCODE12"). */
 const char *cmd_rcode_str(unsigned rcode);
 
