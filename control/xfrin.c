@@ -327,6 +327,20 @@ static bool in_zone(struct xin *x, const struct xrr *r, const char *peer)
 	return false;
 }
 
+/* Whether r may be zone data (else x->err): RFC 6895 §3.1 keeps the meta
+ * and query types (OPT, TSIG, AXFR, ANY...) out of zones, and type 0 is
+ * reserved; a zone file could not hold the record. */
+static bool zone_data(struct xin *x, const struct xrr *r, const char *peer)
+{
+	if (r->type != 0 && !rrtype_is_meta(r->type))
+		return true;
+	char o[DNAME_TEXT_MAX];
+	dname_to_text(o, sizeof o, r->owner);
+	snprintf(x->err, sizeof x->err, "%s: record %.200s has type %u, a meta or query type "
+		 "that cannot be zone data", peer, o, r->type);
+	return false;
+}
+
 static struct zdf_rec zrec(const struct xrr *r)
 {
 	return (struct zdf_rec){ .owner = r->owner, .type = r->type, .ttl = r->ttl, .rd = r->rd,
@@ -394,6 +408,8 @@ static bool take_step_rr(struct xin *x, struct xfer *t, const struct xrr *r, con
 static bool take_any(struct xin *x, struct xfer *t, const struct xrr *r, const char *peer)
 {
 	t->seen++;
+	if (!zone_data(x, r, peer))
+		return false;
 	if (!t->ixfr || t->form == XF_AXFR)
 		return take_rr(x, t, r, peer);
 	if (t->form == XF_INCR)
