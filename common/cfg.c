@@ -2327,6 +2327,18 @@ static char *read_all(const char *path, size_t *len, char *err, size_t errcap)
 
 int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap)
 {
+	size_t len;
+	char *buf = read_all(path, &len, err, errcap);
+	if (!buf)
+		return -1;
+	int r = cfg_load_mem(c, path, buf, len, err, errcap);
+	free(buf);
+	return r;
+}
+
+int cfg_load_mem(struct cfg *c, const char *path, const char *buf, size_t len, char *err,
+		 size_t errcap)
+{
 	struct ld l;
 	memset(&l, 0, sizeof l);
 	l.path = path;
@@ -2334,9 +2346,7 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap)
 	l.errcap = errcap;
 	const char *slash = strrchr(path, '/');
 	l.dirlen = slash ? (size_t)(slash - path) + 1 : 0;
-	char *buf = read_all(path, &l.buflen, err, errcap);
-	if (!buf)
-		return -1;
+	l.buflen = len;
 	l.buf = buf;
 	/* Pass 1 reads the YAML through, so a syntax error is reported as
 	 * such rather than as a strange value before it; pass 2 reads the
@@ -2385,7 +2395,6 @@ int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap)
 	cfg_free(&l.t);
 	free(l.zm);
 	free(l.tm);
-	free(buf);
 	return r;
 }
 

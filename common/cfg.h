@@ -228,6 +228,10 @@ void cfg_free(struct cfg *c);
  * cfg_init first).  On error returns -1 with "FILE:LINE: message" in err.
  */
 int cfg_load_file(struct cfg *c, const char *path, char *err, size_t errcap);
+/* The same for the len bytes at buf (need not end with a NUL), read as
+ * the file at path (its messages, relative zone files). */
+int cfg_load_mem(struct cfg *c, const char *path, const char *buf, size_t len, char *err,
+		 size_t errcap);
 
 /*
  * Parses command-line flags (argv[1..argc)), applying --config FILE first

@@ -236,22 +236,19 @@ static int cmd_reload(struct ctl *c, int argc, char **argv, struct ctl_out *o)
 	return 0;
 }
 
-int cmd_stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o)
+int cmd_stats_decode(const uint8_t *buf, size_t n, struct stats_view *v)
 {
-	static uint8_t buf[IPC_MSG_MAX];
 	static struct wstats w[IPC_MSG_MAX / sizeof(struct wstats)];
 	static struct ipc_lcore_stats lc[IPC_MSG_MAX / sizeof(struct ipc_lcore_stats)];
 	static struct ipc_port_stats pt[IPC_MSG_MAX / sizeof(struct ipc_port_stats)];
 	struct ipc_stats_hdr *h = &v->h;
-	ssize_t n;
-	if (ipc_send(c->dp, IPC_STATS_REQ, NULL, 0, -1) != 0 ||
-	    (n = dpc_wait(c, IPC_STATS, buf, sizeof buf)) < (ssize_t)sizeof *h)
-		return ctl_error(o, "ringdns did not answer the stats request");
+	if (n < sizeof *h || n > IPC_MSG_MAX)
+		return -1;
 	memcpy(h, buf, sizeof *h);
 	size_t wl = (size_t)h->nworkers * sizeof *w, ll = (size_t)h->nlcores * sizeof *lc;
 	if (h->wstats_size != sizeof *w ||
-	    (size_t)n != sizeof *h + wl + ll + (size_t)h->nports * sizeof *pt)
-		return ctl_error(o, "ringdns sent stats of another layout (mismatched binaries?)");
+	    n != sizeof *h + wl + ll + (size_t)h->nports * sizeof *pt)
+		return -1;
 	memcpy(w, buf + sizeof *h, wl);
 	memcpy(lc, buf + sizeof *h + wl, ll);
 	memcpy(pt, buf + sizeof *h + wl + ll, h->nports * sizeof *pt);
@@ -265,29 +262,50 @@ int cmd_stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o)
 	return 0;
 }
 
+int cmd_stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	ssize_t n;
+	if (ipc_send(c->dp, IPC_STATS_REQ, NULL, 0, -1) != 0 ||
+	    (n = dpc_wait(c, IPC_STATS, buf, sizeof buf)) < (ssize_t)sizeof v->h)
+		return ctl_error(o, "ringdns did not answer the stats request");
+	if (cmd_stats_decode(buf, (size_t)n, v) != 0)
+		return ctl_error(o, "ringdns sent stats of another layout (mismatched binaries?)");
+	return 0;
+}
+
+int cmd_zstats_add(struct zstats_view *v, const uint8_t *buf, size_t n, bool *more)
+{
+	struct ipc_zstats_hdr h;
+	if (n < sizeof h)
+		return -1;
+	memcpy(&h, buf, sizeof h);
+	if (n != sizeof h + (size_t)h.n * sizeof(struct ipc_zstats))
+		return -1;
+	struct ipc_zstats *z = realloc(v->z, (v->n + h.n + 1) * sizeof *z);
+	if (!z)
+		return -1;
+	v->z = z;
+	memcpy(z + v->n, buf + sizeof h, (size_t)h.n * sizeof *z);
+	for (size_t i = v->n; i < v->n + h.n; i++)
+		z[i].name[sizeof z[i].name - 1] = 0;
+	v->n += h.n;
+	*more = h.more;
+	return 0;
+}
+
 int cmd_zstats_fetch(struct ctl *c, struct zstats_view *v, struct ctl_out *o)
 {
 	static uint8_t buf[IPC_MSG_MAX];
-	struct ipc_zstats_hdr h;
+	bool more = false;
 	*v = (struct zstats_view){ NULL, 0 };
 	if (ipc_send(c->dp, IPC_ZSTATS_REQ, NULL, 0, -1) != 0)
 		return ctl_error(o, "ringdns did not answer the zone counters request");
 	do {
 		ssize_t n = dpc_wait(c, IPC_ZSTATS, buf, sizeof buf);
-		if (n < (ssize_t)sizeof h)
+		if (n < 0 || cmd_zstats_add(v, buf, (size_t)n, &more) != 0)
 			goto fail;
-		memcpy(&h, buf, sizeof h);
-		if ((size_t)n != sizeof h + (size_t)h.n * sizeof(struct ipc_zstats))
-			goto fail;
-		struct ipc_zstats *z = realloc(v->z, (v->n + h.n + 1) * sizeof *z);
-		if (!z)
-			goto fail;
-		v->z = z;
-		memcpy(z + v->n, buf + sizeof h, (size_t)h.n * sizeof *z);
-		for (size_t i = v->n; i < v->n + h.n; i++)
-			z[i].name[sizeof z[i].name - 1] = 0;
-		v->n += h.n;
-	} while (h.more);
+	} while (more);
 	return 0;
 fail:
 	/* the rest of a multi-message reply is drained by the next wait's
@@ -502,15 +520,20 @@ static void stats_json(const struct stats_view *v, struct ctl_out *o)
 	ctl_printf(o, "\n}\n");
 }
 
+void cmd_stats_render(const struct stats_view *v, bool json, struct ctl_out *o)
+{
+	if (json)
+		stats_json(v, o);
+	else
+		stats_text(v, o);
+}
+
 static int cmd_stats(struct ctl *c, bool json, struct ctl_out *o)
 {
 	static struct stats_view v;
 	if (cmd_stats_fetch(c, &v, o) != 0)
 		return -1;
-	if (json)
-		stats_json(&v, o);
-	else
-		stats_text(&v, o);
+	cmd_stats_render(&v, json, o);
 	return 0;
 }
 

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <signal.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <poll.h>
@@ -166,6 +167,9 @@ int dpc_hand_over_overlay(struct ctl *c, const char *zone, int fd, size_t size,
 /* Waits for the dataplane's reply to IPC_HELLO and records each zone it
  * serves (zj_served).  0, or -1 when no well-formed reply came. */
 int dpc_served(struct ctl *c);
+/* Records the zones of one IPC_SERVED payload (n bytes at buf); *more:
+ * another message follows.  0, or -1 when malformed. */
+int dpc_served_msg(struct ctl *c, const uint8_t *buf, size_t n, bool *more);
 
 /* zonejobs.c: zone loads, the zone table and the image cache. */
 
@@ -286,6 +290,24 @@ bool xfi_reaped(struct ctl *c, pid_t pid, int st);
 /* Stops z's check, if one runs (killed and reaped), and removes what it
  * wrote: the zone goes, or the process stops. */
 void xfi_forget(struct zst *z);
+/* A transfer response read from fd as a check reads it from a primary
+ * (its messages with their 2-byte lengths, as on TCP; no TSIG), for the
+ * query this describes: */
+struct xfi_stream {
+	const char *zone;	/* text, for messages */
+	const uint8_t *origin;	/* wire form */
+	bool have;		/* a version is served, of serial: */
+	uint32_t serial;
+	bool ixfr;		/* asked by IXFR (else AXFR) */
+	uint16_t id;		/* the query's ID */
+	uint64_t max_bytes;	/* 0: no limit */
+	uint64_t max_records;	/* 0: no limit */
+	FILE *out;		/* the zone as text (without $ORIGIN .) */
+	FILE *steps;		/* an IXFR's steps (control/zdfile.h) */
+};
+enum { XFI_FAILED = -1, XFI_ZONE, XFI_STEPS, XFI_UPTODATE, XFI_BY_AXFR };
+/* The form it came in (XFI_FAILED: err says why). */
+int xfi_read_stream(int fd, const struct xfi_stream *q, char *err, size_t errcap);
 
 /* ixfrload.c: an IXFR received, applied (the check's child wrote its
  * steps to file steps, control/zdfile.h). */
@@ -395,6 +417,11 @@ struct stats_view {
 };
 /* Asks ringdns for its counters into v; 0, or -1 with the error in o. */
 int cmd_stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o);
+/* Checks an IPC_STATS payload (n bytes at buf) into v; 0, or -1 when it
+ * has another layout. */
+int cmd_stats_decode(const uint8_t *buf, size_t n, struct stats_view *v);
+/* v as `ringctl stats` shows it: text, or JSON. */
+void cmd_stats_render(const struct stats_view *v, bool json, struct ctl_out *o);
 /* The per-zone counters as ringdns sent them (struct ipc_zstats: one per
  * zone that has a slot, and the shared slots' when they counted). */
 struct zstats_view {
@@ -404,6 +431,9 @@ struct zstats_view {
 /* Asks ringdns for its per-zone counters into v; 0, or -1 with the
  * error in o. */
 int cmd_zstats_fetch(struct ctl *c, struct zstats_view *v, struct ctl_out *o);
+/* Adds the counters of one IPC_ZSTATS payload (n bytes at buf) to v;
+ * *more: another message follows.  0, or -1 when malformed. */
+int cmd_zstats_add(struct zstats_view *v, const uint8_t *buf, size_t n, bool *more);
 /* An RCODE's name in reports ("NOERROR", "NXDOMAIN", "RCODE12"). */
 const char *cmd_rcode_str(unsigned rcode);
 

@@ -62,10 +62,8 @@ void ctlc_usage(FILE *f)
 	}
 }
 
-/* Builds "RINGCTL/1 CMD ARG...\n" into line; -1 with err when an
- * argument cannot be sent. */
-static int build_request(char *line, size_t cap, int argc, char *const *argv, char *err,
-			 size_t errcap)
+int ctlc_build_request(char *line, size_t cap, int argc, char *const *argv, char *err,
+		       size_t errcap)
 {
 	size_t n = (size_t)snprintf(line, cap, "%s", CTL_PROTO);
 	if (argc < 1 || argc > 1 + CTL_ARGS_MAX) {
@@ -101,9 +99,8 @@ static int build_request(char *line, size_t cap, int argc, char *const *argv, ch
 	return (int)n;
 }
 
-/* Splits raw (len bytes, NUL-terminated) into the status line and body. */
-static int parse_reply(char *raw, size_t len, struct ctlc_reply *r, const char *path,
-		       char *err, size_t errcap)
+int ctlc_parse_reply(char *raw, size_t len, struct ctlc_reply *r, const char *path,
+		     char *err, size_t errcap)
 {
 	char *nl = memchr(raw, '\n', len);
 	if (!nl) {
@@ -252,7 +249,7 @@ int ctlc_request(const char *path, int argc, char *const *argv, int timeout_ms,
 {
 	memset(r, 0, sizeof *r);
 	char line[CTL_REQ_MAX + 1];
-	int llen = build_request(line, sizeof line, argc, argv, err, errcap);
+	int llen = ctlc_build_request(line, sizeof line, argc, argv, err, errcap);
 	if (llen < 0)
 		return CTLC_EXIT_USAGE;
 	int64_t deadline = ipc_now_ms() + timeout_ms;
@@ -264,7 +261,7 @@ int ctlc_request(const char *path, int argc, char *const *argv, int timeout_ms,
 	size_t len;
 	int rc = CTLC_EXIT_NOCONN;
 	if (read_answer(fd, path, deadline, timeout_ms, &raw, &len, err, errcap) == 0 &&
-	    parse_reply(raw, len, r, path, err, errcap) == 0) {
+	    ctlc_parse_reply(raw, len, r, path, err, errcap) == 0) {
 		r->raw = raw;
 		raw = NULL;
 		rc = 0;

@@ -37,6 +37,16 @@ int ctlc_request(const char *path, int argc, char *const *argv, int timeout_ms,
 		 struct ctlc_reply *r, char *err, size_t errcap);
 void ctlc_reply_free(struct ctlc_reply *r);
 
+/* Builds "RINGCTL/1 CMD ARG...\n" (NUL-terminated) into line (cap bytes:
+ * CTL_REQ_MAX + 1); its length, or -1 with err when an argument cannot be
+ * sent. */
+int ctlc_build_request(char *line, size_t cap, int argc, char *const *argv, char *err,
+		       size_t errcap);
+/* Splits an answer (raw: len bytes, NUL-terminated) in place into r's
+ * status and body (r->raw left alone); 0, or -1 with err naming path. */
+int ctlc_parse_reply(char *raw, size_t len, struct ctlc_reply *r, const char *path,
+		     char *err, size_t errcap);
+
 /* Whether ringctl handles name through the control socket. */
 bool ctlc_is_command(const char *name);
 /* Runs one online command (argv[0] is its name) against the socket at

@@ -388,11 +388,8 @@ void ctlsock_close(struct ctlsock *s)
 
 /* ---- requests ---- */
 
-/* Checks the request line and splits it in place into argv (command
- * first, NULL-terminated).  Returns argc, or 0 with the reason in why
- * (a static string, or msg filled in). */
-static int parse_request(char *line, size_t len, char **argv, char *msg, size_t msgcap,
-			 const char **why)
+int ctl_parse_request(char *line, size_t len, char **argv, char *msg, size_t msgcap,
+		      const char **why)
 {
 	static const char version_err[] = "unsupported protocol version, expected " CTL_PROTO;
 	for (size_t i = 0; i < len; i++) {
@@ -595,7 +592,7 @@ static void client_request(struct ctlsock *s, struct ctl_client *c, size_t len,
 	char msg[160];
 	char *argv[CTL_ARGS_MAX + 2];
 	const char *why = NULL;
-	int argc = parse_request(c->req, len, argv, msg, sizeof msg, &why);
+	int argc = ctl_parse_request(c->req, len, argv, msg, sizeof msg, &why);
 	if (argc > 0) {
 		client_run(s, c, h, ud, argc, argv);
 		return;

@@ -63,6 +63,13 @@ const char *ctl_out_body(const struct ctl_out *o, size_t *len);
 /* The ERR message, or NULL when none has been set. */
 const char *ctl_out_error(const struct ctl_out *o);
 
+/* Checks a request line (len bytes, without its '\n', NUL-terminated)
+ * and splits it in place into argv (room: CTL_ARGS_MAX + 2; command
+ * first, NULL-terminated).  Returns argc, or 0 with the reason in *why (a
+ * static string, or msg filled in). */
+int ctl_parse_request(char *line, size_t len, char **argv, char *msg, size_t msgcap,
+		      const char **why);
+
 struct ctlsock;
 
 /* Creates the listening socket at path, mode 0600.  Creates the parent

@@ -183,23 +183,32 @@ int dpc_hand_over_overlay(struct ctl *c, const char *zone, int fd, size_t size,
 	return hand_over(c, IPC_OVERLAY, zone, fd, size, serial, records, err, errcap);
 }
 
+int dpc_served_msg(struct ctl *c, const uint8_t *buf, size_t n, bool *more)
+{
+	struct ipc_served_hdr h;
+	if (n < sizeof h)
+		return -1;
+	memcpy(&h, buf, sizeof h);
+	if (n != sizeof h + (size_t)h.nzones * sizeof(struct ipc_served))
+		return -1;
+	for (uint32_t i = 0; i < h.nzones; i++) {
+		struct ipc_served sv;
+		memcpy(&sv, buf + sizeof h + i * sizeof sv, sizeof sv);
+		sv.name[sizeof sv.name - 1] = 0;
+		zj_served(c, &sv);
+	}
+	*more = h.more;
+	return 0;
+}
+
 int dpc_served(struct ctl *c)
 {
 	static uint8_t buf[IPC_MSG_MAX];
-	struct ipc_served_hdr h;
+	bool more = false;
 	do {
 		ssize_t n = dpc_wait(c, IPC_SERVED, buf, sizeof buf);
-		if (n < (ssize_t)sizeof h)
+		if (n < 0 || dpc_served_msg(c, buf, (size_t)n, &more) != 0)
 			return -1;
-		memcpy(&h, buf, sizeof h);
-		if ((size_t)n != sizeof h + (size_t)h.nzones * sizeof(struct ipc_served))
-			return -1;
-		for (uint32_t i = 0; i < h.nzones; i++) {
-			struct ipc_served sv;
-			memcpy(&sv, buf + sizeof h + i * sizeof sv, sizeof sv);
-			sv.name[sizeof sv.name - 1] = 0;
-			zj_served(c, &sv);
-		}
-	} while (h.more);
+	} while (more);
 	return 0;
 }

@@ -35,22 +35,19 @@ static ssize_t status_reply(struct ctl *c, uint8_t *buf, size_t cap, int timeout
 	}
 }
 
-int hl_status_fetch(struct ctl *c, struct hl_status *st, int timeout_ms, char *err,
-		    size_t errcap)
+int hl_status_decode(struct hl_status *st, const uint8_t *buf, size_t n, char *err,
+		     size_t errcap)
 {
-	static uint8_t buf[IPC_MSG_MAX];
 	memset(st, 0, sizeof *st);
-	ssize_t n = status_reply(c, buf, sizeof buf, timeout_ms);
-	if (n < (ssize_t)sizeof st->s) {
-		snprintf(err, errcap, "ringdns did not answer the status request within %d ms",
-			 timeout_ms);
+	if (n < sizeof st->s) {
+		snprintf(err, errcap, "ringdns sent a status shorter than its header");
 		return -1;
 	}
 	memcpy(&st->s, buf, sizeof st->s);
 	size_t wl = (size_t)st->s.nworkers * sizeof *st->workers;
 	size_t tl = (size_t)st->s.ntcp * sizeof *st->tcp;
 	size_t pl = (size_t)st->s.nports * sizeof *st->ports;
-	if ((size_t)n != sizeof st->s + wl + tl + pl) {
+	if (n != sizeof st->s + wl + tl + pl) {
 		snprintf(err, errcap, "ringdns sent a status of another layout (mismatched "
 			 "binaries?)");
 		return -1;
@@ -66,6 +63,20 @@ int hl_status_fetch(struct ctl *c, struct hl_status *st, int timeout_ms, char *e
 	memcpy(st->workers, buf + sizeof st->s, wl + tl);
 	memcpy(st->ports, buf + sizeof st->s + wl + tl, pl);
 	return 0;
+}
+
+int hl_status_fetch(struct ctl *c, struct hl_status *st, int timeout_ms, char *err,
+		    size_t errcap)
+{
+	static uint8_t buf[IPC_MSG_MAX];
+	memset(st, 0, sizeof *st);
+	ssize_t n = status_reply(c, buf, sizeof buf, timeout_ms);
+	if (n < (ssize_t)sizeof st->s) {
+		snprintf(err, errcap, "ringdns did not answer the status request within %d ms",
+			 timeout_ms);
+		return -1;
+	}
+	return hl_status_decode(st, buf, (size_t)n, err, errcap);
 }
 
 void hl_status_fini(struct hl_status *st)

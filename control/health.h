@@ -37,6 +37,10 @@ struct hl_status {
  */
 int hl_status_fetch(struct ctl *c, struct hl_status *st, int timeout_ms, char *err,
 		    size_t errcap);
+/* Checks an IPC_STATUS payload (n bytes at buf) into st; 0, or -1 with
+ * err. */
+int hl_status_decode(struct hl_status *st, const uint8_t *buf, size_t n, char *err,
+		     size_t errcap);
 void hl_status_fini(struct hl_status *st);
 
 /* The facts behind the verdict, for `ringctl health` and the metrics. */

@@ -333,6 +333,20 @@ static bool in_zone(struct xin *x, const struct xrr *r, const char *peer)
 	return false;
 }
 
+/* Whether r may be zone data (else x->err): RFC 6895 §3.1 keeps the meta
+ * and query types (OPT, TSIG, AXFR, ANY...) out of zones, and type 0 is
+ * reserved; a zone file could not hold the record. */
+static bool zone_data(struct xin *x, const struct xrr *r, const char *peer)
+{
+	if (r->type != 0 && !rrtype_is_meta(r->type))
+		return true;
+	char o[DNAME_TEXT_MAX];
+	dname_to_text(o, sizeof o, r->owner);
+	snprintf(x->err, sizeof x->err, "%s: record %.200s has type %u, a meta or query type "
+		 "that cannot be zone data", peer, o, r->type);
+	return false;
+}
+
 static struct zdf_rec zrec(const struct xrr *r)
 {
 	return (struct zdf_rec){ .owner = r->owner, .type = r->type, .ttl = r->ttl, .rd = r->rd,
@@ -409,6 +423,8 @@ static bool take_any(struct xin *x, struct xfer *t, const struct xrr *r, const c
 		snprintf(x->err, sizeof x->err, "%s: transfer of %s %s", peer, x->zone, msg);
 		return false;
 	}
+	if (!zone_data(x, r, peer))
+		return false;
 	if (!t->ixfr || t->form == XF_AXFR)
 		return take_rr(x, t, r, peer);
 	if (t->form == XF_INCR)
@@ -515,6 +531,33 @@ static int read_transfer(struct xin *x, const struct cfg_remote *p, struct xfer 
 		ok = false;
 	}
 	return ok ? XIN_NEW : XIN_FAILED;
+}
+
+int xfi_read_stream(int fd, const struct xfi_stream *q, char *err, size_t errcap)
+{
+	static struct xfer t;
+	struct xin x = { .zone = q->zone, .have = q->have, .serial = q->serial, .ixfr = q->ixfr,
+			 .max_bytes = q->max_bytes, .max_records = q->max_records };
+	memcpy(x.origin, q->origin, dname_len(q->origin));
+	memset(&t, 0, sizeof t);
+	t.ixfr = q->ixfr;
+	t.out = q->out;
+	t.steps = q->steps;
+	struct cfg_remote p = { .text = "stream" };
+	struct xs s = { fd, NULL };
+	int rc = read_transfer(&x, &p, &t, &s, q->id);
+	ixs_free(&t.ix);
+	snprintf(err, errcap, "%s", x.err);
+	switch (rc) {
+	case XIN_NEW:
+		return t.form == XF_INCR ? XFI_STEPS : XFI_ZONE;
+	case XIN_UPTODATE:
+		return XFI_UPTODATE;
+	case XIN_BY_AXFR:
+		return XFI_BY_AXFR;
+	default:
+		return XFI_FAILED;
+	}
 }
 
 /* AXFR (or IXFR, t->ixfr) from p into t's files: XIN_NEW, XIN_UPTODATE

@@ -167,11 +167,18 @@ static size_t step_at(const uint8_t *buf, size_t at, size_t len, struct zdiff *d
 int zdf_read(const char *path, struct zdf_steps *s, char *err, size_t errcap)
 {
 	memset(s, 0, sizeof *s);
-	size_t len = 0, at = 0, cap = 0;
+	size_t len = 0;
 	errno = 0;
-	s->buf = slurp(path, &len, err, errcap);
-	if (!s->buf)
-		return -1;
+	uint8_t *buf = slurp(path, &len, err, errcap);
+	return buf ? zdf_parse(buf, len, path, s, err, errcap) : -1;
+}
+
+int zdf_parse(uint8_t *buf, size_t len, const char *path, struct zdf_steps *s, char *err,
+	      size_t errcap)
+{
+	memset(s, 0, sizeof *s);
+	s->buf = buf;
+	size_t at = 0, cap = 0;
 	while (at < len) {
 		if (s->n == cap) {
 			cap = cap ? 2 * cap : 8;

@@ -60,6 +60,10 @@ struct zdf_steps {
 /* Reads path into s.  0, or -1 with err (an I/O error, a malformed
  * file). */
 int zdf_read(const char *path, struct zdf_steps *s, char *err, size_t errcap);
+/* The same for the len bytes at buf (malloc'd: s takes it, freed by
+ * zdf_steps_free even on failure), read as the file at path. */
+int zdf_parse(uint8_t *buf, size_t len, const char *path, struct zdf_steps *s, char *err,
+	      size_t errcap);
 void zdf_steps_free(struct zdf_steps *s);
 
 #endif

@@ -273,6 +273,11 @@ void ctlchan_handle(struct dp *d)
 		d->sup.fd = -1;
 		return;
 	}
+	ctlchan_dispatch(d, type, buf, n, fd);
+}
+
+void ctlchan_dispatch(struct dp *d, uint32_t type, const uint8_t *buf, ssize_t n, int fd)
+{
 	switch (type) {
 	case IPC_HELLO: {
 		struct ipc_hello h;

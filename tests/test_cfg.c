@@ -2397,3 +2397,35 @@ Test(cfg, rate_limit_flags)
 	cr_assert(strstr(err, "--rate-limit-slip"), "%s", err);
 	cfg_free(&c);
 }
+
+/* cfg_load_mem reads text as cfg_load_file reads the file: the same
+ * settings, zone paths relative to the name given, errors prefixed with
+ * it; the text need not end with a NUL. */
+Test(cfg, load_mem_as_file)
+{
+	static const char text[] = "server:\n  workers: 3\nzones:\n  - name: example.com\n"
+				   "    file: example.com.zone\n";
+	struct cfg c;
+	char err[512];
+	cfg_init(&c);
+	cr_assert_eq(cfg_load_mem(&c, "/etc/ringdns/x.yaml", text, sizeof text - 1, err,
+				  sizeof err), 0, "%s", err);
+	cr_assert_eq(c.workers, 3);
+	cr_assert_eq(c.nzones, 1);
+	cr_assert_str_eq(c.zones[0].file, "/etc/ringdns/example.com.zone");
+	cr_assert_str_eq(c.source, "/etc/ringdns/x.yaml");
+	cfg_free(&c);
+	/* cut inside a value: no NUL follows, nothing past len is read */
+	char *cut = malloc(21);
+	memcpy(cut, "server:\n  workers: 3", 20);
+	cut[20] = '7';
+	cfg_init(&c);
+	cr_assert_eq(cfg_load_mem(&c, "x.yaml", cut, 20, err, sizeof err), 0, "%s", err);
+	cr_assert_eq(c.workers, 3);
+	cfg_free(&c);
+	free(cut);
+	cfg_init(&c);
+	cr_assert_eq(cfg_load_mem(&c, "x.yaml", "server: [", 9, err, sizeof err), -1);
+	cr_assert(strncmp(err, "x.yaml:", 7) == 0, "%s", err);
+	cfg_free(&c);
+}
