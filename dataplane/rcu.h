@@ -26,24 +26,12 @@
 
 #include <urcu-qsbr.h>
 
-#if defined(__SANITIZE_THREAD__)
-#define DP_RCU_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define DP_RCU_TSAN 1
-#endif
-#endif
+#include "dataplane/tsan.h"
 
-#ifdef DP_RCU_TSAN
-#include <sanitizer/tsan_interface.h>
+#ifdef DP_TSAN
 /* The grace-period sync object: weak, so that every file including this
  * header shares one definition. */
 __attribute__((weak)) char dp_rcu_tsan_gp;
-#define DP_RCU_RELEASE(a) __tsan_release((void *)(a))
-#define DP_RCU_ACQUIRE(a) __tsan_acquire((void *)(a))
-#else
-#define DP_RCU_RELEASE(a) ((void)0)
-#define DP_RCU_ACQUIRE(a) ((void)0)
 #endif
 
 /* The value a reader just loaded from *pp, after telling TSan it
@@ -51,7 +39,7 @@ __attribute__((weak)) char dp_rcu_tsan_gp;
 static inline void *dp_rcu_acquired(const void *pp, void *v)
 {
 	(void)pp;
-	DP_RCU_ACQUIRE(pp);
+	TSAN_ACQUIRE(pp);
 	return v;
 }
 
@@ -61,30 +49,30 @@ static inline void *dp_rcu_acquired(const void *pp, void *v)
 
 /* rcu_xchg_pointer(pp, v): publishes v, returns the old pointer (pp
  * evaluated twice). */
-#define dp_rcu_publish(pp, v) (DP_RCU_RELEASE(pp), rcu_xchg_pointer((pp), (v)))
+#define dp_rcu_publish(pp, v) (TSAN_RELEASE(pp), rcu_xchg_pointer((pp), (v)))
 
 /* synchronize_rcu(): every reader has left the read side it was in. */
 static inline void dp_rcu_synchronize(void)
 {
 	synchronize_rcu();
-	DP_RCU_ACQUIRE(&dp_rcu_tsan_gp);
+	TSAN_ACQUIRE(&dp_rcu_tsan_gp);
 }
 
 static inline void dp_rcu_quiescent(void)
 {
-	DP_RCU_RELEASE(&dp_rcu_tsan_gp);
+	TSAN_RELEASE(&dp_rcu_tsan_gp);
 	rcu_quiescent_state();
 }
 
 static inline void dp_rcu_offline(void)
 {
-	DP_RCU_RELEASE(&dp_rcu_tsan_gp);
+	TSAN_RELEASE(&dp_rcu_tsan_gp);
 	rcu_thread_offline();
 }
 
 static inline void dp_rcu_unregister(void)
 {
-	DP_RCU_RELEASE(&dp_rcu_tsan_gp);
+	TSAN_RELEASE(&dp_rcu_tsan_gp);
 	rcu_unregister_thread();
 }
 
