@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # tests/run.sh: the project's test command. Configures (when needed), builds
-# and runs the meson test suite in two builds: build/ (normal) and
-# build-asan/ (AddressSanitizer + UBSan). Then prints the Criterion
-# "Synthesis" line of every test and, as the very last line,
+# and runs the meson test suite in three builds: build/ (normal),
+# build-asan/ (AddressSanitizer + UBSan) and build-tsan/ (ThreadSanitizer:
+# only the suites in TSAN_SUITES, those that run threads, and only the
+# programs they need are built). Then prints the Criterion "Synthesis" line
+# of every test and, as the very last line,
 #   tests: N passed, N failed
-# counted over both builds from build*/meson-logs/testlog.json (result OK =
+# counted over the builds from build*/meson-logs/testlog.json (result OK =
 # passed, SKIP = not counted, anything else = failed; a build step that fails
 # counts as one failure). Exits 1 if anything failed.
 set -uo pipefail
@@ -14,9 +16,31 @@ fail_steps=0
 declare -A SETUP_ARGS=(
   [build]=""
   [build-asan]="-Db_sanitize=address,undefined -Db_lundef=false"
+  [build-tsan]="-Db_sanitize=thread -Db_lundef=false"
 )
+# What build-tsan runs: the publisher against workers (swap, incr), TCP,
+# the control socket, the socket and DPDK backends, dnstap's writer
+# thread, the shared RRL table, and the real server with several workers.
+TSAN_SUITES=(swap incr tcp ctlsock io_sock io_dpdk dnstap rrl
+             e2e-server e2e-rrl e2e-dnstap)
+TSAN_PROGRAMS=(dataplane/ringdns control/ringdns-control control/ringctl bench/genzone)
 
-for dir in build build-asan; do
+# build-tsan: the suites of TSAN_SUITES this build has (io_dpdk needs
+# DPDK) into tsan_run, the programs they need into tsan_targets.
+tsan_select() {
+  local known s
+  known=$(ninja -C build-tsan -t targets all 2>/dev/null)
+  tsan_run=() tsan_targets=("${TSAN_PROGRAMS[@]}")
+  for s in "${TSAN_SUITES[@]}"; do
+    if [[ $s == e2e-* ]]; then
+      tsan_run+=("$s")
+    elif grep -q "^tests/test_$s:" <<<"$known"; then
+      tsan_run+=("$s") tsan_targets+=("tests/test_$s")
+    fi
+  done
+}
+
+for dir in build build-asan build-tsan; do
   echo "=== $dir"
   # a stale log from an earlier run must never be counted
   rm -f "$dir/meson-logs/testlog.json"
@@ -26,19 +50,28 @@ for dir in build build-asan; do
       echo "run.sh: $dir: meson setup FAILED"; fail_steps=$((fail_steps + 1)); continue
     fi
   fi
-  if ! ninja -C "$dir"; then
+  targets=() suites=()
+  if [[ $dir == build-tsan ]]; then
+    tsan_select
+    targets=("${tsan_targets[@]}") suites=(--no-rebuild "${tsan_run[@]}")
+  fi
+  if ! ninja -C "$dir" "${targets[@]}"; then
     echo "run.sh: $dir: build FAILED"; fail_steps=$((fail_steps + 1)); continue
   fi
   if [[ $dir == build-asan ]]; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   fi
+  if [[ $dir == build-tsan ]]; then
+    export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp"
+  fi
   # failures are counted from the log below, not from this exit status
-  meson test -C "$dir" --print-errorlogs --num-processes 2 || true
-  unset ASAN_OPTIONS UBSAN_OPTIONS
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "${suites[@]}" || true
+  unset ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS
 done
 
-python3 - "$fail_steps" build/meson-logs/testlog.json build-asan/meson-logs/testlog.json <<'EOF'
+python3 - "$fail_steps" build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
+  build-tsan/meson-logs/testlog.json <<'EOF'
 import json, os, re, sys
 fail_steps, logs = int(sys.argv[1]), sys.argv[2:]
 ansi = re.compile(r'\x1b\[[0-9;]*m')

@@ -193,7 +193,8 @@ class Server:
             self.logf = None
         if expect_clean:
             log = self.logtext()
-            if "AddressSanitizer" in log or "runtime error:" in log:
+            if ("AddressSanitizer" in log or "runtime error:" in log
+                    or "ThreadSanitizer" in log):
                 raise AssertionError("sanitizer report in the server log:\n" + log)
         return rc
 
