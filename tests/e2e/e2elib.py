@@ -13,7 +13,8 @@ shell splits words), for instance valgrind's memcheck:
 (--trace-children=yes: ringdns-control, which ringdns executes, runs under
 it too).  Under valgrind each process writes its report to
 valgrind.PID.log in the server's directory, and stop() fails the test when
-one counts an error.  Waits on the server are SLOW times longer then.
+one counts an error.  Waits on the server (start, stop, query timeouts,
+wait_for) are SLOW times longer then.
 """
 import glob
 import os
@@ -37,7 +38,7 @@ RINGDNS = os.environ.get("RINGDNS", "build/dataplane/ringdns")
 RINGCTL = os.environ.get("RINGCTL", "build/control/ringctl")
 SRCDIR = os.environ.get("SRCDIR", ".")
 WRAPPER = shlex.split(os.environ.get("RINGDNS_WRAPPER", ""))
-SLOW = 10 if WRAPPER else 1
+SLOW = 5 if WRAPPER else 1
 
 
 def free_port():
@@ -217,7 +218,7 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 rc = self.proc.wait()
-        if ctl and not wait_for(lambda: not pid_alive(ctl), 0.5 * SLOW):
+        if ctl and not wait_for(lambda: not pid_alive(ctl), 0.5):
             os.kill(ctl, signal.SIGKILL)
         self.proc = None
         if self.logf:
@@ -244,13 +245,14 @@ class Server:
     def query(self, name, rtype="A", tcp=False, timeout=2.0, v6=False, **kw):
         q = dns.message.make_query(name, rtype, **kw)
         host = "::1" if v6 else "127.0.0.1"
+        timeout *= SLOW
         if tcp:
             return dns.query.tcp(q, host, port=self.port, timeout=timeout)
         return dns.query.udp(q, host, port=self.port, timeout=timeout,
                              ignore_trailing=False)
 
     def dig(self, *args, tcp=False):
-        cmd = ["dig", "@127.0.0.1", "-p", str(self.port), "+tries=1", "+time=3"]
+        cmd = ["dig", "@127.0.0.1", "-p", str(self.port), "+tries=1", f"+time={3 * SLOW}"]
         if tcp:
             cmd.append("+tcp")
         r = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=30)
@@ -264,7 +266,7 @@ class Server:
 
 def wait_for(pred, timeout=10.0):
     """Whether pred() became true within timeout seconds."""
-    deadline = time.time() + timeout
+    deadline = time.time() + timeout * SLOW
     while time.time() < deadline:
         if pred():
             return True
