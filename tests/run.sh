@@ -29,6 +29,7 @@ TSAN_PROGRAMS=(dataplane/ringdns control/ringdns-control control/ringctl bench/g
 # DPDK) into tsan_run, the programs they need into tsan_targets.
 tsan_select() {
   local known s
+  ninja -C build-tsan build.ninja >/dev/null   # a new suite's target listed too
   known=$(ninja -C build-tsan -t targets all 2>/dev/null)
   tsan_run=() tsan_targets=("${TSAN_PROGRAMS[@]}")
   for s in "${TSAN_SUITES[@]}"; do
