@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/peers.h"
 #include "dataplane/io_dpdk.h"
+#include "dataplane/rcu.h"
 #include "zones/dname.h"
 
 /* The reply to IPC_HELLO: the zones served now (pub_zone), so that a
@@ -226,8 +227,8 @@ static void take_peers(struct dp *d, const struct ipc_peers *ip, int fd)
 		log_err("%s: the previous one stays", err);
 		return;
 	}
-	struct peers *old = rcu_xchg_pointer(&d->peers, pr);
-	synchronize_rcu();
+	struct peers *old = dp_rcu_publish(&d->peers, pr);
+	dp_rcu_synchronize();
 	peers_free(old);
 }
 

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "dataplane/stats.h"
+#include "dataplane/tsan.h"
 
 #define DT_CONTENT_TYPE "protobuf:dnstap.Dnstap"
 #define DT_FRAMES (DT_QUEUE + DT_OUTQ)
@@ -64,6 +65,7 @@ struct dt_srv {
 static void dt_done(void *buf, void *frame)
 {
 	(void)buf;
+	TSAN_ACQUIRE(frame);	/* fstrm's queue: what dt_log wrote */
 	atomic_store_explicit(&((struct dt_frame *)frame)->busy, false, memory_order_release);
 }
 
@@ -345,6 +347,7 @@ static void dt_log(struct dt_wk *d, const struct ans_req *req, bool response,
 		clock_gettime(CLOCK_REALTIME, &m.rt);	/* the vDSO: no syscall */
 	size_t size = dt_encode(f->buf, d->s->o.identity, d->s->o.version, &m);
 	atomic_store_explicit(&f->busy, true, memory_order_relaxed);
+	TSAN_RELEASE(f);	/* to fstrm's writer thread, through its queue */
 	if (fstrm_iothr_submit(d->s->io, d->q, f->buf, size, dt_done, f) != fstrm_res_success) {
 		atomic_store_explicit(&f->busy, false, memory_order_relaxed);
 		ST_INC(d->st->dnstap_dropped);	/* the queue is full */

@@ -45,6 +45,7 @@
 
 #include "common/log.h"
 #include "dataplane/stats.h"
+#include "dataplane/tsan.h"
 
 #define IO_DPDK_RX_DESC 1024
 #define IO_DPDK_TX_DESC 1024
@@ -235,12 +236,35 @@ static unsigned worker_lcore(unsigned i)
 	return RTE_MAX_LCORE;
 }
 
+/* What runs on each lcore: fn(arg), between the edges EAL's launch and
+ * wait give (tsan.h: EAL's lcore hand-over is invisible to TSan). */
+struct lcore_job {
+	int (*fn)(void *);
+	void *arg;
+};
+
+static struct lcore_job lcore_jobs[RTE_MAX_LCORE];
+
+static int lcore_run(void *arg)
+{
+	struct lcore_job *j = arg;
+	TSAN_ACQUIRE(j);
+	int rc = j->fn(j->arg);
+	TSAN_RELEASE(j);
+	return rc;
+}
+
 static int lcore_start(void *ctx, unsigned i, int (*fn)(void *), void *arg, char *err,
 		       size_t errcap)
 {
 	(void)ctx;
 	unsigned lc = worker_lcore(i);
-	int rc = lc < RTE_MAX_LCORE ? rte_eal_remote_launch(fn, arg, lc) : -ENODEV;
+	int rc = -ENODEV;
+	if (lc < RTE_MAX_LCORE) {
+		lcore_jobs[lc] = (struct lcore_job){ fn, arg };
+		TSAN_RELEASE(&lcore_jobs[lc]);
+		rc = rte_eal_remote_launch(lcore_run, &lcore_jobs[lc], lc);
+	}
 	if (rc != 0)
 		snprintf(err, errcap, "DPDK: cannot start worker %u on lcore %u: %s", i, lc,
 			 rte_strerror(-rc));
@@ -250,7 +274,10 @@ static int lcore_start(void *ctx, unsigned i, int (*fn)(void *), void *arg, char
 static void lcore_join(void *ctx, unsigned i)
 {
 	(void)ctx;
-	rte_eal_wait_lcore(worker_lcore(i));
+	unsigned lc = worker_lcore(i);
+	rte_eal_wait_lcore(lc);
+	if (lc < RTE_MAX_LCORE)
+		TSAN_ACQUIRE(&lcore_jobs[lc]);
 }
 
 static const struct wk_launcher launcher = { .start = lcore_start, .join = lcore_join };

@@ -10,12 +10,12 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-#include <urcu-qsbr.h>
 
 #include "zones/dname.h"
 #include "zones/overlay.h"
 #include "common/ipc.h"
 #include "common/stats.h"
+#include "dataplane/rcu.h"
 
 /* A zone: the image it serves (snap), which is its base (a compiled
  * image, mapped from its memfd, kept for overlays) or, after a change
@@ -66,8 +66,8 @@ static int pub_publish(struct pub *p)
 	free(v);
 	if (!ix)
 		return -1;
-	struct zidx *old = rcu_xchg_pointer(p->root, ix);
-	synchronize_rcu();
+	struct zidx *old = dp_rcu_publish(p->root, ix);
+	dp_rcu_synchronize();
 	zidx_free(old);
 	p->gen++;
 	p->last_swap = time(NULL);
@@ -139,8 +139,8 @@ void pub_free(struct pub *p)
 {
 	if (!p)
 		return;
-	struct zidx *old = rcu_xchg_pointer(p->root, NULL);
-	synchronize_rcu();
+	struct zidx *old = dp_rcu_publish(p->root, NULL);
+	dp_rcu_synchronize();
 	zidx_free(old);
 	for (size_t i = 0; i < p->n; i++)
 		pub_zone_drop(&p->z[i]);

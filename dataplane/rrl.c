@@ -617,5 +617,7 @@ void rrl_log_tick(struct rrl *r, const struct wstats *st, size_t n, uint64_t now
 			   (unsigned long long)dropped, text, bits, rrl_class_str(r->sample_cls));
 	r->logged = total;
 	r->last_log_ms = now_ms;
-	__atomic_store_n(&r->sample_state, SAMPLE_WANTED, __ATOMIC_RELAXED);
+	/* release: the sample was read above, before a worker's acquiring
+	 * compare-and-swap lets it write the next one */
+	__atomic_store_n(&r->sample_state, SAMPLE_WANTED, __ATOMIC_RELEASE);
 }

@@ -8,17 +8,16 @@
  * A serving thread: rcu_register_thread(); then per iteration
  * dp_run_root() once per burst (passed down as const, never kept),
  * dp_run_idle_begin()/dp_run_idle_end() around any sleep, and
- * rcu_quiescent_state() once; rcu_unregister_thread() at the end.
+ * dp_rcu_quiescent() once; dp_rcu_unregister() at the end (rcu.h).
  */
 #ifndef RINGDNS_DP_RUN_H
 #define RINGDNS_DP_RUN_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
-#include <urcu-qsbr.h>
-
 #include "dataplane/answer.h"
 #include "dataplane/ntq.h"
+#include "dataplane/rcu.h"
 #include "zones/snap.h"
 
 struct dt_srv;
@@ -63,13 +62,13 @@ static inline bool dp_run_stopped(const struct dp_run *r)
  * the thread's next quiescent state or idle period. */
 static inline const struct zidx *dp_run_root(const struct dp_run *r)
 {
-	return rcu_dereference(*r->root);
+	return dp_rcu_deref(r->root);
 }
 
 /* Around every wait: an idle thread never holds a grace period open. */
 static inline void dp_run_idle_begin(void)
 {
-	rcu_thread_offline();
+	dp_rcu_offline();
 }
 
 static inline void dp_run_idle_end(void)

@@ -637,11 +637,11 @@ static void *tcp_thread(void *arg)
 		tcp_expire(t, now);
 		if (t->lsn_paused && now >= t->lsn_resume_ms)
 			tcp_lsn_arm(t, true);
-		rcu_quiescent_state();
+		dp_rcu_quiescent();
 	}
 	while (t->head)
 		tcp_close(t, t->head);
-	rcu_unregister_thread();
+	dp_rcu_unregister();
 	return NULL;
 }
 

@@ -124,9 +124,9 @@ int wk_main(void *arg)
 		if (n)
 			wk_serve(w, &w->b);
 		__atomic_store_n(&w->stamp, wk_cycles(), __ATOMIC_RELAXED);
-		rcu_quiescent_state();
+		dp_rcu_quiescent();
 	}
-	rcu_unregister_thread();
+	dp_rcu_unregister();
 	return 0;
 }
 

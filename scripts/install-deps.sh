@@ -29,6 +29,7 @@ PKGS=(
   python3-prometheus-client  # parses /metrics in tests/e2e/test_metrics.py
   python3-yaml       # dnstap-read -y's output in the end-to-end tests
   time procps iproute2 ethtool ca-certificates python3 git
+  valgrind           # memcheck on the end-to-end tests (tests/meson.build valgrind-e2e-*)
 )
 
 missing=()

@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # tests/run.sh: the project's test command. Configures (when needed), builds
-# and runs the meson test suite in three builds: build/ (normal),
-# build-asan/ (AddressSanitizer + UBSan) and build-fuzz/ (clang: the
-# libFuzzer targets of tests/fuzz/, a fixed number of inputs each). Then
-# prints the Criterion "Synthesis" line of every test and, as the very
-# last line,
+# and runs the meson test suite in four builds: build/ (normal),
+# build-asan/ (AddressSanitizer + UBSan), build-tsan/ (ThreadSanitizer:
+# only the suites in TSAN_SUITES, those that run threads, and only the
+# programs they need are built) and build-fuzz/ (clang: the libFuzzer
+# targets of tests/fuzz/, a fixed number of inputs each). Then prints the
+# Criterion "Synthesis" line of every test and, as the very last line,
 #   tests: N passed, N failed
-# counted over every build from build*/meson-logs/testlog.json (result OK =
+# counted over the builds from build*/meson-logs/testlog.json (result OK =
 # passed, SKIP = not counted, anything else = failed; a build step that fails
 # counts as one failure). Exits 1 if anything failed.
 set -uo pipefail
@@ -19,10 +20,34 @@ declare -A SETUP_ARGS=(
   # the libFuzzer targets (tests/fuzz/), each run as a test for a fixed
   # number of inputs; clang, every library instrumented for coverage
   [build-fuzz]="-Dfuzz=true -Dtests=false -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link"
+  [build-tsan]="-Db_sanitize=thread -Db_lundef=false"
 )
 declare -A SETUP_CC=([build-fuzz]=clang)
 
-for dir in build build-asan build-fuzz; do
+# What build-tsan runs: the publisher against workers (swap, incr), TCP,
+# the control socket, the socket and DPDK backends, dnstap's writer
+# thread, the shared RRL table, and the real server with several workers.
+TSAN_SUITES=(swap incr tcp ctlsock io_sock io_dpdk dnstap rrl
+             e2e-server e2e-rrl e2e-dnstap)
+TSAN_PROGRAMS=(dataplane/ringdns control/ringdns-control control/ringctl bench/genzone)
+
+# build-tsan: the suites of TSAN_SUITES this build has (io_dpdk needs
+# DPDK) into tsan_run, the programs they need into tsan_targets.
+tsan_select() {
+  local known s
+  ninja -C build-tsan build.ninja >/dev/null   # a new suite's target listed too
+  known=$(ninja -C build-tsan -t targets all 2>/dev/null)
+  tsan_run=() tsan_targets=("${TSAN_PROGRAMS[@]}")
+  for s in "${TSAN_SUITES[@]}"; do
+    if [[ $s == e2e-* ]]; then
+      tsan_run+=("$s")
+    elif grep -q "^tests/test_$s:" <<<"$known"; then
+      tsan_run+=("$s") tsan_targets+=("tests/test_$s")
+    fi
+  done
+}
+
+for dir in build build-asan build-tsan build-fuzz; do
   echo "=== $dir"
   # a stale log from an earlier run must never be counted
   rm -f "$dir/meson-logs/testlog.json"
@@ -32,20 +57,28 @@ for dir in build build-asan build-fuzz; do
       echo "run.sh: $dir: meson setup FAILED"; fail_steps=$((fail_steps + 1)); continue
     fi
   fi
-  if ! ninja -C "$dir"; then
+  targets=() suites=()
+  if [[ $dir == build-tsan ]]; then
+    tsan_select
+    targets=("${tsan_targets[@]}") suites=(--no-rebuild "${tsan_run[@]}")
+  fi
+  if ! ninja -C "$dir" "${targets[@]}"; then
     echo "run.sh: $dir: build FAILED"; fail_steps=$((fail_steps + 1)); continue
   fi
   if [[ $dir == build-asan || $dir == build-fuzz ]]; then
     export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   fi
+  if [[ $dir == build-tsan ]]; then
+    export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 suppressions=$PWD/tests/tsan.supp"
+  fi
   # failures are counted from the log below, not from this exit status
-  meson test -C "$dir" --print-errorlogs --num-processes 2 || true
-  unset ASAN_OPTIONS UBSAN_OPTIONS
+  meson test -C "$dir" --print-errorlogs --num-processes 2 "${suites[@]}" || true
+  unset ASAN_OPTIONS UBSAN_OPTIONS TSAN_OPTIONS
 done
 
 python3 - "$fail_steps" build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \
-  build-fuzz/meson-logs/testlog.json <<'EOF'
+  build-tsan/meson-logs/testlog.json build-fuzz/meson-logs/testlog.json <<'EOF'
 import json, os, re, sys
 fail_steps, logs = int(sys.argv[1]), sys.argv[2:]
 ansi = re.compile(r'\x1b\[[0-9;]*m')

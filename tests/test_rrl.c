@@ -6,9 +6,13 @@
  */
 #include <arpa/inet.h>
 #include <criterion/criterion.h>
+#include <criterion/redirect.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/stats.h"
 #include "dataplane/answer.h"
@@ -602,4 +606,64 @@ Test(rrl, threads_share_the_rate)
 		cr_assert(total >= 500, "step %u: %u passed", step, total);
 	}
 	rrl_free(s.r);
+}
+
+/* The rate-limit log line's sample (a limited prefix and class, written
+ * by whichever worker limits next once the logger asks for one) while
+ * workers limit on every thread: each report names the flooded /24 and
+ * class, never a sample half written.  (ThreadSanitizer showed the
+ * logger's reads of one sample racing with the writes of the next.) */
+struct logger {
+	struct rrl *r;
+	atomic_bool done;
+};
+
+static void *limit_until_done(void *p)
+{
+	struct logger *l = p;
+	struct rrl_worker w = { .r = l->r };
+	uint8_t addr[16];
+	char text[32];
+	/* bounded: the logger stops the threads long before this */
+	for (unsigned i = 0; i < 2000000 && !atomic_load(&l->done); i++) {
+		snprintf(text, sizeof text, "10.1.2.%u", i % 256);
+		addr4(addr, text);
+		struct rrl_key k = { .addr = addr, .cls = RRL_NXDOMAIN,
+				     .name = (const uint8_t *)"\7example\3com" };
+		rrl_check(&w, &k, 1000u + i / 100000);
+	}
+	return NULL;
+}
+
+Test(rrl, log_sample_while_threads_limit, .init = cr_redirect_stderr)
+{
+	struct rrl_conf c = conf(10, 0);
+	struct logger l = { .r = mk(&c) };
+	atomic_init(&l.done, false);
+	pthread_t th[THREADS];
+	for (unsigned i = 0; i < THREADS; i++)
+		pthread_create(&th[i], NULL, limit_until_done, &l);
+	struct wstats st = { 0 };
+	for (unsigned t = 1; t <= 300; t++) {
+		/* as if the workers counted what they limited */
+		__atomic_add_fetch(&st.rrl_dropped, 1, __ATOMIC_RELAXED);
+		rrl_log_tick(l.r, &st, 1, 1000u * t, 1000);
+		usleep(1000);
+	}
+	atomic_store(&l.done, true);
+	for (unsigned i = 0; i < THREADS; i++)
+		pthread_join(th[i], NULL);
+	rrl_free(l.r);
+	fflush(stderr);
+	FILE *f = cr_get_redirected_stderr();
+	char line[512];
+	unsigned lines = 0;
+	while (fgets(line, sizeof line, f)) {
+		if (!strstr(line, "rate-limit:"))
+			continue;
+		lines++;
+		cr_assert(strstr(line, "e.g. to 10.1.2.0/24 (nxdomain)"), "%s", line);
+	}
+	/* a report at most every other tick: one asks, a worker samples */
+	cr_assert_geq(lines, 20, "%u reports", lines);
 }

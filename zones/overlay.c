@@ -405,6 +405,9 @@ static int select_pages(const struct ovl *o, bool delta, struct sel *sl)
 	sl->pages = malloc(((size_t)n + 2) * sizeof *sl->pages);
 	if (!sl->pages)
 		return -1;
+	/* the list goes out padded to 8 bytes: the padding zeros, as every
+	 * byte of an overlay is defined */
+	sl->pages[n] = sl->pages[n + 1] = 0;
 	sl->n = n;
 	sl->t0 = delta ? o->saved_size : o->base_size;
 	sl->prev_id = delta ? o->begin_id : 0;

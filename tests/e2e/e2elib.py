@@ -6,8 +6,20 @@ and stops it by PID, also when a test fails.  Clients are the real tools
 (dig, kdig, dnsperf, ringctl) plus dnspython for wire-level checks.
 
 Environment (set by tests/meson.build): RINGDNS, RINGCTL, SRCDIR.
+RINGDNS_WRAPPER, when set, is a command ringdns runs under (split as the
+shell splits words), for instance valgrind's memcheck:
+  RINGDNS_WRAPPER="valgrind --trace-children=yes --error-exitcode=97
+                   --leak-check=full --errors-for-leak-kinds=definite"
+(--trace-children=yes: ringdns-control, which ringdns executes, runs under
+it too).  Under valgrind each process writes its report to
+valgrind.PID.log in the server's directory, and stop() fails the test when
+one counts an error.  Waits on the server (start, stop, query timeouts,
+wait_for) are SLOW times longer then.
 """
+import glob
 import os
+import re
+import shlex
 import shutil
 import signal
 import socket
@@ -25,6 +37,8 @@ import dns.rdatatype
 RINGDNS = os.environ.get("RINGDNS", "build/dataplane/ringdns")
 RINGCTL = os.environ.get("RINGCTL", "build/control/ringctl")
 SRCDIR = os.environ.get("SRCDIR", ".")
+WRAPPER = shlex.split(os.environ.get("RINGDNS_WRAPPER", ""))
+SLOW = 5 if WRAPPER else 1
 
 
 def free_port():
@@ -94,7 +108,7 @@ class Server:
             path = text if "\n" not in text else self.write(f"{name}zone", text)
             self.zonefiles[name] = path
             args += ["--zone", f"{name}={path}"]
-        self.args = args + list(extra)
+        self.args = self.wrapped(args + list(extra))
         if user is not None:
             # run as another user (uid:gid) through util-linux's setpriv
             os.chmod(self.tmp, 0o777)
@@ -102,6 +116,27 @@ class Server:
                          "--clear-groups", "--"] + self.args
         self.proc = None
         self.logf = None
+
+    def wrapped(self, args):
+        """args under RINGDNS_WRAPPER (valgrind: its reports to files)."""
+        if not WRAPPER:
+            return args
+        w = list(WRAPPER)
+        if os.path.basename(w[0]) == "valgrind":
+            w.insert(1, f"--log-file={self.tmp}/valgrind.%p.log")
+        return w + args
+
+    def valgrind_errors(self):
+        """The reports of processes valgrind counted errors in (one whose
+        process was killed before its summary has none to count)."""
+        bad = []
+        for path in sorted(glob.glob(os.path.join(self.tmp, "valgrind.*.log"))):
+            with open(path, errors="replace") as f:
+                text = f.read()
+            m = re.search(r"ERROR SUMMARY: (\d+) errors", text)
+            if m and int(m.group(1)):
+                bad.append(f"{path}:\n{text}")
+        return bad
 
     def write(self, fname, text):
         path = os.path.join(self.tmp, fname)
@@ -119,7 +154,7 @@ class Server:
                                      start_new_session=True)
         if wait_zone is None and self.zonefiles:
             wait_zone = next(iter(self.zonefiles))
-        deadline = time.time() + timeout
+        deadline = time.time() + timeout * SLOW
         while time.time() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError(f"ringdns exited with {self.proc.returncode}:\n"
@@ -179,22 +214,24 @@ class Server:
         if rc is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
-                rc = self.proc.wait(10)
+                rc = self.proc.wait(10 * SLOW)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 rc = self.proc.wait()
-        if ctl and pid_alive(ctl):
-            time.sleep(0.5)
-            if pid_alive(ctl):
-                os.kill(ctl, signal.SIGKILL)
+        if ctl and not wait_for(lambda: not pid_alive(ctl), 0.5):
+            os.kill(ctl, signal.SIGKILL)
         self.proc = None
         if self.logf:
             self.logf.close()
             self.logf = None
         if expect_clean:
             log = self.logtext()
-            if "AddressSanitizer" in log or "runtime error:" in log:
+            if ("AddressSanitizer" in log or "runtime error:" in log
+                    or "ThreadSanitizer" in log):
                 raise AssertionError("sanitizer report in the server log:\n" + log)
+            bad = self.valgrind_errors()
+            if bad:
+                raise AssertionError("valgrind errors:\n" + "\n".join(bad))
         return rc
 
     def logtext(self):
@@ -208,13 +245,14 @@ class Server:
     def query(self, name, rtype="A", tcp=False, timeout=2.0, v6=False, **kw):
         q = dns.message.make_query(name, rtype, **kw)
         host = "::1" if v6 else "127.0.0.1"
+        timeout *= SLOW
         if tcp:
             return dns.query.tcp(q, host, port=self.port, timeout=timeout)
         return dns.query.udp(q, host, port=self.port, timeout=timeout,
                              ignore_trailing=False)
 
     def dig(self, *args, tcp=False):
-        cmd = ["dig", "@127.0.0.1", "-p", str(self.port), "+tries=1", "+time=3"]
+        cmd = ["dig", "@127.0.0.1", "-p", str(self.port), "+tries=1", f"+time={3 * SLOW}"]
         if tcp:
             cmd.append("+tcp")
         r = subprocess.run(cmd + list(args), capture_output=True, text=True, timeout=30)
@@ -235,7 +273,7 @@ def temp_files(*dirs):
 
 def wait_for(pred, timeout=10.0):
     """Whether pred() became true within timeout seconds."""
-    deadline = time.time() + timeout
+    deadline = time.time() + timeout * SLOW
     while time.time() < deadline:
         if pred():
             return True

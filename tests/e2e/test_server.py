@@ -362,13 +362,13 @@ def cache_steps(start, zpath, inc, img, old):
 
     s = start()
     check(s, "198.18.0.70")
-    assert "not from the cache: no cached image" in s.logtext()
+    assert wait_for(lambda: "not from the cache: no cached image" in s.logtext()), s.logtext()
     assert wait_for(lambda: os.path.exists(img)), s.logtext()
     s.stop()
     # unchanged: served from the image
     s = start()
     check(s, "198.18.0.70")
-    assert "loaded from the cached image" in s.logtext(), s.logtext()
+    assert wait_for(lambda: "loaded from the cached image" in s.logtext()), s.logtext()
     s.stop()
     # an $INCLUDEd file changed: compiled again
     with open(inc, "w") as f:
@@ -376,7 +376,8 @@ def cache_steps(start, zpath, inc, img, old):
     os.utime(inc, (old + 1, old + 1))
     s = start()
     check(s, "198.18.0.70", "198.18.0.26")
-    assert "hosts.inc changed since the image was cached" in s.logtext(), s.logtext()
+    assert wait_for(lambda: "hosts.inc changed since the image was cached" in s.logtext()), \
+        s.logtext()
     assert wait_for(lambda: "image cached" in s.logtext())
     s.stop()
     # the zone file changed: compiled again, new serial
@@ -385,7 +386,7 @@ def cache_steps(start, zpath, inc, img, old):
     os.utime(zpath, (old + 2, old + 2))
     s = start()
     check(s, "198.18.0.80", "198.18.0.26")
-    assert "rl.test.zone changed since the image was cached" in s.logtext()
+    assert wait_for(lambda: "rl.test.zone changed since the image was cached" in s.logtext())
     assert wait_for(lambda: "image cached" in s.logtext())
     s.stop()
     # a corrupt image (valid cache header): ringdns refuses it, the
@@ -395,12 +396,12 @@ def cache_steps(start, zpath, inc, img, old):
         f.write(b"\xff" * 50)
     s = start()
     check(s, "198.18.0.80", "198.18.0.26")
-    log = s.logtext()
-    assert "cached image not used" in log and "image refused" in log, log
+    assert wait_for(lambda: "cached image not used" in s.logtext()
+                    and "image refused" in s.logtext()), s.logtext()
     assert wait_for(lambda: "image cached" in s.logtext())
     s.stop()
     s = start()
-    assert "loaded from the cached image" in s.logtext()
+    assert wait_for(lambda: "loaded from the cached image" in s.logtext()), s.logtext()
     s.stop()
     # another snapshot format version in the cache header
     with open(img, "r+b") as f:
@@ -408,7 +409,7 @@ def cache_steps(start, zpath, inc, img, old):
         f.write(struct.pack("<I", 999))
     s = start()
     check(s, "198.18.0.80", "198.18.0.26")
-    assert "snapshot format 999" in s.logtext(), s.logtext()
+    assert wait_for(lambda: "snapshot format 999" in s.logtext()), s.logtext()
     s.stop()
 
 

@@ -138,7 +138,8 @@ def test_from_knotd():
         with s:
             s.start(ready=lambda: serial_of(s) == 10)
             assert mail_of(s) == "198.18.0.2"
-            # kept on disk, whole
+            # kept on disk, whole (written once the version is served)
+            assert wait_for(lambda: os.path.exists(os.path.join(tmp, "sec.test.zone")))
             with open(os.path.join(tmp, "sec.test.zone")) as f:
                 assert "transferred from 127.0.0.1@" in f.read()
             # a change at the primary, picked up on refresh
@@ -511,7 +512,10 @@ MAIL2 = ("mail.sec.test.", "A", "198.18.0.2")
 
 
 def zone_file(tmp):
-    with open(os.path.join(tmp, "sec.test.zone"), "rb") as f:
+    """The zone's file, once there (written after the version is served)."""
+    path = os.path.join(tmp, "sec.test.zone")
+    assert wait_for(lambda: os.path.exists(path)), path
+    with open(path, "rb") as f:
         return f.read()
 
 

@@ -22,7 +22,10 @@ mkdir -p "$OUT" "$ART"
 setup() {	# DIR C_ARGS...
   local dir=$1; shift
   [[ -f $dir/build.ninja ]] || CC=clang meson setup "$dir" -Dfuzz=true -Dtests=false "$@" >/dev/null
-  ninja -C "$dir" >/dev/null
+  # the fuzz targets only: the servers do not link with the coverage
+  # build's fuzzer instrumentation (no fuzzer runtime in them)
+  ninja -C "$dir" $(ninja -C "$dir" -t targets all |
+                    sed -n 's|^\(tests/fuzz/fuzz_[a-z0-9_]*\): .*|\1|p') >/dev/null
 }
 setup build-fuzz -Db_sanitize=address,undefined -Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link
 setup build-fuzzcov -Db_lundef=false \
