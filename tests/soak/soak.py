@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 sys.path.insert(0, HERE)
 
 from e2elib import RINGCTL, Server  # noqa: E402
-from soakcheck import Sampler, flatness  # noqa: E402
+from soakcheck import JUDGED, Sampler, flatness  # noqa: E402
 from soakfaults import Faults, Malformed  # noqa: E402
 from soaknet import (SRV4, DpdkNet, Target, ask, dnsperf, dnsperf_result,  # noqa: E402
                      dpdk_possible)
@@ -246,7 +246,8 @@ def final_checks(run, sampler, t_start, t_end):
                  f"{run.count['kills']}) and these other exits: {others[:5]}")
     run.memory = {}
     for who, series in sampler.mem.items():
-        summary, err = flatness(series, t_start, t_end, run.args.mem_tolerance / 100)
+        summary, err = flatness(series, t_start, t_end, run.args.mem_tolerance / 100,
+                                JUDGED[who])
         run.memory[who] = summary
         if err:
             run.fail(f"memory of {who} not flat: {err}")
@@ -312,14 +313,16 @@ def summary(runs):
     row("malformed sent", lambda r: r.count["malformed_sent"])
     row("malformed replies", lambda r: f"{r.count['malformed_replies']} "
         f"{dict(sorted((k or '?', v) for k, v in r.malformed[1].items()))}")
-    for who in ("ringdns", "control"):
-        row(f"{who} RSS first/warm/last", lambda r, w=who: "%s/%s/%s" % (
-            kib(r.memory[w]["first"][0]), kib(r.memory[w]["RSS"][0]), kib(r.memory[w]["RSS"][1])))
-        row(f"{who} PSS first/warm/last", lambda r, w=who: "%s/%s/%s" % (
-            kib(r.memory[w]["first"][1]), kib(r.memory[w]["PSS"][0]), kib(r.memory[w]["PSS"][1])))
+    for who in ("ringdns", "control", "both"):
+        for i, what in enumerate(("RSS", "PSS")):
+            mark = "*" if what in JUDGED[who] else ""
+            row(f"{who} {what}{mark} first/warm/last", lambda r, w=who, i=i, what=what:
+                "%s/%s/%s" % (kib(r.memory[w]["first"][i]), kib(r.memory[w][what][0]),
+                              kib(r.memory[w][what][1])))
         row(f"{who} RSS min/max", lambda r, w=who: "%s/%s" % (
             kib(r.memory[w]["min"]), kib(r.memory[w]["max"])))
     row("failures", lambda r: len(r.failures))
+    rows.append(("(* judged flat)", *[""] * len(runs)))
     widths = [max(len(x[i]) for x in rows) for i in range(len(rows[0]))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(x, widths)).rstrip() for x in rows)
 

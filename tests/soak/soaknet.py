@@ -118,7 +118,8 @@ def sh(*cmd, ns=None):
 
 class DpdkNet:
     """Two namespaces joined by a veth: the server's holds one end (no
-    address: DPDK answers on it through net_af_packet) and lo for TCP;
+    address: DPDK answers on it through net_af_packet), lo for TCP and a
+    veth pair of its own with an address;
     the client's holds the other end with CL4.  Unique names from the
     soak's PID; drop() deletes everything, also after a failure."""
 
@@ -138,6 +139,14 @@ class DpdkNet:
            "name", self.cl_if, "netns", self.cl_ns)
         sh("ip", "link", "set", "lo", "up", ns=self.srv_ns)
         sh("ip", "link", "set", self.srv_if, "up", ns=self.srv_ns)
+        # an IPv4 address beside loopback's, or dnsperf's lookup of
+        # 127.0.0.1 (AI_ADDRCONFIG) finds none for TCP in this namespace
+        # (a veth pair of its own: this kernel may lack dummy devices)
+        sh("ip", "link", "add", "rsoak-a", "type", "veth", "peer", "name", "rsoak-b",
+           ns=self.srv_ns)
+        sh("ip", "addr", "add", "198.18.1.1/32", "dev", "rsoak-a", ns=self.srv_ns)
+        sh("ip", "link", "set", "rsoak-a", "up", ns=self.srv_ns)
+        sh("ip", "link", "set", "rsoak-b", "up", ns=self.srv_ns)
         sh("ip", "link", "set", "lo", "up", ns=self.cl_ns)
         sh("ip", "addr", "add", f"{CL4}/24", "dev", self.cl_if, ns=self.cl_ns)
         sh("ip", "link", "set", self.cl_if, "up", ns=self.cl_ns)
@@ -174,7 +183,7 @@ def dnsperf(target, qfile, seconds, rate, tcp, clients, log):
     returns the Popen (stdout to log)."""
     host, port = target.tcp if tcp else target.udp
     ns = target.tcp_ns if tcp else target.udp_ns
-    cmd = ["dnsperf", "-s", host, "-p", str(port), "-d", qfile, "-l", str(seconds),
+    cmd = ["dnsperf", "-f", "inet", "-s", host, "-p", str(port), "-d", qfile, "-l", str(seconds),
            "-Q", str(rate), "-c", str(clients), "-t", "2", "-q", "200"]
     if tcp:
         cmd += ["-m", "tcp"]
