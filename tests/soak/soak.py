@@ -36,8 +36,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 sys.path.insert(0, HERE)
 
-from e2elib import RINGCTL, Server  # noqa: E402
-from soakcheck import JUDGED, Sampler, flatness  # noqa: E402
+from e2elib import RINGCTL, RINGDNS, Server  # noqa: E402
+from soakcheck import JUDGED, Sampler, fd_growth, flatness  # noqa: E402
 from soakfaults import Faults, Malformed  # noqa: E402
 from soaknet import (SRV4, DpdkNet, Target, ask, dnsperf, dnsperf_result,  # noqa: E402
                      dpdk_possible)
@@ -117,12 +117,30 @@ def write_queries(path, zones, rng):
         f.write("\n".join(lines) + "\n")
 
 
+def sanitized():
+    """Whether ringdns was built with AddressSanitizer."""
+    out = subprocess.run(["ldd", RINGDNS], capture_output=True, text=True).stdout
+    return "libasan" in out
+
+
+def asan_env():
+    """ASAN_OPTIONS for the server: a small quarantine, freed memory given
+    back to the system, so that RSS measures what ringdns keeps rather
+    than what ASan holds back (256 MB of quarantine by default)."""
+    opts = os.environ.get("ASAN_OPTIONS", "")
+    return (opts + ":" if opts else "") + ("quarantine_size_mb=8:"
+                                            "thread_local_quarantine_size_kb=256:"
+                                            "allocator_release_to_os_interval_ms=500")
+
+
 def start_server(run, tmp, net):
     zones = {z.origin: z.path for z in run.zones}
     extra = ["--log-level", "info"]
     if net:
         extra += ["--io", "dpdk", "--address", SRV4, "--"] + net.eal()
     s = Server(zones, workers=1 if net else 2, config=write_config(tmp), extra=extra, tmp=tmp)
+    if sanitized():
+        s.args = ["env", "ASAN_OPTIONS=" + asan_env()] + s.args
     if net:
         s.args = ["ip", "netns", "exec", net.srv_ns] + s.args
         s.start(ready=lambda: f"serving {len(zones)} zones" in s.logtext(), timeout=180)
@@ -251,6 +269,10 @@ def final_checks(run, sampler, t_start, t_end):
         run.memory[who] = summary
         if err:
             run.fail(f"memory of {who} not flat: {err}")
+    w, la, err = fd_growth(sampler.fds, t_start, t_end)
+    run.fds = (w, la)
+    if err:
+        run.fail(err)
 
 
 def stop_server(run, net):
@@ -321,6 +343,7 @@ def summary(runs):
                               kib(r.memory[w][what][1])))
         row(f"{who} RSS min/max", lambda r, w=who: "%s/%s" % (
             kib(r.memory[w]["min"]), kib(r.memory[w]["max"])))
+    row("ringdns fds warm/last", lambda r: "%g/%g" % r.fds)
     row("failures", lambda r: len(r.failures))
     rows.append(("(* judged flat)", *[""] * len(runs)))
     widths = [max(len(x[i]) for x in rows) for i in range(len(rows[0]))]

@@ -6,16 +6,25 @@ every zone must answer its SOA (3 tries: else the zone is lost); a random
 few of each zone's sample names are asked over UDP (and one in five over
 TCP) and each answer checked against the versions live while it was in
 flight (soakzones); ringdns's and the control process's RSS and PSS are
-recorded, and their PSS summed (shared pages, as the snapshot images
+recorded (and ringdns's open descriptors), and their PSS summed (shared pages, as the snapshot images
 both map, counted once: what the pair costs the machine; each one's own
 PSS moves as the other maps and unmaps images).  flatness() judges the
 memory series at the end.
 """
+import os
 import statistics
 import threading
 import time
 
 from soaknet import ask
+
+
+def fds(pid):
+    """How many descriptors a process has open, or None when it is gone."""
+    try:
+        return len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        return None
 
 
 def smaps(pid):
@@ -34,6 +43,7 @@ class Sampler(threading.Thread):
         self.r, self.rng, self.every = run, rng, every
         self.stop = False
         self.mem = {"ringdns": [], "control": [], "both": []}   # (time, rss, pss)
+        self.fds = []   # (time, ringdns's open descriptors)
         self.ctl_pid = None
 
     def run(self):
@@ -62,6 +72,9 @@ class Sampler(threading.Thread):
     def watch_pids(self):
         now = time.monotonic()
         m = smaps(self.r.server_pid)
+        n = fds(self.r.server_pid)
+        if n is not None:
+            self.fds.append((now, n))
         if m:
             self.mem["ringdns"].append((now,) + m)
         pid = self.r.server.control_pid()
@@ -119,3 +132,20 @@ def flatness(series, t_start, t_end, tol, judged):
             err.append(f"{what} grew from {w} KiB (warm, 10-20 % of the run) to {la} KiB "
                        f"(last 10 %): +{100 * (la - w) / w:.1f} %, over {100 * tol:.0f} %")
     return out, "; ".join(err)
+
+
+FD_SLACK = 16   # descriptors that come and go: TCP clients, stalled ones
+
+
+def fd_growth(series, t_start, t_end):
+    """(warm, last) medians of ringdns's descriptors, as flatness() takes
+    them, and an error when the last exceeds the warm by FD_SLACK."""
+    span = max(1e-6, t_end - t_start)
+    warm = [n for t, n in series if 0.1 <= (t - t_start) / span <= 0.2]
+    last = [n for t, n in series if (t - t_start) / span >= 0.9]
+    if not warm or not last:
+        return None, None, f"too few descriptor samples ({len(series)})"
+    w, la = statistics.median(warm), statistics.median(last)
+    err = (f"ringdns's open descriptors grew from {w} (warm) to {la} (last 10 %)"
+           if la > w + FD_SLACK else "")
+    return w, la, err
