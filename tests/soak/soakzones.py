@@ -139,11 +139,6 @@ class Zone:
             return [v for v in self.versions
                     if v.t_from <= t1 and (v.t_to is None or v.t_to >= t0)]
 
-    def prune(self, t_old):
-        """Forgets versions retired before t_old (bounded memory)."""
-        with self.lock:
-            self.versions = [v for v in self.versions if v.t_to is None or v.t_to >= t_old]
-
 
 def canon(r):
     """(rcode, answer records as 'name TYPE data', SOA serial in the
