@@ -180,7 +180,7 @@ def soak_backend(backend, seconds, seed, args):
             perfs.append((tcp, dnsperf(run.target, qfile, int(seconds), rate, tcp, clients, log),
                           log))
         sampler = Sampler(run, random.Random(rng.random()), args.sample_every)
-        faults = Faults(run, random.Random(rng.random()), t_end - 8)
+        faults = Faults(run, random.Random(rng.random()), t_end - 8, args.fault_scale)
         bad = Malformed(run, random.Random(rng.random()), args.malformed_rate)
         threads = [sampler, faults, bad]
         for t in threads:
@@ -359,6 +359,8 @@ def parse_args():
     p.add_argument("--udp-rate", type=int, default=2000)
     p.add_argument("--tcp-rate", type=int, default=200)
     p.add_argument("--malformed-rate", type=int, default=20)
+    p.add_argument("--fault-scale", type=float, default=1.0,
+                   help="times the intervals between faults (0.2: five times as many)")
     p.add_argument("--sample-every", type=float, default=2.0)
     p.add_argument("--mem-tolerance", type=float, default=5.0, help="percent")
     p.add_argument("--max-udp-loss", type=float, default=0.1, help="percent")

@@ -41,9 +41,9 @@ class Faults(threading.Thread):
 
     INTERVALS = {"reload": (2, 4), "broken": (20, 40), "kill": (45, 90), "stall": (12, 25)}
 
-    def __init__(self, run, rng, t_stop):
+    def __init__(self, run, rng, t_stop, scale=1.0):
         super().__init__(daemon=True)
-        self.r, self.rng, self.t_stop = run, rng, t_stop
+        self.r, self.rng, self.t_stop, self.scale = run, rng, t_stop, scale
         self.stop = False
         self.staller = None
 
@@ -55,7 +55,7 @@ class Faults(threading.Thread):
             raise
 
     def loop(self):
-        nxt = {k: mono() + self.rng.uniform(*v) for k, v in self.INTERVALS.items()}
+        nxt = {k: mono() + self.interval(k) for k in self.INTERVALS}
         while not self.stop:
             kind = min(nxt, key=nxt.get)
             if nxt[kind] >= self.t_stop:
@@ -65,7 +65,10 @@ class Faults(threading.Thread):
             if self.stop or not self.r.alive():
                 return
             getattr(self, "do_" + kind)()
-            nxt[kind] = mono() + self.rng.uniform(*self.INTERVALS[kind])
+            nxt[kind] = mono() + self.interval(kind)
+
+    def interval(self, kind):
+        return self.scale * self.rng.uniform(*self.INTERVALS[kind])
 
     def pick_zone(self):
         # the big zone a third of the time
