@@ -58,6 +58,8 @@ for dir in build build-asan build-tsan build-fuzz; do
     fi
   fi
   targets=() suites=()
+  # the soak (ten minutes of load and faults) runs once, in build/
+  [[ $dir == build-asan ]] && suites=(--no-suite soak)
   if [[ $dir == build-tsan ]]; then
     tsan_select
     targets=("${tsan_targets[@]}") suites=(--no-rebuild "${tsan_run[@]}")

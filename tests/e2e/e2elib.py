@@ -313,6 +313,17 @@ def big_zone(path, origin, records):
                        stderr=subprocess.DEVNULL, check=True, timeout=120)
 
 
+def closed_by_server(t):
+    """Whether the server closed TCP socket t (it reads nothing else)."""
+    t.setblocking(False)
+    try:
+        return t.recv(1) == b""
+    except BlockingIOError:
+        return False
+    except OSError:
+        return True
+
+
 def seconds_until(pred, timeout):
     """Polls pred every 10 ms: the seconds it took to become true, or
     timeout when it did not."""

@@ -13,7 +13,7 @@ import time
 
 import dns.rcode
 
-from e2elib import SRCDIR, Server, run, wait_for
+from e2elib import SRCDIR, Server, closed_by_server, run, wait_for
 
 EX = os.path.join(SRCDIR, "zones/examples")
 EXAMPLES = {"example.com.": os.path.join(EX, "example.com.zone"),
@@ -21,16 +21,6 @@ EXAMPLES = {"example.com.": os.path.join(EX, "example.com.zone"),
 NOFILE = 256                # ringdns's hard and soft descriptor limit
 CLIENTS = 10                # source addresses 127.0.0.2 ...
 PER_CLIENT = 40             # connections from each: 400 in all, over NOFILE
-
-
-def closed_by_server(t):
-    t.setblocking(False)
-    try:
-        return t.recv(1) == b""
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
 
 
 def open_idle(port, conns):
