@@ -229,6 +229,38 @@ Test(answer, notimp_opcode)
 	cr_assert_eq(r.cnt[0], 0);
 }
 
+/* RFC 6891 §7: a responder that saw an OPT RR answers with one; so do
+ * the few answers the signed path writes itself, a NOTIFY's and a TSIG
+ * error's (the fuzz_response target found them without). */
+Test(answer, notify_and_tsig_error_keep_opt)
+{
+	struct dm_qopt o = { .edns = true, .f1 = 4 << 3 };
+	cr_assert_gt(ask("example.com.", RR_SOA, &o), 0);
+	cr_assert_eq((r.f1 >> 3) & 0xf, 4);
+	cr_assert_eq(r.rcode, 5, "REFUSED: no peers");
+	cr_assert(r.opt, "no OPT in the answer to a NOTIFY with one");
+	o.edns = false;
+	cr_assert_gt(ask("example.com.", RR_SOA, &o), 0);
+	cr_assert_not(r.opt);
+	/* a query signed with a key the server does not know: NOTAUTH,
+	 * BADKEY (RFC 8945 §5.2.1), after the OPT RR */
+	static const uint8_t tsig[] = {
+		1, 'k', 0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 29,
+		11, 'h', 'm', 'a', 'c', '-', 's', 'h', 'a', '2', '5', '6', 0,
+		0, 0, 0x68, 0x50, 0x5c, 0x80, 1, 0x2c, 0, 0, 0x5a, 0x5a, 0, 0, 0, 0,
+	};
+	uint8_t q[600];
+	struct dm_qopt e = { .edns = true };
+	size_t ql = dm_query(q, sizeof q, "www.example.com.", RR_A, &e);
+	memcpy(q + ql, tsig, sizeof tsig);
+	q[11]++;
+	struct ans_req req = { .q = q, .qlen = ql + sizeof tsig };
+	size_t n = ans_respond(root, &cfg, &req, out, sizeof out, NULL);
+	cr_assert_gt(n, 12);
+	cr_assert_eq(out[3] & 0xf, 9, "NOTAUTH");
+	cr_assert_eq(out[10] << 8 | out[11], 2, "the OPT and the TSIG");
+}
+
 /* ---- RFC 1034 §4.3.2 ---- */
 
 Test(answer, exact_match_and_0x20)
