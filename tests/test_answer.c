@@ -261,6 +261,34 @@ Test(answer, notify_and_tsig_error_keep_opt)
 	cr_assert_eq(out[10] << 8 | out[11], 2, "the OPT and the TSIG");
 }
 
+/* RFC 6891 §7 again: another opcode with no question or two (UPDATE
+ * here) is NOTIMP, with the OPT RR it came with (the fuzz_response
+ * target found it without); a malformed record makes it FORMERR. */
+Test(answer, notimp_keeps_opt)
+{
+	static const uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0 };
+	static const uint8_t two_q[] = { 3, 'f', 'o', 'o', 0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1 };
+	uint8_t q[64] = { 0x5a, 0x5a, 5 << 3, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	for (int k = 0; k < 3; k++) {
+		size_t ql = 12;
+		if (k > 0) {	/* two questions, the second compressed */
+			q[5] = 2;
+			memcpy(q + ql, two_q, sizeof two_q);
+			ql += sizeof two_q;
+		}
+		memcpy(q + ql, opt, sizeof opt);
+		ql += sizeof opt;
+		if (k == 2)
+			q[ql - 1] = 4;	/* RDLENGTH past the end */
+		struct ans_req req = { .q = q, .qlen = ql };
+		size_t n = ans_respond(root, &cfg, &req, out, sizeof out, NULL);
+		cr_assert_geq(n, 12, "case %d", k);
+		cr_assert_eq(out[3] & 0xf, k == 2 ? 1 : 4, "case %d: NOTIMP, or FORMERR", k);
+		cr_assert_eq(out[11], k == 2 ? 0 : 1, "case %d: the OPT RR", k);
+		cr_assert_eq(n, k == 2 ? 12u : 12u + 11, "case %d", k);
+	}
+}
+
 /* ---- RFC 1034 §4.3.2 ---- */
 
 Test(answer, exact_match_and_0x20)
