@@ -515,7 +515,7 @@ int snapv_header(struct vctx *v, const struct snap_header *h)
 		return snapv_fail(v, "rrset table offset %u (version 4 has none)", h->rrsets);
 	if (h->flags & SNAP_F_NSEC3) {
 		if (h->nsec3_alg != 1 || h->nsec3_hash_len != 20 ||
-		    h->nnsec3 == 0)
+		    h->nnsec3 == 0 || h->nsec3_iter > SNAP_NSEC3_ITER_MAX)
 			return snapv_fail(v, "bad NSEC3 parameters");
 	} else if (h->nnsec3 != 0) {
 		return snapv_fail(v, "nsec3 table in a zone without NSEC3");
