@@ -6,13 +6,16 @@
  *   seedgen answer OUTDIR < SPECS        queries for fuzz_answer
  *   seedgen response OUTDIR < SPECS      queries for fuzz_response
  *   seedgen packet OUTDIR < SPECS        frames for fuzz_packet
+ *   seedgen overlay OUTDIR N             N overlays for fuzz_overlay
  *
  * SPECS: query specs one a line (tests/dnsmsg.h; '#' comments).  Each
  * query makes one seed, its settings byte varied with the line; every
  * eighth line also starts a seed of the next eight queries together (a
  * burst).  The frames: each query over IPv4 and IPv6 (one with an 802.1Q
  * tag) to the target's addresses, checksums right; plus an ARP request,
- * a neighbour solicitation and echo requests.
+ * a neighbour solicitation and echo requests.  The overlays: whole
+ * overlays over the base of fuzz_overlay (tests/ovt.c's start zone) after
+ * 1, 2, ... N random changes of the overlay tests' kinds.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,8 +23,10 @@
 
 #include "tests/dnsmsg.h"
 #include "tests/fuzz/fz_engine.h"
+#include "tests/ovt.h"
 #include "tests/zt.h"
 #include "zones/compile.h"
+#include "zones/overlay.h"
 
 static void put(const char *dir, const char *kind, unsigned n, const uint8_t *p, size_t len)
 {
@@ -248,6 +253,38 @@ static int queries(enum kind k, const char *dir)
 	return 0;
 }
 
+/* Whole overlays after 1..n steps of a zone's life, while its base stays
+ * the start zone's (a step declined would make a new base). */
+static int overlays(const char *dir, unsigned n)
+{
+	struct ovt_zone z;
+	struct ovt_life l;
+	uint64_t rng = 42;
+	char err[4096];
+	ovt_start(&z);
+	ovt_life_start(&l, "example.com.", &z);
+	for (unsigned i = 0; i < n; i++) {
+		struct ovt_zone next;
+		ovt_copy(&next, &l.cur);
+		ovt_mutate(&next, 1 + i % 3, &rng);
+		if (ovt_life_step(&l, &next, NULL, NULL, err, sizeof err) != 1 || l.rebased) {
+			fprintf(stderr, "step %u: not applied (%s)\n", i, err);
+			ovt_free(&next);
+			break;
+		}
+		ovt_free(&next);
+		uint8_t *ov;
+		size_t len;
+		if (ovl_export(l.o, false, &ov, &len) != 0)
+			return 1;
+		put(dir, "ovl", i, ov, len);
+		free(ov);
+	}
+	ovt_life_free(&l);
+	ovt_free(&z);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 5 && !strcmp(argv[1], "image"))
@@ -258,7 +295,9 @@ int main(int argc, char **argv)
 		return queries(RESPONSE, argv[2]);
 	if (argc == 3 && !strcmp(argv[1], "packet"))
 		return queries(PACKET, argv[2]);
+	if (argc == 4 && !strcmp(argv[1], "overlay"))
+		return overlays(argv[2], (unsigned)atoi(argv[3]));
 	fprintf(stderr, "usage: seedgen image ORIGIN ZONEFILE OUT | seedgen answer|response|packet "
-			"OUTDIR < SPECS\n");
+			"OUTDIR < SPECS | seedgen overlay OUTDIR N\n");
 	return 2;
 }
