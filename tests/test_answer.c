@@ -289,6 +289,36 @@ Test(answer, notimp_keeps_opt)
 	}
 }
 
+/* An NSEC3 record at the apex (where RFC 5155 §3 puts none: hashed owners
+ * are one label below it) is served as data; the apex was taken for a
+ * hashed owner, whose parent the engine takes, and the apex has none:
+ * queries for the apex crashed (found by the fuzz_overlay target). */
+Test(answer, nsec3_record_at_the_apex)
+{
+	struct zt_cz c = { 0 };
+	zt_cz_load(&c, "apex.test.", "$TTL 300\n"
+		   "@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n"
+		   "@ NS ns1\n"
+		   "@ NSEC3 1 0 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A\n"
+		   "ns1 A 192.0.2.1\n");
+	struct zidx *ix = zidx_new(&c.s, 1);
+	cr_assert_not_null(ix);
+	static const uint16_t types[] = { RR_SOA, RR_A, RR_NSEC3, RR_DS };
+	for (size_t k = 0; k < 2 * sizeof types / sizeof types[0]; k++) {
+		uint8_t q[600];
+		struct dm_qopt o = { .edns = true, .do_bit = k % 2 };
+		size_t ql = dm_query(q, sizeof q, "apex.test.", types[k / 2], &o);
+		struct ans_req req = { .q = q, .qlen = ql };
+		size_t n = ans_respond(ix, &cfg, &req, out, sizeof out, NULL);
+		cr_assert_gt(n, 12, "type %u", types[k / 2]);
+		cr_assert_eq(out[3] & 0xf, 0, "NOERROR for type %u", types[k / 2]);
+		if (types[k / 2] == RR_NSEC3)
+			cr_assert_eq(out[6] << 8 | out[7], 1, "the apex's NSEC3 answered");
+	}
+	zidx_free(ix);
+	zt_cz_free(&c);
+}
+
 /* ---- RFC 1034 §4.3.2 ---- */
 
 Test(answer, exact_match_and_0x20)

@@ -560,8 +560,9 @@ int snapv_node(struct vctx *v, const struct snap_header *h, uint32_t i)
 		return snapv_fail(v, "node %u name length or labels wrong", i);
 	uint32_t flags = bh->flags;
 	if (i == 0) {
+		/* no hashed owner: the engine takes a hashed owner's parent */
 		if (n->parent != SNAP_NONE || !dname_eq(name, origin) ||
-		    (flags & (SNAP_N_APEX | SNAP_N_DELETED)) != SNAP_N_APEX)
+		    (flags & (SNAP_N_APEX | SNAP_N_DELETED | SNAP_N_NSEC3)) != SNAP_N_APEX)
 			return snapv_fail(v, "node 0 is not the apex");
 	} else {
 		/* the parent's head was checked already */
