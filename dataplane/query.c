@@ -73,26 +73,33 @@ static bool parse_rr(struct wire_cur *c, const uint8_t *q, size_t len, bool addi
 	return parse_opt_options(&rd, out);
 }
 
-/* A message whose QDCOUNT is not 1: NOTIMP for another opcode, else
- * FORMERR; but a QUERY without a question whose records are well-formed
- * keeps edns, so that its FORMERR carries an OPT (RFC 6891 §7), as Knot
- * answers.  Rare: out of the way of qry_parse's own loop. */
+/* A message whose QDCOUNT is not 1: FORMERR for a QUERY, NOTIMP for
+ * another opcode.  Its records are read (another opcode's questions
+ * skipped first) so that an OPT RR among well-formed records is kept:
+ * the response then carries one (RFC 6891 §7), as Knot answers; a
+ * malformed record makes it a FORMERR.  Rare: out of the way of
+ * qry_parse's own loop. */
 static __attribute__((noinline, cold)) enum qry_status
 parse_not_one(struct wire_cur *c, const uint8_t *q, size_t len, uint16_t qd, uint16_t an,
 	      uint16_t ns, uint16_t ar, struct qry *out)
 {
-	if (out->opcode != QRY_OPCODE_QUERY)
-		return QRY_NOTIMP;
-	if (qd != 0)
+	bool query = out->opcode == QRY_OPCODE_QUERY;
+	if (query && qd != 0)
 		return QRY_FORMERR;
+	bool ok = true;
+	for (unsigned i = 0; ok && i < qd; i++) {
+		uint8_t name[DNAME_MAX];
+		ok = dname_unpack(c, q, len, name) >= 0;
+		wire_skip(c, 4);
+		ok = ok && wire_ok(c);
+	}
 	unsigned nopt = 0;
 	unsigned total = (unsigned)an + ns + ar;
-	for (unsigned i = 0; i < total; i++)
-		if (!parse_rr(c, q, len, i >= (unsigned)an + ns, out, &nopt)) {
-			out->edns = false;
-			break;
-		}
-	return QRY_FORMERR;
+	for (unsigned i = 0; ok && i < total; i++)
+		ok = parse_rr(c, q, len, i >= (unsigned)an + ns, out, &nopt);
+	if (!ok)
+		out->edns = false;
+	return ok && !query ? QRY_NOTIMP : QRY_FORMERR;
 }
 
 /* The question name, unpacked with what later stages would otherwise

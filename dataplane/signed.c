@@ -66,11 +66,25 @@ static size_t bare_response(const struct qry *q, uint8_t *out, bool aa, unsigned
 	return 12u + q->qname_len + 4;
 }
 
+/* bare_response, with the OPT RR when the query had one: RFC 6891 §7, a
+ * responder that saw an OPT RR answers with one (room for it was kept:
+ * env's optlen). */
+static size_t bare_opt(const struct ans_cfg *cfg, const struct qry *q,
+		       const struct eng_env *env, uint8_t *out, bool aa, unsigned rcode)
+{
+	size_t n = bare_response(q, out, aa, rcode);
+	if (!env->opt)
+		return n;
+	eng_put16(out + 10, 1);
+	return n + eng_put_opt(cfg, q, rcode, -1, out + n, env->limit - n, env);
+}
+
 /* RFC 1996 §3.7, §4.7: a NOTIFY for a secondary zone of ours from one of
  * its primaries (signed with the zone's key when it has one) is
  * acknowledged, NOERROR with the question echoed; from anyone else
  * REFUSED; for a zone we are no secondary of NOTAUTH. */
-static size_t notify(const struct peers *pr, const struct ans_req *req, const struct qry *q,
+static size_t notify(const struct ans_cfg *cfg, const struct peers *pr,
+		     const struct ans_req *req, const struct qry *q, const struct eng_env *env,
 		     const struct tsig_key *signer, uint8_t *out, struct ans_outcome *oc)
 {
 	uint8_t a[16];
@@ -89,7 +103,7 @@ static size_t notify(const struct peers *pr, const struct ans_req *req, const st
 	}
 	oc->notify = rcode == RCODE_NOERROR;
 	oc->rcode = (uint16_t)rcode;
-	return bare_response(q, out, true, rcode);
+	return bare_opt(cfg, q, env, out, true, rcode);
 }
 
 size_t sgn_respond(const struct zidx *root, const struct ans_cfg *cfg,
@@ -111,7 +125,7 @@ size_t sgn_respond(const struct zidx *root, const struct ans_cfg *cfg,
 		if (v < -1) {
 			/* §5.2: BADKEY, BADSIG, BADTIME: NOTAUTH and the error */
 			oc->rcode = RCODE_NOTAUTH;
-			size_t n = bare_response(q, out, false, RCODE_NOTAUTH);
+			size_t n = bare_opt(cfg, q, env, out, false, RCODE_NOTAUTH);
 			n = tsig_sign_error(&tc, -v, out, n, outcap, now);
 			tsig_ctx_fini(&tc);
 			return n;
@@ -126,7 +140,7 @@ size_t sgn_respond(const struct zidx *root, const struct ans_cfg *cfg,
 	}
 	size_t n;
 	if (x->st == QRY_NOTIFY) {
-		n = notify(pr, req, q, signer, out, oc);
+		n = notify(cfg, pr, req, q, env, signer, out, oc);
 	} else {
 		if (signer) {
 			/* room for the TSIG after everything else, OPT included */

@@ -280,8 +280,8 @@ void ovt_start(struct ovt_zone *z)
 		"alias 300 CNAME www", "ext 300 CNAME www.example.net.",
 		"*.wild 300 A 192.0.2.5", "*.wild 300 MX 10 mail", "a.b.c.ent 300 TXT \"deep\"",
 		"sub 300 NS ns.sub", "sub 300 NS ns1", "ns.sub 300 A 192.0.2.6",
-		"sib 300 NS ns.sub", "sib 300 NS ns.elsewhere.net.", "sib 300 DS 1 8 2 "
-		"0000000000000000000000000000000000000000000000000000000000000000",
+		"sib 300 NS ns.sub", "sib 300 NS ns.elsewhere.net.", ("sib 300 DS 1 8 2 "
+		 "0000000000000000000000000000000000000000000000000000000000000000"),
 		"_sip._tcp 300 SRV 0 5 5060 sip", "sip 300 A 192.0.2.7",
 		"mx2 300 MX 20 mail", "mx2 300 MX 30 www", "mx3 300 MX 5 nohost",
 		"nsx 300 NS ns1", "nsx 300 NS ns.sub",

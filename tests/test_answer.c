@@ -229,6 +229,96 @@ Test(answer, notimp_opcode)
 	cr_assert_eq(r.cnt[0], 0);
 }
 
+/* RFC 6891 §7: a responder that saw an OPT RR answers with one; so do
+ * the few answers the signed path writes itself, a NOTIFY's and a TSIG
+ * error's (the fuzz_response target found them without). */
+Test(answer, notify_and_tsig_error_keep_opt)
+{
+	struct dm_qopt o = { .edns = true, .f1 = 4 << 3 };
+	cr_assert_gt(ask("example.com.", RR_SOA, &o), 0);
+	cr_assert_eq((r.f1 >> 3) & 0xf, 4);
+	cr_assert_eq(r.rcode, 5, "REFUSED: no peers");
+	cr_assert(r.opt, "no OPT in the answer to a NOTIFY with one");
+	o.edns = false;
+	cr_assert_gt(ask("example.com.", RR_SOA, &o), 0);
+	cr_assert_not(r.opt);
+	/* a query signed with a key the server does not know: NOTAUTH,
+	 * BADKEY (RFC 8945 §5.2.1), after the OPT RR */
+	static const uint8_t tsig[] = {
+		1, 'k', 0, 0, 250, 0, 255, 0, 0, 0, 0, 0, 29,
+		11, 'h', 'm', 'a', 'c', '-', 's', 'h', 'a', '2', '5', '6', 0,
+		0, 0, 0x68, 0x50, 0x5c, 0x80, 1, 0x2c, 0, 0, 0x5a, 0x5a, 0, 0, 0, 0,
+	};
+	uint8_t q[600];
+	struct dm_qopt e = { .edns = true };
+	size_t ql = dm_query(q, sizeof q, "www.example.com.", RR_A, &e);
+	memcpy(q + ql, tsig, sizeof tsig);
+	q[11]++;
+	struct ans_req req = { .q = q, .qlen = ql + sizeof tsig };
+	size_t n = ans_respond(root, &cfg, &req, out, sizeof out, NULL);
+	cr_assert_gt(n, 12);
+	cr_assert_eq(out[3] & 0xf, 9, "NOTAUTH");
+	cr_assert_eq(out[10] << 8 | out[11], 2, "the OPT and the TSIG");
+}
+
+/* RFC 6891 §7 again: another opcode with no question or two (UPDATE
+ * here) is NOTIMP, with the OPT RR it came with (the fuzz_response
+ * target found it without); a malformed record makes it FORMERR. */
+Test(answer, notimp_keeps_opt)
+{
+	static const uint8_t opt[11] = { 0, 0, 41, 0x04, 0xd0, 0, 0, 0x80, 0, 0, 0 };
+	static const uint8_t two_q[] = { 3, 'f', 'o', 'o', 0, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1 };
+	uint8_t q[64] = { 0x5a, 0x5a, 5 << 3, 0, 0, 0, 0, 0, 0, 0, 0, 1 };
+	for (int k = 0; k < 3; k++) {
+		size_t ql = 12;
+		if (k > 0) {	/* two questions, the second compressed */
+			q[5] = 2;
+			memcpy(q + ql, two_q, sizeof two_q);
+			ql += sizeof two_q;
+		}
+		memcpy(q + ql, opt, sizeof opt);
+		ql += sizeof opt;
+		if (k == 2)
+			q[ql - 1] = 4;	/* RDLENGTH past the end */
+		struct ans_req req = { .q = q, .qlen = ql };
+		size_t n = ans_respond(root, &cfg, &req, out, sizeof out, NULL);
+		cr_assert_geq(n, 12, "case %d", k);
+		cr_assert_eq(out[3] & 0xf, k == 2 ? 1 : 4, "case %d: NOTIMP, or FORMERR", k);
+		cr_assert_eq(out[11], k == 2 ? 0 : 1, "case %d: the OPT RR", k);
+		cr_assert_eq(n, k == 2 ? 12u : 12u + 11, "case %d", k);
+	}
+}
+
+/* An NSEC3 record at the apex (where RFC 5155 §3 puts none: hashed owners
+ * are one label below it) is served as data; the apex was taken for a
+ * hashed owner, whose parent the engine takes, and the apex has none:
+ * queries for the apex crashed (found by the fuzz_overlay target). */
+Test(answer, nsec3_record_at_the_apex)
+{
+	struct zt_cz c = { 0 };
+	zt_cz_load(&c, "apex.test.", "$TTL 300\n"
+		   "@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n"
+		   "@ NS ns1\n"
+		   "@ NSEC3 1 0 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A\n"
+		   "ns1 A 192.0.2.1\n");
+	struct zidx *ix = zidx_new(&c.s, 1);
+	cr_assert_not_null(ix);
+	static const uint16_t types[] = { RR_SOA, RR_A, RR_NSEC3, RR_DS };
+	for (size_t k = 0; k < 2 * sizeof types / sizeof types[0]; k++) {
+		uint8_t q[600];
+		struct dm_qopt o = { .edns = true, .do_bit = k % 2 };
+		size_t ql = dm_query(q, sizeof q, "apex.test.", types[k / 2], &o);
+		struct ans_req req = { .q = q, .qlen = ql };
+		size_t n = ans_respond(ix, &cfg, &req, out, sizeof out, NULL);
+		cr_assert_gt(n, 12, "type %u", types[k / 2]);
+		cr_assert_eq(out[3] & 0xf, 0, "NOERROR for type %u", types[k / 2]);
+		if (types[k / 2] == RR_NSEC3)
+			cr_assert_eq(out[6] << 8 | out[7], 1, "the apex's NSEC3 answered");
+	}
+	zidx_free(ix);
+	zt_cz_free(&c);
+}
+
 /* ---- RFC 1034 §4.3.2 ---- */
 
 Test(answer, exact_match_and_0x20)

@@ -128,16 +128,26 @@ Test(checkzone, signed_zone_summary)
 	has_out(&r, "signed (NSEC3)");
 }
 
+/* ringctl check-zone on a signed zone whose NSEC3PARAM RDATA is param
+ * (line 5 of file name); r gets what it said.  Returns the path. */
+static const char *check_nsec3param(const char *name, const char *param, struct run *r)
+{
+	char text[1024];
+	snprintf(text, sizeof text, HEAD "@ NSEC3PARAM %s\n"
+		 "@ DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n",
+		 param);
+	const char *p = zt_write(tmpdir, name, text);
+	run_ringctl(r, false, "check-zone", "example.com.", p, NULL);
+	bounded(r);
+	return p;
+}
+
 Test(checkzone, nsec3_iterations_and_salt_warned)
 {
 	/* RFC 9276 §3.1: iterations 0 and no salt; more is a warning at the
 	 * NSEC3PARAM's line, and the zone still loads */
-	const char *p = zt_write(tmpdir, "i.zone", HEAD
-		"@ NSEC3PARAM 1 0 10 AABBCCDD\n"
-		"@ DNSKEY 257 3 13 mdsswUyr3DPW132mOi8V9xESWE8jTo0dxCjjnopKl+GqJxpVXckHAeF+KkxLbxILfDLUT0rAK9iUzy1L53eKGQ==\n");
 	struct run r;
-	run_ringctl(&r, false, "check-zone", "example.com.", p, NULL);
-	bounded(&r);
+	const char *p = check_nsec3param("i.zone", "1 0 10 AABBCCDD", &r);
 	cr_assert_eq(r.status, 0, "%s", r.out);
 	char want[256];
 	snprintf(want, sizeof want, "%s:5: warning: NSEC3PARAM with 10 iterations: RFC 9276 §3.1 "
@@ -147,6 +157,18 @@ Test(checkzone, nsec3_iterations_and_salt_warned)
 		 "asks for none", p);
 	has_out(&r, want);
 	has_out(&r, "2 warnings");
+}
+
+Test(checkzone, nsec3_iterations_past_rfc5155_refused)
+{
+	/* RFC 5155 §10.3: at most 2500 iterations; more is an error */
+	struct run r;
+	const char *p = check_nsec3param("i2.zone", "1 0 2501 -", &r);
+	cr_assert_neq(r.status, 0, "%s", r.out);
+	char want[256];
+	snprintf(want, sizeof want, "%s:5: error: NSEC3PARAM with 2501 iterations: RFC 5155 "
+		 "§10.3 allows at most 2500", p);
+	has_out(&r, want);
 }
 
 Test(checkzone, several_errors_one_run)

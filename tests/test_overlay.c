@@ -523,6 +523,31 @@ Test(overlay, corrupt_overlays_refused)
 	life_free(&l);
 }
 
+/* A composed header whose apex name offset moved far off (its checksum
+ * made again): refused before anything reads the name (the fuzz_overlay
+ * target found node 0's check reading it first, past the mapping). */
+Test(overlay, header_origin_moved_refused)
+{
+	struct life l;
+	uint8_t *ov;
+	size_t len;
+	one_overlay(&l, &ov, &len);
+	uint8_t *p = page_byte(ov, 0);
+	cr_assert_not_null(p, "the header's page is in the overlay");
+	struct snap_header h;
+	memcpy(&h, p, sizeof h);
+	h.origin += 0x40000000u;
+	h.header_checksum = 0;
+	h.header_checksum = snap_checksum(&h, sizeof h);
+	memcpy(p, &h, sizeof h);
+	reseal(ov, len);
+	char err[512];
+	cr_assert_eq(compose(&l, ov, len, err, sizeof err), -1);
+	cr_assert(strstr(err, "origin"), "%s", err);
+	free(ov);
+	life_free(&l);
+}
+
 Test(overlay, page_outside_the_tables_refused)
 {
 	struct life l;

@@ -188,7 +188,7 @@ static uint16_t type_flag(uint16_t type)
 	case RR_CNAME: return SNAP_N_CNAME;
 	case RR_DNAME: return SNAP_N_DNAME;
 	case RR_NS: return SNAP_N_CUT;	/* cleared later at the apex */
-	case RR_NSEC3: return SNAP_N_NSEC3;
+	case RR_NSEC3: return SNAP_N_NSEC3;	/* so is this */
 	default: return 0;
 	}
 }
@@ -1593,8 +1593,12 @@ static int make_nodes(struct zc *c, struct zc_img *m)
 		n->cut = SNAP_NONE;
 		n->nsec3 = SNAP_NONE;
 		if (k == 0) {
+			/* an NSEC3 record at the apex makes no hashed owner
+			 * (RFC 5155 §3: those are one label below it): the
+			 * engine takes a hashed owner's parent, the apex has
+			 * none */
 			f |= SNAP_N_APEX;
-			f &= ~(uint32_t)SNAP_N_CUT;
+			f &= ~(uint32_t)(SNAP_N_CUT | SNAP_N_NSEC3);
 		} else {
 			/* the parent's flags are final: it sorts first */
 			struct zc_name *p = &c->names[zn->parent];

@@ -415,7 +415,7 @@ static uint32_t node_flags(const struct ovl *o, uint32_t i, uint32_t parent, con
 		f |= SNAP_N_WILDCARD;
 	*cut = SNAP_NONE;
 	if (i == 0)
-		return (f | SNAP_N_APEX) & ~(uint32_t)SNAP_N_CUT;
+		return (f | SNAP_N_APEX) & ~(uint32_t)(SNAP_N_CUT | SNAP_N_NSEC3);
 	uint32_t pf = ovl_head(o, parent)->flags;
 	if (pf & (SNAP_N_CUT | SNAP_N_OCCLUDED)) {
 		*cut = ovl_node(o, parent)->cut;

@@ -515,7 +515,7 @@ int snapv_header(struct vctx *v, const struct snap_header *h)
 		return snapv_fail(v, "rrset table offset %u (version 4 has none)", h->rrsets);
 	if (h->flags & SNAP_F_NSEC3) {
 		if (h->nsec3_alg != 1 || h->nsec3_hash_len != 20 ||
-		    h->nnsec3 == 0)
+		    h->nnsec3 == 0 || h->nsec3_iter > SNAP_NSEC3_ITER_MAX)
 			return snapv_fail(v, "bad NSEC3 parameters");
 	} else if (h->nnsec3 != 0) {
 		return snapv_fail(v, "nsec3 table in a zone without NSEC3");
@@ -560,8 +560,9 @@ int snapv_node(struct vctx *v, const struct snap_header *h, uint32_t i)
 		return snapv_fail(v, "node %u name length or labels wrong", i);
 	uint32_t flags = bh->flags;
 	if (i == 0) {
+		/* no hashed owner: the engine takes a hashed owner's parent */
 		if (n->parent != SNAP_NONE || !dname_eq(name, origin) ||
-		    (flags & (SNAP_N_APEX | SNAP_N_DELETED)) != SNAP_N_APEX)
+		    (flags & (SNAP_N_APEX | SNAP_N_DELETED | SNAP_N_NSEC3)) != SNAP_N_APEX)
 			return snapv_fail(v, "node 0 is not the apex");
 	} else {
 		/* the parent's head was checked already */

@@ -89,6 +89,12 @@
  * and SRV targets, RFC 1034 §4.3.2 step 6): the engine takes the first
  * SNAP_ADDL_MAX, and pre-encoded answers hold the same. */
 #define SNAP_ADDL_MAX 16
+/* RFC 5155 §10.3: a zone MUST NOT use more NSEC3 iterations than 2500
+ * (the ceiling for the largest keys).  Every NSEC3 denial hashes as many
+ * times per name it proves, so the zone checks refuse more and the
+ * validator refuses an image with more: the work per query stays
+ * bounded. */
+#define SNAP_NSEC3_ITER_MAX 2500
 /* In a pre-encoded answer's ARCOUNT field: a second answer, with DNSSEC,
  * follows the first (snap_rrset). */
 #define SNAP_RESP_DO 0x8000u

@@ -33,8 +33,10 @@ static void mutable_ranges(const struct snap_header *h, struct zones_mut *m)
 }
 
 /* The header against the base's: the same tables at the same places, more
- * bytes and nodes; a signed zone keeps its flags and NSEC3 parameters,
- * and one signed with neither NSEC nor NSEC3 its names too. */
+ * bytes and nodes, the apex name well-formed where it says (node 0's
+ * check reads it; check_rest compares it with node 0's); a signed zone
+ * keeps its flags and NSEC3 parameters, and one signed with neither NSEC
+ * nor NSEC3 its names too. */
 static int check_head(struct vctx *v, const struct snap_header *h,
 		      const struct snap_header *b, size_t base_size)
 {
@@ -47,6 +49,8 @@ static int check_head(struct vctx *v, const struct snap_header *h,
 	    h->nsorted != b->nnodes || h->nnodes < b->nnodes ||
 	    h->origin_labels != b->origin_labels)
 		return snapv_fail(v, "overlay header moves the base's tables");
+	if (snapv_name(v, h, h->origin) < 0 || dname_labels(v->base + h->origin) != h->origin_labels)
+		return snapv_fail(v, "bad origin name");
 	const uint32_t dnssec = SNAP_F_SIGNED | SNAP_F_NSEC | SNAP_F_NSEC3;
 	size_t n3lo = offsetof(struct snap_header, nsec3_alg);
 	size_t n3hi = offsetof(struct snap_header, pad2);

@@ -19,6 +19,7 @@
 #include "zones/limits.h"
 #include "zones/rdata.h"
 #include "zones/rrtype.h"
+#include "zones/snap_format.h"
 
 #define ARENA_SHIFT 22			/* 4 MiB chunks */
 #define ARENA_CHUNK (1u << ARENA_SHIFT)
@@ -613,14 +614,19 @@ static void check_name(struct zone *z, uint32_t id, bool apex, bool any_dname)
 /* RFC 9276 §3.1: NSEC3 with extra iterations or a salt costs every
  * validator and every denial more hashing and buys nothing; validators
  * may treat a zone with many iterations as insecure (§3.2).  ringdns
- * answers such a zone correctly, only slower. */
+ * answers such a zone correctly, only slower, up to RFC 5155 §10.3's
+ * ceiling of 2500 iterations: past it the zone is refused (each
+ * denial would cost thousands of hashes per query). */
 static void check_nsec3param(struct zone *z, const struct zrr *r)
 {
 	const uint8_t *rd = arena_get(&z->rdata_a, r->rd);
 	if (r->rdlen < 5)
 		return;
 	unsigned iter = (unsigned)(rd[2] << 8 | rd[3]), salt = rd[4];
-	if (iter)
+	if (iter > SNAP_NSEC3_ITER_MAX)
+		ZERR(r, "NSEC3PARAM with %u iterations: RFC 5155 §10.3 allows at most %u; re-sign "
+		     "with iterations 0 (RFC 9276 §3.1)", iter, SNAP_NSEC3_ITER_MAX);
+	else if (iter)
 		ZWARN(r, "NSEC3PARAM with %u iterations: RFC 9276 §3.1 asks for 0 (every NXDOMAIN "
 		      "costs %u more hashes here and in every validator; some treat the zone as "
 		      "insecure); re-sign with iterations 0", iter, iter);
