@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 sys.path.insert(0, HERE)
 
 from e2elib import RINGCTL, RINGDNS, Server  # noqa: E402
-from soakcheck import JUDGED, Sampler, fd_growth, flatness  # noqa: E402
+from soakcheck import JUDGED, SLACK_KIB, Sampler, fd_growth, flatness  # noqa: E402
 from soakfaults import Faults, Malformed  # noqa: E402
 from soaknet import (SRV4, DpdkNet, Target, ask, dnsperf, dnsperf_result,  # noqa: E402
                      dpdk_possible)
@@ -265,7 +265,7 @@ def final_checks(run, sampler, t_start, t_end):
     run.memory = {}
     for who, series in sampler.mem.items():
         summary, err = flatness(series, t_start, t_end, run.args.mem_tolerance / 100,
-                                JUDGED[who])
+                                JUDGED[who], SLACK_KIB[who])
         run.memory[who] = summary
         if err:
             run.fail(f"memory of {who} not flat: {err}")

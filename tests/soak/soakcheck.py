@@ -107,13 +107,19 @@ class Sampler(threading.Thread):
 
 
 JUDGED = {"ringdns": ("RSS",), "control": ("RSS",), "both": ("PSS",)}
+# KiB a series may grow past the tolerance: the control process keeps
+# each zone's differences in memory for IXFR out (journal-max-mb, each
+# reload adds one) and glibc keeps some of a compile's freed arenas, so a
+# small process (7 MiB) moves by more than 5 % between samples without a
+# leak; leaks are what the valgrind and ASan runs look for.
+SLACK_KIB = {"ringdns": 0, "control": 4096, "both": 4096}
 
 
-def flatness(series, t_start, t_end, tol, judged):
+def flatness(series, t_start, t_end, tol, judged, slack=0):
     """Judges one series of (time, rss, pss): the warm level is the median
     of the samples in 10-20 % of the run, the last level the median of
-    the last 10 %; flat when last <= warm * (1 + tol) for each of judged
-    ("RSS", "PSS").  Returns (summary dict, error or '')."""
+    the last 10 %; flat when last <= warm * (1 + tol) + slack (KiB) for
+    each of judged ("RSS", "PSS").  Returns (summary dict, error or '')."""
     span = max(1e-6, t_end - t_start)
     frac = [((t - t_start) / span, rss, pss) for t, rss, pss in series]
     first = frac[0] if frac else None
@@ -128,9 +134,10 @@ def flatness(series, t_start, t_end, tol, judged):
         w = statistics.median(f[i] for f in warm)
         la = statistics.median(f[i] for f in last)
         out[what] = (w, la)
-        if what in judged and la > w * (1 + tol):
+        if what in judged and la > w * (1 + tol) + slack:
             err.append(f"{what} grew from {w} KiB (warm, 10-20 % of the run) to {la} KiB "
-                       f"(last 10 %): +{100 * (la - w) / w:.1f} %, over {100 * tol:.0f} %")
+                       f"(last 10 %): +{100 * (la - w) / w:.1f} %, over {100 * tol:.0f} % "
+                       f"and {slack} KiB")
     return out, "; ".join(err)
 
 
