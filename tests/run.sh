@@ -60,6 +60,14 @@ for dir in build build-asan build-tsan build-fuzz; do
   targets=() suites=()
   # the soak (ten minutes of load and faults) runs once, in build/
   [[ $dir == build-asan ]] && suites=(--no-suite soak)
+  # build-fuzz: the fuzz targets only (the servers are built and tested
+  # in the other builds)
+  if [[ $dir == build-fuzz ]]; then
+    ninja -C build-fuzz build.ninja >/dev/null
+    mapfile -t targets < <(ninja -C build-fuzz -t targets all 2>/dev/null |
+                           sed -n 's|^\(tests/fuzz/fuzz_[a-z0-9_]*\): .*|\1|p')
+    suites=(--no-rebuild)
+  fi
   if [[ $dir == build-tsan ]]; then
     tsan_select
     targets=("${tsan_targets[@]}") suites=(--no-rebuild "${tsan_run[@]}")
