@@ -26,7 +26,7 @@
  * in the authority section), and the table says how many matched.
  * --cookie: every EDNS query carries a client cookie (RFC 7873) and the
  * engine makes a server cookie for each (one SipHash-2-4, RFC 9018), to
- * compare with a run without it; the queries come from 192.0.2.1 either
+ * compare with a run without it; the queries come from 198.18.0.1 either
  * way.
  * --dnstap logs 1 query in N (default 1) and its response to FILE
  * (/dev/null: the worker's side only) as the worker loop does, around
@@ -509,8 +509,8 @@ static void run(const struct zidx *root, const struct ans_cfg *cfg, const struct
 	struct rrl_worker rw = { .r = rrl_make() };
 	struct wstats st = { 0 };
 	for (unsigned j = 0; j < ANS_BURST_MAX; j++) {
-		/* from 192.0.2.1 but with --rrl (its clients, below) */
-		memcpy(peer[j], (const uint8_t[]){ 192, 0, 2, 1 }, 4);
+		/* from 198.18.0.1 but with --rrl (its clients, below) */
+		memcpy(peer[j], (const uint8_t[]){ 198, 18, 0, 1 }, 4);
 		req[j] = (struct ans_req){ .tcp = false, .peer_kind = ANS_PEER_IP4, .peer = peer[j] };
 		outs[j] = out[j];
 		caps[j] = sizeof out[j];

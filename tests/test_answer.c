@@ -300,7 +300,7 @@ Test(answer, nsec3_record_at_the_apex)
 		   "@ SOA ns1 hostmaster 1 7200 3600 1209600 300\n"
 		   "@ NS ns1\n"
 		   "@ NSEC3 1 0 0 - 2T7B4G4VSA5SMI47K61MV5BV1A22BOJR A\n"
-		   "ns1 A 192.0.2.1\n");
+		   "ns1 A 198.18.0.1\n");
 	struct zidx *ix = zidx_new(&c.s, 1);
 	cr_assert_not_null(ix);
 	static const uint16_t types[] = { RR_SOA, RR_A, RR_NSEC3, RR_DS };

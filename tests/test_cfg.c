@@ -2352,7 +2352,7 @@ Test(cfg, rate_limit_defaults_and_file)
 			  "  ipv6-prefix: 48\n"
 			  "  table-size: 1024\n"
 			  "  log-only: true\n"
-			  "  allow: [192.0.2.0/24, 2001:db8::/32]\n",
+			  "  allow: [198.18.0.0/24, 2001:db8::/32]\n",
 			  err, sizeof err),
 		     0, "%s", err);
 	cr_assert_eq(c.rrl.rate, 20);
@@ -2366,7 +2366,7 @@ Test(cfg, rate_limit_defaults_and_file)
 	cr_assert_eq(c.rrl.table_size, 1024);
 	cr_assert(c.rrl.log_only);
 	cr_assert_eq(c.rrl.nallow, 2);
-	check_prefix(&c.rrl.allow[0], "::ffff:192.0.2.0", 120, "192.0.2.0/24");
+	check_prefix(&c.rrl.allow[0], "::ffff:198.18.0.0", 120, "198.18.0.0/24");
 	check_prefix(&c.rrl.allow[1], "2001:db8::", 32, "2001:db8::/32");
 	cfg_free(&c);
 }
@@ -2379,7 +2379,7 @@ Test(cfg, rate_limit_errors)
 	fails("rate-limit:\n  slipp: 1\n", 2, "did you mean 'slip'?");
 	fails("rate-limit:\n  referrals-per-second: 100001\n", 2,
 	      "rate-limit.referrals-per-second:");
-	fails("rate-limit:\n  allow: [192.0.2.0/33]\n", 2, "rate-limit.allow:");
+	fails("rate-limit:\n  allow: [198.18.0.0/33]\n", 2, "rate-limit.allow:");
 }
 
 Test(cfg, rate_limit_flags)

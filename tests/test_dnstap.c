@@ -110,7 +110,7 @@ Test(dnstap, encoder_matches_protobuf_c)
 	static uint8_t dns[4000];
 	for (size_t i = 0; i < sizeof dns; i++)
 		dns[i] = (uint8_t)(i * 7);
-	const uint8_t v4[4] = { 192, 0, 2, 1 }, s4[4] = { 198, 51, 100, 53 };
+	const uint8_t v4[4] = { 198, 18, 0, 1 }, s4[4] = { 198, 51, 100, 53 };
 	const uint8_t v6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 	const uint8_t s6[16] = { 0x20, 0x01, 0x0d, 0xb8, [14] = 0x53, [15] = 0x53 };
 	struct dt_msg m = { .type = DT_AUTH_QUERY, .family = DT_INET, .protocol = DT_UDP,
@@ -200,7 +200,7 @@ Test(dnstap, sampled_burst_to_a_file)
 	struct dt_wk *d = open_one(&s, &o, &st);
 	cr_assert_null(dt_attach(s, &st), "one share per thread");
 
-	/* 9 queries from 192.0.2.N: the 3rd, 6th and 9th are sampled */
+	/* 9 queries from 198.18.0.N: the 3rd, 6th and 9th are sampled */
 	struct sockaddr_in peer[9];
 	struct ans_req req[9];
 	static uint8_t q[9][12], r[9][5000];
@@ -208,7 +208,7 @@ Test(dnstap, sampled_burst_to_a_file)
 	size_t lens[9];
 	for (unsigned i = 0; i < 9; i++) {
 		peer[i] = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(1000 + i),
-						.sin_addr.s_addr = htonl(0xc0000200u + i) };
+						.sin_addr.s_addr = htonl(0xc6120000u + i) };
 		q[i][0] = (uint8_t)i;
 		req[i] = (struct ans_req){ .q = q[i], .qlen = 12, .peer_kind = ANS_PEER_SOCKADDR,
 					   .peer = &peer[i] };
@@ -302,10 +302,10 @@ Test(dnstap, both_ends_of_every_kind)
 	/* sockaddrs (the socket backend's peer, TCP's both ends), addresses
 	 * in an IP header (the DPDK backend's, and the socket backend's
 	 * pktinfo), IPv4 as v4-mapped IPv6 */
-	const uint8_t c4[4] = { 192, 0, 2, 7 }, s4[4] = { 198, 51, 100, 53 };
+	const uint8_t c4[4] = { 198, 18, 0, 7 }, s4[4] = { 198, 51, 100, 53 };
 	const uint8_t c6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 };
 	const uint8_t s6[16] = { 0x20, 0x01, 0x0d, 0xb8, 0xff, [15] = 0x53 };
-	const uint8_t c4m[16] = { [10] = 0xff, [11] = 0xff, 192, 0, 2, 7 };
+	const uint8_t c4m[16] = { [10] = 0xff, [11] = 0xff, 198, 18, 0, 7 };
 	const uint8_t s4m[16] = { [10] = 0xff, [11] = 0xff, 198, 51, 100, 53 };
 	struct sockaddr_in sa_c4 = { .sin_family = AF_INET, .sin_port = htons(40001) };
 	struct sockaddr_in sa_s4 = { .sin_family = AF_INET, .sin_port = htons(53) };

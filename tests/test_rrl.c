@@ -86,7 +86,7 @@ Test(rrl, bucket_over_time)
 {
 	struct rrl_worker w = worker(10, 0);
 	uint8_t a[16];
-	struct rrl_key k = www_a(a, "192.0.2.1");
+	struct rrl_key k = www_a(a, "198.18.0.1");
 	uint64_t t = 5000000;	/* any start */
 	cr_assert_eq(passes(&w, &k, t, 50), 10, "a second's burst, then limited");
 	cr_assert_eq(passes(&w, &k, t + 99, 5), 0, "0.099 s refill less than a token");
@@ -111,7 +111,7 @@ Test(rrl, class_rates)
 	c.class_rate[RRL_ERROR] = RRL_UNLIMITED;
 	struct rrl_worker w = { .r = mk(&c) };
 	uint8_t a[16];
-	addr4(a, "192.0.2.1");
+	addr4(a, "198.18.0.1");
 	struct rrl_key nx = { .addr = a, .cls = RRL_NXDOMAIN, .name = name("example.com.") };
 	struct rrl_key er = { .addr = a, .cls = RRL_ERROR };
 	struct rrl_key nd = { .addr = a, .cls = RRL_NODATA, .name = name("example.com.") };
@@ -134,7 +134,7 @@ Test(rrl, wildcard_answers_pooled)
 	 * answers have a bucket per name */
 	struct rrl_worker w = worker(4, 0);
 	uint8_t a[16];
-	addr4(a, "192.0.2.1");
+	addr4(a, "198.18.0.1");
 	uint64_t t = 9000000;
 	unsigned wild = 0, plain = 0;
 	for (int i = 0; i < 40; i++) {
@@ -159,7 +159,7 @@ Test(rrl, stamp_wraps)
 	/* the stamp is ms modulo 2^20: time going past that keeps refilling */
 	struct rrl_worker w = worker(5, 0);
 	uint8_t a[16];
-	addr4(a, "192.0.2.1");
+	addr4(a, "198.18.0.1");
 	struct rrl_key k = { .addr = a, .cls = RRL_ERROR };
 	uint64_t t = (1u << 20) - 100;
 	cr_assert_eq(passes(&w, &k, t, 10), 5);
@@ -217,7 +217,7 @@ Test(rrl, prefixes_v6)
 	cr_assert_eq(passes(&w, &k, 1000, 5), 3);
 	/* an IPv4 client whose mapped address looks like neither */
 	uint8_t v4[16];
-	addr4(v4, "192.0.2.1");
+	addr4(v4, "198.18.0.1");
 	k.addr = v4;
 	cr_assert_eq(passes(&w, &k, 1000, 5), 3);
 	rrl_free(w.r);
@@ -227,7 +227,7 @@ Test(rrl, keys_by_class_and_name)
 {
 	struct rrl_worker w = worker(2, 0);
 	uint8_t a[16];
-	struct rrl_key k = www_a(a, "192.0.2.7");
+	struct rrl_key k = www_a(a, "198.18.0.7");
 	cr_assert_eq(passes(&w, &k, 1000, 5), 2);
 	k.name = name("WWW.Example.COM.");
 	cr_assert_eq(passes(&w, &k, 1000, 5), 0, "names compare case-insensitively");
@@ -261,7 +261,7 @@ Test(rrl, names_fold_ascii_case_only)
 	/* every octet value in a label: a name shares its bucket with the
 	 * name whose letters are lowercased, and only with that one */
 	uint8_t a[16];
-	addr4(a, "192.0.2.8");
+	addr4(a, "198.18.0.8");
 	for (unsigned b = 1; b < 256; b++) {
 		struct rrl_worker w = worker(1, 0);
 		uint8_t n1[16] = { 9, 'x', 'x', 'x', 'x', 'x', 'x', 'x', 'x', (uint8_t)b,
@@ -281,7 +281,7 @@ Test(rrl, names_fold_ascii_case_only)
 Test(rrl, slip_cadence)
 {
 	uint8_t a[16];
-	addr4(a, "192.0.2.9");
+	addr4(a, "198.18.0.9");
 	struct rrl_key k = { .addr = a, .cls = RRL_ERROR };
 	unsigned slips[] = { 0, 1, 2, 3 };
 	for (unsigned s = 0; s < 4; s++) {
@@ -463,7 +463,7 @@ Test(rrl_resp, response_hook)
 	struct sockaddr_storage ss = { 0 };
 	struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
 	sin->sin_family = AF_INET;
-	inet_pton(AF_INET, "192.0.2.33", &sin->sin_addr);
+	inet_pton(AF_INET, "198.18.0.33", &sin->sin_addr);
 	uint8_t q[512];
 	struct dm_qopt o = { .edns = true };
 	struct ans_req req = { .q = q, .qlen = dm_query(q, sizeof q, "www.example.com.", RR_A, &o),
@@ -498,7 +498,7 @@ Test(rrl_resp, burst_decides_in_order)
 	struct wstats st;
 	memset(&st, 0, sizeof st);
 	struct sockaddr_storage ss[2] = { { 0 }, { 0 } };
-	const char *ip[2] = { "192.0.2.1", "198.51.100.1" };
+	const char *ip[2] = { "198.18.0.1", "198.51.100.1" };
 	for (int c = 0; c < 2; c++) {
 		struct sockaddr_in *sin = (struct sockaddr_in *)&ss[c];
 		sin->sin_family = AF_INET;

@@ -42,7 +42,7 @@ static char *zone_text(unsigned v)
 	cr_assert_not_null(t);
 	snprintf(t, 512,
 		 "$TTL 300\n@ SOA ns hostmaster %u 7200 3600 1209600 60\n@ NS ns\n"
-		 "ns A 192.0.2.1\nwww TXT \"v%u\"\nwww A 192.0.2.%u\n",
+		 "ns A 198.18.0.1\nwww TXT \"v%u\"\nwww A 198.18.0.%u\n",
 		 v, v, v % 250 + 1);
 	return t;
 }

@@ -119,12 +119,12 @@ Test(xfrin, axfr_records_as_text)
 	struct stream s = { .len = 0 };
 	msg_begin(&s, 3);
 	soa(&s, 7);
-	rr(&s, "www.example.com.", RR_A, (uint8_t[]){ 192, 0, 2, 1 }, 4);
+	rr(&s, "www.example.com.", RR_A, (uint8_t[]){ 198, 18, 0, 1 }, 4);
 	soa(&s, 7);
 	msg_end(&s);
 	char *text = NULL, err[512];
 	cr_assert_eq(read_axfr(&s, &text, err, sizeof err), XFI_ZONE, "%s", err);
-	cr_assert(strstr(text, "www.example.com. 300 IN A 192.0.2.1\n"), "%s", text);
+	cr_assert(strstr(text, "www.example.com. 300 IN A 198.18.0.1\n"), "%s", text);
 	free(text);
 }
 

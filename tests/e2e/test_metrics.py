@@ -240,7 +240,7 @@ def test_scrape_during_long_reload():
     about MTR_WAIT_MS (2 s) with the last text rendered, not held until
     the reload ends; the next scrape after it counts the reload."""
     port = free_port()
-    small = "$ORIGIN big.test.\n$TTL 300\n@ SOA ns h 1 3600 900 604800 300\n@ NS ns\nns A 192.0.2.1\n"
+    small = "$ORIGIN big.test.\n$TTL 300\n@ SOA ns h 1 3600 900 604800 300\n@ NS ns\nns A 198.18.0.1\n"
     with Server({"big.test.": small},
                 extra=["--metrics-listen", f"127.0.0.1:{port}"]) as s:
         s.start()

@@ -163,7 +163,7 @@ static void peers_table(const uint8_t *p, size_t len)
 		{ 0 },
 	};
 	uint8_t a4[16], a6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
-	peers_addr_v4((const uint8_t[4]){ 192, 0, 2, 1 }, a4);
+	peers_addr_v4((const uint8_t[4]){ 198, 18, 0, 1 }, a4);
 	for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++) {
 		const struct tsig_key *key;
 		peers_notify(pr, zones[i], a4, &key);

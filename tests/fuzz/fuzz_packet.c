@@ -37,7 +37,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static struct pkt_self self = {
 	.mac = { 0x02, 0, 0, 0, 0, 0x01 },
-	.v4 = { { 192, 0, 2, 1 }, { 198, 51, 100, 1 } },
+	.v4 = { { 198, 18, 0, 1 }, { 198, 51, 100, 1 } },
 	.nv4 = 2,
 	.v6 = { { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 }, { 0xfe, 0x80, [15] = 1 } },
 	.nv6 = 2,

@@ -51,14 +51,14 @@ static const char served_text[] =
 	"@ NS ns2.example.net.\n"
 	"@ MX 10 mail\n"
 	"@ TXT \"v=spf1 -all\"\n"
-	"ns1 A 192.0.2.53\n"
+	"ns1 A 198.18.0.53\n"
 	"ns1 AAAA 2001:db8::53\n"
-	"www A 192.0.2.1\n"
-	"www A 192.0.2.2\n"
-	"mail A 192.0.2.25\n"
+	"www A 198.18.0.1\n"
+	"www A 198.18.0.2\n"
+	"mail A 198.18.0.25\n"
 	"alias CNAME www\n"
 	"sub NS ns.sub\n"
-	"ns.sub A 192.0.2.99\n"
+	"ns.sub A 198.18.0.99\n"
 	"*.wild TXT \"wild\"\n";
 
 /* Loads zone text into a zone, checked; NULL when the checks refuse it.

@@ -51,7 +51,7 @@ static struct {
 
 static const char nsid[] = "fuzz-ns";
 
-/* The transfer peers: a key, example.com. as a secondary of 192.0.2.53
+/* The transfer peers: a key, example.com. as a secondary of 198.18.0.53
  * (unsigned NOTIFYs), example.org. of 2001:db8::53 with the key. */
 static struct peers *make_peers(void)
 {
@@ -60,7 +60,7 @@ static struct peers *make_peers(void)
 	struct cfg_remote pa, pb;
 	char err[256];
 	if (tsig_key_make(&key, "fuzz-key.", "hmac-sha256", secret, err, sizeof err) != 0 ||
-	    cfg_parse_remote(&pa, "192.0.2.53", err, sizeof err) != 0 ||
+	    cfg_parse_remote(&pa, "198.18.0.53", err, sizeof err) != 0 ||
 	    cfg_parse_remote(&pb, "2001:db8::53", err, sizeof err) != 0) {
 		fprintf(stderr, "fz_engine: %s\n", err);
 		abort();
@@ -217,7 +217,7 @@ bool fze_msg(struct fze_in *in, const uint8_t **m, size_t *len)
 void fze_peer(unsigned k, struct fze_peer *s, struct ans_req *req, uint8_t ip[16], size_t *iplen)
 {
 	static const uint8_t addrs[4][16] = {
-		{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 192, 0, 2, 53 },	/* the primary */
+		{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 18, 0, 53 },	/* the primary */
 		{ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 198, 51, 100, 7 },
 		{ 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x53 },
 		{ 0x20, 0x01, 0x0d, 0xb8, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7 },

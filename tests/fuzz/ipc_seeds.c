@@ -120,7 +120,7 @@ int main(int argc, char **argv)
 	tsig_key_make(&keys[1], "k2.", "hmac-sha1", "c2VjcmV0", err, sizeof err);
 	struct cfg_remote pr[2];
 	memset(pr, 0, sizeof pr);
-	cfg_parse_remote(&pr[0], "192.0.2.1", err, sizeof err);
+	cfg_parse_remote(&pr[0], "198.18.0.1", err, sizeof err);
 	cfg_parse_remote(&pr[1], "[2001:db8::1]:5300", err, sizeof err);
 	struct peers_zone_in zin[2] = { { "example.com.", 0, pr, 2 }, { "example.", -1, pr + 1, 1 } };
 	int fd = memfd_create("p", 0);

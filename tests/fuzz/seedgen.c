@@ -64,7 +64,7 @@ static int image(const char *origin, const char *file, const char *out)
 
 static const uint8_t our_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
 static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-static const uint8_t our4[4] = { 192, 0, 2, 1 }, peer4[4] = { 192, 0, 2, 53 };
+static const uint8_t our4[4] = { 198, 18, 0, 1 }, peer4[4] = { 198, 18, 0, 53 };
 static const uint8_t our6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 };
 static const uint8_t peer6[16] = { 0x20, 0x01, 0x0d, 0xb8, [15] = 0x53 };
 

@@ -61,7 +61,7 @@ def tsig_seeds():
     body = r.to_wire()
     r2 = dns.message.make_response(dns.message.make_query("example.", "AXFR"))
     r2.question = []
-    r2.answer.append(dns.rrset.from_text("www.example.", 300, "IN", "A", "192.0.2.1"))
+    r2.answer.append(dns.rrset.from_text("www.example.", 300, "IN", "A", "198.18.0.1"))
     body2 = r2.to_wire()
     def msg(flags, pos, x, m):
         return bytes([flags]) + struct.pack(">HBH", pos, x, len(m)) + m
@@ -89,8 +89,8 @@ def config_seeds():
         ["--listen", "127.0.0.1:5300", "--listen", "[::1]:5300", "--workers", "2",
          "--zone", "example.com=/tmp/example.com.zone"],
         ["--zone=example.net=n.zone", "--key", "hmac-sha256:xfr.:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
-         "--primary", "example.net=192.0.2.1@5300", "--zone-key", "example.net=xfr."],
-        ["--io", "dpdk", "--address", "192.0.2.53", "--", "-l", "0-1", "--vdev", "net_tap0"],
+         "--primary", "example.net=198.18.0.1@5300", "--zone-key", "example.net=xfr."],
+        ["--io", "dpdk", "--address", "198.18.0.53", "--", "-l", "0-1", "--vdev", "net_tap0"],
         ["--hide-version", "--nsid", "ns1", "--cookie-secret", "00112233445566778899aabbccddeeff",
          "--rate-limit", "10", "--rate-limit-slip", "2", "--allow-transfer", "10.0.0.0/8",
          "--dp-fd", "3"],
@@ -143,33 +143,33 @@ def soa(serial, owner="example.com."):
 
 def xfr_seeds():
     zone = [soa(101), ("example.com.", 300, "IN", "NS", "ns1.example.com."),
-            ("ns1.example.com.", 300, "IN", "A", "192.0.2.53"),
-            ("www.example.com.", 300, "IN", "A", "192.0.2.1"),
+            ("ns1.example.com.", 300, "IN", "A", "198.18.0.53"),
+            ("www.example.com.", 300, "IN", "A", "198.18.0.1"),
             ("www.example.com.", 300, "IN", "AAAA", "2001:db8::1"),
             ("example.com.", 300, "IN", "MX", "10 mail.example.com."),
             ("txt.example.com.", 300, "IN", "TXT", '"a" "b c"'),
             ("_sip._tcp.example.com.", 300, "IN", "SRV", "1 2 5060 sip.example.com."),
             ("sub.example.com.", 300, "IN", "NS", "ns.sub.example.com."),
-            ("ns.sub.example.com.", 300, "IN", "A", "192.0.2.99"),
+            ("ns.sub.example.com.", 300, "IN", "A", "198.18.0.99"),
             ("c.example.com.", 300, "IN", "CAA", '0 issue "ca.example"'),
             soa(101)]
     put("xfr", "axfr", b"\0" + xfr_msgs(zone))
     put("xfr", "axfr-one-message", b"\0" + xfr_msgs(zone, per=100))
     put("xfr", "axfr-uptodate", b"\1" + xfr_msgs([soa(100)] + zone[1:-1] + [soa(100)]))
     put("xfr", "axfr-newer", b"\1" + xfr_msgs(zone))
-    steps = [soa(102), soa(100), ("www.example.com.", 300, "IN", "A", "192.0.2.1"),
-             soa(101), ("www.example.com.", 300, "IN", "A", "192.0.2.7"),
-             soa(101), ("mail.example.com.", 300, "IN", "A", "192.0.2.25"),
+    steps = [soa(102), soa(100), ("www.example.com.", 300, "IN", "A", "198.18.0.1"),
+             soa(101), ("www.example.com.", 300, "IN", "A", "198.18.0.7"),
+             soa(101), ("mail.example.com.", 300, "IN", "A", "198.18.0.25"),
              soa(102), ("new.example.com.", 300, "IN", "TXT", '"new"'), soa(102)]
     ixq = ("example.com.", "IXFR")
     put("xfr", "ixfr-steps", b"\2" + xfr_msgs(steps, question=ixq))
     put("xfr", "ixfr-steps-bad-delete", b"\2" + xfr_msgs(
-        [soa(101), soa(100), ("nope.example.com.", 300, "IN", "A", "192.0.2.9"),
+        [soa(101), soa(100), ("nope.example.com.", 300, "IN", "A", "198.18.0.9"),
          soa(101), soa(101)], question=ixq))
     put("xfr", "ixfr-soa-only", b"\2" + xfr_msgs([soa(103)], question=ixq))
     put("xfr", "ixfr-axfr-form", b"\2" + xfr_msgs(zone, question=ixq))
     put("xfr", "axfr-out-of-zone", b"\0" + xfr_msgs(
-        [soa(5), ("example.net.", 300, "IN", "A", "192.0.2.1"), soa(5)]))
+        [soa(5), ("example.net.", 300, "IN", "A", "198.18.0.1"), soa(5)]))
 
 
 if __name__ == "__main__":
