@@ -194,3 +194,12 @@ int ipc_wait_fd(int fd, short events, int64_t deadline)
 			return -1;
 	}
 }
+
+const uint8_t *ipc_multi_entries(const uint8_t *buf, size_t len, size_t per,
+				 struct ipc_multi_hdr *h)
+{
+	if (len < sizeof *h)
+		return NULL;
+	memcpy(h, buf, sizeof *h);
+	return len == sizeof *h + (size_t)h->n * per ? buf + sizeof *h : NULL;
+}

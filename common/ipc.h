@@ -47,7 +47,7 @@ enum ipc_type {
 				   + struct ipc_port_stats[nports] */
 	IPC_RELOAD,		/* SIGHUP: reload the configuration and every zone */
 	IPC_SERVED,		/* the reply to IPC_HELLO: what is served already,
-				   struct ipc_served_hdr + struct ipc_served[nzones] */
+				   struct ipc_multi_hdr + struct ipc_served[n] */
 	IPC_XFR,		/* on the transfer channel: struct ipc_xfr + the
 				   query's bytes, the connection attached */
 	IPC_NOTIFY,		/* struct ipc_notify: an allowed primary NOTIFYed */
@@ -59,7 +59,7 @@ enum ipc_type {
 				   again: served as it is */
 	IPC_ZSTATS_REQ,		/* control -> dataplane: -> IPC_ZSTATS */
 	IPC_ZSTATS,		/* dataplane -> control: the per-zone counters,
-				   struct ipc_zstats_hdr + struct ipc_zstats[n],
+				   struct ipc_multi_hdr + struct ipc_zstats[n],
 				   in as many messages as they take */
 };
 
@@ -166,12 +166,17 @@ struct ipc_served {
 	int64_t loaded_at;	/* unix time the image was swapped in */
 };
 
-/* The zones may take several IPC_SERVED messages: all but the last say
- * more = 1. */
-struct ipc_served_hdr {
-	uint32_t nzones;	/* struct ipc_served that follow */
-	uint32_t more;		/* 1: another IPC_SERVED follows */
+/* A reply that may take several messages (IPC_SERVED, IPC_ZSTATS): each
+ * is this header and n entries; all but the last say more = 1. */
+struct ipc_multi_hdr {
+	uint32_t n;		/* entries that follow */
+	uint32_t more;		/* 1: another message of the reply follows */
 };
+
+/* The entries of one such message buf[0..len), each per bytes, with its
+ * header in *h; NULL when the lengths do not add up. */
+const uint8_t *ipc_multi_entries(const uint8_t *buf, size_t len, size_t per,
+				 struct ipc_multi_hdr *h);
 
 struct ipc_stats_hdr {
 	uint32_t nworkers;	/* struct wstats that follow: UDP workers, then TCP */
@@ -182,14 +187,6 @@ struct ipc_stats_hdr {
 	uint32_t nports;	/* struct ipc_port_stats after those (DPDK ports) */
 	uint32_t pad;
 	char backend[16];	/* the UDP I/O backend: "socket" or "dpdk" */
-};
-
-/* The per-zone counters may take several IPC_ZSTATS messages: all but
- * the last say more = 1.  Without per-zone counters (zone-counters: 0),
- * one message with n = 0. */
-struct ipc_zstats_hdr {
-	uint32_t n;		/* struct ipc_zstats that follow */
-	uint32_t more;		/* 1: another IPC_ZSTATS follows */
 };
 
 /* One counter slot (common/stats.h ZS_*) summed over the serving threads:

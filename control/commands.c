@@ -276,17 +276,15 @@ int cmd_stats_fetch(struct ctl *c, struct stats_view *v, struct ctl_out *o)
 
 int cmd_zstats_add(struct zstats_view *v, const uint8_t *buf, size_t n, bool *more)
 {
-	struct ipc_zstats_hdr h;
-	if (n < sizeof h)
-		return -1;
-	memcpy(&h, buf, sizeof h);
-	if (n != sizeof h + (size_t)h.n * sizeof(struct ipc_zstats))
+	struct ipc_multi_hdr h;
+	const uint8_t *e = ipc_multi_entries(buf, n, sizeof(struct ipc_zstats), &h);
+	if (!e)
 		return -1;
 	struct ipc_zstats *z = realloc(v->z, (v->n + h.n + 1) * sizeof *z);
 	if (!z)
 		return -1;
 	v->z = z;
-	memcpy(z + v->n, buf + sizeof h, (size_t)h.n * sizeof *z);
+	memcpy(z + v->n, e, (size_t)h.n * sizeof *z);
 	for (size_t i = v->n; i < v->n + h.n; i++)
 		z[i].name[sizeof z[i].name - 1] = 0;
 	v->n += h.n;

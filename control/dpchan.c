@@ -185,15 +185,13 @@ int dpc_hand_over_overlay(struct ctl *c, const char *zone, int fd, size_t size,
 
 int dpc_served_msg(struct ctl *c, const uint8_t *buf, size_t n, bool *more)
 {
-	struct ipc_served_hdr h;
-	if (n < sizeof h)
+	struct ipc_multi_hdr h;
+	const uint8_t *e = ipc_multi_entries(buf, n, sizeof(struct ipc_served), &h);
+	if (!e)
 		return -1;
-	memcpy(&h, buf, sizeof h);
-	if (n != sizeof h + (size_t)h.nzones * sizeof(struct ipc_served))
-		return -1;
-	for (uint32_t i = 0; i < h.nzones; i++) {
+	for (uint32_t i = 0; i < h.n; i++) {
 		struct ipc_served sv;
-		memcpy(&sv, buf + sizeof h + i * sizeof sv, sizeof sv);
+		memcpy(&sv, e + i * sizeof sv, sizeof sv);
 		sv.name[sizeof sv.name - 1] = 0;
 		zj_served(c, &sv);
 	}

@@ -27,12 +27,12 @@
 static void send_served(struct dp *d)
 {
 	static uint8_t buf[IPC_MSG_MAX];
-	const size_t per = (sizeof buf - sizeof(struct ipc_served_hdr)) /
+	const size_t per = (sizeof buf - sizeof(struct ipc_multi_hdr)) /
 			   sizeof(struct ipc_served);
 	size_t n = pub_zones(d->pub), i = 0;
 	do {
 		size_t k = n - i < per ? n - i : per;
-		struct ipc_served_hdr h = { (uint32_t)k, i + k < n };
+		struct ipc_multi_hdr h = { (uint32_t)k, i + k < n };
 		memcpy(buf, &h, sizeof h);
 		for (size_t j = 0; j < k; j++) {
 			struct pub_zone_info zi;
@@ -114,11 +114,11 @@ static void zslot_sum(const struct dp *d, uint32_t slot, struct ipc_zstats *out)
 static void send_zstats(struct dp *d)
 {
 	static uint8_t buf[IPC_MSG_MAX];
-	const size_t per = (sizeof buf - sizeof(struct ipc_zstats_hdr)) /
+	const size_t per = (sizeof buf - sizeof(struct ipc_multi_hdr)) /
 			   sizeof(struct ipc_zstats);
 	uint32_t used = d->zstats ? pub_slots_used(d->pub) : 0, slot = 0;
 	do {
-		struct ipc_zstats_hdr h = { 0, 0 };
+		struct ipc_multi_hdr h = { 0, 0 };
 		for (; slot < used && h.n < per; slot++) {
 			struct ipc_zstats z;
 			zslot_sum(d, slot, &z);

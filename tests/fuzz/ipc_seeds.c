@@ -95,7 +95,7 @@ int main(int argc, char **argv)
 	pkt(1, IPC_STATS, buf, n);
 	fclose(f);
 	start("ctl-zstats-served");
-	struct ipc_zstats_hdr zh = { 2, 1 };
+	struct ipc_multi_hdr zh = { 2, 1 };
 	n = 0; memcpy(buf, &zh, sizeof zh); n += sizeof zh;
 	struct ipc_zstats zs; memset(&zs, 0, sizeof zs); zs.slot = 2; strcpy(zs.name, "example.com.");
 	memcpy(buf + n, &zs, sizeof zs); n += sizeof zs;
@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 	pkt(1, IPC_ZSTATS, buf, n);
 	zh.n = 0; zh.more = 0;
 	pkt(1, IPC_ZSTATS, &zh, sizeof zh);
-	struct ipc_served_hdr sv = { 1, 0 };
+	struct ipc_multi_hdr sv = { 1, 0 };
 	struct ipc_served se = { "example.com.", 7, 0, 12, 4096, 1700000000 };
 	n = 0; memcpy(buf, &sv, sizeof sv); n += sizeof sv;
 	memcpy(buf + n, &se, sizeof se); n += sizeof se;
