@@ -20,7 +20,7 @@
 #   scaling  for N in $LCORES: N worker lcores, N ports, N generators
 #            (each sending over N queues, one per lcore): answers/s per
 #            lcore; N is skipped where the machine has fewer than 2N vCPUs
-# Results: bench/out/dpdk-RESULTS.md (bench/README.md, "dpdk").  Needs
+# Results: $RESULTS_DIR/dpdk-RESULTS.md, default bench/out (bench/README.md, "dpdk").  Needs
 # root, ip, built ringdns and bench/dpdk_gen in $RINGDNS_BUILD (release).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -43,8 +43,9 @@ SRV_CPU=${SRV_CPU:-1}
 GEN_CPU=${GEN_CPU:-0}
 QUERIES=${QUERIES:-1000000}         # lines per query file
 PROFILE=${PROFILE:-1}               # ceiling, run 1: perf profile of the lcore (if perf is there)
-OUT=bench/out
-RESULTS=$OUT/dpdk-RESULTS.md
+OUT=bench/out                       # generated zones, reused
+RESULTS_DIR=${RESULTS_DIR:-$OUT}
+RESULTS=$RESULTS_DIR/dpdk-RESULTS.md
 PY=/usr/bin/python3
 SADDR=198.18.0.1 CADDR=198.18.0.2
 
@@ -52,13 +53,14 @@ die() { echo "dpdk.sh: $*" >&2; exit 1; }
 log() { echo "dpdk.sh: $*" >&2; }
 
 [[ $(id -u) == 0 ]] || die "needs root (a network namespace for the server's TAP, hugepages)"
-RINGDNS=$ROOT/$RINGDNS_BUILD/dataplane/ringdns
-RINGCTL=$ROOT/$RINGDNS_BUILD/control/ringctl
-GEN=$ROOT/$RINGDNS_BUILD/bench/dpdk_gen
+case $RINGDNS_BUILD in /*) BUILD=$RINGDNS_BUILD ;; *) BUILD=$ROOT/$RINGDNS_BUILD ;; esac
+RINGDNS=$BUILD/dataplane/ringdns
+RINGCTL=$BUILD/control/ringctl
+GEN=$BUILD/bench/dpdk_gen
 for f in "$RINGDNS" "$RINGCTL" "$GEN"; do
   [[ -x $f ]] || die "no $f: build with DPDK (meson setup $RINGDNS_BUILD --buildtype=release; ninja -C $RINGDNS_BUILD)"
 done
-mkdir -p "$OUT"
+mkdir -p "$OUT" "$RESULTS_DIR"
 NCPU=$(nproc)
 TAG=$(( $$ % 10000 ))
 NS=rdm-$TAG
@@ -488,7 +490,7 @@ table("scaling", "Scaling: N lcores, N generators",
        ("cycles_per_answer", "busy cycles/answer"), ("busy_pct", "lcores busy %")])
 EOF
 cp "$TMP/results.md" "$RESULTS"
-cp "$RAW" "$OUT/dpdk-raw.tsv"
+cp "$RAW" "$RESULTS_DIR/dpdk-raw.tsv"
 cat "$RESULTS"
 echo
-echo "saved: $RESULTS (per-run values: $OUT/dpdk-raw.tsv)"
+echo "saved: $RESULTS (per-run values: $RESULTS_DIR/dpdk-raw.tsv)"

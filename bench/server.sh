@@ -9,10 +9,15 @@
 #               server-side NAPI thread); for the busy-polling DPDK server
 #               its own busy share of the poll cycles and cycles per answer
 #   startup     exec to first SOA answer, peak RSS (VmHWM), for SIZES
+#   latency     dnsperf at each fixed rate of LAT_RATES for LAT_S seconds:
+#               queries/s answered, lost, latency percentiles (its -v lines)
 #   reload      reload command to the new serial answered, under RELOAD_QPS
 #               load; unanswered % in that window; peak RSS in that window
 # Every measurement RUNS times, servers interleaved; medians go to
-# bench/out/server-RESULTS.md. Needs root, 2+ vCPUs, ip, ethtool, kxdpgun
+# $RESULTS_DIR/server-RESULTS.md (default bench/out; generated zones and
+# query files stay cached in bench/out). A line "server.sh: step: PART
+# SERVER run R [size N]" starts each server's turn (bench/run counts
+# them for its progress line). Needs root, 2+ vCPUs, ip, ethtool, kxdpgun
 # (Debian package knot-dnsutils), knotd/knotc (knot), nsd/nsd-control (nsd),
 # /usr/bin/python3, and built ringdns binaries in $RINGDNS_BUILD (with DPDK
 # for ringdns-dpdk).
@@ -24,6 +29,7 @@ QUICK=${QUICK:-0}
 if [[ $QUICK == 1 ]]; then
   : "${SIZES:=100000}" "${RUNS:=1}" "${TP_SIZE:=100000}" "${RELOAD_SIZE:=100000}"
   : "${STEP_S:=2}" "${FIXED_S:=3}" "${STEPS:=50000 100000 150000 200000 300000}" "${START_TIMEOUT:=120}"
+  : "${LAT_RATES:=10000 40000}" "${LAT_S:=2}"
 fi
 SIZES=${SIZES:-"1000000 10000000"}    # zone sizes (names) for startup / RSS
 RUNS=${RUNS:-3}                       # repeats of every measurement
@@ -36,9 +42,12 @@ STEP_RETRIES=${STEP_RETRIES:-1}       # a failed step is tried again this often
 FIXED_QPS=${FIXED_QPS:-50000}         # rate for CPU per million answers
 FIXED_S=${FIXED_S:-10}
 RELOAD_QPS=${RELOAD_QPS:-30000}       # background load during a reload
+LAT_RATES=${LAT_RATES:-"10000 25000 50000 75000 100000"} # dnsperf's fixed rates (q/s)
+LAT_S=${LAT_S:-5}                     # seconds per rate
+LAT_CLIENTS=${LAT_CLIENTS:-16}        # dnsperf -c (source ports)
 QUERIES=${QUERIES:-200000}            # lines in a query file
 SEED=${SEED:-1}
-PARTS=${PARTS:-"throughput startup reload"}
+PARTS=${PARTS:-"throughput latency startup reload"}
 SERVERS=${SERVERS:-"ringdns-dpdk ringdns knotd knotd-xdp nsd"}
 ZONE=${ZONE:-plain}                   # plain: server_gen.py's zone; tld: bench/tld.sh's signed TLD
 case $ZONE in
@@ -54,8 +63,9 @@ START_TIMEOUT=${START_TIMEOUT:-900}   # s, per server start (10M zones are slow)
 SRV_CPU=${SRV_CPU:-1}                 # vCPU of the servers (and their NAPI thread)
 GEN_CPU=${GEN_CPU:-0}                 # vCPU of kxdpgun, probes, reload commands
 RMEM_DEFAULT=${RMEM_DEFAULT:-}        # if set: net.core.rmem_default for the run (restored)
-OUT=bench/out
-RESULTS=$OUT/server-RESULTS.md
+OUT=bench/out                         # zones and query files, reused across runs
+RESULTS_DIR=${RESULTS_DIR:-$OUT}      # server-RESULTS.md, server-raw.tsv
+RESULTS=$RESULTS_DIR/server-RESULTS.md
 PY=/usr/bin/python3
 PROBE=$ROOT/bench/server_probe.py
 
@@ -68,6 +78,7 @@ for t in ip ethtool ss taskset pgrep top sysctl $PY; do
   command -v "$t" >/dev/null || die "$t not found"
 done
 command -v kxdpgun >/dev/null || die "kxdpgun not found (apt-get install knot-dnsutils)"
+[[ " $PARTS " != *" latency "* ]] || command -v dnsperf >/dev/null || die "dnsperf not found (apt-get install dnsperf)"
 case $RINGDNS_BUILD in /*) BUILD=$RINGDNS_BUILD ;; *) BUILD=$ROOT/$RINGDNS_BUILD ;; esac
 RINGDNS=$BUILD/dataplane/ringdns
 RINGCTL=$BUILD/control/ringctl
@@ -116,7 +127,7 @@ for s in $SERVERS; do
 done
 [[ ${#servers[@]} -gt 0 ]] || die "no server to run"
 [[ " ${servers[*]} " == *" ringdns "* ]] || WARM=""   # ringdns-warm: beside ringdns only
-mkdir -p "$OUT"
+mkdir -p "$OUT" "$RESULTS_DIR"
 
 TAG=$(( $$ % 10000 ))
 NS_S=rdb-srv-$TAG NS_C=rdb-cli-$TAG   # server / client namespaces
@@ -544,6 +555,8 @@ dpdk_setup() { # once, before the first part
   log "nr_hugepages (2 MB) $had -> $got, hugetlbfs on $HUGE_DIR (both undone at exit)"
 }
 
+# step PART SERVER RUN [SIZE]: the line that starts a server's turn
+step() { log "step: $1 $2 run $3${4:+ size $4}"; }
 # record part size server run key value
 rec() { printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$@" >> "$RAW"; }
 # memory of the server tree now: rec with keys PREFIX_main, PREFIX_ctl, PREFIX_sum, pss_sum
@@ -603,6 +616,7 @@ part_throughput() {
   local r s
   for ((r = 1; r <= RUNS; r++)); do
     for s in "${servers[@]}"; do
+      step throughput "$s" "$r"
       start_server "$s" "$z" 1
       tp_fixed "$s" "$r"
       tp_ladder "$s" "$r"
@@ -656,6 +670,7 @@ tp_ladder() {
       check_load "throughput $s run $r step $q" "$SPID"
       kx_run "$q" "$STEP_S" "$TMP/kx.out"
       read -r sent got <<<"$KX_RES"
+      rec throughput "$TP_SIZE" "$s" "$r" "step_$q" "$sent $got $STEP_S"
       if awk -v s="$sent" -v g="$got" -v q="$q" -v t="$STEP_S" \
            'BEGIN {exit !(s > 0 && g >= 0.99 * s && s >= 0.98 * q * t)}'; then
         ok=1; break
@@ -668,6 +683,55 @@ tp_ladder() {
   log "$s run $r: steps $trail-> $best q/s"
   rec throughput "$TP_SIZE" "$s" "$r" max_qps "$best"
   rec throughput "$TP_SIZE" "$s" "$r" steps "$trail"
+}
+
+part_latency() {
+  local z r s q dq
+  z=$(zone_file "$TP_SIZE"); q=$(query_file "$TP_SIZE")
+  # dnsperf reads "NAME TYPE" lines: the TLD mix without kxdpgun's flag
+  # column, every query with DO (-D) instead of ~70 %
+  dq=$TMP/dnsperf-queries.txt
+  cut -d' ' -f1,2 "$q" > "$dq"
+  cat "$z" > /dev/null
+  for ((r = 1; r <= RUNS; r++)); do
+    for s in "${servers[@]}"; do
+      step latency "$s" "$r"
+      start_server "$s" "$z" 1
+      lat_warm "$dq"
+      for q in $LAT_RATES; do lat_one "$s" "$r" "$q" "$dq"; done
+      stop_server "$s"
+    done
+  done
+}
+# lat_warm QUERYFILE: one second of dnsperf at the lowest rate, not kept
+# (the server's first queries and the client's sockets warm up)
+lat_warm() {
+  local q
+  q=$(tr ' ' '\n' <<<"$LAT_RATES" | grep . | sort -n | head -n 1)
+  run_bg /dev/null timeout -k 5 30 "${IN_C[@]}" dnsperf -s $SADDR -p $PORT -d "$1" -l 1 -Q "$q" \
+    -c "$LAT_CLIENTS" -t 1 -e || true
+}
+# lat_one NAME RUN RATE QUERYFILE: dnsperf from the client namespace (as
+# kxdpgun) at RATE q/s for LAT_S s, every response's latency (-v) kept
+# in a file and read after the run, queries unanswered after 1 s lost
+lat_one() {
+  local s=$1 r=$2 q=$3 js flags=(-e)
+  [[ $ZONE == tld ]] && flags=(-D)
+  check_load "latency $s run $r rate $q" "$SPID"
+  run_bg "$TMP/dnsperf.out" timeout -k 5 $(( LAT_S + 30 )) "${IN_C[@]}" dnsperf -s $SADDR -p $PORT \
+    -d "$4" -l "$LAT_S" -Q "$q" -c "$LAT_CLIENTS" -q 2000 -t 1 "${flags[@]}" -v ||
+    log "$s: dnsperf at $q q/s exited with an error (its statistics are still read)"
+  js=$($PY "$PROBE" latency "$TMP/dnsperf.out")
+  rm -f "$TMP/dnsperf.out"
+  $PY - "$TP_SIZE" "$s" "$r" "$q" "$js" >> "$RAW" <<'EOF'
+import json, sys
+size, s, r, q, js = sys.argv[1:6]
+d = json.loads(js)
+for k in ("sent", "completed", "lost", "qps", "p50", "p90", "p99", "p999", "max"):
+    v = d.get(k)
+    print(f"latency\t{size}\t{s}\t{r}\tr{q}_{k}\t{'' if v is None else v}")
+EOF
+  log "$s run $r: dnsperf $q q/s for ${LAT_S}s: $js"
 }
 
 part_startup() {
@@ -691,6 +755,7 @@ part_startup() {
           stop_server "$s"
         fi
         check_load "startup $s $n run $r"
+        step startup "$s" "$r" "$n"
         start_server "$s" "$z" 1
         sleep 1   # let the process settle; VmHWM keeps the peak anyway
         js=$($PY "$PROBE" mem "$SPID")
@@ -719,6 +784,7 @@ part_reload() {
   grep -q $'^@\tIN\tSOA\tns1 hostmaster 2 ' "$z2" || die "cannot make the serial-2 zone"
   for ((r = 1; r <= RUNS; r++)); do
     for s in "${servers[@]}"; do
+      step reload "$s" "$r"
       cp "$z" "$TMP/zone-$s"          # served file: serial 1, then replaced by serial 2
       start_server "$s" "$TMP/zone-$s" 1
       reload_one "$s" "$r" "$z2"
@@ -789,7 +855,7 @@ cg_init
 T_START=$(date +%s)
 for part in $PARTS; do
   case $part in
-    throughput|startup|reload) log "== $part"; "part_$part" ;;
+    throughput|latency|startup|reload) log "== $part"; "part_$part" ;;
     *) die "unknown part $part" ;;
   esac
 done
@@ -818,7 +884,7 @@ how_they_ran() { # the header's lines on each server's command and placement
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ), took $(( $(date +%s) - T_START )) s"
   echo "- host: $(nproc --all) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r)"
   echo "- ringdns: git $(git describe --always --dirty 2>/dev/null || echo unknown), binaries from $RINGDNS_BUILD/"
-  echo "- knotd: $(knotd -V 2>&1 | head -1 || true); nsd: $(nsd -v 2>&1 | head -1 || true); kxdpgun: $(kxdpgun -V 2>&1 | head -1 || true)"
+  echo "- knotd: $(knotd -V 2>&1 | head -1 || true); nsd: $(nsd -v 2>&1 | head -1 || true); kxdpgun: $(kxdpgun -V 2>&1 | head -1 || true); dnsperf: $(dnsperf -h 2>&1 | grep -m1 '^Version' || true)"
   echo "- network: veth $NS_C -> $NS_S ($CADDR -> $SADDR), GRO + threaded NAPI; servers and the server-side NAPI thread on vCPU $SRV_CPU, kxdpgun/probes/client NAPI on vCPU $GEN_CPU"
   echo "- one worker each: ringdns --workers 1 --tcp-workers 1; knotd udp/tcp/background-workers 1; nsd server-count 1, rrl-ratelimit 0, minimal-responses yes, database \"\""
   how_they_ran
@@ -832,10 +898,10 @@ how_they_ran() { # the header's lines on each server's command and placement
   echo
 } > "$TMP/head.md"
 $PY bench/server_report.py "$RAW" "$TMP/head.md" "$WARNINGS" \
-  "STEP_S=$STEP_S STEP_RETRIES=$STEP_RETRIES FIXED_QPS=$FIXED_QPS FIXED_S=$FIXED_S RELOAD_QPS=$RELOAD_QPS STEPS=$STEPS" \
+  "STEP_S=$STEP_S STEP_RETRIES=$STEP_RETRIES FIXED_QPS=$FIXED_QPS FIXED_S=$FIXED_S RELOAD_QPS=$RELOAD_QPS STEPS=$STEPS LAT_RATES=$LAT_RATES LAT_S=$LAT_S LAT_CLIENTS=$LAT_CLIENTS" \
   > "$TMP/results.md"
 cp "$TMP/results.md" "$RESULTS"
-cp "$RAW" "$OUT/server-raw.tsv"
+cp "$RAW" "$RESULTS_DIR/server-raw.tsv"
 cat "$RESULTS"
 echo
-echo "saved: $RESULTS (per-run values: $OUT/server-raw.tsv)"
+echo "saved: $RESULTS (per-run values: $RESULTS_DIR/server-raw.tsv)"

@@ -26,6 +26,11 @@
   mem PID
       One JSON line: {"procs": [[pid, comm, VmHWM KiB, Pss KiB], ...]} for
       PID and its descendants.
+  latency DNSPERF_OUT
+      DNSPERF_OUT is dnsperf -v's output: one JSON line with its queries
+      sent, completed, lost, queries per second, run time, the responses
+      by RCODE and the latency percentiles p50, p90, p99, p999 and max (ms,
+      nearest rank) of the answered queries.
   dpdkload BEFORE AFTER
       BEFORE and AFTER hold `ringctl stats --json` of a DPDK server, taken
       around a run.  Prints "BUSY_PCT,CYCLES_PER_ANSWER": the share of the
@@ -403,9 +408,53 @@ def cmd_cpu(argv):
     return 0
 
 
+def percentile(sorted_vals, q):
+    """the nearest-rank q-quantile (0 < q <= 1) of sorted values"""
+    if not sorted_vals:
+        return None
+    k = max(0, min(len(sorted_vals) - 1, int(q * len(sorted_vals) + 0.999999) - 1))
+    return sorted_vals[k]
+
+
+def cmd_latency(argv):
+    """latency DNSPERF_OUT: dnsperf -v's output (one "> RCODE NAME TYPE
+    SECONDS" line per response, then its statistics) -> JSON with the
+    queries sent, answered, lost, the rate answered, RCODE counts and the
+    latency percentiles (ms) of the answered queries"""
+    lat, rcodes, st = [], {}, {}
+    with open(argv[0], errors="replace") as f:
+        for line in f:
+            if line.startswith("> "):
+                parts = line.split()
+                if len(parts) >= 5:
+                    try:
+                        lat.append(float(parts[-1]))
+                    except ValueError:
+                        continue
+                    rcodes[parts[1]] = rcodes.get(parts[1], 0) + 1
+                continue
+            line = line.strip()
+            for key, name in (("Queries sent:", "sent"), ("Queries completed:", "completed"),
+                              ("Queries lost:", "lost"), ("Queries per second:", "qps"),
+                              ("Run time (s):", "run_s")):
+                if line.startswith(key):
+                    try:
+                        st[name] = float(line[len(key):].split()[0])
+                    except (ValueError, IndexError):
+                        pass
+    lat.sort()
+    out = {k: st.get(k) for k in ("sent", "completed", "lost", "qps", "run_s")}
+    out["rcodes"] = rcodes
+    for name, q in (("p50", 0.5), ("p90", 0.9), ("p99", 0.99), ("p999", 0.999), ("max", 1.0)):
+        v = percentile(lat, q)
+        out[name] = None if v is None else round(v * 1000.0, 4)
+    print(json.dumps(out))
+    return 0
+
+
 def main(argv):
     cmds = {"start": cmd_start, "reload": cmd_reload, "mem": cmd_mem, "cpu": cmd_cpu,
-            "dpdkload": cmd_dpdkload}
+            "dpdkload": cmd_dpdkload, "latency": cmd_latency}
     if len(argv) < 2 or argv[1] not in cmds:
         sys.stderr.write(__doc__)
         return 2

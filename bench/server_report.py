@@ -228,6 +228,30 @@ def reload(d, size):
     return out
 
 
+def latency_rates(d, size):
+    keys = {k[3] for k in d if k[0] == "latency" and k[1] == size}
+    return sorted({int(k[1:].split("_")[0]) for k in keys if k.startswith("r") and "_" in k})
+
+
+def latency(d, size):
+    out = [f"## Latency at fixed rates ({int(size):,} names, dnsperf)", ""]
+    out.append("| server | offered q/s | answered q/s | lost % | p50 ms | p90 ms | p99 ms | p99.9 ms |")
+    out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for s in servers_of(d, "latency", size):
+        for q in latency_rates(d, size):
+            sent = nums(d.get(("latency", size, s, f"r{q}_sent"), []))
+            lost = nums(d.get(("latency", size, s, f"r{q}_lost"), []))
+            lost_pct = [100.0 * b / a for a, b in zip(sent, lost) if a > 0]
+            out.append(f"| {s} | {q:,} | {cell(d, 'latency', size, s, f'r{q}_qps', 0)} | {runs_cell(lost_pct, 3)} | "
+                       + " | ".join(cell(d, "latency", size, s, f"r{q}_{k}", 3) for k in ("p50", "p90", "p99", "p999"))
+                       + " |")
+    out.append("")
+    out.append("dnsperf -v from the client namespace over the veth, 1 s timeout (later answers count as lost); "
+               "percentiles of the answered queries' latency, nearest rank.")
+    out.append("")
+    return out
+
+
 def main(raw, head, warnings, params):
     d = load(raw)
     out = [open(head).read().rstrip("\n"), f"- settings: {params}", ""]
@@ -236,6 +260,8 @@ def main(raw, head, warnings, params):
     out.append("")
     for size in sizes_of(d, "throughput"):
         out += throughput(d, size)
+    for size in sizes_of(d, "latency"):
+        out += latency(d, size)
     if sizes_of(d, "startup"):
         out += startup(d, sizes_of(d, "startup"))
     for size in sizes_of(d, "reload"):
