@@ -28,6 +28,7 @@ PKGS=(
   bird2              # BGP announcement (deploy/bird.conf), tests/e2e/test_bgp.py
   python3-prometheus-client  # parses /metrics in tests/e2e/test_metrics.py
   python3-yaml       # dnstap-read -y's output in the end-to-end tests
+  python3-matplotlib # the plots of bench/run's report
   time procps iproute2 ethtool ca-certificates python3 git
   valgrind           # memcheck on the end-to-end tests (tests/meson.build valgrind-e2e-*)
 )
