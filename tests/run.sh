@@ -58,8 +58,10 @@ for dir in build build-asan build-tsan build-fuzz; do
     fi
   fi
   targets=() suites=()
-  # the soak (ten minutes of load and faults) runs once, in build/
-  [[ $dir == build-asan ]] && suites=(--no-suite soak)
+  # the soak (ten minutes of load and faults) and bench/run's quick mode
+  # (benchmarks: the servers' figures under ASan say nothing) run once,
+  # in build/
+  [[ $dir == build-asan ]] && suites=(--no-suite soak --no-suite bench)
   # build-fuzz: the fuzz targets only (the servers are built and tested
   # in the other builds)
   if [[ $dir == build-fuzz ]]; then
