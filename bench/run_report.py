@@ -424,7 +424,7 @@ def section_engine(doc, base, meta):
           f"ceiling per core on this CPU ({meta['names']:,}-name zone and the signed test zones).")
 
 
-def section_dpdk(doc, base):
+def section_dpdk(doc, base, meta):
     path = os.path.join(base, "raw", "dpdk-raw.tsv")
     if not os.path.exists(path):
         return
@@ -445,7 +445,9 @@ def section_dpdk(doc, base):
                for c in classes])
     doc.p("ringdns --io dpdk, one worker lcore, on a net_memif port fed by bench/dpdk_gen (a DPDK "
           "generator on the other vCPU) as fast as the port takes: what one lcore answers when the "
-          "generator is not the limit (kxdpgun on a veth is, above).")
+          "generator is not the limit (kxdpgun on a veth is, above)"
+          + (f"; on the plain zone of {meta['names']:,} names, dpdk.sh having no TLD mix." if meta["zone"] == "tld"
+             else "."))
 
 
 def section_machine(doc, meta):
@@ -501,7 +503,7 @@ def main(base):
     section_startup(doc, raw, base)
     section_reload(doc, raw)
     section_engine(doc, base, meta)
-    section_dpdk(doc, base)
+    section_dpdk(doc, base, meta)
     section_commands(doc, base, meta)
     with open(os.path.join(base, "report.md"), "w") as f:
         f.write(doc.markdown())
