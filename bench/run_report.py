@@ -179,8 +179,9 @@ def new_plot(title, xlabel, ylabel):
     return fig, ax
 
 
-def save(fig, ax, base, name):
-    ax.legend(fontsize=9)
+def save(fig, ax, base, name, legend=True):
+    if legend:
+        ax.legend(fontsize=9)
     fig.tight_layout()
     rel = os.path.join("plots", name)
     fig.savefig(os.path.join(base, rel))
@@ -258,18 +259,24 @@ def plot_by_size(raw, base, what):
         fig, ax = new_plot("Peak memory against zone size", "names in the zone", "MiB")
     else:
         fig, ax = new_plot("Startup (exec to the first answer) against zone size", "names in the zone", "s")
-    for s in raw.servers("startup"):
-        xs, ys = [], []
-        for n in sizes:
-            v = mem_kib(raw, n, s) if what == "memory" else raw.vals("startup", n, s, "startup_s")
-            if v:
-                xs.append(n)
-                ys.append(med(v) / 1024 if what == "memory" else med(v))
-        ax.plot(xs, ys, marker=STYLE[s][1], color=STYLE[s][0], label=DISPLAY[s])
-    if len(sizes) > 1:
+    def value(n, s):
+        v = mem_kib(raw, n, s) if what == "memory" else raw.vals("startup", n, s, "startup_s")
+        return None if not v else (med(v) / 1024 if what == "memory" else med(v))
+    servers = raw.servers("startup")
+    if len(sizes) == 1:   # one size: a bar a server
+        ys = [value(sizes[0], s) or 0 for s in servers]
+        ax.bar([DISPLAY[s] for s in servers], ys, color=[STYLE[s][0] for s in servers])
+        ax.set_xlabel(f"server ({sizes[0]:,} names)")
+        for i, y in enumerate(ys):
+            ax.annotate(f"{y:.1f}" if what == "memory" else f"{y:.2f}", (i, y), ha="center", va="bottom")
+    else:
+        for s in servers:
+            pts = [(n, value(n, s)) for n in sizes if value(n, s) is not None]
+            ax.plot([p[0] for p in pts], [p[1] for p in pts], marker=STYLE[s][1], color=STYLE[s][0],
+                    label=DISPLAY[s])
         ax.set_xscale("log")
         ax.set_yscale("log")
-    return save(fig, ax, base, f"{what}-vs-size.png")
+    return save(fig, ax, base, f"{what}-vs-size.png", legend=len(sizes) > 1)
 
 
 # ---- sections -------------------------------------------------------------------------------
