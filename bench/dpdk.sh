@@ -74,7 +74,8 @@ SPID="" GPIDS=() HUGE_SAVED="" NS_UP=0
 cleanup() {
   local rc=$? p i
   set +e
-  trap - EXIT INT TERM
+  trap - EXIT
+  trap "" INT TERM   # a second Ctrl-C or a TERM must not cut the cleanup short
   [[ -n $SPID ]] && server_stop
   for p in "${GPIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
   for p in "${GPIDS[@]}"; do

@@ -161,7 +161,8 @@ stop_group() { # pgid: TERM the group's processes, wait (bounded), KILL the rest
 cleanup() {
   local rc=$? f
   set +e
-  trap - EXIT INT TERM
+  trap - EXIT
+  trap "" INT TERM   # a second Ctrl-C or a TERM must not cut the cleanup short
   [[ -n $HELPER_PID ]] && kill -TERM "$HELPER_PID" 2>/dev/null && sleep 0.5
   [[ -n $KXPID ]] && kx_stop
   for f in "$TMP"/*/pid; do
