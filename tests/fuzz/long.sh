@@ -17,6 +17,9 @@ SECS=${1:-3600}
 shift || true
 JOBS=${JOBS:-$(( $(nproc) > 1 ? $(nproc) - 1 : 1 ))}
 PAR=${PAR:-1}
+# the engine's targets read the test zones from the source tree, and each
+# target runs in a directory of its own
+export SRCDIR=${SRCDIR:-$ROOT}
 OUT=$ROOT/bench/out
 ART=$OUT/fuzz-artifacts
 mkdir -p "$OUT" "$ART"
