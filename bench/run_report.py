@@ -488,7 +488,13 @@ def section_machine(doc, meta):
             f"knotd: {m['knotd']}; nsd: {m['nsd']}; kxdpgun: {m['kxdpgun']}; dnsperf: {m['dnsperf']}",
             f"run: `{' '.join(meta['argv'])}`: servers {', '.join(meta['servers'])}; zone {meta['zone']}, "
             f"{meta['names']:,} names; startup sizes {', '.join(f'{n:,}' for n in meta['sizes'])}; "
-            f"{meta['runs']} run(s) of everything, servers interleaved" + (" (--quick)" if meta["quick"] else "")])
+            f"{meta['runs']} run(s) of everything, servers interleaved" + (" (--quick)" if meta["quick"] else ""),
+            "queries (deterministic, seed 1): " + (
+                "the signed TLD-shaped zone `bench-tld.` (bench/tld.sh: NSEC3 opt-out, ECDSA P-256) and its mix "
+                "of referrals, NXDOMAIN and apex queries, DO on ~70 % for kxdpgun, on all for dnsperf"
+                if meta["zone"] == "tld" else
+                "`bench.test.` (bench/server_gen.py: one A per name, MX and TXT on every 50th), 88 % A of "
+                "existing names, 2 % MX/TXT, 10 % NXDOMAIN of random subdomains (dnsperf: EDNS on all)")])
 
 
 def section_commands(doc, base, meta):
