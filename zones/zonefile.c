@@ -720,7 +720,10 @@ static void do_generate(struct zf *z, struct zf_src *src, unsigned line,
 		ERR(line, "$GENERATE: out of memory");
 		return;
 	}
-	for (long v = start; v <= stop && !z->stop; v += step) {
+	/* by index: v += step would overflow past a stop near LONG_MAX */
+	long count = (stop - start) / step + 1;
+	for (long i = 0; i < count && !z->stop; i++) {
+		long v = start + i * step;
 		size_t w = 0;
 		const char *why = NULL;
 		for (size_t k = 2; k < n; k++) {
