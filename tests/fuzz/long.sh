@@ -20,6 +20,9 @@ PAR=${PAR:-1}
 # the engine's targets read the test zones from the source tree, and each
 # target runs in a directory of its own
 export SRCDIR=${SRCDIR:-$ROOT}
+# a sanitizer's report is a crash, as in ci.sh (UBSan goes on otherwise)
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 OUT=$ROOT/bench/out
 ART=$OUT/fuzz-artifacts
 mkdir -p "$OUT" "$ART"
