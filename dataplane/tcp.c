@@ -301,11 +301,13 @@ static void tcp_touch(struct tcp_thr *t, struct tcp_conn *c, uint64_t now)
 static void tcp_close(struct tcp_thr *t, struct tcp_conn *c)
 {
 	tcp_unlink(t, c);
-	/* a connection handed over stays open in the control process, and
-	 * with it its epoll registration here: remove that first */
-	if (c->handed)
-		epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);		/* also leaves the epoll set (when the last) */
+	/* Out of the epoll set before c is freed.  close() alone removes the
+	 * registration only with the last descriptor of the open file
+	 * (epoll(7), Q6): one handed to the control process, or one a
+	 * fork()/posix_spawn() in this process holds until its exec, would
+	 * keep reporting events that point to freed memory. */
+	epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
 	tcp_cl_put(t->s, c->addr);
 	__atomic_sub_fetch(&t->s->nconns, 1, __ATOMIC_RELAXED);
 	free(c);

@@ -5,8 +5,9 @@
  * tcp_port says which), and plain sockets talk to it.  Covers framing
  * (single, pipelined, split byte by byte, bad frames), large responses and
  * backpressure, the idle timeout, the connection limits, statistics,
- * stopping with connections open (ASan checks for leaks), bind errors, and
- * the real client kdig.  Every wait is bounded.
+ * stopping with connections open (ASan checks for leaks), a connection
+ * closed while its descriptor is shared, bind errors, and the real client
+ * kdig.  Every wait is bounded.
  */
 #include <criterion/criterion.h>
 #include <arpa/inet.h>
@@ -19,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -831,6 +833,39 @@ Test(tcp, many_connections)
 		close(fds[i]);
 	}
 	cr_assert_eq(total().tcp_conns, 24u);
+}
+
+/*
+ * A connection the client closes while another copy of the server's
+ * descriptor lives on (here a forked child's; in a server, one that
+ * forks or spawns, or a handed-over transfer): close() alone leaves the
+ * socket in the epoll set (epoll(7), Q6), and its end-of-file would be
+ * reported again and again for a connection already freed.
+ */
+Test(tcp, closed_while_descriptor_shared)
+{
+	start(&defopts);
+	int fd = open_answered(7);
+	pid_t child = fork();
+	cr_assert(child >= 0);
+	if (child == 0) {	/* holds a copy of every descriptor, then goes */
+		usleep(600 * 1000);
+		_exit(0);
+	}
+	/* the child's copy of this end too: shutdown() sends the FIN */
+	shutdown(fd, SHUT_RDWR);
+	close(fd);		/* the server reads EOF and closes its end */
+	usleep(300 * 1000);	/* rounds of epoll_wait with the child alive */
+	int fd2 = conn4();
+	ask_www(fd2, 8);
+	close(fd2);
+	int st = 0;
+	cr_assert_eq(waitpid(child, &st, 0), child);
+	usleep(100 * 1000);
+	fd2 = conn4();
+	ask_www(fd2, 9);
+	close(fd2);
+	cr_assert_eq(total().tcp_conns, 3u);
 }
 
 Test(tcp, kdig)
