@@ -27,6 +27,7 @@
 #include <microhttpd.h>
 
 #include "common/log.h"
+#include "common/sigmask.h"
 #include "control/ctl.h"
 #include "control/promtext.h"
 
@@ -145,7 +146,7 @@ static enum MHD_Result mtr_request(void *cls, struct MHD_Connection *conn, const
 static struct MHD_Daemon *mtr_start(struct mtr *m, const struct cfg_listen *addr)
 {
 	sigset_t all, old;
-	sigfillset(&all);
+	sigmask_async(&all);
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
 			 MHD_USE_ERROR_LOG;

@@ -46,6 +46,7 @@
 
 #include "common/ipc.h"
 #include "common/log.h"
+#include "common/sigmask.h"
 #include "common/ratelog.h"
 #include "dataplane/cookie.h"
 #include "dataplane/dnstap.h"
@@ -842,7 +843,7 @@ int tcp_start(struct tcp_srv **out, const struct cfg_listen *addrs, size_t naddr
 
 	/* the threads take no signals: they are the main thread's business */
 	sigset_t all, old;
-	sigfillset(&all);
+	sigmask_async(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int rc = 0;
 	for (unsigned i = 0; i < opts->threads && !rc; i++) {

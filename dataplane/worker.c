@@ -20,6 +20,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/sigmask.h"
 #include "dataplane/cookie.h"
 #include "dataplane/dnstap.h"
 #include "dataplane/rrl.h"
@@ -235,7 +236,7 @@ int wk_pool_launch(struct wk_pool *p, bool cpu_pin, char *err, size_t errcap)
 	}
 	/* the workers take no signals: they are the main thread's business */
 	sigset_t all, old;
-	sigfillset(&all);
+	sigmask_async(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	int rc = 0;
 	for (unsigned i = 0; i < p->n && !rc; i++) {
