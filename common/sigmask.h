@@ -2,9 +2,10 @@
  * common/sigmask.h: the signal mask of the threads that take no signals
  * (workers, TCP, the metrics server): every asynchronous signal blocked,
  * left to the main thread's handlers, and never the synchronous ones a
- * fault raises.  A fault with SIGSEGV blocked kills the process at once,
- * with no sanitizer report or core handler (POSIX leaves the outcome of a
- * blocked SIGSEGV/SIGBUS/SIGFPE/SIGILL raised by the thread undefined).
+ * fault or a trap raises (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP).  A
+ * fault with its signal blocked kills the process at once, with no
+ * sanitizer report or core handler (POSIX leaves the outcome of such a
+ * blocked signal, raised by the thread itself, undefined).
  */
 #ifndef RINGDNS_COMMON_SIGMASK_H
 #define RINGDNS_COMMON_SIGMASK_H

@@ -46,8 +46,8 @@
 
 #include "common/ipc.h"
 #include "common/log.h"
-#include "common/sigmask.h"
 #include "common/ratelog.h"
+#include "common/sigmask.h"
 #include "dataplane/cookie.h"
 #include "dataplane/dnstap.h"
 #include "dataplane/stats.h"

@@ -859,8 +859,7 @@ Test(tcp, closed_while_descriptor_shared)
 	int fd2 = conn4();
 	ask_www(fd2, 8);
 	close(fd2);
-	int st = 0;
-	cr_assert_eq(waitpid(child, &st, 0), child);
+	cr_assert_eq(waitpid(child, NULL, 0), child);
 	usleep(100 * 1000);
 	fd2 = conn4();
 	ask_www(fd2, 9);
