@@ -1,10 +1,11 @@
 /*
- * dpdk_gen.c - a DPDK load generator for the DPDK server's ceiling, past
- * what kernel generators (dnsperf, kxdpgun over veth) can send: one
- * process, one lcore, one port (a net_memif client facing ringdns's
- * net_memif server port, bench/dpdk.sh), sending UDP DNS queries as fast
- * as the port takes them or at a fixed rate, and counting the answers by
- * RCODE.
+ * dpdk_gen.c - a DPDK load generator: one process, one lcore, one port,
+ * sending UDP DNS queries as fast as the port takes them or at a fixed
+ * rate, and counting the answers by RCODE.  Its ports: a net_memif client
+ * facing ringdns's net_memif server port, for the DPDK server's ceiling
+ * past what a kernel path can carry (bench/dpdk.sh); a net_af_xdp port on
+ * the client end of a veth pair, the fixed-rate generator of every
+ * server's throughput and reload measurements (bench/server.sh).
  *
  *   dpdk_gen EAL-ARGS -- --queries FILE --dst IP --src IP [--seconds S]
  *            [--rate QPS] [--queues N] [--do PCT] [--linger S] [--arp-wait S]
@@ -22,6 +23,10 @@
  * With --linger it then waits (up to S seconds) for the link to go down
  * before closing the port: DPDK 22.11's memif server side does not
  * survive its client leaving first, so the script stops the server first.
+ * SIGUSR1 prints a line "mark sent=N answered=N" with the totals so far
+ * (a measurement window is the difference of two marks).  At a fixed rate
+ * the loop naps when it has nothing to send or receive, leaving its vCPU
+ * to the kernel's receive work and the probes beside it.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -45,6 +50,7 @@
 #define GEN_DESC 1024
 #define GEN_POOL 32767
 #define GEN_FRAME_HDR (14 + 20 + 8)
+#define GEN_NAP_MAX_US 200	/* the longest nap at a fixed rate */
 
 struct gen_conf {
 	const char *queries, *dst, *src;
@@ -57,12 +63,14 @@ struct gen_totals {
 	uint64_t sent, answered, rcode[16], bad;
 };
 
-static volatile sig_atomic_t gen_stop;
+static volatile sig_atomic_t gen_stop, gen_mark;
 
 static void gen_on_signal(int sig)
 {
-	(void)sig;
-	gen_stop = 1;
+	if (sig == SIGUSR1)
+		gen_mark = 1;
+	else
+		gen_stop = 1;
 }
 
 static void gen_die(const char *fmt, const char *arg)
@@ -191,14 +199,18 @@ static void count_rx(struct rte_mbuf **m, uint16_t n, struct gen_totals *t)
 	rte_pktmbuf_free_bulk(m, n);
 }
 
-static void poll_rx(uint16_t port, unsigned nq, struct gen_totals *t)
+/* Receives from every queue; how many frames came. */
+static unsigned poll_rx(uint16_t port, unsigned nq, struct gen_totals *t)
 {
 	struct rte_mbuf *m[GEN_BURST];
+	unsigned got = 0;
 	for (unsigned q = 0; q < nq; q++) {
 		uint16_t n = rte_eth_rx_burst(port, (uint16_t)q, m, GEN_BURST);
 		if (n)
 			count_rx(m, n, t);
+		got += n;
 	}
+	return got;
 }
 
 /* The server's MAC for dst, asked with ARP (RFC 826) until it answers
@@ -303,6 +315,8 @@ static double run_load(const struct gen_conf *c, uint16_t port, struct rte_mempo
 	uint64_t end = t0 + (uint64_t)(c->seconds * (double)hz), next_report = t0 + hz;
 	size_t k = 0;
 	unsigned q = 0;
+	unsigned nap_us = c->rate ? (unsigned)(1e6 * GEN_BURST / 2 / (double)c->rate) : 0;
+	nap_us = nap_us > GEN_NAP_MAX_US ? GEN_NAP_MAX_US : nap_us;
 	struct rte_mbuf *m[GEN_BURST];
 	while (!gen_stop) {
 		uint64_t now = rte_rdtsc();
@@ -326,7 +340,19 @@ static double run_load(const struct gen_conf *c, uint16_t port, struct rte_mempo
 			t->sent += sent;
 			q = q + 1 == c->queues ? 0 : q + 1;
 		}
-		poll_rx(port, c->queues, t);
+		/* at a fixed rate, with nothing due and the receive ring
+		 * drained, the vCPU goes to the kernel's receive work (the
+		 * veth's NAPI thread shares it) until about half a burst is
+		 * due */
+		unsigned got = poll_rx(port, c->queues, t);
+		if (c->rate && !want && got < GEN_BURST)
+			rte_delay_us_sleep(nap_us);
+		if (gen_mark) {
+			gen_mark = 0;
+			printf("mark sent=%llu answered=%llu\n", (unsigned long long)t->sent,
+			       (unsigned long long)t->answered);
+			fflush(stdout);
+		}
 		if (now >= next_report) {
 			fprintf(stderr, "dpdk_gen: %.0f s: sent %llu, answered %llu\n",
 				(double)(now - t0) / (double)hz, (unsigned long long)t->sent,
@@ -400,6 +426,7 @@ int main(int argc, char **argv)
 		gen_die("wants exactly one port (a --vdev net_memif0,...)%s", "");
 	signal(SIGINT, gen_on_signal);
 	signal(SIGTERM, gen_on_signal);
+	signal(SIGUSR1, gen_on_signal);
 
 	uint16_t port = 0;
 	struct rte_mempool *pool = rte_pktmbuf_pool_create("gen", GEN_POOL, 256, 0,
@@ -425,6 +452,13 @@ int main(int argc, char **argv)
 	       (double)t.answered / secs, (unsigned long long)t.rcode[0],
 	       (unsigned long long)t.rcode[3], (unsigned long long)other,
 	       (unsigned long long)t.bad);
+	struct rte_eth_stats st;
+	if (rte_eth_stats_get(port, &st) == 0)
+		fprintf(stderr, "dpdk_gen: port: rx %llu, missed %llu, rx errors %llu, no mbuf %llu, "
+				"tx %llu, tx errors %llu\n",
+			(unsigned long long)st.ipackets, (unsigned long long)st.imissed,
+			(unsigned long long)st.ierrors, (unsigned long long)st.rx_nombuf,
+			(unsigned long long)st.opackets, (unsigned long long)st.oerrors);
 	fflush(stdout);
 	/* the server leaves first (see the header comment) */
 	uint64_t hz = rte_get_tsc_hz(), end = rte_rdtsc() + (uint64_t)(c.linger * (double)hz);

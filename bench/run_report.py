@@ -190,7 +190,7 @@ def save(fig, ax, base, name, legend=True):
 
 
 def ladder(raw, size, s):
-    """offered rate -> [answered q/s per run] from the kxdpgun steps (the
+    """offered rate -> [answered q/s per run] from the generator's steps (the
     last try of a step in each run)"""
     pts = defaultdict(list)
     for k in raw.keys("throughput", size, s):
@@ -220,7 +220,7 @@ def max_qps_cell(raw, size, s, with_range):
 
 
 def plot_ladder(raw, size, base):
-    fig, ax = new_plot(f"Answered against offered rate ({size:,} names, kxdpgun, one core)",
+    fig, ax = new_plot(f"Answered against offered rate ({size:,} names, dpdk_gen on af_xdp, one core)",
                        "offered q/s", "answered q/s")
     top = 0
     servers = raw.servers("throughput", size)
@@ -347,7 +347,7 @@ def headline(doc, raw, meta):
 
 
 def section_throughput(doc, raw, size, base):
-    doc.h(2, f"Throughput and CPU ({size:,} names, kxdpgun)")
+    doc.h(2, f"Throughput and CPU ({size:,} names, dpdk_gen on af_xdp)")
     rows, tot = [], {}
     for s in raw.servers("throughput", size):
         ans = raw.vals("throughput", size, s, "fixed_answered")
@@ -365,7 +365,7 @@ def section_throughput(doc, raw, size, base):
                "answered at the fixed rate, %", "DPDK: busy cycles per answer", "DPDK: busy % of poll cycles"],
               rows + [r + ["", "", ""] for r in ratio_rows(tot, 2)])
     doc.img(plot_ladder(raw, size, base), "answered against offered rate")
-    doc.p("Each server's kxdpgun steps (answered q/s at each offered rate, medians over runs) up to the "
+    doc.p("Each server's generator steps (answered q/s at each offered rate, medians over runs) up to the "
           "first step below 99 % answered: where a line leaves the diagonal, the server (or the one vCPU it "
           "has) is full.")
 
@@ -423,7 +423,7 @@ def section_reload(doc, raw):
                          mm(raw.vals("reload", size, s, "cgroup_peak"), 1, 1 / 1024)])
         doc.table(["server", "reload s (command to new serial answered)", "queries sent in the window",
                    "unanswered", "unanswered %", "peak memory MiB in the window (cgroup)"], rows)
-        doc.p("kxdpgun's running totals just before the reload command and 200 ms after the new serial "
+        doc.p("The generator's running totals just before the reload command and 200 ms after the new serial "
               "was first answered: the queries sent in that window and those not answered. The count has "
               "a resolution of the few dozen queries in flight at each end (a small negative figure: "
               "answers to queries sent before the window arrived in it).")
@@ -473,7 +473,7 @@ def section_dpdk(doc, base, meta):
                for c in classes])
     doc.p("ringdns --io dpdk, one worker lcore, on a net_memif port fed by bench/dpdk_gen (a DPDK "
           "generator on the other vCPU) as fast as the port takes: what one lcore answers when the "
-          "generator is not the limit (kxdpgun on a veth is, above)"
+          "generator is not the limit (the generator on a veth is, above)"
           + (f"; on the plain zone of {meta['names']:,} names, dpdk.sh having no TLD mix." if meta["zone"] == "tld"
              else "."))
 
@@ -485,13 +485,13 @@ def section_machine(doc, meta):
             f"CPU: {m['cpu']}, {m['vcpus']} vCPUs, {m['memory_gib']} GiB; kernel {m['kernel']}; {m['os']}",
             f"ringdns: git {m['ringdns']}, binaries from `{m['build']}/` ({m['buildtype']}), DPDK {m['dpdk']}, "
             f"{m['compiler']}",
-            f"knotd: {m['knotd']}; nsd: {m['nsd']}; kxdpgun: {m['kxdpgun']}; dnsperf: {m['dnsperf']}",
+            f"knotd: {m['knotd']}; nsd: {m['nsd']}; generator: {m['generator']}; dnsperf: {m['dnsperf']}",
             f"run: `{' '.join(meta['argv'])}`: servers {', '.join(meta['servers'])}; zone {meta['zone']}, "
             f"{meta['names']:,} names; startup sizes {', '.join(f'{n:,}' for n in meta['sizes'])}; "
             f"{meta['runs']} run(s) of everything, servers interleaved" + (" (--quick)" if meta["quick"] else ""),
             "queries (deterministic, seed 1): " + (
                 "the signed TLD-shaped zone `bench-tld.` (bench/tld.sh: NSEC3 opt-out, ECDSA P-256) and its mix "
-                "of referrals, NXDOMAIN and apex queries, DO on ~70 % for kxdpgun, on all for dnsperf"
+                "of referrals, NXDOMAIN and apex queries, DO on 70 % for the generator, on all for dnsperf"
                 if meta["zone"] == "tld" else
                 "`bench.test.` (bench/server_gen.py: one A per name, MX and TXT on every 50th), 88 % A of "
                 "existing names, 2 % MX/TXT, 10 % NXDOMAIN of random subdomains (dnsperf: EDNS on all)")])

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # bench/server.sh: ringdns (DPDK and kernel sockets) vs knotd (sockets and
 # XDP) vs nsd, side by side, one worker each on the same vCPU, the load
-# generator (kxdpgun) on the other vCPU, over a veth pair between two network
+# generator (bench/dpdk_gen on net_af_xdp) on the other vCPU, over a veth pair between two network
 # namespaces this script creates (198.18.0.0/15).
 # Measures (bench/README.md, "server: ringdns vs knotd vs nsd"):
 #   throughput  highest fixed-rate step answered >= 99 %, and CPU seconds
@@ -17,10 +17,11 @@
 # $RESULTS_DIR/server-RESULTS.md (default bench/out; generated zones and
 # query files stay cached in bench/out). A line "server.sh: step: PART
 # SERVER run R [size N]" starts each server's turn (bench/run counts
-# them for its progress line). Needs root, 2+ vCPUs, ip, ethtool, kxdpgun
-# (Debian package knot-dnsutils), knotd/knotc (knot), nsd/nsd-control (nsd),
-# /usr/bin/python3, and built ringdns binaries in $RINGDNS_BUILD (with DPDK
-# for ringdns-dpdk).
+# them for its progress line). Needs root, 2+ vCPUs, ip, ethtool,
+# knotd/knotc (knot), nsd/nsd-control (nsd), dnsperf, /usr/bin/python3, and
+# ringdns built with DPDK in $RINGDNS_BUILD (bench/dpdk_gen is the load
+# generator: kxdpgun's XDP program, Knot 3.2's, is refused by the verifier of
+# Linux 6.18, "cannot use helper bpf_xdp_adjust_meta").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -28,7 +29,8 @@ ROOT=$PWD
 QUICK=${QUICK:-0}
 if [[ $QUICK == 1 ]]; then
   : "${SIZES:=100000}" "${RUNS:=1}" "${TP_SIZE:=100000}" "${RELOAD_SIZE:=100000}"
-  : "${STEP_S:=2}" "${FIXED_S:=3}" "${STEPS:=50000 100000 150000 200000 300000}" "${START_TIMEOUT:=120}"
+  : "${STEP_S:=2}" "${FIXED_S:=2}" "${STEPS:=50000 100000 200000}" "${STEP_RETRIES:=0}" "${START_TIMEOUT:=120}"
+  : "${QUERIES:=50000}"
   : "${LAT_RATES:=10000 40000}" "${LAT_S:=2}"
 fi
 SIZES=${SIZES:-"1000000 10000000"}    # zone sizes (names) for startup / RSS
@@ -51,8 +53,8 @@ PARTS=${PARTS:-"throughput latency startup reload"}
 SERVERS=${SERVERS:-"ringdns-dpdk ringdns knotd knotd-xdp nsd"}
 ZONE=${ZONE:-plain}                   # plain: server_gen.py's zone; tld: bench/tld.sh's signed TLD
 case $ZONE in
-  plain) ZNAME=bench.test. ;;
-  tld) ZNAME=bench-tld. ;;
+  plain) ZNAME=bench.test. GEN_DO=0 ;;
+  tld) ZNAME=bench-tld. GEN_DO=70 ;;     # DO on 70 % of the queries (tld_gen.py's mix)
   *) echo "server.sh: ZONE is plain or tld, not $ZONE" >&2; exit 2 ;;
 esac
 AF=${AF:-xdp}                         # ringdns-dpdk's port: net_af_xdp, or net_af_packet with AF=packet
@@ -61,7 +63,7 @@ HUGE_PAGES=${HUGE_PAGES:-512}         # how many 2 MB pages HUGE=1 adds
 WARM=${WARM-1}                        # startup: also ringdns-warm (image cache primed); WARM= to skip
 START_TIMEOUT=${START_TIMEOUT:-900}   # s, per server start (10M zones are slow)
 SRV_CPU=${SRV_CPU:-1}                 # vCPU of the servers (and their NAPI thread)
-GEN_CPU=${GEN_CPU:-0}                 # vCPU of kxdpgun, probes, reload commands
+GEN_CPU=${GEN_CPU:-0}                 # vCPU of the generator, probes, reload commands
 RMEM_DEFAULT=${RMEM_DEFAULT:-}        # if set: net.core.rmem_default for the run (restored)
 OUT=bench/out                         # zones and query files, reused across runs
 RESULTS_DIR=${RESULTS_DIR:-$OUT}      # server-RESULTS.md, server-raw.tsv
@@ -77,11 +79,12 @@ log() { echo "server.sh: $*" >&2; }
 for t in ip ethtool ss taskset pgrep top sysctl $PY; do
   command -v "$t" >/dev/null || die "$t not found"
 done
-command -v kxdpgun >/dev/null || die "kxdpgun not found (apt-get install knot-dnsutils)"
 [[ " $PARTS " != *" latency "* ]] || command -v dnsperf >/dev/null || die "dnsperf not found (apt-get install dnsperf)"
 case $RINGDNS_BUILD in /*) BUILD=$RINGDNS_BUILD ;; *) BUILD=$ROOT/$RINGDNS_BUILD ;; esac
 RINGDNS=$BUILD/dataplane/ringdns
 RINGCTL=$BUILD/control/ringctl
+GEN=$BUILD/bench/dpdk_gen
+[[ -x $GEN ]] || die "no $RINGDNS_BUILD/bench/dpdk_gen, the load generator (a build with DPDK: meson setup -Ddpdk=enabled)"
 [[ $AF == xdp || $AF == packet ]] || die "AF=$AF: xdp or packet"
 have_ringdns() { # name: the binaries are built
   [[ -x $RINGDNS && -x $BUILD/control/ringdns-control && -x $RINGCTL ]] && return 0
@@ -141,7 +144,8 @@ BACKLOG_SAVED="" # net.core.netdev_max_backlog to restore (AF=packet)
 HUGE_ADDED=""  # 2 MB hugepages this run added (HUGE=1), taken back at exit
 HUGE_DIR=""    # hugetlbfs mounted here (HUGE=1)
 EAL_PREFIX=rdb$TAG                    # ringdns-dpdk's --file-prefix
-KXPID=""      # kxdpgun running in the background
+GEN_PREFIX=rdg$TAG                    # dpdk_gen's
+GENPID=""     # dpdk_gen running in the background
 HELPER_PID="" # server_probe.py running in the background
 NET_UP=0
 
@@ -164,12 +168,12 @@ cleanup() {
   trap - EXIT
   trap "" INT TERM   # a second Ctrl-C or a TERM must not cut the cleanup short
   [[ -n $HELPER_PID ]] && kill -TERM "$HELPER_PID" 2>/dev/null && sleep 0.5
-  [[ -n $KXPID ]] && kx_stop
+  [[ -n $GENPID ]] && gen_stop
   for f in "$TMP"/*/pid; do
     [[ -e $f ]] && stop_group "$(cat "$f")"
   done
   cg_del
-  rm -rf "/var/run/dpdk/$EAL_PREFIX"
+  rm -rf "/var/run/dpdk/$EAL_PREFIX" "/var/run/dpdk/$GEN_PREFIX"
   [[ -n $HUGE_DIR ]] && umount "$HUGE_DIR"
   [[ -n $HUGE_ADDED ]] && echo $(( $(cat "$HUGEPAGES") - HUGE_ADDED )) > "$HUGEPAGES"
   [[ -n $RMEM_SAVED ]] && sysctl -q -w net.core.rmem_default="$RMEM_SAVED"
@@ -211,7 +215,7 @@ zone_file() { # size -> path; generated once, reused when complete and current
 }
 query_file() { # size -> path
   local q=$ROOT/$OUT/server-queries-$1-$QUERIES-$SEED.txt
-  if [[ $ZONE == tld ]]; then   # with kxdpgun's flags: DO on ~70 %, EDNS on all
+  if [[ $ZONE == tld ]]; then   # the generator sets DO on GEN_DO %, EDNS on all
     q=$ROOT/$OUT/tld-queries-$1-$QUERIES-$SEED.flags.txt
     [[ -s $q ]] || CHECK=0 QUERIES=$QUERIES SEED=$SEED bench/tld.sh "$1" >&2
     echo "$q"
@@ -247,13 +251,21 @@ setup_net() {
   ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null   # full UDP checksums from the client
   ip netns exec "$NS_S" sh -c "echo 1 > /sys/class/net/$IF_S/threaded"
   ip netns exec "$NS_C" sh -c "echo 1 > /sys/class/net/$IF_C/threaded"
-  # the client knows the server's MAC for good: every server answers from
-  # the veth's own MAC (a DPDK port on it takes that MAC too), and no
-  # start-up time depends on when the client's kernel asks ARP again
-  ip -n "$NS_C" neigh replace $SADDR dev "$IF_C" nud permanent \
-    lladdr "$(ip netns exec "$NS_S" cat "/sys/class/net/$IF_S/address")"
+  pin_neigh
   pin_napi
   log "veth $NS_C/$IF_C $CADDR -> $NS_S/$IF_S $SADDR; NAPI threads: server $NAPI_S(CPU $SRV_CPU), client $NAPI_C(CPU $GEN_CPU)"
+}
+# pin_neigh: each side knows the other's MAC for good: every server answers
+# from the veth's own MAC (a DPDK port on it takes that MAC too), no
+# start-up time depends on when the client's kernel asks ARP again, and the
+# server's kernel never asks the generator (which answers no ARP) during a
+# run; again after a DPDK port gave its veth end back (taking a link down
+# flushes even permanent entries)
+pin_neigh() {
+  ip -n "$NS_C" neigh replace $SADDR dev "$IF_C" nud permanent \
+    lladdr "$(ip netns exec "$NS_S" cat "/sys/class/net/$IF_S/address")"
+  ip -n "$NS_S" neigh replace $CADDR dev "$IF_S" nud permanent \
+    lladdr "$(ip netns exec "$NS_C" cat "/sys/class/net/$IF_C/address")"
 }
 # pin_napi: finds the NAPI threads of both veth ends (in NAPI_S, NAPI_C) and
 # pins them; again after every server start and stop, as a DPDK port takes
@@ -272,8 +284,8 @@ IN_S=(ip netns exec "$NS_S" taskset -c "$GEN_CPU")
 IN_C=(ip netns exec "$NS_C" taskset -c "$GEN_CPU")
 # on_wire NAME: a server that sees only the frames arriving on the veth (a
 # DPDK port, an XDP program), not the server namespace's own traffic: it is
-# probed from the client namespace, over TCP while kxdpgun runs (its XDP
-# program takes the UDP replies meant for other tools there), and has no
+# probed from the client namespace, over TCP from the server namespace while
+# the generator runs (it has the client's veth end to itself), and has no
 # kernel UDP socket whose drops could be counted
 on_wire() { [[ $1 == ringdns-dpdk || $1 == knotd-xdp ]]; }
 
@@ -531,6 +543,7 @@ dpdk_give_veth() { # after ringdns-dpdk stopped (its TAP went with it)
   # the DPDK port took the link down when it stopped
   ip -n "$NS_S" addr add $SADDR/30 dev "$IF_S"
   ip -n "$NS_S" link set "$IF_S" up
+  pin_neigh
 }
 HUGEPAGES=/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages
 dpdk_setup() { # once, before the first part
@@ -579,35 +592,49 @@ if procs and len(procs[0]) > 3:
 EOF
 }
 
-# ---- kxdpgun -----------------------------------------------------------------
-# kx_run RATE SECS OUTFILE: one fixed-rate run; sets KX_RES="SENT REPLIED"
-# (not run in $( ): KXPID must be known to cleanup)
-kx_run() {
-  kx_start "$1" "$2" "$3"
+# ---- the generator -----------------------------------------------------------
+# bench/dpdk_gen on a net_af_xdp port on the client's veth end, one lcore on
+# $GEN_CPU.  While it runs, its XDP program hands every frame of that veth
+# to it, so the client namespace's kernel sees none: probes meanwhile go
+# from the server namespace.  It leaves the veth as it found it.
+# gen_run RATE SECS OUTFILE: one fixed-rate run; sets GEN_RES="SENT ANSWERED"
+# (not run in $( ): GENPID must be known to cleanup)
+gen_run() {
+  gen_start "$1" "$2" "$3"
   local i
-  for ((i = 0; i < ($2 + 30) * 5; i++)); do   # kxdpgun stops itself after -t; bound it anyway
-    kill -0 "$KXPID" 2>/dev/null || break
+  for ((i = 0; i < ($2 + 30) * 5; i++)); do   # it stops itself after --seconds; bound it anyway
+    kill -0 "$GENPID" 2>/dev/null || break
     sleep 0.2
   done
-  kx_stop
-  KX_RES=$(kx_totals < "$3" | tail -n 1)
-  KX_RES=${KX_RES:-0 0}
+  gen_stop
+  gen_give_veth
+  GEN_RES=$(gen_totals < "$3" | tail -n 1)
+  GEN_RES=${GEN_RES:-0 0}
 }
-kx_start() { # rate secs outfile: kxdpgun in the background, PID in KXPID
-  ip netns exec "$NS_C" taskset -c "$GEN_CPU" kxdpgun -t "$2" -Q "$1" -F "$GEN_CPU" \
-    -I "$IF_C" -i "$QFILE" $SADDR > "$3" 2>&1 &
-  KXPID=$!
+gen_start() { # rate secs outfile: dpdk_gen in the background, PID in GENPID
+  ip netns exec "$NS_C" taskset -c "$GEN_CPU" "$GEN" -l "$GEN_CPU" --no-pci --no-huge --no-shconf \
+    -m 256 --file-prefix "$GEN_PREFIX" "--log-level=lib.*:error" --vdev "net_af_xdp0,iface=$IF_C" -- \
+    --queries "$QFILE" --dst $SADDR --src $CADDR --seconds "$2" --rate "$1" --do "$GEN_DO" \
+    --arp-wait 10 > "$3" 2> "$3.err" &
+  GENPID=$!
 }
-kx_stop() { # SIGINT (kxdpgun prints its totals), bounded wait, then KILL
+gen_stop() { # SIGINT (it prints its totals), bounded wait, then KILL
   local i
-  kill -INT "$KXPID" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do kill -0 "$KXPID" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$KXPID" 2>/dev/null || true
-  wait "$KXPID" 2>/dev/null || true
-  KXPID=""
+  kill -INT "$GENPID" 2>/dev/null || true
+  for ((i = 0; i < 50; i++)); do kill -0 "$GENPID" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$GENPID" 2>/dev/null || true
+  wait "$GENPID" 2>/dev/null || true
+  GENPID=""
+  rm -rf "/var/run/dpdk/$GEN_PREFIX"
 }
-kx_totals() { # kxdpgun output -> "SENT REPLIED" per statistics block
-  awk '/^total queries:/ {q = $3} /^total replies:/ {print q, $3}'
+gen_give_veth() { # the client's veth end as before the generator took it
+  ip -n "$NS_C" link set dev "$IF_C" xdp off 2>/dev/null || true
+  ip -n "$NS_C" link set "$IF_C" up
+  pin_neigh
+  pin_napi
+}
+gen_totals() { # dpdk_gen's output -> "SENT ANSWERED" per mark, then the totals
+  sed -n 's/^\(mark \)\{0,1\}sent=\([0-9]*\) answered=\([0-9]*\).*/\2 \3/p'
 }
 
 # ---- parts -------------------------------------------------------------------
@@ -635,11 +662,11 @@ tp_fixed() {
   c0=$($PY "$PROBE" cpu "$SPID" $NAPI_S)
   on_wire "$s" || read -r rb d0 <<<"$(udp_sock)"
   [[ $s == ringdns-dpdk ]] && ringctl_stats "$TMP/io0.json"
-  kx_run "$FIXED_QPS" "$FIXED_S" "$TMP/kx.out"
+  gen_run "$FIXED_QPS" "$FIXED_S" "$TMP/gen.out"
   # shellcheck disable=SC2086
   c1=$($PY "$PROBE" cpu "$SPID" $NAPI_S)
   on_wire "$s" || { read -r _ d1 <<<"$(udp_sock)"; drops=$(( d1 - d0 )); }
-  read -r sent got <<<"$KX_RES"
+  read -r sent got <<<"$GEN_RES"
   read -r p0 n0 <<<"$c0"; read -r p1 n1 <<<"$c1"
   p1=$(awk -v a="$p0" -v b="$p1" 'BEGIN {print b - a}') n1=$(awk -v a="$n0" -v b="$n1" 'BEGIN {print b - a}')
   rec throughput "$TP_SIZE" "$s" "$r" rcvbuf "$rb"
@@ -669,8 +696,8 @@ tp_ladder() {
     ok=0
     for ((try = 0; try <= STEP_RETRIES; try++)); do
       check_load "throughput $s run $r step $q" "$SPID"
-      kx_run "$q" "$STEP_S" "$TMP/kx.out"
-      read -r sent got <<<"$KX_RES"
+      gen_run "$q" "$STEP_S" "$TMP/gen.out"
+      read -r sent got <<<"$GEN_RES"
       rec throughput "$TP_SIZE" "$s" "$r" "step_$q" "$sent $got $STEP_S"
       if awk -v s="$sent" -v g="$got" -v q="$q" -v t="$STEP_S" \
            'BEGIN {exit !(s > 0 && g >= 0.99 * s && s >= 0.98 * q * t)}'; then
@@ -689,7 +716,7 @@ tp_ladder() {
 part_latency() {
   local z r s q dq
   z=$(zone_file "$TP_SIZE"); q=$(query_file "$TP_SIZE")
-  # dnsperf reads "NAME TYPE" lines: the TLD mix without kxdpgun's flag
+  # dnsperf reads "NAME TYPE" lines: the TLD mix without the flag column
   # column, every query with DO (-D) instead of ~70 %
   dq=$TMP/dnsperf-queries.txt
   cut -d' ' -f1,2 "$q" > "$dq"
@@ -713,7 +740,7 @@ lat_warm() {
     -c "$LAT_CLIENTS" -t 1 -e || true
 }
 # lat_one NAME RUN RATE QUERYFILE: dnsperf from the client namespace (as
-# kxdpgun) at RATE q/s for LAT_S s, every response's latency (-v) kept
+# the generator) at RATE q/s for LAT_S s, every response's latency (-v) kept
 # in a file and read after the run, queries unanswered after 1 s lost
 lat_one() {
   local s=$1 r=$2 q=$3 js flags=(-e)
@@ -794,30 +821,33 @@ part_reload() {
     done
   done
 }
-# reload_one NAME RUN ZONE2: under kxdpgun's load, the served file replaced
+# reload_one NAME RUN ZONE2: under the generator's load, the served file replaced
 # by ZONE2 (serial 2), the reload command, polls until serial 2 is answered
 reload_one() {
-  local s=$1 r=$2 d=$TMP/$1 js rd0="" rd1="" drops="" via=("${IN_S[@]}") tcp=()
+  local s=$1 r=$2 d=$TMP/$1 js rd0="" rd1="" drops="" tcp=()
   check_load "reload $s run $r" "$SPID"
-  kx_start "$RELOAD_QPS" $(( START_TIMEOUT + 10 )) "$TMP/kx-reload.out"
-  sleep 3                          # kxdpgun starts up, load is steady
+  gen_start "$RELOAD_QPS" $(( START_TIMEOUT + 10 )) "$TMP/gen-reload.out"
+  sleep 3                          # the generator starts up, load is steady
   cg_reset_peak                    # the reload window's peak from here
-  if on_wire "$s"; then via=("${IN_C[@]}") tcp=(--tcp 1); else read -r _ rd0 <<<"$(udp_sock)"; fi
+  # probed from the server namespace (the generator has the client's
+  # veth end): over TCP where UDP never reaches the kernel
+  if on_wire "$s"; then tcp=(--tcp 1); else read -r _ rd0 <<<"$(udp_sock)"; fi
   cp "$3" "$TMP/zone-$s.new" && mv "$TMP/zone-$s.new" "$TMP/zone-$s"
   reload_cmd "$s" "$d"
-  if ! run_bg "$TMP/probe.out" "${via[@]}" $PY "$PROBE" reload --addr $SADDR --port $PORT --zone "$ZNAME" \
-         --serial 2 --timeout "$START_TIMEOUT" --pid "$SPID" --kx "$KXPID" "${tcp[@]}" -- "${CMD[@]}"; then
-    tail -n 20 "$d/log" "$d/nsd.log" >&2 2>/dev/null || true
+  if ! run_bg "$TMP/probe.out" "${IN_S[@]}" $PY "$PROBE" reload --addr $SADDR --port $PORT --zone "$ZNAME" \
+         --serial 2 --timeout "$START_TIMEOUT" --pid "$SPID" --gen "$GENPID" "${tcp[@]}" -- "${CMD[@]}"; then
+    tail -n 20 "$d/log" "$d/nsd.log" "$TMP/gen-reload.out" "$TMP/gen-reload.out.err" >&2 2>/dev/null || true
     die "$s: reload failed"
   fi
   js=$(cat "$TMP/probe.out")
   on_wire "$s" || { read -r _ rd1 <<<"$(udp_sock)"; drops=$(( rd1 - rd0 )); }
   rec reload "$RELOAD_SIZE" "$s" "$r" sockdrops "$drops"
-  kx_stop
-  # the first two statistics blocks are kxdpgun's answers to the two SIGUSR1
+  gen_stop
+  gen_give_veth
+  # the first two lines are the generator's marks at the two SIGUSR1
   local blocks b1 b2
-  mapfile -t blocks < <(kx_totals < "$TMP/kx-reload.out")
-  [[ ${#blocks[@]} -ge 2 ]] || die "$s: kxdpgun gave no statistics for the reload window: $(head -c 400 "$TMP/kx-reload.out")"
+  mapfile -t blocks < <(gen_totals < "$TMP/gen-reload.out")
+  [[ ${#blocks[@]} -ge 2 ]] || die "$s: the generator gave no marks for the reload window: $(head -c 400 "$TMP/gen-reload.out" "$TMP/gen-reload.out.err")"
   b1=${blocks[0]} b2=${blocks[1]}
   $PY - "$s" "$r" "$RELOAD_SIZE" "$js" "$b1" "$b2" >> "$RAW" <<'EOF'
 import json, re, sys
@@ -885,12 +915,12 @@ how_they_ran() { # the header's lines on each server's command and placement
   echo "- date: $(date -u +%Y-%m-%dT%H:%MZ), took $(( $(date +%s) - T_START )) s"
   echo "- host: $(nproc --all) vCPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r)"
   echo "- ringdns: git $(git describe --always --dirty 2>/dev/null || echo unknown), binaries from $RINGDNS_BUILD/"
-  echo "- knotd: $(knotd -V 2>&1 | head -1 || true); nsd: $(nsd -v 2>&1 | head -1 || true); kxdpgun: $(kxdpgun -V 2>&1 | head -1 || true); dnsperf: $(dnsperf -h 2>&1 | grep -m1 '^Version' || true)"
-  echo "- network: veth $NS_C -> $NS_S ($CADDR -> $SADDR), GRO + threaded NAPI; servers and the server-side NAPI thread on vCPU $SRV_CPU, kxdpgun/probes/client NAPI on vCPU $GEN_CPU"
+  echo "- knotd: $(knotd -V 2>&1 | head -1 || true); nsd: $(nsd -v 2>&1 | head -1 || true); generator: bench/dpdk_gen (DPDK $(pkg-config --modversion libdpdk 2>/dev/null || echo ?), net_af_xdp); dnsperf: $(dnsperf -h 2>&1 | grep -m1 '^Version' || true)"
+  echo "- network: veth $NS_C -> $NS_S ($CADDR -> $SADDR), GRO + threaded NAPI; servers and the server-side NAPI thread on vCPU $SRV_CPU, the generator (dpdk_gen)/probes/client NAPI on vCPU $GEN_CPU"
   echo "- one worker each: ringdns --workers 1 --tcp-workers 1; knotd udp/tcp/background-workers 1; nsd server-count 1, rrl-ratelimit 0, minimal-responses yes, database \"\""
   how_they_ran
   if [[ $ZONE == tld ]]; then
-    echo "- zone: bench-tld., N delegations shaped like a signed TLD (bench/tld.sh: two NS each, a tenth in-bailiwick with glue, a tenth with DS; NSEC3 opt-out, 0 iterations, no salt; ECDSA P-256), the same signed file for every server; queries: $QUERIES, seed $SEED, bench/tld_gen.py's mix (referrals, NXDOMAIN, apex) with DO on ~70 %, EDNS on all (kxdpgun's per-query flags)"
+    echo "- zone: bench-tld., N delegations shaped like a signed TLD (bench/tld.sh: two NS each, a tenth in-bailiwick with glue, a tenth with DS; NSEC3 opt-out, 0 iterations, no salt; ECDSA P-256), the same signed file for every server; queries: $QUERIES, seed $SEED, bench/tld_gen.py's mix (referrals, NXDOMAIN, apex) with DO on $GEN_DO %, EDNS on all (the generator's)"
   else
     echo "- zones: bench.test., N names with one A each (+MX, TXT on every 50th); queries: $QUERIES, seed $SEED, 88 % A hits, 2 % MX/TXT, 10 % NXDOMAIN"
   fi

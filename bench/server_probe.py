@@ -12,11 +12,11 @@
       {"startup_s": seconds from just before the exec to that answer,
        "pid": PID, "serial": N}.  Exits 1 if CMD exits or S seconds pass.
   reload --addr A --port P --zone Z --serial N --timeout S --pid ROOT
-         [--kx PID] [--tcp 1] -- CMD...
-      Sends SIGUSR1 to PID --kx (kxdpgun: it prints its running totals),
+         [--gen PID] [--tcp 1] -- CMD...
+      Sends SIGUSR1 to PID --gen (dpdk_gen: it prints its running totals),
       starts CMD (the reload command), polls Z/SOA every 10 ms (over TCP
       with --tcp 1, one connection a query) until serial >= N is answered,
-      0.2 s later sends SIGUSR1 to --kx again, waits for CMD (bounded
+      0.2 s later sends SIGUSR1 to --gen again, waits for CMD (bounded
       by S), and prints one JSON line: {"reload_s": seconds from just before
       CMD to that answer, "rc": CMD's exit status, "out": its output,
       "procs": [[pid, comm, max VmHWM KiB seen], ...], "pss_peak": KiB} where
@@ -220,8 +220,8 @@ class Poller:
 
 class TcpPoller:
     """Poller's interface over TCP (RFC 7766 framing), one connection a
-    query: for a server probed where kxdpgun's XDP program takes the UDP
-    replies."""
+    query: for a server whose UDP answers never reach the kernel it is
+    probed from (a DPDK port, an XDP program on the veth)."""
 
     def __init__(self, addr, port, zone, interval=0.01):
         self.dst = (addr, port)
@@ -306,7 +306,7 @@ def cmd_reload(argv):
     o, cmd = parse(argv)
     poller = (TcpPoller if o.get("tcp") == "1" else Poller)(o["addr"], int(o["port"]), o["zone"])
     root = int(o["pid"])
-    kx = int(o["kx"]) if "kx" in o else None
+    gen = int(o["gen"]) if "gen" in o else None
     hwm = {}
     last_scan = [0.0, [], 0.0]  # time of the last scan, the tree then, of the last Pss sum
     pss_peak = [0]
@@ -326,17 +326,17 @@ def cmd_reload(argv):
             pss_peak[0] = max(pss_peak[0], sum(pss_kb(p) or 0 for p in last_scan[1]))
 
     sample()
-    if kx:
-        os.kill(kx, signal.SIGUSR1)
+    if gen:
+        os.kill(gen, signal.SIGUSR1)
         time.sleep(0.05)  # let it print before the window opens
     t0 = time.time()
     proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT)
     deadline = t0 + float(o["timeout"])
     res = poller.poll(int(o["serial"]), deadline, tick=sample)
-    if kx:
+    if gen:
         time.sleep(0.2)  # replies to queries sent just before are counted too
-        os.kill(kx, signal.SIGUSR1)
+        os.kill(gen, signal.SIGUSR1)
     try:
         out, _ = proc.communicate(timeout=max(1.0, deadline - time.time()))
     except subprocess.TimeoutExpired:

@@ -212,11 +212,11 @@ def reload(d, size):
                    f"| {ratio(r[2], x[2])} | | {ratio(r[3], x[3])} | |")
     out.append("")
     out.append("Window: from 50 ms before the reload command to 200 ms after the first answer with the "
-               "new serial (kxdpgun's running totals at both ends, via SIGUSR1); its resolution is "
+               "new serial (the generator's running totals at both ends, via SIGUSR1); its resolution is "
                "a few dozen queries in flight at each end. The serial is polled every 10 ms: over UDP "
                "from the server's namespace, or, for a server that sees only the veth's frames "
-               "(ringdns-dpdk, knotd-xdp), over TCP from the client's, where kxdpgun's XDP program "
-               "takes UDP replies. Dropped at the server's UDP sockets: "
+               "(ringdns-dpdk, knotd-xdp), over TCP there, the kernel never seeing those UDP "
+               "answers. Dropped at the server's UDP sockets: "
                "the receive-buffer drops (ss -m, summed over the server's sockets) from just before "
                "the reload command to just after the new serial was seen: queries the server "
                "never read (\"n/a\": no kernel UDP socket). Peak memory (cgroup): the server's "
