@@ -420,13 +420,17 @@ def section_reload(doc, raw):
                          mm(raw.vals("reload", size, s, "window_sent")),
                          mm(raw.vals("reload", size, s, "window_lost")),
                          mm(raw.vals("reload", size, s, "unanswered_pct"), 3),
+                         mm(raw.vals("reload", size, s, "run_lost")) + " / " + mm(raw.vals("reload", size, s, "run_sent")),
                          mm(raw.vals("reload", size, s, "cgroup_peak"), 1, 1 / 1024)])
         doc.table(["server", "reload s (command to new serial answered)", "queries sent in the window",
-                   "unanswered", "unanswered %", "peak memory MiB in the window (cgroup)"], rows)
+                   "unanswered", "unanswered %", "never answered / sent, window to end of run",
+                   "peak memory MiB in the window (cgroup)"], rows)
         doc.p("The generator's running totals just before the reload command and 200 ms after the new serial "
               "was first answered: the queries sent in that window and those not answered. The count has "
               "a resolution of the few dozen queries in flight at each end (a small negative figure: "
-              "answers to queries sent before the window arrived in it).")
+              "answers to queries sent before the window arrived in it). Never answered: from the window's "
+              "start to the generator's end (its final totals, after 300 ms for the last answers), "
+              "which tell a late answer (counted there) from a lost one.")
 
 
 def answer_bench_runs(base):

@@ -845,9 +845,16 @@ reload_one() {
   gen_stop
   gen_give_veth
   # the first two lines are the generator's marks at the two SIGUSR1
-  local blocks b1 b2
+  local blocks b1 b2 rs ra ws wa
   mapfile -t blocks < <(gen_totals < "$TMP/gen-reload.out")
-  [[ ${#blocks[@]} -ge 2 ]] || die "$s: the generator gave no marks for the reload window: $(head -c 400 "$TMP/gen-reload.out" "$TMP/gen-reload.out.err")"
+  [[ ${#blocks[@]} -ge 3 ]] || die "$s: the generator gave no marks for the reload window: $(head -c 400 "$TMP/gen-reload.out" "$TMP/gen-reload.out.err")"
+  # and from the window's start to the end of the run (the last line,
+  # its totals): queries never answered, where the window's own count
+  # cannot tell a late answer from a lost one
+  read -r ws wa <<<"${blocks[0]}"
+  read -r rs ra <<<"${blocks[-1]}"
+  rec reload "$RELOAD_SIZE" "$s" "$r" run_sent $(( rs - ws ))
+  rec reload "$RELOAD_SIZE" "$s" "$r" run_lost $(( (rs - ra) - (ws - wa) ))
   b1=${blocks[0]} b2=${blocks[1]}
   $PY - "$s" "$r" "$RELOAD_SIZE" "$js" "$b1" "$b2" >> "$RAW" <<'EOF'
 import json, re, sys
