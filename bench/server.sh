@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # bench/server.sh: ringdns (DPDK and kernel sockets) vs knotd (sockets and
 # XDP) vs nsd, side by side, one worker each on the same vCPU, the load
-# generator (bench/dpdk_gen on net_af_xdp) on the other vCPU, over a veth pair between two network
-# namespaces this script creates (198.18.0.0/15).
+# generator (bench/dpdk_gen on net_af_xdp) on the other vCPU, over a veth
+# pair between two network namespaces this script creates (198.18.0.0/15).
 # Measures (bench/README.md, "server: ringdns vs knotd vs nsd"):
 #   throughput  highest fixed-rate step answered >= 99 %, and CPU seconds
 #               per million answers at FIXED_QPS (server processes + the
@@ -716,8 +716,8 @@ tp_ladder() {
 part_latency() {
   local z r s q dq
   z=$(zone_file "$TP_SIZE"); q=$(query_file "$TP_SIZE")
-  # dnsperf reads "NAME TYPE" lines: the TLD mix without the flag column
-  # column, every query with DO (-D) instead of ~70 %
+  # dnsperf reads "NAME TYPE" lines: the TLD mix without its flag
+  # column, every query with DO (-D) instead of 70 %
   dq=$TMP/dnsperf-queries.txt
   cut -d' ' -f1,2 "$q" > "$dq"
   cat "$z" > /dev/null
@@ -844,23 +844,16 @@ reload_one() {
   rec reload "$RELOAD_SIZE" "$s" "$r" sockdrops "$drops"
   gen_stop
   gen_give_veth
-  # the first two lines are the generator's marks at the two SIGUSR1
-  local blocks b1 b2 rs ra ws wa
+  # the generator's marks at the two SIGUSR1, then its final totals
+  local blocks b1 b2
   mapfile -t blocks < <(gen_totals < "$TMP/gen-reload.out")
   [[ ${#blocks[@]} -ge 3 ]] || die "$s: the generator gave no marks for the reload window: $(head -c 400 "$TMP/gen-reload.out" "$TMP/gen-reload.out.err")"
-  # and from the window's start to the end of the run (the last line,
-  # its totals): queries never answered, where the window's own count
-  # cannot tell a late answer from a lost one
-  read -r ws wa <<<"${blocks[0]}"
-  read -r rs ra <<<"${blocks[-1]}"
-  rec reload "$RELOAD_SIZE" "$s" "$r" run_sent $(( rs - ws ))
-  rec reload "$RELOAD_SIZE" "$s" "$r" run_lost $(( (rs - ra) - (ws - wa) ))
   b1=${blocks[0]} b2=${blocks[1]}
-  $PY - "$s" "$r" "$RELOAD_SIZE" "$js" "$b1" "$b2" >> "$RAW" <<'EOF'
+  $PY - "$s" "$r" "$RELOAD_SIZE" "$js" "$b1" "$b2" "${blocks[-1]}" >> "$RAW" <<'EOF'
 import json, re, sys
-s, r, size, js, b1, b2 = sys.argv[1:7]
+s, r, size, js, b1, b2, b3 = sys.argv[1:8]
 d = json.loads(js)
-q1, a1 = map(int, b1.split()); q2, a2 = map(int, b2.split())
+(q1, a1), (q2, a2), (q3, a3) = (map(int, b.split()) for b in (b1, b2, b3))
 sent, got = q2 - q1, a2 - a1
 def out(k, v): print(f"reload\t{size}\t{s}\t{r}\t{k}\t{v}")
 out("reload_s", d["reload_s"])
@@ -869,6 +862,10 @@ out("pss_peak_sum", d.get("pss_peak", ""))
 out("window_sent", sent)
 out("window_lost", sent - got)
 out("unanswered_pct", round(100.0 * (sent - got) / sent, 3) if sent > 0 else "")
+# from the window's start to the end of the run: queries never answered,
+# where the window's own count cannot tell a late answer from a lost one
+out("run_sent", q3 - q1)
+out("run_lost", (q3 - a3) - (q1 - a1))
 m = re.search(r"loaded in ([0-9.]+) s", d["out"])
 if m:
     out("own_loaded_s", m.group(1))
